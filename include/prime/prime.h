@@ -1,0 +1,556 @@
+/*
+ * libprime: find and explain where an image classifier fails, in words.
+ *
+ * This is the umbrella header and the API reference of the core library.
+ * The method and its exact contracts are described in docs/method.md
+ * (PRIME, ICLR 2024): every image carries a set of human-understandable
+ * tags and an outcome (1 = classified correctly, 0 = wrong, or a score in
+ * [0, 1]); the search reports, class by class, every small combination of
+ * tags under which accuracy drops sharply and every tag is necessary.
+ *
+ * Conventions (see docs/api.md for the long form):
+ *
+ *  - Every fallible function returns a prime_status: PRIME_OK (0) or a
+ *    negative code whose meaning never changes. Results come back through
+ *    out-parameters, which are left untouched (or set to NULL for handles)
+ *    on failure.
+ *  - prime_last_error() gives a per-thread message with the details of the
+ *    last failure on that thread (file, line, what was wrong).
+ *  - The library never prints, never exits and never aborts on bad input.
+ *  - Handles are created by prime_X_create / prime_X_open / prime_X_load and
+ *    released by prime_X_destroy, which accepts NULL.
+ *  - Strings are UTF-8 and NUL-terminated. A `const char *` returned by the
+ *    library is owned by the handle it came from and stays valid until that
+ *    handle is destroyed (or, for a mutable tag store, until the next call
+ *    that adds to it).
+ *  - No variadic functions, no structs by value, fixed-width integers: the
+ *    whole API can be called from Python's ctypes as it is.
+ *
+ * Thread safety: functions may be called from any thread. A handle that is
+ * being modified must not be used by another thread at the same time. A
+ * frozen tag store, an outcomes vector that is not being modified, a
+ * configuration that is not being modified and a result are read-only and
+ * may be shared by any number of threads, e.g. for concurrent searches.
+ */
+#ifndef PRIME_PRIME_H
+#define PRIME_PRIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prime/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Major version; it is also the ABI version (the shared library's soname). */
+#define PRIME_VERSION_MAJOR 0
+/** Minor version: grows when the API grows compatibly. */
+#define PRIME_VERSION_MINOR 1
+/** Patch version: fixes only. */
+#define PRIME_VERSION_PATCH 0
+/** The version as one number: major * 10000 + minor * 100 + patch. */
+#define PRIME_VERSION_NUMBER \
+    (PRIME_VERSION_MAJOR * 10000 + PRIME_VERSION_MINOR * 100 + PRIME_VERSION_PATCH)
+/** The version as text, e.g. "0.1.0". */
+#define PRIME_VERSION_STRING "0.1.0"
+
+/** Version number of the library actually loaded (compare with
+ *  PRIME_VERSION_NUMBER, the one the caller was compiled against). */
+PRIME_API uint32_t prime_version_number(void);
+
+/** Version text of the library actually loaded, e.g. "0.1.0"; static. */
+PRIME_API const char *prime_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status and errors                                                         */
+/* ------------------------------------------------------------------------ */
+
+/** Result of every fallible function: PRIME_OK or one of the negative codes
+ *  below. The codes are fixed forever; new ones may be added. */
+typedef int32_t prime_status;
+
+enum {
+    PRIME_OK = 0,
+    /** A NULL pointer, an id out of range, an unknown parameter. */
+    PRIME_E_INVALID_ARG = -1,
+    /** Memory could not be allocated. */
+    PRIME_E_NOMEM = -2,
+    /** A file could not be opened, read or written. */
+    PRIME_E_IO = -3,
+    /** A text input (CSV, JSON Lines) is malformed: bad quoting, a missing
+     *  column, invalid UTF-8, a value that is not a number, an empty file. */
+    PRIME_E_PARSE = -4,
+    /** A binary store is not valid: magic, version, size, checksum or
+     *  content. */
+    PRIME_E_FORMAT = -5,
+    /** A name that must be unique (an image) was given twice. */
+    PRIME_E_DUPLICATE = -6,
+    /** A looked-up name or id does not exist. */
+    PRIME_E_NOT_FOUND = -7,
+    /** The handle is in the wrong state: adding to a frozen tag store,
+     *  searching an unfrozen one. */
+    PRIME_E_STATE = -8,
+    /** Outcomes do not fit the tag store: wrong count, an image without an
+     *  outcome. */
+    PRIME_E_MISMATCH = -9,
+    /** A value is outside its allowed range (an outcome outside [0, 1], a
+     *  parameter outside its bounds). */
+    PRIME_E_RANGE = -10,
+    /** The progress callback asked to stop. */
+    PRIME_E_CANCELLED = -11,
+    /** A caller-supplied buffer is too small; the size needed was written. */
+    PRIME_E_BUFFER_TOO_SMALL = -12,
+    /** A hard limit was exceeded (a name longer than 255 bytes for tags,
+     *  more than 2^32-2 images, tags or classes). */
+    PRIME_E_LIMIT = -13,
+    /** A worker thread could not be started. */
+    PRIME_E_THREAD = -14
+};
+
+/** Static name of a status, e.g. "PRIME_E_PARSE"; "PRIME_E_UNKNOWN" for a
+ *  code this version does not know. Never NULL. */
+PRIME_API const char *prime_status_name(prime_status status);
+
+/** Static one-line description of a status, e.g. "malformed input". */
+PRIME_API const char *prime_status_message(prime_status status);
+
+/** Detail message of the last failure on the calling thread, e.g.
+ *  "tags.csv:12: unterminated quoted field". Empty string when there was
+ *  none. Owned by the library; valid until the next libprime call on the
+ *  same thread. Successful calls do not clear it. */
+PRIME_API const char *prime_last_error(void);
+
+/** Copy the calling thread's last error message into buf (NUL-terminated,
+ *  truncated to cap - 1 bytes). Returns the length of the full message, so a
+ *  caller can size a buffer (call with buf = NULL, cap = 0). */
+PRIME_API size_t prime_last_error_copy(char *buf, size_t cap);
+
+/** Forget the calling thread's last error message. */
+PRIME_API void prime_clear_error(void);
+
+/* ------------------------------------------------------------------------ */
+/* Tag store                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/** A set of images, each with a class and a set of tags. Built mutably
+ *  (intern names, add images), then frozen; a frozen store is read-only,
+ *  may be searched from many threads at once, and can be saved to and
+ *  opened from a binary file. Ids are dense: tags, classes and images are
+ *  numbered 0, 1, 2, ... in the order they were first added. */
+typedef struct prime_tagstore prime_tagstore;
+
+/** One outcome per image of a tag store (see "Outcomes" below). */
+typedef struct prime_outcomes prime_outcomes;
+
+/** Id value meaning "no such entry" and, for queries, "all classes". */
+#define PRIME_NONE UINT32_MAX
+
+/** Longest tag name, in bytes. */
+#define PRIME_MAX_TAG_NAME 255
+
+/** Create an empty, mutable tag store. */
+PRIME_API prime_status prime_tagstore_create(prime_tagstore **out);
+
+/** Destroy a tag store; NULL is fine. */
+PRIME_API void prime_tagstore_destroy(prime_tagstore *store);
+
+/** Intern a tag name (valid UTF-8, 1..255 bytes, no '|') and give its id;
+ *  interning the same name again gives the same id. Store must be
+ *  mutable. */
+PRIME_API prime_status prime_tagstore_intern_tag(prime_tagstore *store,
+                                                 const char *name,
+                                                 uint32_t *id_out);
+
+/** Intern a class name (valid UTF-8, at least one byte) and give its id.
+ *  Store must be mutable. */
+PRIME_API prime_status prime_tagstore_intern_class(prime_tagstore *store,
+                                                   const char *name,
+                                                   uint32_t *id_out);
+
+/** Add an image by ids. image_name may be NULL or "" for an unnamed image
+ *  (it cannot be joined to an outcomes file); a non-empty name must be
+ *  valid UTF-8 and unique in the store. tag_ids may hold duplicates (they
+ *  are merged) and may be NULL when n_tags is 0. The new image's index is
+ *  written to index_out if it is not NULL. Store must be mutable. */
+PRIME_API prime_status prime_tagstore_add_image(prime_tagstore *store,
+                                                const char *image_name,
+                                                uint32_t class_id,
+                                                const uint32_t *tag_ids,
+                                                uint32_t n_tags,
+                                                uint32_t *index_out);
+
+/** Add an image by names: the class and tags are interned as needed.
+ *  Same rules as prime_tagstore_add_image. */
+PRIME_API prime_status prime_tagstore_add_image_names(prime_tagstore *store,
+                                                      const char *image_name,
+                                                      const char *class_name,
+                                                      const char *const *tag_names,
+                                                      uint32_t n_tags,
+                                                      uint32_t *index_out);
+
+/** Freeze the store: no more additions; builds the per-class image lists
+ *  the search and queries use. Freezing twice is fine. */
+PRIME_API prime_status prime_tagstore_freeze(prime_tagstore *store);
+
+/** 1 if the store is frozen, 0 if not (or store is NULL). */
+PRIME_API int32_t prime_tagstore_is_frozen(const prime_tagstore *store);
+
+/** Number of images (0 for NULL). */
+PRIME_API uint32_t prime_tagstore_image_count(const prime_tagstore *store);
+/** Number of distinct tags (0 for NULL). */
+PRIME_API uint32_t prime_tagstore_tag_count(const prime_tagstore *store);
+/** Number of distinct classes (0 for NULL). */
+PRIME_API uint32_t prime_tagstore_class_count(const prime_tagstore *store);
+/** Total number of (image, tag) pairs (0 for NULL). */
+PRIME_API uint64_t prime_tagstore_tag_ref_count(const prime_tagstore *store);
+
+/** Name of tag `id`, or NULL if out of range. */
+PRIME_API const char *prime_tagstore_tag_name(const prime_tagstore *store, uint32_t id);
+/** Name of class `id`, or NULL if out of range. */
+PRIME_API const char *prime_tagstore_class_name(const prime_tagstore *store, uint32_t id);
+/** Name of image `index` ("" if unnamed), or NULL if out of range. */
+PRIME_API const char *prime_tagstore_image_name(const prime_tagstore *store, uint32_t index);
+
+/** Look up a tag by name; PRIME_E_NOT_FOUND if absent. */
+PRIME_API prime_status prime_tagstore_find_tag(const prime_tagstore *store,
+                                               const char *name, uint32_t *id_out);
+/** Look up a class by name; PRIME_E_NOT_FOUND if absent. */
+PRIME_API prime_status prime_tagstore_find_class(const prime_tagstore *store,
+                                                 const char *name, uint32_t *id_out);
+/** Look up an image by name; PRIME_E_NOT_FOUND if absent. */
+PRIME_API prime_status prime_tagstore_find_image(const prime_tagstore *store,
+                                                 const char *name, uint32_t *index_out);
+
+/** Class id of image `index`, or PRIME_NONE if out of range. */
+PRIME_API uint32_t prime_tagstore_image_class(const prime_tagstore *store, uint32_t index);
+
+/** Tags of image `index`, sorted by id, without duplicates. Writes the
+ *  number of tags to *n_out; copies them into ids when cap is large
+ *  enough, else returns PRIME_E_BUFFER_TOO_SMALL (call with ids = NULL,
+ *  cap = 0 to ask for the size). */
+PRIME_API prime_status prime_tagstore_image_tags(const prime_tagstore *store,
+                                                 uint32_t index, uint32_t *ids,
+                                                 uint32_t cap, uint32_t *n_out);
+
+/** Number of images of class `class_id` (0 if out of range). Counts are
+ *  available on mutable and frozen stores alike. */
+PRIME_API uint32_t prime_tagstore_class_image_count(const prime_tagstore *store,
+                                                    uint32_t class_id);
+
+/** Number of images of class class_id that carry tag tag_id; class_id =
+ *  PRIME_NONE counts over all images. */
+PRIME_API prime_status prime_tagstore_tag_count_in_class(const prime_tagstore *store,
+                                                         uint32_t class_id,
+                                                         uint32_t tag_id,
+                                                         uint32_t *count_out);
+
+/** Save a frozen store to a binary file (little-endian, versioned, with a
+ *  checksum; see docs/formats.md). The file is written to a temporary name
+ *  and renamed, so a failure leaves no partial file. */
+PRIME_API prime_status prime_tagstore_save(const prime_tagstore *store, const char *path);
+
+/** Open a binary store written by prime_tagstore_save. Everything is
+ *  validated (sizes, checksum, ids, names, UTF-8) before the store is
+ *  trusted; the store comes back frozen. */
+PRIME_API prime_status prime_tagstore_open(const char *path, prime_tagstore **out);
+
+/** Same as prime_tagstore_open from a memory buffer (copied). */
+PRIME_API prime_status prime_tagstore_open_memory(const void *data, size_t size,
+                                                  prime_tagstore **out);
+
+/** Load a tags file of any supported kind, recognised by its content: a
+ *  binary store (magic bytes), JSON Lines (first non-blank byte '{'), or
+ *  CSV (see docs/formats.md). The store comes back frozen.
+ *
+ *  If the file carries outcomes (a CSV `correct` or `score` column, a JSON
+ *  `correct` or `score` key) and outcomes_out is not NULL, they are
+ *  returned in *outcomes_out; otherwise *outcomes_out is set to NULL.
+ *  Errors name the file, the line and the problem. */
+PRIME_API prime_status prime_tagstore_load(const char *path, prime_tagstore **store_out,
+                                           prime_outcomes **outcomes_out);
+
+/** Same as prime_tagstore_load from a memory buffer; `name` is the file
+ *  name used in error messages (may be NULL). */
+PRIME_API prime_status prime_tagstore_load_memory(const void *data, size_t size,
+                                                  const char *name,
+                                                  prime_tagstore **store_out,
+                                                  prime_outcomes **outcomes_out);
+
+/* ------------------------------------------------------------------------ */
+/* Outcomes (the accuracy vector)                                            */
+/* ------------------------------------------------------------------------ */
+
+/* prime_outcomes: one outcome per image of a tag store, in [0, 1]: 1 =
+ * correct, 0 = wrong, or a score such as the probability of the true
+ * class. Declared above with the tag store. */
+
+/** Create outcomes for n images, all unset (an unset outcome makes a search
+ *  fail with PRIME_E_MISMATCH). */
+PRIME_API prime_status prime_outcomes_create(uint32_t n, prime_outcomes **out);
+
+/** Destroy outcomes; NULL is fine. */
+PRIME_API void prime_outcomes_destroy(prime_outcomes *outcomes);
+
+/** Number of images the outcomes are for (0 for NULL). */
+PRIME_API uint32_t prime_outcomes_count(const prime_outcomes *outcomes);
+
+/** Set the outcome of image `index`; value must be in [0, 1]. */
+PRIME_API prime_status prime_outcomes_set(prime_outcomes *outcomes, uint32_t index,
+                                          double value);
+
+/** Set n outcomes starting at image `first` from values[0..n-1]. Nothing is
+ *  changed if any value is out of range. */
+PRIME_API prime_status prime_outcomes_set_array(prime_outcomes *outcomes, uint32_t first,
+                                                const double *values, uint32_t n);
+
+/** Get the outcome of image `index`; PRIME_E_NOT_FOUND if it is unset. */
+PRIME_API prime_status prime_outcomes_get(const prime_outcomes *outcomes, uint32_t index,
+                                          double *value_out);
+
+/** 1 if every outcome is set and is exactly 0 or 1, else 0. */
+PRIME_API int32_t prime_outcomes_is_binary(const prime_outcomes *outcomes);
+
+/** Outcomes from labels and predictions: 1 where labels[i] == predictions[i],
+ *  else 0. */
+PRIME_API prime_status prime_outcomes_from_labels(const int64_t *labels,
+                                                  const int64_t *predictions,
+                                                  uint32_t n, prime_outcomes **out);
+
+/** Load an outcomes CSV (columns `image` and one of `correct` (0/1),
+ *  `score` (0..1), or `label` and `prediction`; see docs/formats.md) and
+ *  join it to a store by image name. Every image of the store must get
+ *  exactly one outcome; rows for images the store does not hold are
+ *  ignored. */
+PRIME_API prime_status prime_outcomes_load(const char *path, const prime_tagstore *store,
+                                           prime_outcomes **out);
+
+/** Same as prime_outcomes_load from a memory buffer; `name` is used in
+ *  error messages (may be NULL). */
+PRIME_API prime_status prime_outcomes_load_memory(const void *data, size_t size,
+                                                  const char *name,
+                                                  const prime_tagstore *store,
+                                                  prime_outcomes **out);
+
+/* ------------------------------------------------------------------------ */
+/* Search configuration                                                      */
+/* ------------------------------------------------------------------------ */
+
+/** The parameters of a search (docs/method.md). Opaque so that parameters
+ *  can be added without changing any layout. */
+typedef struct prime_config prime_config;
+
+/** Parameter ids. Values are spaced and never reused. */
+typedef int32_t prime_param;
+enum {
+    /** Most tags in one failure mode (paper's l). int, 1..16, default 4. */
+    PRIME_PARAM_MAX_TAGS = 100,
+    /** Fewest images in a group (s). int, 1..2^31-1, default 30. */
+    PRIME_PARAM_MIN_SIZE = 200,
+    /** Least accuracy drop below the class accuracy (a). double, 0..1,
+     *  default 0.30. */
+    PRIME_PARAM_MIN_DROP = 300,
+    /** Least gain for removing one tag (b_k); indexed by k, the mode's size.
+     *  double, -1..1; default 0, 0.10, 0.05, 0 for k = 1..4; k beyond the
+     *  last value set uses the last value. Set with
+     *  prime_config_set_min_gain / prime_config_set_double_at. */
+    PRIME_PARAM_MIN_GAIN = 400,
+    /** A tag takes part only if at least this many images of the class
+     *  carry it. int, 0..2^31-1; 0 (the default) means "equal to
+     *  min_size". */
+    PRIME_PARAM_MIN_TAG_COUNT = 500,
+    /** Worker threads; 0 (the default) means one per online CPU. int,
+     *  0..1024. The result does not depend on it. */
+    PRIME_PARAM_THREADS = 600,
+    /** 1 to treat the whole data set as a single class named "(all)".
+     *  int, 0..1, default 0. */
+    PRIME_PARAM_WHOLE_DATASET = 700
+};
+
+/** Kinds of parameter values. */
+enum {
+    PRIME_PARAM_TYPE_INT = 1,
+    PRIME_PARAM_TYPE_DOUBLE = 2,
+    PRIME_PARAM_TYPE_DOUBLE_LIST = 3
+};
+
+/** Largest number of min_gain values (and of max_tags). */
+#define PRIME_MAX_TAGS_LIMIT 16
+
+/** Create a configuration holding the defaults. */
+PRIME_API prime_status prime_config_create(prime_config **out);
+/** Destroy a configuration; NULL is fine. */
+PRIME_API void prime_config_destroy(prime_config *config);
+/** Copy a configuration. */
+PRIME_API prime_status prime_config_clone(const prime_config *config, prime_config **out);
+/** Put every parameter back to its default. */
+PRIME_API prime_status prime_config_reset(prime_config *config);
+
+/** Set an int parameter; PRIME_E_RANGE outside its bounds,
+ *  PRIME_E_INVALID_ARG for an unknown id or a parameter of another type. */
+PRIME_API prime_status prime_config_set_int(prime_config *config, prime_param param,
+                                            int64_t value);
+/** Get an int parameter. */
+PRIME_API prime_status prime_config_get_int(const prime_config *config, prime_param param,
+                                            int64_t *value_out);
+/** Set a double parameter (for PRIME_PARAM_MIN_GAIN: sets one value for
+ *  every k). NaN is out of range. */
+PRIME_API prime_status prime_config_set_double(prime_config *config, prime_param param,
+                                               double value);
+/** Get a double parameter (for PRIME_PARAM_MIN_GAIN: the value for k=1). */
+PRIME_API prime_status prime_config_get_double(const prime_config *config, prime_param param,
+                                               double *value_out);
+
+/** Set the min_gain values for k = 1..n (1 <= n <= 16); k > n uses
+ *  values[n-1]. */
+PRIME_API prime_status prime_config_set_min_gain(prime_config *config, const double *values,
+                                                 uint32_t n);
+/** The min_gain that applies to a mode of k tags (k >= 1). */
+PRIME_API prime_status prime_config_get_min_gain(const prime_config *config, uint32_t k,
+                                                 double *value_out);
+/** Number of min_gain values that were set (4 by default). */
+PRIME_API uint32_t prime_config_min_gain_count(const prime_config *config);
+
+/** Bounds and type of a parameter (any out pointer may be NULL). */
+PRIME_API prime_status prime_config_param_info(prime_param param, int32_t *type_out,
+                                               double *min_out, double *max_out,
+                                               double *default_out);
+
+/** Id of a parameter from its name: "max_tags", "min_size", "min_drop",
+ *  "min_gain", "min_tag_count", "threads", "whole_dataset" ('-' may stand
+ *  for '_'). */
+PRIME_API prime_status prime_config_param_by_name(const char *name, prime_param *param_out);
+
+/** Static name of a parameter id, or NULL. */
+PRIME_API const char *prime_config_param_name(prime_param param);
+
+/** Set a parameter from text by name, as a command line would: "4",
+ *  "0.3", "0,0.1,0.05,0" (min_gain), "true"/"false" (whole_dataset). */
+PRIME_API prime_status prime_config_set_by_name(prime_config *config, const char *name,
+                                                const char *value);
+
+/* ------------------------------------------------------------------------ */
+/* Search and results                                                        */
+/* ------------------------------------------------------------------------ */
+
+/** The failure modes found by a search, with the per-class statistics. A
+ *  result holds copies of the names it uses: it stays valid after the tag
+ *  store is destroyed. */
+typedef struct prime_result prime_result;
+
+/** Progress callback: called from the thread that called prime_search with
+ *  the work done so far and the total (in arbitrary units, done <= total).
+ *  Return 0 to go on, anything else to cancel (the search then returns
+ *  PRIME_E_CANCELLED and no result). */
+typedef int32_t (*prime_progress_fn)(void *user_data, uint64_t done, uint64_t total);
+
+/** Run the exhaustive PRIME search. store must be frozen; outcomes must hold
+ *  one set value per image of the store; config may be NULL for the
+ *  defaults; progress may be NULL. The result is exactly the set of failure
+ *  modes docs/method.md defines, whatever the thread count. */
+PRIME_API prime_status prime_search(const prime_tagstore *store,
+                                    const prime_outcomes *outcomes,
+                                    const prime_config *config,
+                                    prime_progress_fn progress, void *user_data,
+                                    prime_result **out);
+
+/** Destroy a result; NULL is fine. */
+PRIME_API void prime_result_destroy(prime_result *result);
+
+/** Number of classes searched (classes with at least one image; one in
+ *  whole-data-set mode), sorted by name. */
+PRIME_API uint32_t prime_result_class_count(const prime_result *result);
+
+/** Statistics of searched class i (0-based, by name order): its id in the
+ *  store (PRIME_NONE in whole-data-set mode), image count, sum of outcomes
+ *  and accuracy. Any out pointer may be NULL. */
+PRIME_API prime_status prime_result_class_info(const prime_result *result, uint32_t i,
+                                               uint32_t *class_id_out, uint64_t *images_out,
+                                               double *correct_out, double *accuracy_out);
+
+/** Name of searched class i, or NULL if out of range. */
+PRIME_API const char *prime_result_class_name(const prime_result *result, uint32_t i);
+
+/** Number of failure modes. */
+PRIME_API uint64_t prime_result_mode_count(const prime_result *result);
+
+/** Statistics of failure mode i. Modes are ordered by class name, then by
+ *  drop (largest first), then by their tag names. class_id is the store's
+ *  id (PRIME_NONE in whole-data-set mode); correct is the sum of outcomes
+ *  (a count for 0/1 outcomes); drop = class_accuracy - accuracy. Any out
+ *  pointer may be NULL. */
+PRIME_API prime_status prime_result_mode_info(const prime_result *result, uint64_t i,
+                                              uint32_t *class_id_out, uint32_t *n_tags_out,
+                                              uint64_t *size_out, double *correct_out,
+                                              double *accuracy_out,
+                                              double *class_accuracy_out,
+                                              double *drop_out);
+
+/** Tag ids of failure mode i, ordered by tag name (byte order). Writes the
+ *  count to *n_out; PRIME_E_BUFFER_TOO_SMALL if cap is too small. */
+PRIME_API prime_status prime_result_mode_tags(const prime_result *result, uint64_t i,
+                                              uint32_t *ids, uint32_t cap, uint32_t *n_out);
+
+/** Name of tag j of failure mode i, or NULL if out of range. */
+PRIME_API const char *prime_result_mode_tag_name(const prime_result *result, uint64_t i,
+                                                 uint32_t j);
+
+/** Class name of failure mode i, or NULL if out of range. */
+PRIME_API const char *prime_result_mode_class_name(const prime_result *result, uint64_t i);
+
+/** Description of failure mode i, "a photo of <class> <tag1> <tag2> ..."
+ *  (without the class in whole-data-set mode), or NULL if out of range. */
+PRIME_API const char *prime_result_mode_description(const prime_result *result, uint64_t i);
+
+/** Output formats of the writers. */
+enum {
+    PRIME_FORMAT_JSON = 1,
+    PRIME_FORMAT_CSV = 2,
+    PRIME_FORMAT_TEXT = 3
+};
+
+/** Render a result as JSON (the schema of docs/formats.md), CSV (one row
+ *  per mode) or a text table into buf. *needed_out gets the length without
+ *  the terminating NUL; PRIME_E_BUFFER_TOO_SMALL if cap <= that length
+ *  (call with buf = NULL, cap = 0 to ask). */
+PRIME_API prime_status prime_result_render(const prime_result *result, int32_t format,
+                                           char *buf, size_t cap, size_t *needed_out);
+
+/** Write a result to a file in one of the formats. The file is written to
+ *  a temporary name and renamed: a failure leaves no partial file. */
+PRIME_API prime_status prime_result_write(const prime_result *result, int32_t format,
+                                          const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Query API for model debuggers                                             */
+/* ------------------------------------------------------------------------ */
+
+/** Statistics of any tag set in any class: the number of images of class
+ *  class_id (PRIME_NONE = all images) that carry every tag in tags[0..n-1]
+ *  (n = 0: the whole class), the sum of their outcomes, their accuracy
+ *  (NaN when size is 0) and the class accuracy. store must be frozen. Any
+ *  out pointer may be NULL. */
+PRIME_API prime_status prime_query(const prime_tagstore *store,
+                                   const prime_outcomes *outcomes, uint32_t class_id,
+                                   const uint32_t *tags, uint32_t n_tags,
+                                   uint64_t *size_out, double *correct_out,
+                                   double *accuracy_out, double *class_accuracy_out);
+
+/** Statistics of each one-tag-smaller parent of a tag set: entry j is the
+ *  set without tags[j]. sizes_out and correct_out (either may be NULL)
+ *  must hold n_tags entries. */
+PRIME_API prime_status prime_query_parents(const prime_tagstore *store,
+                                           const prime_outcomes *outcomes, uint32_t class_id,
+                                           const uint32_t *tags, uint32_t n_tags,
+                                           uint64_t *sizes_out, double *correct_out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PRIME_PRIME_H */

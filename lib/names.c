@@ -1,0 +1,150 @@
+/* Interned name tables: NUL-terminated names packed one after another, with
+ * an open-addressing hash index over the ids. */
+#include <string.h>
+
+#include "internal.h"
+
+void prime__names_free(prime__names *t)
+{
+    if (!t->borrowed) {
+        prime__free(t->off);
+        prime__free(t->bytes);
+    }
+    prime__free(t->slots);
+    memset(t, 0, sizeof *t);
+}
+
+const char *prime__names_get(const prime__names *t, uint32_t id)
+{
+    if (id >= t->count)
+        return NULL;
+    return t->bytes + t->off[id];
+}
+
+size_t prime__names_len(const prime__names *t, uint32_t id)
+{
+    return (size_t)(t->off[id + 1] - t->off[id] - 1);
+}
+
+uint32_t prime__names_find(const prime__names *t, const char *s, size_t n)
+{
+    if (t->slots == NULL || n == 0)
+        return PRIME_NONE;
+    uint64_t h = prime__hash_bytes(s, n);
+    for (uint64_t i = h & t->mask;; i = (i + 1) & t->mask) {
+        uint32_t v = t->slots[i];
+        if (v == 0)
+            return PRIME_NONE;
+        uint32_t id = v - 1;
+        if (prime__names_len(t, id) == n && memcmp(t->bytes + t->off[id], s, n) == 0)
+            return id;
+    }
+}
+
+static void slot_insert(uint32_t *slots, uint64_t mask, uint64_t h, uint32_t id)
+{
+    uint64_t i = h & mask;
+    while (slots[i] != 0)
+        i = (i + 1) & mask;
+    slots[i] = id + 1;
+}
+
+/* Make room in the index for `count` entries (load factor <= 1/2). */
+static prime_status index_reserve(prime__names *t, uint64_t count)
+{
+    uint64_t want = 16;
+    while (want < count * 2)
+        want *= 2;
+    if (t->slots != NULL && t->mask + 1 >= want)
+        return PRIME_OK;
+    if (want > SIZE_MAX / sizeof(uint32_t))
+        return prime__error(PRIME_E_NOMEM, "out of memory");
+    uint32_t *slots = prime__calloc((size_t)want, sizeof(uint32_t));
+    if (slots == NULL)
+        return prime__error(PRIME_E_NOMEM, "out of memory");
+    uint64_t mask = want - 1;
+    if (t->slots != NULL) {
+        for (uint64_t i = 0; i <= t->mask; i++) {
+            uint32_t v = t->slots[i];
+            if (v != 0) {
+                uint32_t id = v - 1;
+                slot_insert(slots, mask,
+                            prime__hash_bytes(t->bytes + t->off[id], prime__names_len(t, id)), id);
+            }
+        }
+        prime__free(t->slots);
+    }
+    t->slots = slots;
+    t->mask = mask;
+    return PRIME_OK;
+}
+
+prime_status prime__names_push(prime__names *t, const char *s, size_t n, bool index_it,
+                               uint32_t *id_out)
+{
+    if (t->count >= UINT32_MAX - 1)
+        return prime__error(PRIME_E_LIMIT, "too many names (the limit is 2^32-2)");
+    if (t->off == NULL) {
+        if (!prime__grow((void **)&t->off, &t->off_cap, 1, sizeof(uint64_t)))
+            return prime__error(PRIME_E_NOMEM, "out of memory");
+        t->off[0] = 0;
+    }
+    if (!prime__grow((void **)&t->off, &t->off_cap, (size_t)t->count + 2, sizeof(uint64_t)) ||
+        !prime__grow((void **)&t->bytes, &t->bytes_cap, t->bytes_len + n + 1, 1))
+        return prime__error(PRIME_E_NOMEM, "out of memory");
+    if (index_it && n > 0) {
+        prime_status st = index_reserve(t, (uint64_t)t->count + 1);
+        if (st != PRIME_OK)
+            return st;
+    }
+    memcpy(t->bytes + t->bytes_len, s, n);
+    t->bytes[t->bytes_len + n] = '\0';
+    t->bytes_len += n + 1;
+    uint32_t id = t->count++;
+    t->off[t->count] = t->bytes_len;
+    if (index_it && n > 0)
+        slot_insert(t->slots, t->mask, prime__hash_bytes(s, n), id);
+    *id_out = id;
+    return PRIME_OK;
+}
+
+prime_status prime__names_intern(prime__names *t, const char *s, size_t n, uint32_t *id_out)
+{
+    uint32_t id = prime__names_find(t, s, n);
+    if (id != PRIME_NONE) {
+        *id_out = id;
+        return PRIME_OK;
+    }
+    return prime__names_push(t, s, n, true, id_out);
+}
+
+prime_status prime__names_build_index(prime__names *t, uint32_t *dup_out)
+{
+    prime__free(t->slots);
+    t->slots = NULL;
+    t->mask = 0;
+    prime_status st = index_reserve(t, t->count);
+    if (st != PRIME_OK)
+        return st;
+    for (uint32_t id = 0; id < t->count; id++) {
+        size_t n = prime__names_len(t, id);
+        if (n == 0)
+            continue;
+        const char *s = t->bytes + t->off[id];
+        uint64_t h = prime__hash_bytes(s, n);
+        uint64_t i = h & t->mask;
+        for (;; i = (i + 1) & t->mask) {
+            uint32_t v = t->slots[i];
+            if (v == 0)
+                break;
+            uint32_t other = v - 1;
+            if (prime__names_len(t, other) == n && memcmp(t->bytes + t->off[other], s, n) == 0) {
+                if (dup_out != NULL)
+                    *dup_out = id;
+                return PRIME_E_DUPLICATE;
+            }
+        }
+        t->slots[i] = id + 1;
+    }
+    return PRIME_OK;
+}
