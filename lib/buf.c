@@ -19,11 +19,17 @@ void prime__buf_append(prime__buf *b, const char *s, size_t n)
         b->failed = true;
         return;
     }
+    /* s may point into the buffer itself (copying one of its own strings) */
+    uintptr_t us = (uintptr_t)s, ud = (uintptr_t)b->data;
+    bool inside = b->data != NULL && us >= ud && us < ud + b->cap;
+    size_t off = inside ? (size_t)(us - ud) : 0;
     if (!prime__grow((void **)&b->data, &b->cap, b->len + n + 1, 1)) {
         b->failed = true;
         return;
     }
-    memcpy(b->data + b->len, s, n);
+    if (inside)
+        s = b->data + off;
+    memmove(b->data + b->len, s, n);
     b->len += n;
     b->data[b->len] = '\0';
 }

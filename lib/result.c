@@ -176,14 +176,7 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
         }
         for (uint32_t k = 0; k < d->n_tags; k++) {
             prime__buf_putc(&pool, ' ');
-            /* pool.data may move while appending: copy through an offset */
-            uint64_t off = r->mode_tag_name_off[d->tag_first + k];
-            size_t len = strlen(pool.data + off);
-            if (!pool.failed && pool.len + len + 1 > pool.cap &&
-                !prime__grow((void **)&pool.data, &pool.cap, pool.len + len + 1, 1))
-                pool.failed = true;
-            if (!pool.failed)
-                prime__buf_append(&pool, pool.data + off, len);
+            prime__buf_puts(&pool, pool.data + r->mode_tag_name_off[d->tag_first + k]);
         }
         prime__buf_putc(&pool, '\0');
         if (pool.failed)

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages libprime needs to build and test (only those
+# that are missing). Run as root (or with sudo available).
+set -euo pipefail
+pkgs=(meson ninja-build gcc pkg-config libcriterion-dev libstb-dev python3 valgrind
+      abigail-tools clang binutils)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
