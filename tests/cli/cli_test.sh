@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Golden and error tests of the `prime` command line (docs/formats.md).
+# Usage: cli_test.sh PATH/TO/prime
+set -uo pipefail
+prime=$(realpath "${1:?usage: cli_test.sh PRIME}")
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect STATUS DESCRIPTION -- command...: runs the command, checks its exit status
+expect() {
+  local want=$1 what=$2; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, wanted $want; stderr: $(cat "$tmp/err")"; fi
+}
+# err_has TEXT DESCRIPTION: the last command's stderr holds TEXT
+err_has() {
+  if grep -qF -- "$1" "$tmp/err"; then ok; else bad "$2: stderr lacks '$1': $(cat "$tmp/err")"; fi
+}
+same() { # same FILE1 FILE2 DESCRIPTION
+  if cmp -s "$1" "$2"; then ok; else bad "$3: output differs"; diff "$1" "$2" | head -20; fi
+}
+
+args=(--min-size 2 --max-tags 2 --min-gain 0,0.1)
+cd "$here"
+
+# golden JSON, to a file and to a pipe
+expect 0 "search json" -- "$prime" search --tags tags.csv --outcomes outcomes.csv "${args[@]}" --output "$tmp/r.json"
+same "$tmp/r.json" expected.json "search --output"
+expect 0 "search json on a pipe" -- "$prime" search --tags tags.csv --outcomes outcomes.csv "${args[@]}"
+same "$tmp/out" expected.json "search to a pipe defaults to json"
+expect 0 "search csv" -- "$prime" search --tags tags.csv --outcomes outcomes.csv "${args[@]}" --format csv
+same "$tmp/out" expected.csv "csv format"
+expect 0 "search text" -- "$prime" search --tags tags.csv --outcomes outcomes.csv "${args[@]}" --format=text
+same "$tmp/out" expected.txt "text format"
+expect 0 "threads do not change the result" -- "$prime" search --tags tags.csv --outcomes outcomes.csv "${args[@]}" --threads 3
+same "$tmp/out" expected.json "--threads 3"
+
+# the same data as JSON Lines, as a binary store, and with outcomes in the tags file
+expect 0 "jsonl" -- "$prime" search --tags tags.jsonl --outcomes outcomes.csv "${args[@]}"
+same "$tmp/out" expected.json "JSON Lines input"
+expect 0 "convert" -- "$prime" convert --tags tags.csv --output "$tmp/store.prime"
+expect 0 "search a binary store" -- "$prime" search --tags "$tmp/store.prime" --outcomes outcomes.csv "${args[@]}"
+same "$tmp/out" expected.json "binary store input"
+expect 0 "outcomes in the tags file" -- "$prime" search --tags tags_correct.csv "${args[@]}"
+same "$tmp/out" expected.json "correct column"
+expect 0 "convert with outcomes" -- "$prime" convert --tags tags_correct.csv --output "$tmp/s2.prime" --outcomes-output "$tmp/o2.csv"
+expect 0 "search converted store + outcomes" -- "$prime" search --tags "$tmp/s2.prime" --outcomes "$tmp/o2.csv" "${args[@]}"
+same "$tmp/out" expected.json "convert --outcomes-output round trip"
+expect 0 "info" -- "$prime" info "$tmp/store.prime"
+grep -q "images: *11" "$tmp/out" && grep -q "classes: *2" "$tmp/out" && grep -q "tags: *4 distinct, 13 in all" "$tmp/out" && ok || bad "info output: $(cat "$tmp/out")"
+
+# nothing found is success
+expect 0 "nothing found" -- "$prime" search --tags tags.csv --outcomes outcomes.csv --min-size 50
+grep -q '"failure_modes": \[\]}' "$tmp/out" && ok || bad "empty result: $(cat "$tmp/out")"
+
+# bad usage: exit 2
+expect 2 "no command" -- "$prime"
+expect 2 "unknown command" -- "$prime" frobnicate
+expect 2 "no --tags" -- "$prime" search --outcomes outcomes.csv
+err_has "--tags" "no --tags"
+expect 2 "unknown option" -- "$prime" search --tags tags.csv --bogus 1
+err_has "--bogus" "unknown option"
+expect 2 "missing value" -- "$prime" search --tags
+expect 2 "max-tags out of range" -- "$prime" search --tags tags.csv --max-tags 0
+err_has "max_tags" "max-tags 0"
+expect 2 "min-drop not a number" -- "$prime" search --tags tags.csv --min-drop abc
+expect 2 "bad min-gain list" -- "$prime" search --tags tags.csv --min-gain 0,,1
+expect 2 "bad format" -- "$prime" search --tags tags.csv --format xml
+expect 0 "help" -- "$prime" --help
+
+# bad input: exit 1, a message with file and line, and no output file
+bad_input() { # FILE EXPECTED-TEXT [OUTCOMES]
+  local f=$1 text=$2 o=${3:-outcomes.csv}
+  rm -f "$tmp/never.json"
+  expect 1 "bad input $f" -- "$prime" search --tags "$f" --outcomes "$o" "${args[@]}" --output "$tmp/never.json"
+  err_has "$text" "bad input $f"
+  [ ! -e "$tmp/never.json" ] && ok || bad "$f: an output file was written"
+}
+bad_input bad/missing_column.csv "bad/missing_column.csv:1:"
+bad_input bad/duplicate_image.csv "bad/duplicate_image.csv:4:"
+bad_input bad/unterminated_quote.csv "bad/unterminated_quote.csv:3:"
+bad_input bad/invalid_utf8.csv "bad/invalid_utf8.csv:2:"
+bad_input bad/empty.csv "bad/empty.csv"
+bad_input bad/wrong_field_count.csv "bad/wrong_field_count.csv:3:"
+bad_input tags.csv "image \"a7\" of the tag store has no outcome" bad/outcomes_missing.csv
+bad_input tags.csv "bad/outcomes_range.csv:3:" bad/outcomes_range.csv
+bad_input tags.csv "bad/outcomes_duplicate.csv:4:" bad/outcomes_duplicate.csv
+bad_input nonexistent.csv "nonexistent.csv"
+bad_input bad/not_a_store.prime "bad/not_a_store.prime"
+expect 1 "no outcomes anywhere" -- "$prime" search --tags tags.csv "${args[@]}"
+err_has "outcomes" "no outcomes anywhere"
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
