@@ -140,6 +140,11 @@ PRIME_INTERNAL prime_status prime__store_build_class_index(prime_tagstore *s);
 
 /* Binary store (store_io.c): detects the magic bytes. */
 PRIME_INTERNAL bool prime__is_binary_store(const void *data, size_t size);
+/* Validate a binary store held in `blob` (from prime__malloc, 8-byte
+ * aligned) and turn it into a frozen store that uses it in place. Takes
+ * ownership of blob whatever happens; `name` is used in messages. */
+PRIME_INTERNAL prime_status prime__store_open_blob(unsigned char *blob, size_t n,
+                                                   const char *name, prime_tagstore **out);
 
 /* Readers (read_csv.c, read_jsonl.c). `name` is used in messages. */
 PRIME_INTERNAL prime_status prime__read_tags_csv(const char *data, size_t size,

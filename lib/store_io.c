@@ -68,8 +68,13 @@ static const char *const SECTION_NAMES[N_SECTIONS] = {
 
 /* ---- little-endian access ------------------------------------------------ */
 
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
-    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+/* HOST_BIG_ENDIAN selects the byte-order-independent code (byte by byte
+ * conversions). It is also correct on a little-endian host, where the
+ * conversions change nothing, so a test build can force it with
+ * -DPRIME_STORE_IO_PORTABLE to exercise it. */
+#if (defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
+     __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__) ||                  \
+    defined(PRIME_STORE_IO_PORTABLE)
 #define HOST_BIG_ENDIAN 1
 #else
 #define HOST_BIG_ENDIAN 0
@@ -260,16 +265,11 @@ static prime_status check_magic(const unsigned char *d, size_t n, const char *na
 {
     if (n == 0)
         return bad(name, "empty file, not a libprime binary tag store");
-    if (n >= 4 && d[0] == 0x89 && memcmp(d + 1, "PRM", 3) == 0 &&
-        !prime__is_binary_store(d, n)) {
-        /* Our file, mangled by a text-mode transfer. */
-        if (n >= 7 && d[4] == '\n' && d[5] == 0x1a)
-            return bad(name, "CR LF line endings were converted to LF (the file was "
-                             "transferred in text mode); it is damaged");
-        if (n >= 8 && d[4] == '\r' && d[5] == '\n' && d[6] == 0x1a && d[7] == '\r')
-            return bad(name, "LF line endings were converted to CR LF (the file was "
-                             "transferred in text mode); it is damaged");
-    }
+    if (n >= 4 && d[0] == 0x89 && memcmp(d + 1, "PRM", 3) == 0 && n >= sizeof MAGIC &&
+        !prime__is_binary_store(d, n))
+        /* Our file, its line-ending bytes changed (CR LF -> LF, LF -> CR LF). */
+        return bad(name, "the line-ending bytes of the magic number were changed, most "
+                         "likely by a text-mode transfer; the file is damaged");
     if (n >= 4 && d[0] == 0x09 && memcmp(d + 1, "PRM", 3) == 0)
         return bad(name, "the high bit of the first byte was cleared (the file was "
                          "transferred as 7-bit text); it is damaged");
@@ -401,6 +401,7 @@ static prime_status check_header(const unsigned char *d, size_t n, const char *n
 
 enum { KIND_CLASS, KIND_TAG, KIND_IMAGE };
 static const char *const KIND_NAMES[3] = {"class", "tag", "image"};
+static const char *const KIND_PLURALS[3] = {"classes", "tags", "images"};
 
 /* One name table: offsets strictly increasing from 0 to the byte count,
  * each name NUL-terminated without an interior NUL, valid UTF-8, and the
@@ -461,8 +462,10 @@ static prime_status check_names(const uint64_t *off, uint32_t count, const char 
     return PRIME_OK;
 }
 
-static prime_status check_images(const uint32_t *image_class, const uint64_t *tag_off,
-                                 const uint32_t *tag_ids, const layout *L, const char *name)
+/* The slow scan that names the first bad image; only run once the fast
+ * checks in check_images found a problem. */
+static prime_status explain_images(const uint32_t *image_class, const uint64_t *tag_off,
+                                   const uint32_t *tag_ids, const layout *L, const char *name)
 {
     uint32_t ni = L->n_images, nc = L->n_classes, nt = L->n_tags;
     for (uint32_t i = 0; i < ni; i++)
@@ -471,36 +474,65 @@ static prime_status check_images(const uint32_t *image_class, const uint64_t *ta
                                 "%s: image %" PRIu32 ": class id %" PRIu32
                                 " is out of range (%" PRIu32 " classes)",
                                 name, i, image_class[i], nc);
-    if (tag_off[0] != 0)
-        return bad(name, "image tag offsets do not start at 0");
-    if (tag_off[ni] != L->n_refs)
-        return prime__error(PRIME_E_FORMAT,
-                            "%s: image tag offsets end at %" PRIu64 ", expected %" PRIu64
-                            " tag references",
-                            name, tag_off[ni], L->n_refs);
     for (uint32_t i = 0; i < ni; i++) {
         uint64_t a = tag_off[i], b = tag_off[i + 1];
-        if (b < a || b > L->n_refs)
-            return prime__error(PRIME_E_FORMAT,
-                                "%s: image %" PRIu32 ": tag offsets are out of order or bounds",
-                                name, i);
-        if (a == b)
-            continue;
-        uint32_t prev = tag_ids[a];
-        for (uint64_t j = a + 1; j < b; j++) {
-            uint32_t t = tag_ids[j];
-            if (t <= prev)
+        for (uint64_t j = a + 1; j < b; j++)
+            if (tag_ids[j] <= tag_ids[j - 1])
                 return prime__error(PRIME_E_FORMAT,
                                     "%s: image %" PRIu32 ": tag ids are not strictly increasing",
                                     name, i);
-            prev = t;
-        }
-        if (prev >= nt)
+        if (b > a && tag_ids[b - 1] >= nt)
             return prime__error(PRIME_E_FORMAT,
                                 "%s: image %" PRIu32 ": tag id %" PRIu32
                                 " is out of range (%" PRIu32 " tags)",
-                                name, i, prev, nt);
+                                name, i, tag_ids[b - 1], nt);
     }
+    return bad(name, "invalid image tag lists");
+}
+
+static prime_status check_images(const uint32_t *image_class, const uint64_t *tag_off,
+                                 const uint32_t *tag_ids, const layout *L, const char *name)
+{
+    uint32_t ni = L->n_images;
+    uint64_t nr = L->n_refs;
+    if (tag_off[0] != 0)
+        return bad(name, "image tag offsets do not start at 0");
+    if (tag_off[ni] != nr)
+        return prime__error(PRIME_E_FORMAT,
+                            "%s: image tag offsets end at %" PRIu64 ", expected %" PRIu64
+                            " tag references",
+                            name, tag_off[ni], nr);
+    for (uint32_t i = 0; i < ni; i++)
+        if (tag_off[i + 1] < tag_off[i] || tag_off[i + 1] > nr)
+            return prime__error(PRIME_E_FORMAT,
+                                "%s: image %" PRIu32 ": tag offsets are out of order or bounds",
+                                name, i);
+
+    /* Fast checks, written so that the compiler can vectorise them:
+     * - the largest class id and the largest tag id are in range (the tag
+     *   lists cover every reference, from 0 to n_refs);
+     * - the positions j where tag_ids[j] <= tag_ids[j - 1] are exactly
+     *   the starts of (non-empty) images that follow a non-empty list, so
+     *   every list is strictly increasing. */
+    uint32_t max_class = 0;
+    for (uint32_t i = 0; i < ni; i++)
+        max_class = image_class[i] > max_class ? image_class[i] : max_class;
+    uint32_t max_tag = nr > 0 ? tag_ids[0] : 0;
+    uint64_t falls = 0;
+    for (uint64_t j = 1; j < nr; j++) {
+        max_tag = tag_ids[j] > max_tag ? tag_ids[j] : max_tag;
+        falls += tag_ids[j] <= tag_ids[j - 1];
+    }
+    uint64_t falls_at_starts = 0;
+    for (uint32_t i = 0; i < ni; i++) {
+        uint64_t a = tag_off[i];
+        /* distinct positions: the images are non-empty and in order */
+        if (a > 0 && a < tag_off[i + 1])
+            falls_at_starts += tag_ids[a] <= tag_ids[a - 1];
+    }
+    if ((ni > 0 && max_class >= L->n_classes) || (nr > 0 && max_tag >= L->n_tags) ||
+        falls != falls_at_starts)
+        return explain_images(image_class, tag_off, tag_ids, L, name);
     return PRIME_OK;
 }
 
@@ -533,8 +565,8 @@ static prime_status index_names(prime__names *t, int kind, const char *name)
                 break;
             }
         return prime__error(PRIME_E_FORMAT,
-                            "%s: %ss %" PRIu32 " and %" PRIu32 " have the same name \"%.*s\"",
-                            name, KIND_NAMES[kind], first, dup, len > 200 ? 200 : (int)len, s);
+                            "%s: %s %" PRIu32 " and %" PRIu32 " have the same name \"%.*s\"",
+                            name, KIND_PLURALS[kind], first, dup, len > 200 ? 200 : (int)len, s);
     }
     if (st == PRIME_E_NOMEM)
         return prime__error(PRIME_E_NOMEM, "%s: out of memory indexing %s names", name,
@@ -544,8 +576,8 @@ static prime_status index_names(prime__names *t, int kind, const char *name)
 
 /* Validate the blob (size n) and turn it into a store. Takes ownership of
  * blob in every case. */
-static prime_status open_blob(unsigned char *blob, size_t n, const char *name,
-                              prime_tagstore **out)
+prime_status prime__store_open_blob(unsigned char *blob, size_t n, const char *name,
+                                    prime_tagstore **out)
 {
     layout L;
     prime_status st = check_header(blob, n, name, &L);
@@ -629,7 +661,7 @@ prime_status prime_tagstore_open(const char *path, prime_tagstore **out)
     prime_status st = prime__read_file(path, &data, &size);
     if (st != PRIME_OK)
         return st;
-    return open_blob((unsigned char *)data, size, path, out);
+    return prime__store_open_blob((unsigned char *)data, size, path, out);
 }
 
 prime_status prime_tagstore_open_memory(const void *data, size_t size, prime_tagstore **out)
@@ -645,5 +677,5 @@ prime_status prime_tagstore_open_memory(const void *data, size_t size, prime_tag
         return prime__error(PRIME_E_NOMEM, "%s: out of memory", MEMORY_NAME);
     if (size > 0)
         memcpy(blob, data, size);
-    return open_blob(blob, size, MEMORY_NAME, out);
+    return prime__store_open_blob(blob, size, MEMORY_NAME, out);
 }

@@ -251,7 +251,7 @@ PRIME_API prime_status prime_tagstore_tag_count_in_class(const prime_tagstore *s
                                                          uint32_t *count_out);
 
 /** Save a frozen store to a binary file (little-endian, versioned, with a
- *  checksum; see docs/formats.md). The file is written to a temporary name
+ *  checksum; see docs/binary-format.md). The file is written to a temporary name
  *  and renamed, so a failure leaves no partial file. */
 PRIME_API prime_status prime_tagstore_save(const prime_tagstore *store, const char *path);
 

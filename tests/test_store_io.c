@@ -1,0 +1,823 @@
+/* The binary tag store file (lib/store_io.c, docs/binary-format.md): round
+ * trips of random stores, and every kind of damaged or hostile file. The
+ * layout constants below are copied from the document on purpose: a change
+ * of the format must show up here. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* ---- the documented layout ----------------------------------------------- */
+
+#define HEADER_SIZE 208
+#define H_VERSION 8
+#define H_HEADER_SIZE 12
+#define H_FILE_SIZE 16
+#define H_FLAGS 24
+#define H_N_CLASSES 28
+#define H_N_TAGS 32
+#define H_N_IMAGES 36
+#define H_N_REFS 40
+#define H_SECTIONS 48
+#define H_PAYLOAD_SUM 192
+#define H_HEADER_SUM 200
+#define SEED_HEADER UINT64_C(0x5052494d45484452)
+#define SEED_PAYLOAD UINT64_C(0x5052494d45444154)
+
+enum {
+    S_CLASS_NAME_OFF,
+    S_CLASS_NAME_BYTES,
+    S_TAG_NAME_OFF,
+    S_TAG_NAME_BYTES,
+    S_IMAGE_NAME_OFF,
+    S_IMAGE_NAME_BYTES,
+    S_IMAGE_CLASS,
+    S_IMAGE_TAG_OFF,
+    S_IMAGE_TAG_IDS,
+    N_SECTIONS
+};
+
+static const unsigned char MAGIC[8] = {0x89, 'P', 'R', 'M', '\r', '\n', 0x1a, '\n'};
+
+static uint32_t rd32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t rd64(const unsigned char *p)
+{
+    return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+static void wr32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void wr64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t sec_off(const unsigned char *f, int k)
+{
+    return rd64(f + H_SECTIONS + 16 * k);
+}
+
+static uint64_t sec_size(const unsigned char *f, int k)
+{
+    return rd64(f + H_SECTIONS + 16 * k + 8);
+}
+
+/* Recompute both checksums after tampering, so that the content checks
+ * (not the checksums) must catch the damage. */
+static void fix_sums(unsigned char *f, size_t n)
+{
+    wr64(f + H_PAYLOAD_SUM, prime__checksum(f + HEADER_SIZE, n - HEADER_SIZE, SEED_PAYLOAD));
+    wr64(f + H_HEADER_SUM, prime__checksum(f, H_HEADER_SUM, SEED_HEADER));
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static char tmpdir[256];
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/prime_store_io_XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            remove_tree(p);
+        else
+            unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static void cleanup_tmpdir(void)
+{
+    remove_tree(tmpdir);
+}
+
+static char *tmp_path(const char *name)
+{
+    static char p[512];
+    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
+    return p;
+}
+
+/* Number of entries in a folder (without . and ..). */
+static int dir_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    rewind(f);
+    unsigned char *d = malloc((size_t)sz + 1);
+    cr_assert_not_null(d);
+    cr_assert_eq(fread(d, 1, (size_t)sz, f), (size_t)sz);
+    fclose(f);
+    *n = (size_t)sz;
+    return d;
+}
+
+static void spit(const char *path, const void *d, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    if (n > 0)
+        cr_assert_eq(fwrite(d, 1, n, f), n);
+    fclose(f);
+}
+
+static uint64_t rng = 0x243F6A8885A308D3ull;
+
+static uint32_t rnd(uint32_t n)
+{
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return (uint32_t)(((rng * 0x2545F4914F6CDD1Dull) >> 32) % n);
+}
+
+/* Pieces of names: ASCII, punctuation CSV and JSON care about, control
+ * bytes, 2-, 3- and 4-byte UTF-8. */
+static const char *const PIECES[] = {
+    "a", "Z", "0", " ", ",", "\"", "'", "\\", "\n", "\r", "\t", "\x01", "\x7f",
+    "\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "\xf0\x9f\xa6\x8a", "{", "}", "%s", "%n",
+};
+
+static void random_name(char *buf, size_t cap, bool allow_bar)
+{
+    size_t len = 0;
+    uint32_t pieces = 1 + rnd(12);
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < pieces; i++) {
+        const char *p = (allow_bar && rnd(10) == 0)
+                            ? "|"
+                            : PIECES[rnd((uint32_t)(sizeof PIECES / sizeof PIECES[0]))];
+        size_t pl = strlen(p);
+        if (len + pl + 1 > cap)
+            break;
+        memcpy(buf + len, p, pl + 1);
+        len += pl;
+    }
+}
+
+/* A random frozen store; odd names, unnamed images, empty tag lists, unused
+ * tags and classes, a 255-byte tag. */
+static prime_tagstore *random_store(uint32_t n_images, uint32_t n_tags_vocab,
+                                    uint32_t n_classes)
+{
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+    char name[300];
+    uint32_t *tag_id = malloc(sizeof(uint32_t) * (n_tags_vocab + 1));
+    uint32_t *class_id = malloc(sizeof(uint32_t) * (n_classes + 1));
+    for (uint32_t t = 0; t < n_tags_vocab; t++) {
+        if (t == 3) {
+            memset(name, 'x', 255);
+            name[255] = '\0';
+        } else {
+            random_name(name, 200, false);
+        }
+        cr_assert_eq(prime_tagstore_intern_tag(s, name, &tag_id[t]), PRIME_OK, "%s",
+                     prime_last_error());
+    }
+    for (uint32_t c = 0; c < n_classes; c++) {
+        random_name(name, 200, true);
+        cr_assert_eq(prime_tagstore_intern_class(s, name, &class_id[c]), PRIME_OK);
+    }
+    uint32_t tags[40];
+    for (uint32_t i = 0; i < n_images; i++) {
+        uint32_t nt = rnd(4) == 0 ? 0 : rnd(40);
+        for (uint32_t k = 0; k < nt; k++)
+            tags[k] = tag_id[rnd(n_tags_vocab)];
+        const char *img = NULL;
+        if (rnd(5) != 0) {
+            random_name(name, 200, true);
+            size_t l = strlen(name);
+            snprintf(name + l, sizeof name - l, "#%u", i);
+            img = name;
+        } else if (rnd(2) == 0) {
+            img = "";
+        }
+        /* the last classes stay without images */
+        uint32_t c = class_id[rnd(n_classes > 2 ? n_classes - 2 : n_classes)];
+        cr_assert_eq(prime_tagstore_add_image(s, img, c, tags, nt, NULL), PRIME_OK, "%s",
+                     prime_last_error());
+    }
+    free(tag_id);
+    free(class_id);
+    cr_assert_eq(prime_tagstore_freeze(s), PRIME_OK);
+    return s;
+}
+
+/* Every accessor gives the same answer on both stores. */
+static void assert_same(const prime_tagstore *a, const prime_tagstore *b)
+{
+    cr_assert_eq(prime_tagstore_is_frozen(b), 1);
+    uint32_t ni = prime_tagstore_image_count(a), nt = prime_tagstore_tag_count(a),
+             nc = prime_tagstore_class_count(a);
+    cr_assert_eq(prime_tagstore_image_count(b), ni);
+    cr_assert_eq(prime_tagstore_tag_count(b), nt);
+    cr_assert_eq(prime_tagstore_class_count(b), nc);
+    cr_assert_eq(prime_tagstore_tag_ref_count(b), prime_tagstore_tag_ref_count(a));
+    uint32_t id;
+    for (uint32_t t = 0; t < nt; t++) {
+        const char *na = prime_tagstore_tag_name(a, t), *nb = prime_tagstore_tag_name(b, t);
+        cr_assert_str_eq(nb, na);
+        cr_assert_eq(prime_tagstore_find_tag(b, na, &id), PRIME_OK);
+        cr_assert_eq(id, t);
+        uint32_t ca, cb;
+        cr_assert_eq(prime_tagstore_tag_count_in_class(a, PRIME_NONE, t, &ca), PRIME_OK);
+        cr_assert_eq(prime_tagstore_tag_count_in_class(b, PRIME_NONE, t, &cb), PRIME_OK);
+        cr_assert_eq(ca, cb);
+    }
+    cr_assert_null(prime_tagstore_tag_name(b, nt));
+    for (uint32_t c = 0; c < nc; c++) {
+        const char *na = prime_tagstore_class_name(a, c), *nb = prime_tagstore_class_name(b, c);
+        cr_assert_str_eq(nb, na);
+        cr_assert_eq(prime_tagstore_find_class(b, na, &id), PRIME_OK);
+        cr_assert_eq(id, c);
+        cr_assert_eq(prime_tagstore_class_image_count(b, c),
+                     prime_tagstore_class_image_count(a, c));
+        if (nt > 0) {
+            uint32_t ca, cb, t = c % nt;
+            cr_assert_eq(prime_tagstore_tag_count_in_class(a, c, t, &ca), PRIME_OK);
+            cr_assert_eq(prime_tagstore_tag_count_in_class(b, c, t, &cb), PRIME_OK);
+            cr_assert_eq(ca, cb);
+        }
+    }
+    cr_assert_null(prime_tagstore_class_name(b, nc));
+    cr_assert_eq(prime_tagstore_find_tag(b, "no such tag \xe2\x88\x85", &id), PRIME_E_NOT_FOUND);
+    uint32_t ta[300], tb[300], na_, nb_;
+    for (uint32_t i = 0; i < ni; i++) {
+        const char *na = prime_tagstore_image_name(a, i), *nb = prime_tagstore_image_name(b, i);
+        cr_assert_str_eq(nb, na);
+        if (na[0] != '\0') {
+            cr_assert_eq(prime_tagstore_find_image(b, na, &id), PRIME_OK);
+            cr_assert_eq(id, i);
+        }
+        cr_assert_eq(prime_tagstore_image_class(b, i), prime_tagstore_image_class(a, i));
+        cr_assert_eq(prime_tagstore_image_tags(a, i, ta, 300, &na_), PRIME_OK);
+        cr_assert_eq(prime_tagstore_image_tags(b, i, tb, 300, &nb_), PRIME_OK);
+        cr_assert_eq(nb_, na_);
+        for (uint32_t k = 0; k < na_; k++)
+            cr_assert_eq(tb[k], ta[k]);
+    }
+    cr_assert_null(prime_tagstore_image_name(b, ni));
+    cr_assert_eq(prime_tagstore_image_class(b, ni), PRIME_NONE);
+    cr_assert_eq(prime_tagstore_find_image(b, "", &id), PRIME_E_NOT_FOUND);
+}
+
+/* A small valid file in memory (caller frees). */
+static unsigned char *sample_file(size_t *n)
+{
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+    const char *t1[] = {"dog", "grass", "white"};
+    const char *t2[] = {"snow", "white"};
+    const char *t3[] = {"zoo", "\xc3\xa9t\xc3\xa9"};
+    cr_assert_eq(prime_tagstore_add_image_names(s, "img1.jpg", "fox", t1, 3, NULL), PRIME_OK);
+    cr_assert_eq(prime_tagstore_add_image_names(s, "img2.jpg", "fox", t2, 2, NULL), PRIME_OK);
+    cr_assert_eq(prime_tagstore_add_image_names(s, "", "ape", t3, 2, NULL), PRIME_OK);
+    cr_assert_eq(prime_tagstore_add_image_names(s, "img4.jpg", "ape", NULL, 0, NULL), PRIME_OK);
+    cr_assert_eq(prime_tagstore_add_image_names(s, "img5.jpg", "ape", t1, 3, NULL), PRIME_OK);
+    cr_assert_eq(prime_tagstore_freeze(s), PRIME_OK);
+    cr_assert_eq(prime_tagstore_save(s, tmp_path("sample.prm")), PRIME_OK, "%s",
+                 prime_last_error());
+    prime_tagstore_destroy(s);
+    unsigned char *d = slurp(tmp_path("sample.prm"), n);
+    unlink(tmp_path("sample.prm"));
+    return d;
+}
+
+/* open_memory must fail with PRIME_E_FORMAT and a message "<memory>: ..."
+ * that contains `needle`. */
+static void expect_format(const unsigned char *d, size_t n, const char *needle)
+{
+    prime_tagstore *s = (prime_tagstore *)(uintptr_t)1;
+    prime_clear_error();
+    prime_status st = prime_tagstore_open_memory(d, n, &s);
+    cr_assert_eq(st, PRIME_E_FORMAT, "status %d (%s) for a file that should fail with '%s'",
+                 st, prime_status_name(st), needle);
+    cr_assert_null(s);
+    const char *msg = prime_last_error();
+    cr_assert_eq(strncmp(msg, "<memory>: ", 10), 0, "message: %s", msg);
+    if (needle != NULL)
+        cr_assert_not_null(strstr(msg, needle), "message '%s' lacks '%s'", msg, needle);
+}
+
+/* Copy, let `edit` change it, fix the checksums, expect failure. */
+#define TAMPER(needle, ...)                                                                \
+    do {                                                                                   \
+        unsigned char *f = malloc(n);                                                      \
+        memcpy(f, orig, n);                                                                \
+        __VA_ARGS__;                                                                       \
+        fix_sums(f, n);                                                                    \
+        expect_format(f, n, needle);                                                       \
+        free(f);                                                                           \
+    } while (0)
+
+TestSuite(store_io, .init = make_tmpdir, .fini = cleanup_tmpdir);
+
+/* ---- round trips ------------------------------------------------------------ */
+
+Test(store_io, round_trip_random_stores)
+{
+    static const uint32_t shapes[][3] = {
+        {0, 0, 0}, {1, 1, 1}, {7, 5, 3}, {60, 30, 6}, {500, 200, 20}, {2000, 700, 50},
+    };
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        prime_tagstore *a = NULL, *b = NULL, *c = NULL;
+        if (shapes[k][0] == 0) {
+            cr_assert_eq(prime_tagstore_create(&a), PRIME_OK);
+            cr_assert_eq(prime_tagstore_freeze(a), PRIME_OK);
+        } else {
+            a = random_store(shapes[k][0], shapes[k][1], shapes[k][2]);
+        }
+        const char *p = tmp_path("rt.prm");
+        cr_assert_eq(prime_tagstore_save(a, p), PRIME_OK, "%s", prime_last_error());
+        cr_assert_eq(prime_tagstore_open(p, &b), PRIME_OK, "%s", prime_last_error());
+        assert_same(a, b);
+
+        /* the bytes: magic, 8-byte size, and open_memory gives the same store */
+        size_t n;
+        unsigned char *d = slurp(p, &n);
+        cr_assert(prime__is_binary_store(d, n));
+        cr_assert_eq(memcmp(d, MAGIC, 8), 0);
+        cr_assert_eq(n % 8, 0);
+        cr_assert_eq(rd64(d + H_FILE_SIZE), n);
+        cr_assert_eq(rd32(d + H_N_IMAGES), shapes[k][0]);
+        cr_assert_eq(prime_tagstore_open_memory(d, n, &c), PRIME_OK, "%s", prime_last_error());
+        assert_same(a, c);
+
+        /* saving an opened store writes the same bytes */
+        const char *p2 = tmp_path("rt2.prm");
+        cr_assert_eq(prime_tagstore_save(b, p2), PRIME_OK, "%s", prime_last_error());
+        size_t n2;
+        unsigned char *d2 = slurp(p2, &n2);
+        cr_assert_eq(n2, n);
+        cr_assert_eq(memcmp(d, d2, n), 0);
+
+        free(d);
+        free(d2);
+        prime_tagstore_destroy(a);
+        prime_tagstore_destroy(b);
+        prime_tagstore_destroy(c);
+    }
+    /* nothing but the two files is left in the folder */
+    cr_assert_eq(dir_entries(tmpdir), 2);
+}
+
+Test(store_io, opened_store_is_read_only_and_searchable_metadata)
+{
+    size_t n;
+    unsigned char *d = sample_file(&n);
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_open_memory(d, n, &s), PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(prime_tagstore_image_count(s), 5);
+    cr_assert_eq(prime_tagstore_class_count(s), 2);
+    cr_assert_eq(prime_tagstore_tag_count(s), 6);
+    cr_assert_eq(prime_tagstore_tag_ref_count(s), 10);
+    cr_assert_str_eq(prime_tagstore_image_name(s, 2), "");
+    uint32_t id;
+    cr_assert_eq(prime_tagstore_find_tag(s, "\xc3\xa9t\xc3\xa9", &id), PRIME_OK);
+    cr_assert_eq(id, 5);
+    cr_assert_eq(prime_tagstore_find_class(s, "ape", &id), PRIME_OK);
+    cr_assert_eq(id, 1);
+    cr_assert_eq(prime_tagstore_class_image_count(s, 1), 3);
+    uint32_t cnt;
+    cr_assert_eq(prime_tagstore_tag_count_in_class(s, 1, 2, &cnt), PRIME_OK); /* white */
+    cr_assert_eq(cnt, 1);
+    cr_assert_eq(prime_tagstore_intern_tag(s, "new", &id), PRIME_E_STATE);
+    cr_assert_eq(prime_tagstore_add_image(s, "x", 0, NULL, 0, NULL), PRIME_E_STATE);
+    /* the caller's buffer may go away: open_memory copies */
+    memset(d, 0, n);
+    free(d);
+    cr_assert_str_eq(prime_tagstore_tag_name(s, 0), "dog");
+    prime_tagstore_destroy(s);
+}
+
+Test(store_io, open_memory_accepts_unaligned_buffers)
+{
+    size_t n;
+    unsigned char *d = sample_file(&n);
+    unsigned char *u = malloc(n + 3);
+    memcpy(u + 3, d, n);
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_open_memory(u + 3, n, &s), PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(prime_tagstore_image_count(s), 5);
+    prime_tagstore_destroy(s);
+    free(u);
+    free(d);
+}
+
+Test(store_io, is_binary_store)
+{
+    size_t n;
+    unsigned char *d = sample_file(&n);
+    cr_assert(prime__is_binary_store(d, n));
+    cr_assert(prime__is_binary_store(d, 8));
+    cr_assert_not(prime__is_binary_store(d, 7));
+    cr_assert_not(prime__is_binary_store(NULL, 0));
+    cr_assert_not(prime__is_binary_store("image,class,tags\n", 17));
+    cr_assert_not(prime__is_binary_store("{\"image\":1}\n", 12));
+    d[1] = 'p';
+    cr_assert_not(prime__is_binary_store(d, n));
+    free(d);
+}
+
+/* ---- errors of the API -------------------------------------------------------- */
+
+Test(store_io, save_unfrozen_is_a_state_error)
+{
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+    const char *t[] = {"a"};
+    cr_assert_eq(prime_tagstore_add_image_names(s, "i", "c", t, 1, NULL), PRIME_OK);
+    cr_assert_eq(prime_tagstore_save(s, tmp_path("x.prm")), PRIME_E_STATE);
+    cr_assert_not_null(strstr(prime_last_error(), "frozen"), "%s", prime_last_error());
+    cr_assert_eq(dir_entries(tmpdir), 0);
+    cr_assert_eq(prime_tagstore_save(NULL, tmp_path("x.prm")), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_tagstore_freeze(s), PRIME_OK);
+    cr_assert_eq(prime_tagstore_save(s, NULL), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_tagstore_save(s, ""), PRIME_E_INVALID_ARG);
+    prime_tagstore_destroy(s);
+}
+
+Test(store_io, save_to_unwritable_path_leaves_nothing)
+{
+    prime_tagstore *s = random_store(50, 20, 4);
+    /* a folder that does not exist */
+    cr_assert_eq(prime_tagstore_save(s, tmp_path("missing/x.prm")), PRIME_E_IO);
+    cr_assert_not_null(strstr(prime_last_error(), "missing/x.prm"), "%s", prime_last_error());
+    /* a path below a regular file */
+    spit(tmp_path("file"), "x", 1);
+    cr_assert_eq(prime_tagstore_save(s, tmp_path("file/x.prm")), PRIME_E_IO);
+    /* an existing folder as the target: the temporary file is written, the
+     * rename fails, and the temporary file must be gone */
+    cr_assert_eq(mkdir(tmp_path("dir"), 0755), 0);
+    spit(tmp_path("dir/keep"), "x", 1);
+    cr_assert_eq(prime_tagstore_save(s, tmp_path("dir")), PRIME_E_IO);
+    cr_assert_eq(dir_entries(tmpdir), 2, "a temporary file was left behind");
+    cr_assert_eq(dir_entries(tmp_path("dir")), 1);
+    /* an existing file is replaced whole */
+    spit(tmp_path("old.prm"), "old contents", 12);
+    cr_assert_eq(prime_tagstore_save(s, tmp_path("old.prm")), PRIME_OK);
+    prime_tagstore *b = NULL;
+    cr_assert_eq(prime_tagstore_open(tmp_path("old.prm"), &b), PRIME_OK, "%s",
+                 prime_last_error());
+    assert_same(s, b);
+    prime_tagstore_destroy(b);
+    prime_tagstore_destroy(s);
+}
+
+Test(store_io, open_errors_of_the_file_system)
+{
+    prime_tagstore *s = (prime_tagstore *)(uintptr_t)1;
+    cr_assert_eq(prime_tagstore_open(tmp_path("nope.prm"), &s), PRIME_E_IO);
+    cr_assert_null(s);
+    cr_assert_not_null(strstr(prime_last_error(), "nope.prm"), "%s", prime_last_error());
+    cr_assert_eq(prime_tagstore_open(NULL, &s), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_tagstore_open(tmp_path("nope.prm"), NULL), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_tagstore_open_memory(NULL, 10, &s), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_tagstore_open_memory("x", 1, NULL), PRIME_E_INVALID_ARG);
+
+    /* an empty file */
+    spit(tmp_path("empty.prm"), "", 0);
+    cr_assert_eq(prime_tagstore_open(tmp_path("empty.prm"), &s), PRIME_E_FORMAT);
+    cr_assert_null(s);
+    char want[600];
+    snprintf(want, sizeof want, "%s: empty file", tmp_path("empty.prm"));
+    cr_assert_eq(strncmp(prime_last_error(), want, strlen(want)), 0, "%s", prime_last_error());
+    expect_format((const unsigned char *)"", 0, "empty file");
+    expect_format(NULL, 0, "empty file");
+
+    /* a text file: wrong magic, with the path in the message */
+    spit(tmp_path("tags.csv"), "image,class,tags\na,b,c\n", 23);
+    cr_assert_eq(prime_tagstore_open(tmp_path("tags.csv"), &s), PRIME_E_FORMAT);
+    cr_assert_not_null(strstr(prime_last_error(), "tags.csv: not a libprime binary tag store"),
+                       "%s", prime_last_error());
+}
+
+/* ---- damaged files ------------------------------------------------------------ */
+
+Test(store_io, truncated_at_every_length)
+{
+    size_t n;
+    unsigned char *d = sample_file(&n);
+    for (size_t len = 0; len < n; len++) {
+        const char *needle = len == 0 ? "empty" : "truncated";
+        expect_format(d, len, needle);
+    }
+    /* and through a real file */
+    spit(tmp_path("cut.prm"), d, n - 8);
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_open(tmp_path("cut.prm"), &s), PRIME_E_FORMAT);
+    cr_assert_not_null(strstr(prime_last_error(), "cut.prm: truncated"), "%s",
+                       prime_last_error());
+    free(d);
+}
+
+Test(store_io, trailing_bytes)
+{
+    size_t n;
+    unsigned char *d = sample_file(&n);
+    unsigned char *e = calloc(1, n + 9);
+    memcpy(e, d, n);
+    expect_format(e, n + 1, "unexpected bytes after the end");
+    expect_format(e, n + 8, "unexpected bytes after the end");
+    free(e);
+    free(d);
+}
+
+Test(store_io, every_flipped_bit_is_detected)
+{
+    size_t n;
+    unsigned char *d = sample_file(&n);
+    for (size_t i = 0; i < n; i++) {
+        for (int bit = 0; bit < 8; bit += 3) {
+            d[i] ^= (unsigned char)(1u << bit);
+            expect_format(d, n, NULL);
+            d[i] ^= (unsigned char)(1u << bit);
+        }
+    }
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_open_memory(d, n, &s), PRIME_OK);
+    prime_tagstore_destroy(s);
+    /* a flip in the payload names the checksum */
+    d[n - 1] ^= 0x40;
+    expect_format(d, n, "checksum mismatch");
+    d[n - 1] ^= 0x40;
+    d[HEADER_SIZE - 1] ^= 1;
+    expect_format(d, n, "header checksum mismatch");
+    free(d);
+}
+
+Test(store_io, every_header_field_tampered_without_fixing_checksums)
+{
+    size_t n;
+    unsigned char *d = sample_file(&n);
+    /* every 4-byte word of the header, two different ways */
+    for (size_t off = 0; off < HEADER_SIZE; off += 4) {
+        uint32_t v = rd32(d + off);
+        wr32(d + off, v + 1);
+        expect_format(d, n, NULL);
+        wr32(d + off, v ^ 0x80000000u);
+        expect_format(d, n, NULL);
+        wr32(d + off, v);
+    }
+    free(d);
+}
+
+Test(store_io, magic_and_text_mode_damage)
+{
+    size_t n;
+    unsigned char *d = sample_file(&n);
+    unsigned char *f = malloc(n + 1);
+
+    memcpy(f, d, n);
+    f[0] = 'P';
+    expect_format(f, n, "wrong magic");
+    /* CR LF -> LF: the file loses one byte */
+    memcpy(f, d, 4);
+    memcpy(f + 4, d + 5, n - 5);
+    expect_format(f, n - 1, "text-mode");
+    /* LF -> CR LF, by a converter that leaves CR LF alone */
+    memcpy(f, d, 7);
+    f[7] = '\r';
+    memcpy(f + 8, d + 7, n - 7);
+    expect_format(f, n + 1, "text-mode");
+    /* LF -> CR LF, by a converter that does not */
+    memcpy(f, d, 5);
+    f[5] = '\r';
+    memcpy(f + 6, d + 5, n - 5);
+    expect_format(f, n + 1, "text-mode");
+    /* 7-bit transfer */
+    memcpy(f, d, n);
+    f[0] = 0x09;
+    expect_format(f, n, "7-bit");
+    free(f);
+    free(d);
+}
+
+Test(store_io, versions)
+{
+    size_t n;
+    unsigned char *orig = sample_file(&n);
+    cr_assert_eq(rd32(orig + H_VERSION), 1);
+    /* newer: a clear message, whether or not the checksums fit */
+    unsigned char *g = malloc(n);
+    memcpy(g, orig, n);
+    wr32(g + H_VERSION, 2);
+    expect_format(g, n, "version 2 is newer");
+    fix_sums(g, n);
+    expect_format(g, n, "version 2 is newer");
+    wr32(g + H_VERSION, 0xFFFFFFFFu);
+    expect_format(g, n, "is newer");
+    free(g);
+    TAMPER("version 0", wr32(f + H_VERSION, 0));
+    /* a newer file shorter than our header still says "newer" */
+    unsigned char small[16];
+    memcpy(small, orig, 16);
+    wr32(small + H_VERSION, 7);
+    expect_format(small, 16, "newer");
+    free(orig);
+}
+
+Test(store_io, header_fields_with_valid_checksums)
+{
+    size_t n;
+    unsigned char *orig = sample_file(&n);
+    TAMPER("header size", wr32(f + H_HEADER_SIZE, 216));
+    TAMPER("header size", wr32(f + H_HEADER_SIZE, 0));
+    TAMPER("truncated", wr64(f + H_FILE_SIZE, n + 8));
+    TAMPER("unexpected bytes", wr64(f + H_FILE_SIZE, n - 8));
+    TAMPER("unknown flags", wr32(f + H_FLAGS, 1));
+    TAMPER("2^32-1", wr32(f + H_N_IMAGES, 0xFFFFFFFFu));
+    TAMPER("2^32-1", wr32(f + H_N_TAGS, 0xFFFFFFFFu));
+    TAMPER("2^32-1", wr32(f + H_N_CLASSES, 0xFFFFFFFFu));
+    TAMPER("counts say", wr32(f + H_N_IMAGES, 0xFFFFFFFEu));
+    TAMPER("counts say", wr32(f + H_N_TAGS, 1000000));
+    TAMPER("counts say", wr32(f + H_N_CLASSES, 3));
+    TAMPER("counts say", wr32(f + H_N_IMAGES, 4));
+    TAMPER("impossible tag reference count", wr64(f + H_N_REFS, UINT64_MAX));
+    TAMPER("counts say", wr64(f + H_N_REFS, UINT64_MAX / 8));
+    TAMPER("counts say", wr64(f + H_N_REFS, 11));
+    for (int k = 0; k < N_SECTIONS; k++) {
+        TAMPER("starts at byte", wr64(f + H_SECTIONS + 16 * k, sec_off(f, k) + 8));
+        TAMPER("starts at byte", wr64(f + H_SECTIONS + 16 * k, UINT64_MAX - 3));
+        TAMPER("runs past the end", wr64(f + H_SECTIONS + 16 * k + 8, UINT64_MAX));
+        TAMPER("runs past the end", wr64(f + H_SECTIONS + 16 * k + 8, n));
+        TAMPER(NULL, wr64(f + H_SECTIONS + 16 * k + 8, sec_size(f, k) + 8));
+        TAMPER(NULL, wr64(f + H_SECTIONS + 16 * k + 8, sec_size(f, k) - 1));
+    }
+    free(orig);
+}
+
+Test(store_io, content_with_valid_checksums)
+{
+    size_t n;
+    unsigned char *orig = sample_file(&n);
+    /* sample: classes fox, ape; tags dog grass white snow zoo été;
+     * images img1.jpg (fox: 0 1 2), img2.jpg (fox: 2 3), "" (ape: 4 5),
+     * img4.jpg (ape: none), img5.jpg (ape: 0 1 2) */
+    const uint64_t ic = sec_off(orig, S_IMAGE_CLASS);
+    const uint64_t to = sec_off(orig, S_IMAGE_TAG_OFF);
+    const uint64_t ti = sec_off(orig, S_IMAGE_TAG_IDS);
+    const uint64_t cno = sec_off(orig, S_CLASS_NAME_OFF);
+    const uint64_t cnb = sec_off(orig, S_CLASS_NAME_BYTES);
+    const uint64_t tno = sec_off(orig, S_TAG_NAME_OFF);
+    const uint64_t tnb = sec_off(orig, S_TAG_NAME_BYTES);
+    const uint64_t ino = sec_off(orig, S_IMAGE_NAME_OFF);
+    const uint64_t inb = sec_off(orig, S_IMAGE_NAME_BYTES);
+    cr_assert_eq(rd32(orig + ti), 0);
+    cr_assert_eq(rd32(orig + ti + 4), 1);
+    cr_assert_eq(memcmp(orig + cnb, "fox\0ape\0", 8), 0);
+    cr_assert_eq(memcmp(orig + tnb, "dog\0grass\0white\0", 16), 0);
+    cr_assert_eq(memcmp(orig + inb, "img1.jpg\0img2.jpg\0\0", 19), 0);
+
+    /* ids */
+    TAMPER("tag id 6 is out of range", wr32(f + ti + 8, 6));
+    TAMPER("out of range", wr32(f + ti + 8, 0xFFFFFFFFu));
+    TAMPER("not strictly increasing", wr32(f + ti, 1); wr32(f + ti + 4, 0));
+    TAMPER("not strictly increasing", wr32(f + ti + 4, 0)); /* duplicate tag */
+    TAMPER("class id 2 is out of range", wr32(f + ic + 4, 2));
+    TAMPER("out of range", wr32(f + ic, 0xFFFFFFFFu));
+    /* image tag offsets */
+    TAMPER("do not start at 0", wr64(f + to, 1));
+    TAMPER("tag offsets end at", wr64(f + to + 8 * 5, 9));
+    TAMPER("image 1: tag offsets are out of order", wr64(f + to + 8, 2);
+           wr64(f + to + 16, 1)); /* 0, 2, 1, 7, ... */
+    TAMPER("out of order", wr64(f + to + 8, 99));
+    TAMPER("out of order", wr64(f + to + 8, UINT64_MAX));
+    /* name offsets */
+    TAMPER("class name offsets do not start at 0", wr64(f + cno, 1));
+    TAMPER("not increasing", wr64(f + cno + 8, 8));
+    TAMPER("not increasing", wr64(f + tno + 8, 0));
+    TAMPER("name offsets end at", wr64(f + tno + 8 * 6, 999));
+    TAMPER("name offsets end at", wr64(f + ino + 8 * 5, UINT64_MAX));
+    TAMPER("not increasing", wr64(f + ino + 8, UINT64_MAX));
+    /* names */
+    TAMPER("tag 0: name is not NUL-terminated", f[tnb + 3] = 'x');
+    TAMPER("image 0: name holds a NUL byte", f[inb + 3] = '\0');
+    TAMPER("class 1: name is not valid UTF-8", f[cnb + 4] = 0xff);
+    TAMPER("tag 1: name is not valid UTF-8", f[tnb + 5] = 0xc3);
+    TAMPER("image 1: name is not valid UTF-8", f[inb + 9] = 0xed; f[inb + 10] = 0xa0;
+           f[inb + 11] = 0x80); /* a surrogate */
+    TAMPER("tag 2: name holds '|'", f[tnb + 12] = '|');
+    TAMPER("classes 0 and 1 have the same name \"fox\"", memcpy(f + cnb + 4, "fox", 3));
+    TAMPER("tags 0 and 4 have the same name \"dog\"", memcpy(f + tnb + 21, "dog", 3));
+    TAMPER("images 0 and 1 have the same name \"img1.jpg\"", f[inb + 12] = '1');
+    /* an empty class or tag name */
+    /* "fox\0ape\0" -> "\0oxXape\0" */
+    TAMPER("class 0: empty name", f[cnb] = '\0'; f[cnb + 3] = 'X'; wr64(f + cno + 8, 1));
+    TAMPER("tag 0: empty name", f[tnb] = '\0'; f[tnb + 3] = 'X'; wr64(f + tno + 8, 1));
+    /* padding after a section must be zero: the class name bytes are 8
+     * long, the image name bytes are not a multiple of 8 */
+    uint64_t isz = sec_size(orig, S_IMAGE_NAME_BYTES);
+    cr_assert_neq(isz % 8, 0);
+    TAMPER("non-zero padding", f[inb + isz] = 1);
+    free(orig);
+}
+
+Test(store_io, long_tag_names)
+{
+    /* a tag of 255 bytes is fine; stretched to 256 it is rejected */
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+    char long_name[256];
+    memset(long_name, 'a', 255);
+    long_name[255] = '\0';
+    const char *t[] = {long_name, "bb"};
+    cr_assert_eq(prime_tagstore_add_image_names(s, "i", "c", t, 2, NULL), PRIME_OK);
+    cr_assert_eq(prime_tagstore_freeze(s), PRIME_OK);
+    cr_assert_eq(prime_tagstore_save(s, tmp_path("long.prm")), PRIME_OK);
+    prime_tagstore_destroy(s);
+    size_t n;
+    unsigned char *orig = slurp(tmp_path("long.prm"), &n);
+    prime_tagstore *b = NULL;
+    cr_assert_eq(prime_tagstore_open_memory(orig, n, &b), PRIME_OK, "%s", prime_last_error());
+    cr_assert_str_eq(prime_tagstore_tag_name(b, 0), long_name);
+    prime_tagstore_destroy(b);
+    const uint64_t tno = sec_off(orig, S_TAG_NAME_OFF);
+    const uint64_t tnb = sec_off(orig, S_TAG_NAME_BYTES);
+    /* "a"*255 \0 b b \0  ->  "a"*255 c \0 b \0 */
+    TAMPER("tag 0: name is 256 bytes, longer than 255", f[tnb + 255] = 'c';
+           f[tnb + 256] = '\0'; wr64(f + tno + 8, 257));
+    free(orig);
+}
+
+/* Random garbage after a valid header: the payload checksum is fixed up, so
+ * the content checks must reject (or accept only a consistent store). */
+Test(store_io, random_payload_with_fixed_checksums)
+{
+    size_t n;
+    unsigned char *orig = sample_file(&n);
+    unsigned char *f = malloc(n);
+    for (int round = 0; round < 3000; round++) {
+        memcpy(f, orig, n);
+        uint32_t edits = 1 + rnd(4);
+        for (uint32_t e = 0; e < edits; e++) {
+            size_t pos = HEADER_SIZE + rnd((uint32_t)(n - HEADER_SIZE));
+            f[pos] = (unsigned char)rnd(256);
+        }
+        fix_sums(f, n);
+        prime_tagstore *s = NULL;
+        prime_status st = prime_tagstore_open_memory(f, n, &s);
+        if (st == PRIME_OK) {
+            /* accepted: then it must hold together */
+            uint32_t ni = prime_tagstore_image_count(s);
+            for (uint32_t i = 0; i < ni; i++) {
+                uint32_t ids[64], k;
+                cr_assert_eq(prime_tagstore_image_tags(s, i, ids, 64, &k), PRIME_OK);
+                for (uint32_t j = 0; j < k; j++)
+                    cr_assert_lt(ids[j], prime_tagstore_tag_count(s));
+                cr_assert_lt(prime_tagstore_image_class(s, i), prime_tagstore_class_count(s));
+            }
+            prime_tagstore_destroy(s);
+        } else {
+            cr_assert_eq(st, PRIME_E_FORMAT);
+            cr_assert_null(s);
+        }
+    }
+    free(f);
+    free(orig);
+}
