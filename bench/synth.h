@@ -16,11 +16,15 @@
  *    distribution;
  *  - per image an outcome: correct with probability base_accuracy;
  *  - PLANTED failure modes: conjunctions of 1-3 pool tags (one tag from the
- *    tail of the pool, or 2-3 tags of medium frequency) added to a random
- *    group of images of the class whose accuracy is set to a low value
- *    (exactly round(target * group size) of them are correct). Planted
- *    groups of one class are disjoint. Planted mode j goes to class
- *    j % classes and has 1 + j % 3 tags.
+ *    rarer half of the pool, or 2-3 tags from ranks pool/5..pool/2) added
+ *    to a random group of images of the class (4-10 % of it, at least
+ *    planted_min_images) whose accuracy is set to a low value (exactly
+ *    round(target * group size) of them are correct). Planted groups of one
+ *    class are disjoint. Planted mode j goes to class j % classes and has
+ *    1 + j % 3 tags.
+ *  - DECOYS make every tag of a conjunction necessary: for each tag t of a
+ *    2- or 3-tag mode, as many images as the planted group (outside
+ *    all planted groups, ordinary outcomes) carry the other tags.
  */
 #ifndef PRIME_BENCH_SYNTH_H
 #define PRIME_BENCH_SYNTH_H
@@ -77,10 +81,15 @@ typedef struct {
     double planted_acc_max;  /*   [planted_acc_min, planted_acc_max] */
     uint32_t planted_min_images; /* smallest planted group */
     int32_t class_names;     /* SYNTH_NAMES_* */
+    /* Optional class names, comma-separated (e.g. "fox,ape,parrot"); when
+     * set, `classes` names are taken from it in order (it must hold at
+     * least that many) and names that are vocabulary tags are left out of
+     * every pool. Borrowed. */
+    const char *class_list;
 } synth_params;
 
 /* The defaults described above: 5-20 tags, pools of 150-400 tags, Zipf
- * exponent 1.1, base accuracy 0.85, planted accuracy 0.10-0.40, planted
+ * exponent 1.1, base accuracy 0.85, planted accuracy 0.05-0.35, planted
  * groups of at least 45 images (4-10 % of the class when larger). */
 void synth_params_default(synth_params *p);
 

@@ -79,8 +79,9 @@ typedef struct {
     uint64_t *off;   /* count + 1 entries */
     char *bytes;
     uint64_t bytes_len;
-    /* hash index: slots hold id + 1 (0 = empty); mask = nslots - 1 */
-    uint32_t *slots;
+    /* hash index: slots hold hash << 32 | (id + 1) (0 = empty); mask =
+       nslots - 1 */
+    uint64_t *slots;
     uint64_t mask;
     bool borrowed;   /* off and bytes point into a loaded blob */
     size_t off_cap, bytes_cap;
@@ -92,6 +93,11 @@ PRIME_INTERNAL size_t prime__names_len(const prime__names *t, uint32_t id);
 /* Find name s[0..n); returns PRIME_NONE if absent (always absent for n=0
  * when skip_empty). */
 PRIME_INTERNAL uint32_t prime__names_find(const prime__names *t, const char *s, size_t n);
+/* The same with the name's hash (prime__hash_bytes) already known. */
+PRIME_INTERNAL uint32_t prime__names_find_hashed(const prime__names *t, const char *s, size_t n,
+                                                 uint64_t h);
+PRIME_INTERNAL prime_status prime__names_push_hashed(prime__names *t, const char *s, size_t n,
+                                                     uint64_t h, bool index_it, uint32_t *id_out);
 /* Append a name that is known to be absent; *id_out = its id. */
 PRIME_INTERNAL prime_status prime__names_push(prime__names *t, const char *s, size_t n,
                                               bool index_it, uint32_t *id_out);

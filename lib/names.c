@@ -26,27 +26,44 @@ size_t prime__names_len(const prime__names *t, uint32_t id)
     return (size_t)(t->off[id + 1] - t->off[id] - 1);
 }
 
-uint32_t prime__names_find(const prime__names *t, const char *s, size_t n)
+/* A slot holds (low 32 bits of the name's hash) << 32 | (id + 1); 0 is
+ * empty. The position of a name is hash & mask (mask < 2^32), so the stored
+ * bits are enough to rehash, and they filter out almost every memcmp. */
+static inline uint64_t slot_of(uint64_t h, uint32_t id)
+{
+    return (h << 32) | ((uint64_t)id + 1);
+}
+
+uint32_t prime__names_find_hashed(const prime__names *t, const char *s, size_t n, uint64_t h)
 {
     if (t->slots == NULL || n == 0)
         return PRIME_NONE;
-    uint64_t h = prime__hash_bytes(s, n);
+    uint32_t tag = (uint32_t)h;
     for (uint64_t i = h & t->mask;; i = (i + 1) & t->mask) {
-        uint32_t v = t->slots[i];
+        uint64_t v = t->slots[i];
         if (v == 0)
             return PRIME_NONE;
-        uint32_t id = v - 1;
+        if ((uint32_t)(v >> 32) != tag)
+            continue;
+        uint32_t id = (uint32_t)v - 1;
         if (prime__names_len(t, id) == n && memcmp(t->bytes + t->off[id], s, n) == 0)
             return id;
     }
 }
 
-static void slot_insert(uint32_t *slots, uint64_t mask, uint64_t h, uint32_t id)
+uint32_t prime__names_find(const prime__names *t, const char *s, size_t n)
 {
-    uint64_t i = h & mask;
+    if (t->slots == NULL || n == 0)
+        return PRIME_NONE;
+    return prime__names_find_hashed(t, s, n, prime__hash_bytes(s, n));
+}
+
+static void slot_insert(uint64_t *slots, uint64_t mask, uint64_t slot)
+{
+    uint64_t i = (uint32_t)(slot >> 32) & mask;
     while (slots[i] != 0)
         i = (i + 1) & mask;
-    slots[i] = id + 1;
+    slots[i] = slot;
 }
 
 /* Make room in the index for `count` entries (load factor <= 1/2). */
@@ -57,21 +74,16 @@ static prime_status index_reserve(prime__names *t, uint64_t count)
         want *= 2;
     if (t->slots != NULL && t->mask + 1 >= want)
         return PRIME_OK;
-    if (want > SIZE_MAX / sizeof(uint32_t))
+    if (want > ((uint64_t)1 << 32) || want > SIZE_MAX / sizeof(uint64_t))
         return prime__error(PRIME_E_NOMEM, "out of memory");
-    uint32_t *slots = prime__calloc((size_t)want, sizeof(uint32_t));
+    uint64_t *slots = prime__calloc((size_t)want, sizeof(uint64_t));
     if (slots == NULL)
         return prime__error(PRIME_E_NOMEM, "out of memory");
     uint64_t mask = want - 1;
     if (t->slots != NULL) {
-        for (uint64_t i = 0; i <= t->mask; i++) {
-            uint32_t v = t->slots[i];
-            if (v != 0) {
-                uint32_t id = v - 1;
-                slot_insert(slots, mask,
-                            prime__hash_bytes(t->bytes + t->off[id], prime__names_len(t, id)), id);
-            }
-        }
+        for (uint64_t i = 0; i <= t->mask; i++)
+            if (t->slots[i] != 0)
+                slot_insert(slots, mask, t->slots[i]);
         prime__free(t->slots);
     }
     t->slots = slots;
@@ -81,6 +93,13 @@ static prime_status index_reserve(prime__names *t, uint64_t count)
 
 prime_status prime__names_push(prime__names *t, const char *s, size_t n, bool index_it,
                                uint32_t *id_out)
+{
+    return prime__names_push_hashed(t, s, n, index_it && n > 0 ? prime__hash_bytes(s, n) : 0,
+                                    index_it, id_out);
+}
+
+prime_status prime__names_push_hashed(prime__names *t, const char *s, size_t n, uint64_t h,
+                                      bool index_it, uint32_t *id_out)
 {
     if (t->count >= UINT32_MAX - 1)
         return prime__error(PRIME_E_LIMIT, "too many names (the limit is 2^32-2)");
@@ -103,19 +122,20 @@ prime_status prime__names_push(prime__names *t, const char *s, size_t n, bool in
     uint32_t id = t->count++;
     t->off[t->count] = t->bytes_len;
     if (index_it && n > 0)
-        slot_insert(t->slots, t->mask, prime__hash_bytes(s, n), id);
+        slot_insert(t->slots, t->mask, slot_of(h, id));
     *id_out = id;
     return PRIME_OK;
 }
 
 prime_status prime__names_intern(prime__names *t, const char *s, size_t n, uint32_t *id_out)
 {
-    uint32_t id = prime__names_find(t, s, n);
+    uint64_t h = prime__hash_bytes(s, n);
+    uint32_t id = n > 0 ? prime__names_find_hashed(t, s, n, h) : PRIME_NONE;
     if (id != PRIME_NONE) {
         *id_out = id;
         return PRIME_OK;
     }
-    return prime__names_push(t, s, n, true, id_out);
+    return prime__names_push_hashed(t, s, n, h, true, id_out);
 }
 
 prime_status prime__names_build_index(prime__names *t, uint32_t *dup_out)
@@ -132,19 +152,22 @@ prime_status prime__names_build_index(prime__names *t, uint32_t *dup_out)
             continue;
         const char *s = t->bytes + t->off[id];
         uint64_t h = prime__hash_bytes(s, n);
+        uint32_t tag = (uint32_t)h;
         uint64_t i = h & t->mask;
         for (;; i = (i + 1) & t->mask) {
-            uint32_t v = t->slots[i];
+            uint64_t v = t->slots[i];
             if (v == 0)
                 break;
-            uint32_t other = v - 1;
+            if ((uint32_t)(v >> 32) != tag)
+                continue;
+            uint32_t other = (uint32_t)v - 1;
             if (prime__names_len(t, other) == n && memcmp(t->bytes + t->off[other], s, n) == 0) {
                 if (dup_out != NULL)
                     *dup_out = id;
                 return PRIME_E_DUPLICATE;
             }
         }
-        t->slots[i] = id + 1;
+        t->slots[i] = slot_of(h, id);
     }
     return PRIME_OK;
 }

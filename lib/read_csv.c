@@ -1,1 +1,872 @@
-/* placeholder: being written */
+/* The RFC 4180 CSV tokenizer (lib/csv.h) and the tags CSV reader.
+ *
+ * Speed: the whole text is checked once (NUL bytes with memchr, UTF-8 with
+ * the 8-bytes-at-a-time validator); the tokenizer then jumps from one
+ * special byte (, " CR LF) to the next using a 64-bit mask per 64-byte
+ * window (SSE2 compares, or a SWAR fallback), so ordinary bytes cost a few
+ * instructions per 64. Fields point into the input; only a quoted field
+ * that holds "" is copied (unescaped) into a scratch buffer reused for
+ * every record. Nothing is allocated per field or per record. */
+#include <inttypes.h>
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "csv.h"
+
+/* ---- shared text helpers -------------------------------------------------- */
+
+uint64_t prime__text_line(const char *data, size_t off)
+{
+    uint64_t line = 1;
+    const char *p = data, *end = data + off;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL)
+            break;
+        line++;
+        p = nl + 1;
+    }
+    return line;
+}
+
+size_t prime__text_bom(const char *data, size_t size)
+{
+    if (size >= 3 && (unsigned char)data[0] == 0xEF && (unsigned char)data[1] == 0xBB &&
+        (unsigned char)data[2] == 0xBF)
+        return 3;
+    return 0;
+}
+
+/* Offset of the first byte that starts an invalid UTF-8 sequence (n if
+ * none). Only used on the error path, so it goes byte by byte. */
+static size_t utf8_first_invalid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return i;
+        }
+        if (n - i < len)
+            return i;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += len;
+    }
+    return n;
+}
+
+prime_status prime__text_check(const char *data, size_t size, const char *name)
+{
+    if (name == NULL)
+        name = PRIME__NONAME;
+    const char *nul = size > 0 ? memchr(data, '\0', size) : NULL;
+    /* the first problem in file order wins */
+    size_t limit = nul != NULL ? (size_t)(nul - data) : size;
+    if (!prime__utf8_valid(data, limit)) {
+        size_t off = utf8_first_invalid((const unsigned char *)data, limit);
+        return prime__error(PRIME_E_PARSE, "%s:%" PRIu64 ": invalid UTF-8 (byte 0x%02X at offset %zu)",
+                            name, prime__text_line(data, off), (unsigned char)data[off], off);
+    }
+    if (nul != NULL)
+        return prime__error(PRIME_E_PARSE, "%s:%" PRIu64 ": NUL byte (offset %zu)", name,
+                            prime__text_line(data, limit), limit);
+    return PRIME_OK;
+}
+
+prime_status prime__error_at(prime_status status, const char *name, uint64_t line)
+{
+    char msg[512];
+    prime_last_error_copy(msg, sizeof msg);
+    return prime__error(status, "%s:%" PRIu64 ": %s", name ? name : PRIME__NONAME, line, msg);
+}
+
+int prime__show_len(const char *s, size_t n)
+{
+    if (n <= 60)
+        return (int)n;
+    size_t k = 60;
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--;
+    return (int)k;
+}
+
+/* "0", "1", "0.25", "1.0": digits / 10^k is exact-then-rounded once, so it
+ * equals strtod. Returns false when the text is not of that simple form. */
+static bool parse_simple_fraction(const char *s, size_t n, double *out)
+{
+    static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    if (n == 0 || n > 17 || (s[0] != '0' && s[0] != '1'))
+        return false;
+    uint64_t v = (uint64_t)(s[0] - '0');
+    if (n == 1) {
+        *out = (double)v;
+        return true;
+    }
+    if (s[1] != '.' || n == 2)
+        return false;
+    for (size_t i = 2; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = (double)v / pow10[n - 2];
+    return true;
+}
+
+prime_status prime__parse_outcome(int kind, const char *s, size_t n, const char *name,
+                                  uint64_t line, double *out)
+{
+    double v;
+    if (kind == PRIME__OUT_CORRECT && n == 1 && (s[0] == '0' || s[0] == '1')) {
+        *out = s[0] - '0';
+        return PRIME_OK;
+    }
+    if (name == NULL)
+        name = PRIME__NONAME;
+    const char *what = kind == PRIME__OUT_CORRECT ? "correct" : "score";
+    if (!parse_simple_fraction(s, n, &v) && !prime__parse_double(s, n, &v))
+        return prime__error(PRIME_E_PARSE, "%s:%" PRIu64 ": %s is not a number: \"%.*s\"", name,
+                            line, what, prime__show_len(s, n), s);
+    if (kind == PRIME__OUT_CORRECT) {
+        if (v != 0.0 && v != 1.0)
+            return prime__error(PRIME_E_RANGE, "%s:%" PRIu64 ": correct must be 0 or 1, not %.*s",
+                                name, line, prime__show_len(s, n), s);
+    } else if (!(v >= 0.0 && v <= 1.0)) {
+        return prime__error(PRIME_E_RANGE, "%s:%" PRIu64 ": score %.*s is outside [0, 1]", name,
+                            line, prime__show_len(s, n), s);
+    }
+    *out = v == 0.0 ? 0.0 : v; /* no -0 */
+    return PRIME_OK;
+}
+
+/* ---- the tokenizer ----------------------------------------------------------- */
+
+#if defined(__SSE2__)
+static inline uint64_t mask64(const char *p)
+{
+    const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
+    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    uint64_t m = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        __m128i r = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
+        m |= (uint64_t)(uint32_t)_mm_movemask_epi8(r) << (16 * k);
+    }
+    return m;
+}
+#else
+/* exact per-byte "is zero" flags in the high bit of each byte */
+static inline uint64_t zero_bytes(uint64_t x)
+{
+    const uint64_t lo7 = 0x7F7F7F7F7F7F7F7Full;
+    return ~(((x & lo7) + lo7) | x | lo7);
+}
+
+static inline uint64_t mask64(const char *p)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    uint64_t m = 0;
+    for (int k = 0; k < 8; k++) {
+        uint64_t w = 0;
+        for (int b = 0; b < 8; b++) /* little-endian order, whatever the host */
+            w |= (uint64_t)(unsigned char)p[8 * k + b] << (8 * b);
+        uint64_t z = zero_bytes(w ^ (ones * ',')) | zero_bytes(w ^ (ones * '"')) |
+                     zero_bytes(w ^ (ones * '\n')) | zero_bytes(w ^ (ones * '\r'));
+        /* gather the 8 high bits into one byte */
+        uint64_t bits = ((z >> 7) * 0x0102040810204080ull) >> 56;
+        m |= bits << (8 * k);
+    }
+    return m;
+}
+#endif
+
+static inline uint64_t chunk_mask(const prime__csv *c, size_t at)
+{
+    if (c->size - at >= 64)
+        return mask64(c->data + at);
+    char tail[64] = {0};
+    memcpy(tail, c->data + at, c->size - at);
+    return mask64(tail);
+}
+
+/* Position of the first special byte at or after pos (size if none).
+ * Invariant: c->chunk <= pos. */
+static inline size_t next_special(prime__csv *c, size_t pos)
+{
+    for (;;) {
+        size_t rel = pos - c->chunk;
+        if (rel < 64) {
+            uint64_t m = c->mask & (~0ull << rel);
+            if (m != 0)
+                return c->chunk + (size_t)__builtin_ctzll(m);
+            pos = c->chunk + 64;
+        }
+        c->chunk = pos;
+        if (pos >= c->size) {
+            c->mask = 0;
+            return c->size;
+        }
+        c->mask = chunk_mask(c, pos);
+    }
+}
+
+prime_status prime__csv_open(prime__csv *c, const char *data, size_t size, const char *name)
+{
+    memset(c, 0, sizeof *c);
+    c->name = name != NULL ? name : PRIME__NONAME;
+    if (data == NULL)
+        size = 0;
+    c->data = data != NULL ? data : "";
+    c->size = size;
+    c->line = 1;
+    c->pos = prime__text_bom(c->data, size);
+    c->chunk = c->pos;
+    c->mask = 0;
+    c->body_pos = c->pos;
+    c->body_line = 1;
+    if (size > 0) {
+        c->mask = chunk_mask(c, c->pos);
+        return prime__text_check(c->data, size, c->name);
+    }
+    return PRIME_OK;
+}
+
+void prime__csv_free(prime__csv *c)
+{
+    prime__free(c->fields);
+    prime__free(c->raw);
+    prime__free(c->scratch);
+    c->fields = NULL;
+    c->raw = NULL;
+    c->scratch = NULL;
+}
+
+void prime__csv_rewind(prime__csv *c)
+{
+    c->pos = c->body_pos;
+    c->line = c->body_line;
+    c->chunk = c->pos;
+    c->mask = c->pos < c->size ? chunk_mask(c, c->pos) : 0;
+}
+
+static prime_status nomem(const prime__csv *c)
+{
+    return prime__error(PRIME_E_NOMEM, "%s:%" PRIu64 ": out of memory", c->name, c->rec_line);
+}
+
+static inline prime_status push_raw(prime__csv *c, uint32_t *nf, size_t off, size_t n,
+                                    bool scratch)
+{
+    if (*nf >= c->raw_cap) {
+        if (*nf >= UINT32_MAX - 1)
+            return prime__error(PRIME_E_LIMIT, "%s:%" PRIu64 ": too many fields", c->name,
+                                c->rec_line);
+        if (!prime__grow((void **)&c->raw, &c->raw_cap, (size_t)*nf + 1, sizeof *c->raw))
+            return nomem(c);
+    }
+    prime__csv_raw *r = &c->raw[(*nf)++];
+    r->off = off;
+    r->n = n;
+    r->scratch = scratch;
+    return PRIME_OK;
+}
+
+/* Copy data[from..to) into scratch, turning "" into ". */
+static prime_status unescape(prime__csv *c, size_t from, size_t to, size_t *off_out)
+{
+    if (!prime__grow((void **)&c->scratch, &c->scratch_cap, c->scratch_len + (to - from),
+                     1))
+        return nomem(c);
+    *off_out = c->scratch_len;
+    char *dst = c->scratch + c->scratch_len;
+    const char *p = c->data + from, *end = c->data + to;
+    while (p < end) {
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        size_t k = q != NULL ? (size_t)(q - p) + 1 : (size_t)(end - p);
+        memcpy(dst, p, k);
+        dst += k;
+        p += k;
+        if (q != NULL)
+            p++; /* the second quote of the pair */
+    }
+    c->scratch_len = (size_t)(dst - c->scratch);
+    return PRIME_OK;
+}
+
+static inline bool is_blank(char ch)
+{
+    return ch == ' ' || ch == '\t';
+}
+
+prime_status prime__csv_next(prime__csv *c, bool *got)
+{
+    const char *d = c->data;
+    size_t size = c->size;
+    size_t pos = c->pos;
+    *got = false;
+    /* skip blank lines */
+    for (;;) {
+        if (pos >= size) {
+            c->pos = pos;
+            return PRIME_OK;
+        }
+        char ch = d[pos];
+        if (ch == '\n') {
+            pos++;
+            c->line++;
+            continue;
+        }
+        if (ch == '\r' && pos + 1 < size && d[pos + 1] == '\n') {
+            pos += 2;
+            c->line++;
+            continue;
+        }
+        if (is_blank(ch)) {
+            size_t q = pos;
+            while (q < size && is_blank(d[q]))
+                q++;
+            if (q >= size) {
+                c->pos = q;
+                return PRIME_OK;
+            }
+            if (d[q] == '\n' || (d[q] == '\r' && q + 1 < size && d[q + 1] == '\n')) {
+                pos = q;
+                continue;
+            }
+        }
+        break;
+    }
+    if (c->chunk > pos) { /* only after a rewind-like jump; keep the invariant */
+        c->chunk = pos;
+        c->mask = chunk_mask(c, pos);
+    }
+    c->rec_line = c->line;
+    c->scratch_len = 0;
+    uint32_t nf = 0;
+    prime_status st;
+    for (;;) { /* one field per iteration */
+        if (pos < size && d[pos] == '"') {
+            uint64_t open_line = c->line;
+            size_t start = pos + 1, q = start;
+            bool escaped = false;
+            for (;;) {
+                q = next_special(c, q);
+                if (q >= size)
+                    return prime__error(PRIME_E_PARSE,
+                                        "%s:%" PRIu64 ": unterminated quoted field", c->name,
+                                        open_line);
+                char ch = d[q];
+                if (ch == '"') {
+                    if (q + 1 < size && d[q + 1] == '"') {
+                        escaped = true;
+                        q += 2;
+                        continue;
+                    }
+                    break;
+                }
+                if (ch == '\n')
+                    c->line++;
+                q++;
+            }
+            /* closing quote at q */
+            if (escaped) {
+                size_t off = 0;
+                if ((st = unescape(c, start, q, &off)) != PRIME_OK)
+                    return st;
+                st = push_raw(c, &nf, off, c->scratch_len - off, true);
+            } else {
+                st = push_raw(c, &nf, start, q - start, false);
+            }
+            if (st != PRIME_OK)
+                return st;
+            pos = q + 1;
+            if (pos >= size)
+                break;
+            char ch = d[pos];
+            if (ch == ',') {
+                pos++;
+                continue;
+            }
+            if (ch == '\n') {
+                pos++;
+                c->line++;
+                break;
+            }
+            if (ch == '\r' && (pos + 1 >= size || d[pos + 1] == '\n')) {
+                pos += pos + 1 < size ? 2 : 1;
+                c->line++;
+                break;
+            }
+            return prime__error(PRIME_E_PARSE,
+                                "%s:%" PRIu64 ": text after the closing quote of a field",
+                                c->name, c->line);
+        }
+        size_t q = next_special(c, pos);
+        if ((st = push_raw(c, &nf, pos, q - pos, false)) != PRIME_OK)
+            return st;
+        if (q >= size) {
+            pos = size;
+            break;
+        }
+        char ch = d[q];
+        if (ch == ',') {
+            pos = q + 1;
+            continue;
+        }
+        if (ch == '\n') {
+            pos = q + 1;
+            c->line++;
+            break;
+        }
+        if (ch == '\r') {
+            if (q + 1 >= size || d[q + 1] == '\n') {
+                pos = q + 1 < size ? q + 2 : q + 1;
+                c->line++;
+                break;
+            }
+            return prime__error(PRIME_E_PARSE,
+                                "%s:%" PRIu64 ": carriage return not followed by a line feed "
+                                "(quote the field)",
+                                c->name, c->line);
+        }
+        return prime__error(PRIME_E_PARSE,
+                            "%s:%" PRIu64 ": quote inside an unquoted field (quote the whole "
+                            "field and double the quote)",
+                            c->name, c->line);
+    }
+    c->pos = pos;
+    if (nf > c->fields_cap &&
+        !prime__grow((void **)&c->fields, &c->fields_cap, nf, sizeof *c->fields))
+        return nomem(c);
+    for (uint32_t i = 0; i < nf; i++) {
+        const prime__csv_raw *r = &c->raw[i];
+        c->fields[i].p = (r->scratch ? c->scratch : d) + r->off;
+        c->fields[i].n = r->n;
+    }
+    c->n_fields = nf;
+    *got = true;
+    return PRIME_OK;
+}
+
+prime_status prime__csv_header(prime__csv *c, const char *const *wanted, uint32_t n,
+                               int32_t *col)
+{
+    bool got;
+    prime_status st = prime__csv_next(c, &got);
+    if (st != PRIME_OK)
+        return st;
+    if (!got)
+        return prime__error(PRIME_E_PARSE, "%s:%" PRIu64 ": empty file (no header line)",
+                            c->name, c->line);
+    for (uint32_t k = 0; k < n; k++)
+        col[k] = -1;
+    for (uint32_t i = 0; i < c->n_fields; i++) {
+        const prime__csv_field *f = &c->fields[i];
+        for (uint32_t k = 0; k < n; k++) {
+            if (strlen(wanted[k]) == f->n && memcmp(wanted[k], f->p, f->n) == 0) {
+                if (col[k] >= 0)
+                    return prime__error(PRIME_E_PARSE,
+                                        "%s:%" PRIu64 ": column \"%s\" appears twice in the header",
+                                        c->name, c->rec_line, wanted[k]);
+                col[k] = (int32_t)i;
+            }
+        }
+    }
+    c->body_pos = c->pos;
+    c->body_line = c->line;
+    return PRIME_OK;
+}
+
+/* ---- the tags CSV reader ------------------------------------------------------ */
+
+enum { COL_IMAGE, COL_CLASS, COL_TAGS, COL_CORRECT, COL_SCORE, N_COLS };
+
+/* Position of the first '|' in p[0..n) (n if none). */
+static inline size_t find_pipe(const char *p, size_t n)
+{
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (n - i >= 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t x = w ^ (ones * '|');
+        uint64_t t = (x - ones) & ~x & highs; /* the lowest flagged byte is exact */
+        if (t != 0)
+            return i + (size_t)(__builtin_ctzll(t) >> 3);
+        i += 8;
+    }
+#endif
+    while (i < n && p[i] != '|')
+        i++;
+    return i;
+}
+
+/* A reader-local index of the tags seen so far, in front of the store's:
+ * a tag of at most 16 bytes is identified exactly by its length and two
+ * (overlapping) 8-byte words, so a hit costs a hash and two compares, with
+ * no memcmp and no visit to the store's name bytes. */
+typedef struct {
+    uint64_t a, b;
+    uint32_t n; /* 0 = empty slot */
+    uint32_t id;
+} tag_slot;
+
+typedef struct {
+    tag_slot *slots;
+    size_t mask; /* slots - 1 */
+    unsigned shift; /* 64 - log2(slots) */
+    size_t count;
+} tag_cache;
+
+/* Words of a short tag p[0..n), 1 <= n <= 16; `end` bounds the readable
+ * bytes after p. */
+static inline void tag_words(const char *p, size_t n, const char *end, uint64_t *a, uint64_t *b)
+{
+    if (n >= 8) {
+        memcpy(a, p, 8);
+        memcpy(b, p + n - 8, 8);
+        return;
+    }
+    uint64_t w = 0;
+    if ((size_t)(end - p) >= 8) {
+        memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        w &= ~0ull >> (64 - 8 * n);
+#else
+        w &= ~0ull << (64 - 8 * n);
+#endif
+    } else {
+        memcpy(&w, p, n);
+    }
+    *a = w;
+    *b = 0;
+}
+
+/* Slot of a short tag: one multiply, the high bits (Fibonacci hashing). */
+static inline size_t tag_hash(uint64_t a, uint64_t b, size_t n, unsigned shift)
+{
+    uint64_t h = (a + (b << 5) + (b >> 11) + n) * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> shift);
+}
+
+static bool tag_cache_insert(tag_cache *t, uint64_t a, uint64_t b, size_t n, uint32_t id)
+{
+    if ((t->count + 1) * 2 > t->mask + 1 || t->slots == NULL) {
+        size_t nslots = t->slots == NULL ? 1024 : (t->mask + 1) * 2;
+        unsigned shift = t->slots == NULL ? 54 : t->shift - 1;
+        tag_slot *ns = prime__calloc(nslots, sizeof *ns);
+        if (ns == NULL)
+            return false;
+        if (t->slots != NULL) {
+            for (size_t i = 0; i <= t->mask; i++) {
+                tag_slot *o = &t->slots[i];
+                if (o->n == 0)
+                    continue;
+                size_t j = tag_hash(o->a, o->b, o->n, shift);
+                while (ns[j].n != 0)
+                    j = (j + 1) & (nslots - 1);
+                ns[j] = *o;
+            }
+            prime__free(t->slots);
+        }
+        t->slots = ns;
+        t->mask = nslots - 1;
+        t->shift = shift;
+    }
+    size_t j = tag_hash(a, b, n, t->shift);
+    while (t->slots[j].n != 0)
+        j = (j + 1) & t->mask;
+    t->slots[j].a = a;
+    t->slots[j].b = b;
+    t->slots[j].n = (uint32_t)n;
+    t->slots[j].id = id;
+    t->count++;
+    return true;
+}
+
+/* Id of tag p[0..n) (1 <= n <= 255), interned in the store when new. */
+static inline prime_status tag_id(tag_cache *t, prime_tagstore *s, const char *p, size_t n,
+                                  const char *end, uint32_t *id_out)
+{
+    if (n > 16)
+        return prime__store_intern_tag(s, p, n, id_out);
+    uint64_t a, b;
+    tag_words(p, n, end, &a, &b);
+    if (t->slots != NULL) {
+        for (size_t j = tag_hash(a, b, n, t->shift);; j = (j + 1) & t->mask) {
+            const tag_slot *e = &t->slots[j];
+            if (e->n == 0)
+                break;
+            if (e->a == a && e->b == b && e->n == n) {
+                *id_out = e->id;
+                return PRIME_OK;
+            }
+        }
+    }
+    prime_status st = prime__store_intern_tag(s, p, n, id_out);
+    if (st == PRIME_OK && !tag_cache_insert(t, a, b, n, *id_out))
+        st = prime__error(PRIME_E_NOMEM, "out of memory");
+    return st;
+}
+
+/* Line of data record k (0-based) of a tags CSV; 0 if it cannot be found. */
+static uint64_t record_line(const char *data, size_t size, const char *name, uint32_t k)
+{
+    prime__csv c;
+    static const char *const none[1] = {""};
+    int32_t col[1];
+    uint64_t line = 0;
+    if (prime__csv_open(&c, data, size, name) == PRIME_OK &&
+        prime__csv_header(&c, none, 0, col) == PRIME_OK) {
+        bool got = true;
+        for (uint32_t i = 0; got; i++) {
+            if (prime__csv_next(&c, &got) != PRIME_OK || !got)
+                break;
+            if (i == k) {
+                line = c.rec_line;
+                break;
+            }
+        }
+    }
+    prime__csv_free(&c);
+    return line;
+}
+
+/* Sort a small id list and drop repeats; returns the new count. */
+static uint32_t sort_unique(uint32_t *ids, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        uint32_t v = ids[i], j = i;
+        while (j > 0 && ids[j - 1] > v) {
+            ids[j] = ids[j - 1];
+            j--;
+        }
+        ids[j] = v;
+    }
+    uint32_t m = n > 0 ? 1 : 0;
+    for (uint32_t i = 1; i < n; i++)
+        if (ids[i] != ids[m - 1])
+            ids[m++] = ids[i];
+    return m;
+}
+
+
+prime_status prime__read_tags_csv(const char *data, size_t size, const char *name,
+                                  prime_tagstore **store_out, prime_outcomes **outcomes_out)
+{
+    if (store_out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime__read_tags_csv: store_out is NULL");
+    if (name == NULL)
+        name = PRIME__NONAME;
+    static const char *const cols[N_COLS] = {"image", "class", "tags", "correct", "score"};
+    int32_t col[N_COLS] = {-1, -1, -1, -1, -1};
+    prime__csv c;
+    prime_tagstore *s = NULL;
+    double *vals = NULL;
+    size_t vals_cap = 0;
+    uint32_t *tids = NULL;
+    size_t tids_cap = 0;
+    tag_cache cache = {NULL, 0, 64, 0};
+    prime_status st = prime__csv_open(&c, data, size, name);
+    if (st != PRIME_OK)
+        goto done;
+    if ((st = prime__csv_header(&c, cols, N_COLS, col)) != PRIME_OK)
+        goto done;
+    for (int k = COL_IMAGE; k <= COL_TAGS; k++) {
+        if (col[k] < 0) {
+            st = prime__error(PRIME_E_PARSE, "%s:%" PRIu64 ": missing column \"%s\"", name,
+                              c.rec_line, cols[k]);
+            goto done;
+        }
+    }
+    uint32_t n_cols = c.n_fields;
+    int out_kind = PRIME__OUT_NONE;
+    int32_t out_col = -1;
+    if (col[COL_CORRECT] >= 0) {
+        out_kind = PRIME__OUT_CORRECT;
+        out_col = col[COL_CORRECT];
+    } else if (col[COL_SCORE] >= 0) {
+        out_kind = PRIME__OUT_SCORE;
+        out_col = col[COL_SCORE];
+    }
+    bool keep = out_kind != PRIME__OUT_NONE && outcomes_out != NULL;
+    if ((st = prime_tagstore_create(&s)) != PRIME_OK)
+        goto done;
+    uint32_t ci = (uint32_t)col[COL_IMAGE], cc = (uint32_t)col[COL_CLASS],
+             ct = (uint32_t)col[COL_TAGS];
+    /* cache of the last class: rows of one class usually come together */
+    const char *last_class = NULL;
+    size_t last_class_n = 0;
+    uint32_t last_class_id = PRIME_NONE;
+    uint32_t n_images = 0;
+    for (;;) {
+        bool got;
+        if ((st = prime__csv_next(&c, &got)) != PRIME_OK)
+            goto done;
+        if (!got)
+            break;
+        uint64_t line = c.rec_line;
+        if (c.n_fields != n_cols) {
+            st = prime__error(PRIME_E_PARSE, "%s:%" PRIu64 ": expected %u fields, found %u", name,
+                              line, n_cols, c.n_fields);
+            goto done;
+        }
+        const prime__csv_field *fi = &c.fields[ci], *fc = &c.fields[cc], *ft = &c.fields[ct];
+        if (fi->n == 0) {
+            st = prime__error(PRIME_E_PARSE, "%s:%" PRIu64 ": empty image name", name, line);
+            goto done;
+        }
+        if (fc->n == 0) {
+            st = prime__error(PRIME_E_PARSE, "%s:%" PRIu64 ": empty class name", name, line);
+            goto done;
+        }
+        /* outcome */
+        double v = 0;
+        if (out_kind != PRIME__OUT_NONE) {
+            const prime__csv_field *fo = &c.fields[out_col];
+            if ((st = prime__parse_outcome(out_kind, fo->p, fo->n, name, line, &v)) != PRIME_OK)
+                goto done;
+        }
+        /* class */
+        uint32_t class_id;
+        if (last_class != NULL && last_class_n == fc->n &&
+            memcmp(last_class, fc->p, fc->n) == 0) {
+            class_id = last_class_id;
+        } else {
+            if ((st = prime__store_intern_class(s, fc->p, fc->n, &class_id)) != PRIME_OK) {
+                st = prime__error_at(st, name, line);
+                goto done;
+            }
+            bool stable = fc->p >= c.data && fc->p < c.data + c.size; /* not scratch */
+            last_class = stable ? fc->p : NULL;
+            last_class_n = fc->n;
+            last_class_id = class_id;
+        }
+        /* tags */
+        uint32_t nt = 0;
+        const char *tp = ft->p;
+        size_t tn = ft->n;
+        /* bytes after a tag that may be read (the scratch copy ends at the field) */
+        const char *tend = tp >= c.data && tp < c.data + c.size ? c.data + c.size : tp + tn;
+        if (tn > 0) {
+            for (;;) {
+                size_t k = find_pipe(tp, tn);
+                if (k == 0) {
+                    st = prime__error(PRIME_E_PARSE,
+                                      "%s:%" PRIu64 ": empty tag name in \"%.*s\" (tags are "
+                                      "separated by a single '|')",
+                                      name, line, prime__show_len(ft->p, ft->n), ft->p);
+                    goto done;
+                }
+                if (k > PRIME_MAX_TAG_NAME) {
+                    st = prime__error(PRIME_E_LIMIT,
+                                      "%s:%" PRIu64 ": tag name of %zu bytes (the limit is %d): "
+                                      "\"%.*s...\"",
+                                      name, line, k, PRIME_MAX_TAG_NAME, prime__show_len(tp, k),
+                                      tp);
+                    goto done;
+                }
+                if (nt >= tids_cap) {
+                    if (nt >= UINT32_MAX - 1 ||
+                        !prime__grow((void **)&tids, &tids_cap, (size_t)nt + 1, sizeof *tids)) {
+                        st = prime__error(PRIME_E_NOMEM, "%s:%" PRIu64 ": out of memory", name,
+                                          line);
+                        goto done;
+                    }
+                }
+                if ((st = tag_id(&cache, s, tp, k, tend, &tids[nt])) != PRIME_OK) {
+                    st = prime__error_at(st, name, line);
+                    goto done;
+                }
+                nt++;
+                if (k == tn)
+                    break;
+                tp += k + 1;
+                tn -= k + 1;
+                if (tn == 0) { /* a trailing '|' */
+                    st = prime__error(PRIME_E_PARSE,
+                                      "%s:%" PRIu64 ": empty tag name in \"%.*s\" (tags are "
+                                      "separated by a single '|')",
+                                      name, line, prime__show_len(ft->p, ft->n), ft->p);
+                    goto done;
+                }
+            }
+            if (nt <= 64) /* longer lists: the store sorts them (qsort) */
+                nt = sort_unique(tids, nt);
+        }
+        st = prime__store_add_image(s, fi->p, fi->n, class_id, tids, nt, NULL);
+        if (st == PRIME_E_DUPLICATE) {
+            uint32_t first = prime__names_find(&s->images, fi->p, fi->n);
+            uint64_t first_line =
+                first != PRIME_NONE ? record_line(data, size, name, first) : 0;
+            st = prime__error(PRIME_E_DUPLICATE,
+                              "%s:%" PRIu64 ": duplicate image \"%.*s\" (first on line %" PRIu64
+                              ")",
+                              name, line, prime__show_len(fi->p, fi->n), fi->p, first_line);
+            goto done;
+        }
+        if (st != PRIME_OK) {
+            st = prime__error_at(st, name, line);
+            goto done;
+        }
+        if (keep) {
+            if (n_images >= vals_cap &&
+                !prime__grow((void **)&vals, &vals_cap, (size_t)n_images + 1, sizeof *vals)) {
+                st = prime__error(PRIME_E_NOMEM, "%s:%" PRIu64 ": out of memory", name, line);
+                goto done;
+            }
+            vals[n_images] = v;
+        }
+        n_images++;
+    }
+    if ((st = prime_tagstore_freeze(s)) != PRIME_OK) {
+        st = prime__error_at(st, name, c.line);
+        goto done;
+    }
+    prime_outcomes *o = NULL;
+    if (keep) {
+        if ((st = prime_outcomes_create(n_images, &o)) != PRIME_OK)
+            goto done;
+        if (n_images > 0)
+            memcpy(o->v, vals, (size_t)n_images * sizeof *vals);
+    }
+    *store_out = s;
+    s = NULL;
+    if (outcomes_out != NULL)
+        *outcomes_out = o;
+done:
+    prime_tagstore_destroy(s);
+    prime__free(vals);
+    prime__free(tids);
+    prime__free(cache.slots);
+    prime__csv_free(&c);
+    return st;
+}

@@ -1,1 +1,209 @@
-/* placeholder: being written */
+/* Loading files: outcomes CSV joined to a tag store by image name, and
+ * tags files of any kind (binary store, JSON Lines, CSV) recognised by
+ * their content. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "csv.h"
+
+enum { O_IMAGE, O_CORRECT, O_SCORE, O_LABEL, O_PREDICTION, O_N };
+
+prime_status prime_outcomes_load_memory(const void *data, size_t size, const char *name,
+                                        const prime_tagstore *store, prime_outcomes **out)
+{
+    if (out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_outcomes_load_memory: out is NULL");
+    *out = NULL;
+    if (store == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_outcomes_load_memory: store is NULL");
+    if (data == NULL && size > 0)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_outcomes_load_memory: data is NULL");
+    if (name == NULL)
+        name = PRIME__NONAME;
+    static const char *const cols[O_N] = {"image", "correct", "score", "label", "prediction"};
+    int32_t col[O_N] = {-1, -1, -1, -1, -1};
+    prime__csv c;
+    prime_outcomes *o = NULL;
+    uint64_t *lines = NULL; /* line that gave image i its outcome; 0 = none yet */
+    uint32_t n = store->images.count;
+    prime_status st = prime__csv_open(&c, data, size, name);
+    if (st != PRIME_OK)
+        goto done;
+    if ((st = prime__csv_header(&c, cols, O_N, col)) != PRIME_OK)
+        goto done;
+    int kind;
+    if (col[O_IMAGE] < 0) {
+        st = prime__error(PRIME_E_PARSE, "%s:%" PRIu64 ": missing column \"image\"", name,
+                          c.rec_line);
+        goto done;
+    }
+    if (col[O_CORRECT] >= 0) {
+        kind = O_CORRECT;
+    } else if (col[O_SCORE] >= 0) {
+        kind = O_SCORE;
+    } else if (col[O_LABEL] >= 0 && col[O_PREDICTION] >= 0) {
+        kind = O_LABEL;
+    } else {
+        const char *what = col[O_LABEL] >= 0        ? "missing column \"prediction\" (for \"label\")"
+                           : col[O_PREDICTION] >= 0 ? "missing column \"label\" (for \"prediction\")"
+                                                    : "missing column \"correct\", \"score\" or "
+                                                      "\"label\" and \"prediction\"";
+        st = prime__error(PRIME_E_PARSE, "%s:%" PRIu64 ": %s", name, c.rec_line, what);
+        goto done;
+    }
+    uint32_t n_cols = c.n_fields;
+    if ((st = prime_outcomes_create(n, &o)) != PRIME_OK)
+        goto done;
+    lines = prime__calloc((size_t)n + 1, sizeof *lines);
+    if (lines == NULL) {
+        st = prime__error(PRIME_E_NOMEM, "%s: out of memory", name);
+        goto done;
+    }
+    for (;;) {
+        bool got;
+        if ((st = prime__csv_next(&c, &got)) != PRIME_OK)
+            goto done;
+        if (!got)
+            break;
+        uint64_t line = c.rec_line;
+        if (c.n_fields != n_cols) {
+            st = prime__error(PRIME_E_PARSE, "%s:%" PRIu64 ": expected %u fields, found %u", name,
+                              line, n_cols, c.n_fields);
+            goto done;
+        }
+        const prime__csv_field *fi = &c.fields[col[O_IMAGE]];
+        if (fi->n == 0) {
+            st = prime__error(PRIME_E_PARSE, "%s:%" PRIu64 ": empty image name", name, line);
+            goto done;
+        }
+        double v;
+        if (kind == O_LABEL) {
+            const prime__csv_field *fl = &c.fields[col[O_LABEL]], *fp = &c.fields[col[O_PREDICTION]];
+            if (fl->n == 0 || fp->n == 0) {
+                st = prime__error(PRIME_E_PARSE, "%s:%" PRIu64 ": empty %s", name, line,
+                                  fl->n == 0 ? "label" : "prediction");
+                goto done;
+            }
+            v = fl->n == fp->n && memcmp(fl->p, fp->p, fl->n) == 0 ? 1.0 : 0.0;
+        } else {
+            const prime__csv_field *fv = &c.fields[col[kind]];
+            st = prime__parse_outcome(kind == O_CORRECT ? PRIME__OUT_CORRECT : PRIME__OUT_SCORE,
+                                      fv->p, fv->n, name, line, &v);
+            if (st != PRIME_OK)
+                goto done;
+        }
+        uint32_t idx = prime__names_find(&store->images, fi->p, fi->n);
+        if (idx == PRIME_NONE || idx >= n)
+            continue; /* an image the store does not hold */
+        if (lines[idx] != 0) {
+            st = prime__error(PRIME_E_DUPLICATE,
+                              "%s:%" PRIu64 ": duplicate image \"%.*s\" (first on line %" PRIu64
+                              ")",
+                              name, line, prime__show_len(fi->p, fi->n), fi->p, lines[idx]);
+            goto done;
+        }
+        lines[idx] = line;
+        o->v[idx] = v;
+    }
+    uint32_t missing = 0, first = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (lines[i] == 0) {
+            if (missing == 0)
+                first = i;
+            missing++;
+        }
+    }
+    if (missing > 0) {
+        const char *img = prime__names_get(&store->images, first);
+        size_t img_n = prime__names_len(&store->images, first);
+        if (img_n == 0)
+            st = prime__error(PRIME_E_MISMATCH,
+                              "%s: image #%u of the tag store has no name, so it has no outcome "
+                              "(%u of %u images have none)",
+                              name, first, missing, n);
+        else
+            st = prime__error(PRIME_E_MISMATCH,
+                              "%s: image \"%.*s\" of the tag store has no outcome (%u of %u "
+                              "images have none)",
+                              name, prime__show_len(img, img_n), img, missing, n);
+        goto done;
+    }
+    *out = o;
+    o = NULL;
+done:
+    prime_outcomes_destroy(o);
+    prime__free(lines);
+    prime__csv_free(&c);
+    return st;
+}
+
+prime_status prime_outcomes_load(const char *path, const prime_tagstore *store,
+                                 prime_outcomes **out)
+{
+    if (out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_outcomes_load: out is NULL");
+    *out = NULL;
+    if (path == NULL || store == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_outcomes_load: %s is NULL",
+                            path == NULL ? "path" : "store");
+    char *data;
+    size_t size;
+    prime_status st = prime__read_file(path, &data, &size);
+    if (st != PRIME_OK)
+        return st;
+    st = prime_outcomes_load_memory(data, size, path, store, out);
+    prime__free(data);
+    return st;
+}
+
+prime_status prime_tagstore_load_memory(const void *data, size_t size, const char *name,
+                                        prime_tagstore **store_out,
+                                        prime_outcomes **outcomes_out)
+{
+    if (store_out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_load_memory: store_out is NULL");
+    *store_out = NULL;
+    if (outcomes_out != NULL)
+        *outcomes_out = NULL;
+    if (data == NULL && size > 0)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_load_memory: data is NULL");
+    if (name == NULL)
+        name = PRIME__NONAME;
+    const char *d = data != NULL ? data : "";
+    if (prime__is_binary_store(d, size)) {
+        /* a copy: the caller's buffer may be unaligned or go away */
+        unsigned char *blob = prime__malloc(size);
+        if (blob == NULL)
+            return prime__error(PRIME_E_NOMEM, "%s: out of memory", name);
+        memcpy(blob, d, size);
+        return prime__store_open_blob(blob, size, name, store_out);
+    }
+    size_t i = prime__text_bom(d, size);
+    while (i < size && (d[i] == ' ' || d[i] == '\t' || d[i] == '\r' || d[i] == '\n'))
+        i++;
+    if (i < size && d[i] == '{')
+        return prime__read_tags_jsonl(d, size, name, store_out, outcomes_out);
+    return prime__read_tags_csv(d, size, name, store_out, outcomes_out);
+}
+
+prime_status prime_tagstore_load(const char *path, prime_tagstore **store_out,
+                                 prime_outcomes **outcomes_out)
+{
+    if (store_out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_load: store_out is NULL");
+    *store_out = NULL;
+    if (outcomes_out != NULL)
+        *outcomes_out = NULL;
+    if (path == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_load: path is NULL");
+    char *data;
+    size_t size;
+    prime_status st = prime__read_file(path, &data, &size);
+    if (st != PRIME_OK)
+        return st;
+    if (prime__is_binary_store(data, size)) /* used in place: no second copy */
+        return prime__store_open_blob((unsigned char *)data, size, path, store_out);
+    st = prime_tagstore_load_memory(data, size, path, store_out, outcomes_out);
+    prime__free(data);
+    return st;
+}

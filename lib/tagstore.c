@@ -139,10 +139,12 @@ prime_status prime__store_add_image(prime_tagstore *s, const char *name, size_t 
         if (tag_ids[k] >= s->tags.count)
             return prime__error(PRIME_E_INVALID_ARG, "tag id %u out of range (%u tags)",
                                 tag_ids[k], s->tags.count);
+    uint64_t h = 0;
     if (name_len > 0) {
         if (memchr(name, '\0', name_len) != NULL || !prime__utf8_valid(name, name_len))
             return prime__error(PRIME_E_INVALID_ARG, "image name is not valid UTF-8");
-        if (prime__names_find(&s->images, name, name_len) != PRIME_NONE)
+        h = prime__hash_bytes(name, name_len);
+        if (prime__names_find_hashed(&s->images, name, name_len, h) != PRIME_NONE)
             return prime__error(PRIME_E_DUPLICATE, "duplicate image \"%.*s\"",
                                 (int)(name_len > 200 ? 200 : name_len), name);
     }
@@ -158,15 +160,15 @@ prime_status prime__store_add_image(prime_tagstore *s, const char *name, size_t 
                      sizeof(uint32_t)))
         return prime__error(PRIME_E_NOMEM, "out of memory");
     uint32_t index;
-    prime_status st = prime__names_push(&s->images, name_len ? name : "", name_len, true, &index);
+    prime_status st =
+        prime__names_push_hashed(&s->images, name_len ? name : "", name_len, h, true, &index);
     if (st != PRIME_OK)
         return st;
     /* copy, sort, merge duplicates */
-    uint32_t *dst = s->tag_ids + refs;
-    if (n_tags > 0)
-        memcpy(dst, tag_ids, (size_t)n_tags * sizeof(uint32_t));
     uint32_t m = 0;
     if (n_tags > 0) {
+        uint32_t *dst = s->tag_ids + refs;
+        memcpy(dst, tag_ids, (size_t)n_tags * sizeof(uint32_t));
         bool sorted = true;
         for (uint32_t k = 1; k < n_tags; k++)
             if (dst[k - 1] >= dst[k]) {

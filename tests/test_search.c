@@ -1,0 +1,903 @@
+/* The search (lib/search.c) and the query API (lib/query.c), checked
+ * against a slow, literal brute force of docs/method.md section 1: every
+ * subset of T_c up to max_tags, S_T by scanning the images, the three
+ * conditions applied exactly as written, no pruning of any kind. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define EPS 1e-9
+#define MAXV 64 /* largest vocabulary of the generated stores (tag masks) */
+
+/* ---- random numbers -------------------------------------------------------- */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+    uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static uint32_t below(uint32_t n)
+{
+    return n == 0 ? 0 : (uint32_t)(rnd() % n);
+}
+
+static double unit(void)
+{
+    return (double)(rnd() >> 11) / 9007199254740992.0;
+}
+
+/* ---- a generated data set -------------------------------------------------- */
+
+typedef struct {
+    uint32_t n_classes, n_tags, n;
+    uint32_t *cls;   /* class of each image */
+    uint64_t *mask;  /* tags of each image */
+    double *out;     /* outcome of each image */
+    bool named;      /* images have names */
+} dataset;
+
+typedef struct {
+    uint32_t max_tags;
+    int64_t min_size;
+    double min_drop;
+    double gains[4];
+    uint32_t n_gains;
+    int64_t min_tag_count; /* as set: 0 = min_size */
+    bool whole;
+    uint32_t threads;
+} params;
+
+static void dataset_free(dataset *d)
+{
+    free(d->cls);
+    free(d->mask);
+    free(d->out);
+}
+
+/* kind: 0 = binary, 1 = quarters, 2 = any double */
+static void dataset_random(dataset *d, uint32_t n_classes, uint32_t n_tags, uint32_t max_per_class,
+                           uint32_t max_tags_per_image, int kind)
+{
+    memset(d, 0, sizeof *d);
+    d->n_classes = n_classes;
+    d->n_tags = n_tags;
+    d->named = below(4) != 0;
+    uint32_t counts[16] = {0};
+    for (uint32_t c = 0; c < n_classes; c++) {
+        uint32_t r = below(10);
+        counts[c] = r < 2 ? below(8) : r < 3 ? 0 : below(max_per_class + 1);
+        d->n += counts[c];
+    }
+    d->cls = calloc(d->n + 1, sizeof *d->cls);
+    d->mask = calloc(d->n + 1, sizeof *d->mask);
+    d->out = calloc(d->n + 1, sizeof *d->out);
+    /* classes interleaved in random order */
+    uint32_t left[16];
+    memcpy(left, counts, sizeof left);
+    uint32_t remaining = d->n;
+    for (uint32_t i = 0; i < d->n; i++) {
+        uint32_t pick = below(remaining), c = 0;
+        while (pick >= left[c]) {
+            pick -= left[c];
+            c++;
+        }
+        left[c]--;
+        remaining--;
+        d->cls[i] = c;
+    }
+    /* per class: how likely each tag is, a few tags that hurt, and one pair
+       that hurts only together (so that 2-tag modes pass the gain test) */
+    double p[16][MAXV], hurt[16][MAXV];
+    double base[16], pair_hurt[16];
+    uint32_t pa[16], pb[16];
+    double target = 0.6 * (max_tags_per_image < n_tags ? max_tags_per_image : n_tags) + 0.5;
+    for (uint32_t c = 0; c < n_classes; c++) {
+        base[c] = 0.75 + 0.25 * unit();
+        double total = 0;
+        for (uint32_t t = 0; t < n_tags; t++) {
+            p[c][t] = 0.05 + unit();
+            total += p[c][t];
+            hurt[c][t] = 0.0;
+        }
+        for (uint32_t t = 0; t < n_tags; t++) {
+            p[c][t] *= target / total;
+            if (p[c][t] > 0.9)
+                p[c][t] = 0.9;
+        }
+        for (uint32_t k = 1 + below(2); k > 0; k--)
+            hurt[c][below(n_tags)] = 0.2 + 0.5 * unit();
+        pa[c] = below(n_tags);
+        pb[c] = below(n_tags);
+        pair_hurt[c] = 0.3 + 0.5 * unit();
+    }
+    for (uint32_t i = 0; i < d->n; i++) {
+        uint32_t c = d->cls[i];
+        uint64_t m = 0;
+        if (below(10) != 0) {
+            uint32_t k = 0;
+            for (uint32_t t = 0; t < n_tags; t++)
+                if (unit() < p[c][t]) {
+                    m |= UINT64_C(1) << t;
+                    k++;
+                }
+            while (k > max_tags_per_image) {
+                uint32_t t = below(n_tags);
+                if (m & (UINT64_C(1) << t)) {
+                    m &= ~(UINT64_C(1) << t);
+                    k--;
+                }
+            }
+        }
+        d->mask[i] = m;
+        double pc = base[c];
+        for (uint32_t t = 0; t < n_tags; t++)
+            if (m & (UINT64_C(1) << t))
+                pc -= hurt[c][t];
+        if ((m >> pa[c] & 1) && (m >> pb[c] & 1))
+            pc -= pair_hurt[c];
+        if (pc < 0)
+            pc = 0;
+        double x;
+        if (kind == 0)
+            x = unit() < pc ? 1.0 : 0.0;
+        else if (kind == 1)
+            x = (double)below(5) / 4.0 * 0.5 + (unit() < pc ? 0.5 : 0.0);
+        else
+            x = unit() < 0.1 ? (double)below(2) : pc + 0.4 * (unit() - 0.5);
+        if (x < 0)
+            x = 0;
+        if (x > 1)
+            x = 1;
+        d->out[i] = x;
+    }
+}
+
+static prime_tagstore *dataset_store(const dataset *d, bool freeze)
+{
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+    char name[64];
+    /* intern tags and classes in a shuffled order: ids differ from indices */
+    for (uint32_t t = 0; t < d->n_tags; t++) {
+        uint32_t id;
+        snprintf(name, sizeof name, "t%u", (unsigned)t);
+        cr_assert_eq(prime_tagstore_intern_tag(s, name, &id), PRIME_OK);
+        cr_assert_eq(id, t);
+    }
+    for (uint32_t c = 0; c < d->n_classes; c++) {
+        uint32_t id;
+        snprintf(name, sizeof name, "class %u", (unsigned)(d->n_classes - 1 - c));
+        cr_assert_eq(prime_tagstore_intern_class(s, name, &id), PRIME_OK);
+        cr_assert_eq(id, c);
+    }
+    for (uint32_t i = 0; i < d->n; i++) {
+        uint32_t tags[2 * MAXV], k = 0;
+        for (uint32_t t = 0; t < d->n_tags; t++)
+            if (d->mask[i] & (UINT64_C(1) << t)) {
+                tags[k++] = t;
+                if (below(8) == 0)
+                    tags[k++] = t; /* duplicates are merged */
+            }
+        for (uint32_t a = 0; a + 1 < k; a++) { /* any order */
+            uint32_t b = a + below(k - a), x = tags[a];
+            tags[a] = tags[b];
+            tags[b] = x;
+        }
+        snprintf(name, sizeof name, "img%u", (unsigned)i);
+        uint32_t idx;
+        cr_assert_eq(prime_tagstore_add_image(s, d->named ? name : NULL, d->cls[i], tags, k,
+                                              &idx),
+                     PRIME_OK);
+        cr_assert_eq(idx, i);
+    }
+    if (freeze)
+        cr_assert_eq(prime_tagstore_freeze(s), PRIME_OK);
+    return s;
+}
+
+static prime_outcomes *dataset_outcomes(const dataset *d)
+{
+    prime_outcomes *o = NULL;
+    cr_assert_eq(prime_outcomes_create(d->n, &o), PRIME_OK);
+    if (d->n > 0)
+        cr_assert_eq(prime_outcomes_set_array(o, 0, d->out, d->n), PRIME_OK);
+    return o;
+}
+
+static prime_config *params_config(const params *p)
+{
+    prime_config *c = NULL;
+    cr_assert_eq(prime_config_create(&c), PRIME_OK);
+    cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_MAX_TAGS, p->max_tags), PRIME_OK);
+    cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_MIN_SIZE, p->min_size), PRIME_OK);
+    cr_assert_eq(prime_config_set_double(c, PRIME_PARAM_MIN_DROP, p->min_drop), PRIME_OK);
+    cr_assert_eq(prime_config_set_min_gain(c, p->gains, p->n_gains), PRIME_OK);
+    cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_MIN_TAG_COUNT, p->min_tag_count), PRIME_OK);
+    cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_WHOLE_DATASET, p->whole ? 1 : 0), PRIME_OK);
+    cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_THREADS, p->threads), PRIME_OK);
+    return c;
+}
+
+/* ---- modes as plain records ------------------------------------------------ */
+
+typedef struct {
+    uint32_t cls;
+    uint32_t n;
+    uint32_t tags[8];
+    uint64_t size;
+    double correct;
+} mode;
+
+typedef struct {
+    mode *v;
+    size_t n, cap;
+} modes;
+
+static void modes_push(modes *m, const mode *x)
+{
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 64;
+        m->v = realloc(m->v, m->cap * sizeof *m->v);
+        cr_assert_not_null(m->v);
+    }
+    m->v[m->n++] = *x;
+}
+
+static int cmp_mode(const void *a, const void *b)
+{
+    const mode *x = a, *y = b;
+    if (x->cls != y->cls)
+        return x->cls < y->cls ? -1 : 1;
+    if (x->n != y->n)
+        return x->n < y->n ? -1 : 1;
+    for (uint32_t i = 0; i < x->n; i++)
+        if (x->tags[i] != y->tags[i])
+            return x->tags[i] < y->tags[i] ? -1 : 1;
+    return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void result_modes(const prime_result *r, modes *m)
+{
+    uint64_t n = prime_result_mode_count(r);
+    for (uint64_t i = 0; i < n; i++) {
+        mode x;
+        memset(&x, 0, sizeof x);
+        uint32_t nt = 0;
+        cr_assert_eq(prime_result_mode_info(r, i, &x.cls, &nt, &x.size, &x.correct, NULL, NULL,
+                                            NULL),
+                     PRIME_OK);
+        cr_assert(nt >= 1 && nt <= 8);
+        x.n = nt;
+        cr_assert_eq(prime_result_mode_tags(r, i, x.tags, 8, &nt), PRIME_OK);
+        cr_assert_eq(nt, x.n);
+        qsort(x.tags, x.n, sizeof *x.tags, cmp_u32);
+        modes_push(m, &x);
+    }
+    qsort(m->v, m->n, sizeof *m->v, cmp_mode);
+}
+
+/* ---- the brute force ---------------------------------------------------------- */
+
+static double gain_of(const params *p, uint32_t k)
+{
+    return p->gains[(k < p->n_gains ? k : p->n_gains) - 1];
+}
+
+/* Size and sum of the images of class cls (PRIME_NONE = all) that carry every
+ * tag of tm, scanning every image in index order. */
+static void scan_set(const dataset *d, uint32_t cls, uint64_t tm, uint64_t *size, double *sum)
+{
+    uint64_t n = 0;
+    double s = 0.0;
+    for (uint32_t i = 0; i < d->n; i++) {
+        if (cls != PRIME_NONE && d->cls[i] != cls)
+            continue;
+        if ((d->mask[i] & tm) != tm)
+            continue;
+        n++;
+        s += d->out[i];
+    }
+    *size = n;
+    *sum = s;
+}
+
+typedef struct {
+    const dataset *d;
+    const params *p;
+    uint32_t cls;
+    double class_acc;
+    uint32_t tc[MAXV], n_tc;
+    modes *out;
+} brute_ctx;
+
+/* decisions the brute force took within 1e-9 of a threshold, and modes by size */
+static size_t borderline, by_size[8];
+
+static void brute_check(brute_ctx *b, const uint32_t *set, uint32_t k)
+{
+    uint64_t tm = 0;
+    for (uint32_t i = 0; i < k; i++)
+        tm |= UINT64_C(1) << set[i];
+    uint64_t size;
+    double sum;
+    scan_set(b->d, b->cls, tm, &size, &sum);
+    if (size < (uint64_t)b->p->min_size)
+        return;
+    double acc = sum / (double)size;
+    if (fabs(b->class_acc - acc - b->p->min_drop) <= EPS)
+        borderline++;
+    if (!(b->class_acc - acc >= b->p->min_drop - EPS))
+        return;
+    for (uint32_t i = 0; i < k; i++) {
+        uint64_t ps;
+        double psum;
+        scan_set(b->d, b->cls, tm & ~(UINT64_C(1) << set[i]), &ps, &psum);
+        if (fabs(psum / (double)ps - acc - gain_of(b->p, k)) <= EPS)
+            borderline++;
+        if (!(psum / (double)ps - acc >= gain_of(b->p, k) - EPS))
+            return;
+    }
+    mode x;
+    memset(&x, 0, sizeof x);
+    x.cls = b->cls;
+    x.n = k;
+    memcpy(x.tags, set, k * sizeof *set);
+    x.size = size;
+    x.correct = sum;
+    by_size[k]++;
+    modes_push(b->out, &x);
+}
+
+/* every subset of tc[from..] added to set[0..k) */
+static void brute_subsets(brute_ctx *b, uint32_t *set, uint32_t k, uint32_t from)
+{
+    if (k > 0)
+        brute_check(b, set, k);
+    if (k == b->p->max_tags)
+        return;
+    for (uint32_t i = from; i < b->n_tc; i++) {
+        set[k] = b->tc[i];
+        brute_subsets(b, set, k + 1, i + 1);
+    }
+}
+
+static void brute_force(const dataset *d, const params *p, modes *out)
+{
+    int64_t mtc = p->min_tag_count == 0 ? p->min_size : p->min_tag_count;
+    uint32_t n_cls = p->whole ? 1 : d->n_classes;
+    for (uint32_t c = 0; c < n_cls; c++) {
+        brute_ctx b = {.d = d, .p = p, .cls = p->whole ? PRIME_NONE : c, .out = out};
+        uint64_t n;
+        double sum;
+        scan_set(d, b.cls, 0, &n, &sum);
+        if (n == 0)
+            continue;
+        b.class_acc = sum / (double)n;
+        for (uint32_t t = 0; t < d->n_tags; t++) {
+            uint64_t cnt;
+            double s2;
+            scan_set(d, b.cls, UINT64_C(1) << t, &cnt, &s2);
+            if ((int64_t)cnt >= mtc)
+                b.tc[b.n_tc++] = t;
+        }
+        uint32_t set[8];
+        brute_subsets(&b, set, 0, 0);
+    }
+    qsort(out->v, out->n, sizeof *out->v, cmp_mode);
+}
+
+static void assert_same_modes(const modes *a, const modes *b, const char *what)
+{
+    size_t i = 0;
+    for (; i < a->n && i < b->n; i++) {
+        const mode *x = &a->v[i], *y = &b->v[i];
+        if (cmp_mode(x, y) != 0 || x->size != y->size || x->correct != y->correct) {
+            char bufx[128] = "", bufy[128] = "";
+            for (uint32_t k = 0; k < x->n; k++)
+                snprintf(bufx + strlen(bufx), sizeof bufx - strlen(bufx), " %u", x->tags[k]);
+            for (uint32_t k = 0; k < y->n; k++)
+                snprintf(bufy + strlen(bufy), sizeof bufy - strlen(bufy), " %u", y->tags[k]);
+            cr_assert_fail("%s: mode %zu differs: class %u tags%s size %llu correct %.17g vs "
+                           "class %u tags%s size %llu correct %.17g",
+                           what, i, x->cls, bufx, (unsigned long long)x->size, x->correct,
+                           y->cls, bufy, (unsigned long long)y->size, y->correct);
+        }
+    }
+    if (a->n != b->n) {
+        const mode *x = i < a->n ? &a->v[i] : &b->v[i];
+        cr_assert_fail("%s: %zu modes vs %zu; first extra: class %u, %u tags (first %u), "
+                       "size %llu",
+                       what, a->n, b->n, x->cls, x->n, x->tags[0], (unsigned long long)x->size);
+    }
+}
+
+static void check_classes(const dataset *d, const params *p, const prime_result *r)
+{
+    uint32_t expect = 0;
+    for (uint32_t c = 0; c < (p->whole ? 1 : d->n_classes); c++) {
+        uint64_t n;
+        double sum;
+        scan_set(d, p->whole ? PRIME_NONE : c, 0, &n, &sum);
+        if (n > 0)
+            expect++;
+    }
+    cr_assert_eq(prime_result_class_count(r), expect);
+    for (uint32_t i = 0; i < expect; i++) {
+        uint32_t id;
+        uint64_t images, n;
+        double correct, acc, sum;
+        cr_assert_eq(prime_result_class_info(r, i, &id, &images, &correct, &acc), PRIME_OK);
+        if (p->whole)
+            cr_assert_eq(id, PRIME_NONE);
+        else
+            cr_assert_lt(id, d->n_classes);
+        scan_set(d, id, 0, &n, &sum);
+        cr_assert_eq(images, n);
+        cr_assert_eq(correct, sum);
+    }
+}
+
+static void random_params(params *p, uint32_t max_per_class)
+{
+    static const double drops[] = {0.0, 0.1, 0.1, 0.2, 0.25, 0.25, 0.3, 0.5};
+    static const double gains[] = {-0.1, 0.0, 0.0, 0.0, 0.05, 0.1, 0.125, 0.25};
+    memset(p, 0, sizeof *p);
+    p->max_tags = 1 + below(5);
+    p->min_size = 1 + below(20);
+    if (below(4) == 0)
+        p->min_size = 4 * (1 + below(5)); /* sizes that hit 0.25 steps exactly */
+    p->min_drop = drops[below(8)];
+    p->n_gains = 1 + below(4);
+    for (uint32_t k = 0; k < p->n_gains; k++)
+        p->gains[k] = gains[below(8)];
+    uint32_t r = below(3);
+    p->min_tag_count = r == 0 ? 0 : r == 1 ? (int64_t)below((uint32_t)p->min_size + 1)
+                                           : p->min_size + below(8);
+    p->whole = below(5) == 0;
+    p->threads = 1 + below(4);
+    (void)max_per_class;
+}
+
+/* Search d with p and compare with the brute force; returns the mode count. */
+static size_t differential(const dataset *d, const params *p, const char *what)
+{
+    prime_tagstore *s = dataset_store(d, true);
+    prime_outcomes *o = dataset_outcomes(d);
+    prime_config *c = params_config(p);
+    prime_result *r = NULL;
+    prime_status st = prime_search(s, o, c, NULL, NULL, &r);
+    cr_assert_eq(st, PRIME_OK, "%s: %s", what, prime_last_error());
+    cr_assert_not_null(r);
+    modes got = {0}, want = {0};
+    result_modes(r, &got);
+    brute_force(d, p, &want);
+    assert_same_modes(&got, &want, what);
+    check_classes(d, p, r);
+    /* every mode reads back the same through the query API */
+    for (uint64_t i = 0; i < prime_result_mode_count(r) && i < 50; i++) {
+        uint32_t cls, tags[8], nt;
+        uint64_t size, qsize;
+        double correct, qcorrect, acc, qacc;
+        cr_assert_eq(prime_result_mode_info(r, i, &cls, NULL, &size, &correct, &acc, NULL, NULL),
+                     PRIME_OK);
+        cr_assert_eq(prime_result_mode_tags(r, i, tags, 8, &nt), PRIME_OK);
+        cr_assert_eq(prime_query(s, o, cls, tags, nt, &qsize, &qcorrect, &qacc, NULL), PRIME_OK);
+        cr_assert_eq(qsize, size);
+        cr_assert_eq(qcorrect, correct);
+    }
+    size_t n = got.n;
+    free(got.v);
+    free(want.v);
+    prime_result_destroy(r);
+    prime_config_destroy(c);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    return n;
+}
+
+/* ---- tests ------------------------------------------------------------------- */
+
+Test(search, differential_random, .timeout = 500)
+{
+    rng_state = 12345;
+    const uint32_t runs = 600;
+    size_t total_modes = 0, with_modes = 0;
+    for (uint32_t run = 0; run < runs; run++) {
+        dataset d;
+        uint32_t n_classes = 1 + below(4);
+        uint32_t vocab = 3 + below(10);
+        uint32_t per_class = below(4) == 0 ? 24 : 300;
+        uint32_t per_image = below(16) == 0 ? 0 : 1 + below(8);
+        int kind = (int)below(3);
+        dataset_random(&d, n_classes, vocab, per_class, per_image, kind);
+        params p;
+        random_params(&p, per_class);
+        char what[320];
+        snprintf(what, sizeof what,
+                 "run %u (classes %u, vocab %u, images %u, max_tags %u, min_size %lld, "
+                 "min_drop %g, gains %g %g %g %g/%u, mtc %lld, whole %d, threads %u)",
+                 run, n_classes, vocab, d.n, p.max_tags, (long long)p.min_size, p.min_drop,
+                 p.gains[0], p.gains[1], p.gains[2], p.gains[3], p.n_gains,
+                 (long long)p.min_tag_count, p.whole, p.threads);
+        size_t n = differential(&d, &p, what);
+        total_modes += n;
+        with_modes += n > 0;
+        dataset_free(&d);
+    }
+    fprintf(stderr,
+            "differential: %u random stores, %zu modes compared (by size 1-5: %zu %zu %zu %zu "
+            "%zu), %zu stores with modes, %zu threshold ties\n",
+            runs, total_modes, by_size[1], by_size[2], by_size[3], by_size[4], by_size[5],
+            with_modes, borderline);
+    cr_assert_gt(with_modes, runs / 3, "the generator must produce failure modes");
+}
+
+/* Values land exactly on the thresholds: the slack decides inclusion. */
+Test(search, exact_thresholds)
+{
+    /* class of 8: 8 correct in the rest, tag 0 on 4 images with 3 correct:
+       class accuracy 7/8... built so that drops are exact multiples of 1/4 */
+    dataset d;
+    memset(&d, 0, sizeof d);
+    d.n_classes = 1;
+    d.n_tags = 3;
+    d.n = 8;
+    d.named = true;
+    d.cls = calloc(8, sizeof *d.cls);
+    d.mask = calloc(8, sizeof *d.mask);
+    d.out = calloc(8, sizeof *d.out);
+    /* images 0-3 carry tag 0 (2 correct); images 0-1 carry tag 1 too (0 correct);
+       images 4-7 are correct; tag 2 on images 4-7 */
+    double o[8] = {0, 0, 1, 1, 1, 1, 1, 1};
+    uint64_t m[8] = {3, 3, 1, 1, 4, 4, 4, 4};
+    memcpy(d.out, o, sizeof o);
+    memcpy(d.mask, m, sizeof m);
+    /* class acc 0.75; {t0}: acc 0.5, drop 0.25; {t0,t1}: acc 0, drop 0.75,
+       gain over {t0} 0.5, over {t1} 0 */
+    params p = {.max_tags = 2, .min_size = 2, .min_drop = 0.25, .gains = {0.25, 0.0},
+                .n_gains = 2, .min_tag_count = 0, .whole = false, .threads = 1};
+    cr_assert_eq(differential(&d, &p, "exact 1"), 3); /* {t0}, {t1}, {t0,t1} */
+    p.gains[0] = 0.5;   /* {t1}: gain 0.75, {t0}: 0.25 < 0.5 */
+    p.gains[1] = 0.0;
+    cr_assert_eq(differential(&d, &p, "exact 2"), 2);
+    p.min_drop = 0.75; /* only {t1} (acc 0) and {t0,t1} */
+    cr_assert_eq(differential(&d, &p, "exact 3"), 2);
+    p.gains[1] = 1e-12; /* {t0,t1} vs {t1}: gain exactly 0, within slack */
+    cr_assert_eq(differential(&d, &p, "exact 4"), 2);
+    p.gains[1] = 1e-6; /* now it must fail */
+    cr_assert_eq(differential(&d, &p, "exact 5"), 1);
+    dataset_free(&d);
+}
+
+static void results_equal(const prime_result *a, const prime_result *b)
+{
+    modes x = {0}, y = {0};
+    result_modes(a, &x);
+    result_modes(b, &y);
+    assert_same_modes(&x, &y, "thread counts");
+    /* the ordered results agree too, mode by mode */
+    cr_assert_eq(prime_result_mode_count(a), prime_result_mode_count(b));
+    for (uint64_t i = 0; i < prime_result_mode_count(a); i++) {
+        uint64_t s1, s2;
+        double c1, c2;
+        cr_assert_eq(prime_result_mode_info(a, i, NULL, NULL, &s1, &c1, NULL, NULL, NULL), 0);
+        cr_assert_eq(prime_result_mode_info(b, i, NULL, NULL, &s2, &c2, NULL, NULL, NULL), 0);
+        cr_assert_eq(s1, s2);
+        cr_assert_eq(c1, c2);
+        cr_assert_str_eq(prime_result_mode_description(a, i), prime_result_mode_description(b, i));
+    }
+    free(x.v);
+    free(y.v);
+}
+
+static void big_dataset(dataset *d, int kind)
+{
+    rng_state = 777 + (uint64_t)kind;
+    dataset_random(d, 3, 40, 2500, 10, kind);
+}
+
+Test(search, thread_independence, .timeout = 300)
+{
+    for (int kind = 0; kind < 3; kind += 2) {
+        dataset d;
+        big_dataset(&d, kind);
+        prime_tagstore *s = dataset_store(&d, true);
+        prime_outcomes *o = dataset_outcomes(&d);
+        params p = {.max_tags = 3, .min_size = 15, .min_drop = 0.2, .gains = {0, 0.05, 0.02},
+                    .n_gains = 3, .min_tag_count = 0, .whole = false, .threads = 1};
+        prime_config *c = params_config(&p);
+        prime_result *r1 = NULL;
+        cr_assert_eq(prime_search(s, o, c, NULL, NULL, &r1), PRIME_OK);
+        cr_assert_gt(prime_result_mode_count(r1), 0);
+        static const int64_t threads[] = {2, 3, 4, 7, 0};
+        for (size_t i = 0; i < sizeof threads / sizeof *threads; i++) {
+            cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_THREADS, threads[i]), PRIME_OK);
+            prime_result *r2 = NULL;
+            cr_assert_eq(prime_search(s, o, c, NULL, NULL, &r2), PRIME_OK);
+            results_equal(r1, r2);
+            prime_result_destroy(r2);
+        }
+        /* and the brute force agrees on this bigger store */
+        modes got = {0}, want = {0};
+        result_modes(r1, &got);
+        brute_force(&d, &p, &want);
+        assert_same_modes(&got, &want, "big store");
+        fprintf(stderr, "big store (kind %d): %zu modes\n", kind, got.n);
+        free(got.v);
+        free(want.v);
+        prime_result_destroy(r1);
+        prime_config_destroy(c);
+        prime_outcomes_destroy(o);
+        prime_tagstore_destroy(s);
+        dataset_free(&d);
+    }
+}
+
+typedef struct {
+    uint32_t calls, cancel_at;
+    uint64_t last_done, total;
+    bool bad;
+} progress_log;
+
+static int32_t on_progress(void *user_data, uint64_t done, uint64_t total)
+{
+    progress_log *l = user_data;
+    if (l->calls > 0 && (done < l->last_done || total != l->total))
+        l->bad = true;
+    if (done > total)
+        l->bad = true;
+    l->last_done = done;
+    l->total = total;
+    l->calls++;
+    return l->cancel_at != 0 && l->calls >= l->cancel_at;
+}
+
+Test(search, progress_and_cancel, .timeout = 300)
+{
+    dataset d;
+    big_dataset(&d, 0);
+    prime_tagstore *s = dataset_store(&d, true);
+    prime_outcomes *o = dataset_outcomes(&d);
+    params p = {.max_tags = 4, .min_size = 5, .min_drop = 0.0, .gains = {-1},
+                .n_gains = 1, .min_tag_count = 0, .whole = false, .threads = 1};
+    prime_config *c = params_config(&p);
+    for (int64_t threads = 1; threads <= 4; threads += 3) {
+        cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_THREADS, threads), PRIME_OK);
+        progress_log l = {0};
+        prime_result *r = NULL;
+        cr_assert_eq(prime_search(s, o, c, on_progress, &l, &r), PRIME_OK);
+        cr_assert_not_null(r);
+        cr_assert(!l.bad, "progress must be monotone with a fixed total");
+        cr_assert_geq(l.calls, 2);
+        cr_assert_gt(l.total, 0);
+        cr_assert_eq(l.last_done, l.total, "progress must reach the total");
+        uint32_t calls = l.calls;
+        prime_result_destroy(r);
+
+        /* cancelling at the first call (before any work) and at the second
+           (during the work or, for a quick search, at the final report:
+           every search reports at least at its start and at its end) */
+        (void)calls;
+        uint32_t at[2] = {1, 2};
+        for (int k = 0; k < 2; k++) {
+            progress_log l2 = {.cancel_at = at[k]};
+            r = (prime_result *)&l2; /* must be overwritten with NULL */
+            cr_assert_eq(prime_search(s, o, c, on_progress, &l2, &r), PRIME_E_CANCELLED);
+            cr_assert_null(r);
+            cr_assert_eq(l2.calls, at[k], "no call after cancelling");
+            cr_assert_neq(strlen(prime_last_error()), 0);
+        }
+    }
+    /* an empty store: still reports and finishes */
+    prime_config_destroy(c);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    dataset_free(&d);
+}
+
+Test(search, bad_inputs)
+{
+    rng_state = 99;
+    dataset d;
+    dataset_random(&d, 2, 5, 50, 4, 0);
+    while (d.n < 3) {
+        dataset_free(&d);
+        dataset_random(&d, 2, 5, 50, 4, 0);
+    }
+    d.named = true;
+    prime_tagstore *s = dataset_store(&d, true);
+    prime_tagstore *mut = dataset_store(&d, false);
+    prime_outcomes *o = dataset_outcomes(&d);
+    prime_result *r = NULL;
+
+    cr_assert_eq(prime_search(NULL, o, NULL, NULL, NULL, &r), PRIME_E_INVALID_ARG);
+    cr_assert_null(r);
+    cr_assert_eq(prime_search(s, NULL, NULL, NULL, NULL, &r), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_search(s, o, NULL, NULL, NULL, NULL), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_search(mut, o, NULL, NULL, NULL, &r), PRIME_E_STATE);
+    cr_assert_null(r);
+
+    /* wrong count */
+    prime_outcomes *o2 = NULL;
+    cr_assert_eq(prime_outcomes_create(d.n + 1, &o2), PRIME_OK);
+    cr_assert_eq(prime_search(s, o2, NULL, NULL, NULL, &r), PRIME_E_MISMATCH);
+    cr_assert_null(r);
+    prime_outcomes_destroy(o2);
+
+    /* an unset outcome, named in the message */
+    cr_assert_eq(prime_outcomes_create(d.n, &o2), PRIME_OK);
+    cr_assert_eq(prime_outcomes_set_array(o2, 0, d.out, d.n - 1), PRIME_OK);
+    cr_assert_eq(prime_search(s, o2, NULL, NULL, NULL, &r), PRIME_E_MISMATCH);
+    cr_assert_null(r);
+    char name[32];
+    snprintf(name, sizeof name, "img%u", d.n - 1);
+    cr_assert_not_null(strstr(prime_last_error(), name), "message: %s", prime_last_error());
+    cr_assert_eq(prime_query(s, o2, d.cls[d.n - 1], NULL, 0, NULL, NULL, NULL, NULL),
+                 PRIME_E_MISMATCH);
+    prime_outcomes_destroy(o2);
+
+    /* unnamed image: named by its index */
+    d.named = false;
+    prime_tagstore *s2 = dataset_store(&d, true);
+    cr_assert_eq(prime_outcomes_create(d.n, &o2), PRIME_OK);
+    cr_assert_eq(prime_outcomes_set_array(o2, 1, d.out + 1, d.n - 1), PRIME_OK);
+    cr_assert_eq(prime_search(s2, o2, NULL, NULL, NULL, &r), PRIME_E_MISMATCH);
+    cr_assert_not_null(strstr(prime_last_error(), "#0"), "message: %s", prime_last_error());
+    prime_outcomes_destroy(o2);
+    prime_tagstore_destroy(s2);
+
+    /* defaults (config NULL) run */
+    cr_assert_eq(prime_search(s, o, NULL, NULL, NULL, &r), PRIME_OK);
+    cr_assert_not_null(r);
+    prime_result_destroy(r);
+
+    /* query errors */
+    uint32_t bad_tag = d.n_tags, tag0 = 0;
+    cr_assert_eq(prime_query(NULL, o, 0, NULL, 0, NULL, NULL, NULL, NULL), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_query(mut, o, 0, NULL, 0, NULL, NULL, NULL, NULL), PRIME_E_STATE);
+    cr_assert_eq(prime_query(s, o, 0, &bad_tag, 1, NULL, NULL, NULL, NULL), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_query(s, o, 2, &tag0, 1, NULL, NULL, NULL, NULL), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_query(s, o, 0, NULL, 1, NULL, NULL, NULL, NULL), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_query_parents(s, o, 0, &bad_tag, 1, NULL, NULL), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_query_parents(mut, o, 0, &tag0, 1, NULL, NULL), PRIME_E_STATE);
+
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(mut);
+    prime_tagstore_destroy(s);
+    dataset_free(&d);
+}
+
+Test(search, empty_stores)
+{
+    /* no images at all, and classes without images */
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+    uint32_t id;
+    cr_assert_eq(prime_tagstore_intern_class(s, "nothing", &id), PRIME_OK);
+    cr_assert_eq(prime_tagstore_freeze(s), PRIME_OK);
+    prime_outcomes *o = NULL;
+    cr_assert_eq(prime_outcomes_create(0, &o), PRIME_OK);
+    for (int whole = 0; whole < 2; whole++) {
+        prime_config *c = NULL;
+        cr_assert_eq(prime_config_create(&c), PRIME_OK);
+        cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_WHOLE_DATASET, whole), PRIME_OK);
+        prime_result *r = NULL;
+        progress_log l = {0};
+        cr_assert_eq(prime_search(s, o, c, on_progress, &l, &r), PRIME_OK);
+        cr_assert_eq(prime_result_class_count(r), 0);
+        cr_assert_eq(prime_result_mode_count(r), 0);
+        cr_assert(!l.bad);
+        cr_assert_eq(l.last_done, l.total);
+        prime_result_destroy(r);
+        prime_config_destroy(c);
+    }
+    uint64_t size = 7;
+    double acc = 0, cacc = 0;
+    cr_assert_eq(prime_query(s, o, PRIME_NONE, NULL, 0, &size, NULL, &acc, &cacc), PRIME_OK);
+    cr_assert_eq(size, 0);
+    cr_assert(isnan(acc) && isnan(cacc));
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+}
+
+Test(search, query_vs_brute_force)
+{
+    rng_state = 4242;
+    for (int run = 0; run < 60; run++) {
+        dataset d;
+        dataset_random(&d, 1 + below(4), 3 + below(12), 200, below(9), (int)below(3));
+        prime_tagstore *s = dataset_store(&d, true);
+        prime_outcomes *o = dataset_outcomes(&d);
+        for (int q = 0; q < 30; q++) {
+            uint32_t cls = below(d.n_classes + 1);
+            if (cls == d.n_classes)
+                cls = PRIME_NONE;
+            uint32_t tags[12], n = below(6);
+            uint64_t tm = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                tags[i] = below(d.n_tags);
+                tm |= UINT64_C(1) << tags[i];
+            }
+            if (n > 1 && below(3) == 0)
+                tags[n++] = tags[0]; /* a duplicate */
+            uint64_t size, want_size, all;
+            double correct, acc, cacc, want_sum, all_sum;
+            cr_assert_eq(prime_query(s, o, cls, tags, n, &size, &correct, &acc, &cacc), PRIME_OK,
+                         "%s", prime_last_error());
+            scan_set(&d, cls, tm, &want_size, &want_sum);
+            scan_set(&d, cls, 0, &all, &all_sum);
+            cr_assert_eq(size, want_size);
+            cr_assert_eq(correct, want_sum);
+            if (want_size == 0)
+                cr_assert(isnan(acc));
+            else
+                cr_assert_eq(acc, want_sum / (double)want_size);
+            if (all == 0)
+                cr_assert(isnan(cacc));
+            else
+                cr_assert_eq(cacc, all_sum / (double)all);
+
+            uint64_t psizes[12];
+            double pcorrect[12];
+            cr_assert_eq(prime_query_parents(s, o, cls, tags, n, psizes, pcorrect), PRIME_OK);
+            for (uint32_t j = 0; j < n; j++) {
+                uint64_t pm = 0, ps;
+                double psum;
+                for (uint32_t i = 0; i < n; i++)
+                    if (i != j)
+                        pm |= UINT64_C(1) << tags[i];
+                scan_set(&d, cls, pm, &ps, &psum);
+                cr_assert_eq(psizes[j], ps);
+                cr_assert_eq(pcorrect[j], psum);
+            }
+            /* either output may be NULL */
+            cr_assert_eq(prime_query_parents(s, o, cls, tags, n, NULL, pcorrect), PRIME_OK);
+            cr_assert_eq(prime_query_parents(s, o, cls, tags, n, psizes, NULL), PRIME_OK);
+            cr_assert_eq(prime_query(s, o, cls, tags, n, NULL, NULL, NULL, NULL), PRIME_OK);
+        }
+        prime_outcomes_destroy(o);
+        prime_tagstore_destroy(s);
+        dataset_free(&d);
+    }
+}
+
+Test(search, query_many_tags)
+{
+    /* more query tags than the on-stack buffer holds */
+    rng_state = 5;
+    dataset d;
+    dataset_random(&d, 2, 50, 100, 50, 0);
+    prime_tagstore *s = dataset_store(&d, true);
+    prime_outcomes *o = dataset_outcomes(&d);
+    uint32_t tags[100];
+    for (uint32_t i = 0; i < 100; i++)
+        tags[i] = i % 40;
+    uint64_t tm = (UINT64_C(1) << 40) - 1, size, want;
+    double sum, wsum;
+    cr_assert_eq(prime_query(s, o, PRIME_NONE, tags, 100, &size, &sum, NULL, NULL), PRIME_OK);
+    scan_set(&d, PRIME_NONE, tm, &want, &wsum);
+    cr_assert_eq(size, want);
+    uint64_t ps[100];
+    cr_assert_eq(prime_query_parents(s, o, 0, tags, 100, ps, NULL), PRIME_OK);
+    scan_set(&d, 0, tm, &want, &wsum); /* every tag appears twice or more */
+    for (int j = 0; j < 100; j++)
+        cr_assert_eq(ps[j], want);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    dataset_free(&d);
+}
