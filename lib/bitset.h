@@ -41,6 +41,16 @@ static inline uint64_t prime__bits_and_count(uint64_t *restrict dst, const uint6
     return n;
 }
 
+/* |a & b|. */
+static inline uint64_t prime__bits_and_popcount(const uint64_t *a, const uint64_t *b,
+                                                size_t words)
+{
+    uint64_t n = 0;
+    for (size_t w = 0; w < words; w++)
+        n += (uint64_t)__builtin_popcountll(a[w] & b[w]);
+    return n;
+}
+
 /* dst = a & b; returns |dst| and writes |dst & mark| to *marked. */
 static inline uint64_t prime__bits_and_count2(uint64_t *restrict dst, const uint64_t *a,
                                               const uint64_t *b, const uint64_t *mark,

@@ -11,8 +11,14 @@
  *    |S'| >= min_size has A(S') >= max(0, 1 - W / min_size). When even that
  *    cannot reach min_drop, no subset of S (hence no superset of its tag
  *    set) is a failure mode. Applied to single tags this removes, up front,
- *    every tag that can appear in no failure mode at all; applied at a node
- *    it stops the descent.
+ *    every tag that can appear in no failure mode at all; applied to pairs
+ *    it gives a pair table (phase 2) that limits the tags a node may add to
+ *    those that pair well with every tag of the node; applied at a node it
+ *    stops the descent.
+ *
+ * With 0/1 outcomes the wrong images of a class take the first words of
+ * every bitset, so that a child whose wrong images are too few is rejected
+ * after a popcount over those few words only.
  *
  * Work is split into items (class, first tag) that worker threads pull with
  * an atomic counter; every worker keeps its own list of raw modes and
@@ -43,6 +49,18 @@
  * (with PRIME_EPS of slack) would accept. */
 #define PRUNE_SLACK 1e-6
 
+/* The hot functions are compiled twice, with and without the popcnt
+ * instruction, and the loader picks one for the CPU (GCC/clang ifunc). */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && \
+    defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define PRIME_KERNEL_CLONES __attribute__((target_clones("popcnt", "default")))
+#endif
+#endif
+#ifndef PRIME_KERNEL_CLONES
+#define PRIME_KERNEL_CLONES
+#endif
+
 /* One searched class and, once prepared, its bitset columns. */
 typedef struct {
     uint32_t class_id;       /* store id, PRIME_NONE in whole-data-set mode */
@@ -56,14 +74,27 @@ typedef struct {
     uint64_t *cols;          /* m columns of `words` words */
     uint64_t *col_size;      /* m */
     double *col_sum;         /* m */
-    uint64_t *correct;       /* `words` words when outcomes are 0/1, else NULL */
-    double *vals;            /* n outcomes when they are not 0/1, else NULL */
+    /* 0/1 outcomes: the wrong images take bits 0..n_wrong-1 (words
+       0..wrong_words-1), the correct ones start at word wrong_words, each
+       group in ascending image order; so the wrongness of a set is a
+       popcount over its first few words and its sum one over the rest. */
+    bool binary;
+    size_t wrong_words;
+    uint64_t need_wrong;     /* fewest wrong images a set needs to matter */
+    /* other outcomes: image j of the class is bit j, vals[j] its outcome */
+    double *vals;
+    /* pair table: row i has bit l (l > i) when the pair {i, l} passes the
+       size test and the error bound, i.e. some failure mode could hold both
+       tags; a search node only tries the tags allowed by every row of it */
+    size_t row_words;
+    uint64_t *rows;          /* m rows of row_words words */
     void *block;             /* the one allocation behind the arrays */
 } search_class;
 
 typedef struct {
     uint32_t cls, first;     /* class index, candidate index of the first tag */
-    uint64_t units;          /* progress units credited when done */
+    uint64_t pair_units;     /* progress units credited for its pair row */
+    uint64_t units;          /* progress units credited for its search */
     uint64_t cost;           /* estimate, to start the big items first */
 } search_item;
 
@@ -76,8 +107,9 @@ typedef struct {
     prime_status status;
     /* phase 1 scratch: per store tag */
     uint32_t *count, *map, *touched;
-    /* phase 2 scratch */
-    uint64_t *stack;         /* max_tags bitsets of max_words words */
+    /* phase 2 and 3 scratch */
+    uint64_t *stack;         /* max_tags + 1 bitsets of max_words words */
+    uint64_t *allowed;       /* max_tags rows of max_row_words words */
     uint32_t path[PRIME_MAX_TAGS_LIMIT];
     uint32_t nodes;
     prime__raw_mode *modes;
@@ -94,12 +126,12 @@ struct search_ctx {
 
     uint32_t n_classes;
     search_class *classes;
-    size_t max_words;
+    size_t max_words, max_row_words;
     search_item *items;
     size_t n_items;
 
     /* the running phase */
-    int phase;               /* 1 = prepare classes, 2 = search items */
+    int phase;               /* 1 = prepare classes, 2 = pair rows, 3 = search */
     size_t phase_items;
     atomic_size_t next;
     atomic_uint_fast64_t done;
@@ -142,6 +174,30 @@ static inline bool can_reach_drop(const search_ctx *s, const search_class *c, ui
     return c->acc - bound >= s->min_drop - PRUNE_SLACK;
 }
 
+/* Fewest wrong images (0/1 outcomes) a set needs so that it or one of its
+ * subsets of at least min_size images can reach the drop. */
+static uint64_t need_wrong(const search_ctx *s, const search_class *c)
+{
+    uint64_t lo = 0, hi = (uint64_t)c->n + 1; /* can_reach_drop is monotone in W */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (can_reach_drop(s, c, s->min_size, (double)s->min_size - (double)mid))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* Bit position of the j-th image of the class. */
+static inline size_t bit_of(const search_class *c, const uint32_t *rank, uint32_t j)
+{
+    if (!c->binary)
+        return j;
+    return rank[j];
+}
+
+PRIME_KERNEL_CLONES
 static prime_status prepare_class(search_worker *w, search_class *c)
 {
     search_ctx *s = w->s;
@@ -164,50 +220,63 @@ static prime_status prepare_class(search_worker *w, search_class *c)
             w->touched[m++] = t; /* compacts in place: m <= k */
         w->count[t] = 0;
     }
-    c->words = prime__bits_words(c->n);
-    bool binary = true;
-    for (uint32_t j = 0; j < c->n && binary; j++) {
+    uint32_t n_wrong = 0;
+    c->binary = true;
+    for (uint32_t j = 0; j < c->n && c->binary; j++) {
         double v = s->out[class_image(c, j)];
-        binary = v == 0.0 || v == 1.0;
+        c->binary = v == 0.0 || v == 1.0;
+        n_wrong += v == 0.0;
     }
-    if (m == 0) {
-        c->m = 0;
+    if (c->binary) {
+        c->wrong_words = prime__bits_words(n_wrong);
+        c->words = c->wrong_words + prime__bits_words(c->n - n_wrong);
+        c->need_wrong = need_wrong(s, c);
+    } else {
+        c->words = prime__bits_words(c->n);
+    }
+    c->m = 0;
+    if (m == 0)
         return PRIME_OK;
-    }
     qsort(w->touched, m, sizeof *w->touched, cmp_u32);
 
-    /* one block: cols, [correct], col_size, col_sum, [vals], cand */
+    /* one block: cols, col_size, col_sum, [vals], cand, [rank] */
     size_t words = c->words;
-    size_t n64 = (size_t)m * words + (binary ? words : 0) + m;
-    size_t nd = (size_t)m + (binary ? 0 : c->n);
-    size_t bytes = n64 * sizeof(uint64_t) + nd * sizeof(double) + (size_t)m * sizeof(uint32_t);
+    size_t n64 = (size_t)m * words + m;
+    size_t nd = (size_t)m + (c->binary ? 0 : c->n);
+    size_t n32 = (size_t)m + (c->binary ? c->n : 0);
+    size_t bytes = n64 * sizeof(uint64_t) + nd * sizeof(double) + n32 * sizeof(uint32_t);
     uint64_t *block = prime__calloc(bytes, 1);
     if (block == NULL)
         return PRIME_E_NOMEM;
     c->block = block;
     c->cols = block;
-    c->correct = binary ? c->cols + (size_t)m * words : NULL;
-    c->col_size = c->cols + (size_t)m * words + (binary ? words : 0);
+    c->col_size = c->cols + (size_t)m * words;
     c->col_sum = (double *)(c->col_size + m);
-    c->vals = binary ? NULL : c->col_sum + m;
-    c->cand = (uint32_t *)(c->col_sum + m + (binary ? 0 : c->n));
+    c->vals = c->binary ? NULL : c->col_sum + m;
+    c->cand = (uint32_t *)(c->col_sum + m + (c->binary ? 0 : c->n));
+    uint32_t *rank = c->cand + m; /* binary only: bit position of image j */
     memcpy(c->cand, w->touched, (size_t)m * sizeof *c->cand);
 
+    if (c->binary) {
+        uint32_t nw = 0, nc = 0;
+        for (uint32_t j = 0; j < c->n; j++) {
+            if (s->out[class_image(c, j)] == 0.0)
+                rank[j] = nw++;
+            else
+                rank[j] = (uint32_t)(c->wrong_words * PRIME_BITS_WORD) + nc++;
+        }
+    }
     for (uint32_t k = 0; k < m; k++)
         w->map[c->cand[k]] = k;
     for (uint32_t j = 0; j < c->n; j++) {
         uint32_t img = class_image(c, j);
-        double v = s->out[img];
-        if (binary) {
-            if (v == 1.0)
-                prime__bits_set(c->correct, j);
-        } else {
-            c->vals[j] = v;
-        }
+        if (!c->binary)
+            c->vals[j] = s->out[img];
+        size_t bit = bit_of(c, rank, j);
         for (uint64_t k = st->tag_off[img]; k < st->tag_off[img + 1]; k++) {
             uint32_t ci = w->map[st->tag_ids[k]];
             if (ci != PRIME_NONE)
-                prime__bits_set(c->cols + (size_t)ci * words, j);
+                prime__bits_set(c->cols + (size_t)ci * words, bit);
         }
     }
     for (uint32_t k = 0; k < m; k++)
@@ -217,18 +286,21 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     uint32_t kept = 0;
     for (uint32_t k = 0; k < m; k++) {
         const uint64_t *col = c->cols + (size_t)k * words;
-        uint64_t size = prime__bits_count(col, words);
+        uint64_t size;
         double sum;
-        if (binary) {
-            uint64_t cs = 0;
-            for (size_t x = 0; x < words; x++)
-                cs += (uint64_t)__builtin_popcountll(col[x] & c->correct[x]);
-            sum = (double)cs;
+        if (c->binary) {
+            uint64_t wrong = prime__bits_count(col, c->wrong_words);
+            uint64_t right = prime__bits_count(col + c->wrong_words, words - c->wrong_words);
+            if (wrong < c->need_wrong)
+                continue;
+            size = wrong + right;
+            sum = (double)right;
         } else {
+            size = prime__bits_count(col, words);
             sum = prime__bits_sum(col, words, c->vals);
+            if (!can_reach_drop(s, c, size, sum))
+                continue;
         }
-        if (!can_reach_drop(s, c, size, sum))
-            continue;
         if (kept != k)
             memmove(c->cols + (size_t)kept * words, col, words * sizeof *col);
         c->cand[kept] = c->cand[k];
@@ -237,7 +309,40 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         kept++;
     }
     c->m = kept;
+    c->row_words = prime__bits_words(kept);
+    if (kept > 0) {
+        c->rows = prime__calloc((size_t)kept * c->row_words, sizeof *c->rows);
+        if (c->rows == NULL)
+            return PRIME_E_NOMEM;
+    }
     return PRIME_OK;
+}
+
+/* Phase 2: row i of the pair table. */
+PRIME_KERNEL_CLONES
+static void pair_row(search_worker *w, search_class *c, uint32_t i)
+{
+    const search_ctx *s = w->s;
+    size_t words = c->words, ww = c->wrong_words;
+    const uint64_t *a = c->cols + (size_t)i * words;
+    uint64_t *row = c->rows + (size_t)i * c->row_words;
+    for (uint32_t l = i + 1; l < c->m; l++) {
+        const uint64_t *b = c->cols + (size_t)l * words;
+        if (c->binary) {
+            uint64_t wrong = prime__bits_and_popcount(a, b, ww);
+            if (wrong < c->need_wrong)
+                continue;
+            uint64_t right = prime__bits_and_popcount(a + ww, b + ww, words - ww);
+            if (wrong + right < s->min_size)
+                continue;
+        } else {
+            uint64_t size = prime__bits_and_count(w->stack, a, b, words);
+            if (size < s->min_size ||
+                !can_reach_drop(s, c, size, prime__bits_sum(w->stack, words, c->vals)))
+                continue;
+        }
+        prime__bits_set(row, l);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -245,11 +350,12 @@ static prime_status prepare_class(search_worker *w, search_class *c)
 /* ------------------------------------------------------------------------ */
 
 /* Size and outcome sum of the intersection of the columns idx[0..k). */
+PRIME_KERNEL_CLONES
 static void and_stats(const search_class *c, const uint32_t *idx, uint32_t k,
                       uint64_t *size_out, double *sum_out)
 {
     size_t words = c->words;
-    uint64_t n = 0, m = 0;
+    uint64_t n = 0, right = 0;
     double sum = 0.0;
     for (size_t w = 0; w < words; w++) {
         uint64_t x = c->cols[(size_t)idx[0] * words + w];
@@ -257,9 +363,11 @@ static void and_stats(const search_class *c, const uint32_t *idx, uint32_t k,
             x &= c->cols[(size_t)idx[i] * words + w];
         if (x == 0)
             continue;
-        n += (uint64_t)__builtin_popcountll(x);
-        if (c->correct != NULL) {
-            m += (uint64_t)__builtin_popcountll(x & c->correct[w]);
+        uint64_t bits = (uint64_t)__builtin_popcountll(x);
+        n += bits;
+        if (c->binary) {
+            if (w >= c->wrong_words)
+                right += bits;
         } else {
             while (x != 0) {
                 sum += c->vals[w * PRIME_BITS_WORD + (size_t)__builtin_ctzll(x)];
@@ -268,7 +376,7 @@ static void and_stats(const search_class *c, const uint32_t *idx, uint32_t k,
         }
     }
     *size_out = n;
-    *sum_out = c->correct != NULL ? (double)m : sum;
+    *sum_out = c->binary ? (double)right : sum;
 }
 
 /* Necessity: removing any one tag of the k-tag set path[0..k) (with size
@@ -320,10 +428,13 @@ static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uin
     return true;
 }
 
+PRIME_KERNEL_CLONES
 /* Visit the k-tag set path[0..k) whose images are the bitset `set` (size >=
- * min_size). Returns false to stop (cancelled or out of memory). */
+ * min_size); `allowed` holds the tags its children may add. Returns false
+ * to stop (cancelled or out of memory). */
 static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
-                  const uint64_t *set, uint64_t size, double sum, uint64_t psize, double psum)
+                  const uint64_t *set, uint64_t size, double sum, uint64_t psize, double psum,
+                  const uint64_t *allowed)
 {
     const search_ctx *s = w->s;
     if (c->acc - sum / (double)size >= s->min_drop - PRIME_EPS &&
@@ -333,35 +444,55 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             return false;
         }
     }
-    if (k >= s->max_tags || !can_reach_drop(s, c, size, sum))
+    if (k >= s->max_tags)
         return true;
-
-    size_t words = c->words;
+    if (c->binary ? (uint64_t)((double)size - sum) < c->need_wrong
+                  : !can_reach_drop(s, c, size, sum))
+        return true;
+    size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
     uint64_t *child = w->stack + (size_t)k * s->max_words;
-    for (uint32_t j = w->path[k - 1] + 1; j < c->m; j++) {
-        if (++w->nodes >= CHECK_NODES) {
-            w->nodes = 0;
-            if (atomic_load_explicit(&w->s->stop, memory_order_relaxed))
+    uint64_t *next = w->allowed + (size_t)k * s->max_row_words;
+    bool leaf = k + 1 >= s->max_tags;
+    for (size_t aw = 0; aw < cw; aw++) {
+        for (uint64_t bits = allowed[aw]; bits != 0; bits &= bits - 1) {
+            uint32_t j = (uint32_t)(aw * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(bits);
+            if (++w->nodes >= CHECK_NODES) {
+                w->nodes = 0;
+                if (atomic_load_explicit(&w->s->stop, memory_order_relaxed))
+                    return false;
+            }
+            const uint64_t *col = c->cols + (size_t)j * words;
+            uint64_t csize;
+            double csum;
+            if (c->binary) {
+                /* the wrong images first: too few, and neither the child
+                   nor anything below it can be a failure mode */
+                uint64_t wrong = prime__bits_and_count(child, set, col, ww);
+                if (wrong < c->need_wrong)
+                    continue;
+                uint64_t right =
+                    prime__bits_and_count(child + ww, set + ww, col + ww, words - ww);
+                csize = wrong + right;
+                csum = (double)right;
+            } else {
+                csize = prime__bits_and_count(child, set, col, words);
+                if (csize < s->min_size)
+                    continue;
+                csum = prime__bits_sum(child, words, c->vals);
+            }
+            if (csize < s->min_size)
+                continue;
+            const uint64_t *next_allowed = NULL;
+            if (!leaf) {
+                const uint64_t *row = c->rows + (size_t)j * cw;
+                for (size_t x = 0; x < cw; x++)
+                    next[x] = allowed[x] & row[x];
+                next_allowed = next;
+            }
+            w->path[k] = j;
+            if (!visit(w, cls, c, k + 1, child, csize, csum, size, sum, next_allowed))
                 return false;
         }
-        const uint64_t *col = c->cols + (size_t)j * words;
-        uint64_t csize;
-        double csum;
-        if (c->correct != NULL) {
-            uint64_t cc;
-            csize = prime__bits_and_count2(child, set, col, c->correct, words, &cc);
-            if (csize < s->min_size)
-                continue;
-            csum = (double)cc;
-        } else {
-            csize = prime__bits_and_count(child, set, col, words);
-            if (csize < s->min_size)
-                continue;
-            csum = prime__bits_sum(child, words, c->vals);
-        }
-        w->path[k] = j;
-        if (!visit(w, cls, c, k + 1, child, csize, csum, size, sum))
-            return false;
     }
     return true;
 }
@@ -371,7 +502,8 @@ static bool search_item_run(search_worker *w, const search_item *it)
     const search_class *c = &w->s->classes[it->cls];
     w->path[0] = it->first;
     return visit(w, it->cls, c, 1, c->cols + (size_t)it->first * c->words,
-                 c->col_size[it->first], c->col_sum[it->first], c->n, c->sum);
+                 c->col_size[it->first], c->col_sum[it->first], c->n, c->sum,
+                 c->rows + (size_t)it->first * c->row_words);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -391,6 +523,10 @@ static bool run_item(search_worker *w, size_t i)
             return false;
         }
         units = c->m == 0 ? UNITS_PER_CLASS : 1;
+    } else if (s->phase == 2) {
+        const search_item *it = &s->items[i];
+        pair_row(w, &s->classes[it->cls], it->first);
+        units = it->pair_units;
     } else {
         const search_item *it = &s->items[i];
         if (!search_item_run(w, it))
@@ -536,20 +672,34 @@ static prime_status build_items(search_ctx *s)
     size_t k = 0;
     for (uint32_t ci = 0; ci < s->n_classes; ci++) {
         const search_class *c = &s->classes[ci];
-        uint64_t budget = UNITS_PER_CLASS - 1;
+        /* 1 unit went to preparing the class; the rest is split in two */
+        uint64_t pairs = (UNITS_PER_CLASS - 1) / 2, search = UNITS_PER_CLASS - 1 - pairs;
         for (uint32_t i = 0; i < c->m; i++) {
             search_item *it = &s->items[k++];
             it->cls = ci;
             it->first = i;
-            it->units = (uint64_t)(i + 1) * budget / c->m - (uint64_t)i * budget / c->m;
+            it->pair_units = (uint64_t)(i + 1) * pairs / c->m - (uint64_t)i * pairs / c->m;
+            it->units = (uint64_t)(i + 1) * search / c->m - (uint64_t)i * search / c->m;
             /* later tags to combine with, times the words of the class */
-            it->cost = (uint64_t)(c->m - i) * (c->words + 1) *
-                       (c->col_size[i] > 0 ? 64 - (uint64_t)__builtin_clzll(c->col_size[i]) : 1);
+            it->cost = (uint64_t)(c->m - i) * (c->words + 1);
         }
     }
     qsort(s->items, n, sizeof *s->items, cmp_item);
     s->n_items = n;
     return PRIME_OK;
+}
+
+/* Once the pair table is known: the searches with the most pairs first. */
+static void sort_items_for_search(search_ctx *s)
+{
+    for (size_t k = 0; k < s->n_items; k++) {
+        search_item *it = &s->items[k];
+        const search_class *c = &s->classes[it->cls];
+        uint64_t pairs = prime__bits_count(c->rows + (size_t)it->first * c->row_words,
+                                           c->row_words);
+        it->cost = (pairs * pairs + 1) * (c->words + 1);
+    }
+    qsort(s->items, s->n_items, sizeof *s->items, cmp_item);
 }
 
 static void free_workers(search_worker *workers, uint32_t n)
@@ -561,6 +711,7 @@ static void free_workers(search_worker *workers, uint32_t n)
         prime__free(workers[t].map);
         prime__free(workers[t].touched);
         prime__free(workers[t].stack);
+        prime__free(workers[t].allowed);
         prime__free(workers[t].modes);
     }
     prime__free(workers);
@@ -720,10 +871,12 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
         workers[t].count = workers[t].map = workers[t].touched = NULL;
     }
 
-    /* phase 2: the depth-first searches */
-    for (uint32_t k = 0; k < s->n_classes; k++)
+    for (uint32_t k = 0; k < s->n_classes; k++) {
         if (s->classes[k].words > s->max_words)
             s->max_words = s->classes[k].words;
+        if (s->classes[k].row_words > s->max_row_words)
+            s->max_row_words = s->classes[k].row_words;
+    }
     st = build_items(s);
     if (st != PRIME_OK)
         goto done;
@@ -733,18 +886,27 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
         workers[t].stack =
             prime__malloc(((size_t)s->max_tags + 1) * (s->max_words ? s->max_words : 1) *
                           sizeof(uint64_t));
-        if (workers[t].stack == NULL) {
+        workers[t].allowed =
+            prime__malloc(((size_t)s->max_tags + 1) * (s->max_row_words ? s->max_row_words : 1) *
+                          sizeof(uint64_t));
+        if (workers[t].stack == NULL || workers[t].allowed == NULL) {
             st = PRIME_E_NOMEM;
             goto done;
         }
     }
-    s->phase = 2;
-    s->phase_items = s->n_items;
-    run_phase(s, workers, n_workers);
-    for (uint32_t t = 0; t < n_alloc && st == PRIME_OK; t++)
-        st = workers[t].status;
-    if (st != PRIME_OK || s->cancelled)
-        goto done;
+
+    /* phase 2: the pair table; phase 3: the depth-first searches */
+    for (int phase = 2; phase <= 3; phase++) {
+        if (phase == 3)
+            sort_items_for_search(s);
+        s->phase = phase;
+        s->phase_items = s->n_items;
+        run_phase(s, workers, n_workers);
+        for (uint32_t t = 0; t < n_alloc && st == PRIME_OK; t++)
+            st = workers[t].status;
+        if (st != PRIME_OK || s->cancelled)
+            goto done;
+    }
     atomic_store(&s->done, s->total);
     report(s);
     if (s->cancelled)
@@ -791,9 +953,10 @@ cleanup:
     prime__free(class_images);
     prime__free(class_correct);
     free_workers(workers, n_alloc);
-    if (s->classes != NULL)
-        for (uint32_t c = 0; c < s->n_classes; c++)
-            prime__free(s->classes[c].block);
+    for (uint32_t c = 0; s->classes != NULL && c < s->n_classes; c++) {
+        prime__free(s->classes[c].block);
+        prime__free(s->classes[c].rows);
+    }
     prime__free(s->classes);
     prime__free(s->items);
     pthread_mutex_destroy(&s->mu);

@@ -579,8 +579,18 @@ Test(search, exact_thresholds)
     cr_assert_eq(differential(&d, &p, "exact 3"), 2);
     p.gains[1] = 1e-12; /* {t0,t1} vs {t1}: gain exactly 0, within slack */
     cr_assert_eq(differential(&d, &p, "exact 4"), 2);
-    p.gains[1] = 1e-6; /* now it must fail */
+    p.gains[1] = 2e-9; /* just outside the slack: it must fail */
     cr_assert_eq(differential(&d, &p, "exact 5"), 1);
+    p.gains[1] = 0.0;
+    p.min_drop = 0.75 + 0.5e-9; /* drops of exactly 0.75: inside the slack */
+    cr_assert_eq(differential(&d, &p, "exact 6"), 2);
+    p.min_drop = 0.75 + 2e-9; /* outside */
+    cr_assert_eq(differential(&d, &p, "exact 7"), 0);
+    p.min_drop = 0.25;
+    p.gains[0] = 0.25 + 2e-9; /* {t0} gains exactly 0.25 over the class */
+    cr_assert_eq(differential(&d, &p, "exact 8"), 2);
+    p.gains[0] = 0.25 + 0.5e-9;
+    cr_assert_eq(differential(&d, &p, "exact 9"), 3);
     dataset_free(&d);
 }
 
