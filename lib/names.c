@@ -66,11 +66,12 @@ static void slot_insert(uint64_t *slots, uint64_t mask, uint64_t slot)
     slots[i] = slot;
 }
 
-/* Make room in the index for `count` entries (load factor <= 1/2). */
+/* Make room in the index for `count` entries (load factor <= 3/4: the 32
+ * hash bits in each slot keep long probe runs cheap). */
 static prime_status index_reserve(prime__names *t, uint64_t count)
 {
     uint64_t want = 16;
-    while (want < count * 2)
+    while (want / 4 * 3 < count + 1)
         want *= 2;
     if (t->slots != NULL && t->mask + 1 >= want)
         return PRIME_OK;
