@@ -15,4 +15,5 @@ echo "=== the same suites under ASan + UBSan ==="
   -Db_lundef=false -Dbench=false
 meson compile -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
   meson test -C build-asan -v --print-errorlogs --no-suite install --timeout-multiplier 3

@@ -288,7 +288,8 @@ static void result_modes(const prime_result *r, modes *m)
         qsort(x.tags, x.n, sizeof *x.tags, cmp_u32);
         modes_push(m, &x);
     }
-    qsort(m->v, m->n, sizeof *m->v, cmp_mode);
+    if (m->n > 0)
+        qsort(m->v, m->n, sizeof *m->v, cmp_mode);
 }
 
 /* ---- the brute force ---------------------------------------------------------- */
@@ -398,7 +399,8 @@ static void brute_force(const dataset *d, const params *p, modes *out)
         uint32_t set[8];
         brute_subsets(&b, set, 0, 0);
     }
-    qsort(out->v, out->n, sizeof *out->v, cmp_mode);
+    if (out->n > 0)
+        qsort(out->v, out->n, sizeof *out->v, cmp_mode);
 }
 
 static void assert_same_modes(const modes *a, const modes *b, const char *what)

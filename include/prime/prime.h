@@ -462,8 +462,8 @@ PRIME_API prime_status prime_search(const prime_tagstore *store,
 /** Destroy a result; NULL is fine. */
 PRIME_API void prime_result_destroy(prime_result *result);
 
-/** Number of classes searched (classes with at least one image; one in
- *  whole-data-set mode), sorted by name. */
+/** Number of classes searched: the classes with at least one image, sorted
+ *  by name; in whole-data-set mode one (or none when the store is empty). */
 PRIME_API uint32_t prime_result_class_count(const prime_result *result);
 
 /** Statistics of searched class i (0-based, by name order): its id in the
