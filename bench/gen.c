@@ -22,7 +22,7 @@ static void usage(FILE *f)
         "  --images-per-class N   images per class (default 400)\n"
         "  --seed S               seed of the generator (default 1)\n"
         "  --planted K            planted failure modes in all; mode j goes to class\n"
-        "                         j %% classes and has 1 + j %% 3 tags (default 6)\n"
+        "                         j % classes and has 1 + j % 3 tags (default 6)\n"
         "  --format csv|jsonl|store  output kind (default csv)\n"
         "  --output FILE          output file (default: standard output; required for store)\n"
         "  --outcomes FILE        write outcomes to a separate CSV (image,correct) instead\n"
