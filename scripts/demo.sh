@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-[ -d build ] || meson setup build -Dtests=false -Dbench=false
+[ -d build ] || meson setup build
 meson compile -C build
 mkdir -p out
 build/tools/prime search --tags data/demo/tags.csv --outcomes data/demo/outcomes.csv \
