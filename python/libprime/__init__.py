@@ -1,0 +1,52 @@
+"""libprime: find and explain where an image classifier fails, in words.
+
+A pure-Python (ctypes) binding of the libprime C library (PRIME, ICLR 2024)::
+
+    import libprime
+    with libprime.TagStore.load("tags.csv") as store, \\
+         libprime.Outcomes.load("outcomes.csv", store) as outcomes:
+        result = libprime.search(store, outcomes, min_size=30, max_tags=4)
+        for mode in result:
+            print(mode.class_name, mode.tags, mode.size, round(mode.drop, 3))
+        open("modes.json", "w").write(result.to_json())
+
+The shared library is found through the environment variable
+``PRIME_LIBRARY``, then pkg-config, then :func:`ctypes.util.find_library`
+(see :mod:`libprime._lib`). Every C function is declared in
+``libprime._lib.FUNCTIONS``; the raw declared library is :func:`lib`.
+"""
+from __future__ import annotations
+
+import ctypes
+
+from . import _lib
+from ._core import (BufferTooSmallError, CancelledError, ClassStats, Config, DuplicateError,
+                    FailureMode, FormatError, InvalidArgumentError, LimitError, MismatchError,
+                    NoMemoryError, NotFoundError, Outcomes, ParamInfo, ParentStats, ParseError,
+                    PrimeError, PrimeIOError, QueryStats, RangeError, Result, StateError,
+                    TagStore, ThreadError, error_for, last_error, param_info, param_names,
+                    query, query_parents, search, version, version_number)
+from ._lib import PRIME_NONE, find_library, library_path
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BufferTooSmallError", "CancelledError", "ClassStats", "Config", "DuplicateError",
+    "FailureMode", "FormatError", "InvalidArgumentError", "LimitError", "MismatchError",
+    "NoMemoryError", "NotFoundError", "Outcomes", "ParamInfo", "ParentStats", "ParseError",
+    "PrimeError", "PrimeIOError", "QueryStats", "RangeError", "Result", "StateError", "TagStore",
+    "ThreadError", "error_for", "last_error", "param_info", "param_names", "query",
+    "query_parents", "search", "version", "version_number", "PRIME_NONE", "find_library",
+    "library_path", "lib", "load_library",
+]
+
+
+def lib() -> ctypes.CDLL:
+    """The loaded C library with every function's argtypes/restype declared."""
+    return _lib.load()
+
+
+def load_library(path: str) -> ctypes.CDLL:
+    """Load libprime from ``path`` (before any other call; later calls keep
+    the library already loaded)."""
+    return _lib.load(path)

@@ -1,0 +1,266 @@
+"""Low-level binding: finds libprime and declares every public C function.
+
+Everything here mirrors ``include/prime/prime.h`` one to one. The Pythonic
+layer lives in :mod:`libprime._core`; use this module only when you need a
+function that layer does not wrap.
+
+The library is searched for, in this order:
+
+1. the environment variable ``PRIME_LIBRARY`` (a path to ``libprime.so``);
+2. ``pkg-config --variable=libdir prime`` (``libprime.so.<ABI>`` there);
+3. :func:`ctypes.util.find_library` (``"prime"``).
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import subprocess
+from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_int32, c_int64,
+                    c_size_t, c_uint32, c_uint64, c_void_p)
+from typing import Dict, List, Optional, Tuple
+
+#: ABI major version (the soname) this package was written for.
+ABI_MAJOR = 0
+
+# Status codes (fixed forever; see prime.h).
+PRIME_OK = 0
+PRIME_E_INVALID_ARG = -1
+PRIME_E_NOMEM = -2
+PRIME_E_IO = -3
+PRIME_E_PARSE = -4
+PRIME_E_FORMAT = -5
+PRIME_E_DUPLICATE = -6
+PRIME_E_NOT_FOUND = -7
+PRIME_E_STATE = -8
+PRIME_E_MISMATCH = -9
+PRIME_E_RANGE = -10
+PRIME_E_CANCELLED = -11
+PRIME_E_BUFFER_TOO_SMALL = -12
+PRIME_E_LIMIT = -13
+PRIME_E_THREAD = -14
+
+PRIME_NONE = 0xFFFFFFFF
+PRIME_MAX_TAG_NAME = 255
+PRIME_MAX_TAGS_LIMIT = 16
+
+PRIME_PARAM_MAX_TAGS = 100
+PRIME_PARAM_MIN_SIZE = 200
+PRIME_PARAM_MIN_DROP = 300
+PRIME_PARAM_MIN_GAIN = 400
+PRIME_PARAM_MIN_TAG_COUNT = 500
+PRIME_PARAM_THREADS = 600
+PRIME_PARAM_WHOLE_DATASET = 700
+
+PRIME_PARAM_TYPE_INT = 1
+PRIME_PARAM_TYPE_DOUBLE = 2
+PRIME_PARAM_TYPE_DOUBLE_LIST = 3
+
+PRIME_FORMAT_JSON = 1
+PRIME_FORMAT_CSV = 2
+PRIME_FORMAT_TEXT = 3
+
+
+# Opaque handle types: distinct pointer types, so ctypes refuses a store
+# where outcomes are expected.
+class TagStoreStruct(ctypes.Structure):
+    """``struct prime_tagstore`` (opaque)."""
+
+
+class OutcomesStruct(ctypes.Structure):
+    """``struct prime_outcomes`` (opaque)."""
+
+
+class ConfigStruct(ctypes.Structure):
+    """``struct prime_config`` (opaque)."""
+
+
+class ResultStruct(ctypes.Structure):
+    """``struct prime_result`` (opaque)."""
+
+
+TagStoreP = POINTER(TagStoreStruct)
+OutcomesP = POINTER(OutcomesStruct)
+ConfigP = POINTER(ConfigStruct)
+ResultP = POINTER(ResultStruct)
+
+status_t = c_int32  # prime_status
+param_t = c_int32   # prime_param
+
+#: ``typedef int32_t (*prime_progress_fn)(void *, uint64_t, uint64_t)``
+PROGRESS_FN = CFUNCTYPE(c_int32, c_void_p, c_uint64, c_uint64)
+
+_u32p = POINTER(c_uint32)
+_u64p = POINTER(c_uint64)
+_f64p = POINTER(c_double)
+_i64p = POINTER(c_int64)
+_i32p = POINTER(c_int32)
+
+#: name -> (restype, argtypes) for every PRIME_API function of prime.h.
+#: tests/python/test_declarations.py checks this table against the header.
+FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
+    # Version
+    "prime_version_number": (c_uint32, []),
+    "prime_version": (c_char_p, []),
+    # Status and errors
+    "prime_status_name": (c_char_p, [status_t]),
+    "prime_status_message": (c_char_p, [status_t]),
+    "prime_last_error": (c_char_p, []),
+    "prime_last_error_copy": (c_size_t, [c_char_p, c_size_t]),
+    "prime_clear_error": (None, []),
+    # Tag store
+    "prime_tagstore_create": (status_t, [POINTER(TagStoreP)]),
+    "prime_tagstore_destroy": (None, [TagStoreP]),
+    "prime_tagstore_intern_tag": (status_t, [TagStoreP, c_char_p, _u32p]),
+    "prime_tagstore_intern_class": (status_t, [TagStoreP, c_char_p, _u32p]),
+    "prime_tagstore_add_image": (status_t, [TagStoreP, c_char_p, c_uint32, _u32p,
+                                            c_uint32, _u32p]),
+    "prime_tagstore_add_image_names": (status_t, [TagStoreP, c_char_p, c_char_p,
+                                                  POINTER(c_char_p), c_uint32, _u32p]),
+    "prime_tagstore_freeze": (status_t, [TagStoreP]),
+    "prime_tagstore_is_frozen": (c_int32, [TagStoreP]),
+    "prime_tagstore_image_count": (c_uint32, [TagStoreP]),
+    "prime_tagstore_tag_count": (c_uint32, [TagStoreP]),
+    "prime_tagstore_class_count": (c_uint32, [TagStoreP]),
+    "prime_tagstore_tag_ref_count": (c_uint64, [TagStoreP]),
+    "prime_tagstore_tag_name": (c_char_p, [TagStoreP, c_uint32]),
+    "prime_tagstore_class_name": (c_char_p, [TagStoreP, c_uint32]),
+    "prime_tagstore_image_name": (c_char_p, [TagStoreP, c_uint32]),
+    "prime_tagstore_find_tag": (status_t, [TagStoreP, c_char_p, _u32p]),
+    "prime_tagstore_find_class": (status_t, [TagStoreP, c_char_p, _u32p]),
+    "prime_tagstore_find_image": (status_t, [TagStoreP, c_char_p, _u32p]),
+    "prime_tagstore_image_class": (c_uint32, [TagStoreP, c_uint32]),
+    "prime_tagstore_image_tags": (status_t, [TagStoreP, c_uint32, _u32p, c_uint32, _u32p]),
+    "prime_tagstore_class_image_count": (c_uint32, [TagStoreP, c_uint32]),
+    "prime_tagstore_tag_count_in_class": (status_t, [TagStoreP, c_uint32, c_uint32, _u32p]),
+    "prime_tagstore_save": (status_t, [TagStoreP, c_char_p]),
+    "prime_tagstore_open": (status_t, [c_char_p, POINTER(TagStoreP)]),
+    "prime_tagstore_open_memory": (status_t, [c_void_p, c_size_t, POINTER(TagStoreP)]),
+    "prime_tagstore_load": (status_t, [c_char_p, POINTER(TagStoreP), POINTER(OutcomesP)]),
+    "prime_tagstore_load_memory": (status_t, [c_void_p, c_size_t, c_char_p,
+                                              POINTER(TagStoreP), POINTER(OutcomesP)]),
+    # Outcomes
+    "prime_outcomes_create": (status_t, [c_uint32, POINTER(OutcomesP)]),
+    "prime_outcomes_destroy": (None, [OutcomesP]),
+    "prime_outcomes_count": (c_uint32, [OutcomesP]),
+    "prime_outcomes_set": (status_t, [OutcomesP, c_uint32, c_double]),
+    "prime_outcomes_set_array": (status_t, [OutcomesP, c_uint32, _f64p, c_uint32]),
+    "prime_outcomes_get": (status_t, [OutcomesP, c_uint32, _f64p]),
+    "prime_outcomes_is_binary": (c_int32, [OutcomesP]),
+    "prime_outcomes_from_labels": (status_t, [_i64p, _i64p, c_uint32, POINTER(OutcomesP)]),
+    "prime_outcomes_load": (status_t, [c_char_p, TagStoreP, POINTER(OutcomesP)]),
+    "prime_outcomes_load_memory": (status_t, [c_void_p, c_size_t, c_char_p, TagStoreP,
+                                              POINTER(OutcomesP)]),
+    # Configuration
+    "prime_config_create": (status_t, [POINTER(ConfigP)]),
+    "prime_config_destroy": (None, [ConfigP]),
+    "prime_config_clone": (status_t, [ConfigP, POINTER(ConfigP)]),
+    "prime_config_reset": (status_t, [ConfigP]),
+    "prime_config_set_int": (status_t, [ConfigP, param_t, c_int64]),
+    "prime_config_get_int": (status_t, [ConfigP, param_t, _i64p]),
+    "prime_config_set_double": (status_t, [ConfigP, param_t, c_double]),
+    "prime_config_get_double": (status_t, [ConfigP, param_t, _f64p]),
+    "prime_config_set_min_gain": (status_t, [ConfigP, _f64p, c_uint32]),
+    "prime_config_get_min_gain": (status_t, [ConfigP, c_uint32, _f64p]),
+    "prime_config_min_gain_count": (c_uint32, [ConfigP]),
+    "prime_config_param_info": (status_t, [param_t, _i32p, _f64p, _f64p, _f64p]),
+    "prime_config_param_by_name": (status_t, [c_char_p, POINTER(param_t)]),
+    "prime_config_param_name": (c_char_p, [param_t]),
+    "prime_config_set_by_name": (status_t, [ConfigP, c_char_p, c_char_p]),
+    # Search and results
+    "prime_search": (status_t, [TagStoreP, OutcomesP, ConfigP, PROGRESS_FN, c_void_p,
+                                POINTER(ResultP)]),
+    "prime_result_destroy": (None, [ResultP]),
+    "prime_result_class_count": (c_uint32, [ResultP]),
+    "prime_result_class_info": (status_t, [ResultP, c_uint32, _u32p, _u64p, _f64p, _f64p]),
+    "prime_result_class_name": (c_char_p, [ResultP, c_uint32]),
+    "prime_result_mode_count": (c_uint64, [ResultP]),
+    "prime_result_mode_info": (status_t, [ResultP, c_uint64, _u32p, _u32p, _u64p, _f64p,
+                                          _f64p, _f64p, _f64p]),
+    "prime_result_mode_tags": (status_t, [ResultP, c_uint64, _u32p, c_uint32, _u32p]),
+    "prime_result_mode_tag_name": (c_char_p, [ResultP, c_uint64, c_uint32]),
+    "prime_result_mode_class_name": (c_char_p, [ResultP, c_uint64]),
+    "prime_result_mode_description": (c_char_p, [ResultP, c_uint64]),
+    "prime_result_render": (status_t, [ResultP, c_int32, c_char_p, c_size_t,
+                                       POINTER(c_size_t)]),
+    "prime_result_write": (status_t, [ResultP, c_int32, c_char_p]),
+    # Queries
+    "prime_query": (status_t, [TagStoreP, OutcomesP, c_uint32, _u32p, c_uint32, _u64p,
+                               _f64p, _f64p, _f64p]),
+    "prime_query_parents": (status_t, [TagStoreP, OutcomesP, c_uint32, _u32p, c_uint32,
+                                       _u64p, _f64p]),
+}
+
+
+def _pkg_config_candidates() -> List[str]:
+    try:
+        out = subprocess.run(["pkg-config", "--variable=libdir", "prime"],
+                             capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    libdir = out.stdout.strip()
+    if out.returncode != 0 or not libdir:
+        return []
+    return [os.path.join(libdir, "libprime.so.%d" % ABI_MAJOR),
+            os.path.join(libdir, "libprime.so")]
+
+
+def find_library() -> str:
+    """Path (or soname) of the libprime shared library to load.
+
+    Raises :class:`OSError` when none is found.
+    """
+    env = os.environ.get("PRIME_LIBRARY")
+    if env:
+        if not os.path.exists(env):
+            raise OSError("PRIME_LIBRARY=%s: no such file" % env)
+        return env
+    for cand in _pkg_config_candidates():
+        if os.path.exists(cand):
+            return cand
+    found = ctypes.util.find_library("prime")
+    if found:
+        return found
+    raise OSError("libprime not found: set PRIME_LIBRARY to the path of libprime.so, "
+                  "or install it where pkg-config or the dynamic linker can find it")
+
+
+def _declare(cdll: ctypes.CDLL) -> ctypes.CDLL:
+    missing = []
+    for name, (restype, argtypes) in FUNCTIONS.items():
+        try:
+            fn = getattr(cdll, name)
+        except AttributeError:
+            missing.append(name)
+            continue
+        fn.restype = restype
+        fn.argtypes = argtypes
+    if missing:
+        raise OSError("%s lacks %s: too old a libprime" % (cdll._name, ", ".join(missing)))
+    return cdll
+
+
+_lib: Optional[ctypes.CDLL] = None
+_lib_path: Optional[str] = None
+
+
+def load(path: Optional[str] = None) -> ctypes.CDLL:
+    """Load (once) and return the declared library.
+
+    ``path`` overrides the search; it is only honoured by the first call.
+    """
+    global _lib, _lib_path
+    if _lib is None:
+        p = path or find_library()
+        cdll = _declare(ctypes.CDLL(p))
+        major = cdll.prime_version_number() // 10000
+        if major != ABI_MAJOR:
+            raise OSError("%s is libprime %s; this package needs ABI %d"
+                          % (p, cdll.prime_version().decode(), ABI_MAJOR))
+        _lib, _lib_path = cdll, p
+    return _lib
+
+
+def library_path() -> Optional[str]:
+    """The path the library was loaded from (None before the first load)."""
+    return _lib_path
