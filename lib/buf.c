@@ -216,8 +216,8 @@ prime_status prime__read_file(const char *path, char **data_out, size_t *size_ou
     size_t cap = 65536, len = 0;
     if (fseek(f, 0, SEEK_END) == 0) {
         long sz = ftell(f);
-        if (sz > 0)
-            cap = (size_t)sz + 1;
+        if (sz > 0) /* + 2: room for the NUL, and one byte to see the end */
+            cap = (size_t)sz + 2;
         rewind(f);
     }
     char *data = prime__malloc(cap);

@@ -79,6 +79,22 @@ PRIME_INTERNAL uint64_t prime__text_line(const char *data, size_t off);
 /* Check a whole text: no NUL byte, valid UTF-8. Errors name the line. */
 PRIME_INTERNAL prime_status prime__text_check(const char *data, size_t size, const char *name);
 
+/* true if data[0..size) holds no NUL byte and is valid UTF-8 (what
+ * prime__text_check accepts), without a message. Pieces that each pass make
+ * a whole that passes. */
+PRIME_INTERNAL bool prime__text_ok(const char *data, size_t size);
+
+/* prime__csv_open for a text already known to pass prime__text_check. */
+PRIME_INTERNAL prime_status prime__csv_open_checked(prime__csv *c, const char *data, size_t size,
+                                                    const char *name, bool checked);
+
+/* prime__read_tags_csv for a text that may be known to pass
+ * prime__text_check already (checked). */
+PRIME_INTERNAL prime_status prime__read_tags_csv_checked(const char *data, size_t size,
+                                                         const char *name, bool checked,
+                                                         prime_tagstore **store_out,
+                                                         prime_outcomes **outcomes_out);
+
 /* Length of the UTF-8 BOM at the start of data (0 or 3). */
 PRIME_INTERNAL size_t prime__text_bom(const char *data, size_t size);
 

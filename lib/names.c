@@ -139,6 +139,11 @@ prime_status prime__names_intern(prime__names *t, const char *s, size_t n, uint3
     return prime__names_push_hashed(t, s, n, h, true, id_out);
 }
 
+/* Probe distance of the batched build: names whose hash is computed (and
+ * whose slot is prefetched) this many ids ahead of the insertion, so that
+ * the cache misses of a large table overlap instead of queueing up. */
+#define BUILD_AHEAD 16
+
 prime_status prime__names_build_index(prime__names *t, uint32_t *dup_out)
 {
     prime__free(t->slots);
@@ -147,12 +152,26 @@ prime_status prime__names_build_index(prime__names *t, uint32_t *dup_out)
     prime_status st = index_reserve(t, t->count);
     if (st != PRIME_OK)
         return st;
-    for (uint32_t id = 0; id < t->count; id++) {
+    uint64_t ring[BUILD_AHEAD];
+    uint32_t count = t->count;
+    for (uint32_t id = 0; id < count && id < BUILD_AHEAD; id++) {
+        size_t n = prime__names_len(t, id);
+        ring[id] = n > 0 ? prime__hash_bytes(t->bytes + t->off[id], n) : 0;
+        __builtin_prefetch(&t->slots[ring[id] & t->mask], 1);
+    }
+    for (uint32_t id = 0; id < count; id++) {
+        uint64_t h = ring[id % BUILD_AHEAD];
+        if (id + BUILD_AHEAD < count) {
+            uint32_t ahead = id + BUILD_AHEAD;
+            size_t an = prime__names_len(t, ahead);
+            uint64_t ah = an > 0 ? prime__hash_bytes(t->bytes + t->off[ahead], an) : 0;
+            ring[ahead % BUILD_AHEAD] = ah;
+            __builtin_prefetch(&t->slots[ah & t->mask], 1);
+        }
         size_t n = prime__names_len(t, id);
         if (n == 0)
             continue;
         const char *s = t->bytes + t->off[id];
-        uint64_t h = prime__hash_bytes(s, n);
         uint32_t tag = (uint32_t)h;
         uint64_t i = h & t->mask;
         for (;; i = (i + 1) & t->mask) {

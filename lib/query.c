@@ -49,7 +49,7 @@ static prime_status check_common(const char *fn, const prime_tagstore *store,
         b = store->class_off[class_id + 1];
     }
     for (uint64_t j = a; j < b; j++) {
-        uint32_t img = class_id != PRIME_NONE ? store->class_images[j] : (uint32_t)j;
+        uint32_t img = class_id != PRIME_NONE ? prime__store_class_image(store, j) : (uint32_t)j;
         if (!isnan(outcomes->v[img]))
             continue;
         const char *name = prime_tagstore_image_name(store, img);
@@ -79,13 +79,13 @@ static uint32_t sort_unique(uint32_t *ids, uint32_t n)
 static bool image_has_all(const prime_tagstore *store, uint32_t img, const uint32_t *want,
                           uint32_t n)
 {
-    uint64_t k = store->tag_off[img], end = store->tag_off[img + 1];
+    uint64_t k = prime__store_tag_off(store, img), end = prime__store_tag_off(store, img + 1);
     if (end - k < n)
         return false;
     for (uint32_t i = 0; i < n; i++) {
-        while (k < end && store->tag_ids[k] < want[i])
+        while (k < end && prime__store_tag(store, k) < want[i])
             k++;
-        if (k == end || store->tag_ids[k] != want[i])
+        if (k == end || prime__store_tag(store, k) != want[i])
             return false;
         k++;
     }
@@ -106,7 +106,7 @@ static void scan(const prime_tagstore *store, const prime_outcomes *outcomes, ui
     uint64_t cnt = 0;
     double s = 0.0, all = 0.0;
     for (uint64_t j = a; j < b; j++) {
-        uint32_t img = class_id != PRIME_NONE ? store->class_images[j] : (uint32_t)j;
+        uint32_t img = class_id != PRIME_NONE ? prime__store_class_image(store, j) : (uint32_t)j;
         double v = outcomes->v[img];
         all += v;
         if (image_has_all(store, img, want, n)) {

@@ -8,6 +8,7 @@
  * that holds "" is copied (unescaped) into a scratch buffer reused for
  * every record. Nothing is allocated per field or per record. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__SSE2__)
@@ -80,10 +81,46 @@ static size_t utf8_first_invalid(const unsigned char *s, size_t n)
     return n;
 }
 
+/* true when data[0..size) holds no NUL byte and is valid UTF-8: 64 bytes at
+ * a time while the text is ASCII (the usual case), prime__utf8_valid over
+ * each stretch that is not (from an ASCII byte to the next ASCII byte: both
+ * are sequence boundaries). */
+bool prime__text_ok(const char *data, size_t size)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128();
+    while (size - i >= 64) {
+        const char *p = data + i;
+        __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+        __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+        __m128i v3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
+        __m128i hi = _mm_or_si128(_mm_or_si128(v0, v1), _mm_or_si128(v2, v3));
+        __m128i lo = _mm_min_epu8(_mm_min_epu8(v0, v1), _mm_min_epu8(v2, v3));
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(lo, zero)) != 0)
+            return false;
+        if (_mm_movemask_epi8(hi) == 0) {
+            i += 64;
+            continue;
+        }
+        size_t end = i + 64;
+        while (end < size && (unsigned char)data[end] >= 0x80)
+            end++;
+        if (!prime__utf8_valid(p, end - i))
+            return false;
+        i = end;
+    }
+#endif
+    return memchr(data + i, '\0', size - i) == NULL && prime__utf8_valid(data + i, size - i);
+}
+
 prime_status prime__text_check(const char *data, size_t size, const char *name)
 {
     if (name == NULL)
         name = PRIME__NONAME;
+    if (prime__text_ok(data, size))
+        return PRIME_OK;
     const char *nul = size > 0 ? memchr(data, '\0', size) : NULL;
     /* the first problem in file order wins */
     size_t limit = nul != NULL ? (size_t)(nul - data) : size;
@@ -239,6 +276,12 @@ static inline size_t next_special(prime__csv *c, size_t pos)
 
 prime_status prime__csv_open(prime__csv *c, const char *data, size_t size, const char *name)
 {
+    return prime__csv_open_checked(c, data, size, name, false);
+}
+
+prime_status prime__csv_open_checked(prime__csv *c, const char *data, size_t size,
+                                     const char *name, bool checked)
+{
     memset(c, 0, sizeof *c);
     c->name = name != NULL ? name : PRIME__NONAME;
     if (data == NULL)
@@ -253,7 +296,8 @@ prime_status prime__csv_open(prime__csv *c, const char *data, size_t size, const
     c->body_line = 1;
     if (size > 0) {
         c->mask = chunk_mask(c, c->pos);
-        return prime__text_check(c->data, size, c->name);
+        if (!checked)
+            return prime__text_check(c->data, size, c->name);
     }
     return PRIME_OK;
 }
@@ -475,6 +519,49 @@ prime_status prime__csv_next(prime__csv *c, bool *got)
     return PRIME_OK;
 }
 
+/* prime__csv_next for the common record: at most `max` unquoted fields, no
+ * CR, ended by LF, not blank. Returns false, having changed nothing the
+ * caller sees, when the record is anything else. */
+static inline bool csv_next_simple(prime__csv *c, uint32_t max)
+{
+    const char *d = c->data;
+    size_t pos = c->pos;
+    if (pos >= c->size || max > c->fields_cap)
+        return false;
+    char first = d[pos];
+    if (first == '\n' || first == '\r' || first == ' ' || first == '\t' || first == '"')
+        return false;
+    if (c->chunk > pos)
+        return false;
+    prime__csv_field *f = c->fields;
+    uint32_t nf = 0;
+    for (;;) {
+        size_t q = next_special(c, pos);
+        if (q >= c->size || nf >= max)
+            return false;
+        char ch = d[q];
+        f[nf].p = d + pos;
+        f[nf].n = q - pos;
+        nf++;
+        if (ch == ',') {
+            pos = q + 1;
+            if (pos < c->size && d[pos] == '"')
+                return false;
+            continue;
+        }
+        if (ch != '\n')
+            return false;
+        pos = q + 1;
+        break;
+    }
+    c->rec_line = c->line;
+    c->line++;
+    c->pos = pos;
+    c->scratch_len = 0;
+    c->n_fields = nf;
+    return true;
+}
+
 prime_status prime__csv_header(prime__csv *c, const char *const *wanted, uint32_t n,
                                int32_t *col)
 {
@@ -504,35 +591,55 @@ prime_status prime__csv_header(prime__csv *c, const char *const *wanted, uint32_
     return PRIME_OK;
 }
 
-/* ---- the tags CSV reader ------------------------------------------------------ */
+/* ---- the tags CSV reader ------------------------------------------------------ *
+ *
+ * Speed: the tags of a row are split with one '|' mask per 64 bytes; a tag
+ * of at most 16 bytes is looked up in a reader-local cache keyed by its
+ * bytes (no hashing of the text, no visit to the store's name bytes); the
+ * short id list of a row is sorted with a branch-free rank sort; images are
+ * appended without indexing, and the image index is built once at the end
+ * (prefetching), which is also where duplicate images are found. Memory is
+ * reserved from an estimate taken on the first bytes of the body. */
 
 enum { COL_IMAGE, COL_CLASS, COL_TAGS, COL_CORRECT, COL_SCORE, N_COLS };
 
-/* Position of the first '|' in p[0..n) (n if none). */
-static inline size_t find_pipe(const char *p, size_t n)
+static inline uint64_t load64(const char *p)
 {
-    size_t i = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    while (n - i >= 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        uint64_t x = w ^ (ones * '|');
-        uint64_t t = (x - ones) & ~x & highs; /* the lowest flagged byte is exact */
-        if (t != 0)
-            return i + (size_t)(__builtin_ctzll(t) >> 3);
-        i += 8;
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* Bit k set when p[k] == '|', for the 64 bytes at p (fewer when `lim`, the
+ * end of the readable bytes, comes first; the missing bytes read as 0). */
+static inline uint64_t pipe_mask(const char *p, const char *lim)
+{
+    char tail[64];
+    if ((size_t)(lim - p) < 64) {
+        memset(tail, 0, sizeof tail);
+        memcpy(tail, p, (size_t)(lim - p));
+        p = tail;
     }
+#if defined(__SSE2__)
+    const __m128i pipe = _mm_set1_epi8('|');
+    uint64_t m = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, pipe)) << (16 * k);
+    }
+    return m;
+#else
+    uint64_t m = 0;
+    for (int k = 0; k < 64; k++)
+        m |= (uint64_t)(p[k] == '|') << k;
+    return m;
 #endif
-    while (i < n && p[i] != '|')
-        i++;
-    return i;
 }
 
 /* A reader-local index of the tags seen so far, in front of the store's:
  * a tag of at most 16 bytes is identified exactly by its length and two
- * (overlapping) 8-byte words, so a hit costs a hash and two compares, with
- * no memcmp and no visit to the store's name bytes. */
+ * 8-byte words (its first 8 bytes, zero-padded, and for 9..16 bytes its
+ * last 8), so a hit costs a multiply and three compares. */
 typedef struct {
     uint64_t a, b;
     uint32_t n; /* 0 = empty slot */
@@ -541,33 +648,34 @@ typedef struct {
 
 typedef struct {
     tag_slot *slots;
-    size_t mask; /* slots - 1 */
+    size_t mask;    /* slots - 1 */
     unsigned shift; /* 64 - log2(slots) */
     size_t count;
 } tag_cache;
 
-/* Words of a short tag p[0..n), 1 <= n <= 16; `end` bounds the readable
- * bytes after p. */
-static inline void tag_words(const char *p, size_t n, const char *end, uint64_t *a, uint64_t *b)
-{
-    if (n >= 8) {
-        memcpy(a, p, 8);
-        memcpy(b, p + n - 8, 8);
-        return;
-    }
-    uint64_t w = 0;
-    if ((size_t)(end - p) >= 8) {
-        memcpy(&w, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        w &= ~0ull >> (64 - 8 * n);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define LOW_BYTES(n) (~0ull << (64 - 8 * (n))) /* the first n bytes in memory */
 #else
-        w &= ~0ull << (64 - 8 * n);
+#define LOW_BYTES(n) (~0ull >> (64 - 8 * (n)))
 #endif
-    } else {
-        memcpy(&w, p, n);
-    }
+
+/* Words of a short tag p[0..n), 1 <= n <= 16, reading only p[0..n). */
+static inline void tag_words_safe(const char *p, size_t n, uint64_t *a, uint64_t *b)
+{
+    uint64_t w = 0;
+    memcpy(&w, p, n < 8 ? n : 8);
     *a = w;
-    *b = 0;
+    *b = n > 8 ? load64(p + n - 8) : 0;
+}
+
+/* The same when the 8 bytes before p (within the text) and 16 after it
+ * may be read. */
+static inline void tag_words_fast(const char *p, size_t n, uint64_t *a, uint64_t *b)
+{
+    uint64_t w0 = load64(p), w1 = load64(p + n - 8);
+    size_t first = n < 8 ? n : 8; /* branch-free: the lengths are random */
+    *a = w0 & LOW_BYTES(first);
+    *b = w1 & (0 - (uint64_t)(n > 8));
 }
 
 /* Slot of a short tag: one multiply, the high bits (Fibonacci hashing). */
@@ -579,7 +687,7 @@ static inline size_t tag_hash(uint64_t a, uint64_t b, size_t n, unsigned shift)
 
 static bool tag_cache_insert(tag_cache *t, uint64_t a, uint64_t b, size_t n, uint32_t id)
 {
-    if ((t->count + 1) * 2 > t->mask + 1 || t->slots == NULL) {
+    if (t->slots == NULL || (t->count + 1) * 2 > t->mask + 1) {
         size_t nslots = t->slots == NULL ? 1024 : (t->mask + 1) * 2;
         unsigned shift = t->slots == NULL ? 54 : t->shift - 1;
         tag_slot *ns = prime__calloc(nslots, sizeof *ns);
@@ -612,25 +720,32 @@ static bool tag_cache_insert(tag_cache *t, uint64_t a, uint64_t b, size_t n, uin
     return true;
 }
 
-/* Id of tag p[0..n) (1 <= n <= 255), interned in the store when new. */
-static inline prime_status tag_id(tag_cache *t, prime_tagstore *s, const char *p, size_t n,
-                                  const char *end, uint32_t *id_out)
-{
-    if (n > 16)
-        return prime__store_intern_tag(s, p, n, id_out);
+/* A tag of the current row between the two passes over its tags. */
+typedef struct {
     uint64_t a, b;
-    tag_words(p, n, end, &a, &b);
-    if (t->slots != NULL) {
-        for (size_t j = tag_hash(a, b, n, t->shift);; j = (j + 1) & t->mask) {
-            const tag_slot *e = &t->slots[j];
-            if (e->n == 0)
-                break;
-            if (e->a == a && e->b == b && e->n == n) {
-                *id_out = e->id;
-                return PRIME_OK;
-            }
-        }
+    const char *p;
+    uint32_t k;    /* length; 0: take the slow way (then slot is the length) */
+    uint32_t slot; /* its first cache slot */
+} pending;
+
+/* Cached id of a short tag, or PRIME_NONE. */
+static inline uint32_t tag_cache_get(const tag_cache *t, uint64_t a, uint64_t b, size_t n)
+{
+    if (t->slots == NULL)
+        return PRIME_NONE;
+    for (size_t j = tag_hash(a, b, n, t->shift);; j = (j + 1) & t->mask) {
+        const tag_slot *e = &t->slots[j];
+        if (e->a == a && e->b == b && e->n == n)
+            return e->id;
+        if (e->n == 0)
+            return PRIME_NONE;
     }
+}
+
+/* A short tag missing from the cache: intern it in the store, remember it. */
+static prime_status tag_miss(tag_cache *t, prime_tagstore *s, const char *p, size_t n,
+                             uint64_t a, uint64_t b, uint32_t *id_out)
+{
     prime_status st = prime__store_intern_tag(s, p, n, id_out);
     if (st == PRIME_OK && !tag_cache_insert(t, a, b, n, *id_out))
         st = prime__error(PRIME_E_NOMEM, "out of memory");
@@ -678,9 +793,161 @@ static uint32_t sort_unique(uint32_t *ids, uint32_t n)
     return m;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+#if defined(__SSE2__)
+/* Sorted ids of a short list, by ranks: keys id << 5 | position are all
+ * distinct, and the rank of a key is the number of smaller ones, counted
+ * for 4 keys at once against each key in turn (signed compares of
+ * key ^ 2^31). No branch depends on the values: sorting a dozen random
+ * values by comparisons costs mostly mispredicted branches. NB (2, 4, 6 or
+ * 8) blocks of 4 keys hold the n keys, padded with INT32_MAX. */
+static inline __attribute__((always_inline)) void rank_keys(const int32_t *key, uint32_t n,
+                                                              uint32_t nb, uint32_t *out)
+{
+    __m128i kv[8], acc[8];
+    for (uint32_t b = 0; b < nb; b++) {
+        kv[b] = _mm_load_si128((const __m128i *)(const void *)(key + 4 * b));
+        acc[b] = _mm_setzero_si128();
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        __m128i ki = _mm_set1_epi32(key[i]);
+        for (uint32_t b = 0; b < nb; b++)
+            acc[b] = _mm_sub_epi32(acc[b], _mm_cmpgt_epi32(kv[b], ki));
+    }
+    int32_t rank[32] __attribute__((aligned(16)));
+    for (uint32_t b = 0; b < nb; b++)
+        _mm_store_si128((__m128i *)(void *)(rank + 4 * b), acc[b]);
+    for (uint32_t j = 0; j < n; j++)
+        out[rank[j]] = ((uint32_t)key[j] ^ 0x80000000u) >> 5;
+}
+
+/* sort_unique for 2 <= n <= 32 ids below 2^27. */
+static uint32_t sort_unique_small(uint32_t *ids, uint32_t n)
+{
+    int32_t key[32] __attribute__((aligned(16)));
+    uint32_t out[32];
+    uint32_t nb = (n + 7) / 8 * 2; /* blocks of 4, rounded up to 2, 4, 6 or 8 */
+    for (uint32_t i = 0; i < 4 * nb; i++)
+        key[i] = i < n ? (int32_t)(((ids[i] << 5) | i) ^ 0x80000000u) : INT32_MAX;
+    if (nb <= 2)
+        rank_keys(key, n, 2, out);
+    else if (nb <= 4)
+        rank_keys(key, n, 4, out);
+    else if (nb <= 6)
+        rank_keys(key, n, 6, out);
+    else
+        rank_keys(key, n, 8, out);
+    uint32_t m = 1;
+    ids[0] = out[0];
+    for (uint32_t i = 1; i < n; i++) {
+        ids[m] = out[i];
+        m += out[i] != out[i - 1];
+    }
+    return m;
+}
+#define SMALL_SORT_MAX 32
+#else
+#define sort_unique_small sort_unique
+#define SMALL_SORT_MAX 64
+#endif
+
+/* Estimate of the records and tag references of a body data[from..size)
+ * from its first bytes, to reserve memory once. */
+static void estimate(const char *data, size_t size, size_t from, size_t *rows, size_t *refs)
+{
+    size_t body = size - from, sample = body < (1u << 18) ? body : (1u << 18);
+    size_t lines = 0, pipes = 0;
+    const char *p = data + from;
+    for (size_t i = 0; i < sample; i++) {
+        lines += p[i] == '\n';
+        pipes += p[i] == '|';
+    }
+    if (lines == 0) {
+        *rows = *refs = 0;
+        return;
+    }
+    double scale = (double)body / (double)sample;
+    double r = (double)lines * scale, t = (double)(pipes + lines) * scale;
+    /* a record takes at least 6 bytes ("i,c,t\n"), a reference 2 */
+    double max_r = (double)body / 6 + 1, max_t = (double)body / 2 + 1;
+    *rows = (size_t)(r < max_r ? r : max_r) + 1;
+    *refs = (size_t)(t < max_t ? t : max_t) + 1;
+}
+
+/* After an error at a later record (or at the end), the first duplicate
+ * image among those added, if any, is the first problem in file order:
+ * build the image index; on a duplicate, set its message and return
+ * PRIME_E_DUPLICATE. */
+static prime_status check_images(prime_tagstore *s, const char *data, size_t size,
+                                 const char *name)
+{
+    uint32_t dup = PRIME_NONE;
+    prime_status st = prime__names_build_index(&s->images, &dup);
+    if (st != PRIME_E_DUPLICATE)
+        return st;
+    const char *img = prime__names_get(&s->images, dup);
+    size_t n = prime__names_len(&s->images, dup);
+    uint32_t first = prime__names_find(&s->images, img, n);
+    uint64_t line = record_line(data, size, name, dup);
+    uint64_t first_line = first != PRIME_NONE ? record_line(data, size, name, first) : 0;
+    return prime__error(PRIME_E_DUPLICATE,
+                        "%s:%" PRIu64 ": duplicate image \"%.*s\" (first on line %" PRIu64 ")",
+                        name, line, prime__show_len(img, n), img, first_line);
+}
+
+static prime_status empty_tag(const char *name, uint64_t line, const prime__csv_field *ft)
+{
+    return prime__error(PRIME_E_PARSE,
+                        "%s:%" PRIu64 ": empty tag name in \"%.*s\" (tags are "
+                        "separated by a single '|')",
+                        name, line, prime__show_len(ft->p, ft->n), ft->p);
+}
+
+/* Id of tag p[0..k) of field ft (k != 1..16 or near the end of the text):
+ * the checks, then the cache or the store. */
+static prime_status __attribute__((noinline))
+tag_slow(tag_cache *cache, prime_tagstore *s, const char *p, size_t k, const char *name,
+         uint64_t line, const prime__csv_field *ft, uint32_t *id_out)
+{
+    if (k == 0)
+        return empty_tag(name, line, ft);
+    if (k > PRIME_MAX_TAG_NAME)
+        return prime__error(PRIME_E_LIMIT,
+                            "%s:%" PRIu64 ": tag name of %zu bytes (the limit is %d): "
+                            "\"%.*s...\"",
+                            name, line, k, PRIME_MAX_TAG_NAME, prime__show_len(p, k), p);
+    prime_status st;
+    if (k > 16) {
+        st = prime__store_intern_tag(s, p, k, id_out);
+    } else {
+        uint64_t a, b;
+        tag_words_safe(p, k, &a, &b);
+        uint32_t id = tag_cache_get(cache, a, b, k);
+        if (id != PRIME_NONE) {
+            *id_out = id;
+            return PRIME_OK;
+        }
+        st = tag_miss(cache, s, p, k, a, b, id_out);
+    }
+    if (st != PRIME_OK)
+        st = prime__error_at(st, name, line);
+    return st;
+}
 
 prime_status prime__read_tags_csv(const char *data, size_t size, const char *name,
                                   prime_tagstore **store_out, prime_outcomes **outcomes_out)
+{
+    return prime__read_tags_csv_checked(data, size, name, false, store_out, outcomes_out);
+}
+
+prime_status prime__read_tags_csv_checked(const char *data, size_t size, const char *name,
+                                          bool checked, prime_tagstore **store_out,
+                                          prime_outcomes **outcomes_out)
 {
     if (store_out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime__read_tags_csv: store_out is NULL");
@@ -694,8 +961,12 @@ prime_status prime__read_tags_csv(const char *data, size_t size, const char *nam
     size_t vals_cap = 0;
     uint32_t *tids = NULL;
     size_t tids_cap = 0;
+    pending *pend = NULL;
+    size_t pend_cap = 0;
     tag_cache cache = {NULL, 0, 64, 0};
-    prime_status st = prime__csv_open(&c, data, size, name);
+    uint32_t n_images = 0;
+    bool indexed = false; /* the image index is built */
+    prime_status st = prime__csv_open_checked(&c, data, size, name, checked);
     if (st != PRIME_OK)
         goto done;
     if ((st = prime__csv_header(&c, cols, N_COLS, col)) != PRIME_OK)
@@ -720,16 +991,30 @@ prime_status prime__read_tags_csv(const char *data, size_t size, const char *nam
     bool keep = out_kind != PRIME__OUT_NONE && outcomes_out != NULL;
     if ((st = prime_tagstore_create(&s)) != PRIME_OK)
         goto done;
+    {
+        size_t est_rows, est_refs;
+        estimate(c.data, c.size, c.pos, &est_rows, &est_refs);
+        if (est_rows > 0) {
+            if ((st = prime__store_reserve(s, est_rows, est_refs, 0)) != PRIME_OK) {
+                st = prime__error_at(st, name, c.line);
+                goto done;
+            }
+            if (keep && !prime__grow((void **)&vals, &vals_cap, est_rows, sizeof *vals)) {
+                st = prime__error(PRIME_E_NOMEM, "%s:%" PRIu64 ": out of memory", name, c.line);
+                goto done;
+            }
+        }
+    }
     uint32_t ci = (uint32_t)col[COL_IMAGE], cc = (uint32_t)col[COL_CLASS],
              ct = (uint32_t)col[COL_TAGS];
+    const char *text = c.data, *text_end = c.data + c.size;
     /* cache of the last class: rows of one class usually come together */
     const char *last_class = NULL;
     size_t last_class_n = 0;
     uint32_t last_class_id = PRIME_NONE;
-    uint32_t n_images = 0;
     for (;;) {
-        bool got;
-        if ((st = prime__csv_next(&c, &got)) != PRIME_OK)
+        bool got = true;
+        if (!csv_next_simple(&c, n_cols) && (st = prime__csv_next(&c, &got)) != PRIME_OK)
             goto done;
         if (!got)
             break;
@@ -752,7 +1037,11 @@ prime_status prime__read_tags_csv(const char *data, size_t size, const char *nam
         double v = 0;
         if (out_kind != PRIME__OUT_NONE) {
             const prime__csv_field *fo = &c.fields[out_col];
-            if ((st = prime__parse_outcome(out_kind, fo->p, fo->n, name, line, &v)) != PRIME_OK)
+            if (out_kind == PRIME__OUT_CORRECT && fo->n == 1 &&
+                (fo->p[0] == '0' || fo->p[0] == '1'))
+                v = fo->p[0] - '0';
+            else if ((st = prime__parse_outcome(out_kind, fo->p, fo->n, name, line, &v)) !=
+                     PRIME_OK)
                 goto done;
         }
         /* class */
@@ -765,7 +1054,7 @@ prime_status prime__read_tags_csv(const char *data, size_t size, const char *nam
                 st = prime__error_at(st, name, line);
                 goto done;
             }
-            bool stable = fc->p >= c.data && fc->p < c.data + c.size; /* not scratch */
+            bool stable = fc->p >= text && fc->p < text_end; /* not scratch */
             last_class = stable ? fc->p : NULL;
             last_class_n = fc->n;
             last_class_id = class_id;
@@ -774,66 +1063,99 @@ prime_status prime__read_tags_csv(const char *data, size_t size, const char *nam
         uint32_t nt = 0;
         const char *tp = ft->p;
         size_t tn = ft->n;
-        /* bytes after a tag that may be read (the scratch copy ends at the field) */
-        const char *tend = tp >= c.data && tp < c.data + c.size ? c.data + c.size : tp + tn;
         if (tn > 0) {
-            for (;;) {
-                size_t k = find_pipe(tp, tn);
-                if (k == 0) {
-                    st = prime__error(PRIME_E_PARSE,
-                                      "%s:%" PRIu64 ": empty tag name in \"%.*s\" (tags are "
-                                      "separated by a single '|')",
-                                      name, line, prime__show_len(ft->p, ft->n), ft->p);
-                    goto done;
-                }
-                if (k > PRIME_MAX_TAG_NAME) {
-                    st = prime__error(PRIME_E_LIMIT,
-                                      "%s:%" PRIu64 ": tag name of %zu bytes (the limit is %d): "
-                                      "\"%.*s...\"",
-                                      name, line, k, PRIME_MAX_TAG_NAME, prime__show_len(tp, k),
-                                      tp);
-                    goto done;
-                }
-                if (nt >= tids_cap) {
-                    if (nt >= UINT32_MAX - 1 ||
-                        !prime__grow((void **)&tids, &tids_cap, (size_t)nt + 1, sizeof *tids)) {
-                        st = prime__error(PRIME_E_NOMEM, "%s:%" PRIu64 ": out of memory", name,
-                                          line);
-                        goto done;
+            bool in_text = tp >= text && tp < text_end; /* not scratch */
+            /* the readable bytes: to the end of the text, or of the field */
+            const char *lim = in_text ? text_end : tp + tn;
+            /* a field of tn bytes splits into at most tn + 1 pieces (all
+               empty when it is only '|'; that is an error, but found later) */
+            size_t most = tn + 1;
+            if (most > tids_cap &&
+                (most >= UINT32_MAX ||
+                 !prime__grow((void **)&tids, &tids_cap, most, sizeof *tids) ||
+                 !prime__grow((void **)&pend, &pend_cap, most, sizeof *pend))) {
+                st = prime__error(PRIME_E_NOMEM, "%s:%" PRIu64 ": out of memory", name, line);
+                goto done;
+            }
+            /* pass 1: split, take the words of the short tags and prefetch
+               their cache slots, so that the misses overlap */
+            size_t start = 0, nq = 0;
+            unsigned shift1 = cache.shift; /* a resize in pass 2 moves the slots */
+            bool had_slots = cache.slots != NULL;
+            for (size_t base = 0; base <= tn; base += 64) {
+                uint64_t m = pipe_mask(tp + base, lim);
+                size_t rem = tn - base;
+                if (rem < 64) /* the end of the field ends the last tag */
+                    m = (m & ((1ull << rem) - 1)) | (1ull << rem);
+                while (m != 0) {
+                    size_t q = base + (size_t)__builtin_ctzll(m);
+                    m &= m - 1;
+                    const char *p = tp + start;
+                    size_t k = q - start;
+                    start = q + 1;
+                    pending *e = &pend[nq++];
+                    e->p = p;
+                    e->k = (uint32_t)k;
+                    /* fast: 1..16 bytes, with 8 readable bytes before the
+                       tag (in the text, after the header) and 16 after */
+                    if (k - 1 < 16 && in_text && p - text >= 8 && text_end - p >= 16) {
+                        tag_words_fast(p, k, &e->a, &e->b);
+                        e->slot = cache.slots != NULL
+                                      ? (uint32_t)tag_hash(e->a, e->b, k, cache.shift)
+                                      : 0;
+                        if (cache.slots != NULL)
+                            __builtin_prefetch(cache.slots + e->slot);
+                    } else {
+                        e->k = 0; /* the slow way */
+                        e->slot = (uint32_t)k;
                     }
                 }
-                if ((st = tag_id(&cache, s, tp, k, tend, &tids[nt])) != PRIME_OK) {
-                    st = prime__error_at(st, name, line);
-                    goto done;
-                }
-                nt++;
-                if (k == tn)
-                    break;
-                tp += k + 1;
-                tn -= k + 1;
-                if (tn == 0) { /* a trailing '|' */
-                    st = prime__error(PRIME_E_PARSE,
-                                      "%s:%" PRIu64 ": empty tag name in \"%.*s\" (tags are "
-                                      "separated by a single '|')",
-                                      name, line, prime__show_len(ft->p, ft->n), ft->p);
-                    goto done;
-                }
             }
-            if (nt <= 64) /* longer lists: the store sorts them (qsort) */
+            /* pass 2: the ids, in order (errors in order too) */
+            for (size_t x = 0; x < nq; x++) {
+                const pending *e = &pend[x];
+                uint32_t id = PRIME_NONE;
+                if (e->k != 0) {
+                    if (cache.slots != NULL) {
+                        size_t j0 = had_slots && cache.shift == shift1
+                                        ? e->slot
+                                        : tag_hash(e->a, e->b, e->k, cache.shift);
+                        for (size_t j = j0;; j = (j + 1) & cache.mask) {
+                            const tag_slot *sl = &cache.slots[j];
+                            if (sl->a == e->a && sl->b == e->b && sl->n == e->k) {
+                                id = sl->id;
+                                break;
+                            }
+                            if (sl->n == 0)
+                                break;
+                        }
+                    }
+                    if (id == PRIME_NONE &&
+                        (st = tag_miss(&cache, s, e->p, e->k, e->a, e->b, &id)) != PRIME_OK) {
+                        st = prime__error_at(st, name, line);
+                        goto done;
+                    }
+                } else if ((st = tag_slow(&cache, s, e->p, e->slot, name, line, ft, &id)) !=
+                           PRIME_OK) {
+                    goto done;
+                }
+                tids[nt++] = id;
+            }
+            if (nt <= SMALL_SORT_MAX && s->tags.count <= (1u << 27)) {
+                if (nt > 1)
+                    nt = sort_unique_small(tids, nt);
+            } else if (nt <= 64) {
                 nt = sort_unique(tids, nt);
+            } else {
+                qsort(tids, nt, sizeof *tids, cmp_u32);
+                uint32_t m = 1;
+                for (uint32_t k = 1; k < nt; k++)
+                    if (tids[k] != tids[m - 1])
+                        tids[m++] = tids[k];
+                nt = m;
+            }
         }
-        st = prime__store_add_image(s, fi->p, fi->n, class_id, tids, nt, NULL);
-        if (st == PRIME_E_DUPLICATE) {
-            uint32_t first = prime__names_find(&s->images, fi->p, fi->n);
-            uint64_t first_line =
-                first != PRIME_NONE ? record_line(data, size, name, first) : 0;
-            st = prime__error(PRIME_E_DUPLICATE,
-                              "%s:%" PRIu64 ": duplicate image \"%.*s\" (first on line %" PRIu64
-                              ")",
-                              name, line, prime__show_len(fi->p, fi->n), fi->p, first_line);
-            goto done;
-        }
-        if (st != PRIME_OK) {
+        if ((st = prime__store_append_image(s, fi->p, fi->n, class_id, tids, nt)) != PRIME_OK) {
             st = prime__error_at(st, name, line);
             goto done;
         }
@@ -847,25 +1169,51 @@ prime_status prime__read_tags_csv(const char *data, size_t size, const char *nam
         }
         n_images++;
     }
+    indexed = true;
+    if ((st = check_images(s, data, size, name)) != PRIME_OK)
+        goto done;
     if ((st = prime_tagstore_freeze(s)) != PRIME_OK) {
         st = prime__error_at(st, name, c.line);
         goto done;
     }
     prime_outcomes *o = NULL;
     if (keep) {
-        if ((st = prime_outcomes_create(n_images, &o)) != PRIME_OK)
+        /* the values move into the outcomes (which hold n + 1 doubles) */
+        if ((vals_cap < (size_t)n_images + 1 &&
+             !prime__grow((void **)&vals, &vals_cap, (size_t)n_images + 1, sizeof *vals))) {
+            st = prime__error(PRIME_E_NOMEM, "%s:%" PRIu64 ": out of memory", name, c.line);
             goto done;
-        if (n_images > 0)
-            memcpy(o->v, vals, (size_t)n_images * sizeof *vals);
+        }
+        if ((st = prime_outcomes_create(0, &o)) != PRIME_OK)
+            goto done;
+        prime__free(o->v);
+        if (vals_cap > (size_t)n_images + 4096) { /* an estimate too high: give back */
+            double *fit = prime__realloc(vals, ((size_t)n_images + 1) * sizeof *vals);
+            if (fit != NULL)
+                vals = fit;
+        }
+        o->v = vals;
+        o->n = n_images;
+        vals = NULL;
     }
     *store_out = s;
     s = NULL;
     if (outcomes_out != NULL)
         *outcomes_out = o;
 done:
+    /* an error at a later record: a duplicate image before it comes first */
+    if (st != PRIME_OK && !indexed && s != NULL && s->images.count > 1) {
+        char msg[1024];
+        prime_last_error_copy(msg, sizeof msg);
+        if (check_images(s, data, size, name) == PRIME_E_DUPLICATE)
+            st = PRIME_E_DUPLICATE;
+        else
+            prime__error(st, "%s", msg);
+    }
     prime_tagstore_destroy(s);
     prime__free(vals);
     prime__free(tids);
+    prime__free(pend);
     prime__free(cache.slots);
     prime__csv_free(&c);
     return st;

@@ -51,8 +51,19 @@
 
 /* The hot functions are compiled twice, with and without the popcnt
  * instruction, and the loader picks one for the CPU (GCC/clang ifunc). */
+/* Not under ThreadSanitizer: the ifunc resolver runs while the loader
+ * relocates, before the TSan runtime is initialised, and its instrumented
+ * entry crashes every program at start (GCC and clang alike). */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PRIME_NO_KERNEL_CLONES 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define PRIME_NO_KERNEL_CLONES 1
+#endif
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && \
-    defined(__has_attribute)
+    defined(__has_attribute) && !defined(PRIME_NO_KERNEL_CLONES)
 #if __has_attribute(target_clones)
 #define PRIME_KERNEL_CLONES __attribute__((target_clones("popcnt", "default")))
 #endif
@@ -64,7 +75,8 @@
 /* One searched class and, once prepared, its bitset columns. */
 typedef struct {
     uint32_t class_id;       /* store id, PRIME_NONE in whole-data-set mode */
-    const uint32_t *images;  /* ascending; NULL means 0..n-1 */
+    const uint32_t *images;  /* ascending; NULL means first..first+n-1 */
+    uint32_t first;
     uint32_t n;
     double sum, acc;         /* sum and mean of the outcomes of the class */
     /* filled by prepare_class */
@@ -88,7 +100,7 @@ typedef struct {
        tags; a search node only tries the tags allowed by every row of it */
     size_t row_words;
     uint64_t *rows;          /* m rows of row_words words */
-    void *block;             /* the one allocation behind the arrays */
+    void *block;             /* the one allocation behind all the arrays */
 } search_class;
 
 typedef struct {
@@ -105,8 +117,11 @@ typedef struct {
     pthread_t thread;
     bool started;
     prime_status status;
-    /* phase 1 scratch: per store tag */
+    /* phase 1 scratch: per store tag (count and sum are kept at 0 between
+       classes; map is written for the tags of a class before it is read) */
     uint32_t *count, *map, *touched;
+    double *sum;
+    uint32_t *rank;          /* per image of the largest class: its bit */
     /* phase 2 and 3 scratch */
     uint64_t *stack;         /* max_tags + 1 bitsets of max_words words */
     uint64_t *allowed;       /* max_tags rows of max_row_words words */
@@ -160,7 +175,7 @@ static int cmp_u32(const void *a, const void *b)
 
 static inline uint32_t class_image(const search_class *c, uint32_t j)
 {
-    return c->images != NULL ? c->images[j] : j;
+    return c->images != NULL ? c->images[j] : c->first + j;
 }
 
 /* true when a set with `size` images and outcome sum `sum` has a subset
@@ -189,13 +204,85 @@ static uint64_t need_wrong(const search_ctx *s, const search_class *c)
     return lo;
 }
 
-/* Bit position of the j-th image of the class. */
-static inline size_t bit_of(const search_class *c, const uint32_t *rank, uint32_t j)
+/* Pass 1 over the images of a class, for one id width `iw` and offset
+ * width `ow` (constants once inlined): count the images of every tag
+ * (w->count) and
+ * - with 0/1 outcomes, its wrong images (w->sum, a whole number);
+ * - otherwise the sum of its outcomes (w->sum), in ascending image order:
+ *   the order of prime__bits_sum, so it is the very double the bitset
+ *   gives.
+ * Returns the number of distinct tags, listed in w->touched. */
+static inline __attribute__((always_inline)) uint32_t count_tags_w(search_worker *w,
+                                                                     const search_class *c,
+                                                                     unsigned iw, unsigned ow)
 {
-    if (!c->binary)
-        return j;
-    return rank[j];
+    const prime_tagstore *st = w->s->store;
+    const double *out = w->s->out;
+    uint32_t *count = w->count, *touched = w->touched;
+    double *sum = w->sum;
+    uint32_t n_touched = 0;
+    for (uint32_t j = 0; j < c->n; j++) {
+        uint32_t img = class_image(c, j);
+        double v = out[img];
+        uint64_t a = prime__store_tag_off_w(st, img, ow);
+        uint64_t b = prime__store_tag_off_w(st, img + 1, ow);
+        if (c->binary && v != 0.0) {
+            /* a correct image: most of them; only counts */
+            for (uint64_t k = a; k < b; k++) {
+                uint32_t t = prime__store_tag_w(st, k, iw);
+                if (count[t]++ == 0)
+                    touched[n_touched++] = t;
+            }
+            continue;
+        }
+        double add = c->binary ? 1.0 : v;
+        for (uint64_t k = a; k < b; k++) {
+            uint32_t t = prime__store_tag_w(st, k, iw);
+            if (count[t]++ == 0)
+                touched[n_touched++] = t;
+            sum[t] += add;
+        }
+    }
+    return n_touched;
 }
+
+/* Pass 2: set the bits of the candidate columns. w->map takes every tag of
+ * the class to its column, the tags that are not candidates to the spare
+ * column m: no test in the loop (a branch on "is a candidate" would be
+ * mispredicted for a large share of the references). */
+static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, search_class *c,
+                                                               const uint32_t *rank, unsigned iw,
+                                                               unsigned ow)
+{
+    const prime_tagstore *st = w->s->store;
+    const uint32_t *map = w->map;
+    size_t words = c->words;
+    for (uint32_t j = 0; j < c->n; j++) {
+        uint32_t img = class_image(c, j);
+        size_t bit = c->binary ? rank[j] : j;
+        uint64_t a = prime__store_tag_off_w(st, img, ow);
+        uint64_t b = prime__store_tag_off_w(st, img + 1, ow);
+        for (uint64_t k = a; k < b; k++) {
+            uint32_t ci = map[prime__store_tag_w(st, k, iw)];
+            prime__bits_set(c->cols + (size_t)ci * words, bit);
+        }
+    }
+}
+
+/* Call F(id width, offset width) specialised for the widths of store st. */
+#define WITH_WIDTHS(st, F)                                                    \
+    do {                                                                      \
+        if ((st)->ids16) {                                                    \
+            if ((st)->off32)                                                  \
+                F(2u, 4u);                                                    \
+            else                                                              \
+                F(2u, 8u);                                                    \
+        } else if ((st)->off32) {                                             \
+            F(4u, 4u);                                                        \
+        } else {                                                              \
+            F(4u, 8u);                                                        \
+        }                                                                     \
+    } while (0)
 
 PRIME_KERNEL_CLONES
 static prime_status prepare_class(search_worker *w, search_class *c)
@@ -203,23 +290,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     search_ctx *s = w->s;
     const prime_tagstore *st = s->store;
 
-    /* count the tags of the class */
-    uint32_t n_touched = 0;
-    for (uint32_t j = 0; j < c->n; j++) {
-        uint32_t img = class_image(c, j);
-        for (uint64_t k = st->tag_off[img]; k < st->tag_off[img + 1]; k++) {
-            uint32_t t = st->tag_ids[k];
-            if (w->count[t]++ == 0)
-                w->touched[n_touched++] = t;
-        }
-    }
-    uint32_t m = 0;
-    for (uint32_t k = 0; k < n_touched; k++) {
-        uint32_t t = w->touched[k];
-        if (w->count[t] >= s->cand_min)
-            w->touched[m++] = t; /* compacts in place: m <= k */
-        w->count[t] = 0;
-    }
+    /* the outcomes of the class: 0/1 or not */
     uint32_t n_wrong = 0;
     c->binary = true;
     for (uint32_t j = 0; j < c->n && c->binary; j++) {
@@ -235,27 +306,75 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         c->words = prime__bits_words(c->n);
     }
     c->m = 0;
+
+    /* size and outcome sum of every tag of the class */
+    uint32_t n_touched = 0;
+#define COUNT(iw, ow) (n_touched = count_tags_w(w, c, iw, ow))
+    WITH_WIDTHS(st, COUNT);
+#undef COUNT
+
+    /* the candidates: tags that can be in a mode on their own. A column's
+     * size is its count and its sum the outcome sum (with 0/1 outcomes,
+     * the number of correct images), so a tag is judged before it gets a
+     * column and only candidates take memory. */
+    uint32_t m = 0;
+    for (uint32_t k = 0; k < n_touched; k++) {
+        uint32_t t = w->touched[k];
+        uint64_t size = w->count[t];
+        double sum = w->sum[t]; /* 0/1 outcomes: the wrong images */
+        bool keep = size >= s->cand_min &&
+                    (c->binary ? (uint64_t)sum >= c->need_wrong
+                               : can_reach_drop(s, c, size, sum));
+        if (keep) {
+            /* the candidates first, the others after them */
+            w->touched[k] = w->touched[m];
+            w->touched[m++] = t;
+        } else {
+            w->count[t] = 0;
+            w->sum[t] = 0.0;
+        }
+    }
     if (m == 0)
         return PRIME_OK;
     qsort(w->touched, m, sizeof *w->touched, cmp_u32);
 
-    /* one block: cols, col_size, col_sum, [vals], cand, [rank] */
+    /* one block that lives until the end of the search: cols (and the
+       spare column m), rows, col_size, col_sum, [vals], cand */
     size_t words = c->words;
-    size_t n64 = (size_t)m * words + m;
+    size_t row_words = prime__bits_words(m);
+    size_t n64 = ((size_t)m + 1) * words + (size_t)m * row_words + m;
     size_t nd = (size_t)m + (c->binary ? 0 : c->n);
-    size_t n32 = (size_t)m + (c->binary ? c->n : 0);
+    size_t n32 = (size_t)m;
     size_t bytes = n64 * sizeof(uint64_t) + nd * sizeof(double) + n32 * sizeof(uint32_t);
     uint64_t *block = prime__calloc(bytes, 1);
-    if (block == NULL)
+    if (block == NULL) {
+        for (uint32_t k = 0; k < m; k++) {
+            w->count[w->touched[k]] = 0;
+            w->sum[w->touched[k]] = 0.0;
+        }
         return PRIME_E_NOMEM;
+    }
     c->block = block;
     c->cols = block;
-    c->col_size = c->cols + (size_t)m * words;
+    c->rows = c->cols + ((size_t)m + 1) * words;
+    c->row_words = row_words;
+    c->col_size = c->rows + (size_t)m * row_words;
     c->col_sum = (double *)(c->col_size + m);
     c->vals = c->binary ? NULL : c->col_sum + m;
     c->cand = (uint32_t *)(c->col_sum + m + (c->binary ? 0 : c->n));
-    uint32_t *rank = c->cand + m; /* binary only: bit position of image j */
-    memcpy(c->cand, w->touched, (size_t)m * sizeof *c->cand);
+    uint32_t *rank = w->rank; /* binary only: bit position of image j */
+    for (uint32_t k = 0; k < m; k++) {
+        uint32_t t = w->touched[k];
+        c->cand[k] = t;
+        c->col_size[k] = w->count[t];
+        /* 0/1 outcomes: the correct images, size - wrong */
+        c->col_sum[k] = c->binary ? (double)(w->count[t] - (uint32_t)w->sum[t]) : w->sum[t];
+        w->count[t] = 0;
+        w->sum[t] = 0.0;
+        w->map[t] = k;
+    }
+    for (uint32_t k = m; k < n_touched; k++)
+        w->map[w->touched[k]] = m;
 
     if (c->binary) {
         uint32_t nw = 0, nc = 0;
@@ -265,56 +384,14 @@ static prime_status prepare_class(search_worker *w, search_class *c)
             else
                 rank[j] = (uint32_t)(c->wrong_words * PRIME_BITS_WORD) + nc++;
         }
+    } else {
+        for (uint32_t j = 0; j < c->n; j++)
+            c->vals[j] = s->out[class_image(c, j)];
     }
-    for (uint32_t k = 0; k < m; k++)
-        w->map[c->cand[k]] = k;
-    for (uint32_t j = 0; j < c->n; j++) {
-        uint32_t img = class_image(c, j);
-        if (!c->binary)
-            c->vals[j] = s->out[img];
-        size_t bit = bit_of(c, rank, j);
-        for (uint64_t k = st->tag_off[img]; k < st->tag_off[img + 1]; k++) {
-            uint32_t ci = w->map[st->tag_ids[k]];
-            if (ci != PRIME_NONE)
-                prime__bits_set(c->cols + (size_t)ci * words, bit);
-        }
-    }
-    for (uint32_t k = 0; k < m; k++)
-        w->map[c->cand[k]] = PRIME_NONE;
-
-    /* statistics of every column; keep only the tags that can be in a mode */
-    uint32_t kept = 0;
-    for (uint32_t k = 0; k < m; k++) {
-        const uint64_t *col = c->cols + (size_t)k * words;
-        uint64_t size;
-        double sum;
-        if (c->binary) {
-            uint64_t wrong = prime__bits_count(col, c->wrong_words);
-            uint64_t right = prime__bits_count(col + c->wrong_words, words - c->wrong_words);
-            if (wrong < c->need_wrong)
-                continue;
-            size = wrong + right;
-            sum = (double)right;
-        } else {
-            size = prime__bits_count(col, words);
-            sum = prime__bits_sum(col, words, c->vals);
-            if (!can_reach_drop(s, c, size, sum))
-                continue;
-        }
-        if (kept != k)
-            memmove(c->cols + (size_t)kept * words, col, words * sizeof *col);
-        c->cand[kept] = c->cand[k];
-        c->col_size[kept] = size;
-        c->col_sum[kept] = sum;
-        kept++;
-    }
-    c->m = kept;
-    c->row_words = prime__bits_words(kept);
-    if (kept > 0) {
-        c->rows = prime__calloc((size_t)kept * c->row_words, sizeof *c->rows);
-        if (c->rows == NULL)
-            return PRIME_E_NOMEM;
-    }
+#define SET(iw, ow) set_bits_w(w, c, rank, iw, ow)
+    WITH_WIDTHS(st, SET);
+#undef SET
+    c->m = m;
     return PRIME_OK;
 }
 
@@ -708,8 +785,10 @@ static void free_workers(search_worker *workers, uint32_t n)
         return;
     for (uint32_t t = 0; t < n; t++) {
         prime__free(workers[t].count);
+        prime__free(workers[t].sum);
         prime__free(workers[t].map);
         prime__free(workers[t].touched);
+        prime__free(workers[t].rank);
         prime__free(workers[t].stack);
         prime__free(workers[t].allowed);
         prime__free(workers[t].modes);
@@ -782,6 +861,7 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
 
+    uint32_t n_alloc = 0; /* workers allocated (cleanup frees them) */
     uint32_t n_workers = config->threads > 0 ? (uint32_t)config->threads : prime__cpu_count();
     if (n_workers < 1)
         n_workers = 1;
@@ -815,12 +895,16 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
                 continue;
             search_class *c = &s->classes[s->n_classes++];
             c->class_id = k;
-            c->images = store->class_images + a;
+            /* NULL: the images of the class are a..b-1 themselves */
+            c->images = store->class_images != NULL ? store->class_images + a : NULL;
+            c->first = (uint32_t)a;
             c->n = (uint32_t)(b - a);
         }
     }
+    uint32_t max_n = 0;
     for (uint32_t k = 0; k < s->n_classes; k++) {
         search_class *c = &s->classes[k];
+        max_n = c->n > max_n ? c->n : max_n;
         double sum = 0.0;
         for (uint32_t j = 0; j < c->n; j++)
             sum += s->out[class_image(c, j)];
@@ -831,7 +915,7 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
 
     /* workers and their phase 1 scratch (run_phase uses workers
        0..min(threads, items)-1, and worker 0 when it runs items itself) */
-    uint32_t n_alloc = n_workers;
+    n_alloc = n_workers;
     workers = prime__calloc(n_alloc, sizeof *workers);
     if (workers == NULL) {
         st = PRIME_E_NOMEM;
@@ -843,13 +927,15 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
         if (t > 0 && t >= s->n_classes)
             continue; /* never runs phase 1 */
         w->count = prime__calloc(n_tags ? n_tags : 1, sizeof *w->count);
+        w->sum = prime__calloc(n_tags ? n_tags : 1, sizeof *w->sum);
         w->map = prime__malloc((n_tags ? n_tags : 1) * sizeof *w->map);
         w->touched = prime__malloc((n_tags ? n_tags : 1) * sizeof *w->touched);
-        if (w->count == NULL || w->map == NULL || w->touched == NULL) {
+        w->rank = prime__malloc(((size_t)max_n + 1) * sizeof *w->rank);
+        if (w->count == NULL || w->sum == NULL || w->map == NULL || w->touched == NULL ||
+            w->rank == NULL) {
             st = PRIME_E_NOMEM;
             goto done;
         }
-        memset(w->map, 0xff, (n_tags ? n_tags : 1) * sizeof *w->map);
     }
 
     clock_gettime(CLOCK_MONOTONIC, &s->last_report);
@@ -866,9 +952,12 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
         goto done;
     for (uint32_t t = 0; t < n_alloc; t++) {
         prime__free(workers[t].count);
+        prime__free(workers[t].sum);
         prime__free(workers[t].map);
         prime__free(workers[t].touched);
-        workers[t].count = workers[t].map = workers[t].touched = NULL;
+        prime__free(workers[t].rank);
+        workers[t].count = workers[t].map = workers[t].touched = workers[t].rank = NULL;
+        workers[t].sum = NULL;
     }
 
     for (uint32_t k = 0; k < s->n_classes; k++) {
@@ -955,7 +1044,6 @@ cleanup:
     free_workers(workers, n_alloc);
     for (uint32_t c = 0; s->classes != NULL && c < s->n_classes; c++) {
         prime__free(s->classes[c].block);
-        prime__free(s->classes[c].rows);
     }
     prime__free(s->classes);
     prime__free(s->items);

@@ -3,9 +3,13 @@
  *
  * A file is one fixed little-endian header followed by nine 8-byte aligned
  * sections that hold exactly the arrays of a frozen struct prime_tagstore.
+ * The image tag ids are u16 when the store has at most 65,535 tags and the
+ * image tag offsets u32 when the reference count fits in 32 bits (two
+ * header flags say so), which more than halves an ImageNet-sized file.
  * Opening reads the whole file into one malloc'd blob, validates every byte
- * that is later trusted, and then lets the store use the arrays in place
- * (on a big-endian host they are first byte-swapped inside the blob). */
+ * that is later trusted, and then lets the store use the arrays in place at
+ * the file's widths (on a big-endian host they are first byte-swapped
+ * inside the blob). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +54,13 @@ enum {
     N_SECTIONS
 };
 
+/* Header flags: the widths of the two largest arrays. A writer sets each
+ * one exactly when the narrow width can hold the values; a reader also
+ * accepts the wide width (flag clear) whatever the counts. */
+#define FLAG_TAG_IDS16 UINT32_C(0x1)  /* image tag ids are u16 (else u32) */
+#define FLAG_TAG_OFF32 UINT32_C(0x2)  /* image tag offsets are u32 (else u64) */
+#define FLAGS_KNOWN (FLAG_TAG_IDS16 | FLAG_TAG_OFF32)
+
 static const char *const SECTION_NAMES[N_SECTIONS] = {
     "class name offsets", "class name bytes", "tag name offsets",
     "tag name bytes",     "image name offsets", "image name bytes",
@@ -90,6 +101,12 @@ static uint64_t get64(const unsigned char *p)
     return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
+static void put16(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+
 static void put32(unsigned char *p, uint32_t v)
 {
     p[0] = (unsigned char)v;
@@ -128,7 +145,20 @@ static void put64s(unsigned char *dst, const uint64_t *src, size_t n)
 }
 
 #if HOST_BIG_ENDIAN
+static uint16_t get16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
 /* Turn a little-endian array inside the blob into host order, in place. */
+static void swap16s_in_place(unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint16_t v = get16(p + 2 * i);
+        memcpy(p + 2 * i, &v, 2);
+    }
+}
+
 static void swap32s_in_place(unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -158,8 +188,30 @@ bool prime__is_binary_store(const void *data, size_t size)
 
 /* ---- save ---------------------------------------------------------------- */
 
+/* The flags a writer sets for these counts: every array as narrow as its
+ * values allow. */
+static uint32_t flags_for(uint32_t n_tags, uint64_t n_refs)
+{
+    uint32_t flags = 0;
+    if (n_tags <= PRIME_TAG_IDS16_MAX)
+        flags |= FLAG_TAG_IDS16;
+    if (n_refs <= UINT32_MAX)
+        flags |= FLAG_TAG_OFF32;
+    return flags;
+}
+
+static unsigned id_bytes(uint32_t flags)
+{
+    return (flags & FLAG_TAG_IDS16) ? 2u : 4u;
+}
+
+static unsigned off_bytes(uint32_t flags)
+{
+    return (flags & FLAG_TAG_OFF32) ? 4u : 8u;
+}
+
 /* Sizes of the nine sections of a store, in bytes. */
-static void section_sizes(const prime_tagstore *s, uint64_t size[N_SECTIONS])
+static void section_sizes(const prime_tagstore *s, uint32_t flags, uint64_t size[N_SECTIONS])
 {
     const prime__names *t[3] = {&s->classes, &s->tags, &s->images};
     for (int k = 0; k < 3; k++) {
@@ -168,8 +220,59 @@ static void section_sizes(const prime_tagstore *s, uint64_t size[N_SECTIONS])
     }
     uint32_t ni = s->images.count;
     size[S_IMAGE_CLASS] = (uint64_t)ni * 4;
-    size[S_IMAGE_TAG_OFF] = ((uint64_t)ni + 1) * 8;
-    size[S_IMAGE_TAG_IDS] = (ni > 0 ? s->tag_off[ni] : 0) * 4;
+    size[S_IMAGE_TAG_OFF] = ((uint64_t)ni + 1) * off_bytes(flags);
+    size[S_IMAGE_TAG_IDS] = prime__store_ref_count(s) * id_bytes(flags);
+}
+
+/* The image tag offsets of the store at the file's width. */
+static void write_tag_off(unsigned char *dst, const prime_tagstore *s, uint32_t flags)
+{
+    size_t n = (size_t)s->images.count + 1;
+    if (!s->off32 && s->tag_off == NULL)
+        return; /* no image: the calloc'd single offset 0 */
+    if (off_bytes(flags) == 8) {
+        if (!s->off32) {
+            put64s(dst, s->tag_off, n);
+            return;
+        }
+        for (size_t i = 0; i < n; i++)
+            put64(dst + 8 * i, s->tag_off32[i]);
+    } else if (s->off32) {
+        put32s(dst, s->tag_off32, n);
+    } else {
+        /* every offset is <= the reference count, which fits (flags_for) */
+        for (size_t i = 0; i < n; i++)
+            put32(dst + 4 * i, (uint32_t)s->tag_off[i]);
+    }
+}
+
+/* The image tag ids of the store at the file's width. */
+static void write_tag_ids(unsigned char *dst, const prime_tagstore *s, uint32_t flags)
+{
+    size_t n = (size_t)prime__store_ref_count(s);
+    if (n == 0)
+        return;
+    if (id_bytes(flags) == 4) {
+        if (!s->ids16) {
+            put32s(dst, s->tag_ids, n);
+            return;
+        }
+        for (size_t k = 0; k < n; k++)
+            put32(dst + 4 * k, s->tag_ids16[k]);
+        return;
+    }
+    if (s->ids16) {
+#if HOST_BIG_ENDIAN
+        for (size_t k = 0; k < n; k++)
+            put16(dst + 2 * k, s->tag_ids16[k]);
+#else
+        memcpy(dst, s->tag_ids16, n * 2);
+#endif
+        return;
+    }
+    /* every id is below the tag count, which fits (flags_for) */
+    for (size_t k = 0; k < n; k++)
+        put16(dst + 2 * k, (uint16_t)s->tag_ids[k]);
 }
 
 static void write_names(unsigned char *file, const uint64_t off[N_SECTIONS], int k,
@@ -197,8 +300,11 @@ prime_status prime_tagstore_save(const prime_tagstore *store, const char *path)
                             "(call prime_tagstore_freeze first)",
                             path);
 
+    uint32_t ni = store->images.count;
+    uint64_t n_refs = prime__store_ref_count(store);
+    uint32_t flags = flags_for(store->tags.count, n_refs);
     uint64_t size[N_SECTIONS], off[N_SECTIONS];
-    section_sizes(store, size);
+    section_sizes(store, flags, size);
     uint64_t pos = HEADER_SIZE;
     for (int k = 0; k < N_SECTIONS; k++) {
         off[k] = pos;
@@ -213,23 +319,18 @@ prime_status prime_tagstore_save(const prime_tagstore *store, const char *path)
     if (file == NULL)
         return prime__error(PRIME_E_NOMEM, "%s: out of memory serialising the store", path);
 
-    uint32_t ni = store->images.count;
-    uint64_t n_refs = ni > 0 ? store->tag_off[ni] : 0;
     write_names(file, off, 0, &store->classes);
     write_names(file, off, 1, &store->tags);
     write_names(file, off, 2, &store->images);
     put32s(file + off[S_IMAGE_CLASS], store->image_class, ni);
-    if (ni > 0)
-        put64s(file + off[S_IMAGE_TAG_OFF], store->tag_off, (size_t)ni + 1);
-    else
-        put64(file + off[S_IMAGE_TAG_OFF], 0);
-    put32s(file + off[S_IMAGE_TAG_IDS], store->tag_ids, (size_t)n_refs);
+    write_tag_off(file + off[S_IMAGE_TAG_OFF], store, flags);
+    write_tag_ids(file + off[S_IMAGE_TAG_IDS], store, flags);
 
     memcpy(file + H_MAGIC, MAGIC, sizeof MAGIC);
     put32(file + H_VERSION, FORMAT_VERSION);
     put32(file + H_HEADER_SIZE, HEADER_SIZE);
     put64(file + H_FILE_SIZE, pos);
-    put32(file + H_FLAGS, 0);
+    put32(file + H_FLAGS, flags);
     put32(file + H_N_CLASSES, store->classes.count);
     put32(file + H_N_TAGS, store->tags.count);
     put32(file + H_N_IMAGES, ni);
@@ -251,6 +352,7 @@ prime_status prime_tagstore_save(const prime_tagstore *store, const char *path)
 
 /* What the header says, once checked. */
 typedef struct {
+    uint32_t flags;
     uint32_t n_classes, n_tags, n_images;
     uint64_t n_refs;
     uint64_t off[N_SECTIONS], size[N_SECTIONS];
@@ -330,9 +432,10 @@ static prime_status check_header(const unsigned char *d, size_t n, const char *n
                             " bytes)",
                             name, n - (size_t)fsize, fsize);
     uint32_t flags = get32(d + H_FLAGS);
-    if (flags != 0)
+    if ((flags & ~FLAGS_KNOWN) != 0)
         return prime__error(PRIME_E_FORMAT, "%s: unknown flags 0x%08" PRIx32 " in the header",
-                            name, flags);
+                            name, flags & ~FLAGS_KNOWN);
+    L->flags = flags;
 
     L->n_classes = get32(d + H_N_CLASSES);
     L->n_tags = get32(d + H_N_TAGS);
@@ -342,6 +445,17 @@ static prime_status check_header(const unsigned char *d, size_t n, const char *n
         return bad(name, "a class, tag or image count is 2^32-1 or more");
     if (L->n_refs > UINT64_MAX / 8)
         return prime__error(PRIME_E_FORMAT, "%s: impossible tag reference count %" PRIu64,
+                            name, L->n_refs);
+    /* A narrow width must hold every value it is used for. */
+    if ((flags & FLAG_TAG_IDS16) && L->n_tags > PRIME_TAG_IDS16_MAX)
+        return prime__error(PRIME_E_FORMAT,
+                            "%s: inconsistent widths: the flags say 16-bit tag ids, but the "
+                            "store has %" PRIu32 " tags (more than %u)",
+                            name, L->n_tags, PRIME_TAG_IDS16_MAX);
+    if ((flags & FLAG_TAG_OFF32) && L->n_refs > UINT32_MAX)
+        return prime__error(PRIME_E_FORMAT,
+                            "%s: inconsistent widths: the flags say 32-bit tag offsets, but "
+                            "the store has %" PRIu64 " tag references (2^32 or more)",
                             name, L->n_refs);
 
     /* Sections must lie one after another in order, each at the next 8-byte
@@ -353,8 +467,8 @@ static prime_status check_header(const unsigned char *d, size_t n, const char *n
     expect_size[S_TAG_NAME_OFF] = ((uint64_t)L->n_tags + 1) * 8;
     expect_size[S_IMAGE_NAME_OFF] = ((uint64_t)L->n_images + 1) * 8;
     expect_size[S_IMAGE_CLASS] = (uint64_t)L->n_images * 4;
-    expect_size[S_IMAGE_TAG_OFF] = ((uint64_t)L->n_images + 1) * 8;
-    expect_size[S_IMAGE_TAG_IDS] = L->n_refs * 4;
+    expect_size[S_IMAGE_TAG_OFF] = ((uint64_t)L->n_images + 1) * off_bytes(flags);
+    expect_size[S_IMAGE_TAG_IDS] = L->n_refs * id_bytes(flags);
     uint64_t pos = HEADER_SIZE;
     for (int k = 0; k < N_SECTIONS; k++) {
         uint64_t o = get64(d + H_SECTIONS + 16 * k);
@@ -370,10 +484,17 @@ static prime_status check_header(const unsigned char *d, size_t n, const char *n
                                 name, SECTION_NAMES[k], sz, o, fsize);
         bool is_bytes = k == S_CLASS_NAME_BYTES || k == S_TAG_NAME_BYTES ||
                         k == S_IMAGE_NAME_BYTES;
-        if (!is_bytes && sz != expect_size[k])
+        if (!is_bytes && sz != expect_size[k]) {
+            const char *width = k == S_IMAGE_TAG_OFF   ? (flags & FLAG_TAG_OFF32) ? " of u32"
+                                                                                : " of u64"
+                                : k == S_IMAGE_TAG_IDS ? (flags & FLAG_TAG_IDS16) ? " of u16"
+                                                                                : " of u32"
+                                                       : "";
             return prime__error(PRIME_E_FORMAT,
-                                "%s: section '%s' is %" PRIu64 " bytes, the counts say %" PRIu64,
-                                name, SECTION_NAMES[k], sz, expect_size[k]);
+                                "%s: section '%s' is %" PRIu64 " bytes, the counts say %" PRIu64
+                                "%s",
+                                name, SECTION_NAMES[k], sz, expect_size[k], width);
+        }
         L->off[k] = o;
         L->size[k] = sz;
         pos = align8(o + sz);
@@ -463,76 +584,149 @@ static prime_status check_names(const uint64_t *off, uint32_t count, const char 
 }
 
 /* The slow scan that names the first bad image; only run once the fast
- * checks in check_images found a problem. */
-static prime_status explain_images(const uint32_t *image_class, const uint64_t *tag_off,
-                                   const uint32_t *tag_ids, const layout *L, const char *name)
+ * checks in check_images found a problem. `v` views the arrays (offsets
+ * already checked). */
+static prime_status explain_images(const prime_tagstore *v, const layout *L, const char *name)
 {
     uint32_t ni = L->n_images, nc = L->n_classes, nt = L->n_tags;
     for (uint32_t i = 0; i < ni; i++)
-        if (image_class[i] >= nc)
+        if (v->image_class[i] >= nc)
             return prime__error(PRIME_E_FORMAT,
                                 "%s: image %" PRIu32 ": class id %" PRIu32
                                 " is out of range (%" PRIu32 " classes)",
-                                name, i, image_class[i], nc);
+                                name, i, v->image_class[i], nc);
     for (uint32_t i = 0; i < ni; i++) {
-        uint64_t a = tag_off[i], b = tag_off[i + 1];
+        uint64_t a = prime__store_tag_off(v, i), b = prime__store_tag_off(v, i + 1);
         for (uint64_t j = a + 1; j < b; j++)
-            if (tag_ids[j] <= tag_ids[j - 1])
+            if (prime__store_tag(v, j) <= prime__store_tag(v, j - 1))
                 return prime__error(PRIME_E_FORMAT,
                                     "%s: image %" PRIu32 ": tag ids are not strictly increasing",
                                     name, i);
-        if (b > a && tag_ids[b - 1] >= nt)
+        if (b > a && prime__store_tag(v, b - 1) >= nt)
             return prime__error(PRIME_E_FORMAT,
                                 "%s: image %" PRIu32 ": tag id %" PRIu32
                                 " is out of range (%" PRIu32 " tags)",
-                                name, i, tag_ids[b - 1], nt);
+                                name, i, prime__store_tag(v, b - 1), nt);
     }
     return bad(name, "invalid image tag lists");
 }
 
-static prime_status check_images(const uint32_t *image_class, const uint64_t *tag_off,
-                                 const uint32_t *tag_ids, const layout *L, const char *name)
+/* Image tag offsets: 0 first, never decreasing, n_refs last. Written for
+ * one offset width `ow` (a constant once inlined). */
+static inline __attribute__((always_inline)) prime_status
+check_offsets_w(const prime_tagstore *v, const layout *L, const char *name, unsigned ow)
 {
     uint32_t ni = L->n_images;
     uint64_t nr = L->n_refs;
-    if (tag_off[0] != 0)
+#define OFF(i) (ow == 4 ? (uint64_t)v->tag_off32[i] : v->tag_off[i])
+    if (OFF(0) != 0)
         return bad(name, "image tag offsets do not start at 0");
-    if (tag_off[ni] != nr)
+    if (OFF(ni) != nr)
         return prime__error(PRIME_E_FORMAT,
                             "%s: image tag offsets end at %" PRIu64 ", expected %" PRIu64
                             " tag references",
-                            name, tag_off[ni], nr);
+                            name, OFF(ni), nr);
+    uint64_t bad_steps = 0;
     for (uint32_t i = 0; i < ni; i++)
-        if (tag_off[i + 1] < tag_off[i] || tag_off[i + 1] > nr)
-            return prime__error(PRIME_E_FORMAT,
-                                "%s: image %" PRIu32 ": tag offsets are out of order or bounds",
-                                name, i);
+        bad_steps += OFF(i + 1) < OFF(i);
+    if (bad_steps != 0) {
+        for (uint32_t i = 0; i < ni; i++)
+            if (OFF(i + 1) < OFF(i))
+                return prime__error(PRIME_E_FORMAT,
+                                    "%s: image %" PRIu32
+                                    ": tag offsets are out of order or bounds",
+                                    name, i);
+    }
+#undef OFF
+    /* non-decreasing from 0 to nr: every offset is within bounds */
+    return PRIME_OK;
+}
 
-    /* Fast checks, written so that the compiler can vectorise them:
-     * - the largest class id and the largest tag id are in range (the tag
-     *   lists cover every reference, from 0 to n_refs);
-     * - the positions j where tag_ids[j] <= tag_ids[j - 1] are exactly
-     *   the starts of (non-empty) images that follow a non-empty list, so
-     *   every list is strictly increasing. */
-    uint32_t max_class = 0;
-    for (uint32_t i = 0; i < ni; i++)
-        max_class = image_class[i] > max_class ? image_class[i] : max_class;
-    uint32_t max_tag = nr > 0 ? tag_ids[0] : 0;
+/* Fast checks of the ids, written so that the compiler can vectorise them,
+ * for one id width `iw` and one offset width `ow`:
+ * - the largest tag id is in range (the tag lists cover every reference,
+ *   from 0 to n_refs);
+ * - the positions j where id[j] <= id[j - 1] are exactly the starts of
+ *   (non-empty) images that follow a non-empty list, so every list is
+ *   strictly increasing.
+ * Returns true when they pass. */
+static inline __attribute__((always_inline)) bool check_ids_w(const prime_tagstore *v,
+                                                                const layout *L, unsigned iw,
+                                                                unsigned ow)
+{
+    uint32_t ni = L->n_images;
+    uint64_t nr = L->n_refs;
+#define ID(k) prime__store_tag_w(v, k, iw)
+#define OFF(i) (ow == 4 ? (uint64_t)v->tag_off32[i] : v->tag_off[i])
+    uint32_t max_tag = nr > 0 ? ID(0) : 0;
     uint64_t falls = 0;
     for (uint64_t j = 1; j < nr; j++) {
-        max_tag = tag_ids[j] > max_tag ? tag_ids[j] : max_tag;
-        falls += tag_ids[j] <= tag_ids[j - 1];
+        uint32_t a = ID(j - 1), b = ID(j);
+        max_tag = b > max_tag ? b : max_tag;
+        falls += b <= a;
     }
     uint64_t falls_at_starts = 0;
     for (uint32_t i = 0; i < ni; i++) {
-        uint64_t a = tag_off[i];
+        uint64_t a = OFF(i);
         /* distinct positions: the images are non-empty and in order */
-        if (a > 0 && a < tag_off[i + 1])
-            falls_at_starts += tag_ids[a] <= tag_ids[a - 1];
+        if (a > 0 && a < OFF(i + 1))
+            falls_at_starts += ID(a) <= ID(a - 1);
     }
-    if ((ni > 0 && max_class >= L->n_classes) || (nr > 0 && max_tag >= L->n_tags) ||
-        falls != falls_at_starts)
-        return explain_images(image_class, tag_off, tag_ids, L, name);
+#undef ID
+#undef OFF
+    return !(nr > 0 && max_tag >= L->n_tags) && falls == falls_at_starts;
+}
+
+static prime_status check_images(const prime_tagstore *v, const layout *L, const char *name)
+{
+    uint32_t ni = L->n_images;
+    prime_status st = v->off32 ? check_offsets_w(v, L, name, 4) : check_offsets_w(v, L, name, 8);
+    if (st != PRIME_OK)
+        return st;
+    uint32_t max_class = 0;
+    for (uint32_t i = 0; i < ni; i++)
+        max_class = v->image_class[i] > max_class ? v->image_class[i] : max_class;
+    bool ok;
+    if (v->ids16)
+        ok = v->off32 ? check_ids_w(v, L, 2, 4) : check_ids_w(v, L, 2, 8);
+    else
+        ok = v->off32 ? check_ids_w(v, L, 4, 4) : check_ids_w(v, L, 4, 8);
+    if ((ni > 0 && max_class >= L->n_classes) || !ok)
+        return explain_images(v, L, name);
+    return PRIME_OK;
+}
+
+/* The per-class image lists. When the images are sorted by class (the
+ * usual case: a data set listed class after class) the lists are the
+ * ranges class_off[c] .. class_off[c+1] of image ids themselves and
+ * class_images stays NULL, saving 4 bytes per image; otherwise the general
+ * index of tagstore.c is built. */
+static prime_status build_class_index(prime_tagstore *s)
+{
+    uint32_t nc = s->classes.count, ni = s->images.count;
+    uint32_t falls = 0;
+    for (uint32_t i = 1; i < ni; i++)
+        falls += s->image_class[i] < s->image_class[i - 1];
+    if (falls != 0)
+        return prime__store_build_class_index(s);
+    uint64_t *off = prime__calloc((size_t)nc + 1, sizeof(uint64_t));
+    uint32_t *sizes = prime__calloc((size_t)nc + 1, sizeof(uint32_t));
+    if (off == NULL || sizes == NULL) {
+        prime__free(off);
+        prime__free(sizes);
+        return PRIME_E_NOMEM;
+    }
+    for (uint32_t i = 0; i < ni; i++)
+        sizes[s->image_class[i]]++;
+    for (uint32_t c = 0; c < nc; c++)
+        off[c + 1] = off[c] + sizes[c];
+    prime__free(s->class_off);
+    prime__free(s->class_images);
+    prime__free(s->class_size);
+    s->class_off = off;
+    s->class_images = NULL;
+    s->class_size = sizes;
+    s->class_cap = (size_t)nc + 1;
     return PRIME_OK;
 }
 
@@ -591,8 +785,14 @@ prime_status prime__store_open_blob(unsigned char *blob, size_t n, const char *n
     swap64s_in_place(blob + L.off[S_TAG_NAME_OFF], (size_t)L.n_tags + 1);
     swap64s_in_place(blob + L.off[S_IMAGE_NAME_OFF], (size_t)L.n_images + 1);
     swap32s_in_place(blob + L.off[S_IMAGE_CLASS], (size_t)L.n_images);
-    swap64s_in_place(blob + L.off[S_IMAGE_TAG_OFF], (size_t)L.n_images + 1);
-    swap32s_in_place(blob + L.off[S_IMAGE_TAG_IDS], (size_t)L.n_refs);
+    if (L.flags & FLAG_TAG_OFF32)
+        swap32s_in_place(blob + L.off[S_IMAGE_TAG_OFF], (size_t)L.n_images + 1);
+    else
+        swap64s_in_place(blob + L.off[S_IMAGE_TAG_OFF], (size_t)L.n_images + 1);
+    if (L.flags & FLAG_TAG_IDS16)
+        swap16s_in_place(blob + L.off[S_IMAGE_TAG_IDS], (size_t)L.n_refs);
+    else
+        swap32s_in_place(blob + L.off[S_IMAGE_TAG_IDS], (size_t)L.n_refs);
 #endif
     /* The blob comes from malloc and every section starts at a multiple of
      * 8, so the arrays are aligned. */
@@ -605,10 +805,24 @@ prime_status prime__store_open_blob(unsigned char *blob, size_t n, const char *n
             return st;
         }
     }
-    uint32_t *image_class = (uint32_t *)(void *)(blob + L.off[S_IMAGE_CLASS]);
-    uint64_t *tag_off = (uint64_t *)(void *)(blob + L.off[S_IMAGE_TAG_OFF]);
-    uint32_t *tag_ids = (uint32_t *)(void *)(blob + L.off[S_IMAGE_TAG_IDS]);
-    st = check_images(image_class, tag_off, tag_ids, &L, name);
+    /* The per-image arrays, at the file's widths, in a view that the
+     * accessors of internal.h read. */
+    prime_tagstore v;
+    memset(&v, 0, sizeof v);
+    v.image_class = (uint32_t *)(void *)(blob + L.off[S_IMAGE_CLASS]);
+    void *tag_off = blob + L.off[S_IMAGE_TAG_OFF];
+    void *tag_ids = blob + L.off[S_IMAGE_TAG_IDS];
+    v.off32 = (L.flags & FLAG_TAG_OFF32) != 0;
+    v.ids16 = (L.flags & FLAG_TAG_IDS16) != 0;
+    if (v.off32)
+        v.tag_off32 = (const uint32_t *)tag_off;
+    else
+        v.tag_off = (uint64_t *)tag_off;
+    if (v.ids16)
+        v.tag_ids16 = (const uint16_t *)tag_ids;
+    else
+        v.tag_ids = (uint32_t *)tag_ids;
+    st = check_images(&v, &L, name);
     if (st != PRIME_OK) {
         prime__free(blob);
         return st;
@@ -624,9 +838,13 @@ prime_status prime__store_open_blob(unsigned char *blob, size_t n, const char *n
     adopt_names(&s->classes, blob, &L, 0, L.n_classes);
     adopt_names(&s->tags, blob, &L, 1, L.n_tags);
     adopt_names(&s->images, blob, &L, 2, L.n_images);
-    s->image_class = image_class;
-    s->tag_off = tag_off;
-    s->tag_ids = tag_ids;
+    s->image_class = v.image_class;
+    s->tag_off = v.tag_off;
+    s->tag_ids = v.tag_ids;
+    s->tag_off32 = v.tag_off32;
+    s->tag_ids16 = v.tag_ids16;
+    s->off32 = v.off32;
+    s->ids16 = v.ids16;
     s->image_cap = 0;
     s->tagref_cap = 0;
 
@@ -636,7 +854,7 @@ prime_status prime__store_open_blob(unsigned char *blob, size_t n, const char *n
     if (st == PRIME_OK)
         st = index_names(&s->images, KIND_IMAGE, name);
     if (st == PRIME_OK) {
-        st = prime__store_build_class_index(s);
+        st = build_class_index(s);
         if (st == PRIME_E_NOMEM)
             st = prime__error(PRIME_E_NOMEM, "%s: out of memory indexing classes", name);
     }

@@ -175,8 +175,18 @@ prime_status prime__store_add_image(prime_tagstore *s, const char *name, size_t 
                 sorted = false;
                 break;
             }
-        if (!sorted)
+        if (!sorted && n_tags <= 24) { /* short lists: insertion sort */
+            for (uint32_t k = 1; k < n_tags; k++) {
+                uint32_t v = dst[k], j = k;
+                while (j > 0 && dst[j - 1] > v) {
+                    dst[j] = dst[j - 1];
+                    j--;
+                }
+                dst[j] = v;
+            }
+        } else if (!sorted) {
             qsort(dst, n_tags, sizeof(uint32_t), cmp_u32);
+        }
         m = 1;
         for (uint32_t k = 1; k < n_tags; k++)
             if (dst[k] != dst[m - 1])
@@ -187,6 +197,61 @@ prime_status prime__store_add_image(prime_tagstore *s, const char *name, size_t 
     s->class_size[class_id]++;
     if (index_out != NULL)
         *index_out = index;
+    return PRIME_OK;
+}
+
+prime_status prime__store_reserve(prime_tagstore *s, size_t images, uint64_t refs,
+                                  size_t name_bytes)
+{
+    size_t ni = s->images.count;
+    uint64_t have = s->tag_off[ni];
+    if (images > SIZE_MAX / 16 - ni - 2 || refs > (uint64_t)(SIZE_MAX / 8) - have ||
+        name_bytes > SIZE_MAX / 2 - s->images.bytes_len)
+        return prime__error(PRIME_E_NOMEM, "out of memory");
+    if (s->images.off == NULL) {
+        if (!prime__grow((void **)&s->images.off, &s->images.off_cap, 1, sizeof(uint64_t)))
+            return prime__error(PRIME_E_NOMEM, "out of memory");
+        s->images.off[0] = 0;
+    }
+    if (!prime__grow((void **)&s->image_class, &s->image_cap, ni + images, sizeof(uint32_t)) ||
+        !prime__grow((void **)&s->tag_off, &s->tag_off_cap, ni + images + 1, sizeof(uint64_t)) ||
+        !prime__grow((void **)&s->tag_ids, &s->tagref_cap, (size_t)(have + refs),
+                      sizeof(uint32_t)) ||
+        !prime__grow((void **)&s->images.off, &s->images.off_cap, ni + images + 1,
+                      sizeof(uint64_t)) ||
+        !prime__grow((void **)&s->images.bytes, &s->images.bytes_cap,
+                      s->images.bytes_len + name_bytes, 1))
+        return prime__error(PRIME_E_NOMEM, "out of memory");
+    return PRIME_OK;
+}
+
+prime_status prime__store_append_image(prime_tagstore *s, const char *name, size_t name_len,
+                                       uint32_t class_id, const uint32_t *tag_ids,
+                                       uint32_t n_tags)
+{
+    uint32_t n_images = s->images.count;
+    if (n_images >= UINT32_MAX - 1)
+        return prime__error(PRIME_E_LIMIT, "too many images (the limit is 2^32-2)");
+    uint64_t refs = s->tag_off[n_images];
+    if ((n_images >= s->image_cap &&
+         !prime__grow((void **)&s->image_class, &s->image_cap, (size_t)n_images + 1,
+                      sizeof(uint32_t))) ||
+        (n_images + 2 > s->tag_off_cap &&
+         !prime__grow((void **)&s->tag_off, &s->tag_off_cap, (size_t)n_images + 2,
+                      sizeof(uint64_t))) ||
+        (refs + n_tags > s->tagref_cap &&
+         !prime__grow((void **)&s->tag_ids, &s->tagref_cap, (size_t)(refs + n_tags),
+                      sizeof(uint32_t))))
+        return prime__error(PRIME_E_NOMEM, "out of memory");
+    uint32_t index;
+    prime_status st = prime__names_push_hashed(&s->images, name, name_len, 0, false, &index);
+    if (st != PRIME_OK)
+        return st;
+    if (n_tags > 0)
+        memcpy(s->tag_ids + refs, tag_ids, (size_t)n_tags * sizeof(uint32_t));
+    s->image_class[index] = class_id;
+    s->tag_off[index + 1] = refs + n_tags;
+    s->class_size[class_id]++;
     return PRIME_OK;
 }
 
@@ -326,7 +391,7 @@ uint32_t prime_tagstore_class_count(const prime_tagstore *s)
 
 uint64_t prime_tagstore_tag_ref_count(const prime_tagstore *s)
 {
-    return s ? s->tag_off[s->images.count] : 0;
+    return s ? prime__store_ref_count(s) : 0;
 }
 
 const char *prime_tagstore_tag_name(const prime_tagstore *s, uint32_t id)
@@ -388,14 +453,18 @@ prime_status prime_tagstore_image_tags(const prime_tagstore *s, uint32_t index, 
     if (index >= s->images.count)
         return prime__error(PRIME_E_INVALID_ARG, "image index %u out of range (%u images)",
                             index, s->images.count);
-    uint64_t a = s->tag_off[index], b = s->tag_off[index + 1];
+    uint64_t a = prime__store_tag_off(s, index), b = prime__store_tag_off(s, index + 1);
     uint32_t n = (uint32_t)(b - a);
     *n_out = n;
     if (n > cap || (ids == NULL && n > 0))
         return prime__error(PRIME_E_BUFFER_TOO_SMALL,
                             "image %u has %u tags; the buffer holds %u", index, n, cap);
-    if (n > 0)
+    if (n > 0 && s->ids16) {
+        for (uint32_t k = 0; k < n; k++)
+            ids[k] = s->tag_ids16[a + k];
+    } else if (n > 0) {
         memcpy(ids, s->tag_ids + a, (size_t)n * sizeof(uint32_t));
+    }
     return PRIME_OK;
 }
 
@@ -406,17 +475,19 @@ uint32_t prime_tagstore_class_image_count(const prime_tagstore *s, uint32_t clas
     return s->class_size[class_id];
 }
 
+/* Binary search of the sorted tag list of image i (positions, not
+ * pointers: tag_ids may be NULL when the store has no tag reference). */
 static bool image_has_tag(const prime_tagstore *s, uint32_t i, uint32_t tag)
 {
-    const uint32_t *lo = s->tag_ids + s->tag_off[i], *hi = s->tag_ids + s->tag_off[i + 1];
+    uint64_t lo = prime__store_tag_off(s, i), end = prime__store_tag_off(s, i + 1), hi = end;
     while (lo < hi) {
-        const uint32_t *mid = lo + (hi - lo) / 2;
-        if (*mid < tag)
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (prime__store_tag(s, mid) < tag)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < s->tag_ids + s->tag_off[i + 1] && *lo == tag;
+    return lo < end && prime__store_tag(s, lo) == tag;
 }
 
 prime_status prime_tagstore_tag_count_in_class(const prime_tagstore *s, uint32_t class_id,

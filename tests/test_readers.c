@@ -383,6 +383,19 @@ Test(readers, csv_err_empty_tag_leading)
     expect_error("image,class,tags\nb,c,|a\n", PRIME_E_PARSE, 2, "empty tag name");
 }
 
+/* Regression (fuzzer): a tags field made only of '|' splits into more
+ * pieces than the reader had room for (it assumed one tag per two bytes). */
+Test(readers, csv_err_only_pipes)
+{
+    expect_error("image,class,tags\nb,c,||||\n", PRIME_E_PARSE, 2, "empty tag name");
+    char text[512];
+    char pipes[201];
+    memset(pipes, '|', 200);
+    pipes[200] = '\0';
+    snprintf(text, sizeof text, "image,class,tags\na,c,x\nb,c,%s\n", pipes);
+    expect_error(text, PRIME_E_PARSE, 3, "empty tag name");
+}
+
 Test(readers, csv_err_tag_too_long)
 {
     char text[1024];

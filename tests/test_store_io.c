@@ -26,6 +26,8 @@
 #define H_SECTIONS 48
 #define H_PAYLOAD_SUM 192
 #define H_HEADER_SUM 200
+#define FLAG_TAG_IDS16 1u
+#define FLAG_TAG_OFF32 2u
 #define SEED_HEADER UINT64_C(0x5052494d45484452)
 #define SEED_PAYLOAD UINT64_C(0x5052494d45444154)
 
@@ -43,6 +45,17 @@ enum {
 };
 
 static const unsigned char MAGIC[8] = {0x89, 'P', 'R', 'M', '\r', '\n', 0x1a, '\n'};
+
+static uint16_t rd16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static void wr16(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
 
 static uint32_t rd32(const unsigned char *p)
 {
@@ -583,9 +596,10 @@ Test(store_io, every_flipped_bit_is_detected)
     cr_assert_eq(prime_tagstore_open_memory(d, n, &s), PRIME_OK);
     prime_tagstore_destroy(s);
     /* a flip in the payload names the checksum */
-    d[n - 1] ^= 0x40;
+    uint64_t ti = sec_off(d, S_IMAGE_TAG_IDS);
+    d[ti] ^= 0x40;
     expect_format(d, n, "checksum mismatch");
-    d[n - 1] ^= 0x40;
+    d[ti] ^= 0x40;
     d[HEADER_SIZE - 1] ^= 1;
     expect_format(d, n, "header checksum mismatch");
     free(d);
@@ -670,16 +684,22 @@ Test(store_io, header_fields_with_valid_checksums)
     TAMPER("header size", wr32(f + H_HEADER_SIZE, 0));
     TAMPER("truncated", wr64(f + H_FILE_SIZE, n + 8));
     TAMPER("unexpected bytes", wr64(f + H_FILE_SIZE, n - 8));
-    TAMPER("unknown flags", wr32(f + H_FLAGS, 1));
+    TAMPER("unknown flags 0x00000004", wr32(f + H_FLAGS, rd32(f + H_FLAGS) | 4));
+    TAMPER("unknown flags 0x80000000", wr32(f + H_FLAGS, rd32(f + H_FLAGS) | 0x80000000u));
     TAMPER("2^32-1", wr32(f + H_N_IMAGES, 0xFFFFFFFFu));
     TAMPER("2^32-1", wr32(f + H_N_TAGS, 0xFFFFFFFFu));
     TAMPER("2^32-1", wr32(f + H_N_CLASSES, 0xFFFFFFFFu));
     TAMPER("counts say", wr32(f + H_N_IMAGES, 0xFFFFFFFEu));
-    TAMPER("counts say", wr32(f + H_N_TAGS, 1000000));
+    TAMPER("inconsistent widths", wr32(f + H_N_TAGS, 1000000));
+    TAMPER("counts say", wr32(f + H_N_TAGS, 1000));
     TAMPER("counts say", wr32(f + H_N_CLASSES, 3));
     TAMPER("counts say", wr32(f + H_N_IMAGES, 4));
     TAMPER("impossible tag reference count", wr64(f + H_N_REFS, UINT64_MAX));
-    TAMPER("counts say", wr64(f + H_N_REFS, UINT64_MAX / 8));
+    TAMPER("inconsistent widths", wr64(f + H_N_REFS, UINT64_MAX / 8));
+    TAMPER("inconsistent widths", wr64(f + H_N_REFS, (uint64_t)1 << 32));
+    TAMPER("counts say", wr64(f + H_N_REFS, UINT32_MAX));
+    TAMPER("counts say", wr64(f + H_N_REFS, UINT64_MAX / 8);
+           wr32(f + H_FLAGS, FLAG_TAG_IDS16));
     TAMPER("counts say", wr64(f + H_N_REFS, 11));
     for (int k = 0; k < N_SECTIONS; k++) {
         TAMPER("starts at byte", wr64(f + H_SECTIONS + 16 * k, sec_off(f, k) + 8));
@@ -708,26 +728,33 @@ Test(store_io, content_with_valid_checksums)
     const uint64_t tnb = sec_off(orig, S_TAG_NAME_BYTES);
     const uint64_t ino = sec_off(orig, S_IMAGE_NAME_OFF);
     const uint64_t inb = sec_off(orig, S_IMAGE_NAME_BYTES);
-    cr_assert_eq(rd32(orig + ti), 0);
-    cr_assert_eq(rd32(orig + ti + 4), 1);
+    /* 6 tags, 10 references: u16 ids and u32 offsets */
+    cr_assert_eq(rd32(orig + H_FLAGS), FLAG_TAG_IDS16 | FLAG_TAG_OFF32);
+    cr_assert_eq(sec_size(orig, S_IMAGE_TAG_IDS), 10 * 2);
+    cr_assert_eq(sec_size(orig, S_IMAGE_TAG_OFF), 6 * 4);
+    cr_assert_eq(rd16(orig + ti), 0);
+    cr_assert_eq(rd16(orig + ti + 2), 1);
+    cr_assert_eq(rd16(orig + ti + 2 * 9), 2);
+    cr_assert_eq(rd32(orig + to + 4 * 5), 10);
     cr_assert_eq(memcmp(orig + cnb, "fox\0ape\0", 8), 0);
     cr_assert_eq(memcmp(orig + tnb, "dog\0grass\0white\0", 16), 0);
     cr_assert_eq(memcmp(orig + inb, "img1.jpg\0img2.jpg\0\0", 19), 0);
 
     /* ids */
-    TAMPER("tag id 6 is out of range", wr32(f + ti + 8, 6));
-    TAMPER("out of range", wr32(f + ti + 8, 0xFFFFFFFFu));
-    TAMPER("not strictly increasing", wr32(f + ti, 1); wr32(f + ti + 4, 0));
-    TAMPER("not strictly increasing", wr32(f + ti + 4, 0)); /* duplicate tag */
+    TAMPER("tag id 6 is out of range", wr16(f + ti + 4, 6));
+    TAMPER("out of range", wr16(f + ti + 4, 0xFFFF));
+    TAMPER("not strictly increasing", wr16(f + ti, 1); wr16(f + ti + 2, 0));
+    TAMPER("not strictly increasing", wr16(f + ti + 2, 0)); /* duplicate tag */
+    TAMPER("image 4: tag ids are not strictly increasing", wr16(f + ti + 2 * 9, 1));
     TAMPER("class id 2 is out of range", wr32(f + ic + 4, 2));
     TAMPER("out of range", wr32(f + ic, 0xFFFFFFFFu));
     /* image tag offsets */
-    TAMPER("do not start at 0", wr64(f + to, 1));
-    TAMPER("tag offsets end at", wr64(f + to + 8 * 5, 9));
-    TAMPER("image 1: tag offsets are out of order", wr64(f + to + 8, 2);
-           wr64(f + to + 16, 1)); /* 0, 2, 1, 7, ... */
-    TAMPER("out of order", wr64(f + to + 8, 99));
-    TAMPER("out of order", wr64(f + to + 8, UINT64_MAX));
+    TAMPER("do not start at 0", wr32(f + to, 1));
+    TAMPER("tag offsets end at", wr32(f + to + 4 * 5, 9));
+    TAMPER("image 1: tag offsets are out of order", wr32(f + to + 4, 2);
+           wr32(f + to + 8, 1)); /* 0, 2, 1, 7, ... */
+    TAMPER("out of order", wr32(f + to + 4, 99));
+    TAMPER("out of order", wr32(f + to + 4, UINT32_MAX));
     /* name offsets */
     TAMPER("class name offsets do not start at 0", wr64(f + cno, 1));
     TAMPER("not increasing", wr64(f + cno + 8, 8));
@@ -820,4 +847,345 @@ Test(store_io, random_payload_with_fixed_checksums)
     }
     free(f);
     free(orig);
+}
+
+/* ---- widths of the tag arrays ------------------------------------------------- */
+
+/* The same store laid out with other width flags (the wide layouts are what
+ * a writer for a huge store would produce); checksums fixed. */
+static unsigned char *relayout(const unsigned char *d, size_t n, uint32_t flags, size_t *n_out)
+{
+    uint32_t old = rd32(d + H_FLAGS);
+    uint32_t ni = rd32(d + H_N_IMAGES);
+    uint64_t nr = rd64(d + H_N_REFS);
+    unsigned oow = (old & FLAG_TAG_OFF32) ? 4 : 8, oiw = (old & FLAG_TAG_IDS16) ? 2 : 4;
+    unsigned now = (flags & FLAG_TAG_OFF32) ? 4 : 8, niw = (flags & FLAG_TAG_IDS16) ? 2 : 4;
+    uint64_t size[N_SECTIONS], off[N_SECTIONS], pos = HEADER_SIZE;
+    for (int k = 0; k < N_SECTIONS; k++) {
+        size[k] = sec_size(d, k);
+        if (k == S_IMAGE_TAG_OFF)
+            size[k] = ((uint64_t)ni + 1) * now;
+        if (k == S_IMAGE_TAG_IDS)
+            size[k] = nr * niw;
+        off[k] = pos;
+        pos = (pos + size[k] + 7) & ~(uint64_t)7;
+    }
+    unsigned char *f = calloc(1, (size_t)pos);
+    cr_assert_not_null(f);
+    memcpy(f, d, HEADER_SIZE);
+    for (int k = 0; k < N_SECTIONS; k++) {
+        const unsigned char *src = d + sec_off(d, k);
+        unsigned char *dst = f + off[k];
+        if (k == S_IMAGE_TAG_OFF) {
+            for (uint64_t i = 0; i <= ni; i++) {
+                uint64_t v = oow == 4 ? rd32(src + 4 * i) : rd64(src + 8 * i);
+                if (now == 4)
+                    wr32(dst + 4 * i, (uint32_t)v);
+                else
+                    wr64(dst + 8 * i, v);
+            }
+        } else if (k == S_IMAGE_TAG_IDS) {
+            for (uint64_t i = 0; i < nr; i++) {
+                uint32_t v = oiw == 2 ? rd16(src + 2 * i) : rd32(src + 4 * i);
+                if (niw == 2)
+                    wr16(dst + 2 * i, (uint16_t)v);
+                else
+                    wr32(dst + 4 * i, v);
+            }
+        } else if (size[k] > 0) {
+            memcpy(dst, src, (size_t)size[k]);
+        }
+        wr64(f + H_SECTIONS + 16 * k, off[k]);
+        wr64(f + H_SECTIONS + 16 * k + 8, size[k]);
+    }
+    wr32(f + H_FLAGS, flags);
+    wr64(f + H_FILE_SIZE, pos);
+    fix_sums(f, (size_t)pos);
+    (void)n;
+    *n_out = (size_t)pos;
+    return f;
+}
+
+/* Save a store and read the file back (caller frees). */
+static unsigned char *save_bytes(const prime_tagstore *s, const char *file, size_t *n)
+{
+    cr_assert_eq(prime_tagstore_save(s, tmp_path(file)), PRIME_OK, "%s", prime_last_error());
+    unsigned char *d = slurp(tmp_path(file), n);
+    unlink(tmp_path(file));
+    return d;
+}
+
+Test(store_io, every_width_combination_reads_the_same)
+{
+    prime_tagstore *a = random_store(500, 200, 20);
+    size_t n;
+    unsigned char *canon = save_bytes(a, "w.prm", &n);
+    cr_assert_eq(rd32(canon + H_FLAGS), FLAG_TAG_IDS16 | FLAG_TAG_OFF32);
+    uint64_t nr = rd64(canon + H_N_REFS);
+    cr_assert_gt(nr, 1000);
+    cr_assert_eq(sec_size(canon, S_IMAGE_TAG_IDS), nr * 2);
+    cr_assert_eq(sec_size(canon, S_IMAGE_TAG_OFF), 501 * 4);
+    for (uint32_t flags = 0; flags < 4; flags++) {
+        size_t m;
+        unsigned char *f = relayout(canon, n, flags, &m);
+        cr_assert_eq(sec_size(f, S_IMAGE_TAG_IDS), nr * ((flags & FLAG_TAG_IDS16) ? 2 : 4));
+        prime_tagstore *b = NULL;
+        cr_assert_eq(prime_tagstore_open_memory(f, m, &b), PRIME_OK, "flags %u: %s", flags,
+                     prime_last_error());
+        cr_assert_eq(b->ids16, (flags & FLAG_TAG_IDS16) != 0);
+        cr_assert_eq(b->off32, (flags & FLAG_TAG_OFF32) != 0);
+        assert_same(a, b);
+        /* saving writes the narrowest layout again, whatever was read */
+        size_t m2;
+        unsigned char *again = save_bytes(b, "w2.prm", &m2);
+        cr_assert_eq(m2, n);
+        cr_assert_eq(memcmp(again, canon, n), 0, "flags %u: saved bytes differ", flags);
+        /* a width flag that disagrees with the section sizes */
+        if (flags != (FLAG_TAG_IDS16 | FLAG_TAG_OFF32)) {
+            wr32(f + H_FLAGS, flags ^ ((flags & FLAG_TAG_IDS16) ? FLAG_TAG_OFF32 : FLAG_TAG_IDS16));
+            fix_sums(f, m);
+            expect_format(f, m, "counts say");
+        }
+        free(again);
+        free(f);
+        prime_tagstore_destroy(b);
+    }
+    free(canon);
+    prime_tagstore_destroy(a);
+}
+
+Test(store_io, corrupted_width_flags)
+{
+    size_t n;
+    unsigned char *orig = sample_file(&n);
+    /* sample: 5 images, 10 tag references */
+    TAMPER("section 'image tag ids' is 20 bytes, the counts say 40 of u32",
+           wr32(f + H_FLAGS, FLAG_TAG_OFF32));
+    TAMPER("section 'image tag offsets' is 24 bytes, the counts say 48 of u64",
+           wr32(f + H_FLAGS, FLAG_TAG_IDS16));
+    TAMPER("counts say", wr32(f + H_FLAGS, 0));
+    /* the same without fixing the checksums */
+    unsigned char *g = malloc(n);
+    memcpy(g, orig, n);
+    wr32(g + H_FLAGS, 0);
+    expect_format(g, n, "header checksum mismatch");
+    free(g);
+    /* wide file, narrow flags */
+    size_t m;
+    unsigned char *w = relayout(orig, n, 0, &m);
+    cr_assert_eq(sec_size(w, S_IMAGE_TAG_IDS), 40);
+    wr32(w + H_FLAGS, FLAG_TAG_IDS16);
+    fix_sums(w, m);
+    expect_format(w, m, "section 'image tag ids' is 40 bytes, the counts say 20 of u16");
+    free(w);
+    free(orig);
+}
+
+/* More tags than u16 ids can hold: u32 ids, u32 offsets. */
+Test(store_io, many_tags_use_u32_ids)
+{
+    const uint32_t nt = 70000;
+    prime_tagstore *a = NULL;
+    cr_assert_eq(prime_tagstore_create(&a), PRIME_OK);
+    char name[32];
+    uint32_t id, c0, c1;
+    for (uint32_t t = 0; t < nt; t++) {
+        snprintf(name, sizeof name, "t%05u", t);
+        cr_assert_eq(prime_tagstore_intern_tag(a, name, &id), PRIME_OK);
+    }
+    cr_assert_eq(prime_tagstore_intern_class(a, "c0", &c0), PRIME_OK);
+    cr_assert_eq(prime_tagstore_intern_class(a, "c1", &c1), PRIME_OK);
+    uint32_t tags[8];
+    for (uint32_t i = 0; i < 200; i++) {
+        for (uint32_t k = 0; k < 8; k++)
+            tags[k] = (i * 7919u + k * 9973u) % nt; /* ids up to 69999 */
+        snprintf(name, sizeof name, "img%u", i);
+        cr_assert_eq(prime_tagstore_add_image(a, name, i % 3 == 0 ? c1 : c0, tags, 8, NULL),
+                     PRIME_OK);
+    }
+    cr_assert_eq(prime_tagstore_freeze(a), PRIME_OK);
+    size_t n;
+    unsigned char *orig = save_bytes(a, "many.prm", &n);
+    cr_assert_eq(rd32(orig + H_FLAGS), FLAG_TAG_OFF32);
+    cr_assert_eq(rd32(orig + H_N_TAGS), nt);
+    cr_assert_eq(sec_size(orig, S_IMAGE_TAG_IDS), 200 * 8 * 4);
+    prime_tagstore *b = NULL;
+    cr_assert_eq(prime_tagstore_open_memory(orig, n, &b), PRIME_OK, "%s", prime_last_error());
+    cr_assert_not(b->ids16);
+    uint32_t ids[8], k;
+    bool high = false;
+    for (uint32_t i = 0; i < 200; i++) {
+        cr_assert_eq(prime_tagstore_image_tags(b, i, ids, 8, &k), PRIME_OK);
+        for (uint32_t j = 0; j < k; j++)
+            high |= ids[j] > 65535;
+    }
+    cr_assert(high, "no tag id above 65535 was tested");
+    /* a sample of the tags in assert_same's per-tag checks is enough:
+     * compare the image tag lists directly */
+    for (uint32_t i = 0; i < 200; i++) {
+        uint32_t ta[8], na_;
+        cr_assert_eq(prime_tagstore_image_tags(a, i, ta, 8, &na_), PRIME_OK);
+        cr_assert_eq(prime_tagstore_image_tags(b, i, ids, 8, &k), PRIME_OK);
+        cr_assert_eq(k, na_);
+        for (uint32_t j = 0; j < k; j++)
+            cr_assert_eq(ids[j], ta[j]);
+    }
+    uint32_t ca, cb;
+    cr_assert_eq(prime_tagstore_tag_count_in_class(a, c1, 69999 % nt, &ca), PRIME_OK);
+    cr_assert_eq(prime_tagstore_tag_count_in_class(b, c1, 69999 % nt, &cb), PRIME_OK);
+    cr_assert_eq(ca, cb);
+    size_t n2;
+    unsigned char *again = save_bytes(b, "many2.prm", &n2);
+    cr_assert_eq(n2, n);
+    cr_assert_eq(memcmp(again, orig, n), 0);
+    /* 16-bit ids cannot name 70,000 tags */
+    TAMPER("inconsistent widths: the flags say 16-bit tag ids, but the store has 70000 tags",
+           wr32(f + H_FLAGS, FLAG_TAG_IDS16 | FLAG_TAG_OFF32));
+    /* and the wide offsets read the same */
+    size_t m;
+    unsigned char *w = relayout(orig, n, 0, &m);
+    prime_tagstore *c = NULL;
+    cr_assert_eq(prime_tagstore_open_memory(w, m, &c), PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(prime_tagstore_tag_ref_count(c), 1600);
+    free(w);
+    free(again);
+    free(orig);
+    prime_tagstore_destroy(c);
+    prime_tagstore_destroy(b);
+    prime_tagstore_destroy(a);
+}
+
+/* ---- opened stores search and query like the stores they were saved from ---- */
+
+static char *render_json(const prime_result *r)
+{
+    size_t need = 0;
+    prime_status st = prime_result_render(r, PRIME_FORMAT_JSON, NULL, 0, &need);
+    cr_assert(st == PRIME_E_BUFFER_TOO_SMALL || st == PRIME_OK);
+    char *buf = malloc(need + 1);
+    cr_assert_eq(prime_result_render(r, PRIME_FORMAT_JSON, buf, need + 1, &need), PRIME_OK);
+    return buf;
+}
+
+/* A store with planted groups: classes in order (sorted) or interleaved. */
+static prime_tagstore *planted_store(bool sorted, uint32_t n_images, uint32_t n_classes)
+{
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+    char name[32];
+    uint32_t id;
+    for (uint32_t c = 0; c < n_classes; c++) {
+        snprintf(name, sizeof name, "class%u", c);
+        cr_assert_eq(prime_tagstore_intern_class(s, name, &id), PRIME_OK);
+    }
+    for (uint32_t t = 0; t < 30; t++) {
+        snprintf(name, sizeof name, "tag%02u", t);
+        cr_assert_eq(prime_tagstore_intern_tag(s, name, &id), PRIME_OK);
+    }
+    uint32_t tags[12];
+    for (uint32_t i = 0; i < n_images; i++) {
+        uint32_t c = sorted ? i * n_classes / n_images : i % n_classes;
+        uint32_t k = 0;
+        uint32_t nt = 1 + rnd(10);
+        for (uint32_t j = 0; j < nt; j++)
+            tags[k++] = rnd(30);
+        snprintf(name, sizeof name, "i%u", i);
+        cr_assert_eq(prime_tagstore_add_image(s, name, c, tags, k, NULL), PRIME_OK);
+    }
+    cr_assert_eq(prime_tagstore_freeze(s), PRIME_OK);
+    return s;
+}
+
+static prime_outcomes *planted_outcomes(const prime_tagstore *s, bool binary)
+{
+    uint32_t n = prime_tagstore_image_count(s), ids[16], k;
+    prime_outcomes *o = NULL;
+    cr_assert_eq(prime_outcomes_create(n, &o), PRIME_OK);
+    for (uint32_t i = 0; i < n; i++) {
+        cr_assert_eq(prime_tagstore_image_tags(s, i, ids, 16, &k), PRIME_OK);
+        bool t3 = false, t7 = false;
+        for (uint32_t j = 0; j < k; j++) {
+            t3 |= ids[j] == 3;
+            t7 |= ids[j] == 7;
+        }
+        double v;
+        if (binary)
+            v = (t3 && t7) ? (rnd(10) < 2) : (rnd(10) < 9);
+        else
+            v = (t3 && t7) ? rnd(300) / 1000.0 : 0.7 + rnd(300) / 1000.0;
+        cr_assert_eq(prime_outcomes_set(o, i, v), PRIME_OK);
+    }
+    return o;
+}
+
+Test(store_io, opened_stores_search_and_query_the_same)
+{
+    prime_config *cfg = NULL;
+    cr_assert_eq(prime_config_create(&cfg), PRIME_OK);
+    cr_assert_eq(prime_config_set_int(cfg, PRIME_PARAM_MIN_SIZE, 10), PRIME_OK);
+    cr_assert_eq(prime_config_set_double(cfg, PRIME_PARAM_MIN_DROP, 0.2), PRIME_OK);
+    cr_assert_eq(prime_config_set_int(cfg, PRIME_PARAM_THREADS, 2), PRIME_OK);
+    for (int sorted = 0; sorted < 2; sorted++) {
+        prime_tagstore *a = planted_store(sorted, 1500, 3);
+        size_t n;
+        unsigned char *canon = save_bytes(a, "s.prm", &n);
+        for (uint32_t flags = 0; flags < 4; flags++) {
+            size_t m;
+            unsigned char *f = relayout(canon, n, flags, &m);
+            prime_tagstore *b = NULL;
+            cr_assert_eq(prime_tagstore_open_memory(f, m, &b), PRIME_OK, "%s",
+                         prime_last_error());
+            free(f);
+            /* images sorted by class need no class image list */
+            cr_assert_eq(b->class_images == NULL, sorted == 1);
+            for (int binary = 0; binary < 2; binary++) {
+                prime_outcomes *o = planted_outcomes(a, binary);
+                for (int64_t whole = 0; whole < 2; whole++) {
+                    cr_assert_eq(prime_config_set_int(cfg, PRIME_PARAM_WHOLE_DATASET, whole),
+                                 PRIME_OK);
+                    prime_result *ra = NULL, *rb = NULL;
+                    cr_assert_eq(prime_search(a, o, cfg, NULL, NULL, &ra), PRIME_OK, "%s",
+                                 prime_last_error());
+                    cr_assert_eq(prime_search(b, o, cfg, NULL, NULL, &rb), PRIME_OK, "%s",
+                                 prime_last_error());
+                    cr_assert_gt(prime_result_mode_count(ra), 0,
+                                 "sorted %d binary %d whole %d: nothing found", sorted, binary,
+                                 (int)whole);
+                    char *ja = render_json(ra), *jb = render_json(rb);
+                    cr_assert_str_eq(jb, ja);
+                    free(ja);
+                    free(jb);
+                    prime_result_destroy(ra);
+                    prime_result_destroy(rb);
+                }
+                const uint32_t q[2] = {7, 3};
+                for (uint32_t c = 0; c < 3; c++) {
+                    uint64_t sa, sb, pa[2], pb[2];
+                    double ca, cb, xa, xb, qa[2], qb[2];
+                    cr_assert_eq(prime_query(a, o, c, q, 2, &sa, &ca, &xa, NULL), PRIME_OK);
+                    cr_assert_eq(prime_query(b, o, c, q, 2, &sb, &cb, &xb, NULL), PRIME_OK);
+                    cr_assert_eq(sb, sa);
+                    cr_assert_eq(cb, ca);
+                    cr_assert_gt(sa, 0);
+                    cr_assert_eq(prime_query_parents(a, o, c, q, 2, pa, qa), PRIME_OK);
+                    cr_assert_eq(prime_query_parents(b, o, c, q, 2, pb, qb), PRIME_OK);
+                    cr_assert_eq(pa[0], pb[0]);
+                    cr_assert_eq(pa[1], pb[1]);
+                    cr_assert_eq(qa[0], qb[0]);
+                    cr_assert_eq(qa[1], qb[1]);
+                    uint32_t na_, nb_;
+                    cr_assert_eq(prime_tagstore_tag_count_in_class(a, c, 3, &na_), PRIME_OK);
+                    cr_assert_eq(prime_tagstore_tag_count_in_class(b, c, 3, &nb_), PRIME_OK);
+                    cr_assert_eq(na_, nb_);
+                    cr_assert_eq(prime_tagstore_class_image_count(b, c),
+                                 prime_tagstore_class_image_count(a, c));
+                }
+                prime_outcomes_destroy(o);
+            }
+            prime_tagstore_destroy(b);
+        }
+        free(canon);
+        prime_tagstore_destroy(a);
+    }
+    prime_config_destroy(cfg);
 }
