@@ -3,7 +3,7 @@
 # that are missing). Run as root (or with sudo available).
 set -euo pipefail
 pkgs=(meson ninja-build gcc pkg-config libcriterion-dev libstb-dev python3 valgrind
-      abigail-tools clang binutils
+      abigail-tools clang libclang-rt-14-dev binutils
       python3-pytest python3-numpy doxygen groff-base)  # python + docs suites (issue 5)
 missing=()
 for p in "${pkgs[@]}"; do

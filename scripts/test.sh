@@ -16,4 +16,19 @@ echo "=== the same suites under ASan + UBSan ==="
 meson compile -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
-  meson test -C build-asan -v --print-errorlogs --no-suite install --timeout-multiplier 3
+  meson test -C build-asan -v --print-errorlogs --no-suite install --no-suite fuzz --no-suite python --no-suite docs \
+  --timeout-multiplier 3
+
+echo "=== concurrent searches on one frozen store under ThreadSanitizer ==="
+# Only the thread test is built (search.c leaves out its popcnt ifunc clones
+# under TSan: their resolver would run before the TSan runtime is set up).
+[ -d build-tsan ] || meson setup build-tsan -Dbuildtype=debugoptimized -Db_sanitize=thread \
+  -Db_lundef=false -Dbench=false -Dexamples=false
+ninja -C build-tsan tests/test_threads
+TSAN_OPTIONS=halt_on_error=1:exitcode=66 build-tsan/tests/test_threads
+
+echo "=== the core suites under valgrind (tests/valgrind/valgrind.sh) ==="
+# readers is left out for time (about 3 min alone under valgrind); run it with
+#   meson test -C build --setup valgrind --suite readers
+meson test -C build --setup valgrind --print-errorlogs \
+  --suite unit --suite api --suite store --suite search --suite alloc --suite threads

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Fuzz smoke run (meson suite 'fuzz'): builds every libFuzzer target with
+# clang (ASan + UBSan) into $PRIME_BUILD_ROOT/fuzz-smoke and runs each for a
+# few seconds (PRIME_FUZZ_SECONDS, default 10) over its seed corpus, which
+# holds the regression inputs of past crashes (fuzz/corpus/*/regress_*).
+# Exits 77 (skipped) when clang or its libFuzzer runtime is missing.
+set -euo pipefail
+src=${PRIME_SOURCE_ROOT:?}
+out=${PRIME_BUILD_ROOT:?}/fuzz-smoke
+secs=${PRIME_FUZZ_SECONDS:-10}
+targets=(tags_csv tags_jsonl outcomes_csv store_bin store_fixed)
+command -v clang >/dev/null || { echo "clang not found: fuzz smoke run skipped"; exit 77; }
+mkdir -p "$out/obj"
+flags=(-std=c11 -D_GNU_SOURCE -DPRIME_BUILDING -O1 -g -fno-omit-frame-pointer
+       -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+       -I"$src/include" -I"$src/lib")
+echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }' \
+  > "$out/probe.c"
+if ! clang -fsanitize=fuzzer "$out/probe.c" -o "$out/probe" 2>/dev/null; then
+  echo "clang cannot link libFuzzer: fuzz smoke run skipped"; exit 77
+fi
+# the library once, then one link per target
+objs=()
+for f in "$src"/lib/*.c; do
+  o="$out/obj/$(basename "$f" .c).o"
+  if [ ! -e "$o" ] || [ "$f" -nt "$o" ] || [ -n "$(find "$src/lib" "$src/include" -name '*.h' -newer "$o")" ]; then
+    clang "${flags[@]}" -c "$f" -o "$o" &
+  fi
+  objs+=("$o")
+done
+wait
+fail=0
+for t in "${targets[@]}"; do
+  clang "${flags[@]}" -fsanitize=fuzzer,address,undefined "$src/fuzz/fuzz_$t.c" "${objs[@]}" \
+    -lpthread -lm -o "$out/fuzz_$t"
+  work=$(mktemp -d "$out/corpus_$t.XXXXXX")
+  log="$out/fuzz_$t.log"
+  # new inputs go to the scratch folder (first), the seeds are only read
+  if "$out/fuzz_$t" "$work" "$src/fuzz/corpus/$t" -max_total_time="$secs" \
+      -artifact_prefix="$out/crash_$t-" -print_final_stats=1 >"$log" 2>&1; then
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
+    echo "fuzz_$t: $execs executions in ${secs} s, no crash"
+  else
+    echo "fuzz_$t: FAILED, see $log"; tail -40 "$log"; fail=1
+  fi
+  rm -rf "$work"
+done
+[ $fail -eq 0 ] && echo "fuzz: ${#targets[@]} passed, 0 failed"
+exit $fail

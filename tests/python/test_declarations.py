@@ -1,0 +1,76 @@
+"""Every PRIME_API function of include/prime/prime.h is declared in the package,
+with as many argument types as the header has parameters."""
+from __future__ import annotations
+
+import ctypes
+import re
+
+import libprime
+from libprime import _lib
+
+INTS = {"uint32_t": ctypes.c_uint32, "int32_t": ctypes.c_int32,
+        "uint64_t": ctypes.c_uint64, "size_t": ctypes.c_size_t}
+DECL = re.compile(r"PRIME_API\s+([^;{}()]*?)\b(prime_\w+)\s*\(([^)]*)\)\s*;", re.S)
+
+
+def header_functions(source_root):
+    text = (source_root / "include" / "prime" / "prime.h").read_text(encoding="utf-8")
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"//[^\n]*", " ", text)
+    out = {}
+    for ret, name, params in DECL.findall(text):
+        params = " ".join(params.split())
+        n = 0 if params in ("", "void") else params.count(",") + 1
+        out[name] = (" ".join(ret.split()), n)
+    return out
+
+
+def test_header_parses(source_root):
+    funcs = header_functions(source_root)
+    # sanity: the parser sees the API (it grows; it never shrinks)
+    assert len(funcs) >= 70
+    assert "prime_search" in funcs and funcs["prime_search"][1] == 6
+
+
+def test_every_public_function_is_declared(source_root):
+    funcs = header_functions(source_root)
+    missing = sorted(set(funcs) - set(_lib.FUNCTIONS))
+    assert not missing, "not declared in python/libprime/_lib.py: %s" % ", ".join(missing)
+
+
+def test_no_declaration_of_unknown_functions(source_root):
+    funcs = header_functions(source_root)
+    extra = sorted(set(_lib.FUNCTIONS) - set(funcs))
+    assert not extra, "declared but not in prime.h: %s" % ", ".join(extra)
+
+
+def test_argument_counts_and_return_kinds(source_root):
+    funcs = header_functions(source_root)
+    for name, (ret, nparams) in funcs.items():
+        restype, argtypes = _lib.FUNCTIONS[name]
+        assert len(argtypes) == nparams, name
+        if ret == "void":
+            assert restype is None, name
+        elif ret == "prime_status":
+            assert restype is ctypes.c_int32, name
+        elif "char *" in ret or ret.endswith("char*"):
+            assert restype is ctypes.c_char_p, name
+        elif ret in INTS:
+            assert restype is INTS[ret], name
+        else:
+            raise AssertionError("%s: return type %r not handled by this test" % (name, ret))
+
+
+def test_loaded_library_has_declarations():
+    lib = libprime.lib()
+    for name, (restype, argtypes) in _lib.FUNCTIONS.items():
+        fn = getattr(lib, name)
+        assert fn.restype is restype and list(fn.argtypes) == list(argtypes), name
+
+
+def test_version_matches_header(source_root):
+    text = (source_root / "include" / "prime" / "prime.h").read_text(encoding="utf-8")
+    v = re.search(r'#define PRIME_VERSION_STRING "([^"]+)"', text).group(1)
+    assert libprime.version() == v
+    major, minor, patch = (int(x) for x in v.split("."))
+    assert libprime.version_number() == major * 10000 + minor * 100 + patch

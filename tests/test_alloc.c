@@ -1,0 +1,827 @@
+/* Allocation-failure suite: every public entry point that allocates is run
+ * with allocation k made to fail, for k = 1, 2, ... until the call succeeds
+ * without reaching allocation k. Each failing call must return
+ * PRIME_E_NOMEM, leave its out-handles NULL (or untouched), leave the
+ * handles it was given valid, and leak nothing; leaks are caught by running
+ * this binary under valgrind (meson test --setup valgrind) and under ASan
+ * (build-asan), as every other suite.
+ *
+ * The hook is prime__alloc_fail_after() in lib/alloc.c (internal.h). */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "prime/prime.h"
+
+/* ---- the sweep ------------------------------------------------------------ */
+
+typedef prime_status (*call_fn)(void *ctx);
+
+/* Runs call(ctx) with allocation k failing for k = 1, 2, ...; after a
+ * failing call, check(ctx) (may be NULL) verifies out-handles and handles;
+ * after the successful call, done(ctx) (may be NULL) releases what it made.
+ * Returns the number of allocation points tried (the number of allocations
+ * of the successful run). Prints one line per entry point on stderr. */
+static long sweep(const char *what_or_null, call_fn call, void (*check)(void *),
+                  void (*done)(void *), void *ctx)
+{
+    const char *what = what_or_null ? what_or_null : "(quiet)";
+    for (long k = 1;; k++) {
+        cr_assert_lt(k, 1000000, "%s: no end", what);
+        prime_clear_error();
+        prime__alloc_fail_after(k);
+        prime_status st = call(ctx);
+        long failed = prime__alloc_failed_count();
+        long made = prime__alloc_count();
+        prime__alloc_fail_after(0);
+        if (failed == 0) {
+            cr_assert_eq(st, PRIME_OK, "%s: no failure injected (k=%ld, %ld allocations) "
+                         "but got %s: %s", what, k, made, prime_status_name(st),
+                         prime_last_error());
+            if (done != NULL)
+                done(ctx);
+            if (what_or_null != NULL)
+                fprintf(stderr, "alloc-fail %-44s %3ld allocation points, all PRIME_E_NOMEM\n",
+                        what, k - 1);
+            return k - 1;
+        }
+        cr_assert_eq(st, PRIME_E_NOMEM, "%s: allocation %ld of %ld failed but got %s: %s",
+                     what, k, made, prime_status_name(st), prime_last_error());
+        cr_assert_neq(prime_last_error()[0], '\0', "%s: k=%ld: no error message", what, k);
+        if (check != NULL)
+            check(ctx);
+    }
+}
+
+/* ---- fixtures -------------------------------------------------------------- */
+
+/* A small data set in which the search finds modes: 2 classes x 40 images,
+ * tags t0..t5; images carrying both t1 and t2 are wrong. */
+static char *make_csv(int with_correct)
+{
+    prime__buf b = {0};
+    prime__buf_puts(&b, with_correct ? "image,class,tags,correct\n" : "image,class,tags\n");
+    for (int i = 0; i < 80; i++) {
+        int t[6], n = 0;
+        for (int j = 0; j < 6; j++)
+            if (((i * (j + 3)) / (j + 1)) % 3 != 0)
+                t[n++] = j;
+        int has1 = 0, has2 = 0;
+        prime__buf_printf(&b, "img%02d,%s,", i, i % 2 ? "fox" : "ape");
+        for (int j = 0; j < n; j++) {
+            prime__buf_printf(&b, "%st%d", j ? "|" : "", t[j]);
+            has1 |= t[j] == 1;
+            has2 |= t[j] == 2;
+        }
+        if (with_correct)
+            prime__buf_printf(&b, ",%d", !(has1 && has2));
+        prime__buf_putc(&b, '\n');
+    }
+    cr_assert(!b.failed);
+    return b.data;
+}
+
+static char *make_jsonl(void)
+{
+    prime__buf b = {0};
+    for (int i = 0; i < 30; i++)
+        prime__buf_printf(&b,
+                          "{\"image\":\"j%d\",\"class\":\"c%d\",\"tags\":[\"a%d\",\"b%d\",\"\\u00e9\"],"
+                          "\"score\":%g}\n",
+                          i, i % 3, i % 4, i % 5, (i % 7) / 7.0);
+    cr_assert(!b.failed);
+    return b.data;
+}
+
+static char tmpdir[256];
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/prime-alloc-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void remove_tmpdir(void)
+{
+    DIR *d = opendir(tmpdir);
+    if (d != NULL) {
+        struct dirent *e;
+        char p[512];
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
+            unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(tmpdir);
+}
+
+static int tmpdir_entries(void)
+{
+    DIR *d = opendir(tmpdir);
+    cr_assert_not_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void write_file(const char *path, const char *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(data, 1, n, f), n);
+    cr_assert_eq(fclose(f), 0);
+}
+
+static prime_tagstore *load_store(const char *csv, prime_outcomes **o)
+{
+    prime_tagstore *s = NULL;
+    prime_status st = prime_tagstore_load_memory(csv, strlen(csv), "fix.csv", &s, o);
+    cr_assert_eq(st, PRIME_OK, "%s", prime_last_error());
+    return s;
+}
+
+/* The sentinel an out-handle holds before a call: a failing call must leave
+ * it untouched or set it to NULL. */
+static char sentinel_byte;
+#define SENTINEL ((void *)&sentinel_byte)
+
+static void assert_untouched(const void *p, const char *what)
+{
+    cr_assert(p == NULL || p == SENTINEL, "%s: out-handle changed on failure", what);
+}
+
+/* ---- tag store -------------------------------------------------------------- */
+
+typedef struct {
+    prime_tagstore *store;
+    prime_outcomes *outcomes;
+    const char *data;
+    size_t size;
+    const char *path;
+    uint32_t images_before, tags_before, classes_before;
+} store_ctx;
+
+static prime_status call_create(void *p)
+{
+    store_ctx *c = p;
+    c->store = SENTINEL;
+    return prime_tagstore_create(&c->store);
+}
+static void check_store_out(void *p)
+{
+    store_ctx *c = p;
+    assert_untouched(c->store, "store");
+}
+static void done_store(void *p)
+{
+    store_ctx *c = p;
+    cr_assert(c->store != NULL && c->store != SENTINEL);
+    prime_tagstore_destroy(c->store);
+    c->store = NULL;
+}
+
+Test(alloc, tagstore_create)
+{
+    store_ctx c = {0};
+    cr_assert_gt(sweep("prime_tagstore_create", call_create, check_store_out, done_store, &c),
+                 0);
+}
+
+/* Adding to a mutable store that already holds images: a failed add must
+ * leave the store valid, with the same image count. */
+static prime_tagstore *mutable_store(void)
+{
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+    for (int i = 0; i < 20; i++) {
+        char name[16], tag[16], tag2[16];
+        snprintf(name, sizeof name, "m%d", i);
+        snprintf(tag, sizeof tag, "t%d", i % 4);
+        snprintf(tag2, sizeof tag2, "u%d", i % 3);
+        const char *tags[] = {tag, tag2};
+        cr_assert_eq(prime_tagstore_add_image_names(s, name, i % 2 ? "x" : "y", tags, 2, NULL),
+                     PRIME_OK);
+    }
+    return s;
+}
+
+static int add_counter;
+
+static prime_status call_add_names(void *p)
+{
+    store_ctx *c = p;
+    char name[32], cls[32], t1[32], t2[32];
+    /* new names every time, so that every interning path allocates */
+    add_counter++;
+    snprintf(name, sizeof name, "new%d", add_counter);
+    snprintf(cls, sizeof cls, "cls%d", add_counter);
+    snprintf(t1, sizeof t1, "nt%d", add_counter);
+    snprintf(t2, sizeof t2, "t1");
+    const char *tags[] = {t1, t2, t1};
+    uint32_t idx = 777;
+    prime_status st = prime_tagstore_add_image_names(c->store, name, cls, tags, 3, &idx);
+    if (st == PRIME_OK)
+        cr_assert_eq(idx, c->images_before);
+    return st;
+}
+static void check_add(void *p)
+{
+    store_ctx *c = p;
+    cr_assert_eq(prime_tagstore_image_count(c->store), c->images_before,
+                 "a failed add changed the image count");
+    cr_assert_eq(prime_tagstore_is_frozen(c->store), 0);
+    /* the store is still usable */
+    uint32_t id;
+    cr_assert_eq(prime_tagstore_find_tag(c->store, "t1", &id), PRIME_OK);
+}
+
+static void check_add_first(void *p)
+{
+    store_ctx *c = p;
+    cr_assert_eq(prime_tagstore_image_count(c->store), 0, "a failed add changed the image count");
+    cr_assert_eq(prime_tagstore_is_frozen(c->store), 0);
+}
+
+Test(alloc, tagstore_add_image_names)
+{
+    /* the first add into an empty store allocates every array */
+    store_ctx c = {0};
+    cr_assert_eq(prime_tagstore_create(&c.store), PRIME_OK);
+    cr_assert_gt(sweep("prime_tagstore_add_image_names (first)", call_add_names,
+                       check_add_first, NULL, &c),
+                 0);
+    cr_assert_eq(prime_tagstore_image_count(c.store), 1);
+    prime_tagstore_destroy(c.store);
+    /* adds into a store that holds images, up to and past a growth step */
+    c.store = mutable_store();
+    for (int i = 0; i < 20; i++) {
+        c.images_before = prime_tagstore_image_count(c.store);
+        sweep(i == 0 ? "prime_tagstore_add_image_names (more)" : NULL, call_add_names,
+              check_add, NULL, &c);
+        cr_assert_eq(prime_tagstore_image_count(c.store), c.images_before + 1);
+    }
+    cr_assert_eq(prime_tagstore_freeze(c.store), PRIME_OK);
+    prime_tagstore_destroy(c.store);
+}
+
+static prime_status call_add_ids(void *p)
+{
+    store_ctx *c = p;
+    add_counter++;
+    char name[32];
+    snprintf(name, sizeof name, "byid%d", add_counter);
+    uint32_t tags[] = {3, 0, 1, 0, 2};
+    return prime_tagstore_add_image(c->store, name, 0, tags, 5, NULL);
+}
+
+Test(alloc, tagstore_add_image)
+{
+    store_ctx c = {0};
+    c.store = mutable_store();
+    c.images_before = prime_tagstore_image_count(c.store);
+    /* grow the arrays to a power of two so that the next add must realloc */
+    for (uint32_t i = c.images_before; i < 32; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "fill%u", i);
+        cr_assert_eq(prime_tagstore_add_image(c.store, name, 0, NULL, 0, NULL), PRIME_OK);
+    }
+    c.images_before = prime_tagstore_image_count(c.store);
+    cr_assert_gt(sweep("prime_tagstore_add_image", call_add_ids, check_add, NULL, &c), 0);
+    cr_assert_eq(prime_tagstore_image_count(c.store), c.images_before + 1);
+    prime_tagstore_destroy(c.store);
+}
+
+static prime_status call_intern(void *p)
+{
+    store_ctx *c = p;
+    add_counter++;
+    char name[32];
+    snprintf(name, sizeof name, "interned%d", add_counter);
+    uint32_t id = 777, id2 = 777;
+    prime_status st = prime_tagstore_intern_tag(c->store, name, &id);
+    if (st != PRIME_OK) {
+        cr_assert_eq(id, 777);
+        return st;
+    }
+    st = prime_tagstore_intern_class(c->store, name, &id2);
+    if (st != PRIME_OK)
+        cr_assert_eq(id2, 777);
+    return st;
+}
+static void check_intern(void *p)
+{
+    store_ctx *c = p;
+    cr_assert_eq(prime_tagstore_image_count(c->store), c->images_before);
+}
+
+Test(alloc, tagstore_intern)
+{
+    store_ctx c = {0};
+    cr_assert_eq(prime_tagstore_create(&c.store), PRIME_OK);
+    c.images_before = 0;
+    cr_assert_gt(sweep("prime_tagstore_intern_tag/class", call_intern, check_intern, NULL, &c),
+                 0);
+    prime_tagstore_destroy(c.store);
+}
+
+static prime_status call_freeze(void *p)
+{
+    store_ctx *c = p;
+    return prime_tagstore_freeze(c->store);
+}
+static void check_freeze(void *p)
+{
+    store_ctx *c = p;
+    /* a failed freeze leaves the store mutable, usable, destroyable */
+    cr_assert_eq(prime_tagstore_is_frozen(c->store), 0, "failed freeze left it frozen");
+    cr_assert_eq(prime_tagstore_image_count(c->store), c->images_before);
+}
+
+Test(alloc, tagstore_freeze)
+{
+    store_ctx c = {0};
+    c.store = mutable_store();
+    c.images_before = prime_tagstore_image_count(c.store);
+    cr_assert_gt(sweep("prime_tagstore_freeze", call_freeze, check_freeze, NULL, &c), 0);
+    cr_assert_eq(prime_tagstore_is_frozen(c.store), 1);
+    /* the frozen store answers queries */
+    uint32_t cnt = 0, x;
+    cr_assert_eq(prime_tagstore_find_class(c.store, "x", &x), PRIME_OK);
+    cr_assert_eq(prime_tagstore_tag_count_in_class(c.store, x, 0, &cnt), PRIME_OK);
+    prime_tagstore_destroy(c.store);
+}
+
+static prime_status call_save(void *p)
+{
+    store_ctx *c = p;
+    return prime_tagstore_save(c->store, c->path);
+}
+static void check_save(void *p)
+{
+    (void)p;
+    cr_assert_eq(tmpdir_entries(), 0, "a failed save left a file behind");
+}
+
+Test(alloc, tagstore_save, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+    char *csv = make_csv(1);
+    store_ctx c = {0};
+    c.store = load_store(csv, NULL);
+    char path[512];
+    snprintf(path, sizeof path, "%s/s.bin", tmpdir);
+    c.path = path;
+    cr_assert_gt(sweep("prime_tagstore_save", call_save, check_save, NULL, &c), 0);
+    cr_assert_eq(tmpdir_entries(), 1);
+    prime_tagstore *back = NULL;
+    cr_assert_eq(prime_tagstore_open(path, &back), PRIME_OK);
+    cr_assert_eq(prime_tagstore_image_count(back), 80);
+    prime_tagstore_destroy(back);
+    prime_tagstore_destroy(c.store);
+    prime__free(csv);
+}
+
+/* open / open_memory / load / load_memory */
+static prime_status call_open(void *p)
+{
+    store_ctx *c = p;
+    c->store = SENTINEL;
+    return prime_tagstore_open(c->path, &c->store);
+}
+static prime_status call_open_memory(void *p)
+{
+    store_ctx *c = p;
+    c->store = SENTINEL;
+    return prime_tagstore_open_memory(c->data, c->size, &c->store);
+}
+static prime_status call_load(void *p)
+{
+    store_ctx *c = p;
+    c->store = SENTINEL;
+    c->outcomes = SENTINEL;
+    return prime_tagstore_load(c->path, &c->store, &c->outcomes);
+}
+static prime_status call_load_memory(void *p)
+{
+    store_ctx *c = p;
+    c->store = SENTINEL;
+    c->outcomes = SENTINEL;
+    return prime_tagstore_load_memory(c->data, c->size, "mem", &c->store, &c->outcomes);
+}
+static void check_load_out(void *p)
+{
+    store_ctx *c = p;
+    assert_untouched(c->store, "store");
+    assert_untouched(c->outcomes, "outcomes");
+}
+static void done_load(void *p)
+{
+    store_ctx *c = p;
+    cr_assert(c->store != NULL && c->store != SENTINEL);
+    cr_assert_eq(prime_tagstore_is_frozen(c->store), 1);
+    cr_assert_eq(prime_tagstore_image_count(c->store), c->images_before);
+    if (c->outcomes != SENTINEL && c->outcomes != NULL) {
+        cr_assert_eq(prime_outcomes_count(c->outcomes), c->images_before);
+        prime_outcomes_destroy(c->outcomes);
+    }
+    c->outcomes = NULL;
+    prime_tagstore_destroy(c->store);
+    c->store = NULL;
+}
+
+static void sweep_loads(const char *kind, const char *data, size_t size, uint32_t images)
+{
+    char path[512], what[96];
+    snprintf(path, sizeof path, "%s/input.%s", tmpdir, kind);
+    write_file(path, data, size);
+    store_ctx c = {.data = data, .size = size, .path = path, .images_before = images};
+    snprintf(what, sizeof what, "prime_tagstore_load (%s)", kind);
+    cr_assert_gt(sweep(what, call_load, check_load_out, done_load, &c), 0);
+    snprintf(what, sizeof what, "prime_tagstore_load_memory (%s)", kind);
+    cr_assert_gt(sweep(what, call_load_memory, check_load_out, done_load, &c), 0);
+    if (strcmp(kind, "bin") == 0) {
+        cr_assert_gt(sweep("prime_tagstore_open", call_open, check_load_out, done_load, &c), 0);
+        cr_assert_gt(sweep("prime_tagstore_open_memory", call_open_memory, check_load_out,
+                           done_load, &c),
+                     0);
+    }
+}
+
+Test(alloc, tagstore_load_csv, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+    char *csv = make_csv(1);
+    sweep_loads("csv", csv, strlen(csv), 80);
+    prime__free(csv);
+    csv = make_csv(0);
+    sweep_loads("csv-no-outcomes", csv, strlen(csv), 80);
+    prime__free(csv);
+}
+
+Test(alloc, tagstore_load_jsonl, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+    char *js = make_jsonl();
+    sweep_loads("jsonl", js, strlen(js), 30);
+    prime__free(js);
+}
+
+Test(alloc, tagstore_load_binary, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+    char *csv = make_csv(0);
+    prime_tagstore *s = load_store(csv, NULL);
+    char path[512];
+    snprintf(path, sizeof path, "%s/store.bin", tmpdir);
+    cr_assert_eq(prime_tagstore_save(s, path), PRIME_OK);
+    prime_tagstore_destroy(s);
+    prime__free(csv);
+    char *bin = NULL;
+    size_t n = 0;
+    cr_assert_eq(prime__read_file(path, &bin, &n), PRIME_OK);
+    unlink(path);
+    sweep_loads("bin", bin, n, 80);
+    prime__free(bin);
+}
+
+/* ---- outcomes -------------------------------------------------------------------- */
+
+typedef struct {
+    prime_tagstore *store;
+    prime_outcomes *out;
+    const char *data;
+    size_t size;
+    const char *path;
+    uint32_t n;
+} out_ctx;
+
+static prime_status call_outcomes_create(void *p)
+{
+    out_ctx *c = p;
+    c->out = SENTINEL;
+    return prime_outcomes_create(c->n, &c->out);
+}
+static prime_status call_from_labels(void *p)
+{
+    out_ctx *c = p;
+    int64_t labels[5] = {1, 2, 3, 4, 5}, preds[5] = {1, 0, 3, 0, 5};
+    c->out = SENTINEL;
+    return prime_outcomes_from_labels(labels, preds, 5, &c->out);
+}
+static prime_status call_outcomes_load(void *p)
+{
+    out_ctx *c = p;
+    c->out = SENTINEL;
+    return prime_outcomes_load(c->path, c->store, &c->out);
+}
+static prime_status call_outcomes_load_memory(void *p)
+{
+    out_ctx *c = p;
+    c->out = SENTINEL;
+    return prime_outcomes_load_memory(c->data, c->size, "o.csv", c->store, &c->out);
+}
+static void check_outcomes_out(void *p)
+{
+    out_ctx *c = p;
+    assert_untouched(c->out, "outcomes");
+}
+static void done_outcomes(void *p)
+{
+    out_ctx *c = p;
+    cr_assert(c->out != NULL && c->out != SENTINEL);
+    cr_assert_eq(prime_outcomes_count(c->out), c->n);
+    prime_outcomes_destroy(c->out);
+    c->out = NULL;
+}
+
+Test(alloc, outcomes_create_and_from_labels)
+{
+    out_ctx c = {.n = 1000};
+    cr_assert_gt(sweep("prime_outcomes_create", call_outcomes_create, check_outcomes_out,
+                       done_outcomes, &c),
+                 0);
+    c.n = 5;
+    cr_assert_gt(sweep("prime_outcomes_from_labels", call_from_labels, check_outcomes_out,
+                       done_outcomes, &c),
+                 0);
+}
+
+Test(alloc, outcomes_load, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+    char *csv = make_csv(0);
+    out_ctx c = {.n = 80};
+    c.store = load_store(csv, NULL);
+    prime__free(csv);
+    static const char *const inputs[] = {"correct", "score", "labels"};
+    for (int f = 0; f < 3; f++) {
+        prime__buf b = {0};
+        if (f == 2)
+            prime__buf_puts(&b, "image,label,prediction\n");
+        else
+            prime__buf_printf(&b, "image,%s\n", inputs[f]);
+        for (int i = 79; i >= 0; i--) {
+            if (f == 2)
+                prime__buf_printf(&b, "img%02d,%d,%d\n", i, i % 3, i % 2);
+            else
+                prime__buf_printf(&b, "img%02d,%s\n", i, i % 3 ? "1" : "0");
+        }
+        prime__buf_puts(&b, f == 2 ? "not-in-store,1,1\n" : "not-in-store,1\n");
+        cr_assert(!b.failed);
+        char path[512], what[96];
+        snprintf(path, sizeof path, "%s/o%d.csv", tmpdir, f);
+        write_file(path, b.data, b.len);
+        c.data = b.data;
+        c.size = b.len;
+        c.path = path;
+        snprintf(what, sizeof what, "prime_outcomes_load (%s)", inputs[f]);
+        cr_assert_gt(sweep(what, call_outcomes_load, check_outcomes_out, done_outcomes, &c), 0);
+        snprintf(what, sizeof what, "prime_outcomes_load_memory (%s)", inputs[f]);
+        cr_assert_gt(sweep(what, call_outcomes_load_memory, check_outcomes_out, done_outcomes,
+                           &c),
+                     0);
+        prime__buf_free(&b);
+    }
+    prime_tagstore_destroy(c.store);
+}
+
+/* ---- configuration ----------------------------------------------------------------- */
+
+typedef struct {
+    prime_config *src, *out;
+} cfg_ctx;
+
+static prime_status call_config_create(void *p)
+{
+    cfg_ctx *c = p;
+    c->out = SENTINEL;
+    return prime_config_create(&c->out);
+}
+static prime_status call_config_clone(void *p)
+{
+    cfg_ctx *c = p;
+    c->out = SENTINEL;
+    return prime_config_clone(c->src, &c->out);
+}
+static prime_status call_config_set_by_name(void *p)
+{
+    cfg_ctx *c = p;
+    prime_status st = prime_config_set_by_name(c->src, "min_gain", "0,0.1,0.05,0.01");
+    if (st == PRIME_OK)
+        st = prime_config_set_by_name(c->src, "whole-dataset", "false");
+    return st;
+}
+static void check_config_out(void *p)
+{
+    cfg_ctx *c = p;
+    assert_untouched(c->out, "config");
+}
+static void done_config(void *p)
+{
+    cfg_ctx *c = p;
+    cr_assert(c->out != NULL && c->out != SENTINEL);
+    int64_t v;
+    cr_assert_eq(prime_config_get_int(c->out, PRIME_PARAM_MAX_TAGS, &v), PRIME_OK);
+    cr_assert_eq(v, c->src ? 3 : 4);
+    prime_config_destroy(c->out);
+    c->out = NULL;
+}
+
+Test(alloc, config)
+{
+    cfg_ctx c = {0};
+    /* zero allocation points is fine for a function that allocates
+       nothing; create and clone allocate one handle each */
+    cr_assert_gt(sweep("prime_config_create", call_config_create, check_config_out,
+                       done_config, &c),
+                 0);
+    cr_assert_eq(prime_config_create(&c.src), PRIME_OK);
+    cr_assert_eq(prime_config_set_int(c.src, PRIME_PARAM_MAX_TAGS, 3), PRIME_OK);
+    cr_assert_gt(sweep("prime_config_clone", call_config_clone, check_config_out, done_config,
+                       &c),
+                 0);
+    sweep("prime_config_set_by_name", call_config_set_by_name, NULL, NULL, &c);
+    prime_config_destroy(c.src);
+}
+
+/* ---- search, results, query ---------------------------------------------------------- */
+
+typedef struct {
+    prime_tagstore *store;
+    prime_outcomes *outcomes;
+    prime_config *config;
+    prime_result *result, *reference;
+    int32_t format;
+    char *buf;
+    size_t cap;
+    const char *path;
+} search_ctx;
+
+static void search_fixture(search_ctx *c, int threads, int whole)
+{
+    char *csv = make_csv(1);
+    c->store = load_store(csv, &c->outcomes);
+    prime__free(csv);
+    cr_assert_not_null(c->outcomes);
+    cr_assert_eq(prime_config_create(&c->config), PRIME_OK);
+    cr_assert_eq(prime_config_set_int(c->config, PRIME_PARAM_MIN_SIZE, 3), PRIME_OK);
+    cr_assert_eq(prime_config_set_int(c->config, PRIME_PARAM_MAX_TAGS, 3), PRIME_OK);
+    cr_assert_eq(prime_config_set_double(c->config, PRIME_PARAM_MIN_DROP, 0.2), PRIME_OK);
+    cr_assert_eq(prime_config_set_int(c->config, PRIME_PARAM_THREADS, threads), PRIME_OK);
+    cr_assert_eq(prime_config_set_int(c->config, PRIME_PARAM_WHOLE_DATASET, whole), PRIME_OK);
+    cr_assert_eq(prime_search(c->store, c->outcomes, c->config, NULL, NULL, &c->reference),
+                 PRIME_OK, "%s", prime_last_error());
+    cr_assert_gt(prime_result_mode_count(c->reference), 0, "the fixture must find modes");
+}
+
+static void search_fixture_free(search_ctx *c)
+{
+    prime_result_destroy(c->reference);
+    prime_config_destroy(c->config);
+    prime_outcomes_destroy(c->outcomes);
+    prime_tagstore_destroy(c->store);
+}
+
+static char *render(const prime_result *r, int32_t format)
+{
+    size_t need = 0;
+    cr_assert_eq(prime_result_render(r, format, NULL, 0, &need), PRIME_E_BUFFER_TOO_SMALL);
+    char *buf = malloc(need + 1);
+    cr_assert_eq(prime_result_render(r, format, buf, need + 1, &need), PRIME_OK);
+    return buf;
+}
+
+static prime_status call_search(void *p)
+{
+    search_ctx *c = p;
+    c->result = SENTINEL;
+    return prime_search(c->store, c->outcomes, c->config, NULL, NULL, &c->result);
+}
+static void check_search(void *p)
+{
+    search_ctx *c = p;
+    assert_untouched(c->result, "result");
+    cr_assert_eq(prime_tagstore_is_frozen(c->store), 1);
+}
+static void done_search(void *p)
+{
+    search_ctx *c = p;
+    cr_assert(c->result != NULL && c->result != SENTINEL);
+    char *a = render(c->result, PRIME_FORMAT_JSON), *b = render(c->reference, PRIME_FORMAT_JSON);
+    cr_assert_str_eq(a, b, "the search after the failures differs from the reference");
+    free(a);
+    free(b);
+    prime_result_destroy(c->result);
+    c->result = NULL;
+}
+
+static void sweep_search(int threads, int whole)
+{
+    search_ctx c = {0};
+    search_fixture(&c, threads, whole);
+    char what[64];
+    snprintf(what, sizeof what, "prime_search (threads=%d%s)", threads,
+             whole ? ", whole" : "");
+    cr_assert_gt(sweep(what, call_search, check_search, done_search, &c), 0);
+    search_fixture_free(&c);
+}
+
+Test(alloc, search_threads_1) { sweep_search(1, 0); }
+Test(alloc, search_threads_2) { sweep_search(2, 0); }
+Test(alloc, search_whole_dataset) { sweep_search(2, 1); }
+
+static prime_status call_render(void *p)
+{
+    search_ctx *c = p;
+    size_t need = 12345;
+    prime_status st = prime_result_render(c->reference, c->format, c->buf, c->cap, &need);
+    return st;
+}
+static prime_status call_write(void *p)
+{
+    search_ctx *c = p;
+    return prime_result_write(c->reference, c->format, c->path);
+}
+static void check_write(void *p)
+{
+    (void)p;
+    cr_assert_eq(tmpdir_entries(), 0, "a failed write left a file behind");
+}
+
+Test(alloc, result_render_and_write, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+    search_ctx c = {0};
+    search_fixture(&c, 1, 0);
+    static const int32_t formats[] = {PRIME_FORMAT_JSON, PRIME_FORMAT_CSV, PRIME_FORMAT_TEXT};
+    static const char *const names[] = {"json", "csv", "text"};
+    char path[512], what[96];
+    for (int f = 0; f < 3; f++) {
+        c.format = formats[f];
+        char *ref = render(c.reference, c.format);
+        c.cap = strlen(ref) + 1;
+        c.buf = malloc(c.cap);
+        snprintf(what, sizeof what, "prime_result_render (%s)", names[f]);
+        sweep(what, call_render, NULL, NULL, &c);
+        cr_assert_str_eq(c.buf, ref);
+        free(c.buf);
+        snprintf(path, sizeof path, "%s/out.%s", tmpdir, names[f]);
+        c.path = path;
+        snprintf(what, sizeof what, "prime_result_write (%s)", names[f]);
+        cr_assert_gt(sweep(what, call_write, check_write, NULL, &c), 0);
+        char *back = NULL;
+        size_t n = 0;
+        cr_assert_eq(prime__read_file(path, &back, &n), PRIME_OK);
+        cr_assert_str_eq(back, ref);
+        prime__free(back);
+        unlink(path);
+        free(ref);
+    }
+    search_fixture_free(&c);
+}
+
+typedef struct {
+    search_ctx *s;
+    uint32_t tags[3];
+    uint64_t size;
+    double correct;
+} query_ctx;
+
+static prime_status call_query(void *p)
+{
+    query_ctx *q = p;
+    double acc, cacc;
+    prime_status st = prime_query(q->s->store, q->s->outcomes, 0, q->tags, 3, &q->size,
+                                  &q->correct, &acc, &cacc);
+    if (st != PRIME_OK)
+        return st;
+    uint64_t sizes[3];
+    double corr[3];
+    st = prime_query_parents(q->s->store, q->s->outcomes, 0, q->tags, 3, sizes, corr);
+    if (st != PRIME_OK)
+        return st;
+    return prime_query(q->s->store, q->s->outcomes, PRIME_NONE, q->tags, 1, NULL, NULL, NULL,
+                       NULL);
+}
+
+Test(alloc, query)
+{
+    search_ctx c = {0};
+    search_fixture(&c, 1, 0);
+    query_ctx q = {.s = &c, .tags = {0, 1, 2}};
+    /* query may allocate nothing; the sweep then checks one plain success */
+    sweep("prime_query/prime_query_parents", call_query, NULL, NULL, &q);
+    uint64_t size = 0;
+    double correct = -1;
+    cr_assert_eq(prime_query(c.store, c.outcomes, 0, q.tags, 3, &size, &correct, NULL, NULL),
+                 PRIME_OK);
+    cr_assert_eq(size, q.size);
+    cr_assert_eq(correct, q.correct);
+    search_fixture_free(&c);
+}
