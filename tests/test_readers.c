@@ -1128,3 +1128,91 @@ Test(readers, load_memory_null_empty_is_empty_file)
     cr_assert_eq(prime__read_tags_jsonl(NULL, 0, "n.jsonl", &s, NULL), PRIME_E_PARSE);
     cr_assert_null(s);
 }
+
+/* ---- paths of the fast CSV reader ---------------------------------------- */
+
+/* A duplicate image found only when the image index is built at the end must
+ * still win over a parse error further down the file. */
+Test(readers, csv_duplicate_before_a_later_error)
+{
+    expect_error("image,class,tags\na,c,x\nb,c,y\na,c,z\nd,c,\"unterminated\n",
+                 PRIME_E_DUPLICATE, 4, "duplicate image");
+}
+
+/* Tag lists of every length class of the sorter (<= 32, 33..64, > 64), with
+ * repeats, come back sorted and merged. */
+Test(readers, csv_long_tag_lists)
+{
+    const unsigned lens[] = {31, 32, 33, 64, 65, 200};
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        unsigned n = lens[li];
+        char *text = malloc(64 + (size_t)n * 16);
+        strcpy(text, "image,class,tags\nimg,c,");
+        size_t len = strlen(text);
+        for (unsigned k = 0; k < n; k++) /* descending, every tag twice */
+            len += (size_t)sprintf(text + len, "%st%03u|t%03u", k ? "|" : "", n - 1 - k,
+                                   n - 1 - k);
+        strcpy(text + len, "\n");
+        prime_tagstore *s = NULL;
+        cr_assert_eq(load(text, &s, NULL), PRIME_OK, "%u tags: %s", n, prime_last_error());
+        uint32_t got = 0, ids[256];
+        cr_assert_eq(prime_tagstore_image_tags(s, 0, ids, 256, &got), PRIME_OK);
+        cr_assert_eq(got, n, "%u tags: %u came back", n, got);
+        for (uint32_t k = 1; k < got; k++)
+            cr_assert_lt(ids[k - 1], ids[k], "ids sorted and unique");
+        char want[16];
+        snprintf(want, sizeof want, "t%03u", n - 1);
+        cr_assert_str_eq(prime_tagstore_tag_name(s, 0), want, "first interned is the first seen");
+        prime_tagstore_destroy(s);
+        free(text);
+    }
+}
+
+/* Files of 8 MiB and more are read by two threads: an error in the second
+ * half must still name the right line, and a good file must load whole. */
+Test(readers, csv_big_file_two_reader_threads, .timeout = 120)
+{
+    char path[] = "/tmp/prime-big-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    FILE *f = fdopen(fd, "wb");
+    fputs("image,class,tags,correct\n", f);
+    const unsigned rows = 200000; /* ~9.5 MB */
+    unsigned bad_row = rows - 1000;
+    for (unsigned i = 0; i < rows; i++)
+        fprintf(f, "image%07u,class%02u,tag%03u|tag%03u|other%04u|long tag name %u,%u\n", i,
+                i % 17, i % 101, i % 37, i % 1000, i % 7, i % 3 == 0);
+    long good_size = ftell(f);
+    fclose(f);
+    cr_assert_gt(good_size, 8L << 20);
+    prime_tagstore *s = NULL;
+    prime_outcomes *o = NULL;
+    cr_assert_eq(prime_tagstore_load(path, &s, &o), PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(prime_tagstore_image_count(s), rows);
+    cr_assert_eq(prime_tagstore_class_count(s), 17);
+    cr_assert_not_null(o);
+    double v;
+    cr_assert_eq(prime_outcomes_get(o, rows - 1, &v), PRIME_OK);
+    cr_assert_float_eq(v, (rows - 1) % 3 == 0 ? 1.0 : 0.0, 0);
+    prime_tagstore_destroy(s);
+    prime_outcomes_destroy(o);
+
+    /* the same file with one invalid UTF-8 byte near its end */
+    f = fopen(path, "wb");
+    fputs("image,class,tags,correct\n", f);
+    for (unsigned i = 0; i < rows; i++)
+        fprintf(f, "image%07u,class%02u,tag%03u|tag%03u|other%04u|long tag name %u%s,%u\n", i,
+                i % 17, i % 101, i % 37, i % 1000, i % 7, i == bad_row ? "\xff" : "", i % 3 == 0);
+    fclose(f);
+    s = (prime_tagstore *)0x1;
+    prime_status st = prime_tagstore_load(path, &s, NULL);
+    const char *msg = prime_last_error();
+    cr_assert_eq(st, PRIME_E_PARSE, "%s", msg);
+    cr_assert_null(s);
+    char want[300];
+    snprintf(want, sizeof want, "%s:%u: ", path, bad_row + 2); /* header is line 1 */
+    cr_assert(strncmp(msg, want, strlen(want)) == 0, "message \"%s\" does not start with \"%s\"",
+              msg, want);
+    cr_assert(strstr(msg, "UTF-8") != NULL, "%s", msg);
+    unlink(path);
+}
