@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,28 @@
 #include "csv.h"
 
 enum { O_IMAGE, O_CORRECT, O_SCORE, O_LABEL, O_PREDICTION, O_N };
+
+/* Line of the first record whose image column is img[0..n) (error path
+ * only: the loader keeps no per-image line numbers, to save memory). */
+static uint64_t first_line_of(const void *data, size_t size, const char *name, int32_t image_col,
+                              const char *img, size_t n)
+{
+    prime__csv c;
+    uint64_t found = 0;
+    char saved[1024];
+    prime_last_error_copy(saved, sizeof saved); /* the scan must not touch it */
+    if (prime__csv_open(&c, data, size, name) == PRIME_OK) {
+        bool got;
+        if (prime__csv_next(&c, &got) == PRIME_OK && got) /* the header */
+            while (found == 0 && prime__csv_next(&c, &got) == PRIME_OK && got)
+                if ((uint32_t)image_col < c.n_fields && c.fields[image_col].n == n &&
+                    memcmp(c.fields[image_col].p, img, n) == 0)
+                    found = c.rec_line;
+        prime__csv_free(&c);
+    }
+    prime__error(PRIME_OK, "%s", saved);
+    return found;
+}
 
 prime_status prime_outcomes_load_memory(const void *data, size_t size, const char *name,
                                         const prime_tagstore *store, prime_outcomes **out)
@@ -29,7 +52,6 @@ prime_status prime_outcomes_load_memory(const void *data, size_t size, const cha
     int32_t col[O_N] = {-1, -1, -1, -1, -1};
     prime__csv c;
     prime_outcomes *o = NULL;
-    uint64_t *lines = NULL; /* line that gave image i its outcome; 0 = none yet */
     uint32_t n = store->images.count;
     prime_status st = prime__csv_open(&c, data, size, name);
     if (st != PRIME_OK)
@@ -59,11 +81,6 @@ prime_status prime_outcomes_load_memory(const void *data, size_t size, const cha
     uint32_t n_cols = c.n_fields;
     if ((st = prime_outcomes_create(n, &o)) != PRIME_OK)
         goto done;
-    lines = prime__calloc((size_t)n + 1, sizeof *lines);
-    if (lines == NULL) {
-        st = prime__error(PRIME_E_NOMEM, "%s: out of memory", name);
-        goto done;
-    }
     for (;;) {
         bool got;
         if ((st = prime__csv_next(&c, &got)) != PRIME_OK)
@@ -100,19 +117,19 @@ prime_status prime_outcomes_load_memory(const void *data, size_t size, const cha
         uint32_t idx = prime__names_find(&store->images, fi->p, fi->n);
         if (idx == PRIME_NONE || idx >= n)
             continue; /* an image the store does not hold */
-        if (lines[idx] != 0) {
+        if (!isnan(o->v[idx])) { /* NaN: no outcome yet */
             st = prime__error(PRIME_E_DUPLICATE,
                               "%s:%" PRIu64 ": duplicate image \"%.*s\" (first on line %" PRIu64
                               ")",
-                              name, line, prime__show_len(fi->p, fi->n), fi->p, lines[idx]);
+                              name, line, prime__show_len(fi->p, fi->n), fi->p,
+                              first_line_of(data, size, name, col[O_IMAGE], fi->p, fi->n));
             goto done;
         }
-        lines[idx] = line;
         o->v[idx] = v;
     }
     uint32_t missing = 0, first = 0;
     for (uint32_t i = 0; i < n; i++) {
-        if (lines[i] == 0) {
+        if (isnan(o->v[i])) {
             if (missing == 0)
                 first = i;
             missing++;
@@ -137,7 +154,6 @@ prime_status prime_outcomes_load_memory(const void *data, size_t size, const cha
     o = NULL;
 done:
     prime_outcomes_destroy(o);
-    prime__free(lines);
     prime__csv_free(&c);
     return st;
 }
