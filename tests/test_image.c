@@ -1,0 +1,864 @@
+/* Image suite: decoding (JPEG, PNG, BMP, TGA, GIF), bad files, resizing and
+ * centre cropping against Pillow (tests/data/images/resize_reference.txt,
+ * made by scripts/make_image_reference.py; the 8-bit results must be the
+ * same bytes: tolerance 0), normalisation (within 1e-6 of the formula in
+ * double precision), and parallel batches (the same bytes as serial). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stb_image_write.h>
+
+#include "internal.h"
+#include "prime/prime.h"
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+/* The synthetic images of scripts/make_image_reference.py (keep identical):
+ * kind 0 = LCG noise, kind 1 = ramps and stripes. */
+static uint8_t *synth(int kind, uint32_t w, uint32_t h, uint32_t seed)
+{
+    uint8_t *p = malloc((size_t)w * h * 3);
+    cr_assert_not_null(p);
+    uint32_t state = seed;
+    size_t i = 0;
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++)
+            for (uint32_t c = 0; c < 3; c++) {
+                uint32_t v;
+                if (kind == 0) {
+                    state = state * 1103515245u + 12345u;
+                    v = (state >> 16) & 0xFF;
+                } else if (c == 0) {
+                    v = x * 255 / (w > 1 ? w - 1 : 1);
+                } else if (c == 1) {
+                    v = y * 255 / (h > 1 ? h - 1 : 1);
+                } else {
+                    v = ((x / 3 + y / 2) % 2) * 255;
+                }
+                p[i++] = (uint8_t)v;
+            }
+    return p;
+}
+
+static uint64_t fnv1a64(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xCBF29CE484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001B3ull;
+    }
+    return h;
+}
+
+static prime_image *make_image(int kind, uint32_t w, uint32_t h, uint32_t seed)
+{
+    uint8_t *px = synth(kind, w, h, seed);
+    prime_image *im = NULL;
+    cr_assert_eq(prime_image_create(w, h, px, &im), PRIME_OK, "%s", prime_last_error());
+    free(px);
+    return im;
+}
+
+static uint8_t *pixels_of(const prime_image *im, size_t *n_out)
+{
+    size_t n = 0;
+    cr_assert_eq(prime_image_copy_pixels(im, NULL, 0, &n), PRIME_E_BUFFER_TOO_SMALL);
+    cr_assert_eq(n, (size_t)prime_image_width(im) * prime_image_height(im) * 3);
+    uint8_t *p = malloc(n);
+    cr_assert_eq(prime_image_copy_pixels(im, p, n, NULL), PRIME_OK);
+    *n_out = n;
+    return p;
+}
+
+typedef struct {
+    unsigned char *data;
+    size_t len, cap;
+} membuf;
+
+static void mem_write(void *ctx, void *data, int size)
+{
+    membuf *m = ctx;
+    if (m->len + (size_t)size > m->cap) {
+        m->cap = (m->len + (size_t)size) * 2;
+        m->data = realloc(m->data, m->cap);
+        cr_assert_not_null(m->data);
+    }
+    memcpy(m->data + m->len, data, (size_t)size);
+    m->len += (size_t)size;
+}
+
+enum { ENC_PNG, ENC_BMP, ENC_TGA, ENC_JPG };
+
+/* Encode w x h pixels of `comp` channels with stb_image_write. */
+static membuf encode(int enc, uint32_t w, uint32_t h, int comp, const uint8_t *px)
+{
+    membuf m = {NULL, 0, 0};
+    int ok = 0;
+    switch (enc) {
+    case ENC_PNG: ok = stbi_write_png_to_func(mem_write, &m, (int)w, (int)h, comp, px, (int)w * comp); break;
+    case ENC_BMP: ok = stbi_write_bmp_to_func(mem_write, &m, (int)w, (int)h, comp, px); break;
+    case ENC_TGA: ok = stbi_write_tga_to_func(mem_write, &m, (int)w, (int)h, comp, px); break;
+    default: ok = stbi_write_jpg_to_func(mem_write, &m, (int)w, (int)h, comp, px, 95); break;
+    }
+    cr_assert(ok && m.len > 0, "stb_image_write failed");
+    return m;
+}
+
+static char *data_path(const char *rel)
+{
+    const char *d = getenv("PRIME_TEST_DATA");
+    cr_assert_not_null(d, "PRIME_TEST_DATA is not set");
+    size_t n = strlen(d) + strlen(rel) + 2;
+    char *p = malloc(n);
+    snprintf(p, n, "%s/%s", d, rel);
+    return p;
+}
+
+static char tmpdir[256];
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/prime_test_image.XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void remove_tmpdir(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static char *write_tmp(const char *name, const void *data, size_t n)
+{
+    size_t len = strlen(tmpdir) + strlen(name) + 2;
+    char *p = malloc(len);
+    snprintf(p, len, "%s/%s", tmpdir, name);
+    FILE *f = fopen(p, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(data, 1, n, f), n);
+    cr_assert_eq(fclose(f), 0);
+    return p;
+}
+
+/* ---- decoding --------------------------------------------------------------- */
+
+Test(image, lossless_formats_round_trip)
+{
+    const int encs[] = {ENC_PNG, ENC_BMP, ENC_TGA};
+    const int32_t fmts[] = {PRIME_IMAGE_FORMAT_PNG, PRIME_IMAGE_FORMAT_BMP,
+                            PRIME_IMAGE_FORMAT_TGA};
+    const uint32_t sizes[][2] = {{1, 1}, {37, 23}, {64, 3}, {3, 65}};
+    for (int e = 0; e < 3; e++)
+        for (int s = 0; s < 4; s++) {
+            uint32_t w = sizes[s][0], h = sizes[s][1];
+            uint8_t *px = synth(0, w, h, (uint32_t)(e * 10 + s));
+            membuf m = encode(encs[e], w, h, 3, px);
+            prime_image *im = NULL;
+            cr_assert_eq(prime_image_load_memory(m.data, m.len, "x", 0, &im), PRIME_OK,
+                         "%s", prime_last_error());
+            cr_assert_eq(prime_image_width(im), w);
+            cr_assert_eq(prime_image_height(im), h);
+            cr_assert_eq(prime_image_format(im), fmts[e]);
+            size_t n;
+            uint8_t *got = pixels_of(im, &n);
+            cr_assert_eq(memcmp(got, px, n), 0, "format %d size %ux%u: pixels differ", e, w, h);
+            free(got);
+            prime_image_destroy(im);
+            free(m.data);
+            free(px);
+        }
+}
+
+Test(image, jpeg_decodes_close_to_the_original)
+{
+    uint32_t w = 48, h = 40;
+    uint8_t *px = synth(1, w, h, 0);
+    for (uint32_t i = 0; i < w * h; i++)
+        px[3 * i + 2] = px[3 * i]; /* smooth content: JPEG keeps it well */
+    membuf m = encode(ENC_JPG, w, h, 3, px);
+    cr_assert_eq(m.data[0], 0xFF);
+    prime_image *im = NULL;
+    cr_assert_eq(prime_image_load_memory(m.data, m.len, "x.jpg", 0, &im), PRIME_OK, "%s",
+                 prime_last_error());
+    cr_assert_eq(prime_image_format(im), PRIME_IMAGE_FORMAT_JPEG);
+    cr_assert_eq(prime_image_width(im), w);
+    cr_assert_eq(prime_image_height(im), h);
+    size_t n;
+    uint8_t *got = pixels_of(im, &n);
+    double err = 0;
+    for (size_t i = 0; i < n; i++)
+        err += fabs((double)got[i] - px[i]);
+    err /= (double)n;
+    cr_assert_lt(err, 4.0, "mean absolute error %.2f", err);
+    free(got);
+    prime_image_destroy(im);
+    free(m.data);
+    free(px);
+}
+
+Test(image, grey_and_alpha_become_rgb)
+{
+    uint8_t grey[6] = {0, 50, 100, 150, 200, 250};
+    membuf m = encode(ENC_PNG, 3, 2, 1, grey);
+    prime_image *im = NULL;
+    cr_assert_eq(prime_image_load_memory(m.data, m.len, NULL, 0, &im), PRIME_OK);
+    uint8_t px[18];
+    cr_assert_eq(prime_image_copy_pixels(im, px, sizeof px, NULL), PRIME_OK);
+    for (int i = 0; i < 6; i++)
+        for (int c = 0; c < 3; c++)
+            cr_assert_eq(px[3 * i + c], grey[i]);
+    prime_image_destroy(im);
+    free(m.data);
+
+    uint8_t rgba[8] = {10, 20, 30, 0, 40, 50, 60, 255};
+    m = encode(ENC_PNG, 2, 1, 4, rgba);
+    cr_assert_eq(prime_image_load_memory(m.data, m.len, NULL, 0, &im), PRIME_OK);
+    uint8_t want[6] = {10, 20, 30, 40, 50, 60}; /* alpha dropped, as PIL convert("RGB") */
+    cr_assert_eq(prime_image_copy_pixels(im, px, 6, NULL), PRIME_OK);
+    cr_assert_eq(memcmp(px, want, 6), 0);
+    prime_image_destroy(im);
+    free(m.data);
+}
+
+Test(image, gif_gives_its_first_frame)
+{
+    char *p = data_path("images/two_frames.gif");
+    prime_image *im = NULL;
+    cr_assert_eq(prime_image_load(p, 0, &im), PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(prime_image_format(im), PRIME_IMAGE_FORMAT_GIF);
+    cr_assert_eq(prime_image_width(im), 4);
+    cr_assert_eq(prime_image_height(im), 3);
+    size_t n;
+    uint8_t *px = pixels_of(im, &n);
+    for (size_t i = 0; i < n; i += 3) {
+        cr_assert_eq(px[i], 255);
+        cr_assert_eq(px[i + 1], 0);
+        cr_assert_eq(px[i + 2], 0);
+    }
+    free(px);
+    prime_image_destroy(im);
+    free(p);
+}
+
+/* Each committed bad file: its status and a message naming the file. */
+static const struct {
+    const char *file;
+    prime_status status;
+    const char *fragment;
+} bad_files[] = {
+    {"truncated.png", PRIME_E_FORMAT, "corrupt or truncated PNG"},
+    {"truncated.jpg", PRIME_E_FORMAT, "corrupt or truncated JPEG"},
+    {"truncated.gif", PRIME_E_FORMAT, "corrupt or truncated GIF"},
+    /* found by fuzz/fuzz_image: stb_image 2.27 overflows its tables on it */
+    {"huffman_overflow.jpg", PRIME_E_FORMAT, "Huffman table of more than 256 codes"},
+    {"empty.png", PRIME_E_FORMAT, "empty file"},
+    {"wrong_magic.jpg", PRIME_E_FORMAT, "not a supported image (JPEG, PNG, BMP, TGA, GIF)"},
+    {"unsupported.ppm", PRIME_E_FORMAT, "not a supported image"},
+    {"huge.png", PRIME_E_LIMIT,
+     "image of 100000 x 100000 pixels is larger than the limit of 268435456 pixels"},
+    {"huge.bmp", PRIME_E_LIMIT, "image of 30000 x 30000 pixels is larger than the limit"},
+};
+#define N_BAD (sizeof bad_files / sizeof bad_files[0])
+
+Test(image, bad_files_give_clear_errors)
+{
+    for (size_t i = 0; i < N_BAD; i++) {
+        char rel[128];
+        snprintf(rel, sizeof rel, "images/bad/%s", bad_files[i].file);
+        char *p = data_path(rel);
+        prime_image *im = (prime_image *)1;
+        prime_status st = prime_image_load(p, 0, &im);
+        cr_assert_eq(st, bad_files[i].status, "%s: %s (%s)", bad_files[i].file,
+                     prime_status_name(st), prime_last_error());
+        cr_assert_null(im);
+        const char *msg = prime_last_error();
+        cr_assert(strncmp(msg, p, strlen(p)) == 0 && msg[strlen(p)] == ':',
+                  "%s: message does not start with the path: %s", bad_files[i].file, msg);
+        cr_assert_not_null(strstr(msg, bad_files[i].fragment), "%s: %s", bad_files[i].file,
+                           msg);
+        free(p);
+    }
+}
+
+Test(image, missing_file_and_bad_arguments)
+{
+    prime_image *im = NULL;
+    cr_assert_eq(prime_image_load("/nonexistent/x.png", 0, &im), PRIME_E_IO);
+    cr_assert_not_null(strstr(prime_last_error(), "/nonexistent/x.png: cannot open"));
+    cr_assert_eq(prime_image_load(NULL, 0, &im), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_image_load("x", 0, NULL), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_image_load_memory(NULL, 4, "m", 0, &im), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_image_load_memory("", 0, NULL, 0, &im), PRIME_E_FORMAT);
+    cr_assert_str_eq(prime_last_error(), "<memory>: empty file");
+    cr_assert_eq(prime_image_create(0, 5, NULL, &im), PRIME_E_RANGE);
+    cr_assert_eq(prime_image_create(PRIME_IMAGE_MAX_SIDE + 1, 1, NULL, &im), PRIME_E_RANGE);
+    cr_assert_null(im);
+    prime_image_destroy(NULL);
+    cr_assert_eq(prime_image_width(NULL), 0);
+    cr_assert_eq(prime_image_height(NULL), 0);
+    cr_assert_eq(prime_image_format(NULL), PRIME_IMAGE_FORMAT_NONE);
+}
+
+Test(image, pixel_limit_is_checked_before_decoding)
+{
+    uint8_t *px = synth(0, 64, 48, 1);
+    membuf m = encode(ENC_PNG, 64, 48, 3, px);
+    prime_image *im = NULL;
+    cr_assert_eq(prime_image_load_memory(m.data, m.len, "s.png", 64 * 48 - 1, &im),
+                 PRIME_E_LIMIT);
+    cr_assert_str_eq(prime_last_error(),
+                     "s.png: image of 64 x 48 pixels is larger than the limit of 3071 pixels");
+    cr_assert_eq(prime_image_load_memory(m.data, m.len, "s.png", 64 * 48, &im), PRIME_OK);
+    prime_image_destroy(im);
+    free(m.data);
+    free(px);
+}
+
+Test(image, every_truncation_of_a_png_fails_cleanly)
+{
+    uint8_t *px = synth(0, 20, 10, 3);
+    membuf m = encode(ENC_PNG, 20, 10, 3, px);
+    for (size_t n = 0; n < m.len; n++) {
+        prime_image *im = NULL;
+        prime_status st = prime_image_load_memory(m.data, n, "t.png", 0, &im);
+        if (st == PRIME_OK) { /* only the IEND chunk (12 bytes) may be missing */
+            cr_assert_geq(n, m.len - 12, "a PNG cut to %zu of %zu bytes decoded", n, m.len);
+            size_t k;
+            uint8_t *got = pixels_of(im, &k);
+            cr_assert_eq(memcmp(got, px, k), 0);
+            free(got);
+            prime_image_destroy(im);
+            continue;
+        }
+        cr_assert(st == PRIME_E_FORMAT, "%zu: %s", n, prime_status_name(st));
+        cr_assert_null(im);
+    }
+    free(m.data);
+    free(px);
+}
+
+Test(image, every_truncation_of_other_formats_is_safe)
+{
+    /* no crash, no leak; a result, if any, has the announced size */
+    const int encs[] = {ENC_JPG, ENC_BMP, ENC_TGA};
+    uint8_t *px = synth(1, 21, 13, 0);
+    for (int e = 0; e < 3; e++) {
+        membuf m = encode(encs[e], 21, 13, 3, px);
+        for (size_t n = 0; n < m.len; n++) {
+            prime_image *im = NULL;
+            prime_status st = prime_image_load_memory(m.data, n, "t", 0, &im);
+            if (st == PRIME_OK) {
+                cr_assert(prime_image_width(im) == 21 && prime_image_height(im) == 13);
+                prime_image_destroy(im);
+            } else {
+                cr_assert(st == PRIME_E_FORMAT, "%d %zu: %s", e, n, prime_last_error());
+                cr_assert_null(im);
+            }
+        }
+        free(m.data);
+    }
+    free(px);
+}
+
+/* ---- resizing and cropping against Pillow ------------------------------------ */
+
+static int hexval(char c)
+{
+    return c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+Test(image, resize_and_crop_match_pillow)
+{
+    char *p = data_path("images/resize_reference.txt");
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f, "%s: %s", p, strerror(errno));
+    static char line[20000];
+    int cases = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (line[0] == '#')
+            continue;
+        char name[64], hashhex[32], samples[16000];
+        int kind;
+        unsigned w, h, seed, shorter, ow, oh, step;
+        int mode, filter;
+        int k = sscanf(line, "%63s %d %u %u %u %d %u %u %u %d %31s %u %15999s", name, &kind, &w,
+                       &h, &seed, &mode, &shorter, &ow, &oh, &filter, hashhex, &step, samples);
+        cr_assert_eq(k, 13, "bad reference line: %s", line);
+        prime_image *src = make_image(kind, w, h, seed);
+        prime_image *out = NULL;
+        prime_image_spec *spec = NULL;
+        if (strcmp(name, "clip_preset") == 0)
+            cr_assert_eq(prime_image_spec_create(PRIME_IMAGE_PRESET_CLIP, &spec), PRIME_OK);
+        else if (strcmp(name, "ram_preset") == 0)
+            cr_assert_eq(prime_image_spec_create(PRIME_IMAGE_PRESET_RAM, &spec), PRIME_OK);
+        else if (strcmp(name, "imagenet_preset_portrait") == 0)
+            cr_assert_eq(prime_image_spec_create(PRIME_IMAGE_PRESET_IMAGENET, &spec), PRIME_OK);
+        if (spec == NULL && mode == PRIME_RESIZE_EXACT) {
+            cr_assert_eq(prime_image_resize(src, ow, oh, filter, &out), PRIME_OK, "%s: %s",
+                         name, prime_last_error());
+        } else {
+            if (spec == NULL) {
+                cr_assert_eq(prime_image_spec_create(PRIME_IMAGE_PRESET_IMAGENET, &spec),
+                             PRIME_OK);
+                cr_assert_eq(prime_image_spec_set_resize(spec, mode, shorter, ow, oh), PRIME_OK,
+                             "%s: %s", name, prime_last_error());
+                cr_assert_eq(prime_image_spec_set_filter(spec, filter), PRIME_OK);
+            }
+            int32_t m2, f2;
+            uint32_t s2, w2, h2;
+            cr_assert_eq(prime_image_spec_get_resize(spec, &m2, &s2, &w2, &h2), PRIME_OK);
+            cr_assert_eq(prime_image_spec_get_filter(spec, &f2), PRIME_OK);
+            cr_assert(m2 == mode && w2 == ow && h2 == oh && f2 == filter, "%s: spec", name);
+            if (mode == PRIME_RESIZE_SHORTER_CROP)
+                cr_assert_eq(s2, shorter, "%s", name);
+            cr_assert_eq(prime_image_transform(src, spec, &out), PRIME_OK, "%s: %s", name,
+                         prime_last_error());
+        }
+        cr_assert_eq(prime_image_width(out), ow, "%s", name);
+        cr_assert_eq(prime_image_height(out), oh, "%s", name);
+        size_t n;
+        uint8_t *got = pixels_of(out, &n);
+        int maxdiff = 0;
+        size_t ns = strlen(samples) / 2;
+        for (size_t i = 0; i < ns; i++) {
+            int want = hexval(samples[2 * i]) * 16 + hexval(samples[2 * i + 1]);
+            int d = abs((int)got[i * step] - want);
+            if (d > maxdiff)
+                maxdiff = d;
+        }
+        cr_assert_eq(ns, (n + step - 1) / step, "%s: sample count", name);
+        char mine[32];
+        snprintf(mine, sizeof mine, "%016llx", (unsigned long long)fnv1a64(got, n));
+        cr_assert_eq(maxdiff, 0, "%s: differs from Pillow by up to %d/255", name, maxdiff);
+        cr_assert_str_eq(mine, hashhex, "%s: bytes differ from Pillow's", name);
+        free(got);
+        prime_image_destroy(out);
+        prime_image_destroy(src);
+        prime_image_spec_destroy(spec);
+        cases++;
+    }
+    fclose(f);
+    free(p);
+    cr_assert_eq(cases, 12);
+}
+
+Test(image, resize_to_the_same_size_and_crop)
+{
+    prime_image *src = make_image(0, 9, 7, 5);
+    prime_image *same = NULL, *crop = NULL;
+    cr_assert_eq(prime_image_resize(src, 9, 7, PRIME_FILTER_BICUBIC, &same), PRIME_OK);
+    size_t n1, n2;
+    uint8_t *a = pixels_of(src, &n1), *b = pixels_of(same, &n2);
+    cr_assert_eq(memcmp(a, b, n1), 0);
+    cr_assert_eq(prime_image_crop(src, 2, 3, 4, 4, &crop), PRIME_OK);
+    uint8_t *c = pixels_of(crop, &n2);
+    for (uint32_t y = 0; y < 4; y++)
+        cr_assert_eq(memcmp(c + y * 12, a + ((y + 3) * 9 + 2) * 3, 12), 0);
+    prime_image_destroy(crop);
+    cr_assert_eq(prime_image_crop(src, 6, 0, 4, 1, &crop), PRIME_E_RANGE);
+    cr_assert_null(crop);
+    cr_assert_eq(prime_image_crop(src, 0, 0, 0, 1, &crop), PRIME_E_RANGE);
+    cr_assert_eq(prime_image_resize(src, 0, 1, PRIME_FILTER_BILINEAR, &crop), PRIME_E_RANGE);
+    cr_assert_eq(prime_image_resize(src, 1, 1, 99, &crop), PRIME_E_INVALID_ARG);
+    free(a);
+    free(b);
+    free(c);
+    prime_image_destroy(src);
+    prime_image_destroy(same);
+}
+
+/* ---- specs and normalisation ---------------------------------------------------- */
+
+Test(image, presets_and_spec_setters)
+{
+    prime_image_spec *s = NULL;
+    double mean[3], std[3];
+    int32_t mode, filter;
+    uint32_t sh, w, h;
+    uint64_t mp;
+    cr_assert_eq(prime_image_spec_create(PRIME_IMAGE_PRESET_RAM, &s), PRIME_OK);
+    cr_assert_eq(prime_image_spec_get_resize(s, &mode, &sh, &w, &h), PRIME_OK);
+    cr_assert(mode == PRIME_RESIZE_EXACT && w == 384 && h == 384);
+    cr_assert_eq(prime_image_spec_get_normalize(s, mean, std), PRIME_OK);
+    cr_assert(mean[0] == 0.485 && mean[1] == 0.456 && mean[2] == 0.406);
+    cr_assert(std[0] == 0.229 && std[1] == 0.224 && std[2] == 0.225);
+    cr_assert_eq(prime_image_spec_get_filter(s, &filter), PRIME_OK);
+    cr_assert_eq(filter, PRIME_FILTER_BILINEAR);
+    cr_assert_eq(prime_image_spec_get_max_pixels(s, &mp), PRIME_OK);
+    cr_assert_eq(mp, PRIME_IMAGE_DEFAULT_MAX_PIXELS);
+    prime_image_spec_destroy(s);
+
+    cr_assert_eq(prime_image_spec_create(PRIME_IMAGE_PRESET_CLIP, &s), PRIME_OK);
+    cr_assert_eq(prime_image_spec_get_resize(s, &mode, &sh, &w, &h), PRIME_OK);
+    cr_assert(mode == PRIME_RESIZE_SHORTER_CROP && sh == 224 && w == 224 && h == 224);
+    cr_assert_eq(prime_image_spec_get_normalize(s, mean, NULL), PRIME_OK);
+    cr_assert(mean[0] == 0.48145466 && mean[1] == 0.4578275 && mean[2] == 0.40821073);
+    cr_assert_eq(prime_image_spec_get_normalize(s, NULL, std), PRIME_OK);
+    cr_assert(std[0] == 0.26862954 && std[1] == 0.26130258 && std[2] == 0.27577711);
+    cr_assert_eq(prime_image_spec_get_filter(s, &filter), PRIME_OK);
+    cr_assert_eq(filter, PRIME_FILTER_BICUBIC);
+
+    cr_assert_eq(prime_image_spec_set_resize(s, PRIME_RESIZE_SHORTER_CROP, 100, 101, 50),
+                 PRIME_E_RANGE);
+    cr_assert_not_null(strstr(prime_last_error(), "larger than the shorter side"));
+    cr_assert_eq(prime_image_spec_set_resize(s, 7, 100, 10, 10), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_image_spec_set_resize(s, PRIME_RESIZE_EXACT, 0, 0, 10), PRIME_E_RANGE);
+    cr_assert_eq(prime_image_spec_set_resize(s, PRIME_RESIZE_EXACT, 0, 65537, 10),
+                 PRIME_E_RANGE);
+    cr_assert_eq(prime_image_spec_set_filter(s, 0), PRIME_E_INVALID_ARG);
+    double bad_std[3] = {1, 0, 1}, nan_mean[3] = {0, NAN, 0}, ok3[3] = {0.5, 0.5, 0.5};
+    cr_assert_eq(prime_image_spec_set_normalize(s, ok3, bad_std), PRIME_E_RANGE);
+    cr_assert_eq(prime_image_spec_set_normalize(s, nan_mean, ok3), PRIME_E_RANGE);
+    cr_assert_eq(prime_image_spec_set_normalize(s, NULL, ok3), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_image_spec_set_max_pixels(s, 0), PRIME_E_RANGE);
+    /* nothing was changed by the refused calls */
+    cr_assert_eq(prime_image_spec_get_resize(s, &mode, &sh, &w, &h), PRIME_OK);
+    cr_assert(mode == PRIME_RESIZE_SHORTER_CROP && sh == 224 && w == 224 && h == 224);
+    prime_image_spec_destroy(s);
+    prime_image_spec_destroy(NULL);
+
+    cr_assert_eq(prime_image_spec_create(0, &s), PRIME_E_INVALID_ARG);
+    cr_assert_null(s);
+    cr_assert_eq(prime_image_spec_create(PRIME_IMAGE_PRESET_IMAGENET, NULL), PRIME_E_INVALID_ARG);
+}
+
+Test(image, preprocess_normalises_channel_major)
+{
+    prime_image *src = make_image(0, 50, 30, 9);
+    prime_image_spec *s = NULL;
+    cr_assert_eq(prime_image_spec_create(PRIME_IMAGE_PRESET_CLIP, &s), PRIME_OK);
+    cr_assert_eq(prime_image_spec_set_resize(s, PRIME_RESIZE_SHORTER_CROP, 20, 16, 12), PRIME_OK);
+    size_t need = 0;
+    cr_assert_eq(prime_image_preprocess(src, s, NULL, 0, &need), PRIME_E_BUFFER_TOO_SMALL);
+    cr_assert_eq(need, 3 * 16 * 12);
+    float *buf = malloc(need * sizeof *buf);
+    cr_assert_eq(prime_image_preprocess(src, s, buf, need - 1, NULL), PRIME_E_BUFFER_TOO_SMALL);
+    cr_assert_eq(prime_image_preprocess(src, s, buf, need, &need), PRIME_OK);
+    prime_image *t = NULL;
+    cr_assert_eq(prime_image_transform(src, s, &t), PRIME_OK);
+    size_t n;
+    uint8_t *px = pixels_of(t, &n);
+    double mean[3], std[3];
+    prime_image_spec_get_normalize(s, mean, std);
+    double worst = 0;
+    for (uint32_t c = 0; c < 3; c++)
+        for (uint32_t y = 0; y < 12; y++)
+            for (uint32_t x = 0; x < 16; x++) {
+                double want = (px[(y * 16 + x) * 3 + c] / 255.0 - mean[c]) / std[c];
+                double d = fabs(buf[(c * 12 + y) * 16 + x] - want);
+                if (d > worst)
+                    worst = d;
+            }
+    cr_assert_lt(worst, 1e-6, "normalised values differ by %g", worst);
+    /* mean 0, std 1: plain v / 255 */
+    double zero[3] = {0, 0, 0}, one[3] = {1, 1, 1};
+    cr_assert_eq(prime_image_spec_set_normalize(s, zero, one), PRIME_OK);
+    cr_assert_eq(prime_image_preprocess(src, s, buf, need, NULL), PRIME_OK);
+    cr_assert_float_eq(buf[0], px[0] / 255.0, 1e-7);
+    cr_assert_float_eq(buf[12 * 16], px[1] / 255.0, 1e-7);
+    cr_assert_float_eq(buf[2 * 12 * 16 + 1], px[3 + 2] / 255.0, 1e-7);
+    free(px);
+    free(buf);
+    prime_image_destroy(t);
+    prime_image_destroy(src);
+    prime_image_spec_destroy(s);
+}
+
+/* ---- batches ------------------------------------------------------------------ */
+
+#define N_GOOD 24
+
+Test(image, batch_is_the_same_with_any_thread_count, .init = make_tmpdir,
+     .fini = remove_tmpdir)
+{
+    const char *paths[N_GOOD + N_BAD + 1];
+    char *owned[N_GOOD + N_BAD + 1];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < N_GOOD; i++) {
+        uint32_t w = 30 + 7 * i, h = 20 + 5 * (i % 7);
+        uint8_t *px = synth((int)(i % 2), w, h, i);
+        int enc = (int)(i % 4);
+        membuf m = encode(enc, w, h, 3, px);
+        char name[32];
+        snprintf(name, sizeof name, "img%02u.%s", i,
+                 enc == ENC_PNG ? "png" : enc == ENC_BMP ? "bmp" : enc == ENC_TGA ? "tga" : "jpg");
+        owned[n] = write_tmp(name, m.data, m.len);
+        paths[n] = owned[n];
+        n++;
+        free(m.data);
+        free(px);
+        if (i == 10) { /* bad files in between */
+            for (size_t b = 0; b < N_BAD; b++) {
+                char rel[128];
+                snprintf(rel, sizeof rel, "images/bad/%s", bad_files[b].file);
+                owned[n] = data_path(rel);
+                paths[n] = owned[n];
+                n++;
+            }
+        }
+    }
+    owned[n] = strdup("/nonexistent/missing.png");
+    paths[n] = owned[n];
+    n++;
+    prime_image_spec *s = NULL;
+    cr_assert_eq(prime_image_spec_create(PRIME_IMAGE_PRESET_IMAGENET, &s), PRIME_OK);
+    cr_assert_eq(prime_image_spec_set_resize(s, PRIME_RESIZE_SHORTER_CROP, 24, 24, 20), PRIME_OK);
+    prime_image_batch *serial = NULL;
+    cr_assert_eq(prime_image_batch_load(paths, n, s, 1, &serial), PRIME_OK);
+    cr_assert_eq(prime_image_batch_count(serial), n);
+    cr_assert_eq(prime_image_batch_failed_count(serial), N_BAD + 1);
+    size_t slot = 3 * 24 * 20, need = 0;
+    cr_assert_eq(prime_image_batch_copy_tensor(serial, NULL, 0, &need), PRIME_E_BUFFER_TOO_SMALL);
+    cr_assert_eq(need, slot * n);
+    const float *ts = prime_image_batch_tensor(serial);
+    for (uint32_t t = 0; t <= 8; t += 4) { /* 0 = one per CPU */
+        prime_image_batch *par = NULL;
+        cr_assert_eq(prime_image_batch_load(paths, n, s, t == 0 ? 0 : t + 3, &par), PRIME_OK);
+        float *copy = malloc(need * sizeof *copy);
+        cr_assert_eq(prime_image_batch_copy_tensor(par, copy, need, NULL), PRIME_OK);
+        cr_assert_eq(memcmp(copy, ts, need * sizeof *copy), 0, "threads %u: tensors differ", t);
+        for (uint32_t i = 0; i < n; i++) {
+            cr_assert_eq(prime_image_batch_status(par, i), prime_image_batch_status(serial, i));
+            cr_assert_str_eq(prime_image_batch_error(par, i), prime_image_batch_error(serial, i));
+        }
+        free(copy);
+        prime_image_batch_destroy(par);
+    }
+    /* each slot: the single-image path, or zeros and a message naming the file */
+    float *one = malloc(slot * sizeof *one);
+    for (uint32_t i = 0; i < n; i++) {
+        prime_status st = prime_image_batch_status(serial, i);
+        const char *err = prime_image_batch_error(serial, i);
+        uint32_t w, h;
+        cr_assert_eq(prime_image_batch_source_size(serial, i, &w, &h), PRIME_OK);
+        if (st == PRIME_OK) {
+            cr_assert_str_eq(err, "");
+            prime_image *im = NULL;
+            cr_assert_eq(prime_image_load(paths[i], 0, &im), PRIME_OK);
+            cr_assert(w == prime_image_width(im) && h == prime_image_height(im));
+            cr_assert_eq(prime_image_preprocess(im, s, one, slot, NULL), PRIME_OK);
+            cr_assert_eq(memcmp(one, ts + slot * i, slot * sizeof *one), 0, "slot %u", i);
+            prime_image_destroy(im);
+        } else {
+            cr_assert(strncmp(err, paths[i], strlen(paths[i])) == 0, "%u: %s", i, err);
+            cr_assert(w == 0 && h == 0);
+            for (size_t k = 0; k < slot; k++)
+                cr_assert_eq(ts[slot * i + k], 0.0f);
+        }
+    }
+    cr_assert_eq(prime_image_batch_status(serial, n), PRIME_E_INVALID_ARG);
+    cr_assert_null(prime_image_batch_error(serial, n));
+    cr_assert_eq(prime_image_batch_source_size(serial, n, NULL, NULL), PRIME_E_INVALID_ARG);
+    free(one);
+    prime_image_batch_destroy(serial);
+
+    /* the spec's pixel limit applies to batches */
+    cr_assert_eq(prime_image_spec_set_max_pixels(s, 100), PRIME_OK);
+    prime_image_batch *lim = NULL;
+    cr_assert_eq(prime_image_batch_load(paths, 2, s, 2, &lim), PRIME_OK);
+    cr_assert_eq(prime_image_batch_failed_count(lim), 2);
+    cr_assert_eq(prime_image_batch_status(lim, 0), PRIME_E_LIMIT);
+    cr_assert_not_null(strstr(prime_image_batch_error(lim, 1), "larger than the limit of 100"));
+    prime_image_batch_destroy(lim);
+
+    /* an empty batch */
+    prime_image_batch *empty = NULL;
+    cr_assert_eq(prime_image_batch_load(NULL, 0, s, 0, &empty), PRIME_OK);
+    cr_assert_eq(prime_image_batch_count(empty), 0);
+    cr_assert_null(prime_image_batch_tensor(empty));
+    cr_assert_eq(prime_image_batch_copy_tensor(empty, NULL, 0, &need), PRIME_OK);
+    cr_assert_eq(need, 0);
+    prime_image_batch_destroy(empty);
+    prime_image_batch_destroy(NULL);
+    cr_assert_eq(prime_image_batch_load(NULL, 1, s, 0, &empty), PRIME_E_INVALID_ARG);
+    prime_image_spec_destroy(s);
+    for (uint32_t i = 0; i < n; i++)
+        free(owned[i]);
+}
+
+/* ---- measured properties -------------------------------------------------------- */
+
+static prime_image *uniform(uint32_t w, uint32_t h, uint8_t r, uint8_t g, uint8_t b)
+{
+    uint8_t *px = malloc((size_t)w * h * 3);
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+        px[3 * i] = r;
+        px[3 * i + 1] = g;
+        px[3 * i + 2] = b;
+    }
+    prime_image *im = NULL;
+    cr_assert_eq(prime_image_create(w, h, px, &im), PRIME_OK);
+    free(px);
+    return im;
+}
+
+static void measure(const prime_image *im, double *v)
+{
+    uint32_t n = 0;
+    cr_assert_eq(prime_image_measure(im, v, PRIME_IMAGE_PROP_COUNT, &n), PRIME_OK);
+    cr_assert_eq(n, PRIME_IMAGE_PROP_COUNT);
+}
+
+Test(image, measures_of_a_uniform_image)
+{
+    prime_image *im = uniform(8, 6, 200, 40, 40);
+    double v[PRIME_IMAGE_PROP_COUNT];
+    measure(im, v);
+    cr_assert_float_eq(v[PRIME_IMAGE_PROP_BRIGHTNESS], (0.299 * 200 + 0.587 * 40 + 0.114 * 40) / 255,
+                       1e-12);
+    cr_assert_float_eq(v[PRIME_IMAGE_PROP_CONTRAST], 0, 1e-7);
+    cr_assert_float_eq(v[PRIME_IMAGE_PROP_SATURATION], 0.8, 1e-12);
+    cr_assert_float_eq(v[PRIME_IMAGE_PROP_COLORFULNESS],
+                       0.3 * sqrt(pow(160 / 255.0, 2) + pow(80 / 255.0, 2)), 1e-7);
+    cr_assert_float_eq(v[PRIME_IMAGE_PROP_SHARPNESS], 0, 1e-12);
+    cr_assert_float_eq(v[PRIME_IMAGE_PROP_NOISE], 0, 1e-12);
+    cr_assert_eq(v[PRIME_IMAGE_PROP_GRAY_FRACTION], 0);
+    cr_assert_float_eq(v[PRIME_IMAGE_PROP_ASPECT], 8.0 / 6.0, 1e-12);
+    cr_assert_eq(v[PRIME_IMAGE_PROP_DOMINANT_COLOR], PRIME_IMAGE_COLOR_RED);
+    cr_assert_eq(v[PRIME_IMAGE_PROP_DOMINANT_SHARE], 1);
+    prime_image_destroy(im);
+}
+
+Test(image, measures_of_a_checkerboard_and_of_blur_and_noise)
+{
+    uint8_t px[16 * 16 * 3];
+    for (int y = 0; y < 16; y++)
+        for (int x = 0; x < 16; x++)
+            memset(px + (y * 16 + x) * 3, (x + y) % 2 ? 255 : 0, 3);
+    prime_image *im = NULL;
+    cr_assert_eq(prime_image_create(16, 16, px, &im), PRIME_OK);
+    double v[PRIME_IMAGE_PROP_COUNT];
+    measure(im, v);
+    cr_assert_float_eq(v[PRIME_IMAGE_PROP_BRIGHTNESS], 0.5, 1e-9);
+    cr_assert_float_eq(v[PRIME_IMAGE_PROP_CONTRAST], 0.5, 1e-9);
+    cr_assert_float_eq(v[PRIME_IMAGE_PROP_SHARPNESS], 16, 1e-6); /* Laplacian is +-4 */
+    cr_assert_float_eq(v[PRIME_IMAGE_PROP_NOISE], sqrt(M_PI / 2) * 8 / 6, 1e-6);
+    cr_assert_eq(v[PRIME_IMAGE_PROP_GRAY_FRACTION], 1);
+    cr_assert_eq(v[PRIME_IMAGE_PROP_SATURATION], 0);
+    cr_assert_eq(v[PRIME_IMAGE_PROP_DOMINANT_COLOR], PRIME_IMAGE_COLOR_BLACK); /* tie: lower */
+    cr_assert_eq(v[PRIME_IMAGE_PROP_DOMINANT_SHARE], 0.5);
+    prime_image_destroy(im);
+
+    /* a noisy image; blurred (down and up again) it is less sharp and less noisy */
+    prime_image *noisy = make_image(0, 64, 48, 4), *small = NULL, *blurred = NULL;
+    cr_assert_eq(prime_image_resize(noisy, 16, 12, PRIME_FILTER_BILINEAR, &small), PRIME_OK);
+    cr_assert_eq(prime_image_resize(small, 64, 48, PRIME_FILTER_BILINEAR, &blurred), PRIME_OK);
+    double a[PRIME_IMAGE_PROP_COUNT], b[PRIME_IMAGE_PROP_COUNT];
+    measure(noisy, a);
+    measure(blurred, b);
+    cr_assert_gt(a[PRIME_IMAGE_PROP_SHARPNESS], 20 * b[PRIME_IMAGE_PROP_SHARPNESS]);
+    cr_assert_gt(a[PRIME_IMAGE_PROP_NOISE], 4 * b[PRIME_IMAGE_PROP_NOISE]);
+    cr_assert_gt(a[PRIME_IMAGE_PROP_NOISE], 0.1);
+    prime_image *portrait = uniform(3, 7, 0, 0, 0);
+    measure(portrait, a);
+    cr_assert_float_eq(a[PRIME_IMAGE_PROP_ASPECT], 3.0 / 7.0, 1e-12);
+    prime_image_destroy(portrait);
+    prime_image_destroy(noisy);
+    prime_image_destroy(small);
+    prime_image_destroy(blurred);
+}
+
+Test(image, dominant_colour_names)
+{
+    static const struct {
+        uint8_t r, g, b;
+        int32_t color;
+    } cases[] = {
+        {0, 0, 255, PRIME_IMAGE_COLOR_BLUE},     {255, 255, 255, PRIME_IMAGE_COLOR_WHITE},
+        {10, 10, 10, PRIME_IMAGE_COLOR_BLACK},   {128, 128, 128, PRIME_IMAGE_COLOR_GRAY},
+        {255, 165, 0, PRIME_IMAGE_COLOR_ORANGE}, {255, 255, 0, PRIME_IMAGE_COLOR_YELLOW},
+        {0, 255, 0, PRIME_IMAGE_COLOR_GREEN},    {0, 255, 255, PRIME_IMAGE_COLOR_CYAN},
+        {128, 0, 255, PRIME_IMAGE_COLOR_PURPLE}, {255, 0, 200, PRIME_IMAGE_COLOR_PINK},
+        {255, 0, 30, PRIME_IMAGE_COLOR_RED},     {200, 30, 0, PRIME_IMAGE_COLOR_RED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        prime_image *im = uniform(2, 2, cases[i].r, cases[i].g, cases[i].b);
+        double v[PRIME_IMAGE_PROP_COUNT];
+        measure(im, v);
+        cr_assert_eq((int32_t)v[PRIME_IMAGE_PROP_DOMINANT_COLOR], cases[i].color,
+                     "(%d,%d,%d): %s", cases[i].r, cases[i].g, cases[i].b,
+                     prime_image_color_name((int32_t)v[PRIME_IMAGE_PROP_DOMINANT_COLOR]));
+        prime_image_destroy(im);
+    }
+    cr_assert_str_eq(prime_image_color_name(PRIME_IMAGE_COLOR_PINK), "pink");
+    cr_assert_null(prime_image_color_name(PRIME_IMAGE_COLOR_COUNT));
+    cr_assert_str_eq(prime_image_property_name(PRIME_IMAGE_PROP_NOISE), "noise");
+    cr_assert_str_eq(prime_image_property_name(PRIME_IMAGE_PROP_DOMINANT_SHARE), "dominant_share");
+    cr_assert_null(prime_image_property_name(-1));
+    /* cap smaller than the count; NULL arguments */
+    prime_image *im = uniform(2, 2, 0, 0, 0);
+    double two[2] = {-1, -1};
+    uint32_t n = 0;
+    cr_assert_eq(prime_image_measure(im, two, 2, &n), PRIME_OK);
+    cr_assert_eq(n, PRIME_IMAGE_PROP_COUNT);
+    cr_assert(two[0] == 0 && two[1] == 0);
+    cr_assert_eq(prime_image_measure(im, NULL, 0, &n), PRIME_OK);
+    cr_assert_eq(prime_image_measure(im, NULL, 3, &n), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_image_measure(NULL, two, 2, &n), PRIME_E_INVALID_ARG);
+    prime_image_destroy(im);
+}
+
+/* ---- allocation failures ---------------------------------------------------------- */
+
+/* Every allocation of the pipeline made to fail in turn: each call returns
+ * PRIME_E_NOMEM (a batch records it per file) or succeeds, and nothing
+ * leaks (the valgrind setup checks that). */
+Test(image, every_allocation_failure_is_reported, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+    uint8_t *px = synth(0, 40, 30, 2);
+    membuf m = encode(ENC_PNG, 40, 30, 3, px);
+    char *paths[2] = {write_tmp("a.png", m.data, m.len), write_tmp("b.png", m.data, m.len)};
+    bool finished = false;
+    for (long k = 1; k < 500 && !finished; k++) {
+        prime__alloc_fail_after(k);
+        prime_image *im = NULL, *t = NULL;
+        prime_image_spec *s = NULL;
+        prime_image_batch *b = NULL;
+        float buf[3 * 10 * 10];
+        double v[PRIME_IMAGE_PROP_COUNT];
+        prime_status st = prime_image_load_memory(m.data, m.len, "a.png", 0, &im);
+        if (st == PRIME_OK)
+            st = prime_image_spec_create(PRIME_IMAGE_PRESET_CLIP, &s);
+        if (st == PRIME_OK)
+            st = prime_image_spec_set_resize(s, PRIME_RESIZE_SHORTER_CROP, 12, 10, 10);
+        if (st == PRIME_OK)
+            st = prime_image_transform(im, s, &t);
+        if (st == PRIME_OK)
+            st = prime_image_preprocess(im, s, buf, sizeof buf / sizeof buf[0], NULL);
+        if (st == PRIME_OK)
+            st = prime_image_measure(im, v, PRIME_IMAGE_PROP_COUNT, NULL);
+        if (st == PRIME_OK)
+            st = prime_image_batch_load((const char *const *)paths, 2, s, 2, &b);
+        if (st == PRIME_OK)
+            for (uint32_t i = 0; i < 2; i++) {
+                prime_status bs = prime_image_batch_status(b, i);
+                cr_assert(bs == PRIME_OK || bs == PRIME_E_NOMEM, "k=%ld: %s", k,
+                          prime_status_name(bs));
+                cr_assert_not_null(prime_image_batch_error(b, i));
+            }
+        long failed = prime__alloc_failed_count();
+        prime__alloc_fail_after(0);
+        cr_assert(st == PRIME_OK || st == PRIME_E_NOMEM, "k=%ld: %s (%s)", k,
+                  prime_status_name(st), prime_last_error());
+        if (failed == 0) {
+            cr_assert_eq(st, PRIME_OK);
+            cr_assert_eq(prime_image_batch_failed_count(b), 0);
+            finished = true;
+        }
+        prime_image_batch_destroy(b);
+        prime_image_destroy(t);
+        prime_image_destroy(im);
+        prime_image_spec_destroy(s);
+    }
+    cr_assert(finished);
+    free(paths[0]);
+    free(paths[1]);
+    free(m.data);
+    free(px);
+}
