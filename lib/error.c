@@ -46,7 +46,7 @@ static const struct {
     {PRIME_E_NOMEM, "PRIME_E_NOMEM", "out of memory"},
     {PRIME_E_IO, "PRIME_E_IO", "input/output error"},
     {PRIME_E_PARSE, "PRIME_E_PARSE", "malformed input"},
-    {PRIME_E_FORMAT, "PRIME_E_FORMAT", "invalid binary store"},
+    {PRIME_E_FORMAT, "PRIME_E_FORMAT", "invalid binary data (store, image or archive)"},
     {PRIME_E_DUPLICATE, "PRIME_E_DUPLICATE", "duplicate name"},
     {PRIME_E_NOT_FOUND, "PRIME_E_NOT_FOUND", "not found"},
     {PRIME_E_STATE, "PRIME_E_STATE", "handle in the wrong state"},

@@ -301,6 +301,9 @@ struct prime_result {
     uint64_t n_mode_tags;
     char *strings;               /* NUL-terminated names and descriptions */
     uint64_t strings_len;
+    /* tag sets the search evaluated (size >= min_size), summed over the
+       workers; set by prime_search after prime__result_build (0 = unknown) */
+    uint64_t n_candidates;
 };
 
 /* A candidate mode as found by the search, before names are attached. */

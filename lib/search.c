@@ -129,6 +129,7 @@ typedef struct {
     uint32_t nodes;
     prime__raw_mode *modes;
     size_t n_modes, cap_modes;
+    uint64_t candidates;     /* tag sets visited (size >= min_size) */
 } search_worker;
 
 struct search_ctx {
@@ -514,6 +515,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                   const uint64_t *allowed)
 {
     const search_ctx *s = w->s;
+    w->candidates++;
     if (c->acc - sum / (double)size >= s->min_drop - PRIME_EPS &&
         necessary(w, c, k, size, sum, psize, psum)) {
         if (!push_mode(w, cls, c, k, size, sum)) {
@@ -1030,6 +1032,8 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
         *out = NULL;
         goto cleanup; /* prime__result_build set the message */
     }
+    for (uint32_t t = 0; t < n_alloc; t++)
+        (*out)->n_candidates += workers[t].candidates;
 
 done:
     if (st == PRIME_E_NOMEM)

@@ -2,9 +2,10 @@
 # Install the Debian 12 packages libprime needs to build and test (only those
 # that are missing). Run as root (or with sudo available).
 set -euo pipefail
-pkgs=(meson ninja-build gcc pkg-config libcriterion-dev libstb-dev python3 valgrind
+pkgs=(meson ninja-build gcc pkg-config libcriterion-dev libstb-dev zlib1g-dev python3 valgrind
       abigail-tools clang libclang-rt-14-dev binutils
       python3-pytest python3-numpy doxygen groff-base)  # python + docs suites (issue 5)
+pkgs+=(python3-pil)  # scripts/make_image_reference.py (Pillow reference of tests/test_image.c)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

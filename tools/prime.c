@@ -6,6 +6,7 @@
  *                [--output FILE]
  *   prime convert --tags FILE --output STORE [--outcomes-output FILE]
  *   prime info FILE
+ *   prime eval --result R.json --tags FILE [--outcomes FILE] [--fdr Q] ...
  *
  * Exit status: 0 on success, 2 on bad usage, 1 on bad input or failure.
  */
@@ -31,13 +32,20 @@ static const char usage_text[] =
     "                    [--output FILE]\n"
     "       prime convert --tags FILE --output STORE [--outcomes-output FILE]\n"
     "       prime info FILE\n"
+    "       prime eval --result R.json --tags FILE [--outcomes FILE] [--fdr Q]\n"
+    "                  [--hypotheses M] [--format json|text] [--output FILE]\n"
+    "       prime tokenize --bpe FILE [--full] TEXT...   (CLIP token ids, one line per TEXT)\n"
     "       prime --version | --help\n"
     "\n"
     "search   find the failure modes of a classifier (PRIME): tag combinations under\n"
     "         which accuracy drops by at least A, in groups of at least S images.\n"
     "         FILE may be a tags CSV, JSON Lines, or a binary store.\n"
     "convert  write a binary store from a tags CSV or JSON Lines file.\n"
-    "info     summarise a tags file or binary store.\n";
+    "info     summarise a tags file or binary store.\n"
+    "eval     measure the failure modes of a search result (R.json) on another split:\n"
+    "         test accuracy and drop, Wilson interval, p-value, parents; with --fdr Q\n"
+    "         Benjamini-Hochberg discoveries over M hypotheses (default: the result's\n"
+    "         candidate count, else its number of modes).";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -455,6 +463,213 @@ static int cmd_info(int argc, char **argv)
     return 0;
 }
 
+/* ---- tokenize ---------------------------------------------------------------- */
+
+/* prime tokenize --bpe FILE [--full] [--] TEXT...: one line of CLIP token ids
+ * per TEXT, start and end tokens included, no padding; cut to the context
+ * of 77 as clip.tokenize(truncate=True) does unless --full. */
+static int cmd_tokenize(int argc, char **argv)
+{
+    const char *bpe = NULL;
+    int full = 0, first_text = -1;
+    for (int k = 0; k < argc; k++) {
+        const char *s = argv[k];
+        if (strcmp(s, "--") == 0) {
+            first_text = k + 1;
+            break;
+        }
+        if (strncmp(s, "--bpe=", 6) == 0) {
+            bpe = s + 6;
+        } else if (strcmp(s, "--bpe") == 0) {
+            if (k + 1 >= argc)
+                return usage_error("%s", "option --bpe needs a value");
+            bpe = argv[++k];
+        } else if (strcmp(s, "--full") == 0) {
+            full = 1;
+        } else if (strncmp(s, "--", 2) == 0) {
+            return usage_error("unknown option '%s'", s);
+        } else {
+            first_text = k;
+            break;
+        }
+    }
+    if (bpe == NULL)
+        return usage_error("%s", "tokenize needs --bpe FILE (e.g. data/clip/bpe_simple_vocab_16e6.txt.gz)");
+    if (first_text < 0 || first_text >= argc)
+        return usage_error("%s", "tokenize needs at least one TEXT");
+    prime_tokenizer *tok = NULL;
+    prime_status st = prime_tokenizer_create(bpe, &tok);
+    if (st != PRIME_OK)
+        return lib_error(st);
+    int rc = 0;
+    int64_t ctx[PRIME_TOKENIZER_CONTEXT];
+    int64_t *ids = NULL;
+    size_t cap = 0;
+    for (int k = first_text; k < argc && rc == 0; k++) {
+        const char *text = argv[k];
+        size_t n = 0;
+        const int64_t *out = ctx;
+        if (full) {
+            st = prime_tokenizer_encode(tok, text, strlen(text), ids, cap, &n);
+            if (st == PRIME_E_BUFFER_TOO_SMALL) {
+                free(ids);
+                cap = n + 2;
+                ids = malloc(cap * sizeof *ids);
+                if (ids == NULL) {
+                    fprintf(stderr, "%s: out of memory\n", prog);
+                    rc = EXIT_FAIL;
+                    break;
+                }
+                st = prime_tokenizer_encode(tok, text, strlen(text), ids, cap, &n);
+            }
+            out = ids;
+        } else {
+            uint32_t m = 0;
+            st = prime_tokenizer_encode_context(tok, text, strlen(text), ctx,
+                                                PRIME_TOKENIZER_CONTEXT, &m, NULL);
+            n = m;
+        }
+        if (st != PRIME_OK) {
+            fprintf(stderr, "%s: TEXT %d: %s (%s)\n", prog, k - first_text + 1,
+                    prime_last_error(), prime_status_name(st));
+            rc = EXIT_FAIL;
+            break;
+        }
+        if (full)
+            printf("%d", PRIME_TOKENIZER_START);
+        for (size_t j = 0; j < n; j++)
+            printf(j == 0 && !full ? "%lld" : " %lld", (long long)out[j]);
+        if (full)
+            printf(" %d", PRIME_TOKENIZER_END);
+        putchar('\n');
+    }
+    free(ids);
+    prime_tokenizer_destroy(tok);
+    if (rc == 0 && fflush(stdout) != 0) {
+        fprintf(stderr, "%s: cannot write the output: %s\n", prog, strerror(errno));
+        rc = EXIT_FAIL;
+    }
+    return rc;
+}
+
+/* ---- eval -------------------------------------------------------------------- */
+
+/* prime eval --result R.json --tags TEST [--outcomes TEST_OUT] [--fdr Q]
+ *            [--hypotheses M] [--format json|text] [--output FILE] */
+static int cmd_eval(int argc, char **argv)
+{
+    const char *result_path = NULL, *tags_path = NULL, *outcomes_path = NULL, *output = NULL;
+    double q = 0.0;
+    uint64_t m = 0;
+    int32_t format = 0;
+    args a = {.argc = argc, .argv = argv, .i = 0};
+    int r;
+    while ((r = next_opt(&a)) != 0) {
+        if (r < 0)
+            return usage_error("unexpected argument '%s'", a.value);
+        const char *name = a.name, *v = opt_value(&a);
+        if (v == NULL)
+            return usage_error("option %s needs a value", name);
+        char *end = NULL;
+        if (strcmp(name, "--result") == 0) {
+            result_path = v;
+        } else if (strcmp(name, "--tags") == 0) {
+            tags_path = v;
+        } else if (strcmp(name, "--outcomes") == 0) {
+            outcomes_path = v;
+        } else if (strcmp(name, "--output") == 0) {
+            output = v;
+        } else if (strcmp(name, "--fdr") == 0) {
+            errno = 0;
+            q = strtod(v, &end);
+            if (errno != 0 || end == v || *end != '\0' || !(q > 0.0 && q <= 1.0))
+                return usage_error("--fdr must be a number in (0, 1], not '%s'", v);
+        } else if (strcmp(name, "--hypotheses") == 0) {
+            errno = 0;
+            unsigned long long x = strtoull(v, &end, 10);
+            if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || x == 0)
+                return usage_error("--hypotheses must be a positive integer, not '%s'", v);
+            m = (uint64_t)x;
+        } else if (strcmp(name, "--format") == 0) {
+            if (strcmp(v, "json") == 0)
+                format = PRIME_FORMAT_JSON;
+            else if (strcmp(v, "text") == 0)
+                format = PRIME_FORMAT_TEXT;
+            else
+                return usage_error("--format must be json or text, not '%s'", v);
+        } else {
+            return usage_error("unknown option '%s'", name);
+        }
+    }
+    if (result_path == NULL || tags_path == NULL)
+        return usage_error("%s", "eval needs --result R.json and --tags FILE");
+    if (m > 0 && q == 0.0)
+        return usage_error("%s", "--hypotheses needs --fdr Q");
+    if (format == 0)
+        format = (output == NULL && isatty(STDOUT_FILENO)) ? PRIME_FORMAT_TEXT
+                                                           : PRIME_FORMAT_JSON;
+    prime_tagstore *store = NULL;
+    prime_outcomes *in_file = NULL, *outcomes = NULL;
+    prime_eval *ev = NULL;
+    char *text = NULL;
+    int rc = 0;
+    prime_status st = prime_tagstore_load(tags_path, &store, outcomes_path ? NULL : &in_file);
+    if (st != PRIME_OK)
+        goto fail;
+    if (outcomes_path != NULL) {
+        st = prime_outcomes_load(outcomes_path, store, &outcomes);
+        if (st != PRIME_OK)
+            goto fail;
+    } else if (in_file != NULL) {
+        outcomes = in_file;
+        in_file = NULL;
+    } else {
+        fprintf(stderr,
+                "%s: %s has no outcomes (no correct or score column): give --outcomes FILE\n",
+                prog, tags_path);
+        rc = EXIT_FAIL;
+        goto done;
+    }
+    st = prime_eval_load(result_path, store, outcomes, &ev);
+    if (st != PRIME_OK)
+        goto fail;
+    if (q > 0.0 && (st = prime_eval_set_fdr(ev, q, m)) != PRIME_OK)
+        goto fail;
+    if (output != NULL) {
+        st = prime_eval_write(ev, format, output);
+        if (st != PRIME_OK)
+            goto fail;
+    } else {
+        size_t need = 0;
+        st = prime_eval_render(ev, format, NULL, 0, &need);
+        if (st != PRIME_E_BUFFER_TOO_SMALL && st != PRIME_OK)
+            goto fail;
+        text = malloc(need + 1);
+        if (text == NULL) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            rc = EXIT_FAIL;
+            goto done;
+        }
+        st = prime_eval_render(ev, format, text, need + 1, &need);
+        if (st != PRIME_OK)
+            goto fail;
+        if (fwrite(text, 1, need, stdout) != need || fflush(stdout) != 0) {
+            fprintf(stderr, "%s: cannot write the output: %s\n", prog, strerror(errno));
+            rc = EXIT_FAIL;
+        }
+    }
+    goto done;
+fail:
+    rc = lib_error(st);
+done:
+    free(text);
+    prime_eval_destroy(ev);
+    prime_outcomes_destroy(in_file);
+    prime_outcomes_destroy(outcomes);
+    prime_tagstore_destroy(store);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -479,5 +694,9 @@ int main(int argc, char **argv)
         return cmd_convert(argc - 2, argv + 2);
     if (strcmp(cmd, "info") == 0)
         return cmd_info(argc - 2, argv + 2);
+    if (strcmp(cmd, "eval") == 0)
+        return cmd_eval(argc - 2, argv + 2);
+    if (strcmp(cmd, "tokenize") == 0)
+        return cmd_tokenize(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", cmd);
 }

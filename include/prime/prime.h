@@ -86,8 +86,9 @@ enum {
     /** A text input (CSV, JSON Lines) is malformed: bad quoting, a missing
      *  column, invalid UTF-8, a value that is not a number, an empty file. */
     PRIME_E_PARSE = -4,
-    /** A binary store is not valid: magic, version, size, checksum or
-     *  content. */
+    /** Binary data is not valid: a binary store (magic, version, size,
+     *  checksum or content), an image file (corrupt, truncated, unsupported)
+     *  or a compressed file. */
     PRIME_E_FORMAT = -5,
     /** A name that must be unique (an image) was given twice. */
     PRIME_E_DUPLICATE = -6,
@@ -552,5 +553,9 @@ PRIME_API prime_status prime_query_parents(const prime_tagstore *store,
 #ifdef __cplusplus
 }
 #endif
+
+#include "prime/image.h"
+#include "prime/tokenizer.h"
+#include "prime/eval.h"
 
 #endif /* PRIME_PRIME_H */

@@ -1,6 +1,6 @@
 """Low-level binding: finds libprime and declares every public C function.
 
-Everything here mirrors ``include/prime/prime.h`` one to one. The Pythonic
+Everything here mirrors the headers ``include/prime/*.h`` one to one. The Pythonic
 layer lives in :mod:`libprime._core`; use this module only when you need a
 function that layer does not wrap.
 
@@ -16,8 +16,8 @@ import ctypes
 import ctypes.util
 import os
 import subprocess
-from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_int32, c_int64,
-                    c_size_t, c_uint32, c_uint64, c_void_p)
+from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_float, c_int32, c_int64,
+                    c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Dict, List, Optional, Tuple
 
 #: ABI major version (the soname) this package was written for.
@@ -60,6 +60,46 @@ PRIME_FORMAT_JSON = 1
 PRIME_FORMAT_CSV = 2
 PRIME_FORMAT_TEXT = 3
 
+# CLIP tokenizer (include/prime/tokenizer.h)
+PRIME_TOKENIZER_VOCAB_SIZE = 49408
+PRIME_TOKENIZER_START = 49406
+PRIME_TOKENIZER_END = 49407
+PRIME_TOKENIZER_CONTEXT = 77
+
+# Evaluation (include/prime/eval.h)
+PRIME_EVAL_Z95 = 1.959963984540054
+PRIME_EVAL_TEST_FISHER = 1
+PRIME_EVAL_TEST_MANN_WHITNEY = 2
+
+# Images (include/prime/image.h)
+PRIME_IMAGE_DEFAULT_MAX_PIXELS = 268435456
+PRIME_IMAGE_MAX_SIDE = 16777216
+PRIME_IMAGE_FORMAT_NONE = 0
+PRIME_IMAGE_FORMAT_JPEG = 1
+PRIME_IMAGE_FORMAT_PNG = 2
+PRIME_IMAGE_FORMAT_BMP = 3
+PRIME_IMAGE_FORMAT_TGA = 4
+PRIME_IMAGE_FORMAT_GIF = 5
+PRIME_FILTER_BILINEAR = 1
+PRIME_FILTER_BICUBIC = 2
+PRIME_IMAGE_PRESET_RAM = 1
+PRIME_IMAGE_PRESET_CLIP = 2
+PRIME_IMAGE_PRESET_IMAGENET = 3
+PRIME_RESIZE_SHORTER_CROP = 1
+PRIME_RESIZE_EXACT = 2
+PRIME_IMAGE_PROP_BRIGHTNESS = 0
+PRIME_IMAGE_PROP_CONTRAST = 1
+PRIME_IMAGE_PROP_SATURATION = 2
+PRIME_IMAGE_PROP_COLORFULNESS = 3
+PRIME_IMAGE_PROP_SHARPNESS = 4
+PRIME_IMAGE_PROP_NOISE = 5
+PRIME_IMAGE_PROP_GRAY_FRACTION = 6
+PRIME_IMAGE_PROP_ASPECT = 7
+PRIME_IMAGE_PROP_DOMINANT_COLOR = 8
+PRIME_IMAGE_PROP_DOMINANT_SHARE = 9
+PRIME_IMAGE_PROP_COUNT = 10
+PRIME_IMAGE_COLOR_COUNT = 11
+
 
 # Opaque handle types: distinct pointer types, so ctypes refuses a store
 # where outcomes are expected.
@@ -79,10 +119,35 @@ class ResultStruct(ctypes.Structure):
     """``struct prime_result`` (opaque)."""
 
 
+class ImageStruct(ctypes.Structure):
+    """``struct prime_image`` (opaque; include/prime/image.h)."""
+
+
+class ImageSpecStruct(ctypes.Structure):
+    """``struct prime_image_spec`` (opaque)."""
+
+
+class ImageBatchStruct(ctypes.Structure):
+    """``struct prime_image_batch`` (opaque)."""
+
+
+class TokenizerStruct(ctypes.Structure):
+    """``struct prime_tokenizer`` (opaque; include/prime/tokenizer.h)."""
+
+
+class EvalStruct(ctypes.Structure):
+    """``struct prime_eval`` (opaque; include/prime/eval.h)."""
+
+
 TagStoreP = POINTER(TagStoreStruct)
 OutcomesP = POINTER(OutcomesStruct)
 ConfigP = POINTER(ConfigStruct)
 ResultP = POINTER(ResultStruct)
+ImageP = POINTER(ImageStruct)
+ImageSpecP = POINTER(ImageSpecStruct)
+ImageBatchP = POINTER(ImageBatchStruct)
+TokenizerP = POINTER(TokenizerStruct)
+EvalP = POINTER(EvalStruct)
 
 status_t = c_int32  # prime_status
 param_t = c_int32   # prime_param
@@ -95,8 +160,10 @@ _u64p = POINTER(c_uint64)
 _f64p = POINTER(c_double)
 _i64p = POINTER(c_int64)
 _i32p = POINTER(c_int32)
+_u8p = POINTER(c_uint8)
+_f32p = POINTER(c_float)
 
-#: name -> (restype, argtypes) for every PRIME_API function of prime.h.
+#: name -> (restype, argtypes) for every PRIME_API function of include/prime/*.h.
 #: tests/python/test_declarations.py checks this table against the header.
 FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     # Version
@@ -189,6 +256,91 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
                                _f64p, _f64p, _f64p]),
     "prime_query_parents": (status_t, [TagStoreP, OutcomesP, c_uint32, _u32p, c_uint32,
                                        _u64p, _f64p]),
+    # Images (include/prime/image.h)
+    "prime_image_load": (status_t, [c_char_p, c_uint64, POINTER(ImageP)]),
+    "prime_image_load_memory": (status_t, [c_void_p, c_size_t, c_char_p, c_uint64,
+                                           POINTER(ImageP)]),
+    "prime_image_create": (status_t, [c_uint32, c_uint32, _u8p, POINTER(ImageP)]),
+    "prime_image_destroy": (None, [ImageP]),
+    "prime_image_width": (c_uint32, [ImageP]),
+    "prime_image_height": (c_uint32, [ImageP]),
+    "prime_image_format": (c_int32, [ImageP]),
+    "prime_image_copy_pixels": (status_t, [ImageP, _u8p, c_size_t, POINTER(c_size_t)]),
+    "prime_image_resize": (status_t, [ImageP, c_uint32, c_uint32, c_int32, POINTER(ImageP)]),
+    "prime_image_crop": (status_t, [ImageP, c_uint32, c_uint32, c_uint32, c_uint32,
+                                    POINTER(ImageP)]),
+    "prime_image_spec_create": (status_t, [c_int32, POINTER(ImageSpecP)]),
+    "prime_image_spec_destroy": (None, [ImageSpecP]),
+    "prime_image_spec_set_resize": (status_t, [ImageSpecP, c_int32, c_uint32, c_uint32,
+                                               c_uint32]),
+    "prime_image_spec_get_resize": (status_t, [ImageSpecP, _i32p, _u32p, _u32p, _u32p]),
+    "prime_image_spec_set_filter": (status_t, [ImageSpecP, c_int32]),
+    "prime_image_spec_get_filter": (status_t, [ImageSpecP, _i32p]),
+    "prime_image_spec_set_normalize": (status_t, [ImageSpecP, _f64p, _f64p]),
+    "prime_image_spec_get_normalize": (status_t, [ImageSpecP, _f64p, _f64p]),
+    "prime_image_spec_set_max_pixels": (status_t, [ImageSpecP, c_uint64]),
+    "prime_image_spec_get_max_pixels": (status_t, [ImageSpecP, _u64p]),
+    "prime_image_transform": (status_t, [ImageP, ImageSpecP, POINTER(ImageP)]),
+    "prime_image_preprocess": (status_t, [ImageP, ImageSpecP, _f32p, c_size_t,
+                                          POINTER(c_size_t)]),
+    "prime_image_batch_load": (status_t, [POINTER(c_char_p), c_uint32, ImageSpecP, c_uint32,
+                                          POINTER(ImageBatchP)]),
+    "prime_image_batch_destroy": (None, [ImageBatchP]),
+    "prime_image_batch_count": (c_uint32, [ImageBatchP]),
+    "prime_image_batch_failed_count": (c_uint32, [ImageBatchP]),
+    "prime_image_batch_status": (status_t, [ImageBatchP, c_uint32]),
+    "prime_image_batch_error": (c_char_p, [ImageBatchP, c_uint32]),
+    "prime_image_batch_source_size": (status_t, [ImageBatchP, c_uint32, _u32p, _u32p]),
+    "prime_image_batch_tensor": (_f32p, [ImageBatchP]),
+    "prime_image_batch_copy_tensor": (status_t, [ImageBatchP, _f32p, c_size_t,
+                                                 POINTER(c_size_t)]),
+    "prime_image_measure": (status_t, [ImageP, _f64p, c_uint32, _u32p]),
+    "prime_image_property_name": (c_char_p, [c_int32]),
+    "prime_image_color_name": (c_char_p, [c_int32]),
+    # CLIP tokenizer (include/prime/tokenizer.h)
+    "prime_tokenizer_create": (status_t, [c_char_p, POINTER(TokenizerP)]),
+    "prime_tokenizer_create_memory": (status_t, [c_void_p, c_size_t, c_char_p,
+                                                 POINTER(TokenizerP)]),
+    "prime_tokenizer_destroy": (None, [TokenizerP]),
+    "prime_tokenizer_vocab_size": (c_uint32, [TokenizerP]),
+    "prime_tokenizer_encode": (status_t, [TokenizerP, c_char_p, c_size_t, _i64p, c_size_t,
+                                          POINTER(c_size_t)]),
+    "prime_tokenizer_encode_context": (status_t, [TokenizerP, c_char_p, c_size_t, _i64p,
+                                                  c_uint32, _u32p, _i32p]),
+    # Evaluation (include/prime/eval.h)
+    "prime_stat_wilson": (status_t, [c_double, c_uint64, c_double, _f64p, _f64p]),
+    "prime_stat_hypergeom_lower": (status_t, [c_uint64, c_uint64, c_uint64, c_uint64,
+                                              _f64p]),
+    "prime_stat_mann_whitney_lower": (status_t, [_f64p, c_uint64, _f64p, c_uint64, _f64p]),
+    "prime_stat_pearson": (status_t, [_f64p, _f64p, c_uint64, _f64p]),
+    "prime_stat_spearman": (status_t, [_f64p, _f64p, c_uint64, _f64p]),
+    "prime_stat_bh": (status_t, [_f64p, c_uint64, c_uint64, _f64p]),
+    "prime_result_candidate_count": (c_uint64, [ResultP]),
+    "prime_eval_create": (status_t, [ResultP, TagStoreP, OutcomesP, POINTER(EvalP)]),
+    "prime_eval_load": (status_t, [c_char_p, TagStoreP, OutcomesP, POINTER(EvalP)]),
+    "prime_eval_load_memory": (status_t, [c_void_p, c_size_t, c_char_p, TagStoreP,
+                                          OutcomesP, POINTER(EvalP)]),
+    "prime_eval_destroy": (None, [EvalP]),
+    "prime_eval_mode_count": (c_uint64, [EvalP]),
+    "prime_eval_test_kind": (c_int32, [EvalP]),
+    "prime_eval_mode_class_name": (c_char_p, [EvalP, c_uint64]),
+    "prime_eval_mode_tag_count": (c_uint32, [EvalP, c_uint64]),
+    "prime_eval_mode_tag_name": (c_char_p, [EvalP, c_uint64, c_uint32]),
+    "prime_eval_mode_description": (c_char_p, [EvalP, c_uint64]),
+    "prime_eval_mode_train": (status_t, [EvalP, c_uint64, _u64p, _f64p, _f64p, _f64p,
+                                         _f64p]),
+    "prime_eval_mode_test": (status_t, [EvalP, c_uint64, _u64p, _f64p, _f64p, _f64p,
+                                        _f64p]),
+    "prime_eval_mode_confidence": (status_t, [EvalP, c_uint64, _f64p, _f64p, _f64p, _f64p,
+                                              _i32p]),
+    "prime_eval_mode_parent": (status_t, [EvalP, c_uint64, c_uint32, _u64p, _f64p, _f64p]),
+    "prime_eval_summary": (status_t, [EvalP, _u64p, _f64p, _f64p, _u64p]),
+    "prime_eval_params": (status_t, [EvalP, _i64p, _f64p, _u64p]),
+    "prime_eval_set_z": (status_t, [EvalP, c_double]),
+    "prime_eval_set_fdr": (status_t, [EvalP, c_double, c_uint64]),
+    "prime_eval_fdr_info": (status_t, [EvalP, _f64p, _u64p, _u64p]),
+    "prime_eval_render": (status_t, [EvalP, c_int32, c_char_p, c_size_t, POINTER(c_size_t)]),
+    "prime_eval_write": (status_t, [EvalP, c_int32, c_char_p]),
 }
 
 

@@ -95,5 +95,71 @@ bad_input bad/not_a_store.prime "bad/not_a_store.prime"
 expect 1 "no outcomes anywhere" -- "$prime" search --tags tags.csv "${args[@]}"
 err_has "outcomes" "no outcomes anywhere"
 
+# ---- prime tokenize (CLIP tokenizer) ----
+bpe="$PRIME_SOURCE_ROOT/data/clip/bpe_simple_vocab_16e6.txt.gz"
+ram_tsv="$PRIME_TEST_DATA/clip/clip_tokens_ram_prompts.tsv"
+if [ -f "$bpe" ] && [ -f "$ram_tsv" ]; then
+  # every prompt of the reference table, in one run
+  tail -n +2 "$ram_tsv" | cut -f1 | tr '\n' '\0' > "$tmp/texts"
+  tail -n +2 "$ram_tsv" | cut -f2 > "$tmp/want"
+  mapfile -d '' -t texts < "$tmp/texts"
+  expect 0 "tokenize the RAM prompts" -- "$prime" tokenize --bpe "$bpe" "${texts[@]}"
+  same "$tmp/out" "$tmp/want" "tokenize the RAM prompts"
+  [ "$(wc -l < "$tmp/out")" -eq 4585 ] && ok || bad "tokenize: not 4585 lines"
+  expect 0 "tokenize one" -- "$prime" tokenize --bpe="$bpe" "a photo of abacus"
+  [ "$(cat "$tmp/out")" = "49406 320 1125 539 596 33710 49407" ] && ok || bad "tokenize one: $(cat "$tmp/out")"
+  expect 0 "tokenize after --" -- "$prime" tokenize --bpe "$bpe" -- "--full" ""
+  [ "$(cat "$tmp/out")" = "$(printf '49406 2432 1476 49407\n49406 49407')" ] && ok || bad "tokenize after --: $(cat "$tmp/out")"
+  long=$(printf 'a %.0s' $(seq 100))
+  expect 0 "tokenize truncates at 77" -- "$prime" tokenize --bpe "$bpe" "$long"
+  [ "$(wc -w < "$tmp/out")" -eq 77 ] && [ "$(awk '{print $77}' "$tmp/out")" = 49407 ] && ok || bad "tokenize truncation: $(cat "$tmp/out")"
+  expect 0 "tokenize --full" -- "$prime" tokenize --bpe "$bpe" --full "$long"
+  [ "$(wc -w < "$tmp/out")" -eq 102 ] && ok || bad "tokenize --full: $(wc -w < "$tmp/out") ids"
+  expect 1 "tokenize invalid UTF-8" -- "$prime" tokenize --bpe "$bpe" ok $'bad\xff'
+  err_has "TEXT 2: tokenize: invalid UTF-8 at byte 3" "tokenize invalid UTF-8"
+  expect 1 "tokenize missing bpe" -- "$prime" tokenize --bpe "$tmp/none.gz" hello
+  err_has "$tmp/none.gz" "tokenize missing bpe"
+  head -c 5000 "$bpe" > "$tmp/cut.gz"
+  expect 1 "tokenize truncated bpe" -- "$prime" tokenize --bpe "$tmp/cut.gz" hello
+  err_has "truncated gzip data" "tokenize truncated bpe"
+  printf '#version: 0.2\ni n\nt h x\n' > "$tmp/bad.txt"
+  expect 1 "tokenize bad merges" -- "$prime" tokenize --bpe "$tmp/bad.txt" hello
+  err_has "bad.txt:3: a merge must be two symbols" "tokenize bad merges"
+  expect 2 "tokenize without --bpe" -- "$prime" tokenize hello
+  expect 2 "tokenize without text" -- "$prime" tokenize --bpe "$bpe"
+  expect 2 "tokenize unknown option" -- "$prime" tokenize --bpe "$bpe" --nope hi
+else
+  bad "tokenize: $bpe or $ram_tsv missing"
+fi
+
+# prime eval: the modes of a result measured on a split (here the same one:
+# test drops equal train drops, correlation 1, every mode still fails)
+expect 0 "eval json" -- "$prime" eval --result expected.json --tags tags.csv --outcomes outcomes.csv
+grep -q '"summary": {"modes": 2, "measured": 2, "pearson": 1, "spearman": 1, "still_failing": 2' "$tmp/out" \
+  && ok || bad "eval summary: $(head -3 "$tmp/out")"
+grep -q '"test": "fisher", "fdr": null' "$tmp/out" && ok || bad "eval params: $(head -1 "$tmp/out")"
+expect 0 "eval text" -- "$prime" eval --result expected.json --tags tags.csv --outcomes outcomes.csv --format text
+grep -q "2 still fail" "$tmp/out" && ok || bad "eval text: $(cat "$tmp/out")"
+expect 0 "eval --fdr" -- "$prime" eval --result expected.json --tags tags_correct.csv --fdr 0.5 --hypotheses 10 --output "$tmp/ev.json"
+grep -q '"fdr": 0.5, "hypotheses": 10' "$tmp/ev.json" && grep -q '"discoveries": ' "$tmp/ev.json" \
+  && ok || bad "eval --fdr output: $(head -2 "$tmp/ev.json")"
+expect 2 "eval without --result" -- "$prime" eval --tags tags.csv --outcomes outcomes.csv
+err_has "--result" "eval without --result"
+expect 2 "eval bad --fdr" -- "$prime" eval --result expected.json --tags tags.csv --outcomes outcomes.csv --fdr 2
+expect 2 "eval csv format" -- "$prime" eval --result expected.json --tags tags.csv --outcomes outcomes.csv --format csv
+expect 2 "eval --hypotheses alone" -- "$prime" eval --result expected.json --tags tags.csv --outcomes outcomes.csv --hypotheses 5
+expect 1 "eval too few hypotheses" -- "$prime" eval --result expected.json --tags tags.csv --outcomes outcomes.csv --fdr 0.1 --hypotheses 1
+err_has "fewer than the 2 modes with a p-value" "eval too few hypotheses"
+head -c 300 expected.json > "$tmp/trunc.json"
+rm -f "$tmp/never.json"
+expect 1 "eval truncated result" -- "$prime" eval --result "$tmp/trunc.json" --tags tags.csv --outcomes outcomes.csv --output "$tmp/never.json"
+err_has "$tmp/trunc.json:" "eval truncated result"
+[ ! -e "$tmp/never.json" ] && ok || bad "eval: an output file was written for a bad result"
+sed 's/"drop": [0-9.e-]*, //' expected.json > "$tmp/nodrop.json"
+expect 1 "eval result without drop" -- "$prime" eval --result "$tmp/nodrop.json" --tags tags.csv --outcomes outcomes.csv
+err_has "$tmp/nodrop.json:6: failure_modes[0]: missing key \"drop\"" "eval result without drop"
+expect 1 "eval missing result" -- "$prime" eval --result "$tmp/none.json" --tags tags.csv --outcomes outcomes.csv
+err_has "none.json" "eval missing result"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
