@@ -557,5 +557,6 @@ PRIME_API prime_status prime_query_parents(const prime_tagstore *store,
 #include "prime/image.h"
 #include "prime/tokenizer.h"
 #include "prime/eval.h"
+#include "prime/quality.h"
 
 #endif /* PRIME_PRIME_H */
