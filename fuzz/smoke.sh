@@ -8,7 +8,7 @@ set -euo pipefail
 src=${PRIME_SOURCE_ROOT:?}
 out=${PRIME_BUILD_ROOT:?}/fuzz-smoke
 secs=${PRIME_FUZZ_SECONDS:-10}
-targets=(tags_csv tags_jsonl outcomes_csv store_bin store_fixed image tokenizer result_json)
+targets=(tags_csv tags_jsonl outcomes_csv store_bin store_fixed image tokenizer result_json npy)
 command -v clang >/dev/null || { echo "clang not found: fuzz smoke run skipped"; exit 77; }
 mkdir -p "$out/obj"
 flags=(-std=c11 -D_GNU_SOURCE -DPRIME_BUILDING -O1 -g -fno-omit-frame-pointer

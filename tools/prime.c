@@ -7,17 +7,24 @@
  *   prime convert --tags FILE --output STORE [--outcomes-output FILE]
  *   prime info FILE
  *   prime eval --result R.json --tags FILE [--outcomes FILE] [--fdr Q] ...
+ *   prime tag --images DIR|LIST --backend properties [--labels L.csv] ... --output tags.csv
+ *   prime eval --quality --result R.json --tags FILE --image-embeddings E ...
  *
  * Exit status: 0 on success, 2 on bad usage, 1 on bad input or failure.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "prime/backend.h"
 #include "prime/prime.h"
 
 #define EXIT_USAGE 2
@@ -34,7 +41,13 @@ static const char usage_text[] =
     "       prime info FILE\n"
     "       prime eval --result R.json --tags FILE [--outcomes FILE] [--fdr Q]\n"
     "                  [--hypotheses M] [--format json|text] [--output FILE]\n"
+    "       prime eval --quality --result R.json --tags FILE --image-embeddings E\n"
+    "                  [--image-ids IDS] [--dim D] --text-embeddings T\n"
+    "                  [--format json|text] [--output FILE]\n"
     "       prime tokenize --bpe FILE [--full] TEXT...   (CLIP token ids, one line per TEXT)\n"
+    "       prime tag --images DIR|LIST --backend properties [--labels L.csv]\n"
+    "                 [--thresholds T | --threshold X] [--top-k K] [--threads N]\n"
+    "                 [--batch B] --output tags.csv\n"
     "       prime --version | --help\n"
     "\n"
     "search   find the failure modes of a classifier (PRIME): tag combinations under\n"
@@ -42,10 +55,18 @@ static const char usage_text[] =
     "         FILE may be a tags CSV, JSON Lines, or a binary store.\n"
     "convert  write a binary store from a tags CSV or JSON Lines file.\n"
     "info     summarise a tags file or binary store.\n"
+    "tag      tag every image of DIR (recursively) or LIST (one path a line) with a\n"
+    "         backend (properties: dark, bright, blurry, noisy, colours, ...; no model)\n"
+    "         and write the tags CSV; the class is the label of --labels (image,label)\n"
+    "         or the image's parent folder name.\n"
     "eval     measure the failure modes of a search result (R.json) on another split:\n"
     "         test accuracy and drop, Wilson interval, p-value, parents; with --fdr Q\n"
     "         Benjamini-Hochberg discoveries over M hypotheses (default: the result's\n"
-    "         candidate count, else its number of modes).";
+         "         candidate count, else its number of modes).\n"
+    "         With --quality: description quality of the modes (similarity, specificity,\n"
+    "         coherency) from image embeddings (.npy or raw float32 with --dim, one row\n"
+    "         per image in store order, or keyed by the names of --image-ids) and one\n"
+    "         text embedding per mode (in the result's order).";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -554,10 +575,136 @@ static int cmd_tokenize(int argc, char **argv)
 
 /* ---- eval -------------------------------------------------------------------- */
 
+/* Print or write a rendered quality evaluation. */
+static int emit_quality(const prime_quality *qh, int32_t format, const char *output)
+{
+    prime_status st;
+    if (output != NULL) {
+        st = prime_quality_write(qh, format, output);
+        return st == PRIME_OK ? 0 : lib_error(st);
+    }
+    size_t need = 0;
+    st = prime_quality_render(qh, format, NULL, 0, &need);
+    if (st != PRIME_E_BUFFER_TOO_SMALL && st != PRIME_OK)
+        return lib_error(st);
+    char *text = malloc(need + 1);
+    if (text == NULL) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return EXIT_FAIL;
+    }
+    int rc = 0;
+    st = prime_quality_render(qh, format, text, need + 1, &need);
+    if (st != PRIME_OK)
+        rc = lib_error(st);
+    else if (fwrite(text, 1, need, stdout) != need || fflush(stdout) != 0) {
+        fprintf(stderr, "%s: cannot write the output: %s\n", prog, strerror(errno));
+        rc = EXIT_FAIL;
+    }
+    free(text);
+    return rc;
+}
+
+/* prime eval --quality --result R.json --tags FILE --image-embeddings E
+ *            [--image-ids IDS] [--dim D] --text-embeddings T
+ *            [--format json|text] [--output FILE] */
+static int cmd_eval_quality(int argc, char **argv)
+{
+    const char *result_path = NULL, *tags_path = NULL, *img_path = NULL, *ids_path = NULL,
+               *text_path = NULL, *output = NULL;
+    uint32_t dim = 0;
+    int32_t format = 0;
+    args a = {.argc = argc, .argv = argv, .i = 0};
+    int r;
+    while ((r = next_opt(&a)) != 0) {
+        if (r < 0)
+            return usage_error("unexpected argument '%s'", a.value);
+        if (strcmp(a.name, "--quality") == 0 && a.value == NULL)
+            continue;
+        const char *name = a.name, *v = opt_value(&a);
+        if (v == NULL)
+            return usage_error("option %s needs a value", name);
+        char *end = NULL;
+        if (strcmp(name, "--result") == 0) {
+            result_path = v;
+        } else if (strcmp(name, "--tags") == 0) {
+            tags_path = v;
+        } else if (strcmp(name, "--image-embeddings") == 0) {
+            img_path = v;
+        } else if (strcmp(name, "--image-ids") == 0) {
+            ids_path = v;
+        } else if (strcmp(name, "--text-embeddings") == 0) {
+            text_path = v;
+        } else if (strcmp(name, "--output") == 0) {
+            output = v;
+        } else if (strcmp(name, "--dim") == 0) {
+            errno = 0;
+            unsigned long long x = strtoull(v, &end, 10);
+            if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || x == 0 ||
+                x > PRIME_EMBEDDINGS_MAX_DIM)
+                return usage_error("--dim must be an integer in 1..%u, not '%s'",
+                                   (unsigned)PRIME_EMBEDDINGS_MAX_DIM, v);
+            dim = (uint32_t)x;
+        } else if (strcmp(name, "--text-model") == 0 || strcmp(name, "--bpe") == 0) {
+            fprintf(stderr,
+                    "%s: %s needs the libtorch shim (a CLIP text encoder), which is not "
+                    "available in this build: give --text-embeddings FILE\n",
+                    prog, name);
+            return EXIT_FAIL;
+        } else if (strcmp(name, "--format") == 0) {
+            if (strcmp(v, "json") == 0)
+                format = PRIME_FORMAT_JSON;
+            else if (strcmp(v, "text") == 0)
+                format = PRIME_FORMAT_TEXT;
+            else
+                return usage_error("--format must be json or text, not '%s'", v);
+        } else {
+            return usage_error("unknown option '%s' for eval --quality", name);
+        }
+    }
+    if (result_path == NULL || tags_path == NULL || img_path == NULL)
+        return usage_error("%s", "eval --quality needs --result R.json, --tags FILE and "
+                                 "--image-embeddings FILE");
+    if (text_path == NULL)
+        return usage_error("%s", "eval --quality needs --text-embeddings FILE (one row per "
+                                 "mode)");
+    if (format == 0)
+        format = (output == NULL && isatty(STDOUT_FILENO)) ? PRIME_FORMAT_TEXT
+                                                           : PRIME_FORMAT_JSON;
+    prime_tagstore *store = NULL;
+    prime_embeddings *img = NULL, *keyed = NULL, *txt = NULL;
+    prime_quality *qh = NULL;
+    int rc = 0;
+    prime_status st = prime_tagstore_load(tags_path, &store, NULL);
+    if (st == PRIME_OK)
+        st = prime_embeddings_load(img_path, dim, ids_path != NULL ? &keyed : &img);
+    if (st == PRIME_OK && ids_path != NULL)
+        st = prime_embeddings_join(keyed, ids_path, store, &img);
+    if (st == PRIME_OK)
+        st = prime_embeddings_load(text_path, prime_embeddings_dim(img), &txt);
+    if (st == PRIME_OK)
+        st = prime_quality_create(store, img, &qh);
+    if (st == PRIME_OK)
+        st = prime_quality_add_result_file(qh, result_path, txt);
+    if (st == PRIME_OK)
+        rc = emit_quality(qh, format, output);
+    else
+        rc = lib_error(st);
+    prime_quality_destroy(qh);
+    prime_embeddings_destroy(txt);
+    prime_embeddings_destroy(keyed);
+    prime_embeddings_destroy(img);
+    prime_tagstore_destroy(store);
+    return rc;
+}
+
 /* prime eval --result R.json --tags TEST [--outcomes TEST_OUT] [--fdr Q]
- *            [--hypotheses M] [--format json|text] [--output FILE] */
+ *            [--hypotheses M] [--format json|text] [--output FILE]
+ * (with --quality: cmd_eval_quality) */
 static int cmd_eval(int argc, char **argv)
 {
+    for (int k = 0; k < argc; k++)
+        if (strcmp(argv[k], "--quality") == 0)
+            return cmd_eval_quality(argc, argv);
     const char *result_path = NULL, *tags_path = NULL, *outcomes_path = NULL, *output = NULL;
     double q = 0.0;
     uint64_t m = 0;
@@ -670,6 +817,527 @@ done:
     return rc;
 }
 
+/* ---- tag --------------------------------------------------------------------- */
+
+/* prime tag --images DIR|LIST --backend properties [--labels L.csv]
+ *           [--thresholds T | --threshold X] [--top-k K] [--threads N]
+ *           [--batch B] --output tags.csv
+ * Tags every image with a backend and writes the tags CSV of docs/formats.md
+ * (image,class,tags). Classes come from --labels (columns image,label) or
+ * from the image's parent folder name. A bad image file is reported by
+ * name; then the exit status is 1 and no output is written. */
+
+typedef struct {
+    char **v;
+    size_t n, cap;
+} strvec;
+
+static int strvec_push(strvec *s, char *x)
+{
+    if (x == NULL)
+        return 0;
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? 2 * s->cap : 64;
+        char **nv = realloc(s->v, nc * sizeof *nv);
+        if (nv == NULL) {
+            free(x);
+            return 0;
+        }
+        s->v = nv;
+        s->cap = nc;
+    }
+    s->v[s->n++] = x;
+    return 1;
+}
+
+static void strvec_free(strvec *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+    s->v = NULL;
+    s->n = s->cap = 0;
+}
+
+static char *join_path(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *p = malloc(la + lb + 2);
+    if (p == NULL)
+        return NULL;
+    memcpy(p, a, la);
+    size_t k = la;
+    if (la > 0 && a[la - 1] != '/')
+        p[k++] = '/';
+    memcpy(p + k, b, lb + 1);
+    return p;
+}
+
+static int has_image_ext(const char *name)
+{
+    static const char *const exts[] = {".jpg", ".jpeg", ".png", ".bmp", ".tga", ".gif"};
+    const char *dot = strrchr(name, '.');
+    if (dot == NULL)
+        return 0;
+    for (size_t k = 0; k < sizeof exts / sizeof exts[0]; k++)
+        if (strcasecmp(dot, exts[k]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Collect image files under root/rel (rel = "" at the top), names relative
+ * to root. Hidden entries are skipped. */
+static int walk_images(const char *root, const char *rel, strvec *out)
+{
+    char *dir = rel[0] ? join_path(root, rel) : strdup(root);
+    if (dir == NULL)
+        return 0;
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        fprintf(stderr, "%s: %s: cannot open: %s\n", prog, dir, strerror(errno));
+        free(dir);
+        return 0;
+    }
+    int ok = 1;
+    struct dirent *e;
+    while (ok && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *r = rel[0] ? join_path(rel, e->d_name) : strdup(e->d_name);
+        char *full = r ? join_path(root, r) : NULL;
+        struct stat st;
+        if (r == NULL || full == NULL) {
+            ok = 0;
+        } else if (stat(full, &st) != 0) {
+            fprintf(stderr, "%s: %s: %s\n", prog, full, strerror(errno));
+            ok = 0;
+        } else if (S_ISDIR(st.st_mode)) {
+            ok = walk_images(root, r, out);
+        } else if (S_ISREG(st.st_mode) && has_image_ext(e->d_name)) {
+            ok = strvec_push(out, r);
+            r = NULL;
+        }
+        free(r);
+        free(full);
+    }
+    closedir(d);
+    free(dir);
+    return ok;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Split one CSV line (no embedded newlines) into fields, RFC 4180 quoting;
+ * fields point into line, which is rewritten. Returns the count or -1. */
+static int csv_split(char *line, char **fields, int cap)
+{
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        if (n == cap)
+            return -1;
+        if (*p == '"') {
+            char *w = ++p;
+            fields[n++] = w;
+            for (;;) {
+                if (*p == '\0')
+                    return -1;
+                if (*p == '"') {
+                    if (p[1] == '"') {
+                        *w++ = '"';
+                        p += 2;
+                        continue;
+                    }
+                    p++;
+                    break;
+                }
+                *w++ = *p++;
+            }
+            *w = '\0';
+            if (*p != ',' && *p != '\0')
+                return -1;
+        } else {
+            fields[n++] = p;
+            while (*p != ',' && *p != '\0')
+                p++;
+        }
+        if (*p == '\0')
+            return n;
+        *p++ = '\0';
+    }
+}
+
+/* Load labels (image -> label) from a CSV with columns image and label. */
+static int load_labels(const char *path, strvec *images, strvec *labels)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "%s: %s: cannot open: %s\n", prog, path, strerror(errno));
+        return 0;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long lineno = 0;
+    int ci = -1, cl = -1, ncol = 0, ok = 1;
+    char *fields[256];
+    while (ok && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        int n = csv_split(line, fields, 256);
+        if (n < 0) {
+            fprintf(stderr, "%s: %s:%ld: malformed CSV line\n", prog, path, lineno);
+            ok = 0;
+        } else if (ci < 0) {
+            ncol = n;
+            for (int k = 0; k < n; k++) {
+                const char *h = fields[k];
+                if (lineno == 1 && strncmp(h, "\xEF\xBB\xBF", 3) == 0)
+                    h += 3;
+                if (strcmp(h, "image") == 0)
+                    ci = k;
+                else if (strcmp(h, "label") == 0)
+                    cl = k;
+            }
+            if (ci < 0 || cl < 0) {
+                fprintf(stderr, "%s: %s:%ld: missing column \"%s\"\n", prog, path, lineno,
+                        ci < 0 ? "image" : "label");
+                ok = 0;
+            }
+        } else if (n != ncol) {
+            fprintf(stderr, "%s: %s:%ld: expected %d fields, found %d\n", prog, path, lineno,
+                    ncol, n);
+            ok = 0;
+        } else if (fields[cl][0] == '\0') {
+            fprintf(stderr, "%s: %s:%ld: empty label\n", prog, path, lineno);
+            ok = 0;
+        } else {
+            ok = strvec_push(images, strdup(fields[ci])) && strvec_push(labels, strdup(fields[cl]));
+        }
+    }
+    if (ok && ci < 0) {
+        fprintf(stderr, "%s: %s:1: empty file\n", prog, path);
+        ok = 0;
+    }
+    free(line);
+    fclose(f);
+    return ok;
+}
+
+static void csv_put(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void on_tag_file_error(void *user, uint32_t index, prime_status st, const char *message)
+{
+    (void)index;
+    progress_state *p = user;
+    if (p->shown) {
+        fprintf(stderr, "\r%*s\r", 70, "");
+        p->shown = 0;
+    }
+    fprintf(stderr, "%s: %s (%s)\n", prog, message, prime_status_name(st));
+}
+
+static int32_t on_tag_progress(void *user, uint64_t done, uint64_t total)
+{
+    progress_state *p = user;
+    if (!p->enabled)
+        return 0;
+    p->shown = 1;
+    fprintf(stderr, "\rtagging %llu/%llu images  %.1fs", (unsigned long long)done,
+            (unsigned long long)total, elapsed(&p->start));
+    fflush(stderr);
+    return 0;
+}
+
+static int cmd_tag(int argc, char **argv)
+{
+    const char *images = NULL, *backend = NULL, *labels_path = NULL, *output = NULL,
+               *thresholds = NULL;
+    double threshold = NAN;
+    uint32_t threads = 0, batch = 0, top_k = 0;
+    args a = {.argc = argc, .argv = argv, .i = 0};
+    int r;
+    while ((r = next_opt(&a)) != 0) {
+        if (r < 0)
+            return usage_error("unexpected argument '%s'", a.value);
+        const char *name = a.name, *v = opt_value(&a);
+        if (v == NULL)
+            return usage_error("option %s needs a value", name);
+        char *end = NULL;
+        if (strcmp(name, "--images") == 0) {
+            images = v;
+        } else if (strcmp(name, "--backend") == 0) {
+            backend = v;
+        } else if (strcmp(name, "--labels") == 0) {
+            labels_path = v;
+        } else if (strcmp(name, "--output") == 0) {
+            output = v;
+        } else if (strcmp(name, "--thresholds") == 0) {
+            thresholds = v;
+        } else if (strcmp(name, "--threshold") == 0) {
+            errno = 0;
+            threshold = strtod(v, &end);
+            if (errno != 0 || end == v || *end != '\0' || isnan(threshold))
+                return usage_error("--threshold must be a number, not '%s'", v);
+        } else if (strcmp(name, "--threads") == 0 || strcmp(name, "--batch") == 0 ||
+                   strcmp(name, "--top-k") == 0) {
+            errno = 0;
+            unsigned long x = strtoul(v, &end, 10);
+            if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || x > 1000000)
+                return usage_error("%s must be a count, not '%s'", name, v);
+            if (name[2] == 't' && name[3] == 'h')
+                threads = (uint32_t)x;
+            else if (name[2] == 'b')
+                batch = (uint32_t)x;
+            else
+                top_k = (uint32_t)x;
+        } else {
+            return usage_error("unknown option '%s'", name);
+        }
+    }
+    if (images == NULL || output == NULL || backend == NULL)
+        return usage_error("%s", "tag needs --images DIR|LIST, --backend properties and "
+                                 "--output FILE");
+    if (thresholds != NULL && !isnan(threshold))
+        return usage_error("%s", "give --thresholds or --threshold, not both");
+    if (strcmp(backend, "properties") != 0) {
+        if (strcmp(backend, "torch") == 0 || strcmp(backend, "zeroshot") == 0)
+            fprintf(stderr, "%s: backend '%s' is not built into this prime (it needs the "
+                            "libtorch shim)\n", prog, backend);
+        else
+            return usage_error("unknown backend '%s' (this prime has: properties)", backend);
+        return EXIT_FAIL;
+    }
+
+    /* the image files, their names and classes */
+    strvec paths = {0}, names = {0}, classes = {0}, lab_img = {0}, lab_val = {0};
+    prime_tagger *tagger = NULL;
+    prime_tagstore *store = NULL;
+    int rc = EXIT_FAIL, ok = 1;
+    struct stat st_in;
+    if (stat(images, &st_in) != 0) {
+        fprintf(stderr, "%s: %s: %s\n", prog, images, strerror(errno));
+        goto done;
+    }
+    if (S_ISDIR(st_in.st_mode)) {
+        ok = walk_images(images, "", &names);
+        if (ok && names.n > 1)
+            qsort(names.v, names.n, sizeof *names.v, cmp_str);
+        for (size_t i = 0; ok && i < names.n; i++)
+            ok = strvec_push(&paths, join_path(images, names.v[i]));
+    } else {
+        /* a list: one path per line; relative paths are relative to the
+           list's folder; blank lines and lines starting with # are skipped */
+        FILE *f = fopen(images, "rb");
+        if (f == NULL) {
+            fprintf(stderr, "%s: %s: cannot open: %s\n", prog, images, strerror(errno));
+            goto done;
+        }
+        char *base = strdup(images), *slash = base ? strrchr(base, '/') : NULL;
+        if (base == NULL) {
+            fclose(f);
+            goto done;
+        }
+        if (slash != NULL)
+            slash[1] = '\0';
+        else
+            base[0] = '\0';
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t len;
+        while (ok && (len = getline(&line, &cap, f)) >= 0) {
+            while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+                line[--len] = '\0';
+            if (len == 0 || line[0] == '#')
+                continue;
+            ok = strvec_push(&names, strdup(line)) &&
+                 strvec_push(&paths, line[0] == '/' || base[0] == '\0'
+                                         ? strdup(line) : join_path(base, line));
+        }
+        free(line);
+        free(base);
+        fclose(f);
+    }
+    if (!ok)
+        goto done;
+    if (names.n == 0) {
+        fprintf(stderr, "%s: %s: no images (JPEG, PNG, BMP, TGA, GIF) found\n", prog, images);
+        goto done;
+    }
+    if (names.n > UINT32_MAX - 1) {
+        fprintf(stderr, "%s: too many images\n", prog);
+        goto done;
+    }
+    if (labels_path != NULL && !load_labels(labels_path, &lab_img, &lab_val))
+        goto done;
+    for (size_t i = 0; i < names.n; i++) {
+        const char *cls = NULL;
+        if (labels_path != NULL) {
+            for (size_t k = 0; k < lab_img.n && cls == NULL; k++) /* small files: linear */
+                if (strcmp(lab_img.v[k], names.v[i]) == 0)
+                    cls = lab_val.v[k];
+            if (cls == NULL) {
+                fprintf(stderr, "%s: %s: image %s has no label\n", prog, labels_path,
+                        names.v[i]);
+                goto done;
+            }
+            if (!strvec_push(&classes, strdup(cls)))
+                goto done;
+        } else {
+            /* the parent folder's name */
+            char *p = strdup(paths.v[i]);
+            if (p == NULL)
+                goto done;
+            char *s = strrchr(p, '/');
+            if (s != NULL)
+                *s = '\0';
+            while ((s = strrchr(p, '/')) != NULL && s[1] == '\0')
+                *s = '\0';
+            const char *folder = s != NULL ? s + 1 : (strrchr(paths.v[i], '/') ? p : ".");
+            if (folder[0] == '\0' || strcmp(folder, ".") == 0 || strcmp(folder, "..") == 0) {
+                char cwd[4096];
+                folder = getcwd(cwd, sizeof cwd) && strrchr(cwd, '/') ? strrchr(cwd, '/') + 1
+                                                                      : "";
+                if (folder[0] == '\0') {
+                    fprintf(stderr, "%s: %s: no parent folder to take a class from; give "
+                                    "--labels\n", prog, paths.v[i]);
+                    free(p);
+                    goto done;
+                }
+            }
+            ok = strvec_push(&classes, strdup(folder));
+            free(p);
+            if (!ok)
+                goto done;
+        }
+    }
+
+    prime_status st = prime_properties_tagger_create(&tagger);
+    if (st == PRIME_OK && thresholds != NULL)
+        st = prime_tagger_load_thresholds(tagger, thresholds);
+    if (st == PRIME_OK && !isnan(threshold))
+        st = prime_tagger_set_threshold(tagger, threshold);
+    if (st == PRIME_OK && top_k > 0)
+        st = prime_tagger_set_top_k(tagger, top_k);
+    if (st == PRIME_OK)
+        st = prime_tagstore_create(&store);
+    /* tag ids in vocabulary order, so that each row lists its tags in it */
+    for (uint32_t k = 0; st == PRIME_OK && k < prime_tagger_tag_count(tagger); k++) {
+        uint32_t id = 0;
+        st = prime_tagstore_intern_tag(store, prime_tagger_tag_name(tagger, k), &id);
+    }
+    if (st != PRIME_OK) {
+        rc = lib_error(st);
+        goto done;
+    }
+    progress_state ps = {.enabled = isatty(STDERR_FILENO)};
+    clock_gettime(CLOCK_MONOTONIC, &ps.start);
+    uint32_t failed = 0;
+    st = prime_tagger_tag_files(tagger, (const char *const *)paths.v,
+                                (const char *const *)names.v, (const char *const *)classes.v,
+                                (uint32_t)names.n, threads, batch, 0, store, on_tag_file_error,
+                                on_tag_progress, &ps, &failed);
+    if (ps.shown)
+        fprintf(stderr, "\n");
+    if (failed > 0) {
+        fprintf(stderr, "%s: %u of %zu images could not be read; nothing written\n", prog,
+                failed, names.n);
+        goto done;
+    }
+    if (st != PRIME_OK) {
+        rc = lib_error(st);
+        goto done;
+    }
+
+    /* the tags CSV, through a temporary file and a rename */
+    size_t pl = strlen(output);
+    char *tmp = malloc(pl + 8);
+    if (tmp == NULL)
+        goto done;
+    memcpy(tmp, output, pl);
+    memcpy(tmp + pl, ".tmp", 5);
+    FILE *f = fopen(tmp, "wb");
+    if (f == NULL) {
+        fprintf(stderr, "%s: %s: cannot write: %s\n", prog, output, strerror(errno));
+        free(tmp);
+        goto done;
+    }
+    fputs("image,class,tags\n", f);
+    uint32_t ni = prime_tagstore_image_count(store);
+    uint32_t *ids = malloc(((size_t)prime_tagstore_tag_count(store) + 1) * sizeof *ids);
+    if (ids == NULL) {
+        fclose(f);
+        remove(tmp);
+        free(tmp);
+        goto done;
+    }
+    for (uint32_t i = 0; i < ni; i++) {
+        uint32_t n = 0;
+        csv_put(f, prime_tagstore_image_name(store, i));
+        fputc(',', f);
+        csv_put(f, prime_tagstore_class_name(store, prime_tagstore_image_class(store, i)));
+        fputc(',', f);
+        if (prime_tagstore_image_tags(store, i, ids, prime_tagstore_tag_count(store) + 1, &n) !=
+            PRIME_OK)
+            n = 0;
+        /* tags joined by '|': build the field, then quote it as a whole */
+        char field[8192];
+        size_t fl = 0;
+        field[0] = '\0';
+        for (uint32_t k = 0; k < n; k++) {
+            const char *t = prime_tagstore_tag_name(store, ids[k]);
+            size_t tl = strlen(t);
+            if (fl + tl + 2 >= sizeof field)
+                break;
+            if (k > 0)
+                field[fl++] = '|';
+            memcpy(field + fl, t, tl + 1);
+            fl += tl;
+        }
+        csv_put(f, field);
+        fputc('\n', f);
+    }
+    free(ids);
+    int wok = !ferror(f);
+    wok = (fclose(f) == 0) && wok;
+    wok = wok && rename(tmp, output) == 0;
+    if (!wok) {
+        fprintf(stderr, "%s: %s: cannot write: %s\n", prog, output, strerror(errno));
+        remove(tmp);
+    } else {
+        rc = 0;
+    }
+    free(tmp);
+done:
+    prime_tagstore_destroy(store);
+    prime_tagger_destroy(tagger);
+    strvec_free(&paths);
+    strvec_free(&names);
+    strvec_free(&classes);
+    strvec_free(&lab_img);
+    strvec_free(&lab_val);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -698,5 +1366,7 @@ int main(int argc, char **argv)
         return cmd_eval(argc - 2, argv + 2);
     if (strcmp(cmd, "tokenize") == 0)
         return cmd_tokenize(argc - 2, argv + 2);
+    if (strcmp(cmd, "tag") == 0)
+        return cmd_tag(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", cmd);
 }

@@ -71,6 +71,9 @@ PRIME_EVAL_Z95 = 1.959963984540054
 PRIME_EVAL_TEST_FISHER = 1
 PRIME_EVAL_TEST_MANN_WHITNEY = 2
 
+# Description quality (include/prime/quality.h)
+PRIME_EMBEDDINGS_MAX_DIM = 1048576
+
 # Images (include/prime/image.h)
 PRIME_IMAGE_DEFAULT_MAX_PIXELS = 268435456
 PRIME_IMAGE_MAX_SIDE = 16777216
@@ -99,6 +102,13 @@ PRIME_IMAGE_PROP_DOMINANT_COLOR = 8
 PRIME_IMAGE_PROP_DOMINANT_SHARE = 9
 PRIME_IMAGE_PROP_COUNT = 10
 PRIME_IMAGE_COLOR_COUNT = 11
+
+# Backends (include/prime/backend.h). The backend structs themselves are
+# passed as c_void_p (build them with ctypes.Structure when needed).
+PRIME_BACKEND_ABI_VERSION = 1
+PRIME_TAGGER_BACKEND_SIZE_V1 = 56
+PRIME_CLASSIFIER_BACKEND_SIZE_V1 = 56
+PRIME_EMBEDDER_BACKEND_SIZE_V1 = 56
 
 
 # Opaque handle types: distinct pointer types, so ctypes refuses a store
@@ -139,7 +149,29 @@ class EvalStruct(ctypes.Structure):
     """``struct prime_eval`` (opaque; include/prime/eval.h)."""
 
 
+class TaggerStruct(ctypes.Structure):
+    """``struct prime_tagger`` (opaque; include/prime/backend.h)."""
+
+
+class ClassifierStruct(ctypes.Structure):
+    """``struct prime_classifier`` (opaque; include/prime/backend.h)."""
+
+
+class EmbedderStruct(ctypes.Structure):
+    """``struct prime_embedder`` (opaque; include/prime/backend.h)."""
+
+
+class EmbeddingsStruct(ctypes.Structure):
+    """``struct prime_embeddings`` (opaque; include/prime/quality.h)."""
+
+
+class QualityStruct(ctypes.Structure):
+    """``struct prime_quality`` (opaque; include/prime/quality.h)."""
+
+
 TagStoreP = POINTER(TagStoreStruct)
+EmbeddingsP = POINTER(EmbeddingsStruct)
+QualityP = POINTER(QualityStruct)
 OutcomesP = POINTER(OutcomesStruct)
 ConfigP = POINTER(ConfigStruct)
 ResultP = POINTER(ResultStruct)
@@ -148,12 +180,17 @@ ImageSpecP = POINTER(ImageSpecStruct)
 ImageBatchP = POINTER(ImageBatchStruct)
 TokenizerP = POINTER(TokenizerStruct)
 EvalP = POINTER(EvalStruct)
+TaggerP = POINTER(TaggerStruct)
+ClassifierP = POINTER(ClassifierStruct)
+EmbedderP = POINTER(EmbedderStruct)
 
 status_t = c_int32  # prime_status
 param_t = c_int32   # prime_param
 
 #: ``typedef int32_t (*prime_progress_fn)(void *, uint64_t, uint64_t)``
 PROGRESS_FN = CFUNCTYPE(c_int32, c_void_p, c_uint64, c_uint64)
+#: ``typedef void (*prime_file_error_fn)(void *, uint32_t, prime_status, const char *)``
+FILE_ERROR_FN = CFUNCTYPE(None, c_void_p, c_uint32, c_int32, c_char_p)
 
 _u32p = POINTER(c_uint32)
 _u64p = POINTER(c_uint64)
@@ -341,6 +378,76 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_eval_fdr_info": (status_t, [EvalP, _f64p, _u64p, _u64p]),
     "prime_eval_render": (status_t, [EvalP, c_int32, c_char_p, c_size_t, POINTER(c_size_t)]),
     "prime_eval_write": (status_t, [EvalP, c_int32, c_char_p]),
+    # Backends (include/prime/backend.h)
+    "prime_backend_error": (status_t, [status_t, c_char_p]),
+    "prime_tagger_create_from": (status_t, [c_void_p, POINTER(TaggerP)]),
+    "prime_tagger_destroy": (None, [TaggerP]),
+    "prime_tagger_name": (c_char_p, [TaggerP]),
+    "prime_tagger_tag_count": (c_uint32, [TaggerP]),
+    "prime_tagger_tag_name": (c_char_p, [TaggerP, c_uint32]),
+    "prime_tagger_score": (status_t, [TaggerP, POINTER(ImageP), c_uint32, _f32p, c_size_t]),
+    "prime_tagger_set_threshold": (status_t, [TaggerP, c_double]),
+    "prime_tagger_set_thresholds": (status_t, [TaggerP, _f64p, c_uint32]),
+    "prime_tagger_load_thresholds": (status_t, [TaggerP, c_char_p]),
+    "prime_tagger_get_threshold": (status_t, [TaggerP, c_uint32, _f64p]),
+    "prime_tagger_set_top_k": (status_t, [TaggerP, c_uint32]),
+    "prime_tagger_select": (status_t, [TaggerP, _f32p, _u32p, c_uint32, _u32p]),
+    "prime_tagger_tag_images": (status_t, [TaggerP, POINTER(ImageP), POINTER(c_char_p),
+                                           POINTER(c_char_p), c_uint32, TagStoreP]),
+    "prime_tagger_tag_files": (status_t, [TaggerP, POINTER(c_char_p), POINTER(c_char_p),
+                                          POINTER(c_char_p), c_uint32, c_uint32, c_uint32,
+                                          c_uint64, TagStoreP, FILE_ERROR_FN, PROGRESS_FN,
+                                          c_void_p, _u32p]),
+    "prime_properties_tagger_create": (status_t, [POINTER(TaggerP)]),
+    "prime_classifier_create_from": (status_t, [c_void_p, POINTER(ClassifierP)]),
+    "prime_classifier_destroy": (None, [ClassifierP]),
+    "prime_classifier_name": (c_char_p, [ClassifierP]),
+    "prime_classifier_class_count": (c_uint32, [ClassifierP]),
+    "prime_classifier_class_name": (c_char_p, [ClassifierP, c_uint32]),
+    "prime_classifier_classify": (status_t, [ClassifierP, POINTER(ImageP), c_uint32, _f32p,
+                                             c_size_t, _u32p]),
+    "prime_embedder_create_from": (status_t, [c_void_p, POINTER(EmbedderP)]),
+    "prime_embedder_destroy": (None, [EmbedderP]),
+    "prime_embedder_name": (c_char_p, [EmbedderP]),
+    "prime_embedder_dimension": (c_uint32, [EmbedderP]),
+    "prime_embedder_embed_images": (status_t, [EmbedderP, POINTER(ImageP), c_uint32, _f32p,
+                                               c_size_t]),
+    "prime_embedder_embed_texts": (status_t, [EmbedderP, POINTER(c_char_p), c_uint32, _f32p,
+                                              c_size_t]),
+    # Description quality (include/prime/quality.h)
+    "prime_embeddings_create": (status_t, [_f32p, c_uint64, c_uint32, POINTER(EmbeddingsP)]),
+    "prime_embeddings_load": (status_t, [c_char_p, c_uint32, POINTER(EmbeddingsP)]),
+    "prime_embeddings_load_memory": (status_t, [c_void_p, c_size_t, c_char_p, c_uint32,
+                                                POINTER(EmbeddingsP)]),
+    "prime_embeddings_destroy": (None, [EmbeddingsP]),
+    "prime_embeddings_rows": (c_uint64, [EmbeddingsP]),
+    "prime_embeddings_dim": (c_uint32, [EmbeddingsP]),
+    "prime_embeddings_row": (_f32p, [EmbeddingsP, c_uint64]),
+    "prime_embeddings_join_memory": (status_t, [EmbeddingsP, c_void_p, c_size_t, c_char_p,
+                                                TagStoreP, POINTER(EmbeddingsP)]),
+    "prime_embeddings_join": (status_t, [EmbeddingsP, c_char_p, TagStoreP,
+                                         POINTER(EmbeddingsP)]),
+    "prime_vec_cosine": (status_t, [_f32p, _f32p, c_uint32, _f64p]),
+    "prime_stat_auroc": (status_t, [_f64p, c_uint64, _f64p, c_uint64, _f64p]),
+    "prime_quality_create": (status_t, [TagStoreP, EmbeddingsP, POINTER(QualityP)]),
+    "prime_quality_destroy": (None, [QualityP]),
+    "prime_quality_add_group": (status_t, [QualityP, c_char_p, c_uint32, _u32p, c_uint64,
+                                           _f32p, c_uint32, _u64p]),
+    "prime_quality_add_result": (status_t, [QualityP, ResultP, EmbeddingsP]),
+    "prime_quality_add_result_file": (status_t, [QualityP, c_char_p, EmbeddingsP]),
+    "prime_quality_group_count": (c_uint64, [QualityP]),
+    "prime_quality_group_label": (c_char_p, [QualityP, c_uint64]),
+    "prime_quality_group_class_name": (c_char_p, [QualityP, c_uint64]),
+    "prime_quality_group_metrics": (status_t, [QualityP, c_uint64, _u64p, _u64p, _f64p, _f64p,
+                                               _f64p]),
+    "prime_quality_class_count": (c_uint32, [QualityP]),
+    "prime_quality_class_name": (c_char_p, [QualityP, c_uint32]),
+    "prime_quality_class_metrics": (status_t, [QualityP, c_uint32, _u64p, _f64p, _f64p,
+                                               _f64p]),
+    "prime_quality_overall": (status_t, [QualityP, _u64p, _f64p, _f64p, _f64p]),
+    "prime_quality_render": (status_t, [QualityP, c_int32, c_char_p, c_size_t,
+                                        POINTER(c_size_t)]),
+    "prime_quality_write": (status_t, [QualityP, c_int32, c_char_p]),
 }
 
 

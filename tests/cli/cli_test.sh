@@ -161,5 +161,78 @@ err_has "$tmp/nodrop.json:6: failure_modes[0]: missing key \"drop\"" "eval resul
 expect 1 "eval missing result" -- "$prime" eval --result "$tmp/none.json" --tags tags.csv --outcomes outcomes.csv
 err_has "none.json" "eval missing result"
 
+# ---- description quality (prime eval --quality; tests/data/quality, made by make.py) ----
+qd="$here/../data/quality"
+qargs=(eval --quality --result "$qd/result.json" --tags "$qd/tags.csv" --text-embeddings "$qd/text.npy")
+expect 0 "quality json" -- "$prime" "${qargs[@]}" --image-embeddings "$qd/img.npy" --output "$tmp/q.json"
+grep -q '"label": "a photo of cat dark indoor", "class": "cat", "size": 3, "class_size": 8, "similarity": 0.2968227' "$tmp/q.json" \
+  && grep -q '"specificity": 0.5, "coherency": -0.103544' "$tmp/q.json" \
+  && grep -q '"overall": {"groups": 4, ' "$tmp/q.json" && ok || bad "quality json: $(cat "$tmp/q.json")"
+expect 0 "quality keyed by image ids" -- "$prime" "${qargs[@]}" --image-embeddings "$qd/img_keyed.npy" --image-ids "$qd/img_keyed.ids" --format json
+same "$tmp/out" "$tmp/q.json" "quality keyed = quality in store order"
+expect 0 "quality raw float32" -- "$prime" "${qargs[@]}" --image-embeddings "$qd/img.f32" --dim 4 --format json
+same "$tmp/out" "$tmp/q.json" "quality raw = quality npy"
+expect 0 "quality text" -- "$prime" "${qargs[@]}" --image-embeddings "$qd/img.npy" --format text
+grep -q "0.2968      0.5000     -0.1035  cat: a photo of cat dark indoor" "$tmp/out" && grep -q "(overall)" "$tmp/out" \
+  && ok || bad "quality text: $(cat "$tmp/out")"
+expect 1 "quality NaN embeddings" -- "$prime" "${qargs[@]}" --image-embeddings "$qd/bad_nan.npy" --output "$tmp/qnever.json"
+err_has "bad_nan.npy: row 2, column 1: value is NaN" "quality NaN embeddings"
+[ ! -e "$tmp/qnever.json" ] && ok || bad "quality: an output file was written for bad embeddings"
+expect 1 "quality wrong row count" -- "$prime" "${qargs[@]}" --image-embeddings "$qd/bad_rows.npy"
+err_has "10 rows, the store holds 12 images" "quality wrong row count"
+expect 1 "quality Fortran order" -- "$prime" "${qargs[@]}" --image-embeddings "$qd/bad_fortran.npy"
+err_has "Fortran-order" "quality Fortran order"
+expect 1 "quality raw wrong size" -- "$prime" "${qargs[@]}" --image-embeddings "$qd/bad_size.f32" --dim 5
+err_has "not a multiple of 4 x 5" "quality raw wrong size"
+expect 1 "quality raw without --dim" -- "$prime" "${qargs[@]}" --image-embeddings "$qd/img.f32"
+err_has "need a dimension" "quality raw without --dim"
+expect 1 "quality duplicate id" -- "$prime" "${qargs[@]}" --image-embeddings "$qd/img_keyed.npy" --image-ids "$qd/bad_dup.ids"
+err_has "bad_dup.ids:13: image 'c0' named twice" "quality duplicate id"
+expect 1 "quality text rows" -- "$prime" eval --quality --result "$qd/result.json" --tags "$qd/tags.csv" --image-embeddings "$qd/img.npy" --text-embeddings "$qd/img.npy"
+err_has "text embeddings have 12 rows, the result has 4 modes" "quality text rows"
+expect 1 "quality --text-model" -- "$prime" eval --quality --result "$qd/result.json" --tags "$qd/tags.csv" --image-embeddings "$qd/img.npy" --text-model clip_text.pt --bpe bpe.txt.gz
+err_has "not available in this build" "quality --text-model"
+expect 2 "quality without text embeddings" -- "$prime" eval --quality --result "$qd/result.json" --tags "$qd/tags.csv" --image-embeddings "$qd/img.npy"
+err_has "--text-embeddings" "quality without text embeddings"
+expect 2 "quality without image embeddings" -- "$prime" eval --quality --result "$qd/result.json" --tags "$qd/tags.csv" --text-embeddings "$qd/text.npy"
+expect 2 "quality bad --dim" -- "$prime" "${qargs[@]}" --image-embeddings "$qd/img.f32" --dim 0
+expect 2 "quality csv format" -- "$prime" "${qargs[@]}" --image-embeddings "$qd/img.npy" --format csv
+
+# prime tag: the model-free image-property backend over tests/data/tag
+# (tiny PNGs: cat/a.png 8x4 black, "cat/b b.png" 4x8 white, dog/c.png 6x6 red)
+tagdata="$here/../data/tag"
+expect 0 "tag a folder" -- "$prime" tag --images "$tagdata" --backend properties --output "$tmp/tags_out.csv"
+printf '%s\n' 'image,class,tags' \
+  'cat/a.png,cat,dark|low-contrast|grayscale|landscape|black' \
+  'cat/b b.png,cat,bright|low-contrast|grayscale|portrait|white' \
+  'dog/c.png,dog,low-contrast|saturated|square|red' > "$tmp/tags_want.csv"
+same "$tmp/tags_out.csv" "$tmp/tags_want.csv" "tag: classes from the parent folders"
+expect 0 "tagged file loads" -- "$prime" info "$tmp/tags_out.csv"
+grep -q "images: *3" "$tmp/out" && ok || bad "tag output info: $(cat "$tmp/out")"
+expect 0 "tag with labels and threads" -- "$prime" tag --images "$tagdata" --backend properties --labels "$tagdata/labels.csv" --threads 3 --batch 2 --output "$tmp/tags_lab.csv"
+grep -q '^dog/c.png,canine,low-contrast|saturated|square|red$' "$tmp/tags_lab.csv" && ok || bad "tag --labels: $(cat "$tmp/tags_lab.csv")"
+mkdir -p "$tmp/list/cat" && cp "$tagdata/cat/a.png" "$tmp/list/cat/" && printf 'cat/a.png\n# a comment\n\n' > "$tmp/list/l.txt"
+expect 0 "tag a list" -- "$prime" tag --images "$tmp/list/l.txt" --backend properties --output "$tmp/tags_list.csv"
+grep -q '^cat/a.png,cat,dark|' "$tmp/tags_list.csv" && ok || bad "tag a list: $(cat "$tmp/tags_list.csv")"
+expect 0 "tag top-k" -- "$prime" tag --images "$tagdata" --backend properties --top-k 1 --output "$tmp/tags_k.csv"
+[ "$(awk -F, 'NR > 1 && $3 ~ /\|/' "$tmp/tags_k.csv" | wc -l)" -eq 0 ] && ok || bad "tag --top-k 1: $(cat "$tmp/tags_k.csv")"
+cp -r "$tagdata" "$tmp/badtag" && echo "not a picture" > "$tmp/badtag/dog/broken.jpg"
+rm -f "$tmp/never.csv"
+expect 1 "tag a bad image" -- "$prime" tag --images "$tmp/badtag" --backend properties --output "$tmp/never.csv"
+err_has "dog/broken.jpg: not a supported image" "tag a bad image"
+[ ! -e "$tmp/never.csv" ] && ok || bad "tag: output written despite a bad image"
+printf 'image,label\ncat/a.png,x\n' > "$tmp/short_labels.csv"
+expect 1 "tag label missing" -- "$prime" tag --images "$tagdata" --backend properties --labels "$tmp/short_labels.csv" --output "$tmp/never.csv"
+err_has "has no label" "tag label missing"
+expect 1 "tag bad thresholds" -- "$prime" tag --images "$tagdata" --backend properties --thresholds "$tmp/short_labels.csv" --output "$tmp/never.csv"
+err_has "short_labels.csv:1: not a number" "tag bad thresholds"
+[ ! -e "$tmp/never.csv" ] && ok || bad "tag: output written after an error"
+expect 1 "tag torch backend not built" -- "$prime" tag --images "$tagdata" --backend torch --output "$tmp/never.csv"
+err_has "not built" "tag torch backend"
+expect 2 "tag unknown backend" -- "$prime" tag --images "$tagdata" --backend magic --output "$tmp/never.csv"
+expect 2 "tag without --output" -- "$prime" tag --images "$tagdata" --backend properties
+expect 1 "tag missing folder" -- "$prime" tag --images "$tmp/nowhere" --backend properties --output "$tmp/never.csv"
+err_has "nowhere" "tag missing folder"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
