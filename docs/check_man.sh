@@ -20,16 +20,16 @@ fi
 # every --option and command of the usage text must appear in the page
 help=$("$prime" --help) || { echo "FAIL: $prime --help failed"; exit 1; }
 for opt in $(printf '%s\n' "$help" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
-  if ! printf '%s\n' "$text" | grep -q -- "$opt"; then
+  if ! grep -q -- "$opt" <<<"$text"; then
     echo "FAIL: option $opt of prime --help is not in $man_page"; fail=1
   fi
 done
 for cmd in search convert info; do
-  printf '%s\n' "$text" | grep -q "prime $cmd" || { echo "FAIL: command $cmd missing"; fail=1; }
+  grep -q "prime $cmd" <<<"$text" || { echo "FAIL: command $cmd missing"; fail=1; }
 done
 # the defaults the page states are the library's
 for d in "default 4" "default 30" "default 0.3" "default 0,0.1,0.05,0"; do
-  printf '%s\n' "$text" | grep -q -- "$d" || { echo "FAIL: '$d' missing"; fail=1; }
+  grep -q -- "$d" <<<"$text" || { echo "FAIL: '$d' missing"; fail=1; }
 done
 [ $fail -eq 0 ] && echo "man page OK"
 exit $fail

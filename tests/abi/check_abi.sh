@@ -46,7 +46,7 @@ for lib in "$@"; do
   fi
   rc=$?
   # abidiff exits 0 when it cannot parse the baseline: treat that as failure
-  if [ $rc -eq 0 ] && echo "$out" | grep -qiE 'parser error|error'; then rc=1; fi
+  if [ $rc -eq 0 ] && grep -qiE 'parser error|error' <<<"$out"; then rc=1; fi
   # abidiff: bit 0 tool error, bit 1 usage error, bit 2 ABI change, bit 3
   # incompatible ABI change. Any nonzero status fails the test.
   if [ $rc -ne 0 ]; then

@@ -19,9 +19,12 @@ echo "pkg-config --cflags --libs prime: $cflags $libs"
 cc -std=c11 -Wall -Werror $cflags "$src/examples/c/minimal.c" $libs -o "$root/minimal"
 libdir=$(dirname "$(find "$root" -name 'libprime.so.0' | head -n 1)")
 # the program must run against the installed library, not the build tree
-LD_LIBRARY_PATH=$libdir ldd "$root/minimal" | grep -q "$libdir/libprime.so.0" \
-  || { echo "the program does not use the installed library"; exit 1; }
+# (ldd's output is kept first: with pipefail, `ldd | grep -q` fails at random
+# when grep exits before ldd has written everything and ldd gets SIGPIPE)
+deps=$(LD_LIBRARY_PATH=$libdir ldd "$root/minimal")
+grep -q "$libdir/libprime.so.0" <<<"$deps" \
+  || { echo "the program does not use the installed library:"; echo "$deps"; exit 1; }
 out=$(LD_LIBRARY_PATH=$libdir "$root/minimal")
 echo "$out"
-echo "$out" | grep -q "a photo of fox night snow" || { echo "unexpected output"; exit 1; }
+grep -q "a photo of fox night snow" <<<"$out" || { echo "unexpected output"; exit 1; }
 echo "install: 1 passed, 0 failed"
