@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Browser test of `prime report` (suite 'report'): builds a report of the small
+# data set tests/data/report (12 tiny PNGs, 2 classes), opens it in headless
+# Chromium, checks the DOM it renders (mode count, image count, wrong marks,
+# escaped names) and saves a screenshot to $PRIME_BUILD_ROOT/report_screenshot.png.
+# Usage: report_test.sh PATH/TO/prime. Exit 77 (skipped) without chromium.
+set -uo pipefail
+prime=$(realpath "${1:?usage: report_test.sh PRIME}")
+here=$(cd "$(dirname "$0")" && pwd)
+data="$here/../data/report"
+out_dir="${PRIME_BUILD_ROOT:-$(pwd)}"
+browser=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$browser" ]; then
+  echo "chromium is not installed (apt-get install chromium): skipped"
+  exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+chrome() { # chrome ARGS... URL: headless Chromium, no network, fresh profile
+  timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --disable-dev-shm-usage --user-data-dir="$(mktemp -d -p "$tmp")" "$@" 2>>"$tmp/chrome.log"
+}
+count() { grep -o -- "$1" "$2" | wc -l; }
+
+"$prime" search --tags "$data/tags.csv" --min-size 2 --max-tags 2 --min-drop 0.2 \
+  --output "$tmp/r.json" || { echo "search failed"; exit 1; }
+modes=$(grep -c '"description": ' "$tmp/r.json")
+[ "$modes" -eq 4 ] && ok || bad "expected 4 failure modes in the result, got $modes"
+# images expected per mode: min(size, per-mode)
+want_images() {
+  grep -o '"size": [0-9]*' "$tmp/r.json" | awk -v n="$1" '{ s += ($2 < n ? $2 : n) } END { print s + 0 }'
+}
+
+for per in 8 1; do
+  html="$tmp/report_$per.html"
+  "$prime" report --result "$tmp/r.json" --tags "$data/tags.csv" --images "$data/img" \
+    --per-mode "$per" --seed 7 --output "$html" || { bad "report --per-mode $per failed"; continue; }
+  chrome --dump-dom "file://$html" > "$tmp/dom_$per.html"
+  dom="$tmp/dom_$per.html"
+  [ -s "$dom" ] && ok || { bad "chromium produced no DOM: $(tail -5 "$tmp/chrome.log")"; continue; }
+  got=$(count 'class="mode"' "$dom")
+  [ "$got" -eq "$modes" ] && ok || bad "per-mode $per: $got modes in the DOM, wanted $modes"
+  [ "$(count '<section class="class"' "$dom")" -eq 2 ] && ok || bad "per-mode $per: class sections"
+  got=$(count '<figure class="img' "$dom")
+  want=$(want_images "$per")
+  [ "$got" -eq "$want" ] && ok || bad "per-mode $per: $got images in the DOM, wanted $want"
+  got=$(count 'src="data:image/png;base64,' "$dom")
+  [ "$got" -eq "$want" ] && ok || bad "per-mode $per: $got embedded PNGs, wanted $want"
+  # every wrong image is marked, and only those
+  wrong=$(count 'data-wrong="1"' "$dom")
+  marked=$(count 'class="img wrong"' "$dom")
+  [ "$wrong" -eq "$marked" ] && [ "$wrong" -gt 0 ] && ok || bad "per-mode $per: $wrong wrong, $marked marked"
+done
+dom="$tmp/dom_8.html"
+# all images of the 'blurry + dark' mode are wrong (c1, c2): two red marks
+grep -q 'cat/c1.png<br><span class="wronglabel">wrong</span>' "$dom" && ok || bad "c1 not marked wrong"
+# names are escaped: the image "cat/c3 & <b>.png" shows as text, no <b> element
+grep -qF 'cat/c3 &amp; &lt;b&gt;.png' "$dom" && ok || bad "escaped image name missing"
+! grep -qF '<b>.png' "$dom" && ok || bad "image name not escaped"
+grep -qF 'black&amp;white' "$dom" && ok || bad "escaped tag name missing"
+# modes sorted by drop inside a class: blurry + dark (57.1%) before dark (32.1%) before blurry
+order=$(grep -o '<h3>[^<]*</h3>' "$dom" | tr '\n' ' ')
+[ "$order" = "<h3>blurry + dark</h3> <h3>dark</h3> <h3>blurry</h3> <h3>black&amp;white</h3> " ] \
+  && ok || bad "mode order: $order"
+grep -q 'Parents: <span class="parent">dark: 25.0% of 4</span>; <span class="parent">blurry: 33.3% of 3</span>' "$dom" \
+  && ok || bad "parents of blurry + dark"
+# the seed makes the sample reproducible
+"$prime" report --result "$tmp/r.json" --tags "$data/tags.csv" --images "$data/img" \
+  --per-mode 1 --seed 7 --output "$tmp/again.html"
+cmp -s "$tmp/again.html" "$tmp/report_1.html" && ok || bad "same seed, different report"
+
+# screenshot (looked at by hand; kept in the build folder)
+shot="$out_dir/report_screenshot.png"
+rm -f "$shot"
+chrome --screenshot="$shot" --window-size=1200,2000 "file://$tmp/report_8.html" >/dev/null
+[ -s "$shot" ] && ok || bad "no screenshot: $(tail -5 "$tmp/chrome.log")"
+echo "screenshot: $shot"
+
+echo "report: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
