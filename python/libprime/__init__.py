@@ -26,7 +26,14 @@ from ._core import (BufferTooSmallError, CancelledError, ClassStats, Config, Dup
                     PrimeError, PrimeIOError, QueryStats, RangeError, Result, StateError,
                     TagStore, ThreadError, error_for, last_error, param_info, param_names,
                     query, query_parents, search, version, version_number)
+from ._eval import (EVAL_Z95, Eval, EvalMode, EvalSummary, ModeStats, ParentMeasure, bh,
+                    hypergeom_lower, mann_whitney_lower, pearson, spearman, wilson)
+from ._image import Image, ImageSpec
 from ._lib import PRIME_NONE, find_library, library_path
+from ._quality import ClassMetrics, Embeddings, GroupMetrics, Quality
+from ._tagger import Tagger
+from ._tokenizer import (TOKENIZER_CONTEXT, TOKENIZER_END, TOKENIZER_START,
+                         TOKENIZER_VOCAB_SIZE, Tokenizer)
 
 __version__ = "0.1.0"
 
@@ -38,6 +45,15 @@ __all__ = [
     "ThreadError", "error_for", "last_error", "param_info", "param_names", "query",
     "query_parents", "search", "version", "version_number", "PRIME_NONE", "find_library",
     "library_path", "lib", "load_library",
+    # include/prime/tokenizer.h
+    "Tokenizer", "TOKENIZER_CONTEXT", "TOKENIZER_END", "TOKENIZER_START", "TOKENIZER_VOCAB_SIZE",
+    # include/prime/eval.h
+    "Eval", "EvalMode", "EvalSummary", "ModeStats", "ParentMeasure", "EVAL_Z95", "bh",
+    "hypergeom_lower", "mann_whitney_lower", "pearson", "spearman", "wilson",
+    # include/prime/image.h, include/prime/backend.h
+    "Image", "ImageSpec", "Tagger",
+    # include/prime/quality.h
+    "ClassMetrics", "Embeddings", "GroupMetrics", "Quality",
 ]
 
 
