@@ -9,6 +9,7 @@
  *   prime eval --result R.json --tags FILE [--outcomes FILE] [--fdr Q] ...
  *   prime tag --images DIR|LIST --backend properties [--labels L.csv] ... --output tags.csv
  *   prime eval --quality --result R.json --tags FILE --image-embeddings E ...
+ *   prime report --result R.json --tags FILE [--outcomes FILE] --images DIR ... --output F
  *
  * Exit status: 0 on success, 2 on bad usage, 1 on bad input or failure.
  */
@@ -26,6 +27,7 @@
 
 #include "prime/backend.h"
 #include "prime/prime.h"
+#include "report.h"
 
 #define EXIT_USAGE 2
 #define EXIT_FAIL 1
@@ -44,6 +46,8 @@ static const char usage_text[] =
     "       prime eval --quality --result R.json --tags FILE --image-embeddings E\n"
     "                  [--image-ids IDS] [--dim D] --text-embeddings T\n"
     "                  [--format json|text] [--output FILE]\n"
+    "       prime report --result R.json --tags FILE [--outcomes FILE] --images DIR\n"
+    "                    [--per-mode N] [--seed S] --output report.html\n"
     "       prime tokenize --bpe FILE [--full] TEXT...   (CLIP token ids, one line per TEXT)\n"
     "       prime tag --images DIR|LIST --backend properties [--labels L.csv]\n"
     "                 [--thresholds T | --threshold X] [--top-k K] [--threads N]\n"
@@ -66,7 +70,11 @@ static const char usage_text[] =
     "         With --quality: description quality of the modes (similarity, specificity,\n"
     "         coherency) from image embeddings (.npy or raw float32 with --dim, one row\n"
     "         per image in store order, or keyed by the names of --image-ids) and one\n"
-    "         text embedding per mode (in the result's order).";
+    "         text embedding per mode (in the result's order).\n"
+    "report   write one self-contained HTML page of the failure modes of R.json measured\n"
+    "         on FILE: per class its modes by drop, accuracy bars, size, interval,\n"
+    "         parents and N (default 8) sample images per mode from DIR/<image name>,\n"
+    "         chosen at random with seed S (default 0), wrong ones marked.";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -817,6 +825,86 @@ done:
     return rc;
 }
 
+/* ---- report ------------------------------------------------------------------ */
+
+/* prime report --result R.json --tags FILE [--outcomes FILE] --images DIR
+ *              [--per-mode N] [--seed S] --output report.html */
+static int cmd_report(int argc, char **argv)
+{
+    const char *result_path = NULL, *tags_path = NULL, *outcomes_path = NULL;
+    const char *images = NULL, *output = NULL;
+    uint32_t per_mode = REPORT_DEFAULT_PER_MODE;
+    uint64_t seed = 0;
+    args a = {.argc = argc, .argv = argv, .i = 0};
+    int r;
+    while ((r = next_opt(&a)) != 0) {
+        if (r < 0)
+            return usage_error("unexpected argument '%s'", a.value);
+        const char *name = a.name, *v = opt_value(&a);
+        if (v == NULL)
+            return usage_error("option %s needs a value", name);
+        char *end = NULL;
+        if (strcmp(name, "--result") == 0) {
+            result_path = v;
+        } else if (strcmp(name, "--tags") == 0) {
+            tags_path = v;
+        } else if (strcmp(name, "--outcomes") == 0) {
+            outcomes_path = v;
+        } else if (strcmp(name, "--images") == 0) {
+            images = v;
+        } else if (strcmp(name, "--output") == 0) {
+            output = v;
+        } else if (strcmp(name, "--per-mode") == 0) {
+            errno = 0;
+            unsigned long long x = strtoull(v, &end, 10);
+            if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || x > 10000)
+                return usage_error("--per-mode must be an integer in 0..10000, not '%s'", v);
+            per_mode = (uint32_t)x;
+        } else if (strcmp(name, "--seed") == 0) {
+            errno = 0;
+            unsigned long long x = strtoull(v, &end, 10);
+            if (errno != 0 || end == v || *end != '\0' || v[0] == '-')
+                return usage_error("--seed must be a non-negative integer, not '%s'", v);
+            seed = (uint64_t)x;
+        } else {
+            return usage_error("unknown option '%s'", name);
+        }
+    }
+    if (result_path == NULL || tags_path == NULL || images == NULL || output == NULL)
+        return usage_error("%s", "report needs --result R.json, --tags FILE, --images DIR "
+                                 "and --output report.html");
+    prime_tagstore *store = NULL;
+    prime_outcomes *in_file = NULL, *outcomes = NULL;
+    int rc = 0;
+    prime_status st = prime_tagstore_load(tags_path, &store, outcomes_path ? NULL : &in_file);
+    if (st != PRIME_OK)
+        goto fail;
+    if (outcomes_path != NULL) {
+        st = prime_outcomes_load(outcomes_path, store, &outcomes);
+        if (st != PRIME_OK)
+            goto fail;
+    } else if (in_file != NULL) {
+        outcomes = in_file;
+        in_file = NULL;
+    } else {
+        fprintf(stderr,
+                "%s: %s has no outcomes (no correct or score column): give --outcomes FILE\n",
+                prog, tags_path);
+        rc = EXIT_FAIL;
+        goto done;
+    }
+    rc = report_write_html(prog, result_path, tags_path, store, outcomes, images, per_mode,
+                           seed, output) == 0 ? 0 : EXIT_FAIL;
+    goto done;
+fail:
+    rc = lib_error(st);
+done:
+    prime_outcomes_destroy(in_file);
+    prime_outcomes_destroy(outcomes);
+    prime_tagstore_destroy(store);
+    return rc;
+}
+
 /* ---- tag --------------------------------------------------------------------- */
 
 /* prime tag --images DIR|LIST --backend properties [--labels L.csv]
@@ -1368,5 +1456,7 @@ int main(int argc, char **argv)
         return cmd_tokenize(argc - 2, argv + 2);
     if (strcmp(cmd, "tag") == 0)
         return cmd_tag(argc - 2, argv + 2);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", cmd);
 }
