@@ -189,6 +189,72 @@ static void progress_end(progress_state *p)
     }
 }
 
+/* ---- output of search and eval -------------------------------------------- */
+
+/* A handle the library can render (into a caller buffer, with a size query)
+ * or write to a file (atomically); the adapters below give the three kinds
+ * one signature. */
+typedef struct {
+    const void *handle;
+    prime_status (*render)(const void *h, int32_t format, char *buf, size_t cap, size_t *need);
+    prime_status (*write)(const void *h, int32_t format, const char *path);
+} output_source;
+
+static prime_status render_result(const void *h, int32_t f, char *b, size_t c, size_t *n)
+{
+    return prime_result_render(h, f, b, c, n);
+}
+static prime_status write_result(const void *h, int32_t f, const char *path)
+{
+    return prime_result_write(h, f, path);
+}
+static prime_status render_eval(const void *h, int32_t f, char *b, size_t c, size_t *n)
+{
+    return prime_eval_render(h, f, b, c, n);
+}
+static prime_status write_eval(const void *h, int32_t f, const char *path)
+{
+    return prime_eval_write(h, f, path);
+}
+static prime_status render_quality(const void *h, int32_t f, char *b, size_t c, size_t *n)
+{
+    return prime_quality_render(h, f, b, c, n);
+}
+static prime_status write_quality(const void *h, int32_t f, const char *path)
+{
+    return prime_quality_write(h, f, path);
+}
+
+/* Write the rendered handle to `output`, or print it on stdout when output
+ * is NULL. Returns the exit status. */
+static int emit(output_source src, int32_t format, const char *output)
+{
+    prime_status st;
+    if (output != NULL) {
+        st = src.write(src.handle, format, output);
+        return st == PRIME_OK ? 0 : lib_error(st);
+    }
+    size_t need = 0;
+    st = src.render(src.handle, format, NULL, 0, &need);
+    if (st != PRIME_E_BUFFER_TOO_SMALL && st != PRIME_OK)
+        return lib_error(st);
+    char *text = malloc(need + 1);
+    if (text == NULL) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return EXIT_FAIL;
+    }
+    int rc = 0;
+    st = src.render(src.handle, format, text, need + 1, &need);
+    if (st != PRIME_OK)
+        rc = lib_error(st);
+    else if (fwrite(text, 1, need, stdout) != need || fflush(stdout) != 0) {
+        fprintf(stderr, "%s: cannot write the output: %s\n", prog, strerror(errno));
+        rc = EXIT_FAIL;
+    }
+    free(text);
+    return rc;
+}
+
 /* ---- search ----------------------------------------------------------------- */
 
 static int parse_format(const char *s, int32_t *out)
@@ -278,7 +344,6 @@ static int cmd_search(int argc, char **argv)
     prime_tagstore *store = NULL;
     prime_outcomes *in_file = NULL, *outcomes = NULL;
     prime_result *result = NULL;
-    char *text = NULL;
     st = prime_tagstore_load(tags_path, &store, outcomes_path ? NULL : &in_file);
     if (st != PRIME_OK)
         goto fail;
@@ -302,34 +367,11 @@ static int cmd_search(int argc, char **argv)
     progress_end(&prog_state);
     if (st != PRIME_OK)
         goto fail;
-    if (output != NULL) {
-        st = prime_result_write(result, format, output);
-        if (st != PRIME_OK)
-            goto fail;
-    } else {
-        size_t need = 0;
-        st = prime_result_render(result, format, NULL, 0, &need);
-        if (st != PRIME_E_BUFFER_TOO_SMALL && st != PRIME_OK)
-            goto fail;
-        text = malloc(need + 1);
-        if (text == NULL) {
-            fprintf(stderr, "%s: out of memory\n", prog);
-            rc = EXIT_FAIL;
-            goto done;
-        }
-        st = prime_result_render(result, format, text, need + 1, &need);
-        if (st != PRIME_OK)
-            goto fail;
-        if (fwrite(text, 1, need, stdout) != need || fflush(stdout) != 0) {
-            fprintf(stderr, "%s: cannot write the output: %s\n", prog, strerror(errno));
-            rc = EXIT_FAIL;
-        }
-    }
+    rc = emit((output_source){result, render_result, write_result}, format, output);
     goto done;
 fail:
     rc = lib_error(st);
 done:
-    free(text);
     prime_result_destroy(result);
     prime_outcomes_destroy(in_file);
     prime_outcomes_destroy(outcomes);
@@ -583,35 +625,6 @@ static int cmd_tokenize(int argc, char **argv)
 
 /* ---- eval -------------------------------------------------------------------- */
 
-/* Print or write a rendered quality evaluation. */
-static int emit_quality(const prime_quality *qh, int32_t format, const char *output)
-{
-    prime_status st;
-    if (output != NULL) {
-        st = prime_quality_write(qh, format, output);
-        return st == PRIME_OK ? 0 : lib_error(st);
-    }
-    size_t need = 0;
-    st = prime_quality_render(qh, format, NULL, 0, &need);
-    if (st != PRIME_E_BUFFER_TOO_SMALL && st != PRIME_OK)
-        return lib_error(st);
-    char *text = malloc(need + 1);
-    if (text == NULL) {
-        fprintf(stderr, "%s: out of memory\n", prog);
-        return EXIT_FAIL;
-    }
-    int rc = 0;
-    st = prime_quality_render(qh, format, text, need + 1, &need);
-    if (st != PRIME_OK)
-        rc = lib_error(st);
-    else if (fwrite(text, 1, need, stdout) != need || fflush(stdout) != 0) {
-        fprintf(stderr, "%s: cannot write the output: %s\n", prog, strerror(errno));
-        rc = EXIT_FAIL;
-    }
-    free(text);
-    return rc;
-}
-
 /* prime eval --quality --result R.json --tags FILE --image-embeddings E
  *            [--image-ids IDS] [--dim D] --text-embeddings T
  *            [--format json|text] [--output FILE] */
@@ -694,7 +707,7 @@ static int cmd_eval_quality(int argc, char **argv)
     if (st == PRIME_OK)
         st = prime_quality_add_result_file(qh, result_path, txt);
     if (st == PRIME_OK)
-        rc = emit_quality(qh, format, output);
+        rc = emit((output_source){qh, render_quality, write_quality}, format, output);
     else
         rc = lib_error(st);
     prime_quality_destroy(qh);
@@ -766,7 +779,6 @@ static int cmd_eval(int argc, char **argv)
     prime_tagstore *store = NULL;
     prime_outcomes *in_file = NULL, *outcomes = NULL;
     prime_eval *ev = NULL;
-    char *text = NULL;
     int rc = 0;
     prime_status st = prime_tagstore_load(tags_path, &store, outcomes_path ? NULL : &in_file);
     if (st != PRIME_OK)
@@ -790,34 +802,11 @@ static int cmd_eval(int argc, char **argv)
         goto fail;
     if (q > 0.0 && (st = prime_eval_set_fdr(ev, q, m)) != PRIME_OK)
         goto fail;
-    if (output != NULL) {
-        st = prime_eval_write(ev, format, output);
-        if (st != PRIME_OK)
-            goto fail;
-    } else {
-        size_t need = 0;
-        st = prime_eval_render(ev, format, NULL, 0, &need);
-        if (st != PRIME_E_BUFFER_TOO_SMALL && st != PRIME_OK)
-            goto fail;
-        text = malloc(need + 1);
-        if (text == NULL) {
-            fprintf(stderr, "%s: out of memory\n", prog);
-            rc = EXIT_FAIL;
-            goto done;
-        }
-        st = prime_eval_render(ev, format, text, need + 1, &need);
-        if (st != PRIME_OK)
-            goto fail;
-        if (fwrite(text, 1, need, stdout) != need || fflush(stdout) != 0) {
-            fprintf(stderr, "%s: cannot write the output: %s\n", prog, strerror(errno));
-            rc = EXIT_FAIL;
-        }
-    }
+    rc = emit((output_source){ev, render_eval, write_eval}, format, output);
     goto done;
 fail:
     rc = lib_error(st);
 done:
-    free(text);
     prime_eval_destroy(ev);
     prime_outcomes_destroy(in_file);
     prime_outcomes_destroy(outcomes);
