@@ -63,6 +63,8 @@ PRIME_INTERNAL prime_status prime__read_file(const char *path, char **data_out,
 
 /* true if s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 PRIME_INTERNAL bool prime__utf8_valid(const char *s, size_t n);
+/* Offset of the first byte that starts an invalid sequence in s[0..n), or n. */
+PRIME_INTERNAL size_t prime__utf8_prefix(const char *s, size_t n);
 /* 64-bit hash of a byte string. */
 PRIME_INTERNAL uint64_t prime__hash_bytes(const void *p, size_t n);
 /* Checksum of a (large) byte range, as stored in binary store files. */

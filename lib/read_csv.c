@@ -41,46 +41,6 @@ size_t prime__text_bom(const char *data, size_t size)
     return 0;
 }
 
-/* Offset of the first byte that starts an invalid UTF-8 sequence (n if
- * none). Only used on the error path, so it goes byte by byte. */
-static size_t utf8_first_invalid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return i;
-        }
-        if (n - i < len)
-            return i;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return i;
-        i += len;
-    }
-    return n;
-}
-
 /* true when data[0..size) holds no NUL byte and is valid UTF-8: 64 bytes at
  * a time while the text is ASCII (the usual case), prime__utf8_valid over
  * each stretch that is not (from an ASCII byte to the next ASCII byte: both
@@ -125,7 +85,7 @@ prime_status prime__text_check(const char *data, size_t size, const char *name)
     /* the first problem in file order wins */
     size_t limit = nul != NULL ? (size_t)(nul - data) : size;
     if (!prime__utf8_valid(data, limit)) {
-        size_t off = utf8_first_invalid((const unsigned char *)data, limit);
+        size_t off = prime__utf8_prefix(data, limit);
         return prime__error(PRIME_E_PARSE, "%s:%" PRIu64 ": invalid UTF-8 (byte 0x%02X at offset %zu)",
                             name, prime__text_line(data, off), (unsigned char)data[off], off);
     }

@@ -4,7 +4,7 @@
 
 #include "internal.h"
 
-bool prime__utf8_valid(const char *str, size_t n)
+size_t prime__utf8_prefix(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
@@ -36,21 +36,26 @@ bool prime__utf8_valid(const char *str, size_t n)
             len = 4;
             cp = c & 0x07;
         } else {
-            return false;
+            return i;
         }
         if (n - i < len)
-            return false;
+            return i;
         for (size_t k = 1; k < len; k++) {
             if ((s[i + k] & 0xC0) != 0x80)
-                return false;
+                return i;
             cp = (cp << 6) | (s[i + k] & 0x3F);
         }
         if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
             (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
+            return i;
         i += len;
     }
-    return true;
+    return n;
+}
+
+bool prime__utf8_valid(const char *str, size_t n)
+{
+    return prime__utf8_prefix(str, n) == n;
 }
 
 static inline uint64_t rotl(uint64_t x, int r)
