@@ -251,3 +251,28 @@ prime_status prime__read_file(const char *path, char **data_out, size_t *size_ou
     *size_out = len;
     return PRIME_OK;
 }
+
+prime_status prime__buf_deliver(prime__buf *b, const char *what, char *buf, size_t cap,
+                                size_t *needed_out)
+{
+    prime_status st = PRIME_OK;
+    if (needed_out != NULL)
+        *needed_out = b->len;
+    if (buf == NULL || cap <= b->len) {
+        st = prime__error(PRIME_E_BUFFER_TOO_SMALL, "the rendered %s needs %zu bytes", what,
+                          b->len + 1);
+    } else {
+        if (b->len > 0)
+            memcpy(buf, b->data, b->len);
+        buf[b->len] = '\0';
+    }
+    prime__buf_free(b);
+    return st;
+}
+
+prime_status prime__buf_write_file(prime__buf *b, const char *path)
+{
+    prime_status st = prime__write_file_atomic(path, b->data != NULL ? b->data : "", b->len);
+    prime__buf_free(b);
+    return st;
+}

@@ -1632,15 +1632,7 @@ prime_status prime_eval_render(const prime_eval *ev, int32_t format, char *buf, 
     prime_status st = render(ev, format, &b);
     if (st != PRIME_OK)
         return st;
-    *needed_out = b.len;
-    if (buf == NULL || cap <= b.len) {
-        prime__buf_free(&b);
-        return prime__error(PRIME_E_BUFFER_TOO_SMALL, "the rendered evaluation needs %zu bytes",
-                            *needed_out + 1);
-    }
-    memcpy(buf, b.data ? b.data : "", b.len + 1);
-    prime__buf_free(&b);
-    return PRIME_OK;
+    return prime__buf_deliver(&b, "evaluation", buf, cap, needed_out);
 }
 
 prime_status prime_eval_write(const prime_eval *ev, int32_t format, const char *path)
@@ -1649,7 +1641,5 @@ prime_status prime_eval_write(const prime_eval *ev, int32_t format, const char *
     prime_status st = render(ev, format, &b);
     if (st != PRIME_OK)
         return st;
-    st = prime__write_file_atomic(path, b.data ? b.data : "", b.len);
-    prime__buf_free(&b);
-    return st;
+    return prime__buf_write_file(&b, path);
 }

@@ -50,6 +50,13 @@ PRIME_INTERNAL void prime__buf_json_string(prime__buf *b, const char *s);
 /* A CSV field, quoted (RFC 4180) when it holds , " CR or LF. */
 PRIME_INTERNAL void prime__buf_csv_field(prime__buf *b, const char *s);
 PRIME_INTERNAL void prime__buf_free(prime__buf *b);
+/* Hand a rendered text to a caller's buffer (cap bytes, NUL-terminated) or
+ * say the size needed (PRIME_E_BUFFER_TOO_SMALL, "the rendered WHAT needs N
+ * bytes"); *needed_out gets the length without the NUL. Frees b. */
+PRIME_INTERNAL prime_status prime__buf_deliver(prime__buf *b, const char *what, char *buf,
+                                               size_t cap, size_t *needed_out);
+/* Write a rendered text to path atomically (prime__write_file_atomic). Frees b. */
+PRIME_INTERNAL prime_status prime__buf_write_file(prime__buf *b, const char *path);
 
 /* Write `len` bytes to `path` through a temporary file in the same folder
  * and a rename, so that a reader never sees a partial file. */

@@ -1316,27 +1316,20 @@ prime_status prime_quality_render(const prime_quality *q, int32_t format, char *
 {
     prime__buf b = {0};
     prime_status st = render(q, format, &b);
-    if (st == PRIME_OK) {
-        if (needed_out)
-            *needed_out = b.len;
-        if (buf == NULL || cap <= b.len)
-            st = prime__error(PRIME_E_BUFFER_TOO_SMALL,
-                              "prime_quality_render: %zu bytes needed", b.len + 1);
-        else {
-            memcpy(buf, b.data, b.len);
-            buf[b.len] = '\0';
-        }
+    if (st != PRIME_OK) {
+        prime__buf_free(&b);
+        return st;
     }
-    prime__buf_free(&b);
-    return st;
+    return prime__buf_deliver(&b, "quality evaluation", buf, cap, needed_out);
 }
 
 prime_status prime_quality_write(const prime_quality *q, int32_t format, const char *path)
 {
     prime__buf b = {0};
     prime_status st = render(q, format, &b);
-    if (st == PRIME_OK)
-        st = prime__write_file_atomic(path, b.data != NULL ? b.data : "", b.len);
-    prime__buf_free(&b);
-    return st;
+    if (st != PRIME_OK) {
+        prime__buf_free(&b);
+        return st;
+    }
+    return prime__buf_write_file(&b, path);
 }

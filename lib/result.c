@@ -461,15 +461,7 @@ prime_status prime_result_render(const prime_result *r, int32_t format, char *bu
     prime_status st = render(r, format, &b);
     if (st != PRIME_OK)
         return st;
-    *needed_out = b.len;
-    if (buf == NULL || cap <= b.len) {
-        prime__buf_free(&b);
-        return prime__error(PRIME_E_BUFFER_TOO_SMALL, "the rendered result needs %zu bytes",
-                            *needed_out + 1);
-    }
-    memcpy(buf, b.data ? b.data : "", b.len + 1);
-    prime__buf_free(&b);
-    return PRIME_OK;
+    return prime__buf_deliver(&b, "result", buf, cap, needed_out);
 }
 
 prime_status prime_result_write(const prime_result *r, int32_t format, const char *path)
@@ -478,7 +470,5 @@ prime_status prime_result_write(const prime_result *r, int32_t format, const cha
     prime_status st = render(r, format, &b);
     if (st != PRIME_OK)
         return st;
-    st = prime__write_file_atomic(path, b.data ? b.data : "", b.len);
-    prime__buf_free(&b);
-    return st;
+    return prime__buf_write_file(&b, path);
 }
