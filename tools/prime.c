@@ -142,6 +142,19 @@ static const char *opt_value(args *a)
     return a->argv[a->i++];
 }
 
+/* Parse a whole decimal unsigned integer in [lo, hi] (no sign, no trailing
+ * text). */
+static int parse_uint(const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || x < lo || x > hi)
+        return 0;
+    *out = (uint64_t)x;
+    return 1;
+}
+
 /* ---- progress bar ---------------------------------------------------------- */
 
 typedef struct {
@@ -644,7 +657,6 @@ static int cmd_eval_quality(int argc, char **argv)
         const char *name = a.name, *v = opt_value(&a);
         if (v == NULL)
             return usage_error("option %s needs a value", name);
-        char *end = NULL;
         if (strcmp(name, "--result") == 0) {
             result_path = v;
         } else if (strcmp(name, "--tags") == 0) {
@@ -658,10 +670,8 @@ static int cmd_eval_quality(int argc, char **argv)
         } else if (strcmp(name, "--output") == 0) {
             output = v;
         } else if (strcmp(name, "--dim") == 0) {
-            errno = 0;
-            unsigned long long x = strtoull(v, &end, 10);
-            if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || x == 0 ||
-                x > PRIME_EMBEDDINGS_MAX_DIM)
+            uint64_t x;
+            if (!parse_uint(v, 1, PRIME_EMBEDDINGS_MAX_DIM, &x))
                 return usage_error("--dim must be an integer in 1..%u, not '%s'",
                                    (unsigned)PRIME_EMBEDDINGS_MAX_DIM, v);
             dim = (uint32_t)x;
@@ -753,11 +763,8 @@ static int cmd_eval(int argc, char **argv)
             if (errno != 0 || end == v || *end != '\0' || !(q > 0.0 && q <= 1.0))
                 return usage_error("--fdr must be a number in (0, 1], not '%s'", v);
         } else if (strcmp(name, "--hypotheses") == 0) {
-            errno = 0;
-            unsigned long long x = strtoull(v, &end, 10);
-            if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || x == 0)
+            if (!parse_uint(v, 1, UINT64_MAX, &m))
                 return usage_error("--hypotheses must be a positive integer, not '%s'", v);
-            m = (uint64_t)x;
         } else if (strcmp(name, "--format") == 0) {
             if (strcmp(v, "json") == 0)
                 format = PRIME_FORMAT_JSON;
@@ -832,7 +839,6 @@ static int cmd_report(int argc, char **argv)
         const char *name = a.name, *v = opt_value(&a);
         if (v == NULL)
             return usage_error("option %s needs a value", name);
-        char *end = NULL;
         if (strcmp(name, "--result") == 0) {
             result_path = v;
         } else if (strcmp(name, "--tags") == 0) {
@@ -844,17 +850,13 @@ static int cmd_report(int argc, char **argv)
         } else if (strcmp(name, "--output") == 0) {
             output = v;
         } else if (strcmp(name, "--per-mode") == 0) {
-            errno = 0;
-            unsigned long long x = strtoull(v, &end, 10);
-            if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || x > 10000)
+            uint64_t x;
+            if (!parse_uint(v, 0, 10000, &x))
                 return usage_error("--per-mode must be an integer in 0..10000, not '%s'", v);
             per_mode = (uint32_t)x;
         } else if (strcmp(name, "--seed") == 0) {
-            errno = 0;
-            unsigned long long x = strtoull(v, &end, 10);
-            if (errno != 0 || end == v || *end != '\0' || v[0] == '-')
+            if (!parse_uint(v, 0, UINT64_MAX, &seed))
                 return usage_error("--seed must be a non-negative integer, not '%s'", v);
-            seed = (uint64_t)x;
         } else {
             return usage_error("unknown option '%s'", name);
         }
@@ -1177,13 +1179,12 @@ static int cmd_tag(int argc, char **argv)
                 return usage_error("--threshold must be a number, not '%s'", v);
         } else if (strcmp(name, "--threads") == 0 || strcmp(name, "--batch") == 0 ||
                    strcmp(name, "--top-k") == 0) {
-            errno = 0;
-            unsigned long x = strtoul(v, &end, 10);
-            if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || x > 1000000)
+            uint64_t x;
+            if (!parse_uint(v, 0, 1000000, &x))
                 return usage_error("%s must be a count, not '%s'", name, v);
-            if (name[2] == 't' && name[3] == 'h')
+            if (strcmp(name, "--threads") == 0)
                 threads = (uint32_t)x;
-            else if (name[2] == 'b')
+            else if (strcmp(name, "--batch") == 0)
                 batch = (uint32_t)x;
             else
                 top_k = (uint32_t)x;
