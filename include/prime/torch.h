@@ -1,0 +1,125 @@
+/**
+ * \file prime/torch.h
+ * \brief libprime-torch: TorchScript models as libprime backends (tagger,
+ *        classifier, CLIP image and text encoders).
+ *
+ * A separate library (`libprime-torch.so.0`, pkg-config `prime-torch`),
+ * built only when libtorch is found (`-Dtorch=auto|enabled|disabled`). It
+ * links libprime and libtorch; libprime itself never links libtorch or
+ * libstdc++. Every function here is `extern "C"` and catches every C++
+ * exception (`catch (...)` included): a libtorch error comes back as a
+ * prime_status with its message in prime_last_error(), never as an
+ * exception and never as an abort.
+ *
+ * Each constructor loads a TorchScript file (`torch.jit.save` of a
+ * `torch.jit.script` or `torch.jit.trace` module), puts it in evaluation
+ * mode and wraps it in the handle of prime/backend.h: the handle owns the
+ * model and frees it in prime_tagger_destroy() (and friends). Forward
+ * passes run under inference mode on the CPU, one batch at a time, from the
+ * thread that calls the handle. Images are preprocessed by libprime
+ * (prime_image_preprocess) with the given spec, or the role's default
+ * preset when the spec is NULL; the spec is copied.
+ *
+ * Model contracts (docs/backends.md shows how to export RAM, CLIP and a
+ * classifier):
+ * - tagger: float input [N, 3, H, W] -> [N, T] (a tensor, or a tuple or list
+ *   whose first element is one), T = the number of lines of the vocabulary
+ *   file;
+ * - classifier: [N, 3, H, W] -> [N, C];
+ * - image encoder: [N, 3, H, W] -> [N, D];
+ * - text encoder: int64 token ids [N, 77] (CLIP's tokenizer, prime/tokenizer.h)
+ *   -> [N, D].
+ * A model whose output has another shape fails the first call with
+ * PRIME_E_MISMATCH and a message that gives both shapes.
+ */
+#ifndef PRIME_TORCH_H
+#define PRIME_TORCH_H
+
+#include <stdint.h>
+
+#include "prime/backend.h"
+#include "prime/image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Export macro of libprime-torch (its own, so that the declarations of
+ *  libprime's headers and of this one can be told apart). */
+#if defined(PRIME_STATIC)
+#define PRIME_TORCH_API
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define PRIME_TORCH_API __attribute__((visibility("default")))
+#else
+#define PRIME_TORCH_API
+#endif
+
+/** How a tagger model's outputs are read. */
+typedef enum prime_torch_scores {
+    /** Logits: the shim applies the sigmoid (RAM's heads give logits). */
+    PRIME_TORCH_SCORES_LOGITS = 0,
+    /** Already probabilities in [0, 1]: used as they are. */
+    PRIME_TORCH_SCORES_PROBABILITIES = 1
+} prime_torch_scores;
+
+/** Version of libprime-torch as "MAJOR.MINOR.PATCH" (the same as libprime's
+ *  version it was built with); static storage. */
+PRIME_TORCH_API const char *prime_torch_version(void);
+
+/** Version of the libtorch the shim was built against, e.g. "1.13.1";
+ *  static storage. */
+PRIME_TORCH_API const char *prime_torch_libtorch_version(void);
+
+/** Set the number of threads libtorch uses inside one forward pass (0: one
+ *  per online CPU). libtorch keeps this setting per process, so it applies
+ *  to every model of the process. PRIME_E_INVALID_ARG over 1024. */
+PRIME_TORCH_API prime_status prime_torch_set_threads(uint32_t threads);
+
+/** A RAM-style tagger: loads `model_path` (TorchScript) and the vocabulary
+ *  `vocab_path` (one tag name a line, as data/ram/ram_tag_list.txt; the
+ *  rules of prime_tagger_create_from apply to the names). `scores` says how
+ *  to read the outputs (PRIME_TORCH_SCORES_LOGITS: sigmoid first).
+ *  `spec` may be NULL: PRIME_IMAGE_PRESET_RAM (384 x 384, ImageNet mean and
+ *  std). The thresholds start at 0.5 for every tag; load RAM's with
+ *  prime_tagger_load_thresholds().
+ *
+ *  Errors: PRIME_E_INVALID_ARG (NULL path or out, unknown `scores`),
+ *  PRIME_E_IO (a file cannot be read), PRIME_E_PARSE (not a TorchScript
+ *  file, or a bad vocabulary line: "vocab.txt:12: ..."), PRIME_E_NOMEM. */
+PRIME_TORCH_API prime_status prime_torch_tagger_create(const char *model_path, const char *vocab_path,
+                                                 int32_t scores, const prime_image_spec *spec,
+                                                 prime_tagger **out);
+
+/** A classifier: loads `model_path`; `class_names_path` may be NULL (the
+ *  classes are "0", "1", ...) or a file of one class name a line, whose
+ *  line count must equal the model's number of outputs (checked at the
+ *  first call: PRIME_E_MISMATCH). `spec` may be NULL:
+ *  PRIME_IMAGE_PRESET_IMAGENET (224 x 224, ImageNet mean and std).
+ *  The class count is read from the model by running one blank image at
+ *  creation. Errors as prime_torch_tagger_create(). */
+PRIME_TORCH_API prime_status prime_torch_classifier_create(const char *model_path,
+                                                     const char *class_names_path,
+                                                     const prime_image_spec *spec,
+                                                     prime_classifier **out);
+
+/** A CLIP-style embedder: `image_model_path` (an image encoder) and/or
+ *  `text_model_path` (a text encoder; then `bpe_path`, CLIP's
+ *  bpe_simple_vocab_16e6.txt.gz, is required: PRIME_E_INVALID_ARG without
+ *  it). At least one model is needed. When both are given their output
+ *  dimensions must agree (PRIME_E_MISMATCH). `spec` may be NULL:
+ *  PRIME_IMAGE_PRESET_CLIP (224 x 224, CLIP's mean and std). Texts are
+ *  tokenized with prime_tokenizer_encode_context() (start, end, padding to
+ *  77, truncation) and given to the text model as int64 [N, 77]. Vectors
+ *  are returned as the models give them (not normalised). Errors as
+ *  prime_torch_tagger_create(). */
+PRIME_TORCH_API prime_status prime_torch_embedder_create(const char *image_model_path,
+                                                   const char *text_model_path,
+                                                   const char *bpe_path,
+                                                   const prime_image_spec *spec,
+                                                   prime_embedder **out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PRIME_TORCH_H */
