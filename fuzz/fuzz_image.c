@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             __builtin_trap();
     }
     prime_image *im = NULL;
-    prime_status st = prime_image_load_memory(data, size, "fuzz.img", 1u << 20, &im);
+    prime_status st = prime_image_load_memory(data, size, "fuzz.img", 1u << 16, &im);
     if (st != PRIME_OK) {
         if (im != NULL || prime_last_error()[0] == '\0' ||
             (st != PRIME_E_FORMAT && st != PRIME_E_LIMIT && st != PRIME_E_NOMEM))
@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     uint32_t w = prime_image_width(im), h = prime_image_height(im);
-    if (w == 0 || h == 0 || (uint64_t)w * h > (1u << 20))
+    if (w == 0 || h == 0 || (uint64_t)w * h > (1u << 16))
         __builtin_trap();
     float out[3 * 7 * 5];
     if (prime_image_preprocess(im, spec, out, sizeof out / sizeof out[0], NULL) != PRIME_OK)
