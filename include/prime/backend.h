@@ -353,6 +353,47 @@ PRIME_API prime_status prime_embedder_embed_texts(prime_embedder *embedder,
                                                   const char *const *texts, uint32_t n,
                                                   float *vectors, size_t cap);
 
+/* ------------------------------------------------------------------------ */
+/* Zero-shot tagger                                                          */
+/* ------------------------------------------------------------------------ */
+
+/** The prompt of prime_zeroshot_tagger_create when none is given. */
+#define PRIME_ZEROSHOT_DEFAULT_PROMPT "a photo of {}"
+
+/** A zero-shot tagger on any embedder that embeds both images and texts
+ *  (e.g. CLIP): a tagger built through prime_tagger_create_from (named
+ *  "zeroshot") whose vocabulary is tags[0..n) and whose score for an image
+ *  and tag t is the cosine similarity, in [-1, 1], of the image's
+ *  embedding with the embedding of the prompt of t. The prompt of t is
+ *  `prompt` with its one "{}" replaced by the tag name (`prompt` NULL:
+ *  PRIME_ZEROSHOT_DEFAULT_PROMPT, "a photo of {}"). The n prompts are
+ *  embedded once, here, in batches of 64 texts, and L2-normalised; each
+ *  scored batch of images is embedded with prime_embedder_embed_images. A
+ *  zero vector (prompt or image) has similarity 0 with everything.
+ *
+ *  The selection rule starts as for every tagger (global threshold 0.5, no
+ *  top-k); CLIP's similarities of a matching image and text are typically
+ *  0.2 to 0.35, so set a threshold (prime_tagger_set_threshold, or
+ *  per-tag ones) or a top-k.
+ *
+ *  Ownership: on success the tagger owns `embedder` and destroys it in
+ *  prime_tagger_destroy(); the caller must not use or destroy it again. On
+ *  any failure nothing is taken: the caller still owns `embedder` (its
+ *  state unchanged apart from the prompts it embedded) and must destroy
+ *  it; *out is NULL.
+ *
+ *  Errors: PRIME_E_INVALID_ARG (NULL out, embedder or tags, a NULL tag,
+ *  n = 0, a prompt that is not valid UTF-8 or does not hold "{}" exactly
+ *  once); PRIME_E_STATE (the embedder cannot embed texts, or cannot embed
+ *  images); the errors of prime_tagger_create_from for the tag names
+ *  (PRIME_E_PARSE, PRIME_E_LIMIT, PRIME_E_DUPLICATE); PRIME_E_LIMIT when
+ *  a prompt would be over 65,536 bytes or n x dimension floats do not fit
+ *  in memory; the embedder's own failure while embedding the prompts
+ *  (its status, its message); PRIME_E_NOMEM. */
+PRIME_API prime_status prime_zeroshot_tagger_create(prime_embedder *embedder,
+                                                    const char *const *tags, uint32_t n,
+                                                    const char *prompt, prime_tagger **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -414,6 +414,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
                                                c_size_t]),
     "prime_embedder_embed_texts": (status_t, [EmbedderP, POINTER(c_char_p), c_uint32, _f32p,
                                               c_size_t]),
+    "prime_zeroshot_tagger_create": (status_t, [EmbedderP, POINTER(c_char_p), c_uint32,
+                                                c_char_p, POINTER(TaggerP)]),
     # Description quality (include/prime/quality.h)
     "prime_embeddings_create": (status_t, [_f32p, c_uint64, c_uint32, POINTER(EmbeddingsP)]),
     "prime_embeddings_load": (status_t, [c_char_p, c_uint32, POINTER(EmbeddingsP)]),
