@@ -1,0 +1,715 @@
+// libprime-torch: TorchScript models as libprime backends (include/prime/torch.h).
+//
+// Every extern "C" function and every backend entry catches every exception
+// (c10::Error, std::bad_alloc, std::exception, ...) and turns it into a
+// prime_status with a message (prime_backend_error): nothing unwinds into C.
+//
+// One batch: each image is resized, cropped and normalised by libprime
+// (prime_image_preprocess) straight into its slot of one contiguous float
+// NCHW buffer owned by the backend (reused between calls; the images are
+// preprocessed in parallel on libtorch's intra-op threads), wrapped without
+// a copy by torch::from_blob, and run through the module's forward under
+// c10::InferenceMode.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <new>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <ATen/Parallel.h>
+#include <torch/script.h>
+#include <torch/version.h>
+
+#include "prime/torch.h"
+#include "prime/tokenizer.h"
+
+#ifndef PRIME_TORCH_VERSION_STRING
+#error "PRIME_TORCH_VERSION_STRING must be defined by the build"
+#endif
+
+namespace {
+
+constexpr uint32_t kContext = 77;  // CLIP's context length (PRIME_TOKENIZER_CONTEXT)
+
+prime_status fail(prime_status st, const std::string &msg)
+{
+    return prime_backend_error(st, msg.c_str());
+}
+
+// The useful line of a libtorch message: the first line, except for errors
+// raised inside TorchScript code, whose first lines are a traceback header
+// and whose last non-empty line is the error itself ("RuntimeError: ...").
+std::string summary(const char *what)
+{
+    std::string s = what != nullptr ? what : "";
+    auto line_at = [&](size_t from) {
+        size_t e = s.find('\n', from);
+        return s.substr(from, e == std::string::npos ? std::string::npos : e - from);
+    };
+    if (s.rfind("The following operation failed in the TorchScript interpreter", 0) == 0) {
+        size_t end = s.find_last_not_of(" \t\r\n");
+        if (end != std::string::npos) {
+            size_t start = s.rfind('\n', end);
+            start = start == std::string::npos ? 0 : start + 1;
+            return s.substr(start, end + 1 - start);
+        }
+    }
+    std::string first = line_at(0);
+    while (!first.empty() && (first.back() == ' ' || first.back() == '\r'))
+        first.pop_back();
+    return first.empty() ? std::string("(libtorch gave no message)") : first;
+}
+
+// Runs f, turning every exception into a status with `context` in front.
+template <class F>
+prime_status guarded(const std::string &context, prime_status torch_status, F &&f)
+{
+    try {
+        return f();
+    } catch (const c10::Error &e) {
+        return fail(torch_status, context + ": " + summary(e.what_without_backtrace()));
+    } catch (const std::bad_alloc &) {
+        return fail(PRIME_E_NOMEM, context + ": out of memory");
+    } catch (const std::exception &e) {
+        return fail(torch_status, context + ": " + summary(e.what()));
+    } catch (...) {
+        return fail(PRIME_E_STATE, context + ": unknown C++ exception");
+    }
+}
+
+std::string shape_str(const std::vector<int64_t> &shape)
+{
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); i++) {
+        if (i > 0)
+            s += ", ";
+        s += std::to_string(shape[i]);
+    }
+    return s + "]";
+}
+
+// The model file must be a readable regular file (PRIME_E_IO otherwise);
+// then torch::jit::load (PRIME_E_PARSE with libtorch's first line).
+prime_status load_module(const char *path, torch::jit::Module &out)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return fail(PRIME_E_IO, std::string(path) + ": cannot open: " + std::strerror(errno));
+    if (S_ISDIR(sb.st_mode))
+        return fail(PRIME_E_IO, std::string(path) + ": cannot open: is a directory");
+    FILE *f = std::fopen(path, "rb");
+    if (f == nullptr)
+        return fail(PRIME_E_IO, std::string(path) + ": cannot open: " + std::strerror(errno));
+    std::fclose(f);
+    return guarded(std::string(path) + ": not a TorchScript file", PRIME_E_PARSE, [&]() -> prime_status {
+        out = torch::jit::load(path, c10::Device(c10::kCPU));
+        out.eval();
+        return PRIME_OK;
+    });
+}
+
+// A copy of a spec (the caller's may be freed), or the preset when NULL.
+struct SpecDeleter {
+    void operator()(prime_image_spec *s) const { prime_image_spec_destroy(s); }
+};
+using SpecPtr = std::unique_ptr<prime_image_spec, SpecDeleter>;
+
+prime_status copy_spec(const prime_image_spec *spec, int32_t preset, SpecPtr &out)
+{
+    prime_image_spec *s = nullptr;
+    prime_status st = prime_image_spec_create(preset, &s);
+    if (st != PRIME_OK)
+        return st;
+    out.reset(s);
+    if (spec == nullptr)
+        return PRIME_OK;
+    int32_t mode = 0, filter = 0;
+    uint32_t side = 0, w = 0, h = 0;
+    double mean[3], sd[3];
+    uint64_t maxp = 0;
+    if ((st = prime_image_spec_get_resize(spec, &mode, &side, &w, &h)) != PRIME_OK ||
+        (st = prime_image_spec_set_resize(s, mode, side, w, h)) != PRIME_OK ||
+        (st = prime_image_spec_get_filter(spec, &filter)) != PRIME_OK ||
+        (st = prime_image_spec_set_filter(s, filter)) != PRIME_OK ||
+        (st = prime_image_spec_get_normalize(spec, mean, sd)) != PRIME_OK ||
+        (st = prime_image_spec_set_normalize(s, mean, sd)) != PRIME_OK ||
+        (st = prime_image_spec_get_max_pixels(spec, &maxp)) != PRIME_OK ||
+        (st = prime_image_spec_set_max_pixels(s, maxp)) != PRIME_OK)
+        return st;
+    return PRIME_OK;
+}
+
+// Checks a name as prime_tagger_create_from does (valid UTF-8, no '|', at
+// most 255 bytes, not empty); "" when it is fine, else the problem.
+std::string name_problem(const std::string &s, bool allow_bar)
+{
+    if (s.empty())
+        return "empty name";
+    if (s.size() > 255)
+        return "name of " + std::to_string(s.size()) + " bytes (at most 255)";
+    if (!allow_bar && s.find('|') != std::string::npos)
+        return "name holds '|'";
+    const unsigned char *p = reinterpret_cast<const unsigned char *>(s.data());
+    size_t n = s.size(), i = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        size_t len;
+        uint32_t cp, min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            len = 2, cp = c & 0x1F, min = 0x80;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3, cp = c & 0x0F, min = 0x800;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4, cp = c & 0x07, min = 0x10000;
+        } else {
+            return "not valid UTF-8";
+        }
+        if (i + len > n)
+            return "not valid UTF-8";
+        for (size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xC0) != 0x80)
+                return "not valid UTF-8";
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return "not valid UTF-8";
+        i += len;
+    }
+    return "";
+}
+
+// Reads a file of one name a line (blank lines at the end are ignored; a
+// trailing '\r' is dropped). Names are checked with name_problem and must be
+// distinct: "vocab.txt:12: ..." (PRIME_E_PARSE; PRIME_E_LIMIT for a long
+// name, PRIME_E_DUPLICATE for a repeated one).
+prime_status read_names(const char *path, bool allow_bar, std::vector<std::string> &out)
+{
+    std::ifstream in(path, std::ios::binary);
+    struct stat sb;
+    if (!in || (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)))
+        return fail(PRIME_E_IO, std::string(path) + ": cannot open: " +
+                                    (in ? "is a directory" : std::strerror(errno)));
+    std::vector<std::string> lines;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        lines.push_back(line);
+    }
+    if (in.bad())
+        return fail(PRIME_E_IO, std::string(path) + ": read error");
+    while (!lines.empty() && lines.back().find_first_not_of(" \t") == std::string::npos)
+        lines.pop_back();
+    if (lines.empty())
+        return fail(PRIME_E_PARSE, std::string(path) + ": no names (an empty file)");
+    std::unordered_map<std::string, size_t> seen;
+    for (size_t i = 0; i < lines.size(); i++) {
+        std::string why = name_problem(lines[i], allow_bar);
+        std::string where = std::string(path) + ":" + std::to_string(i + 1) + ": ";
+        if (!why.empty())
+            return fail(lines[i].size() > 255 ? PRIME_E_LIMIT : PRIME_E_PARSE, where + why);
+        auto ins = seen.emplace(lines[i], i + 1);
+        if (!ins.second)
+            return fail(PRIME_E_DUPLICATE, where + "'" + lines[i] + "' is also line " +
+                                               std::to_string(ins.first->second));
+    }
+    out = std::move(lines);
+    return PRIME_OK;
+}
+
+// A loaded model and what every role needs to run it on images.
+struct Runner {
+    std::string path;
+    torch::jit::Module module;
+    SpecPtr spec;
+    uint32_t width = 0, height = 0;
+    std::vector<float> input;  // n * 3 * H * W, reused between batches
+
+    prime_status init(const char *model_path, const prime_image_spec *s, int32_t preset)
+    {
+        path = model_path;
+        prime_status st = copy_spec(s, preset, spec);
+        if (st != PRIME_OK)
+            return st;
+        st = prime_image_spec_get_resize(spec.get(), nullptr, nullptr, &width, &height);
+        if (st != PRIME_OK)
+            return st;
+        return load_module(model_path, module);
+    }
+
+    // Runs the model on `input` and checks that the output is [n, cols]
+    // (cols 0: any width >= 1). On success *out is a contiguous float
+    // tensor.
+    prime_status forward(const torch::Tensor &in, int64_t n, int64_t cols, const char *what,
+                         torch::Tensor *out)
+    {
+        c10::InferenceMode guard;
+        std::vector<torch::jit::IValue> args{in};
+        torch::jit::IValue r;
+        prime_status st = guarded(path + ": forward pass failed", PRIME_E_STATE, [&]() -> prime_status {
+            r = module.forward(args);
+            return PRIME_OK;
+        });
+        if (st != PRIME_OK)
+            return st;
+        torch::jit::IValue v = r;
+        if (r.isTuple()) {
+            const auto &el = r.toTupleRef().elements();
+            if (el.empty())
+                return fail(PRIME_E_MISMATCH, path + ": the model returned an empty tuple");
+            v = el[0];
+        } else if (r.isList()) {
+            auto l = r.toListRef();
+            if (l.empty())
+                return fail(PRIME_E_MISMATCH, path + ": the model returned an empty list");
+            v = l[0];
+        }
+        if (!v.isTensor())
+            return fail(PRIME_E_MISMATCH, path + ": the model returned " +
+                                              std::string(v.tagKind()) + ", not a tensor " +
+                                              (r.isTensor() ? "" : "(nor one in a tuple or list)"));
+        torch::Tensor t = v.toTensor();
+        std::vector<int64_t> got(t.sizes().begin(), t.sizes().end());
+        bool ok = got.size() == 2 && got[0] == n && got[1] >= 1 && (cols == 0 || got[1] == cols);
+        if (!ok) {
+            std::string want = cols == 0 ? "[" + std::to_string(n) + ", D >= 1]"
+                                         : shape_str({n, cols});
+            return fail(PRIME_E_MISMATCH, path + ": output of shape " + shape_str(got) +
+                                              ", expected " + want + " (" + what + ")");
+        }
+        if (!t.is_floating_point())
+            return fail(PRIME_E_MISMATCH, path + ": the output is of type " +
+                                              std::string(c10::toString(t.scalar_type())) +
+                                              ", not floating point");
+        *out = t.to(torch::kFloat).contiguous();
+        return PRIME_OK;
+    }
+
+    // Preprocesses n images into `input` (in parallel) and runs the model.
+    prime_status run_images(const prime_image *const *images, uint32_t n, int64_t cols,
+                            const char *what, torch::Tensor *out)
+    {
+        if (n == 0)
+            return fail(PRIME_E_INVALID_ARG, path + ": an empty batch");
+        if (images == nullptr)
+            return fail(PRIME_E_INVALID_ARG, path + ": NULL images");
+        size_t per = (size_t)3 * width * height;
+        input.resize((size_t)n * per);
+        std::vector<prime_status> status(n, PRIME_OK);
+        std::vector<std::string> message(n);
+        float *base = input.data();
+        at::parallel_for(0, n, 1, [&](int64_t b, int64_t e) {
+            for (int64_t i = b; i < e; i++) {
+                prime_status s = images[i] == nullptr
+                                     ? PRIME_E_INVALID_ARG
+                                     : prime_image_preprocess(images[i], spec.get(),
+                                                              base + (size_t)i * per, per,
+                                                              nullptr);
+                if (s != PRIME_OK) {
+                    status[i] = s;
+                    try {
+                        message[i] = images[i] == nullptr ? "NULL image" : prime_last_error();
+                    } catch (...) {
+                    }
+                }
+            }
+        });
+        for (uint32_t i = 0; i < n; i++)
+            if (status[i] != PRIME_OK)
+                return fail(status[i], "image " + std::to_string(i) + ": " + message[i]);
+        torch::Tensor in = torch::from_blob(base, {(int64_t)n, 3, (int64_t)height, (int64_t)width},
+                                            torch::TensorOptions().dtype(torch::kFloat));
+        return forward(in, n, cols, what, out);
+    }
+
+    // The output width of a blank image (for the classifier and the image
+    // encoder, whose widths come from the model).
+    prime_status probe(const char *what, int64_t *cols)
+    {
+        torch::Tensor in = torch::zeros({1, 3, (int64_t)height, (int64_t)width});
+        torch::Tensor out;
+        prime_status st = forward(in, 1, 0, what, &out);
+        if (st == PRIME_OK)
+            *cols = out.size(1);
+        return st;
+    }
+};
+
+void copy_out(const torch::Tensor &t, float *dst)
+{
+    std::memcpy(dst, t.data_ptr<float>(), (size_t)t.numel() * sizeof(float));
+}
+
+// ---- tagger ------------------------------------------------------------------
+
+struct Tagger {
+    Runner run;
+    std::vector<std::string> vocab;
+    std::string vocab_path;
+    int32_t scores = PRIME_TORCH_SCORES_LOGITS;
+};
+
+void tagger_destroy(void *self)
+{
+    try {
+        delete static_cast<Tagger *>(self);
+    } catch (...) {
+    }
+}
+
+uint32_t tagger_count(void *self)
+{
+    return (uint32_t) static_cast<Tagger *>(self)->vocab.size();
+}
+
+const char *tagger_name(void *self, uint32_t i)
+{
+    Tagger *t = static_cast<Tagger *>(self);
+    return i < t->vocab.size() ? t->vocab[i].c_str() : nullptr;
+}
+
+prime_status tagger_score(void *self, const prime_image *const *images, uint32_t n,
+                          float *scores)
+{
+    Tagger *t = static_cast<Tagger *>(self);
+    return guarded(t->run.path, PRIME_E_STATE, [&]() -> prime_status {
+        if (n == 0)
+            return PRIME_OK;
+        torch::Tensor out;
+        std::string what = std::to_string(t->vocab.size()) + " tags in " + t->vocab_path;
+        prime_status st =
+            t->run.run_images(images, n, (int64_t)t->vocab.size(), what.c_str(), &out);
+        if (st != PRIME_OK)
+            return st;
+        if (t->scores == PRIME_TORCH_SCORES_LOGITS)
+            out = torch::sigmoid(out).contiguous();
+        copy_out(out, scores);
+        return PRIME_OK;
+    });
+}
+
+// ---- classifier ------------------------------------------------------------------
+
+struct Classifier {
+    Runner run;
+    std::vector<std::string> names;
+    int64_t classes = 0;
+};
+
+void classifier_destroy(void *self)
+{
+    try {
+        delete static_cast<Classifier *>(self);
+    } catch (...) {
+    }
+}
+
+uint32_t classifier_count(void *self)
+{
+    return (uint32_t) static_cast<Classifier *>(self)->classes;
+}
+
+const char *classifier_name(void *self, uint32_t i)
+{
+    Classifier *c = static_cast<Classifier *>(self);
+    return i < c->names.size() ? c->names[i].c_str() : nullptr;
+}
+
+prime_status classifier_classify(void *self, const prime_image *const *images, uint32_t n,
+                                 float *scores)
+{
+    Classifier *c = static_cast<Classifier *>(self);
+    return guarded(c->run.path, PRIME_E_STATE, [&]() -> prime_status {
+        if (n == 0)
+            return PRIME_OK;
+        torch::Tensor out;
+        prime_status st = c->run.run_images(images, n, c->classes, "classes", &out);
+        if (st == PRIME_OK)
+            copy_out(out, scores);
+        return st;
+    });
+}
+
+// ---- embedder ------------------------------------------------------------------
+
+struct TokDeleter {
+    void operator()(prime_tokenizer *t) const { prime_tokenizer_destroy(t); }
+};
+
+struct Embedder {
+    std::unique_ptr<Runner> image;
+    std::unique_ptr<Runner> text;  // its spec is unused
+    std::unique_ptr<prime_tokenizer, TokDeleter> tok;
+    std::vector<int64_t> ids;
+    int64_t dim = 0;
+
+    prime_status run_texts(const char *const *texts, uint32_t n, int64_t cols,
+                           torch::Tensor *out)
+    {
+        if (n == 0)
+            return fail(PRIME_E_INVALID_ARG, text->path + ": an empty batch");
+        if (texts == nullptr)
+            return fail(PRIME_E_INVALID_ARG, text->path + ": NULL texts");
+        ids.assign((size_t)n * kContext, 0);
+        for (uint32_t i = 0; i < n; i++) {
+            if (texts[i] == nullptr)
+                return fail(PRIME_E_INVALID_ARG, "text " + std::to_string(i) + ": NULL");
+            prime_status st = prime_tokenizer_encode_context(
+                tok.get(), texts[i], std::strlen(texts[i]), ids.data() + (size_t)i * kContext,
+                kContext, nullptr, nullptr);
+            if (st != PRIME_OK)
+                return fail(st, "text " + std::to_string(i) + ": " + prime_last_error());
+        }
+        torch::Tensor in = torch::from_blob(ids.data(), {(int64_t)n, (int64_t)kContext},
+                                            torch::TensorOptions().dtype(torch::kLong));
+        return text->forward(in, n, cols, "text vectors", out);
+    }
+};
+
+void embedder_destroy(void *self)
+{
+    try {
+        delete static_cast<Embedder *>(self);
+    } catch (...) {
+    }
+}
+
+uint32_t embedder_dimension(void *self)
+{
+    return (uint32_t) static_cast<Embedder *>(self)->dim;
+}
+
+prime_status embedder_images(void *self, const prime_image *const *images, uint32_t n,
+                             float *vectors)
+{
+    Embedder *e = static_cast<Embedder *>(self);
+    if (!e->image)
+        return fail(PRIME_E_STATE, "no image encoder");
+    return guarded(e->image->path, PRIME_E_STATE, [&]() -> prime_status {
+        if (n == 0)
+            return PRIME_OK;
+        torch::Tensor out;
+        prime_status st = e->image->run_images(images, n, e->dim, "image vectors", &out);
+        if (st == PRIME_OK)
+            copy_out(out, vectors);
+        return st;
+    });
+}
+
+prime_status embedder_texts(void *self, const char *const *texts, uint32_t n, float *vectors)
+{
+    Embedder *e = static_cast<Embedder *>(self);
+    if (!e->text)
+        return fail(PRIME_E_STATE, "no text encoder");
+    return guarded(e->text->path, PRIME_E_STATE, [&]() -> prime_status {
+        if (n == 0)
+            return PRIME_OK;
+        torch::Tensor out;
+        prime_status st = e->run_texts(texts, n, e->dim, &out);
+        if (st == PRIME_OK)
+            copy_out(out, vectors);
+        return st;
+    });
+}
+
+}  // namespace
+
+// ---- the C API ------------------------------------------------------------------
+
+extern "C" {
+
+PRIME_TORCH_API const char *prime_torch_version(void)
+{
+    return PRIME_TORCH_VERSION_STRING;
+}
+
+PRIME_TORCH_API const char *prime_torch_libtorch_version(void)
+{
+    return TORCH_VERSION;
+}
+
+PRIME_TORCH_API prime_status prime_torch_set_threads(uint32_t threads)
+{
+    if (threads > 1024)
+        return fail(PRIME_E_INVALID_ARG,
+                    "prime_torch_set_threads: " + std::to_string(threads) +
+                        " threads (at most 1024)");
+    return guarded("prime_torch_set_threads", PRIME_E_STATE, [&]() -> prime_status {
+        uint32_t t = threads;
+        if (t == 0) {
+            long c = sysconf(_SC_NPROCESSORS_ONLN);
+            t = c > 0 ? (uint32_t)c : 1u;
+        }
+        at::set_num_threads((int)t);
+        return PRIME_OK;
+    });
+}
+
+PRIME_TORCH_API prime_status prime_torch_tagger_create(const char *model_path,
+                                                       const char *vocab_path, int32_t scores,
+                                                       const prime_image_spec *spec,
+                                                       prime_tagger **out)
+{
+    if (out == nullptr)
+        return fail(PRIME_E_INVALID_ARG, "prime_torch_tagger_create: NULL out");
+    *out = nullptr;
+    if (model_path == nullptr || vocab_path == nullptr)
+        return fail(PRIME_E_INVALID_ARG, "prime_torch_tagger_create: NULL path");
+    if (scores != PRIME_TORCH_SCORES_LOGITS && scores != PRIME_TORCH_SCORES_PROBABILITIES)
+        return fail(PRIME_E_INVALID_ARG, "prime_torch_tagger_create: unknown scores mode " +
+                                             std::to_string(scores));
+    return guarded(model_path, PRIME_E_STATE, [&]() -> prime_status {
+        std::unique_ptr<Tagger> t(new Tagger);
+        t->scores = scores;
+        t->vocab_path = vocab_path;
+        prime_status st = read_names(vocab_path, false, t->vocab);
+        if (st == PRIME_OK)
+            st = t->run.init(model_path, spec, PRIME_IMAGE_PRESET_RAM);
+        if (st != PRIME_OK)
+            return st;
+        prime_tagger_backend b;
+        std::memset(&b, 0, sizeof b);
+        b.abi_version = PRIME_BACKEND_ABI_VERSION;
+        b.struct_size = sizeof b;
+        b.self = t.get();
+        b.name = "torch";
+        b.destroy = tagger_destroy;
+        b.tag_count = tagger_count;
+        b.tag_name = tagger_name;
+        b.score = tagger_score;
+        st = prime_tagger_create_from(&b, out);
+        if (st == PRIME_OK)
+            t.release();
+        return st;
+    });
+}
+
+PRIME_TORCH_API prime_status prime_torch_classifier_create(const char *model_path,
+                                                           const char *class_names_path,
+                                                           const prime_image_spec *spec,
+                                                           prime_classifier **out)
+{
+    if (out == nullptr)
+        return fail(PRIME_E_INVALID_ARG, "prime_torch_classifier_create: NULL out");
+    *out = nullptr;
+    if (model_path == nullptr)
+        return fail(PRIME_E_INVALID_ARG, "prime_torch_classifier_create: NULL model path");
+    return guarded(model_path, PRIME_E_STATE, [&]() -> prime_status {
+        std::unique_ptr<Classifier> c(new Classifier);
+        prime_status st = PRIME_OK;
+        if (class_names_path != nullptr)
+            st = read_names(class_names_path, true, c->names);
+        if (st == PRIME_OK)
+            st = c->run.init(model_path, spec, PRIME_IMAGE_PRESET_IMAGENET);
+        if (st == PRIME_OK)
+            st = c->run.probe("classes", &c->classes);
+        if (st != PRIME_OK)
+            return st;
+        if (c->classes > UINT32_MAX)
+            return fail(PRIME_E_LIMIT, std::string(model_path) + ": " +
+                                           std::to_string(c->classes) + " classes");
+        if (class_names_path != nullptr && (int64_t)c->names.size() != c->classes)
+            return fail(PRIME_E_MISMATCH,
+                        std::string(class_names_path) + " has " +
+                            std::to_string(c->names.size()) + " class names, but " +
+                            model_path + " gives " + std::to_string(c->classes) + " scores");
+        prime_classifier_backend b;
+        std::memset(&b, 0, sizeof b);
+        b.abi_version = PRIME_BACKEND_ABI_VERSION;
+        b.struct_size = sizeof b;
+        b.self = c.get();
+        b.name = "torch";
+        b.destroy = classifier_destroy;
+        b.class_count = classifier_count;
+        b.class_name = class_names_path != nullptr ? classifier_name : nullptr;
+        b.classify = classifier_classify;
+        st = prime_classifier_create_from(&b, out);
+        if (st == PRIME_OK)
+            c.release();
+        return st;
+    });
+}
+
+PRIME_TORCH_API prime_status prime_torch_embedder_create(const char *image_model_path,
+                                                         const char *text_model_path,
+                                                         const char *bpe_path,
+                                                         const prime_image_spec *spec,
+                                                         prime_embedder **out)
+{
+    if (out == nullptr)
+        return fail(PRIME_E_INVALID_ARG, "prime_torch_embedder_create: NULL out");
+    *out = nullptr;
+    if (image_model_path == nullptr && text_model_path == nullptr)
+        return fail(PRIME_E_INVALID_ARG,
+                    "prime_torch_embedder_create: neither an image nor a text model");
+    if (text_model_path != nullptr && bpe_path == nullptr)
+        return fail(PRIME_E_INVALID_ARG,
+                    "prime_torch_embedder_create: a text model needs the BPE vocabulary "
+                    "(bpe_simple_vocab_16e6.txt.gz)");
+    std::string ctx = image_model_path != nullptr ? image_model_path : text_model_path;
+    return guarded(ctx, PRIME_E_STATE, [&]() -> prime_status {
+        std::unique_ptr<Embedder> e(new Embedder);
+        prime_status st = PRIME_OK;
+        int64_t image_dim = 0, text_dim = 0;
+        if (image_model_path != nullptr) {
+            e->image.reset(new Runner);
+            st = e->image->init(image_model_path, spec, PRIME_IMAGE_PRESET_CLIP);
+            if (st == PRIME_OK)
+                st = e->image->probe("image vectors", &image_dim);
+            if (st != PRIME_OK)
+                return st;
+        }
+        if (text_model_path != nullptr) {
+            prime_tokenizer *tok = nullptr;
+            st = prime_tokenizer_create(bpe_path, &tok);
+            if (st != PRIME_OK)
+                return st;
+            e->tok.reset(tok);
+            e->text.reset(new Runner);
+            st = e->text->init(text_model_path, spec, PRIME_IMAGE_PRESET_CLIP);
+            if (st != PRIME_OK)
+                return st;
+            const char *blank = "";
+            torch::Tensor probe;
+            st = e->run_texts(&blank, 1, 0, &probe);
+            if (st != PRIME_OK)
+                return st;
+            text_dim = probe.size(1);
+        }
+        if (image_dim != 0 && text_dim != 0 && image_dim != text_dim)
+            return fail(PRIME_E_MISMATCH,
+                        std::string(image_model_path) + " gives vectors of " +
+                            std::to_string(image_dim) + " values, " + text_model_path +
+                            " of " + std::to_string(text_dim));
+        e->dim = image_dim != 0 ? image_dim : text_dim;
+        if (e->dim > UINT32_MAX)
+            return fail(PRIME_E_LIMIT, ctx + ": vectors of " + std::to_string(e->dim) + " values");
+        prime_embedder_backend b;
+        std::memset(&b, 0, sizeof b);
+        b.abi_version = PRIME_BACKEND_ABI_VERSION;
+        b.struct_size = sizeof b;
+        b.self = e.get();
+        b.name = "torch";
+        b.destroy = embedder_destroy;
+        b.dimension = embedder_dimension;
+        b.embed_images = e->image ? embedder_images : nullptr;
+        b.embed_texts = e->text ? embedder_texts : nullptr;
+        st = prime_embedder_create_from(&b, out);
+        if (st == PRIME_OK)
+            e.release();
+        return st;
+    });
+}
+
+}  // extern "C"
