@@ -372,7 +372,10 @@ static void render_json(const prime_result *r, prime__buf *b)
         prime__buf_json_string(b, r->strings + m->description_off);
         prime__buf_puts(b, "}");
     }
-    prime__buf_puts(b, "]}\n");
+    /* the number of candidate tag sets evaluated (prime_result_candidate_count):
+       the honest m of a false-discovery-rate correction (prime eval --fdr) */
+    prime__buf_printf(b, "],\n \"candidates\": %llu}\n",
+                      (unsigned long long)r->n_candidates);
 }
 
 static void render_csv(const prime_result *r, prime__buf *b)

@@ -515,8 +515,10 @@ enum {
     PRIME_FORMAT_TEXT = 3
 };
 
-/** Render a result as JSON (the schema of docs/formats.md), CSV (one row
- *  per mode) or a text table into buf. *needed_out gets the length without
+/** Render a result as JSON (the schema of docs/formats.md: "params",
+ *  "classes", "failure_modes" and "candidates", the count of
+ *  prime_result_candidate_count), CSV (one row per mode) or a text table
+ *  into buf. *needed_out gets the length without
  *  the terminating NUL; PRIME_E_BUFFER_TOO_SMALL if cap <= that length
  *  (call with buf = NULL, cap = 0 to ask). */
 PRIME_API prime_status prime_result_render(const prime_result *result, int32_t format,

@@ -56,7 +56,8 @@ grep -q "images: *11" "$tmp/out" && grep -q "classes: *2" "$tmp/out" && grep -q 
 
 # nothing found is success
 expect 0 "nothing found" -- "$prime" search --tags tags.csv --outcomes outcomes.csv --min-size 50
-grep -q '"failure_modes": \[\]}' "$tmp/out" && ok || bad "empty result: $(cat "$tmp/out")"
+grep -q '"failure_modes": \[\],' "$tmp/out" && grep -q '^ "candidates": 0}$' "$tmp/out" \
+  && ok || bad "empty result (no set of 50 images: no candidate): $(cat "$tmp/out")"
 
 # bad usage: exit 2
 expect 2 "no command" -- "$prime"
@@ -143,6 +144,25 @@ grep -q "2 still fail" "$tmp/out" && ok || bad "eval text: $(cat "$tmp/out")"
 expect 0 "eval --fdr" -- "$prime" eval --result expected.json --tags tags_correct.csv --fdr 0.5 --hypotheses 10 --output "$tmp/ev.json"
 grep -q '"fdr": 0.5, "hypotheses": 10' "$tmp/ev.json" && grep -q '"discoveries": ' "$tmp/ev.json" \
   && ok || bad "eval --fdr output: $(head -2 "$tmp/ev.json")"
+# The candidate count of the search JSON, worked by hand: ape (7 images, 2
+# wrong) visits {dark}, {tree}, {dark,tree} (each holds both wrong images);
+# bee (4 images, 2 wrong, accuracy 0.5) needs 2 wrong images in a set of 2+
+# for a drop of 0.3: {say "hi"} only ({wet} has 1, {say "hi",wet} 1 image).
+[ "$(tail -n 1 expected.json)" = ' "candidates": 4}' ] && ok \
+  || bad "search json: last line '$(tail -n 1 expected.json)', wanted the candidates key"
+# --fdr takes m from it. Fisher p-values: ape {dark,tree} 5/35, bee {say "hi"}
+# 1/6; Benjamini-Hochberg with m = 4 adjusts both to 1/3 (no discovery at
+# 0.3), with m = 2 to 1/6 (two discoveries).
+expect 0 "eval --fdr, m from the result" -- "$prime" eval --result expected.json --tags tags_correct.csv --fdr 0.3
+grep -q '"fdr": 0.3, "hypotheses": 4, "candidates": 4}' "$tmp/out" && grep -q '"discoveries": 0}' "$tmp/out" \
+  && grep -q '"p_adjusted": 0.33333333333333' "$tmp/out" && ok || bad "eval --fdr from candidates: $(head -2 "$tmp/out")"
+expect 0 "eval --fdr, --hypotheses overrides" -- "$prime" eval --result expected.json --tags tags_correct.csv --fdr 0.3 --hypotheses 2
+grep -q '"fdr": 0.3, "hypotheses": 2, "candidates": 4}' "$tmp/out" && grep -q '"discoveries": 2}' "$tmp/out" \
+  && ok || bad "eval --hypotheses override: $(head -2 "$tmp/out")"
+grep -v '"candidates"' expected.json | sed '$ s/,$/}/' > "$tmp/nocand.json"
+expect 0 "eval --fdr, result without candidates" -- "$prime" eval --result "$tmp/nocand.json" --tags tags_correct.csv --fdr 0.3
+grep -q '"fdr": 0.3, "hypotheses": 2, "candidates": null}' "$tmp/out" && grep -q '"discoveries": 2}' "$tmp/out" \
+  && ok || bad "eval --fdr without candidates: $(head -2 "$tmp/out")"
 expect 2 "eval without --result" -- "$prime" eval --tags tags.csv --outcomes outcomes.csv
 err_has "--result" "eval without --result"
 expect 2 "eval bad --fdr" -- "$prime" eval --result expected.json --tags tags.csv --outcomes outcomes.csv --fdr 2

@@ -50,9 +50,15 @@ def test_hand_worked(small, paths):
         assert s.pearson == pytest.approx(1) and s.spearman == pytest.approx(1)
         assert ev.params()[:2] == (2, pytest.approx(0.3))
         # BH with m = 2: sorted p = 1/7, 1/6: adj = min(2/7, 1/6), 1/6
-        ev.set_fdr(0.5)
+        ev.set_fdr(0.5, 2)
         assert ev[0].p_adjusted == pytest.approx(1 / 6) and ev[-1].discovery
         assert ev.fdr_info() == (0.5, 2, 2)
+        # m = 0: the result's "candidates" (4, tests/cli/cli_test.sh works it
+        # out): adj = min(4/7, 4/6 * 1/2) = 1/3 for both
+        ev.set_fdr(0.5)
+        assert ev.params()[2] == 4
+        assert ev[0].p_adjusted == pytest.approx(1 / 3) and ev.fdr_info() == (0.5, 4, 2)
+        ev.set_fdr(0.5, 2)
         assert ev.mode(1).p_adjusted == pytest.approx(1 / 6)
         with pytest.raises(IndexError):
             ev.mode(2)
