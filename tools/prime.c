@@ -7,13 +7,16 @@
  *   prime convert --tags FILE --output STORE [--outcomes-output FILE]
  *   prime info FILE
  *   prime eval --result R.json --tags FILE [--outcomes FILE] [--fdr Q] ...
- *   prime tag --images DIR|LIST --backend properties [--labels L.csv] ... --output tags.csv
+ *   prime tag --images DIR|LIST --backend properties|torch|zeroshot [--labels L.csv] ...
+ *             --output tags.csv
+ *   prime classify --model M.pt --images DIR|LIST [--labels L.csv] ... --output outcomes.csv
  *   prime eval --quality --result R.json --tags FILE --image-embeddings E ...
  *   prime report --result R.json --tags FILE [--outcomes FILE] --images DIR ... --output F
  *
  * Exit status: 0 on success, 2 on bad usage, 1 on bad input or failure.
  */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -27,7 +30,13 @@
 
 #include "prime/backend.h"
 #include "prime/prime.h"
+#include "prime/torch.h" /* types only: libprime-torch is dlopen()ed, never linked */
 #include "report.h"
+
+/* Where `make install` puts libprime-torch (tools/meson.build sets it). */
+#ifndef PRIME_TORCH_INSTALLED
+#define PRIME_TORCH_INSTALLED "/usr/local/lib/libprime-torch.so.0"
+#endif
 
 #define EXIT_USAGE 2
 #define EXIT_FAIL 1
@@ -44,14 +53,22 @@ static const char usage_text[] =
     "       prime eval --result R.json --tags FILE [--outcomes FILE] [--fdr Q]\n"
     "                  [--hypotheses M] [--format json|text] [--output FILE]\n"
     "       prime eval --quality --result R.json --tags FILE --image-embeddings E\n"
-    "                  [--image-ids IDS] [--dim D] --text-embeddings T\n"
+    "                  [--image-ids IDS] [--dim D]\n"
+    "                  (--text-embeddings T | --text-model clip_text.pt --bpe BPE)\n"
     "                  [--format json|text] [--output FILE]\n"
     "       prime report --result R.json --tags FILE [--outcomes FILE] --images DIR\n"
     "                    [--per-mode N] [--seed S] --output report.html\n"
     "       prime tokenize --bpe FILE [--full] TEXT...   (CLIP token ids, one line per TEXT)\n"
-    "       prime tag --images DIR|LIST --backend properties [--labels L.csv]\n"
-    "                 [--thresholds T | --threshold X] [--top-k K] [--threads N]\n"
-    "                 [--batch B] --output tags.csv\n"
+    "       prime tag --images DIR|LIST --backend properties|torch|zeroshot\n"
+    "                 [--labels L.csv] [--thresholds T | --threshold X] [--top-k K]\n"
+    "                 [--threads N] [--batch B] --output tags.csv\n"
+    "                 torch:    --model M.pt --vocab V.txt [--scores logits|probabilities]\n"
+    "                 zeroshot: --image-model img.pt --text-model txt.pt --bpe BPE\n"
+    "                           --vocab V.txt [--prompt 'a photo of {}']\n"
+    "                 torch, zeroshot: [--size N] [--resize S] [--mean R,G,B] [--std R,G,B]\n"
+    "       prime classify --model M.pt --images DIR|LIST [--labels L.csv]\n"
+    "                 [--classes C.txt] [--size N] [--resize S] [--mean R,G,B]\n"
+    "                 [--std R,G,B] [--threads N] [--batch B] --output outcomes.csv\n"
     "       prime --version | --help\n"
     "\n"
     "search   find the failure modes of a classifier (PRIME): tag combinations under\n"
@@ -60,9 +77,15 @@ static const char usage_text[] =
     "convert  write a binary store from a tags CSV or JSON Lines file.\n"
     "info     summarise a tags file or binary store.\n"
     "tag      tag every image of DIR (recursively) or LIST (one path a line) with a\n"
-    "         backend (properties: dark, bright, blurry, noisy, colours, ...; no model)\n"
-    "         and write the tags CSV; the class is the label of --labels (image,label)\n"
-    "         or the image's parent folder name.\n"
+    "         backend (properties: dark, bright, blurry, noisy, colours, ...; no model;\n"
+    "         torch: a TorchScript tagger such as RAM; zeroshot: cosine similarity of\n"
+    "         CLIP image and prompt embeddings) and write the tags CSV; the class is\n"
+    "         the label of --labels (image,label) or the image's parent folder name.\n"
+    "         torch and zeroshot load libprime-torch at run time ($PRIME_TORCH_LIBRARY,\n"
+    "         else the installed one).\n"
+    "classify run a TorchScript classifier on the images and write the outcomes CSV\n"
+    "         (image,label,prediction,correct) for prime search; labels as for tag,\n"
+    "         class names from --classes (one a line; default 0, 1, ...).\n"
     "eval     measure the failure modes of a search result (R.json) on another split:\n"
     "         test accuracy and drop, Wilson interval, p-value, parents; with --fdr Q\n"
     "         Benjamini-Hochberg discoveries over M hypotheses (default: the result's\n"
@@ -70,7 +93,8 @@ static const char usage_text[] =
     "         With --quality: description quality of the modes (similarity, specificity,\n"
     "         coherency) from image embeddings (.npy or raw float32 with --dim, one row\n"
     "         per image in store order, or keyed by the names of --image-ids) and one\n"
-    "         text embedding per mode (in the result's order).\n"
+    "         text embedding per mode (in the result's order), or the modes'\n"
+    "         descriptions embedded by a CLIP text model (libprime-torch).\n"
     "report   write one self-contained HTML page of the failure modes of R.json measured\n"
     "         on FILE: per class its modes by drop, accuracy bars, size, interval,\n"
     "         parents and N (default 8) sample images per mode from DIR/<image name>,\n"
@@ -636,15 +660,286 @@ static int cmd_tokenize(int argc, char **argv)
     return rc;
 }
 
+/* ---- libprime-torch, loaded at run time -------------------------------------- */
+
+/* prime never links libtorch: the torch and zeroshot backends, classify and
+ * eval --text-model dlopen() libprime-torch and look up the functions of
+ * prime/torch.h. Tried in order: $PRIME_TORCH_LIBRARY when it is set (then
+ * nothing else), the installed library (PRIME_TORCH_INSTALLED), the soname
+ * through the loader's search path. The shim links the same libprime as
+ * this program (one soname), so the handles it makes are ours to use. */
+typedef struct {
+    void *dl;
+    __typeof__(&prime_torch_version) version;
+    __typeof__(&prime_torch_set_threads) set_threads;
+    __typeof__(&prime_torch_tagger_create) tagger_create;
+    __typeof__(&prime_torch_classifier_create) classifier_create;
+    __typeof__(&prime_torch_embedder_create) embedder_create;
+} torch_api;
+
+/* Loads the shim into *t; on failure prints "WHO needs libprime-torch: why"
+ * and returns 0. */
+static int torch_load(torch_api *t, const char *who)
+{
+    memset(t, 0, sizeof *t);
+    const char *env = getenv("PRIME_TORCH_LIBRARY");
+    char why[1024] = "";
+    if (env != NULL && env[0] != '\0') {
+        t->dl = dlopen(env, RTLD_NOW | RTLD_LOCAL);
+        if (t->dl == NULL)
+            snprintf(why, sizeof why, "%s", dlerror());
+    } else {
+        static const char *const tries[] = {PRIME_TORCH_INSTALLED, "libprime-torch.so.0"};
+        for (size_t k = 0; k < sizeof tries / sizeof tries[0] && t->dl == NULL; k++) {
+            t->dl = dlopen(tries[k], RTLD_NOW | RTLD_LOCAL);
+            if (t->dl == NULL) {
+                size_t l = strlen(why);
+                snprintf(why + l, sizeof why - l, "%s%s", l ? "; " : "", dlerror());
+            }
+        }
+    }
+    if (t->dl == NULL) {
+        fprintf(stderr, "%s: %s needs libprime-torch: %s\n", prog, who, why);
+        return 0;
+    }
+    static const char *const names[] = {
+        "prime_torch_version", "prime_torch_set_threads", "prime_torch_tagger_create",
+        "prime_torch_classifier_create", "prime_torch_embedder_create"};
+    void *syms[5];
+    for (size_t k = 0; k < 5; k++) {
+        dlerror();
+        syms[k] = dlsym(t->dl, names[k]);
+        if (syms[k] == NULL) {
+            const char *e = dlerror();
+            fprintf(stderr, "%s: %s needs libprime-torch: %s\n", prog, who,
+                    e != NULL ? e : names[k]);
+            dlclose(t->dl);
+            t->dl = NULL;
+            return 0;
+        }
+    }
+    /* object pointers to function pointers: POSIX guarantees this works */
+    memcpy(&t->version, &syms[0], sizeof syms[0]);
+    memcpy(&t->set_threads, &syms[1], sizeof syms[1]);
+    memcpy(&t->tagger_create, &syms[2], sizeof syms[2]);
+    memcpy(&t->classifier_create, &syms[3], sizeof syms[3]);
+    memcpy(&t->embedder_create, &syms[4], sizeof syms[4]);
+    return 1;
+}
+
+/* The shim stays loaded until exit: libtorch registers exit-time handlers
+ * and thread pools that must not outlive their code. */
+
+/* Parse "a,b,c" into three finite numbers. */
+static int parse_triple(const char *v, double out[3])
+{
+    const char *p = v;
+    for (int k = 0; k < 3; k++) {
+        char *end = NULL;
+        errno = 0;
+        out[k] = strtod(p, &end);
+        if (errno != 0 || end == p || !isfinite(out[k]))
+            return 0;
+        if (k < 2 && *end != ',')
+            return 0;
+        p = end + (k < 2);
+        if (k == 2 && *end != '\0')
+            return 0;
+    }
+    return 1;
+}
+
+/* Preprocessing options of the torch roles. */
+typedef struct {
+    uint32_t size, resize; /* 0: not given */
+    int have_mean, have_std;
+    double mean[3], std[3];
+} spec_opts;
+
+/* Handles --size, --resize, --mean, --std. Returns 1 when the option was
+ * one of them (and *rc = 0, or the usage error's exit status), else 0. */
+static int spec_option(spec_opts *o, const char *name, const char *v, int *rc)
+{
+    *rc = 0;
+    if (strcmp(name, "--size") == 0 || strcmp(name, "--resize") == 0) {
+        uint64_t x;
+        if (!parse_uint(v, 1, 65536, &x))
+            *rc = usage_error("%s must be an integer in 1..65536, not '%s'", name, v);
+        else if (name[2] == 's')
+            o->size = (uint32_t)x;
+        else
+            o->resize = (uint32_t)x;
+        return 1;
+    }
+    if (strcmp(name, "--mean") == 0 || strcmp(name, "--std") == 0) {
+        double *dst = name[2] == 'm' ? o->mean : o->std;
+        if (!parse_triple(v, dst) || (name[2] == 's' && !(dst[0] > 0 && dst[1] > 0 && dst[2] > 0)))
+            *rc = usage_error("%s must be three numbers R,G,B%s, not '%s'", name,
+                              name[2] == 's' ? " (each > 0)" : "", v);
+        else if (name[2] == 'm')
+            o->have_mean = 1;
+        else
+            o->have_std = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* The spec of a role: its preset changed by the options; NULL (the shim's
+ * default preset) when no option was given. --size N is the model's input
+ * side: for the tagger preset (RAM) an exact N x N resize, for the others
+ * the centre crop N x N of an image whose shorter side is resized to S =
+ * --resize, else N (CLIP) or floor(N * 256 / 224) (ImageNet, as 256 is to
+ * 224). --resize alone keeps the preset's crop size. */
+static prime_status make_spec(const spec_opts *o, int32_t preset, prime_image_spec **out)
+{
+    *out = NULL;
+    if (o->size == 0 && o->resize == 0 && !o->have_mean && !o->have_std)
+        return PRIME_OK;
+    prime_image_spec *spec = NULL;
+    prime_status st = prime_image_spec_create(preset, &spec);
+    int32_t mode = 0;
+    uint32_t s0 = 0, w = 0, h = 0;
+    if (st == PRIME_OK)
+        st = prime_image_spec_get_resize(spec, &mode, &s0, &w, &h);
+    if (st == PRIME_OK && (o->size != 0 || o->resize != 0)) {
+        uint32_t n = o->size != 0 ? o->size : w;
+        if (o->size != 0)
+            w = h = n;
+        if (o->resize != 0)
+            st = prime_image_spec_set_resize(spec, PRIME_RESIZE_SHORTER_CROP, o->resize, w, h);
+        else if (mode == PRIME_RESIZE_EXACT)
+            st = prime_image_spec_set_resize(spec, PRIME_RESIZE_EXACT, 0, w, h);
+        else
+            st = prime_image_spec_set_resize(
+                spec, PRIME_RESIZE_SHORTER_CROP,
+                preset == PRIME_IMAGE_PRESET_IMAGENET ? (uint32_t)((uint64_t)n * 256 / 224) : n,
+                w, h);
+    }
+    if (st == PRIME_OK && (o->have_mean || o->have_std)) {
+        double mean[3], std[3];
+        st = prime_image_spec_get_normalize(spec, mean, std);
+        if (st == PRIME_OK)
+            st = prime_image_spec_set_normalize(spec, o->have_mean ? o->mean : mean,
+                                                o->have_std ? o->std : std);
+    }
+    if (st != PRIME_OK) {
+        prime_image_spec_destroy(spec);
+        return st;
+    }
+    *out = spec;
+    return PRIME_OK;
+}
+
+/* Read a vocabulary: one tag a line (LF or CRLF); blank lines are skipped.
+ * The names are checked by the tagger. */
+static int read_lines(const char *path, char ***out, uint32_t *n_out)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "%s: %s: cannot open: %s\n", prog, path, strerror(errno));
+        return 0;
+    }
+    char **v = NULL, *line = NULL;
+    size_t cap = 0, n = 0, vcap = 0;
+    ssize_t len;
+    int ok = 1;
+    while (ok && (len = getline(&line, &cap, f)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        if (n == vcap) {
+            size_t nc = vcap ? 2 * vcap : 64;
+            char **nv = realloc(v, nc * sizeof *nv);
+            if (nv == NULL) {
+                ok = 0;
+                break;
+            }
+            v = nv;
+            vcap = nc;
+        }
+        if ((v[n] = strdup(line)) == NULL)
+            ok = 0;
+        else
+            n++;
+    }
+    free(line);
+    fclose(f);
+    if (ok && n == 0) {
+        fprintf(stderr, "%s: %s: no names in the file\n", prog, path);
+        ok = 0;
+    } else if (ok && n >= UINT32_MAX) {
+        fprintf(stderr, "%s: %s: too many lines\n", prog, path);
+        ok = 0;
+    } else if (!ok) {
+        fprintf(stderr, "%s: %s: out of memory\n", prog, path);
+    }
+    if (!ok) {
+        for (size_t k = 0; k < n; k++)
+            free(v[k]);
+        free(v);
+        return 0;
+    }
+    *out = v;
+    *n_out = (uint32_t)n;
+    return 1;
+}
+
+static void free_lines(char **v, uint32_t n)
+{
+    for (uint32_t k = 0; k < n; k++)
+        free(v[k]);
+    free(v);
+}
+
 /* ---- eval -------------------------------------------------------------------- */
 
+/* The text embeddings of the modes of a result: each mode's description
+ * (its group label, read through a quality handle without texts) embedded
+ * by the CLIP text model of libprime-torch, in batches of 64. */
+static prime_status embed_descriptions(const torch_api *tapi, const prime_tagstore *store,
+                                       const prime_embeddings *img, const char *result_path,
+                                       const char *text_model, const char *bpe,
+                                       prime_embeddings **out)
+{
+    prime_quality *labels = NULL;
+    prime_embedder *emb = NULL;
+    float *vec = NULL;
+    prime_status st = prime_quality_create(store, img, &labels);
+    if (st == PRIME_OK)
+        st = prime_quality_add_result_file(labels, result_path, NULL);
+    if (st == PRIME_OK)
+        st = tapi->embedder_create(NULL, text_model, bpe, NULL, &emb);
+    uint64_t n = prime_quality_group_count(labels);
+    uint32_t dim = prime_embedder_dimension(emb);
+    if (st == PRIME_OK && (vec = malloc((n ? n : 1) * dim * sizeof *vec)) == NULL) {
+        prime_clear_error();
+        st = PRIME_E_NOMEM;
+    }
+    for (uint64_t first = 0; st == PRIME_OK && first < n; first += 64) {
+        const char *texts[64];
+        uint32_t m = n - first < 64 ? (uint32_t)(n - first) : 64;
+        for (uint32_t k = 0; k < m; k++)
+            texts[k] = prime_quality_group_label(labels, first + k);
+        st = prime_embedder_embed_texts(emb, texts, m, vec + first * dim, (size_t)m * dim);
+    }
+    if (st == PRIME_OK)
+        st = prime_embeddings_create(vec, n, dim, out);
+    free(vec);
+    prime_embedder_destroy(emb);
+    prime_quality_destroy(labels);
+    return st;
+}
+
 /* prime eval --quality --result R.json --tags FILE --image-embeddings E
- *            [--image-ids IDS] [--dim D] --text-embeddings T
+ *            [--image-ids IDS] [--dim D]
+ *            (--text-embeddings T | --text-model clip_text.pt --bpe BPE)
  *            [--format json|text] [--output FILE] */
 static int cmd_eval_quality(int argc, char **argv)
 {
     const char *result_path = NULL, *tags_path = NULL, *img_path = NULL, *ids_path = NULL,
-               *text_path = NULL, *output = NULL;
+               *text_path = NULL, *output = NULL, *text_model = NULL, *bpe = NULL;
     uint32_t dim = 0;
     int32_t format = 0;
     args a = {.argc = argc, .argv = argv, .i = 0};
@@ -675,12 +970,10 @@ static int cmd_eval_quality(int argc, char **argv)
                 return usage_error("--dim must be an integer in 1..%u, not '%s'",
                                    (unsigned)PRIME_EMBEDDINGS_MAX_DIM, v);
             dim = (uint32_t)x;
-        } else if (strcmp(name, "--text-model") == 0 || strcmp(name, "--bpe") == 0) {
-            fprintf(stderr,
-                    "%s: %s needs the libtorch shim (a CLIP text encoder), which is not "
-                    "available in this build: give --text-embeddings FILE\n",
-                    prog, name);
-            return EXIT_FAIL;
+        } else if (strcmp(name, "--text-model") == 0) {
+            text_model = v;
+        } else if (strcmp(name, "--bpe") == 0) {
+            bpe = v;
         } else if (strcmp(name, "--format") == 0) {
             if (strcmp(v, "json") == 0)
                 format = PRIME_FORMAT_JSON;
@@ -695,12 +988,19 @@ static int cmd_eval_quality(int argc, char **argv)
     if (result_path == NULL || tags_path == NULL || img_path == NULL)
         return usage_error("%s", "eval --quality needs --result R.json, --tags FILE and "
                                  "--image-embeddings FILE");
-    if (text_path == NULL)
+    if ((text_path == NULL) == (text_model == NULL))
         return usage_error("%s", "eval --quality needs --text-embeddings FILE (one row per "
-                                 "mode)");
+                                 "mode) or --text-model clip_text.pt --bpe BPE, not both");
+    if ((text_model != NULL) != (bpe != NULL))
+        return usage_error("%s", text_model != NULL ? "--text-model needs --bpe BPE (CLIP's "
+                                                      "bpe_simple_vocab_16e6.txt.gz)"
+                                                    : "--bpe goes with --text-model");
     if (format == 0)
         format = (output == NULL && isatty(STDOUT_FILENO)) ? PRIME_FORMAT_TEXT
                                                            : PRIME_FORMAT_JSON;
+    torch_api tapi;
+    if (text_model != NULL && !torch_load(&tapi, "--text-model"))
+        return EXIT_FAIL;
     prime_tagstore *store = NULL;
     prime_embeddings *img = NULL, *keyed = NULL, *txt = NULL;
     prime_quality *qh = NULL;
@@ -710,8 +1010,10 @@ static int cmd_eval_quality(int argc, char **argv)
         st = prime_embeddings_load(img_path, dim, ids_path != NULL ? &keyed : &img);
     if (st == PRIME_OK && ids_path != NULL)
         st = prime_embeddings_join(keyed, ids_path, store, &img);
-    if (st == PRIME_OK)
+    if (st == PRIME_OK && text_path != NULL)
         st = prime_embeddings_load(text_path, prime_embeddings_dim(img), &txt);
+    if (st == PRIME_OK && text_model != NULL)
+        st = embed_descriptions(&tapi, store, img, result_path, text_model, bpe, &txt);
     if (st == PRIME_OK)
         st = prime_quality_create(store, img, &qh);
     if (st == PRIME_OK)
@@ -898,13 +1200,7 @@ done:
 
 /* ---- tag --------------------------------------------------------------------- */
 
-/* prime tag --images DIR|LIST --backend properties [--labels L.csv]
- *           [--thresholds T | --threshold X] [--top-k K] [--threads N]
- *           [--batch B] --output tags.csv
- * Tags every image with a backend and writes the tags CSV of docs/formats.md
- * (image,class,tags). Classes come from --labels (columns image,label) or
- * from the image's parent folder name. A bad image file is reported by
- * name; then the exit status is 1 and no output is written. */
+/* Helpers of tag and classify: the image files, their labels, the CSVs. */
 
 typedef struct {
     char **v;
@@ -1109,21 +1405,6 @@ static int load_labels(const char *path, strvec *images, strvec *labels)
     return ok;
 }
 
-static void csv_put(FILE *f, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void on_tag_file_error(void *user, uint32_t index, prime_status st, const char *message)
 {
     (void)index;
@@ -1147,93 +1428,38 @@ static int32_t on_tag_progress(void *user, uint64_t done, uint64_t total)
     return 0;
 }
 
-static int cmd_tag(int argc, char **argv)
+/* The image files of --images (a folder, walked recursively and sorted, or
+ * a list), their names (relative to the folder, or as the list gives them)
+ * and classes (--labels, else the parent folder's name). Prints the
+ * problem and returns 0 on failure. */
+static int collect_images(const char *images, const char *labels_path, strvec *paths,
+                          strvec *names, strvec *classes)
 {
-    const char *images = NULL, *backend = NULL, *labels_path = NULL, *output = NULL,
-               *thresholds = NULL;
-    double threshold = NAN;
-    uint32_t threads = 0, batch = 0, top_k = 0;
-    args a = {.argc = argc, .argv = argv, .i = 0};
-    int r;
-    while ((r = next_opt(&a)) != 0) {
-        if (r < 0)
-            return usage_error("unexpected argument '%s'", a.value);
-        const char *name = a.name, *v = opt_value(&a);
-        if (v == NULL)
-            return usage_error("option %s needs a value", name);
-        char *end = NULL;
-        if (strcmp(name, "--images") == 0) {
-            images = v;
-        } else if (strcmp(name, "--backend") == 0) {
-            backend = v;
-        } else if (strcmp(name, "--labels") == 0) {
-            labels_path = v;
-        } else if (strcmp(name, "--output") == 0) {
-            output = v;
-        } else if (strcmp(name, "--thresholds") == 0) {
-            thresholds = v;
-        } else if (strcmp(name, "--threshold") == 0) {
-            errno = 0;
-            threshold = strtod(v, &end);
-            if (errno != 0 || end == v || *end != '\0' || isnan(threshold))
-                return usage_error("--threshold must be a number, not '%s'", v);
-        } else if (strcmp(name, "--threads") == 0 || strcmp(name, "--batch") == 0 ||
-                   strcmp(name, "--top-k") == 0) {
-            uint64_t x;
-            if (!parse_uint(v, 0, 1000000, &x))
-                return usage_error("%s must be a count, not '%s'", name, v);
-            if (strcmp(name, "--threads") == 0)
-                threads = (uint32_t)x;
-            else if (strcmp(name, "--batch") == 0)
-                batch = (uint32_t)x;
-            else
-                top_k = (uint32_t)x;
-        } else {
-            return usage_error("unknown option '%s'", name);
-        }
-    }
-    if (images == NULL || output == NULL || backend == NULL)
-        return usage_error("%s", "tag needs --images DIR|LIST, --backend properties and "
-                                 "--output FILE");
-    if (thresholds != NULL && !isnan(threshold))
-        return usage_error("%s", "give --thresholds or --threshold, not both");
-    if (strcmp(backend, "properties") != 0) {
-        if (strcmp(backend, "torch") == 0 || strcmp(backend, "zeroshot") == 0)
-            fprintf(stderr, "%s: backend '%s' is not built into this prime (it needs the "
-                            "libtorch shim)\n", prog, backend);
-        else
-            return usage_error("unknown backend '%s' (this prime has: properties)", backend);
-        return EXIT_FAIL;
-    }
-
-    /* the image files, their names and classes */
-    strvec paths = {0}, names = {0}, classes = {0}, lab_img = {0}, lab_val = {0};
-    prime_tagger *tagger = NULL;
-    prime_tagstore *store = NULL;
-    int rc = EXIT_FAIL, ok = 1;
+    strvec lab_img = {0}, lab_val = {0};
+    int ok = 1;
     struct stat st_in;
     if (stat(images, &st_in) != 0) {
         fprintf(stderr, "%s: %s: %s\n", prog, images, strerror(errno));
-        goto done;
+        return 0;
     }
     if (S_ISDIR(st_in.st_mode)) {
-        ok = walk_images(images, "", &names);
-        if (ok && names.n > 1)
-            qsort(names.v, names.n, sizeof *names.v, cmp_str);
-        for (size_t i = 0; ok && i < names.n; i++)
-            ok = strvec_push(&paths, join_path(images, names.v[i]));
+        ok = walk_images(images, "", names);
+        if (ok && names->n > 1)
+            qsort(names->v, names->n, sizeof *names->v, cmp_str);
+        for (size_t i = 0; ok && i < names->n; i++)
+            ok = strvec_push(paths, join_path(images, names->v[i]));
     } else {
         /* a list: one path per line; relative paths are relative to the
            list's folder; blank lines and lines starting with # are skipped */
         FILE *f = fopen(images, "rb");
         if (f == NULL) {
             fprintf(stderr, "%s: %s: cannot open: %s\n", prog, images, strerror(errno));
-            goto done;
+            return 0;
         }
         char *base = strdup(images), *slash = base ? strrchr(base, '/') : NULL;
         if (base == NULL) {
             fclose(f);
-            goto done;
+            return 0;
         }
         if (slash != NULL)
             slash[1] = '\0';
@@ -1247,172 +1473,567 @@ static int cmd_tag(int argc, char **argv)
                 line[--len] = '\0';
             if (len == 0 || line[0] == '#')
                 continue;
-            ok = strvec_push(&names, strdup(line)) &&
-                 strvec_push(&paths, line[0] == '/' || base[0] == '\0'
-                                         ? strdup(line) : join_path(base, line));
+            ok = strvec_push(names, strdup(line)) &&
+                 strvec_push(paths, line[0] == '/' || base[0] == '\0'
+                                        ? strdup(line) : join_path(base, line));
         }
         free(line);
         free(base);
         fclose(f);
     }
     if (!ok)
-        goto done;
-    if (names.n == 0) {
+        return 0;
+    if (names->n == 0) {
         fprintf(stderr, "%s: %s: no images (JPEG, PNG, BMP, TGA, GIF) found\n", prog, images);
-        goto done;
+        return 0;
     }
-    if (names.n > UINT32_MAX - 1) {
+    if (names->n > UINT32_MAX - 1) {
         fprintf(stderr, "%s: too many images\n", prog);
-        goto done;
+        return 0;
     }
     if (labels_path != NULL && !load_labels(labels_path, &lab_img, &lab_val))
-        goto done;
-    for (size_t i = 0; i < names.n; i++) {
+        ok = 0;
+    for (size_t i = 0; ok && i < names->n; i++) {
         const char *cls = NULL;
         if (labels_path != NULL) {
             for (size_t k = 0; k < lab_img.n && cls == NULL; k++) /* small files: linear */
-                if (strcmp(lab_img.v[k], names.v[i]) == 0)
+                if (strcmp(lab_img.v[k], names->v[i]) == 0)
                     cls = lab_val.v[k];
             if (cls == NULL) {
                 fprintf(stderr, "%s: %s: image %s has no label\n", prog, labels_path,
-                        names.v[i]);
-                goto done;
+                        names->v[i]);
+                ok = 0;
+            } else {
+                ok = strvec_push(classes, strdup(cls));
             }
-            if (!strvec_push(&classes, strdup(cls)))
-                goto done;
-        } else {
-            /* the parent folder's name */
-            char *p = strdup(paths.v[i]);
-            if (p == NULL)
-                goto done;
-            char *s = strrchr(p, '/');
-            if (s != NULL)
-                *s = '\0';
-            while ((s = strrchr(p, '/')) != NULL && s[1] == '\0')
-                *s = '\0';
-            const char *folder = s != NULL ? s + 1 : (strrchr(paths.v[i], '/') ? p : ".");
-            if (folder[0] == '\0' || strcmp(folder, ".") == 0 || strcmp(folder, "..") == 0) {
-                char cwd[4096];
-                folder = getcwd(cwd, sizeof cwd) && strrchr(cwd, '/') ? strrchr(cwd, '/') + 1
-                                                                      : "";
-                if (folder[0] == '\0') {
-                    fprintf(stderr, "%s: %s: no parent folder to take a class from; give "
-                                    "--labels\n", prog, paths.v[i]);
-                    free(p);
-                    goto done;
-                }
-            }
-            ok = strvec_push(&classes, strdup(folder));
-            free(p);
-            if (!ok)
-                goto done;
+            continue;
         }
+        /* the parent folder's name */
+        char *p = strdup(paths->v[i]);
+        if (p == NULL) {
+            ok = 0;
+            break;
+        }
+        char *s = strrchr(p, '/');
+        if (s != NULL)
+            *s = '\0';
+        while ((s = strrchr(p, '/')) != NULL && s[1] == '\0')
+            *s = '\0';
+        const char *folder = s != NULL ? s + 1 : (strrchr(paths->v[i], '/') ? p : ".");
+        char cwd[4096];
+        if (folder[0] == '\0' || strcmp(folder, ".") == 0 || strcmp(folder, "..") == 0) {
+            folder = getcwd(cwd, sizeof cwd) && strrchr(cwd, '/') ? strrchr(cwd, '/') + 1 : "";
+            if (folder[0] == '\0') {
+                fprintf(stderr, "%s: %s: no parent folder to take a class from; give "
+                                "--labels\n", prog, paths->v[i]);
+                free(p);
+                ok = 0;
+                break;
+            }
+        }
+        ok = strvec_push(classes, strdup(folder));
+        free(p);
     }
+    strvec_free(&lab_img);
+    strvec_free(&lab_val);
+    return ok;
+}
 
-    prime_status st = prime_properties_tagger_create(&tagger);
-    if (st == PRIME_OK && thresholds != NULL)
-        st = prime_tagger_load_thresholds(tagger, thresholds);
-    if (st == PRIME_OK && !isnan(threshold))
-        st = prime_tagger_set_threshold(tagger, threshold);
-    if (st == PRIME_OK && top_k > 0)
-        st = prime_tagger_set_top_k(tagger, top_k);
-    if (st == PRIME_OK)
-        st = prime_tagstore_create(&store);
+/* Write `text` (len bytes) to path through a temporary file and a rename. */
+static int write_atomic(const char *path, const char *text, size_t len)
+{
+    size_t pl = strlen(path);
+    char *tmp = malloc(pl + 8);
+    if (tmp == NULL)
+        return 0;
+    memcpy(tmp, path, pl);
+    memcpy(tmp + pl, ".tmp", 5);
+    FILE *f = fopen(tmp, "wb");
+    int ok = f != NULL;
+    if (ok) {
+        ok = fwrite(text, 1, len, f) == len;
+        ok = (fclose(f) == 0) && ok;
+        ok = ok && rename(tmp, path) == 0;
+        if (!ok)
+            remove(tmp);
+    }
+    if (!ok)
+        fprintf(stderr, "%s: %s: cannot write: %s\n", prog, path, strerror(errno));
+    free(tmp);
+    return ok;
+}
+
+/* A growable text for the CSV outputs. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+    int failed;
+} text_buf;
+
+static void tb_put(text_buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 4096;
+        while (nc < b->len + n + 1)
+            nc *= 2;
+        char *ns = realloc(b->s, nc);
+        if (ns == NULL) {
+            b->failed = 1;
+            return;
+        }
+        b->s = ns;
+        b->cap = nc;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void tb_puts(text_buf *b, const char *s)
+{
+    tb_put(b, s, strlen(s));
+}
+
+static void tb_csv(text_buf *b, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        tb_puts(b, s);
+        return;
+    }
+    tb_put(b, "\"", 1);
+    for (; *s; s++) {
+        if (*s == '"')
+            tb_put(b, "\"", 1);
+        tb_put(b, s, 1);
+    }
+    tb_put(b, "\"", 1);
+}
+
+/* Decode, score and add every image to a new store with the tagger;
+ * prints what goes wrong. Returns the store or NULL. */
+static prime_tagstore *tag_all(prime_tagger *tagger, const strvec *paths, const strvec *names,
+                               const strvec *classes, uint32_t threads, uint32_t batch,
+                               const char *verb)
+{
+    prime_tagstore *store = NULL;
+    prime_status st = prime_tagstore_create(&store);
     /* tag ids in vocabulary order, so that each row lists its tags in it */
     for (uint32_t k = 0; st == PRIME_OK && k < prime_tagger_tag_count(tagger); k++) {
         uint32_t id = 0;
         st = prime_tagstore_intern_tag(store, prime_tagger_tag_name(tagger, k), &id);
     }
     if (st != PRIME_OK) {
-        rc = lib_error(st);
-        goto done;
+        lib_error(st);
+        prime_tagstore_destroy(store);
+        return NULL;
     }
     progress_state ps = {.enabled = isatty(STDERR_FILENO)};
     clock_gettime(CLOCK_MONOTONIC, &ps.start);
     uint32_t failed = 0;
-    st = prime_tagger_tag_files(tagger, (const char *const *)paths.v,
-                                (const char *const *)names.v, (const char *const *)classes.v,
-                                (uint32_t)names.n, threads, batch, 0, store, on_tag_file_error,
+    st = prime_tagger_tag_files(tagger, (const char *const *)paths->v,
+                                (const char *const *)names->v, (const char *const *)classes->v,
+                                (uint32_t)names->n, threads, batch, 0, store, on_tag_file_error,
                                 on_tag_progress, &ps, &failed);
     if (ps.shown)
         fprintf(stderr, "\n");
     if (failed > 0) {
         fprintf(stderr, "%s: %u of %zu images could not be read; nothing written\n", prog,
-                failed, names.n);
-        goto done;
+                failed, names->n);
+    } else if (st != PRIME_OK) {
+        lib_error(st);
+        fprintf(stderr, "%s: %s stopped; nothing written\n", prog, verb);
+    } else {
+        return store;
     }
-    if (st != PRIME_OK) {
-        rc = lib_error(st);
-        goto done;
-    }
+    prime_tagstore_destroy(store);
+    return NULL;
+}
 
-    /* the tags CSV, through a temporary file and a rename */
-    size_t pl = strlen(output);
-    char *tmp = malloc(pl + 8);
-    if (tmp == NULL)
-        goto done;
-    memcpy(tmp, output, pl);
-    memcpy(tmp + pl, ".tmp", 5);
-    FILE *f = fopen(tmp, "wb");
-    if (f == NULL) {
-        fprintf(stderr, "%s: %s: cannot write: %s\n", prog, output, strerror(errno));
-        free(tmp);
-        goto done;
-    }
-    fputs("image,class,tags\n", f);
-    uint32_t ni = prime_tagstore_image_count(store);
-    uint32_t *ids = malloc(((size_t)prime_tagstore_tag_count(store) + 1) * sizeof *ids);
-    if (ids == NULL) {
-        fclose(f);
-        remove(tmp);
-        free(tmp);
-        goto done;
-    }
-    for (uint32_t i = 0; i < ni; i++) {
+/* The tags CSV of docs/formats.md (image,class,tags), atomically. */
+static int write_tags_csv(const prime_tagstore *store, const char *output)
+{
+    text_buf b = {0};
+    tb_puts(&b, "image,class,tags\n");
+    uint32_t ni = prime_tagstore_image_count(store), nt = prime_tagstore_tag_count(store);
+    uint32_t *ids = malloc(((size_t)nt + 1) * sizeof *ids);
+    text_buf field = {0};
+    if (ids == NULL)
+        b.failed = 1;
+    for (uint32_t i = 0; i < ni && !b.failed; i++) {
         uint32_t n = 0;
-        csv_put(f, prime_tagstore_image_name(store, i));
-        fputc(',', f);
-        csv_put(f, prime_tagstore_class_name(store, prime_tagstore_image_class(store, i)));
-        fputc(',', f);
-        if (prime_tagstore_image_tags(store, i, ids, prime_tagstore_tag_count(store) + 1, &n) !=
-            PRIME_OK)
+        tb_csv(&b, prime_tagstore_image_name(store, i));
+        tb_puts(&b, ",");
+        tb_csv(&b, prime_tagstore_class_name(store, prime_tagstore_image_class(store, i)));
+        tb_puts(&b, ",");
+        if (prime_tagstore_image_tags(store, i, ids, nt + 1, &n) != PRIME_OK)
             n = 0;
         /* tags joined by '|': build the field, then quote it as a whole */
-        char field[8192];
-        size_t fl = 0;
-        field[0] = '\0';
+        field.len = 0;
+        tb_puts(&field, "");
         for (uint32_t k = 0; k < n; k++) {
-            const char *t = prime_tagstore_tag_name(store, ids[k]);
-            size_t tl = strlen(t);
-            if (fl + tl + 2 >= sizeof field)
-                break;
             if (k > 0)
-                field[fl++] = '|';
-            memcpy(field + fl, t, tl + 1);
-            fl += tl;
+                tb_puts(&field, "|");
+            tb_puts(&field, prime_tagstore_tag_name(store, ids[k]));
         }
-        csv_put(f, field);
-        fputc('\n', f);
+        b.failed |= field.failed;
+        if (!b.failed)
+            tb_csv(&b, field.s);
+        tb_puts(&b, "\n");
     }
     free(ids);
-    int wok = !ferror(f);
-    wok = (fclose(f) == 0) && wok;
-    wok = wok && rename(tmp, output) == 0;
-    if (!wok) {
-        fprintf(stderr, "%s: %s: cannot write: %s\n", prog, output, strerror(errno));
-        remove(tmp);
-    } else {
-        rc = 0;
+    free(field.s);
+    int ok = !b.failed;
+    if (!ok)
+        fprintf(stderr, "%s: out of memory\n", prog);
+    else
+        ok = write_atomic(output, b.s, b.len);
+    free(b.s);
+    return ok;
+}
+
+/* Options of tag and classify. */
+typedef struct {
+    const char *images, *backend, *labels, *output, *thresholds, *model, *vocab, *scores,
+        *image_model, *text_model, *bpe, *prompt, *classes;
+    double threshold;
+    uint32_t threads, batch, top_k;
+    int have_threads;
+    spec_opts spec;
+} tag_opts;
+
+/* Parse the options of tag (classify = 0) or classify (1). Returns 0 or
+ * the exit status of a usage error. */
+static int parse_tag_opts(int argc, char **argv, int classify, tag_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->threshold = NAN;
+    args a = {.argc = argc, .argv = argv, .i = 0};
+    int r, rc;
+    while ((r = next_opt(&a)) != 0) {
+        if (r < 0)
+            return usage_error("unexpected argument '%s'", a.value);
+        const char *name = a.name, *v = opt_value(&a);
+        if (v == NULL)
+            return usage_error("option %s needs a value", name);
+        char *end = NULL;
+        /* options of both commands */
+        const char **str = strcmp(name, "--images") == 0   ? &o->images
+                           : strcmp(name, "--labels") == 0 ? &o->labels
+                           : strcmp(name, "--output") == 0 ? &o->output
+                           : strcmp(name, "--model") == 0  ? &o->model
+                                                           : NULL;
+        /* options of one of them */
+        if (str == NULL && !classify)
+            str = strcmp(name, "--backend") == 0       ? &o->backend
+                  : strcmp(name, "--thresholds") == 0  ? &o->thresholds
+                  : strcmp(name, "--vocab") == 0       ? &o->vocab
+                  : strcmp(name, "--scores") == 0      ? &o->scores
+                  : strcmp(name, "--image-model") == 0 ? &o->image_model
+                  : strcmp(name, "--text-model") == 0  ? &o->text_model
+                  : strcmp(name, "--bpe") == 0         ? &o->bpe
+                  : strcmp(name, "--prompt") == 0      ? &o->prompt
+                                                       : NULL;
+        if (str == NULL && classify && strcmp(name, "--classes") == 0)
+            str = &o->classes;
+        if (str != NULL) {
+            *str = v;
+        } else if (spec_option(&o->spec, name, v, &rc)) {
+            if (rc != 0)
+                return rc;
+        } else if (!classify && strcmp(name, "--threshold") == 0) {
+            errno = 0;
+            o->threshold = strtod(v, &end);
+            if (errno != 0 || end == v || *end != '\0' || isnan(o->threshold))
+                return usage_error("--threshold must be a number, not '%s'", v);
+        } else if (strcmp(name, "--threads") == 0 || strcmp(name, "--batch") == 0 ||
+                   (!classify && strcmp(name, "--top-k") == 0)) {
+            uint64_t x;
+            if (!parse_uint(v, 0, strcmp(name, "--threads") == 0 ? 1024 : 1000000, &x))
+                return usage_error("%s must be a count, not '%s'", name, v);
+            if (strcmp(name, "--threads") == 0) {
+                o->threads = (uint32_t)x;
+                o->have_threads = 1;
+            } else if (strcmp(name, "--batch") == 0) {
+                o->batch = (uint32_t)x;
+            } else {
+                o->top_k = (uint32_t)x;
+            }
+        } else {
+            return usage_error("unknown option '%s'%s", name, classify ? " for classify" : "");
+        }
     }
-    free(tmp);
-done:
+    return 0;
+}
+
+/* The options a backend takes beyond the common ones; a given option that
+ * the backend does not take is a usage error. */
+static int check_backend_opts(const tag_opts *o)
+{
+    const struct {
+        const char *name;
+        int given;
+        const char *backends; /* those that take it */
+    } opts[] = {
+        {"--model", o->model != NULL, "torch"},
+        {"--vocab", o->vocab != NULL, "torch zeroshot"},
+        {"--scores", o->scores != NULL, "torch"},
+        {"--image-model", o->image_model != NULL, "zeroshot"},
+        {"--text-model", o->text_model != NULL, "zeroshot"},
+        {"--bpe", o->bpe != NULL, "zeroshot"},
+        {"--prompt", o->prompt != NULL, "zeroshot"},
+        {"--size", o->spec.size != 0, "torch zeroshot"},
+        {"--resize", o->spec.resize != 0, "torch zeroshot"},
+        {"--mean", o->spec.have_mean, "torch zeroshot"},
+        {"--std", o->spec.have_std, "torch zeroshot"},
+    };
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+        if (!opts[k].given)
+            continue;
+        const char *p = strstr(opts[k].backends, o->backend);
+        size_t l = strlen(o->backend);
+        if (p == NULL || (p[l] != '\0' && p[l] != ' '))
+            return usage_error("%s does not apply to backend '%s'", opts[k].name, o->backend);
+    }
+    const char *need = NULL;
+    if (strcmp(o->backend, "torch") == 0 && (o->model == NULL || o->vocab == NULL))
+        need = "backend 'torch' needs --model M.pt and --vocab V.txt";
+    if (strcmp(o->backend, "zeroshot") == 0 &&
+        (o->image_model == NULL || o->text_model == NULL || o->bpe == NULL || o->vocab == NULL))
+        need = "backend 'zeroshot' needs --image-model, --text-model, --bpe and --vocab";
+    if (need != NULL)
+        return usage_error("%s", need);
+    if (o->scores != NULL && strcmp(o->scores, "logits") != 0 &&
+        strcmp(o->scores, "probabilities") != 0)
+        return usage_error("--scores must be logits or probabilities, not '%s'", o->scores);
+    return 0;
+}
+
+/* The tagger of --backend; prints the problem and returns NULL on failure. */
+static prime_tagger *make_tagger(const tag_opts *o)
+{
+    prime_tagger *tagger = NULL;
+    prime_status st = PRIME_OK;
+    if (strcmp(o->backend, "properties") == 0) {
+        st = prime_properties_tagger_create(&tagger);
+    } else {
+        char who[64];
+        snprintf(who, sizeof who, "backend '%s'", o->backend);
+        torch_api tapi;
+        if (!torch_load(&tapi, who))
+            return NULL;
+        if (o->have_threads && (st = tapi.set_threads(o->threads)) != PRIME_OK) {
+            lib_error(st);
+            return NULL;
+        }
+        prime_image_spec *spec = NULL;
+        int torch = strcmp(o->backend, "torch") == 0;
+        st = make_spec(&o->spec, torch ? PRIME_IMAGE_PRESET_RAM : PRIME_IMAGE_PRESET_CLIP, &spec);
+        if (st == PRIME_OK && torch) {
+            int32_t scores = o->scores != NULL && strcmp(o->scores, "probabilities") == 0
+                                 ? PRIME_TORCH_SCORES_PROBABILITIES
+                                 : PRIME_TORCH_SCORES_LOGITS;
+            st = tapi.tagger_create(o->model, o->vocab, scores, spec, &tagger);
+        } else if (st == PRIME_OK) {
+            char **tags = NULL;
+            uint32_t n = 0;
+            if (!read_lines(o->vocab, &tags, &n)) {
+                prime_image_spec_destroy(spec);
+                return NULL;
+            }
+            prime_embedder *emb = NULL;
+            st = tapi.embedder_create(o->image_model, o->text_model, o->bpe, spec, &emb);
+            if (st == PRIME_OK) {
+                st = prime_zeroshot_tagger_create(emb, (const char *const *)tags, n, o->prompt,
+                                                  &tagger);
+                if (st != PRIME_OK) /* not taken on failure */
+                    prime_embedder_destroy(emb);
+            }
+            free_lines(tags, n);
+        }
+        prime_image_spec_destroy(spec);
+    }
+    if (st == PRIME_OK && o->thresholds != NULL)
+        st = prime_tagger_load_thresholds(tagger, o->thresholds);
+    if (st == PRIME_OK && !isnan(o->threshold))
+        st = prime_tagger_set_threshold(tagger, o->threshold);
+    if (st == PRIME_OK && o->top_k > 0)
+        st = prime_tagger_set_top_k(tagger, o->top_k);
+    if (st != PRIME_OK) {
+        lib_error(st);
+        prime_tagger_destroy(tagger);
+        return NULL;
+    }
+    return tagger;
+}
+
+/* prime tag --images DIR|LIST --backend properties|torch|zeroshot [--labels L.csv]
+ *           [--thresholds T | --threshold X] [--top-k K] [--threads N]
+ *           [--batch B] --output tags.csv, and the backend's options
+ * Tags every image with a backend and writes the tags CSV of docs/formats.md
+ * (image,class,tags). Classes come from --labels (columns image,label) or
+ * from the image's parent folder name. A bad image file is reported by
+ * name; then the exit status is 1 and no output is written. */
+static int cmd_tag(int argc, char **argv)
+{
+    tag_opts o;
+    int rc = parse_tag_opts(argc, argv, 0, &o);
+    if (rc != 0)
+        return rc;
+    if (o.images == NULL || o.output == NULL || o.backend == NULL)
+        return usage_error("%s", "tag needs --images DIR|LIST, --backend "
+                                 "properties|torch|zeroshot and --output FILE");
+    if (o.thresholds != NULL && !isnan(o.threshold))
+        return usage_error("%s", "give --thresholds or --threshold, not both");
+    if (strcmp(o.backend, "properties") != 0 && strcmp(o.backend, "torch") != 0 &&
+        strcmp(o.backend, "zeroshot") != 0)
+        return usage_error("unknown backend '%s' (properties, torch or zeroshot)", o.backend);
+    if ((rc = check_backend_opts(&o)) != 0)
+        return rc;
+
+    strvec paths = {0}, names = {0}, classes = {0};
+    prime_tagger *tagger = NULL;
+    prime_tagstore *store = NULL;
+    rc = EXIT_FAIL;
+    if (collect_images(o.images, o.labels, &paths, &names, &classes) &&
+        (tagger = make_tagger(&o)) != NULL &&
+        (store = tag_all(tagger, &paths, &names, &classes, o.threads, o.batch, "tagging")) !=
+            NULL &&
+        write_tags_csv(store, o.output))
+        rc = 0;
     prime_tagstore_destroy(store);
     prime_tagger_destroy(tagger);
     strvec_free(&paths);
     strvec_free(&names);
     strvec_free(&classes);
-    strvec_free(&lab_img);
-    strvec_free(&lab_val);
+    return rc;
+}
+
+/* ---- classify ------------------------------------------------------------------ */
+
+/* A classifier seen as a tagger whose vocabulary is its classes: with
+ * threshold -inf and top-k 1 every image gets exactly one tag, the
+ * predicted class (the highest score, ties to the lower index, as
+ * prime_classifier_classify). So classify gets tag_files' parallel
+ * decoding, batches, progress and per-file errors. */
+static void ca_destroy(void *self)
+{
+    prime_classifier_destroy(self);
+}
+
+static uint32_t ca_count(void *self)
+{
+    return prime_classifier_class_count(self);
+}
+
+static const char *ca_name(void *self, uint32_t i)
+{
+    return prime_classifier_class_name(self, i);
+}
+
+static prime_status ca_score(void *self, const prime_image *const *images, uint32_t n,
+                             float *scores)
+{
+    return prime_classifier_classify(self, images, n, scores,
+                                     (size_t)n * prime_classifier_class_count(self), NULL);
+}
+
+/* The outcomes CSV: image,label,prediction,correct (docs/formats.md). */
+static int write_outcomes(const prime_tagstore *store, const char *output)
+{
+    text_buf b = {0};
+    tb_puts(&b, "image,label,prediction,correct\n");
+    uint32_t ni = prime_tagstore_image_count(store);
+    for (uint32_t i = 0; i < ni && !b.failed; i++) {
+        uint32_t id = 0, n = 0;
+        if (prime_tagstore_image_tags(store, i, &id, 1, &n) != PRIME_OK || n != 1) {
+            fprintf(stderr, "%s: image %u has no prediction\n", prog, i);
+            free(b.s);
+            return 0;
+        }
+        const char *label = prime_tagstore_class_name(store, prime_tagstore_image_class(store, i));
+        const char *pred = prime_tagstore_tag_name(store, id);
+        tb_csv(&b, prime_tagstore_image_name(store, i));
+        tb_puts(&b, ",");
+        tb_csv(&b, label);
+        tb_puts(&b, ",");
+        tb_csv(&b, pred);
+        tb_puts(&b, strcmp(label, pred) == 0 ? ",1\n" : ",0\n");
+    }
+    int ok = !b.failed;
+    if (!ok)
+        fprintf(stderr, "%s: out of memory\n", prog);
+    else
+        ok = write_atomic(output, b.s, b.len);
+    free(b.s);
+    return ok;
+}
+
+/* prime classify --model M.pt --images DIR|LIST [--labels L.csv] [--classes C.txt]
+ *                [--size N] [--resize S] [--mean R,G,B] [--std R,G,B]
+ *                [--threads N] [--batch B] --output outcomes.csv */
+static int cmd_classify(int argc, char **argv)
+{
+    tag_opts o;
+    int rc = parse_tag_opts(argc, argv, 1, &o);
+    if (rc != 0)
+        return rc;
+    if (o.model == NULL || o.images == NULL || o.output == NULL)
+        return usage_error("%s", "classify needs --model M.pt, --images DIR|LIST and "
+                                 "--output FILE");
+    torch_api tapi;
+    if (!torch_load(&tapi, "classify"))
+        return EXIT_FAIL;
+    strvec paths = {0}, names = {0}, classes = {0};
+    prime_classifier *cls = NULL;
+    prime_tagger *tagger = NULL;
+    prime_tagstore *store = NULL;
+    prime_image_spec *spec = NULL;
+    rc = EXIT_FAIL;
+    if (!collect_images(o.images, o.labels, &paths, &names, &classes))
+        goto done;
+    prime_status st = PRIME_OK;
+    if (o.have_threads)
+        st = tapi.set_threads(o.threads);
+    if (st == PRIME_OK)
+        st = make_spec(&o.spec, PRIME_IMAGE_PRESET_IMAGENET, &spec);
+    if (st == PRIME_OK)
+        st = tapi.classifier_create(o.model, o.classes, spec, &cls);
+    if (st == PRIME_OK) {
+        prime_tagger_backend b;
+        memset(&b, 0, sizeof b);
+        b.abi_version = PRIME_BACKEND_ABI_VERSION;
+        b.struct_size = sizeof b;
+        b.self = cls;
+        b.name = "classifier";
+        b.destroy = ca_destroy;
+        b.tag_count = ca_count;
+        b.tag_name = ca_name;
+        b.score = ca_score;
+        st = prime_tagger_create_from(&b, &tagger);
+        if (st == PRIME_OK)
+            cls = NULL; /* the tagger owns it */
+    }
+    if (st == PRIME_OK)
+        st = prime_tagger_set_threshold(tagger, -INFINITY);
+    if (st == PRIME_OK)
+        st = prime_tagger_set_top_k(tagger, 1);
+    if (st != PRIME_OK) {
+        lib_error(st);
+        goto done;
+    }
+    store = tag_all(tagger, &paths, &names, &classes, o.threads, o.batch, "classification");
+    if (store != NULL && write_outcomes(store, o.output))
+        rc = 0;
+done:
+    prime_image_spec_destroy(spec);
+    prime_tagstore_destroy(store);
+    prime_tagger_destroy(tagger);
+    prime_classifier_destroy(cls);
+    strvec_free(&paths);
+    strvec_free(&names);
+    strvec_free(&classes);
     return rc;
 }
 
@@ -1446,6 +2067,8 @@ int main(int argc, char **argv)
         return cmd_tokenize(argc - 2, argv + 2);
     if (strcmp(cmd, "tag") == 0)
         return cmd_tag(argc - 2, argv + 2);
+    if (strcmp(cmd, "classify") == 0)
+        return cmd_classify(argc - 2, argv + 2);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", cmd);
