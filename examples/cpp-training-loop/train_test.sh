@@ -23,7 +23,7 @@ for d in 0 1 2 3 4 5 6 7 8 9; do
   [ -s "$tmp/digits/$d.json" ] && ok || bad "no $d.json"
 done
 
-args=(--data "$tmp/digits" --epochs 2 --batch 8 --min-size 5 --threads 2 --seed 3)
+args=(--data "$tmp/digits" --epochs 2 --batch 8 --min-size 5 --seed 3)
 out=$("$train" "${args[@]}" --json "$tmp/a.json" 2>"$tmp/err")
 rc=$?
 echo "$out"
