@@ -8,7 +8,8 @@ set -euo pipefail
 src=${PRIME_SOURCE_ROOT:?}
 out=${PRIME_BUILD_ROOT:?}/fuzz-smoke
 secs=${PRIME_FUZZ_SECONDS:-10}
-targets=(tags_csv tags_jsonl outcomes_csv store_bin store_fixed image tokenizer result_json npy)
+targets=(tags_csv tags_jsonl outcomes_csv store_bin store_fixed image tokenizer result_json npy
+         mnist_json)
 command -v clang >/dev/null || { echo "clang not found: fuzz smoke run skipped"; exit 77; }
 mkdir -p "$out/obj"
 flags=(-std=c11 -D_GNU_SOURCE -DPRIME_BUILDING -O1 -g -fno-omit-frame-pointer
@@ -36,8 +37,11 @@ objs+=("$out/obj/stb_image_impl.o")
 wait
 fail=0
 for t in "${targets[@]}"; do
-  clang "${flags[@]}" -fsanitize=fuzzer,address,undefined "$src/fuzz/fuzz_$t.c" "${objs[@]}" \
-    -lpthread -lm -lz -o "$out/fuzz_$t"
+  # the digits example's loader is not in the library: its source comes along
+  extra=()
+  [ "$t" = mnist_json ] && extra=(-I"$src/examples/digits" "$src/examples/digits/mnist_json.c")
+  clang "${flags[@]}" -fsanitize=fuzzer,address,undefined "$src/fuzz/fuzz_$t.c" "${extra[@]}" \
+    "${objs[@]}" -lpthread -lm -lz -o "$out/fuzz_$t"
   work=$(mktemp -d "$out/corpus_$t.XXXXXX")
   log="$out/fuzz_$t.log"
   # new inputs go to the scratch folder (first), the seeds are only read

@@ -60,8 +60,9 @@ enum { MNIST_SPLIT_FIT = 0, MNIST_SPLIT_TRAIN = 1, MNIST_SPLIT_TEST = 2 };
 /** Parse the text of one class file (`len` bytes, need not be
  *  NUL-terminated) and append its digits to `d` with class `label`
  *  (0 .. 9). `name` names the text in messages. On error returns -1,
- *  writes the message into err (err_cap bytes, may be 0) and leaves `d`
- *  as it was; 0 on success. */
+ *  writes the message into err (err_cap bytes, may be 0) and leaves the
+ *  digits of `d` as they were (its arrays may have grown: mnist_free
+ *  releases them); 0 on success. */
 int mnist_parse(const char *text, size_t len, const char *name, uint8_t label,
                 mnist_digits *d, char *err, size_t err_cap);
 

@@ -386,6 +386,7 @@ Test(mnist_json, bad_inputs)
         cr_assert_eq(mnist_parse(ok, cut, "t.json", 0, &d, err, sizeof err), -1, "cut %zu",
                      cut);
         cr_assert_eq(d.count, 0);
+        mnist_free(&d);
     }
     expect_error("", "empty file");
     expect_error("{ \"data\": [0,0", "expected ',' or ']' after a number, found end of file");
@@ -455,6 +456,7 @@ Test(mnist_json, position_of_errors)
     snprintf(more, n + 16, "%.*s, \"b\": 1}", (int)(n - 1), ok);
     cr_assert_eq(parse(more, &d, err, sizeof err), -1);
     cr_expect(strstr(err, "only the key \"data\" is allowed") != NULL, "%s", err);
+    mnist_free(&d);
     free(more);
     free(ok);
 }
