@@ -29,8 +29,19 @@
  * - image encoder: [N, 3, H, W] -> [N, D];
  * - text encoder: int64 token ids [N, 77] (CLIP's tokenizer, prime/tokenizer.h)
  *   -> [N, D].
- * A model whose output has another shape fails the first call with
- * PRIME_E_MISMATCH and a message that gives both shapes.
+ * A model whose output has another shape gives PRIME_E_MISMATCH with both
+ * shapes in the message ("m.pt: output of shape [2, 5], expected [2, 12]
+ * (12 tags in vocab.txt)"): a tagger at its first call (and every later
+ * one), a classifier or an embedder at creation, where one blank image (and
+ * for a text encoder the empty text) is run to read the number of classes or
+ * the dimension. The output may be of any floating-point type (it is
+ * converted to float32).
+ *
+ * Errors of a forward pass that libtorch raises (an input of the wrong
+ * size or channel count, an error inside the model's code) come back from
+ * the role's call (prime_tagger_score and friends) as PRIME_E_STATE with
+ * libtorch's own line ("m.pt: forward pass failed: RuntimeError: Given
+ * groups=1, ..."); the handle stays usable.
  */
 #ifndef PRIME_TORCH_H
 #define PRIME_TORCH_H
@@ -66,13 +77,16 @@ typedef enum prime_torch_scores {
  *  version it was built with); static storage. */
 PRIME_TORCH_API const char *prime_torch_version(void);
 
-/** Version of the libtorch the shim was built against, e.g. "1.13.1";
+/** Version of the libtorch the shim was built against, e.g. "1.13.0";
  *  static storage. */
 PRIME_TORCH_API const char *prime_torch_libtorch_version(void);
 
 /** Set the number of threads libtorch uses inside one forward pass (0: one
- *  per online CPU). libtorch keeps this setting per process, so it applies
- *  to every model of the process. PRIME_E_INVALID_ARG over 1024. */
+ *  per online CPU), with at::set_num_threads. The shim also preprocesses
+ *  the images of a batch on these threads. libtorch keeps this setting per
+ *  process, so it applies to every model of the process; with libtorch's
+ *  OpenMP backend call it from the thread that runs the models.
+ *  PRIME_E_INVALID_ARG over 1024. */
 PRIME_TORCH_API prime_status prime_torch_set_threads(uint32_t threads);
 
 /** A RAM-style tagger: loads `model_path` (TorchScript) and the vocabulary
@@ -84,19 +98,27 @@ PRIME_TORCH_API prime_status prime_torch_set_threads(uint32_t threads);
  *  prime_tagger_load_thresholds().
  *
  *  Errors: PRIME_E_INVALID_ARG (NULL path or out, unknown `scores`),
- *  PRIME_E_IO (a file cannot be read), PRIME_E_PARSE (not a TorchScript
- *  file, or a bad vocabulary line: "vocab.txt:12: ..."), PRIME_E_NOMEM. */
+ *  PRIME_E_IO (a file cannot be opened, or is a directory), PRIME_E_PARSE
+ *  (not a TorchScript file, with libtorch's first line: "m.pt: not a
+ *  TorchScript file: PytorchStreamReader failed reading zip archive: ...";
+ *  or a bad vocabulary line: "vocab.txt:12: empty name", not UTF-8, '|'),
+ *  PRIME_E_LIMIT (a name over 255 bytes), PRIME_E_DUPLICATE (a name given
+ *  twice: "vocab.txt:9: 'dog' is also line 3"), PRIME_E_NOMEM. Blank lines
+ *  at the end of the file are ignored, and a '\r' before a line's end is
+ *  dropped. On failure *out is NULL. */
 PRIME_TORCH_API prime_status prime_torch_tagger_create(const char *model_path, const char *vocab_path,
                                                  int32_t scores, const prime_image_spec *spec,
                                                  prime_tagger **out);
 
 /** A classifier: loads `model_path`; `class_names_path` may be NULL (the
- *  classes are "0", "1", ...) or a file of one class name a line, whose
- *  line count must equal the model's number of outputs (checked at the
- *  first call: PRIME_E_MISMATCH). `spec` may be NULL:
- *  PRIME_IMAGE_PRESET_IMAGENET (224 x 224, ImageNet mean and std).
- *  The class count is read from the model by running one blank image at
- *  creation. Errors as prime_torch_tagger_create(). */
+ *  classes are "0", "1", ...) or a file of one class name a line (the
+ *  rules of the vocabulary file of prime_torch_tagger_create(), '|'
+ *  allowed), whose line count must equal the model's number of outputs.
+ *  `spec` may be NULL: PRIME_IMAGE_PRESET_IMAGENET (224 x 224, ImageNet
+ *  mean and std). The class count is read from the model by running one
+ *  blank image at creation; then a wrong output shape, or a names file of
+ *  another length, is PRIME_E_MISMATCH, and an error of that forward pass
+ *  PRIME_E_STATE. Other errors as prime_torch_tagger_create(). */
 PRIME_TORCH_API prime_status prime_torch_classifier_create(const char *model_path,
                                                      const char *class_names_path,
                                                      const prime_image_spec *spec,
@@ -110,8 +132,13 @@ PRIME_TORCH_API prime_status prime_torch_classifier_create(const char *model_pat
  *  PRIME_IMAGE_PRESET_CLIP (224 x 224, CLIP's mean and std). Texts are
  *  tokenized with prime_tokenizer_encode_context() (start, end, padding to
  *  77, truncation) and given to the text model as int64 [N, 77]. Vectors
- *  are returned as the models give them (not normalised). Errors as
- *  prime_torch_tagger_create(). */
+ *  are returned as the models give them (not normalised). The dimension
+ *  is read at creation by running a blank image through the image model
+ *  and the empty text through the text model. Errors as
+ *  prime_torch_tagger_create() and prime_tokenizer_create() (the BPE
+ *  file); an embedder without a text model fails prime_embedder_embed_texts
+ *  with PRIME_E_STATE (and one without an image model,
+ *  prime_embedder_embed_images). */
 PRIME_TORCH_API prime_status prime_torch_embedder_create(const char *image_model_path,
                                                    const char *text_model_path,
                                                    const char *bpe_path,
