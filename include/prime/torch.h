@@ -104,7 +104,7 @@ PRIME_TORCH_API prime_status prime_torch_set_threads(uint32_t threads);
  *  or a bad vocabulary line: "vocab.txt:12: empty name", not UTF-8, '|'),
  *  PRIME_E_LIMIT (a name over 255 bytes), PRIME_E_DUPLICATE (a name given
  *  twice: "vocab.txt:9: 'dog' is also line 3"), PRIME_E_NOMEM. Blank lines
- *  at the end of the file are ignored, and a '\r' before a line's end is
+ *  at the end of the file are ignored, and a carriage return before a line's end is
  *  dropped. On failure *out is NULL. */
 PRIME_TORCH_API prime_status prime_torch_tagger_create(const char *model_path, const char *vocab_path,
                                                  int32_t scores, const prime_image_spec *spec,
