@@ -479,7 +479,10 @@ int run(const Options &o)
             double acc = 0;
             check(prime_result_class_info(result.get(), c, nullptr, nullptr, nullptr, &acc),
                   "prime_result_class_info");
-            std::printf(" %s %.1f%%", prime_result_class_name(result.get(), c), 100 * acc);
+            const char *name = prime_result_class_name(result.get(), c);
+            if (!name)
+                throw PrimeError("prime_result_class_name: no class " + std::to_string(c));
+            std::printf(" %s %.1f%%", name, 100 * acc);
         }
         std::printf("\n");
 
