@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# The command line's libtorch paths (suite cli_torch): prime tag --backend
+# torch|zeroshot, prime classify and prime eval --quality --text-model on the
+# tiny TorchScript models of tests/data/torch, through libprime-torch loaded
+# at run time ($PRIME_TORCH_LIBRARY, set by meson to the build's shim).
+#
+# Every expected output is derived here, independently of the C code, from
+# tests/data/torch/expected.txt (what Python + torch computed when
+# scripts/make_torch_models.py made the models): the tagger's selections,
+# the classifier's argmax, and the cosines of the image and text embeddings
+# (computed below in plain Python, no torch). A selection is only checked
+# where every score is at least 1e-3 from its threshold (the C pipeline
+# matches Python to about 1e-5).
+#
+# Usage: cli_torch_test.sh PATH/TO/prime
+set -uo pipefail
+prime=$(realpath "${1:?usage: cli_torch_test.sh PRIME}")
+: "${PRIME_TORCH_LIBRARY:?set it to the shim (meson does)}"
+data="${PRIME_TEST_DATA:?}/torch"
+bpe="${PRIME_SOURCE_ROOT:?}/data/clip/bpe_simple_vocab_16e6.txt.gz"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect() {
+  local want=$1 what=$2; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, wanted $want; stderr: $(cat "$tmp/err")"; fi
+}
+err_has() {
+  if grep -qF -- "$1" "$tmp/err"; then ok; else bad "$2: stderr lacks '$1': $(cat "$tmp/err")"; fi
+}
+same() { # same GOT WANT DESCRIPTION
+  if cmp -s "$1" "$2"; then ok; else bad "$3: output differs"; diff "$1" "$2" | head -20; fi
+}
+
+# the images in two class folders: p (a, b, c) and q (d, gray, wide)
+mkdir -p "$tmp/img/p" "$tmp/img/q"
+cp "$data"/img_a.png "$data"/img_b.png "$data"/img_c.png "$tmp/img/p/"
+cp "$data"/img_d.png "$data"/img_gray.png "$data"/img_wide.png "$tmp/img/q/"
+printf 'image,label\np/img_a.png,animal\np/img_b.png,indoor\np/img_c.png,animal\nq/img_d.png,vehicle\nq/img_gray.png,animal\nq/img_wide.png,outdoor\n' > "$tmp/labels.csv"
+printf 'a dog\na cat\n' > "$tmp/zs_vocab.txt"
+printf 'a photo of a dog\na photo of a cat\nsnow at night\ncafé crème brûlée\n' > "$tmp/zs_vocab_full.txt"
+
+# ---- the expected outputs, from expected.txt ----
+python3 - "$data" "$tmp" <<'EOF' || bad "could not derive the expected outputs"
+import json, math, struct, sys
+data, tmp = sys.argv[1], sys.argv[2]
+E = {}
+for line in open(data + "/expected.txt", encoding="utf-8"):
+    if line.startswith("#") or not line.strip():
+        continue
+    f = line.split()
+    E[(f[0], f[1])] = f[3:]
+vocab = open(data + "/vocab.txt").read().split()
+classes = open(data + "/classes.txt").read().split()
+rows = [("p", "img_a.png"), ("p", "img_b.png"), ("p", "img_c.png"),
+        ("q", "img_d.png"), ("q", "img_gray.png"), ("q", "img_wide.png")]
+
+def tags_csv(name, sel):
+    with open(tmp + "/" + name, "w", encoding="utf-8") as f:
+        f.write("image,class,tags\n")
+        for (c, im) in rows:
+            f.write("%s/%s,%s,%s\n" % (c, im, c, "|".join(sel[im])))
+
+def select(scores, names, threshold, k):
+    for s in scores:
+        if abs(s - threshold) < 1e-3:
+            sys.exit("a score %g is within 1e-3 of the threshold %g" % (s, threshold))
+    ids = [t for t in range(len(scores)) if scores[t] >= threshold]
+    if k:
+        ranked = sorted(ids, key=lambda t: (-scores[t], t))
+        if len(ranked) > k and scores[ranked[k - 1]] - scores[ranked[k]] < 1e-3:
+            sys.exit("top-%d is ambiguous" % k)
+        ids = sorted(ranked[:k])
+    return [names[t] for t in ids]
+
+# torch tagger: threshold 0.5 and top-3 (Python's own selections), 0.6 (here)
+tags_csv("torch_05.csv", {im: [vocab[int(t)] for t in E[("select", im)]] for _, im in rows})
+tags_csv("torch_top3.csv", {im: [vocab[int(t)] for t in E[("top3", im)]] for _, im in rows})
+tags_csv("torch_06.csv", {im: select([float(x) for x in E[("tagger", im)]], vocab, 0.6, 0)
+                          for _, im in rows})
+# zero-shot: cosine of image_embed with text_embed of the prompt
+prompts = open(data + "/prompts.txt", encoding="utf-8").read().split("\n")
+def vec(key, name):
+    return [float(x) for x in E[(key, name)]]
+def cos(a, b):
+    na, nb = math.sqrt(sum(x * x for x in a)), math.sqrt(sum(x * x for x in b))
+    return sum(x * y for x, y in zip(a, b)) / (na * nb) if na > 0 and nb > 0 else 0.0
+def zs(tag_prompts, names, threshold, k):
+    return {im: select([cos(vec("image_embed", im), vec("text_embed", str(prompts.index(p))))
+                        for p in tag_prompts], names, threshold, k) for _, im in rows}
+tags_csv("zs_top1.csv", zs(["a photo of a dog", "a photo of a cat"], ["a dog", "a cat"], -1, 1))
+full = ["a photo of a dog", "a photo of a cat", "snow at night", "café crème brûlée"]
+tags_csv("zs_03.csv", zs(full, full, 0.3, 0))
+tags_csv("zs_top2.csv", zs(full, full, -1, 2))
+# classify: argmax of Python's scores; labels as in labels.csv
+labels = dict(l.strip().split(",") for l in open(tmp + "/labels.csv").read().split("\n")[1:] if l)
+with open(tmp + "/outcomes_want.csv", "w") as f, open(tmp + "/outcomes_num_want.csv", "w") as g:
+    f.write("image,label,prediction,correct\n")
+    g.write("image,label,prediction,correct\n")
+    for (c, im) in rows:
+        s = [float(x) for x in E[("classifier", im)]]
+        best = max(range(len(s)), key=lambda i: (s[i], -i))
+        assert best == int(E[("predicted", im)][0])
+        lab = labels["%s/%s" % (c, im)]
+        f.write("%s/%s,%s,%s,%d\n" % (c, im, lab, classes[best], lab == classes[best]))
+        g.write("%s/%s,%s,%d,0\n" % (c, im, c, best))
+# eval --quality: image embeddings (raw float32, store order), the text
+# embeddings of the two descriptions, the store and a result with two modes
+with open(tmp + "/q_img.f32", "wb") as f:
+    for (_, im) in rows:
+        f.write(struct.pack("<16f", *vec("image_embed", im)))
+with open(tmp + "/q_txt.f32", "wb") as f:
+    for p in ("a photo of a dog", "snow at night"):
+        f.write(struct.pack("<16f", *vec("text_embed", str(prompts.index(p)))))
+with open(tmp + "/q_tags.csv", "w") as f:
+    f.write("image,class,tags\nimg_a.png,p,x\nimg_b.png,p,x\nimg_c.png,p,\n"
+            "img_d.png,q,y\nimg_gray.png,q,y\nimg_wide.png,q,\n")
+mode = lambda c, t, d: {"class": c, "tags": [t], "size": 2, "correct": 1, "accuracy": 0.5,
+                        "class_accuracy": 0.75, "drop": 0.25, "description": d}
+json.dump({"params": {"min_size": 1, "min_drop": 0.1},
+           "failure_modes": [mode("p", "x", "a photo of a dog"), mode("q", "y", "snow at night")]},
+          open(tmp + "/q_result.json", "w"))
+EOF
+
+# ---- prime tag --backend torch ----
+targs=(tag --images "$tmp/img" --backend torch --model "$data/tagger.pt" --vocab "$data/vocab.txt" --size 32)
+expect 0 "tag torch" -- "$prime" "${targs[@]}" --output "$tmp/t05.csv"
+same "$tmp/t05.csv" "$tmp/torch_05.csv" "tag torch, threshold 0.5"
+expect 0 "tag torch top-k 3, threads, batches" -- "$prime" "${targs[@]}" --top-k 3 --threads 2 --batch 4 --output "$tmp/t3.csv"
+same "$tmp/t3.csv" "$tmp/torch_top3.csv" "tag torch --top-k 3"
+expect 0 "tag torch --threshold 0.6" -- "$prime" "${targs[@]}" --threshold 0.6 --batch 1 --output "$tmp/t06.csv"
+same "$tmp/t06.csv" "$tmp/torch_06.csv" "tag torch --threshold 0.6"
+awk '{ print 0.6 }' "$data/vocab.txt" > "$tmp/th06.txt"
+expect 0 "tag torch --thresholds" -- "$prime" "${targs[@]}" --thresholds "$tmp/th06.txt" --output "$tmp/tth.csv"
+same "$tmp/tth.csv" "$tmp/torch_06.csv" "tag torch --thresholds (all 0.6)"
+expect 0 "tag torch, probabilities in a tuple" -- "$prime" tag --images "$tmp/img" --backend torch --model "$data/tagger_tuple.pt" --vocab "$data/vocab.txt" --scores probabilities --size 32 --output "$tmp/ttu.csv"
+same "$tmp/ttu.csv" "$tmp/torch_05.csv" "tag torch --scores probabilities"
+expect 0 "tag torch, mean and std given as ImageNet's" -- "$prime" "${targs[@]}" --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --output "$tmp/tms.csv"
+same "$tmp/tms.csv" "$tmp/torch_05.csv" "tag torch --mean/--std (the preset's values)"
+# the model was made for 32 x 32 inputs; at another size the tags change
+expect 0 "tag torch at 64 x 64" -- "$prime" "${targs[@]}" --size 64 --output "$tmp/t64.csv"
+cmp -s "$tmp/t64.csv" "$tmp/torch_05.csv" && bad "--size 64 gave the 32 x 32 tags: --size is ignored" || ok
+expect 0 "tagged file searchable" -- "$prime" info "$tmp/t05.csv"
+grep -q "images: *6" "$tmp/out" && ok || bad "tag torch output info: $(cat "$tmp/out")"
+rm -f "$tmp/never.csv"
+expect 1 "tag torch with a missing model" -- "$prime" tag --images "$tmp/img" --backend torch --model "$tmp/none.pt" --vocab "$data/vocab.txt" --output "$tmp/never.csv"
+err_has "none.pt: cannot open" "tag torch with a missing model"
+expect 1 "tag torch with a vocabulary of the wrong size" -- "$prime" tag --images "$tmp/img" --backend torch --model "$data/wrong_width.pt" --vocab "$data/vocab.txt" --size 32 --output "$tmp/never.csv"
+err_has "(PRIME_E_MISMATCH)" "tag torch wrong width"
+[ ! -e "$tmp/never.csv" ] && ok || bad "tag torch: output written after an error"
+
+# ---- prime tag --backend zeroshot ----
+zargs=(tag --images "$tmp/img" --backend zeroshot --image-model "$data/image_encoder.pt" --text-model "$data/text_encoder.pt" --bpe "$bpe" --size 32)
+expect 0 "tag zeroshot, default prompt, top-1" -- "$prime" "${zargs[@]}" --vocab "$tmp/zs_vocab.txt" --threshold -1 --top-k 1 --output "$tmp/z1.csv"
+same "$tmp/z1.csv" "$tmp/zs_top1.csv" "tag zeroshot 'a photo of {}' top-1"
+expect 0 "tag zeroshot, prompt {}, threshold 0.3" -- "$prime" "${zargs[@]}" --vocab "$tmp/zs_vocab_full.txt" --prompt '{}' --threshold 0.3 --output "$tmp/z03.csv"
+same "$tmp/z03.csv" "$tmp/zs_03.csv" "tag zeroshot --threshold 0.3"
+expect 0 "tag zeroshot, top-2, threads" -- "$prime" "${zargs[@]}" --vocab "$tmp/zs_vocab_full.txt" --prompt '{}' --threshold -1 --top-k 2 --threads 2 --batch 4 --output "$tmp/z2.csv"
+same "$tmp/z2.csv" "$tmp/zs_top2.csv" "tag zeroshot --top-k 2"
+expect 1 "tag zeroshot, prompt without {}" -- "$prime" "${zargs[@]}" --vocab "$tmp/zs_vocab.txt" --prompt 'a photo' --output "$tmp/never.csv"
+err_has 'must hold "{}" (where the tag goes) exactly once, not 0 times' "zeroshot bad prompt"
+expect 1 "tag zeroshot, encoders of different dimensions" -- "$prime" tag --images "$tmp/img" --backend zeroshot --image-model "$data/image_encoder.pt" --text-model "$data/text_encoder_d8.pt" --bpe "$bpe" --vocab "$tmp/zs_vocab.txt" --output "$tmp/never.csv"
+err_has "(PRIME_E_MISMATCH)" "zeroshot dimension mismatch"
+[ ! -e "$tmp/never.csv" ] && ok || bad "tag zeroshot: output written after an error"
+
+# ---- prime classify ----
+expect 0 "classify" -- "$prime" classify --model "$data/classifier.pt" --classes "$data/classes.txt" --images "$tmp/img" --labels "$tmp/labels.csv" --size 32 --output "$tmp/o.csv"
+same "$tmp/o.csv" "$tmp/outcomes_want.csv" "classify with labels and class names"
+expect 0 "classify, folder classes, no class names, a list" -- bash -c "cd '$tmp/img' && printf 'p/img_a.png\np/img_b.png\np/img_c.png\nq/img_d.png\nq/img_gray.png\nq/img_wide.png\n' > list.txt && '$prime' classify --model '$data/classifier_list.pt' --images list.txt --size 32 --threads 2 --batch 4 --output '$tmp/on.csv'"
+same "$tmp/on.csv" "$tmp/outcomes_num_want.csv" "classify: parent folders as labels, classes 0..3"
+expect 0 "outcomes feed a search" -- "$prime" search --tags "$tmp/t05.csv" --outcomes "$tmp/o.csv" --min-size 1 --format json
+# p: a right, b (indoor) wrong, c right; q: d (vehicle) wrong, gray right, wide (outdoor) wrong
+grep -q '{"class": "p", "images": 3, "correct": 2,' "$tmp/out" && grep -q '{"class": "q", "images": 3, "correct": 1,' "$tmp/out" \
+  && ok || bad "search over classify's outcomes: $(head -4 "$tmp/out")"
+rm -f "$tmp/never.csv"
+head -3 "$data/classes.txt" > "$tmp/classes3.txt"
+expect 1 "classify with too few class names" -- "$prime" classify --model "$data/classifier.pt" --classes "$tmp/classes3.txt" --images "$tmp/img" --size 32 --output "$tmp/never.csv"
+err_has "has 3 class names" "classify with too few class names"
+[ ! -e "$tmp/never.csv" ] && ok || bad "classify: output written after an error"
+
+# ---- prime eval --quality --text-model ----
+qargs=(eval --quality --result "$tmp/q_result.json" --tags "$tmp/q_tags.csv" --image-embeddings "$tmp/q_img.f32" --dim 16 --format json)
+expect 0 "quality from text embeddings" -- "$prime" "${qargs[@]}" --text-embeddings "$tmp/q_txt.f32" --output "$tmp/q_file.json"
+expect 0 "quality from the text model" -- "$prime" "${qargs[@]}" --text-model "$data/text_encoder.pt" --bpe "$bpe" --output "$tmp/q_model.json"
+python3 - "$tmp/q_file.json" "$tmp/q_model.json" <<'EOF' && ok || bad "quality --text-model differs from the Python text embeddings"
+import json, math, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+def walk(x, y, path):
+    if isinstance(x, dict):
+        assert isinstance(y, dict) and x.keys() == y.keys(), path
+        for k in x:
+            walk(x[k], y[k], path + "." + k)
+    elif isinstance(x, list):
+        assert isinstance(y, list) and len(x) == len(y), path
+        for i, (u, v) in enumerate(zip(x, y)):
+            walk(u, v, "%s[%d]" % (path, i))
+    elif isinstance(x, float) or isinstance(y, float):
+        assert abs(x - y) <= 1e-5, "%s: %r vs %r" % (path, x, y)
+    else:
+        assert x == y, "%s: %r vs %r" % (path, x, y)
+walk(a, b, "")
+assert a["groups"][0]["label"] == "a photo of a dog", a["groups"][0]
+assert not math.isnan(a["groups"][0]["similarity"])
+EOF
+grep -q '"similarity": ' "$tmp/q_model.json" && ok || bad "quality --text-model: no similarity"
+rm -f "$tmp/never.json"
+expect 1 "quality, a text model of another dimension" -- "$prime" "${qargs[@]}" --text-model "$data/text_encoder_d8.pt" --bpe "$bpe" --output "$tmp/never.json"
+[ ! -e "$tmp/never.json" ] && ok || bad "quality --text-model: output written after an error"
+
+echo "cli_torch: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
