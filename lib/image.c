@@ -156,13 +156,23 @@ static bool header_size(int32_t fmt, const unsigned char *d, size_t n, uint64_t 
     }
 }
 
-/* stb_image 2.27 (Debian 12's libstb) writes past its Huffman tables when a
- * DHT segment declares more than 256 codes (fixed upstream in 2.28). Walk
- * every marker segment of a JPEG, entropy-coded data included, and refuse
- * such a table before the decoder sees it. Returns false for a bad table;
- * anything else (truncation, unknown markers) is left to the decoder. */
-static bool jpeg_tables_ok(const unsigned char *d, size_t n)
+/* Two defects of stb_image 2.27 (Debian 12's libstb), both fixed upstream
+ * in 2.28, let a corrupt JPEG make the decoder read or write far outside
+ * its Huffman tables:
+ *  - a DHT segment that declares more than 256 codes overruns the table
+ *    when it is built;
+ *  - a scan that uses a Huffman table no DHT has defined decodes with the
+ *    uninitialised memory of that table (stb allocates its decoder state
+ *    with malloc), and the symbol index it computes can point anywhere
+ *    (found by fuzz/fuzz_image.c: an index of 80,143 into a table of 256).
+ * Walk every marker segment, entropy-coded data included, as stb_image
+ * reads them, and refuse both before the decoder sees the file. Returns
+ * NULL when the file may go to the decoder, else the reason; anything else
+ * (truncation, unknown markers) is left to the decoder's own checks. */
+static const char *jpeg_tables_check(const unsigned char *d, size_t n)
 {
+    bool defined[2][4] = {{false}};
+    int progressive = -1; /* no SOF yet */
     size_t i = 2;
     while (i + 4 <= n) {
         if (d[i] != 0xFF) { /* entropy-coded data: find the next marker */
@@ -179,26 +189,49 @@ static bool jpeg_tables_ok(const unsigned char *d, size_t n)
             continue;
         }
         if (m == 0xD9)
-            return true;
+            return NULL;
         size_t len = be16(d + i + 2);
-        if (m == 0xC4) {
+        if (m == 0xC0 || m == 0xC1 || m == 0xC2) {
+            progressive = m == 0xC2;
+        } else if (m == 0xC4) {
             /* as stb_image reads it: tables while the length left is > 0,
                even past the segment's end; bytes past the file read 0 */
             long left = (long)len - 2;
             size_t j = i + 4;
-            while (left > 0 && j < n) {
+            while (left > 0) {
+                unsigned q = j < n ? d[j] : 0;
+                if ((q >> 4) > 1 || (q & 15) > 3)
+                    break; /* stb_image refuses the segment */
                 long count = 0;
                 for (size_t k = 1; k <= 16; k++)
                     count += j + k < n ? d[j + k] : 0;
                 if (count > 256)
-                    return false;
+                    return "Huffman table of more than 256 codes";
+                defined[q >> 4][q & 15] = true;
                 left -= 17 + count;
                 j += 17 + (size_t)count;
+            }
+        } else if (m == 0xDA) {
+            /* SOS: Ns, then (id, Td<<4 | Ta) per component, then Ss, Se,
+               Ah<<4 | Al */
+            size_t p = i + 4;
+            unsigned ns = p < n ? d[p] : 0;
+            if (ns >= 1 && ns <= 4 && p + 1 + 2 * (size_t)ns + 3 <= n) {
+                unsigned ss = d[p + 1 + 2 * ns], ah = d[p + 3 + 2 * ns] >> 4;
+                for (unsigned c = 0; c < ns; c++) {
+                    unsigned q = d[p + 2 + 2 * c], td = q >> 4, ta = q & 15;
+                    if (td > 3 || ta > 3)
+                        continue; /* stb_image refuses the scan */
+                    bool need_dc = progressive != 1 || (ss == 0 && ah == 0);
+                    bool need_ac = progressive != 1 || ss > 0;
+                    if ((need_dc && !defined[0][td]) || (need_ac && !defined[1][ta]))
+                        return "a scan uses a Huffman table that no DHT segment defines";
+                }
             }
         }
         i += 2 + len;
     }
-    return true;
+    return NULL;
 }
 
 /* ---- images ---------------------------------------------------------------- */
@@ -246,10 +279,9 @@ static prime_status decode(const void *data, size_t size, const char *name,
     if (fmt == PRIME_IMAGE_FORMAT_NONE)
         return prime__error(PRIME_E_FORMAT,
                             "%s: not a supported image (JPEG, PNG, BMP, TGA, GIF)", name);
-    if (fmt == PRIME_IMAGE_FORMAT_JPEG && !jpeg_tables_ok(d, size))
-        return prime__error(PRIME_E_FORMAT,
-                            "%s: corrupt or truncated JPEG: Huffman table of more than 256 codes",
-                            name);
+    const char *bad_jpeg = fmt == PRIME_IMAGE_FORMAT_JPEG ? jpeg_tables_check(d, size) : NULL;
+    if (bad_jpeg != NULL)
+        return prime__error(PRIME_E_FORMAT, "%s: corrupt JPEG: %s", name, bad_jpeg);
     uint64_t hw = 0, hh = 0;
     if (header_size(fmt, d, size, &hw, &hh) && hw * hh > max_pixels)
         return prime__error(PRIME_E_LIMIT,

@@ -256,7 +256,11 @@ static const struct {
     {"truncated.jpg", PRIME_E_FORMAT, "corrupt or truncated JPEG"},
     {"truncated.gif", PRIME_E_FORMAT, "corrupt or truncated GIF"},
     /* found by fuzz/fuzz_image: stb_image 2.27 overflows its tables on it */
-    {"huffman_overflow.jpg", PRIME_E_FORMAT, "Huffman table of more than 256 codes"},
+    {"huffman_overflow.jpg", PRIME_E_FORMAT, "corrupt JPEG: Huffman table of more than 256 codes"},
+    /* found by fuzz/fuzz_image: a scan that uses a Huffman table no DHT
+       defined makes stb_image 2.27 index far outside the table */
+    {"huffman_undefined.jpg", PRIME_E_FORMAT,
+     "corrupt JPEG: a scan uses a Huffman table that no DHT segment defines"},
     {"empty.png", PRIME_E_FORMAT, "empty file"},
     {"wrong_magic.jpg", PRIME_E_FORMAT, "not a supported image (JPEG, PNG, BMP, TGA, GIF)"},
     {"unsupported.ppm", PRIME_E_FORMAT, "not a supported image"},
