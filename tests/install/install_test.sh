@@ -27,4 +27,39 @@ grep -q "$libdir/libprime.so.0" <<<"$deps" \
 out=$(LD_LIBRARY_PATH=$libdir "$root/minimal")
 echo "$out"
 grep -q "a photo of fox night snow" <<<"$out" || { echo "unexpected output"; exit 1; }
-echo "install: 1 passed, 0 failed"
+passed=1
+# libprime-torch (when libtorch was found): prime-torch.pc (Requires: prime),
+# prime/torch.h, and a C program linked with `pkg-config --libs prime-torch`
+# that runs against the installed libprime-torch.so.0 and libprime.so.0.
+if [ -f "$build/shim/libprime-torch.so" ]; then
+  [ -f "$(dirname "$pc")/prime-torch.pc" ] || { echo "prime-torch.pc was not installed"; exit 1; }
+  [ -n "$(find "$root" -path '*include/prime/torch.h')" ] || { echo "prime/torch.h was not installed"; exit 1; }
+  grep -q '^Requires:.*prime' "$(dirname "$pc")/prime-torch.pc" || { echo "prime-torch.pc does not require prime"; exit 1; }
+  tcflags=$(pkg-config --cflags prime-torch)
+  tlibs=$(pkg-config --libs prime-torch)
+  echo "pkg-config --cflags --libs prime-torch: $tcflags $tlibs"
+  cat >"$root/torch_min.c" <<'CEOF'
+#include <stdio.h>
+#include <string.h>
+#include <prime/torch.h>
+int main(void)
+{
+    prime_tagger *t = NULL;
+    prime_status st = prime_torch_tagger_create("/nonexistent.pt", "/nonexistent.txt",
+                                                PRIME_TORCH_SCORES_LOGITS, NULL, &t);
+    printf("libprime-torch %s (libtorch %s), libprime %s, missing file: %s\n",
+           prime_torch_version(), prime_torch_libtorch_version(), prime_version(),
+           prime_status_name(st));
+    return strcmp(prime_torch_version(), prime_version()) != 0 || st != PRIME_E_IO;
+}
+CEOF
+  cc -std=c11 -Wall -Werror $tcflags "$root/torch_min.c" $tlibs -o "$root/torch_min"
+  deps=$(LD_LIBRARY_PATH=$libdir ldd "$root/torch_min")
+  grep -q "$libdir/libprime-torch.so.0" <<<"$deps" \
+    || { echo "the program does not use the installed libprime-torch:"; echo "$deps"; exit 1; }
+  out=$(LD_LIBRARY_PATH=$libdir "$root/torch_min")
+  echo "$out"
+  grep -q "missing file: PRIME_E_IO" <<<"$out" || { echo "unexpected output"; exit 1; }
+  passed=2
+fi
+echo "install: $passed passed, 0 failed"
