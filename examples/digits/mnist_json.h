@@ -19,10 +19,10 @@
  * "3.json:1:20 (byte 19): number 1.5 is out of range [0, 1]".
  *
  * Split (mnist_split): the k-th digit of a class file (k = 0, 1, ...) goes
- * by k mod 5 to MNIST_SPLIT_FIT (0: trains the classifier, 2,000 digits),
- * MNIST_SPLIT_TRAIN (1 or 3: the PRIME search split, 4,000) or
- * MNIST_SPLIT_TEST (2 or 4: the evaluation split, 4,000). Neither the
- * search nor the test split is seen by the classifier.
+ * by k mod 9 to MNIST_SPLIT_FIT (0: trains the classifier; 1,115 of the
+ * package's digits), MNIST_SPLIT_TRAIN (1, 3, 5, 7: the PRIME search split,
+ * 4,447) or MNIST_SPLIT_TEST (2, 4, 6, 8: the evaluation split, 4,438).
+ * Neither the search nor the test split is seen by the classifier.
  *
  * Plain C11, no libprime needed; usable from C++ (extern "C"). Not
  * thread-safe per mnist_digits value; distinct values are independent. */
@@ -79,7 +79,7 @@ int mnist_load_dir(const char *dir, mnist_digits *d, char *err, size_t err_cap);
 void mnist_free(mnist_digits *d);
 
 /** The split (MNIST_SPLIT_*) of the digit at position `index` of its class
- *  file: index mod 5 = 0 fit, 1 or 3 train, 2 or 4 test. */
+ *  file: index mod 9 = 0 fit, odd train, even and not 0 test. */
 int mnist_split(uint32_t index);
 
 /** Static name of a split: "fit", "train", "test" (NULL otherwise). */

@@ -2,7 +2,8 @@
  * (multinomial logistic regression) on the 784 pixels, trained in pure C.
  *
  * Deliberately small (7,850 weights: 10 x (784 + 1)), so that it makes a
- * few hundred mistakes on 4,000 digits it has not seen. Training is plain
+ * few hundred mistakes on 4,000 digits it has not seen (about 800 with the
+ * case study's 2 epochs at learning rate 0.002 on 1,115 digits: 81 %). Training is plain
  * stochastic gradient descent, one digit at a time, in an order shuffled
  * each epoch by a Fisher-Yates shuffle driven by splitmix64 from an
  * integer seed; the learning rate is lr / (1 + epoch); weights start at 0.
