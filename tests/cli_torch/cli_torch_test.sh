@@ -36,6 +36,16 @@ same() { # same GOT WANT DESCRIPTION
   if cmp -s "$1" "$2"; then ok; else bad "$3: output differs"; diff "$1" "$2" | head -20; fi
 }
 
+# In an ASan build LeakSanitizer's tracer crashes at exit ("Tracer caught
+# signal 11", exit 134) in processes that dlopen() libprime-torch, depending
+# on the memory layout (even on path lengths): a sanitizer limitation with
+# libtorch's dynamic TLS, not a leak. ASan's other checks stay on; leaks of
+# these paths are checked with valgrind (docs/backends.md, section 7).
+tthreads=2
+if [[ "$(ldd "$prime" 2>/dev/null)" == *libasan* ]]; then
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+fi
+
 # the images in two class folders: p (a, b, c) and q (d, gray, wide)
 mkdir -p "$tmp/img/p" "$tmp/img/q"
 cp "$data"/img_a.png "$data"/img_b.png "$data"/img_c.png "$tmp/img/p/"
@@ -130,7 +140,7 @@ EOF
 targs=(tag --images "$tmp/img" --backend torch --model "$data/tagger.pt" --vocab "$data/vocab.txt" --size 32)
 expect 0 "tag torch" -- "$prime" "${targs[@]}" --output "$tmp/t05.csv"
 same "$tmp/t05.csv" "$tmp/torch_05.csv" "tag torch, threshold 0.5"
-expect 0 "tag torch top-k 3, threads, batches" -- "$prime" "${targs[@]}" --top-k 3 --threads 2 --batch 4 --output "$tmp/t3.csv"
+expect 0 "tag torch top-k 3, threads, batches" -- "$prime" "${targs[@]}" --top-k 3 --threads $tthreads --batch 4 --output "$tmp/t3.csv"
 same "$tmp/t3.csv" "$tmp/torch_top3.csv" "tag torch --top-k 3"
 expect 0 "tag torch --threshold 0.6" -- "$prime" "${targs[@]}" --threshold 0.6 --batch 1 --output "$tmp/t06.csv"
 same "$tmp/t06.csv" "$tmp/torch_06.csv" "tag torch --threshold 0.6"
@@ -159,7 +169,7 @@ expect 0 "tag zeroshot, default prompt, top-1" -- "$prime" "${zargs[@]}" --vocab
 same "$tmp/z1.csv" "$tmp/zs_top1.csv" "tag zeroshot 'a photo of {}' top-1"
 expect 0 "tag zeroshot, prompt {}, threshold 0.3" -- "$prime" "${zargs[@]}" --vocab "$tmp/zs_vocab_full.txt" --prompt '{}' --threshold 0.3 --output "$tmp/z03.csv"
 same "$tmp/z03.csv" "$tmp/zs_03.csv" "tag zeroshot --threshold 0.3"
-expect 0 "tag zeroshot, top-2, threads" -- "$prime" "${zargs[@]}" --vocab "$tmp/zs_vocab_full.txt" --prompt '{}' --threshold -1 --top-k 2 --threads 2 --batch 4 --output "$tmp/z2.csv"
+expect 0 "tag zeroshot, top-2, threads" -- "$prime" "${zargs[@]}" --vocab "$tmp/zs_vocab_full.txt" --prompt '{}' --threshold -1 --top-k 2 --threads $tthreads --batch 4 --output "$tmp/z2.csv"
 same "$tmp/z2.csv" "$tmp/zs_top2.csv" "tag zeroshot --top-k 2"
 expect 1 "tag zeroshot, prompt without {}" -- "$prime" "${zargs[@]}" --vocab "$tmp/zs_vocab.txt" --prompt 'a photo' --output "$tmp/never.csv"
 err_has 'must hold "{}" (where the tag goes) exactly once, not 0 times' "zeroshot bad prompt"
@@ -170,7 +180,7 @@ err_has "(PRIME_E_MISMATCH)" "zeroshot dimension mismatch"
 # ---- prime classify ----
 expect 0 "classify" -- "$prime" classify --model "$data/classifier.pt" --classes "$data/classes.txt" --images "$tmp/img" --labels "$tmp/labels.csv" --size 32 --output "$tmp/o.csv"
 same "$tmp/o.csv" "$tmp/outcomes_want.csv" "classify with labels and class names"
-expect 0 "classify, folder classes, no class names, a list" -- bash -c "cd '$tmp/img' && printf 'p/img_a.png\np/img_b.png\np/img_c.png\nq/img_d.png\nq/img_gray.png\nq/img_wide.png\n' > list.txt && '$prime' classify --model '$data/classifier_list.pt' --images list.txt --size 32 --threads 2 --batch 4 --output '$tmp/on.csv'"
+expect 0 "classify, folder classes, no class names, a list" -- bash -c "cd '$tmp/img' && printf 'p/img_a.png\np/img_b.png\np/img_c.png\nq/img_d.png\nq/img_gray.png\nq/img_wide.png\n' > list.txt && '$prime' classify --model '$data/classifier_list.pt' --images list.txt --size 32 --threads $tthreads --batch 4 --output '$tmp/on.csv'"
 same "$tmp/on.csv" "$tmp/outcomes_num_want.csv" "classify: parent folders as labels, classes 0..3"
 expect 0 "outcomes feed a search" -- "$prime" search --tags "$tmp/t05.csv" --outcomes "$tmp/o.csv" --min-size 1 --format json
 # p: a right, b (indoor) wrong, c right; q: d (vehicle) wrong, gray right, wide (outdoor) wrong
