@@ -186,6 +186,7 @@ typedef struct {
     struct timespec start;
     int shown;
     int last_permille;
+    const char *verb; /* "tagging", "classifying": the progress line's first word */
 } progress_state;
 
 static double elapsed(const struct timespec *t0)
@@ -1422,7 +1423,8 @@ static int32_t on_tag_progress(void *user, uint64_t done, uint64_t total)
     if (!p->enabled)
         return 0;
     p->shown = 1;
-    fprintf(stderr, "\rtagging %llu/%llu images  %.1fs", (unsigned long long)done,
+    fprintf(stderr, "\r%s %llu/%llu images  %.1fs", p->verb != NULL ? p->verb : "tagging",
+            (unsigned long long)done,
             (unsigned long long)total, elapsed(&p->start));
     fflush(stderr);
     return 0;
@@ -1629,7 +1631,7 @@ static prime_tagstore *tag_all(prime_tagger *tagger, const strvec *paths, const 
         prime_tagstore_destroy(store);
         return NULL;
     }
-    progress_state ps = {.enabled = isatty(STDERR_FILENO)};
+    progress_state ps = {.enabled = isatty(STDERR_FILENO), .verb = verb};
     clock_gettime(CLOCK_MONOTONIC, &ps.start);
     uint32_t failed = 0;
     st = prime_tagger_tag_files(tagger, (const char *const *)paths->v,
@@ -2023,7 +2025,7 @@ static int cmd_classify(int argc, char **argv)
         lib_error(st);
         goto done;
     }
-    store = tag_all(tagger, &paths, &names, &classes, o.threads, o.batch, "classification");
+    store = tag_all(tagger, &paths, &names, &classes, o.threads, o.batch, "classifying");
     if (store != NULL && write_outcomes(store, o.output))
         rc = 0;
 done:
