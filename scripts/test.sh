@@ -32,3 +32,17 @@ echo "=== the core suites under valgrind (tests/valgrind/valgrind.sh) ==="
 #   meson test -C build --setup valgrind --suite readers
 meson test -C build --setup valgrind --print-errorlogs \
   --suite unit --suite api --suite store --suite search --suite alloc --suite threads
+
+# libprime-torch (when libtorch was found). Its suite also runs in the ASan
+# pass above (the torch suite is part of build-asan). Under valgrind every
+# test process starts libtorch (~1 min each on 2 cores; the whole suite took
+# 24 min), so CI runs the 8 tests that cover the shim's paths: preprocessing
+# into the batch buffer, tuple/list outputs, text encoding, tag_files, the
+# exceptions of loading and of a forward pass, shape errors, vocabulary
+# errors (5 min on the shared 2-core machine). The whole suite:
+#   meson test -C build --setup valgrind --suite torch
+if [ -f build/shim/libprime-torch.so ]; then
+  echo "=== libprime-torch under valgrind (8 of the torch tests) ==="
+  meson test -C build --setup valgrind --print-errorlogs test_torch \
+    --test-args='--filter=torch/@(tagger_matches_python|classifier_list_output_without_names|embedder_images_and_texts_match_python|tag_files_end_to_end_into_a_store|forward_failure_is_a_status_with_libtorch_message|files_that_are_not_torchscript_are_parse_errors|tagger_wrong_width_is_a_mismatch_with_both_shapes|vocabulary_lines_are_checked)'
+fi
