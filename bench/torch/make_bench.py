@@ -9,7 +9,8 @@ side of the comparison.
     /usr/bin/python3 bench/torch/make_bench.py python DIR [THREADS] [BATCH]
         times, on DIR/images, PIL + torchvision preprocessing alone
         (Resize(224) + CenterCrop(224) + ToTensor + Normalize), the model's
-        forward alone, and both end to end, batch 32: images/s.
+        forward alone, and both end to end, batch 32: images/s (each the best
+        of 3 interleaved rounds).
 """
 import os
 import sys
@@ -48,7 +49,7 @@ def make(out, n):
     print("wrote %d images, resnet18.pt and vocab.txt to %s" % (n, out))
 
 
-def python(out, threads, batch):
+def python(out, threads, batch, rounds=3):
     torch.set_num_threads(threads)
     paths = sorted(os.path.join(out, "images", p) for p in os.listdir(os.path.join(out, "images")))
     tf = T.Compose([T.Resize(224), T.CenterCrop(224), T.ToTensor(),
@@ -59,26 +60,28 @@ def python(out, threads, batch):
         return torch.stack([tf(Image.open(p).convert("RGB")) for p in chunk])
 
     chunks = [paths[i:i + batch] for i in range(0, len(paths), batch)]
+    best = {"prep": 1e30, "fwd": 1e30, "e2e": 1e30}
     with torch.inference_mode():
-        model(prep(chunks[0]))  # warm-up (profiling executor, allocator)
-        model(prep(chunks[0]))
-        t0 = time.perf_counter()
-        for c in chunks:
-            prep(c)
-        t_prep = time.perf_counter() - t0
         x = prep(chunks[0])
-        t0 = time.perf_counter()
-        done = 0
-        for c in chunks:
-            model(x[:len(c)])
-            done += len(c)
-        t_fwd = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        for c in chunks:
-            model(prep(c))
-        t_e2e = time.perf_counter() - t0
+        for _ in range(3):  # warm-up: the profiling executor specialises per shape
+            model(x)
+            model(x[:len(chunks[-1])])
+        for r in range(rounds):  # interleaved rounds, the best time of each kept
+            t0 = time.perf_counter()
+            for c in chunks:
+                prep(c)
+            best["prep"] = min(best["prep"], time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            for c in chunks:
+                model(x[:len(c)])
+            best["fwd"] = min(best["fwd"], time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            for c in chunks:
+                model(prep(c))
+            best["e2e"] = min(best["e2e"], time.perf_counter() - t0)
+    t_prep, t_fwd, t_e2e = best["prep"], best["fwd"], best["e2e"]
     n = len(paths)
-    print("python threads=%d batch=%d images=%d" % (threads, batch, n))
+    print("python threads=%d batch=%d images=%d rounds=%d" % (threads, batch, n, rounds))
     print("python_preprocess_img_per_s %.1f" % (n / t_prep))
     print("python_forward_img_per_s %.1f" % (n / t_fwd))
     print("python_end_to_end_img_per_s %.1f" % (n / t_e2e))
