@@ -1,5 +1,6 @@
 /* Image pipeline: decoding with stb_image (Debian's libstb), PIL-exact
  * resampling, centre crop, normalisation and parallel batch loading. */
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -234,6 +235,38 @@ static const char *jpeg_tables_check(const unsigned char *d, size_t n)
     return NULL;
 }
 
+/* stb_image grows its buffer for PNG image data to the length an IDAT
+ * chunk declares before it checks that the bytes are there: a 200-byte file
+ * whose chunk claims 1.7 GB makes it allocate 2 GB (found by
+ * fuzz/fuzz_image.c, run out of memory). Walk the chunks up to IEND as
+ * stb_image reads them (length, type, data, CRC) and refuse a chunk that
+ * runs past the end of the file: stb_image would fail on it anyway, after
+ * the allocation. Then the data it gathers never exceeds the file's size.
+ * Returns NULL when the file may go to the decoder, else the reason. */
+static const char *png_chunks_check(const unsigned char *d, size_t n, char *why, size_t cap)
+{
+    size_t i = 8;
+    while (i + 8 <= n) {
+        uint32_t len = be32(d + i);
+        const unsigned char *t = d + i + 4;
+        if (memcmp(t, "IEND", 4) == 0)
+            return NULL; /* stb_image stops here without reading its CRC */
+        if ((uint64_t)len + 12 > n - i) {
+            char type[5];
+            for (int k = 0; k < 4; k++)
+                type[k] = t[k] >= 0x20 && t[k] < 0x7F ? (char)t[k] : '?';
+            type[4] = '\0';
+            snprintf(why, cap,
+                     "chunk '%s' at byte %zu declares %" PRIu32
+                     " bytes, more than the file holds",
+                     type, i, len);
+            return why;
+        }
+        i += 12 + (size_t)len;
+    }
+    return NULL; /* truncated before IEND: left to the decoder */
+}
+
 /* ---- images ---------------------------------------------------------------- */
 
 static prime_status image_alloc(uint32_t w, uint32_t h, prime_image **out)
@@ -282,6 +315,12 @@ static prime_status decode(const void *data, size_t size, const char *name,
     const char *bad_jpeg = fmt == PRIME_IMAGE_FORMAT_JPEG ? jpeg_tables_check(d, size) : NULL;
     if (bad_jpeg != NULL)
         return prime__error(PRIME_E_FORMAT, "%s: corrupt JPEG: %s", name, bad_jpeg);
+    char png_why[128];
+    const char *bad_png = fmt == PRIME_IMAGE_FORMAT_PNG
+                              ? png_chunks_check(d, size, png_why, sizeof png_why)
+                              : NULL;
+    if (bad_png != NULL)
+        return prime__error(PRIME_E_FORMAT, "%s: corrupt or truncated PNG: %s", name, bad_png);
     uint64_t hw = 0, hh = 0;
     if (header_size(fmt, d, size, &hw, &hh) && hw * hh > max_pixels)
         return prime__error(PRIME_E_LIMIT,

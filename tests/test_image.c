@@ -261,6 +261,12 @@ static const struct {
        defined makes stb_image 2.27 index far outside the table */
     {"huffman_undefined.jpg", PRIME_E_FORMAT,
      "corrupt JPEG: a scan uses a Huffman table that no DHT segment defines"},
+    /* found by fuzz/fuzz_image: stb_image would allocate the 1.7 GB this
+       200-byte file's second IDAT chunk declares before noticing it is
+       not there */
+    {"huge_idat.png", PRIME_E_FORMAT,
+     "corrupt or truncated PNG: chunk 'IDAT' at byte 80 declares 1718445421 bytes, more than "
+     "the file holds"},
     {"empty.png", PRIME_E_FORMAT, "empty file"},
     {"wrong_magic.jpg", PRIME_E_FORMAT, "not a supported image (JPEG, PNG, BMP, TGA, GIF)"},
     {"unsupported.ppm", PRIME_E_FORMAT, "not a supported image"},
