@@ -491,6 +491,58 @@ static void decode_chunk(decode_job *j, uint32_t threads)
         pthread_join(tid[t], NULL);
 }
 
+/* One batch slot: the decoded images of one chunk of files, and the
+ * background thread that decodes the next chunk while this one is scored. */
+typedef struct {
+    decode_job job;
+    uint32_t threads;
+    pthread_t tid;
+    bool running;
+} decode_slot;
+
+static void *decode_chunk_thread(void *arg)
+{
+    decode_slot *s = arg;
+    decode_chunk(&s->job, s->threads);
+    return NULL;
+}
+
+/* Start decoding files [first, first + count) into slot s: on a background
+ * thread when one can be started, else right here. */
+static void decode_start(decode_slot *s, const char *const *paths, uint32_t first,
+                         uint32_t count, uint64_t max_pixels, uint32_t threads,
+                         bool background)
+{
+    s->job.paths = paths;
+    s->job.first = first;
+    s->job.count = count;
+    s->job.max_pixels = max_pixels;
+    atomic_store(&s->job.next, 0u);
+    s->threads = threads;
+    s->running = background && pthread_create(&s->tid, NULL, decode_chunk_thread, s) == 0;
+    if (!s->running)
+        decode_chunk(&s->job, threads);
+}
+
+static void decode_wait(decode_slot *s)
+{
+    if (s->running)
+        pthread_join(s->tid, NULL);
+    s->running = false;
+}
+
+static void decode_release(decode_slot *s)
+{
+    decode_wait(s);
+    for (uint32_t k = 0; k < s->job.count; k++) {
+        prime_image_destroy(s->job.img[k]);
+        s->job.img[k] = NULL;
+        prime__free(s->job.error[k]);
+        s->job.error[k] = NULL;
+    }
+    s->job.count = 0;
+}
+
 prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *paths,
                                     const char *const *image_names,
                                     const char *const *class_names, uint32_t n,
@@ -512,9 +564,14 @@ prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *pat
     if (threads == 0)
         threads = prime__cpu_count();
     uint32_t nt = tagger->vocab.count;
-    prime_image **img = prime__calloc(batch, sizeof *img);
-    prime_status *status = prime__calloc(batch, sizeof *status);
-    char **error = prime__calloc(batch, sizeof *error);
+    /* two slots: batch k is scored on this thread while batch k + 1 is
+       decoded in the background, so decoding overlaps the model */
+    decode_slot slot[2] = {{.running = false}, {.running = false}};
+    for (int b = 0; b < 2; b++) {
+        slot[b].job.img = prime__calloc(batch, sizeof(prime_image *));
+        slot[b].job.status = prime__calloc(batch, sizeof(prime_status));
+        slot[b].job.error = prime__calloc(batch, sizeof(char *));
+    }
     const prime_image **ok_img = prime__calloc(batch, sizeof *ok_img);
     const char **ok_name = prime__calloc(batch, sizeof *ok_name);
     const char **ok_class = prime__calloc(batch, sizeof *ok_class);
@@ -524,27 +581,36 @@ prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *pat
     prime_status st = PRIME_OK, first_bad = PRIME_OK;
     char first_msg[1024] = "";
     uint32_t failed = 0;
-    if (img == NULL || status == NULL || error == NULL || ok_img == NULL || ok_name == NULL ||
-        ok_class == NULL || scores == NULL || sel == NULL || names == NULL) {
+    bool buffers_ok = ok_img != NULL && ok_name != NULL && ok_class != NULL &&
+                      scores != NULL && sel != NULL && names != NULL;
+    for (int b = 0; b < 2; b++)
+        buffers_ok = buffers_ok && slot[b].job.img != NULL && slot[b].job.status != NULL &&
+                     slot[b].job.error != NULL;
+    if (!buffers_ok) {
         st = prime__error(PRIME_E_NOMEM, "out of memory for a batch of %u images", batch);
         goto done;
     }
-    for (uint32_t first = 0; first < n && st == PRIME_OK; first += batch) {
-        uint32_t cnt = n - first < batch ? n - first : batch;
-        decode_job job = {paths, first, cnt, max_pixels, img, status, error, 0};
-        atomic_init(&job.next, 0u);
-        decode_chunk(&job, threads);
+    if (n > 0)
+        decode_start(&slot[0], paths, 0, n < batch ? n : batch, max_pixels, threads, false);
+    for (uint32_t first = 0, cur = 0; first < n && st == PRIME_OK; first += batch, cur ^= 1) {
+        decode_slot *s = &slot[cur];
+        decode_wait(s);
+        uint32_t cnt = s->job.count;
+        uint32_t next = first + cnt;
+        if (next < n)
+            decode_start(&slot[cur ^ 1], paths, next, n - next < batch ? n - next : batch,
+                         max_pixels, threads, true);
         uint32_t m = 0;
         for (uint32_t k = 0; k < cnt; k++) {
             uint32_t i = first + k;
-            if (status[k] != PRIME_OK) {
-                const char *msg = error[k] != NULL ? error[k] : paths[i];
+            if (s->job.status[k] != PRIME_OK) {
+                const char *msg = s->job.error[k] != NULL ? s->job.error[k] : paths[i];
                 if (failed++ == 0) {
-                    first_bad = status[k];
+                    first_bad = s->job.status[k];
                     snprintf(first_msg, sizeof first_msg, "%s", msg);
                 }
                 if (on_error != NULL)
-                    on_error(user_data, i, status[k], msg);
+                    on_error(user_data, i, s->job.status[k], msg);
                 continue;
             }
             if (class_names[i] == NULL) {
@@ -552,7 +618,7 @@ prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *pat
                                   paths[i]);
                 break;
             }
-            ok_img[m] = img[k];
+            ok_img[m] = s->job.img[k];
             ok_name[m] = image_names != NULL && image_names[i] != NULL ? image_names[i]
                                                                        : paths[i];
             ok_class[m] = class_names[i];
@@ -562,12 +628,7 @@ prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *pat
             st = prime_tagger_score(tagger, ok_img, m, scores, (size_t)m * nt);
         if (st == PRIME_OK)
             st = add_scored(tagger, scores, m, ok_name, ok_class, store, sel, names);
-        for (uint32_t k = 0; k < cnt; k++) {
-            prime_image_destroy(img[k]);
-            img[k] = NULL;
-            prime__free(error[k]);
-            error[k] = NULL;
-        }
+        decode_release(s);
         if (st == PRIME_OK && progress != NULL &&
             progress(user_data, (uint64_t)first + cnt, n) != 0)
             st = prime__error(PRIME_E_CANCELLED, "tagging cancelled");
@@ -575,6 +636,12 @@ prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *pat
     if (st == PRIME_OK && failed > 0)
         st = prime__error(first_bad, "%s", first_msg);
 done:
+    /* a stop leaves the next batch decoding: wait for it and free it */
+    for (int b = 0; b < 2; b++)
+        if (slot[b].job.img != NULL && slot[b].job.error != NULL)
+            decode_release(&slot[b]);
+        else
+            decode_wait(&slot[b]);
     if (failed_out != NULL)
         *failed_out = failed;
     prime__free(names);
@@ -583,9 +650,11 @@ done:
     prime__free(ok_class);
     prime__free(ok_name);
     prime__free(ok_img);
-    prime__free(error);
-    prime__free(status);
-    prime__free(img);
+    for (int b = 0; b < 2; b++) {
+        prime__free(slot[b].job.error);
+        prime__free(slot[b].job.status);
+        prime__free(slot[b].job.img);
+    }
     return st;
 }
 

@@ -256,6 +256,9 @@ typedef void (*prime_file_error_fn)(void *user_data, uint32_t index, prime_statu
  *  the calling thread, and add each to a mutable store as
  *  prime_tagger_tag_images does, with image_names[i] (NULL: the path) and
  *  class_names[i]. max_pixels limits a decoded image (0 = the default).
+ *  While batch k is scored, batch k + 1 is decoded in the background, so
+ *  decoding overlaps the model (two batches of decoded images are held at
+ *  once); the backend itself is only ever called from the calling thread.
  *
  *  A file that cannot be decoded is not added; on_error (may be NULL) is
  *  called for it, in index order, and the work goes on. At the end the
