@@ -69,6 +69,8 @@ std::string summary(const char *what)
 }
 
 // Runs f, turning every exception into a status with `context` in front.
+// (The functions that C calls are also function-try-blocks, for the strings
+// built outside f or in these handlers.)
 template <class F>
 prime_status guarded(const std::string &context, prime_status torch_status, F &&f)
 {
@@ -381,7 +383,7 @@ const char *tagger_name(void *self, uint32_t i)
 
 prime_status tagger_score(void *self, const prime_image *const *images, uint32_t n,
                           float *scores)
-{
+try {
     Tagger *t = static_cast<Tagger *>(self);
     return guarded(t->run.path, PRIME_E_STATE, [&]() -> prime_status {
         if (n == 0)
@@ -397,6 +399,9 @@ prime_status tagger_score(void *self, const prime_image *const *images, uint32_t
         copy_out(out, scores);
         return PRIME_OK;
     });
+} catch (...) {
+    // the last resort: building an error message threw (out of memory)
+    return prime_backend_error(PRIME_E_NOMEM, "libprime-torch: out of memory");
 }
 
 // ---- classifier ------------------------------------------------------------------
@@ -428,7 +433,7 @@ const char *classifier_name(void *self, uint32_t i)
 
 prime_status classifier_classify(void *self, const prime_image *const *images, uint32_t n,
                                  float *scores)
-{
+try {
     Classifier *c = static_cast<Classifier *>(self);
     return guarded(c->run.path, PRIME_E_STATE, [&]() -> prime_status {
         if (n == 0)
@@ -439,6 +444,9 @@ prime_status classifier_classify(void *self, const prime_image *const *images, u
             copy_out(out, scores);
         return st;
     });
+} catch (...) {
+    // the last resort: building an error message threw (out of memory)
+    return prime_backend_error(PRIME_E_NOMEM, "libprime-torch: out of memory");
 }
 
 // ---- embedder ------------------------------------------------------------------
@@ -492,7 +500,7 @@ uint32_t embedder_dimension(void *self)
 
 prime_status embedder_images(void *self, const prime_image *const *images, uint32_t n,
                              float *vectors)
-{
+try {
     Embedder *e = static_cast<Embedder *>(self);
     if (!e->image)
         return fail(PRIME_E_STATE, "no image encoder");
@@ -505,10 +513,13 @@ prime_status embedder_images(void *self, const prime_image *const *images, uint3
             copy_out(out, vectors);
         return st;
     });
+} catch (...) {
+    // the last resort: building an error message threw (out of memory)
+    return prime_backend_error(PRIME_E_NOMEM, "libprime-torch: out of memory");
 }
 
 prime_status embedder_texts(void *self, const char *const *texts, uint32_t n, float *vectors)
-{
+try {
     Embedder *e = static_cast<Embedder *>(self);
     if (!e->text)
         return fail(PRIME_E_STATE, "no text encoder");
@@ -521,6 +532,9 @@ prime_status embedder_texts(void *self, const char *const *texts, uint32_t n, fl
             copy_out(out, vectors);
         return st;
     });
+} catch (...) {
+    // the last resort: building an error message threw (out of memory)
+    return prime_backend_error(PRIME_E_NOMEM, "libprime-torch: out of memory");
 }
 
 }  // namespace
@@ -540,7 +554,7 @@ PRIME_TORCH_API const char *prime_torch_libtorch_version(void)
 }
 
 PRIME_TORCH_API prime_status prime_torch_set_threads(uint32_t threads)
-{
+try {
     if (threads > 1024)
         return fail(PRIME_E_INVALID_ARG,
                     "prime_torch_set_threads: " + std::to_string(threads) +
@@ -554,13 +568,16 @@ PRIME_TORCH_API prime_status prime_torch_set_threads(uint32_t threads)
         at::set_num_threads((int)t);
         return PRIME_OK;
     });
+} catch (...) {
+    // the last resort: building an error message threw (out of memory)
+    return prime_backend_error(PRIME_E_NOMEM, "libprime-torch: out of memory");
 }
 
 PRIME_TORCH_API prime_status prime_torch_tagger_create(const char *model_path,
                                                        const char *vocab_path, int32_t scores,
                                                        const prime_image_spec *spec,
                                                        prime_tagger **out)
-{
+try {
     if (out == nullptr)
         return fail(PRIME_E_INVALID_ARG, "prime_torch_tagger_create: NULL out");
     *out = nullptr;
@@ -593,13 +610,16 @@ PRIME_TORCH_API prime_status prime_torch_tagger_create(const char *model_path,
             t.release();
         return st;
     });
+} catch (...) {
+    // the last resort: building an error message threw (out of memory)
+    return prime_backend_error(PRIME_E_NOMEM, "libprime-torch: out of memory");
 }
 
 PRIME_TORCH_API prime_status prime_torch_classifier_create(const char *model_path,
                                                            const char *class_names_path,
                                                            const prime_image_spec *spec,
                                                            prime_classifier **out)
-{
+try {
     if (out == nullptr)
         return fail(PRIME_E_INVALID_ARG, "prime_torch_classifier_create: NULL out");
     *out = nullptr;
@@ -639,6 +659,9 @@ PRIME_TORCH_API prime_status prime_torch_classifier_create(const char *model_pat
             c.release();
         return st;
     });
+} catch (...) {
+    // the last resort: building an error message threw (out of memory)
+    return prime_backend_error(PRIME_E_NOMEM, "libprime-torch: out of memory");
 }
 
 PRIME_TORCH_API prime_status prime_torch_embedder_create(const char *image_model_path,
@@ -646,7 +669,7 @@ PRIME_TORCH_API prime_status prime_torch_embedder_create(const char *image_model
                                                          const char *bpe_path,
                                                          const prime_image_spec *spec,
                                                          prime_embedder **out)
-{
+try {
     if (out == nullptr)
         return fail(PRIME_E_INVALID_ARG, "prime_torch_embedder_create: NULL out");
     *out = nullptr;
@@ -710,6 +733,9 @@ PRIME_TORCH_API prime_status prime_torch_embedder_create(const char *image_model
             e.release();
         return st;
     });
+} catch (...) {
+    // the last resort: building an error message threw (out of memory)
+    return prime_backend_error(PRIME_E_NOMEM, "libprime-torch: out of memory");
 }
 
 }  // extern "C"
