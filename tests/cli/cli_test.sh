@@ -6,24 +6,8 @@ prime=$(realpath "${1:?usage: cli_test.sh PRIME}")
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# expect STATUS DESCRIPTION -- command...: runs the command, checks its exit status
-expect() {
-  local want=$1 what=$2; shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, wanted $want; stderr: $(cat "$tmp/err")"; fi
-}
-# err_has TEXT DESCRIPTION: the last command's stderr holds TEXT
-err_has() {
-  if grep -qF -- "$1" "$tmp/err"; then ok; else bad "$2: stderr lacks '$1': $(cat "$tmp/err")"; fi
-}
-same() { # same FILE1 FILE2 DESCRIPTION
-  if cmp -s "$1" "$2"; then ok; else bad "$3: output differs"; diff "$1" "$2" | head -20; fi
-}
+# shellcheck source=checks.sh
+. "$here/checks.sh"
 
 args=(--min-size 2 --max-tags 2 --min-gain 0,0.1)
 cd "$here"

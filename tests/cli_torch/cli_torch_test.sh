@@ -20,21 +20,8 @@ data="${PRIME_TEST_DATA:?}/torch"
 bpe="${PRIME_SOURCE_ROOT:?}/data/clip/bpe_simple_vocab_16e6.txt.gz"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect() {
-  local want=$1 what=$2; shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, wanted $want; stderr: $(cat "$tmp/err")"; fi
-}
-err_has() {
-  if grep -qF -- "$1" "$tmp/err"; then ok; else bad "$2: stderr lacks '$1': $(cat "$tmp/err")"; fi
-}
-same() { # same GOT WANT DESCRIPTION
-  if cmp -s "$1" "$2"; then ok; else bad "$3: output differs"; diff "$1" "$2" | head -20; fi
-}
+# shellcheck source=../cli/checks.sh
+. "$(cd "$(dirname "$0")/../cli" && pwd)/checks.sh"
 
 # In an ASan build LeakSanitizer's tracer crashes at exit ("Tracer caught
 # signal 11", exit 134) in processes that dlopen() libprime-torch, depending
