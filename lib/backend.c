@@ -636,12 +636,10 @@ prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *pat
     if (st == PRIME_OK && failed > 0)
         st = prime__error(first_bad, "%s", first_msg);
 done:
-    /* a stop leaves the next batch decoding: wait for it and free it */
+    /* a stop leaves the next batch decoding: wait for it and free it (a
+       slot never started has count 0, so its arrays are not touched) */
     for (int b = 0; b < 2; b++)
-        if (slot[b].job.img != NULL && slot[b].job.error != NULL)
-            decode_release(&slot[b]);
-        else
-            decode_wait(&slot[b]);
+        decode_release(&slot[b]);
     if (failed_out != NULL)
         *failed_out = failed;
     prime__free(names);
