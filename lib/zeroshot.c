@@ -48,14 +48,20 @@ static const char *zs_tag_name(void *self, uint32_t i)
     return s->tags_in != NULL && i < s->n ? s->tags_in[i] : NULL;
 }
 
-/* Scale v[0..dim) to unit length; a zero vector stays zero. Returns the
- * original length. */
-static double normalise(float *v, uint32_t dim)
+/* Euclidean length of v[0..dim), summed in double. */
+static double length(const float *v, uint32_t dim)
 {
     double ss = 0.0;
     for (uint32_t k = 0; k < dim; k++)
         ss += (double)v[k] * (double)v[k];
-    double len = sqrt(ss);
+    return sqrt(ss);
+}
+
+/* Scale v[0..dim) to unit length; a zero vector stays zero. Returns the
+ * original length. */
+static double normalise(float *v, uint32_t dim)
+{
+    double len = length(v, dim);
     if (len > 0.0)
         for (uint32_t k = 0; k < dim; k++)
             v[k] = (float)((double)v[k] / len);
@@ -82,10 +88,7 @@ static prime_status zs_score(void *self, const prime_image *const *images, uint3
         return st; /* its message names the embedder */
     for (uint32_t i = 0; i < n; i++) {
         const float *v = s->img + (size_t)i * s->dim;
-        double ss = 0.0;
-        for (uint32_t k = 0; k < s->dim; k++)
-            ss += (double)v[k] * (double)v[k];
-        double len = sqrt(ss);
+        double len = length(v, s->dim);
         float *row = scores + (size_t)i * s->n;
         for (uint32_t t = 0; t < s->n; t++) {
             const float *u = s->text + (size_t)t * s->dim;
