@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "store/store.h"
 #include "prime/backend.h"
 
 prime_status prime_backend_error(prime_status status, const char *message)

@@ -4,7 +4,7 @@
  * docs/backends.md; keep the two in step. */
 #include <string.h>
 
-#include "internal.h"
+#include "store/store.h"
 #include "prime/backend.h"
 
 /* Images are measured on a copy whose longer side is at most this many

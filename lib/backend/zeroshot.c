@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "internal.h"
+#include "store/store.h"
 #include "prime/backend.h"
 
 /* Prompts per call of embed_texts while the vocabulary is embedded. */
