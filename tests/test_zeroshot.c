@@ -1,4 +1,4 @@
-/* Zero-shot tagger suite (prime_zeroshot_tagger_create, lib/zeroshot.c): a
+/* Zero-shot tagger suite (prime_zeroshot_tagger_create, lib/backend/zeroshot.c): a
  * fake pure-C embedder (3 dimensions) whose image vector is the mean
  * (R, G, B) / 255 of the pixels and whose text vector is looked up by the
  * word in the prompt, so that every cosine is worked out by hand below.
