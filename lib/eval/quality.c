@@ -1049,9 +1049,10 @@ static prime_status check_texts(const prime_quality *q, const prime_embeddings *
 }
 
 /* Adds every mode, or none (the groups added are taken back on failure). */
-static prime_status add_modes(prime_quality *q, const prime_embeddings *texts, uint64_t nm,
-                              const prime_result *result, const prime_eval *ev)
+static prime_status add_modes(prime_quality *q, const prime_embeddings *texts,
+                              const prime_result *result)
 {
+    uint64_t nm = prime_result_mode_count(result);
     prime_status st = check_texts(q, texts, nm);
     if (st != PRIME_OK)
         return st;
@@ -1061,24 +1062,17 @@ static prime_status add_modes(prime_quality *q, const prime_embeddings *texts, u
     uint64_t before = q->n_groups;
     for (uint64_t i = 0; i < nm && st == PRIME_OK; i++) {
         const char *tags[PRIME_MAX_TAGS_LIMIT];
-        uint32_t nt = result != NULL ? 0 : prime_eval_mode_tag_count(ev, i);
-        const char *cls, *desc;
-        if (result != NULL) {
-            prime_result_mode_info(result, i, NULL, &nt, NULL, NULL, NULL, NULL, NULL);
-            cls = prime_result_mode_class_name(result, i);
-            desc = prime_result_mode_description(result, i);
-        } else {
-            cls = prime_eval_mode_class_name(ev, i);
-            desc = prime_eval_mode_description(ev, i);
-        }
+        uint32_t nt = 0;
+        prime_result_mode_info(result, i, NULL, &nt, NULL, NULL, NULL, NULL, NULL);
+        const char *cls = prime_result_mode_class_name(result, i);
+        const char *desc = prime_result_mode_description(result, i);
         if (nt > PRIME_MAX_TAGS_LIMIT) {
             st = prime__error(PRIME_E_INVALID_ARG, "mode %llu has %u tags (at most %d)",
                               (unsigned long long)i, nt, PRIME_MAX_TAGS_LIMIT);
             break;
         }
         for (uint32_t j = 0; j < nt; j++)
-            tags[j] = result != NULL ? prime_result_mode_tag_name(result, i, j)
-                                     : prime_eval_mode_tag_name(ev, i, j);
+            tags[j] = prime_result_mode_tag_name(result, i, j);
         st = add_named_mode(q, img, desc, cls, nt, tags,
                             texts != NULL ? texts->v + (size_t)i * texts->dim : NULL);
     }
@@ -1095,7 +1089,7 @@ prime_status prime_quality_add_result(prime_quality *q, const prime_result *resu
 {
     if (q == NULL || result == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_quality_add_result: NULL argument");
-    return add_modes(q, texts, prime_result_mode_count(result), result, NULL);
+    return add_modes(q, texts, result);
 }
 
 prime_status prime_quality_add_result_file(prime_quality *q, const char *result_path,
@@ -1104,27 +1098,11 @@ prime_status prime_quality_add_result_file(prime_quality *q, const char *result_
     if (q == NULL || result_path == NULL)
         return prime__error(PRIME_E_INVALID_ARG,
                             "prime_quality_add_result_file: NULL argument");
-    /* The result reader of eval.c, over a one-image store with an outcome:
-       only the modes' names are used. */
-    prime_tagstore *st0 = NULL;
-    prime_outcomes *oc = NULL;
-    prime_eval *ev = NULL;
-    prime_status st = prime_tagstore_create(&st0);
+    prime_result *r = NULL;
+    prime_status st = prime_result_load(result_path, &r);
     if (st == PRIME_OK)
-        st = prime_tagstore_add_image_names(st0, NULL, "(none)", NULL, 0, NULL);
-    if (st == PRIME_OK)
-        st = prime_tagstore_freeze(st0);
-    if (st == PRIME_OK)
-        st = prime_outcomes_create(1, &oc);
-    if (st == PRIME_OK)
-        st = prime_outcomes_set(oc, 0, 1.0);
-    if (st == PRIME_OK)
-        st = prime_eval_load(result_path, st0, oc, &ev);
-    if (st == PRIME_OK)
-        st = add_modes(q, texts, prime_eval_mode_count(ev), NULL, ev);
-    prime_eval_destroy(ev);
-    prime_outcomes_destroy(oc);
-    prime_tagstore_destroy(st0);
+        st = add_modes(q, texts, r);
+    prime_result_destroy(r);
     return st;
 }
 

@@ -197,8 +197,8 @@ PRIME_INTERNAL size_t prime__json_number_len(const char *p, const char *end, boo
 PRIME_INTERNAL prime_status prime__json_number(prime__json *j, prime__json_number_t *out);
 /* Consume `word` ("true", "false", "null") if it is at p. */
 PRIME_INTERNAL bool prime__json_literal(prime__json *j, const char *word);
-/* Skip blanks and say which type of value starts at p (by its first byte;
- * anything else is read as a number), or -1 at the end. */
+/* Skip blanks and say which type of value starts at p (by its first byte),
+ * or -1 at the end or at a byte that starts no value. */
 PRIME_INTERNAL int prime__json_peek(prime__json *j);
 /* "null", "a boolean", "a number", ... for messages. */
 PRIME_INTERNAL const char *prime__json_type_name(int type);

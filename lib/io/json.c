@@ -302,7 +302,7 @@ int prime__json_peek(prime__json *j)
     case 't':
     case 'f': return PRIME__JSON_BOOL;
     case 'n': return PRIME__JSON_NULL;
-    default: return PRIME__JSON_NUMBER;
+    default: return *j->p == '-' || is_digit(*j->p) ? PRIME__JSON_NUMBER : -1;
     }
 }
 
