@@ -341,6 +341,14 @@ Test(backend, thresholds_and_top_k)
     cr_assert_eq(prime_tagger_select(t, s, ids, 4, &n), PRIME_OK);
     cr_assert(n == 3 && ids[0] == 0 && ids[1] == 2 && ids[2] == 3);
     fp = fopen(path, "w");
+    fputs("\xEF\xBB\xBF" "0.5\n0.25\n0.55\n0.4\n", fp); /* a UTF-8 BOM is skipped */
+    fclose(fp);
+    cr_assert_eq(prime_tagger_load_thresholds(t, path), PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(prime_tagger_get_threshold(t, 0, &th), PRIME_OK);
+    cr_assert_eq(th, 0.5);
+    cr_assert_eq(prime_tagger_set_thresholds(t, (const double[]){0.8, 0.25, 0.55, 0.4}, 4),
+                 PRIME_OK);
+    fp = fopen(path, "w");
     fputs("0.8\n0.25\nhigh\n0.4\n", fp);
     fclose(fp);
     expect_err(prime_tagger_load_thresholds(t, path), PRIME_E_PARSE, ":3: not a number");

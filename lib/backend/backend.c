@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/io.h"
 #include "store/store.h"
 #include "prime/backend.h"
 
@@ -272,7 +273,7 @@ prime_status prime_tagger_load_thresholds(prime_tagger *tagger, const char *path
         return prime__error(PRIME_E_NOMEM, "out of memory for thresholds");
     }
     uint32_t count = 0, line = 0;
-    size_t pos = 0, blank_run = 0;
+    size_t pos = prime__text_bom(data, size), blank_run = 0;
     st = PRIME_OK;
     while (pos < size && st == PRIME_OK) {
         size_t end = pos;

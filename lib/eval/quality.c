@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/io.h"
 #include "search/search.h"
 #include "prime/quality.h"
 
@@ -417,6 +418,7 @@ prime_status prime_embeddings_join_memory(const prime_embeddings *emb, const voi
         return prime__error(PRIME_E_INVALID_ARG, "prime_embeddings_join: NULL argument");
     *out = NULL;
     const char *s = ids, *end = s + ids_size;
+    s += prime__text_bom(s, ids_size);
     uint32_t n_img = store->images.count;
     uint64_t *row_of = prime__malloc(((size_t)n_img + 1) * sizeof *row_of);
     prime__names seen;
