@@ -81,6 +81,16 @@ PRIME_INTERNAL uint64_t prime__checksum(const void *p, size_t n, uint64_t seed);
 /* Number of online CPUs (at least 1). */
 PRIME_INTERNAL uint32_t prime__cpu_count(void);
 
+/* ---- sorting ids (sort.c) ----------------------------------------------- */
+
+/* qsort comparator of uint32_t, ascending. */
+PRIME_INTERNAL int prime__cmp_u32(const void *a, const void *b);
+/* Sort v[0..n) ascending. */
+PRIME_INTERNAL void prime__sort_u32(uint32_t *v, size_t n);
+/* Sort v[0..n) ascending and drop repeats in place; returns the new count.
+ * A list already sorted and unique costs one pass. */
+PRIME_INTERNAL size_t prime__sort_unique_u32(uint32_t *v, size_t n);
+
 /* ---- decimal numbers (number.c) ------------------------------------------ */
 
 /* Parse a decimal number (as strtod in the C locale) from s[0..n); false if

@@ -131,12 +131,6 @@ static bool image_has_all(const prime_tagstore *store, uint32_t img, const uint3
     return true;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* Mann-Whitney p-value of the images of the scope carrying every tag of
  * ids[0..n) against the other images of the scope. */
 static prime_status mw_mode(const prime_tagstore *store, const prime_outcomes *outcomes,
@@ -144,7 +138,7 @@ static prime_status mw_mode(const prime_tagstore *store, const prime_outcomes *o
 {
     uint32_t sorted[PRIME_MAX_TAGS_LIMIT];
     memcpy(sorted, ids, (size_t)n * sizeof *ids);
-    qsort(sorted, n, sizeof *sorted, cmp_u32);
+    prime__sort_u32(sorted, n);
     uint64_t a = 0, b = prime_tagstore_image_count(store);
     if (cls != PRIME_NONE) {
         a = store->class_off[cls];

@@ -766,12 +766,6 @@ fail:
     return st;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 static void mean_add(double v, double *sum, uint64_t *n)
 {
     if (!isnan(v)) {
@@ -972,11 +966,7 @@ prime_status prime_quality_add_group(prime_quality *q, const char *label, uint32
         prime__free(img);
         return prime__error(PRIME_E_INVALID_ARG, "prime_quality_add_group: too many images");
     }
-    qsort(img, (size_t)m, sizeof *img, cmp_u32);
-    uint64_t u = 0;
-    for (uint64_t i = 0; i < m; i++)
-        if (u == 0 || img[u - 1] != img[i])
-            img[u++] = img[i];
+    uint64_t u = prime__sort_unique_u32(img, (size_t)m);
     prime_status st = q_add(q, label, NULL, class_id, img, u, text, index_out);
     prime__free(img);
     return st;
@@ -1006,7 +996,7 @@ static uint64_t collect(const prime_quality *q, uint32_t cls, const uint32_t *wa
         if (w == nw)
             img[m++] = im;
     }
-    qsort(img, (size_t)m, sizeof *img, cmp_u32);
+    prime__sort_u32(img, (size_t)m);
     return m;
 }
 
@@ -1029,7 +1019,7 @@ static prime_status add_named_mode(prime_quality *q, uint32_t *img, const char *
             return q_add(q, label, NULL, cid, NULL, 0, NULL, NULL);
         want[j] = t;
     }
-    qsort(want, n_tags, sizeof *want, cmp_u32);
+    prime__sort_u32(want, n_tags);
     uint64_t m = collect(q, cid, want, n_tags, img);
     return q_add(q, label, NULL, cid, img, m, text, NULL);
 }

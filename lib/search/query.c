@@ -11,12 +11,6 @@
 /* Small queries are handled without allocating. */
 #define QUERY_STACK_TAGS 32
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 static prime_status check_common(const char *fn, const prime_tagstore *store,
                                  const prime_outcomes *outcomes, uint32_t class_id,
                                  const uint32_t *tags, uint32_t n_tags)
@@ -59,19 +53,6 @@ static prime_status check_common(const char *fn, const prime_tagstore *store,
                             (unsigned)img);
     }
     return PRIME_OK;
-}
-
-/* Sort and deduplicate ids[0..n) in place; returns the new count. */
-static uint32_t sort_unique(uint32_t *ids, uint32_t n)
-{
-    if (n < 2)
-        return n;
-    qsort(ids, n, sizeof *ids, cmp_u32);
-    uint32_t k = 1;
-    for (uint32_t i = 1; i < n; i++)
-        if (ids[i] != ids[k - 1])
-            ids[k++] = ids[i];
-    return k;
 }
 
 /* true if the sorted, unique tags of image img hold every one of want[0..n)
@@ -139,7 +120,7 @@ prime_status prime_query(const prime_tagstore *store, const prime_outcomes *outc
     }
     if (n_tags > 0)
         memcpy(want, tags, (size_t)n_tags * sizeof *want);
-    uint32_t n = sort_unique(want, n_tags);
+    uint32_t n = (uint32_t)prime__sort_unique_u32(want, n_tags);
     uint64_t size, all_size;
     double sum, all_sum;
     scan(store, outcomes, class_id, want, n, &size, &sum, &all_size, &all_sum);
@@ -179,7 +160,7 @@ prime_status prime_query_parents(const prime_tagstore *store, const prime_outcom
         for (uint32_t i = 0; i < n_tags; i++)
             if (i != j)
                 want[k++] = tags[i];
-        k = sort_unique(want, k);
+        k = (uint32_t)prime__sort_unique_u32(want, k);
         uint64_t size;
         double sum;
         scan(store, outcomes, class_id, want, k, &size, &sum, NULL, NULL);
