@@ -78,8 +78,22 @@ PRIME_INTERNAL size_t prime__utf8_prefix(const char *s, size_t n);
 PRIME_INTERNAL uint64_t prime__hash_bytes(const void *p, size_t n);
 /* Checksum of a (large) byte range, as stored in binary store files. */
 PRIME_INTERNAL uint64_t prime__checksum(const void *p, size_t n, uint64_t seed);
-/* Number of online CPUs (at least 1). */
+
+/* ---- threads (threads.c) ------------------------------------------------- */
+
+/* Most threads one parallel loop of the library uses. */
+#define PRIME__MAX_THREADS 1024
+
+/* Number of online CPUs (1 to PRIME__MAX_THREADS). */
 PRIME_INTERNAL uint32_t prime__cpu_count(void);
+
+/* Run worker(arg) on n threads at once (n = 0: one per CPU; at most
+ * PRIME__MAX_THREADS), the calling thread being one of them, and wait for
+ * all. A thread that cannot start is not an error: the workers must share
+ * the work through arg (e.g. take items from an atomic counter until none
+ * is left), so that any number of them, one included, does all of it.
+ * Returns the number of threads that ran worker (1 to n). */
+PRIME_INTERNAL uint32_t prime__run_workers(uint32_t n, void *(*worker)(void *), void *arg);
 
 /* ---- sorting ids (sort.c) ----------------------------------------------- */
 
