@@ -116,21 +116,6 @@ static const char *ev_str(const prime_eval *ev, uint64_t off)
     return ev->strings.data + off;
 }
 
-/* true if image img carries every tag of want[0..n) (sorted, unique). */
-static bool image_has_all(const prime_tagstore *store, uint32_t img, const uint32_t *want,
-                          uint32_t n)
-{
-    uint64_t k = prime__store_tag_off(store, img), end = prime__store_tag_off(store, img + 1);
-    for (uint32_t i = 0; i < n; i++) {
-        while (k < end && prime__store_tag(store, k) < want[i])
-            k++;
-        if (k == end || prime__store_tag(store, k) != want[i])
-            return false;
-        k++;
-    }
-    return true;
-}
-
 /* Mann-Whitney p-value of the images of the scope carrying every tag of
  * ids[0..n) against the other images of the scope. */
 static prime_status mw_mode(const prime_tagstore *store, const prime_outcomes *outcomes,
@@ -139,11 +124,8 @@ static prime_status mw_mode(const prime_tagstore *store, const prime_outcomes *o
     uint32_t sorted[PRIME_MAX_TAGS_LIMIT];
     memcpy(sorted, ids, (size_t)n * sizeof *ids);
     prime__sort_u32(sorted, n);
-    uint64_t a = 0, b = prime_tagstore_image_count(store);
-    if (cls != PRIME_NONE) {
-        a = store->class_off[cls];
-        b = store->class_off[cls + 1];
-    }
+    uint64_t a, b;
+    prime__store_scope(store, cls, &a, &b);
     size_t total = (size_t)(b - a);
     double *in = prime__malloc((total ? total : 1) * sizeof *in);
     double *outv = prime__malloc((total ? total : 1) * sizeof *outv);
@@ -154,9 +136,9 @@ static prime_status mw_mode(const prime_tagstore *store, const prime_outcomes *o
     }
     uint64_t ni = 0, no = 0;
     for (uint64_t j = a; j < b; j++) {
-        uint32_t img = cls != PRIME_NONE ? prime__store_class_image(store, j) : (uint32_t)j;
+        uint32_t img = prime__store_scope_image(store, cls, j);
         double v = outcomes->v[img];
-        if (image_has_all(store, img, sorted, n))
+        if (prime__store_image_has_all(store, img, sorted, n))
             in[ni++] = v;
         else
             outv[no++] = v;

@@ -419,7 +419,7 @@ prime_status prime_embeddings_join_memory(const prime_embeddings *emb, const voi
     *out = NULL;
     const char *s = ids, *end = s + ids_size;
     s += prime__text_bom(s, ids_size);
-    uint32_t n_img = store->images.count;
+    uint32_t n_img = prime_tagstore_image_count(store);
     uint64_t *row_of = prime__malloc(((size_t)n_img + 1) * sizeof *row_of);
     prime__names seen;
     memset(&seen, 0, sizeof seen);
@@ -462,7 +462,7 @@ prime_status prime_embeddings_join_memory(const prime_embeddings *emb, const voi
         uint32_t id;
         if ((st = prime__names_push(&seen, s, n, true, &id)) != PRIME_OK)
             goto done;
-        uint32_t img = prime__names_find(&store->images, s, n);
+        uint32_t img = prime__store_find_image(store, s, n);
         if (img != PRIME_NONE)
             row_of[img] = line - 1;
         s = nl != NULL ? nl + 1 : end;
@@ -474,7 +474,7 @@ prime_status prime_embeddings_join_memory(const prime_embeddings *emb, const voi
     }
     for (uint32_t i = 0; i < n_img; i++)
         if (row_of[i] == UINT64_MAX) {
-            const char *iname = prime__names_get(&store->images, i);
+            const char *iname = prime_tagstore_image_name(store, i);
             st = prime__error(PRIME_E_MISMATCH, "%s: no embedding for image %s%s", name,
                               iname != NULL && iname[0] ? iname : "#",
                               iname != NULL && iname[0] ? "" : "(unnamed)");
@@ -673,9 +673,9 @@ prime_status prime_quality_create(const prime_tagstore *store, const prime_embed
     if (store == NULL || images == NULL || out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_quality_create: NULL argument");
     *out = NULL;
-    if (!store->frozen)
+    if (!prime_tagstore_is_frozen(store))
         return prime__error(PRIME_E_STATE, "prime_quality_create: the store is not frozen");
-    uint32_t n = store->images.count;
+    uint32_t n = prime_tagstore_image_count(store);
     if (images->rows != n)
         return prime__error(PRIME_E_MISMATCH,
                             "image embeddings have %llu rows, the store holds %u images",
@@ -685,7 +685,7 @@ prime_status prime_quality_create(const prime_tagstore *store, const prime_embed
         return prime__error(PRIME_E_NOMEM, "out of memory");
     q->n_images = n;
     q->dim = images->dim;
-    q->n_classes = store->classes.count;
+    q->n_classes = prime_tagstore_class_count(store);
     q->unit = prime__malloc(((size_t)n * q->dim + 1) * sizeof(float));
     q->image_class = prime__malloc(((size_t)n + 1) * sizeof(uint32_t));
     q->class_off = prime__malloc(((size_t)q->n_classes + 1) * sizeof(uint64_t));
@@ -706,26 +706,30 @@ prime_status prime_quality_create(const prime_tagstore *store, const prime_embed
         double inv = ss > 0 ? 1.0 / sqrt(ss) : 0.0;
         for (uint32_t k = 0; k < q->dim; k++)
             u[k] = (float)(x[k] * inv);
-        q->image_class[i] = store->image_class[i];
+        q->image_class[i] = prime__store_image_class(store, i);
     }
-    for (uint32_t c = 0; c <= q->n_classes; c++)
-        q->class_off[c] = store->class_off[c];
-    for (uint32_t j = 0; j < n; j++)
-        q->class_images[j] = prime__store_class_image(store, j);
+    q->class_off[0] = 0;
+    for (uint32_t c = 0; c < q->n_classes; c++) {
+        uint64_t first, end;
+        prime__store_scope(store, c, &first, &end);
+        q->class_off[c + 1] = end;
+        for (uint64_t j = first; j < end; j++)
+            q->class_images[j] = prime__store_scope_image(store, c, j);
+    }
     for (uint32_t c = 0; c < q->n_classes; c++) {
         if ((st = coherence(q, q->class_images + q->class_off[c],
                             q->class_off[c + 1] - q->class_off[c], &q->class_coh[c])) !=
             PRIME_OK)
             goto fail;
-        const char *nm = prime__names_get(&store->classes, c);
+        const char *nm = prime_tagstore_class_name(store, c);
         uint32_t id;
         if ((st = prime__names_push(&q->class_names, nm, strlen(nm), false, &id)) != PRIME_OK)
             goto fail;
     }
     if ((st = prime__names_build_index(&q->class_names, NULL)) != PRIME_OK)
         goto fail;
-    for (uint32_t t = 0; t < store->tags.count; t++) {
-        const char *nm = prime__names_get(&store->tags, t);
+    for (uint32_t t = 0; t < prime_tagstore_tag_count(store); t++) {
+        const char *nm = prime_tagstore_tag_name(store, t);
         uint32_t id;
         if ((st = prime__names_push(&q->tag_names, nm, strlen(nm), false, &id)) != PRIME_OK)
             goto fail;
@@ -740,10 +744,14 @@ prime_status prime_quality_create(const prime_tagstore *store, const prime_embed
             st = prime__error(PRIME_E_NOMEM, "out of memory");
             goto fail;
         }
-        for (uint32_t i = 0; i <= n; i++)
-            q->tag_off[i] = n > 0 || i > 0 ? prime__store_tag_off(store, i) : 0;
-        for (uint64_t k = 0; k < refs; k++)
-            q->tag_ids[k] = prime__store_tag(store, k);
+        q->tag_off[0] = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t first, end;
+            prime__store_image_tags(store, i, &first, &end);
+            q->tag_off[i + 1] = end;
+            for (uint64_t k = first; k < end; k++)
+                q->tag_ids[k] = prime__store_tag(store, k);
+        }
     }
     {
         uint32_t *all = prime__malloc(((size_t)n + 1) * sizeof *all);
