@@ -266,7 +266,28 @@ Test(backend, backend_errors_propagate_with_the_backend_name)
     f.fail = 7;
     expect_err(prime_tagger_score(t, imgs, 2, s, 8), PRIME_E_STATE,
                "score returned 7, which is not a prime_status");
+    /* every status is mapped into the documented codes: an undocumented
+       negative one as well as a positive one */
+    f.fail = -500;
+    expect_err(prime_tagger_score(t, imgs, 2, s, 8), PRIME_E_STATE,
+               "score returned -500, which is not a prime_status");
+    f.fail = -15;
+    f.fail_msg = "own code";
+    expect_err(prime_tagger_score(t, imgs, 2, s, 8), PRIME_E_STATE,
+               "score returned -15, which is not a prime_status: own code");
+    /* a backend that sets no message after an earlier failure: the generic
+       message, not the stale one */
+    f.fail_msg = NULL;
+    f.fail = PRIME_E_IO;
+    expect_err(prime_tagger_score(t, imgs, 2, s, 8), PRIME_E_IO,
+               "tagger 'fake': score failed (PRIME_E_IO)");
+    /* prime_backend_error with the last error itself keeps it */
+    cr_assert_eq(prime_backend_error(PRIME_E_PARSE, prime_last_error()), PRIME_E_PARSE);
+    cr_assert_str_eq(prime_last_error(), "tagger 'fake': score failed (PRIME_E_IO)");
+    /* a successful call after a failure leaves its message (prime.h) */
     f.fail = PRIME_OK;
+    cr_assert_eq(prime_tagger_score(t, imgs, 2, s, 8), PRIME_OK);
+    cr_assert_str_eq(prime_last_error(), "tagger 'fake': score failed (PRIME_E_IO)");
     f.give_nan = 1;
     expect_err(prime_tagger_score(t, imgs, 2, s, 8), PRIME_E_RANGE,
                "not finite (image 0, column 2)");

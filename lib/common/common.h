@@ -19,6 +19,13 @@
 PRIME_INTERNAL prime_status prime__error(prime_status status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Messages recorded on the calling thread so far (prime__error calls): a
+ * caller compares two counts to learn whether a call it made set one,
+ * without clearing the message (successful calls leave it as it was). */
+PRIME_INTERNAL uint64_t prime__error_count(void);
+/* true if status is PRIME_OK or one of the documented PRIME_E_* codes. */
+PRIME_INTERNAL bool prime__status_known(prime_status status);
+
 /* ---- allocation (alloc.c); every allocation of the library goes here ---- */
 
 PRIME_INTERNAL void *prime__malloc(size_t n);

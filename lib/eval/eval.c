@@ -175,7 +175,7 @@ static prime_status ev_measure(prime_eval *ev, const prime_tagstore *store,
         double *pcorrect = ev->par_correct + m->tag_first;
         uint32_t cls = PRIME_NONE;
         if (!ev->whole &&
-            prime_tagstore_find_class(store, ev_str(ev, m->class_off), &cls) != PRIME_OK)
+            (cls = prime__store_find_class(store, ev_str(ev, m->class_off))) == PRIME_NONE)
             continue; /* class absent: size 0 everywhere */
         uint64_t csize;
         double csum, cacc;
@@ -186,11 +186,10 @@ static prime_status ev_measure(prime_eval *ev, const prime_tagstore *store,
         uint32_t ids[PRIME_MAX_TAGS_LIMIT];
         uint32_t missing = 0, miss_at = 0;
         for (uint32_t j = 0; j < m->n_tags; j++) {
-            if (prime_tagstore_find_tag(store, ev_str(ev, ev->tag_off[m->tag_first + j]),
-                                        &ids[j]) != PRIME_OK) {
+            ids[j] = prime__store_find_tag(store, ev_str(ev, ev->tag_off[m->tag_first + j]));
+            if (ids[j] == PRIME_NONE) {
                 missing++;
                 miss_at = j;
-                ids[j] = PRIME_NONE;
             }
         }
         if (missing == 0) {

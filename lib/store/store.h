@@ -4,6 +4,8 @@
 #ifndef PRIME_STORE_H
 #define PRIME_STORE_H
 
+#include <string.h>
+
 #include "common/common.h"
 
 /* ---- tag store (tagstore.c) ---------------------------------------------- */
@@ -139,6 +141,18 @@ static inline uint32_t prime__store_find_image(const prime_tagstore *s, const ch
                                                size_t n)
 {
     return prime__names_find(&s->images, name, n);
+}
+
+/* Id of the tag / class named name (NUL-terminated), or PRIME_NONE: a
+ * lookup that may find nothing, without touching the last error. */
+static inline uint32_t prime__store_find_tag(const prime_tagstore *s, const char *name)
+{
+    return prime__names_find(&s->tags, name, strlen(name));
+}
+
+static inline uint32_t prime__store_find_class(const prime_tagstore *s, const char *name)
+{
+    return prime__names_find(&s->classes, name, strlen(name));
 }
 
 /* true if image img carries every tag of want[0..n) (sorted, unique). */
