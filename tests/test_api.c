@@ -11,6 +11,7 @@
 
 #include "internal.h"
 #include "prime/prime.h"
+#include "prime/backend.h"
 
 /* ---- version and status ------------------------------------------------------ */
 
@@ -795,5 +796,110 @@ Test(contracts, successful_calls_leave_the_last_error)
     prime_result_destroy(r);
     prime_config_destroy(c);
     prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+}
+
+/* prime.h and docs/api.md: on failure a handle out-parameter is set to NULL
+ * (whatever failed: an argument, the input, the state); other out-parameters
+ * are left as they were. Every function that makes a handle, made to fail
+ * by a NULL argument and by bad input. */
+static char sentinel;
+#define FRESH ((void *)&sentinel)
+
+#define FAILS_NULL(T, call)                                                   \
+    do {                                                                      \
+        T *out = FRESH;                                                       \
+        prime_status st_ = (call);                                            \
+        cr_expect_neq(st_, PRIME_OK, "%s succeeded", #call);                  \
+        cr_expect_null(out, "%s: the out-handle is not NULL on failure", #call); \
+    } while (0)
+
+Test(contracts, failed_calls_set_handles_to_null)
+{
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+    cr_assert_eq(prime_tagstore_add_image_names(s, "a", "c", NULL, 0, NULL), PRIME_OK);
+    prime_tagstore *open_store = s; /* not frozen */
+    const char bad[] = "not, a, store\n\"";
+    const float one[4] = {1, 0, 0, 0};
+    prime_embeddings *emb = NULL;
+    cr_assert_eq(prime_embeddings_create(one, 1, 4, &emb), PRIME_OK);
+    prime_result *r = NULL;
+    prime_image *img = NULL;
+    uint8_t rgb[3] = {0};
+    cr_assert_eq(prime_image_create(1, 1, rgb, &img), PRIME_OK);
+    const char *paths[1] = {"/nonexistent.png"};
+
+    FAILS_NULL(prime_tagstore, prime_tagstore_open(NULL, &out));
+    FAILS_NULL(prime_tagstore, prime_tagstore_open("/nonexistent", &out));
+    FAILS_NULL(prime_tagstore, prime_tagstore_open_memory(NULL, 3, &out));
+    FAILS_NULL(prime_tagstore, prime_tagstore_open_memory(bad, sizeof bad - 1, &out));
+    FAILS_NULL(prime_tagstore, prime_tagstore_load(NULL, &out, NULL));
+    FAILS_NULL(prime_tagstore, prime_tagstore_load_memory(bad, sizeof bad - 1, NULL, &out, NULL));
+    FAILS_NULL(prime_tagstore, prime_tagstore_load_memory(NULL, 3, NULL, &out, NULL));
+    FAILS_NULL(prime_outcomes, prime_outcomes_create(PRIME_NONE, &out));
+    FAILS_NULL(prime_outcomes, prime_outcomes_from_labels(NULL, NULL, 3, &out));
+    FAILS_NULL(prime_outcomes, prime_outcomes_load(NULL, s, &out));
+    FAILS_NULL(prime_outcomes, prime_outcomes_load_memory(bad, sizeof bad - 1, NULL, s, &out));
+    FAILS_NULL(prime_outcomes, prime_outcomes_load_memory(NULL, 3, NULL, NULL, &out));
+    FAILS_NULL(prime_config, prime_config_clone(NULL, &out));
+    FAILS_NULL(prime_result, prime_search(NULL, NULL, NULL, NULL, NULL, &out));
+    FAILS_NULL(prime_result, prime_search(open_store, NULL, NULL, NULL, NULL, &out));
+    FAILS_NULL(prime_result, prime_result_load(NULL, &out));
+    FAILS_NULL(prime_result, prime_result_load_memory(bad, sizeof bad - 1, NULL, &out));
+    FAILS_NULL(prime_eval, prime_eval_create(NULL, s, NULL, &out));
+    FAILS_NULL(prime_eval, prime_eval_load(NULL, s, NULL, &out));
+    FAILS_NULL(prime_eval, prime_eval_load_memory(bad, sizeof bad - 1, NULL, s, NULL, &out));
+    FAILS_NULL(prime_embeddings, prime_embeddings_create(NULL, 1, 4, &out));
+    FAILS_NULL(prime_embeddings, prime_embeddings_load(NULL, 4, &out));
+    FAILS_NULL(prime_embeddings, prime_embeddings_load_memory(bad, sizeof bad - 1, NULL, 4, &out));
+    FAILS_NULL(prime_embeddings, prime_embeddings_join_memory(NULL, "a\n", 2, NULL, s, &out));
+    FAILS_NULL(prime_embeddings, prime_embeddings_join(emb, NULL, s, &out));
+    FAILS_NULL(prime_quality, prime_quality_create(NULL, emb, &out));
+    FAILS_NULL(prime_quality, prime_quality_create(open_store, emb, &out));
+    FAILS_NULL(prime_tokenizer, prime_tokenizer_create(NULL, &out));
+    FAILS_NULL(prime_tokenizer, prime_tokenizer_create_memory(NULL, 3, NULL, &out));
+    FAILS_NULL(prime_tokenizer, prime_tokenizer_create_memory(bad, sizeof bad - 1, NULL, &out));
+    FAILS_NULL(prime_image, prime_image_load(NULL, 0, &out));
+    FAILS_NULL(prime_image, prime_image_load("/nonexistent.png", 0, &out));
+    FAILS_NULL(prime_image, prime_image_load_memory(bad, sizeof bad - 1, NULL, 0, &out));
+    FAILS_NULL(prime_image, prime_image_create(0, 1, rgb, &out));
+    FAILS_NULL(prime_image, prime_image_resize(NULL, 1, 1, PRIME_FILTER_BILINEAR, &out));
+    FAILS_NULL(prime_image, prime_image_crop(img, 5, 5, 1, 1, &out));
+    FAILS_NULL(prime_image, prime_image_transform(NULL, NULL, &out));
+    FAILS_NULL(prime_image_spec, prime_image_spec_create(-7, &out));
+    FAILS_NULL(prime_image_batch, prime_image_batch_load(NULL, 1, NULL, 1, &out));
+    FAILS_NULL(prime_tagger, prime_tagger_create_from(NULL, &out));
+    FAILS_NULL(prime_classifier, prime_classifier_create_from(NULL, &out));
+    FAILS_NULL(prime_embedder, prime_embedder_create_from(NULL, &out));
+    FAILS_NULL(prime_tagger, prime_zeroshot_tagger_create(NULL, NULL, 0, NULL, &out));
+    /* other out-parameters are left as they were */
+    double d = 42.0, d2 = 43.0;
+    uint64_t u = 44;
+    int64_t i64 = 45;
+    uint32_t u32 = 46;
+    prime_outcomes *o = NULL;
+    cr_assert_eq(prime_outcomes_create(1, &o), PRIME_OK);
+    cr_expect_neq(prime_outcomes_get(o, 5, &d), PRIME_OK);
+    prime_config *c = NULL;
+    cr_assert_eq(prime_config_create(&c), PRIME_OK);
+    cr_expect_neq(prime_config_get_int(c, 12345, &i64), PRIME_OK);
+    cr_expect_neq(prime_config_get_min_gain(c, 0, &d), PRIME_OK);
+    cr_expect_neq(prime_tagstore_find_tag(s, "nosuch", &u32), PRIME_OK);
+    cr_expect_neq(prime_query(open_store, o, PRIME_NONE, NULL, 0, &u, &d, &d2, NULL), PRIME_OK);
+    cr_expect_neq(prime_stat_wilson(3, 2, 1.96, &d, &d2), PRIME_OK);
+    cr_expect_neq(prime_stat_hypergeom_lower(1, 2, 1, 1, &d), PRIME_OK);
+    cr_expect_neq(prime_eval_summary(NULL, &u, &d, &d2, NULL), PRIME_OK);
+    cr_expect_neq(prime_result_mode_info(NULL, 0, &u32, NULL, &u, &d, NULL, NULL, NULL),
+                  PRIME_OK);
+    cr_expect(d == 42.0 && d2 == 43.0 && u == 44 && i64 == 45 && u32 == 46,
+              "an out-parameter changed on failure: %g %g %llu %lld %u", d, d2,
+              (unsigned long long)u, (long long)i64, u32);
+    prime_config_destroy(c);
+    prime_outcomes_destroy(o);
+    (void)paths;
+    (void)r;
+    prime_image_destroy(img);
+    prime_embeddings_destroy(emb);
     prime_tagstore_destroy(s);
 }

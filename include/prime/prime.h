@@ -12,10 +12,13 @@
  *
  *  - Every fallible function returns a prime_status: PRIME_OK (0) or a
  *    negative code whose meaning never changes. Results come back through
- *    out-parameters, which are left untouched (or set to NULL for handles)
- *    on failure.
+ *    out-parameters. On failure a handle out-parameter (prime_X **out) is
+ *    set to NULL, whatever failed; every other out-parameter is left as it
+ *    was, except the size or count that PRIME_E_BUFFER_TOO_SMALL reports
+ *    (needed_out, n_out), as the function says.
  *  - prime_last_error() gives a per-thread message with the details of the
- *    last failure on that thread (file, line, what was wrong).
+ *    last failure on that thread (file, line, what was wrong). A successful
+ *    call leaves it as it was.
  *  - The library never prints, never exits and never aborts on bad input.
  *  - Handles are created by prime_X_create / prime_X_open / prime_X_load and
  *    released by prime_X_destroy, which accepts NULL.

@@ -62,6 +62,8 @@ static prime_status check_finite(const prime_embeddings *e, const char *name)
 prime_status prime_embeddings_create(const float *data, uint64_t rows, uint32_t dim,
                                      prime_embeddings **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (out == NULL || (data == NULL && rows > 0))
         return prime__error(PRIME_E_INVALID_ARG, "prime_embeddings_create: NULL argument");
     *out = NULL;
@@ -378,6 +380,8 @@ prime_status prime_embeddings_load_memory(const void *data, size_t size, const c
 
 prime_status prime_embeddings_load(const char *path, uint32_t dim, prime_embeddings **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (path == NULL || out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_embeddings_load: NULL argument");
     *out = NULL;
@@ -412,6 +416,8 @@ prime_status prime_embeddings_join_memory(const prime_embeddings *emb, const voi
                                           size_t ids_size, const char *name,
                                           const prime_tagstore *store, prime_embeddings **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (name == NULL)
         name = MEM_NAME;
     if (emb == NULL || store == NULL || out == NULL || (ids == NULL && ids_size > 0))
@@ -495,6 +501,8 @@ done:
 prime_status prime_embeddings_join(const prime_embeddings *emb, const char *ids_path,
                                    const prime_tagstore *store, prime_embeddings **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (ids_path == NULL || out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_embeddings_join: NULL argument");
     *out = NULL;
@@ -670,6 +678,8 @@ static prime_status coherence(const prime_quality *q, const uint32_t *img, uint6
 prime_status prime_quality_create(const prime_tagstore *store, const prime_embeddings *images,
                                   prime_quality **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (store == NULL || images == NULL || out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_quality_create: NULL argument");
     *out = NULL;

@@ -65,6 +65,8 @@ void prime_config_destroy(prime_config *c)
 
 prime_status prime_config_clone(const prime_config *c, prime_config **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (c == NULL || out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_config_clone: NULL argument");
     prime_config *d = prime__malloc(sizeof *d);
