@@ -202,6 +202,9 @@ PRIME_INTERNAL bool prime__json_literal(prime__json *j, const char *word);
 PRIME_INTERNAL int prime__json_peek(prime__json *j);
 /* "null", "a boolean", "a number", ... for messages. */
 PRIME_INTERNAL const char *prime__json_type_name(int type);
+/* After a member or an element: *more = true on ',', false on `close`
+ * ('}' or ']', consumed); anything else is a syntax error. */
+PRIME_INTERNAL prime_status prime__json_next(prime__json *j, char close, bool *more);
 /* A key string and its ':'. */
 PRIME_INTERNAL prime_status prime__json_key(prime__json *j, prime__json_span *key);
 /* Validate and skip any value; `depth` is the nesting level of the container

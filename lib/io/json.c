@@ -313,6 +313,23 @@ const char *prime__json_type_name(int type)
     return type >= 0 && type <= PRIME__JSON_OBJECT ? names[type] : "nothing";
 }
 
+prime_status prime__json_next(prime__json *j, char close, bool *more)
+{
+    prime__json_ws(j);
+    if (j->p < j->end && *j->p == ',') {
+        j->p++;
+        *more = true;
+        return PRIME_OK;
+    }
+    if (j->p < j->end && *j->p == close) {
+        j->p++;
+        *more = false;
+        return PRIME_OK;
+    }
+    return prime__json_syntax(j, close == '}' ? "expected ',' or '}' in an object"
+                                              : "expected ',' or ']' in an array");
+}
+
 prime_status prime__json_key(prime__json *j, prime__json_span *key)
 {
     prime__json_ws(j);

@@ -114,17 +114,11 @@ static prime_status object(reader *r, const char *where, int depth, const char *
                 if ((st = prime__json_skip(j, depth)) != PRIME_OK)
                     goto done;
             }
-            prime__json_ws(j);
-            if (j->p < j->end && *j->p == ',') {
-                j->p++;
-                continue;
-            }
-            if (j->p < j->end && *j->p == '}') {
-                j->p++;
+            bool more;
+            if ((st = prime__json_next(j, '}', &more)) != PRIME_OK)
+                goto done;
+            if (!more)
                 break;
-            }
-            st = prime__json_syntax(j, "expected ',' or '}' in an object");
-            goto done;
         }
     }
     if ((st = prime__json_check_keys(j, unknown, nu)) != PRIME_OK)
@@ -156,18 +150,11 @@ static prime_status array(reader *r, int depth, element_fn fn, void *ctx)
     }
     for (uint64_t i = 0;; i++) {
         prime_status st = fn(r, ctx, i, depth);
-        if (st != PRIME_OK)
+        bool more = false;
+        if (st == PRIME_OK)
+            st = prime__json_next(j, ']', &more);
+        if (st != PRIME_OK || !more)
             return st;
-        prime__json_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        if (j->p < j->end && *j->p == ']') {
-            j->p++;
-            return PRIME_OK;
-        }
-        return prime__json_syntax(j, "expected ',' or ']' in an array");
     }
 }
 
@@ -282,6 +269,17 @@ static prime_status param_status(reader *r, prime_status st, uint64_t line)
     return st == PRIME_OK ? st : prime__error_at(st, r->j.name, line);
 }
 
+/* An element of an array that must be an object; `where` names it. */
+static prime_status expect_object(reader *r, const char *where)
+{
+    int t = prime__json_peek(&r->j);
+    if (t == PRIME__JSON_OBJECT)
+        return PRIME_OK;
+    return t < 0 ? prime__json_syntax(&r->j, "expected a value")
+                 : prime__json_fail(&r->j, PRIME_E_PARSE, "%s must be an object, not %s", where,
+                                    prime__json_type_name(t));
+}
+
 /* ---- params ------------------------------------------------------------------ */
 
 enum { P_MAX_TAGS, P_MIN_SIZE, P_MIN_DROP, P_MIN_GAIN, P_MIN_TAG_COUNT, P_WHOLE, N_PARAMS };
@@ -383,11 +381,9 @@ static prime_status class_element(reader *r, void *ctx, uint64_t i, int depth)
     char where[48];
     snprintf(where, sizeof where, "classes[%" PRIu64 "]", i);
     prime__json *j = &r->j;
-    int t = prime__json_peek(j);
-    if (t != PRIME__JSON_OBJECT)
-        return t < 0 ? prime__json_syntax(j, "expected a value")
-                     : prime__json_fail(j, PRIME_E_PARSE, "%s must be an object, not %s", where,
-                                        prime__json_type_name(t));
+    prime_status st0 = expect_object(r, where);
+    if (st0 != PRIME_OK)
+        return st0;
     rd_class c = {.line = j->line, .listed = true};
     prime_status st = object(r, where, depth + 1, class_keys, N_CKEYS, (1u << N_CKEYS) - 1,
                              class_member, &c);
@@ -500,11 +496,9 @@ static prime_status mode_element(reader *r, void *ctx, uint64_t i, int depth)
     char where[48];
     snprintf(where, sizeof where, "failure_modes[%" PRIu64 "]", i);
     prime__json *j = &r->j;
-    int t = prime__json_peek(j);
-    if (t != PRIME__JSON_OBJECT)
-        return t < 0 ? prime__json_syntax(j, "expected a value")
-                     : prime__json_fail(j, PRIME_E_PARSE, "%s must be an object, not %s", where,
-                                        prime__json_type_name(t));
+    prime_status st0 = expect_object(r, where);
+    if (st0 != PRIME_OK)
+        return st0;
     rd_mode m = {.line = j->line};
     mode_ctx mc = {&m, where};
     prime_status st = object(r, where, depth + 1, mode_keys, N_MKEYS,

@@ -170,17 +170,11 @@ prime_status prime__read_tags_jsonl(const char *data, size_t size, const char *n
                             if ((st = prime__json_string(&x, &tags[nt])) != PRIME_OK)
                                 goto done;
                             nt++;
-                            prime__json_ws(&x);
-                            if (x.p < x.end && *x.p == ',') {
-                                x.p++;
-                                continue;
-                            }
-                            if (x.p < x.end && *x.p == ']') {
-                                x.p++;
+                            bool more;
+                            if ((st = prime__json_next(&x, ']', &more)) != PRIME_OK)
+                                goto done;
+                            if (!more)
                                 break;
-                            }
-                            st = prime__json_syntax(&x, "expected ',' or ']' in an array");
-                            goto done;
                         }
                     }
                     st = PRIME_OK;
@@ -197,17 +191,11 @@ prime_status prime__read_tags_jsonl(const char *data, size_t size, const char *n
                 }
                 if (st != PRIME_OK)
                     goto done;
-                prime__json_ws(&x);
-                if (x.p < x.end && *x.p == ',') {
-                    x.p++;
-                    continue;
-                }
-                if (x.p < x.end && *x.p == '}') {
-                    x.p++;
+                bool more;
+                if ((st = prime__json_next(&x, '}', &more)) != PRIME_OK)
+                    goto done;
+                if (!more)
                     break;
-                }
-                st = prime__json_syntax(&x, "expected ',' or '}' in an object");
-                goto done;
             }
         }
         prime__json_ws(&x);
