@@ -1079,6 +1079,8 @@ Test(search, result_reader_errors)
                PRIME_E_PARSE, "bad.json:2: failure_modes[0]: duplicate key \"class\"");
     result_bad("{" P ", \"failure_modes\": [], \"extra\": 1,\n \"extra\": 2}", PRIME_E_PARSE,
                "bad.json:2: duplicate key \"extra\" (first on line 1)");
+    result_bad("{" P ", \"failure_modes\": [], \"extra\": {\"a\": [1, {\"a\": 2}],\n \"a\": 3}}",
+               PRIME_E_PARSE, "bad.json:2: duplicate key \"a\" (first on line 1)");
     result_bad("{" P ", \"classes\": [{\"class\": \"a\", \"images\": 4, \"correct\": 2,\n"
                " \"accuracy\": 0.5, \"images\": 4}], \"failure_modes\": []}",
                PRIME_E_PARSE, "bad.json:2: classes[0]: duplicate key \"images\"");

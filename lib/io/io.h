@@ -208,7 +208,8 @@ PRIME_INTERNAL prime_status prime__json_next(prime__json *j, char close, bool *m
 /* A key string and its ':'. */
 PRIME_INTERNAL prime_status prime__json_key(prime__json *j, prime__json_span *key);
 /* Validate and skip any value; `depth` is the nesting level of the container
- * holding it. Its strings are decoded into scratch and dropped. */
+ * holding it. Its strings are decoded into scratch and dropped; a key given
+ * twice in one of its objects is refused. */
 PRIME_INTERNAL prime_status prime__json_skip(prime__json *j, int depth);
 /* PRIME_E_PARSE naming the key and its line if two of keys[0..n) (spans
  * into scratch) are equal; sorts keys. */

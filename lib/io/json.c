@@ -345,26 +345,48 @@ prime_status prime__json_key(prime__json *j, prime__json_span *key)
     return PRIME_OK;
 }
 
+/* Keys of the objects open in prime__json_skip, to refuse one given twice
+ * there too. */
+typedef struct {
+    prime__json_span *v;
+    size_t n, cap;
+} key_list;
+
+static prime_status push_key(prime__json *j, key_list *k, const prime__json_span *key)
+{
+    if (!prime__grow((void **)&k->v, &k->cap, k->n + 1, sizeof *k->v))
+        return prime__json_fail(j, PRIME_E_NOMEM, "out of memory");
+    k->v[k->n++] = *key;
+    return PRIME_OK;
+}
+
 prime_status prime__json_skip(prime__json *j, int depth)
 {
     char stack[PRIME__JSON_MAX_DEPTH];
+    size_t first_key[PRIME__JSON_MAX_DEPTH], mark[PRIME__JSON_MAX_DEPTH];
     int top = 0;
     size_t saved = j->len;
-    prime_status st;
+    key_list keys = {NULL, 0, 0};
+    prime_status st = PRIME_OK;
     prime__json_span sp;
     char col[40];
     for (;;) {
         /* a value */
         prime__json_ws(j);
-        if (j->p >= j->end)
-            return prime__json_syntax(j, "expected a value");
+        if (j->p >= j->end) {
+            st = prime__json_syntax(j, "expected a value");
+            goto done;
+        }
         char c = *j->p;
         if (c == '{' || c == '[') {
             if (depth + top + 1 > PRIME__JSON_MAX_DEPTH) {
                 column(j, j->p, col, sizeof col);
-                return prime__json_fail(j, PRIME_E_PARSE, "nesting deeper than %d levels%s",
-                                        PRIME__JSON_MAX_DEPTH, col);
+                st = prime__json_fail(j, PRIME_E_PARSE, "nesting deeper than %d levels%s",
+                                      PRIME__JSON_MAX_DEPTH, col);
+                goto done;
             }
+            first_key[top] = keys.n;
+            mark[top] = j->len;
             stack[top++] = c == '{' ? '}' : ']';
             j->p++;
             prime__json_ws(j);
@@ -372,49 +394,57 @@ prime_status prime__json_skip(prime__json *j, int depth)
                 j->p++;
                 top--;
             } else {
-                if (c == '{' && (st = prime__json_key(j, &sp)) != PRIME_OK)
-                    return st;
-                j->len = saved;
+                if (c == '{' && ((st = prime__json_key(j, &sp)) != PRIME_OK ||
+                                 (st = push_key(j, &keys, &sp)) != PRIME_OK))
+                    goto done;
                 continue;
             }
         } else if (c == '"') {
+            size_t before = j->len;
             if ((st = prime__json_string(j, &sp)) != PRIME_OK)
-                return st;
-            j->len = saved;
+                goto done;
+            j->len = before;
         } else if (c == '-' || is_digit(c)) {
             bool integer;
             size_t n = prime__json_number_len(j->p, j->end, &integer);
-            if (n == 0)
-                return prime__json_syntax(j, "invalid number");
+            if (n == 0) {
+                st = prime__json_syntax(j, "invalid number");
+                goto done;
+            }
             j->p += n;
         } else if (!prime__json_literal(j, "true") && !prime__json_literal(j, "false") &&
                    !prime__json_literal(j, "null")) {
-            return prime__json_syntax(j, "expected a value");
+            st = prime__json_syntax(j, "expected a value");
+            goto done;
         }
         /* after a value: close containers or go on with the next element */
         for (;;) {
             if (top == 0)
-                return PRIME_OK;
-            prime__json_ws(j);
-            if (j->p < j->end && *j->p == ',') {
-                j->p++;
-                if (stack[top - 1] == '}') {
-                    if ((st = prime__json_key(j, &sp)) != PRIME_OK)
-                        return st;
-                    j->len = saved;
-                }
+                goto done;
+            bool more = false;
+            if ((st = prime__json_next(j, stack[top - 1], &more)) != PRIME_OK)
+                goto done;
+            if (more) {
+                if (stack[top - 1] == '}' && ((st = prime__json_key(j, &sp)) != PRIME_OK ||
+                                              (st = push_key(j, &keys, &sp)) != PRIME_OK))
+                    goto done;
                 break;
             }
-            if (j->p < j->end && *j->p == stack[top - 1]) {
-                j->p++;
-                top--;
-                continue;
+            top--;
+            if (stack[top] == '}') {
+                /* an object closed: its keys, each once */
+                st = prime__json_check_keys(j, keys.v + first_key[top], keys.n - first_key[top]);
+                if (st != PRIME_OK)
+                    goto done;
+                keys.n = first_key[top];
+                j->len = mark[top];
             }
-            return prime__json_syntax(j, stack[top - 1] == '}'
-                                             ? "expected ',' or '}' in an object"
-                                             : "expected ',' or ']' in an array");
         }
     }
+done:
+    prime__free(keys.v);
+    j->len = saved;
+    return st;
 }
 
 /* ---- duplicate keys -------------------------------------------------------- */
