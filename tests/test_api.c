@@ -837,7 +837,6 @@ Test(contracts, failed_calls_set_handles_to_null)
     FAILS_NULL(prime_tagstore, prime_tagstore_load(NULL, &out, NULL));
     FAILS_NULL(prime_tagstore, prime_tagstore_load_memory(bad, sizeof bad - 1, NULL, &out, NULL));
     FAILS_NULL(prime_tagstore, prime_tagstore_load_memory(NULL, 3, NULL, &out, NULL));
-    FAILS_NULL(prime_outcomes, prime_outcomes_create(PRIME_NONE, &out));
     FAILS_NULL(prime_outcomes, prime_outcomes_from_labels(NULL, NULL, 3, &out));
     FAILS_NULL(prime_outcomes, prime_outcomes_load(NULL, s, &out));
     FAILS_NULL(prime_outcomes, prime_outcomes_load_memory(bad, sizeof bad - 1, NULL, s, &out));
