@@ -606,8 +606,15 @@ try {
         b.tag_name = tagger_name;
         b.score = tagger_score;
         st = prime_tagger_create_from(&b, out);
-        if (st == PRIME_OK)
-            t.release();
+        if (st != PRIME_OK)
+            return st;
+        t.release();  // the handle owns it now
+        // RAM's rule: sigmoid(logits) > threshold, in float32
+        st = prime_tagger_set_rule(*out, PRIME_TAGGER_RULE_ABOVE);
+        if (st != PRIME_OK) {
+            prime_tagger_destroy(*out);
+            *out = nullptr;
+        }
         return st;
     });
 } catch (...) {

@@ -391,6 +391,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_tagger_load_thresholds": (status_t, [TaggerP, c_char_p]),
     "prime_tagger_get_threshold": (status_t, [TaggerP, c_uint32, _f64p]),
     "prime_tagger_set_top_k": (status_t, [TaggerP, c_uint32]),
+    "prime_tagger_set_rule": (status_t, [TaggerP, c_int32]),
+    "prime_tagger_get_rule": (status_t, [TaggerP, POINTER(c_int32)]),
     "prime_tagger_select": (status_t, [TaggerP, _f32p, _u32p, c_uint32, _u32p]),
     "prime_tagger_tag_images": (status_t, [TaggerP, POINTER(ImageP), POINTER(c_char_p),
                                            POINTER(c_char_p), c_uint32, TagStoreP]),
