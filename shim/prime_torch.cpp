@@ -141,7 +141,7 @@ prime_status copy_spec(const prime_image_spec *spec, int32_t preset, SpecPtr &ou
     out.reset(s);
     if (spec == nullptr)
         return PRIME_OK;
-    int32_t mode = 0, filter = 0;
+    int32_t mode = 0, filter = 0, order = 0;
     uint32_t side = 0, w = 0, h = 0;
     double mean[3], sd[3];
     uint64_t maxp = 0;
@@ -149,6 +149,8 @@ prime_status copy_spec(const prime_image_spec *spec, int32_t preset, SpecPtr &ou
         (st = prime_image_spec_set_resize(s, mode, side, w, h)) != PRIME_OK ||
         (st = prime_image_spec_get_filter(spec, &filter)) != PRIME_OK ||
         (st = prime_image_spec_set_filter(s, filter)) != PRIME_OK ||
+        (st = prime_image_spec_get_convert(spec, &order)) != PRIME_OK ||
+        (st = prime_image_spec_set_convert(s, order)) != PRIME_OK ||
         (st = prime_image_spec_get_normalize(spec, mean, sd)) != PRIME_OK ||
         (st = prime_image_spec_set_normalize(s, mean, sd)) != PRIME_OK ||
         (st = prime_image_spec_get_max_pixels(spec, &maxp)) != PRIME_OK ||
