@@ -395,8 +395,10 @@ struct Runner {
             torch::Tensor out;
             std::string batch = "a batch of " + std::to_string(n);
             st = raw_forward(make(n), &out);
+            if (st == PRIME_E_NOMEM)
+                return st;  // its message says so
             if (st != PRIME_OK)
-                return fail(st == PRIME_E_STATE ? PRIME_E_MISMATCH : st,
+                return fail(PRIME_E_MISMATCH,
                             path + ": output depends on the batch size: traced with a fixed "
                                    "batch? (" + batch + " fails where a batch of 1 runs: " +
                                    prime_last_error() + ")");
@@ -421,12 +423,11 @@ struct Runner {
                 if (!(diff <= kGuardTolerance * scale)) {  // NaN fails too
                     char num[64];
                     std::snprintf(num, sizeof num, "%.3g", diff);
+                    std::string which = k == 0 ? "input 0 alone and in " + batch
+                                               : "input 1 in a batch of 2 and in " + batch;
                     return fail(PRIME_E_MISMATCH,
                                 path + ": output depends on the batch size: traced with a "
-                                       "fixed batch? (input " + std::to_string(k) +
-                                       " alone and in " + batch + " differ by up to " + num +
-                                       (k == 0 ? std::string("")
-                                               : std::string(" against a batch of 2")) +
+                                       "fixed batch? (" + which + " differ by up to " + num +
                                        ")");
                 }
             }
