@@ -5,11 +5,11 @@
 # (issue 18). Not a test. Needs root (update-alternatives --set); leaves
 # OpenBLAS active.
 #   bash bench/torch/blas.sh [BUILD_DIR=build] [WORK_DIR=/tmp/prime-torch-bench]
-#                            [THREADS=1] [ROUNDS=2] [IMAGES=96]
+#                            [THREADS=1] [ROUNDS=2] [IMAGES=96] [BATCH=32]
 # Each figure: IMAGES / seconds, both of wall time and of CPU time (user +
 # system of the prime process: the figure that a machine shared with other
 # jobs does not move much), the best of ROUNDS interleaved rounds; the time
-# includes loading the model and the batch guard (1 + 2 + 32 images).
+# includes loading the model and the batch guard (1 + 2 + BATCH images).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
@@ -17,6 +17,7 @@ work=${2:-/tmp/prime-torch-bench}
 threads=${3:-1}
 rounds=${4:-2}
 nimg=${5:-96}
+batch=${6:-32}
 alt=libblas.so.3-x86_64-linux-gnu
 ref=/usr/lib/x86_64-linux-gnu/blas/libblas.so.3
 openblas=/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3
@@ -33,8 +34,9 @@ declare -A wall cpu
 run() { # key, command...: keeps the best wall and CPU images/s of key
   local key=$1 t; shift
   t=$( { TIMEFORMAT='%R %U %S'; time "$@" >/dev/null 2>&1; } 2>&1 | tail -1)
-  read -r r u s <<<"$t"
-  wall[$key]=$(awk -v n="$nimg" -v t="$r" -v b="${wall[$key]:-0}" 'BEGIN { x = n / t; print (x > b ? x : b) }')
+  local tr u s
+  read -r tr u s <<<"$t"
+  wall[$key]=$(awk -v n="$nimg" -v t="$tr" -v b="${wall[$key]:-0}" 'BEGIN { x = n / t; print (x > b ? x : b) }')
   cpu[$key]=$(awk -v n="$nimg" -v t="$u" -v s="$s" -v b="${cpu[$key]:-0}" 'BEGIN { x = n / (t + s); print (x > b ? x : b) }')
 }
 use() { # reference|openblas
@@ -55,7 +57,7 @@ for blas in reference openblas; do
   wait "$pid" 2>/dev/null || true
   echo "# $blas: $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3) (mapped by prime: ${mapped:-?})"
 done
-common=(--images "$work/blas_list.txt" --threads "$threads" --batch 32)
+common=(--images "$work/blas_list.txt" --threads "$threads" --batch "$batch")
 # rounds interleaved, so that the machine's load falls on both alike
 for r in $(seq "$rounds"); do
   for blas in reference openblas; do
@@ -70,7 +72,7 @@ for r in $(seq "$rounds"); do
     echo "round $r $blas done"
   done
 done
-echo "THREADS=$threads, $nimg images, batch 32, best of $rounds rounds; images/s of wall time | of CPU time"
+echo "THREADS=$threads, $nimg images, batch $batch, best of $rounds rounds; images/s of wall time | of CPU time"
 printf '| run | reference BLAS | OpenBLAS |\n|---|---|---|\n'
 for k in "resnet18 classify" "resnet18 tag" "mobilenet_v2 classify"; do
   printf '| %s | %.2f \\| %.2f | %.2f \\| %.2f |\n' "$k" "${wall[reference $k]}" \
