@@ -3,7 +3,7 @@
 # ResNet-18 of make_bench.py (and `prime classify` with a MobileNetV2), under
 # each BLAS that provides Debian's libblas.so.3 alternative, in one run
 # (issue 18). Not a test. Needs root (update-alternatives --set); leaves
-# OpenBLAS active.
+# OpenBLAS active (the alternative back in automatic mode).
 #   bash bench/torch/blas.sh [BUILD_DIR=build] [WORK_DIR=/tmp/prime-torch-bench]
 #                            [THREADS=1] [ROUNDS=2] [IMAGES=96] [BATCH=32]
 # Each figure: IMAGES / seconds, both of wall time and of CPU time (user +
@@ -78,5 +78,6 @@ for k in "resnet18 classify" "resnet18 tag" "mobilenet_v2 classify"; do
   printf '| %s | %.2f \\| %.2f | %.2f \\| %.2f |\n' "$k" "${wall[reference $k]}" \
     "${cpu[reference $k]}" "${wall[openblas $k]}" "${cpu[openblas $k]}"
 done
-use openblas
-update-alternatives --display "$alt" | head -2
+# back to automatic mode: OpenBLAS, by its priority (100 against the reference's 10)
+update-alternatives --auto "$alt"
+update-alternatives --display "$alt" | head -3
