@@ -4,8 +4,12 @@
  *  - tests/data/clip/clip_tokens_ram_prompts.tsv: 4,585 prompts with the
  *    ids of CLIP's reference tokenizer; every one must come out identical.
  *  - tests/data/clip/clip_tokens_unicode.tsv: non-ASCII and corner-case
- *    texts (hex UTF-8) with the ids of a faithful Python port of the
- *    reference (tests/data/clip/clip_tokenizer_port.py).
+ *    texts (hex UTF-8) with the ids of CLIP's own tokenizer, with ftfy and
+ *    Debian's regex module (scripts/make_clip_clean_reference.py).
+ *  - tests/data/clip/clip_tokens_clean.tsv: 11,759 captions, tag names and
+ *    texts that CLIP's cleaning changes (HTML entities, mojibake, curly
+ *    quotes, full-width forms, ligatures, decomposed accents, control
+ *    characters), with the reference's cleaned text and ids.
  *  - truncation at 77, the size query, errors, allocation failures, huge
  *    and hostile input.
  */
@@ -166,7 +170,7 @@ static int hexval(char c)
     return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
 
-Test(tokenizer, non_ascii_text_matches_the_python_port)
+Test(tokenizer, non_ascii_text_matches_the_reference)
 {
     prime_tokenizer *t = load();
     char *p = path_of("PRIME_TEST_DATA", "clip/clip_tokens_unicode.tsv");

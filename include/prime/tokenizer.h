@@ -12,14 +12,31 @@
  * mapping, byte-pair merges by rank with the `</w>` end-of-word marker, and
  * the 49,408-token vocabulary with start 49406 and end 49407.
  *
- * Not reproduced: the reference first runs ftfy.fix_text (mojibake repair,
- * NFC normalisation, curly quotes to straight ones, full-width forms...)
- * and html.unescape twice. Text that those would change (say "&amp;",
- * "don’t" or a decomposed e + U+0301) gets other ids than the reference's;
- * give NFC text with plain quotes and no HTML entities for identical ids.
- * Letters and numbers are classified by the Unicode tables of
- * lib/tokenizer_tables.h (Unicode 14.0, Python 3.11's unicodedata).
- *
+ * Before all that, the text is cleaned as the reference's basic_clean
+ * does: ftfy.fix_text with its default settings (ftfy 6.3.1), then
+ * html.unescape twice, then str.strip (lib/text_clean.c):
+ *  - html.unescape: exact (the 2,231 HTML5 names, with and without ';' as
+ *    the standard lists them, the longest-prefix rule for names without
+ *    ';', numeric references with Python's table of replaced and dropped
+ *    code points). One difference: a decimal reference of more than 4,300
+ *    digits, on which Python raises ValueError, decodes to U+FFFD here.
+ *  - ftfy's own unescape_html (names ending in ';', its all-caps names such
+ *    as "&EACUTE;", off from the first line holding a '<'): exact.
+ *  - ftfy's uncurl_quotes, fix_latin_ligatures, fix_character_width,
+ *    fix_line_breaks, remove_terminal_escapes, remove_control_chars,
+ *    fix_c1_controls, NFC normalisation, and the repetition of all steps
+ *    until the text no longer changes: exact.
+ *  - ftfy's fix_encoding (mojibake): its badness heuristic, the ten
+ *    single-byte encodings it tries (Latin-1, sloppy Windows-1252, -1251,
+ *    -1250, -1253, -1254, -1257, ISO-8859-2, MacRoman, CP437) with the
+ *    restoration of 0xA0 bytes, the lossy-sequence replacement and its
+ *    'utf-8-variants' decoding, the Latin-1 to Windows-1252 repair: exact.
+ *    Not done: decode_inconsistent_utf8, which repairs mojibake inside text
+ *    that as a whole cannot be re-encoded in any of those encodings (say
+ *    "cafÃ©" next to CJK characters or emoji); such text keeps its
+ *    mojibake here.
+ * tests/data/clip/clip_tokens_clean.tsv holds the reference's ids and
+ * cleaned text for 11,759 texts (scripts/make_clip_clean_reference.py).
  * Input text must be valid UTF-8 (PRIME_E_PARSE otherwise, with the byte
  * offset in the message); it is given with its length, so it may hold NUL
  * bytes (U+0000 is an ordinary symbol).
@@ -102,6 +119,17 @@ PRIME_API prime_status prime_tokenizer_encode_context(const prime_tokenizer *tok
                                                       int64_t *ids, uint32_t context,
                                                       uint32_t *n_tokens_out,
                                                       int32_t *truncated_out);
+
+/** CLIP's text cleaning alone: text[0..len) (UTF-8) after ftfy.fix_text,
+ *  html.unescape twice and str.strip, as the reference's basic_clean (see
+ *  above for what is exact), as UTF-8 in out[0..n). Needs no tokenizer.
+ *  The byte count is written to *n_out; the bytes go to out when cap >= n
+ *  (no NUL is added), else nothing is written there and
+ *  PRIME_E_BUFFER_TOO_SMALL is returned (out = NULL, cap = 0 asks for the
+ *  size). PRIME_E_PARSE for invalid UTF-8, PRIME_E_LIMIT for a text over
+ *  2^40 bytes. */
+PRIME_API prime_status prime_tokenizer_clean(const char *text, size_t len, char *out,
+                                             size_t cap, size_t *n_out);
 
 #ifdef __cplusplus
 }
