@@ -22,10 +22,8 @@
  *
  * (fix_surrogates has nothing to do: UTF-8 input holds no surrogates, and
  * neither html.unescape nor the decoders below make any.) Every step is
- * exact except one part of fix_encoding: ftfy's decode_inconsistent_utf8,
- * which repairs mojibake inside text that as a whole cannot be re-encoded
- * (say mojibake next to CJK text), is not done; see
- * include/prime/tokenizer.h.
+ * meant to be exact; include/prime/tokenizer.h says where a difference
+ * remains.
  *
  * The tables (lib/text_clean_tables.h) are generated from Debian's Python
  * by scripts/gen_text_clean_tables.py.
@@ -713,6 +711,79 @@ static bool decode_utf8(const bytev *v, cpv *o)
 
 /* ---- fix_encoding ------------------------------------------------------------------ */
 
+static void fix_encoding(cpv *t);
+
+static uint32_t clue(uint32_t c)
+{
+    if (c < 0x20)
+        return 0;
+    size_t lo = 0, hi = sizeof tc_clue / sizeof tc_clue[0];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c < tc_clue[mid][0])
+            hi = mid;
+        else if (c > tc_clue[mid][0])
+            lo = mid + 1;
+        else
+            return tc_clue[mid][1];
+    }
+    return 0;
+}
+
+/* The length of ftfy's UTF8_DETECTOR_RE match at s[i..n), 0 if none:
+ *   (?<![strict continuation])([first of 2][cont]|[first of 3][cont]{2}|
+ *                              [first of 4][cont]{3})+ */
+static size_t utf8_clue_match(const uint32_t *s, size_t n, size_t i)
+{
+    static const uint32_t firsts[3] = {TC_CLUE_F2, TC_CLUE_F3, TC_CLUE_F4};
+    if (i > 0 && (clue(s[i - 1]) & TC_CLUE_STRICT))
+        return 0;
+    size_t k = i;
+    for (;;) {
+        uint32_t m = k < n ? clue(s[k]) : 0;
+        size_t got = 0;
+        /* the first alternative that matches, as the regex tries them */
+        for (size_t a = 0; a < 3 && got == 0; a++) {
+            if (!(m & firsts[a]))
+                continue;
+            size_t q = 1;
+            while (q <= a + 1 && k + q < n && (clue(s[k + q]) & TC_CLUE_CONT))
+                q++;
+            if (q > a + 1)
+                got = a + 2;
+        }
+        if (got == 0)
+            return k - i;
+        k += got;
+    }
+}
+
+/* ftfy's decode_inconsistent_utf8: every match of UTF8_DETECTOR_RE that is
+ * shorter than the text and looks bad is replaced by its fix_encoding. */
+static void decode_inconsistent_utf8(const uint32_t *s, size_t n, cpv *o)
+{
+    cpv sub = {0};
+    for (size_t i = 0; i < n && !o->failed;) {
+        size_t k = utf8_clue_match(s, n, i);
+        if (k == 0) {
+            push(o, s[i++]);
+            continue;
+        }
+        if (k < n && is_bad(s + i, k)) {
+            sub.n = 0;
+            push_n(&sub, s + i, k);
+            fix_encoding(&sub);
+            if (sub.failed)
+                o->failed = true;
+            push_n(o, sub.v, sub.n);
+        } else {
+            push_n(o, s + i, k);
+        }
+        i += k;
+    }
+    cpv_free(&sub);
+}
+
 /* One step of ftfy's fix_encoding: *out gets the fixed text, or nothing
  * (out->n == 0 and false returned) when the step leaves s unchanged. */
 static bool fix_encoding_step(const uint32_t *s, size_t n, cpv *out)
@@ -756,7 +827,19 @@ static bool fix_encoding_step(const uint32_t *s, size_t n, cpv *out)
             return true;
         out->n = 0;
     }
-    /* decode_inconsistent_utf8 would come here: not done (see the top) */
+    /* mojibake inside text that cannot be re-encoded as a whole */
+    bool clues = false;
+    for (size_t i = 0; i < n && !clues; i++)
+        clues = utf8_clue_match(s, n, i) != 0;
+    if (clues) {
+        out->n = 0;
+        decode_inconsistent_utf8(s, n, out);
+        if (out->failed)
+            return true;
+        if (out->n != n || memcmp(out->v, s, n * sizeof(uint32_t)) != 0)
+            return true;
+        out->n = 0;
+    }
     if (maybe[0]) {
         /* latin-1 -> windows-1252 (strict: bytes it does not define fail).
            ftfy's test for "windows-1252" among the possible encodings, which

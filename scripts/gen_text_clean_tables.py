@@ -297,6 +297,42 @@ for c in sorted(masks):
 emit("};")
 emit()
 
+# ---- ftfy's UTF-8 clues ---------------------------------------------------------
+# The characters that UTF-8 lead and continuation bytes become when decoded
+# with one of the encodings mojibake comes from (ftfy's UTF8_DETECTOR_RE,
+# which finds mojibake inside text that cannot be re-encoded as a whole):
+# first of 2 = bytes C2..DF, first of 3 = E0..EF, first of 4 = F0 and F3,
+# continuation = 80..BF (and the space, an altered A0), strict continuation
+# = 80..BF less the dashes, quotes, bullet and ellipsis of Windows-1252.
+CLUE_ENCODINGS = ["latin-1", "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1257"]
+
+
+def decoded(byte_values):
+    out = set()
+    for enc in CLUE_ENCODINGS:
+        for b in byte_values:
+            ch = bytes([b]).decode(enc, errors="replace")
+            if ch != "\ufffd":
+                out.add(ord(ch))
+    return out
+
+
+punct = {0x2013, 0x2014, 0x2015, 0x2018, 0x2019, 0x201A, 0x201C, 0x201D, 0x201E, 0x2022,
+         0x2026}
+CLUES = [("F2", decoded(range(0xC2, 0xE0))), ("F3", decoded(range(0xE0, 0xF0))),
+         ("F4", decoded([0xF0, 0xF3])), ("CONT", decoded(range(0x80, 0xC0)) | {0x20}),
+         ("STRICT", decoded(range(0x80, 0xC0)) - punct)]
+clue = {}
+for bit, (name, members) in enumerate(CLUES):
+    emit("#define TC_CLUE_%s (1u << %d)" % (name, bit))
+    for c in members:
+        clue[c] = clue.get(c, 0) | (1 << bit)
+emit("static const uint32_t tc_clue[%d][2] = {" % len(clue))
+for c in sorted(clue):
+    emit("    {0x%X, 0x%X}," % (c, clue[c]))
+emit("};")
+emit()
+
 # ---- single-byte encodings --------------------------------------------------------
 ENCODINGS = [("latin-1", "latin-1", False), ("sloppy-windows-1252", "cp1252", True),
              ("sloppy-windows-1251", "cp1251", True), ("sloppy-windows-1250", "cp1250", True),
