@@ -37,6 +37,7 @@
 
 #define MAX_SEGMENT 1000000 /* ftfy's max_decode_length */
 #define BIG_NUM 0x110000u   /* any character reference beyond U+10FFFF */
+#define MAX_ROUNDS 100      /* rounds of fix_segment and of fix_encoding (ftfy: no limit) */
 
 /* ---- growable code point vector ------------------------------------------- */
 
@@ -483,19 +484,31 @@ static bool is_bad(const uint32_t *s, size_t n)
 
 /* ---- single-byte encodings and UTF-8 ------------------------------------------ */
 
+/* The byte of code point c >= 0x80 (or 0x1A) in charmap e, -1 if none. */
+static int charmap_byte(uint32_t c, int e)
+{
+    size_t lo = 0, hi = 129;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c < tc_charmap_rev[e][mid][0])
+            hi = mid;
+        else if (c > tc_charmap_rev[e][mid][0])
+            lo = mid + 1;
+        else
+            return (int)tc_charmap_rev[e][mid][1];
+    }
+    return -1;
+}
+
 /* Can every code point of s be encoded in charmap e (ftfy's
  * possible_encoding)? */
 static bool possible(const uint32_t *s, size_t n, int e)
 {
     for (size_t i = 0; i < n; i++) {
         uint32_t c = s[i];
-        if (c < 0x80 && c != 0x1A)
+        if ((c < 0x80 && c != 0x1A) || charmap_byte(c, e) >= 0)
             continue;
-        bool found = false;
-        for (int b = 0; b < 129 && !found; b++)
-            found = tc_charmaps[e][b] == c;
-        if (!found)
-            return false;
+        return false;
     }
     return true;
 }
@@ -504,10 +517,7 @@ static unsigned char encode_byte(uint32_t c, int e)
 {
     if (c < 0x80 && !(c == 0x1A && tc_charmap_sloppy[e]))
         return (unsigned char)c;
-    for (int b = 0; b < 128; b++)
-        if (tc_charmaps[e][b] == c)
-            return (unsigned char)(0x80 + b);
-    return 0x1A; /* tc_charmaps[e][128] == c: possible() was checked */
+    return (unsigned char)charmap_byte(c, e); /* possible() was checked */
 }
 
 /* Byte-class sequences: each class is a string of inclusive byte ranges
@@ -805,12 +815,14 @@ static bool fix_encoding_step(const uint32_t *s, size_t n, cpv *out)
             bpush(&bytes, encode_byte(s[i], e));
         if (strcmp(tc_charmap_names[e], "macroman") != 0 && altered_search(&bytes)) {
             restore_byte_a0(&bytes, &t);
+            t.failed |= bytes.failed;
             prime__free(bytes.b);
             bytes = t;
             memset(&t, 0, sizeof t);
         }
         if (tc_charmap_sloppy[e]) {
             replace_lossy(&bytes, &t);
+            t.failed |= bytes.failed;
             prime__free(bytes.b);
             bytes = t;
             memset(&t, 0, sizeof t);
@@ -879,7 +891,7 @@ c1:
 static void fix_encoding(cpv *t)
 {
     cpv next = {0};
-    for (;;) {
+    for (int round = 0; round < MAX_ROUNDS; round++) {
         next.n = 0;
         bool changed = fix_encoding_step(t->v, t->n, &next);
         if (next.failed) {
@@ -1060,6 +1072,8 @@ static const tc_decomp *decomp_find(uint32_t c)
 
 static uint32_t compose(uint32_t a, uint32_t b)
 {
+    if (b < 0x300) /* no composition has a second code point below U+0300 */
+        return 0;
     if (a >= L_BASE && a < L_BASE + L_COUNT && b >= V_BASE && b < V_BASE + V_COUNT)
         return S_BASE + ((a - L_BASE) * V_COUNT + (b - V_BASE)) * T_COUNT;
     if (a >= S_BASE && a < S_BASE + S_COUNT && (a - S_BASE) % T_COUNT == 0 && b > T_BASE &&
@@ -1077,6 +1091,46 @@ static uint32_t compose(uint32_t a, uint32_t b)
             return p[2];
     }
     return 0;
+}
+
+/* Stable sort of every run of non-starters by combining class: insertion
+ * for short runs, counting by class for long ones (linear in hostile
+ * text). False when out of memory. */
+static bool canonical_order(cpv *d)
+{
+    for (size_t a = 0; a < d->n;) {
+        if (ccc(d->v[a]) == 0) {
+            a++;
+            continue;
+        }
+        size_t b = a;
+        while (b < d->n && ccc(d->v[b]) != 0)
+            b++;
+        if (b - a <= 32) {
+            for (size_t i = a + 1; i < b; i++) {
+                uint32_t c = d->v[i], cc = ccc(c);
+                size_t j = i;
+                for (; j > a && ccc(d->v[j - 1]) > cc; j--)
+                    d->v[j] = d->v[j - 1];
+                d->v[j] = c;
+            }
+        } else {
+            size_t count[257] = {0};
+            uint32_t *tmp = prime__malloc((b - a) * sizeof(uint32_t));
+            if (tmp == NULL)
+                return false;
+            for (size_t i = a; i < b; i++)
+                count[ccc(d->v[i]) + 1]++;
+            for (size_t k = 1; k < 257; k++)
+                count[k] += count[k - 1];
+            for (size_t i = a; i < b; i++)
+                tmp[count[ccc(d->v[i])]++] = d->v[i];
+            memcpy(d->v + a, tmp, (b - a) * sizeof(uint32_t));
+            prime__free(tmp);
+        }
+        a = b;
+    }
+    return true;
 }
 
 static void nfc(const cpv *in, cpv *o)
@@ -1103,17 +1157,10 @@ static void nfc(const cpv *in, cpv *o)
         cpv_free(&d);
         return;
     }
-    for (size_t i = 1; i < d.n; i++) {
-        uint32_t cc = ccc(d.v[i]);
-        if (cc == 0)
-            continue;
-        size_t j = i;
-        while (j > 0 && ccc(d.v[j - 1]) > cc) {
-            uint32_t t = d.v[j];
-            d.v[j] = d.v[j - 1];
-            d.v[j - 1] = t;
-            j--;
-        }
+    if (!canonical_order(&d)) {
+        o->failed = true;
+        cpv_free(&d);
+        return;
     }
     /* canonical composition */
     size_t start = 0;
@@ -1143,11 +1190,22 @@ static void nfc(const cpv *in, cpv *o)
 
 /* ---- fix_text -------------------------------------------------------------------------- */
 
-/* ftfy's fix_and_explain on one segment (in place). */
+/* ftfy's fix_and_explain on one segment (in place). ftfy repeats its steps
+ * until the text no longer changes; each round undoes one level of nested
+ * HTML escapes ("&amp;amp;amp;..."), so hostile text could take a round per
+ * 4 bytes. Here the rounds stop after MAX_ROUNDS. */
 static void fix_segment(cpv *t, bool unescape)
 {
+    /* ASCII without '&', '\r' or control characters: no step changes it */
+    bool plain = true;
+    for (size_t i = 0; i < t->n && plain; i++) {
+        uint32_t c = t->v[i];
+        plain = c < 0x80 && c != '&' && c != '\r' && !is_control(c);
+    }
+    if (plain)
+        return;
     cpv orig = {0}, w = {0};
-    while (!t->failed) {
+    for (int round = 0; round < MAX_ROUNDS && !t->failed; round++) {
         orig.n = 0;
         push_n(&orig, t->v, t->n);
         if (unescape) {
