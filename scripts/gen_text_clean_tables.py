@@ -365,6 +365,26 @@ for name, codec, sloppy in ENCODINGS:
         emit("        " + ", ".join("0x%X" % c for c in row[i:i + 8]) + ",")
     emit("    },")
 emit("};")
+emit("/* the same, inverted: {code point, byte} sorted by code point, per encoding */")
+emit("static const uint32_t tc_charmap_rev[%d][129][2] = {" % len(ENCODINGS))
+for name, codec, sloppy in ENCODINGS:
+    row = []
+    for b in list(range(0x80, 0x100)) + [0x1A]:
+        if sloppy:
+            ch = bytes([b]).decode(codec, errors="replace")
+            if ch == "\ufffd":
+                ch = chr(b)
+            if b == 0x1A:
+                ch = "\ufffd"
+        else:
+            ch = bytes([b]).decode(codec)
+        row.append((ord(ch), b))
+    assert len({c for c, _ in row}) == 129
+    emit("    { /* %s */" % name)
+    for i in range(0, 129, 6):
+        emit("        " + " ".join("{0x%X, 0x%X}," % p for p in sorted(row)[i:i + 6]))
+    emit("    },")
+emit("};")
 emit()
 emit("#endif")
 print("\n".join(out))
