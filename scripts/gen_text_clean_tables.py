@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""Generate lib/text_clean_tables.h: the tables of CLIP's text cleaning
-(lib/text_clean.c), from Debian's Python standard library alone.
+"""Generate lib/text/text_clean_tables.h: the tables of CLIP's text cleaning
+(lib/text/text_clean.c), from Debian's Python standard library alone.
 
 Run with Debian's /usr/bin/python3 (its unicodedata and html modules fix the
 Unicode version and the HTML5 entity list, both written into the file):
 
-    /usr/bin/python3 scripts/gen_text_clean_tables.py > lib/text_clean_tables.h
+    /usr/bin/python3 scripts/gen_text_clean_tables.py > lib/text/text_clean_tables.h
 
 Tables:
   - html5: html.entities.html5, every name (with and without the trailing

@@ -14,29 +14,37 @@
  *
  * Before all that, the text is cleaned as the reference's basic_clean
  * does: ftfy.fix_text with its default settings (ftfy 6.3.1), then
- * html.unescape twice, then str.strip (lib/text_clean.c):
- *  - html.unescape: exact (the 2,231 HTML5 names, with and without ';' as
- *    the standard lists them, the longest-prefix rule for names without
- *    ';', numeric references with Python's table of replaced and dropped
- *    code points). One difference: a decimal reference of more than 4,300
- *    digits, on which Python raises ValueError, decodes to U+FFFD here.
+ * html.unescape twice, then str.strip (lib/text/text_clean.c):
+ *  - html.unescape: the 2,231 HTML5 names, with and without ';' as the
+ *    standard lists them, the longest-prefix rule for names without ';',
+ *    numeric references with Python's tables of replaced and dropped code
+ *    points.
  *  - ftfy's own unescape_html (names ending in ';', its all-caps names such
- *    as "&EACUTE;", off from the first line holding a '<'): exact.
+ *    as "&EACUTE;"; off from the first line holding a '<').
  *  - ftfy's uncurl_quotes, fix_latin_ligatures, fix_character_width,
  *    fix_line_breaks, remove_terminal_escapes, remove_control_chars,
- *    fix_c1_controls, NFC normalisation, and the repetition of all steps
- *    until the text no longer changes: exact.
+ *    fix_c1_controls and NFC normalisation (Unicode 14.0).
  *  - ftfy's fix_encoding (mojibake): its badness heuristic, the ten
  *    single-byte encodings it tries (Latin-1, sloppy Windows-1252, -1251,
  *    -1250, -1253, -1254, -1257, ISO-8859-2, MacRoman, CP437) with the
  *    restoration of 0xA0 bytes, the lossy-sequence replacement and its
- *    'utf-8-variants' decoding, the Latin-1 to Windows-1252 repair: exact.
- *    Not done: decode_inconsistent_utf8, which repairs mojibake inside text
- *    that as a whole cannot be re-encoded in any of those encodings (say
- *    "cafÃ©" next to CJK characters or emoji); such text keeps its
- *    mojibake here.
- * tests/data/clip/clip_tokens_clean.tsv holds the reference's ids and
- * cleaned text for 11,759 texts (scripts/make_clip_clean_reference.py).
+ *    'utf-8-variants' decoding, decode_inconsistent_utf8 (mojibake inside
+ *    text that cannot be re-encoded whole), the Latin-1 to Windows-1252
+ *    and C1-control repairs.
+ * All of these are meant to be exact; tests/data/clip/clip_tokens_clean.tsv
+ * holds the reference's cleaned text and ids for 11,759 captions, tag names
+ * and texts the cleaning changes (scripts/make_clip_clean_reference.py),
+ * and every one is identical here. Known differences, all on hostile text:
+ * ftfy repeats its steps until the text stops changing, here at most 100
+ * rounds (more only for HTML escapes nested over 100 deep, such as
+ * "&amp;amp;amp;..."); a decimal character reference of over 4,300 digits,
+ * on which Python raises ValueError, decodes to U+FFFD.
+ *
+ * The split pattern's letter and number classes are those of the `regex`
+ * module the reference uses (Debian's python3-regex: Unicode 15.0), where
+ * U+0345 is in no class and is skipped; lower-casing is Python 3.11's
+ * str.lower (Unicode 14.0); see lib/text/tokenizer_tables.h.
+ *
  * Input text must be valid UTF-8 (PRIME_E_PARSE otherwise, with the byte
  * offset in the message); it is given with its length, so it may hold NUL
  * bytes (U+0000 is an ordinary symbol).

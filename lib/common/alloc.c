@@ -1,0 +1,113 @@
+/* Every allocation of the library passes through these functions, so that
+ * tests can make any one of them fail (prime__alloc_fail_after, declared in
+ * internal.h; hidden, never exported). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+
+/* Allocation-failure injection, for tests only. fail_at = 0: off. Otherwise
+ * the allocation whose number (counted from 1 since the last call of
+ * prime__alloc_fail_after) equals fail_at fails, and so does every later
+ * one when fail_rest is set. Counting costs one relaxed atomic load per
+ * allocation while injection is off. */
+static long fail_at;
+static int fail_rest;
+static long alloc_count;
+static long fail_count;
+
+void prime__alloc_fail_after(long k)
+{
+    __atomic_store_n(&alloc_count, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&fail_count, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&fail_rest, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&fail_at, k > 0 ? k : 0, __ATOMIC_SEQ_CST);
+}
+
+void prime__alloc_fail_from(long k)
+{
+    prime__alloc_fail_after(0);
+    __atomic_store_n(&fail_rest, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&fail_at, k > 0 ? k : 0, __ATOMIC_SEQ_CST);
+}
+
+long prime__alloc_count(void)
+{
+    return __atomic_load_n(&alloc_count, __ATOMIC_SEQ_CST);
+}
+
+long prime__alloc_failed_count(void)
+{
+    return __atomic_load_n(&fail_count, __ATOMIC_SEQ_CST);
+}
+
+static bool inject_failure(void)
+{
+    long at = __atomic_load_n(&fail_at, __ATOMIC_RELAXED);
+    if (at == 0)
+        return false;
+    long n = __atomic_add_fetch(&alloc_count, 1, __ATOMIC_SEQ_CST);
+    if (n == at || (n > at && __atomic_load_n(&fail_rest, __ATOMIC_RELAXED))) {
+        __atomic_add_fetch(&fail_count, 1, __ATOMIC_SEQ_CST);
+        return true;
+    }
+    return false;
+}
+
+void *prime__malloc(size_t n)
+{
+    if (inject_failure())
+        return NULL;
+    return malloc(n ? n : 1);
+}
+
+void *prime__calloc(size_t count, size_t size)
+{
+    if (inject_failure())
+        return NULL;
+    if (count == 0 || size == 0)
+        count = size = 1;
+    return calloc(count, size);
+}
+
+void *prime__realloc(void *p, size_t n)
+{
+    if (inject_failure())
+        return NULL;
+    return realloc(p, n ? n : 1);
+}
+
+void prime__free(void *p)
+{
+    free(p);
+}
+
+bool prime__grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t ncap = *cap ? *cap : 16;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2)
+            return false;
+        ncap *= 2;
+    }
+    if (ncap > SIZE_MAX / elem)
+        return false;
+    void *q = prime__realloc(*p, ncap * elem);
+    if (q == NULL)
+        return false;
+    *p = q;
+    *cap = ncap;
+    return true;
+}
+
+char *prime__strndup(const char *s, size_t n)
+{
+    char *d = prime__malloc(n + 1);
+    if (d == NULL)
+        return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}

@@ -1,0 +1,477 @@
+/* Results: building (names copied, everything sorted), accessors, writers. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "search/search.h"
+
+#define ALL_CLASSES_NAME "(all)"
+
+void prime_result_destroy(prime_result *r)
+{
+    if (r == NULL)
+        return;
+    prime__free(r->classes);
+    prime__free(r->modes);
+    prime__free(r->mode_tags);
+    prime__free(r->mode_tag_name_off);
+    prime__free(r->strings);
+    prime__free(r);
+}
+
+/* qsort has no context argument in C11: the comparators read these. They
+ * are only set while building, under the build's own stack frame, so a
+ * thread-local copy keeps concurrent builds apart. */
+static _Thread_local const prime_result *sort_result;
+static _Thread_local const char *sort_strings;
+
+static int cmp_class(const void *a, const void *b)
+{
+    const prime__class_stat *x = a, *y = b;
+    return strcmp(sort_strings + x->name_off, sort_strings + y->name_off);
+}
+
+static int cmp_tag_name_off(const void *a, const void *b)
+{
+    /* entries are pairs (tag id, name offset) packed as uint64 arrays */
+    const uint64_t *x = a, *y = b;
+    return strcmp(sort_strings + x[1], sort_strings + y[1]);
+}
+
+static int cmp_mode(const void *a, const void *b)
+{
+    const prime__mode *x = a, *y = b;
+    const prime_result *r = sort_result;
+    if (x->class_index != y->class_index)
+        return x->class_index < y->class_index ? -1 : 1;
+    if (x->drop != y->drop)
+        return x->drop > y->drop ? -1 : 1;
+    uint32_t n = x->n_tags < y->n_tags ? x->n_tags : y->n_tags;
+    for (uint32_t k = 0; k < n; k++) {
+        int c = strcmp(sort_strings + r->mode_tag_name_off[x->tag_first + k],
+                       sort_strings + r->mode_tag_name_off[y->tag_first + k]);
+        if (c != 0)
+            return c;
+    }
+    return (x->n_tags > y->n_tags) - (x->n_tags < y->n_tags);
+}
+
+static uint64_t pool_add(prime__buf *pool, const char *s)
+{
+    uint64_t off = pool->len;
+    prime__buf_append(pool, s, strlen(s) + 1);
+    return off;
+}
+
+prime_status prime__result_build(const prime_tagstore *store, const prime_config *config,
+                                 uint32_t n_classes, const uint32_t *class_ids,
+                                 const uint64_t *class_images, const double *class_correct,
+                                 const prime__raw_mode *raw, uint64_t n_modes,
+                                 prime_result **out)
+{
+    prime_result *r = prime__calloc(1, sizeof *r);
+    prime__buf pool = {0};
+    uint64_t *tag_off_of = NULL;  /* store tag id -> offset in pool, +1 (0 = none) */
+    uint32_t *class_rank = NULL;  /* input class index -> sorted index */
+    uint64_t *pairs = NULL;
+    if (r == NULL)
+        goto nomem;
+    r->config = *config;
+    uint64_t n_mode_tags = 0;
+    for (uint64_t i = 0; i < n_modes; i++)
+        n_mode_tags += raw[i].n_tags;
+    r->classes = prime__calloc(n_classes ? n_classes : 1, sizeof *r->classes);
+    r->modes = prime__calloc(n_modes ? (size_t)n_modes : 1, sizeof *r->modes);
+    r->mode_tags = prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof(uint32_t));
+    r->mode_tag_name_off =
+        prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof(uint64_t));
+    tag_off_of = prime__calloc((size_t)store->tags.count + 1, sizeof(uint64_t));
+    class_rank = prime__malloc(((size_t)n_classes + 1) * sizeof(uint32_t));
+    pairs = prime__malloc(2 * PRIME_MAX_TAGS_LIMIT * sizeof(uint64_t));
+    if (r->classes == NULL || r->modes == NULL || r->mode_tags == NULL ||
+        r->mode_tag_name_off == NULL || tag_off_of == NULL || class_rank == NULL ||
+        pairs == NULL)
+        goto nomem;
+
+    /* classes, sorted by name */
+    r->n_classes = n_classes;
+    for (uint32_t i = 0; i < n_classes; i++) {
+        prime__class_stat *c = &r->classes[i];
+        c->class_id = class_ids[i];
+        c->images = class_images[i];
+        c->correct = class_correct[i];
+        c->accuracy = c->images ? c->correct / (double)c->images : NAN;
+        const char *name = class_ids[i] == PRIME_NONE ? ALL_CLASSES_NAME
+                                                      : prime__names_get(&store->classes,
+                                                                         class_ids[i]);
+        c->name_off = pool_add(&pool, name);
+    }
+    if (pool.failed)
+        goto nomem;
+    {
+        /* Sort the classes by name; class_rank[i] = where input class i went
+         * (names are unique, so a binary search on the sorted names finds it). */
+        prime__class_stat *tmp = prime__malloc((n_classes ? n_classes : 1) * sizeof *tmp);
+        if (tmp == NULL)
+            goto nomem;
+        memcpy(tmp, r->classes, n_classes * sizeof *tmp);
+        sort_strings = pool.data;
+        qsort(r->classes, n_classes, sizeof *r->classes, cmp_class);
+        for (uint32_t i = 0; i < n_classes; i++) {
+            uint32_t lo = 0, hi = n_classes;
+            while (lo < hi) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (strcmp(pool.data + r->classes[mid].name_off, pool.data + tmp[i].name_off) < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            class_rank[i] = lo;
+        }
+        prime__free(tmp);
+    }
+
+    /* modes: tags sorted by name, statistics, description */
+    uint64_t t = 0;
+    for (uint64_t i = 0; i < n_modes; i++) {
+        const prime__raw_mode *m = &raw[i];
+        prime__mode *d = &r->modes[i];
+        for (uint32_t k = 0; k < m->n_tags; k++) {
+            uint32_t tag = m->tags[k];
+            if (tag_off_of[tag] == 0)
+                tag_off_of[tag] = pool_add(&pool, prime__names_get(&store->tags, tag)) + 1;
+            pairs[2 * k] = tag;
+            pairs[2 * k + 1] = tag_off_of[tag] - 1;
+        }
+        if (pool.failed)
+            goto nomem;
+        sort_strings = pool.data;
+        qsort(pairs, m->n_tags, 2 * sizeof(uint64_t), cmp_tag_name_off);
+        d->class_index = class_rank[m->class_index];
+        d->n_tags = m->n_tags;
+        d->tag_first = (uint32_t)t;
+        for (uint32_t k = 0; k < m->n_tags; k++) {
+            r->mode_tags[t + k] = (uint32_t)pairs[2 * k];
+            r->mode_tag_name_off[t + k] = pairs[2 * k + 1];
+        }
+        t += m->n_tags;
+        d->size = m->size;
+        d->correct = m->correct;
+        d->accuracy = m->correct / (double)m->size;
+        d->drop = r->classes[d->class_index].accuracy - d->accuracy;
+    }
+    r->n_modes = n_modes;
+    r->n_mode_tags = n_mode_tags;
+    sort_result = r;
+    sort_strings = pool.data;
+    if (n_modes > 0)
+        qsort(r->modes, (size_t)n_modes, sizeof *r->modes, cmp_mode);
+    for (uint64_t i = 0; i < n_modes; i++) {
+        prime__mode *d = &r->modes[i];
+        d->description_off = pool.len;
+        prime__buf_puts(&pool, "a photo of");
+        if (r->classes[d->class_index].class_id != PRIME_NONE) {
+            prime__buf_putc(&pool, ' ');
+            prime__buf_puts(&pool, pool.data + r->classes[d->class_index].name_off);
+        }
+        for (uint32_t k = 0; k < d->n_tags; k++) {
+            prime__buf_putc(&pool, ' ');
+            prime__buf_puts(&pool, pool.data + r->mode_tag_name_off[d->tag_first + k]);
+        }
+        prime__buf_putc(&pool, '\0');
+        if (pool.failed)
+            goto nomem;
+    }
+    if (pool.data == NULL)
+        prime__buf_putc(&pool, '\0');
+    if (pool.failed)
+        goto nomem;
+    r->strings = pool.data;
+    r->strings_len = pool.len;
+    sort_result = NULL;
+    sort_strings = NULL;
+    prime__free(tag_off_of);
+    prime__free(class_rank);
+    prime__free(pairs);
+    *out = r;
+    return PRIME_OK;
+
+nomem:
+    sort_result = NULL;
+    sort_strings = NULL;
+    prime__buf_free(&pool);
+    prime__free(tag_off_of);
+    prime__free(class_rank);
+    prime__free(pairs);
+    prime_result_destroy(r);
+    return prime__error(PRIME_E_NOMEM, "out of memory building the result");
+}
+
+uint32_t prime_result_class_count(const prime_result *r)
+{
+    return r ? r->n_classes : 0;
+}
+
+prime_status prime_result_class_info(const prime_result *r, uint32_t i, uint32_t *class_id_out,
+                                     uint64_t *images_out, double *correct_out,
+                                     double *accuracy_out)
+{
+    if (r == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_result_class_info: result is NULL");
+    if (i >= r->n_classes)
+        return prime__error(PRIME_E_INVALID_ARG, "class %u out of range (%u classes)", i,
+                            r->n_classes);
+    const prime__class_stat *c = &r->classes[i];
+    if (class_id_out)
+        *class_id_out = c->class_id;
+    if (images_out)
+        *images_out = c->images;
+    if (correct_out)
+        *correct_out = c->correct;
+    if (accuracy_out)
+        *accuracy_out = c->accuracy;
+    return PRIME_OK;
+}
+
+const char *prime_result_class_name(const prime_result *r, uint32_t i)
+{
+    if (r == NULL || i >= r->n_classes)
+        return NULL;
+    return r->strings + r->classes[i].name_off;
+}
+
+uint64_t prime_result_mode_count(const prime_result *r)
+{
+    return r ? r->n_modes : 0;
+}
+
+static prime_status check_mode(const prime_result *r, uint64_t i, const char *fn)
+{
+    if (r == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: result is NULL", fn);
+    if (i >= r->n_modes)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: mode %llu out of range (%llu modes)", fn,
+                            (unsigned long long)i, (unsigned long long)r->n_modes);
+    return PRIME_OK;
+}
+
+prime_status prime_result_mode_info(const prime_result *r, uint64_t i, uint32_t *class_id_out,
+                                    uint32_t *n_tags_out, uint64_t *size_out,
+                                    double *correct_out, double *accuracy_out,
+                                    double *class_accuracy_out, double *drop_out)
+{
+    prime_status st = check_mode(r, i, "prime_result_mode_info");
+    if (st != PRIME_OK)
+        return st;
+    const prime__mode *m = &r->modes[i];
+    if (class_id_out)
+        *class_id_out = r->classes[m->class_index].class_id;
+    if (n_tags_out)
+        *n_tags_out = m->n_tags;
+    if (size_out)
+        *size_out = m->size;
+    if (correct_out)
+        *correct_out = m->correct;
+    if (accuracy_out)
+        *accuracy_out = m->accuracy;
+    if (class_accuracy_out)
+        *class_accuracy_out = r->classes[m->class_index].accuracy;
+    if (drop_out)
+        *drop_out = m->drop;
+    return PRIME_OK;
+}
+
+prime_status prime_result_mode_tags(const prime_result *r, uint64_t i, uint32_t *ids,
+                                    uint32_t cap, uint32_t *n_out)
+{
+    prime_status st = check_mode(r, i, "prime_result_mode_tags");
+    if (st != PRIME_OK)
+        return st;
+    if (n_out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_result_mode_tags: n_out is NULL");
+    const prime__mode *m = &r->modes[i];
+    *n_out = m->n_tags;
+    if (m->n_tags > cap || ids == NULL)
+        return prime__error(PRIME_E_BUFFER_TOO_SMALL, "mode %llu has %u tags; the buffer holds %u",
+                            (unsigned long long)i, m->n_tags, ids ? cap : 0);
+    memcpy(ids, r->mode_tags + m->tag_first, m->n_tags * sizeof(uint32_t));
+    return PRIME_OK;
+}
+
+const char *prime_result_mode_tag_name(const prime_result *r, uint64_t i, uint32_t j)
+{
+    if (r == NULL || i >= r->n_modes || j >= r->modes[i].n_tags)
+        return NULL;
+    return r->strings + r->mode_tag_name_off[r->modes[i].tag_first + j];
+}
+
+const char *prime_result_mode_class_name(const prime_result *r, uint64_t i)
+{
+    if (r == NULL || i >= r->n_modes)
+        return NULL;
+    return r->strings + r->classes[r->modes[i].class_index].name_off;
+}
+
+const char *prime_result_mode_description(const prime_result *r, uint64_t i)
+{
+    if (r == NULL || i >= r->n_modes)
+        return NULL;
+    return r->strings + r->modes[i].description_off;
+}
+
+/* ---- writers ------------------------------------------------------------ */
+
+static void render_json(const prime_result *r, prime__buf *b)
+{
+    const prime_config *c = &r->config;
+    prime__buf_printf(b, "{\"params\": {\"max_tags\": %lld, \"min_size\": %lld, \"min_drop\": ",
+                      (long long)c->max_tags, (long long)c->min_size);
+    prime__buf_double(b, c->min_drop);
+    prime__buf_puts(b, ", \"min_gain\": [");
+    for (uint32_t k = 0; k < c->n_min_gain; k++) {
+        if (k)
+            prime__buf_puts(b, ", ");
+        prime__buf_double(b, c->min_gain[k]);
+    }
+    prime__buf_printf(b, "], \"min_tag_count\": %lld, \"whole_dataset\": %s},\n",
+                      (long long)prime__config_tag_count(c), c->whole_dataset ? "true" : "false");
+    prime__buf_puts(b, " \"classes\": [");
+    for (uint32_t i = 0; i < r->n_classes; i++) {
+        const prime__class_stat *cs = &r->classes[i];
+        prime__buf_puts(b, i ? ",\n  " : "\n  ");
+        prime__buf_puts(b, "{\"class\": ");
+        prime__buf_json_string(b, r->strings + cs->name_off);
+        prime__buf_printf(b, ", \"images\": %llu, \"correct\": ", (unsigned long long)cs->images);
+        prime__buf_double(b, cs->correct);
+        prime__buf_puts(b, ", \"accuracy\": ");
+        prime__buf_double(b, cs->accuracy);
+        prime__buf_puts(b, "}");
+    }
+    prime__buf_puts(b, r->n_classes ? "],\n" : "],\n");
+    prime__buf_puts(b, " \"failure_modes\": [");
+    for (uint64_t i = 0; i < r->n_modes; i++) {
+        const prime__mode *m = &r->modes[i];
+        prime__buf_puts(b, i ? ",\n  " : "\n  ");
+        prime__buf_puts(b, "{\"class\": ");
+        prime__buf_json_string(b, r->strings + r->classes[m->class_index].name_off);
+        prime__buf_puts(b, ", \"tags\": [");
+        for (uint32_t k = 0; k < m->n_tags; k++) {
+            if (k)
+                prime__buf_puts(b, ", ");
+            prime__buf_json_string(b, r->strings + r->mode_tag_name_off[m->tag_first + k]);
+        }
+        prime__buf_printf(b, "], \"size\": %llu, \"correct\": ", (unsigned long long)m->size);
+        prime__buf_double(b, m->correct);
+        prime__buf_puts(b, ", \"accuracy\": ");
+        prime__buf_double(b, m->accuracy);
+        prime__buf_puts(b, ", \"class_accuracy\": ");
+        prime__buf_double(b, r->classes[m->class_index].accuracy);
+        prime__buf_puts(b, ", \"drop\": ");
+        prime__buf_double(b, m->drop);
+        prime__buf_puts(b, ", \"description\": ");
+        prime__buf_json_string(b, r->strings + m->description_off);
+        prime__buf_puts(b, "}");
+    }
+    /* the number of candidate tag sets evaluated (prime_result_candidate_count):
+       the honest m of a false-discovery-rate correction (prime eval --fdr) */
+    prime__buf_printf(b, "],\n \"candidates\": %llu}\n",
+                      (unsigned long long)r->n_candidates);
+}
+
+static void render_csv(const prime_result *r, prime__buf *b)
+{
+    prime__buf_puts(b, "class,tags,size,correct,accuracy,class_accuracy,drop,description\n");
+    prime__buf tags = {0};
+    for (uint64_t i = 0; i < r->n_modes; i++) {
+        const prime__mode *m = &r->modes[i];
+        prime__buf_csv_field(b, r->strings + r->classes[m->class_index].name_off);
+        prime__buf_putc(b, ',');
+        tags.len = 0;
+        for (uint32_t k = 0; k < m->n_tags; k++) {
+            if (k)
+                prime__buf_putc(&tags, '|');
+            prime__buf_puts(&tags, r->strings + r->mode_tag_name_off[m->tag_first + k]);
+        }
+        prime__buf_csv_field(b, tags.data ? tags.data : "");
+        prime__buf_printf(b, ",%llu,", (unsigned long long)m->size);
+        prime__buf_double(b, m->correct);
+        prime__buf_putc(b, ',');
+        prime__buf_double(b, m->accuracy);
+        prime__buf_putc(b, ',');
+        prime__buf_double(b, r->classes[m->class_index].accuracy);
+        prime__buf_putc(b, ',');
+        prime__buf_double(b, m->drop);
+        prime__buf_putc(b, ',');
+        prime__buf_csv_field(b, r->strings + m->description_off);
+        prime__buf_putc(b, '\n');
+    }
+    if (tags.failed)
+        b->failed = true;
+    prime__buf_free(&tags);
+}
+
+static void render_text(const prime_result *r, prime__buf *b)
+{
+    uint64_t i = 0;
+    for (uint32_t c = 0; c < r->n_classes; c++) {
+        const prime__class_stat *cs = &r->classes[c];
+        uint64_t first = i;
+        while (i < r->n_modes && r->modes[i].class_index == c)
+            i++;
+        prime__buf_printf(b, "%s: %llu images, accuracy %.4f, %llu failure mode%s\n",
+                          r->strings + cs->name_off, (unsigned long long)cs->images,
+                          cs->accuracy, (unsigned long long)(i - first),
+                          i - first == 1 ? "" : "s");
+        for (uint64_t j = first; j < i; j++) {
+            const prime__mode *m = &r->modes[j];
+            prime__buf_printf(b, "  drop %.4f  accuracy %.4f  size %6llu  ", m->drop,
+                              m->accuracy, (unsigned long long)m->size);
+            for (uint32_t k = 0; k < m->n_tags; k++) {
+                if (k)
+                    prime__buf_puts(b, " + ");
+                prime__buf_puts(b, r->strings + r->mode_tag_name_off[m->tag_first + k]);
+            }
+            prime__buf_putc(b, '\n');
+        }
+    }
+    prime__buf_printf(b, "%llu failure mode%s in %u class%s\n", (unsigned long long)r->n_modes,
+                      r->n_modes == 1 ? "" : "s", r->n_classes, r->n_classes == 1 ? "" : "es");
+}
+
+static prime_status render(const prime_result *r, int32_t format, prime__buf *b)
+{
+    if (r == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "result is NULL");
+    switch (format) {
+    case PRIME_FORMAT_JSON: render_json(r, b); break;
+    case PRIME_FORMAT_CSV: render_csv(r, b); break;
+    case PRIME_FORMAT_TEXT: render_text(r, b); break;
+    default: return prime__error(PRIME_E_INVALID_ARG, "unknown output format %d", format);
+    }
+    if (b->failed) {
+        prime__buf_free(b);
+        return prime__error(PRIME_E_NOMEM, "out of memory rendering the result");
+    }
+    return PRIME_OK;
+}
+
+prime_status prime_result_render(const prime_result *r, int32_t format, char *buf, size_t cap,
+                                 size_t *needed_out)
+{
+    if (needed_out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_result_render: needed_out is NULL");
+    prime__buf b = {0};
+    prime_status st = render(r, format, &b);
+    if (st != PRIME_OK)
+        return st;
+    return prime__buf_deliver(&b, "result", buf, cap, needed_out);
+}
+
+prime_status prime_result_write(const prime_result *r, int32_t format, const char *path)
+{
+    prime__buf b = {0};
+    prime_status st = render(r, format, &b);
+    if (st != PRIME_OK)
+        return st;
+    return prime__buf_write_file(&b, path);
+}

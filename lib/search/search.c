@@ -1,0 +1,1058 @@
+/* The exhaustive PRIME search (docs/method.md, section 1).
+ *
+ * Per searched class the images are renumbered 0..n-1 (ascending image
+ * index) and every candidate tag gets a packed bitset column over them. A
+ * depth-first search over candidate tags in increasing order intersects
+ * columns (fused AND + popcount) and prunes with two exact rules:
+ *
+ *  - size is anti-monotone: a set below min_size has no superset above it;
+ *  - error bound: with W = |S| - sum(S) (the "wrongness" of S, valid for
+ *    float outcomes in [0, 1] too), every subset S' of S with
+ *    |S'| >= min_size has A(S') >= max(0, 1 - W / min_size). When even that
+ *    cannot reach min_drop, no subset of S (hence no superset of its tag
+ *    set) is a failure mode. Applied to single tags this removes, up front,
+ *    every tag that can appear in no failure mode at all; applied to pairs
+ *    it gives a pair table (phase 2) that limits the tags a node may add to
+ *    those that pair well with every tag of the node; applied at a node it
+ *    stops the descent.
+ *
+ * With 0/1 outcomes the wrong images of a class take the first words of
+ * every bitset, so that a child whose wrong images are too few is rejected
+ * after a popcount over those few words only.
+ *
+ * Work is split into items (class, first tag) that worker threads pull with
+ * an atomic counter; every worker keeps its own list of raw modes and
+ * prime__result_build sorts the union, so the result does not depend on
+ * the thread count. Sums of float outcomes are always taken in ascending
+ * image order, so every way of reaching a set gives the same double.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "search/bitset.h"
+#include "search/search.h"
+
+/* Progress units of one searched class (1 for preparing it, the rest
+ * spread over its work items), so the total is known before the search. */
+#define UNITS_PER_CLASS 1000u
+/* How often the calling thread reports progress, in nanoseconds. */
+#define REPORT_NS 20000000L
+/* Search nodes between two looks at the stop flag. */
+#define CHECK_NODES 4096u
+/* Slack of the error-bound pruning: far wider than any rounding error of
+ * the sums, so that pruning never removes a set that the literal test
+ * (with PRIME_EPS of slack) would accept. */
+#define PRUNE_SLACK 1e-6
+
+/* The hot functions are compiled twice, with and without the popcnt
+ * instruction, and the loader picks one for the CPU (GCC/clang ifunc). */
+/* Not under ThreadSanitizer: the ifunc resolver runs while the loader
+ * relocates, before the TSan runtime is initialised, and its instrumented
+ * entry crashes every program at start (GCC and clang alike). */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PRIME_NO_KERNEL_CLONES 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define PRIME_NO_KERNEL_CLONES 1
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && \
+    defined(__has_attribute) && !defined(PRIME_NO_KERNEL_CLONES)
+#if __has_attribute(target_clones)
+#define PRIME_KERNEL_CLONES __attribute__((target_clones("popcnt", "default")))
+#endif
+#endif
+#ifndef PRIME_KERNEL_CLONES
+#define PRIME_KERNEL_CLONES
+#endif
+
+/* One searched class and, once prepared, its bitset columns. */
+typedef struct {
+    uint32_t class_id;       /* store id, PRIME_NONE in whole-data-set mode */
+    const uint32_t *images;  /* ascending; NULL means first..first+n-1 */
+    uint32_t first;
+    uint32_t n;
+    double sum, acc;         /* sum and mean of the outcomes of the class */
+    /* filled by prepare_class */
+    uint32_t m;              /* candidate tags */
+    size_t words;            /* words per column */
+    uint32_t *cand;          /* m store tag ids, ascending */
+    uint64_t *cols;          /* m columns of `words` words */
+    uint64_t *col_size;      /* m */
+    double *col_sum;         /* m */
+    /* 0/1 outcomes: the wrong images take bits 0..n_wrong-1 (words
+       0..wrong_words-1), the correct ones start at word wrong_words, each
+       group in ascending image order; so the wrongness of a set is a
+       popcount over its first few words and its sum one over the rest. */
+    bool binary;
+    size_t wrong_words;
+    uint64_t need_wrong;     /* fewest wrong images a set needs to matter */
+    /* other outcomes: image j of the class is bit j, vals[j] its outcome */
+    double *vals;
+    /* pair table: row i has bit l (l > i) when the pair {i, l} passes the
+       size test and the error bound, i.e. some failure mode could hold both
+       tags; a search node only tries the tags allowed by every row of it */
+    size_t row_words;
+    uint64_t *rows;          /* m rows of row_words words */
+    void *block;             /* the one allocation behind all the arrays */
+} search_class;
+
+typedef struct {
+    uint32_t cls, first;     /* class index, candidate index of the first tag */
+    uint64_t pair_units;     /* progress units credited for its pair row */
+    uint64_t units;          /* progress units credited for its search */
+    uint64_t cost;           /* estimate, to start the big items first */
+} search_item;
+
+typedef struct search_ctx search_ctx;
+
+typedef struct {
+    search_ctx *s;
+    pthread_t thread;
+    bool started;
+    prime_status status;
+    /* phase 1 scratch: per store tag (count and sum are kept at 0 between
+       classes; map is written for the tags of a class before it is read) */
+    uint32_t *count, *map, *touched;
+    double *sum;
+    uint32_t *rank;          /* per image of the largest class: its bit */
+    /* phase 2 and 3 scratch */
+    uint64_t *stack;         /* max_tags + 1 bitsets of max_words words */
+    uint64_t *allowed;       /* max_tags rows of max_row_words words */
+    uint32_t path[PRIME_MAX_TAGS_LIMIT];
+    uint32_t nodes;
+    prime__raw_mode *modes;
+    size_t n_modes, cap_modes;
+    uint64_t candidates;     /* tag sets visited (size >= min_size) */
+} search_worker;
+
+struct search_ctx {
+    const prime_tagstore *store;
+    const double *out;       /* outcomes, one per store image */
+    uint32_t max_tags;
+    uint64_t min_size, cand_min;
+    double min_drop;
+    double gain[PRIME_MAX_TAGS_LIMIT + 1];
+
+    uint32_t n_classes;
+    search_class *classes;
+    size_t max_words, max_row_words;
+    search_item *items;
+    size_t n_items;
+
+    /* the running phase */
+    int phase;               /* 1 = prepare classes, 2 = pair rows, 3 = search */
+    size_t phase_items;
+    atomic_size_t next;
+    atomic_uint_fast64_t done;
+    uint64_t total;
+    atomic_int stop;
+
+    prime_progress_fn progress;
+    void *user_data;
+    bool cancelled;
+    struct timespec last_report;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint32_t finished;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Phase 1: candidate tags and bitset columns of one class                    */
+/* ------------------------------------------------------------------------ */
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static inline uint32_t class_image(const search_class *c, uint32_t j)
+{
+    return c->images != NULL ? c->images[j] : c->first + j;
+}
+
+/* true when a set with `size` images and outcome sum `sum` has a subset
+ * (of at least min_size images) that could still reach the drop. */
+static inline bool can_reach_drop(const search_ctx *s, const search_class *c, uint64_t size,
+                                  double sum)
+{
+    double bound = 1.0 - ((double)size - sum) / (double)s->min_size;
+    if (bound < 0.0)
+        bound = 0.0;
+    return c->acc - bound >= s->min_drop - PRUNE_SLACK;
+}
+
+/* Fewest wrong images (0/1 outcomes) a set needs so that it or one of its
+ * subsets of at least min_size images can reach the drop. */
+static uint64_t need_wrong(const search_ctx *s, const search_class *c)
+{
+    uint64_t lo = 0, hi = (uint64_t)c->n + 1; /* can_reach_drop is monotone in W */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (can_reach_drop(s, c, s->min_size, (double)s->min_size - (double)mid))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* Pass 1 over the images of a class, for one id width `iw` and offset
+ * width `ow` (constants once inlined): count the images of every tag
+ * (w->count) and
+ * - with 0/1 outcomes, its wrong images (w->sum, a whole number);
+ * - otherwise the sum of its outcomes (w->sum), in ascending image order:
+ *   the order of prime__bits_sum, so it is the very double the bitset
+ *   gives.
+ * Returns the number of distinct tags, listed in w->touched. */
+static inline __attribute__((always_inline)) uint32_t count_tags_w(search_worker *w,
+                                                                     const search_class *c,
+                                                                     unsigned iw, unsigned ow)
+{
+    const prime_tagstore *st = w->s->store;
+    const double *out = w->s->out;
+    uint32_t *count = w->count, *touched = w->touched;
+    double *sum = w->sum;
+    uint32_t n_touched = 0;
+    for (uint32_t j = 0; j < c->n; j++) {
+        uint32_t img = class_image(c, j);
+        double v = out[img];
+        uint64_t a = prime__store_tag_off_w(st, img, ow);
+        uint64_t b = prime__store_tag_off_w(st, img + 1, ow);
+        if (c->binary && v != 0.0) {
+            /* a correct image: most of them; only counts */
+            for (uint64_t k = a; k < b; k++) {
+                uint32_t t = prime__store_tag_w(st, k, iw);
+                if (count[t]++ == 0)
+                    touched[n_touched++] = t;
+            }
+            continue;
+        }
+        double add = c->binary ? 1.0 : v;
+        for (uint64_t k = a; k < b; k++) {
+            uint32_t t = prime__store_tag_w(st, k, iw);
+            if (count[t]++ == 0)
+                touched[n_touched++] = t;
+            sum[t] += add;
+        }
+    }
+    return n_touched;
+}
+
+/* Pass 2: set the bits of the candidate columns. w->map takes every tag of
+ * the class to its column, the tags that are not candidates to the spare
+ * column m: no test in the loop (a branch on "is a candidate" would be
+ * mispredicted for a large share of the references). */
+static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, search_class *c,
+                                                               const uint32_t *rank, unsigned iw,
+                                                               unsigned ow)
+{
+    const prime_tagstore *st = w->s->store;
+    const uint32_t *map = w->map;
+    size_t words = c->words;
+    for (uint32_t j = 0; j < c->n; j++) {
+        uint32_t img = class_image(c, j);
+        size_t bit = c->binary ? rank[j] : j;
+        uint64_t a = prime__store_tag_off_w(st, img, ow);
+        uint64_t b = prime__store_tag_off_w(st, img + 1, ow);
+        for (uint64_t k = a; k < b; k++) {
+            uint32_t ci = map[prime__store_tag_w(st, k, iw)];
+            prime__bits_set(c->cols + (size_t)ci * words, bit);
+        }
+    }
+}
+
+/* Call F(id width, offset width) specialised for the widths of store st. */
+#define WITH_WIDTHS(st, F)                                                    \
+    do {                                                                      \
+        if ((st)->ids16) {                                                    \
+            if ((st)->off32)                                                  \
+                F(2u, 4u);                                                    \
+            else                                                              \
+                F(2u, 8u);                                                    \
+        } else if ((st)->off32) {                                             \
+            F(4u, 4u);                                                        \
+        } else {                                                              \
+            F(4u, 8u);                                                        \
+        }                                                                     \
+    } while (0)
+
+PRIME_KERNEL_CLONES
+static prime_status prepare_class(search_worker *w, search_class *c)
+{
+    search_ctx *s = w->s;
+    const prime_tagstore *st = s->store;
+
+    /* the outcomes of the class: 0/1 or not */
+    uint32_t n_wrong = 0;
+    c->binary = true;
+    for (uint32_t j = 0; j < c->n && c->binary; j++) {
+        double v = s->out[class_image(c, j)];
+        c->binary = v == 0.0 || v == 1.0;
+        n_wrong += v == 0.0;
+    }
+    if (c->binary) {
+        c->wrong_words = prime__bits_words(n_wrong);
+        c->words = c->wrong_words + prime__bits_words(c->n - n_wrong);
+        c->need_wrong = need_wrong(s, c);
+    } else {
+        c->words = prime__bits_words(c->n);
+    }
+    c->m = 0;
+
+    /* size and outcome sum of every tag of the class */
+    uint32_t n_touched = 0;
+#define COUNT(iw, ow) (n_touched = count_tags_w(w, c, iw, ow))
+    WITH_WIDTHS(st, COUNT);
+#undef COUNT
+
+    /* the candidates: tags that can be in a mode on their own. A column's
+     * size is its count and its sum the outcome sum (with 0/1 outcomes,
+     * the number of correct images), so a tag is judged before it gets a
+     * column and only candidates take memory. */
+    uint32_t m = 0;
+    for (uint32_t k = 0; k < n_touched; k++) {
+        uint32_t t = w->touched[k];
+        uint64_t size = w->count[t];
+        double sum = w->sum[t]; /* 0/1 outcomes: the wrong images */
+        bool keep = size >= s->cand_min &&
+                    (c->binary ? (uint64_t)sum >= c->need_wrong
+                               : can_reach_drop(s, c, size, sum));
+        if (keep) {
+            /* the candidates first, the others after them */
+            w->touched[k] = w->touched[m];
+            w->touched[m++] = t;
+        } else {
+            w->count[t] = 0;
+            w->sum[t] = 0.0;
+        }
+    }
+    if (m == 0)
+        return PRIME_OK;
+    qsort(w->touched, m, sizeof *w->touched, cmp_u32);
+
+    /* one block that lives until the end of the search: cols (and the
+       spare column m), rows, col_size, col_sum, [vals], cand */
+    size_t words = c->words;
+    size_t row_words = prime__bits_words(m);
+    size_t n64 = ((size_t)m + 1) * words + (size_t)m * row_words + m;
+    size_t nd = (size_t)m + (c->binary ? 0 : c->n);
+    size_t n32 = (size_t)m;
+    size_t bytes = n64 * sizeof(uint64_t) + nd * sizeof(double) + n32 * sizeof(uint32_t);
+    uint64_t *block = prime__calloc(bytes, 1);
+    if (block == NULL) {
+        for (uint32_t k = 0; k < m; k++) {
+            w->count[w->touched[k]] = 0;
+            w->sum[w->touched[k]] = 0.0;
+        }
+        return PRIME_E_NOMEM;
+    }
+    c->block = block;
+    c->cols = block;
+    c->rows = c->cols + ((size_t)m + 1) * words;
+    c->row_words = row_words;
+    c->col_size = c->rows + (size_t)m * row_words;
+    c->col_sum = (double *)(c->col_size + m);
+    c->vals = c->binary ? NULL : c->col_sum + m;
+    c->cand = (uint32_t *)(c->col_sum + m + (c->binary ? 0 : c->n));
+    uint32_t *rank = w->rank; /* binary only: bit position of image j */
+    for (uint32_t k = 0; k < m; k++) {
+        uint32_t t = w->touched[k];
+        c->cand[k] = t;
+        c->col_size[k] = w->count[t];
+        /* 0/1 outcomes: the correct images, size - wrong */
+        c->col_sum[k] = c->binary ? (double)(w->count[t] - (uint32_t)w->sum[t]) : w->sum[t];
+        w->count[t] = 0;
+        w->sum[t] = 0.0;
+        w->map[t] = k;
+    }
+    for (uint32_t k = m; k < n_touched; k++)
+        w->map[w->touched[k]] = m;
+
+    if (c->binary) {
+        uint32_t nw = 0, nc = 0;
+        for (uint32_t j = 0; j < c->n; j++) {
+            if (s->out[class_image(c, j)] == 0.0)
+                rank[j] = nw++;
+            else
+                rank[j] = (uint32_t)(c->wrong_words * PRIME_BITS_WORD) + nc++;
+        }
+    } else {
+        for (uint32_t j = 0; j < c->n; j++)
+            c->vals[j] = s->out[class_image(c, j)];
+    }
+#define SET(iw, ow) set_bits_w(w, c, rank, iw, ow)
+    WITH_WIDTHS(st, SET);
+#undef SET
+    c->m = m;
+    return PRIME_OK;
+}
+
+/* Phase 2: row i of the pair table. */
+PRIME_KERNEL_CLONES
+static void pair_row(search_worker *w, search_class *c, uint32_t i)
+{
+    const search_ctx *s = w->s;
+    size_t words = c->words, ww = c->wrong_words;
+    const uint64_t *a = c->cols + (size_t)i * words;
+    uint64_t *row = c->rows + (size_t)i * c->row_words;
+    for (uint32_t l = i + 1; l < c->m; l++) {
+        const uint64_t *b = c->cols + (size_t)l * words;
+        if (c->binary) {
+            uint64_t wrong = prime__bits_and_popcount(a, b, ww);
+            if (wrong < c->need_wrong)
+                continue;
+            uint64_t right = prime__bits_and_popcount(a + ww, b + ww, words - ww);
+            if (wrong + right < s->min_size)
+                continue;
+        } else {
+            uint64_t size = prime__bits_and_count(w->stack, a, b, words);
+            if (size < s->min_size ||
+                !can_reach_drop(s, c, size, prime__bits_sum(w->stack, words, c->vals)))
+                continue;
+        }
+        prime__bits_set(row, l);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Phase 2: depth-first search from one first tag                             */
+/* ------------------------------------------------------------------------ */
+
+/* Size and outcome sum of the intersection of the columns idx[0..k). */
+PRIME_KERNEL_CLONES
+static void and_stats(const search_class *c, const uint32_t *idx, uint32_t k,
+                      uint64_t *size_out, double *sum_out)
+{
+    size_t words = c->words;
+    uint64_t n = 0, right = 0;
+    double sum = 0.0;
+    for (size_t w = 0; w < words; w++) {
+        uint64_t x = c->cols[(size_t)idx[0] * words + w];
+        for (uint32_t i = 1; i < k && x != 0; i++)
+            x &= c->cols[(size_t)idx[i] * words + w];
+        if (x == 0)
+            continue;
+        uint64_t bits = (uint64_t)__builtin_popcountll(x);
+        n += bits;
+        if (c->binary) {
+            if (w >= c->wrong_words)
+                right += bits;
+        } else {
+            while (x != 0) {
+                sum += c->vals[w * PRIME_BITS_WORD + (size_t)__builtin_ctzll(x)];
+                x &= x - 1;
+            }
+        }
+    }
+    *size_out = n;
+    *sum_out = c->binary ? (double)right : sum;
+}
+
+/* Necessity: removing any one tag of the k-tag set path[0..k) (with size
+ * and sum) must raise accuracy by min_gain(k). psize/psum are the stats of
+ * path[0..k-1), the search parent. */
+static bool necessary(const search_worker *w, const search_class *c, uint32_t k,
+                      uint64_t size, double sum, uint64_t psize, double psum)
+{
+    const search_ctx *s = w->s;
+    double acc = sum / (double)size;
+    double need = s->gain[k] - PRIME_EPS;
+    if (psum / (double)psize - acc < need)
+        return false;
+    if (k == 1)
+        return true;
+    uint32_t others[PRIME_MAX_TAGS_LIMIT];
+    for (uint32_t drop = 0; drop + 1 < k; drop++) {
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < k; i++)
+            if (i != drop)
+                others[n++] = w->path[i];
+        uint64_t qs;
+        double qsum;
+        if (n == 1) {
+            qs = c->col_size[others[0]];
+            qsum = c->col_sum[others[0]];
+        } else {
+            and_stats(c, others, n, &qs, &qsum);
+        }
+        if (qsum / (double)qs - acc < need)
+            return false;
+    }
+    return true;
+}
+
+static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
+                      uint64_t size, double sum)
+{
+    if (!prime__grow((void **)&w->modes, &w->cap_modes, w->n_modes + 1, sizeof *w->modes))
+        return false;
+    prime__raw_mode *r = &w->modes[w->n_modes++];
+    memset(r, 0, sizeof *r);
+    r->class_index = cls;
+    r->n_tags = k;
+    for (uint32_t i = 0; i < k; i++)
+        r->tags[i] = c->cand[w->path[i]];
+    r->size = size;
+    r->correct = sum;
+    return true;
+}
+
+PRIME_KERNEL_CLONES
+/* Visit the k-tag set path[0..k) whose images are the bitset `set` (size >=
+ * min_size); `allowed` holds the tags its children may add. Returns false
+ * to stop (cancelled or out of memory). */
+static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
+                  const uint64_t *set, uint64_t size, double sum, uint64_t psize, double psum,
+                  const uint64_t *allowed)
+{
+    const search_ctx *s = w->s;
+    w->candidates++;
+    if (c->acc - sum / (double)size >= s->min_drop - PRIME_EPS &&
+        necessary(w, c, k, size, sum, psize, psum)) {
+        if (!push_mode(w, cls, c, k, size, sum)) {
+            w->status = PRIME_E_NOMEM;
+            return false;
+        }
+    }
+    if (k >= s->max_tags)
+        return true;
+    if (c->binary ? (uint64_t)((double)size - sum) < c->need_wrong
+                  : !can_reach_drop(s, c, size, sum))
+        return true;
+    size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
+    uint64_t *child = w->stack + (size_t)k * s->max_words;
+    uint64_t *next = w->allowed + (size_t)k * s->max_row_words;
+    bool leaf = k + 1 >= s->max_tags;
+    for (size_t aw = 0; aw < cw; aw++) {
+        for (uint64_t bits = allowed[aw]; bits != 0; bits &= bits - 1) {
+            uint32_t j = (uint32_t)(aw * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(bits);
+            if (++w->nodes >= CHECK_NODES) {
+                w->nodes = 0;
+                if (atomic_load_explicit(&w->s->stop, memory_order_relaxed))
+                    return false;
+            }
+            const uint64_t *col = c->cols + (size_t)j * words;
+            uint64_t csize;
+            double csum;
+            if (c->binary) {
+                /* the wrong images first: too few, and neither the child
+                   nor anything below it can be a failure mode */
+                uint64_t wrong = prime__bits_and_count(child, set, col, ww);
+                if (wrong < c->need_wrong)
+                    continue;
+                uint64_t right =
+                    prime__bits_and_count(child + ww, set + ww, col + ww, words - ww);
+                csize = wrong + right;
+                csum = (double)right;
+            } else {
+                csize = prime__bits_and_count(child, set, col, words);
+                if (csize < s->min_size)
+                    continue;
+                csum = prime__bits_sum(child, words, c->vals);
+            }
+            if (csize < s->min_size)
+                continue;
+            const uint64_t *next_allowed = NULL;
+            if (!leaf) {
+                const uint64_t *row = c->rows + (size_t)j * cw;
+                for (size_t x = 0; x < cw; x++)
+                    next[x] = allowed[x] & row[x];
+                next_allowed = next;
+            }
+            w->path[k] = j;
+            if (!visit(w, cls, c, k + 1, child, csize, csum, size, sum, next_allowed))
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool search_item_run(search_worker *w, const search_item *it)
+{
+    const search_class *c = &w->s->classes[it->cls];
+    w->path[0] = it->first;
+    return visit(w, it->cls, c, 1, c->cols + (size_t)it->first * c->words,
+                 c->col_size[it->first], c->col_sum[it->first], c->n, c->sum,
+                 c->rows + (size_t)it->first * c->row_words);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Running a phase on the workers                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Run one work item of the current phase; false to stop. */
+static bool run_item(search_worker *w, size_t i)
+{
+    search_ctx *s = w->s;
+    uint64_t units;
+    if (s->phase == 1) {
+        search_class *c = &s->classes[i];
+        prime_status st = prepare_class(w, c);
+        if (st != PRIME_OK) {
+            w->status = st;
+            return false;
+        }
+        units = c->m == 0 ? UNITS_PER_CLASS : 1;
+    } else if (s->phase == 2) {
+        const search_item *it = &s->items[i];
+        pair_row(w, &s->classes[it->cls], it->first);
+        units = it->pair_units;
+    } else {
+        const search_item *it = &s->items[i];
+        if (!search_item_run(w, it))
+            return false; /* cancelled, or w->status says why */
+        units = it->units;
+    }
+    atomic_fetch_add_explicit(&s->done, units, memory_order_relaxed);
+    return true;
+}
+
+static void worker_loop(search_worker *w)
+{
+    search_ctx *s = w->s;
+    for (;;) {
+        if (atomic_load_explicit(&s->stop, memory_order_relaxed))
+            break;
+        size_t i = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed);
+        if (i >= s->phase_items)
+            break;
+        if (!run_item(w, i)) {
+            atomic_store(&s->stop, 1);
+            break;
+        }
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    search_worker *w = arg;
+    search_ctx *s = w->s;
+    worker_loop(w);
+    pthread_mutex_lock(&s->mu);
+    s->finished++;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static int64_t elapsed_ns(const struct timespec *a, const struct timespec *b)
+{
+    return (int64_t)(b->tv_sec - a->tv_sec) * 1000000000L + (b->tv_nsec - a->tv_nsec);
+}
+
+/* Call the progress callback (calling thread only); a non-zero answer
+ * raises the stop flag. */
+static void report(search_ctx *s)
+{
+    clock_gettime(CLOCK_MONOTONIC, &s->last_report);
+    if (s->progress == NULL || s->cancelled)
+        return;
+    uint64_t done = atomic_load(&s->done);
+    if (done > s->total)
+        done = s->total;
+    if (s->progress(s->user_data, done, s->total) != 0) {
+        s->cancelled = true;
+        atomic_store(&s->stop, 1);
+    }
+}
+
+/* Run every item of the current phase with up to n_workers threads. */
+static void run_phase(search_ctx *s, search_worker *workers, uint32_t n_workers)
+{
+    atomic_store(&s->next, 0);
+    uint32_t n = n_workers;
+    if ((size_t)n > s->phase_items)
+        n = (uint32_t)(s->phase_items > 0 ? s->phase_items : 1);
+
+    uint32_t started = 0;
+    if (n > 1) {
+        s->finished = 0;
+        for (uint32_t t = 0; t < n; t++) {
+            workers[t].started = pthread_create(&workers[t].thread, NULL, worker_main,
+                                                &workers[t]) == 0;
+            if (!workers[t].started)
+                break; /* go on with the threads that did start */
+            started++;
+        }
+    }
+    if (started == 0) {
+        /* in the calling thread, reporting between items */
+        search_worker *w = &workers[0];
+        for (;;) {
+            if (atomic_load_explicit(&s->stop, memory_order_relaxed))
+                break;
+            size_t i = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed);
+            if (i >= s->phase_items)
+                break;
+            if (!run_item(w, i)) {
+                atomic_store(&s->stop, 1);
+                break;
+            }
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (elapsed_ns(&s->last_report, &now) >= REPORT_NS)
+                report(s);
+        }
+        return;
+    }
+
+    pthread_mutex_lock(&s->mu);
+    while (s->finished < started) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += REPORT_NS;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        int rc = pthread_cond_timedwait(&s->cv, &s->mu, &until);
+        if (rc == ETIMEDOUT && s->finished < started) {
+            pthread_mutex_unlock(&s->mu);
+            report(s);
+            pthread_mutex_lock(&s->mu);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    for (uint32_t t = 0; t < started; t++)
+        pthread_join(workers[t].thread, NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entry point                                                                */
+/* ------------------------------------------------------------------------ */
+
+static int cmp_item(const void *a, const void *b)
+{
+    const search_item *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost < y->cost ? 1 : -1;
+    if (x->cls != y->cls)
+        return x->cls < y->cls ? -1 : 1;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+static prime_status build_items(search_ctx *s)
+{
+    size_t n = 0;
+    for (uint32_t c = 0; c < s->n_classes; c++)
+        n += s->classes[c].m;
+    s->items = prime__calloc(n ? n : 1, sizeof *s->items);
+    if (s->items == NULL)
+        return PRIME_E_NOMEM;
+    size_t k = 0;
+    for (uint32_t ci = 0; ci < s->n_classes; ci++) {
+        const search_class *c = &s->classes[ci];
+        /* 1 unit went to preparing the class; the rest is split in two */
+        uint64_t pairs = (UNITS_PER_CLASS - 1) / 2, search = UNITS_PER_CLASS - 1 - pairs;
+        for (uint32_t i = 0; i < c->m; i++) {
+            search_item *it = &s->items[k++];
+            it->cls = ci;
+            it->first = i;
+            it->pair_units = (uint64_t)(i + 1) * pairs / c->m - (uint64_t)i * pairs / c->m;
+            it->units = (uint64_t)(i + 1) * search / c->m - (uint64_t)i * search / c->m;
+            /* later tags to combine with, times the words of the class */
+            it->cost = (uint64_t)(c->m - i) * (c->words + 1);
+        }
+    }
+    qsort(s->items, n, sizeof *s->items, cmp_item);
+    s->n_items = n;
+    return PRIME_OK;
+}
+
+/* Once the pair table is known: the searches with the most pairs first. */
+static void sort_items_for_search(search_ctx *s)
+{
+    for (size_t k = 0; k < s->n_items; k++) {
+        search_item *it = &s->items[k];
+        const search_class *c = &s->classes[it->cls];
+        uint64_t pairs = prime__bits_count(c->rows + (size_t)it->first * c->row_words,
+                                           c->row_words);
+        it->cost = (pairs * pairs + 1) * (c->words + 1);
+    }
+    qsort(s->items, s->n_items, sizeof *s->items, cmp_item);
+}
+
+static void free_workers(search_worker *workers, uint32_t n)
+{
+    if (workers == NULL)
+        return;
+    for (uint32_t t = 0; t < n; t++) {
+        prime__free(workers[t].count);
+        prime__free(workers[t].sum);
+        prime__free(workers[t].map);
+        prime__free(workers[t].touched);
+        prime__free(workers[t].rank);
+        prime__free(workers[t].stack);
+        prime__free(workers[t].allowed);
+        prime__free(workers[t].modes);
+    }
+    prime__free(workers);
+}
+
+static prime_status check_inputs(const prime_tagstore *store, const prime_outcomes *outcomes)
+{
+    if (store == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_search: store is NULL");
+    if (outcomes == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_search: outcomes is NULL");
+    if (!store->frozen)
+        return prime__error(PRIME_E_STATE, "prime_search: the tag store is not frozen");
+    uint32_t n = prime_tagstore_image_count(store);
+    if (outcomes->n != n)
+        return prime__error(PRIME_E_MISMATCH,
+                            "prime_search: %u outcomes for a tag store of %u images",
+                            (unsigned)outcomes->n, (unsigned)n);
+    for (uint32_t i = 0; i < n; i++) {
+        if (!isnan(outcomes->v[i]))
+            continue;
+        const char *name = prime_tagstore_image_name(store, i);
+        if (name != NULL && name[0] != '\0')
+            return prime__error(PRIME_E_MISMATCH, "prime_search: image '%s' has no outcome",
+                                name);
+        return prime__error(PRIME_E_MISMATCH, "prime_search: image #%u has no outcome",
+                            (unsigned)i);
+    }
+    return PRIME_OK;
+}
+
+prime_status prime_search(const prime_tagstore *store, const prime_outcomes *outcomes,
+                          const prime_config *config, prime_progress_fn progress,
+                          void *user_data, prime_result **out)
+{
+    if (out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_search: out is NULL");
+    *out = NULL;
+    prime_status st = check_inputs(store, outcomes);
+    if (st != PRIME_OK)
+        return st;
+
+    prime_config defaults;
+    if (config == NULL) {
+        prime_config_reset(&defaults);
+        config = &defaults;
+    }
+
+    search_ctx *s = prime__calloc(1, sizeof *s);
+    if (s == NULL)
+        return prime__error(PRIME_E_NOMEM, "prime_search: out of memory");
+    s->store = store;
+    s->out = outcomes->v;
+    s->max_tags = (uint32_t)(config->max_tags < 1 ? 1
+                             : config->max_tags > PRIME_MAX_TAGS_LIMIT ? PRIME_MAX_TAGS_LIMIT
+                                                                       : config->max_tags);
+    s->min_size = config->min_size < 1 ? 1 : (uint64_t)config->min_size;
+    int64_t tc = prime__config_tag_count(config);
+    s->cand_min = tc > (int64_t)s->min_size ? (uint64_t)tc : s->min_size;
+    s->min_drop = config->min_drop;
+    for (uint32_t k = 1; k <= PRIME_MAX_TAGS_LIMIT; k++)
+        s->gain[k] = prime__config_gain(config, k);
+    s->progress = progress;
+    s->user_data = user_data;
+    atomic_init(&s->next, 0);
+    atomic_init(&s->done, 0);
+    atomic_init(&s->stop, 0);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+
+    uint32_t n_alloc = 0; /* workers allocated (cleanup frees them) */
+    uint32_t n_workers = config->threads > 0 ? (uint32_t)config->threads : prime__cpu_count();
+    if (n_workers < 1)
+        n_workers = 1;
+    search_worker *workers = NULL;
+    prime__raw_mode *modes = NULL;
+    uint32_t *class_ids = NULL;
+    uint64_t *class_images = NULL;
+    double *class_correct = NULL;
+    uint32_t n_tags = prime_tagstore_tag_count(store);
+
+    /* the searched classes */
+    uint32_t n_store_classes = prime_tagstore_class_count(store);
+    uint32_t n_images = prime_tagstore_image_count(store);
+    s->classes = prime__calloc(config->whole_dataset ? 1 : (n_store_classes ? n_store_classes : 1),
+                               sizeof *s->classes);
+    if (s->classes == NULL) {
+        st = PRIME_E_NOMEM;
+        goto done;
+    }
+    if (config->whole_dataset) {
+        if (n_images > 0) {
+            search_class *c = &s->classes[s->n_classes++];
+            c->class_id = PRIME_NONE;
+            c->images = NULL;
+            c->n = n_images;
+        }
+    } else {
+        for (uint32_t k = 0; k < n_store_classes; k++) {
+            uint64_t a = store->class_off[k], b = store->class_off[k + 1];
+            if (a == b)
+                continue;
+            search_class *c = &s->classes[s->n_classes++];
+            c->class_id = k;
+            /* NULL: the images of the class are a..b-1 themselves */
+            c->images = store->class_images != NULL ? store->class_images + a : NULL;
+            c->first = (uint32_t)a;
+            c->n = (uint32_t)(b - a);
+        }
+    }
+    uint32_t max_n = 0;
+    for (uint32_t k = 0; k < s->n_classes; k++) {
+        search_class *c = &s->classes[k];
+        max_n = c->n > max_n ? c->n : max_n;
+        double sum = 0.0;
+        for (uint32_t j = 0; j < c->n; j++)
+            sum += s->out[class_image(c, j)];
+        c->sum = sum;
+        c->acc = sum / (double)c->n;
+    }
+    s->total = (uint64_t)s->n_classes * UNITS_PER_CLASS;
+
+    /* workers and their phase 1 scratch (run_phase uses workers
+       0..min(threads, items)-1, and worker 0 when it runs items itself) */
+    n_alloc = n_workers;
+    workers = prime__calloc(n_alloc, sizeof *workers);
+    if (workers == NULL) {
+        st = PRIME_E_NOMEM;
+        goto done;
+    }
+    for (uint32_t t = 0; t < n_alloc; t++) {
+        search_worker *w = &workers[t];
+        w->s = s;
+        if (t > 0 && t >= s->n_classes)
+            continue; /* never runs phase 1 */
+        w->count = prime__calloc(n_tags ? n_tags : 1, sizeof *w->count);
+        w->sum = prime__calloc(n_tags ? n_tags : 1, sizeof *w->sum);
+        w->map = prime__malloc((n_tags ? n_tags : 1) * sizeof *w->map);
+        w->touched = prime__malloc((n_tags ? n_tags : 1) * sizeof *w->touched);
+        w->rank = prime__malloc(((size_t)max_n + 1) * sizeof *w->rank);
+        if (w->count == NULL || w->sum == NULL || w->map == NULL || w->touched == NULL ||
+            w->rank == NULL) {
+            st = PRIME_E_NOMEM;
+            goto done;
+        }
+    }
+
+    clock_gettime(CLOCK_MONOTONIC, &s->last_report);
+    report(s);
+
+    /* phase 1: prepare the classes */
+    s->phase = 1;
+    s->phase_items = s->n_classes;
+    if (!s->cancelled)
+        run_phase(s, workers, n_workers);
+    for (uint32_t t = 0; t < n_alloc && st == PRIME_OK; t++)
+        st = workers[t].status;
+    if (st != PRIME_OK || s->cancelled)
+        goto done;
+    for (uint32_t t = 0; t < n_alloc; t++) {
+        prime__free(workers[t].count);
+        prime__free(workers[t].sum);
+        prime__free(workers[t].map);
+        prime__free(workers[t].touched);
+        prime__free(workers[t].rank);
+        workers[t].count = workers[t].map = workers[t].touched = workers[t].rank = NULL;
+        workers[t].sum = NULL;
+    }
+
+    for (uint32_t k = 0; k < s->n_classes; k++) {
+        if (s->classes[k].words > s->max_words)
+            s->max_words = s->classes[k].words;
+        if (s->classes[k].row_words > s->max_row_words)
+            s->max_row_words = s->classes[k].row_words;
+    }
+    st = build_items(s);
+    if (st != PRIME_OK)
+        goto done;
+    for (uint32_t t = 0; t < n_alloc; t++) {
+        if (t > 0 && (size_t)t >= s->n_items)
+            break;
+        workers[t].stack =
+            prime__malloc(((size_t)s->max_tags + 1) * (s->max_words ? s->max_words : 1) *
+                          sizeof(uint64_t));
+        workers[t].allowed =
+            prime__malloc(((size_t)s->max_tags + 1) * (s->max_row_words ? s->max_row_words : 1) *
+                          sizeof(uint64_t));
+        if (workers[t].stack == NULL || workers[t].allowed == NULL) {
+            st = PRIME_E_NOMEM;
+            goto done;
+        }
+    }
+
+    /* phase 2: the pair table; phase 3: the depth-first searches */
+    for (int phase = 2; phase <= 3; phase++) {
+        if (phase == 3)
+            sort_items_for_search(s);
+        s->phase = phase;
+        s->phase_items = s->n_items;
+        run_phase(s, workers, n_workers);
+        for (uint32_t t = 0; t < n_alloc && st == PRIME_OK; t++)
+            st = workers[t].status;
+        if (st != PRIME_OK || s->cancelled)
+            goto done;
+    }
+    atomic_store(&s->done, s->total);
+    report(s);
+    if (s->cancelled)
+        goto done;
+
+    /* the result */
+    size_t n_modes = 0;
+    for (uint32_t t = 0; t < n_alloc; t++)
+        n_modes += workers[t].n_modes;
+    modes = prime__malloc((n_modes ? n_modes : 1) * sizeof *modes);
+    class_ids = prime__malloc((s->n_classes ? s->n_classes : 1) * sizeof *class_ids);
+    class_images = prime__malloc((s->n_classes ? s->n_classes : 1) * sizeof *class_images);
+    class_correct = prime__malloc((s->n_classes ? s->n_classes : 1) * sizeof *class_correct);
+    if (modes == NULL || class_ids == NULL || class_images == NULL || class_correct == NULL) {
+        st = PRIME_E_NOMEM;
+        goto done;
+    }
+    size_t k = 0;
+    for (uint32_t t = 0; t < n_alloc; t++) {
+        if (workers[t].n_modes > 0)
+            memcpy(modes + k, workers[t].modes, workers[t].n_modes * sizeof *modes);
+        k += workers[t].n_modes;
+    }
+    for (uint32_t c = 0; c < s->n_classes; c++) {
+        class_ids[c] = s->classes[c].class_id;
+        class_images[c] = s->classes[c].n;
+        class_correct[c] = s->classes[c].sum;
+    }
+    st = prime__result_build(store, config, s->n_classes, class_ids, class_images,
+                             class_correct, modes, n_modes, out);
+    if (st != PRIME_OK) {
+        *out = NULL;
+        goto cleanup; /* prime__result_build set the message */
+    }
+    for (uint32_t t = 0; t < n_alloc; t++)
+        (*out)->n_candidates += workers[t].candidates;
+
+done:
+    if (st == PRIME_E_NOMEM)
+        prime__error(st, "prime_search: out of memory");
+    else if (st == PRIME_OK && s->cancelled)
+        st = prime__error(PRIME_E_CANCELLED, "prime_search: cancelled by the progress callback");
+cleanup:
+    prime__free(modes);
+    prime__free(class_ids);
+    prime__free(class_images);
+    prime__free(class_correct);
+    free_workers(workers, n_alloc);
+    for (uint32_t c = 0; s->classes != NULL && c < s->n_classes; c++) {
+        prime__free(s->classes[c].block);
+    }
+    prime__free(s->classes);
+    prime__free(s->items);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    prime__free(s);
+    return st;
+}

@@ -1,0 +1,899 @@
+/* The binary tag store file: save, open, validate. The layout is described
+ * byte by byte in docs/binary-format.md; keep the two in step.
+ *
+ * A file is one fixed little-endian header followed by nine 8-byte aligned
+ * sections that hold exactly the arrays of a frozen struct prime_tagstore.
+ * The image tag ids are u16 when the store has at most 65,535 tags and the
+ * image tag offsets u32 when the reference count fits in 32 bits (two
+ * header flags say so), which more than halves an ImageNet-sized file.
+ * Opening reads the whole file into one malloc'd blob, validates every byte
+ * that is later trusted, and then lets the store use the arrays in place at
+ * the file's widths (on a big-endian host they are first byte-swapped
+ * inside the blob). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/store.h"
+
+/* ---- the format ---------------------------------------------------------- */
+
+/* 0x89 catches 7-bit transfers, "\r\n" catches CRLF -> LF conversion, 0x1a
+ * stops `type` on DOS, the final "\n" catches LF -> CRLF conversion (as in
+ * PNG). "PRM" names the file for people who look at it with `head`. */
+static const unsigned char MAGIC[8] = {0x89, 'P', 'R', 'M', '\r', '\n', 0x1a, '\n'};
+
+enum {
+    FORMAT_VERSION = 1,
+    HEADER_SIZE = 208,
+    /* field offsets in the header */
+    H_MAGIC = 0,
+    H_VERSION = 8,
+    H_HEADER_SIZE = 12,
+    H_FILE_SIZE = 16,
+    H_FLAGS = 24,
+    H_N_CLASSES = 28,
+    H_N_TAGS = 32,
+    H_N_IMAGES = 36,
+    H_N_REFS = 40,
+    H_SECTIONS = 48, /* N_SECTIONS x {u64 offset, u64 size} */
+    H_PAYLOAD_SUM = 192,
+    H_HEADER_SUM = 200,
+};
+
+enum {
+    S_CLASS_NAME_OFF,
+    S_CLASS_NAME_BYTES,
+    S_TAG_NAME_OFF,
+    S_TAG_NAME_BYTES,
+    S_IMAGE_NAME_OFF,
+    S_IMAGE_NAME_BYTES,
+    S_IMAGE_CLASS,
+    S_IMAGE_TAG_OFF,
+    S_IMAGE_TAG_IDS,
+    N_SECTIONS
+};
+
+/* Header flags: the widths of the two largest arrays. A writer sets each
+ * one exactly when the narrow width can hold the values; a reader also
+ * accepts the wide width (flag clear) whatever the counts. */
+#define FLAG_TAG_IDS16 UINT32_C(0x1)  /* image tag ids are u16 (else u32) */
+#define FLAG_TAG_OFF32 UINT32_C(0x2)  /* image tag offsets are u32 (else u64) */
+#define FLAGS_KNOWN (FLAG_TAG_IDS16 | FLAG_TAG_OFF32)
+
+static const char *const SECTION_NAMES[N_SECTIONS] = {
+    "class name offsets", "class name bytes", "tag name offsets",
+    "tag name bytes",     "image name offsets", "image name bytes",
+    "image classes",      "image tag offsets",  "image tag ids",
+};
+
+/* Seeds of prime__checksum ("PRIMEHDR" and "PRIMEDAT" read as big-endian
+ * numbers), so that a header is never mistaken for a payload. */
+#define SEED_HEADER UINT64_C(0x5052494d45484452)
+#define SEED_PAYLOAD UINT64_C(0x5052494d45444154)
+
+/* Largest count of classes, tags or images: PRIME_NONE is reserved. */
+#define MAX_COUNT (UINT32_MAX - 1u)
+
+#define MEMORY_NAME "<memory>"
+
+/* ---- little-endian access ------------------------------------------------ */
+
+/* HOST_BIG_ENDIAN selects the byte-order-independent code (byte by byte
+ * conversions). It is also correct on a little-endian host, where the
+ * conversions change nothing, so a test build can force it with
+ * -DPRIME_STORE_IO_PORTABLE to exercise it. */
+#if (defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
+     __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__) ||                  \
+    defined(PRIME_STORE_IO_PORTABLE)
+#define HOST_BIG_ENDIAN 1
+#else
+#define HOST_BIG_ENDIAN 0
+#endif
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static void put16(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    put32(p, (uint32_t)v);
+    put32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* Arrays: a plain copy on a little-endian host. */
+static void put32s(unsigned char *dst, const uint32_t *src, size_t n)
+{
+#if HOST_BIG_ENDIAN
+    for (size_t i = 0; i < n; i++)
+        put32(dst + 4 * i, src[i]);
+#else
+    if (n > 0)
+        memcpy(dst, src, n * 4);
+#endif
+}
+
+static void put64s(unsigned char *dst, const uint64_t *src, size_t n)
+{
+#if HOST_BIG_ENDIAN
+    for (size_t i = 0; i < n; i++)
+        put64(dst + 8 * i, src[i]);
+#else
+    if (n > 0)
+        memcpy(dst, src, n * 8);
+#endif
+}
+
+#if HOST_BIG_ENDIAN
+static uint16_t get16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* Turn a little-endian array inside the blob into host order, in place. */
+static void swap16s_in_place(unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint16_t v = get16(p + 2 * i);
+        memcpy(p + 2 * i, &v, 2);
+    }
+}
+
+static void swap32s_in_place(unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v = get32(p + 4 * i);
+        memcpy(p + 4 * i, &v, 4);
+    }
+}
+
+static void swap64s_in_place(unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = get64(p + 8 * i);
+        memcpy(p + 8 * i, &v, 8);
+    }
+}
+#endif
+
+static uint64_t align8(uint64_t x)
+{
+    return (x + 7) & ~(uint64_t)7;
+}
+
+bool prime__is_binary_store(const void *data, size_t size)
+{
+    return data != NULL && size >= sizeof MAGIC && memcmp(data, MAGIC, sizeof MAGIC) == 0;
+}
+
+/* ---- save ---------------------------------------------------------------- */
+
+/* The flags a writer sets for these counts: every array as narrow as its
+ * values allow. */
+static uint32_t flags_for(uint32_t n_tags, uint64_t n_refs)
+{
+    uint32_t flags = 0;
+    if (n_tags <= PRIME_TAG_IDS16_MAX)
+        flags |= FLAG_TAG_IDS16;
+    if (n_refs <= UINT32_MAX)
+        flags |= FLAG_TAG_OFF32;
+    return flags;
+}
+
+static unsigned id_bytes(uint32_t flags)
+{
+    return (flags & FLAG_TAG_IDS16) ? 2u : 4u;
+}
+
+static unsigned off_bytes(uint32_t flags)
+{
+    return (flags & FLAG_TAG_OFF32) ? 4u : 8u;
+}
+
+/* Sizes of the nine sections of a store, in bytes. */
+static void section_sizes(const prime_tagstore *s, uint32_t flags, uint64_t size[N_SECTIONS])
+{
+    const prime__names *t[3] = {&s->classes, &s->tags, &s->images};
+    for (int k = 0; k < 3; k++) {
+        size[2 * k] = ((uint64_t)t[k]->count + 1) * 8;
+        size[2 * k + 1] = t[k]->count > 0 ? t[k]->off[t[k]->count] : 0;
+    }
+    uint32_t ni = s->images.count;
+    size[S_IMAGE_CLASS] = (uint64_t)ni * 4;
+    size[S_IMAGE_TAG_OFF] = ((uint64_t)ni + 1) * off_bytes(flags);
+    size[S_IMAGE_TAG_IDS] = prime__store_ref_count(s) * id_bytes(flags);
+}
+
+/* The image tag offsets of the store at the file's width. */
+static void write_tag_off(unsigned char *dst, const prime_tagstore *s, uint32_t flags)
+{
+    size_t n = (size_t)s->images.count + 1;
+    if (!s->off32 && s->tag_off == NULL)
+        return; /* no image: the calloc'd single offset 0 */
+    if (off_bytes(flags) == 8) {
+        if (!s->off32) {
+            put64s(dst, s->tag_off, n);
+            return;
+        }
+        for (size_t i = 0; i < n; i++)
+            put64(dst + 8 * i, s->tag_off32[i]);
+    } else if (s->off32) {
+        put32s(dst, s->tag_off32, n);
+    } else {
+        /* every offset is <= the reference count, which fits (flags_for) */
+        for (size_t i = 0; i < n; i++)
+            put32(dst + 4 * i, (uint32_t)s->tag_off[i]);
+    }
+}
+
+/* The image tag ids of the store at the file's width. */
+static void write_tag_ids(unsigned char *dst, const prime_tagstore *s, uint32_t flags)
+{
+    size_t n = (size_t)prime__store_ref_count(s);
+    if (n == 0)
+        return;
+    if (id_bytes(flags) == 4) {
+        if (!s->ids16) {
+            put32s(dst, s->tag_ids, n);
+            return;
+        }
+        for (size_t k = 0; k < n; k++)
+            put32(dst + 4 * k, s->tag_ids16[k]);
+        return;
+    }
+    if (s->ids16) {
+#if HOST_BIG_ENDIAN
+        for (size_t k = 0; k < n; k++)
+            put16(dst + 2 * k, s->tag_ids16[k]);
+#else
+        memcpy(dst, s->tag_ids16, n * 2);
+#endif
+        return;
+    }
+    /* every id is below the tag count, which fits (flags_for) */
+    for (size_t k = 0; k < n; k++)
+        put16(dst + 2 * k, (uint16_t)s->tag_ids[k]);
+}
+
+static void write_names(unsigned char *file, const uint64_t off[N_SECTIONS], int k,
+                        const prime__names *t)
+{
+    unsigned char *o = file + off[2 * k];
+    if (t->count == 0) {
+        put64(o, 0);
+        return;
+    }
+    put64s(o, t->off, (size_t)t->count + 1);
+    if (t->off[t->count] > 0)
+        memcpy(file + off[2 * k + 1], t->bytes, (size_t)t->off[t->count]);
+}
+
+prime_status prime_tagstore_save(const prime_tagstore *store, const char *path)
+{
+    if (store == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_save: store is NULL");
+    if (path == NULL || path[0] == '\0')
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_save: no output path given");
+    if (!store->frozen)
+        return prime__error(PRIME_E_STATE,
+                            "%s: cannot save a tag store that is not frozen "
+                            "(call prime_tagstore_freeze first)",
+                            path);
+
+    uint32_t ni = store->images.count;
+    uint64_t n_refs = prime__store_ref_count(store);
+    uint32_t flags = flags_for(store->tags.count, n_refs);
+    uint64_t size[N_SECTIONS], off[N_SECTIONS];
+    section_sizes(store, flags, size);
+    uint64_t pos = HEADER_SIZE;
+    for (int k = 0; k < N_SECTIONS; k++) {
+        off[k] = pos;
+        pos = align8(pos + size[k]);
+    }
+    if (pos > SIZE_MAX)
+        return prime__error(PRIME_E_LIMIT, "%s: the store is too large for this host", path);
+    size_t file_size = (size_t)pos;
+
+    /* calloc: the padding between sections is zero. */
+    unsigned char *file = prime__calloc(1, file_size);
+    if (file == NULL)
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory serialising the store", path);
+
+    write_names(file, off, 0, &store->classes);
+    write_names(file, off, 1, &store->tags);
+    write_names(file, off, 2, &store->images);
+    put32s(file + off[S_IMAGE_CLASS], store->image_class, ni);
+    write_tag_off(file + off[S_IMAGE_TAG_OFF], store, flags);
+    write_tag_ids(file + off[S_IMAGE_TAG_IDS], store, flags);
+
+    memcpy(file + H_MAGIC, MAGIC, sizeof MAGIC);
+    put32(file + H_VERSION, FORMAT_VERSION);
+    put32(file + H_HEADER_SIZE, HEADER_SIZE);
+    put64(file + H_FILE_SIZE, pos);
+    put32(file + H_FLAGS, flags);
+    put32(file + H_N_CLASSES, store->classes.count);
+    put32(file + H_N_TAGS, store->tags.count);
+    put32(file + H_N_IMAGES, ni);
+    put64(file + H_N_REFS, n_refs);
+    for (int k = 0; k < N_SECTIONS; k++) {
+        put64(file + H_SECTIONS + 16 * k, off[k]);
+        put64(file + H_SECTIONS + 16 * k + 8, size[k]);
+    }
+    put64(file + H_PAYLOAD_SUM,
+          prime__checksum(file + HEADER_SIZE, file_size - HEADER_SIZE, SEED_PAYLOAD));
+    put64(file + H_HEADER_SUM, prime__checksum(file, H_HEADER_SUM, SEED_HEADER));
+
+    prime_status st = prime__write_file_atomic(path, file, file_size);
+    prime__free(file);
+    return st;
+}
+
+/* ---- open: validation ---------------------------------------------------- */
+
+/* What the header says, once checked. */
+typedef struct {
+    uint32_t flags;
+    uint32_t n_classes, n_tags, n_images;
+    uint64_t n_refs;
+    uint64_t off[N_SECTIONS], size[N_SECTIONS];
+} layout;
+
+static prime_status bad(const char *name, const char *what)
+{
+    return prime__error(PRIME_E_FORMAT, "%s: %s", name, what);
+}
+
+static prime_status check_magic(const unsigned char *d, size_t n, const char *name)
+{
+    if (n == 0)
+        return bad(name, "empty file, not a libprime binary tag store");
+    if (n >= 4 && d[0] == 0x89 && memcmp(d + 1, "PRM", 3) == 0 && n >= sizeof MAGIC &&
+        !prime__is_binary_store(d, n))
+        /* Our file, its line-ending bytes changed (CR LF -> LF, LF -> CR LF). */
+        return bad(name, "the line-ending bytes of the magic number were changed, most "
+                         "likely by a text-mode transfer; the file is damaged");
+    if (n >= 4 && d[0] == 0x09 && memcmp(d + 1, "PRM", 3) == 0)
+        return bad(name, "the high bit of the first byte was cleared (the file was "
+                         "transferred as 7-bit text); it is damaged");
+    if (n < sizeof MAGIC) {
+        if (memcmp(d, MAGIC, n) == 0)
+            return prime__error(PRIME_E_FORMAT,
+                                "%s: truncated: %zu bytes, shorter than the %zu-byte header",
+                                name, n, (size_t)HEADER_SIZE);
+        return bad(name, "not a libprime binary tag store (wrong magic bytes)");
+    }
+    if (!prime__is_binary_store(d, n))
+        return bad(name, "not a libprime binary tag store (wrong magic bytes)");
+    return PRIME_OK;
+}
+
+/* Everything in the header: version, sizes, checksums, section layout. */
+static prime_status check_header(const unsigned char *d, size_t n, const char *name,
+                                 layout *L)
+{
+    prime_status st = check_magic(d, n, name);
+    if (st != PRIME_OK)
+        return st;
+    if (n < H_VERSION + 4)
+        return prime__error(PRIME_E_FORMAT,
+                            "%s: truncated: %zu bytes, shorter than the %zu-byte header", name,
+                            n, (size_t)HEADER_SIZE);
+    uint32_t version = get32(d + H_VERSION);
+    if (version > FORMAT_VERSION)
+        return prime__error(PRIME_E_FORMAT,
+                            "%s: binary store format version %" PRIu32
+                            " is newer than this libprime (%s) can read (version %d); "
+                            "upgrade libprime or rebuild the store from its text files",
+                            name, version, PRIME_VERSION_STRING, FORMAT_VERSION);
+    if (version == 0)
+        return bad(name, "invalid binary store format version 0");
+    if (n < HEADER_SIZE)
+        return prime__error(PRIME_E_FORMAT,
+                            "%s: truncated: %zu bytes, shorter than the %zu-byte header", name,
+                            n, (size_t)HEADER_SIZE);
+    uint32_t hsize = get32(d + H_HEADER_SIZE);
+    if (hsize != HEADER_SIZE)
+        return prime__error(PRIME_E_FORMAT,
+                            "%s: header size is %" PRIu32 " bytes, expected %d for version %d",
+                            name, hsize, HEADER_SIZE, FORMAT_VERSION);
+    uint64_t want = get64(d + H_HEADER_SUM);
+    uint64_t got = prime__checksum(d, H_HEADER_SUM, SEED_HEADER);
+    if (want != got)
+        return bad(name, "header checksum mismatch (the header is damaged)");
+
+    uint64_t fsize = get64(d + H_FILE_SIZE);
+    if (fsize > n)
+        return prime__error(PRIME_E_FORMAT,
+                            "%s: truncated: the header says %" PRIu64 " bytes, the file has %zu",
+                            name, fsize, n);
+    if (fsize < n)
+        return prime__error(PRIME_E_FORMAT,
+                            "%s: %zu unexpected bytes after the end of the store (%" PRIu64
+                            " bytes)",
+                            name, n - (size_t)fsize, fsize);
+    uint32_t flags = get32(d + H_FLAGS);
+    if ((flags & ~FLAGS_KNOWN) != 0)
+        return prime__error(PRIME_E_FORMAT, "%s: unknown flags 0x%08" PRIx32 " in the header",
+                            name, flags & ~FLAGS_KNOWN);
+    L->flags = flags;
+
+    L->n_classes = get32(d + H_N_CLASSES);
+    L->n_tags = get32(d + H_N_TAGS);
+    L->n_images = get32(d + H_N_IMAGES);
+    L->n_refs = get64(d + H_N_REFS);
+    if (L->n_classes > MAX_COUNT || L->n_tags > MAX_COUNT || L->n_images > MAX_COUNT)
+        return bad(name, "a class, tag or image count is 2^32-1 or more");
+    if (L->n_refs > UINT64_MAX / 8)
+        return prime__error(PRIME_E_FORMAT, "%s: impossible tag reference count %" PRIu64,
+                            name, L->n_refs);
+    /* A narrow width must hold every value it is used for. */
+    if ((flags & FLAG_TAG_IDS16) && L->n_tags > PRIME_TAG_IDS16_MAX)
+        return prime__error(PRIME_E_FORMAT,
+                            "%s: inconsistent widths: the flags say 16-bit tag ids, but the "
+                            "store has %" PRIu32 " tags (more than %u)",
+                            name, L->n_tags, PRIME_TAG_IDS16_MAX);
+    if ((flags & FLAG_TAG_OFF32) && L->n_refs > UINT32_MAX)
+        return prime__error(PRIME_E_FORMAT,
+                            "%s: inconsistent widths: the flags say 32-bit tag offsets, but "
+                            "the store has %" PRIu64 " tag references (2^32 or more)",
+                            name, L->n_refs);
+
+    /* Sections must lie one after another in order, each at the next 8-byte
+     * boundary, with exactly the sizes the counts give, and fill the file.
+     * Every sum below is of values <= n (checked first) or of counts below
+     * 2^62, so none overflows. */
+    uint64_t expect_size[N_SECTIONS];
+    expect_size[S_CLASS_NAME_OFF] = ((uint64_t)L->n_classes + 1) * 8;
+    expect_size[S_TAG_NAME_OFF] = ((uint64_t)L->n_tags + 1) * 8;
+    expect_size[S_IMAGE_NAME_OFF] = ((uint64_t)L->n_images + 1) * 8;
+    expect_size[S_IMAGE_CLASS] = (uint64_t)L->n_images * 4;
+    expect_size[S_IMAGE_TAG_OFF] = ((uint64_t)L->n_images + 1) * off_bytes(flags);
+    expect_size[S_IMAGE_TAG_IDS] = L->n_refs * id_bytes(flags);
+    uint64_t pos = HEADER_SIZE;
+    for (int k = 0; k < N_SECTIONS; k++) {
+        uint64_t o = get64(d + H_SECTIONS + 16 * k);
+        uint64_t sz = get64(d + H_SECTIONS + 16 * k + 8);
+        if (o != pos)
+            return prime__error(PRIME_E_FORMAT,
+                                "%s: section '%s' starts at byte %" PRIu64 ", expected %" PRIu64,
+                                name, SECTION_NAMES[k], o, pos);
+        if (sz > fsize - o)
+            return prime__error(PRIME_E_FORMAT,
+                                "%s: section '%s' (%" PRIu64 " bytes at %" PRIu64
+                                ") runs past the end of the file (%" PRIu64 " bytes)",
+                                name, SECTION_NAMES[k], sz, o, fsize);
+        bool is_bytes = k == S_CLASS_NAME_BYTES || k == S_TAG_NAME_BYTES ||
+                        k == S_IMAGE_NAME_BYTES;
+        if (!is_bytes && sz != expect_size[k]) {
+            const char *width = k == S_IMAGE_TAG_OFF   ? (flags & FLAG_TAG_OFF32) ? " of u32"
+                                                                                : " of u64"
+                                : k == S_IMAGE_TAG_IDS ? (flags & FLAG_TAG_IDS16) ? " of u16"
+                                                                                : " of u32"
+                                                       : "";
+            return prime__error(PRIME_E_FORMAT,
+                                "%s: section '%s' is %" PRIu64 " bytes, the counts say %" PRIu64
+                                "%s",
+                                name, SECTION_NAMES[k], sz, expect_size[k], width);
+        }
+        L->off[k] = o;
+        L->size[k] = sz;
+        pos = align8(o + sz);
+        if (pos > fsize)
+            return prime__error(PRIME_E_FORMAT,
+                                "%s: section '%s' runs past the end of the file", name,
+                                SECTION_NAMES[k]);
+        for (uint64_t i = o + sz; i < pos; i++)
+            if (d[i] != 0)
+                return prime__error(PRIME_E_FORMAT,
+                                    "%s: non-zero padding byte after section '%s'", name,
+                                    SECTION_NAMES[k]);
+    }
+    if (pos != fsize)
+        return prime__error(PRIME_E_FORMAT,
+                            "%s: the sections end at byte %" PRIu64 ", the file at %" PRIu64,
+                            name, pos, fsize);
+
+    want = get64(d + H_PAYLOAD_SUM);
+    got = prime__checksum(d + HEADER_SIZE, (size_t)(fsize - HEADER_SIZE), SEED_PAYLOAD);
+    if (want != got)
+        return bad(name, "checksum mismatch (the file is damaged)");
+    return PRIME_OK;
+}
+
+enum { KIND_CLASS, KIND_TAG, KIND_IMAGE };
+static const char *const KIND_NAMES[3] = {"class", "tag", "image"};
+static const char *const KIND_PLURALS[3] = {"classes", "tags", "images"};
+
+/* One name table: offsets strictly increasing from 0 to the byte count,
+ * each name NUL-terminated without an interior NUL, valid UTF-8, and the
+ * rules of its kind. `off` is in host order. */
+static prime_status check_names(const uint64_t *off, uint32_t count, const char *bytes,
+                                uint64_t nbytes, int kind, const char *name)
+{
+    const char *what = KIND_NAMES[kind];
+    if (off[0] != 0)
+        return prime__error(PRIME_E_FORMAT, "%s: %s name offsets do not start at 0", name,
+                            what);
+    if (off[count] != nbytes)
+        return prime__error(PRIME_E_FORMAT,
+                            "%s: %s name offsets end at %" PRIu64 ", the name bytes are %" PRIu64
+                            " long",
+                            name, what, off[count], nbytes);
+    for (uint32_t i = 0; i < count; i++) {
+        if (off[i + 1] <= off[i])
+            return prime__error(PRIME_E_FORMAT,
+                                "%s: %s %" PRIu32 ": name offsets are not increasing", name, what,
+                                i);
+    }
+    /* Offsets are increasing and end at nbytes, so each name lies inside
+     * the bytes. */
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t len = off[i + 1] - off[i] - 1;
+        const char *s = bytes + off[i];
+        if (s[len] != '\0')
+            return prime__error(PRIME_E_FORMAT, "%s: %s %" PRIu32 ": name is not NUL-terminated",
+                                name, what, i);
+        if (len > 0 && memchr(s, '\0', (size_t)len) != NULL)
+            return prime__error(PRIME_E_FORMAT, "%s: %s %" PRIu32 ": name holds a NUL byte",
+                                name, what, i);
+        if (kind == KIND_CLASS && len == 0)
+            return prime__error(PRIME_E_FORMAT, "%s: class %" PRIu32 ": empty name", name, i);
+        if (kind == KIND_TAG) {
+            if (len == 0)
+                return prime__error(PRIME_E_FORMAT, "%s: tag %" PRIu32 ": empty name", name, i);
+            if (len > PRIME_MAX_TAG_NAME)
+                return prime__error(PRIME_E_FORMAT,
+                                    "%s: tag %" PRIu32 ": name is %" PRIu64
+                                    " bytes, longer than %d",
+                                    name, i, len, PRIME_MAX_TAG_NAME);
+            if (memchr(s, '|', (size_t)len) != NULL)
+                return prime__error(PRIME_E_FORMAT, "%s: tag %" PRIu32 ": name holds '|'",
+                                    name, i);
+        }
+    }
+    /* NUL is ASCII and never part of a multi-byte sequence, so the whole
+     * table is valid UTF-8 exactly when every name is. */
+    if (!prime__utf8_valid(bytes, (size_t)nbytes)) {
+        for (uint32_t i = 0; i < count; i++)
+            if (!prime__utf8_valid(bytes + off[i], (size_t)(off[i + 1] - off[i] - 1)))
+                return prime__error(PRIME_E_FORMAT,
+                                    "%s: %s %" PRIu32 ": name is not valid UTF-8", name, what, i);
+        return prime__error(PRIME_E_FORMAT, "%s: %s names are not valid UTF-8", name, what);
+    }
+    return PRIME_OK;
+}
+
+/* The slow scan that names the first bad image; only run once the fast
+ * checks in check_images found a problem. `v` views the arrays (offsets
+ * already checked). */
+static prime_status explain_images(const prime_tagstore *v, const layout *L, const char *name)
+{
+    uint32_t ni = L->n_images, nc = L->n_classes, nt = L->n_tags;
+    for (uint32_t i = 0; i < ni; i++)
+        if (v->image_class[i] >= nc)
+            return prime__error(PRIME_E_FORMAT,
+                                "%s: image %" PRIu32 ": class id %" PRIu32
+                                " is out of range (%" PRIu32 " classes)",
+                                name, i, v->image_class[i], nc);
+    for (uint32_t i = 0; i < ni; i++) {
+        uint64_t a = prime__store_tag_off(v, i), b = prime__store_tag_off(v, i + 1);
+        for (uint64_t j = a + 1; j < b; j++)
+            if (prime__store_tag(v, j) <= prime__store_tag(v, j - 1))
+                return prime__error(PRIME_E_FORMAT,
+                                    "%s: image %" PRIu32 ": tag ids are not strictly increasing",
+                                    name, i);
+        if (b > a && prime__store_tag(v, b - 1) >= nt)
+            return prime__error(PRIME_E_FORMAT,
+                                "%s: image %" PRIu32 ": tag id %" PRIu32
+                                " is out of range (%" PRIu32 " tags)",
+                                name, i, prime__store_tag(v, b - 1), nt);
+    }
+    return bad(name, "invalid image tag lists");
+}
+
+/* Image tag offsets: 0 first, never decreasing, n_refs last. Written for
+ * one offset width `ow` (a constant once inlined). */
+static inline __attribute__((always_inline)) prime_status
+check_offsets_w(const prime_tagstore *v, const layout *L, const char *name, unsigned ow)
+{
+    uint32_t ni = L->n_images;
+    uint64_t nr = L->n_refs;
+#define OFF(i) (ow == 4 ? (uint64_t)v->tag_off32[i] : v->tag_off[i])
+    if (OFF(0) != 0)
+        return bad(name, "image tag offsets do not start at 0");
+    if (OFF(ni) != nr)
+        return prime__error(PRIME_E_FORMAT,
+                            "%s: image tag offsets end at %" PRIu64 ", expected %" PRIu64
+                            " tag references",
+                            name, OFF(ni), nr);
+    uint64_t bad_steps = 0;
+    for (uint32_t i = 0; i < ni; i++)
+        bad_steps += OFF(i + 1) < OFF(i);
+    if (bad_steps != 0) {
+        for (uint32_t i = 0; i < ni; i++)
+            if (OFF(i + 1) < OFF(i))
+                return prime__error(PRIME_E_FORMAT,
+                                    "%s: image %" PRIu32
+                                    ": tag offsets are out of order or bounds",
+                                    name, i);
+    }
+#undef OFF
+    /* non-decreasing from 0 to nr: every offset is within bounds */
+    return PRIME_OK;
+}
+
+/* Fast checks of the ids, written so that the compiler can vectorise them,
+ * for one id width `iw` and one offset width `ow`:
+ * - the largest tag id is in range (the tag lists cover every reference,
+ *   from 0 to n_refs);
+ * - the positions j where id[j] <= id[j - 1] are exactly the starts of
+ *   (non-empty) images that follow a non-empty list, so every list is
+ *   strictly increasing.
+ * Returns true when they pass. */
+static inline __attribute__((always_inline)) bool check_ids_w(const prime_tagstore *v,
+                                                                const layout *L, unsigned iw,
+                                                                unsigned ow)
+{
+    uint32_t ni = L->n_images;
+    uint64_t nr = L->n_refs;
+#define ID(k) prime__store_tag_w(v, k, iw)
+#define OFF(i) (ow == 4 ? (uint64_t)v->tag_off32[i] : v->tag_off[i])
+    uint32_t max_tag = nr > 0 ? ID(0) : 0;
+    uint64_t falls = 0;
+    for (uint64_t j = 1; j < nr; j++) {
+        uint32_t a = ID(j - 1), b = ID(j);
+        max_tag = b > max_tag ? b : max_tag;
+        falls += b <= a;
+    }
+    uint64_t falls_at_starts = 0;
+    for (uint32_t i = 0; i < ni; i++) {
+        uint64_t a = OFF(i);
+        /* distinct positions: the images are non-empty and in order */
+        if (a > 0 && a < OFF(i + 1))
+            falls_at_starts += ID(a) <= ID(a - 1);
+    }
+#undef ID
+#undef OFF
+    return !(nr > 0 && max_tag >= L->n_tags) && falls == falls_at_starts;
+}
+
+static prime_status check_images(const prime_tagstore *v, const layout *L, const char *name)
+{
+    uint32_t ni = L->n_images;
+    prime_status st = v->off32 ? check_offsets_w(v, L, name, 4) : check_offsets_w(v, L, name, 8);
+    if (st != PRIME_OK)
+        return st;
+    uint32_t max_class = 0;
+    for (uint32_t i = 0; i < ni; i++)
+        max_class = v->image_class[i] > max_class ? v->image_class[i] : max_class;
+    bool ok;
+    if (v->ids16)
+        ok = v->off32 ? check_ids_w(v, L, 2, 4) : check_ids_w(v, L, 2, 8);
+    else
+        ok = v->off32 ? check_ids_w(v, L, 4, 4) : check_ids_w(v, L, 4, 8);
+    if ((ni > 0 && max_class >= L->n_classes) || !ok)
+        return explain_images(v, L, name);
+    return PRIME_OK;
+}
+
+/* The per-class image lists. When the images are sorted by class (the
+ * usual case: a data set listed class after class) the lists are the
+ * ranges class_off[c] .. class_off[c+1] of image ids themselves and
+ * class_images stays NULL, saving 4 bytes per image; otherwise the general
+ * index of tagstore.c is built. */
+static prime_status build_class_index(prime_tagstore *s)
+{
+    uint32_t nc = s->classes.count, ni = s->images.count;
+    uint32_t falls = 0;
+    for (uint32_t i = 1; i < ni; i++)
+        falls += s->image_class[i] < s->image_class[i - 1];
+    if (falls != 0)
+        return prime__store_build_class_index(s);
+    uint64_t *off = prime__calloc((size_t)nc + 1, sizeof(uint64_t));
+    uint32_t *sizes = prime__calloc((size_t)nc + 1, sizeof(uint32_t));
+    if (off == NULL || sizes == NULL) {
+        prime__free(off);
+        prime__free(sizes);
+        return PRIME_E_NOMEM;
+    }
+    for (uint32_t i = 0; i < ni; i++)
+        sizes[s->image_class[i]]++;
+    for (uint32_t c = 0; c < nc; c++)
+        off[c + 1] = off[c] + sizes[c];
+    prime__free(s->class_off);
+    prime__free(s->class_images);
+    prime__free(s->class_size);
+    s->class_off = off;
+    s->class_images = NULL;
+    s->class_size = sizes;
+    s->class_cap = (size_t)nc + 1;
+    return PRIME_OK;
+}
+
+/* ---- open: adoption ------------------------------------------------------ */
+
+static void adopt_names(prime__names *t, unsigned char *blob, const layout *L, int k,
+                        uint32_t count)
+{
+    t->count = count;
+    t->off = (uint64_t *)(void *)(blob + L->off[2 * k]);
+    t->bytes = (char *)(blob + L->off[2 * k + 1]);
+    t->bytes_len = L->size[2 * k + 1];
+    t->borrowed = true;
+    t->off_cap = 0;
+    t->bytes_cap = 0;
+}
+
+/* Build the hash index of a table; two equal names are a format error. */
+static prime_status index_names(prime__names *t, int kind, const char *name)
+{
+    uint32_t dup = PRIME_NONE;
+    prime_status st = prime__names_build_index(t, &dup);
+    if (st == PRIME_E_DUPLICATE) {
+        const char *s = prime__names_get(t, dup);
+        size_t len = prime__names_len(t, dup);
+        uint32_t first = dup;
+        for (uint32_t i = 0; i < dup; i++)
+            if (prime__names_len(t, i) == len && memcmp(prime__names_get(t, i), s, len) == 0) {
+                first = i;
+                break;
+            }
+        return prime__error(PRIME_E_FORMAT,
+                            "%s: %s %" PRIu32 " and %" PRIu32 " have the same name \"%.*s\"",
+                            name, KIND_PLURALS[kind], first, dup, len > 200 ? 200 : (int)len, s);
+    }
+    if (st == PRIME_E_NOMEM)
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory indexing %s names", name,
+                            KIND_NAMES[kind]);
+    return st;
+}
+
+/* Validate the blob (size n) and turn it into a store. Takes ownership of
+ * blob in every case. */
+prime_status prime__store_open_blob(unsigned char *blob, size_t n, const char *name,
+                                    prime_tagstore **out)
+{
+    layout L;
+    prime_status st = check_header(blob, n, name, &L);
+    if (st != PRIME_OK) {
+        prime__free(blob);
+        return st;
+    }
+#if HOST_BIG_ENDIAN
+    /* The checksums are verified; bring the arrays to host order in place. */
+    swap64s_in_place(blob + L.off[S_CLASS_NAME_OFF], (size_t)L.n_classes + 1);
+    swap64s_in_place(blob + L.off[S_TAG_NAME_OFF], (size_t)L.n_tags + 1);
+    swap64s_in_place(blob + L.off[S_IMAGE_NAME_OFF], (size_t)L.n_images + 1);
+    swap32s_in_place(blob + L.off[S_IMAGE_CLASS], (size_t)L.n_images);
+    if (L.flags & FLAG_TAG_OFF32)
+        swap32s_in_place(blob + L.off[S_IMAGE_TAG_OFF], (size_t)L.n_images + 1);
+    else
+        swap64s_in_place(blob + L.off[S_IMAGE_TAG_OFF], (size_t)L.n_images + 1);
+    if (L.flags & FLAG_TAG_IDS16)
+        swap16s_in_place(blob + L.off[S_IMAGE_TAG_IDS], (size_t)L.n_refs);
+    else
+        swap32s_in_place(blob + L.off[S_IMAGE_TAG_IDS], (size_t)L.n_refs);
+#endif
+    /* The blob comes from malloc and every section starts at a multiple of
+     * 8, so the arrays are aligned. */
+    const uint32_t counts[3] = {L.n_classes, L.n_tags, L.n_images};
+    for (int k = 0; k < 3; k++) {
+        st = check_names((const uint64_t *)(const void *)(blob + L.off[2 * k]), counts[k],
+                         (const char *)(blob + L.off[2 * k + 1]), L.size[2 * k + 1], k, name);
+        if (st != PRIME_OK) {
+            prime__free(blob);
+            return st;
+        }
+    }
+    /* The per-image arrays, at the file's widths, in a view that the
+     * accessors of internal.h read. */
+    prime_tagstore v;
+    memset(&v, 0, sizeof v);
+    v.image_class = (uint32_t *)(void *)(blob + L.off[S_IMAGE_CLASS]);
+    void *tag_off = blob + L.off[S_IMAGE_TAG_OFF];
+    void *tag_ids = blob + L.off[S_IMAGE_TAG_IDS];
+    v.off32 = (L.flags & FLAG_TAG_OFF32) != 0;
+    v.ids16 = (L.flags & FLAG_TAG_IDS16) != 0;
+    if (v.off32)
+        v.tag_off32 = (const uint32_t *)tag_off;
+    else
+        v.tag_off = (uint64_t *)tag_off;
+    if (v.ids16)
+        v.tag_ids16 = (const uint16_t *)tag_ids;
+    else
+        v.tag_ids = (uint32_t *)tag_ids;
+    st = check_images(&v, &L, name);
+    if (st != PRIME_OK) {
+        prime__free(blob);
+        return st;
+    }
+
+    prime_tagstore *s = prime__calloc(1, sizeof *s);
+    if (s == NULL) {
+        prime__free(blob);
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory", name);
+    }
+    s->blob = blob;
+    s->borrowed = true;
+    adopt_names(&s->classes, blob, &L, 0, L.n_classes);
+    adopt_names(&s->tags, blob, &L, 1, L.n_tags);
+    adopt_names(&s->images, blob, &L, 2, L.n_images);
+    s->image_class = v.image_class;
+    s->tag_off = v.tag_off;
+    s->tag_ids = v.tag_ids;
+    s->tag_off32 = v.tag_off32;
+    s->tag_ids16 = v.tag_ids16;
+    s->off32 = v.off32;
+    s->ids16 = v.ids16;
+    s->image_cap = 0;
+    s->tagref_cap = 0;
+
+    st = index_names(&s->classes, KIND_CLASS, name);
+    if (st == PRIME_OK)
+        st = index_names(&s->tags, KIND_TAG, name);
+    if (st == PRIME_OK)
+        st = index_names(&s->images, KIND_IMAGE, name);
+    if (st == PRIME_OK) {
+        st = build_class_index(s);
+        if (st == PRIME_E_NOMEM)
+            st = prime__error(PRIME_E_NOMEM, "%s: out of memory indexing classes", name);
+    }
+    if (st != PRIME_OK) {
+        prime_tagstore_destroy(s); /* frees the blob too */
+        return st;
+    }
+    s->frozen = true;
+    *out = s;
+    return PRIME_OK;
+}
+
+prime_status prime_tagstore_open(const char *path, prime_tagstore **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (path == NULL || out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_open: %s is NULL",
+                            path == NULL ? "path" : "out");
+    char *data = NULL;
+    size_t size = 0;
+    prime_status st = prime__read_file(path, &data, &size);
+    if (st != PRIME_OK)
+        return st;
+    return prime__store_open_blob((unsigned char *)data, size, path, out);
+}
+
+prime_status prime_tagstore_open_memory(const void *data, size_t size, prime_tagstore **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL || (data == NULL && size > 0))
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_open_memory: %s is NULL",
+                            out == NULL ? "out" : "data");
+    /* A copy: the caller's buffer may be unaligned or go away. */
+    unsigned char *blob = prime__malloc(size);
+    if (blob == NULL)
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory", MEMORY_NAME);
+    if (size > 0)
+        memcpy(blob, data, size);
+    return prime__store_open_blob(blob, size, MEMORY_NAME, out);
+}
