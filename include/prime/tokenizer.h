@@ -47,7 +47,8 @@
  *
  * Input text must be valid UTF-8 (PRIME_E_PARSE otherwise, with the byte
  * offset in the message); it is given with its length, so it may hold NUL
- * bytes (U+0000 is an ordinary symbol).
+ * bytes (U+0000 is removed by the cleaning, as ftfy's remove_control_chars
+ * does).
  *
  * A tokenizer is read-only once created: it may be shared by any number of
  * threads at once.
