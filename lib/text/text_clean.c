@@ -1214,14 +1214,23 @@ static void fix_segment(cpv *t, bool unescape)
             cpv_move(t, &w);
         }
         fix_encoding(t);
-        void (*const steps[])(const cpv *, cpv *) = {
-            fix_c1_controls, fix_latin_ligatures, fix_character_width, fix_quotes_breaks,
-            fix_escapes_controls, nfc,
+        static const struct {
+            void (*fix)(const cpv *, cpv *);
+            bool ascii_too; /* false: leaves ASCII text as it is */
+        } steps[] = {
+            {fix_c1_controls, false}, {fix_latin_ligatures, false},
+            {fix_character_width, false}, {fix_quotes_breaks, true},
+            {fix_escapes_controls, true}, {nfc, false},
         };
+        bool ascii = true;
+        for (size_t i = 0; i < t->n && ascii; i++)
+            ascii = t->v[i] < 0x80;
         for (size_t k = 0; k < sizeof steps / sizeof steps[0] && !t->failed; k++) {
+            if (ascii && !steps[k].ascii_too)
+                continue;
             w.n = 0;
             w.failed = false;
-            steps[k](t, &w);
+            steps[k].fix(t, &w);
             if (w.failed)
                 t->failed = true;
             else
