@@ -60,8 +60,15 @@ static void push(cpv *o, uint32_t c)
 
 static void push_n(cpv *o, const uint32_t *c, size_t n)
 {
-    for (size_t k = 0; k < n; k++)
-        push(o, c[k]);
+    if (o->failed || n == 0)
+        return;
+    if (o->n + n > o->cap &&
+        !prime__grow((void **)&o->v, &o->cap, o->n + n, sizeof(uint32_t))) {
+        o->failed = true;
+        return;
+    }
+    memcpy(o->v + o->n, c, n * sizeof(uint32_t));
+    o->n += n;
 }
 
 static void cpv_free(cpv *o)
@@ -1249,6 +1256,25 @@ PRIME_INTERNAL prime_status prime__clip_basic_clean(const uint32_t *in, size_t n
                                                     uint32_t **out, size_t *n_out)
 {
     cpv fixed = {0}, seg = {0}, a = {0}, b = {0};
+    /* ASCII without '&', '\r' or control characters: only the strip */
+    bool plain = true;
+    for (size_t i = 0; i < n && plain; i++)
+        plain = in[i] < 0x80 && in[i] != '&' && in[i] != '\r' && !is_control(in[i]);
+    if (plain) {
+        size_t s = 0, e = n;
+        while (s < e && is_py_space(in[s]))
+            s++;
+        while (e > s && is_py_space(in[e - 1]))
+            e--;
+        uint32_t *v = prime__malloc((e - s + 1) * sizeof(uint32_t));
+        if (v == NULL)
+            return prime__error(PRIME_E_NOMEM, "tokenize: out of memory");
+        if (e > s)
+            memcpy(v, in + s, (e - s) * sizeof(uint32_t));
+        *out = v;
+        *n_out = e - s;
+        return PRIME_OK;
+    }
     bool unescape = true;
     for (size_t pos = 0; pos < n && !fixed.failed;) {
         size_t end = pos;
