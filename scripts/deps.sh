@@ -8,6 +8,7 @@ pkgs=(meson ninja-build gcc pkg-config libcriterion-dev libstb-dev zlib1g-dev py
 pkgs+=(python3-pil)  # scripts/make_image_reference.py (Pillow reference of tests/test_image.c)
 pkgs+=(libtorch-dev python3-torch)  # shim/ (libprime-torch), its tests and the C++ example
 pkgs+=(chromium)  # tests/report/report_test.sh opens the HTML report in headless Chromium
+pkgs+=(python3-regex python3-wcwidth)  # scripts/gen_tokenizer_tables.py; the reference run of scripts/make_clip_clean_reference.py (with ftfy)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
