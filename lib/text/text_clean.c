@@ -812,11 +812,9 @@ static bool fix_encoding_step(const uint32_t *s, size_t n, cpv *out)
         ascii = s[i] < 0x80;
     if (ascii || !is_bad(s, n))
         return false;
-    bool maybe[TC_N_CHARMAPS] = {false};
     for (int e = 0; e < TC_N_CHARMAPS; e++) {
         if (!possible(s, n, e))
             continue;
-        maybe[e] = true;
         bytev bytes = {0}, t = {0};
         for (size_t i = 0; i < n; i++)
             bpush(&bytes, encode_byte(s[i], e));
@@ -859,31 +857,11 @@ static bool fix_encoding_step(const uint32_t *s, size_t n, cpv *out)
             return true;
         out->n = 0;
     }
-    if (maybe[0]) {
-        /* latin-1 -> windows-1252 (strict: bytes it does not define fail).
-           ftfy's test for "windows-1252" among the possible encodings, which
-           would return the text unchanged here, never holds: its list names
-           "sloppy-windows-1252". */
-        out->n = 0;
-        bool changed = false;
-        for (size_t i = 0; i < n; i++) {
-            uint32_t c = s[i];
-            if (c >= 0x80 && c <= 0x9F) {
-                if (c == 0x81 || c == 0x8D || c == 0x8F || c == 0x90 || c == 0x9D) {
-                    changed = false;
-                    out->n = 0;
-                    goto c1;
-                }
-                c = tc_charmaps[1][c - 0x80];
-            }
-            changed |= c != s[i];
-            push(out, c);
-        }
-        if (changed)
-            return true;
-        out->n = 0;
-    }
-c1:
+    /* Latin-1 text decoded as Windows-1252 (strict: a byte it leaves
+       undefined makes this fail). ftfy's test for "windows-1252" among the
+       possible encodings, which would keep the text here, never holds: its
+       list names "sloppy-windows-1252". The repair maps U+0080..U+009F as
+       fix_c1_controls below does, so both give the same text. */
     for (size_t i = 0; i < n; i++) {
         if (s[i] >= 0x80 && s[i] <= 0x9F) {
             out->n = 0;
