@@ -357,6 +357,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
                                           POINTER(c_size_t)]),
     "prime_tokenizer_encode_context": (status_t, [TokenizerP, c_char_p, c_size_t, _i64p,
                                                   c_uint32, _u32p, _i32p]),
+    "prime_tokenizer_clean": (status_t, [c_char_p, c_size_t, c_void_p, c_size_t,
+                                         POINTER(c_size_t)]),
     # Evaluation (include/prime/eval.h)
     "prime_stat_wilson": (status_t, [c_double, c_uint64, c_double, _f64p, _f64p]),
     "prime_stat_hypergeom_lower": (status_t, [c_uint64, c_uint64, c_uint64, c_uint64,
