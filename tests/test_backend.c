@@ -4,6 +4,7 @@
  * scores become tags by thresholds and top-k, tags feed a tag store, and the
  * model-free image-property tagger gives its documented tags. */
 #include <criterion/criterion.h>
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -14,7 +15,7 @@
 #include <stb_image_write.h>
 
 #include "internal.h"
-#include "prime/backend.h"
+#include "prime/sys/backend.h"
 
 /* ---- the ABI: every field offset pinned (64-bit pointers) ------------------- */
 
@@ -98,10 +99,7 @@ static prime_status fake_score(void *self, const prime_image *const *images, uin
 
 static prime_tagger_backend fake_backend(fake *f)
 {
-    prime_tagger_backend b;
-    memset(&b, 0, sizeof b);
-    b.abi_version = PRIME_BACKEND_ABI_VERSION;
-    b.struct_size = sizeof b;
+    prime_tagger_backend b = PRIME_TAGGER_BACKEND_INIT;
     b.self = f;
     b.name = "fake";
     b.destroy = fake_destroy;
@@ -150,6 +148,32 @@ static void expect_err(prime_status got, prime_status want, const char *fragment
 }
 
 /* ---- validation ----------------------------------------------------------------- */
+
+/* The initialisers set the version and the size and leave every other
+ * field NULL, whatever the struct (so a later version's entries stay NULL). */
+Test(backend, initialisers_set_version_and_size_and_nothing_else)
+{
+    prime_tagger_backend t = PRIME_TAGGER_BACKEND_INIT;
+    prime_classifier_backend c = PRIME_CLASSIFIER_BACKEND_INIT;
+    prime_embedder_backend e = PRIME_EMBEDDER_BACKEND_INIT;
+    cr_assert_eq(t.abi_version, PRIME_BACKEND_ABI_VERSION);
+    cr_assert_eq(c.abi_version, PRIME_BACKEND_ABI_VERSION);
+    cr_assert_eq(e.abi_version, PRIME_BACKEND_ABI_VERSION);
+    cr_assert_eq(t.struct_size, sizeof t);
+    cr_assert_eq(c.struct_size, sizeof c);
+    cr_assert_eq(e.struct_size, sizeof e);
+    cr_assert(t.self == NULL && t.name == NULL && t.destroy == NULL && t.tag_count == NULL &&
+              t.tag_name == NULL && t.score == NULL);
+    cr_assert(c.self == NULL && c.name == NULL && c.destroy == NULL && c.class_count == NULL &&
+              c.class_name == NULL && c.classify == NULL);
+    cr_assert(e.self == NULL && e.name == NULL && e.destroy == NULL && e.dimension == NULL &&
+              e.embed_images == NULL && e.embed_texts == NULL);
+    prime_files_options o = PRIME_FILES_OPTIONS_INIT;
+    cr_assert_eq(o.struct_size, sizeof o);
+    cr_assert(o.threads == 0 && o.batch == 0 && o.max_pixels == 0 && o.image_names == NULL &&
+              o.on_error == NULL && o.progress == NULL && o.user_data == NULL);
+    cr_assert_eq(PRIME_FILES_OPTIONS_SIZE_V1, sizeof o);
+}
 
 Test(backend, create_copies_vocabulary_and_destroy_calls_backend_once)
 {
@@ -409,6 +433,158 @@ Test(backend, ram_threshold_file_has_one_line_per_ram_tag)
     cr_assert_eq(nb, 4585);
 }
 
+/* ---- RAM's selection rule (issue 18) ---------------------------------------------- */
+
+/* A tagger of RAM's 4,585 tags (data/ram/ram_tag_list.txt) whose scores are
+ * set by the test; only select is used. */
+typedef struct {
+    char **names;
+    uint32_t n;
+} ram_vocab;
+
+static void ramv_destroy(void *self)
+{
+    ram_vocab *v = self;
+    for (uint32_t i = 0; i < v->n; i++)
+        free(v->names[i]);
+    free(v->names);
+    free(v);
+}
+static uint32_t ramv_count(void *self) { return ((ram_vocab *)self)->n; }
+static const char *ramv_name(void *self, uint32_t i) { return ((ram_vocab *)self)->names[i]; }
+static prime_status ramv_score(void *self, const prime_image *const *images, uint32_t n,
+                               float *scores)
+{
+    (void)self, (void)images, (void)n, (void)scores;
+    return prime_backend_error(PRIME_E_STATE, "not used");
+}
+
+static prime_tagger *ram_tagger(void)
+{
+    const char *root = getenv("PRIME_SOURCE_ROOT");
+    cr_assert_not_null(root);
+    char p[4096];
+    snprintf(p, sizeof p, "%s/data/ram/ram_tag_list.txt", root);
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f);
+    ram_vocab *v = calloc(1, sizeof *v);
+    v->names = calloc(5000, sizeof *v->names);
+    char line[512];
+    while (fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        cr_assert(v->n < 5000);
+        v->names[v->n++] = strdup(line);
+    }
+    fclose(f);
+    cr_assert_eq(v->n, 4585);
+    prime_tagger_backend b;
+    memset(&b, 0, sizeof b);
+    b.abi_version = PRIME_BACKEND_ABI_VERSION;
+    b.struct_size = sizeof b;
+    b.self = v;
+    b.name = "ram";
+    b.destroy = ramv_destroy;
+    b.tag_count = ramv_count;
+    b.tag_name = ramv_name;
+    b.score = ramv_score;
+    prime_tagger *t = NULL;
+    cr_assert_eq(prime_tagger_create_from(&b, &t), PRIME_OK, "%s", prime_last_error());
+    snprintf(p, sizeof p, "%s/data/ram/ram_tag_list_threshold.txt", root);
+    cr_assert_eq(prime_tagger_load_thresholds(t, p), PRIME_OK, "%s", prime_last_error());
+    return t;
+}
+
+static int selected(const uint32_t *ids, uint32_t n, uint32_t id)
+{
+    for (uint32_t k = 0; k < n; k++)
+        if (ids[k] == id)
+            return 1;
+    return 0;
+}
+
+Test(backend, ram_rule_never_emits_the_ten_tags_of_threshold_one)
+{
+    static const char *const ten[] = {"body", "cocktail table", "French", "group", "lie",
+                                      "show", "see",            "set",    "stop",  "use"};
+    prime_tagger *t = ram_tagger();
+    uint32_t n = prime_tagger_tag_count(t);
+    int32_t rule = -1;
+    cr_assert_eq(prime_tagger_get_rule(t, &rule), PRIME_OK);
+    cr_assert_eq(rule, PRIME_TAGGER_RULE_AT_LEAST, "the default of a generic tagger");
+    uint32_t ten_ids[10];
+    for (int k = 0; k < 10; k++) {
+        ten_ids[k] = PRIME_NONE;
+        for (uint32_t i = 0; i < n; i++)
+            if (strcmp(prime_tagger_tag_name(t, i), ten[k]) == 0)
+                ten_ids[k] = i;
+        cr_assert_neq(ten_ids[k], PRIME_NONE, "%s is a RAM tag", ten[k]);
+        double th = 0;
+        cr_assert_eq(prime_tagger_get_threshold(t, ten_ids[k], &th), PRIME_OK);
+        cr_assert_eq(th, 1.0, "%s has threshold 1", ten[k]);
+    }
+    float *s = malloc(n * sizeof *s);
+    uint32_t *ids = malloc(n * sizeof *ids), m = 0;
+    /* every sigmoid at 1.0f: what torch.sigmoid gives for logits >= 16.636 */
+    for (uint32_t i = 0; i < n; i++)
+        s[i] = 1.0f;
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert_eq(m, n, ">=: every tag, the ten included");
+    cr_assert_eq(prime_tagger_set_rule(t, PRIME_TAGGER_RULE_ABOVE), PRIME_OK);
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert_eq(m, n - 10, "RAM's >: all but the ten");
+    for (int k = 0; k < 10; k++)
+        cr_assert(!selected(ids, m, ten_ids[k]), "%s is never emitted", ten[k]);
+
+    /* a score equal to the threshold rounded to float32 is not selected, one
+       float above it is; 0.8f > 0.8 in double, so a double comparison would
+       select 0.8f (735 RAM tags have threshold 0.8) */
+    uint32_t up = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        double th = 0;
+        cr_assert_eq(prime_tagger_get_threshold(t, i, &th), PRIME_OK);
+        s[i] = (float)th;
+        up += (double)s[i] >= th;
+    }
+    cr_assert(up >= 735, "0.8f rounds up (%u tags round up or are exact)", up);
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert_eq(m, 0, "a tie is never selected");
+    for (uint32_t i = 0; i < n; i++)
+        s[i] = nextafterf(s[i], 2.0f);
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert_eq(m, n);
+    cr_assert_eq(prime_tagger_set_rule(t, PRIME_TAGGER_RULE_AT_LEAST), PRIME_OK);
+    for (uint32_t i = 0; i < n; i++)
+        s[i] = nextafterf(s[i], -2.0f);
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert_eq(m, up, ">= in double: the ties whose float rounds up or is exact");
+
+    /* thresholds beyond the float range; -inf still selects everything */
+    cr_assert_eq(prime_tagger_set_rule(t, PRIME_TAGGER_RULE_ABOVE), PRIME_OK);
+    cr_assert_eq(prime_tagger_set_threshold(t, -INFINITY), PRIME_OK);
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert_eq(m, n);
+    s[0] = FLT_MAX;
+    s[1] = INFINITY;
+    cr_assert_eq(prime_tagger_set_threshold(t, (double)FLT_MAX * (1 + 0x1p-26)), PRIME_OK);
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert(m == 1 && ids[0] == 1, "just above FLT_MAX rounds to FLT_MAX: +inf is above it");
+    cr_assert_eq(prime_tagger_set_threshold(t, 1e300), PRIME_OK);
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert_eq(m, 0, "1e300 rounds to +inf in float32: nothing is above it");
+    cr_assert_eq(prime_tagger_set_threshold(t, -1e300), PRIME_OK);
+    s[2] = -INFINITY;
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert_eq(m, n - 1);
+    expect_err(prime_tagger_set_rule(t, 7), PRIME_E_INVALID_ARG, "unknown selection rule 7");
+    expect_err(prime_tagger_set_rule(NULL, 0), PRIME_E_INVALID_ARG, "NULL");
+    expect_err(prime_tagger_get_rule(t, NULL), PRIME_E_INVALID_ARG, "NULL");
+    cr_assert_eq(prime_tagger_get_rule(t, &rule), PRIME_OK);
+    cr_assert_eq(rule, PRIME_TAGGER_RULE_ABOVE);
+    free(s);
+    free(ids);
+    prime_tagger_destroy(t);
+}
+
 Test(backend, tag_images_feeds_a_tag_store)
 {
     fake f = fake_init();
@@ -524,8 +700,13 @@ Test(backend, tag_files_decodes_in_parallel_and_reports_bad_files)
     cr_assert_eq(prime_tagstore_create(&s2), PRIME_OK);
     file_log log1 = {0}, log2 = {0};
     uint32_t failed = 99;
-    expect_err(prime_tagger_tag_files(t, pp, NULL, classes, N, 1, 3, 0, s1, on_file_error,
-                                      on_prog, &log1, &failed),
+    prime_files_options o1 = PRIME_FILES_OPTIONS_INIT;
+    o1.threads = 1;
+    o1.batch = 3;
+    o1.on_error = on_file_error;
+    o1.progress = on_prog;
+    o1.user_data = &log1;
+    expect_err(prime_tagger_tag_files(t, pp, classes, N, &o1, s1, &failed),
                PRIME_E_FORMAT, "img05.png");
     cr_assert_eq(failed, 1);
     cr_assert_eq(log1.errors, 1);
@@ -533,8 +714,11 @@ Test(backend, tag_files_decodes_in_parallel_and_reports_bad_files)
     cr_assert(strstr(log1.msg, "img05.png") != NULL, "%s", log1.msg);
     cr_assert_eq(log1.last_done, N);
     cr_assert_eq(prime_tagstore_image_count(s1), N - 1);
-    cr_assert_eq(prime_tagger_tag_files(t, pp, NULL, classes, N, 4, 0, 0, s2, on_file_error,
-                                        NULL, &log2, &failed),
+    prime_files_options o2 = PRIME_FILES_OPTIONS_INIT;
+    o2.threads = 4;
+    o2.on_error = on_file_error;
+    o2.user_data = &log2;
+    cr_assert_eq(prime_tagger_tag_files(t, pp, classes, N, &o2, s2, &failed),
                  PRIME_E_FORMAT);
     /* the same store whatever the threads and batch */
     cr_assert_eq(prime_tagstore_image_count(s2), N - 1);
@@ -555,9 +739,38 @@ Test(backend, tag_files_decodes_in_parallel_and_reports_bad_files)
     cr_assert_str_eq(prime_tagstore_tag_name(s1, ids[0]), "snow"); /* red 20 -> tag 2 */
     prime_tagstore *s3 = NULL;
     cr_assert_eq(prime_tagstore_create(&s3), PRIME_OK);
-    expect_err(prime_tagger_tag_files(t, pp, NULL, classes, N, 2, 4, 0, s3, NULL, cancel_prog,
-                                      NULL, NULL),
+    prime_files_options o3 = PRIME_FILES_OPTIONS_INIT;
+    o3.threads = 2;
+    o3.batch = 4;
+    o3.progress = cancel_prog;
+    expect_err(prime_tagger_tag_files(t, pp, classes, N, &o3, s3, NULL),
                PRIME_E_CANCELLED, "cancelled");
+    /* options: NULL is every default; a caller compiled against version 1
+       (struct_size = SIZE_V1) is read up to there; a smaller or zeroed
+       struct is refused before anything is decoded or added */
+    prime_tagstore *s4 = NULL, *s5 = NULL, *s6 = NULL;
+    cr_assert_eq(prime_tagstore_create(&s4), PRIME_OK);
+    cr_assert_eq(prime_tagstore_create(&s5), PRIME_OK);
+    cr_assert_eq(prime_tagstore_create(&s6), PRIME_OK);
+    cr_assert_eq(prime_tagger_tag_files(t, pp, classes, N, NULL, s4, &failed), PRIME_E_FORMAT);
+    cr_assert_eq(failed, 1);
+    cr_assert_eq(prime_tagstore_image_count(s4), N - 1);
+    prime_files_options o5 = PRIME_FILES_OPTIONS_INIT;
+    cr_assert_eq(o5.struct_size, sizeof o5);
+    o5.struct_size = PRIME_FILES_OPTIONS_SIZE_V1;
+    o5.batch = 2;
+    cr_assert_eq(prime_tagger_tag_files(t, pp, classes, N, &o5, s5, &failed), PRIME_E_FORMAT);
+    cr_assert_eq(prime_tagstore_image_count(s5), N - 1);
+    prime_files_options o6 = {0};
+    expect_err(prime_tagger_tag_files(t, pp, classes, N, &o6, s6, &failed),
+               PRIME_E_INVALID_ARG, "PRIME_FILES_OPTIONS_INIT");
+    o6.struct_size = PRIME_FILES_OPTIONS_SIZE_V1 - 1;
+    expect_err(prime_tagger_tag_files(t, pp, classes, N, &o6, s6, &failed),
+               PRIME_E_INVALID_ARG, "struct_size");
+    cr_assert_eq(prime_tagstore_image_count(s6), 0);
+    prime_tagstore_destroy(s4);
+    prime_tagstore_destroy(s5);
+    prime_tagstore_destroy(s6);
     prime_tagstore_destroy(s1);
     prime_tagstore_destroy(s2);
     prime_tagstore_destroy(s3);

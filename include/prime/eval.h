@@ -141,7 +141,7 @@ PRIME_API prime_status prime_stat_bh(const double *p, uint64_t n, uint64_t m,
 typedef struct prime_eval prime_eval;
 
 /** Kinds of per-mode test (prime_eval_test_kind). */
-enum {
+enum prime_eval_test {
     /** 0/1 outcomes: Fisher exact / hypergeometric lower tail. */
     PRIME_EVAL_TEST_FISHER = 1,
     /** Scores: one-sided Mann-Whitney U, normal approximation. */

@@ -67,7 +67,7 @@ typedef struct prime_image prime_image;
 #define PRIME_IMAGE_MAX_SIDE 16777216u
 
 /** Image file formats (prime_image_format). */
-enum {
+enum prime_image_format_id {
     PRIME_IMAGE_FORMAT_NONE = 0, /**< made in memory (prime_image_create, resize, crop) */
     PRIME_IMAGE_FORMAT_JPEG = 1, /**< JPEG (baseline and progressive) */
     PRIME_IMAGE_FORMAT_PNG = 2,  /**< PNG (8 and 16 bits, palette, grey, alpha) */
@@ -119,7 +119,7 @@ PRIME_API prime_status prime_image_copy_pixels(const prime_image *image, uint8_t
                                                size_t cap, size_t *needed_out);
 
 /** Resampling filters. */
-enum {
+enum prime_filter {
     /** Triangle filter (PIL `BILINEAR`, torchvision's default). */
     PRIME_FILTER_BILINEAR = 1,
     /** Cubic convolution with a = -0.5 (PIL `BICUBIC`, CLIP's choice). */
@@ -160,21 +160,26 @@ PRIME_API prime_status prime_image_crop(const prime_image *image, uint32_t x, ui
 typedef struct prime_image_spec prime_image_spec;
 
 /** Named presets of prime_image_spec_create. */
-enum {
-    /** RAM (Recognize Anything): resize to exactly 384 x 384, bilinear,
-     *  ImageNet mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225). */
+enum prime_image_preset {
+    /** RAM (Recognize Anything): convert to RGB first (PRIME_CONVERT_FIRST,
+     *  RAM's `convert_to_rgb` comes first), resize to exactly 384 x 384,
+     *  bilinear, ImageNet mean (0.485, 0.456, 0.406) and std (0.229, 0.224,
+     *  0.225). */
     PRIME_IMAGE_PRESET_RAM = 1,
-    /** CLIP: shorter side to 224, bicubic, centre crop 224 x 224, CLIP mean
+    /** CLIP: shorter side to 224, bicubic, centre crop 224 x 224, then the
+     *  conversion to RGB (PRIME_CONVERT_LAST, as CLIP's preprocess puts
+     *  `_convert_image_to_rgb` after Resize and CenterCrop), CLIP mean
      *  (0.48145466, 0.4578275, 0.40821073) and std (0.26862954,
      *  0.26130258, 0.27577711). */
     PRIME_IMAGE_PRESET_CLIP = 2,
-    /** ImageNet classifiers: shorter side to 256, bilinear, centre crop
+    /** ImageNet classifiers: convert first (torchvision's image loader
+     *  converts to RGB), shorter side to 256, bilinear, centre crop
      *  224 x 224, ImageNet mean and std. */
     PRIME_IMAGE_PRESET_IMAGENET = 3
 };
 
 /** Resize modes (prime_image_spec_set_resize). */
-enum {
+enum prime_resize_mode {
     /** torchvision `Resize(S)` then `CenterCrop((H, W))`: the shorter side
      *  becomes S and the longer one floor(S * long / short) (computed in
      *  double precision, as torchvision does); then the centre
@@ -207,6 +212,36 @@ PRIME_API prime_status prime_image_spec_get_resize(const prime_image_spec *spec,
                                                    int32_t *mode_out,
                                                    uint32_t *shorter_side_out,
                                                    uint32_t *width_out, uint32_t *height_out);
+
+/** Orders of the colour conversion (prime_image_spec_set_convert). */
+enum prime_convert_order {
+    /** Convert to RGB, then resize (PIL `img.convert("RGB")` before the
+     *  transforms: RAM, torchvision's ImageFolder loader). The decoded RGB
+     *  pixels are resized. */
+    PRIME_CONVERT_FIRST = 0,
+    /** Resize and crop the image in its own colour model, convert to RGB
+     *  last (CLIP). It differs from PRIME_CONVERT_FIRST only for PNGs whose
+     *  PIL mode is not RGB or grey, where PIL's `resize` works differently:
+     *  a palette PNG, or a 1-bit grey one (PIL "P", "1"), is resized with
+     *  nearest neighbour whatever the filter (Pillow's affine scaling:
+     *  source pixel int((x + 0.5) * in / out), accumulated in double); a
+     *  grey+alpha or RGBA PNG ("LA", "RGBA") is premultiplied by its alpha
+     *  (c * a / 255, rounded), resized with the filter together with its
+     *  alpha, divided again (255 * c / a, truncated, where 0 < a < 255)
+     *  and its alpha dropped. Tested byte for byte against Pillow
+     *  (tests/test_image.c, scripts/make_mode_reference.py). Not followed:
+     *  palette GIF, BMP and TGA files and 16-bit grey PNGs, which are
+     *  always resized as their RGB conversion. */
+    PRIME_CONVERT_LAST = 1
+};
+
+/** Set when the image is converted to RGB (PRIME_CONVERT_*): before the
+ *  resize (the default of every preset but CLIP) or after the crop. */
+PRIME_API prime_status prime_image_spec_set_convert(prime_image_spec *spec, int32_t order);
+
+/** Get the conversion order (a PRIME_CONVERT_* value). */
+PRIME_API prime_status prime_image_spec_get_convert(const prime_image_spec *spec,
+                                                    int32_t *order_out);
 
 /** Set the resampling filter (PRIME_FILTER_*). */
 PRIME_API prime_status prime_image_spec_set_filter(prime_image_spec *spec, int32_t filter);
@@ -310,7 +345,7 @@ PRIME_API prime_status prime_image_batch_copy_tensor(const prime_image_batch *ba
  *  Luma is Y = (0.299 R + 0.587 G + 0.114 B) / 255 (ITU-R BT.601), in
  *  [0, 1]. Every value is deterministic (the same bytes give the same
  *  doubles on every machine and thread count). */
-enum {
+enum prime_image_prop {
     /** Mean luma, 0 (black) .. 1 (white): "dark" / "bright". */
     PRIME_IMAGE_PROP_BRIGHTNESS = 0,
     /** RMS contrast: standard deviation of luma, 0 .. 0.5: "low-contrast". */
@@ -349,7 +384,7 @@ enum {
  *  white when s < 0.15 and v > 0.85, else gray when s < 0.15, else by hue:
  *  red h < 15 or h >= 345, orange < 45, yellow < 70, green < 165,
  *  cyan < 195, blue < 255, purple < 290, pink < 345. */
-enum {
+enum prime_image_color {
     PRIME_IMAGE_COLOR_BLACK = 0,  /**< "black" */
     PRIME_IMAGE_COLOR_WHITE = 1,  /**< "white" */
     PRIME_IMAGE_COLOR_GRAY = 2,   /**< "gray" */

@@ -1,5 +1,6 @@
 /* Backends (include/prime/backend.h): validation and wrapping of tagger,
  * classifier and embedder backends; scores to tags; tagging into a store. */
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -9,7 +10,7 @@
 
 #include "io/io.h"
 #include "store/store.h"
-#include "prime/backend.h"
+#include "prime/sys/backend.h"
 
 prime_status prime_backend_error(prime_status status, const char *message)
 {
@@ -108,6 +109,7 @@ struct prime_tagger {
     prime__names vocab;
     double *threshold; /* per tag */
     uint32_t top_k;
+    int32_t rule; /* PRIME_TAGGER_RULE_* */
 };
 
 prime_status prime_tagger_create_from(const prime_tagger_backend *backend, prime_tagger **out)
@@ -337,6 +339,27 @@ prime_status prime_tagger_get_threshold(const prime_tagger *tagger, uint32_t i,
     return PRIME_OK;
 }
 
+prime_status prime_tagger_set_rule(prime_tagger *tagger, int32_t rule)
+{
+    if (tagger == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagger_set_rule: NULL tagger");
+    if (rule != PRIME_TAGGER_RULE_AT_LEAST && rule != PRIME_TAGGER_RULE_ABOVE)
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "unknown selection rule %d (PRIME_TAGGER_RULE_AT_LEAST or "
+                            "PRIME_TAGGER_RULE_ABOVE)",
+                            (int)rule);
+    tagger->rule = rule;
+    return PRIME_OK;
+}
+
+prime_status prime_tagger_get_rule(const prime_tagger *tagger, int32_t *rule_out)
+{
+    if (tagger == NULL || rule_out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagger_get_rule: NULL argument");
+    *rule_out = tagger->rule;
+    return PRIME_OK;
+}
+
 prime_status prime_tagger_set_top_k(prime_tagger *tagger, uint32_t k)
 {
     if (tagger == NULL)
@@ -347,12 +370,31 @@ prime_status prime_tagger_set_top_k(prime_tagger *tagger, uint32_t k)
 
 /* Selected tags of one row into sel (room for tag_count ids); returns the
  * count, ascending. */
+/* A threshold rounded to float32 as a float32 tensor holds it (round to
+ * nearest even; beyond the float range: the largest float or infinity), with
+ * no out-of-range conversion. */
+static float threshold_f32(double t)
+{
+    if (isinf(t) || fabs(t) <= (double)FLT_MAX)
+        return (float)t;
+    /* 0x1.ffffffp127 is FLT_MAX plus half an ulp: from there on (the tie goes
+       to the even neighbour, infinity) it rounds to infinity */
+    float big = fabs(t) < 0x1.ffffffp127 ? FLT_MAX : INFINITY;
+    return t > 0 ? big : -big;
+}
+
 static uint32_t select_row(const prime_tagger *t, const float *s, uint32_t *sel)
 {
     uint32_t n = t->vocab.count, m = 0;
-    for (uint32_t i = 0; i < n; i++)
-        if ((double)s[i] >= t->threshold[i])
-            sel[m++] = i;
+    if (t->rule == PRIME_TAGGER_RULE_ABOVE) {
+        for (uint32_t i = 0; i < n; i++)
+            if (s[i] > threshold_f32(t->threshold[i]))
+                sel[m++] = i;
+    } else {
+        for (uint32_t i = 0; i < n; i++)
+            if ((double)s[i] >= t->threshold[i])
+                sel[m++] = i;
+    }
     if (t->top_k == 0 || m <= t->top_k)
         return m;
     /* keep the top_k highest (ties: lower index): partial selection sort on
@@ -550,18 +592,43 @@ static void decode_release(decode_slot *s)
     s->job.count = 0;
 }
 
+/* The caller's options, read up to its struct_size, over the defaults. */
+static prime_status files_options(const prime_files_options *in, const char *fn,
+                                  prime_files_options *out)
+{
+    const prime_files_options defaults = PRIME_FILES_OPTIONS_INIT;
+    *out = defaults;
+    if (in == NULL)
+        return PRIME_OK;
+    if (in->struct_size < PRIME_FILES_OPTIONS_SIZE_V1)
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "%s: options->struct_size is %u, below the %u of version 1 "
+                            "(start from PRIME_FILES_OPTIONS_INIT)",
+                            fn, in->struct_size, PRIME_FILES_OPTIONS_SIZE_V1);
+    memcpy(out, in, in->struct_size < sizeof *out ? in->struct_size : sizeof *out);
+    out->struct_size = (uint32_t)sizeof *out;
+    return PRIME_OK;
+}
+
 prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *paths,
-                                    const char *const *image_names,
                                     const char *const *class_names, uint32_t n,
-                                    uint32_t threads, uint32_t batch, uint64_t max_pixels,
-                                    prime_tagstore *store, prime_file_error_fn on_error,
-                                    prime_progress_fn progress, void *user_data,
+                                    const prime_files_options *options, prime_tagstore *store,
                                     uint32_t *failed_out)
 {
     if (failed_out != NULL)
         *failed_out = 0;
     if (tagger == NULL || store == NULL || ((paths == NULL || class_names == NULL) && n > 0))
         return prime__error(PRIME_E_INVALID_ARG, "prime_tagger_tag_files: NULL argument");
+    prime_files_options opt;
+    prime_status ost = files_options(options, "prime_tagger_tag_files", &opt);
+    if (ost != PRIME_OK)
+        return ost;
+    uint32_t threads = opt.threads, batch = opt.batch;
+    uint64_t max_pixels = opt.max_pixels;
+    const char *const *image_names = opt.image_names;
+    prime_file_error_fn on_error = opt.on_error;
+    prime_progress_fn progress = opt.progress;
+    void *user_data = opt.user_data;
     if (prime_tagstore_is_frozen(store))
         return prime__error(PRIME_E_STATE, "prime_tagger_tag_files: the tag store is frozen");
     if (batch == 0)

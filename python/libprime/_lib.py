@@ -189,8 +189,19 @@ param_t = c_int32   # prime_param
 
 #: ``typedef int32_t (*prime_progress_fn)(void *, uint64_t, uint64_t)``
 PROGRESS_FN = CFUNCTYPE(c_int32, c_void_p, c_uint64, c_uint64)
+
+
 #: ``typedef void (*prime_file_error_fn)(void *, uint32_t, prime_status, const char *)``
 FILE_ERROR_FN = CFUNCTYPE(None, c_void_p, c_uint32, c_int32, c_char_p)
+
+
+class FilesOptions(ctypes.Structure):
+    """``prime_files_options`` (include/prime/backend.h), version 1."""
+    _fields_ = [("struct_size", c_uint32), ("threads", c_uint32), ("batch", c_uint32),
+                ("max_pixels", c_uint64), ("image_names", POINTER(c_char_p)),
+                ("on_error", FILE_ERROR_FN), ("progress", PROGRESS_FN),
+                ("user_data", c_void_p)]
+
 
 _u32p = POINTER(c_uint32)
 _u64p = POINTER(c_uint64)
@@ -314,6 +325,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
                                                c_uint32]),
     "prime_image_spec_get_resize": (status_t, [ImageSpecP, _i32p, _u32p, _u32p, _u32p]),
     "prime_image_spec_set_filter": (status_t, [ImageSpecP, c_int32]),
+    "prime_image_spec_set_convert": (status_t, [ImageSpecP, c_int32]),
+    "prime_image_spec_get_convert": (status_t, [ImageSpecP, POINTER(c_int32)]),
     "prime_image_spec_get_filter": (status_t, [ImageSpecP, _i32p]),
     "prime_image_spec_set_normalize": (status_t, [ImageSpecP, _f64p, _f64p]),
     "prime_image_spec_get_normalize": (status_t, [ImageSpecP, _f64p, _f64p]),
@@ -346,6 +359,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
                                           POINTER(c_size_t)]),
     "prime_tokenizer_encode_context": (status_t, [TokenizerP, c_char_p, c_size_t, _i64p,
                                                   c_uint32, _u32p, _i32p]),
+    "prime_tokenizer_clean": (status_t, [c_char_p, c_size_t, c_void_p, c_size_t,
+                                         POINTER(c_size_t)]),
     # Evaluation (include/prime/eval.h)
     "prime_stat_wilson": (status_t, [c_double, c_uint64, c_double, _f64p, _f64p]),
     "prime_stat_hypergeom_lower": (status_t, [c_uint64, c_uint64, c_uint64, c_uint64,
@@ -393,13 +408,13 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_tagger_load_thresholds": (status_t, [TaggerP, c_char_p]),
     "prime_tagger_get_threshold": (status_t, [TaggerP, c_uint32, _f64p]),
     "prime_tagger_set_top_k": (status_t, [TaggerP, c_uint32]),
+    "prime_tagger_set_rule": (status_t, [TaggerP, c_int32]),
+    "prime_tagger_get_rule": (status_t, [TaggerP, POINTER(c_int32)]),
     "prime_tagger_select": (status_t, [TaggerP, _f32p, _u32p, c_uint32, _u32p]),
     "prime_tagger_tag_images": (status_t, [TaggerP, POINTER(ImageP), POINTER(c_char_p),
                                            POINTER(c_char_p), c_uint32, TagStoreP]),
     "prime_tagger_tag_files": (status_t, [TaggerP, POINTER(c_char_p), POINTER(c_char_p),
-                                          POINTER(c_char_p), c_uint32, c_uint32, c_uint32,
-                                          c_uint64, TagStoreP, FILE_ERROR_FN, PROGRESS_FN,
-                                          c_void_p, _u32p]),
+                                          c_uint32, POINTER(FilesOptions), TagStoreP, _u32p]),
     "prime_properties_tagger_create": (status_t, [POINTER(TaggerP)]),
     "prime_classifier_create_from": (status_t, [c_void_p, POINTER(ClassifierP)]),
     "prime_classifier_destroy": (None, [ClassifierP]),
