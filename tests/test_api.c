@@ -12,6 +12,7 @@
 #include "internal.h"
 #include "prime/prime.h"
 #include "prime/backend.h"
+#include "prime/sys/backend.h"
 
 /* ---- version and status ------------------------------------------------------ */
 
