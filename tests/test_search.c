@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "search/kernels.h"
 
 #define EPS 1e-9
 #define MAXV 64 /* largest vocabulary of the generated stores (tag masks) */
@@ -912,4 +913,92 @@ Test(search, query_many_tags)
     prime_outcomes_destroy(o);
     prime_tagstore_destroy(s);
     dataset_free(&d);
+}
+
+/* ---- bitset kernels (lib/search/kernels.c) ------------------------------------ */
+
+/* Every kernel set the CPU can run gives the portable set's counts and
+ * words, at every length (the vector loops and their tails), with the
+ * destination separate or equal to the first operand. */
+Test(search, kernels_agree_with_portable)
+{
+    rng_state = 777;
+    const prime__kernels *ref = prime__kernels_by_id(PRIME_KERNEL_PORTABLE);
+    unsigned supported = prime__kernels_supported();
+    cr_assert(supported & (1u << PRIME_KERNEL_PORTABLE));
+    enum { MAXW = 150 };
+    uint64_t a[MAXW + 1], b[MAXW + 1], d1[MAXW + 1], d2[MAXW + 1];
+    size_t tested = 0;
+    for (int id = 0; id < PRIME_KERNEL_COUNT; id++) {
+        if (!(supported & (1u << id)))
+            continue;
+        const prime__kernels *k = prime__kernels_by_id((prime__kernel_id)id);
+        cr_assert_eq((int)k->id, id);
+        for (size_t words = 0; words <= MAXW; words++) {
+            for (int rep = 0; rep < 4; rep++) {
+                for (size_t w = 0; w <= MAXW; w++) {
+                    /* dense, sparse, all ones */
+                    a[w] = rep == 3 ? ~UINT64_C(0) : rep == 2 ? rnd() & rnd() & rnd() : rnd();
+                    b[w] = rep == 3 ? ~UINT64_C(0) : rnd();
+                }
+                d1[words] = d2[words] = 0x5a5a5a5a5a5a5a5aULL; /* guard word */
+                uint64_t n1 = ref->and_count(d1, a, b, words);
+                uint64_t n2 = k->and_count(d2, a, b, words);
+                cr_assert_eq(n2, n1, "%s and_count, %zu words", k->name, words);
+                cr_assert_eq(memcmp(d1, d2, (words + 1) * sizeof *d1), 0,
+                             "%s and_count words, %zu words", k->name, words);
+                cr_assert_eq(k->and_popcount(a, b, words), n1, "%s and_popcount %zu", k->name,
+                             words);
+                cr_assert_eq(k->count(d1, words), n1, "%s count %zu", k->name, words);
+                cr_assert_eq(k->count(a, words), ref->count(a, words));
+                /* in place: a &= b */
+                memcpy(d2, a, sizeof a);
+                cr_assert_eq(k->and_count(d2, d2, b, words), n1, "%s in place", k->name);
+                cr_assert_eq(memcmp(d1, d2, words * sizeof *d1), 0);
+                tested++;
+            }
+        }
+    }
+    cr_assert_gt(tested, 0);
+}
+
+/* The documented choice (docs/method.md, "Kernels"). */
+Test(search, kernel_selection_rule)
+{
+    const unsigned all = 0xf, avx2 = 0x7, popcnt = 0x3, none = 0x1;
+    cr_assert_eq(prime__kernels_select(NULL, all), PRIME_KERNEL_AVX512);
+    cr_assert_eq(prime__kernels_select("", avx2), PRIME_KERNEL_AVX2);
+    cr_assert_eq(prime__kernels_select("auto", popcnt), PRIME_KERNEL_POPCNT);
+    cr_assert_eq(prime__kernels_select(NULL, none), PRIME_KERNEL_PORTABLE);
+    cr_assert_eq(prime__kernels_select(NULL, 0), PRIME_KERNEL_PORTABLE);
+    cr_assert_eq(prime__kernels_select("AVX2", avx2), PRIME_KERNEL_AVX2); /* not a name */
+    cr_assert_eq(prime__kernels_select("sse9", none), PRIME_KERNEL_PORTABLE);
+    cr_assert_eq(prime__kernels_select("portable", all), PRIME_KERNEL_PORTABLE);
+    cr_assert_eq(prime__kernels_select("popcnt", all), PRIME_KERNEL_POPCNT);
+    cr_assert_eq(prime__kernels_select("avx2", all), PRIME_KERNEL_AVX2);
+    cr_assert_eq(prime__kernels_select("avx512", all), PRIME_KERNEL_AVX512);
+    /* forced beyond the CPU: the best supported set below the request */
+    cr_assert_eq(prime__kernels_select("avx512", avx2), PRIME_KERNEL_AVX2);
+    cr_assert_eq(prime__kernels_select("avx512", popcnt), PRIME_KERNEL_POPCNT);
+    cr_assert_eq(prime__kernels_select("avx2", popcnt), PRIME_KERNEL_POPCNT);
+    cr_assert_eq(prime__kernels_select("avx2", none), PRIME_KERNEL_PORTABLE);
+    cr_assert_eq(prime__kernels_select("popcnt", none), PRIME_KERNEL_PORTABLE);
+    cr_assert_eq(prime__kernels_parse("avx512"), PRIME_KERNEL_AVX512);
+    cr_assert_eq(prime__kernels_parse("neon"), -1);
+    cr_assert_eq(prime__kernels_parse(NULL), -1);
+}
+
+/* The set in use is the one the environment asked for (the kernels test
+ * entries of tests/meson.build force each), or the best one without it. */
+Test(search, kernel_in_use)
+{
+    const char *env = getenv("PRIME_KERNEL");
+    const prime__kernels *k = prime__kernels_get();
+    cr_assert_not_null(k);
+    cr_assert(prime__kernels_supported() & (1u << k->id), "%s is not supported", k->name);
+    cr_assert_eq(k->id, prime__kernels_select(env, prime__kernels_supported()));
+    if (env != NULL && prime__kernels_parse(env) >= 0 &&
+        (prime__kernels_supported() & (1u << prime__kernels_parse(env))))
+        cr_assert_str_eq(k->name, env);
+    fprintf(stderr, "kernel in use: %s (PRIME_KERNEL=%s)\n", k->name, env ? env : "(unset)");
 }

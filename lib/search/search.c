@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "search/bitset.h"
+#include "search/kernels.h"
 #include "search/search.h"
 
 /* Progress units of one searched class (1 for preparing it, the rest
@@ -48,29 +49,6 @@
  * the sums, so that pruning never removes a set that the literal test
  * (with PRIME_EPS of slack) would accept. */
 #define PRUNE_SLACK 1e-6
-
-/* The hot functions are compiled twice, with and without the popcnt
- * instruction, and the loader picks one for the CPU (GCC/clang ifunc). */
-/* Not under ThreadSanitizer: the ifunc resolver runs while the loader
- * relocates, before the TSan runtime is initialised, and its instrumented
- * entry crashes every program at start (GCC and clang alike). */
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define PRIME_NO_KERNEL_CLONES 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define PRIME_NO_KERNEL_CLONES 1
-#endif
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && \
-    defined(__has_attribute) && !defined(PRIME_NO_KERNEL_CLONES)
-#if __has_attribute(target_clones)
-#define PRIME_KERNEL_CLONES __attribute__((target_clones("popcnt", "default")))
-#endif
-#endif
-#ifndef PRIME_KERNEL_CLONES
-#define PRIME_KERNEL_CLONES
-#endif
 
 /* One searched class and, once prepared, its bitset columns. */
 typedef struct {
@@ -134,6 +112,7 @@ typedef struct {
 
 struct search_ctx {
     const prime_tagstore *store;
+    const prime__kernels *k; /* bitset kernels (kernels.c) */
     const double *out;       /* outcomes, one per store image */
     uint32_t max_tags;
     uint64_t min_size, cand_min;
@@ -285,7 +264,6 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
         }                                                                     \
     } while (0)
 
-PRIME_KERNEL_CLONES
 static prime_status prepare_class(search_worker *w, search_class *c)
 {
     search_ctx *s = w->s;
@@ -397,7 +375,6 @@ static prime_status prepare_class(search_worker *w, search_class *c)
 }
 
 /* Phase 2: row i of the pair table. */
-PRIME_KERNEL_CLONES
 static void pair_row(search_worker *w, search_class *c, uint32_t i)
 {
     const search_ctx *s = w->s;
@@ -407,14 +384,14 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
     for (uint32_t l = i + 1; l < c->m; l++) {
         const uint64_t *b = c->cols + (size_t)l * words;
         if (c->binary) {
-            uint64_t wrong = prime__bits_and_popcount(a, b, ww);
+            uint64_t wrong = s->k->and_popcount(a, b, ww);
             if (wrong < c->need_wrong)
                 continue;
-            uint64_t right = prime__bits_and_popcount(a + ww, b + ww, words - ww);
+            uint64_t right = s->k->and_popcount(a + ww, b + ww, words - ww);
             if (wrong + right < s->min_size)
                 continue;
         } else {
-            uint64_t size = prime__bits_and_count(w->stack, a, b, words);
+            uint64_t size = s->k->and_count(w->stack, a, b, words);
             if (size < s->min_size ||
                 !can_reach_drop(s, c, size, prime__bits_sum(w->stack, words, c->vals)))
                 continue;
@@ -427,34 +404,23 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
 /* Phase 2: depth-first search from one first tag                             */
 /* ------------------------------------------------------------------------ */
 
-/* Size and outcome sum of the intersection of the columns idx[0..k). */
-PRIME_KERNEL_CLONES
-static void and_stats(const search_class *c, const uint32_t *idx, uint32_t k,
-                      uint64_t *size_out, double *sum_out)
+/* Size and outcome sum of the intersection of the columns idx[0..k)
+ * (k >= 2), built in `scratch` (c->words words). The sum of float outcomes
+ * is taken in ascending image order, as everywhere. */
+static void and_stats(const search_ctx *s, const search_class *c, const uint32_t *idx,
+                      uint32_t k, uint64_t *scratch, uint64_t *size_out, double *sum_out)
 {
-    size_t words = c->words;
-    uint64_t n = 0, right = 0;
-    double sum = 0.0;
-    for (size_t w = 0; w < words; w++) {
-        uint64_t x = c->cols[(size_t)idx[0] * words + w];
-        for (uint32_t i = 1; i < k && x != 0; i++)
-            x &= c->cols[(size_t)idx[i] * words + w];
-        if (x == 0)
-            continue;
-        uint64_t bits = (uint64_t)__builtin_popcountll(x);
-        n += bits;
-        if (c->binary) {
-            if (w >= c->wrong_words)
-                right += bits;
-        } else {
-            while (x != 0) {
-                sum += c->vals[w * PRIME_BITS_WORD + (size_t)__builtin_ctzll(x)];
-                x &= x - 1;
-            }
-        }
-    }
+    size_t words = c->words, ww = c->wrong_words;
+    const uint64_t *cols = c->cols;
+    uint64_t n = s->k->and_count(scratch, cols + (size_t)idx[0] * words,
+                                 cols + (size_t)idx[1] * words, words);
+    for (uint32_t i = 2; i < k && n != 0; i++)
+        n = s->k->and_count(scratch, scratch, cols + (size_t)idx[i] * words, words);
     *size_out = n;
-    *sum_out = c->binary ? (double)right : sum;
+    if (c->binary)
+        *sum_out = n == 0 ? 0.0 : (double)s->k->count(scratch + ww, words - ww);
+    else
+        *sum_out = n == 0 ? 0.0 : prime__bits_sum(scratch, words, c->vals);
 }
 
 /* Necessity: removing any one tag of the k-tag set path[0..k) (with size
@@ -482,7 +448,7 @@ static bool necessary(const search_worker *w, const search_class *c, uint32_t k,
             qs = c->col_size[others[0]];
             qsum = c->col_sum[others[0]];
         } else {
-            and_stats(c, others, n, &qs, &qsum);
+            and_stats(s, c, others, n, w->stack + (size_t)k * s->max_words, &qs, &qsum);
         }
         if (qsum / (double)qs - acc < need)
             return false;
@@ -506,7 +472,6 @@ static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uin
     return true;
 }
 
-PRIME_KERNEL_CLONES
 /* Visit the k-tag set path[0..k) whose images are the bitset `set` (size >=
  * min_size); `allowed` holds the tags its children may add. Returns false
  * to stop (cancelled or out of memory). */
@@ -546,15 +511,15 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             if (c->binary) {
                 /* the wrong images first: too few, and neither the child
                    nor anything below it can be a failure mode */
-                uint64_t wrong = prime__bits_and_count(child, set, col, ww);
+                uint64_t wrong = s->k->and_count(child, set, col, ww);
                 if (wrong < c->need_wrong)
                     continue;
                 uint64_t right =
-                    prime__bits_and_count(child + ww, set + ww, col + ww, words - ww);
+                    s->k->and_count(child + ww, set + ww, col + ww, words - ww);
                 csize = wrong + right;
                 csum = (double)right;
             } else {
-                csize = prime__bits_and_count(child, set, col, words);
+                csize = s->k->and_count(child, set, col, words);
                 if (csize < s->min_size)
                     continue;
                 csum = prime__bits_sum(child, words, c->vals);
@@ -774,7 +739,7 @@ static void sort_items_for_search(search_ctx *s)
     for (size_t k = 0; k < s->n_items; k++) {
         search_item *it = &s->items[k];
         const search_class *c = &s->classes[it->cls];
-        uint64_t pairs = prime__bits_count(c->rows + (size_t)it->first * c->row_words,
+        uint64_t pairs = s->k->count(c->rows + (size_t)it->first * c->row_words,
                                            c->row_words);
         it->cost = (pairs * pairs + 1) * (c->words + 1);
     }
@@ -845,6 +810,7 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
     if (s == NULL)
         return prime__error(PRIME_E_NOMEM, "prime_search: out of memory");
     s->store = store;
+    s->k = prime__kernels_get();
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1
                              : config->max_tags > PRIME_MAX_TAGS_LIMIT ? PRIME_MAX_TAGS_LIMIT
