@@ -550,6 +550,42 @@ Test(search, differential_random, .timeout = 500)
     cr_assert_gt(with_modes, runs / 3, "the generator must produce failure modes");
 }
 
+/* The same comparison with every set kept as sorted positions (probes,
+ * position-array necessity checks) and with none, and on classes large
+ * enough for the default limit to switch between the two in one search. */
+Test(search, differential_containers, .timeout = 500)
+{
+    static const uint32_t limits[][2] = {{64, 1}, {0, 1}, {1, 4}, {1, 1}};
+    size_t total_modes = 0;
+    for (size_t li = 0; li < sizeof limits / sizeof *limits; li++) {
+        prime__search_set_array_limit(limits[li][0], limits[li][1]);
+        rng_state = 777 + li;
+        const uint32_t runs = li < 2 ? 200 : 40;
+        for (uint32_t run = 0; run < runs; run++) {
+            dataset d;
+            uint32_t n_classes = 1 + below(3);
+            uint32_t vocab = 3 + below(10);
+            uint32_t per_class = li < 2 ? (below(4) == 0 ? 24 : 300) : 1500 + below(1500);
+            uint32_t per_image = below(16) == 0 ? 0 : 1 + below(8);
+            int kind = (int)below(3);
+            dataset_random(&d, n_classes, vocab, per_class, per_image, kind);
+            params p;
+            random_params(&p, per_class);
+            char what[320];
+            snprintf(what, sizeof what,
+                     "limit %u/%u, run %u (classes %u, vocab %u, images %u, max_tags %u, "
+                     "min_size %lld, min_drop %g, whole %d, threads %u)",
+                     limits[li][0], limits[li][1], run, n_classes, vocab, d.n, p.max_tags,
+                     (long long)p.min_size, p.min_drop, p.whole, p.threads);
+            total_modes += differential(&d, &p, what);
+            dataset_free(&d);
+        }
+    }
+    prime__search_set_array_limit(1, 4);
+    fprintf(stderr, "containers: %zu modes compared\n", total_modes);
+    cr_assert_gt(total_modes, 1000);
+}
+
 /* Values land exactly on the thresholds: the slack decides inclusion. */
 Test(search, exact_thresholds)
 {

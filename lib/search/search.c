@@ -79,6 +79,10 @@ typedef struct {
     size_t row_words;
     uint64_t *rows;          /* m rows of row_words words */
     void *block;             /* the one allocation behind all the arrays */
+    /* sparse columns (sparse(): size small against words) also as sorted
+       bit positions: col_ids[k] (NULL for a dense column) */
+    uint32_t **col_ids;
+    void *ids_block;         /* col_ids and the positions */
 } search_class;
 
 typedef struct {
@@ -102,8 +106,14 @@ typedef struct {
     uint32_t *rank;          /* per image of the largest class: its bit */
     /* phase 2 and 3 scratch */
     uint64_t *stack;         /* max_tags + 1 bitsets of max_words words */
+    uint32_t *ids;           /* max_tags + 1 arrays of ids_cap positions */
     uint64_t *allowed;       /* max_tags rows of max_row_words words */
     uint32_t path[PRIME_MAX_TAGS_LIMIT];
+    /* the sets of the DFS path: the node of depth d (1..k) is
+       lvl_ids[d] (sorted positions) when not NULL, else lvl_set[d] */
+    const uint64_t *lvl_set[PRIME_MAX_TAGS_LIMIT + 1];
+    const uint32_t *lvl_ids[PRIME_MAX_TAGS_LIMIT + 1];
+    uint64_t lvl_size[PRIME_MAX_TAGS_LIMIT + 1];
     uint32_t nodes;
     prime__raw_mode *modes;
     size_t n_modes, cap_modes;
@@ -122,6 +132,8 @@ struct search_ctx {
     uint32_t n_classes;
     search_class *classes;
     size_t max_words, max_row_words;
+    size_t ids_cap;          /* longest sorted-position array (sparse()) */
+    uint32_t array_num, array_den; /* the sparse() limit */
     search_item *items;
     size_t n_items;
 
@@ -156,6 +168,72 @@ static int cmp_u32(const void *a, const void *b)
 static inline uint32_t class_image(const search_class *c, uint32_t j)
 {
     return c->images != NULL ? c->images[j] : c->first + j;
+}
+
+/* ---- sparse sets: sorted bit positions ------------------------------------ */
+
+/* A set of `size` images is kept as an array of its sorted bit positions
+ * instead of a bitset when size * den <= words * num: a child of such a set
+ * then costs one bit probe per member instead of one AND per word of the
+ * class. 1/4: a probe costs about four times a word of fused AND + count. */
+static uint32_t array_num = 1, array_den = 4;
+
+void prime__search_set_array_limit(uint32_t num, uint32_t den)
+{
+    array_num = num;
+    array_den = den == 0 ? 1 : den;
+}
+
+static inline bool sparse(const search_ctx *s, uint64_t size, size_t words)
+{
+    return size * s->array_den <= (uint64_t)words * s->array_num;
+}
+
+/* The positions of the set bits of a, ascending; returns their number. */
+static uint32_t extract_ids(const uint64_t *a, size_t words, uint32_t *out)
+{
+    uint32_t n = 0;
+    for (size_t w = 0; w < words; w++)
+        for (uint64_t x = a[w]; x != 0; x &= x - 1)
+            out[n++] = (uint32_t)(w * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(x);
+    return n;
+}
+
+static inline uint64_t bit_of(const uint64_t *b, uint32_t i)
+{
+    return (b[i / PRIME_BITS_WORD] >> (i % PRIME_BITS_WORD)) & 1u;
+}
+
+/* out = the ids[0..n) whose bit is set in b (out has room for n); returns
+ * their number. */
+static inline uint32_t probe(const uint32_t *ids, uint32_t n, const uint64_t *b, uint32_t *out)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t id = ids[i];
+        out[k] = id;
+        k += (uint32_t)bit_of(b, id);
+    }
+    return k;
+}
+
+/* The number of ids[0..n) whose bit is set in b. */
+static inline uint32_t probe_count(const uint32_t *ids, uint32_t n, const uint64_t *b)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++)
+        k += (uint32_t)bit_of(b, ids[i]);
+    return k;
+}
+
+/* Sum of vals over sorted positions: the order of prime__bits_sum, hence
+ * the same double. */
+static inline double ids_sum(const uint32_t *ids, uint32_t n, const double *vals)
+{
+    double s = 0.0;
+    for (uint32_t i = 0; i < n; i++)
+        s += vals[ids[i]];
+    return s;
 }
 
 /* true when a set with `size` images and outcome sum `sum` has a subset
@@ -371,6 +449,24 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     WITH_WIDTHS(st, SET);
 #undef SET
     c->m = m;
+
+    /* the sparse columns as sorted positions too */
+    size_t n_ids = 0;
+    for (uint32_t k = 0; k < m; k++)
+        if (sparse(s, c->col_size[k], words))
+            n_ids += c->col_size[k];
+    c->ids_block = prime__malloc((size_t)m * sizeof(uint32_t *) + n_ids * sizeof(uint32_t));
+    if (c->ids_block == NULL)
+        return PRIME_E_NOMEM; /* c->block is freed with the classes */
+    c->col_ids = c->ids_block;
+    uint32_t *pos = (uint32_t *)(c->col_ids + m);
+    for (uint32_t k = 0; k < m; k++) {
+        c->col_ids[k] = NULL;
+        if (!sparse(s, c->col_size[k], words))
+            continue;
+        c->col_ids[k] = pos;
+        pos += extract_ids(c->cols + (size_t)k * words, words, pos);
+    }
     return PRIME_OK;
 }
 
@@ -381,9 +477,25 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
     size_t words = c->words, ww = c->wrong_words;
     const uint64_t *a = c->cols + (size_t)i * words;
     uint64_t *row = c->rows + (size_t)i * c->row_words;
+    const uint32_t *ids = c->col_ids[i];
+    uint32_t n = (uint32_t)c->col_size[i];
+    uint32_t nw = c->binary ? n - (uint32_t)c->col_sum[i] : 0; /* ids[0..nw): wrong */
     for (uint32_t l = i + 1; l < c->m; l++) {
         const uint64_t *b = c->cols + (size_t)l * words;
-        if (c->binary) {
+        if (ids != NULL) {
+            /* a sparse column: probe its positions */
+            if (c->binary) {
+                uint32_t wrong = probe_count(ids, nw, b);
+                if (wrong < c->need_wrong)
+                    continue;
+                if (wrong + probe_count(ids + nw, n - nw, b) < s->min_size)
+                    continue;
+            } else {
+                uint32_t size = probe(ids, n, b, w->ids);
+                if (size < s->min_size || !can_reach_drop(s, c, size, ids_sum(w->ids, size, c->vals)))
+                    continue;
+            }
+        } else if (c->binary) {
             uint64_t wrong = s->k->and_popcount(a, b, ww);
             if (wrong < c->need_wrong)
                 continue;
@@ -404,18 +516,86 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
 /* Phase 2: depth-first search from one first tag                             */
 /* ------------------------------------------------------------------------ */
 
-/* Size and outcome sum of the intersection of the columns idx[0..k)
- * (k >= 2), built in `scratch` (c->words words). The sum of float outcomes
- * is taken in ascending image order, as everywhere. */
-static void and_stats(const search_ctx *s, const search_class *c, const uint32_t *idx,
-                      uint32_t k, uint64_t *scratch, uint64_t *size_out, double *sum_out)
+/* Size and outcome sum of the images of the positions ids[0..n) whose bit
+ * is set in every bitset of ops[0..n_ops); in ascending order, so the sum
+ * is the one of the bitset. */
+static void probe_stats(const search_class *c, const uint32_t *ids, uint32_t n,
+                        const uint64_t *const *ops, uint32_t n_ops, uint64_t *size_out,
+                        double *sum_out)
 {
+    uint64_t size = 0, right = 0;
+    double sum = 0.0;
+    uint32_t correct_from = (uint32_t)(c->wrong_words * PRIME_BITS_WORD);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t id = ids[i];
+        uint64_t in = 1;
+        for (uint32_t o = 0; o < n_ops && in; o++)
+            in = bit_of(ops[o], id);
+        if (!in)
+            continue;
+        size++;
+        if (c->binary)
+            right += id >= correct_from;
+        else
+            sum += c->vals[id];
+    }
+    *size_out = size;
+    *sum_out = c->binary ? (double)right : sum;
+}
+
+/* Size and outcome sum of S_{path[0..k) without path[drop]} for a node of
+ * depth k >= 3 (drop < k - 1). It is the set of the DFS ancestor of depth
+ * `drop` (none for drop 0) intersected with the columns path[drop+1..k):
+ * - from sorted positions when the ancestor or one of the columns has
+ *   them (the smallest such), probing the others' bitsets;
+ * - else by fused AND + count over the words, in `scratch`.
+ * The sum of float outcomes is taken in ascending image order, as
+ * everywhere, so the value does not depend on the way. */
+static void subset_stats(const search_worker *w, const search_class *c, uint32_t k,
+                         uint32_t drop, uint64_t *scratch, uint64_t *size_out, double *sum_out)
+{
+    const search_ctx *s = w->s;
     size_t words = c->words, ww = c->wrong_words;
-    const uint64_t *cols = c->cols;
-    uint64_t n = s->k->and_count(scratch, cols + (size_t)idx[0] * words,
-                                 cols + (size_t)idx[1] * words, words);
-    for (uint32_t i = 2; i < k && n != 0; i++)
-        n = s->k->and_count(scratch, scratch, cols + (size_t)idx[i] * words, words);
+    const uint64_t *ops[PRIME_MAX_TAGS_LIMIT + 1] = {0};
+    uint32_t n_ops = 0;
+    const uint32_t *start = NULL;
+    uint64_t start_n = 0;
+    int start_op = -1;
+    if (drop > 0) {
+        if (w->lvl_ids[drop] != NULL) {
+            start = w->lvl_ids[drop];
+            /* the ancestor's size: its column's for depth 1, else kept below */
+        }
+        ops[n_ops++] = w->lvl_set[drop];
+    }
+    for (uint32_t i = drop + 1; i < k; i++)
+        ops[n_ops++] = c->cols + (size_t)w->path[i] * words;
+    if (start != NULL) {
+        start_op = 0;
+        start_n = w->lvl_size[drop];
+    } else {
+        for (uint32_t i = drop + 1; i < k; i++) {
+            uint32_t col = w->path[i];
+            if (c->col_ids[col] != NULL && (start == NULL || c->col_size[col] < start_n)) {
+                start = c->col_ids[col];
+                start_n = c->col_size[col];
+                start_op = (int)(n_ops - (k - i));
+            }
+        }
+    }
+    if (start != NULL) {
+        /* probe every operand but the start (an array node has no bitset) */
+        const uint64_t *rest[PRIME_MAX_TAGS_LIMIT + 1];
+        uint32_t n_rest = 0;
+        for (uint32_t o = 0; o < n_ops; o++)
+            if ((int)o != start_op)
+                rest[n_rest++] = ops[o];
+        probe_stats(c, start, (uint32_t)start_n, rest, n_rest, size_out, sum_out);
+        return;
+    }
+    uint64_t n = s->k->and_count(scratch, ops[0], ops[1], words);
+    for (uint32_t o = 2; o < n_ops && n != 0; o++)
+        n = s->k->and_count(scratch, scratch, ops[o], words);
     *size_out = n;
     if (c->binary)
         *sum_out = n == 0 ? 0.0 : (double)s->k->count(scratch + ww, words - ww);
@@ -425,9 +605,10 @@ static void and_stats(const search_ctx *s, const search_class *c, const uint32_t
 
 /* Necessity: removing any one tag of the k-tag set path[0..k) (with size
  * and sum) must raise accuracy by min_gain(k). psize/psum are the stats of
- * path[0..k-1), the search parent. */
-static bool necessary(const search_worker *w, const search_class *c, uint32_t k,
-                      uint64_t size, double sum, uint64_t psize, double psum)
+ * path[0..k-1), the search parent; for k = 2 the other subset is a single
+ * column, whose statistics are at hand. */
+static bool necessary(search_worker *w, const search_class *c, uint32_t k, uint64_t size,
+                      double sum, uint64_t psize, double psum)
 {
     const search_ctx *s = w->s;
     double acc = sum / (double)size;
@@ -436,20 +617,14 @@ static bool necessary(const search_worker *w, const search_class *c, uint32_t k,
         return false;
     if (k == 1)
         return true;
-    uint32_t others[PRIME_MAX_TAGS_LIMIT];
+    if (k == 2) {
+        uint32_t o = w->path[1];
+        return c->col_sum[o] / (double)c->col_size[o] - acc >= need;
+    }
     for (uint32_t drop = 0; drop + 1 < k; drop++) {
-        uint32_t n = 0;
-        for (uint32_t i = 0; i < k; i++)
-            if (i != drop)
-                others[n++] = w->path[i];
         uint64_t qs;
         double qsum;
-        if (n == 1) {
-            qs = c->col_size[others[0]];
-            qsum = c->col_sum[others[0]];
-        } else {
-            and_stats(s, c, others, n, w->stack + (size_t)k * s->max_words, &qs, &qsum);
-        }
+        subset_stats(w, c, k, drop, w->stack + (size_t)k * s->max_words, &qs, &qsum);
         if (qsum / (double)qs - acc < need)
             return false;
     }
@@ -472,15 +647,27 @@ static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uin
     return true;
 }
 
-/* Visit the k-tag set path[0..k) whose images are the bitset `set` (size >=
- * min_size); `allowed` holds the tags its children may add. Returns false
- * to stop (cancelled or out of memory). */
+/* Visit the k-tag set path[0..k) (size >= min_size): its images are the
+ * sorted positions `ids` when not NULL, else the bitset `set`; `allowed`
+ * holds the tags its children may add. Returns false to stop (cancelled
+ * or out of memory). */
 static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
-                  const uint64_t *set, uint64_t size, double sum, uint64_t psize, double psum,
-                  const uint64_t *allowed)
+                  const uint64_t *set, const uint32_t *ids, uint64_t size, double sum,
+                  uint64_t psize, double psum, const uint64_t *allowed)
 {
     const search_ctx *s = w->s;
+    size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
     w->candidates++;
+    if (ids == NULL && k > 1 && sparse(s, size, words)) {
+        /* sparse from here down: its children are probed, not ANDed (its
+           parent was a bitset, so level k-1 of the arrays is free) */
+        uint32_t *own = w->ids + (size_t)(k - 1) * s->ids_cap;
+        extract_ids(set, words, own);
+        ids = own;
+    }
+    w->lvl_set[k] = set;
+    w->lvl_ids[k] = ids;
+    w->lvl_size[k] = size;
     if (c->acc - sum / (double)size >= s->min_drop - PRIME_EPS &&
         necessary(w, c, k, size, sum, psize, psum)) {
         if (!push_mode(w, cls, c, k, size, sum)) {
@@ -493,10 +680,12 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     if (c->binary ? (uint64_t)((double)size - sum) < c->need_wrong
                   : !can_reach_drop(s, c, size, sum))
         return true;
-    size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
     uint64_t *child = w->stack + (size_t)k * s->max_words;
+    uint32_t *child_ids = w->ids + (size_t)k * s->ids_cap;
     uint64_t *next = w->allowed + (size_t)k * s->max_row_words;
     bool leaf = k + 1 >= s->max_tags;
+    /* binary outcomes: ids[0..n_wrong) are the wrong images */
+    uint32_t n_wrong = c->binary ? (uint32_t)(size - (uint64_t)sum) : 0;
     for (size_t aw = 0; aw < cw; aw++) {
         for (uint64_t bits = allowed[aw]; bits != 0; bits &= bits - 1) {
             uint32_t j = (uint32_t)(aw * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(bits);
@@ -508,14 +697,28 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             const uint64_t *col = c->cols + (size_t)j * words;
             uint64_t csize;
             double csum;
-            if (c->binary) {
+            if (ids != NULL) {
+                if (c->binary) {
+                    uint32_t wrong = probe(ids, n_wrong, col, child_ids);
+                    if (wrong < c->need_wrong)
+                        continue;
+                    uint32_t right =
+                        probe(ids + n_wrong, (uint32_t)size - n_wrong, col, child_ids + wrong);
+                    csize = (uint64_t)wrong + right;
+                    csum = (double)right;
+                } else {
+                    csize = probe(ids, (uint32_t)size, col, child_ids);
+                    if (csize < s->min_size)
+                        continue;
+                    csum = ids_sum(child_ids, (uint32_t)csize, c->vals);
+                }
+            } else if (c->binary) {
                 /* the wrong images first: too few, and neither the child
                    nor anything below it can be a failure mode */
                 uint64_t wrong = s->k->and_count(child, set, col, ww);
                 if (wrong < c->need_wrong)
                     continue;
-                uint64_t right =
-                    s->k->and_count(child + ww, set + ww, col + ww, words - ww);
+                uint64_t right = s->k->and_count(child + ww, set + ww, col + ww, words - ww);
                 csize = wrong + right;
                 csum = (double)right;
             } else {
@@ -534,7 +737,8 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 next_allowed = next;
             }
             w->path[k] = j;
-            if (!visit(w, cls, c, k + 1, child, csize, csum, size, sum, next_allowed))
+            if (!visit(w, cls, c, k + 1, ids != NULL ? NULL : child,
+                       ids != NULL ? child_ids : NULL, csize, csum, size, sum, next_allowed))
                 return false;
         }
     }
@@ -546,8 +750,8 @@ static bool search_item_run(search_worker *w, const search_item *it)
     const search_class *c = &w->s->classes[it->cls];
     w->path[0] = it->first;
     return visit(w, it->cls, c, 1, c->cols + (size_t)it->first * c->words,
-                 c->col_size[it->first], c->col_sum[it->first], c->n, c->sum,
-                 c->rows + (size_t)it->first * c->row_words);
+                 c->col_ids[it->first], c->col_size[it->first], c->col_sum[it->first], c->n,
+                 c->sum, c->rows + (size_t)it->first * c->row_words);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -757,6 +961,7 @@ static void free_workers(search_worker *workers, uint32_t n)
         prime__free(workers[t].touched);
         prime__free(workers[t].rank);
         prime__free(workers[t].stack);
+        prime__free(workers[t].ids);
         prime__free(workers[t].allowed);
         prime__free(workers[t].modes);
     }
@@ -811,6 +1016,8 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
         return prime__error(PRIME_E_NOMEM, "prime_search: out of memory");
     s->store = store;
     s->k = prime__kernels_get();
+    s->array_num = array_num;
+    s->array_den = array_den;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1
                              : config->max_tags > PRIME_MAX_TAGS_LIMIT ? PRIME_MAX_TAGS_LIMIT
@@ -934,6 +1141,10 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
         if (s->classes[k].row_words > s->max_row_words)
             s->max_row_words = s->classes[k].row_words;
     }
+    /* no sparse set is longer than this (sparse(), and <= its class) */
+    s->ids_cap = (size_t)((uint64_t)s->max_words * s->array_num / s->array_den) + 1;
+    if (s->ids_cap > (size_t)max_n + 1)
+        s->ids_cap = (size_t)max_n + 1;
     st = build_items(s);
     if (st != PRIME_OK)
         goto done;
@@ -943,10 +1154,12 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
         workers[t].stack =
             prime__malloc(((size_t)s->max_tags + 1) * (s->max_words ? s->max_words : 1) *
                           sizeof(uint64_t));
+        workers[t].ids =
+            prime__malloc(((size_t)s->max_tags + 1) * s->ids_cap * sizeof(uint32_t));
         workers[t].allowed =
             prime__malloc(((size_t)s->max_tags + 1) * (s->max_row_words ? s->max_row_words : 1) *
                           sizeof(uint64_t));
-        if (workers[t].stack == NULL || workers[t].allowed == NULL) {
+        if (workers[t].stack == NULL || workers[t].ids == NULL || workers[t].allowed == NULL) {
             st = PRIME_E_NOMEM;
             goto done;
         }
@@ -1014,6 +1227,7 @@ cleanup:
     free_workers(workers, n_alloc);
     for (uint32_t c = 0; s->classes != NULL && c < s->n_classes; c++) {
         prime__free(s->classes[c].block);
+        prime__free(s->classes[c].ids_block);
     }
     prime__free(s->classes);
     prime__free(s->items);
