@@ -555,7 +555,7 @@ Test(search, differential_random, .timeout = 500)
  * enough for the default limit to switch between the two in one search. */
 Test(search, differential_containers, .timeout = 500)
 {
-    static const uint32_t limits[][2] = {{64, 1}, {0, 1}, {1, 4}, {1, 1}};
+    static const uint32_t limits[][2] = {{64, 1}, {0, 1}, {1, 8}, {1, 1}};
     size_t total_modes = 0;
     for (size_t li = 0; li < sizeof limits / sizeof *limits; li++) {
         prime__search_set_array_limit(limits[li][0], limits[li][1]);
@@ -581,7 +581,7 @@ Test(search, differential_containers, .timeout = 500)
             dataset_free(&d);
         }
     }
-    prime__search_set_array_limit(1, 4);
+    prime__search_set_array_limit(1, 8);
     fprintf(stderr, "containers: %zu modes compared\n", total_modes);
     cr_assert_gt(total_modes, 1000);
 }

@@ -175,8 +175,10 @@ static inline uint32_t class_image(const search_class *c, uint32_t j)
 /* A set of `size` images is kept as an array of its sorted bit positions
  * instead of a bitset when size * den <= words * num: a child of such a set
  * then costs one bit probe per member instead of one AND per word of the
- * class. 1/4: a probe costs about four times a word of fused AND + count. */
-static uint32_t array_num = 1, array_den = 4;
+ * class. 1/8 measured best on the generated 5k-200k-image stores (a probe
+ * costs several words of vector AND + count, and most children are
+ * rejected after the wrong images, a short prefix of either form). */
+static uint32_t array_num = 1, array_den = 8;
 
 void prime__search_set_array_limit(uint32_t num, uint32_t den)
 {
@@ -658,13 +660,6 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     const search_ctx *s = w->s;
     size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
     w->candidates++;
-    if (ids == NULL && k > 1 && sparse(s, size, words)) {
-        /* sparse from here down: its children are probed, not ANDed (its
-           parent was a bitset, so level k-1 of the arrays is free) */
-        uint32_t *own = w->ids + (size_t)(k - 1) * s->ids_cap;
-        extract_ids(set, words, own);
-        ids = own;
-    }
     w->lvl_set[k] = set;
     w->lvl_ids[k] = ids;
     w->lvl_size[k] = size;
@@ -680,6 +675,15 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     if (c->binary ? (uint64_t)((double)size - sum) < c->need_wrong
                   : !can_reach_drop(s, c, size, sum))
         return true;
+    if (ids == NULL && sparse(s, size, words)) {
+        /* sparse from here down: its children are probed, not ANDed (a
+           sparse column has its positions already; otherwise the parent was
+           a bitset, so level k-1 of the arrays is free) */
+        uint32_t *own = w->ids + (size_t)(k - 1) * s->ids_cap;
+        extract_ids(set, words, own);
+        ids = own;
+        w->lvl_ids[k] = ids;
+    }
     uint64_t *child = w->stack + (size_t)k * s->max_words;
     uint32_t *child_ids = w->ids + (size_t)k * s->ids_cap;
     uint64_t *next = w->allowed + (size_t)k * s->max_row_words;

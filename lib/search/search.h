@@ -84,7 +84,7 @@ PRIME_INTERNAL prime_status prime__result_build(const prime_tagstore *store,
 
 /* Test hook: a set of `size` images in a class of `words` bitset words is
  * searched as sorted positions instead of a bitset when
- * size * den <= words * num (default 1/4; 0/1 = never, 64/1 = always).
+ * size * den <= words * num (default 1/8; 0/1 = never, 64/1 = always).
  * Read at the start of each prime_search; not for concurrent use. */
 PRIME_INTERNAL void prime__search_set_array_limit(uint32_t num, uint32_t den);
 
