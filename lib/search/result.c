@@ -22,8 +22,9 @@ void prime_result_destroy(prime_result *r)
 /* qsort has no context argument in C11: the comparators read these. They
  * are only set while building, under the build's own stack frame, so a
  * thread-local copy keeps concurrent builds apart. */
-static _Thread_local const prime_result *sort_result;
 static _Thread_local const char *sort_strings;
+static _Thread_local const uint64_t *sort_tag_off;   /* store tag id -> name offset + 1 */
+static _Thread_local const uint32_t *sort_mode_rank; /* parallel to mode_tags */
 
 static int cmp_class(const void *a, const void *b)
 {
@@ -31,28 +32,26 @@ static int cmp_class(const void *a, const void *b)
     return strcmp(sort_strings + x->name_off, sort_strings + y->name_off);
 }
 
-static int cmp_tag_name_off(const void *a, const void *b)
+static int cmp_tag_name(const void *a, const void *b)
 {
-    /* entries are pairs (tag id, name offset) packed as uint64 arrays */
-    const uint64_t *x = a, *y = b;
-    return strcmp(sort_strings + x[1], sort_strings + y[1]);
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return strcmp(sort_strings + sort_tag_off[x] - 1, sort_strings + sort_tag_off[y] - 1);
 }
 
 static int cmp_mode(const void *a, const void *b)
 {
     const prime__mode *x = a, *y = b;
-    const prime_result *r = sort_result;
     if (x->class_index != y->class_index)
         return x->class_index < y->class_index ? -1 : 1;
     if (x->drop != y->drop)
         return x->drop > y->drop ? -1 : 1;
+    /* tag names element by element: their ranks in byte order of the
+       names (names are unique, so the ranks order as the names) */
     uint32_t n = x->n_tags < y->n_tags ? x->n_tags : y->n_tags;
-    for (uint32_t k = 0; k < n; k++) {
-        int c = strcmp(sort_strings + r->mode_tag_name_off[x->tag_first + k],
-                       sort_strings + r->mode_tag_name_off[y->tag_first + k]);
-        if (c != 0)
-            return c;
-    }
+    const uint32_t *rx = sort_mode_rank + x->tag_first, *ry = sort_mode_rank + y->tag_first;
+    for (uint32_t k = 0; k < n; k++)
+        if (rx[k] != ry[k])
+            return rx[k] < ry[k] ? -1 : 1;
     return (x->n_tags > y->n_tags) - (x->n_tags < y->n_tags);
 }
 
@@ -73,7 +72,9 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
     prime__buf pool = {0};
     uint64_t *tag_off_of = NULL;  /* store tag id -> offset in pool, +1 (0 = none) */
     uint32_t *class_rank = NULL;  /* input class index -> sorted index */
-    uint64_t *pairs = NULL;
+    uint32_t *used = NULL;        /* the distinct tags of the modes, by name */
+    uint32_t *rank_of = NULL;     /* store tag id -> rank in `used` */
+    uint32_t *mode_rank = NULL;   /* parallel to mode_tags */
     if (r == NULL)
         goto nomem;
     r->config = *config;
@@ -87,10 +88,12 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
         prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof(uint64_t));
     tag_off_of = prime__calloc((size_t)store->tags.count + 1, sizeof(uint64_t));
     class_rank = prime__malloc(((size_t)n_classes + 1) * sizeof(uint32_t));
-    pairs = prime__malloc(2 * PRIME_MAX_TAGS_LIMIT * sizeof(uint64_t));
+    used = prime__malloc(((size_t)store->tags.count + 1) * sizeof(uint32_t));
+    rank_of = prime__malloc(((size_t)store->tags.count + 1) * sizeof(uint32_t));
+    mode_rank = prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof(uint32_t));
     if (r->classes == NULL || r->modes == NULL || r->mode_tags == NULL ||
         r->mode_tag_name_off == NULL || tag_off_of == NULL || class_rank == NULL ||
-        pairs == NULL)
+        used == NULL || rank_of == NULL || mode_rank == NULL)
         goto nomem;
 
     /* classes, sorted by name */
@@ -131,29 +134,48 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
         prime__free(tmp);
     }
 
-    /* modes: tags sorted by name, statistics, description */
+    /* the distinct tags of the modes: names copied once, ranked by name
+       once, so that modes sort on integers */
+    uint32_t n_used = 0;
+    for (uint64_t i = 0; i < n_modes; i++) {
+        for (uint32_t k = 0; k < raw[i].n_tags; k++) {
+            uint32_t tag = raw[i].tags[k];
+            if (tag_off_of[tag] != 0)
+                continue;
+            tag_off_of[tag] = pool_add(&pool, prime__names_get(&store->tags, tag)) + 1;
+            used[n_used++] = tag;
+        }
+    }
+    if (pool.failed)
+        goto nomem;
+    sort_strings = pool.data;
+    sort_tag_off = tag_off_of;
+    qsort(used, n_used, sizeof *used, cmp_tag_name);
+    for (uint32_t k = 0; k < n_used; k++)
+        rank_of[used[k]] = k;
+
+    /* modes: tags sorted by name, statistics */
     uint64_t t = 0;
     for (uint64_t i = 0; i < n_modes; i++) {
         const prime__raw_mode *m = &raw[i];
         prime__mode *d = &r->modes[i];
-        for (uint32_t k = 0; k < m->n_tags; k++) {
-            uint32_t tag = m->tags[k];
-            if (tag_off_of[tag] == 0)
-                tag_off_of[tag] = pool_add(&pool, prime__names_get(&store->tags, tag)) + 1;
-            pairs[2 * k] = tag;
-            pairs[2 * k + 1] = tag_off_of[tag] - 1;
-        }
-        if (pool.failed)
-            goto nomem;
-        sort_strings = pool.data;
-        qsort(pairs, m->n_tags, 2 * sizeof(uint64_t), cmp_tag_name_off);
         d->class_index = class_rank[m->class_index];
         d->n_tags = m->n_tags;
         d->tag_first = (uint32_t)t;
+        /* insertion sort by rank (at most PRIME_MAX_TAGS_LIMIT tags) */
+        uint32_t *rk = mode_rank + t, *tg = r->mode_tags + t;
         for (uint32_t k = 0; k < m->n_tags; k++) {
-            r->mode_tags[t + k] = (uint32_t)pairs[2 * k];
-            r->mode_tag_name_off[t + k] = pairs[2 * k + 1];
+            uint32_t tag = m->tags[k], x = rank_of[tag], at = k;
+            while (at > 0 && rk[at - 1] > x) {
+                rk[at] = rk[at - 1];
+                tg[at] = tg[at - 1];
+                at--;
+            }
+            rk[at] = x;
+            tg[at] = tag;
         }
+        for (uint32_t k = 0; k < m->n_tags; k++)
+            r->mode_tag_name_off[t + k] = tag_off_of[tg[k]] - 1;
         t += m->n_tags;
         d->size = m->size;
         d->correct = m->correct;
@@ -162,8 +184,8 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
     }
     r->n_modes = n_modes;
     r->n_mode_tags = n_mode_tags;
-    sort_result = r;
     sort_strings = pool.data;
+    sort_mode_rank = mode_rank;
     if (n_modes > 0)
         qsort(r->modes, (size_t)n_modes, sizeof *r->modes, cmp_mode);
     for (uint64_t i = 0; i < n_modes; i++) {
@@ -188,21 +210,27 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
         goto nomem;
     r->strings = pool.data;
     r->strings_len = pool.len;
-    sort_result = NULL;
     sort_strings = NULL;
+    sort_tag_off = NULL;
+    sort_mode_rank = NULL;
     prime__free(tag_off_of);
     prime__free(class_rank);
-    prime__free(pairs);
+    prime__free(used);
+    prime__free(rank_of);
+    prime__free(mode_rank);
     *out = r;
     return PRIME_OK;
 
 nomem:
-    sort_result = NULL;
     sort_strings = NULL;
+    sort_tag_off = NULL;
+    sort_mode_rank = NULL;
     prime__buf_free(&pool);
     prime__free(tag_off_of);
     prime__free(class_rank);
-    prime__free(pairs);
+    prime__free(used);
+    prime__free(rank_of);
+    prime__free(mode_rank);
     prime_result_destroy(r);
     return prime__error(PRIME_E_NOMEM, "out of memory building the result");
 }
