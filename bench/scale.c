@@ -1,12 +1,15 @@
 /* prime-scale: one search on a saved store, with CPU time and peak memory.
  *
  *   prime-scale --store FILE --outcomes FILE [--max-tags L] [--min-size S]
- *               [--min-drop D] [--threads N] [--whole]
+ *               [--min-drop D] [--threads N] [--whole] [--dump FILE]
  *
  * Prints one line of key=value pairs: modes, candidates-free figures
  * (search_cpu_s: user + system CPU time of the prime_search call alone;
  * wall_s; rss_open_mb: peak resident size after opening the store and the
- * outcomes; rss_peak_mb: peak resident size at the end, VmHWM). Uses the
+ * outcomes; rss_peak_mb: peak resident size at the end, VmHWM). --dump
+ * writes every mode in result order (class, description, size, and the
+ * doubles in hexadecimal), so that two libraries' results can be compared
+ * bit for bit with cmp. Uses the
  * public API only, so the same source builds against any libprime. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +48,7 @@ static int fail(const char *what)
 
 int main(int argc, char **argv)
 {
-    const char *store_path = NULL, *out_path = NULL;
+    const char *store_path = NULL, *out_path = NULL, *dump = NULL;
     long long max_tags = 4, min_size = 30, threads = 1;
     double min_drop = 0.3;
     int whole = 0;
@@ -70,6 +73,8 @@ int main(int argc, char **argv)
             min_size = atoll(v);
         else if (!strcmp(a, "--min-drop"))
             min_drop = atof(v);
+        else if (!strcmp(a, "--dump"))
+            dump = v;
         else if (!strcmp(a, "--threads"))
             threads = atoll(v);
         else {
@@ -107,6 +112,28 @@ int main(int argc, char **argv)
     printf("modes=%llu search_cpu_s=%.4f wall_s=%.4f rss_open_mb=%.1f rss_peak_mb=%.1f\n",
            (unsigned long long)prime_result_mode_count(result), c1 - c0,
            (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, rss_open, hwm_mb());
+    if (dump != NULL) {
+        FILE *f = fopen(dump, "w");
+        if (f == NULL) {
+            perror(dump);
+            return 1;
+        }
+        for (uint64_t i = 0; i < prime_result_mode_count(result); i++) {
+            uint32_t cls, nt;
+            uint64_t size;
+            double correct, acc, cacc, drop;
+            if (prime_result_mode_info(result, i, &cls, &nt, &size, &correct, &acc, &cacc,
+                                       &drop) != PRIME_OK)
+                return fail("mode");
+            fprintf(f, "%u\t%s\t%llu\t%a\t%a\t%a\t%a\n", (unsigned)cls,
+                    prime_result_mode_description(result, i), (unsigned long long)size, correct,
+                    acc, cacc, drop);
+        }
+        if (fclose(f) != 0) {
+            perror(dump);
+            return 1;
+        }
+    }
     prime_result_destroy(result);
     prime_config_destroy(config);
     prime_outcomes_destroy(outcomes);
