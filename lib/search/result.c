@@ -38,15 +38,36 @@ static int cmp_tag_name(const void *a, const void *b)
     return strcmp(sort_strings + sort_tag_off[x] - 1, sort_strings + sort_tag_off[y] - 1);
 }
 
+/* The sort key of a mode: its class, its drop as an integer that orders as
+ * the double (-0 taken as +0, so equal drops give equal keys), and its
+ * index; ties are broken on the tag-name ranks. 16 bytes, so the sort
+ * moves little. */
+typedef struct {
+    uint32_t class_index, index;
+    uint64_t drop;
+} mode_key;
+
+static _Thread_local const prime__mode *sort_modes;
+
+static uint64_t drop_key(double d)
+{
+    if (d == 0.0)
+        d = 0.0;
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return (u >> 63) ? ~u : u | (UINT64_C(1) << 63);
+}
+
 static int cmp_mode(const void *a, const void *b)
 {
-    const prime__mode *x = a, *y = b;
-    if (x->class_index != y->class_index)
-        return x->class_index < y->class_index ? -1 : 1;
-    if (x->drop != y->drop)
-        return x->drop > y->drop ? -1 : 1;
-    /* tag names element by element: their ranks in byte order of the
-       names (names are unique, so the ranks order as the names) */
+    const mode_key *kx = a, *ky = b;
+    if (kx->class_index != ky->class_index)
+        return kx->class_index < ky->class_index ? -1 : 1;
+    if (kx->drop != ky->drop)
+        return kx->drop > ky->drop ? -1 : 1; /* largest drop first */
+    /* tag names element by element (a prefix first): their ranks in byte
+       order of the names (names are unique, so ranks order as names) */
+    const prime__mode *x = &sort_modes[kx->index], *y = &sort_modes[ky->index];
     uint32_t n = x->n_tags < y->n_tags ? x->n_tags : y->n_tags;
     const uint32_t *rx = sort_mode_rank + x->tag_first, *ry = sort_mode_rank + y->tag_first;
     for (uint32_t k = 0; k < n; k++)
@@ -75,6 +96,7 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
     uint32_t *used = NULL;        /* the distinct tags of the modes, by name */
     uint32_t *rank_of = NULL;     /* store tag id -> rank in `used` */
     uint32_t *mode_rank = NULL;   /* parallel to mode_tags */
+    mode_key *keys = NULL;
     if (r == NULL)
         goto nomem;
     r->config = *config;
@@ -184,10 +206,37 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
     }
     r->n_modes = n_modes;
     r->n_mode_tags = n_mode_tags;
-    sort_strings = pool.data;
     sort_mode_rank = mode_rank;
+    sort_modes = r->modes;
+    keys = prime__malloc((size_t)(n_modes ? n_modes : 1) * sizeof *keys);
+    if (keys == NULL)
+        goto nomem;
+    for (uint64_t i = 0; i < n_modes; i++) {
+        keys[i].class_index = r->modes[i].class_index;
+        keys[i].index = (uint32_t)i;
+        keys[i].drop = drop_key(r->modes[i].drop);
+    }
     if (n_modes > 0)
-        qsort(r->modes, (size_t)n_modes, sizeof *r->modes, cmp_mode);
+        qsort(keys, (size_t)n_modes, sizeof *keys, cmp_mode);
+    /* modes[i] = old modes[keys[i].index], in place, cycle by cycle (a
+       placed position gets index = itself) */
+    for (uint64_t i = 0; i < n_modes; i++) {
+        if (keys[i].index == i)
+            continue;
+        prime__mode tmp = r->modes[i];
+        uint64_t j = i;
+        while (keys[j].index != i) {
+            uint64_t from = keys[j].index;
+            r->modes[j] = r->modes[from];
+            keys[j].index = (uint32_t)j;
+            j = from;
+        }
+        r->modes[j] = tmp;
+        keys[j].index = (uint32_t)j;
+    }
+    prime__free(keys);
+    keys = NULL;
+    sort_modes = NULL;
     for (uint64_t i = 0; i < n_modes; i++) {
         prime__mode *d = &r->modes[i];
         d->description_off = pool.len;
@@ -222,6 +271,8 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
     return PRIME_OK;
 
 nomem:
+    prime__free(keys);
+    sort_modes = NULL;
     sort_strings = NULL;
     sort_tag_off = NULL;
     sort_mode_rank = NULL;
