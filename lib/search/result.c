@@ -83,11 +83,78 @@ static uint64_t pool_add(prime__buf *pool, const char *s)
     return off;
 }
 
+/* Modes between two calls of the tick function. */
+#define TICK_MODES 16384u
+
+/* Sort keys[0..n) with cmp_mode: runs of TICK_MODES sorted with qsort,
+ * then merged pairwise, with a tick after every run and every TICK_MODES
+ * merged keys. Returns the sorted array (keys or *tmp, the other one is
+ * scratch), or NULL when the tick asked to stop. */
+static mode_key *sort_keys(mode_key *keys, mode_key *tmp, uint64_t n, prime__tick_fn tick,
+                           void *tick_ctx)
+{
+    for (uint64_t a = 0; a < n; a += TICK_MODES) {
+        uint64_t len = n - a < TICK_MODES ? n - a : TICK_MODES;
+        qsort(keys + a, (size_t)len, sizeof *keys, cmp_mode);
+        if (tick != NULL && tick(tick_ctx) != 0)
+            return NULL;
+    }
+    mode_key *src = keys, *dst = tmp;
+    for (uint64_t width = TICK_MODES; width < n; width *= 2) {
+        uint64_t since = 0;
+        for (uint64_t a = 0; a < n; a += 2 * width) {
+            uint64_t mid = a + width < n ? a + width : n;
+            uint64_t end = a + 2 * width < n ? a + 2 * width : n;
+            uint64_t i = a, j = mid, k = a;
+            while (i < mid && j < end) {
+                /* the left run first on ties: keys are distinct anyway */
+                if (cmp_mode(&src[j], &src[i]) < 0)
+                    dst[k++] = src[j++];
+                else
+                    dst[k++] = src[i++];
+                if (++since == TICK_MODES) {
+                    since = 0;
+                    if (tick != NULL && tick(tick_ctx) != 0)
+                        return NULL;
+                }
+            }
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < end)
+                dst[k++] = src[j++];
+        }
+        mode_key *t = src;
+        src = dst;
+        dst = t;
+    }
+    return src;
+}
+
 prime_status prime__result_build(const prime_tagstore *store, const prime_config *config,
                                  uint32_t n_classes, const uint32_t *class_ids,
                                  const uint64_t *class_images, const double *class_correct,
                                  const prime__raw_mode *raw, uint64_t n_modes,
                                  prime_result **out)
+{
+    return prime__result_build_ticking(store, config, n_classes, class_ids, class_images,
+                                       class_correct, raw, n_modes, NULL, NULL, out);
+}
+
+/* A tick every TICK_MODES modes of a loop over the modes. */
+#define TICK(i)                                                                       \
+    do {                                                                              \
+        if (tick != NULL && ((i) + 1) % TICK_MODES == 0 && tick(tick_ctx) != 0)       \
+            goto cancelled;                                                           \
+    } while (0)
+
+prime_status prime__result_build_ticking(const prime_tagstore *store,
+                                         const prime_config *config, uint32_t n_classes,
+                                         const uint32_t *class_ids,
+                                         const uint64_t *class_images,
+                                         const double *class_correct,
+                                         const prime__raw_mode *raw, uint64_t n_modes,
+                                         prime__tick_fn tick, void *tick_ctx,
+                                         prime_result **out)
 {
     prime_result *r = prime__calloc(1, sizeof *r);
     prime__buf pool = {0};
@@ -96,7 +163,8 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
     uint32_t *used = NULL;        /* the distinct tags of the modes, by name */
     uint32_t *rank_of = NULL;     /* store tag id -> rank in `used` */
     uint32_t *mode_rank = NULL;   /* parallel to mode_tags */
-    mode_key *keys = NULL;
+    mode_key *keys = NULL, *keys2 = NULL;
+    prime_status status = PRIME_OK;
     if (r == NULL)
         goto nomem;
     r->config = *config;
@@ -160,6 +228,7 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
        once, so that modes sort on integers */
     uint32_t n_used = 0;
     for (uint64_t i = 0; i < n_modes; i++) {
+        TICK(i);
         for (uint32_t k = 0; k < raw[i].n_tags; k++) {
             uint32_t tag = raw[i].tags[k];
             if (tag_off_of[tag] != 0)
@@ -179,6 +248,7 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
     /* modes: tags sorted by name, statistics */
     uint64_t t = 0;
     for (uint64_t i = 0; i < n_modes; i++) {
+        TICK(i);
         const prime__raw_mode *m = &raw[i];
         prime__mode *d = &r->modes[i];
         d->class_index = class_rank[m->class_index];
@@ -209,18 +279,30 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
     sort_mode_rank = mode_rank;
     sort_modes = r->modes;
     keys = prime__malloc((size_t)(n_modes ? n_modes : 1) * sizeof *keys);
-    if (keys == NULL)
+    keys2 = prime__malloc((size_t)(n_modes > TICK_MODES ? n_modes : 1) * sizeof *keys2);
+    if (keys == NULL || keys2 == NULL)
         goto nomem;
     for (uint64_t i = 0; i < n_modes; i++) {
+        TICK(i);
         keys[i].class_index = r->modes[i].class_index;
         keys[i].index = (uint32_t)i;
         keys[i].drop = drop_key(r->modes[i].drop);
     }
-    if (n_modes > 0)
-        qsort(keys, (size_t)n_modes, sizeof *keys, cmp_mode);
+    {
+        mode_key *sorted = sort_keys(keys, keys2, n_modes, tick, tick_ctx);
+        if (sorted == NULL)
+            goto cancelled;
+        if (sorted != keys) {
+            keys2 = keys;
+            keys = sorted;
+        }
+        prime__free(keys2);
+        keys2 = NULL;
+    }
     /* modes[i] = old modes[keys[i].index], in place, cycle by cycle (a
        placed position gets index = itself) */
     for (uint64_t i = 0; i < n_modes; i++) {
+        TICK(i);
         if (keys[i].index == i)
             continue;
         prime__mode tmp = r->modes[i];
@@ -238,6 +320,7 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
     keys = NULL;
     sort_modes = NULL;
     for (uint64_t i = 0; i < n_modes; i++) {
+        TICK(i);
         prime__mode *d = &r->modes[i];
         d->description_off = pool.len;
         prime__buf_puts(&pool, "a photo of");
@@ -271,7 +354,13 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
     return PRIME_OK;
 
 nomem:
+    status = prime__error(PRIME_E_NOMEM, "out of memory building the result");
+    goto fail;
+cancelled:
+    status = prime__error(PRIME_E_CANCELLED, "prime_search: cancelled by the progress callback");
+fail:
     prime__free(keys);
+    prime__free(keys2);
     sort_modes = NULL;
     sort_strings = NULL;
     sort_tag_off = NULL;
@@ -283,7 +372,7 @@ nomem:
     prime__free(rank_of);
     prime__free(mode_rank);
     prime_result_destroy(r);
-    return prime__error(PRIME_E_NOMEM, "out of memory building the result");
+    return status;
 }
 
 uint32_t prime_result_class_count(const prime_result *r)

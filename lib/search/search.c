@@ -144,6 +144,7 @@ struct search_ctx {
     atomic_uint_fast64_t done;
     uint64_t total;
     atomic_int stop;
+    bool inline_items;       /* items run in the calling thread (run_phase) */
 
     prime_progress_fn progress;
     void *user_data;
@@ -633,6 +634,24 @@ static bool necessary(search_worker *w, const search_class *c, uint32_t k, uint6
     return true;
 }
 
+static void report(search_ctx *s);
+static int64_t elapsed_ns(const struct timespec *a, const struct timespec *b);
+
+/* Every CHECK_NODES nodes: the stop flag and, when the items run in the
+ * calling thread, a progress report once REPORT_NS have passed (so that a
+ * long item neither delays progress nor a cancel). false to stop. */
+static bool check_point(search_worker *w)
+{
+    search_ctx *s = w->s;
+    if (s->inline_items) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (elapsed_ns(&s->last_report, &now) >= REPORT_NS)
+            report(s);
+    }
+    return !atomic_load_explicit(&s->stop, memory_order_relaxed);
+}
+
 static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
                       uint64_t size, double sum)
 {
@@ -695,7 +714,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             uint32_t j = (uint32_t)(aw * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(bits);
             if (++w->nodes >= CHECK_NODES) {
                 w->nodes = 0;
-                if (atomic_load_explicit(&w->s->stop, memory_order_relaxed))
+                if (!check_point(w))
                     return false;
             }
             const uint64_t *col = c->cols + (size_t)j * words;
@@ -858,8 +877,10 @@ static void run_phase(search_ctx *s, search_worker *workers, uint32_t n_workers)
         }
     }
     if (started == 0) {
-        /* in the calling thread, reporting between items */
+        /* in the calling thread, reporting between items and, in a long
+           search item, every CHECK_NODES nodes (check_point) */
         search_worker *w = &workers[0];
+        s->inline_items = true;
         for (;;) {
             if (atomic_load_explicit(&s->stop, memory_order_relaxed))
                 break;
@@ -875,6 +896,7 @@ static void run_phase(search_ctx *s, search_worker *workers, uint32_t n_workers)
             if (elapsed_ns(&s->last_report, &now) >= REPORT_NS)
                 report(s);
         }
+        s->inline_items = false;
         return;
     }
 
@@ -902,6 +924,18 @@ static void run_phase(search_ctx *s, search_worker *workers, uint32_t n_workers)
 /* ------------------------------------------------------------------------ */
 /* Entry point                                                                */
 /* ------------------------------------------------------------------------ */
+
+/* While the result is built (calling thread): progress every REPORT_NS,
+ * and the callback's cancel. */
+static int build_tick(void *ctx)
+{
+    search_ctx *s = ctx;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (elapsed_ns(&s->last_report, &now) >= REPORT_NS)
+        report(s);
+    return s->cancelled;
+}
 
 static int cmp_item(const void *a, const void *b)
 {
@@ -1209,8 +1243,8 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
         class_images[c] = s->classes[c].n;
         class_correct[c] = s->classes[c].sum;
     }
-    st = prime__result_build(store, config, s->n_classes, class_ids, class_images,
-                             class_correct, modes, n_modes, out);
+    st = prime__result_build_ticking(store, config, s->n_classes, class_ids, class_images,
+                                     class_correct, modes, n_modes, build_tick, s, out);
     if (st != PRIME_OK) {
         *out = NULL;
         goto cleanup; /* prime__result_build set the message */
