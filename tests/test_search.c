@@ -476,6 +476,54 @@ static void random_params(params *p, uint32_t max_per_class)
     (void)max_per_class;
 }
 
+/* The result's order is the documented one: class name, drop (largest
+ * first), then the tag names element by element (byte order, a prefix
+ * first), each mode's tags in name order. */
+static void assert_result_order(const prime_tagstore *s, const prime_result *r, const char *what)
+{
+    uint64_t n = prime_result_mode_count(r);
+    const char *prev_cls = NULL;
+    const char *prev_tags[8];
+    uint32_t prev_nt = 0;
+    double prev_drop = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t cls, tags[8], nt;
+        double drop;
+        cr_assert_eq(prime_result_mode_info(r, i, &cls, NULL, NULL, NULL, NULL, NULL, &drop),
+                     PRIME_OK);
+        cr_assert_eq(prime_result_mode_tags(r, i, tags, 8, &nt), PRIME_OK);
+        const char *cname = cls == PRIME_NONE ? "(all)" : prime_tagstore_class_name(s, cls);
+        const char *names[8];
+        for (uint32_t k = 0; k < nt; k++) {
+            names[k] = prime_tagstore_tag_name(s, tags[k]);
+            if (k > 0)
+                cr_assert_lt(strcmp(names[k - 1], names[k]), 0, "%s: mode %llu tags", what,
+                             (unsigned long long)i);
+        }
+        if (prev_cls != NULL) {
+            int c = strcmp(prev_cls, cname);
+            cr_assert_leq(c, 0, "%s: mode %llu class order", what, (unsigned long long)i);
+            if (c == 0) {
+                cr_assert_geq(prev_drop, drop, "%s: mode %llu drop order", what,
+                              (unsigned long long)i);
+                if (prev_drop == drop) {
+                    int t = 0;
+                    uint32_t m = prev_nt < nt ? prev_nt : nt;
+                    for (uint32_t k = 0; k < m && t == 0; k++)
+                        t = strcmp(prev_tags[k], names[k]);
+                    if (t == 0)
+                        t = (prev_nt > nt) - (prev_nt < nt);
+                    cr_assert_lt(t, 0, "%s: mode %llu tag order", what, (unsigned long long)i);
+                }
+            }
+        }
+        prev_cls = cname;
+        prev_drop = drop;
+        prev_nt = nt;
+        memcpy(prev_tags, names, nt * sizeof *names);
+    }
+}
+
 /* Search d with p and compare with the brute force; returns the mode count. */
 static size_t differential(const dataset *d, const params *p, const char *what)
 {
@@ -488,6 +536,7 @@ static size_t differential(const dataset *d, const params *p, const char *what)
     cr_assert_not_null(r);
     modes got = {0}, want = {0};
     result_modes(r, &got);
+    assert_result_order(s, r, what);
     brute_force(d, p, &want);
     assert_same_modes(&got, &want, what);
     check_classes(d, p, r);

@@ -39,12 +39,14 @@ static int cmp_tag_name(const void *a, const void *b)
 }
 
 /* The sort key of a mode: its class, its drop as an integer that orders as
- * the double (-0 taken as +0, so equal drops give equal keys), and its
- * index; ties are broken on the tag-name ranks. 16 bytes, so the sort
- * moves little. */
+ * the double (-0 taken as +0, so equal drops give equal keys), the ranks
+ * (+1) of its first four tags in 16-bit fields, first tag highest, 0 for
+ * none (so a prefix sorts first), when fewer than 65,535 tags are ranked
+ * (else 0), and its index; ties are broken on all the tag-name ranks. */
 typedef struct {
     uint32_t class_index, index;
     uint64_t drop;
+    uint64_t tags;
 } mode_key;
 
 static _Thread_local const prime__mode *sort_modes;
@@ -65,6 +67,8 @@ static int cmp_mode(const void *a, const void *b)
         return kx->class_index < ky->class_index ? -1 : 1;
     if (kx->drop != ky->drop)
         return kx->drop > ky->drop ? -1 : 1; /* largest drop first */
+    if (kx->tags != ky->tags)
+        return kx->tags < ky->tags ? -1 : 1;
     /* tag names element by element (a prefix first): their ranks in byte
        order of the names (names are unique, so ranks order as names) */
     const prime__mode *x = &sort_modes[kx->index], *y = &sort_modes[ky->index];
@@ -287,6 +291,14 @@ prime_status prime__result_build_ticking(const prime_tagstore *store,
         keys[i].class_index = r->modes[i].class_index;
         keys[i].index = (uint32_t)i;
         keys[i].drop = drop_key(r->modes[i].drop);
+        keys[i].tags = 0;
+        if (n_used < 65535u) {
+            const prime__mode *d = &r->modes[i];
+            for (uint32_t k = 0; k < 4; k++) {
+                uint64_t f = k < d->n_tags ? (uint64_t)mode_rank[d->tag_first + k] + 1 : 0;
+                keys[i].tags |= f << (48 - 16 * k);
+            }
+        }
     }
     {
         mode_key *sorted = sort_keys(keys, keys2, n_modes, tick, tick_ctx);
