@@ -122,6 +122,9 @@ static double hwm_mb(void)
     return kb / 1024.0;
 }
 
+static const char usage[] =
+    "usage: prime-eclat --store FILE [--max-tags L] [--min-size S] [--whole]\n";
+
 int main(int argc, char **argv)
 {
     const char *path = NULL;
@@ -136,15 +139,16 @@ int main(int argc, char **argv)
             l = atoll(argv[++i]);
         else if (i + 1 < argc && !strcmp(argv[i], "--min-size"))
             s = atoll(argv[++i]);
-        else if (i + 1 < argc && (!strcmp(argv[i], "--min-drop") || !strcmp(argv[i], "--threads")))
+        else if (i + 1 < argc &&
+                 (!strcmp(argv[i], "--min-drop") || !strcmp(argv[i], "--threads")))
             i++; /* accepted for a common command line; not used */
         else {
-            fprintf(stderr, "usage: prime-eclat --store FILE [--max-tags L] [--min-size S] [--whole]\n");
+            fprintf(stderr, "%s", usage);
             return 2;
         }
     }
     if (path == NULL || l < 1 || s < 1) {
-        fprintf(stderr, "usage: prime-eclat --store FILE [--max-tags L] [--min-size S] [--whole]\n");
+        fprintf(stderr, "%s", usage);
         return 2;
     }
     max_len = (uint32_t)l;
@@ -165,7 +169,11 @@ int main(int argc, char **argv)
     tag_off[0] = 0;
     for (uint32_t i = 0; i < n_img; i++) {
         uint32_t n = 0;
-        prime_tagstore_image_tags(store, i, tags + tag_off[i], (uint32_t)(refs - tag_off[i]), &n);
+        if (prime_tagstore_image_tags(store, i, tags + tag_off[i], (uint32_t)(refs - tag_off[i]),
+                                      &n) != PRIME_OK) {
+            fprintf(stderr, "prime-eclat: %s: %s\n", path, prime_last_error());
+            return 1;
+        }
         tag_off[i + 1] = tag_off[i] + n;
         cls_of[i] = whole ? 0 : prime_tagstore_image_class(store, i);
     }

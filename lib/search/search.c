@@ -495,7 +495,8 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
                     continue;
             } else {
                 uint32_t size = probe(ids, n, b, w->ids);
-                if (size < s->min_size || !can_reach_drop(s, c, size, ids_sum(w->ids, size, c->vals)))
+                if (size < s->min_size ||
+                    !can_reach_drop(s, c, size, ids_sum(w->ids, size, c->vals)))
                     continue;
             }
         } else if (c->binary) {
