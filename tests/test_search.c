@@ -1087,3 +1087,124 @@ Test(search, kernel_in_use)
         cr_assert_str_eq(k->name, env);
     fprintf(stderr, "kernel in use: %s (PRIME_KERNEL=%s)\n", k->name, env ? env : "(unset)");
 }
+
+/* ---- streaming (prime_search_stream) ------------------------------------------ */
+
+typedef struct {
+    modes got;
+    uint64_t calls, stop_after;
+    const prime_tagstore *store;
+    bool names_ordered;
+    double max_drop_err; /* drop vs class_accuracy - accuracy */
+} stream_sink;
+
+static int32_t on_mode(void *user, const prime_mode_event *e)
+{
+    stream_sink *k = user;
+    k->calls++;
+    if (k->got.n == k->got.cap) {
+        k->got.cap = k->got.cap ? 2 * k->got.cap : 64;
+        k->got.v = realloc(k->got.v, k->got.cap * sizeof *k->got.v);
+        cr_assert_not_null(k->got.v);
+    }
+    mode *m = &k->got.v[k->got.n++];
+    memset(m, 0, sizeof *m);
+    m->cls = e->class_id;
+    m->n = e->n_tags;
+    for (uint32_t i = 0; i < e->n_tags; i++) {
+        m->tags[i] = e->tags[i];
+        if (i > 0 && strcmp(prime_tagstore_tag_name(k->store, e->tags[i - 1]),
+                            prime_tagstore_tag_name(k->store, e->tags[i])) >= 0)
+            k->names_ordered = false;
+    }
+    qsort(m->tags, m->n, sizeof *m->tags, cmp_u32);
+    m->size = e->size;
+    m->correct = e->correct;
+    if (e->accuracy != e->correct / (double)e->size ||
+        e->drop != e->class_accuracy - e->accuracy)
+        k->max_drop_err = 1;
+    return k->stop_after != 0 && k->calls >= k->stop_after;
+}
+
+/* The streamed modes are the result's, with the same numbers, at every
+ * thread count; tags come in name order. */
+Test(search, stream_equals_search, .timeout = 300)
+{
+    rng_state = 4242;
+    size_t compared = 0;
+    for (uint32_t run = 0; run < 150; run++) {
+        dataset d;
+        dataset_random(&d, 1 + below(4), 3 + below(10), below(4) == 0 ? 24 : 300,
+                       below(16) == 0 ? 0 : 1 + below(8), (int)below(3));
+        params p;
+        random_params(&p, 300);
+        prime_tagstore *s = dataset_store(&d, true);
+        prime_outcomes *o = dataset_outcomes(&d);
+        prime_config *c = params_config(&p);
+        prime_result *r = NULL;
+        cr_assert_eq(prime_search(s, o, c, NULL, NULL, &r), PRIME_OK);
+        modes want = {0};
+        result_modes(r, &want);
+        stream_sink k = {.store = s, .names_ordered = true};
+        uint64_t n = 99;
+        cr_assert_eq(prime_search_stream(s, o, c, NULL, NULL, on_mode, &k, &n), PRIME_OK,
+                     "%s", prime_last_error());
+        cr_assert_eq(n, prime_result_mode_count(r));
+        cr_assert_eq(k.calls, n);
+        cr_assert(k.names_ordered);
+        cr_assert_eq(k.max_drop_err, 0);
+        qsort(k.got.v, k.got.n, sizeof *k.got.v, cmp_mode);
+        char what[64];
+        snprintf(what, sizeof what, "stream run %u", run);
+        assert_same_modes(&k.got, &want, what);
+        compared += n;
+        free(k.got.v);
+        free(want.v);
+        prime_result_destroy(r);
+        prime_config_destroy(c);
+        prime_outcomes_destroy(o);
+        prime_tagstore_destroy(s);
+        dataset_free(&d);
+    }
+    cr_assert_gt(compared, 500);
+}
+
+/* A callback that answers non-zero stops the search: no call after it,
+ * PRIME_E_CANCELLED, the count says how many were handed over. */
+Test(search, stream_stops_when_asked)
+{
+    rng_state = 99;
+    dataset d;
+    dataset_random(&d, 3, 12, 300, 8, 0);
+    params p = {.max_tags = 4, .min_size = 2, .min_drop = 0.0, .n_gains = 1, .gains = {-1},
+                .min_tag_count = 0, .whole = false, .threads = 1};
+    prime_tagstore *s = dataset_store(&d, true);
+    prime_outcomes *o = dataset_outcomes(&d);
+    for (int64_t threads = 1; threads <= 4; threads += 3) {
+        p.threads = (uint32_t)threads;
+        prime_config *c = params_config(&p);
+        stream_sink all = {.store = s, .names_ordered = true};
+        uint64_t n_all = 0;
+        cr_assert_eq(prime_search_stream(s, o, c, NULL, NULL, on_mode, &all, &n_all), PRIME_OK);
+        cr_assert_gt(n_all, 20);
+        stream_sink k = {.store = s, .names_ordered = true, .stop_after = 7};
+        uint64_t n = 0;
+        cr_assert_eq(prime_search_stream(s, o, c, NULL, NULL, on_mode, &k, &n),
+                     PRIME_E_CANCELLED);
+        cr_assert_eq(k.calls, 7);
+        cr_assert_eq(n, 7);
+        cr_assert_not_null(strstr(prime_last_error(), "mode callback"));
+        free(all.got.v);
+        free(k.got.v);
+        prime_config_destroy(c);
+    }
+    uint64_t n = 5;
+    cr_assert_eq(prime_search_stream(s, o, NULL, NULL, NULL, NULL, NULL, &n),
+                 PRIME_E_INVALID_ARG);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(prime_search_stream(NULL, o, NULL, NULL, NULL, on_mode, NULL, NULL),
+                 PRIME_E_INVALID_ARG);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    dataset_free(&d);
+}

@@ -146,6 +146,14 @@ struct search_ctx {
     atomic_int stop;
     bool inline_items;       /* items run in the calling thread (run_phase) */
 
+    /* prime_search_stream: modes go to on_mode (under mode_mu), not to the
+       workers' lists */
+    prime_mode_fn on_mode;
+    void *mode_data;
+    pthread_mutex_t mode_mu;
+    uint64_t n_streamed;     /* under mode_mu */
+    bool stream_stopped;     /* under mode_mu: on_mode answered non-zero */
+
     prime_progress_fn progress;
     void *user_data;
     bool cancelled;
@@ -653,6 +661,53 @@ static bool check_point(search_worker *w)
     return !atomic_load_explicit(&s->stop, memory_order_relaxed);
 }
 
+/* Hand one mode to the stream callback (any worker; one call at a time).
+ * Its tags in byte order of their names; its numbers computed as
+ * prime__result_build computes them. false when the callback stopped the
+ * search (now or before). */
+static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uint64_t size,
+                        double sum)
+{
+    search_ctx *s = w->s;
+    const prime_tagstore *st = s->store;
+    uint32_t tags[PRIME_MAX_TAGS_LIMIT];
+    const char *names[PRIME_MAX_TAGS_LIMIT];
+    for (uint32_t i = 0; i < k; i++) {
+        uint32_t t = c->cand[w->path[i]];
+        const char *name = prime__names_get(&st->tags, t);
+        uint32_t at = i;
+        while (at > 0 && strcmp(names[at - 1], name) > 0) {
+            names[at] = names[at - 1];
+            tags[at] = tags[at - 1];
+            at--;
+        }
+        names[at] = name;
+        tags[at] = t;
+    }
+    prime_mode_event e;
+    e.class_id = c->class_id;
+    e.n_tags = k;
+    e.tags = tags;
+    e.size = size;
+    e.correct = sum;
+    e.accuracy = sum / (double)size;
+    e.class_accuracy = c->sum / (double)c->n;
+    e.drop = e.class_accuracy - e.accuracy;
+    pthread_mutex_lock(&s->mode_mu);
+    bool go = !s->stream_stopped;
+    if (go) {
+        s->n_streamed++;
+        if (s->on_mode(s->mode_data, &e) != 0) {
+            s->stream_stopped = true;
+            go = false;
+        }
+    }
+    pthread_mutex_unlock(&s->mode_mu);
+    if (!go)
+        atomic_store(&s->stop, 1);
+    return go;
+}
+
 static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
                       uint64_t size, double sum)
 {
@@ -685,7 +740,10 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     w->lvl_size[k] = size;
     if (c->acc - sum / (double)size >= s->min_drop - PRIME_EPS &&
         necessary(w, c, k, size, sum, psize, psum)) {
-        if (!push_mode(w, cls, c, k, size, sum)) {
+        if (w->s->on_mode != NULL) {
+            if (!stream_mode(w, c, k, size, sum))
+                return false;
+        } else if (!push_mode(w, cls, c, k, size, sum)) {
             w->status = PRIME_E_NOMEM;
             return false;
         }
@@ -1033,13 +1091,13 @@ static prime_status check_inputs(const prime_tagstore *store, const prime_outcom
     return PRIME_OK;
 }
 
-prime_status prime_search(const prime_tagstore *store, const prime_outcomes *outcomes,
-                          const prime_config *config, prime_progress_fn progress,
-                          void *user_data, prime_result **out)
+/* prime_search (on_mode NULL: a result in *out) and prime_search_stream
+ * (modes to on_mode, their number in *n_streamed). */
+static prime_status search_run(const prime_tagstore *store, const prime_outcomes *outcomes,
+                               const prime_config *config, prime_progress_fn progress,
+                               void *user_data, prime_mode_fn on_mode, void *mode_data,
+                               prime_result **out, uint64_t *n_streamed)
 {
-    if (out == NULL)
-        return prime__error(PRIME_E_INVALID_ARG, "prime_search: out is NULL");
-    *out = NULL;
     prime_status st = check_inputs(store, outcomes);
     if (st != PRIME_OK)
         return st;
@@ -1074,6 +1132,9 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
     atomic_init(&s->stop, 0);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    s->on_mode = on_mode;
+    s->mode_data = mode_data;
+    pthread_mutex_init(&s->mode_mu, NULL);
 
     uint32_t n_alloc = 0; /* workers allocated (cleanup frees them) */
     uint32_t n_workers = config->threads > 0 ? (uint32_t)config->threads : prime__cpu_count();
@@ -1220,6 +1281,8 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
     report(s);
     if (s->cancelled)
         goto done;
+    if (on_mode != NULL)
+        goto done;
 
     /* the result */
     size_t n_modes = 0;
@@ -1254,8 +1317,14 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
         (*out)->n_candidates += workers[t].candidates;
 
 done:
+    if (n_streamed != NULL)
+        *n_streamed = s->n_streamed; /* the workers are joined */
     if (st == PRIME_E_NOMEM)
         prime__error(st, "prime_search: out of memory");
+    else if (st == PRIME_OK && s->stream_stopped)
+        st = prime__error(PRIME_E_CANCELLED,
+                          "prime_search_stream: stopped by the mode callback after %llu modes",
+                          (unsigned long long)s->n_streamed);
     else if (st == PRIME_OK && s->cancelled)
         st = prime__error(PRIME_E_CANCELLED, "prime_search: cancelled by the progress callback");
 cleanup:
@@ -1272,6 +1341,34 @@ cleanup:
     prime__free(s->items);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mode_mu);
     prime__free(s);
+    return st;
+}
+
+prime_status prime_search(const prime_tagstore *store, const prime_outcomes *outcomes,
+                          const prime_config *config, prime_progress_fn progress,
+                          void *user_data, prime_result **out)
+{
+    if (out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_search: out is NULL");
+    *out = NULL;
+    return search_run(store, outcomes, config, progress, user_data, NULL, NULL, out, NULL);
+}
+
+prime_status prime_search_stream(const prime_tagstore *store, const prime_outcomes *outcomes,
+                                 const prime_config *config, prime_progress_fn progress,
+                                 void *progress_data, prime_mode_fn on_mode, void *mode_data,
+                                 uint64_t *n_modes_out)
+{
+    if (n_modes_out != NULL)
+        *n_modes_out = 0;
+    if (on_mode == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_search_stream: on_mode is NULL");
+    uint64_t n = 0;
+    prime_status st = search_run(store, outcomes, config, progress, progress_data, on_mode,
+                                 mode_data, NULL, &n);
+    if (n_modes_out != NULL)
+        *n_modes_out = n;
     return st;
 }
