@@ -1,16 +1,20 @@
 /* prime-scale: one search on a saved store, with CPU time and peak memory.
  *
  *   prime-scale --store FILE --outcomes FILE [--max-tags L] [--min-size S]
- *               [--min-drop D] [--threads N] [--whole] [--dump FILE]
+ *               [--min-drop D] [--threads N] [--whole] [--dump FILE] [--stream]
  *
- * Prints one line of key=value pairs: modes, candidates-free figures
+ * Prints one line of key=value pairs: modes, CPU time
  * (search_cpu_s: user + system CPU time of the prime_search call alone;
  * wall_s; rss_open_mb: peak resident size after opening the store and the
  * outcomes; rss_peak_mb: peak resident size at the end, VmHWM). --dump
  * writes every mode in result order (class, description, size, and the
  * doubles in hexadecimal), so that two libraries' results can be compared
- * bit for bit with cmp. Uses the
- * public API only, so the same source builds against any libprime. */
+ * bit for bit with cmp. --stream runs prime_search_stream instead (modes
+ * counted, not kept; looked up with dlsym, so that the program still runs
+ * against a libprime without it). Uses the public API only, so the same
+ * program runs against any libprime. */
+#include <dlfcn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +44,17 @@ static double hwm_mb(void)
     return kb / 1024.0;
 }
 
+static int32_t count_mode(void *user, const prime_mode_event *mode)
+{
+    (void)mode;
+    ++*(uint64_t *)user;
+    return 0;
+}
+
+typedef prime_status (*stream_fn)(const prime_tagstore *, const prime_outcomes *,
+                                  const prime_config *, prime_progress_fn, void *, prime_mode_fn,
+                                  void *, uint64_t *);
+
 static int fail(const char *what)
 {
     fprintf(stderr, "prime-scale: %s: %s\n", what, prime_last_error());
@@ -51,11 +66,15 @@ int main(int argc, char **argv)
     const char *store_path = NULL, *out_path = NULL, *dump = NULL;
     long long max_tags = 4, min_size = 30, threads = 1;
     double min_drop = 0.3;
-    int whole = 0;
+    int whole = 0, stream = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--whole")) {
             whole = 1;
+            continue;
+        }
+        if (!strcmp(a, "--stream")) {
+            stream = 1;
             continue;
         }
         if (v == NULL) {
@@ -105,14 +124,26 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     double c0 = cpu_s();
-    if (prime_search(store, outcomes, config, NULL, NULL, &result) != PRIME_OK)
-        return fail("search");
+    uint64_t n_modes = 0;
+    if (stream) {
+        stream_fn fn = (stream_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "prime_search_stream");
+        if (fn == NULL) {
+            fprintf(stderr, "prime-scale: this libprime has no prime_search_stream\n");
+            return 1;
+        }
+        if (fn(store, outcomes, config, NULL, NULL, count_mode, &n_modes, NULL) != PRIME_OK)
+            return fail("search");
+    } else {
+        if (prime_search(store, outcomes, config, NULL, NULL, &result) != PRIME_OK)
+            return fail("search");
+        n_modes = prime_result_mode_count(result);
+    }
     double c1 = cpu_s();
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("modes=%llu search_cpu_s=%.4f wall_s=%.4f rss_open_mb=%.1f rss_peak_mb=%.1f\n",
-           (unsigned long long)prime_result_mode_count(result), c1 - c0,
+           (unsigned long long)n_modes, c1 - c0,
            (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, rss_open, hwm_mb());
-    if (dump != NULL) {
+    if (dump != NULL && result != NULL) {
         FILE *f = fopen(dump, "w");
         if (f == NULL) {
             perror(dump);

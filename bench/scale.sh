@@ -13,7 +13,8 @@
 # --data DIR keeps the generated stores there (default: a temporary folder).
 #
 # Each row: modes; libprime's CPU time of prime_search (user + system) and
-# the process's peak resident size (VmHWM, the store included); the
+# the process's peak resident size (VmHWM, the store included), and the same
+# for prime_search_stream (modes counted, not kept); the
 # same for prime-eclat counting the tag sets of 1..L tags with support >= s
 # per class (support only: no accuracy, drop or necessity). Generated data
 # (prime-gen): RAM vocabulary, Zipf tags, 2 classes, seed 1.
@@ -58,19 +59,25 @@ store() {
 }
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
 
-echo "| regime | modes | before: CPU s | before: peak MB | after: CPU s | after: peak MB | eclat sets | eclat: CPU s | eclat: peak MB | after / eclat | before / after |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| regime | modes | before: CPU s | before: peak MB | after: CPU s | after: peak MB | after, stream: CPU s | after, stream: peak MB | eclat sets | eclat: CPU s | eclat: peak MB | after / eclat | before / after |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 status=0
 # row LABEL STORE SEARCH-ARGS...
 row() {
     label=$1; name=$2; shift 2
     s="$data/$name.store"; o="$data/$name.out.csv"
     a=$("$scale" --store "$s" --outcomes "$o" --threads 1 --dump "$data/after.tsv" "$@")
+    t=$("$scale" --store "$s" --outcomes "$o" --threads 1 --stream "$@")
     e=$("$eclat" --store "$s" "$@")
     modes=$(echo "$a" | field modes)
     a_cpu=$(echo "$a" | field search_cpu_s); a_mb=$(echo "$a" | field rss_peak_mb)
     e_n=$(echo "$e" | field itemsets); e_cpu=$(echo "$e" | field cpu_s)
     e_mb=$(echo "$e" | field rss_peak_mb)
+    t_cpu=$(echo "$t" | field search_cpu_s); t_mb=$(echo "$t" | field rss_peak_mb)
+    if [ "$(echo "$t" | field modes)" != "$modes" ]; then
+        echo "scale.sh: $label: the stream handed over $(echo "$t" | field modes) modes, the result has $modes" >&2
+        status=1
+    fi
     b_cpu=-; b_mb=-; speedup=-
     if [ -n "$before" ]; then
         b=$(LD_LIBRARY_PATH=$before "$scale" --store "$s" --outcomes "$o" --threads 1 \
@@ -83,7 +90,7 @@ row() {
         speedup=$(awk -v b="$b_cpu" -v a="$a_cpu" 'BEGIN { printf "%.1fx", (a > 0 ? b / a : 0) }')
     fi
     ratio=$(awk -v a="$a_cpu" -v e="$e_cpu" 'BEGIN { printf "%.2f", (e > 0 ? a / e : 0) }')
-    echo "| $label | $modes | $b_cpu | $b_mb | $a_cpu | $a_mb | $e_n | $e_cpu | $e_mb | $ratio | $speedup |"
+    echo "| $label | $modes | $b_cpu | $b_mb | $a_cpu | $a_mb | $t_cpu | $t_mb | $e_n | $e_cpu | $e_mb | $ratio | $speedup |"
 }
 
 store c5k --images-per-class 5200
