@@ -1153,7 +1153,8 @@ Test(search, stream_equals_search, .timeout = 300)
         cr_assert_eq(k.calls, n);
         cr_assert(k.names_ordered);
         cr_assert_eq(k.max_drop_err, 0);
-        qsort(k.got.v, k.got.n, sizeof *k.got.v, cmp_mode);
+        if (k.got.n > 0)
+            qsort(k.got.v, k.got.n, sizeof *k.got.v, cmp_mode);
         char what[64];
         snprintf(what, sizeof what, "stream run %u", run);
         assert_same_modes(&k.got, &want, what);
