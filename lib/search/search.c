@@ -20,6 +20,14 @@
  * every bitset, so that a child whose wrong images are too few is rejected
  * after a popcount over those few words only.
  *
+ * Sets much smaller than their class (sparse()) are also kept as sorted bit
+ * positions: their children are found by probing the child tag's column
+ * at each position (the wrong images, a prefix of the list, first), so a
+ * candidate costs the size of its parent's set, not the words of its class.
+ * The necessity check of a node starts from its DFS ancestors' sets, still
+ * on the search stack. The population counts run in the kernels of
+ * kernels.c, chosen at the first search for the CPU.
+ *
  * Work is split into items (class, first tag) that worker threads pull with
  * an atomic counter; every worker keeps its own list of raw modes and
  * prime__result_build sorts the union, so the result does not depend on
