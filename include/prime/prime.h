@@ -560,5 +560,6 @@ PRIME_API prime_status prime_query_parents(const prime_tagstore *store,
 #include "prime/tokenizer.h"
 #include "prime/eval.h"
 #include "prime/quality.h"
+#include "prime/file.h"
 
 #endif /* PRIME_PRIME_H */
