@@ -322,6 +322,25 @@ PRIME_API prime_status prime_classifier_classify(prime_classifier *classifier,
                                                  float *scores, size_t cap,
                                                  uint32_t *predicted);
 
+/** Classify n image files as prime_tagger_tag_files tags them (the same
+ *  parallel decoding in `threads` threads, batches of `batch` images scored
+ *  on the calling thread, overlap, on_error, progress, max_pixels and
+ *  failure rules): predicted[i] (n entries) gets the index of the class
+ *  with the highest score for file i (ties to the lower index, as
+ *  prime_classifier_classify), or PRIME_NONE for a file that could not be
+ *  decoded or was not reached. Class names are whatever the backend gives
+ *  (prime_classifier_class_name); nothing is stored as a tag, so any
+ *  character, '|' included, is fine. The result does not depend on the
+ *  thread count. */
+PRIME_API prime_status prime_classifier_classify_files(prime_classifier *classifier,
+                                                       const char *const *paths, uint32_t n,
+                                                       uint32_t threads, uint32_t batch,
+                                                       uint64_t max_pixels,
+                                                       uint32_t *predicted,
+                                                       prime_file_error_fn on_error,
+                                                       prime_progress_fn progress,
+                                                       void *user_data, uint32_t *failed_out);
+
 /* ------------------------------------------------------------------------ */
 /* Embedders                                                                 */
 /* ------------------------------------------------------------------------ */

@@ -71,8 +71,8 @@ PRIME_API void prime_file_free(void *data);
  *  device or a pipe. */
 PRIME_API prime_status prime_file_write(const char *path, const void *data, size_t size);
 
-/** A set of outputs written all or none; see the top of this header. */
-typedef struct prime_writer prime_writer;
+/* prime_writer (declared in prime/prime.h): a set of outputs written all
+ * or none; see the top of this header. */
 
 /** A new, empty writer. *out is NULL on failure. */
 PRIME_API prime_status prime_writer_create(prime_writer **out);
