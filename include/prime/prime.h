@@ -136,6 +136,20 @@ PRIME_API size_t prime_last_error_copy(char *buf, size_t cap);
 PRIME_API void prime_clear_error(void);
 
 /* ------------------------------------------------------------------------ */
+/* Numbers as text (strict: what the file readers and the command line take) */
+/* ------------------------------------------------------------------------ */
+
+/** Parse a whole decimal number in 0..2^64-1: the text is decimal digits
+ *  only (no blank, no sign, no "0x"); a value that does not fit is an error,
+ *  never a wrap (PRIME_E_PARSE). *out is unchanged on failure. */
+PRIME_API prime_status prime_parse_u64(const char *text, uint64_t *out);
+
+/** Parse a finite decimal number in the C locale whatever the program's
+ *  locale ("0.5", "-1e-3"): no blank, no hexadecimal, no inf or nan
+ *  (PRIME_E_PARSE). *out is unchanged on failure. */
+PRIME_API prime_status prime_parse_double(const char *text, double *out);
+
+/* ------------------------------------------------------------------------ */
 /* Tag store                                                                 */
 /* ------------------------------------------------------------------------ */
 

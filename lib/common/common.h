@@ -97,6 +97,11 @@ PRIME_INTERNAL uint32_t prime__cpu_count(void);
 /* Parse a decimal number (as strtod in the C locale) from s[0..n); false if
  * the whole text is not one finite number. */
 PRIME_INTERNAL bool prime__parse_double(const char *s, size_t n, double *out);
+/* Parse s[0..n) as a decimal whole number: digits only for u64 (no blank,
+ * no sign), an optional '-' or '+' then digits for i64; false if anything
+ * else is there or the value does not fit (never a wrap). */
+PRIME_INTERNAL bool prime__parse_u64(const char *s, size_t n, uint64_t *out);
+PRIME_INTERNAL bool prime__parse_i64(const char *s, size_t n, int64_t *out);
 
 /* ---- interned name tables (names.c) --------------------------------------
  * Names are stored NUL-terminated one after another in `bytes`; name i
