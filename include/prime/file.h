@@ -101,6 +101,11 @@ PRIME_API prime_status prime_writer_add_input(prime_writer *writer, const char *
 PRIME_API prime_status prime_writer_add(prime_writer *writer, const char *path,
                                         const void *data, size_t size);
 
+/** The checks of prime_writer_add for `path` without adding it (nothing is
+ *  created): a program calls it before long work so that an output that
+ *  would be refused is refused first. */
+PRIME_API prime_status prime_writer_check(const prime_writer *writer, const char *path);
+
 /** Write every output: first those written in place, then every temporary
  *  file renamed over its output, then the folders flushed. After an error
  *  the outputs not yet renamed keep their old content and their temporary

@@ -379,89 +379,101 @@ static char *dir_of(const char *p)
     return prime__strndup(p, (size_t)(slash - p));
 }
 
+/* Everything of an output but its bytes: where it goes and whether it may
+ * go there (an input, another output, a directory are refused). On failure
+ * o holds what output_drop frees. */
+static prime_status prepare(const prime_writer *w, const char *path, output *o)
+{
+    memset(o, 0, sizeof *o);
+    o->slot = -1;
+    if (path[0] == '\0')
+        return prime__error(PRIME_E_INVALID_ARG, "an output path is empty");
+    o->path = prime__strndup(path, strlen(path));
+    if (o->path == NULL)
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
+    struct stat sb;
+    bool exists = stat(path, &sb) == 0;
+    if (!exists && errno != ENOENT)
+        return prime__error(PRIME_E_IO, "%s: cannot write: %s", path, strerror(errno));
+    if (exists && S_ISDIR(sb.st_mode))
+        return prime__error(PRIME_E_IO, "%s: is a directory; an output must be a file", path);
+    o->in_place = (exists && !S_ISREG(sb.st_mode)) || has_prefix(path, "/dev/") ||
+                  has_prefix(path, "/proc/");
+    o->is_reg = exists && S_ISREG(sb.st_mode);
+    o->exists = exists;
+    if (exists) {
+        o->dev = sb.st_dev;
+        o->ino = sb.st_ino;
+    }
+    /* a symbolic link: replace the file it names, not the link */
+    struct stat lsb;
+    char *resolved = NULL;
+    if (!o->in_place && exists && lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode))
+        resolved = realpath(path, NULL);
+    o->target = resolved != NULL ? prime__strndup(resolved, strlen(resolved))
+                                 : prime__strndup(path, strlen(path));
+    free(resolved);
+    if (o->target == NULL)
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
+    const char *slash = strrchr(o->target, '/');
+    o->base = slash != NULL ? slash + 1 : o->target;
+    if (o->base[0] == '\0' || strcmp(o->base, ".") == 0 || strcmp(o->base, "..") == 0)
+        return prime__error(PRIME_E_IO, "%s: is a directory; an output must be a file", path);
+    char *dir = dir_of(o->target);
+    if (dir == NULL)
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
+    struct stat dsb;
+    if (stat(dir, &dsb) != 0) {
+        prime_status st = prime__error(PRIME_E_IO, "%s: cannot write: %s (the folder %s)", path,
+                                       strerror(errno), dir);
+        prime__free(dir);
+        return st;
+    }
+    prime__free(dir);
+    o->dir_dev = dsb.st_dev;
+    o->dir_ino = dsb.st_ino;
+    for (size_t k = 0; k < w->nin; k++)
+        if (exists && w->in[k].dev == o->dev && w->in[k].ino == o->ino)
+            return refuse_input(o, &w->in[k]);
+    for (size_t k = 0; k < w->nout; k++) {
+        const output *p = &w->out[k];
+        bool same = exists ? (p->exists && p->dev == o->dev && p->ino == o->ino)
+                           : (!p->exists && p->dir_dev == o->dir_dev &&
+                              p->dir_ino == o->dir_ino && strcmp(p->base, o->base) == 0);
+        if (same)
+            return prime__error(PRIME_E_INVALID_ARG, "%s: is also the output %s; each output "
+                                "must be a file of its own", path, p->path);
+    }
+    return PRIME_OK;
+}
+
+prime_status prime_writer_check(const prime_writer *w, const char *path)
+{
+    if (w == NULL || path == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_writer_check: %s is NULL",
+                            w == NULL ? "writer" : "path");
+    output o;
+    prime_status st = prepare(w, path, &o);
+    output_drop(&o);
+    return st;
+}
+
 prime_status prime_writer_add(prime_writer *w, const char *path, const void *data, size_t size)
 {
     if (w == NULL || path == NULL || (data == NULL && size > 0))
         return prime__error(PRIME_E_INVALID_ARG, "prime_writer_add: %s is NULL",
                             w == NULL ? "writer" : path == NULL ? "path" : "data");
-    if (path[0] == '\0')
-        return prime__error(PRIME_E_INVALID_ARG, "an output path is empty");
     if (w->committed)
         return prime__error(PRIME_E_STATE, "prime_writer_add: the writer is committed");
     if (!prime__grow((void **)&w->out, &w->out_cap, w->nout + 1, sizeof *w->out))
         return prime__error(PRIME_E_NOMEM, "out of memory");
     output o;
-    memset(&o, 0, sizeof o);
-    o.slot = -1;
-    prime_status st = PRIME_OK;
-    o.path = prime__strndup(path, strlen(path));
-    if (o.path == NULL)
-        goto oom;
-
-    struct stat sb;
-    bool exists = stat(path, &sb) == 0;
-    if (!exists && errno != ENOENT)
-        st = prime__error(PRIME_E_IO, "%s: cannot write: %s", path, strerror(errno));
-    else if (exists && S_ISDIR(sb.st_mode))
-        st = prime__error(PRIME_E_IO, "%s: is a directory; an output must be a file", path);
+    prime_status st = prepare(w, path, &o);
     if (st != PRIME_OK)
         goto fail;
-    o.in_place = (exists && !S_ISREG(sb.st_mode)) || has_prefix(path, "/dev/") ||
-                 has_prefix(path, "/proc/");
-    o.is_reg = exists && S_ISREG(sb.st_mode);
-    o.exists = exists;
-    if (exists) {
-        o.dev = sb.st_dev;
-        o.ino = sb.st_ino;
-    }
-    /* a symbolic link: replace the file it names, not the link */
-    struct stat lsb;
-    char *resolved = NULL;
-    if (!o.in_place && exists && lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode))
-        resolved = realpath(path, NULL);
-    o.target = resolved != NULL ? prime__strndup(resolved, strlen(resolved))
-                                : prime__strndup(path, strlen(path));
-    free(resolved);
-    if (o.target == NULL)
-        goto oom;
-    const char *slash = strrchr(o.target, '/');
-    o.base = slash != NULL ? slash + 1 : o.target;
-    if (o.base[0] == '\0' || strcmp(o.base, ".") == 0 || strcmp(o.base, "..") == 0) {
-        st = prime__error(PRIME_E_IO, "%s: is a directory; an output must be a file", path);
-        goto fail;
-    }
     char *dir = dir_of(o.target);
     if (dir == NULL)
         goto oom;
-    struct stat dsb;
-    if (stat(dir, &dsb) != 0) {
-        st = prime__error(PRIME_E_IO, "%s: cannot write: %s (the folder %s)", path,
-                          strerror(errno), dir);
-        prime__free(dir);
-        goto fail;
-    }
-    o.dir_dev = dsb.st_dev;
-    o.dir_ino = dsb.st_ino;
-
-    /* refused before anything is written */
-    for (size_t k = 0; k < w->nin; k++)
-        if (exists && w->in[k].dev == o.dev && w->in[k].ino == o.ino) {
-            st = refuse_input(&o, &w->in[k]);
-            prime__free(dir);
-            goto fail;
-        }
-    for (size_t k = 0; k < w->nout; k++) {
-        const output *p = &w->out[k];
-        bool same = exists ? (p->exists && p->dev == o.dev && p->ino == o.ino)
-                           : (!p->exists && p->dir_dev == o.dir_dev && p->dir_ino == o.dir_ino &&
-                              strcmp(p->base, o.base) == 0);
-        if (same) {
-            st = prime__error(PRIME_E_INVALID_ARG, "%s: is also the output %s; each output "
-                              "must be a file of its own", path, p->path);
-            prime__free(dir);
-            goto fail;
-        }
-    }
 
     if (o.in_place) {
         prime__free(dir);
