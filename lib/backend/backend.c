@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "store/store.h"
-#include "prime/backend.h"
+#include "prime/sys/backend.h"
 
 prime_status prime_backend_error(prime_status status, const char *message)
 {
@@ -543,6 +543,24 @@ static void decode_release(decode_slot *s)
     s->job.count = 0;
 }
 
+/* The caller's options, read up to its struct_size, over the defaults. */
+static prime_status files_options(const prime_files_options *in, const char *fn,
+                                  prime_files_options *out)
+{
+    const prime_files_options defaults = PRIME_FILES_OPTIONS_INIT;
+    *out = defaults;
+    if (in == NULL)
+        return PRIME_OK;
+    if (in->struct_size < PRIME_FILES_OPTIONS_SIZE_V1)
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "%s: options->struct_size is %u, below the %u of version 1 "
+                            "(start from PRIME_FILES_OPTIONS_INIT)",
+                            fn, in->struct_size, PRIME_FILES_OPTIONS_SIZE_V1);
+    memcpy(out, in, in->struct_size < sizeof *out ? in->struct_size : sizeof *out);
+    out->struct_size = (uint32_t)sizeof *out;
+    return PRIME_OK;
+}
+
 /* The work of tag_files and classify_files: decode files in batches (batch
  * k + 1 in the background while batch k is scored), report the files that
  * cannot be decoded, and hand each batch of decoded images (with their
@@ -668,19 +686,22 @@ static prime_status tag_batch(void *arg, const prime_image **images, const uint3
 }
 
 prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *paths,
-                                    const char *const *image_names,
                                     const char *const *class_names, uint32_t n,
-                                    uint32_t threads, uint32_t batch, uint64_t max_pixels,
-                                    prime_tagstore *store, prime_file_error_fn on_error,
-                                    prime_progress_fn progress, void *user_data,
+                                    const prime_files_options *options, prime_tagstore *store,
                                     uint32_t *failed_out)
 {
     if (failed_out != NULL)
         *failed_out = 0;
     if (tagger == NULL || store == NULL || ((paths == NULL || class_names == NULL) && n > 0))
         return prime__error(PRIME_E_INVALID_ARG, "prime_tagger_tag_files: NULL argument");
+    prime_files_options opt;
+    prime_status ost = files_options(options, "prime_tagger_tag_files", &opt);
+    if (ost != PRIME_OK)
+        return ost;
     if (prime_tagstore_is_frozen(store))
         return prime__error(PRIME_E_STATE, "prime_tagger_tag_files: the tag store is frozen");
+    uint32_t batch = opt.batch;
+    const char *const *image_names = opt.image_names;
     uint32_t b = batch == 0 ? 32 : batch > 4096 ? 4096 : batch;
     uint32_t nt = tagger->vocab.count;
     tag_ctx c = {.tagger = tagger, .paths = paths, .image_names = image_names,
@@ -695,8 +716,8 @@ prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *pat
         c.names == NULL)
         st = prime__error(PRIME_E_NOMEM, "out of memory for a batch of %u images", b);
     else
-        st = run_files(paths, n, threads, b, max_pixels, on_error, progress, user_data,
-                       failed_out, tag_batch, &c, "tagging");
+        st = run_files(paths, n, opt.threads, b, opt.max_pixels, opt.on_error, opt.progress,
+                       opt.user_data, failed_out, tag_batch, &c, "tagging");
     prime__free(c.names);
     prime__free(c.sel);
     prime__free(c.scores);
@@ -858,17 +879,19 @@ prime_status prime_classifier_classify(prime_classifier *classifier,
 
 prime_status prime_classifier_classify_files(prime_classifier *classifier,
                                              const char *const *paths, uint32_t n,
-                                             uint32_t threads, uint32_t batch,
-                                             uint64_t max_pixels, uint32_t *predicted,
-                                             prime_file_error_fn on_error,
-                                             prime_progress_fn progress, void *user_data,
-                                             uint32_t *failed_out)
+                                             const prime_files_options *options,
+                                             uint32_t *predicted, uint32_t *failed_out)
 {
     if (failed_out != NULL)
         *failed_out = 0;
     if (classifier == NULL || ((paths == NULL || predicted == NULL) && n > 0))
         return prime__error(PRIME_E_INVALID_ARG,
                             "prime_classifier_classify_files: NULL argument");
+    prime_files_options opt;
+    prime_status ost = files_options(options, "prime_classifier_classify_files", &opt);
+    if (ost != PRIME_OK)
+        return ost;
+    uint32_t batch = opt.batch;
     for (uint32_t i = 0; i < n; i++)
         predicted[i] = PRIME_NONE;
     uint32_t b = batch == 0 ? 32 : batch > 4096 ? 4096 : batch;
@@ -880,8 +903,8 @@ prime_status prime_classifier_classify_files(prime_classifier *classifier,
     if (c.scores == NULL || c.pred_batch == NULL)
         st = prime__error(PRIME_E_NOMEM, "out of memory for a batch of %u images", b);
     else
-        st = run_files(paths, n, threads, b, max_pixels, on_error, progress, user_data,
-                       failed_out, classify_batch, &c, "classifying");
+        st = run_files(paths, n, opt.threads, b, opt.max_pixels, opt.on_error, opt.progress,
+                       opt.user_data, failed_out, classify_batch, &c, "classifying");
     prime__free(c.pred_batch);
     prime__free(c.scores);
     return st;

@@ -57,9 +57,14 @@ int cmd_classify(int argc, char **argv)
     progress_state ps;
     progress_init(&ps, "classifying");
     uint32_t failed = 0;
+    prime_files_options fo = PRIME_FILES_OPTIONS_INIT;
+    fo.threads = o.threads;
+    fo.batch = o.batch;
+    fo.on_error = progress_file_error;
+    fo.progress = progress_files;
+    fo.user_data = &ps;
     st = prime_classifier_classify_files(cls, (const char *const *)paths.v, (uint32_t)names.n,
-                                         o.threads, o.batch, 0, pred, progress_file_error,
-                                         progress_files, &ps, &failed);
+                                         &fo, pred, &failed);
     if (ps.shown)
         fprintf(stderr, "\n");
     if (failed > 0) {

@@ -204,10 +204,16 @@ static int cmd_tag_run(const tag_opts *o)
     progress_state ps;
     progress_init(&ps, "tagging");
     uint32_t failed = 0;
+    prime_files_options fo = PRIME_FILES_OPTIONS_INIT;
+    fo.threads = o->threads;
+    fo.batch = o->batch;
+    fo.image_names = (const char *const *)names.v;
+    fo.on_error = progress_file_error;
+    fo.progress = progress_files;
+    fo.user_data = &ps;
     st = prime_tagger_tag_files(tagger, (const char *const *)paths.v,
-                                (const char *const *)names.v, (const char *const *)classes.v,
-                                (uint32_t)names.n, o->threads, o->batch, 0, store,
-                                progress_file_error, progress_files, &ps, &failed);
+                                (const char *const *)classes.v, (uint32_t)names.n, &fo, store,
+                                &failed);
     if (ps.shown)
         fprintf(stderr, "\n");
     if (failed > 0) {
