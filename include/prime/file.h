@@ -1,4 +1,6 @@
-/* libprime: reading input files and writing output files.
+/** \file prime/file.h
+ * \brief Reading input files and writing output files (one reader, one writer).
+ *
  *
  * Every file libprime reads goes through one reader, and every file it
  * writes through one writer; programs built on libprime (the `prime` tool
