@@ -219,6 +219,7 @@ typedef struct {
     char *path;      /* as the caller gave it (messages) */
     char *target;    /* the file replaced: path, or what its symbolic link names */
     char *temp;      /* temporary file beside target; NULL when in place */
+    char *dir;       /* target's folder (flushed after the rename); NULL in place */
     int slot;        /* temp_slots index, -1 if none */
     bool exists;     /* target existed when added: dev/ino are its */
     dev_t dev;
@@ -265,6 +266,7 @@ static void output_drop(output *o)
             unlink(o->temp);
     }
     prime__free(o->temp);
+    prime__free(o->dir);
     prime__free(o->target);
     prime__free(o->path);
     prime__free(o->data);
@@ -512,7 +514,7 @@ prime_status prime_writer_add(prime_writer *w, const char *path, const void *dat
             }
         }
     }
-    prime__free(dir);
+    o.dir = dir; /* freed with the output */
     if (fd < 0) {
         if (st == PRIME_OK)
             st = prime__error(PRIME_E_IO, "%s: cannot create a temporary file", path);
@@ -536,17 +538,13 @@ fail:
     return st;
 }
 
-static void sync_dir(const char *target)
+static void sync_dir(const char *dir)
 {
-    char *dir = dir_of(target);
-    if (dir == NULL)
-        return;
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         (void)fsync(fd);
         close(fd);
     }
-    prime__free(dir);
 }
 
 prime_status prime_writer_commit(prime_writer *w)
@@ -590,7 +588,7 @@ prime_status prime_writer_commit(prime_writer *w)
     if (st == PRIME_OK)
         for (size_t k = 0; k < w->nout; k++)
             if (!w->out[k].in_place)
-                sync_dir(w->out[k].target);
+                sync_dir(w->out[k].dir);
     /* on failure the temporary files left are removed */
     for (size_t k = 0; k < w->nout; k++) {
         output *o = &w->out[k];
