@@ -24,6 +24,7 @@ expect 0 "result with a BOM then a blank" -- "$prime" "${ev[@]}" --result "$tmp/
 same "$tmp/out" "$tmp/plain.json" "a BOM and a blank change nothing"
 
 dup() { # NAME SED-EXPRESSION TEXT: a result with a key given twice is refused
+  # the same value twice is refused too: no "first wins", no "last wins"
   sed "$2" expected.json > "$tmp/$1.json"
   cmp -s "$tmp/$1.json" expected.json && bad "$1: the edit did nothing"
   rm -f "$tmp/never.json"
@@ -34,8 +35,8 @@ dup() { # NAME SED-EXPRESSION TEXT: a result with a key given twice is refused
 }
 dup drop_twice '0,/"drop": / s/"drop": /"drop": 0.9, "drop": /' 'duplicate key "drop"'
 dup class_twice '0,/"class": "ape", "tags"/ s/"class": "ape", "tags"/"class": "bee", "class": "ape", "tags"/' 'duplicate key "class"'
-dup params_twice '1 s/{"params": {/{"params": {}, "params": {/' 'duplicate key "params"'
-dup tags_twice '0,/"tags": \[/ s/"tags": \[/"tags": [], "tags": [/' 'duplicate key "tags"'
+dup max_tags_twice '1 s/"max_tags": 2,/"max_tags": 2, "max_tags": 2,/' 'duplicate key "max_tags"'
+dup tags_twice '0,/"failure_modes"/b; 0,/"tags": \[/ s/"tags": \(\[[^]]*\]\)/"tags": \1, "tags": \1/' 'duplicate key "tags"'
 
 echo "cli json: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
