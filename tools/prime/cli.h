@@ -105,13 +105,20 @@ prime_writer *writer_open(const char *const *inputs, size_t n, const char *const
  * status. */
 int writer_close(prime_writer *w);
 
-/* A handle the library renders (into a caller buffer, with a size query). */
+/* writer_open's checks alone, before a command's work, for commands whose
+ * one output the library writes itself: 0 or EXIT_FAIL (after a message). */
+int check_outputs(const char *const *inputs, size_t n, const char *const *outputs, size_t m);
+
+/* A handle the library renders (into a caller buffer, with a size query)
+ * and writes to a file (through its writer). */
 typedef prime_status (*render_fn)(const void *h, int32_t format, char *buf, size_t cap,
                                   size_t *need);
+typedef prime_status (*write_fn)(const void *h, int32_t format, const char *path);
 
-/* Render h; to the writer's `output` when output is not NULL (w must be
- * writer_open's), else to stdout. Returns the exit status. */
-int emit(const void *h, render_fn render, int32_t format, prime_writer *w, const char *output);
+/* Write h to `output` (the library's writer: a temporary file and a rename,
+ * in place for a device) when it is not NULL, else render it to stdout.
+ * Returns the exit status. */
+int emit(const void *h, render_fn render, write_fn write, int32_t format, const char *output);
 
 /* Text for a person at a terminal, JSON for files and pipes. */
 int32_t default_format(const char *output);

@@ -17,6 +17,16 @@ static prime_status render_quality(const void *h, int32_t f, char *b, size_t c, 
     return prime_quality_render(h, f, b, c, n);
 }
 
+static prime_status write_eval(const void *h, int32_t f, const char *path)
+{
+    return prime_eval_write(h, f, path);
+}
+
+static prime_status write_quality(const void *h, int32_t f, const char *path)
+{
+    return prime_quality_write(h, f, path);
+}
+
 /* The text embeddings of the modes of a result: each mode's description
  * (its group label, read through a quality handle without texts) embedded
  * by the CLIP text model of libprime-torch, in batches of 64. */
@@ -113,14 +123,11 @@ static int cmd_eval_quality(int argc, char **argv)
         format = default_format(output);
     const char *inputs[] = {result_path, tags_path, img_path, ids_path, text_path, text_model,
                             bpe};
-    prime_writer *w = NULL;
-    if (output != NULL && (w = writer_open(inputs, 7, &output, 1)) == NULL)
+    if (check_outputs(inputs, 7, &output, output != NULL) != 0)
         return EXIT_FAIL;
     torch_api tapi;
-    if (text_model != NULL && !torch_load(&tapi, "--text-model")) {
-        prime_writer_destroy(w);
+    if (text_model != NULL && !torch_load(&tapi, "--text-model"))
         return EXIT_FAIL;
-    }
     prime_tagstore *store = NULL;
     prime_embeddings *img = NULL, *keyed = NULL, *txt = NULL;
     prime_quality *qh = NULL;
@@ -138,12 +145,8 @@ static int cmd_eval_quality(int argc, char **argv)
         st = prime_quality_create(store, img, &qh);
     if (st == PRIME_OK)
         st = prime_quality_add_result_file(qh, result_path, txt);
-    rc = st == PRIME_OK ? emit(qh, render_quality, format, w, output) : lib_error(st);
-    if (rc == 0 && w != NULL) {
-        rc = writer_close(w);
-        w = NULL;
-    }
-    prime_writer_destroy(w);
+    rc = st == PRIME_OK ? emit(qh, render_quality, write_quality, format, output)
+                        : lib_error(st);
     prime_quality_destroy(qh);
     prime_embeddings_destroy(txt);
     prime_embeddings_destroy(keyed);
@@ -203,8 +206,7 @@ int cmd_eval(int argc, char **argv)
     if (format == 0)
         format = default_format(output);
     const char *inputs[] = {result_path, tags_path, outcomes_path};
-    prime_writer *w = NULL;
-    if (output != NULL && (w = writer_open(inputs, 3, &output, 1)) == NULL)
+    if (check_outputs(inputs, 3, &output, output != NULL) != 0)
         return EXIT_FAIL;
     prime_tagstore *store = NULL;
     prime_outcomes *outcomes = NULL;
@@ -216,12 +218,7 @@ int cmd_eval(int argc, char **argv)
     if (rc == 0 && q > 0.0 && (st = prime_eval_set_fdr(ev, q, m)) != PRIME_OK)
         rc = lib_error(st);
     if (rc == 0)
-        rc = emit(ev, render_eval, format, w, output);
-    if (rc == 0 && w != NULL) {
-        rc = writer_close(w);
-        w = NULL;
-    }
-    prime_writer_destroy(w);
+        rc = emit(ev, render_eval, write_eval, format, output);
     prime_eval_destroy(ev);
     prime_outcomes_destroy(outcomes);
     prime_tagstore_destroy(store);

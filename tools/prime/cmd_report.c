@@ -40,10 +40,8 @@ int cmd_report(int argc, char **argv)
     /* the page is written by report.c through prime_file_write; the inputs
        are refused as its output here, before any work */
     const char *inputs[] = {result_path, tags_path, outcomes_path};
-    prime_writer *w = writer_open(inputs, 3, &output, 1);
-    if (w == NULL)
+    if (check_outputs(inputs, 3, &output, 1) != 0)
         return EXIT_FAIL;
-    prime_writer_destroy(w);
     prime_tagstore *store = NULL;
     prime_outcomes *outcomes = NULL;
     int rc = load_store(tags_path, outcomes_path, &store, &outcomes);

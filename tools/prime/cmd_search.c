@@ -9,6 +9,11 @@ static prime_status render_result(const void *h, int32_t f, char *b, size_t c, s
     return prime_result_render(h, f, b, c, n);
 }
 
+static prime_status write_result(const void *h, int32_t f, const char *path)
+{
+    return prime_result_write(h, f, path);
+}
+
 /* Options that map one to one onto a configuration parameter. */
 static const struct {
     const char *option, *param;
@@ -67,26 +72,20 @@ int cmd_search(int argc, char **argv)
         format = default_format(output);
 
     const char *inputs[] = {tags_path, outcomes_path};
-    prime_writer *w = output != NULL ? writer_open(inputs, 2, &output, 1) : NULL;
     prime_tagstore *store = NULL;
     prime_outcomes *outcomes = NULL;
     prime_result *result = NULL;
-    if (output != NULL && w == NULL)
-        rc = EXIT_FAIL;
-    else
+    rc = check_outputs(inputs, 2, &output, output != NULL);
+    if (rc == 0)
         rc = load_store(tags_path, outcomes_path, &store, &outcomes);
     if (rc == 0) {
         progress_state ps;
         progress_init(&ps, "searching");
         st = prime_search(store, outcomes, cfg, progress_search, &ps, &result);
         progress_end(&ps);
-        rc = st != PRIME_OK ? lib_error(st) : emit(result, render_result, format, w, output);
+        rc = st != PRIME_OK ? lib_error(st)
+                            : emit(result, render_result, write_result, format, output);
     }
-    if (rc == 0 && w != NULL) {
-        rc = writer_close(w);
-        w = NULL;
-    }
-    prime_writer_destroy(w);
     prime_result_destroy(result);
     prime_outcomes_destroy(outcomes);
     prime_tagstore_destroy(store);

@@ -74,10 +74,20 @@ int writer_close(prime_writer *w)
     return rc;
 }
 
-int emit(const void *h, render_fn render, int32_t format, prime_writer *w, const char *output)
+int check_outputs(const char *const *inputs, size_t n, const char *const *outputs, size_t m)
 {
+    prime_writer *w = writer_open(inputs, n, outputs, m);
+    prime_writer_destroy(w);
+    return w != NULL ? 0 : EXIT_FAIL;
+}
+
+int emit(const void *h, render_fn render, write_fn write, int32_t format, const char *output)
+{
+    prime_status st;
+    if (output != NULL) /* the library's own writer: rendered once, atomically */
+        return (st = write(h, format, output)) == PRIME_OK ? 0 : lib_error(st);
     size_t need = 0;
-    prime_status st = render(h, format, NULL, 0, &need);
+    st = render(h, format, NULL, 0, &need);
     if (st != PRIME_E_BUFFER_TOO_SMALL && st != PRIME_OK)
         return lib_error(st);
     prime_clear_error();
@@ -88,12 +98,8 @@ int emit(const void *h, render_fn render, int32_t format, prime_writer *w, const
     st = render(h, format, text, need + 1, &need);
     if (st != PRIME_OK)
         rc = lib_error(st);
-    else if (output != NULL) {
-        if ((st = prime_writer_add(w, output, text, need)) != PRIME_OK)
-            rc = lib_error(st);
-    } else if (fwrite(text, 1, need, stdout) != need || fflush(stdout) != 0) {
+    else if (fwrite(text, 1, need, stdout) != need || fflush(stdout) != 0)
         rc = fail("cannot write the output: %s", strerror(errno));
-    }
     free(text);
     return rc;
 }
