@@ -287,6 +287,9 @@ grep -q "classes: *1 " "$tmp/out" && ok || bad "wide labels: one class expected:
 printf '\xEF\xBB\xBFimage,label\r\ncat/a.png,x\r\n"cat/b b.png",x\r\ndog/c.png,y\r\n' > "$lab/bom.csv"
 expect 0 "tag --labels with a BOM and CRLF" -- "$prime" tag --images ../data/tag --backend properties --labels "$lab/bom.csv" --output "$lab/t2.csv"
 grep -q '^dog/c.png,y,' "$lab/t2.csv" && ok || bad "BOM labels: $(cat "$lab/t2.csv")"
+mkdir -p "$lab/cat" && cp ../data/tag/cat/a.png "$lab/cat/" && printf '\xEF\xBB\xBFcat/a.png\r\n' > "$lab/list.txt"
+expect 0 "tag --images LIST with a BOM and CRLF" -- "$prime" tag --images "$lab/list.txt" --backend properties --output "$lab/t3.csv"
+grep -q '^cat/a.png,cat,dark|' "$lab/t3.csv" && ok || bad "list with a BOM: $(cat "$lab/t3.csv")"
 printf 'image,label\ncat/a.png,x\ndog/c.png,y\n"cat/b b.png",x\ncat/a.png,z\n' > "$w/dup.csv"
 case_ 1 "dup.csv:5: image \"cat/a.png\" listed twice (first on line 2)" "tag --labels: an image listed twice" -- \
   "$prime" tag --images ../data/tag --backend properties --labels "$w/dup.csv" --output "$w/never.csv"

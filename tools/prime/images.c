@@ -236,7 +236,8 @@ int collect_images(const char *images, const char *labels_path, strvec *paths, s
         else
             base[0] = '\0';
         list_ctx c = {base, paths, names};
-        ok = each_line(data, size, push_listed, &c);
+        size_t bom = size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+        ok = each_line(data + bom, size - bom, push_listed, &c);
         prime_file_free(data);
         free(base);
         if (!ok)
