@@ -22,8 +22,11 @@ static void make_dir(void)
     cr_assert_not_null(mkdtemp(dir));
 }
 
+static void free_slurped(void);
+
 static void remove_dir(void)
 {
+    free_slurped();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_assert_eq(system(cmd), 0);
@@ -48,11 +51,27 @@ static void put(const char *name, const char *text)
     fclose(f);
 }
 
+/* The content of a file of dir; valid until the fourth call after (the
+ * buffers go round, and the last ones are freed by the suite's fini). */
+static void *slurped[4];
+static int slurp_k;
+
+static void free_slurped(void)
+{
+    for (int k = 0; k < 4; k++) {
+        prime_file_free(slurped[k]);
+        slurped[k] = NULL;
+    }
+}
+
 static char *slurp(const char *name)
 {
     void *d = NULL;
     uint64_t n = 0;
     cr_assert_eq(prime_file_read(path_of(name), 0, &d, &n), PRIME_OK, "%s", prime_last_error());
+    slurp_k = (slurp_k + 1) % 4;
+    prime_file_free(slurped[slurp_k]);
+    slurped[slurp_k] = d;
     return d;
 }
 
