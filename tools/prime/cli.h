@@ -137,11 +137,15 @@ typedef struct {
     __typeof__(&prime_torch_tagger_create) tagger_create;
     __typeof__(&prime_torch_classifier_create) classifier_create;
     __typeof__(&prime_torch_embedder_create) embedder_create;
+    __typeof__(&prime_torch_set_check_batch) set_check_batch;
 } torch_api;
 
 /* Loads the shim; on failure prints "WHO needs libprime-torch: why" and
  * returns 0. */
 int torch_load(torch_api *t, const char *who);
+/* The batch guard of libprime-torch checks the batch size the run will use
+ * (--batch, 32 by default), within the guard's range 2..4096. */
+prime_status torch_check_batch(const torch_api *t, uint32_t batch);
 
 /* Preprocessing options of the torch roles. */
 typedef struct {

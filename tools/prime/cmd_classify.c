@@ -41,6 +41,8 @@ int cmd_classify(int argc, char **argv)
     if (o.have_threads)
         st = tapi.set_threads(o.threads);
     if (st == PRIME_OK)
+        st = torch_check_batch(&tapi, o.batch);
+    if (st == PRIME_OK)
         st = make_spec(&o.spec, PRIME_IMAGE_PRESET_IMAGENET, &spec);
     if (st == PRIME_OK)
         st = tapi.classifier_create(o.model, o.classes, spec, &cls);

@@ -16,7 +16,7 @@
 /* Options of both commands first, then those of tag only. */
 enum { T_IMAGES, T_LABELS, T_OUTPUT, T_MODEL, T_THREADS, T_BATCH, T_SIZE, T_RESIZE, T_MEAN,
        T_STD, T_CLASSES, T_BACKEND, T_THRESHOLDS, T_VOCAB, T_SCORES, T_IMAGE_MODEL,
-       T_TEXT_MODEL, T_BPE, T_PROMPT, T_THRESHOLD, T_TOP_K };
+       T_TEXT_MODEL, T_BPE, T_PROMPT, T_THRESHOLD, T_TOP_K, T_RULE };
 static const opt_spec classify_specs[] = {
     {"--images", OPT_VALUE}, {"--labels", OPT_VALUE}, {"--output", OPT_VALUE},
     {"--model", OPT_VALUE},  {"--threads", OPT_VALUE}, {"--batch", OPT_VALUE},
@@ -30,7 +30,7 @@ static const opt_spec tag_specs[] = {
     {"--thresholds", OPT_VALUE}, {"--vocab", OPT_VALUE}, {"--scores", OPT_VALUE},
     {"--image-model", OPT_VALUE}, {"--text-model", OPT_VALUE}, {"--bpe", OPT_VALUE},
     {"--prompt", OPT_VALUE_EMPTY_OK}, {"--threshold", OPT_VALUE}, {"--top-k", OPT_VALUE},
-    {NULL, 0}};
+    {"--rule", OPT_VALUE}, {NULL, 0}};
 
 int parse_tag_opts(int argc, char **argv, int classify, tag_opts *t)
 {
@@ -52,7 +52,8 @@ int parse_tag_opts(int argc, char **argv, int classify, tag_opts *t)
             [T_THRESHOLDS] = &t->thresholds, [T_VOCAB] = &t->vocab,
             [T_SCORES] = &t->scores,         [T_IMAGE_MODEL] = &t->image_model,
             [T_TEXT_MODEL] = &t->text_model, [T_BPE] = &t->bpe,
-            [T_PROMPT] = &t->prompt,         [T_TOP_K] = NULL};
+            [T_PROMPT] = &t->prompt,         [T_TOP_K] = NULL,
+            [T_RULE] = &t->rule};
         const char *name = o.specs[k].name;
         if (k < (int)(sizeof str / sizeof str[0]) && str[k] != NULL) {
             *str[k] = v;
@@ -119,6 +120,8 @@ static int check_backend_opts(const tag_opts *o)
     if (o->scores != NULL && strcmp(o->scores, "logits") != 0 &&
         strcmp(o->scores, "probabilities") != 0)
         return usage_error("--scores must be logits or probabilities, not '%s'", o->scores);
+    if (o->rule != NULL && strcmp(o->rule, "above") != 0 && strcmp(o->rule, "at-least") != 0)
+        return usage_error("--rule must be above or at-least, not '%s'", o->rule);
     return 0;
 }
 
@@ -135,7 +138,8 @@ static prime_tagger *make_tagger(const tag_opts *o)
         torch_api tapi;
         if (!torch_load(&tapi, who))
             return NULL;
-        if (o->have_threads && (st = tapi.set_threads(o->threads)) != PRIME_OK) {
+        if ((o->have_threads && (st = tapi.set_threads(o->threads)) != PRIME_OK) ||
+            (st = torch_check_batch(&tapi, o->batch)) != PRIME_OK) {
             lib_error(st);
             return NULL;
         }
@@ -171,6 +175,10 @@ static prime_tagger *make_tagger(const tag_opts *o)
         st = prime_tagger_set_threshold(tagger, o->threshold);
     if (st == PRIME_OK && o->top_k > 0)
         st = prime_tagger_set_top_k(tagger, o->top_k);
+    if (st == PRIME_OK && o->rule != NULL)
+        st = prime_tagger_set_rule(tagger, strcmp(o->rule, "above") == 0
+                                               ? PRIME_TAGGER_RULE_ABOVE
+                                               : PRIME_TAGGER_RULE_AT_LEAST);
     if (st != PRIME_OK) {
         lib_error(st);
         prime_tagger_destroy(tagger);

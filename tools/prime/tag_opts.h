@@ -6,7 +6,7 @@
 
 typedef struct {
     const char *images, *backend, *labels, *output, *thresholds, *model, *vocab, *scores,
-        *image_model, *text_model, *bpe, *prompt, *classes;
+        *image_model, *text_model, *bpe, *prompt, *classes, *rule;
     double threshold; /* NaN: not given */
     uint32_t threads, batch, top_k;
     int have_threads;

@@ -46,9 +46,10 @@ int torch_load(torch_api *t, const char *who)
     }
     static const char *const names[] = {
         "prime_torch_version", "prime_torch_set_threads", "prime_torch_tagger_create",
-        "prime_torch_classifier_create", "prime_torch_embedder_create"};
-    void *syms[5];
-    for (size_t k = 0; k < 5; k++) {
+        "prime_torch_classifier_create", "prime_torch_embedder_create",
+        "prime_torch_set_check_batch"};
+    void *syms[6];
+    for (size_t k = 0; k < 6; k++) {
         dlerror();
         syms[k] = dlsym(t->dl, names[k]);
         if (syms[k] == NULL) {
@@ -66,7 +67,14 @@ int torch_load(torch_api *t, const char *who)
     memcpy(&t->tagger_create, &syms[2], sizeof syms[2]);
     memcpy(&t->classifier_create, &syms[3], sizeof syms[3]);
     memcpy(&t->embedder_create, &syms[4], sizeof syms[4]);
+    memcpy(&t->set_check_batch, &syms[5], sizeof syms[5]);
     return 1;
+}
+
+prime_status torch_check_batch(const torch_api *t, uint32_t batch)
+{
+    uint32_t b = batch == 0 ? 32 : batch;
+    return t->set_check_batch(b < 2 ? 2 : b > 4096 ? 4096 : b);
 }
 
 /* The shim stays loaded until exit: libtorch registers exit-time handlers
