@@ -94,6 +94,8 @@ def test_argument_types_follow_the_header(source_root):
     pointer (char * as c_char_p or a pointer), a callback for a function
     pointer. A declaration copied wrong fails here."""
     for name, params in header_params(source_root).items():
+        if name not in _lib.FUNCTIONS:
+            continue  # test_every_public_function_is_declared names it
         _restype, argtypes = _lib.FUNCTIONS[name]
         for k, (decl, t) in enumerate(zip(params, argtypes)):
             where = "%s argument %d (%s)" % (name, k + 1, decl)
