@@ -97,7 +97,16 @@ class Image(_Handle):
         np = _numpy()
         if np is None:
             raise RuntimeError("Image.from_array needs NumPy")
-        arr = np.ascontiguousarray(pixels, dtype=np.uint8)
+        src = np.asarray(pixels)
+        if src.dtype != np.uint8:
+            if src.dtype.kind not in "iu":
+                raise TypeError("pixels must be an integer array (uint8, 0..255), not %s: convert "
+                                "floats explicitly, e.g. (a * 255).round().astype(numpy.uint8)"
+                                % src.dtype)
+            if src.size and (int(src.min()) < 0 or int(src.max()) > 255):
+                raise ValueError("pixel values must be in 0..255, not %d..%d"
+                                 % (int(src.min()), int(src.max())))
+        arr = np.ascontiguousarray(src, dtype=np.uint8)
         if arr.ndim != 3 or arr.shape[2] != 3:
             raise ValueError("pixels must have shape (height, width, 3), not %s" % (arr.shape,))
         ptr = L.ImageP()

@@ -1,0 +1,203 @@
+/* Membership (issue 13): which images of a frozen store carry a tag set in
+ * a class, and which images make up each failure mode of a result. Tags and
+ * classes of a result are matched to the store by name, so a result read
+ * back from JSON, or a store rebuilt from the same data, works too. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "search/search.h"
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* 1 if image `img` carries every tag of want[0..n) (ascending, unique). */
+static bool has_all(const prime_tagstore *s, uint32_t img, const uint32_t *want, uint32_t n)
+{
+    uint64_t k = prime__store_tag_off(s, img), end = prime__store_tag_off(s, img + 1);
+    uint32_t j = 0;
+    while (j < n && k < end) {
+        uint32_t t = prime__store_tag(s, k);
+        if (t == want[j]) {
+            j++;
+            k++;
+        } else if (t < want[j]) {
+            k++;
+        } else {
+            return false;
+        }
+    }
+    return j == n;
+}
+
+/* Images of class c (PRIME_NONE = all) carrying want[0..n) (sorted,
+ * unique): writes up to cap of them to out (may be NULL) and returns the
+ * count. */
+static uint64_t select_images(const prime_tagstore *s, uint32_t c, const uint32_t *want,
+                              uint32_t n, uint32_t *out, uint64_t cap)
+{
+    uint64_t count = 0;
+    if (c == PRIME_NONE) {
+        for (uint32_t img = 0; img < s->images.count; img++)
+            if (has_all(s, img, want, n)) {
+                if (out != NULL && count < cap)
+                    out[count] = img;
+                count++;
+            }
+        return count;
+    }
+    for (uint64_t j = s->class_off[c]; j < s->class_off[c + 1]; j++) {
+        uint32_t img = prime__store_class_image(s, j);
+        if (has_all(s, img, want, n)) {
+            if (out != NULL && count < cap)
+                out[count] = img;
+            count++;
+        }
+    }
+    return count;
+}
+
+static prime_status check_store(const prime_tagstore *s, const char *fn)
+{
+    if (s == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: store is NULL", fn);
+    if (!s->frozen)
+        return prime__error(PRIME_E_STATE, "%s: the tag store is not frozen", fn);
+    return PRIME_OK;
+}
+
+/* Sorted, unique copy of tags[0..n) into buf (which holds n). */
+static uint32_t sort_unique(const uint32_t *tags, uint32_t n, uint32_t *buf)
+{
+    if (n == 0)
+        return 0;
+    memcpy(buf, tags, (size_t)n * sizeof(uint32_t));
+    qsort(buf, n, sizeof(uint32_t), cmp_u32);
+    uint32_t m = 1;
+    for (uint32_t k = 1; k < n; k++)
+        if (buf[k] != buf[m - 1])
+            buf[m++] = buf[k];
+    return m;
+}
+
+prime_status prime_tagstore_select(const prime_tagstore *s, uint32_t class_id,
+                                   const uint32_t *tags, uint32_t n_tags, uint32_t *images,
+                                   uint64_t cap, uint64_t *n_out)
+{
+    const char *fn = "prime_tagstore_select";
+    prime_status st = check_store(s, fn);
+    if (st != PRIME_OK)
+        return st;
+    if (n_out == NULL || (tags == NULL && n_tags > 0))
+        return prime__error(PRIME_E_INVALID_ARG, "%s: NULL argument", fn);
+    if (class_id != PRIME_NONE && class_id >= s->classes.count)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: class id %u out of range (%u classes)", fn,
+                            class_id, s->classes.count);
+    for (uint32_t k = 0; k < n_tags; k++)
+        if (tags[k] >= s->tags.count)
+            return prime__error(PRIME_E_INVALID_ARG, "%s: tag id %u out of range (%u tags)", fn,
+                                tags[k], s->tags.count);
+    uint32_t stack[PRIME_MAX_TAGS_LIMIT];
+    uint32_t *want = n_tags <= PRIME_MAX_TAGS_LIMIT ? stack
+                                                    : prime__malloc((size_t)n_tags * sizeof *want);
+    if (want == NULL)
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory", fn);
+    uint32_t m = sort_unique(tags, n_tags, want);
+    uint64_t count = select_images(s, class_id, want, m, images, images != NULL ? cap : 0);
+    if (want != stack)
+        prime__free(want);
+    *n_out = count;
+    if (count > 0 && (images == NULL || count > cap))
+        return prime__error(PRIME_E_BUFFER_TOO_SMALL, "%s: %llu images; the buffer holds %llu",
+                            fn, (unsigned long long)count,
+                            (unsigned long long)(images != NULL ? cap : 0));
+    return PRIME_OK;
+}
+
+/* The store's class id and sorted tag ids of mode i, matched by name. */
+static prime_status resolve_mode(const prime_result *r, const prime_tagstore *s, uint64_t i,
+                                 const char *fn, uint32_t *class_out, uint32_t *want,
+                                 uint32_t *n_out)
+{
+    const prime__mode *m = &r->modes[i];
+    const prime__class_stat *c = &r->classes[m->class_index];
+    *class_out = PRIME_NONE;
+    if (c->class_id != PRIME_NONE) {
+        const char *cname = r->strings + c->name_off;
+        uint32_t id = prime__names_find(&s->classes, cname, strlen(cname));
+        if (id == PRIME_NONE)
+            return prime__error(PRIME_E_MISMATCH, "%s: the store has no class \"%.200s\" (mode %llu)",
+                                fn, cname, (unsigned long long)i);
+        *class_out = id;
+    }
+    for (uint32_t k = 0; k < m->n_tags; k++) {
+        const char *tname = r->strings + r->mode_tag_name_off[m->tag_first + k];
+        uint32_t id = prime__names_find(&s->tags, tname, strlen(tname));
+        if (id == PRIME_NONE)
+            return prime__error(PRIME_E_MISMATCH, "%s: the store has no tag \"%.200s\" (mode %llu)",
+                                fn, tname, (unsigned long long)i);
+        want[k] = id;
+    }
+    qsort(want, m->n_tags, sizeof(uint32_t), cmp_u32);
+    *n_out = m->n_tags;
+    return PRIME_OK;
+}
+
+prime_status prime_result_mode_images(const prime_result *r, const prime_tagstore *s,
+                                      uint64_t i, uint32_t *images, uint64_t cap,
+                                      uint64_t *n_out)
+{
+    const char *fn = "prime_result_mode_images";
+    if (r == NULL || n_out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: NULL argument", fn);
+    prime_status st = check_store(s, fn);
+    if (st != PRIME_OK)
+        return st;
+    if (i >= r->n_modes)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: mode %llu out of range (%llu modes)", fn,
+                            (unsigned long long)i, (unsigned long long)r->n_modes);
+    uint32_t want[PRIME_MAX_TAGS_LIMIT], n, c;
+    st = resolve_mode(r, s, i, fn, &c, want, &n);
+    if (st != PRIME_OK)
+        return st;
+    uint64_t count = select_images(s, c, want, n, images, images != NULL ? cap : 0);
+    *n_out = count;
+    if (count > 0 && (images == NULL || count > cap))
+        return prime__error(PRIME_E_BUFFER_TOO_SMALL, "%s: %llu images; the buffer holds %llu",
+                            fn, (unsigned long long)count,
+                            (unsigned long long)(images != NULL ? cap : 0));
+    return PRIME_OK;
+}
+
+prime_status prime_result_membership(const prime_result *r, const prime_tagstore *s,
+                                     uint64_t *mode_offsets, uint32_t *images, uint64_t cap,
+                                     uint64_t *total_out)
+{
+    const char *fn = "prime_result_membership";
+    if (r == NULL || total_out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: NULL argument", fn);
+    prime_status st = check_store(s, fn);
+    if (st != PRIME_OK)
+        return st;
+    uint64_t pos = 0;
+    for (uint64_t i = 0; i < r->n_modes; i++) {
+        uint32_t want[PRIME_MAX_TAGS_LIMIT], n, c;
+        st = resolve_mode(r, s, i, fn, &c, want, &n);
+        if (st != PRIME_OK)
+            return st;
+        if (mode_offsets != NULL)
+            mode_offsets[i] = pos;
+        uint64_t room = images != NULL && pos < cap ? cap - pos : 0;
+        pos += select_images(s, c, want, n, room ? images + pos : NULL, room);
+    }
+    if (mode_offsets != NULL)
+        mode_offsets[r->n_modes] = pos;
+    *total_out = pos;
+    if (pos > 0 && (images == NULL || pos > cap))
+        return prime__error(PRIME_E_BUFFER_TOO_SMALL, "%s: %llu memberships; the buffer holds %llu",
+                            fn, (unsigned long long)pos,
+                            (unsigned long long)(images != NULL ? cap : 0));
+    return PRIME_OK;
+}
