@@ -164,7 +164,10 @@ def _os_error(status: int, path: Any, writing: bool = False) -> Optional[PrimeEr
         name = os.fsdecode(path)
     except (TypeError, ValueError):
         return None
+    if isinstance(status, _Status):
+        _tls.detail = status.detail
     detail = last_error() or _status_message(status)
+    status = int(status)
     try:
         st = os.stat(name)
     except FileNotFoundError:
@@ -226,16 +229,34 @@ def _status_message(status: int) -> str:
     return _dec(_l().prime_status_message(status))
 
 
+_tls = threading.local()
+
+
 def last_error() -> str:
-    """The library's detail message of the last failure on this thread."""
-    return _dec(_l().prime_last_error())
+    """The detail message of the last failure on this thread: that of the
+    last error this package raised for a call it ran on a helper thread
+    (long calls, see :func:`_interruptible`), else the library's
+    ``prime_last_error()``."""
+    d = getattr(_tls, "detail", None)
+    return d if d is not None else _dec(_l().prime_last_error())
+
+
+class _Status(int):
+    """A status returned by a call made on a helper thread, with that
+    thread's ``prime_last_error()`` (the message is per thread)."""
+
+    detail: str = ""
 
 
 def error_for(status: int) -> PrimeError:
     """The exception for a failed status, carrying ``prime_last_error()``."""
-    detail = last_error()
+    if isinstance(status, _Status):
+        detail = _tls.detail = status.detail
+    else:
+        _tls.detail = None
+        detail = last_error()
     cls = _ERRORS.get(status, PrimeError)
-    return cls(status, detail)
+    return cls(int(status), detail)
 
 
 def _check(status: int) -> None:
@@ -1626,6 +1647,11 @@ def _interruptible(call: Callable[[], _T], cleanup: Optional[Callable[[_T], None
     def run() -> None:
         try:
             r = call()
+            if isinstance(r, int) and r < 0:
+                # the message is per thread: carry it to the caller
+                st = _Status(r)
+                st.detail = last_error()
+                r = st  # type: ignore[assignment]
             box.append((True, r))
         except BaseException as e:  # noqa: B902 - handed to the caller
             box.append((False, e))

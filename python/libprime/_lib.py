@@ -631,6 +631,8 @@ def _guard(name: str, fn: Any, argtypes: List[object]) -> Any:
 
     call.__name__ = name
     call.raw = fn  # type: ignore[attr-defined]
+    call.restype = fn.restype  # type: ignore[attr-defined]
+    call.argtypes = fn.argtypes  # type: ignore[attr-defined]
     return call
 
 
