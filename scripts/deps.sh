@@ -8,6 +8,7 @@ pkgs=(meson ninja-build gcc pkg-config libcriterion-dev libstb-dev zlib1g-dev py
 pkgs+=(python3-pil)  # scripts/make_image_reference.py (Pillow reference of tests/test_image.c)
 pkgs+=(libtorch-dev python3-torch)  # shim/ (libprime-torch), its tests and the C++ example
 pkgs+=(chromium)  # tests/report/report_test.sh opens the HTML report in headless Chromium
+pkgs+=(python3-pandas python3-mypy python3-mesonpy)  # issue 13: DataFrame tests, mypy --strict test, pip install of python/
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

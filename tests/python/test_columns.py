@@ -1,0 +1,168 @@
+"""Columnar export, membership, bulk building and DataFrames (issue 13)."""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+import libprime
+from libprime import Outcomes, TagStore
+
+from _synth import synth_csv, synth_lists
+
+PARAMS = dict(max_tags=3, min_size=20, min_drop=0.1, min_gain=0.0)
+
+
+@pytest.fixture(scope="module")
+def synth():
+    images, classes, tags, outcomes = synth_lists(3000, n_tags=25, per_image=6)
+    store = TagStore.from_lists(images, classes, tags)
+    out = Outcomes(outcomes)
+    result = libprime.search(store, out, **PARAMS)
+    assert len(result) > 20
+    yield store, out, result, (images, classes, tags, outcomes)
+    result.close()
+    out.close()
+    store.close()
+
+
+def test_bulk_build_equals_one_by_one_and_csv(synth, tmp_path):
+    store, out, _, (images, classes, tags, outcomes) = synth
+    one = TagStore()
+    for im, c, t in zip(images, classes, tags):
+        one.add_image(im, c, t)
+    one.freeze()
+    store.save(tmp_path / "bulk.prime")
+    one.save(tmp_path / "one.prime")
+    assert (tmp_path / "bulk.prime").read_bytes() == (tmp_path / "one.prime").read_bytes()
+    csv, _ = TagStore.from_bytes(synth_csv(3000, n_tags=25, per_image=6).encode(), "s.csv")
+    csv.save(tmp_path / "csv.prime")
+    with csv:
+        assert csv.tags == store.tags and csv.classes == store.classes
+        assert [csv.image_tags(i) for i in range(len(csv))] == \
+            [store.image_tags(i) for i in range(len(store))]
+    one.close()
+
+
+def test_bulk_build_edge_cases():
+    with TagStore.from_lists(["a", None, "", "d"], ["x", "y", "x", "y"],
+                             ["p|q|p", None, [], ("q", "r", "q")]) as s:
+        assert [s.image_name(i) for i in range(4)] == ["a", "", "", "d"]
+        assert [s.image_tag_names(i) for i in range(4)] == [["p", "q"], [], [], ["q", "r"]]
+    # appending to a store that already has names maps ids correctly
+    s = TagStore()
+    s.add_image("z", "y", ["r", "zz"])
+    first = s.add_images(["a", "b"], ["x", "y"], [["q", "r"], ["zz"]])
+    assert first == 1
+    s.freeze()
+    assert s.image_tag_names(1) == ["r", "q"]  # by id: r (0) before q (2)
+    assert s.image_tag_names(2) == ["zz"] and s.class_name(s.image_class(1)) == "x"
+    s.close()
+    with pytest.raises(libprime.DuplicateError):
+        TagStore.from_lists(["a", "a"], ["x", "x"], [[], []])
+    with pytest.raises(libprime.InvalidArgumentError):
+        TagStore.from_lists(["a"], ["x"], [["bad|name"]])
+    with pytest.raises(ValueError):
+        TagStore.from_lists(["a"], ["x"], [["a\x00"]])
+    with pytest.raises(ValueError):
+        TagStore.from_lists(["a"], ["x", "y"], [[], []])
+    with pytest.raises(TypeError):
+        TagStore.from_lists(None, ["x"], [5])
+
+
+def test_columns_equal_mode_objects(synth):
+    _, _, result, _ = synth
+    cols = result.columns()
+    assert list(cols) == [f.name for f in dataclasses.fields(libprime.FailureMode)]
+    modes = list(result)
+    for k, m in enumerate(modes):
+        row = {name: cols[name][k] for name in cols}
+        for name, v in dataclasses.asdict(m).items():
+            got = row[name]
+            if isinstance(v, float):
+                assert float(got) == v or (math.isnan(v) and math.isnan(got)), name
+            else:
+                assert (got if not hasattr(got, "item") else got.item()) == v, name
+    assert result.to_dicts() == [dataclasses.asdict(m) for m in modes]
+
+
+def test_to_dataframe(synth):
+    pd = pytest.importorskip("pandas")
+    _, _, result, _ = synth
+    df = result.to_dataframe()
+    assert isinstance(df, pd.DataFrame) and len(df) == len(result)
+    assert list(df.columns) == [f.name for f in dataclasses.fields(libprime.FailureMode)]
+    m = result[3]
+    assert df.loc[3, "class_name"] == m.class_name and df.loc[3, "tags"] == m.tags
+    assert df.loc[3, "size"] == m.size and df.loc[3, "drop"] == m.drop
+    assert str(df["size"].dtype) == "int64"
+
+
+def test_eval_to_dataframe(synth):
+    pd = pytest.importorskip("pandas")
+    store, out, result, _ = synth
+    with libprime.Eval(result, store, out) as ev:
+        df = ev.to_dataframe()
+        assert len(df) == len(ev)
+        m = ev[2]
+        assert df.loc[2, "class_name"] == m.class_name and df.loc[2, "tags"] == tuple(m.tags)
+        assert df.loc[2, "train_size"] == m.train.size and df.loc[2, "test_drop"] == m.test.drop
+        assert df.loc[2, "p_value"] == m.p_value and df.loc[2, "discovery"] == m.discovery
+        assert isinstance(pd.DataFrame(ev.columns()), pd.DataFrame)
+
+
+def test_mode_images_and_membership(synth):
+    store, out, result, _ = synth
+    memb = result.membership(store, sparse="csr")
+    assert memb.shape == (len(store), len(result))
+    for i, m in enumerate(result):
+        imgs = [int(x) for x in result.mode_images(store, i)]
+        assert len(imgs) == m.size
+        assert imgs == memb.images_of(i)
+        assert imgs == [int(x) for x in store.select(m.tags, m.class_name)]
+        assert all(store.image_class(k) == m.class_id for k in imgs)
+        assert all(set(m.tags) <= set(store.image_tag_names(k)) for k in imgs)
+        q = libprime.query(store, out, m.tags, m.class_name)
+        assert q.correct == sum(out[k] for k in imgs)
+    # the image-major view agrees with the mode-major one
+    for k in (0, 17, len(store) - 1):
+        assert memb.modes_of(k) == [i for i in range(len(result)) if k in memb.images_of(i)]
+    with pytest.raises(IndexError):
+        result.mode_images(store, len(result))
+
+
+def test_membership_other_store_by_name(synth):
+    store, out, result, (images, classes, tags, outcomes) = synth
+    # the same data in another order: matched by names, not ids
+    with TagStore.from_lists(images[::-1], classes[::-1], tags[::-1]) as rev:
+        n = len(rev)
+        got = sorted(n - 1 - int(k) for k in result.mode_images(rev, 0))
+        assert got == [int(k) for k in result.mode_images(store, 0)]
+    with TagStore.from_lists(["a"], ["nope"], [["t00"]]) as other:
+        with pytest.raises(libprime.MismatchError):
+            result.mode_images(other, 0)
+
+
+def test_repr_html(synth):
+    _, _, result, _ = synth
+    html = result._repr_html_()
+    assert html.startswith("<table>") and "class_name" in html
+    assert result[0].class_name in html and "more modes" in html or len(result) <= 50
+
+
+def test_from_dataframe_outcomes():
+    pd = pytest.importorskip("pandas")
+    images, classes, tags, outcomes = synth_lists(500, n_tags=10, per_image=3)
+    df = pd.DataFrame({"image": images, "class": classes, "tags": tags, "correct": outcomes})
+    store, out = libprime.from_dataframe(df, outcomes="correct")
+    with store, out:
+        assert len(store) == 500 and out.to_list() == outcomes
+    df["label"] = ["cat" if i % 3 else "dog" for i in range(500)]
+    df["pred"] = ["cat"] * 500
+    store, out = libprime.from_dataframe(df, label="label", prediction="pred")
+    with store, out:
+        assert out.to_list() == [1.0 if i % 3 else 0.0 for i in range(500)]
+    df["pf"] = [0.5] * 500
+    with pytest.raises(TypeError):
+        libprime.from_dataframe(df, label="label", prediction="pf")
