@@ -592,6 +592,22 @@ PRIME_API prime_status prime_tagstore_add_images(prime_tagstore *store, uint32_t
                                                  const uint32_t *tag_ids,
                                                  uint32_t *first_index_out);
 
+/** Add n images at once with their tags as text, interned as needed: the
+ *  tags of image i are the non-empty '|'-separated names in
+ *  tag_text[tag_offsets[i] .. tag_offsets[i+1]) (as in a tags CSV: "a|b";
+ *  the rules of prime_tagstore_intern_tag apply to each). Images, names and
+ *  classes otherwise as prime_tagstore_add_images. All or nothing: on any
+ *  failure (an invalid or duplicate name, a bad tag name, no memory) the
+ *  store is left as it was, tags included, and the message names the
+ *  failing image (0-based within the call). */
+PRIME_API prime_status prime_tagstore_add_images_text(prime_tagstore *store, uint32_t n,
+                                                      const char *image_names,
+                                                      const uint64_t *name_offsets,
+                                                      const uint32_t *class_ids,
+                                                      const char *tag_text,
+                                                      const uint64_t *tag_offsets,
+                                                      uint32_t *first_index_out);
+
 /** The images of class class_id (PRIME_NONE = all images) that carry every
  *  tag of tags[0..n_tags) (n_tags = 0: every image of the class), by
  *  ascending index: the set prime_query measures. Writes the count to

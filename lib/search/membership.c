@@ -171,6 +171,44 @@ prime_status prime_result_mode_images(const prime_result *r, const prime_tagstor
     return PRIME_OK;
 }
 
+/* Per-class postings: for each tag, the images of the class carrying it
+ * (ascending), so that a mode is found by scanning its rarest tag's list. */
+typedef struct {
+    uint64_t *off;   /* n_tags + 1 */
+    uint32_t *img;
+    size_t img_cap;
+} postings;
+
+static prime_status build_postings(const prime_tagstore *s, uint32_t c, postings *p)
+{
+    uint32_t nt = s->tags.count;
+    memset(p->off, 0, ((size_t)nt + 1) * sizeof *p->off);
+    uint64_t lo = c == PRIME_NONE ? 0 : s->class_off[c];
+    uint64_t hi = c == PRIME_NONE ? s->images.count : s->class_off[c + 1];
+    uint64_t total = 0;
+    for (uint64_t j = lo; j < hi; j++) {
+        uint32_t img = c == PRIME_NONE ? (uint32_t)j : prime__store_class_image(s, j);
+        for (uint64_t k = prime__store_tag_off(s, img); k < prime__store_tag_off(s, img + 1); k++)
+            p->off[prime__store_tag(s, k) + 1]++;
+        total += prime__store_tag_off(s, img + 1) - prime__store_tag_off(s, img);
+    }
+    for (uint32_t t = 0; t < nt; t++)
+        p->off[t + 1] += p->off[t];
+    if (!prime__grow((void **)&p->img, &p->img_cap, (size_t)(total > 0 ? total : 1),
+                     sizeof *p->img))
+        return prime__error(PRIME_E_NOMEM, "prime_result_membership: out of memory");
+    /* fill, using off[t] as the cursor, then shift back */
+    for (uint64_t j = lo; j < hi; j++) {
+        uint32_t img = c == PRIME_NONE ? (uint32_t)j : prime__store_class_image(s, j);
+        for (uint64_t k = prime__store_tag_off(s, img); k < prime__store_tag_off(s, img + 1); k++)
+            p->img[p->off[prime__store_tag(s, k)]++] = img;
+    }
+    for (uint32_t t = nt; t > 0; t--)
+        p->off[t] = p->off[t - 1];
+    p->off[0] = 0;
+    return PRIME_OK;
+}
+
 prime_status prime_result_membership(const prime_result *r, const prime_tagstore *s,
                                      uint64_t *mode_offsets, uint32_t *images, uint64_t cap,
                                      uint64_t *total_out)
@@ -181,17 +219,50 @@ prime_status prime_result_membership(const prime_result *r, const prime_tagstore
     prime_status st = check_store(s, fn);
     if (st != PRIME_OK)
         return st;
+    postings p = {NULL, NULL, 0};
+    p.off = prime__malloc(((size_t)s->tags.count + 1) * sizeof *p.off);
+    if (p.off == NULL)
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory", fn);
+    uint32_t built = PRIME_NONE - 1; /* class whose postings p holds; none yet */
+    bool have = false;
     uint64_t pos = 0;
-    for (uint64_t i = 0; i < r->n_modes; i++) {
+    for (uint64_t i = 0; i < r->n_modes && st == PRIME_OK; i++) {
         uint32_t want[PRIME_MAX_TAGS_LIMIT], n, c;
         st = resolve_mode(r, s, i, fn, &c, want, &n);
         if (st != PRIME_OK)
-            return st;
+            break;
         if (mode_offsets != NULL)
             mode_offsets[i] = pos;
         uint64_t room = images != NULL && pos < cap ? cap - pos : 0;
-        pos += select_images(s, c, want, n, room ? images + pos : NULL, room);
+        if (n == 0) {
+            pos += select_images(s, c, want, n, room ? images + pos : NULL, room);
+            continue;
+        }
+        if (!have || built != c) {
+            st = build_postings(s, c, &p);
+            if (st != PRIME_OK)
+                break;
+            built = c;
+            have = true;
+        }
+        /* scan the rarest tag's images (ascending) */
+        uint32_t best = want[0];
+        for (uint32_t k = 1; k < n; k++)
+            if (p.off[want[k] + 1] - p.off[want[k]] < p.off[best + 1] - p.off[best])
+                best = want[k];
+        for (uint64_t j = p.off[best]; j < p.off[best + 1]; j++) {
+            uint32_t img = p.img[j];
+            if (has_all(s, img, want, n)) {
+                if (images != NULL && pos < cap)
+                    images[pos] = img;
+                pos++;
+            }
+        }
     }
+    prime__free(p.off);
+    prime__free(p.img);
+    if (st != PRIME_OK)
+        return st;
     if (mode_offsets != NULL)
         mode_offsets[r->n_modes] = pos;
     *total_out = pos;

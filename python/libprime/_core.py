@@ -4,6 +4,7 @@ from __future__ import annotations
 import array
 import ctypes
 import errno as _errno
+import itertools
 import json
 import math
 import operator
@@ -769,33 +770,52 @@ class TagStore(_Handle):
                                         % (i, type(c).__name__, c))
         local_c = [cls_ids.setdefault(c, len(cls_ids)) for c in classes]
         class_names = [c if isinstance(c, str) else str(c) for c in cls_ids]
-        # tags: local ids in order of first appearance, CSR
-        tag_ids = _Ids()
-        get = tag_ids.__getitem__
-        flat: List[int] = []
-        ext = flat.extend
-        offs = array.array("Q", [0])
-        app = offs.append
+        # tags: one text per image, "a|b" as in a tags CSV, interned by C
+        texts: List[str] = []
+        add = texts.append
+        seps = 0
+        join = "|".join
         for i, t in enumerate(tags):
-            if t is None:
-                pass
+            tp = type(t)
+            if tp is list or tp is tuple:
+                tt = t
+            elif t is None:
+                add("")
+                continue
             elif isinstance(t, str):
-                if t:
-                    parts = t.split("|")
-                    if "" in parts:
-                        parts = [x for x in parts if x]
-                    ext(map(get, parts))
+                add(str(t))
+                seps += t.count("|")
+                continue
+            elif isinstance(t, (bytes, bytearray)) or not hasattr(t, "__iter__"):
+                raise TypeError("tags of image %d must be an iterable of str, a \"a|b\" "
+                                "string or None, not %r" % (i, t))
             else:
-                try:
-                    ext(map(get, t))
-                except TypeError:
-                    raise TypeError("tags of image %d must be an iterable of str, a \"a|b\" "
-                                    "string or None, not %r" % (i, t)) from None
-            app(len(flat))
-        tag_names = list(tag_ids)
-        for name in tag_names:
-            if not isinstance(name, str):
-                raise TypeError("tag names must be str, not %s (%r)" % (type(name).__name__, name))
+                tt = list(t)
+            try:
+                add(join(tt))
+            except TypeError:
+                bad = next(x for x in tt if not isinstance(x, str))
+                raise TypeError("tag names must be str, not %s (%r) (image %d)"
+                                % (type(bad).__name__, bad, i)) from None
+            if tt:
+                seps += len(tt) - 1
+                if "" in tt:
+                    raise InvalidArgumentError(L.PRIME_E_INVALID_ARG,
+                                               "empty tag name (image %d)" % i,
+                                               "PRIME_E_INVALID_ARG")
+        enc_tags = [x.encode("utf-8") for x in texts]
+        tag_text = b"".join(enc_tags)
+        if tag_text.count(b"|") != seps:
+            # a name in a list holds '|': refuse it rather than split it
+            for i, t in enumerate(tags):
+                if t is not None and type(t) is not str:
+                    for x in t:
+                        if "|" in x:
+                            raise InvalidArgumentError(
+                                L.PRIME_E_INVALID_ARG,
+                                "tag name %r of image %d contains '|'" % (x, i),
+                                "PRIME_E_INVALID_ARG")
+        toff = _offsets(enc_tags)
         # image names in one buffer
         name_buf, name_off = b"", None
         if images is not None:
@@ -810,21 +830,18 @@ class TagStore(_Handle):
                                     % (i, type(im).__name__))
             name_off = _offsets(enc)
             name_buf = b"".join(enc)
+        if b"\0" in tag_text:
+            raise ValueError("a tag name contains a NUL character")
         lib = _l()
         sp = self._p()
         cmap = self._intern_names(L.PRIME_NAMES_CLASSES, class_names)
-        tmap = self._intern_names(L.PRIME_NAMES_TAGS, tag_names)
         if cmap != list(range(len(cmap))):
             local_c = [cmap[c] for c in local_c]
-        if tmap != list(range(len(tmap))):
-            flat = [tmap[t] for t in flat]
         ca = array.array("I", local_c)
-        ta = array.array("I", flat)
         first = c_uint32()
-        _check(_long_call(lambda: lib.prime_tagstore_add_images(
+        _check(_long_call(lambda: lib.prime_tagstore_add_images_text(
             sp, n, name_buf if name_off is not None else None, _ptr_of(name_off, c_uint64),
-            _ptr_of(ca, c_uint32), _ptr_of(offs, c_uint64), _ptr_of(ta, c_uint32),
-            byref(first))))
+            _ptr_of(ca, c_uint32), tag_text, _ptr_of(toff, c_uint64), byref(first))))
         return first.value
 
     def _intern_names(self, kind: int, names: List[str]) -> List[int]:
@@ -1029,21 +1046,9 @@ class TagStore(_Handle):
             len(self), self.class_count, self.tag_count, " frozen" if self.frozen else "")
 
 
-class _Ids(Dict[Any, int]):
-    """Dense ids in order of first lookup."""
-
-    def __missing__(self, key: Any) -> int:
-        v = self[key] = len(self)
-        return v
-
-
 def _offsets(parts: List[bytes]) -> "array.array[int]":
     off = array.array("Q", [0])
-    total = 0
-    app = off.append
-    for b in parts:
-        total += len(b)
-        app(total)
+    off.extend(itertools.accumulate(map(len, parts)))
     return off
 
 

@@ -166,3 +166,50 @@ def test_from_dataframe_outcomes():
     df["pf"] = [0.5] * 500
     with pytest.raises(TypeError):
         libprime.from_dataframe(df, label="label", prediction="pf")
+
+
+@pytest.mark.parametrize("n", [10, 5000])
+def test_bulk_build_is_all_or_nothing(n):
+    s = TagStore()
+    s.add_image("keep", "k", ["old"])
+    images = ["i%d" % i for i in range(n)]
+    images[-1] = "i0"  # duplicate, found last (small batch) or by the index (large)
+    with pytest.raises(libprime.DuplicateError) as e:
+        s.add_images(images, ["c"] * n, [["new%d" % (i % 7)] for i in range(n)])
+    assert "i0" in e.value.detail
+    assert (len(s), s.tag_count, s.tags) == (1, 1, ["old"])
+    bad = [["x"]] * n
+    bad[n // 2] = ["y" * 300]
+    with pytest.raises(libprime.LimitError):
+        s.add_images(None, ["c"] * n, bad)
+    assert (len(s), s.tag_count) == (1, 1)
+    assert s.add_images(["a", "b"], ["c", "c"], [["old", "z"], None]) == 1
+    s.freeze()
+    assert s.find_image("b") == 2 and s.image_tag_names(1) == ["old", "z"]
+    assert s.class_image_count("k") == 1 and s.class_image_count("c") == 2
+    s.close()
+
+
+def test_add_images_by_ids_c_call():
+    import array
+    import ctypes
+    from libprime import _core
+    lib = libprime.lib()
+    with TagStore() as s:
+        c = s.intern_class("c")
+        a, b = s.intern_tag("a"), s.intern_tag("b")
+        cls = array.array("I", [c, c, c])
+        off = array.array("Q", [0, 2, 2, 5])
+        ids = array.array("I", [b, a, a, b, a])
+        first = ctypes.c_uint32()
+        assert lib.prime_tagstore_add_images(
+            s._p(), 3, None, None, _core._ptr_of(cls, ctypes.c_uint32),
+            _core._ptr_of(off, ctypes.c_uint64), _core._ptr_of(ids, ctypes.c_uint32),
+            ctypes.byref(first)) == 0
+        assert [s.image_tags(i) for i in range(3)] == [[a, b], [], [a, b]]
+        ids[0] = 7
+        assert lib.prime_tagstore_add_images(
+            s._p(), 3, None, None, _core._ptr_of(cls, ctypes.c_uint32),
+            _core._ptr_of(off, ctypes.c_uint64), _core._ptr_of(ids, ctypes.c_uint32),
+            None) == -1
+        assert len(s) == 3
