@@ -757,81 +757,23 @@ class TagStore(_Handle):
             raise LimitError(L.PRIME_E_LIMIT, "too many images (the limit is 2^32-2)",
                              "PRIME_E_LIMIT")
         # classes: local ids in order of first appearance
+        if set(map(type, classes)) - {str}:
+            for i, c in enumerate(classes):
+                if type(c) is str:
+                    continue
+                if isinstance(c, bool) or not (isinstance(c, (str, int)) or (
+                        type(c).__module__ == "numpy" and
+                        type(c).__name__.startswith(("int", "uint", "str")))):
+                    raise TypeError("class of image %d must be a str or an int, not %s (%r)"
+                                    % (i, type(c).__name__, c))
         cls_ids: Dict[Any, int] = {}
-        for i, c in enumerate(classes):
-            if type(c) is not str and c not in cls_ids:
-                if isinstance(c, bool) or not isinstance(c, (str, int)):
-                    if type(c).__module__ == "numpy" and type(c).__name__.startswith(("int",
-                                                                                       "uint",
-                                                                                       "str")):
-                        pass
-                    else:
-                        raise TypeError("class of image %d must be a str or an int, not %s (%r)"
-                                        % (i, type(c).__name__, c))
         local_c = [cls_ids.setdefault(c, len(cls_ids)) for c in classes]
         class_names = [c if isinstance(c, str) else str(c) for c in cls_ids]
-        # tags: one text per image, "a|b" as in a tags CSV, interned by C
-        texts: List[str] = []
-        add = texts.append
-        seps = 0
-        join = "|".join
-        for i, t in enumerate(tags):
-            tp = type(t)
-            if tp is list or tp is tuple:
-                tt = t
-            elif t is None:
-                add("")
-                continue
-            elif isinstance(t, str):
-                add(str(t))
-                seps += t.count("|")
-                continue
-            elif isinstance(t, (bytes, bytearray)) or not hasattr(t, "__iter__"):
-                raise TypeError("tags of image %d must be an iterable of str, a \"a|b\" "
-                                "string or None, not %r" % (i, t))
-            else:
-                tt = list(t)
-            try:
-                add(join(tt))
-            except TypeError:
-                bad = next(x for x in tt if not isinstance(x, str))
-                raise TypeError("tag names must be str, not %s (%r) (image %d)"
-                                % (type(bad).__name__, bad, i)) from None
-            if tt:
-                seps += len(tt) - 1
-                if "" in tt:
-                    raise InvalidArgumentError(L.PRIME_E_INVALID_ARG,
-                                               "empty tag name (image %d)" % i,
-                                               "PRIME_E_INVALID_ARG")
-        enc_tags = [x.encode("utf-8") for x in texts]
-        tag_text = b"".join(enc_tags)
-        if tag_text.count(b"|") != seps:
-            # a name in a list holds '|': refuse it rather than split it
-            for i, t in enumerate(tags):
-                if t is not None and type(t) is not str:
-                    for x in t:
-                        if "|" in x:
-                            raise InvalidArgumentError(
-                                L.PRIME_E_INVALID_ARG,
-                                "tag name %r of image %d contains '|'" % (x, i),
-                                "PRIME_E_INVALID_ARG")
-        toff = _offsets(enc_tags)
+        tag_text, toff = _tag_texts(tags)
         # image names in one buffer
         name_buf, name_off = b"", None
         if images is not None:
-            enc = []
-            for i, im in enumerate(images):
-                if im is None or im == "":
-                    enc.append(b"")
-                elif isinstance(im, str):
-                    enc.append(im.encode("utf-8"))
-                else:
-                    raise TypeError("image name %d must be a str or None, not %s"
-                                    % (i, type(im).__name__))
-            name_off = _offsets(enc)
-            name_buf = b"".join(enc)
-        if b"\0" in tag_text:
-            raise ValueError("a tag name contains a NUL character")
+            name_buf, name_off = _name_buffer(images)
         lib = _l()
         sp = self._p()
         cmap = self._intern_names(L.PRIME_NAMES_CLASSES, class_names)
@@ -1044,6 +986,94 @@ class TagStore(_Handle):
             return "<libprime.TagStore (closed)>"
         return "<libprime.TagStore images=%d classes=%d tags=%d%s>" % (
             len(self), self.class_count, self.tag_count, " frozen" if self.frozen else "")
+
+
+def _join_utf8(texts: List[str], big: Optional[str] = None
+               ) -> Tuple[bytes, "array.array[int]"]:
+    """texts as one UTF-8 buffer and the n + 1 byte offsets of its parts
+    (``big``: their concatenation, when already made)."""
+    if big is None:
+        big = "".join(texts)
+    if big.isascii():
+        off = array.array("Q", [0])
+        off.extend(itertools.accumulate(map(len, texts)))
+        return big.encode("ascii"), off
+    enc = [x.encode("utf-8") for x in texts]
+    return b"".join(enc), _offsets(enc)
+
+
+def _name_buffer(images: Sequence[Any]) -> Tuple[bytes, "array.array[int]"]:
+    """Image names (None or "" = unnamed) as one buffer with offsets."""
+    types = set(map(type, images))
+    if not types <= {str}:
+        fixed = []
+        for i, im in enumerate(images):
+            if im is None:
+                fixed.append("")
+            elif isinstance(im, str):
+                fixed.append(str(im))
+            else:
+                raise TypeError("image name %d must be a str or None, not %s"
+                                % (i, type(im).__name__))
+        images = fixed
+    return _join_utf8(list(images))
+
+
+def _tag_texts(tags: Sequence[Any]) -> Tuple[bytes, "array.array[int]"]:
+    """Per image its tags as one "a|b" text (None: none), all in one UTF-8
+    buffer with offsets. A name holding '|' or empty is refused (in a
+    string, '|' separates names and empty names are skipped)."""
+    join = "|".join
+    types = set(map(type, tags))
+    texts: List[str]
+    big: Optional[str] = None
+    if types <= {list, tuple}:
+        try:
+            texts = list(map(join, tags))
+        except TypeError:
+            texts = _tag_texts_slow(tags)
+        else:
+            names = sum(map(len, tags))
+            empty = tags.count([]) + tags.count(())  # type: ignore[arg-type]
+            expected = names - (len(tags) - empty)
+            big = "".join(texts)
+            if big.count("|") != expected or "" in itertools.chain.from_iterable(tags):
+                texts, big = _tag_texts_slow(tags), None
+    elif types <= {str, type(None)}:
+        texts = ["" if t is None else t for t in tags] if type(None) in types else list(tags)
+    else:
+        texts = _tag_texts_slow(tags)
+    buf, off = _join_utf8(texts, big)
+    if b"\0" in buf:
+        raise ValueError("a tag name contains a NUL character")
+    return buf, off
+
+
+def _tag_texts_slow(tags: Sequence[Any]) -> List[str]:
+    """_tag_texts for mixed inputs, with a precise error for a bad one."""
+    texts: List[str] = []
+    add = texts.append
+    for i, t in enumerate(tags):
+        if t is None:
+            add("")
+            continue
+        if isinstance(t, str):
+            add(str(t))
+            continue
+        if isinstance(t, (bytes, bytearray)) or not hasattr(t, "__iter__"):
+            raise TypeError("tags of image %d must be an iterable of str, a \"a|b\" string or "
+                            "None, not %r" % (i, t))
+        tt = list(t)
+        for x in tt:
+            if not isinstance(x, str):
+                raise TypeError("tag names must be str, not %s (%r) (image %d)"
+                                % (type(x).__name__, x, i))
+            if x == "" or "|" in x:
+                raise InvalidArgumentError(L.PRIME_E_INVALID_ARG,
+                                           "tag name %r of image %d is empty or contains '|'"
+                                           % (x, i), "PRIME_E_INVALID_ARG")
+        add("|".join(tt))
+    return texts
 
 
 def _offsets(parts: List[bytes]) -> "array.array[int]":
