@@ -7,8 +7,10 @@ function that layer does not wrap.
 The library is searched for, in this order:
 
 1. the environment variable ``PRIME_LIBRARY`` (a path to ``libprime.so``);
-2. ``pkg-config --variable=libdir prime`` (``libprime.so.<ABI>`` there);
-3. :func:`ctypes.util.find_library` (``"prime"``).
+2. the directory ``meson install`` recorded in the generated ``_config.py``;
+3. a wheel's ``.libprime.mesonpy.libs`` folder;
+4. ``pkg-config --variable=libdir prime`` (``libprime.so.<ABI>`` there);
+5. :func:`ctypes.util.find_library` (``"prime"``), then the soname itself.
 """
 from __future__ import annotations
 
@@ -679,8 +681,33 @@ def _pkg_config_candidates() -> List[str]:
             os.path.join(libdir, "libprime.so")]
 
 
+def _installed_candidates() -> List[str]:
+    """Where an installation put the library: the directory `meson install`
+    wrote into the generated _config.py, then the wheel's own library folder
+    (meson-python puts libdir into ``.libprime.mesonpy.libs`` next to the
+    package)."""
+    soname = "libprime.so.%d" % ABI_MAJOR
+    out = []
+    try:
+        from . import _config  # type: ignore[attr-defined]
+        libdir = getattr(_config, "LIBDIR", "")
+        soname = getattr(_config, "SONAME", soname) or soname
+        if libdir:
+            out.append(os.path.join(libdir, soname))
+    except ImportError:  # a source tree: no generated _config.py
+        pass
+    here = os.path.dirname(os.path.abspath(__file__))
+    out.append(os.path.join(os.path.dirname(here), ".libprime.mesonpy.libs", soname))
+    return out
+
+
 def find_library() -> str:
-    """Path (or soname) of the libprime shared library to load.
+    """Path (or soname) of the libprime shared library to load, in this order:
+    ``PRIME_LIBRARY``; the directory recorded at installation
+    (``libprime/_config.py``, written by ``meson install``); a wheel's
+    ``.libprime.mesonpy.libs``; ``pkg-config --variable=libdir prime``;
+    :func:`ctypes.util.find_library`; the soname itself (``libprime.so.0``,
+    resolved by the dynamic linker).
 
     Raises :class:`OSError` when none is found.
     """
@@ -689,14 +716,20 @@ def find_library() -> str:
         if not os.path.exists(env):
             raise OSError("PRIME_LIBRARY=%s: no such file" % env)
         return env
-    for cand in _pkg_config_candidates():
+    for cand in _installed_candidates() + _pkg_config_candidates():
         if os.path.exists(cand):
             return cand
     found = ctypes.util.find_library("prime")
     if found:
         return found
-    raise OSError("libprime not found: set PRIME_LIBRARY to the path of libprime.so, "
-                  "or install it where pkg-config or the dynamic linker can find it")
+    soname = "libprime.so.%d" % ABI_MAJOR
+    try:
+        ctypes.CDLL(soname)
+        return soname
+    except OSError:
+        pass
+    raise OSError("libprime not found: install it (meson install), or set PRIME_LIBRARY to "
+                  "the path of libprime.so")
 
 
 def _declare(cdll: ctypes.CDLL) -> Library:
