@@ -25,6 +25,7 @@ TagRef = Union[str, int]
 ClassRef = Union[str, int, None]
 
 _lib_cache: Optional[L.Library] = None
+_H = TypeVar("_H", bound="_Handle")
 
 
 def _l() -> L.Library:
@@ -239,7 +240,7 @@ def last_error() -> str:
     (long calls, see :func:`_interruptible`), else the library's
     ``prime_last_error()``."""
     d = getattr(_tls, "detail", None)
-    return d if d is not None else _dec(_l().prime_last_error())
+    return str(d) if d is not None else _dec(_l().prime_last_error())
 
 
 class _Status(int):
@@ -285,10 +286,10 @@ def _path(p: Any) -> bytes:
 def _u32(v: Any, what: str) -> int:
     if isinstance(v, float):
         raise TypeError("%s must be an integer, not float %r" % (what, v))
-    v = operator.index(v)
-    if not 0 <= v < L.PRIME_NONE:
-        raise IndexError("%s %d out of range" % (what, v))
-    return v
+    k: int = operator.index(v)
+    if not 0 <= k < L.PRIME_NONE:
+        raise IndexError("%s %d out of range" % (what, k))
+    return k
 
 
 def _u32_array(values: Any, what: str) -> Tuple[Any, int]:
@@ -367,7 +368,7 @@ class _Handle:
         if p:
             self._free(p)
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self: _H) -> _H:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -380,7 +381,7 @@ class _Handle:
             pass
 
 
-def _long_call(call: Callable[[], int], *outs: Any) -> int:
+def _long_call(call: Callable[[], Any], *outs: Any) -> int:
     """Run a long C call interruptibly (see :func:`_interruptible`); after a
     Ctrl-C the handles it creates into ``outs`` are destroyed once it ends."""
     def cleanup(st: int) -> None:
@@ -392,7 +393,8 @@ def _long_call(call: Callable[[], int], *outs: Any) -> int:
                         L.ResultP: lib.prime_result_destroy}.get(type(o))
                 if free is not None:
                     getattr(free, "raw", free)(o)
-    return _interruptible(call, cleanup)
+    st: int = _interruptible(call, cleanup)
+    return st
 
 
 def _need(obj: Any, cls: type, what: str) -> None:
@@ -587,7 +589,8 @@ class Outcomes(_Handle):
 
     def to_list(self) -> List[Optional[float]]:
         """The outcomes as floats (None for an unset one)."""
-        lib, v, res = _l(), c_double(), []
+        lib, v = _l(), c_double()
+        res: List[Optional[float]] = []
         for i in range(len(self)):
             st = lib.prime_outcomes_get(self._p(), i, byref(v))
             if st == L.PRIME_E_NOT_FOUND:
@@ -970,15 +973,19 @@ class TagStore(_Handle):
         return np.frombuffer(buf, dtype=np.uint32).copy() if np is not None else buf.tolist()
 
     def _tag_id(self, tag: TagRef) -> int:
-        if isinstance(tag, (str, bytes)):
-            return self.find_tag(tag)  # type: ignore[arg-type]
+        if isinstance(tag, str):
+            return self.find_tag(tag)
+        if isinstance(tag, bytes):
+            return self.find_tag(tag.decode("utf-8"))
         return _u32(tag, "tag id")
 
     def _class_id(self, klass: ClassRef) -> int:
         if klass is None:
             return L.PRIME_NONE
-        if isinstance(klass, (str, bytes)):
-            return self.find_class(klass)  # type: ignore[arg-type]
+        if isinstance(klass, str):
+            return self.find_class(klass)
+        if isinstance(klass, bytes):
+            return self.find_class(klass.decode("utf-8"))
         return _u32(klass, "class id")
 
     def __repr__(self) -> str:
@@ -1034,7 +1041,7 @@ def _tag_texts(tags: Sequence[Any]) -> Tuple[bytes, "array.array[int]"]:
             texts = _tag_texts_slow(tags)
         else:
             names = sum(map(len, tags))
-            empty = tags.count([]) + tags.count(())  # type: ignore[arg-type]
+            empty = tags.count([]) + tags.count(())
             expected = names - (len(tags) - empty)
             big = "".join(texts)
             if big.count("|") != expected or "" in itertools.chain.from_iterable(tags):
@@ -1184,7 +1191,8 @@ class Config(_Handle):
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 _check(lib.prime_config_set_double(self._p(), pid, float(value)))
             else:
-                vals = [float(v) for v in value]
+                seq: Any = value
+                vals = [float(v) for v in seq]
                 arr = (c_double * len(vals))(*vals) if vals else None
                 _check(lib.prime_config_set_min_gain(self._p(), arr, len(vals)))
         return self
@@ -1512,7 +1520,7 @@ class Result(_Handle):
         if sparse not in (None, "scipy"):
             raise ValueError("sparse must be None, \"scipy\" or \"csr\", not %r" % (sparse,))
         try:
-            import scipy.sparse as sp  # type: ignore[import-untyped]
+            import scipy.sparse as sp  # type: ignore[import]
         except ImportError:
             if sparse == "scipy":
                 raise
@@ -1595,7 +1603,8 @@ class Membership:
     def to_scipy(self, sp: Any = None) -> Any:
         """The matrix as a ``scipy.sparse.csr_array`` of int8 ones."""
         if sp is None:
-            import scipy.sparse as sp  # type: ignore[import-untyped]
+            import scipy.sparse
+            sp = scipy.sparse
         import numpy as np
         data = np.ones(len(self.indices), dtype=np.int8)
         return sp.csr_array((data, np.asarray(self.indices), np.asarray(self.indptr)),
@@ -1621,7 +1630,7 @@ def _numpy_for(want: Optional[bool]) -> Any:
 
 def _pandas(what: str) -> Any:
     try:
-        import pandas
+        import pandas  # type: ignore[import]
     except ImportError as e:  # pragma: no cover - depends on the system
         raise ImportError("%s needs pandas (apt-get install python3-pandas)" % what) from e
     return pandas
@@ -1629,7 +1638,6 @@ def _pandas(what: str) -> Any:
 
 ProgressFn = Callable[[int, int], Optional[bool]]
 
-_T = TypeVar("_T")
 
 
 class _SigintFlag:
@@ -1664,7 +1672,8 @@ class _SigintFlag:
             self._active = False
 
 
-def _interruptible(call: Callable[[], _T], cleanup: Optional[Callable[[_T], None]] = None) -> _T:
+def _interruptible(call: Callable[[], Any], cleanup: Optional[Callable[[Any], None]] = None
+                   ) -> Any:
     """Run a long C call so that Ctrl-C interrupts the caller within a few
     hundredths of a second: in the main thread, the call runs in a helper
     thread while the main thread waits (interruptibly). On KeyboardInterrupt
@@ -1686,7 +1695,7 @@ def _interruptible(call: Callable[[], _T], cleanup: Optional[Callable[[_T], None
                 # the message is per thread: carry it to the caller
                 st = _Status(r)
                 st.detail = last_error()
-                r = st  # type: ignore[assignment]
+                r = st
             box.append((True, r))
         except BaseException as e:  # noqa: B902 - handed to the caller
             box.append((False, e))
@@ -1717,7 +1726,7 @@ def _interruptible(call: Callable[[], _T], cleanup: Optional[Callable[[_T], None
     ok, value = box[0]
     if not ok:
         raise value
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def search(store: TagStore, outcomes: Outcomes, config: Optional[Config] = None, *,

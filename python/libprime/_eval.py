@@ -167,15 +167,18 @@ class Eval(_Handle):
         ptr = L.EvalP()
         lib = _l()
         sp, op = store._p(), outcomes._p()
+
+        def cleanup(_st: Any) -> None:
+            if ptr:
+                lib.prime_eval_destroy.raw(ptr)
+
         if isinstance(result, Result):
             rp = result._p()
-            st = _interruptible(lambda: lib.prime_eval_create(rp, sp, op, byref(ptr)),
-                                lambda _st: lib.prime_eval_destroy.raw(ptr) if ptr else None)
+            st = _interruptible(lambda: lib.prime_eval_create(rp, sp, op, byref(ptr)), cleanup)
             _check(st)
         else:
             path = _path(result)
-            st = _interruptible(lambda: lib.prime_eval_load(path, sp, op, byref(ptr)),
-                                lambda _st: lib.prime_eval_destroy.raw(ptr) if ptr else None)
+            st = _interruptible(lambda: lib.prime_eval_load(path, sp, op, byref(ptr)), cleanup)
             _check_path(st, path)
         super().__init__(ptr, lib.prime_eval_destroy)
         if z is not None:
@@ -347,7 +350,7 @@ class Eval(_Handle):
         """The modes as a pandas DataFrame (needs pandas) with the columns of
         :meth:`columns`."""
         try:
-            import pandas as pd
+            import pandas as pd  # type: ignore[import]
         except ImportError as e:  # pragma: no cover - depends on the system
             raise ImportError("Eval.to_dataframe needs pandas (apt-get install python3-pandas)"
                               ) from e

@@ -23,7 +23,7 @@ def _numpy() -> Any:
     np = sys.modules.get("numpy")
     if np is None:
         try:
-            import numpy as np  # type: ignore[no-redef]
+            import numpy as np
         except ImportError:
             return None
     return np
@@ -158,7 +158,7 @@ class Image(_Handle):
         float32 NumPy array of shape (1, 3, H, W) (NCHW) when NumPy is
         installed and ``as_array``; else ``(array.array('f'), (3, H, W))``."""
         own = not isinstance(spec, ImageSpec)
-        sp = ImageSpec(spec) if own else spec  # type: ignore[arg-type]
+        sp: ImageSpec = spec if isinstance(spec, ImageSpec) else ImageSpec(spec)
         try:
             lib = _l()
             need = c_size_t(0)

@@ -90,8 +90,8 @@ class Tagger(_Handle):
                                           for x in names])
         failed = c_uint32(0)
         st = _l().prime_tagger_tag_files(self._p(), cp, cn, cc, n, int(threads), int(batch),
-                                         int(max_pixels), store._p(), L.FILE_ERROR_FN(),
-                                         L.PROGRESS_FN(), None, byref(failed))
+                                         int(max_pixels), store._p(), L.FILE_ERROR_FN(0),
+                                         L.PROGRESS_FN(0), None, byref(failed))
         if st != L.PRIME_OK and (strict or failed.value == 0):
             _check(st)
         return int(failed.value)
