@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import array
+import bisect
 import ctypes
 import errno as _errno
 import itertools
@@ -1334,8 +1335,10 @@ class Result(_Handle):
         return self._mode(i)
 
     def __iter__(self) -> Iterator[FailureMode]:
-        for k in range(len(self)):
-            yield self._mode(k)
+        # one columnar call instead of several calls per mode
+        cols = self.columns(numpy=False)
+        for row in zip(*cols.values()):
+            yield FailureMode(*row)
 
     def _mode(self, i: int) -> FailureMode:
         lib = _l()
@@ -1437,22 +1440,25 @@ class Result(_Handle):
             _check(lib.prime_result_class_info(rp, k, byref(cid), None, None, None))
             cnames.append(_dec(lib.prime_result_class_name(rp, k)))
             cids.append(None if cid.value == L.PRIME_NONE else int(cid.value))
-        tname: Dict[int, str] = {}
         offs = toff.tolist()
         ids = tids.tolist()
-        for i in range(n):
-            for j in range(offs[i], offs[i + 1]):
-                if ids[j] not in tname:
-                    tname[ids[j]] = _dec(lib.prime_result_mode_tag_name(rp, i, j - offs[i]))
-        tag_ids = [tuple(ids[offs[i]:offs[i + 1]]) for i in range(n)]
-        tags = [tuple(tname[t] for t in tt) for tt in tag_ids]
+        # a name per distinct tag id, from its first position (few calls)
+        first = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1)))
+        tname: Dict[int, str] = {}
+        for t, j in first.items():
+            i = bisect.bisect_right(offs, j) - 1
+            tname[t] = _dec(lib.prime_result_mode_tag_name(rp, i, j - offs[i]))
+        names = list(map(tname.__getitem__, ids))
+        bounds = list(zip(offs, offs[1:]))
+        tag_ids = [tuple(ids[a:b]) for a, b in bounds]
+        tags = [tuple(names[a:b]) for a, b in bounds]
         cil = ci.tolist()
         class_name = [cnames[c] for c in cil]
         class_id = [cids[c] for c in cil]
-        desc = []
-        for i in range(n):
-            head = "a photo of" if class_id[i] is None else "a photo of " + class_name[i]
-            desc.append(" ".join((head,) + tags[i]) if tags[i] else head)
+        heads = ["a photo of" if cids[c] is None else "a photo of " + cnames[c]
+                 for c in range(len(cnames))]
+        join = " ".join
+        desc = [join((heads[c],) + tg) for c, tg in zip(cil, tags)]
         np = _numpy_for(numpy)
         num: Callable[[Any], Any] = (lambda a: np.frombuffer(a, dtype=a.typecode if a.typecode
                                                              != "Q" else np.uint64).copy()
@@ -1505,15 +1511,21 @@ class Result(_Handle):
         lib, total = _l(), c_uint64()
         n = len(self)
         moff = array.array("Q", bytes(8 * (n + 1)))
-        st = lib.prime_result_membership(self._p(), store._p(), _ptr_of(moff, c_uint64), None, 0,
-                                         byref(total))
-        if st not in (L.PRIME_OK, L.PRIME_E_BUFFER_TOO_SMALL):
-            _check(st)
-        imgs = array.array("I", bytes(4 * total.value))
-        if total.value:
-            _check(lib.prime_result_membership(self._p(), store._p(), _ptr_of(moff, c_uint64),
-                                               _ptr_of(imgs, c_uint32), total.value,
-                                               byref(total)))
+        # one pass when the store is the searched one (the counts are the
+        # modes' sizes); a second only if the guess is too small
+        sizes = array.array("Q", bytes(8 * n))
+        _check(lib.prime_result_columns(self._p(), None, _ptr_of(sizes, c_uint64), None, None,
+                                        None, None, None, None))
+        cap = sum(sizes)
+        imgs = array.array("I", bytes(4 * max(cap, 1)))
+        st = lib.prime_result_membership(self._p(), store._p(), _ptr_of(moff, c_uint64),
+                                         _ptr_of(imgs, c_uint32), cap, byref(total))
+        if st == L.PRIME_E_BUFFER_TOO_SMALL:
+            imgs = array.array("I", bytes(4 * total.value))
+            st = lib.prime_result_membership(self._p(), store._p(), _ptr_of(moff, c_uint64),
+                                             _ptr_of(imgs, c_uint32), total.value, byref(total))
+        _check(st)
+        del imgs[total.value:]
         m = Membership(moff, imgs, len(store), n)
         if sparse == "csr":
             return m
@@ -1566,10 +1578,26 @@ class Membership:
     ``(images, modes)``. NumPy arrays when NumPy is installed, else lists.
     """
 
+    indptr: Any
+    indices: Any
+    mode_indptr: Any
+    mode_images: Any
+
     def __init__(self, mode_offsets: "array.array[int]", images: "array.array[int]",
                  n_images: int, n_modes: int) -> None:
         self.shape = (n_images, n_modes)
         np = _numpy_for(None)
+        if np is not None:
+            mo_a = np.frombuffer(mode_offsets, dtype=np.uint64).astype(np.int64)
+            im_a = np.frombuffer(images, dtype=np.uint32).astype(np.int64)
+            owner = np.repeat(np.arange(n_modes, dtype=np.int64), np.diff(mo_a))
+            order = np.argsort(im_a, kind="stable")  # modes ascending within an image
+            self.indices = owner[order]
+            self.indptr = np.zeros(n_images + 1, dtype=np.int64)
+            np.cumsum(np.bincount(im_a, minlength=n_images), out=self.indptr[1:])
+            self.mode_indptr = mo_a
+            self.mode_images = im_a
+            return
         mo, im = mode_offsets.tolist(), images.tolist()
         counts = [0] * (n_images + 1)
         for img in im:
@@ -1583,13 +1611,7 @@ class Membership:
                 img = im[j]
                 idx[fill[img]] = mode
                 fill[img] += 1
-        if np is not None:
-            self.indptr: Any = np.asarray(counts, dtype=np.int64)
-            self.indices: Any = np.asarray(idx, dtype=np.int64)
-            self.mode_indptr: Any = np.asarray(mo, dtype=np.int64)
-            self.mode_images: Any = np.asarray(im, dtype=np.int64)
-        else:
-            self.indptr, self.indices, self.mode_indptr, self.mode_images = counts, idx, mo, im
+        self.indptr, self.indices, self.mode_indptr, self.mode_images = counts, idx, mo, im
 
     def modes_of(self, image: int) -> List[int]:
         """Indices of the modes image ``image`` belongs to."""
