@@ -1,6 +1,7 @@
 """Taggers (include/prime/backend.h): the model-free properties tagger, Pythonically."""
 from __future__ import annotations
 
+import ctypes
 from ctypes import byref, c_char_p, c_double, c_uint32
 from typing import Any, List, Optional, Sequence
 
@@ -96,9 +97,11 @@ class Tagger(_Handle):
             def _cb(_user: Any, done: int, total: int) -> int:
                 return 1 if sig.hit else 0
             cb = L.PROGRESS_FN(_cb)
-            st = _l().prime_tagger_tag_files(self._p(), cp, cn, cc, n, int(threads), int(batch),
-                                             int(max_pixels), store._p(), L.FILE_ERROR_FN(0),
-                                             cb, None, byref(failed))
+            opts = L.FilesOptions(struct_size=ctypes.sizeof(L.FilesOptions),
+                                  threads=int(threads), batch=int(batch),
+                                  max_pixels=int(max_pixels), image_names=cn, progress=cb)
+            st = _l().prime_tagger_tag_files(self._p(), cp, cc, n, byref(opts), store._p(),
+                                             byref(failed))
         if sig.hit:
             raise KeyboardInterrupt
         if st != L.PRIME_OK and (strict or failed.value == 0):
