@@ -557,7 +557,7 @@ PRIME_API prime_status prime_query_parents(const prime_tagstore *store,
 /* ------------------------------------------------------------------------ */
 
 /** Kinds of names for prime_tagstore_intern_names. */
-enum {
+enum prime_names_kind {
     PRIME_NAMES_TAGS = 1,
     PRIME_NAMES_CLASSES = 2
 };
