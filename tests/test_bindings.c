@@ -230,7 +230,7 @@ Test(bindings, columns_membership_select)
     cr_assert_eq(prime_config_create(&cfg), PRIME_OK);
     prime_config_set_int(cfg, PRIME_PARAM_MIN_SIZE, 15);
     prime_config_set_double(cfg, PRIME_PARAM_MIN_DROP, 0.1);
-    prime_config_set_double(cfg, PRIME_PARAM_MIN_GAIN, 0.0);
+    prime_config_set_double(cfg, PRIME_PARAM_MIN_GAIN, -1.0);
     prime_result *r = NULL;
     cr_assert_eq(prime_search(s, o, cfg, NULL, NULL, &r), PRIME_OK);
     uint64_t nm = prime_result_mode_count(r);
@@ -276,6 +276,29 @@ Test(bindings, columns_membership_select)
         cr_assert_eq(cnt, sz);
         cr_assert_eq(memcmp(one, imgs + moff[i], cnt * 4), 0);
     }
+    /* equal images: brute force over the membership lists */
+    uint64_t *eq = malloc(nm * 8);
+    cr_assert_eq(prime_result_equal_images(r, s, eq), PRIME_OK);
+    for (uint64_t i = 0; i < nm; i++) {
+        uint64_t best = UINT64_MAX;
+        uint32_t ni, cls_i;
+        prime_result_mode_info(r, i, &cls_i, &ni, NULL, NULL, NULL, NULL, NULL);
+        for (uint64_t j = 0; j < nm; j++) {
+            uint32_t nj, cls_j;
+            prime_result_mode_info(r, j, &cls_j, &nj, NULL, NULL, NULL, NULL, NULL);
+            uint64_t li = moff[i + 1] - moff[i], lj = moff[j + 1] - moff[j];
+            if (cls_j != cls_i || nj >= ni || li != lj ||
+                memcmp(imgs + moff[i], imgs + moff[j], li * 4) != 0)
+                continue;
+            uint32_t nb = 0;
+            if (best != UINT64_MAX)
+                prime_result_mode_info(r, best, NULL, &nb, NULL, NULL, NULL, NULL, NULL);
+            if (best == UINT64_MAX || nj < nb)
+                best = j;
+        }
+        cr_assert_eq(eq[i], best, "mode %llu", (unsigned long long)i);
+    }
+    free(eq);
     uint64_t cnt;
     cr_assert_eq(prime_tagstore_select(s, PRIME_NONE, NULL, 0, NULL, 0, &cnt),
                  PRIME_E_BUFFER_TOO_SMALL);

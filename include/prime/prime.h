@@ -641,6 +641,19 @@ PRIME_API prime_status prime_result_membership(const prime_result *result,
                                                uint64_t *mode_offsets, uint32_t *images,
                                                uint64_t cap, uint64_t *total_out);
 
+/** For every failure mode i, whether a smaller mode adds the same: writes
+ *  to smaller_out[i] (mode_count entries) the index of a mode of the same
+ *  class with fewer tags whose images in store are exactly the images of
+ *  mode i (the one with the fewest tags; the first in result order among
+ *  those), or UINT64_MAX when there is none. Mode i's extra tags then add
+ *  nothing: it can be folded under that mode (a report marks it so).
+ *  Images are matched as prime_result_membership does. Costs one
+ *  membership pass plus, per class, a comparison of the modes with equal
+ *  image-list hashes. */
+PRIME_API prime_status prime_result_equal_images(const prime_result *result,
+                                                 const prime_tagstore *store,
+                                                 uint64_t *smaller_out);
+
 /** Total number of tags over all failure modes (the length of the tag_ids
  *  column of prime_result_columns); 0 for NULL. */
 PRIME_API uint64_t prime_result_mode_tag_total(const prime_result *result);

@@ -272,3 +272,99 @@ prime_status prime_result_membership(const prime_result *r, const prime_tagstore
                             (unsigned long long)(images != NULL ? cap : 0));
     return PRIME_OK;
 }
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* 64-bit hash of an image list (order matters; lists are ascending). */
+static uint64_t hash_list(const uint32_t *v, uint64_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+    for (uint64_t k = 0; k < n; k++) {
+        h ^= v[k] + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+        h *= 0xff51afd7ed558ccdULL;
+    }
+    return h;
+}
+
+prime_status prime_result_equal_images(const prime_result *r, const prime_tagstore *s,
+                                       uint64_t *smaller_out)
+{
+    const char *fn = "prime_result_equal_images";
+    if (r == NULL || smaller_out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: NULL argument", fn);
+    prime_status st = check_store(s, fn);
+    if (st != PRIME_OK)
+        return st;
+    uint64_t n = r->n_modes;
+    for (uint64_t i = 0; i < n; i++)
+        smaller_out[i] = UINT64_MAX;
+    if (n == 0)
+        return PRIME_OK;
+    uint64_t total = 0, cap = 0;
+    for (uint64_t i = 0; i < n; i++)
+        cap += r->modes[i].size;
+    uint64_t *off = prime__malloc((size_t)(n + 1) * sizeof *off);
+    uint32_t *imgs = prime__malloc((size_t)(cap > 0 ? cap : 1) * sizeof *imgs);
+    uint64_t *h = prime__malloc((size_t)n * 2 * sizeof *h); /* (hash, index) pairs */
+    if (off == NULL || imgs == NULL || h == NULL) {
+        st = prime__error(PRIME_E_NOMEM, "%s: out of memory", fn);
+        goto done;
+    }
+    st = prime_result_membership(r, s, off, imgs, cap, &total);
+    if (st == PRIME_E_BUFFER_TOO_SMALL) { /* another store: sizes differ */
+        prime__free(imgs);
+        imgs = prime__malloc((size_t)(total > 0 ? total : 1) * sizeof *imgs);
+        if (imgs == NULL) {
+            st = prime__error(PRIME_E_NOMEM, "%s: out of memory", fn);
+            goto done;
+        }
+        st = prime_result_membership(r, s, off, imgs, total, &total);
+    }
+    if (st != PRIME_OK)
+        goto done;
+    for (uint64_t i = 0; i < n; i++) {
+        h[2 * i] = hash_list(imgs + off[i], off[i + 1] - off[i]);
+        h[2 * i + 1] = i;
+    }
+    /* modes of a class are contiguous (ordered by class name): sort each
+       class's (hash, index) pairs and compare only within equal hashes */
+    for (uint64_t a = 0; a < n;) {
+        uint64_t b = a;
+        while (b < n && r->modes[b].class_index == r->modes[a].class_index)
+            b++;
+        qsort(h + 2 * a, (size_t)(b - a), 2 * sizeof *h, cmp_pair);
+        for (uint64_t g = a; g < b;) {
+            uint64_t e = g;
+            while (e < b && h[2 * e] == h[2 * g])
+                e++;
+            for (uint64_t x = g; x < e; x++) {
+                uint64_t i = h[2 * x + 1], best = UINT64_MAX;
+                for (uint64_t y = g; y < e; y++) {
+                    uint64_t j = h[2 * y + 1];
+                    if (r->modes[j].n_tags >= r->modes[i].n_tags ||
+                        off[j + 1] - off[j] != off[i + 1] - off[i] ||
+                        memcmp(imgs + off[j], imgs + off[i],
+                               (size_t)(off[i + 1] - off[i]) * sizeof *imgs) != 0)
+                        continue;
+                    if (best == UINT64_MAX || r->modes[j].n_tags < r->modes[best].n_tags ||
+                        (r->modes[j].n_tags == r->modes[best].n_tags && j < best))
+                        best = j;
+                }
+                smaller_out[i] = best;
+            }
+            g = e;
+        }
+        a = b;
+    }
+done:
+    prime__free(off);
+    prime__free(imgs);
+    prime__free(h);
+    return st;
+}

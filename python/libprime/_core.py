@@ -1539,6 +1539,18 @@ class Result(_Handle):
             return m
         return m.to_scipy(sp)
 
+    def equal_images(self, store: "TagStore") -> List[Optional[int]]:
+        """Per mode, the index of a mode of the same class with fewer tags
+        and exactly the same images in ``store`` (its extra tags add
+        nothing; ``prime_result_equal_images``), or None."""
+        _need(store, TagStore, "store")
+        n = len(self)
+        out = array.array("Q", bytes(8 * n))
+        if n:
+            _check(_l().prime_result_equal_images(self._p(), store._p(),
+                                                  _ptr_of(out, c_uint64)))
+        return [None if v == 0xFFFFFFFFFFFFFFFF else int(v) for v in out]
+
     def _repr_html_(self) -> str:
         """An HTML table of the modes for notebooks (the first 50)."""
         import html

@@ -476,6 +476,7 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
                                             _u64p]),
     "prime_result_membership": (status_t, [ResultP, TagStoreP, _u64p, _u32p, c_uint64, _u64p]),
     "prime_result_mode_tag_total": (c_uint64, [ResultP]),
+    "prime_result_equal_images": (status_t, [ResultP, TagStoreP, _u64p]),
     "prime_result_columns": (status_t, [ResultP, _u32p, _u64p, _f64p, _f64p, _f64p, _f64p, _u64p,
                                         _u32p]),
 }

@@ -213,3 +213,38 @@ def test_add_images_by_ids_c_call():
             _core._ptr_of(off, ctypes.c_uint64), _core._ptr_of(ids, ctypes.c_uint32),
             None) == -1
         assert len(s) == 3
+
+
+def test_equal_images():
+    import random
+    rng = random.Random(3)
+    images, classes, tags, outcomes = [], [], [], []
+    for i in range(400):
+        t = ["n%d" % rng.randrange(6) for _ in range(2)]
+        bad = i % 5 == 0
+        if bad:
+            t += ["x", "y"]  # x and y always together: {x, y} adds nothing to {x}
+        images.append("i%d" % i)
+        classes.append("a" if i % 2 else "b")
+        tags.append(t)
+        outcomes.append(0.0 if bad and rng.random() < 0.8 else 1.0)
+    with TagStore.from_lists(images, classes, tags) as store, Outcomes(outcomes) as out, \
+            libprime.search(store, out, max_tags=3, min_size=10, min_drop=0.1,
+                            min_gain=-1.0) as r:
+        eq = r.equal_images(store)
+        memb = r.membership(store, sparse="csr")
+        sets = [tuple(memb.images_of(i)) for i in range(len(r))]
+        modes = list(r)
+        found = 0
+        for i, m in enumerate(modes):
+            smaller = [j for j in range(len(r)) if modes[j].class_name == m.class_name
+                       and len(modes[j].tags) < len(m.tags) and sets[j] == sets[i]]
+            if not smaller:
+                assert eq[i] is None
+            else:
+                found += 1
+                best = min(smaller, key=lambda j: (len(modes[j].tags), j))
+                assert eq[i] == best
+        assert found > 0
+        xy = [i for i, m in enumerate(modes) if m.tags == ("x", "y")]
+        assert xy and eq[xy[0]] is not None and len(modes[eq[xy[0]]].tags) == 1
