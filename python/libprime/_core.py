@@ -1041,9 +1041,8 @@ def _tag_texts(tags: Sequence[Any]) -> Tuple[bytes, "array.array[int]"]:
         except TypeError:
             texts = _tag_texts_slow(tags)
         else:
-            names = sum(map(len, tags))
-            empty = tags.count([]) + tags.count(())
-            expected = names - (len(tags) - empty)
+            lens = list(map(len, tags))
+            expected = sum(lens) - (len(lens) - lens.count(0))
             big = "".join(texts)
             if big.count("|") != expected or "" in itertools.chain.from_iterable(tags):
                 texts, big = _tag_texts_slow(tags), None
