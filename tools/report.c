@@ -236,6 +236,7 @@ static const char css[] =
     "figcaption{font-size:.7em;word-break:break-all}\n"
     ".wronglabel{color:#d22;font-weight:bold}.oklabel{color:#282}\n"
     ".none{color:#777;font-style:italic}\n"
+    ".same{background:#fff4d6;border-left:4px solid #e0a800;padding:.2em .6em;margin:.3em 0}\n"
     "#filter{font-size:1em;padding:.2em .4em;width:320px}\n";
 
 static const char script[] =
@@ -316,6 +317,36 @@ done:
     }
     *out = res;
     return n;
+}
+
+/* A mode of the same class with fewer tags whose images in the store are
+ * exactly imgs[0..n) (those of mode i): the one with the fewest tags, then
+ * the first, in *out; UINT64_MAX when there is none (the rule of
+ * prime_result_equal_images). -1 on out of memory. */
+static int same_images(const prime_tagstore *store, const prime_eval *ev, uint64_t i,
+                       uint32_t cid, const uint32_t *imgs, int64_t n, uint64_t *out)
+{
+    *out = UINT64_MAX;
+    const char *cname = prime_eval_mode_class_name(ev, i);
+    uint32_t nt = prime_eval_mode_tag_count(ev, i), best_nt = nt;
+    for (uint64_t j = 0; j < prime_eval_mode_count(ev); j++) {
+        uint32_t jt = prime_eval_mode_tag_count(ev, j);
+        uint64_t size = 0;
+        prime_eval_mode_test(ev, j, &size, NULL, NULL, NULL, NULL);
+        if (j == i || jt >= best_nt || size != (uint64_t)n ||
+            strcmp(prime_eval_mode_class_name(ev, j), cname) != 0)
+            continue;
+        uint32_t *other = NULL;
+        int64_t m = mode_images(store, ev, j, cid, &other);
+        if (m < 0)
+            return -1;
+        if (m == n && (n == 0 || memcmp(other, imgs, (size_t)n * sizeof *imgs) == 0)) {
+            *out = j;
+            best_nt = jt;
+        }
+        free(other);
+    }
+    return 0;
 }
 
 static int write_file(const char *prog, const char *path, const sbuf *b)
@@ -455,9 +486,10 @@ int report_write_html(const char *prog, const char *result_path, const char *tag
                 int64_t nimg = 0;
                 free(imgs);
                 imgs = NULL;
+                uint64_t same = UINT64_MAX;
                 if (cid != PRIME_NONE) {
                     nimg = mode_images(store, ev, i, cid, &imgs);
-                    if (nimg < 0)
+                    if (nimg < 0 || same_images(store, ev, i, cid, imgs, nimg, &same) != 0)
                         goto oom;
                 }
                 /* seeded partial Fisher-Yates, then store order */
@@ -500,7 +532,15 @@ int report_write_html(const char *prog, const char *result_path, const char *tag
                 }
                 sb_puts(&h, "</h3>\n<div class=\"desc\">");
                 sb_esc(&h, desc);
-                sb_puts(&h, "</div>\n<div class=\"bars\">"
+                sb_puts(&h, "</div>\n");
+                if (same != UINT64_MAX) {
+                    /* its extra tags add nothing: the images are a smaller mode's */
+                    sb_printf(&h, "<p class=\"same\" data-same=\"%llu\">Same images as the "
+                                  "smaller mode <q>", (unsigned long long)same);
+                    sb_esc(&h, prime_eval_mode_description(ev, same));
+                    sb_puts(&h, "</q>: its extra tags add nothing.</p>\n");
+                }
+                sb_puts(&h, "<div class=\"bars\">"
                             "<div class=\"barlabel\">class accuracy ");
                 sb_pct(&h, mcacc);
                 sb_printf(&h, "</div><div class=\"bar\"><span class=\"c\" "

@@ -73,6 +73,25 @@ grep -q 'Parents: <span class="parent">dark: 25.0% of 4</span>; <span class="par
   --per-mode 1 --seed 7 --output "$tmp/again.html"
 cmp -s "$tmp/again.html" "$tmp/report_1.html" && ok || bad "same seed, different report"
 
+# a mode whose images are exactly a smaller mode's is marked (issue 13):
+# x and y always go together, so x + y adds nothing to x
+cat > "$tmp/same.csv" <<'CSV'
+image,class,tags,correct
+"cat/c1.png",cat,x|y,0
+"cat/c2.png",cat,x|y,0
+"cat/c4.png",cat,z,1
+"cat/c5.png",cat,z,1
+"cat/c7.png",cat,z,1
+CSV
+"$prime" search --tags "$tmp/same.csv" --min-size 2 --max-tags 2 --min-drop 0.2 \
+  --min-gain -1 --output "$tmp/same.json" || bad "search of the x/y data failed"
+"$prime" report --result "$tmp/same.json" --tags "$tmp/same.csv" --images "$data/img" \
+  --output "$tmp/same.html" || bad "report of the x/y data failed"
+chrome --dump-dom "file://$tmp/same.html" > "$tmp/dom_same.html"
+[ "$(count 'class="same"' "$tmp/dom_same.html")" -eq 1 ] && ok || bad "x + y not marked once"
+grep -q 'data-same="[0-9]*">Same images as the smaller mode <q>a photo of cat [xy]</q>' \
+  "$tmp/dom_same.html" && ok || bad "the mark does not name the one-tag mode"
+
 # screenshot (looked at by hand; kept in the build folder)
 shot="$out_dir/report_screenshot.png"
 rm -f "$shot"
