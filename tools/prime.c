@@ -2,8 +2,8 @@
  *
  *   prime search --tags FILE [--outcomes FILE] [--max-tags L] [--min-size S]
  *                [--min-drop A] [--min-gain B1,B2,...] [--min-tag-count K]
- *                [--threads N] [--whole-dataset] [--format json|csv|text]
- *                [--output FILE]
+ *                [--threads N] [--whole-dataset] [--fold-equal]
+ *                [--format json|csv|text] [--output FILE]
  *   prime convert --tags FILE --output STORE [--outcomes-output FILE]
  *   prime info FILE
  *   prime eval --result R.json --tags FILE [--outcomes FILE] [--fdr Q] ...
@@ -46,8 +46,8 @@ static const char *prog = "prime";
 static const char usage_text[] =
     "usage: prime search --tags FILE [--outcomes FILE] [--max-tags L] [--min-size S]\n"
     "                    [--min-drop A] [--min-gain B1,B2,...] [--min-tag-count K]\n"
-    "                    [--threads N] [--whole-dataset] [--format json|csv|text]\n"
-    "                    [--output FILE]\n"
+    "                    [--threads N] [--whole-dataset] [--fold-equal]\n"
+    "                    [--format json|csv|text] [--output FILE]\n"
     "       prime convert --tags FILE --output STORE [--outcomes-output FILE]\n"
     "       prime info FILE\n"
     "       prime eval --result R.json --tags FILE [--outcomes FILE] [--fdr Q]\n"
@@ -333,12 +333,14 @@ static int cmd_search(int argc, char **argv)
             break;
         }
         const char *name = a.name;
-        if (strcmp(name, "--whole-dataset") == 0) {
+        if (strcmp(name, "--whole-dataset") == 0 || strcmp(name, "--fold-equal") == 0) {
             if (a.value != NULL) {
                 rc = usage_error("%s takes no value", name);
                 break;
             }
-            prime_config_set_int(cfg, PRIME_PARAM_WHOLE_DATASET, 1);
+            prime_config_set_int(cfg, strcmp(name, "--fold-equal") == 0
+                                          ? PRIME_PARAM_FOLD_EQUAL
+                                          : PRIME_PARAM_WHOLE_DATASET, 1);
             continue;
         }
         const char *v = opt_value(&a);

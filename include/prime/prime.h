@@ -370,7 +370,14 @@ enum prime_param_id {
     PRIME_PARAM_THREADS = 600,
     /** 1 to treat the whole data set as a single class named "(all)".
      *  int, 0..1, default 0. */
-    PRIME_PARAM_WHOLE_DATASET = 700
+    PRIME_PARAM_WHOLE_DATASET = 700,
+    /** 1 to fold redundant modes: a failure mode whose images are exactly
+     *  those of a mode of the same class with fewer tags (its extra tags
+     *  add nothing; see prime_result_equal_images) is left out of the
+     *  result. int, 0..1, default 0 (every failure mode of docs/method.md
+     *  is reported). The result's JSON "params" carry "fold_equal": true
+     *  only when it is set. */
+    PRIME_PARAM_FOLD_EQUAL = 800
 };
 
 /** Kinds of parameter values. */

@@ -1034,6 +1034,14 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
     }
     for (uint32_t t = 0; t < n_alloc; t++)
         (*out)->n_candidates += workers[t].candidates;
+    if (config->fold_equal && !s->cancelled) {
+        st = prime__result_fold_equal(*out, store); /* lib/search/fold.c */
+        if (st != PRIME_OK) {
+            prime_result_destroy(*out);
+            *out = NULL;
+            goto cleanup;
+        }
+    }
 
 done:
     if (st == PRIME_E_NOMEM)

@@ -1122,7 +1122,7 @@ class ParamInfo:
 
 _TYPE_NAMES = {L.PRIME_PARAM_TYPE_INT: "int", L.PRIME_PARAM_TYPE_DOUBLE: "double",
                L.PRIME_PARAM_TYPE_DOUBLE_LIST: "double_list"}
-_BOOL_PARAMS = {"whole_dataset"}
+_BOOL_PARAMS = {"whole_dataset", "fold_equal"}
 
 
 def _param_id(name: Union[str, int]) -> int:

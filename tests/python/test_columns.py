@@ -215,7 +215,8 @@ def test_add_images_by_ids_c_call():
         assert len(s) == 3
 
 
-def test_equal_images():
+def _xy_data():
+    """x and y always together: {x, y} adds nothing to {x}."""
     import random
     rng = random.Random(3)
     images, classes, tags, outcomes = [], [], [], []
@@ -228,6 +229,11 @@ def test_equal_images():
         classes.append("a" if i % 2 else "b")
         tags.append(t)
         outcomes.append(0.0 if bad and rng.random() < 0.8 else 1.0)
+    return images, classes, tags, outcomes
+
+
+def test_equal_images():
+    images, classes, tags, outcomes = _xy_data()
     with TagStore.from_lists(images, classes, tags) as store, Outcomes(outcomes) as out, \
             libprime.search(store, out, max_tags=3, min_size=10, min_drop=0.1,
                             min_gain=-1.0) as r:
@@ -248,3 +254,31 @@ def test_equal_images():
         assert found > 0
         xy = [i for i, m in enumerate(modes) if m.tags == ("x", "y")]
         assert xy and eq[xy[0]] is not None and len(modes[eq[xy[0]]].tags) == 1
+        # the search option leaves exactly those modes out, the rest unchanged
+        with libprime.search(store, out, max_tags=3, min_size=10, min_drop=0.1,
+                             min_gain=-1.0, fold_equal=True) as folded:
+            assert list(folded) == [m for m, e in zip(modes, eq) if e is None]
+            assert folded.to_dict()["params"]["fold_equal"] is True
+            assert "fold_equal" not in r.to_dict()["params"]
+        assert libprime.Config(fold_equal=True)["fold_equal"] is True
+        assert libprime.Config()["fold_equal"] is False
+
+
+def store_csv(images, classes, tags, outcomes):
+    rows = ["image,class,tags,correct"]
+    for im, c, t, o in zip(images, classes, tags, outcomes):
+        rows.append("%s,%s,%s,%d" % (im, c, "|".join(t), int(o)))
+    return "\n".join(rows) + "\n"
+
+
+def test_fold_equal_cli_parity(tmp_path, prime_cli):
+    import subprocess
+    (tmp_path / "t.csv").write_text(store_csv(*_xy_data()))
+    args = ["--min-size", "10", "--max-tags", "3", "--min-drop", "0.1", "--min-gain", "-1"]
+    cli = subprocess.run([prime_cli, "search", "--tags", str(tmp_path / "t.csv"), "--format",
+                          "json", "--fold-equal"] + args, capture_output=True, text=True,
+                         check=True).stdout
+    store, out = TagStore.load_with_outcomes(tmp_path / "t.csv")
+    with store, out, libprime.search(store, out, max_tags=3, min_size=10, min_drop=0.1,
+                                     min_gain=-1.0, fold_equal=True) as r:
+        assert r.to_json() == cli
