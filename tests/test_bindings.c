@@ -317,3 +317,13 @@ Test(bindings, columns_membership_select)
     prime_outcomes_destroy(o);
     prime_tagstore_destroy(s);
 }
+
+Test(bindings, directory_is_an_io_error)
+{
+    /* a directory opens on Linux; its "size" once made the reader ask for
+       2^63 bytes (reported as out of memory) */
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_load(".", &s, NULL), PRIME_E_IO);
+    cr_assert(strstr(prime_last_error(), "directory") != NULL, "%s", prime_last_error());
+    cr_assert_null(s);
+}

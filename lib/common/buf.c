@@ -213,8 +213,18 @@ prime_status prime__read_file(const char *path, char **data_out, size_t *size_ou
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return prime__error(PRIME_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    /* a directory opens on Linux, and its "size" is not a size */
+    struct stat st;
+    bool regular = false;
+    if (fstat(fileno(f), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            fclose(f);
+            return prime__error(PRIME_E_IO, "%s: cannot read: %s", path, strerror(EISDIR));
+        }
+        regular = S_ISREG(st.st_mode);
+    }
     size_t cap = 65536, len = 0;
-    if (fseek(f, 0, SEEK_END) == 0) {
+    if (regular && fseek(f, 0, SEEK_END) == 0) {
         long sz = ftell(f);
         if (sz > 0) /* + 2: room for the NUL, and one byte to see the end */
             cap = (size_t)sz + 2;
