@@ -69,7 +69,11 @@ static const char usage_text[] =
     "       prime classify --model M.pt --images DIR|LIST [--labels L.csv]\n"
     "                 [--classes C.txt] [--size N] [--resize S] [--mean R,G,B]\n"
     "                 [--std R,G,B] [--threads N] [--batch B] --output outcomes.csv\n"
-    "       prime --version | --help\n"
+    "       prime --version | --help\n";
+
+/* The commands' descriptions, printed after usage_text by --help (two
+ * arrays: each stays under the 4095 bytes C99 promises for a literal). */
+static const char help_text[] =
     "\n"
     "search   find the failure modes of a classifier (PRIME): tag combinations under\n"
     "         which accuracy drops by at least A, in groups of at least S images.\n"
@@ -2077,6 +2081,7 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage_text, stdout);
+        fputs(help_text, stdout);
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
@@ -2086,6 +2091,7 @@ int main(int argc, char **argv)
     for (int k = 2; k < argc; k++)
         if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
             fputs(usage_text, stdout);
+            fputs(help_text, stdout);
             return 0;
         }
     if (strcmp(cmd, "search") == 0)
