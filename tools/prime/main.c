@@ -112,6 +112,17 @@ static void catch_signals(void)
     }
 }
 
+/* --help: usage_text, then help_text. */
+static int help_errno; /* errno of a failed write of the help text */
+
+static void print_help(void)
+{
+    /* more than stdout's buffer: the write happens here, not in the final
+       fflush, so its errno is kept for finish_stdout */
+    if (fputs(usage_text, stdout) == EOF || fputs(help_text, stdout) == EOF)
+        help_errno = errno;
+}
+
 /* Everything printed on stdout must have reached it: exit 1 otherwise. */
 static int finish_stdout(int rc)
 {
@@ -120,7 +131,8 @@ static int finish_stdout(int rc)
     if (fflush(stdout) != 0)
         bad = 1;
     if (bad) {
-        fail("cannot write the output: %s", errno != 0 ? strerror(errno) : "write error");
+        int e = errno != 0 ? errno : help_errno;
+        fail("cannot write the output: %s", e != 0 ? strerror(e) : "write error");
         return rc != 0 ? rc : EXIT_FAIL;
     }
     return rc;
@@ -140,8 +152,7 @@ static int run(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        fputs(usage_text, stdout);
-        fputs(help_text, stdout);
+        print_help();
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
@@ -150,8 +161,7 @@ static int run(int argc, char **argv)
     }
     for (int k = 2; k < argc; k++)
         if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
-            fputs(usage_text, stdout);
-            fputs(help_text, stdout);
+            print_help();
             return 0;
         }
     for (size_t k = 0; k < N_COMMANDS; k++)
