@@ -518,8 +518,9 @@ static void render_json(const prime_result *r, prime__buf *b)
             prime__buf_puts(b, ", ");
         prime__buf_double(b, c->min_gain[k]);
     }
-    prime__buf_printf(b, "], \"min_tag_count\": %lld, \"whole_dataset\": %s},\n",
-                      (long long)prime__config_tag_count(c), c->whole_dataset ? "true" : "false");
+    prime__buf_printf(b, "], \"min_tag_count\": %lld, \"whole_dataset\": %s%s},\n",
+                      (long long)prime__config_tag_count(c), c->whole_dataset ? "true" : "false",
+                      c->fold_equal ? ", \"fold_equal\": true" : "");
     prime__buf_puts(b, " \"classes\": [");
     for (uint32_t i = 0; i < r->n_classes; i++) {
         const prime__class_stat *cs = &r->classes[i];

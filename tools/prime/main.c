@@ -19,8 +19,8 @@ const char *const prog = "prime";
 static const char usage_text[] =
     "usage: prime search --tags FILE [--outcomes FILE] [--max-tags L] [--min-size S]\n"
     "                    [--min-drop A] [--min-gain B1,B2,...] [--min-tag-count K]\n"
-    "                    [--threads N] [--whole-dataset] [--format json|csv|text]\n"
-    "                    [--output FILE]\n"
+    "                    [--threads N] [--whole-dataset] [--fold-equal]\n"
+    "                    [--format json|csv|text] [--output FILE]\n"
     "       prime convert --tags FILE --output STORE [--outcomes-output FILE]\n"
     "       prime info FILE\n"
     "       prime eval --result R.json --tags FILE [--outcomes FILE] [--fdr Q]\n"
@@ -42,7 +42,11 @@ static const char usage_text[] =
     "       prime classify --model M.pt --images DIR|LIST [--labels L.csv]\n"
     "                 [--classes C.txt] [--size N] [--resize S] [--mean R,G,B]\n"
     "                 [--std R,G,B] [--threads N] [--batch B] --output outcomes.csv\n"
-    "       prime --version | --help\n"
+    "       prime --version | --help\n";
+
+/* The commands' descriptions, printed after usage_text by --help (two
+ * arrays: each stays under the 4095 bytes C99 promises for a literal). */
+static const char help_text[] =
     "\n"
     "search   find the failure modes of a classifier (PRIME): tag combinations under\n"
     "         which accuracy drops by at least A, in groups of at least S images.\n"
@@ -108,6 +112,17 @@ static void catch_signals(void)
     }
 }
 
+/* --help: usage_text, then help_text. */
+static int help_errno; /* errno of a failed write of the help text */
+
+static void print_help(void)
+{
+    /* more than stdout's buffer: the write happens here, not in the final
+       fflush, so its errno is kept for finish_stdout */
+    if (fputs(usage_text, stdout) == EOF || fputs(help_text, stdout) == EOF)
+        help_errno = errno;
+}
+
 /* Everything printed on stdout must have reached it: exit 1 otherwise. */
 static int finish_stdout(int rc)
 {
@@ -116,7 +131,8 @@ static int finish_stdout(int rc)
     if (fflush(stdout) != 0)
         bad = 1;
     if (bad) {
-        fail("cannot write the output: %s", errno != 0 ? strerror(errno) : "write error");
+        int e = errno != 0 ? errno : help_errno;
+        fail("cannot write the output: %s", e != 0 ? strerror(e) : "write error");
         return rc != 0 ? rc : EXIT_FAIL;
     }
     return rc;
@@ -136,7 +152,7 @@ static int run(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        fputs(usage_text, stdout);
+        print_help();
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
@@ -145,7 +161,7 @@ static int run(int argc, char **argv)
     }
     for (int k = 2; k < argc; k++)
         if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
-            fputs(usage_text, stdout);
+            print_help();
             return 0;
         }
     for (size_t k = 0; k < N_COMMANDS; k++)
