@@ -34,6 +34,9 @@
 #include "report.h"
 
 /* Where `make install` puts libprime-torch (tools/meson.build sets it). */
+#ifndef PRIME_DATA_INSTALLED
+#define PRIME_DATA_INSTALLED "/usr/local/share/libprime"
+#endif
 #ifndef PRIME_TORCH_INSTALLED
 #define PRIME_TORCH_INSTALLED "/usr/local/lib/libprime-torch.so.0"
 #endif
@@ -54,16 +57,16 @@ static const char usage_text[] =
     "                  [--hypotheses M] [--format json|text] [--output FILE]\n"
     "       prime eval --quality --result R.json --tags FILE --image-embeddings E\n"
     "                  [--image-ids IDS] [--dim D]\n"
-    "                  (--text-embeddings T | --text-model clip_text.pt --bpe BPE)\n"
+    "                  (--text-embeddings T | --text-model clip_text.pt [--bpe BPE])\n"
     "                  [--format json|text] [--output FILE]\n"
     "       prime report --result R.json --tags FILE [--outcomes FILE] --images DIR\n"
     "                    [--per-mode N] [--seed S] --output report.html\n"
-    "       prime tokenize --bpe FILE [--full] TEXT...   (CLIP token ids, one line per TEXT)\n"
+    "       prime tokenize [--bpe FILE] [--full] TEXT...  (CLIP token ids, one line per TEXT)\n"
     "       prime tag --images DIR|LIST --backend properties|torch|zeroshot\n"
     "                 [--labels L.csv] [--thresholds T | --threshold X] [--top-k K]\n"
     "                 [--threads N] [--batch B] --output tags.csv\n"
     "                 torch:    --model M.pt --vocab V.txt [--scores logits|probabilities]\n"
-    "                 zeroshot: --image-model img.pt --text-model txt.pt --bpe BPE\n"
+    "                 zeroshot: --image-model img.pt --text-model txt.pt [--bpe BPE]\n"
     "                           --vocab V.txt [--prompt 'a photo of {}']\n"
     "                 torch, zeroshot: [--size N] [--resize S] [--mean R,G,B] [--std R,G,B]\n"
     "       prime classify --model M.pt --images DIR|LIST [--labels L.csv]\n"
@@ -98,7 +101,15 @@ static const char usage_text[] =
     "report   write one self-contained HTML page of the failure modes of R.json measured\n"
     "         on FILE: per class its modes by drop, accuracy bars, size, interval,\n"
     "         parents and N (default 8) sample images per mode from DIR/<image name>,\n"
-    "         chosen at random with seed S (default 0), wrong ones marked.";
+    "         chosen at random with seed S (default 0), wrong ones marked.\n";
+
+/* the rest of --help (apart: one string literal of at most 4095 bytes) */
+static const char usage_data_text[] =
+    "\n"
+    "Data files: --bpe defaults to CLIP's clip/bpe_simple_vocab_16e6.txt.gz in the\n"
+    "data folder ($PRIME_DATA_DIR, else the installed share/libprime); a relative\n"
+    "--bpe, --vocab or --thresholds that names no file here is looked for there too\n"
+    "(e.g. --vocab ram/ram_tag_list.txt --thresholds ram/ram_tag_list_threshold.txt).\n";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -572,9 +583,44 @@ static int cmd_info(int argc, char **argv)
     return 0;
 }
 
+/* ---- data files ---------------------------------------------------------------- */
+
+/* The data folder: $PRIME_DATA_DIR when set and not empty, else where
+ * `meson install` puts data/ (PRIME_DATA_INSTALLED: <prefix>/share/libprime,
+ * compiled in). It holds clip/bpe_simple_vocab_16e6.txt.gz and
+ * ram/ram_tag_list.txt, ram/ram_tag_list_threshold.txt. */
+static const char *data_dir(void)
+{
+    const char *env = getenv("PRIME_DATA_DIR");
+    return (env != NULL && env[0] != '\0') ? env : PRIME_DATA_INSTALLED;
+}
+
+/* The path of a data file option (--bpe, --vocab, --thresholds): GIVEN as
+ * is when it names a file or is absolute; a relative GIVEN that names no
+ * file here is looked for in the data folder (`--vocab ram/ram_tag_list.txt`
+ * from any directory) and kept as is when not there either, so that the
+ * error names what was given. Without GIVEN: DEFAULT_REL in the data folder
+ * (NULL without a default). The returned string is GIVEN or BUF. */
+static const char *data_file(const char *given, const char *default_rel, char *buf, size_t cap)
+{
+    const char *rel = given != NULL ? given : default_rel;
+    if (rel == NULL)
+        return NULL;
+    if (given != NULL && (given[0] == '/' || access(given, F_OK) == 0))
+        return given;
+    int n = snprintf(buf, cap, "%s/%s", data_dir(), rel);
+    if (n < 0 || (size_t)n >= cap)
+        return given != NULL ? given : rel;
+    if (given != NULL && access(buf, F_OK) != 0)
+        return given;
+    return buf;
+}
+
+#define PRIME_CLIP_BPE "clip/bpe_simple_vocab_16e6.txt.gz"
+
 /* ---- tokenize ---------------------------------------------------------------- */
 
-/* prime tokenize --bpe FILE [--full] [--] TEXT...: one line of CLIP token ids
+/* prime tokenize [--bpe FILE] [--full] [--] TEXT...: one line of CLIP token ids
  * per TEXT, start and end tokens included, no padding; cut to the context
  * of 77 as clip.tokenize(truncate=True) does unless --full. */
 static int cmd_tokenize(int argc, char **argv)
@@ -602,8 +648,8 @@ static int cmd_tokenize(int argc, char **argv)
             break;
         }
     }
-    if (bpe == NULL)
-        return usage_error("%s", "tokenize needs --bpe FILE (e.g. data/clip/bpe_simple_vocab_16e6.txt.gz)");
+    char bpe_buf[4096];
+    bpe = data_file(bpe, PRIME_CLIP_BPE, bpe_buf, sizeof bpe_buf);
     if (first_text < 0 || first_text >= argc)
         return usage_error("%s", "tokenize needs at least one TEXT");
     prime_tokenizer *tok = NULL;
@@ -991,11 +1037,12 @@ static int cmd_eval_quality(int argc, char **argv)
                                  "--image-embeddings FILE");
     if ((text_path == NULL) == (text_model == NULL))
         return usage_error("%s", "eval --quality needs --text-embeddings FILE (one row per "
-                                 "mode) or --text-model clip_text.pt --bpe BPE, not both");
-    if ((text_model != NULL) != (bpe != NULL))
-        return usage_error("%s", text_model != NULL ? "--text-model needs --bpe BPE (CLIP's "
-                                                      "bpe_simple_vocab_16e6.txt.gz)"
-                                                    : "--bpe goes with --text-model");
+                                 "mode) or --text-model clip_text.pt [--bpe BPE], not both");
+    if (bpe != NULL && text_model == NULL)
+        return usage_error("%s", "--bpe goes with --text-model");
+    char bpe_buf[4096];
+    if (text_model != NULL)
+        bpe = data_file(bpe, PRIME_CLIP_BPE, bpe_buf, sizeof bpe_buf);
     if (format == 0)
         format = (output == NULL && isatty(STDOUT_FILENO)) ? PRIME_FORMAT_TEXT
                                                            : PRIME_FORMAT_JSON;
@@ -1802,8 +1849,8 @@ static int check_backend_opts(const tag_opts *o)
     if (strcmp(o->backend, "torch") == 0 && (o->model == NULL || o->vocab == NULL))
         need = "backend 'torch' needs --model M.pt and --vocab V.txt";
     if (strcmp(o->backend, "zeroshot") == 0 &&
-        (o->image_model == NULL || o->text_model == NULL || o->bpe == NULL || o->vocab == NULL))
-        need = "backend 'zeroshot' needs --image-model, --text-model, --bpe and --vocab";
+        (o->image_model == NULL || o->text_model == NULL || o->vocab == NULL))
+        need = "backend 'zeroshot' needs --image-model, --text-model and --vocab";
     if (need != NULL)
         return usage_error("%s", need);
     if (o->scores != NULL && strcmp(o->scores, "logits") != 0 &&
@@ -1817,6 +1864,12 @@ static prime_tagger *make_tagger(const tag_opts *o)
 {
     prime_tagger *tagger = NULL;
     prime_status st = PRIME_OK;
+    /* data files: relative names are also looked for in the data folder;
+     * --bpe defaults to CLIP's there */
+    static char vocab_buf[4096], bpe_buf[4096], thresholds_buf[4096];
+    const char *vocab = data_file(o->vocab, NULL, vocab_buf, sizeof vocab_buf);
+    const char *bpe = data_file(o->bpe, PRIME_CLIP_BPE, bpe_buf, sizeof bpe_buf);
+    const char *thresholds = data_file(o->thresholds, NULL, thresholds_buf, sizeof thresholds_buf);
     if (strcmp(o->backend, "properties") == 0) {
         st = prime_properties_tagger_create(&tagger);
     } else {
@@ -1836,16 +1889,16 @@ static prime_tagger *make_tagger(const tag_opts *o)
             int32_t scores = o->scores != NULL && strcmp(o->scores, "probabilities") == 0
                                  ? PRIME_TORCH_SCORES_PROBABILITIES
                                  : PRIME_TORCH_SCORES_LOGITS;
-            st = tapi.tagger_create(o->model, o->vocab, scores, spec, &tagger);
+            st = tapi.tagger_create(o->model, vocab, scores, spec, &tagger);
         } else if (st == PRIME_OK) {
             char **tags = NULL;
             uint32_t n = 0;
-            if (!read_lines(o->vocab, &tags, &n)) {
+            if (!read_lines(vocab, &tags, &n)) {
                 prime_image_spec_destroy(spec);
                 return NULL;
             }
             prime_embedder *emb = NULL;
-            st = tapi.embedder_create(o->image_model, o->text_model, o->bpe, spec, &emb);
+            st = tapi.embedder_create(o->image_model, o->text_model, bpe, spec, &emb);
             if (st == PRIME_OK) {
                 st = prime_zeroshot_tagger_create(emb, (const char *const *)tags, n, o->prompt,
                                                   &tagger);
@@ -1856,8 +1909,8 @@ static prime_tagger *make_tagger(const tag_opts *o)
         }
         prime_image_spec_destroy(spec);
     }
-    if (st == PRIME_OK && o->thresholds != NULL)
-        st = prime_tagger_load_thresholds(tagger, o->thresholds);
+    if (st == PRIME_OK && thresholds != NULL)
+        st = prime_tagger_load_thresholds(tagger, thresholds);
     if (st == PRIME_OK && !isnan(o->threshold))
         st = prime_tagger_set_threshold(tagger, o->threshold);
     if (st == PRIME_OK && o->top_k > 0)
@@ -2046,6 +2099,7 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage_text, stdout);
+        fputs(usage_data_text, stdout);
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
@@ -2055,6 +2109,7 @@ int main(int argc, char **argv)
     for (int k = 2; k < argc; k++)
         if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
             fputs(usage_text, stdout);
+            fputs(usage_data_text, stdout);
             return 0;
         }
     if (strcmp(cmd, "search") == 0)
