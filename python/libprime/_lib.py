@@ -8,7 +8,9 @@ The library is searched for, in this order:
 
 1. the environment variable ``PRIME_LIBRARY`` (a path to ``libprime.so``);
 2. ``pkg-config --variable=libdir prime`` (``libprime.so.<ABI>`` there);
-3. :func:`ctypes.util.find_library` (``"prime"``).
+3. the library installed with this package (``meson install`` writes its
+   folder into ``libprime/_installed.py``);
+4. :func:`ctypes.util.find_library` (``"prime"``).
 """
 from __future__ import annotations
 
@@ -479,11 +481,24 @@ def find_library() -> str:
     for cand in _pkg_config_candidates():
         if os.path.exists(cand):
             return cand
+    installed = _installed_candidate()
+    if installed is not None and os.path.exists(installed):
+        return installed
     found = ctypes.util.find_library("prime")
     if found:
         return found
     raise OSError("libprime not found: set PRIME_LIBRARY to the path of libprime.so, "
                   "or install it where pkg-config or the dynamic linker can find it")
+
+
+def _installed_candidate() -> Optional[str]:
+    """The library installed with this package by ``meson install`` (the
+    generated module ``_installed``; absent in a source tree)."""
+    try:
+        from . import _installed  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return os.path.join(_installed.LIBDIR, "libprime.so.%d" % ABI_MAJOR)
 
 
 def _declare(cdll: ctypes.CDLL) -> ctypes.CDLL:
