@@ -77,6 +77,21 @@ echo "data: $(ls "$data"/*/ | wc -l) files in $prefix/share/libprime; the tool l
 man_page=$(find "$P/share/man" -name 'prime.1*' | head -n 1)
 [ -n "$man_page" ] || fail "the man page was not installed"
 echo "man page: ${man_page#"$root"}"
+# `man prime` finds this page before OpenSSL's prime(1ssl) (docs/prime.1,
+# FILES): ahead on MANPATH (the trailing colon adds the usual folders), and
+# in the same folder (an exact section 1 before 1ssl)
+if command -v man >/dev/null 2>&1; then
+  got=$(MANPATH="$P/share/man:" man -w prime)
+  [ "$(realpath "$got")" = "$(realpath "$man_page")" ] || fail "MANPATH=$P/share/man: man -w prime gives $got"
+  ssl=$(find /usr/share/man/man1 -name 'prime.1ssl*' 2>/dev/null | head -n 1)
+  if [ -n "$ssl" ]; then
+    mkdir -p "$root/man/man1"
+    cp "$man_page" "$ssl" "$root/man/man1/"
+    got=$(MANPATH="$root/man" man -w prime)
+    [ "$got" = "$root/man/man1/$(basename "$man_page")" ] || fail "beside prime.1ssl, man -w prime gives $got"
+    echo "man prime: this page before OpenSSL's $(basename "$ssl") (ahead on MANPATH, and in the same folder)"
+  fi
+fi
 # the post-install step (not run with --destdir) says how programs find the library
 msg=$(PRIME_LDCONFIG=true MESON_INSTALL_PREFIX=/opt/x bash "$src/scripts/post_install.sh" /opt/x/lib)
 grep -q "not searched by the dynamic linker" <<<"$msg" || fail "post_install.sh: $msg"
