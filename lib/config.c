@@ -50,6 +50,7 @@ prime_status prime_config_create(prime_config **out)
 {
     if (out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_config_create: out is NULL");
+    *out = NULL;
     prime_config *c = prime__malloc(sizeof *c);
     if (c == NULL)
         return prime__error(PRIME_E_NOMEM, "out of memory");
@@ -65,6 +66,8 @@ void prime_config_destroy(prime_config *c)
 
 prime_status prime_config_clone(const prime_config *c, prime_config **out)
 {
+    if (out != NULL)
+        *out = NULL;
     if (c == NULL || out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_config_clone: NULL argument");
     prime_config *d = prime__malloc(sizeof *d);

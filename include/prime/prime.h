@@ -12,8 +12,8 @@
  *
  *  - Every fallible function returns a prime_status: PRIME_OK (0) or a
  *    negative code whose meaning never changes. Results come back through
- *    out-parameters, which are left untouched (or set to NULL for handles)
- *    on failure.
+ *    out-parameters. On failure a handle out-parameter (prime_X **) is set
+ *    to NULL; other out-parameters are left untouched.
  *  - prime_last_error() gives a per-thread message with the details of the
  *    last failure on that thread (file, line, what was wrong).
  *  - The library never prints, never exits and never aborts on bad input.
@@ -359,7 +359,7 @@ enum {
     /** Least gain for removing one tag (b_k); indexed by k, the mode's size.
      *  double, -1..1; default 0, 0.10, 0.05, 0 for k = 1..4; k beyond the
      *  last value set uses the last value. Set with
-     *  prime_config_set_min_gain / prime_config_set_double_at. */
+     *  prime_config_set_min_gain (or prime_config_set_by_name). */
     PRIME_PARAM_MIN_GAIN = 400,
     /** A tag takes part only if at least this many images of the class
      *  carry it. int, 0..2^31-1; 0 (the default) means "equal to
