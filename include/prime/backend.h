@@ -45,6 +45,9 @@
 extern "C" {
 #endif
 
+/** \addtogroup backends
+ *  @{ */
+
 /** The backend ABI version of this header: the value of `abi_version` in
  *  every backend struct. It changes only if a struct has to change in a way
  *  other than growing at its end (never so far). */
@@ -396,6 +399,8 @@ PRIME_API prime_status prime_embedder_embed_texts(prime_embedder *embedder,
 PRIME_API prime_status prime_zeroshot_tagger_create(prime_embedder *embedder,
                                                     const char *const *tags, uint32_t n,
                                                     const char *prompt, prime_tagger **out);
+
+/** @} */
 
 #ifdef __cplusplus
 }

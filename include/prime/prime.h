@@ -44,6 +44,9 @@
 extern "C" {
 #endif
 
+/** \addtogroup errors
+ *  @{ */
+
 /* ------------------------------------------------------------------------ */
 /* Version                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -134,6 +137,11 @@ PRIME_API size_t prime_last_error_copy(char *buf, size_t cap);
 
 /** Forget the calling thread's last error message. */
 PRIME_API void prime_clear_error(void);
+
+/** @} */
+
+/** \addtogroup store
+ *  @{ */
 
 /* ------------------------------------------------------------------------ */
 /* Tag store                                                                 */
@@ -338,6 +346,11 @@ PRIME_API prime_status prime_outcomes_load_memory(const void *data, size_t size,
                                                   const prime_tagstore *store,
                                                   prime_outcomes **out);
 
+/** @} */
+
+/** \addtogroup search
+ *  @{ */
+
 /* ------------------------------------------------------------------------ */
 /* Search configuration                                                      */
 /* ------------------------------------------------------------------------ */
@@ -460,6 +473,11 @@ PRIME_API prime_status prime_search(const prime_tagstore *store,
                                     prime_progress_fn progress, void *user_data,
                                     prime_result **out);
 
+/** @} */
+
+/** \addtogroup results
+ *  @{ */
+
 /** Destroy a result; NULL is fine. */
 PRIME_API void prime_result_destroy(prime_result *result);
 
@@ -529,6 +547,11 @@ PRIME_API prime_status prime_result_render(const prime_result *result, int32_t f
 PRIME_API prime_status prime_result_write(const prime_result *result, int32_t format,
                                           const char *path);
 
+/** @} */
+
+/** \addtogroup search
+ *  @{ */
+
 /* ------------------------------------------------------------------------ */
 /* Query API for model debuggers                                             */
 /* ------------------------------------------------------------------------ */
@@ -551,6 +574,8 @@ PRIME_API prime_status prime_query_parents(const prime_tagstore *store,
                                            const prime_outcomes *outcomes, uint32_t class_id,
                                            const uint32_t *tags, uint32_t n_tags,
                                            uint64_t *sizes_out, double *correct_out);
+
+/** @} */
 
 #ifdef __cplusplus
 }

@@ -39,6 +39,9 @@
 extern "C" {
 #endif
 
+/** \addtogroup text
+ *  @{ */
+
 /** Tokens in CLIP's vocabulary: 256 bytes, the same 256 with `</w>`,
  *  48,894 merges, start and end. */
 #define PRIME_TOKENIZER_VOCAB_SIZE 49408
@@ -102,6 +105,8 @@ PRIME_API prime_status prime_tokenizer_encode_context(const prime_tokenizer *tok
                                                       int64_t *ids, uint32_t context,
                                                       uint32_t *n_tokens_out,
                                                       int32_t *truncated_out);
+
+/** @} */
 
 #ifdef __cplusplus
 }

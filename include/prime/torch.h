@@ -55,6 +55,9 @@
 extern "C" {
 #endif
 
+/** \addtogroup torch
+ *  @{ */
+
 /** Export macro of libprime-torch (its own, so that the declarations of
  *  libprime's headers and of this one can be told apart). */
 #if defined(PRIME_STATIC)
@@ -144,6 +147,8 @@ PRIME_TORCH_API prime_status prime_torch_embedder_create(const char *image_model
                                                    const char *bpe_path,
                                                    const prime_image_spec *spec,
                                                    prime_embedder **out);
+
+/** @} */
 
 #ifdef __cplusplus
 }
