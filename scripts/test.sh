@@ -23,6 +23,18 @@ case "${1:-}" in
 esac
 
 t_all=$SECONDS
+# configure DIR OPTION...: set up DIR, or apply the options to an existing
+# one (an option whose type changed, e.g. bench from boolean to combo, is
+# reset by meson when it regenerates, so the options are applied every time)
+configure() {
+  local dir=$1
+  shift
+  if [ -d "$dir" ]; then
+    meson configure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@"
+  fi
+}
 # step TITLE CMD...: run CMD with a header and its duration.
 step() {
   local title=$1 t0=$SECONDS
@@ -49,7 +61,7 @@ asan_suites() {
     meson test -C build-asan -v --print-errorlogs --no-suite install --no-suite fuzz --no-suite python \
     --no-suite docs --timeout-multiplier 3
 }
-[ -d build-asan ] || meson setup build-asan -Dbuildtype=debug -Db_sanitize=address,undefined \
+configure build-asan -Dbuildtype=debug -Db_sanitize=address,undefined \
   -Db_lundef=false -Dbench=false
 step "build under ASan + UBSan (build-asan/)" meson compile -C build-asan
 step "the same suites under ASan + UBSan (the torch suite included)" asan_suites
@@ -60,7 +72,7 @@ tsan_threads() {
   ninja -C build-tsan tests/test_threads
   TSAN_OPTIONS=halt_on_error=1:exitcode=66 build-tsan/tests/test_threads
 }
-[ -d build-tsan ] || meson setup build-tsan -Dbuildtype=debugoptimized -Db_sanitize=thread \
+configure build-tsan -Dbuildtype=debugoptimized -Db_sanitize=thread \
   -Db_lundef=false -Dbench=false -Dexamples=false
 step "concurrent searches on one frozen store under ThreadSanitizer" tsan_threads
 
