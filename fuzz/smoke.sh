@@ -22,7 +22,7 @@ if ! clang -fsanitize=fuzzer "$out/probe.c" -o "$out/probe" 2>/dev/null; then
 fi
 # the library once, then one link per target
 objs=()
-for f in "$src"/lib/*.c; do
+for f in "$src"/lib/*/*.c; do
   o="$out/obj/$(basename "$f" .c).o"
   if [ ! -e "$o" ] || [ "$f" -nt "$o" ] || [ -n "$(find "$src/lib" "$src/include" -name '*.h' -newer "$o")" ]; then
     clang "${flags[@]}" -c "$f" -o "$o" &

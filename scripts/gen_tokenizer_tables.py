@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Generate lib/tokenizer_tables.h: the Unicode tables of the CLIP tokenizer.
+"""Generate lib/text/tokenizer_tables.h: the Unicode tables of the CLIP tokenizer.
 
 Run with Debian's /usr/bin/python3 (its unicodedata fixes the Unicode
 version, written into the file):
 
-    /usr/bin/python3 scripts/gen_tokenizer_tables.py > lib/tokenizer_tables.h
+    /usr/bin/python3 scripts/gen_tokenizer_tables.py > lib/text/tokenizer_tables.h
 
 The tables reproduce what CLIP's reference tokenizer gets from Python and the
 `regex` module:
@@ -16,7 +16,7 @@ The tables reproduce what CLIP's reference tokenizer gets from Python and the
   - cased / case-ignorable: the two properties str.lower() uses for the
     final sigma, measured on str.lower() itself.
 White space (regex's \\s = White_Space; str.isspace() adds U+001C..U+001F)
-is small and written by hand in lib/tokenizer.c.
+is small and written by hand in lib/text/tokenizer.c.
 """
 import sys
 import unicodedata

@@ -6,7 +6,7 @@
  * this binary under valgrind (meson test --setup valgrind) and under ASan
  * (build-asan), as every other suite.
  *
- * The hook is prime__alloc_fail_after() in lib/alloc.c (internal.h). */
+ * The hook is prime__alloc_fail_after() in lib/common/alloc.c (internal.h). */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <math.h>

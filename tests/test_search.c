@@ -1,4 +1,4 @@
-/* The search (lib/search.c) and the query API (lib/query.c), checked
+/* The search (lib/search/search.c) and the query API (lib/search/query.c), checked
  * against a slow, literal brute force of docs/method.md section 1: every
  * subset of T_c up to max_tags, S_T by scanning the images, the three
  * conditions applied exactly as written, no pruning of any kind. */

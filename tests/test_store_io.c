@@ -1,4 +1,4 @@
-/* The binary tag store file (lib/store_io.c, docs/binary-format.md): round
+/* The binary tag store file (lib/store/store_io.c, docs/binary-format.md): round
  * trips of random stores, and every kind of damaged or hostile file. The
  * layout constants below are copied from the document on purpose: a change
  * of the format must show up here. */

@@ -1,4 +1,4 @@
-/* Tokenizer suite: CLIP's byte-pair-encoding tokenizer (lib/tokenizer.c)
+/* Tokenizer suite: CLIP's byte-pair-encoding tokenizer (lib/text/tokenizer.c)
  * against the reference ids.
  *
  *  - tests/data/clip/clip_tokens_ram_prompts.tsv: 4,585 prompts with the

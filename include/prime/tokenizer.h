@@ -18,7 +18,7 @@
  * "don’t" or a decomposed e + U+0301) gets other ids than the reference's;
  * give NFC text with plain quotes and no HTML entities for identical ids.
  * Letters and numbers are classified by the Unicode tables of
- * lib/tokenizer_tables.h (Unicode 14.0, Python 3.11's unicodedata).
+ * lib/text/tokenizer_tables.h (Unicode 14.0, Python 3.11's unicodedata).
  *
  * Input text must be valid UTF-8 (PRIME_E_PARSE otherwise, with the byte
  * offset in the message); it is given with its length, so it may hold NUL

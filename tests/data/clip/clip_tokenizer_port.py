@@ -3,7 +3,7 @@
 clip/simple_tokenizer.py and clip.tokenize) that runs on Debian's
 /usr/bin/python3 without the `regex` and `ftfy` modules. It computes the
 expected ids of tests/data/clip/clip_tokens_unicode.tsv, which
-tests/test_tokenizer.c compares with lib/tokenizer.c.
+tests/test_tokenizer.c compares with lib/text/tokenizer.c.
 
 What is reproduced exactly (the code below is the reference's, line for line):
   - text = whitespace_clean(basic_clean(text)).lower(), where basic_clean
@@ -19,7 +19,7 @@ What is reproduced exactly (the code below is the reference's, line for line):
     vocabulary, BPE by rank with '</w>', the special tokens, and
     clip.tokenize's start/end tokens and truncation (truncate=True keeps
     the end token in the last place).
-What is left out, as lib/tokenizer.c leaves it out: ftfy.fix_text (NFC
+What is left out, as lib/text/tokenizer.c leaves it out: ftfy.fix_text (NFC
 normalisation, mojibake and quote repair...) and html.unescape.
 
 Usage:

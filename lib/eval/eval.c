@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "search/search.h"
 #include "prime/eval.h"
 
 /* ======================================================================== */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "common/common.h"
 
 /* Allocation-failure injection, for tests only. fail_at = 0: off. Otherwise
  * the allocation whose number (counted from 1 since the last call of

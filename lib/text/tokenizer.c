@@ -30,9 +30,9 @@
 
 #include <zlib.h>
 
-#include "internal.h"
+#include "common/common.h"
 #include "prime/tokenizer.h"
-#include "tokenizer_tables.h"
+#include "text/tokenizer_tables.h"
 
 #define N_MERGES (49152 - 256 - 2) /* lines 1 .. 48894 of the file */
 #define MAX_TEXT_BYTES ((uint64_t)64 << 20)

@@ -1,4 +1,4 @@
-#include "internal.h"
+#include "common/common.h"
 
 uint32_t prime_version_number(void)
 {

@@ -10,7 +10,7 @@
 
 #include <stb_image.h>
 
-#include "internal.h"
+#include "common/common.h"
 #include "prime/image.h"
 
 struct prime_image {

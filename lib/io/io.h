@@ -1,10 +1,10 @@
 /* The RFC 4180 CSV tokenizer shared by the text readers (read_csv.c,
  * read_outcomes.c) and the text checks shared with read_jsonl.c.
  * Internal; not installed. */
-#ifndef PRIME_CSV_H
-#define PRIME_CSV_H
+#ifndef PRIME_IO_H
+#define PRIME_IO_H
 
-#include "internal.h"
+#include "common/common.h"
 
 /* Name used in messages when the caller gave none. */
 #define PRIME__NONAME "<memory>"
@@ -88,13 +88,6 @@ PRIME_INTERNAL bool prime__text_ok(const char *data, size_t size);
 PRIME_INTERNAL prime_status prime__csv_open_checked(prime__csv *c, const char *data, size_t size,
                                                     const char *name, bool checked);
 
-/* prime__read_tags_csv for a text that may be known to pass
- * prime__text_check already (checked). */
-PRIME_INTERNAL prime_status prime__read_tags_csv_checked(const char *data, size_t size,
-                                                         const char *name, bool checked,
-                                                         prime_tagstore **store_out,
-                                                         prime_outcomes **outcomes_out);
-
 /* Length of the UTF-8 BOM at the start of data (0 or 3). */
 PRIME_INTERNAL size_t prime__text_bom(const char *data, size_t size);
 
@@ -116,4 +109,4 @@ PRIME_INTERNAL prime_status prime__error_at(prime_status status, const char *nam
  * sequence. */
 PRIME_INTERNAL int prime__show_len(const char *s, size_t n);
 
-#endif /* PRIME_CSV_H */
+#endif /* PRIME_IO_H */

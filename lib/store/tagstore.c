@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "store/store.h"
 
 prime_status prime_tagstore_create(prime_tagstore **out)
 {

@@ -34,8 +34,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "bitset.h"
-#include "internal.h"
+#include "search/bitset.h"
+#include "search/search.h"
 
 /* Progress units of one searched class (1 for preparing it, the rest
  * spread over its work items), so the total is known before the search. */

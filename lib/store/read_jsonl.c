@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
+#include "io/io.h"
+#include "store/store.h"
 
 #define MAX_DEPTH 64
 

@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "csv.h"
+#include "io/io.h"
+#include "store/store.h"
 
 enum { O_IMAGE, O_CORRECT, O_SCORE, O_LABEL, O_PREDICTION, O_N };
 

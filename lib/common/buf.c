@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "common/common.h"
 
 void prime__buf_append(prime__buf *b, const char *s, size_t n)
 {

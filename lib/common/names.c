@@ -2,7 +2,7 @@
  * an open-addressing hash index over the ids. */
 #include <string.h>
 
-#include "internal.h"
+#include "common/common.h"
 
 void prime__names_free(prime__names *t)
 {

@@ -2,7 +2,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "common/common.h"
 
 size_t prime__utf8_prefix(const char *str, size_t n)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "search/search.h"
 
 /* Small queries are handled without allocating. */
 #define QUERY_STACK_TAGS 32

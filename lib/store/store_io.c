@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "store/store.h"
 
 /* ---- the format ---------------------------------------------------------- */
 

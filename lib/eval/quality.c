@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "search/search.h"
 #include "prime/quality.h"
 
 #define MEM_NAME "<memory>"

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "search/search.h"
 
 #define ALL_CLASSES_NAME "(all)"
 

@@ -1,0 +1,143 @@
+/* libprime's common layer (lib/common): errors, allocation, the growable
+ * buffer, whole-file I/O, UTF-8 and hashing, interned name tables. Every
+ * other layer builds on it; it depends on nothing but libc. Not installed. */
+#ifndef PRIME_COMMON_H
+#define PRIME_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prime/prime.h"
+
+#define PRIME_INTERNAL __attribute__((visibility("hidden")))
+
+/* ---- errors (error.c) -------------------------------------------------- */
+
+/* Record a formatted message as the calling thread's last error and return
+ * `status`. */
+PRIME_INTERNAL prime_status prime__error(prime_status status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- allocation (alloc.c); every allocation of the library goes here ---- */
+
+PRIME_INTERNAL void *prime__malloc(size_t n);
+PRIME_INTERNAL void *prime__calloc(size_t count, size_t size);
+PRIME_INTERNAL void *prime__realloc(void *p, size_t n);
+PRIME_INTERNAL void prime__free(void *p);
+/* Grow *p (holding *cap elements of elem bytes) to hold at least need.
+ * Returns false (and leaves *p untouched) when out of memory. */
+PRIME_INTERNAL bool prime__grow(void **p, size_t *cap, size_t need, size_t elem);
+/* malloc-and-copy of a byte string, NUL-terminated. */
+PRIME_INTERNAL char *prime__strndup(const char *s, size_t n);
+
+/* ---- growable byte buffer (buf.c) ---------------------------------------- */
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+    bool failed; /* an allocation failed; further appends do nothing */
+} prime__buf;
+
+PRIME_INTERNAL void prime__buf_append(prime__buf *b, const char *s, size_t n);
+PRIME_INTERNAL void prime__buf_puts(prime__buf *b, const char *s);
+PRIME_INTERNAL void prime__buf_putc(prime__buf *b, char c);
+PRIME_INTERNAL void prime__buf_printf(prime__buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Shortest decimal text that reads back as the same double ("0.3", "1",
+ * "0.41860465116279072"); NaN and infinities as null. */
+PRIME_INTERNAL void prime__buf_double(prime__buf *b, double v);
+/* A JSON string literal (quotes included), escaping as RFC 8259 requires. */
+PRIME_INTERNAL void prime__buf_json_string(prime__buf *b, const char *s);
+/* A CSV field, quoted (RFC 4180) when it holds , " CR or LF. */
+PRIME_INTERNAL void prime__buf_csv_field(prime__buf *b, const char *s);
+PRIME_INTERNAL void prime__buf_free(prime__buf *b);
+/* Hand a rendered text to a caller's buffer (cap bytes, NUL-terminated) or
+ * say the size needed (PRIME_E_BUFFER_TOO_SMALL, "the rendered WHAT needs N
+ * bytes"); *needed_out gets the length without the NUL. Frees b. */
+PRIME_INTERNAL prime_status prime__buf_deliver(prime__buf *b, const char *what, char *buf,
+                                               size_t cap, size_t *needed_out);
+/* Write a rendered text to path atomically (prime__write_file_atomic). Frees b. */
+PRIME_INTERNAL prime_status prime__buf_write_file(prime__buf *b, const char *path);
+
+/* Write `len` bytes to `path` through a temporary file in the same folder
+ * and a rename, so that a reader never sees a partial file. */
+PRIME_INTERNAL prime_status prime__write_file_atomic(const char *path, const void *data,
+                                                     size_t len);
+/* Read a whole file into a new buffer (NUL-terminated for convenience). */
+PRIME_INTERNAL prime_status prime__read_file(const char *path, char **data_out,
+                                             size_t *size_out);
+
+/* ---- UTF-8 and hashing (util.c) ----------------------------------------- */
+
+/* true if s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+PRIME_INTERNAL bool prime__utf8_valid(const char *s, size_t n);
+/* Offset of the first byte that starts an invalid sequence in s[0..n), or n. */
+PRIME_INTERNAL size_t prime__utf8_prefix(const char *s, size_t n);
+/* 64-bit hash of a byte string. */
+PRIME_INTERNAL uint64_t prime__hash_bytes(const void *p, size_t n);
+/* Checksum of a (large) byte range, as stored in binary store files. */
+PRIME_INTERNAL uint64_t prime__checksum(const void *p, size_t n, uint64_t seed);
+/* Number of online CPUs (at least 1). */
+PRIME_INTERNAL uint32_t prime__cpu_count(void);
+
+/* ---- decimal numbers (number.c) ------------------------------------------ */
+
+/* Parse a decimal number (as strtod in the C locale) from s[0..n); false if
+ * the whole text is not one finite number. */
+PRIME_INTERNAL bool prime__parse_double(const char *s, size_t n, double *out);
+
+/* ---- interned name tables (names.c) --------------------------------------
+ * Names are stored NUL-terminated one after another in `bytes`; name i
+ * starts at off[i] and ends (NUL excluded) at off[i+1] - 1. A hash index
+ * (open addressing over ids) finds a name's id. */
+typedef struct {
+    uint32_t count;
+    uint64_t *off;   /* count + 1 entries */
+    char *bytes;
+    uint64_t bytes_len;
+    /* hash index: slots hold hash << 32 | (id + 1) (0 = empty); mask =
+       nslots - 1 */
+    uint64_t *slots;
+    uint64_t mask;
+    bool borrowed;   /* off and bytes point into a loaded blob */
+    size_t off_cap, bytes_cap;
+} prime__names;
+
+PRIME_INTERNAL void prime__names_free(prime__names *t);
+PRIME_INTERNAL const char *prime__names_get(const prime__names *t, uint32_t id);
+PRIME_INTERNAL size_t prime__names_len(const prime__names *t, uint32_t id);
+/* Find name s[0..n); returns PRIME_NONE if absent (always absent for n=0
+ * when skip_empty). */
+PRIME_INTERNAL uint32_t prime__names_find(const prime__names *t, const char *s, size_t n);
+/* The same with the name's hash (prime__hash_bytes) already known. */
+PRIME_INTERNAL uint32_t prime__names_find_hashed(const prime__names *t, const char *s, size_t n,
+                                                 uint64_t h);
+PRIME_INTERNAL prime_status prime__names_push_hashed(prime__names *t, const char *s, size_t n,
+                                                     uint64_t h, bool index_it, uint32_t *id_out);
+/* Append a name that is known to be absent; *id_out = its id. */
+PRIME_INTERNAL prime_status prime__names_push(prime__names *t, const char *s, size_t n,
+                                              bool index_it, uint32_t *id_out);
+/* Find-or-append. */
+PRIME_INTERNAL prime_status prime__names_intern(prime__names *t, const char *s, size_t n,
+                                                uint32_t *id_out);
+/* (Re)build the hash index over all non-empty names. Returns PRIME_E_DUPLICATE
+ * (with *dup_out = the later id) if two non-empty names are equal. */
+PRIME_INTERNAL prime_status prime__names_build_index(prime__names *t, uint32_t *dup_out);
+
+/* ---- allocation-failure injection (alloc.c); for tests only ---------------
+ * Hidden symbols: reachable from the white-box tests and fuzz targets that
+ * link the static library, never exported from libprime.so. */
+
+/* Make allocation number k (counted from 1 from this call on, over all
+ * threads) fail; k <= 0 turns injection off. Resets the counters. */
+PRIME_INTERNAL void prime__alloc_fail_after(long k);
+/* The same, but allocation k and every later one fail. */
+PRIME_INTERNAL void prime__alloc_fail_from(long k);
+/* Allocations counted since the last prime__alloc_fail_after/_from (only
+ * counted while injection is on). */
+PRIME_INTERNAL long prime__alloc_count(void);
+/* Allocations that were made to fail since then. */
+PRIME_INTERNAL long prime__alloc_failed_count(void);
+
+#endif /* PRIME_COMMON_H */

@@ -1,0 +1,83 @@
+/* libprime's search layer (lib/search): the configuration's layout, the
+ * result's layout and the builder the search fills it with. Not installed. */
+#ifndef PRIME_SEARCH_H
+#define PRIME_SEARCH_H
+
+#include "store/store.h"
+
+/* ---- configuration (config.c) -------------------------------------------- */
+
+struct prime_config {
+    int64_t max_tags;
+    int64_t min_size;
+    double min_drop;
+    double min_gain[PRIME_MAX_TAGS_LIMIT];
+    uint32_t n_min_gain;
+    int64_t min_tag_count; /* 0 = equal to min_size */
+    int64_t threads;       /* 0 = all CPUs */
+    int64_t whole_dataset;
+};
+
+/* min_gain for a k-tag mode (k >= 1). */
+PRIME_INTERNAL double prime__config_gain(const prime_config *c, uint32_t k);
+/* min_tag_count with 0 resolved to min_size. */
+PRIME_INTERNAL int64_t prime__config_tag_count(const prime_config *c);
+
+/* ---- results (result.c) --------------------------------------------------- */
+
+/* Slack of every threshold comparison: x >= y - PRIME_EPS. */
+#define PRIME_EPS 1e-9
+
+typedef struct {
+    uint32_t class_index; /* index into result->classes */
+    uint32_t n_tags;
+    uint32_t tag_first;   /* into result->mode_tags / mode_tag_names */
+    uint64_t size;
+    double correct, accuracy, drop;
+    uint64_t description_off; /* into result->strings */
+} prime__mode;
+
+typedef struct {
+    uint32_t class_id;    /* PRIME_NONE in whole-data-set mode */
+    uint64_t images;
+    double correct, accuracy;
+    uint64_t name_off;    /* into result->strings */
+} prime__class_stat;
+
+struct prime_result {
+    prime_config config;  /* copy of the parameters used */
+    uint32_t n_classes;
+    prime__class_stat *classes;
+    uint64_t n_modes;
+    prime__mode *modes;
+    uint32_t *mode_tags;        /* tag ids, per mode in name order */
+    uint64_t *mode_tag_name_off; /* into strings, parallel to mode_tags */
+    uint64_t n_mode_tags;
+    char *strings;               /* NUL-terminated names and descriptions */
+    uint64_t strings_len;
+    /* tag sets the search evaluated (size >= min_size), summed over the
+       workers; set by prime_search after prime__result_build (0 = unknown) */
+    uint64_t n_candidates;
+};
+
+/* A candidate mode as found by the search, before names are attached. */
+typedef struct {
+    uint32_t class_index;      /* index into the class list of the search */
+    uint32_t n_tags;
+    uint32_t tags[PRIME_MAX_TAGS_LIMIT]; /* store tag ids */
+    uint64_t size;
+    double correct;
+} prime__raw_mode;
+
+/* Build a result from the searched classes (in any order) and raw modes (in
+ * any order): copies names, computes accuracies, sorts everything.
+ * class_ids[i] is the store id of searched class i (PRIME_NONE = all). */
+PRIME_INTERNAL prime_status prime__result_build(const prime_tagstore *store,
+                                                const prime_config *config,
+                                                uint32_t n_classes, const uint32_t *class_ids,
+                                                const uint64_t *class_images,
+                                                const double *class_correct,
+                                                const prime__raw_mode *modes, uint64_t n_modes,
+                                                prime_result **out);
+
+#endif /* PRIME_SEARCH_H */

@@ -1,0 +1,156 @@
+/* libprime's store layer (lib/store): the tag store's layout, its bulk
+ * loading paths, the binary store file, the text readers and the outcomes
+ * vector. Not installed. */
+#ifndef PRIME_STORE_H
+#define PRIME_STORE_H
+
+#include "common/common.h"
+
+/* ---- tag store (tagstore.c) ---------------------------------------------- */
+
+struct prime_tagstore {
+    bool frozen;
+    prime__names classes, tags, images;
+    /* per image (index = image id) */
+    uint32_t *image_class;   /* n_images */
+    /* The tags of image i are the ids at positions [off(i), off(i+1)) of
+       the id array, sorted ascending, unique within an image. Two widths:
+       - wide (a store built in memory; the add path appends to these):
+         tag_off holds u64 offsets (n_images + 1), tag_ids u32 ids;
+       - narrow (an opened store whose file has them, used in place):
+         off32 set: tag_off32 holds u32 offsets and tag_off is NULL;
+         ids16 set: tag_ids16 holds u16 ids and tag_ids is NULL.
+       Outside the add path, read them only through prime__store_tag_off,
+       prime__store_tag and friends (below). */
+    uint64_t *tag_off;
+    uint32_t *tag_ids;
+    const uint32_t *tag_off32;
+    const uint16_t *tag_ids16;
+    bool off32, ids16;       /* false (the default of a new store) = wide */
+    size_t image_cap, tag_off_cap, tagref_cap;
+    /* per class: number of images (maintained while adding) */
+    uint32_t *class_size;
+    size_t class_cap;
+    /* built by freeze: images of class c, ascending, are
+       class_images[class_off[c] .. class_off[c+1]). class_images may be
+       NULL (an opened store whose images are sorted by class): then they
+       are the image ids class_off[c] .. class_off[c+1] themselves. Read it
+       through prime__store_class_image. */
+    uint64_t *class_off;     /* n_classes + 1 */
+    uint32_t *class_images;  /* n_images, or NULL */
+    /* when opened from a binary file: the blob the borrowed arrays live in */
+    void *blob;
+    bool borrowed;           /* image_class and the tag arrays live in blob */
+};
+
+/* Largest tag count whose ids a store file keeps as u16. */
+#define PRIME_TAG_IDS16_MAX 65535u
+
+/* Position of the first tag of image i (i <= n_images) in the id array,
+ * for a known offset width (4 or 8 bytes; a constant in a loop specialised
+ * for one width). */
+static inline uint64_t prime__store_tag_off_w(const prime_tagstore *s, uint32_t i,
+                                              unsigned width)
+{
+    return width == 4 ? (uint64_t)s->tag_off32[i] : s->tag_off[i];
+}
+
+/* Position of the first tag of image i (i <= n_images) in the id array. */
+static inline uint64_t prime__store_tag_off(const prime_tagstore *s, uint32_t i)
+{
+    return prime__store_tag_off_w(s, i, s->off32 ? 4u : 8u);
+}
+
+/* Bytes per tag id: 2 (tag_ids16) or 4 (tag_ids). */
+static inline unsigned prime__store_id_width(const prime_tagstore *s)
+{
+    return s->ids16 ? 2u : 4u;
+}
+
+/* Tag id at position k of the id array, for a known id width (a constant
+ * in a loop specialised for one width). */
+static inline uint32_t prime__store_tag_w(const prime_tagstore *s, uint64_t k, unsigned width)
+{
+    return width == 2 ? (uint32_t)s->tag_ids16[k] : s->tag_ids[k];
+}
+
+/* Tag id at position k of the id array. */
+static inline uint32_t prime__store_tag(const prime_tagstore *s, uint64_t k)
+{
+    return prime__store_tag_w(s, k, prime__store_id_width(s));
+}
+
+/* Number of (image, tag) pairs. */
+static inline uint64_t prime__store_ref_count(const prime_tagstore *s)
+{
+    if (!s->off32 && s->tag_off == NULL)
+        return 0;
+    return prime__store_tag_off(s, s->images.count);
+}
+
+/* Image id at position j of the class lists (class_off[c] <= j <
+ * class_off[c + 1] lists the images of class c). */
+static inline uint32_t prime__store_class_image(const prime_tagstore *s, uint64_t j)
+{
+    return s->class_images != NULL ? s->class_images[j] : (uint32_t)j;
+}
+
+/* Fast paths for the readers: names as (pointer, length), not NUL-terminated. */
+PRIME_INTERNAL prime_status prime__store_intern_tag(prime_tagstore *s, const char *name,
+                                                    size_t n, uint32_t *id_out);
+PRIME_INTERNAL prime_status prime__store_intern_class(prime_tagstore *s, const char *name,
+                                                      size_t n, uint32_t *id_out);
+/* tag_ids need not be sorted or unique; they are copied. */
+PRIME_INTERNAL prime_status prime__store_add_image(prime_tagstore *s, const char *name,
+                                                   size_t name_len, uint32_t class_id,
+                                                   const uint32_t *tag_ids, uint32_t n_tags,
+                                                   uint32_t *index_out);
+/* Bulk loading (the text readers). prime__store_reserve makes room for that
+ * many more images, tag references and image name bytes (a hint: adding
+ * more still works). prime__store_append_image adds an image whose name is
+ * known to be valid UTF-8 without NUL and non-empty, whose class id is in
+ * range and whose tag ids are in range, ascending and unique; it does not
+ * index the name nor check it for duplicates: the caller builds the image
+ * index afterwards with prime__names_build_index (which finds duplicates). */
+PRIME_INTERNAL prime_status prime__store_reserve(prime_tagstore *s, size_t images,
+                                                 uint64_t refs, size_t name_bytes);
+PRIME_INTERNAL prime_status prime__store_append_image(prime_tagstore *s, const char *name,
+                                                      size_t name_len, uint32_t class_id,
+                                                      const uint32_t *tag_ids, uint32_t n_tags);
+
+/* Builds class_off / class_images / class_size from image_class. */
+PRIME_INTERNAL prime_status prime__store_build_class_index(prime_tagstore *s);
+
+/* Binary store (store_io.c): detects the magic bytes. */
+PRIME_INTERNAL bool prime__is_binary_store(const void *data, size_t size);
+/* Validate a binary store held in `blob` (from prime__malloc, 8-byte
+ * aligned) and turn it into a frozen store that uses it in place. Takes
+ * ownership of blob whatever happens; `name` is used in messages. */
+PRIME_INTERNAL prime_status prime__store_open_blob(unsigned char *blob, size_t n,
+                                                   const char *name, prime_tagstore **out);
+
+/* Readers (read_csv.c, read_jsonl.c). `name` is used in messages. */
+PRIME_INTERNAL prime_status prime__read_tags_csv(const char *data, size_t size,
+                                                 const char *name, prime_tagstore **store_out,
+                                                 prime_outcomes **outcomes_out);
+PRIME_INTERNAL prime_status prime__read_tags_jsonl(const char *data, size_t size,
+                                                   const char *name,
+                                                   prime_tagstore **store_out,
+                                                   prime_outcomes **outcomes_out);
+
+/* ---- outcomes (outcomes.c) ------------------------------------------------ */
+
+struct prime_outcomes {
+    uint32_t n;
+    double *v; /* NaN = unset */
+};
+
+
+/* The tags CSV reader with the whole-text check already done (checked) or
+ * still to do (read_csv.c). */
+PRIME_INTERNAL prime_status prime__read_tags_csv_checked(const char *data, size_t size,
+                                                         const char *name, bool checked,
+                                                         prime_tagstore **store_out,
+                                                         prime_outcomes **outcomes_out);
+
+#endif /* PRIME_STORE_H */
