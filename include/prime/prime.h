@@ -78,6 +78,8 @@ PRIME_API const char *prime_version(void);
  *  below. The codes are fixed forever; new ones may be added. */
 typedef int32_t prime_status;
 
+/** The values a #prime_status takes (a prime_status is an int32_t, so that
+ *  the ABI does not depend on the size of an enum). */
 enum prime_status_code {
     PRIME_OK = 0,
     /** A NULL pointer, an id out of range, an unknown parameter. */
@@ -361,6 +363,7 @@ typedef struct prime_config prime_config;
 
 /** Parameter ids. Values are spaced and never reused. */
 typedef int32_t prime_param;
+/** The values a #prime_param takes. */
 enum prime_param_id {
     /** Most tags in one failure mode (paper's l). int, 1..16, default 4. */
     PRIME_PARAM_MAX_TAGS = 100,
