@@ -94,13 +94,13 @@ step "the core suites under valgrind (tests/valgrind/valgrind.sh)" \
 # on CPUs where libhwy (a libtorch dependency) runs RDTSCP in a static
 # initialiser; there the step is skipped with one line saying so.
 torch_valgrind() {
-  local rc=0
-  bash tests/valgrind/torch_probe.sh build/tests/torch/torch_probe || rc=$?
+  local rc=0 why
+  why=$(bash tests/valgrind/torch_probe.sh build/tests/torch/torch_probe) || rc=$?
   if [ $rc = 77 ]; then
-    echo "SKIPPED: libprime-torch under valgrind (the line above says why); its suite ran under ASan + UBSan above"
+    echo "SKIPPED libprime-torch under valgrind: $why; its suite ran under ASan + UBSan above"
     return 0
   fi
-  [ $rc = 0 ] || return $rc
+  [ $rc = 0 ] || { echo "$why"; return $rc; }
   meson test -C build --setup valgrind --print-errorlogs test_torch \
     --test-args='--filter=torch/@(tagger_matches_python|classifier_list_output_without_names|embedder_images_and_texts_match_python|tag_files_end_to_end_into_a_store|forward_failure_is_a_status_with_libtorch_message|files_that_are_not_torchscript_are_parse_errors|tagger_wrong_width_is_a_mismatch_with_both_shapes|vocabulary_lines_are_checked)'
 }
