@@ -260,6 +260,16 @@ lib_used=$(cd "$root" && env -u PRIME_LIBRARY PYTHONPATH="$(dirname "$site")" PY
   /usr/bin/python3 -c 'import libprime._lib as l; l.load(); print(l.library_path())')
 [ "${lib_used#"$root"}" != "$lib_used" ] || fail "Python loaded $lib_used, not the installed library"
 echo "Python example: $(grep -c . <<<"$out") lines, library $lib_used"
+# without PRIME_LIBRARY and pkg-config, the package finds the library it was
+# installed with (_installed.py; here pointed into the destdir)
+cp -r "$site" "$root/pyinst"
+sed -i "s|^LIBDIR = .*|LIBDIR = \"$libdir\"|" "$root/pyinst/_installed.py"
+mkdir -p "$root/pyroot" && mv "$root/pyinst" "$root/pyroot/libprime"
+lib_used=$(cd "$root" && env -u PRIME_LIBRARY -u PKG_CONFIG_PATH -u PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR="$root/nopc" \
+  PYTHONPATH="$root/pyroot" PYTHONDONTWRITEBYTECODE=1 \
+  /usr/bin/python3 -c 'import libprime._lib as l; l.load(); print(l.library_path())')
+[ "$(realpath "$lib_used")" = "$(realpath "$libdir/libprime.so.0")" ] \
+  || fail "the package without pkg-config loaded $lib_used, not its _installed.py library"
 matrix[python]=ok
 
 # ---- libprime-torch through pkg-config
