@@ -251,6 +251,9 @@ export PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$root
 site=$(find "$P" -type d -name libprime -path '*-packages/*' | head -n 1)
 [ -n "$site" ] || fail "the Python package was not installed"
 grep -q "^LIBDIR = \"$prefix/" "$site/_installed.py" || fail "_installed.py: $(cat "$site/_installed.py")"
+for f in "$src"/python/libprime/*; do
+  [ -f "$site/$(basename "$f")" ] || fail "python/libprime/$(basename "$f") is not installed (python/meson.build lists the files)"
+done
 out=$(cd "$root" && env -u PRIME_LIBRARY PYTHONPATH="$(dirname "$site")" PYTHONDONTWRITEBYTECODE=1 \
   /usr/bin/python3 "$src/examples/python/failure_modes.py" --tags "$src/data/demo/tags.csv" \
   --outcomes "$src/data/demo/outcomes.csv" --output "$root/py.json" 2>&1) || { echo "$out"; fail "Python example"; }
