@@ -66,8 +66,9 @@ configure build-asan -Dbuildtype=debug -Db_sanitize=address,undefined \
 step "build under ASan + UBSan (build-asan/)" meson compile -C build-asan
 step "the same suites under ASan + UBSan (the torch suite included)" asan_suites
 
-# Only the thread test is built (search.c leaves out its popcnt ifunc clones
-# under TSan: their resolver would run before the TSan runtime is set up).
+# Only the thread test is built. (The search picks its bitset kernels at the
+# first call, lib/search/kernels.c, not with an ifunc resolver at load time,
+# which would run before the TSan runtime is set up.)
 tsan_threads() {
   ninja -C build-tsan tests/test_threads
   TSAN_OPTIONS=halt_on_error=1:exitcode=66 build-tsan/tests/test_threads

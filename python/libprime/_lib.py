@@ -193,6 +193,17 @@ param_t = c_int32   # prime_param
 PROGRESS_FN = CFUNCTYPE(c_int32, c_void_p, c_uint64, c_uint64)
 
 
+class ModeEvent(ctypes.Structure):
+    """``prime_mode_event``: one mode of prime_search_stream."""
+    _fields_ = [("class_id", c_uint32), ("n_tags", c_uint32), ("tags", POINTER(c_uint32)),
+                ("size", c_uint64), ("correct", c_double), ("accuracy", c_double),
+                ("class_accuracy", c_double), ("drop", c_double)]
+
+
+#: ``typedef int32_t (*prime_mode_fn)(void *, const prime_mode_event *)``
+MODE_FN = CFUNCTYPE(c_int32, c_void_p, POINTER(ModeEvent))
+
+
 #: ``typedef void (*prime_file_error_fn)(void *, uint32_t, prime_status, const char *)``
 FILE_ERROR_FN = CFUNCTYPE(None, c_void_p, c_uint32, c_int32, c_char_p)
 
@@ -287,6 +298,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     # Search and results
     "prime_search": (status_t, [TagStoreP, OutcomesP, ConfigP, PROGRESS_FN, c_void_p,
                                 POINTER(ResultP)]),
+    "prime_search_stream": (status_t, [TagStoreP, OutcomesP, ConfigP, PROGRESS_FN, c_void_p,
+                                       MODE_FN, c_void_p, _u64p]),
     "prime_result_destroy": (None, [ResultP]),
     "prime_result_class_count": (c_uint32, [ResultP]),
     "prime_result_class_info": (status_t, [ResultP, c_uint32, _u32p, _u64p, _f64p, _f64p]),
@@ -325,6 +338,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
                                                c_uint32]),
     "prime_image_spec_get_resize": (status_t, [ImageSpecP, _i32p, _u32p, _u32p, _u32p]),
     "prime_image_spec_set_filter": (status_t, [ImageSpecP, c_int32]),
+    "prime_image_spec_set_convert": (status_t, [ImageSpecP, c_int32]),
+    "prime_image_spec_get_convert": (status_t, [ImageSpecP, POINTER(c_int32)]),
     "prime_image_spec_get_filter": (status_t, [ImageSpecP, _i32p]),
     "prime_image_spec_set_normalize": (status_t, [ImageSpecP, _f64p, _f64p]),
     "prime_image_spec_get_normalize": (status_t, [ImageSpecP, _f64p, _f64p]),
@@ -357,6 +372,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
                                           POINTER(c_size_t)]),
     "prime_tokenizer_encode_context": (status_t, [TokenizerP, c_char_p, c_size_t, _i64p,
                                                   c_uint32, _u32p, _i32p]),
+    "prime_tokenizer_clean": (status_t, [c_char_p, c_size_t, c_void_p, c_size_t,
+                                         POINTER(c_size_t)]),
     # Evaluation (include/prime/eval.h)
     "prime_stat_wilson": (status_t, [c_double, c_uint64, c_double, _f64p, _f64p]),
     "prime_stat_hypergeom_lower": (status_t, [c_uint64, c_uint64, c_uint64, c_uint64,
@@ -404,6 +421,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_tagger_load_thresholds": (status_t, [TaggerP, c_char_p]),
     "prime_tagger_get_threshold": (status_t, [TaggerP, c_uint32, _f64p]),
     "prime_tagger_set_top_k": (status_t, [TaggerP, c_uint32]),
+    "prime_tagger_set_rule": (status_t, [TaggerP, c_int32]),
+    "prime_tagger_get_rule": (status_t, [TaggerP, POINTER(c_int32)]),
     "prime_tagger_select": (status_t, [TaggerP, _f32p, _u32p, c_uint32, _u32p]),
     "prime_tagger_tag_images": (status_t, [TaggerP, POINTER(ImageP), POINTER(c_char_p),
                                            POINTER(c_char_p), c_uint32, TagStoreP]),
