@@ -290,6 +290,12 @@ static void write_names(unsigned char *file, const uint64_t off[N_SECTIONS], int
 
 prime_status prime_tagstore_save(const prime_tagstore *store, const char *path)
 {
+    return prime_tagstore_save_to(store, NULL, path);
+}
+
+prime_status prime_tagstore_save_to(const prime_tagstore *store, prime_writer *writer,
+                                    const char *path)
+{
     if (store == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_save: store is NULL");
     if (path == NULL || path[0] == '\0')
@@ -343,7 +349,8 @@ prime_status prime_tagstore_save(const prime_tagstore *store, const char *path)
           prime__checksum(file + HEADER_SIZE, file_size - HEADER_SIZE, SEED_PAYLOAD));
     put64(file + H_HEADER_SUM, prime__checksum(file, H_HEADER_SUM, SEED_HEADER));
 
-    prime_status st = prime__write_file_atomic(path, file, file_size);
+    prime_status st = writer != NULL ? prime_writer_add(writer, path, file, file_size)
+                                     : prime__write_file_atomic(path, file, file_size);
     prime__free(file);
     return st;
 }
