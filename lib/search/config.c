@@ -1,5 +1,4 @@
 /* The search configuration: typed parameters keyed by stable ids. */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +32,7 @@ static const param_info *find_param(prime_param id)
     return NULL;
 }
 
-static void set_defaults(prime_config *c)
+void prime__config_defaults(prime_config *c)
 {
     memset(c, 0, sizeof *c);
     c->max_tags = 4;
@@ -50,11 +49,11 @@ prime_status prime_config_create(prime_config **out)
 {
     if (out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_config_create: out is NULL");
-    *out = NULL;
+    *out = NULL; /* a handle out-parameter is NULL on any failure */
     prime_config *c = prime__malloc(sizeof *c);
     if (c == NULL)
         return prime__error(PRIME_E_NOMEM, "out of memory");
-    set_defaults(c);
+    prime__config_defaults(c);
     *out = c;
     return PRIME_OK;
 }
@@ -66,7 +65,7 @@ void prime_config_destroy(prime_config *c)
 
 prime_status prime_config_clone(const prime_config *c, prime_config **out)
 {
-    if (out != NULL)
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
         *out = NULL;
     if (c == NULL || out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_config_clone: NULL argument");
@@ -82,7 +81,7 @@ prime_status prime_config_reset(prime_config *c)
 {
     if (c == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_config_reset: config is NULL");
-    set_defaults(c);
+    prime__config_defaults(c);
     return PRIME_OK;
 }
 
@@ -260,15 +259,8 @@ const char *prime_config_param_name(prime_param id)
 
 static bool parse_int(const char *s, int64_t *out)
 {
-    if (*s == '\0')
-        return false;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (*end != '\0' || errno != 0 || end == s)
-        return false;
-    *out = v;
-    return true;
+    /* strict: no blank, no '+', no wrap (common/number.c) */
+    return prime__parse_i64(s, strlen(s), out);
 }
 
 prime_status prime_config_set_by_name(prime_config *c, const char *name, const char *value)

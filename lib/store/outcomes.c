@@ -7,9 +7,10 @@
 
 prime_status prime_outcomes_create(uint32_t n, prime_outcomes **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_outcomes_create: out is NULL");
-    *out = NULL;
     prime_outcomes *o = prime__calloc(1, sizeof *o);
     double *v = prime__malloc(((size_t)n + 1) * sizeof(double));
     if (o == NULL || v == NULL) {
@@ -104,7 +105,7 @@ int32_t prime_outcomes_is_binary(const prime_outcomes *o)
 prime_status prime_outcomes_from_labels(const int64_t *labels, const int64_t *predictions,
                                         uint32_t n, prime_outcomes **out)
 {
-    if (out != NULL)
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
         *out = NULL;
     if (out == NULL || ((labels == NULL || predictions == NULL) && n > 0))
         return prime__error(PRIME_E_INVALID_ARG, "prime_outcomes_from_labels: NULL argument");
