@@ -7,6 +7,7 @@ pkgs=(meson ninja-build gcc pkg-config libcriterion-dev libstb-dev zlib1g-dev py
       python3-pytest python3-numpy doxygen groff-base)  # python + docs suites (issue 5)
 pkgs+=(python3-pil)  # scripts/make_image_reference.py (Pillow reference of tests/test_image.c)
 pkgs+=(libtorch-dev python3-torch)  # shim/ (libprime-torch), its tests and the C++ example
+pkgs+=(cmake)  # tests/install/install_test.sh builds a consumer with find_package(prime)
 pkgs+=(python3-torchvision)  # scripts/make_torch_models.py, bench/torch/make_bench.py (ResNet-18)
 # An optimised BLAS for libtorch: Debian's libtorch calls BLAS through the
 # libblas.so.3 alternative, the slow reference BLAS (libblas3) unless another

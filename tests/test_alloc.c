@@ -1,7 +1,7 @@
 /* Allocation-failure suite: every public entry point that allocates is run
  * with allocation k made to fail, for k = 1, 2, ... until the call succeeds
  * without reaching allocation k. Each failing call must return
- * PRIME_E_NOMEM, leave its out-handles NULL (or untouched), leave the
+ * PRIME_E_NOMEM, set its out-handles to NULL (docs/api.md), leave the
  * handles it was given valid, and leak nothing; leaks are caught by running
  * this binary under valgrind (meson test --setup valgrind) and under ASan
  * (build-asan), as every other suite.
@@ -157,9 +157,12 @@ static prime_tagstore *load_store(const char *csv, prime_outcomes **o)
 static char sentinel_byte;
 #define SENTINEL ((void *)&sentinel_byte)
 
+/* A failed call sets its out-handles to NULL (docs/api.md); they were
+ * SENTINEL before the call. */
 static void assert_untouched(const void *p, const char *what)
 {
-    cr_assert(p == NULL || p == SENTINEL, "%s: out-handle changed on failure", what);
+    cr_assert(p == NULL, "%s: out-handle %s on failure", what,
+              p == SENTINEL ? "left as it was, not NULL," : "set");
 }
 
 /* ---- tag store -------------------------------------------------------------- */

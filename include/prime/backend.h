@@ -23,6 +23,9 @@
 extern "C" {
 #endif
 
+/** \addtogroup backends
+ *  @{ */
+
 /* ------------------------------------------------------------------------ */
 /* Taggers                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -313,6 +316,8 @@ PRIME_API prime_status prime_embedder_embed_texts(prime_embedder *embedder,
 PRIME_API prime_status prime_zeroshot_tagger_create(prime_embedder *embedder,
                                                     const char *const *tags, uint32_t n,
                                                     const char *prompt, prime_tagger **out);
+
+/** @} */
 
 #ifdef __cplusplus
 }

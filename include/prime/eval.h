@@ -70,6 +70,9 @@
 extern "C" {
 #endif
 
+/** \addtogroup evaluation
+ *  @{ */
+
 /* ------------------------------------------------------------------------ */
 /* Statistics                                                                */
 /* ------------------------------------------------------------------------ */
@@ -280,6 +283,8 @@ PRIME_API prime_status prime_eval_render(const prime_eval *eval, int32_t format,
  *  failure leaves no partial file). */
 PRIME_API prime_status prime_eval_write(const prime_eval *eval, int32_t format,
                                         const char *path);
+
+/** @} */
 
 #ifdef __cplusplus
 }

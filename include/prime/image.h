@@ -50,6 +50,9 @@
 extern "C" {
 #endif
 
+/** \addtogroup images
+ *  @{ */
+
 /* ------------------------------------------------------------------------ */
 /* Decoded images                                                            */
 /* ------------------------------------------------------------------------ */
@@ -415,6 +418,8 @@ PRIME_API const char *prime_image_property_name(int32_t property);
 /** Static name of a colour (PRIME_IMAGE_COLOR_*: "black", "white",
  *  "gray", "red", ...), or NULL for an unknown index. */
 PRIME_API const char *prime_image_color_name(int32_t color);
+
+/** @} */
 
 #ifdef __cplusplus
 }

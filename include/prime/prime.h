@@ -47,6 +47,9 @@
 extern "C" {
 #endif
 
+/** \addtogroup errors
+ *  @{ */
+
 /* ------------------------------------------------------------------------ */
 /* Version                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -138,6 +141,11 @@ PRIME_API size_t prime_last_error_copy(char *buf, size_t cap);
 
 /** Forget the calling thread's last error message. */
 PRIME_API void prime_clear_error(void);
+
+/** @} */
+
+/** \addtogroup store
+ *  @{ */
 
 /* ------------------------------------------------------------------------ */
 /* Numbers as text (strict: what the file readers and the command line take) */
@@ -424,6 +432,11 @@ PRIME_API prime_status prime_outcomes_load_memory(const void *data, size_t size,
                                                   const prime_tagstore *store,
                                                   prime_outcomes **out);
 
+/** @} */
+
+/** \addtogroup search
+ *  @{ */
+
 /* ------------------------------------------------------------------------ */
 /* Search configuration                                                      */
 /* ------------------------------------------------------------------------ */
@@ -446,7 +459,7 @@ enum prime_param_id {
     /** Least gain for removing one tag (b_k); indexed by k, the mode's size.
      *  double, -1..1; default 0, 0.10, 0.05, 0 for k = 1..4; k beyond the
      *  last value set uses the last value. Set with
-     *  prime_config_set_min_gain / prime_config_set_double_at. */
+     *  prime_config_set_min_gain (or prime_config_set_by_name). */
     PRIME_PARAM_MIN_GAIN = 400,
     /** A tag takes part only if at least this many images of the class
      *  carry it. int, 0..2^31-1; 0 (the default) means "equal to
@@ -591,6 +604,11 @@ PRIME_API prime_status prime_search_stream(const prime_tagstore *store,
                                            prime_mode_fn on_mode, void *mode_data,
                                            uint64_t *n_modes_out);
 
+/** @} */
+
+/** \addtogroup results
+ *  @{ */
+
 /** Destroy a result; NULL is fine. */
 PRIME_API void prime_result_destroy(prime_result *result);
 
@@ -691,6 +709,11 @@ PRIME_API prime_status prime_result_load(const char *path, prime_result **out);
 PRIME_API prime_status prime_result_load_memory(const void *data, size_t size,
                                                 const char *name, prime_result **out);
 
+/** @} */
+
+/** \addtogroup search
+ *  @{ */
+
 /* ------------------------------------------------------------------------ */
 /* Query API for model debuggers                                             */
 /* ------------------------------------------------------------------------ */
@@ -713,6 +736,11 @@ PRIME_API prime_status prime_query_parents(const prime_tagstore *store,
                                            const prime_outcomes *outcomes, uint32_t class_id,
                                            const uint32_t *tags, uint32_t n_tags,
                                            uint64_t *sizes_out, double *correct_out);
+
+/** @} */
+
+/** \addtogroup results
+ *  @{ */
 
 /* ------------------------------------------------------------------------ */
 /* Bulk building, columnar export and membership (for bindings)              */
@@ -832,6 +860,8 @@ PRIME_API prime_status prime_result_columns(const prime_result *result, uint32_t
                                             uint64_t *size, double *correct, double *accuracy,
                                             double *class_accuracy, double *drop,
                                             uint64_t *tag_offsets, uint32_t *tag_ids);
+
+/** @} */
 
 #ifdef __cplusplus
 }

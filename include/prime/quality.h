@@ -73,6 +73,9 @@
 extern "C" {
 #endif
 
+/** \addtogroup evaluation
+ *  @{ */
+
 /* ------------------------------------------------------------------------ */
 /* Embedding matrices                                                        */
 /* ------------------------------------------------------------------------ */
@@ -245,6 +248,8 @@ PRIME_API prime_status prime_quality_render(const prime_quality *q, int32_t form
 /** Write to a file (temporary file and rename: no partial file). */
 PRIME_API prime_status prime_quality_write(const prime_quality *q, int32_t format,
                                            const char *path);
+
+/** @} */
 
 #ifdef __cplusplus
 }

@@ -65,6 +65,9 @@
 extern "C" {
 #endif
 
+/** \addtogroup text
+ *  @{ */
+
 /** Tokens in CLIP's vocabulary: 256 bytes, the same 256 with `</w>`,
  *  48,894 merges, start and end. */
 #define PRIME_TOKENIZER_VOCAB_SIZE 49408
@@ -139,6 +142,8 @@ PRIME_API prime_status prime_tokenizer_encode_context(const prime_tokenizer *tok
  *  2^40 bytes. */
 PRIME_API prime_status prime_tokenizer_clean(const char *text, size_t len, char *out,
                                              size_t cap, size_t *n_out);
+
+/** @} */
 
 #ifdef __cplusplus
 }

@@ -59,6 +59,9 @@
 extern "C" {
 #endif
 
+/** \addtogroup torch
+ *  @{ */
+
 /** Export macro of libprime-torch (its own, so that the declarations of
  *  libprime's headers and of this one can be told apart). */
 #if defined(PRIME_STATIC)
@@ -183,6 +186,8 @@ PRIME_TORCH_API prime_status prime_torch_embedder_create(const char *image_model
                                                    const char *bpe_path,
                                                    const prime_image_spec *spec,
                                                    prime_embedder **out);
+
+/** @} */
 
 #ifdef __cplusplus
 }

@@ -51,6 +51,7 @@ prime_status prime_config_create(prime_config **out)
 {
     if (out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_config_create: out is NULL");
+    *out = NULL; /* a handle out-parameter is NULL on any failure */
     prime_config *c = prime__malloc(sizeof *c);
     if (c == NULL)
         return prime__error(PRIME_E_NOMEM, "out of memory");

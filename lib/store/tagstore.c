@@ -9,6 +9,7 @@ prime_status prime_tagstore_create(prime_tagstore **out)
 {
     if (out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_create: out is NULL");
+    *out = NULL; /* a handle out-parameter is NULL on any failure */
     prime_tagstore *s = prime__calloc(1, sizeof *s);
     if (s == NULL)
         return prime__error(PRIME_E_NOMEM, "out of memory");

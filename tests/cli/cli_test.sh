@@ -110,7 +110,18 @@ if [ -f "$bpe" ] && [ -f "$ram_tsv" ]; then
   printf '#version: 0.2\ni n\nt h x\n' > "$tmp/bad.txt"
   expect 1 "tokenize bad merges" -- "$prime" tokenize --bpe "$tmp/bad.txt" hello
   err_has "bad.txt:3: a merge must be two symbols" "tokenize bad merges"
-  expect 2 "tokenize without --bpe" -- "$prime" tokenize hello
+  # without --bpe: CLIP's in the data folder ($PRIME_DATA_DIR, else the
+  # installed share/libprime; tests/install/install_test.sh checks that one)
+  PRIME_DATA_DIR="$PRIME_SOURCE_ROOT/data" expect 0 "tokenize without --bpe" -- "$prime" tokenize "a photo of abacus"
+  [ "$(cat "$tmp/out")" = "49406 320 1125 539 596 33710 49407" ] && ok || bad "tokenize without --bpe: $(cat "$tmp/out")"
+  mkdir -p "$tmp/nodata"
+  PRIME_DATA_DIR="$tmp/nodata" expect 1 "tokenize without --bpe nor data" -- "$prime" tokenize hello
+  err_has "$tmp/nodata/clip/bpe_simple_vocab_16e6.txt.gz" "tokenize without --bpe nor data"
+  # a relative --bpe that names no file here is looked for in the data folder
+  (cd "$tmp" && PRIME_DATA_DIR="$PRIME_SOURCE_ROOT/data" "$prime" tokenize --bpe clip/bpe_simple_vocab_16e6.txt.gz "a photo of abacus" >"$tmp/out" 2>"$tmp/err") \
+    && [ "$(cat "$tmp/out")" = "49406 320 1125 539 596 33710 49407" ] && ok || bad "tokenize --bpe in the data folder: $(cat "$tmp/out" "$tmp/err")"
+  PRIME_DATA_DIR="$tmp/nodata" expect 1 "tokenize relative --bpe nowhere" -- "$prime" tokenize --bpe clip/none.gz hello
+  err_has "clip/none.gz" "tokenize relative --bpe nowhere"
   expect 2 "tokenize without text" -- "$prime" tokenize --bpe "$bpe"
   expect 2 "tokenize unknown option" -- "$prime" tokenize --bpe "$bpe" --nope hi
 else
@@ -200,8 +211,11 @@ rm -f "$tmp/never.json"
 PRIME_TORCH_LIBRARY="$tmp/no/libprime-torch.so.0" expect 1 "quality --text-model without the shim" -- "$prime" eval --quality --result "$qd/result.json" --tags "$qd/tags.csv" --image-embeddings "$qd/img.npy" --text-model clip_text.pt --bpe bpe.txt.gz --output "$tmp/never.json"
 err_has "prime: --text-model needs libprime-torch: $tmp/no/libprime-torch.so.0: cannot open shared object file" "quality --text-model without the shim"
 [ ! -e "$tmp/never.json" ] && ok || bad "quality --text-model: output written without the shim"
-expect 2 "quality --text-model without --bpe" -- "$prime" eval --quality --result "$qd/result.json" --tags "$qd/tags.csv" --image-embeddings "$qd/img.npy" --text-model clip_text.pt
-err_has "--text-model needs --bpe" "quality --text-model without --bpe"
+# without --bpe: CLIP's in the data folder (the shim is still missing here)
+PRIME_TORCH_LIBRARY="$tmp/no/libprime-torch.so.0" expect 1 "quality --text-model without --bpe" -- "$prime" eval --quality --result "$qd/result.json" --tags "$qd/tags.csv" --image-embeddings "$qd/img.npy" --text-model clip_text.pt
+err_has "prime: --text-model needs libprime-torch" "quality --text-model without --bpe"
+expect 2 "quality --bpe without --text-model" -- "$prime" "${qargs[@]}" --image-embeddings "$qd/img.npy" --bpe bpe.txt.gz
+err_has "--bpe goes with --text-model" "quality --bpe without --text-model"
 expect 2 "quality both text sources" -- "$prime" "${qargs[@]}" --image-embeddings "$qd/img.npy" --text-model clip_text.pt --bpe bpe.txt.gz
 err_has "not both" "quality both text sources"
 expect 2 "quality without text embeddings" -- "$prime" eval --quality --result "$qd/result.json" --tags "$qd/tags.csv" --image-embeddings "$qd/img.npy"
@@ -263,8 +277,8 @@ err_has "needs libprime-torch: " "not the shim" && err_has "prime_torch_version"
 # option checks come before the library is loaded (exit 2)
 expect 2 "tag torch without --model" -- "$prime" tag --images "$tagdata" --backend torch --vocab v.txt --output "$tmp/never.csv"
 err_has "backend 'torch' needs --model M.pt and --vocab V.txt" "tag torch without --model"
-expect 2 "tag zeroshot without --bpe" -- "$prime" tag --images "$tagdata" --backend zeroshot --image-model i.pt --text-model t.pt --vocab v.txt --output "$tmp/never.csv"
-err_has "backend 'zeroshot' needs --image-model, --text-model, --bpe and --vocab" "tag zeroshot without --bpe"
+expect 2 "tag zeroshot without --vocab" -- "$prime" tag --images "$tagdata" --backend zeroshot --image-model i.pt --text-model t.pt --output "$tmp/never.csv"
+err_has "backend 'zeroshot' needs --image-model, --text-model and --vocab" "tag zeroshot without --vocab"
 expect 2 "tag properties with --model" -- "$prime" tag --images "$tagdata" --backend properties --model m.pt --output "$tmp/never.csv"
 err_has "--model does not apply to backend 'properties'" "tag properties with --model"
 expect 2 "tag torch with --prompt" -- "$prime" tag --images "$tagdata" --backend torch --model m.pt --vocab v.txt --prompt '{}' --output "$tmp/never.csv"

@@ -180,6 +180,18 @@ int collect_images(const char *images, const char *labels_path, strvec *paths, s
  * library's reader. Prints the problem and returns 0 on failure. */
 int read_lines(const char *path, strvec *out);
 
+/* Data files (opts.c). The data folder: $PRIME_DATA_DIR when set and not
+ * empty, else where `meson install` puts data/ (PRIME_DATA_INSTALLED,
+ * <prefix>/share/libprime). data_file: the path of a data file option
+ * (--bpe, --vocab, --thresholds): GIVEN as is when it names a file or is
+ * absolute; a relative GIVEN that names no file here is looked for in the
+ * data folder and kept as is when not there either (so that the error names
+ * what was given); without GIVEN, DEFAULT_REL in the data folder (NULL
+ * without a default). Returns GIVEN or BUF. */
+#define PRIME_CLIP_BPE "clip/bpe_simple_vocab_16e6.txt.gz"
+const char *data_dir(void);
+const char *data_file(const char *given, const char *default_rel, char *buf, size_t cap);
+
 /* ---- commands ---- */
 
 int cmd_search(int argc, char **argv);

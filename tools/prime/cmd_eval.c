@@ -114,11 +114,12 @@ static int cmd_eval_quality(int argc, char **argv)
                                  "--image-embeddings FILE");
     if ((text_path == NULL) == (text_model == NULL))
         return usage_error("%s", "eval --quality needs --text-embeddings FILE (one row per "
-                                 "mode) or --text-model clip_text.pt --bpe BPE, not both");
-    if ((text_model != NULL) != (bpe != NULL))
-        return usage_error("%s", text_model != NULL ? "--text-model needs --bpe BPE (CLIP's "
-                                                      "bpe_simple_vocab_16e6.txt.gz)"
-                                                    : "--bpe goes with --text-model");
+                                 "mode) or --text-model clip_text.pt [--bpe BPE], not both");
+    if (bpe != NULL && text_model == NULL)
+        return usage_error("%s", "--bpe goes with --text-model");
+    char bpe_buf[4096];
+    if (text_model != NULL)
+        bpe = data_file(bpe, PRIME_CLIP_BPE, bpe_buf, sizeof bpe_buf);
     if (format == 0)
         format = default_format(output);
     const char *inputs[] = {result_path, tags_path, img_path, ids_path, text_path, text_model,

@@ -113,8 +113,8 @@ static int check_backend_opts(const tag_opts *o)
     if (strcmp(o->backend, "torch") == 0 && (o->model == NULL || o->vocab == NULL))
         need = "backend 'torch' needs --model M.pt and --vocab V.txt";
     if (strcmp(o->backend, "zeroshot") == 0 &&
-        (o->image_model == NULL || o->text_model == NULL || o->bpe == NULL || o->vocab == NULL))
-        need = "backend 'zeroshot' needs --image-model, --text-model, --bpe and --vocab";
+        (o->image_model == NULL || o->text_model == NULL || o->vocab == NULL))
+        need = "backend 'zeroshot' needs --image-model, --text-model and --vocab";
     if (need != NULL)
         return usage_error("%s", need);
     if (o->scores != NULL && strcmp(o->scores, "logits") != 0 &&
@@ -261,5 +261,12 @@ int cmd_tag(int argc, char **argv)
         return usage_error("unknown backend '%s' (properties, torch or zeroshot)", o.backend);
     if ((rc = check_backend_opts(&o)) != 0)
         return rc;
+    /* data files: relative names are also looked for in the data folder;
+     * --bpe defaults to CLIP's there (zeroshot) */
+    static char vocab_buf[4096], bpe_buf[4096], thresholds_buf[4096];
+    o.vocab = data_file(o.vocab, NULL, vocab_buf, sizeof vocab_buf);
+    o.thresholds = data_file(o.thresholds, NULL, thresholds_buf, sizeof thresholds_buf);
+    if (strcmp(o.backend, "zeroshot") == 0)
+        o.bpe = data_file(o.bpe, PRIME_CLIP_BPE, bpe_buf, sizeof bpe_buf);
     return cmd_tag_run(&o);
 }

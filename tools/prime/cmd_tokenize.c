@@ -1,4 +1,4 @@
-/* prime tokenize --bpe FILE [--full] [--] TEXT...: one line of CLIP token
+/* prime tokenize [--bpe FILE] [--full] [--] TEXT...: one line of CLIP token
  * ids per TEXT, start and end tokens included, no padding; cut to the
  * context of 77 as clip.tokenize(truncate=True) does unless --full. */
 #include <stdio.h>
@@ -27,9 +27,8 @@ int cmd_tokenize(int argc, char **argv)
         else
             full = 1;
     }
-    if (bpe == NULL)
-        return usage_error("%s", "tokenize needs --bpe FILE (e.g. "
-                                 "data/clip/bpe_simple_vocab_16e6.txt.gz)");
+    char bpe_buf[4096];
+    bpe = data_file(bpe, PRIME_CLIP_BPE, bpe_buf, sizeof bpe_buf);
     if (first_text < 0 || first_text >= argc)
         return usage_error("%s", "tokenize needs at least one TEXT");
     prime_tokenizer *tok = NULL;

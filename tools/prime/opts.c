@@ -1,7 +1,10 @@
 /* Option parsing of the `prime` commands: --name VALUE and --name=VALUE,
  * checked against each command's table, and strict numbers. */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -109,4 +112,29 @@ int opt_format(const char *v, int allow_csv, int32_t *out)
         return 0;
     }
     return 1;
+}
+
+#ifndef PRIME_DATA_INSTALLED
+#define PRIME_DATA_INSTALLED "/usr/local/share/libprime"
+#endif
+
+const char *data_dir(void)
+{
+    const char *env = getenv("PRIME_DATA_DIR");
+    return (env != NULL && env[0] != '\0') ? env : PRIME_DATA_INSTALLED;
+}
+
+const char *data_file(const char *given, const char *default_rel, char *buf, size_t cap)
+{
+    const char *rel = given != NULL ? given : default_rel;
+    if (rel == NULL)
+        return NULL;
+    if (given != NULL && (given[0] == '/' || access(given, F_OK) == 0))
+        return given;
+    int n = snprintf(buf, cap, "%s/%s", data_dir(), rel);
+    if (n < 0 || (size_t)n >= cap)
+        return given != NULL ? given : rel;
+    if (given != NULL && access(buf, F_OK) != 0)
+        return given;
+    return buf;
 }

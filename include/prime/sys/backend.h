@@ -57,6 +57,9 @@
 extern "C" {
 #endif
 
+/** \addtogroup backends
+ *  @{ */
+
 /** The backend ABI version of this header: the value of `abi_version` in
  *  every backend struct. It changes only if a struct has to change in a way
  *  other than growing at its end (never so far). */
@@ -216,6 +219,8 @@ PRIME_API prime_status prime_classifier_create_from(const prime_classifier_backe
  *  nor embed_texts is given. */
 PRIME_API prime_status prime_embedder_create_from(const prime_embedder_backend *backend,
                                                   prime_embedder **out);
+
+/** @} */
 
 #ifdef __cplusplus
 }
