@@ -4,7 +4,7 @@
 #   post_install.sh LIBDIR
 # As root, into a folder the dynamic linker searches (/usr/lib/<multiarch>,
 # /usr/local/lib/<multiarch>, ...): runs ldconfig, so that programs find
-# libprime.so.0 at once (Debian's meson does not run it). Otherwise it says in
+# libprime.so.1 at once (Debian's meson does not run it). Otherwise it says in
 # one line how programs find the library: `prime` has an $ORIGIN rpath and
 # needs nothing. $PRIME_LDCONFIG replaces the ldconfig that is run (tests).
 set -uo pipefail
@@ -26,10 +26,10 @@ if [ $searched = 1 ] && [ "$(id -u)" = 0 ]; then
   if "$run_ldconfig"; then
     echo "libprime: ran ldconfig ($libdir)"
   else
-    echo "libprime: ldconfig failed; run it as root so that programs find libprime.so.0 in $libdir"
+    echo "libprime: ldconfig failed; run it as root so that programs find libprime.so.1 in $libdir"
   fi
 elif [ $searched = 1 ]; then
-  echo "libprime: run ldconfig as root so that programs find libprime.so.0 in $libdir"
+  echo "libprime: run ldconfig as root so that programs find libprime.so.1 in $libdir"
 else
   echo "libprime: $libdir is not searched by the dynamic linker: prime finds it (rpath); link your programs with -Wl,-rpath,$libdir (or set LD_LIBRARY_PATH), and set PKG_CONFIG_PATH=$libdir/pkgconfig and CMAKE_PREFIX_PATH=${MESON_INSTALL_PREFIX:-<prefix>}"
 fi

@@ -55,22 +55,22 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 /** Major version; it is also the ABI version (the shared library's soname). */
-#define PRIME_VERSION_MAJOR 0
+#define PRIME_VERSION_MAJOR 1
 /** Minor version: grows when the API grows compatibly. */
-#define PRIME_VERSION_MINOR 1
+#define PRIME_VERSION_MINOR 0
 /** Patch version: fixes only. */
 #define PRIME_VERSION_PATCH 0
 /** The version as one number: major * 10000 + minor * 100 + patch. */
 #define PRIME_VERSION_NUMBER \
     (PRIME_VERSION_MAJOR * 10000 + PRIME_VERSION_MINOR * 100 + PRIME_VERSION_PATCH)
-/** The version as text, e.g. "0.1.0". */
-#define PRIME_VERSION_STRING "0.1.0"
+/** The version as text, e.g. "1.0.0". */
+#define PRIME_VERSION_STRING "1.0.0"
 
 /** Version number of the library actually loaded (compare with
  *  PRIME_VERSION_NUMBER, the one the caller was compiled against). */
 PRIME_API uint32_t prime_version_number(void);
 
-/** Version text of the library actually loaded, e.g. "0.1.0"; static. */
+/** Version text of the library actually loaded, e.g. "1.0.0"; static. */
 PRIME_API const char *prime_version(void);
 
 /* ------------------------------------------------------------------------ */

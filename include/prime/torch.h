@@ -3,7 +3,7 @@
  * \brief libprime-torch: TorchScript models as libprime backends (tagger,
  *        classifier, CLIP image and text encoders).
  *
- * A separate library (`libprime-torch.so.0`, pkg-config `prime-torch`),
+ * A separate library (`libprime-torch.so.1`, pkg-config `prime-torch`),
  * built only when libtorch is found (`-Dtorch=auto|enabled|disabled`). It
  * links libprime and libtorch; libprime itself never links libtorch or
  * libstdc++. Every function here is `extern "C"` and catches every C++

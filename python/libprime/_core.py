@@ -308,7 +308,7 @@ def _u32_array(values: Any, what: str) -> Tuple[Any, int]:
 
 
 def version() -> str:
-    """Version text of the loaded library, e.g. ``"0.1.0"``."""
+    """Version text of the loaded library, e.g. ``"1.0.0"``."""
     return _dec(_l().prime_version())
 
 

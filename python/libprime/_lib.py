@@ -25,7 +25,7 @@ from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_float, c_int32, c_
 from typing import Any, Dict, List, Optional, Tuple
 
 #: ABI major version (the soname) this package was written for.
-ABI_MAJOR = 0
+ABI_MAJOR = 1
 
 # Status codes (fixed forever; see prime.h).
 PRIME_OK = 0
@@ -780,7 +780,7 @@ def find_library() -> str:
     ``PRIME_LIBRARY``; the directory recorded at installation
     (``libprime/_config.py``, written by ``meson install``); a wheel's
     ``.libprime.mesonpy.libs``; ``pkg-config --variable=libdir prime``;
-    :func:`ctypes.util.find_library`; the soname itself (``libprime.so.0``,
+    :func:`ctypes.util.find_library`; the soname itself (``libprime.so.1``,
     resolved by the dynamic linker).
 
     Raises :class:`OSError` when none is found.

@@ -208,11 +208,11 @@ err_has "text embeddings have 12 rows, the result has 4 modes" "quality text row
 # --text-model loads libprime-torch at run time; here it cannot be found
 # (the model runs in suite cli_torch)
 rm -f "$tmp/never.json"
-PRIME_TORCH_LIBRARY="$tmp/no/libprime-torch.so.0" expect 1 "quality --text-model without the shim" -- "$prime" eval --quality --result "$qd/result.json" --tags "$qd/tags.csv" --image-embeddings "$qd/img.npy" --text-model clip_text.pt --bpe bpe.txt.gz --output "$tmp/never.json"
-err_has "prime: --text-model needs libprime-torch: $tmp/no/libprime-torch.so.0: cannot open shared object file" "quality --text-model without the shim"
+PRIME_TORCH_LIBRARY="$tmp/no/libprime-torch.so.1" expect 1 "quality --text-model without the shim" -- "$prime" eval --quality --result "$qd/result.json" --tags "$qd/tags.csv" --image-embeddings "$qd/img.npy" --text-model clip_text.pt --bpe bpe.txt.gz --output "$tmp/never.json"
+err_has "prime: --text-model needs libprime-torch: $tmp/no/libprime-torch.so.1: cannot open shared object file" "quality --text-model without the shim"
 [ ! -e "$tmp/never.json" ] && ok || bad "quality --text-model: output written without the shim"
 # without --bpe: CLIP's in the data folder (the shim is still missing here)
-PRIME_TORCH_LIBRARY="$tmp/no/libprime-torch.so.0" expect 1 "quality --text-model without --bpe" -- "$prime" eval --quality --result "$qd/result.json" --tags "$qd/tags.csv" --image-embeddings "$qd/img.npy" --text-model clip_text.pt
+PRIME_TORCH_LIBRARY="$tmp/no/libprime-torch.so.1" expect 1 "quality --text-model without --bpe" -- "$prime" eval --quality --result "$qd/result.json" --tags "$qd/tags.csv" --image-embeddings "$qd/img.npy" --text-model clip_text.pt
 err_has "prime: --text-model needs libprime-torch" "quality --text-model without --bpe"
 expect 2 "quality --bpe without --text-model" -- "$prime" "${qargs[@]}" --image-embeddings "$qd/img.npy" --bpe bpe.txt.gz
 err_has "--bpe goes with --text-model" "quality --bpe without --text-model"
@@ -262,7 +262,7 @@ err_has "short_labels.csv:1: not a number" "tag bad thresholds"
 [ ! -e "$tmp/never.csv" ] && ok || bad "tag: output written after an error"
 # torch, zeroshot and classify dlopen() libprime-torch: without it, exit 1,
 # a message naming the library and the loader's reason, no output
-nolib="$tmp/no/libprime-torch.so.0"
+nolib="$tmp/no/libprime-torch.so.1"
 rm -f "$tmp/never.csv"
 PRIME_TORCH_LIBRARY="$nolib" expect 1 "tag torch without the shim" -- "$prime" tag --images "$tagdata" --backend torch --model m.pt --vocab v.txt --output "$tmp/never.csv"
 err_has "prime: backend 'torch' needs libprime-torch: $nolib: cannot open shared object file" "tag torch without the shim"

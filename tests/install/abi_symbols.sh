@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The shared library exports exactly the functions declared with PRIME_API in
-# the public headers, all prefixed prime_, and does not link libstdc++ or
-# libtorch.
+# the public headers, all prefixed prime_ and versioned LIBPRIME_1; its
+# version script (lib/libprime.map) and libprime-torch's list exactly what the
+# headers declare (scripts/gen_symbol_maps.sh); its soname is libprime.so.1;
+# it does not link libstdc++ or libtorch.
 set -euo pipefail
 build=${PRIME_BUILD_ROOT:?}
 src=${PRIME_SOURCE_ROOT:?}
@@ -15,8 +17,28 @@ if [ "$declared" != "$exported" ]; then
   exit 1
 fi
 echo "exported symbols: $(echo "$exported" | wc -l), all declared"
+unversioned=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ {print $3}' | grep -v '@@LIBPRIME_1$' || true)
+if [ -n "$unversioned" ]; then
+  echo "exported without the version LIBPRIME_1:"
+  echo "$unversioned"
+  exit 1
+fi
+readelf -d "$lib" | grep -q 'SONAME.*\[libprime\.so\.1\]' || { echo "the soname is not libprime.so.1"; exit 1; }
+maps=$(mktemp -d)
+trap 'rm -rf "$maps"' EXIT
+mkdir -p "$maps/lib" "$maps/shim" "$maps/include"
+cp -r "$src/include/prime" "$maps/include/"
+bash "$src/scripts/gen_symbol_maps.sh" "$maps"
+for m in lib/libprime.map shim/libprime-torch.map; do
+  if ! cmp -s "$maps/$m" "$src/$m"; then
+    echo "$m does not list exactly the functions of the headers (run scripts/gen_symbol_maps.sh):"
+    diff "$maps/$m" "$src/$m" || true
+    exit 1
+  fi
+done
+echo "version scripts list exactly the declared functions (LIBPRIME_1, LIBPRIME_TORCH_1)"
 if readelf -d "$lib" | grep NEEDED | grep -E 'stdc\+\+|torch|c10'; then
   echo "the core library must not link libstdc++ or libtorch"
   exit 1
 fi
-echo "abi: 2 passed, 0 failed"
+echo "abi: 5 passed, 0 failed"

@@ -26,7 +26,7 @@ pc=$(find "$root" -name prime.pc | head -n 1)
 pcdir=$(dirname "$pc")
 libdir=$(dirname "$pcdir")
 [ -f "$P/include/prime/prime.h" ] || fail "headers were not installed in $P/include/prime"
-[ -f "$libdir/libprime.so.0" ] && [ -f "$libdir/libprime.a" ] || fail "libprime.so.0 or libprime.a missing in $libdir"
+[ -f "$libdir/libprime.so.1" ] && [ -f "$libdir/libprime.a" ] || fail "libprime.so.1 or libprime.a missing in $libdir"
 have_torch=0
 [ -f "$build/shim/libprime-torch.so" ] && have_torch=1
 expected="a photo of fox night snow"
@@ -53,7 +53,7 @@ grep -q '^Libs.private:.*-lstb.*-lz' "$pc" || fail "prime.pc lacks Libs.private:
 # ---- the installed tool
 sep "installed prime"
 readelf -d "$P/bin/prime" | grep -q 'R.*PATH.*\$ORIGIN/' || fail "prime has no \$ORIGIN rpath"
-loads "$P/bin/prime" libprime.so.0 "$libdir" || fail "prime does not load the installed libprime"
+loads "$P/bin/prime" libprime.so.1 "$libdir" || fail "prime does not load the installed libprime"
 env -u LD_LIBRARY_PATH "$P/bin/prime" --version
 # the data folder compiled in is where the data was installed: without
 # PRIME_DATA_DIR, tokenize's error (when not installed there for real) or
@@ -104,7 +104,7 @@ run() {
   local cell=$1 exe=$2 linkage=$3 lp=${4:-$libdir} deps out
   deps=$(LD_LIBRARY_PATH=$lp ldd "$exe")
   if [ "$linkage" = shared ]; then
-    loads "$exe" libprime.so.0 "$lp" "$lp" || fail "$cell: not the installed libprime.so.0"
+    loads "$exe" libprime.so.1 "$lp" "$lp" || fail "$cell: not the installed libprime.so.1"
   else
     ! grep -q "libprime.so" <<<"$deps" || { echo "$deps"; fail "$cell: links libprime.so"; }
   fi
@@ -144,14 +144,14 @@ if command -v cmake >/dev/null 2>&1; then
   cp "$src/examples/c/minimal.c" "$src/examples/cpp/minimal.cpp" "$root/cm/"
   torch_cmake=""
   if [ $have_torch = 1 ]; then
-    torch_cmake='find_package(prime 0.1 REQUIRED COMPONENTS torch)
+    torch_cmake='find_package(prime 1.0 REQUIRED COMPONENTS torch)
 add_executable(torch_min torch_min.c)
 target_link_libraries(torch_min PRIVATE prime::prime-torch)'
   fi
   cat >"$root/cm/CMakeLists.txt" <<CMEOF
 cmake_minimum_required(VERSION 3.16)
 project(consumer C CXX)
-find_package(prime 0.1 REQUIRED)
+find_package(prime 1.0 REQUIRED)
 if(NOT TARGET prime::prime OR NOT TARGET prime::prime_static)
   message(FATAL_ERROR "prime::prime or prime::prime_static missing")
 endif()
@@ -184,12 +184,12 @@ CEOF
   cp "$root/cm/torch_min.c" "$root/torch_min.c"
   # a version the package is not compatible with is refused
   cat >"$root/cm-bad.cmake" <<'CMEOF'
-find_package(prime 1.0 QUIET)
+find_package(prime 2.0 QUIET)
 if(prime_FOUND)
-  message(FATAL_ERROR "prime 1.0 accepted")
+  message(FATAL_ERROR "prime 2.0 accepted")
 endif()
 CMEOF
-  cmake -DCMAKE_PREFIX_PATH="$P" -P "$root/cm-bad.cmake" || fail "CMake accepted libprime for a request of 1.0"
+  cmake -DCMAKE_PREFIX_PATH="$P" -P "$root/cm-bad.cmake" || fail "CMake accepted libprime for a request of 2.0"
   cmake -S "$root/cm" -B "$root/cm/build" -DCMAKE_PREFIX_PATH="$P" -DCMAKE_BUILD_TYPE=Release >"$root/cm.log" 2>&1 \
     || { cat "$root/cm.log"; fail "cmake configure"; }
   cmake --build "$root/cm/build" -j 2 >>"$root/cm.log" 2>&1 || { cat "$root/cm.log"; fail "cmake build"; }
@@ -272,7 +272,7 @@ mkdir -p "$root/pyroot" && mv "$root/pyinst" "$root/pyroot/libprime"
 lib_used=$(cd "$root" && env -u PRIME_LIBRARY -u PKG_CONFIG_PATH -u PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR="$root/nopc" \
   PYTHONPATH="$root/pyroot" PYTHONDONTWRITEBYTECODE=1 \
   /usr/bin/python3 -c 'import libprime._lib as l; l.load(); print(l.library_path())')
-[ "$(realpath "$lib_used")" = "$(realpath "$libdir/libprime.so.0")" ] \
+[ "$(realpath "$lib_used")" = "$(realpath "$libdir/libprime.so.1")" ] \
   || fail "the package without pkg-config loaded $lib_used, not its _config.py library"
 matrix[python]=ok
 
@@ -287,7 +287,7 @@ if [ $have_torch = 1 ]; then
   tlibs=$(pkg-config --libs prime-torch)
   echo "pkg-config --cflags --libs prime-torch: $tcflags $tlibs"
   cc -std=c11 -Wall -Werror $tcflags "$root/torch_min.c" $tlibs -o "$root/torch_min"
-  loads "$root/torch_min" libprime-torch.so.0 "$libdir" "$libdir" || fail "not the installed libprime-torch"
+  loads "$root/torch_min" libprime-torch.so.1 "$libdir" "$libdir" || fail "not the installed libprime-torch"
   out=$(LD_LIBRARY_PATH=$libdir "$root/torch_min")
   echo "$out"
   grep -q "missing file: PRIME_E_IO" <<<"$out" || fail "unexpected output"

@@ -52,7 +52,7 @@ def test_meson_install_finds_library_without_environment(tmp_path):
     cfg = configs[0]
     text = cfg.read_text(encoding="utf-8")
     libdir = re.search(r'LIBDIR = "([^"]*)"', text).group(1)
-    assert libdir and (root / libdir.lstrip("/") / "libprime.so.0").exists()
+    assert libdir and (root / libdir.lstrip("/") / "libprime.so.1").exists()
     # the destdir stands for the real root: point LIBDIR at it and import the
     # installed package with no PRIME_LIBRARY / LD_LIBRARY_PATH / PYTHONPATH
     cfg.write_text(text.replace('LIBDIR = "%s"' % libdir,
@@ -63,7 +63,7 @@ def test_meson_install_finds_library_without_environment(tmp_path):
                        cwd=str(tmp_path), timeout=60)
     assert p.returncode == 0, p.stderr
     version, path, pkg = p.stdout.split("\n")[:3]
-    assert path == str(root / libdir.lstrip("/") / "libprime.so.0")
+    assert path == str(root / libdir.lstrip("/") / "libprime.so.1")
     assert pkg.startswith(str(site))
 
 

@@ -39,14 +39,14 @@ def test_env_variable_bad_path(source_root, tmp_path):
 @pytest.mark.skipif(shutil.which("pkg-config") is None, reason="pkg-config not installed")
 def test_pkg_config_second(source_root, tmp_path):
     libdir = Path(os.path.realpath(os.environ["PRIME_LIBRARY"])).parent
-    if not (libdir / "libprime.so.0").exists():
-        pytest.skip("no libprime.so.0 next to PRIME_LIBRARY")
+    if not (libdir / "libprime.so.1").exists():
+        pytest.skip("no libprime.so.1 next to PRIME_LIBRARY")
     (tmp_path / "prime.pc").write_text(
         "libdir=%s\nincludedir=/nonexistent\n\nName: prime\nDescription: test\n"
-        "Version: 0.1.0\nLibs: -L${libdir} -lprime\nCflags: -I${includedir}\n" % libdir)
+        "Version: 1.0.0\nLibs: -L${libdir} -lprime\nCflags: -I${includedir}\n" % libdir)
     r = run_probe({"PKG_CONFIG_PATH": str(tmp_path)}, source_root)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines()[0] == str(libdir / "libprime.so.0")
+    assert r.stdout.splitlines()[0] == str(libdir / "libprime.so.1")
 
 
 def test_find_library_last(source_root, tmp_path):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # libprime-torch exports exactly the functions declared with PRIME_TORCH_API in
 # include/prime/torch.h (no libtorch, libstdc++ or libprime symbol leaks out),
-# its soname is libprime-torch.so.0, it links libprime, and libprime itself
+# its soname is libprime-torch.so.1, it links libprime, and libprime itself
 # still links neither libstdc++ nor libtorch.
 set -euo pipefail
 src=${PRIME_SOURCE_ROOT:?}
@@ -18,8 +18,8 @@ if [ "$declared" != "$exported" ]; then
 fi
 echo "libprime-torch exports $(wc -l <<<"$exported") symbols, all declared in torch.h"
 dyn=$(readelf -d "$lib")
-grep -q 'SONAME.*\[libprime-torch\.so\.0\]' <<<"$dyn" || { echo "bad soname:"; echo "$dyn"; exit 1; }
-grep -q 'NEEDED.*\[libprime\.so\.0\]' <<<"$dyn" || { echo "does not link libprime:"; echo "$dyn"; exit 1; }
+grep -q 'SONAME.*\[libprime-torch\.so\.1\]' <<<"$dyn" || { echo "bad soname:"; echo "$dyn"; exit 1; }
+grep -q 'NEEDED.*\[libprime\.so\.1\]' <<<"$dyn" || { echo "does not link libprime:"; echo "$dyn"; exit 1; }
 core_dyn=$(readelf -d "$core")
 if grep -E 'NEEDED.*(stdc\+\+|torch|c10)' <<<"$core_dyn"; then
   echo "libprime must not link libstdc++ or libtorch"

@@ -9,7 +9,7 @@
 
 /* Where `make install` puts libprime-torch (tools/meson.build sets it). */
 #ifndef PRIME_TORCH_INSTALLED
-#define PRIME_TORCH_INSTALLED "/usr/local/lib/libprime-torch.so.0"
+#define PRIME_TORCH_INSTALLED "/usr/local/lib/libprime-torch.so.1"
 #endif
 
 /* prime never links libtorch: the torch and zeroshot backends, classify and
@@ -31,7 +31,7 @@ int torch_load(torch_api *t, const char *who)
         if (t->dl == NULL)
             snprintf(why, sizeof why, "%s", dlerror());
     } else {
-        static const char *const tries[] = {PRIME_TORCH_INSTALLED, "libprime-torch.so.0"};
+        static const char *const tries[] = {PRIME_TORCH_INSTALLED, "libprime-torch.so.1"};
         for (size_t k = 0; k < sizeof tries / sizeof tries[0] && t->dl == NULL; k++) {
             t->dl = dlopen(tries[k], RTLD_NOW | RTLD_LOCAL);
             if (t->dl == NULL) {
