@@ -31,6 +31,7 @@
 #include "prime/backend.h"
 #include "prime/prime.h"
 #include "prime/torch.h" /* types only: libprime-torch is dlopen()ed, never linked */
+#include "prime_scale.h"
 #include "report.h"
 
 /* Where `make install` puts libprime-torch (tools/meson.build sets it). */
@@ -61,7 +62,8 @@ static const char usage_text[] =
     "       prime tokenize --bpe FILE [--full] TEXT...   (CLIP token ids, one line per TEXT)\n"
     "       prime tag --images DIR|LIST --backend properties|torch|zeroshot\n"
     "                 [--labels L.csv] [--thresholds T | --threshold X] [--top-k K]\n"
-    "                 [--threads N] [--batch B] --output tags.csv\n"
+    "                 [--threads N] [--batch B] [--shard I/N]\n"
+    "                 --output tags.csv|tags.prime|tags.prmd\n"
     "                 torch:    --model M.pt --vocab V.txt [--scores logits|probabilities]\n"
     "                 zeroshot: --image-model img.pt --text-model txt.pt --bpe BPE\n"
     "                           --vocab V.txt [--prompt 'a photo of {}']\n"
@@ -69,6 +71,7 @@ static const char usage_text[] =
     "       prime classify --model M.pt --images DIR|LIST [--labels L.csv]\n"
     "                 [--classes C.txt] [--size N] [--resize S] [--mean R,G,B]\n"
     "                 [--std R,G,B] [--threads N] [--batch B] --output outcomes.csv\n"
+    "       prime merge --output tags.prime [--union-tags] DIR.prmd|FILE...\n"
     "       prime --version | --help\n"
     "\n"
     "search   find the failure modes of a classifier (PRIME): tag combinations under\n"
@@ -81,6 +84,7 @@ static const char usage_text[] =
     "         torch: a TorchScript tagger such as RAM; zeroshot: cosine similarity of\n"
     "         CLIP image and prompt embeddings) and write the tags CSV; the class is\n"
     "         the label of --labels (image,label) or the image's parent folder name.\n"
+
     "         torch and zeroshot load libprime-torch at run time ($PRIME_TORCH_LIBRARY,\n"
     "         else the installed one).\n"
     "classify run a TorchScript classifier on the images and write the outcomes CSV\n"
@@ -1698,7 +1702,7 @@ static int write_tags_csv(const prime_tagstore *store, const char *output)
 /* Options of tag and classify. */
 typedef struct {
     const char *images, *backend, *labels, *output, *thresholds, *model, *vocab, *scores,
-        *image_model, *text_model, *bpe, *prompt, *classes;
+        *image_model, *text_model, *bpe, *prompt, *classes, *shard;
     double threshold;
     uint32_t threads, batch, top_k;
     int have_threads;
@@ -1736,6 +1740,7 @@ static int parse_tag_opts(int argc, char **argv, int classify, tag_opts *o)
                   : strcmp(name, "--text-model") == 0  ? &o->text_model
                   : strcmp(name, "--bpe") == 0         ? &o->bpe
                   : strcmp(name, "--prompt") == 0      ? &o->prompt
+                  : strcmp(name, "--shard") == 0       ? &o->shard
                                                        : NULL;
         if (str == NULL && classify && strcmp(name, "--classes") == 0)
             str = &o->classes;
@@ -1894,16 +1899,33 @@ static int cmd_tag(int argc, char **argv)
     if ((rc = check_backend_opts(&o)) != 0)
         return rc;
 
+    /* a sharded-store folder (NAME.prmd) takes one shard: --shard I/N or
+       the scheduler's environment (tools/prime_scale.c) */
+    int sharded = scale_is_sharded_output(o.output);
+    if (o.shard != NULL && !sharded)
+        return usage_error("%s", "--shard needs --output NAME.prmd (a sharded-store folder)");
+
     strvec paths = {0}, names = {0}, classes = {0};
     prime_tagger *tagger = NULL;
     prime_tagstore *store = NULL;
+    scale_shard shard;
     rc = EXIT_FAIL;
     if (collect_images(o.images, o.labels, &paths, &names, &classes) &&
-        (tagger = make_tagger(&o)) != NULL &&
-        (store = tag_all(tagger, &paths, &names, &classes, o.threads, o.batch, "tagging")) !=
-            NULL &&
-        write_tags_csv(store, o.output))
-        rc = 0;
+        (!sharded || scale_resolve_shard(prog, o.shard, (const char *const *)names.v, names.n,
+                                         &shard)) &&
+        (tagger = make_tagger(&o)) != NULL) {
+        /* the shard's contiguous part of the list, or all of it */
+        size_t first = sharded ? (size_t)shard.first : 0;
+        size_t count = sharded ? (size_t)(shard.end - shard.first) : names.n;
+        strvec p = {paths.v + first, count, count}, n = {names.v + first, count, count},
+               c = {classes.v + first, count, count};
+        store = tag_all(tagger, &p, &n, &c, o.threads, o.batch, "tagging");
+        if (store != NULL &&
+            (sharded || scale_is_store_output(o.output)
+                 ? scale_write_store(prog, store, o.output, sharded ? &shard : NULL)
+                 : write_tags_csv(store, o.output)))
+            rc = 0;
+    }
     prime_tagstore_destroy(store);
     prime_tagger_destroy(tagger);
     strvec_free(&paths);
@@ -2046,6 +2068,7 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage_text, stdout);
+        fputs(scale_usage_text, stdout);
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
@@ -2055,6 +2078,7 @@ int main(int argc, char **argv)
     for (int k = 2; k < argc; k++)
         if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
             fputs(usage_text, stdout);
+        fputs(scale_usage_text, stdout);
             return 0;
         }
     if (strcmp(cmd, "search") == 0)
@@ -2073,5 +2097,7 @@ int main(int argc, char **argv)
         return cmd_classify(argc - 2, argv + 2);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 2, argv + 2);
+    if (strcmp(cmd, "merge") == 0)
+        return scale_cmd_merge(prog, argc - 2, argv + 2);
     return usage_error("unknown command '%s'", cmd);
 }

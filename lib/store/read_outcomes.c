@@ -315,6 +315,8 @@ prime_status prime_tagstore_load(const char *path, prime_tagstore **store_out,
         *outcomes_out = NULL;
     if (path == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_load: path is NULL");
+    if (prime__is_sharded_dir(path)) /* a sharded-store folder (shard.c) */
+        return prime_sharded_store_open(path, store_out);
     char *data;
     size_t size;
     bool checked = false;

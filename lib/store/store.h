@@ -138,6 +138,16 @@ PRIME_INTERNAL prime_status prime__read_tags_jsonl(const char *data, size_t size
                                                    prime_tagstore **store_out,
                                                    prime_outcomes **outcomes_out);
 
+/* ---- merge and shards (merge.c, shard.c) ---------------------------------- */
+
+/* prime_tagstore_merge with names for the parts in messages (names may be
+ * NULL: "part K"). */
+PRIME_INTERNAL prime_status prime__tagstore_merge_named(const prime_tagstore *const *parts,
+                                                        const char *const *names, uint32_t n,
+                                                        uint32_t flags, prime_tagstore **out);
+/* true if path names a folder (prime_tagstore_load opens it as a sharded store). */
+PRIME_INTERNAL bool prime__is_sharded_dir(const char *path);
+
 /* ---- outcomes (outcomes.c) ------------------------------------------------ */
 
 struct prime_outcomes {

@@ -1,0 +1,129 @@
+/* prime's commands and helpers for tagging at scale: `prime merge`, the
+ * shard of `prime tag --shard I/N` (or of the environment) and the store
+ * outputs (a binary store, a sharded-store folder). See prime_scale.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prime_scale.h"
+
+const char scale_usage_text[] =
+    "\n"
+    "tag      --output X.prime (or .prm) writes a binary store; --output X.prmd writes\n"
+    "         one shard (I of N: --shard I/N, else $PRIME_SHARD, a Slurm array task,\n"
+    "         a Kubernetes Indexed Job with $PRIME_SHARD_COUNT, or an MPI rank) of the\n"
+    "         image list into the sharded-store folder X.prmd.\n"
+    "merge    merge the shards of a sharded-store folder, or stores in order, into\n"
+    "         the store one run over all the images writes (byte for byte); with\n"
+    "         --union-tags the parts may have different tag tables.\n";
+
+static int fail_lib(const char *prog, prime_status st)
+{
+    const char *msg = prime_last_error();
+    fprintf(stderr, "%s: %s (%s)\n", prog, msg[0] ? msg : prime_status_message(st),
+            prime_status_name(st));
+    return 1;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    while (n > 1 && s[n - 1] == '/')
+        n--;
+    return n >= k && strncmp(s + n - k, suffix, k) == 0;
+}
+
+int scale_is_sharded_output(const char *output)
+{
+    return output != NULL && ends_with(output, ".prmd");
+}
+
+int scale_is_store_output(const char *output)
+{
+    return output != NULL && (ends_with(output, ".prime") || ends_with(output, ".prm"));
+}
+
+int scale_resolve_shard(const char *prog, const char *spec, const char *const *names,
+                        uint64_t n, scale_shard *out)
+{
+    memset(out, 0, sizeof *out);
+    prime_status st = prime_shard_resolve(spec, &out->index, &out->count, &out->source);
+    if (st == PRIME_OK)
+        st = prime_shard_range(n, out->index, out->count, &out->first, &out->end);
+    if (st == PRIME_OK)
+        st = prime_shard_list_id(names, n, &out->list_id);
+    if (st != PRIME_OK)
+        return !fail_lib(prog, st);
+    out->total = n;
+    return 1;
+}
+
+int scale_write_store(const char *prog, prime_tagstore *store, const char *output,
+                      const scale_shard *shard)
+{
+    prime_status st = prime_tagstore_freeze(store);
+    if (st == PRIME_OK && shard != NULL)
+        st = prime_sharded_store_write(output, store, shard->index, shard->count, shard->first,
+                                       shard->end, shard->total, shard->list_id);
+    else if (st == PRIME_OK)
+        st = prime_tagstore_save(store, output);
+    if (st != PRIME_OK)
+        return !fail_lib(prog, st);
+    return 1;
+}
+
+/* prime merge --output STORE [--union-tags] DIR|FILE...
+ * The store one `prime tag` run over the whole list writes, from the
+ * shards of a sharded-store folder or from part files in order. */
+int scale_cmd_merge(const char *prog, int argc, char **argv)
+{
+    const char *output = NULL;
+    uint32_t flags = PRIME_MERGE_SAME_TAGS;
+    const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
+    uint32_t n = 0;
+    int only_files = 0;
+    if (inputs == NULL) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return 1;
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_files || strncmp(a, "--", 2) != 0) {
+            inputs[n++] = a;
+        } else if (strcmp(a, "--") == 0) {
+            only_files = 1;
+        } else if (strcmp(a, "--union-tags") == 0) {
+            flags &= ~(uint32_t)PRIME_MERGE_SAME_TAGS;
+        } else if (strcmp(a, "--output") == 0 || strncmp(a, "--output=", 9) == 0) {
+            if (a[8] == '=')
+                output = a + 9;
+            else if (i + 1 < argc)
+                output = argv[++i];
+            else {
+                free(inputs);
+                fprintf(stderr, "%s: option --output needs a value\nTry 'prime --help'.\n",
+                        prog);
+                return 2;
+            }
+        } else {
+            free(inputs);
+            fprintf(stderr, "%s: unknown option '%s' for merge\nTry 'prime --help'.\n", prog, a);
+            return 2;
+        }
+    }
+    if (output == NULL || output[0] == '\0' || n == 0) {
+        free(inputs);
+        fprintf(stderr, "%s: merge needs --output STORE and a sharded-store folder or part "
+                        "files\nTry 'prime --help'.\n",
+                prog);
+        return 2;
+    }
+    prime_tagstore *store = NULL;
+    prime_status st = prime_tagstore_merge_files(inputs, n, flags, &store, NULL);
+    if (st == PRIME_OK)
+        st = prime_tagstore_save(store, output);
+    int rc = st == PRIME_OK ? 0 : fail_lib(prog, st);
+    prime_tagstore_destroy(store);
+    free(inputs);
+    return rc;
+}

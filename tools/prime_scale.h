@@ -1,0 +1,41 @@
+/* prime's commands and helpers for tagging at scale (tools/prime_scale.c):
+ * `prime merge`, the shard of `prime tag --shard`, the store outputs. */
+#ifndef PRIME_TOOLS_SCALE_H
+#define PRIME_TOOLS_SCALE_H
+
+#include <stdint.h>
+
+#include "prime/prime.h"
+
+/* The help text of these (printed after prime's usage text). */
+extern const char scale_usage_text[];
+
+/* prime merge --output STORE [--union-tags] DIR|FILE...; returns the exit
+ * status. */
+int scale_cmd_merge(const char *prog, int argc, char **argv);
+
+/* 1 if output names a sharded-store folder (ends in ".prmd", with or
+ * without a trailing '/'), else 0. */
+int scale_is_sharded_output(const char *output);
+
+/* 1 if output names a binary store (".prime" or ".prm"), else 0. */
+int scale_is_store_output(const char *output);
+
+/* The shard of `prime tag`: which images [*first, *end) of the n names to
+ * tag, from spec (--shard I/N, may be NULL) or the environment, and the
+ * list's identity. Prints the problem and returns 0 on failure. */
+typedef struct {
+    uint32_t index, count;
+    uint64_t first, end, total, list_id;
+    int32_t source;
+} scale_shard;
+int scale_resolve_shard(const char *prog, const char *spec, const char *const *names,
+                        uint64_t n, scale_shard *out);
+
+/* Write a tagged store (mutable or frozen; it is frozen here) to output: a
+ * sharded folder (shard non-NULL), a binary store. Prints the problem and
+ * returns 0 on failure. */
+int scale_write_store(const char *prog, prime_tagstore *store, const char *output,
+                      const scale_shard *shard);
+
+#endif /* PRIME_TOOLS_SCALE_H */
