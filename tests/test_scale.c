@@ -4,6 +4,7 @@
  * the shard of the environment; sharded-store folders; the errors. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,5 +374,98 @@ Test(scale, sharded_folder)
     cr_assert_eq(prime_sharded_store_write(dir, other, 0, 7, 0, 1, 7, id), PRIME_E_MISMATCH);
     prime_tagstore_destroy(other);
     prime_tagstore_destroy(whole);
+    free(d);
+}
+
+/* ---- binary outcomes --------------------------------------------------------- */
+
+static prime_outcomes *random_outcomes(uint32_t n, bool binary)
+{
+    prime_outcomes *o = NULL;
+    cr_assert_eq(prime_outcomes_create(n, &o), PRIME_OK);
+    for (uint32_t i = 0; i < n; i++)
+        cr_assert_eq(prime_outcomes_set(o, i, binary ? (double)(rand() % 2)
+                                                     : (double)rand() / RAND_MAX),
+                     PRIME_OK);
+    return o;
+}
+
+Test(scale, binary_outcomes_round_trip)
+{
+    dataset *d = malloc(sizeof *d);
+    make_dataset(d, 11);
+    for (uint32_t n = 0; n < 20; n += 3) {
+        prime_tagstore *s = build(d, 0, n, false);
+        for (int binary = 0; binary < 2; binary++) {
+            prime_outcomes *o = random_outcomes(n, binary);
+            for (int32_t kind = PRIME_OUTCOMES_AUTO; kind <= PRIME_OUTCOMES_F64; kind++) {
+                char path[512];
+                snprintf(path, sizeof path, "%s", tmp_path("o.pro"));
+                prime_status st = prime_outcomes_save(o, s, kind, path);
+                if (kind == PRIME_OUTCOMES_BITS && !binary && n > 0) {
+                    cr_assert_eq(st, PRIME_E_RANGE);
+                    continue;
+                }
+                cr_assert_eq(st, PRIME_OK, "%s", prime_last_error());
+                prime_outcomes *r = NULL;
+                cr_assert_eq(prime_outcomes_load(path, s, &r), PRIME_OK, "%s",
+                             prime_last_error());
+                cr_assert_eq(prime_outcomes_count(r), n);
+                for (uint32_t i = 0; i < n; i++) {
+                    double x, y;
+                    prime_outcomes_get(o, i, &x);
+                    prime_outcomes_get(r, i, &y);
+                    if (kind == PRIME_OUTCOMES_FIXED)
+                        cr_assert(fabs(x - y) <= 0x1p-33, "fixed %g %g", x, y);
+                    else
+                        cr_assert_eq(x, y);
+                }
+                prime_outcomes_destroy(r);
+            }
+            prime_outcomes_destroy(o);
+        }
+        prime_tagstore_destroy(s);
+    }
+    free(d);
+}
+
+Test(scale, binary_outcomes_refused)
+{
+    dataset *d = malloc(sizeof *d);
+    make_dataset(d, 12);
+    prime_tagstore *s = build(d, 0, 21, false), *s2 = build(d, 1, 22, false);
+    prime_tagstore *s3 = build(d, 0, 20, false);
+    prime_outcomes *o = random_outcomes(21, true);
+    char path[512];
+    snprintf(path, sizeof path, "%s", tmp_path("o.pro"));
+    cr_assert_eq(prime_outcomes_save(o, s3, PRIME_OUTCOMES_BITS, path), PRIME_E_MISMATCH);
+    cr_assert_eq(prime_outcomes_save(o, s, PRIME_OUTCOMES_BITS, path), PRIME_OK);
+    prime_outcomes *r = NULL;
+    cr_assert_eq(prime_outcomes_load(path, s2, &r), PRIME_E_MISMATCH); /* same count */
+    cr_assert(strstr(prime_last_error(), "another tag store") != NULL);
+    cr_assert_eq(prime_outcomes_load(path, s3, &r), PRIME_E_MISMATCH);
+    cr_assert_null(r);
+    size_t n;
+    unsigned char *bytes = slurp(path, &n);
+    /* every truncation and every single bit flip is refused */
+    for (size_t len = 0; len < n; len++) {
+        cr_assert_neq(prime_outcomes_load_memory(bytes, len, "t", s, &r), PRIME_OK, "len %zu",
+                      len);
+        cr_assert_null(r);
+    }
+    for (size_t bit = 0; bit < n * 8; bit++) {
+        bytes[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        prime_status st = prime_outcomes_load_memory(bytes, n, "t", s, &r);
+        cr_assert_neq(st, PRIME_OK, "bit %zu", bit);
+        cr_assert_null(r);
+        bytes[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+    }
+    cr_assert_eq(prime_outcomes_load_memory(bytes, n, "t", s, &r), PRIME_OK);
+    prime_outcomes_destroy(r);
+    free(bytes);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    prime_tagstore_destroy(s2);
+    prime_tagstore_destroy(s3);
     free(d);
 }

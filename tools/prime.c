@@ -62,8 +62,7 @@ static const char usage_text[] =
     "       prime tokenize --bpe FILE [--full] TEXT...   (CLIP token ids, one line per TEXT)\n"
     "       prime tag --images DIR|LIST --backend properties|torch|zeroshot\n"
     "                 [--labels L.csv] [--thresholds T | --threshold X] [--top-k K]\n"
-    "                 [--threads N] [--batch B] [--shard I/N]\n"
-    "                 --output tags.csv|tags.prime|tags.prmd\n"
+    "                 [--threads N] [--batch B] --output tags.csv\n"
     "                 torch:    --model M.pt --vocab V.txt [--scores logits|probabilities]\n"
     "                 zeroshot: --image-model img.pt --text-model txt.pt --bpe BPE\n"
     "                           --vocab V.txt [--prompt 'a photo of {}']\n"
@@ -71,7 +70,6 @@ static const char usage_text[] =
     "       prime classify --model M.pt --images DIR|LIST [--labels L.csv]\n"
     "                 [--classes C.txt] [--size N] [--resize S] [--mean R,G,B]\n"
     "                 [--std R,G,B] [--threads N] [--batch B] --output outcomes.csv\n"
-    "       prime merge --output tags.prime [--union-tags] DIR.prmd|FILE...\n"
     "       prime --version | --help\n"
     "\n"
     "search   find the failure modes of a classifier (PRIME): tag combinations under\n"
@@ -474,7 +472,8 @@ static int write_outcomes_csv(const char *path, const prime_tagstore *store,
 
 static int cmd_convert(int argc, char **argv)
 {
-    const char *tags_path = NULL, *output = NULL, *outcomes_output = NULL;
+    const char *tags_path = NULL, *output = NULL, *outcomes_output = NULL, *outcomes_in = NULL;
+    int32_t okind = -1; /* --outcomes-format: -1 = csv, else PRIME_OUTCOMES_* */
     args a = {.argc = argc, .argv = argv, .i = 0};
     int r;
     while ((r = next_opt(&a)) != 0) {
@@ -489,16 +488,31 @@ static int cmd_convert(int argc, char **argv)
             output = v;
         else if (strcmp(name, "--outcomes-output") == 0)
             outcomes_output = v;
-        else
+        else if (strcmp(name, "--outcomes") == 0)
+            outcomes_in = v;
+        else if (strcmp(name, "--outcomes-format") == 0) {
+            if (!scale_outcomes_kind(v, &okind))
+                return usage_error("--outcomes-format must be csv, binary, bits, fixed or f64, "
+                                   "not '%s'", v);
+        } else
             return usage_error("unknown option '%s'", name);
     }
     if (tags_path == NULL || output == NULL)
         return usage_error("%s", "convert needs --tags FILE and --output STORE");
     prime_tagstore *store = NULL;
     prime_outcomes *outcomes = NULL;
+    if (outcomes_in != NULL && outcomes_output == NULL)
+        return usage_error("%s", "--outcomes needs --outcomes-output FILE");
     prime_status st = prime_tagstore_load(tags_path, &store, outcomes_output ? &outcomes : NULL);
-    if (st != PRIME_OK)
+    if (st == PRIME_OK && outcomes_in != NULL) { /* outcomes of another file, joined */
+        prime_outcomes_destroy(outcomes);
+        outcomes = NULL;
+        st = prime_outcomes_load(outcomes_in, store, &outcomes);
+    }
+    if (st != PRIME_OK) {
+        prime_tagstore_destroy(store);
         return lib_error(st);
+    }
     int rc = 0;
     if (outcomes_output != NULL && outcomes == NULL) {
         fprintf(stderr, "%s: %s has no outcomes to write\n", prog, tags_path);
@@ -506,8 +520,12 @@ static int cmd_convert(int argc, char **argv)
     }
     if (rc == 0 && (st = prime_tagstore_save(store, output)) != PRIME_OK)
         rc = lib_error(st);
-    if (rc == 0 && outcomes_output != NULL &&
-        !write_outcomes_csv(outcomes_output, store, outcomes)) {
+    if (rc == 0 && outcomes_output != NULL && okind >= 0 &&
+        !scale_save_outcomes(prog, outcomes, store, okind, outcomes_output)) {
+        remove(output);
+        rc = EXIT_FAIL;
+    } else if (rc == 0 && outcomes_output != NULL && okind < 0 &&
+               !write_outcomes_csv(outcomes_output, store, outcomes)) {
         fprintf(stderr, "%s: %s: cannot write: %s\n", prog, outcomes_output, strerror(errno));
         remove(output);
         rc = EXIT_FAIL;
@@ -1702,7 +1720,7 @@ static int write_tags_csv(const prime_tagstore *store, const char *output)
 /* Options of tag and classify. */
 typedef struct {
     const char *images, *backend, *labels, *output, *thresholds, *model, *vocab, *scores,
-        *image_model, *text_model, *bpe, *prompt, *classes, *shard;
+        *image_model, *text_model, *bpe, *prompt, *classes, *shard, *tags, *outcomes_format;
     double threshold;
     uint32_t threads, batch, top_k;
     int have_threads;
@@ -1744,6 +1762,10 @@ static int parse_tag_opts(int argc, char **argv, int classify, tag_opts *o)
                                                        : NULL;
         if (str == NULL && classify && strcmp(name, "--classes") == 0)
             str = &o->classes;
+        if (str == NULL && classify && strcmp(name, "--tags") == 0)
+            str = &o->tags;
+        if (str == NULL && classify && strcmp(name, "--outcomes-format") == 0)
+            str = &o->outcomes_format;
         if (str != NULL) {
             *str = v;
         } else if (spec_option(&o->spec, name, v, &rc)) {
@@ -2006,6 +2028,13 @@ static int cmd_classify(int argc, char **argv)
     if (o.model == NULL || o.images == NULL || o.output == NULL)
         return usage_error("%s", "classify needs --model M.pt, --images DIR|LIST and "
                                  "--output FILE");
+    int32_t okind = -1;
+    if (o.outcomes_format != NULL && !scale_outcomes_kind(o.outcomes_format, &okind))
+        return usage_error("--outcomes-format must be csv, binary, bits, fixed or f64, not '%s'",
+                           o.outcomes_format);
+    if ((okind >= 0) != (o.tags != NULL))
+        return usage_error("%s", "binary outcomes are bound to a store: give --tags STORE "
+                                 "with --outcomes-format binary|bits|fixed|f64");
     torch_api tapi;
     if (!torch_load(&tapi, "classify"))
         return EXIT_FAIL;
@@ -2048,7 +2077,9 @@ static int cmd_classify(int argc, char **argv)
         goto done;
     }
     store = tag_all(tagger, &paths, &names, &classes, o.threads, o.batch, "classifying");
-    if (store != NULL && write_outcomes(store, o.output))
+    if (store != NULL && (okind >= 0 ? scale_classify_outcomes(prog, store, o.tags, okind,
+                                                                o.output)
+                                      : write_outcomes(store, o.output)))
         rc = 0;
 done:
     prime_image_spec_destroy(spec);

@@ -8,6 +8,12 @@
 #include "prime_scale.h"
 
 const char scale_usage_text[] =
+    "\n\n"
+    "At scale (docs/formats.md: sharded stores, binary outcomes):\n"
+    "       prime tag ... [--shard I/N] --output tags.prime|tags.prmd\n"
+    "       prime merge --output tags.prime [--union-tags] DIR.prmd|FILE...\n"
+    "       prime convert ... [--outcomes FILE] [--outcomes-format csv|binary|bits|fixed|f64]\n"
+    "       prime classify ... --tags STORE --outcomes-format binary|bits|fixed|f64\n"
     "\n"
     "tag      --output X.prime (or .prm) writes a binary store; --output X.prmd writes\n"
     "         one shard (I of N: --shard I/N, else $PRIME_SHARD, a Slurm array task,\n"
@@ -15,7 +21,10 @@ const char scale_usage_text[] =
     "         image list into the sharded-store folder X.prmd.\n"
     "merge    merge the shards of a sharded-store folder, or stores in order, into\n"
     "         the store one run over all the images writes (byte for byte); with\n"
-    "         --union-tags the parts may have different tag tables.\n";
+    "         --union-tags the parts may have different tag tables.\n"
+    "convert  --outcomes-format other than csv writes the outcomes (of FILE, or of\n"
+    "         --outcomes FILE) as binary outcomes bound to the store; classify writes\n"
+    "         them bound to the store of --tags. Every command reads them as outcomes.\n";
 
 static int fail_lib(const char *prog, prime_status st)
 {
@@ -126,4 +135,62 @@ int scale_cmd_merge(const char *prog, int argc, char **argv)
     prime_tagstore_destroy(store);
     free(inputs);
     return rc;
+}
+
+int scale_outcomes_kind(const char *format, int32_t *kind)
+{
+    static const struct {
+        const char *name;
+        int32_t kind;
+    } k[] = {{"csv", -1},
+             {"binary", PRIME_OUTCOMES_AUTO},
+             {"bits", PRIME_OUTCOMES_BITS},
+             {"fixed", PRIME_OUTCOMES_FIXED},
+             {"f64", PRIME_OUTCOMES_F64}};
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+        if (format != NULL && strcmp(format, k[i].name) == 0) {
+            *kind = k[i].kind;
+            return 1;
+        }
+    return 0;
+}
+
+int scale_save_outcomes(const char *prog, const prime_outcomes *o, const prime_tagstore *store,
+                        int32_t kind, const char *path)
+{
+    prime_status st = prime_outcomes_save(o, store, kind, path);
+    return st == PRIME_OK ? 1 : !fail_lib(prog, st);
+}
+
+int scale_classify_outcomes(const char *prog, const prime_tagstore *pred, const char *tags,
+                            int32_t kind, const char *path)
+{
+    prime_tagstore *store = NULL;
+    prime_outcomes *o = NULL;
+    prime_status st = prime_tagstore_load(tags, &store, NULL);
+    uint32_t n = prime_tagstore_image_count(store);
+    if (st == PRIME_OK)
+        st = prime_outcomes_create(n, &o);
+    int ok = st == PRIME_OK;
+    for (uint32_t i = 0; ok && i < n; i++) {
+        const char *name = prime_tagstore_image_name(store, i);
+        uint32_t j = 0, id = 0, m = 0;
+        if (prime_tagstore_find_image(pred, name, &j) != PRIME_OK ||
+            prime_tagstore_image_tags(pred, j, &id, 1, &m) != PRIME_OK || m != 1) {
+            fprintf(stderr, "%s: image \"%s\" of %s was not classified (is it in --images?)\n",
+                    prog, name, tags);
+            ok = 0;
+            break;
+        }
+        const char *label = prime_tagstore_class_name(pred, prime_tagstore_image_class(pred, j));
+        st = prime_outcomes_set(o, i, strcmp(label, prime_tagstore_tag_name(pred, id)) == 0);
+        ok = st == PRIME_OK;
+    }
+    if (ok)
+        st = prime_outcomes_save(o, store, kind, path);
+    if (st != PRIME_OK)
+        ok = !fail_lib(prog, st);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(store);
+    return ok;
 }

@@ -38,4 +38,18 @@ int scale_resolve_shard(const char *prog, const char *spec, const char *const *n
 int scale_write_store(const char *prog, prime_tagstore *store, const char *output,
                       const scale_shard *shard);
 
+/* --outcomes-format csv|binary|bits|fixed|f64: *kind = -1 (csv) or a
+ * PRIME_OUTCOMES_*; 0 for an unknown name. */
+int scale_outcomes_kind(const char *format, int32_t *kind);
+
+/* prime_outcomes_save; prints the problem and returns 0 on failure. */
+int scale_save_outcomes(const char *prog, const prime_outcomes *o, const prime_tagstore *store,
+                        int32_t kind, const char *path);
+
+/* classify's binary outcomes: the predictions (pred: each image's one tag
+ * is its predicted class) joined by image name to the store of `tags`,
+ * saved bound to it. Prints the problem and returns 0 on failure. */
+int scale_classify_outcomes(const char *prog, const prime_tagstore *pred, const char *tags,
+                            int32_t kind, const char *path);
+
 #endif /* PRIME_TOOLS_SCALE_H */

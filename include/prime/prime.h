@@ -443,11 +443,47 @@ PRIME_API prime_status prime_outcomes_load(const char *path, const prime_tagstor
                                            prime_outcomes **out);
 
 /** Same as prime_outcomes_load from a memory buffer; `name` is used in
- *  error messages (may be NULL). */
+ *  error messages (may be NULL). Binary outcomes (prime_outcomes_save) are
+ *  recognised by their magic bytes, here and in prime_outcomes_load, so
+ *  every command that reads outcomes reads them. */
 PRIME_API prime_status prime_outcomes_load_memory(const void *data, size_t size,
                                                   const char *name,
                                                   const prime_tagstore *store,
                                                   prime_outcomes **out);
+
+/** Kinds of binary outcomes (prime_outcomes_save). */
+enum {
+    /** Bits when every outcome is 0 or 1, else f64. */
+    PRIME_OUTCOMES_AUTO = 0,
+    /** One bit per image (1 = correct): 0/1 outcomes only. */
+    PRIME_OUTCOMES_BITS = 1,
+    /** Fixed point: round(outcome * 2^32) as u64 (exact for 0/1; a score
+     *  moves by at most 2^-33). */
+    PRIME_OUTCOMES_FIXED = 2,
+    /** IEEE binary64, exactly the values. */
+    PRIME_OUTCOMES_F64 = 3
+};
+
+/** The payload checksum the store's binary file has (the one
+ *  prime_tagstore_save writes at byte 192; docs/binary-format.md): it
+ *  identifies the store's content, names and tags. store must be frozen.
+ *  Costs one serialisation of the store in memory. */
+PRIME_API prime_status prime_tagstore_checksum(const prime_tagstore *store,
+                                               uint64_t *checksum_out);
+
+/** Save outcomes as a binary file bound to a frozen store
+ *  (docs/binary-format.md, "Binary outcomes"): magic, version, kind,
+ *  count, the store's checksum (prime_tagstore_checksum), checksums of the
+ *  payload and header, then the values as `kind` (a PRIME_OUTCOMES_*).
+ *  Every outcome must be set and their count must be the store's image
+ *  count (PRIME_E_MISMATCH); PRIME_OUTCOMES_BITS of scores is
+ *  PRIME_E_RANGE. prime_outcomes_load reads it back for the same store
+ *  only: another store is PRIME_E_MISMATCH, a damaged or truncated file
+ *  PRIME_E_FORMAT. Written atomically (0/1 outcomes take n/8 bytes: 125 MB
+ *  for 10^9 images). */
+PRIME_API prime_status prime_outcomes_save(const prime_outcomes *outcomes,
+                                           const prime_tagstore *store, int32_t kind,
+                                           const char *path);
 
 /* ------------------------------------------------------------------------ */
 /* Search configuration                                                      */

@@ -106,6 +106,25 @@ head -31 "$tmp/t.csv" > "$tmp/p1.csv"; { head -1 "$tmp/t.csv"; tail -n +32 "$tmp
 "$prime" merge --union-tags --output "$tmp/u.prime" "$tmp/p1.csv" "$tmp/p2.csv" && cmp -s "$tmp/u.prime" "$tmp/t.prime" &&
   ok || bad "merge --union-tags of CSV parts"
 
+# binary outcomes bound to the store: read by search and eval as the CSV is
+"$prime" convert --tags "$tmp/one-list.prime" --output "$tmp/b.prime" --outcomes "$tmp/o.csv" \
+  --outcomes-output "$tmp/o.pro" --outcomes-format bits && ok || bad "convert --outcomes-format bits"
+[ "$(stat -c %s "$tmp/o.pro")" -eq $((48 + 8)) ] && ok || bad "60 bits outcomes: $(stat -c %s "$tmp/o.pro") bytes"
+"$prime" search --tags "$tmp/list-3-flag.prmd" --outcomes "$tmp/o.pro" --min-size 3 --output "$tmp/r3.json" &&
+  cmp -s "$tmp/r3.json" "$tmp/r2.json" && ok || bad "search with binary outcomes"
+"$prime" eval --result "$tmp/r2.json" --tags "$tmp/one-list.prime" --outcomes "$tmp/o.pro" --output "$tmp/e1.json" &&
+  "$prime" eval --result "$tmp/r2.json" --tags "$tmp/one-list.prime" --outcomes "$tmp/o.csv" --output "$tmp/e2.json" &&
+  cmp -s "$tmp/e1.json" "$tmp/e2.json" && ok || bad "eval with binary outcomes"
+for k in fixed f64 binary; do
+  "$prime" convert --tags "$tmp/one-list.prime" --output "$tmp/b.prime" --outcomes "$tmp/o.csv" \
+    --outcomes-output "$tmp/o-$k.pro" --outcomes-format $k &&
+    "$prime" search --tags "$tmp/b.prime" --outcomes "$tmp/o-$k.pro" --min-size 3 --output "$tmp/r4.json" &&
+    cmp -s "$tmp/r4.json" "$tmp/r2.json" && ok || bad "binary outcomes $k"
+done
+expect_fail "outcomes of another store" "written for another" -- "$prime" search --tags "$tmp/one-small.prime" --outcomes "$tmp/o.pro"
+head -c 50 "$tmp/o.pro" > "$tmp/trunc.pro"
+expect_fail "truncated binary outcomes" "truncated" -- "$prime" search --tags "$tmp/one-list.prime" --outcomes "$tmp/trunc.pro"
+
 # the examples run with their scheduler's variables set by hand
 if [ -x "$src/examples/scale/run_examples.sh" ]; then
   "$src/examples/scale/run_examples.sh" "$prime" "$tmp/g/list.txt" "$tmp/g/labels.csv" "$tmp/one-list.prime" "$tmp/ex" > "$tmp/out" 2>&1 &&
