@@ -469,3 +469,91 @@ Test(scale, binary_outcomes_refused)
     prime_tagstore_destroy(s3);
     free(d);
 }
+
+/* ---- relative minimum size -------------------------------------------------- */
+
+/* The modes of class `cls` in r, as text lines, sorted as the result is. */
+static char *modes_of(const prime_result *r, const char *cls)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *out = calloc(cap, 1);
+    for (uint64_t i = 0; i < prime_result_mode_count(r); i++) {
+        if (strcmp(prime_result_mode_class_name(r, i), cls) != 0)
+            continue;
+        uint64_t size;
+        double drop;
+        prime_result_mode_info(r, i, NULL, NULL, &size, NULL, NULL, NULL, &drop);
+        len += (size_t)snprintf(out + len, cap - len, "%s %llu %.17g\n",
+                                prime_result_mode_description(r, i), (unsigned long long)size,
+                                drop);
+        cr_assert_lt(len, cap - 1);
+    }
+    return out;
+}
+
+Test(scale, relative_min_size)
+{
+    dataset *d = malloc(sizeof *d);
+    make_dataset(d, 21);
+    prime_tagstore *s = build(d, 0, NI, false);
+    prime_outcomes *o = random_outcomes(NI, true);
+    static const double shares[] = {0.05, 0.1, 0.2};
+    for (size_t k = 0; k < 3; k++) {
+        prime_config *cfg = NULL;
+        cr_assert_eq(prime_config_create(&cfg), PRIME_OK);
+        char text[32];
+        snprintf(text, sizeof text, "%g%%", shares[k] * 100);
+        cr_assert_eq(prime_config_set_by_name(cfg, "min_size", text), PRIME_OK);
+        double got = 0;
+        cr_assert_eq(prime_config_get_double(cfg, PRIME_PARAM_MIN_SIZE_SHARE, &got), PRIME_OK);
+        cr_assert(fabs(got - shares[k]) < 1e-15);
+        prime_config_set_double(cfg, PRIME_PARAM_MIN_DROP, 0.15);
+        prime_config_set_int(cfg, PRIME_PARAM_THREADS, 2);
+        prime_result *rel = NULL;
+        cr_assert_eq(prime_search(s, o, cfg, NULL, NULL, &rel), PRIME_OK);
+        cr_assert_gt(prime_result_mode_count(rel), 0, "share %g finds nothing: a vacuous test",
+                     shares[k]);
+        /* each class: the modes of an absolute search at ceil(share * n) */
+        for (uint32_t c = 0; c < prime_tagstore_class_count(s); c++) {
+            uint32_t n = prime_tagstore_class_image_count(s, c);
+            int64_t want = (int64_t)ceil(shares[k] * n - 1e-9);
+            prime_config *abs_cfg = NULL;
+            prime_config_clone(cfg, &abs_cfg);
+            prime_config_set_double(abs_cfg, PRIME_PARAM_MIN_SIZE_SHARE, 0);
+            prime_config_set_int(abs_cfg, PRIME_PARAM_MIN_SIZE, want < 1 ? 1 : want);
+            prime_result *ab = NULL;
+            cr_assert_eq(prime_search(s, o, abs_cfg, NULL, NULL, &ab), PRIME_OK);
+            const char *cn = prime_tagstore_class_name(s, c);
+            char *x = modes_of(rel, cn), *y = modes_of(ab, cn);
+            cr_assert_str_eq(x, y, "class %s share %g", cn, shares[k]);
+            free(x);
+            free(y);
+            prime_result_destroy(ab);
+            prime_config_destroy(abs_cfg);
+        }
+        /* the JSON records the share */
+        size_t need = 0;
+        prime_result_render(rel, PRIME_FORMAT_JSON, NULL, 0, &need);
+        char *json = malloc(need + 1);
+        cr_assert_eq(prime_result_render(rel, PRIME_FORMAT_JSON, json, need + 1, &need), PRIME_OK);
+        cr_assert(strstr(json, "\"min_size_share\": ") != NULL);
+        free(json);
+        prime_result_destroy(rel);
+        /* "30" turns the share off again */
+        cr_assert_eq(prime_config_set_by_name(cfg, "min-size", "30"), PRIME_OK);
+        prime_config_get_double(cfg, PRIME_PARAM_MIN_SIZE_SHARE, &got);
+        cr_assert_eq(got, 0.0);
+        prime_config_destroy(cfg);
+    }
+    prime_config *cfg = NULL;
+    prime_config_create(&cfg);
+    static const char *const bad[] = {"0%", "101%", "x%", "%", "-1%"};
+    for (size_t k = 0; k < 5; k++)
+        cr_assert_eq(prime_config_set_by_name(cfg, "min_size", bad[k]), PRIME_E_INVALID_ARG,
+                     "%s", bad[k]);
+    cr_assert_eq(prime_config_set_double(cfg, PRIME_PARAM_MIN_SIZE_SHARE, 1.5), PRIME_E_RANGE);
+    prime_config_destroy(cfg);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    free(d);
+}

@@ -517,7 +517,16 @@ enum {
     PRIME_PARAM_THREADS = 600,
     /** 1 to treat the whole data set as a single class named "(all)".
      *  int, 0..1, default 0. */
-    PRIME_PARAM_WHOLE_DATASET = 700
+    PRIME_PARAM_WHOLE_DATASET = 700,
+    /** Relative minimum size: a share of the class (of all images in
+     *  whole-data-set mode). double, 0..1, default 0 (off). When it is
+     *  above 0 the fewest images of a group in a class of n images is
+     *  max(1, ceil(share * n - 1e-9)) in place of min_size, and a
+     *  min_tag_count of 0 follows that per-class value. Set by name as
+     *  "min_size_share", or as min_size "0.5%" (prime_config_set_by_name;
+     *  min_size "30" then turns it off). The JSON of a result records it
+     *  as "min_size_share" in "params" when it is above 0 (docs/formats.md). */
+    PRIME_PARAM_MIN_SIZE_SHARE = 210
 };
 
 /** Kinds of parameter values. */

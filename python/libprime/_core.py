@@ -784,7 +784,11 @@ class Config(_Handle):
             self.set(k, v)
 
     def set(self, name: Union[str, int], value: Any) -> "Config":
-        """Set one parameter; returns self."""
+        """Set one parameter; returns self. A text value is read as the
+        command line reads it (``min_size="0.5%"``: a share of each class,
+        the parameter ``min_size_share``)."""
+        if isinstance(value, str) and isinstance(name, str):
+            return self.set_text(name, value)
         pid = _param_id(name)
         info = param_info(pid)
         lib = _l()

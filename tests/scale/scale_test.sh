@@ -62,6 +62,16 @@ awk -F, 'NR > 1 {print $1 "," (NR % 3 ? 1 : 0)}' "$tmp/g/labels.csv" | sed '1i i
   "$prime" search --tags "$tmp/one-list.prime" --outcomes "$tmp/o.csv" --min-size 3 --output "$tmp/r2.json" &&
   cmp -s "$tmp/r1.json" "$tmp/r2.json" && ok || bad "search on a sharded folder"
 
+# a relative minimum size: 10% of 60 images in whole-data-set mode is 6
+"$prime" search --tags "$tmp/one-list.prime" --outcomes "$tmp/o.csv" --whole-dataset --min-size 10% \
+  --min-drop 0.1 --output "$tmp/rel.json" &&
+  "$prime" search --tags "$tmp/one-list.prime" --outcomes "$tmp/o.csv" --whole-dataset --min-size 6 \
+  --min-drop 0.1 --output "$tmp/abs.json" &&
+  grep -q '"min_size_share": 0.1,' "$tmp/rel.json" &&
+  cmp -s <(sed 1d "$tmp/rel.json") <(sed 1d "$tmp/abs.json") && ok || bad "--min-size 10%"
+"$prime" search --tags "$tmp/one-list.prime" --outcomes "$tmp/o.csv" --min-size 0% > "$tmp/out" 2>&1
+[ $? -eq 2 ] && ok || bad "--min-size 0% is bad usage: $(cat "$tmp/out")"
+
 # concurrent shard writers lose no manifest entry; a rerun replaces its file
 d="$tmp/conc.prmd"
 for ((i = 0; i < 7; i++)); do tag "$tmp/g/list.txt" --shard "$i/7" --output "$d" & done
