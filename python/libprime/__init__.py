@@ -25,7 +25,8 @@ from ._core import (BufferTooSmallError, CancelledError, ClassStats, Config, Dup
                     NoMemoryError, NotFoundError, Outcomes, ParamInfo, ParentStats, ParseError,
                     PrimeError, PrimeIOError, QueryStats, RangeError, Result, StateError,
                     TagStore, ThreadError, error_for, last_error, param_info, param_names,
-                    query, query_parents, search, version, version_number)
+                    query, query_parents, search, shard_list_id, shard_range, shard_resolve,
+                    version, version_number)
 from ._eval import (EVAL_Z95, Eval, EvalMode, EvalSummary, ModeStats, ParentMeasure, bh,
                     hypergeom_lower, mann_whitney_lower, pearson, spearman, wilson)
 from ._image import Image, ImageSpec
@@ -43,7 +44,8 @@ __all__ = [
     "NoMemoryError", "NotFoundError", "Outcomes", "ParamInfo", "ParentStats", "ParseError",
     "PrimeError", "PrimeIOError", "QueryStats", "RangeError", "Result", "StateError", "TagStore",
     "ThreadError", "error_for", "last_error", "param_info", "param_names", "query",
-    "query_parents", "search", "version", "version_number", "PRIME_NONE", "find_library",
+    "query_parents", "search", "shard_list_id", "shard_range", "shard_resolve", "version",
+    "version_number", "PRIME_NONE", "find_library",
     "library_path", "lib", "load_library",
     # include/prime/tokenizer.h
     "Tokenizer", "TOKENIZER_CONTEXT", "TOKENIZER_END", "TOKENIZER_START", "TOKENIZER_VOCAB_SIZE",
