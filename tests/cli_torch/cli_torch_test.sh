@@ -208,5 +208,25 @@ rm -f "$tmp/never.json"
 expect 1 "quality, a text model of another dimension" -- "$prime" "${qargs[@]}" --text-model "$data/text_encoder_d8.pt" --bpe "$bpe" --output "$tmp/never.json"
 [ ! -e "$tmp/never.json" ] && ok || bad "quality --text-model: output written after an error"
 
+# ---- shards of the TorchScript tagger merge to the one-process store (issue 15) ----
+unset PRIME_SHARD SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT SLURM_ARRAY_TASK_MIN \
+      JOB_COMPLETION_INDEX PRIME_SHARD_COUNT OMPI_COMM_WORLD_RANK OMPI_COMM_WORLD_SIZE PMI_RANK PMI_SIZE
+sargs=("${targs[@]}" --labels "$tmp/labels.csv" --top-k 3)
+expect 0 "tag torch, one binary store" -- "$prime" "${sargs[@]}" --output "$tmp/one.prime"
+for spec in "1 flag" "2 env" "3 slurm" "7 k8s" "7 flag"; do
+  read -r k how <<<"$spec"
+  dir="$tmp/torch-$k-$how.prmd"
+  for ((i = 0; i < k; i++)); do
+    case $how in
+      flag) "$prime" "${sargs[@]}" --shard "$i/$k" --output "$dir" ;;
+      env) PRIME_SHARD="$i/$k" "$prime" "${sargs[@]}" --output "$dir" ;;
+      slurm) SLURM_ARRAY_TASK_ID=$i SLURM_ARRAY_TASK_COUNT=$k "$prime" "${sargs[@]}" --output "$dir" ;;
+      k8s) JOB_COMPLETION_INDEX=$i PRIME_SHARD_COUNT=$k "$prime" "${sargs[@]}" --output "$dir" ;;
+    esac || bad "torch shard $i/$k ($how)"
+  done
+  "$prime" merge --output "$tmp/merged.prime" "$dir" && cmp -s "$tmp/merged.prime" "$tmp/one.prime" &&
+    ok || bad "torch tagger, $k shards ($how): merged store differs"
+done
+
 echo "cli_torch: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
