@@ -531,12 +531,25 @@ Test(scale, relative_min_size)
             prime_result_destroy(ab);
             prime_config_destroy(abs_cfg);
         }
+        /* eval on the same split: every mode still holds at its class's size,
+           also from the JSON (which records the share) */
+        prime_eval *ev = NULL;
+        uint64_t still = 0;
+        cr_assert_eq(prime_eval_create(rel, s, o, &ev), PRIME_OK);
+        cr_assert_eq(prime_eval_summary(ev, NULL, NULL, NULL, &still), PRIME_OK);
+        cr_assert_eq(still, prime_result_mode_count(rel));
+        prime_eval_destroy(ev);
         /* the JSON records the share */
         size_t need = 0;
         prime_result_render(rel, PRIME_FORMAT_JSON, NULL, 0, &need);
         char *json = malloc(need + 1);
         cr_assert_eq(prime_result_render(rel, PRIME_FORMAT_JSON, json, need + 1, &need), PRIME_OK);
         cr_assert(strstr(json, "\"min_size_share\": ") != NULL);
+        cr_assert_eq(prime_eval_load_memory(json, need, "r.json", s, o, &ev), PRIME_OK, "%s",
+                     prime_last_error());
+        cr_assert_eq(prime_eval_summary(ev, NULL, NULL, NULL, &still), PRIME_OK);
+        cr_assert_eq(still, prime_result_mode_count(rel));
+        prime_eval_destroy(ev);
         free(json);
         prime_result_destroy(rel);
         /* "30" turns the share off again */
