@@ -7,8 +7,8 @@
 set -u
 root=$1
 fail=0
-for h in "$root"/include/prime/*.h; do
-  name=prime/$(basename "$h")
+for h in "$root"/include/prime/*.h "$root"/include/prime/sys/*.h; do
+  name=${h#"$root"/include/}
   if ! grep -q "[\\@]file" "$h" && ! grep -qF "\\file $name" "$root/docs/api.dox"; then
     echo "FAIL: $name has no \\file documentation block (add one to docs/api.dox or the header)"
     fail=1

@@ -28,8 +28,9 @@
 #include <torch/script.h>
 #include <torch/version.h>
 
-#include "prime/torch.h"
+#include "prime/sys/backend.h"
 #include "prime/tokenizer.h"
+#include "prime/torch.h"
 
 #ifndef PRIME_TORCH_VERSION_STRING
 #error "PRIME_TORCH_VERSION_STRING must be defined by the build"
@@ -595,10 +596,7 @@ try {
             st = t->run.init(model_path, spec, PRIME_IMAGE_PRESET_RAM);
         if (st != PRIME_OK)
             return st;
-        prime_tagger_backend b;
-        std::memset(&b, 0, sizeof b);
-        b.abi_version = PRIME_BACKEND_ABI_VERSION;
-        b.struct_size = sizeof b;
+        prime_tagger_backend b = PRIME_TAGGER_BACKEND_INIT;
         b.self = t.get();
         b.name = "torch";
         b.destroy = tagger_destroy;
@@ -644,10 +642,7 @@ try {
                         std::string(class_names_path) + " has " +
                             std::to_string(c->names.size()) + " class names, but " +
                             model_path + " gives " + std::to_string(c->classes) + " scores");
-        prime_classifier_backend b;
-        std::memset(&b, 0, sizeof b);
-        b.abi_version = PRIME_BACKEND_ABI_VERSION;
-        b.struct_size = sizeof b;
+        prime_classifier_backend b = PRIME_CLASSIFIER_BACKEND_INIT;
         b.self = c.get();
         b.name = "torch";
         b.destroy = classifier_destroy;
@@ -718,10 +713,7 @@ try {
         e->dim = image_dim != 0 ? image_dim : text_dim;
         if (e->dim > UINT32_MAX)
             return fail(PRIME_E_LIMIT, ctx + ": vectors of " + std::to_string(e->dim) + " values");
-        prime_embedder_backend b;
-        std::memset(&b, 0, sizeof b);
-        b.abi_version = PRIME_BACKEND_ABI_VERSION;
-        b.struct_size = sizeof b;
+        prime_embedder_backend b = PRIME_EMBEDDER_BACKEND_INIT;
         b.self = e.get();
         b.name = "torch";
         b.destroy = embedder_destroy;

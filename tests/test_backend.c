@@ -14,7 +14,7 @@
 #include <stb_image_write.h>
 
 #include "internal.h"
-#include "prime/backend.h"
+#include "prime/sys/backend.h"
 
 /* ---- the ABI: every field offset pinned (64-bit pointers) ------------------- */
 
@@ -98,10 +98,7 @@ static prime_status fake_score(void *self, const prime_image *const *images, uin
 
 static prime_tagger_backend fake_backend(fake *f)
 {
-    prime_tagger_backend b;
-    memset(&b, 0, sizeof b);
-    b.abi_version = PRIME_BACKEND_ABI_VERSION;
-    b.struct_size = sizeof b;
+    prime_tagger_backend b = PRIME_TAGGER_BACKEND_INIT;
     b.self = f;
     b.name = "fake";
     b.destroy = fake_destroy;
@@ -150,6 +147,32 @@ static void expect_err(prime_status got, prime_status want, const char *fragment
 }
 
 /* ---- validation ----------------------------------------------------------------- */
+
+/* The initialisers set the version and the size and leave every other
+ * field NULL, whatever the struct (so a later version's entries stay NULL). */
+Test(backend, initialisers_set_version_and_size_and_nothing_else)
+{
+    prime_tagger_backend t = PRIME_TAGGER_BACKEND_INIT;
+    prime_classifier_backend c = PRIME_CLASSIFIER_BACKEND_INIT;
+    prime_embedder_backend e = PRIME_EMBEDDER_BACKEND_INIT;
+    cr_assert_eq(t.abi_version, PRIME_BACKEND_ABI_VERSION);
+    cr_assert_eq(c.abi_version, PRIME_BACKEND_ABI_VERSION);
+    cr_assert_eq(e.abi_version, PRIME_BACKEND_ABI_VERSION);
+    cr_assert_eq(t.struct_size, sizeof t);
+    cr_assert_eq(c.struct_size, sizeof c);
+    cr_assert_eq(e.struct_size, sizeof e);
+    cr_assert(t.self == NULL && t.name == NULL && t.destroy == NULL && t.tag_count == NULL &&
+              t.tag_name == NULL && t.score == NULL);
+    cr_assert(c.self == NULL && c.name == NULL && c.destroy == NULL && c.class_count == NULL &&
+              c.class_name == NULL && c.classify == NULL);
+    cr_assert(e.self == NULL && e.name == NULL && e.destroy == NULL && e.dimension == NULL &&
+              e.embed_images == NULL && e.embed_texts == NULL);
+    prime_files_options o = PRIME_FILES_OPTIONS_INIT;
+    cr_assert_eq(o.struct_size, sizeof o);
+    cr_assert(o.threads == 0 && o.batch == 0 && o.max_pixels == 0 && o.image_names == NULL &&
+              o.on_error == NULL && o.progress == NULL && o.user_data == NULL);
+    cr_assert_eq(PRIME_FILES_OPTIONS_SIZE_V1, sizeof o);
+}
 
 Test(backend, create_copies_vocabulary_and_destroy_calls_backend_once)
 {
@@ -495,8 +518,13 @@ Test(backend, tag_files_decodes_in_parallel_and_reports_bad_files)
     cr_assert_eq(prime_tagstore_create(&s2), PRIME_OK);
     file_log log1 = {0}, log2 = {0};
     uint32_t failed = 99;
-    expect_err(prime_tagger_tag_files(t, pp, NULL, classes, N, 1, 3, 0, s1, on_file_error,
-                                      on_prog, &log1, &failed),
+    prime_files_options o1 = PRIME_FILES_OPTIONS_INIT;
+    o1.threads = 1;
+    o1.batch = 3;
+    o1.on_error = on_file_error;
+    o1.progress = on_prog;
+    o1.user_data = &log1;
+    expect_err(prime_tagger_tag_files(t, pp, classes, N, &o1, s1, &failed),
                PRIME_E_FORMAT, "img05.png");
     cr_assert_eq(failed, 1);
     cr_assert_eq(log1.errors, 1);
@@ -504,8 +532,11 @@ Test(backend, tag_files_decodes_in_parallel_and_reports_bad_files)
     cr_assert(strstr(log1.msg, "img05.png") != NULL, "%s", log1.msg);
     cr_assert_eq(log1.last_done, N);
     cr_assert_eq(prime_tagstore_image_count(s1), N - 1);
-    cr_assert_eq(prime_tagger_tag_files(t, pp, NULL, classes, N, 4, 0, 0, s2, on_file_error,
-                                        NULL, &log2, &failed),
+    prime_files_options o2 = PRIME_FILES_OPTIONS_INIT;
+    o2.threads = 4;
+    o2.on_error = on_file_error;
+    o2.user_data = &log2;
+    cr_assert_eq(prime_tagger_tag_files(t, pp, classes, N, &o2, s2, &failed),
                  PRIME_E_FORMAT);
     /* the same store whatever the threads and batch */
     cr_assert_eq(prime_tagstore_image_count(s2), N - 1);
@@ -526,9 +557,38 @@ Test(backend, tag_files_decodes_in_parallel_and_reports_bad_files)
     cr_assert_str_eq(prime_tagstore_tag_name(s1, ids[0]), "snow"); /* red 20 -> tag 2 */
     prime_tagstore *s3 = NULL;
     cr_assert_eq(prime_tagstore_create(&s3), PRIME_OK);
-    expect_err(prime_tagger_tag_files(t, pp, NULL, classes, N, 2, 4, 0, s3, NULL, cancel_prog,
-                                      NULL, NULL),
+    prime_files_options o3 = PRIME_FILES_OPTIONS_INIT;
+    o3.threads = 2;
+    o3.batch = 4;
+    o3.progress = cancel_prog;
+    expect_err(prime_tagger_tag_files(t, pp, classes, N, &o3, s3, NULL),
                PRIME_E_CANCELLED, "cancelled");
+    /* options: NULL is every default; a caller compiled against version 1
+       (struct_size = SIZE_V1) is read up to there; a smaller or zeroed
+       struct is refused before anything is decoded or added */
+    prime_tagstore *s4 = NULL, *s5 = NULL, *s6 = NULL;
+    cr_assert_eq(prime_tagstore_create(&s4), PRIME_OK);
+    cr_assert_eq(prime_tagstore_create(&s5), PRIME_OK);
+    cr_assert_eq(prime_tagstore_create(&s6), PRIME_OK);
+    cr_assert_eq(prime_tagger_tag_files(t, pp, classes, N, NULL, s4, &failed), PRIME_E_FORMAT);
+    cr_assert_eq(failed, 1);
+    cr_assert_eq(prime_tagstore_image_count(s4), N - 1);
+    prime_files_options o5 = PRIME_FILES_OPTIONS_INIT;
+    cr_assert_eq(o5.struct_size, sizeof o5);
+    o5.struct_size = PRIME_FILES_OPTIONS_SIZE_V1;
+    o5.batch = 2;
+    cr_assert_eq(prime_tagger_tag_files(t, pp, classes, N, &o5, s5, &failed), PRIME_E_FORMAT);
+    cr_assert_eq(prime_tagstore_image_count(s5), N - 1);
+    prime_files_options o6 = {0};
+    expect_err(prime_tagger_tag_files(t, pp, classes, N, &o6, s6, &failed),
+               PRIME_E_INVALID_ARG, "PRIME_FILES_OPTIONS_INIT");
+    o6.struct_size = PRIME_FILES_OPTIONS_SIZE_V1 - 1;
+    expect_err(prime_tagger_tag_files(t, pp, classes, N, &o6, s6, &failed),
+               PRIME_E_INVALID_ARG, "struct_size");
+    cr_assert_eq(prime_tagstore_image_count(s6), 0);
+    prime_tagstore_destroy(s4);
+    prime_tagstore_destroy(s5);
+    prime_tagstore_destroy(s6);
     prime_tagstore_destroy(s1);
     prime_tagstore_destroy(s2);
     prime_tagstore_destroy(s3);

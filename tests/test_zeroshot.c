@@ -18,7 +18,7 @@
 #include <stb_image_write.h>
 
 #include "internal.h"
-#include "prime/backend.h"
+#include "prime/sys/backend.h"
 
 /* ---- the fake embedder ----------------------------------------------------------- */
 
@@ -341,8 +341,11 @@ Test(zeroshot, tag_files_decodes_scores_and_stores)
     const char *paths[2] = {p0, p1}, *names[2] = {"red.png", "yellow.png"},
                *classes[2] = {"c", "c"};
     uint32_t failed = 9;
-    cr_assert_eq(prime_tagger_tag_files(t, paths, names, classes, 2, 2, 1, 0, store, NULL, NULL,
-                                        NULL, &failed),
+    prime_files_options o = PRIME_FILES_OPTIONS_INIT;
+    o.threads = 2;
+    o.batch = 1;
+    o.image_names = names;
+    cr_assert_eq(prime_tagger_tag_files(t, paths, classes, 2, &o, store, &failed),
                  PRIME_OK, "%s", prime_last_error());
     cr_assert_eq(failed, 0);
     cr_assert_eq(f.image_calls, 2, "batch 1: two calls");

@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "prime/backend.h"
+#include "prime/sys/backend.h"
 #include "prime/prime.h"
 #include "prime/torch.h" /* types only: libprime-torch is dlopen()ed, never linked */
 #include "prime_scale.h"
@@ -1656,10 +1656,16 @@ static prime_tagstore *tag_all(prime_tagger *tagger, const strvec *paths, const 
     progress_state ps = {.enabled = isatty(STDERR_FILENO), .verb = verb};
     clock_gettime(CLOCK_MONOTONIC, &ps.start);
     uint32_t failed = 0;
+    prime_files_options fo = PRIME_FILES_OPTIONS_INIT;
+    fo.threads = threads;
+    fo.batch = batch;
+    fo.image_names = (const char *const *)names->v;
+    fo.on_error = on_tag_file_error;
+    fo.progress = on_tag_progress;
+    fo.user_data = &ps;
     st = prime_tagger_tag_files(tagger, (const char *const *)paths->v,
-                                (const char *const *)names->v, (const char *const *)classes->v,
-                                (uint32_t)names->n, threads, batch, 0, store, on_tag_file_error,
-                                on_tag_progress, &ps, &failed);
+                                (const char *const *)classes->v, (uint32_t)names->n, &fo, store,
+                                &failed);
     if (ps.shown)
         fprintf(stderr, "\n");
     if (failed > 0) {

@@ -121,8 +121,10 @@ int main(int argc, char **argv)
     auto run_e2e = [&] {
         prime_tagstore *store = nullptr;
         check(prime_tagstore_create(&store), "store");
-        check(prime_tagger_tag_files(tagger, paths.data(), nullptr, classes.data(), n, threads,
-                                     batch, 0, store, nullptr, nullptr, nullptr, nullptr),
+        prime_files_options o = PRIME_FILES_OPTIONS_INIT;
+        o.threads = threads;
+        o.batch = batch;
+        check(prime_tagger_tag_files(tagger, paths.data(), classes.data(), n, &o, store, nullptr),
               "tag_files");
         prime_tagstore_destroy(store);
     };

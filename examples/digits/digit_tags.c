@@ -250,10 +250,7 @@ static prime_status backend_score(void *self, const prime_image *const *images, 
 
 prime_status digit_tagger_create(prime_tagger **out)
 {
-    prime_tagger_backend b;
-    memset(&b, 0, sizeof b);
-    b.abi_version = PRIME_BACKEND_ABI_VERSION;
-    b.struct_size = (uint32_t)sizeof b;
+    prime_tagger_backend b = PRIME_TAGGER_BACKEND_INIT;
     b.self = NULL;
     b.name = "digits";
     b.destroy = backend_destroy;

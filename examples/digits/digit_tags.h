@@ -26,7 +26,7 @@
 
 #include <stdint.h>
 
-#include <prime/backend.h>
+#include <prime/sys/backend.h>
 
 #ifdef __cplusplus
 extern "C" {

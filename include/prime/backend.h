@@ -1,37 +1,15 @@
 /**
  * \file prime/backend.h
- * \brief Backends: versioned tables of functions for taggers, classifiers
- *        and embedders, the handles that wrap them, and tagging into a tag
- *        store.
+ * \brief Taggers, classifiers and embedders: the handles that run a
+ *        backend, the selection rule that turns scores into tags, and
+ *        tagging image files into a tag store.
  *
- * This header is for people who *write* a backend (a model runtime, a
- * heuristic) and for programs that run one. It includes prime/prime.h; the
- * umbrella header does not include it (as libgit2's `git2/sys/` headers).
- * docs/backends.md is the guide.
- *
- * A backend is a struct of function pointers that begins with the same four
- * fields: `abi_version` (PRIME_BACKEND_ABI_VERSION), `struct_size`
- * (`sizeof` the struct as the backend was compiled), `self` (the backend's
- * state, passed back to every entry) and `name` (for messages). Then come
- * the entries; `destroy` is always mandatory. Entries are only ever
- * appended, never moved or removed: a backend compiled against an older
- * header (a smaller struct_size) keeps working, and the library reads no
- * entry beyond struct_size. The library copies the struct when it wraps it
- * (prime_tagger_create_from and friends) and never writes into the
- * caller's struct.
- *
- * Ownership: when prime_X_create_from succeeds, the handle owns `self` and
- * calls `destroy(self)` exactly once, from prime_X_destroy. When it fails,
- * nothing is taken: the caller still owns `self`.
- *
- * Errors: an entry returns PRIME_OK or a negative prime_status. It may set
- * a message with prime_backend_error(); the wrapper prefixes the backend's
- * name ("tagger 'fake': model file is corrupt"), or writes a generic
- * message if the backend set none. Any other non-zero value is turned into
- * PRIME_E_STATE. Entries are called from the thread that called the
- * wrapper, one call at a time per handle; a backend need not be
- * thread-safe. A backend written in C++ must catch every exception in its
- * entries: none may cross into the library.
+ * This header is for programs that *run* a model. The tables of functions
+ * that a backend *implements* (a model runtime, a heuristic) are in
+ * prime/sys/backend.h, with prime_tagger_create_from and friends that wrap
+ * one into a handle (as libgit2's `git2/sys/` headers). Ready-made
+ * handles: prime_properties_tagger_create, prime_zeroshot_tagger_create
+ * (here) and libprime-torch (prime/torch.h). docs/backends.md is the guide.
  */
 #ifndef PRIME_BACKEND_H
 #define PRIME_BACKEND_H
@@ -45,123 +23,6 @@
 extern "C" {
 #endif
 
-/** The backend ABI version of this header: the value of `abi_version` in
- *  every backend struct. It changes only if a struct has to change in a way
- *  other than growing at its end (never so far). */
-#define PRIME_BACKEND_ABI_VERSION 1u
-
-/* ------------------------------------------------------------------------ */
-/* Tagger backends                                                           */
-/* ------------------------------------------------------------------------ */
-
-/** A tagger: scores a batch of images against a vocabulary of tags (one
- *  score per image and tag; higher means more likely). Version 1 entries
- *  are all mandatory. */
-typedef struct prime_tagger_backend {
-    /** PRIME_BACKEND_ABI_VERSION. */
-    uint32_t abi_version;
-    /** sizeof(prime_tagger_backend) as the backend was compiled; at least
-     *  PRIME_TAGGER_BACKEND_SIZE_V1. */
-    uint32_t struct_size;
-    /** The backend's state, passed to every entry. */
-    void *self;
-    /** Name used in messages, e.g. "properties" (may be NULL); copied. */
-    const char *name;
-    /** Release self. Mandatory. */
-    void (*destroy)(void *self);
-    /** Number of tags in the vocabulary (at least 1). Mandatory. */
-    uint32_t (*tag_count)(void *self);
-    /** Name of tag i (0 <= i < tag_count): valid UTF-8, 1..255 bytes, no
-     *  '|', all distinct. Read once, by prime_tagger_create_from (copied).
-     *  Mandatory. */
-    const char *(*tag_name)(void *self, uint32_t i);
-    /** Score n images: write n * tag_count finite floats, row-major
-     *  (scores[i * tag_count + t] is image i and tag t). Mandatory. */
-    prime_status (*score)(void *self, const prime_image *const *images, uint32_t n,
-                          float *scores);
-} prime_tagger_backend;
-
-/** Size of a version 1 tagger backend (up to and including `score`). */
-#define PRIME_TAGGER_BACKEND_SIZE_V1 \
-    ((uint32_t)(offsetof(prime_tagger_backend, score) + sizeof(void (*)(void))))
-
-/* ------------------------------------------------------------------------ */
-/* Classifier backends                                                       */
-/* ------------------------------------------------------------------------ */
-
-/** A classifier: one score per image and class (logits or probabilities;
- *  the predicted class is the highest). */
-typedef struct prime_classifier_backend {
-    /** PRIME_BACKEND_ABI_VERSION. */
-    uint32_t abi_version;
-    /** sizeof(prime_classifier_backend) as the backend was compiled; at
-     *  least PRIME_CLASSIFIER_BACKEND_SIZE_V1. */
-    uint32_t struct_size;
-    /** The backend's state, passed to every entry. */
-    void *self;
-    /** Name used in messages (may be NULL); copied. */
-    const char *name;
-    /** Release self. Mandatory. */
-    void (*destroy)(void *self);
-    /** Number of classes (at least 1). Mandatory. */
-    uint32_t (*class_count)(void *self);
-    /** Name of class i, valid UTF-8 and not empty, or NULL when the classes
-     *  have no names. Optional (NULL: the classes are "0", "1", ...). */
-    const char *(*class_name)(void *self, uint32_t i);
-    /** Score n images: n * class_count finite floats, row-major.
-     *  Mandatory. */
-    prime_status (*classify)(void *self, const prime_image *const *images, uint32_t n,
-                             float *scores);
-} prime_classifier_backend;
-
-/** Size of a version 1 classifier backend (up to and including
- *  `classify`). */
-#define PRIME_CLASSIFIER_BACKEND_SIZE_V1 \
-    ((uint32_t)(offsetof(prime_classifier_backend, classify) + sizeof(void (*)(void))))
-
-/* ------------------------------------------------------------------------ */
-/* Embedder backends                                                         */
-/* ------------------------------------------------------------------------ */
-
-/** An embedder (e.g. CLIP): images and texts to vectors of one dimension.
- *  At least one of embed_images and embed_texts must be given. */
-typedef struct prime_embedder_backend {
-    /** PRIME_BACKEND_ABI_VERSION. */
-    uint32_t abi_version;
-    /** sizeof(prime_embedder_backend) as the backend was compiled; at least
-     *  PRIME_EMBEDDER_BACKEND_SIZE_V1. */
-    uint32_t struct_size;
-    /** The backend's state, passed to every entry. */
-    void *self;
-    /** Name used in messages (may be NULL); copied. */
-    const char *name;
-    /** Release self. Mandatory. */
-    void (*destroy)(void *self);
-    /** Length of every vector (at least 1). Mandatory. */
-    uint32_t (*dimension)(void *self);
-    /** Embed n images: n * dimension finite floats, row-major. Optional. */
-    prime_status (*embed_images)(void *self, const prime_image *const *images, uint32_t n,
-                                 float *vectors);
-    /** Embed n UTF-8 texts: n * dimension finite floats, row-major.
-     *  Optional. */
-    prime_status (*embed_texts)(void *self, const char *const *texts, uint32_t n,
-                                float *vectors);
-} prime_embedder_backend;
-
-/** Size of a version 1 embedder backend (up to and including
- *  `embed_texts`). */
-#define PRIME_EMBEDDER_BACKEND_SIZE_V1 \
-    ((uint32_t)(offsetof(prime_embedder_backend, embed_texts) + sizeof(void (*)(void))))
-
-/* ------------------------------------------------------------------------ */
-/* For backend entries                                                       */
-/* ------------------------------------------------------------------------ */
-
-/** For a backend entry: record `message` (may be NULL) as the calling
- *  thread's error detail and return `status`, so that an entry can end with
- *  `return prime_backend_error(PRIME_E_IO, "model.pt: cannot open");`. */
-PRIME_API prime_status prime_backend_error(prime_status status, const char *message);
-
 /* ------------------------------------------------------------------------ */
 /* Taggers                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -170,17 +31,6 @@ PRIME_API prime_status prime_backend_error(prime_status status, const char *mess
  *  turns scores into tags. Not thread-safe: use a handle from one thread
  *  at a time. */
 typedef struct prime_tagger prime_tagger;
-
-/** Wrap a tagger backend: checks abi_version (PRIME_E_INVALID_ARG when it
- *  is not 1..PRIME_BACKEND_ABI_VERSION), struct_size (PRIME_E_INVALID_ARG
- *  below PRIME_TAGGER_BACKEND_SIZE_V1) and the mandatory entries
- *  (PRIME_E_INVALID_ARG), then copies the vocabulary (PRIME_E_PARSE for a
- *  name that is not valid UTF-8, empty or holds '|', PRIME_E_LIMIT over 255
- *  bytes, PRIME_E_DUPLICATE for a name given twice). On success the handle
- *  owns backend->self; on failure the caller keeps it. The selection rule
- *  starts as: global threshold 0.5, no top-k. */
-PRIME_API prime_status prime_tagger_create_from(const prime_tagger_backend *backend,
-                                                prime_tagger **out);
 
 /** Destroy a tagger and its backend (calls destroy(self)); NULL is fine. */
 PRIME_API void prime_tagger_destroy(prime_tagger *tagger);
@@ -251,31 +101,67 @@ PRIME_API prime_status prime_tagger_tag_images(prime_tagger *tagger,
 typedef void (*prime_file_error_fn)(void *user_data, uint32_t index, prime_status status,
                                     const char *message);
 
-/** Decode n image files (paths) with `threads` decoding threads (0 = one
- *  per online CPU), score them in batches of `batch` images (0 = 32) on
- *  the calling thread, and add each to a mutable store as
- *  prime_tagger_tag_images does, with image_names[i] (NULL: the path) and
- *  class_names[i]. max_pixels limits a decoded image (0 = the default).
- *  While batch k is scored, batch k + 1 is decoded in the background, so
- *  decoding overlaps the model (two batches of decoded images are held at
- *  once); the backend itself is only ever called from the calling thread.
+/** Options of the calls that decode image files in batches
+ *  (prime_tagger_tag_files). Start from PRIME_FILES_OPTIONS_INIT and set
+ *  what differs from the defaults; the struct only ever grows at its end,
+ *  and the library reads no field beyond struct_size, so a program compiled
+ *  against an older header keeps working. */
+typedef struct prime_files_options {
+    /** sizeof(prime_files_options) as the caller was compiled (set by
+     *  PRIME_FILES_OPTIONS_INIT); at least PRIME_FILES_OPTIONS_SIZE_V1. */
+    uint32_t struct_size;
+    /** Decoding threads; 0 (the default) = one per online CPU. The results
+     *  do not depend on it. */
+    uint32_t threads;
+    /** Images scored per call of the backend; 0 (the default) = 32; more
+     *  than 4,096 is taken as 4,096. */
+    uint32_t batch;
+    /** Largest decoded image in pixels; 0 (the default) = the library's
+     *  default (prime/image.h). */
+    uint64_t max_pixels;
+    /** The name of image i in the store, or NULL (the default, and for any
+     *  NULL entry): the path. */
+    const char *const *image_names;
+    /** Called for a file that cannot be decoded (may be NULL). */
+    prime_file_error_fn on_error;
+    /** Called after each batch with the files done and n; non-zero cancels
+     *  (PRIME_E_CANCELLED). May be NULL. */
+    prime_progress_fn progress;
+    /** Passed to on_error and progress. */
+    void *user_data;
+} prime_files_options;
+
+/** Size of a version 1 prime_files_options (up to and including
+ *  `user_data`). */
+#define PRIME_FILES_OPTIONS_SIZE_V1 \
+    ((uint32_t)(offsetof(prime_files_options, user_data) + sizeof(void *)))
+
+/** Initialiser of prime_files_options: every option at its default. */
+#define PRIME_FILES_OPTIONS_INIT \
+    { (uint32_t)sizeof(prime_files_options), 0, 0, 0, NULL, NULL, NULL, NULL }
+
+/** Decode n image files (paths) on options->threads decoding threads, score
+ *  them in batches of options->batch images on the calling thread, and add
+ *  each to a mutable store as prime_tagger_tag_images does, with its name
+ *  (options->image_names, else the path) and class_names[i]. options may be
+ *  NULL: every option at its default (PRIME_FILES_OPTIONS_INIT). While
+ *  batch k is scored, batch k + 1 is decoded in the background, so decoding
+ *  overlaps the model (two batches of decoded images are held at once); the
+ *  backend itself is only ever called from the calling thread.
  *
- *  A file that cannot be decoded is not added; on_error (may be NULL) is
- *  called for it, in index order, and the work goes on. At the end the
- *  number of such files goes to *failed_out (may be NULL) and, when it is
- *  not 0, the call returns the status of the first one (its message is the
- *  last error). A backend failure stops at once. progress (may be NULL) is
- *  called after each batch with the number of files done and n; non-zero
- *  cancels (PRIME_E_CANCELLED). The result does not depend on the thread
- *  count. */
+ *  A file that cannot be decoded is not added; options->on_error is called
+ *  for it, in index order, and the work goes on. At the end the number of
+ *  such files goes to *failed_out (may be NULL) and, when it is not 0, the
+ *  call returns the status of the first one (its message is the last
+ *  error). A backend failure stops at once. options->progress is called
+ *  after each batch with the number of files done and n; non-zero cancels
+ *  (PRIME_E_CANCELLED). PRIME_E_INVALID_ARG for a NULL tagger, store,
+ *  paths or class_names (n > 0), or an options->struct_size below
+ *  PRIME_FILES_OPTIONS_SIZE_V1; PRIME_E_STATE for a frozen store. */
 PRIME_API prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *paths,
-                                              const char *const *image_names,
                                               const char *const *class_names, uint32_t n,
-                                              uint32_t threads, uint32_t batch,
-                                              uint64_t max_pixels, prime_tagstore *store,
-                                              prime_file_error_fn on_error,
-                                              prime_progress_fn progress, void *user_data,
-                                              uint32_t *failed_out);
+                                              const prime_files_options *options,
+                                              prime_tagstore *store, uint32_t *failed_out);
 
 /** The model-free image-property tagger of docs/backends.md: a tagger
  *  built through prime_tagger_create_from on a pure-C backend whose scores
@@ -293,12 +179,6 @@ PRIME_API prime_status prime_properties_tagger_create(prime_tagger **out);
 
 /** A validated classifier backend. Not thread-safe. */
 typedef struct prime_classifier prime_classifier;
-
-/** Wrap a classifier backend; the same checks and ownership rule as
- *  prime_tagger_create_from (class names, when given, must be valid UTF-8
- *  and not empty: PRIME_E_PARSE). */
-PRIME_API prime_status prime_classifier_create_from(const prime_classifier_backend *backend,
-                                                    prime_classifier **out);
 
 /** Destroy a classifier and its backend; NULL is fine. */
 PRIME_API void prime_classifier_destroy(prime_classifier *classifier);
@@ -328,12 +208,6 @@ PRIME_API prime_status prime_classifier_classify(prime_classifier *classifier,
 
 /** A validated embedder backend. Not thread-safe. */
 typedef struct prime_embedder prime_embedder;
-
-/** Wrap an embedder backend; the same checks and ownership rule as
- *  prime_tagger_create_from; PRIME_E_INVALID_ARG when neither embed_images
- *  nor embed_texts is given. */
-PRIME_API prime_status prime_embedder_create_from(const prime_embedder_backend *backend,
-                                                  prime_embedder **out);
 
 /** Destroy an embedder and its backend; NULL is fine. */
 PRIME_API void prime_embedder_destroy(prime_embedder *embedder);

@@ -153,7 +153,7 @@ PRIME_API uint64_t prime_result_candidate_count(const prime_result *result);
 typedef struct prime_eval prime_eval;
 
 /** Kinds of per-mode test (prime_eval_test_kind). */
-enum {
+enum prime_eval_test {
     /** 0/1 outcomes: Fisher exact / hypergeometric lower tail. */
     PRIME_EVAL_TEST_FISHER = 1,
     /** Scores: one-sided Mann-Whitney U, normal approximation. */

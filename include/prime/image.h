@@ -67,7 +67,7 @@ typedef struct prime_image prime_image;
 #define PRIME_IMAGE_MAX_SIDE 16777216u
 
 /** Image file formats (prime_image_format). */
-enum {
+enum prime_image_format_id {
     PRIME_IMAGE_FORMAT_NONE = 0, /**< made in memory (prime_image_create, resize, crop) */
     PRIME_IMAGE_FORMAT_JPEG = 1, /**< JPEG (baseline and progressive) */
     PRIME_IMAGE_FORMAT_PNG = 2,  /**< PNG (8 and 16 bits, palette, grey, alpha) */
@@ -119,7 +119,7 @@ PRIME_API prime_status prime_image_copy_pixels(const prime_image *image, uint8_t
                                                size_t cap, size_t *needed_out);
 
 /** Resampling filters. */
-enum {
+enum prime_filter {
     /** Triangle filter (PIL `BILINEAR`, torchvision's default). */
     PRIME_FILTER_BILINEAR = 1,
     /** Cubic convolution with a = -0.5 (PIL `BICUBIC`, CLIP's choice). */
@@ -160,7 +160,7 @@ PRIME_API prime_status prime_image_crop(const prime_image *image, uint32_t x, ui
 typedef struct prime_image_spec prime_image_spec;
 
 /** Named presets of prime_image_spec_create. */
-enum {
+enum prime_image_preset {
     /** RAM (Recognize Anything): resize to exactly 384 x 384, bilinear,
      *  ImageNet mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225). */
     PRIME_IMAGE_PRESET_RAM = 1,
@@ -174,7 +174,7 @@ enum {
 };
 
 /** Resize modes (prime_image_spec_set_resize). */
-enum {
+enum prime_resize_mode {
     /** torchvision `Resize(S)` then `CenterCrop((H, W))`: the shorter side
      *  becomes S and the longer one floor(S * long / short) (computed in
      *  double precision, as torchvision does); then the centre
@@ -310,7 +310,7 @@ PRIME_API prime_status prime_image_batch_copy_tensor(const prime_image_batch *ba
  *  Luma is Y = (0.299 R + 0.587 G + 0.114 B) / 255 (ITU-R BT.601), in
  *  [0, 1]. Every value is deterministic (the same bytes give the same
  *  doubles on every machine and thread count). */
-enum {
+enum prime_image_prop {
     /** Mean luma, 0 (black) .. 1 (white): "dark" / "bright". */
     PRIME_IMAGE_PROP_BRIGHTNESS = 0,
     /** RMS contrast: standard deviation of luma, 0 .. 0.5: "low-contrast". */
@@ -349,7 +349,7 @@ enum {
  *  white when s < 0.15 and v > 0.85, else gray when s < 0.15, else by hue:
  *  red h < 15 or h >= 345, orange < 45, yellow < 70, green < 165,
  *  cyan < 195, blue < 255, purple < 290, pink < 345. */
-enum {
+enum prime_image_color {
     PRIME_IMAGE_COLOR_BLACK = 0,  /**< "black" */
     PRIME_IMAGE_COLOR_WHITE = 1,  /**< "white" */
     PRIME_IMAGE_COLOR_GRAY = 2,   /**< "gray" */

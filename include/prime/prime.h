@@ -75,7 +75,7 @@ PRIME_API const char *prime_version(void);
  *  below. The codes are fixed forever; new ones may be added. */
 typedef int32_t prime_status;
 
-enum {
+enum prime_status_code {
     PRIME_OK = 0,
     /** A NULL pointer, an id out of range, an unknown parameter. */
     PRIME_E_INVALID_ARG = -1,
@@ -495,7 +495,7 @@ typedef struct prime_config prime_config;
 
 /** Parameter ids. Values are spaced and never reused. */
 typedef int32_t prime_param;
-enum {
+enum prime_param_id {
     /** Most tags in one failure mode (paper's l). int, 1..16, default 4. */
     PRIME_PARAM_MAX_TAGS = 100,
     /** Fewest images in a group (s). int, 1..2^31-1, default 30. */
@@ -530,7 +530,7 @@ enum {
 };
 
 /** Kinds of parameter values. */
-enum {
+enum prime_param_type {
     PRIME_PARAM_TYPE_INT = 1,
     PRIME_PARAM_TYPE_DOUBLE = 2,
     PRIME_PARAM_TYPE_DOUBLE_LIST = 3
@@ -665,7 +665,7 @@ PRIME_API const char *prime_result_mode_class_name(const prime_result *result, u
 PRIME_API const char *prime_result_mode_description(const prime_result *result, uint64_t i);
 
 /** Output formats of the writers. */
-enum {
+enum prime_format {
     PRIME_FORMAT_JSON = 1,
     PRIME_FORMAT_CSV = 2,
     PRIME_FORMAT_TEXT = 3

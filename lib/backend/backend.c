@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "store/store.h"
-#include "prime/backend.h"
+#include "prime/sys/backend.h"
 
 prime_status prime_backend_error(prime_status status, const char *message)
 {
@@ -543,18 +543,43 @@ static void decode_release(decode_slot *s)
     s->job.count = 0;
 }
 
+/* The caller's options, read up to its struct_size, over the defaults. */
+static prime_status files_options(const prime_files_options *in, const char *fn,
+                                  prime_files_options *out)
+{
+    const prime_files_options defaults = PRIME_FILES_OPTIONS_INIT;
+    *out = defaults;
+    if (in == NULL)
+        return PRIME_OK;
+    if (in->struct_size < PRIME_FILES_OPTIONS_SIZE_V1)
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "%s: options->struct_size is %u, below the %u of version 1 "
+                            "(start from PRIME_FILES_OPTIONS_INIT)",
+                            fn, in->struct_size, PRIME_FILES_OPTIONS_SIZE_V1);
+    memcpy(out, in, in->struct_size < sizeof *out ? in->struct_size : sizeof *out);
+    out->struct_size = (uint32_t)sizeof *out;
+    return PRIME_OK;
+}
+
 prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *paths,
-                                    const char *const *image_names,
                                     const char *const *class_names, uint32_t n,
-                                    uint32_t threads, uint32_t batch, uint64_t max_pixels,
-                                    prime_tagstore *store, prime_file_error_fn on_error,
-                                    prime_progress_fn progress, void *user_data,
+                                    const prime_files_options *options, prime_tagstore *store,
                                     uint32_t *failed_out)
 {
     if (failed_out != NULL)
         *failed_out = 0;
     if (tagger == NULL || store == NULL || ((paths == NULL || class_names == NULL) && n > 0))
         return prime__error(PRIME_E_INVALID_ARG, "prime_tagger_tag_files: NULL argument");
+    prime_files_options opt;
+    prime_status ost = files_options(options, "prime_tagger_tag_files", &opt);
+    if (ost != PRIME_OK)
+        return ost;
+    uint32_t threads = opt.threads, batch = opt.batch;
+    uint64_t max_pixels = opt.max_pixels;
+    const char *const *image_names = opt.image_names;
+    prime_file_error_fn on_error = opt.on_error;
+    prime_progress_fn progress = opt.progress;
+    void *user_data = opt.user_data;
     if (prime_tagstore_is_frozen(store))
         return prime__error(PRIME_E_STATE, "prime_tagger_tag_files: the tag store is frozen");
     if (batch == 0)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "store/store.h"
-#include "prime/backend.h"
+#include "prime/sys/backend.h"
 
 /* Images are measured on a copy whose longer side is at most this many
  * pixels (bilinear, antialiased), so that sharpness and noise mean the same
@@ -112,10 +112,7 @@ static prime_status prop_score(void *self, const prime_image *const *images, uin
 
 prime_status prime_properties_tagger_create(prime_tagger **out)
 {
-    prime_tagger_backend b;
-    memset(&b, 0, sizeof b);
-    b.abi_version = PRIME_BACKEND_ABI_VERSION;
-    b.struct_size = sizeof b;
+    prime_tagger_backend b = PRIME_TAGGER_BACKEND_INIT;
     b.self = NULL;
     b.name = "properties";
     b.destroy = prop_destroy;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "store/store.h"
-#include "prime/backend.h"
+#include "prime/sys/backend.h"
 
 /* Prompts per call of embed_texts while the vocabulary is embedded. */
 #define ZS_TEXT_BATCH 64u
@@ -200,10 +200,7 @@ prime_status prime_zeroshot_tagger_create(prime_embedder *embedder, const char *
     s->tags_in = tags;
     s->n = n;
     s->dim = dim;
-    prime_tagger_backend b;
-    memset(&b, 0, sizeof b);
-    b.abi_version = PRIME_BACKEND_ABI_VERSION;
-    b.struct_size = sizeof b;
+    prime_tagger_backend b = PRIME_TAGGER_BACKEND_INIT;
     b.self = s;
     b.name = "zeroshot";
     b.destroy = zs_destroy;

@@ -189,8 +189,19 @@ param_t = c_int32   # prime_param
 
 #: ``typedef int32_t (*prime_progress_fn)(void *, uint64_t, uint64_t)``
 PROGRESS_FN = CFUNCTYPE(c_int32, c_void_p, c_uint64, c_uint64)
+
+
 #: ``typedef void (*prime_file_error_fn)(void *, uint32_t, prime_status, const char *)``
 FILE_ERROR_FN = CFUNCTYPE(None, c_void_p, c_uint32, c_int32, c_char_p)
+
+
+class FilesOptions(ctypes.Structure):
+    """``prime_files_options`` (include/prime/backend.h), version 1."""
+    _fields_ = [("struct_size", c_uint32), ("threads", c_uint32), ("batch", c_uint32),
+                ("max_pixels", c_uint64), ("image_names", POINTER(c_char_p)),
+                ("on_error", FILE_ERROR_FN), ("progress", PROGRESS_FN),
+                ("user_data", c_void_p)]
+
 
 _u32p = POINTER(c_uint32)
 _u64p = POINTER(c_uint64)
@@ -409,9 +420,7 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_tagger_tag_images": (status_t, [TaggerP, POINTER(ImageP), POINTER(c_char_p),
                                            POINTER(c_char_p), c_uint32, TagStoreP]),
     "prime_tagger_tag_files": (status_t, [TaggerP, POINTER(c_char_p), POINTER(c_char_p),
-                                          POINTER(c_char_p), c_uint32, c_uint32, c_uint32,
-                                          c_uint64, TagStoreP, FILE_ERROR_FN, PROGRESS_FN,
-                                          c_void_p, _u32p]),
+                                          c_uint32, POINTER(FilesOptions), TagStoreP, _u32p]),
     "prime_properties_tagger_create": (status_t, [POINTER(TaggerP)]),
     "prime_classifier_create_from": (status_t, [c_void_p, POINTER(ClassifierP)]),
     "prime_classifier_destroy": (None, [ClassifierP]),

@@ -1,6 +1,7 @@
 """Taggers (include/prime/backend.h): the model-free properties tagger, Pythonically."""
 from __future__ import annotations
 
+import ctypes
 from ctypes import byref, c_char_p, c_double, c_uint32
 from typing import List, Optional, Sequence
 
@@ -89,9 +90,10 @@ class Tagger(_Handle):
             cn = (c_char_p * max(n, 1))(*[None if x is None else _enc(x, "image name")
                                           for x in names])
         failed = c_uint32(0)
-        st = _l().prime_tagger_tag_files(self._p(), cp, cn, cc, n, int(threads), int(batch),
-                                         int(max_pixels), store._p(), L.FILE_ERROR_FN(),
-                                         L.PROGRESS_FN(), None, byref(failed))
+        opts = L.FilesOptions(ctypes.sizeof(L.FilesOptions), int(threads), int(batch),
+                              int(max_pixels), cn)
+        st = _l().prime_tagger_tag_files(self._p(), cp, cc, n, byref(opts), store._p(),
+                                         byref(failed))
         if st != L.PRIME_OK and (strict or failed.value == 0):
             _check(st)
         return int(failed.value)

@@ -6,7 +6,7 @@ set -euo pipefail
 build=${PRIME_BUILD_ROOT:?}
 src=${PRIME_SOURCE_ROOT:?}
 lib=$build/lib/libprime.so
-declared=$(cat "$src"/include/prime/*.h | tr '\n' ' ' | grep -oE 'PRIME_API [^;(]*\(' \
+declared=$(cat "$src"/include/prime/*.h "$src"/include/prime/sys/*.h | tr '\n' ' ' | grep -oE 'PRIME_API [^;(]*\(' \
   | grep -oE 'prime_[a-z0-9_]+ *\($' | tr -d ' (' | sort -u)
 exported=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sed 's/@.*//' | sort -u)
 if [ "$declared" != "$exported" ]; then

@@ -16,7 +16,7 @@ DECL = re.compile(r"PRIME_API\s+([^;{}()]*?)\b(prime_\w+)\s*\(([^)]*)\)\s*;", re
 
 def header_functions(source_root):
     out = {}
-    headers = sorted((source_root / "include" / "prime").glob("*.h"))
+    headers = sorted((source_root / "include" / "prime").glob("**/*.h"))
     assert any(h.name == "prime.h" for h in headers)
     for header in headers:
         text = header.read_text(encoding="utf-8")

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "prime/backend.h"
+#include "prime/sys/backend.h"
 #include "prime/image.h"
 #include "prime/prime.h"
 #include "prime/tokenizer.h"
@@ -326,8 +326,11 @@ Test(torch, tag_files_end_to_end_into_a_store)
     prime_tagstore *store = NULL;
     cr_assert_eq(prime_tagstore_create(&store), PRIME_OK);
     uint32_t failed = 0;
-    prime_status st = prime_tagger_tag_files(t, paths, names, classes, NIMG + 1, 2, 4, 0, store,
-                                             NULL, NULL, NULL, &failed);
+    prime_files_options o = PRIME_FILES_OPTIONS_INIT;
+    o.threads = 2;
+    o.batch = 4;
+    o.image_names = names;
+    prime_status st = prime_tagger_tag_files(t, paths, classes, NIMG + 1, &o, store, &failed);
     cr_assert_eq(st, PRIME_E_FORMAT, "%s", prime_last_error());
     cr_assert(contains(prime_last_error(), "truncated.png"), "%s", prime_last_error());
     cr_assert_eq(failed, 1);
