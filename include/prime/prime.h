@@ -288,7 +288,7 @@ PRIME_API prime_status prime_tagstore_load_memory(const void *data, size_t size,
 /* ------------------------------------------------------------------------ */
 
 /** Flags of prime_tagstore_merge and prime_tagstore_merge_files. */
-enum {
+enum prime_merge_flag {
     /** Every part must have the same tag table (the same names in the same
      *  order), as the shards of one tagging run have (a tagger interns its
      *  vocabulary before the first image); a part with another table is
@@ -325,7 +325,7 @@ PRIME_API prime_status prime_tagstore_merge_files(const char *const *paths, uint
                                                   prime_outcomes **outcomes_out);
 
 /** Where prime_shard_resolve found the shard. */
-enum {
+enum prime_shard_source {
     PRIME_SHARD_FROM_SPEC = 1,        /**< the spec argument ("I/N") */
     PRIME_SHARD_FROM_PRIME_SHARD = 2, /**< PRIME_SHARD=I/N */
     PRIME_SHARD_FROM_SLURM = 3,       /**< SLURM_ARRAY_TASK_ID, _COUNT (and _MIN) */
@@ -452,7 +452,7 @@ PRIME_API prime_status prime_outcomes_load_memory(const void *data, size_t size,
                                                   prime_outcomes **out);
 
 /** Kinds of binary outcomes (prime_outcomes_save). */
-enum {
+enum prime_outcomes_kind {
     /** Bits when every outcome is 0 or 1, else f64. */
     PRIME_OUTCOMES_AUTO = 0,
     /** One bit per image (1 = correct): 0/1 outcomes only. */
