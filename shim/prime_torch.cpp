@@ -578,7 +578,7 @@ prime_status apply_options(Runner &run, const prime_torch_options *o)
         if (!at::hasCUDA())
             return fail(PRIME_E_NOT_FOUND, "device " + dev + ": this libtorch (" TORCH_VERSION
                                            ") was built without CUDA; build libprime-torch "
-                                           "against a CUDA libtorch (-Dtorch_dir), or use cpu");
+                                           "against a CUDA libtorch, or use cpu");
         int64_t count = (int64_t)torch::cuda::device_count();
         if (count == 0)
             return fail(PRIME_E_NOT_FOUND, "device " + dev + ": no CUDA device is visible "

@@ -698,6 +698,8 @@ typedef struct {
     __typeof__(&prime_torch_tagger_create) tagger_create;
     __typeof__(&prime_torch_classifier_create) classifier_create;
     __typeof__(&prime_torch_embedder_create) embedder_create;
+    /* NULL in a libprime-torch without devices (before issue 15) */
+    __typeof__(&prime_torch_tagger_create_with) tagger_create_with;
 } torch_api;
 
 /* Loads the shim into *t; on failure prints "WHO needs libprime-torch: why"
@@ -747,6 +749,8 @@ static int torch_load(torch_api *t, const char *who)
     memcpy(&t->tagger_create, &syms[2], sizeof syms[2]);
     memcpy(&t->classifier_create, &syms[3], sizeof syms[3]);
     memcpy(&t->embedder_create, &syms[4], sizeof syms[4]);
+    void *with = dlsym(t->dl, "prime_torch_tagger_create_with");
+    memcpy(&t->tagger_create_with, &with, sizeof with);
     return 1;
 }
 
@@ -1726,7 +1730,8 @@ static int write_tags_csv(const prime_tagstore *store, const char *output)
 /* Options of tag and classify. */
 typedef struct {
     const char *images, *backend, *labels, *output, *thresholds, *model, *vocab, *scores,
-        *image_model, *text_model, *bpe, *prompt, *classes, *shard, *tags, *outcomes_format;
+        *image_model, *text_model, *bpe, *prompt, *classes, *shard, *tags, *outcomes_format,
+        *device, *dtype;
     double threshold;
     uint32_t threads, batch, top_k;
     int have_threads;
@@ -1765,6 +1770,8 @@ static int parse_tag_opts(int argc, char **argv, int classify, tag_opts *o)
                   : strcmp(name, "--bpe") == 0         ? &o->bpe
                   : strcmp(name, "--prompt") == 0      ? &o->prompt
                   : strcmp(name, "--shard") == 0       ? &o->shard
+                  : strcmp(name, "--device") == 0      ? &o->device
+                  : strcmp(name, "--dtype") == 0       ? &o->dtype
                                                        : NULL;
         if (str == NULL && classify && strcmp(name, "--classes") == 0)
             str = &o->classes;
@@ -1818,6 +1825,8 @@ static int check_backend_opts(const tag_opts *o)
         {"--text-model", o->text_model != NULL, "zeroshot"},
         {"--bpe", o->bpe != NULL, "zeroshot"},
         {"--prompt", o->prompt != NULL, "zeroshot"},
+        {"--device", o->device != NULL, "torch"},
+        {"--dtype", o->dtype != NULL, "torch"},
         {"--size", o->spec.size != 0, "torch zeroshot"},
         {"--resize", o->spec.resize != 0, "torch zeroshot"},
         {"--mean", o->spec.have_mean, "torch zeroshot"},
@@ -1839,6 +1848,9 @@ static int check_backend_opts(const tag_opts *o)
         need = "backend 'zeroshot' needs --image-model, --text-model, --bpe and --vocab";
     if (need != NULL)
         return usage_error("%s", need);
+    if (o->dtype != NULL && strcmp(o->dtype, "float32") != 0 && strcmp(o->dtype, "float16") != 0 &&
+        strcmp(o->dtype, "bfloat16") != 0)
+        return usage_error("--dtype must be float32, float16 or bfloat16, not '%s'", o->dtype);
     if (o->scores != NULL && strcmp(o->scores, "logits") != 0 &&
         strcmp(o->scores, "probabilities") != 0)
         return usage_error("--scores must be logits or probabilities, not '%s'", o->scores);
@@ -1869,7 +1881,25 @@ static prime_tagger *make_tagger(const tag_opts *o)
             int32_t scores = o->scores != NULL && strcmp(o->scores, "probabilities") == 0
                                  ? PRIME_TORCH_SCORES_PROBABILITIES
                                  : PRIME_TORCH_SCORES_LOGITS;
-            st = tapi.tagger_create(o->model, o->vocab, scores, spec, &tagger);
+            if (o->device == NULL && o->dtype == NULL) {
+                st = tapi.tagger_create(o->model, o->vocab, scores, spec, &tagger);
+            } else if (tapi.tagger_create_with == NULL) {
+                fprintf(stderr, "%s: this libprime-torch has no --device/--dtype (too old)\n",
+                        prog);
+                prime_image_spec_destroy(spec);
+                return NULL;
+            } else {
+                prime_torch_options topt;
+                memset(&topt, 0, sizeof topt);
+                topt.struct_size = sizeof topt;
+                topt.device = o->device;
+                topt.dtype = o->dtype == NULL || strcmp(o->dtype, "float32") == 0
+                                 ? PRIME_TORCH_FLOAT32
+                             : strcmp(o->dtype, "float16") == 0  ? PRIME_TORCH_FLOAT16
+                             : strcmp(o->dtype, "bfloat16") == 0 ? PRIME_TORCH_BFLOAT16
+                                                                 : -1;
+                st = tapi.tagger_create_with(o->model, o->vocab, scores, spec, &topt, &tagger);
+            }
         } else if (st == PRIME_OK) {
             char **tags = NULL;
             uint32_t n = 0;
