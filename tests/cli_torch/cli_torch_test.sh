@@ -228,5 +228,18 @@ for spec in "1 flag" "2 env" "3 slurm" "7 k8s" "7 flag"; do
     ok || bad "torch tagger, $k shards ($how): merged store differs"
 done
 
+# classify's binary outcomes, bound to the tag store: the same search as with its CSV
+expect 0 "classify, binary outcomes" -- "$prime" classify --model "$data/classifier.pt" --classes "$data/classes.txt" --images "$tmp/img" --labels "$tmp/labels.csv" --size 32 --tags "$tmp/one.prime" --outcomes-format bits --output "$tmp/o.pro"
+expect 0 "search, classify's binary outcomes" -- "$prime" search --tags "$tmp/one.prime" --outcomes "$tmp/o.pro" --min-size 1 --output "$tmp/rb.json"
+expect 0 "search, classify's CSV outcomes" -- "$prime" search --tags "$tmp/one.prime" --outcomes "$tmp/o.csv" --min-size 1 --output "$tmp/rc.json"
+cmp -s "$tmp/rb.json" "$tmp/rc.json" && ok || bad "classify: binary and CSV outcomes give different searches"
+expect 2 "classify --outcomes-format without --tags" -- "$prime" classify --model "$data/classifier.pt" --images "$tmp/img" --size 32 --outcomes-format bits --output "$tmp/never.pro"
+# --device/--dtype: cuda on this CPU-only libtorch is a clear error; bfloat16 runs
+if ! "$prime" "${sargs[@]}" --device cuda --output "$tmp/never.prime" 2>"$tmp/err"; then
+  grep -q "CUDA" "$tmp/err" && [ ! -e "$tmp/never.prime" ] && ok || bad "--device cuda: $(cat "$tmp/err")"
+fi
+expect 0 "tag torch --dtype bfloat16" -- "$prime" "${sargs[@]}" --dtype bfloat16 --output "$tmp/bf.prime"
+expect 2 "tag torch --dtype half" -- "$prime" "${sargs[@]}" --dtype half --output "$tmp/never.prime"
+
 echo "cli_torch: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
