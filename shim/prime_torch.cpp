@@ -248,11 +248,13 @@ struct Runner {
     // memory, without blocking, for CUDA); `in` itself for cpu/float32.
     torch::Tensor place(const torch::Tensor &in) const
     {
-        if (device.is_cpu() && dtype == c10::kFloat)
+        // token ids (int64) keep their type; images take the model's precision
+        c10::ScalarType t = in.is_floating_point() ? dtype : in.scalar_type();
+        if (device.is_cpu() && t == in.scalar_type())
             return in;
         if (device.is_cuda())
-            return in.pin_memory().to(device, dtype, /*non_blocking=*/true);
-        return in.to(device, dtype);
+            return in.pin_memory().to(device, t, /*non_blocking=*/true);
+        return in.to(device, t);
     }
 
     prime_status init(const char *model_path, const prime_image_spec *s, int32_t preset)
@@ -693,6 +695,13 @@ PRIME_TORCH_API prime_status prime_torch_classifier_create(const char *model_pat
                                                            const char *class_names_path,
                                                            const prime_image_spec *spec,
                                                            prime_classifier **out)
+{
+    return prime_torch_classifier_create_with(model_path, class_names_path, spec, nullptr, out);
+}
+
+PRIME_TORCH_API prime_status prime_torch_classifier_create_with(
+    const char *model_path, const char *class_names_path, const prime_image_spec *spec,
+    const prime_torch_options *options, prime_classifier **out)
 try {
     if (out == nullptr)
         return fail(PRIME_E_INVALID_ARG, "prime_torch_classifier_create: NULL out");
@@ -706,6 +715,8 @@ try {
             st = read_names(class_names_path, true, c->names);
         if (st == PRIME_OK)
             st = c->run.init(model_path, spec, PRIME_IMAGE_PRESET_IMAGENET);
+        if (st == PRIME_OK)
+            st = apply_options(c->run, options);
         if (st == PRIME_OK)
             st = c->run.probe("classes", &c->classes);
         if (st != PRIME_OK)
@@ -740,6 +751,14 @@ PRIME_TORCH_API prime_status prime_torch_embedder_create(const char *image_model
                                                          const char *bpe_path,
                                                          const prime_image_spec *spec,
                                                          prime_embedder **out)
+{
+    return prime_torch_embedder_create_with(image_model_path, text_model_path, bpe_path, spec,
+                                            nullptr, out);
+}
+
+PRIME_TORCH_API prime_status prime_torch_embedder_create_with(
+    const char *image_model_path, const char *text_model_path, const char *bpe_path,
+    const prime_image_spec *spec, const prime_torch_options *options, prime_embedder **out)
 try {
     if (out == nullptr)
         return fail(PRIME_E_INVALID_ARG, "prime_torch_embedder_create: NULL out");
@@ -760,6 +779,8 @@ try {
             e->image.reset(new Runner);
             st = e->image->init(image_model_path, spec, PRIME_IMAGE_PRESET_CLIP);
             if (st == PRIME_OK)
+                st = apply_options(*e->image, options);
+            if (st == PRIME_OK)
                 st = e->image->probe("image vectors", &image_dim);
             if (st != PRIME_OK)
                 return st;
@@ -772,6 +793,8 @@ try {
             e->tok.reset(tok);
             e->text.reset(new Runner);
             st = e->text->init(text_model_path, spec, PRIME_IMAGE_PRESET_CLIP);
+            if (st == PRIME_OK)
+                st = apply_options(*e->text, options);
             if (st != PRIME_OK)
                 return st;
             const char *blank = "";

@@ -700,6 +700,7 @@ typedef struct {
     __typeof__(&prime_torch_embedder_create) embedder_create;
     /* NULL in a libprime-torch without devices (before issue 15) */
     __typeof__(&prime_torch_tagger_create_with) tagger_create_with;
+    __typeof__(&prime_torch_classifier_create_with) classifier_create_with;
 } torch_api;
 
 /* Loads the shim into *t; on failure prints "WHO needs libprime-torch: why"
@@ -751,11 +752,22 @@ static int torch_load(torch_api *t, const char *who)
     memcpy(&t->embedder_create, &syms[4], sizeof syms[4]);
     void *with = dlsym(t->dl, "prime_torch_tagger_create_with");
     memcpy(&t->tagger_create_with, &with, sizeof with);
+    with = dlsym(t->dl, "prime_torch_classifier_create_with");
+    memcpy(&t->classifier_create_with, &with, sizeof with);
     return 1;
 }
 
 /* The shim stays loaded until exit: libtorch registers exit-time handlers
  * and thread pools that must not outlive their code. */
+
+/* --dtype: a PRIME_TORCH_* precision, or -1. */
+static int32_t torch_dtype(const char *s)
+{
+    return strcmp(s, "float32") == 0    ? PRIME_TORCH_FLOAT32
+           : strcmp(s, "float16") == 0  ? PRIME_TORCH_FLOAT16
+           : strcmp(s, "bfloat16") == 0 ? PRIME_TORCH_BFLOAT16
+                                        : -1;
+}
 
 /* Parse "a,b,c" into three finite numbers. */
 static int parse_triple(const char *v, double out[3])
@@ -1758,6 +1770,8 @@ static int parse_tag_opts(int argc, char **argv, int classify, tag_opts *o)
                            : strcmp(name, "--labels") == 0 ? &o->labels
                            : strcmp(name, "--output") == 0 ? &o->output
                            : strcmp(name, "--model") == 0  ? &o->model
+                           : strcmp(name, "--device") == 0 ? &o->device
+                           : strcmp(name, "--dtype") == 0  ? &o->dtype
                                                            : NULL;
         /* options of one of them */
         if (str == NULL && !classify)
@@ -1770,8 +1784,6 @@ static int parse_tag_opts(int argc, char **argv, int classify, tag_opts *o)
                   : strcmp(name, "--bpe") == 0         ? &o->bpe
                   : strcmp(name, "--prompt") == 0      ? &o->prompt
                   : strcmp(name, "--shard") == 0       ? &o->shard
-                  : strcmp(name, "--device") == 0      ? &o->device
-                  : strcmp(name, "--dtype") == 0       ? &o->dtype
                                                        : NULL;
         if (str == NULL && classify && strcmp(name, "--classes") == 0)
             str = &o->classes;
@@ -1893,11 +1905,7 @@ static prime_tagger *make_tagger(const tag_opts *o)
                 memset(&topt, 0, sizeof topt);
                 topt.struct_size = sizeof topt;
                 topt.device = o->device;
-                topt.dtype = o->dtype == NULL || strcmp(o->dtype, "float32") == 0
-                                 ? PRIME_TORCH_FLOAT32
-                             : strcmp(o->dtype, "float16") == 0  ? PRIME_TORCH_FLOAT16
-                             : strcmp(o->dtype, "bfloat16") == 0 ? PRIME_TORCH_BFLOAT16
-                                                                 : -1;
+                topt.dtype = o->dtype != NULL ? torch_dtype(o->dtype) : PRIME_TORCH_FLOAT32;
                 st = tapi.tagger_create_with(o->model, o->vocab, scores, spec, &topt, &tagger);
             }
         } else if (st == PRIME_OK) {
@@ -2068,6 +2076,8 @@ static int cmd_classify(int argc, char **argv)
     if (o.outcomes_format != NULL && !scale_outcomes_kind(o.outcomes_format, &okind))
         return usage_error("--outcomes-format must be csv, binary, bits, fixed or f64, not '%s'",
                            o.outcomes_format);
+    if (o.dtype != NULL && torch_dtype(o.dtype) < 0)
+        return usage_error("--dtype must be float32, float16 or bfloat16, not '%s'", o.dtype);
     if ((okind >= 0) != (o.tags != NULL))
         return usage_error("%s", "binary outcomes are bound to a store: give --tags STORE "
                                  "with --outcomes-format binary|bits|fixed|f64");
@@ -2087,8 +2097,19 @@ static int cmd_classify(int argc, char **argv)
         st = tapi.set_threads(o.threads);
     if (st == PRIME_OK)
         st = make_spec(&o.spec, PRIME_IMAGE_PRESET_IMAGENET, &spec);
-    if (st == PRIME_OK)
+    if (st == PRIME_OK && o.device == NULL && o.dtype == NULL) {
         st = tapi.classifier_create(o.model, o.classes, spec, &cls);
+    } else if (st == PRIME_OK && tapi.classifier_create_with == NULL) {
+        fprintf(stderr, "%s: this libprime-torch has no --device/--dtype (too old)\n", prog);
+        goto done;
+    } else if (st == PRIME_OK) {
+        prime_torch_options topt;
+        memset(&topt, 0, sizeof topt);
+        topt.struct_size = sizeof topt;
+        topt.device = o.device;
+        topt.dtype = o.dtype != NULL ? torch_dtype(o.dtype) : PRIME_TORCH_FLOAT32;
+        st = tapi.classifier_create_with(o.model, o.classes, spec, &topt, &cls);
+    }
     if (st == PRIME_OK) {
         prime_tagger_backend b;
         memset(&b, 0, sizeof b);

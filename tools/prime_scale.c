@@ -14,7 +14,7 @@ const char scale_usage_text[] =
     "       prime merge --output tags.prime [--union-tags] DIR.prmd|FILE...\n"
     "       prime convert ... [--outcomes FILE] [--outcomes-format csv|binary|bits|fixed|f64]\n"
     "       prime classify ... --tags STORE --outcomes-format binary|bits|fixed|f64\n"
-    "       prime tag --backend torch ... [--device cpu|cuda|cuda:N]\n"
+    "       prime tag --backend torch|classify ... [--device cpu|cuda|cuda:N]\n"
     "                 [--dtype float32|float16|bfloat16]\n"
     "\n"
     "tag      --output X.prime (or .prm) writes a binary store; --output X.prmd writes\n"

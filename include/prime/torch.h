@@ -184,6 +184,21 @@ PRIME_TORCH_API prime_status prime_torch_tagger_create_with(const char *model_pa
                                                             const prime_torch_options *options,
                                                             prime_tagger **out);
 
+/** prime_torch_classifier_create() on a device and at a precision (options
+ *  as prime_torch_tagger_create_with(); the probe pass at creation already
+ *  runs there, so a dtype the device lacks fails at creation with
+ *  PRIME_E_STATE). */
+PRIME_TORCH_API prime_status prime_torch_classifier_create_with(
+    const char *model_path, const char *class_names_path, const prime_image_spec *spec,
+    const prime_torch_options *options, prime_classifier **out);
+
+/** prime_torch_embedder_create() on a device and at a precision, for both
+ *  models (token ids stay int64; options as
+ *  prime_torch_tagger_create_with(); the probe passes run there). */
+PRIME_TORCH_API prime_status prime_torch_embedder_create_with(
+    const char *image_model_path, const char *text_model_path, const char *bpe_path,
+    const prime_image_spec *spec, const prime_torch_options *options, prime_embedder **out);
+
 #ifdef __cplusplus
 }
 #endif

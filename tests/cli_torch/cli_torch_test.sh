@@ -240,6 +240,10 @@ if ! "$prime" "${sargs[@]}" --device cuda --output "$tmp/never.prime" 2>"$tmp/er
 fi
 expect 0 "tag torch --dtype bfloat16" -- "$prime" "${sargs[@]}" --dtype bfloat16 --output "$tmp/bf.prime"
 expect 2 "tag torch --dtype half" -- "$prime" "${sargs[@]}" --dtype half --output "$tmp/never.prime"
+expect 0 "classify --dtype bfloat16" -- "$prime" classify --model "$data/classifier.pt" --images "$tmp/img" --size 32 --device cpu --dtype bfloat16 --output "$tmp/obf.csv"
+if ! "$prime" classify --model "$data/classifier.pt" --images "$tmp/img" --size 32 --device cuda --output "$tmp/never.csv" 2>"$tmp/err"; then
+  grep -q "CUDA" "$tmp/err" && [ ! -e "$tmp/never.csv" ] && ok || bad "classify --device cuda: $(cat "$tmp/err")"
+fi
 
 echo "cli_torch: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -822,3 +822,47 @@ Test(torch, reduced_precision_on_the_cpu)
     }
     free_images(img);
 }
+
+Test(torch, classifier_and_embedder_options)
+{
+    prime_torch_options o;
+    memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    o.device = "cuda:0";
+    prime_image_spec *s = spec(PRIME_IMAGE_PRESET_IMAGENET, PRIME_RESIZE_SHORTER_CROP, 36);
+    prime_classifier *c = NULL;
+    prime_status st = prime_torch_classifier_create_with(data("classifier.pt"), NULL, s, &o, &c);
+    cr_assert(st == PRIME_OK || st == PRIME_E_NOT_FOUND, "%s", prime_last_error());
+    prime_classifier_destroy(c);
+    c = NULL;
+    o.device = "cpu";
+    o.dtype = PRIME_TORCH_BFLOAT16;
+    cr_assert_eq(prime_torch_classifier_create_with(data("classifier.pt"), NULL, s, &o, &c),
+                 PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(prime_classifier_class_count(c), 4);
+    prime_classifier_destroy(c);
+    o.dtype = 9;
+    cr_assert_eq(prime_torch_classifier_create_with(data("classifier.pt"), NULL, s, &o, &c),
+                 PRIME_E_INVALID_ARG);
+    cr_assert_null(c);
+    prime_image_spec_destroy(s);
+    /* the text encoder keeps int64 token ids at bfloat16 */
+    s = spec(PRIME_IMAGE_PRESET_CLIP, PRIME_RESIZE_SHORTER_CROP, 32);
+    char *bpe = path_of("PRIME_SOURCE_ROOT", "data/clip/bpe_simple_vocab_16e6.txt.gz");
+    o.dtype = PRIME_TORCH_BFLOAT16;
+    prime_embedder *e = NULL;
+    st = prime_torch_embedder_create_with(data("image_encoder.pt"), data("text_encoder.pt"), bpe,
+                                          s, &o, &e);
+    cr_assert(st == PRIME_OK || st == PRIME_E_STATE, "%s", prime_last_error());
+    if (st == PRIME_OK) {
+        const char *texts[] = {"a photo of a dog"};
+        float v[64];
+        uint32_t d = prime_embedder_dimension(e);
+        cr_assert_leq(d, 64);
+        cr_assert_eq(prime_embedder_embed_texts(e, texts, 1, v, 64), PRIME_OK, "%s",
+                     prime_last_error());
+    }
+    prime_embedder_destroy(e);
+    free(bpe);
+    prime_image_spec_destroy(s);
+}
