@@ -1,8 +1,10 @@
 /* Fuzz the CLIP tokenizer. First byte even: the rest is a text, encoded with
  * CLIP's vocabulary (data/clip/bpe_simple_vocab_16e6.txt.gz under
  * $PRIME_SOURCE_ROOT, else under the current folder) by both entry points,
- * which must agree. First byte odd: the rest is a BPE merges file (plain or
- * gzip), which must load or fail cleanly. */
+ * which must agree, and cleaned alone (HTML entities, ftfy's fixes: the
+ * output must be valid UTF-8 and the size query must agree). First byte
+ * odd: the rest is a BPE merges file (plain or gzip), which must load or
+ * fail cleanly. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +63,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if ((st != PRIME_OK && st != PRIME_E_BUFFER_TOO_SMALL) || st2 != PRIME_OK)
         __builtin_trap();
+    /* the cleaning alone */
+    size_t cn = 0, cn2 = 0;
+    prime_status cs = prime_tokenizer_clean(text, len, NULL, 0, &cn);
+    if (cs != PRIME_OK && cs != PRIME_E_BUFFER_TOO_SMALL)
+        __builtin_trap();
+    char *clean = malloc(cn + 1);
+    if (clean == NULL)
+        return 0;
+    if (prime_tokenizer_clean(text, len, clean, cn + 1, &cn2) != PRIME_OK || cn2 != cn ||
+        !prime__utf8_valid(clean, cn))
+        __builtin_trap();
+    free(clean);
     if (st == PRIME_OK && n != 0)
         __builtin_trap();
     int64_t *ids = malloc((n + 1) * sizeof *ids);

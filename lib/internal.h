@@ -10,7 +10,8 @@
  *   search/search.h   configuration and result layouts (on store)
  *
  * The image, text, eval and backend layers keep no private declarations:
- * they use the public headers and the layers above. */
+ * they use the public headers and the layers above (text/text_clean.h is
+ * shared by the two files of the text layer only). */
 #ifndef PRIME_INTERNAL_H
 #define PRIME_INTERNAL_H
 

@@ -7,7 +7,15 @@ pkgs=(meson ninja-build gcc pkg-config libcriterion-dev libstb-dev zlib1g-dev py
       python3-pytest python3-numpy doxygen groff-base)  # python + docs suites (issue 5)
 pkgs+=(python3-pil)  # scripts/make_image_reference.py (Pillow reference of tests/test_image.c)
 pkgs+=(libtorch-dev python3-torch)  # shim/ (libprime-torch), its tests and the C++ example
+pkgs+=(python3-torchvision)  # scripts/make_torch_models.py, bench/torch/make_bench.py (ResNet-18)
+# An optimised BLAS for libtorch: Debian's libtorch calls BLAS through the
+# libblas.so.3 alternative, the slow reference BLAS (libblas3) unless another
+# provides it; libopenblas0 (-> libopenblas0-pthread) registers OpenBLAS there
+# at a higher priority. Check: update-alternatives --display
+# libblas.so.3-x86_64-linux-gnu (docs/backends.md, section 6).
+pkgs+=(libopenblas0)
 pkgs+=(chromium)  # tests/report/report_test.sh opens the HTML report in headless Chromium
+pkgs+=(python3-regex python3-wcwidth)  # scripts/gen_tokenizer_tables.py; the reference run of scripts/make_clip_clean_reference.py (with ftfy)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -7,10 +7,15 @@ version, written into the file):
     /usr/bin/python3 scripts/gen_tokenizer_tables.py > lib/text/tokenizer_tables.h
 
 The tables reproduce what CLIP's reference tokenizer gets from Python and the
-`regex` module:
-  - letters: regex's [\\p{L}] under re.IGNORECASE: general category L*, plus
-    the code points one of whose simple case variants is a letter (U+0345);
-  - numbers: [\\p{N}] (Nd, Nl, No), the same way;
+`regex` module (Debian's python3-regex, which the reference run of
+scripts/make_clip_clean_reference.py uses too):
+  - letters: the code points regex matches with [\\p{L}] under
+    regex.IGNORECASE (regex carries its own Unicode tables: 15.0 in Debian
+    12's python3-regex, where Python's unicodedata is 14.0);
+  - numbers: [\\p{N}], the same way;
+  - dropped: code points none of \\s, [\\p{L}], [\\p{N}] and
+    [^\\s\\p{L}\\p{N}] matches under IGNORECASE, which the split pattern
+    skips (U+0345, whose case variant is a letter);
   - lower-case: str.lower() (one code point to one; U+0130 and the final
     sigma are handled in C);
   - cased / case-ignorable: the two properties str.lower() uses for the
@@ -21,40 +26,13 @@ is small and written by hand in lib/text/tokenizer.c.
 import sys
 import unicodedata
 
+import regex
+
 MAX = 0x110000
 
 
 def is_surrogate(c):
     return 0xD800 <= c <= 0xDFFF
-
-
-def variants(c):
-    s = chr(c)
-    out = set()
-    for f in (str.lower, str.upper, str.title, str.casefold):
-        t = f(s)
-        if len(t) == 1:
-            out.add(ord(t))
-    return out
-
-
-def cat_set(prefix):
-    base = [c for c in range(MAX) if not is_surrogate(c)
-            and unicodedata.category(chr(c)).startswith(prefix)]
-    bs = set(base)
-    extra = set()
-    # simple case equivalence: c matches if any case variant of c (or any
-    # code point whose variant is c) is in the class
-    for c in range(MAX):
-        if is_surrogate(c) or c in bs:
-            continue
-        if variants(c) & bs:
-            extra.add(c)
-    for c in base:
-        for v in variants(c):
-            if v not in bs:
-                extra.add(v)
-    return bs | extra, sorted(extra)
 
 
 def ranges(cps):
@@ -84,8 +62,23 @@ def emit_ranges(name, rs, comment):
 
 
 def main():
-    letters, lx = cat_set("L")
-    numbers, nx = cat_set("N")
+    ic = regex.IGNORECASE
+    rl, rn = regex.compile(r"[\p{L}]", ic), regex.compile(r"[\p{N}]", ic)
+    rs, ro = regex.compile(r"\s", ic), regex.compile(r"[^\s\p{L}\p{N}]", ic)
+    letters, numbers, dropped = [], [], []
+    for c in range(MAX):
+        if is_surrogate(c):
+            continue
+        x = chr(c)
+        hits = [bool(r.match(x)) for r in (rl, rn, rs, ro)]
+        if sum(hits) > 1:
+            sys.exit("U+%04X is in two classes of the split pattern" % c)
+        if hits[0]:
+            letters.append(c)
+        elif hits[1]:
+            numbers.append(c)
+        elif not hits[2] and not hits[3]:
+            dropped.append(c)
     lower = []
     for c in range(MAX):
         if is_surrogate(c) or c == 0x130:
@@ -113,12 +106,11 @@ def main():
     print(" * (Unicode %s). Do not edit. */" % unicodedata.unidata_version)
     print("#define PRIME_TOK_UNICODE_VERSION \"%s\"" % unicodedata.unidata_version)
     print()
-    print("/* added to the letters by case variants: %s */"
-          % " ".join("U+%04X" % c for c in lx))
+    print("/* [\\p{L}], [\\p{N}] and the dropped code points from the regex module %s */"
+          % regex.__version__)
     emit_ranges("tok_letter", ranges(letters), "[\\p{L}] (ignoring case)")
-    print("/* added to the numbers by case variants: %s */"
-          % (" ".join("U+%04X" % c for c in nx) or "none"))
     emit_ranges("tok_number", ranges(numbers), "[\\p{N}] (ignoring case)")
+    emit_ranges("tok_dropped", ranges(dropped), "matched by no part of the pattern")
     emit_ranges("tok_cased", ranges(cased), "cased and not case-ignorable (final sigma)")
     emit_ranges("tok_case_ignorable", ranges(ignorable), "case-ignorable (final sigma)")
     print("/* str.lower(), one code point to one: %d pairs */" % len(lower))

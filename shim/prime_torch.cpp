@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <cstdio>
@@ -41,6 +43,12 @@
 namespace {
 
 constexpr uint32_t kContext = 77;  // CLIP's context length (PRIME_TOKENIZER_CONTEXT)
+
+// The batch guard (Runner::check_batches): the largest batch it runs
+// (prime_torch_set_check_batch; 0: no guard) and its tolerance, relative to
+// max(1, the largest magnitude of the row checked).
+std::atomic<uint32_t> g_check_batch{2};
+constexpr double kGuardTolerance = 1e-3;
 
 prime_status fail(prime_status st, const std::string &msg)
 {
@@ -136,7 +144,7 @@ prime_status copy_spec(const prime_image_spec *spec, int32_t preset, SpecPtr &ou
     out.reset(s);
     if (spec == nullptr)
         return PRIME_OK;
-    int32_t mode = 0, filter = 0;
+    int32_t mode = 0, filter = 0, order = 0;
     uint32_t side = 0, w = 0, h = 0;
     double mean[3], sd[3];
     uint64_t maxp = 0;
@@ -144,6 +152,8 @@ prime_status copy_spec(const prime_image_spec *spec, int32_t preset, SpecPtr &ou
         (st = prime_image_spec_set_resize(s, mode, side, w, h)) != PRIME_OK ||
         (st = prime_image_spec_get_filter(spec, &filter)) != PRIME_OK ||
         (st = prime_image_spec_set_filter(s, filter)) != PRIME_OK ||
+        (st = prime_image_spec_get_convert(spec, &order)) != PRIME_OK ||
+        (st = prime_image_spec_set_convert(s, order)) != PRIME_OK ||
         (st = prime_image_spec_get_normalize(spec, mean, sd)) != PRIME_OK ||
         (st = prime_image_spec_set_normalize(s, mean, sd)) != PRIME_OK ||
         (st = prime_image_spec_get_max_pixels(spec, &maxp)) != PRIME_OK ||
@@ -269,11 +279,10 @@ struct Runner {
         return load_module(model_path, module);
     }
 
-    // Runs the model on `input` and checks that the output is [n, cols]
-    // (cols 0: any width >= 1). On success *out is a contiguous float
-    // tensor.
-    prime_status forward(const torch::Tensor &in, int64_t n, int64_t cols, const char *what,
-                         torch::Tensor *out)
+    // Runs the model on `in`: *out gets the output tensor (the first element
+    // of a tuple or list), as the model gives it. PRIME_E_STATE when the
+    // forward pass raises, PRIME_E_MISMATCH when there is no tensor.
+    prime_status raw_forward(const torch::Tensor &in, torch::Tensor *out)
     {
         c10::InferenceMode guard;
         std::vector<torch::jit::IValue> args{place(in)};
@@ -300,7 +309,28 @@ struct Runner {
             return fail(PRIME_E_MISMATCH, path + ": the model returned " +
                                               std::string(v.tagKind()) + ", not a tensor " +
                                               (r.isTensor() ? "" : "(nor one in a tuple or list)"));
-        torch::Tensor t = v.toTensor();
+        *out = v.toTensor();
+        return PRIME_OK;
+    }
+
+    // Runs the model on `input` and checks that the output is [n, cols]
+    // (cols 0: any width >= 1). On success *out is a contiguous float
+    // tensor.
+    prime_status forward(const torch::Tensor &in, int64_t n, int64_t cols, const char *what,
+                         torch::Tensor *out)
+    {
+        torch::Tensor t;
+        prime_status st = raw_forward(in, &t);
+        if (st != PRIME_OK)
+            return st;
+        return check_shape(t, n, cols, what, out);
+    }
+
+    // Checks that t is a floating-point [n, cols] tensor (cols 0: any width
+    // >= 1); *out gets it as a contiguous float tensor.
+    prime_status check_shape(const torch::Tensor &t, int64_t n, int64_t cols, const char *what,
+                             torch::Tensor *out)
+    {
         std::vector<int64_t> got(t.sizes().begin(), t.sizes().end());
         bool ok = got.size() == 2 && got[0] == n && got[1] >= 1 && (cols == 0 || got[1] == cols);
         if (!ok) {
@@ -354,18 +384,132 @@ struct Runner {
         return forward(in, n, cols, what, out);
     }
 
-    // The output width of a blank image (for the classifier and the image
-    // encoder, whose widths come from the model).
+    // The batch guard (issue 17): the output of an input run alone must be
+    // the output of the same input in a batch of 2 and in a batch of
+    // g_check_batch (when that is larger), within kGuardTolerance. make(n)
+    // gives a batch of n inputs whose first rows do not depend on n. *first
+    // gets the output of the batch of 1. When the batch of 1 itself fails
+    // (the forward pass raises or gives no tensor) that status is returned,
+    // unless skip_if_broken: then the guard passes and the role's call will
+    // report the problem.
+    template <class Make>
+    prime_status check_batches(Make &&make, bool skip_if_broken, torch::Tensor *first)
+    {
+        torch::Tensor one;
+        prime_status st = raw_forward(make(1), &one);
+        if (st != PRIME_OK)
+            return skip_if_broken ? PRIME_OK : st;
+        *first = one;
+        uint32_t big = g_check_batch.load();
+        if (big == 0)
+            return PRIME_OK;
+        if (one.dim() < 1 || one.size(0) != 1 || !one.is_floating_point())
+            return PRIME_OK;  // not [1, ...]: the role's shape check says why
+        torch::Tensor ref = one.to(torch::kDouble);
+        torch::Tensor two;  // the batch of 2, whose row 1 the big batch is checked against
+        std::vector<int64_t> sizes{2};
+        if (big > 2)
+            sizes.push_back((int64_t)big);
+        for (int64_t n : sizes) {
+            torch::Tensor out;
+            std::string batch = "a batch of " + std::to_string(n);
+            st = raw_forward(make(n), &out);
+            if (st == PRIME_E_NOMEM)
+                return st;  // its message says so
+            if (st != PRIME_OK)
+                return fail(PRIME_E_MISMATCH,
+                            path + ": output depends on the batch size: traced with a fixed "
+                                   "batch? (" + batch + " fails where a batch of 1 runs: " +
+                                   prime_last_error() + ")");
+            std::vector<int64_t> want(one.sizes().begin(), one.sizes().end());
+            want[0] = n;
+            std::vector<int64_t> got(out.sizes().begin(), out.sizes().end());
+            if (got != want || !out.is_floating_point())
+                return fail(PRIME_E_MISMATCH,
+                            path + ": output depends on the batch size: traced with a fixed "
+                                   "batch? (an output of shape " + shape_str(got) + " for " +
+                                   batch + ", " + shape_str(one.sizes().vec()) +
+                                   " for a batch of 1)");
+            torch::Tensor o = out.to(torch::kDouble);
+            // rows compared: 0 with the batch of 1; 1 with row 1 of the batch of 2
+            std::vector<std::pair<torch::Tensor, torch::Tensor>> pairs{{o[0], ref[0]}};
+            if (n > 2)
+                pairs.emplace_back(o[1], two[1]);
+            for (size_t k = 0; k < pairs.size(); k++) {
+                const torch::Tensor &a = pairs[k].first, &b = pairs[k].second;
+                double scale = std::max(1.0, b.abs().max().item<double>());
+                double diff = (a - b).abs().max().item<double>();
+                // float16/bfloat16 (prime_torch_options) round at 2^-11/2^-8:
+                // batched kernels may differ by a few of those units
+                double tol = dtype == c10::kFloat ? kGuardTolerance : 3e-2;
+                if (!(diff <= tol * scale)) {  // NaN fails too
+                    char num[64];
+                    std::snprintf(num, sizeof num, "%.3g", diff);
+                    std::string which = k == 0 ? "input 0 alone and in " + batch
+                                               : "input 1 in a batch of 2 and in " + batch;
+                    return fail(PRIME_E_MISMATCH,
+                                path + ": output depends on the batch size: traced with a "
+                                       "fixed batch? (" + which + " differ by up to " + num +
+                                       ")");
+                }
+            }
+            if (n == 2)
+                two = o;
+        }
+        return PRIME_OK;
+    }
+
+    // A batch of n pseudo-random images in the range of normalised pixels
+    // (-2 .. 2), image i the same for every n.
+    torch::Tensor image_batch(int64_t n) const
+    {
+        int64_t per = (int64_t)3 * height * width;
+        torch::Tensor t = torch::empty({n, 3, (int64_t)height, (int64_t)width});
+        float *p = t.data_ptr<float>();
+        for (int64_t i = 0; i < n; i++) {
+            uint64_t x = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1);
+            for (int64_t j = 0; j < per; j++) {
+                x = x * 6364136223846793005ull + 1442695040888963407ull;
+                p[i * per + j] = (float)((double)(x >> 40) / (double)(1ull << 24) * 4.0 - 2.0);
+            }
+        }
+        return t;
+    }
+
+    // The output width (for the classifier and the image encoder, whose
+    // widths come from the model), read from the batch guard's batch of 1.
     prime_status probe(const char *what, int64_t *cols)
     {
-        torch::Tensor in = torch::zeros({1, 3, (int64_t)height, (int64_t)width});
-        torch::Tensor out;
-        prime_status st = forward(in, 1, 0, what, &out);
+        torch::Tensor one, out;
+        prime_status st =
+            check_batches([this](int64_t n) { return image_batch(n); }, false, &one);
+        if (st == PRIME_OK)
+            st = check_shape(one, 1, 0, what, &out);
         if (st == PRIME_OK)
             *cols = out.size(1);
         return st;
     }
 };
+
+// A batch of n token-id rows as CLIP's tokenizer gives them (start, 3 to 6
+// pseudo-random ids of the vocabulary, end, zeros), row i the same for
+// every n.
+torch::Tensor text_batch(int64_t n)
+{
+    torch::Tensor t = torch::zeros({n, (int64_t)kContext}, torch::TensorOptions().dtype(torch::kLong));
+    int64_t *p = t.data_ptr<int64_t>();
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t x = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1);
+        int64_t len = 3 + i % 4, k = 0;
+        p[i * kContext + k++] = 49406;  // <|startoftext|>
+        for (int64_t j = 0; j < len; j++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            p[i * kContext + k++] = 256 + (int64_t)((x >> 33) % 49000);
+        }
+        p[i * kContext + k] = 49407;  // <|endoftext|>
+    }
+    return t;
+}
 
 void copy_out(const torch::Tensor &t, float *dst)
 {
@@ -640,6 +784,23 @@ try {
     return prime_backend_error(PRIME_E_NOMEM, "libprime-torch: out of memory");
 }
 
+PRIME_TORCH_API prime_status prime_torch_set_check_batch(uint32_t batch)
+try {
+    if (batch == 1 || batch > 4096)
+        return fail(PRIME_E_INVALID_ARG, "prime_torch_set_check_batch: a batch of " +
+                                             std::to_string(batch) +
+                                             " (0, or 2 to 4096)");
+    g_check_batch.store(batch);
+    return PRIME_OK;
+} catch (...) {
+    return prime_backend_error(PRIME_E_NOMEM, "libprime-torch: out of memory");
+}
+
+PRIME_TORCH_API uint32_t prime_torch_check_batch(void)
+{
+    return g_check_batch.load();
+}
+
 PRIME_TORCH_API prime_status prime_torch_tagger_create(const char *model_path,
                                                        const char *vocab_path, int32_t scores,
                                                        const prime_image_spec *spec,
@@ -672,6 +833,10 @@ try {
             st = t->run.init(model_path, spec, PRIME_IMAGE_PRESET_RAM);
         if (st == PRIME_OK)
             st = apply_options(t->run, options);
+        torch::Tensor one;
+        Runner &r = t->run;
+        if (st == PRIME_OK)  // a model that fails alone is reported by its first call
+            st = r.check_batches([&r](int64_t n) { return r.image_batch(n); }, true, &one);
         if (st != PRIME_OK)
             return st;
         prime_tagger_backend b = PRIME_TAGGER_BACKEND_INIT;
@@ -682,8 +847,15 @@ try {
         b.tag_name = tagger_name;
         b.score = tagger_score;
         st = prime_tagger_create_from(&b, out);
-        if (st == PRIME_OK)
-            t.release();
+        if (st != PRIME_OK)
+            return st;
+        t.release();  // the handle owns it now
+        // RAM's rule: sigmoid(logits) > threshold, in float32
+        st = prime_tagger_set_rule(*out, PRIME_TAGGER_RULE_ABOVE);
+        if (st != PRIME_OK) {
+            prime_tagger_destroy(*out);
+            *out = nullptr;
+        }
         return st;
     });
 } catch (...) {
@@ -798,11 +970,15 @@ try {
             if (st != PRIME_OK)
                 return st;
             const char *blank = "";
-            torch::Tensor probe;
+            torch::Tensor probe, one;
             st = e->run_texts(&blank, 1, 0, &probe);
             if (st != PRIME_OK)
                 return st;
             text_dim = probe.size(1);
+            Runner &r = *e->text;
+            st = r.check_batches([](int64_t n) { return text_batch(n); }, false, &one);
+            if (st != PRIME_OK)
+                return st;
         }
         if (image_dim != 0 && text_dim != 0 && image_dim != text_dim)
             return fail(PRIME_E_MISMATCH,

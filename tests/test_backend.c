@@ -4,6 +4,7 @@
  * scores become tags by thresholds and top-k, tags feed a tag store, and the
  * model-free image-property tagger gives its documented tags. */
 #include <criterion/criterion.h>
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -401,6 +402,158 @@ Test(backend, ram_threshold_file_has_one_line_per_ram_tag)
     fclose(b);
     cr_assert_eq(na, 4584); /* the last line has no newline */
     cr_assert_eq(nb, 4585);
+}
+
+/* ---- RAM's selection rule (issue 18) ---------------------------------------------- */
+
+/* A tagger of RAM's 4,585 tags (data/ram/ram_tag_list.txt) whose scores are
+ * set by the test; only select is used. */
+typedef struct {
+    char **names;
+    uint32_t n;
+} ram_vocab;
+
+static void ramv_destroy(void *self)
+{
+    ram_vocab *v = self;
+    for (uint32_t i = 0; i < v->n; i++)
+        free(v->names[i]);
+    free(v->names);
+    free(v);
+}
+static uint32_t ramv_count(void *self) { return ((ram_vocab *)self)->n; }
+static const char *ramv_name(void *self, uint32_t i) { return ((ram_vocab *)self)->names[i]; }
+static prime_status ramv_score(void *self, const prime_image *const *images, uint32_t n,
+                               float *scores)
+{
+    (void)self, (void)images, (void)n, (void)scores;
+    return prime_backend_error(PRIME_E_STATE, "not used");
+}
+
+static prime_tagger *ram_tagger(void)
+{
+    const char *root = getenv("PRIME_SOURCE_ROOT");
+    cr_assert_not_null(root);
+    char p[4096];
+    snprintf(p, sizeof p, "%s/data/ram/ram_tag_list.txt", root);
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f);
+    ram_vocab *v = calloc(1, sizeof *v);
+    v->names = calloc(5000, sizeof *v->names);
+    char line[512];
+    while (fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        cr_assert(v->n < 5000);
+        v->names[v->n++] = strdup(line);
+    }
+    fclose(f);
+    cr_assert_eq(v->n, 4585);
+    prime_tagger_backend b;
+    memset(&b, 0, sizeof b);
+    b.abi_version = PRIME_BACKEND_ABI_VERSION;
+    b.struct_size = sizeof b;
+    b.self = v;
+    b.name = "ram";
+    b.destroy = ramv_destroy;
+    b.tag_count = ramv_count;
+    b.tag_name = ramv_name;
+    b.score = ramv_score;
+    prime_tagger *t = NULL;
+    cr_assert_eq(prime_tagger_create_from(&b, &t), PRIME_OK, "%s", prime_last_error());
+    snprintf(p, sizeof p, "%s/data/ram/ram_tag_list_threshold.txt", root);
+    cr_assert_eq(prime_tagger_load_thresholds(t, p), PRIME_OK, "%s", prime_last_error());
+    return t;
+}
+
+static int selected(const uint32_t *ids, uint32_t n, uint32_t id)
+{
+    for (uint32_t k = 0; k < n; k++)
+        if (ids[k] == id)
+            return 1;
+    return 0;
+}
+
+Test(backend, ram_rule_never_emits_the_ten_tags_of_threshold_one)
+{
+    static const char *const ten[] = {"body", "cocktail table", "French", "group", "lie",
+                                      "show", "see",            "set",    "stop",  "use"};
+    prime_tagger *t = ram_tagger();
+    uint32_t n = prime_tagger_tag_count(t);
+    int32_t rule = -1;
+    cr_assert_eq(prime_tagger_get_rule(t, &rule), PRIME_OK);
+    cr_assert_eq(rule, PRIME_TAGGER_RULE_AT_LEAST, "the default of a generic tagger");
+    uint32_t ten_ids[10];
+    for (int k = 0; k < 10; k++) {
+        ten_ids[k] = PRIME_NONE;
+        for (uint32_t i = 0; i < n; i++)
+            if (strcmp(prime_tagger_tag_name(t, i), ten[k]) == 0)
+                ten_ids[k] = i;
+        cr_assert_neq(ten_ids[k], PRIME_NONE, "%s is a RAM tag", ten[k]);
+        double th = 0;
+        cr_assert_eq(prime_tagger_get_threshold(t, ten_ids[k], &th), PRIME_OK);
+        cr_assert_eq(th, 1.0, "%s has threshold 1", ten[k]);
+    }
+    float *s = malloc(n * sizeof *s);
+    uint32_t *ids = malloc(n * sizeof *ids), m = 0;
+    /* every sigmoid at 1.0f: what torch.sigmoid gives for logits >= 16.636 */
+    for (uint32_t i = 0; i < n; i++)
+        s[i] = 1.0f;
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert_eq(m, n, ">=: every tag, the ten included");
+    cr_assert_eq(prime_tagger_set_rule(t, PRIME_TAGGER_RULE_ABOVE), PRIME_OK);
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert_eq(m, n - 10, "RAM's >: all but the ten");
+    for (int k = 0; k < 10; k++)
+        cr_assert(!selected(ids, m, ten_ids[k]), "%s is never emitted", ten[k]);
+
+    /* a score equal to the threshold rounded to float32 is not selected, one
+       float above it is; 0.8f > 0.8 in double, so a double comparison would
+       select 0.8f (735 RAM tags have threshold 0.8) */
+    uint32_t up = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        double th = 0;
+        cr_assert_eq(prime_tagger_get_threshold(t, i, &th), PRIME_OK);
+        s[i] = (float)th;
+        up += (double)s[i] >= th;
+    }
+    cr_assert(up >= 735, "0.8f rounds up (%u tags round up or are exact)", up);
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert_eq(m, 0, "a tie is never selected");
+    for (uint32_t i = 0; i < n; i++)
+        s[i] = nextafterf(s[i], 2.0f);
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert_eq(m, n);
+    cr_assert_eq(prime_tagger_set_rule(t, PRIME_TAGGER_RULE_AT_LEAST), PRIME_OK);
+    for (uint32_t i = 0; i < n; i++)
+        s[i] = nextafterf(s[i], -2.0f);
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert_eq(m, up, ">= in double: the ties whose float rounds up or is exact");
+
+    /* thresholds beyond the float range; -inf still selects everything */
+    cr_assert_eq(prime_tagger_set_rule(t, PRIME_TAGGER_RULE_ABOVE), PRIME_OK);
+    cr_assert_eq(prime_tagger_set_threshold(t, -INFINITY), PRIME_OK);
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert_eq(m, n);
+    s[0] = FLT_MAX;
+    s[1] = INFINITY;
+    cr_assert_eq(prime_tagger_set_threshold(t, (double)FLT_MAX * (1 + 0x1p-26)), PRIME_OK);
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert(m == 1 && ids[0] == 1, "just above FLT_MAX rounds to FLT_MAX: +inf is above it");
+    cr_assert_eq(prime_tagger_set_threshold(t, 1e300), PRIME_OK);
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert_eq(m, 0, "1e300 rounds to +inf in float32: nothing is above it");
+    cr_assert_eq(prime_tagger_set_threshold(t, -1e300), PRIME_OK);
+    s[2] = -INFINITY;
+    cr_assert_eq(prime_tagger_select(t, s, ids, n, &m), PRIME_OK);
+    cr_assert_eq(m, n - 1);
+    expect_err(prime_tagger_set_rule(t, 7), PRIME_E_INVALID_ARG, "unknown selection rule 7");
+    expect_err(prime_tagger_set_rule(NULL, 0), PRIME_E_INVALID_ARG, "NULL");
+    expect_err(prime_tagger_get_rule(t, NULL), PRIME_E_INVALID_ARG, "NULL");
+    cr_assert_eq(prime_tagger_get_rule(t, &rule), PRIME_OK);
+    cr_assert_eq(rule, PRIME_TAGGER_RULE_ABOVE);
+    free(s);
+    free(ids);
+    prime_tagger_destroy(t);
 }
 
 Test(backend, tag_images_feeds_a_tag_store)

@@ -872,3 +872,113 @@ Test(image, every_allocation_failure_is_reported, .init = make_tmpdir, .fini = r
     free(m.data);
     free(px);
 }
+
+/* ---- colour conversion order (issue 17) ------------------------------------------- */
+
+/* tests/data/images/mode_reference.txt (scripts/make_mode_reference.py):
+ * palette, 1-bit, grey+alpha, RGBA, RGB and grey PNGs through CLIP's order
+ * (Resize(S, bicubic), CenterCrop(S), convert("RGB") last) and RAM's
+ * (convert("RGB") first, Resize((S, S)) bilinear), computed by Pillow. The
+ * presets must give the same bytes (tolerance 0); converting first under
+ * CLIP's spec must not (for the modes where the order matters). */
+static prime_image_spec *pipeline_spec(const char *pipe)
+{
+    prime_image_spec *s = NULL;
+    uint32_t side = (uint32_t)atoi(pipe + strlen(pipe) - 2);
+    if (strncmp(pipe, "clip", 4) == 0) {
+        cr_assert_eq(prime_image_spec_create(PRIME_IMAGE_PRESET_CLIP, &s), PRIME_OK);
+        cr_assert_eq(prime_image_spec_set_resize(s, PRIME_RESIZE_SHORTER_CROP, side, side, side),
+                     PRIME_OK);
+    } else {
+        cr_assert_eq(prime_image_spec_create(PRIME_IMAGE_PRESET_RAM, &s), PRIME_OK);
+        cr_assert_eq(prime_image_spec_set_resize(s, PRIME_RESIZE_EXACT, 0, side, side), PRIME_OK);
+    }
+    return s;
+}
+
+Test(image, convert_order_matches_pillow_per_mode)
+{
+    int32_t order = -1;
+    prime_image_spec *s = NULL;
+    static const int32_t presets[3] = {PRIME_IMAGE_PRESET_RAM, PRIME_IMAGE_PRESET_CLIP,
+                                       PRIME_IMAGE_PRESET_IMAGENET};
+    static const int32_t orders[3] = {PRIME_CONVERT_FIRST, PRIME_CONVERT_LAST,
+                                      PRIME_CONVERT_FIRST};
+    for (int k = 0; k < 3; k++) {
+        cr_assert_eq(prime_image_spec_create(presets[k], &s), PRIME_OK);
+        cr_assert_eq(prime_image_spec_get_convert(s, &order), PRIME_OK);
+        cr_assert_eq(order, orders[k], "preset %d", presets[k]);
+        prime_image_spec_destroy(s);
+    }
+    cr_assert_eq(prime_image_spec_create(PRIME_IMAGE_PRESET_RAM, &s), PRIME_OK);
+    cr_assert_eq(prime_image_spec_set_convert(s, 2), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_image_spec_set_convert(NULL, 0), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_image_spec_get_convert(s, NULL), PRIME_E_INVALID_ARG);
+    prime_image_spec_destroy(s);
+
+    char *p = data_path("images/mode_reference.txt");
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f, "%s", p);
+    free(p);
+    static char line[65536];
+    int cases = 0, order_matters = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (line[0] == '#')
+            continue;
+        char name[64], file[128], pipe[16];
+        unsigned w = 0, h = 0;
+        int off = 0;
+        cr_assert_eq(sscanf(line, "%63s %127s %15s %u %u %n", name, file, pipe, &w, &h, &off), 5);
+        const char *hex = line + off;
+        size_t n = (size_t)w * h * 3;
+        char rel[256];
+        snprintf(rel, sizeof rel, "images/%s", file);
+        char *path = data_path(rel);
+        prime_image *img = NULL, *out = NULL;
+        cr_assert_eq(prime_image_load(path, 0, &img), PRIME_OK, "%s", prime_last_error());
+        free(path);
+        prime_image_spec *spec = pipeline_spec(pipe);
+        cr_assert_eq(prime_image_transform(img, spec, &out), PRIME_OK, "%s", prime_last_error());
+        cr_assert(prime_image_width(out) == w && prime_image_height(out) == h);
+        uint8_t *got = malloc(n);
+        cr_assert_eq(prime_image_copy_pixels(out, got, n, NULL), PRIME_OK);
+        int maxd = 0;
+        size_t ndiff = 0;
+        uint8_t *want = malloc(n);
+        for (size_t i = 0; i < n; i++) {
+            int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+            cr_assert(hi >= 0 && lo >= 0, "%s %s: short reference", name, pipe);
+            want[i] = (uint8_t)(hi * 16 + lo);
+            int d = abs((int)got[i] - (int)want[i]);
+            maxd = d > maxd ? d : maxd;
+            ndiff += d != 0;
+        }
+        fprintf(stderr, "convert order: %-15s %-6s C vs Pillow: max difference %d levels\n",
+                name, pipe, maxd);
+        cr_assert_eq(maxd, 0, "%s %s: %zu bytes differ from Pillow, by up to %d", name, pipe,
+                     ndiff, maxd);
+        /* CLIP's spec made to convert first: the old behaviour */
+        if (strncmp(pipe, "clip", 4) == 0) {
+            prime_image *first = NULL;
+            cr_assert_eq(prime_image_spec_set_convert(spec, PRIME_CONVERT_FIRST), PRIME_OK);
+            cr_assert_eq(prime_image_transform(img, spec, &first), PRIME_OK);
+            cr_assert_eq(prime_image_copy_pixels(first, got, n, NULL), PRIME_OK);
+            int same = memcmp(got, want, n) == 0;
+            int plain = strcmp(name, "rgb") == 0 || strcmp(name, "grey") == 0 ||
+                        (strcmp(name, "rgba_same_size") == 0 && strcmp(pipe, "clip24") == 0);
+            cr_assert_eq(same, plain, "%s %s: converting first %s", name, pipe,
+                         plain ? "must not matter" : "must differ");
+            order_matters += !same;
+            prime_image_destroy(first);
+        }
+        free(want);
+        free(got);
+        prime_image_destroy(out);
+        prime_image_destroy(img);
+        prime_image_spec_destroy(spec);
+        cases++;
+    }
+    fclose(f);
+    cr_assert_eq(cases, 24);
+    cr_assert_eq(order_matters, 11);
+}

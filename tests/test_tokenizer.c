@@ -4,8 +4,12 @@
  *  - tests/data/clip/clip_tokens_ram_prompts.tsv: 4,585 prompts with the
  *    ids of CLIP's reference tokenizer; every one must come out identical.
  *  - tests/data/clip/clip_tokens_unicode.tsv: non-ASCII and corner-case
- *    texts (hex UTF-8) with the ids of a faithful Python port of the
- *    reference (tests/data/clip/clip_tokenizer_port.py).
+ *    texts (hex UTF-8) with the ids of CLIP's own tokenizer, with ftfy and
+ *    Debian's regex module (scripts/make_clip_clean_reference.py).
+ *  - tests/data/clip/clip_tokens_clean.tsv: 11,759 captions, tag names and
+ *    texts that CLIP's cleaning changes (HTML entities, mojibake, curly
+ *    quotes, full-width forms, ligatures, decomposed accents, control
+ *    characters), with the reference's cleaned text and ids.
  *  - truncation at 77, the size query, errors, allocation failures, huge
  *    and hostile input.
  */
@@ -166,7 +170,7 @@ static int hexval(char c)
     return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
 
-Test(tokenizer, non_ascii_text_matches_the_python_port)
+Test(tokenizer, non_ascii_text_matches_the_reference)
 {
     prime_tokenizer *t = load();
     char *p = path_of("PRIME_TEST_DATA", "clip/clip_tokens_unicode.tsv");
@@ -199,6 +203,152 @@ Test(tokenizer, non_ascii_text_matches_the_python_port)
     free(d);
     free(p);
     prime_tokenizer_destroy(t);
+}
+
+static size_t unhex(const char *h, size_t hl, char *out)
+{
+    for (size_t k = 0; k < hl / 2; k++)
+        out[k] = (char)(hexval(h[2 * k]) << 4 | hexval(h[2 * k + 1]));
+    return hl / 2;
+}
+
+/* Every text of clip_tokens_clean.tsv: the cleaned text equals CLIP's
+ * basic_clean (ftfy.fix_text, html.unescape twice, strip) and the ids equal
+ * clip.tokenize's. Mismatches are counted and the first ones shown. */
+Test(tokenizer, cleaning_matches_clip_with_ftfy_on_every_reference_text)
+{
+    prime_tokenizer *t = load();
+    char *p = path_of("PRIME_TEST_DATA", "clip/clip_tokens_clean.tsv");
+    size_t len;
+    char *d = slurp(p, &len);
+    size_t rows = 0, same_ids = 0, same_text = 0, changed = 0;
+    char *save = NULL;
+    char *in = malloc(len), *want = malloc(len), *got = malloc(4 * len + 16);
+    cr_assert(in && want && got);
+    for (char *line = strtok_r(d, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '#')
+            continue;
+        char *f[4] = {line, NULL, NULL, NULL};
+        for (int k = 1; k < 4; k++) {
+            f[k] = strchr(f[k - 1], '\t');
+            cr_assert(f[k] != NULL, "row %zu has fewer than 4 fields", rows + 1);
+            *f[k]++ = '\0';
+        }
+        size_t n = unhex(f[1], strlen(f[1]), in);
+        size_t m = unhex(f[2], strlen(f[2]), want);
+        changed += m != n || memcmp(in, want, n) != 0;
+        size_t g = 0;
+        prime_status st = prime_tokenizer_clean(in, n, got, 4 * len + 16, &g);
+        cr_assert_eq(st, PRIME_OK, "row %zu: %s", rows + 1, prime_last_error());
+        bool text_ok = g == m && memcmp(got, want, m) == 0;
+        int64_t ids[PRIME_TOKENIZER_CONTEXT], ref[PRIME_TOKENIZER_CONTEXT];
+        size_t nr = parse_ids(f[3], ref, PRIME_TOKENIZER_CONTEXT);
+        uint32_t nt = 0;
+        st = prime_tokenizer_encode_context(t, in, n, ids, PRIME_TOKENIZER_CONTEXT, &nt, NULL);
+        cr_assert_eq(st, PRIME_OK, "row %zu: %s", rows + 1, prime_last_error());
+        bool ids_ok = nt == nr && memcmp(ids, ref, nr * sizeof(int64_t)) == 0;
+        if ((!text_ok || !ids_ok) && rows - same_ids < 5)
+            cr_log_error("row %zu (%s, input %s): cleaned text %s, ids %s", rows + 1, f[0],
+                         f[1], text_ok ? "same" : "differs", ids_ok ? "same" : "differ");
+        same_text += text_ok;
+        same_ids += ids_ok;
+        rows++;
+    }
+    cr_log_info("CLIP cleaning: %zu of %zu texts give identical ids, %zu identical cleaned "
+                "text (%zu texts changed by the cleaning)",
+                same_ids, rows, same_text, changed);
+    cr_assert_eq(rows, 11759);
+    cr_assert_gt(changed, 5000, "the reference must exercise the cleaning");
+    cr_assert_eq(same_text, rows, "%zu of %zu cleaned texts differ", rows - same_text, rows);
+    cr_assert_eq(same_ids, rows, "%zu of %zu id lists differ", rows - same_ids, rows);
+    free(in);
+    free(want);
+    free(got);
+    free(d);
+    free(p);
+    prime_tokenizer_destroy(t);
+}
+
+static void expect_clean(const char *text, const char *want)
+{
+    char out[256];
+    size_t n = 0;
+    prime_status st = prime_tokenizer_clean(text, strlen(text), out, sizeof out, &n);
+    cr_assert_eq(st, PRIME_OK, "%s: %s", text, prime_last_error());
+    cr_assert(n == strlen(want) && memcmp(out, want, n) == 0, "clean(\"%s\") = \"%.*s\", "
+              "wanted \"%s\"", text, (int)n, out, want);
+}
+
+Test(tokenizer, cleaning_by_hand)
+{
+    expect_clean("&lt;b&gt;", "<b>");
+    expect_clean("&amp;amp;lt;", "<");                   /* ftfy rounds, then twice */
+    expect_clean("x < y &amp;amp;amp;lt;", "x < y &amp;lt;"); /* '<': only the two */
+    expect_clean("P&EACUTE;REZ", "P\xc3\x89REZ");         /* ftfy's all-caps names */
+    expect_clean("&notit; &not", "\xc2\xacit; \xc2\xac");  /* longest prefix, no ';' */
+    expect_clean("&#x80;&#0;&#1;&#xD800;&#65", "\xe2\x82\xac\xef\xbf\xbd\xef\xbf\xbd" "A");
+    expect_clean("caf\xc3\x83\xc2\xa9", "caf\xc3\xa9");   /* cafÃ© */
+    expect_clean("\xc3\x90\xc2\xbc\xc3\x90\xc2\xbe \xe6\x9d\xb1", "\xd0\xbc\xd0\xbe \xe6\x9d\xb1");
+    expect_clean("don\xe2\x80\x99t \xe2\x80\x9cx\xe2\x80\x9d", "don't \"x\"");
+    expect_clean("\xef\xac\x81sh", "fish");
+    expect_clean("\xef\xbc\xac\xef\xbc\xaf\xe3\x80\x80\xef\xbd\x81", "LO a");
+    expect_clean("e\xcc\x81", "\xc3\xa9");                /* NFC */
+    expect_clean("a\r\nb\x1b[31mc\x01\xef\xbb\xbf", "a\nbc");
+    expect_clean("  \t", "");
+    /* the example: 3 ids, not 7 */
+    prime_tokenizer *t = load();
+    size_t n = 0;
+    int64_t ids[8];
+    cr_assert_eq(prime_tokenizer_encode(t, "&lt;b&gt;", 9, ids, 8, &n), PRIME_OK);
+    cr_assert_eq(n, 3);
+    cr_assert(ids[0] == 283 && ids[1] == 321 && ids[2] == 285);
+    /* size query, short buffer, bad input */
+    char out[4];
+    cr_assert_eq(prime_tokenizer_clean("&amp;&amp;", 10, NULL, 0, &n), PRIME_E_BUFFER_TOO_SMALL);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(prime_tokenizer_clean("abcdef", 6, out, 4, &n), PRIME_E_BUFFER_TOO_SMALL);
+    cr_assert_eq(n, 6);
+    cr_assert_eq(prime_tokenizer_clean("a\xff", 2, out, 4, &n), PRIME_E_PARSE);
+    cr_assert_eq(prime_tokenizer_clean(NULL, 0, NULL, 0, &n), PRIME_OK);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(prime_tokenizer_clean(NULL, 1, out, 4, &n), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_tokenizer_clean("a", 1, out, 4, NULL), PRIME_E_INVALID_ARG);
+    prime_tokenizer_destroy(t);
+}
+
+Test(tokenizer, hostile_text_for_the_cleaning)
+{
+    /* nested escapes need a round each in ftfy; here at most 100 rounds */
+    size_t big = 1u << 18;
+    char *s = malloc(big + 8), *out = malloc(4 * big);
+    cr_assert(s && out);
+    s[0] = '&';
+    size_t k = 1;
+    while (k + 4 <= big) {
+        memcpy(s + k, "amp;", 4);
+        k += 4;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t n = 0;
+    cr_assert_eq(prime_tokenizer_clean(s, k, out, 4 * big, &n), PRIME_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cr_assert_lt(secs, 60.0, "256 KiB of nested escapes took %.1f s", secs);
+    cr_assert_eq(n, k - 4 * 102, "100 ftfy rounds and two html.unescape: %zu bytes", n);
+    /* one long run of combining marks (canonical ordering stays linear) */
+    k = 1;
+    s[0] = 'a';
+    while (k + 4 <= big) {
+        memcpy(s + k, "\xcc\x81\xd6\xb0", 4); /* U+0301 (230), U+05B0 (10) */
+        k += 4;
+    }
+    cr_assert_eq(prime_tokenizer_clean(s, k, out, 4 * big, &n), PRIME_OK);
+    /* class 10 first, then a + U+0301 compose over them (no longer blocked) */
+    cr_assert_eq(n, k - 1);
+    cr_assert(memcmp(out, "\xc3\xa1\xd6\xb0\xd6\xb0", 6) == 0);
+    free(s);
+    free(out);
 }
 
 Test(tokenizer, known_ids_by_hand)
@@ -582,8 +732,19 @@ Test(tokenizer, allocation_failures_are_reported)
         }
     }
     prime_tokenizer *t = load();
-    const char *text = "A photo of İstanbul's ΟΔΥΣΣΕΥΣ, 東京 and 🐶!!";
+    /* the second text goes through every step of the cleaning */
+    static const char *const texts[] = {
+        "A photo of İstanbul's ΟΔΥΣΣΕΥΣ, 東京 and 🐶!!",
+        "caf\xc3\x83\xc2\xa9 \xc3\x90\xc2\xbc\xc3\x90\xc2\xbe \xe6\x9d\xb1 &amp;amp;lt; "
+        "&#x41; &EACUTE; \xef\xac\x81 \xef\xbc\xa1 \xe2\x80\x99 e\xcc\x81\xd6\xb0\xcc\x81"
+        "\xd6\xb0\xcc\x81\xd6\xb0\xcc\x81\xd6\xb0\xcc\x81\xd6\xb0\xcc\x81\xd6\xb0\xcc\x81"
+        "\xd6\xb0\xcc\x81\xd6\xb0\xcc\x81\xd6\xb0\xcc\x81\xd6\xb0\xcc\x81\xd6\xb0\xcc\x81"
+        "\xd6\xb0\xcc\x81\xd6\xb0\xcc\x81\xd6\xb0\xcc\x81\xd6\xb0\xcc\x81\xd6\xb0\xcc\x81"
+        "\xd6\xb0\xcc\x81\xc2\x85\x1b[1m \xc3\xa2\xe2\x82\xac\xc5\x93x\xc3\xa2\xe2\x82\xac\xef\xbf\xbd",
+    };
+    for (size_t w = 0; w < 2; w++)
     for (long k = 1;; k++) {
+        const char *text = texts[w];
         prime__alloc_fail_after(k);
         int64_t ctx[PRIME_TOKENIZER_CONTEXT];
         prime_status st = prime_tokenizer_encode_context(t, text, strlen(text), ctx, 77, NULL,

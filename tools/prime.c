@@ -62,7 +62,7 @@ static const char usage_text[] =
     "       prime tokenize --bpe FILE [--full] TEXT...   (CLIP token ids, one line per TEXT)\n"
     "       prime tag --images DIR|LIST --backend properties|torch|zeroshot\n"
     "                 [--labels L.csv] [--thresholds T | --threshold X] [--top-k K]\n"
-    "                 [--threads N] [--batch B] --output tags.csv\n"
+    "                 [--rule above|at-least] [--threads N] [--batch B] --output tags.csv\n"
     "                 torch:    --model M.pt --vocab V.txt [--scores logits|probabilities]\n"
     "                 zeroshot: --image-model img.pt --text-model txt.pt --bpe BPE\n"
     "                           --vocab V.txt [--prompt 'a photo of {}']\n"
@@ -84,7 +84,9 @@ static const char usage_text[] =
     "         the label of --labels (image,label) or the image's parent folder name.\n"
 
     "         torch and zeroshot load libprime-torch at run time ($PRIME_TORCH_LIBRARY,\n"
-    "         else the installed one).\n"
+    "         else the installed one). A tag is selected when its score is above its\n"
+    "         threshold (--rule above; RAM's rule and the default of torch) or at least\n"
+    "         it (--rule at-least; the default of properties and zeroshot).\n"
     "classify run a TorchScript classifier on the images and write the outcomes CSV\n"
     "         (image,label,prediction,correct) for prime search; labels as for tag,\n"
     "         class names from --classes (one a line; default 0, 1, ...).\n"
@@ -701,6 +703,7 @@ typedef struct {
     /* NULL in a libprime-torch without devices (before issue 15) */
     __typeof__(&prime_torch_tagger_create_with) tagger_create_with;
     __typeof__(&prime_torch_classifier_create_with) classifier_create_with;
+    __typeof__(&prime_torch_set_check_batch) set_check_batch;
 } torch_api;
 
 /* Loads the shim into *t; on failure prints "WHO needs libprime-torch: why"
@@ -730,9 +733,10 @@ static int torch_load(torch_api *t, const char *who)
     }
     static const char *const names[] = {
         "prime_torch_version", "prime_torch_set_threads", "prime_torch_tagger_create",
-        "prime_torch_classifier_create", "prime_torch_embedder_create"};
-    void *syms[5];
-    for (size_t k = 0; k < 5; k++) {
+        "prime_torch_classifier_create", "prime_torch_embedder_create",
+        "prime_torch_set_check_batch"};
+    void *syms[6];
+    for (size_t k = 0; k < 6; k++) {
         dlerror();
         syms[k] = dlsym(t->dl, names[k]);
         if (syms[k] == NULL) {
@@ -750,11 +754,20 @@ static int torch_load(torch_api *t, const char *who)
     memcpy(&t->tagger_create, &syms[2], sizeof syms[2]);
     memcpy(&t->classifier_create, &syms[3], sizeof syms[3]);
     memcpy(&t->embedder_create, &syms[4], sizeof syms[4]);
+    memcpy(&t->set_check_batch, &syms[5], sizeof syms[5]);
     void *with = dlsym(t->dl, "prime_torch_tagger_create_with");
     memcpy(&t->tagger_create_with, &with, sizeof with);
     with = dlsym(t->dl, "prime_torch_classifier_create_with");
     memcpy(&t->classifier_create_with, &with, sizeof with);
     return 1;
+}
+
+/* The batch guard of libprime-torch checks the batch size the run will use
+ * (--batch, 32 by default), within the guard's range 2..4096. */
+static prime_status torch_check_batch(const torch_api *t, uint32_t batch)
+{
+    uint32_t b = batch == 0 ? 32 : batch;
+    return t->set_check_batch(b < 2 ? 2 : b > 4096 ? 4096 : b);
 }
 
 /* The shim stays loaded until exit: libtorch registers exit-time handlers
@@ -1743,7 +1756,7 @@ static int write_tags_csv(const prime_tagstore *store, const char *output)
 typedef struct {
     const char *images, *backend, *labels, *output, *thresholds, *model, *vocab, *scores,
         *image_model, *text_model, *bpe, *prompt, *classes, *shard, *tags, *outcomes_format,
-        *device, *dtype;
+        *device, *dtype, *rule;
     double threshold;
     uint32_t threads, batch, top_k;
     int have_threads;
@@ -1784,6 +1797,7 @@ static int parse_tag_opts(int argc, char **argv, int classify, tag_opts *o)
                   : strcmp(name, "--bpe") == 0         ? &o->bpe
                   : strcmp(name, "--prompt") == 0      ? &o->prompt
                   : strcmp(name, "--shard") == 0       ? &o->shard
+                  : strcmp(name, "--rule") == 0        ? &o->rule
                                                        : NULL;
         if (str == NULL && classify && strcmp(name, "--classes") == 0)
             str = &o->classes;
@@ -1866,6 +1880,8 @@ static int check_backend_opts(const tag_opts *o)
     if (o->scores != NULL && strcmp(o->scores, "logits") != 0 &&
         strcmp(o->scores, "probabilities") != 0)
         return usage_error("--scores must be logits or probabilities, not '%s'", o->scores);
+    if (o->rule != NULL && strcmp(o->rule, "above") != 0 && strcmp(o->rule, "at-least") != 0)
+        return usage_error("--rule must be above or at-least, not '%s'", o->rule);
     return 0;
 }
 
@@ -1882,7 +1898,8 @@ static prime_tagger *make_tagger(const tag_opts *o)
         torch_api tapi;
         if (!torch_load(&tapi, who))
             return NULL;
-        if (o->have_threads && (st = tapi.set_threads(o->threads)) != PRIME_OK) {
+        if ((o->have_threads && (st = tapi.set_threads(o->threads)) != PRIME_OK) ||
+            (st = torch_check_batch(&tapi, o->batch)) != PRIME_OK) {
             lib_error(st);
             return NULL;
         }
@@ -1933,6 +1950,10 @@ static prime_tagger *make_tagger(const tag_opts *o)
         st = prime_tagger_set_threshold(tagger, o->threshold);
     if (st == PRIME_OK && o->top_k > 0)
         st = prime_tagger_set_top_k(tagger, o->top_k);
+    if (st == PRIME_OK && o->rule != NULL)
+        st = prime_tagger_set_rule(tagger, strcmp(o->rule, "above") == 0
+                                               ? PRIME_TAGGER_RULE_ABOVE
+                                               : PRIME_TAGGER_RULE_AT_LEAST);
     if (st != PRIME_OK) {
         lib_error(st);
         prime_tagger_destroy(tagger);
@@ -2095,6 +2116,8 @@ static int cmd_classify(int argc, char **argv)
     prime_status st = PRIME_OK;
     if (o.have_threads)
         st = tapi.set_threads(o.threads);
+    if (st == PRIME_OK)
+        st = torch_check_batch(&tapi, o.batch);
     if (st == PRIME_OK)
         st = make_spec(&o.spec, PRIME_IMAGE_PRESET_IMAGENET, &spec);
     if (st == PRIME_OK && o.device == NULL && o.dtype == NULL) {

@@ -54,8 +54,10 @@ PRIME_API prime_status prime_tagger_score(prime_tagger *tagger,
                                           float *scores, size_t cap);
 
 /** Give every tag the same threshold (the default is 0.5): a tag is
- *  selected when its score >= the threshold. NaN is PRIME_E_RANGE;
- *  -INFINITY selects every tag (with top-k: pure top-k). */
+ *  selected when its score passes the threshold by the tagger's rule
+ *  (prime_tagger_set_rule: score >= threshold unless the rule says
+ *  otherwise). NaN is PRIME_E_RANGE; -INFINITY selects every tag (with
+ *  top-k: pure top-k). */
 PRIME_API prime_status prime_tagger_set_threshold(prime_tagger *tagger, double threshold);
 
 /** Set one threshold per tag (n must equal the tag count, else
@@ -73,6 +75,31 @@ PRIME_API prime_status prime_tagger_load_thresholds(prime_tagger *tagger, const 
 /** Current threshold of tag i (PRIME_E_INVALID_ARG if out of range). */
 PRIME_API prime_status prime_tagger_get_threshold(const prime_tagger *tagger, uint32_t i,
                                                   double *threshold_out);
+
+/** Selection rules of a tagger (prime_tagger_set_rule). */
+enum prime_tagger_rule {
+    /** A tag is selected when its score >= its threshold, compared in
+     *  double (the float score widened exactly). The default of
+     *  prime_tagger_create_from. */
+    PRIME_TAGGER_RULE_AT_LEAST = 0,
+    /** recognize-anything's rule (`torch.sigmoid(logits) > class_threshold`,
+     *  RAM's thresholds held in a float32 tensor): a tag is selected when
+     *  its float32 score is strictly greater than its threshold rounded to
+     *  float32 (round to nearest; beyond the float range: +-FLT_MAX or
+     *  +-infinity). Given the same float32 scores it takes exactly RAM's
+     *  decisions: a tag of threshold 1 is never selected (a sigmoid is at
+     *  most 1.0), and a score equal to the rounded threshold is not.
+     *  The default of the libtorch shim's tagger (prime_torch_tagger_create,
+     *  RAM-style); -INFINITY still selects every tag. */
+    PRIME_TAGGER_RULE_ABOVE = 1
+};
+
+/** Set how a score is compared with its threshold: a PRIME_TAGGER_RULE_*
+ *  value (PRIME_E_INVALID_ARG for another one). */
+PRIME_API prime_status prime_tagger_set_rule(prime_tagger *tagger, int32_t rule);
+
+/** The tagger's rule (a PRIME_TAGGER_RULE_* value) into *rule_out. */
+PRIME_API prime_status prime_tagger_get_rule(const prime_tagger *tagger, int32_t *rule_out);
 
 /** Keep at most k tags per image: those of highest score among the tags
  *  that pass their threshold (ties: the lower tag index first). 0 (the

@@ -161,14 +161,19 @@ typedef struct prime_image_spec prime_image_spec;
 
 /** Named presets of prime_image_spec_create. */
 enum prime_image_preset {
-    /** RAM (Recognize Anything): resize to exactly 384 x 384, bilinear,
-     *  ImageNet mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225). */
+    /** RAM (Recognize Anything): convert to RGB first (PRIME_CONVERT_FIRST,
+     *  RAM's `convert_to_rgb` comes first), resize to exactly 384 x 384,
+     *  bilinear, ImageNet mean (0.485, 0.456, 0.406) and std (0.229, 0.224,
+     *  0.225). */
     PRIME_IMAGE_PRESET_RAM = 1,
-    /** CLIP: shorter side to 224, bicubic, centre crop 224 x 224, CLIP mean
+    /** CLIP: shorter side to 224, bicubic, centre crop 224 x 224, then the
+     *  conversion to RGB (PRIME_CONVERT_LAST, as CLIP's preprocess puts
+     *  `_convert_image_to_rgb` after Resize and CenterCrop), CLIP mean
      *  (0.48145466, 0.4578275, 0.40821073) and std (0.26862954,
      *  0.26130258, 0.27577711). */
     PRIME_IMAGE_PRESET_CLIP = 2,
-    /** ImageNet classifiers: shorter side to 256, bilinear, centre crop
+    /** ImageNet classifiers: convert first (torchvision's image loader
+     *  converts to RGB), shorter side to 256, bilinear, centre crop
      *  224 x 224, ImageNet mean and std. */
     PRIME_IMAGE_PRESET_IMAGENET = 3
 };
@@ -207,6 +212,36 @@ PRIME_API prime_status prime_image_spec_get_resize(const prime_image_spec *spec,
                                                    int32_t *mode_out,
                                                    uint32_t *shorter_side_out,
                                                    uint32_t *width_out, uint32_t *height_out);
+
+/** Orders of the colour conversion (prime_image_spec_set_convert). */
+enum prime_convert_order {
+    /** Convert to RGB, then resize (PIL `img.convert("RGB")` before the
+     *  transforms: RAM, torchvision's ImageFolder loader). The decoded RGB
+     *  pixels are resized. */
+    PRIME_CONVERT_FIRST = 0,
+    /** Resize and crop the image in its own colour model, convert to RGB
+     *  last (CLIP). It differs from PRIME_CONVERT_FIRST only for PNGs whose
+     *  PIL mode is not RGB or grey, where PIL's `resize` works differently:
+     *  a palette PNG, or a 1-bit grey one (PIL "P", "1"), is resized with
+     *  nearest neighbour whatever the filter (Pillow's affine scaling:
+     *  source pixel int((x + 0.5) * in / out), accumulated in double); a
+     *  grey+alpha or RGBA PNG ("LA", "RGBA") is premultiplied by its alpha
+     *  (c * a / 255, rounded), resized with the filter together with its
+     *  alpha, divided again (255 * c / a, truncated, where 0 < a < 255)
+     *  and its alpha dropped. Tested byte for byte against Pillow
+     *  (tests/test_image.c, scripts/make_mode_reference.py). Not followed:
+     *  palette GIF, BMP and TGA files and 16-bit grey PNGs, which are
+     *  always resized as their RGB conversion. */
+    PRIME_CONVERT_LAST = 1
+};
+
+/** Set when the image is converted to RGB (PRIME_CONVERT_*): before the
+ *  resize (the default of every preset but CLIP) or after the crop. */
+PRIME_API prime_status prime_image_spec_set_convert(prime_image_spec *spec, int32_t order);
+
+/** Get the conversion order (a PRIME_CONVERT_* value). */
+PRIME_API prime_status prime_image_spec_get_convert(const prime_image_spec *spec,
+                                                    int32_t *order_out);
 
 /** Set the resampling filter (PRIME_FILTER_*). */
 PRIME_API prime_status prime_image_spec_set_filter(prime_image_spec *spec, int32_t filter);

@@ -75,6 +75,7 @@ PRIME_API const char *prime_version(void);
  *  below. The codes are fixed forever; new ones may be added. */
 typedef int32_t prime_status;
 
+/** The values of prime_status (functions return them as int32_t). */
 enum prime_status_code {
     PRIME_OK = 0,
     /** A NULL pointer, an id out of range, an unknown parameter. */
@@ -495,6 +496,7 @@ typedef struct prime_config prime_config;
 
 /** Parameter ids. Values are spaced and never reused. */
 typedef int32_t prime_param;
+/** The values of prime_param (functions take them as int32_t). */
 enum prime_param_id {
     /** Most tags in one failure mode (paper's l). int, 1..16, default 4. */
     PRIME_PARAM_MAX_TAGS = 100,

@@ -12,17 +12,43 @@
  * mapping, byte-pair merges by rank with the `</w>` end-of-word marker, and
  * the 49,408-token vocabulary with start 49406 and end 49407.
  *
- * Not reproduced: the reference first runs ftfy.fix_text (mojibake repair,
- * NFC normalisation, curly quotes to straight ones, full-width forms...)
- * and html.unescape twice. Text that those would change (say "&amp;",
- * "don’t" or a decomposed e + U+0301) gets other ids than the reference's;
- * give NFC text with plain quotes and no HTML entities for identical ids.
- * Letters and numbers are classified by the Unicode tables of
- * lib/text/tokenizer_tables.h (Unicode 14.0, Python 3.11's unicodedata).
+ * Before all that, the text is cleaned as the reference's basic_clean
+ * does: ftfy.fix_text with its default settings (ftfy 6.3.1), then
+ * html.unescape twice, then str.strip (lib/text/text_clean.c):
+ *  - html.unescape: the 2,231 HTML5 names, with and without ';' as the
+ *    standard lists them, the longest-prefix rule for names without ';',
+ *    numeric references with Python's tables of replaced and dropped code
+ *    points.
+ *  - ftfy's own unescape_html (names ending in ';', its all-caps names such
+ *    as "&EACUTE;"; off from the first line holding a '<').
+ *  - ftfy's uncurl_quotes, fix_latin_ligatures, fix_character_width,
+ *    fix_line_breaks, remove_terminal_escapes, remove_control_chars,
+ *    fix_c1_controls and NFC normalisation (Unicode 14.0).
+ *  - ftfy's fix_encoding (mojibake): its badness heuristic, the ten
+ *    single-byte encodings it tries (Latin-1, sloppy Windows-1252, -1251,
+ *    -1250, -1253, -1254, -1257, ISO-8859-2, MacRoman, CP437) with the
+ *    restoration of 0xA0 bytes, the lossy-sequence replacement and its
+ *    'utf-8-variants' decoding, decode_inconsistent_utf8 (mojibake inside
+ *    text that cannot be re-encoded whole), the Latin-1 to Windows-1252
+ *    and C1-control repairs.
+ * All of these are meant to be exact; tests/data/clip/clip_tokens_clean.tsv
+ * holds the reference's cleaned text and ids for 11,759 captions, tag names
+ * and texts the cleaning changes (scripts/make_clip_clean_reference.py),
+ * and every one is identical here. Known differences, all on hostile text:
+ * ftfy repeats its steps until the text stops changing, here at most 100
+ * rounds (more only for HTML escapes nested over 100 deep, such as
+ * "&amp;amp;amp;..."); a decimal character reference of over 4,300 digits,
+ * on which Python raises ValueError, decodes to U+FFFD.
+ *
+ * The split pattern's letter and number classes are those of the `regex`
+ * module the reference uses (Debian's python3-regex: Unicode 15.0), where
+ * U+0345 is in no class and is skipped; lower-casing is Python 3.11's
+ * str.lower (Unicode 14.0); see lib/text/tokenizer_tables.h.
  *
  * Input text must be valid UTF-8 (PRIME_E_PARSE otherwise, with the byte
  * offset in the message); it is given with its length, so it may hold NUL
- * bytes (U+0000 is an ordinary symbol).
+ * bytes (U+0000 is removed by the cleaning, as ftfy's remove_control_chars
+ * does).
  *
  * A tokenizer is read-only once created: it may be shared by any number of
  * threads at once.
@@ -102,6 +128,17 @@ PRIME_API prime_status prime_tokenizer_encode_context(const prime_tokenizer *tok
                                                       int64_t *ids, uint32_t context,
                                                       uint32_t *n_tokens_out,
                                                       int32_t *truncated_out);
+
+/** CLIP's text cleaning alone: text[0..len) (UTF-8) after ftfy.fix_text,
+ *  html.unescape twice and str.strip, as the reference's basic_clean (see
+ *  above for what is exact), as UTF-8 in out[0..n). Needs no tokenizer.
+ *  The byte count is written to *n_out; the bytes go to out when cap >= n
+ *  (no NUL is added), else nothing is written there and
+ *  PRIME_E_BUFFER_TOO_SMALL is returned (out = NULL, cap = 0 asks for the
+ *  size). PRIME_E_PARSE for invalid UTF-8, PRIME_E_LIMIT for a text over
+ *  2^40 bytes. */
+PRIME_API prime_status prime_tokenizer_clean(const char *text, size_t len, char *out,
+                                             size_t cap, size_t *n_out);
 
 #ifdef __cplusplus
 }

@@ -32,10 +32,14 @@
  * A model whose output has another shape gives PRIME_E_MISMATCH with both
  * shapes in the message ("m.pt: output of shape [2, 5], expected [2, 12]
  * (12 tags in vocab.txt)"): a tagger at its first call (and every later
- * one), a classifier or an embedder at creation, where one blank image (and
- * for a text encoder the empty text) is run to read the number of classes or
- * the dimension. The output may be of any floating-point type (it is
+ * one), a classifier or an embedder at creation, where the batch guard's
+ * input (and for a text encoder the empty text) is run to read the number of
+ * classes or the dimension. The output may be of any floating-point type (it is
  * converted to float32).
+ *
+ * Every constructor also runs the batch guard (prime_torch_set_check_batch):
+ * a model whose output for an input depends on the size of the batch it is
+ * in (a traced batch constant) is refused with PRIME_E_MISMATCH.
  *
  * Errors of a forward pass that libtorch raises (an input of the wrong
  * size or channel count, an error inside the model's code) come back from
@@ -89,13 +93,48 @@ PRIME_TORCH_API const char *prime_torch_libtorch_version(void);
  *  PRIME_E_INVALID_ARG over 1024. */
 PRIME_TORCH_API prime_status prime_torch_set_threads(uint32_t threads);
 
+/** The batch guard. A traced model can hold its example batch size as a
+ *  constant (recognize-anything's Swin `window_reverse` computes the batch
+ *  with `int(...)`, which `torch.jit.trace` freezes): given another batch
+ *  size it reshapes the wrong data, with no error and wrong outputs. So
+ *  every constructor below runs the model on pseudo-random inputs (images
+ *  in the range of normalised pixels; for a text model token ids with the
+ *  start and end tokens) as a batch of 1, a batch of 2 and a batch of
+ *  `batch` when that is larger, and refuses the model with
+ *  PRIME_E_MISMATCH, "m.pt: output depends on the batch size: traced with
+ *  a fixed batch? (input 0 alone and in a batch of 2 differ by up to
+ *  0.31)", when input 0's output in a larger batch (and input 1's in the
+ *  largest, against the batch of 2) differs from its output alone by more
+ *  than 1e-3 x max(1, the largest magnitude of that output), or when a
+ *  larger batch gives an output of another shape or fails where the batch
+ *  of 1 runs. Float rounding between batch sizes is far below the
+ *  tolerance (about 1e-6 relative). A scripted model (`torch.jit.script`),
+ *  or one traced without such constants, passes.
+ *
+ *  The default is 2 (batches of 1 and 2: three inputs through the model
+ *  at load); `prime tag` and `prime classify` set their --batch (32 unless
+ *  given), so the batch size they run is checked too. 0 turns the guard
+ *  off; 1 and values over 4096 are PRIME_E_INVALID_ARG. Process-wide (as
+ *  prime_torch_set_threads); it applies to models created afterwards. */
+PRIME_TORCH_API prime_status prime_torch_set_check_batch(uint32_t batch);
+
+/** The current largest batch of the batch guard (0: off). */
+PRIME_TORCH_API uint32_t prime_torch_check_batch(void);
+
 /** A RAM-style tagger: loads `model_path` (TorchScript) and the vocabulary
  *  `vocab_path` (one tag name a line, as data/ram/ram_tag_list.txt; the
  *  rules of prime_tagger_create_from apply to the names). `scores` says how
  *  to read the outputs (PRIME_TORCH_SCORES_LOGITS: sigmoid first).
  *  `spec` may be NULL: PRIME_IMAGE_PRESET_RAM (384 x 384, ImageNet mean and
  *  std). The thresholds start at 0.5 for every tag; load RAM's with
- *  prime_tagger_load_thresholds().
+ *  prime_tagger_load_thresholds(). The selection rule is RAM's,
+ *  PRIME_TAGGER_RULE_ABOVE (score > threshold in float32; the scores are
+ *  torch's float32 `torch::sigmoid` of the logits, the very function RAM
+ *  applies); set PRIME_TAGGER_RULE_AT_LEAST with prime_tagger_set_rule()
+ *  for a model that selects at >=. The batch guard
+ *  (prime_torch_set_check_batch) runs at creation; a model whose forward
+ *  pass fails even for one image is reported by the first
+ *  prime_tagger_score() instead.
  *
  *  Errors: PRIME_E_INVALID_ARG (NULL path or out, unknown `scores`),
  *  PRIME_E_IO (a file cannot be opened, or is a directory), PRIME_E_PARSE

@@ -1,5 +1,6 @@
 /* Backends (include/prime/backend.h): validation and wrapping of tagger,
  * classifier and embedder backends; scores to tags; tagging into a store. */
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -101,6 +102,7 @@ struct prime_tagger {
     prime__names vocab;
     double *threshold; /* per tag */
     uint32_t top_k;
+    int32_t rule; /* PRIME_TAGGER_RULE_* */
 };
 
 prime_status prime_tagger_create_from(const prime_tagger_backend *backend, prime_tagger **out)
@@ -330,6 +332,27 @@ prime_status prime_tagger_get_threshold(const prime_tagger *tagger, uint32_t i,
     return PRIME_OK;
 }
 
+prime_status prime_tagger_set_rule(prime_tagger *tagger, int32_t rule)
+{
+    if (tagger == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagger_set_rule: NULL tagger");
+    if (rule != PRIME_TAGGER_RULE_AT_LEAST && rule != PRIME_TAGGER_RULE_ABOVE)
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "unknown selection rule %d (PRIME_TAGGER_RULE_AT_LEAST or "
+                            "PRIME_TAGGER_RULE_ABOVE)",
+                            (int)rule);
+    tagger->rule = rule;
+    return PRIME_OK;
+}
+
+prime_status prime_tagger_get_rule(const prime_tagger *tagger, int32_t *rule_out)
+{
+    if (tagger == NULL || rule_out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagger_get_rule: NULL argument");
+    *rule_out = tagger->rule;
+    return PRIME_OK;
+}
+
 prime_status prime_tagger_set_top_k(prime_tagger *tagger, uint32_t k)
 {
     if (tagger == NULL)
@@ -340,12 +363,31 @@ prime_status prime_tagger_set_top_k(prime_tagger *tagger, uint32_t k)
 
 /* Selected tags of one row into sel (room for tag_count ids); returns the
  * count, ascending. */
+/* A threshold rounded to float32 as a float32 tensor holds it (round to
+ * nearest even; beyond the float range: the largest float or infinity), with
+ * no out-of-range conversion. */
+static float threshold_f32(double t)
+{
+    if (isinf(t) || fabs(t) <= (double)FLT_MAX)
+        return (float)t;
+    /* 0x1.ffffffp127 is FLT_MAX plus half an ulp: from there on (the tie goes
+       to the even neighbour, infinity) it rounds to infinity */
+    float big = fabs(t) < 0x1.ffffffp127 ? FLT_MAX : INFINITY;
+    return t > 0 ? big : -big;
+}
+
 static uint32_t select_row(const prime_tagger *t, const float *s, uint32_t *sel)
 {
     uint32_t n = t->vocab.count, m = 0;
-    for (uint32_t i = 0; i < n; i++)
-        if ((double)s[i] >= t->threshold[i])
-            sel[m++] = i;
+    if (t->rule == PRIME_TAGGER_RULE_ABOVE) {
+        for (uint32_t i = 0; i < n; i++)
+            if (s[i] > threshold_f32(t->threshold[i]))
+                sel[m++] = i;
+    } else {
+        for (uint32_t i = 0; i < n; i++)
+            if ((double)s[i] >= t->threshold[i])
+                sel[m++] = i;
+    }
     if (t->top_k == 0 || m <= t->top_k)
         return m;
     /* keep the top_k highest (ties: lower index): partial selection sort on

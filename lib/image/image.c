@@ -13,11 +13,21 @@
 #include "common/common.h"
 #include "prime/image.h"
 
+/* The colour model of the source, where PIL would resize it differently from
+ * its RGB conversion (the order of prime_image_spec_set_convert). */
+enum {
+    SRC_RGB = 0,   /* RGB or grey: resizing commutes with the conversion */
+    SRC_INDEXED,   /* PNG palette or 1-bit grey (PIL "P", "1"): PIL resizes nearest */
+    SRC_ALPHA      /* PNG grey+alpha or RGBA (PIL "LA", "RGBA"): premultiplied resize */
+};
+
 struct prime_image {
     uint32_t width, height;
     int32_t format;
     uint8_t *px;     /* 3 * width * height bytes */
     bool stb_owned;  /* px comes from stbi_load (free with stbi_image_free) */
+    int32_t source;  /* SRC_* */
+    uint8_t *alpha;  /* width * height bytes when source is SRC_ALPHA, else NULL */
 };
 
 struct prime_image_spec {
@@ -26,6 +36,7 @@ struct prime_image_spec {
     int32_t filter;
     double mean[3], std[3];
     uint64_t max_pixels;
+    int32_t convert; /* PRIME_CONVERT_* */
 };
 
 struct prime_image_batch {
@@ -293,6 +304,7 @@ void prime_image_destroy(prime_image *image)
         stbi_image_free(image->px);
     else
         prime__free(image->px);
+    prime__free(image->alpha);
     prime__free(image);
 }
 
@@ -343,10 +355,21 @@ static prime_status decode(const void *data, size_t size, const char *name,
     prime_image *im = prime__calloc(1, sizeof *im);
     if (im == NULL)
         return prime__error(PRIME_E_NOMEM, "%s: out of memory", name);
+    /* PNG's colour type (IHDR, validated by png_chunks_check): how PIL would
+       resize the image before its RGB conversion */
+    int32_t source = SRC_RGB;
+    if (fmt == PRIME_IMAGE_FORMAT_PNG && size >= 26 && memcmp(d + 12, "IHDR", 4) == 0) {
+        unsigned depth = d[24], type = d[25];
+        if (type == 3 || (type == 0 && depth == 1))
+            source = SRC_INDEXED;
+        else if (type == 4 || type == 6)
+            source = SRC_ALPHA;
+    }
     /* a program may have flipped stb_image's global setting: not here */
     stbi_set_flip_vertically_on_load_thread(0);
     int w2 = 0, h2 = 0;
-    unsigned char *px = stbi_load_from_memory(d, (int)size, &w2, &h2, &comp, 3);
+    unsigned char *px =
+        stbi_load_from_memory(d, (int)size, &w2, &h2, &comp, source == SRC_ALPHA ? 4 : 3);
     if (px == NULL) {
         prime__free(im);
         const char *why = stbi_failure_reason();
@@ -365,8 +388,26 @@ static prime_status decode(const void *data, size_t size, const char *name,
     im->width = (uint32_t)w;
     im->height = (uint32_t)h;
     im->format = fmt;
-    im->px = px;
-    im->stb_owned = true;
+    im->source = source;
+    if (source == SRC_ALPHA) { /* RGBA into RGB and an alpha plane */
+        size_t np = (size_t)w * (size_t)h;
+        im->px = prime__malloc(np * 3);
+        im->alpha = prime__malloc(np);
+        if (im->px == NULL || im->alpha == NULL) {
+            stbi_image_free(px);
+            prime_image_destroy(im);
+            return prime__error(PRIME_E_NOMEM, "%s: out of memory decoding a %d x %d %s", name,
+                                w, h, format_name(fmt));
+        }
+        for (size_t i = 0; i < np; i++) {
+            memcpy(im->px + 3 * i, px + 4 * i, 3);
+            im->alpha[i] = px[4 * i + 3];
+        }
+        stbi_image_free(px);
+    } else {
+        im->px = px;
+        im->stb_owned = true;
+    }
     *out = im;
     return PRIME_OK;
 }
@@ -739,6 +780,7 @@ prime_status prime_image_spec_create(int32_t preset, prime_image_spec **out)
         s->mode = PRIME_RESIZE_SHORTER_CROP;
         s->shorter = s->width = s->height = 224;
         s->filter = PRIME_FILTER_BICUBIC;
+        s->convert = PRIME_CONVERT_LAST; /* CLIP's _convert_image_to_rgb comes last */
         mean = clip_mean;
         std = clip_std;
         break;
@@ -801,6 +843,25 @@ prime_status prime_image_spec_get_resize(const prime_image_spec *spec, int32_t *
         *width_out = spec->width;
     if (height_out != NULL)
         *height_out = spec->height;
+    return PRIME_OK;
+}
+
+prime_status prime_image_spec_set_convert(prime_image_spec *spec, int32_t order)
+{
+    if (spec == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_image_spec_set_convert: spec is NULL");
+    if (order != PRIME_CONVERT_FIRST && order != PRIME_CONVERT_LAST)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_image_spec_set_convert: unknown order %d",
+                            (int)order);
+    spec->convert = order;
+    return PRIME_OK;
+}
+
+prime_status prime_image_spec_get_convert(const prime_image_spec *spec, int32_t *order_out)
+{
+    if (spec == NULL || order_out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_image_spec_get_convert: NULL argument");
+    *order_out = spec->convert;
     return PRIME_OK;
 }
 
@@ -904,12 +965,105 @@ static void plan(const prime_image_spec *s, uint32_t w, uint32_t h, uint32_t *rw
     *y0 = half_round_even(*rh - s->height);
 }
 
+/* PIL's resize with NEAREST (what Image.resize uses for "P" and "1" images
+ * whatever filter is asked): for an image of another size, output pixel x
+ * takes source pixel int(xo), xo starting at scale / 2 and growing by
+ * scale = in / out per pixel, accumulated in double (Pillow's
+ * ImagingScaleAffine); of the out_w x out_h result, the cw x ch rectangle at
+ * (x0, y0) into dst. */
+static prime_status nearest_region(const prime_image *src, uint32_t out_w, uint32_t out_h,
+                                   uint32_t x0, uint32_t y0, uint32_t cw, uint32_t ch,
+                                   uint8_t *dst)
+{
+    uint32_t *xs = prime__malloc((size_t)cw * sizeof *xs);
+    if (xs == NULL)
+        return prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image",
+                            src->width, src->height);
+    bool same = out_w == src->width && out_h == src->height; /* PIL copies */
+    double ax = (double)src->width / out_w, ay = (double)src->height / out_h;
+    double xo = ax * 0.5;
+    for (uint32_t x = 0; x < x0 + cw; x++, xo += ax) {
+        if (x < x0)
+            continue;
+        uint32_t xi = same ? x : (uint32_t)xo;
+        xs[x - x0] = xi < src->width ? xi : src->width - 1;
+    }
+    double yo = ay * 0.5;
+    for (uint32_t y = 0; y < y0 + ch; y++, yo += ay) {
+        if (y < y0)
+            continue;
+        uint32_t yi = same ? y : (uint32_t)yo;
+        if (yi >= src->height)
+            yi = src->height - 1;
+        const uint8_t *row = src->px + (size_t)yi * src->width * 3;
+        uint8_t *o = dst + (size_t)(y - y0) * cw * 3;
+        for (uint32_t x = 0; x < cw; x++)
+            memcpy(o + 3 * x, row + (size_t)xs[x] * 3, 3);
+    }
+    prime__free(xs);
+    return PRIME_OK;
+}
+
+/* PIL's RGBA resize: premultiply by alpha ("RGBA" -> "RGBa": c * a / 255
+ * rounded as MULDIV255), resize the colour and the alpha with the filter,
+ * divide again ("RGBa" -> "RGBA": 255 * c / a, truncated and clipped, where
+ * 0 < a < 255), then drop the alpha (convert("RGB")). */
+static prime_status premultiplied_region(const prime_image *src, uint32_t out_w,
+                                         uint32_t out_h, int32_t filter, uint32_t x0,
+                                         uint32_t y0, uint32_t cw, uint32_t ch, uint8_t *dst)
+{
+    size_t np = (size_t)src->width * src->height, nc = (size_t)cw * ch;
+    prime_image pre = *src, al = *src;
+    pre.px = prime__malloc(np * 3);
+    al.px = prime__malloc(np * 3);
+    uint8_t *a_out = prime__malloc(nc * 3);
+    prime_status st = PRIME_OK;
+    if (pre.px == NULL || al.px == NULL || a_out == NULL) {
+        st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", src->width,
+                          src->height);
+        goto done;
+    }
+    for (size_t i = 0; i < np; i++) {
+        uint32_t a = src->alpha[i];
+        for (int c = 0; c < 3; c++) {
+            uint32_t t = src->px[3 * i + c] * a + 128;
+            pre.px[3 * i + c] = (uint8_t)(((t >> 8) + t) >> 8);
+            al.px[3 * i + c] = (uint8_t)a;
+        }
+    }
+    st = resize_region(&pre, out_w, out_h, filter, x0, y0, cw, ch, dst);
+    if (st == PRIME_OK)
+        st = resize_region(&al, out_w, out_h, filter, x0, y0, cw, ch, a_out);
+    if (st != PRIME_OK)
+        goto done;
+    for (size_t i = 0; i < nc; i++) {
+        uint32_t a = a_out[3 * i];
+        if (a == 0 || a == 255)
+            continue;
+        for (int c = 0; c < 3; c++) {
+            uint32_t v = 255u * dst[3 * i + c] / a;
+            dst[3 * i + c] = (uint8_t)(v > 255 ? 255 : v);
+        }
+    }
+done:
+    prime__free(pre.px);
+    prime__free(al.px);
+    prime__free(a_out);
+    return st;
+}
+
 /* The spec's 8-bit output (width x height RGB) into dst. */
 static prime_status transform_into(const prime_image *image, const prime_image_spec *spec,
                                    uint8_t *dst)
 {
     uint32_t rw, rh, x0, y0;
     plan(spec, image->width, image->height, &rw, &rh, &x0, &y0);
+    if (spec->convert == PRIME_CONVERT_LAST && image->source == SRC_INDEXED)
+        return nearest_region(image, rw, rh, x0, y0, spec->width, spec->height, dst);
+    if (spec->convert == PRIME_CONVERT_LAST && image->source == SRC_ALPHA &&
+        (rw != image->width || rh != image->height))
+        return premultiplied_region(image, rw, rh, spec->filter, x0, y0, spec->width,
+                                    spec->height, dst);
     return resize_region(image, rw, rh, spec->filter, x0, y0, spec->width, spec->height, dst);
 }
 

@@ -8,10 +8,11 @@
  *       token = bytes_to_unicode(token.encode('utf-8'))
  *       ids += vocab[s] for s in bpe(token).split(' ')
  *
- * basic_clean is ftfy.fix_text + html.unescape twice + str.strip: only the
- * strip is done here (see the header). whitespace_clean replaces runs of
- * regex's \s (Unicode White_Space) by one space and strips (str.strip
- * removes str.isspace characters, which add U+001C..U+001F to White_Space).
+ * basic_clean is ftfy.fix_text + html.unescape twice + str.strip, done by
+ * lib/text/text_clean.c (see the header for what is exact). whitespace_clean
+ * replaces runs of regex's \s (Unicode White_Space) by one space and strips
+ * (str.strip removes str.isspace characters, which add U+001C..U+001F to
+ * White_Space).
  *
  * The vocabulary is kept as ids: every symbol a word can hold is a
  * vocabulary string (a byte, a byte with </w>, or the join of a merge), so
@@ -32,6 +33,7 @@
 
 #include "common/common.h"
 #include "prime/tokenizer.h"
+#include "text/text_clean.h"
 #include "text/tokenizer_tables.h"
 
 #define N_MERGES (49152 - 256 - 2) /* lines 1 .. 48894 of the file */
@@ -92,6 +94,12 @@ static bool is_number(uint32_t c)
     if (c < 0x80)
         return c >= '0' && c <= '9';
     return IN_TABLE(tok_number, c);
+}
+
+/* Skipped by the split pattern: in none of its classes (U+0345). */
+static bool is_dropped(uint32_t c)
+{
+    return c >= 0x80 && IN_TABLE(tok_dropped, c);
 }
 
 /* regex's \s: the Unicode White_Space property. */
@@ -821,7 +829,15 @@ static prime_status encode_all(const prime_tokenizer *t, const char *text, size_
         raw[n++] = c;
         i += k;
     }
-    /* str.strip(); runs of White_Space -> ' '; str.strip() */
+    /* basic_clean: ftfy.fix_text, html.unescape twice, str.strip()
+       (lib/text/text_clean.c) */
+    uint32_t *clean = NULL;
+    prime_status cst = prime__clip_basic_clean(raw, n, &clean, &n);
+    prime__free(raw);
+    if (cst != PRIME_OK)
+        return cst;
+    raw = clean;
+    /* whitespace_clean: runs of White_Space -> ' '; str.strip() */
     size_t a = 0, b = n;
     while (a < b && is_py_space(raw[a]))
         a++;
@@ -895,11 +911,11 @@ static prime_status encode_all(const prime_tokenizer *t, const char *text, size_
                     k++;
             } else if (is_number(c)) {
                 k = 1;
-            } else if (!is_white_space(c)) {
+            } else if (!is_white_space(c) && !is_dropped(c)) {
                 k = 1;
                 while (i + k < e->n_cp) {
                     uint32_t d = e->cp[i + k];
-                    if (is_white_space(d) || is_letter(d) || is_number(d))
+                    if (is_white_space(d) || is_letter(d) || is_number(d) || is_dropped(d))
                         break;
                     k++;
                 }
@@ -986,4 +1002,51 @@ PRIME_API prime_status prime_tokenizer_encode_context(const prime_tokenizer *t,
     }
     enc_free(&e);
     return st;
+}
+
+PRIME_API prime_status prime_tokenizer_clean(const char *text, size_t len, char *out,
+                                             size_t cap, size_t *n_out)
+{
+    if (n_out == NULL || (out == NULL && cap > 0) || (text == NULL && len > 0))
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "prime_tokenizer_clean: text, out or n_out is NULL");
+    if ((uint64_t)len > MAX_INPUT_BYTES)
+        return prime__error(PRIME_E_LIMIT, "tokenize: text of %zu bytes is over the limit of "
+                                           "2^40", len);
+    const unsigned char *s = (const unsigned char *)text;
+    uint32_t *raw = prime__malloc(sizeof(uint32_t) * (len + 1));
+    if (raw == NULL)
+        return prime__error(PRIME_E_NOMEM, "tokenize: out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t c;
+        size_t k = utf8_get(s + i, len - i, &c);
+        if (k == 0) {
+            prime__free(raw);
+            return prime__error(PRIME_E_PARSE, "tokenize: invalid UTF-8 at byte %zu", i);
+        }
+        raw[n++] = c;
+        i += k;
+    }
+    uint32_t *clean = NULL;
+    size_t m = 0;
+    prime_status st = prime__clip_basic_clean(raw, n, &clean, &m);
+    prime__free(raw);
+    if (st != PRIME_OK)
+        return st;
+    size_t bytes = 0;
+    char tmp[4];
+    for (size_t i = 0; i < m; i++)
+        bytes += utf8_put(tmp, clean[i]);
+    *n_out = bytes;
+    if (bytes > cap) {
+        prime__free(clean);
+        return prime__error(PRIME_E_BUFFER_TOO_SMALL,
+                            "prime_tokenizer_clean: %zu bytes do not fit in %zu", bytes, cap);
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < m; i++)
+        at += utf8_put(out + at, clean[i]);
+    prime__free(clean);
+    return PRIME_OK;
 }

@@ -73,6 +73,29 @@ class Tokenizer(_Handle):
     def __len__(self) -> int:
         return self.vocab_size
 
+    @staticmethod
+    def clean(text: Union[str, bytes]) -> str:
+        """CLIP's text cleaning alone (``prime_tokenizer_clean``): the text
+        after ``ftfy.fix_text``, ``html.unescape`` twice and ``str.strip``, as
+        CLIP's ``basic_clean`` gives it; every encode does this first::
+
+            Tokenizer.clean("caf\u00c3\u00a9 &amp; don\u2019t")  # "caf\u00e9 & don't"
+
+        Raises :class:`ParseError` for bytes that are not valid UTF-8.
+        """
+        b = _text(text)
+        lib = _l()
+        n = c_size_t(0)
+        cap = 4 * len(b) + 16
+        buf = ctypes.create_string_buffer(cap)
+        st = lib.prime_tokenizer_clean(b, len(b), buf, cap, byref(n))
+        if st == L.PRIME_E_BUFFER_TOO_SMALL:
+            cap = n.value
+            buf = ctypes.create_string_buffer(cap)
+            st = lib.prime_tokenizer_clean(b, len(b), buf, cap, byref(n))
+        _check(st)
+        return buf.raw[:n.value].decode("utf-8")
+
     def encode(self, text: Union[str, bytes]) -> List[int]:
         """The token ids of text, without start/end tokens, padding or
         truncation (as CLIP's ``SimpleTokenizer.encode``).

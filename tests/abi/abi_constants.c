@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "prime/backend.h"
+#include "prime/image.h"
 #include "prime/prime.h"
 
 #define PIN(name, value) static_assert((name) == (value), #name " changed")
@@ -64,6 +66,10 @@ PIN(PRIME_FORMAT_TEXT, 3);
 PIN(PRIME_NONE, UINT32_MAX);
 PIN(PRIME_MAX_TAG_NAME, 255);
 PIN(PRIME_MAX_TAGS_LIMIT, 16);
+PIN(PRIME_TAGGER_RULE_AT_LEAST, 0);
+PIN(PRIME_TAGGER_RULE_ABOVE, 1);
+PIN(PRIME_CONVERT_FIRST, 0);
+PIN(PRIME_CONVERT_LAST, 1);
 PIN(PRIME_VERSION_MAJOR, 0); /* the soname: see docs/abi.md before changing */
 
 int main(void)

@@ -228,6 +228,13 @@ expect 0 "tag a list" -- "$prime" tag --images "$tmp/list/l.txt" --backend prope
 grep -q '^cat/a.png,cat,dark|' "$tmp/tags_list.csv" && ok || bad "tag a list: $(cat "$tmp/tags_list.csv")"
 expect 0 "tag top-k" -- "$prime" tag --images "$tagdata" --backend properties --top-k 1 --output "$tmp/tags_k.csv"
 [ "$(awk -F, 'NR > 1 && $3 ~ /\|/' "$tmp/tags_k.csv" | wc -l)" -eq 0 ] && ok || bad "tag --top-k 1: $(cat "$tmp/tags_k.csv")"
+# --rule: the property scores are 0 or 1, so at threshold 1 'at-least' keeps every tag, 'above' none
+expect 0 "tag --rule at-least" -- "$prime" tag --images "$tagdata" --backend properties --threshold 1 --rule at-least --output "$tmp/tags_ge.csv"
+same "$tmp/tags_ge.csv" "$tmp/tags_want.csv" "tag --rule at-least at threshold 1"
+expect 0 "tag --rule above" -- "$prime" tag --images "$tagdata" --backend properties --threshold 1 --rule above --output "$tmp/tags_gt.csv"
+[ "$(awk -F, 'NR > 1 && $3 != ""' "$tmp/tags_gt.csv" | wc -l)" -eq 0 ] && ok || bad "tag --rule above: $(cat "$tmp/tags_gt.csv")"
+expect 2 "tag --rule of another name" -- "$prime" tag --images "$tagdata" --backend properties --rule greater --output "$tmp/never.csv"
+err_has "--rule must be above or at-least, not 'greater'" "tag --rule greater"
 cp -r "$tagdata" "$tmp/badtag" && echo "not a picture" > "$tmp/badtag/dog/broken.jpg"
 rm -f "$tmp/never.csv"
 expect 1 "tag a bad image" -- "$prime" tag --images "$tmp/badtag" --backend properties --output "$tmp/never.csv"

@@ -149,6 +149,13 @@ err_has "none.pt: cannot open" "tag torch with a missing model"
 expect 1 "tag torch with a vocabulary of the wrong size" -- "$prime" tag --images "$tmp/img" --backend torch --model "$data/wrong_width.pt" --vocab "$data/vocab.txt" --size 32 --output "$tmp/never.csv"
 err_has "(PRIME_E_MISMATCH)" "tag torch wrong width"
 [ ! -e "$tmp/never.csv" ] && ok || bad "tag torch: output written after an error"
+# the batch guard: a model traced with a fixed batch is refused by tag and classify
+expect 1 "tag torch with a model traced at a fixed batch" -- "$prime" tag --images "$tmp/img" --backend torch --model "$data/trap_traced.pt" --vocab "$data/vocab.txt" --size 32 --output "$tmp/never.csv"
+err_has "output depends on the batch size: traced with a fixed batch?" "tag torch, traced batch"
+expect 1 "classify with a model traced at a fixed batch" -- "$prime" classify --model "$data/trap_traced1.pt" --images "$tmp/img" --size 32 --batch 4 --output "$tmp/never.csv"
+err_has "output depends on the batch size: traced with a fixed batch?" "classify, traced batch"
+[ ! -e "$tmp/never.csv" ] && ok || bad "guard: output written after a refusal"
+expect 0 "tag torch with the scripted model" -- "$prime" tag --images "$tmp/img" --backend torch --model "$data/trap_scripted.pt" --vocab "$data/vocab.txt" --size 32 --output "$tmp/trap_ok.csv"
 
 # ---- prime tag --backend zeroshot ----
 zargs=(tag --images "$tmp/img" --backend zeroshot --image-model "$data/image_encoder.pt" --text-model "$data/text_encoder.pt" --bpe "$bpe" --size 32)

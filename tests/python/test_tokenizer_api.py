@@ -140,3 +140,14 @@ def test_no_leak(bpe):
     gc.collect()
     assert _rss_kib() - before < 8192
     tok.close()
+
+
+def test_clean_is_clips_basic_clean():
+    clean = libprime.Tokenizer.clean
+    assert clean("caf\u00c3\u00a9 &amp; don\u2019t") == "caf\u00e9 & don't"
+    assert clean(b"&lt;b&gt;") == "<b>"
+    assert clean("\uff2c\uff2f\uff35\uff24\u3000\ufb01sh  ") == "LOUD fish"
+    assert clean("e\u0301") == "\u00e9"
+    assert clean("") == ""
+    with pytest.raises(libprime.ParseError):
+        clean(b"ok\xff")

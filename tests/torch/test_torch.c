@@ -866,3 +866,193 @@ Test(torch, classifier_and_embedder_options)
     free(bpe);
     prime_image_spec_destroy(s);
 }
+
+/* ---- the batch guard (issue 17) ---------------------------------------------------- */
+
+/* trap_*.pt (scripts/make_torch_guard_models.py): Swin's window_reverse with
+ * its int(...) batch; traced with a batch of 2 (trap_traced.pt) or 1
+ * (trap_traced1.pt) the batch is a constant, scripted (trap_scripted.pt) it is
+ * not. [N, 3, 32, 32] -> [N, 12], like tagger.pt. */
+
+static void expect_err_msg(prime_status got, prime_status want, const char *fragment)
+{
+    cr_assert_eq(got, want, "status %d, expected %d: %s", got, want, prime_last_error());
+    cr_assert(contains(prime_last_error(), fragment), "'%s' not in: %s", fragment,
+              prime_last_error());
+}
+
+static void expect_batch_refusal(prime_status st, const char *model)
+{
+    cr_assert_eq(st, PRIME_E_MISMATCH, "%s: %s", model, prime_last_error());
+    cr_assert(contains(prime_last_error(), "output depends on the batch size: traced with a "
+                                           "fixed batch?") &&
+                  contains(prime_last_error(), model),
+              "%s", prime_last_error());
+}
+
+Test(torch, guard_refuses_a_model_traced_with_a_fixed_batch)
+{
+    const char *traps[] = {"trap_traced.pt", "trap_traced1.pt"};
+    cr_assert_eq(prime_torch_check_batch(), 2, "the default");
+    for (int k = 0; k < 2; k++) {
+        prime_image_spec *s = spec(PRIME_IMAGE_PRESET_RAM, PRIME_RESIZE_EXACT, 32);
+        prime_tagger *t = NULL;
+        expect_batch_refusal(prime_torch_tagger_create(data(traps[k]), data("vocab.txt"),
+                                                       PRIME_TORCH_SCORES_LOGITS, s, &t),
+                             traps[k]);
+        cr_assert_null(t);
+        prime_image_spec_destroy(s);
+        prime_classifier *c = NULL;
+        s = spec(PRIME_IMAGE_PRESET_IMAGENET, PRIME_RESIZE_SHORTER_CROP, 36);
+        expect_batch_refusal(prime_torch_classifier_create(data(traps[k]), NULL, s, &c),
+                             traps[k]);
+        cr_assert_null(c);
+        prime_image_spec_destroy(s);
+        prime_embedder *e = NULL;
+        expect_batch_refusal(embedder_of(traps[k], NULL, &e), traps[k]);
+        cr_assert_null(e);
+    }
+}
+
+/* Scores of images[0..n) in one batch, and of each image alone. */
+static double batch_vs_alone(prime_tagger *t, prime_image **img, uint32_t n)
+{
+    float together[8 * 12], alone[12];
+    cr_assert(n <= 8);
+    cr_assert_eq(prime_tagger_score(t, (const prime_image *const *)img, n, together, n * 12),
+                 PRIME_OK, "%s", prime_last_error());
+    double worst = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        cr_assert_eq(prime_tagger_score(t, (const prime_image *const *)&img[i], 1, alone, 12),
+                     PRIME_OK);
+        for (int j = 0; j < 12; j++)
+            worst = fmax(worst, fabs((double)together[i * 12 + j] - alone[j]));
+    }
+    return worst;
+}
+
+Test(torch, guard_accepts_the_scripted_model_and_every_good_one)
+{
+    cr_assert_eq(prime_torch_set_check_batch(32), PRIME_OK);
+    cr_assert_eq(prime_torch_check_batch(), 32);
+    prime_tagger *t = tagger_of("trap_scripted.pt", PRIME_TORCH_SCORES_PROBABILITIES);
+    prime_image **img = load_images();
+    double d = batch_vs_alone(t, img, 3);
+    cr_assert(d <= 1e-6, "scripted: batch of 3 vs alone %g", d);
+    prime_tagger_destroy(t);
+    /* the models of the other tests, every role, with batches of 1, 2 and 32 */
+    t = tagger_of("tagger.pt", PRIME_TORCH_SCORES_LOGITS);
+    prime_tagger_destroy(t);
+    t = tagger_of("tagger_tuple.pt", PRIME_TORCH_SCORES_PROBABILITIES);
+    prime_tagger_destroy(t);
+    prime_classifier_destroy(classifier_of("classifier.pt", "classes.txt"));
+    prime_classifier_destroy(classifier_of("classifier_list.pt", NULL));
+    prime_embedder *e = NULL;
+    cr_assert_eq(embedder_of("image_encoder.pt", "text_encoder.pt", &e), PRIME_OK, "%s",
+                 prime_last_error());
+    prime_embedder_destroy(e);
+    free_images(img);
+}
+
+Test(torch, guard_off_shows_the_trap)
+{
+    expect_err_msg(prime_torch_set_check_batch(1), PRIME_E_INVALID_ARG, "(0, or 2 to 4096)");
+    expect_err_msg(prime_torch_set_check_batch(4097), PRIME_E_INVALID_ARG, "4097");
+    cr_assert_eq(prime_torch_check_batch(), 2, "unchanged by a refused value");
+    cr_assert_eq(prime_torch_set_check_batch(0), PRIME_OK);
+    prime_tagger *t = tagger_of("trap_traced.pt", PRIME_TORCH_SCORES_PROBABILITIES);
+    prime_image **img = load_images();
+    double d = batch_vs_alone(t, img, 3);
+    cr_assert(d > 1e-2, "without the guard the traced model is silently wrong (%g)", d);
+    prime_tagger_destroy(t);
+    free_images(img);
+}
+
+/* ---- RAM's selection rule (issue 18) ------------------------------------------------ */
+
+/* ram_logits.pt gives fixed logits for RAM's 4,585 tags, around the points
+ * where torch's float32 sigmoid ties a tag's threshold and around 16.636
+ * where it reaches 1.0; ram_rule.txt holds torch.sigmoid of them and RAM's
+ * selection (sigmoid > float32 threshold), for batches of 1 and 2. */
+Test(torch, ram_rule_selects_exactly_as_ram)
+{
+    char *vocab = path_of("PRIME_SOURCE_ROOT", "data/ram/ram_tag_list.txt");
+    char *thr = path_of("PRIME_SOURCE_ROOT", "data/ram/ram_tag_list_threshold.txt");
+    prime_image_spec *s = spec(PRIME_IMAGE_PRESET_RAM, PRIME_RESIZE_EXACT, 8);
+    cr_assert_eq(prime_image_spec_set_resize(s, PRIME_RESIZE_EXACT, 8, 8, 8), PRIME_OK);
+    prime_tagger *t = NULL;
+    cr_assert_eq(prime_torch_tagger_create(data("ram_logits.pt"), vocab,
+                                           PRIME_TORCH_SCORES_LOGITS, s, &t),
+                 PRIME_OK, "%s", prime_last_error());
+    int32_t rule = -1;
+    cr_assert_eq(prime_tagger_get_rule(t, &rule), PRIME_OK);
+    cr_assert_eq(rule, PRIME_TAGGER_RULE_ABOVE, "the torch tagger's default is RAM's rule");
+    cr_assert_eq(prime_tagger_load_thresholds(t, thr), PRIME_OK, "%s", prime_last_error());
+    const uint32_t T = 4585;
+    float *sc = malloc(2 * T * sizeof *sc);
+    uint32_t *ids = malloc(T * sizeof *ids), *want = malloc(T * sizeof *want);
+    prime_image *img = NULL;
+    cr_assert_eq(prime_image_create(8, 8, NULL, &img), PRIME_OK);
+    const prime_image *imgs[2] = {img, img};
+    FILE *f = fopen(data("ram_rule.txt"), "r");
+    cr_assert_not_null(f);
+    size_t cap = 1 << 20;
+    char *line = malloc(cap);
+    int rows_checked = 0, ones_checked = 0;
+    while (fgets(line, (int)cap, f) != NULL) {
+        if (line[0] == '#')
+            continue;
+        char key[16];
+        int n = 0, i = 0, off = 0;
+        cr_assert_eq(sscanf(line, "%15s %d %d%n", key, &n, &i, &off), 3);
+        char *p = line + off, *end;
+        if (strcmp(key, "sigmoid") == 0) {
+            if (i == 0)
+                cr_assert_eq(prime_tagger_score(t, imgs, (uint32_t)n, sc, 2 * T), PRIME_OK, "%s",
+                             prime_last_error());
+            for (uint32_t j = 0; j < T; j++) {
+                float v = strtof(p, &end);
+                cr_assert(end != p);
+                p = end;
+                cr_assert(sc[i * T + j] == v, "N=%d row %d tag %u: C %.9g, torch %.9g", n, i,
+                          j, (double)sc[i * T + j], (double)v);
+                ones_checked += v == 1.0f;
+            }
+        } else {
+            uint32_t m = (uint32_t)strtoul(p, &end, 10), got = 0;
+            p = end;
+            for (uint32_t k = 0; k < m; k++) {
+                want[k] = (uint32_t)strtoul(p, &end, 10);
+                p = end;
+            }
+            cr_assert_eq(prime_tagger_select(t, sc + i * T, ids, T, &got), PRIME_OK);
+            cr_assert_eq(got, m, "N=%d row %d: C selects %u tags, RAM %u", n, i, got, m);
+            for (uint32_t k = 0; k < m; k++)
+                cr_assert_eq(ids[k], want[k]);
+            for (uint32_t k = 0; k < m; k++) {
+                double th = 0;
+                cr_assert_eq(prime_tagger_get_threshold(t, ids[k], &th), PRIME_OK);
+                cr_assert(th < 1.0, "a tag of threshold 1 is never selected");
+            }
+            rows_checked++;
+        }
+    }
+    fclose(f);
+    cr_assert_eq(rows_checked, 3);
+    cr_assert(ones_checked > 100, "sigmoids of exactly 1.0 were checked (%d)", ones_checked);
+    /* the same scores under >= select more: the rule matters */
+    uint32_t ge = 0, above = 0;
+    cr_assert_eq(prime_tagger_select(t, sc, ids, T, &above), PRIME_OK);
+    cr_assert_eq(prime_tagger_set_rule(t, PRIME_TAGGER_RULE_AT_LEAST), PRIME_OK);
+    cr_assert_eq(prime_tagger_select(t, sc, ids, T, &ge), PRIME_OK);
+    cr_assert(ge > above, ">= %u, > %u", ge, above);
+    free(line);
+    free(sc);
+    free(ids);
+    free(want);
+    prime_image_destroy(img);
+    prime_tagger_destroy(t);
+    prime_image_spec_destroy(s);
+    free(vocab);
+    free(thr);
+}

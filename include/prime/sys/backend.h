@@ -201,7 +201,7 @@ PRIME_API prime_status prime_backend_error(prime_status status, const char *mess
  *  name that is not valid UTF-8, empty or holds '|', PRIME_E_LIMIT over 255
  *  bytes, PRIME_E_DUPLICATE for a name given twice). On success the handle
  *  owns backend->self; on failure the caller keeps it. The selection rule
- *  starts as: global threshold 0.5, no top-k. */
+ *  starts as: global threshold 0.5, PRIME_TAGGER_RULE_AT_LEAST, no top-k. */
 PRIME_API prime_status prime_tagger_create_from(const prime_tagger_backend *backend,
                                                 prime_tagger **out);
 

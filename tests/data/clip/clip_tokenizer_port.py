@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """A faithful port of CLIP's reference tokenizer (openai/CLIP,
 clip/simple_tokenizer.py and clip.tokenize) that runs on Debian's
-/usr/bin/python3 without the `regex` and `ftfy` modules. It computes the
-expected ids of tests/data/clip/clip_tokens_unicode.tsv, which
-tests/test_tokenizer.c compares with lib/text/tokenizer.c.
+/usr/bin/python3 without the `regex` and `ftfy` modules, for scripts that
+need CLIP ids of plain prompts (scripts/make_torch_models.py). It made the
+first tests/data/clip/clip_tokens_unicode.tsv; that file now comes from CLIP's
+own tokenizer with ftfy (scripts/make_clip_clean_reference.py), as libprime
+now cleans text as CLIP does.
 
 What is reproduced exactly (the code below is the reference's, line for line):
   - text = whitespace_clean(basic_clean(text)).lower(), where basic_clean
@@ -19,8 +21,10 @@ What is reproduced exactly (the code below is the reference's, line for line):
     vocabulary, BPE by rank with '</w>', the special tokens, and
     clip.tokenize's start/end tokens and truncation (truncate=True keeps
     the end token in the last place).
-What is left out, as lib/text/tokenizer.c leaves it out: ftfy.fix_text (NFC
-normalisation, mojibake and quote repair...) and html.unescape.
+What is left out: ftfy.fix_text (NFC normalisation, mojibake and quote
+repair...) and html.unescape, which lib/text/text_clean.c does; and the
+`regex` module's own letter classes (U+0345, Unicode 15 letters). For text
+those leave unchanged, the ids are libprime's.
 
 Usage:
   clip_tokenizer_port.py BPE.gz TEXT...          one line of ids per TEXT
