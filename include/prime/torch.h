@@ -197,6 +197,7 @@ enum prime_torch_dtype {
  *  (fields are only ever added at the end; a shim reads the fields the
  *  caller's size covers); zero the rest for the defaults. */
 typedef struct prime_torch_options {
+    /** sizeof(prime_torch_options) as the caller compiled it. */
     uint32_t struct_size;
     /** "cpu" (NULL or "" too), "cuda" (device 0) or "cuda:N". */
     const char *device;
