@@ -20,8 +20,9 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
   --timeout-multiplier 3
 
 echo "=== concurrent searches on one frozen store under ThreadSanitizer ==="
-# Only the thread test is built (search.c leaves out its popcnt ifunc clones
-# under TSan: their resolver would run before the TSan runtime is set up).
+# Only the thread test is built. (The search picks its bitset kernels at the
+# first call, lib/search/kernels.c, not with an ifunc resolver at load time,
+# which would run before the TSan runtime is set up.)
 [ -d build-tsan ] || meson setup build-tsan -Dbuildtype=debugoptimized -Db_sanitize=thread \
   -Db_lundef=false -Dbench=false -Dexamples=false
 ninja -C build-tsan tests/test_threads

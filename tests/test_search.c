@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "search/kernels.h"
 
 #define EPS 1e-9
 #define MAXV 64 /* largest vocabulary of the generated stores (tag masks) */
@@ -475,6 +476,54 @@ static void random_params(params *p, uint32_t max_per_class)
     (void)max_per_class;
 }
 
+/* The result's order is the documented one: class name, drop (largest
+ * first), then the tag names element by element (byte order, a prefix
+ * first), each mode's tags in name order. */
+static void assert_result_order(const prime_tagstore *s, const prime_result *r, const char *what)
+{
+    uint64_t n = prime_result_mode_count(r);
+    const char *prev_cls = NULL;
+    const char *prev_tags[8];
+    uint32_t prev_nt = 0;
+    double prev_drop = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t cls, tags[8], nt;
+        double drop;
+        cr_assert_eq(prime_result_mode_info(r, i, &cls, NULL, NULL, NULL, NULL, NULL, &drop),
+                     PRIME_OK);
+        cr_assert_eq(prime_result_mode_tags(r, i, tags, 8, &nt), PRIME_OK);
+        const char *cname = cls == PRIME_NONE ? "(all)" : prime_tagstore_class_name(s, cls);
+        const char *names[8];
+        for (uint32_t k = 0; k < nt; k++) {
+            names[k] = prime_tagstore_tag_name(s, tags[k]);
+            if (k > 0)
+                cr_assert_lt(strcmp(names[k - 1], names[k]), 0, "%s: mode %llu tags", what,
+                             (unsigned long long)i);
+        }
+        if (prev_cls != NULL) {
+            int c = strcmp(prev_cls, cname);
+            cr_assert_leq(c, 0, "%s: mode %llu class order", what, (unsigned long long)i);
+            if (c == 0) {
+                cr_assert_geq(prev_drop, drop, "%s: mode %llu drop order", what,
+                              (unsigned long long)i);
+                if (prev_drop == drop) {
+                    int t = 0;
+                    uint32_t m = prev_nt < nt ? prev_nt : nt;
+                    for (uint32_t k = 0; k < m && t == 0; k++)
+                        t = strcmp(prev_tags[k], names[k]);
+                    if (t == 0)
+                        t = (prev_nt > nt) - (prev_nt < nt);
+                    cr_assert_lt(t, 0, "%s: mode %llu tag order", what, (unsigned long long)i);
+                }
+            }
+        }
+        prev_cls = cname;
+        prev_drop = drop;
+        prev_nt = nt;
+        memcpy(prev_tags, names, nt * sizeof *names);
+    }
+}
+
 /* Search d with p and compare with the brute force; returns the mode count. */
 static size_t differential(const dataset *d, const params *p, const char *what)
 {
@@ -487,6 +536,7 @@ static size_t differential(const dataset *d, const params *p, const char *what)
     cr_assert_not_null(r);
     modes got = {0}, want = {0};
     result_modes(r, &got);
+    assert_result_order(s, r, what);
     brute_force(d, p, &want);
     assert_same_modes(&got, &want, what);
     check_classes(d, p, r);
@@ -547,6 +597,42 @@ Test(search, differential_random, .timeout = 500)
             runs, total_modes, by_size[1], by_size[2], by_size[3], by_size[4], by_size[5],
             with_modes, borderline);
     cr_assert_gt(with_modes, runs / 3, "the generator must produce failure modes");
+}
+
+/* The same comparison with every set kept as sorted positions (probes,
+ * position-array necessity checks) and with none, and on classes large
+ * enough for the default limit to switch between the two in one search. */
+Test(search, differential_containers, .timeout = 500)
+{
+    static const uint32_t limits[][2] = {{64, 1}, {0, 1}, {1, 8}, {1, 1}};
+    size_t total_modes = 0;
+    for (size_t li = 0; li < sizeof limits / sizeof *limits; li++) {
+        prime__search_set_array_limit(limits[li][0], limits[li][1]);
+        rng_state = 777 + li;
+        const uint32_t runs = li < 2 ? 200 : 40;
+        for (uint32_t run = 0; run < runs; run++) {
+            dataset d;
+            uint32_t n_classes = 1 + below(3);
+            uint32_t vocab = 3 + below(10);
+            uint32_t per_class = li < 2 ? (below(4) == 0 ? 24 : 300) : 1500 + below(1500);
+            uint32_t per_image = below(16) == 0 ? 0 : 1 + below(8);
+            int kind = (int)below(3);
+            dataset_random(&d, n_classes, vocab, per_class, per_image, kind);
+            params p;
+            random_params(&p, per_class);
+            char what[320];
+            snprintf(what, sizeof what,
+                     "limit %u/%u, run %u (classes %u, vocab %u, images %u, max_tags %u, "
+                     "min_size %lld, min_drop %g, whole %d, threads %u)",
+                     limits[li][0], limits[li][1], run, n_classes, vocab, d.n, p.max_tags,
+                     (long long)p.min_size, p.min_drop, p.whole, p.threads);
+            total_modes += differential(&d, &p, what);
+            dataset_free(&d);
+        }
+    }
+    prime__search_set_array_limit(1, 8);
+    fprintf(stderr, "containers: %zu modes compared\n", total_modes);
+    cr_assert_gt(total_modes, 1000);
 }
 
 /* Values land exactly on the thresholds: the slack decides inclusion. */
@@ -909,6 +995,216 @@ Test(search, query_many_tags)
     scan_set(&d, 0, tm, &want, &wsum); /* every tag appears twice or more */
     for (int j = 0; j < 100; j++)
         cr_assert_eq(ps[j], want);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    dataset_free(&d);
+}
+
+/* ---- bitset kernels (lib/search/kernels.c) ------------------------------------ */
+
+/* Every kernel set the CPU can run gives the portable set's counts and
+ * words, at every length (the vector loops and their tails), with the
+ * destination separate or equal to the first operand. */
+Test(search, kernels_agree_with_portable)
+{
+    rng_state = 777;
+    const prime__kernels *ref = prime__kernels_by_id(PRIME_KERNEL_PORTABLE);
+    unsigned supported = prime__kernels_supported();
+    cr_assert(supported & (1u << PRIME_KERNEL_PORTABLE));
+    enum { MAXW = 150 };
+    uint64_t a[MAXW + 1], b[MAXW + 1], d1[MAXW + 1], d2[MAXW + 1];
+    size_t tested = 0;
+    for (int id = 0; id < PRIME_KERNEL_COUNT; id++) {
+        if (!(supported & (1u << id)))
+            continue;
+        const prime__kernels *k = prime__kernels_by_id((prime__kernel_id)id);
+        cr_assert_eq((int)k->id, id);
+        for (size_t words = 0; words <= MAXW; words++) {
+            for (int rep = 0; rep < 4; rep++) {
+                for (size_t w = 0; w <= MAXW; w++) {
+                    /* dense, sparse, all ones */
+                    a[w] = rep == 3 ? ~UINT64_C(0) : rep == 2 ? rnd() & rnd() & rnd() : rnd();
+                    b[w] = rep == 3 ? ~UINT64_C(0) : rnd();
+                }
+                d1[words] = d2[words] = 0x5a5a5a5a5a5a5a5aULL; /* guard word */
+                uint64_t n1 = ref->and_count(d1, a, b, words);
+                uint64_t n2 = k->and_count(d2, a, b, words);
+                cr_assert_eq(n2, n1, "%s and_count, %zu words", k->name, words);
+                cr_assert_eq(memcmp(d1, d2, (words + 1) * sizeof *d1), 0,
+                             "%s and_count words, %zu words", k->name, words);
+                cr_assert_eq(k->and_popcount(a, b, words), n1, "%s and_popcount %zu", k->name,
+                             words);
+                cr_assert_eq(k->count(d1, words), n1, "%s count %zu", k->name, words);
+                cr_assert_eq(k->count(a, words), ref->count(a, words));
+                /* in place: a &= b */
+                memcpy(d2, a, sizeof a);
+                cr_assert_eq(k->and_count(d2, d2, b, words), n1, "%s in place", k->name);
+                cr_assert_eq(memcmp(d1, d2, words * sizeof *d1), 0);
+                tested++;
+            }
+        }
+    }
+    cr_assert_gt(tested, 0);
+}
+
+/* The documented choice (docs/method.md, "Kernels"). */
+Test(search, kernel_selection_rule)
+{
+    const unsigned all = 0xf, avx2 = 0x7, popcnt = 0x3, none = 0x1;
+    cr_assert_eq(prime__kernels_select(NULL, all), PRIME_KERNEL_AVX512);
+    cr_assert_eq(prime__kernels_select("", avx2), PRIME_KERNEL_AVX2);
+    cr_assert_eq(prime__kernels_select("auto", popcnt), PRIME_KERNEL_POPCNT);
+    cr_assert_eq(prime__kernels_select(NULL, none), PRIME_KERNEL_PORTABLE);
+    cr_assert_eq(prime__kernels_select(NULL, 0), PRIME_KERNEL_PORTABLE);
+    cr_assert_eq(prime__kernels_select("AVX2", avx2), PRIME_KERNEL_AVX2); /* not a name */
+    cr_assert_eq(prime__kernels_select("sse9", none), PRIME_KERNEL_PORTABLE);
+    cr_assert_eq(prime__kernels_select("portable", all), PRIME_KERNEL_PORTABLE);
+    cr_assert_eq(prime__kernels_select("popcnt", all), PRIME_KERNEL_POPCNT);
+    cr_assert_eq(prime__kernels_select("avx2", all), PRIME_KERNEL_AVX2);
+    cr_assert_eq(prime__kernels_select("avx512", all), PRIME_KERNEL_AVX512);
+    /* forced beyond the CPU: the best supported set below the request */
+    cr_assert_eq(prime__kernels_select("avx512", avx2), PRIME_KERNEL_AVX2);
+    cr_assert_eq(prime__kernels_select("avx512", popcnt), PRIME_KERNEL_POPCNT);
+    cr_assert_eq(prime__kernels_select("avx2", popcnt), PRIME_KERNEL_POPCNT);
+    cr_assert_eq(prime__kernels_select("avx2", none), PRIME_KERNEL_PORTABLE);
+    cr_assert_eq(prime__kernels_select("popcnt", none), PRIME_KERNEL_PORTABLE);
+    cr_assert_eq(prime__kernels_parse("avx512"), PRIME_KERNEL_AVX512);
+    cr_assert_eq(prime__kernels_parse("neon"), -1);
+    cr_assert_eq(prime__kernels_parse(NULL), -1);
+}
+
+/* The set in use is the one the environment asked for (the kernels test
+ * entries of tests/meson.build force each), or the best one without it. */
+Test(search, kernel_in_use)
+{
+    const char *env = getenv("PRIME_KERNEL");
+    const prime__kernels *k = prime__kernels_get();
+    cr_assert_not_null(k);
+    cr_assert(prime__kernels_supported() & (1u << k->id), "%s is not supported", k->name);
+    cr_assert_eq(k->id, prime__kernels_select(env, prime__kernels_supported()));
+    if (env != NULL && prime__kernels_parse(env) >= 0 &&
+        (prime__kernels_supported() & (1u << prime__kernels_parse(env))))
+        cr_assert_str_eq(k->name, env);
+    fprintf(stderr, "kernel in use: %s (PRIME_KERNEL=%s)\n", k->name, env ? env : "(unset)");
+}
+
+/* ---- streaming (prime_search_stream) ------------------------------------------ */
+
+typedef struct {
+    modes got;
+    uint64_t calls, stop_after;
+    const prime_tagstore *store;
+    bool names_ordered;
+    double max_drop_err; /* drop vs class_accuracy - accuracy */
+} stream_sink;
+
+static int32_t on_mode(void *user, const prime_mode_event *e)
+{
+    stream_sink *k = user;
+    k->calls++;
+    if (k->got.n == k->got.cap) {
+        k->got.cap = k->got.cap ? 2 * k->got.cap : 64;
+        k->got.v = realloc(k->got.v, k->got.cap * sizeof *k->got.v);
+        cr_assert_not_null(k->got.v);
+    }
+    mode *m = &k->got.v[k->got.n++];
+    memset(m, 0, sizeof *m);
+    m->cls = e->class_id;
+    m->n = e->n_tags;
+    for (uint32_t i = 0; i < e->n_tags; i++) {
+        m->tags[i] = e->tags[i];
+        if (i > 0 && strcmp(prime_tagstore_tag_name(k->store, e->tags[i - 1]),
+                            prime_tagstore_tag_name(k->store, e->tags[i])) >= 0)
+            k->names_ordered = false;
+    }
+    qsort(m->tags, m->n, sizeof *m->tags, cmp_u32);
+    m->size = e->size;
+    m->correct = e->correct;
+    if (e->accuracy != e->correct / (double)e->size ||
+        e->drop != e->class_accuracy - e->accuracy)
+        k->max_drop_err = 1;
+    return k->stop_after != 0 && k->calls >= k->stop_after;
+}
+
+/* The streamed modes are the result's, with the same numbers, at every
+ * thread count; tags come in name order. */
+Test(search, stream_equals_search, .timeout = 300)
+{
+    rng_state = 4242;
+    size_t compared = 0;
+    for (uint32_t run = 0; run < 150; run++) {
+        dataset d;
+        dataset_random(&d, 1 + below(4), 3 + below(10), below(4) == 0 ? 24 : 300,
+                       below(16) == 0 ? 0 : 1 + below(8), (int)below(3));
+        params p;
+        random_params(&p, 300);
+        prime_tagstore *s = dataset_store(&d, true);
+        prime_outcomes *o = dataset_outcomes(&d);
+        prime_config *c = params_config(&p);
+        prime_result *r = NULL;
+        cr_assert_eq(prime_search(s, o, c, NULL, NULL, &r), PRIME_OK);
+        modes want = {0};
+        result_modes(r, &want);
+        stream_sink k = {.store = s, .names_ordered = true};
+        uint64_t n = 99;
+        cr_assert_eq(prime_search_stream(s, o, c, NULL, NULL, on_mode, &k, &n), PRIME_OK,
+                     "%s", prime_last_error());
+        cr_assert_eq(n, prime_result_mode_count(r));
+        cr_assert_eq(k.calls, n);
+        cr_assert(k.names_ordered);
+        cr_assert_eq(k.max_drop_err, 0);
+        if (k.got.n > 0)
+            qsort(k.got.v, k.got.n, sizeof *k.got.v, cmp_mode);
+        char what[64];
+        snprintf(what, sizeof what, "stream run %u", run);
+        assert_same_modes(&k.got, &want, what);
+        compared += n;
+        free(k.got.v);
+        free(want.v);
+        prime_result_destroy(r);
+        prime_config_destroy(c);
+        prime_outcomes_destroy(o);
+        prime_tagstore_destroy(s);
+        dataset_free(&d);
+    }
+    cr_assert_gt(compared, 500);
+}
+
+/* A callback that answers non-zero stops the search: no call after it,
+ * PRIME_E_CANCELLED, the count says how many were handed over. */
+Test(search, stream_stops_when_asked)
+{
+    rng_state = 99;
+    dataset d;
+    dataset_random(&d, 3, 12, 300, 8, 0);
+    params p = {.max_tags = 4, .min_size = 2, .min_drop = 0.0, .n_gains = 1, .gains = {-1},
+                .min_tag_count = 0, .whole = false, .threads = 1};
+    prime_tagstore *s = dataset_store(&d, true);
+    prime_outcomes *o = dataset_outcomes(&d);
+    for (int64_t threads = 1; threads <= 4; threads += 3) {
+        p.threads = (uint32_t)threads;
+        prime_config *c = params_config(&p);
+        stream_sink all = {.store = s, .names_ordered = true};
+        uint64_t n_all = 0;
+        cr_assert_eq(prime_search_stream(s, o, c, NULL, NULL, on_mode, &all, &n_all), PRIME_OK);
+        cr_assert_gt(n_all, 20);
+        stream_sink k = {.store = s, .names_ordered = true, .stop_after = 7};
+        uint64_t n = 0;
+        cr_assert_eq(prime_search_stream(s, o, c, NULL, NULL, on_mode, &k, &n),
+                     PRIME_E_CANCELLED);
+        cr_assert_eq(k.calls, 7);
+        cr_assert_eq(n, 7);
+        cr_assert_not_null(strstr(prime_last_error(), "mode callback"));
+        free(all.got.v);
+        free(k.got.v);
+        prime_config_destroy(c);
+    }
+    uint64_t n = 5;
+    cr_assert_eq(prime_search_stream(s, o, NULL, NULL, NULL, NULL, NULL, &n),
+                 PRIME_E_INVALID_ARG);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(prime_search_stream(NULL, o, NULL, NULL, NULL, on_mode, NULL, NULL),
+                 PRIME_E_INVALID_ARG);
     prime_outcomes_destroy(o);
     prime_tagstore_destroy(s);
     dataset_free(&d);

@@ -618,6 +618,42 @@ PRIME_API prime_status prime_search(const prime_tagstore *store,
                                     prime_progress_fn progress, void *user_data,
                                     prime_result **out);
 
+/** One failure mode as prime_search_stream reports it. The structure and
+ *  its tags are valid during the callback only; the library fills it (it
+ *  may gain fields at the end in a later minor version). */
+typedef struct prime_mode_event {
+    uint32_t class_id;       /**< store class id; PRIME_NONE in whole-data-set mode */
+    uint32_t n_tags;         /**< number of tags, 1..max_tags */
+    const uint32_t *tags;    /**< n_tags store tag ids, in byte order of their names */
+    uint64_t size;           /**< images of the mode */
+    double correct;          /**< sum of their outcomes */
+    double accuracy;         /**< correct / size */
+    double class_accuracy;   /**< accuracy of the class (or of all images) */
+    double drop;             /**< class_accuracy - accuracy */
+} prime_mode_event;
+
+/** Mode callback of prime_search_stream: return 0 to go on, anything else
+ *  to stop the search (it then returns PRIME_E_CANCELLED). */
+typedef int32_t (*prime_mode_fn)(void *user_data, const prime_mode_event *mode);
+
+/** The search of prime_search without a result in memory: every failure
+ *  mode is handed to on_mode as soon as it is found, so memory does not
+ *  grow with the number of modes. The modes are exactly those of
+ *  prime_search, with the same numbers (bit for bit), but in no particular
+ *  order (it depends on the thread count and on scheduling). on_mode is
+ *  called from the search's threads (the calling thread or its workers),
+ *  never two calls at once; it may look names up in the store. progress works as for prime_search. *n_modes_out (may be NULL)
+ *  receives the number of modes handed over, also when the search stops
+ *  early (a progress cancel, or on_mode answering non-zero: then no further
+ *  call is made and the status is PRIME_E_CANCELLED). on_mode NULL:
+ *  PRIME_E_INVALID_ARG. */
+PRIME_API prime_status prime_search_stream(const prime_tagstore *store,
+                                           const prime_outcomes *outcomes,
+                                           const prime_config *config,
+                                           prime_progress_fn progress, void *progress_data,
+                                           prime_mode_fn on_mode, void *mode_data,
+                                           uint64_t *n_modes_out);
+
 /** Destroy a result; NULL is fine. */
 PRIME_API void prime_result_destroy(prime_result *result);
 

@@ -1,6 +1,6 @@
-/* Packed bitset kernels of the search: fused AND + population counts, so
- * that an intersection and its statistics come out of one pass over the
- * words. Internal; not installed. */
+/* Packed bitsets of the search: layout helpers and the ordered sum of
+ * float outcomes. The population-count kernels (fused AND + count, one
+ * variant per instruction set) are in kernels.c. Internal; not installed. */
 #ifndef PRIME_BITSET_H
 #define PRIME_BITSET_H
 
@@ -18,53 +18,6 @@ static inline size_t prime__bits_words(size_t n)
 static inline void prime__bits_set(uint64_t *b, size_t i)
 {
     b[i / PRIME_BITS_WORD] |= (uint64_t)1 << (i % PRIME_BITS_WORD);
-}
-
-static inline uint64_t prime__bits_count(const uint64_t *a, size_t words)
-{
-    uint64_t n = 0;
-    for (size_t w = 0; w < words; w++)
-        n += (uint64_t)__builtin_popcountll(a[w]);
-    return n;
-}
-
-/* dst = a & b; returns |dst|. */
-static inline uint64_t prime__bits_and_count(uint64_t *restrict dst, const uint64_t *a,
-                                             const uint64_t *b, size_t words)
-{
-    uint64_t n = 0;
-    for (size_t w = 0; w < words; w++) {
-        uint64_t x = a[w] & b[w];
-        dst[w] = x;
-        n += (uint64_t)__builtin_popcountll(x);
-    }
-    return n;
-}
-
-/* |a & b|. */
-static inline uint64_t prime__bits_and_popcount(const uint64_t *a, const uint64_t *b,
-                                                size_t words)
-{
-    uint64_t n = 0;
-    for (size_t w = 0; w < words; w++)
-        n += (uint64_t)__builtin_popcountll(a[w] & b[w]);
-    return n;
-}
-
-/* dst = a & b; returns |dst| and writes |dst & mark| to *marked. */
-static inline uint64_t prime__bits_and_count2(uint64_t *restrict dst, const uint64_t *a,
-                                              const uint64_t *b, const uint64_t *mark,
-                                              size_t words, uint64_t *marked)
-{
-    uint64_t n = 0, m = 0;
-    for (size_t w = 0; w < words; w++) {
-        uint64_t x = a[w] & b[w];
-        dst[w] = x;
-        n += (uint64_t)__builtin_popcountll(x);
-        m += (uint64_t)__builtin_popcountll(x & mark[w]);
-    }
-    *marked = m;
-    return n;
 }
 
 /* Sum of vals[i] over the set bits i of a, in ascending order of i (the

@@ -22,8 +22,9 @@ void prime_result_destroy(prime_result *r)
 /* qsort has no context argument in C11: the comparators read these. They
  * are only set while building, under the build's own stack frame, so a
  * thread-local copy keeps concurrent builds apart. */
-static _Thread_local const prime_result *sort_result;
 static _Thread_local const char *sort_strings;
+static _Thread_local const uint64_t *sort_tag_off;   /* store tag id -> name offset + 1 */
+static _Thread_local const uint32_t *sort_mode_rank; /* parallel to mode_tags */
 
 static int cmp_class(const void *a, const void *b)
 {
@@ -31,28 +32,51 @@ static int cmp_class(const void *a, const void *b)
     return strcmp(sort_strings + x->name_off, sort_strings + y->name_off);
 }
 
-static int cmp_tag_name_off(const void *a, const void *b)
+static int cmp_tag_name(const void *a, const void *b)
 {
-    /* entries are pairs (tag id, name offset) packed as uint64 arrays */
-    const uint64_t *x = a, *y = b;
-    return strcmp(sort_strings + x[1], sort_strings + y[1]);
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return strcmp(sort_strings + sort_tag_off[x] - 1, sort_strings + sort_tag_off[y] - 1);
+}
+
+/* The sort key of a mode: its class, its drop as an integer that orders as
+ * the double (-0 taken as +0, so equal drops give equal keys), the ranks
+ * (+1) of its first four tags in 16-bit fields, first tag highest, 0 for
+ * none (so a prefix sorts first), when fewer than 65,535 tags are ranked
+ * (else 0), and its index; ties are broken on all the tag-name ranks. */
+typedef struct {
+    uint32_t class_index, index;
+    uint64_t drop;
+    uint64_t tags;
+} mode_key;
+
+static _Thread_local const prime__mode *sort_modes;
+
+static uint64_t drop_key(double d)
+{
+    if (d == 0.0)
+        d = 0.0;
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return (u >> 63) ? ~u : u | (UINT64_C(1) << 63);
 }
 
 static int cmp_mode(const void *a, const void *b)
 {
-    const prime__mode *x = a, *y = b;
-    const prime_result *r = sort_result;
-    if (x->class_index != y->class_index)
-        return x->class_index < y->class_index ? -1 : 1;
-    if (x->drop != y->drop)
-        return x->drop > y->drop ? -1 : 1;
+    const mode_key *kx = a, *ky = b;
+    if (kx->class_index != ky->class_index)
+        return kx->class_index < ky->class_index ? -1 : 1;
+    if (kx->drop != ky->drop)
+        return kx->drop > ky->drop ? -1 : 1; /* largest drop first */
+    if (kx->tags != ky->tags)
+        return kx->tags < ky->tags ? -1 : 1;
+    /* tag names element by element (a prefix first): their ranks in byte
+       order of the names (names are unique, so ranks order as names) */
+    const prime__mode *x = &sort_modes[kx->index], *y = &sort_modes[ky->index];
     uint32_t n = x->n_tags < y->n_tags ? x->n_tags : y->n_tags;
-    for (uint32_t k = 0; k < n; k++) {
-        int c = strcmp(sort_strings + r->mode_tag_name_off[x->tag_first + k],
-                       sort_strings + r->mode_tag_name_off[y->tag_first + k]);
-        if (c != 0)
-            return c;
-    }
+    const uint32_t *rx = sort_mode_rank + x->tag_first, *ry = sort_mode_rank + y->tag_first;
+    for (uint32_t k = 0; k < n; k++)
+        if (rx[k] != ry[k])
+            return rx[k] < ry[k] ? -1 : 1;
     return (x->n_tags > y->n_tags) - (x->n_tags < y->n_tags);
 }
 
@@ -63,17 +87,88 @@ static uint64_t pool_add(prime__buf *pool, const char *s)
     return off;
 }
 
+/* Modes between two calls of the tick function. */
+#define TICK_MODES 16384u
+
+/* Sort keys[0..n) with cmp_mode: runs of TICK_MODES sorted with qsort,
+ * then merged pairwise, with a tick after every run and every TICK_MODES
+ * merged keys. Returns the sorted array (keys or *tmp, the other one is
+ * scratch), or NULL when the tick asked to stop. */
+static mode_key *sort_keys(mode_key *keys, mode_key *tmp, uint64_t n, prime__tick_fn tick,
+                           void *tick_ctx)
+{
+    for (uint64_t a = 0; a < n; a += TICK_MODES) {
+        uint64_t len = n - a < TICK_MODES ? n - a : TICK_MODES;
+        qsort(keys + a, (size_t)len, sizeof *keys, cmp_mode);
+        if (tick != NULL && tick(tick_ctx) != 0)
+            return NULL;
+    }
+    mode_key *src = keys, *dst = tmp;
+    for (uint64_t width = TICK_MODES; width < n; width *= 2) {
+        uint64_t since = 0;
+        for (uint64_t a = 0; a < n; a += 2 * width) {
+            uint64_t mid = a + width < n ? a + width : n;
+            uint64_t end = a + 2 * width < n ? a + 2 * width : n;
+            uint64_t i = a, j = mid, k = a;
+            while (i < mid && j < end) {
+                /* the left run first on ties: keys are distinct anyway */
+                if (cmp_mode(&src[j], &src[i]) < 0)
+                    dst[k++] = src[j++];
+                else
+                    dst[k++] = src[i++];
+                if (++since == TICK_MODES) {
+                    since = 0;
+                    if (tick != NULL && tick(tick_ctx) != 0)
+                        return NULL;
+                }
+            }
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < end)
+                dst[k++] = src[j++];
+        }
+        mode_key *t = src;
+        src = dst;
+        dst = t;
+    }
+    return src;
+}
+
 prime_status prime__result_build(const prime_tagstore *store, const prime_config *config,
                                  uint32_t n_classes, const uint32_t *class_ids,
                                  const uint64_t *class_images, const double *class_correct,
                                  const prime__raw_mode *raw, uint64_t n_modes,
                                  prime_result **out)
 {
+    return prime__result_build_ticking(store, config, n_classes, class_ids, class_images,
+                                       class_correct, raw, n_modes, NULL, NULL, out);
+}
+
+/* A tick every TICK_MODES modes of a loop over the modes. */
+#define TICK(i)                                                                       \
+    do {                                                                              \
+        if (tick != NULL && ((i) + 1) % TICK_MODES == 0 && tick(tick_ctx) != 0)       \
+            goto cancelled;                                                           \
+    } while (0)
+
+prime_status prime__result_build_ticking(const prime_tagstore *store,
+                                         const prime_config *config, uint32_t n_classes,
+                                         const uint32_t *class_ids,
+                                         const uint64_t *class_images,
+                                         const double *class_correct,
+                                         const prime__raw_mode *raw, uint64_t n_modes,
+                                         prime__tick_fn tick, void *tick_ctx,
+                                         prime_result **out)
+{
     prime_result *r = prime__calloc(1, sizeof *r);
     prime__buf pool = {0};
     uint64_t *tag_off_of = NULL;  /* store tag id -> offset in pool, +1 (0 = none) */
     uint32_t *class_rank = NULL;  /* input class index -> sorted index */
-    uint64_t *pairs = NULL;
+    uint32_t *used = NULL;        /* the distinct tags of the modes, by name */
+    uint32_t *rank_of = NULL;     /* store tag id -> rank in `used` */
+    uint32_t *mode_rank = NULL;   /* parallel to mode_tags */
+    mode_key *keys = NULL, *keys2 = NULL;
+    prime_status status = PRIME_OK;
     if (r == NULL)
         goto nomem;
     r->config = *config;
@@ -87,10 +182,12 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
         prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof(uint64_t));
     tag_off_of = prime__calloc((size_t)store->tags.count + 1, sizeof(uint64_t));
     class_rank = prime__malloc(((size_t)n_classes + 1) * sizeof(uint32_t));
-    pairs = prime__malloc(2 * PRIME_MAX_TAGS_LIMIT * sizeof(uint64_t));
+    used = prime__malloc(((size_t)store->tags.count + 1) * sizeof(uint32_t));
+    rank_of = prime__malloc(((size_t)store->tags.count + 1) * sizeof(uint32_t));
+    mode_rank = prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof(uint32_t));
     if (r->classes == NULL || r->modes == NULL || r->mode_tags == NULL ||
         r->mode_tag_name_off == NULL || tag_off_of == NULL || class_rank == NULL ||
-        pairs == NULL)
+        used == NULL || rank_of == NULL || mode_rank == NULL)
         goto nomem;
 
     /* classes, sorted by name */
@@ -131,29 +228,50 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
         prime__free(tmp);
     }
 
-    /* modes: tags sorted by name, statistics, description */
+    /* the distinct tags of the modes: names copied once, ranked by name
+       once, so that modes sort on integers */
+    uint32_t n_used = 0;
+    for (uint64_t i = 0; i < n_modes; i++) {
+        TICK(i);
+        for (uint32_t k = 0; k < raw[i].n_tags; k++) {
+            uint32_t tag = raw[i].tags[k];
+            if (tag_off_of[tag] != 0)
+                continue;
+            tag_off_of[tag] = pool_add(&pool, prime__names_get(&store->tags, tag)) + 1;
+            used[n_used++] = tag;
+        }
+    }
+    if (pool.failed)
+        goto nomem;
+    sort_strings = pool.data;
+    sort_tag_off = tag_off_of;
+    qsort(used, n_used, sizeof *used, cmp_tag_name);
+    for (uint32_t k = 0; k < n_used; k++)
+        rank_of[used[k]] = k;
+
+    /* modes: tags sorted by name, statistics */
     uint64_t t = 0;
     for (uint64_t i = 0; i < n_modes; i++) {
+        TICK(i);
         const prime__raw_mode *m = &raw[i];
         prime__mode *d = &r->modes[i];
-        for (uint32_t k = 0; k < m->n_tags; k++) {
-            uint32_t tag = m->tags[k];
-            if (tag_off_of[tag] == 0)
-                tag_off_of[tag] = pool_add(&pool, prime__names_get(&store->tags, tag)) + 1;
-            pairs[2 * k] = tag;
-            pairs[2 * k + 1] = tag_off_of[tag] - 1;
-        }
-        if (pool.failed)
-            goto nomem;
-        sort_strings = pool.data;
-        qsort(pairs, m->n_tags, 2 * sizeof(uint64_t), cmp_tag_name_off);
         d->class_index = class_rank[m->class_index];
         d->n_tags = m->n_tags;
         d->tag_first = (uint32_t)t;
+        /* insertion sort by rank (at most PRIME_MAX_TAGS_LIMIT tags) */
+        uint32_t *rk = mode_rank + t, *tg = r->mode_tags + t;
         for (uint32_t k = 0; k < m->n_tags; k++) {
-            r->mode_tags[t + k] = (uint32_t)pairs[2 * k];
-            r->mode_tag_name_off[t + k] = pairs[2 * k + 1];
+            uint32_t tag = m->tags[k], x = rank_of[tag], at = k;
+            while (at > 0 && rk[at - 1] > x) {
+                rk[at] = rk[at - 1];
+                tg[at] = tg[at - 1];
+                at--;
+            }
+            rk[at] = x;
+            tg[at] = tag;
         }
+        for (uint32_t k = 0; k < m->n_tags; k++)
+            r->mode_tag_name_off[t + k] = tag_off_of[tg[k]] - 1;
         t += m->n_tags;
         d->size = m->size;
         d->correct = m->correct;
@@ -162,11 +280,59 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
     }
     r->n_modes = n_modes;
     r->n_mode_tags = n_mode_tags;
-    sort_result = r;
-    sort_strings = pool.data;
-    if (n_modes > 0)
-        qsort(r->modes, (size_t)n_modes, sizeof *r->modes, cmp_mode);
+    sort_mode_rank = mode_rank;
+    sort_modes = r->modes;
+    keys = prime__malloc((size_t)(n_modes ? n_modes : 1) * sizeof *keys);
+    keys2 = prime__malloc((size_t)(n_modes > TICK_MODES ? n_modes : 1) * sizeof *keys2);
+    if (keys == NULL || keys2 == NULL)
+        goto nomem;
     for (uint64_t i = 0; i < n_modes; i++) {
+        TICK(i);
+        keys[i].class_index = r->modes[i].class_index;
+        keys[i].index = (uint32_t)i;
+        keys[i].drop = drop_key(r->modes[i].drop);
+        keys[i].tags = 0;
+        if (n_used < 65535u) {
+            const prime__mode *d = &r->modes[i];
+            for (uint32_t k = 0; k < 4; k++) {
+                uint64_t f = k < d->n_tags ? (uint64_t)mode_rank[d->tag_first + k] + 1 : 0;
+                keys[i].tags |= f << (48 - 16 * k);
+            }
+        }
+    }
+    {
+        mode_key *sorted = sort_keys(keys, keys2, n_modes, tick, tick_ctx);
+        if (sorted == NULL)
+            goto cancelled;
+        if (sorted != keys) {
+            keys2 = keys;
+            keys = sorted;
+        }
+        prime__free(keys2);
+        keys2 = NULL;
+    }
+    /* modes[i] = old modes[keys[i].index], in place, cycle by cycle (a
+       placed position gets index = itself) */
+    for (uint64_t i = 0; i < n_modes; i++) {
+        TICK(i);
+        if (keys[i].index == i)
+            continue;
+        prime__mode tmp = r->modes[i];
+        uint64_t j = i;
+        while (keys[j].index != i) {
+            uint64_t from = keys[j].index;
+            r->modes[j] = r->modes[from];
+            keys[j].index = (uint32_t)j;
+            j = from;
+        }
+        r->modes[j] = tmp;
+        keys[j].index = (uint32_t)j;
+    }
+    prime__free(keys);
+    keys = NULL;
+    sort_modes = NULL;
+    for (uint64_t i = 0; i < n_modes; i++) {
+        TICK(i);
         prime__mode *d = &r->modes[i];
         d->description_off = pool.len;
         prime__buf_puts(&pool, "a photo of");
@@ -188,23 +354,37 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
         goto nomem;
     r->strings = pool.data;
     r->strings_len = pool.len;
-    sort_result = NULL;
     sort_strings = NULL;
+    sort_tag_off = NULL;
+    sort_mode_rank = NULL;
     prime__free(tag_off_of);
     prime__free(class_rank);
-    prime__free(pairs);
+    prime__free(used);
+    prime__free(rank_of);
+    prime__free(mode_rank);
     *out = r;
     return PRIME_OK;
 
 nomem:
-    sort_result = NULL;
+    status = prime__error(PRIME_E_NOMEM, "out of memory building the result");
+    goto fail;
+cancelled:
+    status = prime__error(PRIME_E_CANCELLED, "prime_search: cancelled by the progress callback");
+fail:
+    prime__free(keys);
+    prime__free(keys2);
+    sort_modes = NULL;
     sort_strings = NULL;
+    sort_tag_off = NULL;
+    sort_mode_rank = NULL;
     prime__buf_free(&pool);
     prime__free(tag_off_of);
     prime__free(class_rank);
-    prime__free(pairs);
+    prime__free(used);
+    prime__free(rank_of);
+    prime__free(mode_rank);
     prime_result_destroy(r);
-    return prime__error(PRIME_E_NOMEM, "out of memory building the result");
+    return status;
 }
 
 uint32_t prime_result_class_count(const prime_result *r)

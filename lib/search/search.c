@@ -20,6 +20,14 @@
  * every bitset, so that a child whose wrong images are too few is rejected
  * after a popcount over those few words only.
  *
+ * Sets much smaller than their class (sparse()) are also kept as sorted bit
+ * positions: their children are found by probing the child tag's column
+ * at each position (the wrong images, a prefix of the list, first), so a
+ * candidate costs the size of its parent's set, not the words of its class.
+ * The necessity check of a node starts from its DFS ancestors' sets, still
+ * on the search stack. The population counts run in the kernels of
+ * kernels.c, chosen at the first search for the CPU.
+ *
  * Work is split into items (class, first tag) that worker threads pull with
  * an atomic counter; every worker keeps its own list of raw modes and
  * prime__result_build sorts the union, so the result does not depend on
@@ -35,6 +43,7 @@
 #include <time.h>
 
 #include "search/bitset.h"
+#include "search/kernels.h"
 #include "search/search.h"
 
 /* Progress units of one searched class (1 for preparing it, the rest
@@ -48,29 +57,6 @@
  * the sums, so that pruning never removes a set that the literal test
  * (with PRIME_EPS of slack) would accept. */
 #define PRUNE_SLACK 1e-6
-
-/* The hot functions are compiled twice, with and without the popcnt
- * instruction, and the loader picks one for the CPU (GCC/clang ifunc). */
-/* Not under ThreadSanitizer: the ifunc resolver runs while the loader
- * relocates, before the TSan runtime is initialised, and its instrumented
- * entry crashes every program at start (GCC and clang alike). */
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define PRIME_NO_KERNEL_CLONES 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define PRIME_NO_KERNEL_CLONES 1
-#endif
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && \
-    defined(__has_attribute) && !defined(PRIME_NO_KERNEL_CLONES)
-#if __has_attribute(target_clones)
-#define PRIME_KERNEL_CLONES __attribute__((target_clones("popcnt", "default")))
-#endif
-#endif
-#ifndef PRIME_KERNEL_CLONES
-#define PRIME_KERNEL_CLONES
-#endif
 
 /* One searched class and, once prepared, its bitset columns. */
 typedef struct {
@@ -103,6 +89,10 @@ typedef struct {
     size_t row_words;
     uint64_t *rows;          /* m rows of row_words words */
     void *block;             /* the one allocation behind all the arrays */
+    /* sparse columns (sparse(): size small against words) also as sorted
+       bit positions: col_ids[k] (NULL for a dense column) */
+    uint32_t **col_ids;
+    void *ids_block;         /* col_ids and the positions */
 } search_class;
 
 typedef struct {
@@ -126,8 +116,14 @@ typedef struct {
     uint32_t *rank;          /* per image of the largest class: its bit */
     /* phase 2 and 3 scratch */
     uint64_t *stack;         /* max_tags + 1 bitsets of max_words words */
+    uint32_t *ids;           /* max_tags + 1 arrays of ids_cap positions */
     uint64_t *allowed;       /* max_tags rows of max_row_words words */
     uint32_t path[PRIME_MAX_TAGS_LIMIT];
+    /* the sets of the DFS path: the node of depth d (1..k) is
+       lvl_ids[d] (sorted positions) when not NULL, else lvl_set[d] */
+    const uint64_t *lvl_set[PRIME_MAX_TAGS_LIMIT + 1];
+    const uint32_t *lvl_ids[PRIME_MAX_TAGS_LIMIT + 1];
+    uint64_t lvl_size[PRIME_MAX_TAGS_LIMIT + 1];
     uint32_t nodes;
     prime__raw_mode *modes;
     size_t n_modes, cap_modes;
@@ -136,6 +132,7 @@ typedef struct {
 
 struct search_ctx {
     const prime_tagstore *store;
+    const prime__kernels *k; /* bitset kernels (kernels.c) */
     const double *out;       /* outcomes, one per store image */
     uint32_t max_tags;
     uint64_t min_size, cand_min;
@@ -145,6 +142,8 @@ struct search_ctx {
     uint32_t n_classes;
     search_class *classes;
     size_t max_words, max_row_words;
+    size_t ids_cap;          /* longest sorted-position array (sparse()) */
+    uint32_t array_num, array_den; /* the sparse() limit */
     search_item *items;
     size_t n_items;
 
@@ -155,6 +154,15 @@ struct search_ctx {
     atomic_uint_fast64_t done;
     uint64_t total;
     atomic_int stop;
+    bool inline_items;       /* items run in the calling thread (run_phase) */
+
+    /* prime_search_stream: modes go to on_mode (under mode_mu), not to the
+       workers' lists */
+    prime_mode_fn on_mode;
+    void *mode_data;
+    pthread_mutex_t mode_mu;
+    uint64_t n_streamed;     /* under mode_mu */
+    bool stream_stopped;     /* under mode_mu: on_mode answered non-zero */
 
     prime_progress_fn progress;
     void *user_data;
@@ -179,6 +187,74 @@ static int cmp_u32(const void *a, const void *b)
 static inline uint32_t class_image(const search_class *c, uint32_t j)
 {
     return c->images != NULL ? c->images[j] : c->first + j;
+}
+
+/* ---- sparse sets: sorted bit positions ------------------------------------ */
+
+/* A set of `size` images is kept as an array of its sorted bit positions
+ * instead of a bitset when size * den <= words * num: a child of such a set
+ * then costs one bit probe per member instead of one AND per word of the
+ * class. 1/8 measured best on the generated 5k-200k-image stores (a probe
+ * costs several words of vector AND + count, and most children are
+ * rejected after the wrong images, a short prefix of either form). */
+static uint32_t array_num = 1, array_den = 8;
+
+void prime__search_set_array_limit(uint32_t num, uint32_t den)
+{
+    array_num = num;
+    array_den = den == 0 ? 1 : den;
+}
+
+static inline bool sparse(const search_ctx *s, uint64_t size, size_t words)
+{
+    return size * s->array_den <= (uint64_t)words * s->array_num;
+}
+
+/* The positions of the set bits of a, ascending; returns their number. */
+static uint32_t extract_ids(const uint64_t *a, size_t words, uint32_t *out)
+{
+    uint32_t n = 0;
+    for (size_t w = 0; w < words; w++)
+        for (uint64_t x = a[w]; x != 0; x &= x - 1)
+            out[n++] = (uint32_t)(w * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(x);
+    return n;
+}
+
+static inline uint64_t bit_of(const uint64_t *b, uint32_t i)
+{
+    return (b[i / PRIME_BITS_WORD] >> (i % PRIME_BITS_WORD)) & 1u;
+}
+
+/* out = the ids[0..n) whose bit is set in b (out has room for n); returns
+ * their number. */
+static inline uint32_t probe(const uint32_t *ids, uint32_t n, const uint64_t *b, uint32_t *out)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t id = ids[i];
+        out[k] = id;
+        k += (uint32_t)bit_of(b, id);
+    }
+    return k;
+}
+
+/* The number of ids[0..n) whose bit is set in b. */
+static inline uint32_t probe_count(const uint32_t *ids, uint32_t n, const uint64_t *b)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++)
+        k += (uint32_t)bit_of(b, ids[i]);
+    return k;
+}
+
+/* Sum of vals over sorted positions: the order of prime__bits_sum, hence
+ * the same double. */
+static inline double ids_sum(const uint32_t *ids, uint32_t n, const double *vals)
+{
+    double s = 0.0;
+    for (uint32_t i = 0; i < n; i++)
+        s += vals[ids[i]];
+    return s;
 }
 
 /* true when a set with `size` images and outcome sum `sum` has a subset
@@ -287,7 +363,6 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
         }                                                                     \
     } while (0)
 
-PRIME_KERNEL_CLONES
 static prime_status prepare_class(search_worker *w, search_class *c)
 {
     search_ctx *s = w->s;
@@ -395,28 +470,62 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     WITH_WIDTHS(st, SET);
 #undef SET
     c->m = m;
+
+    /* the sparse columns as sorted positions too */
+    size_t n_ids = 0;
+    for (uint32_t k = 0; k < m; k++)
+        if (sparse(s, c->col_size[k], words))
+            n_ids += c->col_size[k];
+    c->ids_block = prime__malloc((size_t)m * sizeof(uint32_t *) + n_ids * sizeof(uint32_t));
+    if (c->ids_block == NULL)
+        return PRIME_E_NOMEM; /* c->block is freed with the classes */
+    c->col_ids = c->ids_block;
+    uint32_t *pos = (uint32_t *)(c->col_ids + m);
+    for (uint32_t k = 0; k < m; k++) {
+        c->col_ids[k] = NULL;
+        if (!sparse(s, c->col_size[k], words))
+            continue;
+        c->col_ids[k] = pos;
+        pos += extract_ids(c->cols + (size_t)k * words, words, pos);
+    }
     return PRIME_OK;
 }
 
 /* Phase 2: row i of the pair table. */
-PRIME_KERNEL_CLONES
 static void pair_row(search_worker *w, search_class *c, uint32_t i)
 {
     const search_ctx *s = w->s;
     size_t words = c->words, ww = c->wrong_words;
     const uint64_t *a = c->cols + (size_t)i * words;
     uint64_t *row = c->rows + (size_t)i * c->row_words;
+    const uint32_t *ids = c->col_ids[i];
+    uint32_t n = (uint32_t)c->col_size[i];
+    uint32_t nw = c->binary ? n - (uint32_t)c->col_sum[i] : 0; /* ids[0..nw): wrong */
     for (uint32_t l = i + 1; l < c->m; l++) {
         const uint64_t *b = c->cols + (size_t)l * words;
-        if (c->binary) {
-            uint64_t wrong = prime__bits_and_popcount(a, b, ww);
+        if (ids != NULL) {
+            /* a sparse column: probe its positions */
+            if (c->binary) {
+                uint32_t wrong = probe_count(ids, nw, b);
+                if (wrong < c->need_wrong)
+                    continue;
+                if (wrong + probe_count(ids + nw, n - nw, b) < c->min_size)
+                    continue;
+            } else {
+                uint32_t size = probe(ids, n, b, w->ids);
+                if (size < c->min_size ||
+                    !can_reach_drop(s, c, size, ids_sum(w->ids, size, c->vals)))
+                    continue;
+            }
+        } else if (c->binary) {
+            uint64_t wrong = s->k->and_popcount(a, b, ww);
             if (wrong < c->need_wrong)
                 continue;
-            uint64_t right = prime__bits_and_popcount(a + ww, b + ww, words - ww);
+            uint64_t right = s->k->and_popcount(a + ww, b + ww, words - ww);
             if (wrong + right < c->min_size)
                 continue;
         } else {
-            uint64_t size = prime__bits_and_count(w->stack, a, b, words);
+            uint64_t size = s->k->and_count(w->stack, a, b, words);
             if (size < c->min_size ||
                 !can_reach_drop(s, c, size, prime__bits_sum(w->stack, words, c->vals)))
                 continue;
@@ -429,41 +538,99 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
 /* Phase 2: depth-first search from one first tag                             */
 /* ------------------------------------------------------------------------ */
 
-/* Size and outcome sum of the intersection of the columns idx[0..k). */
-PRIME_KERNEL_CLONES
-static void and_stats(const search_class *c, const uint32_t *idx, uint32_t k,
-                      uint64_t *size_out, double *sum_out)
+/* Size and outcome sum of the images of the positions ids[0..n) whose bit
+ * is set in every bitset of ops[0..n_ops); in ascending order, so the sum
+ * is the one of the bitset. */
+static void probe_stats(const search_class *c, const uint32_t *ids, uint32_t n,
+                        const uint64_t *const *ops, uint32_t n_ops, uint64_t *size_out,
+                        double *sum_out)
 {
-    size_t words = c->words;
-    uint64_t n = 0, right = 0;
+    uint64_t size = 0, right = 0;
     double sum = 0.0;
-    for (size_t w = 0; w < words; w++) {
-        uint64_t x = c->cols[(size_t)idx[0] * words + w];
-        for (uint32_t i = 1; i < k && x != 0; i++)
-            x &= c->cols[(size_t)idx[i] * words + w];
-        if (x == 0)
+    uint32_t correct_from = (uint32_t)(c->wrong_words * PRIME_BITS_WORD);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t id = ids[i];
+        uint64_t in = 1;
+        for (uint32_t o = 0; o < n_ops && in; o++)
+            in = bit_of(ops[o], id);
+        if (!in)
             continue;
-        uint64_t bits = (uint64_t)__builtin_popcountll(x);
-        n += bits;
-        if (c->binary) {
-            if (w >= c->wrong_words)
-                right += bits;
-        } else {
-            while (x != 0) {
-                sum += c->vals[w * PRIME_BITS_WORD + (size_t)__builtin_ctzll(x)];
-                x &= x - 1;
+        size++;
+        if (c->binary)
+            right += id >= correct_from;
+        else
+            sum += c->vals[id];
+    }
+    *size_out = size;
+    *sum_out = c->binary ? (double)right : sum;
+}
+
+/* Size and outcome sum of S_{path[0..k) without path[drop]} for a node of
+ * depth k >= 3 (drop < k - 1). It is the set of the DFS ancestor of depth
+ * `drop` (none for drop 0) intersected with the columns path[drop+1..k):
+ * - from sorted positions when the ancestor or one of the columns has
+ *   them (the smallest such), probing the others' bitsets;
+ * - else by fused AND + count over the words, in `scratch`.
+ * The sum of float outcomes is taken in ascending image order, as
+ * everywhere, so the value does not depend on the way. */
+static void subset_stats(const search_worker *w, const search_class *c, uint32_t k,
+                         uint32_t drop, uint64_t *scratch, uint64_t *size_out, double *sum_out)
+{
+    const search_ctx *s = w->s;
+    size_t words = c->words, ww = c->wrong_words;
+    const uint64_t *ops[PRIME_MAX_TAGS_LIMIT + 1] = {0};
+    uint32_t n_ops = 0;
+    const uint32_t *start = NULL;
+    uint64_t start_n = 0;
+    int start_op = -1;
+    if (drop > 0) {
+        if (w->lvl_ids[drop] != NULL) {
+            start = w->lvl_ids[drop];
+            /* the ancestor's size: its column's for depth 1, else kept below */
+        }
+        ops[n_ops++] = w->lvl_set[drop];
+    }
+    for (uint32_t i = drop + 1; i < k; i++)
+        ops[n_ops++] = c->cols + (size_t)w->path[i] * words;
+    if (start != NULL) {
+        start_op = 0;
+        start_n = w->lvl_size[drop];
+    } else {
+        for (uint32_t i = drop + 1; i < k; i++) {
+            uint32_t col = w->path[i];
+            if (c->col_ids[col] != NULL && (start == NULL || c->col_size[col] < start_n)) {
+                start = c->col_ids[col];
+                start_n = c->col_size[col];
+                start_op = (int)(n_ops - (k - i));
             }
         }
     }
+    if (start != NULL) {
+        /* probe every operand but the start (an array node has no bitset) */
+        const uint64_t *rest[PRIME_MAX_TAGS_LIMIT + 1];
+        uint32_t n_rest = 0;
+        for (uint32_t o = 0; o < n_ops; o++)
+            if ((int)o != start_op)
+                rest[n_rest++] = ops[o];
+        probe_stats(c, start, (uint32_t)start_n, rest, n_rest, size_out, sum_out);
+        return;
+    }
+    uint64_t n = s->k->and_count(scratch, ops[0], ops[1], words);
+    for (uint32_t o = 2; o < n_ops && n != 0; o++)
+        n = s->k->and_count(scratch, scratch, ops[o], words);
     *size_out = n;
-    *sum_out = c->binary ? (double)right : sum;
+    if (c->binary)
+        *sum_out = n == 0 ? 0.0 : (double)s->k->count(scratch + ww, words - ww);
+    else
+        *sum_out = n == 0 ? 0.0 : prime__bits_sum(scratch, words, c->vals);
 }
 
 /* Necessity: removing any one tag of the k-tag set path[0..k) (with size
  * and sum) must raise accuracy by min_gain(k). psize/psum are the stats of
- * path[0..k-1), the search parent. */
-static bool necessary(const search_worker *w, const search_class *c, uint32_t k,
-                      uint64_t size, double sum, uint64_t psize, double psum)
+ * path[0..k-1), the search parent; for k = 2 the other subset is a single
+ * column, whose statistics are at hand. */
+static bool necessary(search_worker *w, const search_class *c, uint32_t k, uint64_t size,
+                      double sum, uint64_t psize, double psum)
 {
     const search_ctx *s = w->s;
     double acc = sum / (double)size;
@@ -472,24 +639,83 @@ static bool necessary(const search_worker *w, const search_class *c, uint32_t k,
         return false;
     if (k == 1)
         return true;
-    uint32_t others[PRIME_MAX_TAGS_LIMIT];
+    if (k == 2) {
+        uint32_t o = w->path[1];
+        return c->col_sum[o] / (double)c->col_size[o] - acc >= need;
+    }
     for (uint32_t drop = 0; drop + 1 < k; drop++) {
-        uint32_t n = 0;
-        for (uint32_t i = 0; i < k; i++)
-            if (i != drop)
-                others[n++] = w->path[i];
         uint64_t qs;
         double qsum;
-        if (n == 1) {
-            qs = c->col_size[others[0]];
-            qsum = c->col_sum[others[0]];
-        } else {
-            and_stats(c, others, n, &qs, &qsum);
-        }
+        subset_stats(w, c, k, drop, w->stack + (size_t)k * s->max_words, &qs, &qsum);
         if (qsum / (double)qs - acc < need)
             return false;
     }
     return true;
+}
+
+static void report(search_ctx *s);
+static int64_t elapsed_ns(const struct timespec *a, const struct timespec *b);
+
+/* Every CHECK_NODES nodes: the stop flag and, when the items run in the
+ * calling thread, a progress report once REPORT_NS have passed (so that a
+ * long item neither delays progress nor a cancel). false to stop. */
+static bool check_point(search_worker *w)
+{
+    search_ctx *s = w->s;
+    if (s->inline_items) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (elapsed_ns(&s->last_report, &now) >= REPORT_NS)
+            report(s);
+    }
+    return !atomic_load_explicit(&s->stop, memory_order_relaxed);
+}
+
+/* Hand one mode to the stream callback (any worker; one call at a time).
+ * Its tags in byte order of their names; its numbers computed as
+ * prime__result_build computes them. false when the callback stopped the
+ * search (now or before). */
+static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uint64_t size,
+                        double sum)
+{
+    search_ctx *s = w->s;
+    const prime_tagstore *st = s->store;
+    uint32_t tags[PRIME_MAX_TAGS_LIMIT];
+    const char *names[PRIME_MAX_TAGS_LIMIT];
+    for (uint32_t i = 0; i < k; i++) {
+        uint32_t t = c->cand[w->path[i]];
+        const char *name = prime__names_get(&st->tags, t);
+        uint32_t at = i;
+        while (at > 0 && strcmp(names[at - 1], name) > 0) {
+            names[at] = names[at - 1];
+            tags[at] = tags[at - 1];
+            at--;
+        }
+        names[at] = name;
+        tags[at] = t;
+    }
+    prime_mode_event e;
+    e.class_id = c->class_id;
+    e.n_tags = k;
+    e.tags = tags;
+    e.size = size;
+    e.correct = sum;
+    e.accuracy = sum / (double)size;
+    e.class_accuracy = c->sum / (double)c->n;
+    e.drop = e.class_accuracy - e.accuracy;
+    pthread_mutex_lock(&s->mode_mu);
+    bool go = !s->stream_stopped;
+    if (go) {
+        s->n_streamed++;
+        if (s->on_mode(s->mode_data, &e) != 0) {
+            s->stream_stopped = true;
+            go = false;
+        }
+    }
+    pthread_mutex_unlock(&s->mode_mu);
+    if (!go)
+        atomic_store(&s->stop, 1);
+    return go;
 }
 
 static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
@@ -508,19 +734,26 @@ static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uin
     return true;
 }
 
-PRIME_KERNEL_CLONES
-/* Visit the k-tag set path[0..k) whose images are the bitset `set` (size >=
- * min_size); `allowed` holds the tags its children may add. Returns false
- * to stop (cancelled or out of memory). */
+/* Visit the k-tag set path[0..k) (size >= min_size): its images are the
+ * sorted positions `ids` when not NULL, else the bitset `set`; `allowed`
+ * holds the tags its children may add. Returns false to stop (cancelled
+ * or out of memory). */
 static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
-                  const uint64_t *set, uint64_t size, double sum, uint64_t psize, double psum,
-                  const uint64_t *allowed)
+                  const uint64_t *set, const uint32_t *ids, uint64_t size, double sum,
+                  uint64_t psize, double psum, const uint64_t *allowed)
 {
     const search_ctx *s = w->s;
+    size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
     w->candidates++;
+    w->lvl_set[k] = set;
+    w->lvl_ids[k] = ids;
+    w->lvl_size[k] = size;
     if (c->acc - sum / (double)size >= s->min_drop - PRIME_EPS &&
         necessary(w, c, k, size, sum, psize, psum)) {
-        if (!push_mode(w, cls, c, k, size, sum)) {
+        if (w->s->on_mode != NULL) {
+            if (!stream_mode(w, c, k, size, sum))
+                return false;
+        } else if (!push_mode(w, cls, c, k, size, sum)) {
             w->status = PRIME_E_NOMEM;
             return false;
         }
@@ -530,33 +763,58 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     if (c->binary ? (uint64_t)((double)size - sum) < c->need_wrong
                   : !can_reach_drop(s, c, size, sum))
         return true;
-    size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
+    if (ids == NULL && sparse(s, size, words)) {
+        /* sparse from here down: its children are probed, not ANDed (a
+           sparse column has its positions already; otherwise the parent was
+           a bitset, so level k-1 of the arrays is free) */
+        uint32_t *own = w->ids + (size_t)(k - 1) * s->ids_cap;
+        extract_ids(set, words, own);
+        ids = own;
+        w->lvl_ids[k] = ids;
+    }
     uint64_t *child = w->stack + (size_t)k * s->max_words;
+    uint32_t *child_ids = w->ids + (size_t)k * s->ids_cap;
     uint64_t *next = w->allowed + (size_t)k * s->max_row_words;
     bool leaf = k + 1 >= s->max_tags;
+    /* binary outcomes: ids[0..n_wrong) are the wrong images */
+    uint32_t n_wrong = c->binary ? (uint32_t)(size - (uint64_t)sum) : 0;
     for (size_t aw = 0; aw < cw; aw++) {
         for (uint64_t bits = allowed[aw]; bits != 0; bits &= bits - 1) {
             uint32_t j = (uint32_t)(aw * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(bits);
             if (++w->nodes >= CHECK_NODES) {
                 w->nodes = 0;
-                if (atomic_load_explicit(&w->s->stop, memory_order_relaxed))
+                if (!check_point(w))
                     return false;
             }
             const uint64_t *col = c->cols + (size_t)j * words;
             uint64_t csize;
             double csum;
-            if (c->binary) {
+            if (ids != NULL) {
+                if (c->binary) {
+                    uint32_t wrong = probe(ids, n_wrong, col, child_ids);
+                    if (wrong < c->need_wrong)
+                        continue;
+                    uint32_t right =
+                        probe(ids + n_wrong, (uint32_t)size - n_wrong, col, child_ids + wrong);
+                    csize = (uint64_t)wrong + right;
+                    csum = (double)right;
+                } else {
+                    csize = probe(ids, (uint32_t)size, col, child_ids);
+                    if (csize < c->min_size)
+                        continue;
+                    csum = ids_sum(child_ids, (uint32_t)csize, c->vals);
+                }
+            } else if (c->binary) {
                 /* the wrong images first: too few, and neither the child
                    nor anything below it can be a failure mode */
-                uint64_t wrong = prime__bits_and_count(child, set, col, ww);
+                uint64_t wrong = s->k->and_count(child, set, col, ww);
                 if (wrong < c->need_wrong)
                     continue;
-                uint64_t right =
-                    prime__bits_and_count(child + ww, set + ww, col + ww, words - ww);
+                uint64_t right = s->k->and_count(child + ww, set + ww, col + ww, words - ww);
                 csize = wrong + right;
                 csum = (double)right;
             } else {
-                csize = prime__bits_and_count(child, set, col, words);
+                csize = s->k->and_count(child, set, col, words);
                 if (csize < c->min_size)
                     continue;
                 csum = prime__bits_sum(child, words, c->vals);
@@ -571,7 +829,8 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 next_allowed = next;
             }
             w->path[k] = j;
-            if (!visit(w, cls, c, k + 1, child, csize, csum, size, sum, next_allowed))
+            if (!visit(w, cls, c, k + 1, ids != NULL ? NULL : child,
+                       ids != NULL ? child_ids : NULL, csize, csum, size, sum, next_allowed))
                 return false;
         }
     }
@@ -583,8 +842,8 @@ static bool search_item_run(search_worker *w, const search_item *it)
     const search_class *c = &w->s->classes[it->cls];
     w->path[0] = it->first;
     return visit(w, it->cls, c, 1, c->cols + (size_t)it->first * c->words,
-                 c->col_size[it->first], c->col_sum[it->first], c->n, c->sum,
-                 c->rows + (size_t)it->first * c->row_words);
+                 c->col_ids[it->first], c->col_size[it->first], c->col_sum[it->first], c->n,
+                 c->sum, c->rows + (size_t)it->first * c->row_words);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -687,8 +946,10 @@ static void run_phase(search_ctx *s, search_worker *workers, uint32_t n_workers)
         }
     }
     if (started == 0) {
-        /* in the calling thread, reporting between items */
+        /* in the calling thread, reporting between items and, in a long
+           search item, every CHECK_NODES nodes (check_point) */
         search_worker *w = &workers[0];
+        s->inline_items = true;
         for (;;) {
             if (atomic_load_explicit(&s->stop, memory_order_relaxed))
                 break;
@@ -704,6 +965,7 @@ static void run_phase(search_ctx *s, search_worker *workers, uint32_t n_workers)
             if (elapsed_ns(&s->last_report, &now) >= REPORT_NS)
                 report(s);
         }
+        s->inline_items = false;
         return;
     }
 
@@ -731,6 +993,18 @@ static void run_phase(search_ctx *s, search_worker *workers, uint32_t n_workers)
 /* ------------------------------------------------------------------------ */
 /* Entry point                                                                */
 /* ------------------------------------------------------------------------ */
+
+/* While the result is built (calling thread): progress every REPORT_NS,
+ * and the callback's cancel. */
+static int build_tick(void *ctx)
+{
+    search_ctx *s = ctx;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (elapsed_ns(&s->last_report, &now) >= REPORT_NS)
+        report(s);
+    return s->cancelled;
+}
 
 static int cmp_item(const void *a, const void *b)
 {
@@ -776,7 +1050,7 @@ static void sort_items_for_search(search_ctx *s)
     for (size_t k = 0; k < s->n_items; k++) {
         search_item *it = &s->items[k];
         const search_class *c = &s->classes[it->cls];
-        uint64_t pairs = prime__bits_count(c->rows + (size_t)it->first * c->row_words,
+        uint64_t pairs = s->k->count(c->rows + (size_t)it->first * c->row_words,
                                            c->row_words);
         it->cost = (pairs * pairs + 1) * (c->words + 1);
     }
@@ -794,6 +1068,7 @@ static void free_workers(search_worker *workers, uint32_t n)
         prime__free(workers[t].touched);
         prime__free(workers[t].rank);
         prime__free(workers[t].stack);
+        prime__free(workers[t].ids);
         prime__free(workers[t].allowed);
         prime__free(workers[t].modes);
     }
@@ -826,13 +1101,13 @@ static prime_status check_inputs(const prime_tagstore *store, const prime_outcom
     return PRIME_OK;
 }
 
-prime_status prime_search(const prime_tagstore *store, const prime_outcomes *outcomes,
-                          const prime_config *config, prime_progress_fn progress,
-                          void *user_data, prime_result **out)
+/* prime_search (on_mode NULL: a result in *out) and prime_search_stream
+ * (modes to on_mode, their number in *n_streamed). */
+static prime_status search_run(const prime_tagstore *store, const prime_outcomes *outcomes,
+                               const prime_config *config, prime_progress_fn progress,
+                               void *user_data, prime_mode_fn on_mode, void *mode_data,
+                               prime_result **out, uint64_t *n_streamed)
 {
-    if (out == NULL)
-        return prime__error(PRIME_E_INVALID_ARG, "prime_search: out is NULL");
-    *out = NULL;
     prime_status st = check_inputs(store, outcomes);
     if (st != PRIME_OK)
         return st;
@@ -847,6 +1122,9 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
     if (s == NULL)
         return prime__error(PRIME_E_NOMEM, "prime_search: out of memory");
     s->store = store;
+    s->k = prime__kernels_get();
+    s->array_num = array_num;
+    s->array_den = array_den;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1
                              : config->max_tags > PRIME_MAX_TAGS_LIMIT ? PRIME_MAX_TAGS_LIMIT
@@ -864,6 +1142,9 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
     atomic_init(&s->stop, 0);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    s->on_mode = on_mode;
+    s->mode_data = mode_data;
+    pthread_mutex_init(&s->mode_mu, NULL);
 
     uint32_t n_alloc = 0; /* workers allocated (cleanup frees them) */
     uint32_t n_workers = config->threads > 0 ? (uint32_t)config->threads : prime__cpu_count();
@@ -978,6 +1259,10 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
         if (s->classes[k].row_words > s->max_row_words)
             s->max_row_words = s->classes[k].row_words;
     }
+    /* no sparse set is longer than this (sparse(), and <= its class) */
+    s->ids_cap = (size_t)((uint64_t)s->max_words * s->array_num / s->array_den) + 1;
+    if (s->ids_cap > (size_t)max_n + 1)
+        s->ids_cap = (size_t)max_n + 1;
     st = build_items(s);
     if (st != PRIME_OK)
         goto done;
@@ -987,10 +1272,12 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
         workers[t].stack =
             prime__malloc(((size_t)s->max_tags + 1) * (s->max_words ? s->max_words : 1) *
                           sizeof(uint64_t));
+        workers[t].ids =
+            prime__malloc(((size_t)s->max_tags + 1) * s->ids_cap * sizeof(uint32_t));
         workers[t].allowed =
             prime__malloc(((size_t)s->max_tags + 1) * (s->max_row_words ? s->max_row_words : 1) *
                           sizeof(uint64_t));
-        if (workers[t].stack == NULL || workers[t].allowed == NULL) {
+        if (workers[t].stack == NULL || workers[t].ids == NULL || workers[t].allowed == NULL) {
             st = PRIME_E_NOMEM;
             goto done;
         }
@@ -1011,6 +1298,8 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
     atomic_store(&s->done, s->total);
     report(s);
     if (s->cancelled)
+        goto done;
+    if (on_mode != NULL)
         goto done;
 
     /* the result */
@@ -1036,8 +1325,8 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
         class_images[c] = s->classes[c].n;
         class_correct[c] = s->classes[c].sum;
     }
-    st = prime__result_build(store, config, s->n_classes, class_ids, class_images,
-                             class_correct, modes, n_modes, out);
+    st = prime__result_build_ticking(store, config, s->n_classes, class_ids, class_images,
+                                     class_correct, modes, n_modes, build_tick, s, out);
     if (st != PRIME_OK) {
         *out = NULL;
         goto cleanup; /* prime__result_build set the message */
@@ -1046,8 +1335,14 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
         (*out)->n_candidates += workers[t].candidates;
 
 done:
+    if (n_streamed != NULL)
+        *n_streamed = s->n_streamed; /* the workers are joined */
     if (st == PRIME_E_NOMEM)
         prime__error(st, "prime_search: out of memory");
+    else if (st == PRIME_OK && s->stream_stopped)
+        st = prime__error(PRIME_E_CANCELLED,
+                          "prime_search_stream: stopped by the mode callback after %llu modes",
+                          (unsigned long long)s->n_streamed);
     else if (st == PRIME_OK && s->cancelled)
         st = prime__error(PRIME_E_CANCELLED, "prime_search: cancelled by the progress callback");
 cleanup:
@@ -1058,11 +1353,40 @@ cleanup:
     free_workers(workers, n_alloc);
     for (uint32_t c = 0; s->classes != NULL && c < s->n_classes; c++) {
         prime__free(s->classes[c].block);
+        prime__free(s->classes[c].ids_block);
     }
     prime__free(s->classes);
     prime__free(s->items);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mode_mu);
     prime__free(s);
+    return st;
+}
+
+prime_status prime_search(const prime_tagstore *store, const prime_outcomes *outcomes,
+                          const prime_config *config, prime_progress_fn progress,
+                          void *user_data, prime_result **out)
+{
+    if (out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_search: out is NULL");
+    *out = NULL;
+    return search_run(store, outcomes, config, progress, user_data, NULL, NULL, out, NULL);
+}
+
+prime_status prime_search_stream(const prime_tagstore *store, const prime_outcomes *outcomes,
+                                 const prime_config *config, prime_progress_fn progress,
+                                 void *progress_data, prime_mode_fn on_mode, void *mode_data,
+                                 uint64_t *n_modes_out)
+{
+    if (n_modes_out != NULL)
+        *n_modes_out = 0;
+    if (on_mode == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_search_stream: on_mode is NULL");
+    uint64_t n = 0;
+    prime_status st = search_run(store, outcomes, config, progress, progress_data, on_mode,
+                                 mode_data, NULL, &n);
+    if (n_modes_out != NULL)
+        *n_modes_out = n;
     return st;
 }

@@ -81,4 +81,24 @@ PRIME_INTERNAL prime_status prime__result_build(const prime_tagstore *store,
                                                 const prime__raw_mode *modes, uint64_t n_modes,
                                                 prime_result **out);
 
+/* ---- the search (search.c) ------------------------------------------------- */
+
+/* Test hook: a set of `size` images in a class of `words` bitset words is
+ * searched as sorted positions instead of a bitset when
+ * size * den <= words * num (default 1/8; 0/1 = never, 64/1 = always).
+ * Read at the start of each prime_search; not for concurrent use. */
+PRIME_INTERNAL void prime__search_set_array_limit(uint32_t num, uint32_t den);
+
+/* Called now and then by long internal loops; a non-zero answer stops them. */
+typedef int (*prime__tick_fn)(void *ctx);
+
+/* prime__result_build that calls tick(tick_ctx) every 16,384 modes of each
+ * of its passes (the sort included) and returns PRIME_E_CANCELLED, and no
+ * result, when it answers non-zero. */
+PRIME_INTERNAL prime_status prime__result_build_ticking(
+    const prime_tagstore *store, const prime_config *config, uint32_t n_classes,
+    const uint32_t *class_ids, const uint64_t *class_images, const double *class_correct,
+    const prime__raw_mode *modes, uint64_t n_modes, prime__tick_fn tick, void *tick_ctx,
+    prime_result **out);
+
 #endif /* PRIME_SEARCH_H */

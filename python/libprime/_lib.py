@@ -191,6 +191,17 @@ param_t = c_int32   # prime_param
 PROGRESS_FN = CFUNCTYPE(c_int32, c_void_p, c_uint64, c_uint64)
 
 
+class ModeEvent(ctypes.Structure):
+    """``prime_mode_event``: one mode of prime_search_stream."""
+    _fields_ = [("class_id", c_uint32), ("n_tags", c_uint32), ("tags", POINTER(c_uint32)),
+                ("size", c_uint64), ("correct", c_double), ("accuracy", c_double),
+                ("class_accuracy", c_double), ("drop", c_double)]
+
+
+#: ``typedef int32_t (*prime_mode_fn)(void *, const prime_mode_event *)``
+MODE_FN = CFUNCTYPE(c_int32, c_void_p, POINTER(ModeEvent))
+
+
 #: ``typedef void (*prime_file_error_fn)(void *, uint32_t, prime_status, const char *)``
 FILE_ERROR_FN = CFUNCTYPE(None, c_void_p, c_uint32, c_int32, c_char_p)
 
@@ -299,6 +310,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     # Search and results
     "prime_search": (status_t, [TagStoreP, OutcomesP, ConfigP, PROGRESS_FN, c_void_p,
                                 POINTER(ResultP)]),
+    "prime_search_stream": (status_t, [TagStoreP, OutcomesP, ConfigP, PROGRESS_FN, c_void_p,
+                                       MODE_FN, c_void_p, _u64p]),
     "prime_result_destroy": (None, [ResultP]),
     "prime_result_class_count": (c_uint32, [ResultP]),
     "prime_result_class_info": (status_t, [ResultP, c_uint32, _u32p, _u64p, _f64p, _f64p]),

@@ -1,0 +1,339 @@
+/* Run-time choice of the search's bitset kernels (as CRoaring's
+ * isadetection.c): one file holds every instruction-set variant, the CPU
+ * check and the choice.
+ *
+ * The variants are plain functions compiled with a per-function target
+ * attribute; none is called unless cpuid (and XGETBV, for the vector
+ * registers the OS saves) says the CPU can run it. The choice is made once,
+ * with pthread_once, on the first search: no ifunc resolver runs at load
+ * time, so ThreadSanitizer and other sanitizers see ordinary code. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "search/kernels.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PRIME_X86_KERNELS 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+/* ---- portable --------------------------------------------------------- */
+
+static inline uint64_t popcount_portable(uint64_t x)
+{
+    /* SWAR: the same count as a popcnt instruction, on any CPU */
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (x * 0x0101010101010101ULL) >> 56;
+}
+
+static uint64_t and_count_portable(uint64_t *dst, const uint64_t *a, const uint64_t *b,
+                                   size_t words)
+{
+    uint64_t n = 0;
+    for (size_t w = 0; w < words; w++) {
+        uint64_t x = a[w] & b[w];
+        dst[w] = x;
+        n += popcount_portable(x);
+    }
+    return n;
+}
+
+static uint64_t and_popcount_portable(const uint64_t *a, const uint64_t *b, size_t words)
+{
+    uint64_t n = 0;
+    for (size_t w = 0; w < words; w++)
+        n += popcount_portable(a[w] & b[w]);
+    return n;
+}
+
+static uint64_t count_portable(const uint64_t *a, size_t words)
+{
+    uint64_t n = 0;
+    for (size_t w = 0; w < words; w++)
+        n += popcount_portable(a[w]);
+    return n;
+}
+
+#ifdef PRIME_X86_KERNELS
+
+/* ---- popcnt ----------------------------------------------------------- */
+
+#define TARGET_POPCNT __attribute__((target("popcnt")))
+
+TARGET_POPCNT
+static uint64_t and_count_popcnt(uint64_t *dst, const uint64_t *a, const uint64_t *b,
+                                 size_t words)
+{
+    uint64_t n = 0;
+    for (size_t w = 0; w < words; w++) {
+        uint64_t x = a[w] & b[w];
+        dst[w] = x;
+        n += (uint64_t)__builtin_popcountll(x);
+    }
+    return n;
+}
+
+TARGET_POPCNT
+static uint64_t and_popcount_popcnt(const uint64_t *a, const uint64_t *b, size_t words)
+{
+    uint64_t n = 0;
+    for (size_t w = 0; w < words; w++)
+        n += (uint64_t)__builtin_popcountll(a[w] & b[w]);
+    return n;
+}
+
+TARGET_POPCNT
+static uint64_t count_popcnt(const uint64_t *a, size_t words)
+{
+    uint64_t n = 0;
+    for (size_t w = 0; w < words; w++)
+        n += (uint64_t)__builtin_popcountll(a[w]);
+    return n;
+}
+
+/* ---- AVX2: nibble lookup with vpshufb (Mula, Kurz, Lemire 2018) --------- */
+
+#define TARGET_AVX2 __attribute__((target("avx2,popcnt")))
+
+/* four 64-bit counts of the bytes of v */
+TARGET_AVX2
+static inline __m256i popcount256(__m256i v)
+{
+    const __m256i lookup = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0,
+                                            1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    __m256i lo = _mm256_and_si256(v, low);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+    __m256i c = _mm256_add_epi8(_mm256_shuffle_epi8(lookup, lo), _mm256_shuffle_epi8(lookup, hi));
+    return _mm256_sad_epu8(c, _mm256_setzero_si256());
+}
+
+TARGET_AVX2
+static inline uint64_t sum256(__m256i v)
+{
+    return (uint64_t)_mm256_extract_epi64(v, 0) + (uint64_t)_mm256_extract_epi64(v, 1) +
+           (uint64_t)_mm256_extract_epi64(v, 2) + (uint64_t)_mm256_extract_epi64(v, 3);
+}
+
+TARGET_AVX2
+static uint64_t and_count_avx2(uint64_t *dst, const uint64_t *a, const uint64_t *b, size_t words)
+{
+    __m256i acc = _mm256_setzero_si256();
+    size_t w = 0;
+    for (; w + 4 <= words; w += 4) {
+        __m256i x = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(a + w)),
+                                     _mm256_loadu_si256((const __m256i *)(b + w)));
+        _mm256_storeu_si256((__m256i *)(dst + w), x);
+        acc = _mm256_add_epi64(acc, popcount256(x));
+    }
+    uint64_t n = sum256(acc);
+    for (; w < words; w++) {
+        uint64_t x = a[w] & b[w];
+        dst[w] = x;
+        n += (uint64_t)__builtin_popcountll(x);
+    }
+    return n;
+}
+
+TARGET_AVX2
+static uint64_t and_popcount_avx2(const uint64_t *a, const uint64_t *b, size_t words)
+{
+    __m256i acc = _mm256_setzero_si256();
+    size_t w = 0;
+    for (; w + 4 <= words; w += 4) {
+        __m256i x = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(a + w)),
+                                     _mm256_loadu_si256((const __m256i *)(b + w)));
+        acc = _mm256_add_epi64(acc, popcount256(x));
+    }
+    uint64_t n = sum256(acc);
+    for (; w < words; w++)
+        n += (uint64_t)__builtin_popcountll(a[w] & b[w]);
+    return n;
+}
+
+TARGET_AVX2
+static uint64_t count_avx2(const uint64_t *a, size_t words)
+{
+    __m256i acc = _mm256_setzero_si256();
+    size_t w = 0;
+    for (; w + 4 <= words; w += 4)
+        acc = _mm256_add_epi64(acc, popcount256(_mm256_loadu_si256((const __m256i *)(a + w))));
+    uint64_t n = sum256(acc);
+    for (; w < words; w++)
+        n += (uint64_t)__builtin_popcountll(a[w]);
+    return n;
+}
+
+/* ---- AVX-512 with VPOPCNTDQ: eight words a step, the tail masked -------- */
+
+#define TARGET_AVX512 __attribute__((target("avx512f,avx512vpopcntdq,popcnt")))
+
+TARGET_AVX512
+static uint64_t and_count_avx512(uint64_t *dst, const uint64_t *a, const uint64_t *b,
+                                 size_t words)
+{
+    __m512i acc = _mm512_setzero_si512();
+    size_t w = 0;
+    for (; w + 8 <= words; w += 8) {
+        __m512i x = _mm512_and_si512(_mm512_loadu_si512((const void *)(a + w)),
+                                     _mm512_loadu_si512((const void *)(b + w)));
+        _mm512_storeu_si512((void *)(dst + w), x);
+        acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(x));
+    }
+    if (w < words) {
+        __mmask8 m = (__mmask8)((1u << (words - w)) - 1u);
+        __m512i x = _mm512_and_si512(_mm512_maskz_loadu_epi64(m, a + w),
+                                     _mm512_maskz_loadu_epi64(m, b + w));
+        _mm512_mask_storeu_epi64(dst + w, m, x);
+        acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(x));
+    }
+    return (uint64_t)_mm512_reduce_add_epi64(acc);
+}
+
+TARGET_AVX512
+static uint64_t and_popcount_avx512(const uint64_t *a, const uint64_t *b, size_t words)
+{
+    __m512i acc = _mm512_setzero_si512();
+    size_t w = 0;
+    for (; w + 8 <= words; w += 8) {
+        __m512i x = _mm512_and_si512(_mm512_loadu_si512((const void *)(a + w)),
+                                     _mm512_loadu_si512((const void *)(b + w)));
+        acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(x));
+    }
+    if (w < words) {
+        __mmask8 m = (__mmask8)((1u << (words - w)) - 1u);
+        __m512i x = _mm512_and_si512(_mm512_maskz_loadu_epi64(m, a + w),
+                                     _mm512_maskz_loadu_epi64(m, b + w));
+        acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(x));
+    }
+    return (uint64_t)_mm512_reduce_add_epi64(acc);
+}
+
+TARGET_AVX512
+static uint64_t count_avx512(const uint64_t *a, size_t words)
+{
+    __m512i acc = _mm512_setzero_si512();
+    size_t w = 0;
+    for (; w + 8 <= words; w += 8)
+        acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_loadu_si512((const void *)(a + w))));
+    if (w < words) {
+        __mmask8 m = (__mmask8)((1u << (words - w)) - 1u);
+        acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_maskz_loadu_epi64(m, a + w)));
+    }
+    return (uint64_t)_mm512_reduce_add_epi64(acc);
+}
+
+/* ---- what the CPU and the OS support ------------------------------------ */
+
+static uint64_t xgetbv0(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static unsigned detect(void)
+{
+    unsigned mask = 1u << PRIME_KERNEL_PORTABLE;
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return mask;
+    bool popcnt = (c & bit_POPCNT) != 0;
+    bool osxsave = (c & bit_OSXSAVE) != 0;
+    bool avx = (c & bit_AVX) != 0;
+    if (popcnt)
+        mask |= 1u << PRIME_KERNEL_POPCNT;
+    if (!popcnt || !osxsave || !avx)
+        return mask;
+    uint64_t xcr0 = xgetbv0();
+    bool ymm = (xcr0 & 0x6) == 0x6;     /* SSE and AVX state saved by the OS */
+    bool zmm = (xcr0 & 0xe6) == 0xe6;   /* and opmask, ZMM0-15 high, ZMM16-31 */
+    unsigned max = __get_cpuid_max(0, NULL);
+    if (max < 7 || !ymm)
+        return mask;
+    __cpuid_count(7, 0, a, b, c, d);
+    if (b & bit_AVX2)
+        mask |= 1u << PRIME_KERNEL_AVX2;
+    if (zmm && (b & bit_AVX512F) && (c & (1u << 14)) /* AVX512_VPOPCNTDQ */)
+        mask |= 1u << PRIME_KERNEL_AVX512;
+    return mask;
+}
+
+#else /* not x86-64 with GCC or clang: the portable kernels only */
+
+static unsigned detect(void)
+{
+    return 1u << PRIME_KERNEL_PORTABLE;
+}
+
+#endif
+
+/* ---- the table and the choice ---------------------------------------- */
+
+static const prime__kernels kernel_sets[PRIME_KERNEL_COUNT] = {
+    {PRIME_KERNEL_PORTABLE, "portable", and_count_portable, and_popcount_portable,
+     count_portable},
+#ifdef PRIME_X86_KERNELS
+    {PRIME_KERNEL_POPCNT, "popcnt", and_count_popcnt, and_popcount_popcnt, count_popcnt},
+    {PRIME_KERNEL_AVX2, "avx2", and_count_avx2, and_popcount_avx2, count_avx2},
+    {PRIME_KERNEL_AVX512, "avx512", and_count_avx512, and_popcount_avx512, count_avx512},
+#else
+    /* never chosen (not supported); the names stay known */
+    {PRIME_KERNEL_POPCNT, "popcnt", and_count_portable, and_popcount_portable, count_portable},
+    {PRIME_KERNEL_AVX2, "avx2", and_count_portable, and_popcount_portable, count_portable},
+    {PRIME_KERNEL_AVX512, "avx512", and_count_portable, and_popcount_portable, count_portable},
+#endif
+};
+
+int prime__kernels_parse(const char *name)
+{
+    if (name == NULL)
+        return -1;
+    for (int i = 0; i < PRIME_KERNEL_COUNT; i++)
+        if (strcmp(name, kernel_sets[i].name) == 0)
+            return i;
+    return -1;
+}
+
+prime__kernel_id prime__kernels_select(const char *request, unsigned supported)
+{
+    supported |= 1u << PRIME_KERNEL_PORTABLE;
+    int top = prime__kernels_parse(request);
+    if (top < 0)
+        top = PRIME_KERNEL_COUNT - 1; /* no request (or not a name): the best */
+    for (int i = top; i > 0; i--)
+        if (supported & (1u << i))
+            return (prime__kernel_id)i;
+    return PRIME_KERNEL_PORTABLE;
+}
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static unsigned supported_mask;
+static const prime__kernels *chosen;
+
+static void choose(void)
+{
+    supported_mask = detect();
+    chosen = &kernel_sets[prime__kernels_select(getenv("PRIME_KERNEL"), supported_mask)];
+}
+
+const prime__kernels *prime__kernels_get(void)
+{
+    pthread_once(&once, choose);
+    return chosen;
+}
+
+const prime__kernels *prime__kernels_by_id(prime__kernel_id id)
+{
+    return (unsigned)id < PRIME_KERNEL_COUNT ? &kernel_sets[id] : NULL;
+}
+
+unsigned prime__kernels_supported(void)
+{
+    pthread_once(&once, choose);
+    return supported_mask;
+}

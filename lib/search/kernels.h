@@ -1,0 +1,58 @@
+/* The search's bitset kernels, one implementation per instruction set,
+ * chosen at run time (kernels.c). Internal; not installed.
+ *
+ * Every kernel of every set returns the same numbers (population counts are
+ * exact), so the choice changes speed only, never a result. */
+#ifndef PRIME_KERNELS_H
+#define PRIME_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/common.h"
+
+/* The kernel sets, in increasing order of what they need from the CPU. */
+typedef enum {
+    PRIME_KERNEL_PORTABLE = 0, /* plain C, any CPU */
+    PRIME_KERNEL_POPCNT = 1,   /* x86-64 with POPCNT */
+    PRIME_KERNEL_AVX2 = 2,     /* x86-64 with AVX2 and POPCNT */
+    PRIME_KERNEL_AVX512 = 3,   /* x86-64 with AVX-512F and AVX512_VPOPCNTDQ */
+    PRIME_KERNEL_COUNT = 4
+} prime__kernel_id;
+
+typedef struct {
+    prime__kernel_id id;
+    const char *name; /* "portable", "popcnt", "avx2", "avx512" */
+    /* dst = a & b over `words` words; returns the number of bits of dst.
+       dst may be a or b, else it must not overlap them. */
+    uint64_t (*and_count)(uint64_t *dst, const uint64_t *a, const uint64_t *b, size_t words);
+    /* the number of bits of a & b (nothing written) */
+    uint64_t (*and_popcount)(const uint64_t *a, const uint64_t *b, size_t words);
+    /* the number of bits of a */
+    uint64_t (*count)(const uint64_t *a, size_t words);
+} prime__kernels;
+
+/* The kernels the search uses: chosen once, at the first call (thread-safe),
+ * from the CPU (cpuid, and the OS's saved vector state) and the environment
+ * variable PRIME_KERNEL (docs/method.md, "Kernels"). */
+PRIME_INTERNAL const prime__kernels *prime__kernels_get(void);
+
+/* The kernel set with id `id` (id < PRIME_KERNEL_COUNT), whether or not the
+ * CPU can run it; for tests and benchmarks that compare them. */
+PRIME_INTERNAL const prime__kernels *prime__kernels_by_id(prime__kernel_id id);
+
+/* Bit i set: the CPU (and OS) can run kernel set i. */
+PRIME_INTERNAL unsigned prime__kernels_supported(void);
+
+/* The id named `name` ("portable", "popcnt", "avx2", "avx512"; exact,
+ * lower case), or -1. */
+PRIME_INTERNAL int prime__kernels_parse(const char *name);
+
+/* The selection rule, apart from the CPU: `request` is the value of
+ * PRIME_KERNEL (NULL or "" or "auto" = none), `supported` the mask of
+ * prime__kernels_supported. No request, or a name that is not a kernel set:
+ * the best supported set. A supported request: that set. A request the CPU
+ * cannot run: the best supported set below it (portable always is). */
+PRIME_INTERNAL prime__kernel_id prime__kernels_select(const char *request, unsigned supported);
+
+#endif /* PRIME_KERNELS_H */
