@@ -22,6 +22,7 @@
 #include <fstream>
 #include <memory>
 #include <new>
+#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -116,8 +117,9 @@ prime_status load_module(const char *path, torch::jit::Module &out)
     struct stat sb;
     if (stat(path, &sb) != 0)
         return fail(PRIME_E_IO, std::string(path) + ": cannot open: " + std::strerror(errno));
-    if (S_ISDIR(sb.st_mode))
-        return fail(PRIME_E_IO, std::string(path) + ": cannot open: is a directory");
+    if (!S_ISREG(sb.st_mode)) // a directory, a FIFO (never waited on), a device
+        return fail(PRIME_E_IO, std::string(path) + ": cannot open: " +
+                                    (S_ISDIR(sb.st_mode) ? "is a directory" : "not a regular file"));
     FILE *f = std::fopen(path, "rb");
     if (f == nullptr)
         return fail(PRIME_E_IO, std::string(path) + ": cannot open: " + std::strerror(errno));
@@ -210,11 +212,15 @@ std::string name_problem(const std::string &s, bool allow_bar)
 // name, PRIME_E_DUPLICATE for a repeated one).
 prime_status read_names(const char *path, bool allow_bar, std::vector<std::string> &out)
 {
-    std::ifstream in(path, std::ios::binary);
-    struct stat sb;
-    if (!in || (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)))
-        return fail(PRIME_E_IO, std::string(path) + ": cannot open: " +
-                                    (in ? "is a directory" : std::strerror(errno)));
+    // libprime's one reader: a regular file within its limit, else a
+    // message saying what the path is (a FIFO is never waited on)
+    void *data = nullptr;
+    uint64_t size = 0;
+    prime_status st = prime_file_read(path, 0, &data, &size);
+    if (st != PRIME_OK)
+        return st;
+    std::istringstream in(std::string(static_cast<const char *>(data), size));
+    prime_file_free(data);
     std::vector<std::string> lines;
     std::string line;
     while (std::getline(in, line)) {

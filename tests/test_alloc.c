@@ -825,3 +825,80 @@ Test(alloc, query)
     cr_assert_eq(correct, q.correct);
     search_fixture_free(&c);
 }
+
+/* ---- files: the writer, the CSV writers, the labels reader (issue 11) ---- */
+
+typedef struct {
+    const prime_tagstore *store;
+    const prime_outcomes *outcomes;
+    char a[512], b[512];
+    prime_labels *labels;
+} files_ctx;
+
+static prime_status call_writer(void *p)
+{
+    files_ctx *c = p;
+    prime_writer *w = NULL;
+    prime_status st = prime_writer_create(&w);
+    if (st == PRIME_OK)
+        st = prime_writer_add_input(w, c->b); /* b does not exist: ignored */
+    if (st == PRIME_OK)
+        st = prime_tagstore_write_csv(c->store, w, c->a);
+    if (st == PRIME_OK)
+        st = prime_outcomes_write_csv(c->outcomes, c->store, w, c->b);
+    if (st == PRIME_OK)
+        st = prime_writer_commit(w);
+    prime_writer_destroy(w);
+    return st;
+}
+
+static void check_nothing_written(void *p)
+{
+    (void)p;
+    cr_assert_eq(tmpdir_entries(), 0, "a failed write left a file behind");
+}
+
+Test(alloc, writer_and_csv_writers, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+    char *csv = make_csv(1);
+    files_ctx c = {0};
+    prime_outcomes *o = NULL;
+    prime_tagstore *s = load_store(csv, &o);
+    c.store = s;
+    c.outcomes = o;
+    snprintf(c.a, sizeof c.a, "%s/tags.csv", tmpdir);
+    snprintf(c.b, sizeof c.b, "%s/outcomes.csv", tmpdir);
+    cr_assert_gt(sweep("prime_writer + CSV writers", call_writer, check_nothing_written, NULL,
+                       &c), 0);
+    cr_assert_eq(tmpdir_entries(), 2);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    prime__free(csv);
+}
+
+static prime_status call_labels(void *p)
+{
+    files_ctx *c = p;
+    static const char text[] = "x,image,label\n1,a.png,\"cat\ndog\"\n2,b.png,ape\n3,c.png,ape\n";
+    c->labels = SENTINEL;
+    return prime_labels_load_memory(text, sizeof text - 1, "l.csv", &c->labels);
+}
+static void check_labels_out(void *p)
+{
+    files_ctx *c = p;
+    assert_untouched(c->labels, "labels");
+}
+static void done_labels(void *p)
+{
+    files_ctx *c = p;
+    cr_assert_str_eq(prime_labels_find(c->labels, "a.png"), "cat\ndog");
+    prime_labels_destroy(c->labels);
+    c->labels = NULL;
+}
+
+Test(alloc, labels_load)
+{
+    files_ctx c = {0};
+    cr_assert_gt(sweep("prime_labels_load_memory", call_labels, check_labels_out, done_labels,
+                       &c), 0);
+}

@@ -229,6 +229,22 @@ PRIME_API prime_status prime_classifier_classify(prime_classifier *classifier,
                                                  float *scores, size_t cap,
                                                  uint32_t *predicted);
 
+/** Classify n image files as prime_tagger_tag_files tags them (the same
+ *  options: decoding threads, batches scored on the calling thread,
+ *  overlap, max_pixels, on_error, progress and failure rules;
+ *  options->image_names is not used; options may be NULL): predicted[i] (n
+ *  entries) gets the index of the class with the highest score for file i
+ *  (ties to the lower index, as prime_classifier_classify), or PRIME_NONE
+ *  for a file that could not be decoded or was not reached. Class names are
+ *  whatever the backend gives (prime_classifier_class_name); nothing is
+ *  stored as a tag, so any character, '|' included, is fine. The result
+ *  does not depend on the thread count. */
+PRIME_API prime_status prime_classifier_classify_files(prime_classifier *classifier,
+                                                       const char *const *paths, uint32_t n,
+                                                       const prime_files_options *options,
+                                                       uint32_t *predicted,
+                                                       uint32_t *failed_out);
+
 /* ------------------------------------------------------------------------ */
 /* Embedders                                                                 */
 /* ------------------------------------------------------------------------ */

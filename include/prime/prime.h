@@ -137,6 +137,20 @@ PRIME_API size_t prime_last_error_copy(char *buf, size_t cap);
 PRIME_API void prime_clear_error(void);
 
 /* ------------------------------------------------------------------------ */
+/* Numbers as text (strict: what the file readers and the command line take) */
+/* ------------------------------------------------------------------------ */
+
+/** Parse a whole decimal number in 0..2^64-1: the text is decimal digits
+ *  only (no blank, no sign, no "0x"); a value that does not fit is an error,
+ *  never a wrap (PRIME_E_PARSE). *out is unchanged on failure. */
+PRIME_API prime_status prime_parse_u64(const char *text, uint64_t *out);
+
+/** Parse a finite decimal number in the C locale whatever the program's
+ *  locale ("0.5", "-1e-3"): no blank, no hexadecimal, no inf or nan
+ *  (PRIME_E_PARSE). *out is unchanged on failure. */
+PRIME_API prime_status prime_parse_double(const char *text, double *out);
+
+/* ------------------------------------------------------------------------ */
 /* Tag store                                                                 */
 /* ------------------------------------------------------------------------ */
 
@@ -149,6 +163,9 @@ typedef struct prime_tagstore prime_tagstore;
 
 /** One outcome per image of a tag store (see "Outcomes" below). */
 typedef struct prime_outcomes prime_outcomes;
+
+/** A set of output files written all or none (prime/file.h). */
+typedef struct prime_writer prime_writer;
 
 /** Id value meaning "no such entry" and, for queries, "all classes". */
 #define PRIME_NONE UINT32_MAX
@@ -256,6 +273,19 @@ PRIME_API prime_status prime_tagstore_tag_count_in_class(const prime_tagstore *s
  *  checksum; see docs/binary-format.md). The file is written to a temporary name
  *  and renamed, so a failure leaves no partial file. */
 PRIME_API prime_status prime_tagstore_save(const prime_tagstore *store, const char *path);
+
+/** prime_tagstore_save as one output of a writer (prime/file.h): the bytes
+ *  go to writer's temporary file now and replace `path` at
+ *  prime_writer_commit. writer NULL: the same as prime_tagstore_save. */
+PRIME_API prime_status prime_tagstore_save_to(const prime_tagstore *store,
+                                              prime_writer *writer, const char *path);
+
+/** The tags CSV of docs/formats.md for a store (frozen or not): the header
+ *  `image,class,tags`, then one row per image in store order, its tags
+ *  joined by '|' in id order, fields quoted as RFC 4180 requires. Written
+ *  as one output of writer (NULL: to path at once, atomically). */
+PRIME_API prime_status prime_tagstore_write_csv(const prime_tagstore *store,
+                                                prime_writer *writer, const char *path);
 
 /** Open a binary store written by prime_tagstore_save. Everything is
  *  validated (sizes, checksum, ids, names, UTF-8) before the store is
@@ -382,7 +412,9 @@ PRIME_API prime_status prime_sharded_store_write(const char *dir, const prime_ta
 
 /** State of a sharded-store folder: its shard count, how many shards are
  *  complete and how many images they hold (any out pointer may be NULL).
- *  PRIME_E_FORMAT when dir holds no valid manifest.json. */
+ *  PRIME_E_IO when dir has no manifest.json ("is a directory, not a file
+ *  (nor a sharded-store folder ...)"), PRIME_E_FORMAT or PRIME_E_PARSE when
+ *  it is not a valid one. */
 PRIME_API prime_status prime_sharded_store_info(const char *dir, uint32_t *count_out,
                                                 uint32_t *complete_out, uint64_t *images_out);
 
@@ -428,6 +460,58 @@ PRIME_API prime_status prime_outcomes_get(const prime_outcomes *outcomes, uint32
 
 /** 1 if every outcome is set and is exactly 0 or 1, else 0. */
 PRIME_API int32_t prime_outcomes_is_binary(const prime_outcomes *outcomes);
+
+/** The outcomes CSV of docs/formats.md for a store's images, in store
+ *  order: `image,correct` (0 or 1) when the outcomes are binary, else
+ *  `image,score` (the shortest text that reads back as the same double).
+ *  Every outcome must be set (PRIME_E_NOT_FOUND names the first image
+ *  without one). Written as one output of writer (NULL: to path at once,
+ *  atomically). */
+PRIME_API prime_status prime_outcomes_write_csv(const prime_outcomes *outcomes,
+                                                const prime_tagstore *store,
+                                                prime_writer *writer, const char *path);
+
+/** The outcomes CSV of a classifier run (docs/formats.md): the header
+ *  `image,label,prediction,correct`, then row i = images[i], labels[i],
+ *  predictions[i] and 1 if the label equals the prediction (byte for byte)
+ *  else 0. Any name may hold any character ('|', ',', quotes: fields are
+ *  quoted as RFC 4180 requires); every name must be valid UTF-8 and not
+ *  NULL. Written as one output of writer (NULL: to path at once,
+ *  atomically). */
+PRIME_API prime_status prime_outcomes_write_predictions_csv(const char *const *images,
+                                                            const char *const *labels,
+                                                            const char *const *predictions,
+                                                            uint32_t n, prime_writer *writer,
+                                                            const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Labels (image -> class label)                                              */
+/* ------------------------------------------------------------------------ */
+
+/** The class label of each image, from a CSV with the columns `image` and
+ *  `label` (others ignored; RFC 4180 quoting, quoted newlines, a UTF-8 BOM
+ *  and CRLF are fine). Read-only once loaded; may be shared by threads. */
+typedef struct prime_labels prime_labels;
+
+/** Load a labels CSV. Errors name the file and line: a missing column, a
+ *  row with a different number of fields than the header, an empty image
+ *  name or label, an image listed twice (PRIME_E_DUPLICATE), and what the
+ *  CSV reader refuses (malformed quotes, invalid UTF-8, an empty file). */
+PRIME_API prime_status prime_labels_load(const char *path, prime_labels **out);
+
+/** Same from a memory buffer; `name` is used in messages (may be NULL). */
+PRIME_API prime_status prime_labels_load_memory(const void *data, size_t size, const char *name,
+                                                prime_labels **out);
+
+/** Destroy labels; NULL is fine. */
+PRIME_API void prime_labels_destroy(prime_labels *labels);
+
+/** Number of images labelled (0 for NULL). */
+PRIME_API uint32_t prime_labels_count(const prime_labels *labels);
+
+/** The label of `image` (exact bytes), or NULL when it has none; valid
+ *  while the labels live. */
+PRIME_API const char *prime_labels_find(const prime_labels *labels, const char *image);
 
 /** Outcomes from labels and predictions: 1 where labels[i] == predictions[i],
  *  else 0. */
@@ -485,6 +569,13 @@ PRIME_API prime_status prime_tagstore_checksum(const prime_tagstore *store,
 PRIME_API prime_status prime_outcomes_save(const prime_outcomes *outcomes,
                                            const prime_tagstore *store, int32_t kind,
                                            const char *path);
+
+/** prime_outcomes_save through a writer (prime/file.h): the file is added
+ *  to `writer` (committed with its other outputs, all or none) instead of
+ *  written at once; writer NULL is prime_outcomes_save. */
+PRIME_API prime_status prime_outcomes_save_to(const prime_outcomes *outcomes,
+                                              const prime_tagstore *store, int32_t kind,
+                                              prime_writer *writer, const char *path);
 
 /* ------------------------------------------------------------------------ */
 /* Search configuration                                                      */
@@ -754,5 +845,6 @@ PRIME_API prime_status prime_query_parents(const prime_tagstore *store,
 #include "prime/tokenizer.h"
 #include "prime/eval.h"
 #include "prime/quality.h"
+#include "prime/file.h"
 
 #endif /* PRIME_PRIME_H */

@@ -603,34 +603,24 @@ static prime_status files_options(const prime_files_options *in, const char *fn,
     return PRIME_OK;
 }
 
-prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *paths,
-                                    const char *const *class_names, uint32_t n,
-                                    const prime_files_options *options, prime_tagstore *store,
-                                    uint32_t *failed_out)
+/* The work of tag_files and classify_files: decode files in batches (batch
+ * k + 1 in the background while batch k is scored), report the files that
+ * cannot be decoded, and hand each batch of decoded images (with their
+ * indices) to score_batch on the calling thread. */
+typedef prime_status (*batch_fn)(void *ctx, const prime_image **images, const uint32_t *index,
+                                 uint32_t m);
+
+static prime_status run_files(const char *const *paths, uint32_t n, uint32_t threads,
+                              uint32_t batch, uint64_t max_pixels, prime_file_error_fn on_error,
+                              prime_progress_fn progress, void *user_data, uint32_t *failed_out,
+                              batch_fn score_batch, void *ctx, const char *verb)
 {
-    if (failed_out != NULL)
-        *failed_out = 0;
-    if (tagger == NULL || store == NULL || ((paths == NULL || class_names == NULL) && n > 0))
-        return prime__error(PRIME_E_INVALID_ARG, "prime_tagger_tag_files: NULL argument");
-    prime_files_options opt;
-    prime_status ost = files_options(options, "prime_tagger_tag_files", &opt);
-    if (ost != PRIME_OK)
-        return ost;
-    uint32_t threads = opt.threads, batch = opt.batch;
-    uint64_t max_pixels = opt.max_pixels;
-    const char *const *image_names = opt.image_names;
-    prime_file_error_fn on_error = opt.on_error;
-    prime_progress_fn progress = opt.progress;
-    void *user_data = opt.user_data;
-    if (prime_tagstore_is_frozen(store))
-        return prime__error(PRIME_E_STATE, "prime_tagger_tag_files: the tag store is frozen");
     if (batch == 0)
         batch = 32;
     if (batch > 4096)
         batch = 4096;
     if (threads == 0)
         threads = prime__cpu_count();
-    uint32_t nt = tagger->vocab.count;
     /* two slots: batch k is scored on this thread while batch k + 1 is
        decoded in the background, so decoding overlaps the model */
     decode_slot slot[2] = {{.running = false}, {.running = false}};
@@ -640,16 +630,11 @@ prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *pat
         slot[b].job.error = prime__calloc(batch, sizeof(char *));
     }
     const prime_image **ok_img = prime__calloc(batch, sizeof *ok_img);
-    const char **ok_name = prime__calloc(batch, sizeof *ok_name);
-    const char **ok_class = prime__calloc(batch, sizeof *ok_class);
-    float *scores = prime__malloc((size_t)batch * nt * sizeof *scores);
-    uint32_t *sel = prime__malloc((size_t)nt * sizeof *sel);
-    const char **names = prime__malloc((size_t)nt * sizeof *names);
+    uint32_t *ok_index = prime__calloc(batch, sizeof *ok_index);
     prime_status st = PRIME_OK, first_bad = PRIME_OK;
     char first_msg[1024] = "";
     uint32_t failed = 0;
-    bool buffers_ok = ok_img != NULL && ok_name != NULL && ok_class != NULL &&
-                      scores != NULL && sel != NULL && names != NULL;
+    bool buffers_ok = ok_img != NULL && ok_index != NULL;
     for (int b = 0; b < 2; b++)
         buffers_ok = buffers_ok && slot[b].job.img != NULL && slot[b].job.status != NULL &&
                      slot[b].job.error != NULL;
@@ -680,25 +665,16 @@ prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *pat
                     on_error(user_data, i, s->job.status[k], msg);
                 continue;
             }
-            if (class_names[i] == NULL) {
-                st = prime__error(PRIME_E_INVALID_ARG, "image %u (%s): no class name", i,
-                                  paths[i]);
-                break;
-            }
             ok_img[m] = s->job.img[k];
-            ok_name[m] = image_names != NULL && image_names[i] != NULL ? image_names[i]
-                                                                       : paths[i];
-            ok_class[m] = class_names[i];
+            ok_index[m] = i;
             m++;
         }
-        if (st == PRIME_OK && m > 0)
-            st = prime_tagger_score(tagger, ok_img, m, scores, (size_t)m * nt);
         if (st == PRIME_OK)
-            st = add_scored(tagger, scores, m, ok_name, ok_class, store, sel, names);
+            st = score_batch(ctx, ok_img, ok_index, m);
         decode_release(s);
         if (st == PRIME_OK && progress != NULL &&
             progress(user_data, (uint64_t)first + cnt, n) != 0)
-            st = prime__error(PRIME_E_CANCELLED, "tagging cancelled");
+            st = prime__error(PRIME_E_CANCELLED, "%s cancelled", verb);
     }
     if (st == PRIME_OK && failed > 0)
         st = prime__error(first_bad, "%s", first_msg);
@@ -709,17 +685,106 @@ done:
         decode_release(&slot[b]);
     if (failed_out != NULL)
         *failed_out = failed;
-    prime__free(names);
-    prime__free(sel);
-    prime__free(scores);
-    prime__free(ok_class);
-    prime__free(ok_name);
+    prime__free(ok_index);
     prime__free(ok_img);
     for (int b = 0; b < 2; b++) {
         prime__free(slot[b].job.error);
         prime__free(slot[b].job.status);
         prime__free(slot[b].job.img);
     }
+    return st;
+}
+
+typedef struct {
+    prime_tagger *tagger;
+    const char *const *paths, *const *image_names, *const *class_names;
+    prime_tagstore *store;
+    const char **ok_name, **ok_class, **names;
+    float *scores;
+    uint32_t *sel;
+} tag_ctx;
+
+static prime_status tag_batch(void *arg, const prime_image **images, const uint32_t *index,
+                              uint32_t m)
+{
+    tag_ctx *c = arg;
+    for (uint32_t k = 0; k < m; k++) {
+        uint32_t i = index[k];
+        if (c->class_names[i] == NULL)
+            return prime__error(PRIME_E_INVALID_ARG, "image %u (%s): no class name", i,
+                                c->paths[i]);
+        c->ok_name[k] = c->image_names != NULL && c->image_names[i] != NULL ? c->image_names[i]
+                                                                             : c->paths[i];
+        c->ok_class[k] = c->class_names[i];
+    }
+    if (m == 0)
+        return PRIME_OK;
+    uint32_t nt = c->tagger->vocab.count;
+    prime_status st = prime_tagger_score(c->tagger, images, m, c->scores, (size_t)m * nt);
+    if (st == PRIME_OK)
+        st = add_scored(c->tagger, c->scores, m, c->ok_name, c->ok_class, c->store, c->sel,
+                        c->names);
+    return st;
+}
+
+prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *paths,
+                                    const char *const *class_names, uint32_t n,
+                                    const prime_files_options *options, prime_tagstore *store,
+                                    uint32_t *failed_out)
+{
+    if (failed_out != NULL)
+        *failed_out = 0;
+    if (tagger == NULL || store == NULL || ((paths == NULL || class_names == NULL) && n > 0))
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagger_tag_files: NULL argument");
+    prime_files_options opt;
+    prime_status ost = files_options(options, "prime_tagger_tag_files", &opt);
+    if (ost != PRIME_OK)
+        return ost;
+    if (prime_tagstore_is_frozen(store))
+        return prime__error(PRIME_E_STATE, "prime_tagger_tag_files: the tag store is frozen");
+    uint32_t batch = opt.batch;
+    const char *const *image_names = opt.image_names;
+    uint32_t b = batch == 0 ? 32 : batch > 4096 ? 4096 : batch;
+    uint32_t nt = tagger->vocab.count;
+    tag_ctx c = {.tagger = tagger, .paths = paths, .image_names = image_names,
+                 .class_names = class_names, .store = store};
+    c.ok_name = prime__calloc(b, sizeof *c.ok_name);
+    c.ok_class = prime__calloc(b, sizeof *c.ok_class);
+    c.scores = prime__malloc((size_t)b * nt * sizeof *c.scores + 1);
+    c.sel = prime__malloc((size_t)nt * sizeof *c.sel + 1);
+    c.names = prime__malloc((size_t)nt * sizeof *c.names + 1);
+    prime_status st;
+    if (c.ok_name == NULL || c.ok_class == NULL || c.scores == NULL || c.sel == NULL ||
+        c.names == NULL)
+        st = prime__error(PRIME_E_NOMEM, "out of memory for a batch of %u images", b);
+    else
+        st = run_files(paths, n, opt.threads, b, opt.max_pixels, opt.on_error, opt.progress,
+                       opt.user_data, failed_out, tag_batch, &c, "tagging");
+    prime__free(c.names);
+    prime__free(c.sel);
+    prime__free(c.scores);
+    prime__free(c.ok_class);
+    prime__free(c.ok_name);
+    return st;
+}
+
+typedef struct {
+    prime_classifier *classifier;
+    float *scores;
+    uint32_t *predicted, *pred_batch;
+} classify_ctx;
+
+static prime_status classify_batch(void *arg, const prime_image **images,
+                                   const uint32_t *index, uint32_t m)
+{
+    classify_ctx *c = arg;
+    if (m == 0)
+        return PRIME_OK;
+    uint32_t nc = prime_classifier_class_count(c->classifier);
+    prime_status st = prime_classifier_classify(c->classifier, images, m, c->scores,
+                                                (size_t)m * nc, c->pred_batch);
+    for (uint32_t k = 0; st == PRIME_OK && k < m; k++)
+        c->predicted[index[k]] = c->pred_batch[k];
     return st;
 }
 
@@ -851,6 +916,39 @@ prime_status prime_classifier_classify(prime_classifier *classifier,
                     best = k;
             predicted[i] = best;
         }
+    return st;
+}
+
+prime_status prime_classifier_classify_files(prime_classifier *classifier,
+                                             const char *const *paths, uint32_t n,
+                                             const prime_files_options *options,
+                                             uint32_t *predicted, uint32_t *failed_out)
+{
+    if (failed_out != NULL)
+        *failed_out = 0;
+    if (classifier == NULL || ((paths == NULL || predicted == NULL) && n > 0))
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "prime_classifier_classify_files: NULL argument");
+    prime_files_options opt;
+    prime_status ost = files_options(options, "prime_classifier_classify_files", &opt);
+    if (ost != PRIME_OK)
+        return ost;
+    uint32_t batch = opt.batch;
+    for (uint32_t i = 0; i < n; i++)
+        predicted[i] = PRIME_NONE;
+    uint32_t b = batch == 0 ? 32 : batch > 4096 ? 4096 : batch;
+    uint32_t nc = classifier->classes.count;
+    classify_ctx c = {.classifier = classifier, .predicted = predicted};
+    c.scores = prime__malloc((size_t)b * nc * sizeof *c.scores + 1);
+    c.pred_batch = prime__malloc((size_t)b * sizeof *c.pred_batch);
+    prime_status st;
+    if (c.scores == NULL || c.pred_batch == NULL)
+        st = prime__error(PRIME_E_NOMEM, "out of memory for a batch of %u images", b);
+    else
+        st = run_files(paths, n, opt.threads, b, opt.max_pixels, opt.on_error, opt.progress,
+                       opt.user_data, failed_out, classify_batch, &c, "classifying");
+    prime__free(c.pred_batch);
+    prime__free(c.scores);
     return st;
 }
 

@@ -1,4 +1,4 @@
-/* A growable byte buffer used by the writers, and whole-file I/O. */
+/* A growable byte buffer used by the writers (files: file.c). */
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
@@ -157,99 +157,6 @@ void prime__buf_free(prime__buf *b)
     b->data = NULL;
     b->len = b->cap = 0;
     b->failed = false;
-}
-
-prime_status prime__write_file_atomic(const char *path, const void *data, size_t len)
-{
-    if (path == NULL || path[0] == '\0')
-        return prime__error(PRIME_E_INVALID_ARG, "no output path given");
-    size_t pl = strlen(path);
-    char *tmp = prime__malloc(pl + 16);
-    if (tmp == NULL)
-        return prime__error(PRIME_E_NOMEM, "out of memory");
-    memcpy(tmp, path, pl);
-    memcpy(tmp + pl, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        prime_status st = prime__error(PRIME_E_IO, "%s: cannot create file: %s", path,
-                                       strerror(errno));
-        prime__free(tmp);
-        return st;
-    }
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            prime__free(tmp);
-            return prime__error(PRIME_E_IO, "%s: cannot write: %s", path, strerror(e));
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    /* mkstemp creates 0600; give the file the usual permissions. */
-    mode_t mask = umask(0);
-    umask(mask);
-    (void)fchmod(fd, 0666 & ~mask);
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        prime__free(tmp);
-        return prime__error(PRIME_E_IO, "%s: cannot write: %s", path, strerror(e));
-    }
-    prime__free(tmp);
-    return PRIME_OK;
-}
-
-prime_status prime__read_file(const char *path, char **data_out, size_t *size_out)
-{
-    if (path == NULL)
-        return prime__error(PRIME_E_INVALID_ARG, "no input path given");
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return prime__error(PRIME_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 65536, len = 0;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long sz = ftell(f);
-        if (sz > 0) /* + 2: room for the NUL, and one byte to see the end */
-            cap = (size_t)sz + 2;
-        rewind(f);
-    }
-    char *data = prime__malloc(cap);
-    for (;;) {
-        if (data == NULL) {
-            fclose(f);
-            return prime__error(PRIME_E_NOMEM, "%s: out of memory reading the file", path);
-        }
-        size_t r = fread(data + len, 1, cap - len - 1, f);
-        len += r;
-        if (r == 0) {
-            if (ferror(f)) {
-                int e = errno;
-                fclose(f);
-                prime__free(data);
-                return prime__error(PRIME_E_IO, "%s: cannot read: %s", path, strerror(e));
-            }
-            break;
-        }
-        if (len + 1 == cap) { /* full: the file grew, or its size was unknown */
-            char *bigger = cap <= SIZE_MAX / 2 ? prime__realloc(data, cap * 2) : NULL;
-            if (bigger == NULL)
-                prime__free(data);
-            data = bigger;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    data[len] = '\0';
-    *data_out = data;
-    *size_out = len;
-    return PRIME_OK;
 }
 
 prime_status prime__buf_deliver(prime__buf *b, const char *what, char *buf, size_t cap,

@@ -60,11 +60,22 @@ PRIME_INTERNAL prime_status prime__buf_deliver(prime__buf *b, const char *what, 
 /* Write a rendered text to path atomically (prime__write_file_atomic). Frees b. */
 PRIME_INTERNAL prime_status prime__buf_write_file(prime__buf *b, const char *path);
 
-/* Write `len` bytes to `path` through a temporary file in the same folder
- * and a rename, so that a reader never sees a partial file. */
+/* ---- files (file.c; the public face is include/prime/file.h) ------------ */
+
+/* Write `len` bytes to `path` as one output of its own (prime_file_write):
+ * a temporary file beside it and a rename, in place for a device. */
 PRIME_INTERNAL prime_status prime__write_file_atomic(const char *path, const void *data,
                                                      size_t len);
-/* Read a whole file into a new buffer (NUL-terminated for convenience). */
+/* Open an input for reading: a regular file of at most max_bytes (0:
+ * PRIME_FILE_MAX_INPUT); anything else is refused with a message saying
+ * what it is. *fd_out (blocking, close-on-exec) and its size on success. */
+PRIME_INTERNAL prime_status prime__open_input(const char *path, uint64_t max_bytes, int *fd_out,
+                                              uint64_t *size_out);
+/* Read a whole input file (prime__open_input's checks) into a new buffer,
+ * NUL-terminated for convenience. */
+PRIME_INTERNAL prime_status prime__read_file_max(const char *path, uint64_t max_bytes,
+                                                 char **data_out, size_t *size_out);
+/* prime__read_file_max with the default limit. */
 PRIME_INTERNAL prime_status prime__read_file(const char *path, char **data_out,
                                              size_t *size_out);
 
@@ -86,6 +97,11 @@ PRIME_INTERNAL uint32_t prime__cpu_count(void);
 /* Parse a decimal number (as strtod in the C locale) from s[0..n); false if
  * the whole text is not one finite number. */
 PRIME_INTERNAL bool prime__parse_double(const char *s, size_t n, double *out);
+/* Parse s[0..n) as a decimal whole number: digits only for u64 (no blank,
+ * no sign), an optional '-' or '+' then digits for i64; false if anything
+ * else is there or the value does not fit (never a wrap). */
+PRIME_INTERNAL bool prime__parse_u64(const char *s, size_t n, uint64_t *out);
+PRIME_INTERNAL bool prime__parse_i64(const char *s, size_t n, int64_t *out);
 
 /* ---- interned name tables (names.c) --------------------------------------
  * Names are stored NUL-terminated one after another in `bytes`; name i

@@ -1,5 +1,4 @@
 /* The search configuration: typed parameters keyed by stable ids. */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,15 +261,8 @@ const char *prime_config_param_name(prime_param id)
 
 static bool parse_int(const char *s, int64_t *out)
 {
-    if (*s == '\0')
-        return false;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (*end != '\0' || errno != 0 || end == s)
-        return false;
-    *out = v;
-    return true;
+    /* strict: no blank, no '+', no wrap (common/number.c) */
+    return prime__parse_i64(s, strlen(s), out);
 }
 
 prime_status prime_config_set_by_name(prime_config *c, const char *name, const char *value)

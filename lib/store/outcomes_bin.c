@@ -63,6 +63,12 @@ bool prime__is_binary_outcomes(const void *data, size_t size)
 prime_status prime_outcomes_save(const prime_outcomes *o, const prime_tagstore *store,
                                  int32_t kind, const char *path)
 {
+    return prime_outcomes_save_to(o, store, kind, NULL, path);
+}
+
+prime_status prime_outcomes_save_to(const prime_outcomes *o, const prime_tagstore *store,
+                                    int32_t kind, prime_writer *writer, const char *path)
+{
     if (o == NULL || store == NULL || path == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_outcomes_save: NULL argument");
     if (kind < PRIME_OUTCOMES_AUTO || kind > PRIME_OUTCOMES_F64)
@@ -109,7 +115,8 @@ prime_status prime_outcomes_save(const prime_outcomes *o, const prime_tagstore *
     put64(file + H_STORE_SUM, store_sum);
     put64(file + H_PAYLOAD_SUM, prime__checksum(p, (size_t)psize, SEED_PAYLOAD));
     put64(file + H_HEADER_SUM, prime__checksum(file, H_HEADER_SUM, SEED_HEADER));
-    st = prime__write_file_atomic(path, file, (size_t)(HEADER + psize));
+    st = writer != NULL ? prime_writer_add(writer, path, file, (size_t)(HEADER + psize))
+                        : prime__write_file_atomic(path, file, (size_t)(HEADER + psize));
     prime__free(file);
     return st;
 }

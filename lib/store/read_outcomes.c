@@ -268,16 +268,19 @@ static void *read_part_main(void *arg)
  * free) when the caller should use prime__read_file instead. */
 static bool read_large(const char *path, char **data_out, size_t *size_out, bool *checked)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    int fd;
+    uint64_t fsize;
+    /* the one input check (a regular file within the limit; a FIFO is never
+       waited on): prime__read_file repeats it and says what is wrong */
+    if (prime__open_input(path, 0, &fd, &fsize) != PRIME_OK) {
+        prime_clear_error();
         return false;
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size < PARALLEL_MIN ||
-        (uint64_t)sb.st_size >= SIZE_MAX / 2) {
+    }
+    if (fsize < PARALLEL_MIN) {
         close(fd);
         return false;
     }
-    size_t size = (size_t)sb.st_size;
+    size_t size = (size_t)fsize;
     char *data = prime__malloc(size + 1);
     if (data == NULL) {
         close(fd);

@@ -597,9 +597,9 @@ prime_status prime_sharded_store_info(const char *dir, uint32_t *count_out,
         return prime__error(PRIME_E_NOMEM, "out of memory");
     struct stat sb;
     if (stat(path, &sb) != 0) {
-        prime_status st = prime__error(errno == ENOENT ? PRIME_E_FORMAT : PRIME_E_IO,
-                                       "%s: a folder, but not a sharded store (no "
-                                       "manifest.json: %s)",
+        prime_status st = prime__error(PRIME_E_IO,
+                                       "%s: is a directory, not a file (nor a sharded-store "
+                                       "folder: manifest.json: %s)",
                                        dir, strerror(errno));
         prime__free(path);
         return st;

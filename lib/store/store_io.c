@@ -349,6 +349,12 @@ prime_status prime__store_serialize(const prime_tagstore *store, const char *pat
 
 prime_status prime_tagstore_save(const prime_tagstore *store, const char *path)
 {
+    return prime_tagstore_save_to(store, NULL, path);
+}
+
+prime_status prime_tagstore_save_to(const prime_tagstore *store, prime_writer *writer,
+                                    const char *path)
+{
     if (store == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_save: store is NULL");
     if (path == NULL || path[0] == '\0')
@@ -358,7 +364,8 @@ prime_status prime_tagstore_save(const prime_tagstore *store, const char *path)
     prime_status st = prime__store_serialize(store, path, &file, &file_size);
     if (st != PRIME_OK)
         return st;
-    st = prime__write_file_atomic(path, file, file_size);
+    st = writer != NULL ? prime_writer_add(writer, path, file, file_size)
+                        : prime__write_file_atomic(path, file, file_size);
     prime__free(file);
     return st;
 }

@@ -184,6 +184,18 @@ TaggerP = POINTER(TaggerStruct)
 ClassifierP = POINTER(ClassifierStruct)
 EmbedderP = POINTER(EmbedderStruct)
 
+
+class WriterStruct(ctypes.Structure):
+    """``struct prime_writer`` (opaque; include/prime/file.h)."""
+
+
+class LabelsStruct(ctypes.Structure):
+    """``struct prime_labels`` (opaque)."""
+
+
+WriterP = POINTER(WriterStruct)
+LabelsP = POINTER(LabelsStruct)
+
 status_t = c_int32  # prime_status
 param_t = c_int32   # prime_param
 
@@ -259,6 +271,32 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_tagstore_image_tags": (status_t, [TagStoreP, c_uint32, _u32p, c_uint32, _u32p]),
     "prime_tagstore_class_image_count": (c_uint32, [TagStoreP, c_uint32]),
     "prime_tagstore_tag_count_in_class": (status_t, [TagStoreP, c_uint32, c_uint32, _u32p]),
+    # One reader, one writer (include/prime/file.h) and the CSV writers.
+    "prime_file_read": (status_t, [c_char_p, c_uint64, POINTER(c_void_p), _u64p]),
+    "prime_file_free": (None, [c_void_p]),
+    "prime_file_write": (status_t, [c_char_p, c_void_p, c_size_t]),
+    "prime_writer_create": (status_t, [POINTER(WriterP)]),
+    "prime_writer_destroy": (None, [WriterP]),
+    "prime_writer_add_input": (status_t, [WriterP, c_char_p]),
+    "prime_writer_add": (status_t, [WriterP, c_char_p, c_void_p, c_size_t]),
+    "prime_writer_check": (status_t, [WriterP, c_char_p]),
+    "prime_writer_commit": (status_t, [WriterP]),
+    "prime_writer_remove_temps": (c_uint32, []),
+    "prime_tagstore_save_to": (status_t, [TagStoreP, WriterP, c_char_p]),
+    "prime_tagstore_write_csv": (status_t, [TagStoreP, WriterP, c_char_p]),
+    "prime_outcomes_write_csv": (status_t, [OutcomesP, TagStoreP, WriterP, c_char_p]),
+    "prime_outcomes_write_predictions_csv": (status_t, [POINTER(c_char_p), POINTER(c_char_p),
+                                                        POINTER(c_char_p), c_uint32, WriterP,
+                                                        c_char_p]),
+    "prime_labels_load": (status_t, [c_char_p, POINTER(LabelsP)]),
+    "prime_labels_load_memory": (status_t, [c_void_p, c_size_t, c_char_p, POINTER(LabelsP)]),
+    "prime_labels_destroy": (None, [LabelsP]),
+    "prime_labels_count": (c_uint32, [LabelsP]),
+    "prime_labels_find": (c_char_p, [LabelsP, c_char_p]),
+    "prime_parse_u64": (status_t, [c_char_p, _u64p]),
+    "prime_parse_double": (status_t, [c_char_p, _f64p]),
+    "prime_classifier_classify_files": (status_t, [ClassifierP, POINTER(c_char_p), c_uint32,
+                                                   POINTER(FilesOptions), _u32p, _u32p]),
     "prime_tagstore_save": (status_t, [TagStoreP, c_char_p]),
     "prime_tagstore_open": (status_t, [c_char_p, POINTER(TagStoreP)]),
     "prime_tagstore_open_memory": (status_t, [c_void_p, c_size_t, POINTER(TagStoreP)]),

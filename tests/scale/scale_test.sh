@@ -109,7 +109,7 @@ mkdir -p "$tmp/broken.prmd"
 printf '{"format": "libprime-sharded-store", "version": 1, "shards": 2' > "$tmp/broken.prmd/manifest.json"
 expect_fail "broken manifest" "manifest.json:1: expected ',' or '}'" -- "$prime" merge --output "$tmp/never.prime" "$tmp/broken.prmd"
 mkdir -p "$tmp/plain"
-expect_fail "a plain folder" "not a sharded store" -- "$prime" merge --output "$tmp/never.prime" "$tmp/plain"
+expect_fail "a plain folder" "nor a sharded-store folder" -- "$prime" merge --output "$tmp/never.prime" "$tmp/plain"
 
 # CSV parts: with --union-tags the merged store is the one of the whole CSV
 head -31 "$tmp/t.csv" > "$tmp/p1.csv"; { head -1 "$tmp/t.csv"; tail -n +32 "$tmp/t.csv"; } > "$tmp/p2.csv"

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prime_scale.h"
+#include "cli.h"
+#include "scale.h"
 
 const char scale_usage_text[] =
     "\n\n"
@@ -28,10 +29,10 @@ const char scale_usage_text[] =
     "         --outcomes FILE) as binary outcomes bound to the store; classify writes\n"
     "         them bound to the store of --tags. Every command reads them as outcomes.\n";
 
-static int fail_lib(const char *prog, prime_status st)
+static int fail_lib(const char *who, prime_status st)
 {
     const char *msg = prime_last_error();
-    fprintf(stderr, "%s: %s (%s)\n", prog, msg[0] ? msg : prime_status_message(st),
+    fprintf(stderr, "%s: %s (%s)\n", who, msg[0] ? msg : prime_status_message(st),
             prime_status_name(st));
     return 1;
 }
@@ -54,7 +55,7 @@ int scale_is_store_output(const char *output)
     return output != NULL && (ends_with(output, ".prime") || ends_with(output, ".prm"));
 }
 
-int scale_resolve_shard(const char *prog, const char *spec, const char *const *names,
+int scale_resolve_shard(const char *who, const char *spec, const char *const *names,
                         uint64_t n, scale_shard *out)
 {
     memset(out, 0, sizeof *out);
@@ -64,12 +65,12 @@ int scale_resolve_shard(const char *prog, const char *spec, const char *const *n
     if (st == PRIME_OK)
         st = prime_shard_list_id(names, n, &out->list_id);
     if (st != PRIME_OK)
-        return !fail_lib(prog, st);
+        return !fail_lib(who, st);
     out->total = n;
     return 1;
 }
 
-int scale_write_store(const char *prog, prime_tagstore *store, const char *output,
+int scale_write_store(const char *who, prime_tagstore *store, const char *output,
                       const scale_shard *shard)
 {
     prime_status st = prime_tagstore_freeze(store);
@@ -79,14 +80,14 @@ int scale_write_store(const char *prog, prime_tagstore *store, const char *outpu
     else if (st == PRIME_OK)
         st = prime_tagstore_save(store, output);
     if (st != PRIME_OK)
-        return !fail_lib(prog, st);
+        return !fail_lib(who, st);
     return 1;
 }
 
 /* prime merge --output STORE [--union-tags] DIR|FILE...
  * The store one `prime tag` run over the whole list writes, from the
  * shards of a sharded-store folder or from part files in order. */
-int scale_cmd_merge(const char *prog, int argc, char **argv)
+int scale_cmd_merge(const char *who, int argc, char **argv)
 {
     const char *output = NULL;
     uint32_t flags = PRIME_MERGE_SAME_TAGS;
@@ -94,7 +95,7 @@ int scale_cmd_merge(const char *prog, int argc, char **argv)
     uint32_t n = 0;
     int only_files = 0;
     if (inputs == NULL) {
-        fprintf(stderr, "%s: out of memory\n", prog);
+        fprintf(stderr, "%s: out of memory\n", who);
         return 1;
     }
     for (int i = 0; i < argc; i++) {
@@ -113,12 +114,12 @@ int scale_cmd_merge(const char *prog, int argc, char **argv)
             else {
                 free(inputs);
                 fprintf(stderr, "%s: option --output needs a value\nTry 'prime --help'.\n",
-                        prog);
+                        who);
                 return 2;
             }
         } else {
             free(inputs);
-            fprintf(stderr, "%s: unknown option '%s' for merge\nTry 'prime --help'.\n", prog, a);
+            fprintf(stderr, "%s: unknown option '%s' for merge\nTry 'prime --help'.\n", who, a);
             return 2;
         }
     }
@@ -126,14 +127,14 @@ int scale_cmd_merge(const char *prog, int argc, char **argv)
         free(inputs);
         fprintf(stderr, "%s: merge needs --output STORE and a sharded-store folder or part "
                         "files\nTry 'prime --help'.\n",
-                prog);
+                who);
         return 2;
     }
     prime_tagstore *store = NULL;
     prime_status st = prime_tagstore_merge_files(inputs, n, flags, &store, NULL);
     if (st == PRIME_OK)
         st = prime_tagstore_save(store, output);
-    int rc = st == PRIME_OK ? 0 : fail_lib(prog, st);
+    int rc = st == PRIME_OK ? 0 : fail_lib(who, st);
     prime_tagstore_destroy(store);
     free(inputs);
     return rc;
@@ -157,14 +158,14 @@ int scale_outcomes_kind(const char *format, int32_t *kind)
     return 0;
 }
 
-int scale_save_outcomes(const char *prog, const prime_outcomes *o, const prime_tagstore *store,
+int scale_save_outcomes(const char *who, const prime_outcomes *o, const prime_tagstore *store,
                         int32_t kind, const char *path)
 {
     prime_status st = prime_outcomes_save(o, store, kind, path);
-    return st == PRIME_OK ? 1 : !fail_lib(prog, st);
+    return st == PRIME_OK ? 1 : !fail_lib(who, st);
 }
 
-int scale_classify_outcomes(const char *prog, const prime_tagstore *pred, const char *tags,
+int scale_classify_outcomes(const char *who, const prime_tagstore *pred, const char *tags,
                             int32_t kind, const char *path)
 {
     prime_tagstore *store = NULL;
@@ -180,7 +181,7 @@ int scale_classify_outcomes(const char *prog, const prime_tagstore *pred, const 
         if (prime_tagstore_find_image(pred, name, &j) != PRIME_OK ||
             prime_tagstore_image_tags(pred, j, &id, 1, &m) != PRIME_OK || m != 1) {
             fprintf(stderr, "%s: image \"%s\" of %s was not classified (is it in --images?)\n",
-                    prog, name, tags);
+                    who, name, tags);
             ok = 0;
             break;
         }
@@ -191,8 +192,45 @@ int scale_classify_outcomes(const char *prog, const prime_tagstore *pred, const 
     if (ok)
         st = prime_outcomes_save(o, store, kind, path);
     if (st != PRIME_OK)
-        ok = !fail_lib(prog, st);
+        ok = !fail_lib(who, st);
     prime_outcomes_destroy(o);
     prime_tagstore_destroy(store);
+    return ok;
+}
+
+int cmd_merge(int argc, char **argv)
+{
+    return scale_cmd_merge(prog, argc, argv);
+}
+
+int32_t scale_torch_dtype(const char *s)
+{
+    return strcmp(s, "float32") == 0    ? PRIME_TORCH_FLOAT32
+           : strcmp(s, "float16") == 0  ? PRIME_TORCH_FLOAT16
+           : strcmp(s, "bfloat16") == 0 ? PRIME_TORCH_BFLOAT16
+                                        : -1;
+}
+
+void scale_torch_options(const char *device, const char *dtype, prime_torch_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+    o->device = device;
+    o->dtype = dtype != NULL ? scale_torch_dtype(dtype) : PRIME_TORCH_FLOAT32;
+}
+
+int scale_classify_outcomes_names(const char *prog_name, const char *const *names,
+                                  const char *const *labels, const char *const *preds,
+                                  uint32_t n, const char *tags, int32_t kind, const char *path)
+{
+    prime_tagstore *pred = NULL;
+    prime_status st = prime_tagstore_create(&pred);
+    for (uint32_t i = 0; st == PRIME_OK && i < n; i++)
+        st = prime_tagstore_add_image_names(pred, names[i], labels[i], &preds[i], 1, NULL);
+    if (st == PRIME_OK)
+        st = prime_tagstore_freeze(pred);
+    int ok = st == PRIME_OK ? scale_classify_outcomes(prog_name, pred, tags, kind, path)
+                            : !fail_lib(prog_name, st);
+    prime_tagstore_destroy(pred);
     return ok;
 }

@@ -318,39 +318,15 @@ done:
     return n;
 }
 
+/* Through the library's writer (prime/file.h): a temporary file beside the
+ * page, renamed over it; no partial page is ever left. */
 static int write_file(const char *prog, const char *path, const sbuf *b)
 {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (tmp == NULL) {
-        fprintf(stderr, "%s: out of memory\n", prog);
+    prime_status st = prime_file_write(path, b->p != NULL ? b->p : "", b->n);
+    if (st != PRIME_OK) {
+        fprintf(stderr, "%s: %s (%s)\n", prog, prime_last_error(), prime_status_name(st));
         return 1;
     }
-    snprintf(tmp, len + 16, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fprintf(stderr, "%s: %s: cannot create: %s\n", prog, path, strerror(errno));
-        free(tmp);
-        return 1;
-    }
-    FILE *f = fdopen(fd, "wb");
-    int ok = f != NULL && fwrite(b->p, 1, b->n, f) == b->n;
-    if (f != NULL)
-        ok = (fclose(f) == 0) && ok;
-    else
-        close(fd);
-    if (ok) { /* mkstemp makes 0600: give the file the usual mode */
-        mode_t um = umask(0);
-        umask(um);
-        ok = chmod(tmp, 0666 & ~um) == 0;
-    }
-    if (!ok || rename(tmp, path) != 0) {
-        fprintf(stderr, "%s: %s: cannot write: %s\n", prog, path, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return 1;
-    }
-    free(tmp);
     return 0;
 }
 

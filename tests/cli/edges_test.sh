@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# Bad inputs and file edges of the `prime` command line (issue 11): every
+# case asserts the exit status, the message, and that no file changed (a
+# checksum of every file of the scratch folder, hidden ones included,
+# before and after).
+# Usage: edges_test.sh PATH/TO/prime
+set -uo pipefail
+prime=$(realpath "${1:?usage: edges_test.sh PRIME}")
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=checks.sh
+. "$here/checks.sh"
+cd "$here"
+args=(--min-size 2 --max-tags 2 --min-gain 0,0.1)
+w="$tmp/w" # the folder whose files must not change
+mkdir -p "$w"
+
+# snap: the type, size, mode and checksum of every entry under $w
+snap() {
+  (cd "$w" && find . -mindepth 1 -printf '%y %m %s %p -> %l\n' | sort &&
+    find . -type f -exec md5sum {} + | sort) > "$tmp/snap.$1"
+}
+# case STATUS TEXT DESCRIPTION -- command...: exit status, message, and no
+# file of $w created, removed or changed
+case_() {
+  local want=$1 text=$2 what=$3; shift 4
+  snap before
+  expect "$want" "$what" -- "$@"
+  err_has "$text" "$what"
+  snap after
+  if cmp -s "$tmp/snap.before" "$tmp/snap.after"; then ok; else
+    bad "$what: files changed"; diff "$tmp/snap.before" "$tmp/snap.after" | head -10; fi
+}
+no_temps() { # no temporary file anywhere under DIR
+  local left; left=$(find "$1" -name '.prime-*' -o -name '*.tmp*' | head -5)
+  [ -z "$left" ] && ok || bad "$2: temporary files left: $left"
+}
+
+cp tags.csv tags_correct.csv outcomes.csv expected.json "$w/"
+"$prime" convert --tags tags_correct.csv --output "$w/store.prime" --outcomes-output "$w/o.csv" \
+  && ok || bad "setup: convert"
+"$prime" search --tags tags.csv --outcomes outcomes.csv "${args[@]}" --output "$w/r.json" && ok || bad "setup: search"
+mkdir "$w/adir"
+mkfifo "$w/fifo"
+# a device node of our own, as root (mknod) - else /dev/null stands in
+if mknod "$w/nul" c 1 3 2>/dev/null; then dev="$w/nul"; else dev=/dev/null; fi
+
+# ---- 1. inputs that are not regular files: refused, never read or waited on ----
+case_ 1 "adir: is a directory, not a file" "search --tags DIR" -- \
+  "$prime" search --tags "$w/adir" --outcomes outcomes.csv --output "$w/never.json"
+case_ 1 "fifo: is a FIFO (named pipe), not a regular file" "search --tags FIFO" -- \
+  timeout 10 "$prime" search --tags "$w/fifo" --outcomes outcomes.csv --output "$w/never.json"
+case_ 1 "fifo: is a FIFO (named pipe), not a regular file" "search --outcomes FIFO" -- \
+  timeout 10 "$prime" search --tags tags.csv --outcomes "$w/fifo" --output "$w/never.json"
+case_ 1 "/dev/zero: is a device, not a regular file" "info /dev/zero (endless)" -- \
+  timeout 10 "$prime" info /dev/zero
+case_ 1 "/dev/urandom: is a device, not a regular file" "search --tags /dev/urandom" -- \
+  timeout 10 "$prime" search --tags /dev/urandom --outcomes outcomes.csv
+case_ 1 "is a device, not a regular file" "info DEVICE NODE" -- timeout 10 "$prime" info "$dev"
+case_ 1 "adir: is a directory, not a file" "eval --result DIR" -- \
+  "$prime" eval --result "$w/adir" --tags tags.csv --outcomes outcomes.csv --output "$w/never.json"
+case_ 1 "fifo: is a FIFO (named pipe), not a regular file" "eval --result FIFO" -- \
+  timeout 10 "$prime" eval --result "$w/fifo" --tags tags.csv --outcomes outcomes.csv
+case_ 1 "fifo: is a FIFO (named pipe), not a regular file" "tag --labels FIFO" -- \
+  timeout 10 "$prime" tag --images ../data/tag --backend properties --labels "$w/fifo" --output "$w/never.csv"
+case_ 1 "adir: is a directory, not a file" "tag --thresholds DIR" -- \
+  "$prime" tag --images ../data/tag --backend properties --thresholds "$w/adir" --output "$w/never.csv"
+case_ 1 "fifo: is a FIFO (named pipe), not a regular file" "tag --images LIST that is a FIFO" -- \
+  timeout 10 "$prime" tag --images "$w/fifo" --backend properties --output "$w/never.csv"
+case_ 1 "adir: is a directory, not a file" "tokenize --bpe DIR" -- "$prime" tokenize --bpe "$w/adir" hello
+case_ 1 "fifo: is a FIFO (named pipe), not a regular file" "eval --quality --image-embeddings FIFO" -- \
+  timeout 10 "$prime" eval --quality --result expected.json --tags tags.csv --image-embeddings "$w/fifo" \
+  --text-embeddings "$w/fifo" --output "$w/never.json"
+
+# ---- 2. inputs larger than the limit (a sparse file of 1.1 TiB) ----
+if truncate -s 1100G "$tmp/huge.csv" 2>/dev/null; then
+  case_ 1 "huge.csv: 1181116006400 bytes, more than the limit of 1099511627776 bytes" "info HUGE" -- \
+    "$prime" info "$tmp/huge.csv"
+  case_ 1 "more than the limit of 1099511627776 bytes" "search --outcomes HUGE" -- \
+    "$prime" search --tags tags.csv --outcomes "$tmp/huge.csv" --output "$w/never.json"
+  case_ 1 "more than the limit" "eval --result HUGE" -- \
+    "$prime" eval --result "$tmp/huge.csv" --tags tags.csv --outcomes outcomes.csv --output "$w/never.json"
+  rm -f "$tmp/huge.csv"
+else
+  bad "cannot make a sparse file of 1.1 TiB in $tmp"
+fi
+
+# ---- 3. an output that is an input: refused before anything is written ----
+case_ 1 "is also the input" "search --output = --tags" -- \
+  "$prime" search --tags "$w/tags.csv" --outcomes outcomes.csv "${args[@]}" --output "$w/tags.csv"
+case_ 1 "is also the input" "search --output = --outcomes" -- \
+  "$prime" search --tags tags.csv --outcomes "$w/outcomes.csv" "${args[@]}" --output "$w/outcomes.csv"
+ln -s tags.csv "$w/link.csv"
+case_ 1 "is also the input" "search --output = --tags through a symbolic link" -- \
+  "$prime" search --tags "$w/tags.csv" --outcomes outcomes.csv "${args[@]}" --output "$w/link.csv"
+ln "$w/tags.csv" "$w/hard.csv"
+case_ 1 "is also the input" "search --output = --tags through a hard link" -- \
+  "$prime" search --tags "$w/tags.csv" --outcomes outcomes.csv "${args[@]}" --output "$w/hard.csv"
+case_ 1 "is also the input" "convert --output = --tags" -- \
+  "$prime" convert --tags "$w/tags_correct.csv" --output "$w/tags_correct.csv"
+case_ 1 "is also the input" "convert --outcomes-output = --tags (hard link)" -- \
+  "$prime" convert --tags "$w/tags.csv" --output "$w/new.prime" --outcomes-output "$w/hard.csv"
+case_ 1 "is also the output" "convert --output = --outcomes-output (existing)" -- \
+  "$prime" convert --tags tags_correct.csv --output "$w/o.csv" --outcomes-output "$w/o.csv"
+case_ 1 "is also the output" "convert --output = --outcomes-output (new)" -- \
+  "$prime" convert --tags tags_correct.csv --output "$w/n.out" --outcomes-output "$w/./n.out"
+case_ 1 "is also the input" "eval --output = --result" -- \
+  "$prime" eval --result "$w/r.json" --tags tags.csv --outcomes outcomes.csv --output "$w/r.json"
+case_ 1 "is also the input" "tag --output = --labels" -- \
+  "$prime" tag --images ../data/tag --backend properties --labels "$w/tags.csv" --output "$w/tags.csv"
+case_ 1 "is also the input" "report --output = --result" -- \
+  "$prime" report --result "$w/r.json" --tags tags.csv --outcomes outcomes.csv --images ../data/report/img --output "$w/r.json"
+
+# ---- 4. several outputs: all or none, never deleting what was there ----
+case_ 1 "/dev/full: cannot write: No space left on device" "convert: second output fails (/dev/full)" -- \
+  "$prime" convert --tags tags_correct.csv --output "$w/store.prime" --outcomes-output /dev/full
+case_ 1 "/dev/full: cannot write" "convert: first output fails (/dev/full), second kept" -- \
+  "$prime" convert --tags tags_correct.csv --output /dev/full --outcomes-output "$w/o.csv"
+case_ 1 "has no outcomes to write" "convert: no outcomes, older store kept" -- \
+  "$prime" convert --tags tags.csv --output "$w/store.prime" --outcomes-output "$w/o.csv"
+case_ 1 "adir: is a directory; an output must be a file" "convert: second output a directory" -- \
+  "$prime" convert --tags tags_correct.csv --output "$w/store.prime" --outcomes-output "$w/adir"
+case_ 1 "cannot write" "convert: second output in a missing folder" -- \
+  "$prime" convert --tags tags_correct.csv --output "$w/store.prime" --outcomes-output "$w/nowhere/o.csv"
+no_temps "$w" "several outputs"
+
+# ---- 5. fixed temporary names are never used ----
+for f in store.prime.tmp o.csv.tmp r.json.tmp t.csv.tmp r.html.tmp; do echo "precious $f" > "$w/$f"; done
+mkdir "$w/s2.prime.tmp"
+ln -s o.csv "$w/o2.csv.tmp"
+snap before
+expect 0 "convert beside .tmp files" -- "$prime" convert --tags tags_correct.csv --output "$w/store.prime" --outcomes-output "$w/o.csv"
+expect 0 "convert beside a .tmp folder" -- "$prime" convert --tags tags_correct.csv --output "$w/s2.prime" --outcomes-output "$w/o2.csv"
+expect 0 "search beside a .tmp file" -- "$prime" search --tags tags.csv --outcomes outcomes.csv "${args[@]}" --output "$w/r.json"
+expect 0 "tag beside a .tmp file" -- "$prime" tag --images ../data/tag --backend properties --output "$w/t.csv"
+expect 0 "report beside a .tmp file" -- "$prime" report --result expected.json --tags tags.csv --outcomes outcomes.csv --images ../data/report/img --per-mode 0 --output "$w/r.html"
+for f in store.prime.tmp o.csv.tmp r.json.tmp t.csv.tmp r.html.tmp; do
+  [ "$(cat "$w/$f")" = "precious $f" ] && ok || bad "$f was touched"
+done
+[ -d "$w/s2.prime.tmp" ] && [ -L "$w/o2.csv.tmp" ] && ok || bad "a .tmp folder or link was touched"
+same "$w/r.json" expected.json "search output beside .tmp files"
+no_temps "$w/adir" "fixed names"
+[ -z "$(find "$w" -name '.prime-*')" ] && ok || bad "fixed names: temporary files left"
+rm -rf "$w/s2.prime" "$w/o2.csv" "$w/t.csv" "$w/r.html" "$w/s2.prime.tmp" "$w/o2.csv.tmp" "$w"/*.tmp
+
+# ---- 6. names of 250 to 255 bytes (no suffix pushes them over NAME_MAX) ----
+for len in 250 255; do
+  n=$(printf 'n%.0s' $(seq "$len"))
+  expect 0 "search --output, a name of $len bytes" -- "$prime" search --tags tags.csv --outcomes outcomes.csv "${args[@]}" --output "$tmp/$n"
+  same "$tmp/$n" expected.json "search output named with $len bytes"
+  expect 0 "convert, names of $len bytes" -- "$prime" convert --tags tags_correct.csv --output "$tmp/$n" --outcomes-output "$tmp/${n:1}o"
+  expect 0 "tag --output, a name of $len bytes" -- "$prime" tag --images ../data/tag --backend properties --output "$tmp/$n"
+  head -1 "$tmp/$n" | grep -qx 'image,class,tags' && ok || bad "tag output named with $len bytes"
+  rm -f "$tmp/$n" "$tmp/${n:1}o"
+done
+no_temps "$tmp" "long names"
+
+# ---- 7. SIGINT / SIGTERM during a large write: no temporary file, old files kept ----
+big="$tmp/big"
+mkdir -p "$big"
+awk 'BEGIN { print "image,class,tags,correct"
+  for (i = 0; i < 600000; i++) printf "img%07d.jpg,c%d,t%d|u%d|v%d,%d\n", i, i % 10, i % 97, i % 89, i % 83, (i % 3) ? 1 : 0 }' > "$big/big.csv"
+echo "old store" > "$big/s.prime"
+echo "old outcomes" > "$big/o.csv"
+interrupt() { # SIGNAL: interrupt convert while a temporary file exists
+  local sig=$1 pid n t
+  set -m # job control: a background job keeps SIGINT
+  "$prime" convert --tags "$big/big.csv" --output "$big/s.prime" --outcomes-output "$big/o.csv" 2>"$tmp/err" &
+  pid=$!
+  set +m
+  shopt -s nullglob dotglob
+  for ((n = 0; n < 5000000; n++)); do t=("$big"/.prime-*); [ ${#t[@]} -gt 0 ] && break; done
+  shopt -u nullglob dotglob
+  kill "-$sig" "$pid"
+  wait "$pid"
+  local rc=$?
+  [ "$n" -lt 5000000 ] && ok || bad "$sig: the temporary file never showed"
+  [ "$rc" -eq $((128 + $(kill -l "$sig"))) ] && ok || bad "$sig: exit $rc, wanted death by the signal"
+  [ -z "$(find "$big" -name '.prime-*')" ] && ok || bad "$sig: temporary file left: $(ls -A "$big")"
+  # all or none: both old files kept, or (when the signal came while the
+  # renames were held back) both new files complete
+  if [ "$(cat "$big/s.prime")" = "old store" ] && [ "$(cat "$big/o.csv")" = "old outcomes" ]; then
+    ok
+  elif "$prime" info "$big/s.prime" >/dev/null 2>&1 && [ "$(wc -l < "$big/o.csv")" -eq 600001 ]; then
+    ok; echo "note: $sig came during the commit; both outputs complete"
+    echo "old store" > "$big/s.prime"; echo "old outcomes" > "$big/o.csv"
+  else
+    bad "$sig: the outputs are neither the old ones nor two complete new ones"
+  fi
+}
+interrupt INT
+interrupt TERM
+interrupt HUP
+
+# ---- 8. outputs that are devices: written in place, never replaced ----
+expect 0 "search --output a device node" -- "$prime" search --tags tags.csv --outcomes outcomes.csv "${args[@]}" --output "$dev"
+[ -c "$dev" ] && ok || bad "the device node was replaced: $(ls -l "$dev")"
+if [ "$dev" != /dev/null ]; then
+  expect 0 "convert --output a device node" -- "$prime" convert --tags tags_correct.csv --output "$tmp/s.prime" --outcomes-output "$dev"
+  [ -c "$dev" ] && ok || bad "the device node was replaced by convert"
+fi
+expect 0 "search --output /dev/null" -- "$prime" search --tags tags.csv --outcomes outcomes.csv "${args[@]}" --output /dev/null
+[ -c /dev/null ] && ok || bad "/dev/null was replaced"
+"$prime" search --tags tags.csv --outcomes outcomes.csv "${args[@]}" --output /dev/stdout | cat > "$tmp/piped.json"
+same "$tmp/piped.json" expected.json "--output /dev/stdout to a pipe"
+"$prime" search --tags tags.csv --outcomes outcomes.csv "${args[@]}" --output /dev/stdout > "$tmp/redirected.json"
+same "$tmp/redirected.json" expected.json "--output /dev/stdout to a file"
+cat "$w/fifo" > "$tmp/fromfifo.json" &
+reader=$!
+expect 0 "search --output a FIFO" -- timeout 10 "$prime" search --tags tags.csv --outcomes outcomes.csv "${args[@]}" --output "$w/fifo"
+wait "$reader"
+same "$tmp/fromfifo.json" expected.json "--output FIFO"
+[ -p "$w/fifo" ] && ok || bad "the FIFO was replaced"
+no_temps "$w" "device outputs"
+
+# ---- 9. a full device: exit 1 with a message ----
+case_ 1 "cannot write the output: No space left on device" "info > /dev/full" -- sh -c '"$0" info "$1" > /dev/full' "$prime" tags.csv
+case_ 1 "cannot write the output: No space left on device" "--help > /dev/full" -- sh -c '"$0" --help > /dev/full' "$prime"
+case_ 1 "cannot write the output: No space left on device" "--version > /dev/full" -- sh -c '"$0" --version > /dev/full' "$prime"
+case_ 1 "cannot write the output: No space left on device" "search to stdout > /dev/full" -- \
+  sh -c '"$0" search --tags tags.csv --outcomes outcomes.csv --min-size 2 > /dev/full' "$prime"
+case_ 1 "/dev/full: cannot write: No space left on device" "search --output /dev/full" -- \
+  "$prime" search --tags tags.csv --outcomes outcomes.csv --output /dev/full
+case_ 1 "cannot write the output: No space left on device" "eval > /dev/full" -- \
+  sh -c '"$0" eval --result expected.json --tags tags.csv --outcomes outcomes.csv > /dev/full' "$prime"
+
+# ---- 10. strict numbers: no blank, no sign, no wrap ----
+ev=(eval --result expected.json --tags tags_correct.csv --fdr 0.3)
+case_ 2 "--hypotheses must be a positive integer, not ' -1'" "--hypotheses ' -1'" -- "$prime" "${ev[@]}" --hypotheses ' -1'
+case_ 2 "--hypotheses must be a positive integer, not '-1'" "--hypotheses -1" -- "$prime" "${ev[@]}" --hypotheses -1
+case_ 2 "not ' 4'" "--hypotheses ' 4'" -- "$prime" "${ev[@]}" --hypotheses ' 4'
+case_ 2 "not '+4'" "--hypotheses +4" -- "$prime" "${ev[@]}" --hypotheses +4
+case_ 2 "not '18446744073709551616'" "--hypotheses 2^64 (no wrap)" -- "$prime" "${ev[@]}" --hypotheses 18446744073709551616
+case_ 2 "not '4 '" "--hypotheses '4 '" -- "$prime" "${ev[@]}" --hypotheses '4 '
+case_ 2 "--fdr must be a number in (0, 1], not ' 0.5'" "--fdr ' 0.5'" -- "$prime" eval --result expected.json --tags tags_correct.csv --fdr ' 0.5'
+case_ 2 "--fdr must be a number in (0, 1], not '0x1p-1'" "--fdr hex" -- "$prime" eval --result expected.json --tags tags_correct.csv --fdr 0x1p-1
+case_ 2 "--seed must be a non-negative integer, not ' 5'" "report --seed ' 5'" -- \
+  "$prime" report --result expected.json --tags tags.csv --images ../data/report/img --seed ' 5' --output "$w/never.html"
+case_ 2 "--per-mode must be an integer in 0..10000, not '+3'" "report --per-mode +3" -- \
+  "$prime" report --result expected.json --tags tags.csv --images ../data/report/img --per-mode +3 --output "$w/never.html"
+case_ 2 "--threads must be a count, not ' 2'" "tag --threads ' 2'" -- \
+  "$prime" tag --images ../data/tag --backend properties --threads ' 2' --output "$w/never.csv"
+case_ 2 "--top-k must be a count, not '-1'" "tag --top-k -1" -- \
+  "$prime" tag --images ../data/tag --backend properties --top-k -1 --output "$w/never.csv"
+case_ 2 "--threshold must be a number, not 'nan'" "tag --threshold nan" -- \
+  "$prime" tag --images ../data/tag --backend properties --threshold nan --output "$w/never.csv"
+case_ 2 "--dim must be an integer in 1.." "eval --quality --dim ' 4'" -- \
+  "$prime" eval --quality --result expected.json --tags tags.csv --image-embeddings x.f32 --text-embeddings t.npy --dim ' 4'
+case_ 2 "--size must be an integer in 1..65536, not '1e2'" "tag --size 1e2" -- \
+  "$prime" tag --images ../data/tag --backend torch --model m.pt --vocab v.txt --size 1e2 --output "$w/never.csv"
+case_ 2 "--mean must be three numbers R,G,B, not ' 0.5,0.5,0.5'" "tag --mean with a blank" -- \
+  "$prime" tag --images ../data/tag --backend torch --model m.pt --vocab v.txt --mean ' 0.5,0.5,0.5' --output "$w/never.csv"
+case_ 2 "min_drop" "search --min-drop ' 0.3'" -- "$prime" search --tags tags.csv --min-drop ' 0.3'
+
+# ---- 11. unknown options, wherever they stand ----
+case_ 2 "unknown option '--bogus'" "search: unknown option last" -- "$prime" search --tags tags.csv --bogus
+case_ 2 "unknown option '--bogus'" "search: unknown option with =value" -- "$prime" search --bogus=1 --tags tags.csv
+case_ 2 "unknown option '--nope'" "convert: unknown option last" -- "$prime" convert --tags tags.csv --output "$w/never" --nope
+case_ 2 "unknown option '--top-k' for classify" "classify: a tag option last" -- "$prime" classify --model m.pt --images ../data/tag --top-k
+case_ 2 "unknown option '--x' for eval --quality" "eval --quality: unknown option last" -- "$prime" eval --quality --x
+case_ 2 "unknown option '--frob'" "tag: unknown option last" -- "$prime" tag --images ../data/tag --frob
+case_ 2 "unknown option '--nope'" "tokenize: unknown option last" -- "$prime" tokenize --nope
+case_ 2 "unknown option '--x'" "report: unknown option last" -- "$prime" report --x
+case_ 2 "--whole-dataset takes no value" "a flag given a value" -- "$prime" search --tags tags.csv --whole-dataset=1
+case_ 2 "option --output needs a value" "a known option last, without its value" -- "$prime" search --tags tags.csv --output
+
+# ---- 12. empty values ----
+case_ 2 "option --tags needs a value, not an empty text" "--tags=" -- "$prime" search --tags=
+case_ 2 "option --tags needs a value, not an empty text" "--tags ''" -- "$prime" search --tags '' --outcomes outcomes.csv
+case_ 2 "option --output needs a value, not an empty text" "--output=" -- "$prime" search --tags tags.csv --outcomes outcomes.csv --output=
+case_ 2 "option --labels needs a value, not an empty text" "tag --labels=" -- "$prime" tag --images ../data/tag --backend properties --labels= --output "$w/never.csv"
+case_ 2 "option --result needs a value, not an empty text" "eval --result ''" -- "$prime" eval --result '' --tags tags.csv
+case_ 2 "option --bpe needs a value, not an empty text" "tokenize --bpe=" -- "$prime" tokenize --bpe= hello
+case_ 2 "a command is needed: search, convert, info, eval, report, tokenize, tag, classify or merge" "bare prime lists every command" -- "$prime"
+
+# ---- 13. tag --labels through the library's CSV reader ----
+lab="$tmp/lab"
+mkdir -p "$lab"
+{ printf 'image'; for k in $(seq 300); do printf ',c%d' "$k"; done; printf ',label\n'
+  for img in cat/a.png "cat/b b.png" dog/c.png; do
+    printf '"%s"' "$img"; for k in $(seq 300); do printf ',%d' "$k"; done; printf ',"canine\nline two"\n'
+  done; } > "$lab/wide.csv"
+expect 0 "tag --labels: 302 columns, quoted newlines" -- "$prime" tag --images ../data/tag --backend properties --labels "$lab/wide.csv" --output "$lab/t.csv"
+expect 0 "its output loads" -- "$prime" info "$lab/t.csv"
+grep -q "classes: *1 " "$tmp/out" && ok || bad "wide labels: one class expected: $(cat "$tmp/out")"
+printf '\xEF\xBB\xBFimage,label\r\ncat/a.png,x\r\n"cat/b b.png",x\r\ndog/c.png,y\r\n' > "$lab/bom.csv"
+expect 0 "tag --labels with a BOM and CRLF" -- "$prime" tag --images ../data/tag --backend properties --labels "$lab/bom.csv" --output "$lab/t2.csv"
+grep -q '^dog/c.png,y,' "$lab/t2.csv" && ok || bad "BOM labels: $(cat "$lab/t2.csv")"
+mkdir -p "$lab/cat" && cp ../data/tag/cat/a.png "$lab/cat/" && printf '\xEF\xBB\xBFcat/a.png\r\n' > "$lab/list.txt"
+expect 0 "tag --images LIST with a BOM and CRLF" -- "$prime" tag --images "$lab/list.txt" --backend properties --output "$lab/t3.csv"
+grep -q '^cat/a.png,cat,dark|' "$lab/t3.csv" && ok || bad "list with a BOM: $(cat "$lab/t3.csv")"
+printf 'image,label\ncat/a.png,x\ndog/c.png,y\n"cat/b b.png",x\ncat/a.png,z\n' > "$w/dup.csv"
+case_ 1 "dup.csv:5: image \"cat/a.png\" listed twice (first on line 2)" "tag --labels: an image listed twice" -- \
+  "$prime" tag --images ../data/tag --backend properties --labels "$w/dup.csv" --output "$w/never.csv"
+printf 'image,label\ncat/a.png,x\ndog/c.png,y\n"cat/b b.png,x\n' > "$w/quote.csv"
+case_ 1 "quote.csv:4:" "tag --labels: an unterminated quote" -- \
+  "$prime" tag --images ../data/tag --backend properties --labels "$w/quote.csv" --output "$w/never.csv"
+printf 'image,label\ncat/a.png,x,extra\n' > "$w/fields.csv"
+case_ 1 "fields.csv:2: expected 2 fields, found 3" "tag --labels: a row with a field too many" -- \
+  "$prime" tag --images ../data/tag --backend properties --labels "$w/fields.csv" --output "$w/never.csv"
+printf 'img,label\n' > "$w/nocol.csv"
+case_ 1 "nocol.csv:1: missing column \"image\"" "tag --labels: no image column" -- \
+  "$prime" tag --images ../data/tag --backend properties --labels "$w/nocol.csv" --output "$w/never.csv"
+
+echo "cli edges: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

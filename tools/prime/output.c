@@ -1,0 +1,136 @@
+/* Messages, stdout, and the outputs of a command through one prime_writer
+ * (prime/file.h): nothing here writes a file by itself. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'prime --help'.\n");
+    return EXIT_USAGE;
+}
+
+int fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return EXIT_FAIL;
+}
+
+int lib_error(prime_status st)
+{
+    const char *msg = prime_last_error();
+    fprintf(stderr, "%s: %s (%s)\n", prog, msg[0] ? msg : prime_status_message(st),
+            prime_status_name(st));
+    return EXIT_FAIL;
+}
+
+prime_writer *writer_open(const char *const *inputs, size_t n, const char *const *outputs,
+                          size_t m)
+{
+    prime_writer *w = NULL;
+    prime_status st = prime_writer_create(&w);
+    for (size_t k = 0; st == PRIME_OK && k < n; k++)
+        if (inputs[k] != NULL)
+            st = prime_writer_add_input(w, inputs[k]);
+    for (size_t k = 0; st == PRIME_OK && k < m; k++)
+        if (outputs[k] != NULL)
+            st = prime_writer_check(w, outputs[k]);
+    if (st != PRIME_OK) {
+        lib_error(st);
+        prime_writer_destroy(w);
+        return NULL;
+    }
+    return w;
+}
+
+int writer_close(prime_writer *w)
+{
+    sigset_t hold, old;
+    sigemptyset(&hold);
+    sigaddset(&hold, SIGINT);
+    sigaddset(&hold, SIGTERM);
+    sigaddset(&hold, SIGHUP);
+    sigprocmask(SIG_BLOCK, &hold, &old);
+    prime_status st = prime_writer_commit(w);
+    int rc = st == PRIME_OK ? 0 : lib_error(st);
+    prime_writer_destroy(w);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+int check_outputs(const char *const *inputs, size_t n, const char *const *outputs, size_t m)
+{
+    prime_writer *w = writer_open(inputs, n, outputs, m);
+    prime_writer_destroy(w);
+    return w != NULL ? 0 : EXIT_FAIL;
+}
+
+int emit(const void *h, render_fn render, write_fn write, int32_t format, const char *output)
+{
+    prime_status st;
+    if (output != NULL) /* the library's own writer: rendered once, atomically */
+        return (st = write(h, format, output)) == PRIME_OK ? 0 : lib_error(st);
+    size_t need = 0;
+    st = render(h, format, NULL, 0, &need);
+    if (st != PRIME_E_BUFFER_TOO_SMALL && st != PRIME_OK)
+        return lib_error(st);
+    prime_clear_error();
+    char *text = malloc(need + 1);
+    if (text == NULL)
+        return fail("out of memory");
+    int rc = 0;
+    st = render(h, format, text, need + 1, &need);
+    if (st != PRIME_OK)
+        rc = lib_error(st);
+    else if (fwrite(text, 1, need, stdout) != need || fflush(stdout) != 0)
+        rc = fail("cannot write the output: %s", strerror(errno));
+    free(text);
+    return rc;
+}
+
+int32_t default_format(const char *output)
+{
+    return output == NULL && isatty(STDOUT_FILENO) ? PRIME_FORMAT_TEXT : PRIME_FORMAT_JSON;
+}
+
+int load_store(const char *tags, const char *outcomes_path, prime_tagstore **store,
+               prime_outcomes **outcomes)
+{
+    prime_outcomes *in_file = NULL;
+    *store = NULL;
+    *outcomes = NULL;
+    prime_status st = prime_tagstore_load(tags, store, outcomes_path ? NULL : &in_file);
+    if (st == PRIME_OK && outcomes_path != NULL)
+        st = prime_outcomes_load(outcomes_path, *store, outcomes);
+    if (st != PRIME_OK) {
+        prime_tagstore_destroy(*store);
+        *store = NULL;
+        return lib_error(st);
+    }
+    if (outcomes_path == NULL) {
+        if (in_file == NULL) {
+            prime_tagstore_destroy(*store);
+            *store = NULL;
+            return fail("%s has no outcomes (no correct or score column): give --outcomes FILE",
+                        tags);
+        }
+        *outcomes = in_file;
+    }
+    return 0;
+}
