@@ -317,6 +317,7 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_sharded_store_open": (status_t, [c_char_p, POINTER(TagStoreP)]),
     "prime_tagstore_checksum": (status_t, [TagStoreP, _u64p]),
     "prime_outcomes_save": (status_t, [OutcomesP, TagStoreP, c_int32, c_char_p]),
+    "prime_outcomes_save_to": (status_t, [OutcomesP, TagStoreP, c_int32, WriterP, c_char_p]),
     # Outcomes
     "prime_outcomes_create": (status_t, [c_uint32, POINTER(OutcomesP)]),
     "prime_outcomes_destroy": (None, [OutcomesP]),
