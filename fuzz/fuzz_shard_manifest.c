@@ -38,8 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t a = nul ? (size_t)(nul - data) : size;
     prime__jv v;
     memset(&v, 0, sizeof v);
-    if (prime__json_parse((const char *)data, a, "fuzz.json", &v) == PRIME_OK)
-        prime__json_free(&v);
+    if (prime__mjson_parse((const char *)data, a, "fuzz.json", &v) == PRIME_OK)
+        prime__mjson_free(&v);
     put("manifest.json", data, a);
     put("shard-00000.json", nul ? nul + 1 : data, nul ? size - a - 1 : 0);
     prime_tagstore *s = NULL;

@@ -32,7 +32,7 @@ echo "=== the core suites under valgrind (tests/valgrind/valgrind.sh) ==="
 # readers is left out for time (about 3 min alone under valgrind); run it with
 #   meson test -C build --setup valgrind --suite readers
 meson test -C build --setup valgrind --print-errorlogs \
-  --suite unit --suite api --suite store --suite search --suite alloc --suite threads
+  --suite api --suite store --suite search --suite alloc --suite threads
 
 # libprime-torch (when libtorch was found). Its suite also runs in the ASan
 # pass above (the torch suite is part of build-asan). Under valgrind every

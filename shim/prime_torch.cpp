@@ -206,8 +206,8 @@ std::string name_problem(const std::string &s, bool allow_bar)
     return "";
 }
 
-// Reads a file of one name a line (blank lines at the end are ignored; a
-// trailing '\r' is dropped). Names are checked with name_problem and must be
+// Reads a file of one name a line (a UTF-8 BOM is skipped; blank lines at the
+// end are ignored; a trailing '\r' is dropped). Names are checked with name_problem and must be
 // distinct: "vocab.txt:12: ..." (PRIME_E_PARSE; PRIME_E_LIMIT for a long
 // name, PRIME_E_DUPLICATE for a repeated one).
 prime_status read_names(const char *path, bool allow_bar, std::vector<std::string> &out)
@@ -226,6 +226,8 @@ prime_status read_names(const char *path, bool allow_bar, std::vector<std::strin
     while (std::getline(in, line)) {
         if (!line.empty() && line.back() == '\r')
             line.pop_back();
+        if (lines.empty() && line.compare(0, 3, "\xEF\xBB\xBF") == 0)
+            line.erase(0, 3); // a UTF-8 BOM, as every text reader of libprime skips it
         lines.push_back(line);
     }
     if (in.bad())

@@ -786,6 +786,52 @@ Test(alloc, result_render_and_write, .init = make_tmpdir, .fini = remove_tmpdir)
     search_fixture_free(&c);
 }
 
+/* prime_result_load_memory: every allocation failure is PRIME_E_NOMEM with
+ * the out-handle untouched or NULL; the success reads back the same. */
+typedef struct {
+    const char *json;
+    char *ref_text;
+    prime_result *r;
+} load_result_ctx;
+
+static prime_status call_load_result(void *p)
+{
+    load_result_ctx *c = p;
+    c->r = SENTINEL;
+    return prime_result_load_memory(c->json, strlen(c->json), "r.json", &c->r);
+}
+static void check_load_result(void *p)
+{
+    load_result_ctx *c = p;
+    assert_untouched(c->r, "result");
+}
+static void done_load_result(void *p)
+{
+    load_result_ctx *c = p;
+    char *json = render(c->r, PRIME_FORMAT_JSON), *text = render(c->r, PRIME_FORMAT_TEXT);
+    cr_assert_str_eq(json, c->json);
+    cr_assert_str_eq(text, c->ref_text);
+    free(json);
+    free(text);
+    prime_result_destroy(c->r);
+    c->r = NULL;
+}
+
+Test(alloc, result_load)
+{
+    search_ctx s = {0};
+    search_fixture(&s, 1, 0);
+    load_result_ctx c = {0};
+    char *json = render(s.reference, PRIME_FORMAT_JSON);
+    c.json = json;
+    c.ref_text = render(s.reference, PRIME_FORMAT_TEXT);
+    cr_assert_gt(sweep("prime_result_load_memory", call_load_result, check_load_result,
+                       done_load_result, &c), 0);
+    free(json);
+    free(c.ref_text);
+    search_fixture_free(&s);
+}
+
 typedef struct {
     search_ctx *s;
     uint32_t tags[3];

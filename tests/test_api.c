@@ -11,6 +11,8 @@
 
 #include "internal.h"
 #include "prime/prime.h"
+#include "prime/backend.h"
+#include "prime/sys/backend.h"
 
 /* ---- version and status ------------------------------------------------------ */
 
@@ -634,4 +636,270 @@ Test(result, numbers_are_written_in_the_c_locale_shortest_form)
     prime__buf_double(&b, NAN);
     cr_assert_str_eq(b.data, "null");
     prime__buf_free(&b);
+}
+
+/* ---- contracts across the API --------------------------------------------------
+ * prime.h: "Successful calls do not clear it" (prime_last_error): after a
+ * failure, a long run of successful calls, including ones that look names up
+ * and find nothing on the way (eval of a mode whose tag or class the store
+ * lacks), leaves the message as the failure wrote it. */
+
+static char saved_error[1024];
+
+#define OK(call)                                                                          \
+    do {                                                                                  \
+        prime_status st_ = (call);                                                        \
+        cr_assert_eq(st_, PRIME_OK, "%s: %s", #call, prime_last_error());                 \
+        cr_assert_str_eq(prime_last_error(), saved_error, "%s changed the last error", #call); \
+    } while (0)
+
+#define SAME(expr)                                                                        \
+    do {                                                                                  \
+        (void)(expr);                                                                     \
+        cr_assert_str_eq(prime_last_error(), saved_error, "%s changed the last error", #expr); \
+    } while (0)
+
+Test(contracts, successful_calls_leave_the_last_error)
+{
+    prime_tagstore *bad = (prime_tagstore *)&bad;
+    cr_assert_eq(prime_tagstore_open("/nonexistent/store.prime", &bad), PRIME_E_IO);
+    snprintf(saved_error, sizeof saved_error, "%s", prime_last_error());
+    cr_assert(saved_error[0] != '\0');
+
+    /* a store, by hand and from text */
+    prime_tagstore *s = NULL;
+    OK(prime_tagstore_create(&s));
+    uint32_t id, cls, tx, ty;
+    OK(prime_tagstore_intern_class(s, "fox", &cls));
+    OK(prime_tagstore_intern_tag(s, "x", &tx));
+    OK(prime_tagstore_intern_tag(s, "y", &ty));
+    for (int i = 0; i < 40; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "i%d", i);
+        const char *t[] = {"x", "y"};
+        OK(prime_tagstore_add_image_names(s, name, i % 2 ? "fox" : "ape", t,
+                                          (uint32_t)(i % 3 == 0 ? 2 : i % 3 == 1), &id));
+    }
+    OK(prime_tagstore_freeze(s));
+    SAME(prime_tagstore_is_frozen(s));
+    SAME(prime_tagstore_image_count(s));
+    SAME(prime_tagstore_tag_name(s, 0));
+    SAME(prime_tagstore_class_name(s, 99)); /* out of range: NULL, not an error */
+    SAME(prime_tagstore_image_name(s, 1000));
+    OK(prime_tagstore_find_tag(s, "x", &id));
+    OK(prime_tagstore_find_class(s, "fox", &id));
+    OK(prime_tagstore_find_image(s, "i3", &id));
+    const char csv[] = "\xEF\xBB\xBFimage,class,tags,correct\na,fox,x|y,0\nb,fox,y,1\n";
+    prime_tagstore *s2 = NULL;
+    prime_outcomes *o2 = NULL;
+    OK(prime_tagstore_load_memory(csv, sizeof csv - 1, "t.csv", &s2, &o2));
+    prime_tagstore_destroy(s2);
+    prime_outcomes_destroy(o2);
+    const char jl[] = "{\"image\": \"a\", \"class\": \"c\", \"tags\": [\"x\"], \"k\": [1, {}]}\n";
+    OK(prime_tagstore_load_memory(jl, sizeof jl - 1, "t.jsonl", &s2, NULL));
+    prime_tagstore_destroy(s2);
+    char path[] = "/tmp/prime_contract_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    OK(prime_tagstore_save(s, path));
+    OK(prime_tagstore_open(path, &s2));
+    prime_tagstore_destroy(s2);
+
+    /* outcomes, configuration */
+    prime_outcomes *o = NULL;
+    OK(prime_outcomes_create(40, &o));
+    for (uint32_t i = 0; i < 40; i++)
+        OK(prime_outcomes_set(o, i, i % 3 == 0 ? 0.0 : 1.0));
+    double v;
+    OK(prime_outcomes_get(o, 2, &v));
+    prime_config *c = NULL;
+    OK(prime_config_create(&c));
+    OK(prime_config_set_int(c, PRIME_PARAM_MIN_SIZE, 2));
+    OK(prime_config_set_by_name(c, "min-drop", "0.1"));
+    OK(prime_config_set_by_name(c, "min_gain", "0,0.1"));
+    prime_param param;
+    OK(prime_config_param_by_name("max_tags", &param));
+    OK(prime_config_param_info(param, NULL, NULL, NULL, &v));
+
+    /* search, result, query */
+    prime_result *r = NULL;
+    OK(prime_search(s, o, c, NULL, NULL, &r));
+    cr_assert_gt(prime_result_mode_count(r), 0);
+    OK(prime_result_mode_info(r, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+    OK(prime_result_class_info(r, 0, NULL, NULL, NULL, NULL));
+    size_t need = 0;
+    cr_assert_eq(prime_result_render(r, PRIME_FORMAT_JSON, NULL, 0, &need),
+                 PRIME_E_BUFFER_TOO_SMALL);
+    snprintf(saved_error, sizeof saved_error, "%s", prime_last_error()); /* a failure: new */
+    char *json = malloc(need + 1);
+    OK(prime_result_render(r, PRIME_FORMAT_JSON, json, need + 1, &need));
+    OK(prime_result_write(r, PRIME_FORMAT_CSV, path));
+    prime_result *back = NULL;
+    OK(prime_result_load_memory(json, need, "r.json", &back));
+    prime_result_destroy(back);
+    uint32_t tags[2] = {tx, ty};
+    uint64_t size, sizes[2];
+    OK(prime_query(s, o, cls, tags, 2, &size, NULL, NULL, NULL));
+    OK(prime_query_parents(s, o, PRIME_NONE, tags, 2, sizes, NULL));
+
+    /* evaluation, with a mode whose tag and one whose class the store lacks */
+    prime_eval *ev = NULL;
+    OK(prime_eval_create(r, s, o, &ev));
+    prime_eval_destroy(ev);
+    const char hand[] =
+        "{\"params\": {\"min_size\": 2, \"min_drop\": 0.1}, \"failure_modes\": [\n"
+        " {\"class\": \"fox\", \"tags\": [\"x\", \"nosuch\"], \"size\": 4, \"correct\": 1,\n"
+        "  \"accuracy\": 0.25, \"class_accuracy\": 0.5, \"drop\": 0.25},\n"
+        " {\"class\": \"nosuch\", \"tags\": [\"x\"], \"size\": 4, \"correct\": 1,\n"
+        "  \"accuracy\": 0.25, \"class_accuracy\": 0.5, \"drop\": 0.25}]}\n";
+    OK(prime_eval_load_memory(hand, sizeof hand - 1, "h.json", s, o, &ev));
+    OK(prime_eval_set_fdr(ev, 0.1, 0));
+    OK(prime_eval_summary(ev, NULL, NULL, NULL, NULL));
+    OK(prime_eval_mode_confidence(ev, 0, NULL, NULL, NULL, NULL, NULL));
+    cr_assert_eq(prime_eval_render(ev, PRIME_FORMAT_TEXT, NULL, 0, &need),
+                 PRIME_E_BUFFER_TOO_SMALL);
+    snprintf(saved_error, sizeof saved_error, "%s", prime_last_error());
+    OK(prime_eval_write(ev, PRIME_FORMAT_JSON, path));
+    prime_eval_destroy(ev);
+    double lo, hi, p;
+    OK(prime_stat_wilson(3, 10, 1.96, &lo, &hi));
+    OK(prime_stat_hypergeom_lower(20, 10, 5, 1, &p));
+    const double xs[] = {1, 2, 3}, ys[] = {1, 3, 2};
+    OK(prime_stat_mann_whitney_lower(xs, 3, ys, 3, &p));
+    OK(prime_stat_spearman(xs, ys, 3, &p));
+
+    /* description quality, over embeddings of the store's images */
+    float *vecs = malloc(40 * 4 * sizeof *vecs);
+    for (int i = 0; i < 160; i++)
+        vecs[i] = (float)((i * 7) % 11) - 5.0f;
+    prime_embeddings *emb = NULL;
+    OK(prime_embeddings_create(vecs, 40, 4, &emb));
+    prime_quality *q = NULL;
+    OK(prime_quality_create(s, emb, &q));
+    OK(prime_quality_add_result(q, r, NULL));
+    OK(prime_result_write(r, PRIME_FORMAT_JSON, path));
+    OK(prime_quality_add_result_file(q, path, NULL));
+    prime_quality_destroy(q);
+    prime_embeddings_destroy(emb);
+    free(vecs);
+
+    /* images */
+    uint8_t rgb[2 * 2 * 3] = {0};
+    prime_image *img = NULL, *small = NULL;
+    OK(prime_image_create(2, 2, rgb, &img));
+    OK(prime_image_resize(img, 1, 1, PRIME_FILTER_BILINEAR, &small));
+    prime_image_destroy(small);
+    prime_image_destroy(img);
+
+    unlink(path);
+    free(json);
+    prime_result_destroy(r);
+    prime_config_destroy(c);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+}
+
+/* prime.h and docs/api.md: on failure a handle out-parameter is set to NULL
+ * (whatever failed: an argument, the input, the state); other out-parameters
+ * are left as they were. Every function that makes a handle, made to fail
+ * by a NULL argument and by bad input. */
+static char sentinel;
+#define FRESH ((void *)&sentinel)
+
+#define FAILS_NULL(T, call)                                                   \
+    do {                                                                      \
+        T *out = FRESH;                                                       \
+        prime_status st_ = (call);                                            \
+        cr_expect_neq(st_, PRIME_OK, "%s succeeded", #call);                  \
+        cr_expect_null(out, "%s: the out-handle is not NULL on failure", #call); \
+    } while (0)
+
+Test(contracts, failed_calls_set_handles_to_null)
+{
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+    cr_assert_eq(prime_tagstore_add_image_names(s, "a", "c", NULL, 0, NULL), PRIME_OK);
+    prime_tagstore *open_store = s; /* not frozen */
+    const char bad[] = "not, a, store\n\"";
+    const float one[4] = {1, 0, 0, 0};
+    prime_embeddings *emb = NULL;
+    cr_assert_eq(prime_embeddings_create(one, 1, 4, &emb), PRIME_OK);
+    prime_result *r = NULL;
+    prime_image *img = NULL;
+    uint8_t rgb[3] = {0};
+    cr_assert_eq(prime_image_create(1, 1, rgb, &img), PRIME_OK);
+    const char *paths[1] = {"/nonexistent.png"};
+
+    FAILS_NULL(prime_tagstore, prime_tagstore_open(NULL, &out));
+    FAILS_NULL(prime_tagstore, prime_tagstore_open("/nonexistent", &out));
+    FAILS_NULL(prime_tagstore, prime_tagstore_open_memory(NULL, 3, &out));
+    FAILS_NULL(prime_tagstore, prime_tagstore_open_memory(bad, sizeof bad - 1, &out));
+    FAILS_NULL(prime_tagstore, prime_tagstore_load(NULL, &out, NULL));
+    FAILS_NULL(prime_tagstore, prime_tagstore_load_memory(bad, sizeof bad - 1, NULL, &out, NULL));
+    FAILS_NULL(prime_tagstore, prime_tagstore_load_memory(NULL, 3, NULL, &out, NULL));
+    FAILS_NULL(prime_outcomes, prime_outcomes_from_labels(NULL, NULL, 3, &out));
+    FAILS_NULL(prime_outcomes, prime_outcomes_load(NULL, s, &out));
+    FAILS_NULL(prime_outcomes, prime_outcomes_load_memory(bad, sizeof bad - 1, NULL, s, &out));
+    FAILS_NULL(prime_outcomes, prime_outcomes_load_memory(NULL, 3, NULL, NULL, &out));
+    FAILS_NULL(prime_config, prime_config_clone(NULL, &out));
+    FAILS_NULL(prime_result, prime_search(NULL, NULL, NULL, NULL, NULL, &out));
+    FAILS_NULL(prime_result, prime_search(open_store, NULL, NULL, NULL, NULL, &out));
+    FAILS_NULL(prime_result, prime_result_load(NULL, &out));
+    FAILS_NULL(prime_result, prime_result_load_memory(bad, sizeof bad - 1, NULL, &out));
+    FAILS_NULL(prime_eval, prime_eval_create(NULL, s, NULL, &out));
+    FAILS_NULL(prime_eval, prime_eval_load(NULL, s, NULL, &out));
+    FAILS_NULL(prime_eval, prime_eval_load_memory(bad, sizeof bad - 1, NULL, s, NULL, &out));
+    FAILS_NULL(prime_embeddings, prime_embeddings_create(NULL, 1, 4, &out));
+    FAILS_NULL(prime_embeddings, prime_embeddings_load(NULL, 4, &out));
+    FAILS_NULL(prime_embeddings, prime_embeddings_load_memory(bad, sizeof bad - 1, NULL, 4, &out));
+    FAILS_NULL(prime_embeddings, prime_embeddings_join_memory(NULL, "a\n", 2, NULL, s, &out));
+    FAILS_NULL(prime_embeddings, prime_embeddings_join(emb, NULL, s, &out));
+    FAILS_NULL(prime_quality, prime_quality_create(NULL, emb, &out));
+    FAILS_NULL(prime_quality, prime_quality_create(open_store, emb, &out));
+    FAILS_NULL(prime_tokenizer, prime_tokenizer_create(NULL, &out));
+    FAILS_NULL(prime_tokenizer, prime_tokenizer_create_memory(NULL, 3, NULL, &out));
+    FAILS_NULL(prime_tokenizer, prime_tokenizer_create_memory(bad, sizeof bad - 1, NULL, &out));
+    FAILS_NULL(prime_image, prime_image_load(NULL, 0, &out));
+    FAILS_NULL(prime_image, prime_image_load("/nonexistent.png", 0, &out));
+    FAILS_NULL(prime_image, prime_image_load_memory(bad, sizeof bad - 1, NULL, 0, &out));
+    FAILS_NULL(prime_image, prime_image_create(0, 1, rgb, &out));
+    FAILS_NULL(prime_image, prime_image_resize(NULL, 1, 1, PRIME_FILTER_BILINEAR, &out));
+    FAILS_NULL(prime_image, prime_image_crop(img, 5, 5, 1, 1, &out));
+    FAILS_NULL(prime_image, prime_image_transform(NULL, NULL, &out));
+    FAILS_NULL(prime_image_spec, prime_image_spec_create(-7, &out));
+    FAILS_NULL(prime_image_batch, prime_image_batch_load(NULL, 1, NULL, 1, &out));
+    FAILS_NULL(prime_tagger, prime_tagger_create_from(NULL, &out));
+    FAILS_NULL(prime_classifier, prime_classifier_create_from(NULL, &out));
+    FAILS_NULL(prime_embedder, prime_embedder_create_from(NULL, &out));
+    FAILS_NULL(prime_tagger, prime_zeroshot_tagger_create(NULL, NULL, 0, NULL, &out));
+    /* other out-parameters are left as they were */
+    double d = 42.0, d2 = 43.0;
+    uint64_t u = 44;
+    int64_t i64 = 45;
+    uint32_t u32 = 46;
+    prime_outcomes *o = NULL;
+    cr_assert_eq(prime_outcomes_create(1, &o), PRIME_OK);
+    cr_expect_neq(prime_outcomes_get(o, 5, &d), PRIME_OK);
+    prime_config *c = NULL;
+    cr_assert_eq(prime_config_create(&c), PRIME_OK);
+    cr_expect_neq(prime_config_get_int(c, 12345, &i64), PRIME_OK);
+    cr_expect_neq(prime_config_get_min_gain(c, 0, &d), PRIME_OK);
+    cr_expect_neq(prime_tagstore_find_tag(s, "nosuch", &u32), PRIME_OK);
+    cr_expect_neq(prime_query(open_store, o, PRIME_NONE, NULL, 0, &u, &d, &d2, NULL), PRIME_OK);
+    cr_expect_neq(prime_stat_wilson(3, 2, 1.96, &d, &d2), PRIME_OK);
+    cr_expect_neq(prime_stat_hypergeom_lower(1, 2, 1, 1, &d), PRIME_OK);
+    cr_expect_neq(prime_eval_summary(NULL, &u, &d, &d2, NULL), PRIME_OK);
+    cr_expect_neq(prime_result_mode_info(NULL, 0, &u32, NULL, &u, &d, NULL, NULL, NULL),
+                  PRIME_OK);
+    cr_expect(d == 42.0 && d2 == 43.0 && u == 44 && i64 == 45 && u32 == 46,
+              "an out-parameter changed on failure: %g %g %llu %lld %u", d, d2,
+              (unsigned long long)u, (long long)i64, u32);
+    prime_config_destroy(c);
+    prime_outcomes_destroy(o);
+    (void)paths;
+    (void)r;
+    prime_image_destroy(img);
+    prime_embeddings_destroy(emb);
+    prime_tagstore_destroy(s);
 }

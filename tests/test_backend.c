@@ -290,7 +290,28 @@ Test(backend, backend_errors_propagate_with_the_backend_name)
     f.fail = 7;
     expect_err(prime_tagger_score(t, imgs, 2, s, 8), PRIME_E_STATE,
                "score returned 7, which is not a prime_status");
+    /* every status is mapped into the documented codes: an undocumented
+       negative one as well as a positive one */
+    f.fail = -500;
+    expect_err(prime_tagger_score(t, imgs, 2, s, 8), PRIME_E_STATE,
+               "score returned -500, which is not a prime_status");
+    f.fail = -15;
+    f.fail_msg = "own code";
+    expect_err(prime_tagger_score(t, imgs, 2, s, 8), PRIME_E_STATE,
+               "score returned -15, which is not a prime_status: own code");
+    /* a backend that sets no message after an earlier failure: the generic
+       message, not the stale one */
+    f.fail_msg = NULL;
+    f.fail = PRIME_E_IO;
+    expect_err(prime_tagger_score(t, imgs, 2, s, 8), PRIME_E_IO,
+               "tagger 'fake': score failed (PRIME_E_IO)");
+    /* prime_backend_error with the last error itself keeps it */
+    cr_assert_eq(prime_backend_error(PRIME_E_PARSE, prime_last_error()), PRIME_E_PARSE);
+    cr_assert_str_eq(prime_last_error(), "tagger 'fake': score failed (PRIME_E_IO)");
+    /* a successful call after a failure leaves its message (prime.h) */
     f.fail = PRIME_OK;
+    cr_assert_eq(prime_tagger_score(t, imgs, 2, s, 8), PRIME_OK);
+    cr_assert_str_eq(prime_last_error(), "tagger 'fake': score failed (PRIME_E_IO)");
     f.give_nan = 1;
     expect_err(prime_tagger_score(t, imgs, 2, s, 8), PRIME_E_RANGE,
                "not finite (image 0, column 2)");
@@ -364,6 +385,14 @@ Test(backend, thresholds_and_top_k)
     cr_assert_eq(th, 0.55);
     cr_assert_eq(prime_tagger_select(t, s, ids, 4, &n), PRIME_OK);
     cr_assert(n == 3 && ids[0] == 0 && ids[1] == 2 && ids[2] == 3);
+    fp = fopen(path, "w");
+    fputs("\xEF\xBB\xBF" "0.5\n0.25\n0.55\n0.4\n", fp); /* a UTF-8 BOM is skipped */
+    fclose(fp);
+    cr_assert_eq(prime_tagger_load_thresholds(t, path), PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(prime_tagger_get_threshold(t, 0, &th), PRIME_OK);
+    cr_assert_eq(th, 0.5);
+    cr_assert_eq(prime_tagger_set_thresholds(t, (const double[]){0.8, 0.25, 0.55, 0.4}, 4),
+                 PRIME_OK);
     fp = fopen(path, "w");
     fputs("0.8\n0.25\nhigh\n0.4\n", fp);
     fclose(fp);

@@ -441,17 +441,20 @@ Test(eval, reader_errors)
     expect_bad("{\"params\": {\"min_size\": 3, \"min_drop\": 0.3},\n \"failure_modes\": [\n",
                PRIME_E_PARSE, "bad.json:3: expected a value, found the end of the file");
     expect_bad("{\"params\": {\"min_size\": 3 \"min_drop\": 0.3}}", PRIME_E_PARSE,
-               "bad.json:1: expected ',' or '}', found '\"'");
-    expect_bad("{\"params\": {}} x", PRIME_E_PARSE, "expected the end of the file");
-    expect_bad("{\"a\": 1.}", PRIME_E_PARSE, "expected a digit after '.'");
-    expect_bad("{\"a\": \"\\ud800\"}", PRIME_E_PARSE, "unpaired surrogate");
+               "bad.json:1: expected ',' or '}' in an object, found '\"'");
+    expect_bad("{\"params\": {\"min_size\": 3, \"min_drop\": 0.3}, \"failure_modes\": []} x",
+               PRIME_E_PARSE, "expected the end of the file");
+    expect_bad("{\"a\": 1.}", PRIME_E_PARSE, "bad.json:1: invalid number, found '1'");
+    expect_bad("{\"a\": \"\\ud800\"}", PRIME_E_PARSE, "lone high surrogate");
     expect_bad("{\"a\": \"\xff\"}", PRIME_E_PARSE, "invalid UTF-8");
-    expect_bad("{\"a\": 1e999}", PRIME_E_PARSE, "out of range");
+    expect_bad("{\"params\": {\"min_size\": 3, \"min_drop\": 1e999}, \"failure_modes\": []}",
+               PRIME_E_PARSE, "bad.json:1: number '1e999' out of range");
     /* deep nesting is refused, not a stack overflow */
-    char deep[400];
-    memset(deep, '[', sizeof deep - 1);
+    char deep[400] = "{\"a\": ";
+    memset(deep + 6, '[', sizeof deep - 7);
     deep[sizeof deep - 1] = '\0';
-    expect_bad(deep, PRIME_E_PARSE, "nested deeper than 64 levels");
+    expect_bad(deep, PRIME_E_PARSE, "nesting deeper than 64 levels");
+    expect_bad(deep + 6, PRIME_E_PARSE, "a result must be a JSON object, not an array");
 }
 
 Test(eval, load_errors_of_arguments_and_files)

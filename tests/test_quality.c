@@ -167,6 +167,19 @@ Test(quality, keyed_embeddings_join_the_store_by_name)
                  PRIME_E_MISMATCH);
     cr_assert(strstr(prime_last_error(), "2 names for 13 embedding rows") != NULL, "%s",
               prime_last_error());
+    /* a UTF-8 BOM is skipped: the ids file with one joins as the file itself */
+    {
+        FILE *f = fopen(qpath("img_keyed.ids"), "rb");
+        cr_assert_not_null(f);
+        char ids[4096] = "\xEF\xBB\xBF";
+        size_t n = 3 + fread(ids + 3, 1, sizeof ids - 4, f);
+        fclose(f);
+        cr_assert_eq(prime_embeddings_join_memory(k, ids, n, "bom.ids", s, &j), PRIME_OK, "%s",
+                     prime_last_error());
+        cr_assert_eq(prime_embeddings_rows(j), 12);
+        prime_embeddings_destroy(j);
+        j = NULL;
+    }
     const char badu[] = "c\xff\n";
     cr_assert_eq(prime_embeddings_join_memory(k, badu, 3, "x.ids", s, &j), PRIME_E_PARSE);
     /* store rows that do not fit */

@@ -526,6 +526,14 @@ Test(readers, jsonl_err_duplicate_unknown_key)
                     PRIME_E_PARSE, 1, "duplicate key \"k\"");
 }
 
+Test(readers, jsonl_err_duplicate_nested_key)
+{
+    expect_error_jl("{\"image\":\"a\",\"class\":\"c\",\"tags\":[]}\n"
+                    "{\"image\":\"b\",\"class\":\"c\",\"tags\":[],\"x\":[{\"k\":1,\"j\":{\"k\":0},"
+                    "\"k\":2}]}",
+                    PRIME_E_PARSE, 2, "duplicate key \"k\"");
+}
+
 Test(readers, jsonl_err_missing_key)
 {
     expect_error_jl("{\"image\":\"a\",\"class\":\"c\",\"tags\":[]}\n{\"image\":\"b\",\"class\":\"c\"}",

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "search/kernels.h"
@@ -524,6 +525,70 @@ static void assert_result_order(const prime_tagstore *s, const prime_result *r, 
     }
 }
 
+/* render(load(render(r))) == render(r), byte for byte, in every format
+ * (prime_result_load reads back what prime_result_write writes), and the
+ * loaded result's accessors agree with the original's (ids aside). */
+static char *render_all(const prime_result *r, int32_t format)
+{
+    size_t need = 0;
+    cr_assert_eq(prime_result_render(r, format, NULL, 0, &need), PRIME_E_BUFFER_TOO_SMALL);
+    char *buf = malloc(need + 1);
+    cr_assert_not_null(buf);
+    cr_assert_eq(prime_result_render(r, format, buf, need + 1, &need), PRIME_OK);
+    return buf;
+}
+
+static void round_trip(const prime_result *r, const char *what)
+{
+    char *json = render_all(r, PRIME_FORMAT_JSON);
+    prime_result *back = (prime_result *)&back;
+    cr_assert_eq(prime_result_load_memory(json, strlen(json), "r.json", &back), PRIME_OK,
+                 "%s: %s", what, prime_last_error());
+    static const int32_t formats[] = {PRIME_FORMAT_JSON, PRIME_FORMAT_CSV, PRIME_FORMAT_TEXT};
+    for (int f = 0; f < 3; f++) {
+        char *a = render_all(r, formats[f]), *b = render_all(back, formats[f]);
+        cr_assert_str_eq(b, a, "%s: format %d differs after a round trip", what, formats[f]);
+        free(a);
+        free(b);
+    }
+    cr_assert_eq(prime_result_candidate_count(back), prime_result_candidate_count(r), "%s", what);
+    cr_assert_eq(prime_result_class_count(back), prime_result_class_count(r), "%s", what);
+    cr_assert_eq(prime_result_mode_count(back), prime_result_mode_count(r), "%s", what);
+    for (uint32_t c = 0; c < prime_result_class_count(r); c++) {
+        uint64_t ia, ib;
+        double ca, cb, aa, ab;
+        uint32_t id;
+        cr_assert_eq(prime_result_class_info(r, c, NULL, &ia, &ca, &aa), PRIME_OK);
+        cr_assert_eq(prime_result_class_info(back, c, &id, &ib, &cb, &ab), PRIME_OK);
+        cr_assert_eq(id, PRIME_NONE);
+        cr_assert(ia == ib && ca == cb && (aa == ab || (isnan(aa) && isnan(ab))), "%s", what);
+        cr_assert_str_eq(prime_result_class_name(back, c), prime_result_class_name(r, c));
+    }
+    for (uint64_t i = 0; i < prime_result_mode_count(r); i++) {
+        uint32_t na, nb, ids[8];
+        uint64_t sa, sb;
+        double v[8];
+        cr_assert_eq(prime_result_mode_info(r, i, NULL, &na, &sa, &v[0], &v[1], &v[2], &v[3]),
+                     PRIME_OK);
+        cr_assert_eq(prime_result_mode_info(back, i, NULL, &nb, &sb, &v[4], &v[5], &v[6], &v[7]),
+                     PRIME_OK);
+        cr_assert(na == nb && sa == sb && v[0] == v[4] && v[1] == v[5] && v[2] == v[6] &&
+                  v[3] == v[7], "%s: mode %llu", what, (unsigned long long)i);
+        cr_assert_eq(prime_result_mode_tags(back, i, ids, 8, &nb), PRIME_OK);
+        for (uint32_t k = 0; k < nb; k++) {
+            cr_assert_eq(ids[k], PRIME_NONE);
+            cr_assert_str_eq(prime_result_mode_tag_name(back, i, k),
+                             prime_result_mode_tag_name(r, i, k));
+        }
+        cr_assert_str_eq(prime_result_mode_class_name(back, i),
+                         prime_result_mode_class_name(r, i));
+        cr_assert_str_eq(prime_result_mode_description(back, i),
+                         prime_result_mode_description(r, i));
+    }
+    prime_result_destroy(back);
+    free(json);
+}
+
 /* Search d with p and compare with the brute force; returns the mode count. */
 static size_t differential(const dataset *d, const params *p, const char *what)
 {
@@ -540,6 +605,7 @@ static size_t differential(const dataset *d, const params *p, const char *what)
     brute_force(d, p, &want);
     assert_same_modes(&got, &want, what);
     check_classes(d, p, r);
+    round_trip(r, what);
     /* every mode reads back the same through the query API */
     for (uint64_t i = 0; i < prime_result_mode_count(r) && i < 50; i++) {
         uint32_t cls, tags[8], nt;
@@ -1208,4 +1274,164 @@ Test(search, stream_stops_when_asked)
     prime_outcomes_destroy(o);
     prime_tagstore_destroy(s);
     dataset_free(&d);
+}
+
+/* Names that need escaping or are not ASCII survive the round trip; a BOM
+ * in front reads the same; the file reader and the memory reader agree. */
+Test(search, result_round_trip_names)
+{
+    static const char *const tags[] = {"q\"uote", "back\\slash", "tab\there", "\xC3\xA9t\xC3\xA9",
+                                       "\xE2\x80\xA8line sep", "ctl\x01", "\xF0\x9F\x98\x80",
+                                       "slash/", "comma,x", "nl\nx"};
+    static const char *const classes[] = {"c \"one\"", "\xE6\x97\xA5\xE6\x9C\xAC", "z\\"};
+    rng_state = 99;
+    for (int whole = 0; whole < 2; whole++) {
+        prime_tagstore *s = NULL;
+        cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+        prime_outcomes *o = NULL;
+        cr_assert_eq(prime_outcomes_create(600, &o), PRIME_OK);
+        for (uint32_t i = 0; i < 600; i++) {
+            const char *t[10];
+            uint32_t n = 0;
+            for (uint32_t k = 0; k < 10; k++)
+                if (below(3) == 0)
+                    t[n++] = tags[k];
+            char name[16];
+            snprintf(name, sizeof name, "i%u", i);
+            cr_assert_eq(prime_tagstore_add_image_names(s, name, classes[i % 3], t, n, NULL),
+                         PRIME_OK, "%s", prime_last_error());
+            cr_assert_eq(prime_outcomes_set(o, i, n > 3 ? 0.0 : (below(4) ? 1.0 : 0.0)),
+                         PRIME_OK);
+        }
+        cr_assert_eq(prime_tagstore_freeze(s), PRIME_OK);
+        prime_config *c = NULL;
+        cr_assert_eq(prime_config_create(&c), PRIME_OK);
+        cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_MIN_SIZE, 5), PRIME_OK);
+        cr_assert_eq(prime_config_set_double(c, PRIME_PARAM_MIN_DROP, 0.05), PRIME_OK);
+        cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_WHOLE_DATASET, whole), PRIME_OK);
+        prime_result *r = NULL;
+        cr_assert_eq(prime_search(s, o, c, NULL, NULL, &r), PRIME_OK);
+        cr_assert_gt(prime_result_mode_count(r), 5, "the store must give modes");
+        round_trip(r, whole ? "names, whole data set" : "names");
+
+        /* a BOM in front, and the file reader */
+        char *json = render_all(r, PRIME_FORMAT_JSON);
+        size_t n = strlen(json);
+        char *bom = malloc(n + 4);
+        memcpy(bom, "\xEF\xBB\xBF", 3);
+        memcpy(bom + 3, json, n + 1);
+        prime_result *back = NULL;
+        cr_assert_eq(prime_result_load_memory(bom, n + 3, "bom.json", &back), PRIME_OK, "%s",
+                     prime_last_error());
+        char *again = render_all(back, PRIME_FORMAT_JSON);
+        cr_assert_str_eq(again, json);
+        free(again);
+        prime_result_destroy(back);
+        char path[] = "/tmp/prime_rt_XXXXXX";
+        int fd = mkstemp(path);
+        cr_assert_geq(fd, 0);
+        close(fd);
+        cr_assert_eq(prime_result_write(r, PRIME_FORMAT_JSON, path), PRIME_OK);
+        back = NULL;
+        cr_assert_eq(prime_result_load(path, &back), PRIME_OK, "%s", prime_last_error());
+        again = render_all(back, PRIME_FORMAT_JSON);
+        cr_assert_str_eq(again, json);
+        free(again);
+        prime_result_destroy(back);
+        unlink(path);
+        free(bom);
+        free(json);
+        prime_result_destroy(r);
+        prime_config_destroy(c);
+        prime_outcomes_destroy(o);
+        prime_tagstore_destroy(s);
+    }
+}
+
+static void result_bad(const char *json, prime_status want, const char *fragment)
+{
+    prime_result *r = (prime_result *)&r;
+    prime_status st = prime_result_load_memory(json, strlen(json), "bad.json", &r);
+    cr_assert_eq(st, want, "%s: status %d, message %s", json, st, prime_last_error());
+    cr_assert_null(r);
+    cr_assert(strstr(prime_last_error(), fragment) != NULL, "message '%s' lacks '%s'",
+              prime_last_error(), fragment);
+}
+
+#define P "\"params\": {\"min_size\": 3, \"min_drop\": 0.3}"
+#define MODE(cls, acc) \
+    "{\"class\": \"" cls "\", \"tags\": [\"x\"], \"size\": 4, \"correct\": 1, " \
+    "\"accuracy\": 0.25, \"class_accuracy\": " acc ", \"drop\": 0.25}"
+
+Test(search, result_reader_errors)
+{
+    /* a key given twice, anywhere: named with both lines */
+    result_bad("{" P ",\n \"failure_modes\": [],\n \"failure_modes\": []}", PRIME_E_PARSE,
+               "bad.json:3: result: duplicate key \"failure_modes\" (first on line 2)");
+    result_bad("{\"params\": {\"min_size\": 3,\n \"min_drop\": 0.3, \"min_size\": 4}, "
+               "\"failure_modes\": []}",
+               PRIME_E_PARSE, "bad.json:2: params: duplicate key \"min_size\" (first on line 1)");
+    result_bad("{" P ", \"failure_modes\": [\n{\"class\": \"a\", \"class\": \"b\"}]}",
+               PRIME_E_PARSE, "bad.json:2: failure_modes[0]: duplicate key \"class\"");
+    result_bad("{" P ", \"failure_modes\": [], \"extra\": 1,\n \"extra\": 2}", PRIME_E_PARSE,
+               "bad.json:2: duplicate key \"extra\" (first on line 1)");
+    result_bad("{" P ", \"failure_modes\": [], \"extra\": {\"a\": [1, {\"a\": 2}],\n \"a\": 3}}",
+               PRIME_E_PARSE, "bad.json:2: duplicate key \"a\" (first on line 1)");
+    result_bad("{" P ", \"classes\": [{\"class\": \"a\", \"images\": 4, \"correct\": 2,\n"
+               " \"accuracy\": 0.5, \"images\": 4}], \"failure_modes\": []}",
+               PRIME_E_PARSE, "bad.json:2: classes[0]: duplicate key \"images\"");
+    /* classes: listed twice, a mode's class accuracy that differs */
+    result_bad("{" P ", \"classes\": [{\"class\": \"a\", \"images\": 4, \"correct\": 2, "
+               "\"accuracy\": 0.5},\n {\"class\": \"a\", \"images\": 4, \"correct\": 2, "
+               "\"accuracy\": 0.5}], \"failure_modes\": []}",
+               PRIME_E_PARSE, "bad.json:2: classes[1]: class \"a\" is listed twice");
+    result_bad("{" P ", \"classes\": [{\"class\": \"a\", \"images\": 4, \"correct\": 2, "
+               "\"accuracy\": 0.5}],\n \"failure_modes\": [\n" MODE("a", "0.75") "]}",
+               PRIME_E_PARSE, "bad.json:3: failure_modes[0]: \"class_accuracy\" = 0.75");
+    result_bad("{" P ", \"failure_modes\": [\n" MODE("a", "0.5") ",\n" MODE("a", "0.75") "]}",
+               PRIME_E_PARSE, "bad.json:3: failure_modes[1]: \"class_accuracy\" = 0.75");
+    /* types, ranges and parameters */
+    result_bad("{\"params\": {\"min_size\": 3, \"min_drop\": 0.3, \"max_tags\": 17}, "
+               "\"failure_modes\": []}", PRIME_E_RANGE, "bad.json:1: max_tags = 17");
+    result_bad("{\"params\": {\"min_size\": 3, \"min_drop\": 0.3, \"min_gain\": [0, 2]}, "
+               "\"failure_modes\": []}", PRIME_E_PARSE, "\"min_gain\" = 2 is outside [-1, 1]");
+    result_bad("{\"params\": {\"min_size\": 3, \"min_drop\": 0.3, \"whole_dataset\": 1}, "
+               "\"failure_modes\": []}", PRIME_E_PARSE,
+               "params: \"whole_dataset\" must be a boolean, not a number");
+    result_bad("{" P ", \"failure_modes\": [], \"candidates\": -1}", PRIME_E_PARSE,
+               "\"candidates\" must be a non-negative integer");
+    result_bad("{" P ", \"failure_modes\": [{\"class\": \"a\\u0000b\"}]}", PRIME_E_PARSE,
+               "failure_modes[0]: \"class\" holds \\u0000");
+    result_bad("{" P ", \"failure_modes\": {}}", PRIME_E_PARSE,
+               "result: \"failure_modes\" must be an array, not an object");
+    result_bad("{" P ", \"failure_modes\": [}", PRIME_E_PARSE, "expected a value, found '}'");
+    result_bad("\xEF\xBB\xBF", PRIME_E_PARSE, "bad.json:1: empty file");
+    result_bad("{" P ", \"failure_modes\": [\"\xC3\"]}", PRIME_E_PARSE, "invalid UTF-8");
+    /* arguments */
+    prime_result *r = (prime_result *)&r;
+    cr_assert_eq(prime_result_load_memory(NULL, 3, "x", &r), PRIME_E_INVALID_ARG);
+    cr_assert_null(r);
+    cr_assert_eq(prime_result_load_memory("{}", 2, "x", NULL), PRIME_E_INVALID_ARG);
+    r = (prime_result *)&r;
+    cr_assert_eq(prime_result_load("/nonexistent/r.json", &r), PRIME_E_IO);
+    cr_assert_null(r);
+    cr_assert(strstr(prime_last_error(), "/nonexistent/r.json") != NULL);
+    /* a hand-written file: no classes, no description, defaults */
+    const char *hand = "{" P ", \"failure_modes\": [" MODE("b", "0.5") ", " MODE("a", "0.5") "]}";
+    r = NULL;
+    cr_assert_eq(prime_result_load_memory(hand, strlen(hand), NULL, &r), PRIME_OK, "%s",
+                 prime_last_error());
+    cr_assert_eq(prime_result_class_count(r), 2);
+    cr_assert_str_eq(prime_result_class_name(r, 0), "a");
+    cr_assert_str_eq(prime_result_mode_class_name(r, 0), "b"); /* the file's order */
+    cr_assert_str_eq(prime_result_mode_description(r, 0), "a photo of b x");
+    cr_assert_eq(prime_result_candidate_count(r), 0);
+    char *text = render_all(r, PRIME_FORMAT_TEXT);
+    cr_assert_str_eq(text, "a: 0 images, accuracy 0.5000, 1 failure mode\n"
+                           "  drop 0.2500  accuracy 0.2500  size      4  x\n"
+                           "b: 0 images, accuracy 0.5000, 1 failure mode\n"
+                           "  drop 0.2500  accuracy 0.2500  size      4  x\n"
+                           "2 failure modes in 2 classes\n");
+    free(text);
+    prime_result_destroy(r);
 }

@@ -12,12 +12,17 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "prime/prime.h"
 
+/* Checks made, over all threads: main requires the ones it expects. */
+static atomic_ulong checks_made;
+
 #define CHECK(cond)                                                                  \
     do {                                                                             \
+        atomic_fetch_add(&checks_made, 1);                                           \
         if (!(cond)) {                                                               \
             fprintf(stderr, "%s:%d: check failed: %s (last error: %s)\n", __FILE__,   \
                     __LINE__, #cond, prime_last_error());                            \
@@ -236,7 +241,17 @@ int main(void)
     setup();
     shared_frozen_store();
     teardown();
+    unsigned long after_store = atomic_load(&checks_made);
     last_error_is_per_thread();
-    fprintf(stderr, "threads: 2 passed, 0 failed\n");
+    unsigned long total = atomic_load(&checks_made);
+    /* every thread checked every query: a worker that returned early would
+       have made fewer checks (a failed check exits at once) */
+    if (after_store < (unsigned long)N_THREADS * N_QUERIES ||
+        total - after_store < 2u * N_THREADS) {
+        fprintf(stderr, "threads: only %lu checks on the shared store and %lu on the last "
+                "error were made\n", after_store, total - after_store);
+        return 1;
+    }
+    fprintf(stderr, "threads: %lu checks made, none failed\n", total);
     return 0;
 }

@@ -134,18 +134,6 @@ PRIME_API prime_status prime_stat_bh(const double *p, uint64_t n, uint64_t m,
                                      double *adjusted_out);
 
 /* ------------------------------------------------------------------------ */
-/* Candidates of a search                                                    */
-/* ------------------------------------------------------------------------ */
-
-/** Number of candidate tag sets a search evaluated: the sets of at least
- *  min_size images that the exhaustive search visited (the sets its exact
- *  pruning rules skipped, none of which could be a failure mode, are not
- *  counted). It does not depend on the thread count. It is the honest
- *  number of hypotheses for a false-discovery-rate correction over the
- *  modes (prime_eval_set_fdr). 0 for NULL. */
-PRIME_API uint64_t prime_result_candidate_count(const prime_result *result);
-
-/* ------------------------------------------------------------------------ */
 /* Evaluation handle                                                         */
 /* ------------------------------------------------------------------------ */
 

@@ -12,10 +12,13 @@
  *
  *  - Every fallible function returns a prime_status: PRIME_OK (0) or a
  *    negative code whose meaning never changes. Results come back through
- *    out-parameters, which are left untouched (or set to NULL for handles)
- *    on failure.
+ *    out-parameters. On failure a handle out-parameter (prime_X **out) is
+ *    set to NULL, whatever failed; every other out-parameter is left as it
+ *    was, except the size or count that PRIME_E_BUFFER_TOO_SMALL reports
+ *    (needed_out, n_out), as the function says.
  *  - prime_last_error() gives a per-thread message with the details of the
- *    last failure on that thread (file, line, what was wrong).
+ *    last failure on that thread (file, line, what was wrong). A successful
+ *    call leaves it as it was.
  *  - The library never prints, never exits and never aborts on bad input.
  *  - Handles are created by prime_X_create / prime_X_open / prime_X_load and
  *    released by prime_X_destroy, which accepts NULL.
@@ -793,6 +796,15 @@ PRIME_API const char *prime_result_mode_class_name(const prime_result *result, u
  *  (without the class in whole-data-set mode), or NULL if out of range. */
 PRIME_API const char *prime_result_mode_description(const prime_result *result, uint64_t i);
 
+/** Number of candidate tag sets a search evaluated: the sets of at least
+ *  min_size images that the exhaustive search visited (the sets its exact
+ *  pruning rules skipped, none of which could be a failure mode, are not
+ *  counted). It does not depend on the thread count. It is the honest
+ *  number of hypotheses for a false-discovery-rate correction over the
+ *  modes (prime_eval_set_fdr). For a loaded result, the file's
+ *  "candidates" (0 when it has none or null). 0 for NULL. */
+PRIME_API uint64_t prime_result_candidate_count(const prime_result *result);
+
 /** Output formats of the writers. */
 enum prime_format {
     PRIME_FORMAT_JSON = 1,
@@ -813,6 +825,28 @@ PRIME_API prime_status prime_result_render(const prime_result *result, int32_t f
  *  a temporary name and renamed: a failure leaves no partial file. */
 PRIME_API prime_status prime_result_write(const prime_result *result, int32_t format,
                                           const char *path);
+
+/** Read a result back from the JSON that prime_result_write writes (the
+ *  schema of docs/formats.md): rendering the loaded result in any format
+ *  gives, byte for byte, what the original rendered. A UTF-8 BOM is
+ *  skipped; a key given twice, a value of the wrong type or out of range,
+ *  a mode whose "class_accuracy" differs from its class's accuracy are
+ *  PRIME_E_PARSE, the message naming the file and the line. Unknown keys
+ *  are skipped. A loaded result knows names, not a store: its class ids
+ *  (prime_result_class_info, prime_result_mode_info) and tag ids
+ *  (prime_result_mode_tags) are PRIME_NONE; find them in a store by name
+ *  (prime_tagstore_find_class, prime_tagstore_find_tag). Modes keep the
+ *  file's order. A hand-written file may leave out "classes" (a mode's
+ *  class is then listed with 0 images and the mode's class accuracy),
+ *  "candidates", a mode's "description" (made as the search makes it) and
+ *  every parameter but min_size and min_drop (the defaults). On failure
+ *  *out is set to NULL. */
+PRIME_API prime_status prime_result_load(const char *path, prime_result **out);
+
+/** prime_result_load from memory: data[0..size) (need not be
+ *  NUL-terminated); name (may be NULL) stands for the file in messages. */
+PRIME_API prime_status prime_result_load_memory(const void *data, size_t size,
+                                                const char *name, prime_result **out);
 
 /* ------------------------------------------------------------------------ */
 /* Query API for model debuggers                                             */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/io.h"
 #include "store/store.h"
 #include "prime/sys/backend.h"
 
@@ -50,14 +51,20 @@ static void copy_struct(void *dst, size_t dst_size, const void *src, uint32_t si
     memcpy(dst, src, size < dst_size ? size : dst_size);
 }
 
-/* After a backend entry failed: the status to return, with the message
- * prefixed by the role and name. The message was cleared before the call. */
-static prime_status backend_failed(prime_status st, const char *what, const char *name,
-                                   const char *entry)
+/* After a backend entry failed: the status to return, mapped into the
+ * documented codes (anything else is PRIME_E_STATE), with the message
+ * prefixed by the role and name. `mark` is prime__error_count() before the
+ * call: the backend set a message if the count moved. */
+static prime_status backend_failed(prime_status st, uint64_t mark, const char *what,
+                                   const char *name, const char *entry)
 {
     char msg[768];
-    snprintf(msg, sizeof msg, "%s", prime_last_error());
-    if (st > 0 || st < -1000) {
+    snprintf(msg, sizeof msg, "%s", prime__error_count() != mark ? prime_last_error() : "");
+    if (!prime__status_known(st)) {
+        if (msg[0] != '\0')
+            return prime__error(PRIME_E_STATE,
+                                "%s '%s': %s returned %d, which is not a prime_status: %s",
+                                what, name, entry, (int)st, msg);
         return prime__error(PRIME_E_STATE,
                             "%s '%s': %s returned %d, which is not a prime_status", what, name,
                             entry, (int)st);
@@ -225,10 +232,10 @@ prime_status prime_tagger_score(prime_tagger *tagger, const prime_image *const *
     prime_status st = check_out(n, tagger->vocab.count, cap, scores, &need);
     if (st != PRIME_OK || n == 0)
         return st;
-    prime_clear_error();
+    uint64_t mark = prime__error_count();
     st = tagger->b.score(tagger->b.self, images, n, scores);
     if (st != PRIME_OK)
-        return backend_failed(st, "tagger", tagger->name, "score");
+        return backend_failed(st, mark, "tagger", tagger->name, "score");
     return check_finite(scores, need, tagger->vocab.count, "tagger", tagger->name, "score");
 }
 
@@ -274,7 +281,7 @@ prime_status prime_tagger_load_thresholds(prime_tagger *tagger, const char *path
         return prime__error(PRIME_E_NOMEM, "out of memory for thresholds");
     }
     uint32_t count = 0, line = 0;
-    size_t pos = 0, blank_run = 0;
+    size_t pos = prime__text_bom(data, size), blank_run = 0;
     st = PRIME_OK;
     while (pos < size && st == PRIME_OK) {
         size_t end = pos;
@@ -902,10 +909,10 @@ prime_status prime_classifier_classify(prime_classifier *classifier,
     prime_status st = check_out(n, nc, cap, scores, &need);
     if (st != PRIME_OK || n == 0)
         return st;
-    prime_clear_error();
+    uint64_t mark = prime__error_count();
     st = classifier->b.classify(classifier->b.self, images, n, scores);
     if (st != PRIME_OK)
-        return backend_failed(st, "classifier", classifier->name, "classify");
+        return backend_failed(st, mark, "classifier", classifier->name, "classify");
     st = check_finite(scores, need, nc, "classifier", classifier->name, "classify");
     if (st == PRIME_OK && predicted != NULL)
         for (uint32_t i = 0; i < n; i++) {
@@ -1034,10 +1041,10 @@ prime_status prime_embedder_embed_images(prime_embedder *embedder,
     prime_status st = check_out(n, embedder->dim, cap, vectors, &need);
     if (st != PRIME_OK || n == 0)
         return st;
-    prime_clear_error();
+    uint64_t mark = prime__error_count();
     st = embedder->b.embed_images(embedder->b.self, images, n, vectors);
     if (st != PRIME_OK)
-        return backend_failed(st, "embedder", embedder->name, "embed_images");
+        return backend_failed(st, mark, "embedder", embedder->name, "embed_images");
     return check_finite(vectors, need, embedder->dim, "embedder", embedder->name,
                         "embed_images");
 }
@@ -1056,10 +1063,10 @@ prime_status prime_embedder_embed_texts(prime_embedder *embedder, const char *co
     prime_status st = check_out(n, embedder->dim, cap, vectors, &need);
     if (st != PRIME_OK || n == 0)
         return st;
-    prime_clear_error();
+    uint64_t mark = prime__error_count();
     st = embedder->b.embed_texts(embedder->b.self, texts, n, vectors);
     if (st != PRIME_OK)
-        return backend_failed(st, "embedder", embedder->name, "embed_texts");
+        return backend_failed(st, mark, "embedder", embedder->name, "embed_texts");
     return check_finite(vectors, need, embedder->dim, "embedder", embedder->name,
                         "embed_texts");
 }

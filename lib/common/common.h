@@ -19,6 +19,13 @@
 PRIME_INTERNAL prime_status prime__error(prime_status status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Messages recorded on the calling thread so far (prime__error calls): a
+ * caller compares two counts to learn whether a call it made set one,
+ * without clearing the message (successful calls leave it as it was). */
+PRIME_INTERNAL uint64_t prime__error_count(void);
+/* true if status is PRIME_OK or one of the documented PRIME_E_* codes. */
+PRIME_INTERNAL bool prime__status_known(prime_status status);
+
 /* ---- allocation (alloc.c); every allocation of the library goes here ---- */
 
 PRIME_INTERNAL void *prime__malloc(size_t n);
@@ -89,8 +96,32 @@ PRIME_INTERNAL size_t prime__utf8_prefix(const char *s, size_t n);
 PRIME_INTERNAL uint64_t prime__hash_bytes(const void *p, size_t n);
 /* Checksum of a (large) byte range, as stored in binary store files. */
 PRIME_INTERNAL uint64_t prime__checksum(const void *p, size_t n, uint64_t seed);
-/* Number of online CPUs (at least 1). */
+
+/* ---- threads (threads.c) ------------------------------------------------- */
+
+/* Most threads one parallel loop of the library uses. */
+#define PRIME__MAX_THREADS 1024
+
+/* Number of online CPUs (1 to PRIME__MAX_THREADS). */
 PRIME_INTERNAL uint32_t prime__cpu_count(void);
+
+/* Run worker(arg) on n threads at once (n = 0: one per CPU; at most
+ * PRIME__MAX_THREADS), the calling thread being one of them, and wait for
+ * all. A thread that cannot start is not an error: the workers must share
+ * the work through arg (e.g. take items from an atomic counter until none
+ * is left), so that any number of them, one included, does all of it.
+ * Returns the number of threads that ran worker (1 to n). */
+PRIME_INTERNAL uint32_t prime__run_workers(uint32_t n, void *(*worker)(void *), void *arg);
+
+/* ---- sorting ids (sort.c) ----------------------------------------------- */
+
+/* qsort comparator of uint32_t, ascending. */
+PRIME_INTERNAL int prime__cmp_u32(const void *a, const void *b);
+/* Sort v[0..n) ascending. */
+PRIME_INTERNAL void prime__sort_u32(uint32_t *v, size_t n);
+/* Sort v[0..n) ascending and drop repeats in place; returns the new count.
+ * A list already sorted and unique costs one pass. */
+PRIME_INTERNAL size_t prime__sort_unique_u32(uint32_t *v, size_t n);
 
 /* ---- decimal numbers (number.c) ------------------------------------------ */
 

@@ -6,14 +6,25 @@
 #include "common/common.h"
 
 static _Thread_local char last_error[1024];
+static _Thread_local uint64_t error_count;
 
 prime_status prime__error(prime_status status, const char *fmt, ...)
 {
+    /* formatted aside first: an argument may be the message itself
+       (prime_backend_error(st, prime_last_error())) */
+    char msg[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(last_error, msg, sizeof msg);
+    error_count++;
     return status;
+}
+
+uint64_t prime__error_count(void)
+{
+    return error_count;
 }
 
 const char *prime_last_error(void)
@@ -64,6 +75,14 @@ const char *prime_status_name(prime_status status)
         if (statuses[i].status == status)
             return statuses[i].name;
     return "PRIME_E_UNKNOWN";
+}
+
+bool prime__status_known(prime_status status)
+{
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        if (statuses[i].status == status)
+            return true;
+    return false;
 }
 
 const char *prime_status_message(prime_status status)

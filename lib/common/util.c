@@ -1,6 +1,5 @@
 /* UTF-8 validation, hashing, checksums, CPU count. */
 #include <string.h>
-#include <unistd.h>
 
 #include "common/common.h"
 
@@ -126,10 +125,4 @@ uint64_t prime__checksum(const void *p, size_t n, uint64_t seed)
         n--;
     }
     return mix(h);
-}
-
-uint32_t prime__cpu_count(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : (uint32_t)(n > 1024 ? 1024 : n);
 }

@@ -3,10 +3,8 @@
  * statistical confidence of each mode (Wilson interval, Fisher exact or
  * Mann-Whitney p-value, Benjamini-Hochberg).
  *
- * The result JSON reader is a small DOM parser (nodes in one growable
- * array, decoded strings in one buffer, a depth limit of 64 so that no input
- * can exhaust the C stack) followed by a walk over the schema of
- * docs/formats.md; every message names the file and the line. */
+ * The statistics are in stats.c; a result file is read by the search
+ * layer's result reader (prime_result_load). */
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -16,299 +14,6 @@
 
 #include "search/search.h"
 #include "prime/eval.h"
-
-/* ======================================================================== */
-/* Statistics                                                                */
-/* ======================================================================== */
-
-prime_status prime_stat_wilson(double successes, uint64_t n, double z, double *lo_out,
-                               double *hi_out)
-{
-    if (!(z > 0.0) || !isfinite(z))
-        return prime__error(PRIME_E_RANGE, "prime_stat_wilson: z must be a positive number");
-    if (!(successes >= 0.0) || successes > (double)n)
-        return prime__error(PRIME_E_RANGE,
-                            "prime_stat_wilson: successes %g outside [0, %" PRIu64 "]",
-                            successes, n);
-    double lo = NAN, hi = NAN;
-    if (n > 0) {
-        double nn = (double)n, p = successes / nn, z2 = z * z;
-        double den = 1.0 + z2 / nn;
-        double centre = (p + z2 / (2.0 * nn)) / den;
-        double half = z / den * sqrt(p * (1.0 - p) / nn + z2 / (4.0 * nn * nn));
-        lo = centre - half;
-        hi = centre + half;
-        if (lo < 0.0)
-            lo = 0.0;
-        if (hi > 1.0)
-            hi = 1.0;
-    }
-    if (lo_out != NULL)
-        *lo_out = lo;
-    if (hi_out != NULL)
-        *hi_out = hi;
-    return PRIME_OK;
-}
-
-static double log_choose(double n, double k)
-{
-    return lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0);
-}
-
-/* log P(X = x) of the hypergeometric distribution (x in the support). */
-static double hyper_log_pmf(uint64_t N, uint64_t K, uint64_t n, uint64_t x)
-{
-    return log_choose((double)K, (double)x) + log_choose((double)(N - K), (double)(n - x)) -
-           log_choose((double)N, (double)n);
-}
-
-prime_status prime_stat_hypergeom_lower(uint64_t N, uint64_t K, uint64_t n, uint64_t k,
-                                        double *p_out)
-{
-    if (p_out == NULL)
-        return prime__error(PRIME_E_INVALID_ARG, "prime_stat_hypergeom_lower: p_out is NULL");
-    if (K > N || n > N)
-        return prime__error(PRIME_E_RANGE,
-                            "prime_stat_hypergeom_lower: need K <= N and n <= N (N=%" PRIu64
-                            ", K=%" PRIu64 ", n=%" PRIu64 ")",
-                            N, K, n);
-    uint64_t lo = n > N - K ? n - (N - K) : 0;
-    uint64_t hi = n < K ? n : K;
-    if (k < lo) {
-        *p_out = 0.0;
-        return PRIME_OK;
-    }
-    if (k >= hi) {
-        *p_out = 1.0;
-        return PRIME_OK;
-    }
-    /* The pmf rises up to its mode and falls after it: sum the tail that
-       lies away from the mode, starting at its largest term, by the ratio
-       of successive terms, until the terms no longer count. */
-    double mode = floor(((double)n + 1.0) * ((double)K + 1.0) / ((double)N + 2.0));
-    double nk = (double)(N - K);
-    if ((double)k < mode) {
-        double t = 1.0, total = 1.0;
-        for (uint64_t x = k; x > lo; x--) {
-            /* pmf(x-1) / pmf(x) */
-            double r = (double)x * (nk - (double)(n - x)) /
-                       (((double)K - (double)x + 1.0) * ((double)(n - x) + 1.0));
-            t *= r;
-            total += t;
-            if (t < total * 1e-17)
-                break;
-        }
-        double p = exp(hyper_log_pmf(N, K, n, k)) * total;
-        *p_out = p > 1.0 ? 1.0 : p;
-    } else {
-        double t = 1.0, total = 1.0;
-        for (uint64_t x = k + 1; x < hi; x++) {
-            /* pmf(x+1) / pmf(x) */
-            double r = ((double)K - (double)x) * ((double)(n - x)) /
-                       (((double)x + 1.0) * (nk - (double)(n - x) + 1.0));
-            t *= r;
-            total += t;
-            if (t < total * 1e-17)
-                break;
-        }
-        double p = 1.0 - exp(hyper_log_pmf(N, K, n, k + 1)) * total;
-        *p_out = p < 0.0 ? 0.0 : p;
-    }
-    return PRIME_OK;
-}
-
-typedef struct {
-    double v;
-    uint64_t i;
-} vi;
-
-static int cmp_vi(const void *a, const void *b)
-{
-    const vi *x = a, *y = b;
-    if (x->v < y->v)
-        return -1;
-    if (x->v > y->v)
-        return 1;
-    return (x->i > y->i) - (x->i < y->i);
-}
-
-/* Average ranks (1-based) of v[0..n) into rank[0..n); the tie correction
- * sum(t^3 - t) into *ties (may be NULL). false when out of memory. */
-static bool average_ranks(const double *v, uint64_t n, double *rank, double *ties)
-{
-    vi *s = prime__malloc((n ? (size_t)n : 1) * sizeof *s);
-    if (s == NULL)
-        return false;
-    for (uint64_t i = 0; i < n; i++) {
-        s[i].v = v[i];
-        s[i].i = i;
-    }
-    qsort(s, (size_t)n, sizeof *s, cmp_vi);
-    double tie = 0.0;
-    for (uint64_t a = 0; a < n;) {
-        uint64_t b = a + 1;
-        while (b < n && s[b].v == s[a].v)
-            b++;
-        double r = ((double)a + 1.0 + (double)b) / 2.0; /* mean of a+1 .. b */
-        for (uint64_t j = a; j < b; j++)
-            rank[s[j].i] = r;
-        double t = (double)(b - a);
-        tie += t * t * t - t;
-        a = b;
-    }
-    prime__free(s);
-    if (ties != NULL)
-        *ties = tie;
-    return true;
-}
-
-prime_status prime_stat_mann_whitney_lower(const double *x, uint64_t nx, const double *y,
-                                           uint64_t ny, double *p_out)
-{
-    if (p_out == NULL || (x == NULL && nx > 0) || (y == NULL && ny > 0))
-        return prime__error(PRIME_E_INVALID_ARG, "prime_stat_mann_whitney_lower: NULL argument");
-    for (uint64_t i = 0; i < nx; i++)
-        if (isnan(x[i]))
-            return prime__error(PRIME_E_INVALID_ARG, "prime_stat_mann_whitney_lower: x[%" PRIu64
-                                "] is NaN", i);
-    for (uint64_t i = 0; i < ny; i++)
-        if (isnan(y[i]))
-            return prime__error(PRIME_E_INVALID_ARG, "prime_stat_mann_whitney_lower: y[%" PRIu64
-                                "] is NaN", i);
-    if (nx == 0 || ny == 0) {
-        *p_out = 1.0;
-        return PRIME_OK;
-    }
-    uint64_t n = nx + ny;
-    double *all = prime__malloc((size_t)n * sizeof *all);
-    double *rank = prime__malloc((size_t)n * sizeof *rank);
-    double ties = 0.0;
-    if (all == NULL || rank == NULL) {
-        prime__free(all);
-        prime__free(rank);
-        return prime__error(PRIME_E_NOMEM, "prime_stat_mann_whitney_lower: out of memory");
-    }
-    memcpy(all, x, (size_t)nx * sizeof *all);
-    memcpy(all + nx, y, (size_t)ny * sizeof *all);
-    if (!average_ranks(all, n, rank, &ties)) {
-        prime__free(all);
-        prime__free(rank);
-        return prime__error(PRIME_E_NOMEM, "prime_stat_mann_whitney_lower: out of memory");
-    }
-    double rx = 0.0;
-    for (uint64_t i = 0; i < nx; i++)
-        rx += rank[i];
-    prime__free(all);
-    prime__free(rank);
-    double dx = (double)nx, dy = (double)ny, dn = (double)n;
-    double u = rx - dx * (dx + 1.0) / 2.0;
-    double var = dx * dy / 12.0 * ((dn + 1.0) - ties / (dn * (dn - 1.0)));
-    if (!(var > 0.0)) {
-        *p_out = 1.0;
-        return PRIME_OK;
-    }
-    double z = (u - dx * dy / 2.0 + 0.5) / sqrt(var);
-    *p_out = 0.5 * erfc(-z / sqrt(2.0));
-    return PRIME_OK;
-}
-
-prime_status prime_stat_pearson(const double *x, const double *y, uint64_t n, double *r_out)
-{
-    if (r_out == NULL || ((x == NULL || y == NULL) && n > 0))
-        return prime__error(PRIME_E_INVALID_ARG, "prime_stat_pearson: NULL argument");
-    if (n < 2) {
-        *r_out = NAN;
-        return PRIME_OK;
-    }
-    double mx = 0.0, my = 0.0;
-    for (uint64_t i = 0; i < n; i++) {
-        mx += x[i];
-        my += y[i];
-    }
-    mx /= (double)n;
-    my /= (double)n;
-    double sxy = 0.0, sxx = 0.0, syy = 0.0;
-    for (uint64_t i = 0; i < n; i++) {
-        double a = x[i] - mx, b = y[i] - my;
-        sxy += a * b;
-        sxx += a * a;
-        syy += b * b;
-    }
-    if (!(sxx > 0.0) || !(syy > 0.0)) {
-        *r_out = NAN;
-        return PRIME_OK;
-    }
-    double r = sxy / sqrt(sxx * syy);
-    *r_out = r > 1.0 ? 1.0 : (r < -1.0 ? -1.0 : r);
-    return PRIME_OK;
-}
-
-prime_status prime_stat_spearman(const double *x, const double *y, uint64_t n, double *r_out)
-{
-    if (r_out == NULL || ((x == NULL || y == NULL) && n > 0))
-        return prime__error(PRIME_E_INVALID_ARG, "prime_stat_spearman: NULL argument");
-    if (n < 2) {
-        *r_out = NAN;
-        return PRIME_OK;
-    }
-    double *rx = prime__malloc((size_t)n * sizeof *rx);
-    double *ry = prime__malloc((size_t)n * sizeof *ry);
-    if (rx == NULL || ry == NULL || !average_ranks(x, n, rx, NULL) ||
-        !average_ranks(y, n, ry, NULL)) {
-        prime__free(rx);
-        prime__free(ry);
-        return prime__error(PRIME_E_NOMEM, "prime_stat_spearman: out of memory");
-    }
-    prime_status st = prime_stat_pearson(rx, ry, n, r_out);
-    prime__free(rx);
-    prime__free(ry);
-    return st;
-}
-
-prime_status prime_stat_bh(const double *p, uint64_t n, uint64_t m, double *adjusted_out)
-{
-    if (adjusted_out == NULL || (p == NULL && n > 0))
-        return prime__error(PRIME_E_INVALID_ARG, "prime_stat_bh: NULL argument");
-    uint64_t cnt = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        if (isnan(p[i]))
-            continue;
-        if (p[i] < 0.0 || p[i] > 1.0)
-            return prime__error(PRIME_E_RANGE, "prime_stat_bh: p[%" PRIu64 "] = %g is not in [0, 1]",
-                                i, p[i]);
-        cnt++;
-    }
-    if (m == 0)
-        m = cnt;
-    if (m < cnt)
-        return prime__error(PRIME_E_RANGE,
-                            "prime_stat_bh: %" PRIu64 " hypotheses is fewer than the %" PRIu64
-                            " p-values",
-                            m, cnt);
-    vi *s = prime__malloc((cnt ? (size_t)cnt : 1) * sizeof *s);
-    if (s == NULL)
-        return prime__error(PRIME_E_NOMEM, "prime_stat_bh: out of memory");
-    uint64_t k = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        if (isnan(p[i])) {
-            adjusted_out[i] = NAN;
-            continue;
-        }
-        s[k].v = p[i];
-        s[k].i = i;
-        k++;
-    }
-    qsort(s, (size_t)cnt, sizeof *s, cmp_vi);
-    double running = 1.0;
-    for (uint64_t j = cnt; j-- > 0;) {
-        double v = (double)m * s[j].v / (double)(j + 1);
-        if (v < running)
-            running = v;
-        adjusted_out[s[j].i] = running;
-    }
-    prime__free(s);
-    return PRIME_OK;
-}
 
 /* ======================================================================== */
 /* The evaluation handle                                                     */
@@ -346,11 +51,6 @@ struct prime_eval {
     double z, q;
     uint64_t m, n_disc;
 };
-
-uint64_t prime_result_candidate_count(const prime_result *result)
-{
-    return result != NULL ? result->n_candidates : 0;
-}
 
 static prime_eval *ev_new(void)
 {
@@ -400,21 +100,7 @@ static bool ev_add(prime_eval *ev, const char *cls, size_t cls_len, uint32_t n_t
     m->tag_first = ev->n_tag_refs;
     for (uint32_t j = 0; j < n_tags; j++)
         ev->tag_off[ev->n_tag_refs + j] = ev_string(ev, tags[j], tag_lens[j]);
-    if (desc != NULL) {
-        m->desc_off = ev_string(ev, desc, desc_len);
-    } else {
-        m->desc_off = ev->strings.len;
-        prime__buf_puts(&ev->strings, "a photo of");
-        if (!ev->whole) {
-            prime__buf_putc(&ev->strings, ' ');
-            prime__buf_append(&ev->strings, cls, cls_len);
-        }
-        for (uint32_t j = 0; j < n_tags; j++) {
-            prime__buf_putc(&ev->strings, ' ');
-            prime__buf_append(&ev->strings, tags[j], tag_lens[j]);
-        }
-        prime__buf_putc(&ev->strings, '\0');
-    }
+    m->desc_off = ev_string(ev, desc, desc_len);
     if (ev->strings.failed)
         return false;
     m->tr_size = size;
@@ -432,27 +118,6 @@ static const char *ev_str(const prime_eval *ev, uint64_t off)
     return ev->strings.data + off;
 }
 
-/* true if image img carries every tag of want[0..n) (sorted, unique). */
-static bool image_has_all(const prime_tagstore *store, uint32_t img, const uint32_t *want,
-                          uint32_t n)
-{
-    uint64_t k = prime__store_tag_off(store, img), end = prime__store_tag_off(store, img + 1);
-    for (uint32_t i = 0; i < n; i++) {
-        while (k < end && prime__store_tag(store, k) < want[i])
-            k++;
-        if (k == end || prime__store_tag(store, k) != want[i])
-            return false;
-        k++;
-    }
-    return true;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* Mann-Whitney p-value of the images of the scope carrying every tag of
  * ids[0..n) against the other images of the scope. */
 static prime_status mw_mode(const prime_tagstore *store, const prime_outcomes *outcomes,
@@ -460,12 +125,9 @@ static prime_status mw_mode(const prime_tagstore *store, const prime_outcomes *o
 {
     uint32_t sorted[PRIME_MAX_TAGS_LIMIT];
     memcpy(sorted, ids, (size_t)n * sizeof *ids);
-    qsort(sorted, n, sizeof *sorted, cmp_u32);
-    uint64_t a = 0, b = prime_tagstore_image_count(store);
-    if (cls != PRIME_NONE) {
-        a = store->class_off[cls];
-        b = store->class_off[cls + 1];
-    }
+    prime__sort_u32(sorted, n);
+    uint64_t a, b;
+    prime__store_scope(store, cls, &a, &b);
     size_t total = (size_t)(b - a);
     double *in = prime__malloc((total ? total : 1) * sizeof *in);
     double *outv = prime__malloc((total ? total : 1) * sizeof *outv);
@@ -476,9 +138,9 @@ static prime_status mw_mode(const prime_tagstore *store, const prime_outcomes *o
     }
     uint64_t ni = 0, no = 0;
     for (uint64_t j = a; j < b; j++) {
-        uint32_t img = cls != PRIME_NONE ? prime__store_class_image(store, j) : (uint32_t)j;
+        uint32_t img = prime__store_scope_image(store, cls, j);
         double v = outcomes->v[img];
-        if (image_has_all(store, img, sorted, n))
+        if (prime__store_image_has_all(store, img, sorted, n))
             in[ni++] = v;
         else
             outv[no++] = v;
@@ -516,7 +178,7 @@ static prime_status ev_measure(prime_eval *ev, const prime_tagstore *store,
         double *pcorrect = ev->par_correct + m->tag_first;
         uint32_t cls = PRIME_NONE;
         if (!ev->whole &&
-            prime_tagstore_find_class(store, ev_str(ev, m->class_off), &cls) != PRIME_OK)
+            (cls = prime__store_find_class(store, ev_str(ev, m->class_off))) == PRIME_NONE)
             continue; /* class absent: size 0 everywhere */
         uint64_t csize;
         double csum, cacc;
@@ -532,11 +194,10 @@ static prime_status ev_measure(prime_eval *ev, const prime_tagstore *store,
         uint32_t ids[PRIME_MAX_TAGS_LIMIT];
         uint32_t missing = 0, miss_at = 0;
         for (uint32_t j = 0; j < m->n_tags; j++) {
-            if (prime_tagstore_find_tag(store, ev_str(ev, ev->tag_off[m->tag_first + j]),
-                                        &ids[j]) != PRIME_OK) {
+            ids[j] = prime__store_find_tag(store, ev_str(ev, ev->tag_off[m->tag_first + j]));
+            if (ids[j] == PRIME_NONE) {
                 missing++;
                 miss_at = j;
-                ids[j] = PRIME_NONE;
             }
         }
         if (missing == 0) {
@@ -656,497 +317,8 @@ prime_status prime_eval_create(const prime_result *result, const prime_tagstore 
 }
 
 /* ======================================================================== */
-/* Result JSON reader                                                        */
+/* Loading a result file                                                     */
 /* ======================================================================== */
-
-#define J_MAX_DEPTH 64
-
-enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
-
-typedef struct {
-    uint8_t type;
-    bool b;
-    uint64_t line;
-    double num;
-    uint64_t str_off, str_len; /* J_STR: value */
-    uint64_t key_off, key_len; /* member of an object: its key */
-    int64_t child, next;       /* -1 = none */
-    uint64_t count;            /* children */
-} jnode;
-
-typedef struct {
-    const char *name;
-    const char *p, *end;
-    uint64_t line;
-    jnode *nodes;
-    size_t n, cap;
-    prime__buf str;
-} jparser;
-
-static prime_status jfail(const jparser *j, uint64_t line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static prime_status jfail(const jparser *j, uint64_t line, const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return prime__error(PRIME_E_PARSE, "%s:%" PRIu64 ": %s", j->name, line, msg);
-}
-
-static prime_status jsyntax(const jparser *j, const char *what)
-{
-    if (j->p >= j->end)
-        return jfail(j, j->line, "%s, found the end of the file (truncated?)", what);
-    unsigned char c = (unsigned char)*j->p;
-    if (c >= 0x20 && c < 0x7F)
-        return jfail(j, j->line, "%s, found '%c'", what, c);
-    return jfail(j, j->line, "%s, found byte 0x%02X", what, c);
-}
-
-static void jws(jparser *j)
-{
-    while (j->p < j->end) {
-        char c = *j->p;
-        if (c == '\n')
-            j->line++;
-        else if (c != ' ' && c != '\t' && c != '\r')
-            break;
-        j->p++;
-    }
-}
-
-static prime_status jnew(jparser *j, uint8_t type, int64_t *idx)
-{
-    if (!prime__grow((void **)&j->nodes, &j->cap, j->n + 1, sizeof *j->nodes))
-        return prime__error(PRIME_E_NOMEM, "%s: out of memory", j->name);
-    jnode *nd = &j->nodes[j->n];
-    memset(nd, 0, sizeof *nd);
-    nd->type = type;
-    nd->line = j->line;
-    nd->child = nd->next = -1;
-    *idx = (int64_t)j->n++;
-    return PRIME_OK;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static bool read_hex4(jparser *j, uint32_t *out)
-{
-    if (j->end - j->p < 4)
-        return false;
-    uint32_t v = 0;
-    for (int k = 0; k < 4; k++) {
-        int h = hexval(j->p[k]);
-        if (h < 0)
-            return false;
-        v = v * 16 + (uint32_t)h;
-    }
-    j->p += 4;
-    *out = v;
-    return true;
-}
-
-/* A string at j->p (on the opening quote), decoded into j->str. */
-static prime_status jstring(jparser *j, uint64_t *off, uint64_t *len)
-{
-    j->p++; /* '"' */
-    uint64_t start = j->str.len;
-    const char *run = j->p;
-    for (;;) {
-        if (j->p >= j->end)
-            return jfail(j, j->line, "unterminated string (truncated?)");
-        unsigned char c = (unsigned char)*j->p;
-        if (c == '"' || c == '\\') {
-            prime__buf_append(&j->str, run, (size_t)(j->p - run));
-            if (c == '"') {
-                j->p++;
-                break;
-            }
-            j->p++;
-            if (j->p >= j->end)
-                return jfail(j, j->line, "unterminated string (truncated?)");
-            char e = *j->p++;
-            char ch;
-            switch (e) {
-            case '"': ch = '"'; break;
-            case '\\': ch = '\\'; break;
-            case '/': ch = '/'; break;
-            case 'b': ch = '\b'; break;
-            case 'f': ch = '\f'; break;
-            case 'n': ch = '\n'; break;
-            case 'r': ch = '\r'; break;
-            case 't': ch = '\t'; break;
-            case 'u': {
-                uint32_t cp;
-                if (!read_hex4(j, &cp))
-                    return jfail(j, j->line, "bad \\u escape in a string");
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    uint32_t lo;
-                    if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u')
-                        return jfail(j, j->line, "unpaired surrogate in a string");
-                    j->p += 2;
-                    if (!read_hex4(j, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-                        return jfail(j, j->line, "unpaired surrogate in a string");
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                    return jfail(j, j->line, "unpaired surrogate in a string");
-                }
-                if (cp == 0)
-                    return jfail(j, j->line, "\\u0000 in a string");
-                char u[4];
-                size_t n;
-                if (cp < 0x80) {
-                    u[0] = (char)cp;
-                    n = 1;
-                } else if (cp < 0x800) {
-                    u[0] = (char)(0xC0 | (cp >> 6));
-                    u[1] = (char)(0x80 | (cp & 0x3F));
-                    n = 2;
-                } else if (cp < 0x10000) {
-                    u[0] = (char)(0xE0 | (cp >> 12));
-                    u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                    u[2] = (char)(0x80 | (cp & 0x3F));
-                    n = 3;
-                } else {
-                    u[0] = (char)(0xF0 | (cp >> 18));
-                    u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-                    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                    u[3] = (char)(0x80 | (cp & 0x3F));
-                    n = 4;
-                }
-                prime__buf_append(&j->str, u, n);
-                run = j->p;
-                continue;
-            }
-            default: return jfail(j, j->line, "bad escape '\\%c' in a string", e);
-            }
-            prime__buf_putc(&j->str, ch);
-            run = j->p;
-            continue;
-        }
-        if (c < 0x20)
-            return jfail(j, j->line, "control character 0x%02X in a string", c);
-        j->p++;
-    }
-    if (j->str.failed)
-        return prime__error(PRIME_E_NOMEM, "%s: out of memory", j->name);
-    uint64_t n = j->str.len - start;
-    if (!prime__utf8_valid(j->str.data + start, (size_t)n))
-        return jfail(j, j->line, "invalid UTF-8 in a string");
-    prime__buf_putc(&j->str, '\0');
-    if (j->str.failed)
-        return prime__error(PRIME_E_NOMEM, "%s: out of memory", j->name);
-    *off = start;
-    *len = n;
-    return PRIME_OK;
-}
-
-static prime_status jnumber(jparser *j, double *out)
-{
-    const char *s = j->p;
-    const char *q = s;
-    if (q < j->end && *q == '-')
-        q++;
-    if (q >= j->end || !(*q >= '0' && *q <= '9'))
-        return jsyntax(j, "expected a value");
-    if (*q == '0')
-        q++;
-    else
-        while (q < j->end && *q >= '0' && *q <= '9')
-            q++;
-    if (q < j->end && *q == '.') {
-        q++;
-        if (q >= j->end || !(*q >= '0' && *q <= '9')) {
-            j->p = q;
-            return jsyntax(j, "expected a digit after '.'");
-        }
-        while (q < j->end && *q >= '0' && *q <= '9')
-            q++;
-    }
-    if (q < j->end && (*q == 'e' || *q == 'E')) {
-        q++;
-        if (q < j->end && (*q == '+' || *q == '-'))
-            q++;
-        if (q >= j->end || !(*q >= '0' && *q <= '9')) {
-            j->p = q;
-            return jsyntax(j, "expected a digit in the exponent");
-        }
-        while (q < j->end && *q >= '0' && *q <= '9')
-            q++;
-    }
-    if (!prime__parse_double(s, (size_t)(q - s), out))
-        return jfail(j, j->line, "number '%.*s' out of range", (int)(q - s > 40 ? 40 : q - s), s);
-    j->p = q;
-    return PRIME_OK;
-}
-
-static prime_status jvalue(jparser *j, int depth, int64_t *idx);
-
-static prime_status jcontainer(jparser *j, int depth, bool object, int64_t *idx)
-{
-    prime_status st = jnew(j, object ? J_OBJ : J_ARR, idx);
-    if (st != PRIME_OK)
-        return st;
-    char close = object ? '}' : ']';
-    j->p++;
-    jws(j);
-    if (j->p < j->end && *j->p == close) {
-        j->p++;
-        return PRIME_OK;
-    }
-    int64_t last = -1;
-    uint64_t count = 0;
-    for (;;) {
-        uint64_t koff = 0, klen = 0;
-        jws(j);
-        if (object) {
-            if (j->p >= j->end || *j->p != '"')
-                return jsyntax(j, "expected a key (a string)");
-            st = jstring(j, &koff, &klen);
-            if (st != PRIME_OK)
-                return st;
-            jws(j);
-            if (j->p >= j->end || *j->p != ':')
-                return jsyntax(j, "expected ':' after a key");
-            j->p++;
-        }
-        int64_t v;
-        st = jvalue(j, depth + 1, &v);
-        if (st != PRIME_OK)
-            return st;
-        j->nodes[v].key_off = koff;
-        j->nodes[v].key_len = klen;
-        if (last < 0)
-            j->nodes[*idx].child = v;
-        else
-            j->nodes[last].next = v;
-        last = v;
-        count++;
-        jws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        if (j->p < j->end && *j->p == close) {
-            j->p++;
-            break;
-        }
-        return jsyntax(j, object ? "expected ',' or '}'" : "expected ',' or ']'");
-    }
-    j->nodes[*idx].count = count;
-    return PRIME_OK;
-}
-
-static prime_status jvalue(jparser *j, int depth, int64_t *idx)
-{
-    jws(j);
-    if (depth > J_MAX_DEPTH)
-        return jfail(j, j->line, "nested deeper than %d levels", J_MAX_DEPTH);
-    if (j->p >= j->end)
-        return jsyntax(j, "expected a value");
-    char c = *j->p;
-    prime_status st;
-    if (c == '{' || c == '[')
-        return jcontainer(j, depth, c == '{', idx);
-    if (c == '"') {
-        st = jnew(j, J_STR, idx);
-        if (st != PRIME_OK)
-            return st;
-        uint64_t off, len;
-        st = jstring(j, &off, &len);
-        if (st != PRIME_OK)
-            return st;
-        j->nodes[*idx].str_off = off;
-        j->nodes[*idx].str_len = len;
-        return PRIME_OK;
-    }
-    static const struct {
-        const char *word;
-        uint8_t type;
-        bool b;
-    } words[] = {{"true", J_BOOL, true}, {"false", J_BOOL, false}, {"null", J_NULL, false}};
-    for (size_t k = 0; k < 3; k++) {
-        size_t n = strlen(words[k].word);
-        if ((size_t)(j->end - j->p) >= n && memcmp(j->p, words[k].word, n) == 0) {
-            st = jnew(j, words[k].type, idx);
-            if (st != PRIME_OK)
-                return st;
-            j->nodes[*idx].b = words[k].b;
-            j->p += n;
-            return PRIME_OK;
-        }
-    }
-    double v;
-    uint64_t line = j->line;
-    st = jnumber(j, &v);
-    if (st != PRIME_OK)
-        return st;
-    st = jnew(j, J_NUM, idx);
-    if (st != PRIME_OK)
-        return st;
-    j->nodes[*idx].num = v;
-    j->nodes[*idx].line = line;
-    return PRIME_OK;
-}
-
-/* ---- the schema ---------------------------------------------------------- */
-
-static const char *jtype_name(uint8_t t)
-{
-    static const char *names[] = {"null", "a boolean", "a number", "a string", "an array",
-                                  "an object"};
-    return names[t];
-}
-
-static const jnode *jget(const jparser *j, const jnode *obj, const char *key)
-{
-    size_t n = strlen(key);
-    for (int64_t c = obj->child; c >= 0; c = j->nodes[c].next) {
-        const jnode *nd = &j->nodes[c];
-        if (nd->key_len == n && memcmp(j->str.data + nd->key_off, key, n) == 0)
-            return nd;
-    }
-    return NULL;
-}
-
-/* Member `key` of obj with type `type`; `where` names obj in messages. */
-static prime_status jneed(const jparser *j, const jnode *obj, const char *where, const char *key,
-                          uint8_t type, const jnode **out)
-{
-    const jnode *nd = jget(j, obj, key);
-    if (nd == NULL)
-        return jfail(j, obj->line, "%s: missing key \"%s\"", where, key);
-    if (nd->type != type)
-        return jfail(j, nd->line, "%s: \"%s\" must be %s, not %s", where, key, jtype_name(type),
-                     jtype_name(nd->type));
-    *out = nd;
-    return PRIME_OK;
-}
-
-static prime_status jneed_count(const jparser *j, const jnode *obj, const char *where,
-                                const char *key, uint64_t *out)
-{
-    const jnode *nd;
-    prime_status st = jneed(j, obj, where, key, J_NUM, &nd);
-    if (st != PRIME_OK)
-        return st;
-    if (!(nd->num >= 0.0) || nd->num > 9007199254740992.0 || nd->num != floor(nd->num))
-        return jfail(j, nd->line, "%s: \"%s\" must be a non-negative integer", where, key);
-    *out = (uint64_t)nd->num;
-    return PRIME_OK;
-}
-
-static prime_status jneed_num(const jparser *j, const jnode *obj, const char *where,
-                              const char *key, double lo, double hi, double *out)
-{
-    const jnode *nd;
-    prime_status st = jneed(j, obj, where, key, J_NUM, &nd);
-    if (st != PRIME_OK)
-        return st;
-    if (!(nd->num >= lo - PRIME_EPS && nd->num <= hi + PRIME_EPS))
-        return jfail(j, nd->line, "%s: \"%s\" = %g is outside [%g, %g]", where, key, nd->num, lo,
-                     hi);
-    *out = nd->num;
-    return PRIME_OK;
-}
-
-static prime_status jschema(jparser *j, const jnode *root, prime_eval *ev)
-{
-    if (root->type != J_OBJ)
-        return jfail(j, root->line, "a result must be a JSON object, not %s",
-                     jtype_name(root->type));
-    const jnode *params, *modes, *nd;
-    prime_status st = jneed(j, root, "result", "params", J_OBJ, &params);
-    if (st != PRIME_OK)
-        return st;
-    uint64_t min_size = 0;
-    st = jneed_count(j, params, "params", "min_size", &min_size);
-    if (st == PRIME_OK)
-        st = jneed_num(j, params, "params", "min_drop", 0.0, 1.0, &ev->min_drop);
-    if (st != PRIME_OK)
-        return st;
-    ev->min_size = (int64_t)min_size;
-    if ((nd = jget(j, params, "min_size_share")) != NULL) {
-        st = jneed_num(j, params, "params", "min_size_share", 0.0, 1.0, &ev->min_size_share);
-        if (st != PRIME_OK)
-            return st;
-    }
-    if ((nd = jget(j, params, "whole_dataset")) != NULL) {
-        if (nd->type != J_BOOL)
-            return jfail(j, nd->line, "params: \"whole_dataset\" must be a boolean, not %s",
-                         jtype_name(nd->type));
-        ev->whole = nd->b;
-    }
-    if ((nd = jget(j, root, "candidates")) != NULL && nd->type != J_NULL) {
-        st = jneed_count(j, root, "result", "candidates", &ev->candidates);
-        if (st != PRIME_OK)
-            return st;
-    }
-    st = jneed(j, root, "result", "failure_modes", J_ARR, &modes);
-    if (st != PRIME_OK)
-        return st;
-    uint64_t i = 0;
-    for (int64_t c = modes->child; c >= 0; c = j->nodes[c].next, i++) {
-        const jnode *m = &j->nodes[c];
-        char where[48];
-        snprintf(where, sizeof where, "failure_modes[%" PRIu64 "]", i);
-        if (m->type != J_OBJ)
-            return jfail(j, m->line, "%s must be an object, not %s", where, jtype_name(m->type));
-        const jnode *cls, *tags, *desc = NULL;
-        uint64_t size = 0;
-        double correct = 0, acc = 0, cacc = 0, drop = 0;
-        if ((st = jneed(j, m, where, "class", J_STR, &cls)) != PRIME_OK ||
-            (st = jneed(j, m, where, "tags", J_ARR, &tags)) != PRIME_OK ||
-            (st = jneed_count(j, m, where, "size", &size)) != PRIME_OK ||
-            (st = jneed_num(j, m, where, "correct", 0.0, (double)size, &correct)) != PRIME_OK ||
-            (st = jneed_num(j, m, where, "accuracy", 0.0, 1.0, &acc)) != PRIME_OK ||
-            (st = jneed_num(j, m, where, "class_accuracy", 0.0, 1.0, &cacc)) != PRIME_OK ||
-            (st = jneed_num(j, m, where, "drop", -1.0, 1.0, &drop)) != PRIME_OK)
-            return st;
-        if (cls->str_len == 0)
-            return jfail(j, cls->line, "%s: empty class name", where);
-        if ((desc = jget(j, m, "description")) != NULL && desc->type != J_STR)
-            return jfail(j, desc->line, "%s: \"description\" must be a string, not %s", where,
-                         jtype_name(desc->type));
-        if (tags->count < 1 || tags->count > PRIME_MAX_TAGS_LIMIT)
-            return jfail(j, tags->line, "%s: a mode has 1 to %d tags, not %" PRIu64, where,
-                         PRIME_MAX_TAGS_LIMIT, tags->count);
-        const char *names[PRIME_MAX_TAGS_LIMIT];
-        size_t lens[PRIME_MAX_TAGS_LIMIT];
-        uint32_t k = 0;
-        for (int64_t t = tags->child; t >= 0; t = j->nodes[t].next, k++) {
-            const jnode *tn = &j->nodes[t];
-            if (tn->type != J_STR)
-                return jfail(j, tn->line, "%s: tag %u must be a string, not %s", where, k,
-                             jtype_name(tn->type));
-            if (tn->str_len == 0 || tn->str_len > PRIME_MAX_TAG_NAME)
-                return jfail(j, tn->line, "%s: tag %u: a tag name has 1 to %d bytes", where, k,
-                             PRIME_MAX_TAG_NAME);
-            names[k] = j->str.data + tn->str_off;
-            lens[k] = (size_t)tn->str_len;
-            for (uint32_t q = 0; q < k; q++)
-                if (lens[q] == lens[k] && memcmp(names[q], names[k], lens[k]) == 0)
-                    return jfail(j, tn->line, "%s: tag \"%s\" is given twice", where, names[k]);
-        }
-        if (!ev_add(ev, j->str.data + cls->str_off, (size_t)cls->str_len, k, names, lens,
-                    desc ? j->str.data + desc->str_off : NULL, desc ? (size_t)desc->str_len : 0,
-                    size, correct, acc, cacc, drop))
-            return prime__error(PRIME_E_NOMEM, "%s: out of memory", j->name);
-    }
-    return PRIME_OK;
-}
 
 prime_status prime_eval_load_memory(const void *data, size_t size, const char *name,
                                     const prime_tagstore *store, const prime_outcomes *outcomes,
@@ -1155,40 +327,12 @@ prime_status prime_eval_load_memory(const void *data, size_t size, const char *n
     if (out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_eval_load_memory: out is NULL");
     *out = NULL;
-    if (data == NULL && size > 0)
-        return prime__error(PRIME_E_INVALID_ARG, "prime_eval_load_memory: data is NULL");
-    jparser j = {.name = name ? name : "<memory>", .p = data, .end = (const char *)data + size,
-                 .line = 1};
-    prime_eval *ev = ev_new();
-    if (ev == NULL)
-        return prime__error(PRIME_E_NOMEM, "%s: out of memory", j.name);
-    prime_status st;
-    int64_t root = -1;
-    jws(&j);
-    if (j.p >= j.end) {
-        st = jfail(&j, j.line, "empty file");
-        goto done;
-    }
-    st = jvalue(&j, 0, &root);
-    if (st != PRIME_OK)
-        goto done;
-    jws(&j);
-    if (j.p < j.end) {
-        st = jsyntax(&j, "expected the end of the file after the result");
-        goto done;
-    }
-    st = jschema(&j, &j.nodes[root], ev);
+    prime_result *r = NULL;
+    prime_status st = prime_result_load_memory(data, size, name, &r);
     if (st == PRIME_OK)
-        st = ev_measure(ev, store, outcomes);
-done:
-    prime__free(j.nodes);
-    prime__buf_free(&j.str);
-    if (st != PRIME_OK) {
-        prime_eval_destroy(ev);
-        return st;
-    }
-    *out = ev;
-    return PRIME_OK;
+        st = prime_eval_create(r, store, outcomes, out);
+    prime_result_destroy(r);
+    return st;
 }
 
 prime_status prime_eval_load(const char *result_path, const prime_tagstore *store,
@@ -1197,13 +341,11 @@ prime_status prime_eval_load(const char *result_path, const prime_tagstore *stor
     if (out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_eval_load: out is NULL");
     *out = NULL;
-    char *data;
-    size_t size;
-    prime_status st = prime__read_file(result_path, &data, &size);
-    if (st != PRIME_OK)
-        return st;
-    st = prime_eval_load_memory(data, size, result_path, store, outcomes, out);
-    prime__free(data);
+    prime_result *r = NULL;
+    prime_status st = prime_result_load(result_path, &r);
+    if (st == PRIME_OK)
+        st = prime_eval_create(r, store, outcomes, out);
+    prime_result_destroy(r);
     return st;
 }
 

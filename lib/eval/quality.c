@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/io.h"
 #include "search/search.h"
 #include "prime/quality.h"
 
@@ -61,6 +62,8 @@ static prime_status check_finite(const prime_embeddings *e, const char *name)
 prime_status prime_embeddings_create(const float *data, uint64_t rows, uint32_t dim,
                                      prime_embeddings **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (out == NULL || (data == NULL && rows > 0))
         return prime__error(PRIME_E_INVALID_ARG, "prime_embeddings_create: NULL argument");
     *out = NULL;
@@ -377,6 +380,8 @@ prime_status prime_embeddings_load_memory(const void *data, size_t size, const c
 
 prime_status prime_embeddings_load(const char *path, uint32_t dim, prime_embeddings **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (path == NULL || out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_embeddings_load: NULL argument");
     *out = NULL;
@@ -411,13 +416,16 @@ prime_status prime_embeddings_join_memory(const prime_embeddings *emb, const voi
                                           size_t ids_size, const char *name,
                                           const prime_tagstore *store, prime_embeddings **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (name == NULL)
         name = MEM_NAME;
     if (emb == NULL || store == NULL || out == NULL || (ids == NULL && ids_size > 0))
         return prime__error(PRIME_E_INVALID_ARG, "prime_embeddings_join: NULL argument");
     *out = NULL;
     const char *s = ids, *end = s + ids_size;
-    uint32_t n_img = store->images.count;
+    s += prime__text_bom(s, ids_size);
+    uint32_t n_img = prime_tagstore_image_count(store);
     uint64_t *row_of = prime__malloc(((size_t)n_img + 1) * sizeof *row_of);
     prime__names seen;
     memset(&seen, 0, sizeof seen);
@@ -460,7 +468,7 @@ prime_status prime_embeddings_join_memory(const prime_embeddings *emb, const voi
         uint32_t id;
         if ((st = prime__names_push(&seen, s, n, true, &id)) != PRIME_OK)
             goto done;
-        uint32_t img = prime__names_find(&store->images, s, n);
+        uint32_t img = prime__store_find_image(store, s, n);
         if (img != PRIME_NONE)
             row_of[img] = line - 1;
         s = nl != NULL ? nl + 1 : end;
@@ -472,7 +480,7 @@ prime_status prime_embeddings_join_memory(const prime_embeddings *emb, const voi
     }
     for (uint32_t i = 0; i < n_img; i++)
         if (row_of[i] == UINT64_MAX) {
-            const char *iname = prime__names_get(&store->images, i);
+            const char *iname = prime_tagstore_image_name(store, i);
             st = prime__error(PRIME_E_MISMATCH, "%s: no embedding for image %s%s", name,
                               iname != NULL && iname[0] ? iname : "#",
                               iname != NULL && iname[0] ? "" : "(unnamed)");
@@ -493,6 +501,8 @@ done:
 prime_status prime_embeddings_join(const prime_embeddings *emb, const char *ids_path,
                                    const prime_tagstore *store, prime_embeddings **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (ids_path == NULL || out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_embeddings_join: NULL argument");
     *out = NULL;
@@ -668,12 +678,14 @@ static prime_status coherence(const prime_quality *q, const uint32_t *img, uint6
 prime_status prime_quality_create(const prime_tagstore *store, const prime_embeddings *images,
                                   prime_quality **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (store == NULL || images == NULL || out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_quality_create: NULL argument");
     *out = NULL;
-    if (!store->frozen)
+    if (!prime_tagstore_is_frozen(store))
         return prime__error(PRIME_E_STATE, "prime_quality_create: the store is not frozen");
-    uint32_t n = store->images.count;
+    uint32_t n = prime_tagstore_image_count(store);
     if (images->rows != n)
         return prime__error(PRIME_E_MISMATCH,
                             "image embeddings have %llu rows, the store holds %u images",
@@ -683,7 +695,7 @@ prime_status prime_quality_create(const prime_tagstore *store, const prime_embed
         return prime__error(PRIME_E_NOMEM, "out of memory");
     q->n_images = n;
     q->dim = images->dim;
-    q->n_classes = store->classes.count;
+    q->n_classes = prime_tagstore_class_count(store);
     q->unit = prime__malloc(((size_t)n * q->dim + 1) * sizeof(float));
     q->image_class = prime__malloc(((size_t)n + 1) * sizeof(uint32_t));
     q->class_off = prime__malloc(((size_t)q->n_classes + 1) * sizeof(uint64_t));
@@ -704,26 +716,30 @@ prime_status prime_quality_create(const prime_tagstore *store, const prime_embed
         double inv = ss > 0 ? 1.0 / sqrt(ss) : 0.0;
         for (uint32_t k = 0; k < q->dim; k++)
             u[k] = (float)(x[k] * inv);
-        q->image_class[i] = store->image_class[i];
+        q->image_class[i] = prime__store_image_class(store, i);
     }
-    for (uint32_t c = 0; c <= q->n_classes; c++)
-        q->class_off[c] = store->class_off[c];
-    for (uint32_t j = 0; j < n; j++)
-        q->class_images[j] = prime__store_class_image(store, j);
+    q->class_off[0] = 0;
+    for (uint32_t c = 0; c < q->n_classes; c++) {
+        uint64_t first, end;
+        prime__store_scope(store, c, &first, &end);
+        q->class_off[c + 1] = end;
+        for (uint64_t j = first; j < end; j++)
+            q->class_images[j] = prime__store_scope_image(store, c, j);
+    }
     for (uint32_t c = 0; c < q->n_classes; c++) {
         if ((st = coherence(q, q->class_images + q->class_off[c],
                             q->class_off[c + 1] - q->class_off[c], &q->class_coh[c])) !=
             PRIME_OK)
             goto fail;
-        const char *nm = prime__names_get(&store->classes, c);
+        const char *nm = prime_tagstore_class_name(store, c);
         uint32_t id;
         if ((st = prime__names_push(&q->class_names, nm, strlen(nm), false, &id)) != PRIME_OK)
             goto fail;
     }
     if ((st = prime__names_build_index(&q->class_names, NULL)) != PRIME_OK)
         goto fail;
-    for (uint32_t t = 0; t < store->tags.count; t++) {
-        const char *nm = prime__names_get(&store->tags, t);
+    for (uint32_t t = 0; t < prime_tagstore_tag_count(store); t++) {
+        const char *nm = prime_tagstore_tag_name(store, t);
         uint32_t id;
         if ((st = prime__names_push(&q->tag_names, nm, strlen(nm), false, &id)) != PRIME_OK)
             goto fail;
@@ -738,10 +754,14 @@ prime_status prime_quality_create(const prime_tagstore *store, const prime_embed
             st = prime__error(PRIME_E_NOMEM, "out of memory");
             goto fail;
         }
-        for (uint32_t i = 0; i <= n; i++)
-            q->tag_off[i] = n > 0 || i > 0 ? prime__store_tag_off(store, i) : 0;
-        for (uint64_t k = 0; k < refs; k++)
-            q->tag_ids[k] = prime__store_tag(store, k);
+        q->tag_off[0] = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t first, end;
+            prime__store_image_tags(store, i, &first, &end);
+            q->tag_off[i + 1] = end;
+            for (uint64_t k = first; k < end; k++)
+                q->tag_ids[k] = prime__store_tag(store, k);
+        }
     }
     {
         uint32_t *all = prime__malloc(((size_t)n + 1) * sizeof *all);
@@ -762,12 +782,6 @@ prime_status prime_quality_create(const prime_tagstore *store, const prime_embed
 fail:
     prime_quality_destroy(q);
     return st;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
 }
 
 static void mean_add(double v, double *sum, uint64_t *n)
@@ -970,11 +984,7 @@ prime_status prime_quality_add_group(prime_quality *q, const char *label, uint32
         prime__free(img);
         return prime__error(PRIME_E_INVALID_ARG, "prime_quality_add_group: too many images");
     }
-    qsort(img, (size_t)m, sizeof *img, cmp_u32);
-    uint64_t u = 0;
-    for (uint64_t i = 0; i < m; i++)
-        if (u == 0 || img[u - 1] != img[i])
-            img[u++] = img[i];
+    uint64_t u = prime__sort_unique_u32(img, (size_t)m);
     prime_status st = q_add(q, label, NULL, class_id, img, u, text, index_out);
     prime__free(img);
     return st;
@@ -1004,7 +1014,7 @@ static uint64_t collect(const prime_quality *q, uint32_t cls, const uint32_t *wa
         if (w == nw)
             img[m++] = im;
     }
-    qsort(img, (size_t)m, sizeof *img, cmp_u32);
+    prime__sort_u32(img, (size_t)m);
     return m;
 }
 
@@ -1027,7 +1037,7 @@ static prime_status add_named_mode(prime_quality *q, uint32_t *img, const char *
             return q_add(q, label, NULL, cid, NULL, 0, NULL, NULL);
         want[j] = t;
     }
-    qsort(want, n_tags, sizeof *want, cmp_u32);
+    prime__sort_u32(want, n_tags);
     uint64_t m = collect(q, cid, want, n_tags, img);
     return q_add(q, label, NULL, cid, img, m, text, NULL);
 }
@@ -1049,9 +1059,10 @@ static prime_status check_texts(const prime_quality *q, const prime_embeddings *
 }
 
 /* Adds every mode, or none (the groups added are taken back on failure). */
-static prime_status add_modes(prime_quality *q, const prime_embeddings *texts, uint64_t nm,
-                              const prime_result *result, const prime_eval *ev)
+static prime_status add_modes(prime_quality *q, const prime_embeddings *texts,
+                              const prime_result *result)
 {
+    uint64_t nm = prime_result_mode_count(result);
     prime_status st = check_texts(q, texts, nm);
     if (st != PRIME_OK)
         return st;
@@ -1061,24 +1072,17 @@ static prime_status add_modes(prime_quality *q, const prime_embeddings *texts, u
     uint64_t before = q->n_groups;
     for (uint64_t i = 0; i < nm && st == PRIME_OK; i++) {
         const char *tags[PRIME_MAX_TAGS_LIMIT];
-        uint32_t nt = result != NULL ? 0 : prime_eval_mode_tag_count(ev, i);
-        const char *cls, *desc;
-        if (result != NULL) {
-            prime_result_mode_info(result, i, NULL, &nt, NULL, NULL, NULL, NULL, NULL);
-            cls = prime_result_mode_class_name(result, i);
-            desc = prime_result_mode_description(result, i);
-        } else {
-            cls = prime_eval_mode_class_name(ev, i);
-            desc = prime_eval_mode_description(ev, i);
-        }
+        uint32_t nt = 0;
+        prime_result_mode_info(result, i, NULL, &nt, NULL, NULL, NULL, NULL, NULL);
+        const char *cls = prime_result_mode_class_name(result, i);
+        const char *desc = prime_result_mode_description(result, i);
         if (nt > PRIME_MAX_TAGS_LIMIT) {
             st = prime__error(PRIME_E_INVALID_ARG, "mode %llu has %u tags (at most %d)",
                               (unsigned long long)i, nt, PRIME_MAX_TAGS_LIMIT);
             break;
         }
         for (uint32_t j = 0; j < nt; j++)
-            tags[j] = result != NULL ? prime_result_mode_tag_name(result, i, j)
-                                     : prime_eval_mode_tag_name(ev, i, j);
+            tags[j] = prime_result_mode_tag_name(result, i, j);
         st = add_named_mode(q, img, desc, cls, nt, tags,
                             texts != NULL ? texts->v + (size_t)i * texts->dim : NULL);
     }
@@ -1095,7 +1099,7 @@ prime_status prime_quality_add_result(prime_quality *q, const prime_result *resu
 {
     if (q == NULL || result == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_quality_add_result: NULL argument");
-    return add_modes(q, texts, prime_result_mode_count(result), result, NULL);
+    return add_modes(q, texts, result);
 }
 
 prime_status prime_quality_add_result_file(prime_quality *q, const char *result_path,
@@ -1104,27 +1108,11 @@ prime_status prime_quality_add_result_file(prime_quality *q, const char *result_
     if (q == NULL || result_path == NULL)
         return prime__error(PRIME_E_INVALID_ARG,
                             "prime_quality_add_result_file: NULL argument");
-    /* The result reader of eval.c, over a one-image store with an outcome:
-       only the modes' names are used. */
-    prime_tagstore *st0 = NULL;
-    prime_outcomes *oc = NULL;
-    prime_eval *ev = NULL;
-    prime_status st = prime_tagstore_create(&st0);
+    prime_result *r = NULL;
+    prime_status st = prime_result_load(result_path, &r);
     if (st == PRIME_OK)
-        st = prime_tagstore_add_image_names(st0, NULL, "(none)", NULL, 0, NULL);
-    if (st == PRIME_OK)
-        st = prime_tagstore_freeze(st0);
-    if (st == PRIME_OK)
-        st = prime_outcomes_create(1, &oc);
-    if (st == PRIME_OK)
-        st = prime_outcomes_set(oc, 0, 1.0);
-    if (st == PRIME_OK)
-        st = prime_eval_load(result_path, st0, oc, &ev);
-    if (st == PRIME_OK)
-        st = add_modes(q, texts, prime_eval_mode_count(ev), NULL, ev);
-    prime_eval_destroy(ev);
-    prime_outcomes_destroy(oc);
-    prime_tagstore_destroy(st0);
+        st = add_modes(q, texts, r);
+    prime_result_destroy(r);
     return st;
 }
 

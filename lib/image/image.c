@@ -703,6 +703,8 @@ static bool valid_filter(int32_t f)
 prime_status prime_image_resize(const prime_image *image, uint32_t width, uint32_t height,
                                 int32_t filter, prime_image **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (out == NULL || image == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_image_resize: NULL argument");
     *out = NULL;
@@ -1070,6 +1072,8 @@ static prime_status transform_into(const prime_image *image, const prime_image_s
 prime_status prime_image_transform(const prime_image *image, const prime_image_spec *spec,
                                    prime_image **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (out == NULL || image == NULL || spec == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_image_transform: NULL argument");
     *out = NULL;
@@ -1200,6 +1204,8 @@ prime_status prime_image_batch_load(const char *const *paths, uint32_t n,
                                     const prime_image_spec *spec, uint32_t threads,
                                     prime_image_batch **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (out == NULL || spec == NULL || (paths == NULL && n > 0))
         return prime__error(PRIME_E_INVALID_ARG, "prime_image_batch_load: NULL argument");
     *out = NULL;

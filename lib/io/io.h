@@ -1,5 +1,5 @@
-/* The RFC 4180 CSV tokenizer shared by the text readers (read_csv.c,
- * read_outcomes.c) and the text checks shared with read_jsonl.c.
+/* libprime's io layer (lib/io): the text checks shared by every text
+ * reader, the RFC 4180 CSV tokenizer (csv.c) and the JSON lexer (json.c).
  * Internal; not installed. */
 #ifndef PRIME_IO_H
 #define PRIME_IO_H
@@ -108,5 +108,112 @@ PRIME_INTERNAL prime_status prime__error_at(prime_status status, const char *nam
 /* Bytes of a value to show in a message: at most 60, not cutting a UTF-8
  * sequence. */
 PRIME_INTERNAL int prime__show_len(const char *s, size_t n);
+
+/* ---- the JSON lexer (json.c) ----------------------------------------------
+ * Shared by the JSON Lines tags reader and the result reader. The caller
+ * walks its schema over these tokens; prime__json_skip validates and skips
+ * a value it does not read. Decoded strings go to one scratch buffer
+ * (offsets stay valid while it grows; the caller resets j->len to reuse
+ * it). The input must already pass prime__text_check (no NUL, valid UTF-8),
+ * so every decoded string is valid UTF-8; it may hold U+0000 (from
+ * \u0000), which a caller that needs C strings refuses. */
+
+#define PRIME__JSON_MAX_DEPTH 64
+
+/* Value types, as prime__json_peek reports them. */
+enum {
+    PRIME__JSON_NULL,
+    PRIME__JSON_BOOL,
+    PRIME__JSON_NUMBER,
+    PRIME__JSON_STRING,
+    PRIME__JSON_ARRAY,
+    PRIME__JSON_OBJECT
+};
+
+typedef struct {
+    const char *name;       /* for messages; never NULL */
+    const char *p, *end;    /* the rest of the input (of the line, in JSON Lines) */
+    const char *line_start; /* for columns in JSON Lines */
+    uint64_t line;          /* physical line (1-based) at p */
+    char *scratch;          /* decoded strings */
+    size_t len, cap;
+    bool lines;             /* JSON Lines: messages give columns and say "end of the line" */
+} prime__json;
+
+/* A decoded string: scratch[off .. off + n), and the line it started on. */
+typedef struct {
+    size_t off, n;
+    uint64_t line;
+} prime__json_span;
+
+/* A number: its value (as strtod would read it), whether its text is a
+ * non-negative integer that fits in 64 bits (then u holds it exactly), and
+ * its line. */
+typedef struct {
+    double v;
+    uint64_t u;
+    bool integer;
+    uint64_t line;
+} prime__json_number_t;
+
+/* Start lexing data[0..size) (a JSON Lines reader points p/end at each line
+ * itself). `name` may be NULL. */
+PRIME_INTERNAL void prime__json_init(prime__json *j, const char *data, size_t size,
+                                     const char *name, bool lines);
+PRIME_INTERNAL void prime__json_free(prime__json *j);
+
+/* Skip blanks (space, tab, CR, and LF counting lines). */
+static inline void prime__json_ws(prime__json *j)
+{
+    while (j->p < j->end) {
+        char c = *j->p;
+        if (c == '\n') {
+            j->line++;
+            j->line_start = j->p + 1;
+        } else if (c != ' ' && c != '\t' && c != '\r') {
+            break;
+        }
+        j->p++;
+    }
+}
+
+/* "NAME:LINE: message" (at the current line, or at `line`), returns st. */
+PRIME_INTERNAL prime_status prime__json_fail(const prime__json *j, prime_status st,
+                                             const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+PRIME_INTERNAL prime_status prime__json_fail_at(const prime__json *j, prime_status st,
+                                                uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* "WHAT, found 'c'" (or the byte, or the end of the line/file). */
+PRIME_INTERNAL prime_status prime__json_syntax(const prime__json *j, const char *what);
+/* Room for `more` bytes of scratch; false when out of memory. */
+PRIME_INTERNAL bool prime__json_reserve(prime__json *j, size_t more);
+/* The string at p (on its opening quote), decoded and appended to scratch. */
+PRIME_INTERNAL prime_status prime__json_string(prime__json *j, prime__json_span *out);
+/* Length of the JSON number at p (0 if there is none, or if it runs into a
+ * letter or digit, "1x", "01"); *integer = no fraction, no exponent. */
+PRIME_INTERNAL size_t prime__json_number_len(const char *p, const char *end, bool *integer);
+/* The number at p, read. */
+PRIME_INTERNAL prime_status prime__json_number(prime__json *j, prime__json_number_t *out);
+/* Consume `word` ("true", "false", "null") if it is at p. */
+PRIME_INTERNAL bool prime__json_literal(prime__json *j, const char *word);
+/* Skip blanks and say which type of value starts at p (by its first byte),
+ * or -1 at the end or at a byte that starts no value. */
+PRIME_INTERNAL int prime__json_peek(prime__json *j);
+/* "null", "a boolean", "a number", ... for messages. */
+PRIME_INTERNAL const char *prime__json_type_name(int type);
+/* After a member or an element: *more = true on ',', false on `close`
+ * ('}' or ']', consumed); anything else is a syntax error. */
+PRIME_INTERNAL prime_status prime__json_next(prime__json *j, char close, bool *more);
+/* A key string and its ':'. */
+PRIME_INTERNAL prime_status prime__json_key(prime__json *j, prime__json_span *key);
+/* Validate and skip any value; `depth` is the nesting level of the container
+ * holding it. Its strings are decoded into scratch and dropped; a key given
+ * twice in one of its objects is refused. */
+PRIME_INTERNAL prime_status prime__json_skip(prime__json *j, int depth);
+/* PRIME_E_PARSE naming the key and its line if two of keys[0..n) (spans
+ * into scratch) are equal; sorts keys. */
+PRIME_INTERNAL prime_status prime__json_check_keys(const prime__json *j, prime__json_span *keys,
+                                                   size_t n);
 
 #endif /* PRIME_IO_H */

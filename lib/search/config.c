@@ -33,7 +33,7 @@ static const param_info *find_param(prime_param id)
     return NULL;
 }
 
-static void set_defaults(prime_config *c)
+void prime__config_defaults(prime_config *c)
 {
     memset(c, 0, sizeof *c);
     c->max_tags = 4;
@@ -53,7 +53,7 @@ prime_status prime_config_create(prime_config **out)
     prime_config *c = prime__malloc(sizeof *c);
     if (c == NULL)
         return prime__error(PRIME_E_NOMEM, "out of memory");
-    set_defaults(c);
+    prime__config_defaults(c);
     *out = c;
     return PRIME_OK;
 }
@@ -65,6 +65,8 @@ void prime_config_destroy(prime_config *c)
 
 prime_status prime_config_clone(const prime_config *c, prime_config **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (c == NULL || out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_config_clone: NULL argument");
     prime_config *d = prime__malloc(sizeof *d);
@@ -79,7 +81,7 @@ prime_status prime_config_reset(prime_config *c)
 {
     if (c == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_config_reset: config is NULL");
-    set_defaults(c);
+    prime__config_defaults(c);
     return PRIME_OK;
 }
 

@@ -11,12 +11,6 @@
 /* Small queries are handled without allocating. */
 #define QUERY_STACK_TAGS 32
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 static prime_status check_common(const char *fn, const prime_tagstore *store,
                                  const prime_outcomes *outcomes, uint32_t class_id,
                                  const uint32_t *tags, uint32_t n_tags)
@@ -25,7 +19,7 @@ static prime_status check_common(const char *fn, const prime_tagstore *store,
         return prime__error(PRIME_E_INVALID_ARG, "%s: store is NULL", fn);
     if (outcomes == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "%s: outcomes is NULL", fn);
-    if (!store->frozen)
+    if (!prime_tagstore_is_frozen(store))
         return prime__error(PRIME_E_STATE, "%s: the tag store is not frozen", fn);
     if (tags == NULL && n_tags > 0)
         return prime__error(PRIME_E_INVALID_ARG, "%s: tags is NULL", fn);
@@ -43,13 +37,10 @@ static prime_status check_common(const char *fn, const prime_tagstore *store,
             return prime__error(PRIME_E_INVALID_ARG, "%s: tag id %u out of range (%u tags)", fn,
                                 (unsigned)tags[i], (unsigned)n_store_tags);
     /* every image of the scope needs an outcome */
-    uint64_t a = 0, b = n_images;
-    if (class_id != PRIME_NONE) {
-        a = store->class_off[class_id];
-        b = store->class_off[class_id + 1];
-    }
+    uint64_t a, b;
+    prime__store_scope(store, class_id, &a, &b);
     for (uint64_t j = a; j < b; j++) {
-        uint32_t img = class_id != PRIME_NONE ? prime__store_class_image(store, j) : (uint32_t)j;
+        uint32_t img = prime__store_scope_image(store, class_id, j);
         if (!isnan(outcomes->v[img]))
             continue;
         const char *name = prime_tagstore_image_name(store, img);
@@ -61,55 +52,21 @@ static prime_status check_common(const char *fn, const prime_tagstore *store,
     return PRIME_OK;
 }
 
-/* Sort and deduplicate ids[0..n) in place; returns the new count. */
-static uint32_t sort_unique(uint32_t *ids, uint32_t n)
-{
-    if (n < 2)
-        return n;
-    qsort(ids, n, sizeof *ids, cmp_u32);
-    uint32_t k = 1;
-    for (uint32_t i = 1; i < n; i++)
-        if (ids[i] != ids[k - 1])
-            ids[k++] = ids[i];
-    return k;
-}
-
-/* true if the sorted, unique tags of image img hold every one of want[0..n)
- * (sorted, unique). */
-static bool image_has_all(const prime_tagstore *store, uint32_t img, const uint32_t *want,
-                          uint32_t n)
-{
-    uint64_t k = prime__store_tag_off(store, img), end = prime__store_tag_off(store, img + 1);
-    if (end - k < n)
-        return false;
-    for (uint32_t i = 0; i < n; i++) {
-        while (k < end && prime__store_tag(store, k) < want[i])
-            k++;
-        if (k == end || prime__store_tag(store, k) != want[i])
-            return false;
-        k++;
-    }
-    return true;
-}
-
 /* Size and sum of outcomes of the images of the scope carrying every tag of
  * want[0..n) (sorted, unique), plus the same for the whole scope. */
 static void scan(const prime_tagstore *store, const prime_outcomes *outcomes, uint32_t class_id,
                  const uint32_t *want, uint32_t n, uint64_t *size, double *sum,
                  uint64_t *all_size, double *all_sum)
 {
-    uint64_t a = 0, b = prime_tagstore_image_count(store);
-    if (class_id != PRIME_NONE) {
-        a = store->class_off[class_id];
-        b = store->class_off[class_id + 1];
-    }
+    uint64_t a, b;
+    prime__store_scope(store, class_id, &a, &b);
     uint64_t cnt = 0;
     double s = 0.0, all = 0.0;
     for (uint64_t j = a; j < b; j++) {
-        uint32_t img = class_id != PRIME_NONE ? prime__store_class_image(store, j) : (uint32_t)j;
+        uint32_t img = prime__store_scope_image(store, class_id, j);
         double v = outcomes->v[img];
         all += v;
-        if (image_has_all(store, img, want, n)) {
+        if (prime__store_image_has_all(store, img, want, n)) {
             cnt++;
             s += v;
         }
@@ -139,7 +96,7 @@ prime_status prime_query(const prime_tagstore *store, const prime_outcomes *outc
     }
     if (n_tags > 0)
         memcpy(want, tags, (size_t)n_tags * sizeof *want);
-    uint32_t n = sort_unique(want, n_tags);
+    uint32_t n = (uint32_t)prime__sort_unique_u32(want, n_tags);
     uint64_t size, all_size;
     double sum, all_sum;
     scan(store, outcomes, class_id, want, n, &size, &sum, &all_size, &all_sum);
@@ -179,7 +136,7 @@ prime_status prime_query_parents(const prime_tagstore *store, const prime_outcom
         for (uint32_t i = 0; i < n_tags; i++)
             if (i != j)
                 want[k++] = tags[i];
-        k = sort_unique(want, k);
+        k = (uint32_t)prime__sort_unique_u32(want, k);
         uint64_t size;
         double sum;
         scan(store, outcomes, class_id, want, k, &size, &sum, NULL, NULL);

@@ -420,6 +420,11 @@ const char *prime_result_class_name(const prime_result *r, uint32_t i)
     return r->strings + r->classes[i].name_off;
 }
 
+uint64_t prime_result_candidate_count(const prime_result *r)
+{
+    return r != NULL ? r->n_candidates : 0;
+}
+
 uint64_t prime_result_mode_count(const prime_result *r)
 {
     return r ? r->n_modes : 0;
@@ -602,18 +607,34 @@ static void render_csv(const prime_result *r, prime__buf *b)
 
 static void render_text(const prime_result *r, prime__buf *b)
 {
-    uint64_t i = 0;
+    /* the modes of each class in their order: a search's result has them
+       grouped by class already, a loaded one in the file's order */
+    uint64_t *first = prime__calloc((size_t)r->n_classes + 1, sizeof *first);
+    uint64_t *order = prime__malloc((r->n_modes ? (size_t)r->n_modes : 1) * sizeof *order);
+    if (first == NULL || order == NULL) {
+        prime__free(first);
+        prime__free(order);
+        b->failed = true;
+        return;
+    }
+    for (uint64_t i = 0; i < r->n_modes; i++)
+        first[r->modes[i].class_index + 1]++;
+    for (uint32_t c = 0; c < r->n_classes; c++)
+        first[c + 1] += first[c];
+    for (uint64_t i = 0, *next = first; i < r->n_modes; i++)
+        order[next[r->modes[i].class_index]++] = i;
+    /* next[] advanced first[c] to the end of class c: first[c] now is the
+       start of class c + 1 */
+    uint64_t start = 0;
     for (uint32_t c = 0; c < r->n_classes; c++) {
         const prime__class_stat *cs = &r->classes[c];
-        uint64_t first = i;
-        while (i < r->n_modes && r->modes[i].class_index == c)
-            i++;
+        uint64_t end = first[c];
         prime__buf_printf(b, "%s: %llu images, accuracy %.4f, %llu failure mode%s\n",
                           r->strings + cs->name_off, (unsigned long long)cs->images,
-                          cs->accuracy, (unsigned long long)(i - first),
-                          i - first == 1 ? "" : "s");
-        for (uint64_t j = first; j < i; j++) {
-            const prime__mode *m = &r->modes[j];
+                          cs->accuracy, (unsigned long long)(end - start),
+                          end - start == 1 ? "" : "s");
+        for (uint64_t j = start; j < end; j++) {
+            const prime__mode *m = &r->modes[order[j]];
             prime__buf_printf(b, "  drop %.4f  accuracy %.4f  size %6llu  ", m->drop,
                               m->accuracy, (unsigned long long)m->size);
             for (uint32_t k = 0; k < m->n_tags; k++) {
@@ -623,7 +644,10 @@ static void render_text(const prime_result *r, prime__buf *b)
             }
             prime__buf_putc(b, '\n');
         }
+        start = end;
     }
+    prime__free(first);
+    prime__free(order);
     prime__buf_printf(b, "%llu failure mode%s in %u class%s\n", (unsigned long long)r->n_modes,
                       r->n_modes == 1 ? "" : "s", r->n_classes, r->n_classes == 1 ? "" : "es");
 }

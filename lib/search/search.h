@@ -19,6 +19,8 @@ struct prime_config {
     double min_size_share; /* 0 = off; else min_size is this share of each class */
 };
 
+/* The default parameters (what prime_config_create gives). */
+PRIME_INTERNAL void prime__config_defaults(prime_config *c);
 /* min_gain for a k-tag mode (k >= 1). */
 PRIME_INTERNAL double prime__config_gain(const prime_config *c, uint32_t k);
 /* min_tag_count with 0 resolved to min_size. */

@@ -223,14 +223,14 @@ static prime_status jvalue(jp *j, int depth, prime__jv *v)
     return fail(j, "expected a value");
 }
 
-void prime__json_free(prime__jv *v)
+void prime__mjson_free(prime__jv *v)
 {
     if (v == NULL)
         return;
     for (size_t i = 0; (v->type == PRIME__J_ARRAY || v->type == PRIME__J_OBJECT) && i < v->n;
          i++) {
         if (v->items != NULL)
-            prime__json_free(&v->items[i]);
+            prime__mjson_free(&v->items[i]);
         if (v->keys != NULL)
             prime__free(v->keys[i]);
     }
@@ -240,13 +240,13 @@ void prime__json_free(prime__jv *v)
     memset(v, 0, sizeof *v);
 }
 
-prime_status prime__json_parse(const char *data, size_t size, const char *name, prime__jv *out)
+prime_status prime__mjson_parse(const char *data, size_t size, const char *name, prime__jv *out)
 {
     jp j = {data, data + size, data, name};
     prime__jv v;
     memset(&v, 0, sizeof v);
     if (size > 0 && data == NULL)
-        return prime__error(PRIME_E_INVALID_ARG, "prime__json_parse: data is NULL");
+        return prime__error(PRIME_E_INVALID_ARG, "prime__mjson_parse: data is NULL");
     prime_status st = jvalue(&j, 0, &v);
     if (st == PRIME_OK) {
         ws(&j);
@@ -254,14 +254,14 @@ prime_status prime__json_parse(const char *data, size_t size, const char *name, 
             st = fail(&j, "unexpected text after the value");
     }
     if (st != PRIME_OK) {
-        prime__json_free(&v);
+        prime__mjson_free(&v);
         return st;
     }
     *out = v;
     return PRIME_OK;
 }
 
-const prime__jv *prime__json_get(const prime__jv *obj, const char *key)
+const prime__jv *prime__mjson_get(const prime__jv *obj, const char *key)
 {
     if (obj == NULL || obj->type != PRIME__J_OBJECT)
         return NULL;

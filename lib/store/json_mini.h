@@ -28,11 +28,11 @@ typedef struct prime__jv {
 
 /* Parse data[0..size) as one JSON value (surrounding white space allowed).
  * On failure: PRIME_E_PARSE with "NAME:LINE: what" and *out untouched. */
-PRIME_INTERNAL prime_status prime__json_parse(const char *data, size_t size, const char *name,
+PRIME_INTERNAL prime_status prime__mjson_parse(const char *data, size_t size, const char *name,
                                               prime__jv *out);
-/* Free what prime__json_parse allocated (not v itself). */
-PRIME_INTERNAL void prime__json_free(prime__jv *v);
+/* Free what prime__mjson_parse allocated (not v itself). */
+PRIME_INTERNAL void prime__mjson_free(prime__jv *v);
 /* Member `key` of an object, or NULL. */
-PRIME_INTERNAL const prime__jv *prime__json_get(const prime__jv *obj, const char *key);
+PRIME_INTERNAL const prime__jv *prime__mjson_get(const prime__jv *obj, const char *key);
 
 #endif /* PRIME_JSON_MINI_H */

@@ -7,6 +7,8 @@
 
 prime_status prime_outcomes_create(uint32_t n, prime_outcomes **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_outcomes_create: out is NULL");
     prime_outcomes *o = prime__calloc(1, sizeof *o);
@@ -103,6 +105,8 @@ int32_t prime_outcomes_is_binary(const prime_outcomes *o)
 prime_status prime_outcomes_from_labels(const int64_t *labels, const int64_t *predictions,
                                         uint32_t n, prime_outcomes **out)
 {
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
     if (out == NULL || ((labels == NULL || predictions == NULL) && n > 0))
         return prime__error(PRIME_E_INVALID_ARG, "prime_outcomes_from_labels: NULL argument");
     prime_outcomes *o;

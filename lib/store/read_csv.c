@@ -195,30 +195,6 @@ static uint64_t record_line(const char *data, size_t size, const char *name, uin
     return line;
 }
 
-/* Sort a small id list and drop repeats; returns the new count. */
-static uint32_t sort_unique(uint32_t *ids, uint32_t n)
-{
-    for (uint32_t i = 1; i < n; i++) {
-        uint32_t v = ids[i], j = i;
-        while (j > 0 && ids[j - 1] > v) {
-            ids[j] = ids[j - 1];
-            j--;
-        }
-        ids[j] = v;
-    }
-    uint32_t m = n > 0 ? 1 : 0;
-    for (uint32_t i = 1; i < n; i++)
-        if (ids[i] != ids[m - 1])
-            ids[m++] = ids[i];
-    return m;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 #if defined(__SSE2__)
 /* Sorted ids of a short list, by ranks: keys id << 5 | position are all
  * distinct, and the rank of a key is the number of smaller ones, counted
@@ -272,7 +248,7 @@ static uint32_t sort_unique_small(uint32_t *ids, uint32_t n)
 }
 #define SMALL_SORT_MAX 32
 #else
-#define sort_unique_small sort_unique
+#define sort_unique_small(ids, n) ((uint32_t)prime__sort_unique_u32(ids, n))
 #define SMALL_SORT_MAX 64
 #endif
 
@@ -564,15 +540,8 @@ prime_status prime__read_tags_csv_checked(const char *data, size_t size, const c
             if (nt <= SMALL_SORT_MAX && s->tags.count <= (1u << 27)) {
                 if (nt > 1)
                     nt = sort_unique_small(tids, nt);
-            } else if (nt <= 64) {
-                nt = sort_unique(tids, nt);
             } else {
-                qsort(tids, nt, sizeof *tids, cmp_u32);
-                uint32_t m = 1;
-                for (uint32_t k = 1; k < nt; k++)
-                    if (tids[k] != tids[m - 1])
-                        tids[m++] = tids[k];
-                nt = m;
+                nt = (uint32_t)prime__sort_unique_u32(tids, nt);
             }
         }
         if ((st = prime__store_append_image(s, fi->p, fi->n, class_id, tids, nt)) != PRIME_OK) {

@@ -5,7 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -238,9 +238,8 @@ typedef struct {
     bool text_ok; /* and it passes prime__text_ok, piece by piece */
 } read_part;
 
-static void *read_part_main(void *arg)
+static void read_part_run(read_part *r)
 {
-    read_part *r = arg;
     r->io_ok = true;
     r->text_ok = true;
     size_t at = r->from;
@@ -253,7 +252,7 @@ static void *read_part_main(void *arg)
                 continue;
             if (k <= 0) {
                 r->io_ok = false;
-                return NULL;
+                return;
             }
             got += (size_t)k;
         }
@@ -261,6 +260,18 @@ static void *read_part_main(void *arg)
             r->text_ok = prime__text_ok(r->buf + at, want);
         at += want;
     }
+}
+
+typedef struct {
+    read_part parts[2];
+    atomic_uint next; /* the next part to read */
+} read_job;
+
+static void *read_worker(void *arg)
+{
+    read_job *j = arg;
+    for (unsigned i; (i = atomic_fetch_add(&j->next, 1u)) < 2;)
+        read_part_run(&j->parts[i]);
     return NULL;
 }
 
@@ -287,15 +298,12 @@ static bool read_large(const char *path, char **data_out, size_t *size_out, bool
         return false;
     }
     size_t half = size / 2 / PIECE * PIECE;
-    read_part parts[2] = {{fd, data, 0, half, false, false},
-                          {fd, data, half, size, false, false}};
-    pthread_t helper;
-    bool started = pthread_create(&helper, NULL, read_part_main, &parts[1]) == 0;
-    read_part_main(&parts[0]);
-    if (started)
-        pthread_join(helper, NULL);
-    else
-        read_part_main(&parts[1]);
+    read_job job;
+    job.parts[0] = (read_part){fd, data, 0, half, false, false};
+    job.parts[1] = (read_part){fd, data, half, size, false, false};
+    atomic_init(&job.next, 0u);
+    prime__run_workers(2, read_worker, &job);
+    const read_part *parts = job.parts;
     char extra;
     bool ok = parts[0].io_ok && parts[1].io_ok && pread(fd, &extra, 1, (off_t)size) == 0;
     close(fd);

@@ -235,7 +235,7 @@ static char *shard_path(const char *dir, uint32_t i, const char *ext)
 
 static bool get_u64(const prime__jv *o, const char *key, uint64_t *out)
 {
-    const prime__jv *v = prime__json_get(o, key);
+    const prime__jv *v = prime__mjson_get(o, key);
     if (v == NULL || v->type != PRIME__J_UINT)
         return false;
     *out = v->u;
@@ -244,7 +244,7 @@ static bool get_u64(const prime__jv *o, const char *key, uint64_t *out)
 
 static bool get_hex(const prime__jv *o, const char *key, uint64_t *out)
 {
-    const prime__jv *v = prime__json_get(o, key);
+    const prime__jv *v = prime__mjson_get(o, key);
     if (v == NULL || v->type != PRIME__J_STRING || v->n != 16)
         return false;
     uint64_t x = 0;
@@ -261,7 +261,7 @@ static bool get_hex(const prime__jv *o, const char *key, uint64_t *out)
 
 static bool get_str_is(const prime__jv *o, const char *key, const char *want)
 {
-    const prime__jv *v = prime__json_get(o, key);
+    const prime__jv *v = prime__mjson_get(o, key);
     return v != NULL && v->type == PRIME__J_STRING && strcmp(v->s, want) == 0;
 }
 
@@ -283,11 +283,11 @@ static prime_status read_entry(const char *dir, uint32_t i, entry *e)
     prime__jv v;
     memset(&v, 0, sizeof v);
     if (st == PRIME_OK)
-        st = prime__json_parse(data, size, path, &v);
+        st = prime__mjson_parse(data, size, path, &v);
     prime__free(data);
     if (st == PRIME_OK) {
         uint64_t shard = 0, shards = 0, version = 0;
-        const prime__jv *c = prime__json_get(&v, "completed");
+        const prime__jv *c = prime__mjson_get(&v, "completed");
         bool ok = v.type == PRIME__J_OBJECT && get_str_is(&v, "format", ENTRY_FORMAT) &&
                   get_u64(&v, "version", &version) && get_u64(&v, "shard", &shard) &&
                   get_u64(&v, "shards", &shards) && get_u64(&v, "first", &e->first) &&
@@ -319,7 +319,7 @@ static prime_status read_entry(const char *dir, uint32_t i, entry *e)
             e->completed = c->type == PRIME__J_TRUE;
         }
     }
-    prime__json_free(&v);
+    prime__mjson_free(&v);
     prime__free(path);
     return st;
 }
@@ -610,7 +610,7 @@ prime_status prime_sharded_store_info(const char *dir, uint32_t *count_out,
     memset(&v, 0, sizeof v);
     prime_status st = prime__read_file(path, &data, &size);
     if (st == PRIME_OK)
-        st = prime__json_parse(data, size, path, &v);
+        st = prime__mjson_parse(data, size, path, &v);
     prime__free(data);
     uint64_t version = 0, shards = 0, total = 0;
     if (st == PRIME_OK &&
@@ -624,7 +624,7 @@ prime_status prime_sharded_store_info(const char *dir, uint32_t *count_out,
     if (st == PRIME_OK && (shards == 0 || shards > MAX_SHARDS || total > UINT32_MAX))
         st = prime__error(PRIME_E_FORMAT, "%s: %llu shards of %llu images is out of range", path,
                           (unsigned long long)shards, (unsigned long long)total);
-    prime__json_free(&v);
+    prime__mjson_free(&v);
     prime__free(path);
     /* completion is counted from the entries, the ground truth */
     uint32_t complete = 0;

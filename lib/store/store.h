@@ -4,6 +4,8 @@
 #ifndef PRIME_STORE_H
 #define PRIME_STORE_H
 
+#include <string.h>
+
 #include "common/common.h"
 
 /* ---- tag store (tagstore.c) ---------------------------------------------- */
@@ -93,6 +95,82 @@ static inline uint64_t prime__store_ref_count(const prime_tagstore *s)
 static inline uint32_t prime__store_class_image(const prime_tagstore *s, uint64_t j)
 {
     return s->class_images != NULL ? s->class_images[j] : (uint32_t)j;
+}
+
+/* ---- the store's internal query API ----------------------------------------
+ * What the layers above (query, eval, quality) ask a frozen store, without
+ * knowing its arrays' widths or whether its class lists are stored. */
+
+/* Class of image img. */
+static inline uint32_t prime__store_image_class(const prime_tagstore *s, uint32_t img)
+{
+    return s->image_class[img];
+}
+
+/* The images of a scope (a class id, or PRIME_NONE for every image) are
+ * prime__store_scope_image(s, cls, j) for j in [*first, *end), ascending. */
+static inline void prime__store_scope(const prime_tagstore *s, uint32_t cls, uint64_t *first,
+                                      uint64_t *end)
+{
+    if (cls == PRIME_NONE) {
+        *first = 0;
+        *end = s->images.count;
+    } else {
+        *first = s->class_off[cls];
+        *end = s->class_off[cls + 1];
+    }
+}
+
+static inline uint32_t prime__store_scope_image(const prime_tagstore *s, uint32_t cls,
+                                                uint64_t j)
+{
+    return cls == PRIME_NONE ? (uint32_t)j : prime__store_class_image(s, j);
+}
+
+/* The tags of image img are prime__store_tag(s, k) for k in [*first, *end),
+ * ascending and unique. */
+static inline void prime__store_image_tags(const prime_tagstore *s, uint32_t img,
+                                           uint64_t *first, uint64_t *end)
+{
+    *first = prime__store_tag_off(s, img);
+    *end = prime__store_tag_off(s, img + 1);
+}
+
+/* Id of the image named s[0..n) (not NUL-terminated), or PRIME_NONE. */
+static inline uint32_t prime__store_find_image(const prime_tagstore *s, const char *name,
+                                               size_t n)
+{
+    return prime__names_find(&s->images, name, n);
+}
+
+/* Id of the tag / class named name (NUL-terminated), or PRIME_NONE: a
+ * lookup that may find nothing, without touching the last error. */
+static inline uint32_t prime__store_find_tag(const prime_tagstore *s, const char *name)
+{
+    return prime__names_find(&s->tags, name, strlen(name));
+}
+
+static inline uint32_t prime__store_find_class(const prime_tagstore *s, const char *name)
+{
+    return prime__names_find(&s->classes, name, strlen(name));
+}
+
+/* true if image img carries every tag of want[0..n) (sorted, unique). */
+static inline bool prime__store_image_has_all(const prime_tagstore *s, uint32_t img,
+                                              const uint32_t *want, uint32_t n)
+{
+    uint64_t k, end;
+    prime__store_image_tags(s, img, &k, &end);
+    if (end - k < n)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        while (k < end && prime__store_tag(s, k) < want[i])
+            k++;
+        if (k == end || prime__store_tag(s, k) != want[i])
+            return false;
+        k++;
+    }
+    return true;
 }
 
 /* Fast paths for the readers: names as (pointer, length), not NUL-terminated. */

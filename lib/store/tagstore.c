@@ -122,12 +122,6 @@ prime_status prime_tagstore_intern_class(prime_tagstore *s, const char *name, ui
     return prime__store_intern_class(s, name, strlen(name), id_out);
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 prime_status prime__store_add_image(prime_tagstore *s, const char *name, size_t name_len,
                                     uint32_t class_id, const uint32_t *tag_ids, uint32_t n_tags,
                                     uint32_t *index_out)
@@ -169,28 +163,7 @@ prime_status prime__store_add_image(prime_tagstore *s, const char *name, size_t 
     if (n_tags > 0) {
         uint32_t *dst = s->tag_ids + refs;
         memcpy(dst, tag_ids, (size_t)n_tags * sizeof(uint32_t));
-        bool sorted = true;
-        for (uint32_t k = 1; k < n_tags; k++)
-            if (dst[k - 1] >= dst[k]) {
-                sorted = false;
-                break;
-            }
-        if (!sorted && n_tags <= 24) { /* short lists: insertion sort */
-            for (uint32_t k = 1; k < n_tags; k++) {
-                uint32_t v = dst[k], j = k;
-                while (j > 0 && dst[j - 1] > v) {
-                    dst[j] = dst[j - 1];
-                    j--;
-                }
-                dst[j] = v;
-            }
-        } else if (!sorted) {
-            qsort(dst, n_tags, sizeof(uint32_t), cmp_u32);
-        }
-        m = 1;
-        for (uint32_t k = 1; k < n_tags; k++)
-            if (dst[k] != dst[m - 1])
-                dst[m++] = dst[k];
+        m = (uint32_t)prime__sort_unique_u32(dst, n_tags);
     }
     s->image_class[index] = class_id;
     s->tag_off[index + 1] = refs + m;

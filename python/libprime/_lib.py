@@ -365,6 +365,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_result_render": (status_t, [ResultP, c_int32, c_char_p, c_size_t,
                                        POINTER(c_size_t)]),
     "prime_result_write": (status_t, [ResultP, c_int32, c_char_p]),
+    "prime_result_load": (status_t, [c_char_p, POINTER(ResultP)]),
+    "prime_result_load_memory": (status_t, [c_void_p, c_size_t, c_char_p, POINTER(ResultP)]),
     # Queries
     "prime_query": (status_t, [TagStoreP, OutcomesP, c_uint32, _u32p, c_uint32, _u64p,
                                _f64p, _f64p, _f64p]),

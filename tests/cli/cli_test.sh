@@ -132,8 +132,8 @@ grep -q '"fdr": 0.5, "hypotheses": 10' "$tmp/ev.json" && grep -q '"discoveries":
 # wrong) visits {dark}, {tree}, {dark,tree} (each holds both wrong images);
 # bee (4 images, 2 wrong, accuracy 0.5) needs 2 wrong images in a set of 2+
 # for a drop of 0.3: {say "hi"} only ({wet} has 1, {say "hi",wet} 1 image).
-[ "$(tail -n 1 expected.json)" = ' "candidates": 4}' ] && ok \
-  || bad "search json: last line '$(tail -n 1 expected.json)', wanted the candidates key"
+[ "$(tail -n 1 "$tmp/r.json")" = ' "candidates": 4}' ] && ok \
+  || bad "search json: last line '$(tail -n 1 "$tmp/r.json")', wanted the candidates key"
 # --fdr takes m from it. Fisher p-values: ape {dark,tree} 5/35, bee {say "hi"}
 # 1/6; Benjamini-Hochberg with m = 4 adjusts both to 1/3 (no discovery at
 # 0.3), with m = 2 to 1/6 (two discoveries).

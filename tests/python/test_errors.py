@@ -14,7 +14,7 @@ BAD_TAGS = [
     ("invalid_utf8.csv", libprime.ParseError, "invalid_utf8.csv:2:"),
     ("empty.csv", libprime.ParseError, "empty.csv"),
     ("wrong_field_count.csv", libprime.ParseError, "wrong_field_count.csv:3:"),
-    ("not_a_store.prime", libprime.PrimeError, "not_a_store.prime"),
+    ("not_a_store.prime", libprime.FormatError, "not_a_store.prime"),
 ]
 
 
@@ -23,10 +23,10 @@ def test_bad_tags(cli_dir, name, exc, text):
     with pytest.raises(libprime.PrimeError) as e:
         TagStore.load(cli_dir / "bad" / name)
     err = e.value
-    assert isinstance(err, libprime.PrimeError)
-    # the precise class when the library's status is the documented one
-    if exc is not libprime.PrimeError and err.status in (-4, -6):
-        assert isinstance(err, (libprime.ParseError, libprime.DuplicateError))
+    # exactly the class of the library's status (ParseError for PRIME_E_PARSE,
+    # DuplicateError for PRIME_E_DUPLICATE, FormatError for PRIME_E_FORMAT)
+    assert type(err) is exc, "%s raised %s (%s)" % (name, type(err).__name__, err.status_name)
+    assert libprime.PrimeError in type(err).__mro__
     assert text in err.detail
     assert err.status_name.startswith("PRIME_E_") and err.status < 0
     assert err.status_name in str(err) and err.detail in str(err)

@@ -708,6 +708,10 @@ Test(torch, vocabulary_lines_are_checked)
     cr_assert_eq(vocab_file("dog\ncat\ndog\n", 12), PRIME_E_DUPLICATE);
     cr_assert(contains(prime_last_error(), ":3:") && contains(prime_last_error(), "line 1"),
               "%s", prime_last_error());
+    /* a UTF-8 BOM is skipped: the first name is "dog", the same as the second */
+    cr_assert_eq(vocab_file("\xEF\xBB\xBF" "dog\ncat\n", 11), PRIME_OK, "%s",
+                 prime_last_error());
+    cr_assert_eq(vocab_file("\xEF\xBB\xBF" "dog\ndog\n", 11), PRIME_E_DUPLICATE);
     cr_assert_eq(vocab_file("", 0), PRIME_E_PARSE);
     char longname[300];
     memset(longname, 'a', 256);
