@@ -622,7 +622,15 @@ enum prime_param_id {
      *  "min_size_share", or as min_size "0.5%" (prime_config_set_by_name;
      *  min_size "30" then turns it off). The JSON of a result records it
      *  as "min_size_share" in "params" when it is above 0 (docs/formats.md). */
-    PRIME_PARAM_MIN_SIZE_SHARE = 210
+    PRIME_PARAM_MIN_SIZE_SHARE = 210,
+    /** 1 to fold redundant modes: a failure mode whose images are exactly
+     *  those of a mode of the same class with fewer tags (its extra tags
+     *  add nothing; see prime_result_equal_images) is left out of the
+     *  result. int, 0..1, default 0 (every failure mode of docs/method.md
+     *  is reported). The result's JSON "params" carry "fold_equal": true
+     *  only when it is set. prime_search_stream refuses it
+     *  (PRIME_E_INVALID_ARG): it needs every mode at once. */
+    PRIME_PARAM_FOLD_EQUAL = 800
 };
 
 /** Kinds of parameter values. */
@@ -870,6 +878,125 @@ PRIME_API prime_status prime_query_parents(const prime_tagstore *store,
                                            const prime_outcomes *outcomes, uint32_t class_id,
                                            const uint32_t *tags, uint32_t n_tags,
                                            uint64_t *sizes_out, double *correct_out);
+
+/* ------------------------------------------------------------------------ */
+/* Bulk building, columnar export and membership (for bindings)              */
+/* ------------------------------------------------------------------------ */
+
+/** Kinds of names for prime_tagstore_intern_names. */
+enum prime_names_kind {
+    PRIME_NAMES_TAGS = 1,
+    PRIME_NAMES_CLASSES = 2
+};
+
+/** Intern n names at once: name i is names[offsets[i] .. offsets[i+1])
+ *  (not NUL-terminated; offsets holds n + 1 entries, offsets[0] = 0). kind
+ *  is PRIME_NAMES_TAGS or PRIME_NAMES_CLASSES; the rules of
+ *  prime_tagstore_intern_tag / prime_tagstore_intern_class apply to each
+ *  name and ids_out[i] gets its id. Store must be mutable. On failure the
+ *  names before the failing one are interned and the message names its
+ *  index. */
+PRIME_API prime_status prime_tagstore_intern_names(prime_tagstore *store, int32_t kind,
+                                                   const char *names, const uint64_t *offsets,
+                                                   uint32_t n, uint32_t *ids_out);
+
+/** Add n images at once (the rules of prime_tagstore_add_image per image).
+ *  Image i has class class_ids[i], the tags tag_ids[tag_offsets[i] ..
+ *  tag_offsets[i+1]) (CSR form: tag_offsets holds n + 1 entries starting
+ *  at 0; duplicates are merged) and the name image_names[name_offsets[i]
+ *  .. name_offsets[i+1]) (not NUL-terminated; an empty range is an unnamed
+ *  image; name_offsets = NULL makes every image unnamed). Ids, offsets and
+ *  the image count limit are checked first: such an error leaves the store
+ *  unchanged. A later failure (an invalid or duplicate image name, no
+ *  memory) leaves the images before the failing one added; the message
+ *  names its index. The index of the first new image is written to
+ *  *first_index_out if it is not NULL. Store must be mutable. */
+PRIME_API prime_status prime_tagstore_add_images(prime_tagstore *store, uint32_t n,
+                                                 const char *image_names,
+                                                 const uint64_t *name_offsets,
+                                                 const uint32_t *class_ids,
+                                                 const uint64_t *tag_offsets,
+                                                 const uint32_t *tag_ids,
+                                                 uint32_t *first_index_out);
+
+/** Add n images at once with their tags as text, interned as needed: the
+ *  tags of image i are the non-empty '|'-separated names in
+ *  tag_text[tag_offsets[i] .. tag_offsets[i+1]) (as in a tags CSV: "a|b";
+ *  the rules of prime_tagstore_intern_tag apply to each). Images, names and
+ *  classes otherwise as prime_tagstore_add_images. All or nothing: on any
+ *  failure (an invalid or duplicate name, a bad tag name, no memory) the
+ *  store is left as it was, tags included, and the message names the
+ *  failing image (0-based within the call). */
+PRIME_API prime_status prime_tagstore_add_images_text(prime_tagstore *store, uint32_t n,
+                                                      const char *image_names,
+                                                      const uint64_t *name_offsets,
+                                                      const uint32_t *class_ids,
+                                                      const char *tag_text,
+                                                      const uint64_t *tag_offsets,
+                                                      uint32_t *first_index_out);
+
+/** The images of class class_id (PRIME_NONE = all images) that carry every
+ *  tag of tags[0..n_tags) (n_tags = 0: every image of the class), by
+ *  ascending index: the set prime_query measures. Writes the count to
+ *  *n_out and the indices to images when cap is large enough, else returns
+ *  PRIME_E_BUFFER_TOO_SMALL (call with images = NULL, cap = 0 to ask).
+ *  store must be frozen. */
+PRIME_API prime_status prime_tagstore_select(const prime_tagstore *store, uint32_t class_id,
+                                             const uint32_t *tags, uint32_t n_tags,
+                                             uint32_t *images, uint64_t cap, uint64_t *n_out);
+
+/** The images of failure mode i of a result in a frozen store: those of the
+ *  mode's class (all images in whole-data-set mode) carrying every tag of
+ *  the mode, by ascending index. The class and the tags are matched to the
+ *  store by name, so the store need not be the very handle the search ran
+ *  on; PRIME_E_MISMATCH if it lacks one of them. With the store that was
+ *  searched, the count equals the mode's size. Count and buffer as
+ *  prime_tagstore_select. */
+PRIME_API prime_status prime_result_mode_images(const prime_result *result,
+                                                const prime_tagstore *store, uint64_t i,
+                                                uint32_t *images, uint64_t cap,
+                                                uint64_t *n_out);
+
+/** The images of every failure mode in one call, in CSR form: the images of
+ *  mode i are images[mode_offsets[i] .. mode_offsets[i+1]) (mode_offsets
+ *  holds mode_count + 1 entries and may be NULL). *total_out gets the total
+ *  (the sum of the counts); PRIME_E_BUFFER_TOO_SMALL if cap is smaller
+ *  (mode_offsets is filled all the same). Same matching rules as
+ *  prime_result_mode_images. */
+PRIME_API prime_status prime_result_membership(const prime_result *result,
+                                               const prime_tagstore *store,
+                                               uint64_t *mode_offsets, uint32_t *images,
+                                               uint64_t cap, uint64_t *total_out);
+
+/** For every failure mode i, whether a smaller mode adds the same: writes
+ *  to smaller_out[i] (mode_count entries) the index of a mode of the same
+ *  class with fewer tags whose images in store are exactly the images of
+ *  mode i (the one with the fewest tags; the first in result order among
+ *  those), or UINT64_MAX when there is none. Mode i's extra tags then add
+ *  nothing: it can be folded under that mode (a report marks it so).
+ *  Images are matched as prime_result_membership does. Costs one
+ *  membership pass plus, per class, a comparison of the modes with equal
+ *  image-list hashes. */
+PRIME_API prime_status prime_result_equal_images(const prime_result *result,
+                                                 const prime_tagstore *store,
+                                                 uint64_t *smaller_out);
+
+/** Total number of tags over all failure modes (the length of the tag_ids
+ *  column of prime_result_columns); 0 for NULL. */
+PRIME_API uint64_t prime_result_mode_tag_total(const prime_result *result);
+
+/** Every failure mode's fields in columns, in one call: each non-NULL array
+ *  gets mode_count entries (tag_offsets mode_count + 1, tag_ids
+ *  prime_result_mode_tag_total). class_index is the mode's searched class
+ *  (an index for prime_result_class_name / prime_result_class_info);
+ *  size, correct, accuracy, class_accuracy and drop are those of
+ *  prime_result_mode_info; the tags of mode i are tag_ids[tag_offsets[i] ..
+ *  tag_offsets[i+1]), in the order of prime_result_mode_tags. Any array may
+ *  be NULL. */
+PRIME_API prime_status prime_result_columns(const prime_result *result, uint32_t *class_index,
+                                            uint64_t *size, double *correct, double *accuracy,
+                                            double *class_accuracy, double *drop,
+                                            uint64_t *tag_offsets, uint32_t *tag_ids);
 
 #ifdef __cplusplus
 }

@@ -21,6 +21,7 @@ static const param_info params[] = {
     {PRIME_PARAM_THREADS, "threads", PRIME_PARAM_TYPE_INT, 0, 1024, 0},
     {PRIME_PARAM_WHOLE_DATASET, "whole_dataset", PRIME_PARAM_TYPE_INT, 0, 1, 0},
     {PRIME_PARAM_MIN_SIZE_SHARE, "min_size_share", PRIME_PARAM_TYPE_DOUBLE, 0, 1, 0},
+    {PRIME_PARAM_FOLD_EQUAL, "fold_equal", PRIME_PARAM_TYPE_INT, 0, 1, 0},
 };
 
 static const double default_gain[4] = {0.0, 0.10, 0.05, 0.0};
@@ -44,6 +45,7 @@ void prime__config_defaults(prime_config *c)
     c->min_tag_count = 0;
     c->threads = 0;
     c->whole_dataset = 0;
+    c->fold_equal = 0;
 }
 
 prime_status prime_config_create(prime_config **out)
@@ -93,6 +95,7 @@ static int64_t *int_field(prime_config *c, prime_param id)
     case PRIME_PARAM_MIN_TAG_COUNT: return &c->min_tag_count;
     case PRIME_PARAM_THREADS: return &c->threads;
     case PRIME_PARAM_WHOLE_DATASET: return &c->whole_dataset;
+    case PRIME_PARAM_FOLD_EQUAL: return &c->fold_equal;
     default: return NULL;
     }
 }
@@ -276,7 +279,7 @@ prime_status prime_config_set_by_name(prime_config *c, const char *name, const c
     if (st != PRIME_OK)
         return st;
     const param_info *p = find_param(id);
-    if (id == PRIME_PARAM_WHOLE_DATASET) {
+    if (id == PRIME_PARAM_WHOLE_DATASET || id == PRIME_PARAM_FOLD_EQUAL) {
         if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
             return prime_config_set_int(c, id, 1);
         if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)

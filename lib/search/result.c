@@ -526,10 +526,11 @@ static void render_json(const prime_result *r, prime__buf *b)
     }
     /* with a share and min_tag_count 0, the tag count follows each class's
        minimum size: recorded as 0 */
-    prime__buf_printf(b, "], \"min_tag_count\": %lld, \"whole_dataset\": %s},\n",
+    prime__buf_printf(b, "], \"min_tag_count\": %lld, \"whole_dataset\": %s%s},\n",
                       c->min_size_share > 0.0 ? (long long)c->min_tag_count
                                               : (long long)prime__config_tag_count(c),
-                      c->whole_dataset ? "true" : "false");
+                      c->whole_dataset ? "true" : "false",
+                      c->fold_equal ? ", \"fold_equal\": true" : "");
     prime__buf_puts(b, " \"classes\": [");
     for (uint32_t i = 0; i < r->n_classes; i++) {
         const prime__class_stat *cs = &r->classes[i];

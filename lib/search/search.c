@@ -1333,6 +1333,14 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     }
     for (uint32_t t = 0; t < n_alloc; t++)
         (*out)->n_candidates += workers[t].candidates;
+    if (config->fold_equal && !s->cancelled) {
+        st = prime__result_fold_equal(*out, store); /* lib/search/fold.c */
+        if (st != PRIME_OK) {
+            prime_result_destroy(*out);
+            *out = NULL;
+            goto cleanup;
+        }
+    }
 
 done:
     if (n_streamed != NULL)
@@ -1383,6 +1391,10 @@ prime_status prime_search_stream(const prime_tagstore *store, const prime_outcom
         *n_modes_out = 0;
     if (on_mode == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_search_stream: on_mode is NULL");
+    if (config != NULL && config->fold_equal)
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "prime_search_stream: fold_equal needs every mode at once; "
+                            "use prime_search");
     uint64_t n = 0;
     prime_status st = search_run(store, outcomes, config, progress, progress_data, on_mode,
                                  mode_data, NULL, &n);

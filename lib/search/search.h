@@ -17,6 +17,7 @@ struct prime_config {
     int64_t threads;       /* 0 = all CPUs */
     int64_t whole_dataset;
     double min_size_share; /* 0 = off; else min_size is this share of each class */
+    int64_t fold_equal;    /* 1: leave out modes with a smaller equal (fold.c) */
 };
 
 /* The default parameters (what prime_config_create gives). */
@@ -102,5 +103,10 @@ PRIME_INTERNAL prime_status prime__result_build_ticking(
     const uint32_t *class_ids, const uint64_t *class_images, const double *class_correct,
     const prime__raw_mode *modes, uint64_t n_modes, prime__tick_fn tick, void *tick_ctx,
     prime_result **out);
+
+/* Leave out of r the modes whose images in store are exactly those of a
+ * smaller mode of the same class (PRIME_PARAM_FOLD_EQUAL; fold.c). */
+PRIME_INTERNAL prime_status prime__result_fold_equal(prime_result *r,
+                                                     const prime_tagstore *store);
 
 #endif /* PRIME_SEARCH_H */

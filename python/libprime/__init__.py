@@ -21,12 +21,14 @@ import ctypes
 
 from . import _lib
 from ._core import (BufferTooSmallError, CancelledError, ClassStats, Config, DuplicateError,
-                    FailureMode, FormatError, InvalidArgumentError, LimitError, MismatchError,
+                    FailureMode, FileNotFoundPrimeError, FormatError, InvalidArgumentError,
+                    IsADirectoryPrimeError, LimitError, Membership, MismatchError,
                     NoMemoryError, NotFoundError, Outcomes, ParamInfo, ParentStats, ParseError,
-                    PrimeError, PrimeIOError, QueryStats, RangeError, Result, StateError,
-                    TagStore, ThreadError, error_for, last_error, param_info, param_names,
-                    query, query_parents, search, shard_list_id, shard_range, shard_resolve,
-                    version, version_number)
+                    PermissionPrimeError, PrimeError, PrimeIOError, QueryStats, RangeError,
+                    Result, StateError, TagStore, ThreadError, error_for, from_dataframe,
+                    last_error, param_info, param_names, query, query_parents, search, shard_list_id, shard_range, shard_resolve, version,
+                    version_number)
+from ._lib import BusyError
 from ._eval import (EVAL_Z95, Eval, EvalMode, EvalSummary, ModeStats, ParentMeasure, bh,
                     hypergeom_lower, mann_whitney_lower, pearson, spearman, wilson)
 from ._image import Image, ImageSpec
@@ -47,6 +49,9 @@ __all__ = [
     "query_parents", "search", "shard_list_id", "shard_range", "shard_resolve", "version",
     "version_number", "PRIME_NONE", "find_library",
     "library_path", "lib", "load_library",
+    # issue 13: handle safety, I/O errors, membership, DataFrames
+    "BusyError", "FileNotFoundPrimeError", "IsADirectoryPrimeError", "PermissionPrimeError",
+    "Membership", "from_dataframe",
     # include/prime/tokenizer.h
     "Tokenizer", "TOKENIZER_CONTEXT", "TOKENIZER_END", "TOKENIZER_START", "TOKENIZER_VOCAB_SIZE",
     # include/prime/eval.h
@@ -59,12 +64,19 @@ __all__ = [
 ]
 
 
-def lib() -> ctypes.CDLL:
+for _name in __all__:
+    _obj = globals().get(_name)
+    if isinstance(_obj, type) and _obj.__module__.startswith("libprime."):
+        _obj.__module__ = "libprime"
+del _name, _obj
+
+
+def lib() -> _lib.Library:
     """The loaded C library with every function's argtypes/restype declared."""
     return _lib.load()
 
 
-def load_library(path: str) -> ctypes.CDLL:
+def load_library(path: str) -> _lib.Library:
     """Load libprime from ``path`` (before any other call; later calls keep
     the library already loaded)."""
     return _lib.load(path)

@@ -2,16 +2,22 @@
 from __future__ import annotations
 
 import array
+import bisect
 import ctypes
+import errno as _errno
+import itertools
 import json
 import math
 import operator
 import os
+import signal
+import stat as _stat
 import sys
+import threading
 from ctypes import POINTER, byref, c_char_p, c_double, c_int32, c_int64, c_size_t, c_uint32, c_uint64
 from dataclasses import dataclass
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence,
-                    Tuple, Type, Union, overload)
+                    Tuple, Type, TypeVar, Union, overload)
 
 from . import _lib as L
 
@@ -19,10 +25,11 @@ PathLike = Union[str, bytes, "os.PathLike[str]"]
 TagRef = Union[str, int]
 ClassRef = Union[str, int, None]
 
-_lib_cache: Optional[ctypes.CDLL] = None
+_lib_cache: Optional[L.Library] = None
+_H = TypeVar("_H", bound="_Handle")
 
 
-def _l() -> ctypes.CDLL:
+def _l() -> L.Library:
     global _lib_cache
     if _lib_cache is None:
         _lib_cache = L.load()
@@ -50,6 +57,14 @@ class PrimeError(Exception):
         self.status_name = status_name or _status_name(status)
         self.detail = detail or _status_message(status)
         super().__init__("%s (%s)" % (self.detail, self.status_name))
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # picklable (e.g. raised in a multiprocessing worker): rebuilt from
+        # the status, the detail and the name, without the library
+        return (type(self), (self.status, self.detail, self.status_name))
+
+    def __str__(self) -> str:
+        return "%s (%s)" % (self.detail, self.status_name)
 
 
 class InvalidArgumentError(PrimeError, ValueError):
@@ -108,6 +123,85 @@ class ThreadError(PrimeError, RuntimeError):
     """PRIME_E_THREAD: a worker thread could not be started."""
 
 
+class _PrimeOSError(PrimeIOError):
+    """Base of the I/O errors that carry errno and filename."""
+
+    _code = 0
+
+    def __init__(self, status: int, detail: str = "", status_name: str = "",
+                 filename: Optional[str] = None) -> None:
+        self.status = status
+        self.status_name = status_name or _STATUS_NAMES.get(status, "PRIME_E_IO")
+        self.detail = detail
+        OSError.__init__(self, self._code, detail, filename)
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (type(self), (self.status, self.detail, self.status_name, self.filename))
+
+    def __str__(self) -> str:
+        return "[Errno %d] %s: %r (%s)" % (self._code, self.detail, self.filename, self.status_name)
+
+
+class FileNotFoundPrimeError(_PrimeOSError, FileNotFoundError):
+    """A file to read does not exist (or the folder of a file to write)."""
+    _code = _errno.ENOENT
+
+
+class PermissionPrimeError(_PrimeOSError, PermissionError):
+    """A file could not be read or written for lack of permission."""
+    _code = _errno.EACCES
+
+
+class IsADirectoryPrimeError(_PrimeOSError, IsADirectoryError):
+    """A directory was given where a file was expected."""
+    _code = _errno.EISDIR
+
+
+_STATUS_NAMES = {L.PRIME_E_IO: "PRIME_E_IO"}
+
+
+def _os_error(status: int, path: Any, writing: bool = False) -> Optional[PrimeError]:
+    """For a failed call on a path: the FileNotFoundError /
+    PermissionError / IsADirectoryError the path explains, else None."""
+    try:
+        name = os.fsdecode(path)
+    except (TypeError, ValueError):
+        return None
+    if isinstance(status, _Status):
+        _tls.detail = status.detail
+    detail = last_error() or _status_message(status)
+    status = int(status)
+    try:
+        st = os.stat(name)
+    except FileNotFoundError:
+        target = os.path.dirname(os.path.abspath(name)) if writing else name
+        if writing and os.path.isdir(target):
+            return None
+        return FileNotFoundPrimeError(status, detail, _status_name(status), name)
+    except PermissionError:
+        return PermissionPrimeError(status, detail, _status_name(status), name)
+    except OSError:
+        return None
+    if _stat.S_ISDIR(st.st_mode):
+        return IsADirectoryPrimeError(status, detail or "is a directory", _status_name(status),
+                                      name)
+    if not os.access(name, os.W_OK if writing else os.R_OK):
+        return PermissionPrimeError(status, detail, _status_name(status), name)
+    return None
+
+
+def _check_path(status: int, path: Any, writing: bool = False) -> None:
+    """_check for a call that read (or wrote) ``path``: I/O failures become
+    FileNotFoundError, PermissionError or IsADirectoryError."""
+    if status == L.PRIME_OK:
+        return
+    if status in (L.PRIME_E_IO, L.PRIME_E_NOMEM, L.PRIME_E_FORMAT, L.PRIME_E_PARSE):
+        e = _os_error(status, path, writing)
+        if e is not None:
+            raise e
+    raise error_for(status)
+
+
 _ERRORS: Dict[int, Type[PrimeError]] = {
     L.PRIME_E_INVALID_ARG: InvalidArgumentError,
     L.PRIME_E_NOMEM: NoMemoryError,
@@ -138,16 +232,34 @@ def _status_message(status: int) -> str:
     return _dec(_l().prime_status_message(status))
 
 
+_tls = threading.local()
+
+
 def last_error() -> str:
-    """The library's detail message of the last failure on this thread."""
-    return _dec(_l().prime_last_error())
+    """The detail message of the last failure on this thread: that of the
+    last error this package raised for a call it ran on a helper thread
+    (long calls, see :func:`_interruptible`), else the library's
+    ``prime_last_error()``."""
+    d = getattr(_tls, "detail", None)
+    return str(d) if d is not None else _dec(_l().prime_last_error())
+
+
+class _Status(int):
+    """A status returned by a call made on a helper thread, with that
+    thread's ``prime_last_error()`` (the message is per thread)."""
+
+    detail: str = ""
 
 
 def error_for(status: int) -> PrimeError:
     """The exception for a failed status, carrying ``prime_last_error()``."""
-    detail = last_error()
+    if isinstance(status, _Status):
+        detail = _tls.detail = status.detail
+    else:
+        _tls.detail = None
+        detail = last_error()
     cls = _ERRORS.get(status, PrimeError)
-    return cls(status, detail)
+    return cls(int(status), detail)
 
 
 def _check(status: int) -> None:
@@ -173,10 +285,26 @@ def _path(p: Any) -> bytes:
 
 
 def _u32(v: Any, what: str) -> int:
-    v = operator.index(v)
-    if not 0 <= v < L.PRIME_NONE:
-        raise IndexError("%s %d out of range" % (what, v))
-    return v
+    if isinstance(v, float):
+        raise TypeError("%s must be an integer, not float %r" % (what, v))
+    k: int = operator.index(v)
+    if not 0 <= k < L.PRIME_NONE:
+        raise IndexError("%s %d out of range" % (what, k))
+    return k
+
+
+def _u32_array(values: Any, what: str) -> Tuple[Any, int]:
+    """A ctypes uint32 array of ``values`` (each checked: no silent wrap)."""
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(values, np.ndarray):
+        if values.dtype.kind not in "iu":
+            raise TypeError("%s must be integers, not %s" % (what, values.dtype))
+        if values.size and (int(values.min()) < 0 or int(values.max()) >= L.PRIME_NONE):
+            raise IndexError("%s out of range: %d..%d" % (what, int(values.min()),
+                                                          int(values.max())))
+        values = values.tolist()
+    ids = [_u32(v, what) for v in values]
+    return ((c_uint32 * len(ids))(*ids) if ids else None), len(ids)
 
 
 def version() -> str:
@@ -194,13 +322,27 @@ def version_number() -> int:
 # --------------------------------------------------------------------------
 
 class _Handle:
-    """Owns one C handle; freed by close(), by ``with``, or on garbage collection."""
+    """Owns one C handle; freed by close(), by ``with``, or on garbage collection.
+
+    Thread safety (see python/README.md): every C call borrows the handles
+    it is passed for its duration (shared for reads, exclusive for the calls
+    that modify a handle), so calls from several threads are serialised
+    where they must be and a handle is never freed while a call uses it:
+    :meth:`close` waits for other threads' calls to end and raises
+    :class:`BusyError` when the calling thread itself is using the handle
+    (e.g. from a progress callback).
+    """
 
     _kind = "handle"
 
     def __init__(self, ptr: Any, free: Callable[[Any], None]) -> None:
+        self._state = L.HandleState()
         self._ptr = ptr
-        self._free = free  # kept on the instance: usable even at interpreter exit
+        # kept on the instance: usable even at interpreter exit; the raw
+        # function (the guarded one refuses a pointer being closed)
+        self._free = getattr(free, "raw", free)
+        if ptr:
+            L.register(ptr, self)
 
     def _p(self) -> Any:
         """The C pointer; ValueError once closed."""
@@ -214,13 +356,20 @@ class _Handle:
         """True once the handle has been released."""
         return not self._ptr
 
-    def close(self) -> None:
-        """Release the C handle now (idempotent)."""
-        p, self._ptr = self._ptr, None
+    def close(self, wait: bool = True) -> None:
+        """Release the C handle now (idempotent).
+
+        While another thread's call uses the handle, waits for it to end
+        (``wait=False``: raises :class:`BusyError` instead); from a callback
+        of a call that uses it, raises :class:`BusyError`.
+        """
+        if self._ptr is None:
+            return
+        p = L.unregister_when_idle(self, wait)
         if p:
             self._free(p)
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self: _H) -> _H:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -228,9 +377,25 @@ class _Handle:
 
     def __del__(self) -> None:
         try:
-            self.close()
+            self.close(wait=False)
         except Exception:  # pragma: no cover - interpreter shutdown
             pass
+
+
+def _long_call(call: Callable[[], Any], *outs: Any) -> int:
+    """Run a long C call interruptibly (see :func:`_interruptible`); after a
+    Ctrl-C the handles it creates into ``outs`` are destroyed once it ends."""
+    def cleanup(st: int) -> None:
+        lib = _l()
+        for o in outs:
+            if o:
+                free = {L.TagStoreP: lib.prime_tagstore_destroy,
+                        L.OutcomesP: lib.prime_outcomes_destroy,
+                        L.ResultP: lib.prime_result_destroy}.get(type(o))
+                if free is not None:
+                    getattr(free, "raw", free)(o)
+    st: int = _interruptible(call, cleanup)
+    return st
 
 
 def _need(obj: Any, cls: type, what: str) -> None:
@@ -288,6 +453,19 @@ def _int64_buffer(values: Any) -> Tuple[Any, int, Any]:
     return ctypes.cast(addr, POINTER(c_int64)), len(arr), arr
 
 
+def _check_labels(values: List[Any], what: str) -> None:
+    """Refuse floats (scores passed as labels) and unhashable labels."""
+    for i, v in enumerate(values):
+        if isinstance(v, float) or (type(v).__module__ == "numpy" and
+                                    type(v).__name__.startswith("float")):
+            raise TypeError("%s[%d] is a float (%r): pass class labels (ints, strings, any "
+                            "hashable), or scores in [0, 1] to Outcomes(values)" % (what, i, v))
+        try:
+            hash(v)
+        except TypeError:
+            raise TypeError("%s[%d] is not hashable: %r" % (what, i, v)) from None
+
+
 class Outcomes(_Handle):
     """One outcome per image of a tag store, in [0, 1] (1 = correct, 0 = wrong,
     or a score such as the probability of the true class).
@@ -324,22 +502,51 @@ class Outcomes(_Handle):
 
     @classmethod
     def from_labels(cls, labels: Any, predictions: Any) -> "Outcomes":
-        """1 where ``labels[i] == predictions[i]``, else 0 (integer class ids)."""
-        lp, n, keep1 = _int64_buffer(labels)
-        pp, m, keep2 = _int64_buffer(predictions)
-        if n != m:
-            raise ValueError("%d labels but %d predictions" % (n, m))
-        out = _new(L.OutcomesP)
-        _check(_l().prime_outcomes_from_labels(lp, pp, n, byref(out)))
-        del keep1, keep2
-        return cls._wrap(out)
+        """1 where ``labels[i] == predictions[i]``, else 0.
+
+        Labels may be any hashable values (ints, strings, enum members, ...)
+        compared with ``==``; lists, tuples, NumPy arrays and pandas Series
+        are accepted. Floats are refused (:class:`TypeError`): they are
+        usually scores or probabilities, which :class:`Outcomes` takes
+        directly, and comparing them with labels would be silently wrong.
+        """
+        np = sys.modules.get("numpy")
+        if np is not None and (isinstance(labels, np.ndarray) or hasattr(labels, "to_numpy")
+                               or isinstance(predictions, np.ndarray)
+                               or hasattr(predictions, "to_numpy")):
+            la = np.asarray(labels.to_numpy() if hasattr(labels, "to_numpy") else labels)
+            pa = np.asarray(predictions.to_numpy() if hasattr(predictions, "to_numpy")
+                            else predictions)
+            for what, a in (("labels", la), ("predictions", pa)):
+                if a.ndim != 1:
+                    raise ValueError("%s must be one-dimensional, not of shape %s"
+                                     % (what, a.shape))
+                if a.dtype.kind in "fc":
+                    raise TypeError("%s are floats (%s): pass class labels (ints, strings, any "
+                                    "hashable), or scores in [0, 1] to Outcomes(values)"
+                                    % (what, a.dtype))
+                if a.dtype.kind == "O":
+                    _check_labels(a.tolist(), what)
+            if la.shape[0] != pa.shape[0]:
+                raise ValueError("%d labels but %d predictions" % (la.shape[0], pa.shape[0]))
+            eq = np.asarray(la == pa, dtype=np.float64)
+            if eq.shape != la.shape:  # pragma: no cover - numpy oddities
+                raise TypeError("labels and predictions cannot be compared")
+            return cls(eq)
+        ll, pl = list(labels), list(predictions)
+        if len(ll) != len(pl):
+            raise ValueError("%d labels but %d predictions" % (len(ll), len(pl)))
+        _check_labels(ll, "labels")
+        _check_labels(pl, "predictions")
+        return cls(array.array("d", [1.0 if a == b else 0.0 for a, b in zip(ll, pl)]))
 
     @classmethod
     def load(cls, path: PathLike, store: "TagStore") -> "Outcomes":
         """Load an outcomes CSV and join it to ``store`` by image name."""
         _need(store, TagStore, "store")
         out = _new(L.OutcomesP)
-        _check(_l().prime_outcomes_load(_path(path), store._p(), byref(out)))
+        p, sp = _path(path), store._p()
+        _check_path(_long_call(lambda: _l().prime_outcomes_load(p, sp, byref(out)), out), p)
         return cls._wrap(out)
 
     def save(self, store: "TagStore", path: PathLike, kind: str = "binary") -> None:
@@ -393,7 +600,8 @@ class Outcomes(_Handle):
 
     def to_list(self) -> List[Optional[float]]:
         """The outcomes as floats (None for an unset one)."""
-        lib, v, res = _l(), c_double(), []
+        lib, v = _l(), c_double()
+        res: List[Optional[float]] = []
         for i in range(len(self)):
             st = lib.prime_outcomes_get(self._p(), i, byref(v))
             if st == L.PRIME_E_NOT_FOUND:
@@ -449,16 +657,18 @@ class TagStore(_Handle):
 
         Outcomes the file may carry are ignored; see :meth:`load_with_outcomes`.
         """
-        store = _new(L.TagStoreP)
-        _check(_l().prime_tagstore_load(_path(path), byref(store), None))
+        store, p = _new(L.TagStoreP), _path(path)
+        _check_path(_long_call(lambda: _l().prime_tagstore_load(p, byref(store), None),
+                               store), p)
         return cls._wrap(store)
 
     @classmethod
     def load_with_outcomes(cls, path: PathLike) -> Tuple["TagStore", Optional[Outcomes]]:
         """Load a tags file and the outcomes it carries (a ``correct`` or
         ``score`` column/key), or None when it has none."""
-        store, out = _new(L.TagStoreP), _new(L.OutcomesP)
-        _check(_l().prime_tagstore_load(_path(path), byref(store), byref(out)))
+        store, out, p = _new(L.TagStoreP), _new(L.OutcomesP), _path(path)
+        _check_path(_long_call(lambda: _l().prime_tagstore_load(p, byref(store), byref(out)),
+                               store, out), p)
         s = cls._wrap(store)
         return s, (Outcomes._wrap(out) if out else None)
 
@@ -467,18 +677,19 @@ class TagStore(_Handle):
                    ) -> Tuple["TagStore", Optional[Outcomes]]:
         """Same as :meth:`load_with_outcomes` from the bytes of a file;
         ``name`` is the file name used in error messages."""
-        store, out = _new(L.TagStoreP), _new(L.OutcomesP)
-        _check(_l().prime_tagstore_load_memory(bytes(data), len(data),
-                                               _enc(name) if name else None,
-                                               byref(store), byref(out)))
+        store, out, data = _new(L.TagStoreP), _new(L.OutcomesP), bytes(data)
+        nm = _enc(name) if name else None
+        _check(_long_call(lambda: _l().prime_tagstore_load_memory(data, len(data), nm,
+                                                                  byref(store), byref(out)),
+                          store, out))
         s = cls._wrap(store)
         return s, (Outcomes._wrap(out) if out else None)
 
     @classmethod
     def open(cls, path: PathLike) -> "TagStore":
         """Open a binary store written by :meth:`save` (fully validated)."""
-        store = _new(L.TagStoreP)
-        _check(_l().prime_tagstore_open(_path(path), byref(store)))
+        store, p = _new(L.TagStoreP), _path(path)
+        _check_path(_long_call(lambda: _l().prime_tagstore_open(p, byref(store)), store), p)
         return cls._wrap(store)
 
     @classmethod
@@ -489,19 +700,17 @@ class TagStore(_Handle):
         return cls._wrap(store)
 
     @classmethod
-    def from_lists(cls, images: Optional[Sequence[Optional[str]]], classes: Sequence[str],
+    def from_lists(cls, images: Optional[Sequence[Optional[str]]], classes: Sequence[Any],
                    tags: Sequence[Union[str, Iterable[str], None]], *,
                    freeze: bool = True) -> "TagStore":
-        """Build a store from parallel lists: image names (or None for
-        unnamed images), class names, and per image an iterable of tag names
-        (or one ``"a|b|c"`` string)."""
-        n = len(classes)
-        if len(tags) != n or (images is not None and len(images) != n):
-            raise ValueError("images, classes and tags must have the same length")
+        """Build a store from parallel sequences (lists, tuples, NumPy arrays,
+        pandas Series): image names (or None for unnamed images), class
+        names, and per image an iterable of tag names (or one ``"a|b|c"``
+        string, or None). Built with a few bulk calls
+        (:meth:`add_images`), as fast as the CSV reader."""
         store = cls()
         try:
-            for i in range(n):
-                store.add_image(images[i] if images is not None else None, classes[i], tags[i])
+            store.add_images(images, classes, tags)
             if freeze:
                 store.freeze()
         except BaseException:
@@ -513,36 +722,95 @@ class TagStore(_Handle):
     def from_records(cls, records: Iterable[Any], *, freeze: bool = True) -> "TagStore":
         """Build a store from ``(image, class, tags)`` tuples or mappings with
         the keys ``image``, ``class`` and ``tags``."""
-        store = cls()
-        try:
-            for r in records:
-                if isinstance(r, Mapping):
-                    store.add_image(r.get("image"), r["class"], r.get("tags"))
-                else:
-                    image, klass, tags = r
-                    store.add_image(image, klass, tags)
-            if freeze:
-                store.freeze()
-        except BaseException:
-            store.close()
-            raise
-        return store
+        images: List[Optional[str]] = []
+        classes: List[Any] = []
+        tags: List[Any] = []
+        for r in records:
+            if isinstance(r, Mapping):
+                images.append(r.get("image"))
+                classes.append(r["class"])
+                tags.append(r.get("tags"))
+            else:
+                image, klass, t = r
+                images.append(image)
+                classes.append(klass)
+                tags.append(t)
+        return cls.from_lists(images, classes, tags, freeze=freeze)
 
     @classmethod
     def from_dataframe(cls, df: Any, *, image: Optional[str] = "image", klass: str = "class",
                        tags: str = "tags", freeze: bool = True) -> "TagStore":
-        """Build a store from a pandas DataFrame (needs pandas).
+        """Build a store from a pandas DataFrame.
 
         ``tags`` names a column holding lists of tag names or ``"a|b"``
-        strings; ``image=None`` makes unnamed images.
+        strings; ``image=None`` makes unnamed images. See also the module
+        function :func:`libprime.from_dataframe`, which also reads outcomes.
         """
-        try:
-            import pandas  # noqa: F401
-        except ImportError as e:  # pragma: no cover - depends on the system
-            raise ImportError("TagStore.from_dataframe needs pandas") from e
-        imgs = None if image is None else [None if _isna(v) else str(v) for v in df[image]]
-        tag_col = [None if _isna(v) else v for v in df[tags]]
-        return cls.from_lists(imgs, [str(v) for v in df[klass]], tag_col, freeze=freeze)
+        imgs = None if image is None else [None if _isna(v) else v for v in df[image].tolist()]
+        tag_col = [None if _isna(v) else v for v in df[tags].tolist()]
+        return cls.from_lists(imgs, df[klass].tolist(), tag_col, freeze=freeze)
+
+    def add_images(self, images: Optional[Sequence[Optional[str]]], classes: Sequence[Any],
+                   tags: Sequence[Union[str, Iterable[str], None]]) -> int:
+        """Add many images in three C calls (``prime_tagstore_intern_names``
+        twice and ``prime_tagstore_add_images``); returns the index of the
+        first. Arguments as :meth:`from_lists`; class names may be strings
+        or integers (written in decimal); floats and other types are
+        refused. On an error raised before the C call, nothing is added."""
+        if hasattr(classes, "tolist"):
+            classes = classes.tolist()
+        if images is not None and hasattr(images, "tolist"):
+            images = images.tolist()
+        if hasattr(tags, "tolist"):
+            tags = tags.tolist()
+        n = len(classes)
+        if len(tags) != n or (images is not None and len(images) != n):
+            raise ValueError("images, classes and tags must have the same length (%d, %d, %d)"
+                             % (len(images) if images is not None else n, n, len(tags)))
+        if n >= L.PRIME_NONE - 1:
+            raise LimitError(L.PRIME_E_LIMIT, "too many images (the limit is 2^32-2)",
+                             "PRIME_E_LIMIT")
+        # classes: local ids in order of first appearance
+        if set(map(type, classes)) - {str}:
+            for i, c in enumerate(classes):
+                if type(c) is str:
+                    continue
+                if isinstance(c, bool) or not (isinstance(c, (str, int)) or (
+                        type(c).__module__ == "numpy" and
+                        type(c).__name__.startswith(("int", "uint", "str")))):
+                    raise TypeError("class of image %d must be a str or an int, not %s (%r)"
+                                    % (i, type(c).__name__, c))
+        cls_ids: Dict[Any, int] = {}
+        local_c = [cls_ids.setdefault(c, len(cls_ids)) for c in classes]
+        class_names = [c if isinstance(c, str) else str(c) for c in cls_ids]
+        tag_text, toff = _tag_texts(tags)
+        # image names in one buffer
+        name_buf, name_off = b"", None
+        if images is not None:
+            name_buf, name_off = _name_buffer(images)
+        lib = _l()
+        sp = self._p()
+        cmap = self._intern_names(L.PRIME_NAMES_CLASSES, class_names)
+        if cmap != list(range(len(cmap))):
+            local_c = [cmap[c] for c in local_c]
+        ca = array.array("I", local_c)
+        first = c_uint32()
+        _check(_long_call(lambda: lib.prime_tagstore_add_images_text(
+            sp, n, name_buf if name_off is not None else None, _ptr_of(name_off, c_uint64),
+            _ptr_of(ca, c_uint32), tag_text, _ptr_of(toff, c_uint64), byref(first))))
+        return first.value
+
+    def _intern_names(self, kind: int, names: List[str]) -> List[int]:
+        if not names:
+            return []
+        enc = [_enc(nm, "tag name" if kind == L.PRIME_NAMES_TAGS else "class name")
+               for nm in names]
+        off = _offsets(enc)
+        out = array.array("I", bytes(4 * len(enc)))
+        buf = b"".join(enc)
+        _check(_l().prime_tagstore_intern_names(self._p(), kind, buf, _ptr_of(off, c_uint64),
+                                                len(enc), _ptr_of(out, c_uint32)))
+        return out.tolist()
 
     # ---- building ----------------------------------------------------------
     def intern_tag(self, name: str) -> int:
@@ -571,11 +839,10 @@ class TagStore(_Handle):
 
     def add_image_ids(self, image: Optional[str], class_id: int, tag_ids: Sequence[int]) -> int:
         """Add an image by ids (from :meth:`intern_class` / :meth:`intern_tag`)."""
-        ids = (c_uint32 * len(tag_ids))(*tag_ids) if len(tag_ids) else None
+        ids, n = _u32_array(tag_ids, "tag id")
         out = c_uint32()
         _check(_l().prime_tagstore_add_image(self._p(), _enc(image, "image name") if image else None,
-                                             _u32(class_id, "class id"), ids, len(tag_ids),
-                                             byref(out)))
+                                             _u32(class_id, "class id"), ids, n, byref(out)))
         return out.value
 
     def freeze(self) -> "TagStore":
@@ -590,7 +857,8 @@ class TagStore(_Handle):
 
     def save(self, path: PathLike) -> None:
         """Save a frozen store as a binary file (atomically)."""
-        _check(_l().prime_tagstore_save(self._p(), _path(path)))
+        p, sp = _path(path), self._p()
+        _check_path(_long_call(lambda: _l().prime_tagstore_save(sp, p)), p, writing=True)
 
     @classmethod
     def merge(cls, parts: "List[TagStore]", same_tags: bool = True) -> "TagStore":
@@ -719,16 +987,37 @@ class TagStore(_Handle):
                                                       self._tag_id(tag), byref(out)))
         return out.value
 
+    def select(self, tags: Union[TagRef, Iterable[TagRef]] = (), klass: ClassRef = None) -> Any:
+        """Indices of the images of ``klass`` (name, id, or None for all)
+        carrying every tag of ``tags`` (``prime_tagstore_select``; the set
+        :func:`query` measures), ascending: a NumPy uint32 array when NumPy
+        is installed, else a list. The store must be frozen."""
+        arr, n, _ = _tag_array(self, tags)
+        lib, cnt, cid = _l(), c_uint64(), self._class_id(klass)
+        st = lib.prime_tagstore_select(self._p(), cid, arr, n, None, 0, byref(cnt))
+        if st not in (L.PRIME_OK, L.PRIME_E_BUFFER_TOO_SMALL):
+            _check(st)
+        buf = array.array("I", bytes(4 * cnt.value))
+        if cnt.value:
+            _check(lib.prime_tagstore_select(self._p(), cid, arr, n, _ptr_of(buf, c_uint32),
+                                             cnt.value, byref(cnt)))
+        np = _numpy_for(None)
+        return np.frombuffer(buf, dtype=np.uint32).copy() if np is not None else buf.tolist()
+
     def _tag_id(self, tag: TagRef) -> int:
-        if isinstance(tag, (str, bytes)):
-            return self.find_tag(tag)  # type: ignore[arg-type]
+        if isinstance(tag, str):
+            return self.find_tag(tag)
+        if isinstance(tag, bytes):
+            return self.find_tag(tag.decode("utf-8"))
         return _u32(tag, "tag id")
 
     def _class_id(self, klass: ClassRef) -> int:
         if klass is None:
             return L.PRIME_NONE
-        if isinstance(klass, (str, bytes)):
-            return self.find_class(klass)  # type: ignore[arg-type]
+        if isinstance(klass, str):
+            return self.find_class(klass)
+        if isinstance(klass, bytes):
+            return self.find_class(klass.decode("utf-8"))
         return _u32(klass, "class id")
 
     def __repr__(self) -> str:
@@ -736,6 +1025,106 @@ class TagStore(_Handle):
             return "<libprime.TagStore (closed)>"
         return "<libprime.TagStore images=%d classes=%d tags=%d%s>" % (
             len(self), self.class_count, self.tag_count, " frozen" if self.frozen else "")
+
+
+def _join_utf8(texts: List[str], big: Optional[str] = None
+               ) -> Tuple[bytes, "array.array[int]"]:
+    """texts as one UTF-8 buffer and the n + 1 byte offsets of its parts
+    (``big``: their concatenation, when already made)."""
+    if big is None:
+        big = "".join(texts)
+    if big.isascii():
+        off = array.array("Q", [0])
+        off.extend(itertools.accumulate(map(len, texts)))
+        return big.encode("ascii"), off
+    enc = [x.encode("utf-8") for x in texts]
+    return b"".join(enc), _offsets(enc)
+
+
+def _name_buffer(images: Sequence[Any]) -> Tuple[bytes, "array.array[int]"]:
+    """Image names (None or "" = unnamed) as one buffer with offsets."""
+    types = set(map(type, images))
+    if not types <= {str}:
+        fixed = []
+        for i, im in enumerate(images):
+            if im is None:
+                fixed.append("")
+            elif isinstance(im, str):
+                fixed.append(str(im))
+            else:
+                raise TypeError("image name %d must be a str or None, not %s"
+                                % (i, type(im).__name__))
+        images = fixed
+    return _join_utf8(list(images))
+
+
+def _tag_texts(tags: Sequence[Any]) -> Tuple[bytes, "array.array[int]"]:
+    """Per image its tags as one "a|b" text (None: none), all in one UTF-8
+    buffer with offsets. A name holding '|' or empty is refused (in a
+    string, '|' separates names and empty names are skipped)."""
+    join = "|".join
+    types = set(map(type, tags))
+    texts: List[str]
+    big: Optional[str] = None
+    if types <= {list, tuple}:
+        try:
+            texts = list(map(join, tags))
+        except TypeError:
+            texts = _tag_texts_slow(tags)
+        else:
+            lens = list(map(len, tags))
+            expected = sum(lens) - (len(lens) - lens.count(0))
+            big = "".join(texts)
+            if big.count("|") != expected or "" in itertools.chain.from_iterable(tags):
+                texts, big = _tag_texts_slow(tags), None
+    elif types <= {str, type(None)}:
+        texts = ["" if t is None else t for t in tags] if type(None) in types else list(tags)
+    else:
+        texts = _tag_texts_slow(tags)
+    buf, off = _join_utf8(texts, big)
+    if b"\0" in buf:
+        raise ValueError("a tag name contains a NUL character")
+    return buf, off
+
+
+def _tag_texts_slow(tags: Sequence[Any]) -> List[str]:
+    """_tag_texts for mixed inputs, with a precise error for a bad one."""
+    texts: List[str] = []
+    add = texts.append
+    for i, t in enumerate(tags):
+        if t is None:
+            add("")
+            continue
+        if isinstance(t, str):
+            add(str(t))
+            continue
+        if isinstance(t, (bytes, bytearray)) or not hasattr(t, "__iter__"):
+            raise TypeError("tags of image %d must be an iterable of str, a \"a|b\" string or "
+                            "None, not %r" % (i, t))
+        tt = list(t)
+        for x in tt:
+            if not isinstance(x, str):
+                raise TypeError("tag names must be str, not %s (%r) (image %d)"
+                                % (type(x).__name__, x, i))
+            if x == "" or "|" in x:
+                raise InvalidArgumentError(L.PRIME_E_INVALID_ARG,
+                                           "tag name %r of image %d is empty or contains '|'"
+                                           % (x, i), "PRIME_E_INVALID_ARG")
+        add("|".join(tt))
+    return texts
+
+
+def _offsets(parts: List[bytes]) -> "array.array[int]":
+    off = array.array("Q", [0])
+    off.extend(itertools.accumulate(map(len, parts)))
+    return off
+
+
+def _ptr_of(arr: Any, ctype: Any) -> Any:
+    """A ctypes pointer to the data of an array.array (None if empty/None)."""
+    if arr is None or len(arr) == 0:
+        return None
+    return ctypes.cast(arr.buffer_info()[0], POINTER(ctype))
 
 
 def _isna(v: Any) -> bool:
@@ -764,7 +1153,7 @@ class ParamInfo:
 
 _TYPE_NAMES = {L.PRIME_PARAM_TYPE_INT: "int", L.PRIME_PARAM_TYPE_DOUBLE: "double",
                L.PRIME_PARAM_TYPE_DOUBLE_LIST: "double_list"}
-_BOOL_PARAMS = {"whole_dataset"}
+_BOOL_PARAMS = {"whole_dataset", "fold_equal"}
 
 
 def _param_id(name: Union[str, int]) -> int:
@@ -837,7 +1226,8 @@ class Config(_Handle):
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 _check(lib.prime_config_set_double(self._p(), pid, float(value)))
             else:
-                vals = [float(v) for v in value]
+                seq: Any = value
+                vals = [float(v) for v in seq]
                 arr = (c_double * len(vals))(*vals) if vals else None
                 _check(lib.prime_config_set_min_gain(self._p(), arr, len(vals)))
         return self
@@ -979,8 +1369,10 @@ class Result(_Handle):
         return self._mode(i)
 
     def __iter__(self) -> Iterator[FailureMode]:
-        for k in range(len(self)):
-            yield self._mode(k)
+        # one columnar call instead of several calls per mode
+        cols = self.columns(numpy=False)
+        for row in zip(*cols.values()):
+            yield FailureMode(*row)
 
     def _mode(self, i: int) -> FailureMode:
         lib = _l()
@@ -1042,16 +1434,178 @@ class Result(_Handle):
         return self.render("text")
 
     def to_dict(self) -> Dict[str, Any]:
-        """The whole JSON document as Python objects (params, classes, failure_modes)."""
-        return json.loads(self.to_json())
+        """The whole JSON document as Python objects (params, classes,
+        failure_modes), with the JSON's key names (``"class"``)."""
+        return json.loads(self.to_json())  # type: ignore[no-any-return]
 
     def to_dicts(self) -> List[Dict[str, Any]]:
-        """The failure modes as dicts, exactly as in the JSON ``failure_modes`` array."""
-        return self.to_dict()["failure_modes"]
+        """The failure modes as dicts keyed by the :class:`FailureMode` field
+        names (``class_name``, ``tags``, ``size``, ...; the columns of
+        :meth:`to_dataframe`). ``to_dict()["failure_modes"]`` has the JSON
+        names instead."""
+        cols = self.columns(numpy=False)
+        keys = list(cols)
+        return [dict(zip(keys, row)) for row in zip(*cols.values())]
+
+    def columns(self, numpy: Optional[bool] = None) -> Dict[str, Any]:
+        """Every field of every mode in columns, from one C call
+        (``prime_result_columns``): ``class_name``, ``tags`` (tuples of
+        names), ``size``, ``correct``, ``accuracy``, ``class_accuracy``,
+        ``drop``, ``description``, ``class_id`` (None in whole-data-set
+        mode) and ``tag_ids`` (tuples), the :class:`FailureMode` fields in
+        their order. Numeric columns are NumPy arrays when NumPy is
+        installed (``numpy=False``: lists)."""
+        lib, rp = _l(), self._p()
+        n = int(lib.prime_result_mode_count(rp))
+        nt = int(lib.prime_result_mode_tag_total(rp))
+        ci = array.array("I", bytes(4 * n))
+        size = array.array("Q", bytes(8 * n))
+        cor, acc, cacc, drop = (array.array("d", bytes(8 * n)) for _ in range(4))
+        toff = array.array("Q", bytes(8 * (n + 1)))
+        tids = array.array("I", bytes(4 * nt))
+        _check(lib.prime_result_columns(rp, _ptr_of(ci, c_uint32), _ptr_of(size, c_uint64),
+                                        _ptr_of(cor, c_double), _ptr_of(acc, c_double),
+                                        _ptr_of(cacc, c_double), _ptr_of(drop, c_double),
+                                        _ptr_of(toff, c_uint64), _ptr_of(tids, c_uint32)))
+        # class names and ids per searched class, tag names per distinct id
+        cnames, cids = [], []
+        cid = c_uint32()
+        for k in range(int(lib.prime_result_class_count(rp))):
+            _check(lib.prime_result_class_info(rp, k, byref(cid), None, None, None))
+            cnames.append(_dec(lib.prime_result_class_name(rp, k)))
+            cids.append(None if cid.value == L.PRIME_NONE else int(cid.value))
+        offs = toff.tolist()
+        ids = tids.tolist()
+        # a name per distinct tag id, from its first position (few calls)
+        first = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1)))
+        tname: Dict[int, str] = {}
+        for t, j in first.items():
+            i = bisect.bisect_right(offs, j) - 1
+            tname[t] = _dec(lib.prime_result_mode_tag_name(rp, i, j - offs[i]))
+        names = list(map(tname.__getitem__, ids))
+        bounds = list(zip(offs, offs[1:]))
+        tag_ids = [tuple(ids[a:b]) for a, b in bounds]
+        tags = [tuple(names[a:b]) for a, b in bounds]
+        cil = ci.tolist()
+        class_name = [cnames[c] for c in cil]
+        class_id = [cids[c] for c in cil]
+        heads = ["a photo of" if cids[c] is None else "a photo of " + cnames[c]
+                 for c in range(len(cnames))]
+        join = " ".join
+        desc = [join((heads[c],) + tg) for c, tg in zip(cil, tags)]
+        np = _numpy_for(numpy)
+        num: Callable[[Any], Any] = (lambda a: np.frombuffer(a, dtype=a.typecode if a.typecode
+                                                             != "Q" else np.uint64).copy()
+                                     ) if np is not None else (lambda a: a.tolist())
+        return {"class_name": class_name, "tags": tags, "size": num(size), "correct": num(cor),
+                "accuracy": num(acc), "class_accuracy": num(cacc), "drop": num(drop),
+                "description": desc, "class_id": class_id, "tag_ids": tag_ids}
+
+    def to_dataframe(self) -> Any:
+        """The modes as a pandas DataFrame (needs pandas), one row per mode,
+        with the :class:`FailureMode` field names as columns (see
+        :meth:`columns`); ``size`` is int64."""
+        pd = _pandas("Result.to_dataframe")
+        cols = self.columns(numpy=True)
+        cols["size"] = cols["size"].astype("int64")
+        cols["class_id"] = pd.array(cols["class_id"], dtype="Int64")
+        return pd.DataFrame(cols)
+
+    def mode_images(self, store: "TagStore", i: int) -> Any:
+        """Indices of the images of mode ``i`` in ``store`` (matched by tag
+        and class names; ``prime_result_mode_images``), ascending: a NumPy
+        uint32 array when NumPy is installed, else a list."""
+        _need(store, TagStore, "store")
+        n = len(self)
+        i = operator.index(i)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("failure mode index out of range")
+        lib, cnt = _l(), c_uint64()
+        st = lib.prime_result_mode_images(self._p(), store._p(), i, None, 0, byref(cnt))
+        if st not in (L.PRIME_OK, L.PRIME_E_BUFFER_TOO_SMALL):
+            _check(st)
+        buf = array.array("I", bytes(4 * cnt.value))
+        if cnt.value:
+            _check(lib.prime_result_mode_images(self._p(), store._p(), i, _ptr_of(buf, c_uint32),
+                                                cnt.value, byref(cnt)))
+        np = _numpy_for(None)
+        return np.frombuffer(buf, dtype=np.uint32).copy() if np is not None else buf.tolist()
+
+    def membership(self, store: "TagStore", *, sparse: Optional[str] = None) -> Any:
+        """Which images belong to which mode, from one C call
+        (``prime_result_membership``), as an images x modes sparse 0/1
+        matrix: a ``scipy.sparse.csr_array`` when SciPy is installed (or
+        ``sparse="scipy"``), else (``sparse="csr"``) a :class:`Membership`
+        holding the CSR arrays ``indptr`` (per image), ``indices`` (mode
+        indices) and ``shape``, plus the per-mode view ``mode_indptr`` /
+        ``mode_images``."""
+        _need(store, TagStore, "store")
+        lib, total = _l(), c_uint64()
+        n = len(self)
+        moff = array.array("Q", bytes(8 * (n + 1)))
+        # one pass when the store is the searched one (the counts are the
+        # modes' sizes); a second only if the guess is too small
+        sizes = array.array("Q", bytes(8 * n))
+        _check(lib.prime_result_columns(self._p(), None, _ptr_of(sizes, c_uint64), None, None,
+                                        None, None, None, None))
+        cap = sum(sizes)
+        imgs = array.array("I", bytes(4 * max(cap, 1)))
+        st = lib.prime_result_membership(self._p(), store._p(), _ptr_of(moff, c_uint64),
+                                         _ptr_of(imgs, c_uint32), cap, byref(total))
+        if st == L.PRIME_E_BUFFER_TOO_SMALL:
+            imgs = array.array("I", bytes(4 * total.value))
+            st = lib.prime_result_membership(self._p(), store._p(), _ptr_of(moff, c_uint64),
+                                             _ptr_of(imgs, c_uint32), total.value, byref(total))
+        _check(st)
+        del imgs[total.value:]
+        m = Membership(moff, imgs, len(store), n)
+        if sparse == "csr":
+            return m
+        if sparse not in (None, "scipy"):
+            raise ValueError("sparse must be None, \"scipy\" or \"csr\", not %r" % (sparse,))
+        try:
+            import scipy.sparse as sp  # type: ignore[import]
+        except ImportError:
+            if sparse == "scipy":
+                raise
+            return m
+        return m.to_scipy(sp)
+
+    def equal_images(self, store: "TagStore") -> List[Optional[int]]:
+        """Per mode, the index of a mode of the same class with fewer tags
+        and exactly the same images in ``store`` (its extra tags add
+        nothing; ``prime_result_equal_images``), or None."""
+        _need(store, TagStore, "store")
+        n = len(self)
+        out = array.array("Q", bytes(8 * n))
+        if n:
+            _check(_l().prime_result_equal_images(self._p(), store._p(),
+                                                  _ptr_of(out, c_uint64)))
+        return [None if v == 0xFFFFFFFFFFFFFFFF else int(v) for v in out]
+
+    def _repr_html_(self) -> str:
+        """An HTML table of the modes for notebooks (the first 50)."""
+        import html
+        if self.closed:
+            return "<p>libprime.Result (closed)</p>"
+        rows = []
+        for k, m in enumerate(self[:50]):
+            rows.append("<tr><td>%d</td><td>%s</td><td>%s</td><td>%d</td><td>%.3f</td>"
+                        "<td>%.3f</td><td>%.3f</td></tr>"
+                        % (k, html.escape(m.class_name), html.escape(", ".join(m.tags)), m.size,
+                           m.accuracy, m.class_accuracy, m.drop))
+        more = len(self) - 50
+        return ("<table><thead><tr><th></th><th>class_name</th><th>tags</th><th>size</th>"
+                "<th>accuracy</th><th>class_accuracy</th><th>drop</th></tr></thead><tbody>%s"
+                "</tbody></table>%s" % ("".join(rows),
+                                        "<p>... %d more modes</p>" % more if more > 0 else ""))
 
     def write(self, path: PathLike, fmt: Union[str, int] = "json") -> None:
         """Write the result to a file (atomically: temporary file and rename)."""
-        _check(_l().prime_result_write(self._p(), _format_id(fmt), _path(path)))
+        p, rp, f = _path(path), self._p(), _format_id(fmt)
+        _check_path(_long_call(lambda: _l().prime_result_write(rp, f, p)), p, writing=True)
 
     def __repr__(self) -> str:
         if self.closed:
@@ -1060,7 +1614,187 @@ class Result(_Handle):
             len(self), int(_l().prime_result_class_count(self._p())))
 
 
+class Membership:
+    """Images x modes membership in CSR form (no SciPy needed).
+
+    ``indptr`` / ``indices``: for image ``k``, the modes it belongs to are
+    ``indices[indptr[k]:indptr[k+1]]`` (ascending); ``mode_indptr`` /
+    ``mode_images``: for mode ``i``, its images are
+    ``mode_images[mode_indptr[i]:mode_indptr[i+1]]``. ``shape`` is
+    ``(images, modes)``. NumPy arrays when NumPy is installed, else lists.
+    """
+
+    indptr: Any
+    indices: Any
+    mode_indptr: Any
+    mode_images: Any
+
+    def __init__(self, mode_offsets: "array.array[int]", images: "array.array[int]",
+                 n_images: int, n_modes: int) -> None:
+        self.shape = (n_images, n_modes)
+        np = _numpy_for(None)
+        if np is not None:
+            mo_a = np.frombuffer(mode_offsets, dtype=np.uint64).astype(np.int64)
+            im_a = np.frombuffer(images, dtype=np.uint32).astype(np.int64)
+            owner = np.repeat(np.arange(n_modes, dtype=np.int64), np.diff(mo_a))
+            order = np.argsort(im_a, kind="stable")  # modes ascending within an image
+            self.indices = owner[order]
+            self.indptr = np.zeros(n_images + 1, dtype=np.int64)
+            np.cumsum(np.bincount(im_a, minlength=n_images), out=self.indptr[1:])
+            self.mode_indptr = mo_a
+            self.mode_images = im_a
+            return
+        mo, im = mode_offsets.tolist(), images.tolist()
+        counts = [0] * (n_images + 1)
+        for img in im:
+            counts[img + 1] += 1
+        for k in range(n_images):
+            counts[k + 1] += counts[k]
+        fill = counts[:-1]
+        idx = [0] * len(im)
+        for mode in range(n_modes):
+            for j in range(mo[mode], mo[mode + 1]):
+                img = im[j]
+                idx[fill[img]] = mode
+                fill[img] += 1
+        self.indptr, self.indices, self.mode_indptr, self.mode_images = counts, idx, mo, im
+
+    def modes_of(self, image: int) -> List[int]:
+        """Indices of the modes image ``image`` belongs to."""
+        return [int(v) for v in self.indices[self.indptr[image]:self.indptr[image + 1]]]
+
+    def images_of(self, mode: int) -> List[int]:
+        """Indices of the images of mode ``mode``."""
+        return [int(v) for v in self.mode_images[self.mode_indptr[mode]:
+                                                 self.mode_indptr[mode + 1]]]
+
+    def to_scipy(self, sp: Any = None) -> Any:
+        """The matrix as a ``scipy.sparse.csr_array`` of int8 ones."""
+        if sp is None:
+            import scipy.sparse
+            sp = scipy.sparse
+        import numpy as np
+        data = np.ones(len(self.indices), dtype=np.int8)
+        return sp.csr_array((data, np.asarray(self.indices), np.asarray(self.indptr)),
+                            shape=self.shape)
+
+    def __repr__(self) -> str:
+        return "<libprime.Membership images=%d modes=%d entries=%d>" % (
+            self.shape[0], self.shape[1], len(self.indices))
+
+
+def _numpy_for(want: Optional[bool]) -> Any:
+    """NumPy if wanted (None: if installed); ImportError if True and missing."""
+    if want is False:
+        return None
+    try:
+        import numpy
+    except ImportError:
+        if want:
+            raise
+        return None
+    return numpy
+
+
+def _pandas(what: str) -> Any:
+    try:
+        import pandas  # type: ignore[import]
+    except ImportError as e:  # pragma: no cover - depends on the system
+        raise ImportError("%s needs pandas (apt-get install python3-pandas)" % what) from e
+    return pandas
+
+
 ProgressFn = Callable[[int, int], Optional[bool]]
+
+
+
+class _SigintFlag:
+    """While active in the main thread, SIGINT only sets a flag (no
+    exception is raised inside a ctypes callback); the caller checks
+    :attr:`hit` and raises KeyboardInterrupt itself once the C call is
+    over. Elsewhere (another thread, or a SIGINT handler that is not
+    Python's default) it does nothing."""
+
+    def __init__(self) -> None:
+        self.hit = False
+        self._old: Any = None
+        self._active = False
+
+    def __enter__(self) -> "_SigintFlag":
+        if threading.current_thread() is threading.main_thread():
+            try:
+                old = signal.getsignal(signal.SIGINT)
+                if old is signal.default_int_handler:
+                    signal.signal(signal.SIGINT, self._handler)
+                    self._old, self._active = old, True
+            except (ValueError, OSError):  # pragma: no cover - embedded interpreters
+                pass
+        return self
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.hit = True
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._active:
+            signal.signal(signal.SIGINT, self._old)
+            self._active = False
+
+
+def _interruptible(call: Callable[[], Any], cleanup: Optional[Callable[[Any], None]] = None
+                   ) -> Any:
+    """Run a long C call so that Ctrl-C interrupts the caller within a few
+    hundredths of a second: in the main thread, the call runs in a helper
+    thread while the main thread waits (interruptibly). On KeyboardInterrupt
+    the C call finishes in the background (its handles stay borrowed until
+    then, so nothing is freed under it), ``cleanup`` releases what it
+    returns, and KeyboardInterrupt propagates. Elsewhere the call runs
+    directly."""
+    if threading.current_thread() is not threading.main_thread():
+        return call()
+    box: List[Any] = []
+    done = threading.Event()
+    abandoned = [False]
+    lock = threading.Lock()
+
+    def run() -> None:
+        try:
+            r = call()
+            if isinstance(r, int) and r < 0:
+                # the message is per thread: carry it to the caller
+                st = _Status(r)
+                st.detail = last_error()
+                r = st
+            box.append((True, r))
+        except BaseException as e:  # noqa: B902 - handed to the caller
+            box.append((False, e))
+        with lock:
+            done.set()
+            late = abandoned[0]
+        if late and box[0][0] and cleanup is not None:
+            try:
+                cleanup(box[0][1])
+            except Exception:  # pragma: no cover
+                pass
+
+    t = threading.Thread(target=run, name="libprime-call", daemon=True)
+    t.start()
+    try:
+        while not done.wait(0.05):
+            pass
+    except BaseException:
+        with lock:
+            if not done.is_set():
+                abandoned[0] = True
+        if abandoned[0]:
+            raise
+        # finished meanwhile: release its result and propagate the interrupt
+        if box and box[0][0] and cleanup is not None:
+            cleanup(box[0][1])
+        raise
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value
 
 
 def search(store: TagStore, outcomes: Outcomes, config: Optional[Config] = None, *,
@@ -1071,9 +1805,15 @@ def search(store: TagStore, outcomes: Outcomes, config: Optional[Config] = None,
     Parameters come from ``config`` and/or keyword arguments
     (``search(store, outcomes, min_size=20, max_tags=3)``); keywords override
     ``config`` without changing it. ``progress(done, total)`` is called from
-    this thread; returning True cancels (:class:`CancelledError`), and an
-    exception raised in it cancels the search and is re-raised. The GIL is
-    released while the C search runs.
+    this thread about every 20 ms; returning True cancels
+    (:class:`CancelledError`), and an exception raised in it cancels the
+    search and is re-raised. The GIL is released while the C search runs.
+    Ctrl-C (in the main thread) stops the search within about 20 ms and
+    raises KeyboardInterrupt, with or without ``progress``; the handles stay
+    usable. While the search runs, ``store``, ``outcomes`` and ``config``
+    are borrowed: closing them from another thread waits for the search,
+    closing them from ``progress`` raises :class:`BusyError`, and modifying
+    them waits (another thread) or raises (``progress``).
     """
     _need(store, TagStore, "store")
     _need(outcomes, Outcomes, "outcomes")
@@ -1090,26 +1830,33 @@ def search(store: TagStore, outcomes: Outcomes, config: Optional[Config] = None,
             cfg.close()
             raise
     raised: List[BaseException] = []
-    cb = L.PROGRESS_FN()  # NULL function pointer
-    if progress is not None:
-        def _cb(_user: Any, done: int, total: int) -> int:
-            try:
-                return 1 if progress(int(done), int(total)) else 0
-            except BaseException as e:  # noqa: B902 - re-raised below
-                raised.append(e)
-                return 1
-        cb = L.PROGRESS_FN(_cb)
     out = _new(L.ResultP)
     try:
-        st = _l().prime_search(store._p(), outcomes._p(), cfg._p() if cfg is not None else None,
-                               cb, None, byref(out))
+        with _SigintFlag() as sig:
+            def _cb(_user: Any, done: int, total: int) -> int:
+                # never lets an exception escape into ctypes: the return
+                # value is the only way to stop
+                try:
+                    if sig.hit or raised:
+                        return 1
+                    if progress is not None and progress(int(done), int(total)):
+                        return 1
+                    return 0
+                except BaseException as e:  # noqa: B902 - re-raised below
+                    raised.append(e)
+                    return 1
+            cb = L.PROGRESS_FN(_cb)
+            st = _l().prime_search(store._p(), outcomes._p(),
+                                   cfg._p() if cfg is not None else None, cb, None, byref(out))
     finally:
         if own and cfg is not None:
             cfg.close()
-    if raised:
+    if raised or sig.hit:
         if out:
             _l().prime_result_destroy(out)
-        raise raised[0]
+        if raised:
+            raise raised[0]
+        raise KeyboardInterrupt
     _check(st)
     return Result(out)
 
@@ -1145,16 +1892,24 @@ class ParentStats:
         return self.correct / self.size if self.size else math.nan
 
 
-def _tag_array(store: TagStore, tags: Iterable[TagRef]) -> Tuple[Any, int, List[int]]:
+def _tag_array(store: TagStore, tags: Union[TagRef, Iterable[TagRef]]
+               ) -> Tuple[Any, int, List[int]]:
     _need(store, TagStore, "store")
+    if isinstance(tags, (str, bytes)):
+        # one tag name or "a|b" (as add_image takes them), never its letters
+        text = tags.decode("utf-8") if isinstance(tags, bytes) else tags
+        tags = [t for t in text.split("|") if t]
+    elif isinstance(tags, int):
+        tags = [tags]
     ids = [store._tag_id(t) for t in tags]
     return ((c_uint32 * len(ids))(*ids) if ids else None), len(ids), ids
 
 
-def query(store: TagStore, outcomes: Outcomes, tags: Iterable[TagRef] = (),
+def query(store: TagStore, outcomes: Outcomes, tags: Union[TagRef, Iterable[TagRef]] = (),
           klass: ClassRef = None) -> QueryStats:
-    """Statistics of any tag set (names or ids) in a class (name, id, or
-    None for all images): size, sum of outcomes, accuracy, class accuracy."""
+    """Statistics of any tag set (names or ids; one name or ``"a|b"`` as a
+    string) in a class (name, id, or None for all images): size, sum of
+    outcomes, accuracy, class accuracy."""
     _need(outcomes, Outcomes, "outcomes")
     arr, n, _ = _tag_array(store, tags)
     size, cor, acc, cacc = c_uint64(), c_double(), c_double(), c_double()
@@ -1163,7 +1918,7 @@ def query(store: TagStore, outcomes: Outcomes, tags: Iterable[TagRef] = (),
     return QueryStats(int(size.value), cor.value, acc.value, cacc.value)
 
 
-def query_parents(store: TagStore, outcomes: Outcomes, tags: Sequence[TagRef],
+def query_parents(store: TagStore, outcomes: Outcomes, tags: Union[TagRef, Sequence[TagRef]],
                   klass: ClassRef = None) -> List[ParentStats]:
     """For each tag of ``tags``, the statistics of the set without it (the
     minimality test of the method)."""
@@ -1201,3 +1956,43 @@ def shard_list_id(names: "List[str]") -> int:
     out = c_uint64()
     _check(_l().prime_shard_list_id(arr, len(names), byref(out)))
     return int(out.value)
+
+
+def from_dataframe(df: Any, *, image: Optional[str] = "image", klass: str = "class",
+                   tags: str = "tags", outcomes: Optional[str] = "correct",
+                   label: Optional[str] = None, prediction: Optional[str] = None
+                   ) -> Tuple[TagStore, Outcomes]:
+    """A frozen :class:`TagStore` and its :class:`Outcomes` from one pandas
+    DataFrame: the image, class and tags columns as
+    :meth:`TagStore.from_dataframe`, and the outcomes either from the
+    column ``outcomes`` (0/1 or scores in [0, 1]) or, when ``label`` and
+    ``prediction`` name columns, from :meth:`Outcomes.from_labels` (any
+    hashable labels)."""
+    store = TagStore.from_dataframe(df, image=image, klass=klass, tags=tags)
+    try:
+        if label is not None or prediction is not None:
+            if label is None or prediction is None:
+                raise ValueError("label and prediction name two columns; give both")
+            out = Outcomes.from_labels(df[label], df[prediction])
+        elif outcomes is not None:
+            col = df[outcomes].to_numpy()
+            if col.dtype.kind not in "biuf":
+                raise TypeError("outcomes column %r must be numeric, not %s"
+                                % (outcomes, col.dtype))
+            out = Outcomes(col.astype("float64"))
+        else:
+            raise ValueError("give the outcomes column, or label and prediction columns")
+    except BaseException:
+        store.close()
+        raise
+    return store, out
+
+
+def _set_module(ns: Dict[str, Any]) -> None:
+    """Public classes report ``libprime`` as their module (pickling, repr)."""
+    for v in list(ns.values()):
+        if isinstance(v, type) and v.__module__ == __name__ and not v.__name__.startswith("_"):
+            v.__module__ = "libprime"
+
+
+_set_module(globals())

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import _lib as L
-from ._core import (Outcomes, PathLike, Result, TagStore, _check, _dec, _Handle, _l, _need,
-                    _path)
+from ._core import (Outcomes, PathLike, Result, TagStore, _check, _check_path, _dec, _Handle,
+                    _interruptible, _l, _need, _path)
 
 __all__ = ["Eval", "EvalMode", "ModeStats", "ParentMeasure", "EvalSummary", "wilson",
            "hypergeom_lower", "mann_whitney_lower", "pearson", "spearman", "bh",
@@ -166,10 +166,20 @@ class Eval(_Handle):
         _need(outcomes, Outcomes, "outcomes")
         ptr = L.EvalP()
         lib = _l()
+        sp, op = store._p(), outcomes._p()
+
+        def cleanup(_st: Any) -> None:
+            if ptr:
+                lib.prime_eval_destroy.raw(ptr)
+
         if isinstance(result, Result):
-            _check(lib.prime_eval_create(result._p(), store._p(), outcomes._p(), byref(ptr)))
+            rp = result._p()
+            st = _interruptible(lambda: lib.prime_eval_create(rp, sp, op, byref(ptr)), cleanup)
+            _check(st)
         else:
-            _check(lib.prime_eval_load(_path(result), store._p(), outcomes._p(), byref(ptr)))
+            path = _path(result)
+            st = _interruptible(lambda: lib.prime_eval_load(path, sp, op, byref(ptr)), cleanup)
+            _check_path(st, path)
         super().__init__(ptr, lib.prime_eval_destroy)
         if z is not None:
             self.set_z(z)
@@ -296,7 +306,55 @@ class Eval(_Handle):
 
     def to_dict(self) -> Dict[str, Any]:
         """The JSON document as Python objects."""
-        return json.loads(self.to_json())
+        return json.loads(self.to_json())  # type: ignore[no-any-return]
+
+    def columns(self) -> Dict[str, List[Any]]:
+        """Every mode's fields in columns named after :class:`EvalMode`'s
+        attributes: ``index``, ``class_name``, ``tags`` (tuples),
+        ``description``, ``train_size`` ... ``train_drop`` and ``test_size``
+        ... ``test_drop`` (the :class:`ModeStats` fields of ``train`` and
+        ``test``), ``ci_low``, ``ci_high``, ``p_value``, ``p_adjusted``,
+        ``discovery``. Parents are left out (see :meth:`mode`)."""
+        cols: Dict[str, List[Any]] = {k: [] for k in (
+            "index", "class_name", "tags", "description",
+            "train_size", "train_correct", "train_accuracy", "train_class_accuracy",
+            "train_drop", "test_size", "test_correct", "test_accuracy", "test_class_accuracy",
+            "test_drop", "ci_low", "ci_high", "p_value", "p_adjusted", "discovery")}
+        lib, p = _l(), self._p()
+        lo, hi, pv, pa, disc = c_double(), c_double(), c_double(), c_double(), c_int32()
+        for i in range(len(self)):
+            nt = int(lib.prime_eval_mode_tag_count(p, i))
+            cols["index"].append(i)
+            cols["class_name"].append(_dec(lib.prime_eval_mode_class_name(p, i)))
+            cols["tags"].append(tuple(_dec(lib.prime_eval_mode_tag_name(p, i, j))
+                                      for j in range(nt)))
+            cols["description"].append(_dec(lib.prime_eval_mode_description(p, i)))
+            for split, fn in (("train", lib.prime_eval_mode_train),
+                              ("test", lib.prime_eval_mode_test)):
+                st = self._stats(fn, i)
+                cols[split + "_size"].append(st.size)
+                cols[split + "_correct"].append(st.correct)
+                cols[split + "_accuracy"].append(st.accuracy)
+                cols[split + "_class_accuracy"].append(st.class_accuracy)
+                cols[split + "_drop"].append(st.drop)
+            _check(lib.prime_eval_mode_confidence(p, i, byref(lo), byref(hi), byref(pv),
+                                                  byref(pa), byref(disc)))
+            cols["ci_low"].append(lo.value)
+            cols["ci_high"].append(hi.value)
+            cols["p_value"].append(pv.value)
+            cols["p_adjusted"].append(pa.value)
+            cols["discovery"].append(bool(disc.value))
+        return cols
+
+    def to_dataframe(self) -> Any:
+        """The modes as a pandas DataFrame (needs pandas) with the columns of
+        :meth:`columns`."""
+        try:
+            import pandas as pd  # type: ignore[import]
+        except ImportError as e:  # pragma: no cover - depends on the system
+            raise ImportError("Eval.to_dataframe needs pandas (apt-get install python3-pandas)"
+                              ) from e
+        return pd.DataFrame(self.columns())
 
     def write(self, path: PathLike, format: str = "json") -> None:
         """Write the evaluation to a file (atomically, through a rename)."""

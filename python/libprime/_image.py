@@ -23,7 +23,7 @@ def _numpy() -> Any:
     np = sys.modules.get("numpy")
     if np is None:
         try:
-            import numpy as np  # type: ignore[no-redef]
+            import numpy as np
         except ImportError:
             return None
     return np
@@ -97,7 +97,16 @@ class Image(_Handle):
         np = _numpy()
         if np is None:
             raise RuntimeError("Image.from_array needs NumPy")
-        arr = np.ascontiguousarray(pixels, dtype=np.uint8)
+        src = np.asarray(pixels)
+        if src.dtype != np.uint8:
+            if src.dtype.kind not in "iu":
+                raise TypeError("pixels must be an integer array (uint8, 0..255), not %s: convert "
+                                "floats explicitly, e.g. (a * 255).round().astype(numpy.uint8)"
+                                % src.dtype)
+            if src.size and (int(src.min()) < 0 or int(src.max()) > 255):
+                raise ValueError("pixel values must be in 0..255, not %d..%d"
+                                 % (int(src.min()), int(src.max())))
+        arr = np.ascontiguousarray(src, dtype=np.uint8)
         if arr.ndim != 3 or arr.shape[2] != 3:
             raise ValueError("pixels must have shape (height, width, 3), not %s" % (arr.shape,))
         ptr = L.ImageP()
@@ -149,7 +158,7 @@ class Image(_Handle):
         float32 NumPy array of shape (1, 3, H, W) (NCHW) when NumPy is
         installed and ``as_array``; else ``(array.array('f'), (3, H, W))``."""
         own = not isinstance(spec, ImageSpec)
-        sp = ImageSpec(spec) if own else spec  # type: ignore[arg-type]
+        sp: ImageSpec = spec if isinstance(spec, ImageSpec) else ImageSpec(spec)
         try:
             lib = _l()
             need = c_size_t(0)

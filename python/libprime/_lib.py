@@ -7,8 +7,10 @@ function that layer does not wrap.
 The library is searched for, in this order:
 
 1. the environment variable ``PRIME_LIBRARY`` (a path to ``libprime.so``);
-2. ``pkg-config --variable=libdir prime`` (``libprime.so.<ABI>`` there);
-3. :func:`ctypes.util.find_library` (``"prime"``).
+2. the directory ``meson install`` recorded in the generated ``_config.py``;
+3. a wheel's ``.libprime.mesonpy.libs`` folder;
+4. ``pkg-config --variable=libdir prime`` (``libprime.so.<ABI>`` there);
+5. :func:`ctypes.util.find_library` (``"prime"``), then the soname itself.
 """
 from __future__ import annotations
 
@@ -16,9 +18,11 @@ import ctypes
 import ctypes.util
 import os
 import subprocess
+import threading
+import weakref
 from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_float, c_int32, c_int64,
                     c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 #: ABI major version (the soname) this package was written for.
 ABI_MAJOR = 0
@@ -51,6 +55,7 @@ PRIME_PARAM_MIN_GAIN = 400
 PRIME_PARAM_MIN_TAG_COUNT = 500
 PRIME_PARAM_THREADS = 600
 PRIME_PARAM_WHOLE_DATASET = 700
+PRIME_PARAM_FOLD_EQUAL = 800
 
 PRIME_PARAM_TYPE_INT = 1
 PRIME_PARAM_TYPE_DOUBLE = 2
@@ -533,7 +538,223 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_quality_render": (status_t, [QualityP, c_int32, c_char_p, c_size_t,
                                         POINTER(c_size_t)]),
     "prime_quality_write": (status_t, [QualityP, c_int32, c_char_p]),
+    # Bulk building, columnar export, membership (issue 13)
+    "prime_tagstore_intern_names": (status_t, [TagStoreP, c_int32, c_void_p, _u64p, c_uint32,
+                                               _u32p]),
+    "prime_tagstore_add_images": (status_t, [TagStoreP, c_uint32, c_void_p, _u64p, _u32p, _u64p,
+                                             _u32p, _u32p]),
+    "prime_tagstore_add_images_text": (status_t, [TagStoreP, c_uint32, c_void_p, _u64p, _u32p,
+                                                  c_void_p, _u64p, _u32p]),
+    "prime_tagstore_select": (status_t, [TagStoreP, c_uint32, _u32p, c_uint32, _u32p, c_uint64,
+                                         _u64p]),
+    "prime_result_mode_images": (status_t, [ResultP, TagStoreP, c_uint64, _u32p, c_uint64,
+                                            _u64p]),
+    "prime_result_membership": (status_t, [ResultP, TagStoreP, _u64p, _u32p, c_uint64, _u64p]),
+    "prime_result_mode_tag_total": (c_uint64, [ResultP]),
+    "prime_result_equal_images": (status_t, [ResultP, TagStoreP, _u64p]),
+    "prime_result_columns": (status_t, [ResultP, _u32p, _u64p, _f64p, _f64p, _f64p, _f64p, _u64p,
+                                        _u32p]),
 }
+
+PRIME_NAMES_TAGS = 1
+PRIME_NAMES_CLASSES = 2
+
+#: Functions that modify a handle: name -> positions of the modified handle
+#: arguments. Such a call holds those handles exclusively (no other thread
+#: may use them meanwhile); every other call holds its handles shared.
+MUTATORS: Dict[str, Tuple[int, ...]] = {
+    "prime_tagstore_intern_tag": (0,), "prime_tagstore_intern_class": (0,),
+    "prime_tagstore_add_image": (0,), "prime_tagstore_add_image_names": (0,),
+    "prime_tagstore_freeze": (0,), "prime_tagstore_intern_names": (0,),
+    "prime_tagstore_add_images": (0,), "prime_tagstore_add_images_text": (0,),
+    "prime_outcomes_set": (0,), "prime_outcomes_set_array": (0,),
+    "prime_config_reset": (0,), "prime_config_set_int": (0,), "prime_config_set_double": (0,),
+    "prime_config_set_min_gain": (0,), "prime_config_set_by_name": (0,),
+    "prime_image_spec_set_resize": (0,), "prime_image_spec_set_filter": (0,),
+    "prime_image_spec_set_normalize": (0,), "prime_image_spec_set_max_pixels": (0,),
+    "prime_eval_set_z": (0,), "prime_eval_set_fdr": (0,),
+    "prime_tagger_set_threshold": (0,), "prime_tagger_set_thresholds": (0,),
+    "prime_tagger_set_top_k": (0,),
+    "prime_tagger_tag_images": (0, 5), "prime_tagger_tag_files": (0, 5),
+    "prime_writer_add": (0,), "prime_writer_add_input": (0,), "prime_writer_commit": (0,),
+    "prime_tagstore_save_to": (1,), "prime_tagstore_write_csv": (1,),
+    "prime_outcomes_write_csv": (2,), "prime_outcomes_write_predictions_csv": (4,),
+    "prime_classifier_classify_files": (0,),
+    "prime_quality_add_group": (0,), "prime_quality_add_result": (0,),
+    "prime_quality_add_result_file": (0,),
+}
+
+
+# --------------------------------------------------------------------------
+# Handle safety: borrow counts and a reader/writer lock per handle
+# --------------------------------------------------------------------------
+
+class BusyError(RuntimeError):
+    """A handle cannot be closed (or modified) now: this thread is using it,
+    e.g. ``store.close()`` from inside a search's progress callback."""
+
+
+BusyError.__module__ = "libprime"
+
+#: One condition guards the borrow state of every handle.
+_cond = threading.Condition(threading.Lock())
+#: id(ctypes pointer object) -> weak reference to its owning handle.
+_registry: "Dict[int, weakref.ReferenceType[Any]]" = {}
+
+#: The pointer types of the library's handles (borrowed by every call).
+HANDLE_POINTER_TYPES: Tuple[Any, ...] = (
+    TagStoreP, OutcomesP, ConfigP, ResultP, ImageP, ImageSpecP, ImageBatchP, TokenizerP, EvalP,
+    TaggerP, ClassifierP, EmbedderP, EmbeddingsP, QualityP, LabelsP, WriterP)
+
+
+class HandleState:
+    """Borrow state of one handle (kept by libprime._core._Handle)."""
+
+    __slots__ = ("readers", "writer", "depth", "__weakref__")
+
+    def __init__(self) -> None:
+        self.readers: Dict[int, int] = {}  # thread id -> shared borrows
+        self.writer: Optional[int] = None  # thread id holding it exclusively
+        self.depth = 0                     # nested exclusive borrows of that thread
+
+    def busy(self) -> bool:
+        return bool(self.readers) or self.writer is not None
+
+    def held_by(self, tid: int) -> bool:
+        return tid in self.readers or self.writer == tid
+
+
+def register(ptr: Any, handle: Any) -> None:
+    """Make ``handle`` the owner of the C pointer object ``ptr``."""
+    with _cond:
+        _registry[id(ptr)] = weakref.ref(handle)
+
+
+def unregister_when_idle(handle: Any, wait: bool) -> Any:
+    """Detach and return the handle's pointer once nothing uses it (None if
+    already closed). Raises BusyError when this thread uses it, or when
+    another thread does and ``wait`` is false."""
+    tid = threading.get_ident()
+    with _cond:
+        st: HandleState = handle._state
+        while handle._ptr is not None and st.busy():
+            if st.held_by(tid):
+                raise BusyError("cannot close a %s while this thread is using it (in a callback "
+                                "of a call on it?); close it after that call returns"
+                                % handle._kind)
+            if not wait:
+                raise BusyError("the %s is in use by another thread" % handle._kind)
+            _cond.wait()
+        p = handle._ptr
+        if p is None:
+            return None
+        handle._ptr = None
+        _registry.pop(id(p), None)
+        try:
+            p._prime_closed = True
+        except AttributeError:  # pragma: no cover
+            pass
+        return p
+
+
+def _acquire(ptr: Any, exclusive: bool) -> Any:
+    """Borrow the handle owning ``ptr`` (called with _cond held). Returns
+    the HandleState to release, or None for a pointer no handle owns."""
+    ref = _registry.get(id(ptr))
+    h = ref() if ref is not None else None
+    if h is None or h._ptr is not ptr:
+        if getattr(ptr, "_prime_closed", False):
+            raise ValueError("operation on a closed handle")
+        return None
+    st: HandleState = h._state
+    tid = threading.get_ident()
+    if exclusive:
+        if st.writer == tid:
+            st.depth += 1
+            return st
+        if tid in st.readers:
+            raise BusyError("cannot modify a %s while this thread is using it (in a callback "
+                            "of a call on it?)" % h._kind)
+        while st.busy():
+            _cond.wait()
+            if h._ptr is not ptr:
+                raise ValueError("operation on a closed %s" % h._kind)
+        st.writer, st.depth = tid, 1
+        return st
+    while st.writer is not None and st.writer != tid:
+        _cond.wait()
+        if h._ptr is not ptr:
+            raise ValueError("operation on a closed %s" % h._kind)
+    st.readers[tid] = st.readers.get(tid, 0) + 1
+    return st
+
+
+def _release(held: List[Tuple[HandleState, bool]]) -> None:
+    with _cond:
+        _release_locked(held)
+
+
+def _guard(name: str, fn: Any, argtypes: List[object]) -> Any:
+    """Wrap a declared C function so that every handle it is passed is
+    borrowed for the duration of the call (exclusively where MUTATORS says
+    so). Functions without handle arguments are returned as they are."""
+    positions = [i for i, t in enumerate(argtypes) if t in HANDLE_POINTER_TYPES]
+    if not positions:
+        return fn
+    excl = set(MUTATORS.get(name, ()))
+
+    def call(*args: Any) -> Any:
+        held: List[Tuple[HandleState, bool]] = []
+        with _cond:
+            try:
+                for i in positions:
+                    a = args[i] if i < len(args) else None
+                    if a:
+                        st = _acquire(a, i in excl)
+                        if st is not None:
+                            held.append((st, i in excl))
+            except BaseException:
+                _release_locked(held)
+                raise
+        try:
+            return fn(*args)
+        finally:
+            if held:
+                _release(held)
+
+    call.__name__ = name
+    call.raw = fn  # type: ignore[attr-defined]
+    call.restype = fn.restype  # type: ignore[attr-defined]
+    call.argtypes = fn.argtypes  # type: ignore[attr-defined]
+    return call
+
+
+def _release_locked(held: List[Tuple[HandleState, bool]]) -> None:
+    tid = threading.get_ident()
+    for st, exclusive in held:
+        if exclusive:
+            st.depth -= 1
+            if st.depth == 0:
+                st.writer = None
+        else:
+            k = st.readers[tid] - 1
+            if k:
+                st.readers[tid] = k
+            else:
+                del st.readers[tid]
+    _cond.notify_all()
+
+
+class Library:
+    """The declared C library: each function is an attribute (guarded, see
+    :func:`_guard`); ``raw`` is the plain :class:`ctypes.CDLL`."""
+
+    def __init__(self, cdll: ctypes.CDLL) -> None:
+        self.raw = cdll
+        self._name = cdll._name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
 
 
 def _pkg_config_candidates() -> List[str]:
@@ -549,8 +770,33 @@ def _pkg_config_candidates() -> List[str]:
             os.path.join(libdir, "libprime.so")]
 
 
+def _installed_candidates() -> List[str]:
+    """Where an installation put the library: the directory `meson install`
+    wrote into the generated _config.py, then the wheel's own library folder
+    (meson-python puts libdir into ``.libprime.mesonpy.libs`` next to the
+    package)."""
+    soname = "libprime.so.%d" % ABI_MAJOR
+    out = []
+    try:
+        from . import _config  # type: ignore[attr-defined]
+        libdir = getattr(_config, "LIBDIR", "")
+        soname = getattr(_config, "SONAME", soname) or soname
+        if libdir:
+            out.append(os.path.join(libdir, soname))
+    except ImportError:  # a source tree: no generated _config.py
+        pass
+    here = os.path.dirname(os.path.abspath(__file__))
+    out.append(os.path.join(os.path.dirname(here), ".libprime.mesonpy.libs", soname))
+    return out
+
+
 def find_library() -> str:
-    """Path (or soname) of the libprime shared library to load.
+    """Path (or soname) of the libprime shared library to load, in this order:
+    ``PRIME_LIBRARY``; the directory recorded at installation
+    (``libprime/_config.py``, written by ``meson install``); a wheel's
+    ``.libprime.mesonpy.libs``; ``pkg-config --variable=libdir prime``;
+    :func:`ctypes.util.find_library`; the soname itself (``libprime.so.0``,
+    resolved by the dynamic linker).
 
     Raises :class:`OSError` when none is found.
     """
@@ -559,18 +805,25 @@ def find_library() -> str:
         if not os.path.exists(env):
             raise OSError("PRIME_LIBRARY=%s: no such file" % env)
         return env
-    for cand in _pkg_config_candidates():
+    for cand in _installed_candidates() + _pkg_config_candidates():
         if os.path.exists(cand):
             return cand
     found = ctypes.util.find_library("prime")
     if found:
         return found
-    raise OSError("libprime not found: set PRIME_LIBRARY to the path of libprime.so, "
-                  "or install it where pkg-config or the dynamic linker can find it")
+    soname = "libprime.so.%d" % ABI_MAJOR
+    try:
+        ctypes.CDLL(soname)
+        return soname
+    except OSError:
+        pass
+    raise OSError("libprime not found: install it (meson install), or set PRIME_LIBRARY to "
+                  "the path of libprime.so")
 
 
-def _declare(cdll: ctypes.CDLL) -> ctypes.CDLL:
+def _declare(cdll: ctypes.CDLL) -> Library:
     missing = []
+    lib = Library(cdll)
     for name, (restype, argtypes) in FUNCTIONS.items():
         try:
             fn = getattr(cdll, name)
@@ -579,16 +832,17 @@ def _declare(cdll: ctypes.CDLL) -> ctypes.CDLL:
             continue
         fn.restype = restype
         fn.argtypes = argtypes
+        setattr(lib, name, _guard(name, fn, argtypes))
     if missing:
         raise OSError("%s lacks %s: too old a libprime" % (cdll._name, ", ".join(missing)))
-    return cdll
+    return lib
 
 
-_lib: Optional[ctypes.CDLL] = None
+_lib: Optional[Library] = None
 _lib_path: Optional[str] = None
 
 
-def load(path: Optional[str] = None) -> ctypes.CDLL:
+def load(path: Optional[str] = None) -> Library:
     """Load (once) and return the declared library.
 
     ``path`` overrides the search; it is only honoured by the first call.

@@ -100,7 +100,7 @@ class Embeddings(_Handle):
         if not 0 <= i < self.rows:
             raise IndexError("row %d out of range (%d rows)" % (i, self.rows))
         p = _l().prime_embeddings_row(self._p(), i)
-        return p[:self.dim]
+        return [float(x) for x in p[:self.dim]]
 
     def __repr__(self) -> str:
         if self.closed:
@@ -251,7 +251,8 @@ class Quality(_Handle):
 
     def to_dict(self) -> Dict[str, Any]:
         """The JSON document as Python objects."""
-        return json.loads(self.to_json())
+        doc: Dict[str, Any] = json.loads(self.to_json())
+        return doc
 
     def write(self, path: PathLike, format: str = "json") -> None:
         """Write to a file (temporary file and rename)."""

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import ctypes
 from ctypes import byref, c_char_p, c_double, c_uint32
-from typing import List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 from . import _lib as L
-from ._core import PathLike, TagStore, _check, _dec, _enc, _Handle, _l, _need, _path
+from ._core import (PathLike, TagStore, _check, _dec, _enc, _Handle, _l, _need, _path,
+                    _SigintFlag)
 
 __all__ = ["Tagger"]
 
@@ -90,10 +91,19 @@ class Tagger(_Handle):
             cn = (c_char_p * max(n, 1))(*[None if x is None else _enc(x, "image name")
                                           for x in names])
         failed = c_uint32(0)
-        opts = L.FilesOptions(ctypes.sizeof(L.FilesOptions), int(threads), int(batch),
-                              int(max_pixels), cn)
-        st = _l().prime_tagger_tag_files(self._p(), cp, cc, n, byref(opts), store._p(),
-                                         byref(failed))
+        # Ctrl-C stops after the current batch and raises KeyboardInterrupt
+        # (the images tagged so far stay in the store)
+        with _SigintFlag() as sig:
+            def _cb(_user: Any, done: int, total: int) -> int:
+                return 1 if sig.hit else 0
+            cb = L.PROGRESS_FN(_cb)
+            opts = L.FilesOptions(struct_size=ctypes.sizeof(L.FilesOptions),
+                                  threads=int(threads), batch=int(batch),
+                                  max_pixels=int(max_pixels), image_names=cn, progress=cb)
+            st = _l().prime_tagger_tag_files(self._p(), cp, cc, n, byref(opts), store._p(),
+                                             byref(failed))
+        if sig.hit:
+            raise KeyboardInterrupt
         if st != L.PRIME_OK and (strict or failed.value == 0):
             _check(st)
         return int(failed.value)

@@ -141,7 +141,7 @@ class Tokenizer(_Handle):
         np = None if as_list else sys.modules.get("numpy")
         if np is None and not as_list:
             try:
-                import numpy as np  # type: ignore[no-redef]
+                import numpy as np
             except ImportError:
                 np = None
         n_tok = c_uint32(0)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import array
+import dataclasses
 import gc
 import json
 import math
@@ -177,7 +178,10 @@ def test_search_result(small):
         assert [c.name for c in r.classes] == ["ape", "bee"]
         assert r.classes[0].images == 7 and r.classes[0].correct == 5
         dicts = r.to_dicts()
-        assert dicts[0]["tags"] == ["dark", "tree"] and dicts[0]["size"] == 3
+        # the FailureMode field names, the same values as the objects
+        assert dicts[0]["tags"] == ("dark", "tree") and dicts[0]["size"] == 3
+        assert dicts == [dataclasses.asdict(m) for m in modes]
+        assert r.to_dict()["failure_modes"][0]["class"] == "ape"
         doc = json.loads(r.to_json())
         assert doc["params"]["min_size"] == 2
         assert r.to_csv().splitlines()[0].startswith("class,tags,size")

@@ -24,12 +24,12 @@ static const struct {
 };
 enum { N_PARAM = sizeof param_options / sizeof param_options[0] };
 
-enum { O_WHOLE = N_PARAM, O_TAGS, O_OUTCOMES, O_OUTPUT, O_FORMAT };
+enum { O_WHOLE = N_PARAM, O_TAGS, O_OUTCOMES, O_OUTPUT, O_FORMAT, O_FOLD };
 static const opt_spec specs[] = {
     {"--max-tags", OPT_VALUE}, {"--min-size", OPT_VALUE}, {"--min-drop", OPT_VALUE},
     {"--min-gain", OPT_VALUE}, {"--min-tag-count", OPT_VALUE}, {"--threads", OPT_VALUE},
     {"--whole-dataset", OPT_FLAG}, {"--tags", OPT_VALUE}, {"--outcomes", OPT_VALUE},
-    {"--output", OPT_VALUE}, {"--format", OPT_VALUE}, {NULL, 0}};
+    {"--output", OPT_VALUE}, {"--format", OPT_VALUE}, {"--fold-equal", OPT_FLAG}, {NULL, 0}};
 
 int cmd_search(int argc, char **argv)
 {
@@ -49,6 +49,8 @@ int cmd_search(int argc, char **argv)
             rc = usage_error("unexpected argument '%s'", v);
         else if (k == O_WHOLE)
             prime_config_set_int(cfg, PRIME_PARAM_WHOLE_DATASET, 1);
+        else if (k == O_FOLD)
+            prime_config_set_int(cfg, PRIME_PARAM_FOLD_EQUAL, 1);
         else if (k == O_TAGS)
             tags_path = v;
         else if (k == O_OUTCOMES)

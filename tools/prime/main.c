@@ -20,8 +20,8 @@ const char *const prog = "prime";
 static const char usage_text[] =
     "usage: prime search --tags FILE [--outcomes FILE] [--max-tags L] [--min-size S]\n"
     "                    [--min-drop A] [--min-gain B1,B2,...] [--min-tag-count K]\n"
-    "                    [--threads N] [--whole-dataset] [--format json|csv|text]\n"
-    "                    [--output FILE]\n"
+    "                    [--threads N] [--whole-dataset] [--fold-equal]\n"
+    "                    [--format json|csv|text] [--output FILE]\n"
     "       prime convert --tags FILE --output STORE [--outcomes-output FILE]\n"
     "       prime info FILE\n"
     "       prime eval --result R.json --tags FILE [--outcomes FILE] [--fdr Q]\n"
@@ -43,7 +43,11 @@ static const char usage_text[] =
     "       prime classify --model M.pt --images DIR|LIST [--labels L.csv]\n"
     "                 [--classes C.txt] [--size N] [--resize S] [--mean R,G,B]\n"
     "                 [--std R,G,B] [--threads N] [--batch B] --output outcomes.csv\n"
-    "       prime --version | --help\n"
+    "       prime --version | --help\n";
+
+/* The commands' descriptions, printed after usage_text by --help (two
+ * arrays: each stays under the 4095 bytes C99 promises for a literal). */
+static const char help_text[] =
     "\n"
     "search   find the failure modes of a classifier (PRIME): tag combinations under\n"
     "         which accuracy drops by at least A, in groups of at least S images.\n"
@@ -109,28 +113,28 @@ static void catch_signals(void)
     }
 }
 
-/* The error of a write to stdout that failed before the final flush (the
- * help is longer than stdio's buffer), for finish_stdout's message. */
-static int stdout_errno;
+/* --help: usage_text, then help_text. */
+static int help_errno; /* errno of a failed write of the help text */
 
 static void print_help(void)
 {
-    errno = 0;
-    fputs(usage_text, stdout);
-    fputs(scale_usage_text, stdout); /* tagging at scale (scale.c) */
-    if (ferror(stdout))
-        stdout_errno = errno;
+    /* more than stdout's buffer: the write happens here, not in the final
+       fflush, so its errno is kept for finish_stdout */
+    if (fputs(usage_text, stdout) == EOF || fputs(help_text, stdout) == EOF ||
+        fputs(scale_usage_text, stdout) == EOF) /* tagging at scale (scale.c) */
+        help_errno = errno;
 }
 
 /* Everything printed on stdout must have reached it: exit 1 otherwise. */
 static int finish_stdout(int rc)
 {
-    errno = stdout_errno;
+    errno = 0;
     int bad = ferror(stdout);
     if (fflush(stdout) != 0)
         bad = 1;
     if (bad) {
-        fail("cannot write the output: %s", errno != 0 ? strerror(errno) : "write error");
+        int e = errno != 0 ? errno : help_errno;
+        fail("cannot write the output: %s", e != 0 ? strerror(e) : "write error");
         return rc != 0 ? rc : EXIT_FAIL;
     }
     return rc;

@@ -236,6 +236,13 @@ static const char css[] =
     "figcaption{font-size:.7em;word-break:break-all}\n"
     ".wronglabel{color:#d22;font-weight:bold}.oklabel{color:#282}\n"
     ".none{color:#777;font-style:italic}\n"
+    ".same{background:#fff4d6;border-left:4px solid #e0a800;padding:.2em .6em;margin:.3em 0}\n"
+    "table.ranking{border-collapse:collapse;font-size:.9em}\n"
+    "table.ranking td,table.ranking th{padding:2px 12px 2px 0;text-align:left}\n"
+    ".spark{display:inline-block;width:80px;height:10px;background:#eee;vertical-align:middle}\n"
+    ".spark span{display:block;height:100%;background:#d9822b}\n"
+    ".classbar{font-size:.9em;margin:2px 0}.classbar .cname{display:inline-block;width:160px}\n"
+    ".classbar .bar{display:inline-block;width:300px;vertical-align:middle}\n"
     "#filter{font-size:1em;padding:.2em .4em;width:320px}\n";
 
 static const char script[] =
@@ -318,6 +325,123 @@ done:
     return n;
 }
 
+/* A mode of the same class with fewer tags whose images in the store are
+ * exactly imgs[0..n) (those of mode i): the one with the fewest tags, then
+ * the first, in *out; UINT64_MAX when there is none (the rule of
+ * prime_result_equal_images). -1 on out of memory. */
+static int same_images(const prime_tagstore *store, const prime_eval *ev, uint64_t i,
+                       uint32_t cid, const uint32_t *imgs, int64_t n, uint64_t *out)
+{
+    *out = UINT64_MAX;
+    const char *cname = prime_eval_mode_class_name(ev, i);
+    uint32_t nt = prime_eval_mode_tag_count(ev, i), best_nt = nt;
+    for (uint64_t j = 0; j < prime_eval_mode_count(ev); j++) {
+        uint32_t jt = prime_eval_mode_tag_count(ev, j);
+        uint64_t size = 0;
+        prime_eval_mode_test(ev, j, &size, NULL, NULL, NULL, NULL);
+        if (j == i || jt >= best_nt || size != (uint64_t)n ||
+            strcmp(prime_eval_mode_class_name(ev, j), cname) != 0)
+            continue;
+        uint32_t *other = NULL;
+        int64_t m = mode_images(store, ev, j, cid, &other);
+        if (m < 0)
+            return -1;
+        if (m == n && (n == 0 || memcmp(other, imgs, (size_t)n * sizeof *imgs) == 0)) {
+            *out = j;
+            best_nt = jt;
+        }
+        free(other);
+    }
+    return 0;
+}
+
+/* The overview at the top of the report (issue 13): every mode ranked by
+ * drop with a bar, per-class accuracy bars, and, when the result is
+ * measured on other data than it was found on, the train-drop against
+ * test-drop scatter plot with the Pearson and Spearman figures of
+ * prime_eval_summary. Points carry their figures in data- attributes. */
+static void overview(sbuf *h, const prime_tagstore *store, const prime_outcomes *outcomes,
+                     const prime_eval *ev, const mode_ref *refs, uint64_t nm)
+{
+    sb_puts(h, "<section id=\"overview\">\n<h2>All failure modes by drop</h2>\n"
+               "<table id=\"ranking\" class=\"ranking\"><tr><th>#</th><th>class</th>"
+               "<th>tags</th><th>size</th><th>accuracy</th><th>drop</th></tr>\n");
+    int heldout = 0;
+    for (uint64_t r = 0; r < nm; r++) {
+        uint64_t i = refs[r].i, size = 0, tsize = 0;
+        double acc = NAN, drop = NAN, tdrop = NAN, tacc = NAN;
+        prime_eval_mode_test(ev, i, &size, NULL, &acc, NULL, &drop);
+        prime_eval_mode_train(ev, i, &tsize, NULL, &tacc, NULL, &tdrop);
+        if (tsize != size || !(tacc == acc || (isnan(tacc) && isnan(acc))))
+            heldout = 1;
+        sb_printf(h, "<tr class=\"rank\" data-mode=\"%llu\"><td>%llu</td><td>",
+                  (unsigned long long)i, (unsigned long long)r + 1);
+        sb_esc(h, prime_eval_mode_class_name(ev, i));
+        sb_puts(h, "</td><td>");
+        for (uint32_t j = 0; j < prime_eval_mode_tag_count(ev, i); j++) {
+            if (j > 0)
+                sb_puts(h, " + ");
+            sb_esc(h, prime_eval_mode_tag_name(ev, i, j));
+        }
+        sb_printf(h, "</td><td>%llu</td><td>", (unsigned long long)size);
+        sb_pct(h, acc);
+        sb_puts(h, "</td><td><span class=\"spark\"><span style=\"width:");
+        sb_printf(h, "%.1f%%\"></span></span> ", bar_width(drop));
+        sb_pct(h, drop);
+        sb_puts(h, "</td></tr>\n");
+    }
+    sb_puts(h, "</table>\n<h2>Accuracy per class</h2>\n<div id=\"class-bars\">\n");
+    for (uint32_t c = 0; c < prime_tagstore_class_count(store); c++) {
+        uint64_t n = 0;
+        double acc = NAN;
+        prime_query(store, outcomes, c, NULL, 0, &n, NULL, &acc, NULL);
+        sb_puts(h, "<div class=\"classbar\" data-class=\"");
+        sb_esc(h, prime_tagstore_class_name(store, c));
+        sb_printf(h, "\" data-accuracy=\"%.6f\"><span class=\"cname\">", acc);
+        sb_esc(h, prime_tagstore_class_name(store, c));
+        sb_printf(h, "</span><span class=\"bar\"><span class=\"c\" style=\"width:%.1f%%\">"
+                     "</span></span> ", bar_width(acc));
+        sb_pct(h, acc);
+        sb_printf(h, " of %llu</div>\n", (unsigned long long)n);
+    }
+    sb_puts(h, "</div>\n");
+    if (heldout) {
+        uint64_t measured = 0, still = 0;
+        double pr = NAN, sp = NAN;
+        prime_eval_summary(ev, &measured, &pr, &sp, &still);
+        sb_printf(h, "<h2>Train drop against test drop</h2>\n<p id=\"correlation\" "
+                     "data-pearson=\"%.6f\" data-spearman=\"%.6f\">Pearson %.3f, Spearman "
+                     "%.3f over %llu modes measured on the test data; %llu still fail.</p>\n",
+                  pr, sp, pr, sp, (unsigned long long)measured, (unsigned long long)still);
+        /* drops in [-1, 1] on both axes: 300 x 300 pixels, 0 in the middle */
+        sb_puts(h, "<svg id=\"scatter\" width=\"340\" height=\"340\" viewBox=\"-20 -20 340 340\">"
+                   "<rect x=\"0\" y=\"0\" width=\"300\" height=\"300\" fill=\"#fafafa\" "
+                   "stroke=\"#999\"/><line x1=\"0\" y1=\"300\" x2=\"300\" y2=\"0\" "
+                   "stroke=\"#ccc\"/><line x1=\"150\" y1=\"0\" x2=\"150\" y2=\"300\" "
+                   "stroke=\"#eee\"/><line x1=\"0\" y1=\"150\" x2=\"300\" y2=\"150\" "
+                   "stroke=\"#eee\"/><text x=\"150\" y=\"318\" font-size=\"11\" "
+                   "text-anchor=\"middle\">train drop</text><text x=\"-8\" y=\"150\" "
+                   "font-size=\"11\" text-anchor=\"middle\" transform=\"rotate(-90 -8 150)\">"
+                   "test drop</text>\n");
+        for (uint64_t r = 0; r < nm; r++) {
+            uint64_t i = refs[r].i, size = 0;
+            double tr = NAN, te = NAN;
+            prime_eval_mode_train(ev, i, NULL, NULL, NULL, NULL, &tr);
+            prime_eval_mode_test(ev, i, &size, NULL, NULL, NULL, &te);
+            if (size == 0 || isnan(tr) || isnan(te))
+                continue;
+            sb_printf(h, "<circle class=\"pt\" data-mode=\"%llu\" data-train=\"%.6f\" "
+                         "data-test=\"%.6f\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" "
+                         "fill=\"#d9822b\" fill-opacity=\"0.7\"><title>",
+                      (unsigned long long)i, tr, te, 150.0 + 150.0 * tr, 150.0 - 150.0 * te);
+            sb_esc(h, prime_eval_mode_description(ev, i));
+            sb_puts(h, "</title></circle>\n");
+        }
+        sb_puts(h, "</svg>\n");
+    }
+    sb_puts(h, "</section>\n");
+}
+
 /* Through the library's writer (prime/file.h): a temporary file beside the
  * page, renamed over it; no partial page is ever left. */
 static int write_file(const char *prog, const char *path, const sbuf *b)
@@ -379,6 +503,7 @@ int report_write_html(const char *prog, const char *result_path, const char *tag
               "%u sample images per mode (seed %llu); wrong ones have a red border.</p>\n",
               (unsigned long long)nm, ncls, prime_tagstore_image_count(store), per_mode,
               (unsigned long long)seed);
+    overview(&h, store, outcomes, ev, refs, nm);
     sb_puts(&h, "<p><label>Filter modes: <input id=\"filter\" type=\"search\" "
                 "placeholder=\"class or tag\"></label></p>\n");
 
@@ -431,9 +556,10 @@ int report_write_html(const char *prog, const char *result_path, const char *tag
                 int64_t nimg = 0;
                 free(imgs);
                 imgs = NULL;
+                uint64_t same = UINT64_MAX;
                 if (cid != PRIME_NONE) {
                     nimg = mode_images(store, ev, i, cid, &imgs);
-                    if (nimg < 0)
+                    if (nimg < 0 || same_images(store, ev, i, cid, imgs, nimg, &same) != 0)
                         goto oom;
                 }
                 /* seeded partial Fisher-Yates, then store order */
@@ -476,7 +602,15 @@ int report_write_html(const char *prog, const char *result_path, const char *tag
                 }
                 sb_puts(&h, "</h3>\n<div class=\"desc\">");
                 sb_esc(&h, desc);
-                sb_puts(&h, "</div>\n<div class=\"bars\">"
+                sb_puts(&h, "</div>\n");
+                if (same != UINT64_MAX) {
+                    /* its extra tags add nothing: the images are a smaller mode's */
+                    sb_printf(&h, "<p class=\"same\" data-same=\"%llu\">Same images as the "
+                                  "smaller mode <q>", (unsigned long long)same);
+                    sb_esc(&h, prime_eval_mode_description(ev, same));
+                    sb_puts(&h, "</q>: its extra tags add nothing.</p>\n");
+                }
+                sb_puts(&h, "<div class=\"bars\">"
                             "<div class=\"barlabel\">class accuracy ");
                 sb_pct(&h, mcacc);
                 sb_printf(&h, "</div><div class=\"bar\"><span class=\"c\" "
