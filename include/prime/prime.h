@@ -326,6 +326,119 @@ PRIME_API prime_status prime_tagstore_load_memory(const void *data, size_t size,
                                                   prime_outcomes **outcomes_out);
 
 /* ------------------------------------------------------------------------ */
+/* Merging stores, shards and sharded-store folders                          */
+/* ------------------------------------------------------------------------ */
+
+/** Flags of prime_tagstore_merge and prime_tagstore_merge_files. */
+enum prime_merge_flag {
+    /** Every part must have the same tag table (the same names in the same
+     *  order), as the shards of one tagging run have (a tagger interns its
+     *  vocabulary before the first image); a part with another table is
+     *  refused with PRIME_E_MISMATCH. Without it the tag tables are joined
+     *  (below). */
+    PRIME_MERGE_SAME_TAGS = 1
+};
+
+/** Merge frozen stores into one new frozen store: the images of parts[0],
+ *  then those of parts[1], ... in their order. Tag and class names are
+ *  interned in first-seen order over the parts in index order, i.e. in the
+ *  first-seen order over all the images; so the merged store is exactly
+ *  the store one run over the same images in the same order builds (a
+ *  tagger's, whose parts share the vocabulary table, or a text reader's),
+ *  and prime_tagstore_save writes the same bytes. An image name found in
+ *  two parts is PRIME_E_DUPLICATE (the message names both parts and
+ *  indexes); a part that is not frozen is PRIME_E_STATE; with
+ *  PRIME_MERGE_SAME_TAGS, tables that differ are PRIME_E_MISMATCH. n may
+ *  be 0 (an empty store). The parts are not changed and may be destroyed
+ *  afterwards. */
+PRIME_API prime_status prime_tagstore_merge(const prime_tagstore *const *parts, uint32_t n,
+                                            uint32_t flags, prime_tagstore **out);
+
+/** Load each of paths[0..n-1] with prime_tagstore_load (a tags CSV, JSON
+ *  Lines, a binary store or a sharded-store folder) and merge them as
+ *  prime_tagstore_merge does; messages name the files. If outcomes_out is
+ *  not NULL and the parts carry outcomes, they are concatenated into
+ *  *outcomes_out (every part must then carry them: PRIME_E_MISMATCH
+ *  otherwise); else *outcomes_out is NULL. All parts are held in memory at
+ *  once. */
+PRIME_API prime_status prime_tagstore_merge_files(const char *const *paths, uint32_t n,
+                                                  uint32_t flags,
+                                                  prime_tagstore **store_out,
+                                                  prime_outcomes **outcomes_out);
+
+/** Where prime_shard_resolve found the shard. */
+enum prime_shard_source {
+    PRIME_SHARD_FROM_SPEC = 1,        /**< the spec argument ("I/N") */
+    PRIME_SHARD_FROM_PRIME_SHARD = 2, /**< PRIME_SHARD=I/N */
+    PRIME_SHARD_FROM_SLURM = 3,       /**< SLURM_ARRAY_TASK_ID, _COUNT (and _MIN) */
+    PRIME_SHARD_FROM_JOB_INDEX = 4,   /**< JOB_COMPLETION_INDEX and PRIME_SHARD_COUNT */
+    PRIME_SHARD_FROM_MPI = 5          /**< OMPI_COMM_WORLD_RANK/SIZE or PMI_RANK/SIZE */
+};
+
+/** The shard of this process: index I (0-based) of N shards. From spec
+ *  ("I/N", e.g. "0/4" .. "3/4") when it is not NULL or empty; else from
+ *  the environment, the first of: PRIME_SHARD=I/N; SLURM_ARRAY_TASK_ID
+ *  with SLURM_ARRAY_TASK_COUNT (a job array --array=M-K with step 1: I is
+ *  the task id minus SLURM_ARRAY_TASK_MIN when that is set);
+ *  JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) with PRIME_SHARD_COUNT;
+ *  OMPI_COMM_WORLD_RANK with OMPI_COMM_WORLD_SIZE; PMI_RANK with PMI_SIZE.
+ *  N is 1..1,000,000 and I < N. Nothing found is PRIME_E_NOT_FOUND; a
+ *  malformed value, or one variable of a pair without the other, is
+ *  PRIME_E_INVALID_ARG or PRIME_E_RANGE naming the variable. source_out
+ *  (may be NULL) gets a PRIME_SHARD_FROM_* value. Reads the environment
+ *  with getenv: do not call it while another thread changes the
+ *  environment. */
+PRIME_API prime_status prime_shard_resolve(const char *spec, uint32_t *index_out,
+                                           uint32_t *count_out, int32_t *source_out);
+
+/** The deterministic contiguous part of a list of n items (n < 2^32) that
+ *  shard `index` of `count` takes: items first .. end - 1 with first =
+ *  floor(n * index / count), end = floor(n * (index + 1) / count). The
+ *  shards tile the list in order; a shard may be empty (count > n). */
+PRIME_API prime_status prime_shard_range(uint64_t n, uint32_t index, uint32_t count,
+                                         uint64_t *first_out, uint64_t *end_out);
+
+/** A 64-bit identity of a list of n NUL-terminated strings (e.g. the image
+ *  names of the whole list, in order), recorded by
+ *  prime_sharded_store_write so that shards cut from different lists are
+ *  never merged. The same on every host. */
+PRIME_API prime_status prime_shard_list_id(const char *const *items, uint64_t n,
+                                           uint64_t *id_out);
+
+/** Write a frozen partial store as shard `index` of `count` into the
+ *  sharded-store folder dir (NAME.prmd; created if absent, its parent must
+ *  exist): shard-IIIII.prm (a valid store on its own), the shard's entry
+ *  shard-IIIII.json and the derived manifest.json (docs/formats.md,
+ *  "Sharded stores"). first and end must be the prime_shard_range of
+ *  total images, and the store must hold end - first images. The shard is
+ *  written under a lock on dir/.lock (fcntl): concurrent writers of other
+ *  shards never lose each other's entries. Written atomically (temporary
+ *  files and renames): a rerun of a shard replaces its files. A folder
+ *  that holds shards of another run (another count, image list, image
+ *  count or tag table) is PRIME_E_MISMATCH and nothing is written. */
+PRIME_API prime_status prime_sharded_store_write(const char *dir, const prime_tagstore *part,
+                                                 uint32_t index, uint32_t count,
+                                                 uint64_t first, uint64_t end, uint64_t total,
+                                                 uint64_t list_id);
+
+/** State of a sharded-store folder: its shard count, how many shards are
+ *  complete and how many images they hold (any out pointer may be NULL).
+ *  PRIME_E_IO when dir has no manifest.json ("is a directory, not a file
+ *  (nor a sharded-store folder ...)"), PRIME_E_FORMAT or PRIME_E_PARSE when
+ *  it is not a valid one. */
+PRIME_API prime_status prime_sharded_store_info(const char *dir, uint32_t *count_out,
+                                                uint32_t *complete_out, uint64_t *images_out);
+
+/** Open every shard of a complete sharded-store folder and merge them
+ *  (PRIME_MERGE_SAME_TAGS): the store one run over the whole list builds.
+ *  Missing or incomplete shards are PRIME_E_NOT_FOUND (the message lists
+ *  them); a shard file whose checksum, image count or tag table differs
+ *  from its entry, or entries of different runs, are PRIME_E_MISMATCH.
+ *  prime_tagstore_load calls this for a folder, so everything that loads
+ *  a store accepts a sharded-store folder. */
+PRIME_API prime_status prime_sharded_store_open(const char *dir, prime_tagstore **out);
+
+/* ------------------------------------------------------------------------ */
 /* Outcomes (the accuracy vector)                                            */
 /* ------------------------------------------------------------------------ */
 
@@ -426,11 +539,54 @@ PRIME_API prime_status prime_outcomes_load(const char *path, const prime_tagstor
                                            prime_outcomes **out);
 
 /** Same as prime_outcomes_load from a memory buffer; `name` is used in
- *  error messages (may be NULL). */
+ *  error messages (may be NULL). Binary outcomes (prime_outcomes_save) are
+ *  recognised by their magic bytes, here and in prime_outcomes_load, so
+ *  every command that reads outcomes reads them. */
 PRIME_API prime_status prime_outcomes_load_memory(const void *data, size_t size,
                                                   const char *name,
                                                   const prime_tagstore *store,
                                                   prime_outcomes **out);
+
+/** Kinds of binary outcomes (prime_outcomes_save). */
+enum prime_outcomes_kind {
+    /** Bits when every outcome is 0 or 1, else f64. */
+    PRIME_OUTCOMES_AUTO = 0,
+    /** One bit per image (1 = correct): 0/1 outcomes only. */
+    PRIME_OUTCOMES_BITS = 1,
+    /** Fixed point: round(outcome * 2^32) as u64 (exact for 0/1; a score
+     *  moves by at most 2^-33). */
+    PRIME_OUTCOMES_FIXED = 2,
+    /** IEEE binary64, exactly the values. */
+    PRIME_OUTCOMES_F64 = 3
+};
+
+/** The payload checksum the store's binary file has (the one
+ *  prime_tagstore_save writes at byte 192; docs/binary-format.md): it
+ *  identifies the store's content, names and tags. store must be frozen.
+ *  Costs one serialisation of the store in memory. */
+PRIME_API prime_status prime_tagstore_checksum(const prime_tagstore *store,
+                                               uint64_t *checksum_out);
+
+/** Save outcomes as a binary file bound to a frozen store
+ *  (docs/binary-format.md, "Binary outcomes"): magic, version, kind,
+ *  count, the store's checksum (prime_tagstore_checksum), checksums of the
+ *  payload and header, then the values as `kind` (a PRIME_OUTCOMES_*).
+ *  Every outcome must be set and their count must be the store's image
+ *  count (PRIME_E_MISMATCH); PRIME_OUTCOMES_BITS of scores is
+ *  PRIME_E_RANGE. prime_outcomes_load reads it back for the same store
+ *  only: another store is PRIME_E_MISMATCH, a damaged or truncated file
+ *  PRIME_E_FORMAT. Written atomically (0/1 outcomes take n/8 bytes: 125 MB
+ *  for 10^9 images). */
+PRIME_API prime_status prime_outcomes_save(const prime_outcomes *outcomes,
+                                           const prime_tagstore *store, int32_t kind,
+                                           const char *path);
+
+/** prime_outcomes_save through a writer (prime/file.h): the file is added
+ *  to `writer` (committed with its other outputs, all or none) instead of
+ *  written at once; writer NULL is prime_outcomes_save. */
+PRIME_API prime_status prime_outcomes_save_to(const prime_outcomes *outcomes,
+                                              const prime_tagstore *store, int32_t kind,
+                                              prime_writer *writer, const char *path);
 
 /** @} */
 
@@ -471,6 +627,15 @@ enum prime_param_id {
     /** 1 to treat the whole data set as a single class named "(all)".
      *  int, 0..1, default 0. */
     PRIME_PARAM_WHOLE_DATASET = 700,
+    /** Relative minimum size: a share of the class (of all images in
+     *  whole-data-set mode). double, 0..1, default 0 (off). When it is
+     *  above 0 the fewest images of a group in a class of n images is
+     *  max(1, ceil(share * n - 1e-9)) in place of min_size, and a
+     *  min_tag_count of 0 follows that per-class value. Set by name as
+     *  "min_size_share", or as min_size "0.5%" (prime_config_set_by_name;
+     *  min_size "30" then turns it off). The JSON of a result records it
+     *  as "min_size_share" in "params" when it is above 0 (docs/formats.md). */
+    PRIME_PARAM_MIN_SIZE_SHARE = 210,
     /** 1 to fold redundant modes: a failure mode whose images are exactly
      *  those of a mode of the same class with fewer tags (its extra tags
      *  add nothing; see prime_result_equal_images) is left out of the

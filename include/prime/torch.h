@@ -187,6 +187,61 @@ PRIME_TORCH_API prime_status prime_torch_embedder_create(const char *image_model
                                                    const prime_image_spec *spec,
                                                    prime_embedder **out);
 
+/* ---- devices and precision ------------------------------------------------ */
+
+/** Precision of the forward pass (prime_torch_options.dtype). */
+enum prime_torch_dtype {
+    PRIME_TORCH_FLOAT32 = 0, /**< the default */
+    PRIME_TORCH_FLOAT16 = 1,
+    PRIME_TORCH_BFLOAT16 = 2
+};
+
+/** Where and how a model runs. Set struct_size to sizeof(prime_torch_options)
+ *  (fields are only ever added at the end; a shim reads the fields the
+ *  caller's size covers); zero the rest for the defaults. */
+typedef struct prime_torch_options {
+    /** sizeof(prime_torch_options) as the caller compiled it. */
+    uint32_t struct_size;
+    /** "cpu" (NULL or "" too), "cuda" (device 0) or "cuda:N". */
+    const char *device;
+    /** A PRIME_TORCH_* precision: the model's weights and the input batch
+     *  are converted to it; the outputs come back as float32. */
+    int32_t dtype;
+} prime_torch_options;
+
+/** prime_torch_tagger_create() on a device and at a precision (options may
+ *  be NULL: cpu, float32). Input batches are copied to the device from
+ *  pinned memory without blocking (CUDA). Errors besides those of
+ *  prime_torch_tagger_create(): PRIME_E_INVALID_ARG for a malformed device
+ *  ("gpu", "cuda:x"), an unknown dtype or a struct_size below the first
+ *  three fields; PRIME_E_NOT_FOUND for a device this process cannot use
+ *  ("this libtorch was built without CUDA", "no CUDA device", "cuda:3 but
+ *  2 CUDA devices"); a precision the device's kernels lack (float16
+ *  convolutions on the CPU of some libtorch versions) is found on the
+ *  first forward pass: PRIME_E_STATE naming the dtype, and the handle
+ *  stays usable (it fails the same way again, without crashing). */
+PRIME_TORCH_API prime_status prime_torch_tagger_create_with(const char *model_path,
+                                                            const char *vocab_path,
+                                                            int32_t scores,
+                                                            const prime_image_spec *spec,
+                                                            const prime_torch_options *options,
+                                                            prime_tagger **out);
+
+/** prime_torch_classifier_create() on a device and at a precision (options
+ *  as prime_torch_tagger_create_with(); the probe pass at creation already
+ *  runs there, so a dtype the device lacks fails at creation with
+ *  PRIME_E_STATE). */
+PRIME_TORCH_API prime_status prime_torch_classifier_create_with(
+    const char *model_path, const char *class_names_path, const prime_image_spec *spec,
+    const prime_torch_options *options, prime_classifier **out);
+
+/** prime_torch_embedder_create() on a device and at a precision, for both
+ *  models (token ids stay int64; options as
+ *  prime_torch_tagger_create_with(); the probe passes run there). */
+PRIME_TORCH_API prime_status prime_torch_embedder_create_with(
+    const char *image_model_path, const char *text_model_path, const char *bpe_path,
+    const prime_image_spec *spec, const prime_torch_options *options, prime_embedder **out);
+
 /** @} */
 
 #ifdef __cplusplus

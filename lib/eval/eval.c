@@ -27,6 +27,7 @@ typedef struct {
     double tr_correct, tr_acc, tr_class_acc, tr_drop;
     uint64_t te_size;
     double te_correct, te_acc, te_class_acc, te_drop;
+    uint64_t te_min_size;         /* the size a mode needs in its test class */
     double p, p_adj;
     int32_t discovery;
 } ev_mode;
@@ -42,6 +43,7 @@ struct prime_eval {
     double *par_correct;
     prime__buf strings;
     int64_t min_size;
+    double min_size_share;      /* > 0: min_size is this share of each class */
     double min_drop;
     bool whole;
     uint64_t candidates;
@@ -170,6 +172,7 @@ static prime_status ev_measure(prime_eval *ev, const prime_tagstore *store,
         ev_mode *m = &ev->modes[i];
         m->te_acc = m->te_class_acc = m->te_drop = m->p = m->p_adj = NAN;
         m->te_size = 0;
+        m->te_min_size = ev->min_size > 0 ? (uint64_t)ev->min_size : 1;
         m->te_correct = 0.0;
         uint64_t *psize = ev->par_size + m->tag_first;
         double *pcorrect = ev->par_correct + m->tag_first;
@@ -183,6 +186,11 @@ static prime_status ev_measure(prime_eval *ev, const prime_tagstore *store,
         if (st != PRIME_OK)
             return st;
         m->te_class_acc = csize > 0 ? cacc : NAN;
+        m->te_min_size = (uint64_t)ev->min_size;
+        if (ev->min_size_share > 0.0) { /* as the search does, on the test class */
+            double want = ceil(ev->min_size_share * (double)csize - PRIME_EPS);
+            m->te_min_size = want < 1.0 ? 1 : (uint64_t)want;
+        }
         uint32_t ids[PRIME_MAX_TAGS_LIMIT];
         uint32_t missing = 0, miss_at = 0;
         for (uint32_t j = 0; j < m->n_tags; j++) {
@@ -278,6 +286,7 @@ prime_status prime_eval_create(const prime_result *result, const prime_tagstore 
     if (ev == NULL)
         return prime__error(PRIME_E_NOMEM, "prime_eval_create: out of memory");
     ev->min_size = result->config.min_size;
+    ev->min_size_share = result->config.min_size_share;
     ev->min_drop = result->config.min_drop;
     ev->whole = result->config.whole_dataset != 0;
     ev->candidates = result->n_candidates;
@@ -500,7 +509,7 @@ prime_status prime_eval_summary(const prime_eval *ev, uint64_t *measured_out,
         x[n] = m->tr_drop;
         y[n] = m->te_drop;
         n++;
-        if (m->te_drop >= ev->min_drop - PRIME_EPS && (int64_t)m->te_size >= ev->min_size)
+        if (m->te_drop >= ev->min_drop - PRIME_EPS && m->te_size >= m->te_min_size)
             still++;
     }
     double r = NAN, rho = NAN;
@@ -593,7 +602,13 @@ static prime_status render_json(const prime_eval *ev, prime__buf *b)
     prime_status st = prime_eval_summary(ev, &measured, &r, &rho, &still);
     if (st != PRIME_OK)
         return st;
-    prime__buf_printf(b, "{\"params\": {\"min_size\": %" PRId64 ", \"min_drop\": ", ev->min_size);
+    prime__buf_printf(b, "{\"params\": {\"min_size\": %" PRId64 ", ", ev->min_size);
+    if (ev->min_size_share > 0.0) { /* only then, as in the search result */
+        prime__buf_puts(b, "\"min_size_share\": ");
+        prime__buf_double(b, ev->min_size_share);
+        prime__buf_puts(b, ", ");
+    }
+    prime__buf_puts(b, "\"min_drop\": ");
     prime__buf_double(b, ev->min_drop);
     prime__buf_puts(b, ", \"z\": ");
     prime__buf_double(b, ev->z);

@@ -20,6 +20,7 @@ static const param_info params[] = {
     {PRIME_PARAM_MIN_TAG_COUNT, "min_tag_count", PRIME_PARAM_TYPE_INT, 0, 2147483647.0, 0},
     {PRIME_PARAM_THREADS, "threads", PRIME_PARAM_TYPE_INT, 0, 1024, 0},
     {PRIME_PARAM_WHOLE_DATASET, "whole_dataset", PRIME_PARAM_TYPE_INT, 0, 1, 0},
+    {PRIME_PARAM_MIN_SIZE_SHARE, "min_size_share", PRIME_PARAM_TYPE_DOUBLE, 0, 1, 0},
     {PRIME_PARAM_FOLD_EQUAL, "fold_equal", PRIME_PARAM_TYPE_INT, 0, 1, 0},
 };
 
@@ -154,6 +155,8 @@ prime_status prime_config_set_double(prime_config *c, prime_param id, double val
                             p->min, p->max);
     if (id == PRIME_PARAM_MIN_DROP) {
         c->min_drop = value;
+    } else if (id == PRIME_PARAM_MIN_SIZE_SHARE) {
+        c->min_size_share = value;
     } else {
         c->min_gain[0] = value;
         c->n_min_gain = 1;
@@ -169,7 +172,9 @@ prime_status prime_config_get_double(const prime_config *c, prime_param id, doub
     prime_status st = lookup(id, PRIME_PARAM_TYPE_DOUBLE, &p);
     if (st != PRIME_OK)
         return st;
-    *value_out = id == PRIME_PARAM_MIN_DROP ? c->min_drop : c->min_gain[0];
+    *value_out = id == PRIME_PARAM_MIN_DROP         ? c->min_drop
+                 : id == PRIME_PARAM_MIN_SIZE_SHARE ? c->min_size_share
+                                                    : c->min_gain[0];
     return PRIME_OK;
 }
 
@@ -283,8 +288,24 @@ prime_status prime_config_set_by_name(prime_config *c, const char *name, const c
         return prime__error(PRIME_E_INVALID_ARG, "%s: \"%.40s\" is not true or false", p->name,
                             value);
     }
+    size_t vl = strlen(value);
+    if (id == PRIME_PARAM_MIN_SIZE && vl > 1 && value[vl - 1] == '%') {
+        /* "0.5%": a share of each class (PRIME_PARAM_MIN_SIZE_SHARE) */
+        double v;
+        if (!prime__parse_double(value, vl - 1, &v) || !(v > 0.0 && v <= 100.0))
+            return prime__error(PRIME_E_INVALID_ARG,
+                                "%s: \"%.40s\" is not a share above 0%% and at most 100%%",
+                                p->name, value);
+        return prime_config_set_double(c, PRIME_PARAM_MIN_SIZE_SHARE, v / 100.0);
+    }
     if (p->type == PRIME_PARAM_TYPE_INT) {
         int64_t v;
+        if (id == PRIME_PARAM_MIN_SIZE && parse_int(value, &v)) {
+            st = prime_config_set_int(c, id, v);
+            if (st == PRIME_OK)
+                c->min_size_share = 0.0; /* an absolute size given as text: no share */
+            return st;
+        }
         if (!parse_int(value, &v))
             return prime__error(PRIME_E_INVALID_ARG, "%s: \"%.40s\" is not an integer", p->name,
                                 value);

@@ -509,8 +509,14 @@ const char *prime_result_mode_description(const prime_result *r, uint64_t i)
 static void render_json(const prime_result *r, prime__buf *b)
 {
     const prime_config *c = &r->config;
-    prime__buf_printf(b, "{\"params\": {\"max_tags\": %lld, \"min_size\": %lld, \"min_drop\": ",
+    prime__buf_printf(b, "{\"params\": {\"max_tags\": %lld, \"min_size\": %lld, ",
                       (long long)c->max_tags, (long long)c->min_size);
+    if (c->min_size_share > 0.0) { /* only then: results without it keep their bytes */
+        prime__buf_puts(b, "\"min_size_share\": ");
+        prime__buf_double(b, c->min_size_share);
+        prime__buf_puts(b, ", ");
+    }
+    prime__buf_puts(b, "\"min_drop\": ");
     prime__buf_double(b, c->min_drop);
     prime__buf_puts(b, ", \"min_gain\": [");
     for (uint32_t k = 0; k < c->n_min_gain; k++) {
@@ -518,8 +524,12 @@ static void render_json(const prime_result *r, prime__buf *b)
             prime__buf_puts(b, ", ");
         prime__buf_double(b, c->min_gain[k]);
     }
+    /* with a share and min_tag_count 0, the tag count follows each class's
+       minimum size: recorded as 0 */
     prime__buf_printf(b, "], \"min_tag_count\": %lld, \"whole_dataset\": %s%s},\n",
-                      (long long)prime__config_tag_count(c), c->whole_dataset ? "true" : "false",
+                      c->min_size_share > 0.0 ? (long long)c->min_tag_count
+                                              : (long long)prime__config_tag_count(c),
+                      c->whole_dataset ? "true" : "false",
                       c->fold_equal ? ", \"fold_equal\": true" : "");
     prime__buf_puts(b, " \"classes\": [");
     for (uint32_t i = 0; i < r->n_classes; i++) {

@@ -282,9 +282,11 @@ static prime_status expect_object(reader *r, const char *where)
 
 /* ---- params ------------------------------------------------------------------ */
 
-enum { P_MAX_TAGS, P_MIN_SIZE, P_MIN_DROP, P_MIN_GAIN, P_MIN_TAG_COUNT, P_WHOLE, N_PARAMS };
+enum { P_MAX_TAGS, P_MIN_SIZE, P_MIN_DROP, P_MIN_GAIN, P_MIN_TAG_COUNT, P_WHOLE,
+       P_MIN_SIZE_SHARE, N_PARAMS };
 static const char *const param_keys[N_PARAMS] = {"max_tags", "min_size", "min_drop",
-                                                 "min_gain", "min_tag_count", "whole_dataset"};
+                                                 "min_gain", "min_tag_count", "whole_dataset",
+                                                 "min_size_share"};
 
 typedef struct {
     double v[PRIME_MAX_TAGS_LIMIT];
@@ -332,6 +334,13 @@ static prime_status param_member(reader *r, void *ctx, const char *where, int k,
         if ((st = read_real(r, where, param_keys[k], 0.0, 1.0, false, &v)) != PRIME_OK)
             return st;
         c->min_drop = v; /* as written, within the slack */
+        return PRIME_OK;
+    }
+    case P_MIN_SIZE_SHARE: { /* a relative minimum size (issue 15), when written */
+        double v = 0.0;
+        if ((st = read_real(r, where, param_keys[k], 0.0, 1.0, false, &v)) != PRIME_OK)
+            return st;
+        c->min_size_share = v;
         return PRIME_OK;
     }
     case P_MIN_GAIN: {

@@ -79,6 +79,8 @@ typedef struct {
     bool binary;
     size_t wrong_words;
     uint64_t need_wrong;     /* fewest wrong images a set needs to matter */
+    uint64_t min_size;       /* fewest images of a group in this class */
+    uint64_t cand_min;       /* fewest images of a candidate tag in this class */
     /* other outcomes: image j of the class is bit j, vals[j] its outcome */
     double *vals;
     /* pair table: row i has bit l (l > i) when the pair {i, l} passes the
@@ -260,7 +262,7 @@ static inline double ids_sum(const uint32_t *ids, uint32_t n, const double *vals
 static inline bool can_reach_drop(const search_ctx *s, const search_class *c, uint64_t size,
                                   double sum)
 {
-    double bound = 1.0 - ((double)size - sum) / (double)s->min_size;
+    double bound = 1.0 - ((double)size - sum) / (double)c->min_size;
     if (bound < 0.0)
         bound = 0.0;
     return c->acc - bound >= s->min_drop - PRUNE_SLACK;
@@ -273,7 +275,7 @@ static uint64_t need_wrong(const search_ctx *s, const search_class *c)
     uint64_t lo = 0, hi = (uint64_t)c->n + 1; /* can_reach_drop is monotone in W */
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (can_reach_drop(s, c, s->min_size, (double)s->min_size - (double)mid))
+        if (can_reach_drop(s, c, c->min_size, (double)c->min_size - (double)mid))
             hi = mid;
         else
             lo = mid + 1;
@@ -398,7 +400,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         uint32_t t = w->touched[k];
         uint64_t size = w->count[t];
         double sum = w->sum[t]; /* 0/1 outcomes: the wrong images */
-        bool keep = size >= s->cand_min &&
+        bool keep = size >= c->cand_min &&
                     (c->binary ? (uint64_t)sum >= c->need_wrong
                                : can_reach_drop(s, c, size, sum));
         if (keep) {
@@ -507,11 +509,11 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
                 uint32_t wrong = probe_count(ids, nw, b);
                 if (wrong < c->need_wrong)
                     continue;
-                if (wrong + probe_count(ids + nw, n - nw, b) < s->min_size)
+                if (wrong + probe_count(ids + nw, n - nw, b) < c->min_size)
                     continue;
             } else {
                 uint32_t size = probe(ids, n, b, w->ids);
-                if (size < s->min_size ||
+                if (size < c->min_size ||
                     !can_reach_drop(s, c, size, ids_sum(w->ids, size, c->vals)))
                     continue;
             }
@@ -520,11 +522,11 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
             if (wrong < c->need_wrong)
                 continue;
             uint64_t right = s->k->and_popcount(a + ww, b + ww, words - ww);
-            if (wrong + right < s->min_size)
+            if (wrong + right < c->min_size)
                 continue;
         } else {
             uint64_t size = s->k->and_count(w->stack, a, b, words);
-            if (size < s->min_size ||
+            if (size < c->min_size ||
                 !can_reach_drop(s, c, size, prime__bits_sum(w->stack, words, c->vals)))
                 continue;
         }
@@ -798,7 +800,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                     csum = (double)right;
                 } else {
                     csize = probe(ids, (uint32_t)size, col, child_ids);
-                    if (csize < s->min_size)
+                    if (csize < c->min_size)
                         continue;
                     csum = ids_sum(child_ids, (uint32_t)csize, c->vals);
                 }
@@ -813,11 +815,11 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 csum = (double)right;
             } else {
                 csize = s->k->and_count(child, set, col, words);
-                if (csize < s->min_size)
+                if (csize < c->min_size)
                     continue;
                 csum = prime__bits_sum(child, words, c->vals);
             }
-            if (csize < s->min_size)
+            if (csize < c->min_size)
                 continue;
             const uint64_t *next_allowed = NULL;
             if (!leaf) {
@@ -1193,6 +1195,14 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
             sum += s->out[class_image(c, j)];
         c->sum = sum;
         c->acc = sum / (double)c->n;
+        /* min_size, absolute or a share of the class (PRIME_PARAM_MIN_SIZE_SHARE) */
+        c->min_size = s->min_size;
+        if (config->min_size_share > 0.0) {
+            double want = ceil(config->min_size_share * (double)c->n - PRIME_EPS);
+            c->min_size = want < 1.0 ? 1 : (uint64_t)want;
+        }
+        uint64_t ctc = config->min_tag_count > 0 ? (uint64_t)config->min_tag_count : c->min_size;
+        c->cand_min = ctc > c->min_size ? ctc : c->min_size;
     }
     s->total = (uint64_t)s->n_classes * UNITS_PER_CLASS;
 

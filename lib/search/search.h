@@ -16,6 +16,7 @@ struct prime_config {
     int64_t min_tag_count; /* 0 = equal to min_size */
     int64_t threads;       /* 0 = all CPUs */
     int64_t whole_dataset;
+    double min_size_share; /* 0 = off; else min_size is this share of each class */
     int64_t fold_equal;    /* 1: leave out modes with a smaller equal (fold.c) */
 };
 

@@ -49,6 +49,8 @@ prime_status prime_outcomes_load_memory(const void *data, size_t size, const cha
         return prime__error(PRIME_E_INVALID_ARG, "prime_outcomes_load_memory: data is NULL");
     if (name == NULL)
         name = PRIME__NONAME;
+    if (prime__is_binary_outcomes(data, size)) /* outcomes_bin.c */
+        return prime__outcomes_open_memory(data, size, name, store, out);
     static const char *const cols[O_N] = {"image", "correct", "score", "label", "prediction"};
     int32_t col[O_N] = {-1, -1, -1, -1, -1};
     prime__csv c;
@@ -326,6 +328,8 @@ prime_status prime_tagstore_load(const char *path, prime_tagstore **store_out,
         *outcomes_out = NULL;
     if (path == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_load: path is NULL");
+    if (prime__is_sharded_dir(path)) /* a sharded-store folder (shard.c) */
+        return prime_sharded_store_open(path, store_out);
     char *data;
     size_t size;
     bool checked = false;

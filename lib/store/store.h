@@ -216,6 +216,26 @@ PRIME_INTERNAL prime_status prime__read_tags_jsonl(const char *data, size_t size
                                                    prime_tagstore **store_out,
                                                    prime_outcomes **outcomes_out);
 
+/* ---- merge and shards (merge.c, shard.c) ---------------------------------- */
+
+/* prime_tagstore_merge with names for the parts in messages (names may be
+ * NULL: "part K"). */
+PRIME_INTERNAL prime_status prime__tagstore_merge_named(const prime_tagstore *const *parts,
+                                                        const char *const *names, uint32_t n,
+                                                        uint32_t flags, prime_tagstore **out);
+/* The bytes of a frozen store's file (store_io.c); *file_out from
+ * prime__malloc. */
+PRIME_INTERNAL prime_status prime__store_serialize(const prime_tagstore *store, const char *path,
+                                                   unsigned char **file_out, size_t *size_out);
+/* Binary outcomes (outcomes_bin.c): detects the magic bytes; reads one. */
+PRIME_INTERNAL bool prime__is_binary_outcomes(const void *data, size_t size);
+PRIME_INTERNAL prime_status prime__outcomes_open_memory(const void *data, size_t size,
+                                                        const char *name,
+                                                        const prime_tagstore *store,
+                                                        prime_outcomes **out);
+/* true if path names a folder (prime_tagstore_load opens it as a sharded store). */
+PRIME_INTERNAL bool prime__is_sharded_dir(const char *path);
+
 /* ---- outcomes (outcomes.c) ------------------------------------------------ */
 
 struct prime_outcomes {

@@ -288,18 +288,12 @@ static void write_names(unsigned char *file, const uint64_t off[N_SECTIONS], int
         memcpy(file + off[2 * k + 1], t->bytes, (size_t)t->off[t->count]);
 }
 
-prime_status prime_tagstore_save(const prime_tagstore *store, const char *path)
+/* The bytes of the file of a frozen store (prime_tagstore_save writes them;
+ * prime_tagstore_checksum reads the payload checksum in them); `path` is
+ * used in messages. */
+prime_status prime__store_serialize(const prime_tagstore *store, const char *path,
+                                    unsigned char **file_out, size_t *size_out)
 {
-    return prime_tagstore_save_to(store, NULL, path);
-}
-
-prime_status prime_tagstore_save_to(const prime_tagstore *store, prime_writer *writer,
-                                    const char *path)
-{
-    if (store == NULL)
-        return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_save: store is NULL");
-    if (path == NULL || path[0] == '\0')
-        return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_save: no output path given");
     if (!store->frozen)
         return prime__error(PRIME_E_STATE,
                             "%s: cannot save a tag store that is not frozen "
@@ -348,11 +342,49 @@ prime_status prime_tagstore_save_to(const prime_tagstore *store, prime_writer *w
     put64(file + H_PAYLOAD_SUM,
           prime__checksum(file + HEADER_SIZE, file_size - HEADER_SIZE, SEED_PAYLOAD));
     put64(file + H_HEADER_SUM, prime__checksum(file, H_HEADER_SUM, SEED_HEADER));
+    *file_out = file;
+    *size_out = file_size;
+    return PRIME_OK;
+}
 
-    prime_status st = writer != NULL ? prime_writer_add(writer, path, file, file_size)
-                                     : prime__write_file_atomic(path, file, file_size);
+prime_status prime_tagstore_save(const prime_tagstore *store, const char *path)
+{
+    return prime_tagstore_save_to(store, NULL, path);
+}
+
+prime_status prime_tagstore_save_to(const prime_tagstore *store, prime_writer *writer,
+                                    const char *path)
+{
+    if (store == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_save: store is NULL");
+    if (path == NULL || path[0] == '\0')
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_save: no output path given");
+    unsigned char *file = NULL;
+    size_t file_size = 0;
+    prime_status st = prime__store_serialize(store, path, &file, &file_size);
+    if (st != PRIME_OK)
+        return st;
+    st = writer != NULL ? prime_writer_add(writer, path, file, file_size)
+                        : prime__write_file_atomic(path, file, file_size);
     prime__free(file);
     return st;
+}
+
+prime_status prime_tagstore_checksum(const prime_tagstore *store, uint64_t *checksum_out)
+{
+    if (store == NULL || checksum_out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_checksum: NULL argument");
+    unsigned char *file = NULL;
+    size_t file_size = 0;
+    prime_status st = prime__store_serialize(store, "<store>", &file, &file_size);
+    if (st != PRIME_OK)
+        return st;
+    uint64_t v = 0;
+    for (int k = 7; k >= 0; k--)
+        v = v << 8 | file[H_PAYLOAD_SUM + k];
+    prime__free(file);
+    *checksum_out = v;
+    return PRIME_OK;
 }
 
 /* ---- open: validation ---------------------------------------------------- */

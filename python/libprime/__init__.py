@@ -26,7 +26,7 @@ from ._core import (BufferTooSmallError, CancelledError, ClassStats, Config, Dup
                     NoMemoryError, NotFoundError, Outcomes, ParamInfo, ParentStats, ParseError,
                     PermissionPrimeError, PrimeError, PrimeIOError, QueryStats, RangeError,
                     Result, StateError, TagStore, ThreadError, error_for, from_dataframe,
-                    last_error, param_info, param_names, query, query_parents, search, version,
+                    last_error, param_info, param_names, query, query_parents, search, shard_list_id, shard_range, shard_resolve, version,
                     version_number)
 from ._lib import BusyError
 from ._eval import (EVAL_Z95, Eval, EvalMode, EvalSummary, ModeStats, ParentMeasure, bh,
@@ -46,7 +46,8 @@ __all__ = [
     "NoMemoryError", "NotFoundError", "Outcomes", "ParamInfo", "ParentStats", "ParseError",
     "PrimeError", "PrimeIOError", "QueryStats", "RangeError", "Result", "StateError", "TagStore",
     "ThreadError", "error_for", "last_error", "param_info", "param_names", "query",
-    "query_parents", "search", "version", "version_number", "PRIME_NONE", "find_library",
+    "query_parents", "search", "shard_list_id", "shard_range", "shard_resolve", "version",
+    "version_number", "PRIME_NONE", "find_library",
     "library_path", "lib", "load_library",
     # issue 13: handle safety, I/O errors, membership, DataFrames
     "BusyError", "FileNotFoundPrimeError", "IsADirectoryPrimeError", "PermissionPrimeError",

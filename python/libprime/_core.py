@@ -549,6 +549,16 @@ class Outcomes(_Handle):
         _check_path(_long_call(lambda: _l().prime_outcomes_load(p, sp, byref(out)), out), p)
         return cls._wrap(out)
 
+    def save(self, store: "TagStore", path: PathLike, kind: str = "binary") -> None:
+        """Save as binary outcomes bound to ``store`` (``prime_outcomes_save``):
+        kind ``"binary"`` (bits for 0/1 outcomes, else f64), ``"bits"``,
+        ``"fixed"`` or ``"f64"``. :meth:`load` reads them back for that store."""
+        kinds = {"binary": 0, "bits": 1, "fixed": 2, "f64": 3}
+        if kind not in kinds:
+            raise ValueError("kind must be one of %s, not %r" % (sorted(kinds), kind))
+        _need(store, TagStore, "store")
+        _check(_l().prime_outcomes_save(self._p(), store._p(), kinds[kind], _path(path)))
+
     @classmethod
     def from_bytes(cls, data: bytes, store: "TagStore", name: Optional[str] = None) -> "Outcomes":
         """Same as :meth:`load` from the bytes of a CSV file."""
@@ -849,6 +859,27 @@ class TagStore(_Handle):
         """Save a frozen store as a binary file (atomically)."""
         p, sp = _path(path), self._p()
         _check_path(_long_call(lambda: _l().prime_tagstore_save(sp, p)), p, writing=True)
+
+    @classmethod
+    def merge(cls, parts: "List[TagStore]", same_tags: bool = True) -> "TagStore":
+        """Merge frozen stores in order (``prime_tagstore_merge``): the store one
+        run over all their images builds. ``same_tags``: the tag tables must be
+        equal (the shards of one tagging run); else they are joined."""
+        for p in parts:
+            _need(p, TagStore, "part")
+        arr = (L.TagStoreP * max(1, len(parts)))(*[p._p() for p in parts])
+        out = _new(L.TagStoreP)
+        _check(_l().prime_tagstore_merge(arr, len(parts), 1 if same_tags else 0, byref(out)))
+        return cls._wrap(out)
+
+    def write_shard(self, folder: PathLike, index: int, count: int, total: int,
+                    list_id: int) -> None:
+        """Write this frozen store as shard ``index`` of ``count`` of a list of
+        ``total`` images into the sharded-store folder (``prime_sharded_store_write``;
+        ``list_id`` from :func:`shard_list_id`). Safe from concurrent processes."""
+        first, end = shard_range(total, index, count)
+        _check(_l().prime_sharded_store_write(_path(folder), self._p(), _u32(index, "index"),
+                                              _u32(count, "count"), first, end, total, list_id))
 
     # ---- reading -------------------------------------------------------------
     def __len__(self) -> int:
@@ -1173,7 +1204,11 @@ class Config(_Handle):
             self.set(k, v)
 
     def set(self, name: Union[str, int], value: Any) -> "Config":
-        """Set one parameter; returns self."""
+        """Set one parameter; returns self. A text value is read as the
+        command line reads it (``min_size="0.5%"``: a share of each class,
+        the parameter ``min_size_share``)."""
+        if isinstance(value, str) and isinstance(name, str):
+            return self.set_text(name, value)
         pid = _param_id(name)
         info = param_info(pid)
         lib = _l()
@@ -1893,6 +1928,34 @@ def query_parents(store: TagStore, outcomes: Outcomes, tags: Union[TagRef, Seque
     _check(_l().prime_query_parents(store._p(), outcomes._p(), store._class_id(klass), arr, n, sizes,
                                     cors))
     return [ParentStats(store.tag_name(ids[j]), int(sizes[j]), cors[j]) for j in range(n)]
+
+
+# ---- shards (include/prime/prime.h, "Merging stores, shards ...") -------------
+
+def shard_resolve(spec: Optional[str] = None) -> Tuple[int, int]:
+    """The shard (index, count) of this process: ``spec`` ("I/N") or the
+    environment (PRIME_SHARD, Slurm arrays, Kubernetes Indexed Jobs, MPI);
+    :class:`NotFoundError` when none is given."""
+    i, n, src = c_uint32(), c_uint32(), c_int32()
+    _check(_l().prime_shard_resolve(_enc(spec, "spec") if spec else None, byref(i), byref(n),
+                                    byref(src)))
+    return int(i.value), int(n.value)
+
+
+def shard_range(n: int, index: int, count: int) -> Tuple[int, int]:
+    """Images [first, end) of a list of ``n`` that shard ``index`` of ``count`` takes."""
+    f, e = c_uint64(), c_uint64()
+    _check(_l().prime_shard_range(n, _u32(index, "index"), _u32(count, "count"), byref(f),
+                                  byref(e)))
+    return int(f.value), int(e.value)
+
+
+def shard_list_id(names: "List[str]") -> int:
+    """The identity of a whole image list that every shard records."""
+    arr = (c_char_p * max(1, len(names)))(*[_enc(x, "name") for x in names])
+    out = c_uint64()
+    _check(_l().prime_shard_list_id(arr, len(names), byref(out)))
+    return int(out.value)
 
 
 def from_dataframe(df: Any, *, image: Optional[str] = "image", klass: str = "class",

@@ -272,7 +272,7 @@ case_ 2 "option --output needs a value, not an empty text" "--output=" -- "$prim
 case_ 2 "option --labels needs a value, not an empty text" "tag --labels=" -- "$prime" tag --images ../data/tag --backend properties --labels= --output "$w/never.csv"
 case_ 2 "option --result needs a value, not an empty text" "eval --result ''" -- "$prime" eval --result '' --tags tags.csv
 case_ 2 "option --bpe needs a value, not an empty text" "tokenize --bpe=" -- "$prime" tokenize --bpe= hello
-case_ 2 "a command is needed: search, convert, info, eval, report, tokenize, tag or classify" "bare prime lists every command" -- "$prime"
+case_ 2 "a command is needed: search, convert, info, eval, report, tokenize, tag, classify or merge" "bare prime lists every command" -- "$prime"
 
 # ---- 13. tag --labels through the library's CSV reader ----
 lab="$tmp/lab"

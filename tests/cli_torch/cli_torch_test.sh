@@ -215,5 +215,42 @@ rm -f "$tmp/never.json"
 expect 1 "quality, a text model of another dimension" -- "$prime" "${qargs[@]}" --text-model "$data/text_encoder_d8.pt" --bpe "$bpe" --output "$tmp/never.json"
 [ ! -e "$tmp/never.json" ] && ok || bad "quality --text-model: output written after an error"
 
+# ---- shards of the TorchScript tagger merge to the one-process store (issue 15) ----
+unset PRIME_SHARD SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT SLURM_ARRAY_TASK_MIN \
+      JOB_COMPLETION_INDEX PRIME_SHARD_COUNT OMPI_COMM_WORLD_RANK OMPI_COMM_WORLD_SIZE PMI_RANK PMI_SIZE
+sargs=("${targs[@]}" --labels "$tmp/labels.csv" --top-k 3)
+expect 0 "tag torch, one binary store" -- "$prime" "${sargs[@]}" --output "$tmp/one.prime"
+for spec in "1 flag" "2 env" "3 slurm" "7 k8s" "7 flag"; do
+  read -r k how <<<"$spec"
+  dir="$tmp/torch-$k-$how.prmd"
+  for ((i = 0; i < k; i++)); do
+    case $how in
+      flag) "$prime" "${sargs[@]}" --shard "$i/$k" --output "$dir" ;;
+      env) PRIME_SHARD="$i/$k" "$prime" "${sargs[@]}" --output "$dir" ;;
+      slurm) SLURM_ARRAY_TASK_ID=$i SLURM_ARRAY_TASK_COUNT=$k "$prime" "${sargs[@]}" --output "$dir" ;;
+      k8s) JOB_COMPLETION_INDEX=$i PRIME_SHARD_COUNT=$k "$prime" "${sargs[@]}" --output "$dir" ;;
+    esac || bad "torch shard $i/$k ($how)"
+  done
+  "$prime" merge --output "$tmp/merged.prime" "$dir" && cmp -s "$tmp/merged.prime" "$tmp/one.prime" &&
+    ok || bad "torch tagger, $k shards ($how): merged store differs"
+done
+
+# classify's binary outcomes, bound to the tag store: the same search as with its CSV
+expect 0 "classify, binary outcomes" -- "$prime" classify --model "$data/classifier.pt" --classes "$data/classes.txt" --images "$tmp/img" --labels "$tmp/labels.csv" --size 32 --tags "$tmp/one.prime" --outcomes-format bits --output "$tmp/o.pro"
+expect 0 "search, classify's binary outcomes" -- "$prime" search --tags "$tmp/one.prime" --outcomes "$tmp/o.pro" --min-size 1 --output "$tmp/rb.json"
+expect 0 "search, classify's CSV outcomes" -- "$prime" search --tags "$tmp/one.prime" --outcomes "$tmp/o.csv" --min-size 1 --output "$tmp/rc.json"
+cmp -s "$tmp/rb.json" "$tmp/rc.json" && ok || bad "classify: binary and CSV outcomes give different searches"
+expect 2 "classify --outcomes-format without --tags" -- "$prime" classify --model "$data/classifier.pt" --images "$tmp/img" --size 32 --outcomes-format bits --output "$tmp/never.pro"
+# --device/--dtype: cuda on this CPU-only libtorch is a clear error; bfloat16 runs
+if ! "$prime" "${sargs[@]}" --device cuda --output "$tmp/never.prime" 2>"$tmp/err"; then
+  grep -q "CUDA" "$tmp/err" && [ ! -e "$tmp/never.prime" ] && ok || bad "--device cuda: $(cat "$tmp/err")"
+fi
+expect 0 "tag torch --dtype bfloat16" -- "$prime" "${sargs[@]}" --dtype bfloat16 --output "$tmp/bf.prime"
+expect 2 "tag torch --dtype half" -- "$prime" "${sargs[@]}" --dtype half --output "$tmp/never.prime"
+expect 0 "classify --dtype bfloat16" -- "$prime" classify --model "$data/classifier.pt" --images "$tmp/img" --size 32 --device cpu --dtype bfloat16 --output "$tmp/obf.csv"
+if ! "$prime" classify --model "$data/classifier.pt" --images "$tmp/img" --size 32 --device cuda --output "$tmp/never.csv" 2>"$tmp/err"; then
+  grep -q "CUDA" "$tmp/err" && [ ! -e "$tmp/never.csv" ] && ok || bad "classify --device cuda: $(cat "$tmp/err")"
+fi
+
 echo "cli_torch: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -748,6 +748,129 @@ Test(torch, null_arguments)
     prime_tagger_destroy(t);
 }
 
+/* ---- devices and precision (issue 15) ------------------------------------------ */
+
+static prime_status tagger_with(const char *device, int32_t dtype, uint32_t size,
+                                prime_tagger **out)
+{
+    prime_image_spec *s = spec(PRIME_IMAGE_PRESET_RAM, PRIME_RESIZE_EXACT, 32);
+    prime_torch_options o;
+    memset(&o, 0, sizeof o);
+    o.struct_size = size;
+    o.device = device;
+    o.dtype = dtype;
+    prime_status st = prime_torch_tagger_create_with(data("tagger.pt"), data("vocab.txt"),
+                                                     PRIME_TORCH_SCORES_LOGITS, s, &o, out);
+    prime_image_spec_destroy(s);
+    return st;
+}
+
+Test(torch, device_and_dtype_errors)
+{
+    prime_tagger *t = NULL;
+    static const char *const bad[] = {"gpu", "cuda:", "cuda:x", "cuda:-1", "CPU", "cuda:123456"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        cr_assert_eq(tagger_with(bad[k], PRIME_TORCH_FLOAT32, sizeof(prime_torch_options), &t),
+                     PRIME_E_INVALID_ARG, "%s: %s", bad[k], prime_last_error());
+        cr_assert_null(t);
+    }
+    cr_assert_eq(tagger_with("cpu", 7, sizeof(prime_torch_options), &t), PRIME_E_INVALID_ARG);
+    cr_assert_eq(tagger_with("cpu", 0, 4, &t), PRIME_E_INVALID_ARG);
+    /* cuda where this libtorch or machine has none: a clear status, no abort */
+    prime_status st = tagger_with("cuda", PRIME_TORCH_FLOAT32, sizeof(prime_torch_options), &t);
+    if (st != PRIME_OK) {
+        cr_assert_eq(st, PRIME_E_NOT_FOUND, "%s", prime_last_error());
+        cr_assert(contains(prime_last_error(), "CUDA"), "%s", prime_last_error());
+        cr_assert_null(t);
+    }
+    prime_tagger_destroy(t);
+    t = NULL;
+    /* cpu and the defaults (NULL device) give the float32 scores */
+    cr_assert_eq(tagger_with(NULL, PRIME_TORCH_FLOAT32, sizeof(prime_torch_options), &t),
+                 PRIME_OK, "%s", prime_last_error());
+    check_tagger_scores(t, "tagger.pt");
+    prime_tagger_destroy(t);
+}
+
+/* float16 and bfloat16 on the CPU: within 2e-2 of float32 (a sigmoid of
+ * logits computed with 8- and 11-bit mantissas) where libtorch has the
+ * kernels; where it lacks them, a clear PRIME_E_STATE on the forward pass,
+ * and the handle stays usable. */
+Test(torch, reduced_precision_on_the_cpu)
+{
+    prime_image **img = load_images();
+    float ref[NIMG * 12], got[NIMG * 12];
+    prime_tagger *t = NULL;
+    cr_assert_eq(tagger_with("cpu", PRIME_TORCH_FLOAT32, sizeof(prime_torch_options), &t),
+                 PRIME_OK);
+    cr_assert_eq(prime_tagger_score(t, (const prime_image *const *)img, NIMG, ref, NIMG * 12),
+                 PRIME_OK, "%s", prime_last_error());
+    prime_tagger_destroy(t);
+    for (int32_t dt = PRIME_TORCH_FLOAT16; dt <= PRIME_TORCH_BFLOAT16; dt++) {
+        cr_assert_eq(tagger_with("cpu", dt, sizeof(prime_torch_options), &t), PRIME_OK, "%s",
+                     prime_last_error());
+        prime_status st =
+            prime_tagger_score(t, (const prime_image *const *)img, NIMG, got, NIMG * 12);
+        if (st == PRIME_OK) {
+            for (int k = 0; k < NIMG * 12; k++)
+                cr_assert(fabsf(got[k] - ref[k]) <= 2e-2f, "dtype %d score %d: %g vs %g", dt, k,
+                          got[k], ref[k]);
+        } else {
+            cr_assert_eq(st, PRIME_E_STATE, "%s", prime_last_error());
+            cr_log_info("dtype %d not supported on this CPU libtorch: %s", dt, prime_last_error());
+            /* still usable: the same clean failure again */
+            cr_assert_eq(prime_tagger_score(t, (const prime_image *const *)img, 1, got, 12),
+                         PRIME_E_STATE);
+        }
+        prime_tagger_destroy(t);
+    }
+    free_images(img);
+}
+
+Test(torch, classifier_and_embedder_options)
+{
+    prime_torch_options o;
+    memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    o.device = "cuda:0";
+    prime_image_spec *s = spec(PRIME_IMAGE_PRESET_IMAGENET, PRIME_RESIZE_SHORTER_CROP, 36);
+    prime_classifier *c = NULL;
+    prime_status st = prime_torch_classifier_create_with(data("classifier.pt"), NULL, s, &o, &c);
+    cr_assert(st == PRIME_OK || st == PRIME_E_NOT_FOUND, "%s", prime_last_error());
+    prime_classifier_destroy(c);
+    c = NULL;
+    o.device = "cpu";
+    o.dtype = PRIME_TORCH_BFLOAT16;
+    cr_assert_eq(prime_torch_classifier_create_with(data("classifier.pt"), NULL, s, &o, &c),
+                 PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(prime_classifier_class_count(c), 4);
+    prime_classifier_destroy(c);
+    o.dtype = 9;
+    cr_assert_eq(prime_torch_classifier_create_with(data("classifier.pt"), NULL, s, &o, &c),
+                 PRIME_E_INVALID_ARG);
+    cr_assert_null(c);
+    prime_image_spec_destroy(s);
+    /* the text encoder keeps int64 token ids at bfloat16 */
+    s = spec(PRIME_IMAGE_PRESET_CLIP, PRIME_RESIZE_SHORTER_CROP, 32);
+    char *bpe = path_of("PRIME_SOURCE_ROOT", "data/clip/bpe_simple_vocab_16e6.txt.gz");
+    o.dtype = PRIME_TORCH_BFLOAT16;
+    prime_embedder *e = NULL;
+    st = prime_torch_embedder_create_with(data("image_encoder.pt"), data("text_encoder.pt"), bpe,
+                                          s, &o, &e);
+    cr_assert(st == PRIME_OK || st == PRIME_E_STATE, "%s", prime_last_error());
+    if (st == PRIME_OK) {
+        const char *texts[] = {"a photo of a dog"};
+        float v[64];
+        uint32_t d = prime_embedder_dimension(e);
+        cr_assert_leq(d, 64);
+        cr_assert_eq(prime_embedder_embed_texts(e, texts, 1, v, 64), PRIME_OK, "%s",
+                     prime_last_error());
+    }
+    prime_embedder_destroy(e);
+    free(bpe);
+    prime_image_spec_destroy(s);
+}
+
 /* ---- the batch guard (issue 17) ---------------------------------------------------- */
 
 /* trap_*.pt (scripts/make_torch_guard_models.py): Swin's window_reverse with

@@ -138,6 +138,9 @@ typedef struct {
     __typeof__(&prime_torch_classifier_create) classifier_create;
     __typeof__(&prime_torch_embedder_create) embedder_create;
     __typeof__(&prime_torch_set_check_batch) set_check_batch;
+    /* NULL in a libprime-torch without devices (before issue 15) */
+    __typeof__(&prime_torch_tagger_create_with) tagger_create_with;
+    __typeof__(&prime_torch_classifier_create_with) classifier_create_with;
 } torch_api;
 
 /* Loads the shim; on failure prints "WHO needs libprime-torch: why" and
@@ -201,6 +204,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
+int cmd_merge(int argc, char **argv); /* scale.c */
 int cmd_report(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "scale.h"
 #include "tag_opts.h"
 
 int cmd_classify(int argc, char **argv)
@@ -20,8 +21,17 @@ int cmd_classify(int argc, char **argv)
     if (o.model == NULL || o.images == NULL || o.output == NULL)
         return usage_error("%s", "classify needs --model M.pt, --images DIR|LIST and "
                                  "--output FILE");
-    const char *inputs[] = {o.images, o.labels, o.model, o.classes};
-    prime_writer *w = writer_open(inputs, 4, &o.output, 1);
+    int32_t okind = -1; /* --outcomes-format (scale.c): -1 = the CSV */
+    if (o.outcomes_format != NULL && !scale_outcomes_kind(o.outcomes_format, &okind))
+        return usage_error("--outcomes-format must be csv, binary, bits, fixed or f64, not '%s'",
+                           o.outcomes_format);
+    if ((okind >= 0) != (o.tags != NULL))
+        return usage_error("%s", "binary outcomes are bound to a store: give --tags STORE "
+                                 "with --outcomes-format binary|bits|fixed|f64");
+    if (o.dtype != NULL && scale_torch_dtype(o.dtype) < 0)
+        return usage_error("--dtype must be float32, float16 or bfloat16, not '%s'", o.dtype);
+    const char *inputs[] = {o.images, o.labels, o.model, o.classes, o.tags};
+    prime_writer *w = writer_open(inputs, 5, &o.output, 1);
     if (w == NULL)
         return EXIT_FAIL;
     torch_api tapi;
@@ -44,8 +54,16 @@ int cmd_classify(int argc, char **argv)
         st = torch_check_batch(&tapi, o.batch);
     if (st == PRIME_OK)
         st = make_spec(&o.spec, PRIME_IMAGE_PRESET_IMAGENET, &spec);
-    if (st == PRIME_OK)
+    if (st == PRIME_OK && o.device == NULL && o.dtype == NULL) {
         st = tapi.classifier_create(o.model, o.classes, spec, &cls);
+    } else if (st == PRIME_OK && tapi.classifier_create_with == NULL) {
+        fail("this libprime-torch has no --device/--dtype (too old)");
+        goto done;
+    } else if (st == PRIME_OK) {
+        prime_torch_options topt;
+        scale_torch_options(o.device, o.dtype, &topt);
+        st = tapi.classifier_create_with(o.model, o.classes, spec, &topt, &cls);
+    }
     if (st != PRIME_OK) {
         lib_error(st);
         goto done;
@@ -80,6 +98,15 @@ int cmd_classify(int argc, char **argv)
     }
     for (size_t i = 0; i < names.n; i++)
         pred_names[i] = prime_classifier_class_name(cls, pred[i]);
+    if (okind >= 0) { /* binary outcomes bound to the store of --tags (scale.c) */
+        prime_writer_destroy(w);
+        w = NULL;
+        if (scale_classify_outcomes_names(prog, (const char *const *)names.v,
+                                          (const char *const *)classes.v, pred_names,
+                                          (uint32_t)names.n, o.tags, okind, o.output))
+            rc = 0;
+        goto done;
+    }
     st = prime_outcomes_write_predictions_csv((const char *const *)names.v,
                                               (const char *const *)classes.v, pred_names,
                                               (uint32_t)names.n, w, o.output);

@@ -11,17 +11,25 @@
 #include <string.h>
 
 #include "cli.h"
+#include "scale.h"
 #include "tag_opts.h"
 
 /* Options of both commands first, then those of tag only. */
 enum { T_IMAGES, T_LABELS, T_OUTPUT, T_MODEL, T_THREADS, T_BATCH, T_SIZE, T_RESIZE, T_MEAN,
        T_STD, T_CLASSES, T_BACKEND, T_THRESHOLDS, T_VOCAB, T_SCORES, T_IMAGE_MODEL,
-       T_TEXT_MODEL, T_BPE, T_PROMPT, T_THRESHOLD, T_TOP_K, T_RULE };
+       T_TEXT_MODEL, T_BPE, T_PROMPT, T_THRESHOLD, T_TOP_K, T_RULE, T_SHARD, T_DEVICE,
+       T_DTYPE, T_TAGS, T_OUTCOMES_FORMAT };
 static const opt_spec classify_specs[] = {
     {"--images", OPT_VALUE}, {"--labels", OPT_VALUE}, {"--output", OPT_VALUE},
     {"--model", OPT_VALUE},  {"--threads", OPT_VALUE}, {"--batch", OPT_VALUE},
     {"--size", OPT_VALUE},   {"--resize", OPT_VALUE}, {"--mean", OPT_VALUE},
-    {"--std", OPT_VALUE},    {"--classes", OPT_VALUE}, {NULL, 0}};
+    {"--std", OPT_VALUE},    {"--classes", OPT_VALUE},
+    /* tag's options: "" never matches */
+    {"", OPT_VALUE}, {"", OPT_VALUE}, {"", OPT_VALUE}, {"", OPT_VALUE}, {"", OPT_VALUE},
+    {"", OPT_VALUE}, {"", OPT_VALUE}, {"", OPT_VALUE}, {"", OPT_VALUE}, {"", OPT_VALUE},
+    {"", OPT_VALUE}, {"", OPT_VALUE},
+    {"--device", OPT_VALUE}, {"--dtype", OPT_VALUE}, {"--tags", OPT_VALUE},
+    {"--outcomes-format", OPT_VALUE}, {NULL, 0}};
 static const opt_spec tag_specs[] = {
     {"--images", OPT_VALUE}, {"--labels", OPT_VALUE}, {"--output", OPT_VALUE},
     {"--model", OPT_VALUE},  {"--threads", OPT_VALUE}, {"--batch", OPT_VALUE},
@@ -30,7 +38,8 @@ static const opt_spec tag_specs[] = {
     {"--thresholds", OPT_VALUE}, {"--vocab", OPT_VALUE}, {"--scores", OPT_VALUE},
     {"--image-model", OPT_VALUE}, {"--text-model", OPT_VALUE}, {"--bpe", OPT_VALUE},
     {"--prompt", OPT_VALUE_EMPTY_OK}, {"--threshold", OPT_VALUE}, {"--top-k", OPT_VALUE},
-    {"--rule", OPT_VALUE}, {NULL, 0}};
+    {"--rule", OPT_VALUE}, {"--shard", OPT_VALUE}, {"--device", OPT_VALUE},
+    {"--dtype", OPT_VALUE}, {NULL, 0}};
 
 int parse_tag_opts(int argc, char **argv, int classify, tag_opts *t)
 {
@@ -53,7 +62,9 @@ int parse_tag_opts(int argc, char **argv, int classify, tag_opts *t)
             [T_SCORES] = &t->scores,         [T_IMAGE_MODEL] = &t->image_model,
             [T_TEXT_MODEL] = &t->text_model, [T_BPE] = &t->bpe,
             [T_PROMPT] = &t->prompt,         [T_TOP_K] = NULL,
-            [T_RULE] = &t->rule};
+            [T_RULE] = &t->rule,             [T_SHARD] = &t->shard,
+            [T_DEVICE] = &t->device,         [T_DTYPE] = &t->dtype,
+            [T_TAGS] = &t->tags,             [T_OUTCOMES_FORMAT] = &t->outcomes_format};
         const char *name = o.specs[k].name;
         if (k < (int)(sizeof str / sizeof str[0]) && str[k] != NULL) {
             *str[k] = v;
@@ -100,6 +111,8 @@ static int check_backend_opts(const tag_opts *o)
         {"--resize", o->spec.resize != 0, "torch zeroshot"},
         {"--mean", o->spec.have_mean, "torch zeroshot"},
         {"--std", o->spec.have_std, "torch zeroshot"},
+        {"--device", o->device != NULL, "torch"},
+        {"--dtype", o->dtype != NULL, "torch"},
     };
     for (size_t k = 0; k < sizeof checks / sizeof checks[0]; k++) {
         if (!checks[k].given)
@@ -120,6 +133,8 @@ static int check_backend_opts(const tag_opts *o)
     if (o->scores != NULL && strcmp(o->scores, "logits") != 0 &&
         strcmp(o->scores, "probabilities") != 0)
         return usage_error("--scores must be logits or probabilities, not '%s'", o->scores);
+    if (o->dtype != NULL && scale_torch_dtype(o->dtype) < 0)
+        return usage_error("--dtype must be float32, float16 or bfloat16, not '%s'", o->dtype);
     if (o->rule != NULL && strcmp(o->rule, "above") != 0 && strcmp(o->rule, "at-least") != 0)
         return usage_error("--rule must be above or at-least, not '%s'", o->rule);
     return 0;
@@ -150,7 +165,17 @@ static prime_tagger *make_tagger(const tag_opts *o)
             int32_t scores = o->scores != NULL && strcmp(o->scores, "probabilities") == 0
                                  ? PRIME_TORCH_SCORES_PROBABILITIES
                                  : PRIME_TORCH_SCORES_LOGITS;
-            st = tapi.tagger_create(o->model, o->vocab, scores, spec, &tagger);
+            if (o->device == NULL && o->dtype == NULL) {
+                st = tapi.tagger_create(o->model, o->vocab, scores, spec, &tagger);
+            } else if (tapi.tagger_create_with == NULL) {
+                fail("this libprime-torch has no --device/--dtype (too old)");
+                prime_image_spec_destroy(spec);
+                return NULL;
+            } else {
+                prime_torch_options topt;
+                scale_torch_options(o->device, o->dtype, &topt);
+                st = tapi.tagger_create_with(o->model, o->vocab, scores, spec, &topt, &tagger);
+            }
         } else if (st == PRIME_OK) {
             strvec tags = {0};
             if (!read_lines(o->vocab, &tags)) {
@@ -194,11 +219,20 @@ static int cmd_tag_run(const tag_opts *o)
     prime_tagstore *store = NULL;
     const char *inputs[] = {o->images, o->labels, o->thresholds, o->model, o->vocab,
                             o->image_model, o->text_model, o->bpe};
-    prime_writer *w = writer_open(inputs, 8, &o->output, 1);
+    /* a sharded-store folder (NAME.prmd) takes one shard: --shard I/N or the
+       scheduler's environment (scale.c); the library writes it (its own
+       files, lock and manifest), so the writer gets no output then */
+    int sharded = scale_is_sharded_output(o->output);
+    scale_shard shard;
+    prime_writer *w = writer_open(inputs, 8, &o->output, sharded ? 0 : 1);
     int rc = EXIT_FAIL;
     if (w == NULL || !collect_images(o->images, o->labels, &paths, &names, &classes) ||
+        (sharded && !scale_resolve_shard(prog, o->shard, (const char *const *)names.v, names.n,
+                                         &shard)) ||
         (tagger = make_tagger(o)) == NULL)
         goto done;
+    size_t first = sharded ? (size_t)shard.first : 0;
+    size_t count = sharded ? (size_t)(shard.end - shard.first) : names.n;
     prime_status st = prime_tagstore_create(&store);
     /* tag ids in vocabulary order, so that each row lists its tags in it */
     for (uint32_t k = 0; st == PRIME_OK && k < prime_tagger_tag_count(tagger); k++) {
@@ -215,20 +249,29 @@ static int cmd_tag_run(const tag_opts *o)
     prime_files_options fo = PRIME_FILES_OPTIONS_INIT;
     fo.threads = o->threads;
     fo.batch = o->batch;
-    fo.image_names = (const char *const *)names.v;
+    fo.image_names = (const char *const *)names.v + first;
     fo.on_error = progress_file_error;
     fo.progress = progress_files;
     fo.user_data = &ps;
-    st = prime_tagger_tag_files(tagger, (const char *const *)paths.v,
-                                (const char *const *)classes.v, (uint32_t)names.n, &fo, store,
-                                &failed);
+    st = prime_tagger_tag_files(tagger, (const char *const *)paths.v + first,
+                                (const char *const *)classes.v + first, (uint32_t)count, &fo,
+                                store, &failed);
     if (ps.shown)
         fprintf(stderr, "\n");
     if (failed > 0) {
-        fail("%u of %zu images could not be read; nothing written", failed, names.n);
+        fail("%u of %zu images could not be read; nothing written", failed, count);
     } else if (st != PRIME_OK) {
         lib_error(st);
         fail("tagging stopped; nothing written");
+    } else if (sharded) {
+        rc = scale_write_store(prog, store, o->output, &shard) ? 0 : EXIT_FAIL;
+    } else if (scale_is_store_output(o->output) &&
+               ((st = prime_tagstore_freeze(store)) != PRIME_OK ||
+                (st = prime_tagstore_save_to(store, w, o->output)) != PRIME_OK)) {
+        lib_error(st);
+    } else if (scale_is_store_output(o->output)) {
+        rc = writer_close(w);
+        w = NULL;
     } else if ((st = prime_tagstore_write_csv(store, w, o->output)) != PRIME_OK) {
         lib_error(st);
     } else {
@@ -261,6 +304,8 @@ int cmd_tag(int argc, char **argv)
         return usage_error("unknown backend '%s' (properties, torch or zeroshot)", o.backend);
     if ((rc = check_backend_opts(&o)) != 0)
         return rc;
+    if (o.shard != NULL && !scale_is_sharded_output(o.output))
+        return usage_error("%s", "--shard needs --output NAME.prmd (a sharded-store folder)");
     /* data files: relative names are also looked for in the data folder;
      * --bpe defaults to CLIP's there (zeroshot) */
     static char vocab_buf[4096], bpe_buf[4096], thresholds_buf[4096];

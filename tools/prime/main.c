@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "scale.h"
 
 const char *const prog = "prime";
 
@@ -85,7 +86,7 @@ static const struct {
 } commands[] = {
     {"search", cmd_search}, {"convert", cmd_convert}, {"info", cmd_info},
     {"eval", cmd_eval},     {"report", cmd_report},   {"tokenize", cmd_tokenize},
-    {"tag", cmd_tag},       {"classify", cmd_classify},
+    {"tag", cmd_tag},       {"classify", cmd_classify}, {"merge", cmd_merge},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -119,7 +120,8 @@ static void print_help(void)
 {
     /* more than stdout's buffer: the write happens here, not in the final
        fflush, so its errno is kept for finish_stdout */
-    if (fputs(usage_text, stdout) == EOF || fputs(help_text, stdout) == EOF)
+    if (fputs(usage_text, stdout) == EOF || fputs(help_text, stdout) == EOF ||
+        fputs(scale_usage_text, stdout) == EOF) /* tagging at scale (scale.c) */
         help_errno = errno;
 }
 

@@ -7,6 +7,9 @@
 typedef struct {
     const char *images, *backend, *labels, *output, *thresholds, *model, *vocab, *scores,
         *image_model, *text_model, *bpe, *prompt, *classes, *rule;
+    /* issue 15 (scale.c): --shard, --device, --dtype; classify's --tags and
+       --outcomes-format */
+    const char *shard, *device, *dtype, *tags, *outcomes_format;
     double threshold; /* NaN: not given */
     uint32_t threads, batch, top_k;
     int have_threads;

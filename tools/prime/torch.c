@@ -68,6 +68,10 @@ int torch_load(torch_api *t, const char *who)
     memcpy(&t->classifier_create, &syms[3], sizeof syms[3]);
     memcpy(&t->embedder_create, &syms[4], sizeof syms[4]);
     memcpy(&t->set_check_batch, &syms[5], sizeof syms[5]);
+    void *with = dlsym(t->dl, "prime_torch_tagger_create_with");
+    memcpy(&t->tagger_create_with, &with, sizeof with);
+    with = dlsym(t->dl, "prime_torch_classifier_create_with");
+    memcpy(&t->classifier_create_with, &with, sizeof with);
     return 1;
 }
 
