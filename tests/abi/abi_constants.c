@@ -166,6 +166,12 @@ AT(prime_embedder_backend, destroy, 24);
 AT(prime_embedder_backend, dimension, 32);
 AT(prime_embedder_backend, embed_images, 40);
 AT(prime_embedder_backend, embed_texts, 48);
+AT(prime_torch_options, struct_size, 0);
+AT(prime_torch_options, device, 8);
+AT(prime_torch_options, dtype, 16);
+PIN(PRIME_TORCH_FLOAT32, 0);
+PIN(PRIME_TORCH_FLOAT16, 1);
+PIN(PRIME_TORCH_BFLOAT16, 2);
 
 PIN(PRIME_VERSION_MAJOR, 1); /* the soname: see docs/abi.md before changing */
 
