@@ -8,14 +8,17 @@
  *   io/io.h           text checks and the CSV tokenizer (on common)
  *   store/store.h     tag store layout, binary file, readers, outcomes (on common)
  *   search/search.h   configuration and result layouts (on store)
+ *   image/image.h     image, spec and batch layouts, decoding, resampling
+ *                     (on common)
  *
- * The image, text, eval and backend layers keep no private declarations:
+ * The text, eval and backend layers keep no private declarations:
  * they use the public headers and the layers above (text/text_clean.h is
  * shared by the two files of the text layer only). */
 #ifndef PRIME_INTERNAL_H
 #define PRIME_INTERNAL_H
 
 #include "common/common.h"
+#include "image/image.h"
 #include "io/io.h"
 #include "search/search.h"
 #include "store/store.h"

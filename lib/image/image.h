@@ -1,0 +1,99 @@
+/* libprime's image layer (lib/image), private: the layouts of the image,
+ * spec and batch handles and what its files share. Built on common. Not
+ * installed.
+ *
+ *   image.c      the image handle: allocation, creation, accessors, crop
+ *   decode.c     formats, header checks, decoding with stb_image
+ *   resample.c   PIL's resampling (bilinear, bicubic, nearest, premultiplied)
+ *   spec.c       presets and the spec's setters and getters
+ *   transform.c  resize/crop plan, colour-conversion order, normalisation
+ *   batch.c      image batches: files decoded and preprocessed in parallel
+ *   measure.c    measured properties */
+#ifndef PRIME_IMAGE_LAYER_H
+#define PRIME_IMAGE_LAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/common.h"
+#include "prime/image.h"
+
+/* The colour model of the source, where PIL would resize it differently from
+ * its RGB conversion (the order of prime_image_spec_set_convert). */
+enum {
+    SRC_RGB = 0,   /* RGB or grey: resizing commutes with the conversion */
+    SRC_INDEXED,   /* PNG palette or 1-bit grey (PIL "P", "1"): PIL resizes nearest */
+    SRC_ALPHA      /* PNG grey+alpha or RGBA (PIL "LA", "RGBA"): premultiplied resize */
+};
+
+struct prime_image {
+    uint32_t width, height;
+    int32_t format;
+    uint8_t *px;     /* 3 * width * height bytes */
+    bool stb_owned;  /* px comes from stbi_load (free with stbi_image_free) */
+    int32_t source;  /* SRC_* */
+    uint8_t *alpha;  /* width * height bytes when source is SRC_ALPHA, else NULL */
+};
+
+struct prime_image_spec {
+    int32_t mode;
+    uint32_t shorter, width, height;
+    int32_t filter;
+    double mean[3], std[3];
+    uint64_t max_pixels;
+    int32_t convert; /* PRIME_CONVERT_* */
+};
+
+struct prime_image_batch {
+    uint32_t n, failed;
+    uint32_t width, height; /* of each slot */
+    float *tensor;          /* n * 3 * height * width */
+    prime_status *status;   /* n */
+    char **error;           /* n; NULL = "" */
+    uint32_t *src_size;     /* 2 * n: width, height as decoded */
+};
+
+/* ---- image.c ------------------------------------------------------------- */
+
+/* A w x h image with uninitialised RGB pixels (PRIME_E_NOMEM, message set). */
+PRIME_INTERNAL prime_status prime__image_alloc(uint32_t w, uint32_t h, prime_image **out);
+
+/* ---- decode.c ------------------------------------------------------------ */
+
+/* Decode size bytes at data (a JPEG, PNG, BMP, TGA or GIF file); `name`
+ * (never NULL) names it in messages; max_pixels 0 is the default limit. */
+PRIME_INTERNAL prime_status prime__image_decode(const void *data, size_t size, const char *name,
+                                                uint64_t max_pixels, prime_image **out);
+
+/* ---- resample.c ---------------------------------------------------------- */
+
+PRIME_INTERNAL bool prime__image_valid_filter(int32_t f);
+
+/* Pixels [x0, x0 + cw) x [y0, y0 + ch) of `src` resized to out_w x out_h
+ * with `filter` (PIL's resample), into dst (cw x ch, RGB). */
+PRIME_INTERNAL prime_status prime__image_resize_region(const prime_image *src, uint32_t out_w,
+                                                       uint32_t out_h, int32_t filter,
+                                                       uint32_t x0, uint32_t y0, uint32_t cw,
+                                                       uint32_t ch, uint8_t *dst);
+/* The same window of PIL's NEAREST resize (palette and 1-bit sources). */
+PRIME_INTERNAL prime_status prime__image_nearest_region(const prime_image *src, uint32_t out_w,
+                                                        uint32_t out_h, uint32_t x0,
+                                                        uint32_t y0, uint32_t cw, uint32_t ch,
+                                                        uint8_t *dst);
+/* The same window of PIL's RGBA resize (premultiplied by src->alpha), the
+ * alpha then dropped. */
+PRIME_INTERNAL prime_status prime__image_premultiplied_region(const prime_image *src,
+                                                              uint32_t out_w, uint32_t out_h,
+                                                              int32_t filter, uint32_t x0,
+                                                              uint32_t y0, uint32_t cw,
+                                                              uint32_t ch, uint8_t *dst);
+
+/* ---- transform.c --------------------------------------------------------- */
+
+/* The spec's normalised CHW floats (3 * width * height) of image into out. */
+PRIME_INTERNAL prime_status prime__image_preprocess_into(const prime_image *image,
+                                                         const prime_image_spec *spec,
+                                                         float *out);
+
+#endif /* PRIME_IMAGE_LAYER_H */

@@ -1,0 +1,331 @@
+/* Resampling: PIL's ImagingResample (bilinear, bicubic; 8 bits, fixed
+ * point), its NEAREST resize of palette images and its premultiplied resize
+ * of images with alpha, each for a window of the result; prime_image_resize. */
+#include <math.h>
+#include <string.h>
+
+#include "image/image.h"
+
+/* ---- resampling: PIL's ImagingResample (libImaging/Resample.c), 8 bits ----- */
+
+#define PRECISION_BITS (32 - 8 - 2)
+
+static double filter_bilinear(double x)
+{
+    if (x < 0.0)
+        x = -x;
+    return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+static double filter_bicubic(double x)
+{
+    const double a = -0.5;
+    if (x < 0.0)
+        x = -x;
+    if (x < 1.0)
+        return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+    if (x < 2.0)
+        return (((x - 5) * x + 8) * x - 4) * a;
+    return 0.0;
+}
+
+/* Coefficients of one axis: for output pixel i, source pixels
+ * bounds[2i] .. bounds[2i] + bounds[2i+1] - 1 with fixed-point weights
+ * kk[i * ksize ...]. */
+typedef struct {
+    int ksize;
+    int *bounds;
+    int32_t *kk;
+} coeffs;
+
+static void coeffs_free(coeffs *c)
+{
+    prime__free(c->bounds);
+    prime__free(c->kk);
+}
+
+static bool precompute_coeffs(uint32_t in_size, uint32_t out_size, int32_t filter, coeffs *c)
+{
+    double (*fn)(double) = filter == PRIME_FILTER_BICUBIC ? filter_bicubic : filter_bilinear;
+    double support0 = filter == PRIME_FILTER_BICUBIC ? 2.0 : 1.0;
+    double scale, filterscale;
+    scale = filterscale = (double)(float)in_size / out_size;
+    if (filterscale < 1.0)
+        filterscale = 1.0;
+    double support = support0 * filterscale;
+    int ksize = (int)ceil(support) * 2 + 1;
+    c->ksize = ksize;
+    c->bounds = prime__malloc((size_t)out_size * 2 * sizeof(int));
+    double *pre = prime__malloc((size_t)out_size * (size_t)ksize * sizeof(double));
+    c->kk = prime__malloc((size_t)out_size * (size_t)ksize * sizeof(int32_t));
+    if (c->bounds == NULL || pre == NULL || c->kk == NULL) {
+        prime__free(pre);
+        coeffs_free(c);
+        c->bounds = NULL;
+        c->kk = NULL;
+        return false;
+    }
+    for (uint32_t xx = 0; xx < out_size; xx++) {
+        double center = 0.0 + (xx + 0.5) * scale;
+        double ww = 0.0;
+        double ss = 1.0 / filterscale;
+        int xmin = (int)(center - support + 0.5);
+        if (xmin < 0)
+            xmin = 0;
+        int xmax = (int)(center + support + 0.5);
+        if (xmax > (int)in_size)
+            xmax = (int)in_size;
+        xmax -= xmin;
+        double *k = &pre[(size_t)xx * ksize];
+        int x;
+        for (x = 0; x < xmax; x++) {
+            double w = fn((x + xmin - center + 0.5) * ss);
+            k[x] = w;
+            ww += w;
+        }
+        for (x = 0; x < xmax; x++)
+            if (ww != 0.0)
+                k[x] /= ww;
+        for (; x < ksize; x++)
+            k[x] = 0;
+        c->bounds[xx * 2 + 0] = xmin;
+        c->bounds[xx * 2 + 1] = xmax;
+    }
+    for (size_t i = 0; i < (size_t)out_size * (size_t)ksize; i++)
+        c->kk[i] = pre[i] < 0 ? (int32_t)(-0.5 + pre[i] * (1 << PRECISION_BITS))
+                              : (int32_t)(0.5 + pre[i] * (1 << PRECISION_BITS));
+    prime__free(pre);
+    return true;
+}
+
+static inline uint8_t clip8(int32_t in)
+{
+    if (in >= (1 << PRECISION_BITS << 8))
+        return 255;
+    if (in <= 0)
+        return 0;
+    return (uint8_t)(in >> PRECISION_BITS);
+}
+
+/* Pixels [x0, x0 + cw) x [y0, y0 + ch) of the image `src` resized to
+ * out_w x out_h, into `dst` (cw x ch, RGB), identical to resizing the whole
+ * image and cropping (every output pixel depends only on its own
+ * coefficients). */
+prime_status prime__image_resize_region(const prime_image *src, uint32_t out_w, uint32_t out_h,
+                                  int32_t filter, uint32_t x0, uint32_t y0, uint32_t cw,
+                                  uint32_t ch, uint8_t *dst)
+{
+    const uint32_t in_w = src->width, in_h = src->height;
+    bool need_h = out_w != in_w, need_v = out_h != in_h;
+    coeffs hc = {0, NULL, NULL}, vc = {0, NULL, NULL};
+    uint8_t *tmp = NULL;
+    int32_t *acc = NULL;
+    prime_status st = PRIME_OK;
+    if ((need_h && !precompute_coeffs(in_w, out_w, filter, &hc)) ||
+        (need_v && !precompute_coeffs(in_h, out_h, filter, &vc))) {
+        st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", in_w, in_h);
+        goto done;
+    }
+    /* source rows the vertical pass reads */
+    uint32_t row_first, row_last;
+    if (need_v) {
+        row_first = (uint32_t)vc.bounds[y0 * 2];
+        row_last = (uint32_t)(vc.bounds[(y0 + ch - 1) * 2] + vc.bounds[(y0 + ch - 1) * 2 + 1]);
+        for (uint32_t y = y0 + 1; y < y0 + ch; y++) /* bounds are monotone; be safe */
+            if ((uint32_t)vc.bounds[y * 2] < row_first)
+                row_first = (uint32_t)vc.bounds[y * 2];
+    } else {
+        row_first = y0;
+        row_last = y0 + ch;
+    }
+    const uint8_t *rows = src->px;   /* row r of the horizontal result is rows + r * stride */
+    size_t stride = (size_t)in_w * 3;
+    uint32_t rows_base = 0;
+    if (need_h) {
+        uint32_t nrows = row_last - row_first;
+        tmp = prime__malloc((size_t)cw * 3 * (nrows ? nrows : 1));
+        if (tmp == NULL) {
+            st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", in_w, in_h);
+            goto done;
+        }
+        for (uint32_t r = 0; r < nrows; r++) {
+            const uint8_t *in = src->px + (size_t)(r + row_first) * stride;
+            uint8_t *o = tmp + (size_t)r * cw * 3;
+            for (uint32_t xx = 0; xx < cw; xx++) {
+                int xmin = hc.bounds[(xx + x0) * 2], xmax = hc.bounds[(xx + x0) * 2 + 1];
+                const int32_t *k = &hc.kk[(size_t)(xx + x0) * hc.ksize];
+                int32_t s0 = 1 << (PRECISION_BITS - 1), s1 = s0, s2 = s0;
+                const uint8_t *p = in + (size_t)xmin * 3;
+                for (int x = 0; x < xmax; x++) {
+                    s0 += p[3 * x + 0] * k[x];
+                    s1 += p[3 * x + 1] * k[x];
+                    s2 += p[3 * x + 2] * k[x];
+                }
+                o[3 * xx + 0] = clip8(s0);
+                o[3 * xx + 1] = clip8(s1);
+                o[3 * xx + 2] = clip8(s2);
+            }
+        }
+        rows = tmp;
+        stride = (size_t)cw * 3;
+        rows_base = row_first;
+    } else {
+        rows = src->px + (size_t)x0 * 3; /* the horizontal crop */
+    }
+    if (need_v) {
+        size_t rowlen = (size_t)cw * 3;
+        acc = prime__malloc(rowlen * sizeof *acc);
+        if (acc == NULL) {
+            st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", in_w, in_h);
+            goto done;
+        }
+        for (uint32_t yy = 0; yy < ch; yy++) {
+            int ymin = vc.bounds[(yy + y0) * 2], ymax = vc.bounds[(yy + y0) * 2 + 1];
+            const int32_t *k = &vc.kk[(size_t)(yy + y0) * vc.ksize];
+            for (size_t i = 0; i < rowlen; i++)
+                acc[i] = 1 << (PRECISION_BITS - 1);
+            for (int y = 0; y < ymax; y++) {
+                const uint8_t *r = rows + (size_t)((uint32_t)(ymin + y) - rows_base) * stride;
+                int32_t w = k[y];
+                for (size_t i = 0; i < rowlen; i++)
+                    acc[i] += r[i] * w;
+            }
+            uint8_t *o = dst + (size_t)yy * rowlen;
+            for (size_t i = 0; i < rowlen; i++)
+                o[i] = clip8(acc[i]);
+        }
+    } else {
+        for (uint32_t yy = 0; yy < ch; yy++)
+            memcpy(dst + (size_t)yy * cw * 3, rows + (size_t)(yy + y0 - rows_base) * stride,
+                   (size_t)cw * 3);
+    }
+done:
+    coeffs_free(&hc);
+    coeffs_free(&vc);
+    prime__free(tmp);
+    prime__free(acc);
+    return st;
+}
+
+bool prime__image_valid_filter(int32_t f)
+{
+    return f == PRIME_FILTER_BILINEAR || f == PRIME_FILTER_BICUBIC;
+}
+
+prime_status prime_image_resize(const prime_image *image, uint32_t width, uint32_t height,
+                                int32_t filter, prime_image **out)
+{
+    if (out != NULL) /* a handle out-parameter is NULL on any failure */
+        *out = NULL;
+    if (out == NULL || image == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_image_resize: NULL argument");
+    *out = NULL;
+    if (!prime__image_valid_filter(filter))
+        return prime__error(PRIME_E_INVALID_ARG, "prime_image_resize: unknown filter %d",
+                            (int)filter);
+    if (width == 0 || height == 0 || width > PRIME_IMAGE_MAX_SIDE ||
+        height > PRIME_IMAGE_MAX_SIDE || (uint64_t)width * height > ((uint64_t)1 << 32))
+        return prime__error(PRIME_E_RANGE, "prime_image_resize: size %u x %u out of range",
+                            width, height);
+    prime_image *im = NULL;
+    prime_status st = prime__image_alloc(width, height, &im);
+    if (st != PRIME_OK)
+        return st;
+    st = prime__image_resize_region(image, width, height, filter, 0, 0, width, height, im->px);
+    if (st != PRIME_OK) {
+        prime_image_destroy(im);
+        return st;
+    }
+    *out = im;
+    return PRIME_OK;
+}
+
+
+/* PIL's resize with NEAREST (what Image.resize uses for "P" and "1" images
+ * whatever filter is asked): for an image of another size, output pixel x
+ * takes source pixel int(xo), xo starting at scale / 2 and growing by
+ * scale = in / out per pixel, accumulated in double (Pillow's
+ * ImagingScaleAffine); of the out_w x out_h result, the cw x ch rectangle at
+ * (x0, y0) into dst. */
+prime_status prime__image_nearest_region(const prime_image *src, uint32_t out_w, uint32_t out_h,
+                                   uint32_t x0, uint32_t y0, uint32_t cw, uint32_t ch,
+                                   uint8_t *dst)
+{
+    uint32_t *xs = prime__malloc((size_t)cw * sizeof *xs);
+    if (xs == NULL)
+        return prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image",
+                            src->width, src->height);
+    bool same = out_w == src->width && out_h == src->height; /* PIL copies */
+    double ax = (double)src->width / out_w, ay = (double)src->height / out_h;
+    double xo = ax * 0.5;
+    for (uint32_t x = 0; x < x0 + cw; x++, xo += ax) {
+        if (x < x0)
+            continue;
+        uint32_t xi = same ? x : (uint32_t)xo;
+        xs[x - x0] = xi < src->width ? xi : src->width - 1;
+    }
+    double yo = ay * 0.5;
+    for (uint32_t y = 0; y < y0 + ch; y++, yo += ay) {
+        if (y < y0)
+            continue;
+        uint32_t yi = same ? y : (uint32_t)yo;
+        if (yi >= src->height)
+            yi = src->height - 1;
+        const uint8_t *row = src->px + (size_t)yi * src->width * 3;
+        uint8_t *o = dst + (size_t)(y - y0) * cw * 3;
+        for (uint32_t x = 0; x < cw; x++)
+            memcpy(o + 3 * x, row + (size_t)xs[x] * 3, 3);
+    }
+    prime__free(xs);
+    return PRIME_OK;
+}
+
+/* PIL's RGBA resize: premultiply by alpha ("RGBA" -> "RGBa": c * a / 255
+ * rounded as MULDIV255), resize the colour and the alpha with the filter,
+ * divide again ("RGBa" -> "RGBA": 255 * c / a, truncated and clipped, where
+ * 0 < a < 255), then drop the alpha (convert("RGB")). */
+prime_status prime__image_premultiplied_region(const prime_image *src, uint32_t out_w,
+                                         uint32_t out_h, int32_t filter, uint32_t x0,
+                                         uint32_t y0, uint32_t cw, uint32_t ch, uint8_t *dst)
+{
+    size_t np = (size_t)src->width * src->height, nc = (size_t)cw * ch;
+    prime_image pre = *src, al = *src;
+    pre.px = prime__malloc(np * 3);
+    al.px = prime__malloc(np * 3);
+    uint8_t *a_out = prime__malloc(nc * 3);
+    prime_status st = PRIME_OK;
+    if (pre.px == NULL || al.px == NULL || a_out == NULL) {
+        st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", src->width,
+                          src->height);
+        goto done;
+    }
+    for (size_t i = 0; i < np; i++) {
+        uint32_t a = src->alpha[i];
+        for (int c = 0; c < 3; c++) {
+            uint32_t t = src->px[3 * i + c] * a + 128;
+            pre.px[3 * i + c] = (uint8_t)(((t >> 8) + t) >> 8);
+            al.px[3 * i + c] = (uint8_t)a;
+        }
+    }
+    st = prime__image_resize_region(&pre, out_w, out_h, filter, x0, y0, cw, ch, dst);
+    if (st == PRIME_OK)
+        st = prime__image_resize_region(&al, out_w, out_h, filter, x0, y0, cw, ch, a_out);
+    if (st != PRIME_OK)
+        goto done;
+    for (size_t i = 0; i < nc; i++) {
+        uint32_t a = a_out[3 * i];
+        if (a == 0 || a == 255)
+            continue;
+        for (int c = 0; c < 3; c++) {
+            uint32_t v = 255u * dst[3 * i + c] / a;
+            dst[3 * i + c] = (uint8_t)(v > 255 ? 255 : v);
+        }
+    }
+done:
+    prime__free(pre.px);
+    prime__free(al.px);
+    prime__free(a_out);
+    return st;
+}
+
+/* The spec's 8-bit output (width x height RGB) into dst. */
