@@ -3,11 +3,11 @@
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "image/image.h"
 #include "io/io.h"
 #include "store/store.h"
 #include "prime/sys/backend.h"
@@ -498,46 +498,24 @@ typedef struct {
     prime_image **img;
     prime_status *status;
     char **error;
-    atomic_uint next;
 } decode_job;
 
-static void *decode_worker(void *arg)
+/* The batch loader's callback: keep image k of the chunk, or its error. */
+static void decode_loaded(void *arg, uint32_t k, prime_image *image, prime_status st)
 {
     decode_job *j = arg;
-    for (;;) {
-        uint32_t k = atomic_fetch_add(&j->next, 1u);
-        if (k >= j->count)
-            break;
-        const char *path = j->paths[j->first + k];
-        prime_status st = path == NULL
-                              ? prime__error(PRIME_E_INVALID_ARG, "image %u: NULL path",
-                                             j->first + k)
-                              : prime_image_load(path, j->max_pixels, &j->img[k]);
-        j->status[k] = st;
-        if (st != PRIME_OK) {
-            const char *msg = prime_last_error();
-            j->error[k] = prime__strndup(msg, strlen(msg)); /* NULL: reported plainly */
-        }
+    j->img[k] = image;
+    j->status[k] = st;
+    if (st != PRIME_OK) {
+        const char *msg = prime_last_error();
+        j->error[k] = prime__strndup(msg, strlen(msg)); /* NULL: reported plainly */
     }
-    return NULL;
 }
 
 static void decode_chunk(decode_job *j, uint32_t threads)
 {
-    uint32_t nt = threads > j->count ? j->count : threads;
-    if (nt > 256)
-        nt = 256;
-    pthread_t tid[256];
-    uint32_t started = 0;
-    atomic_store(&j->next, 0u);
-    for (uint32_t t = 1; t < nt; t++) {
-        if (pthread_create(&tid[started], NULL, decode_worker, j) != 0)
-            break;
-        started++;
-    }
-    decode_worker(j);
-    for (uint32_t t = 0; t < started; t++)
-        pthread_join(tid[t], NULL);
+    prime__image_load_files(j->paths, j->first, j->count, j->max_pixels, threads, decode_loaded,
+                            j);
 }
 
 /* One batch slot: the decoded images of one chunk of files, and the
@@ -566,7 +544,6 @@ static void decode_start(decode_slot *s, const char *const *paths, uint32_t firs
     s->job.first = first;
     s->job.count = count;
     s->job.max_pixels = max_pixels;
-    atomic_store(&s->job.next, 0u);
     s->threads = threads;
     s->running = background && pthread_create(&s->tid, NULL, decode_chunk_thread, s) == 0;
     if (!s->running)

@@ -1,30 +1,65 @@
-/* Batches: files decoded and preprocessed in parallel into one tensor. */
-#include <pthread.h>
+/* The one parallel batch loader of the library (prime__image_load_files,
+ * also used by the backend layer's tag_files and classify_files), and
+ * image batches: files decoded and preprocessed in parallel into one tensor. */
 #include <stdatomic.h>
 #include <string.h>
 
 #include "image/image.h"
 
-/* ---- batches ----------------------------------------------------------------- */
+/* ---- the batch loader ---------------------------------------------------------- */
 
 typedef struct {
     const char *const *paths;
+    uint32_t first, count;
+    uint64_t max_pixels;
+    prime__image_loaded_fn loaded;
+    void *ctx;
+    atomic_uint_fast32_t next;
+} load_job;
+
+static void *load_worker(void *arg)
+{
+    load_job *job = arg;
+    for (;;) {
+        uint32_t k = (uint32_t)atomic_fetch_add(&job->next, 1);
+        if (k >= job->count)
+            break;
+        uint32_t i = job->first + k;
+        prime_image *im = NULL;
+        prime_status st = job->paths[i] == NULL
+                              ? prime__error(PRIME_E_INVALID_ARG, "image %u: path is NULL", i)
+                              : prime_image_load(job->paths[i], job->max_pixels, &im);
+        job->loaded(job->ctx, k, im, st);
+    }
+    return NULL;
+}
+
+void prime__image_load_files(const char *const *paths, uint32_t first, uint32_t count,
+                             uint64_t max_pixels, uint32_t threads, prime__image_loaded_fn loaded,
+                             void *ctx)
+{
+    if (count == 0)
+        return;
+    load_job job = {paths, first, count, max_pixels, loaded, ctx, 0};
+    atomic_init(&job.next, 0);
+    uint32_t nt = threads > 0 ? threads : prime__cpu_count();
+    prime__run_workers(nt < count ? nt : count, load_worker, &job);
+}
+
+/* ---- batches ----------------------------------------------------------------- */
+
+typedef struct {
     const prime_image_spec *spec;
     prime_image_batch *b;
-    atomic_uint_fast32_t next;
 } batch_job;
 
-static void batch_one(batch_job *job, uint32_t i)
+/* Preprocess image i (or record its failure) into its slot of the batch. */
+static void batch_loaded(void *arg, uint32_t i, prime_image *im, prime_status st)
 {
+    batch_job *job = arg;
     prime_image_batch *b = job->b;
     size_t slot = (size_t)3 * b->width * b->height;
     float *out = b->tensor + slot * i;
-    prime_image *im = NULL;
-    prime_status st;
-    if (job->paths[i] == NULL)
-        st = prime__error(PRIME_E_INVALID_ARG, "image %u: path is NULL", i);
-    else
-        st = prime_image_load(job->paths[i], job->spec->max_pixels, &im);
     if (st == PRIME_OK) {
         b->src_size[2 * i] = im->width;
         b->src_size[2 * i + 1] = im->height;
@@ -39,18 +74,6 @@ static void batch_one(batch_job *job, uint32_t i)
         const char *msg = prime_last_error();
         b->error[i] = prime__strndup(msg, strlen(msg)); /* NULL (out of memory): "" */
     }
-}
-
-static void *batch_worker(void *arg)
-{
-    batch_job *job = arg;
-    for (;;) {
-        uint32_t i = (uint32_t)atomic_fetch_add(&job->next, 1);
-        if (i >= job->b->n)
-            break;
-        batch_one(job, i);
-    }
-    return NULL;
 }
 
 void prime_image_batch_destroy(prime_image_batch *batch)
@@ -96,25 +119,8 @@ prime_status prime_image_batch_load(const char *const *paths, uint32_t n,
         }
     }
     b->n = n;
-    batch_job job = {paths, spec, b, 0};
-    atomic_init(&job.next, 0);
-    uint32_t nt = threads > 0 ? threads : prime__cpu_count();
-    if (nt > n)
-        nt = n;
-    if (nt > 1024)
-        nt = 1024;
-    pthread_t tid[1024];
-    uint32_t started = 0;
-    /* the calling thread is one of the workers; if a thread cannot start,
-       the others do its share */
-    for (uint32_t t = 1; t < nt; t++) {
-        if (pthread_create(&tid[started], NULL, batch_worker, &job) != 0)
-            break;
-        started++;
-    }
-    batch_worker(&job);
-    for (uint32_t t = 0; t < started; t++)
-        pthread_join(tid[t], NULL);
+    batch_job job = {spec, b};
+    prime__image_load_files(paths, 0, n, spec->max_pixels, threads, batch_loaded, &job);
     for (uint32_t i = 0; i < n; i++)
         if (b->status[i] != PRIME_OK)
             b->failed++;

@@ -1,5 +1,6 @@
 /* libprime's image layer (lib/image), private: the layouts of the image,
- * spec and batch handles and what its files share. Built on common. Not
+ * spec and batch handles and what its files share. Built on common; the
+ * backend layer uses its batch loader (prime__image_load_files). Not
  * installed.
  *
  *   image.c      the image handle: allocation, creation, accessors, crop
@@ -7,7 +8,7 @@
  *   resample.c   PIL's resampling (bilinear, bicubic, nearest, premultiplied)
  *   spec.c       presets and the spec's setters and getters
  *   transform.c  resize/crop plan, colour-conversion order, normalisation
- *   batch.c      image batches: files decoded and preprocessed in parallel
+ *   batch.c      the one parallel batch loader, and image batches
  *   measure.c    measured properties */
 #ifndef PRIME_IMAGE_LAYER_H
 #define PRIME_IMAGE_LAYER_H
@@ -95,5 +96,25 @@ PRIME_INTERNAL prime_status prime__image_premultiplied_region(const prime_image 
 PRIME_INTERNAL prime_status prime__image_preprocess_into(const prime_image *image,
                                                          const prime_image_spec *spec,
                                                          float *out);
+
+/* ---- batch.c ------------------------------------------------------------- */
+
+/* Called once for each file of prime__image_load_files, on the worker
+ * thread that decoded it: k counts from 0 within the call; on success
+ * `image` is the decoded image, which the callback owns; on failure it is
+ * NULL and `status` is the error, whose message is that thread's
+ * prime_last_error(). */
+typedef void (*prime__image_loaded_fn)(void *ctx, uint32_t k, prime_image *image,
+                                       prime_status status);
+
+/* The one parallel batch loader of the library: decode the files
+ * paths[first .. first + count) (a NULL path is PRIME_E_INVALID_ARG) with
+ * the pixel limit max_pixels on up to `threads` threads (0: one per CPU;
+ * never more than count), the calling thread being one of them, and hand
+ * each to loaded(ctx, ...). Returns when every file has been handed over. */
+PRIME_INTERNAL void prime__image_load_files(const char *const *paths, uint32_t first,
+                                            uint32_t count, uint64_t max_pixels,
+                                            uint32_t threads, prime__image_loaded_fn loaded,
+                                            void *ctx);
 
 #endif /* PRIME_IMAGE_LAYER_H */
