@@ -10,7 +10,14 @@
  *     alpha channel is dropped (as PIL's `convert("RGB")` does). Other
  *     formats (PSD, HDR, PNM, PIC) are refused. The size is read from the
  *     header and checked against a pixel limit *before* anything is
- *     decoded, so a small file that claims a huge image costs nothing;
+ *     decoded, so a small file that claims a huge image costs nothing.
+ *     JPEGs are decoded with libjpeg-turbo and PNGs with libspng when the
+ *     build found them (meson options turbojpeg and spng), everything else
+ *     (and any file they cannot decode cleanly) with stb_image; the
+ *     decoders give the same pixels except for JPEG, where stb_image's
+ *     IDCT and chroma upsampling differ from libjpeg-turbo's (and PIL's,
+ *     which is libjpeg-turbo) by a few levels (docs/images.md states the
+ *     tolerance that the tests check);
  *  2. resize and crop as a preprocessing spec says (prime_image_spec): the
  *     torchvision `Resize(S)` + `CenterCrop(W, H)` pipeline, or a resize to
  *     exactly W x H as RAM does (`Resize((S, S))`), with PIL's resampling
@@ -245,6 +252,28 @@ PRIME_API prime_status prime_image_spec_set_convert(prime_image_spec *spec, int3
 /** Get the conversion order (a PRIME_CONVERT_* value). */
 PRIME_API prime_status prime_image_spec_get_convert(const prime_image_spec *spec,
                                                     int32_t *order_out);
+
+/** Decode the JPEGs of a batch (prime_image_batch_load) at a reduced DCT
+ *  scale when the spec's resize size is at most half the image's:
+ *  `enabled` 1 decodes at the smallest of 1/2, 1/4, 1/8 whose size
+ *  (ceil(side / s)) still covers the resize size, as PIL's
+ *  `img.draft("RGB", size)` does (s = the largest of 8, 4, 2 that is at
+ *  most min(width / resize_width, height / resize_height), integer
+ *  division), then resizes and crops the reduced image as the spec says;
+ *  0 (the default of every preset) decodes at full size. Much faster for
+ *  large photos, but the pixels are those of `draft` + resize, not of a
+ *  full decode + resize (PIL's default, which CLIP and torchvision use):
+ *  on photos the two differ by a few levels of 255. Takes effect only in a
+ *  build with libjpeg-turbo (meson option turbojpeg; see docs/images.md);
+ *  elsewhere JPEGs are decoded at full size. Images decoded one by one
+ *  (prime_image_load) are always at full size.
+ *  @since 1.1 */
+PRIME_API prime_status prime_image_spec_set_jpeg_draft(prime_image_spec *spec, int32_t enabled);
+
+/** Get the JPEG draft setting (0 or 1; prime_image_spec_set_jpeg_draft).
+ *  @since 1.1 */
+PRIME_API prime_status prime_image_spec_get_jpeg_draft(const prime_image_spec *spec,
+                                                       int32_t *enabled_out);
 
 /** Set the resampling filter (PRIME_FILTER_*). */
 PRIME_API prime_status prime_image_spec_set_filter(prime_image_spec *spec, int32_t filter);

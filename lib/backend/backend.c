@@ -514,8 +514,8 @@ static void decode_loaded(void *arg, uint32_t k, prime_image *image, prime_statu
 
 static void decode_chunk(decode_job *j, uint32_t threads)
 {
-    prime__image_load_files(j->paths, j->first, j->count, j->max_pixels, threads, decode_loaded,
-                            j);
+    prime__image_load_files(j->paths, j->first, j->count, j->max_pixels, NULL, threads,
+                            decode_loaded, j);
 }
 
 /* One batch slot: the decoded images of one chunk of files, and the

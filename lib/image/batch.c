@@ -12,6 +12,7 @@ typedef struct {
     const char *const *paths;
     uint32_t first, count;
     uint64_t max_pixels;
+    const prime_image_spec *draft;
     prime__image_loaded_fn loaded;
     void *ctx;
     atomic_uint_fast32_t next;
@@ -28,19 +29,19 @@ static void *load_worker(void *arg)
         prime_image *im = NULL;
         prime_status st = job->paths[i] == NULL
                               ? prime__error(PRIME_E_INVALID_ARG, "image %u: path is NULL", i)
-                              : prime_image_load(job->paths[i], job->max_pixels, &im);
+                              : prime__image_load_file(job->paths[i], job->max_pixels, job->draft, &im);
         job->loaded(job->ctx, k, im, st);
     }
     return NULL;
 }
 
 void prime__image_load_files(const char *const *paths, uint32_t first, uint32_t count,
-                             uint64_t max_pixels, uint32_t threads, prime__image_loaded_fn loaded,
-                             void *ctx)
+                             uint64_t max_pixels, const prime_image_spec *draft, uint32_t threads,
+                             prime__image_loaded_fn loaded, void *ctx)
 {
     if (count == 0)
         return;
-    load_job job = {paths, first, count, max_pixels, loaded, ctx, 0};
+    load_job job = {paths, first, count, max_pixels, draft, loaded, ctx, 0};
     atomic_init(&job.next, 0);
     uint32_t nt = threads > 0 ? threads : prime__cpu_count();
     prime__run_workers(nt < count ? nt : count, load_worker, &job);
@@ -120,7 +121,7 @@ prime_status prime_image_batch_load(const char *const *paths, uint32_t n,
     }
     b->n = n;
     batch_job job = {spec, b};
-    prime__image_load_files(paths, 0, n, spec->max_pixels, threads, batch_loaded, &job);
+    prime__image_load_files(paths, 0, n, spec->max_pixels, spec, threads, batch_loaded, &job);
     for (uint32_t i = 0; i < n; i++)
         if (b->status[i] != PRIME_OK)
             b->failed++;

@@ -1,7 +1,11 @@
 /* Decoding: the five formats told by their first bytes, the header checks
  * made before a decoder sees a file, and decoding with stb_image
- * (Debian's libstb) into an image handle. */
+ * into an image handle: libjpeg-turbo and libspng where the build found
+ * them (decode_jpeg.c, decode_png.c), stb_image (Debian's libstb) for the
+ * other formats and for any file they cannot decode. */
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -241,8 +245,67 @@ static const char *png_chunks_check(const unsigned char *d, size_t n, char *why,
 }
 
 /* Decode; `name` is never NULL. */
+/* ---- decoder choice ------------------------------------------------------------ */
+
+/* PRIME_IMAGE_DECODER=stb forces stb_image for every format (read once): the
+ * test suites run once with the optional decoders and once without. */
+static bool stb_forced;
+static pthread_once_t decoder_once = PTHREAD_ONCE_INIT;
+
+static void read_decoder_env(void)
+{
+    const char *e = getenv("PRIME_IMAGE_DECODER");
+    stb_forced = e != NULL && strcmp(e, "stb") == 0;
+}
+
+const char *prime__image_decoder_name(int32_t format)
+{
+    pthread_once(&decoder_once, read_decoder_env);
+#if PRIME_HAVE_TURBOJPEG
+    if (format == PRIME_IMAGE_FORMAT_JPEG && !stb_forced)
+        return "libjpeg-turbo";
+#endif
+#if PRIME_HAVE_SPNG
+    if (format == PRIME_IMAGE_FORMAT_PNG && !stb_forced)
+        return "libspng";
+#endif
+    (void)format;
+    return "stb_image";
+}
+
+/* An optional decoder's pixels (3 channels, or 4 when rgba) of the w x h
+ * image of format fmt, at the DCT scale that the draft size asks for
+ * (JPEG; 0 x 0: full size): true with *px (prime__malloc) of *ow x *oh;
+ * false when there is none for the format or it cannot decode the file
+ * (stb_image then decides, as in a build without it). */
+static bool decode_optional(int32_t fmt, const unsigned char *d, size_t size, uint32_t w,
+                            uint32_t h, bool rgba, uint32_t draft_w, uint32_t draft_h,
+                            uint8_t **px, uint32_t *ow, uint32_t *oh)
+{
+    pthread_once(&decoder_once, read_decoder_env);
+    if (stb_forced)
+        return false;
+#if PRIME_HAVE_TURBOJPEG
+    if (fmt == PRIME_IMAGE_FORMAT_JPEG && !rgba)
+        return prime__image_decode_turbojpeg(d, size, w, h, draft_w, draft_h, px, ow, oh);
+#endif
+#if PRIME_HAVE_SPNG
+    if (fmt == PRIME_IMAGE_FORMAT_PNG && prime__image_decode_spng(d, size, w, h, rgba, px)) {
+        *ow = w;
+        *oh = h;
+        return true;
+    }
+#endif
+    (void)fmt, (void)d, (void)size, (void)w, (void)h, (void)rgba, (void)draft_w,
+        (void)draft_h, (void)px, (void)ow, (void)oh;
+    return false;
+}
+
+/* ---- decoding ------------------------------------------------------------------ */
+
 prime_status prime__image_decode(const void *data, size_t size, const char *name,
-                           uint64_t max_pixels, prime_image **out)
+                                 uint64_t max_pixels, const prime_image_spec *draft,
+                                 prime_image **out)
 {
     if (max_pixels == 0)
         max_pixels = PRIME_IMAGE_DEFAULT_MAX_PIXELS;
@@ -297,11 +360,29 @@ prime_status prime__image_decode(const void *data, size_t size, const char *name
         else if (type == 4 || type == 6)
             source = SRC_ALPHA;
     }
-    /* a program may have flipped stb_image's global setting: not here */
-    stbi_set_flip_vertically_on_load_thread(0);
+    /* the size the spec resizes this image to, for a JPEG decoded at a
+       reduced DCT scale (prime_image_spec_set_jpeg_draft) */
+    uint32_t draft_w = 0, draft_h = 0;
+    if (draft != NULL && draft->jpeg_draft && fmt == PRIME_IMAGE_FORMAT_JPEG) {
+        uint32_t x0, y0;
+        prime__image_plan(draft, (uint32_t)w, (uint32_t)h, &draft_w, &draft_h, &x0, &y0);
+    }
+    uint8_t *fast = NULL;
+    uint32_t fw = 0, fh = 0;
+    bool stb = !decode_optional(fmt, d, size, (uint32_t)w, (uint32_t)h, source == SRC_ALPHA,
+                                draft_w, draft_h, &fast, &fw, &fh);
     int w2 = 0, h2 = 0;
-    unsigned char *px =
-        stbi_load_from_memory(d, (int)size, &w2, &h2, &comp, source == SRC_ALPHA ? 4 : 3);
+    unsigned char *px = fast;
+    if (stb) {
+        /* a program may have flipped stb_image's global setting: not here */
+        stbi_set_flip_vertically_on_load_thread(0);
+        px = stbi_load_from_memory(d, (int)size, &w2, &h2, &comp, source == SRC_ALPHA ? 4 : 3);
+    } else {
+        w = (int)fw; /* the DCT-scaled size */
+        h = (int)fh;
+        w2 = w;
+        h2 = h;
+    }
     if (px == NULL) {
         prime__free(im);
         const char *why = stbi_failure_reason();
@@ -312,7 +393,7 @@ prime_status prime__image_decode(const void *data, size_t size, const char *name
                             format_name(fmt), why != NULL ? why : "cannot decode");
     }
     if (w2 != w || h2 != h) { /* header and decoder disagree: never trust it */
-        stbi_image_free(px);
+        stbi_image_free(px); /* (only stb_image's can) */
         prime__free(im);
         return prime__error(PRIME_E_FORMAT, "%s: corrupt %s: size %d x %d, decoded %d x %d",
                             name, format_name(fmt), w, h, w2, h2);
@@ -326,7 +407,10 @@ prime_status prime__image_decode(const void *data, size_t size, const char *name
         im->px = prime__malloc(np * 3);
         im->alpha = prime__malloc(np);
         if (im->px == NULL || im->alpha == NULL) {
-            stbi_image_free(px);
+            if (stb)
+                stbi_image_free(px);
+            else
+                prime__free(px);
             prime_image_destroy(im);
             return prime__error(PRIME_E_NOMEM, "%s: out of memory decoding a %d x %d %s", name,
                                 w, h, format_name(fmt));
@@ -335,10 +419,13 @@ prime_status prime__image_decode(const void *data, size_t size, const char *name
             memcpy(im->px + 3 * i, px + 4 * i, 3);
             im->alpha[i] = px[4 * i + 3];
         }
-        stbi_image_free(px);
+        if (stb)
+            stbi_image_free(px);
+        else
+            prime__free(px);
     } else {
         im->px = px;
-        im->stb_owned = true;
+        im->stb_owned = stb;
     }
     *out = im;
     return PRIME_OK;
@@ -354,10 +441,16 @@ prime_status prime_image_load_memory(const void *data, size_t size, const char *
         name = "<memory>";
     if (data == NULL && size > 0)
         return prime__error(PRIME_E_INVALID_ARG, "%s: data is NULL", name);
-    return prime__image_decode(data, size, name, max_pixels, out);
+    return prime__image_decode(data, size, name, max_pixels, NULL, out);
 }
 
 prime_status prime_image_load(const char *path, uint64_t max_pixels, prime_image **out)
+{
+    return prime__image_load_file(path, max_pixels, NULL, out);
+}
+
+prime_status prime__image_load_file(const char *path, uint64_t max_pixels,
+                                    const prime_image_spec *draft, prime_image **out)
 {
     if (out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_image_load: out is NULL");
@@ -369,7 +462,7 @@ prime_status prime_image_load(const char *path, uint64_t max_pixels, prime_image
     prime_status st = prime__read_file(path, &data, &size);
     if (st != PRIME_OK)
         return st;
-    st = prime__image_decode(data, size, path, max_pixels, out);
+    st = prime__image_decode(data, size, path, max_pixels, draft, out);
     prime__free(data);
     return st;
 }

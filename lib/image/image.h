@@ -4,7 +4,9 @@
  * installed.
  *
  *   image.c      the image handle: allocation, creation, accessors, crop
- *   decode.c     formats, header checks, decoding with stb_image
+ *   decode.c     formats, header checks, the choice of decoder, stb_image
+ *   decode_jpeg.c  libjpeg-turbo (TurboJPEG API; meson option turbojpeg)
+ *   decode_png.c   libspng (meson option spng)
  *   resample.c   PIL's resampling (bilinear, bicubic, nearest, premultiplied)
  *   spec.c       presets and the spec's setters and getters
  *   transform.c  resize/crop plan, colour-conversion order, normalisation
@@ -44,6 +46,7 @@ struct prime_image_spec {
     double mean[3], std[3];
     uint64_t max_pixels;
     int32_t convert; /* PRIME_CONVERT_* */
+    int32_t jpeg_draft; /* 1: batches decode JPEGs at a reduced DCT scale */
 };
 
 struct prime_image_batch {
@@ -63,9 +66,40 @@ PRIME_INTERNAL prime_status prime__image_alloc(uint32_t w, uint32_t h, prime_ima
 /* ---- decode.c ------------------------------------------------------------ */
 
 /* Decode size bytes at data (a JPEG, PNG, BMP, TGA or GIF file); `name`
- * (never NULL) names it in messages; max_pixels 0 is the default limit. */
+ * (never NULL) names it in messages; max_pixels 0 is the default limit.
+ * With `draft` (a spec whose jpeg_draft is set; NULL: none) a JPEG is
+ * decoded at the smallest DCT scale 1/2, 1/4 or 1/8 that still covers the
+ * spec's resize size, as PIL's Image.draft("RGB", size) (libjpeg-turbo
+ * only; otherwise at full size). */
 PRIME_INTERNAL prime_status prime__image_decode(const void *data, size_t size, const char *name,
-                                                uint64_t max_pixels, prime_image **out);
+                                                uint64_t max_pixels,
+                                                const prime_image_spec *draft,
+                                                prime_image **out);
+/* prime_image_load with prime__image_decode's draft. */
+PRIME_INTERNAL prime_status prime__image_load_file(const char *path, uint64_t max_pixels,
+                                                   const prime_image_spec *draft,
+                                                   prime_image **out);
+/* The decoder that decodes `format` (PRIME_IMAGE_FORMAT_*) in this build and
+ * environment: "libjpeg-turbo", "libspng" or "stb_image" (static text). */
+PRIME_INTERNAL const char *prime__image_decoder_name(int32_t format);
+
+/* ---- decode_jpeg.c, decode_png.c (when the build found the library) ------ */
+
+/* Decode a w x h file (as its header says) to RGB, or RGBA when rgba:
+ * true with *px (from prime__malloc) of *ow x *oh pixels; false when the
+ * library cannot decode it cleanly (any error or warning; the caller then
+ * uses stb_image). The JPEG decoder decodes at the DCT scale PIL's draft
+ * would choose for a draft_w x draft_h target (0 x 0: full size). */
+#if PRIME_HAVE_TURBOJPEG
+PRIME_INTERNAL bool prime__image_decode_turbojpeg(const unsigned char *d, size_t n, uint32_t w,
+                                                  uint32_t h, uint32_t draft_w,
+                                                  uint32_t draft_h, uint8_t **px, uint32_t *ow,
+                                                  uint32_t *oh);
+#endif
+#if PRIME_HAVE_SPNG
+PRIME_INTERNAL bool prime__image_decode_spng(const unsigned char *d, size_t n, uint32_t w,
+                                             uint32_t h, bool rgba, uint8_t **px);
+#endif
 
 /* ---- resample.c ---------------------------------------------------------- */
 
@@ -92,6 +126,10 @@ PRIME_INTERNAL prime_status prime__image_premultiplied_region(const prime_image 
 
 /* ---- transform.c --------------------------------------------------------- */
 
+/* The resize size (rw x rh) and crop corner (x0, y0) the spec gives an image
+ * of w x h. */
+PRIME_INTERNAL void prime__image_plan(const prime_image_spec *s, uint32_t w, uint32_t h,
+                                      uint32_t *rw, uint32_t *rh, uint32_t *x0, uint32_t *y0);
 /* The spec's normalised CHW floats (3 * width * height) of image into out. */
 PRIME_INTERNAL prime_status prime__image_preprocess_into(const prime_image *image,
                                                          const prime_image_spec *spec,
@@ -109,12 +147,12 @@ typedef void (*prime__image_loaded_fn)(void *ctx, uint32_t k, prime_image *image
 
 /* The one parallel batch loader of the library: decode the files
  * paths[first .. first + count) (a NULL path is PRIME_E_INVALID_ARG) with
- * the pixel limit max_pixels on up to `threads` threads (0: one per CPU;
+ * the pixel limit max_pixels (and prime__image_decode's draft) on up to `threads` threads (0: one per CPU;
  * never more than count), the calling thread being one of them, and hand
  * each to loaded(ctx, ...). Returns when every file has been handed over. */
 PRIME_INTERNAL void prime__image_load_files(const char *const *paths, uint32_t first,
                                             uint32_t count, uint64_t max_pixels,
-                                            uint32_t threads, prime__image_loaded_fn loaded,
+                                            const prime_image_spec *draft, uint32_t threads, prime__image_loaded_fn loaded,
                                             void *ctx);
 
 #endif /* PRIME_IMAGE_LAYER_H */

@@ -122,6 +122,26 @@ prime_status prime_image_spec_get_convert(const prime_image_spec *spec, int32_t 
     return PRIME_OK;
 }
 
+prime_status prime_image_spec_set_jpeg_draft(prime_image_spec *spec, int32_t enabled)
+{
+    if (spec == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_image_spec_set_jpeg_draft: spec is NULL");
+    if (enabled != 0 && enabled != 1)
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "prime_image_spec_set_jpeg_draft: enabled is %d, not 0 or 1",
+                            (int)enabled);
+    spec->jpeg_draft = enabled;
+    return PRIME_OK;
+}
+
+prime_status prime_image_spec_get_jpeg_draft(const prime_image_spec *spec, int32_t *enabled_out)
+{
+    if (spec == NULL || enabled_out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_image_spec_get_jpeg_draft: NULL argument");
+    *enabled_out = spec->jpeg_draft;
+    return PRIME_OK;
+}
+
 prime_status prime_image_spec_set_filter(prime_image_spec *spec, int32_t filter)
 {
     if (spec == NULL || !prime__image_valid_filter(filter))

@@ -16,7 +16,7 @@ static uint32_t half_round_even(uint32_t k)
 }
 
 /* The resize size and crop window the spec gives an image of w x h. */
-static void plan(const prime_image_spec *s, uint32_t w, uint32_t h, uint32_t *rw, uint32_t *rh,
+void prime__image_plan(const prime_image_spec *s, uint32_t w, uint32_t h, uint32_t *rw, uint32_t *rh,
                  uint32_t *x0, uint32_t *y0)
 {
     if (s->mode == PRIME_RESIZE_EXACT) {
@@ -42,7 +42,7 @@ static prime_status transform_into(const prime_image *image, const prime_image_s
                                    uint8_t *dst)
 {
     uint32_t rw, rh, x0, y0;
-    plan(spec, image->width, image->height, &rw, &rh, &x0, &y0);
+    prime__image_plan(spec, image->width, image->height, &rw, &rh, &x0, &y0);
     if (spec->convert == PRIME_CONVERT_LAST && image->source == SRC_INDEXED)
         return prime__image_nearest_region(image, rw, rh, x0, y0, spec->width, spec->height, dst);
     if (spec->convert == PRIME_CONVERT_LAST && image->source == SRC_ALPHA &&

@@ -398,6 +398,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_image_spec_set_filter": (status_t, [ImageSpecP, c_int32]),
     "prime_image_spec_set_convert": (status_t, [ImageSpecP, c_int32]),
     "prime_image_spec_get_convert": (status_t, [ImageSpecP, POINTER(c_int32)]),
+    "prime_image_spec_set_jpeg_draft": (status_t, [ImageSpecP, c_int32]),
+    "prime_image_spec_get_jpeg_draft": (status_t, [ImageSpecP, POINTER(c_int32)]),
     "prime_image_spec_get_filter": (status_t, [ImageSpecP, _i32p]),
     "prime_image_spec_set_normalize": (status_t, [ImageSpecP, _f64p, _f64p]),
     "prime_image_spec_get_normalize": (status_t, [ImageSpecP, _f64p, _f64p]),
