@@ -982,3 +982,185 @@ Test(image, convert_order_matches_pillow_per_mode)
     cr_assert_eq(cases, 24);
     cr_assert_eq(order_matters, 11);
 }
+
+/* ---- decoders (issue 17) ----------------------------------------------------------- */
+
+/* tests/data/images/decoder_reference.txt (scripts/make_decoder_reference.py):
+ * JPEGs (4:2:0, 4:2:2, 4:4:4, progressive, grey) and PNGs (16-bit RGB,
+ * Adam7-interlaced) cut from real photos, with Pillow's full decode and,
+ * for the JPEGs, Pillow's draft + CLIP / RAM preprocessing. The suite runs
+ * once with the decoders of the build and once with PRIME_IMAGE_DECODER=stb
+ * (tests/meson.build), so every decoder is held to its line:
+ *  - libspng and stb_image PNGs, libjpeg-turbo JPEGs: Pillow's bytes exactly
+ *    (Pillow decodes with libpng and libjpeg-turbo);
+ *  - stb_image JPEGs: its own IDCT and chroma upsampling, within
+ *    JPEG_STB_MAX_LEVELS of Pillow per byte and JPEG_STB_MEAN_LEVELS on
+ *    average (docs/images.md);
+ *  - the draft (prime_image_spec_set_jpeg_draft) with libjpeg-turbo:
+ *    Pillow's draft + resize exactly; with stb_image the draft is ignored
+ *    (the batch equals the one without it). */
+#define JPEG_STB_MAX_LEVELS 8
+#define JPEG_STB_MEAN_LEVELS 0.75
+
+typedef struct {
+    char name[64], file[128], kase[16];
+    unsigned w, h;
+    uint8_t *want;
+} decoder_case;
+
+static bool next_decoder_case(FILE *f, decoder_case *c)
+{
+    static char *line = NULL;
+    static size_t cap = 0;
+    for (;;) {
+        if (getline(&line, &cap, f) < 0) {
+            free(line);
+            line = NULL;
+            cap = 0;
+            return false;
+        }
+        if (line[0] != '#')
+            break;
+    }
+    int off = 0;
+    cr_assert_eq(sscanf(line, "%63s %127s %15s %u %u %n", c->name, c->file, c->kase, &c->w, &c->h,
+                        &off), 5);
+    size_t n = (size_t)c->w * c->h * 3;
+    c->want = malloc(n);
+    cr_assert_not_null(c->want);
+    for (size_t i = 0; i < n; i++) {
+        int hi = hexval(line[off + 2 * i]), lo = hexval(line[off + 2 * i + 1]);
+        cr_assert(hi >= 0 && lo >= 0, "%s %s: short reference", c->name, c->kase);
+        c->want[i] = (uint8_t)(hi * 16 + lo);
+    }
+    return true;
+}
+
+/* The batch of one file under the preset of a case (clipS, ramS), with mean
+ * 0 and std 1 (so each float is byte / 255), back to bytes. */
+static uint8_t *draft_batch(const char *path, const char *kase, int32_t draft, unsigned w,
+                            unsigned h)
+{
+    prime_image_spec *s = NULL;
+    uint32_t side = (uint32_t)atoi(kase + strcspn(kase, "0123456789"));
+    if (strncmp(kase, "clip", 4) == 0) {
+        cr_assert_eq(prime_image_spec_create(PRIME_IMAGE_PRESET_CLIP, &s), PRIME_OK);
+        cr_assert_eq(prime_image_spec_set_resize(s, PRIME_RESIZE_SHORTER_CROP, side, side, side),
+                     PRIME_OK);
+    } else {
+        cr_assert_eq(prime_image_spec_create(PRIME_IMAGE_PRESET_RAM, &s), PRIME_OK);
+        cr_assert_eq(prime_image_spec_set_resize(s, PRIME_RESIZE_EXACT, 0, side, side), PRIME_OK);
+    }
+    static const double zero[3] = {0, 0, 0}, one[3] = {1, 1, 1};
+    cr_assert_eq(prime_image_spec_set_normalize(s, zero, one), PRIME_OK);
+    cr_assert_eq(prime_image_spec_set_jpeg_draft(s, draft), PRIME_OK);
+    prime_image_batch *b = NULL;
+    cr_assert_eq(prime_image_batch_load(&path, 1, s, 1, &b), PRIME_OK);
+    cr_assert_eq(prime_image_batch_status(b, 0), PRIME_OK, "%s", prime_image_batch_error(b, 0));
+    const float *t = prime_image_batch_tensor(b);
+    size_t plane = (size_t)w * h;
+    uint8_t *px = malloc(plane * 3);
+    cr_assert_not_null(px);
+    for (size_t i = 0; i < plane; i++)
+        for (int c = 0; c < 3; c++) {
+            float v = t[c * plane + i] * 255.0f;
+            int k = (int)lrintf(v);
+            cr_assert(k >= 0 && k <= 255 && (float)k / 255.0f == t[c * plane + i]);
+            px[3 * i + c] = (uint8_t)k;
+        }
+    prime_image_batch_destroy(b);
+    prime_image_spec_destroy(s);
+    return px;
+}
+
+Test(image, decoders_match_pillow)
+{
+    const char *jpeg = prime__image_decoder_name(PRIME_IMAGE_FORMAT_JPEG);
+    const char *png = prime__image_decoder_name(PRIME_IMAGE_FORMAT_PNG);
+    const char *forced = getenv("PRIME_IMAGE_DECODER");
+    if (forced != NULL && strcmp(forced, "stb") == 0)
+        cr_assert(strcmp(jpeg, "stb_image") == 0 && strcmp(png, "stb_image") == 0);
+    else {
+        cr_assert_str_eq(jpeg, PRIME_HAVE_TURBOJPEG ? "libjpeg-turbo" : "stb_image");
+        cr_assert_str_eq(png, PRIME_HAVE_SPNG ? "libspng" : "stb_image");
+    }
+    cr_assert_str_eq(prime__image_decoder_name(PRIME_IMAGE_FORMAT_GIF), "stb_image");
+    bool exact_jpeg = strcmp(jpeg, "libjpeg-turbo") == 0;
+    char *p = data_path("images/decoder_reference.txt");
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f, "%s", p);
+    free(p);
+    decoder_case c;
+    int decodes = 0, drafts = 0;
+    while (next_decoder_case(f, &c)) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "images/%s", c.file);
+        char *path = data_path(rel);
+        bool is_jpeg = strstr(c.file, ".jpg") != NULL;
+        size_t n = (size_t)c.w * c.h * 3;
+        uint8_t *got;
+        if (strcmp(c.kase, "decode") == 0) {
+            prime_image *img = NULL;
+            cr_assert_eq(prime_image_load(path, 0, &img), PRIME_OK, "%s", prime_last_error());
+            cr_assert(prime_image_width(img) == c.w && prime_image_height(img) == c.h);
+            got = malloc(n);
+            cr_assert_eq(prime_image_copy_pixels(img, got, n, NULL), PRIME_OK);
+            prime_image_destroy(img);
+            decodes++;
+        } else {
+            got = draft_batch(path, c.kase, 1, c.w, c.h);
+            if (!exact_jpeg) { /* no draft: the full decode's batch */
+                uint8_t *full = draft_batch(path, c.kase, 0, c.w, c.h);
+                cr_assert(memcmp(got, full, n) == 0, "%s %s: draft without libjpeg-turbo",
+                          c.name, c.kase);
+                free(full);
+                free(got);
+                free(c.want);
+                free(path);
+                drafts++;
+                continue;
+            }
+            drafts++;
+        }
+        int maxd = 0;
+        double sum = 0;
+        for (size_t i = 0; i < n; i++) {
+            int d = abs((int)got[i] - (int)c.want[i]);
+            maxd = d > maxd ? d : maxd;
+            sum += d;
+        }
+        const char *dec = is_jpeg ? jpeg : png;
+        fprintf(stderr, "decoder: %-22s %-7s %-14s vs Pillow: max %d levels, mean %.4f\n",
+                c.name, c.kase, dec, maxd, sum / (double)n);
+        if (is_jpeg && !exact_jpeg) {
+            cr_assert(maxd <= JPEG_STB_MAX_LEVELS && sum / (double)n <= JPEG_STB_MEAN_LEVELS,
+                      "%s: stb_image differs from Pillow by up to %d levels (mean %.3f)",
+                      c.name, maxd, sum / (double)n);
+        } else {
+            cr_assert_eq(maxd, 0, "%s %s (%s): differs from Pillow by up to %d levels", c.name,
+                         c.kase, dec, maxd);
+        }
+        free(got);
+        free(c.want);
+        free(path);
+    }
+    fclose(f);
+    cr_assert_eq(decodes, 8);
+    cr_assert_eq(drafts, 20);
+}
+
+Test(image, jpeg_draft_setting)
+{
+    prime_image_spec *s = NULL;
+    int32_t v = -1;
+    cr_assert_eq(prime_image_spec_create(PRIME_IMAGE_PRESET_CLIP, &s), PRIME_OK);
+    cr_assert_eq(prime_image_spec_get_jpeg_draft(s, &v), PRIME_OK);
+    cr_assert_eq(v, 0);
+    cr_assert_eq(prime_image_spec_set_jpeg_draft(s, 1), PRIME_OK);
+    cr_assert_eq(prime_image_spec_get_jpeg_draft(s, &v), PRIME_OK);
+    cr_assert_eq(v, 1);
+    cr_assert_eq(prime_image_spec_set_jpeg_draft(s, 2), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_image_spec_set_jpeg_draft(NULL, 0), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_image_spec_get_jpeg_draft(s, NULL), PRIME_E_INVALID_ARG);
+    prime_image_spec_destroy(s);
+}
