@@ -1057,6 +1057,9 @@ static uint8_t *draft_batch(const char *path, const char *kase, int32_t draft, u
     prime_image_batch *b = NULL;
     cr_assert_eq(prime_image_batch_load(&path, 1, s, 1, &b), PRIME_OK);
     cr_assert_eq(prime_image_batch_status(b, 0), PRIME_OK, "%s", prime_image_batch_error(b, 0));
+    uint32_t sw = 0, sh = 0; /* the file's size, draft or not */
+    cr_assert_eq(prime_image_batch_source_size(b, 0, &sw, &sh), PRIME_OK);
+    cr_assert(sw == 64 && sh == 56, "%s: source size %u x %u", path, sw, sh);
     const float *t = prime_image_batch_tensor(b);
     size_t plane = (size_t)w * h;
     uint8_t *px = malloc(plane * 3);

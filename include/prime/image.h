@@ -353,8 +353,8 @@ PRIME_API prime_status prime_image_batch_status(const prime_image_batch *batch, 
  *  when i is out of range. Owned by the batch. */
 PRIME_API const char *prime_image_batch_error(const prime_image_batch *batch, uint32_t i);
 
-/** Width and height of image i as decoded, before any resizing (0 x 0 for
- *  a failed image). Either out pointer may be NULL. */
+/** Width and height of image i as its file gives them, before any resizing
+ *  (and before a JPEG draft's DCT scaling; 0 x 0 for a failed image). Either out pointer may be NULL. */
 PRIME_API prime_status prime_image_batch_source_size(const prime_image_batch *batch,
                                                      uint32_t i, uint32_t *width_out,
                                                      uint32_t *height_out);

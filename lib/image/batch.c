@@ -62,8 +62,8 @@ static void batch_loaded(void *arg, uint32_t i, prime_image *im, prime_status st
     size_t slot = (size_t)3 * b->width * b->height;
     float *out = b->tensor + slot * i;
     if (st == PRIME_OK) {
-        b->src_size[2 * i] = im->width;
-        b->src_size[2 * i + 1] = im->height;
+        b->src_size[2 * i] = im->file_width; /* not the draft's */
+        b->src_size[2 * i + 1] = im->file_height;
         st = prime__image_preprocess_into(im, job->spec, out);
         if (st != PRIME_OK)
             b->src_size[2 * i] = b->src_size[2 * i + 1] = 0;

@@ -372,12 +372,15 @@ prime_status prime__image_decode(const void *data, size_t size, const char *name
     bool stb = !decode_optional(fmt, d, size, (uint32_t)w, (uint32_t)h, source == SRC_ALPHA,
                                 draft_w, draft_h, &fast, &fw, &fh);
     int w2 = 0, h2 = 0;
+    uint32_t file_w = (uint32_t)w, file_h = (uint32_t)h;
     unsigned char *px = fast;
     if (stb) {
         /* a program may have flipped stb_image's global setting: not here */
         stbi_set_flip_vertically_on_load_thread(0);
         px = stbi_load_from_memory(d, (int)size, &w2, &h2, &comp, source == SRC_ALPHA ? 4 : 3);
     } else {
+        file_w = (uint32_t)w;
+        file_h = (uint32_t)h;
         w = (int)fw; /* the DCT-scaled size */
         h = (int)fh;
         w2 = w;
@@ -402,6 +405,8 @@ prime_status prime__image_decode(const void *data, size_t size, const char *name
     im->height = (uint32_t)h;
     im->format = fmt;
     im->source = source;
+    im->file_width = file_w;
+    im->file_height = file_h;
     if (source == SRC_ALPHA) { /* RGBA into RGB and an alpha plane */
         size_t np = (size_t)w * (size_t)h;
         im->px = prime__malloc(np * 3);

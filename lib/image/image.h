@@ -37,6 +37,8 @@ struct prime_image {
     bool stb_owned;  /* px comes from stbi_load (free with stbi_image_free) */
     int32_t source;  /* SRC_* */
     uint8_t *alpha;  /* width * height bytes when source is SRC_ALPHA, else NULL */
+    uint32_t file_width, file_height; /* decoded: the file's size (a JPEG
+                                         draft is smaller); else 0 */
 };
 
 struct prime_image_spec {
