@@ -1167,3 +1167,51 @@ Test(image, jpeg_draft_setting)
     cr_assert_eq(prime_image_spec_get_jpeg_draft(s, NULL), PRIME_E_INVALID_ARG);
     prime_image_spec_destroy(s);
 }
+
+/* tests/data/images/format_mode_reference.txt
+ * (scripts/make_format_mode_reference.py): palette GIF, BMP (8-bit palette,
+ * 1-bit, and an 8-bit grey ramp PIL opens as "L") and TGA files
+ * (colour-mapped, RLE, 32-bit RGBA, grey) through CLIP's and RAM's orders,
+ * computed by Pillow: the same bytes (tolerance 0). Pillow resizes a "P" or
+ * "1" image with NEAREST and an "RGBA" one premultiplied, whatever the
+ * format. */
+Test(image, convert_order_matches_pillow_per_format)
+{
+    char *p = data_path("images/format_mode_reference.txt");
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f, "%s", p);
+    free(p);
+    decoder_case c;
+    int cases = 0;
+    while (next_decoder_case(f, &c)) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "images/%s", c.file);
+        char *path = data_path(rel);
+        prime_image *img = NULL, *out = NULL;
+        cr_assert_eq(prime_image_load(path, 0, &img), PRIME_OK, "%s", prime_last_error());
+        prime_image_spec *spec = pipeline_spec(c.kase);
+        cr_assert_eq(prime_image_transform(img, spec, &out), PRIME_OK, "%s", prime_last_error());
+        cr_assert(prime_image_width(out) == c.w && prime_image_height(out) == c.h);
+        size_t n = (size_t)c.w * c.h * 3;
+        uint8_t *got = malloc(n);
+        cr_assert_eq(prime_image_copy_pixels(out, got, n, NULL), PRIME_OK);
+        int maxd = 0;
+        for (size_t i = 0; i < n; i++) {
+            int d = abs((int)got[i] - (int)c.want[i]);
+            maxd = d > maxd ? d : maxd;
+        }
+        fprintf(stderr, "convert order: %-15s %-6s C vs Pillow: max difference %d levels\n",
+                c.name, c.kase, maxd);
+        cr_assert_eq(maxd, 0, "%s %s: differs from Pillow by up to %d levels", c.name, c.kase,
+                     maxd);
+        free(got);
+        free(c.want);
+        free(path);
+        prime_image_destroy(out);
+        prime_image_destroy(img);
+        prime_image_spec_destroy(spec);
+        cases++;
+    }
+    fclose(f);
+    cr_assert_eq(cases, 27);
+}

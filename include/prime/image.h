@@ -230,18 +230,22 @@ enum prime_convert_order {
      *  pixels are resized. */
     PRIME_CONVERT_FIRST = 0,
     /** Resize and crop the image in its own colour model, convert to RGB
-     *  last (CLIP). It differs from PRIME_CONVERT_FIRST only for PNGs whose
+     *  last (CLIP). It differs from PRIME_CONVERT_FIRST only for files whose
      *  PIL mode is not RGB or grey, where PIL's `resize` works differently:
-     *  a palette PNG, or a 1-bit grey one (PIL "P", "1"), is resized with
-     *  nearest neighbour whatever the filter (Pillow's affine scaling:
-     *  source pixel int((x + 0.5) * in / out), accumulated in double); a
-     *  grey+alpha or RGBA PNG ("LA", "RGBA") is premultiplied by its alpha
-     *  (c * a / 255, rounded), resized with the filter together with its
-     *  alpha, divided again (255 * c / a, truncated, where 0 < a < 255)
-     *  and its alpha dropped. Tested byte for byte against Pillow
-     *  (tests/test_image.c, scripts/make_mode_reference.py). Not followed:
-     *  palette GIF, BMP and TGA files and 16-bit grey PNGs, which are
-     *  always resized as their RGB conversion. */
+     *  a palette PNG, GIF, BMP or TGA, or a 1-bit PNG or BMP (PIL "P",
+     *  "1"; not a GIF or BMP whose palette is the grey ramp, which PIL opens
+     *  as "L"), is resized with nearest neighbour whatever the filter
+     *  (Pillow's affine scaling: source pixel int((x + 0.5) * in / out),
+     *  accumulated in double); a grey+alpha or RGBA PNG, or a 32-bit TGA
+     *  ("LA", "RGBA"), is premultiplied by its alpha (c * a / 255,
+     *  rounded), resized with the filter together with its alpha, divided
+     *  again (255 * c / a, truncated, where 0 < a < 255) and its alpha
+     *  dropped. Tested byte for byte against Pillow (tests/test_image.c,
+     *  scripts/make_mode_reference.py, scripts/make_format_mode_reference.py).
+     *  Not followed: 16-bit grey PNGs (PIL "I", resized in 32-bit integers
+     *  and clipped to 0..255 by its RGB conversion; libprime uses the high
+     *  byte of each sample in both orders) and the transparent pixels of a
+     *  GIF (stb_image leaves them black, PIL takes their palette colour). */
     PRIME_CONVERT_LAST = 1
 };
 

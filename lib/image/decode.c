@@ -245,6 +245,105 @@ static const char *png_chunks_check(const unsigned char *d, size_t n, char *why,
 }
 
 /* Decode; `name` is never NULL. */
+/* ---- PIL's mode of a file ----------------------------------------------------- */
+
+/* true when the n entries of the palette at p (stride bytes each, R G B or,
+ * with bgr, B G R first) are the grey ramp (i, i, i): PIL then opens the
+ * file as "L", not "P" (GifImagePlugin._is_palette_needed,
+ * BmpImagePlugin's greyscale check). */
+static bool grey_ramp(const unsigned char *p, size_t n, size_t stride)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i * stride] != i || p[i * stride + 1] != i || p[i * stride + 2] != i)
+            return false;
+    return true;
+}
+
+/* GIF: the palette of the first image (its local one, else the global
+ * one) is a grey ramp; false when the file is cut short (stb_image then
+ * decides). */
+static bool gif_grey_palette(const unsigned char *d, size_t n)
+{
+    if (n < 13)
+        return false;
+    const unsigned char *pal = NULL;
+    size_t pal_n = 0, i = 13;
+    if (d[10] & 0x80) {
+        pal_n = (size_t)2 << (d[10] & 7);
+        pal = d + 13;
+        i += 3 * pal_n;
+    }
+    while (i < n) {
+        if (d[i] == 0x21) { /* extension: label, then sub-blocks */
+            i += 2;
+            while (i < n && d[i] != 0)
+                i += 1 + (size_t)d[i];
+            i++;
+        } else if (d[i] == 0x2C) { /* the first image descriptor */
+            if (i + 10 > n)
+                return false;
+            if (d[i + 9] & 0x80) {
+                pal_n = (size_t)2 << (d[i + 9] & 7);
+                pal = d + i + 10;
+            }
+            break;
+        } else {
+            return false;
+        }
+    }
+    return pal != NULL && (size_t)(pal - d) + 3 * pal_n <= n && grey_ramp(pal, pal_n, 3);
+}
+
+/* The colour model PIL would give the file (SRC_*), where it matters for
+ * its resize: "P" and "1" (palette PNG, GIF, BMP and TGA files; 1-bit PNG
+ * and BMP) are resized with NEAREST, "LA" and "RGBA" premultiplied. */
+static int32_t pil_source(int32_t fmt, const unsigned char *d, size_t n)
+{
+    switch (fmt) {
+    case PRIME_IMAGE_FORMAT_PNG: /* IHDR, validated by png_chunks_check */
+        if (n >= 26 && memcmp(d + 12, "IHDR", 4) == 0) {
+            unsigned depth = d[24], type = d[25];
+            if (type == 3 || (type == 0 && depth == 1))
+                return SRC_INDEXED;
+            if (type == 4 || type == 6)
+                return SRC_ALPHA;
+        }
+        return SRC_RGB;
+    case PRIME_IMAGE_FORMAT_GIF: /* "P", or "L" for a grey-ramp palette */
+        return gif_grey_palette(d, n) ? SRC_RGB : SRC_INDEXED;
+    case PRIME_IMAGE_FORMAT_BMP: {
+        /* 1, 4 or 8 bits: "P" ("1" for 2 colours), or "L" for a grey ramp */
+        if (n < 18 + 4)
+            return SRC_RGB;
+        uint32_t hsize = le32(d + 14);
+        bool core = hsize == 12;
+        if (!core && hsize < 40)
+            return SRC_RGB;
+        if (n < 14 + (size_t)hsize)
+            return SRC_RGB;
+        unsigned bits = core ? le16(d + 24) : le16(d + 28);
+        if (bits != 1 && bits != 4 && bits != 8)
+            return SRC_RGB;
+        size_t colors = core ? 0 : le32(d + 46);
+        if (colors == 0 || colors > ((size_t)1 << bits))
+            colors = (size_t)1 << bits;
+        size_t stride = core ? 3 : 4;
+        const unsigned char *pal = d + 14 + hsize;
+        if (bits == 1 || colors == 2 || (size_t)(pal - d) + stride * colors > n)
+            return SRC_INDEXED;
+        return grey_ramp(pal, colors, stride) ? SRC_RGB : SRC_INDEXED;
+    }
+    case PRIME_IMAGE_FORMAT_TGA: /* colour-mapped: "P"; 32 bits: "RGBA" */
+        if (n >= 18 && (d[2] == 1 || d[2] == 9))
+            return SRC_INDEXED;
+        if (n >= 18 && (d[2] == 2 || d[2] == 10) && d[16] == 32)
+            return SRC_ALPHA;
+        return SRC_RGB;
+    default:
+        return SRC_RGB;
+    }
+}
+
 /* ---- decoder choice ------------------------------------------------------------ */
 
 /* PRIME_IMAGE_DECODER=stb forces stb_image for every format (read once): the
@@ -350,16 +449,9 @@ prime_status prime__image_decode(const void *data, size_t size, const char *name
     prime_image *im = prime__calloc(1, sizeof *im);
     if (im == NULL)
         return prime__error(PRIME_E_NOMEM, "%s: out of memory", name);
-    /* PNG's colour type (IHDR, validated by png_chunks_check): how PIL would
-       resize the image before its RGB conversion */
-    int32_t source = SRC_RGB;
-    if (fmt == PRIME_IMAGE_FORMAT_PNG && size >= 26 && memcmp(d + 12, "IHDR", 4) == 0) {
-        unsigned depth = d[24], type = d[25];
-        if (type == 3 || (type == 0 && depth == 1))
-            source = SRC_INDEXED;
-        else if (type == 4 || type == 6)
-            source = SRC_ALPHA;
-    }
+    /* the mode PIL opens the file in: how it would resize the image before
+       its RGB conversion (PRIME_CONVERT_LAST) */
+    int32_t source = pil_source(fmt, d, size);
     /* the size the spec resizes this image to, for a JPEG decoded at a
        reduced DCT scale (prime_image_spec_set_jpeg_draft) */
     uint32_t draft_w = 0, draft_h = 0;
