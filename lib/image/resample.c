@@ -107,15 +107,34 @@ static inline uint8_t clip8(int32_t in)
     return (uint8_t)(in >> PRECISION_BITS);
 }
 
-/* Pixels [x0, x0 + cw) x [y0, y0 + ch) of the image `src` resized to
- * out_w x out_h, into `dst` (cw x ch, RGB), identical to resizing the whole
- * image and cropping (every output pixel depends only on its own
- * coefficients). */
-prime_status prime__image_resize_region(const prime_image *src, uint32_t out_w, uint32_t out_h,
-                                  int32_t filter, uint32_t x0, uint32_t y0, uint32_t cw,
-                                  uint32_t ch, uint8_t *dst)
+/* One row of the horizontal pass for NCH interleaved channels (a constant
+ * in each caller, so that the compiler unrolls the channel loop). */
+static inline void hpass_row(const uint8_t *in, uint8_t *o, const coeffs *hc, uint32_t x0,
+                             uint32_t cw, int nch)
 {
-    const uint32_t in_w = src->width, in_h = src->height;
+    for (uint32_t xx = 0; xx < cw; xx++) {
+        int xmin = hc->bounds[(xx + x0) * 2], xmax = hc->bounds[(xx + x0) * 2 + 1];
+        const int32_t *k = &hc->kk[(size_t)(xx + x0) * hc->ksize];
+        int32_t s[4];
+        for (int c = 0; c < nch; c++)
+            s[c] = 1 << (PRECISION_BITS - 1);
+        const uint8_t *p = in + (size_t)xmin * nch;
+        for (int x = 0; x < xmax; x++)
+            for (int c = 0; c < nch; c++)
+                s[c] += p[nch * x + c] * k[x];
+        for (int c = 0; c < nch; c++)
+            o[nch * xx + c] = clip8(s[c]);
+    }
+}
+
+/* Pixels [x0, x0 + cw) x [y0, y0 + ch) of the in_w x in_h image px (nch
+ * interleaved 8-bit channels, 3 or 4) resized to out_w x out_h, into `dst`
+ * (cw x ch, nch channels), identical to resizing the whole image and
+ * cropping (every output pixel depends only on its own coefficients). */
+static prime_status resize_px(const uint8_t *px, uint32_t in_w, uint32_t in_h, int nch,
+                              uint32_t out_w, uint32_t out_h, int32_t filter, uint32_t x0,
+                              uint32_t y0, uint32_t cw, uint32_t ch, uint8_t *dst)
+{
     bool need_h = out_w != in_w, need_v = out_h != in_h;
     coeffs hc = {0, NULL, NULL}, vc = {0, NULL, NULL};
     uint8_t *tmp = NULL;
@@ -138,42 +157,32 @@ prime_status prime__image_resize_region(const prime_image *src, uint32_t out_w, 
         row_first = y0;
         row_last = y0 + ch;
     }
-    const uint8_t *rows = src->px;   /* row r of the horizontal result is rows + r * stride */
-    size_t stride = (size_t)in_w * 3;
+    const uint8_t *rows = px;   /* row r of the horizontal result is rows + r * stride */
+    size_t stride = (size_t)in_w * nch;
     uint32_t rows_base = 0;
     if (need_h) {
         uint32_t nrows = row_last - row_first;
-        tmp = prime__malloc((size_t)cw * 3 * (nrows ? nrows : 1));
+        tmp = prime__malloc((size_t)cw * nch * (nrows ? nrows : 1));
         if (tmp == NULL) {
             st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", in_w, in_h);
             goto done;
         }
         for (uint32_t r = 0; r < nrows; r++) {
-            const uint8_t *in = src->px + (size_t)(r + row_first) * stride;
-            uint8_t *o = tmp + (size_t)r * cw * 3;
-            for (uint32_t xx = 0; xx < cw; xx++) {
-                int xmin = hc.bounds[(xx + x0) * 2], xmax = hc.bounds[(xx + x0) * 2 + 1];
-                const int32_t *k = &hc.kk[(size_t)(xx + x0) * hc.ksize];
-                int32_t s0 = 1 << (PRECISION_BITS - 1), s1 = s0, s2 = s0;
-                const uint8_t *p = in + (size_t)xmin * 3;
-                for (int x = 0; x < xmax; x++) {
-                    s0 += p[3 * x + 0] * k[x];
-                    s1 += p[3 * x + 1] * k[x];
-                    s2 += p[3 * x + 2] * k[x];
-                }
-                o[3 * xx + 0] = clip8(s0);
-                o[3 * xx + 1] = clip8(s1);
-                o[3 * xx + 2] = clip8(s2);
-            }
+            const uint8_t *in = px + (size_t)(r + row_first) * stride;
+            uint8_t *o = tmp + (size_t)r * cw * nch;
+            if (nch == 4)
+                hpass_row(in, o, &hc, x0, cw, 4);
+            else
+                hpass_row(in, o, &hc, x0, cw, 3);
         }
         rows = tmp;
-        stride = (size_t)cw * 3;
+        stride = (size_t)cw * nch;
         rows_base = row_first;
     } else {
-        rows = src->px + (size_t)x0 * 3; /* the horizontal crop */
+        rows = px + (size_t)x0 * nch; /* the horizontal crop */
     }
+    size_t rowlen = (size_t)cw * nch;
     if (need_v) {
-        size_t rowlen = (size_t)cw * 3;
         acc = prime__malloc(rowlen * sizeof *acc);
         if (acc == NULL) {
             st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", in_w, in_h);
@@ -196,8 +205,8 @@ prime_status prime__image_resize_region(const prime_image *src, uint32_t out_w, 
         }
     } else {
         for (uint32_t yy = 0; yy < ch; yy++)
-            memcpy(dst + (size_t)yy * cw * 3, rows + (size_t)(yy + y0 - rows_base) * stride,
-                   (size_t)cw * 3);
+            memcpy(dst + (size_t)yy * rowlen, rows + (size_t)(yy + y0 - rows_base) * stride,
+                   rowlen);
     }
 done:
     coeffs_free(&hc);
@@ -205,6 +214,14 @@ done:
     prime__free(tmp);
     prime__free(acc);
     return st;
+}
+
+prime_status prime__image_resize_region(const prime_image *src, uint32_t out_w, uint32_t out_h,
+                                        int32_t filter, uint32_t x0, uint32_t y0, uint32_t cw,
+                                        uint32_t ch, uint8_t *dst)
+{
+    return resize_px(src->px, src->width, src->height, 3, out_w, out_h, filter, x0, y0, cw, ch,
+                     dst);
 }
 
 bool prime__image_valid_filter(int32_t f)
@@ -281,20 +298,18 @@ prime_status prime__image_nearest_region(const prime_image *src, uint32_t out_w,
 }
 
 /* PIL's RGBA resize: premultiply by alpha ("RGBA" -> "RGBa": c * a / 255
- * rounded as MULDIV255), resize the colour and the alpha with the filter,
+ * rounded as MULDIV255), resize the four channels with the filter,
  * divide again ("RGBa" -> "RGBA": 255 * c / a, truncated and clipped, where
  * 0 < a < 255), then drop the alpha (convert("RGB")). */
 prime_status prime__image_premultiplied_region(const prime_image *src, uint32_t out_w,
-                                         uint32_t out_h, int32_t filter, uint32_t x0,
-                                         uint32_t y0, uint32_t cw, uint32_t ch, uint8_t *dst)
+                                               uint32_t out_h, int32_t filter, uint32_t x0,
+                                               uint32_t y0, uint32_t cw, uint32_t ch, uint8_t *dst)
 {
     size_t np = (size_t)src->width * src->height, nc = (size_t)cw * ch;
-    prime_image pre = *src, al = *src;
-    pre.px = prime__malloc(np * 3);
-    al.px = prime__malloc(np * 3);
-    uint8_t *a_out = prime__malloc(nc * 3);
+    uint8_t *pre = prime__malloc(np * 4);
+    uint8_t *out = prime__malloc(nc * 4);
     prime_status st = PRIME_OK;
-    if (pre.px == NULL || al.px == NULL || a_out == NULL) {
+    if (pre == NULL || out == NULL) {
         st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", src->width,
                           src->height);
         goto done;
@@ -303,28 +318,27 @@ prime_status prime__image_premultiplied_region(const prime_image *src, uint32_t 
         uint32_t a = src->alpha[i];
         for (int c = 0; c < 3; c++) {
             uint32_t t = src->px[3 * i + c] * a + 128;
-            pre.px[3 * i + c] = (uint8_t)(((t >> 8) + t) >> 8);
-            al.px[3 * i + c] = (uint8_t)a;
+            pre[4 * i + c] = (uint8_t)(((t >> 8) + t) >> 8);
         }
+        pre[4 * i + 3] = (uint8_t)a;
     }
-    st = prime__image_resize_region(&pre, out_w, out_h, filter, x0, y0, cw, ch, dst);
-    if (st == PRIME_OK)
-        st = prime__image_resize_region(&al, out_w, out_h, filter, x0, y0, cw, ch, a_out);
+    st = resize_px(pre, src->width, src->height, 4, out_w, out_h, filter, x0, y0, cw, ch, out);
     if (st != PRIME_OK)
         goto done;
     for (size_t i = 0; i < nc; i++) {
-        uint32_t a = a_out[3 * i];
-        if (a == 0 || a == 255)
-            continue;
+        uint32_t a = out[4 * i + 3];
         for (int c = 0; c < 3; c++) {
-            uint32_t v = 255u * dst[3 * i + c] / a;
-            dst[3 * i + c] = (uint8_t)(v > 255 ? 255 : v);
+            uint32_t v = out[4 * i + c];
+            if (a != 0 && a != 255) {
+                v = 255u * v / a;
+                v = v > 255 ? 255 : v;
+            }
+            dst[3 * i + c] = (uint8_t)v;
         }
     }
 done:
-    prime__free(pre.px);
-    prime__free(al.px);
-    prime__free(a_out);
+    prime__free(pre);
+    prime__free(out);
     return st;
 }
 
