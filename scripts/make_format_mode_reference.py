@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Palette GIF, BMP and TGA files (and the grey and RGBA controls of those
-formats) and what Pillow makes of them under CLIP's order (convert("RGB")
+formats), 16-bit grey PNGs (CLIP's order only) and what Pillow makes of them under CLIP's order (convert("RGB")
 last) and RAM's (convert first), for tests/test_image.c
 (Test image.convert_order_matches_pillow_per_format; issue 17).
 
@@ -50,6 +50,15 @@ def main():
         ("tga_rgba", "tga_rgba.tga", rgba, {}, "RGBA"),
         ("tga_grey", "tga_grey.tga", grey, {}, "L"),
     ]
+    # 16-bit grey PNGs (PIL mode "I"): CLIP's order only, as libprime follows
+    # PIL's "I" resize and clipping there; converting first, PIL clips each
+    # sample to 0..255 where libprime keeps its high byte (not matched)
+    import numpy as np
+    g = np.asarray(grey, dtype=np.uint16)
+    low = Image.fromarray((g * 2 + (np.arange(g.size).reshape(g.shape) % 7)).astype(np.uint16))
+    full = Image.fromarray((g * 257 + (np.arange(g.size).reshape(g.shape) % 251)).astype(np.uint16))
+    files += [("png_grey16_low", "png_grey16_low.png", low, {}, "I"),
+              ("png_grey16_full", "png_grey16_full.png", full, {}, "I")]
     lines = ["# made by scripts/make_format_mode_reference.py; do not edit.",
              "# NAME FILE PIPELINE W H HEX (RGB bytes, row by row)"]
     for name, fname, im, opts, mode in files:
@@ -57,8 +66,8 @@ def main():
         im.save(path, **opts)
         back = Image.open(path)
         assert back.mode == mode, (name, back.mode, mode)
-        for pipe in ("clip24", "clip16", "ram20"):
-            s = int(pipe[-2:])
+        for pipe in ("clip24", "clip16", "ram20") if mode != "I" else ("clip24", "clip16", "clip37"):
+            s = int(pipe[4:] if pipe.startswith("clip") else pipe[3:])
             out = clip_order(back, s) if pipe.startswith("clip") else ram_order(back, s)
             lines.append("%s formats/%s %s %d %d %s" % (name, fname, pipe, out.size[0],
                                                         out.size[1], out.tobytes().hex()))

@@ -1213,5 +1213,5 @@ Test(image, convert_order_matches_pillow_per_format)
         cases++;
     }
     fclose(f);
-    cr_assert_eq(cases, 27);
+    cr_assert_eq(cases, 33);
 }

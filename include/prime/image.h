@@ -240,12 +240,15 @@ enum prime_convert_order {
      *  ("LA", "RGBA"), is premultiplied by its alpha (c * a / 255,
      *  rounded), resized with the filter together with its alpha, divided
      *  again (255 * c / a, truncated, where 0 < a < 255) and its alpha
-     *  dropped. Tested byte for byte against Pillow (tests/test_image.c,
-     *  scripts/make_mode_reference.py, scripts/make_format_mode_reference.py).
-     *  Not followed: 16-bit grey PNGs (PIL "I", resized in 32-bit integers
-     *  and clipped to 0..255 by its RGB conversion; libprime uses the high
-     *  byte of each sample in both orders) and the transparent pixels of a
-     *  GIF (stb_image leaves them black, PIL takes their palette colour). */
+     *  dropped; a 16-bit grey PNG (PIL "I") is resized in 32-bit integers
+     *  (weights in double, each pass rounded) and each sample then clipped
+     *  to 0..255, as PIL's RGB conversion of "I" does. Tested byte for byte
+     *  against Pillow (tests/test_image.c, scripts/make_mode_reference.py,
+     *  scripts/make_format_mode_reference.py). Not followed: the transparent
+     *  pixels of a GIF (stb_image leaves them black, PIL takes their palette
+     *  colour), and, in the order PRIME_CONVERT_FIRST, a 16-bit grey PNG,
+     *  whose decoded pixels keep the high byte of each sample where PIL's
+     *  `convert("RGB")` clips the sample to 0..255. */
     PRIME_CONVERT_LAST = 1
 };
 

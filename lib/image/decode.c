@@ -307,6 +307,8 @@ static int32_t pil_source(int32_t fmt, const unsigned char *d, size_t n)
                 return SRC_INDEXED;
             if (type == 4 || type == 6)
                 return SRC_ALPHA;
+            if (type == 0 && depth == 16)
+                return SRC_GREY16;
         }
         return SRC_RGB;
     case PRIME_IMAGE_FORMAT_GIF: /* "P", or "L" for a grey-ramp palette */
@@ -523,6 +525,26 @@ prime_status prime__image_decode(const void *data, size_t size, const char *name
     } else {
         im->px = px;
         im->stb_owned = stb;
+    }
+    if (source == SRC_GREY16) {
+        /* the 16-bit samples too, for PIL's "I" resize of the CLIP order;
+           if stb_image cannot give them, the image is resized as RGB */
+        int w3 = 0, h3 = 0, c3 = 0;
+        stbi_us *g = stbi_load_16_from_memory(d, (int)size, &w3, &h3, &c3, 1);
+        size_t np = (size_t)w * (size_t)h;
+        if (g != NULL && w3 == w && h3 == h)
+            im->grey16 = prime__malloc(np * sizeof *im->grey16);
+        if (im->grey16 != NULL)
+            memcpy(im->grey16, g, np * sizeof *im->grey16);
+        stbi_image_free(g);
+        if (im->grey16 == NULL) {
+            if (g != NULL && w3 == w && h3 == h) { /* only prime__malloc failed */
+                prime_image_destroy(im);
+                return prime__error(PRIME_E_NOMEM, "%s: out of memory decoding a %d x %d %s",
+                                    name, w, h, format_name(fmt));
+            }
+            im->source = SRC_RGB;
+        }
     }
     *out = im;
     return PRIME_OK;

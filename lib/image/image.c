@@ -31,6 +31,7 @@ void prime_image_destroy(prime_image *image)
     else
         prime__free(image->px);
     prime__free(image->alpha);
+    prime__free(image->grey16);
     prime__free(image);
 }
 

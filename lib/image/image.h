@@ -27,7 +27,8 @@
 enum {
     SRC_RGB = 0,   /* RGB or grey: resizing commutes with the conversion */
     SRC_INDEXED,   /* PNG palette or 1-bit grey (PIL "P", "1"): PIL resizes nearest */
-    SRC_ALPHA      /* PNG grey+alpha or RGBA (PIL "LA", "RGBA"): premultiplied resize */
+    SRC_ALPHA,     /* PNG grey+alpha or RGBA (PIL "LA", "RGBA"): premultiplied resize */
+    SRC_GREY16     /* 16-bit grey PNG (PIL "I"): 32-bit resize, clipped to 0..255 */
 };
 
 struct prime_image {
@@ -37,6 +38,7 @@ struct prime_image {
     bool stb_owned;  /* px comes from stbi_load (free with stbi_image_free) */
     int32_t source;  /* SRC_* */
     uint8_t *alpha;  /* width * height bytes when source is SRC_ALPHA, else NULL */
+    uint16_t *grey16; /* width * height samples when source is SRC_GREY16, else NULL */
     uint32_t file_width, file_height; /* decoded: the file's size (a JPEG
                                          draft is smaller); else 0 */
 };
@@ -125,6 +127,13 @@ PRIME_INTERNAL prime_status prime__image_premultiplied_region(const prime_image 
                                                               int32_t filter, uint32_t x0,
                                                               uint32_t y0, uint32_t cw,
                                                               uint32_t ch, uint8_t *dst);
+
+/* The same window of PIL's resize of a 16-bit grey image (mode "I", from
+ * src->grey16), clipped to 0..255 as its RGB conversion does. */
+PRIME_INTERNAL prime_status prime__image_grey16_region(const prime_image *src, uint32_t out_w,
+                                                       uint32_t out_h, int32_t filter,
+                                                       uint32_t x0, uint32_t y0, uint32_t cw,
+                                                       uint32_t ch, uint8_t *dst);
 
 /* ---- transform.c --------------------------------------------------------- */
 

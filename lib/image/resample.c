@@ -36,15 +36,18 @@ typedef struct {
     int ksize;
     int *bounds;
     int32_t *kk;
+    double *kd; /* the normalised weights themselves (Pillow's 32-bit modes), when asked */
 } coeffs;
 
 static void coeffs_free(coeffs *c)
 {
     prime__free(c->bounds);
     prime__free(c->kk);
+    prime__free(c->kd);
 }
 
-static bool precompute_coeffs(uint32_t in_size, uint32_t out_size, int32_t filter, coeffs *c)
+static bool precompute_coeffs_kd(uint32_t in_size, uint32_t out_size, int32_t filter, coeffs *c,
+                                 bool keep_double)
 {
     double (*fn)(double) = filter == PRIME_FILTER_BICUBIC ? filter_bicubic : filter_bilinear;
     double support0 = filter == PRIME_FILTER_BICUBIC ? 2.0 : 1.0;
@@ -60,7 +63,8 @@ static bool precompute_coeffs(uint32_t in_size, uint32_t out_size, int32_t filte
     c->kk = prime__malloc((size_t)out_size * (size_t)ksize * sizeof(int32_t));
     if (c->bounds == NULL || pre == NULL || c->kk == NULL) {
         prime__free(pre);
-        coeffs_free(c);
+        prime__free(c->bounds);
+        prime__free(c->kk);
         c->bounds = NULL;
         c->kk = NULL;
         return false;
@@ -94,8 +98,16 @@ static bool precompute_coeffs(uint32_t in_size, uint32_t out_size, int32_t filte
     for (size_t i = 0; i < (size_t)out_size * (size_t)ksize; i++)
         c->kk[i] = pre[i] < 0 ? (int32_t)(-0.5 + pre[i] * (1 << PRECISION_BITS))
                               : (int32_t)(0.5 + pre[i] * (1 << PRECISION_BITS));
-    prime__free(pre);
+    if (keep_double)
+        c->kd = pre;
+    else
+        prime__free(pre);
     return true;
+}
+
+static bool precompute_coeffs(uint32_t in_size, uint32_t out_size, int32_t filter, coeffs *c)
+{
+    return precompute_coeffs_kd(in_size, out_size, filter, c, false);
 }
 
 static inline uint8_t clip8(int32_t in)
@@ -136,7 +148,7 @@ static prime_status resize_px(const uint8_t *px, uint32_t in_w, uint32_t in_h, i
                               uint32_t y0, uint32_t cw, uint32_t ch, uint8_t *dst)
 {
     bool need_h = out_w != in_w, need_v = out_h != in_h;
-    coeffs hc = {0, NULL, NULL}, vc = {0, NULL, NULL};
+    coeffs hc = {0, NULL, NULL, NULL}, vc = {0, NULL, NULL, NULL};
     uint8_t *tmp = NULL;
     int32_t *acc = NULL;
     prime_status st = PRIME_OK;
@@ -343,3 +355,82 @@ done:
 }
 
 /* The spec's 8-bit output (width x height RGB) into dst. */
+
+/* Pillow's ROUND_UP of its 32-bit resampling (libImaging/Resample.c). */
+static inline int32_t round_up(double f)
+{
+    return (int32_t)(f >= 0.0 ? f + 0.5F : f - 0.5F);
+}
+
+/* PIL's resize of a 16-bit grey PNG (mode "I"): 32-bit integer samples,
+ * weights in double, each pass rounded with ROUND_UP; then, after the crop,
+ * its RGB conversion, which clips each sample to 0..255 (i2rgb). */
+prime_status prime__image_grey16_region(const prime_image *src, uint32_t out_w, uint32_t out_h,
+                                        int32_t filter, uint32_t x0, uint32_t y0, uint32_t cw,
+                                        uint32_t ch, uint8_t *dst)
+{
+    const uint32_t in_w = src->width, in_h = src->height;
+    bool need_h = out_w != in_w, need_v = out_h != in_h;
+    coeffs hc = {0, NULL, NULL, NULL}, vc = {0, NULL, NULL, NULL};
+    int32_t *tmp = NULL;
+    prime_status st = PRIME_OK;
+    if ((need_h && !precompute_coeffs_kd(in_w, out_w, filter, &hc, true)) ||
+        (need_v && !precompute_coeffs_kd(in_h, out_h, filter, &vc, true))) {
+        st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", in_w, in_h);
+        goto done;
+    }
+    uint32_t row_first = y0, row_last = y0 + ch;
+    if (need_v) {
+        row_first = (uint32_t)vc.bounds[y0 * 2];
+        row_last = (uint32_t)(vc.bounds[(y0 + ch - 1) * 2] + vc.bounds[(y0 + ch - 1) * 2 + 1]);
+        for (uint32_t y = y0 + 1; y < y0 + ch; y++)
+            if ((uint32_t)vc.bounds[y * 2] < row_first)
+                row_first = (uint32_t)vc.bounds[y * 2];
+    }
+    uint32_t nrows = row_last - row_first;
+    /* the horizontal pass (or the horizontal crop) of the rows needed */
+    tmp = prime__malloc((size_t)cw * (nrows ? nrows : 1) * sizeof *tmp);
+    if (tmp == NULL) {
+        st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", in_w, in_h);
+        goto done;
+    }
+    for (uint32_t r = 0; r < nrows; r++) {
+        const uint16_t *in = src->grey16 + (size_t)(r + row_first) * in_w;
+        int32_t *o = tmp + (size_t)r * cw;
+        for (uint32_t xx = 0; xx < cw; xx++) {
+            if (!need_h) {
+                o[xx] = in[xx + x0];
+                continue;
+            }
+            int xmin = hc.bounds[(xx + x0) * 2], xmax = hc.bounds[(xx + x0) * 2 + 1];
+            const double *k = &hc.kd[(size_t)(xx + x0) * hc.ksize];
+            double ss = 0.0;
+            for (int x = 0; x < xmax; x++)
+                ss += in[x + xmin] * k[x];
+            o[xx] = round_up(ss);
+        }
+    }
+    for (uint32_t yy = 0; yy < ch; yy++) {
+        uint8_t *o = dst + (size_t)yy * cw * 3;
+        for (uint32_t xx = 0; xx < cw; xx++) {
+            int32_t v;
+            if (need_v) {
+                int ymin = vc.bounds[(yy + y0) * 2], ymax = vc.bounds[(yy + y0) * 2 + 1];
+                const double *k = &vc.kd[(size_t)(yy + y0) * vc.ksize];
+                double ss = 0.0;
+                for (int y = 0; y < ymax; y++)
+                    ss += tmp[(size_t)((uint32_t)(ymin + y) - row_first) * cw + xx] * k[y];
+                v = round_up(ss);
+            } else {
+                v = tmp[(size_t)(yy + y0 - row_first) * cw + xx];
+            }
+            uint8_t c = (uint8_t)(v <= 0 ? 0 : v >= 255 ? 255 : v);
+            o[3 * xx] = o[3 * xx + 1] = o[3 * xx + 2] = c;
+        }
+    }
+done:
+    coeffs_free(&hc);
+    coeffs_free(&vc);
+    prime__free(tmp);
+    return st;
+}

@@ -43,6 +43,10 @@ static prime_status transform_into(const prime_image *image, const prime_image_s
 {
     uint32_t rw, rh, x0, y0;
     prime__image_plan(spec, image->width, image->height, &rw, &rh, &x0, &y0);
+    if (spec->convert == PRIME_CONVERT_LAST && image->source == SRC_GREY16 &&
+        image->grey16 != NULL)
+        return prime__image_grey16_region(image, rw, rh, spec->filter, x0, y0, spec->width,
+                                          spec->height, dst);
     if (spec->convert == PRIME_CONVERT_LAST && image->source == SRC_INDEXED)
         return prime__image_nearest_region(image, rw, rh, x0, y0, spec->width, spec->height, dst);
     if (spec->convert == PRIME_CONVERT_LAST && image->source == SRC_ALPHA &&
