@@ -52,7 +52,9 @@ def main():
                 torch.sigmoid(out.float()).cpu()
         t1 = time.perf_counter()
     except Exception as e:  # the table shows the reason
-        print("error: " + str(e).splitlines()[0][:120])
+        # TorchScript puts the interpreter's trace first and the error last
+        lines = [l.strip() for l in str(e).splitlines() if l.strip()]
+        print("error: " + (lines[-1] if lines else type(e).__name__)[:120])
         sys.exit(1)
     print("images/s %.1f" % (len(paths) / (t1 - t0)))
 
