@@ -46,6 +46,12 @@ shim=$(ls "$build"/shim/libprime-torch.so.[0-9]* 2>/dev/null | head -1 || true)
 [ -x "$prime" ] || skip "no $prime (build first)"
 [ -n "$shim" ] || skip "$build has no libprime-torch (libtorch not found at build time)"
 export PRIME_TORCH_LIBRARY=$shim
+# an ASan build (scripts/test.sh runs every suite in one): LeakSanitizer's
+# tracer can crash at exit in processes that dlopen() libtorch (see
+# tests/cli_torch/cli_torch_test.sh); ASan's other checks stay on
+if [[ "$(ldd "$prime" 2>/dev/null)" == *libasan* ]]; then
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+fi
 if [ -z "$photos" ]; then
   photos=/usr/lib/python3/dist-packages/skimage/data
   [ -d "$photos" ] || skip "no --photos and no $photos (apt-get install python3-skimage)"
