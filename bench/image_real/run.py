@@ -15,7 +15,9 @@ few re-encoded files where no shipped file has the mode or size (marked
 px, palette PNGs (a photo quantised to 256 colours) and a 3840 px PNG
 (a shipped JPEG photo saved as PNG).
 
-Each figure is the best of --repeat runs per image (file read, decode,
+Each figure is the best of --repeat rounds per image (a round runs each
+configuration once over the whole set, so that all of them meet the
+machine's quiet and busy moments alike) (file read, decode,
 resize, crop, normalise to a float tensor) in CPU time of the one thread
 that does the work (C: CLOCK_THREAD_CPUTIME_ID; Python: time.thread_time,
 torch limited to one thread), so that a busy machine does not inflate it
@@ -165,11 +167,20 @@ def main():
             print("  %-12s %-40s %-9s %4d x %-4d %s" % (c, os.path.basename(f), im.mode,
                                                        im.width, im.height, how))
     for preset in ("clip", "ram"):
-        cols = [("C auto", time_c(exe, files, preset, 0, a.repeat, "auto")),
-                ("C stb", time_c(exe, files, preset, 0, a.repeat, "stb")),
-                ("C auto+draft", time_c(exe, files, preset, 1, a.repeat, "auto")),
-                ("PIL", time_pil(files, preset, False, a.repeat)),
-                ("PIL+draft", time_pil(files, preset, True, a.repeat))]
+        # rounds interleave the five configurations, so that each meets the
+        # machine's quiet and busy moments alike; the best of the rounds
+        # counts for each image
+        runs = [lambda: time_c(exe, files, preset, 0, 1, "auto"),
+                lambda: time_c(exe, files, preset, 0, 1, "stb"),
+                lambda: time_c(exe, files, preset, 1, 1, "auto"),
+                lambda: time_pil(files, preset, False, 1),
+                lambda: time_pil(files, preset, True, 1)]
+        best = [None] * len(runs)
+        for _ in range(a.repeat):
+            for k, run in enumerate(runs):
+                r = run()
+                best[k] = r if best[k] is None else {f: min(best[k][f], r[f]) for f in r}
+        cols = list(zip(["C auto", "C stb", "C auto+draft", "PIL", "PIL+draft"], best))
         print("\n%s (%d px), ms per image (sum over the category / count), one core:" %
               (preset.upper(), 224 if preset == "clip" else 384))
         hdr = "| category | n | " + " | ".join(n for n, _ in cols) + \
