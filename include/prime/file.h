@@ -30,9 +30,13 @@
  * Signals: libprime installs no signal handler. A program that wants no
  * temporary file left behind when it is interrupted calls
  * prime_writer_remove_temps() from its SIGINT/SIGTERM handler (the call is
- * async-signal-safe), and blocks those signals around prime_writer_commit
- * so that the renames of a several-output writer are not cut in half
- * (tools/prime/main.c does both).
+ * async-signal-safe; tools/prime/main.c does). prime_writer_commit holds
+ * SIGINT, SIGTERM and SIGHUP on the calling thread (pthread_sigmask) while
+ * it renames, and only then, so that a signal does not cut the renames of a
+ * several-output writer in half; one that comes meanwhile is delivered when
+ * the renames are done. The program must not hold these signals around the
+ * whole commit: writing an output in place may wait (a FIFO with no reader
+ * yet, a pipe whose reader does not read), and only a signal stops that.
  *
  * Thread safety: the functions may be called from any thread; one writer
  * must not be used by two threads at once. */
@@ -108,8 +112,10 @@ PRIME_API prime_status prime_writer_add(prime_writer *writer, const char *path,
  *  would be refused is refused first. */
 PRIME_API prime_status prime_writer_check(const prime_writer *writer, const char *path);
 
-/** Write every output: first those written in place, then every temporary
- *  file renamed over its output, then the folders flushed. After an error
+/** Write every output: first those written in place (opening a FIFO waits
+ *  for its reader), then every temporary file renamed over its output
+ *  (SIGINT, SIGTERM and SIGHUP held meanwhile: see Signals above), then the
+ *  folders flushed. After an error
  *  the outputs not yet renamed keep their old content and their temporary
  *  files are removed. A writer is committed once; then it only needs
  *  destroying. */

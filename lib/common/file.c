@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -573,6 +575,16 @@ prime_status prime_writer_commit(prime_writer *w)
             st = prime__error(PRIME_E_IO, "%s: cannot write: %s", o->path, strerror(errno));
         o->done = true;
     }
+    /* the renames, and only they, with SIGINT, SIGTERM and SIGHUP held on
+       this thread: a signal cannot cut a several-output commit in half, and
+       one that comes while an in-place output waits (a FIFO without a
+       reader, a full pipe) still stops the program */
+    sigset_t hold, old;
+    sigemptyset(&hold);
+    sigaddset(&hold, SIGINT);
+    sigaddset(&hold, SIGTERM);
+    sigaddset(&hold, SIGHUP);
+    bool held = st == PRIME_OK && pthread_sigmask(SIG_BLOCK, &hold, &old) == 0;
     for (size_t k = 0; k < w->nout && st == PRIME_OK; k++) {
         output *o = &w->out[k];
         if (o->in_place)
@@ -585,6 +597,8 @@ prime_status prime_writer_commit(prime_writer *w)
         slot_release(o->slot, o->temp);
         o->slot = -1;
     }
+    if (held) /* a signal that came meanwhile is delivered here */
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (st == PRIME_OK)
         for (size_t k = 0; k < w->nout; k++)
             if (!w->out[k].in_place)

@@ -202,6 +202,44 @@ interrupt INT
 interrupt TERM
 interrupt HUP
 
+# ---- 7b. an output that is a FIFO with no reader: a signal stops the wait ----
+# (the commit holds the signals around its renames only, not while an
+# output written in place waits for its reader)
+ff="$tmp/ff"
+mkdir -p "$ff"
+mkfifo "$ff/fifo"
+fifo_interrupt() { # SIGNAL
+  local sig=$1 pid n t rc watch
+  set -m
+  "$prime" convert --tags tags_correct.csv --output "$ff/s.prime" --outcomes-output "$ff/fifo" 2>"$tmp/err" &
+  pid=$!
+  set +m
+  shopt -s nullglob dotglob
+  for ((n = 0; n < 2000; n++)); do t=("$ff"/.prime-*); [ ${#t[@]} -gt 0 ] && break; sleep 0.01; done
+  shopt -u nullglob dotglob
+  [ "$n" -lt 2000 ] && ok || bad "FIFO $sig: the store's temporary file never showed"
+  sleep 0.3 # now waiting in the open of the FIFO
+  kill "-$sig" "$pid"
+  ( sleep 10; kill -KILL "$pid" 2>/dev/null ) & watch=$!
+  wait "$pid"; rc=$?
+  kill "$watch" 2>/dev/null; wait "$watch" 2>/dev/null
+  [ "$rc" -eq $((128 + $(kill -l "$sig"))) ] && ok || bad "FIFO $sig: exit $rc, wanted death by the signal (137: only SIGKILL stopped it)"
+  [ -z "$(find "$ff" -name '.prime-*')" ] && ok || bad "FIFO $sig: temporary file left: $(ls -A "$ff")"
+  [ ! -e "$ff/s.prime" ] && ok || bad "FIFO $sig: the store was written though the outcomes were not"
+  [ -p "$ff/fifo" ] && ok || bad "FIFO $sig: the FIFO was replaced"
+}
+fifo_interrupt INT
+fifo_interrupt TERM
+fifo_interrupt HUP
+# with a reader: both outputs complete
+cat "$ff/fifo" > "$tmp/fifo_o.csv" &
+reader=$!
+expect 0 "convert --outcomes-output FIFO with a reader" -- timeout 20 "$prime" convert --tags tags_correct.csv --output "$ff/s.prime" --outcomes-output "$ff/fifo"
+wait "$reader"
+same "$tmp/fifo_o.csv" "$w/o.csv" "outcomes through a FIFO"
+expect 0 "the store written beside the FIFO loads" -- "$prime" info "$ff/s.prime"
+rm -rf "$ff"
+
 # ---- 8. outputs that are devices: written in place, never replaced ----
 expect 0 "search --output a device node" -- "$prime" search --tags tags.csv --outcomes outcomes.csv "${args[@]}" --output "$dev"
 [ -c "$dev" ] && ok || bad "the device node was replaced: $(ls -l "$dev")"

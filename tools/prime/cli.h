@@ -100,9 +100,10 @@ void progress_end(progress_state *p);
  * the problem and returns NULL on failure. */
 prime_writer *writer_open(const char *const *inputs, size_t n, const char *const *outputs,
                           size_t m);
-/* Commit with SIGINT, SIGTERM and SIGHUP held back (the renames of several
- * outputs are not cut in half), print any error, destroy. Returns the exit
- * status. */
+/* Commit (the library holds SIGINT, SIGTERM and SIGHUP around the renames
+ * only, so the renames of several outputs are not cut in half and a FIFO
+ * output with no reader can be interrupted), print any error, destroy.
+ * Returns the exit status. */
 int writer_close(prime_writer *w);
 
 /* writer_open's checks alone, before a command's work, for commands whose

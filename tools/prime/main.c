@@ -6,7 +6,7 @@
  * SIGINT, SIGTERM and SIGHUP remove the temporary files of the outputs
  * being written (prime_writer_remove_temps) before the program dies of the
  * signal; the renames that finish a command's outputs are not interrupted
- * (output.c). */
+ * (prime_writer_commit holds the signals around them, and only them). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
