@@ -77,6 +77,64 @@ PRIME_API void prime_file_free(void *data);
  *  device or a pipe. */
 PRIME_API prime_status prime_file_write(const char *path, const void *data, size_t size);
 
+/* ---- text files of one item a line ------------------------------------ */
+
+/** The lines of a text file of one item a line: a vocabulary (one tag or
+ *  class name a line), a list of image files. The one line reader of
+ *  libprime; it follows the rules of every other text reader: the whole
+ *  text is checked first (no NUL byte, valid UTF-8), a UTF-8 BOM is
+ *  skipped, a line ends at LF or CRLF (a carriage return elsewhere is an
+ *  error), and blank lines (empty or only spaces and tabs) are skipped.
+ *  An item is its line as written (no blank is trimmed). Read-only once
+ *  loaded; may be shared by threads.
+ *  @since 1.1 */
+typedef struct prime_lines prime_lines;
+
+/** Flags of prime_lines_load (bits; values never reused).
+ *  @since 1.1 */
+typedef enum prime_lines_flag {
+    /** Skip lines whose first byte is '#' (comments). */
+    PRIME_LINES_COMMENTS = 1,
+    /** The items are names, counted by their place (a vocabulary, a list
+     *  of class names): each at most 255 bytes (PRIME_E_LIMIT), all
+     *  distinct (PRIME_E_DUPLICATE, "NAME:LINE: \"x\" is also line K"); a
+     *  blank line is allowed only after the last name, as in a thresholds
+     *  file (PRIME_E_PARSE, "NAME:LINE: a blank line ..."). */
+    PRIME_LINES_NAMES = 2,
+    /** No item holds '|' (tag names; PRIME_E_PARSE, "NAME:LINE: the name
+     *  \"a|b\" holds '|'"). */
+    PRIME_LINES_NO_BAR = 4
+} prime_lines_flag;
+
+/** Read the text file `path` (through prime_file_read: a regular file
+ *  within PRIME_FILE_MAX_INPUT) into lines; `flags` is 0 or an OR of
+ *  prime_lines_flag. Errors name the file and line: "PATH:LINE: invalid
+ *  UTF-8 ...", "PATH:LINE: NUL byte ...", "PATH:LINE: a carriage return
+ *  not followed by a line feed", those of PRIME_LINES_NAMES, and
+ *  "PATH: no lines (the file is empty or blank)" (PRIME_E_PARSE); unknown
+ *  flags are PRIME_E_INVALID_ARG; the errors of prime_file_read. *out is
+ *  NULL on any failure.
+ *  @since 1.1 */
+PRIME_API prime_status prime_lines_load(const char *path, uint32_t flags, prime_lines **out);
+
+/** The same from data[0..size); `name` is used in messages (may be NULL).
+ *  @since 1.1 */
+PRIME_API prime_status prime_lines_load_memory(const void *data, size_t size, const char *name,
+                                               uint32_t flags, prime_lines **out);
+
+/** Destroy lines; NULL is fine.
+ *  @since 1.1 */
+PRIME_API void prime_lines_destroy(prime_lines *lines);
+
+/** Number of items (0 for NULL).
+ *  @since 1.1 */
+PRIME_API uint32_t prime_lines_count(const prime_lines *lines);
+
+/** Item i (NUL-terminated, valid UTF-8), valid while the lines live; NULL
+ *  when i is out of range.
+ *  @since 1.1 */
+PRIME_API const char *prime_lines_get(const prime_lines *lines, uint32_t i);
+
 /* prime_writer (declared in prime/prime.h): a set of outputs written all
  * or none; see the top of this header. */
 

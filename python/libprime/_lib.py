@@ -198,8 +198,13 @@ class LabelsStruct(ctypes.Structure):
     """``struct prime_labels`` (opaque)."""
 
 
+class LinesStruct(ctypes.Structure):
+    """``struct prime_lines`` (opaque; include/prime/file.h)."""
+
+
 WriterP = POINTER(WriterStruct)
 LabelsP = POINTER(LabelsStruct)
+LinesP = POINTER(LinesStruct)
 
 status_t = c_int32  # prime_status
 param_t = c_int32   # prime_param
@@ -280,6 +285,12 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_file_read": (status_t, [c_char_p, c_uint64, POINTER(c_void_p), _u64p]),
     "prime_file_free": (None, [c_void_p]),
     "prime_file_write": (status_t, [c_char_p, c_void_p, c_size_t]),
+    "prime_lines_load": (status_t, [c_char_p, c_uint32, POINTER(LinesP)]),
+    "prime_lines_load_memory": (status_t, [c_void_p, c_size_t, c_char_p, c_uint32,
+                                           POINTER(LinesP)]),
+    "prime_lines_destroy": (None, [LinesP]),
+    "prime_lines_count": (c_uint32, [LinesP]),
+    "prime_lines_get": (c_char_p, [LinesP, c_uint32]),
     "prime_writer_create": (status_t, [POINTER(WriterP)]),
     "prime_writer_destroy": (None, [WriterP]),
     "prime_writer_add_input": (status_t, [WriterP, c_char_p]),

@@ -337,6 +337,24 @@ grep -q '^dog/c.png,y,' "$lab/t2.csv" && ok || bad "BOM labels: $(cat "$lab/t2.c
 mkdir -p "$lab/cat" && cp ../data/tag/cat/a.png "$lab/cat/" && printf '\xEF\xBB\xBFcat/a.png\r\n' > "$lab/list.txt"
 expect 0 "tag --images LIST with a BOM and CRLF" -- "$prime" tag --images "$lab/list.txt" --backend properties --output "$lab/t3.csv"
 grep -q '^cat/a.png,cat,dark|' "$lab/t3.csv" && ok || bad "list with a BOM: $(cat "$lab/t3.csv")"
+# the list through the library's line reader (prime_lines_load): blank
+# lines and # comments skipped anywhere; what no text reader takes refused
+cp "../data/tag/cat/b b.png" "$lab/cat/"
+printf '# two images\r\n\r\ncat/a.png\r\n  \r\n# the other\r\ncat/b b.png\r\n' > "$lab/list2.txt"
+expect 0 "tag --images LIST with comments and blank lines" -- "$prime" tag --images "$lab/list2.txt" --backend properties --output "$lab/t4.csv"
+[ "$(wc -l < "$lab/t4.csv")" = 3 ] && grep -q '^cat/b b.png,cat,' "$lab/t4.csv" && ok || bad "list with comments: $(cat "$lab/t4.csv")"
+printf 'cat/a.png\n\n# c\n' > "$lab/list3.txt"
+expect 0 "tag --images LIST with a blank line and a comment at the end" -- "$prime" tag --images "$lab/list3.txt" --backend properties --output "$lab/t5.csv"
+[ "$(wc -l < "$lab/t5.csv")" = 2 ] && ok || bad "list with blank lines: $(cat "$lab/t5.csv")"
+printf 'cat/a.png\ncat/b\rb.png\n' > "$w/cr.txt"
+case_ 1 "cr.txt:2: a carriage return not followed by a line feed" "tag --images LIST with a lone CR" -- \
+  "$prime" tag --images "$w/cr.txt" --backend properties --output "$w/never.csv"
+printf 'cat/a.png\ncat/\xC3.png\n' > "$w/utf.txt"
+case_ 1 "utf.txt:2: invalid UTF-8" "tag --images LIST with invalid UTF-8" -- \
+  "$prime" tag --images "$w/utf.txt" --backend properties --output "$w/never.csv"
+printf '\xEF\xBB\xBF\r\n# nothing\r\n' > "$w/nolines.txt"
+case_ 1 "nolines.txt: no lines (the file is empty or blank)" "tag --images LIST with no lines" -- \
+  "$prime" tag --images "$w/nolines.txt" --backend properties --output "$w/never.csv"
 printf 'image,label\ncat/a.png,x\ndog/c.png,y\n"cat/b b.png",x\ncat/a.png,z\n' > "$w/dup.csv"
 case_ 1 "dup.csv:5: image \"cat/a.png\" listed twice (first on line 2)" "tag --labels: an image listed twice" -- \
   "$prime" tag --images ../data/tag --backend properties --labels "$w/dup.csv" --output "$w/never.csv"

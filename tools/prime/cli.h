@@ -174,15 +174,11 @@ typedef struct {
 void strvec_free(strvec *s);
 
 /* The image files of --images (a folder walked recursively and sorted, or a
- * list file, one path a line), their names and classes (from labels_path,
+ * list file, one path a line, read by prime_lines_load), their names and classes (from labels_path,
  * else the parent folder's name). Prints the problem and returns 0 on
  * failure. */
 int collect_images(const char *images, const char *labels_path, strvec *paths, strvec *names,
                    strvec *classes);
-
-/* One name a line (LF or CRLF, blank lines skipped) of a file read by the
- * library's reader. Prints the problem and returns 0 on failure. */
-int read_lines(const char *path, strvec *out);
 
 /* Data files (opts.c). The data folder: $PRIME_DATA_DIR when set and not
  * empty, else where `meson install` puts data/ (PRIME_DATA_INSTALLED,
