@@ -1283,8 +1283,9 @@ static void render_text(const prime_quality *q, prime__buf *b)
     }
 }
 
-static prime_status render(const prime_quality *q, int32_t format, prime__buf *b)
+static prime_status render(const void *h, int32_t format, prime__buf *b)
 {
+    const prime_quality *q = h;
     if (q == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_quality_render: NULL argument");
     if (format == PRIME_FORMAT_JSON)
@@ -1294,30 +1295,16 @@ static prime_status render(const prime_quality *q, int32_t format, prime__buf *b
     else
         return prime__error(PRIME_E_INVALID_ARG,
                             "prime_quality_render: format %d (need JSON or text)", format);
-    if (b->failed)
-        return prime__error(PRIME_E_NOMEM, "out of memory");
     return PRIME_OK;
 }
 
 prime_status prime_quality_render(const prime_quality *q, int32_t format, char *buf, size_t cap,
                                   size_t *needed_out)
 {
-    prime__buf b = {0};
-    prime_status st = render(q, format, &b);
-    if (st != PRIME_OK) {
-        prime__buf_free(&b);
-        return st;
-    }
-    return prime__buf_deliver(&b, "quality evaluation", buf, cap, needed_out);
+    return prime__render_deliver(render, q, format, "quality evaluation", buf, cap, needed_out);
 }
 
 prime_status prime_quality_write(const prime_quality *q, int32_t format, const char *path)
 {
-    prime__buf b = {0};
-    prime_status st = render(q, format, &b);
-    if (st != PRIME_OK) {
-        prime__buf_free(&b);
-        return st;
-    }
-    return prime__buf_write_file(&b, path);
+    return prime__render_write(render, q, format, "quality evaluation", path);
 }

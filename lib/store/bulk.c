@@ -16,12 +16,55 @@ static prime_status rewrap(prime_status st, const char *fn, const char *what, ui
     return prime__error(st, "%s: %s %u: %s", fn, what, i, prev);
 }
 
-static prime_status check_mutable(const prime_tagstore *s, const char *fn)
+/* The checks of the two column-wise adders (prime_tagstore_add_images and
+ * prime_tagstore_add_images_text), made before anything is added so that
+ * the common mistakes leave the store unchanged. `tags` is their tag ids or
+ * tag text (named tags_name in messages); utf8_names: the image names are
+ * checked here (the text adder indexes a large batch at its end).
+ * *empty = true for n = 0 (nothing to add; *first_index_out is set). */
+static prime_status check_batch(const prime_tagstore *s, const char *fn, uint32_t n,
+                                const char *image_names, const uint64_t *name_offsets,
+                                const uint32_t *class_ids, const void *tags,
+                                const char *tags_name, const uint64_t *tag_offsets,
+                                bool utf8_names, uint32_t *first_index_out, bool *empty)
 {
-    if (s == NULL)
-        return prime__error(PRIME_E_INVALID_ARG, "%s: store is NULL", fn);
-    if (s->frozen)
-        return prime__error(PRIME_E_STATE, "%s: the tag store is frozen", fn);
+    *empty = false;
+    prime_status st = prime__store_check_mutable(s, fn);
+    if (st != PRIME_OK)
+        return st;
+    if (n == 0) {
+        if (first_index_out != NULL)
+            *first_index_out = s->images.count;
+        *empty = true;
+        return PRIME_OK;
+    }
+    if (class_ids == NULL || tag_offsets == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: NULL argument", fn);
+    if (image_names == NULL && name_offsets != NULL && name_offsets[n] > 0)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: image_names is NULL", fn);
+    if (tags == NULL && tag_offsets[n] > 0)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: %s is NULL", fn, tags_name);
+    if (tag_offsets[0] != 0 || (name_offsets != NULL && name_offsets[0] != 0))
+        return prime__error(PRIME_E_INVALID_ARG, "%s: offsets must start at 0", fn);
+    if ((uint64_t)s->images.count + n >= UINT32_MAX - 1)
+        return prime__error(PRIME_E_LIMIT, "%s: too many images (the limit is 2^32-2)", fn);
+    for (uint32_t i = 0; i < n; i++) {
+        if (class_ids[i] >= s->classes.count)
+            return prime__error(PRIME_E_INVALID_ARG, "%s: image %u: class id %u out of range "
+                                "(%u classes)", fn, i, class_ids[i], s->classes.count);
+        if (tag_offsets[i + 1] < tag_offsets[i] || tag_offsets[i + 1] - tag_offsets[i] > UINT32_MAX)
+            return prime__error(PRIME_E_INVALID_ARG, "%s: tag offsets decrease at image %u", fn, i);
+        if (name_offsets == NULL)
+            continue;
+        if (name_offsets[i + 1] < name_offsets[i])
+            return prime__error(PRIME_E_INVALID_ARG, "%s: name offsets decrease at image %u",
+                                fn, i);
+        const char *nm = image_names + name_offsets[i];
+        size_t len = (size_t)(name_offsets[i + 1] - name_offsets[i]);
+        if (utf8_names && len > 0 && (memchr(nm, '\0', len) != NULL || !prime__utf8_valid(nm, len)))
+            return prime__error(PRIME_E_INVALID_ARG, "%s: image %u: the name is not valid UTF-8",
+                                fn, i);
+    }
     return PRIME_OK;
 }
 
@@ -29,7 +72,7 @@ prime_status prime_tagstore_intern_names(prime_tagstore *s, int32_t kind, const 
                                          const uint64_t *offsets, uint32_t n, uint32_t *ids_out)
 {
     const char *fn = "prime_tagstore_intern_names";
-    prime_status st = check_mutable(s, fn);
+    prime_status st = prime__store_check_mutable(s, fn);
     if (st != PRIME_OK)
         return st;
     if (kind != PRIME_NAMES_TAGS && kind != PRIME_NAMES_CLASSES)
@@ -61,36 +104,11 @@ prime_status prime_tagstore_add_images(prime_tagstore *s, uint32_t n, const char
                                        uint32_t *first_index_out)
 {
     const char *fn = "prime_tagstore_add_images";
-    prime_status st = check_mutable(s, fn);
-    if (st != PRIME_OK)
+    bool empty;
+    prime_status st = check_batch(s, fn, n, image_names, name_offsets, class_ids, tag_ids,
+                                  "tag_ids", tag_offsets, false, first_index_out, &empty);
+    if (st != PRIME_OK || empty)
         return st;
-    if (n == 0) {
-        if (first_index_out != NULL)
-            *first_index_out = s->images.count;
-        return PRIME_OK;
-    }
-    if (class_ids == NULL || tag_offsets == NULL)
-        return prime__error(PRIME_E_INVALID_ARG, "%s: NULL argument", fn);
-    if (image_names == NULL && name_offsets != NULL && name_offsets[n] > 0)
-        return prime__error(PRIME_E_INVALID_ARG, "%s: image_names is NULL", fn);
-    if (tag_offsets[0] != 0 || (name_offsets != NULL && name_offsets[0] != 0))
-        return prime__error(PRIME_E_INVALID_ARG, "%s: offsets must start at 0", fn);
-    if (tag_ids == NULL && tag_offsets[n] > 0)
-        return prime__error(PRIME_E_INVALID_ARG, "%s: tag_ids is NULL", fn);
-    if ((uint64_t)s->images.count + n >= UINT32_MAX - 1)
-        return prime__error(PRIME_E_LIMIT, "%s: too many images (the limit is 2^32-2)", fn);
-    /* Validate everything that can be checked without adding, so that the
-       common mistakes leave the store unchanged. */
-    for (uint32_t i = 0; i < n; i++) {
-        if (class_ids[i] >= s->classes.count)
-            return prime__error(PRIME_E_INVALID_ARG, "%s: image %u: class id %u out of range "
-                                "(%u classes)", fn, i, class_ids[i], s->classes.count);
-        if (tag_offsets[i + 1] < tag_offsets[i] || tag_offsets[i + 1] - tag_offsets[i] > UINT32_MAX)
-            return prime__error(PRIME_E_INVALID_ARG, "%s: tag offsets decrease at image %u", fn, i);
-        if (name_offsets != NULL && name_offsets[i + 1] < name_offsets[i])
-            return prime__error(PRIME_E_INVALID_ARG, "%s: name offsets decrease at image %u",
-                                fn, i);
-    }
     for (uint64_t k = 0; k < tag_offsets[n]; k++)
         if (tag_ids[k] >= s->tags.count)
             return prime__error(PRIME_E_INVALID_ARG, "%s: tag id %u out of range (%u tags)", fn,
@@ -131,24 +149,6 @@ static void rollback(prime_tagstore *s, uint32_t first, uint32_t first_tag)
     (void)prime__names_build_index(&s->tags, NULL);
 }
 
-/* Sort a short id list and merge duplicates; returns the new length. */
-static uint32_t sort_unique(uint32_t *v, uint32_t n)
-{
-    for (uint32_t k = 1; k < n; k++) {
-        uint32_t x = v[k], j = k;
-        while (j > 0 && v[j - 1] > x) {
-            v[j] = v[j - 1];
-            j--;
-        }
-        v[j] = x;
-    }
-    uint32_t m = n > 0 ? 1 : 0;
-    for (uint32_t k = 1; k < n; k++)
-        if (v[k] != v[m - 1])
-            v[m++] = v[k];
-    return m;
-}
-
 prime_status prime_tagstore_add_images_text(prime_tagstore *s, uint32_t n,
                                             const char *image_names,
                                             const uint64_t *name_offsets,
@@ -157,41 +157,11 @@ prime_status prime_tagstore_add_images_text(prime_tagstore *s, uint32_t n,
                                             uint32_t *first_index_out)
 {
     const char *fn = "prime_tagstore_add_images_text";
-    prime_status st = check_mutable(s, fn);
-    if (st != PRIME_OK)
+    bool empty;
+    prime_status st = check_batch(s, fn, n, image_names, name_offsets, class_ids, tag_text,
+                                  "tag_text", tag_offsets, true, first_index_out, &empty);
+    if (st != PRIME_OK || empty)
         return st;
-    if (n == 0) {
-        if (first_index_out != NULL)
-            *first_index_out = s->images.count;
-        return PRIME_OK;
-    }
-    if (class_ids == NULL || tag_offsets == NULL)
-        return prime__error(PRIME_E_INVALID_ARG, "%s: NULL argument", fn);
-    if (image_names == NULL && name_offsets != NULL && name_offsets[n] > 0)
-        return prime__error(PRIME_E_INVALID_ARG, "%s: image_names is NULL", fn);
-    if (tag_text == NULL && tag_offsets[n] > 0)
-        return prime__error(PRIME_E_INVALID_ARG, "%s: tag_text is NULL", fn);
-    if (tag_offsets[0] != 0 || (name_offsets != NULL && name_offsets[0] != 0))
-        return prime__error(PRIME_E_INVALID_ARG, "%s: offsets must start at 0", fn);
-    if ((uint64_t)s->images.count + n >= UINT32_MAX - 1)
-        return prime__error(PRIME_E_LIMIT, "%s: too many images (the limit is 2^32-2)", fn);
-    for (uint32_t i = 0; i < n; i++) {
-        if (class_ids[i] >= s->classes.count)
-            return prime__error(PRIME_E_INVALID_ARG, "%s: image %u: class id %u out of range "
-                                "(%u classes)", fn, i, class_ids[i], s->classes.count);
-        if (tag_offsets[i + 1] < tag_offsets[i])
-            return prime__error(PRIME_E_INVALID_ARG, "%s: tag offsets decrease at image %u", fn, i);
-        if (name_offsets != NULL) {
-            if (name_offsets[i + 1] < name_offsets[i])
-                return prime__error(PRIME_E_INVALID_ARG, "%s: name offsets decrease at image %u",
-                                    fn, i);
-            const char *nm = image_names + name_offsets[i];
-            size_t len = (size_t)(name_offsets[i + 1] - name_offsets[i]);
-            if (len > 0 && (memchr(nm, '\0', len) != NULL || !prime__utf8_valid(nm, len)))
-                return prime__error(PRIME_E_INVALID_ARG,
-                                    "%s: image %u: the name is not valid UTF-8", fn, i);
-        }
-    }
     uint32_t first = s->images.count, first_tag = s->tags.count;
     /* the names of a large batch are indexed once at the end (and checked
        for duplicates there); a small one is added image by image */
@@ -231,7 +201,7 @@ prime_status prime_tagstore_add_images_text(prime_tagstore *s, uint32_t n,
             len = (size_t)(name_offsets[i + 1] - name_offsets[i]);
         }
         if (bulk) {
-            m = sort_unique(ids, m);
+            m = (uint32_t)prime__sort_unique_u32(ids, m);
             st = prime__store_append_image(s, len ? name : "", len, class_ids[i], ids, m);
         } else {
             st = prime__store_add_image(s, name, len, class_ids[i], ids, m, NULL);
