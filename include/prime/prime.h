@@ -704,7 +704,9 @@ PRIME_API prime_status prime_config_param_by_name(const char *name, prime_param 
 PRIME_API const char *prime_config_param_name(prime_param param);
 
 /** Set a parameter from text by name, as a command line would: "4",
- *  "0.3", "0,0.1,0.05,0" (min_gain), "true"/"false" (whole_dataset). */
+ *  "0.3", "0,0.1,0.05,0" (min_gain), "true"/"false" (whole_dataset).
+ *  Numbers are strict: the whole text, no blank, no '+' before an
+ *  integer, no hexadecimal, nothing that would wrap (PRIME_E_INVALID_ARG). */
 PRIME_API prime_status prime_config_set_by_name(prime_config *config, const char *name,
                                                 const char *value);
 

@@ -109,6 +109,12 @@ case_ 1 "is also the input" "eval --output = --result" -- \
   "$prime" eval --result "$w/r.json" --tags tags.csv --outcomes outcomes.csv --output "$w/r.json"
 case_ 1 "is also the input" "tag --output = --labels" -- \
   "$prime" tag --images ../data/tag --backend properties --labels "$w/tags.csv" --output "$w/tags.csv"
+printf 'image,class,tags\nm1,c,a|b\n' > "$w/part1.csv"
+printf 'image,class,tags\nm2,c,a|b\n' > "$w/part2.csv"
+case_ 1 "part1.csv: is also the input" "merge --output = a part" -- \
+  "$prime" merge --output "$w/part1.csv" "$w/part1.csv" "$w/part2.csv"
+case_ 1 "part2.csv: is also the input" "merge --output = a part after --" -- \
+  "$prime" merge --output "$w/part2.csv" "$w/part1.csv" -- "$w/part2.csv"
 case_ 1 "is also the input" "report --output = --result" -- \
   "$prime" report --result "$w/r.json" --tags tags.csv --outcomes outcomes.csv --images ../data/report/img --output "$w/r.json"
 
@@ -271,6 +277,10 @@ case_ 1 "/dev/full: cannot write: No space left on device" "search --output /dev
   "$prime" search --tags tags.csv --outcomes outcomes.csv --output /dev/full
 case_ 1 "cannot write the output: No space left on device" "eval > /dev/full" -- \
   sh -c '"$0" eval --result expected.json --tags tags.csv --outcomes outcomes.csv > /dev/full' "$prime"
+for fmt in text csv; do # the message once, not twice
+  expect 1 "search --format $fmt > /dev/full" -- sh -c '"$0" search --tags tags.csv --outcomes outcomes.csv --min-size 2 --format "$1" > /dev/full' "$prime" "$fmt"
+  [ "$(grep -c 'cannot write' "$tmp/err")" = 1 ] && ok || bad "search --format $fmt > /dev/full: $(cat "$tmp/err")"
+done
 
 # ---- 10. strict numbers: no blank, no sign, no wrap ----
 ev=(eval --result expected.json --tags tags_correct.csv --fdr 0.3)
@@ -299,6 +309,10 @@ case_ 2 "--size must be an integer in 1..65536, not '1e2'" "tag --size 1e2" -- \
 case_ 2 "--mean must be three numbers R,G,B, not ' 0.5,0.5,0.5'" "tag --mean with a blank" -- \
   "$prime" tag --images ../data/tag --backend torch --model m.pt --vocab v.txt --mean ' 0.5,0.5,0.5' --output "$w/never.csv"
 case_ 2 "min_drop" "search --min-drop ' 0.3'" -- "$prime" search --tags tags.csv --min-drop ' 0.3'
+case_ 2 "max_tags: \"+2\" is not an integer" "search --max-tags +2" -- "$prime" search --tags tags.csv --max-tags +2
+case_ 2 "min_size: \"+2\" is not an integer" "search --min-size +2" -- "$prime" search --tags tags.csv --min-size +2
+case_ 2 "threads: \"+1\" is not an integer" "search --threads +1" -- "$prime" search --tags tags.csv --threads +1
+case_ 2 "min_gain: \" 0.1\" is not a number" "search --min-gain with a blank after the comma" -- "$prime" search --tags tags.csv --min-gain '0, 0.1'
 
 # ---- 11. unknown options, wherever they stand ----
 case_ 2 "unknown option '--bogus'" "search: unknown option last" -- "$prime" search --tags tags.csv --bogus
@@ -309,6 +323,8 @@ case_ 2 "unknown option '--x' for eval --quality" "eval --quality: unknown optio
 case_ 2 "unknown option '--frob'" "tag: unknown option last" -- "$prime" tag --images ../data/tag --frob
 case_ 2 "unknown option '--nope'" "tokenize: unknown option last" -- "$prime" tokenize --nope
 case_ 2 "unknown option '--x'" "report: unknown option last" -- "$prime" report --x
+case_ 2 "unknown option '--bogus' for info" "info: unknown option last" -- "$prime" info tags.csv --bogus
+case_ 2 "unknown option '--bogus' for merge" "merge: unknown option last" -- "$prime" merge --output "$w/never.prime" tags.csv --bogus
 case_ 2 "--whole-dataset takes no value" "a flag given a value" -- "$prime" search --tags tags.csv --whole-dataset=1
 case_ 2 "option --output needs a value" "a known option last, without its value" -- "$prime" search --tags tags.csv --output
 
@@ -319,6 +335,7 @@ case_ 2 "option --output needs a value, not an empty text" "--output=" -- "$prim
 case_ 2 "option --labels needs a value, not an empty text" "tag --labels=" -- "$prime" tag --images ../data/tag --backend properties --labels= --output "$w/never.csv"
 case_ 2 "option --result needs a value, not an empty text" "eval --result ''" -- "$prime" eval --result '' --tags tags.csv
 case_ 2 "option --bpe needs a value, not an empty text" "tokenize --bpe=" -- "$prime" tokenize --bpe= hello
+case_ 2 "option --output needs a value, not an empty text" "merge --output=" -- "$prime" merge --output= tags.csv
 case_ 2 "a command is needed: search, convert, info, eval, report, tokenize, tag, classify or merge" "bare prime lists every command" -- "$prime"
 
 # ---- 13. tag --labels through the library's CSV reader ----

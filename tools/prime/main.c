@@ -132,10 +132,10 @@ static int finish_stdout(int rc)
     int bad = ferror(stdout);
     if (fflush(stdout) != 0)
         bad = 1;
-    if (bad) {
+    if (bad && rc == 0) { /* a command that failed has said why already */
         int e = errno != 0 ? errno : help_errno;
         fail("cannot write the output: %s", e != 0 ? strerror(e) : "write error");
-        return rc != 0 ? rc : EXIT_FAIL;
+        return EXIT_FAIL;
     }
     return rc;
 }
