@@ -63,6 +63,9 @@ enum { OPT_END = -1, OPT_ARG = -2, OPT_ERROR = -3 };
  * option (whether or not a value follows), a flag given a value, a missing
  * value, an empty value. */
 int opts_next(opts *o, const char **value);
+/* opts_next for a command that takes options only: an argument that is not
+ * an option is a usage error ("unexpected argument 'X'", OPT_ERROR). */
+int opts_option(opts *o, const char **value);
 
 /* Strict numbers: the whole text, no blank, no sign for counts; print the
  * usage error "NAME must be WHAT, not 'TEXT'" and return 0 on failure. */

@@ -50,11 +50,9 @@ int parse_tag_opts(int argc, char **argv, int classify, tag_opts *t)
               .context = classify ? " for classify" : ""};
     int k, rc;
     const char *v;
-    while ((k = opts_next(&o, &v)) != OPT_END) {
+    while ((k = opts_option(&o, &v)) != OPT_END) {
         if (k == OPT_ERROR)
             return o.rc;
-        if (k == OPT_ARG)
-            return usage_error("unexpected argument '%s'", v);
         const char **str[] = {
             [T_IMAGES] = &t->images,         [T_LABELS] = &t->labels,
             [T_OUTPUT] = &t->output,         [T_MODEL] = &t->model,
