@@ -1,6 +1,7 @@
 /* The small strict JSON reader of json_mini.h. */
 #include <string.h>
 
+#include "io/io.h"
 #include "store/json_mini.h"
 
 #define MAX_DEPTH 8
@@ -145,9 +146,19 @@ static prime_status jcontainer(jp *j, int depth, bool object, prime__jv *v)
         if (object) {
             if (j->p >= j->end || *j->p != '"')
                 return fail(j, "expected a member name");
+            const char *at = j->p;
             prime_status st = jstring(j, &key, &kl);
             if (st != PRIME_OK)
                 return st;
+            for (size_t i = 0; i < v->n; i++) /* as every JSON reader of libprime */
+                if (strcmp(v->keys[i], key) == 0) {
+                    j->p = at;
+                    st = prime__error(PRIME_E_PARSE, "%s:%llu: duplicate key \"%.60s\"",
+                                      j->name ? j->name : "<memory>",
+                                      (unsigned long long)line_of(j), key);
+                    prime__free(key);
+                    return st;
+                }
             ws(j);
             if (j->p >= j->end || *j->p != ':') {
                 prime__free(key);
@@ -247,6 +258,7 @@ prime_status prime__mjson_parse(const char *data, size_t size, const char *name,
     memset(&v, 0, sizeof v);
     if (size > 0 && data == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime__mjson_parse: data is NULL");
+    j.p += prime__text_bom(data, size); /* a UTF-8 BOM, as every text reader skips it */
     prime_status st = jvalue(&j, 0, &v);
     if (st == PRIME_OK) {
         ws(&j);

@@ -385,5 +385,23 @@ printf 'img,label\n' > "$w/nocol.csv"
 case_ 1 "nocol.csv:1: missing column \"image\"" "tag --labels: no image column" -- \
   "$prime" tag --images ../data/tag --backend properties --labels "$w/nocol.csv" --output "$w/never.csv"
 
+# ---- 14. the sharded-store manifest (JSON): a BOM is taken, a key given twice refused ----
+sh="$tmp/sh.prmd"
+"$prime" tag --images ../data/tag --backend properties --shard 0/2 --output "$sh" 2>/dev/null &&
+  "$prime" tag --images ../data/tag --backend properties --shard 1/2 --output "$sh" 2>/dev/null && ok || bad "sharded tagging"
+"$prime" merge --output "$tmp/plain.prime" "$sh" && ok || bad "merge of the sharded store"
+cp -r "$sh" "$w/bom.prmd"
+{ printf '\xEF\xBB\xBF'; cat "$sh/manifest.json"; } > "$w/bom.prmd/manifest.json"
+expect 0 "merge: a manifest with a BOM" -- "$prime" merge --output "$tmp/bom.prime" "$w/bom.prmd"
+same "$tmp/bom.prime" "$tmp/plain.prime" "a BOM in the manifest changes nothing"
+cp -r "$sh" "$w/dup.prmd"
+sed -i 's/"shards": 2,/"shards": 2, "shards": 3,/' "$w/dup.prmd/manifest.json"
+case_ 1 "manifest.json:4: duplicate key \"shards\"" "merge: a manifest with a key given twice" -- \
+  "$prime" merge --output "$w/never.prime" "$w/dup.prmd"
+cp -r "$sh" "$w/dup2.prmd"
+sed -i '0,/"completed": true/s//"completed": true, "completed": false/' "$w/dup2.prmd/manifest.json"
+case_ 1 "duplicate key \"completed\"" "merge: a shard entry with a key given twice" -- \
+  "$prime" merge --output "$w/never.prime" "$w/dup2.prmd"
+
 echo "cli edges: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
