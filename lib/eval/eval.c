@@ -406,16 +406,8 @@ static prime_status mode_split(const char *fn, const prime_eval *ev, uint64_t i,
     if (st != PRIME_OK)
         return st;
     const ev_split *m = test ? &ev->modes[i].te : &ev->modes[i].tr;
-    if (size_out)
-        *size_out = m->size;
-    if (correct_out)
-        *correct_out = m->correct;
-    if (accuracy_out)
-        *accuracy_out = m->acc;
-    if (class_accuracy_out)
-        *class_accuracy_out = m->class_acc;
-    if (drop_out)
-        *drop_out = m->drop;
+    prime__mode_stats_out(m->size, m->correct, m->acc, m->class_acc, m->drop, size_out,
+                          correct_out, accuracy_out, class_accuracy_out, drop_out);
     return PRIME_OK;
 }
 

@@ -453,17 +453,27 @@ prime_status prime_result_mode_info(const prime_result *r, uint64_t i, uint32_t 
         *class_id_out = r->classes[m->class_index].class_id;
     if (n_tags_out)
         *n_tags_out = m->n_tags;
-    if (size_out)
-        *size_out = m->size;
-    if (correct_out)
-        *correct_out = m->correct;
-    if (accuracy_out)
-        *accuracy_out = m->accuracy;
-    if (class_accuracy_out)
-        *class_accuracy_out = r->classes[m->class_index].accuracy;
-    if (drop_out)
-        *drop_out = m->drop;
+    prime__mode_stats_out(m->size, m->correct, m->accuracy, r->classes[m->class_index].accuracy,
+                          m->drop, size_out, correct_out, accuracy_out, class_accuracy_out,
+                          drop_out);
     return PRIME_OK;
+}
+
+void prime__mode_stats_out(uint64_t size, double correct, double accuracy,
+                           double class_accuracy, double drop, uint64_t *size_out,
+                           double *correct_out, double *accuracy_out,
+                           double *class_accuracy_out, double *drop_out)
+{
+    if (size_out)
+        *size_out = size;
+    if (correct_out)
+        *correct_out = correct;
+    if (accuracy_out)
+        *accuracy_out = accuracy;
+    if (class_accuracy_out)
+        *class_accuracy_out = class_accuracy;
+    if (drop_out)
+        *drop_out = drop;
 }
 
 prime_status prime_result_mode_tags(const prime_result *r, uint64_t i, uint32_t *ids,
