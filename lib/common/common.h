@@ -98,6 +98,12 @@ PRIME_INTERNAL prime_status prime__read_file_max(const char *path, uint64_t max_
 /* prime__read_file_max with the default limit. */
 PRIME_INTERNAL prime_status prime__read_file(const char *path, char **data_out,
                                              size_t *size_out);
+/* The X_load of an X_load_memory: read path (prime__read_file), hand its
+ * bytes to parse(data, size, path, ctx), free them. */
+typedef prime_status (*prime__parse_fn)(const char *data, size_t size, const char *name,
+                                        void *ctx);
+PRIME_INTERNAL prime_status prime__parse_file(const char *path, prime__parse_fn parse,
+                                              void *ctx);
 
 /* ---- UTF-8 and hashing (util.c) ----------------------------------------- */
 

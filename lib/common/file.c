@@ -135,6 +135,17 @@ prime_status prime__read_file(const char *path, char **data_out, size_t *size_ou
     return prime__read_file_max(path, 0, data_out, size_out);
 }
 
+prime_status prime__parse_file(const char *path, prime__parse_fn parse, void *ctx)
+{
+    char *data = NULL;
+    size_t size = 0;
+    prime_status st = prime__read_file(path, &data, &size);
+    if (st == PRIME_OK)
+        st = parse(data, size, path, ctx);
+    prime__free(data);
+    return st;
+}
+
 prime_status prime_file_read(const char *path, uint64_t max_bytes, void **data_out,
                              uint64_t *size_out)
 {

@@ -378,6 +378,17 @@ prime_status prime_embeddings_load_memory(const void *data, size_t size, const c
     return PRIME_OK;
 }
 
+typedef struct {
+    uint32_t dim;
+    prime_embeddings **out;
+} load_args;
+
+static prime_status parse_embeddings(const char *data, size_t size, const char *name, void *ctx)
+{
+    const load_args *a = ctx;
+    return prime_embeddings_load_memory(data, size, name, a->dim, a->out);
+}
+
 prime_status prime_embeddings_load(const char *path, uint32_t dim, prime_embeddings **out)
 {
     if (out != NULL) /* a handle out-parameter is NULL on any failure */
@@ -385,14 +396,8 @@ prime_status prime_embeddings_load(const char *path, uint32_t dim, prime_embeddi
     if (path == NULL || out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_embeddings_load: NULL argument");
     *out = NULL;
-    char *data = NULL;
-    size_t size = 0;
-    prime_status st = prime__read_file(path, &data, &size);
-    if (st != PRIME_OK)
-        return st;
-    st = prime_embeddings_load_memory(data, size, path, dim, out);
-    prime__free(data);
-    return st;
+    load_args a = {dim, out};
+    return prime__parse_file(path, parse_embeddings, &a);
 }
 
 uint64_t prime_embeddings_rows(const prime_embeddings *e)

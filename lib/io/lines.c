@@ -131,17 +131,22 @@ prime_status prime_lines_load_memory(const void *data, size_t size, const char *
     return PRIME_OK;
 }
 
+typedef struct {
+    uint32_t flags;
+    prime_lines **out;
+} load_args;
+
+static prime_status parse(const char *data, size_t size, const char *name, void *ctx)
+{
+    const load_args *a = ctx;
+    return prime_lines_load_memory(data, size, name, a->flags, a->out);
+}
+
 prime_status prime_lines_load(const char *path, uint32_t flags, prime_lines **out)
 {
     if (out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_lines_load: out is NULL");
     *out = NULL;
-    char *data = NULL;
-    size_t size = 0;
-    prime_status st = prime__read_file(path, &data, &size);
-    if (st != PRIME_OK)
-        return st;
-    st = prime_lines_load_memory(data, size, path, flags, out);
-    prime__free(data);
-    return st;
+    load_args a = {flags, out};
+    return prime__parse_file(path, parse, &a);
 }

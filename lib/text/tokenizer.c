@@ -560,6 +560,11 @@ PRIME_API prime_status prime_tokenizer_create_memory(const void *data, size_t si
     return PRIME_OK;
 }
 
+static prime_status parse_bpe(const char *data, size_t size, const char *name, void *out)
+{
+    return prime_tokenizer_create_memory(data, size, name, out);
+}
+
 PRIME_API prime_status prime_tokenizer_create(const char *path, prime_tokenizer **out)
 {
     if (out == NULL)
@@ -567,14 +572,7 @@ PRIME_API prime_status prime_tokenizer_create(const char *path, prime_tokenizer 
     *out = NULL;
     if (path == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_tokenizer_create: path is NULL");
-    char *data = NULL;
-    size_t size = 0;
-    prime_status st = prime__read_file(path, &data, &size);
-    if (st != PRIME_OK)
-        return st;
-    st = prime_tokenizer_create_memory(data, size, path, out);
-    prime__free(data);
-    return st;
+    return prime__parse_file(path, parse_bpe, out);
 }
 
 PRIME_API uint32_t prime_tokenizer_vocab_size(const prime_tokenizer *t)
