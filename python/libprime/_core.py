@@ -562,9 +562,10 @@ class Outcomes(_Handle):
     @classmethod
     def from_bytes(cls, data: bytes, store: "TagStore", name: Optional[str] = None) -> "Outcomes":
         """Same as :meth:`load` from the bytes of a CSV file."""
-        out = _new(L.OutcomesP)
-        _check(_l().prime_outcomes_load_memory(data, len(data),
-                                               _enc(name) if name else None, store._p(), byref(out)))
+        out, data = _new(L.OutcomesP), bytes(data)
+        nm, sp = _enc(name) if name else None, store._p()
+        _check(_long_call(lambda: _l().prime_outcomes_load_memory(data, len(data), nm, sp,
+                                                                   byref(out)), out))
         return cls._wrap(out)
 
     def __len__(self) -> int:
@@ -695,8 +696,9 @@ class TagStore(_Handle):
     @classmethod
     def open_bytes(cls, data: bytes) -> "TagStore":
         """Open a binary store from its bytes."""
-        store = _new(L.TagStoreP)
-        _check(_l().prime_tagstore_open_memory(bytes(data), len(data), byref(store)))
+        store, data = _new(L.TagStoreP), bytes(data)
+        _check(_long_call(lambda: _l().prime_tagstore_open_memory(data, len(data), byref(store)),
+                          store))
         return cls._wrap(store)
 
     @classmethod
@@ -722,10 +724,26 @@ class TagStore(_Handle):
     def from_records(cls, records: Iterable[Any], *, freeze: bool = True) -> "TagStore":
         """Build a store from ``(image, class, tags)`` tuples or mappings with
         the keys ``image``, ``class`` and ``tags``."""
+        recs = records if type(records) is list else list(records)
+        kinds = set(map(type, recs))
+        if kinds <= {tuple, list} and set(map(len, recs)) <= {3}:  # columns at C speed
+            return cls.from_lists(list(map(operator.itemgetter(0), recs)),
+                                  list(map(operator.itemgetter(1), recs)),
+                                  list(map(operator.itemgetter(2), recs)), freeze=freeze)
+        if kinds <= {dict}:
+            try:
+                klasses = list(map(operator.itemgetter("class"), recs))
+            except KeyError:
+                pass
+            else:
+                return cls.from_lists(list(map(operator.methodcaller("get", "image"), recs)),
+                                      klasses,
+                                      list(map(operator.methodcaller("get", "tags"), recs)),
+                                      freeze=freeze)
         images: List[Optional[str]] = []
         classes: List[Any] = []
         tags: List[Any] = []
-        for r in records:
+        for r in recs:
             if isinstance(r, Mapping):
                 images.append(r.get("image"))
                 classes.append(r["class"])
@@ -746,9 +764,14 @@ class TagStore(_Handle):
         strings; ``image=None`` makes unnamed images. See also the module
         function :func:`libprime.from_dataframe`, which also reads outcomes.
         """
-        imgs = None if image is None else [None if _isna(v) else v for v in df[image].tolist()]
-        tag_col = [None if _isna(v) else v for v in df[tags].tolist()]
-        return cls.from_lists(imgs, df[klass].tolist(), tag_col, freeze=freeze)
+        def column(name: str) -> List[Any]:
+            col = df[name]
+            values: List[Any] = col.tolist()
+            if col.isna().any():  # None / NaN (a missing value) becomes None
+                values = [None if _isna(v) else v for v in values]
+            return values
+        imgs = None if image is None else column(image)
+        return cls.from_lists(imgs, df[klass].tolist(), column(tags), freeze=freeze)
 
     def add_images(self, images: Optional[Sequence[Optional[str]]], classes: Sequence[Any],
                    tags: Sequence[Union[str, Iterable[str], None]]) -> int:
