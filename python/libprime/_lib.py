@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import glob
 import os
 import subprocess
 import threading
@@ -775,22 +776,25 @@ def _pkg_config_candidates() -> List[str]:
 
 
 def _installed_candidates() -> List[str]:
-    """Where an installation put the library: the directory `meson install`
-    wrote into the generated _config.py, then the wheel's own library folder
-    (meson-python puts libdir into ``.libprime.mesonpy.libs`` next to the
-    package)."""
+    """Where an installation put the library: first the wheel's own library
+    folder (``pip install .`` of the repository root: meson-python puts
+    libdir into ``.libprime.mesonpy.libs`` next to the package, as the real
+    file ``libprime.so.1.X.Y`` without the soname link), then the directory
+    `meson install` wrote into the generated _config.py."""
     soname = "libprime.so.%d" % ABI_MAJOR
-    out = []
+    libdir = ""
     try:
         from . import _config  # type: ignore[attr-defined]
         libdir = getattr(_config, "LIBDIR", "")
         soname = getattr(_config, "SONAME", soname) or soname
-        if libdir:
-            out.append(os.path.join(libdir, soname))
     except ImportError:  # a source tree: no generated _config.py
         pass
     here = os.path.dirname(os.path.abspath(__file__))
-    out.append(os.path.join(os.path.dirname(here), ".libprime.mesonpy.libs", soname))
+    bundled = os.path.join(os.path.dirname(here), ".libprime.mesonpy.libs")
+    out = [os.path.join(bundled, soname)]
+    out.extend(sorted(glob.glob(os.path.join(glob.escape(bundled), soname + ".*")), reverse=True))
+    if libdir:
+        out.append(os.path.join(libdir, soname))
     return out
 
 
