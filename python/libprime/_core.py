@@ -1075,7 +1075,7 @@ def _nul_error(columns: List[Tuple[str, Any]]) -> Optional[ValueError]:
     return None
 
 
-def _pack(values: List[Any], convert: Callable[[int, Any], str], what: str) -> bytes:
+def _pack(values: Sequence[Any], convert: Callable[[int, Any], str], what: str) -> bytes:
     """A column of names as one buffer, the names separated by NUL bytes
     (prime_tagstore_add_packed). Strings go through one C-level join; other
     values through ``convert`` (which refuses the wrong types)."""
@@ -1088,13 +1088,18 @@ def _pack(values: List[Any], convert: Callable[[int, Any], str], what: str) -> b
     return _joined(fixed, what)
 
 
-def _pack_tags(tags: List[Any]) -> Tuple[bytes, "Optional[array.array[int]]"]:
+def _pack_tags(tags: Sequence[Any]) -> Tuple[bytes, "Optional[array.array[int]]"]:
     """The tags column for prime_tagstore_add_packed: ``"a|b"`` strings (and
     None) as one NUL-separated buffer without counts; lists/tuples of names
     (and anything else iterable) as all their names separated by NULs, with
     the per-image counts."""
     if type(tags) is not list:
         tags = list(tags)
+    if tags and type(tags[0]) is str:  # "a|b" strings: one join, if they all are
+        try:
+            return _joined(tags, "tags of image"), None
+        except TypeError:
+            pass
     kinds = set(map(type, tags))
     if kinds <= {str}:
         return _joined(tags, "tags of image"), None
