@@ -111,7 +111,7 @@ def test_pip_install_repository_root(tmp_path):
         shutil.rmtree(builddir, ignore_errors=True)
         subprocess.run(["meson", "setup", str(builddir), str(SOURCE_ROOT), "-Dtests=false",
                         "-Dexamples=false", "-Dbench=false", "-Ddocs=disabled",
-                        "-Dtorch=disabled", "-Dpython=enabled"],
+                        "-Dtorch=disabled", "-Dpython=enabled", "-Dtool_static=true"],
                        check=True, capture_output=True, timeout=300, env=_clean_env())
     p = subprocess.run([sys.executable, "-m", "pip", "install", "--no-build-isolation",
                         "--no-deps", "--no-index", "--target", str(target),
@@ -134,3 +134,8 @@ def test_pip_install_repository_root(tmp_path):
     assert Path(path).parent == libs, path
     assert pkg.startswith(str(target))
     assert probe == "1 ['t']"
+    # the tool comes along and runs without environment variables too
+    tool = target / "bin" / "prime"
+    p = subprocess.run([str(tool), "--version"], capture_output=True, text=True,
+                       env=_clean_env(), timeout=60)
+    assert p.returncode == 0 and version in p.stdout, p.stdout + p.stderr
