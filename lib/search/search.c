@@ -28,8 +28,9 @@
  * on the search stack. The population counts run in the kernels of
  * kernels.c, chosen at the first search for the CPU.
  *
- * Work is split into items (class, first tag) that worker threads pull with
- * an atomic counter; every worker keeps its own list of raw modes and
+ * Work is split into items (class, first tag) that worker threads
+ * (prime__run_workers, the calling thread among them) pull with an atomic
+ * counter; every worker keeps its own list of raw modes and
  * prime__result_build sorts the union, so the result does not depend on
  * the thread count. Sums of float outcomes are always taken in ascending
  * image order, so every way of reaching a set gives the same double.
@@ -106,8 +107,7 @@ typedef struct search_ctx search_ctx;
 
 typedef struct {
     search_ctx *s;
-    pthread_t thread;
-    bool started;
+    bool reporter;           /* the calling thread: it reports progress */
     prime_status status;
     /* phase 1 scratch: per store tag (count and sum are kept at 0 between
        classes; map is written for the tags of a class before it is read) */
@@ -154,7 +154,11 @@ struct search_ctx {
     atomic_uint_fast64_t done;
     uint64_t total;
     atomic_int stop;
-    bool inline_items;       /* items run in the calling thread (run_phase) */
+    /* run_phase: the workers of the phase claim workers[] slots in turn;
+       the calling thread (caller) is one of them and reports progress */
+    search_worker *workers;
+    atomic_uint next_worker;
+    pthread_t caller;
 
     /* prime_search_stream: modes go to on_mode (under mode_mu), not to the
        workers' lists */
@@ -164,6 +168,12 @@ struct search_ctx {
     uint64_t n_streamed;     /* under mode_mu */
     bool stream_stopped;     /* under mode_mu: on_mode answered non-zero */
 
+    /* PRIME_PARAM_MAX_MODES: 0 = no limit; n_found counts the modes of
+       prime_search (the stream counts n_streamed) */
+    uint64_t max_modes;
+    atomic_uint_fast64_t n_found;
+    atomic_int over_limit;
+
     prime_progress_fn progress;
     void *user_data;
     bool cancelled;
@@ -171,18 +181,12 @@ struct search_ctx {
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    uint32_t finished;
+    uint32_t busy;           /* under mu: workers in their item loop */
 };
 
 /* ------------------------------------------------------------------------ */
 /* Phase 1: candidate tags and bitset columns of one class                    */
 /* ------------------------------------------------------------------------ */
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
 
 static inline uint32_t class_image(const search_class *c, uint32_t j)
 {
@@ -414,7 +418,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     }
     if (m == 0)
         return PRIME_OK;
-    qsort(w->touched, m, sizeof *w->touched, cmp_u32);
+    prime__sort_u32(w->touched, m);
 
     /* one block that lives until the end of the search: cols (and the
        spare column m), rows, col_size, col_sum, [vals], cand */
@@ -662,7 +666,7 @@ static int64_t elapsed_ns(const struct timespec *a, const struct timespec *b);
 static bool check_point(search_worker *w)
 {
     search_ctx *s = w->s;
-    if (s->inline_items) {
+    if (w->reporter) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (elapsed_ns(&s->last_report, &now) >= REPORT_NS)
@@ -705,6 +709,10 @@ static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uin
     e.drop = e.class_accuracy - e.accuracy;
     pthread_mutex_lock(&s->mode_mu);
     bool go = !s->stream_stopped;
+    if (go && s->max_modes != 0 && s->n_streamed >= s->max_modes) {
+        atomic_store(&s->over_limit, 1);
+        go = false;
+    }
     if (go) {
         s->n_streamed++;
         if (s->on_mode(s->mode_data, &e) != 0) {
@@ -753,9 +761,18 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
         if (w->s->on_mode != NULL) {
             if (!stream_mode(w, c, k, size, sum))
                 return false;
-        } else if (!push_mode(w, cls, c, k, size, sum)) {
-            w->status = PRIME_E_NOMEM;
-            return false;
+        } else {
+            if (s->max_modes != 0 &&
+                atomic_fetch_add_explicit(&w->s->n_found, 1, memory_order_relaxed) >=
+                    s->max_modes) {
+                atomic_store(&w->s->over_limit, 1);
+                atomic_store(&w->s->stop, 1);
+                return false;
+            }
+            if (!push_mode(w, cls, c, k, size, sum)) {
+                w->status = PRIME_E_NOMEM;
+                return false;
+            }
         }
     }
     if (k >= s->max_tags)
@@ -877,9 +894,18 @@ static bool run_item(search_worker *w, size_t i)
     return true;
 }
 
-static void worker_loop(search_worker *w)
+/* One thread of a phase (prime__run_workers): it claims a worker slot and
+ * runs items until none is left. The calling thread reports progress
+ * between items (and every CHECK_NODES nodes, check_point), and once out
+ * of items, until the other threads are done. */
+static void *phase_worker(void *arg)
 {
-    search_ctx *s = w->s;
+    search_ctx *s = arg;
+    search_worker *w = &s->workers[atomic_fetch_add(&s->next_worker, 1)];
+    w->reporter = pthread_equal(pthread_self(), s->caller) != 0;
+    pthread_mutex_lock(&s->mu);
+    s->busy++;
+    pthread_mutex_unlock(&s->mu);
     for (;;) {
         if (atomic_load_explicit(&s->stop, memory_order_relaxed))
             break;
@@ -890,18 +916,34 @@ static void worker_loop(search_worker *w)
             atomic_store(&s->stop, 1);
             break;
         }
+        if (w->reporter) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (elapsed_ns(&s->last_report, &now) >= REPORT_NS)
+                report(s);
+        }
     }
-}
-
-static void *worker_main(void *arg)
-{
-    search_worker *w = arg;
-    search_ctx *s = w->s;
-    worker_loop(w);
     pthread_mutex_lock(&s->mu);
-    s->finished++;
-    pthread_cond_signal(&s->cv);
+    s->busy--;
+    pthread_cond_broadcast(&s->cv);
+    /* every item is taken: a thread that starts from now on finds none,
+       so the caller waits for those at work, reporting */
+    while (w->reporter && s->busy > 0) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += REPORT_NS;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT && s->busy > 0) {
+            pthread_mutex_unlock(&s->mu);
+            report(s);
+            pthread_mutex_lock(&s->mu);
+        }
+    }
     pthread_mutex_unlock(&s->mu);
+    w->reporter = false;
     return NULL;
 }
 
@@ -926,68 +968,19 @@ static void report(search_ctx *s)
     }
 }
 
-/* Run every item of the current phase with up to n_workers threads. */
+/* Run every item of the current phase with up to n_workers threads
+ * (common/threads.c; the calling thread is one of them). */
 static void run_phase(search_ctx *s, search_worker *workers, uint32_t n_workers)
 {
     atomic_store(&s->next, 0);
     uint32_t n = n_workers;
     if ((size_t)n > s->phase_items)
         n = (uint32_t)(s->phase_items > 0 ? s->phase_items : 1);
-
-    uint32_t started = 0;
-    if (n > 1) {
-        s->finished = 0;
-        for (uint32_t t = 0; t < n; t++) {
-            workers[t].started = pthread_create(&workers[t].thread, NULL, worker_main,
-                                                &workers[t]) == 0;
-            if (!workers[t].started)
-                break; /* go on with the threads that did start */
-            started++;
-        }
-    }
-    if (started == 0) {
-        /* in the calling thread, reporting between items and, in a long
-           search item, every CHECK_NODES nodes (check_point) */
-        search_worker *w = &workers[0];
-        s->inline_items = true;
-        for (;;) {
-            if (atomic_load_explicit(&s->stop, memory_order_relaxed))
-                break;
-            size_t i = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed);
-            if (i >= s->phase_items)
-                break;
-            if (!run_item(w, i)) {
-                atomic_store(&s->stop, 1);
-                break;
-            }
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            if (elapsed_ns(&s->last_report, &now) >= REPORT_NS)
-                report(s);
-        }
-        s->inline_items = false;
-        return;
-    }
-
-    pthread_mutex_lock(&s->mu);
-    while (s->finished < started) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += REPORT_NS;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        int rc = pthread_cond_timedwait(&s->cv, &s->mu, &until);
-        if (rc == ETIMEDOUT && s->finished < started) {
-            pthread_mutex_unlock(&s->mu);
-            report(s);
-            pthread_mutex_lock(&s->mu);
-        }
-    }
-    pthread_mutex_unlock(&s->mu);
-    for (uint32_t t = 0; t < started; t++)
-        pthread_join(workers[t].thread, NULL);
+    s->workers = workers;
+    atomic_store(&s->next_worker, 0);
+    s->caller = pthread_self();
+    s->busy = 0;
+    prime__run_workers(n, phase_worker, s);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1144,6 +1137,9 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     pthread_cond_init(&s->cv, NULL);
     s->on_mode = on_mode;
     s->mode_data = mode_data;
+    s->max_modes = config->max_modes > 0 ? (uint64_t)config->max_modes : 0;
+    atomic_init(&s->n_found, 0);
+    atomic_init(&s->over_limit, 0);
     pthread_mutex_init(&s->mode_mu, NULL);
 
     uint32_t n_alloc = 0; /* workers allocated (cleanup frees them) */
@@ -1292,7 +1288,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
         run_phase(s, workers, n_workers);
         for (uint32_t t = 0; t < n_alloc && st == PRIME_OK; t++)
             st = workers[t].status;
-        if (st != PRIME_OK || s->cancelled)
+        if (st != PRIME_OK || s->cancelled || atomic_load(&s->over_limit))
             goto done;
     }
     atomic_store(&s->done, s->total);
@@ -1347,6 +1343,12 @@ done:
         *n_streamed = s->n_streamed; /* the workers are joined */
     if (st == PRIME_E_NOMEM)
         prime__error(st, "prime_search: out of memory");
+    else if (st == PRIME_OK && atomic_load(&s->over_limit))
+        st = prime__error(PRIME_E_LIMIT,
+                          "%s: more than %llu failure modes (max_modes); raise min_size or "
+                          "min_drop, lower max_tags, or raise max_modes (0: no limit)",
+                          on_mode != NULL ? "prime_search_stream" : "prime_search",
+                          (unsigned long long)s->max_modes);
     else if (st == PRIME_OK && s->stream_stopped)
         st = prime__error(PRIME_E_CANCELLED,
                           "prime_search_stream: stopped by the mode callback after %llu modes",

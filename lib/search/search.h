@@ -18,6 +18,7 @@ struct prime_config {
     int64_t whole_dataset;
     double min_size_share; /* 0 = off; else min_size is this share of each class */
     int64_t fold_equal;    /* 1: leave out modes with a smaller equal (fold.c) */
+    int64_t max_modes;     /* 0 = no limit; else more modes is PRIME_E_LIMIT */
 };
 
 /* The default parameters (what prime_config_create gives). */
