@@ -118,6 +118,11 @@ typedef struct {
     uint64_t *stack;         /* max_tags + 1 bitsets of max_words words */
     uint32_t *ids;           /* max_tags + 1 arrays of ids_cap positions */
     uint64_t *allowed;       /* max_tags rows of max_row_words words */
+    /* per depth: the children of the node that survive (visit, pass 1) */
+    uint64_t *surv_mask;     /* max_tags + 1 rows of max_row_words words */
+    uint32_t *sv_j;          /* max_tags + 1 lists of max_m */
+    uint64_t *sv_size;
+    double *sv_sum;
     uint32_t path[PRIME_MAX_TAGS_LIMIT];
     /* the sets of the DFS path: the node of depth d (1..k) is
        lvl_ids[d] (sorted positions) when not NULL, else lvl_set[d] */
@@ -142,6 +147,7 @@ struct search_ctx {
     uint32_t n_classes;
     search_class *classes;
     size_t max_words, max_row_words;
+    uint32_t max_m;          /* most candidate tags of a class */
     size_t ids_cap;          /* longest sorted-position array (sparse()) */
     uint32_t array_num, array_den; /* the sparse() limit */
     search_item *items;
@@ -492,6 +498,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         c->col_ids[k] = pos;
         pos += extract_ids(c->cols + (size_t)k * words, words, pos);
     }
+
     return PRIME_OK;
 }
 
@@ -775,8 +782,8 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             }
         }
     }
-    if (k >= s->max_tags)
-        return true;
+    if (k >= s->max_tags || allowed == NULL)
+        return true; /* a leaf, or a node whose caller knows it has no child */
     if (c->binary ? (uint64_t)((double)size - sum) < c->need_wrong
                   : !can_reach_drop(s, c, size, sum))
         return true;
@@ -795,6 +802,19 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     bool leaf = k + 1 >= s->max_tags;
     /* binary outcomes: ids[0..n_wrong) are the wrong images */
     uint32_t n_wrong = c->binary ? (uint32_t)(size - (uint64_t)sum) : 0;
+
+    /* Pass 1: the size and sum of every child allowed, counted only (no
+     * set written with 0/1 outcomes). The children that survive (size and
+     * error bound; size alone with float outcomes, so that the candidates
+     * counted stay those of a plain walk) are the only tags their
+     * siblings' subtrees may add: a set outside S_{P+l} is outside every
+     * superset of P+l, as in Eclat's prefix classes. */
+    uint64_t *surv = w->surv_mask + (size_t)k * s->max_row_words;
+    uint32_t *sv_j = w->sv_j + (size_t)k * s->max_m;
+    uint64_t *sv_size = w->sv_size + (size_t)k * s->max_m;
+    double *sv_sum = w->sv_sum + (size_t)k * s->max_m;
+    uint32_t n_sv = 0;
+    memset(surv, 0, cw * sizeof *surv);
     for (size_t aw = 0; aw < cw; aw++) {
         for (uint64_t bits = allowed[aw]; bits != 0; bits &= bits - 1) {
             uint32_t j = (uint32_t)(aw * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(bits);
@@ -808,11 +828,10 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             double csum;
             if (ids != NULL) {
                 if (c->binary) {
-                    uint32_t wrong = probe(ids, n_wrong, col, child_ids);
+                    uint32_t wrong = probe_count(ids, n_wrong, col);
                     if (wrong < c->need_wrong)
                         continue;
-                    uint32_t right =
-                        probe(ids + n_wrong, (uint32_t)size - n_wrong, col, child_ids + wrong);
+                    uint32_t right = probe_count(ids + n_wrong, (uint32_t)size - n_wrong, col);
                     csize = (uint64_t)wrong + right;
                     csum = (double)right;
                 } else {
@@ -824,10 +843,10 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             } else if (c->binary) {
                 /* the wrong images first: too few, and neither the child
                    nor anything below it can be a failure mode */
-                uint64_t wrong = s->k->and_count(child, set, col, ww);
+                uint64_t wrong = s->k->and_popcount(set, col, ww);
                 if (wrong < c->need_wrong)
                     continue;
-                uint64_t right = s->k->and_count(child + ww, set + ww, col + ww, words - ww);
+                uint64_t right = s->k->and_popcount(set + ww, col + ww, words - ww);
                 csize = wrong + right;
                 csum = (double)right;
             } else {
@@ -838,18 +857,50 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             }
             if (csize < c->min_size)
                 continue;
-            const uint64_t *next_allowed = NULL;
-            if (!leaf) {
-                const uint64_t *row = c->rows + (size_t)j * cw;
-                for (size_t x = 0; x < cw; x++)
-                    next[x] = allowed[x] & row[x];
-                next_allowed = next;
-            }
-            w->path[k] = j;
-            if (!visit(w, cls, c, k + 1, ids != NULL ? NULL : child,
-                       ids != NULL ? child_ids : NULL, csize, csum, size, sum, next_allowed))
-                return false;
+            surv[aw] |= (uint64_t)1 << (j % PRIME_BITS_WORD);
+            sv_j[n_sv] = j;
+            sv_size[n_sv] = csize;
+            sv_sum[n_sv] = csum;
+            n_sv++;
         }
+    }
+
+    /* Pass 2: visit the survivors in order; a child that may have children
+     * gets its set (computed again: most children are leaves or stop). */
+    for (uint32_t v = 0; v < n_sv; v++) {
+        uint32_t j = sv_j[v];
+        uint64_t csize = sv_size[v];
+        double csum = sv_sum[v];
+        bool descend = !leaf && (c->binary ? (uint64_t)((double)csize - csum) >= c->need_wrong
+                                           : can_reach_drop(s, c, csize, csum));
+        const uint64_t *cset = NULL, *next_allowed = NULL;
+        const uint32_t *cids = NULL;
+        if (descend) {
+            const uint64_t *row = c->rows + (size_t)j * cw;
+            uint64_t any = 0;
+            for (size_t x = 0; x < cw; x++)
+                any |= next[x] = surv[x] & row[x];
+            next_allowed = next;
+            const uint64_t *col = c->cols + (size_t)j * words;
+            if (any == 0) {
+                descend = false; /* no tag to add: the set is not needed */
+            } else if (ids != NULL) {
+                if (c->binary) {
+                    uint32_t wrong = probe(ids, n_wrong, col, child_ids);
+                    probe(ids + n_wrong, (uint32_t)size - n_wrong, col, child_ids + wrong);
+                } else {
+                    probe(ids, (uint32_t)size, col, child_ids);
+                }
+                cids = child_ids;
+            } else {
+                s->k->and_count(child, set, col, words);
+                cset = child;
+            }
+        }
+        w->path[k] = j;
+        if (!visit(w, cls, c, k + 1, cset, cids, csize, csum, size, sum,
+                   descend ? next_allowed : NULL))
+            return false;
     }
     return true;
 }
@@ -1063,6 +1114,10 @@ static void free_workers(search_worker *workers, uint32_t n)
         prime__free(workers[t].stack);
         prime__free(workers[t].ids);
         prime__free(workers[t].allowed);
+        prime__free(workers[t].surv_mask);
+        prime__free(workers[t].sv_j);
+        prime__free(workers[t].sv_size);
+        prime__free(workers[t].sv_sum);
         prime__free(workers[t].modes);
     }
     prime__free(workers);
@@ -1254,6 +1309,8 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
             s->max_words = s->classes[k].words;
         if (s->classes[k].row_words > s->max_row_words)
             s->max_row_words = s->classes[k].row_words;
+        if (s->classes[k].m > s->max_m)
+            s->max_m = s->classes[k].m;
     }
     /* no sparse set is longer than this (sparse(), and <= its class) */
     s->ids_cap = (size_t)((uint64_t)s->max_words * s->array_num / s->array_den) + 1;
@@ -1273,7 +1330,15 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
         workers[t].allowed =
             prime__malloc(((size_t)s->max_tags + 1) * (s->max_row_words ? s->max_row_words : 1) *
                           sizeof(uint64_t));
-        if (workers[t].stack == NULL || workers[t].ids == NULL || workers[t].allowed == NULL) {
+        size_t levels = (size_t)s->max_tags + 1, mm = s->max_m ? s->max_m : 1;
+        workers[t].surv_mask =
+            prime__malloc(levels * (s->max_row_words ? s->max_row_words : 1) * sizeof(uint64_t));
+        workers[t].sv_j = prime__malloc(levels * mm * sizeof(uint32_t));
+        workers[t].sv_size = prime__malloc(levels * mm * sizeof(uint64_t));
+        workers[t].sv_sum = prime__malloc(levels * mm * sizeof(double));
+        if (workers[t].stack == NULL || workers[t].ids == NULL || workers[t].allowed == NULL ||
+            workers[t].surv_mask == NULL || workers[t].sv_j == NULL || workers[t].sv_size == NULL ||
+            workers[t].sv_sum == NULL) {
             st = PRIME_E_NOMEM;
             goto done;
         }
