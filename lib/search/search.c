@@ -267,6 +267,56 @@ static inline double ids_sum(const uint32_t *ids, uint32_t n, const double *vals
     return s;
 }
 
+/* Galloping intersection of two ascending id lists, for a short `small`
+ * against a long `big`: each id of small is looked for by an exponential
+ * then a binary search from the last match. Returns the number of ids in
+ * both, writes them (ascending) to out when it is not NULL, and counts in
+ * *below those under `split` (the wrong images with 0/1 outcomes). */
+static uint32_t gallop(const uint32_t *small, uint32_t ns, const uint32_t *big, uint32_t nb,
+                       uint32_t split, uint32_t *below, uint32_t *out)
+{
+    uint32_t lo = 0, k = 0, kb = 0;
+    for (uint32_t i = 0; i < ns && lo < nb; i++) {
+        uint32_t x = small[i];
+        if (big[lo] < x) {
+            /* big[lo + b/2] < x: the first id >= x is in (lo + b/2, lo + b] */
+            uint32_t b = 1;
+            while (lo + b < nb && big[lo + b] < x)
+                b <<= 1;
+            uint32_t l = lo + (b >> 1) + 1, r = lo + b < nb ? lo + b : nb;
+            while (l < r) {
+                uint32_t mid = l + (r - l) / 2;
+                if (big[mid] < x)
+                    l = mid + 1;
+                else
+                    r = mid;
+            }
+            lo = l;
+            if (lo >= nb)
+                break;
+        }
+        if (big[lo] == x) {
+            if (out != NULL)
+                out[k] = x;
+            k++;
+            kb += x < split;
+            lo++;
+        }
+    }
+    *below = kb;
+    return k;
+}
+
+/* How the images of a node and of a column j meet (meet_way): the node's
+ * positions probed in the column's bitset; the column's positions probed
+ * in the node's bitset (a sparse column under a dense node); the column's
+ * positions galloped through the node's (both sparse, the column far
+ * shorter); the bitsets ANDed word by word. */
+enum { MEET_NODE_IDS, MEET_COL_IDS, MEET_GALLOP, MEET_WORDS };
+
+/* A column this many times shorter than a sparse node is galloped. */
+#define GALLOP_RATIO 16
+
 /* true when a set with `size` images and outcome sum `sum` has a subset
  * (of at least min_size images) that could still reach the drop. */
 static inline bool can_reach_drop(const search_ctx *s, const search_class *c, uint64_t size,
@@ -802,6 +852,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     bool leaf = k + 1 >= s->max_tags;
     /* binary outcomes: ids[0..n_wrong) are the wrong images */
     uint32_t n_wrong = c->binary ? (uint32_t)(size - (uint64_t)sum) : 0;
+    uint32_t correct_from = c->binary ? (uint32_t)(ww * PRIME_BITS_WORD) : 0;
 
     /* Pass 1: the size and sum of every child allowed, counted only (no
      * set written with 0/1 outcomes). The children that survive (size and
@@ -824,9 +875,42 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                     return false;
             }
             const uint64_t *col = c->cols + (size_t)j * words;
+            const uint32_t *cj = c->col_ids[j];
+            uint64_t cn = c->col_size[j];
+            int way = ids != NULL ? (cj != NULL && cn * GALLOP_RATIO < size ? MEET_GALLOP
+                                                                            : MEET_NODE_IDS)
+                                  : (cj != NULL ? MEET_COL_IDS : MEET_WORDS);
             uint64_t csize;
             double csum;
-            if (ids != NULL) {
+            if (way == MEET_GALLOP) {
+                uint32_t wrong = 0;
+                csize = gallop(cj, (uint32_t)cn, ids, (uint32_t)size, correct_from, &wrong,
+                               c->binary ? NULL : child_ids);
+                if (c->binary) {
+                    if (wrong < c->need_wrong)
+                        continue;
+                    csum = (double)(csize - wrong);
+                } else {
+                    if (csize < c->min_size)
+                        continue;
+                    csum = ids_sum(child_ids, (uint32_t)csize, c->vals);
+                }
+            } else if (way == MEET_COL_IDS) {
+                if (c->binary) {
+                    uint32_t cnw = (uint32_t)(cn - (uint64_t)c->col_sum[j]);
+                    uint32_t wrong = probe_count(cj, cnw, set);
+                    if (wrong < c->need_wrong)
+                        continue;
+                    uint32_t right = probe_count(cj + cnw, (uint32_t)cn - cnw, set);
+                    csize = (uint64_t)wrong + right;
+                    csum = (double)right;
+                } else {
+                    csize = probe(cj, (uint32_t)cn, set, child_ids);
+                    if (csize < c->min_size)
+                        continue;
+                    csum = ids_sum(child_ids, (uint32_t)csize, c->vals);
+                }
+            } else if (ids != NULL) {
                 if (c->binary) {
                     uint32_t wrong = probe_count(ids, n_wrong, col);
                     if (wrong < c->need_wrong)
@@ -882,8 +966,18 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 any |= next[x] = surv[x] & row[x];
             next_allowed = next;
             const uint64_t *col = c->cols + (size_t)j * words;
+            const uint32_t *cj = c->col_ids[j];
+            uint64_t cn = c->col_size[j];
             if (any == 0) {
                 descend = false; /* no tag to add: the set is not needed */
+            } else if (ids != NULL && cj != NULL && cn * GALLOP_RATIO < size) {
+                uint32_t below;
+                gallop(cj, (uint32_t)cn, ids, (uint32_t)size, correct_from, &below, child_ids);
+                cids = child_ids;
+            } else if (ids == NULL && cj != NULL) {
+                /* the child of a dense node and a sparse column is sparse */
+                probe(cj, (uint32_t)cn, set, child_ids);
+                cids = child_ids;
             } else if (ids != NULL) {
                 if (c->binary) {
                     uint32_t wrong = probe(ids, n_wrong, col, child_ids);
@@ -1203,6 +1297,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
         n_workers = 1;
     search_worker *workers = NULL;
     prime__raw_mode *modes = NULL;
+    bool own = true; /* modes is a copy of the workers' lists (else one of them) */
     uint32_t *class_ids = NULL;
     uint64_t *class_images = NULL;
     double *class_correct = NULL;
@@ -1365,18 +1460,31 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
 
     /* the result */
     size_t n_modes = 0;
-    for (uint32_t t = 0; t < n_alloc; t++)
+    uint32_t with_modes = 0;
+    for (uint32_t t = 0; t < n_alloc; t++) {
         n_modes += workers[t].n_modes;
-    modes = prime__malloc((n_modes ? n_modes : 1) * sizeof *modes);
+        with_modes += workers[t].n_modes > 0;
+    }
+    if (with_modes <= 1) {
+        /* one list (one thread, most often): taken as it is, not copied */
+        for (uint32_t t = 0; t < n_alloc && modes == NULL; t++)
+            if (workers[t].n_modes > 0 || t + 1 == n_alloc) {
+                modes = workers[t].modes;
+                own = false;
+            }
+    } else {
+        modes = prime__malloc((n_modes ? n_modes : 1) * sizeof *modes);
+    }
     class_ids = prime__malloc((s->n_classes ? s->n_classes : 1) * sizeof *class_ids);
     class_images = prime__malloc((s->n_classes ? s->n_classes : 1) * sizeof *class_images);
     class_correct = prime__malloc((s->n_classes ? s->n_classes : 1) * sizeof *class_correct);
-    if (modes == NULL || class_ids == NULL || class_images == NULL || class_correct == NULL) {
+    if ((own && modes == NULL) || class_ids == NULL || class_images == NULL ||
+        class_correct == NULL) {
         st = PRIME_E_NOMEM;
         goto done;
     }
     size_t k = 0;
-    for (uint32_t t = 0; t < n_alloc; t++) {
+    for (uint32_t t = 0; t < n_alloc && own; t++) {
         if (workers[t].n_modes > 0)
             memcpy(modes + k, workers[t].modes, workers[t].n_modes * sizeof *modes);
         k += workers[t].n_modes;
@@ -1421,7 +1529,8 @@ done:
     else if (st == PRIME_OK && s->cancelled)
         st = prime__error(PRIME_E_CANCELLED, "prime_search: cancelled by the progress callback");
 cleanup:
-    prime__free(modes);
+    if (own)
+        prime__free(modes);
     prime__free(class_ids);
     prime__free(class_images);
     prime__free(class_correct);
