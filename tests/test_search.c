@@ -667,20 +667,25 @@ Test(search, differential_random, .timeout = 500)
 
 /* The same comparison with every set kept as sorted positions (probes,
  * position-array necessity checks) and with none, and on classes large
- * enough for the default limit to switch between the two in one search. */
+ * enough for the default limit to switch between the two in one search;
+ * the last two settings gallop every sparse column that is shorter than a
+ * sparse node (the default only one 16 times shorter). */
 Test(search, differential_containers, .timeout = 500)
 {
-    static const uint32_t limits[][2] = {{64, 1}, {0, 1}, {1, 8}, {1, 1}};
+    static const uint32_t limits[][3] = {{64, 1, 16}, {0, 1, 16}, {1, 8, 16},
+                                         {1, 1, 16},  {64, 1, 1}, {1, 2, 1}};
     size_t total_modes = 0;
     for (size_t li = 0; li < sizeof limits / sizeof *limits; li++) {
         prime__search_set_array_limit(limits[li][0], limits[li][1]);
+        prime__search_set_gallop_ratio(limits[li][2]);
         rng_state = 777 + li;
-        const uint32_t runs = li < 2 ? 200 : 40;
+        bool small = li < 2 || li == 4;
+        const uint32_t runs = small ? 200 : 40;
         for (uint32_t run = 0; run < runs; run++) {
             dataset d;
             uint32_t n_classes = 1 + below(3);
             uint32_t vocab = 3 + below(10);
-            uint32_t per_class = li < 2 ? (below(4) == 0 ? 24 : 300) : 1500 + below(1500);
+            uint32_t per_class = small ? (below(4) == 0 ? 24 : 300) : 1500 + below(1500);
             uint32_t per_image = below(16) == 0 ? 0 : 1 + below(8);
             int kind = (int)below(3);
             dataset_random(&d, n_classes, vocab, per_class, per_image, kind);
@@ -688,15 +693,16 @@ Test(search, differential_containers, .timeout = 500)
             random_params(&p, per_class);
             char what[320];
             snprintf(what, sizeof what,
-                     "limit %u/%u, run %u (classes %u, vocab %u, images %u, max_tags %u, "
+                     "limit %u/%u, gallop %u, run %u (classes %u, vocab %u, images %u, max_tags %u, "
                      "min_size %lld, min_drop %g, whole %d, threads %u)",
-                     limits[li][0], limits[li][1], run, n_classes, vocab, d.n, p.max_tags,
+                     limits[li][0], limits[li][1], limits[li][2], run, n_classes, vocab, d.n, p.max_tags,
                      (long long)p.min_size, p.min_drop, p.whole, p.threads);
             total_modes += differential(&d, &p, what);
             dataset_free(&d);
         }
     }
     prime__search_set_array_limit(1, 8);
+    prime__search_set_gallop_ratio(16);
     fprintf(stderr, "containers: %zu modes compared\n", total_modes);
     cr_assert_gt(total_modes, 1000);
 }

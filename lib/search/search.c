@@ -150,6 +150,7 @@ struct search_ctx {
     uint32_t max_m;          /* most candidate tags of a class */
     size_t ids_cap;          /* longest sorted-position array (sparse()) */
     uint32_t array_num, array_den; /* the sparse() limit */
+    uint32_t gallop_ratio;   /* gallops() */
     search_item *items;
     size_t n_items;
 
@@ -314,8 +315,19 @@ static uint32_t gallop(const uint32_t *small, uint32_t ns, const uint32_t *big, 
  * shorter); the bitsets ANDed word by word. */
 enum { MEET_NODE_IDS, MEET_COL_IDS, MEET_GALLOP, MEET_WORDS };
 
-/* A column this many times shorter than a sparse node is galloped. */
-#define GALLOP_RATIO 16
+/* A column this many times shorter than a sparse node is galloped
+ * (prime__search_set_gallop_ratio; 0 = never). */
+static uint32_t gallop_ratio = 16;
+
+void prime__search_set_gallop_ratio(uint32_t ratio)
+{
+    gallop_ratio = ratio;
+}
+
+static inline bool gallops(const search_ctx *s, uint64_t column, uint64_t node)
+{
+    return s->gallop_ratio != 0 && column * s->gallop_ratio < node;
+}
 
 /* true when a set with `size` images and outcome sum `sum` has a subset
  * (of at least min_size images) that could still reach the drop. */
@@ -877,8 +889,8 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             const uint64_t *col = c->cols + (size_t)j * words;
             const uint32_t *cj = c->col_ids[j];
             uint64_t cn = c->col_size[j];
-            int way = ids != NULL ? (cj != NULL && cn * GALLOP_RATIO < size ? MEET_GALLOP
-                                                                            : MEET_NODE_IDS)
+            int way = ids != NULL ? (cj != NULL && gallops(s, cn, size) ? MEET_GALLOP
+                                                                         : MEET_NODE_IDS)
                                   : (cj != NULL ? MEET_COL_IDS : MEET_WORDS);
             uint64_t csize;
             double csum;
@@ -970,7 +982,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             uint64_t cn = c->col_size[j];
             if (any == 0) {
                 descend = false; /* no tag to add: the set is not needed */
-            } else if (ids != NULL && cj != NULL && cn * GALLOP_RATIO < size) {
+            } else if (ids != NULL && cj != NULL && gallops(s, cn, size)) {
                 uint32_t below;
                 gallop(cj, (uint32_t)cn, ids, (uint32_t)size, correct_from, &below, child_ids);
                 cids = child_ids;
@@ -1267,6 +1279,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->k = prime__kernels_get();
     s->array_num = array_num;
     s->array_den = array_den;
+    s->gallop_ratio = gallop_ratio;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1
                              : config->max_tags > PRIME_MAX_TAGS_LIMIT ? PRIME_MAX_TAGS_LIMIT

@@ -93,6 +93,12 @@ PRIME_INTERNAL prime_status prime__result_build(const prime_tagstore *store,
  * Read at the start of each prime_search; not for concurrent use. */
 PRIME_INTERNAL void prime__search_set_array_limit(uint32_t num, uint32_t den);
 
+/* Test hook: a sparse column is galloped through a sparse node's positions
+ * when column size * ratio < node size (default 16; 0 = never, 1 = whenever
+ * the column is the shorter). Read at the start of each prime_search; not
+ * for concurrent use. */
+PRIME_INTERNAL void prime__search_set_gallop_ratio(uint32_t ratio);
+
 /* Called now and then by long internal loops; a non-zero answer stops them. */
 typedef int (*prime__tick_fn)(void *ctx);
 
