@@ -652,8 +652,8 @@ enum prime_param_id {
      *  leaves any out), so whether the limit is hit does not depend on the
      *  thread count. int, 0..2^53, default 0 (no limit). A result's JSON
      *  does not record it (a search that succeeds finds the same modes
-     *  with or without it). Set by name as "max_modes".
-     *  @since 1.1 */
+     *  with or without it). Set by name as "max_modes". Since version
+     *  1.1. */
     PRIME_PARAM_MAX_MODES = 900
 };
 
