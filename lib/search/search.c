@@ -151,7 +151,6 @@ struct search_ctx {
     size_t ids_cap;          /* longest sorted-position array (sparse()) */
     uint32_t array_num, array_den; /* the sparse() limit */
     uint32_t gallop_ratio;   /* gallops() */
-    size_t merge_min_words;  /* merges() */
     search_item *items;
     size_t n_items;
 
@@ -309,39 +308,12 @@ static uint32_t gallop(const uint32_t *small, uint32_t ns, const uint32_t *big, 
     return k;
 }
 
-/* Merge intersection of two ascending id lists (as gallop, for lists of
- * like length): one pass over both, in order, so that it costs their
- * length and no random access. */
-static uint32_t merge(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb,
-                      uint32_t split, uint32_t *below, uint32_t *out)
-{
-    uint32_t i = 0, j = 0, k = 0, kb = 0;
-    while (i < na && j < nb) {
-        uint32_t x = a[i], y = b[j];
-        if (x == y) {
-            if (out != NULL)
-                out[k] = x;
-            k++;
-            kb += x < split;
-        }
-        i += x <= y;
-        j += y <= x;
-    }
-    *below = kb;
-    return k;
-}
-
-/* Columns of at least this many words do not stay in the caches while a
- * node probes its positions in them (one miss a position); a sparse node
- * then merges its positions with a sparse column's instead. */
-#define MERGE_MIN_WORDS 8192
-
 /* How the images of a node and of a column j meet (meet_way): the node's
  * positions probed in the column's bitset; the column's positions probed
  * in the node's bitset (a sparse column under a dense node); the column's
  * positions galloped through the node's (both sparse, the column far
  * shorter); the bitsets ANDed word by word. */
-enum { MEET_NODE_IDS, MEET_COL_IDS, MEET_GALLOP, MEET_WORDS, MEET_MERGE };
+enum { MEET_NODE_IDS, MEET_COL_IDS, MEET_GALLOP, MEET_WORDS };
 
 /* A column this many times shorter than a sparse node is galloped
  * (prime__search_set_gallop_ratio; 0 = never). */
@@ -352,24 +324,9 @@ void prime__search_set_gallop_ratio(uint32_t ratio)
     gallop_ratio = ratio;
 }
 
-static size_t merge_min_words = MERGE_MIN_WORDS;
-
-void prime__search_set_merge_words(size_t words)
-{
-    merge_min_words = words == 0 ? MERGE_MIN_WORDS : words;
-}
-
 static inline bool gallops(const search_ctx *s, uint64_t column, uint64_t node)
 {
     return s->gallop_ratio != 0 && column * s->gallop_ratio < node;
-}
-
-/* A sparse node and a sparse column of a large class: merged when the
- * column is at most a few times longer than the node (a probe then costs a
- * cache miss; a merge step a few cycles). */
-static inline bool merges(const search_ctx *s, size_t words, uint64_t column, uint64_t node)
-{
-    return (words >= s->merge_min_words) && column <= 3 * node;
 }
 
 /* true when a set with `size` images and outcome sum `sum` has a subset
@@ -617,20 +574,9 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
     const uint32_t *ids = c->col_ids[i];
     uint32_t n = (uint32_t)c->col_size[i];
     uint32_t nw = c->binary ? n - (uint32_t)c->col_sum[i] : 0; /* ids[0..nw): wrong */
-    uint32_t split = (uint32_t)(ww * PRIME_BITS_WORD);
     for (uint32_t l = i + 1; l < c->m; l++) {
         const uint64_t *b = c->cols + (size_t)l * words;
-        const uint32_t *lids = c->col_ids[l];
-        if (ids != NULL && lids != NULL && merges(s, words, c->col_size[l], n)) {
-            /* two sparse columns of a large class: merged */
-            uint32_t wrong = 0;
-            uint32_t size = merge(ids, n, lids, (uint32_t)c->col_size[l], split, &wrong,
-                                  c->binary ? NULL : w->ids);
-            if (c->binary ? wrong < c->need_wrong || size < c->min_size
-                          : size < c->min_size ||
-                                !can_reach_drop(s, c, size, ids_sum(w->ids, size, c->vals)))
-                continue;
-        } else if (ids != NULL) {
+        if (ids != NULL) {
             /* a sparse column: probe its positions */
             if (c->binary) {
                 uint32_t wrong = probe_count(ids, nw, b);
@@ -943,21 +889,15 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             const uint64_t *col = c->cols + (size_t)j * words;
             const uint32_t *cj = c->col_ids[j];
             uint64_t cn = c->col_size[j];
-            int way = ids != NULL
-                          ? (cj == NULL                           ? MEET_NODE_IDS
-                             : gallops(s, cn, size)               ? MEET_GALLOP
-                             : merges(s, words, cn, size)         ? MEET_MERGE
-                                                                  : MEET_NODE_IDS)
+            int way = ids != NULL ? (cj != NULL && gallops(s, cn, size) ? MEET_GALLOP
+                                                                         : MEET_NODE_IDS)
                                   : (cj != NULL ? MEET_COL_IDS : MEET_WORDS);
             uint64_t csize;
             double csum;
-            if (way == MEET_GALLOP || way == MEET_MERGE) {
+            if (way == MEET_GALLOP) {
                 uint32_t wrong = 0;
-                csize = way == MEET_GALLOP
-                            ? gallop(cj, (uint32_t)cn, ids, (uint32_t)size, correct_from, &wrong,
-                                     c->binary ? NULL : child_ids)
-                            : merge(ids, (uint32_t)size, cj, (uint32_t)cn, correct_from, &wrong,
-                                    c->binary ? NULL : child_ids);
+                csize = gallop(cj, (uint32_t)cn, ids, (uint32_t)size, correct_from, &wrong,
+                               c->binary ? NULL : child_ids);
                 if (c->binary) {
                     if (wrong < c->need_wrong)
                         continue;
@@ -1045,10 +985,6 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             } else if (ids != NULL && cj != NULL && gallops(s, cn, size)) {
                 uint32_t below;
                 gallop(cj, (uint32_t)cn, ids, (uint32_t)size, correct_from, &below, child_ids);
-                cids = child_ids;
-            } else if (ids != NULL && cj != NULL && merges(s, words, cn, size)) {
-                uint32_t below;
-                merge(ids, (uint32_t)size, cj, (uint32_t)cn, correct_from, &below, child_ids);
                 cids = child_ids;
             } else if (ids == NULL && cj != NULL) {
                 /* the child of a dense node and a sparse column is sparse */
@@ -1344,7 +1280,6 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->array_num = array_num;
     s->array_den = array_den;
     s->gallop_ratio = gallop_ratio;
-    s->merge_min_words = merge_min_words;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1
                              : config->max_tags > PRIME_MAX_TAGS_LIMIT ? PRIME_MAX_TAGS_LIMIT

@@ -99,12 +99,6 @@ PRIME_INTERNAL void prime__search_set_array_limit(uint32_t num, uint32_t den);
  * for concurrent use. */
 PRIME_INTERNAL void prime__search_set_gallop_ratio(uint32_t ratio);
 
-/* Test hook: a sparse node merges its positions with a sparse column's
- * (instead of probing the column's bitset) in classes of at least `words`
- * bitset words (0 = the default, 8192). Read at the start of each
- * prime_search; not for concurrent use. */
-PRIME_INTERNAL void prime__search_set_merge_words(size_t words);
-
 /* Called now and then by long internal loops; a non-zero answer stops them. */
 typedef int (*prime__tick_fn)(void *ctx);
 
