@@ -3,13 +3,17 @@
 # independent frequent-itemset miner (prime-eclat, bench/eclat.c) over the
 # regimes of the issue, one thread, measured in the same run.
 #
-#   bench/scale.sh [BUILD_DIR] [--before LIBDIR] [--quick] [--many] [--data DIR]
+#   bench/scale.sh [BUILD_DIR] [--before LIBDIR] [--quick] [--many] [--imagenet]
+#                  [--data DIR]
 #
 # BUILD_DIR (default ./build) holds prime-gen, prime-scale and prime-eclat.
 # --before LIBDIR runs the same prime-scale against another libprime.so
 # (LD_LIBRARY_PATH, e.g. a build of main) and checks that both results are
 # identical, bit for bit (every mode, its order and its numbers: --dump). --quick: the two 5,200-image rows only. --many adds the
 # 40-tags-an-image row (11 M modes: minutes and GBs before issue 14).
+# --imagenet adds the whole-data-set search (PRIME_PARAM_WHOLE_DATASET, min_size
+# 30) of the ImageNet-like store of prime-bench (1,000 classes x 1,280
+# images, 1,000 planted, seed 1000): a minute of CPU or more.
 # --data DIR keeps the generated stores there (default: a temporary folder).
 #
 # Each row: modes; libprime's CPU time of prime_search (user + system) and
@@ -25,14 +29,16 @@ build=$root/build
 before=
 quick=0
 many=0
+imagenet=0
 data=
 while [ $# -gt 0 ]; do
     case $1 in
         --before) before=$2; shift ;;
         --quick) quick=1 ;;
         --many) many=1 ;;
+        --imagenet) imagenet=1 ;;
         --data) data=$2; shift ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) build=$1 ;;
     esac
     shift
@@ -56,6 +62,11 @@ store() {
     name=$1; shift
     [ -f "$data/$name.store" ] || "$gen" --classes 2 --planted 4 --seed 1 --format store \
         --output "$data/$name.store" --outcomes "$data/$name.out.csv" "$@" >/dev/null
+}
+# imagenet_store NAME: the ImageNet-like store of prime-bench
+imagenet_store() {
+    [ -f "$data/$1.store" ] || "$gen" --classes 1000 --images-per-class 1280 --planted 1000 \
+        --seed 1000 --format store --output "$data/$1.store" --outcomes "$data/$1.out.csv" >/dev/null
 }
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
 
@@ -109,5 +120,9 @@ fi
 if [ $many -eq 1 ]; then
     store c5k40 --images-per-class 5200 --min-tags 40 --max-tags 40
     row "5,200 a class, 40 tags an image, L 5, s 10, min_drop 0.1" c5k40 --max-tags 5 --min-size 10 --min-drop 0.1
+fi
+if [ $imagenet -eq 1 ]; then
+    imagenet_store inet
+    row "ImageNet-like, whole data set (1.28 M images), L 4, s 30" inet --whole
 fi
 exit $status

@@ -158,6 +158,68 @@ Test(files, writer_all_or_none)
     cr_assert_eq(temps_left(), 0);
 }
 
+/* Stream outputs (prime_writer_add_stream / prime_writer_append): written
+ * in pieces to the temporary file, renamed by the commit with the other
+ * outputs; dropped without a commit; a device written as the pieces come. */
+Test(files, writer_stream_outputs)
+{
+    put("s", "old s");
+    prime_writer *w = NULL;
+    uint32_t is = 99, ia = 99;
+    cr_assert_eq(prime_writer_create(&w), PRIME_OK);
+    cr_assert_eq(prime_writer_add_stream(w, path_of("s"), &is), PRIME_OK);
+    cr_assert_eq(is, 0);
+    cr_assert_eq(prime_writer_add(w, path_of("a"), "new a", 5), PRIME_OK);
+    cr_assert_eq(prime_writer_append(w, is, "new ", 4), PRIME_OK);
+    cr_assert_eq(prime_writer_append(w, is, "", 0), PRIME_OK);
+    cr_assert_eq(prime_writer_append(w, is, "s", 1), PRIME_OK);
+    cr_assert_eq(temps_left(), 2);
+    cr_assert_str_eq(slurp("s"), "old s"); /* nothing replaced before the commit */
+    cr_assert_eq(prime_writer_append(w, 1, "x", 1), PRIME_E_INVALID_ARG); /* not a stream */
+    cr_assert_eq(prime_writer_append(w, 7, "x", 1), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_writer_commit(w), PRIME_OK);
+    cr_assert_eq(prime_writer_append(w, is, "x", 1), PRIME_E_STATE);
+    prime_writer_destroy(w);
+    cr_assert_str_eq(slurp("s"), "new s");
+    cr_assert_str_eq(slurp("a"), "new a");
+    cr_assert_eq(temps_left(), 0);
+
+    /* no commit: the old file stays, no temporary file is left */
+    cr_assert_eq(prime_writer_create(&w), PRIME_OK);
+    cr_assert_eq(prime_writer_add_stream(w, path_of("s"), &is), PRIME_OK);
+    cr_assert_eq(prime_writer_append(w, is, "newer", 5), PRIME_OK);
+    prime_writer_destroy(w);
+    cr_assert_str_eq(slurp("s"), "new s");
+    cr_assert_eq(temps_left(), 0);
+
+    /* a device: written at once; a failed append fails the commit, and
+       the other outputs keep their old content */
+    cr_assert_eq(prime_writer_create(&w), PRIME_OK);
+    cr_assert_eq(prime_writer_add_stream(w, path_of("s"), &is), PRIME_OK);
+    cr_assert_eq(prime_writer_add_stream(w, "/dev/full", &ia), PRIME_OK);
+    cr_assert_eq(ia, 1);
+    cr_assert_eq(prime_writer_append(w, is, "newest", 6), PRIME_OK);
+    cr_assert_eq(prime_writer_append(w, ia, "x", 1), PRIME_E_IO);
+    cr_assert(strstr(prime_last_error(), "/dev/full: cannot write") != NULL);
+    cr_assert_eq(prime_writer_append(w, ia, "x", 1), PRIME_E_IO);
+    cr_assert(strstr(prime_last_error(), "an earlier write failed") != NULL);
+    cr_assert_eq(prime_writer_commit(w), PRIME_E_IO);
+    prime_writer_destroy(w);
+    cr_assert_str_eq(slurp("s"), "new s");
+    cr_assert_eq(temps_left(), 0);
+
+    /* refused before anything is written */
+    cr_assert_eq(prime_writer_create(&w), PRIME_OK);
+    cr_assert_eq(prime_writer_add_input(w, path_of("a")), PRIME_OK);
+    cr_assert_eq(prime_writer_add_stream(w, path_of("a"), &is), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_writer_add_stream(w, dir, &is), PRIME_E_IO);
+    cr_assert_eq(prime_writer_add_stream(w, path_of("s"), NULL), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_writer_add_stream(NULL, path_of("s"), &is), PRIME_E_INVALID_ARG);
+    cr_assert_eq(temps_left(), 0);
+    prime_writer_destroy(w);
+    cr_assert_str_eq(slurp("a"), "new a");
+}
+
 Test(files, writer_refuses_inputs_and_twice_given_outputs)
 {
     put("in", "input");

@@ -667,20 +667,25 @@ Test(search, differential_random, .timeout = 500)
 
 /* The same comparison with every set kept as sorted positions (probes,
  * position-array necessity checks) and with none, and on classes large
- * enough for the default limit to switch between the two in one search. */
+ * enough for the default limit to switch between the two in one search;
+ * the last two settings gallop every sparse column that is shorter than a
+ * sparse node (the default only one 16 times shorter). */
 Test(search, differential_containers, .timeout = 500)
 {
-    static const uint32_t limits[][2] = {{64, 1}, {0, 1}, {1, 8}, {1, 1}};
+    static const uint32_t limits[][3] = {{64, 1, 16}, {0, 1, 16}, {1, 8, 16},
+                                         {1, 1, 16},  {64, 1, 1}, {1, 2, 1}};
     size_t total_modes = 0;
     for (size_t li = 0; li < sizeof limits / sizeof *limits; li++) {
         prime__search_set_array_limit(limits[li][0], limits[li][1]);
+        prime__search_set_gallop_ratio(limits[li][2]);
         rng_state = 777 + li;
-        const uint32_t runs = li < 2 ? 200 : 40;
+        bool small = li < 2 || li == 4;
+        const uint32_t runs = small ? 200 : 40;
         for (uint32_t run = 0; run < runs; run++) {
             dataset d;
             uint32_t n_classes = 1 + below(3);
             uint32_t vocab = 3 + below(10);
-            uint32_t per_class = li < 2 ? (below(4) == 0 ? 24 : 300) : 1500 + below(1500);
+            uint32_t per_class = small ? (below(4) == 0 ? 24 : 300) : 1500 + below(1500);
             uint32_t per_image = below(16) == 0 ? 0 : 1 + below(8);
             int kind = (int)below(3);
             dataset_random(&d, n_classes, vocab, per_class, per_image, kind);
@@ -688,15 +693,16 @@ Test(search, differential_containers, .timeout = 500)
             random_params(&p, per_class);
             char what[320];
             snprintf(what, sizeof what,
-                     "limit %u/%u, run %u (classes %u, vocab %u, images %u, max_tags %u, "
+                     "limit %u/%u, gallop %u, run %u (classes %u, vocab %u, images %u, max_tags %u, "
                      "min_size %lld, min_drop %g, whole %d, threads %u)",
-                     limits[li][0], limits[li][1], run, n_classes, vocab, d.n, p.max_tags,
+                     limits[li][0], limits[li][1], limits[li][2], run, n_classes, vocab, d.n, p.max_tags,
                      (long long)p.min_size, p.min_drop, p.whole, p.threads);
             total_modes += differential(&d, &p, what);
             dataset_free(&d);
         }
     }
     prime__search_set_array_limit(1, 8);
+    prime__search_set_gallop_ratio(16);
     fprintf(stderr, "containers: %zu modes compared\n", total_modes);
     cr_assert_gt(total_modes, 1000);
 }
@@ -1270,6 +1276,214 @@ Test(search, stream_stops_when_asked)
                  PRIME_E_INVALID_ARG);
     cr_assert_eq(n, 0);
     cr_assert_eq(prime_search_stream(NULL, o, NULL, NULL, NULL, on_mode, NULL, NULL),
+                 PRIME_E_INVALID_ARG);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    dataset_free(&d);
+}
+
+/* PRIME_PARAM_MAX_MODES: a search that finds more modes than the limit
+ * stops with PRIME_E_LIMIT and no result at every thread count (the stream
+ * has handed over exactly the limit); at the limit it is the plain result. */
+Test(search, max_modes_limit)
+{
+    rng_state = 314;
+    dataset d;
+    dataset_random(&d, 3, 12, 300, 8, 0);
+    params p = {.max_tags = 4, .min_size = 2, .min_drop = 0.0, .n_gains = 1, .gains = {-1},
+                .min_tag_count = 0, .whole = false, .threads = 1};
+    prime_tagstore *s = dataset_store(&d, true);
+    prime_outcomes *o = dataset_outcomes(&d);
+    for (uint32_t threads = 1; threads <= 4; threads += 3) {
+        p.threads = threads;
+        prime_config *c = params_config(&p);
+        prime_result *r = NULL;
+        cr_assert_eq(prime_search(s, o, c, NULL, NULL, &r), PRIME_OK);
+        uint64_t n = prime_result_mode_count(r);
+        cr_assert_gt(n, 20);
+        cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_MAX_MODES, (int64_t)n), PRIME_OK);
+        prime_result *r2 = NULL;
+        cr_assert_eq(prime_search(s, o, c, NULL, NULL, &r2), PRIME_OK);
+        cr_assert_eq(prime_result_mode_count(r2), n);
+        cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_MAX_MODES, (int64_t)n - 1), PRIME_OK);
+        prime_result *r3 = (prime_result *)1;
+        cr_assert_eq(prime_search(s, o, c, NULL, NULL, &r3), PRIME_E_LIMIT);
+        cr_assert_null(r3);
+        char want[96];
+        snprintf(want, sizeof want, "more than %llu failure modes (max_modes)",
+                 (unsigned long long)(n - 1));
+        cr_assert_not_null(strstr(prime_last_error(), want), "%s", prime_last_error());
+        stream_sink k = {.store = s, .names_ordered = true};
+        uint64_t got = 0;
+        cr_assert_eq(prime_search_stream(s, o, c, NULL, NULL, on_mode, &k, &got), PRIME_E_LIMIT);
+        cr_assert_eq(got, n - 1);
+        cr_assert_eq(k.calls, n - 1);
+        cr_assert_not_null(strstr(prime_last_error(), "prime_search_stream: more than"));
+        free(k.got.v);
+        /* by name, and its bounds */
+        cr_assert_eq(prime_config_set_by_name(c, "max_modes", "0"), PRIME_OK);
+        int64_t v = -1;
+        cr_assert_eq(prime_config_get_int(c, PRIME_PARAM_MAX_MODES, &v), PRIME_OK);
+        cr_assert_eq(v, 0);
+        cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_MAX_MODES, -1), PRIME_E_RANGE);
+        prime_result_destroy(r);
+        prime_result_destroy(r2);
+        prime_config_destroy(c);
+    }
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    dataset_free(&d);
+}
+
+/* prime_mode_event_render: the records of --stream. Every streamed mode
+ * rendered as JSON is a line of the result's JSON, and as CSV a row of its
+ * CSV; the CSV header; refusals. */
+typedef struct {
+    const prime_tagstore *store;
+    char *json, *csv; /* all records, one after the other */
+    size_t json_len, csv_len;
+} render_sink;
+
+static void append_record(const prime_tagstore *s, const prime_mode_event *e, int32_t format,
+                          char **all, size_t *len)
+{
+    size_t need = 0;
+    cr_assert_eq(prime_mode_event_render(s, e, format, NULL, 0, &need), PRIME_E_BUFFER_TOO_SMALL);
+    char *buf = malloc(need + 1);
+    cr_assert_not_null(buf);
+    size_t again = 0;
+    cr_assert_eq(prime_mode_event_render(s, e, format, buf, need + 1, &again), PRIME_OK);
+    cr_assert_eq(again, need);
+    cr_assert_eq(strlen(buf), need);
+    *all = realloc(*all, *len + need + 1);
+    cr_assert_not_null(*all);
+    memcpy(*all + *len, buf, need + 1);
+    *len += need;
+    free(buf);
+}
+
+static int32_t on_render(void *user, const prime_mode_event *e)
+{
+    render_sink *k = user;
+    append_record(k->store, e, PRIME_FORMAT_JSON, &k->json, &k->json_len);
+    append_record(k->store, e, PRIME_FORMAT_CSV, &k->csv, &k->csv_len);
+    return 0;
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The lines of text (NUL-terminated, modified) that start with `prefix`,
+ * less a trailing "," or "]," and sorted. */
+static size_t sorted_lines(char *text, const char *prefix, char ***out)
+{
+    size_t n = 0, cap = 0;
+    char **v = NULL;
+    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        while (*line == ' ')
+            line++;
+        if (strncmp(line, prefix, strlen(prefix)) != 0)
+            continue;
+        size_t l = strlen(line);
+        if (l > 0 && line[l - 1] == ',')
+            line[--l] = '\0';
+        if (l > 0 && line[l - 1] == ']' && strstr(line, "\"description\"") != NULL &&
+            line[l - 2] == '}')
+            line[--l] = '\0';
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            v = realloc(v, cap * sizeof *v);
+            cr_assert_not_null(v);
+        }
+        v[n++] = line;
+    }
+    qsort(v, n, sizeof *v, cmp_line);
+    *out = v;
+    return n;
+}
+
+Test(search, stream_records_are_result_records)
+{
+    rng_state = 2718;
+    dataset d;
+    dataset_random(&d, 3, 10, 300, 6, 0);
+    params p = {.max_tags = 3, .min_size = 3, .min_drop = 0.05, .n_gains = 1, .gains = {0},
+                .min_tag_count = 0, .whole = false, .threads = 2};
+    prime_tagstore *s = dataset_store(&d, true);
+    prime_outcomes *o = dataset_outcomes(&d);
+    for (int whole = 0; whole <= 1; whole++) {
+        p.whole = whole;
+        prime_config *c = params_config(&p);
+        prime_result *r = NULL;
+        cr_assert_eq(prime_search(s, o, c, NULL, NULL, &r), PRIME_OK);
+        cr_assert_gt(prime_result_mode_count(r), 5);
+        render_sink k = {.store = s};
+        cr_assert_eq(prime_search_stream(s, o, c, NULL, NULL, on_render, &k, NULL), PRIME_OK);
+        size_t need = 0;
+        prime_result_render(r, PRIME_FORMAT_JSON, NULL, 0, &need);
+        char *json = malloc(need + 1);
+        cr_assert_eq(prime_result_render(r, PRIME_FORMAT_JSON, json, need + 1, &need), PRIME_OK);
+        prime_result_render(r, PRIME_FORMAT_CSV, NULL, 0, &need);
+        char *csv = malloc(need + 1);
+        cr_assert_eq(prime_result_render(r, PRIME_FORMAT_CSV, csv, need + 1, &need), PRIME_OK);
+        char **a = NULL, **b = NULL;
+        size_t na = sorted_lines(json, "{\"class\": ", &a);
+        size_t nb = sorted_lines(k.json, "{\"class\": ", &b);
+        /* the result's lines include its classes ({"class": .., "images": ..}) */
+        size_t modes_a = 0;
+        for (size_t i = 0; i < na; i++)
+            if (strstr(a[i], "\"tags\": ") != NULL)
+                a[modes_a++] = a[i];
+        cr_assert_eq(modes_a, nb);
+        cr_assert_eq(nb, prime_result_mode_count(r));
+        for (size_t i = 0; i < nb; i++)
+            cr_assert_str_eq(b[i], a[i]);
+        free(a);
+        free(b);
+        /* CSV: the rows (the header is not streamed) */
+        char *csv_body = strchr(csv, '\n') + 1;
+        size_t nra = sorted_lines(csv_body, "", &a);
+        size_t nrb = sorted_lines(k.csv, "", &b);
+        cr_assert_eq(nra, nrb);
+        for (size_t i = 0; i < nra; i++)
+            cr_assert_str_eq(b[i], a[i]);
+        free(a);
+        free(b);
+        free(json);
+        free(csv);
+        free(k.json);
+        free(k.csv);
+        prime_result_destroy(r);
+        prime_config_destroy(c);
+    }
+    /* the CSV header; nothing for JSON; refusals */
+    char buf[128];
+    size_t n = 0;
+    cr_assert_eq(prime_mode_event_render(s, NULL, PRIME_FORMAT_CSV, buf, sizeof buf, &n), PRIME_OK);
+    cr_assert_str_eq(buf, "class,tags,size,correct,accuracy,class_accuracy,drop,description\n");
+    cr_assert_eq(prime_mode_event_render(s, NULL, PRIME_FORMAT_JSON, buf, sizeof buf, &n), PRIME_OK);
+    cr_assert_eq(n, 0);
+    uint32_t bad_tag = 9999;
+    prime_mode_event e = {.class_id = 0, .n_tags = 1, .tags = &bad_tag, .size = 1};
+    cr_assert_eq(prime_mode_event_render(s, &e, PRIME_FORMAT_JSON, buf, sizeof buf, &n),
+                 PRIME_E_INVALID_ARG);
+    uint32_t tag0 = 0;
+    e.tags = &tag0;
+    e.class_id = 9999;
+    cr_assert_eq(prime_mode_event_render(s, &e, PRIME_FORMAT_JSON, buf, sizeof buf, &n),
+                 PRIME_E_INVALID_ARG);
+    e.class_id = 0;
+    e.n_tags = 0;
+    cr_assert_eq(prime_mode_event_render(s, &e, PRIME_FORMAT_CSV, buf, sizeof buf, &n),
+                 PRIME_E_INVALID_ARG);
+    e.n_tags = 1;
+    cr_assert_eq(prime_mode_event_render(s, &e, PRIME_FORMAT_TEXT, buf, sizeof buf, &n),
+                 PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_mode_event_render(s, &e, PRIME_FORMAT_JSON, buf, sizeof buf, NULL),
+                 PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_mode_event_render(NULL, &e, PRIME_FORMAT_JSON, buf, sizeof buf, &n),
                  PRIME_E_INVALID_ARG);
     prime_outcomes_destroy(o);
     prime_tagstore_destroy(s);

@@ -170,6 +170,29 @@ PRIME_API prime_status prime_writer_add(prime_writer *writer, const char *path,
  *  would be refused is refused first. */
 PRIME_API prime_status prime_writer_check(const prime_writer *writer, const char *path);
 
+/** Add an output whose bytes come in pieces (prime_writer_append), for a
+ *  text too large to hold in memory (prime search --stream). The checks of
+ *  prime_writer_add are made now. A regular file (or a path that does not
+ *  exist yet) is written to its temporary file as the pieces come, flushed
+ *  and renamed over the output by prime_writer_commit, so that a reader
+ *  never sees part of it and a writer destroyed before its commit leaves
+ *  the old file as it was. A device or pipe is opened now and written as
+ *  the pieces come: what was appended stays there whatever happens next.
+ *  *index_out receives the output's number for prime_writer_append.
+ *  @since 1.1 */
+PRIME_API prime_status prime_writer_add_stream(prime_writer *writer, const char *path,
+                                               uint32_t *index_out);
+
+/** Append `size` bytes to the stream output `index` of
+ *  prime_writer_add_stream (written at once, not buffered: append in
+ *  large pieces). After a failed append (PRIME_E_IO, the message naming
+ *  the file) every later append and the commit fail. Not after the
+ *  commit (PRIME_E_STATE); an index that is not a stream output of this
+ *  writer: PRIME_E_INVALID_ARG.
+ *  @since 1.1 */
+PRIME_API prime_status prime_writer_append(prime_writer *writer, uint32_t index,
+                                           const void *data, size_t size);
+
 /** Write every output: first those written in place (opening a FIFO waits
  *  for its reader), then every temporary file renamed over its output
  *  (SIGINT, SIGTERM and SIGHUP held meanwhile: see Signals above), then the

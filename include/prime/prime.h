@@ -646,7 +646,18 @@ enum prime_param_id {
      *  is reported). The result's JSON "params" carry "fold_equal": true
      *  only when it is set. prime_search_stream refuses it
      *  (PRIME_E_INVALID_ARG): it needs every mode at once. */
-    PRIME_PARAM_FOLD_EQUAL = 800
+    PRIME_PARAM_FOLD_EQUAL = 800,
+    /** A guard on the number of failure modes: when the search finds more
+     *  than this many, it stops and returns PRIME_E_LIMIT with a message
+     *  that says so ("more than N failure modes ..."), and no result;
+     *  prime_search_stream has then handed over exactly N modes. The count
+     *  is of the modes of docs/method.md (before PRIME_PARAM_FOLD_EQUAL
+     *  leaves any out), so whether the limit is hit does not depend on the
+     *  thread count. int, 0..2^53, default 0 (no limit). A result's JSON
+     *  does not record it (a search that succeeds finds the same modes
+     *  with or without it). Set by name as "max_modes". Since version
+     *  1.1. */
+    PRIME_PARAM_MAX_MODES = 900
 };
 
 /** Kinds of parameter values. */
@@ -773,6 +784,23 @@ PRIME_API prime_status prime_search_stream(const prime_tagstore *store,
                                            prime_progress_fn progress, void *progress_data,
                                            prime_mode_fn on_mode, void *mode_data,
                                            uint64_t *n_modes_out);
+
+/** One mode of prime_search_stream as one record of the result's
+ *  formats (docs/formats.md), so that a stream of them is JSON Lines or
+ *  CSV: PRIME_FORMAT_JSON gives the object of the result JSON's
+ *  "failure_modes" array (same keys, order and numbers, description
+ *  included) on one line ending in "\n"; PRIME_FORMAT_CSV gives the row of
+ *  the result's CSV, its line end included, and with mode NULL its header
+ *  line (mode NULL with JSON: an empty text). Names are looked up in
+ *  `store`, the store searched (class PRIME_NONE is "(all)"). Like
+ *  prime_result_render: the text and a NUL go into buf (cap bytes); with a
+ *  buffer too small (or NULL) PRIME_E_BUFFER_TOO_SMALL and *needed_out
+ *  says the length. A mode with a class or tag not in the store, or
+ *  without tags: PRIME_E_INVALID_ARG. Callable from the mode callback.
+ *  @since 1.1 */
+PRIME_API prime_status prime_mode_event_render(const prime_tagstore *store,
+                                               const prime_mode_event *mode, int32_t format,
+                                               char *buf, size_t cap, size_t *needed_out);
 
 /** @} */
 

@@ -245,6 +245,11 @@ typedef struct {
     char *data;      /* in place: the bytes, written at commit */
     size_t size;
     bool done;
+    /* prime_writer_add_stream: the open file (the temporary one, or the
+       output itself when in place) that prime_writer_append writes to */
+    bool stream;
+    int fd;          /* -1 when closed */
+    bool broken;     /* an append failed: commit refuses */
 } output;
 
 typedef struct {
@@ -273,6 +278,8 @@ prime_status prime_writer_create(prime_writer **out)
 
 static void output_drop(output *o)
 {
+    if (o->stream && o->fd >= 0)
+        close(o->fd);
     if (o->temp != NULL) {
         slot_release(o->slot, o->temp);
         if (!o->done)
@@ -401,6 +408,7 @@ static prime_status prepare(const prime_writer *w, const char *path, output *o)
 {
     memset(o, 0, sizeof *o);
     o->slot = -1;
+    o->fd = -1;
     if (path[0] == '\0')
         return prime__error(PRIME_E_INVALID_ARG, "an output path is empty");
     o->path = prime__strndup(path, strlen(path));
@@ -473,6 +481,49 @@ prime_status prime_writer_check(const prime_writer *w, const char *path)
     return st;
 }
 
+/* The temporary file of output o beside its target (folder dir, which o
+ * then owns): DIR/.prime-RANDOM.tmp, registered for
+ * prime_writer_remove_temps; its descriptor in *fd_out. */
+static prime_status open_temp(output *o, char *dir, const char *path, int *fd_out)
+{
+    prime_status st = PRIME_OK;
+    size_t dl = strlen(dir);
+    o->temp = prime__malloc(dl + 32);
+    if (o->temp == NULL) {
+        prime__free(dir);
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
+    }
+    int fd = -1;
+    for (int tries = 0; tries < 100 && fd < 0; tries++) {
+        char name[17];
+        random_name(name);
+        snprintf(o->temp, dl + 32, "%s/.prime-%s.tmp", dir, name);
+        o->slot = slot_take(o->temp);
+        fd = open(o->temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+                  0666);
+        if (fd < 0) {
+            int e = errno;
+            slot_release(o->slot, o->temp);
+            o->slot = -1;
+            if (e != EEXIST) {
+                st = prime__error(PRIME_E_IO, "%s: cannot create a file in %s: %s", path, dir,
+                                  strerror(e));
+                break;
+            }
+        }
+    }
+    o->dir = dir; /* freed with the output */
+    if (fd < 0) {
+        if (st == PRIME_OK)
+            st = prime__error(PRIME_E_IO, "%s: cannot create a temporary file", path);
+        prime__free(o->temp);
+        o->temp = NULL;
+        return st;
+    }
+    *fd_out = fd;
+    return PRIME_OK;
+}
+
 prime_status prime_writer_add(prime_writer *w, const char *path, const void *data, size_t size)
 {
     if (w == NULL || path == NULL || (data == NULL && size > 0))
@@ -502,39 +553,10 @@ prime_status prime_writer_add(prime_writer *w, const char *path, const void *dat
         return PRIME_OK;
     }
 
-    /* the temporary file: DIR/.prime-RANDOM.tmp */
-    size_t dl = strlen(dir);
-    o.temp = prime__malloc(dl + 32);
-    if (o.temp == NULL) {
-        prime__free(dir);
-        goto oom;
-    }
     int fd = -1;
-    for (int tries = 0; tries < 100 && fd < 0; tries++) {
-        char name[17];
-        random_name(name);
-        snprintf(o.temp, dl + 32, "%s/.prime-%s.tmp", dir, name);
-        o.slot = slot_take(o.temp);
-        fd = open(o.temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0666);
-        if (fd < 0) {
-            int e = errno;
-            slot_release(o.slot, o.temp);
-            o.slot = -1;
-            if (e != EEXIST) {
-                st = prime__error(PRIME_E_IO, "%s: cannot create a file in %s: %s", path, dir,
-                                  strerror(e));
-                break;
-            }
-        }
-    }
-    o.dir = dir; /* freed with the output */
-    if (fd < 0) {
-        if (st == PRIME_OK)
-            st = prime__error(PRIME_E_IO, "%s: cannot create a temporary file", path);
-        prime__free(o.temp);
-        o.temp = NULL;
+    st = open_temp(&o, dir, path, &fd);
+    if (st != PRIME_OK)
         goto fail;
-    }
     st = write_all(fd, data, size, path);
     if (st == PRIME_OK && !sync_ok(fd))
         st = prime__error(PRIME_E_IO, "%s: cannot write: %s", path, strerror(errno));
@@ -548,6 +570,69 @@ oom:
     st = prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
 fail:
     output_drop(&o);
+    return st;
+}
+
+prime_status prime_writer_add_stream(prime_writer *w, const char *path, uint32_t *index_out)
+{
+    if (w == NULL || path == NULL || index_out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_writer_add_stream: %s is NULL",
+                            w == NULL ? "writer" : path == NULL ? "path" : "index_out");
+    if (w->committed)
+        return prime__error(PRIME_E_STATE, "prime_writer_add_stream: the writer is committed");
+    if (w->nout >= UINT32_MAX)
+        return prime__error(PRIME_E_LIMIT, "prime_writer_add_stream: too many outputs");
+    if (!prime__grow((void **)&w->out, &w->out_cap, w->nout + 1, sizeof *w->out))
+        return prime__error(PRIME_E_NOMEM, "out of memory");
+    output o;
+    prime_status st = prepare(w, path, &o);
+    if (st != PRIME_OK)
+        goto fail;
+    o.stream = true;
+    if (o.in_place) {
+        /* a device or pipe: written as the bytes come */
+        o.fd = open(o.target, O_WRONLY | O_CLOEXEC | O_NOCTTY | (o.is_reg ? O_TRUNC : 0) |
+                                  (o.exists ? 0 : O_CREAT),
+                    0666);
+        if (o.fd < 0) {
+            st = prime__error(PRIME_E_IO, "%s: cannot open: %s", path, strerror(errno));
+            goto fail;
+        }
+    } else {
+        char *dir = dir_of(o.target);
+        if (dir == NULL) {
+            st = prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
+            goto fail;
+        }
+        st = open_temp(&o, dir, path, &o.fd);
+        if (st != PRIME_OK)
+            goto fail;
+    }
+    *index_out = (uint32_t)w->nout;
+    w->out[w->nout++] = o;
+    return PRIME_OK;
+fail:
+    output_drop(&o);
+    return st;
+}
+
+prime_status prime_writer_append(prime_writer *w, uint32_t index, const void *data, size_t size)
+{
+    if (w == NULL || (data == NULL && size > 0))
+        return prime__error(PRIME_E_INVALID_ARG, "prime_writer_append: %s is NULL",
+                            w == NULL ? "writer" : "data");
+    if (w->committed)
+        return prime__error(PRIME_E_STATE, "prime_writer_append: the writer is committed");
+    if (index >= w->nout || !w->out[index].stream)
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "prime_writer_append: output %u is not a stream output",
+                            (unsigned)index);
+    output *o = &w->out[index];
+    if (o->broken)
+        return prime__error(PRIME_E_IO, "%s: an earlier write failed", o->path);
+    prime_status st = write_all(o->fd, data, size, o->path);
+    if (st != PRIME_OK)
+        o->broken = true;
     return st;
 }
 
@@ -568,11 +653,26 @@ prime_status prime_writer_commit(prime_writer *w)
         return prime__error(PRIME_E_STATE, "prime_writer_commit: the writer is committed");
     w->committed = true;
     prime_status st = PRIME_OK;
+    /* stream outputs: their bytes are written; flushed and closed now */
+    for (size_t k = 0; k < w->nout; k++) {
+        output *o = &w->out[k];
+        if (!o->stream)
+            continue;
+        if (o->broken && st == PRIME_OK)
+            st = prime__error(PRIME_E_IO, "%s: an earlier write failed", o->path);
+        if (!o->in_place && st == PRIME_OK && !sync_ok(o->fd))
+            st = prime__error(PRIME_E_IO, "%s: cannot write: %s", o->path, strerror(errno));
+        if (close(o->fd) != 0 && st == PRIME_OK)
+            st = prime__error(PRIME_E_IO, "%s: cannot write: %s", o->path, strerror(errno));
+        o->fd = -1;
+        if (o->in_place)
+            o->done = true;
+    }
     /* in place first: a device that fails (a full disk, a closed pipe)
        leaves every file as it was */
     for (size_t k = 0; k < w->nout && st == PRIME_OK; k++) {
         output *o = &w->out[k];
-        if (!o->in_place)
+        if (!o->in_place || o->stream)
             continue;
         int fd = open(o->target, O_WRONLY | O_CLOEXEC | O_NOCTTY | (o->is_reg ? O_TRUNC : 0) |
                                      (o->exists ? 0 : O_CREAT),

@@ -22,6 +22,7 @@ static const param_info params[] = {
     {PRIME_PARAM_WHOLE_DATASET, "whole_dataset", PRIME_PARAM_TYPE_INT, 0, 1, 0},
     {PRIME_PARAM_MIN_SIZE_SHARE, "min_size_share", PRIME_PARAM_TYPE_DOUBLE, 0, 1, 0},
     {PRIME_PARAM_FOLD_EQUAL, "fold_equal", PRIME_PARAM_TYPE_INT, 0, 1, 0},
+    {PRIME_PARAM_MAX_MODES, "max_modes", PRIME_PARAM_TYPE_INT, 0, 9007199254740992.0, 0},
 };
 
 static const double default_gain[4] = {0.0, 0.10, 0.05, 0.0};
@@ -46,6 +47,7 @@ void prime__config_defaults(prime_config *c)
     c->threads = 0;
     c->whole_dataset = 0;
     c->fold_equal = 0;
+    c->max_modes = 0;
 }
 
 prime_status prime_config_create(prime_config **out)
@@ -97,6 +99,7 @@ static int64_t *int_field(prime_config *c, prime_param id)
     case PRIME_PARAM_THREADS: return &c->threads;
     case PRIME_PARAM_WHOLE_DATASET: return &c->whole_dataset;
     case PRIME_PARAM_FOLD_EQUAL: return &c->fold_equal;
+    case PRIME_PARAM_MAX_MODES: return &c->max_modes;
     default: return NULL;
     }
 }

@@ -516,6 +516,87 @@ const char *prime_result_mode_description(const prime_result *r, uint64_t i)
 
 /* ---- writers ------------------------------------------------------------ */
 
+/* One failure mode's record, shared by the result's writers and
+ * prime_mode_event_render: its class, tags (in their order), numbers and
+ * description. */
+typedef struct {
+    const char *class_name;
+    const char *tags[PRIME_MAX_TAGS_LIMIT];
+    uint32_t n_tags;
+    uint64_t size;
+    double correct, accuracy, class_accuracy, drop;
+    const char *description;
+} mode_record;
+
+/* The object of the JSON's "failure_modes" array (no separator around it). */
+static void put_mode_json(prime__buf *b, const mode_record *m)
+{
+    prime__buf_puts(b, "{\"class\": ");
+    prime__buf_json_string(b, m->class_name);
+    prime__buf_puts(b, ", \"tags\": [");
+    for (uint32_t k = 0; k < m->n_tags; k++) {
+        if (k)
+            prime__buf_puts(b, ", ");
+        prime__buf_json_string(b, m->tags[k]);
+    }
+    prime__buf_printf(b, "], \"size\": %llu, \"correct\": ", (unsigned long long)m->size);
+    prime__buf_double(b, m->correct);
+    prime__buf_puts(b, ", \"accuracy\": ");
+    prime__buf_double(b, m->accuracy);
+    prime__buf_puts(b, ", \"class_accuracy\": ");
+    prime__buf_double(b, m->class_accuracy);
+    prime__buf_puts(b, ", \"drop\": ");
+    prime__buf_double(b, m->drop);
+    prime__buf_puts(b, ", \"description\": ");
+    prime__buf_json_string(b, m->description);
+    prime__buf_puts(b, "}");
+}
+
+#define CSV_HEADER "class,tags,size,correct,accuracy,class_accuracy,drop,description\n"
+
+/* One CSV row, its line end included; `tags` is scratch. */
+static void put_mode_csv(prime__buf *b, const mode_record *m, prime__buf *tags)
+{
+    prime__buf_csv_field(b, m->class_name);
+    prime__buf_putc(b, ',');
+    tags->len = 0;
+    for (uint32_t k = 0; k < m->n_tags; k++) {
+        if (k)
+            prime__buf_putc(tags, '|');
+        prime__buf_puts(tags, m->tags[k]);
+    }
+    prime__buf_csv_field(b, tags->data && m->n_tags ? tags->data : "");
+    prime__buf_printf(b, ",%llu,", (unsigned long long)m->size);
+    prime__buf_double(b, m->correct);
+    prime__buf_putc(b, ',');
+    prime__buf_double(b, m->accuracy);
+    prime__buf_putc(b, ',');
+    prime__buf_double(b, m->class_accuracy);
+    prime__buf_putc(b, ',');
+    prime__buf_double(b, m->drop);
+    prime__buf_putc(b, ',');
+    prime__buf_csv_field(b, m->description);
+    prime__buf_putc(b, '\n');
+    if (tags->failed)
+        b->failed = true;
+}
+
+/* Mode i of r as a record. */
+static void mode_of(const prime_result *r, uint64_t i, mode_record *out)
+{
+    const prime__mode *m = &r->modes[i];
+    out->class_name = r->strings + r->classes[m->class_index].name_off;
+    out->n_tags = m->n_tags;
+    for (uint32_t k = 0; k < m->n_tags; k++)
+        out->tags[k] = r->strings + r->mode_tag_name_off[m->tag_first + k];
+    out->size = m->size;
+    out->correct = m->correct;
+    out->accuracy = m->accuracy;
+    out->class_accuracy = r->classes[m->class_index].accuracy;
+    out->drop = m->drop;
+    out->description = r->strings + m->description_off;
+}
+
 static void render_json(const prime_result *r, prime__buf *b)
 {
     const prime_config *c = &r->config;
@@ -555,28 +636,11 @@ static void render_json(const prime_result *r, prime__buf *b)
     }
     prime__buf_puts(b, r->n_classes ? "],\n" : "],\n");
     prime__buf_puts(b, " \"failure_modes\": [");
+    mode_record rec;
     for (uint64_t i = 0; i < r->n_modes; i++) {
-        const prime__mode *m = &r->modes[i];
         prime__buf_puts(b, i ? ",\n  " : "\n  ");
-        prime__buf_puts(b, "{\"class\": ");
-        prime__buf_json_string(b, r->strings + r->classes[m->class_index].name_off);
-        prime__buf_puts(b, ", \"tags\": [");
-        for (uint32_t k = 0; k < m->n_tags; k++) {
-            if (k)
-                prime__buf_puts(b, ", ");
-            prime__buf_json_string(b, r->strings + r->mode_tag_name_off[m->tag_first + k]);
-        }
-        prime__buf_printf(b, "], \"size\": %llu, \"correct\": ", (unsigned long long)m->size);
-        prime__buf_double(b, m->correct);
-        prime__buf_puts(b, ", \"accuracy\": ");
-        prime__buf_double(b, m->accuracy);
-        prime__buf_puts(b, ", \"class_accuracy\": ");
-        prime__buf_double(b, r->classes[m->class_index].accuracy);
-        prime__buf_puts(b, ", \"drop\": ");
-        prime__buf_double(b, m->drop);
-        prime__buf_puts(b, ", \"description\": ");
-        prime__buf_json_string(b, r->strings + m->description_off);
-        prime__buf_puts(b, "}");
+        mode_of(r, i, &rec);
+        put_mode_json(b, &rec);
     }
     /* the number of candidate tag sets evaluated (prime_result_candidate_count):
        the honest m of a false-discovery-rate correction (prime eval --fdr) */
@@ -586,33 +650,13 @@ static void render_json(const prime_result *r, prime__buf *b)
 
 static void render_csv(const prime_result *r, prime__buf *b)
 {
-    prime__buf_puts(b, "class,tags,size,correct,accuracy,class_accuracy,drop,description\n");
+    prime__buf_puts(b, CSV_HEADER);
     prime__buf tags = {0};
+    mode_record rec;
     for (uint64_t i = 0; i < r->n_modes; i++) {
-        const prime__mode *m = &r->modes[i];
-        prime__buf_csv_field(b, r->strings + r->classes[m->class_index].name_off);
-        prime__buf_putc(b, ',');
-        tags.len = 0;
-        for (uint32_t k = 0; k < m->n_tags; k++) {
-            if (k)
-                prime__buf_putc(&tags, '|');
-            prime__buf_puts(&tags, r->strings + r->mode_tag_name_off[m->tag_first + k]);
-        }
-        prime__buf_csv_field(b, tags.data ? tags.data : "");
-        prime__buf_printf(b, ",%llu,", (unsigned long long)m->size);
-        prime__buf_double(b, m->correct);
-        prime__buf_putc(b, ',');
-        prime__buf_double(b, m->accuracy);
-        prime__buf_putc(b, ',');
-        prime__buf_double(b, r->classes[m->class_index].accuracy);
-        prime__buf_putc(b, ',');
-        prime__buf_double(b, m->drop);
-        prime__buf_putc(b, ',');
-        prime__buf_csv_field(b, r->strings + m->description_off);
-        prime__buf_putc(b, '\n');
+        mode_of(r, i, &rec);
+        put_mode_csv(b, &rec, &tags);
     }
-    if (tags.failed)
-        b->failed = true;
     prime__buf_free(&tags);
 }
 
@@ -688,4 +732,88 @@ prime_status prime_result_render(const prime_result *r, int32_t format, char *bu
 prime_status prime_result_write(const prime_result *r, int32_t format, const char *path)
 {
     return prime__render_write(render, r, format, "result", path);
+}
+
+prime_status prime_mode_event_render(const prime_tagstore *store, const prime_mode_event *mode,
+                                     int32_t format, char *buf, size_t cap, size_t *needed_out)
+{
+    if (needed_out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_mode_event_render: needed_out is NULL");
+    *needed_out = 0;
+    if (format != PRIME_FORMAT_JSON && format != PRIME_FORMAT_CSV)
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "prime_mode_event_render: format %d is not JSON or CSV", format);
+    prime__buf b = {0};
+    if (mode == NULL) {
+        /* the CSV header; nothing for JSON Lines */
+        if (format == PRIME_FORMAT_CSV)
+            prime__buf_puts(&b, CSV_HEADER);
+        else
+            prime__buf_puts(&b, "");
+        if (b.failed) {
+            prime__buf_free(&b);
+            return prime__error(PRIME_E_NOMEM, "out of memory");
+        }
+        return prime__buf_deliver(&b, "record", buf, cap, needed_out);
+    }
+    if (store == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_mode_event_render: store is NULL");
+    uint32_t n_tags = prime_tagstore_tag_count(store);
+    if (mode->n_tags < 1 || mode->n_tags > PRIME_MAX_TAGS_LIMIT || mode->tags == NULL)
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "prime_mode_event_render: a mode has 1..%d tags, not %u",
+                            PRIME_MAX_TAGS_LIMIT, (unsigned)mode->n_tags);
+    mode_record rec;
+    if (mode->class_id == PRIME_NONE) {
+        rec.class_name = ALL_CLASSES_NAME;
+    } else {
+        rec.class_name = prime_tagstore_class_name(store, mode->class_id);
+        if (rec.class_name == NULL)
+            return prime__error(PRIME_E_INVALID_ARG,
+                                "prime_mode_event_render: class %u is not in the store",
+                                (unsigned)mode->class_id);
+    }
+    rec.n_tags = mode->n_tags;
+    for (uint32_t k = 0; k < mode->n_tags; k++) {
+        if (mode->tags[k] >= n_tags)
+            return prime__error(PRIME_E_INVALID_ARG,
+                                "prime_mode_event_render: tag %u is not in the store",
+                                (unsigned)mode->tags[k]);
+        rec.tags[k] = prime_tagstore_tag_name(store, mode->tags[k]);
+    }
+    rec.size = mode->size;
+    rec.correct = mode->correct;
+    rec.accuracy = mode->accuracy;
+    rec.class_accuracy = mode->class_accuracy;
+    rec.drop = mode->drop;
+    /* the description, as prime__result_build writes it */
+    prime__buf desc = {0};
+    prime__buf_puts(&desc, "a photo of");
+    if (mode->class_id != PRIME_NONE) {
+        prime__buf_putc(&desc, ' ');
+        prime__buf_puts(&desc, rec.class_name);
+    }
+    for (uint32_t k = 0; k < rec.n_tags; k++) {
+        prime__buf_putc(&desc, ' ');
+        prime__buf_puts(&desc, rec.tags[k]);
+    }
+    prime__buf_putc(&desc, '\0');
+    rec.description = desc.data;
+    prime__buf tags = {0};
+    if (!desc.failed) {
+        if (format == PRIME_FORMAT_JSON) {
+            put_mode_json(&b, &rec);
+            prime__buf_putc(&b, '\n');
+        } else {
+            put_mode_csv(&b, &rec, &tags);
+        }
+    }
+    bool failed = desc.failed || b.failed;
+    prime__buf_free(&desc);
+    prime__buf_free(&tags);
+    if (failed) {
+        prime__buf_free(&b);
+        return prime__error(PRIME_E_NOMEM, "out of memory");
+    }
+    return prime__buf_deliver(&b, "record", buf, cap, needed_out);
 }

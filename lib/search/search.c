@@ -28,8 +28,9 @@
  * on the search stack. The population counts run in the kernels of
  * kernels.c, chosen at the first search for the CPU.
  *
- * Work is split into items (class, first tag) that worker threads pull with
- * an atomic counter; every worker keeps its own list of raw modes and
+ * Work is split into items (class, first tag) that worker threads
+ * (prime__run_workers, the calling thread among them) pull with an atomic
+ * counter; every worker keeps its own list of raw modes and
  * prime__result_build sorts the union, so the result does not depend on
  * the thread count. Sums of float outcomes are always taken in ascending
  * image order, so every way of reaching a set gives the same double.
@@ -106,8 +107,7 @@ typedef struct search_ctx search_ctx;
 
 typedef struct {
     search_ctx *s;
-    pthread_t thread;
-    bool started;
+    bool reporter;           /* the calling thread: it reports progress */
     prime_status status;
     /* phase 1 scratch: per store tag (count and sum are kept at 0 between
        classes; map is written for the tags of a class before it is read) */
@@ -118,6 +118,11 @@ typedef struct {
     uint64_t *stack;         /* max_tags + 1 bitsets of max_words words */
     uint32_t *ids;           /* max_tags + 1 arrays of ids_cap positions */
     uint64_t *allowed;       /* max_tags rows of max_row_words words */
+    /* per depth: the children of the node that survive (visit, pass 1) */
+    uint64_t *surv_mask;     /* max_tags + 1 rows of max_row_words words */
+    uint32_t *sv_j;          /* max_tags + 1 lists of max_m */
+    uint64_t *sv_size;
+    double *sv_sum;
     uint32_t path[PRIME_MAX_TAGS_LIMIT];
     /* the sets of the DFS path: the node of depth d (1..k) is
        lvl_ids[d] (sorted positions) when not NULL, else lvl_set[d] */
@@ -142,8 +147,10 @@ struct search_ctx {
     uint32_t n_classes;
     search_class *classes;
     size_t max_words, max_row_words;
+    uint32_t max_m;          /* most candidate tags of a class */
     size_t ids_cap;          /* longest sorted-position array (sparse()) */
     uint32_t array_num, array_den; /* the sparse() limit */
+    uint32_t gallop_ratio;   /* gallops() */
     search_item *items;
     size_t n_items;
 
@@ -154,7 +161,11 @@ struct search_ctx {
     atomic_uint_fast64_t done;
     uint64_t total;
     atomic_int stop;
-    bool inline_items;       /* items run in the calling thread (run_phase) */
+    /* run_phase: the workers of the phase claim workers[] slots in turn;
+       the calling thread (caller) is one of them and reports progress */
+    search_worker *workers;
+    atomic_uint next_worker;
+    pthread_t caller;
 
     /* prime_search_stream: modes go to on_mode (under mode_mu), not to the
        workers' lists */
@@ -164,6 +175,12 @@ struct search_ctx {
     uint64_t n_streamed;     /* under mode_mu */
     bool stream_stopped;     /* under mode_mu: on_mode answered non-zero */
 
+    /* PRIME_PARAM_MAX_MODES: 0 = no limit; n_found counts the modes of
+       prime_search (the stream counts n_streamed) */
+    uint64_t max_modes;
+    atomic_uint_fast64_t n_found;
+    atomic_int over_limit;
+
     prime_progress_fn progress;
     void *user_data;
     bool cancelled;
@@ -171,18 +188,12 @@ struct search_ctx {
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    uint32_t finished;
+    uint32_t busy;           /* under mu: workers in their item loop */
 };
 
 /* ------------------------------------------------------------------------ */
 /* Phase 1: candidate tags and bitset columns of one class                    */
 /* ------------------------------------------------------------------------ */
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
 
 static inline uint32_t class_image(const search_class *c, uint32_t j)
 {
@@ -255,6 +266,67 @@ static inline double ids_sum(const uint32_t *ids, uint32_t n, const double *vals
     for (uint32_t i = 0; i < n; i++)
         s += vals[ids[i]];
     return s;
+}
+
+/* Galloping intersection of two ascending id lists, for a short `small`
+ * against a long `big`: each id of small is looked for by an exponential
+ * then a binary search from the last match. Returns the number of ids in
+ * both, writes them (ascending) to out when it is not NULL, and counts in
+ * *below those under `split` (the wrong images with 0/1 outcomes). */
+static uint32_t gallop(const uint32_t *small, uint32_t ns, const uint32_t *big, uint32_t nb,
+                       uint32_t split, uint32_t *below, uint32_t *out)
+{
+    uint32_t lo = 0, k = 0, kb = 0;
+    for (uint32_t i = 0; i < ns && lo < nb; i++) {
+        uint32_t x = small[i];
+        if (big[lo] < x) {
+            /* big[lo + b/2] < x: the first id >= x is in (lo + b/2, lo + b] */
+            uint32_t b = 1;
+            while (lo + b < nb && big[lo + b] < x)
+                b <<= 1;
+            uint32_t l = lo + (b >> 1) + 1, r = lo + b < nb ? lo + b : nb;
+            while (l < r) {
+                uint32_t mid = l + (r - l) / 2;
+                if (big[mid] < x)
+                    l = mid + 1;
+                else
+                    r = mid;
+            }
+            lo = l;
+            if (lo >= nb)
+                break;
+        }
+        if (big[lo] == x) {
+            if (out != NULL)
+                out[k] = x;
+            k++;
+            kb += x < split;
+            lo++;
+        }
+    }
+    *below = kb;
+    return k;
+}
+
+/* How the images of a node and of a column j meet (meet_way): the node's
+ * positions probed in the column's bitset; the column's positions probed
+ * in the node's bitset (a sparse column under a dense node); the column's
+ * positions galloped through the node's (both sparse, the column far
+ * shorter); the bitsets ANDed word by word. */
+enum { MEET_NODE_IDS, MEET_COL_IDS, MEET_GALLOP, MEET_WORDS };
+
+/* A column this many times shorter than a sparse node is galloped
+ * (prime__search_set_gallop_ratio; 0 = never). */
+static uint32_t gallop_ratio = 16;
+
+void prime__search_set_gallop_ratio(uint32_t ratio)
+{
+    gallop_ratio = ratio;
+}
+
+static inline bool gallops(const search_ctx *s, uint64_t column, uint64_t node)
+{
+    return s->gallop_ratio != 0 && column * s->gallop_ratio < node;
 }
 
 /* true when a set with `size` images and outcome sum `sum` has a subset
@@ -414,7 +486,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     }
     if (m == 0)
         return PRIME_OK;
-    qsort(w->touched, m, sizeof *w->touched, cmp_u32);
+    prime__sort_u32(w->touched, m);
 
     /* one block that lives until the end of the search: cols (and the
        spare column m), rows, col_size, col_sum, [vals], cand */
@@ -488,6 +560,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         c->col_ids[k] = pos;
         pos += extract_ids(c->cols + (size_t)k * words, words, pos);
     }
+
     return PRIME_OK;
 }
 
@@ -662,7 +735,7 @@ static int64_t elapsed_ns(const struct timespec *a, const struct timespec *b);
 static bool check_point(search_worker *w)
 {
     search_ctx *s = w->s;
-    if (s->inline_items) {
+    if (w->reporter) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (elapsed_ns(&s->last_report, &now) >= REPORT_NS)
@@ -705,6 +778,10 @@ static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uin
     e.drop = e.class_accuracy - e.accuracy;
     pthread_mutex_lock(&s->mode_mu);
     bool go = !s->stream_stopped;
+    if (go && s->max_modes != 0 && s->n_streamed >= s->max_modes) {
+        atomic_store(&s->over_limit, 1);
+        go = false;
+    }
     if (go) {
         s->n_streamed++;
         if (s->on_mode(s->mode_data, &e) != 0) {
@@ -753,13 +830,22 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
         if (w->s->on_mode != NULL) {
             if (!stream_mode(w, c, k, size, sum))
                 return false;
-        } else if (!push_mode(w, cls, c, k, size, sum)) {
-            w->status = PRIME_E_NOMEM;
-            return false;
+        } else {
+            if (s->max_modes != 0 &&
+                atomic_fetch_add_explicit(&w->s->n_found, 1, memory_order_relaxed) >=
+                    s->max_modes) {
+                atomic_store(&w->s->over_limit, 1);
+                atomic_store(&w->s->stop, 1);
+                return false;
+            }
+            if (!push_mode(w, cls, c, k, size, sum)) {
+                w->status = PRIME_E_NOMEM;
+                return false;
+            }
         }
     }
-    if (k >= s->max_tags)
-        return true;
+    if (k >= s->max_tags || allowed == NULL)
+        return true; /* a leaf, or a node whose caller knows it has no child */
     if (c->binary ? (uint64_t)((double)size - sum) < c->need_wrong
                   : !can_reach_drop(s, c, size, sum))
         return true;
@@ -778,6 +864,20 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     bool leaf = k + 1 >= s->max_tags;
     /* binary outcomes: ids[0..n_wrong) are the wrong images */
     uint32_t n_wrong = c->binary ? (uint32_t)(size - (uint64_t)sum) : 0;
+    uint32_t correct_from = c->binary ? (uint32_t)(ww * PRIME_BITS_WORD) : 0;
+
+    /* Pass 1: the size and sum of every child allowed, counted only (no
+     * set written with 0/1 outcomes). The children that survive (size and
+     * error bound; size alone with float outcomes, so that the candidates
+     * counted stay those of a plain walk) are the only tags their
+     * siblings' subtrees may add: a set outside S_{P+l} is outside every
+     * superset of P+l, as in Eclat's prefix classes. */
+    uint64_t *surv = w->surv_mask + (size_t)k * s->max_row_words;
+    uint32_t *sv_j = w->sv_j + (size_t)k * s->max_m;
+    uint64_t *sv_size = w->sv_size + (size_t)k * s->max_m;
+    double *sv_sum = w->sv_sum + (size_t)k * s->max_m;
+    uint32_t n_sv = 0;
+    memset(surv, 0, cw * sizeof *surv);
     for (size_t aw = 0; aw < cw; aw++) {
         for (uint64_t bits = allowed[aw]; bits != 0; bits &= bits - 1) {
             uint32_t j = (uint32_t)(aw * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(bits);
@@ -787,15 +887,47 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                     return false;
             }
             const uint64_t *col = c->cols + (size_t)j * words;
+            const uint32_t *cj = c->col_ids[j];
+            uint64_t cn = c->col_size[j];
+            int way = ids != NULL ? (cj != NULL && gallops(s, cn, size) ? MEET_GALLOP
+                                                                         : MEET_NODE_IDS)
+                                  : (cj != NULL ? MEET_COL_IDS : MEET_WORDS);
             uint64_t csize;
             double csum;
-            if (ids != NULL) {
+            if (way == MEET_GALLOP) {
+                uint32_t wrong = 0;
+                csize = gallop(cj, (uint32_t)cn, ids, (uint32_t)size, correct_from, &wrong,
+                               c->binary ? NULL : child_ids);
                 if (c->binary) {
-                    uint32_t wrong = probe(ids, n_wrong, col, child_ids);
                     if (wrong < c->need_wrong)
                         continue;
-                    uint32_t right =
-                        probe(ids + n_wrong, (uint32_t)size - n_wrong, col, child_ids + wrong);
+                    csum = (double)(csize - wrong);
+                } else {
+                    if (csize < c->min_size)
+                        continue;
+                    csum = ids_sum(child_ids, (uint32_t)csize, c->vals);
+                }
+            } else if (way == MEET_COL_IDS) {
+                if (c->binary) {
+                    uint32_t cnw = (uint32_t)(cn - (uint64_t)c->col_sum[j]);
+                    uint32_t wrong = probe_count(cj, cnw, set);
+                    if (wrong < c->need_wrong)
+                        continue;
+                    uint32_t right = probe_count(cj + cnw, (uint32_t)cn - cnw, set);
+                    csize = (uint64_t)wrong + right;
+                    csum = (double)right;
+                } else {
+                    csize = probe(cj, (uint32_t)cn, set, child_ids);
+                    if (csize < c->min_size)
+                        continue;
+                    csum = ids_sum(child_ids, (uint32_t)csize, c->vals);
+                }
+            } else if (ids != NULL) {
+                if (c->binary) {
+                    uint32_t wrong = probe_count(ids, n_wrong, col);
+                    if (wrong < c->need_wrong)
+                        continue;
+                    uint32_t right = probe_count(ids + n_wrong, (uint32_t)size - n_wrong, col);
                     csize = (uint64_t)wrong + right;
                     csum = (double)right;
                 } else {
@@ -807,10 +939,10 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             } else if (c->binary) {
                 /* the wrong images first: too few, and neither the child
                    nor anything below it can be a failure mode */
-                uint64_t wrong = s->k->and_count(child, set, col, ww);
+                uint64_t wrong = s->k->and_popcount(set, col, ww);
                 if (wrong < c->need_wrong)
                     continue;
-                uint64_t right = s->k->and_count(child + ww, set + ww, col + ww, words - ww);
+                uint64_t right = s->k->and_popcount(set + ww, col + ww, words - ww);
                 csize = wrong + right;
                 csum = (double)right;
             } else {
@@ -821,18 +953,60 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             }
             if (csize < c->min_size)
                 continue;
-            const uint64_t *next_allowed = NULL;
-            if (!leaf) {
-                const uint64_t *row = c->rows + (size_t)j * cw;
-                for (size_t x = 0; x < cw; x++)
-                    next[x] = allowed[x] & row[x];
-                next_allowed = next;
-            }
-            w->path[k] = j;
-            if (!visit(w, cls, c, k + 1, ids != NULL ? NULL : child,
-                       ids != NULL ? child_ids : NULL, csize, csum, size, sum, next_allowed))
-                return false;
+            surv[aw] |= (uint64_t)1 << (j % PRIME_BITS_WORD);
+            sv_j[n_sv] = j;
+            sv_size[n_sv] = csize;
+            sv_sum[n_sv] = csum;
+            n_sv++;
         }
+    }
+
+    /* Pass 2: visit the survivors in order; a child that may have children
+     * gets its set (computed again: most children are leaves or stop). */
+    for (uint32_t v = 0; v < n_sv; v++) {
+        uint32_t j = sv_j[v];
+        uint64_t csize = sv_size[v];
+        double csum = sv_sum[v];
+        bool descend = !leaf && (c->binary ? (uint64_t)((double)csize - csum) >= c->need_wrong
+                                           : can_reach_drop(s, c, csize, csum));
+        const uint64_t *cset = NULL, *next_allowed = NULL;
+        const uint32_t *cids = NULL;
+        if (descend) {
+            const uint64_t *row = c->rows + (size_t)j * cw;
+            uint64_t any = 0;
+            for (size_t x = 0; x < cw; x++)
+                any |= next[x] = surv[x] & row[x];
+            next_allowed = next;
+            const uint64_t *col = c->cols + (size_t)j * words;
+            const uint32_t *cj = c->col_ids[j];
+            uint64_t cn = c->col_size[j];
+            if (any == 0) {
+                descend = false; /* no tag to add: the set is not needed */
+            } else if (ids != NULL && cj != NULL && gallops(s, cn, size)) {
+                uint32_t below;
+                gallop(cj, (uint32_t)cn, ids, (uint32_t)size, correct_from, &below, child_ids);
+                cids = child_ids;
+            } else if (ids == NULL && cj != NULL) {
+                /* the child of a dense node and a sparse column is sparse */
+                probe(cj, (uint32_t)cn, set, child_ids);
+                cids = child_ids;
+            } else if (ids != NULL) {
+                if (c->binary) {
+                    uint32_t wrong = probe(ids, n_wrong, col, child_ids);
+                    probe(ids + n_wrong, (uint32_t)size - n_wrong, col, child_ids + wrong);
+                } else {
+                    probe(ids, (uint32_t)size, col, child_ids);
+                }
+                cids = child_ids;
+            } else {
+                s->k->and_count(child, set, col, words);
+                cset = child;
+            }
+        }
+        w->path[k] = j;
+        if (!visit(w, cls, c, k + 1, cset, cids, csize, csum, size, sum,
+                   descend ? next_allowed : NULL))
+            return false;
     }
     return true;
 }
@@ -877,9 +1051,18 @@ static bool run_item(search_worker *w, size_t i)
     return true;
 }
 
-static void worker_loop(search_worker *w)
+/* One thread of a phase (prime__run_workers): it claims a worker slot and
+ * runs items until none is left. The calling thread reports progress
+ * between items (and every CHECK_NODES nodes, check_point), and once out
+ * of items, until the other threads are done. */
+static void *phase_worker(void *arg)
 {
-    search_ctx *s = w->s;
+    search_ctx *s = arg;
+    search_worker *w = &s->workers[atomic_fetch_add(&s->next_worker, 1)];
+    w->reporter = pthread_equal(pthread_self(), s->caller) != 0;
+    pthread_mutex_lock(&s->mu);
+    s->busy++;
+    pthread_mutex_unlock(&s->mu);
     for (;;) {
         if (atomic_load_explicit(&s->stop, memory_order_relaxed))
             break;
@@ -890,18 +1073,34 @@ static void worker_loop(search_worker *w)
             atomic_store(&s->stop, 1);
             break;
         }
+        if (w->reporter) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (elapsed_ns(&s->last_report, &now) >= REPORT_NS)
+                report(s);
+        }
     }
-}
-
-static void *worker_main(void *arg)
-{
-    search_worker *w = arg;
-    search_ctx *s = w->s;
-    worker_loop(w);
     pthread_mutex_lock(&s->mu);
-    s->finished++;
-    pthread_cond_signal(&s->cv);
+    s->busy--;
+    pthread_cond_broadcast(&s->cv);
+    /* every item is taken: a thread that starts from now on finds none,
+       so the caller waits for those at work, reporting */
+    while (w->reporter && s->busy > 0) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += REPORT_NS;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT && s->busy > 0) {
+            pthread_mutex_unlock(&s->mu);
+            report(s);
+            pthread_mutex_lock(&s->mu);
+        }
+    }
     pthread_mutex_unlock(&s->mu);
+    w->reporter = false;
     return NULL;
 }
 
@@ -926,68 +1125,19 @@ static void report(search_ctx *s)
     }
 }
 
-/* Run every item of the current phase with up to n_workers threads. */
+/* Run every item of the current phase with up to n_workers threads
+ * (common/threads.c; the calling thread is one of them). */
 static void run_phase(search_ctx *s, search_worker *workers, uint32_t n_workers)
 {
     atomic_store(&s->next, 0);
     uint32_t n = n_workers;
     if ((size_t)n > s->phase_items)
         n = (uint32_t)(s->phase_items > 0 ? s->phase_items : 1);
-
-    uint32_t started = 0;
-    if (n > 1) {
-        s->finished = 0;
-        for (uint32_t t = 0; t < n; t++) {
-            workers[t].started = pthread_create(&workers[t].thread, NULL, worker_main,
-                                                &workers[t]) == 0;
-            if (!workers[t].started)
-                break; /* go on with the threads that did start */
-            started++;
-        }
-    }
-    if (started == 0) {
-        /* in the calling thread, reporting between items and, in a long
-           search item, every CHECK_NODES nodes (check_point) */
-        search_worker *w = &workers[0];
-        s->inline_items = true;
-        for (;;) {
-            if (atomic_load_explicit(&s->stop, memory_order_relaxed))
-                break;
-            size_t i = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed);
-            if (i >= s->phase_items)
-                break;
-            if (!run_item(w, i)) {
-                atomic_store(&s->stop, 1);
-                break;
-            }
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            if (elapsed_ns(&s->last_report, &now) >= REPORT_NS)
-                report(s);
-        }
-        s->inline_items = false;
-        return;
-    }
-
-    pthread_mutex_lock(&s->mu);
-    while (s->finished < started) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += REPORT_NS;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        int rc = pthread_cond_timedwait(&s->cv, &s->mu, &until);
-        if (rc == ETIMEDOUT && s->finished < started) {
-            pthread_mutex_unlock(&s->mu);
-            report(s);
-            pthread_mutex_lock(&s->mu);
-        }
-    }
-    pthread_mutex_unlock(&s->mu);
-    for (uint32_t t = 0; t < started; t++)
-        pthread_join(workers[t].thread, NULL);
+    s->workers = workers;
+    atomic_store(&s->next_worker, 0);
+    s->caller = pthread_self();
+    s->busy = 0;
+    prime__run_workers(n, phase_worker, s);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1070,6 +1220,10 @@ static void free_workers(search_worker *workers, uint32_t n)
         prime__free(workers[t].stack);
         prime__free(workers[t].ids);
         prime__free(workers[t].allowed);
+        prime__free(workers[t].surv_mask);
+        prime__free(workers[t].sv_j);
+        prime__free(workers[t].sv_size);
+        prime__free(workers[t].sv_sum);
         prime__free(workers[t].modes);
     }
     prime__free(workers);
@@ -1125,6 +1279,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->k = prime__kernels_get();
     s->array_num = array_num;
     s->array_den = array_den;
+    s->gallop_ratio = gallop_ratio;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1
                              : config->max_tags > PRIME_MAX_TAGS_LIMIT ? PRIME_MAX_TAGS_LIMIT
@@ -1144,6 +1299,9 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     pthread_cond_init(&s->cv, NULL);
     s->on_mode = on_mode;
     s->mode_data = mode_data;
+    s->max_modes = config->max_modes > 0 ? (uint64_t)config->max_modes : 0;
+    atomic_init(&s->n_found, 0);
+    atomic_init(&s->over_limit, 0);
     pthread_mutex_init(&s->mode_mu, NULL);
 
     uint32_t n_alloc = 0; /* workers allocated (cleanup frees them) */
@@ -1152,6 +1310,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
         n_workers = 1;
     search_worker *workers = NULL;
     prime__raw_mode *modes = NULL;
+    bool own = true; /* modes is a copy of the workers' lists (else one of them) */
     uint32_t *class_ids = NULL;
     uint64_t *class_images = NULL;
     double *class_correct = NULL;
@@ -1258,6 +1417,8 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
             s->max_words = s->classes[k].words;
         if (s->classes[k].row_words > s->max_row_words)
             s->max_row_words = s->classes[k].row_words;
+        if (s->classes[k].m > s->max_m)
+            s->max_m = s->classes[k].m;
     }
     /* no sparse set is longer than this (sparse(), and <= its class) */
     s->ids_cap = (size_t)((uint64_t)s->max_words * s->array_num / s->array_den) + 1;
@@ -1277,7 +1438,15 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
         workers[t].allowed =
             prime__malloc(((size_t)s->max_tags + 1) * (s->max_row_words ? s->max_row_words : 1) *
                           sizeof(uint64_t));
-        if (workers[t].stack == NULL || workers[t].ids == NULL || workers[t].allowed == NULL) {
+        size_t levels = (size_t)s->max_tags + 1, mm = s->max_m ? s->max_m : 1;
+        workers[t].surv_mask =
+            prime__malloc(levels * (s->max_row_words ? s->max_row_words : 1) * sizeof(uint64_t));
+        workers[t].sv_j = prime__malloc(levels * mm * sizeof(uint32_t));
+        workers[t].sv_size = prime__malloc(levels * mm * sizeof(uint64_t));
+        workers[t].sv_sum = prime__malloc(levels * mm * sizeof(double));
+        if (workers[t].stack == NULL || workers[t].ids == NULL || workers[t].allowed == NULL ||
+            workers[t].surv_mask == NULL || workers[t].sv_j == NULL || workers[t].sv_size == NULL ||
+            workers[t].sv_sum == NULL) {
             st = PRIME_E_NOMEM;
             goto done;
         }
@@ -1292,7 +1461,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
         run_phase(s, workers, n_workers);
         for (uint32_t t = 0; t < n_alloc && st == PRIME_OK; t++)
             st = workers[t].status;
-        if (st != PRIME_OK || s->cancelled)
+        if (st != PRIME_OK || s->cancelled || atomic_load(&s->over_limit))
             goto done;
     }
     atomic_store(&s->done, s->total);
@@ -1304,18 +1473,31 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
 
     /* the result */
     size_t n_modes = 0;
-    for (uint32_t t = 0; t < n_alloc; t++)
+    uint32_t with_modes = 0;
+    for (uint32_t t = 0; t < n_alloc; t++) {
         n_modes += workers[t].n_modes;
-    modes = prime__malloc((n_modes ? n_modes : 1) * sizeof *modes);
+        with_modes += workers[t].n_modes > 0;
+    }
+    if (with_modes <= 1) {
+        /* one list (one thread, most often): taken as it is, not copied */
+        for (uint32_t t = 0; t < n_alloc && modes == NULL; t++)
+            if (workers[t].n_modes > 0 || t + 1 == n_alloc) {
+                modes = workers[t].modes;
+                own = false;
+            }
+    } else {
+        modes = prime__malloc((n_modes ? n_modes : 1) * sizeof *modes);
+    }
     class_ids = prime__malloc((s->n_classes ? s->n_classes : 1) * sizeof *class_ids);
     class_images = prime__malloc((s->n_classes ? s->n_classes : 1) * sizeof *class_images);
     class_correct = prime__malloc((s->n_classes ? s->n_classes : 1) * sizeof *class_correct);
-    if (modes == NULL || class_ids == NULL || class_images == NULL || class_correct == NULL) {
+    if ((own && modes == NULL) || class_ids == NULL || class_images == NULL ||
+        class_correct == NULL) {
         st = PRIME_E_NOMEM;
         goto done;
     }
     size_t k = 0;
-    for (uint32_t t = 0; t < n_alloc; t++) {
+    for (uint32_t t = 0; t < n_alloc && own; t++) {
         if (workers[t].n_modes > 0)
             memcpy(modes + k, workers[t].modes, workers[t].n_modes * sizeof *modes);
         k += workers[t].n_modes;
@@ -1347,6 +1529,12 @@ done:
         *n_streamed = s->n_streamed; /* the workers are joined */
     if (st == PRIME_E_NOMEM)
         prime__error(st, "prime_search: out of memory");
+    else if (st == PRIME_OK && atomic_load(&s->over_limit))
+        st = prime__error(PRIME_E_LIMIT,
+                          "%s: more than %llu failure modes (max_modes); raise min_size or "
+                          "min_drop, lower max_tags, or raise max_modes (0: no limit)",
+                          on_mode != NULL ? "prime_search_stream" : "prime_search",
+                          (unsigned long long)s->max_modes);
     else if (st == PRIME_OK && s->stream_stopped)
         st = prime__error(PRIME_E_CANCELLED,
                           "prime_search_stream: stopped by the mode callback after %llu modes",
@@ -1354,7 +1542,8 @@ done:
     else if (st == PRIME_OK && s->cancelled)
         st = prime__error(PRIME_E_CANCELLED, "prime_search: cancelled by the progress callback");
 cleanup:
-    prime__free(modes);
+    if (own)
+        prime__free(modes);
     prime__free(class_ids);
     prime__free(class_images);
     prime__free(class_correct);

@@ -18,6 +18,7 @@ struct prime_config {
     int64_t whole_dataset;
     double min_size_share; /* 0 = off; else min_size is this share of each class */
     int64_t fold_equal;    /* 1: leave out modes with a smaller equal (fold.c) */
+    int64_t max_modes;     /* 0 = no limit; else more modes is PRIME_E_LIMIT */
 };
 
 /* The default parameters (what prime_config_create gives). */
@@ -99,6 +100,12 @@ PRIME_INTERNAL void prime__mode_stats_out(uint64_t size, double correct, double 
  * size * den <= words * num (default 1/8; 0/1 = never, 64/1 = always).
  * Read at the start of each prime_search; not for concurrent use. */
 PRIME_INTERNAL void prime__search_set_array_limit(uint32_t num, uint32_t den);
+
+/* Test hook: a sparse column is galloped through a sparse node's positions
+ * when column size * ratio < node size (default 16; 0 = never, 1 = whenever
+ * the column is the shorter). Read at the start of each prime_search; not
+ * for concurrent use. */
+PRIME_INTERNAL void prime__search_set_gallop_ratio(uint32_t ratio);
 
 /* Called now and then by long internal loops; a non-zero answer stops them. */
 typedef int (*prime__tick_fn)(void *ctx);

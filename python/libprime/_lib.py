@@ -57,6 +57,7 @@ PRIME_PARAM_MIN_TAG_COUNT = 500
 PRIME_PARAM_THREADS = 600
 PRIME_PARAM_WHOLE_DATASET = 700
 PRIME_PARAM_FOLD_EQUAL = 800
+PRIME_PARAM_MAX_MODES = 900
 
 PRIME_PARAM_TYPE_INT = 1
 PRIME_PARAM_TYPE_DOUBLE = 2
@@ -298,6 +299,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_writer_add": (status_t, [WriterP, c_char_p, c_void_p, c_size_t]),
     "prime_writer_check": (status_t, [WriterP, c_char_p]),
     "prime_writer_commit": (status_t, [WriterP]),
+    "prime_writer_add_stream": (status_t, [WriterP, c_char_p, POINTER(c_uint32)]),
+    "prime_writer_append": (status_t, [WriterP, c_uint32, c_void_p, c_size_t]),
     "prime_writer_remove_temps": (c_uint32, []),
     "prime_tagstore_save_to": (status_t, [TagStoreP, WriterP, c_char_p]),
     "prime_tagstore_write_csv": (status_t, [TagStoreP, WriterP, c_char_p]),
@@ -368,6 +371,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
                                 POINTER(ResultP)]),
     "prime_search_stream": (status_t, [TagStoreP, OutcomesP, ConfigP, PROGRESS_FN, c_void_p,
                                        MODE_FN, c_void_p, _u64p]),
+    "prime_mode_event_render": (status_t, [TagStoreP, POINTER(ModeEvent), c_int32, c_char_p,
+                                           c_size_t, POINTER(c_size_t)]),
     "prime_result_destroy": (None, [ResultP]),
     "prime_result_class_count": (c_uint32, [ResultP]),
     "prime_result_class_info": (status_t, [ResultP, c_uint32, _u32p, _u64p, _f64p, _f64p]),
@@ -595,6 +600,7 @@ MUTATORS: Dict[str, Tuple[int, ...]] = {
     "prime_tagger_set_top_k": (0,),
     "prime_tagger_tag_images": (0, 5), "prime_tagger_tag_files": (0, 5),
     "prime_writer_add": (0,), "prime_writer_add_input": (0,), "prime_writer_commit": (0,),
+    "prime_writer_add_stream": (0,), "prime_writer_append": (0,),
     "prime_tagstore_save_to": (1,), "prime_tagstore_write_csv": (1,),
     "prime_outcomes_write_csv": (2,), "prime_outcomes_write_predictions_csv": (4,),
     "prime_classifier_classify_files": (0,),

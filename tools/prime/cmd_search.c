@@ -1,5 +1,11 @@
-/* prime search: the failure modes of a classifier (PRIME.md section 4). */
+/* prime search: the failure modes of a classifier (PRIME.md section 4).
+ * --stream writes each mode as the search finds it (JSON Lines or CSV
+ * records that the library renders, prime_mode_event_render), so that
+ * memory does not grow with the number of modes. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -21,20 +27,144 @@ static const struct {
     {"--max-tags", "max_tags"},       {"--min-size", "min_size"},
     {"--min-drop", "min_drop"},       {"--min-gain", "min_gain"},
     {"--min-tag-count", "min_tag_count"}, {"--threads", "threads"},
+    {"--max-modes", "max_modes"},
 };
 enum { N_PARAM = sizeof param_options / sizeof param_options[0] };
 
-enum { O_WHOLE = N_PARAM, O_TAGS, O_OUTCOMES, O_OUTPUT, O_FORMAT, O_FOLD };
+enum { O_WHOLE = N_PARAM, O_TAGS, O_OUTCOMES, O_OUTPUT, O_FORMAT, O_FOLD, O_STREAM };
 static const opt_spec specs[] = {
     {"--max-tags", OPT_VALUE}, {"--min-size", OPT_VALUE}, {"--min-drop", OPT_VALUE},
     {"--min-gain", OPT_VALUE}, {"--min-tag-count", OPT_VALUE}, {"--threads", OPT_VALUE},
+    {"--max-modes", OPT_VALUE},
     {"--whole-dataset", OPT_FLAG}, {"--tags", OPT_VALUE}, {"--outcomes", OPT_VALUE},
-    {"--output", OPT_VALUE}, {"--format", OPT_VALUE}, {"--fold-equal", OPT_FLAG}, {NULL, 0}};
+    {"--output", OPT_VALUE}, {"--format", OPT_VALUE}, {"--fold-equal", OPT_FLAG},
+    {"--stream", OPT_FLAG}, {NULL, 0}};
+
+/* --stream: records gathered in `buf` and written in pieces of about
+ * CHUNK bytes, to stdout or to the writer's stream output. */
+enum { CHUNK = 1 << 20 };
+typedef struct {
+    const prime_tagstore *store;
+    int32_t format;
+    prime_writer *w; /* NULL: stdout */
+    uint32_t index;
+    char *buf;
+    size_t len;
+    char *rec;       /* one rendered record */
+    size_t rec_cap;
+    int rc;          /* the exit status of a failure (after its message) */
+} stream_out;
+
+static int stream_flush(stream_out *o)
+{
+    if (o->len == 0 || o->rc != 0)
+        return o->rc;
+    if (o->w != NULL) {
+        prime_status st = prime_writer_append(o->w, o->index, o->buf, o->len);
+        if (st != PRIME_OK)
+            o->rc = lib_error(st);
+    } else if (fwrite(o->buf, 1, o->len, stdout) != o->len || fflush(stdout) != 0) {
+        o->rc = fail("cannot write the output: %s", strerror(errno));
+    }
+    o->len = 0;
+    return o->rc;
+}
+
+/* Add the record of mode (NULL: the CSV header) to the buffer. */
+static int stream_put(stream_out *o, const prime_mode_event *mode)
+{
+    size_t need = 0;
+    prime_status st =
+        prime_mode_event_render(o->store, mode, o->format, o->rec, o->rec_cap, &need);
+    if (st == PRIME_E_BUFFER_TOO_SMALL) {
+        char *bigger = realloc(o->rec, need + 1);
+        if (bigger == NULL)
+            return o->rc = fail("out of memory");
+        o->rec = bigger;
+        o->rec_cap = need + 1;
+        st = prime_mode_event_render(o->store, mode, o->format, o->rec, o->rec_cap, &need);
+    }
+    if (st != PRIME_OK)
+        return o->rc = lib_error(st);
+    if (o->len + need > CHUNK && stream_flush(o) != 0)
+        return o->rc;
+    if (need > CHUNK) { /* a record larger than a chunk (long names): on its own */
+        char *keep = o->buf;
+        size_t keep_len = o->len;
+        o->buf = o->rec;
+        o->len = need;
+        stream_flush(o);
+        o->buf = keep;
+        o->len = keep_len;
+        return o->rc;
+    }
+    memcpy(o->buf + o->len, o->rec, need);
+    o->len += need;
+    return 0;
+}
+
+static int32_t on_mode(void *data, const prime_mode_event *mode)
+{
+    return stream_put(data, mode) != 0;
+}
+
+/* The search with --stream: the records as they are found; the output
+ * (a file) appears only when the search succeeds. */
+static int search_stream(const prime_tagstore *store, const prime_outcomes *outcomes,
+                         const prime_config *cfg, int32_t format, const char *output,
+                         const char *const *inputs)
+{
+    stream_out o = {.store = store, .format = format};
+    o.buf = malloc(CHUNK);
+    if (o.buf == NULL)
+        return fail("out of memory");
+    if (output != NULL) {
+        o.w = writer_open(inputs, 2, NULL, 0);
+        if (o.w == NULL) {
+            free(o.buf);
+            return EXIT_FAIL;
+        }
+        prime_status st = prime_writer_add_stream(o.w, output, &o.index);
+        if (st != PRIME_OK) {
+            prime_writer_destroy(o.w);
+            free(o.buf);
+            return lib_error(st);
+        }
+    }
+    if (format == PRIME_FORMAT_CSV)
+        stream_put(&o, NULL);
+    progress_state ps;
+    progress_init(&ps, "searching");
+    uint64_t n = 0;
+    prime_status st = o.rc == 0 ? prime_search_stream(store, outcomes, cfg, progress_search, &ps,
+                                                      on_mode, &o, &n)
+                                : PRIME_OK;
+    progress_end(&ps);
+    int rc = o.rc; /* a write failure stopped the search: its message is out */
+    if (rc == 0 && st != PRIME_OK)
+        rc = lib_error(st);
+    if (rc == 0 || (o.w == NULL && o.rc == 0)) {
+        /* on stdout the records found before a failure are written too */
+        int frc = stream_flush(&o);
+        if (rc == 0)
+            rc = frc;
+    }
+    if (o.w != NULL) {
+        if (rc == 0)
+            rc = writer_close(o.w); /* the temporary file renamed over the output */
+        else
+            prime_writer_destroy(o.w); /* the temporary file removed */
+    }
+    free(o.buf);
+    free(o.rec);
+    return rc;
+}
 
 int cmd_search(int argc, char **argv)
 {
     const char *tags_path = NULL, *outcomes_path = NULL, *output = NULL;
     int32_t format = 0;
+    bool stream = false;
     prime_config *cfg = NULL;
     prime_status st = prime_config_create(&cfg);
     if (st != PRIME_OK)
@@ -49,6 +179,8 @@ int cmd_search(int argc, char **argv)
             prime_config_set_int(cfg, PRIME_PARAM_WHOLE_DATASET, 1);
         else if (k == O_FOLD)
             prime_config_set_int(cfg, PRIME_PARAM_FOLD_EQUAL, 1);
+        else if (k == O_STREAM)
+            stream = true;
         else if (k == O_TAGS)
             tags_path = v;
         else if (k == O_OUTCOMES)
@@ -64,12 +196,18 @@ int cmd_search(int argc, char **argv)
     }
     if (rc == 0 && tags_path == NULL)
         rc = usage_error("%s", "search needs --tags FILE");
+    int64_t fold = 0;
+    prime_config_get_int(cfg, PRIME_PARAM_FOLD_EQUAL, &fold);
+    if (rc == 0 && stream && format == PRIME_FORMAT_TEXT)
+        rc = usage_error("%s", "--stream writes json (JSON Lines) or csv, not text");
+    if (rc == 0 && stream && fold)
+        rc = usage_error("%s", "--fold-equal needs every mode at once; it cannot --stream");
     if (rc != 0) {
         prime_config_destroy(cfg);
         return rc;
     }
     if (format == 0)
-        format = default_format(output);
+        format = stream ? PRIME_FORMAT_JSON : default_format(output);
 
     const char *inputs[] = {tags_path, outcomes_path};
     prime_tagstore *store = NULL;
@@ -78,7 +216,9 @@ int cmd_search(int argc, char **argv)
     rc = check_outputs(inputs, 2, &output, output != NULL);
     if (rc == 0)
         rc = load_store(tags_path, outcomes_path, &store, &outcomes);
-    if (rc == 0) {
+    if (rc == 0 && stream) {
+        rc = search_stream(store, outcomes, cfg, format, output, inputs);
+    } else if (rc == 0) {
         progress_state ps;
         progress_init(&ps, "searching");
         st = prime_search(store, outcomes, cfg, progress_search, &ps, &result);
