@@ -127,10 +127,22 @@ cc -std=c11 -Wall -Werror $cflags "$src/examples/c/minimal.c" $libs -o "$root/pc
 run "shared pkg-config C" "$root/pc-c-shared" shared
 c++ -std=c++17 -Wall -Werror $cflags "$src/examples/cpp/minimal.cpp" $libs -o "$root/pc-cpp-shared"
 run "shared pkg-config C++" "$root/pc-cpp-shared" shared
-# static (docs/install.md): libprime and what it links, all from their .a
-cc -std=c11 -Wall -Werror $cflags "$src/examples/c/minimal.c" -Wl,-Bstatic $slibs -Wl,-Bdynamic -o "$root/pc-c-static"
+# static (docs/install.md): libprime and what it links from their .a, where
+# the system has one (Debian ships no libspng.a: such a library stays shared)
+slink=() ldirs=()
+for w in $slibs; do
+  case $w in
+    -L*) ldirs+=("${w#-L}"); slink+=("$w") ;;
+    -l*) a=$(cc -print-file-name="lib${w#-l}.a")
+         for d in "${ldirs[@]}"; do [ -f "$d/lib${w#-l}.a" ] && a=$d/lib${w#-l}.a; done
+         if [ -f "$a" ]; then slink+=(-Wl,-Bstatic "$w")
+         else slink+=(-Wl,-Bdynamic "$w"); fi ;;
+    *) slink+=("$w") ;;
+  esac
+done
+cc -std=c11 -Wall -Werror $cflags "$src/examples/c/minimal.c" "${slink[@]}" -Wl,-Bdynamic -o "$root/pc-c-static"
 run "static pkg-config C" "$root/pc-c-static" static
-c++ -std=c++17 -Wall -Werror $cflags "$src/examples/cpp/minimal.cpp" -Wl,-Bstatic $slibs -Wl,-Bdynamic -o "$root/pc-cpp-static"
+c++ -std=c++17 -Wall -Werror $cflags "$src/examples/cpp/minimal.cpp" "${slink[@]}" -Wl,-Bdynamic -o "$root/pc-cpp-static"
 run "static pkg-config C++" "$root/pc-cpp-static" static
 # the CMake and meson consumers find their dependencies (stb, zlib) on the system
 unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
