@@ -1125,6 +1125,19 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         st = workers[t].status;
     if (st != PRIME_OK || s->cancelled)
         goto out;
+    if (s->batch_end == s->n_classes) {
+        /* the last batch is prepared: the phase 1 scratch (rank holds one
+           u32 per image of the largest class) goes before the search */
+        for (uint32_t t = 0; t < n_alloc; t++) {
+            prime__free(workers[t].count);
+            prime__free(workers[t].sum);
+            prime__free(workers[t].map);
+            prime__free(workers[t].touched);
+            prime__free(workers[t].rank);
+            workers[t].count = workers[t].map = workers[t].touched = workers[t].rank = NULL;
+            workers[t].sum = NULL;
+        }
+    }
 
     s->max_words = s->max_row_words = 0;
     for (uint32_t k = s->batch_first; k < s->batch_end; k++) {
