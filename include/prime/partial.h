@@ -181,7 +181,8 @@ PRIME_API prime_status prime_partial_load(const char *path, const prime_tagstore
  *  store's class count, else PRIME_E_INVALID_ARG). Units are arbitrary;
  *  only comparisons between the classes of one store and configuration
  *  mean something. 0 for a class with no images. It reads the store only
- *  (no outcomes), in time linear in its tag references. The estimate is
+ *  (no outcomes), in time linear in its tag references, on
+ *  PRIME_PARAM_THREADS threads (0: one per CPU). The estimate is
  *  the class's image count plus, with m its tags that reach the minimum
  *  tag count and w = ceil(images / 64), m * m * (w + 1): the pair table and
  *  the first two levels of the search.

@@ -24,6 +24,7 @@
  *     (ascending by class, tag count, tags) class index u32, tag count
  *     u32, size u64, correct f64, then its tag ids u32 (ascending). */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -676,35 +677,39 @@ done:
 
 /* ---- the cost estimate ---------------------------------------------------- */
 
-prime_status prime_search_class_costs(const prime_tagstore *store, const prime_config *config,
-                                      uint64_t *costs, uint32_t n_costs)
+typedef struct {
+    const prime_tagstore *store;
+    const prime_config *config;
+    uint64_t *costs;
+    uint32_t n_classes;
+    atomic_uint next;        /* the next class to estimate */
+    atomic_int nomem;        /* a worker could not get its scratch */
+} cost_job;
+
+/* One worker of prime_search_class_costs: classes from the shared counter. */
+static void *cost_worker(void *arg)
 {
-    if (store == NULL || (costs == NULL && n_costs > 0))
-        return prime__error(PRIME_E_INVALID_ARG, "prime_search_class_costs: NULL argument");
-    if (!store->frozen)
-        return prime__error(PRIME_E_STATE,
-                            "prime_search_class_costs: the tag store is not frozen");
-    uint32_t n_store = prime_tagstore_class_count(store);
-    if (n_costs != n_store)
-        return prime__error(PRIME_E_INVALID_ARG,
-                            "prime_search_class_costs: %u costs for a store of %u classes",
-                            (unsigned)n_costs, (unsigned)n_store);
-    prime_config defaults;
-    config = config_or_defaults(config, &defaults);
+    cost_job *job = arg;
+    const prime_tagstore *store = job->store;
+    const prime_config *config = job->config;
     uint32_t n_tags = prime_tagstore_tag_count(store);
     uint32_t *count = prime__calloc((size_t)n_tags + 1, sizeof *count);
     uint32_t *touched = prime__malloc(((size_t)n_tags + 1) * sizeof *touched);
     if (count == NULL || touched == NULL) {
+        atomic_store(&job->nomem, 1);
         prime__free(count);
         prime__free(touched);
-        return prime__error(PRIME_E_NOMEM, "prime_search_class_costs: out of memory");
+        return NULL;
     }
-    for (uint32_t c = 0; c < n_store; c++) {
+    for (;;) {
+        uint32_t c = atomic_fetch_add(&job->next, 1);
+        if (c >= job->n_classes || atomic_load(&job->nomem))
+            break;
         uint64_t first, end;
         prime__store_scope(store, c, &first, &end);
         uint64_t n = end - first;
         if (n == 0) {
-            costs[c] = 0;
+            job->costs[c] = 0;
             continue;
         }
         uint64_t min_size = class_min_size(config, n);
@@ -726,9 +731,36 @@ prime_status prime_search_class_costs(const prime_tagstore *store, const prime_c
             count[touched[k]] = 0;
         }
         uint64_t words = (n + 63) / 64;
-        costs[c] = n + m * m * (words + 1);
+        job->costs[c] = n + m * m * (words + 1);
     }
     prime__free(count);
     prime__free(touched);
+    return NULL;
+}
+
+prime_status prime_search_class_costs(const prime_tagstore *store, const prime_config *config,
+                                      uint64_t *costs, uint32_t n_costs)
+{
+    if (store == NULL || (costs == NULL && n_costs > 0))
+        return prime__error(PRIME_E_INVALID_ARG, "prime_search_class_costs: NULL argument");
+    if (!store->frozen)
+        return prime__error(PRIME_E_STATE,
+                            "prime_search_class_costs: the tag store is not frozen");
+    uint32_t n_store = prime_tagstore_class_count(store);
+    if (n_costs != n_store)
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "prime_search_class_costs: %u costs for a store of %u classes",
+                            (unsigned)n_costs, (unsigned)n_store);
+    prime_config defaults;
+    config = config_or_defaults(config, &defaults);
+    cost_job job = {.store = store, .config = config, .costs = costs, .n_classes = n_store};
+    atomic_init(&job.next, 0);
+    atomic_init(&job.nomem, 0);
+    uint32_t threads = config->threads > 0 ? (uint32_t)config->threads : prime__cpu_count();
+    if (threads > n_store)
+        threads = n_store > 0 ? n_store : 1;
+    prime__run_workers(threads, cost_worker, &job);
+    if (atomic_load(&job.nomem))
+        return prime__error(PRIME_E_NOMEM, "prime_search_class_costs: out of memory");
     return PRIME_OK;
 }
