@@ -74,8 +74,10 @@ typedef struct prime_partial prime_partial;
  *  (PRIME_E_INVALID_ARG); those of prime_search (PRIME_E_STATE,
  *  PRIME_E_MISMATCH, PRIME_E_NOMEM, PRIME_E_CANCELLED). On failure *out is
  *  NULL.
- *  Computes the store's checksum (prime_tagstore_checksum) once per store
- *  handle (later calls on the same store reuse it).
+ *  Needs the store's checksum (prime_tagstore_checksum): known at once for
+ *  a store opened from a file that prime_tagstore_save wrote, otherwise
+ *  computed at the first call on the store handle (one serialisation of
+ *  the store in memory) and kept for later calls.
  *  @since 1.1 */
 PRIME_API prime_status prime_search_classes(const prime_tagstore *store,
                                             const prime_outcomes *outcomes,
