@@ -535,6 +535,40 @@ Test(partial, search_classes_refuses)
     fixture_free(&f);
 }
 
+/* Only the outcomes of the searched classes are needed. */
+Test(partial, outcomes_of_the_searched_classes)
+{
+    fixture f;
+    fixture_make(&f, 7);
+    uint32_t in0 = PRIME_NONE;
+    for (uint32_t i = 0; i < f.d.n && in0 == PRIME_NONE; i++)
+        if (f.d.cls[i] == 0)
+            in0 = i;
+    prime_outcomes *o = NULL;
+    cr_assert_eq(prime_outcomes_create(f.d.n, &o), PRIME_OK);
+    for (uint32_t i = 0; i < f.d.n; i++)
+        if (i != in0)
+            cr_assert_eq(prime_outcomes_set(o, i, f.d.out[i]), PRIME_OK);
+    uint32_t with[] = {2, 0}, without[] = {1, 2, 3};
+    prime_partial *p = (prime_partial *)&p;
+    cr_assert_eq(prime_search_classes(f.store, o, f.config, with, 2, NULL, NULL, &p),
+                 PRIME_E_MISMATCH);
+    cr_assert(strstr(prime_last_error(), "has no outcome") != NULL, "%s", prime_last_error());
+    cr_assert_null(p);
+    cr_assert_eq(prime_search_classes(f.store, o, f.config, without, 3, NULL, NULL, &p),
+                 PRIME_OK, "%s", prime_last_error());
+    prime_partial *q = search_some(&f, without, 3);
+    size_t n = 0, m = 0;
+    unsigned char *a = bytes_of(p, &n), *b = bytes_of(q, &m);
+    cr_assert(n == m && memcmp(a, b, n) == 0);
+    free(a);
+    free(b);
+    prime_partial_destroy(q);
+    prime_partial_destroy(p);
+    prime_outcomes_destroy(o);
+    fixture_free(&f);
+}
+
 static int32_t cancel_now(void *user_data, uint64_t done, uint64_t total)
 {
     (void)user_data;
