@@ -19,17 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
+#include "measure.h"
 #include "prime/prime.h"
 
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           ru.ru_stime.tv_usec / 1e6;
-}
 
 static int fail(const char *what)
 {
@@ -109,11 +102,11 @@ int main(int argc, char **argv)
     if (prime_tagstore_checksum(store, &sum) != PRIME_OK) /* once, as a rank would */
         return fail("checksum");
 
-    double t0 = cpu_s();
+    double t0 = bench_cpu_s();
     prime_result *single = NULL;
     if (prime_search(store, outcomes, config, NULL, NULL, &single) != PRIME_OK)
         return fail("prime_search");
-    double t1 = cpu_s();
+    double t1 = bench_cpu_s();
 
     /* largest estimated cost first, to the part with the least so far */
     uint32_t n_classes = prime_tagstore_class_count(store);
@@ -128,7 +121,7 @@ int main(int argc, char **argv)
         return 2;
     if (prime_search_class_costs(store, config, costs, n_classes) != PRIME_OK)
         return fail("prime_search_class_costs");
-    double t2 = cpu_s();
+    double t2 = bench_cpu_s();
     for (uint32_t c = 0; c < n_classes; c++) {
         order[c].cost = costs[c];
         order[c].id = c;
@@ -143,12 +136,12 @@ int main(int argc, char **argv)
         load[best] += order[k].cost + 1;
     }
 
-    double t3 = cpu_s();
+    double t3 = bench_cpu_s();
     for (uint32_t p = 0; p < n_parts; p++)
         if (prime_search_classes(store, outcomes, config, ids + (size_t)p * (n_classes + 1),
                                  n_ids[p], NULL, NULL, &parts[p]) != PRIME_OK)
             return fail("prime_search_classes");
-    double t4 = cpu_s();
+    double t4 = bench_cpu_s();
     unsigned char **bytes = calloc(n_parts, sizeof *bytes);
     size_t *n_bytes = calloc(n_parts, sizeof *n_bytes);
     uint64_t total_bytes = 0;
@@ -163,19 +156,19 @@ int main(int argc, char **argv)
         prime_partial_destroy(parts[p]);
         parts[p] = NULL;
     }
-    double t5 = cpu_s();
+    double t5 = bench_cpu_s();
     for (uint32_t p = 0; p < n_parts; p++) {
         if (prime_partial_load_memory(bytes[p], n_bytes[p], "part", store, config, &parts[p]) !=
             PRIME_OK)
             return fail("prime_partial_load_memory");
         free(bytes[p]);
     }
-    double t6 = cpu_s();
+    double t6 = bench_cpu_s();
     prime_result *merged = NULL;
     if (prime_partial_merge(store, (const prime_partial *const *)parts, n_parts, &merged) !=
         PRIME_OK)
         return fail("prime_partial_merge");
-    double t7 = cpu_s();
+    double t7 = bench_cpu_s();
 
     int identical = prime_result_candidate_count(single) == prime_result_candidate_count(merged);
     static const int32_t formats[] = {PRIME_FORMAT_JSON, PRIME_FORMAT_CSV, PRIME_FORMAT_TEXT};
