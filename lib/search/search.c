@@ -146,6 +146,9 @@ struct search_ctx {
 
     uint32_t n_classes;
     search_class *classes;
+    /* the batch of classes being searched: classes[batch_first..batch_end) */
+    uint32_t batch_first, batch_end;
+    uint64_t batch_images;   /* most images of a batch (batch_images) */
     size_t max_words, max_row_words;
     uint32_t max_m;          /* most candidate tags of a class */
     size_t ids_cap;          /* longest sorted-position array (sparse()) */
@@ -214,6 +217,14 @@ void prime__search_set_array_limit(uint32_t num, uint32_t den)
 {
     array_num = num;
     array_den = den == 0 ? 1 : den;
+}
+
+/* Images of one batch of classes (prime__search_set_batch_images). */
+static uint64_t batch_images = PRIME__SEARCH_BATCH_IMAGES;
+
+void prime__search_set_batch_images(uint64_t n)
+{
+    batch_images = n == 0 ? PRIME__SEARCH_BATCH_IMAGES : n;
 }
 
 static inline bool sparse(const search_ctx *s, uint64_t size, size_t words)
@@ -1030,7 +1041,7 @@ static bool run_item(search_worker *w, size_t i)
     search_ctx *s = w->s;
     uint64_t units;
     if (s->phase == 1) {
-        search_class *c = &s->classes[i];
+        search_class *c = &s->classes[s->batch_first + i];
         prime_status st = prepare_class(w, c);
         if (st != PRIME_OK) {
             w->status = st;
@@ -1169,13 +1180,13 @@ static int cmp_item(const void *a, const void *b)
 static prime_status build_items(search_ctx *s)
 {
     size_t n = 0;
-    for (uint32_t c = 0; c < s->n_classes; c++)
+    for (uint32_t c = s->batch_first; c < s->batch_end; c++)
         n += s->classes[c].m;
     s->items = prime__calloc(n ? n : 1, sizeof *s->items);
     if (s->items == NULL)
         return PRIME_E_NOMEM;
     size_t k = 0;
-    for (uint32_t ci = 0; ci < s->n_classes; ci++) {
+    for (uint32_t ci = s->batch_first; ci < s->batch_end; ci++) {
         const search_class *c = &s->classes[ci];
         /* 1 unit went to preparing the class; the rest is split in two */
         uint64_t pairs = (UNITS_PER_CLASS - 1) / 2, search = UNITS_PER_CLASS - 1 - pairs;
@@ -1229,7 +1240,21 @@ static void free_workers(search_worker *workers, uint32_t n)
     prime__free(workers);
 }
 
-static prime_status check_inputs(const prime_tagstore *store, const prime_outcomes *outcomes)
+/* The error of an image without an outcome. */
+static prime_status missing_outcome(const prime_tagstore *store, uint32_t i)
+{
+    const char *name = prime_tagstore_image_name(store, i);
+    if (name != NULL && name[0] != '\0')
+        return prime__error(PRIME_E_MISMATCH, "prime_search: image '%s' has no outcome", name);
+    return prime__error(PRIME_E_MISMATCH, "prime_search: image #%u has no outcome",
+                        (unsigned)i);
+}
+
+/* The inputs of a search; with a subset of classes (subset non-NULL), only
+ * the outcomes of their images are looked at, so that a search of a few
+ * classes does not cost a pass over every image of the store. */
+static prime_status check_inputs(const prime_tagstore *store, const prime_outcomes *outcomes,
+                                 const uint32_t *subset, uint32_t n_subset)
 {
     if (store == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_search: store is NULL");
@@ -1242,27 +1267,140 @@ static prime_status check_inputs(const prime_tagstore *store, const prime_outcom
         return prime__error(PRIME_E_MISMATCH,
                             "prime_search: %u outcomes for a tag store of %u images",
                             (unsigned)outcomes->n, (unsigned)n);
-    for (uint32_t i = 0; i < n; i++) {
-        if (!isnan(outcomes->v[i]))
-            continue;
-        const char *name = prime_tagstore_image_name(store, i);
-        if (name != NULL && name[0] != '\0')
-            return prime__error(PRIME_E_MISMATCH, "prime_search: image '%s' has no outcome",
-                                name);
-        return prime__error(PRIME_E_MISMATCH, "prime_search: image #%u has no outcome",
-                            (unsigned)i);
+    if (subset == NULL) {
+        for (uint32_t i = 0; i < n; i++)
+            if (isnan(outcomes->v[i]))
+                return missing_outcome(store, i);
+        return PRIME_OK;
+    }
+    for (uint32_t k = 0; k < n_subset; k++) {
+        uint64_t j, end;
+        prime__store_scope(store, subset[k], &j, &end);
+        for (; j < end; j++) {
+            uint32_t i = prime__store_scope_image(store, subset[k], j);
+            if (isnan(outcomes->v[i]))
+                return missing_outcome(store, i);
+        }
     }
     return PRIME_OK;
 }
 
-/* prime_search (on_mode NULL: a result in *out) and prime_search_stream
- * (modes to on_mode, their number in *n_streamed). */
+/* Phases 1-3 over the batch classes[batch_first..batch_end), then free
+ * its columns and work items (the workers keep their modes). */
+static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_workers,
+                              uint32_t n_alloc, uint32_t max_n)
+{
+    prime_status st = PRIME_OK;
+    s->phase = 1;
+    s->phase_items = s->batch_end - s->batch_first;
+    run_phase(s, workers, n_workers);
+    for (uint32_t t = 0; t < n_alloc && st == PRIME_OK; t++)
+        st = workers[t].status;
+    if (st != PRIME_OK || s->cancelled)
+        goto out;
+    if (s->batch_end == s->n_classes) {
+        /* the last batch is prepared: the phase 1 scratch (rank holds one
+           u32 per image of the largest class) goes before the search */
+        for (uint32_t t = 0; t < n_alloc; t++) {
+            prime__free(workers[t].count);
+            prime__free(workers[t].sum);
+            prime__free(workers[t].map);
+            prime__free(workers[t].touched);
+            prime__free(workers[t].rank);
+            workers[t].count = workers[t].map = workers[t].touched = workers[t].rank = NULL;
+            workers[t].sum = NULL;
+        }
+    }
+
+    s->max_words = s->max_row_words = 0;
+    s->max_m = 0;
+    for (uint32_t k = s->batch_first; k < s->batch_end; k++) {
+        if (s->classes[k].words > s->max_words)
+            s->max_words = s->classes[k].words;
+        if (s->classes[k].row_words > s->max_row_words)
+            s->max_row_words = s->classes[k].row_words;
+        if (s->classes[k].m > s->max_m)
+            s->max_m = s->classes[k].m;
+    }
+    /* no sparse set is longer than this (sparse(), and <= its class) */
+    s->ids_cap = (size_t)((uint64_t)s->max_words * s->array_num / s->array_den) + 1;
+    if (s->ids_cap > (size_t)max_n + 1)
+        s->ids_cap = (size_t)max_n + 1;
+    st = build_items(s);
+    if (st != PRIME_OK)
+        goto out;
+    for (uint32_t t = 0; t < n_alloc; t++) {
+        prime__free(workers[t].stack);
+        prime__free(workers[t].ids);
+        prime__free(workers[t].allowed);
+        prime__free(workers[t].surv_mask);
+        prime__free(workers[t].sv_j);
+        prime__free(workers[t].sv_size);
+        prime__free(workers[t].sv_sum);
+        workers[t].stack = workers[t].allowed = workers[t].surv_mask = NULL;
+        workers[t].ids = workers[t].sv_j = NULL;
+        workers[t].sv_size = NULL;
+        workers[t].sv_sum = NULL;
+        if (t > 0 && (size_t)t >= s->n_items)
+            continue;
+        workers[t].stack =
+            prime__malloc(((size_t)s->max_tags + 1) * (s->max_words ? s->max_words : 1) *
+                          sizeof(uint64_t));
+        workers[t].ids =
+            prime__malloc(((size_t)s->max_tags + 1) * s->ids_cap * sizeof(uint32_t));
+        workers[t].allowed =
+            prime__malloc(((size_t)s->max_tags + 1) * (s->max_row_words ? s->max_row_words : 1) *
+                          sizeof(uint64_t));
+        size_t levels = (size_t)s->max_tags + 1, mm = s->max_m ? s->max_m : 1;
+        workers[t].surv_mask =
+            prime__malloc(levels * (s->max_row_words ? s->max_row_words : 1) * sizeof(uint64_t));
+        workers[t].sv_j = prime__malloc(levels * mm * sizeof(uint32_t));
+        workers[t].sv_size = prime__malloc(levels * mm * sizeof(uint64_t));
+        workers[t].sv_sum = prime__malloc(levels * mm * sizeof *workers[t].sv_sum);
+        if (workers[t].stack == NULL || workers[t].ids == NULL || workers[t].allowed == NULL ||
+            workers[t].surv_mask == NULL || workers[t].sv_j == NULL || workers[t].sv_size == NULL ||
+            workers[t].sv_sum == NULL) {
+            st = PRIME_E_NOMEM;
+            goto out;
+        }
+    }
+
+    /* phase 2: the pair table; phase 3: the depth-first searches */
+    for (int phase = 2; phase <= 3; phase++) {
+        if (phase == 3)
+            sort_items_for_search(s);
+        s->phase = phase;
+        s->phase_items = s->n_items;
+        run_phase(s, workers, n_workers);
+        for (uint32_t t = 0; t < n_alloc && st == PRIME_OK; t++)
+            st = workers[t].status;
+        if (st != PRIME_OK || s->cancelled || atomic_load(&s->over_limit))
+            goto out;
+    }
+out:
+    for (uint32_t c = s->batch_first; c < s->batch_end; c++) {
+        prime__free(s->classes[c].block);
+        prime__free(s->classes[c].ids_block);
+        s->classes[c].block = s->classes[c].ids_block = NULL;
+    }
+    prime__free(s->items);
+    s->items = NULL;
+    s->n_items = 0;
+    return st;
+}
+
+/* prime_search (on_mode NULL: a result in *out), prime_search_stream
+ * (modes to on_mode, their number in *n_streamed) and prime__search_raw_run
+ * (raw non-NULL: the classes subset[0..n_subset) only, unless subset is
+ * NULL, and the raw modes in *raw). */
 static prime_status search_run(const prime_tagstore *store, const prime_outcomes *outcomes,
                                const prime_config *config, prime_progress_fn progress,
                                void *user_data, prime_mode_fn on_mode, void *mode_data,
-                               prime_result **out, uint64_t *n_streamed)
+                               prime_result **out, uint64_t *n_streamed,
+                               const uint32_t *subset, uint32_t n_subset,
+                               prime__search_raw *raw)
 {
-    prime_status st = check_inputs(store, outcomes);
+    prime_status st = check_inputs(store, outcomes, subset, n_subset);
     if (st != PRIME_OK)
         return st;
 
@@ -1280,6 +1418,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->array_num = array_num;
     s->array_den = array_den;
     s->gallop_ratio = gallop_ratio;
+    s->batch_images = batch_images;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1
                              : config->max_tags > PRIME_MAX_TAGS_LIMIT ? PRIME_MAX_TAGS_LIMIT
@@ -1333,7 +1472,8 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
             c->n = n_images;
         }
     } else {
-        for (uint32_t k = 0; k < n_store_classes; k++) {
+        for (uint32_t i = 0; i < (subset != NULL ? n_subset : n_store_classes); i++) {
+            uint32_t k = subset != NULL ? subset[i] : i;
             uint64_t a = store->class_off[k], b = store->class_off[k + 1];
             if (a == b)
                 continue;
@@ -1393,77 +1533,21 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     clock_gettime(CLOCK_MONOTONIC, &s->last_report);
     report(s);
 
-    /* phase 1: prepare the classes */
-    s->phase = 1;
-    s->phase_items = s->n_classes;
-    if (!s->cancelled)
-        run_phase(s, workers, n_workers);
-    for (uint32_t t = 0; t < n_alloc && st == PRIME_OK; t++)
-        st = workers[t].status;
-    if (st != PRIME_OK || s->cancelled)
+    /* the classes in batches of consecutive classes (run_batch): the
+       columns of one batch are freed before the next is prepared */
+    for (uint32_t b = 0; b < s->n_classes && st == PRIME_OK && !s->cancelled &&
+                         !atomic_load(&s->stop);) {
+        uint64_t images = s->classes[b].n;
+        uint32_t e = b + 1;
+        while (e < s->n_classes && images + s->classes[e].n <= s->batch_images)
+            images += s->classes[e++].n;
+        s->batch_first = b;
+        s->batch_end = e;
+        st = run_batch(s, workers, n_workers, n_alloc, max_n);
+        b = e;
+    }
+    if (st != PRIME_OK || s->cancelled || atomic_load(&s->over_limit))
         goto done;
-    for (uint32_t t = 0; t < n_alloc; t++) {
-        prime__free(workers[t].count);
-        prime__free(workers[t].sum);
-        prime__free(workers[t].map);
-        prime__free(workers[t].touched);
-        prime__free(workers[t].rank);
-        workers[t].count = workers[t].map = workers[t].touched = workers[t].rank = NULL;
-        workers[t].sum = NULL;
-    }
-
-    for (uint32_t k = 0; k < s->n_classes; k++) {
-        if (s->classes[k].words > s->max_words)
-            s->max_words = s->classes[k].words;
-        if (s->classes[k].row_words > s->max_row_words)
-            s->max_row_words = s->classes[k].row_words;
-        if (s->classes[k].m > s->max_m)
-            s->max_m = s->classes[k].m;
-    }
-    /* no sparse set is longer than this (sparse(), and <= its class) */
-    s->ids_cap = (size_t)((uint64_t)s->max_words * s->array_num / s->array_den) + 1;
-    if (s->ids_cap > (size_t)max_n + 1)
-        s->ids_cap = (size_t)max_n + 1;
-    st = build_items(s);
-    if (st != PRIME_OK)
-        goto done;
-    for (uint32_t t = 0; t < n_alloc; t++) {
-        if (t > 0 && (size_t)t >= s->n_items)
-            break;
-        workers[t].stack =
-            prime__malloc(((size_t)s->max_tags + 1) * (s->max_words ? s->max_words : 1) *
-                          sizeof(uint64_t));
-        workers[t].ids =
-            prime__malloc(((size_t)s->max_tags + 1) * s->ids_cap * sizeof(uint32_t));
-        workers[t].allowed =
-            prime__malloc(((size_t)s->max_tags + 1) * (s->max_row_words ? s->max_row_words : 1) *
-                          sizeof(uint64_t));
-        size_t levels = (size_t)s->max_tags + 1, mm = s->max_m ? s->max_m : 1;
-        workers[t].surv_mask =
-            prime__malloc(levels * (s->max_row_words ? s->max_row_words : 1) * sizeof(uint64_t));
-        workers[t].sv_j = prime__malloc(levels * mm * sizeof(uint32_t));
-        workers[t].sv_size = prime__malloc(levels * mm * sizeof(uint64_t));
-        workers[t].sv_sum = prime__malloc(levels * mm * sizeof(double));
-        if (workers[t].stack == NULL || workers[t].ids == NULL || workers[t].allowed == NULL ||
-            workers[t].surv_mask == NULL || workers[t].sv_j == NULL || workers[t].sv_size == NULL ||
-            workers[t].sv_sum == NULL) {
-            st = PRIME_E_NOMEM;
-            goto done;
-        }
-    }
-
-    /* phase 2: the pair table; phase 3: the depth-first searches */
-    for (int phase = 2; phase <= 3; phase++) {
-        if (phase == 3)
-            sort_items_for_search(s);
-        s->phase = phase;
-        s->phase_items = s->n_items;
-        run_phase(s, workers, n_workers);
-        for (uint32_t t = 0; t < n_alloc && st == PRIME_OK; t++)
-            st = workers[t].status;
-        if (st != PRIME_OK || s->cancelled || atomic_load(&s->over_limit))
-            goto done;
-    }
     atomic_store(&s->done, s->total);
     report(s);
     if (s->cancelled)
@@ -1506,6 +1590,26 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
         class_ids[c] = s->classes[c].class_id;
         class_images[c] = s->classes[c].n;
         class_correct[c] = s->classes[c].sum;
+    }
+    if (raw != NULL) {
+        /* prime__search_raw_run: the parts, no result */
+        raw->n_classes = s->n_classes;
+        raw->class_ids = class_ids;
+        raw->class_images = class_images;
+        raw->class_correct = class_correct;
+        raw->modes = modes;
+        raw->n_modes = n_modes;
+        if (!own) /* a worker's own list, taken as it is: the worker lets go */
+            for (uint32_t t = 0; t < n_alloc; t++)
+                if (workers[t].modes == modes)
+                    workers[t].modes = NULL;
+        for (uint32_t t = 0; t < n_alloc; t++)
+            raw->candidates += workers[t].candidates;
+        class_ids = NULL;
+        class_images = NULL;
+        class_correct = NULL;
+        modes = NULL;
+        goto done;
     }
     st = prime__result_build_ticking(store, config, s->n_classes, class_ids, class_images,
                                      class_correct, modes, n_modes, build_tick, s, out);
@@ -1568,7 +1672,8 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
     if (out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_search: out is NULL");
     *out = NULL;
-    return search_run(store, outcomes, config, progress, user_data, NULL, NULL, out, NULL);
+    return search_run(store, outcomes, config, progress, user_data, NULL, NULL, out, NULL, NULL,
+                      0, NULL);
 }
 
 prime_status prime_search_stream(const prime_tagstore *store, const prime_outcomes *outcomes,
@@ -1586,8 +1691,28 @@ prime_status prime_search_stream(const prime_tagstore *store, const prime_outcom
                             "use prime_search");
     uint64_t n = 0;
     prime_status st = search_run(store, outcomes, config, progress, progress_data, on_mode,
-                                 mode_data, NULL, &n);
+                                 mode_data, NULL, &n, NULL, 0, NULL);
     if (n_modes_out != NULL)
         *n_modes_out = n;
     return st;
+}
+
+prime_status prime__search_raw_run(const prime_tagstore *store, const prime_outcomes *outcomes,
+                                   const prime_config *config, const uint32_t *class_ids,
+                                   uint32_t n, prime_progress_fn progress, void *user_data,
+                                   prime__search_raw *out)
+{
+    memset(out, 0, sizeof *out);
+    static const uint32_t none = 0;
+    return search_run(store, outcomes, config, progress, user_data, NULL, NULL, NULL, NULL,
+                      class_ids != NULL ? class_ids : &none, n, out);
+}
+
+void prime__search_raw_free(prime__search_raw *r)
+{
+    prime__free(r->class_ids);
+    prime__free(r->class_images);
+    prime__free(r->class_correct);
+    prime__free(r->modes);
+    memset(r, 0, sizeof *r);
 }
