@@ -1037,5 +1037,6 @@ PRIME_API prime_status prime_result_columns(const prime_result *result, uint32_t
 #include "prime/eval.h"
 #include "prime/quality.h"
 #include "prime/file.h"
+#include "prime/sharded.h"
 
 #endif /* PRIME_PRIME_H */
