@@ -91,7 +91,11 @@ struct sh_ctx {
     uint64_t *col_n; /* m: local size of each column */
     uint32_t **col_ids; /* m: sorted positions of a sparse column, or NULL */
     uint32_t *ids_block;
-    uint64_t *correct; /* 0/1 outcomes: the correct local images */
+    /* 0/1 outcomes: the wrong local images take bits 0.. (words 0..ww-1),
+       the correct ones start at word ww (search.c's layout): a round counts
+       the wrong images of every child first (a few words), sums them, and
+       counts the rest only for the children with enough wrong images */
+    size_t ww;
     uint64_t *vals;    /* scores: fixed-point outcome of each local image */
     size_t ids_cap;
     size_t row_words;
@@ -100,7 +104,9 @@ struct sh_ctx {
     /* a round of children: parent (index into the parents' level) and tag */
     uint64_t *child_parent;
     uint32_t *child_tag;
-    uint64_t *buf; /* 2 per child */
+    uint64_t *buf; /* scores: 2 per child; 0/1: wrong, then correct at ROUND_SETS */
+    uint64_t *pos; /* 0/1: index of a child among those counted further, or NONE */
+    int phase;     /* 0: size and sum; 1: wrong images; 2: correct images */
     uint64_t n_children;
     uint64_t *grp;  /* first child of each parent group, n_grp + 1 */
     uint64_t n_grp;
@@ -382,17 +388,37 @@ static uint32_t extract_ids(const uint64_t *a, size_t words, uint32_t *out)
     return n;
 }
 
-/* The local counts of the children of parent group g. */
+#define NO_POS UINT64_MAX
+
+static void *count_worker(void *arg);
+
+/* The local counts of the children of parent group g for the current
+ * phase (s->phase). */
 static void count_group(sh_ctx *s, sh_scratch *w, uint64_t g)
 {
     uint64_t c0 = s->grp[g], c1 = s->grp[g + 1];
+    int phase = s->phase;
+    if (phase == 2) {
+        bool any = false;
+        for (uint64_t c = c0; c < c1 && !any; c++)
+            any = s->pos[c] != NO_POS;
+        if (!any)
+            return;
+    }
     if (s->words == 0) {
-        memset(s->buf + 2 * c0, 0, (size_t)(c1 - c0) * 2 * sizeof *s->buf);
+        for (uint64_t c = c0; c < c1; c++) {
+            if (phase == 0)
+                s->buf[2 * c] = s->buf[2 * c + 1] = 0;
+            else if (phase == 1)
+                s->buf[c] = 0;
+            else if (s->pos[c] != NO_POS)
+                s->buf[ROUND_SETS + s->pos[c]] = 0;
+        }
         return;
     }
     const level *L = s->parents;
     const uint32_t *pt = L->tags + s->child_parent[c0] * L->k;
-    size_t words = s->words;
+    size_t words = s->words, ww = s->ww;
     /* the parent's local images: sorted positions (ids, n_ids) or a bitset */
     const uint32_t *ids = NULL;
     uint32_t n_ids = 0;
@@ -432,8 +458,37 @@ static void count_group(sh_ctx *s, sh_scratch *w, uint64_t g)
             ids = w->ids;
         }
     }
+    /* 0/1 outcomes: ids[0..n_wrong) are the wrong images */
+    uint32_t n_wrong = 0;
+    if (ids != NULL && phase != 0) {
+        uint32_t from = (uint32_t)(ww * PRIME_BITS_WORD);
+        while (n_wrong < n_ids && ids[n_wrong] < from)
+            n_wrong++;
+    }
     for (uint64_t c = c0; c < c1; c++) {
         const uint64_t *col = s->cols + (size_t)s->child_tag[c] * words;
+        if (phase == 1) {
+            uint64_t wrong = 0;
+            if (ids != NULL)
+                for (uint32_t x = 0; x < n_wrong; x++)
+                    wrong += bit_of(col, ids[x]);
+            else
+                wrong = s->k->and_popcount(pset, col, ww);
+            s->buf[c] = wrong;
+            continue;
+        }
+        if (phase == 2) {
+            if (s->pos[c] == NO_POS)
+                continue;
+            uint64_t right = 0;
+            if (ids != NULL)
+                for (uint32_t x = n_wrong; x < n_ids; x++)
+                    right += bit_of(col, ids[x]);
+            else
+                right = s->k->and_popcount(pset + ww, col + ww, words - ww);
+            s->buf[ROUND_SETS + s->pos[c]] = right;
+            continue;
+        }
         uint64_t size = 0, sum = 0;
         if (ids != NULL) {
             for (uint32_t x = 0; x < n_ids; x++) {
@@ -441,18 +496,32 @@ static void count_group(sh_ctx *s, sh_scratch *w, uint64_t g)
                 if (!bit_of(col, id))
                     continue;
                 size++;
-                sum += s->binary ? bit_of(s->correct, id) << PRIME_FX_SHIFT : s->vals[id];
+                sum += s->vals[id];
             }
         } else {
             size = s->k->and_count(w->cset, pset, col, words);
             if (size > 0)
-                sum = s->binary ? s->k->and_popcount(w->cset, s->correct, words)
-                                      << PRIME_FX_SHIFT
-                                : prime__bits_sum(w->cset, words, s->vals);
+                sum = prime__bits_sum(w->cset, words, s->vals);
         }
         s->buf[2 * c] = size;
         s->buf[2 * c + 1] = sum;
     }
+}
+
+/* Count the children of the round for phase `phase`, in the threads. */
+static void count_round(sh_ctx *s, int phase)
+{
+    s->phase = phase;
+    atomic_store(&s->next_grp, 0);
+    atomic_store(&s->next_slot, 0);
+    uint64_t n_grp = s->n_grp;
+    uint32_t nt = s->threads;
+    if (nt > n_grp)
+        nt = n_grp ? (uint32_t)n_grp : 1;
+    if (nt > 1)
+        prime__run_workers(nt, count_worker, s);
+    else
+        count_worker(s);
 }
 
 static void *count_worker(void *arg)
@@ -522,6 +591,11 @@ static prime_status alloc_round(sh_ctx *s)
     s->child_tag = prime__malloc(ROUND_SETS * sizeof *s->child_tag);
     s->buf = prime__malloc(2 * (size_t)ROUND_SETS * sizeof *s->buf);
     s->grp = prime__malloc(((size_t)ROUND_SETS + 1) * sizeof *s->grp);
+    if (s->binary) {
+        s->pos = prime__malloc(ROUND_SETS * sizeof *s->pos);
+        if (s->pos == NULL)
+            return PRIME_E_NOMEM;
+    }
     uint32_t nt = s->threads;
     s->scratch = prime__calloc(nt, sizeof *s->scratch);
     if (s->child_parent == NULL || s->child_tag == NULL || s->buf == NULL || s->grp == NULL ||
@@ -599,30 +673,42 @@ static prime_status run_level(sh_ctx *s, const level *prev, level *cur, const ui
         }
         s->grp[s->n_grp] = s->n_children;
         bool last = *local != PRIME_OK || (pf >= prev->n_front && s->n_children == 0);
-        if (!last) {
-            atomic_store(&s->next_grp, 0);
-            atomic_store(&s->next_slot, 0);
-            uint64_t n_grp = s->n_grp;
-            uint32_t nt = s->threads;
-            if (nt > n_grp)
-                nt = n_grp ? (uint32_t)n_grp : 1;
-            if (nt > 1)
-                prime__run_workers(nt, count_worker, s);
-            else
-                count_worker(s);
-        }
+        if (!last)
+            count_round(s, s->binary ? 1 : 0);
         /* every process: the same number of rounds (the front is the same) */
         uint64_t done = (uint64_t)(k - 1) * LEVEL_UNITS +
                         (prev->n_front ? pf * LEVEL_UNITS / prev->n_front : LEVEL_UNITS);
         st = agree(s, *local, done, (uint64_t)s->max_tags * LEVEL_UNITS);
         if (st != PRIME_OK || last)
             break;
-        st = sum_all(s, s->buf, 2 * s->n_children);
+        st = sum_all(s, s->buf, (s->binary ? 1 : 2) * s->n_children);
         if (st != PRIME_OK)
             break;
+        if (s->binary) {
+            /* the rest of the children with enough wrong images (on the
+               summed counts: every process picks the same) */
+            uint64_t n_alive = 0;
+            for (uint64_t c = 0; c < s->n_children; c++)
+                s->pos[c] = s->buf[c] >= s->need_wrong ? n_alive++ : NO_POS;
+            if (n_alive > 0)
+                count_round(s, 2);
+            st = sum_all(s, s->buf + ROUND_SETS, n_alive);
+            if (st != PRIME_OK)
+                break;
+        }
         uint32_t tags[PRIME_MAX_TAGS_LIMIT];
         for (uint64_t c = 0; c < s->n_children && *local == PRIME_OK; c++) {
-            uint64_t size = s->buf[2 * c], sum = s->buf[2 * c + 1];
+            uint64_t size, sum;
+            if (s->binary) {
+                if (s->pos[c] == NO_POS)
+                    continue; /* too few wrong images: neither in the pair table nor tried */
+                uint64_t right = s->buf[ROUND_SETS + s->pos[c]];
+                size = s->buf[c] + right;
+                sum = right << PRIME_FX_SHIFT;
+            } else {
+                size = s->buf[2 * c];
+                sum = s->buf[2 * c + 1];
+            }
             uint64_t pi = s->child_parent[c];
             uint32_t j = s->child_tag[c];
             bool visited;
@@ -669,7 +755,7 @@ static void ctx_free(sh_ctx *s)
     prime__free(s->col_n);
     prime__free(s->col_ids);
     prime__free(s->ids_block);
-    prime__free(s->correct);
+    prime__free(s->pos);
     prime__free(s->vals);
     prime__free(s->rows);
     prime__free(s->child_parent);
@@ -748,36 +834,42 @@ static prime_status run_tags(sh_ctx *s, uint64_t **cand_st_out, prime_status *lo
     /* local columns, only when there is a level 2 */
     if (s->max_tags < 2 || m < 2)
         return PRIME_OK;
-    s->words = prime__bits_words(s->ln);
+    uint64_t lwrong = 0; /* 0/1 outcomes: wrong local images */
+    if (s->binary) {
+#define COUNT_WRONG(li, img, st, out) ((void)(st), lwrong += (out) == 0.0)
+        FOR_LOCAL(s, COUNT_WRONG);
+#undef COUNT_WRONG
+        s->ww = prime__bits_words(lwrong);
+        s->words = s->ww + prime__bits_words(s->ln - lwrong);
+    } else {
+        s->words = prime__bits_words(s->ln);
+    }
     s->row_words = prime__bits_words(m);
     s->cols = prime__calloc((size_t)m * (s->words ? s->words : 1), sizeof *s->cols);
     s->col_n = prime__calloc(m, sizeof *s->col_n);
     s->col_ids = prime__calloc(m, sizeof *s->col_ids);
     s->rows = prime__calloc((size_t)m * s->row_words, sizeof *s->rows);
-    if (s->binary)
-        s->correct = prime__calloc(s->words ? s->words : 1, sizeof *s->correct);
-    else
+    if (!s->binary)
         s->vals = prime__malloc((s->ln ? s->ln : 1) * sizeof *s->vals);
     if (s->cols == NULL || s->col_n == NULL || s->col_ids == NULL || s->rows == NULL ||
-        (s->binary ? s->correct == NULL : s->vals == NULL)) {
+        (!s->binary && s->vals == NULL)) {
         *local = prime__error(PRIME_E_NOMEM, FN ": out of memory");
         return PRIME_OK;
     }
     size_t words = s->words;
+    uint64_t next_wrong = 0, next_right = s->ww * PRIME_BITS_WORD;
 #define SET_BITS(li, img, st, out)                                            \
     do {                                                                      \
-        uint64_t q = prime__fx_from(out), a, b;                               \
-        if (s->binary) {                                                      \
-            if (q != 0)                                                       \
-                prime__bits_set(s->correct, li);                              \
-        } else {                                                              \
+        uint64_t q = prime__fx_from(out), a, b, bit = li;                     \
+        if (s->binary)                                                        \
+            bit = q == 0 ? next_wrong++ : next_right++;                       \
+        else                                                                  \
             s->vals[li] = q;                                                  \
-        }                                                                     \
         prime__store_image_tags(st, img, &a, &b);                             \
         for (uint64_t x = a; x < b; x++) {                                    \
             uint32_t c = s->map[prime__store_tag(st, x)];                     \
             if (c != PRIME_NONE) {                                            \
-                prime__bits_set(s->cols + (size_t)c * words, li);             \
+                prime__bits_set(s->cols + (size_t)c * words, bit);            \
                 s->col_n[c]++;                                                \
             }                                                                 \
         }                                                                     \
