@@ -231,12 +231,15 @@ static void check_split(const dataset *d, const prime_tagstore *store,
     }
 }
 
+static bool fold; /* PRIME_PARAM_FOLD_EQUAL in sharded_differential */
+
 static size_t sharded_differential(const dataset *d, params *p, uint32_t P, const char *what)
 {
     p->whole = true;
     prime_tagstore *s = dataset_store(d, true);
     prime_outcomes *o = dataset_outcomes(d);
     prime_config *c = params_config(p);
+    cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_FOLD_EQUAL, fold), PRIME_OK);
     prime_result *want = NULL;
     cr_assert_eq(prime_search(s, o, c, NULL, NULL, &want), PRIME_OK, "%s: %s", what,
                  prime_last_error());
@@ -267,6 +270,7 @@ Test(sharded, equals_search, .timeout = 600)
         params p;
         random_params(&p, per_class);
         uint32_t P = 1 + run % 7;
+        fold = run % 4 == 3;
         char what[320];
         snprintf(what, sizeof what,
                  "run %u (kind %d, vocab %u, images %u, max_tags %u, min_size %lld, "
@@ -274,6 +278,7 @@ Test(sharded, equals_search, .timeout = 600)
                  run, kind, vocab, d.n, p.max_tags, (long long)p.min_size, p.min_drop,
                  (long long)p.min_tag_count, p.threads);
         size_t n = sharded_differential(&d, &p, P, what);
+        fold = false;
         total += n;
         with_modes += n > 0;
         by_kind[kind] += n;
@@ -302,6 +307,10 @@ Test(sharded, larger_stores, .timeout = 600)
             char what[128];
             snprintf(what, sizeof what, "large P %u kind %d (%u images)", P, kind, d.n);
             total += sharded_differential(&d, &p, P, what);
+            /* the same with the modes of equal images folded */
+            fold = true;
+            total += sharded_differential(&d, &p, P, what);
+            fold = false;
             dataset_free(&d);
         }
     }
@@ -558,20 +567,6 @@ Test(sharded, bad_arguments)
     cr_assert_eq(prime_search_sharded(&bad, 1, NULL, never_sum, NULL, NULL, NULL, &r),
                  PRIME_E_INVALID_ARG);
     cr_assert(strstr(prime_last_error(), "part 0 has a NULL outcomes") != NULL);
-    /* fold_equal: refused (on every shard alike, after the first sum) */
-    prime_config *c = NULL;
-    cr_assert_eq(prime_config_create(&c), PRIME_OK);
-    cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_FOLD_EQUAL, 1), PRIME_OK);
-    group g = {.fail_at = -1};
-    member ms[1];
-    memset(ms, 0, sizeof ms);
-    prime_shard_part *pp[1] = {&part};
-    uint32_t np[1] = {1};
-    ms[0].cancel_at = -1;
-    run_group(&g, ms, 1, pp, np, c);
-    cr_assert_eq(ms[0].status, PRIME_E_INVALID_ARG);
-    cr_assert_null(ms[0].result);
-    prime_config_destroy(c);
     prime_outcomes_destroy(o);
     prime_tagstore_destroy(s);
     dataset_free(&d);
