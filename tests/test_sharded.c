@@ -342,6 +342,47 @@ Test(sharded, order_free_scores)
     dataset_free(&d);
 }
 
+/* Fold a mode whose images equal those of a smaller mode that shares none
+ * of its tags: t0 is on exactly the images carrying both t1 and t2, so
+ * {t1, t2} (and {t0, t1}, ...) fold under {t0}; the union sizes must be
+ * summed over the shards. */
+Test(sharded, fold_union)
+{
+    dataset d;
+    memset(&d, 0, sizeof d);
+    d.n_classes = 2;
+    d.n_tags = 5;
+    d.n = 200;
+    d.named = true;
+    d.cls = calloc(d.n, sizeof *d.cls);
+    d.mask = calloc(d.n, sizeof *d.mask);
+    d.out = calloc(d.n, sizeof *d.out);
+    for (uint32_t i = 0; i < d.n; i++) {
+        d.cls[i] = i % 2;
+        if (i < 40)
+            d.mask[i] = 7; /* t0 t1 t2 */
+        else if (i < 100)
+            d.mask[i] = 2 | (i % 3 == 0 ? 8 : 0); /* t1 (t3) */
+        else if (i < 160)
+            d.mask[i] = 4 | (i % 4 == 0 ? 16 : 0); /* t2 (t4) */
+        else
+            d.mask[i] = i % 2 ? 8 : 16;
+        d.out[i] = i < 40 ? (i % 5 == 0 ? 0.5 : 0.0) : (i % 7 == 0 ? 0.25 : 1.0);
+    }
+    params p = {.max_tags = 3, .min_size = 10, .min_drop = 0.1, .gains = {-1.0}, .n_gains = 1,
+                .threads = 2};
+    for (uint32_t P = 1; P <= 7; P++) {
+        fold = false;
+        size_t all = sharded_differential(&d, &p, P, "fold_union, no fold");
+        fold = true;
+        size_t kept = sharded_differential(&d, &p, P, "fold_union, fold");
+        fold = false;
+        cr_assert_eq(kept, all - 4, "{t1,t2}, {t0,t1}, {t0,t2}, {t0,t1,t2} fold under {t0}: "
+                                    "%zu of %zu modes kept", kept, all);
+    }
+    dataset_free(&d);
+}
+
 static void one_store(dataset *d, prime_tagstore **s, prime_outcomes **o)
 {
     rng_state = 99;
