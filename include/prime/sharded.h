@@ -110,7 +110,8 @@ typedef struct prime_shard_part {
  *  parameters have it set), and must be the same on every process
  *  (checked: PRIME_E_MISMATCH). PRIME_PARAM_FOLD_EQUAL works as for
  *  prime_search (the sizes it compares are summed too);
- *  PRIME_PARAM_THREADS threads count the images of this process. progress (may be NULL) is called now and then
+ *  PRIME_PARAM_THREADS threads count the images of this process (0: one
+ *  per CPU; with one process per core, set it to 1). progress (may be NULL) is called now and then
  *  with this process's view of the work; a non-zero answer cancels the
  *  search on every process (PRIME_E_CANCELLED everywhere) at the next sum.
  *
