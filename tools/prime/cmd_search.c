@@ -42,11 +42,9 @@ int cmd_search(int argc, char **argv)
     opts o = {.argc = argc, .argv = argv, .specs = specs};
     int k, rc = 0;
     const char *v;
-    while (rc == 0 && (k = opts_next(&o, &v)) != OPT_END) {
+    while (rc == 0 && (k = opts_option(&o, &v)) != OPT_END) {
         if (k == OPT_ERROR)
             rc = o.rc;
-        else if (k == OPT_ARG)
-            rc = usage_error("unexpected argument '%s'", v);
         else if (k == O_WHOLE)
             prime_config_set_int(cfg, PRIME_PARAM_WHOLE_DATASET, 1);
         else if (k == O_FOLD)
