@@ -32,8 +32,9 @@
  * (prime__run_workers, the calling thread among them) pull with an atomic
  * counter; every worker keeps its own list of raw modes and
  * prime__result_build sorts the union, so the result does not depend on
- * the thread count. Sums of float outcomes are always taken in ascending
- * image order, so every way of reaching a set gives the same double.
+ * the thread count. Outcomes are summed in fixed point (search/fixed.h):
+ * integers, so every way of reaching a set gives the same sum, and the
+ * sharded search (sharded.c) the same numbers as this one.
  */
 #include <errno.h>
 #include <math.h>
@@ -44,6 +45,7 @@
 #include <time.h>
 
 #include "search/bitset.h"
+#include "search/fixed.h"
 #include "search/kernels.h"
 #include "search/search.h"
 
@@ -54,10 +56,6 @@
 #define REPORT_NS 20000000L
 /* Search nodes between two looks at the stop flag. */
 #define CHECK_NODES 4096u
-/* Slack of the error-bound pruning: far wider than any rounding error of
- * the sums, so that pruning never removes a set that the literal test
- * (with PRIME_EPS of slack) would accept. */
-#define PRUNE_SLACK 1e-6
 
 /* One searched class and, once prepared, its bitset columns. */
 typedef struct {
@@ -65,14 +63,15 @@ typedef struct {
     const uint32_t *images;  /* ascending; NULL means first..first+n-1 */
     uint32_t first;
     uint32_t n;
-    double sum, acc;         /* sum and mean of the outcomes of the class */
+    uint64_t sum;            /* fixed-point sum of the outcomes of the class */
+    double acc;              /* their mean */
     /* filled by prepare_class */
     uint32_t m;              /* candidate tags */
     size_t words;            /* words per column */
     uint32_t *cand;          /* m store tag ids, ascending */
     uint64_t *cols;          /* m columns of `words` words */
     uint64_t *col_size;      /* m */
-    double *col_sum;         /* m */
+    uint64_t *col_sum;       /* m, fixed point */
     /* 0/1 outcomes: the wrong images take bits 0..n_wrong-1 (words
        0..wrong_words-1), the correct ones start at word wrong_words, each
        group in ascending image order; so the wrongness of a set is a
@@ -82,8 +81,9 @@ typedef struct {
     uint64_t need_wrong;     /* fewest wrong images a set needs to matter */
     uint64_t min_size;       /* fewest images of a group in this class */
     uint64_t cand_min;       /* fewest images of a candidate tag in this class */
-    /* other outcomes: image j of the class is bit j, vals[j] its outcome */
-    double *vals;
+    /* other outcomes: image j of the class is bit j, vals[j] its outcome
+       in fixed point */
+    uint64_t *vals;
     /* pair table: row i has bit l (l > i) when the pair {i, l} passes the
        size test and the error bound, i.e. some failure mode could hold both
        tags; a search node only tries the tags allowed by every row of it */
@@ -112,7 +112,7 @@ typedef struct {
     /* phase 1 scratch: per store tag (count and sum are kept at 0 between
        classes; map is written for the tags of a class before it is read) */
     uint32_t *count, *map, *touched;
-    double *sum;
+    uint64_t *sum;
     uint32_t *rank;          /* per image of the largest class: its bit */
     /* phase 2 and 3 scratch */
     uint64_t *stack;         /* max_tags + 1 bitsets of max_words words */
@@ -122,7 +122,7 @@ typedef struct {
     uint64_t *surv_mask;     /* max_tags + 1 rows of max_row_words words */
     uint32_t *sv_j;          /* max_tags + 1 lists of max_m */
     uint64_t *sv_size;
-    double *sv_sum;
+    uint64_t *sv_sum;
     uint32_t path[PRIME_MAX_TAGS_LIMIT];
     /* the sets of the DFS path: the node of depth d (1..k) is
        lvl_ids[d] (sorted positions) when not NULL, else lvl_set[d] */
@@ -269,11 +269,10 @@ static inline uint32_t probe_count(const uint32_t *ids, uint32_t n, const uint64
     return k;
 }
 
-/* Sum of vals over sorted positions: the order of prime__bits_sum, hence
- * the same double. */
-static inline double ids_sum(const uint32_t *ids, uint32_t n, const double *vals)
+/* Sum of vals (fixed point) over sorted positions. */
+static inline uint64_t ids_sum(const uint32_t *ids, uint32_t n, const uint64_t *vals)
 {
-    double s = 0.0;
+    uint64_t s = 0;
     for (uint32_t i = 0; i < n; i++)
         s += vals[ids[i]];
     return s;
@@ -340,15 +339,13 @@ static inline bool gallops(const search_ctx *s, uint64_t column, uint64_t node)
     return s->gallop_ratio != 0 && column * s->gallop_ratio < node;
 }
 
-/* true when a set with `size` images and outcome sum `sum` has a subset
- * (of at least min_size images) that could still reach the drop. */
+/* true when a set with `size` images and outcome sum `sum` (fixed point)
+ * has a subset (of at least min_size images) that could still reach the
+ * drop. */
 static inline bool can_reach_drop(const search_ctx *s, const search_class *c, uint64_t size,
-                                  double sum)
+                                  uint64_t sum)
 {
-    double bound = 1.0 - ((double)size - sum) / (double)c->min_size;
-    if (bound < 0.0)
-        bound = 0.0;
-    return c->acc - bound >= s->min_drop - PRUNE_SLACK;
+    return prime__fx_can_reach(c->acc, prime__fx_wrong(size, sum), c->min_size, s->min_drop);
 }
 
 /* Fewest wrong images (0/1 outcomes) a set needs so that it or one of its
@@ -358,7 +355,7 @@ static uint64_t need_wrong(const search_ctx *s, const search_class *c)
     uint64_t lo = 0, hi = (uint64_t)c->n + 1; /* can_reach_drop is monotone in W */
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (can_reach_drop(s, c, c->min_size, (double)c->min_size - (double)mid))
+        if (prime__fx_can_reach(c->acc, mid << PRIME_FX_SHIFT, c->min_size, s->min_drop))
             hi = mid;
         else
             lo = mid + 1;
@@ -370,9 +367,7 @@ static uint64_t need_wrong(const search_ctx *s, const search_class *c)
  * width `ow` (constants once inlined): count the images of every tag
  * (w->count) and
  * - with 0/1 outcomes, its wrong images (w->sum, a whole number);
- * - otherwise the sum of its outcomes (w->sum), in ascending image order:
- *   the order of prime__bits_sum, so it is the very double the bitset
- *   gives.
+ * - otherwise the fixed-point sum of its outcomes (w->sum).
  * Returns the number of distinct tags, listed in w->touched. */
 static inline __attribute__((always_inline)) uint32_t count_tags_w(search_worker *w,
                                                                      const search_class *c,
@@ -381,7 +376,7 @@ static inline __attribute__((always_inline)) uint32_t count_tags_w(search_worker
     const prime_tagstore *st = w->s->store;
     const double *out = w->s->out;
     uint32_t *count = w->count, *touched = w->touched;
-    double *sum = w->sum;
+    uint64_t *sum = w->sum;
     uint32_t n_touched = 0;
     for (uint32_t j = 0; j < c->n; j++) {
         uint32_t img = class_image(c, j);
@@ -397,7 +392,7 @@ static inline __attribute__((always_inline)) uint32_t count_tags_w(search_worker
             }
             continue;
         }
-        double add = c->binary ? 1.0 : v;
+        uint64_t add = c->binary ? 1 : prime__fx_from(v);
         for (uint64_t k = a; k < b; k++) {
             uint32_t t = prime__store_tag_w(st, k, iw);
             if (count[t]++ == 0)
@@ -482,9 +477,9 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     for (uint32_t k = 0; k < n_touched; k++) {
         uint32_t t = w->touched[k];
         uint64_t size = w->count[t];
-        double sum = w->sum[t]; /* 0/1 outcomes: the wrong images */
+        uint64_t sum = w->sum[t]; /* 0/1 outcomes: the wrong images */
         bool keep = size >= c->cand_min &&
-                    (c->binary ? (uint64_t)sum >= c->need_wrong
+                    (c->binary ? sum >= c->need_wrong
                                : can_reach_drop(s, c, size, sum));
         if (keep) {
             /* the candidates first, the others after them */
@@ -492,7 +487,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
             w->touched[m++] = t;
         } else {
             w->count[t] = 0;
-            w->sum[t] = 0.0;
+            w->sum[t] = 0;
         }
     }
     if (m == 0)
@@ -506,12 +501,12 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     size_t n64 = ((size_t)m + 1) * words + (size_t)m * row_words + m;
     size_t nd = (size_t)m + (c->binary ? 0 : c->n);
     size_t n32 = (size_t)m;
-    size_t bytes = n64 * sizeof(uint64_t) + nd * sizeof(double) + n32 * sizeof(uint32_t);
+    size_t bytes = n64 * sizeof(uint64_t) + nd * sizeof(uint64_t) + n32 * sizeof(uint32_t);
     uint64_t *block = prime__calloc(bytes, 1);
     if (block == NULL) {
         for (uint32_t k = 0; k < m; k++) {
             w->count[w->touched[k]] = 0;
-            w->sum[w->touched[k]] = 0.0;
+            w->sum[w->touched[k]] = 0;
         }
         return PRIME_E_NOMEM;
     }
@@ -520,7 +515,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     c->rows = c->cols + ((size_t)m + 1) * words;
     c->row_words = row_words;
     c->col_size = c->rows + (size_t)m * row_words;
-    c->col_sum = (double *)(c->col_size + m);
+    c->col_sum = c->col_size + m;
     c->vals = c->binary ? NULL : c->col_sum + m;
     c->cand = (uint32_t *)(c->col_sum + m + (c->binary ? 0 : c->n));
     uint32_t *rank = w->rank; /* binary only: bit position of image j */
@@ -529,9 +524,10 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         c->cand[k] = t;
         c->col_size[k] = w->count[t];
         /* 0/1 outcomes: the correct images, size - wrong */
-        c->col_sum[k] = c->binary ? (double)(w->count[t] - (uint32_t)w->sum[t]) : w->sum[t];
+        c->col_sum[k] = c->binary ? (uint64_t)(w->count[t] - (uint32_t)w->sum[t]) << PRIME_FX_SHIFT
+                                  : w->sum[t];
         w->count[t] = 0;
-        w->sum[t] = 0.0;
+        w->sum[t] = 0;
         w->map[t] = k;
     }
     for (uint32_t k = m; k < n_touched; k++)
@@ -547,7 +543,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         }
     } else {
         for (uint32_t j = 0; j < c->n; j++)
-            c->vals[j] = s->out[class_image(c, j)];
+            c->vals[j] = prime__fx_from(s->out[class_image(c, j)]);
     }
 #define SET(iw, ow) set_bits_w(w, c, rank, iw, ow)
     WITH_WIDTHS(st, SET);
@@ -584,7 +580,7 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
     uint64_t *row = c->rows + (size_t)i * c->row_words;
     const uint32_t *ids = c->col_ids[i];
     uint32_t n = (uint32_t)c->col_size[i];
-    uint32_t nw = c->binary ? n - (uint32_t)c->col_sum[i] : 0; /* ids[0..nw): wrong */
+    uint32_t nw = c->binary ? n - (uint32_t)(c->col_sum[i] >> PRIME_FX_SHIFT) : 0; /* wrong */
     for (uint32_t l = i + 1; l < c->m; l++) {
         const uint64_t *b = c->cols + (size_t)l * words;
         if (ids != NULL) {
@@ -627,10 +623,9 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
  * is the one of the bitset. */
 static void probe_stats(const search_class *c, const uint32_t *ids, uint32_t n,
                         const uint64_t *const *ops, uint32_t n_ops, uint64_t *size_out,
-                        double *sum_out)
+                        uint64_t *sum_out)
 {
-    uint64_t size = 0, right = 0;
-    double sum = 0.0;
+    uint64_t size = 0, right = 0, sum = 0;
     uint32_t correct_from = (uint32_t)(c->wrong_words * PRIME_BITS_WORD);
     for (uint32_t i = 0; i < n; i++) {
         uint32_t id = ids[i];
@@ -646,7 +641,7 @@ static void probe_stats(const search_class *c, const uint32_t *ids, uint32_t n,
             sum += c->vals[id];
     }
     *size_out = size;
-    *sum_out = c->binary ? (double)right : sum;
+    *sum_out = c->binary ? right << PRIME_FX_SHIFT : sum;
 }
 
 /* Size and outcome sum of S_{path[0..k) without path[drop]} for a node of
@@ -655,10 +650,10 @@ static void probe_stats(const search_class *c, const uint32_t *ids, uint32_t n,
  * - from sorted positions when the ancestor or one of the columns has
  *   them (the smallest such), probing the others' bitsets;
  * - else by fused AND + count over the words, in `scratch`.
- * The sum of float outcomes is taken in ascending image order, as
- * everywhere, so the value does not depend on the way. */
+ * The sum is in fixed point, so it does not depend on the way. */
 static void subset_stats(const search_worker *w, const search_class *c, uint32_t k,
-                         uint32_t drop, uint64_t *scratch, uint64_t *size_out, double *sum_out)
+                         uint32_t drop, uint64_t *scratch, uint64_t *size_out,
+                         uint64_t *sum_out)
 {
     const search_ctx *s = w->s;
     size_t words = c->words, ww = c->wrong_words;
@@ -704,9 +699,9 @@ static void subset_stats(const search_worker *w, const search_class *c, uint32_t
         n = s->k->and_count(scratch, scratch, ops[o], words);
     *size_out = n;
     if (c->binary)
-        *sum_out = n == 0 ? 0.0 : (double)s->k->count(scratch + ww, words - ww);
+        *sum_out = n == 0 ? 0 : s->k->count(scratch + ww, words - ww) << PRIME_FX_SHIFT;
     else
-        *sum_out = n == 0 ? 0.0 : prime__bits_sum(scratch, words, c->vals);
+        *sum_out = n == 0 ? 0 : prime__bits_sum(scratch, words, c->vals);
 }
 
 /* Necessity: removing any one tag of the k-tag set path[0..k) (with size
@@ -714,24 +709,24 @@ static void subset_stats(const search_worker *w, const search_class *c, uint32_t
  * path[0..k-1), the search parent; for k = 2 the other subset is a single
  * column, whose statistics are at hand. */
 static bool necessary(search_worker *w, const search_class *c, uint32_t k, uint64_t size,
-                      double sum, uint64_t psize, double psum)
+                      uint64_t sum, uint64_t psize, uint64_t psum)
 {
     const search_ctx *s = w->s;
-    double acc = sum / (double)size;
+    double acc = prime__fx_mean(sum, size);
     double need = s->gain[k] - PRIME_EPS;
-    if (psum / (double)psize - acc < need)
+    if (prime__fx_mean(psum, psize) - acc < need)
         return false;
     if (k == 1)
         return true;
     if (k == 2) {
         uint32_t o = w->path[1];
-        return c->col_sum[o] / (double)c->col_size[o] - acc >= need;
+        return prime__fx_mean(c->col_sum[o], c->col_size[o]) - acc >= need;
     }
     for (uint32_t drop = 0; drop + 1 < k; drop++) {
         uint64_t qs;
-        double qsum;
+        uint64_t qsum;
         subset_stats(w, c, k, drop, w->stack + (size_t)k * s->max_words, &qs, &qsum);
-        if (qsum / (double)qs - acc < need)
+        if (prime__fx_mean(qsum, qs) - acc < need)
             return false;
     }
     return true;
@@ -760,7 +755,7 @@ static bool check_point(search_worker *w)
  * prime__result_build computes them. false when the callback stopped the
  * search (now or before). */
 static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uint64_t size,
-                        double sum)
+                        uint64_t sum)
 {
     search_ctx *s = w->s;
     const prime_tagstore *st = s->store;
@@ -783,9 +778,9 @@ static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uin
     e.n_tags = k;
     e.tags = tags;
     e.size = size;
-    e.correct = sum;
-    e.accuracy = sum / (double)size;
-    e.class_accuracy = c->sum / (double)c->n;
+    e.correct = prime__fx_value(sum);
+    e.accuracy = prime__fx_mean(sum, size);
+    e.class_accuracy = prime__fx_mean(c->sum, c->n);
     e.drop = e.class_accuracy - e.accuracy;
     pthread_mutex_lock(&s->mode_mu);
     bool go = !s->stream_stopped;
@@ -807,7 +802,7 @@ static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uin
 }
 
 static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
-                      uint64_t size, double sum)
+                      uint64_t size, uint64_t sum)
 {
     if (!prime__grow((void **)&w->modes, &w->cap_modes, w->n_modes + 1, sizeof *w->modes))
         return false;
@@ -818,7 +813,7 @@ static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uin
     for (uint32_t i = 0; i < k; i++)
         r->tags[i] = c->cand[w->path[i]];
     r->size = size;
-    r->correct = sum;
+    r->correct = prime__fx_value(sum);
     return true;
 }
 
@@ -827,8 +822,8 @@ static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uin
  * holds the tags its children may add. Returns false to stop (cancelled
  * or out of memory). */
 static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
-                  const uint64_t *set, const uint32_t *ids, uint64_t size, double sum,
-                  uint64_t psize, double psum, const uint64_t *allowed)
+                  const uint64_t *set, const uint32_t *ids, uint64_t size, uint64_t sum,
+                  uint64_t psize, uint64_t psum, const uint64_t *allowed)
 {
     const search_ctx *s = w->s;
     size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
@@ -836,7 +831,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     w->lvl_set[k] = set;
     w->lvl_ids[k] = ids;
     w->lvl_size[k] = size;
-    if (c->acc - sum / (double)size >= s->min_drop - PRIME_EPS &&
+    if (c->acc - prime__fx_mean(sum, size) >= s->min_drop - PRIME_EPS &&
         necessary(w, c, k, size, sum, psize, psum)) {
         if (w->s->on_mode != NULL) {
             if (!stream_mode(w, c, k, size, sum))
@@ -857,7 +852,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     }
     if (k >= s->max_tags || allowed == NULL)
         return true; /* a leaf, or a node whose caller knows it has no child */
-    if (c->binary ? (uint64_t)((double)size - sum) < c->need_wrong
+    if (c->binary ? size - (sum >> PRIME_FX_SHIFT) < c->need_wrong
                   : !can_reach_drop(s, c, size, sum))
         return true;
     if (ids == NULL && sparse(s, size, words)) {
@@ -874,7 +869,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     uint64_t *next = w->allowed + (size_t)k * s->max_row_words;
     bool leaf = k + 1 >= s->max_tags;
     /* binary outcomes: ids[0..n_wrong) are the wrong images */
-    uint32_t n_wrong = c->binary ? (uint32_t)(size - (uint64_t)sum) : 0;
+    uint32_t n_wrong = c->binary ? (uint32_t)(size - (sum >> PRIME_FX_SHIFT)) : 0;
     uint32_t correct_from = c->binary ? (uint32_t)(ww * PRIME_BITS_WORD) : 0;
 
     /* Pass 1: the size and sum of every child allowed, counted only (no
@@ -886,7 +881,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     uint64_t *surv = w->surv_mask + (size_t)k * s->max_row_words;
     uint32_t *sv_j = w->sv_j + (size_t)k * s->max_m;
     uint64_t *sv_size = w->sv_size + (size_t)k * s->max_m;
-    double *sv_sum = w->sv_sum + (size_t)k * s->max_m;
+    uint64_t *sv_sum = w->sv_sum + (size_t)k * s->max_m;
     uint32_t n_sv = 0;
     memset(surv, 0, cw * sizeof *surv);
     for (size_t aw = 0; aw < cw; aw++) {
@@ -904,7 +899,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                                                                          : MEET_NODE_IDS)
                                   : (cj != NULL ? MEET_COL_IDS : MEET_WORDS);
             uint64_t csize;
-            double csum;
+            uint64_t csum;
             if (way == MEET_GALLOP) {
                 uint32_t wrong = 0;
                 csize = gallop(cj, (uint32_t)cn, ids, (uint32_t)size, correct_from, &wrong,
@@ -912,7 +907,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 if (c->binary) {
                     if (wrong < c->need_wrong)
                         continue;
-                    csum = (double)(csize - wrong);
+                    csum = (uint64_t)(csize - wrong) << PRIME_FX_SHIFT;
                 } else {
                     if (csize < c->min_size)
                         continue;
@@ -920,13 +915,13 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 }
             } else if (way == MEET_COL_IDS) {
                 if (c->binary) {
-                    uint32_t cnw = (uint32_t)(cn - (uint64_t)c->col_sum[j]);
+                    uint32_t cnw = (uint32_t)(cn - (c->col_sum[j] >> PRIME_FX_SHIFT));
                     uint32_t wrong = probe_count(cj, cnw, set);
                     if (wrong < c->need_wrong)
                         continue;
                     uint32_t right = probe_count(cj + cnw, (uint32_t)cn - cnw, set);
                     csize = (uint64_t)wrong + right;
-                    csum = (double)right;
+                    csum = (uint64_t)right << PRIME_FX_SHIFT;
                 } else {
                     csize = probe(cj, (uint32_t)cn, set, child_ids);
                     if (csize < c->min_size)
@@ -940,7 +935,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                         continue;
                     uint32_t right = probe_count(ids + n_wrong, (uint32_t)size - n_wrong, col);
                     csize = (uint64_t)wrong + right;
-                    csum = (double)right;
+                    csum = (uint64_t)right << PRIME_FX_SHIFT;
                 } else {
                     csize = probe(ids, (uint32_t)size, col, child_ids);
                     if (csize < c->min_size)
@@ -955,7 +950,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                     continue;
                 uint64_t right = s->k->and_popcount(set + ww, col + ww, words - ww);
                 csize = wrong + right;
-                csum = (double)right;
+                csum = right << PRIME_FX_SHIFT;
             } else {
                 csize = s->k->and_count(child, set, col, words);
                 if (csize < c->min_size)
@@ -977,8 +972,8 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     for (uint32_t v = 0; v < n_sv; v++) {
         uint32_t j = sv_j[v];
         uint64_t csize = sv_size[v];
-        double csum = sv_sum[v];
-        bool descend = !leaf && (c->binary ? (uint64_t)((double)csize - csum) >= c->need_wrong
+        uint64_t csum = sv_sum[v];
+        bool descend = !leaf && (c->binary ? csize - (csum >> PRIME_FX_SHIFT) >= c->need_wrong
                                            : can_reach_drop(s, c, csize, csum));
         const uint64_t *cset = NULL, *next_allowed = NULL;
         const uint32_t *cids = NULL;
@@ -1489,11 +1484,11 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     for (uint32_t k = 0; k < s->n_classes; k++) {
         search_class *c = &s->classes[k];
         max_n = c->n > max_n ? c->n : max_n;
-        double sum = 0.0;
+        uint64_t sum = 0;
         for (uint32_t j = 0; j < c->n; j++)
-            sum += s->out[class_image(c, j)];
+            sum += prime__fx_from(s->out[class_image(c, j)]);
         c->sum = sum;
-        c->acc = sum / (double)c->n;
+        c->acc = prime__fx_mean(sum, c->n);
         /* min_size, absolute or a share of the class (PRIME_PARAM_MIN_SIZE_SHARE) */
         c->min_size = s->min_size;
         if (config->min_size_share > 0.0) {
@@ -1589,7 +1584,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     for (uint32_t c = 0; c < s->n_classes; c++) {
         class_ids[c] = s->classes[c].class_id;
         class_images[c] = s->classes[c].n;
-        class_correct[c] = s->classes[c].sum;
+        class_correct[c] = prime__fx_value(s->classes[c].sum);
     }
     if (raw != NULL) {
         /* prime__search_raw_run: the parts, no result */
