@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The shared library exports exactly the functions declared with PRIME_API in
-# the public headers, all prefixed prime_ and versioned LIBPRIME_1; its
+# the public headers, all prefixed prime_ and versioned LIBPRIME_1 (or
+# LIBPRIME_1.N for a function documented `@since 1.N`); its
 # version script (lib/libprime.map) and libprime-torch's list exactly what the
 # headers declare (scripts/gen_symbol_maps.sh); its soname is libprime.so.1;
 # it does not link libstdc++ or libtorch.
@@ -17,9 +18,9 @@ if [ "$declared" != "$exported" ]; then
   exit 1
 fi
 echo "exported symbols: $(echo "$exported" | wc -l), all declared"
-unversioned=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ {print $3}' | grep -v '@@LIBPRIME_1$' || true)
+unversioned=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ {print $3}' | grep -vE '@@LIBPRIME_1(\.[0-9]+)?$' || true)
 if [ -n "$unversioned" ]; then
-  echo "exported without the version LIBPRIME_1:"
+  echo "exported without a version LIBPRIME_1 or LIBPRIME_1.N:"
   echo "$unversioned"
   exit 1
 fi
