@@ -302,21 +302,22 @@ static double gain_of(const params *p, uint32_t k)
 }
 
 /* Size and sum of the images of class cls (PRIME_NONE = all) that carry every
- * tag of tm, scanning every image in index order. */
+ * tag of tm, scanning every image in index order. The sum is the one of
+ * docs/method.md: each outcome rounded to a multiple of 2^-32, summed
+ * exactly (as integers), the total rounded to a double once. */
 static void scan_set(const dataset *d, uint32_t cls, uint64_t tm, uint64_t *size, double *sum)
 {
-    uint64_t n = 0;
-    double s = 0.0;
+    uint64_t n = 0, s = 0;
     for (uint32_t i = 0; i < d->n; i++) {
         if (cls != PRIME_NONE && d->cls[i] != cls)
             continue;
         if ((d->mask[i] & tm) != tm)
             continue;
         n++;
-        s += d->out[i];
+        s += (uint64_t)llround(d->out[i] * 4294967296.0);
     }
     *size = n;
-    *sum = s;
+    *sum = (double)s / 4294967296.0;
 }
 
 typedef struct {

@@ -1,5 +1,5 @@
-/* Packed bitsets of the search: layout helpers and the ordered sum of
- * float outcomes. The population-count kernels (fused AND + count, one
+/* Packed bitsets of the search: layout helpers and the sum of fixed-point
+ * outcomes (search/fixed.h). The population-count kernels (fused AND + count, one
  * variant per instruction set) are in kernels.c. Internal; not installed. */
 #ifndef PRIME_BITSET_H
 #define PRIME_BITSET_H
@@ -20,11 +20,10 @@ static inline void prime__bits_set(uint64_t *b, size_t i)
     b[i / PRIME_BITS_WORD] |= (uint64_t)1 << (i % PRIME_BITS_WORD);
 }
 
-/* Sum of vals[i] over the set bits i of a, in ascending order of i (the
- * order fixes the rounding, so every path to a set gives the same sum). */
-static inline double prime__bits_sum(const uint64_t *a, size_t words, const double *vals)
+/* Sum of vals[i] (fixed-point outcomes) over the set bits i of a. */
+static inline uint64_t prime__bits_sum(const uint64_t *a, size_t words, const uint64_t *vals)
 {
-    double s = 0.0;
+    uint64_t s = 0;
     for (size_t w = 0; w < words; w++) {
         uint64_t x = a[w];
         while (x != 0) {

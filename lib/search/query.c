@@ -1,11 +1,12 @@
 /* Query API for model debuggers: statistics of any tag set in any class,
  * computed directly from the per-image tag lists of a frozen store. Sums
- * are taken in ascending image order, exactly as the search takes them, so
- * a query of a failure mode gives back the very same numbers. */
+ * are taken in fixed point (search/fixed.h), exactly as the search takes
+ * them, so a query of a failure mode gives back the very same numbers. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "search/fixed.h"
 #include "search/search.h"
 
 /* Small queries are handled without allocating. */
@@ -60,11 +61,10 @@ static void scan(const prime_tagstore *store, const prime_outcomes *outcomes, ui
 {
     uint64_t a, b;
     prime__store_scope(store, class_id, &a, &b);
-    uint64_t cnt = 0;
-    double s = 0.0, all = 0.0;
+    uint64_t cnt = 0, s = 0, all = 0;
     for (uint64_t j = a; j < b; j++) {
         uint32_t img = prime__store_scope_image(store, class_id, j);
-        double v = outcomes->v[img];
+        uint64_t v = prime__fx_from(outcomes->v[img]);
         all += v;
         if (prime__store_image_has_all(store, img, want, n)) {
             cnt++;
@@ -72,11 +72,11 @@ static void scan(const prime_tagstore *store, const prime_outcomes *outcomes, ui
         }
     }
     *size = cnt;
-    *sum = s;
+    *sum = prime__fx_value(s);
     if (all_size != NULL)
         *all_size = b - a;
     if (all_sum != NULL)
-        *all_sum = all;
+        *all_sum = prime__fx_value(all);
 }
 
 prime_status prime_query(const prime_tagstore *store, const prime_outcomes *outcomes,

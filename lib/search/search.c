@@ -31,8 +31,9 @@
  * Work is split into items (class, first tag) that worker threads pull with
  * an atomic counter; every worker keeps its own list of raw modes and
  * prime__result_build sorts the union, so the result does not depend on
- * the thread count. Sums of float outcomes are always taken in ascending
- * image order, so every way of reaching a set gives the same double.
+ * the thread count. Outcomes are summed in fixed point (search/fixed.h):
+ * integers, so every way of reaching a set gives the same sum, and the
+ * sharded search (sharded.c) the same numbers as this one.
  */
 #include <errno.h>
 #include <math.h>
@@ -43,6 +44,7 @@
 #include <time.h>
 
 #include "search/bitset.h"
+#include "search/fixed.h"
 #include "search/kernels.h"
 #include "search/search.h"
 
@@ -53,10 +55,6 @@
 #define REPORT_NS 20000000L
 /* Search nodes between two looks at the stop flag. */
 #define CHECK_NODES 4096u
-/* Slack of the error-bound pruning: far wider than any rounding error of
- * the sums, so that pruning never removes a set that the literal test
- * (with PRIME_EPS of slack) would accept. */
-#define PRUNE_SLACK 1e-6
 
 /* One searched class and, once prepared, its bitset columns. */
 typedef struct {
@@ -64,14 +62,15 @@ typedef struct {
     const uint32_t *images;  /* ascending; NULL means first..first+n-1 */
     uint32_t first;
     uint32_t n;
-    double sum, acc;         /* sum and mean of the outcomes of the class */
+    uint64_t sum;            /* fixed-point sum of the outcomes of the class */
+    double acc;              /* their mean */
     /* filled by prepare_class */
     uint32_t m;              /* candidate tags */
     size_t words;            /* words per column */
     uint32_t *cand;          /* m store tag ids, ascending */
     uint64_t *cols;          /* m columns of `words` words */
     uint64_t *col_size;      /* m */
-    double *col_sum;         /* m */
+    uint64_t *col_sum;       /* m, fixed point */
     /* 0/1 outcomes: the wrong images take bits 0..n_wrong-1 (words
        0..wrong_words-1), the correct ones start at word wrong_words, each
        group in ascending image order; so the wrongness of a set is a
@@ -81,8 +80,9 @@ typedef struct {
     uint64_t need_wrong;     /* fewest wrong images a set needs to matter */
     uint64_t min_size;       /* fewest images of a group in this class */
     uint64_t cand_min;       /* fewest images of a candidate tag in this class */
-    /* other outcomes: image j of the class is bit j, vals[j] its outcome */
-    double *vals;
+    /* other outcomes: image j of the class is bit j, vals[j] its outcome
+       in fixed point */
+    uint64_t *vals;
     /* pair table: row i has bit l (l > i) when the pair {i, l} passes the
        size test and the error bound, i.e. some failure mode could hold both
        tags; a search node only tries the tags allowed by every row of it */
@@ -112,7 +112,7 @@ typedef struct {
     /* phase 1 scratch: per store tag (count and sum are kept at 0 between
        classes; map is written for the tags of a class before it is read) */
     uint32_t *count, *map, *touched;
-    double *sum;
+    uint64_t *sum;
     uint32_t *rank;          /* per image of the largest class: its bit */
     /* phase 2 and 3 scratch */
     uint64_t *stack;         /* max_tags + 1 bitsets of max_words words */
@@ -141,6 +141,9 @@ struct search_ctx {
 
     uint32_t n_classes;
     search_class *classes;
+    /* the batch of classes being searched: classes[batch_first..batch_end) */
+    uint32_t batch_first, batch_end;
+    uint64_t batch_images;   /* most images of a batch (batch_images) */
     size_t max_words, max_row_words;
     size_t ids_cap;          /* longest sorted-position array (sparse()) */
     uint32_t array_num, array_den; /* the sparse() limit */
@@ -205,6 +208,14 @@ void prime__search_set_array_limit(uint32_t num, uint32_t den)
     array_den = den == 0 ? 1 : den;
 }
 
+/* Images of one batch of classes (prime__search_set_batch_images). */
+static uint64_t batch_images = PRIME__SEARCH_BATCH_IMAGES;
+
+void prime__search_set_batch_images(uint64_t n)
+{
+    batch_images = n == 0 ? PRIME__SEARCH_BATCH_IMAGES : n;
+}
+
 static inline bool sparse(const search_ctx *s, uint64_t size, size_t words)
 {
     return size * s->array_den <= (uint64_t)words * s->array_num;
@@ -247,25 +258,22 @@ static inline uint32_t probe_count(const uint32_t *ids, uint32_t n, const uint64
     return k;
 }
 
-/* Sum of vals over sorted positions: the order of prime__bits_sum, hence
- * the same double. */
-static inline double ids_sum(const uint32_t *ids, uint32_t n, const double *vals)
+/* Sum of vals (fixed point) over sorted positions. */
+static inline uint64_t ids_sum(const uint32_t *ids, uint32_t n, const uint64_t *vals)
 {
-    double s = 0.0;
+    uint64_t s = 0;
     for (uint32_t i = 0; i < n; i++)
         s += vals[ids[i]];
     return s;
 }
 
-/* true when a set with `size` images and outcome sum `sum` has a subset
- * (of at least min_size images) that could still reach the drop. */
+/* true when a set with `size` images and outcome sum `sum` (fixed point)
+ * has a subset (of at least min_size images) that could still reach the
+ * drop. */
 static inline bool can_reach_drop(const search_ctx *s, const search_class *c, uint64_t size,
-                                  double sum)
+                                  uint64_t sum)
 {
-    double bound = 1.0 - ((double)size - sum) / (double)c->min_size;
-    if (bound < 0.0)
-        bound = 0.0;
-    return c->acc - bound >= s->min_drop - PRUNE_SLACK;
+    return prime__fx_can_reach(c->acc, prime__fx_wrong(size, sum), c->min_size, s->min_drop);
 }
 
 /* Fewest wrong images (0/1 outcomes) a set needs so that it or one of its
@@ -275,7 +283,7 @@ static uint64_t need_wrong(const search_ctx *s, const search_class *c)
     uint64_t lo = 0, hi = (uint64_t)c->n + 1; /* can_reach_drop is monotone in W */
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (can_reach_drop(s, c, c->min_size, (double)c->min_size - (double)mid))
+        if (prime__fx_can_reach(c->acc, mid << PRIME_FX_SHIFT, c->min_size, s->min_drop))
             hi = mid;
         else
             lo = mid + 1;
@@ -287,9 +295,7 @@ static uint64_t need_wrong(const search_ctx *s, const search_class *c)
  * width `ow` (constants once inlined): count the images of every tag
  * (w->count) and
  * - with 0/1 outcomes, its wrong images (w->sum, a whole number);
- * - otherwise the sum of its outcomes (w->sum), in ascending image order:
- *   the order of prime__bits_sum, so it is the very double the bitset
- *   gives.
+ * - otherwise the fixed-point sum of its outcomes (w->sum).
  * Returns the number of distinct tags, listed in w->touched. */
 static inline __attribute__((always_inline)) uint32_t count_tags_w(search_worker *w,
                                                                      const search_class *c,
@@ -298,7 +304,7 @@ static inline __attribute__((always_inline)) uint32_t count_tags_w(search_worker
     const prime_tagstore *st = w->s->store;
     const double *out = w->s->out;
     uint32_t *count = w->count, *touched = w->touched;
-    double *sum = w->sum;
+    uint64_t *sum = w->sum;
     uint32_t n_touched = 0;
     for (uint32_t j = 0; j < c->n; j++) {
         uint32_t img = class_image(c, j);
@@ -314,7 +320,7 @@ static inline __attribute__((always_inline)) uint32_t count_tags_w(search_worker
             }
             continue;
         }
-        double add = c->binary ? 1.0 : v;
+        uint64_t add = c->binary ? 1 : prime__fx_from(v);
         for (uint64_t k = a; k < b; k++) {
             uint32_t t = prime__store_tag_w(st, k, iw);
             if (count[t]++ == 0)
@@ -399,9 +405,9 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     for (uint32_t k = 0; k < n_touched; k++) {
         uint32_t t = w->touched[k];
         uint64_t size = w->count[t];
-        double sum = w->sum[t]; /* 0/1 outcomes: the wrong images */
+        uint64_t sum = w->sum[t]; /* 0/1 outcomes: the wrong images */
         bool keep = size >= c->cand_min &&
-                    (c->binary ? (uint64_t)sum >= c->need_wrong
+                    (c->binary ? sum >= c->need_wrong
                                : can_reach_drop(s, c, size, sum));
         if (keep) {
             /* the candidates first, the others after them */
@@ -409,7 +415,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
             w->touched[m++] = t;
         } else {
             w->count[t] = 0;
-            w->sum[t] = 0.0;
+            w->sum[t] = 0;
         }
     }
     if (m == 0)
@@ -423,12 +429,12 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     size_t n64 = ((size_t)m + 1) * words + (size_t)m * row_words + m;
     size_t nd = (size_t)m + (c->binary ? 0 : c->n);
     size_t n32 = (size_t)m;
-    size_t bytes = n64 * sizeof(uint64_t) + nd * sizeof(double) + n32 * sizeof(uint32_t);
+    size_t bytes = n64 * sizeof(uint64_t) + nd * sizeof(uint64_t) + n32 * sizeof(uint32_t);
     uint64_t *block = prime__calloc(bytes, 1);
     if (block == NULL) {
         for (uint32_t k = 0; k < m; k++) {
             w->count[w->touched[k]] = 0;
-            w->sum[w->touched[k]] = 0.0;
+            w->sum[w->touched[k]] = 0;
         }
         return PRIME_E_NOMEM;
     }
@@ -437,7 +443,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     c->rows = c->cols + ((size_t)m + 1) * words;
     c->row_words = row_words;
     c->col_size = c->rows + (size_t)m * row_words;
-    c->col_sum = (double *)(c->col_size + m);
+    c->col_sum = c->col_size + m;
     c->vals = c->binary ? NULL : c->col_sum + m;
     c->cand = (uint32_t *)(c->col_sum + m + (c->binary ? 0 : c->n));
     uint32_t *rank = w->rank; /* binary only: bit position of image j */
@@ -446,9 +452,10 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         c->cand[k] = t;
         c->col_size[k] = w->count[t];
         /* 0/1 outcomes: the correct images, size - wrong */
-        c->col_sum[k] = c->binary ? (double)(w->count[t] - (uint32_t)w->sum[t]) : w->sum[t];
+        c->col_sum[k] = c->binary ? (uint64_t)(w->count[t] - (uint32_t)w->sum[t]) << PRIME_FX_SHIFT
+                                  : w->sum[t];
         w->count[t] = 0;
-        w->sum[t] = 0.0;
+        w->sum[t] = 0;
         w->map[t] = k;
     }
     for (uint32_t k = m; k < n_touched; k++)
@@ -464,7 +471,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         }
     } else {
         for (uint32_t j = 0; j < c->n; j++)
-            c->vals[j] = s->out[class_image(c, j)];
+            c->vals[j] = prime__fx_from(s->out[class_image(c, j)]);
     }
 #define SET(iw, ow) set_bits_w(w, c, rank, iw, ow)
     WITH_WIDTHS(st, SET);
@@ -500,7 +507,7 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
     uint64_t *row = c->rows + (size_t)i * c->row_words;
     const uint32_t *ids = c->col_ids[i];
     uint32_t n = (uint32_t)c->col_size[i];
-    uint32_t nw = c->binary ? n - (uint32_t)c->col_sum[i] : 0; /* ids[0..nw): wrong */
+    uint32_t nw = c->binary ? n - (uint32_t)(c->col_sum[i] >> PRIME_FX_SHIFT) : 0; /* wrong */
     for (uint32_t l = i + 1; l < c->m; l++) {
         const uint64_t *b = c->cols + (size_t)l * words;
         if (ids != NULL) {
@@ -543,10 +550,9 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
  * is the one of the bitset. */
 static void probe_stats(const search_class *c, const uint32_t *ids, uint32_t n,
                         const uint64_t *const *ops, uint32_t n_ops, uint64_t *size_out,
-                        double *sum_out)
+                        uint64_t *sum_out)
 {
-    uint64_t size = 0, right = 0;
-    double sum = 0.0;
+    uint64_t size = 0, right = 0, sum = 0;
     uint32_t correct_from = (uint32_t)(c->wrong_words * PRIME_BITS_WORD);
     for (uint32_t i = 0; i < n; i++) {
         uint32_t id = ids[i];
@@ -562,7 +568,7 @@ static void probe_stats(const search_class *c, const uint32_t *ids, uint32_t n,
             sum += c->vals[id];
     }
     *size_out = size;
-    *sum_out = c->binary ? (double)right : sum;
+    *sum_out = c->binary ? right << PRIME_FX_SHIFT : sum;
 }
 
 /* Size and outcome sum of S_{path[0..k) without path[drop]} for a node of
@@ -571,10 +577,10 @@ static void probe_stats(const search_class *c, const uint32_t *ids, uint32_t n,
  * - from sorted positions when the ancestor or one of the columns has
  *   them (the smallest such), probing the others' bitsets;
  * - else by fused AND + count over the words, in `scratch`.
- * The sum of float outcomes is taken in ascending image order, as
- * everywhere, so the value does not depend on the way. */
+ * The sum is in fixed point, so it does not depend on the way. */
 static void subset_stats(const search_worker *w, const search_class *c, uint32_t k,
-                         uint32_t drop, uint64_t *scratch, uint64_t *size_out, double *sum_out)
+                         uint32_t drop, uint64_t *scratch, uint64_t *size_out,
+                         uint64_t *sum_out)
 {
     const search_ctx *s = w->s;
     size_t words = c->words, ww = c->wrong_words;
@@ -620,9 +626,9 @@ static void subset_stats(const search_worker *w, const search_class *c, uint32_t
         n = s->k->and_count(scratch, scratch, ops[o], words);
     *size_out = n;
     if (c->binary)
-        *sum_out = n == 0 ? 0.0 : (double)s->k->count(scratch + ww, words - ww);
+        *sum_out = n == 0 ? 0 : s->k->count(scratch + ww, words - ww) << PRIME_FX_SHIFT;
     else
-        *sum_out = n == 0 ? 0.0 : prime__bits_sum(scratch, words, c->vals);
+        *sum_out = n == 0 ? 0 : prime__bits_sum(scratch, words, c->vals);
 }
 
 /* Necessity: removing any one tag of the k-tag set path[0..k) (with size
@@ -630,24 +636,24 @@ static void subset_stats(const search_worker *w, const search_class *c, uint32_t
  * path[0..k-1), the search parent; for k = 2 the other subset is a single
  * column, whose statistics are at hand. */
 static bool necessary(search_worker *w, const search_class *c, uint32_t k, uint64_t size,
-                      double sum, uint64_t psize, double psum)
+                      uint64_t sum, uint64_t psize, uint64_t psum)
 {
     const search_ctx *s = w->s;
-    double acc = sum / (double)size;
+    double acc = prime__fx_mean(sum, size);
     double need = s->gain[k] - PRIME_EPS;
-    if (psum / (double)psize - acc < need)
+    if (prime__fx_mean(psum, psize) - acc < need)
         return false;
     if (k == 1)
         return true;
     if (k == 2) {
         uint32_t o = w->path[1];
-        return c->col_sum[o] / (double)c->col_size[o] - acc >= need;
+        return prime__fx_mean(c->col_sum[o], c->col_size[o]) - acc >= need;
     }
     for (uint32_t drop = 0; drop + 1 < k; drop++) {
         uint64_t qs;
-        double qsum;
+        uint64_t qsum;
         subset_stats(w, c, k, drop, w->stack + (size_t)k * s->max_words, &qs, &qsum);
-        if (qsum / (double)qs - acc < need)
+        if (prime__fx_mean(qsum, qs) - acc < need)
             return false;
     }
     return true;
@@ -676,7 +682,7 @@ static bool check_point(search_worker *w)
  * prime__result_build computes them. false when the callback stopped the
  * search (now or before). */
 static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uint64_t size,
-                        double sum)
+                        uint64_t sum)
 {
     search_ctx *s = w->s;
     const prime_tagstore *st = s->store;
@@ -699,9 +705,9 @@ static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uin
     e.n_tags = k;
     e.tags = tags;
     e.size = size;
-    e.correct = sum;
-    e.accuracy = sum / (double)size;
-    e.class_accuracy = c->sum / (double)c->n;
+    e.correct = prime__fx_value(sum);
+    e.accuracy = prime__fx_mean(sum, size);
+    e.class_accuracy = prime__fx_mean(c->sum, c->n);
     e.drop = e.class_accuracy - e.accuracy;
     pthread_mutex_lock(&s->mode_mu);
     bool go = !s->stream_stopped;
@@ -719,7 +725,7 @@ static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uin
 }
 
 static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
-                      uint64_t size, double sum)
+                      uint64_t size, uint64_t sum)
 {
     if (!prime__grow((void **)&w->modes, &w->cap_modes, w->n_modes + 1, sizeof *w->modes))
         return false;
@@ -730,7 +736,7 @@ static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uin
     for (uint32_t i = 0; i < k; i++)
         r->tags[i] = c->cand[w->path[i]];
     r->size = size;
-    r->correct = sum;
+    r->correct = prime__fx_value(sum);
     return true;
 }
 
@@ -739,8 +745,8 @@ static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uin
  * holds the tags its children may add. Returns false to stop (cancelled
  * or out of memory). */
 static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
-                  const uint64_t *set, const uint32_t *ids, uint64_t size, double sum,
-                  uint64_t psize, double psum, const uint64_t *allowed)
+                  const uint64_t *set, const uint32_t *ids, uint64_t size, uint64_t sum,
+                  uint64_t psize, uint64_t psum, const uint64_t *allowed)
 {
     const search_ctx *s = w->s;
     size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
@@ -748,7 +754,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     w->lvl_set[k] = set;
     w->lvl_ids[k] = ids;
     w->lvl_size[k] = size;
-    if (c->acc - sum / (double)size >= s->min_drop - PRIME_EPS &&
+    if (c->acc - prime__fx_mean(sum, size) >= s->min_drop - PRIME_EPS &&
         necessary(w, c, k, size, sum, psize, psum)) {
         if (w->s->on_mode != NULL) {
             if (!stream_mode(w, c, k, size, sum))
@@ -760,7 +766,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     }
     if (k >= s->max_tags)
         return true;
-    if (c->binary ? (uint64_t)((double)size - sum) < c->need_wrong
+    if (c->binary ? size - (sum >> PRIME_FX_SHIFT) < c->need_wrong
                   : !can_reach_drop(s, c, size, sum))
         return true;
     if (ids == NULL && sparse(s, size, words)) {
@@ -777,7 +783,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     uint64_t *next = w->allowed + (size_t)k * s->max_row_words;
     bool leaf = k + 1 >= s->max_tags;
     /* binary outcomes: ids[0..n_wrong) are the wrong images */
-    uint32_t n_wrong = c->binary ? (uint32_t)(size - (uint64_t)sum) : 0;
+    uint32_t n_wrong = c->binary ? (uint32_t)(size - (sum >> PRIME_FX_SHIFT)) : 0;
     for (size_t aw = 0; aw < cw; aw++) {
         for (uint64_t bits = allowed[aw]; bits != 0; bits &= bits - 1) {
             uint32_t j = (uint32_t)(aw * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(bits);
@@ -788,7 +794,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             }
             const uint64_t *col = c->cols + (size_t)j * words;
             uint64_t csize;
-            double csum;
+            uint64_t csum;
             if (ids != NULL) {
                 if (c->binary) {
                     uint32_t wrong = probe(ids, n_wrong, col, child_ids);
@@ -797,7 +803,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                     uint32_t right =
                         probe(ids + n_wrong, (uint32_t)size - n_wrong, col, child_ids + wrong);
                     csize = (uint64_t)wrong + right;
-                    csum = (double)right;
+                    csum = (uint64_t)right << PRIME_FX_SHIFT;
                 } else {
                     csize = probe(ids, (uint32_t)size, col, child_ids);
                     if (csize < c->min_size)
@@ -812,7 +818,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                     continue;
                 uint64_t right = s->k->and_count(child + ww, set + ww, col + ww, words - ww);
                 csize = wrong + right;
-                csum = (double)right;
+                csum = right << PRIME_FX_SHIFT;
             } else {
                 csize = s->k->and_count(child, set, col, words);
                 if (csize < c->min_size)
@@ -856,7 +862,7 @@ static bool run_item(search_worker *w, size_t i)
     search_ctx *s = w->s;
     uint64_t units;
     if (s->phase == 1) {
-        search_class *c = &s->classes[i];
+        search_class *c = &s->classes[s->batch_first + i];
         prime_status st = prepare_class(w, c);
         if (st != PRIME_OK) {
             w->status = st;
@@ -1019,13 +1025,13 @@ static int cmp_item(const void *a, const void *b)
 static prime_status build_items(search_ctx *s)
 {
     size_t n = 0;
-    for (uint32_t c = 0; c < s->n_classes; c++)
+    for (uint32_t c = s->batch_first; c < s->batch_end; c++)
         n += s->classes[c].m;
     s->items = prime__calloc(n ? n : 1, sizeof *s->items);
     if (s->items == NULL)
         return PRIME_E_NOMEM;
     size_t k = 0;
-    for (uint32_t ci = 0; ci < s->n_classes; ci++) {
+    for (uint32_t ci = s->batch_first; ci < s->batch_end; ci++) {
         const search_class *c = &s->classes[ci];
         /* 1 unit went to preparing the class; the rest is split in two */
         uint64_t pairs = (UNITS_PER_CLASS - 1) / 2, search = UNITS_PER_CLASS - 1 - pairs;
@@ -1101,12 +1107,90 @@ static prime_status check_inputs(const prime_tagstore *store, const prime_outcom
     return PRIME_OK;
 }
 
-/* prime_search (on_mode NULL: a result in *out) and prime_search_stream
- * (modes to on_mode, their number in *n_streamed). */
+/* Phases 1-3 over the batch classes[batch_first..batch_end), then free
+ * its columns and work items (the workers keep their modes). */
+static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_workers,
+                              uint32_t n_alloc, uint32_t max_n)
+{
+    prime_status st = PRIME_OK;
+    s->phase = 1;
+    s->phase_items = s->batch_end - s->batch_first;
+    run_phase(s, workers, n_workers);
+    for (uint32_t t = 0; t < n_alloc && st == PRIME_OK; t++)
+        st = workers[t].status;
+    if (st != PRIME_OK || s->cancelled)
+        goto out;
+
+    s->max_words = s->max_row_words = 0;
+    for (uint32_t k = s->batch_first; k < s->batch_end; k++) {
+        if (s->classes[k].words > s->max_words)
+            s->max_words = s->classes[k].words;
+        if (s->classes[k].row_words > s->max_row_words)
+            s->max_row_words = s->classes[k].row_words;
+    }
+    /* no sparse set is longer than this (sparse(), and <= its class) */
+    s->ids_cap = (size_t)((uint64_t)s->max_words * s->array_num / s->array_den) + 1;
+    if (s->ids_cap > (size_t)max_n + 1)
+        s->ids_cap = (size_t)max_n + 1;
+    st = build_items(s);
+    if (st != PRIME_OK)
+        goto out;
+    for (uint32_t t = 0; t < n_alloc; t++) {
+        prime__free(workers[t].stack);
+        prime__free(workers[t].ids);
+        prime__free(workers[t].allowed);
+        workers[t].stack = workers[t].allowed = NULL;
+        workers[t].ids = NULL;
+        if (t > 0 && (size_t)t >= s->n_items)
+            continue;
+        workers[t].stack =
+            prime__malloc(((size_t)s->max_tags + 1) * (s->max_words ? s->max_words : 1) *
+                          sizeof(uint64_t));
+        workers[t].ids =
+            prime__malloc(((size_t)s->max_tags + 1) * s->ids_cap * sizeof(uint32_t));
+        workers[t].allowed =
+            prime__malloc(((size_t)s->max_tags + 1) * (s->max_row_words ? s->max_row_words : 1) *
+                          sizeof(uint64_t));
+        if (workers[t].stack == NULL || workers[t].ids == NULL || workers[t].allowed == NULL) {
+            st = PRIME_E_NOMEM;
+            goto out;
+        }
+    }
+
+    /* phase 2: the pair table; phase 3: the depth-first searches */
+    for (int phase = 2; phase <= 3; phase++) {
+        if (phase == 3)
+            sort_items_for_search(s);
+        s->phase = phase;
+        s->phase_items = s->n_items;
+        run_phase(s, workers, n_workers);
+        for (uint32_t t = 0; t < n_alloc && st == PRIME_OK; t++)
+            st = workers[t].status;
+        if (st != PRIME_OK || s->cancelled)
+            goto out;
+    }
+out:
+    for (uint32_t c = s->batch_first; c < s->batch_end; c++) {
+        prime__free(s->classes[c].block);
+        prime__free(s->classes[c].ids_block);
+        s->classes[c].block = s->classes[c].ids_block = NULL;
+    }
+    prime__free(s->items);
+    s->items = NULL;
+    s->n_items = 0;
+    return st;
+}
+
+/* prime_search (on_mode NULL: a result in *out), prime_search_stream
+ * (modes to on_mode, their number in *n_streamed) and prime__search_raw_run
+ * (raw non-NULL: the classes subset[0..n_subset) only, unless subset is
+ * NULL, and the raw modes in *raw). */
 static prime_status search_run(const prime_tagstore *store, const prime_outcomes *outcomes,
                                const prime_config *config, prime_progress_fn progress,
                                void *user_data, prime_mode_fn on_mode, void *mode_data,
-                               prime_result **out, uint64_t *n_streamed)
+                               prime_result **out, uint64_t *n_streamed,
+                               const uint32_t *subset, uint32_t n_subset,
+                               prime__search_raw *raw)
 {
     prime_status st = check_inputs(store, outcomes);
     if (st != PRIME_OK)
@@ -1125,6 +1209,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->k = prime__kernels_get();
     s->array_num = array_num;
     s->array_den = array_den;
+    s->batch_images = batch_images;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1
                              : config->max_tags > PRIME_MAX_TAGS_LIMIT ? PRIME_MAX_TAGS_LIMIT
@@ -1174,7 +1259,8 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
             c->n = n_images;
         }
     } else {
-        for (uint32_t k = 0; k < n_store_classes; k++) {
+        for (uint32_t i = 0; i < (subset != NULL ? n_subset : n_store_classes); i++) {
+            uint32_t k = subset != NULL ? subset[i] : i;
             uint64_t a = store->class_off[k], b = store->class_off[k + 1];
             if (a == b)
                 continue;
@@ -1190,11 +1276,11 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     for (uint32_t k = 0; k < s->n_classes; k++) {
         search_class *c = &s->classes[k];
         max_n = c->n > max_n ? c->n : max_n;
-        double sum = 0.0;
+        uint64_t sum = 0;
         for (uint32_t j = 0; j < c->n; j++)
-            sum += s->out[class_image(c, j)];
+            sum += prime__fx_from(s->out[class_image(c, j)]);
         c->sum = sum;
-        c->acc = sum / (double)c->n;
+        c->acc = prime__fx_mean(sum, c->n);
         /* min_size, absolute or a share of the class (PRIME_PARAM_MIN_SIZE_SHARE) */
         c->min_size = s->min_size;
         if (config->min_size_share > 0.0) {
@@ -1234,67 +1320,21 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     clock_gettime(CLOCK_MONOTONIC, &s->last_report);
     report(s);
 
-    /* phase 1: prepare the classes */
-    s->phase = 1;
-    s->phase_items = s->n_classes;
-    if (!s->cancelled)
-        run_phase(s, workers, n_workers);
-    for (uint32_t t = 0; t < n_alloc && st == PRIME_OK; t++)
-        st = workers[t].status;
+    /* the classes in batches of consecutive classes (run_batch): the
+       columns of one batch are freed before the next is prepared */
+    for (uint32_t b = 0; b < s->n_classes && st == PRIME_OK && !s->cancelled &&
+                         !atomic_load(&s->stop);) {
+        uint64_t images = s->classes[b].n;
+        uint32_t e = b + 1;
+        while (e < s->n_classes && images + s->classes[e].n <= s->batch_images)
+            images += s->classes[e++].n;
+        s->batch_first = b;
+        s->batch_end = e;
+        st = run_batch(s, workers, n_workers, n_alloc, max_n);
+        b = e;
+    }
     if (st != PRIME_OK || s->cancelled)
         goto done;
-    for (uint32_t t = 0; t < n_alloc; t++) {
-        prime__free(workers[t].count);
-        prime__free(workers[t].sum);
-        prime__free(workers[t].map);
-        prime__free(workers[t].touched);
-        prime__free(workers[t].rank);
-        workers[t].count = workers[t].map = workers[t].touched = workers[t].rank = NULL;
-        workers[t].sum = NULL;
-    }
-
-    for (uint32_t k = 0; k < s->n_classes; k++) {
-        if (s->classes[k].words > s->max_words)
-            s->max_words = s->classes[k].words;
-        if (s->classes[k].row_words > s->max_row_words)
-            s->max_row_words = s->classes[k].row_words;
-    }
-    /* no sparse set is longer than this (sparse(), and <= its class) */
-    s->ids_cap = (size_t)((uint64_t)s->max_words * s->array_num / s->array_den) + 1;
-    if (s->ids_cap > (size_t)max_n + 1)
-        s->ids_cap = (size_t)max_n + 1;
-    st = build_items(s);
-    if (st != PRIME_OK)
-        goto done;
-    for (uint32_t t = 0; t < n_alloc; t++) {
-        if (t > 0 && (size_t)t >= s->n_items)
-            break;
-        workers[t].stack =
-            prime__malloc(((size_t)s->max_tags + 1) * (s->max_words ? s->max_words : 1) *
-                          sizeof(uint64_t));
-        workers[t].ids =
-            prime__malloc(((size_t)s->max_tags + 1) * s->ids_cap * sizeof(uint32_t));
-        workers[t].allowed =
-            prime__malloc(((size_t)s->max_tags + 1) * (s->max_row_words ? s->max_row_words : 1) *
-                          sizeof(uint64_t));
-        if (workers[t].stack == NULL || workers[t].ids == NULL || workers[t].allowed == NULL) {
-            st = PRIME_E_NOMEM;
-            goto done;
-        }
-    }
-
-    /* phase 2: the pair table; phase 3: the depth-first searches */
-    for (int phase = 2; phase <= 3; phase++) {
-        if (phase == 3)
-            sort_items_for_search(s);
-        s->phase = phase;
-        s->phase_items = s->n_items;
-        run_phase(s, workers, n_workers);
-        for (uint32_t t = 0; t < n_alloc && st == PRIME_OK; t++)
-            st = workers[t].status;
-        if (st != PRIME_OK || s->cancelled)
-            goto done;
-    }
     atomic_store(&s->done, s->total);
     report(s);
     if (s->cancelled)
@@ -1323,7 +1363,23 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     for (uint32_t c = 0; c < s->n_classes; c++) {
         class_ids[c] = s->classes[c].class_id;
         class_images[c] = s->classes[c].n;
-        class_correct[c] = s->classes[c].sum;
+        class_correct[c] = prime__fx_value(s->classes[c].sum);
+    }
+    if (raw != NULL) {
+        /* prime__search_raw_run: the parts, no result */
+        raw->n_classes = s->n_classes;
+        raw->class_ids = class_ids;
+        raw->class_images = class_images;
+        raw->class_correct = class_correct;
+        raw->modes = modes;
+        raw->n_modes = n_modes;
+        for (uint32_t t = 0; t < n_alloc; t++)
+            raw->candidates += workers[t].candidates;
+        class_ids = NULL;
+        class_images = NULL;
+        class_correct = NULL;
+        modes = NULL;
+        goto done;
     }
     st = prime__result_build_ticking(store, config, s->n_classes, class_ids, class_images,
                                      class_correct, modes, n_modes, build_tick, s, out);
@@ -1379,7 +1435,8 @@ prime_status prime_search(const prime_tagstore *store, const prime_outcomes *out
     if (out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_search: out is NULL");
     *out = NULL;
-    return search_run(store, outcomes, config, progress, user_data, NULL, NULL, out, NULL);
+    return search_run(store, outcomes, config, progress, user_data, NULL, NULL, out, NULL, NULL,
+                      0, NULL);
 }
 
 prime_status prime_search_stream(const prime_tagstore *store, const prime_outcomes *outcomes,
@@ -1397,8 +1454,28 @@ prime_status prime_search_stream(const prime_tagstore *store, const prime_outcom
                             "use prime_search");
     uint64_t n = 0;
     prime_status st = search_run(store, outcomes, config, progress, progress_data, on_mode,
-                                 mode_data, NULL, &n);
+                                 mode_data, NULL, &n, NULL, 0, NULL);
     if (n_modes_out != NULL)
         *n_modes_out = n;
     return st;
+}
+
+prime_status prime__search_raw_run(const prime_tagstore *store, const prime_outcomes *outcomes,
+                                   const prime_config *config, const uint32_t *class_ids,
+                                   uint32_t n, prime_progress_fn progress, void *user_data,
+                                   prime__search_raw *out)
+{
+    memset(out, 0, sizeof *out);
+    static const uint32_t none = 0;
+    return search_run(store, outcomes, config, progress, user_data, NULL, NULL, NULL, NULL,
+                      class_ids != NULL ? class_ids : &none, n, out);
+}
+
+void prime__search_raw_free(prime__search_raw *r)
+{
+    prime__free(r->class_ids);
+    prime__free(r->class_images);
+    prime__free(r->class_correct);
+    prime__free(r->modes);
+    memset(r, 0, sizeof *r);
 }

@@ -92,6 +92,39 @@ PRIME_INTERNAL prime_status prime__result_build(const prime_tagstore *store,
  * Read at the start of each prime_search; not for concurrent use. */
 PRIME_INTERNAL void prime__search_set_array_limit(uint32_t num, uint32_t den);
 
+/* Test hook: the search prepares its classes in batches of consecutive
+ * classes holding together at most this many images (a larger class is a
+ * batch of its own), and frees a batch's columns before the next one, so
+ * that memory does not grow with the number of classes. 0 restores the
+ * default (PRIME__SEARCH_BATCH_IMAGES). Read at the start of each search;
+ * not for concurrent use. */
+#define PRIME__SEARCH_BATCH_IMAGES ((uint64_t)1 << 18)
+PRIME_INTERNAL void prime__search_set_batch_images(uint64_t n);
+
+/* What a search of some classes found, before names are attached
+ * (prime__search_raw_run; partial.c keeps it in a prime_partial). */
+typedef struct {
+    uint32_t n_classes;      /* the searched classes that have images */
+    uint32_t *class_ids;     /* ascending store ids */
+    uint64_t *class_images;
+    double *class_correct;
+    prime__raw_mode *modes;  /* class_index into the three arrays; any order */
+    uint64_t n_modes;
+    uint64_t candidates;     /* tag sets visited, summed over the workers */
+} prime__search_raw;
+
+/* The search of prime_search over the classes class_ids[0..n) only
+ * (ascending, unique, in range; whole-data-set mode is the caller's to
+ * refuse): *out gets its arrays (free them with prime__search_raw_free),
+ * all-zero on failure. */
+PRIME_INTERNAL prime_status prime__search_raw_run(const prime_tagstore *store,
+                                                  const prime_outcomes *outcomes,
+                                                  const prime_config *config,
+                                                  const uint32_t *class_ids, uint32_t n,
+                                                  prime_progress_fn progress, void *user_data,
+                                                  prime__search_raw *out);
+PRIME_INTERNAL void prime__search_raw_free(prime__search_raw *r);
+
 /* Called now and then by long internal loops; a non-zero answer stops them. */
 typedef int (*prime__tick_fn)(void *ctx);
 

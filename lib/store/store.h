@@ -43,6 +43,9 @@ struct prime_tagstore {
     /* when opened from a binary file: the blob the borrowed arrays live in */
     void *blob;
     bool borrowed;           /* image_class and the tag arrays live in blob */
+    /* prime_tagstore_checksum of the frozen store, once computed (0: not
+       yet); written by any thread that computes it (the same value) */
+    _Atomic uint64_t checksum_cache;
 };
 
 /* Largest tag count whose ids a store file keeps as u16. */

@@ -12,6 +12,7 @@
  * inside the blob). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "store/store.h"
@@ -374,6 +375,12 @@ prime_status prime_tagstore_checksum(const prime_tagstore *store, uint64_t *chec
 {
     if (store == NULL || checksum_out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_checksum: NULL argument");
+    /* a frozen store never changes: its checksum is computed once */
+    uint64_t known = atomic_load_explicit(&store->checksum_cache, memory_order_relaxed);
+    if (known != 0 && store->frozen) {
+        *checksum_out = known;
+        return PRIME_OK;
+    }
     unsigned char *file = NULL;
     size_t file_size = 0;
     prime_status st = prime__store_serialize(store, "<store>", &file, &file_size);
@@ -383,6 +390,7 @@ prime_status prime_tagstore_checksum(const prime_tagstore *store, uint64_t *chec
     for (int k = 7; k >= 0; k--)
         v = v << 8 | file[H_PAYLOAD_SUM + k];
     prime__free(file);
+    atomic_store_explicit(&((prime_tagstore *)store)->checksum_cache, v, memory_order_relaxed);
     *checksum_out = v;
     return PRIME_OK;
 }

@@ -198,8 +198,13 @@ class LabelsStruct(ctypes.Structure):
     """``struct prime_labels`` (opaque)."""
 
 
+class PartialStruct(ctypes.Structure):
+    """``struct prime_partial`` (opaque; include/prime/partial.h)."""
+
+
 WriterP = POINTER(WriterStruct)
 LabelsP = POINTER(LabelsStruct)
+PartialP = POINTER(PartialStruct)
 
 status_t = c_int32  # prime_status
 param_t = c_int32   # prime_param
@@ -356,6 +361,23 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
                                 POINTER(ResultP)]),
     "prime_search_stream": (status_t, [TagStoreP, OutcomesP, ConfigP, PROGRESS_FN, c_void_p,
                                        MODE_FN, c_void_p, _u64p]),
+    # Class-parallel search (include/prime/partial.h)
+    "prime_search_classes": (status_t, [TagStoreP, OutcomesP, ConfigP, _u32p, c_uint32,
+                                        PROGRESS_FN, c_void_p, POINTER(PartialP)]),
+    "prime_partial_destroy": (None, [PartialP]),
+    "prime_partial_class_count": (c_uint32, [PartialP]),
+    "prime_partial_class_id": (c_uint32, [PartialP, c_uint32]),
+    "prime_partial_mode_count": (c_uint64, [PartialP]),
+    "prime_partial_candidate_count": (c_uint64, [PartialP]),
+    "prime_partial_merge": (status_t, [TagStoreP, POINTER(PartialP), c_uint32,
+                                       POINTER(ResultP)]),
+    "prime_partial_serialize": (status_t, [PartialP, c_void_p, c_size_t, POINTER(c_size_t)]),
+    "prime_partial_save": (status_t, [PartialP, c_char_p]),
+    "prime_partial_save_to": (status_t, [PartialP, WriterP, c_char_p]),
+    "prime_partial_load_memory": (status_t, [c_void_p, c_size_t, c_char_p, TagStoreP, ConfigP,
+                                             POINTER(PartialP)]),
+    "prime_partial_load": (status_t, [c_char_p, TagStoreP, ConfigP, POINTER(PartialP)]),
+    "prime_search_class_costs": (status_t, [TagStoreP, ConfigP, _u64p, c_uint32]),
     "prime_result_destroy": (None, [ResultP]),
     "prime_result_class_count": (c_uint32, [ResultP]),
     "prime_result_class_info": (status_t, [ResultP, c_uint32, _u32p, _u64p, _f64p, _f64p]),
@@ -577,6 +599,7 @@ MUTATORS: Dict[str, Tuple[int, ...]] = {
     "prime_tagger_set_top_k": (0,),
     "prime_tagger_tag_images": (0, 5), "prime_tagger_tag_files": (0, 5),
     "prime_writer_add": (0,), "prime_writer_add_input": (0,), "prime_writer_commit": (0,),
+    "prime_partial_save_to": (1,),
     "prime_tagstore_save_to": (1,), "prime_tagstore_write_csv": (1,),
     "prime_outcomes_write_csv": (2,), "prime_outcomes_write_predictions_csv": (4,),
     "prime_classifier_classify_files": (0,),
