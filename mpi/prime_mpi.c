@@ -756,8 +756,16 @@ static prime_status search_classes(MPI_Comm comm, const prime_tagstore *store,
     s.config = config;
     s.checkpoint = checkpoint_dir;
     prime_status st = sched_init(&s);
-    st = agree(comm, st);
-    if (st == PRIME_OK) {
+    st = agree(comm, st); /* the workers learn whether to start */
+    if (st != PRIME_OK) {
+        for (uint32_t c = 0; s.parts != NULL && c < s.n_classes; c++)
+            prime_partial_destroy(s.parts[c]);
+        free(s.parts);
+        free(s.order);
+        pthread_mutex_destroy(&s.mu);
+        return st;
+    }
+    {
         /* rank 0 searches too, in a thread of its own, when MPI allows a
            thread beside the one that calls it; alone, it has to */
         int level = MPI_THREAD_SINGLE;

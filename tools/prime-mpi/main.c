@@ -46,7 +46,8 @@ static const char usage_text[] =
     "         writes the result an uninterrupted run writes (per class only).\n"
     "         --progress: progress lines from rank 0 on stderr even when it is not a\n"
     "         terminal (a batch job's log).\n"
-    "         Only rank 0 writes the output, after the whole search.\n";
+    "         Only rank 0 writes the output, after the whole search; without --format\n"
+    "         it is JSON, also on a terminal (rank 0's stdout is mpirun's terminal).\n";
 
 static void on_signal(int sig)
 {
@@ -156,6 +157,10 @@ static int run_search(int rank, int argc, char **argv)
     }
     if (rc != 0)
         return rc;
+    /* mpirun gives rank 0 a terminal of its own for stdout, whatever the
+       job's stdout is: JSON unless --format says otherwise */
+    if (!a.format_given)
+        a.format = PRIME_FORMAT_JSON;
 
     /* the output is checked before the work, on rank 0 */
     const char *inputs[] = {a.tags, a.outcomes};

@@ -200,6 +200,7 @@ const char *data_file(const char *given, const char *default_rel, char *buf, siz
 typedef struct {
     const char *tags, *outcomes, *output; /* output NULL: stdout */
     int32_t format;                       /* a PRIME_FORMAT_* (default_format when not given) */
+    int format_given;                     /* --format was given */
     int whole;                            /* --whole-dataset */
     prime_config *cfg;                    /* owned by the caller after success */
 } search_args;

@@ -88,6 +88,7 @@ int search_parse(int argc, char **argv, const opt_spec *extra, search_extra_fn o
         a->cfg = NULL;
         return rc;
     }
+    a->format_given = a->format != 0;
     if (a->format == 0)
         a->format = default_format(a->output);
     return 0;
