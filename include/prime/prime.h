@@ -1038,5 +1038,6 @@ PRIME_API prime_status prime_result_columns(const prime_result *result, uint32_t
 #include "prime/quality.h"
 #include "prime/file.h"
 #include "prime/partial.h"
+#include "prime/sharded.h"
 
 #endif /* PRIME_PRIME_H */

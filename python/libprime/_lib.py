@@ -224,6 +224,17 @@ class ModeEvent(ctypes.Structure):
 MODE_FN = CFUNCTYPE(c_int32, c_void_p, POINTER(ModeEvent))
 
 
+class ShardPart(ctypes.Structure):
+    """``prime_shard_part`` (include/prime/sharded.h): images first .. first + count - 1
+    of a store, with their outcomes."""
+    _fields_ = [("store", c_void_p), ("outcomes", c_void_p), ("first", c_uint32),
+                ("count", c_uint32)]
+
+
+#: ``typedef int32_t (*prime_sum_fn)(void *, uint64_t *, uint64_t)``
+SUM_FN = CFUNCTYPE(c_int32, c_void_p, POINTER(c_uint64), c_uint64)
+
+
 #: ``typedef void (*prime_file_error_fn)(void *, uint32_t, prime_status, const char *)``
 FILE_ERROR_FN = CFUNCTYPE(None, c_void_p, c_uint32, c_int32, c_char_p)
 
@@ -378,6 +389,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
                                              POINTER(PartialP)]),
     "prime_partial_load": (status_t, [c_char_p, TagStoreP, ConfigP, POINTER(PartialP)]),
     "prime_search_class_costs": (status_t, [TagStoreP, ConfigP, _u64p, c_uint32]),
+    "prime_search_sharded": (status_t, [POINTER(ShardPart), c_uint32, ConfigP, SUM_FN, c_void_p,
+                                        PROGRESS_FN, c_void_p, POINTER(ResultP)]),
     "prime_result_destroy": (None, [ResultP]),
     "prime_result_class_count": (c_uint32, [ResultP]),
     "prime_result_class_info": (status_t, [ResultP, c_uint32, _u32p, _u64p, _f64p, _f64p]),

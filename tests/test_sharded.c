@@ -1,0 +1,595 @@
+/* The whole-data-set search over image shards (prime_search_sharded,
+ * lib/search/sharded.c) with an in-process sum: P threads, one per shard,
+ * whose sum function adds their arrays behind a barrier. On the random
+ * stores of tests/test_search.c, for P = 1..7, contiguous and interleaved
+ * splits, 0/1 outcomes and scores, every shard's result renders byte for
+ * byte as prime_search's in whole-data-set mode on the whole store,
+ * `candidates` included; and every failure (a failing sum, a shard's bad
+ * input, a cancel, different tag tables or parameters) stops every shard
+ * cleanly. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "search_gen.h"
+
+#define MAXP 8
+
+/* ---- an in-process group of shards ------------------------------------------- */
+
+typedef struct {
+    uint32_t p;
+    pthread_barrier_t bar;
+    uint64_t *slot[MAXP];
+    uint64_t n[MAXP];
+    uint64_t *acc;
+    bool n_differs;     /* a call where the shards passed different n */
+    bool bad_progress;  /* a progress call with done > total */
+    int64_t fail_at;    /* every shard's sum fails at this call (-1: never) */
+    uint64_t calls;     /* sum calls made (rank 0's count) */
+    uint64_t values;    /* values summed (rank 0's count) */
+} group;
+
+typedef struct {
+    group *g;
+    uint32_t rank;
+    uint64_t calls;
+    const prime_shard_part *parts;
+    uint32_t n_parts;
+    const prime_config *config;
+    int64_t cancel_at;  /* progress answers 1 at this call (-1: never) */
+    uint64_t progress_calls;
+    prime_status status;
+    char message[512];
+    prime_result *result;
+} member;
+
+static int32_t group_sum(void *user_data, uint64_t *values, uint64_t n)
+{
+    member *m = user_data;
+    group *g = m->g;
+    uint64_t call = m->calls++;
+    if (g->fail_at >= 0 && call == (uint64_t)g->fail_at)
+        return 7; /* the collective fails everywhere at once, as MPI's does */
+    g->slot[m->rank] = values;
+    g->n[m->rank] = n;
+    pthread_barrier_wait(&g->bar);
+    if (m->rank == 0) {
+        for (uint32_t r = 1; r < g->p; r++)
+            if (g->n[r] != n)
+                g->n_differs = true;
+        g->acc = calloc(n, sizeof *g->acc);
+        for (uint32_t r = 0; r < g->p; r++)
+            for (uint64_t i = 0; i < n && i < g->n[r]; i++)
+                g->acc[i] += g->slot[r][i];
+        g->calls++;
+        g->values += n;
+    }
+    pthread_barrier_wait(&g->bar);
+    memcpy(values, g->acc, n * sizeof *values);
+    pthread_barrier_wait(&g->bar);
+    if (m->rank == 0) {
+        free(g->acc);
+        g->acc = NULL;
+    }
+    return 0;
+}
+
+static int32_t member_progress(void *user_data, uint64_t done, uint64_t total)
+{
+    member *m = user_data;
+    if (done > total)
+        m->g->bad_progress = true; /* no assertion outside the test's thread */
+    return m->cancel_at >= 0 && m->progress_calls++ == (uint64_t)m->cancel_at;
+}
+
+static void *member_main(void *arg)
+{
+    member *m = arg;
+    m->status = prime_search_sharded(m->parts, m->n_parts, m->config, group_sum, m,
+                                     member_progress, m, &m->result);
+    if (m->status != PRIME_OK)
+        snprintf(m->message, sizeof m->message, "%s", prime_last_error());
+    return NULL;
+}
+
+/* Run the P shards (parts[r][0..n_parts[r])) at once. */
+static void run_group(group *g, member *ms, uint32_t p, prime_shard_part *const *parts,
+                      const uint32_t *n_parts, const prime_config *config)
+{
+    g->p = p;
+    g->calls = g->values = 0;
+    g->n_differs = false;
+    cr_assert_eq(pthread_barrier_init(&g->bar, NULL, p), 0);
+    pthread_t tid[MAXP];
+    for (uint32_t r = 0; r < p; r++) {
+        member *m = &ms[r];
+        m->g = g;
+        m->rank = r;
+        m->calls = 0;
+        m->parts = parts[r];
+        m->n_parts = n_parts[r];
+        m->config = config;
+        m->progress_calls = 0;
+        m->result = NULL;
+        m->message[0] = '\0';
+        cr_assert_eq(pthread_create(&tid[r], NULL, member_main, m), 0);
+    }
+    for (uint32_t r = 0; r < p; r++)
+        pthread_join(tid[r], NULL);
+    pthread_barrier_destroy(&g->bar);
+    cr_assert(!g->n_differs, "the shards made sum calls of different lengths");
+    cr_assert(!g->bad_progress, "progress reported done > total");
+}
+
+/* ---- rendering ---------------------------------------------------------------- */
+
+static char *render(const prime_result *r, int32_t format)
+{
+    size_t need = 0;
+    cr_assert_eq(prime_result_render(r, format, NULL, 0, &need), PRIME_E_BUFFER_TOO_SMALL);
+    char *buf = malloc(need + 1);
+    cr_assert_not_null(buf);
+    cr_assert_eq(prime_result_render(r, format, buf, need + 1, &need), PRIME_OK);
+    return buf;
+}
+
+static void assert_same_result(const prime_result *want, const prime_result *got,
+                               const char *what)
+{
+    static const int32_t formats[] = {PRIME_FORMAT_JSON, PRIME_FORMAT_CSV, PRIME_FORMAT_TEXT};
+    for (int f = 0; f < 3; f++) {
+        char *a = render(want, formats[f]), *b = render(got, formats[f]);
+        cr_assert_str_eq(b, a, "%s: format %d differs", what, formats[f]);
+        free(a);
+        free(b);
+    }
+    cr_assert_eq(prime_result_candidate_count(got), prime_result_candidate_count(want),
+                 "%s: %llu candidates, prime_search %llu", what,
+                 (unsigned long long)prime_result_candidate_count(got),
+                 (unsigned long long)prime_result_candidate_count(want));
+}
+
+/* ---- shards of a data set ---------------------------------------------------- */
+
+/* The images of d whose index i has pick(i) into a new data set (same tag
+ * table and classes). */
+static void dataset_subset(const dataset *d, uint32_t p, uint32_t r, dataset *out)
+{
+    memset(out, 0, sizeof *out);
+    out->n_classes = d->n_classes;
+    out->n_tags = d->n_tags;
+    out->named = d->named;
+    out->cls = calloc(d->n + 1, sizeof *out->cls);
+    out->mask = calloc(d->n + 1, sizeof *out->mask);
+    out->out = calloc(d->n + 1, sizeof *out->out);
+    for (uint32_t i = r; i < d->n; i += p) {
+        out->cls[out->n] = d->cls[i];
+        out->mask[out->n] = d->mask[i];
+        out->out[out->n] = d->out[i];
+        out->n++;
+    }
+}
+
+/* split: 0 = contiguous ranges of the whole store (one part each);
+ * 1 = interleaved, each shard its own store; 2 = interleaved as one-image
+ * parts of the whole store. */
+static void check_split(const dataset *d, const prime_tagstore *store,
+                        const prime_outcomes *outcomes, const prime_config *config,
+                        const prime_result *want, uint32_t p, int split, const char *what)
+{
+    group g = {.fail_at = -1};
+    member ms[MAXP];
+    memset(ms, 0, sizeof ms);
+    prime_shard_part *parts[MAXP];
+    uint32_t n_parts[MAXP];
+    dataset sub[MAXP];
+    prime_tagstore *stores[MAXP] = {0};
+    prime_outcomes *outs[MAXP] = {0};
+    for (uint32_t r = 0; r < p; r++) {
+        ms[r].cancel_at = -1;
+        if (split == 0) {
+            uint64_t first, end;
+            cr_assert_eq(prime_shard_range(d->n, r, p, &first, &end), PRIME_OK);
+            parts[r] = calloc(1, sizeof **parts);
+            parts[r][0] = (prime_shard_part){store, outcomes, (uint32_t)first,
+                                             (uint32_t)(end - first)};
+            n_parts[r] = 1;
+        } else if (split == 1) {
+            dataset_subset(d, p, r, &sub[r]);
+            stores[r] = dataset_store(&sub[r], true);
+            outs[r] = dataset_outcomes(&sub[r]);
+            parts[r] = calloc(1, sizeof **parts);
+            parts[r][0] = (prime_shard_part){stores[r], outs[r], 0, sub[r].n};
+            n_parts[r] = 1;
+        } else {
+            parts[r] = calloc(d->n / p + 2, sizeof **parts);
+            n_parts[r] = 0;
+            for (uint32_t i = r; i < d->n; i += p)
+                parts[r][n_parts[r]++] = (prime_shard_part){store, outcomes, i, 1};
+            if (n_parts[r] == 0) /* no image: one empty part for the tag table */
+                parts[r][n_parts[r]++] = (prime_shard_part){store, outcomes, 0, 0};
+        }
+    }
+    run_group(&g, ms, p, parts, n_parts, config);
+    for (uint32_t r = 0; r < p; r++) {
+        char w[512];
+        snprintf(w, sizeof w, "%s, P %u, split %d, shard %u", what, p, split, r);
+        cr_assert_eq(ms[r].status, PRIME_OK, "%s: %s", w, ms[r].message);
+        assert_same_result(want, ms[r].result, w);
+        prime_result_destroy(ms[r].result);
+        free(parts[r]);
+        if (split == 1) {
+            prime_outcomes_destroy(outs[r]);
+            prime_tagstore_destroy(stores[r]);
+            dataset_free(&sub[r]);
+        }
+    }
+}
+
+static size_t sharded_differential(const dataset *d, params *p, uint32_t P, const char *what)
+{
+    p->whole = true;
+    prime_tagstore *s = dataset_store(d, true);
+    prime_outcomes *o = dataset_outcomes(d);
+    prime_config *c = params_config(p);
+    prime_result *want = NULL;
+    cr_assert_eq(prime_search(s, o, c, NULL, NULL, &want), PRIME_OK, "%s: %s", what,
+                 prime_last_error());
+    for (int split = 0; split < 3; split++)
+        check_split(d, s, o, c, want, P, split, what);
+    size_t n = prime_result_mode_count(want);
+    prime_result_destroy(want);
+    prime_config_destroy(c);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    return n;
+}
+
+/* ---- tests ----------------------------------------------------------------------- */
+
+Test(sharded, equals_search, .timeout = 600)
+{
+    rng_state = 16016;
+    size_t total = 0, with_modes = 0, by_kind[3] = {0};
+    const uint32_t runs = 150;
+    for (uint32_t run = 0; run < runs; run++) {
+        dataset d;
+        uint32_t vocab = 3 + below(10);
+        uint32_t per_class = below(4) == 0 ? 24 : 300;
+        uint32_t per_image = below(16) == 0 ? 0 : 1 + below(8);
+        int kind = (int)(run % 3);
+        dataset_random(&d, 1 + below(4), vocab, per_class, per_image, kind);
+        params p;
+        random_params(&p, per_class);
+        uint32_t P = 1 + run % 7;
+        char what[320];
+        snprintf(what, sizeof what,
+                 "run %u (kind %d, vocab %u, images %u, max_tags %u, min_size %lld, "
+                 "min_drop %g, mtc %lld, threads %u)",
+                 run, kind, vocab, d.n, p.max_tags, (long long)p.min_size, p.min_drop,
+                 (long long)p.min_tag_count, p.threads);
+        size_t n = sharded_differential(&d, &p, P, what);
+        total += n;
+        with_modes += n > 0;
+        by_kind[kind] += n;
+        dataset_free(&d);
+    }
+    fprintf(stderr, "sharded: %u stores x 3 splits, %zu modes (0/1 %zu, quarters %zu, "
+                    "scores %zu), %zu stores with modes\n",
+            runs, total, by_kind[0], by_kind[1], by_kind[2], with_modes);
+    cr_assert_gt(with_modes, runs / 3, "the generator must produce failure modes");
+    cr_assert_gt(by_kind[2], 0);
+}
+
+/* Larger stores: the pair table, several levels, the sparse and dense
+ * counting paths, and threads; every P from 1 to 7. */
+Test(sharded, larger_stores, .timeout = 600)
+{
+    rng_state = 4242;
+    size_t total = 0;
+    for (uint32_t P = 1; P <= 7; P++) {
+        for (int kind = 0; kind < 3; kind++) {
+            dataset d;
+            dataset_random(&d, 3, 30, 1500 + below(1500), 10, kind);
+            params p = {.max_tags = 4, .min_size = 10 + below(20), .min_drop = 0.2,
+                        .gains = {0.0, 0.05, 0.02, 0.0}, .n_gains = 4,
+                        .threads = 1 + below(4)};
+            char what[128];
+            snprintf(what, sizeof what, "large P %u kind %d (%u images)", P, kind, d.n);
+            total += sharded_differential(&d, &p, P, what);
+            dataset_free(&d);
+        }
+    }
+    fprintf(stderr, "sharded, larger stores: %zu modes\n", total);
+    cr_assert_gt(total, 50);
+}
+
+/* Sums of scores whose double sums depend on the order: 0.1 + 0.2 + 0.3
+ * and the like; the fixed-point sums do not. */
+Test(sharded, order_free_scores)
+{
+    dataset d;
+    memset(&d, 0, sizeof d);
+    d.n_classes = 1;
+    d.n_tags = 3;
+    d.n = 60;
+    d.cls = calloc(d.n, sizeof *d.cls);
+    d.mask = calloc(d.n, sizeof *d.mask);
+    d.out = calloc(d.n, sizeof *d.out);
+    static const double vals[] = {0.1, 0.2, 0.3, 0.7, 1e-17, 0.9999999999, 1.0 / 3.0, 0.6};
+    for (uint32_t i = 0; i < d.n; i++) {
+        d.mask[i] = (i % 2 ? 1u : 0u) | (i % 3 ? 2u : 0u) | (i % 5 ? 4u : 0u);
+        d.out[i] = vals[(i * 7) % 8] * (i % 2 ? 0.5 : 1.0);
+    }
+    params p = {.max_tags = 3, .min_size = 5, .min_drop = 0.0, .gains = {-1.0}, .n_gains = 1,
+                .threads = 1};
+    for (uint32_t P = 1; P <= 7; P++)
+        cr_assert_gt(sharded_differential(&d, &p, P, "order-free scores"), 0);
+    dataset_free(&d);
+}
+
+static void one_store(dataset *d, prime_tagstore **s, prime_outcomes **o)
+{
+    rng_state = 99;
+    dataset_random(d, 2, 12, 300, 6, 0);
+    cr_assert_geq(d->n, 60);
+    *s = dataset_store(d, true);
+    *o = dataset_outcomes(d);
+}
+
+/* A sum that fails at call k on every shard: PRIME_E_IO everywhere, no
+ * result, nothing leaked (the valgrind and ASan setups run this suite). */
+Test(sharded, failing_sum)
+{
+    dataset d;
+    prime_tagstore *s;
+    prime_outcomes *o;
+    one_store(&d, &s, &o);
+    params p = {.max_tags = 4, .min_size = 5, .min_drop = 0.1, .gains = {0.0}, .n_gains = 1,
+                .threads = 2};
+    prime_config *c = params_config(&p);
+    /* how many calls a full run makes */
+    group g = {.fail_at = -1};
+    member ms[MAXP];
+    memset(ms, 0, sizeof ms);
+    prime_shard_part parts[3][1];
+    prime_shard_part *pp[3];
+    uint32_t np[3] = {1, 1, 1};
+    for (uint32_t r = 0; r < 3; r++) {
+        uint64_t first, end;
+        prime_shard_range(d.n, r, 3, &first, &end);
+        parts[r][0] = (prime_shard_part){s, o, (uint32_t)first, (uint32_t)(end - first)};
+        pp[r] = parts[r];
+        ms[r].cancel_at = -1;
+    }
+    run_group(&g, ms, 3, pp, np, c);
+    uint64_t calls = g.calls;
+    for (uint32_t r = 0; r < 3; r++) {
+        cr_assert_eq(ms[r].status, PRIME_OK, "%s", ms[r].message);
+        prime_result_destroy(ms[r].result);
+    }
+    cr_assert_gt(calls, 4);
+    for (uint64_t k = 0; k < calls; k++) {
+        g.fail_at = (int64_t)k;
+        run_group(&g, ms, 3, pp, np, c);
+        for (uint32_t r = 0; r < 3; r++) {
+            cr_assert_eq(ms[r].status, PRIME_E_IO, "call %llu, shard %u: %s",
+                         (unsigned long long)k, r, ms[r].message);
+            cr_assert_null(ms[r].result);
+            cr_assert(strstr(ms[r].message, "the sum function failed (it returned 7)") != NULL,
+                      "%s", ms[r].message);
+        }
+    }
+    prime_config_destroy(c);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    dataset_free(&d);
+}
+
+/* One shard's own failure or cancel stops every shard at the same step. */
+Test(sharded, one_shard_fails)
+{
+    dataset d;
+    prime_tagstore *s;
+    prime_outcomes *o;
+    one_store(&d, &s, &o);
+    params p = {.max_tags = 3, .min_size = 5, .min_drop = 0.1, .gains = {0.0}, .n_gains = 1,
+                .threads = 1};
+    prime_config *c = params_config(&p);
+    /* an image of shard 2 without an outcome */
+    prime_outcomes *holes = NULL;
+    cr_assert_eq(prime_outcomes_create(d.n, &holes), PRIME_OK);
+    cr_assert_eq(prime_outcomes_set_array(holes, 0, d.out, d.n - 1), PRIME_OK);
+    group g = {.fail_at = -1};
+    member ms[MAXP];
+    memset(ms, 0, sizeof ms);
+    prime_shard_part parts[3][1];
+    prime_shard_part *pp[3];
+    uint32_t np[3] = {1, 1, 1};
+    for (uint32_t r = 0; r < 3; r++) {
+        uint64_t first, end;
+        prime_shard_range(d.n, r, 3, &first, &end);
+        parts[r][0] = (prime_shard_part){s, r == 2 ? holes : o, (uint32_t)first,
+                                         (uint32_t)(end - first)};
+        pp[r] = parts[r];
+        ms[r].cancel_at = -1;
+    }
+    run_group(&g, ms, 3, pp, np, c);
+    cr_assert_eq(ms[2].status, PRIME_E_MISMATCH, "%s", ms[2].message);
+    cr_assert(strstr(ms[2].message, "has no outcome") != NULL, "%s", ms[2].message);
+    for (uint32_t r = 0; r < 2; r++) {
+        cr_assert_eq(ms[r].status, PRIME_E_CANCELLED, "%s", ms[r].message);
+        cr_assert(strstr(ms[r].message, "1 other shard failed") != NULL, "%s", ms[r].message);
+        cr_assert_null(ms[r].result);
+    }
+    /* a range outside its store */
+    parts[2][0].outcomes = o;
+    parts[2][0].count = d.n;
+    run_group(&g, ms, 3, pp, np, c);
+    cr_assert_eq(ms[2].status, PRIME_E_RANGE, "%s", ms[2].message);
+    cr_assert_eq(ms[0].status, PRIME_E_CANCELLED);
+    parts[2][0].count = 0;
+    /* a cancel by one shard's progress callback, at each of its calls */
+    uint64_t k = 0;
+    for (;; k++) {
+        ms[1].cancel_at = (int64_t)k;
+        run_group(&g, ms, 3, pp, np, c);
+        if (ms[1].status == PRIME_OK) {
+            for (uint32_t r = 0; r < 3; r++)
+                prime_result_destroy(ms[r].result);
+            break; /* past its last call */
+        }
+        for (uint32_t r = 0; r < 3; r++) {
+            cr_assert_eq(ms[r].status, PRIME_E_CANCELLED, "%s", ms[r].message);
+            cr_assert(strstr(ms[r].message, "progress callback (on 1 shard)") != NULL, "%s",
+                      ms[r].message);
+            cr_assert_null(ms[r].result);
+        }
+    }
+    cr_assert_gt(k, 2);
+    ms[1].cancel_at = -1;
+    /* different parameters */
+    prime_config *c2 = NULL;
+    cr_assert_eq(prime_config_clone(c, &c2), PRIME_OK);
+    cr_assert_eq(prime_config_set_double(c2, PRIME_PARAM_MIN_DROP, 0.2), PRIME_OK);
+    {
+        /* run by hand: shard 1 gets c2 */
+        g.p = 3;
+        cr_assert_eq(pthread_barrier_init(&g.bar, NULL, 3), 0);
+        pthread_t tid[3];
+        for (uint32_t r = 0; r < 3; r++) {
+            ms[r].g = &g;
+            ms[r].rank = r;
+            ms[r].calls = 0;
+            ms[r].parts = pp[r];
+            ms[r].n_parts = 1;
+            ms[r].config = r == 1 ? c2 : c;
+            ms[r].result = NULL;
+            cr_assert_eq(pthread_create(&tid[r], NULL, member_main, &ms[r]), 0);
+        }
+        for (uint32_t r = 0; r < 3; r++)
+            pthread_join(tid[r], NULL);
+        pthread_barrier_destroy(&g.bar);
+        for (uint32_t r = 0; r < 3; r++) {
+            cr_assert_eq(ms[r].status, PRIME_E_MISMATCH, "%s", ms[r].message);
+            cr_assert(strstr(ms[r].message, "different parameters") != NULL, "%s",
+                      ms[r].message);
+        }
+    }
+    prime_config_destroy(c2);
+    prime_outcomes_destroy(holes);
+    prime_config_destroy(c);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    dataset_free(&d);
+}
+
+/* Shards with different tag tables: PRIME_E_MISMATCH on every shard. */
+Test(sharded, different_tag_tables)
+{
+    dataset d;
+    prime_tagstore *s;
+    prime_outcomes *o;
+    one_store(&d, &s, &o);
+    dataset d2 = d;
+    d2.n_tags = d.n_tags + 1; /* one more tag in the table */
+    prime_tagstore *s2 = dataset_store(&d2, true);
+    prime_config *c = NULL;
+    cr_assert_eq(prime_config_create(&c), PRIME_OK);
+    group g = {.fail_at = -1};
+    member ms[MAXP];
+    memset(ms, 0, sizeof ms);
+    prime_shard_part parts[2][1] = {{{s, o, 0, 10}}, {{s2, o, 10, 20}}};
+    prime_shard_part *pp[2] = {parts[0], parts[1]};
+    uint32_t np[2] = {1, 1};
+    ms[0].cancel_at = ms[1].cancel_at = -1;
+    run_group(&g, ms, 2, pp, np, c);
+    for (uint32_t r = 0; r < 2; r++) {
+        cr_assert_eq(ms[r].status, PRIME_E_MISMATCH, "%s", ms[r].message);
+        cr_assert(strstr(ms[r].message, "different tag tables") != NULL, "%s", ms[r].message);
+    }
+    /* within one process: part 1 against part 0 */
+    prime_shard_part two[2] = {{s, o, 0, 10}, {s2, o, 10, 20}};
+    pp[0] = two;
+    np[0] = 2;
+    run_group(&g, ms, 1, pp, np, c);
+    cr_assert_eq(ms[0].status, PRIME_E_MISMATCH);
+    cr_assert(strstr(ms[0].message, "part 1 has another tag table") != NULL, "%s",
+              ms[0].message);
+    prime_config_destroy(c);
+    prime_tagstore_destroy(s2);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    dataset_free(&d);
+}
+
+static int32_t never_sum(void *u, uint64_t *v, uint64_t n)
+{
+    (void)u;
+    (void)v;
+    (void)n;
+    cr_assert_fail("no sum before the arguments are checked");
+    return 1;
+}
+
+Test(sharded, bad_arguments)
+{
+    dataset d;
+    prime_tagstore *s;
+    prime_outcomes *o;
+    one_store(&d, &s, &o);
+    prime_result *r = (prime_result *)&r;
+    prime_shard_part part = {s, o, 0, d.n};
+    cr_assert_eq(prime_search_sharded(&part, 1, NULL, never_sum, NULL, NULL, NULL, NULL),
+                 PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_search_sharded(NULL, 1, NULL, never_sum, NULL, NULL, NULL, &r),
+                 PRIME_E_INVALID_ARG);
+    cr_assert_null(r);
+    cr_assert_eq(prime_search_sharded(&part, 0, NULL, never_sum, NULL, NULL, NULL, &r),
+                 PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_search_sharded(&part, 1, NULL, NULL, NULL, NULL, NULL, &r),
+                 PRIME_E_INVALID_ARG);
+    prime_shard_part bad = {s, NULL, 0, 0};
+    cr_assert_eq(prime_search_sharded(&bad, 1, NULL, never_sum, NULL, NULL, NULL, &r),
+                 PRIME_E_INVALID_ARG);
+    cr_assert(strstr(prime_last_error(), "part 0 has a NULL outcomes") != NULL);
+    /* fold_equal: refused (on every shard alike, after the first sum) */
+    prime_config *c = NULL;
+    cr_assert_eq(prime_config_create(&c), PRIME_OK);
+    cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_FOLD_EQUAL, 1), PRIME_OK);
+    group g = {.fail_at = -1};
+    member ms[1];
+    memset(ms, 0, sizeof ms);
+    prime_shard_part *pp[1] = {&part};
+    uint32_t np[1] = {1};
+    ms[0].cancel_at = -1;
+    run_group(&g, ms, 1, pp, np, c);
+    cr_assert_eq(ms[0].status, PRIME_E_INVALID_ARG);
+    cr_assert_null(ms[0].result);
+    prime_config_destroy(c);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    dataset_free(&d);
+}
+
+/* No image anywhere: no class, no mode, as prime_search on an empty store. */
+Test(sharded, empty)
+{
+    dataset d;
+    memset(&d, 0, sizeof d);
+    d.n_classes = 1;
+    d.n_tags = 2;
+    d.cls = calloc(1, sizeof *d.cls);
+    d.mask = calloc(1, sizeof *d.mask);
+    d.out = calloc(1, sizeof *d.out);
+    params p = {.max_tags = 2, .min_size = 1, .min_drop = 0.0, .gains = {0.0}, .n_gains = 1,
+                .threads = 1};
+    for (uint32_t P = 1; P <= 3; P++)
+        cr_assert_eq(sharded_differential(&d, &p, P, "empty"), 0);
+    dataset_free(&d);
+}
