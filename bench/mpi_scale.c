@@ -11,7 +11,8 @@
  *                   MPI_Allreduce.
  *
  * Rank 0 prints one line: images, ranks, the generation and search wall
- * times, the peak resident size of every rank, the modes, the candidates
+ * times, the peak resident size and the CPU time (user + system, generation
+ * included) of every rank, the modes, the candidates
  * and a hash of the result's JSON (equal at every rank count when the
  * search is exact). --reference also runs prime_search on rank 0 over the
  * whole store (one rank only) and compares the JSON.
@@ -264,8 +265,12 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     long peak_kb = ru.ru_maxrss;
+    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     long *peaks = rank == 0 ? malloc(sizeof *peaks * (size_t)size) : NULL;
+    double *cpus = rank == 0 ? malloc(sizeof *cpus * (size_t)size) : NULL;
     MPI_Gather(&peak_kb, 1, MPI_LONG, peaks, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    MPI_Gather(&cpu, 1, MPI_DOUBLE, cpus, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
     if (rank == 0) {
         size_t len = 0;
         char *json = render(result, &len);
@@ -291,9 +296,13 @@ int main(int argc, char **argv)
         printf(" peak_rss_mb=");
         for (int r = 0; r < size; r++)
             printf("%s%.0f", r ? "," : "", peaks[r] / 1024.0);
+        printf(" cpu_s=");
+        for (int r = 0; r < size; r++)
+            printf("%s%.1f", r ? "," : "", cpus[r]);
         printf("\n");
         free(json);
         free(peaks);
+        free(cpus);
     }
     prime_result_destroy(result);
     prime_outcomes_destroy(outcomes);
