@@ -73,6 +73,14 @@ same "g2 scores sharded" "$tmp/g2.prmd" "$tmp/g2/outcomes.csv" "3 7" --min-size 
   --outcomes-format bits --output "$tmp/g1b.prime" --outcomes-output "$tmp/g1.bits" &&
   cmp -s "$tmp/g1b.prime" "$tmp/g1.prime" && ok || bad "binary outcomes"
 same "g1 sharded, binary outcomes" "$tmp/g1.prmd" "$tmp/g1.bits" "2 4" --min-size 10
+# --fold-equal (per class; the sharded search does not fold: refused below)
+"$prime" search --tags "$tmp/g1/tags.csv" --outcomes "$tmp/g1/outcomes.csv" --min-size 10 \
+  --fold-equal --output "$tmp/ref.json"
+for np in 2 4; do
+  mpi $np --tags "$tmp/g1/tags.csv" --outcomes "$tmp/g1/outcomes.csv" --min-size 10 \
+    --fold-equal --output "$tmp/mpi.json" && cmp -s "$tmp/ref.json" "$tmp/mpi.json" && ok ||
+    bad "--fold-equal -np $np differs"
+done
 # threads per rank, other formats, stdout
 same "g1 threads 2" "$tmp/g1/tags.csv" "$tmp/g1/outcomes.csv" "2" --min-size 10 --threads 2
 for fmt in csv text; do

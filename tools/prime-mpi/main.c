@@ -76,6 +76,7 @@ typedef struct {
     int whole;
     struct timespec start;
     double last;
+    uint64_t last_done; /* + 1: 0 = nothing shown yet */
     int shown;
 } mpi_progress;
 
@@ -92,16 +93,20 @@ static int32_t on_progress(void *user, uint64_t done, uint64_t total)
     if (!p->tty && !p->lines)
         return 0;
     double t = seconds_since(&p->start);
-    if (done < total && t - p->last < (p->tty ? 0.2 : 1.0))
+    if ((done < total && t - p->last < (p->tty ? 0.2 : 1.0)) || done + 1 == p->last_done)
         return 0;
     p->last = t;
-    const char *unit = p->whole ? "levels" : "classes";
-    if (p->tty)
-        fprintf(stderr, "\r%s: searched %llu/%llu %s  %.1fs", prog, (unsigned long long)done,
-                (unsigned long long)total, unit, t);
+    p->last_done = done + 1;
+    char what[64];
+    if (p->whole) /* the sharded search's units: levels, in parts */
+        snprintf(what, sizeof what, "%.0f%% of the levels", total ? 100.0 * done / total : 0.0);
     else
-        fprintf(stderr, "%s: searched %llu/%llu %s  %.1fs\n", prog, (unsigned long long)done,
-                (unsigned long long)total, unit, t);
+        snprintf(what, sizeof what, "%llu/%llu classes", (unsigned long long)done,
+                 (unsigned long long)total);
+    if (p->tty)
+        fprintf(stderr, "\r%s: searched %s  %.1fs", prog, what, t);
+    else
+        fprintf(stderr, "%s: searched %s  %.1fs\n", prog, what, t);
     p->shown = p->tty;
     fflush(stderr);
     return 0;
