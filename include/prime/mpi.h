@@ -15,10 +15,12 @@
  *   with the single-process code, and rank 0 merges the partial results
  *   into the result prime_search returns (the same JSON, byte for byte,
  *   `candidates` included);
- * - whole data set (PRIME_PARAM_WHOLE_DATASET = 1): every rank holds its
- *   own contiguous range of the images (prime_mpi_load_part), and the integer counts of every candidate tag set are
- *   summed over the ranks with MPI_Allreduce, level by level; the result is
- *   again prime_search's.
+ * - whole data set (PRIME_PARAM_WHOLE_DATASET = 1): every rank searches
+ *   its own contiguous range of the images (prime_mpi_search_part on the
+ *   part prime_mpi_load_part gives it, or prime_mpi_search on the whole
+ *   store), and the integer counts of every candidate tag set are summed
+ *   over the ranks with MPI_Allreduce, level by level; the result is again
+ *   prime_search's.
  *
  * Every function here is collective: every rank of the communicator calls
  * it, with the same arguments except where said. Errors are agreed on: when
@@ -56,8 +58,8 @@ extern "C" {
 /** \addtogroup mpi
  *  @{ */
 
-/** The version of libprime-mpi ("1.1.0"); the same as libprime's of its
- *  build.
+/** The version of libprime-mpi: that of the libprime it was built with
+ *  (PRIME_VERSION_STRING of its build, e.g. "1.1.0").
  *  @since 1.1 */
 PRIME_MPI_API const char *prime_mpi_version(void);
 
