@@ -19,6 +19,7 @@ pkgs+=(chromium)  # tests/report/report_test.sh opens the HTML report in headles
 pkgs+=(python3-regex python3-wcwidth)  # scripts/gen_tokenizer_tables.py; the reference run of scripts/make_clip_clean_reference.py (with ftfy)
 pkgs+=(python3-pandas python3-mypy python3-mesonpy python3-pip)  # issue 13: DataFrame tests, mypy --strict test, pip install of python/
 pkgs+=(libopenmpi-dev openmpi-bin)  # issue 16: libprime-mpi, prime-mpi and the mpi suite (mpirun)
+pkgs+=(nodejs python3-skimage)  # examples/real-model (issue 17): TF.js reference on node; the sample photos of skimage/data
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -29,4 +30,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# examples/real-model's npm packages (nsfwjs, @tensorflow/tfjs: exact
+# versions in its package.json) from the npm registry into
+# examples/real-model/node_modules (git-ignored). Without the registry the
+# example's test skips (exit 77) and says why.
+here=$(cd "$(dirname "$0")/.." && pwd)
+# npm: bundled with some nodejs builds; else Debian's package (not in pkgs:
+# it conflicts with a nodejs that bundles it)
+if ! command -v npm >/dev/null 2>&1; then
+  ${SUDO:-} apt-get install -y -qq --no-install-recommends npm >/dev/null 2>&1 ||
+    echo "deps.sh: npm is not available; examples/real-model's test will be skipped" >&2
+fi
+if command -v npm >/dev/null 2>&1 && [ ! -d "$here/examples/real-model/node_modules/nsfwjs" ]; then
+  npm install --prefix "$here/examples/real-model" --no-audit --no-fund --loglevel=error ||
+    echo "deps.sh: npm install for examples/real-model failed; its test will be skipped" >&2
 fi

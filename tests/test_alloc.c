@@ -951,3 +951,311 @@ Test(alloc, labels_load)
     cr_assert_gt(sweep("prime_labels_load_memory", call_labels, check_labels_out, done_labels,
                        &c), 0);
 }
+
+/* ---- scale (issue 15): merge, shards, binary outcomes ------------------------------ */
+
+/* The rows first..end-1 of make_csv(1) as a tags CSV of its own (a shard). */
+static char *csv_rows(int first, int end)
+{
+    char *all = make_csv(1);
+    prime__buf b = {0};
+    const char *line = all;
+    for (int row = -1; *line != '\0'; row++) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+        if (row < 0 || (row >= first && row < end))
+            prime__buf_append(&b, line, len);
+        line += len;
+    }
+    cr_assert(!b.failed);
+    prime__free(all);
+    return b.data;
+}
+
+typedef struct {
+    const prime_tagstore *parts[3];
+    const char *paths[3];
+    uint32_t flags;
+    prime_tagstore *store;
+    prime_outcomes *outcomes;
+    const char *dir;
+    uint32_t index, count;
+    uint64_t first, end, total, list_id;
+    const prime_outcomes *src;
+    int32_t kind;
+    const char *path;
+    uint64_t checksum;
+} scale_ctx;
+
+static prime_status call_merge(void *p)
+{
+    scale_ctx *c = p;
+    c->store = SENTINEL;
+    return prime_tagstore_merge(c->parts, 3, c->flags, &c->store);
+}
+static prime_status call_merge_files(void *p)
+{
+    scale_ctx *c = p;
+    c->store = SENTINEL;
+    c->outcomes = SENTINEL;
+    return prime_tagstore_merge_files(c->paths, 3, c->flags, &c->store, &c->outcomes);
+}
+static prime_status call_sharded_open(void *p)
+{
+    scale_ctx *c = p;
+    c->store = SENTINEL;
+    return prime_sharded_store_open(c->dir, &c->store);
+}
+static prime_status call_sharded_load(void *p)
+{
+    scale_ctx *c = p;
+    c->store = SENTINEL;
+    c->outcomes = SENTINEL;
+    return prime_tagstore_load(c->dir, &c->store, &c->outcomes);
+}
+static void check_scale_out(void *p)
+{
+    scale_ctx *c = p;
+    assert_untouched(c->store, "store");
+    if (c->outcomes != NULL)
+        assert_untouched(c->outcomes, "outcomes");
+}
+/* The merged store is the one-process store: the same bytes when saved. */
+static const prime_tagstore *g_whole;
+static void assert_same_store(const prime_tagstore *a, const prime_tagstore *b)
+{
+    uint64_t ca = 0, cb = 0;
+    cr_assert_eq(prime_tagstore_checksum(a, &ca), PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(prime_tagstore_checksum(b, &cb), PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(prime_tagstore_image_count(a), prime_tagstore_image_count(b));
+    cr_assert_eq(ca, cb, "merged store differs from the whole one (payload checksum)");
+}
+static void done_merged(void *p)
+{
+    scale_ctx *c = p;
+    cr_assert(c->store != NULL && c->store != SENTINEL);
+    assert_same_store(c->store, g_whole);
+    prime_tagstore_destroy(c->store);
+    c->store = NULL;
+    if (c->outcomes != NULL && c->outcomes != SENTINEL) {
+        cr_assert_eq(prime_outcomes_count(c->outcomes), 80);
+        prime_outcomes_destroy(c->outcomes);
+    }
+    c->outcomes = NULL;
+}
+
+Test(alloc, tagstore_merge_and_merge_files, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+    static const int cut[4] = {0, 17, 17, 80}; /* an empty part in the middle */
+    char *whole_csv = make_csv(1);
+    prime_tagstore *whole = load_store(whole_csv, NULL), *parts[3];
+    g_whole = whole;
+    scale_ctx c = {0};
+    char paths[3][512];
+    for (int k = 0; k < 3; k++) {
+        char *csv = csv_rows(cut[k], cut[k + 1]);
+        parts[k] = load_store(csv, NULL);
+        c.parts[k] = parts[k];
+        snprintf(paths[k], sizeof paths[k], "%s/part%d.csv", tmpdir, k);
+        write_file(paths[k], csv, strlen(csv));
+        c.paths[k] = paths[k];
+        prime__free(csv);
+    }
+    cr_assert_gt(sweep("prime_tagstore_merge", call_merge, check_scale_out, done_merged, &c), 0);
+    cr_assert_gt(sweep("prime_tagstore_merge_files (outcomes)", call_merge_files,
+                       check_scale_out, done_merged, &c),
+                 0);
+    cr_assert_eq(tmpdir_entries(), 3);
+    for (int k = 0; k < 3; k++)
+        prime_tagstore_destroy(parts[k]);
+    prime_tagstore_destroy(whole);
+    prime__free(whole_csv);
+}
+
+static prime_status call_shard_write(void *p)
+{
+    scale_ctx *c = p;
+    return prime_sharded_store_write(c->dir, c->store, c->index, c->count, c->first, c->end,
+                                     c->total, c->list_id);
+}
+/* A failed shard write leaves the folder as it was (the shards written
+ * before, no temporary file), but for the folder itself and its .lock, the
+ * file the writers lock. */
+static int g_dir_entries;
+static int dir_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.'; /* not ".", "..", nor the writers' .lock */
+    closedir(d);
+    return n;
+}
+static void check_shard_write(void *p)
+{
+    scale_ctx *c = p;
+    if (dir_entries(c->dir) != g_dir_entries) {
+        DIR *d = opendir(c->dir);
+        struct dirent *e;
+        while (d != NULL && (e = readdir(d)) != NULL)
+            fprintf(stderr, "  %s\n", e->d_name);
+        if (d != NULL)
+            closedir(d);
+    }
+    cr_assert_eq(dir_entries(c->dir), g_dir_entries, "shard %u: a failed write left files (%s)",
+                 c->index, prime_last_error());
+}
+
+Test(alloc, sharded_store_write_open_load, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+    char *whole_csv = make_csv(1);
+    prime_tagstore *whole = load_store(whole_csv, NULL);
+    g_whole = whole;
+    /* the shards must share the tag table: intern every tag first, as a
+     * tagger interns its vocabulary */
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/s.prmd", tmpdir);
+    const char *names[80];
+    char namebuf[80][8];
+    for (int i = 0; i < 80; i++) {
+        snprintf(namebuf[i], sizeof namebuf[i], "img%02d", i);
+        names[i] = namebuf[i];
+    }
+    uint64_t list_id = 0;
+    cr_assert_eq(prime_shard_list_id(names, 80, &list_id), PRIME_OK);
+    scale_ctx c = {.dir = dir, .count = 3, .total = 80, .list_id = list_id};
+    for (uint32_t k = 0; k < 3; k++) {
+        uint64_t first, end;
+        cr_assert_eq(prime_shard_range(80, k, 3, &first, &end), PRIME_OK);
+        prime_tagstore *part = NULL;
+        cr_assert_eq(prime_tagstore_create(&part), PRIME_OK);
+        uint32_t id;
+        for (int t = 0; t < 6; t++) {
+            char tag[8];
+            snprintf(tag, sizeof tag, "t%d", t);
+            cr_assert_eq(prime_tagstore_intern_tag(part, tag, &id), PRIME_OK);
+        }
+        for (uint64_t i = first; i < end; i++) {
+            uint32_t cls, tags[6], n = 0;
+            cr_assert_eq(prime_tagstore_intern_class(part, i % 2 ? "fox" : "ape", &cls),
+                         PRIME_OK);
+            for (int j = 0; j < 6; j++)
+                if ((((int)i * (j + 3)) / (j + 1)) % 3 != 0)
+                    tags[n++] = (uint32_t)j;
+            cr_assert_eq(prime_tagstore_add_image(part, names[i], cls, tags, n, NULL), PRIME_OK,
+                         "%s", prime_last_error());
+        }
+        cr_assert_eq(prime_tagstore_freeze(part), PRIME_OK);
+        c.store = part;
+        c.index = k;
+        c.first = first;
+        c.end = end;
+        g_dir_entries = dir_entries(dir);
+        char what[64];
+        snprintf(what, sizeof what, "prime_sharded_store_write (shard %u/3)", k);
+        cr_assert_gt(sweep(what, call_shard_write, check_shard_write, NULL, &c), 0);
+        prime_tagstore_destroy(part);
+    }
+    uint32_t count = 0, complete = 0;
+    uint64_t images = 0;
+    cr_assert_eq(prime_sharded_store_info(dir, &count, &complete, &images), PRIME_OK, "%s",
+                 prime_last_error());
+    cr_assert(count == 3 && complete == 3 && images == 80);
+    /* the one-process store of the same images, built the same way */
+    prime_tagstore *one = NULL;
+    cr_assert_eq(prime_sharded_store_open(dir, &one), PRIME_OK, "%s", prime_last_error());
+    g_whole = one;
+    c.store = NULL;
+    c.outcomes = NULL;
+    cr_assert_gt(sweep("prime_sharded_store_open", call_sharded_open, check_scale_out,
+                       done_merged, &c),
+                 0);
+    cr_assert_gt(sweep("prime_tagstore_load (sharded folder)", call_sharded_load,
+                       check_scale_out, done_merged, &c),
+                 0);
+    prime_tagstore_destroy(one);
+    prime_tagstore_destroy(whole);
+    prime__free(whole_csv);
+}
+
+static prime_status call_checksum(void *p)
+{
+    scale_ctx *c = p;
+    return prime_tagstore_checksum(c->store, &c->checksum);
+}
+static prime_status call_outcomes_save(void *p)
+{
+    scale_ctx *c = p;
+    return prime_outcomes_save(c->src, c->store, c->kind, c->path);
+}
+static void check_outcomes_save(void *p)
+{
+    scale_ctx *c = p;
+    cr_assert_eq(access(c->path, F_OK), -1, "a failed save left %s", c->path);
+    cr_assert_eq(tmpdir_entries(), 0, "a failed save left a file");
+}
+static prime_status call_binary_load(void *p)
+{
+    scale_ctx *c = p;
+    c->outcomes = SENTINEL;
+    return prime_outcomes_load(c->path, c->store, &c->outcomes);
+}
+static void check_binary_load(void *p)
+{
+    scale_ctx *c = p;
+    assert_untouched(c->outcomes, "outcomes");
+}
+static void done_binary_load(void *p)
+{
+    scale_ctx *c = p;
+    cr_assert(c->outcomes != NULL && c->outcomes != SENTINEL);
+    cr_assert_eq(prime_outcomes_count(c->outcomes), 80);
+    for (uint32_t i = 0; i < 80; i++) {
+        double a, b;
+        cr_assert_eq(prime_outcomes_get(c->outcomes, i, &a), PRIME_OK);
+        cr_assert_eq(prime_outcomes_get(c->src, i, &b), PRIME_OK);
+        cr_assert(fabs(a - b) <= (c->kind == PRIME_OUTCOMES_FIXED ? 0x1p-32 : 0.0));
+    }
+    prime_outcomes_destroy(c->outcomes);
+    c->outcomes = NULL;
+}
+
+Test(alloc, binary_outcomes_save_and_load, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+    char *csv = make_csv(1);
+    prime_outcomes *bin = NULL;
+    prime_tagstore *store = load_store(csv, &bin);
+    prime__free(csv);
+    prime_outcomes *scores = NULL;
+    cr_assert_eq(prime_outcomes_create(80, &scores), PRIME_OK);
+    for (uint32_t i = 0; i < 80; i++)
+        cr_assert_eq(prime_outcomes_set(scores, i, (i % 7) / 7.0), PRIME_OK);
+    char path[512];
+    snprintf(path, sizeof path, "%s/o.pro", tmpdir);
+    scale_ctx c = {.store = store, .path = path};
+    cr_assert_gt(sweep("prime_tagstore_checksum", call_checksum, NULL, NULL, &c), 0);
+    static const char *const kinds[] = {"auto", "bits", "fixed", "f64"};
+    for (int32_t kind = PRIME_OUTCOMES_AUTO; kind <= PRIME_OUTCOMES_F64; kind++) {
+        for (int s = 0; s < 2; s++) {
+            if (s == 1 && kind == PRIME_OUTCOMES_BITS)
+                continue; /* bits of scores: PRIME_E_RANGE */
+            c.src = s ? scores : bin;
+            c.kind = kind;
+            char what[96];
+            snprintf(what, sizeof what, "prime_outcomes_save (%s, %s)", kinds[kind],
+                     s ? "scores" : "0/1");
+            cr_assert_gt(sweep(what, call_outcomes_save, check_outcomes_save, NULL, &c), 0);
+            snprintf(what, sizeof what, "prime_outcomes_load (binary %s, %s)", kinds[kind],
+                     s ? "scores" : "0/1");
+            cr_assert_gt(sweep(what, call_binary_load, check_binary_load, done_binary_load, &c),
+                         0);
+            cr_assert_eq(unlink(path), 0);
+        }
+    }
+    prime_outcomes_destroy(scores);
+    prime_outcomes_destroy(bin);
+    prime_tagstore_destroy(store);
+}

@@ -413,7 +413,10 @@ PRIME_API prime_status prime_shard_list_id(const char *const *items, uint64_t n,
  *  total images, and the store must hold end - first images. The shard is
  *  written under a lock on dir/.lock (fcntl): concurrent writers of other
  *  shards never lose each other's entries. Written atomically (temporary
- *  files and renames): a rerun of a shard replaces its files. A folder
+ *  files and renames): a rerun of a shard replaces its files; a write that
+ *  fails after the shard's store was saved (out of memory, a full disk)
+ *  removes the shard's store and entry, so that the shard reads as missing,
+ *  never as a store without a matching entry. A folder
  *  that holds shards of another run (another count, image list, image
  *  count or tag table) is PRIME_E_MISMATCH and nothing is written. */
 PRIME_API prime_status prime_sharded_store_write(const char *dir, const prime_tagstore *part,

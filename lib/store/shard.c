@@ -561,10 +561,12 @@ prime_status prime_sharded_store_write(const char *dir, const prime_tagstore *pa
         if ((st = read_entry(dir, i, &es[i])) == PRIME_OK && es[i].present && i != index)
             st = same_run(dir, &es[i], &me);
     char *prm = st == PRIME_OK ? shard_path(dir, index, "prm") : NULL;
-    if (st == PRIME_OK && prm == NULL)
+    char *json = st == PRIME_OK ? shard_path(dir, index, "json") : NULL;
+    if (st == PRIME_OK && (prm == NULL || json == NULL))
         st = prime__error(PRIME_E_NOMEM, "out of memory");
-    if (st == PRIME_OK)
-        st = prime_tagstore_save(part, prm);
+    bool saved = false;
+    if (st == PRIME_OK && (st = prime_tagstore_save(part, prm)) == PRIME_OK)
+        saved = true;
     if (st == PRIME_OK)
         st = file_payload_sum(prm, &me.checksum);
     if (st == PRIME_OK)
@@ -573,7 +575,16 @@ prime_status prime_sharded_store_write(const char *dir, const prime_tagstore *pa
         es[index] = me;
         st = write_manifest(dir, es, count, &me);
     }
+    if (st != PRIME_OK && saved) {
+        /* A failure after the shard's store was saved (out of memory, a
+         * full disk): remove the shard's store and entry, so that the shard
+         * reads as missing (a rerun writes it) rather than as a store whose
+         * entry is absent or names another checksum. */
+        unlink(prm);
+        unlink(json);
+    }
     close(fd); /* unlocks */
+    prime__free(json);
     prime__free(prm);
     prime__free(es);
     return st;

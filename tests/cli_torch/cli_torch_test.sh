@@ -252,5 +252,23 @@ if ! "$prime" classify --model "$data/classifier.pt" --images "$tmp/img" --size 
   grep -q "CUDA" "$tmp/err" && [ ! -e "$tmp/never.csv" ] && ok || bad "classify --device cuda: $(cat "$tmp/err")"
 fi
 
+# the zero-shot backend and eval --quality --text-model take --device/--dtype too
+rm -f "$tmp/never.csv" "$tmp/never.json"
+expect 0 "tag zeroshot --device cpu --dtype float32" -- "$prime" "${zargs[@]}" --vocab "$tmp/zs_vocab.txt" --threshold -1 --top-k 1 --device cpu --dtype float32 --output "$tmp/zdev.csv"
+same "$tmp/zdev.csv" "$tmp/zs_top1.csv" "tag zeroshot --device cpu: the same tags"
+if ! "$prime" "${zargs[@]}" --vocab "$tmp/zs_vocab.txt" --device cuda --output "$tmp/never.csv" 2>"$tmp/err"; then
+  grep -q "device cuda: .*CUDA" "$tmp/err" && [ ! -e "$tmp/never.csv" ] && ok || bad "tag zeroshot --device cuda: $(cat "$tmp/err")"
+fi
+expect 2 "tag zeroshot --dtype half" -- "$prime" "${zargs[@]}" --vocab "$tmp/zs_vocab.txt" --dtype half --output "$tmp/never.csv"
+expect 2 "tag properties --device" -- "$prime" tag --images "$tmp/img" --backend properties --device cpu --output "$tmp/never.csv"
+expect 0 "quality --text-model --device cpu --dtype float32" -- "$prime" "${qargs[@]}" --text-model "$data/text_encoder.pt" --bpe "$bpe" --device cpu --dtype float32 --output "$tmp/q_dev.json"
+cmp -s "$tmp/q_dev.json" "$tmp/q_model.json" && ok || bad "quality --device cpu differs from the default"
+if ! "$prime" "${qargs[@]}" --text-model "$data/text_encoder.pt" --bpe "$bpe" --device cuda:0 --output "$tmp/never.json" 2>"$tmp/err"; then
+  grep -q "device cuda:0: .*CUDA" "$tmp/err" && [ ! -e "$tmp/never.json" ] && ok || bad "quality --device cuda:0: $(cat "$tmp/err")"
+fi
+expect 2 "quality --device without --text-model" -- "$prime" "${qargs[@]}" --text-embeddings "$tmp/q_txt.f32" --device cpu --output "$tmp/never.json"
+expect 2 "quality --dtype half" -- "$prime" "${qargs[@]}" --text-model "$data/text_encoder.pt" --bpe "$bpe" --dtype half --output "$tmp/never.json"
+[ ! -e "$tmp/never.csv" ] && [ ! -e "$tmp/never.json" ] && ok || bad "zeroshot/eval --device: output written after an error"
+
 echo "cli_torch: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

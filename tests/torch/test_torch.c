@@ -871,6 +871,144 @@ Test(torch, classifier_and_embedder_options)
     prime_image_spec_destroy(s);
 }
 
+static prime_status embedder_with(const char *device, int32_t dtype, const char *image_model,
+                                  const char *text_model, prime_embedder **out)
+{
+    prime_image_spec *s = spec(PRIME_IMAGE_PRESET_CLIP, PRIME_RESIZE_SHORTER_CROP, 32);
+    char *bpe = path_of("PRIME_SOURCE_ROOT", "data/clip/bpe_simple_vocab_16e6.txt.gz");
+    prime_torch_options o;
+    memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    o.device = device;
+    o.dtype = dtype;
+    prime_status st = prime_torch_embedder_create_with(
+        image_model ? data(image_model) : NULL, text_model ? data(text_model) : NULL, bpe, s, &o,
+        out);
+    free(bpe);
+    prime_image_spec_destroy(s);
+    return st;
+}
+
+/* The zero-shot path (CLIP image and text vectors, issue 15): the options
+ * reach both encoders. cuda on a CPU-only libtorch (or a machine without the
+ * GPU) is PRIME_E_NOT_FOUND with a message naming CUDA, for either encoder
+ * alone and for both; a handle made before stays usable, and so does the
+ * process (a cpu embedder made afterwards gives the Python vectors); where
+ * CUDA is there, the GPU's vectors are within 1e-3 of the CPU's. On the
+ * CPU, float32 equals the plain constructor exactly, through a zero-shot
+ * tagger too; bfloat16 stays within 5e-2 of float32 where libtorch has the
+ * kernels, else it fails at creation with PRIME_E_STATE. */
+Test(torch, embedder_devices_and_zeroshot)
+{
+    prime_embedder *before = NULL, *e = NULL;
+    cr_assert_eq(embedder_of("image_encoder.pt", "text_encoder.pt", &before), PRIME_OK, "%s",
+                 prime_last_error());
+    prime_image **img = load_images();
+    float ref[NIMG * 16], got[NIMG * 16], tref[2 * 16], tgot[2 * 16];
+    const char *texts[2] = {"a photo of a dog", "a photo of a cat"};
+    cr_assert_eq(prime_embedder_embed_images(before, (const prime_image *const *)img, NIMG, ref,
+                                             NIMG * 16),
+                 PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(prime_embedder_embed_texts(before, texts, 2, tref, 2 * 16), PRIME_OK);
+    const char *sides[3][2] = {{"image_encoder.pt", "text_encoder.pt"},
+                               {"image_encoder.pt", NULL},
+                               {NULL, "text_encoder.pt"}};
+    for (int k = 0; k < 3; k++) {
+        prime_status st = embedder_with("cuda", PRIME_TORCH_FLOAT32, sides[k][0], sides[k][1], &e);
+        if (st == PRIME_OK) { /* a machine with CUDA (scripts/device_check.sh): as on the CPU */
+            cr_log_info("CUDA available: side %d checked on the GPU", k);
+            if (sides[k][0] != NULL) {
+                cr_assert_eq(prime_embedder_embed_images(e, (const prime_image *const *)img,
+                                                         NIMG, got, NIMG * 16),
+                             PRIME_OK, "%s", prime_last_error());
+                for (int j = 0; j < NIMG * 16; j++)
+                    cr_assert(fabsf(got[j] - ref[j]) <= 1e-3f * fmaxf(1.0f, fabsf(ref[j])),
+                              "cuda image value %d: %g vs %g", j, got[j], ref[j]);
+            }
+            if (sides[k][1] != NULL) {
+                cr_assert_eq(prime_embedder_embed_texts(e, texts, 2, tgot, 2 * 16), PRIME_OK,
+                             "%s", prime_last_error());
+                for (int j = 0; j < 2 * 16; j++)
+                    cr_assert(fabsf(tgot[j] - tref[j]) <= 1e-3f * fmaxf(1.0f, fabsf(tref[j])),
+                              "cuda text value %d: %g vs %g", j, tgot[j], tref[j]);
+            }
+            prime_embedder_destroy(e);
+            e = NULL;
+            continue;
+        }
+        cr_assert_eq(st, PRIME_E_NOT_FOUND, "side %d: %s", k, prime_last_error());
+        cr_assert(contains(prime_last_error(), "device cuda") &&
+                      contains(prime_last_error(), "CUDA"),
+                  "%s", prime_last_error());
+        cr_assert_null(e);
+    }
+    cr_assert_eq(embedder_with("cuda:x", PRIME_TORCH_FLOAT32, "image_encoder.pt", NULL, &e),
+                 PRIME_E_INVALID_ARG);
+    cr_assert_eq(embedder_with("cpu", 5, NULL, "text_encoder.pt", &e), PRIME_E_INVALID_ARG);
+    cr_assert_null(e);
+
+    /* the handle made before the refusals still embeds as Python does */
+    cr_assert_eq(prime_embedder_embed_images(before, (const prime_image *const *)img, NIMG, got,
+                                             NIMG * 16),
+                 PRIME_OK, "%s", prime_last_error());
+    for (int i = 0; i < NIMG; i++)
+        check_close(got + i * 16, expect("image_embed", IMAGES[i]), 16, "after cuda refusals");
+    cr_assert_eq(memcmp(got, ref, sizeof ref), 0, "the vectors changed after the refusals");
+
+    /* cpu, float32: the very same vectors as the plain constructor */
+    cr_assert_eq(embedder_with("cpu", PRIME_TORCH_FLOAT32, "image_encoder.pt", "text_encoder.pt",
+                               &e),
+                 PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(prime_embedder_embed_images(e, (const prime_image *const *)img, NIMG, got,
+                                             NIMG * 16),
+                 PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(memcmp(got, ref, sizeof ref), 0, "cpu float32 image vectors differ");
+    cr_assert_eq(prime_embedder_embed_texts(e, texts, 2, tgot, 2 * 16), PRIME_OK);
+    cr_assert_eq(memcmp(tgot, tref, sizeof tref), 0, "cpu float32 text vectors differ");
+
+    /* through the zero-shot tagger: the same scores from both embedders */
+    const char *tags[3] = {"dog", "cat", "red"};
+    prime_tagger *z1 = NULL, *z2 = NULL;
+    cr_assert_eq(prime_zeroshot_tagger_create(before, tags, 3, NULL, &z1), PRIME_OK, "%s",
+                 prime_last_error());
+    cr_assert_eq(prime_zeroshot_tagger_create(e, tags, 3, NULL, &z2), PRIME_OK, "%s",
+                 prime_last_error());
+    float s1[NIMG * 3], s2[NIMG * 3];
+    cr_assert_eq(prime_tagger_score(z1, (const prime_image *const *)img, NIMG, s1, NIMG * 3),
+                 PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(prime_tagger_score(z2, (const prime_image *const *)img, NIMG, s2, NIMG * 3),
+                 PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(memcmp(s1, s2, sizeof s1), 0, "zero-shot scores differ");
+    prime_tagger_destroy(z1); /* owns `before` */
+    prime_tagger_destroy(z2); /* owns `e` */
+    e = NULL;
+
+    /* bfloat16 on the CPU: close to float32, or a clear failure at creation */
+    for (int32_t dt = PRIME_TORCH_FLOAT16; dt <= PRIME_TORCH_BFLOAT16; dt++) {
+        prime_status st = embedder_with("cpu", dt, "image_encoder.pt", "text_encoder.pt", &e);
+        if (st != PRIME_OK) {
+            cr_assert_eq(st, PRIME_E_STATE, "dtype %d: %s", dt, prime_last_error());
+            cr_assert_null(e);
+            cr_log_info("dtype %d on this CPU libtorch: %s", dt, prime_last_error());
+            continue;
+        }
+        cr_assert_eq(prime_embedder_embed_images(e, (const prime_image *const *)img, NIMG, got,
+                                                 NIMG * 16),
+                     PRIME_OK, "%s", prime_last_error());
+        cr_assert_eq(prime_embedder_embed_texts(e, texts, 2, tgot, 2 * 16), PRIME_OK, "%s",
+                     prime_last_error());
+        for (int k = 0; k < NIMG * 16; k++)
+            cr_assert(fabsf(got[k] - ref[k]) <= 5e-2f * fmaxf(1.0f, fabsf(ref[k])),
+                      "dtype %d image value %d: %g vs %g", dt, k, got[k], ref[k]);
+        for (int k = 0; k < 2 * 16; k++)
+            cr_assert(fabsf(tgot[k] - tref[k]) <= 5e-2f * fmaxf(1.0f, fabsf(tref[k])),
+                      "dtype %d text value %d: %g vs %g", dt, k, tgot[k], tref[k]);
+        prime_embedder_destroy(e);
+        e = NULL;
+    }
+    free_images(img);
+}
+
 /* ---- the batch guard (issue 17) ---------------------------------------------------- */
 
 /* trap_*.pt (scripts/make_torch_guard_models.py): Swin's window_reverse with

@@ -141,7 +141,16 @@ typedef struct {
     /* NULL in a libprime-torch without devices (before issue 15) */
     __typeof__(&prime_torch_tagger_create_with) tagger_create_with;
     __typeof__(&prime_torch_classifier_create_with) classifier_create_with;
+    __typeof__(&prime_torch_embedder_create_with) embedder_create_with;
 } torch_api;
+
+/* An embedder of libprime-torch on --device/--dtype (NULL both: the plain
+ * constructor); prints "this libprime-torch has no --device/--dtype" and
+ * returns PRIME_E_STATE (error already reported: *reported = 1) when the
+ * shim predates them. */
+prime_status torch_embedder(const torch_api *t, const char *image_model, const char *text_model,
+                            const char *bpe, const prime_image_spec *spec, const char *device,
+                            const char *dtype, prime_embedder **out, int *reported);
 
 /* Loads the shim; on failure prints "WHO needs libprime-torch: why" and
  * returns 0. */

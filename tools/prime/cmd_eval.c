@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "scale.h"
 
 static prime_status render_eval(const void *h, int32_t f, char *b, size_t c, size_t *n)
 {
@@ -29,11 +30,13 @@ static prime_status write_quality(const void *h, int32_t f, const char *path)
 
 /* The text embeddings of the modes of a result: each mode's description
  * (its group label, read through a quality handle without texts) embedded
- * by the CLIP text model of libprime-torch, in batches of 64. */
+ * by the CLIP text model of libprime-torch (on --device, at --dtype), in
+ * batches of 64. *reported is set when the problem was already printed. */
 static prime_status embed_descriptions(const torch_api *tapi, const prime_tagstore *store,
                                        const prime_embeddings *img, const char *result_path,
                                        const char *text_model, const char *bpe,
-                                       prime_embeddings **out)
+                                       const char *device, const char *dtype,
+                                       prime_embeddings **out, int *reported)
 {
     prime_quality *labels = NULL;
     prime_embedder *emb = NULL;
@@ -42,7 +45,7 @@ static prime_status embed_descriptions(const torch_api *tapi, const prime_tagsto
     if (st == PRIME_OK)
         st = prime_quality_add_result_file(labels, result_path, NULL);
     if (st == PRIME_OK)
-        st = tapi->embedder_create(NULL, text_model, bpe, NULL, &emb);
+        st = torch_embedder(tapi, NULL, text_model, bpe, NULL, device, dtype, &emb, reported);
     uint64_t n = prime_quality_group_count(labels);
     uint32_t dim = prime_embedder_dimension(emb);
     if (st == PRIME_OK && (vec = malloc((n ? n : 1) * dim * sizeof *vec)) == NULL) {
@@ -65,18 +68,20 @@ static prime_status embed_descriptions(const torch_api *tapi, const prime_tagsto
 }
 
 enum { Q_QUALITY, Q_RESULT, Q_TAGS, Q_IMG, Q_IDS, Q_TEXT, Q_OUTPUT, Q_DIM, Q_TEXT_MODEL,
-       Q_BPE, Q_FORMAT };
+       Q_BPE, Q_DEVICE, Q_DTYPE, Q_FORMAT };
 static const opt_spec quality_specs[] = {
     {"--quality", OPT_FLAG},         {"--result", OPT_VALUE},
     {"--tags", OPT_VALUE},           {"--image-embeddings", OPT_VALUE},
     {"--image-ids", OPT_VALUE},      {"--text-embeddings", OPT_VALUE},
     {"--output", OPT_VALUE},         {"--dim", OPT_VALUE},
     {"--text-model", OPT_VALUE},     {"--bpe", OPT_VALUE},
+    {"--device", OPT_VALUE},         {"--dtype", OPT_VALUE},
     {"--format", OPT_VALUE},         {NULL, 0}};
 
 /* prime eval --quality --result R.json --tags FILE --image-embeddings E
  *            [--image-ids IDS] [--dim D]
- *            (--text-embeddings T | --text-model clip_text.pt --bpe BPE)
+ *            (--text-embeddings T | --text-model clip_text.pt --bpe BPE
+ *             [--device cpu|cuda|cuda:N] [--dtype float32|float16|bfloat16])
  *            [--format json|text] [--output FILE] */
 static int cmd_eval_quality(int argc, char **argv)
 {
@@ -108,7 +113,8 @@ static int cmd_eval_quality(int argc, char **argv)
     }
     const char *result_path = s[Q_RESULT], *tags_path = s[Q_TAGS], *img_path = s[Q_IMG],
                *ids_path = s[Q_IDS], *text_path = s[Q_TEXT], *output = s[Q_OUTPUT],
-               *text_model = s[Q_TEXT_MODEL], *bpe = s[Q_BPE];
+               *text_model = s[Q_TEXT_MODEL], *bpe = s[Q_BPE], *device = s[Q_DEVICE],
+               *dtype = s[Q_DTYPE];
     if (result_path == NULL || tags_path == NULL || img_path == NULL)
         return usage_error("%s", "eval --quality needs --result R.json, --tags FILE and "
                                  "--image-embeddings FILE");
@@ -117,6 +123,10 @@ static int cmd_eval_quality(int argc, char **argv)
                                  "mode) or --text-model clip_text.pt [--bpe BPE], not both");
     if (bpe != NULL && text_model == NULL)
         return usage_error("%s", "--bpe goes with --text-model");
+    if ((device != NULL || dtype != NULL) && text_model == NULL)
+        return usage_error("%s", "--device and --dtype go with --text-model");
+    if (dtype != NULL && scale_torch_dtype(dtype) < 0)
+        return usage_error("--dtype must be float32, float16 or bfloat16, not '%s'", dtype);
     char bpe_buf[4096];
     if (text_model != NULL)
         bpe = data_file(bpe, PRIME_CLIP_BPE, bpe_buf, sizeof bpe_buf);
@@ -132,7 +142,7 @@ static int cmd_eval_quality(int argc, char **argv)
     prime_tagstore *store = NULL;
     prime_embeddings *img = NULL, *keyed = NULL, *txt = NULL;
     prime_quality *qh = NULL;
-    int rc = 0;
+    int rc = 0, reported = 0;
     prime_status st = prime_tagstore_load(tags_path, &store, NULL);
     if (st == PRIME_OK)
         st = prime_embeddings_load(img_path, dim, ids_path != NULL ? &keyed : &img);
@@ -141,12 +151,14 @@ static int cmd_eval_quality(int argc, char **argv)
     if (st == PRIME_OK && text_path != NULL)
         st = prime_embeddings_load(text_path, prime_embeddings_dim(img), &txt);
     if (st == PRIME_OK && text_model != NULL)
-        st = embed_descriptions(&tapi, store, img, result_path, text_model, bpe, &txt);
+        st = embed_descriptions(&tapi, store, img, result_path, text_model, bpe, device, dtype,
+                                &txt, &reported);
     if (st == PRIME_OK)
         st = prime_quality_create(store, img, &qh);
     if (st == PRIME_OK)
         st = prime_quality_add_result_file(qh, result_path, txt);
     rc = st == PRIME_OK ? emit(qh, render_quality, write_quality, format, output)
+         : reported     ? EXIT_FAIL
                         : lib_error(st);
     prime_quality_destroy(qh);
     prime_embeddings_destroy(txt);

@@ -111,8 +111,8 @@ static int check_backend_opts(const tag_opts *o)
         {"--resize", o->spec.resize != 0, "torch zeroshot"},
         {"--mean", o->spec.have_mean, "torch zeroshot"},
         {"--std", o->spec.have_std, "torch zeroshot"},
-        {"--device", o->device != NULL, "torch"},
-        {"--dtype", o->dtype != NULL, "torch"},
+        {"--device", o->device != NULL, "torch zeroshot"},
+        {"--dtype", o->dtype != NULL, "torch zeroshot"},
     };
     for (size_t k = 0; k < sizeof checks / sizeof checks[0]; k++) {
         if (!checks[k].given)
@@ -183,7 +183,14 @@ static prime_tagger *make_tagger(const tag_opts *o)
                 return NULL;
             }
             prime_embedder *emb = NULL;
-            st = tapi.embedder_create(o->image_model, o->text_model, o->bpe, spec, &emb);
+            int reported = 0;
+            st = torch_embedder(&tapi, o->image_model, o->text_model, o->bpe, spec, o->device,
+                                o->dtype, &emb, &reported);
+            if (reported) {
+                strvec_free(&tags);
+                prime_image_spec_destroy(spec);
+                return NULL;
+            }
             if (st == PRIME_OK) {
                 st = prime_zeroshot_tagger_create(emb, (const char *const *)tags.v,
                                                   (uint32_t)tags.n, o->prompt, &tagger);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "scale.h"
 
 /* Where `make install` puts libprime-torch (tools/meson.build sets it). */
 #ifndef PRIME_TORCH_INSTALLED
@@ -72,7 +73,27 @@ int torch_load(torch_api *t, const char *who)
     memcpy(&t->tagger_create_with, &with, sizeof with);
     with = dlsym(t->dl, "prime_torch_classifier_create_with");
     memcpy(&t->classifier_create_with, &with, sizeof with);
+    with = dlsym(t->dl, "prime_torch_embedder_create_with");
+    memcpy(&t->embedder_create_with, &with, sizeof with);
     return 1;
+}
+
+prime_status torch_embedder(const torch_api *t, const char *image_model, const char *text_model,
+                            const char *bpe, const prime_image_spec *spec, const char *device,
+                            const char *dtype, prime_embedder **out, int *reported)
+{
+    *out = NULL;
+    *reported = 0;
+    if (device == NULL && dtype == NULL)
+        return t->embedder_create(image_model, text_model, bpe, spec, out);
+    if (t->embedder_create_with == NULL) {
+        fail("this libprime-torch has no --device/--dtype (too old)");
+        *reported = 1;
+        return PRIME_E_STATE;
+    }
+    prime_torch_options topt;
+    scale_torch_options(device, dtype, &topt);
+    return t->embedder_create_with(image_model, text_model, bpe, spec, &topt, out);
 }
 
 prime_status torch_check_batch(const torch_api *t, uint32_t batch)
