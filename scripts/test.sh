@@ -81,7 +81,7 @@ step "concurrent searches on one frozen store under ThreadSanitizer" tsan_thread
 #   meson test -C build --setup valgrind --suite readers
 step "the core suites under valgrind (tests/valgrind/valgrind.sh)" \
   meson test -C build --setup valgrind --print-errorlogs \
-  --suite api --suite store --suite search --suite alloc --suite threads
+  --suite api --suite store --suite search --suite partial --suite alloc --suite threads
 
 # libprime-torch (when libtorch was found). Its suite also runs in the ASan
 # pass above (the torch suite is part of build-asan). Under valgrind every

@@ -740,6 +740,109 @@ Test(alloc, search_threads_1) { sweep_search(1, 0); }
 Test(alloc, search_threads_2) { sweep_search(2, 0); }
 Test(alloc, search_whole_dataset) { sweep_search(2, 1); }
 
+/* The class-parallel search (include/prime/partial.h): a search of some
+ * classes, in one batch and in batches of one class; the binary form and
+ * its reader; the merge, whose result must render as the reference. */
+static void check_write(void *p);
+
+typedef struct {
+    search_ctx s; /* first: the search_ctx calls take a partial_ctx too */
+    prime_partial *part, *parts[2];
+    unsigned char *bytes;
+    size_t n_bytes;
+    uint64_t costs[4];
+} partial_ctx;
+
+static prime_status call_search_classes(void *p)
+{
+    partial_ctx *c = p;
+    uint32_t ids[] = {1, 0};
+    c->part = SENTINEL;
+    return prime_search_classes(c->s.store, c->s.outcomes, c->s.config, ids, 2, NULL, NULL,
+                                &c->part);
+}
+static void check_partial_out(void *p)
+{
+    partial_ctx *c = p;
+    assert_untouched(c->part, "partial");
+}
+static void done_partial(void *p)
+{
+    partial_ctx *c = p;
+    cr_assert(c->part != NULL && c->part != SENTINEL);
+    cr_assert_gt(prime_partial_mode_count(c->part), 0);
+    prime_partial_destroy(c->part);
+    c->part = NULL;
+}
+static prime_status call_partial_load(void *p)
+{
+    partial_ctx *c = p;
+    c->part = SENTINEL;
+    return prime_partial_load_memory(c->bytes, c->n_bytes, "part", c->s.store, c->s.config,
+                                     &c->part);
+}
+static prime_status call_partial_save(void *p)
+{
+    partial_ctx *c = p;
+    return prime_partial_save(c->parts[0], c->s.path);
+}
+static prime_status call_partial_merge(void *p)
+{
+    partial_ctx *c = p;
+    c->s.result = SENTINEL;
+    return prime_partial_merge(c->s.store, (const prime_partial *const *)c->parts, 2,
+                               &c->s.result);
+}
+static prime_status call_class_costs(void *p)
+{
+    partial_ctx *c = p;
+    return prime_search_class_costs(c->s.store, c->s.config, c->costs, 2);
+}
+
+Test(alloc, partial, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+    partial_ctx c = {0};
+    search_fixture(&c.s, 2, 0);
+    cr_assert_eq(prime_tagstore_class_count(c.s.store), 2);
+    cr_assert_gt(sweep("prime_search_classes", call_search_classes, check_partial_out,
+                       done_partial, &c),
+                 0);
+    prime__search_set_batch_images(1); /* every class a batch of its own */
+    cr_assert_eq(prime_config_set_int(c.s.config, PRIME_PARAM_THREADS, 1), PRIME_OK);
+    cr_assert_gt(sweep("prime_search_classes (batches of 1 class)", call_search_classes,
+                       check_partial_out, done_partial, &c),
+                 0);
+    cr_assert_gt(sweep("prime_search (batches of 1 class)", call_search, check_search,
+                       done_search, &c.s),
+                 0);
+    prime__search_set_batch_images(0);
+    uint32_t a[] = {0}, b[] = {1};
+    cr_assert_eq(prime_search_classes(c.s.store, c.s.outcomes, c.s.config, a, 1, NULL, NULL,
+                                      &c.parts[0]),
+                 PRIME_OK);
+    cr_assert_eq(prime_search_classes(c.s.store, c.s.outcomes, c.s.config, b, 1, NULL, NULL,
+                                      &c.parts[1]),
+                 PRIME_OK);
+    cr_assert_eq(prime_partial_serialize(c.parts[0], NULL, 0, &c.n_bytes),
+                 PRIME_E_BUFFER_TOO_SMALL);
+    c.bytes = malloc(c.n_bytes);
+    cr_assert_eq(prime_partial_serialize(c.parts[0], c.bytes, c.n_bytes, &c.n_bytes), PRIME_OK);
+    sweep("prime_partial_load_memory", call_partial_load, check_partial_out, done_partial, &c);
+    char path[512];
+    snprintf(path, sizeof path, "%s/part.prp", tmpdir);
+    c.s.path = path;
+    sweep("prime_partial_save", call_partial_save, check_write, NULL, &c);
+    unlink(path);
+    cr_assert_gt(sweep("prime_partial_merge", call_partial_merge, check_search, done_search,
+                       &c),
+                 0);
+    sweep("prime_search_class_costs", call_class_costs, NULL, NULL, &c);
+    free(c.bytes);
+    prime_partial_destroy(c.parts[0]);
+    prime_partial_destroy(c.parts[1]);
+    search_fixture_free(&c.s);
+}
+
 static prime_status call_render(void *p)
 {
     search_ctx *c = p;

@@ -74,8 +74,8 @@ static prime_partial *through_bytes(const prime_partial *p, const prime_tagstore
 
 /* Search d with p once whole and once as a random partition of its classes
  * (random thread counts, random batch sizes), merge, compare. */
-static void partition_run(const dataset *d, const params *p, bool fold, double share,
-                          const char *what)
+static size_t partition_run(const dataset *d, const params *p, bool fold, double share,
+                            const char *what)
 {
     prime_tagstore *s = dataset_store(d, true);
     prime_outcomes *o = dataset_outcomes(d);
@@ -135,6 +135,7 @@ static void partition_run(const dataset *d, const params *p, bool fold, double s
         prime_partial_destroy(parts[i]);
     }
     cr_assert_eq(cand, prime_result_candidate_count(whole));
+    size_t found = (size_t)prime_result_mode_count(whole);
     if (!fold)
         cr_assert_eq(n_modes, prime_result_mode_count(whole));
     free(parts);
@@ -145,12 +146,14 @@ static void partition_run(const dataset *d, const params *p, bool fold, double s
     prime_config_destroy(c);
     prime_outcomes_destroy(o);
     prime_tagstore_destroy(s);
+    return found;
 }
 
 Test(partial, merge_equals_search, .timeout = 600)
 {
     rng_state = 16016;
     const uint32_t runs = 300;
+    size_t total_modes = 0, with_modes = 0;
     for (uint32_t run = 0; run < runs; run++) {
         dataset d;
         uint32_t n_classes = 1 + below(16);
@@ -170,9 +173,15 @@ Test(partial, merge_equals_search, .timeout = 600)
                  "min_drop %g, fold %d, share %g)",
                  run, n_classes, vocab, d.n, p.max_tags, (long long)p.min_size, p.min_drop,
                  fold, share);
-        partition_run(&d, &p, fold, share, what);
+        size_t n = partition_run(&d, &p, fold, share, what);
+        total_modes += n;
+        with_modes += n > 0;
         dataset_free(&d);
     }
+    fprintf(stderr, "partial: %u random stores split and merged, %zu modes, %zu stores with "
+                    "modes\n",
+            runs, total_modes, with_modes);
+    cr_assert_gt(with_modes, runs / 3, "the generator must produce failure modes");
 }
 
 /* The search in batches of any size (one class a batch, a few, all) equals
@@ -523,6 +532,40 @@ Test(partial, search_classes_refuses)
     cr_assert_eq(prime_partial_candidate_count(NULL), 0);
     cr_assert_eq(prime_partial_class_id(NULL, 0), PRIME_NONE);
     prime_partial_destroy(NULL);
+    fixture_free(&f);
+}
+
+/* Only the outcomes of the searched classes are needed. */
+Test(partial, outcomes_of_the_searched_classes)
+{
+    fixture f;
+    fixture_make(&f, 7);
+    uint32_t in0 = PRIME_NONE;
+    for (uint32_t i = 0; i < f.d.n && in0 == PRIME_NONE; i++)
+        if (f.d.cls[i] == 0)
+            in0 = i;
+    prime_outcomes *o = NULL;
+    cr_assert_eq(prime_outcomes_create(f.d.n, &o), PRIME_OK);
+    for (uint32_t i = 0; i < f.d.n; i++)
+        if (i != in0)
+            cr_assert_eq(prime_outcomes_set(o, i, f.d.out[i]), PRIME_OK);
+    uint32_t with[] = {2, 0}, without[] = {1, 2, 3};
+    prime_partial *p = (prime_partial *)&p;
+    cr_assert_eq(prime_search_classes(f.store, o, f.config, with, 2, NULL, NULL, &p),
+                 PRIME_E_MISMATCH);
+    cr_assert(strstr(prime_last_error(), "has no outcome") != NULL, "%s", prime_last_error());
+    cr_assert_null(p);
+    cr_assert_eq(prime_search_classes(f.store, o, f.config, without, 3, NULL, NULL, &p),
+                 PRIME_OK, "%s", prime_last_error());
+    prime_partial *q = search_some(&f, without, 3);
+    size_t n = 0, m = 0;
+    unsigned char *a = bytes_of(p, &n), *b = bytes_of(q, &m);
+    cr_assert(n == m && memcmp(a, b, n) == 0);
+    free(a);
+    free(b);
+    prime_partial_destroy(q);
+    prime_partial_destroy(p);
+    prime_outcomes_destroy(o);
     fixture_free(&f);
 }
 

@@ -973,6 +973,14 @@ Test(store_io, every_width_combination_reads_the_same)
         cr_assert_eq(b->ids16, (flags & FLAG_TAG_IDS16) != 0);
         cr_assert_eq(b->off32, (flags & FLAG_TAG_OFF32) != 0);
         assert_same(a, b);
+        /* its checksum is the content's: taken from the header of the
+           layout a writer chooses, computed for the others */
+        uint64_t sum_a = 0, sum_b = 0, known = b->checksum_cache;
+        cr_assert_eq(prime_tagstore_checksum(a, &sum_a), PRIME_OK);
+        cr_assert_eq(prime_tagstore_checksum(b, &sum_b), PRIME_OK);
+        cr_assert_eq(sum_b, sum_a, "flags %u", flags);
+        cr_assert_eq(known, flags == (FLAG_TAG_IDS16 | FLAG_TAG_OFF32) ? sum_a : 0,
+                     "flags %u", flags);
         /* saving writes the narrowest layout again, whatever was read */
         size_t m2;
         unsigned char *again = save_bytes(b, "w2.prm", &m2);

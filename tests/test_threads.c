@@ -1,5 +1,6 @@
 /* Thread suite: one frozen tag store and one outcomes vector shared by 8
- * threads that run prime_search (with 1 and 2 worker threads each),
+ * threads that run prime_search (with 1 and 2 worker threads each), the
+ * same search as two merged parts (prime_search_classes, prime_partial_merge),
  * prime_query and prime_query_parents over and over; every answer must
  * equal the one computed on a single thread first. Built and run under
  * ThreadSanitizer by scripts/test.sh (build-rel-tsan, -Db_sanitize=thread);
@@ -163,6 +164,32 @@ static void *work(void *arg)
         }
         free(json);
         prime_result_destroy(r);
+        /* the same search as two parts of the classes, merged (prime/partial.h; the
+           store's checksum is computed by whichever thread comes first) */
+        uint32_t part_a[] = {(uint32_t)(w->id + round) % 4, (uint32_t)(w->id + round + 1) % 4},
+                 part_b[] = {(uint32_t)(w->id + round + 2) % 4,
+                             (uint32_t)(w->id + round + 3) % 4};
+        prime_partial *parts[2] = {NULL, NULL};
+        if (prime_search_classes(store, outcomes, configs[c], part_a, 2, NULL, NULL,
+                                 &parts[0]) != PRIME_OK ||
+            prime_search_classes(store, outcomes, configs[c], part_b, 2, NULL, NULL,
+                                 &parts[1]) != PRIME_OK ||
+            prime_partial_merge(store, (const prime_partial *const *)parts, 2, &r) !=
+                PRIME_OK) {
+            snprintf(w->msg, sizeof w->msg, "partial: %s", prime_last_error());
+            w->mismatches++;
+        } else {
+            json = render_json(r);
+            if (strcmp(json, reference[c]) != 0) {
+                snprintf(w->msg, sizeof w->msg, "thread %d round %d: merged parts differ",
+                         w->id, round);
+                w->mismatches++;
+            }
+            free(json);
+            prime_result_destroy(r);
+        }
+        prime_partial_destroy(parts[0]);
+        prime_partial_destroy(parts[1]);
         for (int q = (w->id * 7 + round) % N_QUERIES, k = 0; k < N_QUERIES; k++,
                  q = (q + 1) % N_QUERIES) {
             uint64_t size, psize[3];
@@ -207,7 +234,8 @@ static void shared_frozen_store(void)
         total += w[i].mismatches;
     }
     CHECK(total == 0);
-    fprintf(stderr, "threads: %d threads x %d rounds (search + %d queries each): all equal\n",
+    fprintf(stderr, "threads: %d threads x %d rounds (search, merged parts + %d queries each): "
+                    "all equal\n",
             N_THREADS, rounds, N_QUERIES);
 }
 

@@ -74,8 +74,10 @@ typedef struct prime_partial prime_partial;
  *  (PRIME_E_INVALID_ARG); those of prime_search (PRIME_E_STATE,
  *  PRIME_E_MISMATCH, PRIME_E_NOMEM, PRIME_E_CANCELLED). On failure *out is
  *  NULL.
- *  Computes the store's checksum (prime_tagstore_checksum) once per store
- *  handle (later calls on the same store reuse it).
+ *  Needs the store's checksum (prime_tagstore_checksum): known at once for
+ *  a store opened from a file that prime_tagstore_save wrote, otherwise
+ *  computed at the first call on the store handle (one serialisation of
+ *  the store in memory) and kept for later calls.
  *  @since 1.1 */
 PRIME_API prime_status prime_search_classes(const prime_tagstore *store,
                                             const prime_outcomes *outcomes,
@@ -181,7 +183,8 @@ PRIME_API prime_status prime_partial_load(const char *path, const prime_tagstore
  *  store's class count, else PRIME_E_INVALID_ARG). Units are arbitrary;
  *  only comparisons between the classes of one store and configuration
  *  mean something. 0 for a class with no images. It reads the store only
- *  (no outcomes), in time linear in its tag references. The estimate is
+ *  (no outcomes), in time linear in its tag references, on
+ *  PRIME_PARAM_THREADS threads (0: one per CPU). The estimate is
  *  the class's image count plus, with m its tags that reach the minimum
  *  tag count and w = ceil(images / 64), m * m * (w + 1): the pair table and
  *  the first two levels of the search.

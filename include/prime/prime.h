@@ -566,7 +566,9 @@ enum prime_outcomes_kind {
 /** The payload checksum the store's binary file has (the one
  *  prime_tagstore_save writes at byte 192; docs/binary-format.md): it
  *  identifies the store's content, names and tags. store must be frozen.
- *  Costs one serialisation of the store in memory. */
+ *  Costs one serialisation of the store in memory at the first call on a
+ *  store handle (later calls reuse it; a store opened from a file at the
+ *  widths prime_tagstore_save chooses has it from the file's header). */
 PRIME_API prime_status prime_tagstore_checksum(const prime_tagstore *store,
                                                uint64_t *checksum_out);
 

@@ -97,6 +97,33 @@ PRIME_INTERNAL uint64_t prime__hash_bytes(const void *p, size_t n);
 /* Checksum of a (large) byte range, as stored in binary store files. */
 PRIME_INTERNAL uint64_t prime__checksum(const void *p, size_t n, uint64_t seed);
 
+/* ---- little-endian fields of the binary formats --------------------------- */
+
+static inline void prime__put_le32(unsigned char *p, uint32_t v)
+{
+    for (int k = 0; k < 4; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
+}
+
+static inline void prime__put_le64(unsigned char *p, uint64_t v)
+{
+    for (int k = 0; k < 8; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
+}
+
+static inline uint32_t prime__get_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t prime__get_le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int k = 7; k >= 0; k--)
+        v = v << 8 | p[k];
+    return v;
+}
+
 /* ---- threads (threads.c) ------------------------------------------------- */
 
 /* Most threads one parallel loop of the library uses. */

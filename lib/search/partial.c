@@ -24,6 +24,7 @@
  *     (ascending by class, tag count, tags) class index u32, tag count
  *     u32, size u64, correct f64, then its tag ids u32 (ascending). */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,43 +64,18 @@ enum {
 #define SEED_PAYLOAD 0x5052494D50415254ull /* "PRIMPART" */
 #define SEED_HEADER 0x5052494D50484452ull  /* "PRIMPHDR" */
 
-/* ---- little-endian fields ------------------------------------------------ */
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int k = 0; k < 4; k++)
-        p[k] = (unsigned char)(v >> (8 * k));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int k = 0; k < 8; k++)
-        p[k] = (unsigned char)(v >> (8 * k));
-}
+/* ---- doubles as their bits (the integers: prime__put_le64 and friends) ---- */
 
 static void putf(unsigned char *p, double v)
 {
     uint64_t bits;
     memcpy(&bits, &v, 8);
-    put64(p, bits);
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int k = 7; k >= 0; k--)
-        v = v << 8 | p[k];
-    return v;
+    prime__put_le64(p, bits);
 }
 
 static double getf(const unsigned char *p)
 {
-    uint64_t bits = get64(p);
+    uint64_t bits = prime__get_le64(p);
     double v;
     memcpy(&v, &bits, 8);
     return v;
@@ -169,6 +145,15 @@ static prime_partial *partial_new(uint32_t n, uint64_t m)
     return p;
 }
 
+/* config, or the defaults (in *storage) for NULL. */
+static const prime_config *config_or_defaults(const prime_config *config, prime_config *storage)
+{
+    if (config != NULL)
+        return config;
+    prime__config_defaults(storage);
+    return storage;
+}
+
 /* ---- searching ------------------------------------------------------------ */
 
 prime_status prime_search_classes(const prime_tagstore *store, const prime_outcomes *outcomes,
@@ -185,10 +170,7 @@ prime_status prime_search_classes(const prime_tagstore *store, const prime_outco
     if (class_ids == NULL && n_class_ids > 0)
         return prime__error(PRIME_E_INVALID_ARG, "prime_search_classes: class_ids is NULL");
     prime_config defaults;
-    if (config == NULL) {
-        prime__config_defaults(&defaults);
-        config = &defaults;
-    }
+    config = config_or_defaults(config, &defaults);
     if (config->whole_dataset)
         return prime__error(PRIME_E_INVALID_ARG,
                             "prime_search_classes: whole-data-set mode does not split by "
@@ -271,18 +253,18 @@ static bool config_same(const prime_config *a, const prime_config *b)
 
 static void put_config(unsigned char *p, const prime_config *c)
 {
-    put64(p, (uint64_t)c->max_tags);
-    put64(p + 8, (uint64_t)c->min_size);
+    prime__put_le64(p, (uint64_t)c->max_tags);
+    prime__put_le64(p + 8, (uint64_t)c->min_size);
     putf(p + 16, c->min_drop);
-    put64(p + 24, c->n_min_gain);
+    prime__put_le64(p + 24, c->n_min_gain);
     p += 32;
     for (uint32_t k = 0; k < PRIME_MAX_TAGS_LIMIT; k++, p += 8)
         putf(p, k < c->n_min_gain ? c->min_gain[k] : 0.0);
-    put64(p, (uint64_t)c->min_tag_count);
-    put64(p + 8, 0); /* the thread count: not recorded (it changes no result) */
-    put64(p + 16, (uint64_t)c->whole_dataset);
+    prime__put_le64(p, (uint64_t)c->min_tag_count);
+    prime__put_le64(p + 8, 0); /* the thread count: not recorded (it changes no result) */
+    prime__put_le64(p + 16, (uint64_t)c->whole_dataset);
     putf(p + 24, c->min_size_share);
-    put64(p + 32, (uint64_t)c->fold_equal);
+    prime__put_le64(p + 32, (uint64_t)c->fold_equal);
 }
 
 /* Read a configuration; false when a value is outside the parameter's
@@ -290,10 +272,10 @@ static void put_config(unsigned char *p, const prime_config *c)
 static bool get_config(const unsigned char *p, prime_config *c)
 {
     prime__config_defaults(c);
-    c->max_tags = (int64_t)get64(p);
-    c->min_size = (int64_t)get64(p + 8);
+    c->max_tags = (int64_t)prime__get_le64(p);
+    c->min_size = (int64_t)prime__get_le64(p + 8);
     c->min_drop = getf(p + 16);
-    uint64_t n_gain = get64(p + 24);
+    uint64_t n_gain = prime__get_le64(p + 24);
     if (c->max_tags < 1 || c->max_tags > PRIME_MAX_TAGS_LIMIT || c->min_size < 1 ||
         c->min_size > 2147483647 || !(c->min_drop >= 0.0 && c->min_drop <= 1.0) ||
         n_gain < 1 || n_gain > PRIME_MAX_TAGS_LIMIT)
@@ -306,15 +288,15 @@ static bool get_config(const unsigned char *p, prime_config *c)
             if (!(g >= -1.0 && g <= 1.0))
                 return false;
             c->min_gain[k] = g;
-        } else if (get64(p) != 0) {
+        } else if (prime__get_le64(p) != 0) {
             return false;
         }
     }
-    c->min_tag_count = (int64_t)get64(p);
-    c->threads = (int64_t)get64(p + 8); /* written as 0 */
-    c->whole_dataset = (int64_t)get64(p + 16);
+    c->min_tag_count = (int64_t)prime__get_le64(p);
+    c->threads = (int64_t)prime__get_le64(p + 8); /* written as 0 */
+    c->whole_dataset = (int64_t)prime__get_le64(p + 16);
     c->min_size_share = getf(p + 24);
-    c->fold_equal = (int64_t)get64(p + 32);
+    c->fold_equal = (int64_t)prime__get_le64(p + 32);
     return c->min_tag_count >= 0 && c->min_tag_count <= 2147483647 && c->threads == 0 &&
            c->whole_dataset == 0 &&
            c->min_size_share >= 0.0 && c->min_size_share <= 1.0 &&
@@ -338,31 +320,31 @@ static void serialize(const prime_partial *p, unsigned char *file, uint64_t psiz
     put_config(q, &p->config);
     q += CONFIG_BYTES;
     for (uint32_t i = 0; i < p->n_classes; i++, q += CLASS_BYTES) {
-        put32(q, p->class_ids[i]);
-        put32(q + 4, 0);
-        put64(q + 8, p->class_images[i]);
+        prime__put_le32(q, p->class_ids[i]);
+        prime__put_le32(q + 4, 0);
+        prime__put_le64(q + 8, p->class_images[i]);
         putf(q + 16, p->class_correct[i]);
     }
     for (uint64_t i = 0; i < p->n_modes; i++) {
         const prime__raw_mode *m = &p->modes[i];
-        put32(q, m->class_index);
-        put32(q + 4, m->n_tags);
-        put64(q + 8, m->size);
+        prime__put_le32(q, m->class_index);
+        prime__put_le32(q + 4, m->n_tags);
+        prime__put_le64(q + 8, m->size);
         putf(q + 16, m->correct);
         q += MODE_BYTES;
         for (uint32_t k = 0; k < m->n_tags; k++, q += 4)
-            put32(q, m->tags[k]);
+            prime__put_le32(q, m->tags[k]);
     }
     memcpy(file, MAGIC, sizeof MAGIC);
-    put32(file + H_VERSION, VERSION);
-    put32(file + H_FLAGS, 0);
-    put64(file + H_STORE_SUM, p->store_sum);
-    put64(file + H_CLASSES, p->n_classes);
-    put64(file + H_MODES, p->n_modes);
-    put64(file + H_CANDIDATES, p->candidates);
-    put64(file + H_PAYLOAD_SIZE, psize);
-    put64(file + H_PAYLOAD_SUM, prime__checksum(d, (size_t)psize, SEED_PAYLOAD));
-    put64(file + H_HEADER_SUM, prime__checksum(file, H_HEADER_SUM, SEED_HEADER));
+    prime__put_le32(file + H_VERSION, VERSION);
+    prime__put_le32(file + H_FLAGS, 0);
+    prime__put_le64(file + H_STORE_SUM, p->store_sum);
+    prime__put_le64(file + H_CLASSES, p->n_classes);
+    prime__put_le64(file + H_MODES, p->n_modes);
+    prime__put_le64(file + H_CANDIDATES, p->candidates);
+    prime__put_le64(file + H_PAYLOAD_SIZE, psize);
+    prime__put_le64(file + H_PAYLOAD_SUM, prime__checksum(d, (size_t)psize, SEED_PAYLOAD));
+    prime__put_le64(file + H_HEADER_SUM, prime__checksum(file, H_HEADER_SUM, SEED_HEADER));
 }
 
 prime_status prime_partial_serialize(const prime_partial *p, void *buf, size_t cap,
@@ -436,10 +418,7 @@ prime_status prime_partial_load_memory(const void *data, size_t size, const char
     if (!store->frozen)
         return prime__error(PRIME_E_STATE, "prime_partial_load: the tag store is not frozen");
     prime_config defaults;
-    if (config == NULL) {
-        prime__config_defaults(&defaults);
-        config = &defaults;
-    }
+    config = config_or_defaults(config, &defaults);
     if (config->whole_dataset)
         return prime__error(PRIME_E_INVALID_ARG,
                             "prime_partial_load: whole-data-set mode does not split by class");
@@ -448,34 +427,34 @@ prime_status prime_partial_load_memory(const void *data, size_t size, const char
         return bad(name, "not a libprime partial result (wrong magic bytes)");
     if (size < HEADER)
         return bad(name, "truncated inside the header of the partial result");
-    uint32_t version = get32(d + H_VERSION);
+    uint32_t version = prime__get_le32(d + H_VERSION);
     if (version == 0 || version > VERSION)
         return prime__error(PRIME_E_FORMAT,
                             "%s: partial result version %u; this libprime reads version %d "
                             "(a newer libprime may read it)",
                             name, (unsigned)version, VERSION);
-    if (get64(d + H_HEADER_SUM) != prime__checksum(d, H_HEADER_SUM, SEED_HEADER))
+    if (prime__get_le64(d + H_HEADER_SUM) != prime__checksum(d, H_HEADER_SUM, SEED_HEADER))
         return bad(name, "the header checksum does not match: the data is damaged");
-    if (get32(d + H_FLAGS) != 0)
+    if (prime__get_le32(d + H_FLAGS) != 0)
         return bad(name, "unknown flags in the header of the partial result");
-    uint64_t psize = get64(d + H_PAYLOAD_SIZE);
+    uint64_t psize = prime__get_le64(d + H_PAYLOAD_SIZE);
     if ((uint64_t)size - HEADER < psize)
         return bad(name, "truncated: shorter than its header says");
     if ((uint64_t)size - HEADER > psize)
         return bad(name, "unexpected bytes after the end of the partial result");
     const unsigned char *p = d + HEADER;
-    if (get64(d + H_PAYLOAD_SUM) != prime__checksum(p, (size_t)psize, SEED_PAYLOAD))
+    if (prime__get_le64(d + H_PAYLOAD_SUM) != prime__checksum(p, (size_t)psize, SEED_PAYLOAD))
         return bad(name, "the payload checksum does not match: the data is damaged");
 
     uint64_t store_sum = 0;
     prime_status st = prime_tagstore_checksum(store, &store_sum);
     if (st != PRIME_OK)
         return st;
-    if (store_sum != get64(d + H_STORE_SUM))
+    if (store_sum != prime__get_le64(d + H_STORE_SUM))
         return prime__error(PRIME_E_MISMATCH,
                             "%s: this partial result was made for another tag store (its "
                             "checksum %016llx, this store's %016llx)",
-                            name, (unsigned long long)get64(d + H_STORE_SUM),
+                            name, (unsigned long long)prime__get_le64(d + H_STORE_SUM),
                             (unsigned long long)store_sum);
     prime_config fc;
     if (psize < CONFIG_BYTES || !get_config(p, &fc))
@@ -484,7 +463,7 @@ prime_status prime_partial_load_memory(const void *data, size_t size, const char
         return prime__error(PRIME_E_MISMATCH,
                             "%s: this partial result was made with other search parameters",
                             name);
-    uint64_t n_classes = get64(d + H_CLASSES), n_modes = get64(d + H_MODES);
+    uint64_t n_classes = prime__get_le64(d + H_CLASSES), n_modes = prime__get_le64(d + H_MODES);
     uint32_t n_store = prime_tagstore_class_count(store), n_tags = prime_tagstore_tag_count(store);
     uint64_t rest = psize - CONFIG_BYTES;
     if (n_classes > n_store || n_classes * CLASS_BYTES > rest)
@@ -497,16 +476,16 @@ prime_status prime_partial_load_memory(const void *data, size_t size, const char
         return prime__error(PRIME_E_NOMEM, "%s: out of memory", name);
     r->config = *config; /* equal but for the thread count: the caller's */
     r->store_sum = store_sum;
-    r->candidates = get64(d + H_CANDIDATES);
+    r->candidates = prime__get_le64(d + H_CANDIDATES);
     const unsigned char *q = p + CONFIG_BYTES, *end = p + psize;
     const char *why = NULL;
     for (uint32_t i = 0; i < (uint32_t)n_classes && why == NULL; i++, q += CLASS_BYTES) {
-        uint32_t id = get32(q);
-        uint64_t images = get64(q + 8);
+        uint32_t id = prime__get_le32(q);
+        uint64_t images = prime__get_le64(q + 8);
         double correct = getf(q + 16);
         if (id >= n_store || (i > 0 && id <= r->class_ids[i - 1]))
             why = "a class id is out of range or out of order";
-        else if (get32(q + 4) != 0)
+        else if (prime__get_le32(q + 4) != 0)
             why = "a padding field of a class is not zero";
         else if (images == 0 || images != prime_tagstore_class_image_count(store, id))
             why = "a class's image count is not the store's";
@@ -523,9 +502,9 @@ prime_status prime_partial_load_memory(const void *data, size_t size, const char
             why = "truncated inside the modes";
             break;
         }
-        m->class_index = get32(q);
-        m->n_tags = get32(q + 4);
-        m->size = get64(q + 8);
+        m->class_index = prime__get_le32(q);
+        m->n_tags = prime__get_le32(q + 4);
+        m->size = prime__get_le64(q + 8);
         m->correct = getf(q + 16);
         q += MODE_BYTES;
         if (m->class_index >= n_classes) {
@@ -541,7 +520,7 @@ prime_status prime_partial_load_memory(const void *data, size_t size, const char
             break;
         }
         for (uint32_t k = 0; k < m->n_tags; k++, q += 4) {
-            m->tags[k] = get32(q);
+            m->tags[k] = prime__get_le32(q);
             if (m->tags[k] >= n_tags || (k > 0 && m->tags[k] <= m->tags[k - 1]))
                 why = "a mode's tag ids are out of range or out of order";
         }
@@ -698,38 +677,39 @@ done:
 
 /* ---- the cost estimate ---------------------------------------------------- */
 
-prime_status prime_search_class_costs(const prime_tagstore *store, const prime_config *config,
-                                      uint64_t *costs, uint32_t n_costs)
+typedef struct {
+    const prime_tagstore *store;
+    const prime_config *config;
+    uint64_t *costs;
+    uint32_t n_classes;
+    atomic_uint next;        /* the next class to estimate */
+    atomic_int nomem;        /* a worker could not get its scratch */
+} cost_job;
+
+/* One worker of prime_search_class_costs: classes from the shared counter. */
+static void *cost_worker(void *arg)
 {
-    if (store == NULL || (costs == NULL && n_costs > 0))
-        return prime__error(PRIME_E_INVALID_ARG, "prime_search_class_costs: NULL argument");
-    if (!store->frozen)
-        return prime__error(PRIME_E_STATE,
-                            "prime_search_class_costs: the tag store is not frozen");
-    uint32_t n_store = prime_tagstore_class_count(store);
-    if (n_costs != n_store)
-        return prime__error(PRIME_E_INVALID_ARG,
-                            "prime_search_class_costs: %u costs for a store of %u classes",
-                            (unsigned)n_costs, (unsigned)n_store);
-    prime_config defaults;
-    if (config == NULL) {
-        prime__config_defaults(&defaults);
-        config = &defaults;
-    }
+    cost_job *job = arg;
+    const prime_tagstore *store = job->store;
+    const prime_config *config = job->config;
     uint32_t n_tags = prime_tagstore_tag_count(store);
     uint32_t *count = prime__calloc((size_t)n_tags + 1, sizeof *count);
     uint32_t *touched = prime__malloc(((size_t)n_tags + 1) * sizeof *touched);
     if (count == NULL || touched == NULL) {
+        atomic_store(&job->nomem, 1);
         prime__free(count);
         prime__free(touched);
-        return prime__error(PRIME_E_NOMEM, "prime_search_class_costs: out of memory");
+        return NULL;
     }
-    for (uint32_t c = 0; c < n_store; c++) {
+    for (;;) {
+        uint32_t c = atomic_fetch_add(&job->next, 1);
+        if (c >= job->n_classes || atomic_load(&job->nomem))
+            break;
         uint64_t first, end;
         prime__store_scope(store, c, &first, &end);
         uint64_t n = end - first;
         if (n == 0) {
-            costs[c] = 0;
+            job->costs[c] = 0;
             continue;
         }
         uint64_t min_size = class_min_size(config, n);
@@ -751,9 +731,36 @@ prime_status prime_search_class_costs(const prime_tagstore *store, const prime_c
             count[touched[k]] = 0;
         }
         uint64_t words = (n + 63) / 64;
-        costs[c] = n + m * m * (words + 1);
+        job->costs[c] = n + m * m * (words + 1);
     }
     prime__free(count);
     prime__free(touched);
+    return NULL;
+}
+
+prime_status prime_search_class_costs(const prime_tagstore *store, const prime_config *config,
+                                      uint64_t *costs, uint32_t n_costs)
+{
+    if (store == NULL || (costs == NULL && n_costs > 0))
+        return prime__error(PRIME_E_INVALID_ARG, "prime_search_class_costs: NULL argument");
+    if (!store->frozen)
+        return prime__error(PRIME_E_STATE,
+                            "prime_search_class_costs: the tag store is not frozen");
+    uint32_t n_store = prime_tagstore_class_count(store);
+    if (n_costs != n_store)
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "prime_search_class_costs: %u costs for a store of %u classes",
+                            (unsigned)n_costs, (unsigned)n_store);
+    prime_config defaults;
+    config = config_or_defaults(config, &defaults);
+    cost_job job = {.store = store, .config = config, .costs = costs, .n_classes = n_store};
+    atomic_init(&job.next, 0);
+    atomic_init(&job.nomem, 0);
+    uint32_t threads = config->threads > 0 ? (uint32_t)config->threads : prime__cpu_count();
+    if (threads > n_store)
+        threads = n_store > 0 ? n_store : 1;
+    prime__run_workers(threads, cost_worker, &job);
+    if (atomic_load(&job.nomem))
+        return prime__error(PRIME_E_NOMEM, "prime_search_class_costs: out of memory");
     return PRIME_OK;
 }

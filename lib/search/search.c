@@ -1081,7 +1081,21 @@ static void free_workers(search_worker *workers, uint32_t n)
     prime__free(workers);
 }
 
-static prime_status check_inputs(const prime_tagstore *store, const prime_outcomes *outcomes)
+/* The error of an image without an outcome. */
+static prime_status missing_outcome(const prime_tagstore *store, uint32_t i)
+{
+    const char *name = prime_tagstore_image_name(store, i);
+    if (name != NULL && name[0] != '\0')
+        return prime__error(PRIME_E_MISMATCH, "prime_search: image '%s' has no outcome", name);
+    return prime__error(PRIME_E_MISMATCH, "prime_search: image #%u has no outcome",
+                        (unsigned)i);
+}
+
+/* The inputs of a search; with a subset of classes (subset non-NULL), only
+ * the outcomes of their images are looked at, so that a search of a few
+ * classes does not cost a pass over every image of the store. */
+static prime_status check_inputs(const prime_tagstore *store, const prime_outcomes *outcomes,
+                                 const uint32_t *subset, uint32_t n_subset)
 {
     if (store == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_search: store is NULL");
@@ -1094,15 +1108,20 @@ static prime_status check_inputs(const prime_tagstore *store, const prime_outcom
         return prime__error(PRIME_E_MISMATCH,
                             "prime_search: %u outcomes for a tag store of %u images",
                             (unsigned)outcomes->n, (unsigned)n);
-    for (uint32_t i = 0; i < n; i++) {
-        if (!isnan(outcomes->v[i]))
-            continue;
-        const char *name = prime_tagstore_image_name(store, i);
-        if (name != NULL && name[0] != '\0')
-            return prime__error(PRIME_E_MISMATCH, "prime_search: image '%s' has no outcome",
-                                name);
-        return prime__error(PRIME_E_MISMATCH, "prime_search: image #%u has no outcome",
-                            (unsigned)i);
+    if (subset == NULL) {
+        for (uint32_t i = 0; i < n; i++)
+            if (isnan(outcomes->v[i]))
+                return missing_outcome(store, i);
+        return PRIME_OK;
+    }
+    for (uint32_t k = 0; k < n_subset; k++) {
+        uint64_t j, end;
+        prime__store_scope(store, subset[k], &j, &end);
+        for (; j < end; j++) {
+            uint32_t i = prime__store_scope_image(store, subset[k], j);
+            if (isnan(outcomes->v[i]))
+                return missing_outcome(store, i);
+        }
     }
     return PRIME_OK;
 }
@@ -1120,6 +1139,19 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         st = workers[t].status;
     if (st != PRIME_OK || s->cancelled)
         goto out;
+    if (s->batch_end == s->n_classes) {
+        /* the last batch is prepared: the phase 1 scratch (rank holds one
+           u32 per image of the largest class) goes before the search */
+        for (uint32_t t = 0; t < n_alloc; t++) {
+            prime__free(workers[t].count);
+            prime__free(workers[t].sum);
+            prime__free(workers[t].map);
+            prime__free(workers[t].touched);
+            prime__free(workers[t].rank);
+            workers[t].count = workers[t].map = workers[t].touched = workers[t].rank = NULL;
+            workers[t].sum = NULL;
+        }
+    }
 
     s->max_words = s->max_row_words = 0;
     for (uint32_t k = s->batch_first; k < s->batch_end; k++) {
@@ -1192,7 +1224,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
                                const uint32_t *subset, uint32_t n_subset,
                                prime__search_raw *raw)
 {
-    prime_status st = check_inputs(store, outcomes);
+    prime_status st = check_inputs(store, outcomes, subset, n_subset);
     if (st != PRIME_OK)
         return st;
 

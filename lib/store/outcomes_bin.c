@@ -25,31 +25,6 @@ enum {
 #define SEED_HEADER 0x5052494D454F4844ull  /* "PRIMEOHD" */
 #define FIXED_ONE 4294967296.0              /* 2^32 */
 
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int k = 0; k < 4; k++)
-        p[k] = (unsigned char)(v >> (8 * k));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int k = 0; k < 8; k++)
-        p[k] = (unsigned char)(v >> (8 * k));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int k = 7; k >= 0; k--)
-        v = v << 8 | p[k];
-    return v;
-}
-
 static uint64_t payload_size(int32_t kind, uint64_t n)
 {
     return kind == PRIME_OUTCOMES_BITS ? (n + 7) / 8 : n * 8;
@@ -101,20 +76,20 @@ prime_status prime_outcomes_save_to(const prime_outcomes *o, const prime_tagstor
             if (v == 1.0)
                 p[i / 8] |= (unsigned char)(1u << (i % 8));
         } else if (kind == PRIME_OUTCOMES_FIXED) {
-            put64(p + 8 * (size_t)i, (uint64_t)llround(v * FIXED_ONE));
+            prime__put_le64(p + 8 * (size_t)i, (uint64_t)llround(v * FIXED_ONE));
         } else {
             uint64_t bits;
             memcpy(&bits, &v, 8);
-            put64(p + 8 * (size_t)i, bits);
+            prime__put_le64(p + 8 * (size_t)i, bits);
         }
     }
     memcpy(file, MAGIC, sizeof MAGIC);
-    put32(file + H_VERSION, VERSION);
-    put32(file + H_KIND, (uint32_t)kind);
-    put64(file + H_COUNT, o->n);
-    put64(file + H_STORE_SUM, store_sum);
-    put64(file + H_PAYLOAD_SUM, prime__checksum(p, (size_t)psize, SEED_PAYLOAD));
-    put64(file + H_HEADER_SUM, prime__checksum(file, H_HEADER_SUM, SEED_HEADER));
+    prime__put_le32(file + H_VERSION, VERSION);
+    prime__put_le32(file + H_KIND, (uint32_t)kind);
+    prime__put_le64(file + H_COUNT, o->n);
+    prime__put_le64(file + H_STORE_SUM, store_sum);
+    prime__put_le64(file + H_PAYLOAD_SUM, prime__checksum(p, (size_t)psize, SEED_PAYLOAD));
+    prime__put_le64(file + H_HEADER_SUM, prime__checksum(file, H_HEADER_SUM, SEED_HEADER));
     st = writer != NULL ? prime_writer_add(writer, path, file, (size_t)(HEADER + psize))
                         : prime__write_file_atomic(path, file, (size_t)(HEADER + psize));
     prime__free(file);
@@ -134,16 +109,16 @@ prime_status prime__outcomes_open_memory(const void *data, size_t size, const ch
         return bad(name, "not libprime binary outcomes (wrong magic bytes)");
     if (size < HEADER)
         return bad(name, "truncated inside the header of the binary outcomes");
-    uint32_t version = get32(d + H_VERSION);
+    uint32_t version = prime__get_le32(d + H_VERSION);
     if (version == 0 || version > VERSION)
         return prime__error(PRIME_E_FORMAT,
                             "%s: binary outcomes version %u; this libprime reads version %d "
                             "(a newer libprime may read it)",
                             name, version, VERSION);
-    if (get64(d + H_HEADER_SUM) != prime__checksum(d, H_HEADER_SUM, SEED_HEADER))
+    if (prime__get_le64(d + H_HEADER_SUM) != prime__checksum(d, H_HEADER_SUM, SEED_HEADER))
         return bad(name, "the header checksum does not match: the file is damaged");
-    uint32_t kind = get32(d + H_KIND);
-    uint64_t n = get64(d + H_COUNT);
+    uint32_t kind = prime__get_le32(d + H_KIND);
+    uint64_t n = prime__get_le64(d + H_COUNT);
     if (kind < PRIME_OUTCOMES_BITS || kind > PRIME_OUTCOMES_F64)
         return bad(name, "unknown kind of binary outcomes");
     if (n > UINT32_MAX - 2)
@@ -154,7 +129,7 @@ prime_status prime__outcomes_open_memory(const void *data, size_t size, const ch
     if ((uint64_t)size - HEADER > psize)
         return bad(name, "unexpected bytes after the end of the binary outcomes");
     const unsigned char *p = d + HEADER;
-    if (get64(d + H_PAYLOAD_SUM) != prime__checksum(p, (size_t)psize, SEED_PAYLOAD))
+    if (prime__get_le64(d + H_PAYLOAD_SUM) != prime__checksum(p, (size_t)psize, SEED_PAYLOAD))
         return bad(name, "the payload checksum does not match: the file is damaged");
     if (n != store->images.count)
         return prime__error(PRIME_E_MISMATCH,
@@ -165,11 +140,11 @@ prime_status prime__outcomes_open_memory(const void *data, size_t size, const ch
     prime_status st = prime_tagstore_checksum(store, &store_sum);
     if (st != PRIME_OK)
         return st;
-    if (store_sum != get64(d + H_STORE_SUM))
+    if (store_sum != prime__get_le64(d + H_STORE_SUM))
         return prime__error(PRIME_E_MISMATCH,
                             "%s: these outcomes were written for another tag store (its "
                             "checksum %016llx, this store's %016llx)",
-                            name, (unsigned long long)get64(d + H_STORE_SUM),
+                            name, (unsigned long long)prime__get_le64(d + H_STORE_SUM),
                             (unsigned long long)store_sum);
     if (kind == PRIME_OUTCOMES_BITS && n % 8 != 0 && (p[n / 8] >> (n % 8)) != 0)
         return bad(name, "padding bits after the last outcome are not zero");
@@ -181,7 +156,7 @@ prime_status prime__outcomes_open_memory(const void *data, size_t size, const ch
         if (kind == PRIME_OUTCOMES_BITS) {
             v = (p[i / 8] >> (i % 8)) & 1u;
         } else if (kind == PRIME_OUTCOMES_FIXED) {
-            uint64_t u = get64(p + 8 * i);
+            uint64_t u = prime__get_le64(p + 8 * i);
             if (u > (uint64_t)1 << 32) {
                 prime_outcomes_destroy(o);
                 return prime__error(PRIME_E_RANGE, "%s: outcome %llu is above 1 (fixed point "
@@ -190,7 +165,7 @@ prime_status prime__outcomes_open_memory(const void *data, size_t size, const ch
             }
             v = (double)u / FIXED_ONE;
         } else {
-            uint64_t bits = get64(p + 8 * i);
+            uint64_t bits = prime__get_le64(p + 8 * i);
             memcpy(&v, &bits, 8);
             if (!(v >= 0.0 && v <= 1.0)) {
                 prime_outcomes_destroy(o);

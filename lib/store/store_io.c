@@ -910,6 +910,12 @@ prime_status prime__store_open_blob(unsigned char *blob, size_t n, const char *n
         return st;
     }
     s->frozen = true;
+    /* A file at the widths a writer chooses is what prime_tagstore_save
+       writes for this store, byte for byte: its payload checksum (checked
+       above) is the store's checksum, known without serialising it. */
+    if (L.flags == flags_for(L.n_tags, L.n_refs))
+        atomic_store_explicit(&s->checksum_cache, get64(blob + H_PAYLOAD_SUM),
+                              memory_order_relaxed);
     *out = s;
     return PRIME_OK;
 }
