@@ -843,6 +843,45 @@ Test(alloc, partial, .init = make_tmpdir, .fini = remove_tmpdir)
     search_fixture_free(&c.s);
 }
 
+/* prime_search_sharded as the one process of its group (the sum of one
+ * process is its own array), its images in two parts. */
+static int32_t sum_alone(void *u, uint64_t *v, uint64_t n)
+{
+    (void)u;
+    (void)v;
+    (void)n;
+    return 0;
+}
+static prime_status call_sharded(void *p)
+{
+    search_ctx *c = p;
+    uint32_t n = prime_tagstore_image_count(c->store);
+    prime_shard_part parts[2] = {{c->store, c->outcomes, 0, n / 3},
+                                 {c->store, c->outcomes, n / 3, n - n / 3}};
+    c->result = SENTINEL;
+    return prime_search_sharded(parts, 2, c->config, sum_alone, NULL, NULL, NULL, &c->result);
+}
+
+static void sweep_sharded(int threads, int fold)
+{
+    search_ctx c = {0};
+    search_fixture(&c, threads, 1);
+    if (fold) {
+        cr_assert_eq(prime_config_set_int(c.config, PRIME_PARAM_FOLD_EQUAL, 1), PRIME_OK);
+        prime_result_destroy(c.reference);
+        cr_assert_eq(prime_search(c.store, c.outcomes, c.config, NULL, NULL, &c.reference),
+                     PRIME_OK);
+    }
+    char what[64];
+    snprintf(what, sizeof what, "prime_search_sharded (threads=%d%s)", threads,
+             fold ? ", fold" : "");
+    cr_assert_gt(sweep(what, call_sharded, check_search, done_search, &c), 0);
+    search_fixture_free(&c);
+}
+
+Test(alloc, search_sharded) { sweep_sharded(1, 0); }
+Test(alloc, search_sharded_threads_fold) { sweep_sharded(2, 1); }
+
 static prime_status call_render(void *p)
 {
     search_ctx *c = p;

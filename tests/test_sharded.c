@@ -231,12 +231,15 @@ static void check_split(const dataset *d, const prime_tagstore *store,
     }
 }
 
+static bool fold; /* PRIME_PARAM_FOLD_EQUAL in sharded_differential */
+
 static size_t sharded_differential(const dataset *d, params *p, uint32_t P, const char *what)
 {
     p->whole = true;
     prime_tagstore *s = dataset_store(d, true);
     prime_outcomes *o = dataset_outcomes(d);
     prime_config *c = params_config(p);
+    cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_FOLD_EQUAL, fold), PRIME_OK);
     prime_result *want = NULL;
     cr_assert_eq(prime_search(s, o, c, NULL, NULL, &want), PRIME_OK, "%s: %s", what,
                  prime_last_error());
@@ -267,6 +270,7 @@ Test(sharded, equals_search, .timeout = 600)
         params p;
         random_params(&p, per_class);
         uint32_t P = 1 + run % 7;
+        fold = run % 4 == 3;
         char what[320];
         snprintf(what, sizeof what,
                  "run %u (kind %d, vocab %u, images %u, max_tags %u, min_size %lld, "
@@ -274,6 +278,7 @@ Test(sharded, equals_search, .timeout = 600)
                  run, kind, vocab, d.n, p.max_tags, (long long)p.min_size, p.min_drop,
                  (long long)p.min_tag_count, p.threads);
         size_t n = sharded_differential(&d, &p, P, what);
+        fold = false;
         total += n;
         with_modes += n > 0;
         by_kind[kind] += n;
@@ -302,6 +307,10 @@ Test(sharded, larger_stores, .timeout = 600)
             char what[128];
             snprintf(what, sizeof what, "large P %u kind %d (%u images)", P, kind, d.n);
             total += sharded_differential(&d, &p, P, what);
+            /* the same with the modes of equal images folded */
+            fold = true;
+            total += sharded_differential(&d, &p, P, what);
+            fold = false;
             dataset_free(&d);
         }
     }
@@ -330,6 +339,47 @@ Test(sharded, order_free_scores)
                 .threads = 1};
     for (uint32_t P = 1; P <= 7; P++)
         cr_assert_gt(sharded_differential(&d, &p, P, "order-free scores"), 0);
+    dataset_free(&d);
+}
+
+/* Fold a mode whose images equal those of a smaller mode that shares none
+ * of its tags: t0 is on exactly the images carrying both t1 and t2, so
+ * {t1, t2} (and {t0, t1}, ...) fold under {t0}; the union sizes must be
+ * summed over the shards. */
+Test(sharded, fold_union)
+{
+    dataset d;
+    memset(&d, 0, sizeof d);
+    d.n_classes = 2;
+    d.n_tags = 5;
+    d.n = 200;
+    d.named = true;
+    d.cls = calloc(d.n, sizeof *d.cls);
+    d.mask = calloc(d.n, sizeof *d.mask);
+    d.out = calloc(d.n, sizeof *d.out);
+    for (uint32_t i = 0; i < d.n; i++) {
+        d.cls[i] = i % 2;
+        if (i < 40)
+            d.mask[i] = 7; /* t0 t1 t2 */
+        else if (i < 100)
+            d.mask[i] = 2 | (i % 3 == 0 ? 8 : 0); /* t1 (t3) */
+        else if (i < 160)
+            d.mask[i] = 4 | (i % 4 == 0 ? 16 : 0); /* t2 (t4) */
+        else
+            d.mask[i] = i % 2 ? 8 : 16;
+        d.out[i] = i < 40 ? (i % 5 == 0 ? 0.5 : 0.0) : (i % 7 == 0 ? 0.25 : 1.0);
+    }
+    params p = {.max_tags = 3, .min_size = 10, .min_drop = 0.1, .gains = {-1.0}, .n_gains = 1,
+                .threads = 2};
+    for (uint32_t P = 1; P <= 7; P++) {
+        fold = false;
+        size_t all = sharded_differential(&d, &p, P, "fold_union, no fold");
+        fold = true;
+        size_t kept = sharded_differential(&d, &p, P, "fold_union, fold");
+        fold = false;
+        cr_assert_eq(kept, all - 4, "{t1,t2}, {t0,t1}, {t0,t2}, {t0,t1,t2} fold under {t0}: "
+                                    "%zu of %zu modes kept", kept, all);
+    }
     dataset_free(&d);
 }
 
@@ -558,20 +608,6 @@ Test(sharded, bad_arguments)
     cr_assert_eq(prime_search_sharded(&bad, 1, NULL, never_sum, NULL, NULL, NULL, &r),
                  PRIME_E_INVALID_ARG);
     cr_assert(strstr(prime_last_error(), "part 0 has a NULL outcomes") != NULL);
-    /* fold_equal: refused (on every shard alike, after the first sum) */
-    prime_config *c = NULL;
-    cr_assert_eq(prime_config_create(&c), PRIME_OK);
-    cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_FOLD_EQUAL, 1), PRIME_OK);
-    group g = {.fail_at = -1};
-    member ms[1];
-    memset(ms, 0, sizeof ms);
-    prime_shard_part *pp[1] = {&part};
-    uint32_t np[1] = {1};
-    ms[0].cancel_at = -1;
-    run_group(&g, ms, 1, pp, np, c);
-    cr_assert_eq(ms[0].status, PRIME_E_INVALID_ARG);
-    cr_assert_null(ms[0].result);
-    prime_config_destroy(c);
     prime_outcomes_destroy(o);
     prime_tagstore_destroy(s);
     dataset_free(&d);

@@ -13,9 +13,11 @@
  * sum of their outcomes, both exact integers), and a caller-given function
  * sums these arrays over all shards (MPI_Allreduce with MPI_SUM on
  * MPI_UINT64_T in libprime-mpi; a barrier and a shared array for threads).
- * The search goes level by level, breadth-first: one round of sums for the
- * single tags, one for the pairs, one for each further level (the
- * count-distribution scheme of parallel Apriori), and it visits exactly the
+ * The search goes level by level, breadth-first: sums for the single tags,
+ * for the pairs, then for each further level (the count-distribution scheme
+ * of parallel Apriori; with 0/1 outcomes the wrong images of a level's sets
+ * are summed first and the rest only for the sets with enough of them), in
+ * blocks of at most PRIME_SHARDED_SUM_BLOCK values, and it visits exactly the
  * tag sets that the depth-first prime_search visits (docs/method.md,
  * "Sharded search").
  *
@@ -106,9 +108,10 @@ typedef struct prime_shard_part {
  *  config may be NULL for the defaults; it is used as for prime_search
  *  with PRIME_PARAM_WHOLE_DATASET set (set or not in config: the result's
  *  parameters have it set), and must be the same on every process
- *  (checked: PRIME_E_MISMATCH). PRIME_PARAM_FOLD_EQUAL is not supported
- *  here (PRIME_E_INVALID_ARG); PRIME_PARAM_THREADS threads count the
- *  images of this process. progress (may be NULL) is called now and then
+ *  (checked: PRIME_E_MISMATCH). PRIME_PARAM_FOLD_EQUAL works as for
+ *  prime_search (the sizes it compares are summed too);
+ *  PRIME_PARAM_THREADS threads count the images of this process (0: one
+ *  per CPU; with one process per core, set it to 1). progress (may be NULL) is called now and then
  *  with this process's view of the work; a non-zero answer cancels the
  *  search on every process (PRIME_E_CANCELLED everywhere) at the next sum.
  *

@@ -23,6 +23,7 @@
  * cancelled, so that all stop at the same step. */
 #include <math.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "prime/sharded.h"
@@ -747,6 +748,123 @@ static prime_status run_level(sh_ctx *s, const level *prev, level *cur, const ui
     return st;
 }
 
+/* ---- PRIME_PARAM_FOLD_EQUAL ------------------------------------------------------ */
+
+typedef struct {
+    uint64_t size, i;
+} size_index;
+
+static int cmp_size_index(const void *a, const void *b)
+{
+    const size_index *x = a, *y = b;
+    if (x->size != y->size)
+        return x->size < y->size ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Are the tags of mode j (store ids) among those of mode i? */
+static bool tags_within(const prime_result *r, uint64_t j, uint64_t i)
+{
+    const prime__mode *a = &r->modes[j], *b = &r->modes[i];
+    for (uint32_t x = 0; x < a->n_tags; x++) {
+        bool found = false;
+        for (uint32_t y = 0; y < b->n_tags && !found; y++)
+            found = r->mode_tags[a->tag_first + x] == r->mode_tags[b->tag_first + y];
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* fold.c's rule over the shards: leave out of r (the same on every process)
+ * every mode whose images are exactly those of a mode with fewer tags.
+ * When the smaller mode's tags are among the larger's, equal sizes say so;
+ * otherwise the images carrying the tags of both are counted and summed. */
+static prime_status fold_equal(sh_ctx *s, prime_result *r)
+{
+    uint64_t n = r->n_modes;
+    prime_status local = PRIME_OK;
+    uint8_t *drop = prime__calloc(n ? n : 1, 1);
+    size_index *by = prime__malloc((n ? n : 1) * sizeof *by);
+    uint64_t *pairs = NULL; /* i, j */
+    size_t n_pairs = 0, cap = 0;
+    if (drop == NULL || by == NULL) {
+        local = prime__error(PRIME_E_NOMEM, FN ": out of memory");
+    } else {
+        for (uint64_t i = 0; i < n; i++)
+            by[i] = (size_index){r->modes[i].size, i};
+        qsort(by, n, sizeof *by, cmp_size_index);
+        for (uint64_t a = 0; a < n && local == PRIME_OK;) {
+            uint64_t b = a;
+            while (b < n && by[b].size == by[a].size)
+                b++;
+            /* modes a..b-1 have one size */
+            for (uint64_t x = a; x < b; x++) {
+                uint64_t i = by[x].i;
+                size_t first_pair = n_pairs;
+                for (uint64_t y = a; y < b && !drop[i]; y++) {
+                    uint64_t j = by[y].i;
+                    if (r->modes[j].n_tags >= r->modes[i].n_tags)
+                        continue;
+                    if (tags_within(r, j, i)) {
+                        drop[i] = 1;
+                        n_pairs = first_pair; /* no need to count its pairs */
+                    } else if (prime__grow((void **)&pairs, &cap, 2 * (n_pairs + 1),
+                                           sizeof *pairs)) {
+                        pairs[2 * n_pairs] = i;
+                        pairs[2 * n_pairs + 1] = j;
+                        n_pairs++;
+                    } else {
+                        local = prime__error(PRIME_E_NOMEM, FN ": out of memory");
+                        break;
+                    }
+                }
+            }
+            a = b;
+        }
+    }
+    prime_status st = agree(s, local, (uint64_t)s->max_tags * LEVEL_UNITS,
+                            (uint64_t)s->max_tags * LEVEL_UNITS);
+    /* rounds of union counts (only modes of two tags or more have pairs,
+       so the columns and s->buf exist) */
+    for (size_t p0 = 0; st == PRIME_OK && p0 < n_pairs; p0 += ROUND_SETS) {
+        size_t p1 = n_pairs - p0 < ROUND_SETS ? n_pairs : p0 + ROUND_SETS;
+        for (size_t p = p0; p < p1; p++) {
+            uint32_t cols[2 * PRIME_MAX_TAGS_LIMIT], nc = 0;
+            for (int side = 0; side < 2; side++) {
+                const prime__mode *md = &r->modes[pairs[2 * p + side]];
+                for (uint32_t t = 0; t < md->n_tags; t++)
+                    cols[nc++] = s->map[r->mode_tags[md->tag_first + t]];
+            }
+            uint64_t cnt = 0;
+            if (s->words > 0) {
+                uint64_t *acc = s->scratch[0].pset;
+                cnt = s->k->and_count(acc, s->cols + (size_t)cols[0] * s->words,
+                                      s->cols + (size_t)cols[1] * s->words, s->words);
+                for (uint32_t c = 2; c < nc && cnt > 0; c++)
+                    cnt = s->k->and_count(acc, acc, s->cols + (size_t)cols[c] * s->words,
+                                          s->words);
+            }
+            s->buf[p - p0] = cnt;
+        }
+        st = sum_all(s, s->buf, p1 - p0);
+        for (size_t p = p0; st == PRIME_OK && p < p1; p++)
+            if (s->buf[p - p0] == r->modes[pairs[2 * p]].size)
+                drop[pairs[2 * p]] = 1;
+    }
+    if (st == PRIME_OK) {
+        uint64_t k = 0;
+        for (uint64_t i = 0; i < n; i++)
+            if (!drop[i])
+                r->modes[k++] = r->modes[i];
+        r->n_modes = k;
+    }
+    prime__free(drop);
+    prime__free(by);
+    prime__free(pairs);
+    return st;
+}
+
 static void ctx_free(sh_ctx *s)
 {
     prime__free(s->cand);
@@ -993,11 +1111,6 @@ prime_status prime_search_sharded(const prime_shard_part *parts, uint32_t n_part
                           (unsigned long long)hv[2]);
         goto done;
     }
-    if (cfg.fold_equal) {
-        st = prime__error(PRIME_E_INVALID_ARG, FN ": fold_equal is not supported by the "
-                                               "sharded search");
-        goto done;
-    }
     s->n = hv[2];
     s->sum_q = hv[4];
     s->binary = hv[3] == 0;
@@ -1055,6 +1168,8 @@ prime_status prime_search_sharded(const prime_shard_part *parts, uint32_t n_part
     }
     st = agree(s, local, (uint64_t)s->max_tags * LEVEL_UNITS,
                (uint64_t)s->max_tags * LEVEL_UNITS);
+    if (st == PRIME_OK && cfg.fold_equal)
+        st = fold_equal(s, r);
     if (st == PRIME_OK) {
         *out = r;
         r = NULL;
