@@ -147,8 +147,8 @@ PRIME_MPI_API prime_status prime_mpi_search(MPI_Comm comm, const prime_tagstore 
  *  the same tag table, and the parts of the ranks, in rank order, make up
  *  the data set). prime_search_sharded (prime/sharded.h) with
  *  MPI_Allreduce (MPI_SUM of MPI_UINT64_T) as its sum. config and progress
- *  as prime_mpi_search (PRIME_PARAM_WHOLE_DATASET is implied;
- *  PRIME_PARAM_FOLD_EQUAL is not supported). *out: the result on rank 0,
+ *  as prime_mpi_search (PRIME_PARAM_WHOLE_DATASET is implied). *out: the
+ *  result on rank 0,
  *  NULL on the other ranks.
  *  @since 1.1 */
 PRIME_MPI_API prime_status prime_mpi_search_part(MPI_Comm comm, const prime_tagstore *store,

@@ -73,14 +73,8 @@ same "g2 scores sharded" "$tmp/g2.prmd" "$tmp/g2/outcomes.csv" "3 7" --min-size 
   --outcomes-format bits --output "$tmp/g1b.prime" --outcomes-output "$tmp/g1.bits" &&
   cmp -s "$tmp/g1b.prime" "$tmp/g1.prime" && ok || bad "binary outcomes"
 same "g1 sharded, binary outcomes" "$tmp/g1.prmd" "$tmp/g1.bits" "2 4" --min-size 10
-# --fold-equal (per class; the sharded search does not fold: refused below)
-"$prime" search --tags "$tmp/g1/tags.csv" --outcomes "$tmp/g1/outcomes.csv" --min-size 10 \
-  --fold-equal --output "$tmp/ref.json"
-for np in 2 4; do
-  mpi $np --tags "$tmp/g1/tags.csv" --outcomes "$tmp/g1/outcomes.csv" --min-size 10 \
-    --fold-equal --output "$tmp/mpi.json" && cmp -s "$tmp/ref.json" "$tmp/mpi.json" && ok ||
-    bad "--fold-equal -np $np differs"
-done
+# --fold-equal, per class and whole data set
+same "g1 fold-equal" "$tmp/g1/tags.csv" "$tmp/g1/outcomes.csv" "2 4" --min-size 10 --fold-equal
 # threads per rank, other formats, stdout
 same "g1 threads 2" "$tmp/g1/tags.csv" "$tmp/g1/outcomes.csv" "2" --min-size 10 --threads 2
 for fmt in csv text; do
@@ -115,9 +109,6 @@ mpi 2 --tags "$demo/tags.csv" --outcomes "$demo/outcomes.csv" --min-size nope 2>
 echo keep > "$tmp/kept.json"
 mpi 2 --tags "$demo/tags.csv" --outcomes "$tmp/missing.csv" --output "$tmp/kept.json" 2>/dev/null
 [ $? -ne 0 ] && [ "$(cat "$tmp/kept.json")" = keep ] && ok || bad "a failed run changed its output"
-mpi 2 --whole-dataset --fold-equal --tags "$demo/tags.csv" --outcomes "$demo/outcomes.csv" \
-  --output "$tmp/none.json" 2> "$tmp/err"
-[ $? -ne 0 ] && [ ! -e "$tmp/none.json" ] && ok || bad "--whole-dataset --fold-equal: refused"
 "$pmpi" --help | grep -q -- '--checkpoint' && ok || bad "--help"
 
 # ---- a rank killed in the middle; the rerun resumes from the checkpoint ----
