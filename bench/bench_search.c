@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "measure.h"
 #include "prime/prime.h"
 #include "synth.h"
 
@@ -317,20 +318,6 @@ static bool run_child(char *const args[], char *line, size_t cap, struct rusage 
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-static long vm_hwm_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
-        return -1;
-    char line[256];
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6))
-            kb = strtol(line + 6, NULL, 10);
-    fclose(f);
-    return kb;
-}
-
 /* Child: open the store, read the outcomes (one byte per image), search with
  * the defaults, print the peak resident size. */
 static int child_mem(const char *store_path, const char *outcomes_path)
@@ -369,7 +356,7 @@ static int child_mem(const char *store_path, const char *outcomes_path)
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("%ld %ld %llu\n", vm_hwm_kb(), (long)ru.ru_maxrss,
+    printf("%ld %ld %llu\n", (long)bench_hwm_kb(), (long)ru.ru_maxrss,
            (unsigned long long)prime_result_mode_count(res));
     prime_result_destroy(res);
     prime_outcomes_destroy(oc);
@@ -716,7 +703,7 @@ int main(int argc, char **argv)
     const char *only = NULL, *search = NULL, *outcomes = NULL;
 
     if (argc >= 2 && !strcmp(argv[1], "--child-noop")) {
-        printf("%ld 0 0\n", vm_hwm_kb());
+        printf("%ld 0 0\n", (long)bench_hwm_kb());
         return 0;
     }
     if (argc >= 4 && !strcmp(argv[1], "--child-mem"))

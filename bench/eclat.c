@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "measure.h"
 #include "prime/prime.h"
 
 typedef struct {
@@ -101,27 +102,6 @@ static int cmp_support(const void *a, const void *b)
     return (x->n > y->n) - (x->n < y->n);
 }
 
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           ru.ru_stime.tv_usec / 1e6;
-}
-
-static double hwm_mb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    double kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "VmHWM:", 6) == 0)
-            kb = strtod(line + 6, NULL);
-    if (f)
-        fclose(f);
-    return kb / 1024.0;
-}
-
 static const char usage[] =
     "usage: prime-eclat --store FILE [--max-tags L] [--min-size S] [--whole]\n";
 
@@ -179,7 +159,7 @@ int main(int argc, char **argv)
     }
     prime_tagstore_destroy(store);
 
-    double c0 = cpu_s();
+    double c0 = bench_cpu_s();
     uint32_t *count = calloc(n_tags ? n_tags : 1, sizeof *count);
     tidlist *items = xmalloc((size_t)(n_tags ? n_tags : 1) * sizeof *items);
     int32_t *slot = xmalloc((size_t)(n_tags ? n_tags : 1) * sizeof *slot);
@@ -231,9 +211,9 @@ int main(int argc, char **argv)
         for (uint32_t k = 0; k < m; k++)
             free(items[k].tids);
     }
-    double c1 = cpu_s();
+    double c1 = bench_cpu_s();
     printf("itemsets=%llu cpu_s=%.4f rss_peak_mb=%.1f\n", (unsigned long long)n_sets, c1 - c0,
-           hwm_mb());
+           bench_hwm_mb());
     free(count);
     free(items);
     free(slot);

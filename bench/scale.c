@@ -21,28 +21,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "measure.h"
 #include "prime/prime.h"
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           ru.ru_stime.tv_usec / 1e6;
-}
-
-static double hwm_mb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    double kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "VmHWM:", 6) == 0)
-            kb = strtod(line + 6, NULL);
-    if (f)
-        fclose(f);
-    return kb / 1024.0;
-}
 
 static int32_t count_mode(void *user, const prime_mode_event *mode)
 {
@@ -120,10 +100,10 @@ int main(int argc, char **argv)
         prime_config_set_int(config, PRIME_PARAM_THREADS, threads) != PRIME_OK ||
         prime_config_set_int(config, PRIME_PARAM_WHOLE_DATASET, whole) != PRIME_OK)
         return fail("config");
-    double rss_open = hwm_mb();
+    double rss_open = bench_hwm_mb();
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    double c0 = cpu_s();
+    double c0 = bench_cpu_s();
     uint64_t n_modes = 0;
     if (stream) {
         stream_fn fn = (stream_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "prime_search_stream");
@@ -138,11 +118,11 @@ int main(int argc, char **argv)
             return fail("search");
         n_modes = prime_result_mode_count(result);
     }
-    double c1 = cpu_s();
+    double c1 = bench_cpu_s();
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("modes=%llu search_cpu_s=%.4f wall_s=%.4f rss_open_mb=%.1f rss_peak_mb=%.1f\n",
            (unsigned long long)n_modes, c1 - c0,
-           (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, rss_open, hwm_mb());
+           (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, rss_open, bench_hwm_mb());
     if (dump != NULL && result != NULL) {
         FILE *f = fopen(dump, "w");
         if (f == NULL) {

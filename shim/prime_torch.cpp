@@ -22,9 +22,7 @@
 #include <fstream>
 #include <memory>
 #include <new>
-#include <sstream>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -164,90 +162,24 @@ prime_status copy_spec(const prime_image_spec *spec, int32_t preset, SpecPtr &ou
     return PRIME_OK;
 }
 
-// Checks a name as prime_tagger_create_from does (valid UTF-8, no '|', at
-// most 255 bytes, not empty); "" when it is fine, else the problem.
-std::string name_problem(const std::string &s, bool allow_bar)
-{
-    if (s.empty())
-        return "empty name";
-    if (s.size() > 255)
-        return "name of " + std::to_string(s.size()) + " bytes (at most 255)";
-    if (!allow_bar && s.find('|') != std::string::npos)
-        return "name holds '|'";
-    const unsigned char *p = reinterpret_cast<const unsigned char *>(s.data());
-    size_t n = s.size(), i = 0;
-    while (i < n) {
-        unsigned c = p[i];
-        size_t len;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            len = 2, cp = c & 0x1F, min = 0x80;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3, cp = c & 0x0F, min = 0x800;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return "not valid UTF-8";
-        }
-        if (i + len > n)
-            return "not valid UTF-8";
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return "not valid UTF-8";
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return "not valid UTF-8";
-        i += len;
-    }
-    return "";
-}
-
-// Reads a file of one name a line (a UTF-8 BOM is skipped; blank lines at the
-// end are ignored; a trailing '\r' is dropped). Names are checked with name_problem and must be
-// distinct: "vocab.txt:12: ..." (PRIME_E_PARSE; PRIME_E_LIMIT for a long
-// name, PRIME_E_DUPLICATE for a repeated one).
+// Reads a file of one name a line with libprime's line reader
+// (prime_lines_load, the rules of every text reader of libprime: a UTF-8
+// BOM skipped, LF or CRLF; names by their place, so blank lines only at
+// the end; each at most 255 bytes, distinct, without '|' unless
+// allow_bar): errors are "vocab.txt:12: ..." (PRIME_E_PARSE; PRIME_E_LIMIT
+// for a long name, PRIME_E_DUPLICATE for a repeated one).
 prime_status read_names(const char *path, bool allow_bar, std::vector<std::string> &out)
 {
-    // libprime's one reader: a regular file within its limit, else a
-    // message saying what the path is (a FIFO is never waited on)
-    void *data = nullptr;
-    uint64_t size = 0;
-    prime_status st = prime_file_read(path, 0, &data, &size);
+    prime_lines *raw = nullptr;
+    uint32_t flags = PRIME_LINES_NAMES | (allow_bar ? 0u : (uint32_t)PRIME_LINES_NO_BAR);
+    prime_status st = prime_lines_load(path, flags, &raw);
     if (st != PRIME_OK)
         return st;
-    std::istringstream in(std::string(static_cast<const char *>(data), size));
-    prime_file_free(data);
-    std::vector<std::string> lines;
-    std::string line;
-    while (std::getline(in, line)) {
-        if (!line.empty() && line.back() == '\r')
-            line.pop_back();
-        if (lines.empty() && line.compare(0, 3, "\xEF\xBB\xBF") == 0)
-            line.erase(0, 3); // a UTF-8 BOM, as every text reader of libprime skips it
-        lines.push_back(line);
-    }
-    if (in.bad())
-        return fail(PRIME_E_IO, std::string(path) + ": read error");
-    while (!lines.empty() && lines.back().find_first_not_of(" \t") == std::string::npos)
-        lines.pop_back();
-    if (lines.empty())
-        return fail(PRIME_E_PARSE, std::string(path) + ": no names (an empty file)");
-    std::unordered_map<std::string, size_t> seen;
-    for (size_t i = 0; i < lines.size(); i++) {
-        std::string why = name_problem(lines[i], allow_bar);
-        std::string where = std::string(path) + ":" + std::to_string(i + 1) + ": ";
-        if (!why.empty())
-            return fail(lines[i].size() > 255 ? PRIME_E_LIMIT : PRIME_E_PARSE, where + why);
-        auto ins = seen.emplace(lines[i], i + 1);
-        if (!ins.second)
-            return fail(PRIME_E_DUPLICATE, where + "'" + lines[i] + "' is also line " +
-                                               std::to_string(ins.first->second));
-    }
-    out = std::move(lines);
+    std::unique_ptr<prime_lines, void (*)(prime_lines *)> lines(raw, prime_lines_destroy);
+    std::vector<std::string> names;
+    for (uint32_t i = 0; i < prime_lines_count(lines.get()); i++)
+        names.emplace_back(prime_lines_get(lines.get(), i));
+    out = std::move(names);
     return PRIME_OK;
 }
 

@@ -1017,13 +1017,14 @@ Test(alloc, query)
     search_fixture_free(&c);
 }
 
-/* ---- files: the writer, the CSV writers, the labels reader (issue 11) ---- */
+/* ---- files: the writer, the CSV writers, the labels and line readers (issue 11) ---- */
 
 typedef struct {
     const prime_tagstore *store;
     const prime_outcomes *outcomes;
     char a[512], b[512];
     prime_labels *labels;
+    prime_lines *lines;
 } files_ctx;
 
 static prime_status call_writer(void *p)
@@ -1092,6 +1093,35 @@ Test(alloc, labels_load)
     files_ctx c = {0};
     cr_assert_gt(sweep("prime_labels_load_memory", call_labels, check_labels_out, done_labels,
                        &c), 0);
+}
+
+static prime_status call_lines(void *p)
+{
+    files_ctx *c = p;
+    static const char text[] = "\xEF\xBB\xBF" "cat\r\ndog\r\nape\n\n";
+    c->lines = SENTINEL;
+    return prime_lines_load_memory(text, sizeof text - 1, "v.txt",
+                                   PRIME_LINES_NAMES | PRIME_LINES_NO_BAR, &c->lines);
+}
+static void check_lines_out(void *p)
+{
+    files_ctx *c = p;
+    assert_untouched(c->lines, "lines");
+}
+static void done_lines(void *p)
+{
+    files_ctx *c = p;
+    cr_assert_eq(prime_lines_count(c->lines), 3);
+    cr_assert_str_eq(prime_lines_get(c->lines, 2), "ape");
+    prime_lines_destroy(c->lines);
+    c->lines = NULL;
+}
+
+Test(alloc, lines_load)
+{
+    files_ctx c = {0};
+    cr_assert_gt(sweep("prime_lines_load_memory", call_lines, check_lines_out, done_lines, &c),
+                 0);
 }
 
 /* ---- scale (issue 15): merge, shards, binary outcomes ------------------------------ */

@@ -425,6 +425,12 @@ Test(config, names_info_and_text_values)
     cr_assert_eq(prime_config_set_by_name(c, "max_tags", "3"), PRIME_OK);
     cr_assert_eq(prime_config_set_by_name(c, "max_tags", "3x"), PRIME_E_INVALID_ARG);
     cr_assert_eq(prime_config_set_by_name(c, "max_tags", ""), PRIME_E_INVALID_ARG);
+    /* strict integers: no sign '+', no blank (issue 11) */
+    cr_assert_eq(prime_config_set_by_name(c, "max_tags", "+2"), PRIME_E_INVALID_ARG);
+    cr_assert_str_eq(prime_last_error(), "max_tags: \"+2\" is not an integer");
+    cr_assert_eq(prime_config_set_by_name(c, "min_size", "+5"), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_config_set_by_name(c, "threads", " 2"), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_config_set_by_name(c, "min_tag_count", "2 "), PRIME_E_INVALID_ARG);
     cr_assert_eq(prime_config_set_by_name(c, "max_tags", "99999999999999999999999"),
                  PRIME_E_INVALID_ARG);
     cr_assert_eq(prime_config_set_by_name(c, "min_drop", "0.25"), PRIME_OK);

@@ -327,3 +327,243 @@ Test(bindings, directory_is_an_io_error)
     cr_assert(strstr(prime_last_error(), "directory") != NULL, "%s", prime_last_error());
     cr_assert_null(s);
 }
+
+/* ---- prime_tagstore_add_packed (1.1): NUL-separated text columns ---------- */
+
+/* The data set as the three packed columns; counted: the tags as names
+ * separated by NULs with per-image counts (else "a|b" fields). */
+typedef struct {
+    char *images, *classes, *tags;
+    size_t ni, nc, nt;
+    uint32_t counts[N];
+} packed;
+
+static void pack(const data *d, int counted, packed *pk)
+{
+    pk->images = malloc(N * 16);
+    pk->classes = malloc(N * 8);
+    pk->tags = malloc(N * 64);
+    pk->ni = pk->nc = pk->nt = 0;
+    size_t names_so_far = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        if (i > 0) {
+            pk->images[pk->ni++] = '\0';
+            pk->classes[pk->nc++] = '\0';
+        }
+        memcpy(pk->images + pk->ni, d->names[i], strlen(d->names[i]));
+        pk->ni += strlen(d->names[i]);
+        const char *cn = class_names[d->cls[i]];
+        memcpy(pk->classes + pk->nc, cn, strlen(cn));
+        pk->nc += strlen(cn);
+        if (!counted) {
+            if (i > 0)
+                pk->tags[pk->nt++] = '\0';
+            memcpy(pk->tags + pk->nt, d->tags[i], strlen(d->tags[i]));
+            pk->nt += strlen(d->tags[i]);
+            continue;
+        }
+        pk->counts[i] = 0;
+        for (const char *p = d->tags[i]; *p != '\0';) {
+            const char *bar = strchr(p, '|');
+            size_t len = bar != NULL ? (size_t)(bar - p) : strlen(p);
+            if (names_so_far++ > 0)
+                pk->tags[pk->nt++] = '\0';
+            memcpy(pk->tags + pk->nt, p, len);
+            pk->nt += len;
+            pk->counts[i]++;
+            p += len + (bar != NULL);
+        }
+    }
+}
+
+static void unpack(packed *pk)
+{
+    free(pk->images);
+    free(pk->classes);
+    free(pk->tags);
+}
+
+static void assert_same_store(const prime_tagstore *a, const prime_tagstore *b)
+{
+    cr_assert_eq(prime_tagstore_image_count(a), prime_tagstore_image_count(b));
+    cr_assert_eq(prime_tagstore_tag_count(a), prime_tagstore_tag_count(b));
+    cr_assert_eq(prime_tagstore_class_count(a), prime_tagstore_class_count(b));
+    for (uint32_t t = 0; t < prime_tagstore_tag_count(a); t++)
+        cr_assert_str_eq(prime_tagstore_tag_name(a, t), prime_tagstore_tag_name(b, t));
+    for (uint32_t c = 0; c < prime_tagstore_class_count(a); c++)
+        cr_assert_str_eq(prime_tagstore_class_name(a, c), prime_tagstore_class_name(b, c));
+    for (uint32_t i = 0; i < prime_tagstore_image_count(a); i++) {
+        uint32_t x[16], y[16], nx, ny;
+        cr_assert_eq(prime_tagstore_image_tags(a, i, x, 16, &nx), PRIME_OK);
+        cr_assert_eq(prime_tagstore_image_tags(b, i, y, 16, &ny), PRIME_OK);
+        cr_assert_eq(nx, ny);
+        cr_assert_eq(memcmp(x, y, nx * sizeof *x), 0);
+        cr_assert_str_eq(prime_tagstore_image_name(a, i), prime_tagstore_image_name(b, i));
+        cr_assert_eq(prime_tagstore_image_class(a, i), prime_tagstore_image_class(b, i));
+    }
+}
+
+Test(bindings, packed_equals_one_by_one_and_csv)
+{
+    static data d;
+    make(&d);
+    prime_tagstore *a = one_by_one(&d);
+    /* the CSV reader on the same rows */
+    size_t cap = (size_t)N * 96 + 64, len = 0;
+    char *csv = malloc(cap);
+    len += (size_t)snprintf(csv, cap, "image,class,tags\n");
+    for (uint32_t i = 0; i < N; i++)
+        len += (size_t)snprintf(csv + len, cap - len, "%s,%s,%s\n", d.names[i],
+                                class_names[d.cls[i]], d.tags[i]);
+    prime_tagstore *c = NULL;
+    cr_assert_eq(prime_tagstore_load_memory(csv, len, "t.csv", &c, NULL), PRIME_OK);
+    free(csv);
+    for (int counted = 0; counted < 2; counted++) {
+        packed pk;
+        pack(&d, counted, &pk);
+        prime_tagstore *b = NULL;
+        cr_assert_eq(prime_tagstore_create(&b), PRIME_OK);
+        uint32_t first = 77;
+        cr_assert_eq(prime_tagstore_add_packed(b, N, pk.images, pk.ni, pk.classes, pk.nc,
+                                               pk.tags, pk.nt, counted ? pk.counts : NULL, &first),
+                     PRIME_OK, "%s", prime_last_error());
+        cr_assert_eq(first, 0);
+        cr_assert_eq(prime_tagstore_freeze(b), PRIME_OK);
+        /* class ids in order of first appearance, as the CSV reader gives */
+        assert_same_store(c, b);
+        /* one_by_one interned the classes in name order first */
+        cr_assert_eq(prime_tagstore_image_count(a), prime_tagstore_image_count(b));
+        for (uint32_t i = 0; i < N; i++)
+            cr_assert_str_eq(prime_tagstore_class_name(a, prime_tagstore_image_class(a, i)),
+                             prime_tagstore_class_name(b, prime_tagstore_image_class(b, i)));
+        prime_tagstore_destroy(b);
+        unpack(&pk);
+    }
+    prime_tagstore_destroy(a);
+    prime_tagstore_destroy(c);
+}
+
+/* Images, tags and classes of a store, to check a failed call changed nothing. */
+static void counts_are(const prime_tagstore *s, uint32_t ni, uint32_t nt, uint32_t nc)
+{
+    cr_assert_eq(prime_tagstore_image_count(s), ni);
+    cr_assert_eq(prime_tagstore_tag_count(s), nt);
+    cr_assert_eq(prime_tagstore_class_count(s), nc);
+}
+
+static void fails(prime_tagstore *s, prime_status want, const char *msg, uint32_t n,
+                  const char *im, size_t ni, const char *cl, size_t nc, const char *tg,
+                  size_t nt, const uint32_t *counts)
+{
+    prime_status st = prime_tagstore_add_packed(s, n, im, ni, cl, nc, tg, nt, counts, NULL);
+    cr_assert_eq(st, want, "status %d, want %d: %s", st, want, prime_last_error());
+    cr_assert(strstr(prime_last_error(), msg) != NULL, "\"%s\" not in: %s", msg,
+              prime_last_error());
+    counts_are(s, 1, 1, 1);
+}
+
+Test(bindings, packed_bad_input_changes_nothing)
+{
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+    /* one image already there: tag "old", class "k" */
+    cr_assert_eq(prime_tagstore_add_packed(s, 1, "keep", 4, "k", 1, "old", 3, NULL, NULL),
+                 PRIME_OK);
+    counts_are(s, 1, 1, 1);
+    /* shapes: field counts (a name holding a NUL is one field too many) */
+    fails(s, PRIME_E_INVALID_ARG, "images: 3 fields", 2, "a\0b\0c", 5, "x\0y", 3, "t\0u", 3,
+          NULL);
+    fails(s, PRIME_E_INVALID_ARG, "classes: 1 fields", 2, "a\0b", 3, "x", 1, "t\0u", 3, NULL);
+    fails(s, PRIME_E_INVALID_ARG, "tags: 3 fields", 2, "a\0b", 3, "x\0y", 3, "t\0u\0v", 5,
+          NULL);
+    const uint32_t c21[] = {2, 1};
+    fails(s, PRIME_E_INVALID_ARG, "tags (counted): 2 fields", 2, "a\0b", 3, "x\0y", 3, "t\0u",
+          3, c21);
+    const uint32_t c00[] = {0, 0};
+    fails(s, PRIME_E_INVALID_ARG, "no field", 2, "a\0b", 3, "x\0y", 3, "t", 1, c00);
+    fails(s, PRIME_E_INVALID_ARG, "no field", 0, NULL, 0, NULL, 0, "t", 1, NULL);
+    /* NULL with a size; NULL classes */
+    fails(s, PRIME_E_INVALID_ARG, "images is NULL", 1, NULL, 3, "x", 1, "t", 1, NULL);
+    fails(s, PRIME_E_INVALID_ARG, "classes is NULL", 1, "a", 1, NULL, 0, "t", 1, NULL);
+    fails(s, PRIME_E_INVALID_ARG, "tags is NULL", 1, "a", 1, "x", 1, NULL, 4, NULL);
+    /* counts that overflow 32 bits; too many images */
+    const uint32_t huge[] = {UINT32_MAX, 7};
+    fails(s, PRIME_E_LIMIT, "tag names", 2, "a\0b", 3, "x\0y", 3, "t", 1, huge);
+    fails(s, PRIME_E_LIMIT, "too many images", UINT32_MAX - 1, NULL, 0, "x", 1, "t", 1, NULL);
+    /* names: a new class and new tags before the bad image are undone too */
+    fails(s, PRIME_E_INVALID_ARG, "image 1: empty class name", 2, "a\0b", 3, "new\0", 4,
+          "t\0u", 3, NULL);
+    fails(s, PRIME_E_INVALID_ARG, "image 1: class name is not valid UTF-8", 2, "a\0b", 3,
+          "new\0\xff", 5, "t\0u", 3, NULL);
+    fails(s, PRIME_E_INVALID_ARG, "image 1: the name is not valid UTF-8", 2, "a\0\xc3", 3,
+          "x\0y", 3, "t\0u", 3, NULL);
+    fails(s, PRIME_E_INVALID_ARG, "image 1: tag name \"u|v\" contains '|'", 2, "a\0b", 3,
+          "new\0y", 5, "t\0u|v", 5, (const uint32_t[]){1, 1});
+    fails(s, PRIME_E_INVALID_ARG, "image 1: empty tag name", 2, "a\0b", 3, "new\0y", 5, "t\0",
+          2, (const uint32_t[]){1, 1});
+    fails(s, PRIME_E_INVALID_ARG, "image 0: tag name is not valid UTF-8", 1, "a", 1, "x", 1,
+          "t|\xff\xfe", 4, NULL);
+    char longtag[300];
+    memset(longtag, 'z', sizeof longtag);
+    longtag[0] = 'q';
+    longtag[1] = '\0'; /* "q" then a 298-byte name */
+    fails(s, PRIME_E_LIMIT, "image 1: tag name of 298 bytes", 2, "a\0b", 3, "new\0y", 5,
+          longtag, sizeof longtag, NULL);
+    fails(s, PRIME_E_DUPLICATE, "image 1: duplicate image \"keep\"", 2, "a\0keep", 6, "x\0y", 3,
+          "t\0u", 3, NULL);
+    fails(s, PRIME_E_DUPLICATE, "duplicate image \"a\"", 2, "a\0a", 3, "x\0y", 3, "t\0u", 3,
+          NULL);
+    /* the store still works: empty names are unnamed images, empty tag
+       fields no tags, "a||b" two tags, duplicates merged */
+    uint32_t first = 0;
+    cr_assert_eq(prime_tagstore_add_packed(s, 3, "\0\0z", 3, "k\0k\0m", 5, "\0old||b|old\0", 12,
+                                           NULL, &first), PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(first, 1);
+    counts_are(s, 4, 2, 2);
+    cr_assert_eq(prime_tagstore_add_packed(s, 2, NULL, 0, "m\0k", 3, "b\0b\0old", 7,
+                                           (const uint32_t[]){2, 1}, &first), PRIME_OK);
+    cr_assert_eq(first, 4);
+    cr_assert_eq(prime_tagstore_add_packed(s, 0, NULL, 0, NULL, 0, NULL, 0, NULL, &first),
+                 PRIME_OK);
+    cr_assert_eq(first, 6);
+    cr_assert_eq(prime_tagstore_freeze(s), PRIME_OK);
+    uint32_t got[4], k;
+    cr_assert_eq(prime_tagstore_image_tags(s, 2, got, 4, &k), PRIME_OK);
+    cr_assert(k == 2 && got[0] == 0 && got[1] == 1);
+    cr_assert_eq(prime_tagstore_image_tags(s, 4, got, 4, &k), PRIME_OK);
+    cr_assert(k == 1 && got[0] == 1); /* b, b merged */
+    cr_assert_eq(prime_tagstore_image_tags(s, 5, got, 4, &k), PRIME_OK);
+    cr_assert(k == 1 && got[0] == 0);
+    cr_assert_str_eq(prime_tagstore_image_name(s, 1), "");
+    uint32_t j;
+    cr_assert_eq(prime_tagstore_find_image(s, "z", &j), PRIME_OK);
+    cr_assert_eq(j, 3);
+    cr_assert_eq(prime_tagstore_add_packed(s, 1, NULL, 0, "k", 1, "", 0, NULL, NULL),
+                 PRIME_E_STATE);
+    cr_assert_eq(prime_tagstore_add_packed(NULL, 1, NULL, 0, "k", 1, "", 0, NULL, NULL),
+                 PRIME_E_INVALID_ARG);
+    prime_tagstore_destroy(s);
+}
+
+/* A batch that is indexed at its end (>= 1024 images): a duplicate there
+ * rolls everything back too. */
+Test(bindings, packed_large_batch_duplicate_rolls_back)
+{
+    static data d;
+    make(&d);
+    packed pk;
+    pack(&d, 1, &pk);
+    /* the last image's name becomes "img5": N fields still */
+    char *last = pk.images + pk.ni - strlen(d.names[N - 1]);
+    memcpy(last, "img5", 4);
+    size_t ni = (size_t)(last - pk.images) + 4;
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+    cr_assert_eq(prime_tagstore_add_packed(s, N, pk.images, ni, pk.classes, pk.nc, pk.tags,
+                                           pk.nt, pk.counts, NULL),
+                 PRIME_E_DUPLICATE);
+    cr_assert(strstr(prime_last_error(), "img5") != NULL, "%s", prime_last_error());
+    counts_are(s, 0, 0, 0);
+    prime_tagstore_destroy(s);
+    unpack(&pk);
+}

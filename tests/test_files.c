@@ -1,6 +1,6 @@
 /* The one reader and the one writer (prime/file.h), the CSV writers, the
- * labels reader, prime_classifier_classify_files and the strict number
- * parsers (suite api). */
+ * labels reader, the line reader, prime_classifier_classify_files and the
+ * strict number parsers (suite api). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <dirent.h>
@@ -300,6 +300,83 @@ Test(files, labels)
     cr_assert_eq(prime_labels_load_memory(empty, strlen(empty), "e.csv", &l), PRIME_E_PARSE);
     cr_assert_str_eq(prime_last_error(), "e.csv:2: empty label");
     cr_assert_eq(prime_labels_load(dir, &l), PRIME_E_IO);
+}
+
+/* The line reader: BOM, CRLF, blank lines and comments as every text
+ * reader takes them; names by their place; errors name the file and line. */
+static prime_status lines_of(const char *text, uint32_t flags, prime_lines **l)
+{
+    return prime_lines_load_memory(text, strlen(text), "v.txt", flags, l);
+}
+
+Test(files, lines)
+{
+    prime_lines *l = NULL;
+    cr_assert_eq(lines_of("\xEF\xBB\xBF" "a b\r\n\r\n  \t\n# c\nd\n\n", 0, &l), PRIME_OK, "%s",
+                 prime_last_error());
+    cr_assert_eq(prime_lines_count(l), 3);
+    cr_assert_str_eq(prime_lines_get(l, 0), "a b");
+    cr_assert_str_eq(prime_lines_get(l, 1), "# c");
+    cr_assert_str_eq(prime_lines_get(l, 2), "d");
+    cr_assert_null(prime_lines_get(l, 3));
+    prime_lines_destroy(l);
+    /* comments skipped; no end-of-line at the end; the same lines twice */
+    cr_assert_eq(lines_of("# x\nimg/1.png\n#y\nimg/1.png", PRIME_LINES_COMMENTS, &l), PRIME_OK);
+    cr_assert_eq(prime_lines_count(l), 2);
+    cr_assert_str_eq(prime_lines_get(l, 1), "img/1.png");
+    prime_lines_destroy(l);
+    /* names: blank lines at the end only, distinct, no '|', 255 bytes */
+    cr_assert_eq(lines_of("\xEF\xBB\xBF" "cat\r\ndog\r\n\r\n \n", PRIME_LINES_NAMES, &l), PRIME_OK);
+    cr_assert_eq(prime_lines_count(l), 2);
+    prime_lines_destroy(l);
+    cr_assert_eq(lines_of("cat\n\ndog\n", PRIME_LINES_NAMES, &l), PRIME_E_PARSE);
+    cr_assert_null(l);
+    cr_assert_str_eq(prime_last_error(),
+                     "v.txt:2: a blank line (names are one a line; blank lines only at the end)");
+    cr_assert_eq(lines_of("\ncat\n", PRIME_LINES_NAMES, &l), PRIME_E_PARSE);
+    cr_assert(strncmp(prime_last_error(), "v.txt:1: a blank line", 21) == 0);
+    cr_assert_eq(lines_of("cat\ndog\ncat\n", PRIME_LINES_NAMES, &l), PRIME_E_DUPLICATE);
+    cr_assert_str_eq(prime_last_error(), "v.txt:3: \"cat\" is also line 1");
+    cr_assert_eq(lines_of("cat\na|b\n", PRIME_LINES_NAMES | PRIME_LINES_NO_BAR, &l),
+                 PRIME_E_PARSE);
+    cr_assert_str_eq(prime_last_error(), "v.txt:2: the name \"a|b\" holds '|'");
+    cr_assert_eq(lines_of("cat\na|b\n", PRIME_LINES_NAMES, &l), PRIME_OK); /* class names */
+    cr_assert_str_eq(prime_lines_get(l, 1), "a|b");
+    prime_lines_destroy(l);
+    char long_name[300];
+    memset(long_name, 'x', 256);
+    strcpy(long_name + 256, "\n");
+    cr_assert_eq(lines_of(long_name, PRIME_LINES_NAMES, &l), PRIME_E_LIMIT);
+    cr_assert_str_eq(prime_last_error(), "v.txt:1: a name of 256 bytes (at most 255)");
+    long_name[255] = '\n';
+    long_name[256] = '\0';
+    cr_assert_eq(lines_of(long_name, PRIME_LINES_NAMES, &l), PRIME_OK);
+    cr_assert_eq(strlen(prime_lines_get(l, 0)), 255);
+    prime_lines_destroy(l);
+    /* what no text reader takes */
+    cr_assert_eq(lines_of("a\nb\rc\n", 0, &l), PRIME_E_PARSE);
+    cr_assert_str_eq(prime_last_error(), "v.txt:2: a carriage return not followed by a line feed");
+    cr_assert_eq(lines_of("a\n\xC3\n", 0, &l), PRIME_E_PARSE);
+    cr_assert(strncmp(prime_last_error(), "v.txt:2: invalid UTF-8", 22) == 0);
+    cr_assert_eq(prime_lines_load_memory("a\n\0b\n", 5, "v.txt", 0, &l), PRIME_E_PARSE);
+    cr_assert(strncmp(prime_last_error(), "v.txt:2: NUL byte", 17) == 0);
+    cr_assert_eq(lines_of("", 0, &l), PRIME_E_PARSE);
+    cr_assert_str_eq(prime_last_error(), "v.txt: no lines (the file is empty or blank)");
+    cr_assert_eq(lines_of("\xEF\xBB\xBF \r\n# only\n", PRIME_LINES_COMMENTS, &l), PRIME_E_PARSE);
+    cr_assert_eq(lines_of("a\n", 8, &l), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_lines_load_memory(NULL, 1, NULL, 0, &l), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_lines_load_memory("a", 1, NULL, 0, NULL), PRIME_E_INVALID_ARG);
+    /* through the one reader: a folder is refused, a file is read */
+    cr_assert_eq(prime_lines_load(dir, 0, &l), PRIME_E_IO);
+    cr_assert_null(l);
+    put("v.txt", "one\r\ntwo\r\n");
+    cr_assert_eq(prime_lines_load(path_of("v.txt"), PRIME_LINES_NAMES, &l), PRIME_OK);
+    cr_assert_eq(prime_lines_count(l), 2);
+    cr_assert_str_eq(prime_lines_get(l, 1), "two");
+    prime_lines_destroy(l);
+    prime_lines_destroy(NULL);
+    cr_assert_eq(prime_lines_count(NULL), 0);
+    cr_assert_null(prime_lines_get(NULL, 0));
 }
 
 /* A classifier over the image's width: class (width mod 3), names with '|'. */

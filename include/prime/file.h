@@ -30,9 +30,13 @@
  * Signals: libprime installs no signal handler. A program that wants no
  * temporary file left behind when it is interrupted calls
  * prime_writer_remove_temps() from its SIGINT/SIGTERM handler (the call is
- * async-signal-safe), and blocks those signals around prime_writer_commit
- * so that the renames of a several-output writer are not cut in half
- * (tools/prime/main.c does both).
+ * async-signal-safe; tools/prime/main.c does). prime_writer_commit holds
+ * SIGINT, SIGTERM and SIGHUP on the calling thread (pthread_sigmask) while
+ * it renames, and only then, so that a signal does not cut the renames of a
+ * several-output writer in half; one that comes meanwhile is delivered when
+ * the renames are done. The program must not hold these signals around the
+ * whole commit: writing an output in place may wait (a FIFO with no reader
+ * yet, a pipe whose reader does not read), and only a signal stops that.
  *
  * Thread safety: the functions may be called from any thread; one writer
  * must not be used by two threads at once. */
@@ -73,6 +77,64 @@ PRIME_API void prime_file_free(void *data);
  *  device or a pipe. */
 PRIME_API prime_status prime_file_write(const char *path, const void *data, size_t size);
 
+/* ---- text files of one item a line ------------------------------------ */
+
+/** The lines of a text file of one item a line: a vocabulary (one tag or
+ *  class name a line), a list of image files. The one line reader of
+ *  libprime; it follows the rules of every other text reader: the whole
+ *  text is checked first (no NUL byte, valid UTF-8), a UTF-8 BOM is
+ *  skipped, a line ends at LF or CRLF (a carriage return elsewhere is an
+ *  error), and blank lines (empty or only spaces and tabs) are skipped.
+ *  An item is its line as written (no blank is trimmed). Read-only once
+ *  loaded; may be shared by threads.
+ *  @since 1.1 */
+typedef struct prime_lines prime_lines;
+
+/** Flags of prime_lines_load (bits; values never reused).
+ *  @since 1.1 */
+typedef enum prime_lines_flag {
+    /** Skip lines whose first byte is '#' (comments). */
+    PRIME_LINES_COMMENTS = 1,
+    /** The items are names, counted by their place (a vocabulary, a list
+     *  of class names): each at most 255 bytes (PRIME_E_LIMIT), all
+     *  distinct (PRIME_E_DUPLICATE, "NAME:LINE: \"x\" is also line K"); a
+     *  blank line is allowed only after the last name, as in a thresholds
+     *  file (PRIME_E_PARSE, "NAME:LINE: a blank line ..."). */
+    PRIME_LINES_NAMES = 2,
+    /** No item holds '|' (tag names; PRIME_E_PARSE, "NAME:LINE: the name
+     *  \"a|b\" holds '|'"). */
+    PRIME_LINES_NO_BAR = 4
+} prime_lines_flag;
+
+/** Read the text file `path` (through prime_file_read: a regular file
+ *  within PRIME_FILE_MAX_INPUT) into lines; `flags` is 0 or an OR of
+ *  prime_lines_flag. Errors name the file and line: "PATH:LINE: invalid
+ *  UTF-8 ...", "PATH:LINE: NUL byte ...", "PATH:LINE: a carriage return
+ *  not followed by a line feed", those of PRIME_LINES_NAMES, and
+ *  "PATH: no lines (the file is empty or blank)" (PRIME_E_PARSE); unknown
+ *  flags are PRIME_E_INVALID_ARG; the errors of prime_file_read. *out is
+ *  NULL on any failure.
+ *  @since 1.1 */
+PRIME_API prime_status prime_lines_load(const char *path, uint32_t flags, prime_lines **out);
+
+/** The same from data[0..size); `name` is used in messages (may be NULL).
+ *  @since 1.1 */
+PRIME_API prime_status prime_lines_load_memory(const void *data, size_t size, const char *name,
+                                               uint32_t flags, prime_lines **out);
+
+/** Destroy lines; NULL is fine.
+ *  @since 1.1 */
+PRIME_API void prime_lines_destroy(prime_lines *lines);
+
+/** Number of items (0 for NULL).
+ *  @since 1.1 */
+PRIME_API uint32_t prime_lines_count(const prime_lines *lines);
+
+/** Item i (NUL-terminated, valid UTF-8), valid while the lines live; NULL
+ *  when i is out of range.
+ *  @since 1.1 */
+PRIME_API const char *prime_lines_get(const prime_lines *lines, uint32_t i);
+
 /* prime_writer (declared in prime/prime.h): a set of outputs written all
  * or none; see the top of this header. */
 
@@ -108,8 +170,10 @@ PRIME_API prime_status prime_writer_add(prime_writer *writer, const char *path,
  *  would be refused is refused first. */
 PRIME_API prime_status prime_writer_check(const prime_writer *writer, const char *path);
 
-/** Write every output: first those written in place, then every temporary
- *  file renamed over its output, then the folders flushed. After an error
+/** Write every output: first those written in place (opening a FIFO waits
+ *  for its reader), then every temporary file renamed over its output
+ *  (SIGINT, SIGTERM and SIGHUP held meanwhile: see Signals above), then the
+ *  folders flushed. After an error
  *  the outputs not yet renamed keep their old content and their temporary
  *  files are removed. A writer is committed once; then it only needs
  *  destroying. */

@@ -709,7 +709,9 @@ PRIME_API prime_status prime_config_param_by_name(const char *name, prime_param 
 PRIME_API const char *prime_config_param_name(prime_param param);
 
 /** Set a parameter from text by name, as a command line would: "4",
- *  "0.3", "0,0.1,0.05,0" (min_gain), "true"/"false" (whole_dataset). */
+ *  "0.3", "0,0.1,0.05,0" (min_gain), "true"/"false" (whole_dataset).
+ *  Numbers are strict: the whole text, no blank, no '+' before an
+ *  integer, no hexadecimal, nothing that would wrap (PRIME_E_INVALID_ARG). */
 PRIME_API prime_status prime_config_set_by_name(prime_config *config, const char *name,
                                                 const char *value);
 
@@ -967,6 +969,42 @@ PRIME_API prime_status prime_tagstore_add_images_text(prime_tagstore *store, uin
                                                       const char *tag_text,
                                                       const uint64_t *tag_offsets,
                                                       uint32_t *first_index_out);
+
+/** Add n images at once from packed text columns: the fastest way to build
+ *  a store from a binding's strings (joining strings with NUL bytes costs a
+ *  binding one call per column, where offsets would need every name's
+ *  encoded length).
+ *
+ *  - images: n image names separated by n - 1 NUL bytes (images_size bytes
+ *    in all, no terminator); an empty name is an unnamed image; NULL (with
+ *    images_size 0) makes every image unnamed. A non-empty name must be
+ *    valid UTF-8 and unique in the store.
+ *  - classes: n class names separated by NUL bytes likewise; each non-empty,
+ *    valid UTF-8, interned as needed (new classes get ids in the order of
+ *    their first image).
+ *  - tags, tag_counts = NULL: n fields separated by NUL bytes, field i the
+ *    tags of image i as '|'-separated names ("a|b", empty names skipped, as
+ *    prime_tagstore_add_images_text).
+ *  - tags, tag_counts != NULL: the tag_counts[0] + ... + tag_counts[n-1]
+ *    tag names of all images, in order, separated by NUL bytes (no bytes at
+ *    all when the sum is 0); image i has the next tag_counts[i] of them.
+ *    Each name: 1..255 bytes, valid UTF-8, no '|'.
+ *
+ *  Tags are interned as needed; duplicates within an image are merged. The
+ *  number of fields of each column is checked first (PRIME_E_INVALID_ARG: a
+ *  name holding a NUL byte shows as one field too many). All or nothing: on
+ *  any failure (a bad or duplicate name, an empty class, a tag name too long
+ *  (PRIME_E_LIMIT), no memory) the store is left as it was, tags and classes
+ *  included, and the message names the failing image (0-based within the
+ *  call). The index of the first new image is written to *first_index_out
+ *  if it is not NULL. Store must be mutable.
+ *  @since 1.1 */
+PRIME_API prime_status prime_tagstore_add_packed(prime_tagstore *store, uint32_t n,
+                                                 const char *images, size_t images_size,
+                                                 const char *classes, size_t classes_size,
+                                                 const char *tags, size_t tags_size,
+                                                 const uint32_t *tag_counts,
+                                                 uint32_t *first_index_out);
 
 /** The images of class class_id (PRIME_NONE = all images) that carry every
  *  tag of tags[0..n_tags) (n_tags = 0: every image of the class), by

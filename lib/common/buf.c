@@ -183,3 +183,30 @@ prime_status prime__buf_write_file(prime__buf *b, const char *path)
     prime__buf_free(b);
     return st;
 }
+
+static prime_status render_buf(prime__render_fn render, const void *h, int32_t format,
+                               const char *what, prime__buf *b)
+{
+    prime_status st = render(h, format, b);
+    if (st == PRIME_OK && b->failed)
+        st = prime__error(PRIME_E_NOMEM, "out of memory rendering the %s", what);
+    if (st != PRIME_OK)
+        prime__buf_free(b);
+    return st;
+}
+
+prime_status prime__render_deliver(prime__render_fn render, const void *h, int32_t format,
+                                   const char *what, char *buf, size_t cap, size_t *needed_out)
+{
+    prime__buf b = {0};
+    prime_status st = render_buf(render, h, format, what, &b);
+    return st != PRIME_OK ? st : prime__buf_deliver(&b, what, buf, cap, needed_out);
+}
+
+prime_status prime__render_write(prime__render_fn render, const void *h, int32_t format,
+                                 const char *what, const char *path)
+{
+    prime__buf b = {0};
+    prime_status st = render_buf(render, h, format, what, &b);
+    return st != PRIME_OK ? st : prime__buf_write_file(&b, path);
+}

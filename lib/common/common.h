@@ -67,6 +67,19 @@ PRIME_INTERNAL prime_status prime__buf_deliver(prime__buf *b, const char *what, 
 /* Write a rendered text to path atomically (prime__write_file_atomic). Frees b. */
 PRIME_INTERNAL prime_status prime__buf_write_file(prime__buf *b, const char *path);
 
+/* Renders handle h (a result, an evaluation, ...) in `format` into an empty
+ * b; checks h and format itself. */
+typedef prime_status (*prime__render_fn)(const void *h, int32_t format, prime__buf *b);
+/* The X_render / X_write of a renderable handle: render into a new buffer
+ * (a failed append: PRIME_E_NOMEM, "out of memory rendering the WHAT"),
+ * then prime__buf_deliver or prime__buf_write_file. */
+PRIME_INTERNAL prime_status prime__render_deliver(prime__render_fn render, const void *h,
+                                                  int32_t format, const char *what, char *buf,
+                                                  size_t cap, size_t *needed_out);
+PRIME_INTERNAL prime_status prime__render_write(prime__render_fn render, const void *h,
+                                                int32_t format, const char *what,
+                                                const char *path);
+
 /* ---- files (file.c; the public face is include/prime/file.h) ------------ */
 
 /* Write `len` bytes to `path` as one output of its own (prime_file_write):
@@ -85,8 +98,68 @@ PRIME_INTERNAL prime_status prime__read_file_max(const char *path, uint64_t max_
 /* prime__read_file_max with the default limit. */
 PRIME_INTERNAL prime_status prime__read_file(const char *path, char **data_out,
                                              size_t *size_out);
+/* The X_load of an X_load_memory: read path (prime__read_file), hand its
+ * bytes to parse(data, size, path, ctx), free them. */
+typedef prime_status (*prime__parse_fn)(const char *data, size_t size, const char *name,
+                                        void *ctx);
+PRIME_INTERNAL prime_status prime__parse_file(const char *path, prime__parse_fn parse,
+                                              void *ctx);
 
 /* ---- UTF-8 and hashing (util.c) ----------------------------------------- */
+
+/* The one UTF-8 decoder: one code point of strict UTF-8 at s[0..n) (n >= 1)
+ * into *c; returns its length, 0 if it is invalid (a stray or overlong
+ * sequence, a surrogate, above U+10FFFF, cut short). Inline: the tokenizer
+ * decodes every character of its input with it. */
+static inline size_t prime__utf8_decode(const unsigned char *s, size_t n, uint32_t *c)
+{
+    unsigned char b = s[0];
+    if (b < 0x80) {
+        *c = b;
+        return 1;
+    }
+    size_t len;
+    uint32_t v, min;
+    if (b >= 0xC2 && b <= 0xDF) {
+        len = 2, v = b & 0x1Fu, min = 0x80;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        len = 3, v = b & 0x0Fu, min = 0x800;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        len = 4, v = b & 0x07u, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        v = v << 6 | (s[k] & 0x3Fu);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *c = v;
+    return len;
+}
+
+/* Whether code point c lies in one of the sorted, disjoint ranges
+ * r[0..n) ({first, last}, both included): the Unicode class tables of the
+ * tokenizer and the text cleaner. */
+static inline bool prime__in_ranges(const uint32_t (*r)[2], size_t n, uint32_t c)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c < r[mid][0])
+            hi = mid;
+        else if (c > r[mid][1])
+            lo = mid + 1;
+        else
+            return true;
+    }
+    return false;
+}
+#define PRIME__IN_TABLE(t, c) prime__in_ranges((t), sizeof(t) / sizeof((t)[0]), (c))
 
 /* true if s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 PRIME_INTERNAL bool prime__utf8_valid(const char *s, size_t n);

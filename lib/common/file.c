@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +133,17 @@ prime_status prime__read_file_max(const char *path, uint64_t max_bytes, char **d
 prime_status prime__read_file(const char *path, char **data_out, size_t *size_out)
 {
     return prime__read_file_max(path, 0, data_out, size_out);
+}
+
+prime_status prime__parse_file(const char *path, prime__parse_fn parse, void *ctx)
+{
+    char *data = NULL;
+    size_t size = 0;
+    prime_status st = prime__read_file(path, &data, &size);
+    if (st == PRIME_OK)
+        st = parse(data, size, path, ctx);
+    prime__free(data);
+    return st;
 }
 
 prime_status prime_file_read(const char *path, uint64_t max_bytes, void **data_out,
@@ -573,6 +586,16 @@ prime_status prime_writer_commit(prime_writer *w)
             st = prime__error(PRIME_E_IO, "%s: cannot write: %s", o->path, strerror(errno));
         o->done = true;
     }
+    /* the renames, and only they, with SIGINT, SIGTERM and SIGHUP held on
+       this thread: a signal cannot cut a several-output commit in half, and
+       one that comes while an in-place output waits (a FIFO without a
+       reader, a full pipe) still stops the program */
+    sigset_t hold, old;
+    sigemptyset(&hold);
+    sigaddset(&hold, SIGINT);
+    sigaddset(&hold, SIGTERM);
+    sigaddset(&hold, SIGHUP);
+    bool held = st == PRIME_OK && pthread_sigmask(SIG_BLOCK, &hold, &old) == 0;
     for (size_t k = 0; k < w->nout && st == PRIME_OK; k++) {
         output *o = &w->out[k];
         if (o->in_place)
@@ -585,6 +608,8 @@ prime_status prime_writer_commit(prime_writer *w)
         slot_release(o->slot, o->temp);
         o->slot = -1;
     }
+    if (held) /* a signal that came meanwhile is delivered here */
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (st == PRIME_OK)
         for (size_t k = 0; k < w->nout; k++)
             if (!w->out[k].in_place)

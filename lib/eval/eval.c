@@ -19,14 +19,17 @@
 /* The evaluation handle                                                     */
 /* ======================================================================== */
 
+/* A mode measured on one split. */
+typedef struct {
+    uint64_t size;
+    double correct, acc, class_acc, drop;
+} ev_split;
+
 typedef struct {
     uint64_t class_off, desc_off; /* into strings */
     uint32_t n_tags;
     uint64_t tag_first;           /* into tag_off / parents */
-    uint64_t tr_size;
-    double tr_correct, tr_acc, tr_class_acc, tr_drop;
-    uint64_t te_size;
-    double te_correct, te_acc, te_class_acc, te_drop;
+    ev_split tr, te;              /* as the result says (train), re-measured (test) */
     uint64_t te_min_size;         /* the size a mode needs in its test class */
     double p, p_adj;
     int32_t discovery;
@@ -103,11 +106,11 @@ static bool ev_add(prime_eval *ev, const char *cls, size_t cls_len, uint32_t n_t
     m->desc_off = ev_string(ev, desc, desc_len);
     if (ev->strings.failed)
         return false;
-    m->tr_size = size;
-    m->tr_correct = correct;
-    m->tr_acc = acc;
-    m->tr_class_acc = class_acc;
-    m->tr_drop = drop;
+    m->tr.size = size;
+    m->tr.correct = correct;
+    m->tr.acc = acc;
+    m->tr.class_acc = class_acc;
+    m->tr.drop = drop;
     ev->n_tag_refs += n_tags;
     ev->n_modes++;
     return true;
@@ -170,10 +173,10 @@ static prime_status ev_measure(prime_eval *ev, const prime_tagstore *store,
         return prime__error(PRIME_E_NOMEM, "prime_eval: out of memory");
     for (uint64_t i = 0; i < ev->n_modes; i++) {
         ev_mode *m = &ev->modes[i];
-        m->te_acc = m->te_class_acc = m->te_drop = m->p = m->p_adj = NAN;
-        m->te_size = 0;
+        m->te.acc = m->te.class_acc = m->te.drop = m->p = m->p_adj = NAN;
+        m->te.size = 0;
         m->te_min_size = ev->min_size > 0 ? (uint64_t)ev->min_size : 1;
-        m->te_correct = 0.0;
+        m->te.correct = 0.0;
         uint64_t *psize = ev->par_size + m->tag_first;
         double *pcorrect = ev->par_correct + m->tag_first;
         uint32_t cls = PRIME_NONE;
@@ -185,7 +188,7 @@ static prime_status ev_measure(prime_eval *ev, const prime_tagstore *store,
         st = prime_query(store, outcomes, cls, NULL, 0, &csize, &csum, NULL, &cacc);
         if (st != PRIME_OK)
             return st;
-        m->te_class_acc = csize > 0 ? cacc : NAN;
+        m->te.class_acc = csize > 0 ? cacc : NAN;
         m->te_min_size = (uint64_t)ev->min_size;
         if (ev->min_size_share > 0.0) { /* as the search does, on the test class */
             double want = ceil(ev->min_size_share * (double)csize - PRIME_EPS);
@@ -201,7 +204,7 @@ static prime_status ev_measure(prime_eval *ev, const prime_tagstore *store,
             }
         }
         if (missing == 0) {
-            st = prime_query(store, outcomes, cls, ids, m->n_tags, &m->te_size, &m->te_correct,
+            st = prime_query(store, outcomes, cls, ids, m->n_tags, &m->te.size, &m->te.correct,
                              NULL, NULL);
             if (st == PRIME_OK)
                 st = prime_query_parents(store, outcomes, cls, ids, m->n_tags, psize, pcorrect);
@@ -218,13 +221,13 @@ static prime_status ev_measure(prime_eval *ev, const prime_tagstore *store,
             if (st != PRIME_OK)
                 return st;
         }
-        if (m->te_size == 0)
+        if (m->te.size == 0)
             continue;
-        m->te_acc = m->te_correct / (double)m->te_size;
-        m->te_drop = m->te_class_acc - m->te_acc;
+        m->te.acc = m->te.correct / (double)m->te.size;
+        m->te.drop = m->te.class_acc - m->te.acc;
         if (ev->kind == PRIME_EVAL_TEST_FISHER) {
-            st = prime_stat_hypergeom_lower(csize, (uint64_t)llround(csum), m->te_size,
-                                            (uint64_t)llround(m->te_correct), &m->p);
+            st = prime_stat_hypergeom_lower(csize, (uint64_t)llround(csum), m->te.size,
+                                            (uint64_t)llround(m->te.correct), &m->p);
         } else {
             st = mw_mode(store, outcomes, cls, ids, m->n_tags, &m->p);
         }
@@ -395,46 +398,33 @@ static prime_status check_mode(const char *fn, const prime_eval *ev, uint64_t i)
     return PRIME_OK;
 }
 
+static prime_status mode_split(const char *fn, const prime_eval *ev, uint64_t i, bool test,
+                               uint64_t *size_out, double *correct_out, double *accuracy_out,
+                               double *class_accuracy_out, double *drop_out)
+{
+    prime_status st = check_mode(fn, ev, i);
+    if (st != PRIME_OK)
+        return st;
+    const ev_split *m = test ? &ev->modes[i].te : &ev->modes[i].tr;
+    prime__mode_stats_out(m->size, m->correct, m->acc, m->class_acc, m->drop, size_out,
+                          correct_out, accuracy_out, class_accuracy_out, drop_out);
+    return PRIME_OK;
+}
+
 prime_status prime_eval_mode_train(const prime_eval *ev, uint64_t i, uint64_t *size_out,
                                    double *correct_out, double *accuracy_out,
                                    double *class_accuracy_out, double *drop_out)
 {
-    prime_status st = check_mode("prime_eval_mode_train", ev, i);
-    if (st != PRIME_OK)
-        return st;
-    const ev_mode *m = &ev->modes[i];
-    if (size_out)
-        *size_out = m->tr_size;
-    if (correct_out)
-        *correct_out = m->tr_correct;
-    if (accuracy_out)
-        *accuracy_out = m->tr_acc;
-    if (class_accuracy_out)
-        *class_accuracy_out = m->tr_class_acc;
-    if (drop_out)
-        *drop_out = m->tr_drop;
-    return PRIME_OK;
+    return mode_split("prime_eval_mode_train", ev, i, false, size_out, correct_out,
+                      accuracy_out, class_accuracy_out, drop_out);
 }
 
 prime_status prime_eval_mode_test(const prime_eval *ev, uint64_t i, uint64_t *size_out,
                                   double *correct_out, double *accuracy_out,
                                   double *class_accuracy_out, double *drop_out)
 {
-    prime_status st = check_mode("prime_eval_mode_test", ev, i);
-    if (st != PRIME_OK)
-        return st;
-    const ev_mode *m = &ev->modes[i];
-    if (size_out)
-        *size_out = m->te_size;
-    if (correct_out)
-        *correct_out = m->te_correct;
-    if (accuracy_out)
-        *accuracy_out = m->te_acc;
-    if (class_accuracy_out)
-        *class_accuracy_out = m->te_class_acc;
-    if (drop_out)
-        *drop_out = m->te_drop;
-    return PRIME_OK;
+    return mode_split("prime_eval_mode_test", ev, i, true, size_out, correct_out, accuracy_out,
+                      class_accuracy_out, drop_out);
 }
 
 prime_status prime_eval_mode_confidence(const prime_eval *ev, uint64_t i, double *lo_out,
@@ -446,10 +436,10 @@ prime_status prime_eval_mode_confidence(const prime_eval *ev, uint64_t i, double
         return st;
     const ev_mode *m = &ev->modes[i];
     double lo, hi;
-    double succ = m->te_correct;
-    if (succ > (double)m->te_size) /* rounding of a sum of scores */
-        succ = (double)m->te_size;
-    st = prime_stat_wilson(succ < 0.0 ? 0.0 : succ, m->te_size, ev->z, &lo, &hi);
+    double succ = m->te.correct;
+    if (succ > (double)m->te.size) /* rounding of a sum of scores */
+        succ = (double)m->te.size;
+    st = prime_stat_wilson(succ < 0.0 ? 0.0 : succ, m->te.size, ev->z, &lo, &hi);
     if (st != PRIME_OK)
         return st;
     if (lo_out)
@@ -504,12 +494,12 @@ prime_status prime_eval_summary(const prime_eval *ev, uint64_t *measured_out,
     uint64_t n = 0, still = 0;
     for (uint64_t i = 0; i < ev->n_modes; i++) {
         const ev_mode *m = &ev->modes[i];
-        if (m->te_size < 1 || isnan(m->te_drop))
+        if (m->te.size < 1 || isnan(m->te.drop))
             continue;
-        x[n] = m->tr_drop;
-        y[n] = m->te_drop;
+        x[n] = m->tr.drop;
+        y[n] = m->te.drop;
         n++;
-        if (m->te_drop >= ev->min_drop - PRIME_EPS && m->te_size >= m->te_min_size)
+        if (m->te.drop >= ev->min_drop - PRIME_EPS && m->te.size >= m->te_min_size)
             still++;
     }
     double r = NAN, rho = NAN;
@@ -582,17 +572,16 @@ prime_status prime_eval_fdr_info(const prime_eval *ev, double *q_out, uint64_t *
 /* Writers                                                                   */
 /* ======================================================================== */
 
-static void put_stats(prime__buf *b, uint64_t size, double correct, double acc, double cacc,
-                      double drop)
+static void put_stats(prime__buf *b, const ev_split *m)
 {
-    prime__buf_printf(b, "{\"size\": %" PRIu64 ", \"correct\": ", size);
-    prime__buf_double(b, correct);
+    prime__buf_printf(b, "{\"size\": %" PRIu64 ", \"correct\": ", m->size);
+    prime__buf_double(b, m->correct);
     prime__buf_puts(b, ", \"accuracy\": ");
-    prime__buf_double(b, acc);
+    prime__buf_double(b, m->acc);
     prime__buf_puts(b, ", \"class_accuracy\": ");
-    prime__buf_double(b, cacc);
+    prime__buf_double(b, m->class_acc);
     prime__buf_puts(b, ", \"drop\": ");
-    prime__buf_double(b, drop);
+    prime__buf_double(b, m->drop);
 }
 
 static prime_status render_json(const prime_eval *ev, prime__buf *b)
@@ -651,9 +640,9 @@ static prime_status render_json(const prime_eval *ev, prime__buf *b)
         prime__buf_puts(b, "], \"description\": ");
         prime__buf_json_string(b, ev_str(ev, m->desc_off));
         prime__buf_puts(b, ",\n   \"train\": ");
-        put_stats(b, m->tr_size, m->tr_correct, m->tr_acc, m->tr_class_acc, m->tr_drop);
+        put_stats(b, &m->tr);
         prime__buf_puts(b, "},\n   \"test\": ");
-        put_stats(b, m->te_size, m->te_correct, m->te_acc, m->te_class_acc, m->te_drop);
+        put_stats(b, &m->te);
         double lo, hi, p, padj;
         int32_t disc;
         st = prime_eval_mode_confidence(ev, i, &lo, &hi, &p, &padj, &disc);
@@ -717,14 +706,14 @@ static prime_status render_text(const prime_eval *ev, prime__buf *b)
         st = prime_eval_mode_confidence(ev, i, &lo, &hi, &p, &padj, &disc);
         if (st != PRIME_OK)
             return st;
-        prime__buf_printf(b, "%-12s %5" PRIu64 " ", ev_str(ev, m->class_off), m->te_size);
-        put_num(b, true, m->tr_drop);
+        prime__buf_printf(b, "%-12s %5" PRIu64 " ", ev_str(ev, m->class_off), m->te.size);
+        put_num(b, true, m->tr.drop);
         prime__buf_putc(b, ' ');
-        put_num(b, true, m->te_acc);
+        put_num(b, true, m->te.acc);
         prime__buf_putc(b, ' ');
-        put_num(b, true, m->te_drop);
+        put_num(b, true, m->te.drop);
         prime__buf_putc(b, ' ');
-        put_num(b, true, m->te_class_acc);
+        put_num(b, true, m->te.class_acc);
         if (isnan(lo))
             prime__buf_puts(b, "  -            ");
         else
@@ -766,23 +755,18 @@ static prime_status render_text(const prime_eval *ev, prime__buf *b)
     return PRIME_OK;
 }
 
-static prime_status render(const prime_eval *ev, int32_t format, prime__buf *b)
+static prime_status render(const void *h, int32_t format, prime__buf *b)
 {
+    const prime_eval *ev = h;
     if (ev == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "eval is NULL");
-    prime_status st;
     switch (format) {
-    case PRIME_FORMAT_JSON: st = render_json(ev, b); break;
-    case PRIME_FORMAT_TEXT: st = render_text(ev, b); break;
+    case PRIME_FORMAT_JSON: return render_json(ev, b);
+    case PRIME_FORMAT_TEXT: return render_text(ev, b);
     default:
         return prime__error(PRIME_E_INVALID_ARG, "an evaluation is written as JSON or text, "
                             "not format %d", format);
     }
-    if (st == PRIME_OK && b->failed)
-        st = prime__error(PRIME_E_NOMEM, "out of memory rendering the evaluation");
-    if (st != PRIME_OK)
-        prime__buf_free(b);
-    return st;
 }
 
 prime_status prime_eval_render(const prime_eval *ev, int32_t format, char *buf, size_t cap,
@@ -790,18 +774,10 @@ prime_status prime_eval_render(const prime_eval *ev, int32_t format, char *buf, 
 {
     if (needed_out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_eval_render: needed_out is NULL");
-    prime__buf b = {0};
-    prime_status st = render(ev, format, &b);
-    if (st != PRIME_OK)
-        return st;
-    return prime__buf_deliver(&b, "evaluation", buf, cap, needed_out);
+    return prime__render_deliver(render, ev, format, "evaluation", buf, cap, needed_out);
 }
 
 prime_status prime_eval_write(const prime_eval *ev, int32_t format, const char *path)
 {
-    prime__buf b = {0};
-    prime_status st = render(ev, format, &b);
-    if (st != PRIME_OK)
-        return st;
-    return prime__buf_write_file(&b, path);
+    return prime__render_write(render, ev, format, "evaluation", path);
 }

@@ -378,6 +378,17 @@ prime_status prime_embeddings_load_memory(const void *data, size_t size, const c
     return PRIME_OK;
 }
 
+typedef struct {
+    uint32_t dim;
+    prime_embeddings **out;
+} load_args;
+
+static prime_status parse_embeddings(const char *data, size_t size, const char *name, void *ctx)
+{
+    const load_args *a = ctx;
+    return prime_embeddings_load_memory(data, size, name, a->dim, a->out);
+}
+
 prime_status prime_embeddings_load(const char *path, uint32_t dim, prime_embeddings **out)
 {
     if (out != NULL) /* a handle out-parameter is NULL on any failure */
@@ -385,14 +396,8 @@ prime_status prime_embeddings_load(const char *path, uint32_t dim, prime_embeddi
     if (path == NULL || out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_embeddings_load: NULL argument");
     *out = NULL;
-    char *data = NULL;
-    size_t size = 0;
-    prime_status st = prime__read_file(path, &data, &size);
-    if (st != PRIME_OK)
-        return st;
-    st = prime_embeddings_load_memory(data, size, path, dim, out);
-    prime__free(data);
-    return st;
+    load_args a = {dim, out};
+    return prime__parse_file(path, parse_embeddings, &a);
 }
 
 uint64_t prime_embeddings_rows(const prime_embeddings *e)
@@ -1283,8 +1288,9 @@ static void render_text(const prime_quality *q, prime__buf *b)
     }
 }
 
-static prime_status render(const prime_quality *q, int32_t format, prime__buf *b)
+static prime_status render(const void *h, int32_t format, prime__buf *b)
 {
+    const prime_quality *q = h;
     if (q == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_quality_render: NULL argument");
     if (format == PRIME_FORMAT_JSON)
@@ -1294,30 +1300,16 @@ static prime_status render(const prime_quality *q, int32_t format, prime__buf *b
     else
         return prime__error(PRIME_E_INVALID_ARG,
                             "prime_quality_render: format %d (need JSON or text)", format);
-    if (b->failed)
-        return prime__error(PRIME_E_NOMEM, "out of memory");
     return PRIME_OK;
 }
 
 prime_status prime_quality_render(const prime_quality *q, int32_t format, char *buf, size_t cap,
                                   size_t *needed_out)
 {
-    prime__buf b = {0};
-    prime_status st = render(q, format, &b);
-    if (st != PRIME_OK) {
-        prime__buf_free(&b);
-        return st;
-    }
-    return prime__buf_deliver(&b, "quality evaluation", buf, cap, needed_out);
+    return prime__render_deliver(render, q, format, "quality evaluation", buf, cap, needed_out);
 }
 
 prime_status prime_quality_write(const prime_quality *q, int32_t format, const char *path)
 {
-    prime__buf b = {0};
-    prime_status st = render(q, format, &b);
-    if (st != PRIME_OK) {
-        prime__buf_free(&b);
-        return st;
-    }
-    return prime__buf_write_file(&b, path);
+    return prime__render_write(render, q, format, "quality evaluation", path);
 }

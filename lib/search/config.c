@@ -267,8 +267,10 @@ const char *prime_config_param_name(prime_param id)
 
 static bool parse_int(const char *s, int64_t *out)
 {
-    /* strict: no blank, no '+', no wrap (common/number.c) */
-    return prime__parse_i64(s, strlen(s), out);
+    /* strict: no blank, no '+' (as every count of the command line), no
+       wrap (common/number.c); a '-' is read, so that the range check says
+       what is wrong */
+    return s[0] != '+' && prime__parse_i64(s, strlen(s), out);
 }
 
 prime_status prime_config_set_by_name(prime_config *c, const char *name, const char *value)

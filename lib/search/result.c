@@ -453,17 +453,27 @@ prime_status prime_result_mode_info(const prime_result *r, uint64_t i, uint32_t 
         *class_id_out = r->classes[m->class_index].class_id;
     if (n_tags_out)
         *n_tags_out = m->n_tags;
-    if (size_out)
-        *size_out = m->size;
-    if (correct_out)
-        *correct_out = m->correct;
-    if (accuracy_out)
-        *accuracy_out = m->accuracy;
-    if (class_accuracy_out)
-        *class_accuracy_out = r->classes[m->class_index].accuracy;
-    if (drop_out)
-        *drop_out = m->drop;
+    prime__mode_stats_out(m->size, m->correct, m->accuracy, r->classes[m->class_index].accuracy,
+                          m->drop, size_out, correct_out, accuracy_out, class_accuracy_out,
+                          drop_out);
     return PRIME_OK;
+}
+
+void prime__mode_stats_out(uint64_t size, double correct, double accuracy,
+                           double class_accuracy, double drop, uint64_t *size_out,
+                           double *correct_out, double *accuracy_out,
+                           double *class_accuracy_out, double *drop_out)
+{
+    if (size_out)
+        *size_out = size;
+    if (correct_out)
+        *correct_out = correct;
+    if (accuracy_out)
+        *accuracy_out = accuracy;
+    if (class_accuracy_out)
+        *class_accuracy_out = class_accuracy;
+    if (drop_out)
+        *drop_out = drop;
 }
 
 prime_status prime_result_mode_tags(const prime_result *r, uint64_t i, uint32_t *ids,
@@ -653,8 +663,9 @@ static void render_text(const prime_result *r, prime__buf *b)
                       r->n_modes == 1 ? "" : "s", r->n_classes, r->n_classes == 1 ? "" : "es");
 }
 
-static prime_status render(const prime_result *r, int32_t format, prime__buf *b)
+static prime_status render(const void *h, int32_t format, prime__buf *b)
 {
+    const prime_result *r = h;
     if (r == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "result is NULL");
     switch (format) {
@@ -662,10 +673,6 @@ static prime_status render(const prime_result *r, int32_t format, prime__buf *b)
     case PRIME_FORMAT_CSV: render_csv(r, b); break;
     case PRIME_FORMAT_TEXT: render_text(r, b); break;
     default: return prime__error(PRIME_E_INVALID_ARG, "unknown output format %d", format);
-    }
-    if (b->failed) {
-        prime__buf_free(b);
-        return prime__error(PRIME_E_NOMEM, "out of memory rendering the result");
     }
     return PRIME_OK;
 }
@@ -675,18 +682,10 @@ prime_status prime_result_render(const prime_result *r, int32_t format, char *bu
 {
     if (needed_out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_result_render: needed_out is NULL");
-    prime__buf b = {0};
-    prime_status st = render(r, format, &b);
-    if (st != PRIME_OK)
-        return st;
-    return prime__buf_deliver(&b, "result", buf, cap, needed_out);
+    return prime__render_deliver(render, r, format, "result", buf, cap, needed_out);
 }
 
 prime_status prime_result_write(const prime_result *r, int32_t format, const char *path)
 {
-    prime__buf b = {0};
-    prime_status st = render(r, format, &b);
-    if (st != PRIME_OK)
-        return st;
-    return prime__buf_write_file(&b, path);
+    return prime__render_write(render, r, format, "result", path);
 }

@@ -784,6 +784,11 @@ prime_status prime_result_load_memory(const void *data, size_t size, const char 
     return st;
 }
 
+static prime_status parse_result(const char *data, size_t size, const char *name, void *out)
+{
+    return prime_result_load_memory(data, size, name, out);
+}
+
 prime_status prime_result_load(const char *path, prime_result **out)
 {
     if (out == NULL)
@@ -791,12 +796,5 @@ prime_status prime_result_load(const char *path, prime_result **out)
     *out = NULL;
     if (path == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_result_load: path is NULL");
-    char *data;
-    size_t size;
-    prime_status st = prime__read_file(path, &data, &size);
-    if (st != PRIME_OK)
-        return st;
-    st = prime_result_load_memory(data, size, path, out);
-    prime__free(data);
-    return st;
+    return prime__parse_file(path, parse_result, out);
 }

@@ -86,6 +86,14 @@ PRIME_INTERNAL prime_status prime__result_build(const prime_tagstore *store,
 
 /* ---- the search (search.c) ------------------------------------------------- */
 
+/* The five numbers of a mode (of prime_result_mode_info and
+ * prime_eval_mode_train/test) into those out-parameters that are not NULL. */
+PRIME_INTERNAL void prime__mode_stats_out(uint64_t size, double correct, double accuracy,
+                                          double class_accuracy, double drop,
+                                          uint64_t *size_out, double *correct_out,
+                                          double *accuracy_out, double *class_accuracy_out,
+                                          double *drop_out);
+
 /* Test hook: a set of `size` images in a class of `words` bitset words is
  * searched as sorted positions instead of a bitset when
  * size * den <= words * num (default 1/8; 0/1 = never, 64/1 = always).

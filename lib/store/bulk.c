@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "store/tag_cache.h"
 
 /* Prefix the calling thread's last error with where it happened (the
  * message is copied first: prime__error formats into the same buffer). */
@@ -16,12 +17,55 @@ static prime_status rewrap(prime_status st, const char *fn, const char *what, ui
     return prime__error(st, "%s: %s %u: %s", fn, what, i, prev);
 }
 
-static prime_status check_mutable(const prime_tagstore *s, const char *fn)
+/* The checks of the two column-wise adders (prime_tagstore_add_images and
+ * prime_tagstore_add_images_text), made before anything is added so that
+ * the common mistakes leave the store unchanged. `tags` is their tag ids or
+ * tag text (named tags_name in messages); utf8_names: the image names are
+ * checked here (the text adder indexes a large batch at its end).
+ * *empty = true for n = 0 (nothing to add; *first_index_out is set). */
+static prime_status check_batch(const prime_tagstore *s, const char *fn, uint32_t n,
+                                const char *image_names, const uint64_t *name_offsets,
+                                const uint32_t *class_ids, const void *tags,
+                                const char *tags_name, const uint64_t *tag_offsets,
+                                bool utf8_names, uint32_t *first_index_out, bool *empty)
 {
-    if (s == NULL)
-        return prime__error(PRIME_E_INVALID_ARG, "%s: store is NULL", fn);
-    if (s->frozen)
-        return prime__error(PRIME_E_STATE, "%s: the tag store is frozen", fn);
+    *empty = false;
+    prime_status st = prime__store_check_mutable(s, fn);
+    if (st != PRIME_OK)
+        return st;
+    if (n == 0) {
+        if (first_index_out != NULL)
+            *first_index_out = s->images.count;
+        *empty = true;
+        return PRIME_OK;
+    }
+    if (class_ids == NULL || tag_offsets == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: NULL argument", fn);
+    if (image_names == NULL && name_offsets != NULL && name_offsets[n] > 0)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: image_names is NULL", fn);
+    if (tags == NULL && tag_offsets[n] > 0)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: %s is NULL", fn, tags_name);
+    if (tag_offsets[0] != 0 || (name_offsets != NULL && name_offsets[0] != 0))
+        return prime__error(PRIME_E_INVALID_ARG, "%s: offsets must start at 0", fn);
+    if ((uint64_t)s->images.count + n >= UINT32_MAX - 1)
+        return prime__error(PRIME_E_LIMIT, "%s: too many images (the limit is 2^32-2)", fn);
+    for (uint32_t i = 0; i < n; i++) {
+        if (class_ids[i] >= s->classes.count)
+            return prime__error(PRIME_E_INVALID_ARG, "%s: image %u: class id %u out of range "
+                                "(%u classes)", fn, i, class_ids[i], s->classes.count);
+        if (tag_offsets[i + 1] < tag_offsets[i] || tag_offsets[i + 1] - tag_offsets[i] > UINT32_MAX)
+            return prime__error(PRIME_E_INVALID_ARG, "%s: tag offsets decrease at image %u", fn, i);
+        if (name_offsets == NULL)
+            continue;
+        if (name_offsets[i + 1] < name_offsets[i])
+            return prime__error(PRIME_E_INVALID_ARG, "%s: name offsets decrease at image %u",
+                                fn, i);
+        const char *nm = image_names + name_offsets[i];
+        size_t len = (size_t)(name_offsets[i + 1] - name_offsets[i]);
+        if (utf8_names && len > 0 && (memchr(nm, '\0', len) != NULL || !prime__utf8_valid(nm, len)))
+            return prime__error(PRIME_E_INVALID_ARG, "%s: image %u: the name is not valid UTF-8",
+                                fn, i);
+    }
     return PRIME_OK;
 }
 
@@ -29,7 +73,7 @@ prime_status prime_tagstore_intern_names(prime_tagstore *s, int32_t kind, const 
                                          const uint64_t *offsets, uint32_t n, uint32_t *ids_out)
 {
     const char *fn = "prime_tagstore_intern_names";
-    prime_status st = check_mutable(s, fn);
+    prime_status st = prime__store_check_mutable(s, fn);
     if (st != PRIME_OK)
         return st;
     if (kind != PRIME_NAMES_TAGS && kind != PRIME_NAMES_CLASSES)
@@ -61,36 +105,11 @@ prime_status prime_tagstore_add_images(prime_tagstore *s, uint32_t n, const char
                                        uint32_t *first_index_out)
 {
     const char *fn = "prime_tagstore_add_images";
-    prime_status st = check_mutable(s, fn);
-    if (st != PRIME_OK)
+    bool empty;
+    prime_status st = check_batch(s, fn, n, image_names, name_offsets, class_ids, tag_ids,
+                                  "tag_ids", tag_offsets, false, first_index_out, &empty);
+    if (st != PRIME_OK || empty)
         return st;
-    if (n == 0) {
-        if (first_index_out != NULL)
-            *first_index_out = s->images.count;
-        return PRIME_OK;
-    }
-    if (class_ids == NULL || tag_offsets == NULL)
-        return prime__error(PRIME_E_INVALID_ARG, "%s: NULL argument", fn);
-    if (image_names == NULL && name_offsets != NULL && name_offsets[n] > 0)
-        return prime__error(PRIME_E_INVALID_ARG, "%s: image_names is NULL", fn);
-    if (tag_offsets[0] != 0 || (name_offsets != NULL && name_offsets[0] != 0))
-        return prime__error(PRIME_E_INVALID_ARG, "%s: offsets must start at 0", fn);
-    if (tag_ids == NULL && tag_offsets[n] > 0)
-        return prime__error(PRIME_E_INVALID_ARG, "%s: tag_ids is NULL", fn);
-    if ((uint64_t)s->images.count + n >= UINT32_MAX - 1)
-        return prime__error(PRIME_E_LIMIT, "%s: too many images (the limit is 2^32-2)", fn);
-    /* Validate everything that can be checked without adding, so that the
-       common mistakes leave the store unchanged. */
-    for (uint32_t i = 0; i < n; i++) {
-        if (class_ids[i] >= s->classes.count)
-            return prime__error(PRIME_E_INVALID_ARG, "%s: image %u: class id %u out of range "
-                                "(%u classes)", fn, i, class_ids[i], s->classes.count);
-        if (tag_offsets[i + 1] < tag_offsets[i] || tag_offsets[i + 1] - tag_offsets[i] > UINT32_MAX)
-            return prime__error(PRIME_E_INVALID_ARG, "%s: tag offsets decrease at image %u", fn, i);
-        if (name_offsets != NULL && name_offsets[i + 1] < name_offsets[i])
-            return prime__error(PRIME_E_INVALID_ARG, "%s: name offsets decrease at image %u",
-                                fn, i);
-    }
     for (uint64_t k = 0; k < tag_offsets[n]; k++)
         if (tag_ids[k] >= s->tags.count)
             return prime__error(PRIME_E_INVALID_ARG, "%s: tag id %u out of range (%u tags)", fn,
@@ -115,9 +134,19 @@ prime_status prime_tagstore_add_images(prime_tagstore *s, uint32_t n, const char
     return PRIME_OK;
 }
 
+static void rollback_classes(prime_tagstore *s, uint32_t first, uint32_t first_tag,
+                             uint32_t first_class);
+
 /* Undo a batch: drop the images from `first` on and the tags from
  * `first_tag` on, and rebuild the name indexes. */
 static void rollback(prime_tagstore *s, uint32_t first, uint32_t first_tag)
+{
+    rollback_classes(s, first, first_tag, s->classes.count);
+}
+
+/* rollback, and drop the classes from `first_class` on too. */
+static void rollback_classes(prime_tagstore *s, uint32_t first, uint32_t first_tag,
+                             uint32_t first_class)
 {
     for (uint32_t i = first; i < s->images.count; i++)
         s->class_size[s->image_class[i]]--;
@@ -129,24 +158,11 @@ static void rollback(prime_tagstore *s, uint32_t first, uint32_t first_tag)
         s->tags.bytes_len = s->tags.off[first_tag];
     (void)prime__names_build_index(&s->images, NULL);
     (void)prime__names_build_index(&s->tags, NULL);
-}
-
-/* Sort a short id list and merge duplicates; returns the new length. */
-static uint32_t sort_unique(uint32_t *v, uint32_t n)
-{
-    for (uint32_t k = 1; k < n; k++) {
-        uint32_t x = v[k], j = k;
-        while (j > 0 && v[j - 1] > x) {
-            v[j] = v[j - 1];
-            j--;
-        }
-        v[j] = x;
+    if (first_class < s->classes.count) {
+        s->classes.count = first_class;
+        s->classes.bytes_len = s->classes.off[first_class];
+        (void)prime__names_build_index(&s->classes, NULL);
     }
-    uint32_t m = n > 0 ? 1 : 0;
-    for (uint32_t k = 1; k < n; k++)
-        if (v[k] != v[m - 1])
-            v[m++] = v[k];
-    return m;
 }
 
 prime_status prime_tagstore_add_images_text(prime_tagstore *s, uint32_t n,
@@ -157,41 +173,11 @@ prime_status prime_tagstore_add_images_text(prime_tagstore *s, uint32_t n,
                                             uint32_t *first_index_out)
 {
     const char *fn = "prime_tagstore_add_images_text";
-    prime_status st = check_mutable(s, fn);
-    if (st != PRIME_OK)
+    bool empty;
+    prime_status st = check_batch(s, fn, n, image_names, name_offsets, class_ids, tag_text,
+                                  "tag_text", tag_offsets, true, first_index_out, &empty);
+    if (st != PRIME_OK || empty)
         return st;
-    if (n == 0) {
-        if (first_index_out != NULL)
-            *first_index_out = s->images.count;
-        return PRIME_OK;
-    }
-    if (class_ids == NULL || tag_offsets == NULL)
-        return prime__error(PRIME_E_INVALID_ARG, "%s: NULL argument", fn);
-    if (image_names == NULL && name_offsets != NULL && name_offsets[n] > 0)
-        return prime__error(PRIME_E_INVALID_ARG, "%s: image_names is NULL", fn);
-    if (tag_text == NULL && tag_offsets[n] > 0)
-        return prime__error(PRIME_E_INVALID_ARG, "%s: tag_text is NULL", fn);
-    if (tag_offsets[0] != 0 || (name_offsets != NULL && name_offsets[0] != 0))
-        return prime__error(PRIME_E_INVALID_ARG, "%s: offsets must start at 0", fn);
-    if ((uint64_t)s->images.count + n >= UINT32_MAX - 1)
-        return prime__error(PRIME_E_LIMIT, "%s: too many images (the limit is 2^32-2)", fn);
-    for (uint32_t i = 0; i < n; i++) {
-        if (class_ids[i] >= s->classes.count)
-            return prime__error(PRIME_E_INVALID_ARG, "%s: image %u: class id %u out of range "
-                                "(%u classes)", fn, i, class_ids[i], s->classes.count);
-        if (tag_offsets[i + 1] < tag_offsets[i])
-            return prime__error(PRIME_E_INVALID_ARG, "%s: tag offsets decrease at image %u", fn, i);
-        if (name_offsets != NULL) {
-            if (name_offsets[i + 1] < name_offsets[i])
-                return prime__error(PRIME_E_INVALID_ARG, "%s: name offsets decrease at image %u",
-                                    fn, i);
-            const char *nm = image_names + name_offsets[i];
-            size_t len = (size_t)(name_offsets[i + 1] - name_offsets[i]);
-            if (len > 0 && (memchr(nm, '\0', len) != NULL || !prime__utf8_valid(nm, len)))
-                return prime__error(PRIME_E_INVALID_ARG,
-                                    "%s: image %u: the name is not valid UTF-8", fn, i);
-        }
-    }
     uint32_t first = s->images.count, first_tag = s->tags.count;
     /* the names of a large batch are indexed once at the end (and checked
        for duplicates there); a small one is added image by image */
@@ -231,7 +217,7 @@ prime_status prime_tagstore_add_images_text(prime_tagstore *s, uint32_t n,
             len = (size_t)(name_offsets[i + 1] - name_offsets[i]);
         }
         if (bulk) {
-            m = sort_unique(ids, m);
+            m = (uint32_t)prime__sort_unique_u32(ids, m);
             st = prime__store_append_image(s, len ? name : "", len, class_ids[i], ids, m);
         } else {
             st = prime__store_add_image(s, name, len, class_ids[i], ids, m, NULL);
@@ -253,6 +239,325 @@ prime_status prime_tagstore_add_images_text(prime_tagstore *s, uint32_t n,
     }
     if (st != PRIME_OK) {
         rollback(s, first, first_tag);
+        return st;
+    }
+    if (first_index_out != NULL)
+        *first_index_out = first;
+    return PRIME_OK;
+}
+
+/* ---- packed columns (prime_tagstore_add_packed) ------------------------------ */
+
+/* The separators ('|' and NUL) of a buffer, in order, one 64-byte block at
+ * a time. */
+typedef struct {
+    const char *base, *end;
+    size_t size, blk; /* blk: offset of the current block */
+    uint64_t m;       /* its separators not yet taken */
+} sep_scan;
+
+static void sep_init(sep_scan *sc, const char *base, size_t size)
+{
+    sc->base = base;
+    sc->end = base + size;
+    sc->size = size;
+    sc->blk = 0;
+    sc->m = size > 0 ? sep_mask(base, sc->end) : 0;
+}
+
+/* Offset of the next separator, or the size at the end (then again). */
+static inline size_t sep_next(sep_scan *sc)
+{
+    while (sc->m == 0) {
+        if (sc->size - sc->blk <= 64)
+            return sc->size;
+        sc->blk += 64;
+        sc->m = sep_mask(sc->base + sc->blk, sc->end);
+    }
+    size_t q = sc->blk + (size_t)__builtin_ctzll(sc->m);
+    sc->m &= sc->m - 1;
+    return q;
+}
+
+/* Number of NUL bytes of p[0..n). */
+static uint64_t count_nul(const char *p, size_t n)
+{
+    uint64_t k = 0;
+    const char *end = p + n;
+    while (p < end) {
+        const char *z = memchr(p, '\0', (size_t)(end - p));
+        if (z == NULL)
+            break;
+        k++;
+        p = z + 1;
+    }
+    return k;
+}
+
+/* Checks that a column of `want` fields separated by NULs is what the
+ * buffer holds: want - 1 separators (an empty buffer for no field). */
+static prime_status check_fields(const char *fn, const char *what, const char *buf, size_t size,
+                                 uint64_t want)
+{
+    if (buf == NULL && size > 0)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: %s is NULL but its size is %zu", fn, what,
+                            size);
+    if (want == 0) {
+        if (size > 0)
+            return prime__error(PRIME_E_INVALID_ARG, "%s: %s: %zu bytes but no field", fn, what,
+                                size);
+        return PRIME_OK;
+    }
+    uint64_t seps = buf != NULL ? count_nul(buf, size) : 0;
+    if (seps != want - 1)
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "%s: %s: %llu fields separated by NUL bytes, expected %llu (a name "
+                            "holding a NUL byte, or a wrong count)",
+                            fn, what, (unsigned long long)seps + 1, (unsigned long long)want);
+    return PRIME_OK;
+}
+
+/* Id of tag p[0..k) (k >= 1) of the buffer [buf, end): the cache for a
+ * short one, else the store (which checks the name). */
+static inline prime_status packed_tag(tag_cache *c, prime_tagstore *s, const char *p, size_t k,
+                                      const char *buf, const char *end, uint32_t *id)
+{
+    if (k > 16)
+        return prime__store_intern_tag(s, p, k, id);
+    uint64_t a, b;
+    if (p - buf >= 8 && end - p >= 16)
+        tag_words_fast(p, k, &a, &b);
+    else
+        tag_words_safe(p, k, &a, &b);
+    uint32_t got = tag_cache_get(c, a, b, k);
+    if (got != PRIME_NONE) {
+        *id = got;
+        return PRIME_OK;
+    }
+    return tag_miss(c, s, p, k, a, b, id);
+}
+
+prime_status prime_tagstore_add_packed(prime_tagstore *s, uint32_t n, const char *images,
+                                       size_t images_size, const char *classes,
+                                       size_t classes_size, const char *tags, size_t tags_size,
+                                       const uint32_t *tag_counts, uint32_t *first_index_out)
+{
+    const char *fn = "prime_tagstore_add_packed";
+    prime_status st = check_mutable(s, fn);
+    if (st != PRIME_OK)
+        return st;
+    /* the shape of every column first: such an error changes nothing */
+    if (n > 0 && classes == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: classes is NULL", fn);
+    if ((uint64_t)s->images.count + n >= UINT32_MAX - 1)
+        return prime__error(PRIME_E_LIMIT, "%s: too many images (the limit is 2^32-2)", fn);
+    if (images != NULL && (st = check_fields(fn, "images", images, images_size, n)) != PRIME_OK)
+        return st;
+    if (images == NULL && images_size > 0)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: images is NULL but its size is %zu", fn,
+                            images_size);
+    if ((st = check_fields(fn, "classes", classes, classes_size, n)) != PRIME_OK)
+        return st;
+    uint64_t n_names = n; /* the fields of the tags column */
+    if (tag_counts != NULL) {
+        n_names = 0;
+        for (uint32_t i = 0; i < n; i++)
+            n_names += tag_counts[i];
+        if (n_names > UINT32_MAX) /* more than the references a store holds in memory */
+            return prime__error(PRIME_E_LIMIT, "%s: %llu tag names (the limit is 2^32-1 per "
+                                "call)", fn, (unsigned long long)n_names);
+    } else if (n == 0) {
+        n_names = 0;
+    }
+    if ((st = check_fields(fn, tag_counts != NULL ? "tags (counted)" : "tags", tags, tags_size,
+                           n_names)) != PRIME_OK)
+        return st;
+    if (n == 0) {
+        if (first_index_out != NULL)
+            *first_index_out = s->images.count;
+        return PRIME_OK;
+    }
+    if (images != NULL && images_size > 0 && !prime__utf8_valid(images, images_size))
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "%s: images: image %llu: the name is not valid UTF-8", fn,
+                            (unsigned long long)count_nul(images,
+                                                          prime__utf8_prefix(images,
+                                                                             images_size)));
+    uint32_t first = s->images.count, first_tag = s->tags.count,
+             first_class = s->classes.count;
+    /* the names of a large batch are indexed once at the end (and checked
+       for duplicates there); a small one is added image by image */
+    bool bulk = n >= 1024 && n >= first / 4;
+    st = prime__store_reserve(s, n, tag_counts != NULL ? n_names : tags_size / 8 + 1,
+                              images != NULL ? images_size : 0);
+    if (st != PRIME_OK)
+        return st;
+    if (tags == NULL) /* no tag at all (checked above) */
+        tags = "";
+    tag_cache cache = {NULL, 0, 64, 0};
+    uint32_t *ids = NULL;
+    size_t ids_cap = 0;
+    pending *pend = NULL;
+    size_t pend_cap = 0;
+    sep_scan sc;
+    sep_init(&sc, tags, tags_size);
+    const char *tend = tags + tags_size;
+    size_t tpos = 0, ipos = 0, cpos = 0;
+    const char *last_class = NULL;
+    size_t last_class_n = 0;
+    uint32_t last_class_id = PRIME_NONE;
+    uint32_t i = 0;
+    for (; i < n; i++) {
+        /* image name and class: up to the next NUL (or the end) */
+        const char *name = "";
+        size_t name_len = 0;
+        if (images != NULL) {
+            const char *z = memchr(images + ipos, '\0', images_size - ipos);
+            size_t e = z != NULL ? (size_t)(z - images) : images_size;
+            name = images + ipos;
+            name_len = e - ipos;
+            ipos = e + 1;
+        }
+        const char *cz = memchr(classes + cpos, '\0', classes_size - cpos);
+        size_t ce = cz != NULL ? (size_t)(cz - classes) : classes_size;
+        const char *cn = classes + cpos;
+        size_t cl = ce - cpos;
+        cpos = ce + 1;
+        uint32_t class_id;
+        if (last_class != NULL && cl == last_class_n && memcmp(cn, last_class, cl) == 0) {
+            class_id = last_class_id;
+        } else {
+            if ((st = prime__store_intern_class(s, cn, cl, &class_id)) != PRIME_OK)
+                break;
+            last_class = cn;
+            last_class_n = cl;
+            last_class_id = class_id;
+        }
+        /* tags, in two passes (as the CSV reader): split, taking the words
+           of the short tags and prefetching their cache slots so that the
+           misses overlap; then the ids in order */
+        uint32_t want = tag_counts != NULL ? tag_counts[i] : UINT32_MAX;
+        uint32_t nq = 0;
+        unsigned shift1 = cache.shift; /* a resize in pass 2 moves the slots */
+        bool had_slots = cache.slots != NULL;
+        for (uint32_t k = 0; k < want; k++) {
+            size_t q = sep_next(&sc);
+            const char *p = tags + tpos;
+            size_t len = q - tpos;
+            bool last = q == tags_size || tags[q] == '\0';
+            tpos = q + 1;
+            if (tag_counts != NULL) {
+                if (!last) { /* a '|' inside a name */
+                    while (q < tags_size && tags[q] != '\0')
+                        q = sep_next(&sc);
+                    len = q - (size_t)(p - tags);
+                    st = prime__error(PRIME_E_INVALID_ARG, "tag name \"%.*s\" contains '|'",
+                                      (int)(len > 80 ? 80 : len), p);
+                    break;
+                }
+                if (len == 0) {
+                    st = prime__error(PRIME_E_INVALID_ARG, "empty tag name");
+                    break;
+                }
+            }
+            if (len > PRIME_MAX_TAG_NAME) { /* the store's message, with the length */
+                uint32_t unused;
+                st = prime__store_intern_tag(s, p, len, &unused);
+                break;
+            }
+            if (len > 0) {
+                if (nq >= pend_cap &&
+                    !prime__grow((void **)&pend, &pend_cap, (size_t)nq + 1, sizeof *pend)) {
+                    st = prime__error(PRIME_E_NOMEM, "out of memory");
+                    break;
+                }
+                pending *e = &pend[nq++];
+                e->p = p;
+                e->k = (uint32_t)len;
+                e->slot = 0;
+                if (len - 1 < 16 && p - tags >= 8 && tend - p >= 16) {
+                    tag_words_fast(p, len, &e->a, &e->b);
+                    if (cache.slots != NULL) {
+                        e->slot = (uint32_t)tag_hash(e->a, e->b, len, cache.shift);
+                        __builtin_prefetch(cache.slots + e->slot);
+                    }
+                } else {
+                    e->a = e->b = 0;
+                    e->slot = UINT32_MAX; /* the slow way */
+                }
+            }
+            if (tag_counts == NULL && last)
+                break;
+        }
+        if (st != PRIME_OK)
+            break;
+        if (nq > ids_cap && !prime__grow((void **)&ids, &ids_cap, nq, sizeof *ids)) {
+            st = prime__error(PRIME_E_NOMEM, "out of memory");
+            break;
+        }
+        uint32_t m = 0;
+        for (uint32_t x = 0; x < nq; x++) {
+            const pending *e = &pend[x];
+            uint32_t id = PRIME_NONE;
+            if (e->slot != UINT32_MAX) {
+                if (cache.slots != NULL) {
+                    size_t j0 = had_slots && cache.shift == shift1
+                                    ? e->slot
+                                    : tag_hash(e->a, e->b, e->k, cache.shift);
+                    for (size_t j = j0;; j = (j + 1) & cache.mask) {
+                        const tag_slot *sl = &cache.slots[j];
+                        if (sl->a == e->a && sl->b == e->b && sl->n == e->k) {
+                            id = sl->id;
+                            break;
+                        }
+                        if (sl->n == 0)
+                            break;
+                    }
+                }
+                if (id == PRIME_NONE)
+                    st = tag_miss(&cache, s, e->p, e->k, e->a, e->b, &id);
+            } else {
+                st = packed_tag(&cache, s, e->p, e->k, tags, tend, &id);
+            }
+            if (st != PRIME_OK)
+                break;
+            ids[m++] = id;
+        }
+        if (st != PRIME_OK)
+            break;
+        if (bulk) {
+            if (m <= SMALL_SORT_MAX && s->tags.count <= (1u << 27)) {
+                if (m > 1)
+                    m = sort_unique_small(ids, m);
+            } else {
+                m = (uint32_t)prime__sort_unique_u32(ids, m);
+            }
+            st = prime__store_append_image(s, name, name_len, class_id, ids, m);
+        } else {
+            st = prime__store_add_image(s, name_len > 0 ? name : NULL, name_len, class_id, ids, m,
+                                        NULL);
+        }
+        if (st != PRIME_OK)
+            break;
+    }
+    if (st != PRIME_OK)
+        st = rewrap(st, fn, "image", i);
+    prime__free(ids);
+    prime__free(pend);
+    prime__free(cache.slots);
+    if (st == PRIME_OK && bulk) {
+        uint32_t dup = PRIME_NONE;
+        st = prime__names_build_index(&s->images, &dup);
+        if (st == PRIME_E_DUPLICATE) {
+            uint32_t k = dup;
+            size_t len = prime__names_len(&s->images, k);
+            st = prime__error(PRIME_E_DUPLICATE, "%s: image %u: duplicate image \"%.*s\"", fn,
+                              k >= first ? k - first : k, (int)(len > 200 ? 200 : len),
+                              prime__names_get(&s->images, k));
+        }
+    }
+    if (st != PRIME_OK) {
+        rollback_classes(s, first, first_tag, first_class);
         return st;
     }
     if (first_index_out != NULL)

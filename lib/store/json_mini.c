@@ -1,226 +1,108 @@
-/* The small strict JSON reader of json_mini.h. */
+/* The small strict JSON reader of json_mini.h: a tree built on the JSON
+ * lexer of the io layer (io/json.c), so that the manifest is read with the
+ * rules of every JSON reader of libprime (strings, escapes, numbers, a key
+ * given twice, a BOM, messages "NAME:LINE: ..."). */
 #include <string.h>
 
+#include "io/io.h"
 #include "store/json_mini.h"
 
 #define MAX_DEPTH 8
 
-typedef struct {
-    const char *p, *end, *start, *name;
-} jp;
-
-static uint64_t line_of(const jp *j)
+/* The string just lexed (sp, in the lexer's scratch) as a new C string. */
+static prime_status take_string(prime__json *j, const prime__json_span *sp, char **out)
 {
-    uint64_t line = 1;
-    for (const char *q = j->start; q < j->p && q < j->end; q++)
-        line += *q == '\n';
-    return line;
-}
-
-static prime_status fail(const jp *j, const char *what)
-{
-    return prime__error(PRIME_E_PARSE, "%s:%llu: %s", j->name ? j->name : "<memory>",
-                        (unsigned long long)line_of(j), what);
-}
-
-static void ws(jp *j)
-{
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-        j->p++;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static prime_status jstring(jp *j, char **out, size_t *len_out)
-{
-    j->p++; /* the opening quote */
-    prime__buf b = {0};
-    for (;;) {
-        if (j->p >= j->end) {
-            prime__buf_free(&b);
-            return fail(j, "unterminated string");
-        }
-        unsigned char c = (unsigned char)*j->p;
-        if (c == '"') {
-            j->p++;
-            break;
-        }
-        if (c < 0x20) {
-            prime__buf_free(&b);
-            return fail(j, "control character in a string");
-        }
-        if (c != '\\') {
-            prime__buf_putc(&b, (char)c);
-            j->p++;
-            continue;
-        }
-        if (j->end - j->p < 2) {
-            prime__buf_free(&b);
-            return fail(j, "unterminated string");
-        }
-        char e = j->p[1];
-        j->p += 2;
-        const char *simple = strchr("\"\\/bfnrt", e);
-        if (e != '\0' && simple != NULL) {
-            static const char rep[] = "\"\\/\b\f\n\r\t";
-            prime__buf_putc(&b, rep[simple - "\"\\/bfnrt"]);
-            continue;
-        }
-        if (e != 'u' || j->end - j->p < 4) {
-            prime__buf_free(&b);
-            return fail(j, "bad escape in a string");
-        }
-        uint32_t cp = 0;
-        for (int k = 0; k < 4; k++) {
-            int h = hexval(j->p[k]);
-            if (h < 0) {
-                prime__buf_free(&b);
-                return fail(j, "bad \\u escape in a string");
-            }
-            cp = cp << 4 | (uint32_t)h;
-        }
-        j->p += 4;
-        if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            prime__buf_free(&b);
-            return fail(j, "\\u0000 or a surrogate in a string");
-        }
-        char u[3];
-        if (cp < 0x80) {
-            prime__buf_putc(&b, (char)cp);
-        } else if (cp < 0x800) {
-            u[0] = (char)(0xC0 | cp >> 6);
-            u[1] = (char)(0x80 | (cp & 0x3F));
-            prime__buf_append(&b, u, 2);
-        } else {
-            u[0] = (char)(0xE0 | cp >> 12);
-            u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            u[2] = (char)(0x80 | (cp & 0x3F));
-            prime__buf_append(&b, u, 3);
-        }
-    }
-    prime__buf_append(&b, "", 0);
-    if (b.failed) {
-        prime__buf_free(&b);
-        return prime__error(PRIME_E_NOMEM, "out of memory");
-    }
-    if (b.data == NULL) {
-        b.data = prime__strndup("", 0);
-        if (b.data == NULL)
-            return prime__error(PRIME_E_NOMEM, "out of memory");
-    }
-    if (!prime__utf8_valid(b.data, b.len) || memchr(b.data, '\0', b.len) != NULL) {
-        prime__buf_free(&b);
-        return fail(j, "a string is not valid UTF-8");
-    }
-    *out = b.data;
-    *len_out = b.len;
+    const char *s = sp->n > 0 ? j->scratch + sp->off : "";
+    if (sp->n > 0 && memchr(s, '\0', sp->n) != NULL)
+        return prime__json_fail_at(j, PRIME_E_PARSE, sp->line, "\\u0000 in a string");
+    *out = prime__strndup(s, sp->n);
+    j->len = 0; /* the scratch is free again */
+    if (*out == NULL)
+        return prime__json_fail(j, PRIME_E_NOMEM, "out of memory");
     return PRIME_OK;
 }
 
-static prime_status jvalue(jp *j, int depth, prime__jv *v);
+static prime_status jvalue(prime__json *j, int depth, prime__jv *v);
 
-static prime_status jcontainer(jp *j, int depth, bool object, prime__jv *v)
+static prime_status jcontainer(prime__json *j, int depth, bool object, prime__jv *v)
 {
     v->type = object ? PRIME__J_OBJECT : PRIME__J_ARRAY;
+    char close = object ? '}' : ']';
     size_t cap = 0, kcap = 0;
     j->p++;
-    ws(j);
-    if (j->p < j->end && *j->p == (object ? '}' : ']')) {
+    prime__json_ws(j);
+    if (j->p < j->end && *j->p == close) {
         j->p++;
         return PRIME_OK;
     }
-    for (;;) {
-        ws(j);
+    for (bool more = true; more;) {
         char *key = NULL;
-        size_t kl = 0;
+        prime_status st;
         if (object) {
-            if (j->p >= j->end || *j->p != '"')
-                return fail(j, "expected a member name");
-            prime_status st = jstring(j, &key, &kl);
-            if (st != PRIME_OK)
+            prime__json_span sp;
+            if ((st = prime__json_key(j, &sp)) != PRIME_OK ||
+                (st = take_string(j, &sp, &key)) != PRIME_OK)
                 return st;
-            ws(j);
-            if (j->p >= j->end || *j->p != ':') {
-                prime__free(key);
-                return fail(j, "expected ':'");
-            }
-            j->p++;
+            for (size_t i = 0; i < v->n; i++) /* as every JSON reader of libprime */
+                if (strcmp(v->keys[i], key) == 0) {
+                    st = prime__json_fail_at(j, PRIME_E_PARSE, sp.line,
+                                             "duplicate key \"%.60s\"", key);
+                    prime__free(key);
+                    return st;
+                }
         }
         if (!prime__grow((void **)&v->items, &cap, v->n + 1, sizeof *v->items) ||
             (object && !prime__grow((void **)&v->keys, &kcap, v->n + 1, sizeof *v->keys))) {
             prime__free(key);
-            return prime__error(PRIME_E_NOMEM, "out of memory");
+            return prime__json_fail(j, PRIME_E_NOMEM, "out of memory");
         }
         memset(&v->items[v->n], 0, sizeof v->items[v->n]);
         if (object)
             v->keys[v->n] = key;
         v->n++;
-        prime_status st = jvalue(j, depth + 1, &v->items[v->n - 1]);
-        if (st != PRIME_OK)
+        if ((st = jvalue(j, depth + 1, &v->items[v->n - 1])) != PRIME_OK ||
+            (st = prime__json_next(j, close, &more)) != PRIME_OK)
             return st;
-        ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        if (j->p < j->end && *j->p == (object ? '}' : ']')) {
-            j->p++;
-            return PRIME_OK;
-        }
-        return fail(j, object ? "expected ',' or '}'" : "expected ',' or ']'");
     }
+    return PRIME_OK;
 }
 
-static prime_status jvalue(jp *j, int depth, prime__jv *v)
+static prime_status jvalue(prime__json *j, int depth, prime__jv *v)
 {
     if (depth > MAX_DEPTH)
-        return fail(j, "nested too deeply");
-    ws(j);
-    if (j->p >= j->end)
-        return fail(j, "unexpected end of the file");
-    char c = *j->p;
-    if (c == '{' || c == '[')
-        return jcontainer(j, depth, c == '{', v);
-    if (c == '"') {
+        return prime__json_fail(j, PRIME_E_PARSE, "nested too deeply");
+    int type = prime__json_peek(j);
+    if (type == PRIME__JSON_OBJECT || type == PRIME__JSON_ARRAY)
+        return jcontainer(j, depth, type == PRIME__JSON_OBJECT, v);
+    if (type == PRIME__JSON_STRING) {
+        prime__json_span sp;
+        prime_status st = prime__json_string(j, &sp);
+        if (st != PRIME_OK)
+            return st;
         v->type = PRIME__J_STRING;
-        return jstring(j, &v->s, &v->n);
+        v->n = sp.n;
+        return take_string(j, &sp, &v->s);
+    }
+    if (type == PRIME__JSON_NUMBER) {
+        prime__json_number_t num;
+        prime_status st = prime__json_number(j, &num);
+        if (st != PRIME_OK)
+            return st;
+        if (!num.integer) /* the manifest holds counts only */
+            return prime__json_fail_at(j, PRIME_E_PARSE, num.line,
+                                       "expected a whole number (no sign, fraction or "
+                                       "exponent, at most 2^64-1)");
+        v->type = PRIME__J_UINT;
+        v->u = num.u;
+        return PRIME_OK;
     }
     static const char *const words[] = {"null", "false", "true"};
-    for (int k = 0; k < 3; k++) {
-        size_t l = strlen(words[k]);
-        if ((size_t)(j->end - j->p) >= l && memcmp(j->p, words[k], l) == 0) {
-            j->p += l;
+    for (int k = 0; k < 3; k++)
+        if (prime__json_literal(j, words[k])) {
             v->type = PRIME__J_NULL + k;
             return PRIME_OK;
         }
-    }
-    if (c >= '0' && c <= '9') {
-        if (c == '0' && j->end - j->p > 1 && j->p[1] >= '0' && j->p[1] <= '9')
-            return fail(j, "a number with a leading zero");
-        uint64_t u = 0;
-        while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
-            unsigned d = (unsigned)(*j->p - '0');
-            if (u > (UINT64_MAX - d) / 10)
-                return fail(j, "a number too large");
-            u = u * 10 + d;
-            j->p++;
-        }
-        if (j->p < j->end && (*j->p == '.' || *j->p == 'e' || *j->p == 'E'))
-            return fail(j, "expected a whole number");
-        v->type = PRIME__J_UINT;
-        v->u = u;
-        return PRIME_OK;
-    }
-    return fail(j, "expected a value");
+    return prime__json_syntax(j, "expected a value");
 }
 
 void prime__mjson_free(prime__jv *v)
@@ -242,17 +124,25 @@ void prime__mjson_free(prime__jv *v)
 
 prime_status prime__mjson_parse(const char *data, size_t size, const char *name, prime__jv *out)
 {
-    jp j = {data, data + size, data, name};
-    prime__jv v;
-    memset(&v, 0, sizeof v);
     if (size > 0 && data == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime__mjson_parse: data is NULL");
-    prime_status st = jvalue(&j, 0, &v);
+    if (data == NULL)
+        data = "";
+    prime_status st = prime__text_check(data, size, name); /* what the lexer needs */
+    if (st != PRIME_OK)
+        return st;
+    prime__json j;
+    prime__json_init(&j, data, size, name, false);
+    j.p += prime__text_bom(data, size); /* a UTF-8 BOM, as every text reader skips it */
+    prime__jv v;
+    memset(&v, 0, sizeof v);
+    st = jvalue(&j, 0, &v);
     if (st == PRIME_OK) {
-        ws(&j);
+        prime__json_ws(&j);
         if (j.p != j.end)
-            st = fail(&j, "unexpected text after the value");
+            st = prime__json_syntax(&j, "unexpected text after the value");
     }
+    prime__json_free(&j);
     if (st != PRIME_OK) {
         prime__mjson_free(&v);
         return st;

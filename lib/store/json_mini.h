@@ -1,7 +1,8 @@
 /* A small strict JSON reader for the sharded-store manifest and its shard
  * entries (lib/store/shard.c): objects, arrays, strings, non-negative
  * integers, true, false, null. Numbers with a sign, a fraction or an
- * exponent are refused (the manifest holds counts only). Not installed. */
+ * exponent are refused (the manifest holds counts only), and so is a key
+ * given twice in one object; a UTF-8 BOM is skipped. Not installed. */
 #ifndef PRIME_JSON_MINI_H
 #define PRIME_JSON_MINI_H
 

@@ -106,19 +106,17 @@ prime_status prime_labels_load_memory(const void *data, size_t size, const char 
     return PRIME_OK;
 }
 
+static prime_status parse(const char *data, size_t size, const char *name, void *out)
+{
+    return prime_labels_load_memory(data, size, name, out);
+}
+
 prime_status prime_labels_load(const char *path, prime_labels **out)
 {
     if (out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_labels_load: out is NULL");
     *out = NULL;
-    char *data;
-    size_t size;
-    prime_status st = prime__read_file(path, &data, &size);
-    if (st != PRIME_OK)
-        return st;
-    st = prime_labels_load_memory(data, size, path, out);
-    prime__free(data);
-    return st;
+    return prime__parse_file(path, parse, out);
 }
 
 uint32_t prime_labels_count(const prime_labels *l)

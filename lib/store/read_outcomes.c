@@ -161,6 +161,17 @@ done:
     return st;
 }
 
+typedef struct {
+    const prime_tagstore *store;
+    prime_outcomes **out;
+} load_args;
+
+static prime_status parse_outcomes(const char *data, size_t size, const char *name, void *ctx)
+{
+    const load_args *a = ctx;
+    return prime_outcomes_load_memory(data, size, name, a->store, a->out);
+}
+
 prime_status prime_outcomes_load(const char *path, const prime_tagstore *store,
                                  prime_outcomes **out)
 {
@@ -170,14 +181,8 @@ prime_status prime_outcomes_load(const char *path, const prime_tagstore *store,
     if (path == NULL || store == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_outcomes_load: %s is NULL",
                             path == NULL ? "path" : "store");
-    char *data;
-    size_t size;
-    prime_status st = prime__read_file(path, &data, &size);
-    if (st != PRIME_OK)
-        return st;
-    st = prime_outcomes_load_memory(data, size, path, store, out);
-    prime__free(data);
-    return st;
+    load_args a = {store, out};
+    return prime__parse_file(path, parse_outcomes, &a);
 }
 
 /* Tags text (CSV or JSON Lines) in d[0..size); checked: it is known to pass

@@ -176,6 +176,10 @@ static inline bool prime__store_image_has_all(const prime_tagstore *s, uint32_t 
     return true;
 }
 
+/* PRIME_E_INVALID_ARG for a NULL store, PRIME_E_STATE for a frozen one
+ * ("FN: the tag store is frozen"). */
+PRIME_INTERNAL prime_status prime__store_check_mutable(const prime_tagstore *s, const char *fn);
+
 /* Fast paths for the readers: names as (pointer, length), not NUL-terminated. */
 PRIME_INTERNAL prime_status prime__store_intern_tag(prime_tagstore *s, const char *name,
                                                     size_t n, uint32_t *id_out);

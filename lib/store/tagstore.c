@@ -42,7 +42,7 @@ void prime_tagstore_destroy(prime_tagstore *s)
     prime__free(s);
 }
 
-static prime_status check_mutable(const prime_tagstore *s, const char *fn)
+prime_status prime__store_check_mutable(const prime_tagstore *s, const char *fn)
 {
     if (s == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "%s: store is NULL", fn);
@@ -105,7 +105,7 @@ prime_status prime__store_intern_class(prime_tagstore *s, const char *name, size
 
 prime_status prime_tagstore_intern_tag(prime_tagstore *s, const char *name, uint32_t *id_out)
 {
-    prime_status st = check_mutable(s, "prime_tagstore_intern_tag");
+    prime_status st = prime__store_check_mutable(s, "prime_tagstore_intern_tag");
     if (st != PRIME_OK)
         return st;
     if (name == NULL || id_out == NULL)
@@ -115,7 +115,7 @@ prime_status prime_tagstore_intern_tag(prime_tagstore *s, const char *name, uint
 
 prime_status prime_tagstore_intern_class(prime_tagstore *s, const char *name, uint32_t *id_out)
 {
-    prime_status st = check_mutable(s, "prime_tagstore_intern_class");
+    prime_status st = prime__store_check_mutable(s, "prime_tagstore_intern_class");
     if (st != PRIME_OK)
         return st;
     if (name == NULL || id_out == NULL)
@@ -233,7 +233,7 @@ prime_status prime_tagstore_add_image(prime_tagstore *s, const char *image_name,
                                       uint32_t class_id, const uint32_t *tag_ids,
                                       uint32_t n_tags, uint32_t *index_out)
 {
-    prime_status st = check_mutable(s, "prime_tagstore_add_image");
+    prime_status st = prime__store_check_mutable(s, "prime_tagstore_add_image");
     if (st != PRIME_OK)
         return st;
     if (tag_ids == NULL && n_tags > 0)
@@ -247,7 +247,7 @@ prime_status prime_tagstore_add_image_names(prime_tagstore *s, const char *image
                                             const char *const *tag_names, uint32_t n_tags,
                                             uint32_t *index_out)
 {
-    prime_status st = check_mutable(s, "prime_tagstore_add_image_names");
+    prime_status st = prime__store_check_mutable(s, "prime_tagstore_add_image_names");
     if (st != PRIME_OK)
         return st;
     if (class_name == NULL || (tag_names == NULL && n_tags > 0))

@@ -95,23 +95,6 @@ static bool cpv_eq(const cpv *a, const cpv *b)
 
 /* ---- table look-ups --------------------------------------------------------- */
 
-static bool in_ranges(const uint32_t (*r)[2], size_t n, uint32_t c)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c < r[mid][0])
-            hi = mid;
-        else if (c > r[mid][1])
-            lo = mid + 1;
-        else
-            return true;
-    }
-    return false;
-}
-
-#define IN_TABLE(t, c) in_ranges((t), sizeof(t) / sizeof((t)[0]), (c))
-
 /* Python's str.isspace() (regex \s in a str pattern). */
 static bool is_py_space(uint32_t c)
 {
@@ -121,8 +104,8 @@ static bool is_py_space(uint32_t c)
            c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
-static bool is_digit(uint32_t c) { return IN_TABLE(tc_digit, c); }
-static bool is_word(uint32_t c) { return IN_TABLE(tc_word, c); }
+static bool is_digit(uint32_t c) { return PRIME__IN_TABLE(tc_digit, c); }
+static bool is_word(uint32_t c) { return PRIME__IN_TABLE(tc_word, c); }
 
 static bool is_ascii_alpha(uint32_t c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 static bool is_ascii_digit(uint32_t c) { return c >= '0' && c <= '9'; }
@@ -661,39 +644,6 @@ static void replace_lossy(const bytev *in, bytev *out)
     }
 }
 
-/* One code point of strict UTF-8 at b[0..n) (Python's 'utf-8'): its length,
- * 0 if invalid. */
-static size_t utf8_strict(const unsigned char *b, size_t n, uint32_t *c)
-{
-    unsigned char x = b[0];
-    if (x < 0x80) {
-        *c = x;
-        return 1;
-    }
-    size_t len;
-    uint32_t v, min;
-    if (x >= 0xC2 && x <= 0xDF) {
-        len = 2, v = x & 0x1F, min = 0x80;
-    } else if (x >= 0xE0 && x <= 0xEF) {
-        len = 3, v = x & 0x0F, min = 0x800;
-    } else if (x >= 0xF0 && x <= 0xF4) {
-        len = 4, v = x & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t k = 1; k < len; k++) {
-        if ((b[k] & 0xC0) != 0x80)
-            return 0;
-        v = v << 6 | (b[k] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *c = v;
-    return len;
-}
-
 /* Decode b as ftfy does after re-encoding: strict UTF-8, or, when the bytes
  * hold 0xED or 0xC0, ftfy's 'utf-8-variants' (UTF-8 plus CESU-8 surrogate
  * pairs and Java's C0 80 for U+0000). False if it does not decode. */
@@ -717,7 +667,7 @@ static bool decode_utf8(const bytev *v, cpv *o)
             i += 6;
             continue;
         }
-        size_t k = utf8_strict(b + i, n - i, &c);
+        size_t k = prime__utf8_decode(b + i, n - i, &c);
         if (k == 0)
             return false;
         push(o, c);

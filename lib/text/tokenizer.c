@@ -65,41 +65,24 @@ struct prime_tokenizer {
     uint32_t start_id, end_id;
 };
 
-static bool in_ranges(const uint32_t (*r)[2], size_t n, uint32_t c)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c < r[mid][0])
-            hi = mid;
-        else if (c > r[mid][1])
-            lo = mid + 1;
-        else
-            return true;
-    }
-    return false;
-}
-
-#define IN_TABLE(t, c) in_ranges((t), sizeof(t) / sizeof((t)[0]), (c))
-
 static bool is_letter(uint32_t c)
 {
     if (c < 0x80)
         return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-    return IN_TABLE(tok_letter, c);
+    return PRIME__IN_TABLE(tok_letter, c);
 }
 
 static bool is_number(uint32_t c)
 {
     if (c < 0x80)
         return c >= '0' && c <= '9';
-    return IN_TABLE(tok_number, c);
+    return PRIME__IN_TABLE(tok_number, c);
 }
 
 /* Skipped by the split pattern: in none of its classes (U+0345). */
 static bool is_dropped(uint32_t c)
 {
-    return c >= 0x80 && IN_TABLE(tok_dropped, c);
+    return c >= 0x80 && PRIME__IN_TABLE(tok_dropped, c);
 }
 
 /* regex's \s: the Unicode White_Space property. */
@@ -135,8 +118,8 @@ static uint32_t lower1(uint32_t c)
     return c;
 }
 
-static bool is_case_ignorable(uint32_t c) { return IN_TABLE(tok_case_ignorable, c); }
-static bool is_cased(uint32_t c) { return IN_TABLE(tok_cased, c); }
+static bool is_case_ignorable(uint32_t c) { return PRIME__IN_TABLE(tok_case_ignorable, c); }
+static bool is_cased(uint32_t c) { return PRIME__IN_TABLE(tok_cased, c); }
 
 /* ---- string -> id table ------------------------------------------------------- */
 
@@ -256,39 +239,6 @@ static size_t utf8_put(char *p, uint32_t c)
     return 4;
 }
 
-/* Decode one code point of valid-or-not UTF-8 at s[0..n); returns its
- * length, 0 if invalid (overlong, surrogate, > U+10FFFF, truncated). */
-static size_t utf8_get(const unsigned char *s, size_t n, uint32_t *c)
-{
-    unsigned char b = s[0];
-    if (b < 0x80) {
-        *c = b;
-        return 1;
-    }
-    size_t len;
-    uint32_t v, min;
-    if (b >= 0xC2 && b <= 0xDF) {
-        len = 2, v = b & 0x1Fu, min = 0x80;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-        len = 3, v = b & 0x0Fu, min = 0x800;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        len = 4, v = b & 0x07u, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-        v = v << 6 | (s[k] & 0x3Fu);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *c = v;
-    return len;
-}
-
 /* zlib allocates through the library's allocator too. */
 static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
 {
@@ -392,7 +342,7 @@ static bool split2(const char *s, size_t n, size_t off[2], size_t len[2], int *f
     int f = 0;
     while (i < n) {
         uint32_t c;
-        size_t k = utf8_get((const unsigned char *)s + i, n - i, &c);
+        size_t k = prime__utf8_decode((const unsigned char *)s + i, n - i, &c);
         if (k == 0)
             k = 1, c = 0xFFFD;
         if (is_py_space(c)) {
@@ -401,7 +351,7 @@ static bool split2(const char *s, size_t n, size_t off[2], size_t len[2], int *f
         }
         size_t start = i;
         while (i < n) {
-            k = utf8_get((const unsigned char *)s + i, n - i, &c);
+            k = prime__utf8_decode((const unsigned char *)s + i, n - i, &c);
             if (k == 0)
                 k = 1, c = 0xFFFD;
             if (is_py_space(c))
@@ -610,6 +560,11 @@ PRIME_API prime_status prime_tokenizer_create_memory(const void *data, size_t si
     return PRIME_OK;
 }
 
+static prime_status parse_bpe(const char *data, size_t size, const char *name, void *out)
+{
+    return prime_tokenizer_create_memory(data, size, name, out);
+}
+
 PRIME_API prime_status prime_tokenizer_create(const char *path, prime_tokenizer **out)
 {
     if (out == NULL)
@@ -617,14 +572,7 @@ PRIME_API prime_status prime_tokenizer_create(const char *path, prime_tokenizer 
     *out = NULL;
     if (path == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_tokenizer_create: path is NULL");
-    char *data = NULL;
-    size_t size = 0;
-    prime_status st = prime__read_file(path, &data, &size);
-    if (st != PRIME_OK)
-        return st;
-    st = prime_tokenizer_create_memory(data, size, path, out);
-    prime__free(data);
-    return st;
+    return prime__parse_file(path, parse_bpe, out);
 }
 
 PRIME_API uint32_t prime_tokenizer_vocab_size(const prime_tokenizer *t)
@@ -821,7 +769,7 @@ static prime_status encode_all(const prime_tokenizer *t, const char *text, size_
     size_t n = 0;
     for (size_t i = 0; i < len;) {
         uint32_t c;
-        size_t k = utf8_get(s + i, len - i, &c);
+        size_t k = prime__utf8_decode(s + i, len - i, &c);
         if (k == 0) {
             prime__free(raw);
             return prime__error(PRIME_E_PARSE, "tokenize: invalid UTF-8 at byte %zu", i);
@@ -1020,7 +968,7 @@ PRIME_API prime_status prime_tokenizer_clean(const char *text, size_t len, char 
     size_t n = 0;
     for (size_t i = 0; i < len;) {
         uint32_t c;
-        size_t k = utf8_get(s + i, len - i, &c);
+        size_t k = prime__utf8_decode(s + i, len - i, &c);
         if (k == 0) {
             prime__free(raw);
             return prime__error(PRIME_E_PARSE, "tokenize: invalid UTF-8 at byte %zu", i);

@@ -562,9 +562,10 @@ class Outcomes(_Handle):
     @classmethod
     def from_bytes(cls, data: bytes, store: "TagStore", name: Optional[str] = None) -> "Outcomes":
         """Same as :meth:`load` from the bytes of a CSV file."""
-        out = _new(L.OutcomesP)
-        _check(_l().prime_outcomes_load_memory(data, len(data),
-                                               _enc(name) if name else None, store._p(), byref(out)))
+        out, data = _new(L.OutcomesP), bytes(data)
+        nm, sp = _enc(name) if name else None, store._p()
+        _check(_long_call(lambda: _l().prime_outcomes_load_memory(data, len(data), nm, sp,
+                                                                   byref(out)), out))
         return cls._wrap(out)
 
     def __len__(self) -> int:
@@ -695,8 +696,9 @@ class TagStore(_Handle):
     @classmethod
     def open_bytes(cls, data: bytes) -> "TagStore":
         """Open a binary store from its bytes."""
-        store = _new(L.TagStoreP)
-        _check(_l().prime_tagstore_open_memory(bytes(data), len(data), byref(store)))
+        store, data = _new(L.TagStoreP), bytes(data)
+        _check(_long_call(lambda: _l().prime_tagstore_open_memory(data, len(data), byref(store)),
+                          store))
         return cls._wrap(store)
 
     @classmethod
@@ -722,10 +724,26 @@ class TagStore(_Handle):
     def from_records(cls, records: Iterable[Any], *, freeze: bool = True) -> "TagStore":
         """Build a store from ``(image, class, tags)`` tuples or mappings with
         the keys ``image``, ``class`` and ``tags``."""
+        recs = records if type(records) is list else list(records)
+        kinds = set(map(type, recs))
+        if kinds <= {tuple, list} and set(map(len, recs)) <= {3}:  # columns at C speed
+            return cls.from_lists(list(map(operator.itemgetter(0), recs)),
+                                  list(map(operator.itemgetter(1), recs)),
+                                  list(map(operator.itemgetter(2), recs)), freeze=freeze)
+        if kinds <= {dict}:
+            try:
+                klasses = list(map(operator.itemgetter("class"), recs))
+            except KeyError:
+                pass
+            else:
+                return cls.from_lists(list(map(operator.methodcaller("get", "image"), recs)),
+                                      klasses,
+                                      list(map(operator.methodcaller("get", "tags"), recs)),
+                                      freeze=freeze)
         images: List[Optional[str]] = []
         classes: List[Any] = []
         tags: List[Any] = []
-        for r in records:
+        for r in recs:
             if isinstance(r, Mapping):
                 images.append(r.get("image"))
                 classes.append(r["class"])
@@ -746,17 +764,22 @@ class TagStore(_Handle):
         strings; ``image=None`` makes unnamed images. See also the module
         function :func:`libprime.from_dataframe`, which also reads outcomes.
         """
-        imgs = None if image is None else [None if _isna(v) else v for v in df[image].tolist()]
-        tag_col = [None if _isna(v) else v for v in df[tags].tolist()]
-        return cls.from_lists(imgs, df[klass].tolist(), tag_col, freeze=freeze)
+        def column(name: str) -> List[Any]:
+            col = df[name]
+            values: List[Any] = col.tolist()
+            if col.isna().any():  # None / NaN (a missing value) becomes None
+                values = [None if _isna(v) else v for v in values]
+            return values
+        imgs = None if image is None else column(image)
+        return cls.from_lists(imgs, df[klass].tolist(), column(tags), freeze=freeze)
 
     def add_images(self, images: Optional[Sequence[Optional[str]]], classes: Sequence[Any],
                    tags: Sequence[Union[str, Iterable[str], None]]) -> int:
-        """Add many images in three C calls (``prime_tagstore_intern_names``
-        twice and ``prime_tagstore_add_images``); returns the index of the
-        first. Arguments as :meth:`from_lists`; class names may be strings
-        or integers (written in decimal); floats and other types are
-        refused. On an error raised before the C call, nothing is added."""
+        """Add many images in one C call (``prime_tagstore_add_packed``: each
+        column joined into one buffer of NUL-separated names); returns the
+        index of the first. Arguments as :meth:`from_lists`; class names may
+        be strings or integers (written in decimal); floats and other types
+        are refused. All or nothing: on any error nothing is added."""
         if hasattr(classes, "tolist"):
             classes = classes.tolist()
         if images is not None and hasattr(images, "tolist"):
@@ -770,47 +793,20 @@ class TagStore(_Handle):
         if n >= L.PRIME_NONE - 1:
             raise LimitError(L.PRIME_E_LIMIT, "too many images (the limit is 2^32-2)",
                              "PRIME_E_LIMIT")
-        # classes: local ids in order of first appearance
-        if set(map(type, classes)) - {str}:
-            for i, c in enumerate(classes):
-                if type(c) is str:
-                    continue
-                if isinstance(c, bool) or not (isinstance(c, (str, int)) or (
-                        type(c).__module__ == "numpy" and
-                        type(c).__name__.startswith(("int", "uint", "str")))):
-                    raise TypeError("class of image %d must be a str or an int, not %s (%r)"
-                                    % (i, type(c).__name__, c))
-        cls_ids: Dict[Any, int] = {}
-        local_c = [cls_ids.setdefault(c, len(cls_ids)) for c in classes]
-        class_names = [c if isinstance(c, str) else str(c) for c in cls_ids]
-        tag_text, toff = _tag_texts(tags)
-        # image names in one buffer
-        name_buf, name_off = b"", None
-        if images is not None:
-            name_buf, name_off = _name_buffer(images)
-        lib = _l()
-        sp = self._p()
-        cmap = self._intern_names(L.PRIME_NAMES_CLASSES, class_names)
-        if cmap != list(range(len(cmap))):
-            local_c = [cmap[c] for c in local_c]
-        ca = array.array("I", local_c)
-        first = c_uint32()
-        _check(_long_call(lambda: lib.prime_tagstore_add_images_text(
-            sp, n, name_buf if name_off is not None else None, _ptr_of(name_off, c_uint64),
-            _ptr_of(ca, c_uint32), tag_text, _ptr_of(toff, c_uint64), byref(first))))
+        cbuf = _pack(classes, _class_text, "class")
+        ibuf = None if images is None else _pack(images, _image_text, "image name")
+        tbuf, counts = _pack_tags(tags)
+        sp, first = self._p(), c_uint32()
+        try:
+            _check(_long_call(lambda: _l().prime_tagstore_add_packed(
+                sp, n, ibuf, len(ibuf) if ibuf is not None else 0, cbuf, len(cbuf), tbuf,
+                len(tbuf), _ptr_of(counts, c_uint32), byref(first))))
+        except InvalidArgumentError as e:
+            nul = _nul_error([("name", images), ("class", classes), ("tag name", tags)])
+            if nul is not None:
+                raise nul from e
+            raise
         return first.value
-
-    def _intern_names(self, kind: int, names: List[str]) -> List[int]:
-        if not names:
-            return []
-        enc = [_enc(nm, "tag name" if kind == L.PRIME_NAMES_TAGS else "class name")
-               for nm in names]
-        off = _offsets(enc)
-        out = array.array("I", bytes(4 * len(enc)))
-        buf = b"".join(enc)
-        _check(_l().prime_tagstore_intern_names(self._p(), kind, buf, _ptr_of(off, c_uint64),
-                                                len(enc), _ptr_of(out, c_uint32)))
-        return out.tolist()
 
     # ---- building ----------------------------------------------------------
     def intern_tag(self, name: str) -> int:
@@ -1027,97 +1023,126 @@ class TagStore(_Handle):
             len(self), self.class_count, self.tag_count, " frozen" if self.frozen else "")
 
 
-def _join_utf8(texts: List[str], big: Optional[str] = None
-               ) -> Tuple[bytes, "array.array[int]"]:
-    """texts as one UTF-8 buffer and the n + 1 byte offsets of its parts
-    (``big``: their concatenation, when already made)."""
-    if big is None:
-        big = "".join(texts)
-    if big.isascii():
-        off = array.array("Q", [0])
-        off.extend(itertools.accumulate(map(len, texts)))
-        return big.encode("ascii"), off
-    enc = [x.encode("utf-8") for x in texts]
-    return b"".join(enc), _offsets(enc)
+def _class_text(i: int, c: Any) -> str:
+    """A class name: a str, or an int written in decimal (not a bool)."""
+    if isinstance(c, str):
+        return str(c)
+    if isinstance(c, bool) or not (isinstance(c, int) or (
+            type(c).__module__ == "numpy" and type(c).__name__.startswith(("int", "uint")))):
+        raise TypeError("class of image %d must be a str or an int, not %s (%r)"
+                        % (i, type(c).__name__, c))
+    return str(int(c))
 
 
-def _name_buffer(images: Sequence[Any]) -> Tuple[bytes, "array.array[int]"]:
-    """Image names (None or "" = unnamed) as one buffer with offsets."""
-    types = set(map(type, images))
-    if not types <= {str}:
-        fixed = []
-        for i, im in enumerate(images):
-            if im is None:
-                fixed.append("")
-            elif isinstance(im, str):
-                fixed.append(str(im))
-            else:
-                raise TypeError("image name %d must be a str or None, not %s"
-                                % (i, type(im).__name__))
-        images = fixed
-    return _join_utf8(list(images))
+def _image_text(i: int, im: Any) -> str:
+    """An image name: a str, or None / "" for an unnamed image."""
+    if im is None:
+        return ""
+    if isinstance(im, str):
+        return str(im)
+    raise TypeError("image name %d must be a str or None, not %s" % (i, type(im).__name__))
 
 
-def _tag_texts(tags: Sequence[Any]) -> Tuple[bytes, "array.array[int]"]:
-    """Per image its tags as one "a|b" text (None: none), all in one UTF-8
-    buffer with offsets. A name holding '|' or empty is refused (in a
-    string, '|' separates names and empty names are skipped)."""
-    join = "|".join
-    types = set(map(type, tags))
-    texts: List[str]
-    big: Optional[str] = None
-    if types <= {list, tuple}:
+def _joined(values: List[str], what: str) -> bytes:
+    """values (str) joined with NUL bytes, as UTF-8; a lone surrogate is
+    refused here, with its index. (A name holding a NUL reads as two names:
+    C finds the count wrong, then :func:`_nul_error` names it.)"""
+    text = "\0".join(values)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        for k, v in enumerate(values):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise ValueError("%s %d is not valid Unicode (%s): %r" % (what, k, e.reason, v)
+                                 ) from None
+        raise  # pragma: no cover - a join of encodable strings encodes
+
+
+def _nul_error(columns: List[Tuple[str, Any]]) -> Optional[ValueError]:
+    """After C found a column's count of NUL-separated names wrong: the
+    error naming the first name that holds a NUL (None if none does)."""
+    for what, values in columns:
+        if values is None:
+            continue
+        for i, v in enumerate(values):
+            names = [v] if isinstance(v, str) else (v if isinstance(v, (list, tuple)) else [])
+            for x in names:
+                if isinstance(x, str) and "\0" in x:
+                    return ValueError("%s of image %d contains a NUL character: %r"
+                                      % (what, i, x))
+    return None
+
+
+def _pack(values: Sequence[Any], convert: Callable[[int, Any], str], what: str) -> bytes:
+    """A column of names as one buffer, the names separated by NUL bytes
+    (prime_tagstore_add_packed). Strings go through one C-level join; other
+    values through ``convert`` (which refuses the wrong types)."""
+    try:
+        text_values = values if type(values) is list else list(values)
+        return _joined(text_values, what)
+    except TypeError:  # not all str: convert one by one
+        pass
+    fixed = [convert(i, v) for i, v in enumerate(values)]
+    return _joined(fixed, what)
+
+
+def _pack_tags(tags: Sequence[Any]) -> Tuple[bytes, "Optional[array.array[int]]"]:
+    """The tags column for prime_tagstore_add_packed: ``"a|b"`` strings (and
+    None) as one NUL-separated buffer without counts; lists/tuples of names
+    (and anything else iterable) as all their names separated by NULs, with
+    the per-image counts."""
+    if type(tags) is not list:
+        tags = list(tags)
+    if tags and type(tags[0]) is str:  # "a|b" strings: one join, if they all are
         try:
-            texts = list(map(join, tags))
+            return _joined(tags, "tags of image"), None
         except TypeError:
-            texts = _tag_texts_slow(tags)
-        else:
-            lens = list(map(len, tags))
-            expected = sum(lens) - (len(lens) - lens.count(0))
-            big = "".join(texts)
-            if big.count("|") != expected or "" in itertools.chain.from_iterable(tags):
-                texts, big = _tag_texts_slow(tags), None
-    elif types <= {str, type(None)}:
-        texts = ["" if t is None else t for t in tags] if type(None) in types else list(tags)
-    else:
-        texts = _tag_texts_slow(tags)
-    buf, off = _join_utf8(texts, big)
-    if b"\0" in buf:
-        raise ValueError("a tag name contains a NUL character")
-    return buf, off
+            pass
+    kinds = set(map(type, tags))
+    if kinds <= {str}:
+        return _joined(tags, "tags of image"), None
+    if kinds <= {str, type(None)}:
+        return _joined(["" if t is None else t for t in tags], "tags of image"), None
+    if not kinds <= {list, tuple}:
+        tags = _tag_lists_slow(tags)
+    counts = array.array("I", map(len, tags))
+    total = sum(counts)
+    if total >= L.PRIME_NONE:
+        raise LimitError(L.PRIME_E_LIMIT, "%d tag names (the limit is 2^32-1)" % total,
+                         "PRIME_E_LIMIT")
+    flat = list(itertools.chain.from_iterable(tags))
+    try:
+        buf = _joined(flat, "tag name")
+    except TypeError:
+        _tag_lists_slow(tags)  # raises the precise error
+        raise  # pragma: no cover
+    return buf, counts
 
 
-def _tag_texts_slow(tags: Sequence[Any]) -> List[str]:
-    """_tag_texts for mixed inputs, with a precise error for a bad one."""
-    texts: List[str] = []
-    add = texts.append
+def _tag_lists_slow(tags: List[Any]) -> List[List[str]]:
+    """Per image its tag names as a list, with a precise error for a bad
+    entry: None is no tag, a str is ``"a|b"`` (empty names skipped), other
+    iterables hold names (str)."""
+    out: List[List[str]] = []
+    add = out.append
     for i, t in enumerate(tags):
         if t is None:
-            add("")
-            continue
-        if isinstance(t, str):
-            add(str(t))
-            continue
-        if isinstance(t, (bytes, bytearray)) or not hasattr(t, "__iter__"):
+            add([])
+        elif isinstance(t, str):
+            add([x for x in t.split("|") if x])
+        elif isinstance(t, (bytes, bytearray)) or not hasattr(t, "__iter__"):
             raise TypeError("tags of image %d must be an iterable of str, a \"a|b\" string or "
                             "None, not %r" % (i, t))
-        tt = list(t)
-        for x in tt:
-            if not isinstance(x, str):
-                raise TypeError("tag names must be str, not %s (%r) (image %d)"
-                                % (type(x).__name__, x, i))
-            if x == "" or "|" in x:
-                raise InvalidArgumentError(L.PRIME_E_INVALID_ARG,
-                                           "tag name %r of image %d is empty or contains '|'"
-                                           % (x, i), "PRIME_E_INVALID_ARG")
-        add("|".join(tt))
-    return texts
-
-
-def _offsets(parts: List[bytes]) -> "array.array[int]":
-    off = array.array("Q", [0])
-    off.extend(itertools.accumulate(map(len, parts)))
-    return off
+        else:
+            tt = list(t)
+            for x in tt:
+                if not isinstance(x, str):
+                    raise TypeError("tag names must be str, not %s (%r) (image %d)"
+                                    % (type(x).__name__, x, i))
+            add(tt)
+    return out
 
 
 def _ptr_of(arr: Any, ctype: Any) -> Any:

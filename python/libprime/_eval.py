@@ -195,10 +195,16 @@ class Eval(_Handle):
         data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
         ptr = L.EvalP()
         nm = name.encode("utf-8") if name is not None else None
-        _check(_l().prime_eval_load_memory(data, len(data), nm, store._p(), outcomes._p(),
-                                           byref(ptr)))
+        lib, sp, op = _l(), store._p(), outcomes._p()
+
+        def cleanup(_st: Any) -> None:
+            if ptr:
+                lib.prime_eval_destroy.raw(ptr)
+
+        _check(_interruptible(lambda: lib.prime_eval_load_memory(data, len(data), nm, sp, op,
+                                                                 byref(ptr)), cleanup))
         self = cls.__new__(cls)
-        _Handle.__init__(self, ptr, _l().prime_eval_destroy)
+        _Handle.__init__(self, ptr, lib.prime_eval_destroy)
         return self
 
     def __len__(self) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import glob
 import os
 import subprocess
 import threading
@@ -202,9 +203,14 @@ class PartialStruct(ctypes.Structure):
     """``struct prime_partial`` (opaque; include/prime/partial.h)."""
 
 
+class LinesStruct(ctypes.Structure):
+    """``struct prime_lines`` (opaque; include/prime/file.h)."""
+
+
 WriterP = POINTER(WriterStruct)
 LabelsP = POINTER(LabelsStruct)
 PartialP = POINTER(PartialStruct)
+LinesP = POINTER(LinesStruct)
 
 status_t = c_int32  # prime_status
 param_t = c_int32   # prime_param
@@ -296,6 +302,12 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_file_read": (status_t, [c_char_p, c_uint64, POINTER(c_void_p), _u64p]),
     "prime_file_free": (None, [c_void_p]),
     "prime_file_write": (status_t, [c_char_p, c_void_p, c_size_t]),
+    "prime_lines_load": (status_t, [c_char_p, c_uint32, POINTER(LinesP)]),
+    "prime_lines_load_memory": (status_t, [c_void_p, c_size_t, c_char_p, c_uint32,
+                                           POINTER(LinesP)]),
+    "prime_lines_destroy": (None, [LinesP]),
+    "prime_lines_count": (c_uint32, [LinesP]),
+    "prime_lines_get": (c_char_p, [LinesP, c_uint32]),
     "prime_writer_create": (status_t, [POINTER(WriterP)]),
     "prime_writer_destroy": (None, [WriterP]),
     "prime_writer_add_input": (status_t, [WriterP, c_char_p]),
@@ -580,6 +592,9 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
                                              _u32p, _u32p]),
     "prime_tagstore_add_images_text": (status_t, [TagStoreP, c_uint32, c_void_p, _u64p, _u32p,
                                                   c_void_p, _u64p, _u32p]),
+    # packed text columns (1.1)
+    "prime_tagstore_add_packed": (status_t, [TagStoreP, c_uint32, c_void_p, c_size_t, c_void_p,
+                                             c_size_t, c_void_p, c_size_t, _u32p, _u32p]),
     "prime_tagstore_select": (status_t, [TagStoreP, c_uint32, _u32p, c_uint32, _u32p, c_uint64,
                                          _u64p]),
     "prime_result_mode_images": (status_t, [ResultP, TagStoreP, c_uint64, _u32p, c_uint64,
@@ -602,6 +617,7 @@ MUTATORS: Dict[str, Tuple[int, ...]] = {
     "prime_tagstore_add_image": (0,), "prime_tagstore_add_image_names": (0,),
     "prime_tagstore_freeze": (0,), "prime_tagstore_intern_names": (0,),
     "prime_tagstore_add_images": (0,), "prime_tagstore_add_images_text": (0,),
+    "prime_tagstore_add_packed": (0,),
     "prime_outcomes_set": (0,), "prime_outcomes_set_array": (0,),
     "prime_config_reset": (0,), "prime_config_set_int": (0,), "prime_config_set_double": (0,),
     "prime_config_set_min_gain": (0,), "prime_config_set_by_name": (0,),
@@ -807,22 +823,25 @@ def _pkg_config_candidates() -> List[str]:
 
 
 def _installed_candidates() -> List[str]:
-    """Where an installation put the library: the directory `meson install`
-    wrote into the generated _config.py, then the wheel's own library folder
-    (meson-python puts libdir into ``.libprime.mesonpy.libs`` next to the
-    package)."""
+    """Where an installation put the library: first the wheel's own library
+    folder (``pip install .`` of the repository root: meson-python puts
+    libdir into ``.libprime.mesonpy.libs`` next to the package, as the real
+    file ``libprime.so.1.X.Y`` without the soname link), then the directory
+    `meson install` wrote into the generated _config.py."""
     soname = "libprime.so.%d" % ABI_MAJOR
-    out = []
+    libdir = ""
     try:
         from . import _config  # type: ignore[attr-defined]
         libdir = getattr(_config, "LIBDIR", "")
         soname = getattr(_config, "SONAME", soname) or soname
-        if libdir:
-            out.append(os.path.join(libdir, soname))
     except ImportError:  # a source tree: no generated _config.py
         pass
     here = os.path.dirname(os.path.abspath(__file__))
-    out.append(os.path.join(os.path.dirname(here), ".libprime.mesonpy.libs", soname))
+    bundled = os.path.join(os.path.dirname(here), ".libprime.mesonpy.libs")
+    out = [os.path.join(bundled, soname)]
+    out.extend(sorted(glob.glob(os.path.join(glob.escape(bundled), soname + ".*")), reverse=True))
+    if libdir:
+        out.append(os.path.join(libdir, soname))
     return out
 
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from . import _lib as L
-from ._core import PathLike, Result, TagStore, _check, _dec, _enc, _Handle, _l, _need, _path
+from ._core import (PathLike, Result, TagStore, _check, _dec, _enc, _Handle, _interruptible, _l,
+                    _need, _path)
 
 __all__ = ["Embeddings", "Quality", "GroupMetrics", "ClassMetrics"]
 
@@ -41,6 +42,14 @@ def _float_buffer(values: Any, dim: Optional[int] = None) -> "tuple[Any, int, in
     return ctypes.cast(addr, POINTER(c_float)), len(rows), d, buf
 
 
+def _embeddings_cleanup(ptr: Any) -> Any:
+    """After a Ctrl-C: frees the embeddings an abandoned load made."""
+    def cleanup(_st: Any) -> None:
+        if ptr:
+            _l().prime_embeddings_destroy.raw(ptr)
+    return cleanup
+
+
 class Embeddings(_Handle):
     """A rows x dim float32 matrix (``prime_embeddings``): image or text embeddings.
 
@@ -53,8 +62,9 @@ class Embeddings(_Handle):
     _kind = "Embeddings"
 
     def __init__(self, path: PathLike, dim: int = 0) -> None:
-        ptr = L.EmbeddingsP()
-        _check(_l().prime_embeddings_load(_path(path), int(dim), byref(ptr)))
+        ptr, p, d = L.EmbeddingsP(), _path(path), int(dim)
+        _check(_interruptible(lambda: _l().prime_embeddings_load(p, d, byref(ptr)),
+                              _embeddings_cleanup(ptr)))
         super().__init__(ptr, _l().prime_embeddings_destroy)
 
     @classmethod
@@ -67,9 +77,11 @@ class Embeddings(_Handle):
     def from_bytes(cls, data: bytes, dim: int = 0, name: Optional[str] = None) -> "Embeddings":
         """From a .npy or raw float32 file held in memory."""
         data = bytes(data)
-        ptr = L.EmbeddingsP()
+        ptr, d = L.EmbeddingsP(), int(dim)
         nm = name.encode("utf-8") if name is not None else None
-        _check(_l().prime_embeddings_load_memory(data, len(data), nm, int(dim), byref(ptr)))
+        _check(_interruptible(lambda: _l().prime_embeddings_load_memory(data, len(data), nm, d,
+                                                                        byref(ptr)),
+                              _embeddings_cleanup(ptr)))
         return cls._wrap(ptr)
 
     @classmethod
@@ -146,8 +158,13 @@ class Quality(_Handle):
     def __init__(self, store: TagStore, images: Embeddings) -> None:
         _need(store, TagStore, "store")
         _need(images, Embeddings, "images")
-        ptr = L.QualityP()
-        _check(_l().prime_quality_create(store._p(), images._p(), byref(ptr)))
+        ptr, sp, ip = L.QualityP(), store._p(), images._p()
+
+        def cleanup(_st: Any) -> None:
+            if ptr:
+                _l().prime_quality_destroy.raw(ptr)
+
+        _check(_interruptible(lambda: _l().prime_quality_create(sp, ip, byref(ptr)), cleanup))
         super().__init__(ptr, _l().prime_quality_destroy)
         self._store = store
 
@@ -180,10 +197,13 @@ class Quality(_Handle):
         tp = texts._p() if texts is not None else None
         if texts is not None:
             _need(texts, Embeddings, "texts")
+        qp = self._p()
         if isinstance(result, Result):
-            _check(_l().prime_quality_add_result(self._p(), result._p(), tp))
+            rp = result._p()
+            _check(_interruptible(lambda: _l().prime_quality_add_result(qp, rp, tp)))
         else:
-            _check(_l().prime_quality_add_result_file(self._p(), _path(result), tp))
+            path = _path(result)
+            _check(_interruptible(lambda: _l().prime_quality_add_result_file(qp, path, tp)))
 
     def __len__(self) -> int:
         return int(_l().prime_quality_group_count(self._p()))

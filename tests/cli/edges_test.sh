@@ -109,6 +109,12 @@ case_ 1 "is also the input" "eval --output = --result" -- \
   "$prime" eval --result "$w/r.json" --tags tags.csv --outcomes outcomes.csv --output "$w/r.json"
 case_ 1 "is also the input" "tag --output = --labels" -- \
   "$prime" tag --images ../data/tag --backend properties --labels "$w/tags.csv" --output "$w/tags.csv"
+printf 'image,class,tags\nm1,c,a|b\n' > "$w/part1.csv"
+printf 'image,class,tags\nm2,c,a|b\n' > "$w/part2.csv"
+case_ 1 "part1.csv: is also the input" "merge --output = a part" -- \
+  "$prime" merge --output "$w/part1.csv" "$w/part1.csv" "$w/part2.csv"
+case_ 1 "part2.csv: is also the input" "merge --output = a part after --" -- \
+  "$prime" merge --output "$w/part2.csv" "$w/part1.csv" -- "$w/part2.csv"
 case_ 1 "is also the input" "report --output = --result" -- \
   "$prime" report --result "$w/r.json" --tags tags.csv --outcomes outcomes.csv --images ../data/report/img --output "$w/r.json"
 
@@ -144,8 +150,8 @@ no_temps "$w/adir" "fixed names"
 [ -z "$(find "$w" -name '.prime-*')" ] && ok || bad "fixed names: temporary files left"
 rm -rf "$w/s2.prime" "$w/o2.csv" "$w/t.csv" "$w/r.html" "$w/s2.prime.tmp" "$w/o2.csv.tmp" "$w"/*.tmp
 
-# ---- 6. names of 250 to 255 bytes (no suffix pushes them over NAME_MAX) ----
-for len in 250 255; do
+# ---- 6. names of 245 to 255 bytes (no suffix pushes them over NAME_MAX) ----
+for len in 245 250 255; do
   n=$(printf 'n%.0s' $(seq "$len"))
   expect 0 "search --output, a name of $len bytes" -- "$prime" search --tags tags.csv --outcomes outcomes.csv "${args[@]}" --output "$tmp/$n"
   same "$tmp/$n" expected.json "search output named with $len bytes"
@@ -202,6 +208,44 @@ interrupt INT
 interrupt TERM
 interrupt HUP
 
+# ---- 7b. an output that is a FIFO with no reader: a signal stops the wait ----
+# (the commit holds the signals around its renames only, not while an
+# output written in place waits for its reader)
+ff="$tmp/ff"
+mkdir -p "$ff"
+mkfifo "$ff/fifo"
+fifo_interrupt() { # SIGNAL
+  local sig=$1 pid n t rc watch
+  set -m
+  "$prime" convert --tags tags_correct.csv --output "$ff/s.prime" --outcomes-output "$ff/fifo" 2>"$tmp/err" &
+  pid=$!
+  set +m
+  shopt -s nullglob dotglob
+  for ((n = 0; n < 2000; n++)); do t=("$ff"/.prime-*); [ ${#t[@]} -gt 0 ] && break; sleep 0.01; done
+  shopt -u nullglob dotglob
+  [ "$n" -lt 2000 ] && ok || bad "FIFO $sig: the store's temporary file never showed"
+  sleep 0.3 # now waiting in the open of the FIFO
+  kill "-$sig" "$pid"
+  ( sleep 10; kill -KILL "$pid" 2>/dev/null ) & watch=$!
+  wait "$pid"; rc=$?
+  kill "$watch" 2>/dev/null; wait "$watch" 2>/dev/null
+  [ "$rc" -eq $((128 + $(kill -l "$sig"))) ] && ok || bad "FIFO $sig: exit $rc, wanted death by the signal (137: only SIGKILL stopped it)"
+  [ -z "$(find "$ff" -name '.prime-*')" ] && ok || bad "FIFO $sig: temporary file left: $(ls -A "$ff")"
+  [ ! -e "$ff/s.prime" ] && ok || bad "FIFO $sig: the store was written though the outcomes were not"
+  [ -p "$ff/fifo" ] && ok || bad "FIFO $sig: the FIFO was replaced"
+}
+fifo_interrupt INT
+fifo_interrupt TERM
+fifo_interrupt HUP
+# with a reader: both outputs complete
+cat "$ff/fifo" > "$tmp/fifo_o.csv" &
+reader=$!
+expect 0 "convert --outcomes-output FIFO with a reader" -- timeout 20 "$prime" convert --tags tags_correct.csv --output "$ff/s.prime" --outcomes-output "$ff/fifo"
+wait "$reader"
+same "$tmp/fifo_o.csv" "$w/o.csv" "outcomes through a FIFO"
+expect 0 "the store written beside the FIFO loads" -- "$prime" info "$ff/s.prime"
+rm -rf "$ff"
+
 # ---- 8. outputs that are devices: written in place, never replaced ----
 expect 0 "search --output a device node" -- "$prime" search --tags tags.csv --outcomes outcomes.csv "${args[@]}" --output "$dev"
 [ -c "$dev" ] && ok || bad "the device node was replaced: $(ls -l "$dev")"
@@ -233,6 +277,10 @@ case_ 1 "/dev/full: cannot write: No space left on device" "search --output /dev
   "$prime" search --tags tags.csv --outcomes outcomes.csv --output /dev/full
 case_ 1 "cannot write the output: No space left on device" "eval > /dev/full" -- \
   sh -c '"$0" eval --result expected.json --tags tags.csv --outcomes outcomes.csv > /dev/full' "$prime"
+for fmt in text csv; do # the message once, not twice
+  expect 1 "search --format $fmt > /dev/full" -- sh -c '"$0" search --tags tags.csv --outcomes outcomes.csv --min-size 2 --format "$1" > /dev/full' "$prime" "$fmt"
+  [ "$(grep -c 'cannot write' "$tmp/err")" = 1 ] && ok || bad "search --format $fmt > /dev/full: $(cat "$tmp/err")"
+done
 
 # ---- 10. strict numbers: no blank, no sign, no wrap ----
 ev=(eval --result expected.json --tags tags_correct.csv --fdr 0.3)
@@ -261,6 +309,10 @@ case_ 2 "--size must be an integer in 1..65536, not '1e2'" "tag --size 1e2" -- \
 case_ 2 "--mean must be three numbers R,G,B, not ' 0.5,0.5,0.5'" "tag --mean with a blank" -- \
   "$prime" tag --images ../data/tag --backend torch --model m.pt --vocab v.txt --mean ' 0.5,0.5,0.5' --output "$w/never.csv"
 case_ 2 "min_drop" "search --min-drop ' 0.3'" -- "$prime" search --tags tags.csv --min-drop ' 0.3'
+case_ 2 "max_tags: \"+2\" is not an integer" "search --max-tags +2" -- "$prime" search --tags tags.csv --max-tags +2
+case_ 2 "min_size: \"+2\" is not an integer" "search --min-size +2" -- "$prime" search --tags tags.csv --min-size +2
+case_ 2 "threads: \"+1\" is not an integer" "search --threads +1" -- "$prime" search --tags tags.csv --threads +1
+case_ 2 "min_gain: \" 0.1\" is not a number" "search --min-gain with a blank after the comma" -- "$prime" search --tags tags.csv --min-gain '0, 0.1'
 
 # ---- 11. unknown options, wherever they stand ----
 case_ 2 "unknown option '--bogus'" "search: unknown option last" -- "$prime" search --tags tags.csv --bogus
@@ -271,6 +323,8 @@ case_ 2 "unknown option '--x' for eval --quality" "eval --quality: unknown optio
 case_ 2 "unknown option '--frob'" "tag: unknown option last" -- "$prime" tag --images ../data/tag --frob
 case_ 2 "unknown option '--nope'" "tokenize: unknown option last" -- "$prime" tokenize --nope
 case_ 2 "unknown option '--x'" "report: unknown option last" -- "$prime" report --x
+case_ 2 "unknown option '--bogus' for info" "info: unknown option last" -- "$prime" info tags.csv --bogus
+case_ 2 "unknown option '--bogus' for merge" "merge: unknown option last" -- "$prime" merge --output "$w/never.prime" tags.csv --bogus
 case_ 2 "--whole-dataset takes no value" "a flag given a value" -- "$prime" search --tags tags.csv --whole-dataset=1
 case_ 2 "option --output needs a value" "a known option last, without its value" -- "$prime" search --tags tags.csv --output
 
@@ -281,6 +335,7 @@ case_ 2 "option --output needs a value, not an empty text" "--output=" -- "$prim
 case_ 2 "option --labels needs a value, not an empty text" "tag --labels=" -- "$prime" tag --images ../data/tag --backend properties --labels= --output "$w/never.csv"
 case_ 2 "option --result needs a value, not an empty text" "eval --result ''" -- "$prime" eval --result '' --tags tags.csv
 case_ 2 "option --bpe needs a value, not an empty text" "tokenize --bpe=" -- "$prime" tokenize --bpe= hello
+case_ 2 "option --output needs a value, not an empty text" "merge --output=" -- "$prime" merge --output= tags.csv
 case_ 2 "a command is needed: search, convert, info, eval, report, tokenize, tag, classify or merge" "bare prime lists every command" -- "$prime"
 
 # ---- 13. tag --labels through the library's CSV reader ----
@@ -299,6 +354,24 @@ grep -q '^dog/c.png,y,' "$lab/t2.csv" && ok || bad "BOM labels: $(cat "$lab/t2.c
 mkdir -p "$lab/cat" && cp ../data/tag/cat/a.png "$lab/cat/" && printf '\xEF\xBB\xBFcat/a.png\r\n' > "$lab/list.txt"
 expect 0 "tag --images LIST with a BOM and CRLF" -- "$prime" tag --images "$lab/list.txt" --backend properties --output "$lab/t3.csv"
 grep -q '^cat/a.png,cat,dark|' "$lab/t3.csv" && ok || bad "list with a BOM: $(cat "$lab/t3.csv")"
+# the list through the library's line reader (prime_lines_load): blank
+# lines and # comments skipped anywhere; what no text reader takes refused
+cp "../data/tag/cat/b b.png" "$lab/cat/"
+printf '# two images\r\n\r\ncat/a.png\r\n  \r\n# the other\r\ncat/b b.png\r\n' > "$lab/list2.txt"
+expect 0 "tag --images LIST with comments and blank lines" -- "$prime" tag --images "$lab/list2.txt" --backend properties --output "$lab/t4.csv"
+[ "$(wc -l < "$lab/t4.csv")" = 3 ] && grep -q '^cat/b b.png,cat,' "$lab/t4.csv" && ok || bad "list with comments: $(cat "$lab/t4.csv")"
+printf 'cat/a.png\n\n# c\n' > "$lab/list3.txt"
+expect 0 "tag --images LIST with a blank line and a comment at the end" -- "$prime" tag --images "$lab/list3.txt" --backend properties --output "$lab/t5.csv"
+[ "$(wc -l < "$lab/t5.csv")" = 2 ] && ok || bad "list with blank lines: $(cat "$lab/t5.csv")"
+printf 'cat/a.png\ncat/b\rb.png\n' > "$w/cr.txt"
+case_ 1 "cr.txt:2: a carriage return not followed by a line feed" "tag --images LIST with a lone CR" -- \
+  "$prime" tag --images "$w/cr.txt" --backend properties --output "$w/never.csv"
+printf 'cat/a.png\ncat/\xC3.png\n' > "$w/utf.txt"
+case_ 1 "utf.txt:2: invalid UTF-8" "tag --images LIST with invalid UTF-8" -- \
+  "$prime" tag --images "$w/utf.txt" --backend properties --output "$w/never.csv"
+printf '\xEF\xBB\xBF\r\n# nothing\r\n' > "$w/nolines.txt"
+case_ 1 "nolines.txt: no lines (the file is empty or blank)" "tag --images LIST with no lines" -- \
+  "$prime" tag --images "$w/nolines.txt" --backend properties --output "$w/never.csv"
 printf 'image,label\ncat/a.png,x\ndog/c.png,y\n"cat/b b.png",x\ncat/a.png,z\n' > "$w/dup.csv"
 case_ 1 "dup.csv:5: image \"cat/a.png\" listed twice (first on line 2)" "tag --labels: an image listed twice" -- \
   "$prime" tag --images ../data/tag --backend properties --labels "$w/dup.csv" --output "$w/never.csv"
@@ -311,6 +384,24 @@ case_ 1 "fields.csv:2: expected 2 fields, found 3" "tag --labels: a row with a f
 printf 'img,label\n' > "$w/nocol.csv"
 case_ 1 "nocol.csv:1: missing column \"image\"" "tag --labels: no image column" -- \
   "$prime" tag --images ../data/tag --backend properties --labels "$w/nocol.csv" --output "$w/never.csv"
+
+# ---- 14. the sharded-store manifest (JSON): a BOM is taken, a key given twice refused ----
+sh="$tmp/sh.prmd"
+"$prime" tag --images ../data/tag --backend properties --shard 0/2 --output "$sh" 2>/dev/null &&
+  "$prime" tag --images ../data/tag --backend properties --shard 1/2 --output "$sh" 2>/dev/null && ok || bad "sharded tagging"
+"$prime" merge --output "$tmp/plain.prime" "$sh" && ok || bad "merge of the sharded store"
+cp -r "$sh" "$w/bom.prmd"
+{ printf '\xEF\xBB\xBF'; cat "$sh/manifest.json"; } > "$w/bom.prmd/manifest.json"
+expect 0 "merge: a manifest with a BOM" -- "$prime" merge --output "$tmp/bom.prime" "$w/bom.prmd"
+same "$tmp/bom.prime" "$tmp/plain.prime" "a BOM in the manifest changes nothing"
+cp -r "$sh" "$w/dup.prmd"
+sed -i 's/"shards": 2,/"shards": 2, "shards": 3,/' "$w/dup.prmd/manifest.json"
+case_ 1 "manifest.json:4: duplicate key \"shards\"" "merge: a manifest with a key given twice" -- \
+  "$prime" merge --output "$w/never.prime" "$w/dup.prmd"
+cp -r "$sh" "$w/dup2.prmd"
+sed -i '0,/"completed": true/s//"completed": true, "completed": false/' "$w/dup2.prmd/manifest.json"
+case_ 1 "duplicate key \"completed\"" "merge: a shard entry with a key given twice" -- \
+  "$prime" merge --output "$w/never.prime" "$w/dup2.prmd"
 
 echo "cli edges: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -171,6 +171,33 @@ expect 1 "tag zeroshot, encoders of different dimensions" -- "$prime" tag --imag
 err_has "(PRIME_E_MISMATCH)" "zeroshot dimension mismatch"
 [ ! -e "$tmp/never.csv" ] && ok || bad "tag zeroshot: output written after an error"
 
+# ---- vocabulary files: one line reader (prime_lines_load) for torch and zeroshot ----
+# a BOM, CRLF and blank lines at the end change nothing; a blank line
+# between names, a name given twice or holding '|' is refused by both,
+# with the file and line
+{ printf '\xEF\xBB\xBF'; sed 's/$/\r/' "$data/vocab.txt"; printf '\r\n \r\n'; } > "$tmp/vocab_bom.txt"
+expect 0 "tag torch, vocabulary with a BOM, CRLF, blank lines at the end" -- "$prime" "${targs[@]}" --vocab "$tmp/vocab_bom.txt" --output "$tmp/tbom.csv"
+same "$tmp/tbom.csv" "$tmp/torch_05.csv" "tag torch, vocabulary with a BOM and CRLF"
+{ printf '\xEF\xBB\xBF'; sed 's/$/\r/' "$tmp/zs_vocab.txt"; printf '\r\n'; } > "$tmp/zs_vocab_bom.txt"
+expect 0 "tag zeroshot, vocabulary with a BOM, CRLF, a blank line at the end" -- "$prime" "${zargs[@]}" --vocab "$tmp/zs_vocab_bom.txt" --threshold -1 --top-k 1 --output "$tmp/zbom.csv"
+same "$tmp/zbom.csv" "$tmp/zs_top1.csv" "tag zeroshot, vocabulary with a BOM and CRLF"
+printf 'a dog\n\na cat\n' > "$tmp/v_blank.txt"
+printf 'a dog\na cat\na dog\n' > "$tmp/v_dup.txt"
+printf 'a dog\na|cat\n' > "$tmp/v_bar.txt"
+: > "$tmp/v_empty.txt"
+for backend in torch zeroshot; do
+  if [ $backend = torch ]; then vargs=("${targs[@]}"); else vargs=("${zargs[@]}"); fi
+  expect 1 "$backend: a blank line inside the vocabulary" -- "$prime" "${vargs[@]}" --vocab "$tmp/v_blank.txt" --output "$tmp/never.csv"
+  err_has "v_blank.txt:2: a blank line (names are one a line; blank lines only at the end)" "$backend: blank line"
+  expect 1 "$backend: a name twice in the vocabulary" -- "$prime" "${vargs[@]}" --vocab "$tmp/v_dup.txt" --output "$tmp/never.csv"
+  err_has 'v_dup.txt:3: "a dog" is also line 1 (PRIME_E_DUPLICATE)' "$backend: duplicate name"
+  expect 1 "$backend: a name with '|' in the vocabulary" -- "$prime" "${vargs[@]}" --vocab "$tmp/v_bar.txt" --output "$tmp/never.csv"
+  err_has "v_bar.txt:2: the name \"a|cat\" holds '|'" "$backend: name with a bar"
+  expect 1 "$backend: an empty vocabulary" -- "$prime" "${vargs[@]}" --vocab "$tmp/v_empty.txt" --output "$tmp/never.csv"
+  err_has "v_empty.txt: no lines (the file is empty or blank)" "$backend: empty vocabulary"
+  [ ! -e "$tmp/never.csv" ] && ok || bad "$backend: output written after a bad vocabulary"
+done
+
 # ---- prime classify ----
 expect 0 "classify" -- "$prime" classify --model "$data/classifier.pt" --classes "$data/classes.txt" --images "$tmp/img" --labels "$tmp/labels.csv" --size 32 --output "$tmp/o.csv"
 same "$tmp/o.csv" "$tmp/outcomes_want.csv" "classify with labels and class names"
@@ -180,6 +207,12 @@ expect 0 "outcomes feed a search" -- "$prime" search --tags "$tmp/t05.csv" --out
 # p: a right, b (indoor) wrong, c right; q: d (vehicle) wrong, gray right, wide (outdoor) wrong
 grep -q '{"class": "p", "images": 3, "correct": 2,' "$tmp/out" && grep -q '{"class": "q", "images": 3, "correct": 1,' "$tmp/out" \
   && ok || bad "search over classify's outcomes: $(head -4 "$tmp/out")"
+# class names may hold '|' (prime/torch.h): classify writes them as they are
+sed 's/^/c|/' "$data/classes.txt" > "$tmp/classes_bar.txt"
+sed 's/,animal/,c|animal/; s/,indoor/,c|indoor/; s/,vehicle/,c|vehicle/; s/,outdoor/,c|outdoor/' "$tmp/labels.csv" > "$tmp/labels_bar.csv"
+expect 0 "classify with '|' in class names" -- "$prime" classify --model "$data/classifier.pt" --classes "$tmp/classes_bar.txt" --images "$tmp/img" --labels "$tmp/labels_bar.csv" --size 32 --output "$tmp/obar.csv"
+sed '2,$ s/,\([a-z]*\),\([a-z]*\),/,c|\1,c|\2,/' "$tmp/outcomes_want.csv" > "$tmp/obar_want.csv"
+same "$tmp/obar.csv" "$tmp/obar_want.csv" "classify with '|' in class names"
 rm -f "$tmp/never.csv"
 head -3 "$data/classes.txt" > "$tmp/classes3.txt"
 expect 1 "classify with too few class names" -- "$prime" classify --model "$data/classifier.pt" --classes "$tmp/classes3.txt" --images "$tmp/img" --size 32 --output "$tmp/never.csv"

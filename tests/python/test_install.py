@@ -89,3 +89,53 @@ def test_pip_install_python_dir(tmp_path):
                        cwd=str(tmp_path), timeout=60)
     assert p.returncode == 0, p.stderr
     assert p.stdout.split("\n")[2].startswith(str(target))
+
+
+def test_pip_install_repository_root(tmp_path):
+    """`pip install --no-build-isolation .` of the repository root (Debian's
+    python3-mesonpy; patchelf): one wheel with the C library built by Meson
+    in .libprime.mesonpy.libs, which the package loads with no environment
+    variables, and the package's files."""
+    try:
+        import mesonpy  # noqa: F401
+    except ImportError:
+        pytest.skip("python3-mesonpy is not installed (scripts/deps.sh)")
+    if shutil.which("patchelf") is None:
+        pytest.skip("patchelf is not installed (scripts/deps.sh)")
+    if not (BUILD_ROOT / "build.ninja").exists():
+        pytest.skip("no meson build tree at %s" % BUILD_ROOT)
+    target = tmp_path / "site"
+    # a build folder kept in the build tree: later runs rebuild incrementally
+    builddir = BUILD_ROOT / "pip-root-build"
+    if not (builddir / "build.ninja").exists():  # meson-python 0.12 only reconfigures it
+        shutil.rmtree(builddir, ignore_errors=True)
+        subprocess.run(["meson", "setup", str(builddir), str(SOURCE_ROOT), "-Dtests=false",
+                        "-Dexamples=false", "-Dbench=false", "-Ddocs=disabled",
+                        "-Dtorch=disabled", "-Dpython=enabled", "-Dtool_static=true"],
+                       check=True, capture_output=True, timeout=300, env=_clean_env())
+    p = subprocess.run([sys.executable, "-m", "pip", "install", "--no-build-isolation",
+                        "--no-deps", "--no-index", "--target", str(target),
+                        "--config-settings", "builddir=%s" % builddir, str(SOURCE_ROOT)],
+                       capture_output=True, text=True, timeout=900, cwd=str(tmp_path),
+                       env=_clean_env())
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    libs = target / ".libprime.mesonpy.libs"
+    assert list(libs.glob("libprime.so.1*")), sorted(target.iterdir())
+    want = {f.name for f in (SOURCE_ROOT / "python" / "libprime").iterdir()
+            if f.suffix in (".py", ".typed")}
+    assert want <= {f.name for f in (target / "libprime").iterdir()}
+    p = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, %r); %s; "
+                        "s = libprime.TagStore.from_lists(['a'], ['c'], [['t']]); "
+                        "print(len(s), s.tags)" % (str(target), PROBE)],
+                       capture_output=True, text=True, env=_clean_env(), cwd=str(tmp_path),
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    version, path, pkg, probe = p.stdout.split("\n")[:4]
+    assert Path(path).parent == libs, path
+    assert pkg.startswith(str(target))
+    assert probe == "1 ['t']"
+    # the tool comes along and runs without environment variables too
+    tool = target / "bin" / "prime"
+    p = subprocess.run([str(tool), "--version"], capture_output=True, text=True,
+                       env=_clean_env(), timeout=60)
+    assert p.returncode == 0 and version in p.stdout, p.stdout + p.stderr

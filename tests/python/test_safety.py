@@ -218,14 +218,27 @@ def fire():
     os.kill(os.getpid(), signal.SIGINT)
 if mode == "load":
     data = synth_csv(250000).encode()
-# the load of 250k rows may take well under 0.1 s on an idle machine
-threading.Timer(0.01 if mode == "load" else 0.1, fire).start()
+elif mode == "outcomes":  # 1M images and their outcomes CSV
+    big = libprime.TagStore.from_lists(["i%d" % i for i in range(1000000)], ["c"] * 1000000,
+                                       ["a|b"] * 1000000)
+    data = ("image,correct\n" + "".join("i%d,%d\n" % (i, i % 2) for i in range(1000000))).encode()
+elif mode == "open":  # a binary store of 250k images
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        libprime.TagStore.from_bytes(synth_csv(250000).encode(), "big.csv")[0].save(d + "/s.prime")
+        data = open(d + "/s.prime", "rb").read()
+# the loads may take well under 0.1 s on an idle machine
+threading.Timer(0.1 if mode in ("plain", "progress") else 0.01, fire).start()
 try:
     if mode == "plain":
         libprime.search(store, out, max_tags=5, min_size=2, min_drop=0.0, min_gain=-1.0, threads=1)
     elif mode == "progress":
         libprime.search(store, out, max_tags=5, min_size=2, min_drop=0.0, min_gain=-1.0, threads=1,
                         progress=lambda d, t: False)
+    elif mode == "outcomes":
+        libprime.Outcomes.from_bytes(data, big, "big.csv")
+    elif mode == "open":
+        libprime.TagStore.open_bytes(data)
     else:
         libprime.TagStore.from_bytes(data, "big.csv")
     print("FINISHED")
@@ -238,7 +251,7 @@ print("AFTER", len(r))
 """
 
 
-@pytest.mark.parametrize("mode", ["plain", "progress", "load"])
+@pytest.mark.parametrize("mode", ["plain", "progress", "load", "outcomes", "open"])
 def test_ctrl_c_interrupts_within_200ms(mode):
     code = CTRL_C.format(pkg=str(HERE.parents[1] / "python"), here=str(HERE))
     p = subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True,
@@ -251,3 +264,45 @@ def test_ctrl_c_interrupts_within_200ms(mode):
     assert float(inter[0].split()[1]) < 0.2, inter
     assert any(ln.startswith("QUERY ") and int(ln.split()[1]) > 0 for ln in lines)
     assert any(ln.startswith("AFTER ") for ln in lines)
+
+
+def test_long_loads_run_interruptibly(tmp_path, monkeypatch):
+    """The loads run on the helper thread of the interruptible call (so
+    Ctrl-C reaches the main thread at once, as tested above for some of
+    them): each C call is seen from a thread other than the main one."""
+    from _synth import synth_csv
+    lib = libprime.lib()
+    seen = {}
+
+    def spy(name):
+        real = getattr(lib, name)
+
+        def call(*args):
+            seen[name] = threading.current_thread() is threading.main_thread()
+            return real(*args)
+        monkeypatch.setattr(lib, name, call)
+
+    for name in ("prime_outcomes_load_memory", "prime_tagstore_open_memory",
+                 "prime_eval_load_memory", "prime_embeddings_load", "prime_embeddings_load_memory",
+                 "prime_quality_create", "prime_quality_add_result",
+                 "prime_quality_add_result_file"):
+        spy(name)
+    store, out = TagStore.from_bytes(synth_csv(600).encode(), "s.csv")
+    store.save(tmp_path / "s.prime")
+    TagStore.open_bytes((tmp_path / "s.prime").read_bytes()).close()
+    Outcomes.from_bytes(b"image,correct\n" + b"".join(b"img%06d,1\n" % i for i in range(600)),
+                        store).close()
+    res = libprime.search(store, out, max_tags=2, min_size=5, min_drop=0.0)
+    libprime.Eval.from_json(res.to_json(), store, out).close()
+    rows = [[float(i % 7), 1.0] for i in range(len(store))]
+    emb = libprime.Embeddings.from_array(rows)
+    raw = b"".join(__import__("struct").pack("<2f", *r) for r in rows)
+    (tmp_path / "e.f32").write_bytes(raw)
+    libprime.Embeddings(tmp_path / "e.f32", dim=2).close()
+    libprime.Embeddings.from_bytes(raw, dim=2).close()
+    with libprime.Quality(store, emb) as q:
+        q.add_result(res)
+        res.write(tmp_path / "r.json")
+        q.add_result(tmp_path / "r.json")
+    assert seen and not any(seen.values()), seen
+    assert len(seen) == 8, seen

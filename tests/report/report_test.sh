@@ -2,7 +2,10 @@
 # Browser test of `prime report` (suite 'report'): builds a report of the small
 # data set tests/data/report (12 tiny PNGs, 2 classes), opens it in headless
 # Chromium, checks the DOM it renders (mode count, image count, wrong marks,
-# escaped names) and saves a screenshot to $PRIME_BUILD_ROOT/report_screenshot.png.
+# escaped names), measures its layout (layout_check.js: boxes visible, inside
+# the viewport, not overlapping, text not clipped, plot points and bars where
+# the figures put them; and that a deliberately broken layout is reported)
+# and saves a screenshot to $PRIME_BUILD_ROOT/report_screenshot.png.
 # Usage: report_test.sh PATH/TO/prime. Exit 77 (skipped) without chromium.
 set -uo pipefail
 prime=$(realpath "${1:?usage: report_test.sh PRIME}")
@@ -126,6 +129,44 @@ chrome --dump-dom "file://$tmp/same.html" > "$tmp/dom_same.html"
 [ "$(count 'class="same"' "$tmp/dom_same.html")" -eq 1 ] && ok || bad "x + y not marked once"
 grep -q 'data-same="[0-9]*">Same images as the smaller mode <q>a photo of cat [xy]</q>' \
   "$tmp/dom_same.html" && ok || bad "the mark does not name the one-tag mode"
+
+# the layout, measured in the browser (tests/report/layout_check.js): every
+# element visible and inside the viewport's width, no two boxes of one
+# layout overlapping, no text clipped, the scatter points inside the plot
+# and the ranking bars as long as their figures
+layout() { # layout PAGE WIDTH,HEIGHT [CSS]: the check's lines for PAGE (+ CSS)
+  local page="$tmp/layout_$RANDOM.html"
+  { if [ -n "${3:-}" ]; then awk -v css="$3" '{ sub("</style>", css "</style>") } 1' "$1"
+    else cat "$1"; fi
+    echo "<script>"; cat "$here/layout_check.js"; echo "</script>"; } > "$page"
+  chrome --window-size="$2" --dump-dom "file://$page" \
+    | awk '/<\/script><pre id="layout-check">/ { f = 1 } f { print } /<\/pre>/ { if (f) exit }' \
+    | sed 's/<[^>]*>//g'
+}
+for spec in "heldout.html 900,900" "heldout.html 1400,900" "report_8.html 1200,2000" \
+            "report_1.html 700,1200" "same.html 900,900"; do
+  set -- $spec
+  got=$(layout "$tmp/$1" "$2")
+  case "$got" in
+    "LAYOUT OK "*) ok ;;
+    *) bad "layout of $1 at $2: ${got:-no result}" ;;
+  esac
+done
+# ... and the check finds a broken layout (CSS added to the overview page)
+broken() { # broken KIND CSS
+  got=$(layout "$tmp/heldout.html" 900,900 "$2")
+  echo "$got" | grep -q "^LAYOUT PROBLEM $1: " && ok \
+    || bad "broken layout ($2) not reported as $1: ${got:-no result}"
+}
+broken overlap '.mode{margin-top:-120px}'
+broken overlap '#class-bars .classbar{margin-top:-12px}'
+broken overflow 'body{min-width:1600px}'
+broken overflow '#scatter{margin-left:700px}'
+broken clipped 'h3{height:4px;overflow:hidden}'
+broken clipped 'figcaption{white-space:nowrap;overflow:hidden;width:30px}'
+broken hidden '.thumbs{display:none}'
+broken plot '.spark span{width:10% !important}'
+broken plot '#scatter circle{transform:translate(330px,0)}'
 
 # screenshot (looked at by hand; kept in the build folder)
 shot="$out_dir/report_screenshot.png"

@@ -700,7 +700,7 @@ Test(torch, vocabulary_lines_are_checked)
 {
     cr_assert_eq(vocab_file("dog\r\ncat\r\n\n\n", 12), PRIME_OK, "%s", prime_last_error());
     cr_assert_eq(vocab_file("dog\n\ncat\n", 9), PRIME_E_PARSE);
-    cr_assert(contains(prime_last_error(), ":2: empty"), "%s", prime_last_error());
+    cr_assert(contains(prime_last_error(), ":2: a blank line"), "%s", prime_last_error());
     cr_assert_eq(vocab_file("dog\ncat|x\n", 10), PRIME_E_PARSE);
     cr_assert(contains(prime_last_error(), ":2:"), "%s", prime_last_error());
     cr_assert_eq(vocab_file("dog\n\xff\xfe\n", 7), PRIME_E_PARSE);

@@ -63,6 +63,9 @@ enum { OPT_END = -1, OPT_ARG = -2, OPT_ERROR = -3 };
  * option (whether or not a value follows), a flag given a value, a missing
  * value, an empty value. */
 int opts_next(opts *o, const char **value);
+/* opts_next for a command that takes options only: an argument that is not
+ * an option is a usage error ("unexpected argument 'X'", OPT_ERROR). */
+int opts_option(opts *o, const char **value);
 
 /* Strict numbers: the whole text, no blank, no sign for counts; print the
  * usage error "NAME must be WHAT, not 'TEXT'" and return 0 on failure. */
@@ -100,9 +103,10 @@ void progress_end(progress_state *p);
  * the problem and returns NULL on failure. */
 prime_writer *writer_open(const char *const *inputs, size_t n, const char *const *outputs,
                           size_t m);
-/* Commit with SIGINT, SIGTERM and SIGHUP held back (the renames of several
- * outputs are not cut in half), print any error, destroy. Returns the exit
- * status. */
+/* Commit (the library holds SIGINT, SIGTERM and SIGHUP around the renames
+ * only, so the renames of several outputs are not cut in half and a FIFO
+ * output with no reader can be interrupted), print any error, destroy.
+ * Returns the exit status. */
 int writer_close(prime_writer *w);
 
 /* writer_open's checks alone, before a command's work, for commands whose
@@ -182,15 +186,11 @@ typedef struct {
 void strvec_free(strvec *s);
 
 /* The image files of --images (a folder walked recursively and sorted, or a
- * list file, one path a line), their names and classes (from labels_path,
+ * list file, one path a line, read by prime_lines_load), their names and classes (from labels_path,
  * else the parent folder's name). Prints the problem and returns 0 on
  * failure. */
 int collect_images(const char *images, const char *labels_path, strvec *paths, strvec *names,
                    strvec *classes);
-
-/* One name a line (LF or CRLF, blank lines skipped) of a file read by the
- * library's reader. Prints the problem and returns 0 on failure. */
-int read_lines(const char *path, strvec *out);
 
 /* Data files (opts.c). The data folder: $PRIME_DATA_DIR when set and not
  * empty, else where `meson install` puts data/ (PRIME_DATA_INSTALLED,

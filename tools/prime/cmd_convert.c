@@ -15,11 +15,9 @@ int cmd_convert(int argc, char **argv)
     opts o = {.argc = argc, .argv = argv, .specs = specs};
     int k;
     const char *v;
-    while ((k = opts_next(&o, &v)) != OPT_END) {
+    while ((k = opts_option(&o, &v)) != OPT_END) {
         if (k == OPT_ERROR)
             return o.rc;
-        if (k == OPT_ARG)
-            return usage_error("unexpected argument '%s'", v);
         if (k == O_TAGS)
             tags_path = v;
         else if (k == O_OUTPUT)

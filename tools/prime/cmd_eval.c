@@ -92,11 +92,9 @@ static int cmd_eval_quality(int argc, char **argv)
               .context = " for eval --quality"};
     int k;
     const char *v;
-    while ((k = opts_next(&o, &v)) != OPT_END) {
+    while ((k = opts_option(&o, &v)) != OPT_END) {
         if (k == OPT_ERROR)
             return o.rc;
-        if (k == OPT_ARG)
-            return usage_error("unexpected argument '%s'", v);
         if (k == Q_DIM) {
             uint64_t x;
             char what[64];
@@ -189,11 +187,9 @@ int cmd_eval(int argc, char **argv)
     opts o = {.argc = argc, .argv = argv, .specs = eval_specs};
     int k;
     const char *v;
-    while ((k = opts_next(&o, &v)) != OPT_END) {
+    while ((k = opts_option(&o, &v)) != OPT_END) {
         if (k == OPT_ERROR)
             return o.rc;
-        if (k == OPT_ARG)
-            return usage_error("unexpected argument '%s'", v);
         switch (k) {
         case E_RESULT: result_path = v; break;
         case E_TAGS: tags_path = v; break;

@@ -6,11 +6,21 @@
 
 int cmd_info(int argc, char **argv)
 {
-    if (argc != 1 || strncmp(argv[0], "--", 2) == 0)
+    static const opt_spec none[] = {{NULL, 0}}; /* every option is unknown */
+    opts o = {.argc = argc, .argv = argv, .specs = none, .context = " for info"};
+    const char *file = NULL, *arg;
+    int k, files = 0;
+    while ((k = opts_next(&o, &arg)) != OPT_END) {
+        if (k == OPT_ERROR)
+            return o.rc;
+        file = arg;
+        files++;
+    }
+    if (files != 1)
         return usage_error("%s", "info needs exactly one FILE");
     prime_tagstore *store = NULL;
     prime_outcomes *outcomes = NULL;
-    prime_status st = prime_tagstore_load(argv[0], &store, &outcomes);
+    prime_status st = prime_tagstore_load(file, &store, &outcomes);
     if (st != PRIME_OK)
         return lib_error(st);
     uint32_t ni = prime_tagstore_image_count(store), nc = prime_tagstore_class_count(store),
@@ -35,7 +45,7 @@ int cmd_info(int argc, char **argv)
         if (n > max_c)
             max_c = n;
     }
-    printf("file:            %s\n", argv[0]);
+    printf("file:            %s\n", file);
     printf("images:          %u\n", ni);
     printf("classes:         %u", nc);
     if (nc > 0)

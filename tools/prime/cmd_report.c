@@ -17,11 +17,9 @@ int cmd_report(int argc, char **argv)
     opts o = {.argc = argc, .argv = argv, .specs = specs};
     int k;
     const char *v;
-    while ((k = opts_next(&o, &v)) != OPT_END) {
+    while ((k = opts_option(&o, &v)) != OPT_END) {
         if (k == OPT_ERROR)
             return o.rc;
-        if (k == OPT_ARG)
-            return usage_error("unexpected argument '%s'", v);
         if (k == O_PER_MODE) {
             if (!opt_uint("--per-mode", v, 0, 10000, "an integer in 0..10000", &per_mode))
                 return EXIT_USAGE;

@@ -55,11 +55,9 @@ int search_parse(int argc, char **argv, const opt_spec *extra, search_extra_fn o
     opts o = {.argc = argc, .argv = argv, .specs = all};
     int k, rc = 0;
     const char *v;
-    while (rc == 0 && (k = opts_next(&o, &v)) != OPT_END) {
+    while (rc == 0 && (k = opts_option(&o, &v)) != OPT_END) {
         if (k == OPT_ERROR)
             rc = o.rc;
-        else if (k == OPT_ARG)
-            rc = usage_error("unexpected argument '%s'", v);
         else if (k >= N_SEARCH)
             rc = on_extra(k - N_SEARCH, v, user);
         else if (k == O_WHOLE) {

@@ -8,6 +8,7 @@
  * is 1 and no output is written. The options are shared with classify. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -49,11 +50,9 @@ int parse_tag_opts(int argc, char **argv, int classify, tag_opts *t)
               .context = classify ? " for classify" : ""};
     int k, rc;
     const char *v;
-    while ((k = opts_next(&o, &v)) != OPT_END) {
+    while ((k = opts_option(&o, &v)) != OPT_END) {
         if (k == OPT_ERROR)
             return o.rc;
-        if (k == OPT_ARG)
-            return usage_error("unexpected argument '%s'", v);
         const char **str[] = {
             [T_IMAGES] = &t->images,         [T_LABELS] = &t->labels,
             [T_OUTPUT] = &t->output,         [T_MODEL] = &t->model,
@@ -177,27 +176,42 @@ static prime_tagger *make_tagger(const tag_opts *o)
                 st = tapi.tagger_create_with(o->model, o->vocab, scores, spec, &topt, &tagger);
             }
         } else if (st == PRIME_OK) {
-            strvec tags = {0};
-            if (!read_lines(o->vocab, &tags)) {
-                prime_image_spec_destroy(spec);
-                return NULL;
+            /* the vocabulary: the library's line reader, with the rules of
+               the torch backend's vocabulary (names by their place) */
+            prime_lines *vocab = NULL;
+            const char **tags = NULL;
+            uint32_t n = 0;
+            st = prime_lines_load(o->vocab, PRIME_LINES_NAMES | PRIME_LINES_NO_BAR, &vocab);
+            if (st == PRIME_OK) {
+                n = prime_lines_count(vocab);
+                tags = malloc((size_t)n * sizeof *tags);
+                if (tags == NULL) {
+                    prime_lines_destroy(vocab);
+                    prime_image_spec_destroy(spec);
+                    fail("out of memory");
+                    return NULL;
+                }
+                for (uint32_t k = 0; k < n; k++)
+                    tags[k] = prime_lines_get(vocab, k);
             }
             prime_embedder *emb = NULL;
             int reported = 0;
-            st = torch_embedder(&tapi, o->image_model, o->text_model, o->bpe, spec, o->device,
-                                o->dtype, &emb, &reported);
+            if (st == PRIME_OK)
+                st = torch_embedder(&tapi, o->image_model, o->text_model, o->bpe, spec,
+                                    o->device, o->dtype, &emb, &reported);
             if (reported) {
-                strvec_free(&tags);
+                free(tags);
+                prime_lines_destroy(vocab);
                 prime_image_spec_destroy(spec);
                 return NULL;
             }
             if (st == PRIME_OK) {
-                st = prime_zeroshot_tagger_create(emb, (const char *const *)tags.v,
-                                                  (uint32_t)tags.n, o->prompt, &tagger);
+                st = prime_zeroshot_tagger_create(emb, tags, n, o->prompt, &tagger);
                 if (st != PRIME_OK) /* not taken on failure */
                     prime_embedder_destroy(emb);
             }
-            strvec_free(&tags);
+            free(tags);
+            prime_lines_destroy(vocab);
         }
         prime_image_spec_destroy(spec);
     }

@@ -110,81 +110,6 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Calls line(ctx, text) for each line of data (LF or CRLF ends it; a last
- * line without one counts). Stops at the first 0. */
-static int each_line(char *data, size_t size, int (*line)(void *, char *), void *ctx)
-{
-    char *p = data, *end = data + size;
-    while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *stop = nl != NULL ? nl : end;
-        char *e = stop;
-        while (e > p && e[-1] == '\r')
-            e--;
-        *e = '\0';
-        if (!line(ctx, p))
-            return 0;
-        p = stop + 1;
-    }
-    return 1;
-}
-
-static int read_text(const char *path, char **data, size_t *size)
-{
-    void *d = NULL;
-    uint64_t n = 0;
-    prime_status st = prime_file_read(path, 0, &d, &n);
-    if (st != PRIME_OK)
-        return lib_error(st), 0;
-    if (memchr(d, '\0', (size_t)n) != NULL) {
-        prime_file_free(d);
-        return fail("%s: a NUL byte: not a text file", path), 0;
-    }
-    *data = d;
-    *size = (size_t)n;
-    return 1;
-}
-
-static int push_name(void *ctx, char *line)
-{
-    return line[0] == '\0' || strvec_push(ctx, strdup(line));
-}
-
-int read_lines(const char *path, strvec *out)
-{
-    char *data;
-    size_t size;
-    if (!read_text(path, &data, &size))
-        return 0;
-    size_t bom = size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-    int ok = each_line(data + bom, size - bom, push_name, out);
-    prime_file_free(data);
-    if (!ok)
-        return fail("%s: out of memory", path), 0;
-    if (out->n == 0)
-        return fail("%s: no names in the file", path), 0;
-    if (out->n >= UINT32_MAX)
-        return fail("%s: too many lines", path), 0;
-    return 1;
-}
-
-typedef struct {
-    const char *base;
-    strvec *paths, *names;
-} list_ctx;
-
-/* A list line: one path; relative paths are relative to the list's folder;
- * blank lines and lines starting with # are skipped. */
-static int push_listed(void *arg, char *line)
-{
-    list_ctx *c = arg;
-    if (line[0] == '\0' || line[0] == '#')
-        return 1;
-    return strvec_push(c->names, strdup(line)) &&
-           strvec_push(c->paths, line[0] == '/' || c->base[0] == '\0' ? strdup(line)
-                                                                       : join_path(c->base, line));
-}
-
 /* The class from the parent folder's name of path; NULL after a message. */
 static char *folder_class(const char *path)
 {
@@ -225,23 +150,29 @@ int collect_images(const char *images, const char *labels_path, strvec *paths, s
         for (size_t i = 0; ok && i < names->n; i++)
             ok = strvec_push(paths, join_path(images, names->v[i]));
     } else {
-        char *data, *base = strdup(images), *slash = base ? strrchr(base, '/') : NULL;
-        size_t size;
-        if (base == NULL || !read_text(images, &data, &size)) {
-            free(base);
-            return 0;
-        }
+        /* a list file: the library's line reader (BOM, CRLF, blank lines and
+           # comments skipped); relative paths are relative to its folder */
+        prime_lines *lines = NULL;
+        prime_status st = prime_lines_load(images, PRIME_LINES_COMMENTS, &lines);
+        if (st != PRIME_OK)
+            return lib_error(st), 0;
+        char *base = strdup(images), *slash = base ? strrchr(base, '/') : NULL;
         if (slash != NULL)
             slash[1] = '\0';
-        else
+        else if (base != NULL)
             base[0] = '\0';
-        list_ctx c = {base, paths, names};
-        size_t bom = size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-        ok = each_line(data + bom, size - bom, push_listed, &c);
-        prime_file_free(data);
-        free(base);
-        if (!ok)
+        for (uint32_t i = 0; base != NULL && ok && i < prime_lines_count(lines); i++) {
+            const char *line = prime_lines_get(lines, i);
+            ok = strvec_push(names, strdup(line)) &&
+                 strvec_push(paths, line[0] == '/' || base[0] == '\0' ? strdup(line)
+                                                                      : join_path(base, line));
+        }
+        if (base == NULL || !ok) {
             fail("%s: out of memory", images);
+            ok = 0;
+        }
+        prime_lines_destroy(lines);
+        free(base);
     }
     if (!ok)
         return 0;

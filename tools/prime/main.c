@@ -6,7 +6,7 @@
  * SIGINT, SIGTERM and SIGHUP remove the temporary files of the outputs
  * being written (prime_writer_remove_temps) before the program dies of the
  * signal; the renames that finish a command's outputs are not interrupted
- * (output.c). */
+ * (prime_writer_commit holds the signals around them, and only them). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -133,10 +133,10 @@ static int finish_stdout(int rc)
     int bad = ferror(stdout);
     if (fflush(stdout) != 0)
         bad = 1;
-    if (bad) {
+    if (bad && rc == 0) { /* a command that failed has said why already */
         int e = errno != 0 ? errno : help_errno;
         fail("cannot write the output: %s", e != 0 ? strerror(e) : "write error");
-        return rc != 0 ? rc : EXIT_FAIL;
+        return EXIT_FAIL;
     }
     return rc;
 }

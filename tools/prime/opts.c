@@ -53,6 +53,15 @@ int opts_next(opts *o, const char **value)
     return k;
 }
 
+int opts_option(opts *o, const char **value)
+{
+    int k = opts_next(o, value);
+    if (k != OPT_ARG)
+        return k;
+    o->rc = usage_error("unexpected argument '%s'", *value);
+    return OPT_ERROR;
+}
+
 int opt_uint(const char *name, const char *v, uint64_t lo, uint64_t hi, const char *what,
              uint64_t *out)
 {

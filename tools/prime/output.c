@@ -1,7 +1,6 @@
 /* Messages, stdout, and the outputs of a command through one prime_writer
  * (prime/file.h): nothing here writes a file by itself. */
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,18 +58,13 @@ prime_writer *writer_open(const char *const *inputs, size_t n, const char *const
     return w;
 }
 
+/* The commit holds the signals around its renames only (prime/file.h): an
+ * output written in place, a FIFO with no reader, can still be interrupted. */
 int writer_close(prime_writer *w)
 {
-    sigset_t hold, old;
-    sigemptyset(&hold);
-    sigaddset(&hold, SIGINT);
-    sigaddset(&hold, SIGTERM);
-    sigaddset(&hold, SIGHUP);
-    sigprocmask(SIG_BLOCK, &hold, &old);
     prime_status st = prime_writer_commit(w);
     int rc = st == PRIME_OK ? 0 : lib_error(st);
     prime_writer_destroy(w);
-    sigprocmask(SIG_SETMASK, &old, NULL);
     return rc;
 }
 

@@ -89,52 +89,54 @@ int scale_write_store(const char *who, prime_tagstore *store, const char *output
  * shards of a sharded-store folder or from part files in order. */
 int scale_cmd_merge(const char *who, int argc, char **argv)
 {
+    (void)who; /* the messages are prime's (cli.h) */
+    enum { M_OUTPUT, M_UNION_TAGS };
+    static const opt_spec specs[] = {{"--output", OPT_VALUE}, {"--union-tags", OPT_FLAG},
+                                     {NULL, 0}};
+    opts o = {.argc = argc, .argv = argv, .specs = specs, .context = " for merge"};
     const char *output = NULL;
     uint32_t flags = PRIME_MERGE_SAME_TAGS;
     const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
     uint32_t n = 0;
-    int only_files = 0;
-    if (inputs == NULL) {
-        fprintf(stderr, "%s: out of memory\n", who);
-        return 1;
-    }
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (only_files || strncmp(a, "--", 2) != 0) {
-            inputs[n++] = a;
-        } else if (strcmp(a, "--") == 0) {
-            only_files = 1;
-        } else if (strcmp(a, "--union-tags") == 0) {
-            flags &= ~(uint32_t)PRIME_MERGE_SAME_TAGS;
-        } else if (strcmp(a, "--output") == 0 || strncmp(a, "--output=", 9) == 0) {
-            if (a[8] == '=')
-                output = a + 9;
-            else if (i + 1 < argc)
-                output = argv[++i];
-            else {
-                free(inputs);
-                fprintf(stderr, "%s: option --output needs a value\nTry 'prime --help'.\n",
-                        who);
-                return 2;
-            }
-        } else {
+    if (inputs == NULL)
+        return fail("out of memory");
+    int k;
+    const char *v;
+    while ((k = opts_next(&o, &v)) != OPT_END) {
+        if (k == OPT_ERROR) {
             free(inputs);
-            fprintf(stderr, "%s: unknown option '%s' for merge\nTry 'prime --help'.\n", who, a);
-            return 2;
+            return o.rc;
+        }
+        if (k == OPT_ARG && strcmp(v, "--") == 0) { /* only files after it */
+            while (o.i < argc)
+                inputs[n++] = argv[o.i++];
+        } else if (k == OPT_ARG) {
+            inputs[n++] = v;
+        } else if (k == M_UNION_TAGS) {
+            flags &= ~(uint32_t)PRIME_MERGE_SAME_TAGS;
+        } else {
+            output = v;
         }
     }
-    if (output == NULL || output[0] == '\0' || n == 0) {
+    if (output == NULL || n == 0) {
         free(inputs);
-        fprintf(stderr, "%s: merge needs --output STORE and a sharded-store folder or part "
-                        "files\nTry 'prime --help'.\n",
-                who);
-        return 2;
+        return usage_error("%s", "merge needs --output STORE and a sharded-store folder or "
+                                 "part files");
     }
+    /* the one writer: an output that is one of the parts is refused before
+       anything is read */
+    prime_writer *w = writer_open(inputs, n, &output, 1);
     prime_tagstore *store = NULL;
-    prime_status st = prime_tagstore_merge_files(inputs, n, flags, &store, NULL);
-    if (st == PRIME_OK)
-        st = prime_tagstore_save(store, output);
-    int rc = st == PRIME_OK ? 0 : fail_lib(who, st);
+    int rc = EXIT_FAIL;
+    prime_status st = PRIME_OK;
+    if (w != NULL && (st = prime_tagstore_merge_files(inputs, n, flags, &store, NULL)) == PRIME_OK &&
+        (st = prime_tagstore_save_to(store, w, output)) == PRIME_OK) {
+        rc = writer_close(w);
+        w = NULL;
+    } else if (w != NULL) {
+        lib_error(st);
+    }
+    prime_writer_destroy(w);
     prime_tagstore_destroy(store);
     free(inputs);
     return rc;
