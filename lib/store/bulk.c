@@ -343,7 +343,7 @@ prime_status prime_tagstore_add_packed(prime_tagstore *s, uint32_t n, const char
                                        const uint32_t *tag_counts, uint32_t *first_index_out)
 {
     const char *fn = "prime_tagstore_add_packed";
-    prime_status st = check_mutable(s, fn);
+    prime_status st = prime__store_check_mutable(s, fn);
     if (st != PRIME_OK)
         return st;
     /* the shape of every column first: such an error changes nothing */
