@@ -27,17 +27,39 @@ fi
 readelf -d "$lib" | grep -q 'SONAME.*\[libprime\.so\.1\]' || { echo "the soname is not libprime.so.1"; exit 1; }
 maps=$(mktemp -d)
 trap 'rm -rf "$maps"' EXIT
-mkdir -p "$maps/lib" "$maps/shim" "$maps/include"
+mkdir -p "$maps/lib" "$maps/shim" "$maps/mpi" "$maps/include"
 cp -r "$src/include/prime" "$maps/include/"
 bash "$src/scripts/gen_symbol_maps.sh" "$maps"
-for m in lib/libprime.map shim/libprime-torch.map; do
+for m in lib/libprime.map shim/libprime-torch.map mpi/libprime-mpi.map; do
   if ! cmp -s "$maps/$m" "$src/$m"; then
     echo "$m does not list exactly the functions of the headers (run scripts/gen_symbol_maps.sh):"
     diff "$maps/$m" "$src/$m" || true
     exit 1
   fi
 done
-echo "version scripts list exactly the declared functions (LIBPRIME_1, LIBPRIME_TORCH_1)"
+echo "version scripts list exactly the declared functions (LIBPRIME_1, LIBPRIME_TORCH_1, LIBPRIME_MPI_1)"
+if readelf -d "$lib" | grep NEEDED | grep -iE 'libmpi|openmpi|mpich'; then
+  echo "the core library must not link MPI"
+  exit 1
+fi
+# libprime-mpi (when MPI was found): exactly prime_mpi_*, versioned
+# LIBPRIME_MPI_1, soname libprime-mpi.so.1, linking libprime
+mlib=$build/mpi/libprime-mpi.so
+if [ -e "$mlib" ]; then
+  mdeclared=$(tr '\n' ' ' < "$src/include/prime/mpi.h" | grep -oE 'PRIME_MPI_API [^;(]*\(' \
+    | grep -oE 'prime_[a-z0-9_]+ *\($' | tr -d ' (' | sort -u)
+  mexported=$(nm -D --defined-only "$mlib" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sort -u)
+  if [ "$(echo "$mdeclared" | sed 's/$/@@LIBPRIME_MPI_1/')" != "$mexported" ]; then
+    echo "libprime-mpi: declared and exported symbols differ:"
+    diff <(echo "$mdeclared" | sed 's/$/@@LIBPRIME_MPI_1/') <(echo "$mexported") || true
+    exit 1
+  fi
+  readelf -d "$mlib" | grep -q 'SONAME.*\[libprime-mpi\.so\.1\]' ||
+    { echo "the soname of libprime-mpi is not libprime-mpi.so.1"; exit 1; }
+  readelf -d "$mlib" | grep NEEDED | grep -q 'libprime\.so\.1' ||
+    { echo "libprime-mpi does not link libprime.so.1"; exit 1; }
+  echo "libprime-mpi: $(echo "$mexported" | wc -l) symbols, LIBPRIME_MPI_1, soname libprime-mpi.so.1"
+fi
 if readelf -d "$lib" | grep NEEDED | grep -E 'stdc\+\+|torch|c10'; then
   echo "the core library must not link libstdc++ or libtorch"
   exit 1

@@ -204,6 +204,30 @@ int collect_images(const char *images, const char *labels_path, strvec *paths, s
 const char *data_dir(void);
 const char *data_file(const char *given, const char *default_rel, char *buf, size_t cap);
 
+/* ---- prime search's options (cmd_search.c), shared with prime-mpi ---- */
+
+typedef struct {
+    const char *tags, *outcomes, *output; /* output NULL: stdout */
+    int32_t format;                       /* a PRIME_FORMAT_* (default_format when not given) */
+    int format_given;                     /* --format was given */
+    int whole;                            /* --whole-dataset */
+    int stream;                           /* --stream (prime search only) */
+    prime_config *cfg;                    /* owned by the caller after success */
+} search_args;
+
+/* More options of a program built on search's: called with the index of
+ * the option in `extra` and its value (NULL for a flag); returns 0 or an
+ * exit status. */
+typedef int (*search_extra_fn)(int k, const char *value, void *user);
+
+/* prime search's options (and those of extra, may be NULL, ending with
+ * {NULL, 0}) into *a. Returns 0, or the exit status after a message. */
+int search_parse(int argc, char **argv, const opt_spec *extra, search_extra_fn on_extra,
+                 void *user, search_args *a);
+
+/* A result to `output` (the library's writer) or stdout; the exit status. */
+int search_emit(const prime_result *result, int32_t format, const char *output);
+
 /* ---- commands ---- */
 
 int cmd_search(int argc, char **argv);

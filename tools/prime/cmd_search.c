@@ -31,7 +31,7 @@ static const struct {
 };
 enum { N_PARAM = sizeof param_options / sizeof param_options[0] };
 
-enum { O_WHOLE = N_PARAM, O_TAGS, O_OUTCOMES, O_OUTPUT, O_FORMAT, O_FOLD, O_STREAM };
+enum { O_WHOLE = N_PARAM, O_TAGS, O_OUTCOMES, O_OUTPUT, O_FORMAT, O_FOLD, O_STREAM, N_SEARCH };
 static const opt_spec specs[] = {
     {"--max-tags", OPT_VALUE}, {"--min-size", OPT_VALUE}, {"--min-drop", OPT_VALUE},
     {"--min-gain", OPT_VALUE}, {"--min-tag-count", OPT_VALUE}, {"--threads", OPT_VALUE},
@@ -160,75 +160,104 @@ static int search_stream(const prime_tagstore *store, const prime_outcomes *outc
     return rc;
 }
 
-int cmd_search(int argc, char **argv)
+int search_parse(int argc, char **argv, const opt_spec *extra, search_extra_fn on_extra,
+                 void *user, search_args *a)
 {
-    const char *tags_path = NULL, *outcomes_path = NULL, *output = NULL;
-    int32_t format = 0;
-    bool stream = false;
-    prime_config *cfg = NULL;
-    prime_status st = prime_config_create(&cfg);
+    memset(a, 0, sizeof *a);
+    prime_status st = prime_config_create(&a->cfg);
     if (st != PRIME_OK)
         return lib_error(st);
-    opts o = {.argc = argc, .argv = argv, .specs = specs};
+    size_t n_extra = 0;
+    while (extra != NULL && extra[n_extra].name != NULL)
+        n_extra++;
+    opt_spec *all = malloc(sizeof *all * (N_SEARCH + n_extra + 1));
+    if (all == NULL) {
+        prime_config_destroy(a->cfg);
+        a->cfg = NULL;
+        return fail("out of memory");
+    }
+    memcpy(all, specs, sizeof *all * N_SEARCH);
+    if (n_extra > 0)
+        memcpy(all + N_SEARCH, extra, sizeof *all * n_extra);
+    all[N_SEARCH + n_extra] = (opt_spec){NULL, 0};
+    opts o = {.argc = argc, .argv = argv, .specs = all};
     int k, rc = 0;
     const char *v;
     while (rc == 0 && (k = opts_option(&o, &v)) != OPT_END) {
         if (k == OPT_ERROR)
             rc = o.rc;
-        else if (k == O_WHOLE)
-            prime_config_set_int(cfg, PRIME_PARAM_WHOLE_DATASET, 1);
-        else if (k == O_FOLD)
-            prime_config_set_int(cfg, PRIME_PARAM_FOLD_EQUAL, 1);
+        else if (k >= N_SEARCH)
+            rc = on_extra(k - N_SEARCH, v, user);
+        else if (k == O_WHOLE) {
+            prime_config_set_int(a->cfg, PRIME_PARAM_WHOLE_DATASET, 1);
+            a->whole = 1;
+        } else if (k == O_FOLD)
+            prime_config_set_int(a->cfg, PRIME_PARAM_FOLD_EQUAL, 1);
         else if (k == O_STREAM)
-            stream = true;
+            a->stream = 1;
         else if (k == O_TAGS)
-            tags_path = v;
+            a->tags = v;
         else if (k == O_OUTCOMES)
-            outcomes_path = v;
+            a->outcomes = v;
         else if (k == O_OUTPUT)
-            output = v;
+            a->output = v;
         else if (k == O_FORMAT)
-            rc = opt_format(v, 1, &format) ? 0 : EXIT_USAGE;
-        else if (prime_config_set_by_name(cfg, param_options[k].param, v) != PRIME_OK) {
+            rc = opt_format(v, 1, &a->format) ? 0 : EXIT_USAGE;
+        else if (prime_config_set_by_name(a->cfg, param_options[k].param, v) != PRIME_OK) {
             fprintf(stderr, "%s: %s: %s\n", prog, specs[k].name, prime_last_error());
             rc = EXIT_USAGE;
         }
     }
-    if (rc == 0 && tags_path == NULL)
+    free(all);
+    if (rc == 0 && a->tags == NULL)
         rc = usage_error("%s", "search needs --tags FILE");
     int64_t fold = 0;
-    prime_config_get_int(cfg, PRIME_PARAM_FOLD_EQUAL, &fold);
-    if (rc == 0 && stream && format == PRIME_FORMAT_TEXT)
+    prime_config_get_int(a->cfg, PRIME_PARAM_FOLD_EQUAL, &fold);
+    if (rc == 0 && a->stream && a->format == PRIME_FORMAT_TEXT)
         rc = usage_error("%s", "--stream writes json (JSON Lines) or csv, not text");
-    if (rc == 0 && stream && fold)
+    if (rc == 0 && a->stream && fold)
         rc = usage_error("%s", "--fold-equal needs every mode at once; it cannot --stream");
     if (rc != 0) {
-        prime_config_destroy(cfg);
+        prime_config_destroy(a->cfg);
+        a->cfg = NULL;
         return rc;
     }
-    if (format == 0)
-        format = stream ? PRIME_FORMAT_JSON : default_format(output);
+    a->format_given = a->format != 0;
+    if (a->format == 0)
+        a->format = a->stream ? PRIME_FORMAT_JSON : default_format(a->output);
+    return 0;
+}
 
-    const char *inputs[] = {tags_path, outcomes_path};
+int search_emit(const prime_result *result, int32_t format, const char *output)
+{
+    return emit(result, render_result, write_result, format, output);
+}
+
+int cmd_search(int argc, char **argv)
+{
+    search_args a;
+    int rc = search_parse(argc, argv, NULL, NULL, NULL, &a);
+    if (rc != 0)
+        return rc;
+    const char *inputs[] = {a.tags, a.outcomes};
     prime_tagstore *store = NULL;
     prime_outcomes *outcomes = NULL;
     prime_result *result = NULL;
-    rc = check_outputs(inputs, 2, &output, output != NULL);
+    rc = check_outputs(inputs, 2, &a.output, a.output != NULL);
     if (rc == 0)
-        rc = load_store(tags_path, outcomes_path, &store, &outcomes);
-    if (rc == 0 && stream) {
-        rc = search_stream(store, outcomes, cfg, format, output, inputs);
+        rc = load_store(a.tags, a.outcomes, &store, &outcomes);
+    if (rc == 0 && a.stream) {
+        rc = search_stream(store, outcomes, a.cfg, a.format, a.output, inputs);
     } else if (rc == 0) {
         progress_state ps;
         progress_init(&ps, "searching");
-        st = prime_search(store, outcomes, cfg, progress_search, &ps, &result);
+        prime_status st = prime_search(store, outcomes, a.cfg, progress_search, &ps, &result);
         progress_end(&ps);
-        rc = st != PRIME_OK ? lib_error(st)
-                            : emit(result, render_result, write_result, format, output);
+        rc = st != PRIME_OK ? lib_error(st) : search_emit(result, a.format, a.output);
     }
     prime_result_destroy(result);
     prime_outcomes_destroy(outcomes);
     prime_tagstore_destroy(store);
-    prime_config_destroy(cfg);
+    prime_config_destroy(a.cfg);
     return rc;
 }

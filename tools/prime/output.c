@@ -16,7 +16,7 @@ int usage_error(const char *fmt, ...)
     fprintf(stderr, "%s: ", prog);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'prime --help'.\n");
+    fprintf(stderr, "\nTry '%s --help'.\n", prog);
     return EXIT_USAGE;
 }
 

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Suite 'mpi' (issue 16): `mpirun -np K prime-mpi search` writes what
+# `prime search` writes (cmp), per class and over the whole data set, for
+# K = 1, 2, 3, 4, 7 ranks, on the demo data and on generated stores (0/1
+# outcomes and scores; a tags CSV, a binary store, a sharded-store folder);
+# the errors (bad input, bad usage) leave no output; a rank killed in the
+# middle of a run makes mpirun fail and leaves no output file, and a rerun
+# with the same --checkpoint folder resumes and writes the result of an
+# uninterrupted run; a checkpoint folder of another run is refused.
+#   mpi_test.sh PRIME_EXE PRIME_MPI_EXE MAKE_SHARDS_EXE
+set -u
+prime=${1:?usage: mpi_test.sh PRIME_EXE PRIME_MPI_EXE MAKE_SHARDS_EXE}
+pmpi=${2:?}
+make_shards=${3:?}
+here=$(cd "$(dirname "$0")" && pwd)
+src=${PRIME_SOURCE_ROOT:-$(cd "$here/../.." && pwd)}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 passes=0
+ok() { passes=$((passes + 1)); }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+root=()
+[ "$(id -u)" -ne 0 ] || root=(--allow-run-as-root)
+# one host, more ranks than cores; no output tag on the lines
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+mpi() { # NP ARGS...: prime-mpi search over NP ranks
+  local np=$1
+  shift
+  timeout -k 10 300 mpirun "${root[@]}" --oversubscribe -np "$np" "$pmpi" search "$@"
+}
+NPS=(1 2 3 4 7)
+
+# ---- identity: prime-mpi search = prime search, byte for byte ----
+# same NAME TAGS OUTCOMES NPS OPTIONS...: every NP, per class and whole
+same() {
+  local name=$1 tags=$2 outcomes=$3 nps=$4
+  shift 4
+  for whole in "" --whole-dataset; do
+    "$prime" search --tags "$tags" --outcomes "$outcomes" $whole "$@" --output "$tmp/ref.json" ||
+      { bad "$name $whole: prime search failed"; continue; }
+    for np in $nps; do
+      rm -f "$tmp/mpi.json"
+      if mpi "$np" --tags "$tags" --outcomes "$outcomes" $whole "$@" --output "$tmp/mpi.json"; then
+        cmp -s "$tmp/ref.json" "$tmp/mpi.json" && ok ||
+          bad "$name $whole -np $np: differs from prime search"
+      else
+        bad "$name $whole -np $np: prime-mpi failed"
+      fi
+    done
+  done
+}
+
+demo=$src/data/demo
+same demo "$demo/tags.csv" "$demo/outcomes.csv" "${NPS[*]}"
+same "demo min-size 20" "$demo/tags.csv" "$demo/outcomes.csv" "2 7" --min-size 20 --max-tags 3
+
+# generated stores: 0/1 outcomes, then scores
+python3 "$here/gen_store.py" "$tmp/g1" 1 12 300 60 8 || { echo "cannot generate"; exit 1; }
+python3 "$here/gen_store.py" "$tmp/g2" 2 9 250 40 6 scores || { echo "cannot generate"; exit 1; }
+"$prime" convert --tags "$tmp/g1/tags.csv" --output "$tmp/g1.prime" || bad "convert g1"
+"$make_shards" "$tmp/g1.prime" 3 "$tmp/g1.prmd" || bad "make_shards g1"
+"$make_shards" "$tmp/g2/tags.csv" 5 "$tmp/g2.prmd" || bad "make_shards g2"
+# the helper's folder is the store (so the sharded runs compare with it)
+"$prime" merge --output "$tmp/g1m.prime" "$tmp/g1.prmd" && cmp -s "$tmp/g1m.prime" "$tmp/g1.prime" &&
+  ok || bad "make_shards: the merged folder is not the store"
+same "g1 csv" "$tmp/g1/tags.csv" "$tmp/g1/outcomes.csv" "${NPS[*]}" --min-size 10
+same "g1 sharded" "$tmp/g1.prmd" "$tmp/g1/outcomes.csv" "1 2 3 4 7" --min-size 10
+same "g1 store" "$tmp/g1.prime" "$tmp/g1/outcomes.csv" "3" --min-size 10 --max-tags 3
+same "g2 scores" "$tmp/g2/tags.csv" "$tmp/g2/outcomes.csv" "1 2 4 7" --min-size 8
+same "g2 scores sharded" "$tmp/g2.prmd" "$tmp/g2/outcomes.csv" "3 7" --min-size 8
+# binary outcomes bound to the store (every rank loads the whole store)
+"$prime" convert --tags "$tmp/g1/tags.csv" --outcomes "$tmp/g1/outcomes.csv" \
+  --outcomes-format bits --output "$tmp/g1b.prime" --outcomes-output "$tmp/g1.bits" &&
+  cmp -s "$tmp/g1b.prime" "$tmp/g1.prime" && ok || bad "binary outcomes"
+same "g1 sharded, binary outcomes" "$tmp/g1.prmd" "$tmp/g1.bits" "2 4" --min-size 10
+# --fold-equal, per class and whole data set
+same "g1 fold-equal" "$tmp/g1/tags.csv" "$tmp/g1/outcomes.csv" "2 4" --min-size 10 --fold-equal
+# threads per rank, other formats, stdout
+same "g1 threads 2" "$tmp/g1/tags.csv" "$tmp/g1/outcomes.csv" "2" --min-size 10 --threads 2
+for fmt in csv text; do
+  "$prime" search --tags "$tmp/g1/tags.csv" --outcomes "$tmp/g1/outcomes.csv" --min-size 10 \
+    --format $fmt --output "$tmp/ref.$fmt"
+  mpi 3 --tags "$tmp/g1/tags.csv" --outcomes "$tmp/g1/outcomes.csv" --min-size 10 \
+    --format $fmt --output "$tmp/mpi.$fmt" && cmp -s "$tmp/ref.$fmt" "$tmp/mpi.$fmt" && ok ||
+    bad "--format $fmt differs"
+done
+"$prime" search --tags "$demo/tags.csv" --outcomes "$demo/outcomes.csv" > "$tmp/ref.out"
+mpi 4 --tags "$demo/tags.csv" --outcomes "$demo/outcomes.csv" > "$tmp/mpi.out" &&
+  cmp -s "$tmp/ref.out" "$tmp/mpi.out" && ok || bad "stdout differs"
+
+# ---- errors: a message from rank 0 only, the status, no output ----
+rm -f "$tmp/none.json"
+mpi 3 --tags "$tmp/missing.csv" --outcomes "$demo/outcomes.csv" --output "$tmp/none.json" \
+  2> "$tmp/err"
+rc=$?
+[ $rc -ne 0 ] && [ ! -e "$tmp/none.json" ] && ok || bad "missing tags file: rc $rc"
+[ "$(grep -c 'missing.csv' "$tmp/err")" -eq 1 ] && ok ||
+  { bad "missing tags file: one message expected"; cat "$tmp/err"; }
+printf 'image,correct\nimg0000001,1\n' > "$tmp/short.csv" # outcomes of one image only
+mpi 2 --whole-dataset --tags "$tmp/g1.prmd" --outcomes "$tmp/short.csv" --output "$tmp/none.json" \
+  2> "$tmp/err"
+[ $? -ne 0 ] && [ ! -e "$tmp/none.json" ] && grep -q 'prime-mpi: ' "$tmp/err" && ok ||
+  bad "outcomes missing in a sharded run: failure expected"
+mpi 2 --tags "$demo/tags.csv" --outcomes "$demo/outcomes.csv" --bogus 2> "$tmp/err"
+[ $? -eq 2 ] && grep -q "Try 'prime-mpi --help'" "$tmp/err" && ok || bad "unknown option"
+mpi 2 --tags "$demo/tags.csv" --outcomes "$demo/outcomes.csv" --min-size nope 2> "$tmp/err"
+[ $? -eq 2 ] && ok || bad "bad usage: status 2 expected"
+[ "$(grep -c 'min-size' "$tmp/err")" -eq 1 ] && ok || bad "bad usage: one message expected"
+echo keep > "$tmp/kept.json"
+mpi 2 --tags "$demo/tags.csv" --outcomes "$tmp/missing.csv" --output "$tmp/kept.json" 2>/dev/null
+[ $? -ne 0 ] && [ "$(cat "$tmp/kept.json")" = keep ] && ok || bad "a failed run changed its output"
+"$pmpi" --help | grep -q -- '--checkpoint' && ok || bad "--help"
+
+# ---- a rank killed in the middle; the rerun resumes from the checkpoint ----
+# a store whose per-class search takes a few seconds on one thread
+python3 "$here/gen_store.py" "$tmp/big" 3 60 2000 150 26 || { echo "cannot generate"; exit 1; }
+opts=(--tags "$tmp/big/tags.csv" --outcomes "$tmp/big/outcomes.csv" --min-size 10
+      --min-gain 0,0.25,0.25,0.25 --threads 1)
+"$prime" search "${opts[@]}" --output "$tmp/big-ref.json" || bad "prime search of big"
+ck=$tmp/ck
+mpirun "${root[@]}" --oversubscribe -np 3 "$pmpi" search "${opts[@]}" --checkpoint "$ck" \
+  --output "$tmp/big.json" 2> "$tmp/kill.err" &
+mp=$!
+victim=""
+for _ in $(seq 1 3000); do # up to 30 s: wait for a few classes to be saved
+  n=$(ls "$ck" 2>/dev/null | grep -c '^class-.*\.part$')
+  if [ "$n" -ge 3 ]; then
+    for p in $(pgrep -P "$mp"); do
+      if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then
+        victim=$p
+      fi
+    done
+    break
+  fi
+  sleep 0.01
+done
+if [ -n "$victim" ]; then
+  kill -9 "$victim"
+  wait "$mp"
+  rc=$?
+  [ $rc -ne 0 ] && ok || bad "a killed rank: mpirun exited 0"
+  [ ! -e "$tmp/big.json" ] && ok || bad "a killed rank: an output was written"
+  ls "$tmp" | grep -q '^big\.json.' && bad "a killed rank: a temporary output was left" || ok
+  saved=$(ls "$ck" | grep -c '^class-.*\.part$')
+  [ "$saved" -ge 3 ] && [ "$saved" -lt 60 ] && ok || bad "checkpoint: $saved classes saved"
+  # the rerun resumes (another rank count is fine) and writes the uninterrupted result
+  mpi 2 "${opts[@]}" --checkpoint "$ck" --progress --output "$tmp/big.json" 2> "$tmp/resume.err"
+  [ $? -eq 0 ] && ok || { bad "rerun with the checkpoint failed"; cat "$tmp/resume.err"; }
+  grep -q 'classes resumed from' "$tmp/resume.err" && ok || bad "the rerun did not resume"
+  grep -q 'searched 60/60 classes' "$tmp/resume.err" && ok || bad "progress lines on rank 0"
+  cmp -s "$tmp/big.json" "$tmp/big-ref.json" && ok || bad "the resumed run differs"
+  # uninterrupted, no checkpoint: the same
+  mpi 4 "${opts[@]}" --output "$tmp/big4.json" && cmp -s "$tmp/big4.json" "$tmp/big-ref.json" &&
+    ok || bad "-np 4 on the big store differs"
+  # a rerun once everything is saved searches nothing and gives the same
+  mpi 3 "${opts[@]}" --checkpoint "$ck" --output "$tmp/big3.json" &&
+    cmp -s "$tmp/big3.json" "$tmp/big-ref.json" && ok || bad "a complete checkpoint"
+  # the folder of another run: other outcomes, other parameters
+  sed 's/,1$/,X/; s/,0$/,1/; s/,X$/,0/' "$tmp/big/outcomes.csv" > "$tmp/flip.csv"
+  mpi 2 --tags "$tmp/big/tags.csv" --outcomes "$tmp/flip.csv" --min-size 10 --checkpoint "$ck" \
+    --output "$tmp/none.json" 2> "$tmp/err"
+  [ $? -ne 0 ] && [ ! -e "$tmp/none.json" ] && grep -q 'another run' "$tmp/err" && ok ||
+    bad "a checkpoint of other outcomes was not refused"
+  mpi 2 --tags "$tmp/big/tags.csv" --outcomes "$tmp/big/outcomes.csv" --min-size 11 \
+    --checkpoint "$ck" --output "$tmp/none.json" 2> "$tmp/err"
+  [ $? -ne 0 ] && [ ! -e "$tmp/none.json" ] && ok ||
+    bad "a checkpoint of other parameters was not refused"
+else
+  wait "$mp"
+  bad "kill test: no rank to kill (the run ended before 3 classes were saved, or no pid)"
+fi
+
+echo "mpi: $passes passed, $fails failed"
+[ $fails -eq 0 ]
