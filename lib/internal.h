@@ -8,7 +8,7 @@
  *   io/io.h           text checks and the CSV tokenizer (on common)
  *   store/store.h     tag store layout, binary file, readers, outcomes (on common)
  *   search/search.h   configuration and result layouts (on store)
- *   image/image.h     image, spec and batch layouts, decoding, resampling
+ *   image/image_private.h image, spec and batch layouts, decoding, resampling
  *                     (on common)
  *
  * The text, eval and backend layers keep no private declarations:
@@ -18,7 +18,7 @@
 #define PRIME_INTERNAL_H
 
 #include "common/common.h"
-#include "image/image.h"
+#include "image/image_private.h"
 #include "io/io.h"
 #include "search/search.h"
 #include "store/store.h"

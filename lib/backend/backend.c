@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image/image.h"
+#include "image/image_private.h"
 #include "io/io.h"
 #include "store/store.h"
 #include "prime/sys/backend.h"

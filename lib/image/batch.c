@@ -4,7 +4,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "image/image.h"
+#include "image/image_private.h"
 
 /* ---- the batch loader ---------------------------------------------------------- */
 

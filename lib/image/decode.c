@@ -12,7 +12,7 @@
 
 #include <stb_image.h>
 
-#include "image/image.h"
+#include "image/image_private.h"
 
 /* ---- formats --------------------------------------------------------------- */
 

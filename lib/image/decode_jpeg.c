@@ -3,7 +3,7 @@
  * same library, and PIL's draft (decoding at a reduced DCT scale). */
 #include <turbojpeg.h>
 
-#include "image/image.h"
+#include "image/image_private.h"
 
 bool prime__image_decode_turbojpeg(const unsigned char *d, size_t n, uint32_t w, uint32_t h,
                                    uint32_t draft_w, uint32_t draft_h, uint8_t **px,

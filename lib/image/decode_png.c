@@ -3,7 +3,7 @@
  * gamma ignored, as stb_image decodes them. */
 #include <spng.h>
 
-#include "image/image.h"
+#include "image/image_private.h"
 
 bool prime__image_decode_spng(const unsigned char *d, size_t n, uint32_t w, uint32_t h,
                               bool rgba, uint8_t **px)

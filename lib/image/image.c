@@ -4,7 +4,7 @@
 
 #include <stb_image.h>
 
-#include "image/image.h"
+#include "image/image_private.h"
 
 prime_status prime__image_alloc(uint32_t w, uint32_t h, prime_image **out)
 {

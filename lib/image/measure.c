@@ -2,7 +2,7 @@
  * prime_image_measure, and their names. */
 #include <math.h>
 
-#include "image/image.h"
+#include "image/image_private.h"
 
 /* ---- measured properties ------------------------------------------------------ */
 

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "image/image.h"
+#include "image/image_private.h"
 
 /* ---- resampling: PIL's ImagingResample (libImaging/Resample.c), 8 bits ----- */
 

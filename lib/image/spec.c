@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "image/image.h"
+#include "image/image_private.h"
 
 /* ---- specs ------------------------------------------------------------------ */
 

@@ -2,7 +2,7 @@
  * image, the order of colour conversion, normalisation to CHW floats. */
 #include <string.h>
 
-#include "image/image.h"
+#include "image/image_private.h"
 
 /* ---- transform and preprocess ------------------------------------------------ */
 

@@ -1,4 +1,6 @@
-/* libprime's image layer (lib/image), private: the layouts of the image,
+/* libprime's image layer (lib/image), private (named image_private.h, not
+ * image.h: abidw --drop-private-types tells headers by their file name, and
+ * prime/image.h is public): the layouts of the image,
  * spec and batch handles and what its files share. Built on common; the
  * backend layer uses its batch loader (prime__image_load_files). Not
  * installed.
