@@ -21,9 +21,25 @@ echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (voi
 if ! clang -fsanitize=fuzzer "$out/probe.c" -o "$out/probe" 2>/dev/null; then
   echo "clang cannot link libFuzzer: fuzz smoke run skipped"; exit 77
 fi
+# the optional image decoders as meson finds them (lib/meson.build): built
+# and linked when their pkg-config files are there, left out otherwise
+libs=(-lpthread -lm -lz)
+skip=()
+for d in libturbojpeg:TURBOJPEG:decode_jpeg spng:SPNG:decode_png; do
+  IFS=: read -r pc macro file <<<"$d"
+  if pkg-config --exists "$pc" 2>/dev/null; then
+    flags+=("-DPRIME_HAVE_$macro=1")
+    read -ra l <<<"$(pkg-config --libs "$pc")"
+    libs+=("${l[@]}")
+  else
+    flags+=("-DPRIME_HAVE_$macro=0")
+    skip+=("$file")
+  fi
+done
 # the library once, then one link per target
 objs=()
 for f in "$src"/lib/*/*.c; do
+  case " ${skip[*]} " in *" $(basename "$f" .c) "*) continue ;; esac
   o="$out/obj/$(basename "$f" .c).o"
   if [ ! -e "$o" ] || [ "$f" -nt "$o" ] || [ -n "$(find "$src/lib" "$src/include" -name '*.h' -newer "$o")" ]; then
     clang "${flags[@]}" -c "$f" -o "$o" &
@@ -42,7 +58,7 @@ for t in "${targets[@]}"; do
   extra=()
   [ "$t" = mnist_json ] && extra=(-I"$src/examples/digits" "$src/examples/digits/mnist_json.c")
   clang "${flags[@]}" -fsanitize=fuzzer,address,undefined "$src/fuzz/fuzz_$t.c" "${extra[@]}" \
-    "${objs[@]}" -lpthread -lm -lz -o "$out/fuzz_$t"
+    "${objs[@]}" "${libs[@]}" -o "$out/fuzz_$t"
   work=$(mktemp -d "$out/corpus_$t.XXXXXX")
   log="$out/fuzz_$t.log"
   # new inputs go to the scratch folder (first), the seeds are only read

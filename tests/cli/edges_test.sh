@@ -171,10 +171,11 @@ echo "old store" > "$big/s.prime"
 echo "old outcomes" > "$big/o.csv"
 interrupt() { # SIGNAL: interrupt convert while a temporary file exists
   local sig=$1 pid n t
-  set -m # job control: a background job keeps SIGINT
-  "$prime" convert --tags "$big/big.csv" --output "$big/s.prime" --outcomes-output "$big/o.csv" 2>"$tmp/err" &
+  # a background job of a script starts with SIGINT ignored; env gives it
+  # the default back (job control, set -m, is not available without a
+  # terminal, as under CI, and changes who else gets the signal)
+  env --default-signal=INT "$prime" convert --tags "$big/big.csv" --output "$big/s.prime" --outcomes-output "$big/o.csv" 2>"$tmp/err" &
   pid=$!
-  set +m
   shopt -s nullglob dotglob
   for ((n = 0; n < 5000000; n++)); do t=("$big"/.prime-*); [ ${#t[@]} -gt 0 ] && break; done
   shopt -u nullglob dotglob
@@ -216,10 +217,8 @@ mkdir -p "$ff"
 mkfifo "$ff/fifo"
 fifo_interrupt() { # SIGNAL
   local sig=$1 pid n t rc watch
-  set -m
-  "$prime" convert --tags tags_correct.csv --output "$ff/s.prime" --outcomes-output "$ff/fifo" 2>"$tmp/err" &
+  env --default-signal=INT "$prime" convert --tags tags_correct.csv --output "$ff/s.prime" --outcomes-output "$ff/fifo" 2>"$tmp/err" &
   pid=$!
-  set +m
   shopt -s nullglob dotglob
   for ((n = 0; n < 2000; n++)); do t=("$ff"/.prime-*); [ ${#t[@]} -gt 0 ] && break; sleep 0.01; done
   shopt -u nullglob dotglob
