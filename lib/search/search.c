@@ -1213,23 +1213,42 @@ static void sort_items_for_search(search_ctx *s)
     qsort(s->items, s->n_items, sizeof *s->items, cmp_item);
 }
 
+/* The phase 1 scratch of a worker (per store tag and per image), freed
+ * once the last batch is prepared and at the end. */
+static void free_prepare_scratch(search_worker *w)
+{
+    prime__free(w->count);
+    prime__free(w->sum);
+    prime__free(w->map);
+    prime__free(w->touched);
+    prime__free(w->rank);
+    w->count = w->map = w->touched = w->rank = NULL;
+    w->sum = NULL;
+}
+
+/* The phase 2 and 3 scratch of a worker, sized per batch. */
+static void free_search_scratch(search_worker *w)
+{
+    prime__free(w->stack);
+    prime__free(w->ids);
+    prime__free(w->allowed);
+    prime__free(w->surv_mask);
+    prime__free(w->sv_j);
+    prime__free(w->sv_size);
+    prime__free(w->sv_sum);
+    w->stack = w->allowed = w->surv_mask = NULL;
+    w->ids = w->sv_j = NULL;
+    w->sv_size = NULL;
+    w->sv_sum = NULL;
+}
+
 static void free_workers(search_worker *workers, uint32_t n)
 {
     if (workers == NULL)
         return;
     for (uint32_t t = 0; t < n; t++) {
-        prime__free(workers[t].count);
-        prime__free(workers[t].sum);
-        prime__free(workers[t].map);
-        prime__free(workers[t].touched);
-        prime__free(workers[t].rank);
-        prime__free(workers[t].stack);
-        prime__free(workers[t].ids);
-        prime__free(workers[t].allowed);
-        prime__free(workers[t].surv_mask);
-        prime__free(workers[t].sv_j);
-        prime__free(workers[t].sv_size);
-        prime__free(workers[t].sv_sum);
+        free_prepare_scratch(&workers[t]);
+        free_search_scratch(&workers[t]);
         prime__free(workers[t].modes);
     }
     prime__free(workers);
@@ -1296,15 +1315,8 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
     if (s->batch_end == s->n_classes) {
         /* the last batch is prepared: the phase 1 scratch (rank holds one
            u32 per image of the largest class) goes before the search */
-        for (uint32_t t = 0; t < n_alloc; t++) {
-            prime__free(workers[t].count);
-            prime__free(workers[t].sum);
-            prime__free(workers[t].map);
-            prime__free(workers[t].touched);
-            prime__free(workers[t].rank);
-            workers[t].count = workers[t].map = workers[t].touched = workers[t].rank = NULL;
-            workers[t].sum = NULL;
-        }
+        for (uint32_t t = 0; t < n_alloc; t++)
+            free_prepare_scratch(&workers[t]);
     }
 
     s->max_words = s->max_row_words = 0;
@@ -1325,17 +1337,7 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
     if (st != PRIME_OK)
         goto out;
     for (uint32_t t = 0; t < n_alloc; t++) {
-        prime__free(workers[t].stack);
-        prime__free(workers[t].ids);
-        prime__free(workers[t].allowed);
-        prime__free(workers[t].surv_mask);
-        prime__free(workers[t].sv_j);
-        prime__free(workers[t].sv_size);
-        prime__free(workers[t].sv_sum);
-        workers[t].stack = workers[t].allowed = workers[t].surv_mask = NULL;
-        workers[t].ids = workers[t].sv_j = NULL;
-        workers[t].sv_size = NULL;
-        workers[t].sv_sum = NULL;
+        free_search_scratch(&workers[t]);
         if (t > 0 && (size_t)t >= s->n_items)
             continue;
         workers[t].stack =
