@@ -25,7 +25,7 @@ fi
 # and linked when their pkg-config files are there, left out otherwise
 libs=(-lpthread -lm -lz)
 skip=()
-for d in libturbojpeg:TURBOJPEG:decode_jpeg spng:SPNG:decode_png; do
+for d in libturbojpeg:TURBOJPEG:decode_jpeg spng:SPNG:decode_png libdeflate:LIBDEFLATE:decode_png_deflate; do
   IFS=: read -r pc macro file <<<"$d"
   if pkg-config --exists "$pc" 2>/dev/null; then
     flags+=("-DPRIME_HAVE_$macro=1")

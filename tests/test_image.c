@@ -1083,9 +1083,13 @@ Test(image, decoders_match_pillow)
     const char *forced = getenv("PRIME_IMAGE_DECODER");
     if (forced != NULL && strcmp(forced, "stb") == 0)
         cr_assert(strcmp(jpeg, "stb_image") == 0 && strcmp(png, "stb_image") == 0);
+    else if (forced != NULL && strcmp(forced, "spng") == 0)
+        cr_assert_str_eq(png, PRIME_HAVE_SPNG ? "libspng" : "stb_image");
     else {
         cr_assert_str_eq(jpeg, PRIME_HAVE_TURBOJPEG ? "libjpeg-turbo" : "stb_image");
-        cr_assert_str_eq(png, PRIME_HAVE_SPNG ? "libspng" : "stb_image");
+        cr_assert_str_eq(png, PRIME_HAVE_LIBDEFLATE ? "libdeflate"
+                              : PRIME_HAVE_SPNG    ? "libspng"
+                                                   : "stb_image");
     }
     cr_assert_str_eq(prime__image_decoder_name(PRIME_IMAGE_FORMAT_GIF), "stb_image");
     bool exact_jpeg = strcmp(jpeg, "libjpeg-turbo") == 0;

@@ -349,14 +349,17 @@ static int32_t pil_source(int32_t fmt, const unsigned char *d, size_t n)
 /* ---- decoder choice ------------------------------------------------------------ */
 
 /* PRIME_IMAGE_DECODER=stb forces stb_image for every format (read once): the
- * test suites run once with the optional decoders and once without. */
-static bool stb_forced;
+ * test suites run once with the optional decoders and once without;
+ * PRIME_IMAGE_DECODER=spng leaves the libdeflate PNG path out (libspng, then
+ * stb_image), for the benchmark and the tests that compare the two. */
+static bool stb_forced, spng_forced;
 static pthread_once_t decoder_once = PTHREAD_ONCE_INIT;
 
 static void read_decoder_env(void)
 {
     const char *e = getenv("PRIME_IMAGE_DECODER");
     stb_forced = e != NULL && strcmp(e, "stb") == 0;
+    spng_forced = e != NULL && strcmp(e, "spng") == 0;
 }
 
 const char *prime__image_decoder_name(int32_t format)
@@ -365,6 +368,10 @@ const char *prime__image_decoder_name(int32_t format)
 #if PRIME_HAVE_TURBOJPEG
     if (format == PRIME_IMAGE_FORMAT_JPEG && !stb_forced)
         return "libjpeg-turbo";
+#endif
+#if PRIME_HAVE_LIBDEFLATE
+    if (format == PRIME_IMAGE_FORMAT_PNG && !stb_forced && !spng_forced)
+        return "libdeflate";
 #endif
 #if PRIME_HAVE_SPNG
     if (format == PRIME_IMAGE_FORMAT_PNG && !stb_forced)
@@ -389,6 +396,14 @@ static bool decode_optional(int32_t fmt, const unsigned char *d, size_t size, ui
 #if PRIME_HAVE_TURBOJPEG
     if (fmt == PRIME_IMAGE_FORMAT_JPEG && !rgba)
         return prime__image_decode_turbojpeg(d, size, w, h, draft_w, draft_h, px, ow, oh);
+#endif
+#if PRIME_HAVE_LIBDEFLATE
+    if (fmt == PRIME_IMAGE_FORMAT_PNG && !spng_forced &&
+        prime__image_decode_libdeflate(d, size, w, h, rgba, px)) {
+        *ow = w;
+        *oh = h;
+        return true;
+    }
 #endif
 #if PRIME_HAVE_SPNG
     if (fmt == PRIME_IMAGE_FORMAT_PNG && prime__image_decode_spng(d, size, w, h, rgba, px)) {

@@ -9,6 +9,8 @@
  *   decode.c     formats, header checks, the choice of decoder, stb_image
  *   decode_jpeg.c  libjpeg-turbo (TurboJPEG API; meson option turbojpeg)
  *   decode_png.c   libspng (meson option spng)
+ *   decode_png_deflate.c  PNG chunks and unfiltering here, inflate by libdeflate
+ *                  (meson option libdeflate; tried before libspng)
  *   resample.c   PIL's resampling (bilinear, bicubic, nearest, premultiplied)
  *   spec.c       presets and the spec's setters and getters
  *   transform.c  resize/crop plan, colour-conversion order, normalisation
@@ -86,7 +88,9 @@ PRIME_INTERNAL prime_status prime__image_load_file(const char *path, uint64_t ma
                                                    const prime_image_spec *draft,
                                                    prime_image **out);
 /* The decoder that decodes `format` (PRIME_IMAGE_FORMAT_*) in this build and
- * environment: "libjpeg-turbo", "libspng" or "stb_image" (static text). */
+ * environment: "libjpeg-turbo", "libdeflate", "libspng" or "stb_image"
+ * (static text). PRIME_IMAGE_DECODER=stb forces stb_image for every format,
+ * PRIME_IMAGE_DECODER=spng libspng for PNG (the libdeflate path off). */
 PRIME_INTERNAL const char *prime__image_decoder_name(int32_t format);
 
 /* ---- decode_jpeg.c, decode_png.c (when the build found the library) ------ */
@@ -101,6 +105,10 @@ PRIME_INTERNAL bool prime__image_decode_turbojpeg(const unsigned char *d, size_t
                                                   uint32_t h, uint32_t draft_w,
                                                   uint32_t draft_h, uint8_t **px, uint32_t *ow,
                                                   uint32_t *oh);
+#endif
+#if PRIME_HAVE_LIBDEFLATE
+PRIME_INTERNAL bool prime__image_decode_libdeflate(const unsigned char *d, size_t n, uint32_t w,
+                                                   uint32_t h, bool rgba, uint8_t **px);
 #endif
 #if PRIME_HAVE_SPNG
 PRIME_INTERNAL bool prime__image_decode_spng(const unsigned char *d, size_t n, uint32_t w,
