@@ -385,7 +385,10 @@ bool prime__image_decode_libdeflate(const unsigned char *d, size_t n, uint32_t w
         raw_len = (uint64_t)h * (row_bytes(&p, w) + 1);
     }
     uint64_t out_len = (uint64_t)w * h * oc;
-    if (raw_len > SIZE_MAX / 2 || out_len > SIZE_MAX / 2)
+    /* deflate expands at most 1032:1; a header announcing more than the
+       data can give is not worth the allocation */
+    if (raw_len > SIZE_MAX / 2 || out_len > SIZE_MAX / 2 ||
+        raw_len > (uint64_t)idat_total * 1032 + 64)
         return false;
     bool ok = false;
     uint8_t *idat = NULL, *raw = NULL, *out = NULL;
