@@ -394,10 +394,15 @@ bool prime__image_decode_libdeflate(const unsigned char *d, size_t n, uint32_t w
     uint8_t *idat = NULL, *raw = NULL, *out = NULL;
     struct libdeflate_decompressor *z = NULL;
     idat = prime__malloc(idat_total ? idat_total : 1);
+    /* 8-bit RGB to RGB, RGBA to RGBA, not interlaced: the unfiltered rows
+       are the pixels, moved in place over the filter bytes (no second
+       buffer of the image's size to fill) */
+    bool in_place = !p.interlace && p.depth == 8 &&
+                    ((p.ctype == 2 && oc == 3) || (p.ctype == 6 && oc == 4));
     raw = prime__malloc((size_t)raw_len);
-    out = prime__malloc((size_t)out_len);
+    out = in_place ? NULL : prime__malloc((size_t)out_len);
     z = libdeflate_alloc_decompressor();
-    if (idat == NULL || raw == NULL || out == NULL || z == NULL)
+    if (idat == NULL || raw == NULL || (out == NULL && !in_place) || z == NULL)
         goto done;
     size_t at = 0;
     for (i = 8 + 25; at < idat_total;) {
@@ -417,7 +422,13 @@ bool prime__image_decode_libdeflate(const unsigned char *d, size_t n, uint32_t w
         size_t rb = (size_t)row_bytes(&p, w);
         if (!unfilter(raw, h, rb, p.bpp))
             goto done;
-        for (uint32_t y = 0; y < h; y++)
+        if (in_place) {
+            for (uint32_t y = 0; y < h; y++) /* each row's bytes move left */
+                memmove(raw + (size_t)y * rb, raw + (size_t)y * (rb + 1) + 1, rb);
+            out = raw;
+            raw = NULL;
+        }
+        for (uint32_t y = 0; y < h && !in_place; y++)
             if (!convert_row(&p, raw + (size_t)y * (rb + 1) + 1, w, out + (size_t)y * w * oc, oc,
                              1))
                 goto done;
