@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """The real-photo preprocessing benchmark of issue 17: libprime's C
-preprocessing (bench/image_real/bench_image.c, per decoder) against PIL +
+preprocessing (bench/image_real/bench_image.c, per decoder: "C auto" the
+build's decoders, "C spng" the same without the libdeflate PNG path
+(PRIME_IMAGE_DECODER=spng), "C stb" stb_image alone) against PIL +
 torchvision, one core each, at CLIP's 224 px and RAM's 384 px. Reports
 figures; not a test.
 
@@ -137,8 +139,8 @@ def time_pil(files, preset, draft, repeat):
 def time_c(exe, files, preset, draft, repeat, decoder):
     env = dict(os.environ)
     env.pop("PRIME_IMAGE_DECODER", None)
-    if decoder == "stb":
-        env["PRIME_IMAGE_DECODER"] = "stb"
+    if decoder in ("stb", "spng"):
+        env["PRIME_IMAGE_DECODER"] = decoder
     r = subprocess.run([exe, preset, str(draft), str(repeat)] + [f for _, f, _ in files],
                        env=env, capture_output=True, text=True, check=True)
     out = {}
@@ -167,10 +169,11 @@ def main():
             print("  %-12s %-40s %-9s %4d x %-4d %s" % (c, os.path.basename(f), im.mode,
                                                        im.width, im.height, how))
     for preset in ("clip", "ram"):
-        # rounds interleave the five configurations, so that each meets the
+        # rounds interleave the six configurations, so that each meets the
         # machine's quiet and busy moments alike; the best of the rounds
         # counts for each image
         runs = [lambda: time_c(exe, files, preset, 0, 1, "auto"),
+                lambda: time_c(exe, files, preset, 0, 1, "spng"),
                 lambda: time_c(exe, files, preset, 0, 1, "stb"),
                 lambda: time_c(exe, files, preset, 1, 1, "auto"),
                 lambda: time_pil(files, preset, False, 1),
@@ -180,7 +183,7 @@ def main():
             for k, run in enumerate(runs):
                 r = run()
                 best[k] = r if best[k] is None else {f: min(best[k][f], r[f]) for f in r}
-        cols = list(zip(["C auto", "C stb", "C auto+draft", "PIL", "PIL+draft"], best))
+        cols = list(zip(["C auto", "C spng", "C stb", "C auto+draft", "PIL", "PIL+draft"], best))
         print("\n%s (%d px), ms per image (sum over the category / count), one core:" %
               (preset.upper(), 224 if preset == "clip" else 384))
         hdr = "| category | n | " + " | ".join(n for n, _ in cols) + \
@@ -192,7 +195,7 @@ def main():
             s = [sum(col[f] for f in fs) for _, col in cols]
             print("| %s | %d | %s | %.2fx | %.2fx | %.2fx |" % (
                 c, len(fs), " | ".join("%.1f" % (x / len(fs)) for x in s),
-                s[3] / s[0], s[3] / s[1], s[4] / s[2]))
+                s[4] / s[0], s[4] / s[2], s[5] / s[3]))
     sys.stdout.flush()
 
 

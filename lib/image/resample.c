@@ -122,7 +122,7 @@ static inline uint8_t clip8(int32_t in)
 /* One row of the horizontal pass for NCH interleaved channels (a constant
  * in each caller, so that the compiler unrolls the channel loop). */
 static inline void hpass_row(const uint8_t *in, uint8_t *o, const coeffs *hc, uint32_t x0,
-                             uint32_t cw, int nch)
+                             uint32_t cw, int nch, int step)
 {
     for (uint32_t xx = 0; xx < cw; xx++) {
         int xmin = hc->bounds[(xx + x0) * 2], xmax = hc->bounds[(xx + x0) * 2 + 1];
@@ -130,10 +130,10 @@ static inline void hpass_row(const uint8_t *in, uint8_t *o, const coeffs *hc, ui
         int32_t s[4];
         for (int c = 0; c < nch; c++)
             s[c] = 1 << (PRECISION_BITS - 1);
-        const uint8_t *p = in + (size_t)xmin * nch;
+        const uint8_t *p = in + (size_t)xmin * step;
         for (int x = 0; x < xmax; x++)
             for (int c = 0; c < nch; c++)
-                s[c] += p[nch * x + c] * k[x];
+                s[c] += p[step * x + c] * k[x];
         for (int c = 0; c < nch; c++)
             o[nch * xx + c] = clip8(s[c]);
     }
@@ -155,14 +155,14 @@ static inline void hpass_row(const uint8_t *in, uint8_t *o, const coeffs *hc, ui
  * output sample is then a dot product of one plane with the kernel, which
  * the compiler vectorises. `planes` holds nch * span samples. */
 static inline void hpass_planar(const uint8_t *px, size_t stride, uint32_t nrows, uint8_t *tmp,
-                                const coeffs *hc, uint32_t x0, uint32_t cw, int nch,
+                                const coeffs *hc, uint32_t x0, uint32_t cw, int nch, int step,
                                 uint32_t lo, uint32_t span, int32_t *planes)
 {
     for (uint32_t r = 0; r < nrows; r++) {
-        const uint8_t *in = px + (size_t)r * stride + (size_t)lo * nch;
+        const uint8_t *in = px + (size_t)r * stride + (size_t)lo * step;
         for (uint32_t x = 0; x < span; x++)
             for (int c = 0; c < nch; c++)
-                planes[(size_t)c * span + x] = in[(size_t)x * nch + c];
+                planes[(size_t)c * span + x] = in[(size_t)x * step + c];
         uint8_t *o = tmp + (size_t)r * cw * nch;
         for (uint32_t xx = 0; xx < cw; xx++) {
             int xmin = hc->bounds[(xx + x0) * 2], xmax = hc->bounds[(xx + x0) * 2 + 1];
@@ -202,13 +202,22 @@ static void vpass(const uint8_t *rows, size_t stride, uint32_t rows_base, const 
     }
 }
 
-/* hpass_planar for 3 and 4 channels (a constant: the channel loops unroll) */
+/* hpass_planar for 3 and 4 channels, and for the first channel of 3 (a
+ * grey image held as RGB), the counts constant so that the loops unroll */
+PRIME_CLONES
+static void hpass_planar1(const uint8_t *px, size_t stride, uint32_t nrows, uint8_t *tmp,
+                          const coeffs *hc, uint32_t x0, uint32_t cw, uint32_t lo,
+                          uint32_t span, int32_t *planes)
+{
+    hpass_planar(px, stride, nrows, tmp, hc, x0, cw, 1, 3, lo, span, planes);
+}
+
 PRIME_CLONES
 static void hpass_planar3(const uint8_t *px, size_t stride, uint32_t nrows, uint8_t *tmp,
                           const coeffs *hc, uint32_t x0, uint32_t cw, uint32_t lo,
                           uint32_t span, int32_t *planes)
 {
-    hpass_planar(px, stride, nrows, tmp, hc, x0, cw, 3, lo, span, planes);
+    hpass_planar(px, stride, nrows, tmp, hc, x0, cw, 3, 3, lo, span, planes);
 }
 
 PRIME_CLONES
@@ -216,7 +225,22 @@ static void hpass_planar4(const uint8_t *px, size_t stride, uint32_t nrows, uint
                           const coeffs *hc, uint32_t x0, uint32_t cw, uint32_t lo,
                           uint32_t span, int32_t *planes)
 {
-    hpass_planar(px, stride, nrows, tmp, hc, x0, cw, 4, lo, span, planes);
+    hpass_planar(px, stride, nrows, tmp, hc, x0, cw, 4, 4, lo, span, planes);
+}
+
+/* true when rows [first, last) of the RGB image px (w wide) are grey
+ * (R = G = B everywhere): a colour image is told at its first colour row */
+static bool rows_grey(const uint8_t *px, uint32_t w, uint32_t first, uint32_t last)
+{
+    for (uint32_t y = first; y < last; y++) {
+        const uint8_t *r = px + (size_t)y * w * 3;
+        unsigned diff = 0;
+        for (uint32_t x = 0; x < w; x++)
+            diff |= (unsigned)(r[3 * x] ^ r[3 * x + 1]) | (unsigned)(r[3 * x] ^ r[3 * x + 2]);
+        if (diff != 0)
+            return false;
+    }
+    return true;
 }
 
 /* Pixels [x0, x0 + cw) x [y0, y0 + ch) of the in_w x in_h image px (nch
@@ -231,6 +255,7 @@ static prime_status resize_px(const uint8_t *px, uint32_t in_w, uint32_t in_h, i
     coeffs hc = {0, NULL, NULL, NULL}, vc = {0, NULL, NULL, NULL};
     uint8_t *tmp = NULL;
     int32_t *acc = NULL, *planes = NULL;
+    uint8_t *grey = NULL;
     prime_status st = PRIME_OK;
     if ((need_h && !precompute_coeffs(in_w, out_w, filter, &hc)) ||
         (need_v && !precompute_coeffs(in_h, out_h, filter, &vc))) {
@@ -252,9 +277,19 @@ static prime_status resize_px(const uint8_t *px, uint32_t in_w, uint32_t in_h, i
     const uint8_t *rows = px;   /* row r of the horizontal result is rows + r * stride */
     size_t stride = (size_t)in_w * nch;
     uint32_t rows_base = 0;
+    /* a grey image held as RGB (a grey JPEG or PNG, PIL's "L") is resized
+       as one channel, as PIL resizes "L", and copied to three: the same
+       bytes (the channels are independent), a third of the work */
+    int oc = nch; /* channels resized */
+    if (need_h && nch == 3 && rows_grey(px, in_w, row_first, row_last)) {
+        oc = 1;
+        grey = prime__malloc((size_t)cw * ch);
+        if (grey == NULL)
+            oc = nch;
+    }
     if (need_h) {
         uint32_t nrows = row_last - row_first;
-        tmp = prime__malloc((size_t)cw * nch * (nrows ? nrows : 1));
+        tmp = prime__malloc((size_t)cw * oc * (nrows ? nrows : 1));
         if (tmp == NULL) {
             st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", in_w, in_h);
             goto done;
@@ -266,46 +301,54 @@ static prime_status resize_px(const uint8_t *px, uint32_t in_w, uint32_t in_h, i
             lo = a < lo ? a : lo;
             hi = b > hi ? b : hi;
         }
-        if (hc.ksize >= 8 && (planes = prime__malloc((size_t)(hi - lo) * nch *
+        if (hc.ksize >= 8 && (planes = prime__malloc((size_t)(hi - lo) * oc *
                                                      sizeof *planes)) != NULL) {
-            (nch == 4 ? hpass_planar4 : hpass_planar3)(px + (size_t)row_first * stride, stride,
-                                                       nrows, tmp, &hc, x0, cw, lo, hi - lo,
-                                                       planes);
+            (oc == 1   ? hpass_planar1
+             : oc == 4 ? hpass_planar4
+                       : hpass_planar3)(px + (size_t)row_first * stride, stride, nrows, tmp, &hc,
+                                        x0, cw, lo, hi - lo, planes);
         } else {
             for (uint32_t r = 0; r < nrows; r++) {
                 const uint8_t *in = px + (size_t)(r + row_first) * stride;
-                uint8_t *o = tmp + (size_t)r * cw * nch;
-                if (nch == 4)
-                    hpass_row(in, o, &hc, x0, cw, 4);
+                uint8_t *o = tmp + (size_t)r * cw * oc;
+                if (oc == 1)
+                    hpass_row(in, o, &hc, x0, cw, 1, 3);
+                else if (nch == 4)
+                    hpass_row(in, o, &hc, x0, cw, 4, 4);
                 else
-                    hpass_row(in, o, &hc, x0, cw, 3);
+                    hpass_row(in, o, &hc, x0, cw, 3, 3);
             }
         }
         rows = tmp;
-        stride = (size_t)cw * nch;
+        stride = (size_t)cw * oc;
         rows_base = row_first;
     } else {
         rows = px + (size_t)x0 * nch; /* the horizontal crop */
     }
-    size_t rowlen = (size_t)cw * nch;
+    size_t rowlen = (size_t)cw * oc;
+    uint8_t *out = oc == nch ? dst : grey;
     if (need_v) {
         acc = prime__malloc(rowlen * sizeof *acc);
         if (acc == NULL) {
             st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", in_w, in_h);
             goto done;
         }
-        vpass(rows, stride, rows_base, &vc, y0, ch, rowlen, acc, dst);
+        vpass(rows, stride, rows_base, &vc, y0, ch, rowlen, acc, out);
     } else {
         for (uint32_t yy = 0; yy < ch; yy++)
-            memcpy(dst + (size_t)yy * rowlen, rows + (size_t)(yy + y0 - rows_base) * stride,
+            memcpy(out + (size_t)yy * rowlen, rows + (size_t)(yy + y0 - rows_base) * stride,
                    rowlen);
     }
+    if (oc != nch)
+        for (size_t i = 0; i < (size_t)cw * ch; i++)
+            dst[3 * i] = dst[3 * i + 1] = dst[3 * i + 2] = grey[i];
 done:
     coeffs_free(&hc);
     coeffs_free(&vc);
     prime__free(tmp);
     prime__free(acc);
     prime__free(planes);
+    prime__free(grey);
     return st;
 }
 
