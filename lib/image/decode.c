@@ -516,7 +516,31 @@ prime_status prime__image_decode(const void *data, size_t size, const char *name
     im->source = source;
     im->file_width = file_w;
     im->file_height = file_h;
-    if (source == SRC_ALPHA) { /* RGBA into RGB and an alpha plane */
+    if (source == SRC_ALPHA && !stb) {
+        /* RGBA into an alpha plane and RGB, in place (no second buffer of
+           the image's size to fill): pixel i moves from 4i to 3i, after
+           its alpha is read; the 4-byte store's last byte lands on 3i + 3,
+           before pixel i + 1 at 4i + 4 */
+        size_t np = (size_t)w * (size_t)h;
+        im->alpha = prime__malloc(np);
+        if (im->alpha == NULL) {
+            prime__free(px);
+            prime_image_destroy(im);
+            return prime__error(PRIME_E_NOMEM, "%s: out of memory decoding a %d x %d %s", name,
+                                w, h, format_name(fmt));
+        }
+        uint8_t *alpha = im->alpha;
+        for (size_t i = 0; i + 1 < np; i++) {
+            uint32_t v;
+            memcpy(&v, px + 4 * i, 4);
+            alpha[i] = px[4 * i + 3];
+            memcpy(px + 3 * i, &v, 4);
+        }
+        alpha[np - 1] = px[4 * np - 1];
+        memmove(px + 3 * (np - 1), px + 4 * (np - 1), 3);
+        uint8_t *shrunk = prime__realloc(px, np * 3);
+        im->px = shrunk != NULL ? shrunk : px; /* a failed shrink keeps the block */
+    } else if (source == SRC_ALPHA) { /* RGBA into RGB and an alpha plane */
         size_t np = (size_t)w * (size_t)h;
         im->px = prime__malloc(np * 3);
         im->alpha = prime__malloc(np);

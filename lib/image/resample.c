@@ -433,6 +433,21 @@ prime_status prime__image_nearest_region(const prime_image *src, uint32_t out_w,
     return PRIME_OK;
 }
 
+/* RGB and alpha into premultiplied RGBa (PIL's MULDIV255, rounded) */
+PRIME_CLONES
+static void premultiply(const uint8_t *rgb, const uint8_t *alpha, size_t np, uint8_t *pre)
+{
+    for (size_t i = 0; i < np; i++) {
+        uint32_t a = alpha[i];
+        uint32_t r = rgb[3 * i] * a + 128, g = rgb[3 * i + 1] * a + 128,
+                 b = rgb[3 * i + 2] * a + 128;
+        pre[4 * i] = (uint8_t)(((r >> 8) + r) >> 8);
+        pre[4 * i + 1] = (uint8_t)(((g >> 8) + g) >> 8);
+        pre[4 * i + 2] = (uint8_t)(((b >> 8) + b) >> 8);
+        pre[4 * i + 3] = (uint8_t)a;
+    }
+}
+
 /* PIL's RGBA resize: premultiply by alpha ("RGBA" -> "RGBa": c * a / 255
  * rounded as MULDIV255), resize the four channels with the filter,
  * divide again ("RGBa" -> "RGBA": 255 * c / a, truncated and clipped, where
@@ -450,14 +465,7 @@ prime_status prime__image_premultiplied_region(const prime_image *src, uint32_t 
                           src->height);
         goto done;
     }
-    for (size_t i = 0; i < np; i++) {
-        uint32_t a = src->alpha[i];
-        for (int c = 0; c < 3; c++) {
-            uint32_t t = src->px[3 * i + c] * a + 128;
-            pre[4 * i + c] = (uint8_t)(((t >> 8) + t) >> 8);
-        }
-        pre[4 * i + 3] = (uint8_t)a;
-    }
+    premultiply(src->px, src->alpha, np, pre);
     st = resize_px(pre, src->width, src->height, 4, out_w, out_h, filter, x0, y0, cw, ch, out);
     if (st != PRIME_OK)
         goto done;
