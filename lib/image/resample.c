@@ -1,6 +1,10 @@
 /* Resampling: PIL's ImagingResample (bilinear, bicubic; 8 bits, fixed
  * point), its NEAREST resize of palette images and its premultiplied resize
- * of images with alpha, each for a window of the result; prime_image_resize. */
+ * of images with alpha, each for a window of the result; prime_image_resize.
+ * The bytes are PIL's; for speed the weights are PIL's precomputed 22-bit
+ * fixed-point ones, wide horizontal kernels run as dot products over 32-bit
+ * planes, the passes are built for AVX2 beside the baseline, and a grey
+ * image held as RGB is resized as one channel (as PIL resizes "L"). */
 #include <math.h>
 #include <string.h>
 
@@ -143,8 +147,7 @@ static inline void hpass_row(const uint8_t *in, uint8_t *o, const coeffs *hc, ui
  * for the baseline and for AVX2 (8 32-bit products an instruction), and the
  * loader picks one by the CPU (an ifunc). The sums are integers, so the
  * order of the additions does not change them: both give PIL's bytes. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && !defined(__SANITIZE_ADDRESS__) && \
-    !defined(PRIME_NO_TARGET_CLONES)
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && !defined(PRIME_NO_TARGET_CLONES)
 #define PRIME_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define PRIME_CLONES
