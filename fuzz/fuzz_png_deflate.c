@@ -1,6 +1,7 @@
 /* Fuzz the libdeflate PNG path (lib/image/decode_png_deflate.c), a parser
  * of its own, differentially: whatever it decodes must be what stb_image
- * decodes (same size, same bytes, RGB and RGBA); it must never crash or
+ * decodes (same size, same bytes, RGB and RGBA, and the samples of a
+ * 16-bit grey file); it must never crash or
  * leak, and what it refuses is left to the other decoders. The seeds are
  * PNGs of several colour types, depths and Adam7 (fuzz/corpus/png_deflate).
  * Built when the build has libdeflate (without it the target only checks
@@ -41,6 +42,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             __builtin_trap(); /* decoded what stb_image refuses, or other pixels */
         stbi_image_free(want);
         prime__free(px);
+    }
+    uint16_t *g = NULL;
+    if (prime__image_decode_libdeflate_grey16(data, size, w, h, &g)) {
+        int sw = 0, sh = 0, sc = 0;
+        stbi_us *want = stbi_load_16_from_memory(data, (int)size, &sw, &sh, &sc, 1);
+        if (want == NULL || (uint32_t)sw != w || (uint32_t)sh != h ||
+            memcmp(g, want, (size_t)w * h * 2) != 0)
+            __builtin_trap();
+        stbi_image_free(want);
+        prime__free(g);
+    } else if (g != NULL) {
+        __builtin_trap();
     }
 #endif
     prime_image *im = NULL;

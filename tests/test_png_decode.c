@@ -242,6 +242,42 @@ Test(image, png_libdeflate_matches_stb_image_and_libspng)
     cr_assert_geq(cases, 15 * 2 * 7 * 3);
 }
 
+Test(image, png_libdeflate_grey16_matches_stb_image)
+{
+    int cases = 0;
+    for (unsigned il = 0; il < 2; il++)
+        for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+            png_case c = {.w = sizes[si][0], .h = sizes[si][1], .depth = 16, .ctype = 0,
+                          .interlace = il, .filter_max = 4, .splits = 2};
+            buf b = make_png(&c, (uint32_t)(si * 31 + il + 5));
+            uint16_t *got = NULL;
+            cr_assert(prime__image_decode_libdeflate_grey16(b.d, b.n, c.w, c.h, &got),
+                      "%ux%u interlace %u", c.w, c.h, il);
+            int sw, sh, sc;
+            stbi_us *want = stbi_load_16_from_memory(b.d, (int)b.n, &sw, &sh, &sc, 1);
+            cr_assert_not_null(want);
+            cr_assert(memcmp(got, want, (size_t)c.w * c.h * 2) == 0, "%ux%u interlace %u", c.w,
+                      c.h, il);
+            stbi_image_free(want);
+            prime__free(got);
+            free(b.d);
+            cases++;
+        }
+    /* any other colour type or depth: left */
+    png_case c = {.w = 5, .h = 4, .depth = 8, .ctype = 0, .filter_max = 4};
+    buf b = make_png(&c, 3);
+    uint16_t *got = NULL;
+    cr_assert(!prime__image_decode_libdeflate_grey16(b.d, b.n, c.w, c.h, &got));
+    cr_assert_null(got);
+    free(b.d);
+    c.ctype = 2;
+    c.depth = 16;
+    b = make_png(&c, 4);
+    cr_assert(!prime__image_decode_libdeflate_grey16(b.d, b.n, c.w, c.h, &got));
+    free(b.d);
+    cr_assert_eq(cases, 14);
+}
+
 /* A file the path must leave (false, nothing allocated) to the decoders
  * after it; the whole load then gives what libspng / stb_image give. */
 static void assert_left(const png_case *c, bool rgba, const char *what)

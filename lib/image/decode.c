@@ -569,8 +569,17 @@ prime_status prime__image_decode(const void *data, size_t size, const char *name
         /* the 16-bit samples too, for PIL's "I" resize of the CLIP order;
            if stb_image cannot give them, the image is resized as RGB */
         int w3 = 0, h3 = 0, c3 = 0;
-        stbi_us *g = stbi_load_16_from_memory(d, (int)size, &w3, &h3, &c3, 1);
         size_t np = (size_t)w * (size_t)h;
+#if PRIME_HAVE_LIBDEFLATE
+        /* the libdeflate path's samples, the same as stb_image's */
+        if (!stb_forced && !spng_forced &&
+            prime__image_decode_libdeflate_grey16(d, size, (uint32_t)w, (uint32_t)h,
+                                                  &im->grey16)) {
+            *out = im;
+            return PRIME_OK;
+        }
+#endif
+        stbi_us *g = stbi_load_16_from_memory(d, (int)size, &w3, &h3, &c3, 1);
         if (g != NULL && w3 == w && h3 == h)
             im->grey16 = prime__malloc(np * sizeof *im->grey16);
         if (im->grey16 != NULL)

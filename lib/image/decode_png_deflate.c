@@ -222,7 +222,12 @@ static bool convert_row(const png_info *p, const uint8_t *r, uint32_t n, uint8_t
     unsigned d = p->depth;
     switch (p->ctype) {
     case 0: { /* grey */
-        if (d == 8) {
+        if (oc == 2) { /* the 16-bit samples themselves (d is 16) */
+            for (uint32_t x = 0; x < n; x++, out += os) {
+                uint16_t v = (uint16_t)(r[2 * x] << 8 | r[2 * x + 1]);
+                memcpy(out, &v, 2);
+            }
+        } else if (d == 8) {
             for (uint32_t x = 0; x < n; x++, out += os)
                 out[0] = out[1] = out[2] = r[x];
         } else if (d == 16) {
@@ -324,15 +329,18 @@ static bool read_ihdr(const unsigned char *d, size_t n, png_info *p)
     return true;
 }
 
-bool prime__image_decode_libdeflate(const unsigned char *d, size_t n, uint32_t w, uint32_t h,
-                                    bool rgba, uint8_t **px)
+/* Decode to `oc` bytes a pixel: 3 (RGB), 4 (RGBA) or 2 (the samples of a
+ * 16-bit grey file, native uint16). */
+static bool decode(const unsigned char *d, size_t n, uint32_t w, uint32_t h, unsigned oc,
+                   uint8_t **px)
 {
     png_info p;
     if (!read_ihdr(d, n, &p) || p.w != w || p.h != h)
         return false; /* disagrees with the header stb_image read: let it decide */
-    if (rgba && p.ctype != 4 && p.ctype != 6)
+    if (oc == 4 && p.ctype != 4 && p.ctype != 6)
         return false; /* alpha from tRNS: the other decoders' conversions */
-    unsigned oc = rgba ? 4 : 3;
+    if (oc == 2 && (p.ctype != 0 || p.depth != 16))
+        return false;
     /* the chunks: PLTE, IDAT (one run of them), IEND; ancillary ones skipped */
     size_t idat_total = 0;
     bool seen_idat = false, idat_done = false, seen_iend = false;
@@ -461,4 +469,20 @@ done:
     prime__free(raw);
     prime__free(out);
     return ok;
+}
+
+bool prime__image_decode_libdeflate(const unsigned char *d, size_t n, uint32_t w, uint32_t h,
+                                    bool rgba, uint8_t **px)
+{
+    return decode(d, n, w, h, rgba ? 4 : 3, px);
+}
+
+bool prime__image_decode_libdeflate_grey16(const unsigned char *d, size_t n, uint32_t w,
+                                           uint32_t h, uint16_t **px)
+{
+    uint8_t *b = NULL;
+    if (!decode(d, n, w, h, 2, &b))
+        return false;
+    *px = (uint16_t *)(void *)b; /* from prime__malloc: aligned for any type */
+    return true;
 }

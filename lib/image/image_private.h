@@ -109,6 +109,12 @@ PRIME_INTERNAL bool prime__image_decode_turbojpeg(const unsigned char *d, size_t
 #if PRIME_HAVE_LIBDEFLATE
 PRIME_INTERNAL bool prime__image_decode_libdeflate(const unsigned char *d, size_t n, uint32_t w,
                                                    uint32_t h, bool rgba, uint8_t **px);
+/* The w x h samples of a 16-bit grey PNG (what stbi_load_16_from_memory
+ * gives with one channel), *px from prime__malloc; false as above (and for
+ * any other colour type or depth). */
+PRIME_INTERNAL bool prime__image_decode_libdeflate_grey16(const unsigned char *d, size_t n,
+                                                          uint32_t w, uint32_t h,
+                                                          uint16_t **px);
 #endif
 #if PRIME_HAVE_SPNG
 PRIME_INTERNAL bool prime__image_decode_spng(const unsigned char *d, size_t n, uint32_t w,
