@@ -12,13 +12,17 @@
 set -euo pipefail
 src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 declared() { # headers... -> "VERSION NAME" of each PRIME_API / PRIME_TORCH_API / PRIME_MPI_API
-  # function, sorted; VERSION is the `@since X.Y` of its doc comment (the last
-  # one after the previous declaration), or 1 when it has none (ABI 1.0).
+  # function, sorted; VERSION is the `@since X.Y` of the comment that ends
+  # right before the declaration (its doc comment), or 1 when that comment has
+  # none (ABI 1.0). An `@since` in any other comment (an enum's, a file's
+  # prose) ends with that comment and binds to nothing.
   cat "$@" | tr '\n' ' ' \
-    | grep -oE '@since [0-9]+\.[0-9]+|PRIME_(TORCH_|MPI_)?API [^;(]*\(' \
+    | grep -oE '@since [0-9]+\.[0-9]+|(\*/ *)?PRIME_(TORCH_|MPI_)?API [^;(]*\(|\*/' \
     | awk '/^@since/ { since = $2; next }
+           $0 == "*/" { since = ""; next }
            { if (!match($0, /prime_[a-z0-9_]+ *\($/)) next
              n = substr($0, RSTART, RLENGTH); sub(/ *\($/, "", n)
+             if ($0 !~ /^\*\//) since = ""
              print (since == "" ? "1" : since), n; since = "" }' \
     | LC_ALL=C sort -u -k2,2 | LC_ALL=C sort -k1,1V -k2,2
 }

@@ -38,6 +38,36 @@ for m in lib/libprime.map shim/libprime-torch.map mpi/libprime-mpi.map; do
   fi
 done
 echo "version scripts list exactly the declared functions (LIBPRIME_1, LIBPRIME_TORCH_1, LIBPRIME_MPI_1)"
+# the generator binds `@since` only to the doc comment right above a function:
+# one in an enum's or a file's comment must not move the next function
+fake=$maps/fake
+mkdir -p "$fake/lib" "$fake/shim" "$fake/mpi" "$fake/include/prime/sys"
+cat > "$fake/include/prime/fake.h" <<'H'
+/* File prose that mentions @since 1.7 and ends. */
+typedef enum {
+    FAKE_A = 1 /**< a value added later; @since 1.9 */
+} fake_enum;
+/** Old function, documented without a version. */
+PRIME_API int prime_fake_old(void);
+/** New function.
+ *  @since 1.2 */
+PRIME_API
+int prime_fake_new(int x);
+/* prose @since 1.3 */ enum { FAKE_B = 2 };
+PRIME_API int prime_fake_plain(void);
+H
+: > "$fake/include/prime/sys/none.h"
+echo 'PRIME_TORCH_API int prime_fake_torch(void);' > "$fake/include/prime/torch.h"
+echo 'PRIME_MPI_API int prime_fake_mpi(void);' > "$fake/include/prime/mpi.h"
+bash "$src/scripts/gen_symbol_maps.sh" "$fake"
+got=$(awk '/^LIBPRIME_1/ { node = $1 } /prime_fake_(old|new|plain)/ { gsub(/[ ;]/, ""); print node, $0 }' "$fake/lib/libprime.map")
+want=$(printf '%s\n' "LIBPRIME_1 prime_fake_old" "LIBPRIME_1 prime_fake_plain" "LIBPRIME_1.2 prime_fake_new" | sort)
+if [ "$(echo "$got" | sort)" != "$want" ]; then
+  echo "scripts/gen_symbol_maps.sh binds @since to the wrong functions:"
+  echo "$got"
+  exit 1
+fi
+echo "@since binds only to the doc comment right above a function"
 if readelf -d "$lib" | grep NEEDED | grep -iE 'libmpi|openmpi|mpich'; then
   echo "the core library must not link MPI"
   exit 1
