@@ -36,6 +36,33 @@ def _l() -> L.Library:
     return _lib_cache
 
 
+def _load_packer() -> Any:
+    """The compiled packer ``libprime._pack`` (python/libprime/_pack.c), or
+    None: the package then packs columns in Python (ctypes-only installs).
+    ``PRIME_PACK_MODULE`` overrides: the path of a built module (the in-tree
+    tests load the build tree's), or ``none`` for the pure-Python packer."""
+    where = os.environ.get("PRIME_PACK_MODULE", "")
+    if where.lower() == "none":
+        return None
+    if where:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("libprime._pack", where)
+        if spec is None or spec.loader is None:
+            raise ImportError("PRIME_PACK_MODULE=%s is not a Python extension module" % where)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+    try:
+        from . import _pack
+    except ImportError:
+        return None
+    return _pack
+
+
+#: The compiled packer module, or None (see _load_packer).
+_packx: Any = _load_packer()
+
+
 # --------------------------------------------------------------------------
 # Errors
 # --------------------------------------------------------------------------
@@ -725,6 +752,9 @@ class TagStore(_Handle):
         """Build a store from ``(image, class, tags)`` tuples or mappings with
         the keys ``image``, ``class`` and ``tags``."""
         recs = records if type(records) is list else list(records)
+        cols = _packx.split_records(recs) if _packx is not None else None
+        if cols is not None:  # the plain cases, in one C pass
+            return cls.from_lists(cols[0], cols[1], cols[2], freeze=freeze)
         kinds = set(map(type, recs))
         if kinds <= {tuple, list} and set(map(len, recs)) <= {3}:  # columns at C speed
             return cls.from_lists(list(map(operator.itemgetter(0), recs)),
@@ -793,8 +823,8 @@ class TagStore(_Handle):
         if n >= L.PRIME_NONE - 1:
             raise LimitError(L.PRIME_E_LIMIT, "too many images (the limit is 2^32-2)",
                              "PRIME_E_LIMIT")
-        cbuf = _pack(classes, _class_text, "class")
-        ibuf = None if images is None else _pack(images, _image_text, "image name")
+        cbuf = _pack(classes, _class_text, "class", 1)
+        ibuf = None if images is None else _pack(images, _image_text, "image name", 0)
         tbuf, counts = _pack_tags(tags)
         sp, first = self._p(), c_uint32()
         try:
@@ -1075,12 +1105,19 @@ def _nul_error(columns: List[Tuple[str, Any]]) -> Optional[ValueError]:
     return None
 
 
-def _pack(values: Sequence[Any], convert: Callable[[int, Any], str], what: str) -> bytes:
+def _pack(values: Sequence[Any], convert: Callable[[int, Any], str], what: str,
+          kind: int) -> bytes:
     """A column of names as one buffer, the names separated by NUL bytes
-    (prime_tagstore_add_packed). Strings go through one C-level join; other
-    values through ``convert`` (which refuses the wrong types)."""
+    (prime_tagstore_add_packed). The compiled packer when there is one
+    (``kind``: 0 image names, 1 class names), else strings go through one
+    C-level join and other values through ``convert`` (which refuses the
+    wrong types); the compiled packer leaves all but the plain cases here."""
+    text_values = values if type(values) is list else list(values)
+    if _packx is not None:
+        got: Optional[bytes] = _packx.pack_column(text_values, kind)
+        if got is not None:
+            return got
     try:
-        text_values = values if type(values) is list else list(values)
         return _joined(text_values, what)
     except TypeError:  # not all str: convert one by one
         pass
@@ -1095,6 +1132,14 @@ def _pack_tags(tags: Sequence[Any]) -> Tuple[bytes, "Optional[array.array[int]]"
     the per-image counts."""
     if type(tags) is not list:
         tags = list(tags)
+    if _packx is not None:  # the compiled packer: the same bytes, or None
+        got = _packx.pack_tags(tags, L.PRIME_NONE)
+        if got is not None:
+            if got[1] is None:
+                return got[0], None
+            cnt = array.array("I")
+            cnt.frombytes(got[1])
+            return got[0], cnt
     if tags and type(tags[0]) is str:  # "a|b" strings: one join, if they all are
         try:
             return _joined(tags, "tags of image"), None
