@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Figures for the Python package (issue 13): building a store from Python
 data (lists, records, NumPy, a DataFrame) against the C CSV reader on the
-same data, and exporting a large result (columns, to_dataframe, to_dicts,
+same data, with the compiled packer libprime._pack and with the pure-Python
+one, and exporting a large result (columns, to_dataframe, to_dicts,
 membership). Prints a table; not a test.
 
     build/bench/prime-gen --classes 40 --images-per-class 5000 --planted 80 \\
         --seed 13 --output /tmp/b200k.csv
     PRIME_LIBRARY=build/lib/libprime.so PYTHONPATH=python \\
+        PRIME_PACK_MODULE=$PWD/build/_pack.cpython-311-x86_64-linux-gnu.so \\
         /usr/bin/python3 bench/python_build.py /tmp/b200k.csv [MIN_SIZE MIN_DROP]
 """
 from __future__ import annotations
@@ -56,16 +58,52 @@ def main(argv: List[str]) -> int:
     t, s = best(lambda: libprime.TagStore.load(path))
     figures.append(("C CSV reader (TagStore.load)", t, CPU[0]))
     ref = s
-    t, s = best(lambda: libprime.TagStore.from_lists(images, classes, tag_lists))
-    figures.append(("from_lists (lists of tag lists)", t, CPU[0]))
-    s.close()
-    t, s = best(lambda: libprime.TagStore.from_lists(images, classes, tag_str))
-    figures.append(("from_lists (\"a|b\" strings)", t, CPU[0]))
-    s.close()
     recs = list(zip(images, classes, tag_lists))
-    t, s = best(lambda: libprime.TagStore.from_records(recs))
-    figures.append(("from_records (tuples)", t, CPU[0]))
-    s.close()
+    dicts = [{"image": i, "class": c, "tags": tg} for i, c, tg in recs]
+    try:
+        import numpy as np
+    except ImportError:
+        np = None
+    try:
+        import pandas as pd
+    except ImportError:
+        pd = None
+    from libprime import _core
+    packers = [("", _core._packx)]
+    if _core._packx is not None:  # the compiled packer, then the pure-Python one
+        packers.append((", pure Python", None))
+    for suffix, packer in packers:
+        _core._packx = packer
+        routes: List[Tuple[str, Callable[[], Any]]] = [
+            ("from_lists (lists of tag lists)",
+             lambda: libprime.TagStore.from_lists(images, classes, tag_lists)),
+            ("from_lists (\"a|b\" strings)",
+             lambda: libprime.TagStore.from_lists(images, classes, tag_str)),
+            ("from_records (tuples)", lambda: libprime.TagStore.from_records(recs)),
+            ("from_records (dicts)", lambda: libprime.TagStore.from_records(dicts)),
+        ]
+        if np is not None:
+            ai, ac = np.array(images), np.array(classes)
+            at = np.empty(len(tag_lists), dtype=object)
+            at[:] = tag_lists
+            routes.append(("from_lists (NumPy str arrays, tag lists)",
+                           lambda: libprime.TagStore.from_lists(ai, ac, tag_lists)))
+            routes.append(("from_lists (NumPy object array of lists)",
+                           lambda: libprime.TagStore.from_lists(ai, ac, at)))
+        if pd is not None:
+            df = pd.DataFrame({"image": images, "class": classes, "tags": tag_str,
+                               "correct": outcomes})
+            dfl = df.copy()
+            dfl["tags"] = tag_lists
+            routes.append(("from_dataframe (\"a|b\" tags, with outcomes)",
+                           lambda: libprime.from_dataframe(df)[0]))
+            routes.append(("from_dataframe (tag lists, with outcomes)",
+                           lambda: libprime.from_dataframe(dfl)[0]))
+        for name, fn in routes:
+            t, s = best(fn)
+            figures.append((name + suffix, t, CPU[0]))
+            s.close()
+    _core._packx = packers[0][1]
 
     def one_by_one() -> libprime.TagStore:
         st = libprime.TagStore()
@@ -75,30 +113,11 @@ def main(argv: List[str]) -> int:
     t, s = best(one_by_one, 1)
     figures.append(("add_image per image (the old from_lists)", t, CPU[0]))
     s.close()
-    try:
-        import numpy as np
-        ai, ac = np.array(images), np.array(classes)
-        t, s = best(lambda: libprime.TagStore.from_lists(ai, ac, tag_lists))
-        figures.append(("from_lists (NumPy str arrays, tag lists)", t, CPU[0]))
-        s.close()
-    except ImportError:
-        pass
-    try:
-        import pandas as pd
-        df = pd.DataFrame({"image": images, "class": classes, "tags": tag_str,
-                           "correct": outcomes})
-        t, s = best(lambda: libprime.from_dataframe(df)[0])
-        figures.append(("from_dataframe (\"a|b\" tags, with outcomes)", t, CPU[0]))
-        s.close()
-        df["tags"] = tag_lists
-        t, s = best(lambda: libprime.from_dataframe(df)[0])
-        figures.append(("from_dataframe (tag lists, with outcomes)", t, CPU[0]))
-        s.close()
-    except ImportError:
-        pass
-    print("%-44s %8s %8s %8s" % ("", "wall s", "CPU s", "CPU/CSV"))
+    print("CPU time of the process (all threads), best of 5; compiled packer: %s"
+          % ("yes" if packers[0][1] is not None else "no (PRIME_PACK_MODULE / not built)"))
+    print("%-58s %8s %8s %8s" % ("", "wall s", "CPU s", "CPU/CSV"))
     for name, sec, cpu in figures:
-        print("%-44s %8.3f %8.3f %8.2f" % (name, sec, cpu, cpu / figures[0][2]))
+        print("%-58s %8.3f %8.3f %8.2f" % (name, sec, cpu, cpu / figures[0][2]))
 
     out = libprime.Outcomes(outcomes)
     min_size = int(argv[2]) if len(argv) > 2 else 14
