@@ -1,9 +1,10 @@
 /* libprime._pack: the optional compiled packer of the Python package
- * (issue 13). It turns Python columns (lists and tuples of str, None and
- * int, of tag lists, of records) into the NUL-separated buffers that
+ * (issue 13). It turns Python columns (lists, tuples and 1-D NumPy object
+ * arrays, a pandas column's included, of str, None and int, of tag lists;
+ * lists of records) into the NUL-separated buffers that
  * prime_tagstore_add_packed reads, with the C API and no intermediate
- * Python objects, so that building a store from Python costs about what
- * the C CSV reader costs on the same data.
+ * Python objects, so that building a store from Python costs the C call
+ * plus one pass over the objects.
  *
  * It is a packer only: the library parses and validates the buffers. Each
  * function either returns exactly the bytes that the pure-Python packer
@@ -17,6 +18,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 /* (_PyBytes_Resize: CPython's API, not the limited one; in every 3.x) */
@@ -108,11 +110,11 @@ static void ob_drop(obuf *b)
 #define PREFETCH(p) ((void)(p))
 #endif
 
-/* The header of object values[i] and the start of its text (i < n). */
-static inline void prefetch_item(PyObject *values, Py_ssize_t i, Py_ssize_t n)
+/* The header of object items[i] and the start of its text (i < n). */
+static inline void prefetch_item(PyObject *const *items, Py_ssize_t i, Py_ssize_t n)
 {
     if (i < n) {
-        const char *o = (const char *)PySequence_Fast_GET_ITEM(values, i);
+        const char *o = (const char *)items[i];
         PREFETCH(o);
         PREFETCH(o + 56);
     }
@@ -120,12 +122,12 @@ static inline void prefetch_item(PyObject *values, Py_ssize_t i, Py_ssize_t n)
 
 /* For the tags column: the list or tuple values[i] (i + 8), its item
  * array (i + 4), its items (i + 2). */
-static inline void prefetch_tags(PyObject *values, Py_ssize_t i, Py_ssize_t n)
+static inline void prefetch_tags(PyObject *const *values, Py_ssize_t i, Py_ssize_t n)
 {
     if (i + 8 < n)
-        PREFETCH(PySequence_Fast_GET_ITEM(values, i + 8));
+        PREFETCH(values[i + 8]);
     if (i + 4 < n) {
-        PyObject *o = PySequence_Fast_GET_ITEM(values, i + 4);
+        PyObject *o = values[i + 4];
         if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
             PyObject **it = PySequence_Fast_ITEMS(o);
             PREFETCH(it);
@@ -133,11 +135,11 @@ static inline void prefetch_tags(PyObject *values, Py_ssize_t i, Py_ssize_t n)
         }
     }
     if (i + 2 < n) {
-        PyObject *o = PySequence_Fast_GET_ITEM(values, i + 2);
+        PyObject *o = values[i + 2];
         if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
             Py_ssize_t m = PySequence_Fast_GET_SIZE(o);
             for (Py_ssize_t j = 0; j < m; j++)
-                prefetch_item(o, j, m);
+                prefetch_item(PySequence_Fast_ITEMS(o), j, m);
         } else {
             prefetch_item(values, i + 2, n);
         }
@@ -153,12 +155,12 @@ static inline size_t est_len(PyObject *o)
 
 /* The size of n fields estimated from the first few (each + 1 for its
  * NUL), with a margin: the buffer rarely grows. */
-static size_t estimate(PyObject *values, Py_ssize_t n)
+static size_t estimate(PyObject *const *items, Py_ssize_t n)
 {
     Py_ssize_t m = n < 256 ? n : 256;
     size_t sum = 0;
     for (Py_ssize_t i = 0; i < m; i++)
-        sum += est_len(PySequence_Fast_GET_ITEM(values, i)) + 1;
+        sum += est_len(items[i]) + 1;
     if (m == 0)
         return 0;
     return (size_t)((double)sum / (double)m * (double)n * 1.1) + 64;
@@ -181,30 +183,76 @@ static inline int utf8_of(PyObject *o, const char **s, Py_ssize_t *k)
     return 1;
 }
 
+/* A column's items: a list's or tuple's, or those of a 1-D C-contiguous
+ * buffer of object pointers (a NumPy object array; a pandas column's
+ * to_numpy()), held while in use. No Python code runs while the packers
+ * read them, so they cannot change. */
+typedef struct {
+    PyObject **items;
+    Py_ssize_t n;
+    Py_buffer view;
+    int held;
+} column;
+
+/* 1: c is open; 0: not a column the packers read (nothing held); -1: error. */
+static int column_open(PyObject *o, column *c)
+{
+    c->held = 0;
+    if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
+        c->items = PySequence_Fast_ITEMS(o);
+        c->n = PySequence_Fast_GET_SIZE(o);
+        return 1;
+    }
+    if (!PyObject_CheckBuffer(o))
+        return 0;
+    if (PyObject_GetBuffer(o, &c->view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    c->held = 1;
+    if (c->view.ndim != 1 || c->view.format == NULL || strcmp(c->view.format, "O") != 0 ||
+        c->view.itemsize != (Py_ssize_t)sizeof(PyObject *)) {
+        PyBuffer_Release(&c->view);
+        c->held = 0;
+        return 0;
+    }
+    c->items = (PyObject **)c->view.buf;
+    c->n = c->view.len / (Py_ssize_t)sizeof(PyObject *);
+    for (Py_ssize_t i = 0; i < c->n; i++)
+        if (c->items[i] == NULL) { /* not filled in: leave it to Python */
+            PyBuffer_Release(&c->view);
+            c->held = 0;
+            return 0;
+        }
+    return 1;
+}
+
+static void column_close(column *c)
+{
+    if (c->held)
+        PyBuffer_Release(&c->view);
+    c->held = 0;
+}
+
+/* A missing value of a DataFrame column (missing = 1): None or a float NaN
+ * (NumPy's float64 included), as the pure path's _isna. */
+static inline int is_missing(PyObject *o, int missing)
+{
+    return o == Py_None || (missing && PyFloat_Check(o) && isnan(PyFloat_AS_DOUBLE(o)));
+}
+
 enum { KIND_IMAGE = 0, KIND_CLASS = 1, KIND_TEXT = 2 };
 
-/* pack_column(values, kind) -> bytes | None
- * values: a list or tuple. kind 0 (image names): str, or None for an
- * unnamed image; 1 (class names): str, or an int (not a bool) written in
- * decimal; 2 ("a|b" tag text): str, or None for no tag. The fields joined
- * with NUL bytes, as UTF-8. */
-static PyObject *pack_column(PyObject *self, PyObject *args)
+/* The fields of items[0..n) joined with NUL bytes (see pack_column), or
+ * None (Py_None, a new reference) to leave them to Python. */
+static PyObject *join_fields(PyObject *const *items, Py_ssize_t n, int kind, int missing)
 {
-    (void)self;
-    PyObject *values;
-    int kind;
-    if (!PyArg_ParseTuple(args, "Oi:pack_column", &values, &kind))
-        return NULL;
-    if (!PyList_CheckExact(values) && !PyTuple_CheckExact(values))
-        Py_RETURN_NONE;
-    /* a list can change only through Python code, and none runs here */
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(values);
     obuf b;
-    if (ob_init(&b, estimate(values, n)) < 0)
+    if (ob_init(&b, estimate(items, n)) < 0)
         return NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *o = PySequence_Fast_GET_ITEM(values, i);
-        prefetch_item(values, i + 16, n);
+        PyObject *o = items[i];
+        prefetch_item(items, i + 16, n);
         if (ob_sep(&b, i) < 0)
             goto fail;
         if (PyUnicode_CheckExact(o)) {
@@ -214,7 +262,7 @@ static PyObject *pack_column(PyObject *self, PyObject *args)
                 goto fallback;
             if (ob_put(&b, s, (size_t)k) < 0)
                 goto fail;
-        } else if (o == Py_None && kind != KIND_CLASS) {
+        } else if (kind != KIND_CLASS && is_missing(o, missing)) {
             /* an empty field */
         } else if (kind == KIND_CLASS && PyLong_CheckExact(o)) {
             int overflow = 0;
@@ -240,46 +288,40 @@ fail:
     return NULL;
 }
 
-/* pack_tags(values, limit) -> (bytes, counts: bytes | None) | None
- * The tags column. Every entry a str ("a|b") or None: the entries joined
- * with NUL bytes ("" for None), counts None. Otherwise every entry a list
- * or tuple of str, a str (split at '|', empty names skipped) or None (no
- * tag): all the names joined with NUL bytes, counts the per-image number
- * of names as native uint32 (array('I') bytes). None for anything else,
- * or for limit or more names in all. */
-static PyObject *pack_tags(PyObject *self, PyObject *args)
+/* pack_column(values, kind, missing=False) -> bytes | None
+ * values: a list, a tuple or a 1-D NumPy object array. kind 0 (image
+ * names): str, or None for an unnamed image; 1 (class names): str, or an
+ * int (not a bool) written in decimal; 2 ("a|b" tag text): str, or None
+ * for no tag. missing: a float NaN counts as None too (kinds 0 and 2; a
+ * DataFrame's missing value). The fields joined with NUL bytes, as UTF-8. */
+static PyObject *pack_column(PyObject *self, PyObject *args)
 {
     (void)self;
     PyObject *values;
-    unsigned long long limit;
-    if (!PyArg_ParseTuple(args, "OK:pack_tags", &values, &limit))
+    int kind, missing = 0;
+    if (!PyArg_ParseTuple(args, "Oi|p:pack_column", &values, &kind, &missing))
         return NULL;
-    if (!PyList_CheckExact(values) && !PyTuple_CheckExact(values))
-        Py_RETURN_NONE;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(values);
-    int text = 1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *o = PySequence_Fast_GET_ITEM(values, i);
-        if (o != Py_None && !PyUnicode_CheckExact(o)) {
-            text = 0;
-            break;
-        }
-    }
-    if (text) {
-        PyObject *a = Py_BuildValue("(Oi)", values, KIND_TEXT);
-        if (a == NULL)
+    column c;
+    int st = column_open(values, &c);
+    if (st <= 0) {
+        if (st < 0)
             return NULL;
-        PyObject *buf = pack_column(NULL, a);
-        Py_DECREF(a);
-        if (buf == NULL || buf == Py_None)
-            return buf;
-        return Py_BuildValue("(NO)", buf, Py_None);
+        Py_RETURN_NONE;
     }
+    PyObject *r = join_fields(c.items, c.n, kind, missing);
+    column_close(&c);
+    return r;
+}
+
+/* The tags column as names and counts (see pack_tags), or None. */
+static PyObject *join_tag_lists(PyObject *const *values, Py_ssize_t n,
+                                unsigned long long limit, int missing)
+{
     /* the size from the first few images: their names (in lists) or text */
     size_t est = 0;
     Py_ssize_t few = n < 256 ? n : 256;
     for (Py_ssize_t i = 0; i < few; i++) {
-        PyObject *o = PySequence_Fast_GET_ITEM(values, i);
+        PyObject *o = values[i];
         if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
             Py_ssize_t k = PySequence_Fast_GET_SIZE(o);
             for (Py_ssize_t j = 0; j < k; j++)
@@ -301,13 +343,14 @@ static PyObject *pack_tags(PyObject *self, PyObject *args)
     uint32_t *cnt = (uint32_t *)PyBytes_AS_STRING(counts);
     unsigned long long total = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *o = PySequence_Fast_GET_ITEM(values, i);
+        PyObject *o = values[i];
         unsigned long long c = 0;
         prefetch_tags(values, i, n);
         if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
             Py_ssize_t m = PySequence_Fast_GET_SIZE(o);
+            PyObject **it = PySequence_Fast_ITEMS(o);
             for (Py_ssize_t j = 0; j < m; j++) {
-                PyObject *t = PySequence_Fast_GET_ITEM(o, j);
+                PyObject *t = it[j];
                 const char *s;
                 Py_ssize_t k;
                 if (!PyUnicode_CheckExact(t) || !utf8_of(t, &s, &k))
@@ -333,7 +376,7 @@ static PyObject *pack_tags(PyObject *self, PyObject *args)
                 }
                 s = e + 1;
             }
-        } else if (o != Py_None) {
+        } else if (!is_missing(o, missing)) {
             goto fallback;
         }
         total += c;
@@ -357,6 +400,48 @@ fail:
     ob_drop(&b);
     Py_DECREF(counts);
     return NULL;
+}
+
+/* pack_tags(values, limit, missing=False) -> (bytes, counts | None) | None
+ * The tags column (a list, a tuple or a 1-D NumPy object array). Every
+ * entry a str ("a|b") or None: the entries joined with NUL bytes ("" for
+ * None), counts None. Otherwise every entry a list or tuple of str, a str
+ * (split at '|', empty names skipped) or None (no tag): all the names
+ * joined with NUL bytes, counts the per-image number of names as native
+ * uint32 (array('I') bytes). missing: a float NaN counts as None too. None
+ * for anything else, or for limit or more names in all. */
+static PyObject *pack_tags(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *values;
+    unsigned long long limit;
+    int missing = 0;
+    if (!PyArg_ParseTuple(args, "OK|p:pack_tags", &values, &limit, &missing))
+        return NULL;
+    column c;
+    int st = column_open(values, &c);
+    if (st <= 0) {
+        if (st < 0)
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    int text = 1;
+    for (Py_ssize_t i = 0; i < c.n; i++) {
+        PyObject *o = c.items[i];
+        if (!PyUnicode_CheckExact(o) && !is_missing(o, missing)) {
+            text = 0;
+            break;
+        }
+    }
+    PyObject *r;
+    if (text) {
+        PyObject *buf = join_fields(c.items, c.n, KIND_TEXT, missing);
+        r = buf == NULL || buf == Py_None ? buf : Py_BuildValue("(NO)", buf, Py_None);
+    } else {
+        r = join_tag_lists(c.items, c.n, limit, missing);
+    }
+    column_close(&c);
+    return r;
 }
 
 /* split_records(records) -> (images, classes, tags) | None
@@ -442,12 +527,12 @@ fail:
 
 static PyMethodDef methods[] = {
     {"pack_column", pack_column, METH_VARARGS,
-     "pack_column(values, kind) -> bytes | None: a column joined with NUL bytes "
-     "(kind 0: image names, 1: class names, 2: \"a|b\" tag text); None: use the "
-     "pure-Python packer."},
+     "pack_column(values, kind, missing=False) -> bytes | None: a column joined with NUL "
+     "bytes (kind 0: image names, 1: class names, 2: \"a|b\" tag text; missing: NaN is "
+     "None); None: use the pure-Python packer."},
     {"pack_tags", pack_tags, METH_VARARGS,
-     "pack_tags(values, limit) -> (bytes, counts | None) | None: the tags column "
-     "for prime_tagstore_add_packed; None: use the pure-Python packer."},
+     "pack_tags(values, limit, missing=False) -> (bytes, counts | None) | None: the tags "
+     "column for prime_tagstore_add_packed; None: use the pure-Python packer."},
     {"split_records", split_records, METH_O,
      "split_records(records) -> (images, classes, tags) | None: the columns of "
      "(image, class, tags) records or dicts; None: use the pure-Python path."},

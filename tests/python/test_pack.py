@@ -201,6 +201,53 @@ def test_errors_same_with_and_without(k, monkeypatch):
 
 
 @needs_ext
+def test_numpy_object_arrays_and_dataframes(monkeypatch, tmp_path):
+    np = pytest.importorskip("numpy")
+    x = _core._packx
+    rng = random.Random(7)
+    images, classes, tags = _random_columns(rng, 2000)
+    ai = np.empty(len(images), dtype=object)
+    ai[:] = images
+    at = np.empty(len(tags), dtype=object)
+    at[:] = tags
+    assert x.pack_column(ai, 0) == x.pack_column(images, 0)
+    assert x.pack_tags(at, NONE) == x.pack_tags(tags, NONE)
+    assert x.pack_column(ai[::2], 0) is None          # not contiguous: tolist()
+    assert x.pack_column(np.array(["a", "b"]), 0) is None  # not objects
+    assert x.pack_column(ai.reshape(2, -1), 0) is None
+    assert x.pack_column(b"ab", 0) is None
+    # NaN as a missing value only when asked (a DataFrame's columns)
+    nan = float("nan")
+    assert x.pack_column(["a", nan], 0) is None
+    assert x.pack_column(["a", nan, np.float64("nan"), None], 0, True) == b"a\0\0\0"
+    assert x.pack_column(["a", nan], 1, True) is None  # a class is never missing
+    assert x.pack_tags(["a|b", nan], NONE, True) == (b"a|b\0", None)
+    assert x.pack_tags([["a"], nan], NONE, True)[0] == b"a"
+    # the array's buffer is given back: it can be resized afterwards
+    x.pack_tags(at, NONE)
+    at.resize(10, refcheck=False)
+    s1, s2 = _both(monkeypatch, lambda: TagStore.from_lists(ai, classes, tags))
+    with s1, s2:
+        assert _digest(s1, tmp_path, "c.prime") == _digest(s2, tmp_path, "p.prime")
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"image": images, "class": classes, "tags": tags})
+    df.loc[3, "tags"] = nan
+    df.loc[5, "image"] = nan
+    s1, s2 = _both(monkeypatch, lambda: TagStore.from_dataframe(df))
+    with s1, s2:
+        assert _digest(s1, tmp_path, "c.prime") == _digest(s2, tmp_path, "p.prime")
+        assert s1.image_tag_names(3) == [] and s1.image_name(5) == ""
+    df.loc[7, "tags"] = 5  # an error with its position, the same both ways
+    errors = []
+    for packer in (x, None):
+        monkeypatch.setattr(_core, "_packx", packer)
+        with pytest.raises(TypeError) as e:
+            TagStore.from_dataframe(df)
+        errors.append(str(e.value))
+    assert errors[0] == errors[1] and "image 7" in errors[0]
+
+
+@needs_ext
 def test_no_reference_or_memory_leak():
     x = _core._packx
     names = ["tag%d" % i for i in range(50)] + ["é", "日本"]
@@ -212,6 +259,12 @@ def test_no_reference_or_memory_leak():
     dicts = [{"image": i, "class": c, "tags": t} for i, c, t in recs]
     bad = tag_lists + [["ok", 5]]
     watched = names + [tag_lists[7], texts[3], images[9], recs[4], dicts[5], bad[-1]]
+    try:
+        import numpy as np
+        arr = np.empty(len(tag_lists), dtype=object)
+        arr[:] = tag_lists
+    except ImportError:
+        arr = tag_lists
 
     def once() -> None:
         assert x.pack_column(images, 0) is not None
@@ -224,6 +277,8 @@ def test_no_reference_or_memory_leak():
         assert x.split_records(recs) is not None
         assert x.split_records(dicts) is not None
         assert x.split_records(dicts + [{"image": "no class"}]) is None
+        assert x.pack_tags(arr, NONE) is not None
+        assert x.pack_column(arr, 0) is None             # lists are no names
         TagStore.from_records(recs).close()
 
     once()
