@@ -318,3 +318,22 @@ def test_records_changed_by_a_key_eq_are_refused_safely():
     recs.extend([{Key("zz"): 1, "class": "c"}, {"class": "d"}, {"class": "e"}])
     assert _core._packx.split_records(recs) is None
     assert len(recs) == 1
+
+
+@pytest.mark.parametrize("where", [0, 4079, 4080, 9998, 9999])
+def test_nul_found_anywhere_in_a_large_column(where, packer):
+    # the library counts a column's NUL separators 16 bytes at a time, in
+    # rounds of 255 blocks (4080 bytes; this column is ~35 kB): a name
+    # holding a NUL is one field too many wherever it lies (the first
+    # round, later ones, the bytes after the last whole block)
+    n = 10000
+    tags = [["t%d" % (i % 13)] for i in range(n)]
+    tags[where] = ["bad\0name"]
+    with pytest.raises(ValueError) as e:
+        TagStore.from_lists(None, ["c"] * n, tags)
+    assert "image %d" % where in str(e.value)
+    texts = ["t%d|u" % (i % 13) for i in range(n)]
+    texts[where] = "x|y\0z"
+    with pytest.raises(ValueError) as e:
+        TagStore.from_lists(None, ["c"] * n, texts)
+    assert "image %d" % where in str(e.value)
