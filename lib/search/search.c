@@ -40,6 +40,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -70,6 +71,9 @@ typedef struct {
     size_t words;            /* words per column */
     uint32_t *cand;          /* m store tag ids, ascending */
     uint64_t *cols;          /* m columns of `words` words */
+    /* a projected class (project()): column j at colp[j] (only those of
+       the tags the search may add); NULL: column j at cols + j * words */
+    uint64_t *const *colp;
     uint64_t *col_size;      /* m */
     uint64_t *col_sum;       /* m, fixed point */
     /* 0/1 outcomes: the wrong images take bits 0..n_wrong-1 (words
@@ -94,6 +98,12 @@ typedef struct {
        bit positions: col_ids[k] (NULL for a dense column) */
     uint32_t **col_ids;
     void *ids_block;         /* col_ids and the positions */
+    /* the images as rows (project()): the candidates of the image at bit
+       position p, ascending, are img_tags[img_off[p]..img_off[p+1]).
+       img_off NULL: not built (more than 2^32 - 1 entries) */
+    uint32_t *img_off;       /* words * 64 + 1 */
+    uint32_t *img_tags;
+    void *img_block;
 } search_class;
 
 typedef struct {
@@ -123,7 +133,16 @@ typedef struct {
     uint32_t *sv_j;          /* max_tags + 1 lists of max_m */
     uint64_t *sv_size;
     uint64_t *sv_sum;
+    uint32_t *pos;           /* max_words * 64: the images of a first tag */
     uint32_t path[PRIME_MAX_TAGS_LIMIT];
+    /* the class of the running item and, when it runs projected on its
+       first tag's images (project()), that projection */
+    const search_class *full;
+    search_class proj;
+    uint64_t **pcolp;        /* max_m column pointers of proj */
+    uint32_t **pnull;        /* max_m NULLs: proj's col_ids */
+    uint64_t *pblock;        /* proj's columns, its first set, its vals */
+    size_t pcap;             /* words of pblock */
     /* the sets of the DFS path: the node of depth d (1..k) is
        lvl_ids[d] (sorted positions) when not NULL, else lvl_set[d] */
     const uint64_t *lvl_set[PRIME_MAX_TAGS_LIMIT + 1];
@@ -154,6 +173,7 @@ struct search_ctx {
     size_t ids_cap;          /* longest sorted-position array (sparse()) */
     uint32_t array_num, array_den; /* the sparse() limit */
     uint32_t gallop_ratio;   /* gallops() */
+    uint32_t proj_den;       /* prime__search_set_projection */
     search_item *items;
     size_t n_items;
 
@@ -201,6 +221,12 @@ struct search_ctx {
 static inline uint32_t class_image(const search_class *c, uint32_t j)
 {
     return c->images != NULL ? c->images[j] : c->first + j;
+}
+
+/* Column j of class c. */
+static inline const uint64_t *col_at(const search_class *c, uint32_t j)
+{
+    return c->colp != NULL ? c->colp[j] : c->cols + (size_t)j * c->words;
 }
 
 /* ---- sparse sets: sorted bit positions ------------------------------------ */
@@ -426,6 +452,41 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
     }
 }
 
+/* The rows of project() (search_class.img_off/img_tags): pass 0
+ * writes the length of the row of bit position p to img_off[p + 1], pass 1
+ * the candidates (ascending, as the store's ids are and w->map keeps their
+ * order) from img_off[p] on, advancing img_off[p]; the caller shifts the
+ * offsets back. */
+static inline __attribute__((always_inline)) void fill_rows_w(search_worker *w, search_class *c,
+                                                                const uint32_t *rank, int pass,
+                                                                unsigned iw, unsigned ow)
+{
+    const prime_tagstore *st = w->s->store;
+    const uint32_t *map = w->map;
+    uint32_t m = c->m;
+    for (uint32_t j = 0; j < c->n; j++) {
+        uint32_t img = class_image(c, j);
+        size_t bit = c->binary ? rank[j] : j;
+        uint64_t a = prime__store_tag_off_w(st, img, ow);
+        uint64_t b = prime__store_tag_off_w(st, img + 1, ow);
+        if (pass == 0) {
+            uint32_t n = 0;
+            for (uint64_t k = a; k < b; k++)
+                n += map[prime__store_tag_w(st, k, iw)] < m;
+            c->img_off[bit + 1] = n;
+        } else {
+            uint32_t *out = c->img_tags + c->img_off[bit];
+            uint32_t n = 0;
+            for (uint64_t k = a; k < b; k++) {
+                uint32_t ci = map[prime__store_tag_w(st, k, iw)];
+                if (ci < m)
+                    out[n++] = ci;
+            }
+            c->img_off[bit] += n;
+        }
+    }
+}
+
 /* Call F(id width, offset width) specialised for the widths of store st. */
 #define WITH_WIDTHS(st, F)                                                    \
     do {                                                                      \
@@ -568,6 +629,33 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         pos += extract_ids(c->cols + (size_t)k * words, words, pos);
     }
 
+    /* the rows (project()), unless their offsets overflow */
+    uint64_t entries = 0;
+    for (uint32_t k = 0; k < m; k++)
+        entries += c->col_size[k];
+    if (entries >= UINT32_MAX)
+        return PRIME_OK;
+    size_t n_pos = words * PRIME_BITS_WORD;
+    c->img_block = prime__malloc((n_pos + 1 + (size_t)entries) * sizeof(uint32_t));
+    if (c->img_block == NULL)
+        return PRIME_E_NOMEM;
+    c->img_off = c->img_block;
+    c->img_tags = c->img_off + n_pos + 1;
+    memset(c->img_off, 0, (n_pos + 1) * sizeof(uint32_t));
+#define ROWS0(iw, ow) fill_rows_w(w, c, rank, 0, iw, ow)
+    WITH_WIDTHS(st, ROWS0);
+#undef ROWS0
+    /* the lengths at p + 1 summed: img_off[p] is where row p starts */
+    for (size_t p = 0; p < n_pos; p++)
+        c->img_off[p + 1] += c->img_off[p];
+#define ROWS1(iw, ow) fill_rows_w(w, c, rank, 1, iw, ow)
+    WITH_WIDTHS(st, ROWS1);
+#undef ROWS1
+    /* pass 1 advanced every start to its end, the start of the next row */
+    for (size_t p = n_pos; p > 0; p--)
+        c->img_off[p] = c->img_off[p - 1];
+    c->img_off[0] = 0;
+
     return PRIME_OK;
 }
 
@@ -650,12 +738,16 @@ static void probe_stats(const search_class *c, const uint32_t *ids, uint32_t n,
  * - from sorted positions when the ancestor or one of the columns has
  *   them (the smallest such), probing the others' bitsets;
  * - else by fused AND + count over the words, in `scratch`.
- * The sum is in fixed point, so it does not depend on the way. */
+ * The sum is in fixed point, so it does not depend on the way. Without the
+ * first tag (drop 0) in the class itself (w->full), else in c (which may
+ * be the first tag's projection, project()). */
 static void subset_stats(const search_worker *w, const search_class *c, uint32_t k,
                          uint32_t drop, uint64_t *scratch, uint64_t *size_out,
                          uint64_t *sum_out)
 {
     const search_ctx *s = w->s;
+    if (drop == 0)
+        c = w->full; /* the set lies outside the first tag's images */
     size_t words = c->words, ww = c->wrong_words;
     const uint64_t *ops[PRIME_MAX_TAGS_LIMIT + 1] = {0};
     uint32_t n_ops = 0;
@@ -670,7 +762,7 @@ static void subset_stats(const search_worker *w, const search_class *c, uint32_t
         ops[n_ops++] = w->lvl_set[drop];
     }
     for (uint32_t i = drop + 1; i < k; i++)
-        ops[n_ops++] = c->cols + (size_t)w->path[i] * words;
+        ops[n_ops++] = col_at(c, w->path[i]);
     if (start != NULL) {
         start_op = 0;
         start_n = w->lvl_size[drop];
@@ -892,7 +984,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 if (!check_point(w))
                     return false;
             }
-            const uint64_t *col = c->cols + (size_t)j * words;
+            const uint64_t *col = col_at(c, j);
             const uint32_t *cj = c->col_ids[j];
             uint64_t cn = c->col_size[j];
             int way = ids != NULL ? (cj != NULL && gallops(s, cn, size) ? MEET_GALLOP
@@ -983,7 +1075,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             for (size_t x = 0; x < cw; x++)
                 any |= next[x] = surv[x] & row[x];
             next_allowed = next;
-            const uint64_t *col = c->cols + (size_t)j * words;
+            const uint64_t *col = col_at(c, j);
             const uint32_t *cj = c->col_ids[j];
             uint64_t cn = c->col_size[j];
             if (any == 0) {
@@ -1017,13 +1109,109 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     return true;
 }
 
+/* A projection of a class on the images of its candidate f is used when
+ * its words are at most this share of the class's (1/proj_den). */
+static uint32_t proj_den = 1;
+
+void prime__search_set_projection(uint32_t den)
+{
+    proj_den = den;
+}
+
+/* The projection of class c on the images S_f of its candidate f (as the
+ * conditional databases of FP-growth and LCM): the same class (numbers,
+ * candidates, pair table, thresholds) whose images are S_f alone,
+ * renumbered in the same order (with 0/1 outcomes, wrong ones first), with
+ * the columns of the tags that f's subtree may add (`allowed`), built in
+ * one pass over the rows of S_f. Every set of the subtree lies in S_f, so
+ * its intersections cost words of S_f, not of the class. In w->proj; its
+ * first set (S_f whole) in *first_out. false: out of memory. */
+static bool project(search_worker *w, const search_class *c, uint32_t f,
+                    const uint64_t *allowed, const uint64_t **first_out)
+{
+    const search_ctx *s = w->s;
+    uint32_t n_f = (uint32_t)c->col_size[f];
+    uint32_t nw = c->binary ? n_f - (uint32_t)(c->col_sum[f] >> PRIME_FX_SHIFT) : 0;
+    size_t ww = c->binary ? prime__bits_words(nw) : 0;
+    size_t words = ww + prime__bits_words(n_f - nw);
+    uint32_t n_allowed = 0;
+    for (size_t x = 0; x < c->row_words; x++)
+        n_allowed += (uint32_t)s->k->count(&allowed[x], 1);
+    /* allowed columns, a sink for the others, the first set, the vals */
+    size_t need = ((size_t)n_allowed + 2) * words + (c->binary ? 0 : n_f);
+    if (need > w->pcap) {
+        uint64_t *nb = prime__malloc(need * sizeof *nb);
+        if (nb == NULL)
+            return false;
+        prime__free(w->pblock);
+        w->pblock = nb;
+        w->pcap = need;
+    }
+    uint64_t *sink = w->pblock, *first = sink + words, *next = first + words;
+    memset(w->pblock, 0, ((size_t)n_allowed + 2) * words * sizeof(uint64_t));
+    for (uint32_t j = f + 1; j < c->m; j++) {
+        if (bit_of(allowed, j)) {
+            w->pcolp[j] = next;
+            next += words;
+        } else {
+            w->pcolp[j] = sink;
+        }
+    }
+    uint64_t *vals = next;
+    const uint32_t *pos = c->col_ids[f];
+    if (pos == NULL) {
+        extract_ids(c->cols + (size_t)f * c->words, c->words, w->pos);
+        pos = w->pos;
+    }
+    const uint32_t *off = c->img_off, *tags = c->img_tags;
+    uint32_t correct_from = (uint32_t)(ww * PRIME_BITS_WORD);
+    for (uint32_t i = 0; i < n_f; i++) {
+        uint32_t p = pos[i];
+        uint32_t bit = i < nw ? i : correct_from + (i - nw);
+        if (!c->binary)
+            vals[i] = c->vals[p];
+        prime__bits_set(first, bit);
+        const uint32_t *r = tags + off[p], *q = tags + off[p + 1];
+        while (q > r && q[-1] > f) {
+            uint32_t t = *--q;
+            prime__bits_set(w->pcolp[t], bit);
+        }
+    }
+    search_class *pc = &w->proj;
+    *pc = *c;
+    pc->words = words;
+    pc->wrong_words = ww;
+    pc->colp = w->pcolp;
+    pc->cols = NULL;
+    pc->col_ids = w->pnull;
+    pc->vals = c->binary ? NULL : vals;
+    pc->img_off = NULL;
+    pc->img_tags = NULL;
+    *first_out = first;
+    return true;
+}
+
 static bool search_item_run(search_worker *w, const search_item *it)
 {
-    const search_class *c = &w->s->classes[it->cls];
-    w->path[0] = it->first;
-    return visit(w, it->cls, c, 1, c->cols + (size_t)it->first * c->words,
-                 c->col_ids[it->first], c->col_size[it->first], c->col_sum[it->first], c->n,
-                 c->sum, c->rows + (size_t)it->first * c->row_words);
+    const search_ctx *s = w->s;
+    const search_class *c = &s->classes[it->cls];
+    uint32_t f = it->first;
+    const uint64_t *allowed = c->rows + (size_t)f * c->row_words;
+    w->path[0] = f;
+    w->full = c;
+    uint64_t n_f = c->col_size[f];
+    size_t words_f = prime__bits_words(n_f) + (c->binary ? 1 : 0);
+    if (c->img_off != NULL && s->proj_den != 0 && words_f * s->proj_den <= c->words) {
+        const uint64_t *first;
+        if (!project(w, c, f, allowed, &first)) {
+            w->status = PRIME_E_NOMEM;
+            return false;
+        }
+        return visit(w, it->cls, &w->proj, 1, first, NULL, n_f, c->col_sum[f], c->n, c->sum,
+                     allowed);
+    }
+    return visit(w, it->cls, c, 1, c->cols + (size_t)f * c->words, c->col_ids[f], n_f,
+                 c->col_sum[f], c->n, c->sum, allowed);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1236,6 +1424,15 @@ static void free_search_scratch(search_worker *w)
     prime__free(w->sv_j);
     prime__free(w->sv_size);
     prime__free(w->sv_sum);
+    prime__free(w->pos);
+    prime__free(w->pcolp);
+    prime__free(w->pnull);
+    prime__free(w->pblock);
+    w->pcolp = NULL;
+    w->pnull = NULL;
+    w->pblock = NULL;
+    w->pcap = 0;
+    w->pos = NULL;
     w->stack = w->allowed = w->surv_mask = NULL;
     w->ids = w->sv_j = NULL;
     w->sv_size = NULL;
@@ -1354,9 +1551,17 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         workers[t].sv_j = prime__malloc(levels * mm * sizeof(uint32_t));
         workers[t].sv_size = prime__malloc(levels * mm * sizeof(uint64_t));
         workers[t].sv_sum = prime__malloc(levels * mm * sizeof *workers[t].sv_sum);
+        workers[t].pos = prime__malloc((s->max_words ? s->max_words : 1) * PRIME_BITS_WORD *
+                                       sizeof *workers[t].pos);
+        workers[t].pcolp = prime__malloc(mm * sizeof *workers[t].pcolp);
+        workers[t].pnull = prime__calloc(mm, sizeof *workers[t].pnull);
+        if (workers[t].pcolp == NULL || workers[t].pnull == NULL) {
+            st = PRIME_E_NOMEM;
+            goto out;
+        }
         if (workers[t].stack == NULL || workers[t].ids == NULL || workers[t].allowed == NULL ||
             workers[t].surv_mask == NULL || workers[t].sv_j == NULL || workers[t].sv_size == NULL ||
-            workers[t].sv_sum == NULL) {
+            workers[t].sv_sum == NULL || workers[t].pos == NULL) {
             st = PRIME_E_NOMEM;
             goto out;
         }
@@ -1378,7 +1583,8 @@ out:
     for (uint32_t c = s->batch_first; c < s->batch_end; c++) {
         prime__free(s->classes[c].block);
         prime__free(s->classes[c].ids_block);
-        s->classes[c].block = s->classes[c].ids_block = NULL;
+        prime__free(s->classes[c].img_block);
+        s->classes[c].block = s->classes[c].ids_block = s->classes[c].img_block = NULL;
     }
     prime__free(s->items);
     s->items = NULL;
@@ -1415,6 +1621,12 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->array_num = array_num;
     s->array_den = array_den;
     s->gallop_ratio = gallop_ratio;
+    s->proj_den = proj_den;
+    {
+        const char *e = getenv("PRIME_PROJ"); /* TEMPORARY tuning */
+        if (e != NULL)
+            s->proj_den = (uint32_t)atoi(e);
+    }
     s->batch_images = batch_images;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1
@@ -1652,6 +1864,7 @@ cleanup:
     for (uint32_t c = 0; s->classes != NULL && c < s->n_classes; c++) {
         prime__free(s->classes[c].block);
         prime__free(s->classes[c].ids_block);
+        prime__free(s->classes[c].img_block);
     }
     prime__free(s->classes);
     prime__free(s->items);

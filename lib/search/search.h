@@ -106,6 +106,12 @@ PRIME_INTERNAL void prime__search_set_array_limit(uint32_t num, uint32_t den);
  * the column is the shorter). Read at the start of each prime_search; not
  * for concurrent use. */
 PRIME_INTERNAL void prime__search_set_gallop_ratio(uint32_t ratio);
+/* Test hook: the subtree of a first tag f runs on the projection of its
+ * class on f's images (search.c, project()) when that projection's words
+ * are at most 1/den of the class's (default 1: whenever they are not more;
+ * 0 = never). Read at the start of each prime_search; not for concurrent
+ * use. */
+PRIME_INTERNAL void prime__search_set_projection(uint32_t den);
 /* Test hook: the search prepares its classes in batches of consecutive
  * classes holding together at most this many images (a larger class is a
  * batch of its own), and frees a batch's columns before the next one, so
