@@ -93,6 +93,10 @@ typedef struct {
        tags; a search node only tries the tags allowed by every row of it */
     size_t row_words;
     uint64_t *rows;          /* m rows of row_words words */
+    /* pair_stat[i]: the size and outcome sum (fixed point) of every pair
+       {i, l} of row i, in the order of l (2 numbers each); NULL rows when
+       the table was not built */
+    uint64_t **pair_stat;
     void *block;             /* the one allocation behind all the arrays */
     /* sparse columns (sparse(): size small against words) also as sorted
        bit positions: col_ids[k] (NULL for a dense column) */
@@ -148,6 +152,8 @@ typedef struct {
     const uint64_t *lvl_set[PRIME_MAX_TAGS_LIMIT + 1];
     const uint32_t *lvl_ids[PRIME_MAX_TAGS_LIMIT + 1];
     uint64_t lvl_size[PRIME_MAX_TAGS_LIMIT + 1];
+    /* the survivors of the node of depth d: sv_* level d, lvl_nsv[d] */
+    uint32_t lvl_nsv[PRIME_MAX_TAGS_LIMIT + 1];
     uint32_t nodes;
     prime__raw_mode *modes;
     size_t n_modes, cap_modes;
@@ -616,6 +622,9 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     for (uint32_t k = 0; k < m; k++)
         if (sparse(s, c->col_size[k], words))
             n_ids += c->col_size[k];
+    c->pair_stat = prime__calloc(m, sizeof *c->pair_stat);
+    if (c->pair_stat == NULL)
+        return PRIME_E_NOMEM; /* c->block is freed with the classes */
     c->ids_block = prime__malloc((size_t)m * sizeof(uint32_t *) + n_ids * sizeof(uint32_t));
     if (c->ids_block == NULL)
         return PRIME_E_NOMEM; /* c->block is freed with the classes */
@@ -659,9 +668,12 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     return PRIME_OK;
 }
 
-/* Phase 2: row i of the pair table. */
-static void pair_row(search_worker *w, search_class *c, uint32_t i)
+/* Phase 2: row i of the pair table, and the size and sum of its pairs
+ * (pair_stat[i]). false: out of memory. */
+static bool pair_row(search_worker *w, search_class *c, uint32_t i)
 {
+    uint64_t *st_size = w->sv_size, *st_sum = w->sv_sum; /* level 0: free */
+    uint32_t n_st = 0;
     const search_ctx *s = w->s;
     size_t words = c->words, ww = c->wrong_words;
     const uint64_t *a = c->cols + (size_t)i * words;
@@ -677,13 +689,20 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
                 uint32_t wrong = probe_count(ids, nw, b);
                 if (wrong < c->need_wrong)
                     continue;
-                if (wrong + probe_count(ids + nw, n - nw, b) < c->min_size)
+                uint32_t right = probe_count(ids + nw, n - nw, b);
+                if (wrong + right < c->min_size)
                     continue;
+                st_size[n_st] = (uint64_t)wrong + right;
+                st_sum[n_st] = (uint64_t)right << PRIME_FX_SHIFT;
             } else {
                 uint32_t size = probe(ids, n, b, w->ids);
-                if (size < c->min_size ||
-                    !can_reach_drop(s, c, size, ids_sum(w->ids, size, c->vals)))
+                if (size < c->min_size)
                     continue;
+                uint64_t sum = ids_sum(w->ids, size, c->vals);
+                if (!can_reach_drop(s, c, size, sum))
+                    continue;
+                st_size[n_st] = size;
+                st_sum[n_st] = sum;
             }
         } else if (c->binary) {
             uint64_t wrong = s->k->and_popcount(a, b, ww);
@@ -692,14 +711,47 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
             uint64_t right = s->k->and_popcount(a + ww, b + ww, words - ww);
             if (wrong + right < c->min_size)
                 continue;
+            st_size[n_st] = wrong + right;
+            st_sum[n_st] = right << PRIME_FX_SHIFT;
         } else {
             uint64_t size = s->k->and_count(w->stack, a, b, words);
-            if (size < c->min_size ||
-                !can_reach_drop(s, c, size, prime__bits_sum(w->stack, words, c->vals)))
+            if (size < c->min_size)
                 continue;
+            uint64_t sum = prime__bits_sum(w->stack, words, c->vals);
+            if (!can_reach_drop(s, c, size, sum))
+                continue;
+            st_size[n_st] = size;
+            st_sum[n_st] = sum;
         }
         prime__bits_set(row, l);
+        n_st++;
     }
+    uint64_t *stat = prime__malloc((n_st ? 2 * (size_t)n_st : 1) * sizeof *stat);
+    if (stat == NULL)
+        return false;
+    for (uint32_t x = 0; x < n_st; x++) {
+        stat[2 * x] = st_size[x];
+        stat[2 * x + 1] = st_sum[x];
+    }
+    c->pair_stat[i] = stat;
+    return true;
+}
+
+/* The size and sum of the pair {i, l} (i < l) from the pair table; false
+ * when the pair is not in it. */
+static bool pair_stats(const search_class *c, uint32_t i, uint32_t l, uint64_t *size,
+                       uint64_t *sum)
+{
+    const uint64_t *row = c->rows + (size_t)i * c->row_words;
+    if (c->pair_stat == NULL || c->pair_stat[i] == NULL || !bit_of(row, l))
+        return false;
+    size_t at = 0, lw = l / PRIME_BITS_WORD;
+    for (size_t x = 0; x < lw; x++)
+        at += (size_t)__builtin_popcountll(row[x]);
+    at += (size_t)__builtin_popcountll(row[lw] & (((uint64_t)1 << (l % PRIME_BITS_WORD)) - 1));
+    *size = c->pair_stat[i][2 * at];
+    *sum = c->pair_stat[i][2 * at + 1];
+    return true;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -796,6 +848,27 @@ static void subset_stats(const search_worker *w, const search_class *c, uint32_t
         *sum_out = n == 0 ? 0 : prime__bits_sum(scratch, words, c->vals);
 }
 
+/* The size and sum of the child j of the node of depth d on the DFS path,
+ * from that node's survivors (sorted by tag); false if j is not one. */
+static bool survivor_stats(const search_worker *w, uint32_t d, uint32_t j, uint64_t *size,
+                           uint64_t *sum)
+{
+    const uint32_t *sv = w->sv_j + (size_t)d * w->s->max_m;
+    uint32_t lo = 0, hi = w->lvl_nsv[d];
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (sv[mid] < j)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo >= w->lvl_nsv[d] || sv[lo] != j)
+        return false;
+    *size = w->sv_size[(size_t)d * w->s->max_m + lo];
+    *sum = w->sv_sum[(size_t)d * w->s->max_m + lo];
+    return true;
+}
+
 /* Necessity: removing any one tag of the k-tag set path[0..k) (with size
  * and sum) must raise accuracy by min_gain(k). psize/psum are the stats of
  * path[0..k-1), the search parent; for k = 2 the other subset is a single
@@ -814,10 +887,18 @@ static bool necessary(search_worker *w, const search_class *c, uint32_t k, uint6
         uint32_t o = w->path[1];
         return prime__fx_mean(c->col_sum[o], c->col_size[o]) - acc >= need;
     }
-    for (uint32_t drop = 0; drop + 1 < k; drop++) {
+    /* the subsets from the cheapest: without path[k-2], a child of the
+       node of depth k-2, counted there (a survivor: it holds this set, so
+       its size and wrong images are no fewer); then within the first
+       tag's images (projected); without the first tag last */
+    for (uint32_t drop = k - 1; drop-- > 0;) {
         uint64_t qs;
         uint64_t qsum;
-        subset_stats(w, c, k, drop, w->stack + (size_t)k * s->max_words, &qs, &qsum);
+        bool known = drop + 2 == k ? survivor_stats(w, k - 2, w->path[k - 1], &qs, &qsum)
+                     : drop == 0 && k == 3 ? pair_stats(w->full, w->path[1], w->path[2], &qs, &qsum)
+                                           : false;
+        if (!known)
+            subset_stats(w, c, k, drop, w->stack + (size_t)k * s->max_words, &qs, &qsum);
         if (prime__fx_mean(qsum, qs) - acc < need)
             return false;
     }
@@ -1059,6 +1140,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
         }
     }
 
+    w->lvl_nsv[k] = n_sv;
     /* Pass 2: visit the survivors in order; a child that may have children
      * gets its set (computed again: most children are leaves or stop). */
     for (uint32_t v = 0; v < n_sv; v++) {
@@ -1233,7 +1315,10 @@ static bool run_item(search_worker *w, size_t i)
         units = c->m == 0 ? UNITS_PER_CLASS : 1;
     } else if (s->phase == 2) {
         const search_item *it = &s->items[i];
-        pair_row(w, &s->classes[it->cls], it->first);
+        if (!pair_row(w, &s->classes[it->cls], it->first)) {
+            w->status = PRIME_E_NOMEM;
+            return false;
+        }
         units = it->pair_units;
     } else {
         const search_item *it = &s->items[i];
@@ -1496,6 +1581,20 @@ static prime_status check_inputs(const prime_tagstore *store, const prime_outcom
     return PRIME_OK;
 }
 
+/* What prepare_class and pair_row allocated for class c. */
+static void free_class_arrays(search_class *c)
+{
+    if (c->pair_stat != NULL)
+        for (uint32_t i = 0; i < c->m; i++)
+            prime__free(c->pair_stat[i]);
+    prime__free(c->pair_stat);
+    prime__free(c->block);
+    prime__free(c->ids_block);
+    prime__free(c->img_block);
+    c->pair_stat = NULL;
+    c->block = c->ids_block = c->img_block = NULL;
+}
+
 /* Phases 1-3 over the batch classes[batch_first..batch_end), then free
  * its columns and work items (the workers keep their modes). */
 static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_workers,
@@ -1580,12 +1679,8 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
             goto out;
     }
 out:
-    for (uint32_t c = s->batch_first; c < s->batch_end; c++) {
-        prime__free(s->classes[c].block);
-        prime__free(s->classes[c].ids_block);
-        prime__free(s->classes[c].img_block);
-        s->classes[c].block = s->classes[c].ids_block = s->classes[c].img_block = NULL;
-    }
+    for (uint32_t c = s->batch_first; c < s->batch_end; c++)
+        free_class_arrays(&s->classes[c]);
     prime__free(s->items);
     s->items = NULL;
     s->n_items = 0;
@@ -1861,11 +1956,8 @@ cleanup:
     prime__free(class_images);
     prime__free(class_correct);
     free_workers(workers, n_alloc);
-    for (uint32_t c = 0; s->classes != NULL && c < s->n_classes; c++) {
-        prime__free(s->classes[c].block);
-        prime__free(s->classes[c].ids_block);
-        prime__free(s->classes[c].img_block);
-    }
+    for (uint32_t c = 0; s->classes != NULL && c < s->n_classes; c++)
+        free_class_arrays(&s->classes[c]);
     prime__free(s->classes);
     prime__free(s->items);
     pthread_mutex_destroy(&s->mu);
