@@ -40,7 +40,6 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1256,7 +1255,8 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
         const uint32_t *r = tags + off[p], *q = tags + off[p + 1];
         while (q > r && q[-1] > f) {
             uint32_t t = *--q;
-            prime__bits_set(w->pcolp[t], bit);
+            if (bit_of(allowed, t))
+                prime__bits_set(w->pcolp[t], bit);
         }
     }
     search_class *pc = &w->proj;
@@ -1717,11 +1717,6 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->array_den = array_den;
     s->gallop_ratio = gallop_ratio;
     s->proj_den = proj_den;
-    {
-        const char *e = getenv("PRIME_PROJ"); /* TEMPORARY tuning */
-        if (e != NULL)
-            s->proj_den = (uint32_t)atoi(e);
-    }
     s->batch_images = batch_images;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1
