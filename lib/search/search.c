@@ -137,6 +137,9 @@ typedef struct {
     uint64_t *sv_size;
     uint64_t *sv_sum;
     uint32_t *pos;           /* max_words * 64: the images of a first tag */
+    /* pair_row_rows: counters per candidate, kept at 0 between rows */
+    uint32_t *pc_wrong, *pc_size; /* max_m */
+    uint64_t *pc_sum;        /* max_m */
     uint32_t path[PRIME_MAX_TAGS_LIMIT];
     /* the class of the running item and, when it runs projected on its
        first tag's images (project()), that projection */
@@ -179,6 +182,7 @@ struct search_ctx {
     uint32_t array_num, array_den; /* the sparse() limit */
     uint32_t gallop_ratio;   /* gallops() */
     uint32_t proj_den;       /* prime__search_set_projection */
+    uint32_t pair_rows;      /* prime__search_set_pair_rows */
     search_item *items;
     size_t n_items;
 
@@ -667,6 +671,89 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     return PRIME_OK;
 }
 
+/* How pair_row counts (prime__search_set_pair_rows). */
+static uint32_t pair_rows = 1;
+
+void prime__search_set_pair_rows(uint32_t mode)
+{
+    pair_rows = mode > 2 ? 1 : mode;
+}
+
+/* Keep the pair stats st_size/st_sum[0..n_st) as c->pair_stat[i]. */
+static bool keep_pair_stats(search_class *c, uint32_t i, const uint64_t *st_size,
+                            const uint64_t *st_sum, uint32_t n_st)
+{
+    uint64_t *stat = prime__malloc((n_st ? 2 * (size_t)n_st : 1) * sizeof *stat);
+    if (stat == NULL)
+        return false;
+    for (uint32_t x = 0; x < n_st; x++) {
+        stat[2 * x] = st_size[x];
+        stat[2 * x + 1] = st_sum[x];
+    }
+    c->pair_stat[i] = stat;
+    return true;
+}
+
+/* Row i of the pair table (as pair_row) counted in one pass over the rows
+ * of the images of column i: every entry l > i adds to the counters of
+ * the pair {i, l} (occurrence delivery, as in Uno et al.'s LCM); exact
+ * counts and fixed-point sums, so the same row and stats. */
+static bool pair_row_rows(search_worker *w, search_class *c, uint32_t i)
+{
+    const search_ctx *s = w->s;
+    uint64_t *st_size = w->sv_size, *st_sum = w->sv_sum; /* level 0: free */
+    uint32_t n_st = 0;
+    size_t words = c->words;
+    uint64_t *row = c->rows + (size_t)i * c->row_words;
+    uint32_t n = (uint32_t)c->col_size[i];
+    uint32_t nw = c->binary ? n - (uint32_t)(c->col_sum[i] >> PRIME_FX_SHIFT) : 0;
+    const uint32_t *pos = c->col_ids[i];
+    if (pos == NULL) {
+        extract_ids(c->cols + (size_t)i * words, words, w->pos);
+        pos = w->pos;
+    }
+    const uint32_t *off = c->img_off, *tags = c->img_tags;
+    uint32_t *cw = w->pc_wrong, *cs = w->pc_size;
+    uint64_t *sum = w->pc_sum;
+    for (uint32_t x = 0; x < n; x++) {
+        uint32_t p = pos[x];
+        const uint32_t *r = tags + off[p], *q = tags + off[p + 1];
+        if (c->binary) {
+            uint32_t wrong = x < nw;
+            while (q > r && q[-1] > i) {
+                uint32_t t = *--q;
+                cs[t]++;
+                cw[t] += wrong;
+            }
+        } else {
+            uint64_t v = c->vals[p];
+            while (q > r && q[-1] > i) {
+                uint32_t t = *--q;
+                cs[t]++;
+                sum[t] += v;
+            }
+        }
+    }
+    for (uint32_t l = i + 1; l < c->m; l++) {
+        uint64_t size = cs[l], wrong = cw[l], q = sum[l];
+        cs[l] = 0;
+        cw[l] = 0;
+        sum[l] = 0;
+        if (c->binary) {
+            if (wrong < c->need_wrong || size < c->min_size)
+                continue;
+            q = (size - wrong) << PRIME_FX_SHIFT;
+        } else if (size < c->min_size || !can_reach_drop(s, c, size, q)) {
+            continue;
+        }
+        st_size[n_st] = size;
+        st_sum[n_st] = q;
+        prime__bits_set(row, l);
+        n_st++;
+    }
+    return keep_pair_stats(c, i, st_size, st_sum, n_st);
+}
+
 /* Phase 2: row i of the pair table, and the size and sum of its pairs
  * (pair_stat[i]). false: out of memory. */
 static bool pair_row(search_worker *w, search_class *c, uint32_t i)
@@ -680,6 +767,18 @@ static bool pair_row(search_worker *w, search_class *c, uint32_t i)
     const uint32_t *ids = c->col_ids[i];
     uint32_t n = (uint32_t)c->col_size[i];
     uint32_t nw = c->binary ? n - (uint32_t)(c->col_sum[i] >> PRIME_FX_SHIFT) : 0; /* wrong */
+    /* by the rows of the column's images when that reads fewer entries
+       than one intersection per later tag would cost */
+    if (c->img_off != NULL && c->n > 0 && s->pair_rows != 0) {
+        if (s->pair_rows == 2)
+            return pair_row_rows(w, c, i);
+        double per_image = (double)c->img_off[words * PRIME_BITS_WORD] / (double)c->n;
+        double by_rows = (double)n * per_image;
+        double by_pairs = (double)(c->m - i - 1) *
+                          (ids != NULL ? (double)(c->binary ? nw : n) : (double)(c->binary ? ww : words) * 0.25);
+        if (by_rows < by_pairs)
+            return pair_row_rows(w, c, i);
+    }
     for (uint32_t l = i + 1; l < c->m; l++) {
         const uint64_t *b = c->cols + (size_t)l * words;
         if (ids != NULL) {
@@ -725,15 +824,7 @@ static bool pair_row(search_worker *w, search_class *c, uint32_t i)
         prime__bits_set(row, l);
         n_st++;
     }
-    uint64_t *stat = prime__malloc((n_st ? 2 * (size_t)n_st : 1) * sizeof *stat);
-    if (stat == NULL)
-        return false;
-    for (uint32_t x = 0; x < n_st; x++) {
-        stat[2 * x] = st_size[x];
-        stat[2 * x + 1] = st_sum[x];
-    }
-    c->pair_stat[i] = stat;
-    return true;
+    return keep_pair_stats(c, i, st_size, st_sum, n_st);
 }
 
 /* The size and sum of the pair {i, l} (i < l) from the pair table; false
@@ -1510,6 +1601,11 @@ static void free_search_scratch(search_worker *w)
     prime__free(w->sv_size);
     prime__free(w->sv_sum);
     prime__free(w->pos);
+    prime__free(w->pc_wrong);
+    prime__free(w->pc_size);
+    prime__free(w->pc_sum);
+    w->pc_wrong = w->pc_size = NULL;
+    w->pc_sum = NULL;
     prime__free(w->pcolp);
     prime__free(w->pnull);
     prime__free(w->pblock);
@@ -1652,9 +1748,13 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         workers[t].sv_sum = prime__malloc(levels * mm * sizeof *workers[t].sv_sum);
         workers[t].pos = prime__malloc((s->max_words ? s->max_words : 1) * PRIME_BITS_WORD *
                                        sizeof *workers[t].pos);
+        workers[t].pc_wrong = prime__calloc(mm, sizeof *workers[t].pc_wrong);
+        workers[t].pc_size = prime__calloc(mm, sizeof *workers[t].pc_size);
+        workers[t].pc_sum = prime__calloc(mm, sizeof *workers[t].pc_sum);
         workers[t].pcolp = prime__malloc(mm * sizeof *workers[t].pcolp);
         workers[t].pnull = prime__calloc(mm, sizeof *workers[t].pnull);
-        if (workers[t].pcolp == NULL || workers[t].pnull == NULL) {
+        if (workers[t].pcolp == NULL || workers[t].pnull == NULL || workers[t].pc_wrong == NULL ||
+            workers[t].pc_size == NULL || workers[t].pc_sum == NULL) {
             st = PRIME_E_NOMEM;
             goto out;
         }
@@ -1717,6 +1817,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->array_den = array_den;
     s->gallop_ratio = gallop_ratio;
     s->proj_den = proj_den;
+    s->pair_rows = pair_rows;
     s->batch_images = batch_images;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1

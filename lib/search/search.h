@@ -112,6 +112,11 @@ PRIME_INTERNAL void prime__search_set_gallop_ratio(uint32_t ratio);
  * 0 = never). Read at the start of each prime_search; not for concurrent
  * use. */
 PRIME_INTERNAL void prime__search_set_projection(uint32_t den);
+/* Test hook: how a row of the pair table is counted (search.c): 0 one
+ * intersection per pair; 1 (the default) over the rows of the column's
+ * images where that is estimated to cost less; 2 over the rows always.
+ * Read at the start of each prime_search; not for concurrent use. */
+PRIME_INTERNAL void prime__search_set_pair_rows(uint32_t mode);
 /* Test hook: the search prepares its classes in batches of consecutive
  * classes holding together at most this many images (a larger class is a
  * batch of its own), and frees a batch's columns before the next one, so
