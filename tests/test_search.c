@@ -436,13 +436,13 @@ Test(search, differential_random, .timeout = 500)
  * the fifth and sixth settings gallop every sparse column that is shorter
  * than a sparse node (the default only one 16 times shorter); the last two
  * search every first tag's subtree in the class itself, not in its
- * projection on the tag's images (project(), the default whenever it is
- * smaller); the pair table is counted per pair, over the images' rows, or
+ * projection on the tag's images (fourth number 0; 2: always projected,
+ * 1: by estimated cost, the default); the pair table is counted per pair, over the images' rows, or
  * either by estimated cost (fifth number 0, 2, 1). */
 Test(search, differential_containers, .timeout = 500)
 {
-    static const uint32_t limits[][5] = {{64, 1, 16, 1, 2}, {0, 1, 16, 1, 0}, {1, 8, 16, 1, 1},
-                                         {1, 1, 16, 1, 2},  {64, 1, 1, 1, 0},  {1, 2, 1, 1, 1},
+    static const uint32_t limits[][5] = {{64, 1, 16, 2, 2}, {0, 1, 16, 2, 0}, {1, 8, 16, 1, 1},
+                                         {1, 1, 16, 2, 2},  {64, 1, 1, 2, 0},  {1, 2, 1, 1, 1},
                                          {64, 1, 16, 0, 1}, {1, 8, 16, 0, 2}};
     size_t total_modes = 0;
     for (size_t li = 0; li < sizeof limits / sizeof *limits; li++) {

@@ -67,6 +67,7 @@ typedef struct {
     double acc;              /* their mean */
     /* filled by prepare_class */
     uint32_t m;              /* candidate tags */
+    uint32_t m_pending;      /* prepare_class: m before it is set */
     size_t words;            /* words per column */
     uint32_t *cand;          /* m store tag ids, ascending */
     uint64_t *cols;          /* m columns of `words` words */
@@ -101,11 +102,14 @@ typedef struct {
        bit positions: col_ids[k] (NULL for a dense column) */
     uint32_t **col_ids;
     void *ids_block;         /* col_ids and the positions */
-    /* the images as rows (project()): the candidates of the image at bit
-       position p, ascending, are img_tags[img_off[p]..img_off[p+1]).
-       img_off NULL: not built (more than 2^32 - 1 entries) */
-    uint32_t *img_off;       /* words * 64 + 1 */
+    /* the images as rows (project(), pair_row_rows()): the candidates of
+       the image at bit position p, ascending, are
+       img_tags[img_beg[p]..img_end[p]) (rows in image order; 0..0 for a
+       position without an image). img_beg NULL: not built (more than
+       2^32 - 2 entries) */
+    uint32_t *img_beg, *img_end; /* words * 64 each */
     uint32_t *img_tags;
+    uint64_t img_entries;    /* entries of all rows */
     void *img_block;
 } search_class;
 
@@ -181,7 +185,7 @@ struct search_ctx {
     size_t ids_cap;          /* longest sorted-position array (sparse()) */
     uint32_t array_num, array_den; /* the sparse() limit */
     uint32_t gallop_ratio;   /* gallops() */
-    uint32_t proj_den;       /* prime__search_set_projection */
+    uint32_t proj_mode;      /* prime__search_set_projection */
     uint32_t pair_rows;      /* prime__search_set_pair_rows */
     search_item *items;
     size_t n_items;
@@ -441,7 +445,10 @@ static inline __attribute__((always_inline)) uint32_t count_tags_w(search_worker
 /* Pass 2: set the bits of the candidate columns. w->map takes every tag of
  * the class to its column, the tags that are not candidates to the spare
  * column m: no test in the loop (a branch on "is a candidate" would be
- * mispredicted for a large share of the references). */
+ * mispredicted for a large share of the references). When c->img_beg is
+ * not NULL, the same pass writes the rows (the candidates of each image,
+ * ascending as the store's ids are and w->map keeps their order; one
+ * spare entry at the end takes the last non-candidate). */
 static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, search_class *c,
                                                                const uint32_t *rank, unsigned iw,
                                                                unsigned ow)
@@ -449,50 +456,28 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
     const prime_tagstore *st = w->s->store;
     const uint32_t *map = w->map;
     size_t words = c->words;
+    uint32_t m = c->m_pending;
+    uint32_t *tags = c->img_tags, at = 0;
     for (uint32_t j = 0; j < c->n; j++) {
         uint32_t img = class_image(c, j);
         size_t bit = c->binary ? rank[j] : j;
         uint64_t a = prime__store_tag_off_w(st, img, ow);
         uint64_t b = prime__store_tag_off_w(st, img + 1, ow);
+        if (tags == NULL) {
+            for (uint64_t k = a; k < b; k++) {
+                uint32_t ci = map[prime__store_tag_w(st, k, iw)];
+                prime__bits_set(c->cols + (size_t)ci * words, bit);
+            }
+            continue;
+        }
+        c->img_beg[bit] = at;
         for (uint64_t k = a; k < b; k++) {
             uint32_t ci = map[prime__store_tag_w(st, k, iw)];
             prime__bits_set(c->cols + (size_t)ci * words, bit);
+            tags[at] = ci;
+            at += ci < m;
         }
-    }
-}
-
-/* The rows of project() (search_class.img_off/img_tags): pass 0
- * writes the length of the row of bit position p to img_off[p + 1], pass 1
- * the candidates (ascending, as the store's ids are and w->map keeps their
- * order) from img_off[p] on, advancing img_off[p]; the caller shifts the
- * offsets back. */
-static inline __attribute__((always_inline)) void fill_rows_w(search_worker *w, search_class *c,
-                                                                const uint32_t *rank, int pass,
-                                                                unsigned iw, unsigned ow)
-{
-    const prime_tagstore *st = w->s->store;
-    const uint32_t *map = w->map;
-    uint32_t m = c->m;
-    for (uint32_t j = 0; j < c->n; j++) {
-        uint32_t img = class_image(c, j);
-        size_t bit = c->binary ? rank[j] : j;
-        uint64_t a = prime__store_tag_off_w(st, img, ow);
-        uint64_t b = prime__store_tag_off_w(st, img + 1, ow);
-        if (pass == 0) {
-            uint32_t n = 0;
-            for (uint64_t k = a; k < b; k++)
-                n += map[prime__store_tag_w(st, k, iw)] < m;
-            c->img_off[bit + 1] = n;
-        } else {
-            uint32_t *out = c->img_tags + c->img_off[bit];
-            uint32_t n = 0;
-            for (uint64_t k = a; k < b; k++) {
-                uint32_t ci = map[prime__store_tag_w(st, k, iw)];
-                if (ci < m)
-                    out[n++] = ci;
-            }
-            c->img_off[bit] += n;
-        }
+        c->img_end[bit] = at;
     }
 }
 
@@ -615,6 +600,24 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         for (uint32_t j = 0; j < c->n; j++)
             c->vals[j] = prime__fx_from(s->out[class_image(c, j)]);
     }
+    /* the rows (project()), unless their offsets overflow */
+    uint64_t entries = 0;
+    for (uint32_t k = 0; k < m; k++)
+        entries += c->col_size[k];
+    size_t n_pos = words * PRIME_BITS_WORD;
+    c->img_beg = c->img_end = c->img_tags = NULL;
+    c->img_entries = entries;
+    if (entries < UINT32_MAX - 1) {
+        c->img_block = prime__malloc((2 * n_pos + (size_t)entries + 1) * sizeof(uint32_t));
+        if (c->img_block == NULL)
+            return PRIME_E_NOMEM; /* c->block is freed with the classes */
+        c->img_beg = c->img_block;
+        c->img_end = c->img_beg + n_pos;
+        c->img_tags = c->img_end + n_pos;
+        /* the positions without an image (the gap after the wrong ones) */
+        memset(c->img_beg, 0, 2 * n_pos * sizeof(uint32_t));
+    }
+    c->m_pending = m;
 #define SET(iw, ow) set_bits_w(w, c, rank, iw, ow)
     WITH_WIDTHS(st, SET);
 #undef SET
@@ -640,33 +643,6 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         c->col_ids[k] = pos;
         pos += extract_ids(c->cols + (size_t)k * words, words, pos);
     }
-
-    /* the rows (project()), unless their offsets overflow */
-    uint64_t entries = 0;
-    for (uint32_t k = 0; k < m; k++)
-        entries += c->col_size[k];
-    if (entries >= UINT32_MAX)
-        return PRIME_OK;
-    size_t n_pos = words * PRIME_BITS_WORD;
-    c->img_block = prime__malloc((n_pos + 1 + (size_t)entries) * sizeof(uint32_t));
-    if (c->img_block == NULL)
-        return PRIME_E_NOMEM;
-    c->img_off = c->img_block;
-    c->img_tags = c->img_off + n_pos + 1;
-    memset(c->img_off, 0, (n_pos + 1) * sizeof(uint32_t));
-#define ROWS0(iw, ow) fill_rows_w(w, c, rank, 0, iw, ow)
-    WITH_WIDTHS(st, ROWS0);
-#undef ROWS0
-    /* the lengths at p + 1 summed: img_off[p] is where row p starts */
-    for (size_t p = 0; p < n_pos; p++)
-        c->img_off[p + 1] += c->img_off[p];
-#define ROWS1(iw, ow) fill_rows_w(w, c, rank, 1, iw, ow)
-    WITH_WIDTHS(st, ROWS1);
-#undef ROWS1
-    /* pass 1 advanced every start to its end, the start of the next row */
-    for (size_t p = n_pos; p > 0; p--)
-        c->img_off[p] = c->img_off[p - 1];
-    c->img_off[0] = 0;
 
     return PRIME_OK;
 }
@@ -712,12 +688,12 @@ static bool pair_row_rows(search_worker *w, search_class *c, uint32_t i)
         extract_ids(c->cols + (size_t)i * words, words, w->pos);
         pos = w->pos;
     }
-    const uint32_t *off = c->img_off, *tags = c->img_tags;
+    const uint32_t *beg = c->img_beg, *end = c->img_end, *tags = c->img_tags;
     uint32_t *cw = w->pc_wrong, *cs = w->pc_size;
     uint64_t *sum = w->pc_sum;
     for (uint32_t x = 0; x < n; x++) {
         uint32_t p = pos[x];
-        const uint32_t *r = tags + off[p], *q = tags + off[p + 1];
+        const uint32_t *r = tags + beg[p], *q = tags + end[p];
         if (c->binary) {
             uint32_t wrong = x < nw;
             while (q > r && q[-1] > i) {
@@ -769,10 +745,10 @@ static bool pair_row(search_worker *w, search_class *c, uint32_t i)
     uint32_t nw = c->binary ? n - (uint32_t)(c->col_sum[i] >> PRIME_FX_SHIFT) : 0; /* wrong */
     /* by the rows of the column's images when that reads fewer entries
        than one intersection per later tag would cost */
-    if (c->img_off != NULL && c->n > 0 && s->pair_rows != 0) {
+    if (c->img_beg != NULL && c->n > 0 && s->pair_rows != 0) {
         if (s->pair_rows == 2)
             return pair_row_rows(w, c, i);
-        double per_image = (double)c->img_off[words * PRIME_BITS_WORD] / (double)c->n;
+        double per_image = (double)c->img_entries / (double)c->n;
         double by_rows = (double)n * per_image;
         double by_pairs = (double)(c->m - i - 1) *
                           (ids != NULL ? (double)(c->binary ? nw : n) : (double)(c->binary ? ww : words) * 0.25);
@@ -1281,13 +1257,13 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     return true;
 }
 
-/* A projection of a class on the images of its candidate f is used when
- * its words are at most this share of the class's (1/proj_den). */
-static uint32_t proj_den = 1;
+/* When a first tag's subtree runs projected (prime__search_set_projection,
+ * projects()). */
+static uint32_t proj_mode = 1;
 
-void prime__search_set_projection(uint32_t den)
+void prime__search_set_projection(uint32_t mode)
 {
-    proj_den = den;
+    proj_mode = mode > 2 ? 1 : mode;
 }
 
 /* The projection of class c on the images S_f of its candidate f (as the
@@ -1335,7 +1311,7 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
         extract_ids(c->cols + (size_t)f * c->words, c->words, w->pos);
         pos = w->pos;
     }
-    const uint32_t *off = c->img_off, *tags = c->img_tags;
+    const uint32_t *beg = c->img_beg, *end = c->img_end, *tags = c->img_tags;
     uint32_t correct_from = (uint32_t)(ww * PRIME_BITS_WORD);
     for (uint32_t i = 0; i < n_f; i++) {
         uint32_t p = pos[i];
@@ -1343,7 +1319,7 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
         if (!c->binary)
             vals[i] = c->vals[p];
         prime__bits_set(first, bit);
-        const uint32_t *r = tags + off[p], *q = tags + off[p + 1];
+        const uint32_t *r = tags + beg[p], *q = tags + end[p];
         while (q > r && q[-1] > f) {
             uint32_t t = *--q;
             if (bit_of(allowed, t))
@@ -1358,10 +1334,29 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
     pc->cols = NULL;
     pc->col_ids = w->pnull;
     pc->vals = c->binary ? NULL : vals;
-    pc->img_off = NULL;
-    pc->img_tags = NULL;
+    pc->img_beg = pc->img_end = pc->img_tags = NULL;
     *first_out = first;
     return true;
+}
+
+/* Whether the subtree of first tag f runs projected (project()): when the
+ * projection has no more words than the class, and building
+ * it (about one step per row entry of S_f) reads fewer entries than the
+ * words that the first level's intersections alone would read in the
+ * class (deeper levels gain as well; without this a small class with few
+ * tags to add pays more for the projections than it saves). */
+static bool projects(const search_ctx *s, const search_class *c, uint32_t f,
+                     const uint64_t *allowed, size_t words_f)
+{
+    if (c->img_beg == NULL || s->proj_mode == 0 || words_f > c->words)
+        return false;
+    uint64_t n_allowed = s->k->count(allowed, c->row_words);
+    if (n_allowed == 0)
+        return false;
+    if (s->proj_mode == 2)
+        return true;
+    double per_image = (double)c->img_entries / (double)c->n;
+    return (double)c->col_size[f] * per_image < (double)n_allowed * (double)c->words;
 }
 
 static bool search_item_run(search_worker *w, const search_item *it)
@@ -1374,7 +1369,7 @@ static bool search_item_run(search_worker *w, const search_item *it)
     w->full = c;
     uint64_t n_f = c->col_size[f];
     size_t words_f = prime__bits_words(n_f) + (c->binary ? 1 : 0);
-    if (c->img_off != NULL && s->proj_den != 0 && words_f * s->proj_den <= c->words) {
+    if (projects(s, c, f, allowed, words_f)) {
         const uint64_t *first;
         if (!project(w, c, f, allowed, &first)) {
             w->status = PRIME_E_NOMEM;
@@ -1816,7 +1811,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->array_num = array_num;
     s->array_den = array_den;
     s->gallop_ratio = gallop_ratio;
-    s->proj_den = proj_den;
+    s->proj_mode = proj_mode;
     s->pair_rows = pair_rows;
     s->batch_images = batch_images;
     s->out = outcomes->v;

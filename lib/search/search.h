@@ -106,12 +106,12 @@ PRIME_INTERNAL void prime__search_set_array_limit(uint32_t num, uint32_t den);
  * the column is the shorter). Read at the start of each prime_search; not
  * for concurrent use. */
 PRIME_INTERNAL void prime__search_set_gallop_ratio(uint32_t ratio);
-/* Test hook: the subtree of a first tag f runs on the projection of its
- * class on f's images (search.c, project()) when that projection's words
- * are at most 1/den of the class's (default 1: whenever they are not more;
- * 0 = never). Read at the start of each prime_search; not for concurrent
- * use. */
-PRIME_INTERNAL void prime__search_set_projection(uint32_t den);
+/* Test hook: when the subtree of a first tag f runs on the projection of
+ * its class on f's images (search.c, project()): 0 never; 1 (the default)
+ * where it is estimated to save more than it costs (projects()); 2 always
+ * (where f has tags to add). Read at the start of each prime_search; not
+ * for concurrent use. */
+PRIME_INTERNAL void prime__search_set_projection(uint32_t mode);
 /* Test hook: how a row of the pair table is counted (search.c): 0 one
  * intersection per pair; 1 (the default) over the rows of the column's
  * images where that is estimated to cost less; 2 over the rows always.
