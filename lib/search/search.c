@@ -1339,12 +1339,18 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
     return true;
 }
 
+/* Classes of at least this many words (16,384 images) project every
+ * first tag that has tags to add: measured on the generated stores of
+ * bench/scale.sh, where the deeper levels gain most of it. */
+#define PROJECT_WORDS 256
+
 /* Whether the subtree of first tag f runs projected (project()): when the
- * projection has no more words than the class, and building
- * it (about one step per row entry of S_f) reads fewer entries than the
- * words that the first level's intersections alone would read in the
- * class (deeper levels gain as well; without this a small class with few
- * tags to add pays more for the projections than it saves). */
+ * projection has no more words than the class and f has tags to add, in a
+ * class of PROJECT_WORDS words or more; in a smaller class only when
+ * building it (about one step per row entry of S_f) reads fewer entries
+ * than the words that the first level's intersections would read in the
+ * class (a small class with few tags to add paid more for the projections
+ * than it saved). */
 static bool projects(const search_ctx *s, const search_class *c, uint32_t f,
                      const uint64_t *allowed, size_t words_f)
 {
@@ -1354,6 +1360,8 @@ static bool projects(const search_ctx *s, const search_class *c, uint32_t f,
     if (n_allowed == 0)
         return false;
     if (s->proj_mode == 2)
+        return true;
+    if (c->words >= PROJECT_WORDS)
         return true;
     double per_image = (double)c->img_entries / (double)c->n;
     return (double)c->col_size[f] * per_image < (double)n_allowed * (double)c->words;
