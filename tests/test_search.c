@@ -423,18 +423,25 @@ Test(search, differential_random, .timeout = 500)
 /* The same comparison with every set kept as sorted positions (probes,
  * position-array necessity checks) and with none, and on classes large
  * enough for the default limit to switch between the two in one search;
- * the last two settings gallop every sparse column that is shorter than a
- * sparse node (the default only one 16 times shorter). */
+ * the fifth and sixth settings gallop every sparse column that is shorter
+ * than a sparse node (the default only one 16 times shorter); the last two
+ * search every first tag's subtree in the class itself, not in its
+ * projection on the tag's images (fourth number 0; 2: always projected,
+ * 1: by estimated cost, the default); the pair table is counted per pair, over the images' rows, or
+ * either by estimated cost (fifth number 0, 2, 1). */
 Test(search, differential_containers, .timeout = 500)
 {
-    static const uint32_t limits[][3] = {{64, 1, 16}, {0, 1, 16}, {1, 8, 16},
-                                         {1, 1, 16},  {64, 1, 1}, {1, 2, 1}};
+    static const uint32_t limits[][5] = {{64, 1, 16, 2, 2}, {0, 1, 16, 2, 0}, {1, 8, 16, 1, 1},
+                                         {1, 1, 16, 2, 2},  {64, 1, 1, 2, 0},  {1, 2, 1, 1, 1},
+                                         {64, 1, 16, 0, 1}, {1, 8, 16, 0, 2}};
     size_t total_modes = 0;
     for (size_t li = 0; li < sizeof limits / sizeof *limits; li++) {
         prime__search_set_array_limit(limits[li][0], limits[li][1]);
         prime__search_set_gallop_ratio(limits[li][2]);
+        prime__search_set_projection(limits[li][3]);
+        prime__search_set_pair_rows(limits[li][4]);
         rng_state = 777 + li;
-        bool small = li < 2 || li == 4;
+        bool small = li < 2 || li == 4 || li == 6;
         const uint32_t runs = small ? 200 : 40;
         for (uint32_t run = 0; run < runs; run++) {
             dataset d;
@@ -448,9 +455,10 @@ Test(search, differential_containers, .timeout = 500)
             random_params(&p, per_class);
             char what[320];
             snprintf(what, sizeof what,
-                     "limit %u/%u, gallop %u, run %u (classes %u, vocab %u, images %u, max_tags %u, "
-                     "min_size %lld, min_drop %g, whole %d, threads %u)",
-                     limits[li][0], limits[li][1], limits[li][2], run, n_classes, vocab, d.n, p.max_tags,
+                     "limit %u/%u, gallop %u, projection %u, pair rows %u, run %u (classes %u, "
+                     "vocab %u, images %u, max_tags %u, min_size %lld, min_drop %g, whole %d, "
+                     "threads %u)",
+                     limits[li][0], limits[li][1], limits[li][2], limits[li][3], limits[li][4], run, n_classes, vocab, d.n, p.max_tags,
                      (long long)p.min_size, p.min_drop, p.whole, p.threads);
             total_modes += differential(&d, &p, what);
             dataset_free(&d);
@@ -458,6 +466,8 @@ Test(search, differential_containers, .timeout = 500)
     }
     prime__search_set_array_limit(1, 8);
     prime__search_set_gallop_ratio(16);
+    prime__search_set_projection(1);
+    prime__search_set_pair_rows(1);
     fprintf(stderr, "containers: %zu modes compared\n", total_modes);
     cr_assert_gt(total_modes, 1000);
 }

@@ -67,9 +67,13 @@ typedef struct {
     double acc;              /* their mean */
     /* filled by prepare_class */
     uint32_t m;              /* candidate tags */
+    uint32_t m_pending;      /* prepare_class: m before it is set */
     size_t words;            /* words per column */
     uint32_t *cand;          /* m store tag ids, ascending */
     uint64_t *cols;          /* m columns of `words` words */
+    /* a projected class (project()): column j at colp[j] (only those of
+       the tags the search may add); NULL: column j at cols + j * words */
+    uint64_t *const *colp;
     uint64_t *col_size;      /* m */
     uint64_t *col_sum;       /* m, fixed point */
     /* 0/1 outcomes: the wrong images take bits 0..n_wrong-1 (words
@@ -89,11 +93,24 @@ typedef struct {
        tags; a search node only tries the tags allowed by every row of it */
     size_t row_words;
     uint64_t *rows;          /* m rows of row_words words */
+    /* pair_stat[i]: the size and outcome sum (fixed point) of every pair
+       {i, l} of row i, in the order of l (2 numbers each); NULL rows when
+       the table was not built */
+    uint64_t **pair_stat;
     void *block;             /* the one allocation behind all the arrays */
     /* sparse columns (sparse(): size small against words) also as sorted
        bit positions: col_ids[k] (NULL for a dense column) */
     uint32_t **col_ids;
     void *ids_block;         /* col_ids and the positions */
+    /* the images as rows (project(), pair_row_rows()): the candidates of
+       the image at bit position p, ascending, are
+       img_tags[img_beg[p]..img_end[p]) (rows in image order; 0..0 for a
+       position without an image). img_beg NULL: not built (more than
+       2^32 - 2 entries) */
+    uint32_t *img_beg, *img_end; /* words * 64 each */
+    uint32_t *img_tags;
+    uint64_t img_entries;    /* entries of all rows */
+    void *img_block;
 } search_class;
 
 typedef struct {
@@ -123,12 +140,26 @@ typedef struct {
     uint32_t *sv_j;          /* max_tags + 1 lists of max_m */
     uint64_t *sv_size;
     uint64_t *sv_sum;
+    uint32_t *pos;           /* max_words * 64: the images of a first tag */
+    /* pair_row_rows: counters per candidate, kept at 0 between rows */
+    uint32_t *pc_wrong, *pc_size; /* max_m */
+    uint64_t *pc_sum;        /* max_m */
     uint32_t path[PRIME_MAX_TAGS_LIMIT];
+    /* the class of the running item and, when it runs projected on its
+       first tag's images (project()), that projection */
+    const search_class *full;
+    search_class proj;
+    uint64_t **pcolp;        /* max_m column pointers of proj */
+    uint32_t **pnull;        /* max_m NULLs: proj's col_ids */
+    uint64_t *pblock;        /* proj's columns, its first set, its vals */
+    size_t pcap;             /* words of pblock */
     /* the sets of the DFS path: the node of depth d (1..k) is
        lvl_ids[d] (sorted positions) when not NULL, else lvl_set[d] */
     const uint64_t *lvl_set[PRIME_MAX_TAGS_LIMIT + 1];
     const uint32_t *lvl_ids[PRIME_MAX_TAGS_LIMIT + 1];
     uint64_t lvl_size[PRIME_MAX_TAGS_LIMIT + 1];
+    /* the survivors of the node of depth d: sv_* level d, lvl_nsv[d] */
+    uint32_t lvl_nsv[PRIME_MAX_TAGS_LIMIT + 1];
     uint32_t nodes;
     prime__raw_mode *modes;
     size_t n_modes, cap_modes;
@@ -154,6 +185,8 @@ struct search_ctx {
     size_t ids_cap;          /* longest sorted-position array (sparse()) */
     uint32_t array_num, array_den; /* the sparse() limit */
     uint32_t gallop_ratio;   /* gallops() */
+    uint32_t proj_mode;      /* prime__search_set_projection */
+    uint32_t pair_rows;      /* prime__search_set_pair_rows */
     search_item *items;
     size_t n_items;
 
@@ -201,6 +234,12 @@ struct search_ctx {
 static inline uint32_t class_image(const search_class *c, uint32_t j)
 {
     return c->images != NULL ? c->images[j] : c->first + j;
+}
+
+/* Column j of class c. */
+static inline const uint64_t *col_at(const search_class *c, uint32_t j)
+{
+    return c->colp != NULL ? c->colp[j] : c->cols + (size_t)j * c->words;
 }
 
 /* ---- sparse sets: sorted bit positions ------------------------------------ */
@@ -406,7 +445,10 @@ static inline __attribute__((always_inline)) uint32_t count_tags_w(search_worker
 /* Pass 2: set the bits of the candidate columns. w->map takes every tag of
  * the class to its column, the tags that are not candidates to the spare
  * column m: no test in the loop (a branch on "is a candidate" would be
- * mispredicted for a large share of the references). */
+ * mispredicted for a large share of the references). When c->img_beg is
+ * not NULL, the same pass writes the rows (the candidates of each image,
+ * ascending as the store's ids are and w->map keeps their order; one
+ * spare entry at the end takes the last non-candidate). */
 static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, search_class *c,
                                                                const uint32_t *rank, unsigned iw,
                                                                unsigned ow)
@@ -414,15 +456,28 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
     const prime_tagstore *st = w->s->store;
     const uint32_t *map = w->map;
     size_t words = c->words;
+    uint32_t m = c->m_pending;
+    uint32_t *tags = c->img_tags, at = 0;
     for (uint32_t j = 0; j < c->n; j++) {
         uint32_t img = class_image(c, j);
         size_t bit = c->binary ? rank[j] : j;
         uint64_t a = prime__store_tag_off_w(st, img, ow);
         uint64_t b = prime__store_tag_off_w(st, img + 1, ow);
+        if (tags == NULL) {
+            for (uint64_t k = a; k < b; k++) {
+                uint32_t ci = map[prime__store_tag_w(st, k, iw)];
+                prime__bits_set(c->cols + (size_t)ci * words, bit);
+            }
+            continue;
+        }
+        c->img_beg[bit] = at;
         for (uint64_t k = a; k < b; k++) {
             uint32_t ci = map[prime__store_tag_w(st, k, iw)];
             prime__bits_set(c->cols + (size_t)ci * words, bit);
+            tags[at] = ci;
+            at += ci < m;
         }
+        c->img_end[bit] = at;
     }
 }
 
@@ -545,6 +600,24 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         for (uint32_t j = 0; j < c->n; j++)
             c->vals[j] = prime__fx_from(s->out[class_image(c, j)]);
     }
+    /* the rows (project()), unless their offsets overflow */
+    uint64_t entries = 0;
+    for (uint32_t k = 0; k < m; k++)
+        entries += c->col_size[k];
+    size_t n_pos = words * PRIME_BITS_WORD;
+    c->img_beg = c->img_end = c->img_tags = NULL;
+    c->img_entries = entries;
+    if (entries < UINT32_MAX - 1) {
+        c->img_block = prime__malloc((2 * n_pos + (size_t)entries + 1) * sizeof(uint32_t));
+        if (c->img_block == NULL)
+            return PRIME_E_NOMEM; /* c->block is freed with the classes */
+        c->img_beg = c->img_block;
+        c->img_end = c->img_beg + n_pos;
+        c->img_tags = c->img_end + n_pos;
+        /* the positions without an image (the gap after the wrong ones) */
+        memset(c->img_beg, 0, 2 * n_pos * sizeof(uint32_t));
+    }
+    c->m_pending = m;
 #define SET(iw, ow) set_bits_w(w, c, rank, iw, ow)
     WITH_WIDTHS(st, SET);
 #undef SET
@@ -555,6 +628,9 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     for (uint32_t k = 0; k < m; k++)
         if (sparse(s, c->col_size[k], words))
             n_ids += c->col_size[k];
+    c->pair_stat = prime__calloc(m, sizeof *c->pair_stat);
+    if (c->pair_stat == NULL)
+        return PRIME_E_NOMEM; /* c->block is freed with the classes */
     c->ids_block = prime__malloc((size_t)m * sizeof(uint32_t *) + n_ids * sizeof(uint32_t));
     if (c->ids_block == NULL)
         return PRIME_E_NOMEM; /* c->block is freed with the classes */
@@ -571,9 +647,95 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     return PRIME_OK;
 }
 
-/* Phase 2: row i of the pair table. */
-static void pair_row(search_worker *w, search_class *c, uint32_t i)
+/* How pair_row counts (prime__search_set_pair_rows). */
+static uint32_t pair_rows = 1;
+
+void prime__search_set_pair_rows(uint32_t mode)
 {
+    pair_rows = mode > 2 ? 1 : mode;
+}
+
+/* Keep the pair stats st_size/st_sum[0..n_st) as c->pair_stat[i]. */
+static bool keep_pair_stats(search_class *c, uint32_t i, const uint64_t *st_size,
+                            const uint64_t *st_sum, uint32_t n_st)
+{
+    uint64_t *stat = prime__malloc((n_st ? 2 * (size_t)n_st : 1) * sizeof *stat);
+    if (stat == NULL)
+        return false;
+    for (uint32_t x = 0; x < n_st; x++) {
+        stat[2 * x] = st_size[x];
+        stat[2 * x + 1] = st_sum[x];
+    }
+    c->pair_stat[i] = stat;
+    return true;
+}
+
+/* Row i of the pair table (as pair_row) counted in one pass over the rows
+ * of the images of column i: every entry l > i adds to the counters of
+ * the pair {i, l} (occurrence delivery, as in Uno et al.'s LCM); exact
+ * counts and fixed-point sums, so the same row and stats. */
+static bool pair_row_rows(search_worker *w, search_class *c, uint32_t i)
+{
+    const search_ctx *s = w->s;
+    uint64_t *st_size = w->sv_size, *st_sum = w->sv_sum; /* level 0: free */
+    uint32_t n_st = 0;
+    size_t words = c->words;
+    uint64_t *row = c->rows + (size_t)i * c->row_words;
+    uint32_t n = (uint32_t)c->col_size[i];
+    uint32_t nw = c->binary ? n - (uint32_t)(c->col_sum[i] >> PRIME_FX_SHIFT) : 0;
+    const uint32_t *pos = c->col_ids[i];
+    if (pos == NULL) {
+        extract_ids(c->cols + (size_t)i * words, words, w->pos);
+        pos = w->pos;
+    }
+    const uint32_t *beg = c->img_beg, *end = c->img_end, *tags = c->img_tags;
+    uint32_t *cw = w->pc_wrong, *cs = w->pc_size;
+    uint64_t *sum = w->pc_sum;
+    for (uint32_t x = 0; x < n; x++) {
+        uint32_t p = pos[x];
+        const uint32_t *r = tags + beg[p], *q = tags + end[p];
+        if (c->binary) {
+            uint32_t wrong = x < nw;
+            while (q > r && q[-1] > i) {
+                uint32_t t = *--q;
+                cs[t]++;
+                cw[t] += wrong;
+            }
+        } else {
+            uint64_t v = c->vals[p];
+            while (q > r && q[-1] > i) {
+                uint32_t t = *--q;
+                cs[t]++;
+                sum[t] += v;
+            }
+        }
+    }
+    for (uint32_t l = i + 1; l < c->m; l++) {
+        uint64_t size = cs[l], wrong = cw[l], q = sum[l];
+        cs[l] = 0;
+        cw[l] = 0;
+        sum[l] = 0;
+        if (c->binary) {
+            if (wrong < c->need_wrong || size < c->min_size)
+                continue;
+            q = (size - wrong) << PRIME_FX_SHIFT;
+        } else if (size < c->min_size || !can_reach_drop(s, c, size, q)) {
+            continue;
+        }
+        st_size[n_st] = size;
+        st_sum[n_st] = q;
+        prime__bits_set(row, l);
+        n_st++;
+    }
+    return keep_pair_stats(c, i, st_size, st_sum, n_st);
+}
+
+/* Phase 2: row i of the pair table, and the size and sum of its pairs
+ * (pair_stat[i]). false: out of memory. */
+static bool pair_row(search_worker *w, search_class *c, uint32_t i)
+{
+    uint64_t *st_size = w->sv_size, *st_sum = w->sv_sum; /* level 0: free */
+    uint32_t n_st = 0;
     const search_ctx *s = w->s;
     size_t words = c->words, ww = c->wrong_words;
     const uint64_t *a = c->cols + (size_t)i * words;
@@ -581,6 +743,18 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
     const uint32_t *ids = c->col_ids[i];
     uint32_t n = (uint32_t)c->col_size[i];
     uint32_t nw = c->binary ? n - (uint32_t)(c->col_sum[i] >> PRIME_FX_SHIFT) : 0; /* wrong */
+    /* by the rows of the column's images when that reads fewer entries
+       than one intersection per later tag would cost */
+    if (c->img_beg != NULL && c->n > 0 && s->pair_rows != 0) {
+        if (s->pair_rows == 2)
+            return pair_row_rows(w, c, i);
+        double per_image = (double)c->img_entries / (double)c->n;
+        double by_rows = (double)n * per_image;
+        double by_pairs = (double)(c->m - i - 1) *
+                          (ids != NULL ? (double)(c->binary ? nw : n) : (double)(c->binary ? ww : words) * 0.25);
+        if (by_rows < by_pairs)
+            return pair_row_rows(w, c, i);
+    }
     for (uint32_t l = i + 1; l < c->m; l++) {
         const uint64_t *b = c->cols + (size_t)l * words;
         if (ids != NULL) {
@@ -589,13 +763,20 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
                 uint32_t wrong = probe_count(ids, nw, b);
                 if (wrong < c->need_wrong)
                     continue;
-                if (wrong + probe_count(ids + nw, n - nw, b) < c->min_size)
+                uint32_t right = probe_count(ids + nw, n - nw, b);
+                if (wrong + right < c->min_size)
                     continue;
+                st_size[n_st] = (uint64_t)wrong + right;
+                st_sum[n_st] = (uint64_t)right << PRIME_FX_SHIFT;
             } else {
                 uint32_t size = probe(ids, n, b, w->ids);
-                if (size < c->min_size ||
-                    !can_reach_drop(s, c, size, ids_sum(w->ids, size, c->vals)))
+                if (size < c->min_size)
                     continue;
+                uint64_t sum = ids_sum(w->ids, size, c->vals);
+                if (!can_reach_drop(s, c, size, sum))
+                    continue;
+                st_size[n_st] = size;
+                st_sum[n_st] = sum;
             }
         } else if (c->binary) {
             uint64_t wrong = s->k->and_popcount(a, b, ww);
@@ -604,14 +785,39 @@ static void pair_row(search_worker *w, search_class *c, uint32_t i)
             uint64_t right = s->k->and_popcount(a + ww, b + ww, words - ww);
             if (wrong + right < c->min_size)
                 continue;
+            st_size[n_st] = wrong + right;
+            st_sum[n_st] = right << PRIME_FX_SHIFT;
         } else {
             uint64_t size = s->k->and_count(w->stack, a, b, words);
-            if (size < c->min_size ||
-                !can_reach_drop(s, c, size, prime__bits_sum(w->stack, words, c->vals)))
+            if (size < c->min_size)
                 continue;
+            uint64_t sum = prime__bits_sum(w->stack, words, c->vals);
+            if (!can_reach_drop(s, c, size, sum))
+                continue;
+            st_size[n_st] = size;
+            st_sum[n_st] = sum;
         }
         prime__bits_set(row, l);
+        n_st++;
     }
+    return keep_pair_stats(c, i, st_size, st_sum, n_st);
+}
+
+/* The size and sum of the pair {i, l} (i < l) from the pair table; false
+ * when the pair is not in it. */
+static bool pair_stats(const search_class *c, uint32_t i, uint32_t l, uint64_t *size,
+                       uint64_t *sum)
+{
+    const uint64_t *row = c->rows + (size_t)i * c->row_words;
+    if (c->pair_stat == NULL || c->pair_stat[i] == NULL || !bit_of(row, l))
+        return false;
+    size_t at = 0, lw = l / PRIME_BITS_WORD;
+    for (size_t x = 0; x < lw; x++)
+        at += (size_t)__builtin_popcountll(row[x]);
+    at += (size_t)__builtin_popcountll(row[lw] & (((uint64_t)1 << (l % PRIME_BITS_WORD)) - 1));
+    *size = c->pair_stat[i][2 * at];
+    *sum = c->pair_stat[i][2 * at + 1];
+    return true;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -650,12 +856,16 @@ static void probe_stats(const search_class *c, const uint32_t *ids, uint32_t n,
  * - from sorted positions when the ancestor or one of the columns has
  *   them (the smallest such), probing the others' bitsets;
  * - else by fused AND + count over the words, in `scratch`.
- * The sum is in fixed point, so it does not depend on the way. */
+ * The sum is in fixed point, so it does not depend on the way. Without the
+ * first tag (drop 0) in the class itself (w->full), else in c (which may
+ * be the first tag's projection, project()). */
 static void subset_stats(const search_worker *w, const search_class *c, uint32_t k,
                          uint32_t drop, uint64_t *scratch, uint64_t *size_out,
                          uint64_t *sum_out)
 {
     const search_ctx *s = w->s;
+    if (drop == 0)
+        c = w->full; /* the set lies outside the first tag's images */
     size_t words = c->words, ww = c->wrong_words;
     const uint64_t *ops[PRIME_MAX_TAGS_LIMIT + 1] = {0};
     uint32_t n_ops = 0;
@@ -670,7 +880,7 @@ static void subset_stats(const search_worker *w, const search_class *c, uint32_t
         ops[n_ops++] = w->lvl_set[drop];
     }
     for (uint32_t i = drop + 1; i < k; i++)
-        ops[n_ops++] = c->cols + (size_t)w->path[i] * words;
+        ops[n_ops++] = col_at(c, w->path[i]);
     if (start != NULL) {
         start_op = 0;
         start_n = w->lvl_size[drop];
@@ -704,6 +914,27 @@ static void subset_stats(const search_worker *w, const search_class *c, uint32_t
         *sum_out = n == 0 ? 0 : prime__bits_sum(scratch, words, c->vals);
 }
 
+/* The size and sum of the child j of the node of depth d on the DFS path,
+ * from that node's survivors (sorted by tag); false if j is not one. */
+static bool survivor_stats(const search_worker *w, uint32_t d, uint32_t j, uint64_t *size,
+                           uint64_t *sum)
+{
+    const uint32_t *sv = w->sv_j + (size_t)d * w->s->max_m;
+    uint32_t lo = 0, hi = w->lvl_nsv[d];
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (sv[mid] < j)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo >= w->lvl_nsv[d] || sv[lo] != j)
+        return false;
+    *size = w->sv_size[(size_t)d * w->s->max_m + lo];
+    *sum = w->sv_sum[(size_t)d * w->s->max_m + lo];
+    return true;
+}
+
 /* Necessity: removing any one tag of the k-tag set path[0..k) (with size
  * and sum) must raise accuracy by min_gain(k). psize/psum are the stats of
  * path[0..k-1), the search parent; for k = 2 the other subset is a single
@@ -722,10 +953,18 @@ static bool necessary(search_worker *w, const search_class *c, uint32_t k, uint6
         uint32_t o = w->path[1];
         return prime__fx_mean(c->col_sum[o], c->col_size[o]) - acc >= need;
     }
-    for (uint32_t drop = 0; drop + 1 < k; drop++) {
+    /* the subsets from the cheapest: without path[k-2], a child of the
+       node of depth k-2, counted there (a survivor: it holds this set, so
+       its size and wrong images are no fewer); then within the first
+       tag's images (projected); without the first tag last */
+    for (uint32_t drop = k - 1; drop-- > 0;) {
         uint64_t qs;
         uint64_t qsum;
-        subset_stats(w, c, k, drop, w->stack + (size_t)k * s->max_words, &qs, &qsum);
+        bool known = drop + 2 == k ? survivor_stats(w, k - 2, w->path[k - 1], &qs, &qsum)
+                     : drop == 0 && k == 3 ? pair_stats(w->full, w->path[1], w->path[2], &qs, &qsum)
+                                           : false;
+        if (!known)
+            subset_stats(w, c, k, drop, w->stack + (size_t)k * s->max_words, &qs, &qsum);
         if (prime__fx_mean(qsum, qs) - acc < need)
             return false;
     }
@@ -892,7 +1131,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 if (!check_point(w))
                     return false;
             }
-            const uint64_t *col = c->cols + (size_t)j * words;
+            const uint64_t *col = col_at(c, j);
             const uint32_t *cj = c->col_ids[j];
             uint64_t cn = c->col_size[j];
             int way = ids != NULL ? (cj != NULL && gallops(s, cn, size) ? MEET_GALLOP
@@ -967,6 +1206,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
         }
     }
 
+    w->lvl_nsv[k] = n_sv;
     /* Pass 2: visit the survivors in order; a child that may have children
      * gets its set (computed again: most children are leaves or stop). */
     for (uint32_t v = 0; v < n_sv; v++) {
@@ -983,7 +1223,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             for (size_t x = 0; x < cw; x++)
                 any |= next[x] = surv[x] & row[x];
             next_allowed = next;
-            const uint64_t *col = c->cols + (size_t)j * words;
+            const uint64_t *col = col_at(c, j);
             const uint32_t *cj = c->col_ids[j];
             uint64_t cn = c->col_size[j];
             if (any == 0) {
@@ -1017,13 +1257,137 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     return true;
 }
 
+/* When a first tag's subtree runs projected (prime__search_set_projection,
+ * projects()). */
+static uint32_t proj_mode = 1;
+
+void prime__search_set_projection(uint32_t mode)
+{
+    proj_mode = mode > 2 ? 1 : mode;
+}
+
+/* The projection of class c on the images S_f of its candidate f (as the
+ * conditional databases of FP-growth and LCM): the same class (numbers,
+ * candidates, pair table, thresholds) whose images are S_f alone,
+ * renumbered in the same order (with 0/1 outcomes, wrong ones first), with
+ * the columns of the tags that f's subtree may add (`allowed`), built in
+ * one pass over the rows of S_f. Every set of the subtree lies in S_f, so
+ * its intersections cost words of S_f, not of the class. In w->proj; its
+ * first set (S_f whole) in *first_out. false: out of memory. */
+static bool project(search_worker *w, const search_class *c, uint32_t f,
+                    const uint64_t *allowed, const uint64_t **first_out)
+{
+    const search_ctx *s = w->s;
+    uint32_t n_f = (uint32_t)c->col_size[f];
+    uint32_t nw = c->binary ? n_f - (uint32_t)(c->col_sum[f] >> PRIME_FX_SHIFT) : 0;
+    size_t ww = c->binary ? prime__bits_words(nw) : 0;
+    size_t words = ww + prime__bits_words(n_f - nw);
+    uint32_t n_allowed = 0;
+    for (size_t x = 0; x < c->row_words; x++)
+        n_allowed += (uint32_t)s->k->count(&allowed[x], 1);
+    /* allowed columns, a sink for the others, the first set, the vals */
+    size_t need = ((size_t)n_allowed + 2) * words + (c->binary ? 0 : n_f);
+    if (need > w->pcap) {
+        uint64_t *nb = prime__malloc(need * sizeof *nb);
+        if (nb == NULL)
+            return false;
+        prime__free(w->pblock);
+        w->pblock = nb;
+        w->pcap = need;
+    }
+    uint64_t *sink = w->pblock, *first = sink + words, *next = first + words;
+    memset(w->pblock, 0, ((size_t)n_allowed + 2) * words * sizeof(uint64_t));
+    for (uint32_t j = f + 1; j < c->m; j++) {
+        if (bit_of(allowed, j)) {
+            w->pcolp[j] = next;
+            next += words;
+        } else {
+            w->pcolp[j] = sink;
+        }
+    }
+    uint64_t *vals = next;
+    const uint32_t *pos = c->col_ids[f];
+    if (pos == NULL) {
+        extract_ids(c->cols + (size_t)f * c->words, c->words, w->pos);
+        pos = w->pos;
+    }
+    const uint32_t *beg = c->img_beg, *end = c->img_end, *tags = c->img_tags;
+    uint32_t correct_from = (uint32_t)(ww * PRIME_BITS_WORD);
+    for (uint32_t i = 0; i < n_f; i++) {
+        uint32_t p = pos[i];
+        uint32_t bit = i < nw ? i : correct_from + (i - nw);
+        if (!c->binary)
+            vals[i] = c->vals[p];
+        prime__bits_set(first, bit);
+        const uint32_t *r = tags + beg[p], *q = tags + end[p];
+        while (q > r && q[-1] > f) {
+            uint32_t t = *--q;
+            if (bit_of(allowed, t))
+                prime__bits_set(w->pcolp[t], bit);
+        }
+    }
+    search_class *pc = &w->proj;
+    *pc = *c;
+    pc->words = words;
+    pc->wrong_words = ww;
+    pc->colp = w->pcolp;
+    pc->cols = NULL;
+    pc->col_ids = w->pnull;
+    pc->vals = c->binary ? NULL : vals;
+    pc->img_beg = pc->img_end = pc->img_tags = NULL;
+    *first_out = first;
+    return true;
+}
+
+/* Classes of at least this many words (16,384 images) project every
+ * first tag that has tags to add: measured on the generated stores of
+ * bench/scale.sh, where the deeper levels gain most of it. */
+#define PROJECT_WORDS 256
+
+/* Whether the subtree of first tag f runs projected (project()): when the
+ * projection has no more words than the class and f has tags to add, in a
+ * class of PROJECT_WORDS words or more; in a smaller class only when
+ * building it (about one step per row entry of S_f) reads fewer entries
+ * than the words that the first level's intersections would read in the
+ * class (a small class with few tags to add paid more for the projections
+ * than it saved). */
+static bool projects(const search_ctx *s, const search_class *c, uint32_t f,
+                     const uint64_t *allowed, size_t words_f)
+{
+    if (c->img_beg == NULL || s->proj_mode == 0 || words_f > c->words)
+        return false;
+    uint64_t n_allowed = s->k->count(allowed, c->row_words);
+    if (n_allowed == 0)
+        return false;
+    if (s->proj_mode == 2)
+        return true;
+    if (c->words >= PROJECT_WORDS)
+        return true;
+    double per_image = (double)c->img_entries / (double)c->n;
+    return (double)c->col_size[f] * per_image < (double)n_allowed * (double)c->words;
+}
+
 static bool search_item_run(search_worker *w, const search_item *it)
 {
-    const search_class *c = &w->s->classes[it->cls];
-    w->path[0] = it->first;
-    return visit(w, it->cls, c, 1, c->cols + (size_t)it->first * c->words,
-                 c->col_ids[it->first], c->col_size[it->first], c->col_sum[it->first], c->n,
-                 c->sum, c->rows + (size_t)it->first * c->row_words);
+    const search_ctx *s = w->s;
+    const search_class *c = &s->classes[it->cls];
+    uint32_t f = it->first;
+    const uint64_t *allowed = c->rows + (size_t)f * c->row_words;
+    w->path[0] = f;
+    w->full = c;
+    uint64_t n_f = c->col_size[f];
+    size_t words_f = prime__bits_words(n_f) + (c->binary ? 1 : 0);
+    if (projects(s, c, f, allowed, words_f)) {
+        const uint64_t *first;
+        if (!project(w, c, f, allowed, &first)) {
+            w->status = PRIME_E_NOMEM;
+            return false;
+        }
+        return visit(w, it->cls, &w->proj, 1, first, NULL, n_f, c->col_sum[f], c->n, c->sum,
+                     allowed);
+    }
+    return visit(w, it->cls, c, 1, c->cols + (size_t)f * c->words, c->col_ids[f], n_f,
+                 c->col_sum[f], c->n, c->sum, allowed);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1045,7 +1409,10 @@ static bool run_item(search_worker *w, size_t i)
         units = c->m == 0 ? UNITS_PER_CLASS : 1;
     } else if (s->phase == 2) {
         const search_item *it = &s->items[i];
-        pair_row(w, &s->classes[it->cls], it->first);
+        if (!pair_row(w, &s->classes[it->cls], it->first)) {
+            w->status = PRIME_E_NOMEM;
+            return false;
+        }
         units = it->pair_units;
     } else {
         const search_item *it = &s->items[i];
@@ -1236,6 +1603,20 @@ static void free_search_scratch(search_worker *w)
     prime__free(w->sv_j);
     prime__free(w->sv_size);
     prime__free(w->sv_sum);
+    prime__free(w->pos);
+    prime__free(w->pc_wrong);
+    prime__free(w->pc_size);
+    prime__free(w->pc_sum);
+    w->pc_wrong = w->pc_size = NULL;
+    w->pc_sum = NULL;
+    prime__free(w->pcolp);
+    prime__free(w->pnull);
+    prime__free(w->pblock);
+    w->pcolp = NULL;
+    w->pnull = NULL;
+    w->pblock = NULL;
+    w->pcap = 0;
+    w->pos = NULL;
     w->stack = w->allowed = w->surv_mask = NULL;
     w->ids = w->sv_j = NULL;
     w->sv_size = NULL;
@@ -1299,6 +1680,20 @@ static prime_status check_inputs(const prime_tagstore *store, const prime_outcom
     return PRIME_OK;
 }
 
+/* What prepare_class and pair_row allocated for class c. */
+static void free_class_arrays(search_class *c)
+{
+    if (c->pair_stat != NULL)
+        for (uint32_t i = 0; i < c->m; i++)
+            prime__free(c->pair_stat[i]);
+    prime__free(c->pair_stat);
+    prime__free(c->block);
+    prime__free(c->ids_block);
+    prime__free(c->img_block);
+    c->pair_stat = NULL;
+    c->block = c->ids_block = c->img_block = NULL;
+}
+
 /* Phases 1-3 over the batch classes[batch_first..batch_end), then free
  * its columns and work items (the workers keep their modes). */
 static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_workers,
@@ -1354,9 +1749,21 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         workers[t].sv_j = prime__malloc(levels * mm * sizeof(uint32_t));
         workers[t].sv_size = prime__malloc(levels * mm * sizeof(uint64_t));
         workers[t].sv_sum = prime__malloc(levels * mm * sizeof *workers[t].sv_sum);
+        workers[t].pos = prime__malloc((s->max_words ? s->max_words : 1) * PRIME_BITS_WORD *
+                                       sizeof *workers[t].pos);
+        workers[t].pc_wrong = prime__calloc(mm, sizeof *workers[t].pc_wrong);
+        workers[t].pc_size = prime__calloc(mm, sizeof *workers[t].pc_size);
+        workers[t].pc_sum = prime__calloc(mm, sizeof *workers[t].pc_sum);
+        workers[t].pcolp = prime__malloc(mm * sizeof *workers[t].pcolp);
+        workers[t].pnull = prime__calloc(mm, sizeof *workers[t].pnull);
+        if (workers[t].pcolp == NULL || workers[t].pnull == NULL || workers[t].pc_wrong == NULL ||
+            workers[t].pc_size == NULL || workers[t].pc_sum == NULL) {
+            st = PRIME_E_NOMEM;
+            goto out;
+        }
         if (workers[t].stack == NULL || workers[t].ids == NULL || workers[t].allowed == NULL ||
             workers[t].surv_mask == NULL || workers[t].sv_j == NULL || workers[t].sv_size == NULL ||
-            workers[t].sv_sum == NULL) {
+            workers[t].sv_sum == NULL || workers[t].pos == NULL) {
             st = PRIME_E_NOMEM;
             goto out;
         }
@@ -1375,11 +1782,8 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
             goto out;
     }
 out:
-    for (uint32_t c = s->batch_first; c < s->batch_end; c++) {
-        prime__free(s->classes[c].block);
-        prime__free(s->classes[c].ids_block);
-        s->classes[c].block = s->classes[c].ids_block = NULL;
-    }
+    for (uint32_t c = s->batch_first; c < s->batch_end; c++)
+        free_class_arrays(&s->classes[c]);
     prime__free(s->items);
     s->items = NULL;
     s->n_items = 0;
@@ -1415,6 +1819,8 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->array_num = array_num;
     s->array_den = array_den;
     s->gallop_ratio = gallop_ratio;
+    s->proj_mode = proj_mode;
+    s->pair_rows = pair_rows;
     s->batch_images = batch_images;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1
@@ -1649,10 +2055,8 @@ cleanup:
     prime__free(class_images);
     prime__free(class_correct);
     free_workers(workers, n_alloc);
-    for (uint32_t c = 0; s->classes != NULL && c < s->n_classes; c++) {
-        prime__free(s->classes[c].block);
-        prime__free(s->classes[c].ids_block);
-    }
+    for (uint32_t c = 0; s->classes != NULL && c < s->n_classes; c++)
+        free_class_arrays(&s->classes[c]);
     prime__free(s->classes);
     prime__free(s->items);
     pthread_mutex_destroy(&s->mu);

@@ -106,6 +106,17 @@ PRIME_INTERNAL void prime__search_set_array_limit(uint32_t num, uint32_t den);
  * the column is the shorter). Read at the start of each prime_search; not
  * for concurrent use. */
 PRIME_INTERNAL void prime__search_set_gallop_ratio(uint32_t ratio);
+/* Test hook: when the subtree of a first tag f runs on the projection of
+ * its class on f's images (search.c, project()): 0 never; 1 (the default)
+ * where it is estimated to save more than it costs (projects()); 2 always
+ * (where f has tags to add). Read at the start of each prime_search; not
+ * for concurrent use. */
+PRIME_INTERNAL void prime__search_set_projection(uint32_t mode);
+/* Test hook: how a row of the pair table is counted (search.c): 0 one
+ * intersection per pair; 1 (the default) over the rows of the column's
+ * images where that is estimated to cost less; 2 over the rows always.
+ * Read at the start of each prime_search; not for concurrent use. */
+PRIME_INTERNAL void prime__search_set_pair_rows(uint32_t mode);
 /* Test hook: the search prepares its classes in batches of consecutive
  * classes holding together at most this many images (a larger class is a
  * batch of its own), and frees a batch's columns before the next one, so
