@@ -244,13 +244,14 @@ PRIME_INTERNAL size_t prime__sort_unique_u32(uint32_t *v, size_t n);
 /* Parse a decimal number (as strtod in the C locale) from s[0..n); false if
  * the whole text is not one finite number. */
 PRIME_INTERNAL bool prime__parse_double(const char *s, size_t n, double *out);
-/* The longest text prime__format_double writes, its NUL included. */
-#define PRIME__DOUBLE_CHARS 32
+/* The room prime__format_double needs: its longest text is 25 bytes with
+ * the NUL; it may scribble past the NUL up to here. */
+#define PRIME__DOUBLE_CHARS 48
 /* Write v as the files carry a number: "null" if v is not finite, "0" for
  * +-0, else snprintf("%.*g", P, v) in the C locale for the smallest P in
  * 15, 16, 17 that reads back (strtod) as v. Returns the length (the NUL is
  * written after it). Exact integer arithmetic, no snprintf/strtod, for
- * |v| in about [1e-16, 1e38]; the snprintf/strtod loop elsewhere. */
+ * |v| in about [1e-15, 1e37]; the snprintf/strtod loop elsewhere. */
 PRIME_INTERNAL size_t prime__format_double(double v, char out[PRIME__DOUBLE_CHARS]);
 /* Parse s[0..n) as a decimal whole number: digits only for u64 (no blank,
  * no sign), an optional '-' or '+' then digits for i64; false if anything

@@ -106,7 +106,7 @@ prime_status prime_parse_double(const char *text, double *out)
  * locale for the smallest P in 15, 16, 17 whose text reads back (strtod) as
  * v. format_slow does exactly that. format_fast computes the same bytes with
  * exact 128-bit integer arithmetic where the operands fit (every double in
- * about [1e-16, 1e38], which covers accuracies, drops, shares and counts)
+ * about [1e-15, 1e37], which covers accuracies, drops, shares and counts)
  * and says no otherwise; the caller then takes format_slow.
  *
  * For a precision P let E = floor(log10 |v|) and s = P - 1 - E. Then
@@ -225,17 +225,45 @@ static bool scaled(uint64_t m, int q, int s, u128 *B, u128 *Den, u128 *U, int *s
     return true;
 }
 
-static size_t u64_digits(uint64_t x, char *d) /* x > 0; writes its digits */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
+/* the n digits of x < 10^n (n <= 9), two at a time */
+static inline void u32_digits(uint32_t x, int n, char *d)
 {
-    char tmp[20];
-    size_t n = 0;
-    while (x != 0) {
-        tmp[n++] = (char)('0' + x % 10);
-        x /= 10;
+    while (n >= 2) {
+        unsigned k = (x % 100) * 2;
+        x /= 100;
+        d[--n] = digit_pairs[k + 1];
+        d[--n] = digit_pairs[k];
     }
-    for (size_t i = 0; i < n; i++)
-        d[i] = tmp[n - 1 - i];
-    return n;
+    if (n == 1)
+        d[0] = (char)('0' + x);
+}
+
+/* the P digits of x (10^(P-1) <= x < 10^P, 9 <= P <= 17): two independent
+ * halves of 32 bits */
+static void u64_digits(uint64_t x, int P, char *d)
+{
+    u32_digits((uint32_t)(x / 100000000u), P - 8, d);
+    u32_digits((uint32_t)(x % 100000000u), 8, d + P - 8);
+}
+
+/* The rounding N of F17 + r17 / Den to 17 - log10(div) digits (ties to
+ * even); whether it reads back as v (see above). */
+static inline bool round_p(uint64_t F17, uint64_t div, u128 Den, u128 r17, u128 U, bool even,
+                           bool narrow_below, uint64_t *N)
+{
+    uint64_t Fp = F17 / div;
+    u128 denp = Den * div;
+    u128 r = (u128)(F17 - Fp * div) * Den + r17;
+    u128 twice = r << 1;
+    bool up = twice > denp || (twice == denp && (Fp & 1) != 0);
+    *N = Fp + (up ? 1 : 0);
+    u128 d2 = up ? (denp - r) << 1 : r << (narrow_below && r != 0 ? 2 : 1);
+    return d2 < U || (d2 == U && even);
 }
 
 static bool format_fast(double v, char *out, size_t *len)
@@ -254,46 +282,46 @@ static bool format_fast(double v, char *out, size_t *len)
     /* E estimate: floor(log10(2^(q+52))) is E or E - 1 */
     int E = (int)(((int64_t)(q + 52) * 78913) >> 18);
 
-    uint64_t N = 0;
-    int P, X = 0;
-    bool ok = false;
-    for (P = 15; P <= 17 && !ok; P++) {
-        u128 B, Den, U, F;
+    /* the exact scaling at 17 digits, once: |v| * 10^(16 - E) = B / Den */
+    u128 B, Den, U, F;
+    for (int tries = 0;; tries++) {
         int sh;
-        for (int tries = 0;; tries++) {
-            if (tries > 3 || !scaled(m, q, P - 1 - E, &B, &Den, &U, &sh))
-                return false;
-            F = sh >= 0 ? B >> sh : B / Den;
-            if (F < pow10_u64[P - 1])
-                E--;
-            else if (F >= pow10_u64[P])
-                E++;
-            else
-                break;
-        }
-        u128 r = B - F * Den;
-        u128 twice = r << 1;
-        bool up = twice > Den || (twice == Den && (F & 1) != 0);
-        N = (uint64_t)F + (up ? 1 : 0);
-        X = E;
-        /* does N * 10^-s read back as v? */
-        if (up) {
-            u128 d2 = (Den - r) << 1;
-            ok = d2 < U || (d2 == U && even);
-        } else {
-            u128 d2 = r << (narrow_below && r != 0 ? 2 : 1);
-            ok = d2 < U || (d2 == U && even);
-        }
-        if (ok || P == 17)
+        if (tries > 2 || !scaled(m, q, 16 - E, &B, &Den, &U, &sh))
+            return false;
+        F = sh >= 0 ? B >> sh : B / Den;
+        if (F < pow10_u64[16])
+            E--;
+        else if (F >= pow10_u64[17])
+            E++;
+        else
             break;
     }
+    if (bits128(Den) > 118) /* room for Den * 100 * 4 */
+        return false;
+    uint64_t F17 = (uint64_t)F;
+    u128 r17 = B - F * Den;
+    /* P digits: |v| * 10^(P - 1 - E) = B / (Den * 10^(17 - P)), whose floor
+       is F17 / 10^(17 - P), its remainder (F17 mod 10^(17 - P)) * Den + r17;
+       the gap above scales to U over the same denominator */
+    uint64_t N;
+    int P;
+    if (round_p(F17, 100, Den, r17, U, even, narrow_below, &N))
+        P = 15;
+    else if (round_p(F17, 10, Den, r17, U, even, narrow_below, &N))
+        P = 16;
+    else
+        (void)round_p(F17, 1, Den, r17, U, even, narrow_below, &N), P = 17;
+    int X = E;
     if (N == pow10_u64[P]) { /* rounded up to one more digit */
         N = pow10_u64[P - 1];
         X++;
     }
-    /* the P digits of N less trailing zeros, then %g's layout */
+    /* the P digits of N less trailing zeros, then %g's layout; digits are
+       copied 20 bytes at a time (PRIME__DOUBLE_CHARS leaves room), only
+       those up to the end count */
     char d[20];
-    size_t nd = u64_digits(N, d);
+    u64_digits(N, P, d);
+    size_t nd = (size_t)P;
     while (nd > 1 && d[nd - 1] == '0')
         nd--;
     char *o = out;
@@ -302,26 +330,26 @@ static bool format_fast(double v, char *out, size_t *len)
     if (X >= -4 && X < P) {
         if (X >= 0) {
             size_t ip = (size_t)X + 1; /* integer digits */
-            for (size_t i = 0; i < ip; i++)
-                *o++ = i < nd ? d[i] : '0';
+            memcpy(o, d, sizeof d);
+            for (size_t i = nd; i < ip; i++)
+                o[i] = '0';
+            o += ip;
             if (nd > ip) {
                 *o++ = '.';
-                memcpy(o, d + ip, nd - ip);
+                memcpy(o, d + ip, sizeof d - ip);
                 o += nd - ip;
             }
         } else {
-            *o++ = '0';
-            *o++ = '.';
-            for (int i = 0; i < -X - 1; i++)
-                *o++ = '0';
-            memcpy(o, d, nd);
+            memcpy(o, "0.0000", 6);
+            o += 2 + (-X - 1);
+            memcpy(o, d, sizeof d);
             o += nd;
         }
     } else {
         *o++ = d[0];
         if (nd > 1) {
             *o++ = '.';
-            memcpy(o, d + 1, nd - 1);
+            memcpy(o, d + 1, sizeof d - 1);
             o += nd - 1;
         }
         *o++ = 'e';
@@ -346,6 +374,24 @@ size_t prime__format_double(double v, char out[PRIME__DOUBLE_CHARS])
     if (v == 0.0) { /* also -0.0 */
         memcpy(out, "0", 2);
         return 1;
+    }
+    /* a whole number of at most 15 digits (counts, sizes): %.15g writes
+       its digits, which read back exactly */
+    if (v > -1e15 && v < 1e15 && v == (double)(int64_t)v) {
+        int64_t i = (int64_t)v;
+        uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+        char tmp[16];
+        size_t k = sizeof tmp, n = 0;
+        do {
+            tmp[--k] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u != 0);
+        if (i < 0)
+            out[n++] = '-';
+        memcpy(out + n, tmp + k, sizeof tmp - k);
+        n += sizeof tmp - k;
+        out[n] = '\0';
+        return n;
     }
     size_t n;
     if (format_fast(v, out, &n))
