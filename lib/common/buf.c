@@ -45,7 +45,9 @@ void prime__buf_append(prime__buf *b, const char *s, size_t n)
         return;
     }
     if (b->len + n + 1 <= b->cap) { /* room: the common case */
-        memmove(b->data + b->len, s, n);
+        /* s cannot overlap the destination: a text already in the buffer
+           lies before b->len */
+        memcpy(b->data + b->len, s, n);
         b->len += n;
         b->data[b->len] = '\0';
         return;
@@ -82,6 +84,11 @@ void prime__buf_puts(prime__buf *b, const char *s)
 
 void prime__buf_putc(prime__buf *b, char c)
 {
+    if (!b->failed && b->len + 2 <= b->cap) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return;
+    }
     prime__buf_append(b, &c, 1);
 }
 
@@ -141,30 +148,39 @@ void prime__buf_json_string(prime__buf *b, const char *s)
     prime__buf_putc(b, '"');
 }
 
+/* 1 for the bytes a JSON string escapes (and the NUL that ends s) */
+static const unsigned char json_special[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* '"' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* '\\' */
+};
+
 void prime__buf_json_chars(prime__buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    const char *run = s;
-    for (const char *p = s;; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == 0 || c == '"' || c == '\\' || c < 0x20) {
-            prime__buf_append(b, run, (size_t)(p - run));
-            if (c == 0)
-                break;
-            switch (c) {
-            case '"': prime__buf_puts(b, "\\\""); break;
-            case '\\': prime__buf_puts(b, "\\\\"); break;
-            case '\n': prime__buf_puts(b, "\\n"); break;
-            case '\r': prime__buf_puts(b, "\\r"); break;
-            case '\t': prime__buf_puts(b, "\\t"); break;
-            case '\b': prime__buf_puts(b, "\\b"); break;
-            case '\f': prime__buf_puts(b, "\\f"); break;
-            default: {
-                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                prime__buf_append(b, e, 6);
-            }
-            }
-            run = p + 1;
+    const unsigned char *p = (const unsigned char *)s;
+    for (;;) {
+        const unsigned char *run = p;
+        while (!json_special[*p])
+            p++;
+        prime__buf_append(b, (const char *)run, (size_t)(p - run));
+        unsigned char c = *p++;
+        switch (c) {
+        case 0: return;
+        case '"': prime__buf_append(b, "\\\"", 2); break;
+        case '\\': prime__buf_append(b, "\\\\", 2); break;
+        case '\n': prime__buf_append(b, "\\n", 2); break;
+        case '\r': prime__buf_append(b, "\\r", 2); break;
+        case '\t': prime__buf_append(b, "\\t", 2); break;
+        case '\b': prime__buf_append(b, "\\b", 2); break;
+        case '\f': prime__buf_append(b, "\\f", 2); break;
+        default: {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            prime__buf_append(b, e, 6);
+        }
         }
     }
 }
