@@ -331,6 +331,40 @@ prime_status prime__result_build_ticking(const prime_tagstore *store,
     prime__free(keys);
     keys = NULL;
     sort_modes = NULL;
+    sort_mode_rank = NULL;
+    prime__free(mode_rank);
+    mode_rank = NULL;
+    {
+        /* the modes' tags laid out in the modes' new order, so that the
+           descriptions below, the writers and the accessors read them in
+           sequence, not scattered over the arrays */
+        uint32_t *tags2 = prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof *tags2);
+        uint64_t *off2 = prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof *off2);
+        if (tags2 == NULL || off2 == NULL) {
+            prime__free(tags2);
+            prime__free(off2);
+            goto nomem;
+        }
+        uint64_t at = 0;
+        for (uint64_t i = 0; i < n_modes; i++) {
+            if (tick != NULL && (i + 1) % TICK_MODES == 0 && tick(tick_ctx) != 0) {
+                prime__free(tags2);
+                prime__free(off2);
+                goto cancelled;
+            }
+            prime__mode *d = &r->modes[i];
+            for (uint32_t k = 0; k < d->n_tags; k++) {
+                tags2[at + k] = r->mode_tags[d->tag_first + k];
+                off2[at + k] = r->mode_tag_name_off[d->tag_first + k];
+            }
+            d->tag_first = (uint32_t)at;
+            at += d->n_tags;
+        }
+        prime__free(r->mode_tags);
+        prime__free(r->mode_tag_name_off);
+        r->mode_tags = tags2;
+        r->mode_tag_name_off = off2;
+    }
     for (uint64_t i = 0; i < n_modes; i++) {
         TICK(i);
         prime__mode *d = &r->modes[i];
