@@ -36,7 +36,7 @@ static bool unborrow(prime__buf *b, size_t need)
     return true;
 }
 
-void prime__buf_append(prime__buf *b, const char *s, size_t n)
+void prime__buf_append_grow(prime__buf *b, const char *s, size_t n)
 {
     if (b->failed)
         return;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "prime/prime.h"
 
@@ -53,7 +54,23 @@ typedef struct {
  * heap. prime__buf_free then frees only what was allocated. */
 PRIME_INTERNAL void prime__buf_borrow(prime__buf *b, char *mem, size_t cap);
 
-PRIME_INTERNAL void prime__buf_append(prime__buf *b, const char *s, size_t n);
+/* Append s[0..n) (it may point into the buffer itself). The common case,
+ * room in the buffer, inline; the rest in prime__buf_append_grow. */
+PRIME_INTERNAL void prime__buf_append_grow(prime__buf *b, const char *s, size_t n);
+static inline void prime__buf_append(prime__buf *b, const char *s, size_t n)
+{
+    /* b->cap > b->len whenever data is set; s cannot overlap the
+       destination: a text already in the buffer lies before b->len */
+    if (!b->failed && b->data != NULL && n < b->cap - b->len) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    prime__buf_append_grow(b, s, n);
+}
+/* Append a string literal (its length known at compile time). */
+#define PRIME__BUF_LIT(b, lit) prime__buf_append((b), "" lit, sizeof(lit) - 1)
 PRIME_INTERNAL void prime__buf_puts(prime__buf *b, const char *s);
 PRIME_INTERNAL void prime__buf_putc(prime__buf *b, char c);
 PRIME_INTERNAL void prime__buf_printf(prime__buf *b, const char *fmt, ...)

@@ -567,13 +567,31 @@ typedef struct {
 
 #define DESC_START "a photo of"
 
+/* A mode's class accuracy: the same for every mode of a class, and the
+ * modes of a class come one after another, so the text of the last one
+ * written (per thread, by the value's bits) is used again. */
+static _Thread_local uint64_t last_class_acc_bits;
+static _Thread_local size_t last_class_acc_len; /* 0: none yet */
+static _Thread_local char last_class_acc[PRIME__DOUBLE_CHARS];
+
+static void put_class_accuracy(prime__buf *b, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    if (last_class_acc_len == 0 || bits != last_class_acc_bits) {
+        last_class_acc_len = prime__format_double(v, last_class_acc);
+        last_class_acc_bits = bits;
+    }
+    prime__buf_append(b, last_class_acc, last_class_acc_len);
+}
+
 static void put_description_json(prime__buf *b, const mode_record *m)
 {
     if (m->description != NULL) {
         prime__buf_json_string(b, m->description);
         return;
     }
-    prime__buf_puts(b, "\"" DESC_START);
+    PRIME__BUF_LIT(b, "\"" DESC_START);
     if (m->desc_class != NULL) {
         prime__buf_putc(b, ' ');
         prime__buf_json_chars(b, m->desc_class);
@@ -588,27 +606,27 @@ static void put_description_json(prime__buf *b, const mode_record *m)
 /* The object of the JSON's "failure_modes" array (no separator around it). */
 static void put_mode_json(prime__buf *b, const mode_record *m)
 {
-    prime__buf_puts(b, "{\"class\": ");
+    PRIME__BUF_LIT(b, "{\"class\": ");
     prime__buf_json_string(b, m->class_name);
-    prime__buf_puts(b, ", \"tags\": [");
+    PRIME__BUF_LIT(b, ", \"tags\": [");
     for (uint32_t k = 0; k < m->n_tags; k++) {
         if (k)
-            prime__buf_puts(b, ", ");
+            PRIME__BUF_LIT(b, ", ");
         prime__buf_json_string(b, m->tags[k]);
     }
-    prime__buf_puts(b, "], \"size\": ");
+    PRIME__BUF_LIT(b, "], \"size\": ");
     prime__buf_u64(b, m->size);
-    prime__buf_puts(b, ", \"correct\": ");
+    PRIME__BUF_LIT(b, ", \"correct\": ");
     prime__buf_double(b, m->correct);
-    prime__buf_puts(b, ", \"accuracy\": ");
+    PRIME__BUF_LIT(b, ", \"accuracy\": ");
     prime__buf_double(b, m->accuracy);
-    prime__buf_puts(b, ", \"class_accuracy\": ");
-    prime__buf_double(b, m->class_accuracy);
-    prime__buf_puts(b, ", \"drop\": ");
+    PRIME__BUF_LIT(b, ", \"class_accuracy\": ");
+    put_class_accuracy(b, m->class_accuracy);
+    PRIME__BUF_LIT(b, ", \"drop\": ");
     prime__buf_double(b, m->drop);
-    prime__buf_puts(b, ", \"description\": ");
+    PRIME__BUF_LIT(b, ", \"description\": ");
     put_description_json(b, m);
-    prime__buf_puts(b, "}");
+    PRIME__BUF_LIT(b, "}");
 }
 
 #define CSV_HEADER "class,tags,size,correct,accuracy,class_accuracy,drop,description\n"
@@ -651,7 +669,7 @@ static void put_mode_csv(prime__buf *b, const mode_record *m)
     prime__buf_putc(b, ',');
     prime__buf_double(b, m->accuracy);
     prime__buf_putc(b, ',');
-    prime__buf_double(b, m->class_accuracy);
+    put_class_accuracy(b, m->class_accuracy);
     prime__buf_putc(b, ',');
     prime__buf_double(b, m->drop);
     prime__buf_putc(b, ',');
