@@ -11,12 +11,55 @@
 
 #include "common/common.h"
 
-void prime__buf_append(prime__buf *b, const char *s, size_t n)
+void prime__buf_borrow(prime__buf *b, char *mem, size_t cap)
+{
+    b->data = mem;
+    b->cap = cap;
+    b->len = 0;
+    b->failed = false;
+    b->borrowed = true;
+    mem[0] = '\0';
+}
+
+/* Out of borrowed memory: move the text to the heap (the borrowed memory
+ * stays as it is, so that s may still point into it). */
+static bool unborrow(prime__buf *b, size_t need)
+{
+    char *heap = NULL;
+    size_t cap = b->cap;
+    if (!prime__grow((void **)&heap, &cap, need, 1))
+        return false;
+    memcpy(heap, b->data, b->len + 1);
+    b->data = heap;
+    b->cap = cap;
+    b->borrowed = false;
+    return true;
+}
+
+void prime__buf_append_grow(prime__buf *b, const char *s, size_t n)
 {
     if (b->failed)
         return;
     if (b->len + n + 1 < b->len) { /* overflow */
         b->failed = true;
+        return;
+    }
+    if (b->len + n + 1 <= b->cap) { /* room: the common case */
+        /* s cannot overlap the destination: a text already in the buffer
+           lies before b->len */
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    if (b->borrowed) {
+        if (!unborrow(b, b->len + n + 1)) {
+            b->failed = true;
+            return;
+        }
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
         return;
     }
     /* s may point into the buffer itself (copying one of its own strings) */
@@ -41,6 +84,11 @@ void prime__buf_puts(prime__buf *b, const char *s)
 
 void prime__buf_putc(prime__buf *b, char c)
 {
+    if (!b->failed && b->len + 2 <= b->cap) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return;
+    }
     prime__buf_append(b, &c, 1);
 }
 
@@ -71,92 +119,109 @@ void prime__buf_printf(prime__buf *b, const char *fmt, ...)
     prime__free(big);
 }
 
-/* snprintf's %g follows LC_NUMERIC; the files we write always use '.'. */
-static void fix_decimal_point(char *s)
-{
-    const char *dp = localeconv()->decimal_point;
-    if (dp == NULL || (dp[0] == '.' && dp[1] == '\0'))
-        return;
-    size_t dl = strlen(dp);
-    char *p = strstr(s, dp);
-    if (p != NULL) {
-        *p = '.';
-        memmove(p + 1, p + dl, strlen(p + dl) + 1);
-    }
-}
-
 void prime__buf_double(prime__buf *b, double v)
 {
-    if (!isfinite(v)) {
-        prime__buf_puts(b, "null");
+    if (!b->failed && b->len + PRIME__DOUBLE_CHARS <= b->cap) { /* in place */
+        b->len += prime__format_double(v, b->data + b->len);
         return;
     }
-    if (v == 0.0) { /* also -0.0 */
-        prime__buf_puts(b, "0");
-        return;
-    }
-    char tmp[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        fix_decimal_point(tmp);
-        double back;
-        if (prime__parse_double(tmp, strlen(tmp), &back) && back == v)
-            break;
-    }
-    prime__buf_puts(b, tmp);
+    char tmp[PRIME__DOUBLE_CHARS];
+    size_t n = prime__format_double(v, tmp);
+    prime__buf_append(b, tmp, n);
+}
+
+void prime__buf_u64(prime__buf *b, uint64_t v)
+{
+    char tmp[20];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    prime__buf_append(b, tmp + i, sizeof tmp - i);
 }
 
 void prime__buf_json_string(prime__buf *b, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
     prime__buf_putc(b, '"');
-    const char *run = s;
-    for (const char *p = s;; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == 0 || c == '"' || c == '\\' || c < 0x20) {
-            prime__buf_append(b, run, (size_t)(p - run));
-            if (c == 0)
-                break;
-            switch (c) {
-            case '"': prime__buf_puts(b, "\\\""); break;
-            case '\\': prime__buf_puts(b, "\\\\"); break;
-            case '\n': prime__buf_puts(b, "\\n"); break;
-            case '\r': prime__buf_puts(b, "\\r"); break;
-            case '\t': prime__buf_puts(b, "\\t"); break;
-            case '\b': prime__buf_puts(b, "\\b"); break;
-            case '\f': prime__buf_puts(b, "\\f"); break;
-            default: {
-                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                prime__buf_append(b, e, 6);
-            }
-            }
-            run = p + 1;
+    prime__buf_json_chars(b, s);
+    prime__buf_putc(b, '"');
+}
+
+/* 1 for the bytes a JSON string escapes (and the NUL that ends s) */
+static const unsigned char json_special[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* '"' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* '\\' */
+};
+
+void prime__buf_json_chars(prime__buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    for (;;) {
+        const unsigned char *run = p;
+        while (!json_special[*p])
+            p++;
+        prime__buf_append(b, (const char *)run, (size_t)(p - run));
+        unsigned char c = *p++;
+        switch (c) {
+        case 0: return;
+        case '"': prime__buf_append(b, "\\\"", 2); break;
+        case '\\': prime__buf_append(b, "\\\\", 2); break;
+        case '\n': prime__buf_append(b, "\\n", 2); break;
+        case '\r': prime__buf_append(b, "\\r", 2); break;
+        case '\t': prime__buf_append(b, "\\t", 2); break;
+        case '\b': prime__buf_append(b, "\\b", 2); break;
+        case '\f': prime__buf_append(b, "\\f", 2); break;
+        default: {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            prime__buf_append(b, e, 6);
+        }
         }
     }
-    prime__buf_putc(b, '"');
+}
+
+bool prime__csv_needs_quotes(const char *s)
+{
+    /* a byte loop: strpbrk's setup costs more than a short name */
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p == ',' || *p == '"' || *p == '\r' || *p == '\n')
+            return true;
+    return false;
+}
+
+void prime__buf_csv_chars(prime__buf *b, const char *s)
+{
+    for (const char *q; (q = strchr(s, '"')) != NULL; s = q + 1) {
+        prime__buf_append(b, s, (size_t)(q - s) + 1); /* up to the quote, */
+        prime__buf_putc(b, '"');                      /* then the quote again */
+    }
+    prime__buf_puts(b, s);
 }
 
 void prime__buf_csv_field(prime__buf *b, const char *s)
 {
-    if (strpbrk(s, ",\"\r\n") == NULL) {
+    if (!prime__csv_needs_quotes(s)) {
         prime__buf_puts(b, s);
         return;
     }
     prime__buf_putc(b, '"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            prime__buf_putc(b, '"');
-        prime__buf_putc(b, *p);
-    }
+    prime__buf_csv_chars(b, s);
     prime__buf_putc(b, '"');
 }
 
 void prime__buf_free(prime__buf *b)
 {
-    prime__free(b->data);
+    if (!b->borrowed)
+        prime__free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
     b->failed = false;
+    b->borrowed = false;
 }
 
 prime_status prime__buf_deliver(prime__buf *b, const char *what, char *buf, size_t cap,

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "prime/prime.h"
 
@@ -43,21 +44,53 @@ PRIME_INTERNAL char *prime__strndup(const char *s, size_t n);
 typedef struct {
     char *data;
     size_t len, cap;
-    bool failed; /* an allocation failed; further appends do nothing */
+    bool failed;   /* an allocation failed; further appends do nothing */
+    bool borrowed; /* data is memory given to prime__buf_borrow: never freed
+                      or reallocated (outgrowing it moves to the heap) */
 } prime__buf;
 
-PRIME_INTERNAL void prime__buf_append(prime__buf *b, const char *s, size_t n);
+/* Start b empty on the caller's memory mem[0..cap) (cap >= 1), e.g. a stack
+ * array, so that a short text needs no allocation; a longer one moves to the
+ * heap. prime__buf_free then frees only what was allocated. */
+PRIME_INTERNAL void prime__buf_borrow(prime__buf *b, char *mem, size_t cap);
+
+/* Append s[0..n) (it may point into the buffer itself). The common case,
+ * room in the buffer, inline; the rest in prime__buf_append_grow. */
+PRIME_INTERNAL void prime__buf_append_grow(prime__buf *b, const char *s, size_t n);
+static inline void prime__buf_append(prime__buf *b, const char *s, size_t n)
+{
+    /* b->cap > b->len whenever data is set; s cannot overlap the
+       destination: a text already in the buffer lies before b->len */
+    if (!b->failed && b->data != NULL && n < b->cap - b->len) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    prime__buf_append_grow(b, s, n);
+}
+/* Append a string literal (its length known at compile time). */
+#define PRIME__BUF_LIT(b, lit) prime__buf_append((b), "" lit, sizeof(lit) - 1)
 PRIME_INTERNAL void prime__buf_puts(prime__buf *b, const char *s);
 PRIME_INTERNAL void prime__buf_putc(prime__buf *b, char c);
 PRIME_INTERNAL void prime__buf_printf(prime__buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Shortest decimal text that reads back as the same double ("0.3", "1",
- * "0.41860465116279072"); NaN and infinities as null. */
+/* v as prime__format_double writes it ("0.3", "1", "0.41860465116279072";
+ * NaN and infinities as null). */
 PRIME_INTERNAL void prime__buf_double(prime__buf *b, double v);
+/* Append v in decimal (as printf's %llu). */
+PRIME_INTERNAL void prime__buf_u64(prime__buf *b, uint64_t v);
 /* A JSON string literal (quotes included), escaping as RFC 8259 requires. */
 PRIME_INTERNAL void prime__buf_json_string(prime__buf *b, const char *s);
+/* The inside of that literal: s escaped, no quotes (a literal can be written
+ * in pieces: escaping goes character by character). */
+PRIME_INTERNAL void prime__buf_json_chars(prime__buf *b, const char *s);
 /* A CSV field, quoted (RFC 4180) when it holds , " CR or LF. */
 PRIME_INTERNAL void prime__buf_csv_field(prime__buf *b, const char *s);
+/* Whether a CSV field holding s (or a piece of it) must be quoted; the inside
+ * of a quoted field: s with each " doubled, no quotes around. */
+PRIME_INTERNAL bool prime__csv_needs_quotes(const char *s);
+PRIME_INTERNAL void prime__buf_csv_chars(prime__buf *b, const char *s);
 PRIME_INTERNAL void prime__buf_free(prime__buf *b);
 /* Hand a rendered text to a caller's buffer (cap bytes, NUL-terminated) or
  * say the size needed (PRIME_E_BUFFER_TOO_SMALL, "the rendered WHAT needs N
@@ -228,6 +261,15 @@ PRIME_INTERNAL size_t prime__sort_unique_u32(uint32_t *v, size_t n);
 /* Parse a decimal number (as strtod in the C locale) from s[0..n); false if
  * the whole text is not one finite number. */
 PRIME_INTERNAL bool prime__parse_double(const char *s, size_t n, double *out);
+/* The room prime__format_double needs: its longest text is 25 bytes with
+ * the NUL; it may scribble past the NUL up to here. */
+#define PRIME__DOUBLE_CHARS 48
+/* Write v as the files carry a number: "null" if v is not finite, "0" for
+ * +-0, else snprintf("%.*g", P, v) in the C locale for the smallest P in
+ * 15, 16, 17 that reads back (strtod) as v. Returns the length (the NUL is
+ * written after it). Exact integer arithmetic, no snprintf/strtod, for
+ * |v| in about [1e-15, 1e37]; the snprintf/strtod loop elsewhere. */
+PRIME_INTERNAL size_t prime__format_double(double v, char out[PRIME__DOUBLE_CHARS]);
 /* Parse s[0..n) as a decimal whole number: digits only for u64 (no blank,
  * no sign), an optional '-' or '+' then digits for i64; false if anything
  * else is there or the value does not fit (never a wrap). */

@@ -331,6 +331,40 @@ prime_status prime__result_build_ticking(const prime_tagstore *store,
     prime__free(keys);
     keys = NULL;
     sort_modes = NULL;
+    sort_mode_rank = NULL;
+    prime__free(mode_rank);
+    mode_rank = NULL;
+    {
+        /* the modes' tags laid out in the modes' new order, so that the
+           descriptions below, the writers and the accessors read them in
+           sequence, not scattered over the arrays */
+        uint32_t *tags2 = prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof *tags2);
+        uint64_t *off2 = prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof *off2);
+        if (tags2 == NULL || off2 == NULL) {
+            prime__free(tags2);
+            prime__free(off2);
+            goto nomem;
+        }
+        uint64_t at = 0;
+        for (uint64_t i = 0; i < n_modes; i++) {
+            if (tick != NULL && (i + 1) % TICK_MODES == 0 && tick(tick_ctx) != 0) {
+                prime__free(tags2);
+                prime__free(off2);
+                goto cancelled;
+            }
+            prime__mode *d = &r->modes[i];
+            for (uint32_t k = 0; k < d->n_tags; k++) {
+                tags2[at + k] = r->mode_tags[d->tag_first + k];
+                off2[at + k] = r->mode_tag_name_off[d->tag_first + k];
+            }
+            d->tag_first = (uint32_t)at;
+            at += d->n_tags;
+        }
+        prime__free(r->mode_tags);
+        prime__free(r->mode_tag_name_off);
+        r->mode_tags = tags2;
+        r->mode_tag_name_off = off2;
+    }
     for (uint64_t i = 0; i < n_modes; i++) {
         TICK(i);
         prime__mode *d = &r->modes[i];
@@ -518,7 +552,9 @@ const char *prime_result_mode_description(const prime_result *r, uint64_t i)
 
 /* One failure mode's record, shared by the result's writers and
  * prime_mode_event_render: its class, tags (in their order), numbers and
- * description. */
+ * description. A NULL description is the one prime__result_build writes,
+ * "a photo of" then desc_class (if not NULL) and the tags, each after a
+ * space: written from those pieces, never built in memory. */
 typedef struct {
     const char *class_name;
     const char *tags[PRIME_MAX_TAGS_LIMIT];
@@ -526,59 +562,126 @@ typedef struct {
     uint64_t size;
     double correct, accuracy, class_accuracy, drop;
     const char *description;
+    const char *desc_class;
 } mode_record;
+
+#define DESC_START "a photo of"
+
+/* A mode's class accuracy: the same for every mode of a class, and the
+ * modes of a class come one after another, so the text of the last one
+ * written (per thread, by the value's bits) is used again. */
+static _Thread_local uint64_t last_class_acc_bits;
+static _Thread_local size_t last_class_acc_len; /* 0: none yet */
+static _Thread_local char last_class_acc[PRIME__DOUBLE_CHARS];
+
+static void put_class_accuracy(prime__buf *b, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    if (last_class_acc_len == 0 || bits != last_class_acc_bits) {
+        last_class_acc_len = prime__format_double(v, last_class_acc);
+        last_class_acc_bits = bits;
+    }
+    prime__buf_append(b, last_class_acc, last_class_acc_len);
+}
+
+static void put_description_json(prime__buf *b, const mode_record *m)
+{
+    if (m->description != NULL) {
+        prime__buf_json_string(b, m->description);
+        return;
+    }
+    PRIME__BUF_LIT(b, "\"" DESC_START);
+    if (m->desc_class != NULL) {
+        prime__buf_putc(b, ' ');
+        prime__buf_json_chars(b, m->desc_class);
+    }
+    for (uint32_t k = 0; k < m->n_tags; k++) {
+        prime__buf_putc(b, ' ');
+        prime__buf_json_chars(b, m->tags[k]);
+    }
+    prime__buf_putc(b, '"');
+}
 
 /* The object of the JSON's "failure_modes" array (no separator around it). */
 static void put_mode_json(prime__buf *b, const mode_record *m)
 {
-    prime__buf_puts(b, "{\"class\": ");
+    PRIME__BUF_LIT(b, "{\"class\": ");
     prime__buf_json_string(b, m->class_name);
-    prime__buf_puts(b, ", \"tags\": [");
+    PRIME__BUF_LIT(b, ", \"tags\": [");
     for (uint32_t k = 0; k < m->n_tags; k++) {
         if (k)
-            prime__buf_puts(b, ", ");
+            PRIME__BUF_LIT(b, ", ");
         prime__buf_json_string(b, m->tags[k]);
     }
-    prime__buf_printf(b, "], \"size\": %llu, \"correct\": ", (unsigned long long)m->size);
+    PRIME__BUF_LIT(b, "], \"size\": ");
+    prime__buf_u64(b, m->size);
+    PRIME__BUF_LIT(b, ", \"correct\": ");
     prime__buf_double(b, m->correct);
-    prime__buf_puts(b, ", \"accuracy\": ");
+    PRIME__BUF_LIT(b, ", \"accuracy\": ");
     prime__buf_double(b, m->accuracy);
-    prime__buf_puts(b, ", \"class_accuracy\": ");
-    prime__buf_double(b, m->class_accuracy);
-    prime__buf_puts(b, ", \"drop\": ");
+    PRIME__BUF_LIT(b, ", \"class_accuracy\": ");
+    put_class_accuracy(b, m->class_accuracy);
+    PRIME__BUF_LIT(b, ", \"drop\": ");
     prime__buf_double(b, m->drop);
-    prime__buf_puts(b, ", \"description\": ");
-    prime__buf_json_string(b, m->description);
-    prime__buf_puts(b, "}");
+    PRIME__BUF_LIT(b, ", \"description\": ");
+    put_description_json(b, m);
+    PRIME__BUF_LIT(b, "}");
 }
 
 #define CSV_HEADER "class,tags,size,correct,accuracy,class_accuracy,drop,description\n"
 
-/* One CSV row, its line end included; `tags` is scratch. */
-static void put_mode_csv(prime__buf *b, const mode_record *m, prime__buf *tags)
+/* A CSV field made of pieces (NULL ones skipped), sep before each piece but
+ * the first: quoted as prime__buf_csv_field quotes the whole. */
+static void put_csv_pieces(prime__buf *b, const char *const *piece, uint32_t n, char sep)
+{
+    bool quote = false;
+    for (uint32_t k = 0; k < n && !quote; k++)
+        quote = piece[k] != NULL && prime__csv_needs_quotes(piece[k]);
+    if (quote)
+        prime__buf_putc(b, '"');
+    bool first = true;
+    for (uint32_t k = 0; k < n; k++) {
+        if (piece[k] == NULL)
+            continue;
+        if (!first)
+            prime__buf_putc(b, sep);
+        first = false;
+        if (quote)
+            prime__buf_csv_chars(b, piece[k]);
+        else
+            prime__buf_puts(b, piece[k]);
+    }
+    if (quote)
+        prime__buf_putc(b, '"');
+}
+
+/* One CSV row, its line end included. */
+static void put_mode_csv(prime__buf *b, const mode_record *m)
 {
     prime__buf_csv_field(b, m->class_name);
     prime__buf_putc(b, ',');
-    tags->len = 0;
-    for (uint32_t k = 0; k < m->n_tags; k++) {
-        if (k)
-            prime__buf_putc(tags, '|');
-        prime__buf_puts(tags, m->tags[k]);
-    }
-    prime__buf_csv_field(b, tags->data && m->n_tags ? tags->data : "");
-    prime__buf_printf(b, ",%llu,", (unsigned long long)m->size);
+    put_csv_pieces(b, m->tags, m->n_tags, '|');
+    prime__buf_putc(b, ',');
+    prime__buf_u64(b, m->size);
+    prime__buf_putc(b, ',');
     prime__buf_double(b, m->correct);
     prime__buf_putc(b, ',');
     prime__buf_double(b, m->accuracy);
     prime__buf_putc(b, ',');
-    prime__buf_double(b, m->class_accuracy);
+    put_class_accuracy(b, m->class_accuracy);
     prime__buf_putc(b, ',');
     prime__buf_double(b, m->drop);
     prime__buf_putc(b, ',');
-    prime__buf_csv_field(b, m->description);
+    if (m->description != NULL) {
+        prime__buf_csv_field(b, m->description);
+    } else {
+        const char *piece[2 + PRIME_MAX_TAGS_LIMIT] = {DESC_START, m->desc_class};
+        for (uint32_t k = 0; k < m->n_tags; k++)
+            piece[2 + k] = m->tags[k];
+        put_csv_pieces(b, piece, 2 + m->n_tags, ' ');
+    }
     prime__buf_putc(b, '\n');
-    if (tags->failed)
-        b->failed = true;
 }
 
 /* Mode i of r as a record. */
@@ -595,6 +698,7 @@ static void mode_of(const prime_result *r, uint64_t i, mode_record *out)
     out->class_accuracy = r->classes[m->class_index].accuracy;
     out->drop = m->drop;
     out->description = r->strings + m->description_off;
+    out->desc_class = NULL;
 }
 
 static void render_json(const prime_result *r, prime__buf *b)
@@ -651,13 +755,11 @@ static void render_json(const prime_result *r, prime__buf *b)
 static void render_csv(const prime_result *r, prime__buf *b)
 {
     prime__buf_puts(b, CSV_HEADER);
-    prime__buf tags = {0};
     mode_record rec;
     for (uint64_t i = 0; i < r->n_modes; i++) {
         mode_of(r, i, &rec);
-        put_mode_csv(b, &rec, &tags);
+        put_mode_csv(b, &rec);
     }
-    prime__buf_free(&tags);
 }
 
 static void render_text(const prime_result *r, prime__buf *b)
@@ -743,18 +845,18 @@ prime_status prime_mode_event_render(const prime_tagstore *store, const prime_mo
     if (format != PRIME_FORMAT_JSON && format != PRIME_FORMAT_CSV)
         return prime__error(PRIME_E_INVALID_ARG,
                             "prime_mode_event_render: format %d is not JSON or CSV", format);
-    prime__buf b = {0};
     if (mode == NULL) {
         /* the CSV header; nothing for JSON Lines */
+        prime__buf h = {0};
         if (format == PRIME_FORMAT_CSV)
-            prime__buf_puts(&b, CSV_HEADER);
+            prime__buf_puts(&h, CSV_HEADER);
         else
-            prime__buf_puts(&b, "");
-        if (b.failed) {
-            prime__buf_free(&b);
+            prime__buf_puts(&h, "");
+        if (h.failed) {
+            prime__buf_free(&h);
             return prime__error(PRIME_E_NOMEM, "out of memory");
         }
-        return prime__buf_deliver(&b, "record", buf, cap, needed_out);
+        return prime__buf_deliver(&h, "record", buf, cap, needed_out);
     }
     if (store == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_mode_event_render: store is NULL");
@@ -786,32 +888,20 @@ prime_status prime_mode_event_render(const prime_tagstore *store, const prime_mo
     rec.accuracy = mode->accuracy;
     rec.class_accuracy = mode->class_accuracy;
     rec.drop = mode->drop;
-    /* the description, as prime__result_build writes it */
-    prime__buf desc = {0};
-    prime__buf_puts(&desc, "a photo of");
-    if (mode->class_id != PRIME_NONE) {
-        prime__buf_putc(&desc, ' ');
-        prime__buf_puts(&desc, rec.class_name);
+    /* the description as prime__result_build writes it, from its pieces */
+    rec.description = NULL;
+    rec.desc_class = mode->class_id != PRIME_NONE ? rec.class_name : NULL;
+    /* one record fits on the stack but for very long names */
+    char mem[1024];
+    prime__buf b;
+    prime__buf_borrow(&b, mem, sizeof mem);
+    if (format == PRIME_FORMAT_JSON) {
+        put_mode_json(&b, &rec);
+        prime__buf_putc(&b, '\n');
+    } else {
+        put_mode_csv(&b, &rec);
     }
-    for (uint32_t k = 0; k < rec.n_tags; k++) {
-        prime__buf_putc(&desc, ' ');
-        prime__buf_puts(&desc, rec.tags[k]);
-    }
-    prime__buf_putc(&desc, '\0');
-    rec.description = desc.data;
-    prime__buf tags = {0};
-    if (!desc.failed) {
-        if (format == PRIME_FORMAT_JSON) {
-            put_mode_json(&b, &rec);
-            prime__buf_putc(&b, '\n');
-        } else {
-            put_mode_csv(&b, &rec, &tags);
-        }
-    }
-    bool failed = desc.failed || b.failed;
-    prime__buf_free(&desc);
-    prime__buf_free(&tags);
-    if (failed) {
+    if (b.failed) {
         prime__buf_free(&b);
         return prime__error(PRIME_E_NOMEM, "out of memory");
     }
