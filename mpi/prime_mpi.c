@@ -146,19 +146,32 @@ static int is_sharded(const char *path, uint32_t *count, uint64_t *images)
     return st == PRIME_OK && complete == *count;
 }
 
-/* 1 when the outcomes file is binary outcomes (docs/binary-format.md,
- * "Binary outcomes": the magic 89 50 52 4F 0D 0A 1A 0A), bound to the
- * whole store's checksum; else a CSV (or unreadable: its loader says why). */
-static int outcomes_is_binary(const char *path)
+/* 1 when the file at path starts with these 8 bytes */
+static int has_magic(const char *path, const unsigned char magic[8])
 {
-    static const unsigned char magic[8] = {0x89, 'P', 'R', 'O', '\r', '\n', 0x1a, '\n'};
     unsigned char head[8] = {0};
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return 0;
     size_t n = fread(head, 1, sizeof head, f);
     fclose(f);
-    return n == sizeof head && memcmp(head, magic, sizeof magic) == 0;
+    return n == sizeof head && memcmp(head, magic, sizeof head) == 0;
+}
+
+/* 1 when the outcomes file is binary outcomes (docs/binary-format.md,
+ * "Binary outcomes": the magic 89 50 52 4F 0D 0A 1A 0A), bound to the
+ * whole store's checksum; else a CSV (or unreadable: its loader says why). */
+static int outcomes_is_binary(const char *path)
+{
+    static const unsigned char magic[8] = {0x89, 'P', 'R', 'O', '\r', '\n', 0x1a, '\n'};
+    return has_magic(path, magic);
+}
+
+/* 1 when path is a binary store file (its magic: 89 50 52 4D 0D 0A 1A 0A) */
+static int is_binary_store(const char *path)
+{
+    static const unsigned char magic[8] = {0x89, 'P', 'R', 'M', '\r', '\n', 0x1a, '\n'};
+    return has_magic(path, magic);
 }
 
 /* The shards of a sharded-store folder dir (count shards, total images)
@@ -221,8 +234,16 @@ static prime_status load_part(MPI_Comm comm, const char *tags, const char *outco
     prime_status st = PRIME_OK;
     if (tags == NULL)
         return fail(PRIME_E_INVALID_ARG, "no tags file given");
-    if (outcomes_path != NULL && is_sharded(tags, &count, &total) &&
-        !outcomes_is_binary(outcomes_path)) {
+    if (outcomes_path != NULL && is_binary_store(tags)) {
+        /* only this rank's range of the file, and of binary outcomes */
+        st = prime_tagstore_open_part(tags, (uint32_t)rank, (uint32_t)size, store_out, &first,
+                                      &total);
+        if (st == PRIME_OK)
+            st = prime_outcomes_load(outcomes_path, *store_out, outcomes_out);
+        lo = first;
+        end = first + (st == PRIME_OK ? prime_tagstore_image_count(*store_out) : 0);
+    } else if (outcomes_path != NULL && is_sharded(tags, &count, &total) &&
+               !outcomes_is_binary(outcomes_path)) {
         /* only the shards of this rank's range */
         st = prime_shard_range(total, (uint32_t)rank, (uint32_t)size, &first, &end);
         if (st == PRIME_OK)

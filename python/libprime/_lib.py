@@ -336,6 +336,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_tagstore_save": (status_t, [TagStoreP, c_char_p]),
     "prime_tagstore_open": (status_t, [c_char_p, POINTER(TagStoreP)]),
     "prime_tagstore_open_memory": (status_t, [c_void_p, c_size_t, POINTER(TagStoreP)]),
+    "prime_tagstore_open_part": (status_t, [c_char_p, c_uint32, c_uint32, POINTER(TagStoreP),
+                                            _u64p, _u64p]),
     "prime_tagstore_load": (status_t, [c_char_p, POINTER(TagStoreP), POINTER(OutcomesP)]),
     "prime_tagstore_load_memory": (status_t, [c_void_p, c_size_t, c_char_p,
                                               POINTER(TagStoreP), POINTER(OutcomesP)]),
