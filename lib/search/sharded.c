@@ -875,8 +875,9 @@ static prime_status fold_equal(sh_ctx *s, prime_result *r)
  *   table row words (0 before level 2), the level's set count and front
  *   count; per mode its tag count, its store tag ids, size and the bits of
  *   its correct sum; the pair table (m rows, k >= 2); the level's sets (k
- *   candidate indices each), their size and sum, its front; a checksum of
- *   all words before it. */
+ *   candidate indices each, u32, two a word), their size and sum, its
+ *   front; a checksum of all words before it. About the size of the level
+ *   in memory (4 k + 16 bytes a set), built in one buffer at each save. */
 #define ST_MAGIC UINT64_C(0x4b43485350495250) /* "PRIPSHCK" read little-endian */
 #define ST_SEED UINT64_C(0x5052494d53484b43)  /* "PRIMSHKC" */
 enum { ST_HEAD = 16 };
@@ -925,7 +926,7 @@ static prime_status state_write(const sh_ctx *s, const st_ids *ids, uint32_t k, 
     uint64_t words = ST_HEAD + 1;
     for (size_t i = 0; i < s->n_modes; i++)
         words += 3 + s->modes[i].n_tags;
-    words += (uint64_t)s->m * rw + lv->n * (k + 2) + lv->n_front;
+    words += (uint64_t)s->m * rw + (lv->n * k + 1) / 2 + lv->n * 2 + lv->n_front;
     unsigned char *d = prime__malloc((size_t)words * 8);
     if (d == NULL)
         return prime__error(PRIME_E_NOMEM, FN ": out of memory");
@@ -959,8 +960,9 @@ static prime_status state_write(const sh_ctx *s, const st_ids *ids, uint32_t k, 
     }
     for (uint64_t i = 0; i < (uint64_t)s->m * rw; i++)
         PUT(s->rows[i]);
-    for (uint64_t i = 0; i < lv->n * k; i++)
-        PUT(lv->tags[i]);
+    /* the sets' candidate indices as u32, two a word */
+    for (uint64_t i = 0; i < lv->n * k; i += 2)
+        PUT((uint64_t)lv->tags[i] | (i + 1 < lv->n * k ? (uint64_t)lv->tags[i + 1] << 32 : 0));
     for (uint64_t i = 0; i < 2 * lv->n; i++)
         PUT(lv->st[i]);
     for (uint64_t i = 0; i < lv->n_front; i++)
@@ -1026,17 +1028,21 @@ static prime_status state_read(sh_ctx *s, const st_ids *ids, const unsigned char
         uint64_t bits = prime__get_le64(d + 8 * w++);
         memcpy(&r->correct, &bits, 8);
     }
-    uint64_t need = (uint64_t)s->m * rw + ln * (k + 2) + nf;
+    if (ln > (words / k + 1) * 2)
+        return prime__error(PRIME_E_FORMAT, FN ": the checkpoint state is inconsistent");
+    uint64_t need = (uint64_t)s->m * rw + (ln * k + 1) / 2 + ln * 2 + nf;
     if (w + need != words - 1)
         return prime__error(PRIME_E_FORMAT, FN ": the checkpoint state is truncated");
     for (uint64_t i = 0; i < (uint64_t)s->m * rw; i++)
         s->rows[i] = prime__get_le64(d + 8 * w++);
     lv->k = (uint32_t)k;
     uint32_t tags[PRIME_MAX_TAGS_LIMIT];
-    const unsigned char *st = d + 8 * (w + ln * k);
+    const unsigned char *tg = d + 8 * w; /* u32 each, little-endian */
+    w += (ln * k + 1) / 2;
+    const unsigned char *st = d + 8 * w;
     for (uint64_t i = 0; i < ln; i++) {
         for (uint64_t t = 0; t < k; t++) {
-            uint64_t c = prime__get_le64(d + 8 * w++);
+            uint64_t c = prime__get_le32(tg + 4 * (i * k + t));
             if (c >= s->m || (t > 0 && c <= tags[t - 1]))
                 return prime__error(PRIME_E_FORMAT, FN ": the checkpoint state is inconsistent");
             tags[t] = (uint32_t)c;

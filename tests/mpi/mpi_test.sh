@@ -6,7 +6,8 @@
 # the errors (bad input, bad usage) leave no output; a rank killed in the
 # middle of a run makes mpirun fail and leaves no output file, and a rerun
 # with the same --checkpoint folder resumes and writes the result of an
-# uninterrupted run; a checkpoint folder of another run is refused.
+# uninterrupted run, per class and over the whole data set (after the last
+# level saved); a checkpoint folder of another run is refused.
 #   mpi_test.sh PRIME_EXE PRIME_MPI_EXE MAKE_SHARDS_EXE
 set -u
 prime=${1:?usage: mpi_test.sh PRIME_EXE PRIME_MPI_EXE MAKE_SHARDS_EXE}
@@ -207,6 +208,55 @@ if [ -n "$victim" ]; then
 else
   wait "$mp"
   bad "kill test: no rank to kill (the run ended before 3 classes were saved, or no pid)"
+fi
+
+# ---- whole data set: a rank killed after a level; the rerun resumes ----
+wopts=(--tags "$tmp/big/tags.csv" --outcomes "$tmp/big/outcomes.csv" --whole-dataset
+       --min-size 100 --max-tags 4 --threads 1)
+"$prime" search "${wopts[@]}" --output "$tmp/wbig-ref.json" || bad "prime search of big, whole"
+wck=$tmp/wck
+"${launch[@]}" -np 3 "$pmpi" search "${wopts[@]}" --checkpoint "$wck" --output "$tmp/wbig.json" \
+  2> "$tmp/wkill.err" &
+mp=$!
+victim=""
+for _ in $(seq 1 6000); do # up to 60 s: wait for the state after level 1
+  if [ -e "$wck/whole.state" ]; then
+    for p in $(descendants "$mp"); do
+      if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "$rank_var=1"; then
+        victim=$p
+      fi
+    done
+    break
+  fi
+  sleep 0.01
+done
+if [ -n "$victim" ]; then
+  kill -9 "$victim"
+  wait "$mp"
+  rc=$?
+  [ $rc -ne 0 ] && ok || bad "whole, a killed rank: mpirun exited 0"
+  [ ! -e "$tmp/wbig.json" ] && ok || bad "whole, a killed rank: an output was written"
+  ls "$tmp" | grep -q '^wbig\.json.' && bad "whole, a killed rank: a temporary output was left" ||
+    ok
+  [ -s "$wck/whole.state" ] && ok || bad "whole: no state saved"
+  ls "$wck" | grep -v '^whole\.state$' | grep -q . && bad "whole: a temporary state was left" ||
+    ok
+  # other parameters: the state is refused, nothing written
+  mpi 2 "${wopts[@]}" --min-size 101 --checkpoint "$wck" --output "$tmp/none.json" 2> "$tmp/err"
+  [ $? -ne 0 ] && [ ! -e "$tmp/none.json" ] && grep -q 'other parameters' "$tmp/err" && ok ||
+    bad "whole: a state of other parameters was not refused"
+  # the rerun (another rank count) resumes and writes the uninterrupted result
+  mpi 2 "${wopts[@]}" --checkpoint "$wck" --progress --output "$tmp/wbig.json" \
+    2> "$tmp/wresume.err"
+  [ $? -eq 0 ] && ok || { bad "whole: rerun with the checkpoint failed"; cat "$tmp/wresume.err"; }
+  grep -q 'resumed from' "$tmp/wresume.err" && ok || bad "whole: the rerun did not resume"
+  cmp -s "$tmp/wbig.json" "$tmp/wbig-ref.json" && ok || bad "whole: the resumed run differs"
+  # once complete: a rerun resumes after the last level, the same result
+  mpi 3 "${wopts[@]}" --checkpoint "$wck" --output "$tmp/wbig3.json" &&
+    cmp -s "$tmp/wbig3.json" "$tmp/wbig-ref.json" && ok || bad "whole: a complete checkpoint"
+else
+  wait "$mp"
+  bad "whole kill test: no rank to kill (no state saved, or no pid)"
 fi
 
 echo "mpi: $passes passed, $fails failed"
