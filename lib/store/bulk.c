@@ -165,6 +165,21 @@ static void rollback_classes(prime_tagstore *s, uint32_t first, uint32_t first_t
     }
 }
 
+/* After a bulk append of images first..: the image-name index, built once
+ * for the whole batch; a repeated name is an error naming the batch's image. */
+static prime_status index_names(prime_tagstore *s, const char *fn, uint32_t first)
+{
+    uint32_t dup = PRIME_NONE;
+    prime_status st = prime__names_build_index(&s->images, &dup);
+    if (st == PRIME_E_DUPLICATE) {
+        size_t len = prime__names_len(&s->images, dup);
+        st = prime__error(PRIME_E_DUPLICATE, "%s: image %u: duplicate image \"%.*s\"", fn,
+                          dup >= first ? dup - first : dup, (int)(len > 200 ? 200 : len),
+                          prime__names_get(&s->images, dup));
+    }
+    return st;
+}
+
 prime_status prime_tagstore_add_images_text(prime_tagstore *s, uint32_t n,
                                             const char *image_names,
                                             const uint64_t *name_offsets,
@@ -226,17 +241,8 @@ prime_status prime_tagstore_add_images_text(prime_tagstore *s, uint32_t n,
             st = rewrap(st, fn, "image", i);
     }
     prime__free(ids);
-    if (st == PRIME_OK && bulk) {
-        uint32_t dup = PRIME_NONE;
-        st = prime__names_build_index(&s->images, &dup);
-        if (st == PRIME_E_DUPLICATE) {
-            uint32_t k = dup;
-            size_t len = prime__names_len(&s->images, k);
-            st = prime__error(PRIME_E_DUPLICATE, "%s: image %u: duplicate image \"%.*s\"", fn,
-                              k >= first ? k - first : k, (int)(len > 200 ? 200 : len),
-                              prime__names_get(&s->images, k));
-        }
-    }
+    if (st == PRIME_OK && bulk)
+        st = index_names(s, fn, first);
     if (st != PRIME_OK) {
         rollback(s, first, first_tag);
         return st;
@@ -500,20 +506,11 @@ prime_status prime_tagstore_add_packed(prime_tagstore *s, uint32_t n, const char
             const pending *e = &pend[x];
             uint32_t id = PRIME_NONE;
             if (e->slot != UINT32_MAX) {
-                if (cache.slots != NULL) {
-                    size_t j0 = had_slots && cache.shift == shift1
-                                    ? e->slot
-                                    : tag_hash(e->a, e->b, e->k, cache.shift);
-                    for (size_t j = j0;; j = (j + 1) & cache.mask) {
-                        const tag_slot *sl = &cache.slots[j];
-                        if (sl->a == e->a && sl->b == e->b && sl->n == e->k) {
-                            id = sl->id;
-                            break;
-                        }
-                        if (sl->n == 0)
-                            break;
-                    }
-                }
+                if (cache.slots != NULL)
+                    id = tag_cache_get_at(&cache, e->a, e->b, e->k,
+                                          had_slots && cache.shift == shift1
+                                              ? e->slot
+                                              : tag_hash(e->a, e->b, e->k, cache.shift));
                 if (id == PRIME_NONE)
                     st = tag_miss(&cache, s, e->p, e->k, e->a, e->b, &id);
             } else {
@@ -545,17 +542,8 @@ prime_status prime_tagstore_add_packed(prime_tagstore *s, uint32_t n, const char
     prime__free(ids);
     prime__free(pend);
     prime__free(cache.slots);
-    if (st == PRIME_OK && bulk) {
-        uint32_t dup = PRIME_NONE;
-        st = prime__names_build_index(&s->images, &dup);
-        if (st == PRIME_E_DUPLICATE) {
-            uint32_t k = dup;
-            size_t len = prime__names_len(&s->images, k);
-            st = prime__error(PRIME_E_DUPLICATE, "%s: image %u: duplicate image \"%.*s\"", fn,
-                              k >= first ? k - first : k, (int)(len > 200 ? 200 : len),
-                              prime__names_get(&s->images, k));
-        }
-    }
+    if (st == PRIME_OK && bulk)
+        st = index_names(s, fn, first);
     if (st != PRIME_OK) {
         rollback_classes(s, first, first_tag, first_class);
         return st;
