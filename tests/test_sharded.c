@@ -691,7 +691,7 @@ Test(sharded, checkpoint_resumes, .timeout = 600)
         for (uint32_t r = 0; r < 3; r++) {
             cr_assert_eq(first[r].status, PRIME_OK, "kind %d shard %u: %s", kind, r,
                          first[r].message);
-            assert_same_result(want, first[r].result, "checkpointed run");
+            assert_same_render(want, first[r].result, "checkpointed run");
             for (int k = 1; k <= PRIME_MAX_TAGS_LIMIT; k++) {
                 /* every shard saved the same bytes */
                 cr_assert_eq(first[r].saved_size[k], first[0].saved_size[k]);
@@ -714,7 +714,7 @@ Test(sharded, checkpoint_resumes, .timeout = 600)
                     snprintf(what, sizeof what, "kind %d, resumed after level %d, P %u", kind,
                              k, Ps[q]);
                     cr_assert_eq(ms[r].status, PRIME_OK, "%s: %s", what, ms[r].message);
-                    assert_same_result(want, ms[r].result, what);
+                    assert_same_render(want, ms[r].result, what);
                     /* the levels after k are saved again, the same */
                     for (int j = k + 1; j <= PRIME_MAX_TAGS_LIMIT; j++)
                         if (first[0].saved[j] != NULL)
