@@ -85,13 +85,18 @@ PRIME_MPI_API prime_status prime_mpi_load(MPI_Comm comm, const char *tags,
  *  with the whole store's tag table (the same names with the same ids),
  *  and *outcomes_out holds their outcomes.
  *
- *  Arguments as prime_mpi_load. From a sharded-store folder with an
- *  outcomes CSV, a rank reads only the shards that overlap its range (one
- *  shard for a rank without images, for the tag table) and the CSV's rows
- *  of their images: memory per rank is about the store's size / P. From a
- *  single file, or with binary outcomes (bound to the whole store's
- *  checksum) or outcomes in the tags file, *store_out is the whole store on
- *  every rank. *total_out (may be NULL) gets n.
+ *  Arguments as prime_mpi_load. Memory per rank is about the store's size
+ *  / P in two cases: from a binary store file with an outcomes file (binary
+ *  outcomes bound to it, or a CSV), a rank reads only its range of the
+ *  file (prime_tagstore_open_part, since 1.2: the file is read once in
+ *  blocks for its checksum, then only the range's bytes) and of binary
+ *  outcomes; from a sharded-store folder with an outcomes CSV, a rank
+ *  reads only the shards that overlap its range (one shard for a rank
+ *  without images, for the tag table) and the CSV's rows of their images.
+ *  From a tags text file, a sharded-store folder with binary outcomes
+ *  (bound to the whole store's checksum), or outcomes in the tags file,
+ *  *store_out is the whole store on every rank. *total_out (may be NULL)
+ *  gets n.
  *  @since 1.1 */
 PRIME_MPI_API prime_status prime_mpi_load_part(MPI_Comm comm, const char *tags,
                                                const char *outcomes_path,
