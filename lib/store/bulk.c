@@ -285,18 +285,28 @@ static inline size_t sep_next(sep_scan *sc)
     return q;
 }
 
-/* Number of NUL bytes of p[0..n). */
+/* Number of NUL bytes of p[0..n): 16 bytes at a time (a column of 2.5 M
+ * short tag names holds as many NULs, one memchr call each cost a fifth
+ * of the whole packed add). */
 static uint64_t count_nul(const char *p, size_t n)
 {
     uint64_t k = 0;
-    const char *end = p + n;
-    while (p < end) {
-        const char *z = memchr(p, '\0', (size_t)(end - p));
-        if (z == NULL)
-            break;
-        k++;
-        p = z + 1;
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128();
+    while (n - i >= 16) {
+        /* per byte lane the count of NULs (up to 255), then summed */
+        __m128i acc = zero;
+        for (int r = 0; r < 255 && n - i >= 16; r++, i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(v, zero));
+        }
+        __m128i sum = _mm_sad_epu8(acc, zero);
+        k += (uint64_t)_mm_cvtsi128_si64(sum) + (uint64_t)_mm_extract_epi16(sum, 4);
     }
+#endif
+    for (; i < n; i++)
+        k += p[i] == '\0';
     return k;
 }
 
