@@ -10,6 +10,14 @@
  *                   (prime_shard_range) and the counts are summed with
  *                   MPI_Allreduce.
  *
+ *   --write PATH    one rank: generate the whole store and write it as a
+ *                   binary store PATH.prime and binary outcomes PATH.bits
+ *                   (0/1), then stop;
+ *   --tags FILE --outcomes FILE  (with --mode whole) read each rank's part
+ *                   from files (prime_mpi_load_part: from a binary store
+ *                   with binary outcomes, only the rank's range) instead of
+ *                   generating it.
+ *
  * Rank 0 prints one line: images, ranks, the generation and search wall
  * times, the peak resident size and the search's CPU time (user + system,
  * generation excluded) of every rank, the modes, the candidates
@@ -20,6 +28,7 @@
  *   mpirun -np P prime-mpi-scale --images N [--classes C] [--tags-per-image T]
  *          [--vocab V] [--mode classes|whole] [--min-size S]
  *          [--min-size-share X] [--threads K] [--seed S] [--reference]
+ *          [--write PATH | --tags FILE --outcomes FILE]
  */
 #include <mpi.h>
 #include <stdio.h>
@@ -190,6 +199,7 @@ int main(int argc, char **argv)
     int64_t min_size = 30, threads = 1;
     double share = 0;
     int reference = 0;
+    const char *write_path = NULL, *tags_path = NULL, *outcomes_path = NULL;
     for (int k = 1; k < argc; k++) {
         const char *a = argv[k], *v = k + 1 < argc ? argv[k + 1] : NULL;
         if (strcmp(a, "--reference") == 0) {
@@ -221,6 +231,12 @@ int main(int argc, char **argv)
             share = strtod(v, NULL);
         else if (strcmp(a, "--threads") == 0)
             threads = strtoll(v, NULL, 10);
+        else if (strcmp(a, "--write") == 0)
+            write_path = v;
+        else if (strcmp(a, "--tags") == 0)
+            tags_path = v;
+        else if (strcmp(a, "--outcomes") == 0)
+            outcomes_path = v;
         else {
             if (rank == 0)
                 fprintf(stderr, "prime-mpi-scale: unknown option %s\n", a);
@@ -250,6 +266,25 @@ int main(int argc, char **argv)
     if (st != PRIME_OK)
         return die(rank, "config", st);
 
+    if (write_path != NULL) { /* the files of the whole store, then stop */
+        prime_tagstore *ws = NULL;
+        prime_outcomes *wo = NULL;
+        char path[4096];
+        st = size == 1 ? gen_store(&m, 0, m.images, &ws, &wo) : PRIME_E_INVALID_ARG;
+        snprintf(path, sizeof path, "%s.prime", write_path);
+        if (st == PRIME_OK)
+            st = prime_tagstore_save(ws, path);
+        snprintf(path, sizeof path, "%s.bits", write_path);
+        if (st == PRIME_OK)
+            st = prime_outcomes_save(wo, ws, PRIME_OUTCOMES_BITS, path);
+        prime_outcomes_destroy(wo);
+        prime_tagstore_destroy(ws);
+        prime_config_destroy(cfg);
+        if (st != PRIME_OK)
+            return die(rank, "--write (one rank)", st);
+        MPI_Finalize();
+        return 0;
+    }
     MPI_Barrier(MPI_COMM_WORLD);
     double t0 = now();
     uint64_t first = 0, end = m.images;
@@ -257,15 +292,26 @@ int main(int argc, char **argv)
         prime_shard_range(m.images, (uint32_t)rank, (uint32_t)size, &first, &end);
     prime_tagstore *store = NULL;
     prime_outcomes *outcomes = NULL;
-    st = gen_store(&m, first, end, &store, &outcomes);
-    if (st != PRIME_OK)
-        return die(rank, "generate", st);
+    uint32_t part_first = 0, part_count = (uint32_t)(end - first);
+    if (tags_path != NULL) {
+        uint64_t total = 0;
+        st = whole ? prime_mpi_load_part(MPI_COMM_WORLD, tags_path, outcomes_path, &store,
+                                         &outcomes, &part_first, &part_count, &total)
+                   : PRIME_E_INVALID_ARG;
+        m.images = total;
+        if (st != PRIME_OK)
+            return die(rank, "load (--tags needs --mode whole)", st);
+    } else {
+        st = gen_store(&m, first, end, &store, &outcomes);
+        if (st != PRIME_OK)
+            return die(rank, "generate", st);
+    }
     MPI_Barrier(MPI_COMM_WORLD);
     double t1 = now();
     double cpu_gen = cpu_seconds();
     prime_result *result = NULL;
-    st = whole ? prime_mpi_search_part(MPI_COMM_WORLD, store, outcomes, 0,
-                                       (uint32_t)(end - first), cfg, NULL, NULL, &result)
+    st = whole ? prime_mpi_search_part(MPI_COMM_WORLD, store, outcomes, part_first,
+                                       part_count, cfg, NULL, NULL, &result)
                : prime_mpi_search(MPI_COMM_WORLD, store, outcomes, cfg, NULL, NULL, NULL,
                                   &result);
     double t2 = now();
@@ -294,9 +340,10 @@ int main(int argc, char **argv)
             free(rj);
             prime_result_destroy(ref);
         }
-        printf("mode=%s images=%llu classes=%u ranks=%d threads=%lld generate_s=%.2f "
+        printf("mode=%s input=%s images=%llu classes=%u ranks=%d threads=%lld generate_s=%.2f "
                "search_s=%.2f modes=%llu candidates=%llu json_fnv=%016llx",
-               mode, (unsigned long long)m.images, m.classes, size, (long long)threads, t1 - t0,
+               mode, tags_path != NULL ? "files" : "generated", (unsigned long long)m.images,
+               m.classes, size, (long long)threads, t1 - t0,
                t2 - t1, (unsigned long long)prime_result_mode_count(result),
                (unsigned long long)prime_result_candidate_count(result),
                json != NULL ? (unsigned long long)fnv(json, len) : 0ull);

@@ -146,19 +146,32 @@ static int is_sharded(const char *path, uint32_t *count, uint64_t *images)
     return st == PRIME_OK && complete == *count;
 }
 
-/* 1 when the outcomes file is binary outcomes (docs/binary-format.md,
- * "Binary outcomes": the magic 89 50 52 4F 0D 0A 1A 0A), bound to the
- * whole store's checksum; else a CSV (or unreadable: its loader says why). */
-static int outcomes_is_binary(const char *path)
+/* 1 when the file at path starts with these 8 bytes */
+static int has_magic(const char *path, const unsigned char magic[8])
 {
-    static const unsigned char magic[8] = {0x89, 'P', 'R', 'O', '\r', '\n', 0x1a, '\n'};
     unsigned char head[8] = {0};
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return 0;
     size_t n = fread(head, 1, sizeof head, f);
     fclose(f);
-    return n == sizeof head && memcmp(head, magic, sizeof magic) == 0;
+    return n == sizeof head && memcmp(head, magic, sizeof head) == 0;
+}
+
+/* 1 when the outcomes file is binary outcomes (docs/binary-format.md,
+ * "Binary outcomes": the magic 89 50 52 4F 0D 0A 1A 0A), bound to the
+ * whole store's checksum; else a CSV (or unreadable: its loader says why). */
+static int outcomes_is_binary(const char *path)
+{
+    static const unsigned char magic[8] = {0x89, 'P', 'R', 'O', '\r', '\n', 0x1a, '\n'};
+    return has_magic(path, magic);
+}
+
+/* 1 when path is a binary store file (its magic: 89 50 52 4D 0D 0A 1A 0A) */
+static int is_binary_store(const char *path)
+{
+    static const unsigned char magic[8] = {0x89, 'P', 'R', 'M', '\r', '\n', 0x1a, '\n'};
+    return has_magic(path, magic);
 }
 
 /* The shards of a sharded-store folder dir (count shards, total images)
@@ -221,8 +234,16 @@ static prime_status load_part(MPI_Comm comm, const char *tags, const char *outco
     prime_status st = PRIME_OK;
     if (tags == NULL)
         return fail(PRIME_E_INVALID_ARG, "no tags file given");
-    if (outcomes_path != NULL && is_sharded(tags, &count, &total) &&
-        !outcomes_is_binary(outcomes_path)) {
+    if (outcomes_path != NULL && is_binary_store(tags)) {
+        /* only this rank's range of the file, and of binary outcomes */
+        st = prime_tagstore_open_part(tags, (uint32_t)rank, (uint32_t)size, store_out, &first,
+                                      &total);
+        if (st == PRIME_OK)
+            st = prime_outcomes_load(outcomes_path, *store_out, outcomes_out);
+        lo = first;
+        end = first + (st == PRIME_OK ? prime_tagstore_image_count(*store_out) : 0);
+    } else if (outcomes_path != NULL && is_sharded(tags, &count, &total) &&
+               !outcomes_is_binary(outcomes_path)) {
         /* only the shards of this rank's range */
         st = prime_shard_range(total, (uint32_t)rank, (uint32_t)size, &first, &end);
         if (st == PRIME_OK)
@@ -284,10 +305,18 @@ static int32_t allreduce_sum(void *user, uint64_t *values, uint64_t n)
                : 1;
 }
 
+/* A state to resume (data NULL: none) and where saves go. */
+typedef struct {
+    const void *data;
+    size_t size;
+    void *save_data;
+} prime_shard_state;
+
 static prime_status search_part(MPI_Comm comm, const prime_tagstore *store,
                                 const prime_outcomes *outcomes, uint32_t first, uint32_t count,
                                 const prime_config *config, prime_progress_fn progress,
-                                void *user_data, prime_result **out)
+                                void *user_data, prime_result **out,
+                                const prime_shard_state *state, prime_sharded_save_fn save)
 {
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
@@ -305,8 +334,13 @@ static prime_status search_part(MPI_Comm comm, const prime_tagstore *store,
         return st;
     prime_shard_part part = {store, outcomes, first, count};
     prime_result *result = NULL;
-    st = prime_search_sharded(&part, 1, config, allreduce_sum, &comm,
-                              rank == 0 ? progress : NULL, user_data, &result);
+    st = state == NULL ? prime_search_sharded(&part, 1, config, allreduce_sum, &comm,
+                                              rank == 0 ? progress : NULL, user_data, &result)
+                       : prime_search_sharded_resume(&part, 1, config, allreduce_sum, &comm,
+                                                     state->data, state->size, save,
+                                                     state->save_data,
+                                                     rank == 0 ? progress : NULL, user_data,
+                                                     &result);
     /* every rank stopped at the same step; the message of a rank that
        failed by itself is preferred to "another shard failed" */
     st = agree(comm, st);
@@ -315,6 +349,109 @@ static prime_status search_part(MPI_Comm comm, const prime_tagstore *store,
         result = NULL;
     }
     *out = result;
+    return st;
+}
+
+/* ---- the whole-data-set checkpoint: DIR/whole.state, written by rank 0 ---- */
+
+typedef struct {
+    int rank;
+    char path[4096];
+} state_file;
+
+/* prime_sharded_save_fn: rank 0 replaces the file (atomically); the other
+ * ranks have the same bytes and write nothing. */
+static int32_t save_state(void *user, const void *state, size_t size, uint32_t level)
+{
+    const state_file *f = user;
+    (void)level;
+    if (f->rank != 0)
+        return 0;
+    return prime_file_write(f->path, state, size) == PRIME_OK ? 0 : 1;
+}
+
+/* Rank 0 reads DIR/whole.state (when it exists; the folder is created if
+ * absent) and every rank gets its bytes (*data NULL: none). Collective. */
+static prime_status state_bcast(MPI_Comm comm, state_file *f, const char *dir, void **data,
+                                uint64_t *size)
+{
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    f->rank = rank;
+    snprintf(f->path, sizeof f->path, "%s/whole.state", dir);
+    *data = NULL;
+    *size = 0;
+    prime_status st = PRIME_OK;
+    if (rank == 0) {
+        struct stat sb;
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+            st = fail(PRIME_E_IO, "%s: cannot create the checkpoint folder: %s", dir,
+                      strerror(errno));
+        else if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            st = fail(PRIME_E_IO, "%s: not a folder (the checkpoint is a folder)", dir);
+        else if (access(f->path, F_OK) == 0)
+            st = prime_file_read(f->path, 0, data, size);
+    }
+    st = agree(comm, st);
+    if (st != PRIME_OK) {
+        prime_file_free(*data);
+        *data = NULL;
+        return st;
+    }
+    uint64_t n = *size;
+    int err = MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm);
+    if (err == MPI_SUCCESS && rank != 0 && n > 0) {
+        *data = malloc((size_t)n);
+        if (*data == NULL)
+            st = fail(PRIME_E_NOMEM, "out of memory for the checkpoint state");
+    }
+    st = agree(comm, st);
+    for (uint64_t at = 0; st == PRIME_OK && err == MPI_SUCCESS && at < n; at += INT_MAX / 2) {
+        uint64_t c = n - at < INT_MAX / 2 ? n - at : INT_MAX / 2;
+        err = MPI_Bcast((char *)*data + at, (int)c, MPI_BYTE, 0, comm);
+    }
+    if (err != MPI_SUCCESS)
+        st = mpi_fail(err, "MPI_Bcast");
+    if (st != PRIME_OK) {
+        if (rank == 0)
+            prime_file_free(*data);
+        else
+            free(*data);
+        *data = NULL;
+        return st;
+    }
+    *size = n;
+    return PRIME_OK;
+}
+
+prime_status prime_mpi_search_part_resume(MPI_Comm comm, const prime_tagstore *store,
+                                          const prime_outcomes *outcomes, uint32_t first,
+                                          uint32_t count, const prime_config *config,
+                                          const char *checkpoint_dir,
+                                          prime_progress_fn progress, void *user_data,
+                                          prime_result **out)
+{
+    if (out == NULL)
+        return fail(PRIME_E_INVALID_ARG, "prime_mpi_search_part_resume: NULL out");
+    *out = NULL;
+    if (checkpoint_dir == NULL)
+        return search_part(comm, store, outcomes, first, count, config, progress, user_data,
+                           out, NULL, NULL);
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    state_file f;
+    void *data = NULL;
+    uint64_t size = 0;
+    prime_status st = state_bcast(comm, &f, checkpoint_dir, &data, &size);
+    if (st != PRIME_OK)
+        return st;
+    prime_shard_state given = {data, (size_t)size, &f};
+    st = search_part(comm, store, outcomes, first, count, config, progress, user_data, out,
+                     &given, save_state);
+    if (rank == 0)
+        prime_file_free(data);
+    else
+        free(data);
     return st;
 }
 
@@ -327,7 +464,8 @@ prime_status prime_mpi_search_part(MPI_Comm comm, const prime_tagstore *store,
     if (out == NULL)
         return fail(PRIME_E_INVALID_ARG, "prime_mpi_search_part: NULL out");
     *out = NULL;
-    return search_part(comm, store, outcomes, first, count, config, progress, user_data, out);
+    return search_part(comm, store, outcomes, first, count, config, progress, user_data, out,
+                       NULL, NULL);
 }
 
 /* ---- the per-class search: classes handed out by rank 0 ---------------- */
@@ -849,7 +987,7 @@ prime_status prime_mpi_search(MPI_Comm comm, const prime_tagstore *store,
         st = agree(own, st);
         if (st == PRIME_OK)
             st = search_part(own, store, outcomes, (uint32_t)first, (uint32_t)(end - first),
-                             config, progress, user_data, out);
+                             config, progress, user_data, out, NULL, NULL);
     } else {
         st = search_classes(own, store, outcomes, config, checkpoint_dir, progress, user_data,
                             out);

@@ -22,6 +22,7 @@ pkgs+=(python3-regex python3-wcwidth)  # scripts/gen_tokenizer_tables.py; the re
 pkgs+=(python3-pandas python3-mypy python3-mesonpy python3-pip)  # issue 13: DataFrame tests, mypy --strict test, pip install of python/
 pkgs+=(python3-dev)  # issue 13: Python.h for the compiled packer libprime._pack (python/libprime/_pack.c)
 pkgs+=(libopenmpi-dev openmpi-bin)  # issue 16: libprime-mpi, prime-mpi and the mpi suite (mpirun)
+pkgs+=(libmpich-dev mpich)  # issue 16: the MPICH test build (-Dmpi_pkg=mpich, docs/scale.md); Open MPI stays the default (alternatives priority 50 > 40)
 pkgs+=(patchelf)  # pip install . (the repository root): meson-python sets the RPATH of the bundled library
 pkgs+=(nodejs python3-skimage)  # examples/real-model (issue 17): TF.js reference on node; the sample photos of skimage/data
 missing=()

@@ -46,6 +46,13 @@ typedef struct {
     prime_status status;
     char message[512];
     prime_result *result;
+    /* prime_search_sharded_resume: the state given, the states saved (by level) */
+    bool resume;
+    const void *state;
+    size_t state_size;
+    unsigned char *saved[PRIME_MAX_TAGS_LIMIT + 1];
+    size_t saved_size[PRIME_MAX_TAGS_LIMIT + 1];
+    int32_t save_fails_at; /* the save of this level answers 1 (0: never) */
 } member;
 
 static int32_t group_sum(void *user_data, uint64_t *values, uint64_t n)
@@ -87,11 +94,29 @@ static int32_t member_progress(void *user_data, uint64_t done, uint64_t total)
     return m->cancel_at >= 0 && m->progress_calls++ == (uint64_t)m->cancel_at;
 }
 
+static int32_t member_save(void *user_data, const void *state, size_t size, uint32_t level)
+{
+    member *m = user_data;
+    if (level < 1 || level > PRIME_MAX_TAGS_LIMIT || m->saved[level] != NULL)
+        return 9; /* a level saved twice, or out of range: fails the test below */
+    if (m->save_fails_at == (int32_t)level)
+        return 1;
+    m->saved[level] = malloc(size);
+    memcpy(m->saved[level], state, size);
+    m->saved_size[level] = size;
+    return 0;
+}
+
 static void *member_main(void *arg)
 {
     member *m = arg;
-    m->status = prime_search_sharded(m->parts, m->n_parts, m->config, group_sum, m,
-                                     member_progress, m, &m->result);
+    if (m->resume)
+        m->status = prime_search_sharded_resume(m->parts, m->n_parts, m->config, group_sum, m,
+                                                m->state, m->state_size, member_save, m,
+                                                member_progress, m, &m->result);
+    else
+        m->status = prime_search_sharded(m->parts, m->n_parts, m->config, group_sum, m,
+                                         member_progress, m, &m->result);
     if (m->status != PRIME_OK)
         snprintf(m->message, sizeof m->message, "%s", prime_last_error());
     return NULL;
@@ -600,4 +625,195 @@ Test(sharded, empty)
     for (uint32_t P = 1; P <= 3; P++)
         cr_assert_eq(sharded_differential(&d, &p, P, "empty"), 0);
     dataset_free(&d);
+}
+
+/* ---- the checkpoint (prime_search_sharded_resume) ---------------------------------- */
+
+/* P contiguous shards of (s, o), resumed from state (NULL: none); the
+ * members' saved states stay in ms (freed by free_saved). */
+static void run_resume(member *ms, uint32_t P, const prime_tagstore *s, const prime_outcomes *o,
+                       const prime_config *c, const void *state, size_t size)
+{
+    group g = {.fail_at = -1};
+    prime_shard_part *parts[MAXP];
+    uint32_t n_parts[MAXP];
+    memset(ms, 0, sizeof *ms * MAXP);
+    uint32_t n = prime_tagstore_image_count(s);
+    for (uint32_t r = 0; r < P; r++) {
+        uint64_t first, end;
+        cr_assert_eq(prime_shard_range(n, r, P, &first, &end), PRIME_OK);
+        parts[r] = calloc(1, sizeof **parts);
+        parts[r][0] = (prime_shard_part){s, o, (uint32_t)first, (uint32_t)(end - first)};
+        n_parts[r] = 1;
+        ms[r].cancel_at = -1;
+        ms[r].resume = true;
+        ms[r].state = state;
+        ms[r].state_size = size;
+    }
+    run_group(&g, ms, P, parts, n_parts, c);
+    for (uint32_t r = 0; r < P; r++)
+        free(parts[r]);
+}
+
+static void free_saved(member *ms, uint32_t P)
+{
+    for (uint32_t r = 0; r < P; r++) {
+        prime_result_destroy(ms[r].result);
+        ms[r].result = NULL;
+        for (int k = 0; k <= PRIME_MAX_TAGS_LIMIT; k++)
+            free(ms[r].saved[k]);
+    }
+}
+
+/* The state after every level, resumed at other shard counts, gives the
+ * uninterrupted result; a damaged state, one of other parameters or other
+ * outcomes, different states on different shards and a failing save stop
+ * every shard. */
+Test(sharded, checkpoint_resumes, .timeout = 600)
+{
+    rng_state = 1616;
+    uint32_t resumed_levels = 0;
+    for (int kind = 0; kind < 3; kind++) {
+        dataset d;
+        dataset_random(&d, 3, 24, 800 + below(400), 9, kind);
+        params p = {.max_tags = 4, .min_size = 8, .min_drop = 0.1,
+                    .gains = {0.0, 0.02, 0.01, 0.0}, .n_gains = 4, .threads = 2,
+                    .whole = true};
+        prime_tagstore *s = dataset_store(&d, true);
+        prime_outcomes *o = dataset_outcomes(&d);
+        prime_config *c = params_config(&p);
+        prime_result *want = NULL;
+        cr_assert_eq(prime_search(s, o, c, NULL, NULL, &want), PRIME_OK, "%s",
+                     prime_last_error());
+        member first[MAXP];
+        run_resume(first, 3, s, o, c, NULL, 0);
+        uint32_t levels = 0;
+        for (uint32_t r = 0; r < 3; r++) {
+            cr_assert_eq(first[r].status, PRIME_OK, "kind %d shard %u: %s", kind, r,
+                         first[r].message);
+            assert_same_render(want, first[r].result, "checkpointed run");
+            for (int k = 1; k <= PRIME_MAX_TAGS_LIMIT; k++) {
+                /* every shard saved the same bytes */
+                cr_assert_eq(first[r].saved_size[k], first[0].saved_size[k]);
+                if (first[r].saved[k] != NULL)
+                    cr_assert_arr_eq(first[r].saved[k], first[0].saved[k],
+                                     first[0].saved_size[k]);
+            }
+        }
+        for (int k = 1; k <= PRIME_MAX_TAGS_LIMIT; k++) {
+            if (first[0].saved[k] == NULL)
+                continue;
+            levels++;
+            /* resumed after level k at 1, 2, 5 shards */
+            static const uint32_t Ps[] = {1, 2, 5};
+            for (int q = 0; q < 3; q++) {
+                member ms[MAXP];
+                run_resume(ms, Ps[q], s, o, c, first[0].saved[k], first[0].saved_size[k]);
+                for (uint32_t r = 0; r < Ps[q]; r++) {
+                    char what[128];
+                    snprintf(what, sizeof what, "kind %d, resumed after level %d, P %u", kind,
+                             k, Ps[q]);
+                    cr_assert_eq(ms[r].status, PRIME_OK, "%s: %s", what, ms[r].message);
+                    assert_same_render(want, ms[r].result, what);
+                    /* the levels after k are saved again, the same */
+                    for (int j = k + 1; j <= PRIME_MAX_TAGS_LIMIT; j++)
+                        if (first[0].saved[j] != NULL)
+                            cr_assert_arr_eq(ms[r].saved[j], first[0].saved[j],
+                                             first[0].saved_size[j], "%s: level %d", what, j);
+                }
+                free_saved(ms, Ps[q]);
+            }
+        }
+        cr_assert_geq(levels, 2, "kind %d: the search saved %u levels", kind, levels);
+        resumed_levels += levels;
+        const unsigned char *st1 = first[0].saved[1];
+        size_t n1 = first[0].saved_size[1];
+        member ms[MAXP];
+        /* a damaged state: every byte flipped in turn (a sample) */
+        unsigned char *bad = malloc(n1);
+        for (size_t at = 0; at < n1; at += 1 + n1 / 23) {
+            memcpy(bad, st1, n1);
+            bad[at] ^= 0x04;
+            run_resume(ms, 2, s, o, c, bad, n1);
+            for (uint32_t r = 0; r < 2; r++) {
+                cr_assert_neq(ms[r].status, PRIME_OK, "byte %zu", at);
+                cr_assert_null(ms[r].result);
+            }
+            cr_assert_eq(ms[0].status, PRIME_E_FORMAT, "byte %zu: %s", at, ms[0].message);
+            free_saved(ms, 2);
+        }
+        run_resume(ms, 2, s, o, c, st1, n1 - 8); /* truncated */
+        cr_assert_eq(ms[0].status, PRIME_E_FORMAT);
+        free_saved(ms, 2);
+        free(bad);
+        /* other parameters */
+        prime_config *c2 = params_config(&p);
+        cr_assert_eq(prime_config_set_int(c2, PRIME_PARAM_MIN_SIZE, 9), PRIME_OK);
+        run_resume(ms, 2, s, o, c2, st1, n1);
+        cr_assert_eq(ms[0].status, PRIME_E_MISMATCH, "%s", ms[0].message);
+        cr_assert(strstr(ms[0].message, "other parameters") != NULL, "%s", ms[0].message);
+        cr_assert_eq(ms[1].status, PRIME_E_MISMATCH);
+        free_saved(ms, 2);
+        prime_config_destroy(c2);
+        /* other outcomes: one image's outcome changed */
+        prime_outcomes *o2 = dataset_outcomes(&d);
+        double v0 = 0;
+        cr_assert_eq(prime_outcomes_get(o2, 0, &v0), PRIME_OK);
+        cr_assert_eq(prime_outcomes_set(o2, 0, v0 == 1.0 ? 0.0 : 1.0), PRIME_OK);
+        run_resume(ms, 3, s, o2, c, st1, n1);
+        cr_assert_eq(ms[0].status, PRIME_E_MISMATCH, "%s", ms[0].message);
+        cr_assert(strstr(ms[0].message, "other images or outcomes") != NULL, "%s",
+                  ms[0].message);
+        free_saved(ms, 3);
+        prime_outcomes_destroy(o2);
+        /* a failing save: every shard stops, PRIME_E_IO where it failed */
+        {
+            group g = {.fail_at = -1};
+            uint64_t f0, e0, f1, e1;
+            uint32_t n = prime_tagstore_image_count(s);
+            prime_shard_range(n, 0, 2, &f0, &e0);
+            prime_shard_range(n, 1, 2, &f1, &e1);
+            prime_shard_part a = {s, o, (uint32_t)f0, (uint32_t)(e0 - f0)};
+            prime_shard_part b = {s, o, (uint32_t)f1, (uint32_t)(e1 - f1)};
+            prime_shard_part *parts[2] = {&a, &b};
+            uint32_t n_parts[2] = {1, 1};
+            memset(ms, 0, sizeof ms);
+            for (uint32_t r = 0; r < 2; r++) {
+                ms[r].cancel_at = -1;
+                ms[r].resume = true;
+            }
+            ms[1].save_fails_at = 2;
+            run_group(&g, ms, 2, parts, n_parts, c);
+            cr_assert_eq(ms[1].status, PRIME_E_IO, "%s", ms[1].message);
+            cr_assert_eq(ms[0].status, PRIME_E_CANCELLED, "%s", ms[0].message);
+            cr_assert_null(ms[0].result);
+            free_saved(ms, 2);
+        }
+        /* different states on different shards */
+        {
+            group g = {.fail_at = -1};
+            prime_shard_part a = {s, o, 0, 10};
+            prime_shard_part b = {s, o, 10, prime_tagstore_image_count(s) - 10};
+            prime_shard_part *parts[2] = {&a, &b};
+            uint32_t n_parts[2] = {1, 1};
+            memset(ms, 0, sizeof ms);
+            for (uint32_t r = 0; r < 2; r++) {
+                ms[r].cancel_at = -1;
+                ms[r].resume = true;
+            }
+            ms[0].state = st1;
+            ms[0].state_size = n1;
+            run_group(&g, ms, 2, parts, n_parts, c);
+            for (uint32_t r = 0; r < 2; r++)
+                cr_assert_eq(ms[r].status, PRIME_E_MISMATCH, "%s", ms[r].message);
+            free_saved(ms, 2);
+        }
+        free_saved(first, 3);
+        prime_result_destroy(want);
+        prime_config_destroy(c);
+        prime_outcomes_destroy(o);
+        prime_tagstore_destroy(s);
+        dataset_free(&d);
+    }
+    fprintf(stderr, "sharded checkpoint: %u saved levels resumed\n", resumed_levels);
 }

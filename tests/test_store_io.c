@@ -1368,3 +1368,179 @@ Test(store_io, known_answer_file)
     prime_tagstore_destroy(t);
     prime_tagstore_destroy(s);
 }
+
+/* ---- parts of a file (prime_tagstore_open_part) ------------------------------- */
+
+Test(store_io, streaming_checksum_equals_one_shot)
+{
+    unsigned char buf[300];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (unsigned char)rnd(256);
+    for (size_t n = 0; n <= sizeof buf; n += 1 + n / 7) {
+        for (int trial = 0; trial < 20; trial++) {
+            prime__checksum_stream cs;
+            prime__checksum_begin(&cs, SEED_PAYLOAD);
+            for (size_t at = 0; at < n;) {
+                size_t take = 1 + rnd(70);
+                if (take > n - at)
+                    take = n - at;
+                prime__checksum_add(&cs, buf + at, take);
+                at += take;
+            }
+            cr_assert_eq(prime__checksum_end(&cs), prime__checksum(buf, n, SEED_PAYLOAD),
+                         "n %zu", n);
+            cr_assert_eq(prime__checksum_end(&cs), doc_checksum(buf, n, SEED_PAYLOAD));
+        }
+    }
+}
+
+/* image i of part equals image first + i of whole */
+static void assert_part(const prime_tagstore *whole, const prime_tagstore *part, uint64_t first)
+{
+    uint32_t nt = prime_tagstore_tag_count(whole), nc = prime_tagstore_class_count(whole);
+    cr_assert_eq(prime_tagstore_tag_count(part), nt);
+    cr_assert_eq(prime_tagstore_class_count(part), nc);
+    cr_assert_eq(prime_tagstore_is_frozen(part), 1);
+    for (uint32_t t = 0; t < nt; t++)
+        cr_assert_str_eq(prime_tagstore_tag_name(part, t), prime_tagstore_tag_name(whole, t));
+    for (uint32_t c = 0; c < nc; c++)
+        cr_assert_str_eq(prime_tagstore_class_name(part, c), prime_tagstore_class_name(whole, c));
+    uint32_t a[64], b[64], ka, kb;
+    for (uint32_t i = 0; i < prime_tagstore_image_count(part); i++) {
+        uint32_t w = (uint32_t)first + i;
+        cr_assert_str_eq(prime_tagstore_image_name(part, i), prime_tagstore_image_name(whole, w));
+        cr_assert_eq(prime_tagstore_image_class(part, i), prime_tagstore_image_class(whole, w));
+        cr_assert_eq(prime_tagstore_image_tags(part, i, a, 64, &ka), PRIME_OK);
+        cr_assert_eq(prime_tagstore_image_tags(whole, w, b, 64, &kb), PRIME_OK);
+        cr_assert_eq(ka, kb);
+        cr_assert_arr_eq(a, b, ka * sizeof *a);
+    }
+}
+
+Test(store_io, open_part_tiles_the_file_with_its_outcomes)
+{
+    static const uint32_t shapes[][3] = {{0, 5, 3}, {1, 5, 3}, {6, 30, 4}, {333, 200, 9},
+                                         {1000, 70000, 5}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        prime_tagstore *whole = random_store(shapes[k][0], shapes[k][1], shapes[k][2]);
+        char *path = strdup(tmp_path("whole.prime"));
+        cr_assert_eq(prime_tagstore_save(whole, path), PRIME_OK);
+        uint32_t n = prime_tagstore_image_count(whole);
+        prime_outcomes *o = NULL;
+        cr_assert_eq(prime_outcomes_create(n, &o), PRIME_OK);
+        for (uint32_t i = 0; i < n; i++)
+            cr_assert_eq(prime_outcomes_set(o, i, rnd(3) == 0), PRIME_OK);
+        char *opaths[3];
+        for (int32_t kind = PRIME_OUTCOMES_BITS; kind <= PRIME_OUTCOMES_F64; kind++) {
+            char name[32];
+            snprintf(name, sizeof name, "out-%d.bin", kind);
+            opaths[kind - 1] = strdup(tmp_path(name));
+            cr_assert_eq(prime_outcomes_save(o, whole, kind, opaths[kind - 1]), PRIME_OK, "%s",
+                         prime_last_error());
+        }
+        for (uint32_t P = 1; P <= 7; P++) {
+            uint64_t covered = 0;
+            for (uint32_t r = 0; r < P; r++) {
+                prime_tagstore *part = NULL;
+                uint64_t first = 99, total = 99, want_first, want_end;
+                cr_assert_eq(prime_tagstore_open_part(path, r, P, &part, &first, &total),
+                             PRIME_OK, "%s", prime_last_error());
+                cr_assert_eq(prime_shard_range(n, r, P, &want_first, &want_end), PRIME_OK);
+                cr_assert_eq(first, want_first);
+                cr_assert_eq(total, n);
+                cr_assert_eq(prime_tagstore_image_count(part), want_end - want_first);
+                cr_assert_eq(first, covered);
+                covered += prime_tagstore_image_count(part);
+                assert_part(whole, part, first);
+                for (int kind = 0; kind < 3; kind++) {
+                    prime_outcomes *po = NULL;
+                    cr_assert_eq(prime_outcomes_load(opaths[kind], part, &po), PRIME_OK, "%s",
+                                 prime_last_error());
+                    cr_assert_eq(prime_outcomes_count(po), prime_tagstore_image_count(part));
+                    for (uint32_t i = 0; i < prime_outcomes_count(po); i++) {
+                        double x = -1, y = -2;
+                        cr_assert_eq(prime_outcomes_get(po, i, &x), PRIME_OK);
+                        cr_assert_eq(prime_outcomes_get(o, (uint32_t)first + i, &y), PRIME_OK);
+                        cr_assert_eq(x, y);
+                    }
+                    prime_outcomes_destroy(po);
+                }
+                prime_tagstore_destroy(part);
+            }
+            cr_assert_eq(covered, n);
+        }
+        prime_outcomes_destroy(o);
+        for (int kind = 0; kind < 3; kind++)
+            free(opaths[kind]);
+        prime_tagstore_destroy(whole);
+        free(path);
+    }
+}
+
+Test(store_io, open_part_refuses_what_open_refuses)
+{
+    prime_tagstore *whole = random_store(200, 40, 4), *part = NULL;
+    char *path = strdup(tmp_path("p.prime")), *other = strdup(tmp_path("other.prime"));
+    char *opath = strdup(tmp_path("o.bin"));
+    cr_assert_eq(prime_tagstore_save(whole, path), PRIME_OK);
+    cr_assert_eq(prime_tagstore_open_part(path, 2, 2, &part, NULL, NULL), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_tagstore_open_part(path, 0, 0, &part, NULL, NULL), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_tagstore_open_part(NULL, 0, 1, &part, NULL, NULL), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_tagstore_open_part(path, 0, 1, NULL, NULL, NULL), PRIME_E_INVALID_ARG);
+    char *missing = strdup(tmp_path("missing.prime"));
+    cr_assert_eq(prime_tagstore_open_part(missing, 0, 1, &part, NULL, NULL), PRIME_E_NOT_FOUND);
+    free(missing);
+    size_t n = 0;
+    unsigned char *d = slurp(path, &n);
+    /* a flipped bit anywhere (the other parts' bytes included), a cut, a
+       byte too many: refused by every part */
+    for (size_t at = 0; at < n; at += 1 + n / 53) {
+        d[at] ^= 0x10;
+        spit(other, d, n);
+        d[at] ^= 0x10;
+        for (uint32_t r = 0; r < 3; r++) {
+            cr_assert_eq(prime_tagstore_open_part(other, r, 3, &part, NULL, NULL),
+                         PRIME_E_FORMAT, "byte %zu part %u", at, r);
+            cr_assert_null(part);
+        }
+    }
+    for (size_t cut = 0; cut < n; cut += 1 + n / 17) {
+        spit(other, d, cut);
+        cr_assert_neq(prime_tagstore_open_part(other, 1, 3, &part, NULL, NULL), PRIME_OK);
+        cr_assert_null(part);
+    }
+    unsigned char *longer = calloc(1, n + 8);
+    memcpy(longer, d, n);
+    spit(other, longer, n + 8);
+    cr_assert_eq(prime_tagstore_open_part(other, 0, 2, &part, NULL, NULL), PRIME_E_FORMAT);
+    free(longer);
+    /* binary outcomes of another store: refused for the part */
+    prime_tagstore *another = random_store(200, 40, 4);
+    prime_outcomes *o = NULL;
+    cr_assert_eq(prime_outcomes_create(200, &o), PRIME_OK);
+    for (uint32_t i = 0; i < 200; i++)
+        prime_outcomes_set(o, i, 1.0);
+    cr_assert_eq(prime_outcomes_save(o, another, PRIME_OUTCOMES_BITS, opath), PRIME_OK);
+    cr_assert_eq(prime_tagstore_open_part(path, 1, 2, &part, NULL, NULL), PRIME_OK);
+    prime_outcomes *po = NULL;
+    cr_assert_eq(prime_outcomes_load(opath, part, &po), PRIME_E_MISMATCH);
+    cr_assert_null(po);
+    cr_assert(strstr(prime_last_error(), "another tag store") != NULL, "%s",
+              prime_last_error());
+    /* damaged outcomes: refused */
+    cr_assert_eq(prime_outcomes_save(o, whole, PRIME_OUTCOMES_BITS, opath), PRIME_OK);
+    size_t on = 0;
+    unsigned char *od = slurp(opath, &on);
+    od[on - 1] ^= 1;
+    spit(opath, od, on);
+    cr_assert_eq(prime_outcomes_load(opath, part, &po), PRIME_E_FORMAT);
+    free(od);
+    prime_tagstore_destroy(part);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(another);
+    prime_tagstore_destroy(whole);
+    free(d);
+    free(path);
+    free(other);
+    free(opath);
+}

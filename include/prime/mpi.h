@@ -85,13 +85,18 @@ PRIME_MPI_API prime_status prime_mpi_load(MPI_Comm comm, const char *tags,
  *  with the whole store's tag table (the same names with the same ids),
  *  and *outcomes_out holds their outcomes.
  *
- *  Arguments as prime_mpi_load. From a sharded-store folder with an
- *  outcomes CSV, a rank reads only the shards that overlap its range (one
- *  shard for a rank without images, for the tag table) and the CSV's rows
- *  of their images: memory per rank is about the store's size / P. From a
- *  single file, or with binary outcomes (bound to the whole store's
- *  checksum) or outcomes in the tags file, *store_out is the whole store on
- *  every rank. *total_out (may be NULL) gets n.
+ *  Arguments as prime_mpi_load. Memory per rank is about the store's size
+ *  / P in two cases: from a binary store file with an outcomes file (binary
+ *  outcomes bound to it, or a CSV), a rank reads only its range of the
+ *  file (prime_tagstore_open_part, since 1.2: the file is read once in
+ *  blocks for its checksum, then only the range's bytes) and of binary
+ *  outcomes; from a sharded-store folder with an outcomes CSV, a rank
+ *  reads only the shards that overlap its range (one shard for a rank
+ *  without images, for the tag table) and the CSV's rows of their images.
+ *  From a tags text file, a sharded-store folder with binary outcomes
+ *  (bound to the whole store's checksum), or outcomes in the tags file,
+ *  *store_out is the whole store on every rank. *total_out (may be NULL)
+ *  gets n.
  *  @since 1.1 */
 PRIME_MPI_API prime_status prime_mpi_load_part(MPI_Comm comm, const char *tags,
                                                const char *outcomes_path,
@@ -122,8 +127,9 @@ PRIME_MPI_API prime_status prime_mpi_load_part(MPI_Comm comm, const char *tags,
  *  parameters). A rerun with the same folder after a failure (a killed
  *  rank) searches only the classes not saved there, and returns the result
  *  an uninterrupted run returns. A folder of another run is refused
- *  (PRIME_E_MISMATCH). In whole-data-set mode it is not used: the search
- *  restarts (its counts belong to every rank at once).
+ *  (PRIME_E_MISMATCH). In whole-data-set mode it is not used here: the
+ *  search restarts (prime_mpi_search_part_resume keeps a checkpoint of
+ *  that search).
  *
  *  progress (may be NULL; called on rank 0 only, from the calling thread):
  *  classes done out of all classes (per class), or rank 0's view of the
@@ -157,6 +163,27 @@ PRIME_MPI_API prime_status prime_mpi_search_part(MPI_Comm comm, const prime_tags
                                                  const prime_config *config,
                                                  prime_progress_fn progress, void *user_data,
                                                  prime_result **out);
+
+/** prime_mpi_search_part with a checkpoint (collective): rank 0 keeps the
+ *  search's state after each level in checkpoint_dir/whole.state (the
+ *  folder is created if absent, its parent must exist; the file is
+ *  replaced atomically), and a rerun with the same folder after a failure
+ *  (a killed rank, a time limit) resumes after the last level saved
+ *  (prime_search_sharded_resume): rank 0 reads the state and sends it to
+ *  every rank. The result is the one an uninterrupted run returns, also
+ *  with another number of ranks. A state of another run (other images,
+ *  outcomes or parameters) is refused on every rank (PRIME_E_MISMATCH):
+ *  give an empty or new folder. checkpoint_dir NULL is
+ *  prime_mpi_search_part. Other arguments and *out as prime_mpi_search_part.
+ *  @since 1.2 */
+PRIME_MPI_API prime_status prime_mpi_search_part_resume(MPI_Comm comm,
+                                                        const prime_tagstore *store,
+                                                        const prime_outcomes *outcomes,
+                                                        uint32_t first, uint32_t count,
+                                                        const prime_config *config,
+                                                        const char *checkpoint_dir,
+                                                        prime_progress_fn progress,
+                                                        void *user_data, prime_result **out);
 
 /** How many classes a rerun found in checkpoint_dir, after the last
  *  prime_mpi_search of this thread with a checkpoint (0 otherwise): for a

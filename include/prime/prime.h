@@ -307,6 +307,33 @@ PRIME_API prime_status prime_tagstore_open(const char *path, prime_tagstore **ou
 PRIME_API prime_status prime_tagstore_open_memory(const void *data, size_t size,
                                                   prime_tagstore **out);
 
+/** Open one part of a binary store file, for a process that searches
+ *  only some of its images (docs/scale.md, "Memory per rank"): the images
+ *  first .. end - 1 of the file's n images, prime_shard_range(n, part,
+ *  n_parts) (empty when n_parts > n), as a frozen store of end - first
+ *  images with the file's whole class and tag tables (the same names with
+ *  the same ids), in file order. Memory is about the part's share of the
+ *  file; the file is read once from end to end in blocks (its payload
+ *  checksum is verified, so a damaged file is refused as by
+ *  prime_tagstore_open), then only the part's bytes. The part's content is
+ *  validated as prime_tagstore_open validates a file; image names are
+ *  checked for duplicates within the part only.
+ *
+ *  The part is a store of its own (prime_tagstore_checksum is that of its
+ *  images), except for one thing: prime_outcomes_load with binary outcomes
+ *  written for the whole file's store (prime_outcomes_save) gives the
+ *  outcomes of the part's images, reading only those (an outcomes CSV
+ *  gives them too: its rows of other images are skipped).
+ *  *first_out and *total_out (each may be NULL) get `first` and n.
+ *  Errors: a NULL path or out, part >= n_parts (PRIME_E_INVALID_ARG);
+ *  those of prime_tagstore_open (PRIME_E_NOT_FOUND, PRIME_E_IO,
+ *  PRIME_E_FORMAT, PRIME_E_DUPLICATE, PRIME_E_NOMEM). On failure *out is
+ *  NULL.
+ *  @since 1.2 */
+PRIME_API prime_status prime_tagstore_open_part(const char *path, uint32_t part,
+                                                uint32_t n_parts, prime_tagstore **out,
+                                                uint64_t *first_out, uint64_t *total_out);
+
 /** Load a tags file of any supported kind, recognised by its content: a
  *  binary store (magic bytes), JSON Lines (first non-blank byte '{'), or
  *  CSV (see docs/formats.md). The store comes back frozen.

@@ -128,6 +128,46 @@ PRIME_API prime_status prime_search_sharded(const prime_shard_part *parts, uint3
                                             void *sum_data, prime_progress_fn progress,
                                             void *progress_data, prime_result **out);
 
+/** Save function of prime_search_sharded_resume: called on every process
+ *  after each level of the search is complete (level 1, 2, ...), with the
+ *  search's state: state[0..size) (valid during the call only), the same
+ *  bytes on every process whatever the split of the images (every value in
+ *  it is a sum over all processes). Keep the last one (one process is
+ *  enough, e.g. write it to a file, atomically). Return 0 to go on,
+ *  anything else to fail the search (PRIME_E_IO on this process, agreed on
+ *  at the next step: every process stops). Called from the thread that
+ *  called prime_search_sharded_resume.
+ *  @since 1.2 */
+typedef int32_t (*prime_sharded_save_fn)(void *user_data, const void *state, size_t size,
+                                         uint32_t level);
+
+/** prime_search_sharded with a checkpoint: save (may be NULL) is given the
+ *  search's state after each level, and a search given such a state
+ *  (state[0..state_size), NULL and 0 for none) resumes after its level:
+ *  the levels it holds are not searched again (level 1, one pass over the
+ *  images and one round of sums, is), and the result is the one the search
+ *  without interruption gives, byte for byte once rendered (`candidates`
+ *  included). The state does not depend on how the images are split: a
+ *  rerun with another number of processes resumes it.
+ *
+ *  A state is bound to the search: the parameters, the tag table, the
+ *  images and their outcomes (a fingerprint of every image's tags and
+ *  outcome, which does not depend on their order or split, and the
+ *  level-1 sums). A state of another search is refused with
+ *  PRIME_E_MISMATCH, a damaged one with PRIME_E_FORMAT, on every process.
+ *  Every process must pass the same state, or all none
+ *  (PRIME_E_MISMATCH otherwise). The other arguments, the errors and the
+ *  result are those of prime_search_sharded; a non-zero answer of save is
+ *  PRIME_E_IO. The fingerprint costs one more pass over the local images.
+ *  @since 1.2 */
+PRIME_API prime_status prime_search_sharded_resume(const prime_shard_part *parts,
+                                                   uint32_t n_parts, const prime_config *config,
+                                                   prime_sum_fn sum, void *sum_data,
+                                                   const void *state, size_t state_size,
+                                                   prime_sharded_save_fn save, void *save_data,
+                                                   prime_progress_fn progress,
+                                                   void *progress_data, prime_result **out);
+
 /** @} */
 
 #ifdef __cplusplus

@@ -202,6 +202,17 @@ PRIME_INTERNAL size_t prime__utf8_prefix(const char *s, size_t n);
 PRIME_INTERNAL uint64_t prime__hash_bytes(const void *p, size_t n);
 /* Checksum of a (large) byte range, as stored in binary store files. */
 PRIME_INTERNAL uint64_t prime__checksum(const void *p, size_t n, uint64_t seed);
+/* The same checksum over bytes given in pieces (a file read a block at a
+ * time): begin, add the pieces in order, end gives prime__checksum of
+ * their concatenation. */
+typedef struct {
+    uint64_t lane[4], total;
+    unsigned char tail[32];
+    size_t n_tail;
+} prime__checksum_stream;
+PRIME_INTERNAL void prime__checksum_begin(prime__checksum_stream *s, uint64_t seed);
+PRIME_INTERNAL void prime__checksum_add(prime__checksum_stream *s, const void *p, size_t n);
+PRIME_INTERNAL uint64_t prime__checksum_end(const prime__checksum_stream *s);
 
 /* ---- little-endian fields of the binary formats --------------------------- */
 

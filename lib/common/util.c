@@ -74,30 +74,84 @@ static inline uint64_t load_le64(const unsigned char *s)
            (uint64_t)s[6] << 48 | (uint64_t)s[7] << 56;
 }
 
-uint64_t prime__checksum(const void *p, size_t n, uint64_t seed)
+static const uint64_t CK_P1 = 0x9E3779B185EBCA87ull, CK_P2 = 0xC2B2AE3D27D4EB4Full;
+
+static inline uint64_t ck_round(uint64_t v, const unsigned char *s)
 {
-    const uint64_t P1 = 0x9E3779B185EBCA87ull, P2 = 0xC2B2AE3D27D4EB4Full;
-    const unsigned char *s = p;
-    uint64_t a = seed + P1, b = seed ^ P2, c = seed - P1, d = ~seed;
-    size_t total = n;
-    while (n >= 32) {
-        a = rotl(a + load_le64(s) * P2, 31) * P1;
-        b = rotl(b + load_le64(s + 8) * P2, 31) * P1;
-        c = rotl(c + load_le64(s + 16) * P2, 31) * P1;
-        d = rotl(d + load_le64(s + 24) * P2, 31) * P1;
-        s += 32;
-        n -= 32;
-    }
-    uint64_t h = rotl(a, 1) + rotl(b, 7) + rotl(c, 12) + rotl(d, 18) + (uint64_t)total;
+    return rotl(v + load_le64(s) * CK_P2, 31) * CK_P1;
+}
+
+/* Steps 3 to 6 of docs/binary-format.md: the lanes, the total length and
+ * the bytes after the last whole 32-byte block. */
+static uint64_t ck_finish(const uint64_t v[4], uint64_t total, const unsigned char *s, size_t n)
+{
+    uint64_t h = rotl(v[0], 1) + rotl(v[1], 7) + rotl(v[2], 12) + rotl(v[3], 18) + total;
     while (n >= 8) {
-        h = rotl(h ^ (rotl(load_le64(s) * P2, 31) * P1), 27) * P1 + P2;
+        h = rotl(h ^ (rotl(load_le64(s) * CK_P2, 31) * CK_P1), 27) * CK_P1 + CK_P2;
         s += 8;
         n -= 8;
     }
     while (n > 0) {
-        h = rotl(h ^ (*s * P1), 11) * P2;
+        h = rotl(h ^ (*s * CK_P1), 11) * CK_P2;
         s++;
         n--;
     }
     return mix(h);
+}
+
+uint64_t prime__checksum(const void *p, size_t n, uint64_t seed)
+{
+    const unsigned char *s = p;
+    uint64_t v[4] = {seed + CK_P1, seed ^ CK_P2, seed - CK_P1, ~seed};
+    size_t total = n;
+    while (n >= 32) {
+        v[0] = ck_round(v[0], s);
+        v[1] = ck_round(v[1], s + 8);
+        v[2] = ck_round(v[2], s + 16);
+        v[3] = ck_round(v[3], s + 24);
+        s += 32;
+        n -= 32;
+    }
+    return ck_finish(v, (uint64_t)total, s, n);
+}
+
+void prime__checksum_begin(prime__checksum_stream *st, uint64_t seed)
+{
+    st->lane[0] = seed + CK_P1;
+    st->lane[1] = seed ^ CK_P2;
+    st->lane[2] = seed - CK_P1;
+    st->lane[3] = ~seed;
+    st->total = 0;
+    st->n_tail = 0;
+}
+
+void prime__checksum_add(prime__checksum_stream *st, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    st->total += n;
+    if (st->n_tail > 0) { /* complete the pending block first */
+        size_t take = 32 - st->n_tail < n ? 32 - st->n_tail : n;
+        memcpy(st->tail + st->n_tail, s, take);
+        st->n_tail += take;
+        s += take;
+        n -= take;
+        if (st->n_tail < 32)
+            return;
+        for (int k = 0; k < 4; k++)
+            st->lane[k] = ck_round(st->lane[k], st->tail + 8 * k);
+        st->n_tail = 0;
+    }
+    while (n >= 32) {
+        for (int k = 0; k < 4; k++)
+            st->lane[k] = ck_round(st->lane[k], s + 8 * k);
+        s += 32;
+        n -= 32;
+    }
+    memcpy(st->tail, s, n);
+    st->n_tail = n;
+}
+
+uint64_t prime__checksum_end(const prime__checksum_stream *st)
+{
+    return ck_finish(st->lane, st->total, st->tail, st->n_tail);
 }

@@ -865,6 +865,224 @@ static prime_status fold_equal(sh_ctx *s, prime_result *r)
     return st;
 }
 
+/* ---- the checkpoint: the state after a level (prime_search_sharded_resume) ---- */
+
+/* The state is a list of u64, little-endian, every value global (the same
+ * on every process, whatever the split of the images):
+ *   ST_MAGIC, version 1, config hash, tag table hash, n, sum_q, the two
+ *   halves of the data fingerprint, the level k completed, candidates, m,
+ *   a hash of the candidates and their level-1 sums, mode count, pair
+ *   table row words (0 before level 2), the level's set count and front
+ *   count; per mode its tag count, its store tag ids, size and the bits of
+ *   its correct sum; the pair table (m rows, k >= 2); the level's sets (k
+ *   candidate indices each, u32, two a word), their size and sum, its
+ *   front; a checksum of all words before it. About the size of the level
+ *   in memory (4 k + 16 bytes a set), built in one buffer at each save. */
+#define ST_MAGIC UINT64_C(0x4b43485350495250) /* "PRIPSHCK" read little-endian */
+#define ST_SEED UINT64_C(0x5052494d53484b43)  /* "PRIMSHKC" */
+enum { ST_HEAD = 16 };
+
+/* Order-free fingerprint of the data (the multiset of images: their tags
+ * and fixed-point outcomes): two 32-bit halves of a hash per image, summed
+ * (below 2^64 for fewer than 2^32 images). */
+static void fingerprint(const sh_ctx *s, uint64_t fp[2])
+{
+    fp[0] = fp[1] = 0;
+#define FP(li, img, st, out)                                                  \
+    do {                                                                      \
+        uint64_t h = fnv(UINT64_C(0xcbf29ce484222325), &(uint64_t){prime__fx_from(out)}, 8); \
+        uint64_t a, b;                                                        \
+        prime__store_image_tags(st, img, &a, &b);                             \
+        for (uint64_t x = a; x < b; x++)                                      \
+            h = fnv(h, &(uint32_t){prime__store_tag(st, x)}, 4);              \
+        h = fnv(h, &(uint64_t){b - a}, 8);                                    \
+        h ^= h >> 29;                                                         \
+        h *= UINT64_C(0xbf58476d1ce4e5b9);                                    \
+        h ^= h >> 32;                                                         \
+        fp[0] += h & 0xffffffffu;                                             \
+        fp[1] += h >> 32;                                                     \
+        (void)(li);                                                           \
+    } while (0)
+    FOR_LOCAL(s, FP);
+#undef FP
+}
+
+static uint64_t cand_hash(const sh_ctx *s, const uint64_t *cand_st)
+{
+    uint64_t h = fnv(UINT64_C(0xcbf29ce484222325), &s->m, sizeof s->m);
+    h = fnv(h, s->cand, (size_t)s->m * sizeof *s->cand);
+    return fnv(h, cand_st, 2 * (size_t)s->m * sizeof *cand_st);
+}
+
+typedef struct {
+    uint64_t cfg_hash, tag_hash, fp[2], cand_hash;
+} st_ids;
+
+/* The state after level k (lv: its sets) in *out (prime__malloc). */
+static prime_status state_write(const sh_ctx *s, const st_ids *ids, uint32_t k, const level *lv,
+                                unsigned char **out, size_t *size_out)
+{
+    uint64_t rw = k >= 2 ? s->row_words : 0;
+    uint64_t words = ST_HEAD + 1;
+    for (size_t i = 0; i < s->n_modes; i++)
+        words += 3 + s->modes[i].n_tags;
+    words += (uint64_t)s->m * rw + (lv->n * k + 1) / 2 + lv->n * 2 + lv->n_front;
+    unsigned char *d = prime__malloc((size_t)words * 8);
+    if (d == NULL)
+        return prime__error(PRIME_E_NOMEM, FN ": out of memory");
+    uint64_t w = 0;
+#define PUT(v) prime__put_le64(d + 8 * w++, (uint64_t)(v))
+    PUT(ST_MAGIC);
+    PUT(1);
+    PUT(ids->cfg_hash);
+    PUT(ids->tag_hash);
+    PUT(s->n);
+    PUT(s->sum_q);
+    PUT(ids->fp[0]);
+    PUT(ids->fp[1]);
+    PUT(k);
+    PUT(s->candidates);
+    PUT(s->m);
+    PUT(ids->cand_hash);
+    PUT(s->n_modes);
+    PUT(rw);
+    PUT(lv->n);
+    PUT(lv->n_front);
+    for (size_t i = 0; i < s->n_modes; i++) {
+        const prime__raw_mode *r = &s->modes[i];
+        uint64_t bits;
+        memcpy(&bits, &r->correct, 8);
+        PUT(r->n_tags);
+        for (uint32_t t = 0; t < r->n_tags; t++)
+            PUT(r->tags[t]);
+        PUT(r->size);
+        PUT(bits);
+    }
+    for (uint64_t i = 0; i < (uint64_t)s->m * rw; i++)
+        PUT(s->rows[i]);
+    /* the sets' candidate indices as u32, two a word */
+    for (uint64_t i = 0; i < lv->n * k; i += 2)
+        PUT((uint64_t)lv->tags[i] | (i + 1 < lv->n * k ? (uint64_t)lv->tags[i + 1] << 32 : 0));
+    for (uint64_t i = 0; i < 2 * lv->n; i++)
+        PUT(lv->st[i]);
+    for (uint64_t i = 0; i < lv->n_front; i++)
+        PUT(lv->front[i]);
+    uint64_t sum = prime__checksum(d, (size_t)(8 * w), ST_SEED);
+    PUT(sum);
+#undef PUT
+    *out = d;
+    *size_out = (size_t)words * 8;
+    return PRIME_OK;
+}
+
+static prime_status bad_state(const char *what)
+{
+    return prime__error(PRIME_E_MISMATCH, FN ": the checkpoint state %s", what);
+}
+
+/* Read a state (checked against this search: the same data, parameters and
+ * level 1) into s (candidates, modes, pair table) and *lv; *k_out gets its
+ * level. */
+static prime_status state_read(sh_ctx *s, const st_ids *ids, const unsigned char *d, size_t n,
+                               level *lv, uint32_t *k_out)
+{
+    if (n < 8 * (ST_HEAD + 1) || n % 8 != 0 || prime__get_le64(d) != ST_MAGIC)
+        return prime__error(PRIME_E_FORMAT, FN ": not a checkpoint state of the sharded search");
+    uint64_t words = n / 8;
+    if (prime__get_le64(d + 8) != 1)
+        return prime__error(PRIME_E_FORMAT, FN ": a checkpoint state of another version");
+    if (prime__get_le64(d + 8 * (words - 1)) != prime__checksum(d, n - 8, ST_SEED))
+        return prime__error(PRIME_E_FORMAT, FN ": the checkpoint state is damaged (checksum)");
+    uint64_t h[ST_HEAD];
+    for (int i = 0; i < ST_HEAD; i++)
+        h[i] = prime__get_le64(d + 8 * i);
+    if (h[2] != ids->cfg_hash)
+        return bad_state("was made with other parameters");
+    if (h[3] != ids->tag_hash || h[4] != s->n || h[5] != s->sum_q || h[6] != ids->fp[0] ||
+        h[7] != ids->fp[1] || h[10] != s->m || h[11] != ids->cand_hash)
+        return bad_state("was made for other images or outcomes");
+    uint64_t k = h[8], n_modes = h[12], rw = h[13], ln = h[14], nf = h[15];
+    if (k < 1 || k > s->max_tags || rw != (k >= 2 ? s->row_words : 0) || nf > ln ||
+        n_modes > words || ln > words)
+        return prime__error(PRIME_E_FORMAT, FN ": the checkpoint state is inconsistent");
+    uint64_t w = ST_HEAD;
+    /* the modes */
+    for (uint64_t i = 0; i < n_modes; i++) {
+        if (w + 1 > words - 1)
+            return prime__error(PRIME_E_FORMAT, FN ": the checkpoint state is truncated");
+        uint64_t nt = prime__get_le64(d + 8 * w++);
+        if (nt < 1 || nt > k || w + nt + 2 > words - 1)
+            return prime__error(PRIME_E_FORMAT, FN ": the checkpoint state is inconsistent");
+        if (!prime__grow((void **)&s->modes, &s->cap_modes, s->n_modes + 1, sizeof *s->modes))
+            return prime__error(PRIME_E_NOMEM, FN ": out of memory");
+        prime__raw_mode *r = &s->modes[s->n_modes++];
+        memset(r, 0, sizeof *r);
+        r->n_tags = (uint32_t)nt;
+        for (uint64_t t = 0; t < nt; t++) {
+            uint64_t id = prime__get_le64(d + 8 * w++);
+            if (id >= s->n_tags || s->map[id] == PRIME_NONE)
+                return prime__error(PRIME_E_FORMAT, FN ": the checkpoint state is inconsistent");
+            r->tags[t] = (uint32_t)id;
+        }
+        r->size = prime__get_le64(d + 8 * w++);
+        uint64_t bits = prime__get_le64(d + 8 * w++);
+        memcpy(&r->correct, &bits, 8);
+    }
+    if (ln > (words / k + 1) * 2)
+        return prime__error(PRIME_E_FORMAT, FN ": the checkpoint state is inconsistent");
+    uint64_t need = (uint64_t)s->m * rw + (ln * k + 1) / 2 + ln * 2 + nf;
+    if (w + need != words - 1)
+        return prime__error(PRIME_E_FORMAT, FN ": the checkpoint state is truncated");
+    for (uint64_t i = 0; i < (uint64_t)s->m * rw; i++)
+        s->rows[i] = prime__get_le64(d + 8 * w++);
+    lv->k = (uint32_t)k;
+    uint32_t tags[PRIME_MAX_TAGS_LIMIT];
+    const unsigned char *tg = d + 8 * w; /* u32 each, little-endian */
+    w += (ln * k + 1) / 2;
+    const unsigned char *st = d + 8 * w;
+    for (uint64_t i = 0; i < ln; i++) {
+        for (uint64_t t = 0; t < k; t++) {
+            uint64_t c = prime__get_le32(tg + 4 * (i * k + t));
+            if (c >= s->m || (t > 0 && c <= tags[t - 1]))
+                return prime__error(PRIME_E_FORMAT, FN ": the checkpoint state is inconsistent");
+            tags[t] = (uint32_t)c;
+        }
+        if (!level_push(lv, tags, prime__get_le64(st + 16 * i), prime__get_le64(st + 16 * i + 8)))
+            return prime__error(PRIME_E_NOMEM, FN ": out of memory");
+    }
+    w += 2 * ln;
+    for (uint64_t i = 0; i < nf; i++) {
+        uint64_t f = prime__get_le64(d + 8 * w++);
+        if (f >= ln || !level_front(lv, f))
+            return f >= ln ? prime__error(PRIME_E_FORMAT,
+                                          FN ": the checkpoint state is inconsistent")
+                           : prime__error(PRIME_E_NOMEM, FN ": out of memory");
+    }
+    s->candidates = h[9];
+    *k_out = (uint32_t)k;
+    return PRIME_OK;
+}
+
+/* Save the state after level k through the caller's function (a local
+ * failure: agreed on at the next step). */
+static void state_save(sh_ctx *s, const st_ids *ids, prime_sharded_save_fn save,
+                       void *save_data, uint32_t k, const level *lv, prime_status *local)
+{
+    if (save == NULL || *local != PRIME_OK)
+        return;
+    unsigned char *d = NULL;
+    size_t n = 0;
+    *local = state_write(s, ids, k, lv, &d, &n);
+    if (*local == PRIME_OK) {
+        int32_t rc = save(save_data, d, n, k);
+        if (rc != 0)
+            *local = prime__error(PRIME_E_IO, FN ": saving the state after level %u failed "
+                                              "(the save function returned %d)",
+                                  (unsigned)k, (int)rc);
+    }
+    prime__free(d);
+}
+
 static void ctx_free(sh_ctx *s)
 {
     prime__free(s->cand);
@@ -1017,10 +1235,15 @@ static prime_status run_tags(sh_ctx *s, uint64_t **cand_st_out, prime_status *lo
     return PRIME_OK;
 }
 
-prime_status prime_search_sharded(const prime_shard_part *parts, uint32_t n_parts,
-                                  const prime_config *config, prime_sum_fn sum, void *sum_data,
-                                  prime_progress_fn progress, void *progress_data,
-                                  prime_result **out)
+/* prime_search_sharded (checkpoint 0) and prime_search_sharded_resume
+ * (checkpoint 1: the data fingerprint is summed, state (may be NULL) is
+ * resumed, save (may be NULL) called after each level). */
+static prime_status sharded_run(const prime_shard_part *parts, uint32_t n_parts,
+                                const prime_config *config, prime_sum_fn sum, void *sum_data,
+                                bool checkpoint, const void *state, size_t state_size,
+                                prime_sharded_save_fn save, void *save_data,
+                                prime_progress_fn progress, void *progress_data,
+                                prime_result **out)
 {
     if (out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, FN ": out is NULL");
@@ -1076,7 +1299,9 @@ prime_status prime_search_sharded(const prime_shard_part *parts, uint32_t n_part
         if (s->map == NULL)
             local = prime__error(PRIME_E_NOMEM, FN ": out of memory");
     }
-    uint64_t hv[5 + 2 * PIECES];
+    /* with a checkpoint: the data's fingerprint, who has a state and its hash */
+    enum { H_FP = 5 + 2 * PIECES, H_HAS_STATE = H_FP + 2, H_STATE = H_HAS_STATE + 1 };
+    uint64_t hv[H_STATE + PIECES];
     memset(hv, 0, sizeof hv);
     hv[0] = local != PRIME_OK;
     hv[1] = 1;
@@ -1085,7 +1310,12 @@ prime_status prime_search_sharded(const prime_shard_part *parts, uint32_t n_part
     hv[4] = lsum;
     put_pieces(hv + 5, th);
     put_pieces(hv + 5 + PIECES, config_hash(&cfg));
-    prime_status st = sum_all(s, hv, 5 + 2 * PIECES);
+    if (checkpoint && local == PRIME_OK)
+        fingerprint(s, hv + H_FP);
+    hv[H_HAS_STATE] = state != NULL;
+    if (state != NULL)
+        put_pieces(hv + H_STATE, prime__checksum(state, state_size, ST_SEED));
+    prime_status st = sum_all(s, hv, checkpoint ? H_STATE + PIECES : 5 + 2 * PIECES);
     if (st != PRIME_OK)
         goto done;
     if (local != PRIME_OK) {
@@ -1104,6 +1334,12 @@ prime_status prime_search_sharded(const prime_shard_part *parts, uint32_t n_part
     }
     if (!pieces_equal(hv + 5 + PIECES, n_proc)) {
         st = prime__error(PRIME_E_MISMATCH, FN ": the shards were given different parameters");
+        goto done;
+    }
+    if (checkpoint && ((hv[H_HAS_STATE] != 0 && hv[H_HAS_STATE] != n_proc) ||
+                       !pieces_equal(hv + H_STATE, n_proc))) {
+        st = prime__error(PRIME_E_MISMATCH, FN ": the shards were given different checkpoint "
+                                               "states (give every shard the same, or none)");
         goto done;
     }
     if (hv[2] >= ((uint64_t)1 << 32)) {
@@ -1126,12 +1362,22 @@ prime_status prime_search_sharded(const prime_shard_part *parts, uint32_t n_part
         if (s->binary)
             s->need_wrong = need_wrong(s);
 
-        /* level 1 */
+        /* level 1 (also when resuming: the candidates and local columns) */
         st = run_tags(s, &cand_st, &local);
         if (st != PRIME_OK)
             goto done;
-        lv[1].k = 1;
-        for (uint32_t c = 0; c < s->m && local == PRIME_OK; c++) {
+        st_ids ids = {config_hash(&cfg), th, {hv[H_FP], hv[H_FP + 1]}, 0};
+        if (checkpoint && local == PRIME_OK)
+            ids.cand_hash = cand_hash(s, cand_st);
+        uint32_t resumed = 0; /* the level the state completed */
+        if (state != NULL && local == PRIME_OK)
+            local = state_read(s, &ids, state, state_size, &lv[0], &resumed);
+        if (resumed > 0 && resumed % 2 == 1) { /* level k lives in lv[k % 2] */
+            lv[1] = lv[0];
+            memset(&lv[0], 0, sizeof lv[0]);
+        }
+        lv[1].k = resumed > 0 ? lv[1].k : 1;
+        for (uint32_t c = 0; resumed == 0 && c < s->m && local == PRIME_OK; c++) {
             uint64_t size = cand_st[2 * c], sq = cand_st[2 * c + 1];
             s->candidates++;
             if (is_mode(s, NULL, cand_st, &c, 1, size, sq) && !push_mode(s, &c, 1, size, sq))
@@ -1142,8 +1388,10 @@ prime_status prime_search_sharded(const prime_shard_part *parts, uint32_t n_part
                      !level_front(&lv[1], lv[1].n - 1))
                 local = prime__error(PRIME_E_NOMEM, FN ": out of memory");
         }
+        if (resumed == 0)
+            state_save(s, &ids, save, save_data, 1, &lv[1], &local);
         /* levels 2..max_tags; every process sees the same fronts */
-        for (uint32_t k = 2; k <= s->max_tags && s->m >= 2; k++) {
+        for (uint32_t k = resumed > 0 ? resumed + 1 : 2; k <= s->max_tags && s->m >= 2; k++) {
             /* level k - 1 in lv[(k - 1) % 2], level k in lv[k % 2] */
             level *prev = &lv[(k - 1) % 2], *cur = &lv[k % 2];
             level_free(cur);
@@ -1153,6 +1401,7 @@ prime_status prime_search_sharded(const prime_shard_part *parts, uint32_t n_part
             st = run_level(s, prev, cur, cand_st, k, &local);
             if (st != PRIME_OK)
                 goto done;
+            state_save(s, &ids, save, save_data, k, cur, &local);
         }
     }
 
@@ -1182,4 +1431,29 @@ done:
     level_free(&lv[1]);
     ctx_free(s);
     return st;
+}
+
+prime_status prime_search_sharded(const prime_shard_part *parts, uint32_t n_parts,
+                                  const prime_config *config, prime_sum_fn sum, void *sum_data,
+                                  prime_progress_fn progress, void *progress_data,
+                                  prime_result **out)
+{
+    return sharded_run(parts, n_parts, config, sum, sum_data, false, NULL, 0, NULL, NULL,
+                       progress, progress_data, out);
+}
+
+prime_status prime_search_sharded_resume(const prime_shard_part *parts, uint32_t n_parts,
+                                         const prime_config *config, prime_sum_fn sum,
+                                         void *sum_data, const void *state, size_t state_size,
+                                         prime_sharded_save_fn save, void *save_data,
+                                         prime_progress_fn progress, void *progress_data,
+                                         prime_result **out)
+{
+    if (state == NULL && state_size > 0) {
+        if (out != NULL)
+            *out = NULL;
+        return prime__error(PRIME_E_INVALID_ARG, FN ": state is NULL");
+    }
+    return sharded_run(parts, n_parts, config, sum, sum_data, true, state, state_size, save,
+                       save_data, progress, progress_data, out);
 }

@@ -3,8 +3,12 @@
  * payload checksum, the payload checksum, the header checksum) and the
  * values as bits, fixed point (units of 2^-32) or IEEE binary64, all
  * little-endian. */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/store.h"
 
@@ -101,11 +105,13 @@ static prime_status bad(const char *name, const char *what)
     return prime__error(PRIME_E_FORMAT, "%s: %s", name, what);
 }
 
-prime_status prime__outcomes_open_memory(const void *data, size_t size, const char *name,
-                                         const prime_tagstore *store, prime_outcomes **out)
+/* The header d[0..HEADER) of binary outcomes whose file (or buffer) has
+ * `size` bytes: version, header checksum, kind, count and the size the
+ * count gives. The payload checksum is the caller's. */
+static prime_status check_head(const unsigned char *d, uint64_t size, const char *name,
+                               uint32_t *kind_out, uint64_t *n_out, uint64_t *psize_out)
 {
-    const unsigned char *d = data;
-    if (!prime__is_binary_outcomes(data, size))
+    if (!prime__is_binary_outcomes(d, (size_t)(size < HEADER ? size : HEADER)))
         return bad(name, "not libprime binary outcomes (wrong magic bytes)");
     if (size < HEADER)
         return bad(name, "truncated inside the header of the binary outcomes");
@@ -124,10 +130,64 @@ prime_status prime__outcomes_open_memory(const void *data, size_t size, const ch
     if (n > UINT32_MAX - 2)
         return bad(name, "the outcome count is out of range");
     uint64_t psize = payload_size((int32_t)kind, n);
-    if ((uint64_t)size - HEADER < psize)
+    if (size - HEADER < psize)
         return bad(name, "truncated: the file is shorter than its count says");
-    if ((uint64_t)size - HEADER > psize)
+    if (size - HEADER > psize)
         return bad(name, "unexpected bytes after the end of the binary outcomes");
+    *kind_out = kind;
+    *n_out = n;
+    *psize_out = psize;
+    return PRIME_OK;
+}
+
+/* Outcomes first .. first + count - 1 of the file into o->v[0..count): p
+ * holds the payload from its byte `base` on (bits: base = first / 8; else
+ * base = 8 * first). */
+static prime_status decode(uint32_t kind, const unsigned char *p, uint64_t first,
+                           uint64_t count, const char *name, prime_outcomes *o)
+{
+    for (uint64_t j = 0; j < count; j++) {
+        uint64_t i = first + j; /* the file's index, for messages */
+        double v;
+        if (kind == PRIME_OUTCOMES_BITS) {
+            uint64_t b = i - first / 8 * 8;
+            v = (p[b / 8] >> (b % 8)) & 1u;
+        } else if (kind == PRIME_OUTCOMES_FIXED) {
+            uint64_t u = prime__get_le64(p + 8 * j);
+            if (u > (uint64_t)1 << 32)
+                return prime__error(PRIME_E_RANGE, "%s: outcome %llu is above 1 (fixed point "
+                                                   "%llu)",
+                                    name, (unsigned long long)i, (unsigned long long)u);
+            v = (double)u / FIXED_ONE;
+        } else {
+            uint64_t bits = prime__get_le64(p + 8 * j);
+            memcpy(&v, &bits, 8);
+            if (!(v >= 0.0 && v <= 1.0))
+                return prime__error(PRIME_E_RANGE, "%s: outcome %llu is not in [0, 1]", name,
+                                    (unsigned long long)i);
+        }
+        o->v[j] = v;
+    }
+    return PRIME_OK;
+}
+
+static prime_status other_store(const char *name, uint64_t theirs, uint64_t ours)
+{
+    return prime__error(PRIME_E_MISMATCH,
+                        "%s: these outcomes were written for another tag store (its "
+                        "checksum %016llx, this store's %016llx)",
+                        name, (unsigned long long)theirs, (unsigned long long)ours);
+}
+
+prime_status prime__outcomes_open_memory(const void *data, size_t size, const char *name,
+                                         const prime_tagstore *store, prime_outcomes **out)
+{
+    const unsigned char *d = data;
+    uint32_t kind = 0;
+    uint64_t n = 0, psize = 0;
+    prime_status st = check_head(d, size, name, &kind, &n, &psize);
+    if (st != PRIME_OK)
+        return st;
     const unsigned char *p = d + HEADER;
     if (prime__get_le64(d + H_PAYLOAD_SUM) != prime__checksum(p, (size_t)psize, SEED_PAYLOAD))
         return bad(name, "the payload checksum does not match: the file is damaged");
@@ -137,43 +197,79 @@ prime_status prime__outcomes_open_memory(const void *data, size_t size, const ch
                             "written for another store)",
                             name, (unsigned long long)n, store->images.count);
     uint64_t store_sum = 0;
-    prime_status st = prime_tagstore_checksum(store, &store_sum);
+    st = prime_tagstore_checksum(store, &store_sum);
     if (st != PRIME_OK)
         return st;
     if (store_sum != prime__get_le64(d + H_STORE_SUM))
-        return prime__error(PRIME_E_MISMATCH,
-                            "%s: these outcomes were written for another tag store (its "
-                            "checksum %016llx, this store's %016llx)",
-                            name, (unsigned long long)prime__get_le64(d + H_STORE_SUM),
-                            (unsigned long long)store_sum);
+        return other_store(name, prime__get_le64(d + H_STORE_SUM), store_sum);
     if (kind == PRIME_OUTCOMES_BITS && n % 8 != 0 && (p[n / 8] >> (n % 8)) != 0)
         return bad(name, "padding bits after the last outcome are not zero");
     prime_outcomes *o = NULL;
     if ((st = prime_outcomes_create((uint32_t)n, &o)) != PRIME_OK)
         return st;
-    for (uint64_t i = 0; i < n; i++) {
-        double v;
-        if (kind == PRIME_OUTCOMES_BITS) {
-            v = (p[i / 8] >> (i % 8)) & 1u;
-        } else if (kind == PRIME_OUTCOMES_FIXED) {
-            uint64_t u = prime__get_le64(p + 8 * i);
-            if (u > (uint64_t)1 << 32) {
-                prime_outcomes_destroy(o);
-                return prime__error(PRIME_E_RANGE, "%s: outcome %llu is above 1 (fixed point "
-                                                   "%llu)",
-                                    name, (unsigned long long)i, (unsigned long long)u);
-            }
-            v = (double)u / FIXED_ONE;
-        } else {
-            uint64_t bits = prime__get_le64(p + 8 * i);
-            memcpy(&v, &bits, 8);
-            if (!(v >= 0.0 && v <= 1.0)) {
-                prime_outcomes_destroy(o);
-                return prime__error(PRIME_E_RANGE, "%s: outcome %llu is not in [0, 1]", name,
-                                    (unsigned long long)i);
-            }
-        }
-        o->v[i] = v;
+    st = decode(kind, p, 0, n, name, o);
+    if (st != PRIME_OK) {
+        prime_outcomes_destroy(o);
+        return st;
+    }
+    *out = o;
+    return PRIME_OK;
+}
+
+prime_status prime__outcomes_open_part(const char *path, const prime_tagstore *store,
+                                       prime_outcomes **out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return prime__error(errno == ENOENT ? PRIME_E_NOT_FOUND : PRIME_E_IO,
+                            "cannot open %s: %s", path, strerror(errno));
+    struct stat sb;
+    unsigned char d[HEADER] = {0};
+    uint32_t kind = 0;
+    uint64_t n = 0, psize = 0, sum = 0;
+    prime_status st = PRIME_OK;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+        st = prime__error(PRIME_E_IO, "%s: not a regular file", path);
+    uint64_t fsize = st == PRIME_OK ? (uint64_t)sb.st_size : 0;
+    if (st == PRIME_OK)
+        st = prime__read_at(fd, d, fsize < HEADER ? fsize : HEADER, 0, path);
+    if (st == PRIME_OK)
+        st = check_head(d, fsize, path, &kind, &n, &psize);
+    if (st == PRIME_OK)
+        st = prime__checksum_file_range(fd, HEADER, HEADER + psize, SEED_PAYLOAD, path, &sum);
+    if (st == PRIME_OK && sum != prime__get_le64(d + H_PAYLOAD_SUM))
+        st = bad(path, "the payload checksum does not match: the file is damaged");
+    if (st == PRIME_OK && n != store->origin_images)
+        st = prime__error(PRIME_E_MISMATCH,
+                          "%s: outcomes for %llu images, the tag store has %llu (they were "
+                          "written for another store)",
+                          path, (unsigned long long)n, (unsigned long long)store->origin_images);
+    if (st == PRIME_OK && store->origin_sum != prime__get_le64(d + H_STORE_SUM))
+        st = other_store(path, prime__get_le64(d + H_STORE_SUM), store->origin_sum);
+    if (st == PRIME_OK && kind == PRIME_OUTCOMES_BITS && n % 8 != 0) {
+        unsigned char last = 0;
+        st = prime__read_at(fd, &last, 1, HEADER + n / 8, path);
+        if (st == PRIME_OK && (last >> (n % 8)) != 0)
+            st = bad(path, "padding bits after the last outcome are not zero");
+    }
+    uint64_t first = store->origin_first, count = store->images.count;
+    uint64_t base = kind == PRIME_OUTCOMES_BITS ? first / 8 : 8 * first;
+    uint64_t bytes = kind == PRIME_OUTCOMES_BITS ? (first + count + 7) / 8 - base : 8 * count;
+    unsigned char *p = NULL;
+    prime_outcomes *o = NULL;
+    if (st == PRIME_OK && (p = prime__malloc(bytes ? (size_t)bytes : 1)) == NULL)
+        st = prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
+    if (st == PRIME_OK)
+        st = prime__read_at(fd, p, bytes, HEADER + base, path);
+    if (st == PRIME_OK)
+        st = prime_outcomes_create((uint32_t)count, &o);
+    if (st == PRIME_OK)
+        st = decode(kind, p, first, count, path, o);
+    close(fd);
+    prime__free(p);
+    if (st != PRIME_OK) {
+        prime_outcomes_destroy(o);
+        return st;
     }
     *out = o;
     return PRIME_OK;

@@ -172,6 +172,18 @@ static prime_status parse_outcomes(const char *data, size_t size, const char *na
     return prime_outcomes_load_memory(data, size, name, a->store, a->out);
 }
 
+/* true when the file at path starts with the magic of binary outcomes */
+static bool part_has_binary(const char *path)
+{
+    unsigned char head[8] = {0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false; /* the reader below says why */
+    ssize_t n = pread(fd, head, sizeof head, 0);
+    close(fd);
+    return n == (ssize_t)sizeof head && prime__is_binary_outcomes(head, sizeof head);
+}
+
 prime_status prime_outcomes_load(const char *path, const prime_tagstore *store,
                                  prime_outcomes **out)
 {
@@ -181,6 +193,8 @@ prime_status prime_outcomes_load(const char *path, const prime_tagstore *store,
     if (path == NULL || store == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_outcomes_load: %s is NULL",
                             path == NULL ? "path" : "store");
+    if (store->is_part && part_has_binary(path)) /* only the part's values */
+        return prime__outcomes_open_part(path, store, out);
     load_args a = {store, out};
     return prime__parse_file(path, parse_outcomes, &a);
 }

@@ -46,6 +46,13 @@ struct prime_tagstore {
     /* prime_tagstore_checksum of the frozen store, once computed (0: not
        yet); written by any thread that computes it (the same value) */
     _Atomic uint64_t checksum_cache;
+    /* a part of a binary store file (prime_tagstore_open_part): the file's
+       payload checksum (the whole store's prime_tagstore_checksum), the
+       file's image count and the file index of this store's image 0;
+       binary outcomes of the whole store load for a part through these
+       (prime__outcomes_open_part). is_part false: a store of its own. */
+    bool is_part;
+    uint64_t origin_sum, origin_images, origin_first;
 };
 
 /* Largest tag count whose ids a store file keeps as u16. */
@@ -236,6 +243,22 @@ PRIME_INTERNAL prime_status prime__store_serialize(const prime_tagstore *store, 
                                                    unsigned char **file_out, size_t *size_out);
 /* Binary outcomes (outcomes_bin.c): detects the magic bytes; reads one. */
 PRIME_INTERNAL bool prime__is_binary_outcomes(const void *data, size_t size);
+/* The outcomes of the images of a part store (store->is_part) from a binary
+ * outcomes file of the whole store: the header and one pass over the file
+ * for its payload checksum, then only the part's values. */
+PRIME_INTERNAL prime_status prime__outcomes_open_part(const char *path,
+                                                      const prime_tagstore *store,
+                                                      prime_outcomes **out);
+/* Bytes [at, at + size) of an open file into dst (a loop over pread);
+ * PRIME_E_IO naming path, or PRIME_E_FORMAT "truncated" at the end of the
+ * file. */
+PRIME_INTERNAL prime_status prime__read_at(int fd, void *dst, uint64_t size, uint64_t at,
+                                           const char *path);
+/* prime__checksum (seed) of bytes [from, to) of an open file, read a block
+ * at a time (bounded memory). */
+PRIME_INTERNAL prime_status prime__checksum_file_range(int fd, uint64_t from, uint64_t to,
+                                                       uint64_t seed, const char *path,
+                                                       uint64_t *sum_out);
 PRIME_INTERNAL prime_status prime__outcomes_open_memory(const void *data, size_t size,
                                                         const char *name,
                                                         const prime_tagstore *store,

@@ -10,10 +10,14 @@
  * that is later trusted, and then lets the store use the arrays in place at
  * the file's widths (on a big-endian host they are first byte-swapped
  * inside the blob). */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/store.h"
 
@@ -434,9 +438,12 @@ static prime_status check_magic(const unsigned char *d, size_t n, const char *na
     return PRIME_OK;
 }
 
-/* Everything in the header: version, sizes, checksums, section layout. */
+/* Everything in the header: version, sizes, checksums, section layout.
+ * whole: d holds the whole file (n bytes); else only its header, n being
+ * the file's size: the padding bytes and the payload checksum are then the
+ * caller's to check (prime_tagstore_open_part). */
 static prime_status check_header(const unsigned char *d, size_t n, const char *name,
-                                 layout *L)
+                                 layout *L, bool whole)
 {
     prime_status st = check_magic(d, n, name);
     if (st != PRIME_OK)
@@ -549,7 +556,7 @@ static prime_status check_header(const unsigned char *d, size_t n, const char *n
             return prime__error(PRIME_E_FORMAT,
                                 "%s: section '%s' runs past the end of the file", name,
                                 SECTION_NAMES[k]);
-        for (uint64_t i = o + sz; i < pos; i++)
+        for (uint64_t i = o + sz; whole && i < pos; i++)
             if (d[i] != 0)
                 return prime__error(PRIME_E_FORMAT,
                                     "%s: non-zero padding byte after section '%s'", name,
@@ -560,6 +567,8 @@ static prime_status check_header(const unsigned char *d, size_t n, const char *n
                             "%s: the sections end at byte %" PRIu64 ", the file at %" PRIu64,
                             name, pos, fsize);
 
+    if (!whole)
+        return PRIME_OK;
     want = get64(d + H_PAYLOAD_SUM);
     got = prime__checksum(d + HEADER_SIZE, (size_t)(fsize - HEADER_SIZE), SEED_PAYLOAD);
     if (want != got)
@@ -821,7 +830,7 @@ prime_status prime__store_open_blob(unsigned char *blob, size_t n, const char *n
                                     prime_tagstore **out)
 {
     layout L;
-    prime_status st = check_header(blob, n, name, &L);
+    prime_status st = check_header(blob, n, name, &L, true);
     if (st != PRIME_OK) {
         prime__free(blob);
         return st;
@@ -949,4 +958,225 @@ prime_status prime_tagstore_open_memory(const void *data, size_t size, prime_tag
     if (size > 0)
         memcpy(blob, data, size);
     return prime__store_open_blob(blob, size, MEMORY_NAME, out);
+}
+
+/* ---- open a part: a range of the images of a file ------------------------ */
+
+prime_status prime__read_at(int fd, void *dst, uint64_t size, uint64_t at, const char *path)
+{
+    unsigned char *d = dst;
+    while (size > 0) {
+        size_t want = size > ((size_t)1 << 30) ? ((size_t)1 << 30) : (size_t)size;
+        ssize_t got = pread(fd, d, want, (off_t)at);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return prime__error(PRIME_E_IO, "%s: cannot read: %s", path, strerror(errno));
+        if (got == 0)
+            return prime__error(PRIME_E_FORMAT, "%s: truncated (the file changed while it was "
+                                                "read?)",
+                                path);
+        d += got;
+        at += (uint64_t)got;
+        size -= (uint64_t)got;
+    }
+    return PRIME_OK;
+}
+
+prime_status prime__checksum_file_range(int fd, uint64_t from, uint64_t to, uint64_t seed,
+                                        const char *path, uint64_t *sum_out)
+{
+    enum { BLOCK = 1 << 22 };
+    unsigned char *buf = prime__malloc(BLOCK);
+    if (buf == NULL)
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
+    prime__checksum_stream cs;
+    prime__checksum_begin(&cs, seed);
+    prime_status st = PRIME_OK;
+    for (uint64_t at = from; st == PRIME_OK && at < to;) {
+        uint64_t n = to - at < BLOCK ? to - at : BLOCK;
+        st = prime__read_at(fd, buf, n, at, path);
+        if (st == PRIME_OK)
+            prime__checksum_add(&cs, buf, (size_t)n);
+        at += n;
+    }
+    prime__free(buf);
+    *sum_out = prime__checksum_end(&cs);
+    return st;
+}
+
+/* The little-endian offsets at p[0..n) of width w (4 or 8), each less base. */
+static void rebase_offsets(unsigned char *p, size_t n, unsigned w, uint64_t base)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (w == 4)
+            put32(p + 4 * i, (uint32_t)(get32(p + 4 * i) - base));
+        else
+            put64(p + 8 * i, get64(p + 8 * i) - base);
+    }
+}
+
+static uint64_t get_width(const unsigned char *p, unsigned w)
+{
+    return w == 4 ? get32(p) : get64(p);
+}
+
+/* The part's store file, built in blob: the class and tag tables of the
+ * file, the image sections of images [first, end). */
+static prime_status read_part(int fd, const char *path, const layout *L, uint64_t first,
+                              uint64_t end, unsigned char **blob_out, size_t *size_out)
+{
+    unsigned ob = off_bytes(L->flags), ib = id_bytes(L->flags);
+    uint64_t count = end - first;
+    unsigned char ends[16];
+    /* the byte and reference ranges of the part: two offsets of each table */
+    uint64_t nb[2], rf[2];
+    prime_status st = prime__read_at(fd, ends, 8, L->off[S_IMAGE_NAME_OFF] + 8 * first, path);
+    if (st == PRIME_OK)
+        st = prime__read_at(fd, ends + 8, 8, L->off[S_IMAGE_NAME_OFF] + 8 * end, path);
+    if (st != PRIME_OK)
+        return st;
+    nb[0] = get64(ends);
+    nb[1] = get64(ends + 8);
+    st = prime__read_at(fd, ends, ob, L->off[S_IMAGE_TAG_OFF] + ob * first, path);
+    if (st == PRIME_OK)
+        st = prime__read_at(fd, ends + 8, ob, L->off[S_IMAGE_TAG_OFF] + ob * end, path);
+    if (st != PRIME_OK)
+        return st;
+    rf[0] = get_width(ends, ob);
+    rf[1] = get_width(ends + 8, ob);
+    if (nb[0] > nb[1] || nb[1] > L->size[S_IMAGE_NAME_BYTES])
+        return bad(path, "image name offsets out of order or past the name bytes");
+    if (rf[0] > rf[1] || rf[1] > L->n_refs)
+        return bad(path, "image tag offsets out of order or past the tag references");
+
+    uint64_t size[N_SECTIONS], off[N_SECTIONS], from[N_SECTIONS];
+    for (int k = S_CLASS_NAME_OFF; k <= S_TAG_NAME_BYTES; k++) {
+        size[k] = L->size[k];
+        from[k] = L->off[k];
+    }
+    size[S_IMAGE_NAME_OFF] = (count + 1) * 8;
+    from[S_IMAGE_NAME_OFF] = L->off[S_IMAGE_NAME_OFF] + 8 * first;
+    size[S_IMAGE_NAME_BYTES] = nb[1] - nb[0];
+    from[S_IMAGE_NAME_BYTES] = L->off[S_IMAGE_NAME_BYTES] + nb[0];
+    size[S_IMAGE_CLASS] = count * 4;
+    from[S_IMAGE_CLASS] = L->off[S_IMAGE_CLASS] + 4 * first;
+    size[S_IMAGE_TAG_OFF] = (count + 1) * ob;
+    from[S_IMAGE_TAG_OFF] = L->off[S_IMAGE_TAG_OFF] + ob * first;
+    size[S_IMAGE_TAG_IDS] = (rf[1] - rf[0]) * ib;
+    from[S_IMAGE_TAG_IDS] = L->off[S_IMAGE_TAG_IDS] + ib * rf[0];
+    uint64_t pos = HEADER_SIZE;
+    for (int k = 0; k < N_SECTIONS; k++) {
+        off[k] = pos;
+        pos = align8(pos + size[k]);
+    }
+    if (pos > SIZE_MAX)
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
+    unsigned char *blob = prime__calloc(1, (size_t)pos); /* zero padding */
+    if (blob == NULL)
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
+    for (int k = 0; st == PRIME_OK && k < N_SECTIONS; k++)
+        st = prime__read_at(fd, blob + off[k], size[k], from[k], path);
+    if (st != PRIME_OK) {
+        prime__free(blob);
+        return st;
+    }
+    rebase_offsets(blob + off[S_IMAGE_NAME_OFF], (size_t)count + 1, 8, nb[0]);
+    rebase_offsets(blob + off[S_IMAGE_TAG_OFF], (size_t)count + 1, ob, rf[0]);
+
+    memcpy(blob, MAGIC, sizeof MAGIC);
+    put32(blob + H_VERSION, FORMAT_VERSION);
+    put32(blob + H_HEADER_SIZE, HEADER_SIZE);
+    put64(blob + H_FILE_SIZE, pos);
+    put32(blob + H_FLAGS, L->flags);
+    put32(blob + H_N_CLASSES, L->n_classes);
+    put32(blob + H_N_TAGS, L->n_tags);
+    put32(blob + H_N_IMAGES, (uint32_t)count);
+    put64(blob + H_N_REFS, rf[1] - rf[0]);
+    for (int k = 0; k < N_SECTIONS; k++) {
+        put64(blob + H_SECTIONS + 16 * k, off[k]);
+        put64(blob + H_SECTIONS + 16 * k + 8, size[k]);
+    }
+    put64(blob + H_PAYLOAD_SUM,
+          prime__checksum(blob + HEADER_SIZE, (size_t)(pos - HEADER_SIZE), SEED_PAYLOAD));
+    put64(blob + H_HEADER_SUM, prime__checksum(blob, H_HEADER_SUM, SEED_HEADER));
+    *blob_out = blob;
+    *size_out = (size_t)pos;
+    return PRIME_OK;
+}
+
+prime_status prime_tagstore_open_part(const char *path, uint32_t part, uint32_t n_parts,
+                                      prime_tagstore **out, uint64_t *first_out,
+                                      uint64_t *total_out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (path == NULL || out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_tagstore_open_part: %s is NULL",
+                            path == NULL ? "path" : "out");
+    if (n_parts == 0 || part >= n_parts)
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "prime_tagstore_open_part: part %u of %u does not exist",
+                            (unsigned)part, (unsigned)n_parts);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return prime__error(errno == ENOENT ? PRIME_E_NOT_FOUND : PRIME_E_IO,
+                            "cannot open %s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return prime__error(PRIME_E_IO, "%s: not a regular file", path);
+    }
+    uint64_t fsize = (uint64_t)sb.st_size;
+    unsigned char head[HEADER_SIZE];
+    prime_status st = PRIME_OK;
+    if (fsize < HEADER_SIZE) {
+        /* too short for a header: the whole-file checks say what is wrong */
+        close(fd);
+        prime_tagstore *s = NULL;
+        st = prime_tagstore_open(path, &s);
+        prime_tagstore_destroy(s);
+        return st != PRIME_OK ? st : bad(path, "truncated");
+    }
+    layout L;
+    st = prime__read_at(fd, head, HEADER_SIZE, 0, path);
+    if (st == PRIME_OK)
+        st = check_header(head, (size_t)fsize, path, &L, false);
+    /* what the header check left to us: the padding and the payload */
+    for (int k = 0; st == PRIME_OK && k < N_SECTIONS; k++) {
+        unsigned char pad[8] = {0};
+        uint64_t at = L.off[k] + L.size[k], n = align8(at) - at;
+        st = prime__read_at(fd, pad, n, at, path);
+        for (uint64_t i = 0; st == PRIME_OK && i < n; i++)
+            if (pad[i] != 0)
+                st = prime__error(PRIME_E_FORMAT, "%s: non-zero padding byte after section '%s'",
+                                  path, SECTION_NAMES[k]);
+    }
+    uint64_t sum = 0;
+    if (st == PRIME_OK)
+        st = prime__checksum_file_range(fd, HEADER_SIZE, fsize, SEED_PAYLOAD, path, &sum);
+    if (st == PRIME_OK && sum != get64(head + H_PAYLOAD_SUM))
+        st = bad(path, "checksum mismatch (the file is damaged)");
+    uint64_t first = 0, end = 0;
+    if (st == PRIME_OK)
+        st = prime_shard_range(L.n_images, part, n_parts, &first, &end);
+    unsigned char *blob = NULL;
+    size_t n = 0;
+    if (st == PRIME_OK)
+        st = read_part(fd, path, &L, first, end, &blob, &n);
+    close(fd);
+    if (st != PRIME_OK)
+        return st;
+    st = prime__store_open_blob(blob, n, path, out);
+    if (st != PRIME_OK)
+        return st;
+    (*out)->is_part = true;
+    (*out)->origin_sum = sum;
+    (*out)->origin_images = L.n_images;
+    (*out)->origin_first = first;
+    if (first_out != NULL)
+        *first_out = first;
+    if (total_out != NULL)
+        *total_out = L.n_images;
+    return PRIME_OK;
 }

@@ -240,6 +240,7 @@ class ShardPart(ctypes.Structure):
 
 #: ``typedef int32_t (*prime_sum_fn)(void *, uint64_t *, uint64_t)``
 SUM_FN = CFUNCTYPE(c_int32, c_void_p, POINTER(c_uint64), c_uint64)
+SHARDED_SAVE_FN = CFUNCTYPE(c_int32, c_void_p, c_void_p, c_size_t, c_uint32)
 
 
 #: ``typedef void (*prime_file_error_fn)(void *, uint32_t, prime_status, const char *)``
@@ -336,6 +337,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_tagstore_save": (status_t, [TagStoreP, c_char_p]),
     "prime_tagstore_open": (status_t, [c_char_p, POINTER(TagStoreP)]),
     "prime_tagstore_open_memory": (status_t, [c_void_p, c_size_t, POINTER(TagStoreP)]),
+    "prime_tagstore_open_part": (status_t, [c_char_p, c_uint32, c_uint32, POINTER(TagStoreP),
+                                            _u64p, _u64p]),
     "prime_tagstore_load": (status_t, [c_char_p, POINTER(TagStoreP), POINTER(OutcomesP)]),
     "prime_tagstore_load_memory": (status_t, [c_void_p, c_size_t, c_char_p,
                                               POINTER(TagStoreP), POINTER(OutcomesP)]),
@@ -408,6 +411,10 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_search_class_costs": (status_t, [TagStoreP, ConfigP, _u64p, c_uint32]),
     "prime_search_sharded": (status_t, [POINTER(ShardPart), c_uint32, ConfigP, SUM_FN, c_void_p,
                                         PROGRESS_FN, c_void_p, POINTER(ResultP)]),
+    "prime_search_sharded_resume": (status_t, [POINTER(ShardPart), c_uint32, ConfigP, SUM_FN,
+                                               c_void_p, c_void_p, c_size_t, SHARDED_SAVE_FN,
+                                               c_void_p, PROGRESS_FN, c_void_p,
+                                               POINTER(ResultP)]),
     "prime_result_destroy": (None, [ResultP]),
     "prime_result_class_count": (c_uint32, [ResultP]),
     "prime_result_class_info": (status_t, [ResultP, c_uint32, _u32p, _u64p, _f64p, _f64p]),

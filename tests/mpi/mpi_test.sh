@@ -6,7 +6,8 @@
 # the errors (bad input, bad usage) leave no output; a rank killed in the
 # middle of a run makes mpirun fail and leaves no output file, and a rerun
 # with the same --checkpoint folder resumes and writes the result of an
-# uninterrupted run; a checkpoint folder of another run is refused.
+# uninterrupted run, per class and over the whole data set (after the last
+# level saved); a checkpoint folder of another run is refused.
 #   mpi_test.sh PRIME_EXE PRIME_MPI_EXE MAKE_SHARDS_EXE
 set -u
 prime=${1:?usage: mpi_test.sh PRIME_EXE PRIME_MPI_EXE MAKE_SHARDS_EXE}
@@ -31,10 +32,28 @@ if [[ "$(ldd "$pmpi" 2>/dev/null)" == *libasan* ]]; then
 fi
 # one host, more ranks than cores; no output tag on the lines
 export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+# the launcher of the MPI that prime-mpi was built with: Open MPI's mpirun,
+# or MPICH's mpiexec (Hydra: it runs more ranks than cores and runs as root
+# without being asked); the variable that holds a rank's number
+if ldd "$pmpi" 2>/dev/null | grep -q 'libmpich'; then
+  launch=(mpiexec.mpich)
+  rank_var=PMI_RANK
+  echo "mpi: MPICH ($(command -v mpiexec.mpich))"
+else
+  launch=(mpirun "${root[@]}" --oversubscribe)
+  rank_var=OMPI_COMM_WORLD_RANK
+fi
 mpi() { # NP ARGS...: prime-mpi search over NP ranks
   local np=$1
   shift
-  timeout -k 10 300 mpirun "${root[@]}" --oversubscribe -np "$np" "$pmpi" search "$@"
+  timeout -k 10 300 "${launch[@]}" -np "$np" "$pmpi" search "$@"
+}
+descendants() { # PID: its children, their children, ...
+  local c
+  for c in $(pgrep -P "$1"); do
+    echo "$c"
+    descendants "$c"
+  done
 }
 NPS=(1 2 3 4 7)
 
@@ -81,6 +100,19 @@ same "g2 scores sharded" "$tmp/g2.prmd" "$tmp/g2/outcomes.csv" "3 7" --min-size 
   --outcomes-format bits --output "$tmp/g1b.prime" --outcomes-output "$tmp/g1.bits" &&
   cmp -s "$tmp/g1b.prime" "$tmp/g1.prime" && ok || bad "binary outcomes"
 same "g1 sharded, binary outcomes" "$tmp/g1.prmd" "$tmp/g1.bits" "2 4" --min-size 10
+# a binary store with binary outcomes (whole data set: each rank reads only
+# its range of both files, prime_tagstore_open_part), bits and fixed point
+same "g1 store, binary outcomes" "$tmp/g1.prime" "$tmp/g1.bits" "1 2 3 7" --min-size 10
+"$prime" convert --tags "$tmp/g2/tags.csv" --outcomes "$tmp/g2/outcomes.csv" \
+  --outcomes-format fixed --output "$tmp/g2.prime" --outcomes-output "$tmp/g2.fixed" &&
+  ok || bad "convert g2"
+same "g2 store, fixed-point outcomes" "$tmp/g2.prime" "$tmp/g2.fixed" "2 4 7" --min-size 8
+same "g2 store, outcomes CSV" "$tmp/g2.prime" "$tmp/g2/outcomes.csv" "3" --min-size 8
+# outcomes of another store: refused on every rank, no output
+mpi 3 --whole-dataset --tags "$tmp/g2.prime" --outcomes "$tmp/g1.bits" --output "$tmp/none.json" \
+  2> "$tmp/err"
+[ $? -ne 0 ] && [ ! -e "$tmp/none.json" ] && grep -q 'another' "$tmp/err" && ok ||
+  bad "binary outcomes of another store: refusal expected"
 # --fold-equal, per class and whole data set
 same "g1 fold-equal" "$tmp/g1/tags.csv" "$tmp/g1/outcomes.csv" "2 4" --min-size 10 --fold-equal
 # threads per rank, other formats, stdout
@@ -126,15 +158,15 @@ opts=(--tags "$tmp/big/tags.csv" --outcomes "$tmp/big/outcomes.csv" --min-size 1
       --min-gain 0,0.25,0.25,0.25 --threads 1)
 "$prime" search "${opts[@]}" --output "$tmp/big-ref.json" || bad "prime search of big"
 ck=$tmp/ck
-mpirun "${root[@]}" --oversubscribe -np 3 "$pmpi" search "${opts[@]}" --checkpoint "$ck" \
+"${launch[@]}" -np 3 "$pmpi" search "${opts[@]}" --checkpoint "$ck" \
   --output "$tmp/big.json" 2> "$tmp/kill.err" &
 mp=$!
 victim=""
 for _ in $(seq 1 3000); do # up to 30 s: wait for a few classes to be saved
   n=$(ls "$ck" 2>/dev/null | grep -c '^class-.*\.part$')
   if [ "$n" -ge 3 ]; then
-    for p in $(pgrep -P "$mp"); do
-      if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then
+    for p in $(descendants "$mp"); do
+      if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "$rank_var=1"; then
         victim=$p
       fi
     done
@@ -176,6 +208,55 @@ if [ -n "$victim" ]; then
 else
   wait "$mp"
   bad "kill test: no rank to kill (the run ended before 3 classes were saved, or no pid)"
+fi
+
+# ---- whole data set: a rank killed after a level; the rerun resumes ----
+wopts=(--tags "$tmp/big/tags.csv" --outcomes "$tmp/big/outcomes.csv" --whole-dataset
+       --min-size 100 --max-tags 4 --threads 1)
+"$prime" search "${wopts[@]}" --output "$tmp/wbig-ref.json" || bad "prime search of big, whole"
+wck=$tmp/wck
+"${launch[@]}" -np 3 "$pmpi" search "${wopts[@]}" --checkpoint "$wck" --output "$tmp/wbig.json" \
+  2> "$tmp/wkill.err" &
+mp=$!
+victim=""
+for _ in $(seq 1 6000); do # up to 60 s: wait for the state after level 1
+  if [ -e "$wck/whole.state" ]; then
+    for p in $(descendants "$mp"); do
+      if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "$rank_var=1"; then
+        victim=$p
+      fi
+    done
+    break
+  fi
+  sleep 0.01
+done
+if [ -n "$victim" ]; then
+  kill -9 "$victim"
+  wait "$mp"
+  rc=$?
+  [ $rc -ne 0 ] && ok || bad "whole, a killed rank: mpirun exited 0"
+  [ ! -e "$tmp/wbig.json" ] && ok || bad "whole, a killed rank: an output was written"
+  ls "$tmp" | grep -q '^wbig\.json.' && bad "whole, a killed rank: a temporary output was left" ||
+    ok
+  [ -s "$wck/whole.state" ] && ok || bad "whole: no state saved"
+  ls "$wck" | grep -v '^whole\.state$' | grep -q . && bad "whole: a temporary state was left" ||
+    ok
+  # other parameters: the state is refused, nothing written
+  mpi 2 "${wopts[@]}" --min-size 101 --checkpoint "$wck" --output "$tmp/none.json" 2> "$tmp/err"
+  [ $? -ne 0 ] && [ ! -e "$tmp/none.json" ] && grep -q 'other parameters' "$tmp/err" && ok ||
+    bad "whole: a state of other parameters was not refused"
+  # the rerun (another rank count) resumes and writes the uninterrupted result
+  mpi 2 "${wopts[@]}" --checkpoint "$wck" --progress --output "$tmp/wbig.json" \
+    2> "$tmp/wresume.err"
+  [ $? -eq 0 ] && ok || { bad "whole: rerun with the checkpoint failed"; cat "$tmp/wresume.err"; }
+  grep -q 'resumed from' "$tmp/wresume.err" && ok || bad "whole: the rerun did not resume"
+  cmp -s "$tmp/wbig.json" "$tmp/wbig-ref.json" && ok || bad "whole: the resumed run differs"
+  # once complete: a rerun resumes after the last level, the same result
+  mpi 3 "${wopts[@]}" --checkpoint "$wck" --output "$tmp/wbig3.json" &&
+    cmp -s "$tmp/wbig3.json" "$tmp/wbig-ref.json" && ok || bad "whole: a complete checkpoint"
+else
+  wait "$mp"
+  bad "whole kill test: no rank to kill (no state saved, or no pid)"
 fi
 
 echo "mpi: $passes passed, $fails failed"

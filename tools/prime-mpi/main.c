@@ -37,12 +37,14 @@ static const char usage_text[] =
     "search   prime search over the ranks of an MPI job, with the same options and the\n"
     "         same output (docs/scale.md). Per class, each rank loads the whole store\n"
     "         and rank 0 hands out the classes, largest estimated cost first; with\n"
-    "         --whole-dataset each rank loads only its range of the images (from a\n"
-    "         sharded-store folder DIR.prmd, only its shards, with an outcomes CSV)\n"
-    "         and the counts are summed over the ranks. --threads is per rank.\n"
-    "         --checkpoint DIR: rank 0 keeps each finished class there, so that a rerun\n"
-    "         after a failure (a killed rank) searches only the classes left and\n"
-    "         writes the result an uninterrupted run writes (per class only).\n"
+    "         --whole-dataset each rank loads only its range of the images (of a\n"
+    "         binary store with an outcomes file, or of the shards of DIR.prmd with an\n"
+    "         outcomes CSV) and the counts are summed over the ranks. --threads is per\n"
+    "         rank.\n"
+    "         --checkpoint DIR: rank 0 keeps each finished class there (with\n"
+    "         --whole-dataset: the state after each level), so that a rerun after a\n"
+    "         failure (a killed rank) searches only what is left and writes the\n"
+    "         result an uninterrupted run writes.\n"
     "         --progress: progress lines from rank 0 on stderr even when it is not a\n"
     "         terminal (a batch job's log).\n"
     "         Only rank 0 writes the output, after the whole search; without --format\n"
@@ -178,10 +180,20 @@ static int run_search(int rank, int argc, char **argv)
                           .lines = rank == 0 && m.progress,
                           .whole = a.whole};
         clock_gettime(CLOCK_MONOTONIC, &p.start);
-        st = a.whole ? prime_mpi_search_part(MPI_COMM_WORLD, store, outcomes, first, count,
-                                             a.cfg, on_progress, &p, &result)
+        /* whole data set: a state left by an earlier run is resumed */
+        char state_path[4096];
+        int had_state = 0;
+        if (a.whole && m.checkpoint != NULL && rank == 0) {
+            snprintf(state_path, sizeof state_path, "%s/whole.state", m.checkpoint);
+            had_state = access(state_path, F_OK) == 0;
+        }
+        st = a.whole ? prime_mpi_search_part_resume(MPI_COMM_WORLD, store, outcomes, first,
+                                                    count, a.cfg, m.checkpoint, on_progress,
+                                                    &p, &result)
                      : prime_mpi_search(MPI_COMM_WORLD, store, outcomes, a.cfg, m.checkpoint,
                                         on_progress, &p, &result);
+        if (rank == 0 && st == PRIME_OK && had_state && (p.tty || p.lines))
+            fprintf(stderr, "%s: resumed from %s\n", prog, state_path);
         if (p.shown)
             fprintf(stderr, "\r%*s\r", 70, "");
         uint32_t resumed = prime_mpi_resumed_classes();
