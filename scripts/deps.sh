@@ -20,6 +20,7 @@ pkgs+=(libopenblas0)
 pkgs+=(chromium)  # tests/report/report_test.sh opens the HTML report in headless Chromium
 pkgs+=(python3-regex python3-wcwidth)  # scripts/gen_tokenizer_tables.py; the reference run of scripts/make_clip_clean_reference.py (with ftfy)
 pkgs+=(python3-pandas python3-mypy python3-mesonpy python3-pip)  # issue 13: DataFrame tests, mypy --strict test, pip install of python/
+pkgs+=(python3-dev)  # issue 13: Python.h for the compiled packer libprime._pack (python/libprime/_pack.c)
 pkgs+=(libopenmpi-dev openmpi-bin)  # issue 16: libprime-mpi, prime-mpi and the mpi suite (mpirun)
 pkgs+=(patchelf)  # pip install . (the repository root): meson-python sets the RPATH of the bundled library
 pkgs+=(nodejs python3-skimage)  # examples/real-model (issue 17): TF.js reference on node; the sample photos of skimage/data

@@ -249,4 +249,33 @@ static void random_params(params *p, uint32_t max_per_class)
     (void)max_per_class;
 }
 
+/* The bytes of r rendered in format (a new NUL-terminated buffer). */
+static inline char *render_all(const prime_result *r, int32_t format)
+{
+    size_t need = 0;
+    cr_assert_eq(prime_result_render(r, format, NULL, 0, &need), PRIME_E_BUFFER_TOO_SMALL);
+    char *buf = malloc(need + 1);
+    cr_assert_not_null(buf);
+    cr_assert_eq(prime_result_render(r, format, buf, need + 1, &need), PRIME_OK);
+    return buf;
+}
+
+/* got renders the same bytes as want in every format, and counts the same
+ * candidates. */
+static inline void assert_same_render(const prime_result *want, const prime_result *got,
+                                      const char *what)
+{
+    static const int32_t formats[] = {PRIME_FORMAT_JSON, PRIME_FORMAT_CSV, PRIME_FORMAT_TEXT};
+    for (int f = 0; f < 3; f++) {
+        char *a = render_all(want, formats[f]), *b = render_all(got, formats[f]);
+        cr_assert_str_eq(b, a, "%s: format %d differs", what, formats[f]);
+        free(a);
+        free(b);
+    }
+    cr_assert_eq(prime_result_candidate_count(got), prime_result_candidate_count(want),
+                 "%s: %llu candidates, against %llu", what,
+                 (unsigned long long)prime_result_candidate_count(got),
+                 (unsigned long long)prime_result_candidate_count(want));
+}
+
 #endif /* PRIME_TEST_SEARCH_GEN_H */

@@ -25,23 +25,6 @@
 
 #include <stdarg.h>
 
-/* a and b render the same bytes in every format, and count the same
- * candidates. */
-static void assert_same_render(const prime_result *a, const prime_result *b, const char *what)
-{
-    static const int32_t formats[] = {PRIME_FORMAT_JSON, PRIME_FORMAT_CSV, PRIME_FORMAT_TEXT};
-    for (int f = 0; f < 3; f++) {
-        char *x = render_all(a, formats[f]), *y = render_all(b, formats[f]);
-        cr_assert_str_eq(y, x, "%s: format %d differs", what, formats[f]);
-        free(x);
-        free(y);
-    }
-    cr_assert_eq(prime_result_candidate_count(a), prime_result_candidate_count(b),
-                 "%s: candidates %llu against %llu", what,
-                 (unsigned long long)prime_result_candidate_count(a),
-                 (unsigned long long)prime_result_candidate_count(b));
-}
-
 /* The bytes of p (a new buffer, *size its length). */
 static unsigned char *bytes_of(const prime_partial *p, size_t *size)
 {

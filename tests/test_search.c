@@ -293,16 +293,6 @@ static void assert_result_order(const prime_tagstore *s, const prime_result *r, 
 /* render(load(render(r))) == render(r), byte for byte, in every format
  * (prime_result_load reads back what prime_result_write writes), and the
  * loaded result's accessors agree with the original's (ids aside). */
-static char *render_all(const prime_result *r, int32_t format)
-{
-    size_t need = 0;
-    cr_assert_eq(prime_result_render(r, format, NULL, 0, &need), PRIME_E_BUFFER_TOO_SMALL);
-    char *buf = malloc(need + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(prime_result_render(r, format, buf, need + 1, &need), PRIME_OK);
-    return buf;
-}
-
 static void round_trip(const prime_result *r, const char *what)
 {
     char *json = render_all(r, PRIME_FORMAT_JSON);

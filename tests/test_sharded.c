@@ -126,34 +126,6 @@ static void run_group(group *g, member *ms, uint32_t p, prime_shard_part *const 
     cr_assert(!g->bad_progress, "progress reported done > total");
 }
 
-/* ---- rendering ---------------------------------------------------------------- */
-
-static char *render(const prime_result *r, int32_t format)
-{
-    size_t need = 0;
-    cr_assert_eq(prime_result_render(r, format, NULL, 0, &need), PRIME_E_BUFFER_TOO_SMALL);
-    char *buf = malloc(need + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(prime_result_render(r, format, buf, need + 1, &need), PRIME_OK);
-    return buf;
-}
-
-static void assert_same_result(const prime_result *want, const prime_result *got,
-                               const char *what)
-{
-    static const int32_t formats[] = {PRIME_FORMAT_JSON, PRIME_FORMAT_CSV, PRIME_FORMAT_TEXT};
-    for (int f = 0; f < 3; f++) {
-        char *a = render(want, formats[f]), *b = render(got, formats[f]);
-        cr_assert_str_eq(b, a, "%s: format %d differs", what, formats[f]);
-        free(a);
-        free(b);
-    }
-    cr_assert_eq(prime_result_candidate_count(got), prime_result_candidate_count(want),
-                 "%s: %llu candidates, prime_search %llu", what,
-                 (unsigned long long)prime_result_candidate_count(got),
-                 (unsigned long long)prime_result_candidate_count(want));
-}
-
 /* ---- shards of a data set ---------------------------------------------------- */
 
 /* The images of d whose index i has pick(i) into a new data set (same tag
@@ -220,7 +192,7 @@ static void check_split(const dataset *d, const prime_tagstore *store,
         char w[512];
         snprintf(w, sizeof w, "%s, P %u, split %d, shard %u", what, p, split, r);
         cr_assert_eq(ms[r].status, PRIME_OK, "%s: %s", w, ms[r].message);
-        assert_same_result(want, ms[r].result, w);
+        assert_same_render(want, ms[r].result, w);
         prime_result_destroy(ms[r].result);
         free(parts[r]);
         if (split == 1) {

@@ -303,20 +303,11 @@ prime_status prime__read_tags_csv_checked(const char *data, size_t size, const c
                 const pending *e = &pend[x];
                 uint32_t id = PRIME_NONE;
                 if (e->k != 0) {
-                    if (cache.slots != NULL) {
-                        size_t j0 = had_slots && cache.shift == shift1
-                                        ? e->slot
-                                        : tag_hash(e->a, e->b, e->k, cache.shift);
-                        for (size_t j = j0;; j = (j + 1) & cache.mask) {
-                            const tag_slot *sl = &cache.slots[j];
-                            if (sl->a == e->a && sl->b == e->b && sl->n == e->k) {
-                                id = sl->id;
-                                break;
-                            }
-                            if (sl->n == 0)
-                                break;
-                        }
-                    }
+                    if (cache.slots != NULL)
+                        id = tag_cache_get_at(&cache, e->a, e->b, e->k,
+                                              had_slots && cache.shift == shift1
+                                                  ? e->slot
+                                                  : tag_hash(e->a, e->b, e->k, cache.shift));
                     if (id == PRIME_NONE &&
                         (st = tag_miss(&cache, s, e->p, e->k, e->a, e->b, &id)) != PRIME_OK) {
                         st = prime__error_at(st, name, line);

@@ -165,18 +165,26 @@ typedef struct {
     uint32_t slot; /* its first cache slot */
 } pending;
 
-/* Cached id of a short tag, or PRIME_NONE. */
-static inline uint32_t tag_cache_get(const tag_cache *t, uint64_t a, uint64_t b, size_t n)
+/* Cached id of a short tag, probing from slot j0 (its tag_hash under the
+ * cache's current shift), or PRIME_NONE. */
+static inline uint32_t tag_cache_get_at(const tag_cache *t, uint64_t a, uint64_t b, size_t n,
+                                        size_t j0)
 {
     if (t->slots == NULL)
         return PRIME_NONE;
-    for (size_t j = tag_hash(a, b, n, t->shift);; j = (j + 1) & t->mask) {
+    for (size_t j = j0;; j = (j + 1) & t->mask) {
         const tag_slot *e = &t->slots[j];
         if (e->a == a && e->b == b && e->n == n)
             return e->id;
         if (e->n == 0)
             return PRIME_NONE;
     }
+}
+
+/* Cached id of a short tag, or PRIME_NONE. */
+static inline uint32_t tag_cache_get(const tag_cache *t, uint64_t a, uint64_t b, size_t n)
+{
+    return t->slots == NULL ? PRIME_NONE : tag_cache_get_at(t, a, b, n, tag_hash(a, b, n, t->shift));
 }
 
 /* A short tag missing from the cache: intern it in the store, remember it. */

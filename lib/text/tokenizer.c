@@ -752,16 +752,10 @@ static size_t match_lit(const enc_state *e, size_t i, const char *lit)
     return k;
 }
 
-static prime_status encode_all(const prime_tokenizer *t, const char *text, size_t len,
-                               enc_state *e)
+/* text[0..len) as code points in a new array (*out, *n; room for len + 1),
+ * rejecting invalid UTF-8 with the byte where it starts. */
+static prime_status decode_text(const char *text, size_t len, uint32_t **out, size_t *n_out)
 {
-    if (text == NULL && len > 0)
-        return prime__error(PRIME_E_INVALID_ARG, "tokenize: text is NULL");
-    if ((uint64_t)len > MAX_INPUT_BYTES)
-        return prime__error(PRIME_E_LIMIT, "tokenize: text of %zu bytes is over the limit of "
-                                           "2^40", len);
-    /* decode (rejecting invalid UTF-8); one code point may become two
-       (U+0130), so room for 2 per byte */
     const unsigned char *s = (const unsigned char *)text;
     uint32_t *raw = prime__malloc(sizeof(uint32_t) * (len + 1));
     if (raw == NULL)
@@ -777,6 +771,25 @@ static prime_status encode_all(const prime_tokenizer *t, const char *text, size_
         raw[n++] = c;
         i += k;
     }
+    *out = raw;
+    *n_out = n;
+    return PRIME_OK;
+}
+
+static prime_status encode_all(const prime_tokenizer *t, const char *text, size_t len,
+                               enc_state *e)
+{
+    if (text == NULL && len > 0)
+        return prime__error(PRIME_E_INVALID_ARG, "tokenize: text is NULL");
+    if ((uint64_t)len > MAX_INPUT_BYTES)
+        return prime__error(PRIME_E_LIMIT, "tokenize: text of %zu bytes is over the limit of "
+                                           "2^40", len);
+    /* decode (rejecting invalid UTF-8) */
+    uint32_t *raw = NULL;
+    size_t n = 0;
+    prime_status dst = decode_text(text, len, &raw, &n);
+    if (dst != PRIME_OK)
+        return dst;
     /* basic_clean: ftfy.fix_text, html.unescape twice, str.strip()
        (lib/text/text_clean.c) */
     uint32_t *clean = NULL;
@@ -961,21 +974,11 @@ PRIME_API prime_status prime_tokenizer_clean(const char *text, size_t len, char 
     if ((uint64_t)len > MAX_INPUT_BYTES)
         return prime__error(PRIME_E_LIMIT, "tokenize: text of %zu bytes is over the limit of "
                                            "2^40", len);
-    const unsigned char *s = (const unsigned char *)text;
-    uint32_t *raw = prime__malloc(sizeof(uint32_t) * (len + 1));
-    if (raw == NULL)
-        return prime__error(PRIME_E_NOMEM, "tokenize: out of memory");
+    uint32_t *raw = NULL;
     size_t n = 0;
-    for (size_t i = 0; i < len;) {
-        uint32_t c;
-        size_t k = prime__utf8_decode(s + i, len - i, &c);
-        if (k == 0) {
-            prime__free(raw);
-            return prime__error(PRIME_E_PARSE, "tokenize: invalid UTF-8 at byte %zu", i);
-        }
-        raw[n++] = c;
-        i += k;
-    }
+    prime_status dst = decode_text(text, len, &raw, &n);
+    if (dst != PRIME_OK)
+        return dst;
     uint32_t *clean = NULL;
     size_t m = 0;
     prime_status st = prime__clip_basic_clean(raw, n, &clean, &m);

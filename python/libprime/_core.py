@@ -36,6 +36,33 @@ def _l() -> L.Library:
     return _lib_cache
 
 
+def _load_packer() -> Any:
+    """The compiled packer ``libprime._pack`` (python/libprime/_pack.c), or
+    None: the package then packs columns in Python (ctypes-only installs).
+    ``PRIME_PACK_MODULE`` overrides: the path of a built module (the in-tree
+    tests load the build tree's), or ``none`` for the pure-Python packer."""
+    where = os.environ.get("PRIME_PACK_MODULE", "")
+    if where.lower() == "none":
+        return None
+    if where:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("libprime._pack", where)
+        if spec is None or spec.loader is None:
+            raise ImportError("PRIME_PACK_MODULE=%s is not a Python extension module" % where)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+    try:
+        from . import _pack
+    except ImportError:
+        return None
+    return _pack
+
+
+#: The compiled packer module, or None (see _load_packer).
+_packx: Any = _load_packer()
+
+
 # --------------------------------------------------------------------------
 # Errors
 # --------------------------------------------------------------------------
@@ -725,6 +752,9 @@ class TagStore(_Handle):
         """Build a store from ``(image, class, tags)`` tuples or mappings with
         the keys ``image``, ``class`` and ``tags``."""
         recs = records if type(records) is list else list(records)
+        cols = _packx.split_records(recs) if _packx is not None else None
+        if cols is not None:  # the plain cases, in one C pass
+            return cls.from_lists(cols[0], cols[1], cols[2], freeze=freeze)
         kinds = set(map(type, recs))
         if kinds <= {tuple, list} and set(map(len, recs)) <= {3}:  # columns at C speed
             return cls.from_lists(list(map(operator.itemgetter(0), recs)),
@@ -764,6 +794,18 @@ class TagStore(_Handle):
         strings; ``image=None`` makes unnamed images. See also the module
         function :func:`libprime.from_dataframe`, which also reads outcomes.
         """
+        if _packx is not None:  # the columns' arrays, read by the compiled packer
+            store = cls()
+            try:
+                store._add_columns(None if image is None else df[image], df[klass], df[tags],
+                                   missing=True)
+                if freeze:
+                    store.freeze()
+            except BaseException:
+                store.close()
+                raise
+            return store
+
         def column(name: str) -> List[Any]:
             col = df[name]
             values: List[Any] = col.tolist()
@@ -780,12 +822,15 @@ class TagStore(_Handle):
         index of the first. Arguments as :meth:`from_lists`; class names may
         be strings or integers (written in decimal); floats and other types
         are refused. All or nothing: on any error nothing is added."""
-        if hasattr(classes, "tolist"):
-            classes = classes.tolist()
-        if images is not None and hasattr(images, "tolist"):
-            images = images.tolist()
-        if hasattr(tags, "tolist"):
-            tags = tags.tolist()
+        return self._add_columns(images, classes, tags)
+
+    def _add_columns(self, images: Any, classes: Any, tags: Any, missing: bool = False) -> int:
+        """add_images; missing: None and float NaN (a DataFrame's missing
+        values) are no image name / no tag, as from_dataframe reads them."""
+        classes = _as_column(classes)
+        if images is not None:
+            images = _as_column(images)
+        tags = _as_column(tags)
         n = len(classes)
         if len(tags) != n or (images is not None and len(images) != n):
             raise ValueError("images, classes and tags must have the same length (%d, %d, %d)"
@@ -793,9 +838,9 @@ class TagStore(_Handle):
         if n >= L.PRIME_NONE - 1:
             raise LimitError(L.PRIME_E_LIMIT, "too many images (the limit is 2^32-2)",
                              "PRIME_E_LIMIT")
-        cbuf = _pack(classes, _class_text, "class")
-        ibuf = None if images is None else _pack(images, _image_text, "image name")
-        tbuf, counts = _pack_tags(tags)
+        cbuf = _pack(classes, _class_text, "class", 1)
+        ibuf = None if images is None else _pack(images, _image_text, "image name", 0, missing)
+        tbuf, counts = _pack_tags(tags, missing)
         sp, first = self._p(), c_uint32()
         try:
             _check(_long_call(lambda: _l().prime_tagstore_add_packed(
@@ -1075,12 +1120,34 @@ def _nul_error(columns: List[Tuple[str, Any]]) -> Optional[ValueError]:
     return None
 
 
-def _pack(values: Sequence[Any], convert: Callable[[int, Any], str], what: str) -> bytes:
+def _as_column(values: Any) -> Any:
+    """A column as the packers read it: a list, a tuple, or for the
+    compiled packer a 1-D NumPy object array as it is (a pandas column's
+    too: no list of it is made); other arrays and Series through tolist()."""
+    if _packx is not None and hasattr(values, "dtype"):
+        arr = values.to_numpy() if hasattr(values, "to_numpy") else values
+        if getattr(arr.dtype, "kind", "") == "O" and getattr(arr, "ndim", 0) == 1:
+            return arr
+    if hasattr(values, "tolist"):
+        return values.tolist()
+    return values
+
+
+def _pack(values: Sequence[Any], convert: Callable[[int, Any], str], what: str,
+          kind: int, missing: bool = False) -> bytes:
     """A column of names as one buffer, the names separated by NUL bytes
-    (prime_tagstore_add_packed). Strings go through one C-level join; other
-    values through ``convert`` (which refuses the wrong types)."""
+    (prime_tagstore_add_packed). The compiled packer when there is one
+    (``kind``: 0 image names, 1 class names), else strings go through one
+    C-level join and other values through ``convert`` (which refuses the
+    wrong types); the compiled packer leaves all but the plain cases here."""
+    if _packx is not None:
+        got: Optional[bytes] = _packx.pack_column(values, kind, missing)
+        if got is not None:
+            return got
+    text_values = values if type(values) is list else list(values)
+    if missing:
+        text_values = [None if _isna(v) else v for v in text_values]
     try:
-        text_values = values if type(values) is list else list(values)
         return _joined(text_values, what)
     except TypeError:  # not all str: convert one by one
         pass
@@ -1088,13 +1155,24 @@ def _pack(values: Sequence[Any], convert: Callable[[int, Any], str], what: str) 
     return _joined(fixed, what)
 
 
-def _pack_tags(tags: Sequence[Any]) -> Tuple[bytes, "Optional[array.array[int]]"]:
+def _pack_tags(tags: Sequence[Any], missing: bool = False
+               ) -> Tuple[bytes, "Optional[array.array[int]]"]:
     """The tags column for prime_tagstore_add_packed: ``"a|b"`` strings (and
     None) as one NUL-separated buffer without counts; lists/tuples of names
     (and anything else iterable) as all their names separated by NULs, with
     the per-image counts."""
+    if _packx is not None:  # the compiled packer: the same bytes, or None
+        got = _packx.pack_tags(tags, L.PRIME_NONE, missing)
+        if got is not None:
+            if got[1] is None:
+                return got[0], None
+            cnt = array.array("I")
+            cnt.frombytes(got[1])
+            return got[0], cnt
     if type(tags) is not list:
         tags = list(tags)
+    if missing:
+        tags = [None if _isna(t) else t for t in tags]
     if tags and type(tags[0]) is str:  # "a|b" strings: one join, if they all are
         try:
             return _joined(tags, "tags of image"), None

@@ -38,6 +38,43 @@ for m in lib/libprime.map shim/libprime-torch.map mpi/libprime-mpi.map; do
   fi
 done
 echo "version scripts list exactly the declared functions (LIBPRIME_1, LIBPRIME_TORCH_1, LIBPRIME_MPI_1)"
+# the generator binds `@since` only to the doc comment right above a function:
+# one in an enum's or a file's comment must not move the next function
+fake=$maps/fake
+mkdir -p "$fake/lib" "$fake/shim" "$fake/mpi" "$fake/include/prime/sys"
+cat > "$fake/include/prime/fake.h" <<'H'
+/* File prose that mentions @since 1.7 and ends. */
+typedef enum {
+    FAKE_A = 1 /**< a value added later; @since 1.9 */
+} fake_enum;
+/** Old function, documented without a version. */
+PRIME_API int prime_fake_old(void);
+/** New function.
+ *  @since 1.2 */
+PRIME_API
+int prime_fake_new(int x);
+/* prose @since 1.3 */ enum { FAKE_B = 2 };
+PRIME_API int prime_fake_plain(void);
+H
+: > "$fake/include/prime/sys/none.h"
+echo 'PRIME_TORCH_API int prime_fake_torch(void);' > "$fake/include/prime/torch.h"
+printf '%s\n' '/** first release @since 1.1 */' 'PRIME_MPI_API int prime_fake_mpi(void);' \
+  '/** later @since 1.2 */' 'PRIME_MPI_API int prime_fake_mpi_new(void);' > "$fake/include/prime/mpi.h"
+bash "$src/scripts/gen_symbol_maps.sh" "$fake"
+got=$(awk '/^LIBPRIME_1/ { node = $1 } /prime_fake_(old|new|plain)/ { gsub(/[ ;]/, ""); print node, $0 }' "$fake/lib/libprime.map")
+want=$(printf '%s\n' "LIBPRIME_1 prime_fake_old" "LIBPRIME_1 prime_fake_plain" "LIBPRIME_1.2 prime_fake_new" | sort)
+if [ "$(echo "$got" | sort)" != "$want" ]; then
+  echo "scripts/gen_symbol_maps.sh binds @since to the wrong functions:"
+  echo "$got"
+  exit 1
+fi
+got=$(awk '/^LIBPRIME_MPI_1/ { node = $1 } /prime_fake/ { gsub(/[ ;]/, ""); print node, $0 }' "$fake/mpi/libprime-mpi.map")
+if [ "$got" != "$(printf '%s\n' "LIBPRIME_MPI_1 prime_fake_mpi" "LIBPRIME_MPI_1.2 prime_fake_mpi_new")" ]; then
+  echo "scripts/gen_symbol_maps.sh: libprime-mpi's 1.1 functions belong in LIBPRIME_MPI_1, later ones in LIBPRIME_MPI_1.N:"
+  echo "$got"
+  exit 1
+fi
+echo "@since binds only to the doc comment right above a function"
 if readelf -d "$lib" | grep NEEDED | grep -iE 'libmpi|openmpi|mpich'; then
   echo "the core library must not link MPI"
   exit 1
@@ -49,16 +86,22 @@ if [ -e "$mlib" ]; then
   mdeclared=$(tr '\n' ' ' < "$src/include/prime/mpi.h" | grep -oE 'PRIME_MPI_API [^;(]*\(' \
     | grep -oE 'prime_[a-z0-9_]+ *\($' | tr -d ' (' | sort -u)
   mexported=$(nm -D --defined-only "$mlib" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sort -u)
-  if [ "$(echo "$mdeclared" | sed 's/$/@@LIBPRIME_MPI_1/')" != "$mexported" ]; then
+  # each declared function with the node its map gives it (LIBPRIME_MPI_1, or
+  # LIBPRIME_MPI_1.N for one added after libprime-mpi's first release, 1.1)
+  mwant=$(awk '/^LIBPRIME_MPI_1[.0-9]* \{/ { node = $1; next }
+               /^ +prime_[a-z0-9_]+;/ { gsub(/[ ;]/, ""); print $0 "@@" node }' \
+            "$src/mpi/libprime-mpi.map" | sort -u)
+  if [ "$(echo "$mdeclared" | sed 's/$/@@/')" != "$(echo "$mwant" | sed 's/@@.*/@@/')" ] ||
+     [ "$mwant" != "$mexported" ]; then
     echo "libprime-mpi: declared and exported symbols differ:"
-    diff <(echo "$mdeclared" | sed 's/$/@@LIBPRIME_MPI_1/') <(echo "$mexported") || true
+    diff <(echo "$mwant") <(echo "$mexported") || true
     exit 1
   fi
   readelf -d "$mlib" | grep -q 'SONAME.*\[libprime-mpi\.so\.1\]' ||
     { echo "the soname of libprime-mpi is not libprime-mpi.so.1"; exit 1; }
   readelf -d "$mlib" | grep NEEDED | grep -q 'libprime\.so\.1' ||
     { echo "libprime-mpi does not link libprime.so.1"; exit 1; }
-  echo "libprime-mpi: $(echo "$mexported" | wc -l) symbols, LIBPRIME_MPI_1, soname libprime-mpi.so.1"
+  echo "libprime-mpi: $(echo "$mexported" | wc -l) symbols, LIBPRIME_MPI_1(.N), soname libprime-mpi.so.1"
 fi
 if readelf -d "$lib" | grep NEEDED | grep -E 'stdc\+\+|torch|c10'; then
   echo "the core library must not link libstdc++ or libtorch"

@@ -22,6 +22,31 @@ BUILD_ROOT = Path(os.environ.get("PRIME_BUILD_ROOT", SOURCE_ROOT / "build"))
 os.environ.setdefault("PRIME_LIBRARY", str(BUILD_ROOT / "lib" / "libprime.so"))
 
 
+def built_packer() -> "Path | None":
+    """The compiled packer libprime._pack of the build tree for this
+    Python (meson.build builds it when Python's headers are there)."""
+    import sysconfig
+    path = BUILD_ROOT / ("_pack" + str(sysconfig.get_config_var("EXT_SUFFIX")))
+    return path if path.exists() else None
+
+
+if built_packer() is not None:  # as tests/meson.build sets it
+    os.environ.setdefault("PRIME_PACK_MODULE", str(built_packer()))
+
+
+@pytest.fixture(params=["compiled", "python"])
+def packer(request, monkeypatch):
+    """Runs a test twice: with the compiled packer (libprime._pack; skipped
+    where it is not built) and with the pure-Python one."""
+    from libprime import _core
+    if request.param == "compiled":
+        if _core._packx is None:
+            pytest.skip("libprime._pack is not built (python3-dev)")
+    else:
+        monkeypatch.setattr(_core, "_packx", None)
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def source_root() -> Path:
     return SOURCE_ROOT

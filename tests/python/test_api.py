@@ -279,7 +279,7 @@ def test_from_bytes_with_outcomes():
     assert "mem.csv" in e.value.detail
 
 
-def test_from_records_and_dataframe():
+def test_from_records_and_dataframe(packer):
     recs = [("i1", "c", ["t"]), {"image": "i2", "class": "c", "tags": "t|u"}]
     with TagStore.from_records(recs) as s:
         assert len(s) == 2 and s.tag_count_in_class("t", "c") == 2

@@ -45,7 +45,7 @@ def test_bulk_build_equals_one_by_one_and_csv(synth, tmp_path):
     one.close()
 
 
-def test_bulk_build_edge_cases():
+def test_bulk_build_edge_cases(packer):
     with TagStore.from_lists(["a", None, "", "d"], ["x", "y", "x", "y"],
                              ["p|q|p", None, [], ("q", "r", "q")]) as s:
         assert [s.image_name(i) for i in range(4)] == ["a", "", "", "d"]
@@ -151,7 +151,7 @@ def test_repr_html(synth):
     assert result[0].class_name in html and "more modes" in html or len(result) <= 50
 
 
-def test_from_dataframe_outcomes():
+def test_from_dataframe_outcomes(packer):
     pd = pytest.importorskip("pandas")
     images, classes, tags, outcomes = synth_lists(500, n_tags=10, per_image=3)
     df = pd.DataFrame({"image": images, "class": classes, "tags": tags, "correct": outcomes})
@@ -169,7 +169,7 @@ def test_from_dataframe_outcomes():
 
 
 @pytest.mark.parametrize("n", [10, 5000])
-def test_bulk_build_is_all_or_nothing(n):
+def test_bulk_build_is_all_or_nothing(n, packer):
     s = TagStore()
     s.add_image("keep", "k", ["old"])
     images = ["i%d" % i for i in range(n)]

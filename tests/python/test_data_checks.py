@@ -83,7 +83,7 @@ def test_query_string_is_one_tag_not_letters(small):
         libprime.query(store, outcomes, "tofu")
 
 
-def test_store_classes_may_be_ints_not_floats():
+def test_store_classes_may_be_ints_not_floats(packer):
     with TagStore.from_lists(None, [3, 4, 3], [["a"], "b", None]) as s:
         assert s.classes == ["3", "4"]
     with pytest.raises(TypeError):

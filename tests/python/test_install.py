@@ -23,21 +23,32 @@ def _listed(meson_file: Path) -> set:
 
 
 def test_meson_files_list_the_whole_package():
+    # the sources, the stub and the C source of the compiled packer
     want = {p.name for p in (SOURCE_ROOT / "python" / "libprime").iterdir()
-            if p.suffix in (".py", ".typed")}
+            if p.suffix in (".py", ".typed", ".pyi", ".c")}
     assert _listed(SOURCE_ROOT / "meson.build") == want
     assert _listed(SOURCE_ROOT / "python" / "meson.build") == want
 
 
 def _clean_env() -> dict:
     env = {k: v for k, v in os.environ.items()
-           if k not in ("PRIME_LIBRARY", "LD_LIBRARY_PATH", "PYTHONPATH", "PKG_CONFIG_PATH")}
+           if k not in ("PRIME_LIBRARY", "LD_LIBRARY_PATH", "PYTHONPATH", "PKG_CONFIG_PATH",
+                         "PRIME_PACK_MODULE")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
 PROBE = ("import libprime, sys; print(libprime.version()); print(libprime.library_path()); "
          "print(libprime.__file__)")
+# whether the compiled packer (libprime._pack) came along and is the one used
+PACKER = ("from libprime import _core; print(_core._packx is not None and "
+          "_core._packx.__file__.startswith(libprime.__path__[0]))")
+
+
+def _have_python_headers() -> bool:
+    import sysconfig
+    inc = sysconfig.get_paths().get("include")
+    return bool(inc) and (Path(inc) / "Python.h").exists()
 
 
 def test_meson_install_finds_library_without_environment(tmp_path):
@@ -58,13 +69,21 @@ def test_meson_install_finds_library_without_environment(tmp_path):
     cfg.write_text(text.replace('LIBDIR = "%s"' % libdir,
                                 'LIBDIR = "%s"' % (root / libdir.lstrip("/"))), encoding="utf-8")
     site = cfg.parent.parent
-    p = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, %r); %s"
-                        % (str(site), PROBE)], capture_output=True, text=True, env=_clean_env(),
-                       cwd=str(tmp_path), timeout=60)
+    p = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, %r); %s; %s"
+                        % (str(site), PROBE, PACKER)], capture_output=True, text=True,
+                       env=_clean_env(), cwd=str(tmp_path), timeout=60)
     assert p.returncode == 0, p.stderr
-    version, path, pkg = p.stdout.split("\n")[:3]
+    version, path, pkg, packer = p.stdout.split("\n")[:4]
     assert path == str(root / libdir.lstrip("/") / "libprime.so.1")
     assert pkg.startswith(str(site))
+    # the compiled packer, built when the build found Python's headers, is
+    # installed next to the package (and imported from there)
+    exts = list(cfg.parent.glob("_pack.*.so"))
+    if (BUILD_ROOT / "meson-info").exists() and list(BUILD_ROOT.glob("_pack.*.so")):
+        assert exts, sorted(cfg.parent.iterdir())
+        import sysconfig
+        if exts[0].name == "_pack" + str(sysconfig.get_config_var("EXT_SUFFIX")):
+            assert packer == "True"
 
 
 def test_pip_install_python_dir(tmp_path):
@@ -84,11 +103,13 @@ def test_pip_install_python_dir(tmp_path):
     # by the dynamic linker through its soname
     env = _clean_env()
     env["LD_LIBRARY_PATH"] = str(BUILD_ROOT / "lib")
-    p = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, %r); %s"
-                        % (str(target), PROBE)], capture_output=True, text=True, env=env,
-                       cwd=str(tmp_path), timeout=60)
+    p = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, %r); %s; %s"
+                        % (str(target), PROBE, PACKER)], capture_output=True, text=True,
+                       env=env, cwd=str(tmp_path), timeout=60)
     assert p.returncode == 0, p.stderr
     assert p.stdout.split("\n")[2].startswith(str(target))
+    if _have_python_headers():  # python3-dev: the compiled packer is built and used
+        assert p.stdout.split("\n")[3] == "True", sorted((target / "libprime").iterdir())
 
 
 def test_pip_install_repository_root(tmp_path):
@@ -111,7 +132,8 @@ def test_pip_install_repository_root(tmp_path):
         shutil.rmtree(builddir, ignore_errors=True)
         subprocess.run(["meson", "setup", str(builddir), str(SOURCE_ROOT), "-Dtests=false",
                         "-Dexamples=false", "-Dbench=false", "-Ddocs=disabled",
-                        "-Dtorch=disabled", "-Dpython=enabled", "-Dtool_static=true"],
+                        "-Dtorch=disabled", "-Dpython=enabled", "-Dtool_static=true",
+                        "-Dwheel=true"],
                        check=True, capture_output=True, timeout=300, env=_clean_env())
     p = subprocess.run([sys.executable, "-m", "pip", "install", "--no-build-isolation",
                         "--no-deps", "--no-index", "--target", str(target),
@@ -126,7 +148,7 @@ def test_pip_install_repository_root(tmp_path):
     assert want <= {f.name for f in (target / "libprime").iterdir()}
     p = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, %r); %s; "
                         "s = libprime.TagStore.from_lists(['a'], ['c'], [['t']]); "
-                        "print(len(s), s.tags)" % (str(target), PROBE)],
+                        "print(len(s), s.tags); %s" % (str(target), PROBE, PACKER)],
                        capture_output=True, text=True, env=_clean_env(), cwd=str(tmp_path),
                        timeout=60)
     assert p.returncode == 0, p.stderr
@@ -134,6 +156,11 @@ def test_pip_install_repository_root(tmp_path):
     assert Path(path).parent == libs, path
     assert pkg.startswith(str(target))
     assert probe == "1 ['t']"
+    if _have_python_headers():  # python3-dev: the compiled packer is built and used
+        assert p.stdout.split("\n")[4] == "True", sorted((target / "libprime").iterdir())
+    # the man page comes along as a data file, at <prefix>/share/man/man1
+    assert (target / "share" / "man" / "man1" / "prime.1").read_bytes() == \
+        (SOURCE_ROOT / "docs" / "prime.1").read_bytes()
     # the tool comes along and runs without environment variables too
     tool = target / "bin" / "prime"
     p = subprocess.run([str(tool), "--version"], capture_output=True, text=True,

@@ -15,7 +15,6 @@
  * leaves no output file. Exit status as prime's: 0, 2 on bad usage, 1 on
  * bad input or failure (on every rank, so mpirun's status says it). */
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,26 +47,6 @@ static const char usage_text[] =
     "         terminal (a batch job's log).\n"
     "         Only rank 0 writes the output, after the whole search; without --format\n"
     "         it is JSON, also on a terminal (rank 0's stdout is mpirun's terminal).\n";
-
-static void on_signal(int sig)
-{
-    prime_writer_remove_temps(); /* async-signal-safe */
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void catch_signals(void)
-{
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++) {
-        struct sigaction sa, old;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-            sigaction(sigs[k], &sa, NULL);
-    }
-}
 
 /* ---- progress on rank 0 ---- */
 

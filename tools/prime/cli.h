@@ -37,6 +37,10 @@ __attribute__((format(printf, 1, 2))) int fail(const char *fmt, ...);
 /* The library's last error (or the status's message) and the status name;
  * returns EXIT_FAIL. */
 int lib_error(prime_status st);
+/* SIGINT, SIGTERM and SIGHUP remove the writer's temp files, then kill the
+ * process with the same signal (its exit status says so); a signal the
+ * parent ignores (nohup) stays ignored. */
+void catch_signals(void);
 
 /* ---- options (opts.c) ---- */
 

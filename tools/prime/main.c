@@ -8,7 +8,6 @@
  * signal; the renames that finish a command's outputs are not interrupted
  * (prime_writer_commit holds the signals around them, and only them). */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -91,29 +90,6 @@ static const struct {
     {"tag", cmd_tag},       {"classify", cmd_classify}, {"merge", cmd_merge},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
-
-static void on_signal(int sig)
-{
-    prime_writer_remove_temps(); /* async-signal-safe */
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void catch_signals(void)
-{
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++) {
-        struct sigaction sa, old;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        for (size_t j = 0; j < sizeof sigs / sizeof sigs[0]; j++)
-            sigaddset(&sa.sa_mask, sigs[j]);
-        /* a signal ignored by the parent (nohup) stays ignored */
-        if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-            sigaction(sigs[k], &sa, NULL);
-    }
-}
 
 /* --help: usage_text, then help_text. */
 static int help_errno; /* errno of a failed write of the help text */

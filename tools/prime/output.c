@@ -1,6 +1,7 @@
 /* Messages, stdout, and the outputs of a command through one prime_writer
  * (prime/file.h): nothing here writes a file by itself. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,4 +128,29 @@ int load_store(const char *tags, const char *outcomes_path, prime_tagstore **sto
         *outcomes = in_file;
     }
     return 0;
+}
+
+/* ---- signals ---- */
+
+static void on_signal(int sig)
+{
+    prime_writer_remove_temps(); /* async-signal-safe */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void catch_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++) {
+        struct sigaction sa, old;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        for (size_t j = 0; j < sizeof sigs / sizeof sigs[0]; j++)
+            sigaddset(&sa.sa_mask, sigs[j]);
+        /* a signal ignored by the parent (nohup) stays ignored */
+        if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[k], &sa, NULL);
+    }
 }

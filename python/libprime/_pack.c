@@ -1,0 +1,553 @@
+/* libprime._pack: the optional compiled packer of the Python package
+ * (issue 13). It turns Python columns (lists, tuples and 1-D NumPy object
+ * arrays, a pandas column's included, of str, None and int, of tag lists;
+ * lists of records) into the NUL-separated buffers that
+ * prime_tagstore_add_packed reads, with the C API and no intermediate
+ * Python objects, so that building a store from Python costs the C call
+ * plus one pass over the objects.
+ *
+ * It is a packer only: the library parses and validates the buffers. Each
+ * function either returns exactly the bytes that the pure-Python packer
+ * (libprime/_core.py: _pack, _pack_tags) makes from the same input, or None
+ * when the input is anything but the plain case (another type, a lone
+ * surrogate, an int out of range, too many tag names): the package then
+ * runs the pure-Python packer, which gives the precise TypeError /
+ * ValueError / LimitError with the position. Only MemoryError is raised
+ * here. The package works without this module (ctypes only), just slower.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+/* (_PyBytes_Resize: CPython's API, not the limited one; in every 3.x) */
+#include <string.h>
+
+/* The output: a bytes object written in place and grown (and finally
+ * shrunk) with _PyBytes_Resize, which for a large buffer moves pages
+ * rather than bytes: the text is written once, into memory touched once
+ * (on a loaded machine the page faults of a second copy cost as much as
+ * the rest of the packing). */
+typedef struct {
+    PyObject *obj;
+    char *p;
+    size_t n, cap;
+} obuf;
+
+static int ob_init(obuf *b, size_t cap)
+{
+    if (cap < 64)
+        cap = 64;
+    if (cap > (size_t)PY_SSIZE_T_MAX / 2)
+        cap = (size_t)PY_SSIZE_T_MAX / 2;
+    b->obj = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)cap);
+    if (b->obj == NULL)
+        return -1;
+    b->p = PyBytes_AS_STRING(b->obj);
+    b->n = 0;
+    b->cap = cap;
+    return 0;
+}
+
+static int ob_grow(obuf *b, size_t need)
+{
+    size_t cap = b->cap + b->cap / 2;
+    if (cap < b->n + need)
+        cap = b->n + need;
+    if (cap > (size_t)PY_SSIZE_T_MAX - 64) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (_PyBytes_Resize(&b->obj, (Py_ssize_t)cap) < 0) /* frees it on failure */
+        return -1;
+    b->p = PyBytes_AS_STRING(b->obj);
+    b->cap = cap;
+    return 0;
+}
+
+static inline int ob_put(obuf *b, const char *s, size_t k)
+{
+    if (b->cap - b->n < k + 1 && ob_grow(b, k + 1) < 0)
+        return -1;
+    memcpy(b->p + b->n, s, k);
+    b->n += k;
+    return 0;
+}
+
+/* A NUL before every field but the first. */
+static inline int ob_sep(obuf *b, Py_ssize_t i)
+{
+    if (i == 0)
+        return 0;
+    if (b->cap == b->n && ob_grow(b, 1) < 0)
+        return -1;
+    b->p[b->n++] = '\0';
+    return 0;
+}
+
+/* The bytes written (the reference passes to the caller). */
+static PyObject *ob_bytes(obuf *b)
+{
+    PyObject *r = b->obj;
+    b->obj = NULL;
+    if (_PyBytes_Resize(&r, (Py_ssize_t)b->n) < 0)
+        return NULL;
+    return r;
+}
+
+static void ob_drop(obuf *b)
+{
+    Py_CLEAR(b->obj);
+}
+
+/* The packers read the objects in order but they lie anywhere in memory:
+ * each is fetched a few entries ahead so that the cache misses overlap
+ * (half of the time of packing 2.5 M tag names without it). */
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+/* The header of object items[i] and the start of its text (i < n). */
+static inline void prefetch_item(PyObject *const *items, Py_ssize_t i, Py_ssize_t n)
+{
+    if (i < n) {
+        const char *o = (const char *)items[i];
+        PREFETCH(o);
+        PREFETCH(o + 56);
+    }
+}
+
+/* For the tags column: the list or tuple values[i] (i + 8), its item
+ * array (i + 4), its items (i + 2). */
+static inline void prefetch_tags(PyObject *const *values, Py_ssize_t i, Py_ssize_t n)
+{
+    if (i + 8 < n)
+        PREFETCH(values[i + 8]);
+    if (i + 4 < n) {
+        PyObject *o = values[i + 4];
+        if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
+            PyObject **it = PySequence_Fast_ITEMS(o);
+            PREFETCH(it);
+            PREFETCH((const char *)it + 64);
+        }
+    }
+    if (i + 2 < n) {
+        PyObject *o = values[i + 2];
+        if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
+            Py_ssize_t m = PySequence_Fast_GET_SIZE(o);
+            for (Py_ssize_t j = 0; j < m; j++)
+                prefetch_item(PySequence_Fast_ITEMS(o), j, m);
+        } else {
+            prefetch_item(values, i + 2, n);
+        }
+    }
+}
+
+/* Length of a str in bytes of UTF-8 if known without encoding it (ASCII),
+ * else its length in code points (an estimate). */
+static inline size_t est_len(PyObject *o)
+{
+    return PyUnicode_CheckExact(o) ? (size_t)PyUnicode_GET_LENGTH(o) : 0;
+}
+
+/* The size of n fields estimated from the first few (each + 1 for its
+ * NUL), with a margin: the buffer rarely grows. */
+static size_t estimate(PyObject *const *items, Py_ssize_t n)
+{
+    Py_ssize_t m = n < 256 ? n : 256;
+    size_t sum = 0;
+    for (Py_ssize_t i = 0; i < m; i++)
+        sum += est_len(items[i]) + 1;
+    if (m == 0)
+        return 0;
+    return (size_t)((double)sum / (double)m * (double)n * 1.1) + 64;
+}
+
+/* The UTF-8 text of a str: 1 and *s, *k on success; 0 when it cannot be
+ * encoded (a lone surrogate: the error is cleared, the caller gives up). */
+static inline int utf8_of(PyObject *o, const char **s, Py_ssize_t *k)
+{
+    if (PyUnicode_IS_COMPACT_ASCII(o)) {
+        *s = (const char *)PyUnicode_DATA(o);
+        *k = PyUnicode_GET_LENGTH(o);
+        return 1;
+    }
+    *s = PyUnicode_AsUTF8AndSize(o, k);
+    if (*s == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
+/* A column's items: a list's or tuple's, or those of a 1-D C-contiguous
+ * buffer of object pointers (a NumPy object array; a pandas column's
+ * to_numpy()), held while in use. No Python code runs while the packers
+ * read them, so they cannot change. */
+typedef struct {
+    PyObject **items;
+    Py_ssize_t n;
+    Py_buffer view;
+    int held;
+} column;
+
+/* 1: c is open; 0: not a column the packers read (nothing held); -1: error. */
+static int column_open(PyObject *o, column *c)
+{
+    c->held = 0;
+    if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
+        c->items = PySequence_Fast_ITEMS(o);
+        c->n = PySequence_Fast_GET_SIZE(o);
+        return 1;
+    }
+    if (!PyObject_CheckBuffer(o))
+        return 0;
+    if (PyObject_GetBuffer(o, &c->view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    c->held = 1;
+    if (c->view.ndim != 1 || c->view.format == NULL || strcmp(c->view.format, "O") != 0 ||
+        c->view.itemsize != (Py_ssize_t)sizeof(PyObject *)) {
+        PyBuffer_Release(&c->view);
+        c->held = 0;
+        return 0;
+    }
+    c->items = (PyObject **)c->view.buf;
+    c->n = c->view.len / (Py_ssize_t)sizeof(PyObject *);
+    for (Py_ssize_t i = 0; i < c->n; i++)
+        if (c->items[i] == NULL) { /* not filled in: leave it to Python */
+            PyBuffer_Release(&c->view);
+            c->held = 0;
+            return 0;
+        }
+    return 1;
+}
+
+static void column_close(column *c)
+{
+    if (c->held)
+        PyBuffer_Release(&c->view);
+    c->held = 0;
+}
+
+/* A missing value of a DataFrame column (missing = 1): None or a float NaN
+ * (NumPy's float64 included), as the pure path's _isna. */
+static inline int is_missing(PyObject *o, int missing)
+{
+    return o == Py_None || (missing && PyFloat_Check(o) && isnan(PyFloat_AS_DOUBLE(o)));
+}
+
+enum { KIND_IMAGE = 0, KIND_CLASS = 1, KIND_TEXT = 2 };
+
+/* The fields of items[0..n) joined with NUL bytes (see pack_column), or
+ * None (Py_None, a new reference) to leave them to Python. */
+static PyObject *join_fields(PyObject *const *items, Py_ssize_t n, int kind, int missing)
+{
+    obuf b;
+    if (ob_init(&b, estimate(items, n)) < 0)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = items[i];
+        prefetch_item(items, i + 16, n);
+        if (ob_sep(&b, i) < 0)
+            goto fail;
+        if (PyUnicode_CheckExact(o)) {
+            const char *s;
+            Py_ssize_t k;
+            if (!utf8_of(o, &s, &k))
+                goto fallback;
+            if (ob_put(&b, s, (size_t)k) < 0)
+                goto fail;
+        } else if (kind != KIND_CLASS && is_missing(o, missing)) {
+            /* an empty field */
+        } else if (kind == KIND_CLASS && PyLong_CheckExact(o)) {
+            int overflow = 0;
+            long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+            if (overflow != 0 || (v == -1 && PyErr_Occurred())) {
+                PyErr_Clear();
+                goto fallback;
+            }
+            char num[32];
+            int k = snprintf(num, sizeof num, "%lld", v);
+            if (ob_put(&b, num, (size_t)k) < 0)
+                goto fail;
+        } else {
+            goto fallback;
+        }
+    }
+    return ob_bytes(&b);
+fallback:
+    ob_drop(&b);
+    Py_RETURN_NONE;
+fail:
+    ob_drop(&b);
+    return NULL;
+}
+
+/* pack_column(values, kind, missing=False) -> bytes | None
+ * values: a list, a tuple or a 1-D NumPy object array. kind 0 (image
+ * names): str, or None for an unnamed image; 1 (class names): str, or an
+ * int (not a bool) written in decimal; 2 ("a|b" tag text): str, or None
+ * for no tag. missing: a float NaN counts as None too (kinds 0 and 2; a
+ * DataFrame's missing value). The fields joined with NUL bytes, as UTF-8. */
+static PyObject *pack_column(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *values;
+    int kind, missing = 0;
+    if (!PyArg_ParseTuple(args, "Oi|p:pack_column", &values, &kind, &missing))
+        return NULL;
+    column c;
+    int st = column_open(values, &c);
+    if (st <= 0) {
+        if (st < 0)
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *r = join_fields(c.items, c.n, kind, missing);
+    column_close(&c);
+    return r;
+}
+
+/* The tags column as names and counts (see pack_tags), or None. */
+static PyObject *join_tag_lists(PyObject *const *values, Py_ssize_t n,
+                                unsigned long long limit, int missing)
+{
+    /* the size from the first few images: their names (in lists) or text */
+    size_t est = 0;
+    Py_ssize_t few = n < 256 ? n : 256;
+    for (Py_ssize_t i = 0; i < few; i++) {
+        PyObject *o = values[i];
+        if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
+            Py_ssize_t k = PySequence_Fast_GET_SIZE(o);
+            for (Py_ssize_t j = 0; j < k; j++)
+                est += est_len(PySequence_Fast_GET_ITEM(o, j)) + 1;
+        } else if (PyUnicode_CheckExact(o)) {
+            est += est_len(o) + 1;
+        }
+    }
+    if (few > 0)
+        est = (size_t)((double)est / (double)few * (double)n * 1.1);
+    obuf b;
+    if (ob_init(&b, est) < 0)
+        return NULL;
+    PyObject *counts = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(uint32_t));
+    if (counts == NULL) {
+        ob_drop(&b);
+        return NULL;
+    }
+    uint32_t *cnt = (uint32_t *)PyBytes_AS_STRING(counts);
+    unsigned long long total = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = values[i];
+        unsigned long long c = 0;
+        prefetch_tags(values, i, n);
+        if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
+            Py_ssize_t m = PySequence_Fast_GET_SIZE(o);
+            PyObject **it = PySequence_Fast_ITEMS(o);
+            for (Py_ssize_t j = 0; j < m; j++) {
+                PyObject *t = it[j];
+                const char *s;
+                Py_ssize_t k;
+                if (!PyUnicode_CheckExact(t) || !utf8_of(t, &s, &k))
+                    goto fallback;
+                if (ob_sep(&b, (Py_ssize_t)(total + c)) < 0 || ob_put(&b, s, (size_t)k) < 0)
+                    goto fail;
+                c++;
+            }
+        } else if (PyUnicode_CheckExact(o)) {
+            const char *s;
+            Py_ssize_t k;
+            if (!utf8_of(o, &s, &k))
+                goto fallback;
+            const char *end = s + k;
+            while (s < end) {
+                const char *bar = memchr(s, '|', (size_t)(end - s));
+                const char *e = bar != NULL ? bar : end;
+                if (e > s) {
+                    if (ob_sep(&b, (Py_ssize_t)(total + c)) < 0 ||
+                        ob_put(&b, s, (size_t)(e - s)) < 0)
+                        goto fail;
+                    c++;
+                }
+                s = e + 1;
+            }
+        } else if (!is_missing(o, missing)) {
+            goto fallback;
+        }
+        total += c;
+        if (c > UINT32_MAX || total >= limit)
+            goto fallback;
+        cnt[i] = (uint32_t)c;
+    }
+    {
+        PyObject *buf = ob_bytes(&b);
+        if (buf == NULL) {
+            Py_DECREF(counts);
+            return NULL;
+        }
+        return Py_BuildValue("(NN)", buf, counts);
+    }
+fallback:
+    ob_drop(&b);
+    Py_DECREF(counts);
+    Py_RETURN_NONE;
+fail:
+    ob_drop(&b);
+    Py_DECREF(counts);
+    return NULL;
+}
+
+/* pack_tags(values, limit, missing=False) -> (bytes, counts | None) | None
+ * The tags column (a list, a tuple or a 1-D NumPy object array). Every
+ * entry a str ("a|b") or None: the entries joined with NUL bytes ("" for
+ * None), counts None. Otherwise every entry a list or tuple of str, a str
+ * (split at '|', empty names skipped) or None (no tag): all the names
+ * joined with NUL bytes, counts the per-image number of names as native
+ * uint32 (array('I') bytes). missing: a float NaN counts as None too. None
+ * for anything else, or for limit or more names in all. */
+static PyObject *pack_tags(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *values;
+    unsigned long long limit;
+    int missing = 0;
+    if (!PyArg_ParseTuple(args, "OK|p:pack_tags", &values, &limit, &missing))
+        return NULL;
+    column c;
+    int st = column_open(values, &c);
+    if (st <= 0) {
+        if (st < 0)
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    int text = 1;
+    for (Py_ssize_t i = 0; i < c.n; i++) {
+        PyObject *o = c.items[i];
+        if (!PyUnicode_CheckExact(o) && !is_missing(o, missing)) {
+            text = 0;
+            break;
+        }
+    }
+    PyObject *r;
+    if (text) {
+        PyObject *buf = join_fields(c.items, c.n, KIND_TEXT, missing);
+        r = buf == NULL || buf == Py_None ? buf : Py_BuildValue("(NO)", buf, Py_None);
+    } else {
+        r = join_tag_lists(c.items, c.n, limit, missing);
+    }
+    column_close(&c);
+    return r;
+}
+
+/* split_records(records) -> (images, classes, tags) | None
+ * The three columns of a list or tuple of records, as new lists: every
+ * record a tuple or list of 3 (image, class, tags), or every record a dict
+ * with the key "class" (images: .get("image"), tags: .get("tags")). None
+ * for anything else. */
+static PyObject *split_records(PyObject *self, PyObject *recs)
+{
+    (void)self;
+    static PyObject *k_image, *k_class, *k_tags;
+    if (k_image == NULL) {
+        k_image = PyUnicode_InternFromString("image");
+        k_class = PyUnicode_InternFromString("class");
+        k_tags = PyUnicode_InternFromString("tags");
+        if (k_image == NULL || k_class == NULL || k_tags == NULL)
+            return NULL;
+    }
+    if (!PyList_CheckExact(recs) && !PyTuple_CheckExact(recs))
+        Py_RETURN_NONE;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(recs);
+    int dicts = n > 0 && PyDict_CheckExact(PySequence_Fast_GET_ITEM(recs, 0));
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *r = PySequence_Fast_GET_ITEM(recs, i);
+        if (dicts ? !PyDict_CheckExact(r)
+                  : !((PyTuple_CheckExact(r) || PyList_CheckExact(r)) &&
+                      PySequence_Fast_GET_SIZE(r) == 3))
+            Py_RETURN_NONE;
+    }
+    PyObject *cols[3] = {PyList_New(n), PyList_New(n), PyList_New(n)};
+    if (cols[0] == NULL || cols[1] == NULL || cols[2] == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        /* a dict lookup may run a key's __eq__, which may change the
+           records: the record is held, each value is stored (and held by
+           its column) as soon as it is found, and the length is checked */
+        if (PySequence_Fast_GET_SIZE(recs) != n)
+            goto changed;
+        PyObject *r = PySequence_Fast_GET_ITEM(recs, i);
+        if (!dicts) {
+            for (int c = 0; c < 3; c++) {
+                PyObject *x = PySequence_Fast_GET_ITEM(r, c);
+                Py_INCREF(x);
+                PyList_SET_ITEM(cols[c], i, x);
+            }
+            continue;
+        }
+        if (!PyDict_CheckExact(r))
+            goto changed;
+        Py_INCREF(r);
+        static const int order[3] = {1, 0, 2}; /* "class" first: it must be there */
+        for (int q = 0; q < 3; q++) {
+            int c = order[q];
+            PyObject *x = PyDict_GetItemWithError(r, c == 0 ? k_image : c == 1 ? k_class : k_tags);
+            if (x == NULL) {
+                if (PyErr_Occurred()) {
+                    Py_DECREF(r);
+                    goto fail;
+                }
+                if (c == 1) { /* the pure path raises its KeyError */
+                    Py_DECREF(r);
+                    goto changed;
+                }
+                x = Py_None;
+            }
+            Py_INCREF(x);
+            PyList_SET_ITEM(cols[c], i, x);
+        }
+        Py_DECREF(r);
+    }
+    return Py_BuildValue("(NNN)", cols[0], cols[1], cols[2]);
+changed:
+    Py_DECREF(cols[0]);
+    Py_DECREF(cols[1]);
+    Py_DECREF(cols[2]);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(cols[0]);
+    Py_XDECREF(cols[1]);
+    Py_XDECREF(cols[2]);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"pack_column", pack_column, METH_VARARGS,
+     "pack_column(values, kind, missing=False) -> bytes | None: a column joined with NUL "
+     "bytes (kind 0: image names, 1: class names, 2: \"a|b\" tag text; missing: NaN is "
+     "None); None: use the pure-Python packer."},
+    {"pack_tags", pack_tags, METH_VARARGS,
+     "pack_tags(values, limit, missing=False) -> (bytes, counts | None) | None: the tags "
+     "column for prime_tagstore_add_packed; None: use the pure-Python packer."},
+    {"split_records", split_records, METH_O,
+     "split_records(records) -> (images, classes, tags) | None: the columns of "
+     "(image, class, tags) records or dicts; None: use the pure-Python path."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "libprime._pack",
+    "The compiled packer of libprime (optional): Python columns to the buffers of "
+    "prime_tagstore_add_packed.",
+    -1, methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__pack(void);
+PyMODINIT_FUNC PyInit__pack(void)
+{
+    return PyModule_Create(&module);
+}
