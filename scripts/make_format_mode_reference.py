@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Palette GIF, BMP and TGA files (and the grey and RGBA controls of those
-formats), 16-bit grey PNGs (CLIP's order only) and what Pillow makes of them under CLIP's order (convert("RGB")
+formats), GIFs with a transparent index, 16-bit grey PNGs and what Pillow makes of them under CLIP's order (convert("RGB")
 last) and RAM's (convert first), for tests/test_image.c
 (Test image.convert_order_matches_pillow_per_format; issue 17).
 
@@ -50,9 +50,30 @@ def main():
         ("tga_rgba", "tga_rgba.tga", rgba, {}, "RGBA"),
         ("tga_grey", "tga_grey.tga", grey, {}, "L"),
     ]
-    # 16-bit grey PNGs (PIL mode "I"): CLIP's order only, as libprime follows
-    # PIL's "I" resize and clipping there; converting first, PIL clips each
-    # sample to 0..255 where libprime keeps its high byte (not matched)
+    # GIFs with a transparent index: PIL keeps the index where a pixel is
+    # transparent, so convert("RGB") gives the palette's colour there, in
+    # either order (stb_image decodes those pixels to alpha 0; libprime
+    # gives them the palette colour); one "P" (64 colours, the index of a
+    # colour common in the picture made transparent) and one grey ramp ("L")
+    def with_trns(im, count):
+        im = im.quantize(count)
+        hist = im.histogram()
+        t = max(range(count), key=lambda k: hist[k])  # the most used index
+        pal = im.getpalette()[:3 * count]
+        pal[3 * t:3 * t + 3] = [250, 20, 140]  # a colour not in the photo
+        im.putpalette(pal)
+        im.info["transparency"] = t
+        return im, t
+    gif_trns, t_p = with_trns(a, 64)
+    ramp = grey.copy()
+    t_l = max(range(256), key=lambda k: ramp.histogram()[k])  # the most used grey
+    files += [("gif_trns", "gif_trns.gif", gif_trns, {"transparency": t_p}, "P"),
+              ("gif_grey_trns", "gif_grey_trns.gif", ramp, {"transparency": t_l, "optimize": False},
+               "L")]
+    # 16-bit grey PNGs (PIL mode "I"): PIL's "I" resize and clipping in
+    # CLIP's order; converting first, PIL clips each sample to 0..255 before
+    # the RGB resize (the decoded pixels keep the high byte; libprime's
+    # convert-first order clips the 16-bit samples as PIL does)
     import numpy as np
     g = np.asarray(grey, dtype=np.uint16)
     low = Image.fromarray((g * 2 + (np.arange(g.size).reshape(g.shape) % 7)).astype(np.uint16))
@@ -66,7 +87,12 @@ def main():
         im.save(path, **opts)
         back = Image.open(path)
         assert back.mode == mode, (name, back.mode, mode)
-        for pipe in ("clip24", "clip16", "ram20") if mode != "I" else ("clip24", "clip16", "clip37"):
+        if "transparency" in opts:  # the transparent index is really used
+            assert back.info.get("transparency") is not None, name
+            assert back.getextrema() is not None and \
+                back.histogram()[back.info["transparency"]] > 0, name
+        for pipe in ("clip24", "clip16", "ram20") if mode != "I" else ("clip24", "clip16", "clip37",
+                                                                       "ram20", "ram37"):
             s = int(pipe[4:] if pipe.startswith("clip") else pipe[3:])
             out = clip_order(back, s) if pipe.startswith("clip") else ram_order(back, s)
             lines.append("%s formats/%s %s %d %d %s" % (name, fname, pipe, out.size[0],

@@ -1178,7 +1178,10 @@ Test(image, jpeg_draft_setting)
  * (colour-mapped, RLE, 32-bit RGBA, grey) through CLIP's and RAM's orders,
  * computed by Pillow: the same bytes (tolerance 0). Pillow resizes a "P" or
  * "1" image with NEAREST and an "RGBA" one premultiplied, whatever the
- * format. */
+ * format. GIFs with a transparent index ("P" and a grey ramp "L"): Pillow's
+ * RGB pixels there are the index's palette colour, in both orders. 16-bit
+ * grey PNGs ("I"): resized in 32 bits and clipped last (CLIP's order), or
+ * clipped to 0..255 first and resized as RGB (RAM's order). */
 Test(image, convert_order_matches_pillow_per_format)
 {
     char *p = data_path("images/format_mode_reference.txt");
@@ -1217,5 +1220,5 @@ Test(image, convert_order_matches_pillow_per_format)
         cases++;
     }
     fclose(f);
-    cr_assert_eq(cases, 33);
+    cr_assert_eq(cases, 43);
 }

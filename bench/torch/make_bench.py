@@ -10,7 +10,12 @@ side of the comparison.
         times, on DIR/images, PIL + torchvision preprocessing alone
         (Resize(224) + CenterCrop(224) + ToTensor + Normalize), the model's
         forward alone, and both end to end, batch 32: images/s (each the best
-        of 3 interleaved rounds).
+        of 3 interleaved rounds);
+    /usr/bin/python3 bench/torch/make_bench.py vit DIR
+        writes a ViT-B/16 (torchvision's vit_b_16, the size of CLIP ViT-B/16's
+        image tower: 86 M parameters, 224 px, random seeded weights, scripted)
+        to DIR/vit_b_16.pt and its 1000 output names to DIR/vocab.txt (for
+        bench/torch/e2e_real.py).
 """
 import os
 import sys
@@ -47,6 +52,16 @@ def make(out, n):
     with open(os.path.join(out, "vocab.txt"), "w") as f:
         f.write("".join("class%03d\n" % k for k in range(1000)))
     print("wrote %d images, resnet18.pt and vocab.txt to %s" % (n, out))
+
+
+def vit(out):
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(0)
+    model = models.vit_b_16(weights=None).eval()
+    torch.jit.script(model).save(os.path.join(out, "vit_b_16.pt"))
+    with open(os.path.join(out, "vocab.txt"), "w") as f:
+        f.write("".join("class%03d\n" % k for k in range(1000)))
+    print("wrote vit_b_16.pt and vocab.txt to %s" % out)
 
 
 def python(out, threads, batch, rounds=3):
@@ -88,9 +103,11 @@ def python(out, threads, batch, rounds=3):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3 or sys.argv[1] not in ("make", "python"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("make", "python", "vit"):
         sys.exit(__doc__)
-    if sys.argv[1] == "make":
+    if sys.argv[1] == "vit":
+        vit(sys.argv[2])
+    elif sys.argv[1] == "make":
         make(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 300)
     else:
         python(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 2,

@@ -244,11 +244,12 @@ enum prime_convert_order {
      *  (weights in double, each pass rounded) and each sample then clipped
      *  to 0..255, as PIL's RGB conversion of "I" does. Tested byte for byte
      *  against Pillow (tests/test_image.c, scripts/make_mode_reference.py,
-     *  scripts/make_format_mode_reference.py). Not followed: the transparent
-     *  pixels of a GIF (stb_image leaves them black, PIL takes their palette
-     *  colour), and, in the order PRIME_CONVERT_FIRST, a 16-bit grey PNG,
-     *  whose decoded pixels keep the high byte of each sample where PIL's
-     *  `convert("RGB")` clips the sample to 0..255. */
+     *  scripts/make_format_mode_reference.py). In both orders the
+     *  transparent pixels of a GIF have their palette index's colour, as in
+     *  PIL (which keeps the index); in the order PRIME_CONVERT_FIRST a
+     *  16-bit grey PNG is converted as PIL's `convert("RGB")` does, each
+     *  sample clipped to 0..255, before the resize (prime_image_pixels of
+     *  the decoded image keeps the high byte of each sample). */
     PRIME_CONVERT_LAST = 1
 };
 

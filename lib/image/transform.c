@@ -38,11 +38,42 @@ void prime__image_plan(const prime_image_spec *s, uint32_t w, uint32_t h, uint32
     *x0 = half_round_even(*rw - s->width);
     *y0 = half_round_even(*rh - s->height);
 }
+/* PIL's convert("RGB") of a 16-bit grey image (mode "I") before the resize
+ * (PRIME_CONVERT_FIRST): each sample clipped to 0..255 (the decoded pixels
+ * keep its high byte instead), then the RGB resize. */
+static prime_status grey16_clipped_region(const prime_image *image, uint32_t rw, uint32_t rh,
+                                          const prime_image_spec *spec, uint32_t x0, uint32_t y0,
+                                          uint8_t *dst)
+{
+    size_t np = (size_t)image->width * image->height;
+    prime_image rgb = *image;
+    rgb.px = prime__malloc(np * 3);
+    if (rgb.px == NULL)
+        return prime__error(PRIME_E_NOMEM, "out of memory converting a %u x %u 16-bit grey image",
+                            image->width, image->height);
+    rgb.stb_owned = false;
+    rgb.source = SRC_RGB;
+    rgb.alpha = NULL;
+    rgb.grey16 = NULL;
+    for (size_t i = 0; i < np; i++) {
+        uint16_t v = image->grey16[i];
+        uint8_t c = v > 255 ? 255 : (uint8_t)v;
+        rgb.px[3 * i] = rgb.px[3 * i + 1] = rgb.px[3 * i + 2] = c;
+    }
+    prime_status st = prime__image_resize_region(&rgb, rw, rh, spec->filter, x0, y0, spec->width,
+                                                 spec->height, dst);
+    prime__free(rgb.px);
+    return st;
+}
+
 static prime_status transform_into(const prime_image *image, const prime_image_spec *spec,
                                    uint8_t *dst)
 {
     uint32_t rw, rh, x0, y0;
     prime__image_plan(spec, image->width, image->height, &rw, &rh, &x0, &y0);
+    if (spec->convert == PRIME_CONVERT_FIRST && image->source == SRC_GREY16 &&
+        image->grey16 != NULL)
+        return grey16_clipped_region(image, rw, rh, spec, x0, y0, dst);
     if (spec->convert == PRIME_CONVERT_LAST && image->source == SRC_GREY16 &&
         image->grey16 != NULL)
         return prime__image_grey16_region(image, rw, rh, spec->filter, x0, y0, spec->width,

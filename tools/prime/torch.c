@@ -25,6 +25,15 @@
 int torch_load(torch_api *t, const char *who)
 {
     memset(t, 0, sizeof *t);
+    /* libtorch's OpenMP threads (libgomp, read when the library loads):
+       waiting threads sleep instead of spinning, unless the user chose a
+       policy. tag and classify decode the next batch on other threads
+       while the model runs; spinning OpenMP threads take the cores those
+       need, and on a machine with more runnable threads than cores a
+       spinning thread that waits for a descheduled one wastes its time
+       slice (bench/torch/README.md, "Real models end to end") */
+    if (getenv("OMP_WAIT_POLICY") == NULL && getenv("GOMP_SPINCOUNT") == NULL)
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
     const char *env = getenv("PRIME_TORCH_LIBRARY");
     char why[1024] = "";
     if (env != NULL && env[0] != '\0') {
