@@ -264,7 +264,15 @@ site=$(find "$P" -type d -name libprime -path '*-packages/*' | head -n 1)
 [ -n "$site" ] || fail "the Python package was not installed"
 grep -q "^LIBDIR = \"$prefix/" "$site/_config.py" || fail "_config.py: $(cat "$site/_config.py")"
 for f in "$src"/python/libprime/*; do
-  case $f in *.in) f=${f%.in} ;; esac  # generated at build time (_config.py)
+  case $f in
+    *.in) f=${f%.in} ;;  # generated at build time (_config.py)
+    *.c)  # the compiled packer: its module, where this build made one
+      m=$(basename "${f%.c}")
+      if compgen -G "$build/python/$m*.so" >/dev/null || compgen -G "$build/$m*.so" >/dev/null; then
+        compgen -G "$site/$m*.so" >/dev/null || fail "libprime.$m (python/libprime/$m.c) was built but not installed"
+      fi
+      continue ;;
+  esac
   [ -f "$site/$(basename "$f")" ] || fail "python/libprime/$(basename "$f") is not installed (python/meson.build lists the files)"
 done
 out=$(cd "$root" && env -u PRIME_LIBRARY PYTHONPATH="$(dirname "$site")" PYTHONDONTWRITEBYTECODE=1 \
