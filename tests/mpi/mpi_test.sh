@@ -27,8 +27,13 @@ root=()
 # leaks from unknown modules that no suppression can name. Leak detection is
 # off for these processes (ASan's other checks stay on), as for libtorch in
 # cli_torch; prime-mpi's own paths were checked under valgrind.
+# An ASan + UBSan build (-O0) runs the search about 50x slower: the whole-
+# data-set runs below then take minutes on 2 cores, so the limits of one
+# run and of the waits for a checkpoint grow by `slow`.
+slow=1
 if [[ "$(ldd "$pmpi" 2>/dev/null)" == *libasan* ]]; then
   export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+  slow=4
 fi
 # one host, more ranks than cores; no output tag on the lines
 export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
@@ -46,7 +51,7 @@ fi
 mpi() { # NP ARGS...: prime-mpi search over NP ranks
   local np=$1
   shift
-  timeout -k 10 300 "${launch[@]}" -np "$np" "$pmpi" search "$@"
+  timeout -k 10 $((300 * slow)) "${launch[@]}" -np "$np" "$pmpi" search "$@"
 }
 descendants() { # PID: its children, their children, ...
   local c
@@ -162,7 +167,7 @@ ck=$tmp/ck
   --output "$tmp/big.json" 2> "$tmp/kill.err" &
 mp=$!
 victim=""
-for _ in $(seq 1 3000); do # up to 30 s: wait for a few classes to be saved
+for _ in $(seq 1 $((3000 * slow))); do # up to 30 s (x slow): wait for a few classes to be saved
   n=$(ls "$ck" 2>/dev/null | grep -c '^class-.*\.part$')
   if [ "$n" -ge 3 ]; then
     for p in $(descendants "$mp"); do
@@ -219,7 +224,7 @@ wck=$tmp/wck
   2> "$tmp/wkill.err" &
 mp=$!
 victim=""
-for _ in $(seq 1 6000); do # up to 60 s: wait for the state after level 1
+for _ in $(seq 1 $((6000 * slow))); do # up to 60 s (x slow): wait for the state after level 1
   if [ -e "$wck/whole.state" ]; then
     for p in $(descendants "$mp"); do
       if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "$rank_var=1"; then
