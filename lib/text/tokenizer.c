@@ -753,9 +753,13 @@ static size_t match_lit(const enc_state *e, size_t i, const char *lit)
 }
 
 /* text[0..len) as code points in a new array (*out, *n; room for len + 1),
- * rejecting invalid UTF-8 with the byte where it starts. */
+ * rejecting a text over the input limit and invalid UTF-8 (with the byte
+ * where it starts). */
 static prime_status decode_text(const char *text, size_t len, uint32_t **out, size_t *n_out)
 {
+    if ((uint64_t)len > MAX_INPUT_BYTES)
+        return prime__error(PRIME_E_LIMIT, "tokenize: text of %zu bytes is over the limit of "
+                                           "2^40", len);
     const unsigned char *s = (const unsigned char *)text;
     uint32_t *raw = prime__malloc(sizeof(uint32_t) * (len + 1));
     if (raw == NULL)
@@ -781,9 +785,6 @@ static prime_status encode_all(const prime_tokenizer *t, const char *text, size_
 {
     if (text == NULL && len > 0)
         return prime__error(PRIME_E_INVALID_ARG, "tokenize: text is NULL");
-    if ((uint64_t)len > MAX_INPUT_BYTES)
-        return prime__error(PRIME_E_LIMIT, "tokenize: text of %zu bytes is over the limit of "
-                                           "2^40", len);
     /* decode (rejecting invalid UTF-8) */
     uint32_t *raw = NULL;
     size_t n = 0;
@@ -971,9 +972,6 @@ PRIME_API prime_status prime_tokenizer_clean(const char *text, size_t len, char 
     if (n_out == NULL || (out == NULL && cap > 0) || (text == NULL && len > 0))
         return prime__error(PRIME_E_INVALID_ARG,
                             "prime_tokenizer_clean: text, out or n_out is NULL");
-    if ((uint64_t)len > MAX_INPUT_BYTES)
-        return prime__error(PRIME_E_LIMIT, "tokenize: text of %zu bytes is over the limit of "
-                                           "2^40", len);
     uint32_t *raw = NULL;
     size_t n = 0;
     prime_status dst = decode_text(text, len, &raw, &n);
