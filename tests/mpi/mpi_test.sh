@@ -53,6 +53,21 @@ mpi() { # NP ARGS...: prime-mpi search over NP ranks
   shift
   timeout -k 10 $((300 * slow)) "${launch[@]}" -np "$np" "$pmpi" search "$@"
 }
+rank1_when() { # PID TICKS TEST: once TEST succeeds (checked every 10 ms, at most
+  # TICKS x slow times), the pid of rank 1 among PID's descendants; "" if none
+  local t p
+  for t in $(seq 1 $(($2 * slow))); do
+    if "$3"; then
+      for p in $(descendants "$1"); do
+        if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "$rank_var=1"; then
+          echo "$p"
+        fi
+      done | tail -n 1
+      return
+    fi
+    sleep 0.01
+  done
+}
 descendants() { # PID: its children, their children, ...
   local c
   for c in $(pgrep -P "$1"); do
@@ -166,19 +181,8 @@ ck=$tmp/ck
 "${launch[@]}" -np 3 "$pmpi" search "${opts[@]}" --checkpoint "$ck" \
   --output "$tmp/big.json" 2> "$tmp/kill.err" &
 mp=$!
-victim=""
-for _ in $(seq 1 $((3000 * slow))); do # up to 30 s (x slow): wait for a few classes to be saved
-  n=$(ls "$ck" 2>/dev/null | grep -c '^class-.*\.part$')
-  if [ "$n" -ge 3 ]; then
-    for p in $(descendants "$mp"); do
-      if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "$rank_var=1"; then
-        victim=$p
-      fi
-    done
-    break
-  fi
-  sleep 0.01
-done
+saved_classes() { [ "$(ls "$ck" 2>/dev/null | grep -c '^class-.*\.part$')" -ge 3 ]; }
+victim=$(rank1_when "$mp" 3000 saved_classes) # up to 30 s: a few classes saved
 if [ -n "$victim" ]; then
   kill -9 "$victim"
   wait "$mp"
@@ -223,18 +227,8 @@ wck=$tmp/wck
 "${launch[@]}" -np 3 "$pmpi" search "${wopts[@]}" --checkpoint "$wck" --output "$tmp/wbig.json" \
   2> "$tmp/wkill.err" &
 mp=$!
-victim=""
-for _ in $(seq 1 $((6000 * slow))); do # up to 60 s (x slow): wait for the state after level 1
-  if [ -e "$wck/whole.state" ]; then
-    for p in $(descendants "$mp"); do
-      if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "$rank_var=1"; then
-        victim=$p
-      fi
-    done
-    break
-  fi
-  sleep 0.01
-done
+state_saved() { [ -e "$wck/whole.state" ]; }
+victim=$(rank1_when "$mp" 6000 state_saved) # up to 60 s: the state after level 1
 if [ -n "$victim" ]; then
   kill -9 "$victim"
   wait "$mp"
