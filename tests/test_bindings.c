@@ -567,3 +567,234 @@ Test(bindings, packed_large_batch_duplicate_rolls_back)
     prime_tagstore_destroy(s);
     unpack(&pk);
 }
+
+/* ---- prime_tagstore_add_coded (1.3): dictionary-coded columns -------------- */
+
+/* The data set coded: tag names listed in reverse ("t11" first, so not in
+ * the order of first use), "t5" twice (indices 6 and 12 both mean it) and
+ * an unused "zz"; class names "cat", "bee", "ape" likewise reversed. */
+typedef struct {
+    char tag_names[128];
+    size_t nt;
+    uint32_t index[N * 5], counts[N], cls[N];
+    uint64_t refs;
+} coded;
+
+static void code(const data *d, coded *cd)
+{
+    cd->nt = 0;
+    for (int t = TAGS - 1; t >= 0; t--)
+        cd->nt += (size_t)snprintf(cd->tag_names + cd->nt, sizeof cd->tag_names - cd->nt,
+                                   "t%d%c", t, '\0');
+    cd->nt += (size_t)snprintf(cd->tag_names + cd->nt, sizeof cd->tag_names - cd->nt, "t5%czz",
+                               '\0'); /* names 12 and 13, no terminator */
+    cd->refs = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        cd->cls[i] = CLASSES - 1 - d->cls[i];
+        cd->counts[i] = 0;
+        for (const char *p = d->tags[i]; *p != '\0';) {
+            char *end;
+            uint32_t t = (uint32_t)strtoul(p + 1, &end, 10);
+            cd->index[cd->refs++] = t == 5 && (i & 1) ? 12 : TAGS - 1 - t;
+            cd->counts[i]++;
+            p = *end == '|' ? end + 1 : end;
+        }
+    }
+}
+
+static prime_status add_coded(prime_tagstore *s, const packed *pk, const coded *cd,
+                              uint32_t *first)
+{
+    return prime_tagstore_add_coded(s, N, pk->images, pk->ni, "cat\0bee\0ape", 11, 3, cd->cls,
+                                    cd->tag_names, cd->nt, TAGS + 2, cd->index, cd->refs,
+                                    cd->counts, first);
+}
+
+Test(bindings, coded_equals_packed_and_csv)
+{
+    static data d;
+    make(&d);
+    static coded cd;
+    code(&d, &cd);
+    packed pk, pt;
+    pack(&d, 1, &pk);
+    pack(&d, 0, &pt);
+    prime_tagstore *a = NULL, *b = NULL, *c = NULL;
+    cr_assert_eq(prime_tagstore_create(&a), PRIME_OK);
+    cr_assert_eq(prime_tagstore_create(&b), PRIME_OK);
+    cr_assert_eq(prime_tagstore_add_packed(a, N, pk.images, pk.ni, pk.classes, pk.nc, pk.tags,
+                                           pk.nt, pk.counts, NULL), PRIME_OK);
+    uint32_t first = 77;
+    cr_assert_eq(add_coded(b, &pk, &cd, &first), PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(first, 0);
+    /* and the CSV reader on the same rows */
+    size_t cap = (size_t)N * 96 + 64, len = 0;
+    char *csv = malloc(cap);
+    len += (size_t)snprintf(csv, cap, "image,class,tags\n");
+    for (uint32_t i = 0; i < N; i++)
+        len += (size_t)snprintf(csv + len, cap - len, "%s,%s,%s\n", d.names[i],
+                                class_names[d.cls[i]], d.tags[i]);
+    cr_assert_eq(prime_tagstore_load_memory(csv, len, "t.csv", &c, NULL), PRIME_OK);
+    free(csv);
+    cr_assert_eq(prime_tagstore_freeze(a), PRIME_OK);
+    cr_assert_eq(prime_tagstore_freeze(b), PRIME_OK);
+    assert_same_store(a, b); /* tags and classes in the order of first use */
+    assert_same_store(c, b);
+    cr_assert_eq(prime_tagstore_tag_count(b), TAGS); /* "zz", unused, is not added */
+    prime_tagstore_destroy(a);
+    prime_tagstore_destroy(b);
+    /* small batches (image by image) after a first one give the same store */
+    cr_assert_eq(prime_tagstore_create(&b), PRIME_OK);
+    uint32_t done = 0;
+    for (uint32_t n = 1; done < N; n = n * 3 + 1) {
+        if (n > N - done)
+            n = N - done;
+        uint64_t r0 = 0, nr = 0;
+        for (uint32_t i = 0; i < done; i++)
+            r0 += cd.counts[i];
+        for (uint32_t i = done; i < done + n; i++)
+            nr += cd.counts[i];
+        size_t ipos = 0;
+        for (uint32_t i = 0; i < done; i++)
+            ipos += strlen(d.names[i]) + 1;
+        size_t ilen = 0;
+        for (uint32_t i = done; i < done + n; i++)
+            ilen += strlen(d.names[i]) + (i + 1 < done + n);
+        cr_assert_eq(prime_tagstore_add_coded(b, n, pk.images + ipos, ilen, "cat\0bee\0ape", 11,
+                                              3, cd.cls + done, cd.tag_names, cd.nt, TAGS + 2,
+                                              cd.index + r0, nr, cd.counts + done, &first),
+                     PRIME_OK, "%s", prime_last_error());
+        cr_assert_eq(first, done);
+        done += n;
+    }
+    cr_assert_eq(prime_tagstore_freeze(b), PRIME_OK);
+    assert_same_store(c, b);
+    prime_tagstore_destroy(b);
+    prime_tagstore_destroy(c);
+    unpack(&pk);
+    unpack(&pt);
+}
+
+static void coded_fails(prime_tagstore *s, prime_status want, const char *msg, uint32_t n,
+                        const char *im, size_t ni, const char *cn, size_t ncn, uint32_t kc,
+                        const uint32_t *ci, const char *tn, size_t ntn, uint32_t kt,
+                        const uint32_t *ti, uint64_t refs, const uint32_t *counts)
+{
+    prime_status st = prime_tagstore_add_coded(s, n, im, ni, cn, ncn, kc, ci, tn, ntn, kt, ti,
+                                               refs, counts, NULL);
+    cr_assert_eq(st, want, "status %d, want %d: %s", st, want, prime_last_error());
+    cr_assert(strstr(prime_last_error(), msg) != NULL, "\"%s\" not in: %s", msg,
+              prime_last_error());
+    counts_are(s, 1, 1, 1);
+}
+
+Test(bindings, coded_bad_input_changes_nothing)
+{
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+    const uint32_t z[] = {0, 0}, i01[] = {0, 1}, c11[] = {1, 1}, c20[] = {2, 0};
+    cr_assert_eq(prime_tagstore_add_coded(s, 1, "keep", 4, "k", 1, 1, z, "old", 3, 1, z, 1,
+                                          (const uint32_t[]){1}, NULL), PRIME_OK);
+    counts_are(s, 1, 1, 1);
+    /* NULL columns */
+    coded_fails(s, PRIME_E_INVALID_ARG, "class_index is NULL", 2, NULL, 0, "x", 1, 1, NULL, "t",
+                1, 1, z, 2, c11);
+    coded_fails(s, PRIME_E_INVALID_ARG, "tag_index is NULL", 2, NULL, 0, "x", 1, 1, z, "t", 1, 1,
+                NULL, 2, c11);
+    coded_fails(s, PRIME_E_INVALID_ARG, "tag_counts is NULL", 2, NULL, 0, "x", 1, 1, z, "t", 1,
+                1, z, 2, NULL);
+    coded_fails(s, PRIME_E_INVALID_ARG, "images is NULL", 2, NULL, 3, "x", 1, 1, z, "t", 1, 1, z,
+                2, c11);
+    coded_fails(s, PRIME_E_INVALID_ARG, "class_names is NULL", 2, NULL, 0, NULL, 3, 1, z, "t", 1,
+                1, z, 2, c11);
+    coded_fails(s, PRIME_E_INVALID_ARG, "tag_names is NULL", 2, NULL, 0, "x", 1, 1, z, NULL, 1,
+                1, z, 2, c11);
+    /* field counts (a name holding a NUL is one field too many) */
+    coded_fails(s, PRIME_E_INVALID_ARG, "class_names: 2 fields", 2, NULL, 0, "x\0y", 3, 1, z,
+                "t", 1, 1, z, 2, c11);
+    coded_fails(s, PRIME_E_INVALID_ARG, "tag_names: 1 fields", 2, NULL, 0, "x", 1, 1, z, "t", 1,
+                2, z, 2, c11);
+    coded_fails(s, PRIME_E_INVALID_ARG, "images: 1 fields", 2, "a", 1, "x", 1, 1, z, "t", 1, 1,
+                z, 2, c11);
+    /* counts that do not sum to n_refs, or overflow 32 bits */
+    coded_fails(s, PRIME_E_INVALID_ARG, "sum to 2, but n_refs is 3", 2, NULL, 0, "x", 1, 1, z,
+                "t", 1, 1, z, 3, c11);
+    coded_fails(s, PRIME_E_INVALID_ARG, "sum to 4294967302", 2, NULL, 0, "x", 1, 1, z, "t", 1, 1,
+                z, 6, (const uint32_t[]){UINT32_MAX, 7});
+    coded_fails(s, PRIME_E_LIMIT, "too many images", UINT32_MAX - 1, NULL, 0, "x", 1, 1, z, "t",
+                1, 1, z, 0, NULL);
+    /* indices out of range: the new class and tag of image 0 are undone */
+    coded_fails(s, PRIME_E_INVALID_ARG, "image 1: class index 2 out of range (2 class names)", 2,
+                NULL, 0, "new\0y", 5, 2, (const uint32_t[]){0, 2}, "t", 1, 1, z, 2, c11);
+    coded_fails(s, PRIME_E_INVALID_ARG, "image 1: tag index 1 out of range (1 tag names)", 2,
+                NULL, 0, "new", 3, 1, z, "t", 1, 1, (const uint32_t[]){0, 1}, 2, c11);
+    coded_fails(s, PRIME_E_INVALID_ARG, "image 0: tag index 4294967295 out of range", 1, NULL,
+                0, "x", 1, 1, z, "t", 1, 1, (const uint32_t[]){UINT32_MAX}, 1,
+                (const uint32_t[]){1});
+    /* bad names: used (the image is named) or unused */
+    coded_fails(s, PRIME_E_INVALID_ARG, "image 1: empty class name", 2, NULL, 0, "new\0", 4, 2,
+                (const uint32_t[]){0, 1}, "t", 1, 1, z, 2, c11);
+    coded_fails(s, PRIME_E_INVALID_ARG, "image 1: tag name \"u|v\" contains '|'", 2, NULL, 0,
+                "new", 3, 1, z, "t\0u|v", 5, 2, i01,
+                2, c11);
+    coded_fails(s, PRIME_E_INVALID_ARG, "image 0: empty tag name", 1, NULL, 0, "x", 1, 1, z, "",
+                0, 1, z, 1, (const uint32_t[]){1});
+    coded_fails(s, PRIME_E_INVALID_ARG, "tag name (used by no image) 1: tag name is not valid "
+                "UTF-8", 1, NULL, 0, "new", 3, 1, z, "t\0\xff", 3, 2, z, 1,
+                (const uint32_t[]){1});
+    coded_fails(s, PRIME_E_INVALID_ARG, "class name (used by no image) 1: empty class name", 1,
+                NULL, 0, "new\0", 4, 2, z, "t", 1, 1, z, 1, (const uint32_t[]){1});
+    coded_fails(s, PRIME_E_INVALID_ARG, "image 1: the name is not valid UTF-8", 2, "a\0\xc3", 3,
+                "x", 1, 1, z, "t", 1, 1, z, 2, c11);
+    coded_fails(s, PRIME_E_DUPLICATE, "image 1: duplicate image \"keep\"", 2, "a\0keep", 6,
+                "new", 3, 1, z, "t", 1, 1, z, 2, c20);
+    /* the store still works: a name listed twice, no tags at all, n = 0 */
+    uint32_t first = 0;
+    cr_assert_eq(prime_tagstore_add_coded(s, 3, "\0\0z", 3, "m\0k", 3, 2,
+                                          (const uint32_t[]){1, 1, 0}, "old\0b\0old", 9, 3,
+                                          (const uint32_t[]){2, 0, 1, 1}, 4,
+                                          (const uint32_t[]){0, 3, 1}, &first),
+                 PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(first, 1);
+    counts_are(s, 4, 2, 2);
+    cr_assert_eq(prime_tagstore_add_coded(s, 2, NULL, 0, "k", 1, 1, z, NULL, 0, 0, NULL, 0, NULL,
+                                          &first), PRIME_OK, "%s", prime_last_error());
+    cr_assert_eq(first, 4);
+    cr_assert_eq(prime_tagstore_add_coded(s, 0, NULL, 0, NULL, 0, 0, NULL, NULL, 0, 0, NULL, 0,
+                                          NULL, &first), PRIME_OK);
+    cr_assert_eq(first, 6);
+    cr_assert_eq(prime_tagstore_freeze(s), PRIME_OK);
+    uint32_t got[4], k;
+    cr_assert_eq(prime_tagstore_image_tags(s, 2, got, 4, &k), PRIME_OK);
+    cr_assert(k == 2 && got[0] == 0 && got[1] == 1, "%u", k); /* old, b, old, b merged */
+    cr_assert_eq(prime_tagstore_image_tags(s, 4, got, 4, &k), PRIME_OK);
+    cr_assert_eq(k, 0);
+    cr_assert_str_eq(prime_tagstore_class_name(s, prime_tagstore_image_class(s, 3)), "m");
+    cr_assert_eq(prime_tagstore_add_coded(s, 1, NULL, 0, "k", 1, 1, z, NULL, 0, 0, NULL, 0, NULL,
+                                          NULL), PRIME_E_STATE);
+    cr_assert_eq(prime_tagstore_add_coded(NULL, 1, NULL, 0, "k", 1, 1, z, NULL, 0, 0, NULL, 0,
+                                          NULL, NULL), PRIME_E_INVALID_ARG);
+    prime_tagstore_destroy(s);
+}
+
+/* A batch indexed at its end (>= 1024 images): a duplicate there rolls
+ * everything back too. */
+Test(bindings, coded_large_batch_duplicate_rolls_back)
+{
+    static data d;
+    make(&d);
+    static coded cd;
+    code(&d, &cd);
+    packed pk;
+    pack(&d, 1, &pk);
+    char *last = pk.images + pk.ni - strlen(d.names[N - 1]);
+    memcpy(last, "img5", 4);
+    pk.ni = (size_t)(last - pk.images) + 4;
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+    cr_assert_eq(add_coded(s, &pk, &cd, NULL), PRIME_E_DUPLICATE);
+    cr_assert(strstr(prime_last_error(), "img5") != NULL, "%s", prime_last_error());
+    counts_are(s, 0, 0, 0);
+    prime_tagstore_destroy(s);
+    unpack(&pk);
+}

@@ -1061,6 +1061,48 @@ PRIME_API prime_status prime_tagstore_add_packed(prime_tagstore *store, uint32_t
                                                  const uint32_t *tag_counts,
                                                  uint32_t *first_index_out);
 
+/** Add n images at once from dictionary-coded columns: each distinct class
+ *  and tag name is passed once and the images refer to them by index, so a
+ *  binding whose tag names are shared strings writes (and the library
+ *  reads) one 32-bit index per tag reference instead of its text. The
+ *  store is the one prime_tagstore_add_packed makes from the same images
+ *  with the names written out.
+ *
+ *  - images: as prime_tagstore_add_packed (n names separated by NUL bytes,
+ *    an empty one unnamed; NULL with images_size 0: all unnamed).
+ *  - class_names: n_class_names names separated by NUL bytes
+ *    (class_names_size bytes in all, no terminator); class_index[i] <
+ *    n_class_names is the class of image i. Each name non-empty UTF-8.
+ *  - tag_names: n_tag_names names separated by NUL bytes likewise, each
+ *    1..255 bytes of UTF-8 without '|'. tag_index holds n_refs indices
+ *    below n_tag_names: image i has the next tag_counts[i] of them, so the
+ *    counts must sum to n_refs. tag_counts NULL (with n_refs 0): no image
+ *    has a tag.
+ *
+ *  A name may be listed twice (both indices mean it) or not used at all
+ *  (it is checked, not added). Classes and tags are interned in the order
+ *  of their first use by an image, as the text adders and the CSV reader
+ *  do; duplicates within an image are merged. The shape of the columns is
+ *  checked first (PRIME_E_INVALID_ARG: a NULL column, a count of fields or
+ *  of references that does not match, a name holding a NUL byte);
+ *  PRIME_E_LIMIT when the store would exceed 2^32-2 images. All or
+ *  nothing: on any failure (an index out of range, a bad or duplicate
+ *  name, no memory) the store is left as it was, and the message names the
+ *  failing image (0-based within the call) or name. The index of the first
+ *  new image is written to *first_index_out if it is not NULL. Store must
+ *  be mutable.
+ *  @since 1.3 */
+PRIME_API prime_status prime_tagstore_add_coded(prime_tagstore *store, uint32_t n,
+                                                const char *images, size_t images_size,
+                                                const char *class_names,
+                                                size_t class_names_size,
+                                                uint32_t n_class_names,
+                                                const uint32_t *class_index,
+                                                const char *tag_names, size_t tag_names_size,
+                                                uint32_t n_tag_names, const uint32_t *tag_index,
+                                                uint64_t n_refs, const uint32_t *tag_counts,
+                                                uint32_t *first_index_out);
+
 /** The images of class class_id (PRIME_NONE = all images) that carry every
  *  tag of tags[0..n_tags) (n_tags = 0: every image of the class), by
  *  ascending index: the set prime_query measures. Writes the count to

@@ -333,6 +333,54 @@ static prime_status check_fields(const char *fn, const char *what, const char *b
     return PRIME_OK;
 }
 
+/* The image-name column of the packed adders: n names separated by NUL
+ * bytes, or NULL (size 0) for unnamed images. */
+static prime_status check_images(const char *fn, const char *images, size_t size, uint32_t n)
+{
+    if (images == NULL && size > 0)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: images is NULL but its size is %zu", fn,
+                            size);
+    return images != NULL ? check_fields(fn, "images", images, size, n) : PRIME_OK;
+}
+
+/* Then, once the other columns are checked too: the names are UTF-8. */
+static prime_status check_images_utf8(const char *fn, const char *images, size_t size)
+{
+    if (images == NULL || size == 0 || prime__utf8_valid(images, size))
+        return PRIME_OK;
+    return prime__error(PRIME_E_INVALID_ARG, "%s: images: image %llu: the name is not valid UTF-8",
+                        fn, (unsigned long long)count_nul(images, prime__utf8_prefix(images, size)));
+}
+
+/* The field of a NUL-separated column that starts at *pos (its length in
+ * *len); *pos moves past its NUL. */
+static inline const char *next_field(const char *buf, size_t size, size_t *pos, size_t *len)
+{
+    const char *p = buf + *pos, *z = memchr(p, '\0', size - *pos);
+    size_t e = z != NULL ? (size_t)(z - buf) : size;
+    *len = e - *pos;
+    *pos = e + 1;
+    return p;
+}
+
+/* One image of a packed batch: appended (bulk: its name indexed at the end
+ * of the batch; ids sorted and merged here) or added (its name checked
+ * now). ids[0..m) are overwritten. */
+static prime_status add_one(prime_tagstore *s, bool bulk, const char *name, size_t name_len,
+                            uint32_t class_id, uint32_t *ids, uint32_t m)
+{
+    if (!bulk)
+        return prime__store_add_image(s, name_len > 0 ? name : NULL, name_len, class_id, ids, m,
+                                      NULL);
+    if (m <= SMALL_SORT_MAX && s->tags.count <= (1u << 27)) {
+        if (m > 1)
+            m = sort_unique_small(ids, m);
+    } else {
+        m = (uint32_t)prime__sort_unique_u32(ids, m);
+    }
+    return prime__store_append_image(s, name, name_len, class_id, ids, m);
+}
+
 /* Id of tag p[0..k) (k >= 1) of the buffer [buf, end): the cache for a
  * short one, else the store (which checks the name). */
 static inline prime_status packed_tag(tag_cache *c, prime_tagstore *s, const char *p, size_t k,
@@ -367,11 +415,8 @@ prime_status prime_tagstore_add_packed(prime_tagstore *s, uint32_t n, const char
         return prime__error(PRIME_E_INVALID_ARG, "%s: classes is NULL", fn);
     if ((uint64_t)s->images.count + n >= UINT32_MAX - 1)
         return prime__error(PRIME_E_LIMIT, "%s: too many images (the limit is 2^32-2)", fn);
-    if (images != NULL && (st = check_fields(fn, "images", images, images_size, n)) != PRIME_OK)
+    if ((st = check_images(fn, images, images_size, n)) != PRIME_OK)
         return st;
-    if (images == NULL && images_size > 0)
-        return prime__error(PRIME_E_INVALID_ARG, "%s: images is NULL but its size is %zu", fn,
-                            images_size);
     if ((st = check_fields(fn, "classes", classes, classes_size, n)) != PRIME_OK)
         return st;
     uint64_t n_names = n; /* the fields of the tags column */
@@ -393,12 +438,8 @@ prime_status prime_tagstore_add_packed(prime_tagstore *s, uint32_t n, const char
             *first_index_out = s->images.count;
         return PRIME_OK;
     }
-    if (images != NULL && images_size > 0 && !prime__utf8_valid(images, images_size))
-        return prime__error(PRIME_E_INVALID_ARG,
-                            "%s: images: image %llu: the name is not valid UTF-8", fn,
-                            (unsigned long long)count_nul(images,
-                                                          prime__utf8_prefix(images,
-                                                                             images_size)));
+    if ((st = check_images_utf8(fn, images, images_size)) != PRIME_OK)
+        return st;
     uint32_t first = s->images.count, first_tag = s->tags.count,
              first_class = s->classes.count;
     /* the names of a large batch are indexed once at the end (and checked
@@ -427,18 +468,10 @@ prime_status prime_tagstore_add_packed(prime_tagstore *s, uint32_t n, const char
         /* image name and class: up to the next NUL (or the end) */
         const char *name = "";
         size_t name_len = 0;
-        if (images != NULL) {
-            const char *z = memchr(images + ipos, '\0', images_size - ipos);
-            size_t e = z != NULL ? (size_t)(z - images) : images_size;
-            name = images + ipos;
-            name_len = e - ipos;
-            ipos = e + 1;
-        }
-        const char *cz = memchr(classes + cpos, '\0', classes_size - cpos);
-        size_t ce = cz != NULL ? (size_t)(cz - classes) : classes_size;
-        const char *cn = classes + cpos;
-        size_t cl = ce - cpos;
-        cpos = ce + 1;
+        if (images != NULL)
+            name = next_field(images, images_size, &ipos, &name_len);
+        size_t cl;
+        const char *cn = next_field(classes, classes_size, &cpos, &cl);
         uint32_t class_id;
         if (last_class != NULL && cl == last_class_n && memcmp(cn, last_class, cl) == 0) {
             class_id = last_class_id;
@@ -532,19 +565,7 @@ prime_status prime_tagstore_add_packed(prime_tagstore *s, uint32_t n, const char
         }
         if (st != PRIME_OK)
             break;
-        if (bulk) {
-            if (m <= SMALL_SORT_MAX && s->tags.count <= (1u << 27)) {
-                if (m > 1)
-                    m = sort_unique_small(ids, m);
-            } else {
-                m = (uint32_t)prime__sort_unique_u32(ids, m);
-            }
-            st = prime__store_append_image(s, name, name_len, class_id, ids, m);
-        } else {
-            st = prime__store_add_image(s, name_len > 0 ? name : NULL, name_len, class_id, ids, m,
-                                        NULL);
-        }
-        if (st != PRIME_OK)
+        if ((st = add_one(s, bulk, name, name_len, class_id, ids, m)) != PRIME_OK)
             break;
     }
     if (st != PRIME_OK)
@@ -552,6 +573,179 @@ prime_status prime_tagstore_add_packed(prime_tagstore *s, uint32_t n, const char
     prime__free(ids);
     prime__free(pend);
     prime__free(cache.slots);
+    if (st == PRIME_OK && bulk)
+        st = index_names(s, fn, first);
+    if (st != PRIME_OK) {
+        rollback_classes(s, first, first_tag, first_class);
+        return st;
+    }
+    if (first_index_out != NULL)
+        *first_index_out = first;
+    return PRIME_OK;
+}
+
+/* ---- dictionary-coded columns (prime_tagstore_add_coded) --------------------- */
+
+/* Where each of the k names of a column checked by check_fields starts:
+ * off[j] (and off[k] = size + 1, so name j has off[j + 1] - off[j] - 1
+ * bytes). NULL: out of memory (the error is set). */
+static size_t *name_starts(const char *fn, const char *buf, size_t size, uint32_t k)
+{
+    size_t *off = prime__calloc((size_t)k + 1, sizeof *off);
+    if (off == NULL) {
+        (void)prime__error(PRIME_E_NOMEM, "%s: out of memory", fn);
+        return NULL;
+    }
+    size_t pos = 0, len;
+    for (uint32_t j = 0; j < k; j++) {
+        off[j] = pos;
+        (void)next_field(buf, size, &pos, &len);
+    }
+    off[k] = size + 1;
+    return off;
+}
+
+/* A map from a column's name index to the store's id, none yet. */
+static uint32_t *id_map(const char *fn, uint32_t k)
+{
+    uint32_t *map = prime__malloc(((size_t)k + 1) * sizeof *map);
+    if (map == NULL)
+        (void)prime__error(PRIME_E_NOMEM, "%s: out of memory", fn);
+    else
+        memset(map, 0xff, ((size_t)k + 1) * sizeof *map); /* PRIME_NONE */
+    return map;
+}
+
+/* The store's id of name j of a coded column, interned at its first use. */
+static inline prime_status coded_id(prime_tagstore *s, bool tag, uint32_t *map, const char *buf,
+                                    const size_t *off, uint32_t j, uint32_t *id)
+{
+    if (map[j] != PRIME_NONE) {
+        *id = map[j];
+        return PRIME_OK;
+    }
+    const char *p = buf + off[j];
+    size_t len = off[j + 1] - off[j] - 1;
+    prime_status st = tag ? prime__store_intern_tag(s, p, len, &map[j])
+                          : prime__store_intern_class(s, p, len, &map[j]);
+    *id = map[j];
+    return st;
+}
+
+/* The names of a coded column that no image used are checked all the same. */
+static prime_status check_unused(const char *fn, bool tag, const uint32_t *map, const char *buf,
+                                 const size_t *off, uint32_t k)
+{
+    for (uint32_t j = 0; j < k; j++) {
+        if (map[j] != PRIME_NONE)
+            continue;
+        const char *p = buf + off[j];
+        size_t len = off[j + 1] - off[j] - 1;
+        prime_status st = tag ? prime__store_check_tag_name(p, len)
+                              : prime__store_check_class_name(p, len);
+        if (st != PRIME_OK)
+            return rewrap(st, fn, tag ? "tag name (used by no image)"
+                                      : "class name (used by no image)", j);
+    }
+    return PRIME_OK;
+}
+
+prime_status prime_tagstore_add_coded(prime_tagstore *s, uint32_t n, const char *images,
+                                      size_t images_size, const char *class_names,
+                                      size_t class_names_size, uint32_t n_class_names,
+                                      const uint32_t *class_index, const char *tag_names,
+                                      size_t tag_names_size, uint32_t n_tag_names,
+                                      const uint32_t *tag_index, uint64_t n_refs,
+                                      const uint32_t *tag_counts, uint32_t *first_index_out)
+{
+    const char *fn = "prime_tagstore_add_coded";
+    prime_status st = prime__store_check_mutable(s, fn);
+    if (st != PRIME_OK)
+        return st;
+    /* the shape of every column first: such an error changes nothing */
+    if (n > 0 && class_index == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "%s: class_index is NULL", fn);
+    if (n_refs > 0 && (tag_index == NULL || tag_counts == NULL))
+        return prime__error(PRIME_E_INVALID_ARG, "%s: %s is NULL but n_refs is %llu", fn,
+                            tag_index == NULL ? "tag_index" : "tag_counts",
+                            (unsigned long long)n_refs);
+    if ((uint64_t)s->images.count + n >= UINT32_MAX - 1)
+        return prime__error(PRIME_E_LIMIT, "%s: too many images (the limit is 2^32-2)", fn);
+    if ((st = check_images(fn, images, images_size, n)) != PRIME_OK ||
+        (st = check_fields(fn, "class_names", class_names, class_names_size, n_class_names)) !=
+            PRIME_OK ||
+        (st = check_fields(fn, "tag_names", tag_names, tag_names_size, n_tag_names)) != PRIME_OK)
+        return st;
+    if (tag_counts != NULL) {
+        uint64_t sum = 0;
+        for (uint32_t i = 0; i < n; i++)
+            sum += tag_counts[i];
+        if (sum != n_refs)
+            return prime__error(PRIME_E_INVALID_ARG,
+                                "%s: the tag counts sum to %llu, but n_refs is %llu", fn,
+                                (unsigned long long)sum, (unsigned long long)n_refs);
+    }
+    if ((st = check_images_utf8(fn, images, images_size)) != PRIME_OK)
+        return st;
+    if (class_names == NULL) /* no name (checked above) */
+        class_names = "";
+    if (tag_names == NULL)
+        tag_names = "";
+    uint32_t first = s->images.count, first_tag = s->tags.count,
+             first_class = s->classes.count;
+    /* as prime_tagstore_add_packed: a large batch's names indexed at its end */
+    bool bulk = n >= 1024 && n >= first / 4;
+    size_t *coff = name_starts(fn, class_names, class_names_size, n_class_names);
+    size_t *toff = coff != NULL ? name_starts(fn, tag_names, tag_names_size, n_tag_names) : NULL;
+    uint32_t *cmap = toff != NULL ? id_map(fn, n_class_names) : NULL;
+    uint32_t *tmap = cmap != NULL ? id_map(fn, n_tag_names) : NULL;
+    st = tmap != NULL ? prime__store_reserve(s, n, n_refs, images != NULL ? images_size : 0)
+                      : PRIME_E_NOMEM;
+    uint32_t *ids = NULL;
+    size_t ids_cap = 0, ipos = 0;
+    uint64_t r = 0;
+    uint32_t i = 0;
+    for (; i < n && st == PRIME_OK; i++) {
+        const char *name = "";
+        size_t name_len = 0;
+        if (images != NULL)
+            name = next_field(images, images_size, &ipos, &name_len);
+        uint32_t c = class_index[i], class_id;
+        if (c >= n_class_names) {
+            st = prime__error(PRIME_E_INVALID_ARG, "class index %u out of range (%u class names)",
+                              c, n_class_names);
+            break;
+        }
+        if ((st = coded_id(s, false, cmap, class_names, coff, c, &class_id)) != PRIME_OK)
+            break;
+        uint32_t m = tag_counts != NULL ? tag_counts[i] : 0;
+        if (m > ids_cap && !prime__grow((void **)&ids, &ids_cap, m, sizeof *ids)) {
+            st = prime__error(PRIME_E_NOMEM, "out of memory");
+            break;
+        }
+        const uint32_t *x = tag_index + r;
+        for (uint32_t j = 0; j < m && st == PRIME_OK; j++) {
+            if (x[j] >= n_tag_names)
+                st = prime__error(PRIME_E_INVALID_ARG, "tag index %u out of range (%u tag names)",
+                                  x[j], n_tag_names);
+            else
+                st = coded_id(s, true, tmap, tag_names, toff, x[j], &ids[j]);
+        }
+        r += m;
+        if (st != PRIME_OK || (st = add_one(s, bulk, name, name_len, class_id, ids, m)) != PRIME_OK)
+            break;
+    }
+    if (st != PRIME_OK && tmap != NULL)
+        st = rewrap(st, fn, "image", i);
+    if (st == PRIME_OK)
+        st = check_unused(fn, false, cmap, class_names, coff, n_class_names);
+    if (st == PRIME_OK)
+        st = check_unused(fn, true, tmap, tag_names, toff, n_tag_names);
+    prime__free(ids);
+    prime__free(coff);
+    prime__free(toff);
+    prime__free(cmap);
+    prime__free(tmap);
     if (st == PRIME_OK && bulk)
         st = index_names(s, fn, first);
     if (st != PRIME_OK) {

@@ -192,6 +192,11 @@ PRIME_INTERNAL prime_status prime__store_intern_tag(prime_tagstore *s, const cha
                                                     size_t n, uint32_t *id_out);
 PRIME_INTERNAL prime_status prime__store_intern_class(prime_tagstore *s, const char *name,
                                                       size_t n, uint32_t *id_out);
+/* The checks the two interns make of a new name (PRIME_OK: it may be
+ * added): a tag name 1..PRIME_MAX_TAG_NAME bytes of UTF-8 without '|', a
+ * class name non-empty UTF-8. */
+PRIME_INTERNAL prime_status prime__store_check_tag_name(const char *name, size_t n);
+PRIME_INTERNAL prime_status prime__store_check_class_name(const char *name, size_t n);
 /* tag_ids need not be sorted or unique; they are copied. */
 PRIME_INTERNAL prime_status prime__store_add_image(prime_tagstore *s, const char *name,
                                                    size_t name_len, uint32_t class_id,

@@ -51,7 +51,7 @@ prime_status prime__store_check_mutable(const prime_tagstore *s, const char *fn)
     return PRIME_OK;
 }
 
-static prime_status check_tag_name(const char *name, size_t n)
+prime_status prime__store_check_tag_name(const char *name, size_t n)
 {
     if (n == 0)
         return prime__error(PRIME_E_INVALID_ARG, "empty tag name");
@@ -74,10 +74,19 @@ prime_status prime__store_intern_tag(prime_tagstore *s, const char *name, size_t
         *id_out = id;
         return PRIME_OK;
     }
-    prime_status st = check_tag_name(name, n);
+    prime_status st = prime__store_check_tag_name(name, n);
     if (st != PRIME_OK)
         return st;
     return prime__names_push(&s->tags, name, n, true, id_out);
+}
+
+prime_status prime__store_check_class_name(const char *name, size_t n)
+{
+    if (n == 0)
+        return prime__error(PRIME_E_INVALID_ARG, "empty class name");
+    if (memchr(name, '\0', n) != NULL || !prime__utf8_valid(name, n))
+        return prime__error(PRIME_E_INVALID_ARG, "class name is not valid UTF-8");
+    return PRIME_OK;
 }
 
 prime_status prime__store_intern_class(prime_tagstore *s, const char *name, size_t n,
@@ -88,14 +97,13 @@ prime_status prime__store_intern_class(prime_tagstore *s, const char *name, size
         *id_out = id;
         return PRIME_OK;
     }
-    if (n == 0)
-        return prime__error(PRIME_E_INVALID_ARG, "empty class name");
-    if (memchr(name, '\0', n) != NULL || !prime__utf8_valid(name, n))
-        return prime__error(PRIME_E_INVALID_ARG, "class name is not valid UTF-8");
+    prime_status st = prime__store_check_class_name(name, n);
+    if (st != PRIME_OK)
+        return st;
     if (!prime__grow((void **)&s->class_size, &s->class_cap, (size_t)s->classes.count + 1,
                      sizeof(uint32_t)))
         return prime__error(PRIME_E_NOMEM, "out of memory");
-    prime_status st = prime__names_push(&s->classes, name, n, true, &id);
+    st = prime__names_push(&s->classes, name, n, true, &id);
     if (st != PRIME_OK)
         return st;
     s->class_size[id] = 0;
@@ -273,7 +281,7 @@ prime_status prime_tagstore_add_image_names(prime_tagstore *s, const char *image
     for (uint32_t k = 0; k < n_tags; k++) {
         size_t tn = strlen(tag_names[k]);
         if (prime__names_find(&s->tags, tag_names[k], tn) == PRIME_NONE) {
-            st = check_tag_name(tag_names[k], tn);
+            st = prime__store_check_tag_name(tag_names[k], tn);
             if (st != PRIME_OK)
                 return st;
         }
