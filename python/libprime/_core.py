@@ -838,10 +838,13 @@ class TagStore(_Handle):
         if n >= L.PRIME_NONE - 1:
             raise LimitError(L.PRIME_E_LIMIT, "too many images (the limit is 2^32-2)",
                              "PRIME_E_LIMIT")
+        sp, first = self._p(), c_uint32()
+        coded = _add_coded(sp, n, images, classes, tags, missing)
+        if coded is not None:
+            return coded
         cbuf = _pack(classes, _class_text, "class", 1)
         ibuf = None if images is None else _pack(images, _image_text, "image name", 0, missing)
         tbuf, counts = _pack_tags(tags, missing)
-        sp, first = self._p(), c_uint32()
         try:
             _check(_long_call(lambda: _l().prime_tagstore_add_packed(
                 sp, n, ibuf, len(ibuf) if ibuf is not None else 0, cbuf, len(cbuf), tbuf,
@@ -1131,6 +1134,33 @@ def _as_column(values: Any) -> Any:
     if hasattr(values, "tolist"):
         return values.tolist()
     return values
+
+
+def _add_coded(sp: Any, n: int, images: Any, classes: Any, tags: Any,
+               missing: bool) -> Optional[int]:
+    """add_images through prime_tagstore_add_coded when the compiled packer
+    codes the columns (each distinct class and tag name once, the images
+    referring to them by number: no tag name is copied or hashed twice);
+    the index of the first image added, or None: the caller packs the
+    columns as text (prime_tagstore_add_packed). A failed call changes
+    nothing and answers None too, so that the errors and their messages
+    are those of the packed path in every case."""
+    if _packx is None or not hasattr(_packx, "code_tags"):
+        return None
+    ct = _packx.code_tags(tags, L.PRIME_NONE, missing)
+    if ct is None:
+        return None
+    cc = _packx.code_classes(classes)
+    if cc is None:
+        return None
+    ibuf = None if images is None else _packx.pack_column(images, 0, missing)
+    if images is not None and ibuf is None:
+        return None
+    first = c_uint32()
+    st = _long_call(lambda: _l().prime_tagstore_add_coded(
+        sp, n, ibuf, len(ibuf) if ibuf is not None else 0, cc[0], len(cc[0]), cc[1], cc[2],
+        ct[0], len(ct[0]), ct[1], ct[2], len(ct[2]) // 4, ct[3], byref(first)))
+    return first.value if st == 0 else None
 
 
 def _pack(values: Sequence[Any], convert: Callable[[int, Any], str], what: str,

@@ -609,6 +609,10 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     # packed text columns (1.1)
     "prime_tagstore_add_packed": (status_t, [TagStoreP, c_uint32, c_void_p, c_size_t, c_void_p,
                                              c_size_t, c_void_p, c_size_t, _u32p, _u32p]),
+    # dictionary-coded columns (1.3)
+    "prime_tagstore_add_coded": (status_t, [TagStoreP, c_uint32, c_void_p, c_size_t, c_void_p,
+                                            c_size_t, c_uint32, c_void_p, c_void_p, c_size_t,
+                                            c_uint32, c_void_p, c_uint64, c_void_p, _u32p]),
     "prime_tagstore_select": (status_t, [TagStoreP, c_uint32, _u32p, c_uint32, _u32p, c_uint64,
                                          _u64p]),
     "prime_result_mode_images": (status_t, [ResultP, TagStoreP, c_uint64, _u32p, c_uint64,
@@ -631,7 +635,7 @@ MUTATORS: Dict[str, Tuple[int, ...]] = {
     "prime_tagstore_add_image": (0,), "prime_tagstore_add_image_names": (0,),
     "prime_tagstore_freeze": (0,), "prime_tagstore_intern_names": (0,),
     "prime_tagstore_add_images": (0,), "prime_tagstore_add_images_text": (0,),
-    "prime_tagstore_add_packed": (0,),
+    "prime_tagstore_add_packed": (0,), "prime_tagstore_add_coded": (0,),
     "prime_outcomes_set": (0,), "prime_outcomes_set_array": (0,),
     "prime_config_reset": (0,), "prime_config_set_int": (0,), "prime_config_set_double": (0,),
     "prime_config_set_min_gain": (0,), "prime_config_set_by_name": (0,),

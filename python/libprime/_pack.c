@@ -50,11 +50,15 @@ static int ob_init(obuf *b, size_t cap)
     return 0;
 }
 
-static int ob_grow(obuf *b, size_t need)
+/* Room for k more bytes: the one place the output grows (by half, or to
+ * what is needed). */
+static inline int ob_room(obuf *b, size_t k)
 {
+    if (b->cap - b->n >= k)
+        return 0;
     size_t cap = b->cap + b->cap / 2;
-    if (cap < b->n + need)
-        cap = b->n + need;
+    if (cap < b->n + k)
+        cap = b->n + k;
     if (cap > (size_t)PY_SSIZE_T_MAX - 64) {
         PyErr_NoMemory();
         return -1;
@@ -68,7 +72,7 @@ static int ob_grow(obuf *b, size_t need)
 
 static inline int ob_put(obuf *b, const char *s, size_t k)
 {
-    if (b->cap - b->n < k + 1 && ob_grow(b, k + 1) < 0)
+    if (ob_room(b, k + 1) < 0)
         return -1;
     memcpy(b->p + b->n, s, k);
     b->n += k;
@@ -80,7 +84,7 @@ static inline int ob_sep(obuf *b, Py_ssize_t i)
 {
     if (i == 0)
         return 0;
-    if (b->cap == b->n && ob_grow(b, 1) < 0)
+    if (ob_room(b, 1) < 0)
         return -1;
     b->p[b->n++] = '\0';
     return 0;
@@ -166,6 +170,23 @@ static size_t estimate(PyObject *const *items, Py_ssize_t n)
     return (size_t)((double)sum / (double)m * (double)n * 1.1) + 64;
 }
 
+/* Bytes for the tag references of n images (4 each) estimated from the
+ * first few (lists: their length; "a|b" text: its bars + 1), with a
+ * margin: the buffer rarely grows. */
+static size_t estimate_refs(PyObject *const *values, Py_ssize_t n)
+{
+    size_t refs = 0;
+    Py_ssize_t few = n < 256 ? n : 256;
+    for (Py_ssize_t i = 0; i < few; i++) {
+        PyObject *o = values[i];
+        if (PyList_CheckExact(o) || PyTuple_CheckExact(o))
+            refs += (size_t)PySequence_Fast_GET_SIZE(o);
+        else if (PyUnicode_CheckExact(o))
+            refs += (size_t)PyUnicode_GET_LENGTH(o) / 8 + 1;
+    }
+    return few > 0 ? (size_t)((double)refs / (double)few * (double)n * 1.1) * 4 + 64 : 64;
+}
+
 /* The UTF-8 text of a str: 1 and *s, *k on success; 0 when it cannot be
  * encoded (a lone surrogate: the error is cleared, the caller gives up). */
 static inline int utf8_of(PyObject *o, const char **s, Py_ssize_t *k)
@@ -232,6 +253,22 @@ static void column_close(column *c)
     if (c->held)
         PyBuffer_Release(&c->view);
     c->held = 0;
+}
+
+/* column_open for the module's functions: 1 when c is open; else 0 and
+ * *answer is what the caller returns (None: not a column the packers read;
+ * NULL: an exception is set). */
+static int open_column(PyObject *values, column *c, PyObject **answer)
+{
+    int st = column_open(values, c);
+    *answer = NULL;
+    if (st > 0)
+        return 1;
+    if (st == 0) {
+        Py_INCREF(Py_None);
+        *answer = Py_None;
+    }
+    return 0;
 }
 
 /* A missing value of a DataFrame column (missing = 1): None or a float NaN
@@ -302,13 +339,10 @@ static PyObject *pack_column(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "Oi|p:pack_column", &values, &kind, &missing))
         return NULL;
     column c;
-    int st = column_open(values, &c);
-    if (st <= 0) {
-        if (st < 0)
-            return NULL;
-        Py_RETURN_NONE;
-    }
-    PyObject *r = join_fields(c.items, c.n, kind, missing);
+    PyObject *r;
+    if (!open_column(values, &c, &r))
+        return r;
+    r = join_fields(c.items, c.n, kind, missing);
     column_close(&c);
     return r;
 }
@@ -402,6 +436,15 @@ fail:
     return NULL;
 }
 
+/* Every entry of the tags column c a str ("a|b") or missing. */
+static int text_column(const column *c, int missing)
+{
+    for (Py_ssize_t i = 0; i < c->n; i++)
+        if (!PyUnicode_CheckExact(c->items[i]) && !is_missing(c->items[i], missing))
+            return 0;
+    return 1;
+}
+
 /* pack_tags(values, limit, missing=False) -> (bytes, counts | None) | None
  * The tags column (a list, a tuple or a 1-D NumPy object array). Every
  * entry a str ("a|b") or None: the entries joined with NUL bytes ("" for
@@ -419,22 +462,10 @@ static PyObject *pack_tags(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "OK|p:pack_tags", &values, &limit, &missing))
         return NULL;
     column c;
-    int st = column_open(values, &c);
-    if (st <= 0) {
-        if (st < 0)
-            return NULL;
-        Py_RETURN_NONE;
-    }
-    int text = 1;
-    for (Py_ssize_t i = 0; i < c.n; i++) {
-        PyObject *o = c.items[i];
-        if (!PyUnicode_CheckExact(o) && !is_missing(o, missing)) {
-            text = 0;
-            break;
-        }
-    }
     PyObject *r;
-    if (text) {
+    if (!open_column(values, &c, &r))
+        return r;
+    if (text_column(&c, missing)) {
         PyObject *buf = join_fields(c.items, c.n, KIND_TEXT, missing);
         r = buf == NULL || buf == Py_None ? buf : Py_BuildValue("(NO)", buf, Py_None);
     } else {
@@ -525,6 +556,452 @@ fail:
     return NULL;
 }
 
+/* ---- dictionary-coded columns (prime_tagstore_add_coded) ------------------ */
+
+/* The distinct names of a column in the order of their first use, joined
+ * with NUL bytes, and an open-addressing index from their text to their
+ * number. A name of up to 16 bytes is its slot's key as it is (length and
+ * two words: compared without reading the names); a longer one is found
+ * by a hash and its offset in the text (the buffer moves as it grows).
+ * In front of the index, while it finds most, a direct-mapped cache keyed
+ * by the object: the tag names of real data are often the same str
+ * objects again and again, found there without reading them (no Python
+ * code runs while the packer reads the column, so no object it holds is
+ * freed or changed). */
+typedef struct {
+    uint64_t a, b; /* short: the words; long: the hash and the offset */
+    uint32_t len;  /* 0: an empty slot */
+    uint32_t num;
+} dslot;
+
+typedef struct {
+    PyObject *o;
+    uint32_t num;
+} pslot;
+
+#define PCACHE_BITS 12
+#define PCACHE_TRIAL 65536 /* objects looked up before the cache must earn its keep */
+
+typedef struct {
+    obuf names;
+    uint32_t count;
+    dslot *slots;
+    size_t mask;
+    unsigned shift; /* 64 - log2(slots) */
+    pslot *ptr;     /* 1 << PCACHE_BITS, or NULL: not worth it */
+    size_t looked, hits;
+} dict_t;
+
+/* 0, or -1 (an exception); either way dict_free may be called. */
+static int dict_init(dict_t *d, size_t est_bytes)
+{
+    d->count = 0;
+    d->mask = 1023;
+    d->shift = 54;
+    d->looked = d->hits = 0;
+    d->names.obj = NULL;
+    d->slots = PyMem_Calloc(d->mask + 1, sizeof *d->slots);
+    d->ptr = PyMem_Calloc((size_t)1 << PCACHE_BITS, sizeof *d->ptr);
+    if (d->slots == NULL || d->ptr == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return ob_init(&d->names, est_bytes);
+}
+
+static void dict_free(dict_t *d)
+{
+    PyMem_Free(d->slots);
+    PyMem_Free(d->ptr);
+    d->slots = NULL;
+    d->ptr = NULL;
+    ob_drop(&d->names);
+}
+
+/* The k < 8 bytes at s as a word (zero-padded, in memory order). The
+ * names are short (most under 8 bytes): one 8-byte load, not a copy of k
+ * bytes (a call), when it stays within s's page (then every byte it reads
+ * is mapped; those after s[k - 1] are masked off). */
+#if defined(__GNUC__)
+__attribute__((no_sanitize_address))
+#endif
+static inline uint64_t load_short(const char *s, size_t k)
+{
+    uint64_t w = 0;
+    if (((uintptr_t)s & 4095) <= 4096 - 8) {
+        memcpy(&w, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        return w & (~0ull << (64 - 8 * k));
+#else
+        return w & (~0ull >> (64 - 8 * k));
+#endif
+    }
+    memcpy(&w, s, k);
+    return w;
+}
+
+/* The key words of name s[0..k): the bytes themselves for k <= 16 (the
+ * first 8, zero-padded, and the last 8), else a hash (8 bytes at a time)
+ * and 0 (the offset goes there). */
+static inline void text_key(const char *s, size_t k, uint64_t *a, uint64_t *b)
+{
+    if (k <= 16) {
+        uint64_t w0 = 0, w1 = 0;
+        if (k >= 8) {
+            memcpy(&w0, s, 8);
+            if (k > 8)
+                memcpy(&w1, s + k - 8, 8);
+        } else if (k > 0) {
+            w0 = load_short(s, k);
+        }
+        *a = w0;
+        *b = w1;
+        return;
+    }
+    uint64_t h = (uint64_t)k * 0x9E3779B97F4A7C15ull;
+    for (; k >= 8; s += 8, k -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+    }
+    if (k > 0) {
+        uint64_t w = 0;
+        memcpy(&w, s, k);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+    }
+    *a = h;
+    *b = 0;
+}
+
+/* Slot of a key: one multiply, the high bits. */
+static inline size_t key_slot(uint64_t a, uint64_t b, size_t k, unsigned shift)
+{
+    return (size_t)(((a + (b << 5) + (b >> 11) + k) * 0x9E3779B97F4A7C15ull) >> shift);
+}
+
+/* Number of name s[0..k) (key a, b, probed from slot j), added if new:
+ * 1, or 0 (too many names: give up), or -1 (an exception). */
+static int dict_key(dict_t *d, const char *s, size_t k, uint64_t a, uint64_t b, size_t j,
+                    uint32_t *num)
+{
+    for (;; j = (j + 1) & d->mask) {
+        const dslot *e = &d->slots[j];
+        if (e->len == 0)
+            break;
+        if (e->len == k && e->a == a &&
+            (k <= 16 ? e->b == b : memcmp(d->names.p + e->b, s, k) == 0)) {
+            *num = e->num;
+            return 1;
+        }
+    }
+    if (d->count >= UINT32_MAX - 1)
+        return 0;
+    if (ob_sep(&d->names, d->count) < 0)
+        return -1;
+    size_t off = d->names.n;
+    if (ob_put(&d->names, s, k) < 0)
+        return -1;
+    /* an empty name (k = 0) is not indexed: it is an error for the
+       library, and it stays the only one of its kind (a new number each
+       time does no harm) */
+    if (k > 0)
+        d->slots[j] = (dslot){a, k <= 16 ? b : (uint64_t)off, (uint32_t)k, d->count};
+    *num = d->count++;
+    if ((size_t)d->count * 2 > d->mask) { /* half full: twice the slots */
+        size_t mask = d->mask * 2 + 1;
+        unsigned shift = d->shift - 1;
+        dslot *ns = PyMem_Calloc(mask + 1, sizeof *ns);
+        if (ns == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (size_t q = 0; q <= d->mask; q++) {
+            const dslot *e = &d->slots[q];
+            if (e->len == 0)
+                continue;
+            size_t t = key_slot(e->a, e->len <= 16 ? e->b : 0, e->len, shift);
+            while (ns[t].len != 0)
+                t = (t + 1) & mask;
+            ns[t] = *e;
+        }
+        PyMem_Free(d->slots);
+        d->slots = ns;
+        d->mask = mask;
+        d->shift = shift;
+    }
+    return 1;
+}
+
+/* dict_key from the key of s[0..k). */
+static int dict_text(dict_t *d, const char *s, size_t k, uint32_t *num)
+{
+    if (k >= UINT32_MAX)
+        return 0;
+    uint64_t a, b;
+    text_key(s, k, &a, &b);
+    return dict_key(d, s, k, a, b, key_slot(a, b, k, d->shift), num);
+}
+
+/* The object cache's slot of o, or NULL once the cache is off: after
+ * PCACHE_TRIAL look-ups it stays on only if it found at least half. */
+static inline pslot *dict_ptr_slot(dict_t *d, PyObject *o)
+{
+    if (d->ptr == NULL)
+        return NULL;
+    if (++d->looked == PCACHE_TRIAL && d->hits < PCACHE_TRIAL / 2) {
+        PyMem_Free(d->ptr);
+        d->ptr = NULL;
+        return NULL;
+    }
+    uint64_t h = (uint64_t)(uintptr_t)o * 0x9E3779B97F4A7C15ull;
+    return &d->ptr[h >> (64 - PCACHE_BITS)];
+}
+
+/* Number of the name of str o (as dict_text; 0 also for a str that is not
+ * UTF-8 encodable). */
+static inline int dict_str(dict_t *d, PyObject *o, uint32_t *num)
+{
+    pslot *c = dict_ptr_slot(d, o);
+    if (c != NULL && c->o == o) {
+        d->hits++;
+        *num = c->num;
+        return 1;
+    }
+    const char *s;
+    Py_ssize_t k;
+    if (!utf8_of(o, &s, &k))
+        return 0;
+    int r = dict_text(d, s, (size_t)k, num);
+    if (r == 1 && c != NULL) {
+        c->o = o;
+        c->num = *num;
+    }
+    return r;
+}
+
+/* Numbers of the m names it[0..m) (a list's or a tuple's items), as
+ * dict_str, in blocks of 32: first the keys of those the object cache does
+ * not know, their slots fetched, then the look-ups, so that the index's
+ * cache misses overlap. 0 also for an item that is not a str. */
+static int dict_strs(dict_t *d, PyObject *const *it, size_t m, uint32_t *out)
+{
+    struct {
+        const char *s;
+        size_t k;
+        uint64_t a, b;
+        size_t j;
+        uint32_t at;
+        pslot *c;
+    } q[32];
+    for (size_t j0 = 0; j0 < m; j0 += 32) {
+        size_t nq = 0, end = m - j0 < 32 ? m : j0 + 32, mask = d->mask;
+        for (size_t j = j0; j < end; j++) {
+            PyObject *o = it[j];
+            if (!PyUnicode_CheckExact(o))
+                return 0;
+            pslot *c = dict_ptr_slot(d, o);
+            if (c != NULL && c->o == o) {
+                d->hits++;
+                out[j] = c->num;
+                continue;
+            }
+            const char *s;
+            Py_ssize_t k;
+            if (!utf8_of(o, &s, &k) || (size_t)k >= UINT32_MAX)
+                return 0;
+            q[nq].s = s;
+            q[nq].k = (size_t)k;
+            text_key(s, (size_t)k, &q[nq].a, &q[nq].b);
+            q[nq].j = key_slot(q[nq].a, q[nq].b, (size_t)k, d->shift);
+            PREFETCH(&d->slots[q[nq].j]);
+            q[nq].at = (uint32_t)(j - j0);
+            q[nq].c = c;
+            nq++;
+        }
+        for (size_t x = 0; x < nq; x++) {
+            uint32_t *num = &out[j0 + q[x].at];
+            size_t j = d->mask == mask ? q[x].j
+                                       : key_slot(q[x].a, q[x].b, q[x].k, d->shift);
+            int r = dict_key(d, q[x].s, q[x].k, q[x].a, q[x].b, j, num);
+            if (r != 1)
+                return r;
+            if (q[x].c != NULL && d->ptr != NULL) {
+                q[x].c->o = it[j0 + q[x].at];
+                q[x].c->num = *num;
+            }
+        }
+    }
+    return 1;
+}
+
+/* code_classes(values) -> (names, n_names, index) | None
+ * The class column (a list, a tuple or a 1-D NumPy object array of str,
+ * and int that are not bool, written in decimal) dictionary-coded: its
+ * distinct names joined with NUL bytes in the order of first use, their
+ * number, and per image the number of its name (native uint32 bytes).
+ * None for anything else. */
+static PyObject *code_classes(PyObject *self, PyObject *values)
+{
+    (void)self;
+    column c;
+    PyObject *r;
+    if (!open_column(values, &c, &r))
+        return r;
+    dict_t d;
+    PyObject *index = NULL;
+    if (dict_init(&d, 256) < 0)
+        goto done;
+    index = PyBytes_FromStringAndSize(NULL, c.n * (Py_ssize_t)sizeof(uint32_t));
+    if (index == NULL)
+        goto done;
+    uint32_t *out = (uint32_t *)PyBytes_AS_STRING(index);
+    int ok = 1;
+    for (Py_ssize_t i = 0; i < c.n && ok == 1; i++) {
+        PyObject *o = c.items[i];
+        if (PyUnicode_CheckExact(o)) {
+            ok = dict_str(&d, o, &out[i]);
+        } else if (PyLong_CheckExact(o)) {
+            pslot *p = dict_ptr_slot(&d, o);
+            if (p != NULL && p->o == o) {
+                d.hits++;
+                out[i] = p->num;
+                continue;
+            }
+            int overflow = 0;
+            long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+            if (overflow != 0 || (v == -1 && PyErr_Occurred())) {
+                PyErr_Clear();
+                ok = 0;
+                break;
+            }
+            char num[32];
+            int k = snprintf(num, sizeof num, "%lld", v);
+            ok = dict_text(&d, num, (size_t)k, &out[i]);
+            if (ok == 1 && p != NULL) {
+                p->o = o;
+                p->num = out[i];
+            }
+        } else {
+            ok = 0;
+        }
+    }
+    if (ok == 1) {
+        PyObject *names = ob_bytes(&d.names);
+        r = names == NULL ? NULL
+                          : Py_BuildValue("(NIO)", names, (unsigned int)d.count, index);
+    } else if (ok == 0) {
+        Py_INCREF(Py_None);
+        r = Py_None;
+    }
+done:
+    Py_XDECREF(index);
+    dict_free(&d);
+    column_close(&c);
+    return r;
+}
+
+/* code_tags(values, limit, missing=False) -> (names, n_names, index, counts) | None
+ * The tags column (a list, a tuple or a 1-D NumPy object array; entries as
+ * pack_tags reads them: lists or tuples of str, "a|b" str, None, and NaN
+ * when missing) dictionary-coded: the distinct tag names joined with NUL
+ * bytes in the order of first use, their number, the number of each tag
+ * reference in order and per image its count of references (both native
+ * uint32 bytes). None for anything else, for limit or more references,
+ * and for a column of "a|b" text alone (pack_tags' form, split by the
+ * library as fast). */
+static PyObject *code_tags(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *values;
+    unsigned long long limit;
+    int missing = 0;
+    if (!PyArg_ParseTuple(args, "OK|p:code_tags", &values, &limit, &missing))
+        return NULL;
+    column c;
+    PyObject *r;
+    if (!open_column(values, &c, &r))
+        return r;
+    if (text_column(&c, missing)) { /* pack_tags' "a|b" form is as fast */
+        column_close(&c);
+        Py_RETURN_NONE;
+    }
+    dict_t d;
+    obuf idx = {NULL, NULL, 0, 0};
+    PyObject *counts = NULL;
+    int ok = -1;
+    if (dict_init(&d, 4096) < 0 || ob_init(&idx, estimate_refs(c.items, c.n)) < 0)
+        goto done;
+    counts = PyBytes_FromStringAndSize(NULL, c.n * (Py_ssize_t)sizeof(uint32_t));
+    if (counts == NULL)
+        goto done;
+    uint32_t *cnt = (uint32_t *)PyBytes_AS_STRING(counts);
+    unsigned long long total = 0;
+    ok = 1;
+    for (Py_ssize_t i = 0; i < c.n && ok == 1; i++) {
+        PyObject *o = c.items[i];
+        size_t m = 0;
+        prefetch_tags(c.items, i, c.n);
+        if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
+            m = (size_t)PySequence_Fast_GET_SIZE(o);
+            PyObject **it = PySequence_Fast_ITEMS(o);
+            if (m > UINT32_MAX) {
+                ok = 0;
+                break;
+            }
+            if (ob_room(&idx, m * sizeof(uint32_t)) < 0) {
+                ok = -1;
+                break;
+            }
+            uint32_t *out = (uint32_t *)(void *)(idx.p + idx.n);
+            ok = dict_strs(&d, it, m, out);
+        } else if (PyUnicode_CheckExact(o)) {
+            const char *t;
+            Py_ssize_t k;
+            if (!utf8_of(o, &t, &k)) {
+                ok = 0;
+                break;
+            }
+            for (const char *end = t + k; t < end && ok == 1;) {
+                const char *bar = memchr(t, '|', (size_t)(end - t));
+                const char *e = bar != NULL ? bar : end;
+                if (e > t) {
+                    uint32_t num;
+                    ok = dict_text(&d, t, (size_t)(e - t), &num);
+                    if (ok == 1 && ob_room(&idx, (m + 1) * sizeof num) < 0)
+                        ok = -1;
+                    if (ok == 1)
+                        memcpy(idx.p + idx.n + m++ * sizeof num, &num, sizeof num);
+                }
+                t = e + 1;
+            }
+        } else if (!is_missing(o, missing)) {
+            ok = 0;
+        }
+        total += m;
+        if (ok == 1 && (m > UINT32_MAX || total >= limit))
+            ok = 0;
+        idx.n += m * sizeof(uint32_t);
+        cnt[i] = (uint32_t)m;
+    }
+    if (ok == 1) {
+        PyObject *names = ob_bytes(&d.names), *index = names != NULL ? ob_bytes(&idx) : NULL;
+        r = index == NULL ? NULL
+                          : Py_BuildValue("(NINO)", names, (unsigned int)d.count, index, counts);
+        if (r == NULL && index == NULL)
+            Py_XDECREF(names);
+    } else if (ok == 0) {
+        Py_INCREF(Py_None);
+        r = Py_None;
+    }
+done:
+    Py_XDECREF(counts);
+    ob_drop(&idx);
+    dict_free(&d);
+    column_close(&c);
+    return r;
+}
+
 static PyMethodDef methods[] = {
     {"pack_column", pack_column, METH_VARARGS,
      "pack_column(values, kind, missing=False) -> bytes | None: a column joined with NUL "
@@ -533,6 +1010,13 @@ static PyMethodDef methods[] = {
     {"pack_tags", pack_tags, METH_VARARGS,
      "pack_tags(values, limit, missing=False) -> (bytes, counts | None) | None: the tags "
      "column for prime_tagstore_add_packed; None: use the pure-Python packer."},
+    {"code_classes", code_classes, METH_O,
+     "code_classes(values) -> (names, n_names, index) | None: the class column "
+     "dictionary-coded for prime_tagstore_add_coded; None: use another packer."},
+    {"code_tags", code_tags, METH_VARARGS,
+     "code_tags(values, limit, missing=False) -> (names, n_names, index, counts) | None: "
+     "the tags column dictionary-coded for prime_tagstore_add_coded; None: use another "
+     "packer."},
     {"split_records", split_records, METH_O,
      "split_records(records) -> (images, classes, tags) | None: the columns of "
      "(image, class, tags) records or dicts; None: use the pure-Python path."},

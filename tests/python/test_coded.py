@@ -1,0 +1,235 @@
+"""Building from Python through the dictionary-coded bulk call
+(prime_tagstore_add_coded, issue 13): every entry point (from_lists with
+tag lists or "a|b" strings, from_records of tuples or dicts, NumPy arrays,
+DataFrames) gives the very store of the C CSV reader on the same data,
+byte for byte, with the compiled packer (which codes the columns) and with
+the pure-Python one (which packs them as text)."""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import random
+import sys
+from typing import Any, Callable, List, Tuple
+
+import pytest
+
+import libprime
+from libprime import TagStore, _core
+
+NONE = libprime._lib.PRIME_NONE
+
+
+def _data(n: int, seed: int, shared: bool) -> Tuple[List[str], List[Any], List[List[str]]]:
+    """n images; Zipf-like tags over a vocabulary (some non-ASCII, some
+    longer than 16 bytes); shared: the tag names are the same str objects
+    throughout (as a tagger's vocabulary gives them), else each a new
+    object (as str.split makes them)."""
+    rng = random.Random(seed)
+    vocab = ["tag%d" % i for i in range(300)] + ["naïve", "日本", "x" * 40, "a b", "😀",
+                                                "ice cream cone", "a fairly long tag name"]
+    weights = [1.0 / (k + 1) for k in range(len(vocab))]
+    images = ["img%06d" % i for i in range(n)]
+    classes: List[Any] = ["class %d" % rng.randrange(7) for _ in range(n)]
+    tags = []
+    for _ in range(n):
+        names = rng.choices(vocab, weights, k=rng.randrange(9))
+        tags.append(names if shared else "|".join(names).split("|") if names else [])
+    return images, classes, tags
+
+
+def _digest(store: TagStore, tmp_path: Any, name: str) -> str:
+    path = tmp_path / name
+    with store:
+        store.save(path)
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _csv_digest(images: List[str], classes: List[Any], tags: List[List[str]],
+                tmp_path: Any) -> str:
+    path = tmp_path / "data.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("image,class,tags\n")
+        for i, c, t in zip(images, classes, tags):
+            f.write('%s,"%s","%s"\n' % (i, c, "|".join(t)))
+    return _digest(TagStore.load(path), tmp_path, "csv.prime")
+
+
+def _entry_points(images: List[str], classes: List[Any], tags: List[List[str]]
+                  ) -> List[Tuple[str, Callable[[], TagStore]]]:
+    text = ["|".join(t) for t in tags]
+    recs = list(zip(images, classes, tags))
+    routes: List[Tuple[str, Callable[[], TagStore]]] = [
+        ("lists", lambda: TagStore.from_lists(images, classes, tags)),
+        ("tuples of names", lambda: TagStore.from_lists(images, classes, [tuple(t) for t in tags])),
+        ("a|b strings", lambda: TagStore.from_lists(images, classes, text)),
+        ("records", lambda: TagStore.from_records(recs)),
+        ("dicts", lambda: TagStore.from_records(
+            [{"image": i, "class": c, "tags": t} for i, c, t in recs])),
+        ("add_images in batches", lambda: _batches(images, classes, tags)),
+    ]
+    try:
+        import numpy as np
+    except ImportError:
+        return routes
+    at = np.empty(len(tags), dtype=object)
+    at[:] = tags
+    routes += [
+        ("NumPy str arrays", lambda: TagStore.from_lists(np.array(images), np.array(classes),
+                                                          tags)),
+        ("NumPy object array of lists", lambda: TagStore.from_lists(images, classes, at)),
+    ]
+    try:
+        import pandas as pd
+    except ImportError:
+        return routes
+    df = pd.DataFrame({"image": images, "class": classes, "tags": text, "correct": 1})
+    dfl = df.copy()
+    dfl["tags"] = tags
+    routes += [
+        ("DataFrame a|b", lambda: libprime.from_dataframe(df)[0]),
+        ("DataFrame lists", lambda: TagStore.from_dataframe(dfl)),
+    ]
+    return routes
+
+
+def _batches(images: List[str], classes: List[Any], tags: List[List[str]]) -> TagStore:
+    store = TagStore()
+    k = 0
+    for size in (1, 10, 100, 2000, 10 ** 9):
+        store.add_images(images[k:k + size], classes[k:k + size], tags[k:k + size])
+        k += size
+    return store.freeze()
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_every_entry_point_equals_the_csv_reader(shared, packer, tmp_path):
+    images, classes, tags = _data(3000, 5, shared)
+    want = _csv_digest(images, classes, tags, tmp_path)
+    for name, build in _entry_points(images, classes, tags):
+        assert _digest(build(), tmp_path, "b.prime") == want, name
+
+
+def test_coded_call_is_used_by_the_compiled_packer(monkeypatch):
+    if _core._packx is None:
+        pytest.skip("libprime._pack is not built (python3-dev)")
+    lib = _core._l()
+    calls: List[str] = []
+    for fn in ("prime_tagstore_add_coded", "prime_tagstore_add_packed"):
+        real = getattr(lib, fn)
+
+        def spy(*args: Any, _real: Any = real, _fn: str = fn) -> Any:
+            calls.append(_fn)
+            return _real(*args)
+        monkeypatch.setattr(lib, fn, spy)
+    TagStore.from_lists(["a", "b"], ["c", 1], [["x", "y"], ("y",)]).close()
+    assert calls == ["prime_tagstore_add_coded"]
+    calls.clear()
+    TagStore.from_lists(["a", "b"], ["c", "c"], ["x|y", None]).close()  # text: packed
+    assert calls == ["prime_tagstore_add_packed"]
+    calls.clear()
+    with pytest.raises(ValueError):  # the library refuses: the packed path's own error
+        TagStore.from_lists(["a", "b"], ["c", "c"], [["x|y"], []]).close()
+    assert calls == ["prime_tagstore_add_coded", "prime_tagstore_add_packed"]
+
+
+def test_coded_columns():
+    if _core._packx is None:
+        pytest.skip("libprime._pack is not built (python3-dev)")
+    x = _core._packx
+    names, k, index = x.code_classes(["b", "a", "b", 7, 7, "7", -2])
+    assert (names, k) == (b"b\0a\x007\0-2", 4)
+    assert list(memoryview(index).cast("I")) == [0, 1, 0, 2, 2, 2, 3]
+    names, k, index, counts = x.code_tags([["é", "t"], "t||u|", None, ("é",), []], NONE)
+    assert (names, k) == ("é\0t\0u".encode(), 3)
+    assert list(memoryview(index).cast("I")) == [0, 1, 1, 2, 0]
+    assert list(memoryview(counts).cast("I")) == [2, 2, 0, 1, 0]
+    assert x.code_tags([["a"], float("nan")], NONE, True)[3] == b"\1\0\0\0\0\0\0\0"
+    assert x.code_tags(["a|b", None], NONE) is None        # text alone: pack_tags
+    assert x.code_tags([["a"], 5], NONE) is None            # not names
+    assert x.code_tags([["a", b"b"]], NONE) is None
+    assert x.code_tags([["\ud800"]], NONE) is None          # not UTF-8
+    assert x.code_tags([["a", "b"], ["c"]], 3) is None      # the limit of references
+    assert x.code_classes(["a", None]) is None
+    assert x.code_classes([True]) is None
+    assert x.code_classes([2 ** 70]) is None
+    assert x.code_classes(iter(["a"])) is None
+    # an empty name is coded too: the library refuses it
+    assert x.code_tags([["a", ""]], NONE)[:2] == (b"a\0", 2)
+
+
+@pytest.mark.parametrize("tags", [[["a"], [""]], [["a"], ["b|c"]], [["a"], ["b\0"]],
+                                  [["a"], ["é" * 200]]])
+def test_refused_names_same_error_both_ways(tags, monkeypatch):
+    errors = []
+    for packer in ([_core._packx] if _core._packx is not None else []) + [None]:
+        monkeypatch.setattr(_core, "_packx", packer)
+        with pytest.raises(libprime.PrimeError if tags[1][0] == "é" * 200 else ValueError) as e:
+            TagStore.from_lists(["i", "j"], ["c", "c"], tags)
+        errors.append((type(e.value), str(e.value)))
+    assert len(errors) in (1, 2) and len(set(errors)) == 1, errors
+    assert "image 1" in errors[0][1]
+
+
+def test_coded_names_decode_to_the_tags():
+    # many distinct objects (the object cache gives up after its trial),
+    # then shared ones; names of every length around the 8- and 16-byte
+    # keys; the numbers decode to the very names
+    if _core._packx is None:
+        pytest.skip("libprime._pack is not built (python3-dev)")
+    rng = random.Random(3)
+    vocab = ["w" * k + str(k) for k in range(1, 40)] + ["ü" * k for k in range(1, 12)]
+    distinct = [[(v + "|").split("|")[0] for v in rng.choices(vocab, k=5)] for _ in range(20000)]
+    shared = [rng.choices(vocab, k=5) for _ in range(20000)]
+    for tags in (distinct + shared, shared + distinct):
+        names, k, index, counts = _core._packx.code_tags(tags, NONE)
+        table = names.decode().split("\0")
+        assert len(table) == k == len(set(table)) == len(vocab)
+        idx = iter(memoryview(index).cast("I"))
+        got = [[table[next(idx)] for _ in range(c)] for c in memoryview(counts).cast("I")]
+        assert got == tags
+
+
+def test_coded_packer_leaks_nothing():
+    if _core._packx is None:
+        pytest.skip("libprime._pack is not built (python3-dev)")
+    import gc
+    import tracemalloc
+    x = _core._packx
+    names = ["tag%d" % i for i in range(50)] + ["é"]
+    tags = [names[i % 40:i % 40 + 5] for i in range(400)]
+    classes = [i % 3 for i in range(400)] + ["c"]
+    bad = tags + [["ok", 5]]
+    watched = names + [tags[3], classes[-1]]
+
+    def once() -> None:
+        assert x.code_tags(tags, NONE) is not None
+        assert x.code_tags(bad, NONE) is None
+        assert x.code_tags(tags, 10) is None
+        assert x.code_classes(classes) is not None
+        assert x.code_classes(classes + [None]) is None
+        TagStore.from_lists(None, classes[:400], tags).close()
+    once()
+    gc.collect()
+    before = [sys.getrefcount(o) for o in watched]
+    tracemalloc.start()
+    try:
+        for _ in range(20):
+            once()
+        gc.collect()
+        base = tracemalloc.get_traced_memory()[0]
+        for _ in range(300):
+            once()
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    assert [sys.getrefcount(o) for o in watched] == before
+    assert grown < 64 * 1024, grown
+
+
+def test_declared_with_its_argument_types():
+    fn = _core._l().prime_tagstore_add_coded
+    assert fn.restype is not None
+    assert len(fn.argtypes) == 15
+    assert fn.argtypes[12] is ctypes.c_uint64
