@@ -78,6 +78,13 @@ def main(argv: List[str]) -> int:
     routes: List[Tuple[str, Any, Callable[[], Any]]] = [
         ("C CSV reader (TagStore.load)", compiled, lambda: libprime.TagStore.load(path))]
 
+    # the same names as shared str objects (one per distinct name, as a
+    # tagger's vocabulary or a categorical column gives them; str.split
+    # above makes a new object for every reference)
+    vocab: dict = {}
+    shared = [[vocab.setdefault(t, t) for t in tl] for tl in tag_lists]
+    shared_recs = list(zip(images, classes, shared))
+
     def packed_only(tags: List[Any]) -> Callable[[], Any]:
         """The C call alone on ready buffers, and freeze: the floor of the
         routes below (the packing is what they add)."""
@@ -94,6 +101,22 @@ def main(argv: List[str]) -> int:
         return run
     routes.append(("prime_tagstore_add_packed alone (tag lists)", None, packed_only(tag_lists)))
     routes.append(("prime_tagstore_add_packed alone (\"a|b\")", None, packed_only(tag_str)))
+    if compiled is not None and hasattr(compiled, "code_tags"):
+        def coded_only() -> Callable[[], Any]:
+            """prime_tagstore_add_coded alone on ready coded columns."""
+            cc = compiled.code_classes(classes)
+            ct = compiled.code_tags(tag_lists, 2 ** 32 - 1)
+            ib = compiled.pack_column(images, 0)
+
+            def run() -> libprime.TagStore:
+                st, first = libprime.TagStore(), ctypes.c_uint32()
+                _core._check(_core._l().prime_tagstore_add_coded(
+                    st._p(), len(classes), ib, len(ib), cc[0], len(cc[0]), cc[1], cc[2],
+                    ct[0], len(ct[0]), ct[1], ct[2], len(ct[2]) // 4, ct[3],
+                    ctypes.byref(first)))
+                return st.freeze()
+            return run
+        routes.append(("prime_tagstore_add_coded alone (tag lists)", None, coded_only()))
     for suffix, packer in packers:
         routes += [
             ("from_lists (lists of tag lists)" + suffix, packer,
@@ -104,6 +127,10 @@ def main(argv: List[str]) -> int:
              lambda: libprime.TagStore.from_records(recs)),
             ("from_records (dicts)" + suffix, packer,
              lambda: libprime.TagStore.from_records(dicts)),
+            ("from_lists (shared name objects)" + suffix, packer,
+             lambda: libprime.TagStore.from_lists(images, classes, shared)),
+            ("from_records (tuples, shared names)" + suffix, packer,
+             lambda: libprime.TagStore.from_records(shared_recs)),
         ]
         if np is not None:
             ai, ac = np.array(images), np.array(classes)
@@ -122,6 +149,10 @@ def main(argv: List[str]) -> int:
                            lambda: libprime.from_dataframe(df)[0]))
             routes.append(("from_dataframe (tag lists, with outcomes)" + suffix, packer,
                            lambda: libprime.from_dataframe(dfl)[0]))
+            dfs = df.copy()
+            dfs["tags"] = shared
+            routes.append(("from_dataframe (shared names, with outcomes)" + suffix, packer,
+                           lambda: libprime.from_dataframe(dfs)[0]))
     # round robin, best of REPS: a change of the machine's load hits all
     # routes alike
     walls = [float("inf")] * len(routes)
