@@ -680,21 +680,11 @@ static inline size_t key_slot(uint64_t a, uint64_t b, size_t k, unsigned shift)
     return (size_t)(((a + (b << 5) + (b >> 11) + k) * 0x9E3779B97F4A7C15ull) >> shift);
 }
 
-/* Number of name s[0..k) (key a, b, probed from slot j), added if new:
- * 1, or 0 (too many names: give up), or -1 (an exception). */
-static int dict_key(dict_t *d, const char *s, size_t k, uint64_t a, uint64_t b, size_t j,
+/* Name s[0..k) with key a, b added at the empty slot j: its number in
+ * *num; 1, or 0 (too many names: give up), or -1 (an exception). */
+static int dict_add(dict_t *d, const char *s, size_t k, uint64_t a, uint64_t b, size_t j,
                     uint32_t *num)
 {
-    for (;; j = (j + 1) & d->mask) {
-        const dslot *e = &d->slots[j];
-        if (e->len == 0)
-            break;
-        if (e->len == k && e->a == a &&
-            (k <= 16 ? e->b == b : memcmp(d->names.p + e->b, s, k) == 0)) {
-            *num = e->num;
-            return 1;
-        }
-    }
     if (d->count >= UINT32_MAX - 1)
         return 0;
     if (ob_sep(&d->names, d->count) < 0)
@@ -731,6 +721,23 @@ static int dict_key(dict_t *d, const char *s, size_t k, uint64_t a, uint64_t b, 
         d->shift = shift;
     }
     return 1;
+}
+
+/* Number of name s[0..k) (key a, b, probed from slot j), added if new
+ * (as dict_add). */
+static inline int dict_key(dict_t *d, const char *s, size_t k, uint64_t a, uint64_t b,
+                           size_t j, uint32_t *num)
+{
+    for (;; j = (j + 1) & d->mask) {
+        const dslot *e = &d->slots[j];
+        if (e->len == 0)
+            return dict_add(d, s, k, a, b, j, num);
+        if (e->len == k && e->a == a &&
+            (k <= 16 ? e->b == b : memcmp(d->names.p + e->b, s, k) == 0)) {
+            *num = e->num;
+            return 1;
+        }
+    }
 }
 
 /* dict_key from the key of s[0..k). */
