@@ -817,9 +817,11 @@ class TagStore(_Handle):
 
     def add_images(self, images: Optional[Sequence[Optional[str]]], classes: Sequence[Any],
                    tags: Sequence[Union[str, Iterable[str], None]]) -> int:
-        """Add many images in one C call (``prime_tagstore_add_packed``: each
-        column joined into one buffer of NUL-separated names); returns the
-        index of the first. Arguments as :meth:`from_lists`; class names may
+        """Add many images in one C call (``prime_tagstore_add_coded``: each
+        distinct name once, the images referring to them by number, when the
+        compiled packer codes the columns; else ``prime_tagstore_add_packed``:
+        each column joined into one buffer of NUL-separated names); returns
+        the index of the first. Arguments as :meth:`from_lists`; class names may
         be strings or integers (written in decimal); floats and other types
         are refused. All or nothing: on any error nothing is added."""
         return self._add_columns(images, classes, tags)
