@@ -134,18 +134,9 @@ prime_status prime_tagstore_add_images(prime_tagstore *s, uint32_t n, const char
     return PRIME_OK;
 }
 
-static void rollback_classes(prime_tagstore *s, uint32_t first, uint32_t first_tag,
-                             uint32_t first_class);
-
-/* Undo a batch: drop the images from `first` on and the tags from
- * `first_tag` on, and rebuild the name indexes. */
-static void rollback(prime_tagstore *s, uint32_t first, uint32_t first_tag)
-{
-    rollback_classes(s, first, first_tag, s->classes.count);
-}
-
-/* rollback, and drop the classes from `first_class` on too. */
-static void rollback_classes(prime_tagstore *s, uint32_t first, uint32_t first_tag,
+/* Undo a batch: drop the images from `first` on, the tags from `first_tag`
+ * on and the classes from `first_class` on, and rebuild the name indexes. */
+static void rollback(prime_tagstore *s, uint32_t first, uint32_t first_tag,
                              uint32_t first_class)
 {
     for (uint32_t i = first; i < s->images.count; i++)
@@ -178,6 +169,24 @@ static prime_status index_names(prime_tagstore *s, const char *fn, uint32_t firs
                           prime__names_get(&s->images, dup));
     }
     return st;
+}
+
+/* The end of a batch that added images first.. (and tags from
+ * first_tag, classes from first_class) with status st: a bulk batch's
+ * names indexed (a duplicate fails it), or on failure all of it undone. */
+static prime_status end_batch(prime_tagstore *s, const char *fn, prime_status st, bool bulk,
+                              uint32_t first, uint32_t first_tag, uint32_t first_class,
+                              uint32_t *first_index_out)
+{
+    if (st == PRIME_OK && bulk)
+        st = index_names(s, fn, first);
+    if (st != PRIME_OK) {
+        rollback(s, first, first_tag, first_class);
+        return st;
+    }
+    if (first_index_out != NULL)
+        *first_index_out = first;
+    return PRIME_OK;
 }
 
 prime_status prime_tagstore_add_images_text(prime_tagstore *s, uint32_t n,
@@ -241,15 +250,8 @@ prime_status prime_tagstore_add_images_text(prime_tagstore *s, uint32_t n,
             st = rewrap(st, fn, "image", i);
     }
     prime__free(ids);
-    if (st == PRIME_OK && bulk)
-        st = index_names(s, fn, first);
-    if (st != PRIME_OK) {
-        rollback(s, first, first_tag);
-        return st;
-    }
-    if (first_index_out != NULL)
-        *first_index_out = first;
-    return PRIME_OK;
+    /* (the batch adds no class) */
+    return end_batch(s, fn, st, bulk, first, first_tag, s->classes.count, first_index_out);
 }
 
 /* ---- packed columns (prime_tagstore_add_packed) ------------------------------ */
@@ -573,15 +575,7 @@ prime_status prime_tagstore_add_packed(prime_tagstore *s, uint32_t n, const char
     prime__free(ids);
     prime__free(pend);
     prime__free(cache.slots);
-    if (st == PRIME_OK && bulk)
-        st = index_names(s, fn, first);
-    if (st != PRIME_OK) {
-        rollback_classes(s, first, first_tag, first_class);
-        return st;
-    }
-    if (first_index_out != NULL)
-        *first_index_out = first;
-    return PRIME_OK;
+    return end_batch(s, fn, st, bulk, first, first_tag, first_class, first_index_out);
 }
 
 /* ---- dictionary-coded columns (prime_tagstore_add_coded) --------------------- */
@@ -746,13 +740,5 @@ prime_status prime_tagstore_add_coded(prime_tagstore *s, uint32_t n, const char 
     prime__free(toff);
     prime__free(cmap);
     prime__free(tmap);
-    if (st == PRIME_OK && bulk)
-        st = index_names(s, fn, first);
-    if (st != PRIME_OK) {
-        rollback_classes(s, first, first_tag, first_class);
-        return st;
-    }
-    if (first_index_out != NULL)
-        *first_index_out = first;
-    return PRIME_OK;
+    return end_batch(s, fn, st, bulk, first, first_tag, first_class, first_index_out);
 }

@@ -279,6 +279,11 @@ def test_no_reference_or_memory_leak():
         assert x.split_records(dicts + [{"image": "no class"}]) is None
         assert x.pack_tags(arr, NONE) is not None
         assert x.pack_column(arr, 0) is None             # lists are no names
+        assert x.code_tags(tag_lists, NONE) is not None  # the coded columns
+        assert x.code_tags(bad, NONE) is None
+        assert x.code_tags(tag_lists, 100) is None
+        assert x.code_classes(classes) is not None
+        assert x.code_classes(classes + [None]) is None
         TagStore.from_records(recs).close()
 
     once()
