@@ -1222,3 +1222,24 @@ Test(image, convert_order_matches_pillow_per_format)
     fclose(f);
     cr_assert_eq(cases, 43);
 }
+/* The resampling kernels (lib/image/resample.c): AVX2 where the CPU has it,
+ * the baseline copies when PRIME_RESAMPLE_KERNEL=baseline; the image suite
+ * runs once more that way (test_image_baseline in tests/meson.build), so
+ * that every byte-exactness test against Pillow above runs the baseline
+ * copies on an AVX2 machine too. */
+Test(image, resample_kernel_follows_the_environment)
+{
+    const char *k = prime__image_resample_kernel();
+    const char *e = getenv("PRIME_RESAMPLE_KERNEL");
+    fprintf(stderr, "resampling kernels: %s\n", k);
+    if (e != NULL && strcmp(e, "baseline") == 0) {
+        cr_assert_str_eq(k, "baseline");
+        return;
+    }
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    cr_assert_str_eq(k, __builtin_cpu_supports("avx2") ? "avx2" : "baseline");
+#else
+    cr_assert_str_eq(k, "baseline");
+#endif
+}

@@ -125,6 +125,11 @@ PRIME_INTERNAL bool prime__image_decode_spng(const unsigned char *d, size_t n, u
 
 PRIME_INTERNAL bool prime__image_valid_filter(int32_t f);
 
+/* The name of the resampling kernels this process uses ("avx2" or
+ * "baseline"), chosen once from the CPU and the environment variable
+ * PRIME_RESAMPLE_KERNEL ("baseline" forces the baseline; docs/images.md). */
+PRIME_INTERNAL const char *prime__image_resample_kernel(void);
+
 /* Pixels [x0, x0 + cw) x [y0, y0 + ch) of `src` resized to out_w x out_h
  * with `filter` (PIL's resample), into dst (cw x ch, RGB). */
 PRIME_INTERNAL prime_status prime__image_resize_region(const prime_image *src, uint32_t out_w,
