@@ -225,6 +225,14 @@ BODY void premultiply(const uint8_t *rgb, const uint8_t *alpha, size_t np, uint8
 }
 
 /* The per-instruction-set copies of the bodies above, and their table. */
+#define HPASS_PLANAR(SUFFIX, ATTR, NCH, STEP)                                                    \
+    ATTR static void hpass_planar##NCH##_##SUFFIX(const uint8_t *px, size_t stride,              \
+                                                  uint32_t nrows, uint8_t *tmp, const coeffs *hc, \
+                                                  uint32_t x0, uint32_t cw, uint32_t lo,          \
+                                                  uint32_t span, int32_t *planes)                 \
+    {                                                                                            \
+        hpass_planar(px, stride, nrows, tmp, hc, x0, cw, NCH, STEP, lo, span, planes);           \
+    }
 #define RESAMPLE_KERNELS(SUFFIX, ATTR)                                                          \
     ATTR static void vpass_##SUFFIX(const uint8_t *rows, size_t stride, uint32_t rows_base,     \
                                     const coeffs *vc, uint32_t y0, uint32_t ch, size_t rowlen,  \
@@ -232,29 +240,11 @@ BODY void premultiply(const uint8_t *rgb, const uint8_t *alpha, size_t np, uint8
     {                                                                                           \
         vpass(rows, stride, rows_base, vc, y0, ch, rowlen, acc, dst);                           \
     }                                                                                           \
-    /* hpass_planar for 3 and 4 channels, and for the first channel of 3 (a                    \
-       grey image held as RGB), the counts constant so that the loops unroll */                \
-    ATTR static void hpass_planar1_##SUFFIX(const uint8_t *px, size_t stride, uint32_t nrows,   \
-                                            uint8_t *tmp, const coeffs *hc, uint32_t x0,        \
-                                            uint32_t cw, uint32_t lo, uint32_t span,            \
-                                            int32_t *planes)                                    \
-    {                                                                                           \
-        hpass_planar(px, stride, nrows, tmp, hc, x0, cw, 1, 3, lo, span, planes);               \
-    }                                                                                           \
-    ATTR static void hpass_planar3_##SUFFIX(const uint8_t *px, size_t stride, uint32_t nrows,   \
-                                            uint8_t *tmp, const coeffs *hc, uint32_t x0,        \
-                                            uint32_t cw, uint32_t lo, uint32_t span,            \
-                                            int32_t *planes)                                    \
-    {                                                                                           \
-        hpass_planar(px, stride, nrows, tmp, hc, x0, cw, 3, 3, lo, span, planes);               \
-    }                                                                                           \
-    ATTR static void hpass_planar4_##SUFFIX(const uint8_t *px, size_t stride, uint32_t nrows,   \
-                                            uint8_t *tmp, const coeffs *hc, uint32_t x0,        \
-                                            uint32_t cw, uint32_t lo, uint32_t span,            \
-                                            int32_t *planes)                                    \
-    {                                                                                           \
-        hpass_planar(px, stride, nrows, tmp, hc, x0, cw, 4, 4, lo, span, planes);               \
-    }                                                                                           \
+    /* hpass_planar for the first channel of 3 (a grey image held as RGB),    \
+       3 and 4 channels, the counts constant so that the loops unroll */        \
+    HPASS_PLANAR(SUFFIX, ATTR, 1, 3)                                                            \
+    HPASS_PLANAR(SUFFIX, ATTR, 3, 3)                                                            \
+    HPASS_PLANAR(SUFFIX, ATTR, 4, 4)                                                            \
     ATTR static void premultiply_##SUFFIX(const uint8_t *rgb, const uint8_t *alpha, size_t np,  \
                                           uint8_t *pre)                                         \
     {                                                                                           \
