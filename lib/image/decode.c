@@ -306,7 +306,8 @@ static int32_t pil_source(int32_t fmt, const unsigned char *d, size_t n)
 
 /* ---- decoder choice ------------------------------------------------------------ */
 
-/* PRIME_IMAGE_DECODER=stb forces stb_image for every format (read once): the
+/* PRIME_IMAGE_DECODER=stb forces stb_image for every format but GIF
+ * (decode_gif.c is the only GIF decoder) (read once): the
  * test suites run once with the optional decoders and once without;
  * PRIME_IMAGE_DECODER=spng leaves the libdeflate PNG path out (libspng, then
  * stb_image), for the benchmark and the tests that compare the two. */

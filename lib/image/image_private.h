@@ -90,7 +90,8 @@ PRIME_INTERNAL prime_status prime__image_load_file(const char *path, uint64_t ma
                                                    prime_image **out);
 /* The decoder that decodes `format` (PRIME_IMAGE_FORMAT_*) in this build and
  * environment: "libjpeg-turbo", "libdeflate", "libspng", "stb_image", or
- * "libprime" for GIF (decode_gif.c, every build) (static text). PRIME_IMAGE_DECODER=stb forces stb_image for every format,
+ * "libprime" for GIF (decode_gif.c, every build) (static text).
+ * PRIME_IMAGE_DECODER=stb forces stb_image for every format but GIF,
  * PRIME_IMAGE_DECODER=spng libspng for PNG (the libdeflate path off). */
 PRIME_INTERNAL const char *prime__image_decoder_name(int32_t format);
 
