@@ -1266,6 +1266,9 @@ void prime__search_set_projection(uint32_t mode)
     proj_mode = mode > 2 ? 1 : mode;
 }
 
+/* Images ahead whose row project() fetches early. */
+#define PROJECT_AHEAD 8
+
 /* The projection of class c on the images S_f of its candidate f (as the
  * conditional databases of FP-growth and LCM): the same class (numbers,
  * candidates, pair table, thresholds) whose images are S_f alone,
@@ -1313,8 +1316,14 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
     }
     const uint32_t *beg = c->img_beg, *end = c->img_end, *tags = c->img_tags;
     uint32_t correct_from = (uint32_t)(ww * PRIME_BITS_WORD);
+    /* the rows of S_f lie far apart in a large class: each is fetched
+       PROJECT_AHEAD images ahead; a tag that is not allowed sets its bit
+       in the sink (no branch on it) */
+    uint64_t *const *colp = w->pcolp;
     for (uint32_t i = 0; i < n_f; i++) {
         uint32_t p = pos[i];
+        if (i + PROJECT_AHEAD < n_f)
+            __builtin_prefetch(tags + end[pos[i + PROJECT_AHEAD]] - 1);
         uint32_t bit = i < nw ? i : correct_from + (i - nw);
         if (!c->binary)
             vals[i] = c->vals[p];
@@ -1322,8 +1331,7 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
         const uint32_t *r = tags + beg[p], *q = tags + end[p];
         while (q > r && q[-1] > f) {
             uint32_t t = *--q;
-            if (bit_of(allowed, t))
-                prime__bits_set(w->pcolp[t], bit);
+            prime__bits_set(colp[t], bit);
         }
     }
     search_class *pc = &w->proj;
