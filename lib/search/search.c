@@ -105,10 +105,11 @@ typedef struct {
     /* the images as rows (project(), pair_row_rows()): the candidates of
        the image at bit position p, ascending, are
        img_tags[img_beg[p]..img_end[p]) (rows in image order; 0..0 for a
-       position without an image). img_beg NULL: not built (more than
-       2^32 - 2 entries) */
+       position without an image), as 16-bit candidate indices (half the
+       memory of 32). img_beg NULL: not built (more than 2^32 - 2 entries,
+       or more than 65,535 candidates: rows_fit()) */
     uint32_t *img_beg, *img_end; /* words * 64 each */
-    uint32_t *img_tags;
+    uint16_t *img_tags;
     uint64_t img_entries;    /* entries of all rows */
     void *img_block;
 } search_class;
@@ -458,7 +459,8 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
     const uint32_t *map = w->map;
     size_t words = c->words;
     uint32_t m = c->m_pending;
-    uint32_t *tags = c->img_tags, at = 0;
+    uint16_t *tags = c->img_tags;
+    uint32_t at = 0;
     for (uint32_t j = 0; j < c->n; j++) {
         uint32_t img = class_image(c, j);
         size_t bit = c->binary ? rank[j] : j;
@@ -475,7 +477,7 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
         for (uint64_t k = a; k < b; k++) {
             uint32_t ci = map[prime__store_tag_w(st, k, iw)];
             prime__bits_set(c->cols + (size_t)ci * words, bit);
-            tags[at] = ci;
+            tags[at] = (uint16_t)ci; /* ci <= m <= UINT16_MAX (rows_fit()) */
             at += ci < m;
         }
         c->img_end[bit] = at;
@@ -496,6 +498,14 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
             F(4u, 8u);                                                        \
         }                                                                     \
     } while (0)
+
+/* Whether the rows of class c (its m candidates and img_entries set) fit
+ * their types: 32-bit offsets, 16-bit candidate indices (m itself marks a
+ * tag that is not a candidate while they are written). */
+static inline bool rows_fit(const search_class *c)
+{
+    return c->img_entries < UINT32_MAX - 1 && c->m <= UINT16_MAX;
+}
 
 /* The steps that counting row i of the pair table over the rows of its
  * column's images (pair_row_rows(): one per entry of those rows) saves
@@ -626,8 +636,8 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         for (uint32_t j = 0; j < c->n; j++)
             c->vals[j] = prime__fx_from(s->out[class_image(c, j)]);
     }
-    /* the rows (project(), pair_row_rows()), unless their offsets
-       overflow, when they are estimated to pay: in a class projected
+    /* the rows (project(), pair_row_rows()), where they fit their types
+       (rows_fit()) and are estimated to pay: in a class projected
        whatever its tags, or where counting the pair table over them saves
        more than they cost; a smaller class may get them from its columns
        once its pair table says that projections pay (rows_from_columns()) */
@@ -635,7 +645,8 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     for (uint32_t k = 0; k < m; k++)
         entries += c->col_size[k];
     size_t n_pos = words * PRIME_BITS_WORD;
-    c->img_beg = c->img_end = c->img_tags = NULL;
+    c->img_beg = c->img_end = NULL;
+    c->img_tags = NULL;
     c->img_entries = entries;
     c->m = m; /* for pair_rows_saving() */
     bool rows = s->pair_rows == 2 || (s->proj_mode != 0 && words >= PROJECT_WORDS);
@@ -645,14 +656,16 @@ static prime_status prepare_class(search_worker *w, search_class *c)
             saved += pair_rows_saving(s, c, k, sparse(s, c->col_size[k], words));
         rows = saved > (double)entries;
     }
+    rows = rows && rows_fit(c);
     c->m = 0;
-    if (entries < UINT32_MAX - 1 && rows) {
-        c->img_block = prime__malloc((2 * n_pos + (size_t)entries + 1) * sizeof(uint32_t));
+    if (rows) {
+        c->img_block = prime__malloc(2 * n_pos * sizeof(uint32_t) +
+                                     ((size_t)entries + 1) * sizeof(uint16_t));
         if (c->img_block == NULL)
             return PRIME_E_NOMEM; /* c->block is freed with the classes */
         c->img_beg = c->img_block;
         c->img_end = c->img_beg + n_pos;
-        c->img_tags = c->img_end + n_pos;
+        c->img_tags = (uint16_t *)(c->img_end + n_pos);
         /* the positions without an image (the gap after the wrong ones) */
         memset(c->img_beg, 0, 2 * n_pos * sizeof(uint32_t));
     }
@@ -727,12 +740,13 @@ static bool pair_row_rows(search_worker *w, search_class *c, uint32_t i)
         extract_ids(c->cols + (size_t)i * words, words, w->pos);
         pos = w->pos;
     }
-    const uint32_t *beg = c->img_beg, *end = c->img_end, *tags = c->img_tags;
+    const uint32_t *beg = c->img_beg, *end = c->img_end;
+    const uint16_t *tags = c->img_tags;
     uint32_t *cw = w->pc_wrong, *cs = w->pc_size;
     uint64_t *sum = w->pc_sum;
     for (uint32_t x = 0; x < n; x++) {
         uint32_t p = pos[x];
-        const uint32_t *r = tags + beg[p], *q = tags + end[p];
+        const uint16_t *r = tags + beg[p], *q = tags + end[p];
         if (c->binary) {
             uint32_t wrong = x < nw;
             while (q > r && q[-1] > i) {
@@ -1347,7 +1361,8 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
         extract_ids(c->cols + (size_t)f * c->words, c->words, w->pos);
         pos = w->pos;
     }
-    const uint32_t *beg = c->img_beg, *end = c->img_end, *tags = c->img_tags;
+    const uint32_t *beg = c->img_beg, *end = c->img_end;
+    const uint16_t *tags = c->img_tags;
     uint32_t correct_from = (uint32_t)(ww * PRIME_BITS_WORD);
     /* the rows of S_f lie far apart in a large class: each is fetched
        PROJECT_AHEAD images ahead; a tag that is not allowed sets its bit
@@ -1361,7 +1376,7 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
         if (!c->binary)
             vals[i] = c->vals[p];
         prime__bits_set(first, bit);
-        const uint32_t *r = tags + beg[p], *q = tags + end[p];
+        const uint16_t *r = tags + beg[p], *q = tags + end[p];
         while (q > r && q[-1] > f) {
             uint32_t t = *--q;
             prime__bits_set(colp[t], bit);
@@ -1375,7 +1390,8 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
     pc->cols = NULL;
     pc->col_ids = w->pnull;
     pc->vals = c->binary ? NULL : vals;
-    pc->img_beg = pc->img_end = pc->img_tags = NULL;
+    pc->img_beg = pc->img_end = NULL;
+    pc->img_tags = NULL;
     *first_out = first;
     return true;
 }
@@ -1416,7 +1432,7 @@ static bool projects(const search_ctx *s, const search_class *c, uint32_t f,
  * pair table known). false: out of memory. */
 static bool rows_from_columns(const search_ctx *s, search_class *c)
 {
-    if (c->m == 0 || c->img_beg != NULL || c->img_entries >= UINT32_MAX - 1)
+    if (c->m == 0 || c->img_beg != NULL || !rows_fit(c))
         return true;
     bool want = false;
     for (uint32_t f = 0; f < c->m && !want; f++) {
@@ -1426,10 +1442,12 @@ static bool rows_from_columns(const search_ctx *s, search_class *c)
     if (!want)
         return true;
     size_t words = c->words, n_pos = words * PRIME_BITS_WORD;
-    c->img_block = prime__malloc((2 * n_pos + (size_t)c->img_entries + 1) * sizeof(uint32_t));
+    c->img_block = prime__malloc(2 * n_pos * sizeof(uint32_t) +
+                                 ((size_t)c->img_entries + 1) * sizeof(uint16_t));
     if (c->img_block == NULL)
         return false;
-    uint32_t *beg = c->img_block, *end = beg + n_pos, *tags = end + n_pos;
+    uint32_t *beg = c->img_block, *end = beg + n_pos;
+    uint16_t *tags = (uint16_t *)(end + n_pos);
     memset(beg, 0, n_pos * sizeof *beg);
     for (uint32_t k = 0; k < c->m; k++) {
         const uint64_t *col = c->cols + (size_t)k * words;
@@ -1447,7 +1465,7 @@ static bool rows_from_columns(const search_ctx *s, search_class *c)
         const uint64_t *col = c->cols + (size_t)k * words;
         for (size_t x = 0; x < words; x++)
             for (uint64_t b = col[x]; b != 0; b &= b - 1)
-                tags[end[x * PRIME_BITS_WORD + (size_t)__builtin_ctzll(b)]++] = k;
+                tags[end[x * PRIME_BITS_WORD + (size_t)__builtin_ctzll(b)]++] = (uint16_t)k;
     }
     c->img_tags = tags;
     c->img_end = end;
