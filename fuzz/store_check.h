@@ -8,15 +8,10 @@
 
 #include "internal.h"
 
-static inline void check_open_store(const uint8_t *data, size_t size)
+/* Every accessor of a store in bounds and in agreement; destroys it. */
+static inline void check_store(prime_tagstore *s)
 {
-    prime_tagstore *s = NULL;
-    prime_status st = prime_tagstore_open_memory(data, size, &s);
-    if (st != PRIME_OK) {
-        if (s != NULL)
-            __builtin_trap();
-        return;
-    }
+    prime_status st;
     uint32_t n = prime_tagstore_image_count(s), nt = prime_tagstore_tag_count(s);
     uint32_t nc = prime_tagstore_class_count(s);
     for (uint32_t i = 0; i < n; i++) {
@@ -43,6 +38,18 @@ static inline void check_open_store(const uint8_t *data, size_t size)
             (void)prime_tagstore_tag_count_in_class(s, c, 0, &cnt);
     }
     prime_tagstore_destroy(s);
+}
+
+static inline void check_open_store(const uint8_t *data, size_t size)
+{
+    prime_tagstore *s = NULL;
+    prime_status st = prime_tagstore_open_memory(data, size, &s);
+    if (st != PRIME_OK) {
+        if (s != NULL)
+            __builtin_trap();
+        return;
+    }
+    check_store(s);
 }
 
 #endif
