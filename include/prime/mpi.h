@@ -8,7 +8,9 @@
  * `libopenmpi-dev`). It links libprime and MPI; libprime itself never links
  * MPI. It is a client of libprime's public API (docs/scale.md):
  *
- * - per class (the default): every rank holds the whole store; rank 0
+ * - per class (the default): every rank holds the whole store
+ *   (prime_mpi_search), or, from a binary store file with binary outcomes,
+ *   only the class it searches (prime_mpi_search_file, since 1.3); rank 0
  *   hands out the classes, largest estimated cost first, one at a time to
  *   whichever rank asks (rank 0 searches too when MPI was initialised with
  *   at least MPI_THREAD_FUNNELED); each class is searched whole by one rank
