@@ -5,6 +5,7 @@
  * alone, and all of them at once. Each read must fail (leaving the handle
  * NULL) or give a store whose every accessor stays in bounds, holding only
  * images of the classes asked for, as many as the reader's class sizes. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -13,22 +14,6 @@
 #include "store_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define HEADER_SIZE 208
-#define SEED_PAYLOAD 0x5052494D45444154ull /* "PRIMEDAT" */
-#define SEED_HEADER 0x5052494D45484452ull  /* "PRIMEHDR" */
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static void check_read(const prime_class_reader *r, const uint32_t *ids, uint32_t n)
 {
@@ -59,15 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (d == NULL)
         return 0;
     memcpy(d, data, size);
-    if (size >= HEADER_SIZE) {
-        static const uint8_t magic[8] = {0x89, 'P', 'R', 'M', '\r', '\n', 0x1A, '\n'};
-        memcpy(d, magic, 8);
-        put32(d + 8, 1);
-        put32(d + 12, HEADER_SIZE);
-        put64(d + 16, size);
-        put64(d + 192, prime__checksum(d + HEADER_SIZE, size - HEADER_SIZE, SEED_PAYLOAD));
-        put64(d + 200, prime__checksum(d, 200, SEED_HEADER));
-    }
+    if (size >= STORE_HEADER_SIZE)
+        repair_store_header(d, size);
     int fd = memfd_create("fuzz_class_reader", 0);
     if (fd < 0 || write(fd, d, size) != (ssize_t)size) {
         if (fd >= 0)

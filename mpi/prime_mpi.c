@@ -593,22 +593,37 @@ static void *local_worker(void *arg)
     return NULL;
 }
 
+#define FNV_BASIS 0xcbf29ce484222325ull
+
+/* FNV-1a of the 8 bytes of v (little-endian order) into h */
+static uint64_t fnv_u64(uint64_t h, uint64_t v)
+{
+    for (int k = 0; k < 8; k++) {
+        h ^= (v >> (8 * k)) & 0xff;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* FNV-1a of an outcome's bits into h */
+static uint64_t fnv_outcome(uint64_t h, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    return fnv_u64(h, bits);
+}
+
 /* FNV-1a over the outcomes' bits: the checkpoint key's outcomes part. */
 static prime_status outcomes_hash(const prime_outcomes *o, uint64_t *out)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = FNV_BASIS;
     uint32_t n = prime_outcomes_count(o);
     for (uint32_t i = 0; i < n; i++) {
         double v = 0;
         prime_status st = prime_outcomes_get(o, i, &v);
         if (st != PRIME_OK)
             return st;
-        uint64_t bits;
-        memcpy(&bits, &v, sizeof bits);
-        for (int k = 0; k < 8; k++) {
-            h ^= (bits >> (8 * k)) & 0xff;
-            h *= 0x100000001b3ull;
-        }
+        h = fnv_outcome(h, v);
     }
     *out = h ^ n;
     return PRIME_OK;
@@ -1048,18 +1063,6 @@ prime_status prime_mpi_search(MPI_Comm comm, const prime_tagstore *store,
 
 enum { COST_BATCH_IMAGES = 1 << 18 };
 
-/* FNV-1a of one outcome into h */
-static uint64_t fnv_outcome(uint64_t h, double v)
-{
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    for (int k = 0; k < 8; k++) {
-        h ^= (bits >> (8 * k)) & 0xff;
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 /* The costs and outcome hashes of the classes of a batch: their images
  * read, estimated, hashed class by class (in file order) and freed. */
 static prime_status cost_batch(const prime_class_reader *r, const prime_config *config,
@@ -1074,7 +1077,7 @@ static prime_status cost_batch(const prime_class_reader *r, const prime_config *
         st = prime_search_class_costs(store, config, tmp, nc);
     for (uint32_t k = 0; st == PRIME_OK && k < n_ids; k++) {
         costs[ids[k]] = tmp[ids[k]];
-        hashes[ids[k]] = 0xcbf29ce484222325ull;
+        hashes[ids[k]] = FNV_BASIS;
     }
     uint32_t n = st == PRIME_OK ? prime_tagstore_image_count(store) : 0;
     for (uint32_t i = 0; st == PRIME_OK && i < n; i++) {
@@ -1129,13 +1132,10 @@ static prime_status reader_costs(MPI_Comm comm, const prime_class_reader *r,
             st = mpi_fail(err, "MPI_Allreduce");
     }
     if (st == PRIME_OK) {
-        uint64_t h = 0xcbf29ce484222325ull;
+        uint64_t h = FNV_BASIS;
         for (uint32_t c = 0; c < nc; c++) {
             costs[c] = both[c];
-            for (int k = 0; k < 8; k++) {
-                h ^= (both[nc + c] >> (8 * k)) & 0xff;
-                h *= 0x100000001b3ull;
-            }
+            h = fnv_u64(h, both[nc + c]);
         }
         *key = h ^ nc;
     }
