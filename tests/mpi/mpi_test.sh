@@ -2,7 +2,9 @@
 # Suite 'mpi' (issue 16): `mpirun -np K prime-mpi search` writes what
 # `prime search` writes (cmp), per class and over the whole data set, for
 # K = 1, 2, 3, 4, 7 ranks, on the demo data and on generated stores (0/1
-# outcomes and scores; a tags CSV, a binary store, a sharded-store folder);
+# outcomes and scores; a tags CSV, a binary store, a sharded-store folder;
+# per class from a binary store with binary outcomes, read class by class,
+# sorted by class or shuffled, with its checkpoint);
 # the errors (bad input, bad usage) leave no output; a rank killed in the
 # middle of a run makes mpirun fail and leaves no output file, and a rerun
 # with the same --checkpoint folder resumes and writes the result of an
