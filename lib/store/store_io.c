@@ -1035,27 +1035,32 @@ static prime_status read_runs(int fd, const char *path, const layout *L, const i
     unsigned ob = off_bytes(L->flags), ib = id_bytes(L->flags);
     uint64_t count = 0, name_bytes = 0, refs = 0, nb_last = 0, rf_last = 0;
     prime_status st = PRIME_OK;
-    /* the byte and reference ranges of each run: two offsets of each table */
+    for (size_t r = 0; r < n_runs; r++)
+        count += runs[r].end - runs[r].first;
+    /* the offsets of each run's images and the one after (its name bytes
+       and tag references end there): read first, two reads a run; the
+       byte and reference ranges of each run follow from them */
     uint64_t(*ranges)[4] = prime__malloc((n_runs ? n_runs : 1) * sizeof *ranges);
-    if (ranges == NULL)
+    unsigned char *noff = prime__malloc((size_t)(count + n_runs + 1) * 8);
+    unsigned char *toff = prime__malloc((size_t)(count + n_runs + 1) * ob);
+    if (ranges == NULL || noff == NULL || toff == NULL) {
+        prime__free(ranges);
+        prime__free(noff);
+        prime__free(toff);
         return prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
-    for (size_t r = 0; st == PRIME_OK && r < n_runs; r++) {
-        uint64_t first = runs[r].first, end = runs[r].end;
-        unsigned char ends[16];
-        st = prime__read_at(fd, ends, 8, L->off[S_IMAGE_NAME_OFF] + 8 * first, path);
+    }
+    for (size_t r = 0, at = 0; st == PRIME_OK && r < n_runs; r++) {
+        uint64_t first = runs[r].first, n = runs[r].end - first;
+        unsigned char *np = noff + 8 * at, *tp = toff + (size_t)ob * at;
+        st = prime__read_at(fd, np, (n + 1) * 8, L->off[S_IMAGE_NAME_OFF] + 8 * first, path);
         if (st == PRIME_OK)
-            st = prime__read_at(fd, ends + 8, 8, L->off[S_IMAGE_NAME_OFF] + 8 * end, path);
+            st = prime__read_at(fd, tp, (n + 1) * ob, L->off[S_IMAGE_TAG_OFF] + ob * first, path);
         if (st != PRIME_OK)
             break;
-        ranges[r][0] = get64(ends);
-        ranges[r][1] = get64(ends + 8);
-        st = prime__read_at(fd, ends, ob, L->off[S_IMAGE_TAG_OFF] + ob * first, path);
-        if (st == PRIME_OK)
-            st = prime__read_at(fd, ends + 8, ob, L->off[S_IMAGE_TAG_OFF] + ob * end, path);
-        if (st != PRIME_OK)
-            break;
-        ranges[r][2] = get_width(ends, ob);
-        ranges[r][3] = get_width(ends + 8, ob);
+        ranges[r][0] = get64(np);
+        ranges[r][1] = get64(np + 8 * n);
+        ranges[r][2] = get_width(tp, ob);
+        ranges[r][3] = get_width(tp + (size_t)ob * n, ob);
         /* in order over the runs too: the part's bytes are at most the file's */
         if (ranges[r][0] < nb_last || ranges[r][0] > ranges[r][1] ||
             ranges[r][1] > L->size[S_IMAGE_NAME_BYTES])
@@ -1065,12 +1070,14 @@ static prime_status read_runs(int fd, const char *path, const layout *L, const i
             st = bad(path, "image tag offsets out of order or past the tag references");
         nb_last = ranges[r][1];
         rf_last = ranges[r][3];
-        count += end - first;
         name_bytes += ranges[r][1] - ranges[r][0];
         refs += ranges[r][3] - ranges[r][2];
+        at += n + 1;
     }
     if (st != PRIME_OK) {
         prime__free(ranges);
+        prime__free(noff);
+        prime__free(toff);
         return st;
     }
 
@@ -1090,6 +1097,8 @@ static prime_status read_runs(int fd, const char *path, const layout *L, const i
     unsigned char *blob = pos > SIZE_MAX ? NULL : prime__calloc(1, (size_t)pos); /* zero padding */
     if (blob == NULL) {
         prime__free(ranges);
+        prime__free(noff);
+        prime__free(toff);
         return prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
     }
     for (int k = S_CLASS_NAME_OFF; st == PRIME_OK && k <= S_TAG_NAME_BYTES; k++)
@@ -1102,17 +1111,15 @@ static prime_status read_runs(int fd, const char *path, const layout *L, const i
         uint64_t first = runs[r].first, n = runs[r].end - first;
         uint64_t nb = ranges[r][1] - ranges[r][0], rf = ranges[r][3] - ranges[r][2];
         unsigned char *names = blob + off[S_IMAGE_NAME_OFF] + 8 * at;
-        unsigned char *toff = blob + off[S_IMAGE_TAG_OFF] + ob * at;
-        st = prime__read_at(fd, names, (n + 1) * 8, L->off[S_IMAGE_NAME_OFF] + 8 * first, path);
-        if (st == PRIME_OK)
-            st = prime__read_at(fd, blob + off[S_IMAGE_NAME_BYTES] + nb_at, nb,
-                                L->off[S_IMAGE_NAME_BYTES] + ranges[r][0], path);
+        unsigned char *tags = blob + off[S_IMAGE_TAG_OFF] + ob * at;
+        /* the offsets read above (run r's start at index at + r) */
+        memcpy(names, noff + 8 * (at + r), (size_t)(n + 1) * 8);
+        memcpy(tags, toff + (size_t)ob * (at + r), (size_t)(n + 1) * ob);
+        st = prime__read_at(fd, blob + off[S_IMAGE_NAME_BYTES] + nb_at, nb,
+                            L->off[S_IMAGE_NAME_BYTES] + ranges[r][0], path);
         if (st == PRIME_OK)
             st = prime__read_at(fd, blob + off[S_IMAGE_CLASS] + 4 * at, n * 4,
                                 L->off[S_IMAGE_CLASS] + 4 * first, path);
-        if (st == PRIME_OK)
-            st = prime__read_at(fd, toff, (n + 1) * ob, L->off[S_IMAGE_TAG_OFF] + ob * first,
-                                path);
         if (st == PRIME_OK)
             st = prime__read_at(fd, blob + off[S_IMAGE_TAG_IDS] + ib * rf_at, rf * ib,
                                 L->off[S_IMAGE_TAG_IDS] + ib * ranges[r][2], path);
@@ -1121,12 +1128,14 @@ static prime_status read_runs(int fd, const char *path, const layout *L, const i
         /* offsets less the run's first, plus what the runs before hold
            (unsigned arithmetic: a wrap is undone by the addition) */
         rebase_offsets(names, (size_t)n + 1, 8, ranges[r][0] - nb_at);
-        rebase_offsets(toff, (size_t)n + 1, ob, ranges[r][2] - rf_at);
+        rebase_offsets(tags, (size_t)n + 1, ob, ranges[r][2] - rf_at);
         at += n;
         nb_at += nb;
         rf_at += rf;
     }
     prime__free(ranges);
+    prime__free(noff);
+    prime__free(toff);
     if (st != PRIME_OK) {
         prime__free(blob);
         return st;
