@@ -1623,7 +1623,8 @@ static unsigned char *partial_bytes(const prime_partial *p, size_t *n)
 
 Test(store_io, class_reader_reads_classes_with_their_outcomes, .timeout = 120)
 {
-    static const uint32_t shapes[][3] = {{0, 5, 3}, {1, 5, 3}, {40, 30, 6}, {600, 20, 12}};
+    static const uint32_t shapes[][3] = {{0, 5, 3}, {1, 5, 3}, {40, 30, 6}, {600, 20, 12},
+                                         {2000, 20, 5}};
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
         for (int sorted = 0; sorted < 2; sorted++) {
             prime_tagstore *random = random_store(shapes[k][0], shapes[k][1], shapes[k][2]);

@@ -1022,6 +1022,7 @@ static uint64_t get_width(const unsigned char *p, unsigned w)
 }
 
 /* A range of the file's images, [first, end). */
+enum { SHORT_RUN = 256 }; /* runs of fewer images: their offsets read whole at once */
 typedef struct {
     uint64_t first, end;
 } image_run;
@@ -1035,14 +1036,19 @@ static prime_status read_runs(int fd, const char *path, const layout *L, const i
     unsigned ob = off_bytes(L->flags), ib = id_bytes(L->flags);
     uint64_t count = 0, name_bytes = 0, refs = 0, nb_last = 0, rf_last = 0;
     prime_status st = PRIME_OK;
-    for (size_t r = 0; r < n_runs; r++)
+    /* The byte and reference ranges of each run come from its offsets: a
+       short run's offsets are read whole here (two reads; kept for the
+       copy below), a long run's first and last only (four small reads;
+       the rest are read into the store's file below). */
+    uint64_t short_offsets = 0;
+    for (size_t r = 0; r < n_runs; r++) {
         count += runs[r].end - runs[r].first;
-    /* the offsets of each run's images and the one after (its name bytes
-       and tag references end there): read first, two reads a run; the
-       byte and reference ranges of each run follow from them */
+        if (runs[r].end - runs[r].first < SHORT_RUN)
+            short_offsets += runs[r].end - runs[r].first + 1;
+    }
     uint64_t(*ranges)[4] = prime__malloc((n_runs ? n_runs : 1) * sizeof *ranges);
-    unsigned char *noff = prime__malloc((size_t)(count + n_runs + 1) * 8);
-    unsigned char *toff = prime__malloc((size_t)(count + n_runs + 1) * ob);
+    unsigned char *noff = prime__malloc((size_t)(short_offsets + 1) * 8);
+    unsigned char *toff = prime__malloc((size_t)(short_offsets + 1) * ob);
     if (ranges == NULL || noff == NULL || toff == NULL) {
         prime__free(ranges);
         prime__free(noff);
@@ -1052,14 +1058,36 @@ static prime_status read_runs(int fd, const char *path, const layout *L, const i
     for (size_t r = 0, at = 0; st == PRIME_OK && r < n_runs; r++) {
         uint64_t first = runs[r].first, n = runs[r].end - first;
         unsigned char *np = noff + 8 * at, *tp = toff + (size_t)ob * at;
-        st = prime__read_at(fd, np, (n + 1) * 8, L->off[S_IMAGE_NAME_OFF] + 8 * first, path);
-        if (st == PRIME_OK)
-            st = prime__read_at(fd, tp, (n + 1) * ob, L->off[S_IMAGE_TAG_OFF] + ob * first, path);
+        unsigned char ends[16];
+        if (n < SHORT_RUN) {
+            st = prime__read_at(fd, np, (n + 1) * 8, L->off[S_IMAGE_NAME_OFF] + 8 * first,
+                                path);
+            if (st == PRIME_OK)
+                st = prime__read_at(fd, tp, (n + 1) * ob, L->off[S_IMAGE_TAG_OFF] + ob * first,
+                                    path);
+            at += n + 1;
+        } else {
+            np = ends;
+            tp = ends + 8;
+            st = prime__read_at(fd, ends, 8, L->off[S_IMAGE_NAME_OFF] + 8 * first, path);
+            if (st == PRIME_OK)
+                st = prime__read_at(fd, ends + 8, ob, L->off[S_IMAGE_TAG_OFF] + ob * first, path);
+            ranges[r][0] = get64(np);
+            ranges[r][2] = get_width(tp, ob);
+            if (st == PRIME_OK)
+                st = prime__read_at(fd, ends, 8, L->off[S_IMAGE_NAME_OFF] + 8 * (first + n), path);
+            if (st == PRIME_OK)
+                st = prime__read_at(fd, ends + 8, ob, L->off[S_IMAGE_TAG_OFF] + ob * (first + n),
+                                    path);
+            n = 0; /* the last offsets are now at np and tp */
+        }
         if (st != PRIME_OK)
             break;
-        ranges[r][0] = get64(np);
+        if (runs[r].end - first < SHORT_RUN) {
+            ranges[r][0] = get64(np);
+            ranges[r][2] = get_width(tp, ob);
+        }
         ranges[r][1] = get64(np + 8 * n);
-        ranges[r][2] = get_width(tp, ob);
         ranges[r][3] = get_width(tp + (size_t)ob * n, ob);
         /* in order over the runs too: the part's bytes are at most the file's */
         if (ranges[r][0] < nb_last || ranges[r][0] > ranges[r][1] ||
@@ -1072,7 +1100,6 @@ static prime_status read_runs(int fd, const char *path, const layout *L, const i
         rf_last = ranges[r][3];
         name_bytes += ranges[r][1] - ranges[r][0];
         refs += ranges[r][3] - ranges[r][2];
-        at += n + 1;
     }
     if (st != PRIME_OK) {
         prime__free(ranges);
@@ -1106,16 +1133,25 @@ static prime_status read_runs(int fd, const char *path, const layout *L, const i
     /* the image sections, run after run; each run's offsets rebased to
        where its bytes land (its first offset overwrites the last one of
        the run before, the same value) */
-    uint64_t at = 0, nb_at = 0, rf_at = 0;
+    uint64_t at = 0, nb_at = 0, rf_at = 0, short_at = 0;
     for (size_t r = 0; st == PRIME_OK && r < n_runs; r++) {
         uint64_t first = runs[r].first, n = runs[r].end - first;
         uint64_t nb = ranges[r][1] - ranges[r][0], rf = ranges[r][3] - ranges[r][2];
         unsigned char *names = blob + off[S_IMAGE_NAME_OFF] + 8 * at;
         unsigned char *tags = blob + off[S_IMAGE_TAG_OFF] + ob * at;
-        /* the offsets read above (run r's start at index at + r) */
-        memcpy(names, noff + 8 * (at + r), (size_t)(n + 1) * 8);
-        memcpy(tags, toff + (size_t)ob * (at + r), (size_t)(n + 1) * ob);
-        st = prime__read_at(fd, blob + off[S_IMAGE_NAME_BYTES] + nb_at, nb,
+        if (n < SHORT_RUN) { /* the offsets read above */
+            memcpy(names, noff + 8 * short_at, (size_t)(n + 1) * 8);
+            memcpy(tags, toff + (size_t)ob * short_at, (size_t)(n + 1) * ob);
+            short_at += n + 1;
+        } else {
+            st = prime__read_at(fd, names, (n + 1) * 8, L->off[S_IMAGE_NAME_OFF] + 8 * first,
+                                path);
+            if (st == PRIME_OK)
+                st = prime__read_at(fd, tags, (n + 1) * ob, L->off[S_IMAGE_TAG_OFF] + ob * first,
+                                    path);
+        }
+        if (st == PRIME_OK)
+            st = prime__read_at(fd, blob + off[S_IMAGE_NAME_BYTES] + nb_at, nb,
                             L->off[S_IMAGE_NAME_BYTES] + ranges[r][0], path);
         if (st == PRIME_OK)
             st = prime__read_at(fd, blob + off[S_IMAGE_CLASS] + 4 * at, n * 4,
