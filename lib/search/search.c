@@ -2014,8 +2014,16 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
         modes = NULL;
         goto done;
     }
+    /* the raw modes are freed by the build once read (own: modes, else
+       the one worker's list) */
+    prime__raw_mode **release = &modes;
+    for (uint32_t t = 0; t < n_alloc && !own; t++)
+        if (workers[t].modes == modes)
+            release = &workers[t].modes;
     st = prime__result_build_ticking(store, config, s->n_classes, class_ids, class_images,
-                                     class_correct, modes, n_modes, build_tick, s, out);
+                                     class_correct, modes, n_modes, release, build_tick, s,
+                                     out);
+    modes = NULL;
     if (st != PRIME_OK) {
         *out = NULL;
         goto cleanup; /* prime__result_build set the message */
