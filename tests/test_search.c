@@ -1472,3 +1472,45 @@ Test(search, result_reader_errors)
     free(text);
     prime_result_destroy(r);
 }
+
+/* The necessity check of sets of 4 tags and more, both ways
+ * (prime__search_set_necessity: 1, the default, from the parent's set
+ * without one tag, kept on the DFS path; 0, intersected anew at each
+ * check), with those sets kept as sorted positions (always, never, by the
+ * default limit) and searched projected or not, against the brute force. */
+Test(search, necessity_ways, .timeout = 500)
+{
+    static const uint32_t ways[][4] = {{1, 1, 8, 1}, {1, 64, 1, 2}, {1, 0, 1, 0},
+                                       {1, 1, 1, 2}, {0, 1, 8, 1}, {0, 64, 1, 0}};
+    size_t total_modes = 0;
+    for (size_t wi = 0; wi < sizeof ways / sizeof *ways; wi++) {
+        prime__search_set_necessity(ways[wi][0]);
+        prime__search_set_array_limit(ways[wi][1], ways[wi][2]);
+        prime__search_set_projection(ways[wi][3]);
+        rng_state = 9000 + wi;
+        for (uint32_t run = 0; run < 60; run++) {
+            dataset d;
+            uint32_t per_class = below(3) == 0 ? 1500 + below(1500) : 300;
+            dataset_random(&d, 1 + below(3), 5 + below(8), per_class, 2 + below(7),
+                           (int)below(3));
+            params p;
+            random_params(&p, per_class);
+            p.max_tags = 4 + below(3);
+            p.min_size = 1 + below(8); /* many sets of 4 tags and more */
+            char what[200];
+            snprintf(what, sizeof what,
+                     "necessity %u, limit %u/%u, projection %u, run %u (max_tags %u, "
+                     "min_size %lld, min_drop %g, whole %d)",
+                     ways[wi][0], ways[wi][1], ways[wi][2], ways[wi][3], run, p.max_tags,
+                     (long long)p.min_size, p.min_drop, p.whole);
+            total_modes += differential(&d, &p, what);
+            dataset_free(&d);
+        }
+    }
+    prime__search_set_necessity(1);
+    prime__search_set_array_limit(1, 8);
+    prime__search_set_projection(1);
+    fprintf(stderr, "necessity ways: %zu modes compared (by size 4-6: %zu %zu %zu)\n",
+            total_modes, by_size[4], by_size[5], by_size[6]);
+    cr_assert_gt(by_size[4] + by_size[5] + by_size[6], 3000);
+}

@@ -122,6 +122,19 @@ typedef struct {
 
 typedef struct search_ctx search_ctx;
 
+/* Necessity (necessary()): the set of the node of depth p on the DFS path
+ * without its tag path[d] (d <= p - 2), computed at the first check of
+ * one of its children that needs it and kept while that node is on the
+ * path, so that the check of each further child costs one intersection
+ * with the child's column, not one per tag. */
+typedef struct {
+    uint64_t node;           /* lvl_node of the node it was computed for; 0 none */
+    uint64_t *set;           /* the bitset, when not as_ids */
+    uint32_t *ids;           /* sorted positions, when as_ids */
+    uint32_t n, n_wrong;     /* images; wrong ones among them (0/1 outcomes) */
+    bool as_ids;
+} nec_set;
+
 typedef struct {
     search_ctx *s;
     bool reporter;           /* the calling thread: it reports progress */
@@ -160,6 +173,12 @@ typedef struct {
     uint64_t lvl_size[PRIME_MAX_TAGS_LIMIT + 1];
     /* the survivors of the node of depth d: sv_* level d, lvl_nsv[d] */
     uint32_t lvl_nsv[PRIME_MAX_TAGS_LIMIT + 1];
+    /* the node of depth d: a number no other node of this worker gets */
+    uint64_t lvl_node[PRIME_MAX_TAGS_LIMIT + 1];
+    uint64_t node_count;
+    /* necessity: nec[p][d] (nec_set), buffers in nec_block */
+    nec_set nec[PRIME_MAX_TAGS_LIMIT][PRIME_MAX_TAGS_LIMIT];
+    void *nec_block;
     uint32_t nodes;
     prime__raw_mode *modes;
     size_t n_modes, cap_modes;
@@ -187,6 +206,7 @@ struct search_ctx {
     uint32_t gallop_ratio;   /* gallops() */
     uint32_t proj_mode;      /* prime__search_set_projection */
     uint32_t pair_rows;      /* prime__search_set_pair_rows */
+    uint32_t nec_mode;       /* prime__search_set_necessity */
     search_item *items;
     size_t n_items;
 
@@ -935,6 +955,140 @@ static bool survivor_stats(const search_worker *w, uint32_t d, uint32_t j, uint6
     return true;
 }
 
+/* How necessary() finds the sets without one tag (prime__search_set_necessity). */
+static uint32_t nec_mode = 1;
+
+void prime__search_set_necessity(uint32_t mode)
+{
+    nec_mode = mode > 1 ? 1 : mode;
+}
+
+/* Whether nec_set slots are kept for parents of depth p (3 <= p < max_tags):
+ * the checks of a node of depth k = p + 1 without path[d], d <= k - 3. */
+static inline size_t nec_slots(uint32_t max_tags)
+{
+    size_t n = 0;
+    for (uint32_t p = 3; p < max_tags; p++)
+        n += p - 1;
+    return n;
+}
+
+/* e = the set of the node of depth p without path[d] (d <= p - 2): the
+ * ancestor of depth d (none for d 0) intersected with the columns
+ * path[d+1..p), in the class itself for d 0 (w->full), else in c. From
+ * sorted positions when the ancestor or one of the columns has them (the
+ * smallest such), probing the others; else by fused AND + count. */
+static void nec_build(search_worker *w, const search_class *c, uint32_t p, uint32_t d,
+                      nec_set *e)
+{
+    const search_ctx *s = w->s;
+    if (d == 0)
+        c = w->full;
+    size_t words = c->words, ww = c->wrong_words;
+    uint32_t correct_from = (uint32_t)(ww * PRIME_BITS_WORD);
+    const uint64_t *ops[PRIME_MAX_TAGS_LIMIT + 1] = {0};
+    uint32_t n_ops = 0;
+    const uint32_t *start = NULL;
+    uint64_t start_n = 0;
+    int start_op = -1;
+    bool from_ancestor = d > 0 && w->lvl_ids[d] != NULL;
+    if (d > 0) {
+        if (from_ancestor) {
+            start = w->lvl_ids[d];
+            start_n = w->lvl_size[d];
+            start_op = 0;
+        }
+        ops[n_ops++] = w->lvl_set[d];
+    }
+    for (uint32_t i = d + 1; i < p; i++) {
+        uint32_t col = w->path[i];
+        if (!from_ancestor && c->col_ids[col] != NULL &&
+            (start == NULL || c->col_size[col] < start_n)) {
+            start = c->col_ids[col];
+            start_n = c->col_size[col];
+            start_op = (int)n_ops;
+        }
+        ops[n_ops++] = col_at(c, col);
+    }
+    if (start != NULL) {
+        const uint64_t *rest[PRIME_MAX_TAGS_LIMIT + 1];
+        uint32_t n_rest = 0;
+        for (uint32_t o = 0; o < n_ops; o++)
+            if ((int)o != start_op)
+                rest[n_rest++] = ops[o];
+        uint32_t n = 0, nw = 0;
+        for (uint64_t i = 0; i < start_n; i++) {
+            uint32_t id = start[i];
+            uint64_t in = 1;
+            for (uint32_t o = 0; o < n_rest && in; o++)
+                in = bit_of(rest[o], id);
+            e->ids[n] = id;
+            n += (uint32_t)in;
+            nw += (uint32_t)in & (uint32_t)(id < correct_from);
+        }
+        e->n = n;
+        e->n_wrong = c->binary ? nw : 0;
+        e->as_ids = true;
+        return;
+    }
+    uint64_t n = s->k->and_count(e->set, ops[0], ops[1], words);
+    for (uint32_t o = 2; o < n_ops; o++)
+        n = s->k->and_count(e->set, e->set, ops[o], words);
+    e->n = (uint32_t)n;
+    e->n_wrong = c->binary ? (uint32_t)s->k->count(e->set, ww) : 0;
+    e->as_ids = sparse(s, n, words);
+    if (e->as_ids)
+        extract_ids(e->set, words, e->ids);
+}
+
+/* Size and outcome sum of e (nec_build(.., d, e)) intersected with column
+ * j; scratch: max_words words. */
+static void nec_stats(const search_worker *w, const search_class *c, uint32_t d,
+                      const nec_set *e, uint32_t j, uint64_t *scratch, uint64_t *size_out,
+                      uint64_t *sum_out)
+{
+    const search_ctx *s = w->s;
+    if (d == 0)
+        c = w->full;
+    size_t words = c->words, ww = c->wrong_words;
+    const uint64_t *col = col_at(c, j);
+    const uint32_t *cj = c->col_ids[j];
+    if (e->as_ids || cj != NULL) {
+        /* probe the positions of the set, or of the (sparse) column */
+        const uint32_t *ids = e->as_ids ? e->ids : cj;
+        const uint64_t *bits = e->as_ids ? col : e->set;
+        uint32_t n = e->as_ids ? e->n : (uint32_t)c->col_size[j];
+        if (c->binary) {
+            uint32_t nw = e->as_ids ? e->n_wrong
+                                    : n - (uint32_t)(c->col_sum[j] >> PRIME_FX_SHIFT);
+            uint32_t wrong = probe_count(ids, nw, bits);
+            uint32_t right = probe_count(ids + nw, n - nw, bits);
+            *size_out = (uint64_t)wrong + right;
+            *sum_out = (uint64_t)right << PRIME_FX_SHIFT;
+        } else {
+            uint64_t size = 0, sum = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                uint64_t in = bit_of(bits, ids[i]);
+                size += in;
+                sum += c->vals[ids[i]] & ((uint64_t)0 - in);
+            }
+            *size_out = size;
+            *sum_out = sum;
+        }
+        return;
+    }
+    if (c->binary) {
+        uint64_t wrong = s->k->and_popcount(e->set, col, ww);
+        uint64_t right = s->k->and_popcount(e->set + ww, col + ww, words - ww);
+        *size_out = wrong + right;
+        *sum_out = right << PRIME_FX_SHIFT;
+        return;
+    }
+    uint64_t n = s->k->and_count(scratch, e->set, col, words);
+    *size_out = n;
+    *sum_out = n == 0 ? 0 : prime__bits_sum(scratch, words, c->vals);
+}
+
 /* Necessity: removing any one tag of the k-tag set path[0..k) (with size
  * and sum) must raise accuracy by min_gain(k). psize/psum are the stats of
  * path[0..k-1), the search parent; for k = 2 the other subset is a single
@@ -963,6 +1117,16 @@ static bool necessary(search_worker *w, const search_class *c, uint32_t k, uint6
         bool known = drop + 2 == k ? survivor_stats(w, k - 2, w->path[k - 1], &qs, &qsum)
                      : drop == 0 && k == 3 ? pair_stats(w->full, w->path[1], w->path[2], &qs, &qsum)
                                            : false;
+        if (!known && k >= 4 && s->nec_mode == 1) {
+            nec_set *e = &w->nec[k - 1][drop];
+            if (e->node != w->lvl_node[k - 1]) {
+                nec_build(w, c, k - 1, drop, e);
+                e->node = w->lvl_node[k - 1];
+            }
+            nec_stats(w, c, drop, e, w->path[k - 1], w->stack + (size_t)k * s->max_words, &qs,
+                      &qsum);
+            known = true;
+        }
         if (!known)
             subset_stats(w, c, k, drop, w->stack + (size_t)k * s->max_words, &qs, &qsum);
         if (prime__fx_mean(qsum, qs) - acc < need)
@@ -1070,6 +1234,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     w->lvl_set[k] = set;
     w->lvl_ids[k] = ids;
     w->lvl_size[k] = size;
+    w->lvl_node[k] = ++w->node_count;
     if (c->acc - prime__fx_mean(sum, size) >= s->min_drop - PRIME_EPS &&
         necessary(w, c, k, size, sum, psize, psum)) {
         if (w->s->on_mode != NULL) {
@@ -1612,6 +1777,8 @@ static void free_search_scratch(search_worker *w)
     prime__free(w->pcolp);
     prime__free(w->pnull);
     prime__free(w->pblock);
+    prime__free(w->nec_block);
+    w->nec_block = NULL;
     w->pcolp = NULL;
     w->pnull = NULL;
     w->pblock = NULL;
@@ -1756,6 +1923,26 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         workers[t].pc_sum = prime__calloc(mm, sizeof *workers[t].pc_sum);
         workers[t].pcolp = prime__malloc(mm * sizeof *workers[t].pcolp);
         workers[t].pnull = prime__calloc(mm, sizeof *workers[t].pnull);
+        size_t n_nec = nec_slots(s->max_tags), nec_words = s->max_words ? s->max_words : 1;
+        if (n_nec > 0) {
+            workers[t].nec_block = prime__malloc(
+                n_nec * (nec_words * sizeof(uint64_t) + s->ids_cap * sizeof(uint32_t)));
+            if (workers[t].nec_block == NULL) {
+                st = PRIME_E_NOMEM;
+                goto out;
+            }
+            uint64_t *sets = workers[t].nec_block;
+            uint32_t *ids = (uint32_t *)(sets + n_nec * nec_words);
+            for (uint32_t p = 3; p < s->max_tags; p++)
+                for (uint32_t d = 0; d + 2 <= p; d++) {
+                    nec_set *e = &workers[t].nec[p][d];
+                    e->node = 0;
+                    e->set = sets;
+                    e->ids = ids;
+                    sets += nec_words;
+                    ids += s->ids_cap;
+                }
+        }
         if (workers[t].pcolp == NULL || workers[t].pnull == NULL || workers[t].pc_wrong == NULL ||
             workers[t].pc_size == NULL || workers[t].pc_sum == NULL) {
             st = PRIME_E_NOMEM;
@@ -1821,6 +2008,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->gallop_ratio = gallop_ratio;
     s->proj_mode = proj_mode;
     s->pair_rows = pair_rows;
+    s->nec_mode = nec_mode;
     s->batch_images = batch_images;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1

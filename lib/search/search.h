@@ -117,6 +117,13 @@ PRIME_INTERNAL void prime__search_set_projection(uint32_t mode);
  * images where that is estimated to cost less; 2 over the rows always.
  * Read at the start of each prime_search; not for concurrent use. */
 PRIME_INTERNAL void prime__search_set_pair_rows(uint32_t mode);
+/* Test hook: how the necessity check finds the statistics of a k-tag
+ * set without one of its first k - 2 tags (k >= 4): 0 by intersecting the
+ * ancestor's set with the other columns at each check; 1 (the default)
+ * from the parent's set without that tag, kept while the parent is on
+ * the DFS path, intersected with the node's last column. Read at the start
+ * of each prime_search; not for concurrent use. */
+PRIME_INTERNAL void prime__search_set_necessity(uint32_t mode);
 /* Test hook: the search prepares its classes in batches of consecutive
  * classes holding together at most this many images (a larger class is a
  * batch of its own), and frees a batch's columns before the next one, so
