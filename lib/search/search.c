@@ -176,6 +176,10 @@ typedef struct {
     /* the node of depth d: a number no other node of this worker gets */
     uint64_t lvl_node[PRIME_MAX_TAGS_LIMIT + 1];
     uint64_t node_count;
+    /* survivor_stats: where the last check of a node of depth k found its
+       entry (sv_at[k]), for the children of node sv_at_node[k] */
+    uint32_t sv_at[PRIME_MAX_TAGS_LIMIT + 1];
+    uint64_t sv_at_node[PRIME_MAX_TAGS_LIMIT + 1];
     /* necessity: nec[p][d] (nec_set), buffers in nec_block */
     nec_set nec[PRIME_MAX_TAGS_LIMIT][PRIME_MAX_TAGS_LIMIT];
     void *nec_block;
@@ -934,21 +938,40 @@ static void subset_stats(const search_worker *w, const search_class *c, uint32_t
         *sum_out = n == 0 ? 0 : prime__bits_sum(scratch, words, c->vals);
 }
 
-/* The size and sum of the child j of the node of depth d on the DFS path,
- * from that node's survivors (sorted by tag); false if j is not one. */
-static bool survivor_stats(const search_worker *w, uint32_t d, uint32_t j, uint64_t *size,
+/* The size and sum of the child j of the node of depth d = k - 2 on the
+ * DFS path, from that node's survivors (sorted by tag), for the check of
+ * a node of depth k whose last tag is j; false if j is not one. The
+ * checks of the children of one node (depth k - 1) come in increasing j:
+ * the search starts where the previous one of that node ended
+ * (w->sv_at[k]) and gallops. */
+static bool survivor_stats(search_worker *w, uint32_t k, uint32_t j, uint64_t *size,
                            uint64_t *sum)
 {
+    uint32_t d = k - 2;
     const uint32_t *sv = w->sv_j + (size_t)d * w->s->max_m;
-    uint32_t lo = 0, hi = w->lvl_nsv[d];
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (sv[mid] < j)
-            lo = mid + 1;
-        else
-            hi = mid;
+    uint32_t n = w->lvl_nsv[d];
+    if (w->sv_at_node[k] != w->lvl_node[k - 1]) {
+        w->sv_at_node[k] = w->lvl_node[k - 1];
+        w->sv_at[k] = 0;
     }
-    if (lo >= w->lvl_nsv[d] || sv[lo] != j)
+    uint32_t lo = w->sv_at[k];
+    if (lo < n && sv[lo] < j) {
+        /* sv[lo + b/2] < j: the first entry >= j is in (lo + b/2, lo + b] */
+        uint32_t b = 1;
+        while (lo + b < n && sv[lo + b] < j)
+            b <<= 1;
+        uint32_t hi = lo + b < n ? lo + b : n;
+        lo += (b >> 1) + 1;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (sv[mid] < j)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    }
+    w->sv_at[k] = lo;
+    if (lo >= n || sv[lo] != j)
         return false;
     *size = w->sv_size[(size_t)d * w->s->max_m + lo];
     *sum = w->sv_sum[(size_t)d * w->s->max_m + lo];
@@ -1114,7 +1137,7 @@ static bool necessary(search_worker *w, const search_class *c, uint32_t k, uint6
     for (uint32_t drop = k - 1; drop-- > 0;) {
         uint64_t qs;
         uint64_t qsum;
-        bool known = drop + 2 == k ? survivor_stats(w, k - 2, w->path[k - 1], &qs, &qsum)
+        bool known = drop + 2 == k ? survivor_stats(w, k, w->path[k - 1], &qs, &qsum)
                      : drop == 0 && k == 3 ? pair_stats(w->full, w->path[1], w->path[2], &qs, &qsum)
                                            : false;
         if (!known && k >= 4 && s->nec_mode == 1) {
