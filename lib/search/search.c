@@ -111,6 +111,9 @@ typedef struct {
     uint32_t *img_tags;
     uint64_t img_entries;    /* entries of all rows */
     void *img_block;
+    /* prime_search_stream: the rank of candidate k's name among the
+       candidates' names (name_ranks()) */
+    uint32_t *name_rank;
 } search_class;
 
 typedef struct {
@@ -1176,28 +1179,61 @@ static bool check_point(search_worker *w)
     return !atomic_load_explicit(&s->stop, memory_order_relaxed);
 }
 
+/* A candidate's name and index, to rank the names (name_ranks). */
+typedef struct {
+    const char *name;
+    uint32_t k;
+} named_cand;
+
+static int cmp_named_cand(const void *a, const void *b)
+{
+    return strcmp(((const named_cand *)a)->name, ((const named_cand *)b)->name);
+}
+
+/* c->name_rank: the rank of every candidate's name in byte order (names
+ * are unique), so that the tags of a streamed mode are put in name order
+ * by comparing integers. */
+static prime_status name_ranks(const search_ctx *s, search_class *c)
+{
+    if (c->m == 0)
+        return PRIME_OK;
+    named_cand *order = prime__malloc((size_t)c->m * sizeof *order);
+    c->name_rank = prime__malloc((size_t)c->m * sizeof *c->name_rank);
+    if (order == NULL || c->name_rank == NULL) {
+        prime__free(order);
+        return PRIME_E_NOMEM; /* c->name_rank is freed with the class */
+    }
+    for (uint32_t k = 0; k < c->m; k++) {
+        order[k].name = prime__names_get(&s->store->tags, c->cand[k]);
+        order[k].k = k;
+    }
+    qsort(order, c->m, sizeof *order, cmp_named_cand);
+    for (uint32_t r = 0; r < c->m; r++)
+        c->name_rank[order[r].k] = r;
+    prime__free(order);
+    return PRIME_OK;
+}
+
 /* Hand one mode to the stream callback (any worker; one call at a time).
- * Its tags in byte order of their names; its numbers computed as
- * prime__result_build computes them. false when the callback stopped the
- * search (now or before). */
+ * Its tags in byte order of their names (c->name_rank); its numbers
+ * computed as prime__result_build computes them. false when the callback
+ * stopped the search (now or before). */
 static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uint64_t size,
                         uint64_t sum)
 {
     search_ctx *s = w->s;
-    const prime_tagstore *st = s->store;
     uint32_t tags[PRIME_MAX_TAGS_LIMIT];
-    const char *names[PRIME_MAX_TAGS_LIMIT];
+    uint32_t ranks[PRIME_MAX_TAGS_LIMIT];
     for (uint32_t i = 0; i < k; i++) {
-        uint32_t t = c->cand[w->path[i]];
-        const char *name = prime__names_get(&st->tags, t);
+        uint32_t x = w->path[i], r = c->name_rank[x];
         uint32_t at = i;
-        while (at > 0 && strcmp(names[at - 1], name) > 0) {
-            names[at] = names[at - 1];
+        while (at > 0 && ranks[at - 1] > r) {
+            ranks[at] = ranks[at - 1];
             tags[at] = tags[at - 1];
             at--;
         }
-        names[at] = name;
-        tags[at] = t;
+        ranks[at] = r;
+        tags[at] = c->cand[x];
     }
     prime_mode_event e;
     e.class_id = c->class_id;
@@ -1590,6 +1626,8 @@ static bool run_item(search_worker *w, size_t i)
     if (s->phase == 1) {
         search_class *c = &s->classes[s->batch_first + i];
         prime_status st = prepare_class(w, c);
+        if (st == PRIME_OK && s->on_mode != NULL)
+            st = name_ranks(s, c);
         if (st != PRIME_OK) {
             w->status = st;
             return false;
@@ -1880,6 +1918,8 @@ static void free_class_arrays(search_class *c)
     prime__free(c->block);
     prime__free(c->ids_block);
     prime__free(c->img_block);
+    prime__free(c->name_rank);
+    c->name_rank = NULL;
     c->pair_stat = NULL;
     c->block = c->ids_block = c->img_block = NULL;
 }
