@@ -989,8 +989,9 @@ void prime__search_set_necessity(uint32_t mode)
     nec_mode = mode > 1 ? 1 : mode;
 }
 
-/* Whether nec_set slots are kept for parents of depth p (3 <= p < max_tags):
- * the checks of a node of depth k = p + 1 without path[d], d <= k - 3. */
+/* The number of nec_set slots: one per parent depth p (3 <= p < max_tags)
+ * and tag d <= p - 2 of it (the checks of a node of depth k = p + 1
+ * without path[d], d <= k - 3). */
 static inline size_t nec_slots(uint32_t max_tags)
 {
     size_t n = 0;
