@@ -2,6 +2,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "search/search.h"
 
@@ -97,6 +100,26 @@ static inline bool key_less(const mode_key *x, const mode_key *y, const uint32_t
     if (x->tags != y->tags)
         return x->tags < y->tags;
     return ranks_less(recs + (size_t)x->index * stride, recs + (size_t)y->index * stride);
+}
+
+/* prime__malloc for the build's large arrays, written once each in one
+ * pass: on Linux the whole pages inside are offered to the kernel as huge
+ * pages (MADV_HUGEPAGE; the default setting "madvise" gives them only on
+ * request), so that filling them takes one page fault per 2 MiB instead
+ * of one per 4 KiB (the faults were a third of the build). */
+static void *big_malloc(size_t n)
+{
+    void *p = prime__malloc(n);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)1 << 21;
+    if (p != NULL && n >= 2 * huge) {
+        uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+        uintptr_t b = ((uintptr_t)p + n) & ~(huge - 1);
+        if (b > a)
+            (void)madvise((void *)a, b - a, MADV_HUGEPAGE); /* a hint only */
+    }
+#endif
+    return p;
 }
 
 static uint64_t pool_add(prime__buf *pool, const char *s)
@@ -225,8 +248,8 @@ prime_status prime__result_build_ticking(const prime_tagstore *store,
     used = prime__malloc(((size_t)store->tags.count + 1) * sizeof(uint32_t));
     rank_of = prime__malloc(((size_t)store->tags.count + 1) * sizeof(uint32_t));
     rank_len = prime__malloc(((size_t)store->tags.count + 1) * sizeof(uint64_t));
-    recs = prime__malloc((n_modes ? (size_t)n_modes : 1) * stride * sizeof(uint32_t));
-    keys = prime__malloc((size_t)(n_modes ? n_modes : 1) * sizeof *keys);
+    recs = big_malloc((n_modes ? (size_t)n_modes : 1) * stride * sizeof(uint32_t));
+    keys = big_malloc((size_t)(n_modes ? n_modes : 1) * sizeof *keys);
     if (r->classes == NULL || tag_off_of == NULL || class_rank == NULL ||
         class_len == NULL || used == NULL || rank_of == NULL || rank_len == NULL ||
         recs == NULL || keys == NULL)
@@ -336,7 +359,7 @@ prime_status prime__result_build_ticking(const prime_tagstore *store,
         prime__free(*release);
         *release = NULL;
     }
-    keys2 = prime__malloc((size_t)(n_modes ? n_modes : 1) * sizeof *keys2);
+    keys2 = big_malloc((size_t)(n_modes ? n_modes : 1) * sizeof *keys2);
     if (keys2 == NULL)
         goto nomem;
     {
@@ -353,10 +376,9 @@ prime_status prime__result_build_ticking(const prime_tagstore *store,
 
     /* the modes in their order, each from its record: statistics, tags
        (by name) and description, written in sequence */
-    r->modes = prime__malloc((n_modes ? (size_t)n_modes : 1) * sizeof *r->modes);
-    r->mode_tags = prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof(uint32_t));
-    r->mode_tag_name_off =
-        prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof(uint64_t));
+    r->modes = big_malloc((n_modes ? (size_t)n_modes : 1) * sizeof *r->modes);
+    r->mode_tags = big_malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof(uint32_t));
+    r->mode_tag_name_off = big_malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof(uint64_t));
     if (r->modes == NULL || r->mode_tags == NULL || r->mode_tag_name_off == NULL)
         goto nomem;
     if (pool.data == NULL)
