@@ -2,9 +2,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 #include "search/search.h"
 
@@ -102,23 +99,13 @@ static inline bool key_less(const mode_key *x, const mode_key *y, const uint32_t
     return ranks_less(recs + (size_t)x->index * stride, recs + (size_t)y->index * stride);
 }
 
-/* prime__malloc for the build's large arrays, written once each in one
- * pass: on Linux the whole pages inside are offered to the kernel as huge
- * pages (MADV_HUGEPAGE; the default setting "madvise" gives them only on
- * request), so that filling them takes one page fault per 2 MiB instead
- * of one per 4 KiB (the faults were a third of the build). */
+/* prime__malloc for the build's large arrays, each written once in one
+ * pass: huge pages where the system gives them (prime__huge_pages; the
+ * page faults were a third of the build). */
 static void *big_malloc(size_t n)
 {
     void *p = prime__malloc(n);
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    const uintptr_t huge = (uintptr_t)1 << 21;
-    if (p != NULL && n >= 2 * huge) {
-        uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-        uintptr_t b = ((uintptr_t)p + n) & ~(huge - 1);
-        if (b > a)
-            (void)madvise((void *)a, b - a, MADV_HUGEPAGE); /* a hint only */
-    }
-#endif
+    prime__huge_pages(p, n);
     return p;
 }
 
