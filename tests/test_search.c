@@ -421,7 +421,11 @@ Test(search, differential_random, .timeout = 500)
  * search every first tag's subtree in the class itself, not in its
  * projection on the tag's images (fourth number 0; 2: always projected,
  * 1: by estimated cost, the default); the pair table is counted per pair, over the images' rows, or
- * either by estimated cost (fifth number 0, 2, 1). */
+ * either by estimated cost (fifth number 0, 2, 1). The classes here are
+ * small: with the pair table counted per pair, the rows that a projection
+ * reads are built from the columns once the pair table is known
+ * (rows_from_columns()), with the rows counted over, while the class is
+ * prepared. */
 Test(search, differential_containers, .timeout = 500)
 {
     static const uint32_t limits[][5] = {{64, 1, 16, 2, 2}, {0, 1, 16, 2, 0}, {1, 8, 16, 1, 1},

@@ -105,10 +105,11 @@ typedef struct {
     /* the images as rows (project(), pair_row_rows()): the candidates of
        the image at bit position p, ascending, are
        img_tags[img_beg[p]..img_end[p]) (rows in image order; 0..0 for a
-       position without an image). img_beg NULL: not built (more than
-       2^32 - 2 entries) */
+       position without an image), as 16-bit candidate indices (half the
+       memory of 32). img_beg NULL: not built (more than 2^32 - 2 entries,
+       or more than 65,535 candidates: rows_fit()) */
     uint32_t *img_beg, *img_end; /* words * 64 each */
-    uint32_t *img_tags;
+    uint16_t *img_tags;
     uint64_t img_entries;    /* entries of all rows */
     void *img_block;
     /* prime_search_stream: the rank of candidate k's name among the
@@ -218,7 +219,8 @@ struct search_ctx {
     size_t n_items;
 
     /* the running phase */
-    int phase;               /* 1 = prepare classes, 2 = pair rows, 3 = search */
+    int phase;               /* 1 = prepare classes, 2 = pair rows, 4 = rows
+                                from columns, 3 = search */
     size_t phase_items;
     atomic_size_t next;
     atomic_uint_fast64_t done;
@@ -484,7 +486,8 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
     const uint32_t *map = w->map;
     size_t words = c->words;
     uint32_t m = c->m_pending;
-    uint32_t *tags = c->img_tags, at = 0;
+    uint16_t *tags = c->img_tags;
+    uint32_t at = 0;
     for (uint32_t j = 0; j < c->n; j++) {
         uint32_t img = class_image(c, j);
         size_t bit = c->binary ? rank[j] : j;
@@ -501,7 +504,7 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
         for (uint64_t k = a; k < b; k++) {
             uint32_t ci = map[prime__store_tag_w(st, k, iw)];
             prime__bits_set(c->cols + (size_t)ci * words, bit);
-            tags[at] = ci;
+            tags[at] = (uint16_t)ci; /* ci <= m <= UINT16_MAX (rows_fit()) */
             at += ci < m;
         }
         c->img_end[bit] = at;
@@ -522,6 +525,39 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
             F(4u, 8u);                                                        \
         }                                                                     \
     } while (0)
+
+/* Whether the rows of class c (its m candidates and img_entries set) fit
+ * their types: 32-bit offsets, 16-bit candidate indices (m itself marks a
+ * tag that is not a candidate while they are written). */
+static inline bool rows_fit(const search_class *c)
+{
+    return c->img_entries < UINT32_MAX - 1 && c->m <= UINT16_MAX;
+}
+
+/* The steps that counting row i of the pair table over the rows of its
+ * column's images (pair_row_rows(): one per entry of those rows) saves
+ * against one intersection per later tag (the positions of a sparse
+ * column, `ids`, probed; else a quarter step per word), when positive;
+ * else 0. */
+static double pair_rows_saving(const search_ctx *s, const search_class *c, uint32_t i, bool ids)
+{
+    (void)s;
+    if (c->n == 0)
+        return 0;
+    uint64_t n = c->col_size[i];
+    uint64_t nw = c->binary ? n - (c->col_sum[i] >> PRIME_FX_SHIFT) : 0; /* wrong */
+    double per_image = (double)c->img_entries / (double)c->n;
+    double by_rows = (double)n * per_image;
+    double by_pairs = (double)(c->m - i - 1) *
+                      (ids ? (double)(c->binary ? nw : n)
+                           : (double)(c->binary ? c->wrong_words : c->words) * 0.25);
+    return by_rows < by_pairs ? by_pairs - by_rows : 0;
+}
+
+/* Classes of at least this many words (16,384 images) project every
+ * first tag that has tags to add: measured on the generated stores of
+ * bench/scale.sh, where the deeper levels gain most of it. */
+#define PROJECT_WORDS 256
 
 static prime_status prepare_class(search_worker *w, search_class *c)
 {
@@ -627,20 +663,36 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         for (uint32_t j = 0; j < c->n; j++)
             c->vals[j] = prime__fx_from(s->out[class_image(c, j)]);
     }
-    /* the rows (project()), unless their offsets overflow */
+    /* the rows (project(), pair_row_rows()), where they fit their types
+       (rows_fit()) and are estimated to pay: in a class projected
+       whatever its tags, or where counting the pair table over them saves
+       more than they cost; a smaller class may get them from its columns
+       once its pair table says that projections pay (rows_from_columns()) */
     uint64_t entries = 0;
     for (uint32_t k = 0; k < m; k++)
         entries += c->col_size[k];
     size_t n_pos = words * PRIME_BITS_WORD;
-    c->img_beg = c->img_end = c->img_tags = NULL;
+    c->img_beg = c->img_end = NULL;
+    c->img_tags = NULL;
     c->img_entries = entries;
-    if (entries < UINT32_MAX - 1) {
-        c->img_block = prime__malloc((2 * n_pos + (size_t)entries + 1) * sizeof(uint32_t));
+    c->m = m; /* for pair_rows_saving() */
+    bool rows = s->pair_rows == 2 || (s->proj_mode != 0 && words >= PROJECT_WORDS);
+    if (!rows && s->pair_rows != 0) {
+        double saved = 0;
+        for (uint32_t k = 0; k < m; k++)
+            saved += pair_rows_saving(s, c, k, sparse(s, c->col_size[k], words));
+        rows = saved > (double)entries;
+    }
+    rows = rows && rows_fit(c);
+    c->m = 0;
+    if (rows) {
+        c->img_block = prime__malloc(2 * n_pos * sizeof(uint32_t) +
+                                     ((size_t)entries + 1) * sizeof(uint16_t));
         if (c->img_block == NULL)
             return PRIME_E_NOMEM; /* c->block is freed with the classes */
         c->img_beg = c->img_block;
         c->img_end = c->img_beg + n_pos;
-        c->img_tags = c->img_end + n_pos;
+        c->img_tags = (uint16_t *)(c->img_end + n_pos);
         /* the positions without an image (the gap after the wrong ones) */
         memset(c->img_beg, 0, 2 * n_pos * sizeof(uint32_t));
     }
@@ -715,12 +767,13 @@ static bool pair_row_rows(search_worker *w, search_class *c, uint32_t i)
         extract_ids(c->cols + (size_t)i * words, words, w->pos);
         pos = w->pos;
     }
-    const uint32_t *beg = c->img_beg, *end = c->img_end, *tags = c->img_tags;
+    const uint32_t *beg = c->img_beg, *end = c->img_end;
+    const uint16_t *tags = c->img_tags;
     uint32_t *cw = w->pc_wrong, *cs = w->pc_size;
     uint64_t *sum = w->pc_sum;
     for (uint32_t x = 0; x < n; x++) {
         uint32_t p = pos[x];
-        const uint32_t *r = tags + beg[p], *q = tags + end[p];
+        const uint16_t *r = tags + beg[p], *q = tags + end[p];
         if (c->binary) {
             uint32_t wrong = x < nw;
             while (q > r && q[-1] > i) {
@@ -773,13 +826,7 @@ static bool pair_row(search_worker *w, search_class *c, uint32_t i)
     /* by the rows of the column's images when that reads fewer entries
        than one intersection per later tag would cost */
     if (c->img_beg != NULL && c->n > 0 && s->pair_rows != 0) {
-        if (s->pair_rows == 2)
-            return pair_row_rows(w, c, i);
-        double per_image = (double)c->img_entries / (double)c->n;
-        double by_rows = (double)n * per_image;
-        double by_pairs = (double)(c->m - i - 1) *
-                          (ids != NULL ? (double)(c->binary ? nw : n) : (double)(c->binary ? ww : words) * 0.25);
-        if (by_rows < by_pairs)
+        if (s->pair_rows == 2 || pair_rows_saving(s, c, i, ids != NULL) > 0)
             return pair_row_rows(w, c, i);
     }
     for (uint32_t l = i + 1; l < c->m; l++) {
@@ -1491,6 +1538,9 @@ void prime__search_set_projection(uint32_t mode)
     proj_mode = mode > 2 ? 1 : mode;
 }
 
+/* Images ahead whose row project() fetches early. */
+#define PROJECT_AHEAD 8
+
 /* The projection of class c on the images S_f of its candidate f (as the
  * conditional databases of FP-growth and LCM): the same class (numbers,
  * candidates, pair table, thresholds) whose images are S_f alone,
@@ -1536,19 +1586,25 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
         extract_ids(c->cols + (size_t)f * c->words, c->words, w->pos);
         pos = w->pos;
     }
-    const uint32_t *beg = c->img_beg, *end = c->img_end, *tags = c->img_tags;
+    const uint32_t *beg = c->img_beg, *end = c->img_end;
+    const uint16_t *tags = c->img_tags;
     uint32_t correct_from = (uint32_t)(ww * PRIME_BITS_WORD);
+    /* the rows of S_f lie far apart in a large class: each is fetched
+       PROJECT_AHEAD images ahead; a tag that is not allowed sets its bit
+       in the sink (no branch on it) */
+    uint64_t *const *colp = w->pcolp;
     for (uint32_t i = 0; i < n_f; i++) {
         uint32_t p = pos[i];
+        if (i + PROJECT_AHEAD < n_f)
+            __builtin_prefetch(tags + end[pos[i + PROJECT_AHEAD]] - 1);
         uint32_t bit = i < nw ? i : correct_from + (i - nw);
         if (!c->binary)
             vals[i] = c->vals[p];
         prime__bits_set(first, bit);
-        const uint32_t *r = tags + beg[p], *q = tags + end[p];
+        const uint16_t *r = tags + beg[p], *q = tags + end[p];
         while (q > r && q[-1] > f) {
             uint32_t t = *--q;
-            if (bit_of(allowed, t))
-                prime__bits_set(w->pcolp[t], bit);
+            prime__bits_set(colp[t], bit);
         }
     }
     search_class *pc = &w->proj;
@@ -1559,15 +1615,11 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
     pc->cols = NULL;
     pc->col_ids = w->pnull;
     pc->vals = c->binary ? NULL : vals;
-    pc->img_beg = pc->img_end = pc->img_tags = NULL;
+    pc->img_beg = pc->img_end = NULL;
+    pc->img_tags = NULL;
     *first_out = first;
     return true;
 }
-
-/* Classes of at least this many words (16,384 images) project every
- * first tag that has tags to add: measured on the generated stores of
- * bench/scale.sh, where the deeper levels gain most of it. */
-#define PROJECT_WORDS 256
 
 /* Whether the subtree of first tag f runs projected (project()): when the
  * projection has no more words than the class and f has tags to add, in a
@@ -1576,10 +1628,10 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
  * than the words that the first level's intersections would read in the
  * class (a small class with few tags to add paid more for the projections
  * than it saved). */
-static bool projects(const search_ctx *s, const search_class *c, uint32_t f,
-                     const uint64_t *allowed, size_t words_f)
+static bool projects_rows(const search_ctx *s, const search_class *c, uint32_t f,
+                          const uint64_t *allowed, size_t words_f)
 {
-    if (c->img_beg == NULL || s->proj_mode == 0 || words_f > c->words)
+    if (s->proj_mode == 0 || words_f > c->words)
         return false;
     uint64_t n_allowed = s->k->count(allowed, c->row_words);
     if (n_allowed == 0)
@@ -1590,6 +1642,60 @@ static bool projects(const search_ctx *s, const search_class *c, uint32_t f,
         return true;
     double per_image = (double)c->img_entries / (double)c->n;
     return (double)c->col_size[f] * per_image < (double)n_allowed * (double)c->words;
+}
+
+/* projects_rows(), where the class has its rows */
+static bool projects(const search_ctx *s, const search_class *c, uint32_t f,
+                     const uint64_t *allowed, size_t words_f)
+{
+    return c->img_beg != NULL && projects_rows(s, c, f, allowed, words_f);
+}
+
+/* The rows of a class that prepare_class() left without them, from its
+ * columns (column k, in order, appends k to the row of each of its
+ * images), where some first tag will project (projects_rows(), with the
+ * pair table known). false: out of memory. */
+static bool rows_from_columns(const search_ctx *s, search_class *c)
+{
+    if (c->m == 0 || c->img_beg != NULL || !rows_fit(c))
+        return true;
+    bool want = false;
+    for (uint32_t f = 0; f < c->m && !want; f++) {
+        size_t words_f = prime__bits_words(c->col_size[f]) + (c->binary ? 1 : 0);
+        want = projects_rows(s, c, f, c->rows + (size_t)f * c->row_words, words_f);
+    }
+    if (!want)
+        return true;
+    size_t words = c->words, n_pos = words * PRIME_BITS_WORD;
+    c->img_block = prime__malloc(2 * n_pos * sizeof(uint32_t) +
+                                 ((size_t)c->img_entries + 1) * sizeof(uint16_t));
+    if (c->img_block == NULL)
+        return false;
+    uint32_t *beg = c->img_block, *end = beg + n_pos;
+    uint16_t *tags = (uint16_t *)(end + n_pos);
+    memset(beg, 0, n_pos * sizeof *beg);
+    for (uint32_t k = 0; k < c->m; k++) {
+        const uint64_t *col = c->cols + (size_t)k * words;
+        for (size_t x = 0; x < words; x++)
+            for (uint64_t b = col[x]; b != 0; b &= b - 1)
+                beg[x * PRIME_BITS_WORD + (size_t)__builtin_ctzll(b)]++;
+    }
+    uint32_t at = 0;
+    for (size_t p = 0; p < n_pos; p++) {
+        uint32_t len = beg[p];
+        beg[p] = end[p] = at;
+        at += len;
+    }
+    for (uint32_t k = 0; k < c->m; k++) {
+        const uint64_t *col = c->cols + (size_t)k * words;
+        for (size_t x = 0; x < words; x++)
+            for (uint64_t b = col[x]; b != 0; b &= b - 1)
+                tags[end[x * PRIME_BITS_WORD + (size_t)__builtin_ctzll(b)]++] = (uint16_t)k;
+    }
+    c->img_tags = tags;
+    c->img_end = end;
+    c->img_beg = beg;
+    return true;
 }
 
 static bool search_item_run(search_worker *w, const search_item *it)
@@ -1634,6 +1740,12 @@ static bool run_item(search_worker *w, size_t i)
             return false;
         }
         units = c->m == 0 ? UNITS_PER_CLASS : 1;
+    } else if (s->phase == 4) {
+        if (!rows_from_columns(s, &s->classes[s->batch_first + i])) {
+            w->status = PRIME_E_NOMEM;
+            return false;
+        }
+        units = 0;
     } else if (s->phase == 2) {
         const search_item *it = &s->items[i];
         if (!pair_row(w, &s->classes[it->cls], it->first)) {
@@ -2020,12 +2132,15 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         }
     }
 
-    /* phase 2: the pair table; phase 3: the depth-first searches */
-    for (int phase = 2; phase <= 3; phase++) {
+    /* phase 2: the pair table; phase 4: the rows that it says will pay
+       (rows_from_columns()); phase 3: the depth-first searches */
+    static const int phases[] = {2, 4, 3};
+    for (int ph = 0; ph < 3; ph++) {
+        int phase = phases[ph];
         if (phase == 3)
             sort_items_for_search(s);
         s->phase = phase;
-        s->phase_items = s->n_items;
+        s->phase_items = phase == 4 ? s->batch_end - s->batch_first : s->n_items;
         run_phase(s, workers, n_workers);
         for (uint32_t t = 0; t < n_alloc && st == PRIME_OK; t++)
             st = workers[t].status;
