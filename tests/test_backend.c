@@ -171,8 +171,10 @@ Test(backend, initialisers_set_version_and_size_and_nothing_else)
     prime_files_options o = PRIME_FILES_OPTIONS_INIT;
     cr_assert_eq(o.struct_size, sizeof o);
     cr_assert(o.threads == 0 && o.batch == 0 && o.max_pixels == 0 && o.image_names == NULL &&
-              o.on_error == NULL && o.progress == NULL && o.user_data == NULL);
-    cr_assert_eq(PRIME_FILES_OPTIONS_SIZE_V1, sizeof o);
+              o.on_error == NULL && o.progress == NULL && o.user_data == NULL &&
+              o.jpeg_draft == NULL);
+    cr_assert_eq(PRIME_FILES_OPTIONS_SIZE_V2, sizeof o);
+    cr_assert_eq(PRIME_FILES_OPTIONS_SIZE_V1, offsetof(prime_files_options, jpeg_draft));
 }
 
 Test(backend, create_copies_vocabulary_and_destroy_calls_backend_once)
