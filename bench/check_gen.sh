@@ -11,7 +11,7 @@ gen=$1
 vocab=$2
 root=$3
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/prime-gen-check.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || rm -rf "$tmp"' EXIT INT TERM
 
 fail() {
     echo "FAIL: $*" >&2

@@ -11,7 +11,7 @@ gen=$1
 partial=$2
 vocab=$3
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/prime-partial-check.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || rm -rf "$tmp"' EXIT INT TERM
 "$gen" --classes 12 --images-per-class 400 --planted 12 --seed 16 --vocab "$vocab" \
     --format store --output "$tmp/s.store" --outcomes "$tmp/o.csv" >/dev/null
 for parts in 1 2 3 7; do

@@ -21,7 +21,7 @@ root=()
 # min_size of 30 over millions of images reports noise): 1 image in 10^4
 share=0.0001
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || rm -rf "$tmp"' EXIT
 for mode in $modes; do
   extra=()
   case $mode in

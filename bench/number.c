@@ -13,36 +13,7 @@
 #include <time.h>
 
 #include "internal.h"
-
-static size_t old_writer(double v, char *out)
-{
-    if (!isfinite(v)) {
-        strcpy(out, "null");
-        return 4;
-    }
-    if (v == 0.0) {
-        strcpy(out, "0");
-        return 1;
-    }
-    char tmp[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        const char *dp = localeconv()->decimal_point;
-        if (dp != NULL && !(dp[0] == '.' && dp[1] == '\0')) {
-            size_t dl = strlen(dp);
-            char *p = strstr(tmp, dp);
-            if (p != NULL) {
-                *p = '.';
-                memmove(p + 1, p + dl, strlen(p + dl) + 1);
-            }
-        }
-        double back;
-        if (prime__parse_double(tmp, strlen(tmp), &back) && back == v)
-            break;
-    }
-    strcpy(out, tmp);
-    return strlen(tmp);
-}
+#include "number_reference.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 static uint64_t next(void)
@@ -97,7 +68,7 @@ int main(int argc, char **argv)
         }
         char x[PRIME__DOUBLE_CHARS], y[40];
         for (size_t i = 0; i < n; i++) {
-            size_t nx = prime__format_double(v[i], x), ny = old_writer(v[i], y);
+            size_t nx = prime__format_double(v[i], x), ny = number_reference(v[i], y);
             if (nx != ny || memcmp(x, y, nx + 1) != 0) {
                 fprintf(stderr, "%a: old \"%s\", new \"%s\"\n", v[i], y, x);
                 status = 1;
@@ -108,7 +79,7 @@ int main(int argc, char **argv)
         for (int rep = 0; rep < 5; rep++) {
             double t0 = cpu_seconds();
             for (size_t i = 0; i < n; i++)
-                sink += old_writer(v[i], y);
+                sink += number_reference(v[i], y);
             double t1 = cpu_seconds();
             for (size_t i = 0; i < n; i++)
                 sink += prime__format_double(v[i], x);

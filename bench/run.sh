@@ -30,7 +30,7 @@ py=$(command -v python3 || true)
 [ -n "$py" ] || { echo "run.sh: python3 not found" >&2; exit 2; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/prime-run.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || rm -rf "$tmp"' EXIT INT TERM
 
 classes=salamander,turtle,lizard,snake,spider,grouse,parrot,crab,dog,wolf,fox,domestic\ cat,bear,beetle,butterfly,ape,monkey
 "$gen" --classes 17 --images-per-class "$ipc" --planted 34 --seed 17 --class-list "$classes" \

@@ -51,7 +51,7 @@ for p in "$gen" "$scale" "$eclat"; do
 done
 if [ -z "$data" ]; then
     data=$(mktemp -d "${TMPDIR:-/tmp}/prime-scale.XXXXXX")
-    trap 'rm -rf "$data"' EXIT INT TERM
+    trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || rm -rf "$data"' EXIT INT TERM
 fi
 mkdir -p "$data"
 vocab=$root/data/ram/ram_tag_list.txt

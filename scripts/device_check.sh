@@ -74,7 +74,7 @@ PRIME_TORCH_LIBRARY=$(ls "$build"/shim/libprime-torch.so.[0-9]* 2>/dev/null | he
 prime="$build/tools/prime"
 py=/usr/bin/python3
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || rm -rf "$tmp"' EXIT
 # 2 x NIMG images: the test images repeated, in two class folders; list1
 # holds the first NIMG, list2 all
 mkdir -p "$tmp/img/a" "$tmp/img/b"

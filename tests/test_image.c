@@ -1091,7 +1091,7 @@ Test(image, decoders_match_pillow)
                               : PRIME_HAVE_SPNG    ? "libspng"
                                                    : "stb_image");
     }
-    cr_assert_str_eq(prime__image_decoder_name(PRIME_IMAGE_FORMAT_GIF), "stb_image");
+    cr_assert_str_eq(prime__image_decoder_name(PRIME_IMAGE_FORMAT_GIF), "libprime");
     bool exact_jpeg = strcmp(jpeg, "libjpeg-turbo") == 0;
     char *p = data_path("images/decoder_reference.txt");
     FILE *f = fopen(p, "r");
@@ -1182,6 +1182,46 @@ Test(image, jpeg_draft_setting)
  * RGB pixels there are the index's palette colour, in both orders. 16-bit
  * grey PNGs ("I"): resized in 32 bits and clipped last (CLIP's order), or
  * clipped to 0..255 first and resized as RGB (RAM's order). */
+/* One line of a Pillow reference (format_mode_reference.txt,
+ * gif_reference.txt): the file as decoded (pipeline "full") or through the
+ * line's pipeline, byte for byte (tolerance 0); frees c->want. */
+static void check_pillow_line(decoder_case *c, const char *label)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "images/%s", c->file);
+    char *path = data_path(rel);
+    prime_image *img = NULL, *out = NULL;
+    cr_assert_eq(prime_image_load(path, 0, &img), PRIME_OK, "%s", prime_last_error());
+    if (strcmp(c->kase, "full") == 0) {
+        out = img;
+        img = NULL;
+    } else {
+        prime_image_spec *spec = pipeline_spec(c->kase);
+        cr_assert_eq(prime_image_transform(img, spec, &out), PRIME_OK, "%s", prime_last_error());
+        prime_image_spec_destroy(spec);
+    }
+    cr_assert(prime_image_width(out) == c->w && prime_image_height(out) == c->h,
+              "%s %s: %u x %u, Pillow %u x %u", c->name, c->kase, prime_image_width(out),
+              prime_image_height(out), c->w, c->h);
+    size_t n = (size_t)c->w * c->h * 3;
+    uint8_t *got = malloc(n);
+    cr_assert_eq(prime_image_copy_pixels(out, got, n, NULL), PRIME_OK);
+    int maxd = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = abs((int)got[i] - (int)c->want[i]);
+        maxd = d > maxd ? d : maxd;
+    }
+    fprintf(stderr, "%s: %-15s %-6s C vs Pillow: max difference %d levels\n", label, c->name,
+            c->kase, maxd);
+    cr_assert_eq(maxd, 0, "%s %s: differs from Pillow by up to %d levels", c->name, c->kase,
+                 maxd);
+    free(got);
+    free(c->want);
+    free(path);
+    prime_image_destroy(out);
+    prime_image_destroy(img);
+}
+
 Test(image, convert_order_matches_pillow_per_format)
 {
     char *p = data_path("images/format_mode_reference.txt");
@@ -1191,34 +1231,137 @@ Test(image, convert_order_matches_pillow_per_format)
     decoder_case c;
     int cases = 0;
     while (next_decoder_case(f, &c)) {
-        char rel[256];
-        snprintf(rel, sizeof rel, "images/%s", c.file);
-        char *path = data_path(rel);
-        prime_image *img = NULL, *out = NULL;
-        cr_assert_eq(prime_image_load(path, 0, &img), PRIME_OK, "%s", prime_last_error());
-        prime_image_spec *spec = pipeline_spec(c.kase);
-        cr_assert_eq(prime_image_transform(img, spec, &out), PRIME_OK, "%s", prime_last_error());
-        cr_assert(prime_image_width(out) == c.w && prime_image_height(out) == c.h);
-        size_t n = (size_t)c.w * c.h * 3;
-        uint8_t *got = malloc(n);
-        cr_assert_eq(prime_image_copy_pixels(out, got, n, NULL), PRIME_OK);
-        int maxd = 0;
-        for (size_t i = 0; i < n; i++) {
-            int d = abs((int)got[i] - (int)c.want[i]);
-            maxd = d > maxd ? d : maxd;
-        }
-        fprintf(stderr, "convert order: %-15s %-6s C vs Pillow: max difference %d levels\n",
-                c.name, c.kase, maxd);
-        cr_assert_eq(maxd, 0, "%s %s: differs from Pillow by up to %d levels", c.name, c.kase,
-                     maxd);
-        free(got);
-        free(c.want);
-        free(path);
-        prime_image_destroy(out);
-        prime_image_destroy(img);
-        prime_image_spec_destroy(spec);
+        check_pillow_line(&c, "convert order");
         cases++;
     }
     fclose(f);
     cr_assert_eq(cases, 43);
+}
+
+/* The resampling kernels (lib/image/resample.c): AVX2 where the CPU has it,
+ * the baseline copies when PRIME_RESAMPLE_KERNEL=baseline; the image suite
+ * runs once more that way (test_image_baseline in tests/meson.build), so
+ * that every byte-exactness test against Pillow above runs the baseline
+ * copies on an AVX2 machine too. */
+Test(image, resample_kernel_follows_the_environment)
+{
+    const char *k = prime__image_resample_kernel();
+    const char *e = getenv("PRIME_RESAMPLE_KERNEL");
+    fprintf(stderr, "resampling kernels: %s\n", k);
+    if (e != NULL && strcmp(e, "baseline") == 0) {
+        cr_assert_str_eq(k, "baseline");
+        return;
+    }
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    cr_assert_str_eq(k, __builtin_cpu_supports("avx2") ? "avx2" : "baseline");
+#else
+    cr_assert_str_eq(k, "baseline");
+#endif
+}
+
+/* tests/data/images/gif_reference.txt (scripts/make_gif_reference.py): GIFs
+ * written byte by byte - a first frame inside the canvas (the rest index 0,
+ * or the transparent index), transparent indices inside the frame and past
+ * the colour table, indices past the table, local tables, grey ramps and
+ * no table (PIL "L"), interlacing at heights that leave passes empty, a
+ * frame past the logical screen, LZW streams without a clear or an end
+ * code, a full table kept, 12-bit codes, more codes than pixels,
+ * extensions, later frames - decoded as Pillow's
+ * Image.open(f).convert("RGB") (line "full") and through CLIP's and RAM's
+ * orders: the same bytes (tolerance 0). gif_refused.txt: the files Pillow
+ * refuses, refused. */
+Test(image, gif_first_frame_matches_pillow)
+{
+    char *p = data_path("images/gif_reference.txt");
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f, "%s", p);
+    free(p);
+    decoder_case c;
+    int cases = 0, full = 0;
+    while (next_decoder_case(f, &c)) {
+        full += strcmp(c.kase, "full") == 0;
+        check_pillow_line(&c, "gif");
+        cases++;
+    }
+    fclose(f);
+    cr_assert_eq(full, 33);
+    cr_assert_eq(cases, 98);
+
+    p = data_path("images/gif_refused.txt");
+    f = fopen(p, "r");
+    cr_assert_not_null(f, "%s", p);
+    free(p);
+    char line[512];
+    int refused = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (line[0] == '#')
+            continue;
+        char file[128], rel[160];
+        cr_assert_eq(sscanf(line, "%127s", file), 1);
+        snprintf(rel, sizeof rel, "images/%s", file);
+        char *path = data_path(rel);
+        prime_image *img = NULL;
+        cr_assert_eq(prime_image_load(path, 0, &img), PRIME_E_FORMAT, "%s: accepted", file);
+        cr_assert_null(img);
+        cr_assert(strstr(prime_last_error(), "GIF") != NULL, "%s", prime_last_error());
+        fprintf(stderr, "gif refused as by Pillow: %s\n", prime_last_error());
+        free(path);
+        refused++;
+    }
+    fclose(f);
+    cr_assert_eq(refused, 8);
+}
+
+/* Every prefix of every GIF of gif_reference.txt: refused (PRIME_E_FORMAT),
+ * or, once the first frame is whole, the whole file's pixels (as Pillow:
+ * later frames and the trailer are never read); no crash, no leak. */
+Test(image, every_truncation_of_a_gif_is_refused_or_whole)
+{
+    char *p = data_path("images/gif_reference.txt");
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f, "%s", p);
+    free(p);
+    decoder_case c;
+    int files = 0;
+    while (next_decoder_case(f, &c)) {
+        if (strcmp(c.kase, "full") != 0) {
+            free(c.want);
+            continue;
+        }
+        char rel[256];
+        snprintf(rel, sizeof rel, "images/%s", c.file);
+        char *path = data_path(rel);
+        FILE *g = fopen(path, "rb");
+        cr_assert_not_null(g, "%s", path);
+        static unsigned char data[1 << 16];
+        size_t len = fread(data, 1, sizeof data, g);
+        cr_assert(len > 0 && len < sizeof data && feof(g), "%s", path);
+        fclose(g);
+        size_t whole = 0; /* the shortest prefix that decodes */
+        for (size_t n = 0; n <= len; n++) {
+            prime_image *im = NULL;
+            prime_status st = prime_image_load_memory(data, n, "t.gif", 0, &im);
+            if (st != PRIME_OK) {
+                cr_assert(st == PRIME_E_FORMAT, "%s %zu: %s", c.file, n, prime_last_error());
+                cr_assert(whole == 0, "%s: %zu bytes decode, %zu do not", c.file, whole, n);
+                cr_assert_null(im);
+                continue;
+            }
+            whole = whole ? whole : n;
+            size_t np = (size_t)c.w * c.h * 3;
+            cr_assert(prime_image_width(im) == c.w && prime_image_height(im) == c.h);
+            uint8_t *px = malloc(np);
+            cr_assert_eq(prime_image_copy_pixels(im, px, np, NULL), PRIME_OK);
+            cr_assert(memcmp(px, c.want, np) == 0, "%s: %zu bytes give other pixels", c.file, n);
+            free(px);
+            prime_image_destroy(im);
+        }
+        cr_assert(whole > 0 && whole < len, "%s", c.file);
+        free(c.want);
+        free(path);
+        files++;
+    }
+    fclose(f);
+    cr_assert_eq(files, 33);
 }

@@ -15,42 +15,7 @@
 #include <string.h>
 
 #include "internal.h"
-
-/* ---- the reference: the old prime__buf_double, byte for byte -------------- */
-
-static void fix_decimal_point(char *s)
-{
-    const char *dp = localeconv()->decimal_point;
-    if (dp == NULL || (dp[0] == '.' && dp[1] == '\0'))
-        return;
-    size_t dl = strlen(dp);
-    char *p = strstr(s, dp);
-    if (p != NULL) {
-        *p = '.';
-        memmove(p + 1, p + dl, strlen(p + dl) + 1);
-    }
-}
-
-static void reference(double v, char out[40])
-{
-    if (!isfinite(v)) {
-        strcpy(out, "null");
-        return;
-    }
-    if (v == 0.0) {
-        strcpy(out, "0");
-        return;
-    }
-    char tmp[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        fix_decimal_point(tmp);
-        double back;
-        if (prime__parse_double(tmp, strlen(tmp), &back) && back == v)
-            break;
-    }
-    strcpy(out, tmp);
-}
+#include "number_reference.h"
 
 /* ---- the comparison -------------------------------------------------------- */
 
@@ -60,7 +25,7 @@ static void check(double v)
 {
     char want[40], got[PRIME__DOUBLE_CHARS + 8];
     memset(got, 'x', sizeof got);
-    reference(v, want);
+    number_reference(v, want);
     size_t n = prime__format_double(v, got);
     checked++;
     if (n != strlen(want) || memcmp(got, want, n + 1) != 0) {
@@ -144,7 +109,7 @@ Test(number, specials)
         prime__format_double(known[i].v, got);
         cr_expect_str_eq(got, known[i].s, "%a: got %s", known[i].v, got);
         char ref[40];
-        reference(known[i].v, ref);
+        number_reference(known[i].v, ref);
         cr_expect_str_eq(ref, known[i].s, "reference, %a", known[i].v);
     }
     checked = mismatches = 0;

@@ -635,8 +635,8 @@ static void run_resume(member *ms, uint32_t P, const prime_tagstore *s, const pr
                        const prime_config *c, const void *state, size_t size)
 {
     group g = {.fail_at = -1};
-    prime_shard_part *parts[MAXP];
-    uint32_t n_parts[MAXP];
+    prime_shard_part *parts[MAXP] = {0};
+    uint32_t n_parts[MAXP] = {0};
     memset(ms, 0, sizeof *ms * MAXP);
     uint32_t n = prime_tagstore_image_count(s);
     for (uint32_t r = 0; r < P; r++) {

@@ -9,7 +9,7 @@ set -uo pipefail
 train=${1:?usage: train_test.sh TRAIN SYNTHETIC_DIGITS}
 synth=${2:?usage: train_test.sh TRAIN SYNTHETIC_DIGITS}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || rm -rf "$tmp"' EXIT
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }

@@ -504,7 +504,8 @@ PRIME_API int32_t prime_outcomes_is_binary(const prime_outcomes *outcomes);
 
 /** The outcomes CSV of docs/formats.md for a store's images, in store
  *  order: `image,correct` (0 or 1) when the outcomes are binary, else
- *  `image,score` (the shortest text that reads back as the same double).
+ *  `image,score` (`%.15g`, else `%.16g`, else `%.17g`: the first that
+ *  reads back as the same double).
  *  Every outcome must be set (PRIME_E_NOT_FOUND names the first image
  *  without one). Written as one output of writer (NULL: to path at once,
  *  atomically). */

@@ -92,12 +92,6 @@ static bool header_size(int32_t fmt, const unsigned char *d, size_t n, uint64_t 
         *h = bh < 0 ? (uint64_t)-(int64_t)bh : (uint64_t)bh;
         return true;
     }
-    case PRIME_IMAGE_FORMAT_GIF:
-        if (n < 10)
-            return false;
-        *w = le16(d + 6);
-        *h = le16(d + 8);
-        return true;
     case PRIME_IMAGE_FORMAT_TGA:
         if (n < 16)
             return false;
@@ -259,86 +253,10 @@ static bool grey_ramp(const unsigned char *p, size_t n, size_t stride)
     return true;
 }
 
-/* GIF: the palette of the first image (its local one, else the global
- * one) and the transparent index of its graphic control extension (-1:
- * none); false when the file is cut short before the first image (stb_image
- * then decides). */
-static bool gif_first_image(const unsigned char *d, size_t n, const unsigned char **pal_out,
-                            size_t *pal_n_out, int *trns_out)
-{
-    *pal_out = NULL;
-    *pal_n_out = 0;
-    *trns_out = -1;
-    if (n < 13)
-        return false;
-    const unsigned char *pal = NULL;
-    size_t pal_n = 0, i = 13;
-    int trns = -1;
-    if (d[10] & 0x80) {
-        pal_n = (size_t)2 << (d[10] & 7);
-        pal = d + 13;
-        i += 3 * pal_n;
-    }
-    while (i < n) {
-        if (d[i] == 0x21) { /* extension: label, then sub-blocks */
-            /* graphic control: 0x21 0xF9 4 flags delay(2) index 0 */
-            if (i + 7 < n && d[i + 1] == 0xF9 && d[i + 2] == 4)
-                trns = (d[i + 3] & 1) ? d[i + 6] : -1;
-            i += 2;
-            while (i < n && d[i] != 0)
-                i += 1 + (size_t)d[i];
-            i++;
-        } else if (d[i] == 0x2C) { /* the first image descriptor */
-            if (i + 10 > n)
-                return false;
-            if (d[i + 9] & 0x80) {
-                pal_n = (size_t)2 << (d[i + 9] & 7);
-                pal = d + i + 10;
-            }
-            if (pal == NULL || (size_t)(pal - d) + 3 * pal_n > n)
-                return false;
-            *pal_out = pal;
-            *pal_n_out = pal_n;
-            *trns_out = trns;
-            return true;
-        } else {
-            return false;
-        }
-    }
-    return false;
-}
-
-/* GIF: the palette of the first image is a grey ramp (PIL opens it "L"). */
-static bool gif_grey_palette(const unsigned char *d, size_t n)
-{
-    const unsigned char *pal;
-    size_t pal_n;
-    int trns;
-    return gif_first_image(d, n, &pal, &pal_n, &trns) && grey_ramp(pal, pal_n, 3);
-}
-
-/* GIF: PIL keeps the first image's palette index where it is transparent,
- * so its RGB conversion gives the palette's colour there (stb_image gives
- * alpha 0). True with that colour when the first image has a transparent
- * index; an index past the palette is black (PIL's palette is padded with
- * zeros). */
-static bool gif_transparent_colour(const unsigned char *d, size_t n, unsigned char rgb[3])
-{
-    const unsigned char *pal;
-    size_t pal_n;
-    int trns;
-    if (!gif_first_image(d, n, &pal, &pal_n, &trns) || trns < 0)
-        return false;
-    if ((size_t)trns < pal_n)
-        memcpy(rgb, pal + 3 * (size_t)trns, 3);
-    else
-        memset(rgb, 0, 3);
-    return true;
-}
-
 /* The colour model PIL would give the file (SRC_*), where it matters for
- * its resize: "P" and "1" (palette PNG, GIF, BMP and TGA files; 1-bit PNG
- * and BMP) are resized with NEAREST, "LA" and "RGBA" premultiplied. */
+ * its resize: "P" and "1" (palette PNG, BMP and TGA files; 1-bit PNG and
+ * BMP; GIF: decode_gif.c) are resized with NEAREST, "LA" and "RGBA"
+ * premultiplied. */
 static int32_t pil_source(int32_t fmt, const unsigned char *d, size_t n)
 {
     switch (fmt) {
@@ -353,8 +271,6 @@ static int32_t pil_source(int32_t fmt, const unsigned char *d, size_t n)
                 return SRC_GREY16;
         }
         return SRC_RGB;
-    case PRIME_IMAGE_FORMAT_GIF: /* "P", or "L" for a grey-ramp palette */
-        return gif_grey_palette(d, n) ? SRC_RGB : SRC_INDEXED;
     case PRIME_IMAGE_FORMAT_BMP: {
         /* 1, 4 or 8 bits: "P" ("1" for 2 colours), or "L" for a grey ramp */
         if (n < 18 + 4)
@@ -390,7 +306,8 @@ static int32_t pil_source(int32_t fmt, const unsigned char *d, size_t n)
 
 /* ---- decoder choice ------------------------------------------------------------ */
 
-/* PRIME_IMAGE_DECODER=stb forces stb_image for every format (read once): the
+/* PRIME_IMAGE_DECODER=stb forces stb_image for every format but GIF
+ * (decode_gif.c is the only GIF decoder) (read once): the
  * test suites run once with the optional decoders and once without;
  * PRIME_IMAGE_DECODER=spng leaves the libdeflate PNG path out (libspng, then
  * stb_image), for the benchmark and the tests that compare the two. */
@@ -419,7 +336,8 @@ const char *prime__image_decoder_name(int32_t format)
     if (format == PRIME_IMAGE_FORMAT_PNG && !stb_forced)
         return "libspng";
 #endif
-    (void)format;
+    if (format == PRIME_IMAGE_FORMAT_GIF)
+        return "libprime";
     return "stb_image";
 }
 
@@ -477,6 +395,8 @@ prime_status prime__image_decode(const void *data, size_t size, const char *name
     if (fmt == PRIME_IMAGE_FORMAT_NONE)
         return prime__error(PRIME_E_FORMAT,
                             "%s: not a supported image (JPEG, PNG, BMP, TGA, GIF)", name);
+    if (fmt == PRIME_IMAGE_FORMAT_GIF) /* Pillow's first frame (decode_gif.c) */
+        return prime__image_decode_gif(d, size, name, max_pixels, out);
     const char *bad_jpeg = fmt == PRIME_IMAGE_FORMAT_JPEG ? jpeg_tables_check(d, size) : NULL;
     if (bad_jpeg != NULL)
         return prime__error(PRIME_E_FORMAT, "%s: corrupt JPEG: %s", name, bad_jpeg);
@@ -518,10 +438,6 @@ prime_status prime__image_decode(const void *data, size_t size, const char *name
         uint32_t x0, y0;
         prime__image_plan(draft, (uint32_t)w, (uint32_t)h, &draft_w, &draft_h, &x0, &y0);
     }
-    /* a GIF with a transparent index: RGBA from stb_image, whose alpha 0
-       marks the pixels that take the index's palette colour (as in PIL) */
-    unsigned char trns_rgb[3];
-    bool gif_trns = fmt == PRIME_IMAGE_FORMAT_GIF && gif_transparent_colour(d, size, trns_rgb);
     uint8_t *fast = NULL;
     uint32_t fw = 0, fh = 0;
     bool stb = !decode_optional(fmt, d, size, (uint32_t)w, (uint32_t)h, source == SRC_ALPHA,
@@ -533,7 +449,7 @@ prime_status prime__image_decode(const void *data, size_t size, const char *name
         /* a program may have flipped stb_image's global setting: not here */
         stbi_set_flip_vertically_on_load_thread(0);
         px = stbi_load_from_memory(d, (int)size, &w2, &h2, &comp,
-                                   source == SRC_ALPHA || gif_trns ? 4 : 3);
+                                   source == SRC_ALPHA ? 4 : 3);
     } else {
         file_w = (uint32_t)w;
         file_h = (uint32_t)h;
@@ -609,11 +525,6 @@ prime_status prime__image_decode(const void *data, size_t size, const char *name
         else
             prime__free(px);
     } else {
-        if (stb && gif_trns) { /* RGBA to RGB in place, transparent pixels coloured */
-            size_t np = (size_t)w * (size_t)h;
-            for (size_t i = 0; i < np; i++)
-                memmove(px + 3 * i, px[4 * i + 3] == 0 ? trns_rgb : px + 4 * i, 3);
-        }
         im->px = px;
         im->stb_owned = stb;
     }

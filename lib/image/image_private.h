@@ -11,6 +11,7 @@
  *   decode_png.c   libspng (meson option spng)
  *   decode_png_deflate.c  PNG chunks and unfiltering here, inflate by libdeflate
  *                  (meson option libdeflate; tried before libspng)
+ *   decode_gif.c   GIF: the first frame as Pillow decodes it (its own LZW)
  *   resample.c   PIL's resampling (bilinear, bicubic, nearest, premultiplied)
  *   spec.c       presets and the spec's setters and getters
  *   transform.c  resize/crop plan, colour-conversion order, normalisation
@@ -96,10 +97,24 @@ PRIME_INTERNAL prime_status prime__image_load_file(const char *path, uint64_t ma
                                                    const prime_image_spec *draft,
                                                    prime_image **out);
 /* The decoder that decodes `format` (PRIME_IMAGE_FORMAT_*) in this build and
- * environment: "libjpeg-turbo", "libdeflate", "libspng" or "stb_image"
- * (static text). PRIME_IMAGE_DECODER=stb forces stb_image for every format,
+ * environment: "libjpeg-turbo", "libdeflate", "libspng", "stb_image", or
+ * "libprime" for GIF (decode_gif.c, every build) (static text).
+ * PRIME_IMAGE_DECODER=stb forces stb_image for every format but GIF,
  * PRIME_IMAGE_DECODER=spng libspng for PNG (the libdeflate path off). */
 PRIME_INTERNAL const char *prime__image_decoder_name(int32_t format);
+
+/* ---- decode_gif.c ---------------------------------------------------------- */
+
+/* The first frame of the GIF of n bytes at d, as Pillow 9.4 decodes it
+ * (Image.open(f).convert("RGB")): the canvas grown to hold the frame,
+ * filled with index 0 or the transparent index, the frame's indices through
+ * its local or the global colour table (a grey ramp or none: the index as a
+ * grey level), SRC_INDEXED where PIL opens it "P"; every file Pillow refuses
+ * is refused (PRIME_E_FORMAT, "NAME: corrupt or truncated GIF: WHY"),
+ * PRIME_E_LIMIT beyond max_pixels (not 0), PRIME_E_NOMEM. */
+PRIME_INTERNAL prime_status prime__image_decode_gif(const unsigned char *d, size_t n,
+                                                    const char *name, uint64_t max_pixels,
+                                                    prime_image **out);
 
 /* ---- decode_jpeg.c, decode_png.c (when the build found the library) ------ */
 
@@ -132,6 +147,11 @@ PRIME_INTERNAL bool prime__image_decode_spng(const unsigned char *d, size_t n, u
 /* ---- resample.c ---------------------------------------------------------- */
 
 PRIME_INTERNAL bool prime__image_valid_filter(int32_t f);
+
+/* The name of the resampling kernels this process uses ("avx2" or
+ * "baseline"), chosen once from the CPU and the environment variable
+ * PRIME_RESAMPLE_KERNEL ("baseline" forces the baseline; docs/images.md). */
+PRIME_INTERNAL const char *prime__image_resample_kernel(void);
 
 /* Pixels [x0, x0 + cw) x [y0, y0 + ch) of `src` resized to out_w x out_h
  * with `filter` (PIL's resample), into dst (cw x ch, RGB). */

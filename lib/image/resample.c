@@ -6,6 +6,8 @@
  * planes, the passes are built for AVX2 beside the baseline, and a grey
  * image held as RGB is resized as one channel (as PIL resizes "L"). */
 #include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "image/image_private.h"
@@ -143,21 +145,25 @@ static inline void hpass_row(const uint8_t *in, uint8_t *o, const coeffs *hc, ui
     }
 }
 
-/* x86-64 with GCC or Clang: the wide horizontal pass below is built twice,
- * for the baseline and for AVX2 (8 32-bit products an instruction), and the
- * loader picks one by the CPU (an ifunc). The sums are integers, so the
+/* x86-64 with GCC or Clang: the passes below and the premultiplication are
+ * built twice, for the baseline and for AVX2 (8 32-bit products an
+ * instruction), from one always-inlined body each; one set is chosen once per
+ * process (resample_kernels_get): AVX2 where the CPU has it, unless the
+ * environment variable PRIME_RESAMPLE_KERNEL=baseline asks for the baseline
+ * (the tests run the image suite both ways). The sums are integers, so the
  * order of the additions does not change them: both give PIL's bytes. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && !defined(PRIME_NO_TARGET_CLONES)
-#define PRIME_CLONES __attribute__((target_clones("avx2", "default")))
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(PRIME_NO_TARGET_CLONES)
+#define PRIME_RESAMPLE_AVX2 1
 #else
-#define PRIME_CLONES
+#define PRIME_RESAMPLE_AVX2 0
 #endif
+#define BODY static inline __attribute__((always_inline))
 
 /* The horizontal pass of nrows rows for wide kernels (a large reduction):
  * each source row is split into nch planes of 32-bit samples, and each
  * output sample is then a dot product of one plane with the kernel, which
  * the compiler vectorises. `planes` holds nch * span samples. */
-static inline void hpass_planar(const uint8_t *px, size_t stride, uint32_t nrows, uint8_t *tmp,
+BODY void hpass_planar(const uint8_t *px, size_t stride, uint32_t nrows, uint8_t *tmp,
                                 const coeffs *hc, uint32_t x0, uint32_t cw, int nch, int step,
                                 uint32_t lo, uint32_t span, int32_t *planes)
 {
@@ -184,8 +190,7 @@ static inline void hpass_planar(const uint8_t *px, size_t stride, uint32_t nrows
 /* The vertical pass: output rows y0 .. y0 + ch - 1 (rowlen bytes each) of
  * the rows at `rows` (row r at rows + (r - rows_base) * stride), with the
  * accumulator row acc. */
-PRIME_CLONES
-static void vpass(const uint8_t *rows, size_t stride, uint32_t rows_base, const coeffs *vc,
+BODY void vpass(const uint8_t *rows, size_t stride, uint32_t rows_base, const coeffs *vc,
                   uint32_t y0, uint32_t ch, size_t rowlen, int32_t *acc, uint8_t *dst)
 {
     for (uint32_t yy = 0; yy < ch; yy++) {
@@ -205,30 +210,89 @@ static void vpass(const uint8_t *rows, size_t stride, uint32_t rows_base, const 
     }
 }
 
-/* hpass_planar for 3 and 4 channels, and for the first channel of 3 (a
- * grey image held as RGB), the counts constant so that the loops unroll */
-PRIME_CLONES
-static void hpass_planar1(const uint8_t *px, size_t stride, uint32_t nrows, uint8_t *tmp,
-                          const coeffs *hc, uint32_t x0, uint32_t cw, uint32_t lo,
-                          uint32_t span, int32_t *planes)
+/* RGB and alpha into premultiplied RGBa (PIL's MULDIV255, rounded) */
+BODY void premultiply(const uint8_t *rgb, const uint8_t *alpha, size_t np, uint8_t *pre)
 {
-    hpass_planar(px, stride, nrows, tmp, hc, x0, cw, 1, 3, lo, span, planes);
+    for (size_t i = 0; i < np; i++) {
+        uint32_t a = alpha[i];
+        uint32_t r = rgb[3 * i] * a + 128, g = rgb[3 * i + 1] * a + 128,
+                 b = rgb[3 * i + 2] * a + 128;
+        pre[4 * i] = (uint8_t)(((r >> 8) + r) >> 8);
+        pre[4 * i + 1] = (uint8_t)(((g >> 8) + g) >> 8);
+        pre[4 * i + 2] = (uint8_t)(((b >> 8) + b) >> 8);
+        pre[4 * i + 3] = (uint8_t)a;
+    }
 }
 
-PRIME_CLONES
-static void hpass_planar3(const uint8_t *px, size_t stride, uint32_t nrows, uint8_t *tmp,
-                          const coeffs *hc, uint32_t x0, uint32_t cw, uint32_t lo,
-                          uint32_t span, int32_t *planes)
+/* The per-instruction-set copies of the bodies above, and their table. */
+#define HPASS_PLANAR(SUFFIX, ATTR, NCH, STEP)                                                    \
+    ATTR static void hpass_planar##NCH##_##SUFFIX(const uint8_t *px, size_t stride,              \
+                                                  uint32_t nrows, uint8_t *tmp, const coeffs *hc, \
+                                                  uint32_t x0, uint32_t cw, uint32_t lo,          \
+                                                  uint32_t span, int32_t *planes)                 \
+    {                                                                                            \
+        hpass_planar(px, stride, nrows, tmp, hc, x0, cw, NCH, STEP, lo, span, planes);           \
+    }
+#define RESAMPLE_KERNELS(SUFFIX, ATTR)                                                          \
+    ATTR static void vpass_##SUFFIX(const uint8_t *rows, size_t stride, uint32_t rows_base,     \
+                                    const coeffs *vc, uint32_t y0, uint32_t ch, size_t rowlen,  \
+                                    int32_t *acc, uint8_t *dst)                                 \
+    {                                                                                           \
+        vpass(rows, stride, rows_base, vc, y0, ch, rowlen, acc, dst);                           \
+    }                                                                                           \
+    /* hpass_planar for the first channel of 3 (a grey image held as RGB),    \
+       3 and 4 channels, the counts constant so that the loops unroll */        \
+    HPASS_PLANAR(SUFFIX, ATTR, 1, 3)                                                            \
+    HPASS_PLANAR(SUFFIX, ATTR, 3, 3)                                                            \
+    HPASS_PLANAR(SUFFIX, ATTR, 4, 4)                                                            \
+    ATTR static void premultiply_##SUFFIX(const uint8_t *rgb, const uint8_t *alpha, size_t np,  \
+                                          uint8_t *pre)                                         \
+    {                                                                                           \
+        premultiply(rgb, alpha, np, pre);                                                       \
+    }                                                                                           \
+    static const resample_kernels kernels_##SUFFIX = {                                          \
+        #SUFFIX, vpass_##SUFFIX, {hpass_planar1_##SUFFIX, hpass_planar3_##SUFFIX,                \
+                                  hpass_planar4_##SUFFIX},                                      \
+        premultiply_##SUFFIX};
+
+typedef void (*hpass_planar_fn)(const uint8_t *px, size_t stride, uint32_t nrows, uint8_t *tmp,
+                                const coeffs *hc, uint32_t x0, uint32_t cw, uint32_t lo,
+                                uint32_t span, int32_t *planes);
+typedef struct {
+    const char *name; /* "baseline", "avx2" */
+    void (*vpass)(const uint8_t *rows, size_t stride, uint32_t rows_base, const coeffs *vc,
+                  uint32_t y0, uint32_t ch, size_t rowlen, int32_t *acc, uint8_t *dst);
+    hpass_planar_fn hpass_planar[3]; /* 1 channel of 3, 3 channels, 4 channels */
+    void (*premultiply)(const uint8_t *rgb, const uint8_t *alpha, size_t np, uint8_t *pre);
+} resample_kernels;
+
+RESAMPLE_KERNELS(baseline, )
+#if PRIME_RESAMPLE_AVX2
+RESAMPLE_KERNELS(avx2, __attribute__((target("avx2"))))
+#endif
+
+static const resample_kernels *kernels_chosen = &kernels_baseline;
+static pthread_once_t kernels_once = PTHREAD_ONCE_INIT;
+
+static void kernels_choose(void)
 {
-    hpass_planar(px, stride, nrows, tmp, hc, x0, cw, 3, 3, lo, span, planes);
+#if PRIME_RESAMPLE_AVX2
+    const char *e = getenv("PRIME_RESAMPLE_KERNEL");
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && (e == NULL || strcmp(e, "baseline") != 0))
+        kernels_chosen = &kernels_avx2;
+#endif
 }
 
-PRIME_CLONES
-static void hpass_planar4(const uint8_t *px, size_t stride, uint32_t nrows, uint8_t *tmp,
-                          const coeffs *hc, uint32_t x0, uint32_t cw, uint32_t lo,
-                          uint32_t span, int32_t *planes)
+static const resample_kernels *resample_kernels_get(void)
 {
-    hpass_planar(px, stride, nrows, tmp, hc, x0, cw, 4, 4, lo, span, planes);
+    pthread_once(&kernels_once, kernels_choose);
+    return kernels_chosen;
+}
+
+const char *prime__image_resample_kernel(void)
+{
+    return resample_kernels_get()->name;
 }
 
 /* true when rows [first, last) of the RGB image px (w wide) are grey
@@ -306,10 +370,10 @@ static prime_status resize_px(const uint8_t *px, uint32_t in_w, uint32_t in_h, i
         }
         if (hc.ksize >= 8 && (planes = prime__image_scratch_alloc((size_t)(hi - lo) * oc *
                                                      sizeof *planes)) != NULL) {
-            (oc == 1   ? hpass_planar1
-             : oc == 4 ? hpass_planar4
-                       : hpass_planar3)(px + (size_t)row_first * stride, stride, nrows, tmp, &hc,
-                                        x0, cw, lo, hi - lo, planes);
+            hpass_planar_fn pass =
+                resample_kernels_get()->hpass_planar[oc == 1 ? 0 : oc == 4 ? 2 : 1];
+            pass(px + (size_t)row_first * stride, stride, nrows, tmp, &hc, x0, cw, lo, hi - lo,
+                 planes);
         } else {
             for (uint32_t r = 0; r < nrows; r++) {
                 const uint8_t *in = px + (size_t)(r + row_first) * stride;
@@ -336,7 +400,7 @@ static prime_status resize_px(const uint8_t *px, uint32_t in_w, uint32_t in_h, i
             st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", in_w, in_h);
             goto done;
         }
-        vpass(rows, stride, rows_base, &vc, y0, ch, rowlen, acc, out);
+        resample_kernels_get()->vpass(rows, stride, rows_base, &vc, y0, ch, rowlen, acc, out);
     } else {
         for (uint32_t yy = 0; yy < ch; yy++)
             memcpy(out + (size_t)yy * rowlen, rows + (size_t)(yy + y0 - rows_base) * stride,
@@ -436,21 +500,6 @@ prime_status prime__image_nearest_region(const prime_image *src, uint32_t out_w,
     return PRIME_OK;
 }
 
-/* RGB and alpha into premultiplied RGBa (PIL's MULDIV255, rounded) */
-PRIME_CLONES
-static void premultiply(const uint8_t *rgb, const uint8_t *alpha, size_t np, uint8_t *pre)
-{
-    for (size_t i = 0; i < np; i++) {
-        uint32_t a = alpha[i];
-        uint32_t r = rgb[3 * i] * a + 128, g = rgb[3 * i + 1] * a + 128,
-                 b = rgb[3 * i + 2] * a + 128;
-        pre[4 * i] = (uint8_t)(((r >> 8) + r) >> 8);
-        pre[4 * i + 1] = (uint8_t)(((g >> 8) + g) >> 8);
-        pre[4 * i + 2] = (uint8_t)(((b >> 8) + b) >> 8);
-        pre[4 * i + 3] = (uint8_t)a;
-    }
-}
-
 /* PIL's RGBA resize: premultiply by alpha ("RGBA" -> "RGBa": c * a / 255
  * rounded as MULDIV255), resize the four channels with the filter,
  * divide again ("RGBa" -> "RGBA": 255 * c / a, truncated and clipped, where
@@ -468,7 +517,7 @@ prime_status prime__image_premultiplied_region(const prime_image *src, uint32_t 
                           src->height);
         goto done;
     }
-    premultiply(src->px, src->alpha, np, pre);
+    resample_kernels_get()->premultiply(src->px, src->alpha, np, pre);
     st = resize_px(pre, src->width, src->height, 4, out_w, out_h, filter, x0, y0, cw, ch, out);
     if (st != PRIME_OK)
         goto done;

@@ -8,7 +8,10 @@ set -uo pipefail
 prime=$(realpath "${1:?usage: edges_test.sh PRIME}")
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# only the script's own shell removes it: a background subshell (the watchers
+# below) killed right after its fork still runs this trap, with $BASHPID not
+# yet its own; /proc/self read by a builtin is the process that runs the trap
+trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || rm -rf "$tmp"' EXIT
 # shellcheck source=checks.sh
 . "$here/checks.sh"
 cd "$here"

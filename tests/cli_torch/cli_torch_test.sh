@@ -19,7 +19,7 @@ prime=$(realpath "${1:?usage: cli_torch_test.sh PRIME}")
 data="${PRIME_TEST_DATA:?}/torch"
 bpe="${PRIME_SOURCE_ROOT:?}/data/clip/bpe_simple_vocab_16e6.txt.gz"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || rm -rf "$tmp"' EXIT
 # shellcheck source=../cli/checks.sh
 . "$(cd "$(dirname "$0")/../cli" && pwd)/checks.sh"
 

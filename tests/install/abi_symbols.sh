@@ -26,7 +26,7 @@ if [ -n "$unversioned" ]; then
 fi
 readelf -d "$lib" | grep -q 'SONAME.*\[libprime\.so\.1\]' || { echo "the soname is not libprime.so.1"; exit 1; }
 maps=$(mktemp -d)
-trap 'rm -rf "$maps"' EXIT
+trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || rm -rf "$maps"' EXIT
 mkdir -p "$maps/lib" "$maps/shim" "$maps/mpi" "$maps/include"
 cp -r "$src/include/prime" "$maps/include/"
 bash "$src/scripts/gen_symbol_maps.sh" "$maps"

@@ -15,7 +15,7 @@ set -euo pipefail
 build=${PRIME_BUILD_ROOT:?}
 src=${PRIME_SOURCE_ROOT:?}
 root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
+trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || rm -rf "$root"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 meson install -C "$build" --destdir "$root" --no-rebuild --quiet >/dev/null
 prefix=$(meson introspect "$build" --buildoptions | /usr/bin/python3 -c \

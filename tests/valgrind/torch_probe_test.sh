@@ -8,7 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 probe=${1:?usage: torch_probe_test.sh PROBE}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 cat >"$tmp/vg-runs" <<'SH'
