@@ -9,7 +9,7 @@ src=${PRIME_SOURCE_ROOT:?}
 out=${PRIME_BUILD_ROOT:?}/fuzz-smoke
 secs=${PRIME_FUZZ_SECONDS:-10}
 targets=(tags_csv tags_jsonl outcomes_csv store_bin store_fixed image tokenizer result_json npy labels_csv
-         shard_manifest outcomes_bin lines packed partial png_deflate sharded_state gif
+         shard_manifest outcomes_bin lines packed partial png_deflate sharded_state gif class_reader
          mnist_json)
 command -v clang >/dev/null || { echo "clang not found: fuzz smoke run skipped"; exit 77; }
 mkdir -p "$out/obj"

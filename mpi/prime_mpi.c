@@ -482,10 +482,38 @@ uint32_t prime_mpi_resumed_classes(void)
 /* Rank 0's state: the classes in dispatch order, the partial result of each
  * class id, the first error. The local worker thread and the main thread
  * (MPI) share it under mu. */
+/* Where a rank's classes come from: the whole store and its outcomes, or a
+ * binary store file read class by class (reader; store and outcomes NULL). */
 typedef struct {
-    pthread_mutex_t mu;
     const prime_tagstore *store;
     const prime_outcomes *outcomes;
+    const prime_class_reader *reader;
+} source;
+
+/* The partial result of class c from a source: with a reader, only the
+ * class's images are read, searched and freed. */
+static prime_status search_one(const source *src, const prime_config *config, uint32_t c,
+                               prime_partial **p)
+{
+    if (src->reader == NULL)
+        return prime_search_classes(src->store, src->outcomes, config, &c, 1, NULL, NULL, p);
+    prime_tagstore *store = NULL;
+    prime_outcomes *outcomes = NULL;
+    prime_status st = prime_class_reader_read(src->reader, &c, 1, &store, &outcomes);
+    if (st == PRIME_OK)
+        st = prime_search_classes(store, outcomes, config, &c, 1, NULL, NULL, p);
+    prime_outcomes_destroy(outcomes);
+    prime_tagstore_destroy(store);
+    return st;
+}
+
+typedef struct {
+    pthread_mutex_t mu;
+    const source *src;
+    const prime_tagstore *store; /* to load and merge against: the whole store or the
+                                    reader's tables */
+    const uint64_t *costs;       /* the class costs given (reader), or NULL */
+    uint64_t outcomes_key;       /* with costs: the outcomes' part of the key */
     const prime_config *config;
     const char *checkpoint;
     uint32_t *order, n_order, next; /* classes to search, largest cost first */
@@ -551,8 +579,7 @@ static void *local_worker(void *arg)
     while ((c = sched_next(s)) >= 0) {
         uint32_t id = (uint32_t)c;
         prime_partial *p = NULL;
-        prime_status st =
-            prime_search_classes(s->store, s->outcomes, s->config, &id, 1, NULL, NULL, &p);
+        prime_status st = search_one(s->src, s->config, id, &p);
         if (st == PRIME_OK)
             st = sched_done(s, id, p);
         if (st != PRIME_OK) {
@@ -566,22 +593,37 @@ static void *local_worker(void *arg)
     return NULL;
 }
 
+#define FNV_BASIS 0xcbf29ce484222325ull
+
+/* FNV-1a of the 8 bytes of v (little-endian order) into h */
+static uint64_t fnv_u64(uint64_t h, uint64_t v)
+{
+    for (int k = 0; k < 8; k++) {
+        h ^= (v >> (8 * k)) & 0xff;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* FNV-1a of an outcome's bits into h */
+static uint64_t fnv_outcome(uint64_t h, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    return fnv_u64(h, bits);
+}
+
 /* FNV-1a over the outcomes' bits: the checkpoint key's outcomes part. */
 static prime_status outcomes_hash(const prime_outcomes *o, uint64_t *out)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = FNV_BASIS;
     uint32_t n = prime_outcomes_count(o);
     for (uint32_t i = 0; i < n; i++) {
         double v = 0;
         prime_status st = prime_outcomes_get(o, i, &v);
         if (st != PRIME_OK)
             return st;
-        uint64_t bits;
-        memcpy(&bits, &v, sizeof bits);
-        for (int k = 0; k < 8; k++) {
-            h ^= (bits >> (8 * k)) & 0xff;
-            h *= 0x100000001b3ull;
-        }
+        h = fnv_outcome(h, v);
     }
     *out = h ^ n;
     return PRIME_OK;
@@ -598,15 +640,20 @@ static prime_status checkpoint_open(sched *s)
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return fail(PRIME_E_IO, "%s: not a folder (the checkpoint is a folder)", dir);
-    uint64_t store_sum = 0, outcomes_sum = 0;
+    uint64_t store_sum = 0, outcomes_sum = s->outcomes_key;
     prime_status st = prime_tagstore_checksum(s->store, &store_sum);
-    if (st == PRIME_OK)
-        st = outcomes_hash(s->outcomes, &outcomes_sum);
+    if (st == PRIME_OK && s->costs == NULL)
+        st = outcomes_hash(s->src->outcomes, &outcomes_sum);
     if (st != PRIME_OK)
         return st;
+    /* read by classes: the tables' checksum (each partial result is bound to
+       the file's) and a hash of the outcomes class by class */
     char key[256], path[4096];
     int klen = snprintf(key, sizeof key,
-                        "libprime-mpi checkpoint 1\nstore %016llx\noutcomes %016llx\n",
+                        s->costs == NULL
+                            ? "libprime-mpi checkpoint 1\nstore %016llx\noutcomes %016llx\n"
+                            : "libprime-mpi checkpoint 1\nstore tables %016llx\noutcomes by "
+                              "class %016llx\n",
                         (unsigned long long)store_sum, (unsigned long long)outcomes_sum);
     snprintf(path, sizeof path, "%s/run.key", dir);
     if (access(path, F_OK) == 0) {
@@ -677,11 +724,14 @@ static prime_status sched_init(sched *s)
     s->order = malloc(sizeof *s->order * (n > 0 ? n : 1));
     uint64_t *costs = malloc(sizeof *costs * (n > 0 ? n : 1));
     prime_status st = s->parts && s->order && costs ? PRIME_OK : PRIME_E_NOMEM;
-    if (st == PRIME_OK && n > 0)
+    if (st == PRIME_OK && n > 0 && s->costs != NULL)
+        memcpy(costs, s->costs, sizeof *costs * n);
+    else if (st == PRIME_OK && n > 0)
         st = prime_search_class_costs(s->store, s->config, costs, n);
     if (st == PRIME_OK) {
         for (uint32_t c = 0; c < n; c++)
-            if (prime_tagstore_class_image_count(s->store, c) > 0)
+            if ((s->src->reader != NULL ? prime_class_reader_class_size(s->src->reader, c)
+                                        : prime_tagstore_class_image_count(s->store, c)) > 0)
                 s->order[s->n_order++] = c;
         struct cost_id *ci = malloc(sizeof *ci * (s->n_order > 0 ? s->n_order : 1));
         if (ci == NULL)
@@ -704,8 +754,7 @@ static prime_status sched_init(sched *s)
 /* A worker rank: ask rank 0 for a class, search it, send its partial
  * result back (the next request), until rank 0 says stop (-1). A failure
  * is sent to rank 0 (status and message) and ends the loop. */
-static prime_status worker_loop(MPI_Comm comm, const prime_tagstore *store,
-                                const prime_outcomes *outcomes, const prime_config *config)
+static prime_status worker_loop(MPI_Comm comm, const source *src, const prime_config *config)
 {
     char *buf = NULL;
     size_t size = 0;
@@ -722,7 +771,7 @@ static prime_status worker_loop(MPI_Comm comm, const prime_tagstore *store,
             break;
         uint32_t id = (uint32_t)c;
         prime_partial *p = NULL;
-        st = prime_search_classes(store, outcomes, config, &id, 1, NULL, NULL, &p);
+        st = search_one(src, config, id, &p);
         size_t need = 0;
         if (st == PRIME_OK) {
             st = prime_partial_serialize(p, NULL, 0, &need);
@@ -870,10 +919,15 @@ static void dispatch_loop(MPI_Comm comm, int size, sched *s, int local,
     free(assigned);
 }
 
-static prime_status search_classes(MPI_Comm comm, const prime_tagstore *store,
-                                   const prime_outcomes *outcomes, const prime_config *config,
-                                   const char *checkpoint_dir, prime_progress_fn progress,
-                                   void *user_data, prime_result **out)
+/* The per-class search of a source; store: the one partial results are
+ * loaded and merged against (the whole store, or the reader's tables);
+ * costs (reader only): every class's cost, and outcomes_key the outcomes'
+ * hash for the checkpoint key. */
+static prime_status search_classes(MPI_Comm comm, const source *src, const prime_tagstore *store,
+                                   const uint64_t *costs, uint64_t outcomes_key,
+                                   const prime_config *config, const char *checkpoint_dir,
+                                   prime_progress_fn progress, void *user_data,
+                                   prime_result **out)
 {
     int rank = 0, size = 1;
     MPI_Comm_rank(comm, &rank);
@@ -882,15 +936,17 @@ static prime_status search_classes(MPI_Comm comm, const prime_tagstore *store,
         prime_status st = agree(comm, PRIME_OK); /* rank 0's setup */
         if (st != PRIME_OK)
             return st;
-        st = worker_loop(comm, store, outcomes, config);
+        st = worker_loop(comm, src, config);
         return agree(comm, st);
     }
 
     sched s;
     memset(&s, 0, sizeof s);
     pthread_mutex_init(&s.mu, NULL);
+    s.src = src;
     s.store = store;
-    s.outcomes = outcomes;
+    s.costs = costs;
+    s.outcomes_key = outcomes_key;
     s.config = config;
     s.checkpoint = checkpoint_dir;
     prime_status st = sched_init(&s);
@@ -932,7 +988,13 @@ static prime_status search_classes(MPI_Comm comm, const prime_tagstore *store,
             if (s.parts[c] != NULL)
                 parts[n++] = s.parts[c];
         if (st == PRIME_OK && n == 0) { /* no class with images */
-            st = prime_search_classes(store, outcomes, config, NULL, 0, NULL, NULL, &empty);
+            prime_outcomes *none = NULL; /* the tables have no image */
+            if (src->reader != NULL)
+                st = prime_outcomes_create(0, &none);
+            if (st == PRIME_OK)
+                st = prime_search_classes(store, src->reader != NULL ? none : src->outcomes,
+                                          config, NULL, 0, NULL, NULL, &empty);
+            prime_outcomes_destroy(none);
             parts[n++] = empty;
         }
         if (st == PRIME_OK)
@@ -989,9 +1051,173 @@ prime_status prime_mpi_search(MPI_Comm comm, const prime_tagstore *store,
             st = search_part(own, store, outcomes, (uint32_t)first, (uint32_t)(end - first),
                              config, progress, user_data, out, NULL, NULL);
     } else {
-        st = search_classes(own, store, outcomes, config, checkpoint_dir, progress, user_data,
-                            out);
+        source src = {store, outcomes, NULL};
+        st = search_classes(own, &src, store, NULL, 0, config, checkpoint_dir, progress,
+                            user_data, out);
     }
     MPI_Comm_free(&own);
+    return st;
+}
+
+/* ---- the per-class search read class by class from a binary store file ---- */
+
+enum { COST_BATCH_IMAGES = 1 << 18 };
+
+/* The costs and outcome hashes of the classes of a batch: their images
+ * read, estimated, hashed class by class (in file order) and freed. */
+static prime_status cost_batch(const prime_class_reader *r, const prime_config *config,
+                               const uint32_t *ids, uint32_t n_ids, uint64_t *tmp,
+                               uint64_t *costs, uint64_t *hashes)
+{
+    prime_tagstore *store = NULL;
+    prime_outcomes *outcomes = NULL;
+    prime_status st = prime_class_reader_read(r, ids, n_ids, &store, &outcomes);
+    uint32_t nc = prime_tagstore_class_count(prime_class_reader_tables(r));
+    if (st == PRIME_OK)
+        st = prime_search_class_costs(store, config, tmp, nc);
+    for (uint32_t k = 0; st == PRIME_OK && k < n_ids; k++) {
+        costs[ids[k]] = tmp[ids[k]];
+        hashes[ids[k]] = FNV_BASIS;
+    }
+    uint32_t n = st == PRIME_OK ? prime_tagstore_image_count(store) : 0;
+    for (uint32_t i = 0; st == PRIME_OK && i < n; i++) {
+        double v = 0;
+        uint32_t c = prime_tagstore_image_class(store, i);
+        st = prime_outcomes_get(outcomes, i, &v);
+        hashes[c] = fnv_outcome(hashes[c], v);
+    }
+    prime_outcomes_destroy(outcomes);
+    prime_tagstore_destroy(store);
+    return st;
+}
+
+/* Collective: every class's cost (prime_search_class_costs on its images)
+ * into costs[0..nc), and the hash of every class's outcomes combined into
+ * *key. Rank r takes the classes c with c mod P = r, in batches of about
+ * COST_BATCH_IMAGES images (a larger class alone), so that no rank holds
+ * more than a batch; the arrays are summed over the ranks. */
+static prime_status reader_costs(MPI_Comm comm, const prime_class_reader *r,
+                                 const prime_config *config, uint64_t *costs, uint64_t *key)
+{
+    int rank = 0, size = 1;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    uint32_t nc = prime_tagstore_class_count(prime_class_reader_tables(r));
+    /* costs, then hashes, in one array for one sum */
+    uint64_t *both = calloc(2 * (size_t)nc + 1, sizeof *both);
+    uint64_t *tmp = malloc(sizeof *tmp * (nc > 0 ? nc : 1));
+    uint32_t *batch = malloc(sizeof *batch * (nc > 0 ? nc : 1));
+    prime_status st = both && tmp && batch ? PRIME_OK : fail(PRIME_E_NOMEM, "out of memory");
+    uint32_t n_batch = 0;
+    uint64_t images = 0;
+    for (uint32_t c = (uint32_t)rank; st == PRIME_OK && c < nc; c += (uint32_t)size) {
+        uint32_t k = prime_class_reader_class_size(r, c);
+        if (n_batch > 0 && images + k > COST_BATCH_IMAGES) {
+            st = cost_batch(r, config, batch, n_batch, tmp, both, both + nc);
+            n_batch = 0;
+            images = 0;
+        }
+        batch[n_batch++] = c;
+        images += k;
+    }
+    if (st == PRIME_OK && n_batch > 0)
+        st = cost_batch(r, config, batch, n_batch, tmp, both, both + nc);
+    free(tmp);
+    free(batch);
+    st = agree(comm, st);
+    for (uint64_t at = 0; st == PRIME_OK && at < 2 * (uint64_t)nc; at += INT_MAX / 2) {
+        uint64_t n = 2 * (uint64_t)nc - at < INT_MAX / 2 ? 2 * (uint64_t)nc - at : INT_MAX / 2;
+        int err = MPI_Allreduce(MPI_IN_PLACE, both + at, (int)n, MPI_UINT64_T, MPI_SUM, comm);
+        if (err != MPI_SUCCESS)
+            st = mpi_fail(err, "MPI_Allreduce");
+    }
+    if (st == PRIME_OK) {
+        uint64_t h = FNV_BASIS;
+        for (uint32_t c = 0; c < nc; c++) {
+            costs[c] = both[c];
+            h = fnv_u64(h, both[nc + c]);
+        }
+        *key = h ^ nc;
+    }
+    free(both);
+    return st;
+}
+
+/* 1 when the search of these inputs reads them class by class: a binary
+ * store file with binary outcomes, without folding equal modes (which
+ * needs every image at the merge). */
+static int by_classes(const char *tags, const char *outcomes_path, const prime_config *config)
+{
+    int64_t fold = 0;
+    if (config != NULL && prime_config_get_int(config, PRIME_PARAM_FOLD_EQUAL, &fold) != PRIME_OK)
+        return 0;
+    return tags != NULL && outcomes_path != NULL && fold == 0 && is_binary_store(tags) &&
+           outcomes_is_binary(outcomes_path);
+}
+
+prime_status prime_mpi_search_file(MPI_Comm comm, const char *tags, const char *outcomes_path,
+                                   const prime_config *config, const char *checkpoint_dir,
+                                   prime_progress_fn progress, void *user_data,
+                                   prime_result **out)
+{
+    if (out == NULL)
+        return fail(PRIME_E_INVALID_ARG, "prime_mpi_search_file: NULL out");
+    *out = NULL;
+    resumed_classes = 0;
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    int64_t whole = 0;
+    prime_status st = PRIME_OK;
+    if (config != NULL)
+        st = prime_config_get_int(config, PRIME_PARAM_WHOLE_DATASET, &whole);
+    if (st == PRIME_OK && whole)
+        st = fail(PRIME_E_INVALID_ARG,
+                  "prime_mpi_search_file: the per-class search only (the whole data set: "
+                  "prime_mpi_load_part and prime_mpi_search_part)");
+    /* rank 0's view of the inputs decides for every rank */
+    int mode = st == PRIME_OK && rank == 0 ? by_classes(tags, outcomes_path, config) : 0;
+    st = agree(comm, st);
+    if (st != PRIME_OK)
+        return st;
+    int err = MPI_Bcast(&mode, 1, MPI_INT, 0, comm);
+    if (err != MPI_SUCCESS)
+        return mpi_fail(err, "MPI_Bcast");
+    if (!mode) {
+        prime_tagstore *store = NULL;
+        prime_outcomes *outcomes = NULL;
+        st = prime_mpi_load(comm, tags, outcomes_path, &store, &outcomes);
+        if (st == PRIME_OK)
+            st = prime_mpi_search(comm, store, outcomes, config, checkpoint_dir, progress,
+                                  user_data, out);
+        prime_outcomes_destroy(outcomes);
+        prime_tagstore_destroy(store);
+        return st;
+    }
+    prime_class_reader *reader = NULL;
+    st = agree(comm, prime_class_reader_open(tags, outcomes_path, &reader));
+    if (st != PRIME_OK) {
+        prime_class_reader_close(reader);
+        return st;
+    }
+    MPI_Comm own;
+    err = MPI_Comm_dup(comm, &own);
+    if (err != MPI_SUCCESS) {
+        prime_class_reader_close(reader);
+        return mpi_fail(err, "MPI_Comm_dup");
+    }
+    const prime_tagstore *tables = prime_class_reader_tables(reader);
+    uint32_t nc = prime_tagstore_class_count(tables);
+    uint64_t *costs = malloc(sizeof *costs * (nc > 0 ? nc : 1)), key = 0;
+    st = agree(own, costs != NULL ? PRIME_OK : fail(PRIME_E_NOMEM, "out of memory"));
+    if (st == PRIME_OK)
+        st = reader_costs(own, reader, config, costs, &key);
+    if (st == PRIME_OK) {
+        source src = {NULL, NULL, reader};
+        st = search_classes(own, &src, tables, costs, key, config, checkpoint_dir, progress,
+                            user_data, out);
+    }
+    free(costs);
+    MPI_Comm_free(&own);
+    prime_class_reader_close(reader);
     return st;
 }

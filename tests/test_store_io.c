@@ -4,6 +4,7 @@
  * of the format must show up here. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1536,6 +1537,361 @@ Test(store_io, open_part_refuses_what_open_refuses)
     cr_assert_eq(prime_outcomes_load(opath, part, &po), PRIME_E_FORMAT);
     free(od);
     prime_tagstore_destroy(part);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(another);
+    prime_tagstore_destroy(whole);
+    free(d);
+    free(path);
+    free(other);
+    free(opath);
+}
+
+/* ---- a file read class by class (prime_class_reader) ------------------------ */
+
+/* The same images as s, sorted by class (a file with one run a class). */
+static prime_tagstore *sorted_by_class(const prime_tagstore *s)
+{
+    prime_tagstore *t = NULL;
+    cr_assert_eq(prime_tagstore_create(&t), PRIME_OK);
+    uint32_t id;
+    for (uint32_t k = 0; k < prime_tagstore_tag_count(s); k++)
+        cr_assert_eq(prime_tagstore_intern_tag(t, prime_tagstore_tag_name(s, k), &id), PRIME_OK);
+    for (uint32_t c = 0; c < prime_tagstore_class_count(s); c++)
+        cr_assert_eq(prime_tagstore_intern_class(t, prime_tagstore_class_name(s, c), &id),
+                     PRIME_OK);
+    uint32_t tags[64], nt;
+    for (uint32_t c = 0; c < prime_tagstore_class_count(s); c++)
+        for (uint32_t i = 0; i < prime_tagstore_image_count(s); i++) {
+            if (prime_tagstore_image_class(s, i) != c)
+                continue;
+            cr_assert_eq(prime_tagstore_image_tags(s, i, tags, 64, &nt), PRIME_OK);
+            cr_assert_eq(prime_tagstore_add_image(t, prime_tagstore_image_name(s, i), c, tags,
+                                                  nt, NULL),
+                         PRIME_OK, "%s", prime_last_error());
+        }
+    cr_assert_eq(prime_tagstore_freeze(t), PRIME_OK);
+    return t;
+}
+
+/* part holds exactly the images of whole whose class is in want[0..n), in
+ * order, with outcomes po equal to o's */
+static void assert_classes(const prime_tagstore *whole, const prime_outcomes *o,
+                           const prime_tagstore *part, const prime_outcomes *po,
+                           const uint32_t *want, uint32_t n)
+{
+    uint32_t nc = prime_tagstore_class_count(whole), nt = prime_tagstore_tag_count(whole);
+    cr_assert_eq(prime_tagstore_class_count(part), nc);
+    cr_assert_eq(prime_tagstore_tag_count(part), nt);
+    cr_assert_eq(prime_tagstore_is_frozen(part), 1);
+    for (uint32_t t = 0; t < nt; t++)
+        cr_assert_str_eq(prime_tagstore_tag_name(part, t), prime_tagstore_tag_name(whole, t));
+    uint32_t a[64], b[64], ka, kb, j = 0;
+    for (uint32_t i = 0; i < prime_tagstore_image_count(whole); i++) {
+        uint32_t c = prime_tagstore_image_class(whole, i);
+        bool in = false;
+        for (uint32_t k = 0; k < n; k++)
+            in = in || want[k] == c;
+        if (!in)
+            continue;
+        cr_assert_lt(j, prime_tagstore_image_count(part));
+        cr_assert_str_eq(prime_tagstore_image_name(part, j), prime_tagstore_image_name(whole, i));
+        cr_assert_eq(prime_tagstore_image_class(part, j), c);
+        cr_assert_eq(prime_tagstore_image_tags(part, j, a, 64, &ka), PRIME_OK);
+        cr_assert_eq(prime_tagstore_image_tags(whole, i, b, 64, &kb), PRIME_OK);
+        cr_assert_eq(ka, kb);
+        cr_assert_arr_eq(a, b, ka * sizeof *a);
+        if (po != NULL) {
+            double x = -1, y = -2;
+            cr_assert_eq(prime_outcomes_get(po, j, &x), PRIME_OK);
+            cr_assert_eq(prime_outcomes_get(o, i, &y), PRIME_OK);
+            cr_assert_eq(x, y);
+        }
+        j++;
+    }
+    cr_assert_eq(j, prime_tagstore_image_count(part));
+    if (po != NULL)
+        cr_assert_eq(prime_outcomes_count(po), j);
+}
+
+static unsigned char *partial_bytes(const prime_partial *p, size_t *n)
+{
+    cr_assert_eq(prime_partial_serialize(p, NULL, 0, n), PRIME_E_BUFFER_TOO_SMALL);
+    unsigned char *b = malloc(*n);
+    cr_assert_eq(prime_partial_serialize(p, b, *n, n), PRIME_OK);
+    return b;
+}
+
+Test(store_io, class_reader_reads_classes_with_their_outcomes, .timeout = 120)
+{
+    static const uint32_t shapes[][3] = {{0, 5, 3}, {1, 5, 3}, {40, 30, 6}, {600, 20, 12},
+                                         {2000, 20, 5}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        for (int sorted = 0; sorted < 2; sorted++) {
+            prime_tagstore *random = random_store(shapes[k][0], shapes[k][1], shapes[k][2]);
+            prime_tagstore *whole = sorted ? sorted_by_class(random) : random;
+            if (sorted)
+                prime_tagstore_destroy(random);
+            char *path = strdup(tmp_path("classes.prime"));
+            char *opath = strdup(tmp_path("classes.out"));
+            cr_assert_eq(prime_tagstore_save(whole, path), PRIME_OK);
+            uint32_t n = prime_tagstore_image_count(whole);
+            uint32_t nc = prime_tagstore_class_count(whole);
+            prime_outcomes *o = NULL;
+            cr_assert_eq(prime_outcomes_create(n, &o), PRIME_OK);
+            for (uint32_t i = 0; i < n; i++)
+                cr_assert_eq(prime_outcomes_set(o, i, rnd(3) == 0), PRIME_OK);
+            for (int32_t kind = PRIME_OUTCOMES_BITS; kind <= PRIME_OUTCOMES_F64; kind++) {
+                cr_assert_eq(prime_outcomes_save(o, whole, kind, opath), PRIME_OK);
+                prime_class_reader *r = NULL;
+                cr_assert_eq(prime_class_reader_open(path, opath, &r), PRIME_OK, "%s",
+                             prime_last_error());
+                const prime_tagstore *tables = prime_class_reader_tables(r);
+                cr_assert_eq(prime_tagstore_image_count(tables), 0);
+                cr_assert_eq(prime_tagstore_class_count(tables), nc);
+                for (uint32_t c = 0; c <= nc; c++)
+                    cr_assert_eq(prime_class_reader_class_size(r, c),
+                                 prime_tagstore_class_image_count(whole, c));
+                /* random sets of classes, in any order */
+                for (int trial = 0; trial < 12; trial++) {
+                    uint32_t want[16], m = 0;
+                    for (uint32_t c = 0; c < nc && m < 16; c++)
+                        if (rnd(3) == 0)
+                            want[m++] = c;
+                    for (uint32_t i = m; i > 1; i--) {
+                        uint32_t j = rnd(i), t = want[i - 1];
+                        want[i - 1] = want[j];
+                        want[j] = t;
+                    }
+                    prime_tagstore *part = NULL;
+                    prime_outcomes *po = NULL;
+                    cr_assert_eq(prime_class_reader_read(r, want, m, &part, &po), PRIME_OK,
+                                 "%s", prime_last_error());
+                    assert_classes(whole, o, part, po, want, m);
+                    prime_outcomes_destroy(po);
+                    prime_tagstore_destroy(part);
+                    /* and without outcomes */
+                    cr_assert_eq(prime_class_reader_read(r, want, m, &part, NULL), PRIME_OK);
+                    assert_classes(whole, o, part, NULL, want, m);
+                    prime_tagstore_destroy(part);
+                }
+                prime_class_reader_close(r);
+            }
+            prime_outcomes_destroy(o);
+            prime_tagstore_destroy(whole);
+            free(path);
+            free(opath);
+        }
+    }
+}
+
+Test(store_io, class_reader_partials_are_the_whole_stores, .timeout = 120)
+{
+    for (int sorted = 0; sorted < 2; sorted++) {
+        prime_tagstore *random = random_store(500, 12, 9);
+        prime_tagstore *whole = sorted ? sorted_by_class(random) : random;
+        if (sorted)
+            prime_tagstore_destroy(random);
+        char *path = strdup(tmp_path("cp.prime")), *opath = strdup(tmp_path("cp.out"));
+        cr_assert_eq(prime_tagstore_save(whole, path), PRIME_OK);
+        prime_tagstore *opened = NULL;
+        cr_assert_eq(prime_tagstore_open(path, &opened), PRIME_OK);
+        uint32_t n = prime_tagstore_image_count(whole), nc = prime_tagstore_class_count(whole);
+        prime_outcomes *o = NULL;
+        cr_assert_eq(prime_outcomes_create(n, &o), PRIME_OK);
+        for (uint32_t i = 0; i < n; i++)
+            cr_assert_eq(prime_outcomes_set(o, i, rnd(3) == 0 ? 1.0 : rnd(2) * 0.25), PRIME_OK);
+        cr_assert_eq(prime_outcomes_save(o, whole, PRIME_OUTCOMES_F64, opath), PRIME_OK);
+        prime_config *cfg = NULL;
+        cr_assert_eq(prime_config_create(&cfg), PRIME_OK);
+        cr_assert_eq(prime_config_set_int(cfg, PRIME_PARAM_MIN_SIZE, 3), PRIME_OK);
+        cr_assert_eq(prime_config_set_int(cfg, PRIME_PARAM_THREADS, 1 + rnd(3)), PRIME_OK);
+        prime_class_reader *r = NULL;
+        cr_assert_eq(prime_class_reader_open(path, opath, &r), PRIME_OK, "%s", prime_last_error());
+        const prime_tagstore *tables = prime_class_reader_tables(r);
+        prime_partial **parts = calloc(nc, sizeof *parts);
+        uint32_t np = 0;
+        for (uint32_t c = 0; c < nc; c++) {
+            prime_tagstore *part = NULL;
+            prime_outcomes *po = NULL;
+            cr_assert_eq(prime_class_reader_read(r, &c, 1, &part, &po), PRIME_OK);
+            prime_partial *p = NULL, *q = NULL;
+            cr_assert_eq(prime_search_classes(part, po, cfg, &c, 1, NULL, NULL, &p), PRIME_OK,
+                         "%s", prime_last_error());
+            cr_assert_eq(prime_search_classes(opened, o, cfg, &c, 1, NULL, NULL, &q), PRIME_OK);
+            size_t pn = 0, qn = 0;
+            unsigned char *pb = partial_bytes(p, &pn), *qb = partial_bytes(q, &qn);
+            cr_assert(pn == qn && memcmp(pb, qb, pn) == 0, "class %u: other bytes", c);
+            /* loads against the tables and against the whole store */
+            prime_partial *back = NULL;
+            cr_assert_eq(prime_partial_load_memory(pb, pn, NULL, tables, cfg, &back), PRIME_OK,
+                         "%s", prime_last_error());
+            prime_partial_destroy(back);
+            cr_assert_eq(prime_partial_load_memory(pb, pn, NULL, opened, cfg, &back), PRIME_OK);
+            prime_partial_destroy(back);
+            /* a class the part does not hold is refused */
+            uint32_t other = (c + 1) % nc;
+            if (prime_tagstore_class_image_count(whole, other) > 0) {
+                cr_assert_eq(prime_search_classes(part, po, cfg, &other, 1, NULL, NULL, &back),
+                             PRIME_E_INVALID_ARG);
+                cr_assert_null(back);
+            }
+            free(pb);
+            free(qb);
+            prime_partial_destroy(q);
+            if (prime_partial_class_count(p) > 0)
+                parts[np++] = p;
+            else
+                prime_partial_destroy(p);
+            prime_outcomes_destroy(po);
+            prime_tagstore_destroy(part);
+        }
+        prime_result *merged = NULL, *direct = NULL;
+        cr_assert_eq(prime_partial_merge(tables, (const prime_partial *const *)parts, np,
+                                         &merged),
+                     PRIME_OK, "%s", prime_last_error());
+        cr_assert_eq(prime_search(whole, o, cfg, NULL, NULL, &direct), PRIME_OK);
+        char *a = render_json(merged), *b = render_json(direct);
+        cr_assert_str_eq(a, b);
+        free(a);
+        free(b);
+        prime_result_destroy(merged);
+        prime_result_destroy(direct);
+        /* a class missing from the parts is named */
+        if (np > 1) {
+            cr_assert_eq(prime_partial_merge(tables, (const prime_partial *const *)parts,
+                                             np - 1, &merged),
+                         PRIME_E_MISMATCH);
+            cr_assert_null(merged);
+        }
+        /* folding equal modes needs the images */
+        prime_config *fold = NULL;
+        cr_assert_eq(prime_config_clone(cfg, &fold), PRIME_OK);
+        cr_assert_eq(prime_config_set_int(fold, PRIME_PARAM_FOLD_EQUAL, 1), PRIME_OK);
+        prime_tagstore *part = NULL;
+        prime_outcomes *po = NULL;
+        uint32_t c0 = prime_partial_class_id(parts[0], 0);
+        cr_assert_eq(prime_class_reader_read(r, &c0, 1, &part, &po), PRIME_OK);
+        prime_partial *fp = NULL;
+        cr_assert_eq(prime_search_classes(part, po, fold, &c0, 1, NULL, NULL, &fp), PRIME_OK);
+        cr_assert_eq(prime_partial_merge(part, (const prime_partial *const *)&fp, 1, &merged),
+                     PRIME_E_INVALID_ARG);
+        prime_partial_destroy(fp);
+        prime_outcomes_destroy(po);
+        prime_tagstore_destroy(part);
+        prime_config_destroy(fold);
+        for (uint32_t k = 0; k < np; k++)
+            prime_partial_destroy(parts[k]);
+        free(parts);
+        prime_class_reader_close(r);
+        prime_config_destroy(cfg);
+        prime_outcomes_destroy(o);
+        prime_tagstore_destroy(opened);
+        prime_tagstore_destroy(whole);
+        free(path);
+        free(opath);
+    }
+}
+
+Test(store_io, class_reader_refuses_bad_files_and_arguments)
+{
+    prime_tagstore *whole = random_store(300, 30, 5);
+    char *path = strdup(tmp_path("cr.prime")), *other = strdup(tmp_path("cr-other.prime"));
+    char *opath = strdup(tmp_path("cr.out"));
+    cr_assert_eq(prime_tagstore_save(whole, path), PRIME_OK);
+    prime_class_reader *r = NULL;
+    cr_assert_eq(prime_class_reader_open(NULL, NULL, &r), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_class_reader_open(path, NULL, NULL), PRIME_E_INVALID_ARG);
+    char *missing = strdup(tmp_path("cr-missing.prime"));
+    cr_assert_eq(prime_class_reader_open(missing, NULL, &r), PRIME_E_NOT_FOUND);
+    cr_assert_null(r);
+    free(missing);
+    size_t n = 0;
+    unsigned char *d = slurp(path, &n);
+    /* a flipped bit anywhere, a cut, a byte too many: refused at open */
+    for (size_t at = 0; at < n; at += 1 + n / 61) {
+        d[at] ^= 0x10;
+        spit(other, d, n);
+        d[at] ^= 0x10;
+        cr_assert_eq(prime_class_reader_open(other, NULL, &r), PRIME_E_FORMAT, "byte %zu", at);
+        cr_assert_null(r);
+    }
+    for (size_t cut = 0; cut < n; cut += 1 + n / 17) {
+        spit(other, d, cut);
+        cr_assert_neq(prime_class_reader_open(other, NULL, &r), PRIME_OK, "cut %zu", cut);
+        cr_assert_null(r);
+    }
+    unsigned char *longer = calloc(1, n + 8);
+    memcpy(longer, d, n);
+    spit(other, longer, n + 8);
+    cr_assert_eq(prime_class_reader_open(other, NULL, &r), PRIME_E_FORMAT);
+    free(longer);
+
+    /* arguments of a read */
+    cr_assert_eq(prime_class_reader_open(path, NULL, &r), PRIME_OK, "%s", prime_last_error());
+    prime_tagstore *part = NULL;
+    prime_outcomes *po = NULL;
+    uint32_t ids[3] = {1, 5, 1};
+    cr_assert_eq(prime_class_reader_read(NULL, ids, 1, &part, NULL), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_class_reader_read(r, ids, 1, NULL, NULL), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_class_reader_read(r, NULL, 1, &part, NULL), PRIME_E_INVALID_ARG);
+    cr_assert_eq(prime_class_reader_read(r, ids + 1, 1, &part, NULL), PRIME_E_INVALID_ARG);
+    cr_assert(strstr(prime_last_error(), "out of range") != NULL, "%s", prime_last_error());
+    uint32_t twice[3] = {1, 2, 1};
+    cr_assert_eq(prime_class_reader_read(r, twice, 3, &part, NULL), PRIME_E_INVALID_ARG);
+    cr_assert(strstr(prime_last_error(), "twice") != NULL, "%s", prime_last_error());
+    /* outcomes from a reader opened without them */
+    cr_assert_eq(prime_class_reader_read(r, ids, 1, &part, &po), PRIME_E_INVALID_ARG);
+    cr_assert_null(part);
+    cr_assert_null(po);
+    cr_assert_null(prime_class_reader_tables(NULL));
+    cr_assert_eq(prime_class_reader_class_size(NULL, 0), 0);
+    prime_class_reader_close(NULL);
+    /* the file replaced after the open: refused at the next read */
+    cr_assert_eq(prime_class_reader_read(r, ids, 1, &part, NULL), PRIME_OK);
+    prime_tagstore_destroy(part);
+    {
+        prime_tagstore *another = random_store(300, 30, 5);
+        cr_assert_eq(prime_tagstore_save(another, other), PRIME_OK);
+        size_t m = 0;
+        unsigned char *e = slurp(other, &m);
+        FILE *f = fopen(path, "r+b"); /* the same file, rewritten in place */
+        cr_assert_not_null(f);
+        fwrite(e, 1, m, f);
+        fclose(f);
+        if (m != n)
+            cr_assert_eq(truncate(path, (off_t)m), 0);
+        struct timespec t[2] = {{0, UTIME_NOW}, {1, 0}}; /* another time, for sure */
+        cr_assert_eq(utimensat(AT_FDCWD, path, t, 0), 0);
+        cr_assert_eq(prime_class_reader_read(r, ids, 1, &part, NULL), PRIME_E_IO);
+        cr_assert_null(part);
+        cr_assert(strstr(prime_last_error(), "changed") != NULL, "%s", prime_last_error());
+        free(e);
+        prime_tagstore_destroy(another);
+        spit(path, d, n);
+    }
+    prime_class_reader_close(r);
+
+    /* outcomes: of another store, damaged, a CSV */
+    prime_tagstore *another = random_store(300, 30, 5);
+    prime_outcomes *o = NULL;
+    cr_assert_eq(prime_outcomes_create(300, &o), PRIME_OK);
+    for (uint32_t i = 0; i < 300; i++)
+        prime_outcomes_set(o, i, 1.0);
+    cr_assert_eq(prime_outcomes_save(o, another, PRIME_OUTCOMES_BITS, opath), PRIME_OK);
+    cr_assert_eq(prime_class_reader_open(path, opath, &r), PRIME_E_MISMATCH);
+    cr_assert_null(r);
+    cr_assert_eq(prime_outcomes_save(o, whole, PRIME_OUTCOMES_FIXED, opath), PRIME_OK);
+    size_t on = 0;
+    unsigned char *od = slurp(opath, &on);
+    od[on - 3] ^= 1;
+    spit(opath, od, on);
+    cr_assert_eq(prime_class_reader_open(path, opath, &r), PRIME_E_FORMAT);
+    spit(opath, od, on - 8);
+    cr_assert_eq(prime_class_reader_open(path, opath, &r), PRIME_E_FORMAT);
+    spit(opath, "image,correct\n", 14);
+    cr_assert_eq(prime_class_reader_open(path, opath, &r), PRIME_E_FORMAT);
+    cr_assert_null(r);
+    free(od);
     prime_outcomes_destroy(o);
     prime_tagstore_destroy(another);
     prime_tagstore_destroy(whole);

@@ -8,7 +8,9 @@
  * `libopenmpi-dev`). It links libprime and MPI; libprime itself never links
  * MPI. It is a client of libprime's public API (docs/scale.md):
  *
- * - per class (the default): every rank holds the whole store; rank 0
+ * - per class (the default): every rank holds the whole store
+ *   (prime_mpi_search), or, from a binary store file with binary outcomes,
+ *   only the class it searches (prime_mpi_search_file, since 1.3); rank 0
  *   hands out the classes, largest estimated cost first, one at a time to
  *   whichever rank asks (rank 0 searches too when MPI was initialised with
  *   at least MPI_THREAD_FUNNELED); each class is searched whole by one rank
@@ -184,6 +186,41 @@ PRIME_MPI_API prime_status prime_mpi_search_part_resume(MPI_Comm comm,
                                                         const char *checkpoint_dir,
                                                         prime_progress_fn progress,
                                                         void *user_data, prime_result **out);
+
+/** The per-class search of a tags file over the ranks of comm
+ *  (collective), each rank holding only the class it searches when it
+ *  can: with a binary store file and binary outcomes bound to it (`prime
+ *  convert`), every rank opens the file with prime_class_reader_open
+ *  (checked once: its checksum read in blocks; the class index kept) and,
+ *  for each class rank 0 hands it, reads only that class's images and
+ *  outcomes (prime_class_reader_read), searches them and frees them; rank
+ *  0 merges the partial results against the file's tables
+ *  (prime_class_reader_tables). Before the search, the ranks share the
+ *  work of the cost estimate (each class read once, in batches of about
+ *  2^18 images), so the classes go out largest prime_search_class_costs
+ *  first, as prime_mpi_search hands them out. Memory per rank is then
+ *  about the class index (the class sizes; 4 bytes an image when the file
+ *  is not sorted by class) plus the largest class it searches, not the
+ *  store.
+ *
+ *  Any other input (a tags text file, a sharded-store folder, an outcomes
+ *  CSV or outcomes in the tags file), or PRIME_PARAM_FOLD_EQUAL (which
+ *  needs every image where the results are merged): every rank loads the
+ *  whole store (prime_mpi_load) and this is prime_mpi_search.
+ *  tags and outcomes_path as prime_mpi_load; config, checkpoint_dir,
+ *  progress, user_data and *out as prime_mpi_search (a checkpoint folder
+ *  of a run read by classes is keyed by the tables and the outcomes of
+ *  each class: it serves a rerun of this function on the same files, not
+ *  prime_mpi_search). The result is the one prime_search gives, byte for
+ *  byte. PRIME_PARAM_WHOLE_DATASET is refused (PRIME_E_INVALID_ARG): use
+ *  prime_mpi_load_part and prime_mpi_search_part_resume.
+ *  @since 1.3 */
+PRIME_MPI_API prime_status prime_mpi_search_file(MPI_Comm comm, const char *tags,
+                                                 const char *outcomes_path,
+                                                 const prime_config *config,
+                                                 const char *checkpoint_dir,
+                                                 prime_progress_fn progress, void *user_data,
+                                                 prime_result **out);
 
 /** How many classes a rerun found in checkpoint_dir, after the last
  *  prime_mpi_search of this thread with a checkpoint (0 otherwise): for a

@@ -334,6 +334,87 @@ PRIME_API prime_status prime_tagstore_open_part(const char *path, uint32_t part,
                                                 uint32_t n_parts, prime_tagstore **out,
                                                 uint64_t *first_out, uint64_t *total_out);
 
+/** A binary store file open for reading the images of some of its classes
+ *  at a time (prime_class_reader_open), for a process that searches only
+ *  some classes (docs/scale.md, "Memory per rank"). */
+typedef struct prime_class_reader prime_class_reader;
+
+/** Open a binary store file to read it class by class. The file is checked
+ *  once, as prime_tagstore_open checks it, without holding it: the header,
+ *  the payload checksum (the file is read once from end to end in blocks)
+ *  and the class id of every image (PRIME_E_FORMAT when one is out of
+ *  range). The reader keeps the file open, the class and tag tables
+ *  (prime_class_reader_tables) and the class index: the size of each
+ *  class, and, when the images are not sorted by class, the list of the
+ *  images of each class (4 bytes an image).
+ *
+ *  outcomes_path (may be NULL): binary outcomes written for the file's
+ *  store (prime_outcomes_save), checked once too (header, payload checksum,
+ *  the store's checksum and image count: PRIME_E_MISMATCH for outcomes of
+ *  another store); prime_class_reader_read then gives the outcomes of the
+ *  images it reads. An outcomes CSV is not read here (PRIME_E_FORMAT).
+ *  Errors: a NULL path or out (PRIME_E_INVALID_ARG); those of
+ *  prime_tagstore_open and prime_outcomes_load (PRIME_E_NOT_FOUND,
+ *  PRIME_E_IO, PRIME_E_FORMAT, PRIME_E_MISMATCH, PRIME_E_NOMEM). On failure
+ *  *out is NULL. Close it with prime_class_reader_close.
+ *  @since 1.3 */
+PRIME_API prime_status prime_class_reader_open(const char *path, const char *outcomes_path,
+                                               prime_class_reader **out);
+
+/** Close a class reader; NULL is fine. The stores and outcomes it gave
+ *  stay valid; the store of prime_class_reader_tables goes with it.
+ *  @since 1.3 */
+PRIME_API void prime_class_reader_close(prime_class_reader *reader);
+
+/** The file's class and tag tables as a frozen store without images,
+ *  owned by the reader (valid until prime_class_reader_close): the store
+ *  to read back and merge partial results against (prime/partial.h;
+ *  below). NULL for a NULL reader.
+ *  @since 1.3 */
+PRIME_API const prime_tagstore *prime_class_reader_tables(const prime_class_reader *reader);
+
+/** Number of the file's images of class class_id (0 when it is out of
+ *  range, or reader is NULL).
+ *  @since 1.3 */
+PRIME_API uint32_t prime_class_reader_class_size(const prime_class_reader *reader,
+                                                 uint32_t class_id);
+
+/** The images of the classes class_ids[0..n_class_ids) (any order) as a
+ *  new frozen store: every image of these classes, in file order, with the
+ *  file's whole class and tag tables (the same names with the same ids);
+ *  and, when outcomes_out is not NULL, their outcomes (the reader must have
+ *  been opened with outcomes). Memory is about these images' share of the
+ *  file; only their bytes are read (one read a run of consecutive images;
+ *  a file sorted by class has one run a class), and validated as
+ *  prime_tagstore_open validates a file (image names are checked for
+ *  duplicates within the store only). n_class_ids 0 gives a store without
+ *  images.
+ *
+ *  The store searches like the whole file's store for these classes, and
+ *  more: a partial result of it (prime_search_classes) is bound to the
+ *  file (its payload checksum and class sizes), so it is byte for byte the
+ *  partial result of the whole store opened with prime_tagstore_open; it
+ *  loads and merges (prime_partial_load_memory, prime_partial_merge)
+ *  against any store of the reader, prime_class_reader_tables included,
+ *  and against the whole store. prime_search_classes on it refuses a class
+ *  it does not hold (PRIME_E_INVALID_ARG), and prime_partial_merge
+ *  against it refuses PRIME_PARAM_FOLD_EQUAL (which needs every image).
+ *  Otherwise it is a store of its own (prime_tagstore_checksum is that of
+ *  its images).
+ *
+ *  Errors: a NULL reader or store_out, class_ids NULL with n_class_ids > 0,
+ *  a class id out of range or given twice, outcomes_out with a reader
+ *  without outcomes (PRIME_E_INVALID_ARG); the file changed since the
+ *  reader opened it (its size, time or header; or classes that are not
+ *  those indexed: PRIME_E_IO); PRIME_E_FORMAT for bytes that do not
+ *  validate; PRIME_E_NOMEM. On failure *store_out and *outcomes_out are
+ *  NULL. Several threads may read from one reader at once.
+ *  @since 1.3 */
+PRIME_API prime_status prime_class_reader_read(const prime_class_reader *reader,
+                                               const uint32_t *class_ids, uint32_t n_class_ids,
+                                               prime_tagstore **store_out,
+                                               prime_outcomes **outcomes_out);
+
 /** Load a tags file of any supported kind, recognised by its content: a
  *  binary store (magic bytes), JSON Lines (first non-blank byte '{'), or
  *  CSV (see docs/formats.md). The store comes back frozen.

@@ -202,10 +202,21 @@ prime_status prime_search_classes(const prime_tagstore *store, const prime_outco
         }
     }
 
+    for (uint32_t i = 0; store->class_part && i < n_class_ids; i++) {
+        uint32_t c = ids[i];
+        if (store->class_size[c] != store->origin_class_size[c]) {
+            prime__free(ids);
+            return prime__error(PRIME_E_INVALID_ARG,
+                                "prime_search_classes: class '%s' (id %u) is not in this part "
+                                "of the store (read it with prime_class_reader_read)",
+                                prime_tagstore_class_name(store, c), (unsigned)c);
+        }
+    }
+
     uint64_t store_sum = 0;
     prime__search_raw raw;
     memset(&raw, 0, sizeof raw);
-    prime_status st = prime_tagstore_checksum(store, &store_sum);
+    prime_status st = prime__store_bind_sum(store, &store_sum);
     if (st == PRIME_OK)
         st = prime__search_raw_run(store, outcomes, config, ids, n_class_ids, progress,
                                    user_data, &raw);
@@ -447,7 +458,7 @@ prime_status prime_partial_load_memory(const void *data, size_t size, const char
         return bad(name, "the payload checksum does not match: the data is damaged");
 
     uint64_t store_sum = 0;
-    prime_status st = prime_tagstore_checksum(store, &store_sum);
+    prime_status st = prime__store_bind_sum(store, &store_sum);
     if (st != PRIME_OK)
         return st;
     if (store_sum != prime__get_le64(d + H_STORE_SUM))
@@ -487,7 +498,7 @@ prime_status prime_partial_load_memory(const void *data, size_t size, const char
             why = "a class id is out of range or out of order";
         else if (prime__get_le32(q + 4) != 0)
             why = "a padding field of a class is not zero";
-        else if (images == 0 || images != prime_tagstore_class_image_count(store, id))
+        else if (images == 0 || images != prime__store_bind_class_size(store, id))
             why = "a class's image count is not the store's";
         else if (!(correct >= 0.0 && correct <= (double)images))
             why = "a class's sum of outcomes is out of range";
@@ -579,9 +590,13 @@ prime_status prime_partial_merge(const prime_tagstore *store, const prime_partia
     if (!store->frozen)
         return prime__error(PRIME_E_STATE, "prime_partial_merge: the tag store is not frozen");
     uint64_t store_sum = 0;
-    prime_status st = prime_tagstore_checksum(store, &store_sum);
+    prime_status st = prime__store_bind_sum(store, &store_sum);
     if (st != PRIME_OK)
         return st;
+    if (store->class_part && parts[0]->config.fold_equal)
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "prime_partial_merge: folding equal modes needs every image: merge "
+                            "against the whole store, not a part read by classes");
     uint64_t n_modes = 0, n_classes = 0, candidates = 0;
     for (uint32_t i = 0; i < n_parts; i++) {
         if (parts[i]->store_sum != store_sum)
@@ -645,7 +660,7 @@ prime_status prime_partial_merge(const prime_tagstore *store, const prime_partia
         nm += p->n_modes;
     }
     for (uint32_t c = 0; c < n_store; c++) {
-        if (owner[c] == PRIME_NONE && prime_tagstore_class_image_count(store, c) > 0) {
+        if (owner[c] == PRIME_NONE && prime__store_bind_class_size(store, c) > 0) {
             st = prime__error(PRIME_E_MISMATCH,
                               "prime_partial_merge: class '%s' (id %u) is in no part",
                               prime_tagstore_class_name(store, c), (unsigned)c);

@@ -105,12 +105,16 @@ typedef struct {
     /* the images as rows (project(), pair_row_rows()): the candidates of
        the image at bit position p, ascending, are
        img_tags[img_beg[p]..img_end[p]) (rows in image order; 0..0 for a
-       position without an image). img_beg NULL: not built (more than
-       2^32 - 2 entries) */
+       position without an image), as 16-bit candidate indices (half the
+       memory of 32). img_beg NULL: not built (more than 2^32 - 2 entries,
+       or more than 65,535 candidates: rows_fit()) */
     uint32_t *img_beg, *img_end; /* words * 64 each */
-    uint32_t *img_tags;
+    uint16_t *img_tags;
     uint64_t img_entries;    /* entries of all rows */
     void *img_block;
+    /* prime_search_stream: the rank of candidate k's name among the
+       candidates' names (name_ranks()) */
+    uint32_t *name_rank;
 } search_class;
 
 typedef struct {
@@ -121,6 +125,19 @@ typedef struct {
 } search_item;
 
 typedef struct search_ctx search_ctx;
+
+/* Necessity (necessary()): the set of the node of depth p on the DFS path
+ * without its tag path[d] (d <= p - 2), computed at the first check of
+ * one of its children that needs it and kept while that node is on the
+ * path, so that the check of each further child costs one intersection
+ * with the child's column, not one per tag. */
+typedef struct {
+    uint64_t node;           /* lvl_node of the node it was computed for; 0 none */
+    uint64_t *set;           /* the bitset, when not as_ids */
+    uint32_t *ids;           /* sorted positions, when as_ids */
+    uint32_t n, n_wrong;     /* images; wrong ones among them (0/1 outcomes) */
+    bool as_ids;
+} nec_set;
 
 typedef struct {
     search_ctx *s;
@@ -160,6 +177,16 @@ typedef struct {
     uint64_t lvl_size[PRIME_MAX_TAGS_LIMIT + 1];
     /* the survivors of the node of depth d: sv_* level d, lvl_nsv[d] */
     uint32_t lvl_nsv[PRIME_MAX_TAGS_LIMIT + 1];
+    /* the node of depth d: a number no other node of this worker gets */
+    uint64_t lvl_node[PRIME_MAX_TAGS_LIMIT + 1];
+    uint64_t node_count;
+    /* survivor_stats: where the last check of a node of depth k found its
+       entry (sv_at[k]), for the children of node sv_at_node[k] */
+    uint32_t sv_at[PRIME_MAX_TAGS_LIMIT + 1];
+    uint64_t sv_at_node[PRIME_MAX_TAGS_LIMIT + 1];
+    /* necessity: nec[p][d] (nec_set), buffers in nec_block */
+    nec_set nec[PRIME_MAX_TAGS_LIMIT][PRIME_MAX_TAGS_LIMIT];
+    void *nec_block;
     uint32_t nodes;
     prime__raw_mode *modes;
     size_t n_modes, cap_modes;
@@ -187,11 +214,13 @@ struct search_ctx {
     uint32_t gallop_ratio;   /* gallops() */
     uint32_t proj_mode;      /* prime__search_set_projection */
     uint32_t pair_rows;      /* prime__search_set_pair_rows */
+    uint32_t nec_mode;       /* prime__search_set_necessity */
     search_item *items;
     size_t n_items;
 
     /* the running phase */
-    int phase;               /* 1 = prepare classes, 2 = pair rows, 3 = search */
+    int phase;               /* 1 = prepare classes, 2 = pair rows, 4 = rows
+                                from columns, 3 = search */
     size_t phase_items;
     atomic_size_t next;
     atomic_uint_fast64_t done;
@@ -457,7 +486,8 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
     const uint32_t *map = w->map;
     size_t words = c->words;
     uint32_t m = c->m_pending;
-    uint32_t *tags = c->img_tags, at = 0;
+    uint16_t *tags = c->img_tags;
+    uint32_t at = 0;
     for (uint32_t j = 0; j < c->n; j++) {
         uint32_t img = class_image(c, j);
         size_t bit = c->binary ? rank[j] : j;
@@ -474,7 +504,7 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
         for (uint64_t k = a; k < b; k++) {
             uint32_t ci = map[prime__store_tag_w(st, k, iw)];
             prime__bits_set(c->cols + (size_t)ci * words, bit);
-            tags[at] = ci;
+            tags[at] = (uint16_t)ci; /* ci <= m <= UINT16_MAX (rows_fit()) */
             at += ci < m;
         }
         c->img_end[bit] = at;
@@ -495,6 +525,39 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
             F(4u, 8u);                                                        \
         }                                                                     \
     } while (0)
+
+/* Whether the rows of class c (its m candidates and img_entries set) fit
+ * their types: 32-bit offsets, 16-bit candidate indices (m itself marks a
+ * tag that is not a candidate while they are written). */
+static inline bool rows_fit(const search_class *c)
+{
+    return c->img_entries < UINT32_MAX - 1 && c->m <= UINT16_MAX;
+}
+
+/* The steps that counting row i of the pair table over the rows of its
+ * column's images (pair_row_rows(): one per entry of those rows) saves
+ * against one intersection per later tag (the positions of a sparse
+ * column, `ids`, probed; else a quarter step per word), when positive;
+ * else 0. */
+static double pair_rows_saving(const search_ctx *s, const search_class *c, uint32_t i, bool ids)
+{
+    (void)s;
+    if (c->n == 0)
+        return 0;
+    uint64_t n = c->col_size[i];
+    uint64_t nw = c->binary ? n - (c->col_sum[i] >> PRIME_FX_SHIFT) : 0; /* wrong */
+    double per_image = (double)c->img_entries / (double)c->n;
+    double by_rows = (double)n * per_image;
+    double by_pairs = (double)(c->m - i - 1) *
+                      (ids ? (double)(c->binary ? nw : n)
+                           : (double)(c->binary ? c->wrong_words : c->words) * 0.25);
+    return by_rows < by_pairs ? by_pairs - by_rows : 0;
+}
+
+/* Classes of at least this many words (16,384 images) project every
+ * first tag that has tags to add: measured on the generated stores of
+ * bench/scale.sh, where the deeper levels gain most of it. */
+#define PROJECT_WORDS 256
 
 static prime_status prepare_class(search_worker *w, search_class *c)
 {
@@ -600,20 +663,36 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         for (uint32_t j = 0; j < c->n; j++)
             c->vals[j] = prime__fx_from(s->out[class_image(c, j)]);
     }
-    /* the rows (project()), unless their offsets overflow */
+    /* the rows (project(), pair_row_rows()), where they fit their types
+       (rows_fit()) and are estimated to pay: in a class projected
+       whatever its tags, or where counting the pair table over them saves
+       more than they cost; a smaller class may get them from its columns
+       once its pair table says that projections pay (rows_from_columns()) */
     uint64_t entries = 0;
     for (uint32_t k = 0; k < m; k++)
         entries += c->col_size[k];
     size_t n_pos = words * PRIME_BITS_WORD;
-    c->img_beg = c->img_end = c->img_tags = NULL;
+    c->img_beg = c->img_end = NULL;
+    c->img_tags = NULL;
     c->img_entries = entries;
-    if (entries < UINT32_MAX - 1) {
-        c->img_block = prime__malloc((2 * n_pos + (size_t)entries + 1) * sizeof(uint32_t));
+    c->m = m; /* for pair_rows_saving() */
+    bool rows = s->pair_rows == 2 || (s->proj_mode != 0 && words >= PROJECT_WORDS);
+    if (!rows && s->pair_rows != 0) {
+        double saved = 0;
+        for (uint32_t k = 0; k < m; k++)
+            saved += pair_rows_saving(s, c, k, sparse(s, c->col_size[k], words));
+        rows = saved > (double)entries;
+    }
+    rows = rows && rows_fit(c);
+    c->m = 0;
+    if (rows) {
+        c->img_block = prime__malloc(2 * n_pos * sizeof(uint32_t) +
+                                     ((size_t)entries + 1) * sizeof(uint16_t));
         if (c->img_block == NULL)
             return PRIME_E_NOMEM; /* c->block is freed with the classes */
         c->img_beg = c->img_block;
         c->img_end = c->img_beg + n_pos;
-        c->img_tags = c->img_end + n_pos;
+        c->img_tags = (uint16_t *)(c->img_end + n_pos);
         /* the positions without an image (the gap after the wrong ones) */
         memset(c->img_beg, 0, 2 * n_pos * sizeof(uint32_t));
     }
@@ -688,12 +767,13 @@ static bool pair_row_rows(search_worker *w, search_class *c, uint32_t i)
         extract_ids(c->cols + (size_t)i * words, words, w->pos);
         pos = w->pos;
     }
-    const uint32_t *beg = c->img_beg, *end = c->img_end, *tags = c->img_tags;
+    const uint32_t *beg = c->img_beg, *end = c->img_end;
+    const uint16_t *tags = c->img_tags;
     uint32_t *cw = w->pc_wrong, *cs = w->pc_size;
     uint64_t *sum = w->pc_sum;
     for (uint32_t x = 0; x < n; x++) {
         uint32_t p = pos[x];
-        const uint32_t *r = tags + beg[p], *q = tags + end[p];
+        const uint16_t *r = tags + beg[p], *q = tags + end[p];
         if (c->binary) {
             uint32_t wrong = x < nw;
             while (q > r && q[-1] > i) {
@@ -746,13 +826,7 @@ static bool pair_row(search_worker *w, search_class *c, uint32_t i)
     /* by the rows of the column's images when that reads fewer entries
        than one intersection per later tag would cost */
     if (c->img_beg != NULL && c->n > 0 && s->pair_rows != 0) {
-        if (s->pair_rows == 2)
-            return pair_row_rows(w, c, i);
-        double per_image = (double)c->img_entries / (double)c->n;
-        double by_rows = (double)n * per_image;
-        double by_pairs = (double)(c->m - i - 1) *
-                          (ids != NULL ? (double)(c->binary ? nw : n) : (double)(c->binary ? ww : words) * 0.25);
-        if (by_rows < by_pairs)
+        if (s->pair_rows == 2 || pair_rows_saving(s, c, i, ids != NULL) > 0)
             return pair_row_rows(w, c, i);
     }
     for (uint32_t l = i + 1; l < c->m; l++) {
@@ -914,25 +988,179 @@ static void subset_stats(const search_worker *w, const search_class *c, uint32_t
         *sum_out = n == 0 ? 0 : prime__bits_sum(scratch, words, c->vals);
 }
 
-/* The size and sum of the child j of the node of depth d on the DFS path,
- * from that node's survivors (sorted by tag); false if j is not one. */
-static bool survivor_stats(const search_worker *w, uint32_t d, uint32_t j, uint64_t *size,
+/* The size and sum of the child j of the node of depth d = k - 2 on the
+ * DFS path, from that node's survivors (sorted by tag), for the check of
+ * a node of depth k whose last tag is j; false if j is not one. The
+ * checks of the children of one node (depth k - 1) come in increasing j:
+ * the search starts where the previous one of that node ended
+ * (w->sv_at[k]) and gallops. */
+static bool survivor_stats(search_worker *w, uint32_t k, uint32_t j, uint64_t *size,
                            uint64_t *sum)
 {
+    uint32_t d = k - 2;
     const uint32_t *sv = w->sv_j + (size_t)d * w->s->max_m;
-    uint32_t lo = 0, hi = w->lvl_nsv[d];
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (sv[mid] < j)
-            lo = mid + 1;
-        else
-            hi = mid;
+    uint32_t n = w->lvl_nsv[d];
+    if (w->sv_at_node[k] != w->lvl_node[k - 1]) {
+        w->sv_at_node[k] = w->lvl_node[k - 1];
+        w->sv_at[k] = 0;
     }
-    if (lo >= w->lvl_nsv[d] || sv[lo] != j)
+    uint32_t lo = w->sv_at[k];
+    if (lo < n && sv[lo] < j) {
+        /* sv[lo + b/2] < j: the first entry >= j is in (lo + b/2, lo + b] */
+        uint32_t b = 1;
+        while (lo + b < n && sv[lo + b] < j)
+            b <<= 1;
+        uint32_t hi = lo + b < n ? lo + b : n;
+        lo += (b >> 1) + 1;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (sv[mid] < j)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    }
+    w->sv_at[k] = lo;
+    if (lo >= n || sv[lo] != j)
         return false;
     *size = w->sv_size[(size_t)d * w->s->max_m + lo];
     *sum = w->sv_sum[(size_t)d * w->s->max_m + lo];
     return true;
+}
+
+/* How necessary() finds the sets without one tag (prime__search_set_necessity). */
+static uint32_t nec_mode = 1;
+
+void prime__search_set_necessity(uint32_t mode)
+{
+    nec_mode = mode > 1 ? 1 : mode;
+}
+
+/* The number of nec_set slots: one per parent depth p (3 <= p < max_tags)
+ * and tag d <= p - 2 of it (the checks of a node of depth k = p + 1
+ * without path[d], d <= k - 3). */
+static inline size_t nec_slots(uint32_t max_tags)
+{
+    size_t n = 0;
+    for (uint32_t p = 3; p < max_tags; p++)
+        n += p - 1;
+    return n;
+}
+
+/* e = the set of the node of depth p without path[d] (d <= p - 2): the
+ * ancestor of depth d (none for d 0) intersected with the columns
+ * path[d+1..p), in the class itself for d 0 (w->full), else in c. From
+ * sorted positions when the ancestor or one of the columns has them (the
+ * smallest such), probing the others; else by fused AND + count. */
+static void nec_build(search_worker *w, const search_class *c, uint32_t p, uint32_t d,
+                      nec_set *e)
+{
+    const search_ctx *s = w->s;
+    if (d == 0)
+        c = w->full;
+    size_t words = c->words, ww = c->wrong_words;
+    uint32_t correct_from = (uint32_t)(ww * PRIME_BITS_WORD);
+    const uint64_t *ops[PRIME_MAX_TAGS_LIMIT + 1] = {0};
+    uint32_t n_ops = 0;
+    const uint32_t *start = NULL;
+    uint64_t start_n = 0;
+    int start_op = -1;
+    bool from_ancestor = d > 0 && w->lvl_ids[d] != NULL;
+    if (d > 0) {
+        if (from_ancestor) {
+            start = w->lvl_ids[d];
+            start_n = w->lvl_size[d];
+            start_op = 0;
+        }
+        ops[n_ops++] = w->lvl_set[d];
+    }
+    for (uint32_t i = d + 1; i < p; i++) {
+        uint32_t col = w->path[i];
+        if (!from_ancestor && c->col_ids[col] != NULL &&
+            (start == NULL || c->col_size[col] < start_n)) {
+            start = c->col_ids[col];
+            start_n = c->col_size[col];
+            start_op = (int)n_ops;
+        }
+        ops[n_ops++] = col_at(c, col);
+    }
+    if (start != NULL) {
+        const uint64_t *rest[PRIME_MAX_TAGS_LIMIT + 1];
+        uint32_t n_rest = 0;
+        for (uint32_t o = 0; o < n_ops; o++)
+            if ((int)o != start_op)
+                rest[n_rest++] = ops[o];
+        uint32_t n = 0, nw = 0;
+        for (uint64_t i = 0; i < start_n; i++) {
+            uint32_t id = start[i];
+            uint64_t in = 1;
+            for (uint32_t o = 0; o < n_rest && in; o++)
+                in = bit_of(rest[o], id);
+            e->ids[n] = id;
+            n += (uint32_t)in;
+            nw += (uint32_t)in & (uint32_t)(id < correct_from);
+        }
+        e->n = n;
+        e->n_wrong = c->binary ? nw : 0;
+        e->as_ids = true;
+        return;
+    }
+    uint64_t n = s->k->and_count(e->set, ops[0], ops[1], words);
+    for (uint32_t o = 2; o < n_ops; o++)
+        n = s->k->and_count(e->set, e->set, ops[o], words);
+    e->n = (uint32_t)n;
+    e->n_wrong = c->binary ? (uint32_t)s->k->count(e->set, ww) : 0;
+    e->as_ids = sparse(s, n, words);
+    if (e->as_ids)
+        extract_ids(e->set, words, e->ids);
+}
+
+/* Size and outcome sum of e (nec_build(.., d, e)) intersected with column
+ * j; scratch: max_words words. */
+static void nec_stats(const search_worker *w, const search_class *c, uint32_t d,
+                      const nec_set *e, uint32_t j, uint64_t *scratch, uint64_t *size_out,
+                      uint64_t *sum_out)
+{
+    const search_ctx *s = w->s;
+    if (d == 0)
+        c = w->full;
+    size_t words = c->words, ww = c->wrong_words;
+    const uint64_t *col = col_at(c, j);
+    const uint32_t *cj = c->col_ids[j];
+    if (e->as_ids || cj != NULL) {
+        /* probe the positions of the set, or of the (sparse) column */
+        const uint32_t *ids = e->as_ids ? e->ids : cj;
+        const uint64_t *bits = e->as_ids ? col : e->set;
+        uint32_t n = e->as_ids ? e->n : (uint32_t)c->col_size[j];
+        if (c->binary) {
+            uint32_t nw = e->as_ids ? e->n_wrong
+                                    : n - (uint32_t)(c->col_sum[j] >> PRIME_FX_SHIFT);
+            uint32_t wrong = probe_count(ids, nw, bits);
+            uint32_t right = probe_count(ids + nw, n - nw, bits);
+            *size_out = (uint64_t)wrong + right;
+            *sum_out = (uint64_t)right << PRIME_FX_SHIFT;
+        } else {
+            uint64_t size = 0, sum = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                uint64_t in = bit_of(bits, ids[i]);
+                size += in;
+                sum += c->vals[ids[i]] & ((uint64_t)0 - in);
+            }
+            *size_out = size;
+            *sum_out = sum;
+        }
+        return;
+    }
+    if (c->binary) {
+        uint64_t wrong = s->k->and_popcount(e->set, col, ww);
+        uint64_t right = s->k->and_popcount(e->set + ww, col + ww, words - ww);
+        *size_out = wrong + right;
+        *sum_out = right << PRIME_FX_SHIFT;
+        return;
+    }
+    uint64_t n = s->k->and_count(scratch, e->set, col, words);
+    *size_out = n;
+    *sum_out = n == 0 ? 0 : prime__bits_sum(scratch, words, c->vals);
 }
 
 /* Necessity: removing any one tag of the k-tag set path[0..k) (with size
@@ -960,9 +1188,19 @@ static bool necessary(search_worker *w, const search_class *c, uint32_t k, uint6
     for (uint32_t drop = k - 1; drop-- > 0;) {
         uint64_t qs;
         uint64_t qsum;
-        bool known = drop + 2 == k ? survivor_stats(w, k - 2, w->path[k - 1], &qs, &qsum)
+        bool known = drop + 2 == k ? survivor_stats(w, k, w->path[k - 1], &qs, &qsum)
                      : drop == 0 && k == 3 ? pair_stats(w->full, w->path[1], w->path[2], &qs, &qsum)
                                            : false;
+        if (!known && k >= 4 && s->nec_mode == 1) {
+            nec_set *e = &w->nec[k - 1][drop];
+            if (e->node != w->lvl_node[k - 1]) {
+                nec_build(w, c, k - 1, drop, e);
+                e->node = w->lvl_node[k - 1];
+            }
+            nec_stats(w, c, drop, e, w->path[k - 1], w->stack + (size_t)k * s->max_words, &qs,
+                      &qsum);
+            known = true;
+        }
         if (!known)
             subset_stats(w, c, k, drop, w->stack + (size_t)k * s->max_words, &qs, &qsum);
         if (prime__fx_mean(qsum, qs) - acc < need)
@@ -989,28 +1227,61 @@ static bool check_point(search_worker *w)
     return !atomic_load_explicit(&s->stop, memory_order_relaxed);
 }
 
+/* A candidate's name and index, to rank the names (name_ranks). */
+typedef struct {
+    const char *name;
+    uint32_t k;
+} named_cand;
+
+static int cmp_named_cand(const void *a, const void *b)
+{
+    return strcmp(((const named_cand *)a)->name, ((const named_cand *)b)->name);
+}
+
+/* c->name_rank: the rank of every candidate's name in byte order (names
+ * are unique), so that the tags of a streamed mode are put in name order
+ * by comparing integers. */
+static prime_status name_ranks(const search_ctx *s, search_class *c)
+{
+    if (c->m == 0)
+        return PRIME_OK;
+    named_cand *order = prime__malloc((size_t)c->m * sizeof *order);
+    c->name_rank = prime__malloc((size_t)c->m * sizeof *c->name_rank);
+    if (order == NULL || c->name_rank == NULL) {
+        prime__free(order);
+        return PRIME_E_NOMEM; /* c->name_rank is freed with the class */
+    }
+    for (uint32_t k = 0; k < c->m; k++) {
+        order[k].name = prime__names_get(&s->store->tags, c->cand[k]);
+        order[k].k = k;
+    }
+    qsort(order, c->m, sizeof *order, cmp_named_cand);
+    for (uint32_t r = 0; r < c->m; r++)
+        c->name_rank[order[r].k] = r;
+    prime__free(order);
+    return PRIME_OK;
+}
+
 /* Hand one mode to the stream callback (any worker; one call at a time).
- * Its tags in byte order of their names; its numbers computed as
- * prime__result_build computes them. false when the callback stopped the
- * search (now or before). */
+ * Its tags in byte order of their names (c->name_rank); its numbers
+ * computed as prime__result_build computes them. false when the callback
+ * stopped the search (now or before). */
 static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uint64_t size,
                         uint64_t sum)
 {
     search_ctx *s = w->s;
-    const prime_tagstore *st = s->store;
     uint32_t tags[PRIME_MAX_TAGS_LIMIT];
-    const char *names[PRIME_MAX_TAGS_LIMIT];
+    uint32_t ranks[PRIME_MAX_TAGS_LIMIT];
     for (uint32_t i = 0; i < k; i++) {
-        uint32_t t = c->cand[w->path[i]];
-        const char *name = prime__names_get(&st->tags, t);
+        uint32_t x = w->path[i], r = c->name_rank[x];
         uint32_t at = i;
-        while (at > 0 && strcmp(names[at - 1], name) > 0) {
-            names[at] = names[at - 1];
+        while (at > 0 && ranks[at - 1] > r) {
+            ranks[at] = ranks[at - 1];
             tags[at] = tags[at - 1];
             at--;
         }
-        names[at] = name;
-        tags[at] = t;
+        ranks[at] = r;
+        tags[at] = c->cand[x];
     }
     prime_mode_event e;
     e.class_id = c->class_id;
@@ -1070,6 +1341,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     w->lvl_set[k] = set;
     w->lvl_ids[k] = ids;
     w->lvl_size[k] = size;
+    w->lvl_node[k] = ++w->node_count;
     if (c->acc - prime__fx_mean(sum, size) >= s->min_drop - PRIME_EPS &&
         necessary(w, c, k, size, sum, psize, psum)) {
         if (w->s->on_mode != NULL) {
@@ -1266,6 +1538,9 @@ void prime__search_set_projection(uint32_t mode)
     proj_mode = mode > 2 ? 1 : mode;
 }
 
+/* Images ahead whose row project() fetches early. */
+#define PROJECT_AHEAD 8
+
 /* The projection of class c on the images S_f of its candidate f (as the
  * conditional databases of FP-growth and LCM): the same class (numbers,
  * candidates, pair table, thresholds) whose images are S_f alone,
@@ -1311,19 +1586,25 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
         extract_ids(c->cols + (size_t)f * c->words, c->words, w->pos);
         pos = w->pos;
     }
-    const uint32_t *beg = c->img_beg, *end = c->img_end, *tags = c->img_tags;
+    const uint32_t *beg = c->img_beg, *end = c->img_end;
+    const uint16_t *tags = c->img_tags;
     uint32_t correct_from = (uint32_t)(ww * PRIME_BITS_WORD);
+    /* the rows of S_f lie far apart in a large class: each is fetched
+       PROJECT_AHEAD images ahead; a tag that is not allowed sets its bit
+       in the sink (no branch on it) */
+    uint64_t *const *colp = w->pcolp;
     for (uint32_t i = 0; i < n_f; i++) {
         uint32_t p = pos[i];
+        if (i + PROJECT_AHEAD < n_f)
+            __builtin_prefetch(tags + end[pos[i + PROJECT_AHEAD]] - 1);
         uint32_t bit = i < nw ? i : correct_from + (i - nw);
         if (!c->binary)
             vals[i] = c->vals[p];
         prime__bits_set(first, bit);
-        const uint32_t *r = tags + beg[p], *q = tags + end[p];
+        const uint16_t *r = tags + beg[p], *q = tags + end[p];
         while (q > r && q[-1] > f) {
             uint32_t t = *--q;
-            if (bit_of(allowed, t))
-                prime__bits_set(w->pcolp[t], bit);
+            prime__bits_set(colp[t], bit);
         }
     }
     search_class *pc = &w->proj;
@@ -1334,15 +1615,11 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
     pc->cols = NULL;
     pc->col_ids = w->pnull;
     pc->vals = c->binary ? NULL : vals;
-    pc->img_beg = pc->img_end = pc->img_tags = NULL;
+    pc->img_beg = pc->img_end = NULL;
+    pc->img_tags = NULL;
     *first_out = first;
     return true;
 }
-
-/* Classes of at least this many words (16,384 images) project every
- * first tag that has tags to add: measured on the generated stores of
- * bench/scale.sh, where the deeper levels gain most of it. */
-#define PROJECT_WORDS 256
 
 /* Whether the subtree of first tag f runs projected (project()): when the
  * projection has no more words than the class and f has tags to add, in a
@@ -1351,10 +1628,10 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
  * than the words that the first level's intersections would read in the
  * class (a small class with few tags to add paid more for the projections
  * than it saved). */
-static bool projects(const search_ctx *s, const search_class *c, uint32_t f,
-                     const uint64_t *allowed, size_t words_f)
+static bool projects_rows(const search_ctx *s, const search_class *c, uint32_t f,
+                          const uint64_t *allowed, size_t words_f)
 {
-    if (c->img_beg == NULL || s->proj_mode == 0 || words_f > c->words)
+    if (s->proj_mode == 0 || words_f > c->words)
         return false;
     uint64_t n_allowed = s->k->count(allowed, c->row_words);
     if (n_allowed == 0)
@@ -1365,6 +1642,60 @@ static bool projects(const search_ctx *s, const search_class *c, uint32_t f,
         return true;
     double per_image = (double)c->img_entries / (double)c->n;
     return (double)c->col_size[f] * per_image < (double)n_allowed * (double)c->words;
+}
+
+/* projects_rows(), where the class has its rows */
+static bool projects(const search_ctx *s, const search_class *c, uint32_t f,
+                     const uint64_t *allowed, size_t words_f)
+{
+    return c->img_beg != NULL && projects_rows(s, c, f, allowed, words_f);
+}
+
+/* The rows of a class that prepare_class() left without them, from its
+ * columns (column k, in order, appends k to the row of each of its
+ * images), where some first tag will project (projects_rows(), with the
+ * pair table known). false: out of memory. */
+static bool rows_from_columns(const search_ctx *s, search_class *c)
+{
+    if (c->m == 0 || c->img_beg != NULL || !rows_fit(c))
+        return true;
+    bool want = false;
+    for (uint32_t f = 0; f < c->m && !want; f++) {
+        size_t words_f = prime__bits_words(c->col_size[f]) + (c->binary ? 1 : 0);
+        want = projects_rows(s, c, f, c->rows + (size_t)f * c->row_words, words_f);
+    }
+    if (!want)
+        return true;
+    size_t words = c->words, n_pos = words * PRIME_BITS_WORD;
+    c->img_block = prime__malloc(2 * n_pos * sizeof(uint32_t) +
+                                 ((size_t)c->img_entries + 1) * sizeof(uint16_t));
+    if (c->img_block == NULL)
+        return false;
+    uint32_t *beg = c->img_block, *end = beg + n_pos;
+    uint16_t *tags = (uint16_t *)(end + n_pos);
+    memset(beg, 0, n_pos * sizeof *beg);
+    for (uint32_t k = 0; k < c->m; k++) {
+        const uint64_t *col = c->cols + (size_t)k * words;
+        for (size_t x = 0; x < words; x++)
+            for (uint64_t b = col[x]; b != 0; b &= b - 1)
+                beg[x * PRIME_BITS_WORD + (size_t)__builtin_ctzll(b)]++;
+    }
+    uint32_t at = 0;
+    for (size_t p = 0; p < n_pos; p++) {
+        uint32_t len = beg[p];
+        beg[p] = end[p] = at;
+        at += len;
+    }
+    for (uint32_t k = 0; k < c->m; k++) {
+        const uint64_t *col = c->cols + (size_t)k * words;
+        for (size_t x = 0; x < words; x++)
+            for (uint64_t b = col[x]; b != 0; b &= b - 1)
+                tags[end[x * PRIME_BITS_WORD + (size_t)__builtin_ctzll(b)]++] = (uint16_t)k;
+    }
+    c->img_tags = tags;
+    c->img_end = end;
+    c->img_beg = beg;
+    return true;
 }
 
 static bool search_item_run(search_worker *w, const search_item *it)
@@ -1402,11 +1733,19 @@ static bool run_item(search_worker *w, size_t i)
     if (s->phase == 1) {
         search_class *c = &s->classes[s->batch_first + i];
         prime_status st = prepare_class(w, c);
+        if (st == PRIME_OK && s->on_mode != NULL)
+            st = name_ranks(s, c);
         if (st != PRIME_OK) {
             w->status = st;
             return false;
         }
         units = c->m == 0 ? UNITS_PER_CLASS : 1;
+    } else if (s->phase == 4) {
+        if (!rows_from_columns(s, &s->classes[s->batch_first + i])) {
+            w->status = PRIME_E_NOMEM;
+            return false;
+        }
+        units = 0;
     } else if (s->phase == 2) {
         const search_item *it = &s->items[i];
         if (!pair_row(w, &s->classes[it->cls], it->first)) {
@@ -1612,6 +1951,8 @@ static void free_search_scratch(search_worker *w)
     prime__free(w->pcolp);
     prime__free(w->pnull);
     prime__free(w->pblock);
+    prime__free(w->nec_block);
+    w->nec_block = NULL;
     w->pcolp = NULL;
     w->pnull = NULL;
     w->pblock = NULL;
@@ -1690,6 +2031,8 @@ static void free_class_arrays(search_class *c)
     prime__free(c->block);
     prime__free(c->ids_block);
     prime__free(c->img_block);
+    prime__free(c->name_rank);
+    c->name_rank = NULL;
     c->pair_stat = NULL;
     c->block = c->ids_block = c->img_block = NULL;
 }
@@ -1756,6 +2099,26 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         workers[t].pc_sum = prime__calloc(mm, sizeof *workers[t].pc_sum);
         workers[t].pcolp = prime__malloc(mm * sizeof *workers[t].pcolp);
         workers[t].pnull = prime__calloc(mm, sizeof *workers[t].pnull);
+        size_t n_nec = nec_slots(s->max_tags), nec_words = s->max_words ? s->max_words : 1;
+        if (n_nec > 0) {
+            workers[t].nec_block = prime__malloc(
+                n_nec * (nec_words * sizeof(uint64_t) + s->ids_cap * sizeof(uint32_t)));
+            if (workers[t].nec_block == NULL) {
+                st = PRIME_E_NOMEM;
+                goto out;
+            }
+            uint64_t *sets = workers[t].nec_block;
+            uint32_t *ids = (uint32_t *)(sets + n_nec * nec_words);
+            for (uint32_t p = 3; p < s->max_tags; p++)
+                for (uint32_t d = 0; d + 2 <= p; d++) {
+                    nec_set *e = &workers[t].nec[p][d];
+                    e->node = 0;
+                    e->set = sets;
+                    e->ids = ids;
+                    sets += nec_words;
+                    ids += s->ids_cap;
+                }
+        }
         if (workers[t].pcolp == NULL || workers[t].pnull == NULL || workers[t].pc_wrong == NULL ||
             workers[t].pc_size == NULL || workers[t].pc_sum == NULL) {
             st = PRIME_E_NOMEM;
@@ -1769,12 +2132,15 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         }
     }
 
-    /* phase 2: the pair table; phase 3: the depth-first searches */
-    for (int phase = 2; phase <= 3; phase++) {
+    /* phase 2: the pair table; phase 4: the rows that it says will pay
+       (rows_from_columns()); phase 3: the depth-first searches */
+    static const int phases[] = {2, 4, 3};
+    for (int ph = 0; ph < 3; ph++) {
+        int phase = phases[ph];
         if (phase == 3)
             sort_items_for_search(s);
         s->phase = phase;
-        s->phase_items = s->n_items;
+        s->phase_items = phase == 4 ? s->batch_end - s->batch_first : s->n_items;
         run_phase(s, workers, n_workers);
         for (uint32_t t = 0; t < n_alloc && st == PRIME_OK; t++)
             st = workers[t].status;
@@ -1821,6 +2187,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->gallop_ratio = gallop_ratio;
     s->proj_mode = proj_mode;
     s->pair_rows = pair_rows;
+    s->nec_mode = nec_mode;
     s->batch_images = batch_images;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1
@@ -2014,8 +2381,16 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
         modes = NULL;
         goto done;
     }
+    /* the raw modes are freed by the build once read (own: modes, else
+       the one worker's list) */
+    prime__raw_mode **release = &modes;
+    for (uint32_t t = 0; t < n_alloc && !own; t++)
+        if (workers[t].modes == modes)
+            release = &workers[t].modes;
     st = prime__result_build_ticking(store, config, s->n_classes, class_ids, class_images,
-                                     class_correct, modes, n_modes, build_tick, s, out);
+                                     class_correct, modes, n_modes, release, build_tick, s,
+                                     out);
+    modes = NULL;
     if (st != PRIME_OK) {
         *out = NULL;
         goto cleanup; /* prime__result_build set the message */

@@ -140,11 +140,11 @@ static prime_status check_head(const unsigned char *d, uint64_t size, const char
     return PRIME_OK;
 }
 
-/* Outcomes first .. first + count - 1 of the file into o->v[0..count): p
+/* Outcomes first .. first + count - 1 of the file into dst[0..count): p
  * holds the payload from its byte `base` on (bits: base = first / 8; else
  * base = 8 * first). */
 static prime_status decode(uint32_t kind, const unsigned char *p, uint64_t first,
-                           uint64_t count, const char *name, prime_outcomes *o)
+                           uint64_t count, const char *name, double *dst)
 {
     for (uint64_t j = 0; j < count; j++) {
         uint64_t i = first + j; /* the file's index, for messages */
@@ -166,7 +166,7 @@ static prime_status decode(uint32_t kind, const unsigned char *p, uint64_t first
                 return prime__error(PRIME_E_RANGE, "%s: outcome %llu is not in [0, 1]", name,
                                     (unsigned long long)i);
         }
-        o->v[j] = v;
+        dst[j] = v;
     }
     return PRIME_OK;
 }
@@ -207,7 +207,7 @@ prime_status prime__outcomes_open_memory(const void *data, size_t size, const ch
     prime_outcomes *o = NULL;
     if ((st = prime_outcomes_create((uint32_t)n, &o)) != PRIME_OK)
         return st;
-    st = decode(kind, p, 0, n, name, o);
+    st = decode(kind, p, 0, n, name, o->v);
     if (st != PRIME_OK) {
         prime_outcomes_destroy(o);
         return st;
@@ -216,9 +216,11 @@ prime_status prime__outcomes_open_memory(const void *data, size_t size, const ch
     return PRIME_OK;
 }
 
-prime_status prime__outcomes_open_part(const char *path, const prime_tagstore *store,
-                                       prime_outcomes **out)
+prime_status prime__outcomes_file_open(const char *path, uint64_t store_sum, uint64_t n_images,
+                                       prime__outcomes_file *f)
 {
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return prime__error(errno == ENOENT ? PRIME_E_NOT_FOUND : PRIME_E_IO,
@@ -239,34 +241,70 @@ prime_status prime__outcomes_open_part(const char *path, const prime_tagstore *s
         st = prime__checksum_file_range(fd, HEADER, HEADER + psize, SEED_PAYLOAD, path, &sum);
     if (st == PRIME_OK && sum != prime__get_le64(d + H_PAYLOAD_SUM))
         st = bad(path, "the payload checksum does not match: the file is damaged");
-    if (st == PRIME_OK && n != store->origin_images)
+    if (st == PRIME_OK && n != n_images)
         st = prime__error(PRIME_E_MISMATCH,
                           "%s: outcomes for %llu images, the tag store has %llu (they were "
                           "written for another store)",
-                          path, (unsigned long long)n, (unsigned long long)store->origin_images);
-    if (st == PRIME_OK && store->origin_sum != prime__get_le64(d + H_STORE_SUM))
-        st = other_store(path, prime__get_le64(d + H_STORE_SUM), store->origin_sum);
+                          path, (unsigned long long)n, (unsigned long long)n_images);
+    if (st == PRIME_OK && store_sum != prime__get_le64(d + H_STORE_SUM))
+        st = other_store(path, prime__get_le64(d + H_STORE_SUM), store_sum);
     if (st == PRIME_OK && kind == PRIME_OUTCOMES_BITS && n % 8 != 0) {
         unsigned char last = 0;
         st = prime__read_at(fd, &last, 1, HEADER + n / 8, path);
         if (st == PRIME_OK && (last >> (n % 8)) != 0)
             st = bad(path, "padding bits after the last outcome are not zero");
     }
-    uint64_t first = store->origin_first, count = store->images.count;
+    if (st == PRIME_OK && (f->path = prime__strndup(path, strlen(path))) == NULL)
+        st = prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
+    if (st != PRIME_OK) {
+        close(fd);
+        return st;
+    }
+    f->fd = fd;
+    f->kind = kind;
+    f->n = n;
+    return PRIME_OK;
+}
+
+prime_status prime__outcomes_file_read(const prime__outcomes_file *f, uint64_t first,
+                                       uint64_t count, double *dst)
+{
+    if (count == 0)
+        return PRIME_OK;
+    uint32_t kind = f->kind;
     uint64_t base = kind == PRIME_OUTCOMES_BITS ? first / 8 : 8 * first;
     uint64_t bytes = kind == PRIME_OUTCOMES_BITS ? (first + count + 7) / 8 - base : 8 * count;
-    unsigned char *p = NULL;
-    prime_outcomes *o = NULL;
-    if (st == PRIME_OK && (p = prime__malloc(bytes ? (size_t)bytes : 1)) == NULL)
-        st = prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
+    unsigned char *p = prime__malloc((size_t)bytes);
+    if (p == NULL)
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory", f->path);
+    prime_status st = prime__read_at(f->fd, p, bytes, HEADER + base, f->path);
     if (st == PRIME_OK)
-        st = prime__read_at(fd, p, bytes, HEADER + base, path);
-    if (st == PRIME_OK)
-        st = prime_outcomes_create((uint32_t)count, &o);
-    if (st == PRIME_OK)
-        st = decode(kind, p, first, count, path, o);
-    close(fd);
+        st = decode(kind, p, first, count, f->path, dst);
     prime__free(p);
+    return st;
+}
+
+void prime__outcomes_file_close(prime__outcomes_file *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    prime__free(f->path);
+    f->path = NULL;
+}
+
+prime_status prime__outcomes_open_part(const char *path, const prime_tagstore *store,
+                                       prime_outcomes **out)
+{
+    prime__outcomes_file f;
+    prime_status st = prime__outcomes_file_open(path, store->origin_sum, store->origin_images, &f);
+    if (st != PRIME_OK)
+        return st;
+    prime_outcomes *o = NULL;
+    st = prime_outcomes_create(store->images.count, &o);
+    if (st == PRIME_OK)
+        st = prime__outcomes_file_read(&f, store->origin_first, store->images.count, o->v);
+    prime__outcomes_file_close(&f);
     if (st != PRIME_OK) {
         prime_outcomes_destroy(o);
         return st;

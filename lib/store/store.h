@@ -53,7 +53,26 @@ struct prime_tagstore {
        (prime__outcomes_open_part). is_part false: a store of its own. */
     bool is_part;
     uint64_t origin_sum, origin_images, origin_first;
+    /* the images of some classes of a binary store file (a class reader,
+       prime_class_reader_read): origin_sum is the file's payload checksum
+       and origin_class_size (owned, n_classes entries) the file's class
+       sizes; partial results bind to these (prime__store_bind_sum), so they
+       are those of the whole store. A class c is held (all its images are
+       here) when class_size[c] == origin_class_size[c]. */
+    bool class_part;
+    uint32_t *origin_class_size;
 };
+
+/* The checksum a partial result of this store is bound to: the file's for
+ * a class part, else prime_tagstore_checksum. */
+PRIME_INTERNAL prime_status prime__store_bind_sum(const prime_tagstore *s, uint64_t *sum_out);
+
+/* Images of class c in the store a partial result is bound to: the file's
+ * class size for a class part, else the store's. */
+static inline uint64_t prime__store_bind_class_size(const prime_tagstore *s, uint32_t c)
+{
+    return s->class_part ? s->origin_class_size[c] : s->class_size[c];
+}
 
 /* Largest tag count whose ids a store file keeps as u16. */
 #define PRIME_TAG_IDS16_MAX 65535u
@@ -249,6 +268,23 @@ PRIME_INTERNAL bool prime__is_binary_outcomes(const void *data, size_t size);
 PRIME_INTERNAL prime_status prime__outcomes_open_part(const char *path,
                                                       const prime_tagstore *store,
                                                       prime_outcomes **out);
+/* Binary outcomes open for reading ranges of values: the header and the
+ * payload checksum checked once (prime__outcomes_file_open), bound to a
+ * store file of n_images images with payload checksum store_sum. */
+typedef struct {
+    int fd;
+    uint32_t kind;
+    uint64_t n;
+    char *path;
+} prime__outcomes_file;
+PRIME_INTERNAL prime_status prime__outcomes_file_open(const char *path, uint64_t store_sum,
+                                                      uint64_t n_images,
+                                                      prime__outcomes_file *f);
+/* Values first .. first + count - 1 into dst[0..count). */
+PRIME_INTERNAL prime_status prime__outcomes_file_read(const prime__outcomes_file *f,
+                                                      uint64_t first, uint64_t count,
+                                                      double *dst);
+PRIME_INTERNAL void prime__outcomes_file_close(prime__outcomes_file *f);
 /* Bytes [at, at + size) of an open file into dst (a loop over pread);
  * PRIME_E_IO naming path, or PRIME_E_FORMAT "truncated" at the end of the
  * file. */

@@ -1021,68 +1021,161 @@ static uint64_t get_width(const unsigned char *p, unsigned w)
     return w == 4 ? get32(p) : get64(p);
 }
 
+/* A range of the file's images, [first, end). */
+enum { SHORT_RUN = 256 }; /* runs of fewer images: their offsets read whole at once */
+typedef struct {
+    uint64_t first, end;
+} image_run;
+
 /* The part's store file, built in blob: the class and tag tables of the
- * file, the image sections of images [first, end). */
-static prime_status read_part(int fd, const char *path, const layout *L, uint64_t first,
-                              uint64_t end, unsigned char **blob_out, size_t *size_out)
+ * file, then the image sections of the images of runs[0..n_runs) (ascending,
+ * disjoint), one run after another. */
+static prime_status read_runs(int fd, const char *path, const layout *L, const image_run *runs,
+                              size_t n_runs, unsigned char **blob_out, size_t *size_out)
 {
     unsigned ob = off_bytes(L->flags), ib = id_bytes(L->flags);
-    uint64_t count = end - first;
-    unsigned char ends[16];
-    /* the byte and reference ranges of the part: two offsets of each table */
-    uint64_t nb[2], rf[2];
-    prime_status st = prime__read_at(fd, ends, 8, L->off[S_IMAGE_NAME_OFF] + 8 * first, path);
-    if (st == PRIME_OK)
-        st = prime__read_at(fd, ends + 8, 8, L->off[S_IMAGE_NAME_OFF] + 8 * end, path);
-    if (st != PRIME_OK)
-        return st;
-    nb[0] = get64(ends);
-    nb[1] = get64(ends + 8);
-    st = prime__read_at(fd, ends, ob, L->off[S_IMAGE_TAG_OFF] + ob * first, path);
-    if (st == PRIME_OK)
-        st = prime__read_at(fd, ends + 8, ob, L->off[S_IMAGE_TAG_OFF] + ob * end, path);
-    if (st != PRIME_OK)
-        return st;
-    rf[0] = get_width(ends, ob);
-    rf[1] = get_width(ends + 8, ob);
-    if (nb[0] > nb[1] || nb[1] > L->size[S_IMAGE_NAME_BYTES])
-        return bad(path, "image name offsets out of order or past the name bytes");
-    if (rf[0] > rf[1] || rf[1] > L->n_refs)
-        return bad(path, "image tag offsets out of order or past the tag references");
-
-    uint64_t size[N_SECTIONS], off[N_SECTIONS], from[N_SECTIONS];
-    for (int k = S_CLASS_NAME_OFF; k <= S_TAG_NAME_BYTES; k++) {
-        size[k] = L->size[k];
-        from[k] = L->off[k];
+    uint64_t count = 0, name_bytes = 0, refs = 0, nb_last = 0, rf_last = 0;
+    prime_status st = PRIME_OK;
+    /* The byte and reference ranges of each run come from its offsets: a
+       short run's offsets are read whole here (two reads; kept for the
+       copy below), a long run's first and last only (four small reads;
+       the rest are read into the store's file below). */
+    uint64_t short_offsets = 0;
+    for (size_t r = 0; r < n_runs; r++) {
+        count += runs[r].end - runs[r].first;
+        if (runs[r].end - runs[r].first < SHORT_RUN)
+            short_offsets += runs[r].end - runs[r].first + 1;
     }
+    uint64_t(*ranges)[4] = prime__malloc((n_runs ? n_runs : 1) * sizeof *ranges);
+    unsigned char *noff = prime__malloc((size_t)(short_offsets + 1) * 8);
+    unsigned char *toff = prime__malloc((size_t)(short_offsets + 1) * ob);
+    if (ranges == NULL || noff == NULL || toff == NULL) {
+        prime__free(ranges);
+        prime__free(noff);
+        prime__free(toff);
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
+    }
+    for (size_t r = 0, at = 0; st == PRIME_OK && r < n_runs; r++) {
+        uint64_t first = runs[r].first, n = runs[r].end - first;
+        unsigned char *np = noff + 8 * at, *tp = toff + (size_t)ob * at;
+        unsigned char ends[16];
+        if (n < SHORT_RUN) {
+            st = prime__read_at(fd, np, (n + 1) * 8, L->off[S_IMAGE_NAME_OFF] + 8 * first,
+                                path);
+            if (st == PRIME_OK)
+                st = prime__read_at(fd, tp, (n + 1) * ob, L->off[S_IMAGE_TAG_OFF] + ob * first,
+                                    path);
+            at += n + 1;
+        } else {
+            np = ends;
+            tp = ends + 8;
+            st = prime__read_at(fd, ends, 8, L->off[S_IMAGE_NAME_OFF] + 8 * first, path);
+            if (st == PRIME_OK)
+                st = prime__read_at(fd, ends + 8, ob, L->off[S_IMAGE_TAG_OFF] + ob * first, path);
+            ranges[r][0] = get64(np);
+            ranges[r][2] = get_width(tp, ob);
+            if (st == PRIME_OK)
+                st = prime__read_at(fd, ends, 8, L->off[S_IMAGE_NAME_OFF] + 8 * (first + n), path);
+            if (st == PRIME_OK)
+                st = prime__read_at(fd, ends + 8, ob, L->off[S_IMAGE_TAG_OFF] + ob * (first + n),
+                                    path);
+            n = 0; /* the last offsets are now at np and tp */
+        }
+        if (st != PRIME_OK)
+            break;
+        if (runs[r].end - first < SHORT_RUN) {
+            ranges[r][0] = get64(np);
+            ranges[r][2] = get_width(tp, ob);
+        }
+        ranges[r][1] = get64(np + 8 * n);
+        ranges[r][3] = get_width(tp + (size_t)ob * n, ob);
+        /* in order over the runs too: the part's bytes are at most the file's */
+        if (ranges[r][0] < nb_last || ranges[r][0] > ranges[r][1] ||
+            ranges[r][1] > L->size[S_IMAGE_NAME_BYTES])
+            st = bad(path, "image name offsets out of order or past the name bytes");
+        else if (ranges[r][2] < rf_last || ranges[r][2] > ranges[r][3] ||
+                 ranges[r][3] > L->n_refs)
+            st = bad(path, "image tag offsets out of order or past the tag references");
+        nb_last = ranges[r][1];
+        rf_last = ranges[r][3];
+        name_bytes += ranges[r][1] - ranges[r][0];
+        refs += ranges[r][3] - ranges[r][2];
+    }
+    if (st != PRIME_OK) {
+        prime__free(ranges);
+        prime__free(noff);
+        prime__free(toff);
+        return st;
+    }
+
+    uint64_t size[N_SECTIONS], off[N_SECTIONS];
+    for (int k = S_CLASS_NAME_OFF; k <= S_TAG_NAME_BYTES; k++)
+        size[k] = L->size[k];
     size[S_IMAGE_NAME_OFF] = (count + 1) * 8;
-    from[S_IMAGE_NAME_OFF] = L->off[S_IMAGE_NAME_OFF] + 8 * first;
-    size[S_IMAGE_NAME_BYTES] = nb[1] - nb[0];
-    from[S_IMAGE_NAME_BYTES] = L->off[S_IMAGE_NAME_BYTES] + nb[0];
+    size[S_IMAGE_NAME_BYTES] = name_bytes;
     size[S_IMAGE_CLASS] = count * 4;
-    from[S_IMAGE_CLASS] = L->off[S_IMAGE_CLASS] + 4 * first;
     size[S_IMAGE_TAG_OFF] = (count + 1) * ob;
-    from[S_IMAGE_TAG_OFF] = L->off[S_IMAGE_TAG_OFF] + ob * first;
-    size[S_IMAGE_TAG_IDS] = (rf[1] - rf[0]) * ib;
-    from[S_IMAGE_TAG_IDS] = L->off[S_IMAGE_TAG_IDS] + ib * rf[0];
+    size[S_IMAGE_TAG_IDS] = refs * ib;
     uint64_t pos = HEADER_SIZE;
     for (int k = 0; k < N_SECTIONS; k++) {
         off[k] = pos;
         pos = align8(pos + size[k]);
     }
-    if (pos > SIZE_MAX)
+    unsigned char *blob = pos > SIZE_MAX ? NULL : prime__calloc(1, (size_t)pos); /* zero padding */
+    if (blob == NULL) {
+        prime__free(ranges);
+        prime__free(noff);
+        prime__free(toff);
         return prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
-    unsigned char *blob = prime__calloc(1, (size_t)pos); /* zero padding */
-    if (blob == NULL)
-        return prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
-    for (int k = 0; st == PRIME_OK && k < N_SECTIONS; k++)
-        st = prime__read_at(fd, blob + off[k], size[k], from[k], path);
+    }
+    for (int k = S_CLASS_NAME_OFF; st == PRIME_OK && k <= S_TAG_NAME_BYTES; k++)
+        st = prime__read_at(fd, blob + off[k], size[k], L->off[k], path);
+    /* the image sections, run after run; each run's offsets rebased to
+       where its bytes land (its first offset overwrites the last one of
+       the run before, the same value) */
+    uint64_t at = 0, nb_at = 0, rf_at = 0, short_at = 0;
+    for (size_t r = 0; st == PRIME_OK && r < n_runs; r++) {
+        uint64_t first = runs[r].first, n = runs[r].end - first;
+        uint64_t nb = ranges[r][1] - ranges[r][0], rf = ranges[r][3] - ranges[r][2];
+        unsigned char *names = blob + off[S_IMAGE_NAME_OFF] + 8 * at;
+        unsigned char *tags = blob + off[S_IMAGE_TAG_OFF] + ob * at;
+        if (n < SHORT_RUN) { /* the offsets read above */
+            memcpy(names, noff + 8 * short_at, (size_t)(n + 1) * 8);
+            memcpy(tags, toff + (size_t)ob * short_at, (size_t)(n + 1) * ob);
+            short_at += n + 1;
+        } else {
+            st = prime__read_at(fd, names, (n + 1) * 8, L->off[S_IMAGE_NAME_OFF] + 8 * first,
+                                path);
+            if (st == PRIME_OK)
+                st = prime__read_at(fd, tags, (n + 1) * ob, L->off[S_IMAGE_TAG_OFF] + ob * first,
+                                    path);
+        }
+        if (st == PRIME_OK)
+            st = prime__read_at(fd, blob + off[S_IMAGE_NAME_BYTES] + nb_at, nb,
+                            L->off[S_IMAGE_NAME_BYTES] + ranges[r][0], path);
+        if (st == PRIME_OK)
+            st = prime__read_at(fd, blob + off[S_IMAGE_CLASS] + 4 * at, n * 4,
+                                L->off[S_IMAGE_CLASS] + 4 * first, path);
+        if (st == PRIME_OK)
+            st = prime__read_at(fd, blob + off[S_IMAGE_TAG_IDS] + ib * rf_at, rf * ib,
+                                L->off[S_IMAGE_TAG_IDS] + ib * ranges[r][2], path);
+        if (st != PRIME_OK)
+            break;
+        /* offsets less the run's first, plus what the runs before hold
+           (unsigned arithmetic: a wrap is undone by the addition) */
+        rebase_offsets(names, (size_t)n + 1, 8, ranges[r][0] - nb_at);
+        rebase_offsets(tags, (size_t)n + 1, ob, ranges[r][2] - rf_at);
+        at += n;
+        nb_at += nb;
+        rf_at += rf;
+    }
+    prime__free(ranges);
+    prime__free(noff);
+    prime__free(toff);
     if (st != PRIME_OK) {
         prime__free(blob);
         return st;
     }
-    rebase_offsets(blob + off[S_IMAGE_NAME_OFF], (size_t)count + 1, 8, nb[0]);
-    rebase_offsets(blob + off[S_IMAGE_TAG_OFF], (size_t)count + 1, ob, rf[0]);
 
     memcpy(blob, MAGIC, sizeof MAGIC);
     put32(blob + H_VERSION, FORMAT_VERSION);
@@ -1092,7 +1185,7 @@ static prime_status read_part(int fd, const char *path, const layout *L, uint64_
     put32(blob + H_N_CLASSES, L->n_classes);
     put32(blob + H_N_TAGS, L->n_tags);
     put32(blob + H_N_IMAGES, (uint32_t)count);
-    put64(blob + H_N_REFS, rf[1] - rf[0]);
+    put64(blob + H_N_REFS, refs);
     for (int k = 0; k < N_SECTIONS; k++) {
         put64(blob + H_SECTIONS + 16 * k, off[k]);
         put64(blob + H_SECTIONS + 16 * k + 8, size[k]);
@@ -1102,6 +1195,61 @@ static prime_status read_part(int fd, const char *path, const layout *L, uint64_
     put64(blob + H_HEADER_SUM, prime__checksum(blob, H_HEADER_SUM, SEED_HEADER));
     *blob_out = blob;
     *size_out = (size_t)pos;
+    return PRIME_OK;
+}
+
+/* Open path and check it as prime_tagstore_open does without holding it:
+ * the header (into head), the padding bytes, and the payload checksum
+ * (*sum_out) in one pass of blocks. On success *fd_out is the open file
+ * and *sb_out its stat. */
+static prime_status open_checked(const char *path, int *fd_out, layout *L,
+                                 unsigned char head[HEADER_SIZE], uint64_t *sum_out,
+                                 struct stat *sb_out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return prime__error(errno == ENOENT ? PRIME_E_NOT_FOUND : PRIME_E_IO,
+                            "cannot open %s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return prime__error(PRIME_E_IO, "%s: not a regular file", path);
+    }
+    uint64_t fsize = (uint64_t)sb.st_size;
+    prime_status st = PRIME_OK;
+    if (fsize < HEADER_SIZE) {
+        /* too short for a header: the whole-file checks say what is wrong */
+        close(fd);
+        prime_tagstore *s = NULL;
+        st = prime_tagstore_open(path, &s);
+        prime_tagstore_destroy(s);
+        return st != PRIME_OK ? st : bad(path, "truncated");
+    }
+    st = prime__read_at(fd, head, HEADER_SIZE, 0, path);
+    if (st == PRIME_OK)
+        st = check_header(head, (size_t)fsize, path, L, false);
+    /* what the header check left to us: the padding and the payload */
+    for (int k = 0; st == PRIME_OK && k < N_SECTIONS; k++) {
+        unsigned char pad[8] = {0};
+        uint64_t at = L->off[k] + L->size[k], n = align8(at) - at;
+        st = prime__read_at(fd, pad, n, at, path);
+        for (uint64_t i = 0; st == PRIME_OK && i < n; i++)
+            if (pad[i] != 0)
+                st = prime__error(PRIME_E_FORMAT, "%s: non-zero padding byte after section '%s'",
+                                  path, SECTION_NAMES[k]);
+    }
+    uint64_t sum = 0;
+    if (st == PRIME_OK)
+        st = prime__checksum_file_range(fd, HEADER_SIZE, fsize, SEED_PAYLOAD, path, &sum);
+    if (st == PRIME_OK && sum != get64(head + H_PAYLOAD_SUM))
+        st = bad(path, "checksum mismatch (the file is damaged)");
+    if (st != PRIME_OK) {
+        close(fd);
+        return st;
+    }
+    *fd_out = fd;
+    *sum_out = sum;
+    *sb_out = sb;
     return PRIME_OK;
 }
 
@@ -1118,52 +1266,21 @@ prime_status prime_tagstore_open_part(const char *path, uint32_t part, uint32_t 
         return prime__error(PRIME_E_INVALID_ARG,
                             "prime_tagstore_open_part: part %u of %u does not exist",
                             (unsigned)part, (unsigned)n_parts);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return prime__error(errno == ENOENT ? PRIME_E_NOT_FOUND : PRIME_E_IO,
-                            "cannot open %s: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return prime__error(PRIME_E_IO, "%s: not a regular file", path);
-    }
-    uint64_t fsize = (uint64_t)sb.st_size;
-    unsigned char head[HEADER_SIZE];
-    prime_status st = PRIME_OK;
-    if (fsize < HEADER_SIZE) {
-        /* too short for a header: the whole-file checks say what is wrong */
-        close(fd);
-        prime_tagstore *s = NULL;
-        st = prime_tagstore_open(path, &s);
-        prime_tagstore_destroy(s);
-        return st != PRIME_OK ? st : bad(path, "truncated");
-    }
+    int fd = -1;
     layout L;
-    st = prime__read_at(fd, head, HEADER_SIZE, 0, path);
-    if (st == PRIME_OK)
-        st = check_header(head, (size_t)fsize, path, &L, false);
-    /* what the header check left to us: the padding and the payload */
-    for (int k = 0; st == PRIME_OK && k < N_SECTIONS; k++) {
-        unsigned char pad[8] = {0};
-        uint64_t at = L.off[k] + L.size[k], n = align8(at) - at;
-        st = prime__read_at(fd, pad, n, at, path);
-        for (uint64_t i = 0; st == PRIME_OK && i < n; i++)
-            if (pad[i] != 0)
-                st = prime__error(PRIME_E_FORMAT, "%s: non-zero padding byte after section '%s'",
-                                  path, SECTION_NAMES[k]);
-    }
+    unsigned char head[HEADER_SIZE];
     uint64_t sum = 0;
-    if (st == PRIME_OK)
-        st = prime__checksum_file_range(fd, HEADER_SIZE, fsize, SEED_PAYLOAD, path, &sum);
-    if (st == PRIME_OK && sum != get64(head + H_PAYLOAD_SUM))
-        st = bad(path, "checksum mismatch (the file is damaged)");
+    struct stat sb;
+    prime_status st = open_checked(path, &fd, &L, head, &sum, &sb);
+    if (st != PRIME_OK)
+        return st;
     uint64_t first = 0, end = 0;
-    if (st == PRIME_OK)
-        st = prime_shard_range(L.n_images, part, n_parts, &first, &end);
+    st = prime_shard_range(L.n_images, part, n_parts, &first, &end);
     unsigned char *blob = NULL;
     size_t n = 0;
+    image_run run = {first, end};
     if (st == PRIME_OK)
-        st = read_part(fd, path, &L, first, end, &blob, &n);
+        st = read_runs(fd, path, &L, &run, 1, &blob, &n);
     close(fd);
     if (st != PRIME_OK)
         return st;
@@ -1178,5 +1295,300 @@ prime_status prime_tagstore_open_part(const char *path, uint32_t part, uint32_t 
         *first_out = first;
     if (total_out != NULL)
         *total_out = L.n_images;
+    return PRIME_OK;
+}
+
+prime_status prime__store_bind_sum(const prime_tagstore *s, uint64_t *sum_out)
+{
+    if (s->class_part) {
+        *sum_out = s->origin_sum;
+        return PRIME_OK;
+    }
+    return prime_tagstore_checksum(s, sum_out);
+}
+
+/* ---- a binary store file read class by class ------------------------------ */
+
+struct prime_class_reader {
+    int fd;
+    char *path;
+    layout L;
+    unsigned char head[HEADER_SIZE];
+    uint64_t sum;          /* the payload checksum, verified at open */
+    struct stat sb;        /* the file as it was opened */
+    uint32_t *class_size;  /* n_classes */
+    uint64_t *class_pos;   /* n_classes + 1: first file index of class c (sorted
+                              file), or its start in class_list */
+    uint32_t *class_list;  /* NULL (sorted file), else file indices by class */
+    prime_tagstore *tables;
+    bool has_outcomes;
+    prime__outcomes_file outcomes;
+};
+
+void prime_class_reader_close(prime_class_reader *r)
+{
+    if (r == NULL)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    if (r->has_outcomes)
+        prime__outcomes_file_close(&r->outcomes);
+    prime_tagstore_destroy(r->tables);
+    prime__free(r->class_size);
+    prime__free(r->class_pos);
+    prime__free(r->class_list);
+    prime__free(r->path);
+    prime__free(r);
+}
+
+/* One pass over the section of image classes in blocks: the class sizes
+ * (checking every id) and whether the images are sorted by class; a
+ * second pass lists the images of each class when they are not. */
+static prime_status index_classes(prime_class_reader *r)
+{
+    enum { BLOCK = 1 << 20 }; /* classes per read */
+    const layout *L = &r->L;
+    uint32_t nc = L->n_classes, ni = L->n_images;
+    r->class_size = prime__calloc((size_t)nc + 1, sizeof *r->class_size);
+    r->class_pos = prime__calloc((size_t)nc + 1, sizeof *r->class_pos);
+    unsigned char *buf = prime__malloc((size_t)BLOCK * 4);
+    prime_status st = PRIME_OK;
+    if (r->class_size == NULL || r->class_pos == NULL || buf == NULL)
+        st = prime__error(PRIME_E_NOMEM, "%s: out of memory indexing classes", r->path);
+    bool sorted = true;
+    uint32_t prev = 0;
+    for (int pass = 0; st == PRIME_OK && pass < (sorted ? 1 : 2); pass++) {
+        for (uint64_t i = 0; st == PRIME_OK && i < ni; i += BLOCK) {
+            uint64_t n = ni - i < BLOCK ? ni - i : BLOCK;
+            st = prime__read_at(r->fd, buf, 4 * n, L->off[S_IMAGE_CLASS] + 4 * i, r->path);
+            for (uint64_t j = 0; st == PRIME_OK && j < n; j++) {
+                uint32_t c = get32(buf + 4 * j);
+                if (pass == 1) {
+                    r->class_list[r->class_pos[c]++] = (uint32_t)(i + j);
+                    continue;
+                }
+                if (c >= nc)
+                    st = prime__error(PRIME_E_FORMAT,
+                                      "%s: image %" PRIu64 ": class id %" PRIu32
+                                      " is out of range (%" PRIu32 " classes)",
+                                      r->path, i + j, c, nc);
+                else
+                    r->class_size[c]++;
+                sorted = sorted && c >= prev;
+                prev = c;
+            }
+        }
+        if (st != PRIME_OK)
+            break;
+        if (pass == 0) {
+            for (uint32_t c = 0; c < nc; c++)
+                r->class_pos[c + 1] = r->class_pos[c] + r->class_size[c];
+            if (!sorted &&
+                (r->class_list = prime__malloc((ni ? ni : 1) * sizeof *r->class_list)) == NULL)
+                st = prime__error(PRIME_E_NOMEM, "%s: out of memory indexing classes", r->path);
+        } else {
+            /* the cursors are now the ends: back to the starts */
+            for (uint32_t c = nc; c > 0; c--)
+                r->class_pos[c] = r->class_pos[c - 1];
+            r->class_pos[0] = 0;
+        }
+    }
+    prime__free(buf);
+    return st;
+}
+
+/* A store of the runs, marked a class part of the reader's file. */
+static prime_status open_runs(const prime_class_reader *r, const image_run *runs, size_t n_runs,
+                              prime_tagstore **out)
+{
+    unsigned char *blob = NULL;
+    size_t n = 0;
+    prime_status st = read_runs(r->fd, r->path, &r->L, runs, n_runs, &blob, &n);
+    if (st == PRIME_OK)
+        st = prime__store_open_blob(blob, n, r->path, out);
+    if (st != PRIME_OK)
+        return st;
+    prime_tagstore *s = *out;
+    size_t nc = r->L.n_classes;
+    s->origin_class_size = prime__malloc((nc ? nc : 1) * sizeof *s->origin_class_size);
+    if (s->origin_class_size == NULL) {
+        prime_tagstore_destroy(s);
+        *out = NULL;
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory", r->path);
+    }
+    if (nc > 0)
+        memcpy(s->origin_class_size, r->class_size, nc * sizeof *s->origin_class_size);
+    s->class_part = true;
+    s->origin_sum = r->sum;
+    s->origin_images = r->L.n_images;
+    return PRIME_OK;
+}
+
+prime_status prime_class_reader_open(const char *path, const char *outcomes_path,
+                                     prime_class_reader **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (path == NULL || out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_class_reader_open: %s is NULL",
+                            path == NULL ? "path" : "out");
+    prime_class_reader *r = prime__calloc(1, sizeof *r);
+    if (r == NULL)
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
+    r->fd = -1;
+    prime_status st = PRIME_OK;
+    if ((r->path = prime__strndup(path, strlen(path))) == NULL)
+        st = prime__error(PRIME_E_NOMEM, "%s: out of memory", path);
+    if (st == PRIME_OK)
+        st = open_checked(path, &r->fd, &r->L, r->head, &r->sum, &r->sb);
+    if (st == PRIME_OK)
+        st = index_classes(r);
+    if (st == PRIME_OK)
+        st = open_runs(r, NULL, 0, &r->tables);
+    if (st == PRIME_OK && outcomes_path != NULL) {
+        st = prime__outcomes_file_open(outcomes_path, r->sum, r->L.n_images, &r->outcomes);
+        r->has_outcomes = st == PRIME_OK;
+    }
+    if (st != PRIME_OK) {
+        prime_class_reader_close(r);
+        return st;
+    }
+    *out = r;
+    return PRIME_OK;
+}
+
+const prime_tagstore *prime_class_reader_tables(const prime_class_reader *reader)
+{
+    return reader != NULL ? reader->tables : NULL;
+}
+
+uint32_t prime_class_reader_class_size(const prime_class_reader *reader, uint32_t class_id)
+{
+    if (reader == NULL || class_id >= reader->L.n_classes)
+        return 0;
+    return reader->class_size[class_id];
+}
+
+/* The file is the one opened: the same size, time and header bytes. */
+static prime_status check_unchanged(const prime_class_reader *r)
+{
+    struct stat sb;
+    unsigned char head[HEADER_SIZE];
+    if (fstat(r->fd, &sb) != 0 || sb.st_size != r->sb.st_size ||
+        sb.st_mtim.tv_sec != r->sb.st_mtim.tv_sec || sb.st_mtim.tv_nsec != r->sb.st_mtim.tv_nsec)
+        return prime__error(PRIME_E_IO, "%s: the file changed since it was opened", r->path);
+    prime_status st = prime__read_at(r->fd, head, HEADER_SIZE, 0, r->path);
+    if (st == PRIME_OK && memcmp(head, r->head, HEADER_SIZE) != 0)
+        st = prime__error(PRIME_E_IO, "%s: the file changed since it was opened", r->path);
+    return st;
+}
+
+prime_status prime_class_reader_read(const prime_class_reader *reader, const uint32_t *class_ids,
+                                     uint32_t n_class_ids, prime_tagstore **store_out,
+                                     prime_outcomes **outcomes_out)
+{
+    if (store_out != NULL)
+        *store_out = NULL;
+    if (outcomes_out != NULL)
+        *outcomes_out = NULL;
+    if (reader == NULL || store_out == NULL)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_class_reader_read: %s is NULL",
+                            reader == NULL ? "reader" : "store_out");
+    if (class_ids == NULL && n_class_ids > 0)
+        return prime__error(PRIME_E_INVALID_ARG, "prime_class_reader_read: class_ids is NULL");
+    if (outcomes_out != NULL && !reader->has_outcomes)
+        return prime__error(PRIME_E_INVALID_ARG,
+                            "prime_class_reader_read: %s was opened without outcomes",
+                            reader->path);
+    const prime_class_reader *r = reader;
+    uint32_t nc = r->L.n_classes;
+    uint32_t *ids = prime__malloc((n_class_ids ? n_class_ids : 1) * sizeof *ids);
+    if (ids == NULL)
+        return prime__error(PRIME_E_NOMEM, "%s: out of memory", r->path);
+    prime_status st = PRIME_OK;
+    for (uint32_t i = 0; st == PRIME_OK && i < n_class_ids; i++) {
+        ids[i] = class_ids[i];
+        if (ids[i] >= nc)
+            st = prime__error(PRIME_E_INVALID_ARG,
+                              "prime_class_reader_read: class id %" PRIu32
+                              " is out of range (%s has %" PRIu32 " classes)",
+                              ids[i], r->path, nc);
+    }
+    if (st == PRIME_OK)
+        prime__sort_u32(ids, n_class_ids);
+    for (uint32_t i = 1; st == PRIME_OK && i < n_class_ids; i++)
+        if (ids[i] == ids[i - 1])
+            st = prime__error(PRIME_E_INVALID_ARG,
+                              "prime_class_reader_read: class id %" PRIu32 " is given twice",
+                              ids[i]);
+    /* the images of the classes, as runs of consecutive file indices */
+    uint64_t count = 0;
+    for (uint32_t i = 0; st == PRIME_OK && i < n_class_ids; i++)
+        count += r->class_size[ids[i]];
+    uint32_t *list = NULL;
+    image_run *runs = NULL;
+    size_t n_runs = 0;
+    if (st == PRIME_OK && r->class_list != NULL &&
+        (list = prime__malloc((count ? count : 1) * sizeof *list)) == NULL)
+        st = prime__error(PRIME_E_NOMEM, "%s: out of memory", r->path);
+    if (st == PRIME_OK && (runs = prime__malloc((list ? (count ? count : 1)
+                                                      : (n_class_ids ? n_class_ids : 1)) *
+                                                sizeof *runs)) == NULL)
+        st = prime__error(PRIME_E_NOMEM, "%s: out of memory", r->path);
+    if (st == PRIME_OK && list != NULL) {
+        uint64_t k = 0;
+        for (uint32_t i = 0; i < n_class_ids; i++) {
+            uint32_t c = ids[i];
+            memcpy(list + k, r->class_list + r->class_pos[c], r->class_size[c] * sizeof *list);
+            k += r->class_size[c];
+        }
+        prime__sort_u32(list, k);
+        for (uint64_t j = 0; j < k; j++) {
+            if (n_runs > 0 && runs[n_runs - 1].end == list[j])
+                runs[n_runs - 1].end++;
+            else
+                runs[n_runs++] = (image_run){list[j], (uint64_t)list[j] + 1};
+        }
+    } else if (st == PRIME_OK) {
+        for (uint32_t i = 0; i < n_class_ids; i++) {
+            uint64_t a = r->class_pos[ids[i]], b = a + r->class_size[ids[i]];
+            if (a == b)
+                continue;
+            if (n_runs > 0 && runs[n_runs - 1].end == a)
+                runs[n_runs - 1].end = b;
+            else
+                runs[n_runs++] = (image_run){a, b};
+        }
+    }
+    prime__free(list);
+    if (st == PRIME_OK)
+        st = check_unchanged(r);
+    prime_tagstore *s = NULL;
+    if (st == PRIME_OK)
+        st = open_runs(r, runs, n_runs, &s);
+    /* every image read is of a class asked for: else the file changed */
+    bool same = true;
+    for (uint32_t i = 0; st == PRIME_OK && i < n_class_ids; i++)
+        same = same && s->class_size[ids[i]] == r->class_size[ids[i]];
+    if (st == PRIME_OK && (!same || count != s->images.count))
+        st = prime__error(PRIME_E_IO, "%s: the file changed since it was opened", r->path);
+    prime__free(ids);
+    prime_outcomes *o = NULL;
+    if (st == PRIME_OK && outcomes_out != NULL)
+        st = prime_outcomes_create(s->images.count, &o);
+    for (size_t k = 0, at = 0; st == PRIME_OK && o != NULL && k < n_runs; k++) {
+        st = prime__outcomes_file_read(&r->outcomes, runs[k].first,
+                                       runs[k].end - runs[k].first, o->v + at);
+        at += runs[k].end - runs[k].first;
+    }
+    prime__free(runs);
+    if (st != PRIME_OK) {
+        prime_outcomes_destroy(o);
+        prime_tagstore_destroy(s);
+        return st;
+    }
+    *store_out = s;
+    if (outcomes_out != NULL)
+        *outcomes_out = o;
     return PRIME_OK;
 }

@@ -38,6 +38,7 @@ void prime_tagstore_destroy(prime_tagstore *s)
     prime__free(s->class_size);
     prime__free(s->class_off);
     prime__free(s->class_images);
+    prime__free(s->origin_class_size);
     prime__free(s->blob);
     prime__free(s);
 }

@@ -208,10 +208,15 @@ class LinesStruct(ctypes.Structure):
     """``struct prime_lines`` (opaque; include/prime/file.h)."""
 
 
+class ClassReaderStruct(ctypes.Structure):
+    """``struct prime_class_reader`` (opaque; include/prime/prime.h)."""
+
+
 WriterP = POINTER(WriterStruct)
 LabelsP = POINTER(LabelsStruct)
 PartialP = POINTER(PartialStruct)
 LinesP = POINTER(LinesStruct)
+ClassReaderP = POINTER(ClassReaderStruct)
 
 status_t = c_int32  # prime_status
 param_t = c_int32   # prime_param
@@ -339,6 +344,12 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "prime_tagstore_open_memory": (status_t, [c_void_p, c_size_t, POINTER(TagStoreP)]),
     "prime_tagstore_open_part": (status_t, [c_char_p, c_uint32, c_uint32, POINTER(TagStoreP),
                                             _u64p, _u64p]),
+    "prime_class_reader_open": (status_t, [c_char_p, c_char_p, POINTER(ClassReaderP)]),
+    "prime_class_reader_close": (None, [ClassReaderP]),
+    "prime_class_reader_tables": (TagStoreP, [ClassReaderP]),
+    "prime_class_reader_class_size": (c_uint32, [ClassReaderP, c_uint32]),
+    "prime_class_reader_read": (status_t, [ClassReaderP, _u32p, c_uint32, POINTER(TagStoreP),
+                                           POINTER(OutcomesP)]),
     "prime_tagstore_load": (status_t, [c_char_p, POINTER(TagStoreP), POINTER(OutcomesP)]),
     "prime_tagstore_load_memory": (status_t, [c_void_p, c_size_t, c_char_p,
                                               POINTER(TagStoreP), POINTER(OutcomesP)]),

@@ -2,7 +2,9 @@
 # Suite 'mpi' (issue 16): `mpirun -np K prime-mpi search` writes what
 # `prime search` writes (cmp), per class and over the whole data set, for
 # K = 1, 2, 3, 4, 7 ranks, on the demo data and on generated stores (0/1
-# outcomes and scores; a tags CSV, a binary store, a sharded-store folder);
+# outcomes and scores; a tags CSV, a binary store, a sharded-store folder;
+# per class from a binary store with binary outcomes, read class by class,
+# sorted by class or shuffled, with its checkpoint);
 # the errors (bad input, bad usage) leave no output; a rank killed in the
 # middle of a run makes mpirun fail and leaves no output file, and a rerun
 # with the same --checkpoint folder resumes and writes the result of an
@@ -128,6 +130,62 @@ same "g1 store, binary outcomes" "$tmp/g1.prime" "$tmp/g1.bits" "1 2 3 7" --min-
   ok || bad "convert g2"
 same "g2 store, fixed-point outcomes" "$tmp/g2.prime" "$tmp/g2.fixed" "2 4 7" --min-size 8
 same "g2 store, outcomes CSV" "$tmp/g2.prime" "$tmp/g2/outcomes.csv" "3" --min-size 8
+# per class from a binary store with binary outcomes, each rank reads only
+# the classes it searches (prime_mpi_search_file, prime_class_reader_read):
+# a store sorted by class (one run a class) and one whose images are
+# shuffled (the class index lists each class's images), bits and f64
+same_classes() { # NAME TAGS OUTCOMES NPS OPTIONS...: per class only, every NP
+  local name=$1 tags=$2 outcomes=$3 nps=$4
+  shift 4
+  "$prime" search --tags "$tags" --outcomes "$outcomes" "$@" --output "$tmp/ref.json" ||
+    { bad "$name: prime search failed"; return; }
+  for np in $nps; do
+    rm -f "$tmp/mpi.json"
+    if mpi "$np" --tags "$tags" --outcomes "$outcomes" "$@" --output "$tmp/mpi.json"; then
+      cmp -s "$tmp/ref.json" "$tmp/mpi.json" && ok || bad "$name -np $np: differs from prime search"
+    else
+      bad "$name -np $np: prime-mpi failed"
+    fi
+  done
+}
+same_classes "g1 store by classes" "$tmp/g1.prime" "$tmp/g1.bits" "${NPS[*]}" --min-size 10
+{ head -n 1 "$tmp/g1/tags.csv"; tail -n +2 "$tmp/g1/tags.csv" | shuf --random-source=<(yes); } \
+  > "$tmp/g1s.csv"
+"$prime" convert --tags "$tmp/g1s.csv" --outcomes "$tmp/g1/outcomes.csv" --outcomes-format f64 \
+  --output "$tmp/g1s.prime" --outcomes-output "$tmp/g1s.f64" && ok || bad "convert shuffled g1"
+same_classes "g1 shuffled store by classes" "$tmp/g1s.prime" "$tmp/g1s.f64" "${NPS[*]}" \
+  --min-size 10 --max-tags 3
+same_classes "g2 store by classes, scores" "$tmp/g2.prime" "$tmp/g2.fixed" "1 3 7" --min-size 8 \
+  --threads 2
+# its checkpoint: a rerun with other ranks resumes the classes saved (some
+# removed as if the run had stopped) and writes the same result
+co=(--tags "$tmp/g1s.prime" --outcomes "$tmp/g1s.f64" --min-size 10)
+"$prime" search "${co[@]}" --output "$tmp/ref.json"
+mpi 2 "${co[@]}" --checkpoint "$tmp/cck" --output "$tmp/c1.json" && cmp -s "$tmp/ref.json" "$tmp/c1.json" &&
+  ok || bad "by classes with a checkpoint differs"
+ls "$tmp/cck" | grep '^class-.*\.part$' | head -n 5 | while read -r f; do rm -f "$tmp/cck/$f"; done
+mpi 3 "${co[@]}" --checkpoint "$tmp/cck" --progress --output "$tmp/c2.json" 2> "$tmp/err" &&
+  cmp -s "$tmp/ref.json" "$tmp/c2.json" && grep -q 'classes resumed from' "$tmp/err" && ok ||
+  bad "by classes: the resumed run differs or did not resume"
+# the same files with other outcomes: the checkpoint is of another run
+"$prime" convert --tags "$tmp/g1s.csv" --outcomes "$tmp/g1/outcomes.csv" --outcomes-format bits \
+  --output "$tmp/g1s2.prime" --outcomes-output "$tmp/g1s.bits" && cmp -s "$tmp/g1s.prime" "$tmp/g1s2.prime" ||
+  bad "convert shuffled g1 (bits)"
+mpi 2 --tags "$tmp/g1s.prime" --outcomes "$tmp/g1s.bits" --min-size 10 --checkpoint "$tmp/cck" \
+  --output "$tmp/none.json" 2> "$tmp/err"
+[ $? -eq 0 ] && ok || bad "by classes: the same outcomes as bits refused" # the same values
+sed 's/,1$/,X/; s/,0$/,1/; s/,X$/,0/' "$tmp/g1/outcomes.csv" > "$tmp/g1flip.csv"
+"$prime" convert --tags "$tmp/g1s.csv" --outcomes "$tmp/g1flip.csv" --outcomes-format bits \
+  --output "$tmp/g1s3.prime" --outcomes-output "$tmp/g1flip.bits" || bad "convert flipped"
+rm -f "$tmp/none.json"
+mpi 2 --tags "$tmp/g1s.prime" --outcomes "$tmp/g1flip.bits" --min-size 10 --checkpoint "$tmp/cck" \
+  --output "$tmp/none.json" 2> "$tmp/err"
+[ $? -ne 0 ] && [ ! -e "$tmp/none.json" ] && grep -q 'another run' "$tmp/err" && ok ||
+  bad "by classes: a checkpoint of other outcomes was not refused"
+# outcomes of another store: refused on every rank, no output (per class too)
+mpi 3 --tags "$tmp/g2.prime" --outcomes "$tmp/g1.bits" --output "$tmp/none.json" 2> "$tmp/err"
+[ $? -ne 0 ] && [ ! -e "$tmp/none.json" ] && grep -q 'another' "$tmp/err" && ok ||
+  bad "by classes: binary outcomes of another store: refusal expected"
 # outcomes of another store: refused on every rank, no output
 mpi 3 --whole-dataset --tags "$tmp/g2.prime" --outcomes "$tmp/g1.bits" --output "$tmp/none.json" \
   2> "$tmp/err"

@@ -6,8 +6,10 @@
  *
  * A thin client of the public API that reuses prime's option parsing and
  * output code (tools/prime/cli.h): the same options and outputs as `prime
- * search`, byte for byte. Per class, every rank loads the whole store and
- * rank 0 hands out the classes (prime_mpi_search); with --whole-dataset
+ * search`, byte for byte. Per class, rank 0 hands out the classes
+ * (prime_mpi_search_file: from a binary store with binary outcomes each
+ * rank reads only the classes it searches, else it loads the whole
+ * store); with --whole-dataset
  * each rank loads only its range of the images (from a sharded-store
  * folder, only its shards) and the counts are summed with MPI_Allreduce.
  * Only rank 0 prints messages and progress and writes the output, through
@@ -35,8 +37,10 @@ static const char usage_text[] =
     "       prime-mpi --version | --help\n"
     "\n"
     "search   prime search over the ranks of an MPI job, with the same options and the\n"
-    "         same output (docs/scale.md). Per class, each rank loads the whole store\n"
-    "         and rank 0 hands out the classes, largest estimated cost first; with\n"
+    "         same output (docs/scale.md). Per class, rank 0 hands out the classes,\n"
+    "         largest estimated cost first; each rank reads only the classes it\n"
+    "         searches from a binary store with binary outcomes, else it loads the\n"
+    "         whole store; with\n"
     "         --whole-dataset each rank loads only its range of the images (of a\n"
     "         binary store with an outcomes file, or of the shards of DIR.prmd with an\n"
     "         outcomes CSV) and the counts are summed over the ranks. --threads is per\n"
@@ -169,10 +173,10 @@ static int run_search(int rank, int argc, char **argv)
     prime_outcomes *outcomes = NULL;
     prime_result *result = NULL;
     uint32_t first = 0, count = 0;
+    /* per class, prime_mpi_search_file loads what each rank needs */
     prime_status st = a.whole ? prime_mpi_load_part(MPI_COMM_WORLD, a.tags, a.outcomes, &store,
                                                     &outcomes, &first, &count, NULL)
-                              : prime_mpi_load(MPI_COMM_WORLD, a.tags, a.outcomes, &store,
-                                               &outcomes);
+                              : PRIME_OK;
     if (st != PRIME_OK)
         rc = mpi_error(rank, st);
     if (rc == 0) {
@@ -190,8 +194,8 @@ static int run_search(int rank, int argc, char **argv)
         st = a.whole ? prime_mpi_search_part_resume(MPI_COMM_WORLD, store, outcomes, first,
                                                     count, a.cfg, m.checkpoint, on_progress,
                                                     &p, &result)
-                     : prime_mpi_search(MPI_COMM_WORLD, store, outcomes, a.cfg, m.checkpoint,
-                                        on_progress, &p, &result);
+                     : prime_mpi_search_file(MPI_COMM_WORLD, a.tags, a.outcomes, a.cfg,
+                                             m.checkpoint, on_progress, &p, &result);
         if (rank == 0 && st == PRIME_OK && had_state && (p.tty || p.lines))
             fprintf(stderr, "%s: resumed from %s\n", prog, state_path);
         if (p.shown)
