@@ -66,6 +66,7 @@ typedef struct {
     const char *fail_msg;  /* set with prime_backend_error when not NULL */
     int give_nan;
     int alloc_in_score;    /* the backend allocates and frees per call */
+    uint32_t last_w, last_h; /* the size of the last image scored */
 } fake;
 
 static void fake_destroy(void *self) { ((fake *)self)->destroyed++; }
@@ -83,6 +84,10 @@ static prime_status fake_score(void *self, const prime_image *const *images, uin
     }
     if (f->fail != PRIME_OK)
         return f->fail_msg != NULL ? prime_backend_error(f->fail, f->fail_msg) : f->fail;
+    if (n > 0) {
+        f->last_w = prime_image_width(images[n - 1]);
+        f->last_h = prime_image_height(images[n - 1]);
+    }
     for (uint32_t i = 0; i < n; i++)
         for (uint32_t t = 0; t < 4; t++) {
             float v = f->fixed[t];
@@ -171,8 +176,10 @@ Test(backend, initialisers_set_version_and_size_and_nothing_else)
     prime_files_options o = PRIME_FILES_OPTIONS_INIT;
     cr_assert_eq(o.struct_size, sizeof o);
     cr_assert(o.threads == 0 && o.batch == 0 && o.max_pixels == 0 && o.image_names == NULL &&
-              o.on_error == NULL && o.progress == NULL && o.user_data == NULL);
-    cr_assert_eq(PRIME_FILES_OPTIONS_SIZE_V1, sizeof o);
+              o.on_error == NULL && o.progress == NULL && o.user_data == NULL &&
+              o.jpeg_draft == NULL);
+    cr_assert_eq(PRIME_FILES_OPTIONS_SIZE_V2, sizeof o);
+    cr_assert_eq(PRIME_FILES_OPTIONS_SIZE_V1, offsetof(prime_files_options, jpeg_draft));
 }
 
 Test(backend, create_copies_vocabulary_and_destroy_calls_backend_once)
@@ -1005,4 +1012,52 @@ Test(backend, allocation_failures_are_clean)
     }
     cr_assert(saw_ok);
     prime_image_destroy(img);
+}
+
+/* prime_files_options.jpeg_draft (version 2): a JPEG reaches the backend at
+ * the reduced DCT scale that the spec's resize size allows (with
+ * libjpeg-turbo; stb_image decodes at full size), a PNG and a spec without
+ * the draft at full size, and a version 1 caller (struct_size V1) never
+ * reads the field. */
+Test(backend, files_jpeg_draft_decodes_at_the_reduced_scale)
+{
+    const char *d = getenv("PRIME_TEST_DATA");
+    cr_assert_not_null(d, "PRIME_TEST_DATA is not set");
+    char jpg[1024];
+    snprintf(jpg, sizeof jpg, "%s/images/decoders/jpeg_420.jpg", d); /* 64 x 56 */
+    const char *paths[] = {jpg};
+    const char *classes[] = {"c"};
+    bool turbo = strcmp(prime__image_decoder_name(PRIME_IMAGE_FORMAT_JPEG), "libjpeg-turbo") == 0;
+    prime_image_spec *spec = NULL;
+    cr_assert_eq(prime_image_spec_create(PRIME_IMAGE_PRESET_RAM, &spec), PRIME_OK);
+    /* 16 x 16: min(64 / 16, 56 / 16) = 3, so 1/2: 32 x 28 */
+    cr_assert_eq(prime_image_spec_set_resize(spec, PRIME_RESIZE_EXACT, 0, 16, 16), PRIME_OK);
+    struct {
+        int32_t draft;
+        uint32_t size; /* struct_size */
+        uint32_t w, h;
+    } cases[] = {{1, PRIME_FILES_OPTIONS_SIZE_V2, turbo ? 32 : 64, turbo ? 28 : 56},
+                 {0, PRIME_FILES_OPTIONS_SIZE_V2, 64, 56},
+                 {1, PRIME_FILES_OPTIONS_SIZE_V1, 64, 56}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        cr_assert_eq(prime_image_spec_set_jpeg_draft(spec, cases[k].draft), PRIME_OK);
+        fake f = fake_init();
+        prime_tagger_backend b = fake_backend(&f);
+        prime_tagger *t = NULL;
+        cr_assert_eq(prime_tagger_create_from(&b, &t), PRIME_OK);
+        prime_tagstore *s = NULL;
+        cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+        prime_files_options o = PRIME_FILES_OPTIONS_INIT;
+        o.struct_size = cases[k].size;
+        o.jpeg_draft = spec;
+        o.threads = 1;
+        cr_assert_eq(prime_tagger_tag_files(t, paths, classes, 1, &o, s, NULL), PRIME_OK, "%s",
+                     prime_last_error());
+        cr_assert(f.last_w == cases[k].w && f.last_h == cases[k].h,
+                  "case %zu: the backend got %u x %u, not %u x %u", k, f.last_w, f.last_h,
+                  cases[k].w, cases[k].h);
+        prime_tagstore_destroy(s);
+        prime_tagger_destroy(t);
+    }
+    prime_image_spec_destroy(spec);
 }

@@ -469,6 +469,64 @@ Test(search, differential_containers, .timeout = 500)
     cr_assert_gt(total_modes, 1000);
 }
 
+/* Pairs of neighbouring modes of r with the same class and drop: the ties
+ * that the sort breaks on the tags. */
+static size_t drop_ties(const prime_result *r)
+{
+    size_t ties = 0;
+    for (uint64_t i = 1; i < prime_result_mode_count(r); i++) {
+        uint32_t c0, c1;
+        double d0, d1;
+        cr_assert_eq(prime_result_mode_info(r, i - 1, &c0, NULL, NULL, NULL, NULL, NULL, &d0),
+                     PRIME_OK);
+        cr_assert_eq(prime_result_mode_info(r, i, &c1, NULL, NULL, NULL, NULL, NULL, &d1),
+                     PRIME_OK);
+        ties += c0 == c1 && d0 == d1;
+    }
+    return ties;
+}
+
+/* The result's order when the sort key of a mode holds at most n tag ranks
+ * (prime__result_set_key_ranks; 0: none): ties on class and drop are then
+ * broken on the ranks of all the tags, as with more tags than the key
+ * holds (over 6, or over 4 with more than 1,022 distinct tags). */
+Test(search, result_order_few_key_ranks, .timeout = 300)
+{
+    size_t total_modes = 0, ties = 0;
+    for (uint32_t n = 0; n < 3; n++) {
+        prime__result_set_key_ranks(n);
+        rng_state = 4242 + n;
+        for (uint32_t run = 0; run < 200; run++) {
+            dataset d;
+            dataset_random(&d, 1 + below(3), 3 + below(10), below(4) == 0 ? 24 : 300,
+                           1 + below(8), (int)below(3));
+            params p;
+            random_params(&p, 300);
+            char what[160];
+            snprintf(what, sizeof what, "key ranks %u, run %u (max_tags %u, min_size %lld)", n,
+                     run, p.max_tags, (long long)p.min_size);
+            total_modes += differential(&d, &p, what);
+            /* the same search again, for its ties */
+            prime_tagstore *s = dataset_store(&d, true);
+            prime_outcomes *o = dataset_outcomes(&d);
+            prime_config *c = params_config(&p);
+            prime_result *r = NULL;
+            cr_assert_eq(prime_search(s, o, c, NULL, NULL, &r), PRIME_OK);
+            ties += drop_ties(r);
+            prime_result_destroy(r);
+            prime_config_destroy(c);
+            prime_outcomes_destroy(o);
+            prime_tagstore_destroy(s);
+            dataset_free(&d);
+        }
+    }
+    prime__result_set_key_ranks(UINT32_MAX);
+    fprintf(stderr, "few key ranks: %zu modes compared, %zu ties on class and drop\n",
+            total_modes, ties);
+    cr_assert_gt(total_modes, 1000);
+    cr_assert_gt(ties, 300, "the stores must give modes with equal drops");
+}
+
 /* Values land exactly on the thresholds: the slack decides inclusion. */
 Test(search, exact_thresholds)
 {
@@ -1410,4 +1468,46 @@ Test(search, result_reader_errors)
                            "2 failure modes in 2 classes\n");
     free(text);
     prime_result_destroy(r);
+}
+
+/* The necessity check of sets of 4 tags and more, both ways
+ * (prime__search_set_necessity: 1, the default, from the parent's set
+ * without one tag, kept on the DFS path; 0, intersected anew at each
+ * check), with those sets kept as sorted positions (always, never, by the
+ * default limit) and searched projected or not, against the brute force. */
+Test(search, necessity_ways, .timeout = 500)
+{
+    static const uint32_t ways[][4] = {{1, 1, 8, 1}, {1, 64, 1, 2}, {1, 0, 1, 0},
+                                       {1, 1, 1, 2}, {0, 1, 8, 1}, {0, 64, 1, 0}};
+    size_t total_modes = 0;
+    for (size_t wi = 0; wi < sizeof ways / sizeof *ways; wi++) {
+        prime__search_set_necessity(ways[wi][0]);
+        prime__search_set_array_limit(ways[wi][1], ways[wi][2]);
+        prime__search_set_projection(ways[wi][3]);
+        rng_state = 9000 + wi;
+        for (uint32_t run = 0; run < 60; run++) {
+            dataset d;
+            uint32_t per_class = below(3) == 0 ? 1500 + below(1500) : 300;
+            dataset_random(&d, 1 + below(3), 5 + below(8), per_class, 2 + below(7),
+                           (int)below(3));
+            params p;
+            random_params(&p, per_class);
+            p.max_tags = 4 + below(3);
+            p.min_size = 1 + below(8); /* many sets of 4 tags and more */
+            char what[200];
+            snprintf(what, sizeof what,
+                     "necessity %u, limit %u/%u, projection %u, run %u (max_tags %u, "
+                     "min_size %lld, min_drop %g, whole %d)",
+                     ways[wi][0], ways[wi][1], ways[wi][2], ways[wi][3], run, p.max_tags,
+                     (long long)p.min_size, p.min_drop, p.whole);
+            total_modes += differential(&d, &p, what);
+            dataset_free(&d);
+        }
+    }
+    prime__search_set_necessity(1);
+    prime__search_set_array_limit(1, 8);
+    prime__search_set_projection(1);
+    fprintf(stderr, "necessity ways: %zu modes compared (by size 4-6: %zu %zu %zu)\n",
+            total_modes, by_size[4], by_size[5], by_size[6]);
+    cr_assert_gt(by_size[4] + by_size[5] + by_size[6], 3000);
 }

@@ -187,15 +187,15 @@ def main():
         print("\n%s (%d px), ms per image (sum over the category / count), one core:" %
               (preset.upper(), 224 if preset == "clip" else 384))
         hdr = "| category | n | " + " | ".join(n for n, _ in cols) + \
-              " | PIL / C auto | PIL / C stb | PIL+draft / C auto+draft |"
+              " | PIL / C auto | PIL / C stb | PIL+draft / C auto+draft | PIL / C auto+draft |"
         print(hdr)
         print("|" + "---|" * (hdr.count("|") - 1))
         for c in cats + ["all"]:
             fs = [f for cc, f, _ in files if c in ("all", cc)]
             s = [sum(col[f] for f in fs) for _, col in cols]
-            print("| %s | %d | %s | %.2fx | %.2fx | %.2fx |" % (
+            print("| %s | %d | %s | %.2fx | %.2fx | %.2fx | %.2fx |" % (
                 c, len(fs), " | ".join("%.1f" % (x / len(fs)) for x in s),
-                s[4] / s[0], s[4] / s[2], s[5] / s[3]))
+                s[4] / s[0], s[4] / s[2], s[5] / s[3], s[4] / s[3]))
     sys.stdout.flush()
 
 

@@ -5,7 +5,7 @@ not a test.
 
     /usr/bin/python3 bench/torch/e2e_real.py [--build build] [--work DIR]
         [--rounds 3] [--threads 2] [--batches 8,32] [--models mobilenet,vit]
-        [--limit N] [--omp-wait passive,libgomp]
+        [--limit N] [--omp-wait passive,libgomp] [--jpeg-draft on,off]
 
 Models (made once in --work, default /tmp/prime-e2e-real):
   mobilenet  nsfwjs's pretrained MobileNetV2 (npm, examples/real-model:
@@ -106,6 +106,10 @@ def main():
                          "(GOMP_SPINCOUNT=300000: libgomp's own default, waiting threads "
                          "spin first; prime before it set PASSIVE), active "
                          "(OMP_WAIT_POLICY=ACTIVE)")
+    ap.add_argument("--jpeg-draft", default="on",
+                    help="comma-separated --jpeg-draft settings of the prime command to "
+                         "compare (on: the default, JPEGs decoded at a reduced DCT scale "
+                         "where the input size allows; off: full size, PIL's pixels)")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     work = os.path.abspath(a.work)
@@ -116,6 +120,9 @@ def main():
     env = dict(os.environ, PRIME_TORCH_LIBRARY=os.path.join(build, "shim", sorted(shim)[0]))
     env.pop("OMP_WAIT_POLICY", None)
     waits = a.omp_wait.split(",")
+    drafts = a.jpeg_draft.split(",")
+    # the settings compared: OpenMP wait x JPEG draft
+    combos = [(w, d) for w in waits for d in drafts]
     prime = os.path.join(build, "tools", "prime")
     # the forward-only program
     fwd = os.path.join(work, "forward_only")
@@ -139,40 +146,43 @@ def main():
     n = len(files)
     models = make_models(work, a.models.split(","))
     batches = [int(b) for b in a.batches.split(",")]
-    print("e2e_real: %d photos, threads %d, OpenMP wait %s, rounds %d, %s" % (
-        n, a.threads, "/".join(waits),
+    print("e2e_real: %d photos, threads %d, OpenMP wait %s, JPEG draft %s, rounds %d, %s" % (
+        n, a.threads, "/".join(waits), "/".join(drafts),
         a.rounds, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
     print("load average at start: %s" % open("/proc/loadavg").read().split()[:3])
     rows = []
     for name, (pt, args) in models.items():
         for b in batches:
-            res = {w: ([], [], [], [], []) for w in waits}
+            res = {c: ([], [], [], [], []) for c in combos}
             for r in range(a.rounds):
-                for wait in waits:  # interleaved within each round
+                for wait, draft in combos:  # interleaved within each round
                     e = dict(env)
                     e.pop("GOMP_SPINCOUNT", None)
                     if wait == "libgomp":
                         e["GOMP_SPINCOUNT"] = "300000"
                     else:
                         e["OMP_WAIT_POLICY"] = wait.upper()
-                    f_wall, f_cpu, e_wall, e_cpu, ratio = res[wait]
+                    f_wall, f_cpu, e_wall, e_cpu, ratio = res[(wait, draft)]
                     w, c, _ = timed([fwd, pt, "224", str(n), str(b), str(a.threads)], e)
                     f_wall.append(w)
                     f_cpu.append(c)
                     out = os.path.join(work, "out_%s_%d.csv" % (name, b))
                     w, c, _ = timed([prime] + args + ["--images", os.path.dirname(photos),
                                                       "--batch", str(b), "--threads",
-                                                      str(a.threads), "--output", out], e)
+                                                      str(a.threads), "--jpeg-draft", draft,
+                                                      "--output", out], e)
                     e_wall.append(w)
                     e_cpu.append(c)
                     ratio.append(e_wall[-1] / f_wall[-1])
-                    print("  %s batch %d wait %s round %d: forward %.2f s (CPU %.2f), end to "
-                          "end %.2f s (CPU %.2f), ratio %.3f, load %s" % (
-                              name, b, wait, r, f_wall[-1], f_cpu[-1], e_wall[-1], e_cpu[-1],
+                    print("  %s batch %d wait %s draft %s round %d: forward %.2f s (CPU %.2f), "
+                          "end to end %.2f s (CPU %.2f), ratio %.3f, load %s" % (
+                              name, b, wait, draft, r, f_wall[-1], f_cpu[-1], e_wall[-1], e_cpu[-1],
                               ratio[-1], open("/proc/loadavg").read().split()[0]), flush=True)
-            for wait in waits:
-                rows.append((name + (" (" + wait + ")" if len(waits) > 1 else ""), b)
-                            + res[wait])
+            for wait, draft in combos:
+                tag = ([wait] if len(waits) > 1 else []) + \
+                    (["draft " + draft] if len(drafts) > 1 else [])
+                rows.append((name + (" (" + ", ".join(tag) + ")" if tag else ""), b)
+                            + res[(wait, draft)])
     print("\n| model | batch | forward alone: wall s (min-max) | CPU s | end to end: wall s "
           "(min-max) | CPU s | wall ratio, best of each | wall ratio per round (median, "
           "min-max) | CPU ratio (min / min) |")

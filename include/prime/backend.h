@@ -159,6 +159,16 @@ typedef struct prime_files_options {
     prime_progress_fn progress;
     /** Passed to on_error and progress. */
     void *user_data;
+    /** (Version 2, libprime 1.3.) A spec whose JPEG draft is set
+     *  (prime_image_spec_set_jpeg_draft): each JPEG file is decoded at the
+     *  reduced DCT scale that the spec's resize size allows, as
+     *  prime_image_batch_load does with that spec, and handed to the backend
+     *  at that size (the backend then resizes it as its own spec says; give
+     *  the spec the backend preprocesses with). Only its resize setting and
+     *  its draft setting are read; the caller keeps it alive during the
+     *  call. NULL (the default), or a spec whose draft is 0: every file at
+     *  full size, the pixels of PIL without `draft`. */
+    const prime_image_spec *jpeg_draft;
 } prime_files_options;
 
 /** Size of a version 1 prime_files_options (up to and including
@@ -166,9 +176,14 @@ typedef struct prime_files_options {
 #define PRIME_FILES_OPTIONS_SIZE_V1 \
     ((uint32_t)(offsetof(prime_files_options, user_data) + sizeof(void *)))
 
+/** Size of a version 2 prime_files_options (up to and including
+ *  `jpeg_draft`; libprime 1.3). */
+#define PRIME_FILES_OPTIONS_SIZE_V2 \
+    ((uint32_t)(offsetof(prime_files_options, jpeg_draft) + sizeof(void *)))
+
 /** Initialiser of prime_files_options: every option at its default. */
 #define PRIME_FILES_OPTIONS_INIT \
-    { (uint32_t)sizeof(prime_files_options), 0, 0, 0, NULL, NULL, NULL, NULL }
+    { (uint32_t)sizeof(prime_files_options), 0, 0, 0, NULL, NULL, NULL, NULL, NULL }
 
 /** Decode n image files (paths) on options->threads decoding threads, score
  *  them in batches of options->batch images on the calling thread, and add

@@ -274,7 +274,12 @@ PRIME_API prime_status prime_image_spec_get_convert(const prime_image_spec *spec
  *  on photos the two differ by a few levels of 255. Takes effect only in a
  *  build with libjpeg-turbo (meson option turbojpeg; see docs/images.md);
  *  elsewhere JPEGs are decoded at full size. Images decoded one by one
- *  (prime_image_load) are always at full size.
+ *  (prime_image_load) are always at full size. The files calls of the
+ *  backends (prime_tagger_tag_files, prime_classifier_classify_files) use
+ *  it through prime_files_options.jpeg_draft (libprime 1.3), and the
+ *  `prime tag` and `prime classify` commands turn it on by default
+ *  (`--jpeg-draft off`: full size); the measured difference from a full
+ *  decode is in docs/images.md.
  *  @since 1.1 */
 PRIME_API prime_status prime_image_spec_set_jpeg_draft(prime_image_spec *spec, int32_t enabled);
 

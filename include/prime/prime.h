@@ -57,14 +57,14 @@ extern "C" {
 /** Major version; it is also the ABI version (the shared library's soname). */
 #define PRIME_VERSION_MAJOR 1
 /** Minor version: grows when the API grows compatibly. */
-#define PRIME_VERSION_MINOR 2
+#define PRIME_VERSION_MINOR 3
 /** Patch version: fixes only. */
 #define PRIME_VERSION_PATCH 0
 /** The version as one number: major * 10000 + minor * 100 + patch. */
 #define PRIME_VERSION_NUMBER \
     (PRIME_VERSION_MAJOR * 10000 + PRIME_VERSION_MINOR * 100 + PRIME_VERSION_PATCH)
-/** The version as text, e.g. "1.2.0". */
-#define PRIME_VERSION_STRING "1.2.0"
+/** The version as text, e.g. "1.3.0". */
+#define PRIME_VERSION_STRING "1.3.0"
 
 /** Version number of the library actually loaded (compare with
  *  PRIME_VERSION_NUMBER, the one the caller was compiled against). */

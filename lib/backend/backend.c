@@ -495,6 +495,7 @@ typedef struct {
     const char *const *paths;
     uint32_t first, count;
     uint64_t max_pixels;
+    const prime_image_spec *draft; /* prime_files_options.jpeg_draft */
     prime_image **img;
     prime_status *status;
     char **error;
@@ -514,7 +515,7 @@ static void decode_loaded(void *arg, uint32_t k, prime_image *image, prime_statu
 
 static void decode_chunk(decode_job *j, uint32_t threads)
 {
-    prime__image_load_files(j->paths, j->first, j->count, j->max_pixels, NULL, threads,
+    prime__image_load_files(j->paths, j->first, j->count, j->max_pixels, j->draft, threads,
                             decode_loaded, j);
 }
 
@@ -537,13 +538,14 @@ static void *decode_chunk_thread(void *arg)
 /* Start decoding files [first, first + count) into slot s: on a background
  * thread when one can be started, else right here. */
 static void decode_start(decode_slot *s, const char *const *paths, uint32_t first,
-                         uint32_t count, uint64_t max_pixels, uint32_t threads,
-                         bool background)
+                         uint32_t count, uint64_t max_pixels, const prime_image_spec *draft,
+                         uint32_t threads, bool background)
 {
     s->job.paths = paths;
     s->job.first = first;
     s->job.count = count;
     s->job.max_pixels = max_pixels;
+    s->job.draft = draft;
     s->threads = threads;
     s->running = background && pthread_create(&s->tid, NULL, decode_chunk_thread, s) == 0;
     if (!s->running)
@@ -595,7 +597,8 @@ typedef prime_status (*batch_fn)(void *ctx, const prime_image **images, const ui
                                  uint32_t m);
 
 static prime_status run_files(const char *const *paths, uint32_t n, uint32_t threads,
-                              uint32_t batch, uint64_t max_pixels, prime_file_error_fn on_error,
+                              uint32_t batch, uint64_t max_pixels,
+                              const prime_image_spec *draft, prime_file_error_fn on_error,
                               prime_progress_fn progress, void *user_data, uint32_t *failed_out,
                               batch_fn score_batch, void *ctx, const char *verb)
 {
@@ -627,7 +630,8 @@ static prime_status run_files(const char *const *paths, uint32_t n, uint32_t thr
         goto done;
     }
     if (n > 0)
-        decode_start(&slot[0], paths, 0, n < batch ? n : batch, max_pixels, threads, false);
+        decode_start(&slot[0], paths, 0, n < batch ? n : batch, max_pixels, draft, threads,
+                     false);
     for (uint32_t first = 0, cur = 0; first < n && st == PRIME_OK; first += batch, cur ^= 1) {
         decode_slot *s = &slot[cur];
         decode_wait(s);
@@ -635,7 +639,7 @@ static prime_status run_files(const char *const *paths, uint32_t n, uint32_t thr
         uint32_t next = first + cnt;
         if (next < n)
             decode_start(&slot[cur ^ 1], paths, next, n - next < batch ? n - next : batch,
-                         max_pixels, threads, true);
+                         max_pixels, draft, threads, true);
         uint32_t m = 0;
         for (uint32_t k = 0; k < cnt; k++) {
             uint32_t i = first + k;
@@ -742,8 +746,8 @@ prime_status prime_tagger_tag_files(prime_tagger *tagger, const char *const *pat
         c.names == NULL)
         st = prime__error(PRIME_E_NOMEM, "out of memory for a batch of %u images", b);
     else
-        st = run_files(paths, n, opt.threads, b, opt.max_pixels, opt.on_error, opt.progress,
-                       opt.user_data, failed_out, tag_batch, &c, "tagging");
+        st = run_files(paths, n, opt.threads, b, opt.max_pixels, opt.jpeg_draft, opt.on_error,
+                       opt.progress, opt.user_data, failed_out, tag_batch, &c, "tagging");
     prime__free(c.names);
     prime__free(c.sel);
     prime__free(c.scores);
@@ -929,8 +933,8 @@ prime_status prime_classifier_classify_files(prime_classifier *classifier,
     if (c.scores == NULL || c.pred_batch == NULL)
         st = prime__error(PRIME_E_NOMEM, "out of memory for a batch of %u images", b);
     else
-        st = run_files(paths, n, opt.threads, b, opt.max_pixels, opt.on_error, opt.progress,
-                       opt.user_data, failed_out, classify_batch, &c, "classifying");
+        st = run_files(paths, n, opt.threads, b, opt.max_pixels, opt.jpeg_draft, opt.on_error,
+                       opt.progress, opt.user_data, failed_out, classify_batch, &c, "classifying");
     prime__free(c.pred_batch);
     prime__free(c.scores);
     return st;

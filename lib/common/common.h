@@ -38,6 +38,12 @@ PRIME_INTERNAL void prime__free(void *p);
 PRIME_INTERNAL bool prime__grow(void **p, size_t *cap, size_t need, size_t elem);
 /* malloc-and-copy of a byte string, NUL-terminated. */
 PRIME_INTERNAL char *prime__strndup(const char *s, size_t n);
+/* A hint that the n bytes at p (a large array about to be filled) may be
+ * backed by huge pages: on Linux the whole 2 MiB pages inside are given
+ * MADV_HUGEPAGE (the default setting "madvise" gives them only on request),
+ * so that filling them takes one page fault per 2 MiB, not per 4 KiB;
+ * nothing elsewhere, or for less than 4 MiB. */
+PRIME_INTERNAL void prime__huge_pages(void *p, size_t n);
 
 /* ---- growable byte buffer (buf.c) ---------------------------------------- */
 

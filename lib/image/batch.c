@@ -87,7 +87,7 @@ void prime_image_batch_destroy(prime_image_batch *batch)
     prime__free(batch->error);
     prime__free(batch->status);
     prime__free(batch->src_size);
-    prime__free(batch->tensor);
+    prime__image_scratch_free(batch->tensor);
     prime__free(batch);
 }
 
@@ -110,7 +110,7 @@ prime_status prime_image_batch_load(const char *const *paths, uint32_t n,
     b->width = spec->width;
     b->height = spec->height;
     if (n > 0) {
-        b->tensor = prime__malloc(slot * n * sizeof(float));
+        b->tensor = prime__image_scratch_alloc(slot * n * sizeof(float));
         b->status = prime__calloc(n, sizeof *b->status);
         b->error = prime__calloc(n, sizeof *b->error);
         b->src_size = prime__calloc((size_t)n * 2, sizeof *b->src_size);

@@ -485,9 +485,9 @@ prime_status prime__image_decode(const void *data, size_t size, const char *name
            its alpha is read; the 4-byte store's last byte lands on 3i + 3,
            before pixel i + 1 at 4i + 4 */
         size_t np = (size_t)w * (size_t)h;
-        im->alpha = prime__malloc(np);
+        im->alpha = prime__image_scratch_alloc(np);
         if (im->alpha == NULL) {
-            prime__free(px);
+            prime__image_scratch_free(px);
             prime_image_destroy(im);
             return prime__error(PRIME_E_NOMEM, "%s: out of memory decoding a %d x %d %s", name,
                                 w, h, format_name(fmt));

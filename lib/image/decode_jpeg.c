@@ -29,7 +29,7 @@ bool prime__image_decode_turbojpeg(const unsigned char *d, size_t n, uint32_t w,
     }
     tjscalingfactor sf = {1, (int)s};
     int sw = TJSCALED(jw, sf), sh = TJSCALED(jh, sf);
-    out = prime__malloc((size_t)sw * (size_t)sh * 3);
+    out = prime__image_scratch_alloc((size_t)sw * (size_t)sh * 3);
     if (out == NULL)
         goto done;
     /* any error or warning (corrupt data, a truncated file): -1, and
@@ -42,7 +42,7 @@ bool prime__image_decode_turbojpeg(const unsigned char *d, size_t n, uint32_t w,
     out = NULL;
     ok = true;
 done:
-    prime__free(out);
+    prime__image_scratch_free(out);
     tjDestroy(tj);
     return ok;
 }

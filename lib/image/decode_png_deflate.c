@@ -401,14 +401,14 @@ static bool decode(const unsigned char *d, size_t n, uint32_t w, uint32_t h, uns
     bool ok = false;
     uint8_t *idat = NULL, *raw = NULL, *out = NULL;
     struct libdeflate_decompressor *z = NULL;
-    idat = prime__malloc(idat_total ? idat_total : 1);
+    idat = prime__image_scratch_alloc(idat_total ? idat_total : 1);
     /* 8-bit RGB to RGB, RGBA to RGBA, not interlaced: the unfiltered rows
        are the pixels, moved in place over the filter bytes (no second
        buffer of the image's size to fill) */
     bool in_place = !p.interlace && p.depth == 8 &&
                     ((p.ctype == 2 && oc == 3) || (p.ctype == 6 && oc == 4));
-    raw = prime__malloc((size_t)raw_len);
-    out = in_place ? NULL : prime__malloc((size_t)out_len);
+    raw = prime__image_scratch_alloc((size_t)raw_len);
+    out = in_place ? NULL : prime__image_scratch_alloc((size_t)out_len);
     z = libdeflate_alloc_decompressor();
     if (idat == NULL || raw == NULL || (out == NULL && !in_place) || z == NULL)
         goto done;
@@ -465,9 +465,9 @@ static bool decode(const unsigned char *d, size_t n, uint32_t w, uint32_t h, uns
 done:
     if (z != NULL)
         libdeflate_free_decompressor(z);
-    prime__free(idat);
-    prime__free(raw);
-    prime__free(out);
+    prime__image_scratch_free(idat);
+    prime__image_scratch_free(raw);
+    prime__image_scratch_free(out);
     return ok;
 }
 

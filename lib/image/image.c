@@ -1,10 +1,124 @@
 /* The image handle: allocation, creation from pixels, the accessors and
  * cropping. */
+#include <pthread.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <stb_image.h>
 
 #include "image/image_private.h"
+
+/* ---- large buffers reused per thread ------------------------------------
+ * Each image's buffers (decoded pixels, the resampling's intermediates, a
+ * batch's tensor) are megabytes of fresh memory, which the kernel maps and
+ * zeroes page by page on first touch: on a stream of photos that was
+ * 13-61 % of the preprocessing time (docs/images.md). A thread keeps up to
+ * SCRATCH_SLOTS freed buffers of SCRATCH_MIN bytes or more (SCRATCH_MAX in
+ * all) and hands them out again; they are freed when the thread ends.
+ * Buffers are ordinary malloc blocks, so either function may free any
+ * block; the capacity of a block is malloc_usable_size (glibc; elsewhere
+ * nothing is kept). */
+#define SCRATCH_SLOTS 6
+#define SCRATCH_MIN ((size_t)64 << 10)
+#define SCRATCH_MAX ((size_t)128 << 20)
+
+typedef struct {
+    void *p[SCRATCH_SLOTS];
+    size_t cap[SCRATCH_SLOTS];
+} scratch_pool;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_ok;
+
+static void scratch_destroy(void *arg)
+{
+    scratch_pool *s = arg;
+    for (int k = 0; k < SCRATCH_SLOTS; k++)
+        free(s->p[k]);
+    free(s);
+}
+
+static void scratch_init(void)
+{
+    scratch_ok = pthread_key_create(&scratch_key, scratch_destroy) == 0;
+}
+
+static scratch_pool *scratch_get(bool create)
+{
+#ifdef __GLIBC__
+    if (pthread_once(&scratch_once, scratch_init) != 0 || !scratch_ok)
+        return NULL;
+    scratch_pool *s = pthread_getspecific(scratch_key);
+    if (s == NULL && create) {
+        s = calloc(1, sizeof *s);
+        if (s != NULL && pthread_setspecific(scratch_key, s) != 0) {
+            free(s);
+            s = NULL;
+        }
+    }
+    return s;
+#else
+    (void)create;
+    return NULL;
+#endif
+}
+
+void *prime__image_scratch_alloc(size_t n)
+{
+    scratch_pool *s = n >= SCRATCH_MIN ? scratch_get(false) : NULL;
+    if (s != NULL) {
+        int best = -1;
+        for (int k = 0; k < SCRATCH_SLOTS; k++)
+            if (s->p[k] != NULL && s->cap[k] >= n && (best < 0 || s->cap[k] < s->cap[best]))
+                best = k;
+        if (best >= 0) {
+            void *p = s->p[best];
+            s->p[best] = NULL;
+            s->cap[best] = 0;
+            return p;
+        }
+    }
+    return prime__malloc(n);
+}
+
+void prime__image_scratch_free(void *p)
+{
+    if (p == NULL)
+        return;
+#ifdef __GLIBC__
+    size_t cap = malloc_usable_size(p);
+    scratch_pool *s = cap >= SCRATCH_MIN && cap <= SCRATCH_MAX ? scratch_get(true) : NULL;
+    if (s != NULL) {
+        /* make room: drop the smallest blocks kept while the slots are
+           full or the total would pass SCRATCH_MAX, never one larger */
+        for (;;) {
+            size_t total = cap;
+            int empty = -1, small = -1;
+            for (int k = 0; k < SCRATCH_SLOTS; k++) {
+                total += s->cap[k];
+                if (s->p[k] == NULL)
+                    empty = k;
+                else if (small < 0 || s->cap[k] < s->cap[small])
+                    small = k;
+            }
+            if (empty >= 0 && total <= SCRATCH_MAX) {
+                s->p[empty] = p;
+                s->cap[empty] = cap;
+                return;
+            }
+            if (small < 0 || s->cap[small] > cap)
+                break;
+            free(s->p[small]);
+            s->p[small] = NULL;
+            s->cap[small] = 0;
+        }
+    }
+#endif
+    prime__free(p);
+}
 
 prime_status prime__image_alloc(uint32_t w, uint32_t h, prime_image **out)
 {
@@ -29,8 +143,8 @@ void prime_image_destroy(prime_image *image)
     if (image->stb_owned)
         stbi_image_free(image->px);
     else
-        prime__free(image->px);
-    prime__free(image->alpha);
+        prime__image_scratch_free(image->px);
+    prime__image_scratch_free(image->alpha);
     prime__free(image->grey16);
     prime__free(image);
 }

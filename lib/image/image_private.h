@@ -72,6 +72,14 @@ struct prime_image_batch {
 /* A w x h image with uninitialised RGB pixels (PRIME_E_NOMEM, message set). */
 PRIME_INTERNAL prime_status prime__image_alloc(uint32_t w, uint32_t h, prime_image **out);
 
+/* A buffer of n bytes (malloc'ed, contents undefined): a block of the
+ * calling thread's reuse cache when one is large enough (n of 64 KiB or
+ * more), else prime__malloc(n). NULL when out of memory. */
+PRIME_INTERNAL void *prime__image_scratch_alloc(size_t n);
+/* Free a malloc'ed block (NULL is fine), keeping a large one in the calling
+ * thread's reuse cache (image.c; freed when the thread ends). */
+PRIME_INTERNAL void prime__image_scratch_free(void *p);
+
 /* ---- decode.c ------------------------------------------------------------ */
 
 /* Decode size bytes at data (a JPEG, PNG, BMP, TGA or GIF file); `name`

@@ -65,10 +65,10 @@ static bool precompute_coeffs_kd(uint32_t in_size, uint32_t out_size, int32_t fi
     int ksize = (int)ceil(support) * 2 + 1;
     c->ksize = ksize;
     c->bounds = prime__malloc((size_t)out_size * 2 * sizeof(int));
-    double *pre = prime__malloc((size_t)out_size * (size_t)ksize * sizeof(double));
+    double *pre = prime__image_scratch_alloc((size_t)out_size * (size_t)ksize * sizeof(double));
     c->kk = prime__malloc((size_t)out_size * (size_t)ksize * sizeof(int32_t));
     if (c->bounds == NULL || pre == NULL || c->kk == NULL) {
-        prime__free(pre);
+        prime__image_scratch_free(pre);
         prime__free(c->bounds);
         prime__free(c->kk);
         c->bounds = NULL;
@@ -107,7 +107,7 @@ static bool precompute_coeffs_kd(uint32_t in_size, uint32_t out_size, int32_t fi
     if (keep_double)
         c->kd = pre;
     else
-        prime__free(pre);
+        prime__image_scratch_free(pre);
     return true;
 }
 
@@ -350,13 +350,13 @@ static prime_status resize_px(const uint8_t *px, uint32_t in_w, uint32_t in_h, i
     int oc = nch; /* channels resized */
     if (need_h && nch == 3 && rows_grey(px, in_w, row_first, row_last)) {
         oc = 1;
-        grey = prime__malloc((size_t)cw * ch);
+        grey = prime__image_scratch_alloc((size_t)cw * ch);
         if (grey == NULL)
             oc = nch;
     }
     if (need_h) {
         uint32_t nrows = row_last - row_first;
-        tmp = prime__malloc((size_t)cw * oc * (nrows ? nrows : 1));
+        tmp = prime__image_scratch_alloc((size_t)cw * oc * (nrows ? nrows : 1));
         if (tmp == NULL) {
             st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", in_w, in_h);
             goto done;
@@ -368,7 +368,7 @@ static prime_status resize_px(const uint8_t *px, uint32_t in_w, uint32_t in_h, i
             lo = a < lo ? a : lo;
             hi = b > hi ? b : hi;
         }
-        if (hc.ksize >= 8 && (planes = prime__malloc((size_t)(hi - lo) * oc *
+        if (hc.ksize >= 8 && (planes = prime__image_scratch_alloc((size_t)(hi - lo) * oc *
                                                      sizeof *planes)) != NULL) {
             hpass_planar_fn pass =
                 resample_kernels_get()->hpass_planar[oc == 1 ? 0 : oc == 4 ? 2 : 1];
@@ -395,7 +395,7 @@ static prime_status resize_px(const uint8_t *px, uint32_t in_w, uint32_t in_h, i
     size_t rowlen = (size_t)cw * oc;
     uint8_t *out = oc == nch ? dst : grey;
     if (need_v) {
-        acc = prime__malloc(rowlen * sizeof *acc);
+        acc = prime__image_scratch_alloc(rowlen * sizeof *acc);
         if (acc == NULL) {
             st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", in_w, in_h);
             goto done;
@@ -412,10 +412,10 @@ static prime_status resize_px(const uint8_t *px, uint32_t in_w, uint32_t in_h, i
 done:
     coeffs_free(&hc);
     coeffs_free(&vc);
-    prime__free(tmp);
-    prime__free(acc);
-    prime__free(planes);
-    prime__free(grey);
+    prime__image_scratch_free(tmp);
+    prime__image_scratch_free(acc);
+    prime__image_scratch_free(planes);
+    prime__image_scratch_free(grey);
     return st;
 }
 
@@ -471,7 +471,7 @@ prime_status prime__image_nearest_region(const prime_image *src, uint32_t out_w,
                                    uint32_t x0, uint32_t y0, uint32_t cw, uint32_t ch,
                                    uint8_t *dst)
 {
-    uint32_t *xs = prime__malloc((size_t)cw * sizeof *xs);
+    uint32_t *xs = prime__image_scratch_alloc((size_t)cw * sizeof *xs);
     if (xs == NULL)
         return prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image",
                             src->width, src->height);
@@ -496,7 +496,7 @@ prime_status prime__image_nearest_region(const prime_image *src, uint32_t out_w,
         for (uint32_t x = 0; x < cw; x++)
             memcpy(o + 3 * x, row + (size_t)xs[x] * 3, 3);
     }
-    prime__free(xs);
+    prime__image_scratch_free(xs);
     return PRIME_OK;
 }
 
@@ -509,8 +509,8 @@ prime_status prime__image_premultiplied_region(const prime_image *src, uint32_t 
                                                uint32_t y0, uint32_t cw, uint32_t ch, uint8_t *dst)
 {
     size_t np = (size_t)src->width * src->height, nc = (size_t)cw * ch;
-    uint8_t *pre = prime__malloc(np * 4);
-    uint8_t *out = prime__malloc(nc * 4);
+    uint8_t *pre = prime__image_scratch_alloc(np * 4);
+    uint8_t *out = prime__image_scratch_alloc(nc * 4);
     prime_status st = PRIME_OK;
     if (pre == NULL || out == NULL) {
         st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", src->width,
@@ -533,8 +533,8 @@ prime_status prime__image_premultiplied_region(const prime_image *src, uint32_t 
         }
     }
 done:
-    prime__free(pre);
-    prime__free(out);
+    prime__image_scratch_free(pre);
+    prime__image_scratch_free(out);
     return st;
 }
 
@@ -573,7 +573,7 @@ prime_status prime__image_grey16_region(const prime_image *src, uint32_t out_w, 
     }
     uint32_t nrows = row_last - row_first;
     /* the horizontal pass (or the horizontal crop) of the rows needed */
-    tmp = prime__malloc((size_t)cw * (nrows ? nrows : 1) * sizeof *tmp);
+    tmp = prime__image_scratch_alloc((size_t)cw * (nrows ? nrows : 1) * sizeof *tmp);
     if (tmp == NULL) {
         st = prime__error(PRIME_E_NOMEM, "out of memory resizing a %u x %u image", in_w, in_h);
         goto done;
@@ -615,6 +615,6 @@ prime_status prime__image_grey16_region(const prime_image *src, uint32_t out_w, 
 done:
     coeffs_free(&hc);
     coeffs_free(&vc);
-    prime__free(tmp);
+    prime__image_scratch_free(tmp);
     return st;
 }

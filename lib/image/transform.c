@@ -47,7 +47,7 @@ static prime_status grey16_clipped_region(const prime_image *image, uint32_t rw,
 {
     size_t np = (size_t)image->width * image->height;
     prime_image rgb = *image;
-    rgb.px = prime__malloc(np * 3);
+    rgb.px = prime__image_scratch_alloc(np * 3);
     if (rgb.px == NULL)
         return prime__error(PRIME_E_NOMEM, "out of memory converting a %u x %u 16-bit grey image",
                             image->width, image->height);
@@ -62,7 +62,7 @@ static prime_status grey16_clipped_region(const prime_image *image, uint32_t rw,
     }
     prime_status st = prime__image_resize_region(&rgb, rw, rh, spec->filter, x0, y0, spec->width,
                                                  spec->height, dst);
-    prime__free(rgb.px);
+    prime__image_scratch_free(rgb.px);
     return st;
 }
 
@@ -132,13 +132,13 @@ static void normalise(const uint8_t *px, uint32_t w, uint32_t h, const prime_ima
 prime_status prime__image_preprocess_into(const prime_image *image, const prime_image_spec *spec,
                                     float *out)
 {
-    uint8_t *px = prime__malloc((size_t)spec->width * spec->height * 3);
+    uint8_t *px = prime__image_scratch_alloc((size_t)spec->width * spec->height * 3);
     if (px == NULL)
         return prime__error(PRIME_E_NOMEM, "out of memory preprocessing an image");
     prime_status st = transform_into(image, spec, px);
     if (st == PRIME_OK)
         normalise(px, spec->width, spec->height, spec, out);
-    prime__free(px);
+    prime__image_scratch_free(px);
     return st;
 }
 

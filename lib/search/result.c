@@ -19,12 +19,12 @@ void prime_result_destroy(prime_result *r)
     prime__free(r);
 }
 
-/* qsort has no context argument in C11: the comparators read these. They
- * are only set while building, under the build's own stack frame, so a
- * thread-local copy keeps concurrent builds apart. */
+/* qsort has no context argument in C11: the comparators of the classes and
+ * of the tags read these. They are only set while building, under the
+ * build's own stack frame, so a thread-local copy keeps concurrent builds
+ * apart. */
 static _Thread_local const char *sort_strings;
 static _Thread_local const uint64_t *sort_tag_off;   /* store tag id -> name offset + 1 */
-static _Thread_local const uint32_t *sort_mode_rank; /* parallel to mode_tags */
 
 static int cmp_class(const void *a, const void *b)
 {
@@ -40,16 +40,31 @@ static int cmp_tag_name(const void *a, const void *b)
 
 /* The sort key of a mode: its class, its drop as an integer that orders as
  * the double (-0 taken as +0, so equal drops give equal keys), the ranks
- * (+1) of its first four tags in 16-bit fields, first tag highest, 0 for
- * none (so a prefix sorts first), when fewer than 65,535 tags are ranked
- * (else 0), and its index; ties are broken on all the tag-name ranks. */
+ * (+1) of its first tags in fields of as many bits as the largest needs
+ * (as many as 64 bits hold: 6 for up to 1,022 distinct tags), first tag
+ * highest, 0 for none (so a prefix sorts first), and its index in the
+ * input; ties are broken on all the tag-name ranks, which its record
+ * holds. */
 typedef struct {
-    uint32_t class_index, index;
     uint64_t drop;
     uint64_t tags;
+    uint32_t class_index, index;
 } mode_key;
 
-static _Thread_local const prime__mode *sort_modes;
+/* The record of input mode i, in a table of `stride` words per mode
+ * (RECORD_WORDS + the most tags of a mode): its number of tags, its size,
+ * its sum of outcomes and its tags' ranks in byte order of their names,
+ * written in one pass over the input, so that the modes are then built in
+ * their sorted order from one read each. */
+enum { REC_N, REC_SIZE, REC_CORRECT = REC_SIZE + 2, REC_RANKS = REC_CORRECT + 2 };
+
+/* prime__result_set_key_ranks */
+static uint32_t key_ranks_max = UINT32_MAX;
+
+void prime__result_set_key_ranks(uint32_t n)
+{
+    key_ranks_max = n;
+}
 
 static uint64_t drop_key(double d)
 {
@@ -60,24 +75,38 @@ static uint64_t drop_key(double d)
     return (u >> 63) ? ~u : u | (UINT64_C(1) << 63);
 }
 
-static int cmp_mode(const void *a, const void *b)
+/* x before y when their class, drop and first ranks tie: the ranks element
+ * by element (a prefix first; names are unique, so ranks order as names). */
+static __attribute__((noinline)) bool ranks_less(const uint32_t *rx, const uint32_t *ry)
 {
-    const mode_key *kx = a, *ky = b;
-    if (kx->class_index != ky->class_index)
-        return kx->class_index < ky->class_index ? -1 : 1;
-    if (kx->drop != ky->drop)
-        return kx->drop > ky->drop ? -1 : 1; /* largest drop first */
-    if (kx->tags != ky->tags)
-        return kx->tags < ky->tags ? -1 : 1;
-    /* tag names element by element (a prefix first): their ranks in byte
-       order of the names (names are unique, so ranks order as names) */
-    const prime__mode *x = &sort_modes[kx->index], *y = &sort_modes[ky->index];
-    uint32_t n = x->n_tags < y->n_tags ? x->n_tags : y->n_tags;
-    const uint32_t *rx = sort_mode_rank + x->tag_first, *ry = sort_mode_rank + y->tag_first;
+    uint32_t nx = rx[REC_N], ny = ry[REC_N], n = nx < ny ? nx : ny;
     for (uint32_t k = 0; k < n; k++)
-        if (rx[k] != ry[k])
-            return rx[k] < ry[k] ? -1 : 1;
-    return (x->n_tags > y->n_tags) - (x->n_tags < y->n_tags);
+        if (rx[REC_RANKS + k] != ry[REC_RANKS + k])
+            return rx[REC_RANKS + k] < ry[REC_RANKS + k];
+    return nx < ny;
+}
+
+/* The result's order: class, largest drop first, then the tags' names. */
+static inline bool key_less(const mode_key *x, const mode_key *y, const uint32_t *recs,
+                            size_t stride)
+{
+    if (x->class_index != y->class_index)
+        return x->class_index < y->class_index;
+    if (x->drop != y->drop)
+        return x->drop > y->drop;
+    if (x->tags != y->tags)
+        return x->tags < y->tags;
+    return ranks_less(recs + (size_t)x->index * stride, recs + (size_t)y->index * stride);
+}
+
+/* prime__malloc for the build's large arrays, each written once in one
+ * pass: huge pages where the system gives them (prime__huge_pages; the
+ * page faults were a third of the build). */
+static void *big_malloc(size_t n)
+{
+    void *p = prime__malloc(n);
+    prime__huge_pages(p, n);
+    return p;
 }
 
 static uint64_t pool_add(prime__buf *pool, const char *s)
@@ -89,30 +118,44 @@ static uint64_t pool_add(prime__buf *pool, const char *s)
 
 /* Modes between two calls of the tick function. */
 #define TICK_MODES 16384u
+/* Keys sorted by insertion before the merges. */
+#define SORT_RUN 16u
 
-/* Sort keys[0..n) with cmp_mode: runs of TICK_MODES sorted with qsort,
- * then merged pairwise, with a tick after every run and every TICK_MODES
- * merged keys. Returns the sorted array (keys or *tmp, the other one is
- * scratch), or NULL when the tick asked to stop. */
-static mode_key *sort_keys(mode_key *keys, mode_key *tmp, uint64_t n, prime__tick_fn tick,
-                           void *tick_ctx)
+/* Sort keys[0..n) by key_less: runs of SORT_RUN keys by insertion, then
+ * merged pairwise (bottom up), with a tick every TICK_MODES keys. Returns
+ * the sorted array (keys or tmp, the other one is scratch), or NULL when
+ * the tick asked to stop. */
+static mode_key *sort_keys(mode_key *keys, mode_key *tmp, uint64_t n, const uint32_t *recs,
+                           size_t stride, prime__tick_fn tick, void *tick_ctx)
 {
-    for (uint64_t a = 0; a < n; a += TICK_MODES) {
-        uint64_t len = n - a < TICK_MODES ? n - a : TICK_MODES;
-        qsort(keys + a, (size_t)len, sizeof *keys, cmp_mode);
-        if (tick != NULL && tick(tick_ctx) != 0)
-            return NULL;
+    uint64_t since = 0;
+    for (uint64_t a = 0; a < n; a += SORT_RUN) {
+        uint64_t end = n - a < SORT_RUN ? n : a + SORT_RUN;
+        for (uint64_t i = a + 1; i < end; i++) {
+            mode_key x = keys[i];
+            uint64_t j = i;
+            while (j > a && key_less(&x, &keys[j - 1], recs, stride)) {
+                keys[j] = keys[j - 1];
+                j--;
+            }
+            keys[j] = x;
+        }
+        since += end - a;
+        if (since >= TICK_MODES) {
+            since = 0;
+            if (tick != NULL && tick(tick_ctx) != 0)
+                return NULL;
+        }
     }
     mode_key *src = keys, *dst = tmp;
-    for (uint64_t width = TICK_MODES; width < n; width *= 2) {
-        uint64_t since = 0;
+    for (uint64_t width = SORT_RUN; width < n; width *= 2) {
         for (uint64_t a = 0; a < n; a += 2 * width) {
             uint64_t mid = a + width < n ? a + width : n;
             uint64_t end = a + 2 * width < n ? a + 2 * width : n;
             uint64_t i = a, j = mid, k = a;
             while (i < mid && j < end) {
                 /* the left run first on ties: keys are distinct anyway */
-                if (cmp_mode(&src[j], &src[i]) < 0)
+                if (key_less(&src[j], &src[i], recs, stride))
                     dst[k++] = src[j++];
                 else
                     dst[k++] = src[i++];
@@ -141,7 +184,7 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
                                  prime_result **out)
 {
     return prime__result_build_ticking(store, config, n_classes, class_ids, class_images,
-                                       class_correct, raw, n_modes, NULL, NULL, out);
+                                       class_correct, raw, n_modes, NULL, NULL, NULL, out);
 }
 
 /* A tick every TICK_MODES modes of a loop over the modes. */
@@ -151,43 +194,52 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
             goto cancelled;                                                           \
     } while (0)
 
+#define DESC_PREFIX "a photo of"
+/* Modes ahead of the one being built whose records are prefetched. */
+#define PREFETCH_AHEAD 16u
+
 prime_status prime__result_build_ticking(const prime_tagstore *store,
                                          const prime_config *config, uint32_t n_classes,
                                          const uint32_t *class_ids,
                                          const uint64_t *class_images,
                                          const double *class_correct,
                                          const prime__raw_mode *raw, uint64_t n_modes,
-                                         prime__tick_fn tick, void *tick_ctx,
-                                         prime_result **out)
+                                         prime__raw_mode **release, prime__tick_fn tick,
+                                         void *tick_ctx, prime_result **out)
 {
     prime_result *r = prime__calloc(1, sizeof *r);
     prime__buf pool = {0};
     uint64_t *tag_off_of = NULL;  /* store tag id -> offset in pool, +1 (0 = none) */
     uint32_t *class_rank = NULL;  /* input class index -> sorted index */
+    uint64_t *class_len = NULL;   /* sorted class -> length of its name */
     uint32_t *used = NULL;        /* the distinct tags of the modes, by name */
     uint32_t *rank_of = NULL;     /* store tag id -> rank in `used` */
-    uint32_t *mode_rank = NULL;   /* parallel to mode_tags */
+    uint64_t *rank_len = NULL;    /* rank -> length of the tag's name */
+    uint32_t *recs = NULL;        /* the modes' records, in input order */
     mode_key *keys = NULL, *keys2 = NULL;
     prime_status status = PRIME_OK;
     if (r == NULL)
         goto nomem;
     r->config = *config;
     uint64_t n_mode_tags = 0;
-    for (uint64_t i = 0; i < n_modes; i++)
+    uint32_t most_tags = 0;
+    for (uint64_t i = 0; i < n_modes; i++) {
         n_mode_tags += raw[i].n_tags;
+        most_tags = raw[i].n_tags > most_tags ? raw[i].n_tags : most_tags;
+    }
+    size_t stride = (size_t)REC_RANKS + most_tags;
     r->classes = prime__calloc(n_classes ? n_classes : 1, sizeof *r->classes);
-    r->modes = prime__calloc(n_modes ? (size_t)n_modes : 1, sizeof *r->modes);
-    r->mode_tags = prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof(uint32_t));
-    r->mode_tag_name_off =
-        prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof(uint64_t));
     tag_off_of = prime__calloc((size_t)store->tags.count + 1, sizeof(uint64_t));
     class_rank = prime__malloc(((size_t)n_classes + 1) * sizeof(uint32_t));
+    class_len = prime__malloc(((size_t)n_classes + 1) * sizeof(uint64_t));
     used = prime__malloc(((size_t)store->tags.count + 1) * sizeof(uint32_t));
     rank_of = prime__malloc(((size_t)store->tags.count + 1) * sizeof(uint32_t));
-    mode_rank = prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof(uint32_t));
-    if (r->classes == NULL || r->modes == NULL || r->mode_tags == NULL ||
-        r->mode_tag_name_off == NULL || tag_off_of == NULL || class_rank == NULL ||
-        used == NULL || rank_of == NULL || mode_rank == NULL)
+    rank_len = prime__malloc(((size_t)store->tags.count + 1) * sizeof(uint64_t));
+    recs = big_malloc((n_modes ? (size_t)n_modes : 1) * stride * sizeof(uint32_t));
+    keys = big_malloc((size_t)(n_modes ? n_modes : 1) * sizeof *keys);
+    if (r->classes == NULL || tag_off_of == NULL || class_rank == NULL ||
+        class_len == NULL || used == NULL || rank_of == NULL || rank_len == NULL ||
+        recs == NULL || keys == NULL)
         goto nomem;
 
     /* classes, sorted by name */
@@ -226,6 +278,8 @@ prime_status prime__result_build_ticking(const prime_tagstore *store,
             class_rank[i] = lo;
         }
         prime__free(tmp);
+        for (uint32_t i = 0; i < n_classes; i++)
+            class_len[i] = strlen(pool.data + r->classes[i].name_off);
     }
 
     /* the distinct tags of the modes: names copied once, ranked by name
@@ -246,62 +300,57 @@ prime_status prime__result_build_ticking(const prime_tagstore *store,
     sort_strings = pool.data;
     sort_tag_off = tag_off_of;
     qsort(used, n_used, sizeof *used, cmp_tag_name);
-    for (uint32_t k = 0; k < n_used; k++)
+    for (uint32_t k = 0; k < n_used; k++) {
         rank_of[used[k]] = k;
+        rank_len[k] = strlen(pool.data + tag_off_of[used[k]] - 1);
+    }
 
-    /* modes: tags sorted by name, statistics */
-    uint64_t t = 0;
+    /* one pass over the input: each mode's key and record (its tags'
+       ranks sorted), and the length of all descriptions */
+    uint32_t rank_bits = 1; /* a rank + 1 (0 = no tag) in a field of the key */
+    while (rank_bits < 32 && ((uint64_t)1 << rank_bits) <= n_used)
+        rank_bits++;
+    uint32_t rank_fields = 64 / rank_bits, key_ranks = key_ranks_max;
+    uint64_t desc_bytes = 0;
     for (uint64_t i = 0; i < n_modes; i++) {
         TICK(i);
         const prime__raw_mode *m = &raw[i];
-        prime__mode *d = &r->modes[i];
-        d->class_index = class_rank[m->class_index];
-        d->n_tags = m->n_tags;
-        d->tag_first = (uint32_t)t;
-        /* insertion sort by rank (at most PRIME_MAX_TAGS_LIMIT tags) */
-        uint32_t *rk = mode_rank + t, *tg = r->mode_tags + t;
+        uint32_t *rec = recs + (size_t)i * stride;
+        uint32_t *rk = rec + REC_RANKS;
+        uint32_t ci = class_rank[m->class_index];
+        uint64_t len = sizeof DESC_PREFIX + (r->classes[ci].class_id != PRIME_NONE
+                                                 ? 1 + class_len[ci] : 0);
         for (uint32_t k = 0; k < m->n_tags; k++) {
-            uint32_t tag = m->tags[k], x = rank_of[tag], at = k;
+            uint32_t x = rank_of[m->tags[k]], at = k;
+            len += 1 + rank_len[x];
             while (at > 0 && rk[at - 1] > x) {
                 rk[at] = rk[at - 1];
-                tg[at] = tg[at - 1];
                 at--;
             }
             rk[at] = x;
-            tg[at] = tag;
         }
-        for (uint32_t k = 0; k < m->n_tags; k++)
-            r->mode_tag_name_off[t + k] = tag_off_of[tg[k]] - 1;
-        t += m->n_tags;
-        d->size = m->size;
-        d->correct = m->correct;
-        d->accuracy = m->correct / (double)m->size;
-        d->drop = r->classes[d->class_index].accuracy - d->accuracy;
+        desc_bytes += len;
+        rec[REC_N] = m->n_tags;
+        memcpy(rec + REC_SIZE, &m->size, sizeof m->size);
+        memcpy(rec + REC_CORRECT, &m->correct, sizeof m->correct);
+        mode_key *key = &keys[i];
+        key->class_index = ci;
+        key->index = (uint32_t)i;
+        key->drop = drop_key(r->classes[ci].accuracy - m->correct / (double)m->size);
+        key->tags = 0;
+        for (uint32_t k = 0; k < rank_fields && k < key_ranks && k < m->n_tags; k++)
+            key->tags |= ((uint64_t)rk[k] + 1) << (64 - rank_bits * (k + 1));
     }
-    r->n_modes = n_modes;
-    r->n_mode_tags = n_mode_tags;
-    sort_mode_rank = mode_rank;
-    sort_modes = r->modes;
-    keys = prime__malloc((size_t)(n_modes ? n_modes : 1) * sizeof *keys);
-    keys2 = prime__malloc((size_t)(n_modes > TICK_MODES ? n_modes : 1) * sizeof *keys2);
-    if (keys == NULL || keys2 == NULL)
+    raw = NULL; /* everything the result needs is in the records now */
+    if (release != NULL) {
+        prime__free(*release);
+        *release = NULL;
+    }
+    keys2 = big_malloc((size_t)(n_modes ? n_modes : 1) * sizeof *keys2);
+    if (keys2 == NULL)
         goto nomem;
-    for (uint64_t i = 0; i < n_modes; i++) {
-        TICK(i);
-        keys[i].class_index = r->modes[i].class_index;
-        keys[i].index = (uint32_t)i;
-        keys[i].drop = drop_key(r->modes[i].drop);
-        keys[i].tags = 0;
-        if (n_used < 65535u) {
-            const prime__mode *d = &r->modes[i];
-            for (uint32_t k = 0; k < 4; k++) {
-                uint64_t f = k < d->n_tags ? (uint64_t)mode_rank[d->tag_first + k] + 1 : 0;
-                keys[i].tags |= f << (48 - 16 * k);
-            }
-        }
-    }
     {
-        mode_key *sorted = sort_keys(keys, keys2, n_modes, tick, tick_ctx);
+        mode_key *sorted = sort_keys(keys, keys2, n_modes, recs, stride, tick, tick_ctx);
         if (sorted == NULL)
             goto cancelled;
         if (sorted != keys) {
@@ -311,91 +360,75 @@ prime_status prime__result_build_ticking(const prime_tagstore *store,
         prime__free(keys2);
         keys2 = NULL;
     }
-    /* modes[i] = old modes[keys[i].index], in place, cycle by cycle (a
-       placed position gets index = itself) */
+
+    /* the modes in their order, each from its record: statistics, tags
+       (by name) and description, written in sequence */
+    r->modes = big_malloc((n_modes ? (size_t)n_modes : 1) * sizeof *r->modes);
+    r->mode_tags = big_malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof(uint32_t));
+    r->mode_tag_name_off = big_malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof(uint64_t));
+    if (r->modes == NULL || r->mode_tags == NULL || r->mode_tag_name_off == NULL)
+        goto nomem;
+    if (pool.data == NULL)
+        prime__buf_putc(&pool, '\0'); /* no class: the pool holds "" */
+    if (pool.failed || !prime__grow((void **)&pool.data, &pool.cap, pool.len + desc_bytes + 1, 1))
+        goto nomem;
+    uint64_t at = 0;
+    char *p = pool.data + pool.len;
     for (uint64_t i = 0; i < n_modes; i++) {
         TICK(i);
-        if (keys[i].index == i)
-            continue;
-        prime__mode tmp = r->modes[i];
-        uint64_t j = i;
-        while (keys[j].index != i) {
-            uint64_t from = keys[j].index;
-            r->modes[j] = r->modes[from];
-            keys[j].index = (uint32_t)j;
-            j = from;
+        if (i + PREFETCH_AHEAD < n_modes) {
+            /* the records are read in sorted order, at random: fetch ahead */
+            const uint32_t *ahead = recs + (size_t)keys[i + PREFETCH_AHEAD].index * stride;
+            __builtin_prefetch(ahead);
+            __builtin_prefetch(ahead + stride - 1);
         }
-        r->modes[j] = tmp;
-        keys[j].index = (uint32_t)j;
-    }
-    prime__free(keys);
-    keys = NULL;
-    sort_modes = NULL;
-    sort_mode_rank = NULL;
-    prime__free(mode_rank);
-    mode_rank = NULL;
-    {
-        /* the modes' tags laid out in the modes' new order, so that the
-           descriptions below, the writers and the accessors read them in
-           sequence, not scattered over the arrays */
-        uint32_t *tags2 = prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof *tags2);
-        uint64_t *off2 = prime__malloc((size_t)(n_mode_tags ? n_mode_tags : 1) * sizeof *off2);
-        if (tags2 == NULL || off2 == NULL) {
-            prime__free(tags2);
-            prime__free(off2);
-            goto nomem;
-        }
-        uint64_t at = 0;
-        for (uint64_t i = 0; i < n_modes; i++) {
-            if (tick != NULL && (i + 1) % TICK_MODES == 0 && tick(tick_ctx) != 0) {
-                prime__free(tags2);
-                prime__free(off2);
-                goto cancelled;
-            }
-            prime__mode *d = &r->modes[i];
-            for (uint32_t k = 0; k < d->n_tags; k++) {
-                tags2[at + k] = r->mode_tags[d->tag_first + k];
-                off2[at + k] = r->mode_tag_name_off[d->tag_first + k];
-            }
-            d->tag_first = (uint32_t)at;
-            at += d->n_tags;
-        }
-        prime__free(r->mode_tags);
-        prime__free(r->mode_tag_name_off);
-        r->mode_tags = tags2;
-        r->mode_tag_name_off = off2;
-    }
-    for (uint64_t i = 0; i < n_modes; i++) {
-        TICK(i);
+        const uint32_t *rec = recs + (size_t)keys[i].index * stride;
         prime__mode *d = &r->modes[i];
-        d->description_off = pool.len;
-        prime__buf_puts(&pool, "a photo of");
-        if (r->classes[d->class_index].class_id != PRIME_NONE) {
-            prime__buf_putc(&pool, ' ');
-            prime__buf_puts(&pool, pool.data + r->classes[d->class_index].name_off);
+        const prime__class_stat *c = &r->classes[keys[i].class_index];
+        memset(d, 0, sizeof *d);
+        d->class_index = keys[i].class_index;
+        d->n_tags = rec[REC_N];
+        d->tag_first = (uint32_t)at;
+        memcpy(&d->size, rec + REC_SIZE, sizeof d->size);
+        memcpy(&d->correct, rec + REC_CORRECT, sizeof d->correct);
+        d->accuracy = d->correct / (double)d->size;
+        d->drop = c->accuracy - d->accuracy;
+        d->description_off = (uint64_t)(p - pool.data);
+        memcpy(p, DESC_PREFIX, sizeof DESC_PREFIX - 1);
+        p += sizeof DESC_PREFIX - 1;
+        if (c->class_id != PRIME_NONE) {
+            *p++ = ' ';
+            memcpy(p, pool.data + c->name_off, class_len[d->class_index]);
+            p += class_len[d->class_index];
         }
         for (uint32_t k = 0; k < d->n_tags; k++) {
-            prime__buf_putc(&pool, ' ');
-            prime__buf_puts(&pool, pool.data + r->mode_tag_name_off[d->tag_first + k]);
+            uint32_t x = rec[REC_RANKS + k], tag = used[x];
+            uint64_t off = tag_off_of[tag] - 1;
+            r->mode_tags[at + k] = tag;
+            r->mode_tag_name_off[at + k] = off;
+            *p++ = ' ';
+            memcpy(p, pool.data + off, rank_len[x]);
+            p += rank_len[x];
         }
-        prime__buf_putc(&pool, '\0');
-        if (pool.failed)
-            goto nomem;
+        *p++ = '\0';
+        at += d->n_tags;
     }
-    if (pool.data == NULL)
-        prime__buf_putc(&pool, '\0');
-    if (pool.failed)
-        goto nomem;
+    pool.len = (size_t)(p - pool.data);
+    pool.data[pool.len] = '\0';
+    r->n_modes = n_modes;
+    r->n_mode_tags = n_mode_tags;
     r->strings = pool.data;
     r->strings_len = pool.len;
     sort_strings = NULL;
     sort_tag_off = NULL;
-    sort_mode_rank = NULL;
+    prime__free(keys);
+    prime__free(recs);
     prime__free(tag_off_of);
     prime__free(class_rank);
+    prime__free(class_len);
     prime__free(used);
     prime__free(rank_of);
-    prime__free(mode_rank);
+    prime__free(rank_len);
     *out = r;
     return PRIME_OK;
 
@@ -405,18 +438,22 @@ nomem:
 cancelled:
     status = prime__error(PRIME_E_CANCELLED, "prime_search: cancelled by the progress callback");
 fail:
+    if (release != NULL) {
+        prime__free(*release);
+        *release = NULL;
+    }
     prime__free(keys);
     prime__free(keys2);
-    sort_modes = NULL;
+    prime__free(recs);
     sort_strings = NULL;
     sort_tag_off = NULL;
-    sort_mode_rank = NULL;
     prime__buf_free(&pool);
     prime__free(tag_off_of);
     prime__free(class_rank);
+    prime__free(class_len);
     prime__free(used);
     prime__free(rank_of);
-    prime__free(mode_rank);
+    prime__free(rank_len);
     prime_result_destroy(r);
     return status;
 }

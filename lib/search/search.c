@@ -112,6 +112,9 @@ typedef struct {
     uint16_t *img_tags;
     uint64_t img_entries;    /* entries of all rows */
     void *img_block;
+    /* prime_search_stream: the rank of candidate k's name among the
+       candidates' names (name_ranks()) */
+    uint32_t *name_rank;
 } search_class;
 
 typedef struct {
@@ -122,6 +125,19 @@ typedef struct {
 } search_item;
 
 typedef struct search_ctx search_ctx;
+
+/* Necessity (necessary()): the set of the node of depth p on the DFS path
+ * without its tag path[d] (d <= p - 2), computed at the first check of
+ * one of its children that needs it and kept while that node is on the
+ * path, so that the check of each further child costs one intersection
+ * with the child's column, not one per tag. */
+typedef struct {
+    uint64_t node;           /* lvl_node of the node it was computed for; 0 none */
+    uint64_t *set;           /* the bitset, when not as_ids */
+    uint32_t *ids;           /* sorted positions, when as_ids */
+    uint32_t n, n_wrong;     /* images; wrong ones among them (0/1 outcomes) */
+    bool as_ids;
+} nec_set;
 
 typedef struct {
     search_ctx *s;
@@ -161,6 +177,16 @@ typedef struct {
     uint64_t lvl_size[PRIME_MAX_TAGS_LIMIT + 1];
     /* the survivors of the node of depth d: sv_* level d, lvl_nsv[d] */
     uint32_t lvl_nsv[PRIME_MAX_TAGS_LIMIT + 1];
+    /* the node of depth d: a number no other node of this worker gets */
+    uint64_t lvl_node[PRIME_MAX_TAGS_LIMIT + 1];
+    uint64_t node_count;
+    /* survivor_stats: where the last check of a node of depth k found its
+       entry (sv_at[k]), for the children of node sv_at_node[k] */
+    uint32_t sv_at[PRIME_MAX_TAGS_LIMIT + 1];
+    uint64_t sv_at_node[PRIME_MAX_TAGS_LIMIT + 1];
+    /* necessity: nec[p][d] (nec_set), buffers in nec_block */
+    nec_set nec[PRIME_MAX_TAGS_LIMIT][PRIME_MAX_TAGS_LIMIT];
+    void *nec_block;
     uint32_t nodes;
     prime__raw_mode *modes;
     size_t n_modes, cap_modes;
@@ -188,6 +214,7 @@ struct search_ctx {
     uint32_t gallop_ratio;   /* gallops() */
     uint32_t proj_mode;      /* prime__search_set_projection */
     uint32_t pair_rows;      /* prime__search_set_pair_rows */
+    uint32_t nec_mode;       /* prime__search_set_necessity */
     search_item *items;
     size_t n_items;
 
@@ -961,25 +988,179 @@ static void subset_stats(const search_worker *w, const search_class *c, uint32_t
         *sum_out = n == 0 ? 0 : prime__bits_sum(scratch, words, c->vals);
 }
 
-/* The size and sum of the child j of the node of depth d on the DFS path,
- * from that node's survivors (sorted by tag); false if j is not one. */
-static bool survivor_stats(const search_worker *w, uint32_t d, uint32_t j, uint64_t *size,
+/* The size and sum of the child j of the node of depth d = k - 2 on the
+ * DFS path, from that node's survivors (sorted by tag), for the check of
+ * a node of depth k whose last tag is j; false if j is not one. The
+ * checks of the children of one node (depth k - 1) come in increasing j:
+ * the search starts where the previous one of that node ended
+ * (w->sv_at[k]) and gallops. */
+static bool survivor_stats(search_worker *w, uint32_t k, uint32_t j, uint64_t *size,
                            uint64_t *sum)
 {
+    uint32_t d = k - 2;
     const uint32_t *sv = w->sv_j + (size_t)d * w->s->max_m;
-    uint32_t lo = 0, hi = w->lvl_nsv[d];
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (sv[mid] < j)
-            lo = mid + 1;
-        else
-            hi = mid;
+    uint32_t n = w->lvl_nsv[d];
+    if (w->sv_at_node[k] != w->lvl_node[k - 1]) {
+        w->sv_at_node[k] = w->lvl_node[k - 1];
+        w->sv_at[k] = 0;
     }
-    if (lo >= w->lvl_nsv[d] || sv[lo] != j)
+    uint32_t lo = w->sv_at[k];
+    if (lo < n && sv[lo] < j) {
+        /* sv[lo + b/2] < j: the first entry >= j is in (lo + b/2, lo + b] */
+        uint32_t b = 1;
+        while (lo + b < n && sv[lo + b] < j)
+            b <<= 1;
+        uint32_t hi = lo + b < n ? lo + b : n;
+        lo += (b >> 1) + 1;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (sv[mid] < j)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    }
+    w->sv_at[k] = lo;
+    if (lo >= n || sv[lo] != j)
         return false;
     *size = w->sv_size[(size_t)d * w->s->max_m + lo];
     *sum = w->sv_sum[(size_t)d * w->s->max_m + lo];
     return true;
+}
+
+/* How necessary() finds the sets without one tag (prime__search_set_necessity). */
+static uint32_t nec_mode = 1;
+
+void prime__search_set_necessity(uint32_t mode)
+{
+    nec_mode = mode > 1 ? 1 : mode;
+}
+
+/* The number of nec_set slots: one per parent depth p (3 <= p < max_tags)
+ * and tag d <= p - 2 of it (the checks of a node of depth k = p + 1
+ * without path[d], d <= k - 3). */
+static inline size_t nec_slots(uint32_t max_tags)
+{
+    size_t n = 0;
+    for (uint32_t p = 3; p < max_tags; p++)
+        n += p - 1;
+    return n;
+}
+
+/* e = the set of the node of depth p without path[d] (d <= p - 2): the
+ * ancestor of depth d (none for d 0) intersected with the columns
+ * path[d+1..p), in the class itself for d 0 (w->full), else in c. From
+ * sorted positions when the ancestor or one of the columns has them (the
+ * smallest such), probing the others; else by fused AND + count. */
+static void nec_build(search_worker *w, const search_class *c, uint32_t p, uint32_t d,
+                      nec_set *e)
+{
+    const search_ctx *s = w->s;
+    if (d == 0)
+        c = w->full;
+    size_t words = c->words, ww = c->wrong_words;
+    uint32_t correct_from = (uint32_t)(ww * PRIME_BITS_WORD);
+    const uint64_t *ops[PRIME_MAX_TAGS_LIMIT + 1] = {0};
+    uint32_t n_ops = 0;
+    const uint32_t *start = NULL;
+    uint64_t start_n = 0;
+    int start_op = -1;
+    bool from_ancestor = d > 0 && w->lvl_ids[d] != NULL;
+    if (d > 0) {
+        if (from_ancestor) {
+            start = w->lvl_ids[d];
+            start_n = w->lvl_size[d];
+            start_op = 0;
+        }
+        ops[n_ops++] = w->lvl_set[d];
+    }
+    for (uint32_t i = d + 1; i < p; i++) {
+        uint32_t col = w->path[i];
+        if (!from_ancestor && c->col_ids[col] != NULL &&
+            (start == NULL || c->col_size[col] < start_n)) {
+            start = c->col_ids[col];
+            start_n = c->col_size[col];
+            start_op = (int)n_ops;
+        }
+        ops[n_ops++] = col_at(c, col);
+    }
+    if (start != NULL) {
+        const uint64_t *rest[PRIME_MAX_TAGS_LIMIT + 1];
+        uint32_t n_rest = 0;
+        for (uint32_t o = 0; o < n_ops; o++)
+            if ((int)o != start_op)
+                rest[n_rest++] = ops[o];
+        uint32_t n = 0, nw = 0;
+        for (uint64_t i = 0; i < start_n; i++) {
+            uint32_t id = start[i];
+            uint64_t in = 1;
+            for (uint32_t o = 0; o < n_rest && in; o++)
+                in = bit_of(rest[o], id);
+            e->ids[n] = id;
+            n += (uint32_t)in;
+            nw += (uint32_t)in & (uint32_t)(id < correct_from);
+        }
+        e->n = n;
+        e->n_wrong = c->binary ? nw : 0;
+        e->as_ids = true;
+        return;
+    }
+    uint64_t n = s->k->and_count(e->set, ops[0], ops[1], words);
+    for (uint32_t o = 2; o < n_ops; o++)
+        n = s->k->and_count(e->set, e->set, ops[o], words);
+    e->n = (uint32_t)n;
+    e->n_wrong = c->binary ? (uint32_t)s->k->count(e->set, ww) : 0;
+    e->as_ids = sparse(s, n, words);
+    if (e->as_ids)
+        extract_ids(e->set, words, e->ids);
+}
+
+/* Size and outcome sum of e (nec_build(.., d, e)) intersected with column
+ * j; scratch: max_words words. */
+static void nec_stats(const search_worker *w, const search_class *c, uint32_t d,
+                      const nec_set *e, uint32_t j, uint64_t *scratch, uint64_t *size_out,
+                      uint64_t *sum_out)
+{
+    const search_ctx *s = w->s;
+    if (d == 0)
+        c = w->full;
+    size_t words = c->words, ww = c->wrong_words;
+    const uint64_t *col = col_at(c, j);
+    const uint32_t *cj = c->col_ids[j];
+    if (e->as_ids || cj != NULL) {
+        /* probe the positions of the set, or of the (sparse) column */
+        const uint32_t *ids = e->as_ids ? e->ids : cj;
+        const uint64_t *bits = e->as_ids ? col : e->set;
+        uint32_t n = e->as_ids ? e->n : (uint32_t)c->col_size[j];
+        if (c->binary) {
+            uint32_t nw = e->as_ids ? e->n_wrong
+                                    : n - (uint32_t)(c->col_sum[j] >> PRIME_FX_SHIFT);
+            uint32_t wrong = probe_count(ids, nw, bits);
+            uint32_t right = probe_count(ids + nw, n - nw, bits);
+            *size_out = (uint64_t)wrong + right;
+            *sum_out = (uint64_t)right << PRIME_FX_SHIFT;
+        } else {
+            uint64_t size = 0, sum = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                uint64_t in = bit_of(bits, ids[i]);
+                size += in;
+                sum += c->vals[ids[i]] & ((uint64_t)0 - in);
+            }
+            *size_out = size;
+            *sum_out = sum;
+        }
+        return;
+    }
+    if (c->binary) {
+        uint64_t wrong = s->k->and_popcount(e->set, col, ww);
+        uint64_t right = s->k->and_popcount(e->set + ww, col + ww, words - ww);
+        *size_out = wrong + right;
+        *sum_out = right << PRIME_FX_SHIFT;
+        return;
+    }
+    uint64_t n = s->k->and_count(scratch, e->set, col, words);
+    *size_out = n;
+    *sum_out = n == 0 ? 0 : prime__bits_sum(scratch, words, c->vals);
 }
 
 /* Necessity: removing any one tag of the k-tag set path[0..k) (with size
@@ -1007,9 +1188,19 @@ static bool necessary(search_worker *w, const search_class *c, uint32_t k, uint6
     for (uint32_t drop = k - 1; drop-- > 0;) {
         uint64_t qs;
         uint64_t qsum;
-        bool known = drop + 2 == k ? survivor_stats(w, k - 2, w->path[k - 1], &qs, &qsum)
+        bool known = drop + 2 == k ? survivor_stats(w, k, w->path[k - 1], &qs, &qsum)
                      : drop == 0 && k == 3 ? pair_stats(w->full, w->path[1], w->path[2], &qs, &qsum)
                                            : false;
+        if (!known && k >= 4 && s->nec_mode == 1) {
+            nec_set *e = &w->nec[k - 1][drop];
+            if (e->node != w->lvl_node[k - 1]) {
+                nec_build(w, c, k - 1, drop, e);
+                e->node = w->lvl_node[k - 1];
+            }
+            nec_stats(w, c, drop, e, w->path[k - 1], w->stack + (size_t)k * s->max_words, &qs,
+                      &qsum);
+            known = true;
+        }
         if (!known)
             subset_stats(w, c, k, drop, w->stack + (size_t)k * s->max_words, &qs, &qsum);
         if (prime__fx_mean(qsum, qs) - acc < need)
@@ -1036,28 +1227,61 @@ static bool check_point(search_worker *w)
     return !atomic_load_explicit(&s->stop, memory_order_relaxed);
 }
 
+/* A candidate's name and index, to rank the names (name_ranks). */
+typedef struct {
+    const char *name;
+    uint32_t k;
+} named_cand;
+
+static int cmp_named_cand(const void *a, const void *b)
+{
+    return strcmp(((const named_cand *)a)->name, ((const named_cand *)b)->name);
+}
+
+/* c->name_rank: the rank of every candidate's name in byte order (names
+ * are unique), so that the tags of a streamed mode are put in name order
+ * by comparing integers. */
+static prime_status name_ranks(const search_ctx *s, search_class *c)
+{
+    if (c->m == 0)
+        return PRIME_OK;
+    named_cand *order = prime__malloc((size_t)c->m * sizeof *order);
+    c->name_rank = prime__malloc((size_t)c->m * sizeof *c->name_rank);
+    if (order == NULL || c->name_rank == NULL) {
+        prime__free(order);
+        return PRIME_E_NOMEM; /* c->name_rank is freed with the class */
+    }
+    for (uint32_t k = 0; k < c->m; k++) {
+        order[k].name = prime__names_get(&s->store->tags, c->cand[k]);
+        order[k].k = k;
+    }
+    qsort(order, c->m, sizeof *order, cmp_named_cand);
+    for (uint32_t r = 0; r < c->m; r++)
+        c->name_rank[order[r].k] = r;
+    prime__free(order);
+    return PRIME_OK;
+}
+
 /* Hand one mode to the stream callback (any worker; one call at a time).
- * Its tags in byte order of their names; its numbers computed as
- * prime__result_build computes them. false when the callback stopped the
- * search (now or before). */
+ * Its tags in byte order of their names (c->name_rank); its numbers
+ * computed as prime__result_build computes them. false when the callback
+ * stopped the search (now or before). */
 static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uint64_t size,
                         uint64_t sum)
 {
     search_ctx *s = w->s;
-    const prime_tagstore *st = s->store;
     uint32_t tags[PRIME_MAX_TAGS_LIMIT];
-    const char *names[PRIME_MAX_TAGS_LIMIT];
+    uint32_t ranks[PRIME_MAX_TAGS_LIMIT];
     for (uint32_t i = 0; i < k; i++) {
-        uint32_t t = c->cand[w->path[i]];
-        const char *name = prime__names_get(&st->tags, t);
+        uint32_t x = w->path[i], r = c->name_rank[x];
         uint32_t at = i;
-        while (at > 0 && strcmp(names[at - 1], name) > 0) {
-            names[at] = names[at - 1];
+        while (at > 0 && ranks[at - 1] > r) {
+            ranks[at] = ranks[at - 1];
             tags[at] = tags[at - 1];
             at--;
         }
-        names[at] = name;
-        tags[at] = t;
+        ranks[at] = r;
+        tags[at] = c->cand[x];
     }
     prime_mode_event e;
     e.class_id = c->class_id;
@@ -1117,6 +1341,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     w->lvl_set[k] = set;
     w->lvl_ids[k] = ids;
     w->lvl_size[k] = size;
+    w->lvl_node[k] = ++w->node_count;
     if (c->acc - prime__fx_mean(sum, size) >= s->min_drop - PRIME_EPS &&
         necessary(w, c, k, size, sum, psize, psum)) {
         if (w->s->on_mode != NULL) {
@@ -1508,6 +1733,8 @@ static bool run_item(search_worker *w, size_t i)
     if (s->phase == 1) {
         search_class *c = &s->classes[s->batch_first + i];
         prime_status st = prepare_class(w, c);
+        if (st == PRIME_OK && s->on_mode != NULL)
+            st = name_ranks(s, c);
         if (st != PRIME_OK) {
             w->status = st;
             return false;
@@ -1724,6 +1951,8 @@ static void free_search_scratch(search_worker *w)
     prime__free(w->pcolp);
     prime__free(w->pnull);
     prime__free(w->pblock);
+    prime__free(w->nec_block);
+    w->nec_block = NULL;
     w->pcolp = NULL;
     w->pnull = NULL;
     w->pblock = NULL;
@@ -1802,6 +2031,8 @@ static void free_class_arrays(search_class *c)
     prime__free(c->block);
     prime__free(c->ids_block);
     prime__free(c->img_block);
+    prime__free(c->name_rank);
+    c->name_rank = NULL;
     c->pair_stat = NULL;
     c->block = c->ids_block = c->img_block = NULL;
 }
@@ -1868,6 +2099,26 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         workers[t].pc_sum = prime__calloc(mm, sizeof *workers[t].pc_sum);
         workers[t].pcolp = prime__malloc(mm * sizeof *workers[t].pcolp);
         workers[t].pnull = prime__calloc(mm, sizeof *workers[t].pnull);
+        size_t n_nec = nec_slots(s->max_tags), nec_words = s->max_words ? s->max_words : 1;
+        if (n_nec > 0) {
+            workers[t].nec_block = prime__malloc(
+                n_nec * (nec_words * sizeof(uint64_t) + s->ids_cap * sizeof(uint32_t)));
+            if (workers[t].nec_block == NULL) {
+                st = PRIME_E_NOMEM;
+                goto out;
+            }
+            uint64_t *sets = workers[t].nec_block;
+            uint32_t *ids = (uint32_t *)(sets + n_nec * nec_words);
+            for (uint32_t p = 3; p < s->max_tags; p++)
+                for (uint32_t d = 0; d + 2 <= p; d++) {
+                    nec_set *e = &workers[t].nec[p][d];
+                    e->node = 0;
+                    e->set = sets;
+                    e->ids = ids;
+                    sets += nec_words;
+                    ids += s->ids_cap;
+                }
+        }
         if (workers[t].pcolp == NULL || workers[t].pnull == NULL || workers[t].pc_wrong == NULL ||
             workers[t].pc_size == NULL || workers[t].pc_sum == NULL) {
             st = PRIME_E_NOMEM;
@@ -1936,6 +2187,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->gallop_ratio = gallop_ratio;
     s->proj_mode = proj_mode;
     s->pair_rows = pair_rows;
+    s->nec_mode = nec_mode;
     s->batch_images = batch_images;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1
@@ -2129,8 +2381,16 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
         modes = NULL;
         goto done;
     }
+    /* the raw modes are freed by the build once read (own: modes, else
+       the one worker's list) */
+    prime__raw_mode **release = &modes;
+    for (uint32_t t = 0; t < n_alloc && !own; t++)
+        if (workers[t].modes == modes)
+            release = &workers[t].modes;
     st = prime__result_build_ticking(store, config, s->n_classes, class_ids, class_images,
-                                     class_correct, modes, n_modes, build_tick, s, out);
+                                     class_correct, modes, n_modes, release, build_tick, s,
+                                     out);
+    modes = NULL;
     if (st != PRIME_OK) {
         *out = NULL;
         goto cleanup; /* prime__result_build set the message */

@@ -117,6 +117,13 @@ PRIME_INTERNAL void prime__search_set_projection(uint32_t mode);
  * images where that is estimated to cost less; 2 over the rows always.
  * Read at the start of each prime_search; not for concurrent use. */
 PRIME_INTERNAL void prime__search_set_pair_rows(uint32_t mode);
+/* Test hook: how the necessity check finds the statistics of a k-tag
+ * set without one of its first k - 2 tags (k >= 4): 0 by intersecting the
+ * ancestor's set with the other columns at each check; 1 (the default)
+ * from the parent's set without that tag, kept while the parent is on
+ * the DFS path, intersected with the node's last column. Read at the start
+ * of each prime_search; not for concurrent use. */
+PRIME_INTERNAL void prime__search_set_necessity(uint32_t mode);
 /* Test hook: the search prepares its classes in batches of consecutive
  * classes holding together at most this many images (a larger class is a
  * batch of its own), and frees a batch's columns before the next one, so
@@ -155,12 +162,19 @@ typedef int (*prime__tick_fn)(void *ctx);
 
 /* prime__result_build that calls tick(tick_ctx) every 16,384 modes of each
  * of its passes (the sort included) and returns PRIME_E_CANCELLED, and no
- * result, when it answers non-zero. */
+ * result, when it answers non-zero. release: NULL, or where the caller
+ * keeps `modes` (prime__malloc'ed): the build frees it, and sets *release
+ * to NULL, once it has read the modes (before it lays out the result, so
+ * that both do not take memory together), or before it returns. */
 PRIME_INTERNAL prime_status prime__result_build_ticking(
     const prime_tagstore *store, const prime_config *config, uint32_t n_classes,
     const uint32_t *class_ids, const uint64_t *class_images, const double *class_correct,
-    const prime__raw_mode *modes, uint64_t n_modes, prime__tick_fn tick, void *tick_ctx,
-    prime_result **out);
+    const prime__raw_mode *modes, uint64_t n_modes, prime__raw_mode **release,
+    prime__tick_fn tick, void *tick_ctx, prime_result **out);
+/* Test hook: at most n tag ranks in the sort key of a mode (as many as fit
+ * in 64 bits when n is UINT32_MAX, the default); ties are then broken on all
+ * the ranks. Read at the start of each build; not for concurrent use. */
+PRIME_INTERNAL void prime__result_set_key_ranks(uint32_t n);
 
 /* Leave out of r the modes whose images in store are exactly those of a
  * smaller mode of the same class (PRIME_PARAM_FOLD_EQUAL; fold.c). */

@@ -38,7 +38,7 @@ from ._tagger import Tagger
 from ._tokenizer import (TOKENIZER_CONTEXT, TOKENIZER_END, TOKENIZER_START,
                          TOKENIZER_VOCAB_SIZE, Tokenizer)
 
-__version__ = "1.2.0"
+__version__ = "1.3.0"
 
 __all__ = [
     "BufferTooSmallError", "CancelledError", "ClassStats", "Config", "DuplicateError",

@@ -83,6 +83,13 @@ int cmd_classify(int argc, char **argv)
     fo.on_error = progress_file_error;
     fo.progress = progress_files;
     fo.user_data = &ps;
+    /* --jpeg-draft (on by default): JPEGs decoded at the reduced DCT scale
+       that the model's input size allows; the classifier copied the spec */
+    if (o.jpeg_draft && (st = prime_image_spec_set_jpeg_draft(spec, 1)) != PRIME_OK) {
+        lib_error(st);
+        goto done;
+    }
+    fo.jpeg_draft = o.jpeg_draft ? spec : NULL;
     st = prime_classifier_classify_files(cls, (const char *const *)paths.v, (uint32_t)names.n,
                                          &fo, pred, &failed);
     if (ps.shown)

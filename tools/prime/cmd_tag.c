@@ -19,7 +19,7 @@
 enum { T_IMAGES, T_LABELS, T_OUTPUT, T_MODEL, T_THREADS, T_BATCH, T_SIZE, T_RESIZE, T_MEAN,
        T_STD, T_CLASSES, T_BACKEND, T_THRESHOLDS, T_VOCAB, T_SCORES, T_IMAGE_MODEL,
        T_TEXT_MODEL, T_BPE, T_PROMPT, T_THRESHOLD, T_TOP_K, T_RULE, T_SHARD, T_DEVICE,
-       T_DTYPE, T_TAGS, T_OUTCOMES_FORMAT };
+       T_DTYPE, T_TAGS, T_OUTCOMES_FORMAT, T_JPEG_DRAFT };
 static const opt_spec classify_specs[] = {
     {"--images", OPT_VALUE}, {"--labels", OPT_VALUE}, {"--output", OPT_VALUE},
     {"--model", OPT_VALUE},  {"--threads", OPT_VALUE}, {"--batch", OPT_VALUE},
@@ -30,7 +30,7 @@ static const opt_spec classify_specs[] = {
     {"", OPT_VALUE}, {"", OPT_VALUE}, {"", OPT_VALUE}, {"", OPT_VALUE}, {"", OPT_VALUE},
     {"", OPT_VALUE}, {"", OPT_VALUE},
     {"--device", OPT_VALUE}, {"--dtype", OPT_VALUE}, {"--tags", OPT_VALUE},
-    {"--outcomes-format", OPT_VALUE}, {NULL, 0}};
+    {"--outcomes-format", OPT_VALUE}, {"--jpeg-draft", OPT_VALUE}, {NULL, 0}};
 static const opt_spec tag_specs[] = {
     {"--images", OPT_VALUE}, {"--labels", OPT_VALUE}, {"--output", OPT_VALUE},
     {"--model", OPT_VALUE},  {"--threads", OPT_VALUE}, {"--batch", OPT_VALUE},
@@ -40,12 +40,14 @@ static const opt_spec tag_specs[] = {
     {"--image-model", OPT_VALUE}, {"--text-model", OPT_VALUE}, {"--bpe", OPT_VALUE},
     {"--prompt", OPT_VALUE_EMPTY_OK}, {"--threshold", OPT_VALUE}, {"--top-k", OPT_VALUE},
     {"--rule", OPT_VALUE}, {"--shard", OPT_VALUE}, {"--device", OPT_VALUE},
-    {"--dtype", OPT_VALUE}, {NULL, 0}};
+    {"--dtype", OPT_VALUE}, {"", OPT_VALUE}, {"", OPT_VALUE} /* --tags, --outcomes-format */,
+    {"--jpeg-draft", OPT_VALUE}, {NULL, 0}};
 
 int parse_tag_opts(int argc, char **argv, int classify, tag_opts *t)
 {
     memset(t, 0, sizeof *t);
     t->threshold = NAN;
+    t->jpeg_draft = 1;
     opts o = {.argc = argc, .argv = argv, .specs = classify ? classify_specs : tag_specs,
               .context = classify ? " for classify" : ""};
     int k, rc;
@@ -70,6 +72,11 @@ int parse_tag_opts(int argc, char **argv, int classify, tag_opts *t)
         } else if (spec_option(&t->spec, name, v, &rc)) {
             if (rc != 0)
                 return rc;
+        } else if (k == T_JPEG_DRAFT) {
+            if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+                return usage_error("--jpeg-draft must be on or off, not '%s'", v);
+            t->jpeg_draft = strcmp(v, "on") == 0;
+            t->have_jpeg_draft = 1;
         } else if (k == T_THRESHOLD) {
             if (!opt_double(name, v, -HUGE_VAL, HUGE_VAL, 0, "a number", &t->threshold))
                 return EXIT_USAGE;
@@ -112,6 +119,7 @@ static int check_backend_opts(const tag_opts *o)
         {"--std", o->spec.have_std, "torch zeroshot"},
         {"--device", o->device != NULL, "torch zeroshot"},
         {"--dtype", o->dtype != NULL, "torch zeroshot"},
+        {"--jpeg-draft", o->have_jpeg_draft, "torch zeroshot"},
     };
     for (size_t k = 0; k < sizeof checks / sizeof checks[0]; k++) {
         if (!checks[k].given)
@@ -264,10 +272,26 @@ static int cmd_tag_run(const tag_opts *o)
         lib_error(st);
         goto done;
     }
+    /* JPEGs decoded at the reduced DCT scale that the model's input size
+       allows (--jpeg-draft, on by default for the model backends; the
+       properties backend measures the full image) */
+    prime_image_spec *draft = NULL;
+    if (o->jpeg_draft && strcmp(o->backend, "properties") != 0) {
+        int torch = strcmp(o->backend, "torch") == 0;
+        st = make_spec(&o->spec, torch ? PRIME_IMAGE_PRESET_RAM : PRIME_IMAGE_PRESET_CLIP, &draft);
+        if (st == PRIME_OK)
+            st = prime_image_spec_set_jpeg_draft(draft, 1);
+        if (st != PRIME_OK) {
+            lib_error(st);
+            prime_image_spec_destroy(draft);
+            goto done;
+        }
+    }
     progress_state ps;
     progress_init(&ps, "tagging");
     uint32_t failed = 0;
     prime_files_options fo = PRIME_FILES_OPTIONS_INIT;
+    fo.jpeg_draft = draft;
     fo.threads = o->threads;
     fo.batch = o->batch;
     fo.image_names = (const char *const *)names.v + first;
@@ -277,6 +301,7 @@ static int cmd_tag_run(const tag_opts *o)
     st = prime_tagger_tag_files(tagger, (const char *const *)paths.v + first,
                                 (const char *const *)classes.v + first, (uint32_t)count, &fo,
                                 store, &failed);
+    prime_image_spec_destroy(draft);
     if (ps.shown)
         fprintf(stderr, "\n");
     if (failed > 0) {

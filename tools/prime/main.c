@@ -41,9 +41,11 @@ static const char usage_text[] =
     "                 zeroshot: --image-model img.pt --text-model txt.pt [--bpe F]\n"
     "                           --vocab V.txt [--prompt 'a photo of {}']\n"
     "                 torch, zeroshot: [--size N] [--resize S] [--mean R,G,B] [--std R,G,B]\n"
+    "                           [--jpeg-draft on|off]\n"
     "       prime classify --model M.pt --images DIR|LIST [--labels L.csv]\n"
     "                 [--classes C.txt] [--size N] [--resize S] [--mean R,G,B]\n"
-    "                 [--std R,G,B] [--threads N] [--batch B] --output outcomes.csv\n"
+    "                 [--std R,G,B] [--jpeg-draft on|off] [--threads N] [--batch B]\n"
+    "                 --output outcomes.csv\n"
     "       prime --version | --help\n";
 
 /* The commands' descriptions, printed after usage_text by --help (two

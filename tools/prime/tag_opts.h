@@ -13,6 +13,9 @@ typedef struct {
     double threshold; /* NaN: not given */
     uint32_t threads, batch, top_k;
     int have_threads;
+    /* --jpeg-draft on|off: 1 (the default) decodes JPEGs at a reduced DCT
+       scale where the model's input size allows (prime_files_options) */
+    int jpeg_draft, have_jpeg_draft;
     spec_opts spec;
 } tag_opts;
 
