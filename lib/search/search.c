@@ -346,6 +346,26 @@ static inline uint64_t ids_sum(const uint32_t *ids, uint32_t n, const uint64_t *
     return s;
 }
 
+/* The first index in (lo, n] whose entry of the ascending list a is >= x,
+ * given a[lo] < x: an exponential search from lo, then a binary search in
+ * the last step's range (n when none). */
+static inline uint32_t gallop_from(const uint32_t *a, uint32_t lo, uint32_t n, uint32_t x)
+{
+    /* a[lo + b/2] < x: the first entry >= x is in (lo + b/2, lo + b] */
+    uint32_t b = 1;
+    while (lo + b < n && a[lo + b] < x)
+        b <<= 1;
+    uint32_t l = lo + (b >> 1) + 1, r = lo + b < n ? lo + b : n;
+    while (l < r) {
+        uint32_t mid = l + (r - l) / 2;
+        if (a[mid] < x)
+            l = mid + 1;
+        else
+            r = mid;
+    }
+    return l;
+}
+
 /* Galloping intersection of two ascending id lists, for a short `small`
  * against a long `big`: each id of small is looked for by an exponential
  * then a binary search from the last match. Returns the number of ids in
@@ -358,19 +378,7 @@ static uint32_t gallop(const uint32_t *small, uint32_t ns, const uint32_t *big, 
     for (uint32_t i = 0; i < ns && lo < nb; i++) {
         uint32_t x = small[i];
         if (big[lo] < x) {
-            /* big[lo + b/2] < x: the first id >= x is in (lo + b/2, lo + b] */
-            uint32_t b = 1;
-            while (lo + b < nb && big[lo + b] < x)
-                b <<= 1;
-            uint32_t l = lo + (b >> 1) + 1, r = lo + b < nb ? lo + b : nb;
-            while (l < r) {
-                uint32_t mid = l + (r - l) / 2;
-                if (big[mid] < x)
-                    l = mid + 1;
-                else
-                    r = mid;
-            }
-            lo = l;
+            lo = gallop_from(big, lo, nb, x);
             if (lo >= nb)
                 break;
         }
@@ -1005,21 +1013,8 @@ static bool survivor_stats(search_worker *w, uint32_t k, uint32_t j, uint64_t *s
         w->sv_at[k] = 0;
     }
     uint32_t lo = w->sv_at[k];
-    if (lo < n && sv[lo] < j) {
-        /* sv[lo + b/2] < j: the first entry >= j is in (lo + b/2, lo + b] */
-        uint32_t b = 1;
-        while (lo + b < n && sv[lo + b] < j)
-            b <<= 1;
-        uint32_t hi = lo + b < n ? lo + b : n;
-        lo += (b >> 1) + 1;
-        while (lo < hi) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (sv[mid] < j)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-    }
+    if (lo < n && sv[lo] < j)
+        lo = gallop_from(sv, lo, n, j);
     w->sv_at[k] = lo;
     if (lo >= n || sv[lo] != j)
         return false;
