@@ -132,6 +132,10 @@ class Recorder:
         assert lib.prime_tagger_create_from(ctypes.byref(b), ctypes.byref(ptr)) == _lib.PRIME_OK
         self.tagger = libprime.Tagger(_ptr=ptr)
 
+    def __del__(self):
+        # the tagger calls destroy() when closed: before the callbacks go
+        self.tagger.close()
+
     def run(self, paths, **kw):
         self.seen = []
         with libprime.TagStore() as store:
