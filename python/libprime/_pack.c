@@ -23,6 +23,9 @@
 #include <stdio.h>
 /* (_PyBytes_Resize: CPython's API, not the limited one; in every 3.x) */
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* The output: a bytes object written in place and grown (and finally
  * shrunk) with _PyBytes_Resize, which for a large buffer moves pages
@@ -618,44 +621,33 @@ static void dict_free(dict_t *d)
     ob_drop(&d->names);
 }
 
-/* The k < 8 bytes at s as a word (zero-padded, in memory order). The
- * names are short (most under 8 bytes): one 8-byte load, not a copy of k
- * bytes (a call), when it stays within s's page (then every byte it reads
- * is mapped; those after s[k - 1] are masked off). */
+/* The key words of name s[0..k): the bytes themselves for k <= 16 (the
+ * first 8 and the next 8, zero-padded), else a hash (8 bytes at a time)
+ * and 0 (the offset goes there). The names are short (their lengths
+ * vary: a branch on them mispredicts), so a short one is one 16-byte load
+ * and a mask when the load stays within s's page (then every byte it
+ * reads is mapped; those after s[k - 1] are masked off). */
 #if defined(__GNUC__)
 __attribute__((no_sanitize_address))
 #endif
-static inline uint64_t load_short(const char *s, size_t k)
-{
-    uint64_t w = 0;
-    if (((uintptr_t)s & 4095) <= 4096 - 8) {
-        memcpy(&w, s, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        return w & (~0ull << (64 - 8 * k));
-#else
-        return w & (~0ull >> (64 - 8 * k));
-#endif
-    }
-    memcpy(&w, s, k);
-    return w;
-}
-
-/* The key words of name s[0..k): the bytes themselves for k <= 16 (the
- * first 8, zero-padded, and the last 8), else a hash (8 bytes at a time)
- * and 0 (the offset goes there). */
 static inline void text_key(const char *s, size_t k, uint64_t *a, uint64_t *b)
 {
     if (k <= 16) {
-        uint64_t w0 = 0, w1 = 0;
-        if (k >= 8) {
-            memcpy(&w0, s, 8);
-            if (k > 8)
-                memcpy(&w1, s + k - 8, 8);
-        } else if (k > 0) {
-            w0 = load_short(s, k);
+#if defined(__SSE2__)
+        if (((uintptr_t)s & 4095) <= 4096 - 16) {
+            const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                                               14, 15);
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+            v = _mm_and_si128(v, _mm_cmpgt_epi8(_mm_set1_epi8((char)k), iota));
+            *a = (uint64_t)_mm_cvtsi128_si64(v);
+            *b = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v));
+            return;
         }
-        *a = w0;
-        *b = w1;
+#endif
+        unsigned char w[16] = {0};
+        memcpy(w, s, k);
+        memcpy(a, w, 8);
+        memcpy(b, w + 8, 8);
         return;
     }
     uint64_t h = (uint64_t)k * 0x9E3779B97F4A7C15ull;
@@ -788,56 +780,17 @@ static inline int dict_str(dict_t *d, PyObject *o, uint32_t *num)
 }
 
 /* Numbers of the m names it[0..m) (a list's or a tuple's items), as
- * dict_str, in blocks of 32: first the keys of those the object cache does
- * not know, their slots fetched, then the look-ups, so that the index's
- * cache misses overlap. 0 also for an item that is not a str. */
+ * dict_str (the index of a few thousand names stays in the cache: no
+ * batching of the look-ups pays), 0 also for an item that is not a str. */
 static int dict_strs(dict_t *d, PyObject *const *it, size_t m, uint32_t *out)
 {
-    struct {
-        const char *s;
-        size_t k;
-        uint64_t a, b;
-        size_t j;
-        uint32_t at;
-        pslot *c;
-    } q[32];
-    for (size_t j0 = 0; j0 < m; j0 += 32) {
-        size_t nq = 0, end = m - j0 < 32 ? m : j0 + 32, mask = d->mask;
-        for (size_t j = j0; j < end; j++) {
-            PyObject *o = it[j];
-            if (!PyUnicode_CheckExact(o))
-                return 0;
-            pslot *c = dict_ptr_slot(d, o);
-            if (c != NULL && c->o == o) {
-                d->hits++;
-                out[j] = c->num;
-                continue;
-            }
-            const char *s;
-            Py_ssize_t k;
-            if (!utf8_of(o, &s, &k) || (size_t)k >= UINT32_MAX)
-                return 0;
-            q[nq].s = s;
-            q[nq].k = (size_t)k;
-            text_key(s, (size_t)k, &q[nq].a, &q[nq].b);
-            q[nq].j = key_slot(q[nq].a, q[nq].b, (size_t)k, d->shift);
-            PREFETCH(&d->slots[q[nq].j]);
-            q[nq].at = (uint32_t)(j - j0);
-            q[nq].c = c;
-            nq++;
-        }
-        for (size_t x = 0; x < nq; x++) {
-            uint32_t *num = &out[j0 + q[x].at];
-            size_t j = d->mask == mask ? q[x].j
-                                       : key_slot(q[x].a, q[x].b, q[x].k, d->shift);
-            int r = dict_key(d, q[x].s, q[x].k, q[x].a, q[x].b, j, num);
-            if (r != 1)
-                return r;
-            if (q[x].c != NULL && d->ptr != NULL) {
-                q[x].c->o = it[j0 + q[x].at];
-                q[x].c->num = *num;
-            }
-        }
+    for (size_t j = 0; j < m; j++) {
+        PyObject *o = it[j];
+        if (!PyUnicode_CheckExact(o))
+            return 0;
+        int r = dict_str(d, o, &out[j]);
+        if (r != 1)
+            return r;
     }
     return 1;
 }
