@@ -829,9 +829,9 @@ class TagStore(_Handle):
     def _add_columns(self, images: Any, classes: Any, tags: Any, missing: bool = False) -> int:
         """add_images; missing: None and float NaN (a DataFrame's missing
         values) are no image name / no tag, as from_dataframe reads them."""
-        classes = _as_column(classes)
+        classes = _as_column(classes, True)
         if images is not None:
-            images = _as_column(images)
+            images = _as_column(images, True)
         tags = _as_column(tags)
         n = len(classes)
         if len(tags) != n or (images is not None and len(images) != n):
@@ -1125,13 +1125,16 @@ def _nul_error(columns: List[Tuple[str, Any]]) -> Optional[ValueError]:
     return None
 
 
-def _as_column(values: Any) -> Any:
+def _as_column(values: Any, text: bool = False) -> Any:
     """A column as the packers read it: a list, a tuple, or for the
     compiled packer a 1-D NumPy object array as it is (a pandas column's
-    too: no list of it is made); other arrays and Series through tolist()."""
+    too: no list of it is made), and with ``text`` (image and class names)
+    a 1-D NumPy str array (``<U``) as it is (the packer reads its UCS4
+    text); other arrays and Series through tolist()."""
     if _packx is not None and hasattr(values, "dtype"):
         arr = values.to_numpy() if hasattr(values, "to_numpy") else values
-        if getattr(arr.dtype, "kind", "") == "O" and getattr(arr, "ndim", 0) == 1:
+        kind = getattr(arr.dtype, "kind", "")
+        if (kind == "O" or (text and kind == "U")) and getattr(arr, "ndim", 0) == 1:
             return arr
     if hasattr(values, "tolist"):
         return values.tolist()
@@ -1176,6 +1179,8 @@ def _pack(values: Sequence[Any], convert: Callable[[int, Any], str], what: str,
         got: Optional[bytes] = _packx.pack_column(values, kind, missing)
         if got is not None:
             return got
+    if getattr(getattr(values, "dtype", None), "kind", "") == "U":
+        values = values.tolist()  # a str array (the compiled packer gave up): its str
     text_values = values if type(values) is list else list(values)
     if missing:
         text_values = [None if _isna(v) else v for v in text_values]

@@ -210,18 +210,44 @@ static inline int utf8_of(PyObject *o, const char **s, Py_ssize_t *k)
 /* A column's items: a list's or tuple's, or those of a 1-D C-contiguous
  * buffer of object pointers (a NumPy object array; a pandas column's
  * to_numpy()), held while in use. No Python code runs while the packers
- * read them, so they cannot change. */
+ * read them, so they cannot change. Where the caller allows it (text_ok),
+ * also a 1-D C-contiguous buffer of fixed-width UCS4 text (a NumPy str
+ * array, dtype <U): then ucs4 is its text, `width` code points an item,
+ * and items is NULL (no str object is made: tolist() of 200 k names costs
+ * a quarter of the CSV reader's time). */
 typedef struct {
     PyObject **items;
     Py_ssize_t n;
+    const uint32_t *ucs4;
+    Py_ssize_t width;
     Py_buffer view;
     int held;
 } column;
 
+/* A buffer format of native UCS4 text: "w", "Nw", "<Nw", "=Nw" or "@Nw"
+ * (NumPy's <U arrays; little-endian "<" only where that is native). */
+static int ucs4_format(const char *f)
+{
+    if (*f == '@' || *f == '=')
+        f++;
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    else if (*f == '<')
+        return 0;
+#else
+    else if (*f == '<')
+        f++;
+#endif
+    while (*f >= '0' && *f <= '9')
+        f++;
+    return f[0] == 'w' && f[1] == '\0';
+}
+
 /* 1: c is open; 0: not a column the packers read (nothing held); -1: error. */
-static int column_open(PyObject *o, column *c)
+static int column_open(PyObject *o, column *c, int text_ok)
 {
     c->held = 0;
+    c->ucs4 = NULL;
+    c->width = 0;
     if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
         c->items = PySequence_Fast_ITEMS(o);
         c->n = PySequence_Fast_GET_SIZE(o);
@@ -234,6 +260,15 @@ static int column_open(PyObject *o, column *c)
         return 0;
     }
     c->held = 1;
+    if (text_ok && c->view.ndim == 1 && c->view.format != NULL && ucs4_format(c->view.format) &&
+        c->view.itemsize > 0 && c->view.itemsize % 4 == 0 &&
+        (uintptr_t)c->view.buf % sizeof(uint32_t) == 0) {
+        c->items = NULL;
+        c->ucs4 = (const uint32_t *)c->view.buf;
+        c->width = c->view.itemsize / 4;
+        c->n = c->view.len / c->view.itemsize;
+        return 1;
+    }
     if (c->view.ndim != 1 || c->view.format == NULL || strcmp(c->view.format, "O") != 0 ||
         c->view.itemsize != (Py_ssize_t)sizeof(PyObject *)) {
         PyBuffer_Release(&c->view);
@@ -258,12 +293,13 @@ static void column_close(column *c)
     c->held = 0;
 }
 
-/* column_open for the module's functions: 1 when c is open; else 0 and
+/* column_open for the module's functions (text_ok: as there): 1 when c is
+ * open; else 0 and
  * *answer is what the caller returns (None: not a column the packers read;
  * NULL: an exception is set). */
-static int open_column(PyObject *values, column *c, PyObject **answer)
+static int open_column(PyObject *values, column *c, PyObject **answer, int text_ok)
 {
-    int st = column_open(values, c);
+    int st = column_open(values, c, text_ok);
     *answer = NULL;
     if (st > 0)
         return 1;
@@ -328,8 +364,68 @@ fail:
     return NULL;
 }
 
+/* The UTF-8 text of UCS4 text u[0..w) less its trailing NULs (the str
+ * that NumPy makes of an item of a <U array) written to out (room for
+ * 4 * w bytes): its length in bytes, or -1 for text that the str packers
+ * would not take as it is (a NUL inside, a surrogate, beyond U+10FFFF: the
+ * pure path then reports it as before). */
+static Py_ssize_t ucs4_utf8(const uint32_t *u, Py_ssize_t w, char *out)
+{
+    while (w > 0 && u[w - 1] == 0)
+        w--;
+    unsigned char *p = (unsigned char *)out;
+    for (Py_ssize_t i = 0; i < w; i++) {
+        uint32_t ch = u[i];
+        if (ch - 1 < 0x7f) {
+            *p++ = (unsigned char)ch;
+        } else if (ch == 0) {
+            return -1;
+        } else if (ch < 0x800) {
+            *p++ = (unsigned char)(0xC0 | ch >> 6);
+            *p++ = (unsigned char)(0x80 | (ch & 0x3F));
+        } else if (ch < 0x10000) {
+            if (ch >= 0xD800 && ch < 0xE000)
+                return -1;
+            *p++ = (unsigned char)(0xE0 | ch >> 12);
+            *p++ = (unsigned char)(0x80 | ((ch >> 6) & 0x3F));
+            *p++ = (unsigned char)(0x80 | (ch & 0x3F));
+        } else if (ch < 0x110000) {
+            *p++ = (unsigned char)(0xF0 | ch >> 18);
+            *p++ = (unsigned char)(0x80 | ((ch >> 12) & 0x3F));
+            *p++ = (unsigned char)(0x80 | ((ch >> 6) & 0x3F));
+            *p++ = (unsigned char)(0x80 | (ch & 0x3F));
+        } else {
+            return -1;
+        }
+    }
+    return (Py_ssize_t)(p - (unsigned char *)out);
+}
+
+/* join_fields of a UCS4 text column (as its items' str would give). */
+static PyObject *join_ucs4(const column *c)
+{
+    obuf b;
+    if (ob_init(&b, (size_t)c->n * (size_t)(c->width < 63 ? c->width + 1 : 64) + 64) < 0)
+        return NULL;
+    for (Py_ssize_t i = 0; i < c->n; i++) {
+        if (ob_sep(&b, i) < 0 || ob_room(&b, (size_t)c->width * 4 + 1) < 0)
+            goto fail;
+        Py_ssize_t k = ucs4_utf8(c->ucs4 + i * c->width, c->width, b.p + b.n);
+        if (k < 0) {
+            ob_drop(&b);
+            Py_RETURN_NONE;
+        }
+        b.n += (size_t)k;
+    }
+    return ob_bytes(&b);
+fail:
+    ob_drop(&b);
+    return NULL;
+}
+
 /* pack_column(values, kind, missing=False) -> bytes | None
- * values: a list, a tuple or a 1-D NumPy object array. kind 0 (image
+ * values: a list, a tuple or a 1-D NumPy object array; for kinds 0 and 1
+ * also a 1-D NumPy str array (<U). kind 0 (image
  * names): str, or None for an unnamed image; 1 (class names): str, or an
  * int (not a bool) written in decimal; 2 ("a|b" tag text): str, or None
  * for no tag. missing: a float NaN counts as None too (kinds 0 and 2; a
@@ -343,9 +439,9 @@ static PyObject *pack_column(PyObject *self, PyObject *args)
         return NULL;
     column c;
     PyObject *r;
-    if (!open_column(values, &c, &r))
+    if (!open_column(values, &c, &r, kind != KIND_TEXT))
         return r;
-    r = join_fields(c.items, c.n, kind, missing);
+    r = c.ucs4 != NULL ? join_ucs4(&c) : join_fields(c.items, c.n, kind, missing);
     column_close(&c);
     return r;
 }
@@ -466,7 +562,7 @@ static PyObject *pack_tags(PyObject *self, PyObject *args)
         return NULL;
     column c;
     PyObject *r;
-    if (!open_column(values, &c, &r))
+    if (!open_column(values, &c, &r, 0))
         return r;
     if (text_column(&c, missing)) {
         PyObject *buf = join_fields(c.items, c.n, KIND_TEXT, missing);
@@ -797,7 +893,8 @@ static int dict_strs(dict_t *d, PyObject *const *it, size_t m, uint32_t *out)
 
 /* code_classes(values) -> (names, n_names, index) | None
  * The class column (a list, a tuple or a 1-D NumPy object array of str,
- * and int that are not bool, written in decimal) dictionary-coded: its
+ * and int that are not bool, written in decimal; or a 1-D NumPy str array)
+ * dictionary-coded: its
  * distinct names joined with NUL bytes in the order of first use, their
  * number, and per image the number of its name (native uint32 bytes).
  * None for anything else. */
@@ -806,18 +903,31 @@ static PyObject *code_classes(PyObject *self, PyObject *values)
     (void)self;
     column c;
     PyObject *r;
-    if (!open_column(values, &c, &r))
+    if (!open_column(values, &c, &r, 1))
         return r;
     dict_t d;
     PyObject *index = NULL;
+    char *text = NULL;
     if (dict_init(&d, 256) < 0)
         goto done;
     index = PyBytes_FromStringAndSize(NULL, c.n * (Py_ssize_t)sizeof(uint32_t));
     if (index == NULL)
         goto done;
     uint32_t *out = (uint32_t *)PyBytes_AS_STRING(index);
+    if (c.ucs4 != NULL) { /* a str array: each item's UTF-8 text in turn */
+        text = PyMem_Malloc((size_t)c.width * 4 + 16);
+        if (text == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
     int ok = 1;
     for (Py_ssize_t i = 0; i < c.n && ok == 1; i++) {
+        if (text != NULL) {
+            Py_ssize_t k = ucs4_utf8(c.ucs4 + i * c.width, c.width, text);
+            ok = k < 0 ? 0 : dict_text(&d, text, (size_t)k, &out[i]);
+            continue;
+        }
         PyObject *o = c.items[i];
         if (PyUnicode_CheckExact(o)) {
             ok = dict_str(&d, o, &out[i]);
@@ -855,6 +965,7 @@ static PyObject *code_classes(PyObject *self, PyObject *values)
         r = Py_None;
     }
 done:
+    PyMem_Free(text);
     Py_XDECREF(index);
     dict_free(&d);
     column_close(&c);
@@ -880,7 +991,7 @@ static PyObject *code_tags(PyObject *self, PyObject *args)
         return NULL;
     column c;
     PyObject *r;
-    if (!open_column(values, &c, &r))
+    if (!open_column(values, &c, &r, 0))
         return r;
     if (text_column(&c, missing)) { /* pack_tags' "a|b" form is as fast */
         column_close(&c);
