@@ -752,6 +752,19 @@ class TagStore(_Handle):
         """Build a store from ``(image, class, tags)`` tuples or mappings with
         the keys ``image``, ``class`` and ``tags``."""
         recs = records if type(records) is list else list(records)
+        coded = (_packx.code_records(recs, L.PRIME_NONE)
+                 if _packx is not None and hasattr(_packx, "code_records") else None)
+        if coded is not None:  # the plain cases, coded in one C pass (no column lists)
+            store = cls()
+            try:
+                if _call_coded(store._p(), len(recs), *coded) is not None:
+                    if freeze:
+                        store.freeze()
+                    return store
+            except BaseException:
+                store.close()
+                raise
+            store.close()  # refused: the paths below give the error
         cols = _packx.split_records(recs) if _packx is not None else None
         if cols is not None:  # the plain cases, in one C pass
             return cls.from_lists(cols[0], cols[1], cols[2], freeze=freeze)
@@ -1161,6 +1174,13 @@ def _add_coded(sp: Any, n: int, images: Any, classes: Any, tags: Any,
     ibuf = None if images is None else _packx.pack_column(images, 0, missing)
     if images is not None and ibuf is None:
         return None
+    return _call_coded(sp, n, ibuf, cc, ct)
+
+
+def _call_coded(sp: Any, n: int, ibuf: Optional[bytes], cc: Any, ct: Any) -> Optional[int]:
+    """prime_tagstore_add_coded on the compiled packer's columns (the image
+    names packed, the classes and tags coded): the index of the first image
+    added, or None when the library refuses them (nothing added)."""
     first = c_uint32()
     st = _long_call(lambda: _l().prime_tagstore_add_coded(
         sp, n, ibuf, len(ibuf) if ibuf is not None else 0, cc[0], len(cc[0]), cc[1], cc[2],

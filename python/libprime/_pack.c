@@ -898,13 +898,10 @@ static int dict_strs(dict_t *d, PyObject *const *it, size_t m, uint32_t *out)
  * distinct names joined with NUL bytes in the order of first use, their
  * number, and per image the number of its name (native uint32 bytes).
  * None for anything else. */
-static PyObject *code_classes(PyObject *self, PyObject *values)
+static PyObject *code_classes_of(const column *cp)
 {
-    (void)self;
-    column c;
-    PyObject *r;
-    if (!open_column(values, &c, &r, 1))
-        return r;
+    const column c = *cp;
+    PyObject *r = NULL;
     dict_t d;
     PyObject *index = NULL;
     char *text = NULL;
@@ -968,6 +965,17 @@ done:
     PyMem_Free(text);
     Py_XDECREF(index);
     dict_free(&d);
+    return r;
+}
+
+static PyObject *code_classes(PyObject *self, PyObject *values)
+{
+    (void)self;
+    column c;
+    PyObject *r;
+    if (!open_column(values, &c, &r, 1))
+        return r;
+    r = code_classes_of(&c);
     column_close(&c);
     return r;
 }
@@ -981,22 +989,12 @@ done:
  * uint32 bytes). None for anything else, for limit or more references,
  * and for a column of "a|b" text alone (pack_tags' form, split by the
  * library as fast). */
-static PyObject *code_tags(PyObject *self, PyObject *args)
+static PyObject *code_tags_of(const column *cp, unsigned long long limit, int missing)
 {
-    (void)self;
-    PyObject *values;
-    unsigned long long limit;
-    int missing = 0;
-    if (!PyArg_ParseTuple(args, "OK|p:code_tags", &values, &limit, &missing))
-        return NULL;
-    column c;
-    PyObject *r;
-    if (!open_column(values, &c, &r, 0))
-        return r;
-    if (text_column(&c, missing)) { /* pack_tags' "a|b" form is as fast */
-        column_close(&c);
+    const column c = *cp;
+    PyObject *r = NULL;
+    if (text_column(&c, missing)) /* pack_tags' "a|b" form is as fast */
         Py_RETURN_NONE;
-    }
     dict_t d;
     obuf idx = {NULL, NULL, 0, 0};
     PyObject *counts = NULL;
@@ -1069,8 +1067,139 @@ done:
     Py_XDECREF(counts);
     ob_drop(&idx);
     dict_free(&d);
+    return r;
+}
+
+static PyObject *code_tags(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *values;
+    unsigned long long limit;
+    int missing = 0;
+    if (!PyArg_ParseTuple(args, "OK|p:code_tags", &values, &limit, &missing))
+        return NULL;
+    column c;
+    PyObject *r;
+    if (!open_column(values, &c, &r, 0))
+        return r;
+    r = code_tags_of(&c, limit, missing);
     column_close(&c);
     return r;
+}
+
+/* code_records(records, limit) -> (images, classes, tags) | None
+ * A list or tuple of records coded in one go, without the three columns
+ * as lists (split_records): every record a tuple or list of 3 (image,
+ * class, tags), or every record a dict whose keys are all str with the key
+ * "class" (images: "image", tags: "tags", None where absent). images: the
+ * image column as pack_column(kind 0) packs it; classes: as code_classes
+ * codes them; tags: as code_tags. None for anything else (then
+ * split_records, or the pure path, with their errors). A dict is read by
+ * walking its entries (PyDict_Next, its keys compared as str), not looked
+ * up: no Python code runs (no key's __eq__ or __hash__), so the borrowed
+ * items cannot change while they are coded. */
+static PyObject *code_records(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *recs;
+    unsigned long long limit;
+    if (!PyArg_ParseTuple(args, "OK:code_records", &recs, &limit))
+        return NULL;
+    static const char *const key_text[3] = {"image", "class", "tags"};
+    static PyObject *k_field[3];
+    for (int q = 0; q < 3; q++)
+        if (k_field[q] == NULL && (k_field[q] = PyUnicode_InternFromString(key_text[q])) == NULL)
+            return NULL;
+    if (!PyList_CheckExact(recs) && !PyTuple_CheckExact(recs))
+        Py_RETURN_NONE;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(recs);
+    if (n == 0)
+        Py_RETURN_NONE;
+    PyObject *const *rs = PySequence_Fast_ITEMS(recs);
+    int dicts = PyDict_CheckExact(rs[0]);
+    PyObject **cols = PyMem_Malloc(3 * (size_t)n * sizeof *cols);
+    if (cols == NULL)
+        return PyErr_NoMemory();
+    PyObject **ims = cols, **cls = cols + n, **tgs = cols + 2 * n;
+    int ok = 1;
+    for (Py_ssize_t i = 0; i < n && ok; i++) {
+        PyObject *r = rs[i];
+        if (i + 8 < n)
+            PREFETCH(rs[i + 8]);
+        if (!dicts) {
+            if (!(PyTuple_CheckExact(r) || PyList_CheckExact(r)) ||
+                PySequence_Fast_GET_SIZE(r) != 3) {
+                ok = 0;
+                break;
+            }
+            PyObject *const *it = PySequence_Fast_ITEMS(r);
+            ims[i] = it[0];
+            cls[i] = it[1];
+            tgs[i] = it[2];
+            continue;
+        }
+        if (!PyDict_CheckExact(r)) {
+            ok = 0;
+            break;
+        }
+        PyObject *val[3] = {Py_None, NULL, Py_None}, *key, *v;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(r, &pos, &key, &v)) {
+            if (!PyUnicode_CheckExact(key)) {
+                ok = 0;
+                break;
+            }
+            for (int q = 0; q < 3; q++)
+                if (key == k_field[q] ||
+                    (PyUnicode_GET_LENGTH(key) == (Py_ssize_t)strlen(key_text[q]) &&
+                     PyUnicode_CompareWithASCIIString(key, key_text[q]) == 0)) {
+                    val[q] = v;
+                    break;
+                }
+        }
+        if (val[1] == NULL) /* no "class": the pure path's KeyError */
+            ok = 0;
+        ims[i] = val[0];
+        cls[i] = val[1];
+        tgs[i] = val[2];
+    }
+    PyObject *out = NULL;
+    int gc_was = 0;
+    if (!ok) {
+        Py_INCREF(Py_None);
+        out = Py_None;
+        goto done;
+    }
+    /* the coders make tuples, which may start the garbage collector, which
+       may run finalizers (Python code) while the borrowed items are read:
+       it waits */
+    gc_was = PyGC_Disable();
+    column cc = {cls, n, NULL, 0, {0}, 0}, ct = {tgs, n, NULL, 0, {0}, 0};
+    PyObject *t = code_tags_of(&ct, limit, 0), *c, *im;
+    if (t == NULL || t == Py_None) {
+        out = t;
+        goto done;
+    }
+    c = code_classes_of(&cc);
+    if (c == NULL || c == Py_None) {
+        Py_DECREF(t);
+        out = c;
+        goto done;
+    }
+    im = join_fields(ims, n, KIND_IMAGE, 0);
+    if (im != NULL && im != Py_None) {
+        out = PyTuple_Pack(3, im, c, t);
+        Py_DECREF(im);
+    } else {
+        out = im;
+    }
+    Py_DECREF(c);
+    Py_DECREF(t);
+done:
+    if (gc_was)
+        PyGC_Enable();
+    PyMem_Free(cols);
+    return out;
 }
 
 static PyMethodDef methods[] = {
@@ -1088,6 +1217,10 @@ static PyMethodDef methods[] = {
      "code_tags(values, limit, missing=False) -> (names, n_names, index, counts) | None: "
      "the tags column dictionary-coded for prime_tagstore_add_coded; None: use another "
      "packer."},
+    {"code_records", code_records, METH_VARARGS,
+     "code_records(records, limit) -> (images, classes, tags) | None: (image, class, tags) "
+     "records or dicts as pack_column, code_classes and code_tags make their columns; "
+     "None: use another packer."},
     {"split_records", split_records, METH_O,
      "split_records(records) -> (images, classes, tags) | None: the columns of "
      "(image, class, tags) records or dicts; None: use the pure-Python path."},
