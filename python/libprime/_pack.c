@@ -875,6 +875,59 @@ static inline int dict_str(dict_t *d, PyObject *o, uint32_t *num)
     return r;
 }
 
+/* The bars ('|') of p[0..64) as bits. */
+static inline uint64_t bar_mask(const char *p)
+{
+#if defined(__SSE2__)
+    const __m128i bar = _mm_set1_epi8('|');
+    uint64_t m = 0;
+    for (int q = 0; q < 4; q++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * q));
+        m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bar)) << (16 * q);
+    }
+    return m;
+#else
+    uint64_t m = 0;
+    for (int q = 0; q < 64; q++)
+        m |= (uint64_t)(p[q] == '|') << q;
+    return m;
+#endif
+}
+
+/* Numbers of the names of "a|b" text t[0..k) (empty names skipped) in
+ * out[0..), their count in *m; as dict_text. The bars are found 64 bytes
+ * at a time (a memchr call per name cost as much as its look-up). */
+static int dict_bars(dict_t *d, const char *t, size_t k, uint32_t *out, size_t *m)
+{
+    size_t start = 0, got = 0;
+    for (size_t base = 0; base < k; base += 64) {
+        uint64_t bars;
+        if (k - base >= 64) {
+            bars = bar_mask(t + base);
+        } else {
+            char tail[64] = {0};
+            memcpy(tail, t + base, k - base);
+            bars = bar_mask(tail);
+        }
+        for (; bars != 0; bars &= bars - 1) {
+            size_t q = base + (size_t)__builtin_ctzll(bars);
+            if (q > start) {
+                int r = dict_text(d, t + start, q - start, &out[got++]);
+                if (r != 1)
+                    return r;
+            }
+            start = q + 1;
+        }
+    }
+    if (k > start) {
+        int r = dict_text(d, t + start, k - start, &out[got++]);
+        if (r != 1)
+            return r;
+    }
+    *m = got;
+    return 1;
+}
+
 /* Numbers of the m names it[0..m) (a list's or a tuple's items), as
  * dict_str (the index of a few thousand names stays in the cache: no
  * batching of the look-ups pays), 0 also for an item that is not a str. */
@@ -986,15 +1039,14 @@ static PyObject *code_classes(PyObject *self, PyObject *values)
  * when missing) dictionary-coded: the distinct tag names joined with NUL
  * bytes in the order of first use, their number, the number of each tag
  * reference in order and per image its count of references (both native
- * uint32 bytes). None for anything else, for limit or more references,
- * and for a column of "a|b" text alone (pack_tags' form, split by the
- * library as fast). */
+ * uint32 bytes). None for anything else and for limit or more
+ * references. (A column of "a|b" text is coded too: split here and looked
+ * up with the short names' keys it costs less than packing it as text for
+ * prime_tagstore_add_packed to split.) */
 static PyObject *code_tags_of(const column *cp, unsigned long long limit, int missing)
 {
     const column c = *cp;
     PyObject *r = NULL;
-    if (text_column(&c, missing)) /* pack_tags' "a|b" form is as fast */
-        Py_RETURN_NONE;
     dict_t d;
     obuf idx = {NULL, NULL, 0, 0};
     PyObject *counts = NULL;
@@ -1031,19 +1083,12 @@ static PyObject *code_tags_of(const column *cp, unsigned long long limit, int mi
                 ok = 0;
                 break;
             }
-            for (const char *end = t + k; t < end && ok == 1;) {
-                const char *bar = memchr(t, '|', (size_t)(end - t));
-                const char *e = bar != NULL ? bar : end;
-                if (e > t) {
-                    uint32_t num;
-                    ok = dict_text(&d, t, (size_t)(e - t), &num);
-                    if (ok == 1 && ob_room(&idx, (m + 1) * sizeof num) < 0)
-                        ok = -1;
-                    if (ok == 1)
-                        memcpy(idx.p + idx.n + m++ * sizeof num, &num, sizeof num);
-                }
-                t = e + 1;
+            /* room for every name it may hold (one byte and a bar each) */
+            if (ob_room(&idx, ((size_t)k / 2 + 1) * sizeof(uint32_t)) < 0) {
+                ok = -1;
+                break;
             }
+            ok = dict_bars(&d, t, (size_t)k, (uint32_t *)(void *)(idx.p + idx.n), &m);
         } else if (!is_missing(o, missing)) {
             ok = 0;
         }

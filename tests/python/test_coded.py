@@ -125,8 +125,8 @@ def test_coded_call_is_used_by_the_compiled_packer(monkeypatch):
     TagStore.from_lists(["a", "b"], ["c", 1], [["x", "y"], ("y",)]).close()
     assert calls == ["prime_tagstore_add_coded"]
     calls.clear()
-    TagStore.from_lists(["a", "b"], ["c", "c"], ["x|y", None]).close()  # text: packed
-    assert calls == ["prime_tagstore_add_packed"]
+    TagStore.from_lists(["a", "b"], ["c", "c"], ["x|y", None]).close()  # text: coded too
+    assert calls == ["prime_tagstore_add_coded"]
     calls.clear()
     with pytest.raises(ValueError):  # the library refuses: the packed path's own error
         TagStore.from_lists(["a", "b"], ["c", "c"], [["x|y"], []]).close()
@@ -145,7 +145,10 @@ def test_coded_columns():
     assert list(memoryview(index).cast("I")) == [0, 1, 1, 2, 0]
     assert list(memoryview(counts).cast("I")) == [2, 2, 0, 1, 0]
     assert x.code_tags([["a"], float("nan")], NONE, True)[3] == b"\1\0\0\0\0\0\0\0"
-    assert x.code_tags(["a|b", None], NONE) is None        # text alone: pack_tags
+    names, k, index, counts = x.code_tags(["a|b", None, "|b||c|", "", "c" * 70 + "|a"], NONE)
+    assert (names, k) == (b"a\0b\0c\0" + b"c" * 70, 4)  # text too, split at its bars
+    assert list(memoryview(index).cast("I")) == [0, 1, 1, 2, 3, 0]
+    assert list(memoryview(counts).cast("I")) == [2, 0, 2, 0, 2]
     assert x.code_tags([["a"], 5], NONE) is None            # not names
     assert x.code_tags([["a", b"b"]], NONE) is None
     assert x.code_tags([["\ud800"]], NONE) is None          # not UTF-8
@@ -188,6 +191,9 @@ def test_coded_names_decode_to_the_tags():
         idx = iter(memoryview(index).cast("I"))
         got = [[table[next(idx)] for _ in range(c)] for c in memoryview(counts).cast("I")]
         assert got == tags
+        # the same as "a|b" text (bars in every place of the 64-byte blocks)
+        text = ["|".join(t) + "|" * (i % 3) for i, t in enumerate(tags)]
+        assert _core._packx.code_tags(text, NONE) == (names, k, index, counts)
 
 
 def test_declared_with_its_argument_types():
