@@ -786,7 +786,7 @@ static int dict_add(dict_t *d, const char *s, size_t k, uint64_t a, uint64_t b, 
     if (k > 0)
         d->slots[j] = (dslot){a, k <= 16 ? b : (uint64_t)off, (uint32_t)k, d->count};
     *num = d->count++;
-    if ((size_t)d->count * 2 > d->mask) { /* half full: twice the slots */
+    if ((size_t)d->count * 4 > d->mask) { /* a quarter full: twice the slots */
         size_t mask = d->mask * 2 + 1;
         unsigned shift = d->shift - 1;
         dslot *ns = PyMem_Calloc(mask + 1, sizeof *ns);
@@ -811,28 +811,33 @@ static int dict_add(dict_t *d, const char *s, size_t k, uint64_t a, uint64_t b, 
     return 1;
 }
 
-/* Number of name s[0..k) (key a, b, probed from slot j), added if new
- * (as dict_add). */
+/* Number of name s[0..k) (k > 0; key a, b, probed from slot j), added if
+ * new (as dict_add). */
 static inline int dict_key(dict_t *d, const char *s, size_t k, uint64_t a, uint64_t b,
                            size_t j, uint32_t *num)
 {
-    for (;; j = (j + 1) & d->mask) {
-        const dslot *e = &d->slots[j];
-        if (e->len == 0)
-            return dict_add(d, s, k, a, b, j, num);
-        if (e->len == k && e->a == a &&
+    const dslot *slots = d->slots;
+    const size_t mask = d->mask;
+    for (;; j = (j + 1) & mask) {
+        const dslot *e = &slots[j];
+        if (e->a == a && e->len == k &&
             (k <= 16 ? e->b == b : memcmp(d->names.p + e->b, s, k) == 0)) {
             *num = e->num;
             return 1;
         }
+        if (e->len == 0)
+            return dict_add(d, s, k, a, b, j, num);
     }
 }
 
 /* dict_key from the key of s[0..k). */
-static int dict_text(dict_t *d, const char *s, size_t k, uint32_t *num)
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int dict_text(dict_t *d, const char *s, size_t k, uint32_t *num)
 {
-    if (k >= UINT32_MAX)
-        return 0;
+    if (k - 1 >= UINT32_MAX - 1) /* an empty name is not indexed (see dict_add) */
+        return k == 0 ? dict_add(d, s, 0, 0, 0, 0, num) : 0;
     uint64_t a, b;
     text_key(s, k, &a, &b);
     return dict_key(d, s, k, a, b, key_slot(a, b, k, d->shift), num);
