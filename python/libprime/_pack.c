@@ -1,10 +1,11 @@
 /* libprime._pack: the optional compiled packer of the Python package
  * (issue 13). It turns Python columns (lists, tuples and 1-D NumPy object
  * arrays, a pandas column's included, of str, None and int, of tag lists;
- * lists of records) into the NUL-separated buffers that
- * prime_tagstore_add_packed reads, with the C API and no intermediate
- * Python objects, so that building a store from Python costs the C call
- * plus one pass over the objects.
+ * 1-D NumPy str arrays of names; lists of records) into the NUL-separated
+ * buffers that prime_tagstore_add_packed reads, or dictionary-codes them
+ * for prime_tagstore_add_coded, with the C API and no intermediate Python
+ * objects, so that building a store from Python costs the C call plus one
+ * pass over the objects.
  *
  * It is a packer only: the library parses and validates the buffers. Each
  * function either returns exactly the bytes that the pure-Python packer
