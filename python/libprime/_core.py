@@ -1200,7 +1200,7 @@ def _pack(values: Sequence[Any], convert: Callable[[int, Any], str], what: str,
         if got is not None:
             return got
     if getattr(getattr(values, "dtype", None), "kind", "") == "U":
-        values = values.tolist()  # a str array (the compiled packer gave up): its str
+        values = getattr(values, "tolist")()  # a str array (the compiled packer gave up)
     text_values = values if type(values) is list else list(values)
     if missing:
         text_values = [None if _isna(v) else v for v in text_values]
