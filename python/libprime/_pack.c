@@ -1175,8 +1175,13 @@ static PyObject *code_records(PyObject *self, PyObject *args)
     int ok = 1;
     for (Py_ssize_t i = 0; i < n && ok; i++) {
         PyObject *r = rs[i];
-        if (i + 8 < n)
-            PREFETCH(rs[i + 8]);
+        if (i + 16 < n)
+            PREFETCH(rs[i + 16]);
+        if (dicts && i + 8 < n && PyDict_CheckExact(rs[i + 8])) { /* its entries */
+            const char *keys = (const char *)((PyDictObject *)rs[i + 8])->ma_keys;
+            PREFETCH(keys);
+            PREFETCH(keys + 64);
+        }
         if (!dicts) {
             if (!(PyTuple_CheckExact(r) || PyList_CheckExact(r)) ||
                 PySequence_Fast_GET_SIZE(r) != 3) {
@@ -1200,13 +1205,15 @@ static PyObject *code_records(PyObject *self, PyObject *args)
                 ok = 0;
                 break;
             }
-            for (int q = 0; q < 3; q++)
-                if (key == k_field[q] ||
-                    (PyUnicode_GET_LENGTH(key) == (Py_ssize_t)strlen(key_text[q]) &&
-                     PyUnicode_CompareWithASCIIString(key, key_text[q]) == 0)) {
-                    val[q] = v;
-                    break;
-                }
+            /* the keys of dict displays are the interned names: the same
+               objects; any other str is compared by its text */
+            int q = key == k_field[0] ? 0 : key == k_field[1] ? 1 : key == k_field[2] ? 2 : -1;
+            for (int t = 0; q < 0 && t < 3; t++)
+                if (PyUnicode_GET_LENGTH(key) == (Py_ssize_t)strlen(key_text[t]) &&
+                    PyUnicode_CompareWithASCIIString(key, key_text[t]) == 0)
+                    q = t;
+            if (q >= 0)
+                val[q] = v;
         }
         if (val[1] == NULL) /* no "class": the pure path's KeyError */
             ok = 0;
