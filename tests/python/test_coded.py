@@ -253,6 +253,8 @@ def test_coded_records_equal_the_split_columns():
     assert x.code_records(tuple(map(list, recs)), NONE) == want
     dicts = [{"tags": t, "class": c, "image": i, "other": 1} for i, c, t in recs]
     assert x.code_records(dicts, NONE) == want
+    keys = ["".join(k) for k in (("ima", "ge"), ("cla", "ss"), ("ta", "gs"))]  # not interned
+    assert x.code_records([dict(zip(keys, r)) for r in recs], NONE) == want
     for d in dicts:  # absent image or tags: None
         if d["image"] is None:
             del d["image"]
