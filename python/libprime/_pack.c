@@ -985,6 +985,7 @@ static PyObject *code_classes_of(const column *cp)
             continue;
         }
         PyObject *o = c.items[i];
+        prefetch_item(c.items, i + 16, c.n);
         if (PyUnicode_CheckExact(o)) {
             ok = dict_str(&d, o, &out[i]);
         } else if (PyLong_CheckExact(o)) {
