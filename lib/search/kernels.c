@@ -50,6 +50,17 @@ static uint64_t and_popcount_portable(const uint64_t *a, const uint64_t *b, size
     return n;
 }
 
+/* and_popcount_many of a set: its and_popcount for each b[i] */
+#define AND_POPCOUNT_MANY(name, one)                                                         \
+    static void name(const uint64_t *a, const uint64_t *const *b, size_t n, size_t words,   \
+                     uint64_t *counts)                                                       \
+    {                                                                                        \
+        for (size_t i = 0; i < n; i++)                                                       \
+            counts[i] = one(a, b[i], words);                                                 \
+    }
+
+AND_POPCOUNT_MANY(and_popcount_many_portable, and_popcount_portable)
+
 static uint64_t count_portable(const uint64_t *a, size_t words)
 {
     uint64_t n = 0;
@@ -85,6 +96,9 @@ static uint64_t and_popcount_popcnt(const uint64_t *a, const uint64_t *b, size_t
         n += (uint64_t)__builtin_popcountll(a[w] & b[w]);
     return n;
 }
+
+TARGET_POPCNT
+AND_POPCOUNT_MANY(and_popcount_many_popcnt, and_popcount_popcnt)
 
 TARGET_POPCNT
 static uint64_t count_popcnt(const uint64_t *a, size_t words)
@@ -155,6 +169,41 @@ static uint64_t and_popcount_avx2(const uint64_t *a, const uint64_t *b, size_t w
     return n;
 }
 
+/* The byte counts of up to 31 vectors add up in one register (8 * 31 <
+   256) before they are summed into words: one vpsadbw a child, not one a
+   vector. */
+TARGET_AVX2
+static void and_popcount_many_avx2(const uint64_t *a, const uint64_t *const *b, size_t n,
+                                   size_t words, uint64_t *counts)
+{
+    const __m256i lookup = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0,
+                                            1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    size_t vec = words / 4;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t *bi = b[i];
+        __m256i acc = _mm256_setzero_si256();
+        size_t w = 0;
+        for (size_t done = 0; done < vec;) {
+            size_t stop = done + 31 < vec ? done + 31 : vec;
+            __m256i bytes = _mm256_setzero_si256();
+            for (; done < stop; done++, w += 4) {
+                __m256i x = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(a + w)),
+                                             _mm256_loadu_si256((const __m256i *)(bi + w)));
+                __m256i lo = _mm256_and_si256(x, low);
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
+                bytes = _mm256_add_epi8(bytes, _mm256_add_epi8(_mm256_shuffle_epi8(lookup, lo),
+                                                               _mm256_shuffle_epi8(lookup, hi)));
+            }
+            acc = _mm256_add_epi64(acc, _mm256_sad_epu8(bytes, _mm256_setzero_si256()));
+        }
+        uint64_t c = sum256(acc);
+        for (; w < words; w++)
+            c += (uint64_t)__builtin_popcountll(a[w] & bi[w]);
+        counts[i] = c;
+    }
+}
+
 TARGET_AVX2
 static uint64_t count_avx2(const uint64_t *a, size_t words)
 {
@@ -212,6 +261,9 @@ static uint64_t and_popcount_avx512(const uint64_t *a, const uint64_t *b, size_t
     }
     return (uint64_t)_mm512_reduce_add_epi64(acc);
 }
+
+TARGET_AVX512
+AND_POPCOUNT_MANY(and_popcount_many_avx512, and_popcount_avx512)
 
 TARGET_AVX512
 static uint64_t count_avx512(const uint64_t *a, size_t words)
@@ -276,16 +328,22 @@ static unsigned detect(void)
 
 static const prime__kernels kernel_sets[PRIME_KERNEL_COUNT] = {
     {PRIME_KERNEL_PORTABLE, "portable", and_count_portable, and_popcount_portable,
-     count_portable},
+     count_portable, and_popcount_many_portable},
 #ifdef PRIME_X86_KERNELS
-    {PRIME_KERNEL_POPCNT, "popcnt", and_count_popcnt, and_popcount_popcnt, count_popcnt},
-    {PRIME_KERNEL_AVX2, "avx2", and_count_avx2, and_popcount_avx2, count_avx2},
-    {PRIME_KERNEL_AVX512, "avx512", and_count_avx512, and_popcount_avx512, count_avx512},
+    {PRIME_KERNEL_POPCNT, "popcnt", and_count_popcnt, and_popcount_popcnt, count_popcnt,
+     and_popcount_many_popcnt},
+    {PRIME_KERNEL_AVX2, "avx2", and_count_avx2, and_popcount_avx2, count_avx2,
+     and_popcount_many_avx2},
+    {PRIME_KERNEL_AVX512, "avx512", and_count_avx512, and_popcount_avx512, count_avx512,
+     and_popcount_many_avx512},
 #else
     /* never chosen (not supported); the names stay known */
-    {PRIME_KERNEL_POPCNT, "popcnt", and_count_portable, and_popcount_portable, count_portable},
-    {PRIME_KERNEL_AVX2, "avx2", and_count_portable, and_popcount_portable, count_portable},
-    {PRIME_KERNEL_AVX512, "avx512", and_count_portable, and_popcount_portable, count_portable},
+    {PRIME_KERNEL_POPCNT, "popcnt", and_count_portable, and_popcount_portable, count_portable,
+     and_popcount_many_portable},
+    {PRIME_KERNEL_AVX2, "avx2", and_count_portable, and_popcount_portable, count_portable,
+     and_popcount_many_portable},
+    {PRIME_KERNEL_AVX512, "avx512", and_count_portable, and_popcount_portable, count_portable,
+     and_popcount_many_portable},
 #endif
 };
 

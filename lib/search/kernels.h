@@ -30,6 +30,11 @@ typedef struct {
     uint64_t (*and_popcount)(const uint64_t *a, const uint64_t *b, size_t words);
     /* the number of bits of a */
     uint64_t (*count)(const uint64_t *a, size_t words);
+    /* counts[i] = the number of bits of a & b[i] over `words` words, for
+       each i < n (one call for the children of a node: a read once per
+       word of a child, no call per child) */
+    void (*and_popcount_many)(const uint64_t *a, const uint64_t *const *b, size_t n,
+                              size_t words, uint64_t *counts);
 } prime__kernels;
 
 /* The kernels the search uses: chosen once, at the first call (thread-safe),

@@ -158,6 +158,7 @@ typedef struct {
     uint64_t *sv_size;
     uint64_t *sv_sum;
     uint32_t *pos;           /* max_words * 64: the images of a first tag */
+    const uint64_t **leaf_cols; /* leaf_pass: max_m column pointers */
     /* pair_row_rows: counters per candidate, kept at 0 between rows */
     uint32_t *pc_wrong, *pc_size; /* max_m */
     uint64_t *pc_sum;        /* max_m */
@@ -1322,6 +1323,77 @@ static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uin
     return true;
 }
 
+/* Whether a set of `size` images with outcome sum `sum` drops enough from
+ * its class to be a failure mode (the first test of visit()). */
+static inline bool drops(const search_ctx *s, const search_class *c, uint64_t size, uint64_t sum)
+{
+    return c->acc - prime__fx_mean(sum, size) >= s->min_drop - PRIME_EPS;
+}
+
+/* visit, pass 1, for a dense node of depth k = max_tags - 1 with 0/1
+ * outcomes (its children are leaves): the wrong images of all its allowed
+ * children at once (and_popcount_many, the node's wrong words against each
+ * child's column), then, in order, the correct ones of those with enough
+ * wrong images; the children that are failure-mode candidates (size,
+ * drops()) become the
+ * survivors of level k, the others are only counted (visit() would count
+ * them and return). The same numbers as the general loop of visit() (the
+ * bitset column of a sparse tag holds the same images as its positions).
+ * The tags and counts are listed in level k + 1 of sv_j / sv_size (no
+ * node of depth max_tags has children). false: stopped. */
+static bool leaf_pass(search_worker *w, const search_class *c, uint32_t k, const uint64_t *set,
+                      const uint64_t *allowed, uint32_t *n_out)
+{
+    const search_ctx *s = w->s;
+    size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
+    uint32_t *lj = w->sv_j + (size_t)(k + 1) * s->max_m;
+    uint64_t *lwrong = w->sv_size + (size_t)(k + 1) * s->max_m;
+    const uint64_t **lcol = w->leaf_cols;
+    uint32_t n = 0;
+    for (size_t aw = 0; aw < cw; aw++) {
+        for (uint64_t bits = allowed[aw]; bits != 0; bits &= bits - 1) {
+            uint32_t j = (uint32_t)(aw * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(bits);
+            if (++w->nodes >= CHECK_NODES) {
+                w->nodes = 0;
+                if (!check_point(w))
+                    return false;
+            }
+            lj[n] = j;
+            lcol[n] = col_at(c, j);
+            n++;
+        }
+    }
+    s->k->and_popcount_many(set, lcol, n, ww, lwrong);
+    uint64_t *surv = w->surv_mask + (size_t)k * s->max_row_words;
+    uint32_t *sv_j = w->sv_j + (size_t)k * s->max_m;
+    uint64_t *sv_size = w->sv_size + (size_t)k * s->max_m;
+    uint64_t *sv_sum = w->sv_sum + (size_t)k * s->max_m;
+    uint32_t n_sv = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t wrong = lwrong[i];
+        if (wrong < c->need_wrong)
+            continue;
+        const uint64_t *col = lcol[i];
+        uint64_t right = s->k->and_popcount(set + ww, col + ww, words - ww);
+        uint64_t csize = wrong + right;
+        uint64_t csum = right << PRIME_FX_SHIFT;
+        if (csize < c->min_size)
+            continue;
+        if (!drops(s, c, csize, csum)) {
+            w->candidates++;
+            continue;
+        }
+        uint32_t j = lj[i];
+        surv[j / PRIME_BITS_WORD] |= (uint64_t)1 << (j % PRIME_BITS_WORD);
+        sv_j[n_sv] = j;
+        sv_size[n_sv] = csize;
+        sv_sum[n_sv] = csum;
+        n_sv++;
+    }
+    *n_out = n_sv;
+    return true;
+}
+
 /* Visit the k-tag set path[0..k) (size >= min_size): its images are the
  * sorted positions `ids` when not NULL, else the bitset `set`; `allowed`
  * holds the tags its children may add. Returns false to stop (cancelled
@@ -1337,8 +1409,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     w->lvl_ids[k] = ids;
     w->lvl_size[k] = size;
     w->lvl_node[k] = ++w->node_count;
-    if (c->acc - prime__fx_mean(sum, size) >= s->min_drop - PRIME_EPS &&
-        necessary(w, c, k, size, sum, psize, psum)) {
+    if (drops(s, c, size, sum) && necessary(w, c, k, size, sum, psize, psum)) {
         if (w->s->on_mode != NULL) {
             if (!stream_mode(w, c, k, size, sum))
                 return false;
@@ -1390,7 +1461,13 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     uint64_t *sv_sum = w->sv_sum + (size_t)k * s->max_m;
     uint32_t n_sv = 0;
     memset(surv, 0, cw * sizeof *surv);
-    for (size_t aw = 0; aw < cw; aw++) {
+    size_t scan = cw; /* words of `allowed` the general loop scans */
+    if (leaf && ids == NULL && c->binary) {
+        if (!leaf_pass(w, c, k, set, allowed, &n_sv))
+            return false;
+        scan = 0;
+    }
+    for (size_t aw = 0; aw < scan; aw++) {
         for (uint64_t bits = allowed[aw]; bits != 0; bits &= bits - 1) {
             uint32_t j = (uint32_t)(aw * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(bits);
             if (++w->nodes >= CHECK_NODES) {
@@ -1465,6 +1542,13 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             }
             if (csize < c->min_size)
                 continue;
+            if (leaf && !drops(s, c, csize, csum)) {
+                /* a leaf that is no failure mode: visit() would count it
+                   and return (nothing below it, and no sibling's subtree
+                   reads the survivors of the last level) */
+                w->candidates++;
+                continue;
+            }
             surv[aw] |= (uint64_t)1 << (j % PRIME_BITS_WORD);
             sv_j[n_sv] = j;
             sv_size[n_sv] = csize;
@@ -1938,6 +2022,8 @@ static void free_search_scratch(search_worker *w)
     prime__free(w->sv_size);
     prime__free(w->sv_sum);
     prime__free(w->pos);
+    prime__free(w->leaf_cols);
+    w->leaf_cols = NULL;
     prime__free(w->pc_wrong);
     prime__free(w->pc_size);
     prime__free(w->pc_sum);
@@ -2089,6 +2175,7 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         workers[t].sv_sum = prime__malloc(levels * mm * sizeof *workers[t].sv_sum);
         workers[t].pos = prime__malloc((s->max_words ? s->max_words : 1) * PRIME_BITS_WORD *
                                        sizeof *workers[t].pos);
+        workers[t].leaf_cols = prime__malloc(mm * sizeof *workers[t].leaf_cols);
         workers[t].pc_wrong = prime__calloc(mm, sizeof *workers[t].pc_wrong);
         workers[t].pc_size = prime__calloc(mm, sizeof *workers[t].pc_size);
         workers[t].pc_sum = prime__calloc(mm, sizeof *workers[t].pc_sum);
@@ -2121,7 +2208,7 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         }
         if (workers[t].stack == NULL || workers[t].ids == NULL || workers[t].allowed == NULL ||
             workers[t].surv_mask == NULL || workers[t].sv_j == NULL || workers[t].sv_size == NULL ||
-            workers[t].sv_sum == NULL || workers[t].pos == NULL) {
+            workers[t].sv_sum == NULL || workers[t].pos == NULL || workers[t].leaf_cols == NULL) {
             st = PRIME_E_NOMEM;
             goto out;
         }
