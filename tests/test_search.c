@@ -469,6 +469,49 @@ Test(search, differential_containers, .timeout = 500)
     cr_assert_gt(total_modes, 1000);
 }
 
+/* The candidate count (tag sets visited) does not depend on the containers:
+ * with the sets of the last level's parents as bitsets (the default: they
+ * are counted by leaf_pass(), the leaves that are no failure mode without
+ * a visit) and with every set as sorted positions (the general loop), the
+ * same result and the same candidates; 0/1 outcomes and others. */
+Test(search, candidates_same_in_every_container, .timeout = 300)
+{
+    rng_state = 4242;
+    uint64_t total = 0;
+    for (uint32_t run = 0; run < 24; run++) {
+        dataset d;
+        dataset_random(&d, 1 + below(2), 6 + below(8), 1200 + below(1200), 3 + below(5),
+                       run % 4 == 3 ? 2 : 0);
+        params p;
+        random_params(&p, d.n);
+        p.max_tags = 3 + below(3);
+        p.min_size = 5 + below(20);
+        p.min_drop = run % 2 ? 0.1 : 0.0;
+        prime_tagstore *s = dataset_store(&d, true);
+        prime_outcomes *o = dataset_outcomes(&d);
+        prime_config *c = params_config(&p);
+        prime_result *dense = NULL, *ids = NULL;
+        cr_assert_eq(prime_search(s, o, c, NULL, NULL, &dense), PRIME_OK);
+        prime__search_set_array_limit(64, 1); /* every set as positions */
+        prime__search_set_projection(0);
+        cr_assert_eq(prime_search(s, o, c, NULL, NULL, &ids), PRIME_OK);
+        prime__search_set_array_limit(1, 8);
+        prime__search_set_projection(1);
+        char what[96];
+        snprintf(what, sizeof what, "run %u (max_tags %u, min_size %lld)", run, p.max_tags,
+                 (long long)p.min_size);
+        total += prime_result_candidate_count(dense);
+        assert_same_render(ids, dense, what);
+        prime_result_destroy(dense);
+        prime_result_destroy(ids);
+        prime_config_destroy(c);
+        prime_outcomes_destroy(o);
+        prime_tagstore_destroy(s);
+        dataset_free(&d);
+    }
+    cr_assert_gt(total, 1000);
+}
+
 /* Pairs of neighbouring modes of r with the same class and drop: the ties
  * that the sort breaks on the tags. */
 static size_t drop_ties(const prime_result *r)
@@ -932,6 +975,19 @@ Test(search, kernels_agree_with_portable)
                 memcpy(d2, a, sizeof a);
                 cr_assert_eq(k->and_count(d2, d2, b, words), n1, "%s in place", k->name);
                 cr_assert_eq(memcmp(d1, d2, words * sizeof *d1), 0);
+                /* many columns at once: a against b, d1 (a & b), a itself
+                   and b again, each count that of its own and_popcount
+                   (all ones past 124 words: the byte counts' flush) */
+                const uint64_t *cols[4] = {b, d1, a, b};
+                uint64_t counts[5] = {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
+                size_t n_cols = words % 5; /* 0..4 columns */
+                k->and_popcount_many(a, cols, n_cols, words, counts);
+                for (size_t i = 0; i < n_cols; i++)
+                    cr_assert_eq(counts[i], ref->and_popcount(a, cols[i], words),
+                                 "%s and_popcount_many %zu of %zu, %zu words", k->name, i,
+                                 n_cols, words);
+                cr_assert_eq(counts[n_cols], UINT64_MAX, "%s and_popcount_many wrote past n",
+                             k->name);
                 tested++;
             }
         }
