@@ -1333,14 +1333,14 @@ static inline bool drops(const search_ctx *s, const search_class *c, uint64_t si
 /* visit, pass 1, for a dense node of depth k = max_tags - 1 with 0/1
  * outcomes (its children are leaves): the wrong images of all its allowed
  * children at once (and_popcount_many, the node's wrong words against each
- * child's column), then, in order, the correct ones of those with enough
- * wrong images; the children that are failure-mode candidates (size,
- * drops()) become the
+ * child's column), then the correct ones of those with enough wrong
+ * images, at once too; the children that are failure-mode candidates
+ * (size, drops()) become the
  * survivors of level k, the others are only counted (visit() would count
  * them and return). The same numbers as the general loop of visit() (the
  * bitset column of a sparse tag holds the same images as its positions).
- * The tags and counts are listed in level k + 1 of sv_j / sv_size (no
- * node of depth max_tags has children). false: stopped. */
+ * The tags and counts are listed in level k + 1 of sv_j / sv_size /
+ * sv_sum (no node of depth max_tags has children). false: stopped. */
 static bool leaf_pass(search_worker *w, const search_class *c, uint32_t k, const uint64_t *set,
                       const uint64_t *allowed, uint32_t *n_out)
 {
@@ -1348,6 +1348,7 @@ static bool leaf_pass(search_worker *w, const search_class *c, uint32_t k, const
     size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
     uint32_t *lj = w->sv_j + (size_t)(k + 1) * s->max_m;
     uint64_t *lwrong = w->sv_size + (size_t)(k + 1) * s->max_m;
+    uint64_t *lright = w->sv_sum + (size_t)(k + 1) * s->max_m;
     const uint64_t **lcol = w->leaf_cols;
     uint32_t n = 0;
     for (size_t aw = 0; aw < cw; aw++) {
@@ -1364,17 +1365,24 @@ static bool leaf_pass(search_worker *w, const search_class *c, uint32_t k, const
         }
     }
     s->k->and_popcount_many(set, lcol, n, ww, lwrong);
+    /* those with enough wrong images, in order: their correct images */
+    uint32_t n_right = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (lwrong[i] < c->need_wrong)
+            continue;
+        lj[n_right] = lj[i];
+        lwrong[n_right] = lwrong[i];
+        lcol[n_right] = lcol[i] + ww;
+        n_right++;
+    }
+    s->k->and_popcount_many(set + ww, lcol, n_right, words - ww, lright);
     uint64_t *surv = w->surv_mask + (size_t)k * s->max_row_words;
     uint32_t *sv_j = w->sv_j + (size_t)k * s->max_m;
     uint64_t *sv_size = w->sv_size + (size_t)k * s->max_m;
     uint64_t *sv_sum = w->sv_sum + (size_t)k * s->max_m;
     uint32_t n_sv = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t wrong = lwrong[i];
-        if (wrong < c->need_wrong)
-            continue;
-        const uint64_t *col = lcol[i];
-        uint64_t right = s->k->and_popcount(set + ww, col + ww, words - ww);
+    for (uint32_t i = 0; i < n_right; i++) {
+        uint64_t wrong = lwrong[i], right = lright[i];
         uint64_t csize = wrong + right;
         uint64_t csum = right << PRIME_FX_SHIFT;
         if (csize < c->min_size)
