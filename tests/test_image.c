@@ -119,6 +119,16 @@ static char *data_path(const char *rel)
     return p;
 }
 
+/* The test data file rel (under PRIME_TEST_DATA), opened for reading. */
+static FILE *open_data(const char *rel)
+{
+    char *p = data_path(rel);
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f, "%s: %s", p, strerror(errno));
+    free(p);
+    return f;
+}
+
 static char tmpdir[256];
 
 static void make_tmpdir(void)
@@ -385,9 +395,7 @@ static int hexval(char c)
 
 Test(image, resize_and_crop_match_pillow)
 {
-    char *p = data_path("images/resize_reference.txt");
-    FILE *f = fopen(p, "r");
-    cr_assert_not_null(f, "%s: %s", p, strerror(errno));
+    FILE *f = open_data("images/resize_reference.txt");
     static char line[20000];
     int cases = 0;
     while (fgets(line, sizeof line, f) != NULL) {
@@ -454,7 +462,6 @@ Test(image, resize_and_crop_match_pillow)
         cases++;
     }
     fclose(f);
-    free(p);
     cr_assert_eq(cases, 12);
 }
 
@@ -916,10 +923,7 @@ Test(image, convert_order_matches_pillow_per_mode)
     cr_assert_eq(prime_image_spec_get_convert(s, NULL), PRIME_E_INVALID_ARG);
     prime_image_spec_destroy(s);
 
-    char *p = data_path("images/mode_reference.txt");
-    FILE *f = fopen(p, "r");
-    cr_assert_not_null(f, "%s", p);
-    free(p);
+    FILE *f = open_data("images/mode_reference.txt");
     static char line[65536];
     int cases = 0, order_matters = 0;
     while (fgets(line, sizeof line, f) != NULL) {
@@ -1093,10 +1097,7 @@ Test(image, decoders_match_pillow)
     }
     cr_assert_str_eq(prime__image_decoder_name(PRIME_IMAGE_FORMAT_GIF), "libprime");
     bool exact_jpeg = strcmp(jpeg, "libjpeg-turbo") == 0;
-    char *p = data_path("images/decoder_reference.txt");
-    FILE *f = fopen(p, "r");
-    cr_assert_not_null(f, "%s", p);
-    free(p);
+    FILE *f = open_data("images/decoder_reference.txt");
     decoder_case c;
     int decodes = 0, drafts = 0;
     while (next_decoder_case(f, &c)) {
@@ -1155,6 +1156,106 @@ Test(image, decoders_match_pillow)
     cr_assert_eq(decodes, 8);
     cr_assert_eq(drafts, 20);
 }
+
+#if PRIME_HAVE_TURBOJPEG && PRIME_HAVE_LIBJPEG
+#include <jpeglib.h>
+#include <turbojpeg.h>
+
+/* A progressive (or baseline) JPEG of w x h pixels with the luma sampling
+ * factors hs x vs (chroma 1 x 1; grey: one component), a restart marker
+ * every `restart` MCU rows, from a smooth picture with noise, written by
+ * libjpeg into a malloc'ed buffer. */
+static unsigned char *make_jpeg(int w, int h, int hs, int vs, int restart, bool grey,
+                                bool progressive, unsigned long *size)
+{
+    unsigned char *px = malloc((size_t)w * h * 3);
+    cr_assert_not_null(px);
+    uint32_t seed = (uint32_t)(w * 131 + h * 17 + hs * 5 + vs);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            seed = seed * 1664525u + 1013904223u;
+            int noise = (int)(seed >> 27) - 16;
+            for (int c = 0; c < 3; c++) {
+                int v = (x * (3 + c) * 255 / (w + 1) + y * (5 - c) * 255 / (h + 1)) / 4 + noise +
+                        (((x / 5 + y / 7) & 1) ? 60 : 0);
+                px[((size_t)y * w + x) * 3 + c] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+        }
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr e;
+    c.err = jpeg_std_error(&e);
+    jpeg_create_compress(&c);
+    unsigned char *out = NULL;
+    jpeg_mem_dest(&c, &out, size);
+    c.image_width = (JDIMENSION)w;
+    c.image_height = (JDIMENSION)h;
+    c.input_components = 3;
+    c.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&c);
+    if (grey)
+        jpeg_set_colorspace(&c, JCS_GRAYSCALE);
+    jpeg_set_quality(&c, 85, TRUE);
+    c.comp_info[0].h_samp_factor = hs;
+    c.comp_info[0].v_samp_factor = vs;
+    c.restart_in_rows = restart;
+    if (progressive)
+        jpeg_simple_progression(&c);
+    jpeg_start_compress(&c, TRUE);
+    while (c.next_scanline < c.image_height) {
+        JSAMPROW r = px + (size_t)c.next_scanline * w * 3;
+        jpeg_write_scanlines(&c, &r, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    free(px);
+    return out;
+}
+
+/* The draft of a progressive JPEG at 1/8 skips its AC scans where the 1x1
+ * IDCT does not read them, and decodes the DC scans itself where every
+ * component is DC-only (lib/image/decode_jpeg.c): the pixels must be
+ * TurboJPEG's full decode at 1/8, byte for byte, for every chroma sampling
+ * (4:4:4, 4:2:2, 4:4:0 and grey: all DC-only; 4:2:0: the luma's AC left
+ * out, the chroma's kept), with and without restart markers, at sizes that
+ * are not multiples of the MCU, and for baseline files (not taken). */
+Test(image, jpeg_draft_dc_only_matches_full_decode)
+{
+    static const int sizes[][2] = {{64, 56}, {83, 67}, {130, 97}, {9, 250}, {401, 17}};
+    static const int samp[][2] = {{1, 1}, {2, 1}, {1, 2}, {2, 2}};
+    int compared = 0;
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+        for (size_t k = 0; k < sizeof samp / sizeof samp[0] + 1; k++)
+            for (int restart = 0; restart <= 2; restart++)
+                for (int progressive = 0; progressive <= 1; progressive++) {
+                    int w = sizes[si][0], h = sizes[si][1];
+                    bool grey = k == sizeof samp / sizeof samp[0];
+                    int hs = grey ? 1 : samp[k][0], vs = grey ? 1 : samp[k][1];
+                    unsigned long n = 0;
+                    unsigned char *jpg = make_jpeg(w, h, hs, vs, restart, grey, progressive, &n);
+                    int sw = (w + 7) / 8, sh = (h + 7) / 8;
+                    unsigned char *want = malloc((size_t)sw * sh * 3);
+                    tjhandle tj = tjInitDecompress();
+                    cr_assert(tj != NULL && want != NULL);
+                    cr_assert_eq(tjDecompress2(tj, jpg, n, want, sw, 0, sh, TJPF_RGB, 0), 0,
+                                 "%s", tjGetErrorStr2(tj));
+                    tjDestroy(tj);
+                    uint8_t *got = NULL;
+                    uint32_t ow = 0, oh = 0;
+                    cr_assert(prime__image_decode_turbojpeg(jpg, n, (uint32_t)w, (uint32_t)h,
+                                                            1, 1, &got, &ow, &oh)); /* 1/8 */
+                    cr_assert(ow == (uint32_t)sw && oh == (uint32_t)sh);
+                    cr_assert(memcmp(got, want, (size_t)sw * sh * 3) == 0,
+                              "%dx%d sampling %dx%d%s restart %d progressive %d: the 1/8 draft "
+                              "differs from the full decode",
+                              w, h, hs, vs, grey ? " grey" : "", restart, progressive);
+                    prime__image_scratch_free(got);
+                    free(want);
+                    free(jpg);
+                    compared++;
+                }
+    cr_assert_eq(compared, 5 * 5 * 3 * 2);
+}
+#endif
 
 Test(image, jpeg_draft_setting)
 {
@@ -1224,10 +1325,7 @@ static void check_pillow_line(decoder_case *c, const char *label)
 
 Test(image, convert_order_matches_pillow_per_format)
 {
-    char *p = data_path("images/format_mode_reference.txt");
-    FILE *f = fopen(p, "r");
-    cr_assert_not_null(f, "%s", p);
-    free(p);
+    FILE *f = open_data("images/format_mode_reference.txt");
     decoder_case c;
     int cases = 0;
     while (next_decoder_case(f, &c)) {
@@ -1273,10 +1371,7 @@ Test(image, resample_kernel_follows_the_environment)
  * refuses, refused. */
 Test(image, gif_first_frame_matches_pillow)
 {
-    char *p = data_path("images/gif_reference.txt");
-    FILE *f = fopen(p, "r");
-    cr_assert_not_null(f, "%s", p);
-    free(p);
+    FILE *f = open_data("images/gif_reference.txt");
     decoder_case c;
     int cases = 0, full = 0;
     while (next_decoder_case(f, &c)) {
@@ -1288,10 +1383,7 @@ Test(image, gif_first_frame_matches_pillow)
     cr_assert_eq(full, 33);
     cr_assert_eq(cases, 98);
 
-    p = data_path("images/gif_refused.txt");
-    f = fopen(p, "r");
-    cr_assert_not_null(f, "%s", p);
-    free(p);
+    f = open_data("images/gif_refused.txt");
     char line[512];
     int refused = 0;
     while (fgets(line, sizeof line, f) != NULL) {
@@ -1318,10 +1410,7 @@ Test(image, gif_first_frame_matches_pillow)
  * later frames and the trailer are never read); no crash, no leak. */
 Test(image, every_truncation_of_a_gif_is_refused_or_whole)
 {
-    char *p = data_path("images/gif_reference.txt");
-    FILE *f = fopen(p, "r");
-    cr_assert_not_null(f, "%s", p);
-    free(p);
+    FILE *f = open_data("images/gif_reference.txt");
     decoder_case c;
     int files = 0;
     while (next_decoder_case(f, &c)) {

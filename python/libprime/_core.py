@@ -752,6 +752,19 @@ class TagStore(_Handle):
         """Build a store from ``(image, class, tags)`` tuples or mappings with
         the keys ``image``, ``class`` and ``tags``."""
         recs = records if type(records) is list else list(records)
+        coded = (_packx.code_records(recs, L.PRIME_NONE)
+                 if _packx is not None and hasattr(_packx, "code_records") else None)
+        if coded is not None:  # the plain cases, coded in one C pass (no column lists)
+            store = cls()
+            try:
+                if _call_coded(store._p(), len(recs), *coded) is not None:
+                    if freeze:
+                        store.freeze()
+                    return store
+            except BaseException:
+                store.close()
+                raise
+            store.close()  # refused: the paths below give the error
         cols = _packx.split_records(recs) if _packx is not None else None
         if cols is not None:  # the plain cases, in one C pass
             return cls.from_lists(cols[0], cols[1], cols[2], freeze=freeze)
@@ -829,9 +842,9 @@ class TagStore(_Handle):
     def _add_columns(self, images: Any, classes: Any, tags: Any, missing: bool = False) -> int:
         """add_images; missing: None and float NaN (a DataFrame's missing
         values) are no image name / no tag, as from_dataframe reads them."""
-        classes = _as_column(classes)
+        classes = _as_column(classes, True)
         if images is not None:
-            images = _as_column(images)
+            images = _as_column(images, True)
         tags = _as_column(tags)
         n = len(classes)
         if len(tags) != n or (images is not None and len(images) != n):
@@ -1039,16 +1052,9 @@ class TagStore(_Handle):
         :func:`query` measures), ascending: a NumPy uint32 array when NumPy
         is installed, else a list. The store must be frozen."""
         arr, n, _ = _tag_array(self, tags)
-        lib, cnt, cid = _l(), c_uint64(), self._class_id(klass)
-        st = lib.prime_tagstore_select(self._p(), cid, arr, n, None, 0, byref(cnt))
-        if st not in (L.PRIME_OK, L.PRIME_E_BUFFER_TOO_SMALL):
-            _check(st)
-        buf = array.array("I", bytes(4 * cnt.value))
-        if cnt.value:
-            _check(lib.prime_tagstore_select(self._p(), cid, arr, n, _ptr_of(buf, c_uint32),
-                                             cnt.value, byref(cnt)))
-        np = _numpy_for(None)
-        return np.frombuffer(buf, dtype=np.uint32).copy() if np is not None else buf.tolist()
+        lib, p, cid = _l(), self._p(), self._class_id(klass)
+        return _image_indices(lambda out, cap, cnt:
+                              lib.prime_tagstore_select(p, cid, arr, n, out, cap, cnt))
 
     def _tag_id(self, tag: TagRef) -> int:
         if isinstance(tag, str):
@@ -1125,13 +1131,16 @@ def _nul_error(columns: List[Tuple[str, Any]]) -> Optional[ValueError]:
     return None
 
 
-def _as_column(values: Any) -> Any:
+def _as_column(values: Any, text: bool = False) -> Any:
     """A column as the packers read it: a list, a tuple, or for the
     compiled packer a 1-D NumPy object array as it is (a pandas column's
-    too: no list of it is made); other arrays and Series through tolist()."""
+    too: no list of it is made), and with ``text`` (image and class names)
+    a 1-D NumPy str array (``<U``) as it is (the packer reads its UCS4
+    text); other arrays and Series through tolist()."""
     if _packx is not None and hasattr(values, "dtype"):
         arr = values.to_numpy() if hasattr(values, "to_numpy") else values
-        if getattr(arr.dtype, "kind", "") == "O" and getattr(arr, "ndim", 0) == 1:
+        kind = getattr(arr.dtype, "kind", "")
+        if (kind == "O" or (text and kind == "U")) and getattr(arr, "ndim", 0) == 1:
             return arr
     if hasattr(values, "tolist"):
         return values.tolist()
@@ -1158,6 +1167,13 @@ def _add_coded(sp: Any, n: int, images: Any, classes: Any, tags: Any,
     ibuf = None if images is None else _packx.pack_column(images, 0, missing)
     if images is not None and ibuf is None:
         return None
+    return _call_coded(sp, n, ibuf, cc, ct)
+
+
+def _call_coded(sp: Any, n: int, ibuf: Optional[bytes], cc: Any, ct: Any) -> Optional[int]:
+    """prime_tagstore_add_coded on the compiled packer's columns (the image
+    names packed, the classes and tags coded): the index of the first image
+    added, or None when the library refuses them (nothing added)."""
     first = c_uint32()
     st = _long_call(lambda: _l().prime_tagstore_add_coded(
         sp, n, ibuf, len(ibuf) if ibuf is not None else 0, cc[0], len(cc[0]), cc[1], cc[2],
@@ -1176,6 +1192,8 @@ def _pack(values: Sequence[Any], convert: Callable[[int, Any], str], what: str,
         got: Optional[bytes] = _packx.pack_column(values, kind, missing)
         if got is not None:
             return got
+    if getattr(getattr(values, "dtype", None), "kind", "") == "U":
+        values = getattr(values, "tolist")()  # a str array (the compiled packer gave up)
     text_values = values if type(values) is list else list(values)
     if missing:
         text_values = [None if _isna(v) else v for v in text_values]
@@ -1260,6 +1278,34 @@ def _ptr_of(arr: Any, ctype: Any) -> Any:
     if arr is None or len(arr) == 0:
         return None
     return ctypes.cast(arr.buffer_info()[0], POINTER(ctype))
+
+
+def _render_text(fn: Any, handle: Any, fmt: int) -> str:
+    """The text a ``prime_*_render(handle, format, buf, cap, &need)`` call
+    writes: its size asked first, then written into a buffer of that size."""
+    need = c_size_t()
+    st = fn(handle, fmt, None, 0, byref(need))
+    if st not in (L.PRIME_OK, L.PRIME_E_BUFFER_TOO_SMALL):
+        _check(st)
+    buf = ctypes.create_string_buffer(need.value + 1)
+    _check(fn(handle, fmt, buf, need.value + 1, byref(need)))
+    return buf.raw[: need.value].decode("utf-8")
+
+
+def _image_indices(call: Callable[[Any, int, Any], Any]) -> Any:
+    """The image indices a two-call C function returns through its last three
+    arguments (``out, cap, &count``; ``call`` passes them on): the count asked
+    first, then the indices; a NumPy uint32 array when NumPy is installed,
+    else a list."""
+    cnt = c_uint64()
+    st = call(None, 0, byref(cnt))
+    if st not in (L.PRIME_OK, L.PRIME_E_BUFFER_TOO_SMALL):
+        _check(st)
+    buf = array.array("I", bytes(4 * cnt.value))
+    if cnt.value:
+        _check(call(_ptr_of(buf, c_uint32), cnt.value, byref(cnt)))
+    np = _numpy_for(None)
+    return np.frombuffer(buf, dtype=np.uint32).copy() if np is not None else buf.tolist()
 
 
 def _isna(v: Any) -> bool:
@@ -1547,14 +1593,7 @@ class Result(_Handle):
 
     def render(self, fmt: Union[str, int] = "json") -> str:
         """The result as text: ``"json"`` (the CLI's schema), ``"csv"`` or ``"text"``."""
-        lib, need = _l(), c_size_t()
-        f = _format_id(fmt)
-        st = lib.prime_result_render(self._p(), f, None, 0, byref(need))
-        if st not in (L.PRIME_OK, L.PRIME_E_BUFFER_TOO_SMALL):
-            _check(st)
-        buf = ctypes.create_string_buffer(need.value + 1)
-        _check(lib.prime_result_render(self._p(), f, buf, need.value + 1, byref(need)))
-        return buf.raw[: need.value].decode("utf-8")
+        return _render_text(_l().prime_result_render, self._p(), _format_id(fmt))
 
     def to_json(self) -> str:
         """The JSON document ``prime search --format json`` writes, byte for byte."""
@@ -1657,16 +1696,9 @@ class Result(_Handle):
             i += n
         if not 0 <= i < n:
             raise IndexError("failure mode index out of range")
-        lib, cnt = _l(), c_uint64()
-        st = lib.prime_result_mode_images(self._p(), store._p(), i, None, 0, byref(cnt))
-        if st not in (L.PRIME_OK, L.PRIME_E_BUFFER_TOO_SMALL):
-            _check(st)
-        buf = array.array("I", bytes(4 * cnt.value))
-        if cnt.value:
-            _check(lib.prime_result_mode_images(self._p(), store._p(), i, _ptr_of(buf, c_uint32),
-                                                cnt.value, byref(cnt)))
-        np = _numpy_for(None)
-        return np.frombuffer(buf, dtype=np.uint32).copy() if np is not None else buf.tolist()
+        lib, p, sp = _l(), self._p(), store._p()
+        return _image_indices(lambda out, cap, cnt:
+                              lib.prime_result_mode_images(p, sp, i, out, cap, cnt))
 
     def membership(self, store: "TagStore", *, sparse: Optional[str] = None) -> Any:
         """Which images belong to which mode, from one C call
