@@ -19,16 +19,40 @@
 #include <immintrin.h>
 #endif
 
+/* The children of a local node (kernels.h, mask_children), for a
+ * function with target attribute ATTR whose popcount is POPCOUNT: one
+ * word per child, so a scalar loop (vectors would not pay). */
+#define MASK_CHILDREN(NAME, ATTR, POPCOUNT)                                                  \
+    ATTR static uint32_t NAME(uint64_t node, const uint64_t *lcol, const uint64_t *allowed,  \
+                              size_t words, uint64_t wrong, uint64_t need_wrong,             \
+                              uint64_t min_size, unsigned shift, uint64_t *surv,             \
+                              uint32_t *sv_j, uint64_t *sv_size, uint64_t *sv_sum,           \
+                              uint64_t *tried)                                               \
+    {                                                                                        \
+        uint32_t n = 0;                                                                      \
+        uint64_t t = 0;                                                                      \
+        for (size_t aw = 0; aw < words; aw++) {                                              \
+            for (uint64_t bits = allowed[aw]; bits != 0; bits &= bits - 1) {                  \
+                uint32_t j = (uint32_t)(aw * 64) + (uint32_t)__builtin_ctzll(bits);          \
+                uint64_t m = node & lcol[j];                                                 \
+                uint64_t nw = POPCOUNT(m & wrong), size = POPCOUNT(m);                       \
+                t++;                                                                         \
+                if (nw < need_wrong || size < min_size)                                      \
+                    continue;                                                                \
+                surv[aw] |= bits & -bits;                                                    \
+                sv_j[n] = j;                                                                 \
+                sv_size[n] = size;                                                           \
+                sv_sum[n] = (size - nw) << shift;                                            \
+                n++;                                                                         \
+            }                                                                                \
+        }                                                                                    \
+        *tried = t;                                                                          \
+        return n;                                                                            \
+    }
+
 /* ---- portable --------------------------------------------------------- */
 
-static inline uint64_t popcount_portable(uint64_t x)
-{
-    /* SWAR: the same count as a popcnt instruction, on any CPU */
-    x = x - ((x >> 1) & 0x5555555555555555ULL);
-    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-    return (x * 0x0101010101010101ULL) >> 56;
-}
+MASK_CHILDREN(mask_children_portable, , prime__popcount64)
 
 static uint64_t and_count_portable(uint64_t *dst, const uint64_t *a, const uint64_t *b,
                                    size_t words)
@@ -37,16 +61,16 @@ static uint64_t and_count_portable(uint64_t *dst, const uint64_t *a, const uint6
     for (size_t w = 0; w < words; w++) {
         uint64_t x = a[w] & b[w];
         dst[w] = x;
-        n += popcount_portable(x);
+        n += prime__popcount64(x);
     }
     return n;
 }
 
-static uint64_t and_popcount_portable(const uint64_t *a, const uint64_t *b, size_t words)
+static uint64_t and_prime__popcount64(const uint64_t *a, const uint64_t *b, size_t words)
 {
     uint64_t n = 0;
     for (size_t w = 0; w < words; w++)
-        n += popcount_portable(a[w] & b[w]);
+        n += prime__popcount64(a[w] & b[w]);
     return n;
 }
 
@@ -54,7 +78,7 @@ static uint64_t count_portable(const uint64_t *a, size_t words)
 {
     uint64_t n = 0;
     for (size_t w = 0; w < words; w++)
-        n += popcount_portable(a[w]);
+        n += prime__popcount64(a[w]);
     return n;
 }
 
@@ -63,6 +87,9 @@ static uint64_t count_portable(const uint64_t *a, size_t words)
 /* ---- popcnt ----------------------------------------------------------- */
 
 #define TARGET_POPCNT __attribute__((target("popcnt")))
+
+#define POPCNT64(x) ((uint64_t)__builtin_popcountll(x))
+MASK_CHILDREN(mask_children_popcnt, TARGET_POPCNT, POPCNT64)
 
 TARGET_POPCNT
 static uint64_t and_count_popcnt(uint64_t *dst, const uint64_t *a, const uint64_t *b,
@@ -275,17 +302,24 @@ static unsigned detect(void)
 /* ---- the table and the choice ---------------------------------------- */
 
 static const prime__kernels kernel_sets[PRIME_KERNEL_COUNT] = {
-    {PRIME_KERNEL_PORTABLE, "portable", and_count_portable, and_popcount_portable,
-     count_portable},
+    {PRIME_KERNEL_PORTABLE, "portable", and_count_portable, and_prime__popcount64,
+     count_portable, mask_children_portable},
 #ifdef PRIME_X86_KERNELS
-    {PRIME_KERNEL_POPCNT, "popcnt", and_count_popcnt, and_popcount_popcnt, count_popcnt},
-    {PRIME_KERNEL_AVX2, "avx2", and_count_avx2, and_popcount_avx2, count_avx2},
-    {PRIME_KERNEL_AVX512, "avx512", and_count_avx512, and_popcount_avx512, count_avx512},
+    /* one word a child: the scalar popcnt loop serves the vector sets too */
+    {PRIME_KERNEL_POPCNT, "popcnt", and_count_popcnt, and_popcount_popcnt, count_popcnt,
+     mask_children_popcnt},
+    {PRIME_KERNEL_AVX2, "avx2", and_count_avx2, and_popcount_avx2, count_avx2,
+     mask_children_popcnt},
+    {PRIME_KERNEL_AVX512, "avx512", and_count_avx512, and_popcount_avx512, count_avx512,
+     mask_children_popcnt},
 #else
     /* never chosen (not supported); the names stay known */
-    {PRIME_KERNEL_POPCNT, "popcnt", and_count_portable, and_popcount_portable, count_portable},
-    {PRIME_KERNEL_AVX2, "avx2", and_count_portable, and_popcount_portable, count_portable},
-    {PRIME_KERNEL_AVX512, "avx512", and_count_portable, and_popcount_portable, count_portable},
+    {PRIME_KERNEL_POPCNT, "popcnt", and_count_portable, and_prime__popcount64, count_portable,
+     mask_children_portable},
+    {PRIME_KERNEL_AVX2, "avx2", and_count_portable, and_prime__popcount64, count_portable,
+     mask_children_portable},
+    {PRIME_KERNEL_AVX512, "avx512", and_count_portable, and_prime__popcount64, count_portable,
+     mask_children_portable},
 #endif
 };
 

@@ -174,6 +174,17 @@ typedef struct {
        lvl_ids[d] (sorted positions) when not NULL, else lvl_set[d] */
     const uint64_t *lvl_set[PRIME_MAX_TAGS_LIMIT + 1];
     const uint32_t *lvl_ids[PRIME_MAX_TAGS_LIMIT + 1];
+    /* local sets (visit()): the node of depth piv on the DFS path (the
+       pivot) has at most local_max <= 64 images, numbered 0..size-1 in the order of its
+       positions; lcol[j] holds, for each tag j that survived as its child,
+       the images of the pivot that j has, as a mask. Every descendant of
+       the pivot (lvl_local) is then a mask too: the AND of its tags'
+       masks, one word whatever the class. */
+    bool lvl_local[PRIME_MAX_TAGS_LIMIT + 1];
+    uint32_t piv;
+    uint64_t piv_wrong;      /* 0/1 outcomes: the wrong images among them */
+    uint64_t *lcol;          /* max_m masks */
+    uint64_t lvals[64];      /* other outcomes: the outcome of local image i */
     uint64_t lvl_size[PRIME_MAX_TAGS_LIMIT + 1];
     /* the survivors of the node of depth d: sv_* level d, lvl_nsv[d] */
     uint32_t lvl_nsv[PRIME_MAX_TAGS_LIMIT + 1];
@@ -215,6 +226,7 @@ struct search_ctx {
     uint32_t proj_mode;      /* prime__search_set_projection */
     uint32_t pair_rows;      /* prime__search_set_pair_rows */
     uint32_t nec_mode;       /* prime__search_set_necessity */
+    uint32_t local_max;      /* prime__search_set_local */
     search_item *items;
     size_t n_items;
 
@@ -1158,6 +1170,38 @@ static void nec_stats(const search_worker *w, const search_class *c, uint32_t d,
     *sum_out = n == 0 ? 0 : prime__bits_sum(scratch, words, c->vals);
 }
 
+/* Size and outcome sum (fixed point) of the local set `m` (a mask over
+ * the pivot's images, visit()). */
+static inline void local_stats(const search_worker *w, const search_class *c, uint64_t m,
+                               uint64_t *size_out, uint64_t *sum_out)
+{
+    if (c->binary) {
+        uint64_t size = prime__popcount64(m);
+        *size_out = size;
+        *sum_out = (size - prime__popcount64(m & w->piv_wrong)) << PRIME_FX_SHIFT;
+        return;
+    }
+    uint64_t size = 0, sum = 0;
+    for (; m != 0; m &= m - 1, size++)
+        sum += w->lvals[__builtin_ctzll(m)];
+    *size_out = size;
+    *sum_out = sum;
+}
+
+/* Size and sum of S_{path[0..k) without path[drop]} for a local node of
+ * depth k (drop >= w->piv): the pivot's images that all the other tags
+ * added since the pivot have. Always true (a `known` for necessary()). */
+static bool local_without(const search_worker *w, const search_class *c, uint32_t k,
+                          uint32_t drop, uint64_t *size_out, uint64_t *sum_out)
+{
+    uint64_t m = ~(uint64_t)0;
+    for (uint32_t i = w->piv; i < k; i++)
+        if (i != drop)
+            m &= w->lcol[w->path[i]];
+    local_stats(w, c, m, size_out, sum_out);
+    return true;
+}
+
 /* Necessity: removing any one tag of the k-tag set path[0..k) (with size
  * and sum) must raise accuracy by min_gain(k). psize/psum are the stats of
  * path[0..k-1), the search parent; for k = 2 the other subset is a single
@@ -1184,6 +1228,8 @@ static bool necessary(search_worker *w, const search_class *c, uint32_t k, uint6
         uint64_t qs;
         uint64_t qsum;
         bool known = drop + 2 == k ? survivor_stats(w, k, w->path[k - 1], &qs, &qsum)
+                     : w->lvl_local[k] && drop >= w->piv
+                         ? local_without(w, c, k, drop, &qs, &qsum)
                      : drop == 0 && k == 3 ? pair_stats(w->full, w->path[1], w->path[2], &qs, &qsum)
                                            : false;
         if (!known && k >= 4 && s->nec_mode == 1) {
@@ -1322,19 +1368,47 @@ static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uin
     return true;
 }
 
+/* Gather into a mask: bit i (from <= i < to) set when the bit of
+ * position ids[i] is set in b. */
+static inline uint64_t gather(const uint32_t *ids, uint32_t from, uint32_t to, const uint64_t *b,
+                              uint32_t *count)
+{
+    uint64_t m = 0;
+    uint32_t n = 0;
+    for (uint32_t i = from; i < to; i++) {
+        uint64_t bit = bit_of(b, ids[i]);
+        m |= bit << i;
+        n += (uint32_t)bit;
+    }
+    *count = n;
+    return m;
+}
+
+/* A node of at most this many images, not below a pivot, becomes the
+ * pivot of its subtree (visit(); prime__search_set_local). */
+static uint32_t local_max = 64;
+
+void prime__search_set_local(uint32_t max)
+{
+    local_max = max > 64 ? 64 : max;
+}
+
 /* Visit the k-tag set path[0..k) (size >= min_size): its images are the
- * sorted positions `ids` when not NULL, else the bitset `set`; `allowed`
- * holds the tags its children may add. Returns false to stop (cancelled
- * or out of memory). */
+ * mask `lmask` over the pivot's images when `local` (a descendant of the
+ * pivot), else the sorted positions `ids` when not NULL, else the bitset
+ * `set`; `allowed` holds the tags its children may add. Returns false to
+ * stop (cancelled or out of memory). */
 static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
-                  const uint64_t *set, const uint32_t *ids, uint64_t size, uint64_t sum,
-                  uint64_t psize, uint64_t psum, const uint64_t *allowed)
+                  const uint64_t *set, const uint32_t *ids, bool local, uint64_t lmask,
+                  uint64_t size, uint64_t sum, uint64_t psize, uint64_t psum,
+                  const uint64_t *allowed)
 {
     const search_ctx *s = w->s;
     size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
     w->candidates++;
     w->lvl_set[k] = set;
     w->lvl_ids[k] = ids;
+    w->lvl_local[k] = local;
     w->lvl_size[k] = size;
     w->lvl_node[k] = ++w->node_count;
     if (c->acc - prime__fx_mean(sum, size) >= s->min_drop - PRIME_EPS &&
@@ -1361,7 +1435,10 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     if (c->binary ? size - (sum >> PRIME_FX_SHIFT) < c->need_wrong
                   : !can_reach_drop(s, c, size, sum))
         return true;
-    if (ids == NULL && sparse(s, size, words)) {
+    bool leaf = k + 1 >= s->max_tags;
+    /* a pivot: its children get masks over its images, and so on down */
+    bool pivot = !local && size <= s->local_max;
+    if (!local && ids == NULL && (pivot || sparse(s, size, words))) {
         /* sparse from here down: its children are probed, not ANDed (a
            sparse column has its positions already; otherwise the parent was
            a bitset, so level k-1 of the arrays is free) */
@@ -1373,10 +1450,16 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     uint64_t *child = w->stack + (size_t)k * s->max_words;
     uint32_t *child_ids = w->ids + (size_t)k * s->ids_cap;
     uint64_t *next = w->allowed + (size_t)k * s->max_row_words;
-    bool leaf = k + 1 >= s->max_tags;
     /* binary outcomes: ids[0..n_wrong) are the wrong images */
     uint32_t n_wrong = c->binary ? (uint32_t)(size - (sum >> PRIME_FX_SHIFT)) : 0;
     uint32_t correct_from = c->binary ? (uint32_t)(ww * PRIME_BITS_WORD) : 0;
+    if (pivot) {
+        w->piv = k;
+        w->piv_wrong = n_wrong >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n_wrong) - 1;
+        if (!c->binary)
+            for (uint32_t i = 0; i < (uint32_t)size; i++)
+                w->lvals[i] = c->vals[ids[i]];
+    }
 
     /* Pass 1: the size and sum of every child allowed, counted only (no
      * set written with 0/1 outcomes). The children that survive (size and
@@ -1390,7 +1473,22 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     uint64_t *sv_sum = w->sv_sum + (size_t)k * s->max_m;
     uint32_t n_sv = 0;
     memset(surv, 0, cw * sizeof *surv);
-    for (size_t aw = 0; aw < cw; aw++) {
+    if (local && c->binary) {
+        /* one word a child (the kernel counts with popcnt where the CPU
+           has it) */
+        uint64_t tried;
+        n_sv = s->k->mask_children(lmask, w->lcol, allowed, cw, w->piv_wrong, c->need_wrong,
+                                   c->min_size, PRIME_FX_SHIFT, surv, sv_j, sv_size, sv_sum,
+                                   &tried);
+        w->nodes += (uint32_t)(tried < CHECK_NODES ? tried : CHECK_NODES);
+        if (w->nodes >= CHECK_NODES) {
+            w->nodes = 0;
+            if (!check_point(w))
+                return false;
+        }
+        allowed = NULL; /* pass 1 is done */
+    }
+    for (size_t aw = 0; allowed != NULL && aw < cw; aw++) {
         for (uint64_t bits = allowed[aw]; bits != 0; bits &= bits - 1) {
             uint32_t j = (uint32_t)(aw * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(bits);
             if (++w->nodes >= CHECK_NODES) {
@@ -1398,14 +1496,42 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 if (!check_point(w))
                     return false;
             }
+            uint64_t csize;
+            uint64_t csum;
+            if (local || pivot) {
+                uint64_t m;
+                if (local) {
+                    m = lmask & w->lcol[j]; /* other outcomes (0/1: mask_children) */
+                    local_stats(w, c, m, &csize, &csum);
+                } else {
+                    /* the pivot: its images in j's column, wrong ones first */
+                    const uint64_t *col = col_at(c, j);
+                    uint32_t wrong, right;
+                    m = gather(ids, 0, n_wrong, col, &wrong);
+                    if (c->binary && wrong < c->need_wrong)
+                        continue;
+                    m |= gather(ids, n_wrong, (uint32_t)size, col, &right);
+                    w->lcol[j] = m;
+                    csize = (uint64_t)wrong + right;
+                    csum = c->binary ? (uint64_t)right << PRIME_FX_SHIFT : 0;
+                    if (!c->binary && csize >= c->min_size)
+                        local_stats(w, c, m, &csize, &csum);
+                }
+                if (csize < c->min_size)
+                    continue;
+                surv[aw] |= (uint64_t)1 << (j % PRIME_BITS_WORD);
+                sv_j[n_sv] = j;
+                sv_size[n_sv] = csize;
+                sv_sum[n_sv] = csum;
+                n_sv++;
+                continue;
+            }
             const uint64_t *col = col_at(c, j);
             const uint32_t *cj = c->col_ids[j];
             uint64_t cn = c->col_size[j];
             int way = ids != NULL ? (cj != NULL && gallops(s, cn, size) ? MEET_GALLOP
                                                                          : MEET_NODE_IDS)
                                   : (cj != NULL ? MEET_COL_IDS : MEET_WORDS);
-            uint64_t csize;
-            uint64_t csum;
             if (way == MEET_GALLOP) {
                 uint32_t wrong = 0;
                 csize = gallop(cj, (uint32_t)cn, ids, (uint32_t)size, correct_from, &wrong,
@@ -1495,6 +1621,8 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             uint64_t cn = c->col_size[j];
             if (any == 0) {
                 descend = false; /* no tag to add: the set is not needed */
+            } else if (local || pivot) {
+                /* a mask: nothing to compute */
             } else if (ids != NULL && cj != NULL && gallops(s, cn, size)) {
                 uint32_t below;
                 gallop(cj, (uint32_t)cn, ids, (uint32_t)size, correct_from, &below, child_ids);
@@ -1517,7 +1645,8 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             }
         }
         w->path[k] = j;
-        if (!visit(w, cls, c, k + 1, cset, cids, csize, csum, size, sum,
+        if (!visit(w, cls, c, k + 1, cset, cids, local || pivot,
+                   local ? lmask & w->lcol[j] : pivot ? w->lcol[j] : 0, csize, csum, size, sum,
                    descend ? next_allowed : NULL))
             return false;
     }
@@ -1709,11 +1838,11 @@ static bool search_item_run(search_worker *w, const search_item *it)
             w->status = PRIME_E_NOMEM;
             return false;
         }
-        return visit(w, it->cls, &w->proj, 1, first, NULL, n_f, c->col_sum[f], c->n, c->sum,
-                     allowed);
+        return visit(w, it->cls, &w->proj, 1, first, NULL, false, 0, n_f, c->col_sum[f], c->n,
+                     c->sum, allowed);
     }
-    return visit(w, it->cls, c, 1, c->cols + (size_t)f * c->words, c->col_ids[f], n_f,
-                 c->col_sum[f], c->n, c->sum, allowed);
+    return visit(w, it->cls, c, 1, c->cols + (size_t)f * c->words, c->col_ids[f], false, 0,
+                 n_f, c->col_sum[f], c->n, c->sum, allowed);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1945,6 +2074,8 @@ static void free_search_scratch(search_worker *w)
     w->pc_sum = NULL;
     prime__free(w->pcolp);
     prime__free(w->pnull);
+    prime__free(w->lcol);
+    w->lcol = NULL;
     prime__free(w->pblock);
     prime__free(w->nec_block);
     w->nec_block = NULL;
@@ -2064,6 +2195,8 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
     }
     /* no sparse set is longer than this (sparse(), and <= its class) */
     s->ids_cap = (size_t)((uint64_t)s->max_words * s->array_num / s->array_den) + 1;
+    if (s->ids_cap < (size_t)s->local_max + 1)
+        s->ids_cap = (size_t)s->local_max + 1; /* a pivot's positions */
     if (s->ids_cap > (size_t)max_n + 1)
         s->ids_cap = (size_t)max_n + 1;
     st = build_items(s);
@@ -2094,6 +2227,7 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         workers[t].pc_sum = prime__calloc(mm, sizeof *workers[t].pc_sum);
         workers[t].pcolp = prime__malloc(mm * sizeof *workers[t].pcolp);
         workers[t].pnull = prime__calloc(mm, sizeof *workers[t].pnull);
+        workers[t].lcol = prime__malloc(mm * sizeof *workers[t].lcol);
         size_t n_nec = nec_slots(s->max_tags), nec_words = s->max_words ? s->max_words : 1;
         if (n_nec > 0) {
             workers[t].nec_block = prime__malloc(
@@ -2114,7 +2248,8 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
                     ids += s->ids_cap;
                 }
         }
-        if (workers[t].pcolp == NULL || workers[t].pnull == NULL || workers[t].pc_wrong == NULL ||
+        if (workers[t].pcolp == NULL || workers[t].pnull == NULL || workers[t].lcol == NULL ||
+            workers[t].pc_wrong == NULL ||
             workers[t].pc_size == NULL || workers[t].pc_sum == NULL) {
             st = PRIME_E_NOMEM;
             goto out;
@@ -2183,6 +2318,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->proj_mode = proj_mode;
     s->pair_rows = pair_rows;
     s->nec_mode = nec_mode;
+    s->local_max = local_max;
     s->batch_images = batch_images;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1
