@@ -50,7 +50,34 @@
         return n;                                                                            \
     }
 
+/* Append the positions of the bits of x (x != 0, c of them; word w) to
+ * out + n: the first two written whatever c (out has room for one more),
+ * so that most words (one or two bits in a sparse set) take no branch. */
+#define EMIT_IDS(out, n, w, x, c)                                                        \
+    do {                                                                                 \
+        uint32_t base_ = (uint32_t)(w) * 64u;                                            \
+        uint64_t y_ = (x) & ((x) - 1);                                                   \
+        (out)[(n)] = base_ + (uint32_t)__builtin_ctzll(x);                               \
+        (out)[(n) + 1] = base_ + (uint32_t)__builtin_ctzll(y_ | ((uint64_t)1 << 63));    \
+        if ((c) > 2) {                                                                   \
+            uint32_t at_ = (n) + 2;                                                      \
+            for (y_ &= y_ - 1; y_ != 0; y_ &= y_ - 1)                                    \
+                (out)[at_++] = base_ + (uint32_t)__builtin_ctzll(y_);                    \
+        }                                                                                \
+        (n) += (uint32_t)(c);                                                            \
+    } while (0)
+
 /* ---- portable --------------------------------------------------------- */
+
+static uint32_t and_ids_portable(const uint64_t *a, const uint64_t *b, size_t words,
+                                 uint32_t *out)
+{
+    uint32_t n = 0;
+    for (size_t w = 0; w < words; w++)
+        for (uint64_t x = a[w] & b[w]; x != 0; x &= x - 1)
+            out[n++] = (uint32_t)(w * 64) + (uint32_t)__builtin_ctzll(x);
+    return n;
+}
 
 MASK_CHILDREN(mask_children_portable, , prime__popcount64)
 
@@ -66,7 +93,7 @@ static uint64_t and_count_portable(uint64_t *dst, const uint64_t *a, const uint6
     return n;
 }
 
-static uint64_t and_prime__popcount64(const uint64_t *a, const uint64_t *b, size_t words)
+static uint64_t and_popcount_portable(const uint64_t *a, const uint64_t *b, size_t words)
 {
     uint64_t n = 0;
     for (size_t w = 0; w < words; w++)
@@ -119,6 +146,18 @@ static uint64_t count_popcnt(const uint64_t *a, size_t words)
     uint64_t n = 0;
     for (size_t w = 0; w < words; w++)
         n += (uint64_t)__builtin_popcountll(a[w]);
+    return n;
+}
+
+TARGET_POPCNT
+static uint32_t and_ids_popcnt(const uint64_t *a, const uint64_t *b, size_t words, uint32_t *out)
+{
+    uint32_t n = 0;
+    for (size_t w = 0; w < words; w++) {
+        uint64_t x = a[w] & b[w];
+        if (x != 0)
+            EMIT_IDS(out, n, w, x, __builtin_popcountll(x));
+    }
     return n;
 }
 
@@ -192,6 +231,31 @@ static uint64_t count_avx2(const uint64_t *a, size_t words)
     uint64_t n = sum256(acc);
     for (; w < words; w++)
         n += (uint64_t)__builtin_popcountll(a[w]);
+    return n;
+}
+
+/* four words a step: only the non-zero ones are looked at */
+TARGET_AVX2
+static uint32_t and_ids_avx2(const uint64_t *a, const uint64_t *b, size_t words, uint32_t *out)
+{
+    uint32_t n = 0;
+    size_t w = 0;
+    for (; w + 4 <= words; w += 4) {
+        __m256i x = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(a + w)),
+                                     _mm256_loadu_si256((const __m256i *)(b + w)));
+        unsigned zero = (unsigned)_mm256_movemask_pd(
+            _mm256_castsi256_pd(_mm256_cmpeq_epi64(x, _mm256_setzero_si256())));
+        for (unsigned nz = ~zero & 0xfu; nz != 0; nz &= nz - 1) {
+            size_t at = w + (size_t)__builtin_ctz(nz);
+            uint64_t v = a[at] & b[at];
+            EMIT_IDS(out, n, at, v, __builtin_popcountll(v));
+        }
+    }
+    for (; w < words; w++) {
+        uint64_t x = a[w] & b[w];
+        if (x != 0)
+            EMIT_IDS(out, n, w, x, __builtin_popcountll(x));
+    }
     return n;
 }
 
@@ -302,24 +366,24 @@ static unsigned detect(void)
 /* ---- the table and the choice ---------------------------------------- */
 
 static const prime__kernels kernel_sets[PRIME_KERNEL_COUNT] = {
-    {PRIME_KERNEL_PORTABLE, "portable", and_count_portable, and_prime__popcount64,
-     count_portable, mask_children_portable},
+    {PRIME_KERNEL_PORTABLE, "portable", and_count_portable, and_popcount_portable,
+     count_portable, mask_children_portable, and_ids_portable},
 #ifdef PRIME_X86_KERNELS
     /* one word a child: the scalar popcnt loop serves the vector sets too */
     {PRIME_KERNEL_POPCNT, "popcnt", and_count_popcnt, and_popcount_popcnt, count_popcnt,
-     mask_children_popcnt},
+     mask_children_popcnt, and_ids_popcnt},
     {PRIME_KERNEL_AVX2, "avx2", and_count_avx2, and_popcount_avx2, count_avx2,
-     mask_children_popcnt},
+     mask_children_popcnt, and_ids_avx2},
     {PRIME_KERNEL_AVX512, "avx512", and_count_avx512, and_popcount_avx512, count_avx512,
-     mask_children_popcnt},
+     mask_children_popcnt, and_ids_avx2},
 #else
     /* never chosen (not supported); the names stay known */
-    {PRIME_KERNEL_POPCNT, "popcnt", and_count_portable, and_prime__popcount64, count_portable,
-     mask_children_portable},
-    {PRIME_KERNEL_AVX2, "avx2", and_count_portable, and_prime__popcount64, count_portable,
-     mask_children_portable},
-    {PRIME_KERNEL_AVX512, "avx512", and_count_portable, and_prime__popcount64, count_portable,
-     mask_children_portable},
+    {PRIME_KERNEL_POPCNT, "popcnt", and_count_portable, and_popcount_portable, count_portable,
+     mask_children_portable, and_ids_portable},
+    {PRIME_KERNEL_AVX2, "avx2", and_count_portable, and_popcount_portable, count_portable,
+     mask_children_portable, and_ids_portable},
+    {PRIME_KERNEL_AVX512, "avx512", and_count_portable, and_popcount_portable, count_portable,
+     mask_children_portable, and_ids_portable},
 #endif
 };
 

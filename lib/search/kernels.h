@@ -44,6 +44,9 @@ typedef struct {
                               uint64_t min_size, unsigned shift, uint64_t *surv,
                               uint32_t *sv_j, uint64_t *sv_size, uint64_t *sv_sum,
                               uint64_t *tried);
+    /* The positions of the bits of a & b, ascending, to out; returns
+     * their number. out has room for one more than that (written). */
+    uint32_t (*and_ids)(const uint64_t *a, const uint64_t *b, size_t words, uint32_t *out);
 } prime__kernels;
 
 /* The bits of x set, counted without a popcnt instruction (SWAR): for

@@ -1437,13 +1437,13 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
         return true;
     bool leaf = k + 1 >= s->max_tags;
     /* a pivot: its children get masks over its images, and so on down */
-    bool pivot = !local && size <= s->local_max;
+    bool pivot = !local && !leaf && size <= s->local_max;
     if (!local && ids == NULL && (pivot || sparse(s, size, words))) {
         /* sparse from here down: its children are probed, not ANDed (a
            sparse column has its positions already; otherwise the parent was
            a bitset, so level k-1 of the arrays is free) */
         uint32_t *own = w->ids + (size_t)(k - 1) * s->ids_cap;
-        extract_ids(set, words, own);
+        s->k->and_ids(set, set, words, own);
         ids = own;
         w->lvl_ids[k] = ids;
     }
@@ -1638,6 +1638,10 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 } else {
                     probe(ids, (uint32_t)size, col, child_ids);
                 }
+                cids = child_ids;
+            } else if (csize <= s->local_max && k + 2 < s->max_tags) {
+                /* a pivot (visit()): its positions, not its bitset */
+                s->k->and_ids(set, col, words, child_ids);
                 cids = child_ids;
             } else {
                 s->k->and_count(child, set, col, words);
