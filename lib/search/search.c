@@ -153,7 +153,13 @@ typedef struct {
     uint32_t *ids;           /* max_tags + 1 arrays of ids_cap positions */
     uint64_t *allowed;       /* max_tags rows of max_row_words words */
     /* per depth: the children of the node that survive (visit, pass 1) */
-    uint64_t *surv_mask;     /* max_tags + 1 rows of max_row_words words */
+    /* the children of a node of depth k that survive its pass 1 (visit()),
+       as a row of max_row_words words: with s->sib one row per depth and
+       last tag (the node of depth k and last tag j at
+       surv_mask[(k * max_m + j) * max_row_words]), so that the rows of
+       a node's later siblings stay; else one per depth */
+    uint64_t *surv_mask;
+    uint32_t *sv_idx;        /* max_tags + 1 lists of max_m: sv_j index of a tag */
     uint32_t *sv_j;          /* max_tags + 1 lists of max_m */
     uint64_t *sv_size;
     uint64_t *sv_sum;
@@ -191,10 +197,6 @@ typedef struct {
     /* the node of depth d: a number no other node of this worker gets */
     uint64_t lvl_node[PRIME_MAX_TAGS_LIMIT + 1];
     uint64_t node_count;
-    /* survivor_stats: where the last check of a node of depth k found its
-       entry (sv_at[k]), for the children of node sv_at_node[k] */
-    uint32_t sv_at[PRIME_MAX_TAGS_LIMIT + 1];
-    uint64_t sv_at_node[PRIME_MAX_TAGS_LIMIT + 1];
     /* necessity: nec[p][d] (nec_set), buffers in nec_block */
     nec_set nec[PRIME_MAX_TAGS_LIMIT][PRIME_MAX_TAGS_LIMIT];
     void *nec_block;
@@ -227,6 +229,8 @@ struct search_ctx {
     uint32_t pair_rows;      /* prime__search_set_pair_rows */
     uint32_t nec_mode;       /* prime__search_set_necessity */
     uint32_t local_max;      /* prime__search_set_local */
+    uint32_t sib_mode;       /* prime__search_set_siblings */
+    bool sib;                /* this batch keeps the rows of siblings (surv_row) */
     search_item *items;
     size_t n_items;
 
@@ -1009,29 +1013,18 @@ static void subset_stats(const search_worker *w, const search_class *c, uint32_t
 }
 
 /* The size and sum of the child j of the node of depth d = k - 2 on the
- * DFS path, from that node's survivors (sorted by tag), for the check of
- * a node of depth k whose last tag is j; false if j is not one. The
- * checks of the children of one node (depth k - 1) come in increasing j:
- * the search starts where the previous one of that node ended
- * (w->sv_at[k]) and gallops. */
+ * DFS path, from that node's survivors (their index by tag, sv_idx), for
+ * the check of a node of depth k whose last tag is j; false if j is not
+ * one. */
 static bool survivor_stats(search_worker *w, uint32_t k, uint32_t j, uint64_t *size,
                            uint64_t *sum)
 {
-    uint32_t d = k - 2;
-    const uint32_t *sv = w->sv_j + (size_t)d * w->s->max_m;
-    uint32_t n = w->lvl_nsv[d];
-    if (w->sv_at_node[k] != w->lvl_node[k - 1]) {
-        w->sv_at_node[k] = w->lvl_node[k - 1];
-        w->sv_at[k] = 0;
-    }
-    uint32_t lo = w->sv_at[k];
-    if (lo < n && sv[lo] < j)
-        lo = gallop_from(sv, lo, n, j);
-    w->sv_at[k] = lo;
-    if (lo >= n || sv[lo] != j)
+    size_t base = (size_t)(k - 2) * w->s->max_m;
+    uint32_t v = w->sv_idx[base + j];
+    if (v >= w->lvl_nsv[k - 2] || w->sv_j[base + v] != j)
         return false;
-    *size = w->sv_size[(size_t)d * w->s->max_m + lo];
-    *sum = w->sv_sum[(size_t)d * w->s->max_m + lo];
+    *size = w->sv_size[base + v];
+    *sum = w->sv_sum[base + v];
     return true;
 }
 
@@ -1384,6 +1377,15 @@ static inline uint64_t gather(const uint32_t *ids, uint32_t from, uint32_t to, c
     return m;
 }
 
+/* The survivors row of the node of depth k whose last tag is t
+ * (w->surv_mask). */
+static inline uint64_t *surv_row(const search_worker *w, uint32_t k, uint32_t t)
+{
+    const search_ctx *s = w->s;
+    size_t row = s->sib ? (size_t)k * s->max_m + t : (size_t)k;
+    return w->surv_mask + row * s->max_row_words;
+}
+
 /* A node of at most this many images, not below a pivot, becomes the
  * pivot of its subtree (visit(); prime__search_set_local). */
 static uint32_t local_max = 64;
@@ -1391,6 +1393,17 @@ static uint32_t local_max = 64;
 void prime__search_set_local(uint32_t max)
 {
     local_max = max > 64 ? 64 : max;
+}
+
+/* Whether a child's tags are limited by its parent's later siblings
+ * (visit(), pass 2; prime__search_set_siblings): where their rows take at
+ * most SIB_BYTES a worker. */
+#define SIB_BYTES ((size_t)8 << 20)
+static uint32_t sib_mode = 1;
+
+void prime__search_set_siblings(uint32_t mode)
+{
+    sib_mode = mode > 1 ? 1 : mode;
 }
 
 /* Visit the k-tag set path[0..k) (size >= min_size): its images are the
@@ -1406,6 +1419,11 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     const search_ctx *s = w->s;
     size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
     w->candidates++;
+    /* this node's survivors row, cleared first: a node that tries no
+       child has none (its earlier siblings read it, pass 2) */
+    uint64_t *surv = surv_row(w, k, w->path[k - 1]);
+    if (k < s->max_tags)
+        memset(surv, 0, cw * sizeof *surv);
     w->lvl_set[k] = set;
     w->lvl_ids[k] = ids;
     w->lvl_local[k] = local;
@@ -1467,12 +1485,10 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
      * counted stay those of a plain walk) are the only tags their
      * siblings' subtrees may add: a set outside S_{P+l} is outside every
      * superset of P+l, as in Eclat's prefix classes. */
-    uint64_t *surv = w->surv_mask + (size_t)k * s->max_row_words;
     uint32_t *sv_j = w->sv_j + (size_t)k * s->max_m;
     uint64_t *sv_size = w->sv_size + (size_t)k * s->max_m;
     uint64_t *sv_sum = w->sv_sum + (size_t)k * s->max_m;
     uint32_t n_sv = 0;
-    memset(surv, 0, cw * sizeof *surv);
     if (local && c->binary) {
         /* one word a child (the kernel counts with popcnt where the CPU
            has it) */
@@ -1600,9 +1616,17 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     }
 
     w->lvl_nsv[k] = n_sv;
-    /* Pass 2: visit the survivors in order; a child that may have children
-     * gets its set (computed again: most children are leaves or stop). */
-    for (uint32_t v = 0; v < n_sv; v++) {
+    uint32_t *sv_idx = w->sv_idx + (size_t)k * s->max_m;
+    for (uint32_t v = 0; v < n_sv; v++)
+        sv_idx[sv_j[v]] = v;
+    /* Pass 2: visit the survivors, the last tag first; a child that may
+     * have children gets its set (computed again: most children are
+     * leaves or stop). With this node P = Q+i, its child P+j may add only
+     * the tags l that survived both here and as children of Q+j, a later
+     * sibling of P, visited before it (s->sib): Q+j+l is a subset of
+     * P+j+l, and every test is monotone, so a set that the row rules out
+     * would have been rejected anyway (the same sets are visited). */
+    for (uint32_t v = n_sv; v-- > 0;) {
         uint32_t j = sv_j[v];
         uint64_t csize = sv_size[v];
         uint64_t csum = sv_sum[v];
@@ -1613,8 +1637,14 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
         if (descend) {
             const uint64_t *row = c->rows + (size_t)j * cw;
             uint64_t any = 0;
-            for (size_t x = 0; x < cw; x++)
-                any |= next[x] = surv[x] & row[x];
+            if (s->sib && k >= 2) {
+                const uint64_t *sib = surv_row(w, k, j);
+                for (size_t x = 0; x < cw; x++)
+                    any |= next[x] = surv[x] & row[x] & sib[x];
+            } else {
+                for (size_t x = 0; x < cw; x++)
+                    any |= next[x] = surv[x] & row[x];
+            }
             next_allowed = next;
             const uint64_t *col = col_at(c, j);
             const uint32_t *cj = c->col_ids[j];
@@ -2067,6 +2097,8 @@ static void free_search_scratch(search_worker *w)
     prime__free(w->ids);
     prime__free(w->allowed);
     prime__free(w->surv_mask);
+    prime__free(w->sv_idx);
+    w->sv_idx = NULL;
     prime__free(w->sv_j);
     prime__free(w->sv_size);
     prime__free(w->sv_sum);
@@ -2206,6 +2238,9 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
     st = build_items(s);
     if (st != PRIME_OK)
         goto out;
+    s->sib = s->sib_mode != 0 && s->max_m > 0 &&
+             ((size_t)s->max_tags + 1) * s->max_m * s->max_row_words * sizeof(uint64_t) <=
+                 SIB_BYTES;
     for (uint32_t t = 0; t < n_alloc; t++) {
         free_search_scratch(&workers[t]);
         if (t > 0 && (size_t)t >= s->n_items)
@@ -2219,8 +2254,10 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
             prime__malloc(((size_t)s->max_tags + 1) * (s->max_row_words ? s->max_row_words : 1) *
                           sizeof(uint64_t));
         size_t levels = (size_t)s->max_tags + 1, mm = s->max_m ? s->max_m : 1;
-        workers[t].surv_mask =
-            prime__malloc(levels * (s->max_row_words ? s->max_row_words : 1) * sizeof(uint64_t));
+        workers[t].surv_mask = prime__malloc(levels * (s->sib ? mm : 1) *
+                                             (s->max_row_words ? s->max_row_words : 1) *
+                                             sizeof(uint64_t));
+        workers[t].sv_idx = prime__calloc(levels * mm, sizeof *workers[t].sv_idx);
         workers[t].sv_j = prime__malloc(levels * mm * sizeof(uint32_t));
         workers[t].sv_size = prime__malloc(levels * mm * sizeof(uint64_t));
         workers[t].sv_sum = prime__malloc(levels * mm * sizeof *workers[t].sv_sum);
@@ -2259,7 +2296,7 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
             goto out;
         }
         if (workers[t].stack == NULL || workers[t].ids == NULL || workers[t].allowed == NULL ||
-            workers[t].surv_mask == NULL || workers[t].sv_j == NULL || workers[t].sv_size == NULL ||
+            workers[t].surv_mask == NULL || workers[t].sv_idx == NULL || workers[t].sv_j == NULL || workers[t].sv_size == NULL ||
             workers[t].sv_sum == NULL || workers[t].pos == NULL) {
             st = PRIME_E_NOMEM;
             goto out;
@@ -2323,6 +2360,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->pair_rows = pair_rows;
     s->nec_mode = nec_mode;
     s->local_max = local_max;
+    s->sib_mode = sib_mode;
     s->batch_images = batch_images;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1

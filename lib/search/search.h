@@ -129,6 +129,12 @@ PRIME_INTERNAL void prime__search_set_necessity(uint32_t mode);
  * 64-bit mask over them (search.c, visit()). Read at the start of each
  * prime_search; not for concurrent use. */
 PRIME_INTERNAL void prime__search_set_local(uint32_t max);
+/* Test hook: 1 (the default) limits the tags that a child P+j of a node
+ * P = Q+i may add to those that the children of P's later sibling Q+j
+ * kept (search.c, visit(); where their rows fit 8 MiB a worker); 0 only
+ * to those of P. Read at the start of each prime_search; not for
+ * concurrent use. */
+PRIME_INTERNAL void prime__search_set_siblings(uint32_t mode);
 /* Test hook: the search prepares its classes in batches of consecutive
  * classes holding together at most this many images (a larger class is a
  * batch of its own), and frees a batch's columns before the next one, so
