@@ -160,6 +160,14 @@ typedef struct {
        a node's later siblings stay; else one per depth */
     uint64_t *surv_mask;
     uint32_t *sv_idx;        /* max_tags + 1 lists of max_m: sv_j index of a tag */
+    /* with s->sib: the sizes and sums of the survivors of the children of
+       the node of depth k - 1 on the path, appended as they are visited
+       (pool_n[k] used of pool_cap entries at pool_size/pool_sum + k *
+       pool_cap); the node of depth k and last tag t has its survivors
+       from pool_at[k * max_m + t] (POOL_NONE: not kept) */
+    uint64_t *pool_size, *pool_sum;
+    uint32_t *pool_at;
+    uint32_t pool_n[PRIME_MAX_TAGS_LIMIT + 1];
     uint32_t *sv_j;          /* max_tags + 1 lists of max_m */
     uint64_t *sv_size;
     uint64_t *sv_sum;
@@ -231,6 +239,7 @@ struct search_ctx {
     uint32_t local_max;      /* prime__search_set_local */
     uint32_t sib_mode;       /* prime__search_set_siblings */
     bool sib;                /* this batch keeps the rows of siblings (surv_row) */
+    uint32_t pool_cap;       /* entries of a depth's survivors pool */
     search_item *items;
     size_t n_items;
 
@@ -1195,6 +1204,38 @@ static bool local_without(const search_worker *w, const search_class *c, uint32_
     return true;
 }
 
+/* The survivors row of the node of depth k whose last tag is t
+ * (w->surv_mask). */
+static inline uint64_t *surv_row(const search_worker *w, uint32_t k, uint32_t t)
+{
+    const search_ctx *s = w->s;
+    size_t row = s->sib ? (size_t)k * s->max_m + t : (size_t)k;
+    return w->surv_mask + row * s->max_row_words;
+}
+
+#define POOL_NONE UINT32_MAX
+
+/* The size and sum of S_{path[0..k) without path[k-3]} (k >= 4): the child
+ * path[k-1] of the node path[0..k-3) + path[k-2], a later sibling of the
+ * ancestor of depth k - 2, visited before it, from the survivors it kept
+ * (w->pool_*); false when they were not kept. */
+static bool sibling_stats(const search_worker *w, uint32_t k, uint64_t *size, uint64_t *sum)
+{
+    const search_ctx *s = w->s;
+    uint32_t d = k - 2, y = w->path[k - 2], l = w->path[k - 1];
+    uint32_t off = w->pool_at[(size_t)d * s->max_m + y];
+    const uint64_t *row = surv_row(w, d, y);
+    if (off == POOL_NONE || !bit_of(row, l))
+        return false;
+    size_t lw = l / PRIME_BITS_WORD;
+    for (size_t x = 0; x < lw; x++)
+        off += (uint32_t)prime__popcount64(row[x]);
+    off += (uint32_t)prime__popcount64(row[lw] & (((uint64_t)1 << (l % PRIME_BITS_WORD)) - 1));
+    *size = w->pool_size[(size_t)d * s->pool_cap + off];
+    *sum = w->pool_sum[(size_t)d * s->pool_cap + off];
+    return true;
+}
+
 /* Necessity: removing any one tag of the k-tag set path[0..k) (with size
  * and sum) must raise accuracy by min_gain(k). psize/psum are the stats of
  * path[0..k-1), the search parent; for k = 2 the other subset is a single
@@ -1221,6 +1262,8 @@ static bool necessary(search_worker *w, const search_class *c, uint32_t k, uint6
         uint64_t qs;
         uint64_t qsum;
         bool known = drop + 2 == k ? survivor_stats(w, k, w->path[k - 1], &qs, &qsum)
+                     : drop + 3 == k && k >= 4 && s->sib && sibling_stats(w, k, &qs, &qsum)
+                         ? true
                      : w->lvl_local[k] && drop >= w->piv
                          ? local_without(w, c, k, drop, &qs, &qsum)
                      : drop == 0 && k == 3 ? pair_stats(w->full, w->path[1], w->path[2], &qs, &qsum)
@@ -1377,14 +1420,6 @@ static inline uint64_t gather(const uint32_t *ids, uint32_t from, uint32_t to, c
     return m;
 }
 
-/* The survivors row of the node of depth k whose last tag is t
- * (w->surv_mask). */
-static inline uint64_t *surv_row(const search_worker *w, uint32_t k, uint32_t t)
-{
-    const search_ctx *s = w->s;
-    size_t row = s->sib ? (size_t)k * s->max_m + t : (size_t)k;
-    return w->surv_mask + row * s->max_row_words;
-}
 
 /* A node of at most this many images, not below a pivot, becomes the
  * pivot of its subtree (visit(); prime__search_set_local). */
@@ -1424,6 +1459,8 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     uint64_t *surv = surv_row(w, k, w->path[k - 1]);
     if (k < s->max_tags)
         memset(surv, 0, cw * sizeof *surv);
+    if (s->sib)
+        w->pool_at[(size_t)k * s->max_m + w->path[k - 1]] = POOL_NONE;
     w->lvl_set[k] = set;
     w->lvl_ids[k] = ids;
     w->lvl_local[k] = local;
@@ -1619,6 +1656,19 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     uint32_t *sv_idx = w->sv_idx + (size_t)k * s->max_m;
     for (uint32_t v = 0; v < n_sv; v++)
         sv_idx[sv_j[v]] = v;
+    if (s->sib && k >= 2 && k + 2 <= s->max_tags) {
+        /* kept for the necessity of the sets of depth k + 2 below this
+           node's earlier siblings (sibling_stats()) */
+        uint32_t at = w->pool_n[k];
+        if (s->pool_cap - at >= n_sv) {
+            memcpy(w->pool_size + (size_t)k * s->pool_cap + at, sv_size, n_sv * sizeof *sv_size);
+            memcpy(w->pool_sum + (size_t)k * s->pool_cap + at, sv_sum, n_sv * sizeof *sv_sum);
+            w->pool_at[(size_t)k * s->max_m + w->path[k - 1]] = at;
+            w->pool_n[k] = at + n_sv;
+        }
+    }
+    if (k + 1 <= s->max_tags)
+        w->pool_n[k + 1] = 0; /* this node's children append from here */
     /* Pass 2: visit the survivors, the last tag first; a child that may
      * have children gets its set (computed again: most children are
      * leaves or stop). With this node P = Q+i, its child P+j may add only
@@ -2099,6 +2149,11 @@ static void free_search_scratch(search_worker *w)
     prime__free(w->surv_mask);
     prime__free(w->sv_idx);
     w->sv_idx = NULL;
+    prime__free(w->pool_size);
+    prime__free(w->pool_sum);
+    prime__free(w->pool_at);
+    w->pool_size = w->pool_sum = NULL;
+    w->pool_at = NULL;
     prime__free(w->sv_j);
     prime__free(w->sv_size);
     prime__free(w->sv_sum);
@@ -2241,6 +2296,8 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
     s->sib = s->sib_mode != 0 && s->max_m > 0 &&
              ((size_t)s->max_tags + 1) * s->max_m * s->max_row_words * sizeof(uint64_t) <=
                  SIB_BYTES;
+    /* the survivors' pool of a depth: 4 entries a candidate (at least 4,096) */
+    s->pool_cap = s->max_m < 1024 ? 4096 : 4 * s->max_m;
     for (uint32_t t = 0; t < n_alloc; t++) {
         free_search_scratch(&workers[t]);
         if (t > 0 && (size_t)t >= s->n_items)
@@ -2258,6 +2315,18 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
                                              (s->max_row_words ? s->max_row_words : 1) *
                                              sizeof(uint64_t));
         workers[t].sv_idx = prime__calloc(levels * mm, sizeof *workers[t].sv_idx);
+        if (s->sib) {
+            workers[t].pool_size = prime__malloc(levels * s->pool_cap * sizeof(uint64_t));
+            workers[t].pool_sum = prime__malloc(levels * s->pool_cap * sizeof(uint64_t));
+            workers[t].pool_at = prime__malloc(levels * mm * sizeof(uint32_t));
+            if (workers[t].pool_size == NULL || workers[t].pool_sum == NULL ||
+                workers[t].pool_at == NULL) {
+                st = PRIME_E_NOMEM;
+                goto out;
+            }
+            for (size_t x = 0; x < levels * mm; x++)
+                workers[t].pool_at[x] = POOL_NONE;
+        }
         workers[t].sv_j = prime__malloc(levels * mm * sizeof(uint32_t));
         workers[t].sv_size = prime__malloc(levels * mm * sizeof(uint64_t));
         workers[t].sv_sum = prime__malloc(levels * mm * sizeof *workers[t].sv_sum);

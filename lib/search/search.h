@@ -131,9 +131,10 @@ PRIME_INTERNAL void prime__search_set_necessity(uint32_t mode);
 PRIME_INTERNAL void prime__search_set_local(uint32_t max);
 /* Test hook: 1 (the default) limits the tags that a child P+j of a node
  * P = Q+i may add to those that the children of P's later sibling Q+j
- * kept (search.c, visit(); where their rows fit 8 MiB a worker); 0 only
- * to those of P. Read at the start of each prime_search; not for
- * concurrent use. */
+ * kept, and takes a necessity subset without path[k-3] from those
+ * children's numbers (search.c, visit(), sibling_stats(); where their rows
+ * fit 8 MiB a worker); 0 only to those of P, and no such numbers. Read at
+ * the start of each prime_search; not for concurrent use. */
 PRIME_INTERNAL void prime__search_set_siblings(uint32_t mode);
 /* Test hook: the search prepares its classes in batches of consecutive
  * classes holding together at most this many images (a larger class is a
