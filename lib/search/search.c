@@ -1420,7 +1420,6 @@ static inline uint64_t gather(const uint32_t *ids, uint32_t from, uint32_t to, c
     return m;
 }
 
-
 /* A node of at most this many images, not below a pivot, becomes the
  * pivot of its subtree (visit(); prime__search_set_local). */
 static uint32_t local_max = 64;
@@ -1667,8 +1666,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             w->pool_n[k] = at + n_sv;
         }
     }
-    if (k + 1 <= s->max_tags)
-        w->pool_n[k + 1] = 0; /* this node's children append from here */
+    w->pool_n[k + 1] = 0; /* this node's children append from here (k < max_tags) */
     /* Pass 2: visit the survivors, the last tag first; a child that may
      * have children gets its set (computed again: most children are
      * leaves or stop). With this node P = Q+i, its child P+j may add only
