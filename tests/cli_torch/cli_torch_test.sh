@@ -314,7 +314,16 @@ expect 2 "quality --dtype half" -- "$prime" "${qargs[@]}" --text-model "$data/te
 mkdir -p "$tmp/draft/p"
 cp "$data/draft.jpg" "$tmp/draft/p/photo.jpg"
 printf 'r\ng\nb\n' > "$tmp/rgb.txt"
-PYTHONPATH="${PRIME_SOURCE_ROOT}/python" python3 - "$tmp" "$tmp/draft/p/photo.jpg" <<'EOF' || bad "could not derive the JPEG draft references"
+# A library built with ASan (the sanitizer pass of scripts/test.sh) loads
+# only into a process that starts with its runtime: the interpreter gets the
+# runtimes the library links preloaded, its own allocator off and no leak
+# report (the interpreter's, not the library's, are what it would list).
+py_env=()
+if [ -n "${PRIME_LIBRARY:-}" ] && ldd "$PRIME_LIBRARY" 2>/dev/null | grep -q 'libasan'; then
+  py_env=(LD_PRELOAD="$(ldd "$PRIME_LIBRARY" | awk '/libasan|libubsan/ { printf "%s ", $3 }')"
+          ASAN_OPTIONS=detect_leaks=0 PYTHONMALLOC=malloc)
+fi
+env "${py_env[@]}" PYTHONPATH="${PRIME_SOURCE_ROOT}/python" python3 - "$tmp" "$tmp/draft/p/photo.jpg" <<'EOF' || bad "could not derive the JPEG draft references"
 import ctypes, sys
 from libprime import _lib as L
 lib = L.load()
