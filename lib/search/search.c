@@ -170,11 +170,27 @@ typedef struct {
     uint32_t **pnull;        /* max_m NULLs: proj's col_ids */
     uint64_t *pblock;        /* proj's columns, its first set, its vals */
     size_t pcap;             /* words of pblock */
+    uint64_t *pacc;          /* max_m: project()'s word of each column */
+    uint32_t *plist;         /* max_m: project()'s allowed tags */
     /* the sets of the DFS path: the node of depth d (1..k) is
        lvl_ids[d] (sorted positions) when not NULL, else lvl_set[d] */
     const uint64_t *lvl_set[PRIME_MAX_TAGS_LIMIT + 1];
     const uint32_t *lvl_ids[PRIME_MAX_TAGS_LIMIT + 1];
     uint64_t lvl_size[PRIME_MAX_TAGS_LIMIT + 1];
+    /* the wrong images of the search path, compressed (wrong_tables()):
+       a node of depth d that made a table keeps, for every tag its
+       subtree may add, the column's bits at its own wrong images
+       (wc_words[d] words each, at wc_tab + d * max_m, in wc_block[d]);
+       the node of depth d has wc_own[d], its wrong images in the
+       coordinates of the table of its ancestor of depth wc_at[d] (NULL:
+       none), in wc_buf + d * max_wrong_words unless it is a table column */
+    uint64_t **wc_tab;
+    uint64_t *wc_block[PRIME_MAX_TAGS_LIMIT + 1];
+    size_t wc_cap[PRIME_MAX_TAGS_LIMIT + 1];
+    size_t wc_words[PRIME_MAX_TAGS_LIMIT + 1];
+    const uint64_t *wc_own[PRIME_MAX_TAGS_LIMIT + 1];
+    uint32_t wc_at[PRIME_MAX_TAGS_LIMIT + 1];
+    uint64_t *wc_buf;
     /* the survivors of the node of depth d: sv_* level d, lvl_nsv[d] */
     uint32_t lvl_nsv[PRIME_MAX_TAGS_LIMIT + 1];
     /* the node of depth d: a number no other node of this worker gets */
@@ -208,11 +224,13 @@ struct search_ctx {
     uint32_t batch_first, batch_end;
     uint64_t batch_images;   /* most images of a batch (batch_images) */
     size_t max_words, max_row_words;
+    size_t max_wrong_words;  /* most wrong words of a class with 0/1 outcomes */
     uint32_t max_m;          /* most candidate tags of a class */
     size_t ids_cap;          /* longest sorted-position array (sparse()) */
     uint32_t array_num, array_den; /* the sparse() limit */
     uint32_t gallop_ratio;   /* gallops() */
     uint32_t proj_mode;      /* prime__search_set_projection */
+    uint32_t wc_mode;        /* prime__search_set_wrong_tables */
     uint32_t pair_rows;      /* prime__search_set_pair_rows */
     uint32_t nec_mode;       /* prime__search_set_necessity */
     search_item *items;
@@ -1322,6 +1340,141 @@ static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uin
     return true;
 }
 
+/* When a node makes a table of its wrong images (prime__search_set_wrong_tables). */
+static uint32_t wc_mode = 1;
+
+void prime__search_set_wrong_tables(uint32_t mode)
+{
+    wc_mode = mode > 2 ? 1 : mode;
+}
+
+/* out[0..words(n)) = the bits of col at the positions ids[0..n), in
+ * order: bit i of the result is the bit of col at ids[i]. */
+static void gather_bits(const uint64_t *col, const uint32_t *ids, uint32_t n, uint64_t *out)
+{
+    uint32_t i = 0;
+    for (; i + PRIME_BITS_WORD <= n; i += PRIME_BITS_WORD) {
+        uint64_t x = 0;
+        for (uint32_t b = 0; b < PRIME_BITS_WORD; b++)
+            x |= bit_of(col, ids[i + b]) << b;
+        *out++ = x;
+    }
+    if (i < n) {
+        uint64_t x = 0;
+        for (uint32_t b = 0; i + b < n; b++)
+            x |= bit_of(col, ids[i + b]) << b;
+        *out = x;
+    }
+}
+
+/* A probe of wrong_tables() against a word of an intersection. */
+#define WC_PROBE_COST 2
+
+/* After pass 1 of a node of depth k with 0/1 outcomes and grandchildren
+ * to count (its wrong images n_wrong; its survivors sv_j[0..n_sv), their
+ * sizes and sums, also as the bits of surv): when the wrong-image counts
+ * of its descendants are estimated to cost more than a table does, the
+ * table of the node's wrong images (w->wc_*[k]): for every survivor t, the
+ * bits of t's column at the node's wrong images (probed: in the table of
+ * the node's own ancestor when it has one, else in the class's column),
+ * so that a descendant's wrong images are counted over words(n_wrong)
+ * words, not over the wrong words of the class (or its projection).
+ * Exact, so the same children. false: out of memory. */
+static bool wrong_tables(search_worker *w, const search_class *c, uint32_t k,
+                         const uint64_t *set, const uint32_t *ids, uint32_t n_wrong,
+                         const uint64_t *surv, const uint32_t *sv_j, const uint64_t *sv_size,
+                         const uint64_t *sv_sum, uint32_t n_sv, bool *made)
+{
+    const search_ctx *s = w->s;
+    *made = false;
+    if (s->wc_mode == 0 || n_sv == 0 || n_wrong == 0)
+        return true;
+    const uint64_t *own = w->wc_own[k];
+    size_t words2 = prime__bits_words(n_wrong);
+    /* a wrong-image count now: words of the ancestor's table, else probes
+       of the node's positions, else the wrong words of the class */
+    size_t now = own != NULL ? w->wc_words[w->wc_at[k]] : ids != NULL ? n_wrong : c->wrong_words;
+    if (s->wc_mode == 1) {
+        if (now <= words2)
+            return true;
+        uint64_t tests = 0;
+        for (uint32_t v = 0; v < n_sv; v++) {
+            if (sv_size[v] - (sv_sum[v] >> PRIME_FX_SHIFT) < c->need_wrong)
+                continue; /* no child */
+            const uint64_t *row = c->rows + (size_t)sv_j[v] * c->row_words;
+            for (size_t x = 0; x < c->row_words; x++)
+                tests += (uint64_t)__builtin_popcountll(surv[x] & row[x]);
+        }
+        if (tests * (now - words2) <= (uint64_t)WC_PROBE_COST * n_sv * n_wrong)
+            return true;
+    }
+    size_t need = (size_t)n_sv * words2;
+    if (need > w->wc_cap[k]) {
+        uint64_t *nb = prime__malloc(need * sizeof *nb);
+        if (nb == NULL)
+            return false;
+        prime__free(w->wc_block[k]);
+        w->wc_block[k] = nb;
+        w->wc_cap[k] = need;
+    }
+    /* the node's wrong images, as positions where its columns are probed */
+    const uint64_t *const *tab = NULL;
+    const uint32_t *wid = ids;
+    if (own != NULL) {
+        tab = (const uint64_t *const *)(w->wc_tab + (size_t)w->wc_at[k] * s->max_m);
+        extract_ids(own, w->wc_words[w->wc_at[k]], w->pos);
+        wid = w->pos;
+    } else if (ids == NULL) {
+        extract_ids(set, c->wrong_words, w->pos);
+        wid = w->pos;
+    }
+    uint64_t **mine = w->wc_tab + (size_t)k * s->max_m;
+    uint64_t *dst = w->wc_block[k];
+    for (uint32_t v = 0; v < n_sv; v++) {
+        uint32_t t = sv_j[v];
+        gather_bits(tab != NULL ? tab[t] : col_at(c, t), wid, n_wrong, dst);
+        mine[t] = dst;
+        dst += words2;
+    }
+    w->wc_words[k] = words2;
+    *made = true;
+    return true;
+}
+
+/* Whether a set of `size` images with outcome sum `sum` (fixed point)
+ * drops enough below its class to be a failure mode (the other test is
+ * necessary()). With size - sum fixed, false stays false as sum grows (the
+ * mean, a correctly rounded quotient, does not fall). */
+static inline bool drops(const search_ctx *s, const search_class *c, uint64_t size, uint64_t sum)
+{
+    return c->acc - prime__fx_mean(sum, size) >= s->min_drop - PRIME_EPS;
+}
+
+/* Words of the correct group that leaf_right() counts at a time. */
+#define LEAF_CHUNK 128
+
+/* The correct images of a child that is a leaf (it has `wrong` wrong
+ * images, enough for the error bound), counted over a and b (the correct
+ * groups of node and column, `words` words) a chunk at a time, stopping
+ * once the count so far shows that the child has min_size images and is
+ * no failure mode: then its exact size and sum matter nowhere (a leaf has
+ * no children, its sibling statistics serve no necessity check, and
+ * drops() stays false for the full count), so the partial count, a lower
+ * bound, stands for it. */
+static uint64_t leaf_right(const search_ctx *s, const search_class *c, const uint64_t *a,
+                           const uint64_t *b, size_t words, uint64_t wrong)
+{
+    uint64_t right = 0;
+    for (size_t x = 0; x < words; x += LEAF_CHUNK) {
+        size_t n = words - x < LEAF_CHUNK ? words - x : LEAF_CHUNK;
+        right += s->k->and_popcount(a + x, b + x, n);
+        if (x + n < words && wrong + right >= c->min_size &&
+            !drops(s, c, wrong + right, right << PRIME_FX_SHIFT))
+            break;
+    }
+    return right;
+}
+
 /* Visit the k-tag set path[0..k) (size >= min_size): its images are the
  * sorted positions `ids` when not NULL, else the bitset `set`; `allowed`
  * holds the tags its children may add. Returns false to stop (cancelled
@@ -1337,7 +1490,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     w->lvl_ids[k] = ids;
     w->lvl_size[k] = size;
     w->lvl_node[k] = ++w->node_count;
-    if (c->acc - prime__fx_mean(sum, size) >= s->min_drop - PRIME_EPS &&
+    if (drops(s, c, size, sum) &&
         necessary(w, c, k, size, sum, psize, psum)) {
         if (w->s->on_mode != NULL) {
             if (!stream_mode(w, c, k, size, sum))
@@ -1390,6 +1543,10 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     uint64_t *sv_sum = w->sv_sum + (size_t)k * s->max_m;
     uint32_t n_sv = 0;
     memset(surv, 0, cw * sizeof *surv);
+    /* the wrong images in an ancestor's table (wrong_tables()) */
+    const uint64_t *wown = c->binary ? w->wc_own[k] : NULL;
+    uint64_t *const *wtab = wown != NULL ? w->wc_tab + (size_t)w->wc_at[k] * s->max_m : NULL;
+    size_t wwords = wown != NULL ? w->wc_words[w->wc_at[k]] : 0;
     for (size_t aw = 0; aw < cw; aw++) {
         for (uint64_t bits = allowed[aw]; bits != 0; bits &= bits - 1) {
             uint32_t j = (uint32_t)(aw * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(bits);
@@ -1436,7 +1593,9 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 }
             } else if (ids != NULL) {
                 if (c->binary) {
-                    uint32_t wrong = probe_count(ids, n_wrong, col);
+                    uint32_t wrong = wown != NULL
+                                         ? (uint32_t)s->k->and_popcount(wown, wtab[j], wwords)
+                                         : probe_count(ids, n_wrong, col);
                     if (wrong < c->need_wrong)
                         continue;
                     uint32_t right = probe_count(ids + n_wrong, (uint32_t)size - n_wrong, col);
@@ -1451,10 +1610,13 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             } else if (c->binary) {
                 /* the wrong images first: too few, and neither the child
                    nor anything below it can be a failure mode */
-                uint64_t wrong = s->k->and_popcount(set, col, ww);
+                uint64_t wrong = wown != NULL ? s->k->and_popcount(wown, wtab[j], wwords)
+                                              : s->k->and_popcount(set, col, ww);
                 if (wrong < c->need_wrong)
                     continue;
-                uint64_t right = s->k->and_popcount(set + ww, col + ww, words - ww);
+                uint64_t right =
+                    leaf ? leaf_right(s, c, set + ww, col + ww, words - ww, wrong)
+                         : s->k->and_popcount(set + ww, col + ww, words - ww);
                 csize = wrong + right;
                 csum = right << PRIME_FX_SHIFT;
             } else {
@@ -1474,6 +1636,15 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     }
 
     w->lvl_nsv[k] = n_sv;
+    /* the children's wrong images: in this node's table when it makes one,
+       else in its ancestor's */
+    bool made = false;
+    if (c->binary && !leaf &&
+        !wrong_tables(w, c, k, set, ids, n_wrong, surv, sv_j, sv_size, sv_sum, n_sv, &made)) {
+        w->status = PRIME_E_NOMEM;
+        return false;
+    }
+    uint64_t *const *mine = made ? w->wc_tab + (size_t)k * s->max_m : NULL;
     /* Pass 2: visit the survivors in order; a child that may have children
      * gets its set (computed again: most children are leaves or stop). */
     for (uint32_t v = 0; v < n_sv; v++) {
@@ -1516,6 +1687,18 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 cset = child;
             }
         }
+        w->wc_own[k + 1] = NULL;
+        if (descend && c->binary) {
+            if (mine != NULL) {
+                w->wc_own[k + 1] = mine[j];
+                w->wc_at[k + 1] = k;
+            } else if (wown != NULL) {
+                uint64_t *o = w->wc_buf + (size_t)(k + 1) * s->max_wrong_words;
+                s->k->and_count(o, wown, wtab[j], wwords);
+                w->wc_own[k + 1] = o;
+                w->wc_at[k + 1] = w->wc_at[k];
+            }
+        }
         w->path[k] = j;
         if (!visit(w, cls, c, k + 1, cset, cids, csize, csum, size, sum,
                    descend ? next_allowed : NULL))
@@ -1535,6 +1718,53 @@ void prime__search_set_projection(uint32_t mode)
 
 /* Images ahead whose row project() fetches early. */
 #define PROJECT_AHEAD 8
+
+/* project(): the images i0..i1-1 of S_f (positions pos[]) to the words
+ * from x0 on of the projection, 64 images a word. The bits of a word are
+ * gathered per tag in acc[] (the tags of each image's row after f; those
+ * not allowed gather bits that are never read), then the word of each
+ * allowed column (list[0..n_list)) is written once, so that the columns
+ * need no clearing and each of their words is stored once, not once per
+ * bit. The rows of S_f lie far apart in a large class: each is fetched
+ * PROJECT_AHEAD images ahead. */
+static void project_run(search_worker *w, const search_class *c, uint32_t f, const uint32_t *pos,
+                        uint32_t i0, uint32_t i1, size_t x0, const uint32_t *list,
+                        uint32_t n_list, uint64_t *first, uint64_t *vals)
+{
+    const uint32_t *beg = c->img_beg, *end = c->img_end;
+    const uint16_t *tags = c->img_tags;
+    uint64_t *const *colp = w->pcolp;
+    uint64_t *acc = w->pacc;
+    uint32_t n_f = (uint32_t)c->col_size[f];
+    size_t x = x0;
+    for (uint32_t i = i0; i < i1; x++) {
+        uint32_t stop = i1 - i > PRIME_BITS_WORD ? i + PRIME_BITS_WORD : i1;
+        first[x] = stop - i == PRIME_BITS_WORD ? ~(uint64_t)0
+                                               : ((uint64_t)1 << (stop - i)) - 1;
+        for (uint32_t b = 0; i < stop; i++, b++) {
+            uint32_t p = pos[i];
+            if (i + 2 * PROJECT_AHEAD < n_f) {
+                /* the row's bounds two steps ahead, so that they are at
+                   hand when its entries are fetched */
+                __builtin_prefetch(beg + pos[i + 2 * PROJECT_AHEAD]);
+                __builtin_prefetch(end + pos[i + 2 * PROJECT_AHEAD]);
+            }
+            if (i + PROJECT_AHEAD < n_f)
+                __builtin_prefetch(tags + end[pos[i + PROJECT_AHEAD]] - 1);
+            if (!c->binary)
+                vals[i] = c->vals[p];
+            const uint16_t *r = tags + beg[p], *q = tags + end[p];
+            uint64_t bit = (uint64_t)1 << b;
+            while (q > r && q[-1] > f)
+                acc[*--q] |= bit;
+        }
+        for (uint32_t l = 0; l < n_list; l++) {
+            uint32_t t = list[l];
+            colp[t][x] = acc[t];
+            acc[t] = 0;
+        }
+    }
+}
 
 /* The projection of class c on the images S_f of its candidate f (as the
  * conditional databases of FP-growth and LCM): the same class (numbers,
@@ -1566,13 +1796,16 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
         w->pcap = need;
     }
     uint64_t *sink = w->pblock, *first = sink + words, *next = first + words;
-    memset(w->pblock, 0, ((size_t)n_allowed + 2) * words * sizeof(uint64_t));
+    uint32_t *list = w->plist, n_list = 0;
+    uint64_t *acc = w->pacc;
     for (uint32_t j = f + 1; j < c->m; j++) {
         if (bit_of(allowed, j)) {
             w->pcolp[j] = next;
             next += words;
+            list[n_list++] = j;
+            acc[j] = 0;
         } else {
-            w->pcolp[j] = sink;
+            w->pcolp[j] = sink; /* never read */
         }
     }
     uint64_t *vals = next;
@@ -1581,27 +1814,10 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
         extract_ids(c->cols + (size_t)f * c->words, c->words, w->pos);
         pos = w->pos;
     }
-    const uint32_t *beg = c->img_beg, *end = c->img_end;
-    const uint16_t *tags = c->img_tags;
-    uint32_t correct_from = (uint32_t)(ww * PRIME_BITS_WORD);
-    /* the rows of S_f lie far apart in a large class: each is fetched
-       PROJECT_AHEAD images ahead; a tag that is not allowed sets its bit
-       in the sink (no branch on it) */
-    uint64_t *const *colp = w->pcolp;
-    for (uint32_t i = 0; i < n_f; i++) {
-        uint32_t p = pos[i];
-        if (i + PROJECT_AHEAD < n_f)
-            __builtin_prefetch(tags + end[pos[i + PROJECT_AHEAD]] - 1);
-        uint32_t bit = i < nw ? i : correct_from + (i - nw);
-        if (!c->binary)
-            vals[i] = c->vals[p];
-        prime__bits_set(first, bit);
-        const uint16_t *r = tags + beg[p], *q = tags + end[p];
-        while (q > r && q[-1] > f) {
-            uint32_t t = *--q;
-            prime__bits_set(colp[t], bit);
-        }
-    }
+    /* the wrong images (0/1 outcomes) to words 0..ww-1, the others from
+       word ww */
+    project_run(w, c, f, pos, 0, nw, 0, list, n_list, first, vals);
+    project_run(w, c, f, pos, nw, n_f, ww, list, n_list, first, vals);
     search_class *pc = &w->proj;
     *pc = *c;
     pc->words = words;
@@ -1709,9 +1925,11 @@ static bool search_item_run(search_worker *w, const search_item *it)
             w->status = PRIME_E_NOMEM;
             return false;
         }
+        w->wc_own[1] = NULL;
         return visit(w, it->cls, &w->proj, 1, first, NULL, n_f, c->col_sum[f], c->n, c->sum,
                      allowed);
     }
+    w->wc_own[1] = NULL;
     return visit(w, it->cls, c, 1, c->cols + (size_t)f * c->words, c->col_ids[f], n_f,
                  c->col_sum[f], c->n, c->sum, allowed);
 }
@@ -1945,6 +2163,19 @@ static void free_search_scratch(search_worker *w)
     w->pc_sum = NULL;
     prime__free(w->pcolp);
     prime__free(w->pnull);
+    prime__free(w->wc_tab);
+    prime__free(w->wc_buf);
+    w->wc_tab = NULL;
+    w->wc_buf = NULL;
+    for (uint32_t d = 0; d <= PRIME_MAX_TAGS_LIMIT; d++) {
+        prime__free(w->wc_block[d]);
+        w->wc_block[d] = NULL;
+        w->wc_cap[d] = 0;
+    }
+    prime__free(w->pacc);
+    prime__free(w->plist);
+    w->pacc = NULL;
+    w->plist = NULL;
     prime__free(w->pblock);
     prime__free(w->nec_block);
     w->nec_block = NULL;
@@ -2052,11 +2283,13 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
             free_prepare_scratch(&workers[t]);
     }
 
-    s->max_words = s->max_row_words = 0;
+    s->max_words = s->max_row_words = s->max_wrong_words = 0;
     s->max_m = 0;
     for (uint32_t k = s->batch_first; k < s->batch_end; k++) {
         if (s->classes[k].words > s->max_words)
             s->max_words = s->classes[k].words;
+        if (s->classes[k].binary && s->classes[k].wrong_words > s->max_wrong_words)
+            s->max_wrong_words = s->classes[k].wrong_words;
         if (s->classes[k].row_words > s->max_row_words)
             s->max_row_words = s->classes[k].row_words;
         if (s->classes[k].m > s->max_m)
@@ -2094,6 +2327,11 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         workers[t].pc_sum = prime__calloc(mm, sizeof *workers[t].pc_sum);
         workers[t].pcolp = prime__malloc(mm * sizeof *workers[t].pcolp);
         workers[t].pnull = prime__calloc(mm, sizeof *workers[t].pnull);
+        workers[t].wc_tab = prime__malloc(levels * mm * sizeof *workers[t].wc_tab);
+        size_t mww = s->max_wrong_words ? s->max_wrong_words : 1;
+        workers[t].wc_buf = prime__malloc(levels * mww * sizeof *workers[t].wc_buf);
+        workers[t].pacc = prime__malloc(mm * sizeof *workers[t].pacc);
+        workers[t].plist = prime__malloc(mm * sizeof *workers[t].plist);
         size_t n_nec = nec_slots(s->max_tags), nec_words = s->max_words ? s->max_words : 1;
         if (n_nec > 0) {
             workers[t].nec_block = prime__malloc(
@@ -2114,7 +2352,9 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
                     ids += s->ids_cap;
                 }
         }
-        if (workers[t].pcolp == NULL || workers[t].pnull == NULL || workers[t].pc_wrong == NULL ||
+        if (workers[t].pcolp == NULL || workers[t].pnull == NULL || workers[t].pacc == NULL ||
+            workers[t].wc_tab == NULL || workers[t].wc_buf == NULL ||
+            workers[t].plist == NULL || workers[t].pc_wrong == NULL ||
             workers[t].pc_size == NULL || workers[t].pc_sum == NULL) {
             st = PRIME_E_NOMEM;
             goto out;
@@ -2181,6 +2421,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->array_den = array_den;
     s->gallop_ratio = gallop_ratio;
     s->proj_mode = proj_mode;
+    s->wc_mode = wc_mode;
     s->pair_rows = pair_rows;
     s->nec_mode = nec_mode;
     s->batch_images = batch_images;

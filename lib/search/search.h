@@ -112,6 +112,13 @@ PRIME_INTERNAL void prime__search_set_gallop_ratio(uint32_t ratio);
  * (where f has tags to add). Read at the start of each prime_search; not
  * for concurrent use. */
 PRIME_INTERNAL void prime__search_set_projection(uint32_t mode);
+/* Test hook: when a search node (0/1 outcomes, with grandchildren to
+ * count) makes a table of its wrong images, so that its descendants count
+ * their wrong images over its table's words (search.c, wrong_tables()): 0
+ * never; 1 (the default) where it is estimated to save more than it
+ * costs; 2 always. Read at the start of each prime_search; not for
+ * concurrent use. */
+PRIME_INTERNAL void prime__search_set_wrong_tables(uint32_t mode);
 /* Test hook: how a row of the pair table is counted (search.c): 0 one
  * intersection per pair; 1 (the default) over the rows of the column's
  * images where that is estimated to cost less; 2 over the rows always.
