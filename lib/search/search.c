@@ -231,6 +231,7 @@ struct search_ctx {
     uint32_t gallop_ratio;   /* gallops() */
     uint32_t proj_mode;      /* prime__search_set_projection */
     uint32_t wc_mode;        /* prime__search_set_wrong_tables */
+    uint32_t leaf_chunk;     /* prime__search_set_leaf_chunk */
     uint32_t pair_rows;      /* prime__search_set_pair_rows */
     uint32_t nec_mode;       /* prime__search_set_necessity */
     search_item *items;
@@ -1450,8 +1451,15 @@ static inline bool drops(const search_ctx *s, const search_class *c, uint64_t si
     return c->acc - prime__fx_mean(sum, size) >= s->min_drop - PRIME_EPS;
 }
 
-/* Words of the correct group that leaf_right() counts at a time. */
+/* Words of the correct group that leaf_right() counts at a time
+ * (prime__search_set_leaf_chunk). */
 #define LEAF_CHUNK 128
+static uint32_t leaf_chunk = LEAF_CHUNK;
+
+void prime__search_set_leaf_chunk(uint32_t words)
+{
+    leaf_chunk = words == 0 ? LEAF_CHUNK : words;
+}
 
 /* The correct images of a child that is a leaf (it has `wrong` wrong
  * images, enough for the error bound), counted over a and b (the correct
@@ -1465,8 +1473,9 @@ static uint64_t leaf_right(const search_ctx *s, const search_class *c, const uin
                            const uint64_t *b, size_t words, uint64_t wrong)
 {
     uint64_t right = 0;
-    for (size_t x = 0; x < words; x += LEAF_CHUNK) {
-        size_t n = words - x < LEAF_CHUNK ? words - x : LEAF_CHUNK;
+    size_t chunk = s->leaf_chunk;
+    for (size_t x = 0; x < words; x += chunk) {
+        size_t n = words - x < chunk ? words - x : chunk;
         right += s->k->and_popcount(a + x, b + x, n);
         if (x + n < words && wrong + right >= c->min_size &&
             !drops(s, c, wrong + right, right << PRIME_FX_SHIFT))
@@ -2422,6 +2431,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->gallop_ratio = gallop_ratio;
     s->proj_mode = proj_mode;
     s->wc_mode = wc_mode;
+    s->leaf_chunk = leaf_chunk;
     s->pair_rows = pair_rows;
     s->nec_mode = nec_mode;
     s->batch_images = batch_images;
