@@ -24,6 +24,10 @@
  * positions: their children are found by probing the child tag's column
  * at each position (the wrong images, a prefix of the list, first), so a
  * candidate costs the size of its parent's set, not the words of its class.
+ * A node may keep its survivors' columns at its own wrong images
+ * (wrong_tables()), so that its descendants count their wrong images over
+ * a few words; a leaf child stops counting its correct images once it is
+ * known to be no failure mode (leaf_right()).
  * The necessity check of a node starts from its DFS ancestors' sets, still
  * on the search stack. The population counts run in the kernels of
  * kernels.c, chosen at the first search for the CPU.
@@ -1402,9 +1406,8 @@ static bool wrong_tables(search_worker *w, const search_class *c, uint32_t k,
         for (uint32_t v = 0; v < n_sv; v++) {
             if (sv_size[v] - (sv_sum[v] >> PRIME_FX_SHIFT) < c->need_wrong)
                 continue; /* no child */
-            const uint64_t *row = c->rows + (size_t)sv_j[v] * c->row_words;
-            for (size_t x = 0; x < c->row_words; x++)
-                tests += (uint64_t)__builtin_popcountll(surv[x] & row[x]);
+            tests += s->k->and_popcount(surv, c->rows + (size_t)sv_j[v] * c->row_words,
+                                        c->row_words);
         }
         if (tests * (now - words2) <= (uint64_t)WC_PROBE_COST * n_sv * n_wrong)
             return true;
