@@ -147,44 +147,56 @@ static uint64_t and_count_avx2(uint64_t *dst, const uint64_t *a, const uint64_t 
         l = _mm256_xor_si256(u_, c);                                          \
     } while (0)
 
-/* Eight vectors (32 words) a step are summed by carry-save adders
- * (Harley-Seal, as in Mula, Kurz and Lemire 2018): one nibble lookup per
- * step instead of eight, which pays from a few hundred words on (the
- * right-image counts of large classes); shorter runs and the tail take
- * the lookup per vector. */
+/* the count of a & b by one nibble lookup per vector */
 TARGET_AVX2
-static uint64_t and_popcount_avx2(const uint64_t *a, const uint64_t *b, size_t words)
+static inline uint64_t and_popcount_lookup_avx2(const uint64_t *a, const uint64_t *b,
+                                                size_t words)
 {
     __m256i acc = _mm256_setzero_si256();
     size_t w = 0;
-#define AND_AT(i)                                                             \
-    _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(a + w + 4 * (i))),  \
-                     _mm256_loadu_si256((const __m256i *)(b + w + 4 * (i))))
-    if (words >= 128) {
-        __m256i ones = _mm256_setzero_si256(), twos = ones, fours = ones;
-        __m256i twos_a, twos_b, fours_a, fours_b, eights;
-        for (; w + 32 <= words; w += 32) {
-            CSA256(twos_a, ones, ones, AND_AT(0), AND_AT(1));
-            CSA256(twos_b, ones, ones, AND_AT(2), AND_AT(3));
-            CSA256(fours_a, twos, twos, twos_a, twos_b);
-            CSA256(twos_a, ones, ones, AND_AT(4), AND_AT(5));
-            CSA256(twos_b, ones, ones, AND_AT(6), AND_AT(7));
-            CSA256(fours_b, twos, twos, twos_a, twos_b);
-            CSA256(eights, fours, fours, fours_a, fours_b);
-            acc = _mm256_add_epi64(acc, popcount256(eights));
-        }
-        acc = _mm256_slli_epi64(acc, 3);
-        acc = _mm256_add_epi64(acc, _mm256_slli_epi64(popcount256(fours), 2));
-        acc = _mm256_add_epi64(acc, _mm256_slli_epi64(popcount256(twos), 1));
-        acc = _mm256_add_epi64(acc, popcount256(ones));
+    for (; w + 4 <= words; w += 4) {
+        __m256i x = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(a + w)),
+                                     _mm256_loadu_si256((const __m256i *)(b + w)));
+        acc = _mm256_add_epi64(acc, popcount256(x));
     }
-    for (; w + 4 <= words; w += 4)
-        acc = _mm256_add_epi64(acc, popcount256(AND_AT(0)));
-#undef AND_AT
     uint64_t n = sum256(acc);
     for (; w < words; w++)
         n += (uint64_t)__builtin_popcountll(a[w] & b[w]);
     return n;
+}
+
+/* From 128 words on, eight vectors (32 words) a step are summed by
+ * carry-save adders (Harley-Seal, as in Mula, Kurz and Lemire 2018): one
+ * nibble lookup per step instead of eight, which pays for the long counts
+ * of large classes; shorter runs and the rest take the lookup per vector
+ * (and_popcount_lookup_avx2, the same code as before for them). */
+TARGET_AVX2
+static uint64_t and_popcount_avx2(const uint64_t *a, const uint64_t *b, size_t words)
+{
+    if (words < 128)
+        return and_popcount_lookup_avx2(a, b, words);
+    __m256i ones = _mm256_setzero_si256(), twos = ones, fours = ones, acc = ones;
+    __m256i twos_a, twos_b, fours_a, fours_b, eights;
+    size_t w = 0;
+#define AND_AT(i)                                                             \
+    _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(a + w + 4 * (i))),  \
+                     _mm256_loadu_si256((const __m256i *)(b + w + 4 * (i))))
+    for (; w + 32 <= words; w += 32) {
+        CSA256(twos_a, ones, ones, AND_AT(0), AND_AT(1));
+        CSA256(twos_b, ones, ones, AND_AT(2), AND_AT(3));
+        CSA256(fours_a, twos, twos, twos_a, twos_b);
+        CSA256(twos_a, ones, ones, AND_AT(4), AND_AT(5));
+        CSA256(twos_b, ones, ones, AND_AT(6), AND_AT(7));
+        CSA256(fours_b, twos, twos, twos_a, twos_b);
+        CSA256(eights, fours, fours, fours_a, fours_b);
+        acc = _mm256_add_epi64(acc, popcount256(eights));
+    }
+#undef AND_AT
+    acc = _mm256_slli_epi64(acc, 3);
+    acc = _mm256_add_epi64(acc, _mm256_slli_epi64(popcount256(fours), 2));
+    acc = _mm256_add_epi64(acc, _mm256_slli_epi64(popcount256(twos), 1));
+    acc = _mm256_add_epi64(acc, popcount256(ones));
+    return sum256(acc) + and_popcount_lookup_avx2(a + w, b + w, words - w);
 }
 
 TARGET_AVX2

@@ -1400,7 +1400,9 @@ static bool wrong_tables(search_worker *w, const search_class *c, uint32_t k,
        of the node's positions, else the wrong words of the class */
     size_t now = own != NULL ? w->wc_words[w->wc_at[k]] : ids != NULL ? n_wrong : c->wrong_words;
     if (s->wc_mode == 1) {
-        if (now <= words2)
+        /* at most n_sv tests below each survivor */
+        if (now <= words2 ||
+            (uint64_t)n_sv * (now - words2) <= (uint64_t)WC_PROBE_COST * n_wrong)
             return true;
         uint64_t tests = 0;
         for (uint32_t v = 0; v < n_sv; v++) {
@@ -1627,8 +1629,9 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 if (wrong < c->need_wrong)
                     continue;
                 uint64_t right =
-                    leaf ? leaf_right(s, c, set + ww, col + ww, words - ww, wrong)
-                         : s->k->and_popcount(set + ww, col + ww, words - ww);
+                    leaf && words - ww > s->leaf_chunk
+                        ? leaf_right(s, c, set + ww, col + ww, words - ww, wrong)
+                        : s->k->and_popcount(set + ww, col + ww, words - ww);
                 csize = wrong + right;
                 csum = right << PRIME_FX_SHIFT;
             } else {
