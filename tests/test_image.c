@@ -119,6 +119,16 @@ static char *data_path(const char *rel)
     return p;
 }
 
+/* The test data file rel (under PRIME_TEST_DATA), opened for reading. */
+static FILE *open_data(const char *rel)
+{
+    char *p = data_path(rel);
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f, "%s: %s", p, strerror(errno));
+    free(p);
+    return f;
+}
+
 static char tmpdir[256];
 
 static void make_tmpdir(void)
@@ -385,9 +395,7 @@ static int hexval(char c)
 
 Test(image, resize_and_crop_match_pillow)
 {
-    char *p = data_path("images/resize_reference.txt");
-    FILE *f = fopen(p, "r");
-    cr_assert_not_null(f, "%s: %s", p, strerror(errno));
+    FILE *f = open_data("images/resize_reference.txt");
     static char line[20000];
     int cases = 0;
     while (fgets(line, sizeof line, f) != NULL) {
@@ -454,7 +462,6 @@ Test(image, resize_and_crop_match_pillow)
         cases++;
     }
     fclose(f);
-    free(p);
     cr_assert_eq(cases, 12);
 }
 
@@ -916,10 +923,7 @@ Test(image, convert_order_matches_pillow_per_mode)
     cr_assert_eq(prime_image_spec_get_convert(s, NULL), PRIME_E_INVALID_ARG);
     prime_image_spec_destroy(s);
 
-    char *p = data_path("images/mode_reference.txt");
-    FILE *f = fopen(p, "r");
-    cr_assert_not_null(f, "%s", p);
-    free(p);
+    FILE *f = open_data("images/mode_reference.txt");
     static char line[65536];
     int cases = 0, order_matters = 0;
     while (fgets(line, sizeof line, f) != NULL) {
@@ -1093,10 +1097,7 @@ Test(image, decoders_match_pillow)
     }
     cr_assert_str_eq(prime__image_decoder_name(PRIME_IMAGE_FORMAT_GIF), "libprime");
     bool exact_jpeg = strcmp(jpeg, "libjpeg-turbo") == 0;
-    char *p = data_path("images/decoder_reference.txt");
-    FILE *f = fopen(p, "r");
-    cr_assert_not_null(f, "%s", p);
-    free(p);
+    FILE *f = open_data("images/decoder_reference.txt");
     decoder_case c;
     int decodes = 0, drafts = 0;
     while (next_decoder_case(f, &c)) {
@@ -1224,10 +1225,7 @@ static void check_pillow_line(decoder_case *c, const char *label)
 
 Test(image, convert_order_matches_pillow_per_format)
 {
-    char *p = data_path("images/format_mode_reference.txt");
-    FILE *f = fopen(p, "r");
-    cr_assert_not_null(f, "%s", p);
-    free(p);
+    FILE *f = open_data("images/format_mode_reference.txt");
     decoder_case c;
     int cases = 0;
     while (next_decoder_case(f, &c)) {
@@ -1273,10 +1271,7 @@ Test(image, resample_kernel_follows_the_environment)
  * refuses, refused. */
 Test(image, gif_first_frame_matches_pillow)
 {
-    char *p = data_path("images/gif_reference.txt");
-    FILE *f = fopen(p, "r");
-    cr_assert_not_null(f, "%s", p);
-    free(p);
+    FILE *f = open_data("images/gif_reference.txt");
     decoder_case c;
     int cases = 0, full = 0;
     while (next_decoder_case(f, &c)) {
@@ -1288,10 +1283,7 @@ Test(image, gif_first_frame_matches_pillow)
     cr_assert_eq(full, 33);
     cr_assert_eq(cases, 98);
 
-    p = data_path("images/gif_refused.txt");
-    f = fopen(p, "r");
-    cr_assert_not_null(f, "%s", p);
-    free(p);
+    f = open_data("images/gif_refused.txt");
     char line[512];
     int refused = 0;
     while (fgets(line, sizeof line, f) != NULL) {
@@ -1318,10 +1310,7 @@ Test(image, gif_first_frame_matches_pillow)
  * later frames and the trailer are never read); no crash, no leak. */
 Test(image, every_truncation_of_a_gif_is_refused_or_whole)
 {
-    char *p = data_path("images/gif_reference.txt");
-    FILE *f = fopen(p, "r");
-    cr_assert_not_null(f, "%s", p);
-    free(p);
+    FILE *f = open_data("images/gif_reference.txt");
     decoder_case c;
     int files = 0;
     while (next_decoder_case(f, &c)) {

@@ -300,6 +300,23 @@ static prime_tagstore *random_store(uint32_t n_images, uint32_t n_tags_vocab,
     return s;
 }
 
+/* Outcomes "all correct" for n images, saved as bits to opath against another
+ * random store (n images, tags, classes): a file that belongs to a different
+ * store than the test's. Returned for saving against the test's own store
+ * of n images. */
+static prime_outcomes *save_foreign_bits(uint32_t n, uint32_t tags, uint32_t classes,
+                                         const char *opath)
+{
+    prime_tagstore *another = random_store(n, tags, classes);
+    prime_outcomes *o = NULL;
+    cr_assert_eq(prime_outcomes_create(n, &o), PRIME_OK);
+    for (uint32_t i = 0; i < n; i++)
+        prime_outcomes_set(o, i, 1.0);
+    cr_assert_eq(prime_outcomes_save(o, another, PRIME_OUTCOMES_BITS, opath), PRIME_OK);
+    prime_tagstore_destroy(another);
+    return o;
+}
+
 /* Every accessor gives the same answer on both stores. */
 static void assert_same(const prime_tagstore *a, const prime_tagstore *b)
 {
@@ -1516,12 +1533,7 @@ Test(store_io, open_part_refuses_what_open_refuses)
     cr_assert_eq(prime_tagstore_open_part(other, 0, 2, &part, NULL, NULL), PRIME_E_FORMAT);
     free(longer);
     /* binary outcomes of another store: refused for the part */
-    prime_tagstore *another = random_store(200, 40, 4);
-    prime_outcomes *o = NULL;
-    cr_assert_eq(prime_outcomes_create(200, &o), PRIME_OK);
-    for (uint32_t i = 0; i < 200; i++)
-        prime_outcomes_set(o, i, 1.0);
-    cr_assert_eq(prime_outcomes_save(o, another, PRIME_OUTCOMES_BITS, opath), PRIME_OK);
+    prime_outcomes *o = save_foreign_bits(200, 40, 4, opath);
     cr_assert_eq(prime_tagstore_open_part(path, 1, 2, &part, NULL, NULL), PRIME_OK);
     prime_outcomes *po = NULL;
     cr_assert_eq(prime_outcomes_load(opath, part, &po), PRIME_E_MISMATCH);
@@ -1538,7 +1550,6 @@ Test(store_io, open_part_refuses_what_open_refuses)
     free(od);
     prime_tagstore_destroy(part);
     prime_outcomes_destroy(o);
-    prime_tagstore_destroy(another);
     prime_tagstore_destroy(whole);
     free(d);
     free(path);
@@ -1872,12 +1883,7 @@ Test(store_io, class_reader_refuses_bad_files_and_arguments)
     prime_class_reader_close(r);
 
     /* outcomes: of another store, damaged, a CSV */
-    prime_tagstore *another = random_store(300, 30, 5);
-    prime_outcomes *o = NULL;
-    cr_assert_eq(prime_outcomes_create(300, &o), PRIME_OK);
-    for (uint32_t i = 0; i < 300; i++)
-        prime_outcomes_set(o, i, 1.0);
-    cr_assert_eq(prime_outcomes_save(o, another, PRIME_OUTCOMES_BITS, opath), PRIME_OK);
+    prime_outcomes *o = save_foreign_bits(300, 30, 5, opath);
     cr_assert_eq(prime_class_reader_open(path, opath, &r), PRIME_E_MISMATCH);
     cr_assert_null(r);
     cr_assert_eq(prime_outcomes_save(o, whole, PRIME_OUTCOMES_FIXED, opath), PRIME_OK);
@@ -1893,7 +1899,6 @@ Test(store_io, class_reader_refuses_bad_files_and_arguments)
     cr_assert_null(r);
     free(od);
     prime_outcomes_destroy(o);
-    prime_tagstore_destroy(another);
     prime_tagstore_destroy(whole);
     free(d);
     free(path);

@@ -1039,16 +1039,9 @@ class TagStore(_Handle):
         :func:`query` measures), ascending: a NumPy uint32 array when NumPy
         is installed, else a list. The store must be frozen."""
         arr, n, _ = _tag_array(self, tags)
-        lib, cnt, cid = _l(), c_uint64(), self._class_id(klass)
-        st = lib.prime_tagstore_select(self._p(), cid, arr, n, None, 0, byref(cnt))
-        if st not in (L.PRIME_OK, L.PRIME_E_BUFFER_TOO_SMALL):
-            _check(st)
-        buf = array.array("I", bytes(4 * cnt.value))
-        if cnt.value:
-            _check(lib.prime_tagstore_select(self._p(), cid, arr, n, _ptr_of(buf, c_uint32),
-                                             cnt.value, byref(cnt)))
-        np = _numpy_for(None)
-        return np.frombuffer(buf, dtype=np.uint32).copy() if np is not None else buf.tolist()
+        lib, p, cid = _l(), self._p(), self._class_id(klass)
+        return _image_indices(lambda out, cap, cnt:
+                              lib.prime_tagstore_select(p, cid, arr, n, out, cap, cnt))
 
     def _tag_id(self, tag: TagRef) -> int:
         if isinstance(tag, str):
@@ -1260,6 +1253,34 @@ def _ptr_of(arr: Any, ctype: Any) -> Any:
     if arr is None or len(arr) == 0:
         return None
     return ctypes.cast(arr.buffer_info()[0], POINTER(ctype))
+
+
+def _render_text(fn: Any, handle: Any, fmt: int) -> str:
+    """The text a ``prime_*_render(handle, format, buf, cap, &need)`` call
+    writes: its size asked first, then written into a buffer of that size."""
+    need = c_size_t()
+    st = fn(handle, fmt, None, 0, byref(need))
+    if st not in (L.PRIME_OK, L.PRIME_E_BUFFER_TOO_SMALL):
+        _check(st)
+    buf = ctypes.create_string_buffer(need.value + 1)
+    _check(fn(handle, fmt, buf, need.value + 1, byref(need)))
+    return buf.raw[: need.value].decode("utf-8")
+
+
+def _image_indices(call: Callable[[Any, int, Any], Any]) -> Any:
+    """The image indices a two-call C function returns through its last three
+    arguments (``out, cap, &count``; ``call`` passes them on): the count asked
+    first, then the indices; a NumPy uint32 array when NumPy is installed,
+    else a list."""
+    cnt = c_uint64()
+    st = call(None, 0, byref(cnt))
+    if st not in (L.PRIME_OK, L.PRIME_E_BUFFER_TOO_SMALL):
+        _check(st)
+    buf = array.array("I", bytes(4 * cnt.value))
+    if cnt.value:
+        _check(call(_ptr_of(buf, c_uint32), cnt.value, byref(cnt)))
+    np = _numpy_for(None)
+    return np.frombuffer(buf, dtype=np.uint32).copy() if np is not None else buf.tolist()
 
 
 def _isna(v: Any) -> bool:
@@ -1547,14 +1568,7 @@ class Result(_Handle):
 
     def render(self, fmt: Union[str, int] = "json") -> str:
         """The result as text: ``"json"`` (the CLI's schema), ``"csv"`` or ``"text"``."""
-        lib, need = _l(), c_size_t()
-        f = _format_id(fmt)
-        st = lib.prime_result_render(self._p(), f, None, 0, byref(need))
-        if st not in (L.PRIME_OK, L.PRIME_E_BUFFER_TOO_SMALL):
-            _check(st)
-        buf = ctypes.create_string_buffer(need.value + 1)
-        _check(lib.prime_result_render(self._p(), f, buf, need.value + 1, byref(need)))
-        return buf.raw[: need.value].decode("utf-8")
+        return _render_text(_l().prime_result_render, self._p(), _format_id(fmt))
 
     def to_json(self) -> str:
         """The JSON document ``prime search --format json`` writes, byte for byte."""
@@ -1657,16 +1671,9 @@ class Result(_Handle):
             i += n
         if not 0 <= i < n:
             raise IndexError("failure mode index out of range")
-        lib, cnt = _l(), c_uint64()
-        st = lib.prime_result_mode_images(self._p(), store._p(), i, None, 0, byref(cnt))
-        if st not in (L.PRIME_OK, L.PRIME_E_BUFFER_TOO_SMALL):
-            _check(st)
-        buf = array.array("I", bytes(4 * cnt.value))
-        if cnt.value:
-            _check(lib.prime_result_mode_images(self._p(), store._p(), i, _ptr_of(buf, c_uint32),
-                                                cnt.value, byref(cnt)))
-        np = _numpy_for(None)
-        return np.frombuffer(buf, dtype=np.uint32).copy() if np is not None else buf.tolist()
+        lib, p, sp = _l(), self._p(), store._p()
+        return _image_indices(lambda out, cap, cnt:
+                              lib.prime_result_mode_images(p, sp, i, out, cap, cnt))
 
     def membership(self, store: "TagStore", *, sparse: Optional[str] = None) -> Any:
         """Which images belong to which mode, from one C call

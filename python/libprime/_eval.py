@@ -1,16 +1,15 @@
 """Evaluation of failure modes on another split (include/prime/eval.h), Pythonically."""
 from __future__ import annotations
 
-import ctypes
 import json
 
-from ctypes import byref, c_double, c_int32, c_int64, c_size_t, c_uint64
+from ctypes import byref, c_double, c_int32, c_int64, c_uint64
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import _lib as L
 from ._core import (Outcomes, PathLike, Result, TagStore, _check, _check_path, _dec, _Handle,
-                    _interruptible, _l, _need, _path)
+                    _interruptible, _l, _need, _path, _render_text)
 
 __all__ = ["Eval", "EvalMode", "ModeStats", "ParentMeasure", "EvalSummary", "wilson",
            "hypergeom_lower", "mann_whitney_lower", "pearson", "spearman", "bh",
@@ -293,14 +292,7 @@ class Eval(_Handle):
         f = _FORMATS.get(format)
         if f is None:
             raise ValueError("format must be 'json' or 'text', not %r" % (format,))
-        lib = _l()
-        need = c_size_t(0)
-        st = lib.prime_eval_render(self._p(), f, None, 0, byref(need))
-        if st not in (L.PRIME_OK, L.PRIME_E_BUFFER_TOO_SMALL):
-            _check(st)
-        buf = ctypes.create_string_buffer(need.value + 1)
-        _check(lib.prime_eval_render(self._p(), f, buf, need.value + 1, byref(need)))
-        return buf.raw[: need.value].decode("utf-8")
+        return _render_text(_l().prime_eval_render, self._p(), f)
 
     def to_json(self) -> str:
         """The JSON document ``prime eval --format json`` writes, byte for byte."""

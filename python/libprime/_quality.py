@@ -5,13 +5,13 @@ import array
 import ctypes
 import json
 import sys
-from ctypes import POINTER, byref, c_double, c_float, c_size_t, c_uint32, c_uint64
+from ctypes import POINTER, byref, c_double, c_float, c_uint32, c_uint64
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from . import _lib as L
 from ._core import (PathLike, Result, TagStore, _check, _dec, _enc, _Handle, _interruptible, _l,
-                    _need, _path)
+                    _need, _path, _render_text)
 
 __all__ = ["Embeddings", "Quality", "GroupMetrics", "ClassMetrics"]
 
@@ -252,14 +252,7 @@ class Quality(_Handle):
         f = _FORMATS.get(format)
         if f is None:
             raise ValueError("format must be 'json' or 'text', not %r" % (format,))
-        lib = _l()
-        need = c_size_t(0)
-        st = lib.prime_quality_render(self._p(), f, None, 0, byref(need))
-        if st not in (L.PRIME_OK, L.PRIME_E_BUFFER_TOO_SMALL):
-            _check(st)
-        buf = ctypes.create_string_buffer(need.value + 1)
-        _check(lib.prime_quality_render(self._p(), f, buf, need.value + 1, byref(need)))
-        return buf.raw[: need.value].decode("utf-8")
+        return _render_text(_l().prime_quality_render, self._p(), f)
 
     def to_json(self) -> str:
         """The JSON document of docs/formats.md, "Description quality (output)"."""
