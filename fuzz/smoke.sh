@@ -10,7 +10,7 @@ out=${PRIME_BUILD_ROOT:?}/fuzz-smoke
 secs=${PRIME_FUZZ_SECONDS:-10}
 targets=(tags_csv tags_jsonl outcomes_csv store_bin store_fixed image tokenizer result_json npy labels_csv
          shard_manifest outcomes_bin lines packed partial png_deflate sharded_state gif class_reader
-         mnist_json)
+         mnist_json jpeg_draft)
 command -v clang >/dev/null || { echo "clang not found: fuzz smoke run skipped"; exit 77; }
 mkdir -p "$out/obj"
 flags=(-std=c11 -D_GNU_SOURCE -DPRIME_BUILDING -O1 -g -fno-omit-frame-pointer
@@ -36,6 +36,16 @@ for d in libturbojpeg:TURBOJPEG:decode_jpeg spng:SPNG:decode_png libdeflate:LIBD
     skip+=("$file")
   fi
 done
+# libjpeg-turbo's libjpeg API of the same version as its TurboJPEG (as
+# lib/meson.build finds it): the DC-only JPEG draft of decode_jpeg.c
+if pkg-config --exists libturbojpeg 2>/dev/null &&
+   pkg-config --exists "libjpeg = $(pkg-config --modversion libturbojpeg)" 2>/dev/null; then
+  flags+=(-DPRIME_HAVE_LIBJPEG=1)
+  read -ra l <<<"$(pkg-config --libs libjpeg)"
+  libs+=("${l[@]}")
+else
+  flags+=(-DPRIME_HAVE_LIBJPEG=0)
+fi
 # the library once, then one link per target
 objs=()
 for f in "$src"/lib/*/*.c; do

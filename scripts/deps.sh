@@ -7,6 +7,7 @@ pkgs=(meson ninja-build gcc pkg-config libcriterion-dev libstb-dev zlib1g-dev py
       python3-pytest python3-numpy doxygen groff-base)  # python + docs suites (issue 5)
 pkgs+=(python3-pil)  # scripts/make_image_reference.py (Pillow reference of tests/test_image.c)
 pkgs+=(libturbojpeg0-dev libspng-dev libdeflate-dev)  # issue 17: the optional JPEG (TurboJPEG) and PNG decoders (meson options turbojpeg, spng, libdeflate)
+pkgs+=(libjpeg62-turbo-dev)  # issue 17: libjpeg-turbo's libjpeg API, for the DC-only JPEG draft of progressive files (lib/image/decode_jpeg.c; found with turbojpeg)
 pkgs+=(python3-skimage lomiri-wallpapers-20.04 mate-backgrounds)  # bench/image_real: real photos (skimage data, wallpapers) for the decoding benchmark
 pkgs+=(libtorch-dev python3-torch)  # shim/ (libprime-torch), its tests and the C++ example
 pkgs+=(cmake)  # tests/install/install_test.sh builds a consumer with find_package(prime)

@@ -1157,6 +1157,106 @@ Test(image, decoders_match_pillow)
     cr_assert_eq(drafts, 20);
 }
 
+#if PRIME_HAVE_TURBOJPEG && PRIME_HAVE_LIBJPEG
+#include <jpeglib.h>
+#include <turbojpeg.h>
+
+/* A progressive (or baseline) JPEG of w x h pixels with the luma sampling
+ * factors hs x vs (chroma 1 x 1; grey: one component), a restart marker
+ * every `restart` MCU rows, from a smooth picture with noise, written by
+ * libjpeg into a malloc'ed buffer. */
+static unsigned char *make_jpeg(int w, int h, int hs, int vs, int restart, bool grey,
+                                bool progressive, unsigned long *size)
+{
+    unsigned char *px = malloc((size_t)w * h * 3);
+    cr_assert_not_null(px);
+    uint32_t seed = (uint32_t)(w * 131 + h * 17 + hs * 5 + vs);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            seed = seed * 1664525u + 1013904223u;
+            int noise = (int)(seed >> 27) - 16;
+            for (int c = 0; c < 3; c++) {
+                int v = (x * (3 + c) * 255 / (w + 1) + y * (5 - c) * 255 / (h + 1)) / 4 + noise +
+                        (((x / 5 + y / 7) & 1) ? 60 : 0);
+                px[((size_t)y * w + x) * 3 + c] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+        }
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr e;
+    c.err = jpeg_std_error(&e);
+    jpeg_create_compress(&c);
+    unsigned char *out = NULL;
+    jpeg_mem_dest(&c, &out, size);
+    c.image_width = (JDIMENSION)w;
+    c.image_height = (JDIMENSION)h;
+    c.input_components = 3;
+    c.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&c);
+    if (grey)
+        jpeg_set_colorspace(&c, JCS_GRAYSCALE);
+    jpeg_set_quality(&c, 85, TRUE);
+    c.comp_info[0].h_samp_factor = hs;
+    c.comp_info[0].v_samp_factor = vs;
+    c.restart_in_rows = restart;
+    if (progressive)
+        jpeg_simple_progression(&c);
+    jpeg_start_compress(&c, TRUE);
+    while (c.next_scanline < c.image_height) {
+        JSAMPROW r = px + (size_t)c.next_scanline * w * 3;
+        jpeg_write_scanlines(&c, &r, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    free(px);
+    return out;
+}
+
+/* The draft of a progressive JPEG at 1/8 skips its AC scans where the 1x1
+ * IDCT does not read them, and decodes the DC scans itself where every
+ * component is DC-only (lib/image/decode_jpeg.c): the pixels must be
+ * TurboJPEG's full decode at 1/8, byte for byte, for every chroma sampling
+ * (4:4:4, 4:2:2, 4:4:0 and grey: all DC-only; 4:2:0: the luma's AC left
+ * out, the chroma's kept), with and without restart markers, at sizes that
+ * are not multiples of the MCU, and for baseline files (not taken). */
+Test(image, jpeg_draft_dc_only_matches_full_decode)
+{
+    static const int sizes[][2] = {{64, 56}, {83, 67}, {130, 97}, {9, 250}, {401, 17}};
+    static const int samp[][2] = {{1, 1}, {2, 1}, {1, 2}, {2, 2}};
+    int compared = 0;
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+        for (size_t k = 0; k < sizeof samp / sizeof samp[0] + 1; k++)
+            for (int restart = 0; restart <= 2; restart++)
+                for (int progressive = 0; progressive <= 1; progressive++) {
+                    int w = sizes[si][0], h = sizes[si][1];
+                    bool grey = k == sizeof samp / sizeof samp[0];
+                    int hs = grey ? 1 : samp[k][0], vs = grey ? 1 : samp[k][1];
+                    unsigned long n = 0;
+                    unsigned char *jpg = make_jpeg(w, h, hs, vs, restart, grey, progressive, &n);
+                    int sw = (w + 7) / 8, sh = (h + 7) / 8;
+                    unsigned char *want = malloc((size_t)sw * sh * 3);
+                    tjhandle tj = tjInitDecompress();
+                    cr_assert(tj != NULL && want != NULL);
+                    cr_assert_eq(tjDecompress2(tj, jpg, n, want, sw, 0, sh, TJPF_RGB, 0), 0,
+                                 "%s", tjGetErrorStr2(tj));
+                    tjDestroy(tj);
+                    uint8_t *got = NULL;
+                    uint32_t ow = 0, oh = 0;
+                    cr_assert(prime__image_decode_turbojpeg(jpg, n, (uint32_t)w, (uint32_t)h,
+                                                            1, 1, &got, &ow, &oh)); /* 1/8 */
+                    cr_assert(ow == (uint32_t)sw && oh == (uint32_t)sh);
+                    cr_assert(memcmp(got, want, (size_t)sw * sh * 3) == 0,
+                              "%dx%d sampling %dx%d%s restart %d progressive %d: the 1/8 draft "
+                              "differs from the full decode",
+                              w, h, hs, vs, grey ? " grey" : "", restart, progressive);
+                    prime__image_scratch_free(got);
+                    free(want);
+                    free(jpg);
+                    compared++;
+                }
+    cr_assert_eq(compared, 5 * 5 * 3 * 2);
+}
+#endif
+
 Test(image, jpeg_draft_setting)
 {
     prime_image_spec *s = NULL;

@@ -148,7 +148,10 @@ static const char *jpeg_tables_check(const unsigned char *d, size_t n)
     size_t i = 2;
     while (i + 4 <= n) {
         if (d[i] != 0xFF) { /* entropy-coded data: find the next marker */
-            i++;
+            const unsigned char *ff = memchr(d + i, 0xFF, n - i);
+            if (ff == NULL)
+                return NULL;
+            i = (size_t)(ff - d);
             continue;
         }
         unsigned m = d[i + 1];

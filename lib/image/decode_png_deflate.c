@@ -106,7 +106,7 @@ static inline void paeth_simd(uint8_t *r, const uint8_t *prior, size_t n, unsign
         __m128i m = _mm_min_epi16(pc, _mm_min_epi16(pa, pb));
         __m128i best = select16(_mm_cmpeq_epi16(m, pa), a,
                                 select16(_mm_cmpeq_epi16(m, pb), b, c));
-        a = _mm_and_si128(_mm_add_epi16(x, best), _mm_set1_epi16(0xFF));
+        a = _mm_add_epi8(x, best); /* (x + best) mod 256 in each low byte, 0 above */
         store_px(r + i, a, bpp);
         c = b;
     }
@@ -119,14 +119,82 @@ static inline void avg_simd(uint8_t *r, const uint8_t *prior, size_t n, unsigned
         bool four = i + 4 <= n;
         __m128i b = load_px(prior + i, bpp, four), x = load_px(r + i, bpp, four);
         __m128i avg = _mm_srli_epi16(_mm_add_epi16(a, b), 1);
-        a = _mm_and_si128(_mm_add_epi16(x, avg), _mm_set1_epi16(0xFF));
+        a = _mm_add_epi8(x, avg);
         store_px(r + i, a, bpp);
     }
 }
 
+#if defined(__GNUC__) && !defined(PRIME_NO_TARGET_CLONES)
+/* Paeth with SSSE3's pabsw and SSE4.1's pblendvb, where the CPU has them
+ * (chosen once per process): the same choice with a shorter chain of
+ * dependent instructions from one pixel to the next (each pixel needs the
+ * previous one): pa = |b - c| does not depend on a and is computed off
+ * the chain, then pb = |a - c|, pc = |(a - c) + (b - c)|, and the
+ * predictor is a where pa <= pb and pa <= pc, else b where pb <= pc, else
+ * c, as paeth() above. */
+#include <pthread.h>
+#include <smmintrin.h>
+#include <stdlib.h>
+#define PNG_SSE41 1
+#define SSE41 __attribute__((target("ssse3,sse4.1")))
+
+SSE41 static inline __attribute__((always_inline)) void
+paeth_sse41(uint8_t *r, const uint8_t *prior, size_t n, unsigned bpp)
+{
+    __m128i a = _mm_setzero_si128(), c = _mm_setzero_si128();
+    for (size_t i = 0; i < n; i += bpp) {
+        bool four = i + 4 <= n;
+        __m128i b = load_px(prior + i, bpp, four), x = load_px(r + i, bpp, four);
+        __m128i d = _mm_sub_epi16(b, c), pa = _mm_abs_epi16(d);
+        __m128i e = _mm_sub_epi16(a, c);
+        __m128i pb = _mm_abs_epi16(e), pc = _mm_abs_epi16(_mm_add_epi16(d, e));
+        __m128i not_a = _mm_or_si128(_mm_cmpgt_epi16(pa, pb), _mm_cmpgt_epi16(pa, pc));
+        __m128i bc = _mm_blendv_epi8(b, c, _mm_cmpgt_epi16(pb, pc));
+        a = _mm_add_epi8(x, _mm_blendv_epi8(a, bc, not_a));
+        store_px(r + i, a, bpp);
+        c = b;
+    }
+}
+
+SSE41 static void paeth_sse41_3(uint8_t *r, const uint8_t *prior, size_t n)
+{
+    paeth_sse41(r, prior, n, 3);
+}
+
+SSE41 static void paeth_sse41_4(uint8_t *r, const uint8_t *prior, size_t n)
+{
+    paeth_sse41(r, prior, n, 4);
+}
+
+static bool have_sse41;
+static pthread_once_t sse41_once = PTHREAD_ONCE_INIT;
+
+/* PRIME_RESAMPLE_KERNEL=baseline forces the SSE2 copy, as it forces the
+   resampling's baseline kernels (the tests run both) */
+static void sse41_check(void)
+{
+    const char *e = getenv("PRIME_RESAMPLE_KERNEL");
+    __builtin_cpu_init();
+    have_sse41 = __builtin_cpu_supports("ssse3") && __builtin_cpu_supports("sse4.1") &&
+                 (e == NULL || strcmp(e, "baseline") != 0);
+}
+#else
+#define PNG_SSE41 0
+#endif
+
 /* with bpp a constant, so that the loads and stores are single moves */
 static void paeth_simd_bpp(uint8_t *r, const uint8_t *prior, size_t n, unsigned bpp)
 {
+#if PNG_SSE41
+    pthread_once(&sse41_once, sse41_check);
+    if (have_sse41) {
+        if (bpp == 3)
+            paeth_sse41_3(r, prior, n);
+        else
+            paeth_sse41_4(r, prior, n);
+        return;
+    }
+#endif
     if (bpp == 3)
         paeth_simd(r, prior, n, 3);
     else

@@ -2,8 +2,8 @@
  * point), its NEAREST resize of palette images and its premultiplied resize
  * of images with alpha, each for a window of the result; prime_image_resize.
  * The bytes are PIL's; for speed the weights are PIL's precomputed 22-bit
- * fixed-point ones, wide horizontal kernels run as dot products over 32-bit
- * planes, the passes are built for AVX2 beside the baseline, and a grey
+ * fixed-point ones, wide horizontal kernels run as dot products over 16-bit
+ * planes (16-bit multiply-adds, each weight split in two 16-bit halves), the passes are built for AVX2 beside the baseline, and a grey
  * image held as RGB is resized as one channel (as PIL resizes "L"). */
 #include <math.h>
 #include <pthread.h>
@@ -160,28 +160,41 @@ static inline void hpass_row(const uint8_t *in, uint8_t *o, const coeffs *hc, ui
 #define BODY static inline __attribute__((always_inline))
 
 /* The horizontal pass of nrows rows for wide kernels (a large reduction):
- * each source row is split into nch planes of 32-bit samples, and each
+ * each source row is split into nch planes of 16-bit samples, and each
  * output sample is then a dot product of one plane with the kernel, which
- * the compiler vectorises. `planes` holds nch * span samples. */
+ * the compiler vectorises with 16-bit multiply-adds (pmaddwd): the 22-bit
+ * weight k is split as k = 2048 kh + kl (kh = floor(k / 2048), kl in
+ * 0..2047, both 16-bit; `khl` holds kh then kl, kpad of each per output
+ * pixel, zero past the kernel), and the sum is 2048 sum(p kh) + sum(p kl):
+ * the same integer as sum(p k), so PIL's bytes. kpad is a multiple of 16,
+ * so the loops have no remainder; `planes` holds nch * (span + kpad)
+ * samples (the tail zero). */
 BODY void hpass_planar(const uint8_t *px, size_t stride, uint32_t nrows, uint8_t *tmp,
-                                const coeffs *hc, uint32_t x0, uint32_t cw, int nch, int step,
-                                uint32_t lo, uint32_t span, int32_t *planes)
+                       const coeffs *hc, uint32_t x0, uint32_t cw, int nch, int step,
+                       uint32_t lo, uint32_t span, const int16_t *khl, int kpad,
+                       int16_t *planes)
 {
+    size_t pstride = (size_t)span + (size_t)kpad;
+    for (int c = 0; c < nch; c++)
+        for (size_t x = span; x < pstride; x++)
+            planes[(size_t)c * pstride + x] = 0;
     for (uint32_t r = 0; r < nrows; r++) {
         const uint8_t *in = px + (size_t)r * stride + (size_t)lo * step;
         for (uint32_t x = 0; x < span; x++)
             for (int c = 0; c < nch; c++)
-                planes[(size_t)c * span + x] = in[(size_t)x * step + c];
+                planes[(size_t)c * pstride + x] = in[(size_t)x * step + c];
         uint8_t *o = tmp + (size_t)r * cw * nch;
         for (uint32_t xx = 0; xx < cw; xx++) {
-            int xmin = hc->bounds[(xx + x0) * 2], xmax = hc->bounds[(xx + x0) * 2 + 1];
-            const int32_t *k = &hc->kk[(size_t)(xx + x0) * hc->ksize];
+            int xmin = hc->bounds[(xx + x0) * 2];
+            const int16_t *kh = khl + (size_t)xx * 2 * (size_t)kpad, *kl = kh + kpad;
             for (int c = 0; c < nch; c++) {
-                const int32_t *p = planes + (size_t)c * span + (xmin - (int)lo);
-                int32_t s = 1 << (PRECISION_BITS - 1);
-                for (int x = 0; x < xmax; x++)
-                    s += p[x] * k[x];
-                o[nch * xx + c] = clip8(s);
+                const int16_t *p = planes + (size_t)c * pstride + (xmin - (int)lo);
+                int32_t sh = 0, sl = 0;
+                for (int x = 0; x < kpad; x++) {
+                    sh += (int32_t)p[x] * kh[x];
+                    sl += (int32_t)p[x] * kl[x];
+                }
+                o[nch * xx + c] = clip8((1 << (PRECISION_BITS - 1)) + sh * 2048 + sl);
             }
         }
     }
@@ -226,12 +239,13 @@ BODY void premultiply(const uint8_t *rgb, const uint8_t *alpha, size_t np, uint8
 
 /* The per-instruction-set copies of the bodies above, and their table. */
 #define HPASS_PLANAR(SUFFIX, ATTR, NCH, STEP)                                                    \
-    ATTR static void hpass_planar##NCH##_##SUFFIX(const uint8_t *px, size_t stride,              \
-                                                  uint32_t nrows, uint8_t *tmp, const coeffs *hc, \
-                                                  uint32_t x0, uint32_t cw, uint32_t lo,          \
-                                                  uint32_t span, int32_t *planes)                 \
+    ATTR static void hpass_planar##NCH##_##SUFFIX(                                               \
+        const uint8_t *px, size_t stride, uint32_t nrows, uint8_t *tmp, const coeffs *hc,        \
+        uint32_t x0, uint32_t cw, uint32_t lo, uint32_t span, const int16_t *khl, int kpad,      \
+        int16_t *planes)                                                                         \
     {                                                                                            \
-        hpass_planar(px, stride, nrows, tmp, hc, x0, cw, NCH, STEP, lo, span, planes);           \
+        hpass_planar(px, stride, nrows, tmp, hc, x0, cw, NCH, STEP, lo, span, khl, kpad,         \
+                     planes);                                                                    \
     }
 #define RESAMPLE_KERNELS(SUFFIX, ATTR)                                                          \
     ATTR static void vpass_##SUFFIX(const uint8_t *rows, size_t stride, uint32_t rows_base,     \
@@ -257,7 +271,7 @@ BODY void premultiply(const uint8_t *rgb, const uint8_t *alpha, size_t np, uint8
 
 typedef void (*hpass_planar_fn)(const uint8_t *px, size_t stride, uint32_t nrows, uint8_t *tmp,
                                 const coeffs *hc, uint32_t x0, uint32_t cw, uint32_t lo,
-                                uint32_t span, int32_t *planes);
+                                uint32_t span, const int16_t *khl, int kpad, int16_t *planes);
 typedef struct {
     const char *name; /* "baseline", "avx2" */
     void (*vpass)(const uint8_t *rows, size_t stride, uint32_t rows_base, const coeffs *vc,
@@ -321,7 +335,8 @@ static prime_status resize_px(const uint8_t *px, uint32_t in_w, uint32_t in_h, i
     bool need_h = out_w != in_w, need_v = out_h != in_h;
     coeffs hc = {0, NULL, NULL, NULL}, vc = {0, NULL, NULL, NULL};
     uint8_t *tmp = NULL;
-    int32_t *acc = NULL, *planes = NULL;
+    int32_t *acc = NULL;
+    int16_t *planes = NULL, *khl = NULL;
     uint8_t *grey = NULL;
     prime_status st = PRIME_OK;
     if ((need_h && !precompute_coeffs(in_w, out_w, filter, &hc)) ||
@@ -368,12 +383,26 @@ static prime_status resize_px(const uint8_t *px, uint32_t in_w, uint32_t in_h, i
             lo = a < lo ? a : lo;
             hi = b > hi ? b : hi;
         }
-        if (hc.ksize >= 8 && (planes = prime__image_scratch_alloc((size_t)(hi - lo) * oc *
-                                                     sizeof *planes)) != NULL) {
+        int kpad = (hc.ksize + 15) / 16 * 16;
+        if (hc.ksize >= 8 &&
+            (planes = prime__image_scratch_alloc(((size_t)(hi - lo) + (size_t)kpad) * oc *
+                                                 sizeof *planes)) != NULL &&
+            (khl = prime__image_scratch_alloc((size_t)cw * 2 * (size_t)kpad * sizeof *khl)) !=
+                NULL) {
+            for (uint32_t xx = 0; xx < cw; xx++) {
+                const int32_t *k = &hc.kk[(size_t)(xx + x0) * hc.ksize];
+                int16_t *kh = khl + (size_t)xx * 2 * (size_t)kpad, *kl = kh + kpad;
+                int n = hc.bounds[(xx + x0) * 2 + 1]; /* the weights past it are 0 */
+                for (int x = 0; x < kpad; x++) {
+                    int32_t v = x < n ? k[x] : 0, l = (int32_t)((uint32_t)v & 2047u);
+                    kh[x] = (int16_t)((v - l) / 2048);
+                    kl[x] = (int16_t)l;
+                }
+            }
             hpass_planar_fn pass =
                 resample_kernels_get()->hpass_planar[oc == 1 ? 0 : oc == 4 ? 2 : 1];
             pass(px + (size_t)row_first * stride, stride, nrows, tmp, &hc, x0, cw, lo, hi - lo,
-                 planes);
+                 khl, kpad, planes);
         } else {
             for (uint32_t r = 0; r < nrows; r++) {
                 const uint8_t *in = px + (size_t)(r + row_first) * stride;
@@ -415,6 +444,7 @@ done:
     prime__image_scratch_free(tmp);
     prime__image_scratch_free(acc);
     prime__image_scratch_free(planes);
+    prime__image_scratch_free(khl);
     prime__image_scratch_free(grey);
     return st;
 }

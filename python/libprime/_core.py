@@ -752,6 +752,19 @@ class TagStore(_Handle):
         """Build a store from ``(image, class, tags)`` tuples or mappings with
         the keys ``image``, ``class`` and ``tags``."""
         recs = records if type(records) is list else list(records)
+        coded = (_packx.code_records(recs, L.PRIME_NONE)
+                 if _packx is not None and hasattr(_packx, "code_records") else None)
+        if coded is not None:  # the plain cases, coded in one C pass (no column lists)
+            store = cls()
+            try:
+                if _call_coded(store._p(), len(recs), *coded) is not None:
+                    if freeze:
+                        store.freeze()
+                    return store
+            except BaseException:
+                store.close()
+                raise
+            store.close()  # refused: the paths below give the error
         cols = _packx.split_records(recs) if _packx is not None else None
         if cols is not None:  # the plain cases, in one C pass
             return cls.from_lists(cols[0], cols[1], cols[2], freeze=freeze)
@@ -829,9 +842,9 @@ class TagStore(_Handle):
     def _add_columns(self, images: Any, classes: Any, tags: Any, missing: bool = False) -> int:
         """add_images; missing: None and float NaN (a DataFrame's missing
         values) are no image name / no tag, as from_dataframe reads them."""
-        classes = _as_column(classes)
+        classes = _as_column(classes, True)
         if images is not None:
-            images = _as_column(images)
+            images = _as_column(images, True)
         tags = _as_column(tags)
         n = len(classes)
         if len(tags) != n or (images is not None and len(images) != n):
@@ -1118,13 +1131,16 @@ def _nul_error(columns: List[Tuple[str, Any]]) -> Optional[ValueError]:
     return None
 
 
-def _as_column(values: Any) -> Any:
+def _as_column(values: Any, text: bool = False) -> Any:
     """A column as the packers read it: a list, a tuple, or for the
     compiled packer a 1-D NumPy object array as it is (a pandas column's
-    too: no list of it is made); other arrays and Series through tolist()."""
+    too: no list of it is made), and with ``text`` (image and class names)
+    a 1-D NumPy str array (``<U``) as it is (the packer reads its UCS4
+    text); other arrays and Series through tolist()."""
     if _packx is not None and hasattr(values, "dtype"):
         arr = values.to_numpy() if hasattr(values, "to_numpy") else values
-        if getattr(arr.dtype, "kind", "") == "O" and getattr(arr, "ndim", 0) == 1:
+        kind = getattr(arr.dtype, "kind", "")
+        if (kind == "O" or (text and kind == "U")) and getattr(arr, "ndim", 0) == 1:
             return arr
     if hasattr(values, "tolist"):
         return values.tolist()
@@ -1151,6 +1167,13 @@ def _add_coded(sp: Any, n: int, images: Any, classes: Any, tags: Any,
     ibuf = None if images is None else _packx.pack_column(images, 0, missing)
     if images is not None and ibuf is None:
         return None
+    return _call_coded(sp, n, ibuf, cc, ct)
+
+
+def _call_coded(sp: Any, n: int, ibuf: Optional[bytes], cc: Any, ct: Any) -> Optional[int]:
+    """prime_tagstore_add_coded on the compiled packer's columns (the image
+    names packed, the classes and tags coded): the index of the first image
+    added, or None when the library refuses them (nothing added)."""
     first = c_uint32()
     st = _long_call(lambda: _l().prime_tagstore_add_coded(
         sp, n, ibuf, len(ibuf) if ibuf is not None else 0, cc[0], len(cc[0]), cc[1], cc[2],
@@ -1169,6 +1192,8 @@ def _pack(values: Sequence[Any], convert: Callable[[int, Any], str], what: str,
         got: Optional[bytes] = _packx.pack_column(values, kind, missing)
         if got is not None:
             return got
+    if getattr(getattr(values, "dtype", None), "kind", "") == "U":
+        values = getattr(values, "tolist")()  # a str array (the compiled packer gave up)
     text_values = values if type(values) is list else list(values)
     if missing:
         text_values = [None if _isna(v) else v for v in text_values]

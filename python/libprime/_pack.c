@@ -1,10 +1,11 @@
 /* libprime._pack: the optional compiled packer of the Python package
  * (issue 13). It turns Python columns (lists, tuples and 1-D NumPy object
  * arrays, a pandas column's included, of str, None and int, of tag lists;
- * lists of records) into the NUL-separated buffers that
- * prime_tagstore_add_packed reads, with the C API and no intermediate
- * Python objects, so that building a store from Python costs the C call
- * plus one pass over the objects.
+ * 1-D NumPy str arrays of names; lists of records) into the NUL-separated
+ * buffers that prime_tagstore_add_packed reads, or dictionary-codes them
+ * for prime_tagstore_add_coded, with the C API and no intermediate Python
+ * objects, so that building a store from Python costs the C call plus one
+ * pass over the objects.
  *
  * It is a packer only: the library parses and validates the buffers. Each
  * function either returns exactly the bytes that the pure-Python packer
@@ -23,6 +24,9 @@
 #include <stdio.h>
 /* (_PyBytes_Resize: CPython's API, not the limited one; in every 3.x) */
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* The output: a bytes object written in place and grown (and finally
  * shrunk) with _PyBytes_Resize, which for a large buffer moves pages
@@ -207,18 +211,44 @@ static inline int utf8_of(PyObject *o, const char **s, Py_ssize_t *k)
 /* A column's items: a list's or tuple's, or those of a 1-D C-contiguous
  * buffer of object pointers (a NumPy object array; a pandas column's
  * to_numpy()), held while in use. No Python code runs while the packers
- * read them, so they cannot change. */
+ * read them, so they cannot change. Where the caller allows it (text_ok),
+ * also a 1-D C-contiguous buffer of fixed-width UCS4 text (a NumPy str
+ * array, dtype <U): then ucs4 is its text, `width` code points an item,
+ * and items is NULL (no str object is made: tolist() of 200 k names costs
+ * a quarter of the CSV reader's time). */
 typedef struct {
     PyObject **items;
     Py_ssize_t n;
+    const uint32_t *ucs4;
+    Py_ssize_t width;
     Py_buffer view;
     int held;
 } column;
 
+/* A buffer format of native UCS4 text: "w", "Nw", "<Nw", "=Nw" or "@Nw"
+ * (NumPy's <U arrays; little-endian "<" only where that is native). */
+static int ucs4_format(const char *f)
+{
+    if (*f == '@' || *f == '=')
+        f++;
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    else if (*f == '<')
+        return 0;
+#else
+    else if (*f == '<')
+        f++;
+#endif
+    while (*f >= '0' && *f <= '9')
+        f++;
+    return f[0] == 'w' && f[1] == '\0';
+}
+
 /* 1: c is open; 0: not a column the packers read (nothing held); -1: error. */
-static int column_open(PyObject *o, column *c)
+static int column_open(PyObject *o, column *c, int text_ok)
 {
     c->held = 0;
+    c->ucs4 = NULL;
+    c->width = 0;
     if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
         c->items = PySequence_Fast_ITEMS(o);
         c->n = PySequence_Fast_GET_SIZE(o);
@@ -231,6 +261,15 @@ static int column_open(PyObject *o, column *c)
         return 0;
     }
     c->held = 1;
+    if (text_ok && c->view.ndim == 1 && c->view.format != NULL && ucs4_format(c->view.format) &&
+        c->view.itemsize > 0 && c->view.itemsize % 4 == 0 &&
+        (uintptr_t)c->view.buf % sizeof(uint32_t) == 0) {
+        c->items = NULL;
+        c->ucs4 = (const uint32_t *)c->view.buf;
+        c->width = c->view.itemsize / 4;
+        c->n = c->view.len / c->view.itemsize;
+        return 1;
+    }
     if (c->view.ndim != 1 || c->view.format == NULL || strcmp(c->view.format, "O") != 0 ||
         c->view.itemsize != (Py_ssize_t)sizeof(PyObject *)) {
         PyBuffer_Release(&c->view);
@@ -255,12 +294,13 @@ static void column_close(column *c)
     c->held = 0;
 }
 
-/* column_open for the module's functions: 1 when c is open; else 0 and
+/* column_open for the module's functions (text_ok: as there): 1 when c is
+ * open; else 0 and
  * *answer is what the caller returns (None: not a column the packers read;
  * NULL: an exception is set). */
-static int open_column(PyObject *values, column *c, PyObject **answer)
+static int open_column(PyObject *values, column *c, PyObject **answer, int text_ok)
 {
-    int st = column_open(values, c);
+    int st = column_open(values, c, text_ok);
     *answer = NULL;
     if (st > 0)
         return 1;
@@ -325,8 +365,68 @@ fail:
     return NULL;
 }
 
+/* The UTF-8 text of UCS4 text u[0..w) less its trailing NULs (the str
+ * that NumPy makes of an item of a <U array) written to out (room for
+ * 4 * w bytes): its length in bytes, or -1 for text that the str packers
+ * would not take as it is (a NUL inside, a surrogate, beyond U+10FFFF: the
+ * pure path then reports it as before). */
+static Py_ssize_t ucs4_utf8(const uint32_t *u, Py_ssize_t w, char *out)
+{
+    while (w > 0 && u[w - 1] == 0)
+        w--;
+    unsigned char *p = (unsigned char *)out;
+    for (Py_ssize_t i = 0; i < w; i++) {
+        uint32_t ch = u[i];
+        if (ch - 1 < 0x7f) {
+            *p++ = (unsigned char)ch;
+        } else if (ch == 0) {
+            return -1;
+        } else if (ch < 0x800) {
+            *p++ = (unsigned char)(0xC0 | ch >> 6);
+            *p++ = (unsigned char)(0x80 | (ch & 0x3F));
+        } else if (ch < 0x10000) {
+            if (ch >= 0xD800 && ch < 0xE000)
+                return -1;
+            *p++ = (unsigned char)(0xE0 | ch >> 12);
+            *p++ = (unsigned char)(0x80 | ((ch >> 6) & 0x3F));
+            *p++ = (unsigned char)(0x80 | (ch & 0x3F));
+        } else if (ch < 0x110000) {
+            *p++ = (unsigned char)(0xF0 | ch >> 18);
+            *p++ = (unsigned char)(0x80 | ((ch >> 12) & 0x3F));
+            *p++ = (unsigned char)(0x80 | ((ch >> 6) & 0x3F));
+            *p++ = (unsigned char)(0x80 | (ch & 0x3F));
+        } else {
+            return -1;
+        }
+    }
+    return (Py_ssize_t)(p - (unsigned char *)out);
+}
+
+/* join_fields of a UCS4 text column (as its items' str would give). */
+static PyObject *join_ucs4(const column *c)
+{
+    obuf b;
+    if (ob_init(&b, (size_t)c->n * (size_t)(c->width < 63 ? c->width + 1 : 64) + 64) < 0)
+        return NULL;
+    for (Py_ssize_t i = 0; i < c->n; i++) {
+        if (ob_sep(&b, i) < 0 || ob_room(&b, (size_t)c->width * 4 + 1) < 0)
+            goto fail;
+        Py_ssize_t k = ucs4_utf8(c->ucs4 + i * c->width, c->width, b.p + b.n);
+        if (k < 0) {
+            ob_drop(&b);
+            Py_RETURN_NONE;
+        }
+        b.n += (size_t)k;
+    }
+    return ob_bytes(&b);
+fail:
+    ob_drop(&b);
+    return NULL;
+}
+
 /* pack_column(values, kind, missing=False) -> bytes | None
- * values: a list, a tuple or a 1-D NumPy object array. kind 0 (image
+ * values: a list, a tuple or a 1-D NumPy object array; for kinds 0 and 1
+ * also a 1-D NumPy str array (<U). kind 0 (image
  * names): str, or None for an unnamed image; 1 (class names): str, or an
  * int (not a bool) written in decimal; 2 ("a|b" tag text): str, or None
  * for no tag. missing: a float NaN counts as None too (kinds 0 and 2; a
@@ -340,9 +440,9 @@ static PyObject *pack_column(PyObject *self, PyObject *args)
         return NULL;
     column c;
     PyObject *r;
-    if (!open_column(values, &c, &r))
+    if (!open_column(values, &c, &r, kind != KIND_TEXT))
         return r;
-    r = join_fields(c.items, c.n, kind, missing);
+    r = c.ucs4 != NULL ? join_ucs4(&c) : join_fields(c.items, c.n, kind, missing);
     column_close(&c);
     return r;
 }
@@ -463,7 +563,7 @@ static PyObject *pack_tags(PyObject *self, PyObject *args)
         return NULL;
     column c;
     PyObject *r;
-    if (!open_column(values, &c, &r))
+    if (!open_column(values, &c, &r, 0))
         return r;
     if (text_column(&c, missing)) {
         PyObject *buf = join_fields(c.items, c.n, KIND_TEXT, missing);
@@ -618,44 +718,33 @@ static void dict_free(dict_t *d)
     ob_drop(&d->names);
 }
 
-/* The k < 8 bytes at s as a word (zero-padded, in memory order). The
- * names are short (most under 8 bytes): one 8-byte load, not a copy of k
- * bytes (a call), when it stays within s's page (then every byte it reads
- * is mapped; those after s[k - 1] are masked off). */
+/* The key words of name s[0..k): the bytes themselves for k <= 16 (the
+ * first 8 and the next 8, zero-padded), else a hash (8 bytes at a time)
+ * and 0 (the offset goes there). The names are short (their lengths
+ * vary: a branch on them mispredicts), so a short one is one 16-byte load
+ * and a mask when the load stays within s's page (then every byte it
+ * reads is mapped; those after s[k - 1] are masked off). */
 #if defined(__GNUC__)
 __attribute__((no_sanitize_address))
 #endif
-static inline uint64_t load_short(const char *s, size_t k)
-{
-    uint64_t w = 0;
-    if (((uintptr_t)s & 4095) <= 4096 - 8) {
-        memcpy(&w, s, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        return w & (~0ull << (64 - 8 * k));
-#else
-        return w & (~0ull >> (64 - 8 * k));
-#endif
-    }
-    memcpy(&w, s, k);
-    return w;
-}
-
-/* The key words of name s[0..k): the bytes themselves for k <= 16 (the
- * first 8, zero-padded, and the last 8), else a hash (8 bytes at a time)
- * and 0 (the offset goes there). */
 static inline void text_key(const char *s, size_t k, uint64_t *a, uint64_t *b)
 {
     if (k <= 16) {
-        uint64_t w0 = 0, w1 = 0;
-        if (k >= 8) {
-            memcpy(&w0, s, 8);
-            if (k > 8)
-                memcpy(&w1, s + k - 8, 8);
-        } else if (k > 0) {
-            w0 = load_short(s, k);
+#if defined(__SSE2__)
+        if (((uintptr_t)s & 4095) <= 4096 - 16) {
+            const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                                               14, 15);
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+            v = _mm_and_si128(v, _mm_cmpgt_epi8(_mm_set1_epi8((char)k), iota));
+            *a = (uint64_t)_mm_cvtsi128_si64(v);
+            *b = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v));
+            return;
         }
-        *a = w0;
-        *b = w1;
+#endif
+        unsigned char w[16] = {0};
+        memcpy(w, s, k);
+        memcpy(a, w, 8);
+        memcpy(b, w + 8, 8);
         return;
     }
     uint64_t h = (uint64_t)k * 0x9E3779B97F4A7C15ull;
@@ -698,7 +787,7 @@ static int dict_add(dict_t *d, const char *s, size_t k, uint64_t a, uint64_t b, 
     if (k > 0)
         d->slots[j] = (dslot){a, k <= 16 ? b : (uint64_t)off, (uint32_t)k, d->count};
     *num = d->count++;
-    if ((size_t)d->count * 2 > d->mask) { /* half full: twice the slots */
+    if ((size_t)d->count * 4 > d->mask) { /* a quarter full: twice the slots */
         size_t mask = d->mask * 2 + 1;
         unsigned shift = d->shift - 1;
         dslot *ns = PyMem_Calloc(mask + 1, sizeof *ns);
@@ -723,28 +812,33 @@ static int dict_add(dict_t *d, const char *s, size_t k, uint64_t a, uint64_t b, 
     return 1;
 }
 
-/* Number of name s[0..k) (key a, b, probed from slot j), added if new
- * (as dict_add). */
+/* Number of name s[0..k) (k > 0; key a, b, probed from slot j), added if
+ * new (as dict_add). */
 static inline int dict_key(dict_t *d, const char *s, size_t k, uint64_t a, uint64_t b,
                            size_t j, uint32_t *num)
 {
-    for (;; j = (j + 1) & d->mask) {
-        const dslot *e = &d->slots[j];
-        if (e->len == 0)
-            return dict_add(d, s, k, a, b, j, num);
-        if (e->len == k && e->a == a &&
+    const dslot *slots = d->slots;
+    const size_t mask = d->mask;
+    for (;; j = (j + 1) & mask) {
+        const dslot *e = &slots[j];
+        if (e->a == a && e->len == k &&
             (k <= 16 ? e->b == b : memcmp(d->names.p + e->b, s, k) == 0)) {
             *num = e->num;
             return 1;
         }
+        if (e->len == 0)
+            return dict_add(d, s, k, a, b, j, num);
     }
 }
 
 /* dict_key from the key of s[0..k). */
-static int dict_text(dict_t *d, const char *s, size_t k, uint32_t *num)
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int dict_text(dict_t *d, const char *s, size_t k, uint32_t *num)
 {
-    if (k >= UINT32_MAX)
-        return 0;
+    if (k - 1 >= UINT32_MAX - 1) /* an empty name is not indexed (see dict_add) */
+        return k == 0 ? dict_add(d, s, 0, 0, 0, 0, num) : 0;
     uint64_t a, b;
     text_key(s, k, &a, &b);
     return dict_key(d, s, k, a, b, key_slot(a, b, k, d->shift), num);
@@ -787,85 +881,111 @@ static inline int dict_str(dict_t *d, PyObject *o, uint32_t *num)
     return r;
 }
 
+/* The bars ('|') of p[0..64) as bits. */
+static inline uint64_t bar_mask(const char *p)
+{
+#if defined(__SSE2__)
+    const __m128i bar = _mm_set1_epi8('|');
+    uint64_t m = 0;
+    for (int q = 0; q < 4; q++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * q));
+        m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bar)) << (16 * q);
+    }
+    return m;
+#else
+    uint64_t m = 0;
+    for (int q = 0; q < 64; q++)
+        m |= (uint64_t)(p[q] == '|') << q;
+    return m;
+#endif
+}
+
+/* Numbers of the names of "a|b" text t[0..k) (empty names skipped) in
+ * out[0..), their count in *m; as dict_text. The bars are found 64 bytes
+ * at a time (a memchr call per name cost as much as its look-up). */
+static int dict_bars(dict_t *d, const char *t, size_t k, uint32_t *out, size_t *m)
+{
+    size_t start = 0, got = 0;
+    for (size_t base = 0; base < k; base += 64) {
+        uint64_t bars;
+        if (k - base >= 64) {
+            bars = bar_mask(t + base);
+        } else {
+            char tail[64] = {0};
+            memcpy(tail, t + base, k - base);
+            bars = bar_mask(tail);
+        }
+        for (; bars != 0; bars &= bars - 1) {
+            size_t q = base + (size_t)__builtin_ctzll(bars);
+            if (q > start) {
+                int r = dict_text(d, t + start, q - start, &out[got++]);
+                if (r != 1)
+                    return r;
+            }
+            start = q + 1;
+        }
+    }
+    if (k > start) {
+        int r = dict_text(d, t + start, k - start, &out[got++]);
+        if (r != 1)
+            return r;
+    }
+    *m = got;
+    return 1;
+}
+
 /* Numbers of the m names it[0..m) (a list's or a tuple's items), as
- * dict_str, in blocks of 32: first the keys of those the object cache does
- * not know, their slots fetched, then the look-ups, so that the index's
- * cache misses overlap. 0 also for an item that is not a str. */
+ * dict_str (the index of a few thousand names stays in the cache: no
+ * batching of the look-ups pays), 0 also for an item that is not a str. */
 static int dict_strs(dict_t *d, PyObject *const *it, size_t m, uint32_t *out)
 {
-    struct {
-        const char *s;
-        size_t k;
-        uint64_t a, b;
-        size_t j;
-        uint32_t at;
-        pslot *c;
-    } q[32];
-    for (size_t j0 = 0; j0 < m; j0 += 32) {
-        size_t nq = 0, end = m - j0 < 32 ? m : j0 + 32, mask = d->mask;
-        for (size_t j = j0; j < end; j++) {
-            PyObject *o = it[j];
-            if (!PyUnicode_CheckExact(o))
-                return 0;
-            pslot *c = dict_ptr_slot(d, o);
-            if (c != NULL && c->o == o) {
-                d->hits++;
-                out[j] = c->num;
-                continue;
-            }
-            const char *s;
-            Py_ssize_t k;
-            if (!utf8_of(o, &s, &k) || (size_t)k >= UINT32_MAX)
-                return 0;
-            q[nq].s = s;
-            q[nq].k = (size_t)k;
-            text_key(s, (size_t)k, &q[nq].a, &q[nq].b);
-            q[nq].j = key_slot(q[nq].a, q[nq].b, (size_t)k, d->shift);
-            PREFETCH(&d->slots[q[nq].j]);
-            q[nq].at = (uint32_t)(j - j0);
-            q[nq].c = c;
-            nq++;
-        }
-        for (size_t x = 0; x < nq; x++) {
-            uint32_t *num = &out[j0 + q[x].at];
-            size_t j = d->mask == mask ? q[x].j
-                                       : key_slot(q[x].a, q[x].b, q[x].k, d->shift);
-            int r = dict_key(d, q[x].s, q[x].k, q[x].a, q[x].b, j, num);
-            if (r != 1)
-                return r;
-            if (q[x].c != NULL && d->ptr != NULL) {
-                q[x].c->o = it[j0 + q[x].at];
-                q[x].c->num = *num;
-            }
-        }
+    for (size_t j = 0; j < m; j++) {
+        PyObject *o = it[j];
+        if (!PyUnicode_CheckExact(o))
+            return 0;
+        int r = dict_str(d, o, &out[j]);
+        if (r != 1)
+            return r;
     }
     return 1;
 }
 
 /* code_classes(values) -> (names, n_names, index) | None
  * The class column (a list, a tuple or a 1-D NumPy object array of str,
- * and int that are not bool, written in decimal) dictionary-coded: its
+ * and int that are not bool, written in decimal; or a 1-D NumPy str array)
+ * dictionary-coded: its
  * distinct names joined with NUL bytes in the order of first use, their
  * number, and per image the number of its name (native uint32 bytes).
  * None for anything else. */
-static PyObject *code_classes(PyObject *self, PyObject *values)
+static PyObject *code_classes_of(const column *cp)
 {
-    (void)self;
-    column c;
-    PyObject *r;
-    if (!open_column(values, &c, &r))
-        return r;
+    const column c = *cp;
+    PyObject *r = NULL;
     dict_t d;
     PyObject *index = NULL;
+    char *text = NULL;
     if (dict_init(&d, 256) < 0)
         goto done;
     index = PyBytes_FromStringAndSize(NULL, c.n * (Py_ssize_t)sizeof(uint32_t));
     if (index == NULL)
         goto done;
     uint32_t *out = (uint32_t *)PyBytes_AS_STRING(index);
+    if (c.ucs4 != NULL) { /* a str array: each item's UTF-8 text in turn */
+        text = PyMem_Malloc((size_t)c.width * 4 + 16);
+        if (text == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
     int ok = 1;
     for (Py_ssize_t i = 0; i < c.n && ok == 1; i++) {
+        if (text != NULL) {
+            Py_ssize_t k = ucs4_utf8(c.ucs4 + i * c.width, c.width, text);
+            ok = k < 0 ? 0 : dict_text(&d, text, (size_t)k, &out[i]);
+            continue;
+        }
         PyObject *o = c.items[i];
+        prefetch_item(c.items, i + 16, c.n);
         if (PyUnicode_CheckExact(o)) {
             ok = dict_str(&d, o, &out[i]);
         } else if (PyLong_CheckExact(o)) {
@@ -902,8 +1022,20 @@ static PyObject *code_classes(PyObject *self, PyObject *values)
         r = Py_None;
     }
 done:
+    PyMem_Free(text);
     Py_XDECREF(index);
     dict_free(&d);
+    return r;
+}
+
+static PyObject *code_classes(PyObject *self, PyObject *values)
+{
+    (void)self;
+    column c;
+    PyObject *r;
+    if (!open_column(values, &c, &r, 1))
+        return r;
+    r = code_classes_of(&c);
     column_close(&c);
     return r;
 }
@@ -914,25 +1046,14 @@ done:
  * when missing) dictionary-coded: the distinct tag names joined with NUL
  * bytes in the order of first use, their number, the number of each tag
  * reference in order and per image its count of references (both native
- * uint32 bytes). None for anything else, for limit or more references,
- * and for a column of "a|b" text alone (pack_tags' form, split by the
- * library as fast). */
-static PyObject *code_tags(PyObject *self, PyObject *args)
+ * uint32 bytes). None for anything else and for limit or more
+ * references. (A column of "a|b" text is coded too: split here and looked
+ * up with the short names' keys it costs less than packing it as text for
+ * prime_tagstore_add_packed to split.) */
+static PyObject *code_tags_of(const column *cp, unsigned long long limit, int missing)
 {
-    (void)self;
-    PyObject *values;
-    unsigned long long limit;
-    int missing = 0;
-    if (!PyArg_ParseTuple(args, "OK|p:code_tags", &values, &limit, &missing))
-        return NULL;
-    column c;
-    PyObject *r;
-    if (!open_column(values, &c, &r))
-        return r;
-    if (text_column(&c, missing)) { /* pack_tags' "a|b" form is as fast */
-        column_close(&c);
-        Py_RETURN_NONE;
-    }
+    const column c = *cp;
+    PyObject *r = NULL;
     dict_t d;
     obuf idx = {NULL, NULL, 0, 0};
     PyObject *counts = NULL;
@@ -969,19 +1090,12 @@ static PyObject *code_tags(PyObject *self, PyObject *args)
                 ok = 0;
                 break;
             }
-            for (const char *end = t + k; t < end && ok == 1;) {
-                const char *bar = memchr(t, '|', (size_t)(end - t));
-                const char *e = bar != NULL ? bar : end;
-                if (e > t) {
-                    uint32_t num;
-                    ok = dict_text(&d, t, (size_t)(e - t), &num);
-                    if (ok == 1 && ob_room(&idx, (m + 1) * sizeof num) < 0)
-                        ok = -1;
-                    if (ok == 1)
-                        memcpy(idx.p + idx.n + m++ * sizeof num, &num, sizeof num);
-                }
-                t = e + 1;
+            /* room for every name it may hold (one byte and a bar each) */
+            if (ob_room(&idx, ((size_t)k / 2 + 1) * sizeof(uint32_t)) < 0) {
+                ok = -1;
+                break;
             }
+            ok = dict_bars(&d, t, (size_t)k, (uint32_t *)(void *)(idx.p + idx.n), &m);
         } else if (!is_missing(o, missing)) {
             ok = 0;
         }
@@ -1005,8 +1119,146 @@ done:
     Py_XDECREF(counts);
     ob_drop(&idx);
     dict_free(&d);
+    return r;
+}
+
+static PyObject *code_tags(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *values;
+    unsigned long long limit;
+    int missing = 0;
+    if (!PyArg_ParseTuple(args, "OK|p:code_tags", &values, &limit, &missing))
+        return NULL;
+    column c;
+    PyObject *r;
+    if (!open_column(values, &c, &r, 0))
+        return r;
+    r = code_tags_of(&c, limit, missing);
     column_close(&c);
     return r;
+}
+
+/* code_records(records, limit) -> (images, classes, tags) | None
+ * A list or tuple of records coded in one go, without the three columns
+ * as lists (split_records): every record a tuple or list of 3 (image,
+ * class, tags), or every record a dict whose keys are all str with the key
+ * "class" (images: "image", tags: "tags", None where absent). images: the
+ * image column as pack_column(kind 0) packs it; classes: as code_classes
+ * codes them; tags: as code_tags. None for anything else (then
+ * split_records, or the pure path, with their errors). A dict is read by
+ * walking its entries (PyDict_Next, its keys compared as str), not looked
+ * up: no Python code runs (no key's __eq__ or __hash__), so the borrowed
+ * items cannot change while they are coded. */
+static PyObject *code_records(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *recs;
+    unsigned long long limit;
+    if (!PyArg_ParseTuple(args, "OK:code_records", &recs, &limit))
+        return NULL;
+    static const char *const key_text[3] = {"image", "class", "tags"};
+    static PyObject *k_field[3];
+    for (int q = 0; q < 3; q++)
+        if (k_field[q] == NULL && (k_field[q] = PyUnicode_InternFromString(key_text[q])) == NULL)
+            return NULL;
+    if (!PyList_CheckExact(recs) && !PyTuple_CheckExact(recs))
+        Py_RETURN_NONE;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(recs);
+    if (n == 0)
+        Py_RETURN_NONE;
+    PyObject *const *rs = PySequence_Fast_ITEMS(recs);
+    int dicts = PyDict_CheckExact(rs[0]);
+    PyObject **cols = PyMem_Malloc(3 * (size_t)n * sizeof *cols);
+    if (cols == NULL)
+        return PyErr_NoMemory();
+    PyObject **ims = cols, **cls = cols + n, **tgs = cols + 2 * n;
+    int ok = 1;
+    for (Py_ssize_t i = 0; i < n && ok; i++) {
+        PyObject *r = rs[i];
+        if (i + 16 < n)
+            PREFETCH(rs[i + 16]);
+        if (dicts && i + 8 < n && PyDict_CheckExact(rs[i + 8])) { /* its entries */
+            const char *keys = (const char *)((PyDictObject *)rs[i + 8])->ma_keys;
+            PREFETCH(keys);
+            PREFETCH(keys + 64);
+        }
+        if (!dicts) {
+            if (!(PyTuple_CheckExact(r) || PyList_CheckExact(r)) ||
+                PySequence_Fast_GET_SIZE(r) != 3) {
+                ok = 0;
+                break;
+            }
+            PyObject *const *it = PySequence_Fast_ITEMS(r);
+            ims[i] = it[0];
+            cls[i] = it[1];
+            tgs[i] = it[2];
+            continue;
+        }
+        if (!PyDict_CheckExact(r)) {
+            ok = 0;
+            break;
+        }
+        PyObject *val[3] = {Py_None, NULL, Py_None}, *key, *v;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(r, &pos, &key, &v)) {
+            if (!PyUnicode_CheckExact(key)) {
+                ok = 0;
+                break;
+            }
+            /* the keys of dict displays are the interned names: the same
+               objects; any other str is compared by its text */
+            int q = key == k_field[0] ? 0 : key == k_field[1] ? 1 : key == k_field[2] ? 2 : -1;
+            for (int t = 0; q < 0 && t < 3; t++)
+                if (PyUnicode_GET_LENGTH(key) == (Py_ssize_t)strlen(key_text[t]) &&
+                    PyUnicode_CompareWithASCIIString(key, key_text[t]) == 0)
+                    q = t;
+            if (q >= 0)
+                val[q] = v;
+        }
+        if (val[1] == NULL) /* no "class": the pure path's KeyError */
+            ok = 0;
+        ims[i] = val[0];
+        cls[i] = val[1];
+        tgs[i] = val[2];
+    }
+    PyObject *out = NULL;
+    int gc_was = 0;
+    if (!ok) {
+        Py_INCREF(Py_None);
+        out = Py_None;
+        goto done;
+    }
+    /* the coders make tuples, which may start the garbage collector, which
+       may run finalizers (Python code) while the borrowed items are read:
+       it waits */
+    gc_was = PyGC_Disable();
+    column cc = {cls, n, NULL, 0, {0}, 0}, ct = {tgs, n, NULL, 0, {0}, 0};
+    PyObject *t = code_tags_of(&ct, limit, 0), *c, *im;
+    if (t == NULL || t == Py_None) {
+        out = t;
+        goto done;
+    }
+    c = code_classes_of(&cc);
+    if (c == NULL || c == Py_None) {
+        Py_DECREF(t);
+        out = c;
+        goto done;
+    }
+    im = join_fields(ims, n, KIND_IMAGE, 0);
+    if (im != NULL && im != Py_None) {
+        out = PyTuple_Pack(3, im, c, t);
+        Py_DECREF(im);
+    } else {
+        out = im;
+    }
+    Py_DECREF(c);
+    Py_DECREF(t);
+done:
+    if (gc_was)
+        PyGC_Enable();
+    PyMem_Free(cols);
+    return out;
 }
 
 static PyMethodDef methods[] = {
@@ -1024,6 +1276,10 @@ static PyMethodDef methods[] = {
      "code_tags(values, limit, missing=False) -> (names, n_names, index, counts) | None: "
      "the tags column dictionary-coded for prime_tagstore_add_coded; None: use another "
      "packer."},
+    {"code_records", code_records, METH_VARARGS,
+     "code_records(records, limit) -> (images, classes, tags) | None: (image, class, tags) "
+     "records or dicts as pack_column, code_classes and code_tags make their columns; "
+     "None: use another packer."},
     {"split_records", split_records, METH_O,
      "split_records(records) -> (images, classes, tags) | None: the columns of "
      "(image, class, tags) records or dicts; None: use the pure-Python path."},

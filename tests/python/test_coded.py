@@ -125,8 +125,8 @@ def test_coded_call_is_used_by_the_compiled_packer(monkeypatch):
     TagStore.from_lists(["a", "b"], ["c", 1], [["x", "y"], ("y",)]).close()
     assert calls == ["prime_tagstore_add_coded"]
     calls.clear()
-    TagStore.from_lists(["a", "b"], ["c", "c"], ["x|y", None]).close()  # text: packed
-    assert calls == ["prime_tagstore_add_packed"]
+    TagStore.from_lists(["a", "b"], ["c", "c"], ["x|y", None]).close()  # text: coded too
+    assert calls == ["prime_tagstore_add_coded"]
     calls.clear()
     with pytest.raises(ValueError):  # the library refuses: the packed path's own error
         TagStore.from_lists(["a", "b"], ["c", "c"], [["x|y"], []]).close()
@@ -145,7 +145,10 @@ def test_coded_columns():
     assert list(memoryview(index).cast("I")) == [0, 1, 1, 2, 0]
     assert list(memoryview(counts).cast("I")) == [2, 2, 0, 1, 0]
     assert x.code_tags([["a"], float("nan")], NONE, True)[3] == b"\1\0\0\0\0\0\0\0"
-    assert x.code_tags(["a|b", None], NONE) is None        # text alone: pack_tags
+    names, k, index, counts = x.code_tags(["a|b", None, "|b||c|", "", "c" * 70 + "|a"], NONE)
+    assert (names, k) == (b"a\0b\0c\0" + b"c" * 70, 4)  # text too, split at its bars
+    assert list(memoryview(index).cast("I")) == [0, 1, 1, 2, 3, 0]
+    assert list(memoryview(counts).cast("I")) == [2, 0, 2, 0, 2]
     assert x.code_tags([["a"], 5], NONE) is None            # not names
     assert x.code_tags([["a", b"b"]], NONE) is None
     assert x.code_tags([["\ud800"]], NONE) is None          # not UTF-8
@@ -188,6 +191,9 @@ def test_coded_names_decode_to_the_tags():
         idx = iter(memoryview(index).cast("I"))
         got = [[table[next(idx)] for _ in range(c)] for c in memoryview(counts).cast("I")]
         assert got == tags
+        # the same as "a|b" text (bars in every place of the 64-byte blocks)
+        text = ["|".join(t) + "|" * (i % 3) for i, t in enumerate(tags)]
+        assert _core._packx.code_tags(text, NONE) == (names, k, index, counts)
 
 
 def test_declared_with_its_argument_types():
@@ -195,3 +201,90 @@ def test_declared_with_its_argument_types():
     assert fn.restype is not None
     assert len(fn.argtypes) == 15
     assert fn.argtypes[12] is ctypes.c_uint64
+
+
+def test_numpy_str_arrays_read_as_their_str():
+    # a <U array's UCS4 text is packed and coded as its items' str would
+    # be (trailing NULs dropped, as NumPy does); what a str would not pack
+    # as it is goes back to tolist() (None here)
+    np = pytest.importorskip("numpy")
+    if _core._packx is None:
+        pytest.skip("libprime._pack is not built (python3-dev)")
+    x = _core._packx
+    names = ["ab", "é", "日本", "😀x", "", "a b", "x" * 40, "ice cream cone", "ab"]
+    for arr in (np.array(names), np.array(names, dtype="<U60"), np.array(names + ["y\0\0"])):
+        as_str = arr.tolist()
+        for kind in (0, 1):
+            assert x.pack_column(arr, kind) == x.pack_column(as_str, kind)
+        assert x.code_classes(arr) == x.code_classes(as_str)
+    for bad in (np.array(["a\0b"]), np.array(["\ud800"]), np.array(["a"], dtype=">U3"),
+                np.array(names)[::2], np.array([names, names])):
+        assert x.pack_column(bad, 0) is None and x.code_classes(bad) is None
+    assert x.pack_column(np.array(["a|b"]), 2) is None  # tag text: not read from <U
+
+
+@pytest.mark.parametrize("bad", ["a\0b", "\ud800"])
+def test_numpy_str_arrays_refused_as_the_lists(bad, monkeypatch):
+    # a NUL inside a name or a lone surrogate: the very error of the lists
+    np = pytest.importorskip("numpy")
+    errors = []
+    for packer in ([_core._packx] if _core._packx is not None else []) + [None]:
+        monkeypatch.setattr(_core, "_packx", packer)
+        for images, classes in ((["i", bad], ["c", "c"]), (["i", "j"], ["c", bad])):
+            for conv in (list, np.array):
+                with pytest.raises(ValueError) as e:
+                    TagStore.from_lists(conv(images), conv(classes), [["t"], ["u"]])
+                errors.append((images[1], str(e.value)))
+    assert len(set(errors)) == 2, errors
+
+
+def test_coded_records_equal_the_split_columns():
+    if _core._packx is None or not hasattr(_core._packx, "code_records"):
+        pytest.skip("libprime._pack is not built (python3-dev)")
+    x = _core._packx
+    images, classes, tags = _data(3000, 9, False)
+    classes[5] = 7  # an int class, written in decimal
+    images[8] = None  # an unnamed image
+    tags[3] = "a|b||c"  # "a|b" text among the lists
+    tags[4] = None
+    want = (x.pack_column(images, 0), x.code_classes(classes), x.code_tags(tags, NONE))
+    recs = list(zip(images, classes, tags))
+    assert x.code_records(recs, NONE) == want
+    assert x.code_records(tuple(map(list, recs)), NONE) == want
+    dicts = [{"tags": t, "class": c, "image": i, "other": 1} for i, c, t in recs]
+    assert x.code_records(dicts, NONE) == want
+    keys = ["".join(k) for k in (("ima", "ge"), ("cla", "ss"), ("ta", "gs"))]  # not interned
+    assert x.code_records([dict(zip(keys, r)) for r in recs], NONE) == want
+    for d in dicts:  # absent image or tags: None
+        if d["image"] is None:
+            del d["image"]
+        if d["tags"] is None:
+            del d["tags"]
+    assert x.code_records(dicts, NONE) == want
+    dicts[7]["class"] = None
+    assert x.code_records(dicts, NONE) is None  # a class that is not a name
+    for bad in ([("a", "c", ["t"]), ("b", "c")],            # not 3 fields
+                [("a", "c", ["t"]), {"class": "c"}],         # mixed
+                [{"class": "c"}, {"image": "b"}],            # no class: the KeyError
+                [{"class": "c"}, {"class": "c", 1: 2}],      # a key that is not a str
+                [{"class": "c", "tags": [5]}],               # not a name
+                [{"class": "c", "tags": ["t"], "image": b"i"}],
+                [], iter([("a", "c", ["t"])])):
+        assert x.code_records(bad, NONE) is None, bad
+    assert x.code_records([("a", "c", ["t", "u"])], 2) is None  # the limit of references
+
+
+def test_records_refused_as_the_lists(monkeypatch):
+    # what the records path refuses raises the error of the other paths
+    recs: List[Any] = [("i", "c", ["t"]), ("j", "c", ["t", ""])]
+    dicts: List[Any] = [{"image": i, "class": c, "tags": t} for i, c, t in recs]
+    for rows, kind in ((recs, ValueError), (dicts, ValueError),
+                       (dicts[:1] + [{"image": "j"}], KeyError),
+                       ([("i", "c", ["t"]), ("i", "c", ["u"])], libprime.PrimeError)):
+        errors = []
+        for packer in ([_core._packx] if _core._packx is not None else []) + [None]:
+            monkeypatch.setattr(_core, "_packx", packer)
+            with pytest.raises(kind) as e:
+                TagStore.from_records(rows)
+            errors.append((type(e.value), str(e.value)))
+        assert len(set(errors)) == 1, errors

@@ -213,7 +213,9 @@ def test_numpy_object_arrays_and_dataframes(monkeypatch, tmp_path):
     assert x.pack_column(ai, 0) == x.pack_column(images, 0)
     assert x.pack_tags(at, NONE) == x.pack_tags(tags, NONE)
     assert x.pack_column(ai[::2], 0) is None          # not contiguous: tolist()
-    assert x.pack_column(np.array(["a", "b"]), 0) is None  # not objects
+    assert x.pack_column(np.array(["a", "b"]), 2) is None  # str array: names only
+    assert x.pack_tags(np.array(["a", "b"]), NONE) is None
+    assert x.pack_column(np.array([1, 2]), 1) is None        # not objects, not str
     assert x.pack_column(ai.reshape(2, -1), 0) is None
     assert x.pack_column(b"ab", 0) is None
     # NaN as a missing value only when asked (a DataFrame's columns)
