@@ -469,6 +469,49 @@ Test(search, differential_containers, .timeout = 500)
     cr_assert_gt(total_modes, 1000);
 }
 
+/* The candidate count (tag sets visited) does not depend on the containers:
+ * with the sets of the last level's parents as bitsets (the default: they
+ * are counted by leaf_pass(), the leaves that are no failure mode without
+ * a visit) and with every set as sorted positions (the general loop), the
+ * same result and the same candidates; 0/1 outcomes and others. */
+Test(search, candidates_same_in_every_container, .timeout = 300)
+{
+    rng_state = 4242;
+    uint64_t total = 0;
+    for (uint32_t run = 0; run < 24; run++) {
+        dataset d;
+        dataset_random(&d, 1 + below(2), 6 + below(8), 1200 + below(1200), 3 + below(5),
+                       run % 4 == 3 ? 2 : 0);
+        params p;
+        random_params(&p, d.n);
+        p.max_tags = 3 + below(3);
+        p.min_size = 5 + below(20);
+        p.min_drop = run % 2 ? 0.1 : 0.0;
+        prime_tagstore *s = dataset_store(&d, true);
+        prime_outcomes *o = dataset_outcomes(&d);
+        prime_config *c = params_config(&p);
+        prime_result *dense = NULL, *ids = NULL;
+        cr_assert_eq(prime_search(s, o, c, NULL, NULL, &dense), PRIME_OK);
+        prime__search_set_array_limit(64, 1); /* every set as positions */
+        prime__search_set_projection(0);
+        cr_assert_eq(prime_search(s, o, c, NULL, NULL, &ids), PRIME_OK);
+        prime__search_set_array_limit(1, 8);
+        prime__search_set_projection(1);
+        char what[96];
+        snprintf(what, sizeof what, "run %u (max_tags %u, min_size %lld)", run, p.max_tags,
+                 (long long)p.min_size);
+        total += prime_result_candidate_count(dense);
+        assert_same_render(ids, dense, what);
+        prime_result_destroy(dense);
+        prime_result_destroy(ids);
+        prime_config_destroy(c);
+        prime_outcomes_destroy(o);
+        prime_tagstore_destroy(s);
+        dataset_free(&d);
+    }
+    cr_assert_gt(total, 1000);
+}
+
 /* Pairs of neighbouring modes of r with the same class and drop: the ties
  * that the sort breaks on the tags. */
 static size_t drop_ties(const prime_result *r)
@@ -960,6 +1003,11 @@ Test(search, differential_wrong_tables, .timeout = 500)
 
 /* ---- bitset kernels (lib/search/kernels.c) ------------------------------------ */
 
+static bool bit_set(const uint64_t *b, uint32_t i)
+{
+    return (b[i / 64] >> (i % 64)) & 1u;
+}
+
 /* Every kernel set the CPU can run gives the portable set's counts and
  * words, at every length (the vector loops and their tails), with the
  * destination separate or equal to the first operand. */
@@ -998,6 +1046,69 @@ Test(search, kernels_agree_with_portable)
                 memcpy(d2, a, sizeof a);
                 cr_assert_eq(k->and_count(d2, d2, b, words), n1, "%s in place", k->name);
                 cr_assert_eq(memcmp(d1, d2, words * sizeof *d1), 0);
+                /* many columns at once: a against b, d1 (a & b), a itself
+                   and b again, each count that of its own and_popcount
+                   (all ones past 124 words: the byte counts' flush) */
+                const uint64_t *cols[4] = {b, d1, a, b};
+                uint64_t counts[5] = {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
+                size_t n_cols = words % 5; /* 0..4 columns */
+                k->and_popcount_many(a, cols, n_cols, words, counts);
+                for (size_t i = 0; i < n_cols; i++)
+                    cr_assert_eq(counts[i], ref->and_popcount(a, cols[i], words),
+                                 "%s and_popcount_many %zu of %zu, %zu words", k->name, i,
+                                 n_cols, words);
+                cr_assert_eq(counts[n_cols], UINT64_MAX, "%s and_popcount_many wrote past n",
+                             k->name);
+                /* the positions of a & b: those of the bits of d1, ascending */
+                if (n1 < MAXW * 4) {
+                    uint32_t ids[MAXW * 4 + 1], want = 0;
+                    cr_assert_eq(k->and_ids(a, b, words, ids), n1, "%s and_ids %zu", k->name,
+                                 words);
+                    for (size_t w = 0; w < words; w++)
+                        for (uint64_t x = d1[w]; x != 0; x &= x - 1, want++)
+                            cr_assert_eq(ids[want], (uint32_t)(w * 64) + (uint32_t)__builtin_ctzll(x),
+                                         "%s and_ids %zu: position %u", k->name, words, want);
+                }
+                /* the children of a local node: a[0] the node, b[] the tags'
+                   masks, the allowed tags those of the bits of a[1..] */
+                if (words > 1 && words <= 9) {
+                    size_t aw = words - 1;
+                    uint32_t j1[MAXW * 8], j2[MAXW * 8];
+                    uint64_t s1[MAXW * 8], s2[MAXW * 8], q1[MAXW * 8], q2[MAXW * 8];
+                    uint64_t m1[8] = {0}, m2[8] = {0}, t1, t2;
+                    uint64_t wrong = b[0] >> (rnd() % 64), need = rnd() % 4, min = rnd() % 40;
+                    uint64_t lcol[9 * 64];
+                    for (size_t x = 0; x < aw * 64; x++)
+                        lcol[x] = rnd() | rnd();
+                    uint32_t n_a = ref->mask_children(a[0], lcol, a + 1, aw, wrong, need, min, 32,
+                                                      m1, j1, s1, q1, &t1);
+                    uint32_t n_b = k->mask_children(a[0], lcol, a + 1, aw, wrong, need, min, 32,
+                                                    m2, j2, s2, q2, &t2);
+                    cr_assert_eq(n_b, n_a, "%s mask_children %zu", k->name, aw);
+                    cr_assert_eq(t2, t1);
+                    cr_assert_eq(t1, ref->count(a + 1, aw));
+                    cr_assert_eq(memcmp(m1, m2, sizeof m1), 0);
+                    cr_assert_eq(memcmp(j1, j2, n_a * sizeof *j1), 0);
+                    cr_assert_eq(memcmp(s1, s2, n_a * sizeof *s1), 0);
+                    cr_assert_eq(memcmp(q1, q2, n_a * sizeof *q1), 0);
+                    uint32_t expect = 0;
+                    for (uint32_t j = 0; j < aw * 64; j++) {
+                        uint64_t m = a[0] & lcol[j];
+                        expect += bit_set(a + 1, j) &&
+                                  (uint64_t)__builtin_popcountll(m & wrong) >= need &&
+                                  (uint64_t)__builtin_popcountll(m) >= min;
+                    }
+                    cr_assert_eq(n_a, expect, "mask_children survivors");
+                    for (uint32_t v = 0; v < n_a; v++) {
+                        uint64_t m = a[0] & lcol[j1[v]];
+                        uint64_t size = (uint64_t)__builtin_popcountll(m);
+                        uint64_t nw = (uint64_t)__builtin_popcountll(m & wrong);
+                        cr_assert(nw >= need && size >= min && bit_set(a + 1, j1[v]));
+                        cr_assert_eq(s1[v], size);
+                        cr_assert_eq(q1[v], (size - nw) << 32);
+                        cr_assert(v == 0 || j1[v] > j1[v - 1]);
+                    }
+                }
                 tested++;
             }
         }
@@ -1576,4 +1687,51 @@ Test(search, necessity_ways, .timeout = 500)
     fprintf(stderr, "necessity ways: %zu modes compared (by size 4-6: %zu %zu %zu)\n",
             total_modes, by_size[4], by_size[5], by_size[6]);
     cr_assert_gt(by_size[4] + by_size[5] + by_size[6], 3000);
+}
+
+/* Local sets (prime__search_set_local: a node of at most that many images
+ * numbers them, and the sets below it are 64-bit masks, necessity checks
+ * included) at 64 (the default), a few images (pivots deep down) and
+ * never, with the siblings' rows limiting a child's tags or not
+ * (prime__search_set_siblings), projected or not and with every set as
+ * sorted positions or none, against the brute force, with sets of up to
+ * 6 tags. */
+Test(search, local_sets, .timeout = 500)
+{
+    /* local max, siblings, projection, array limit num/den */
+    static const uint32_t ways[][5] = {{64, 1, 1, 1, 8}, {64, 0, 2, 64, 1}, {8, 1, 0, 0, 1},
+                                       {20, 1, 2, 1, 8}, {0, 1, 1, 1, 8},  {0, 0, 0, 64, 1}};
+    size_t total_modes = 0;
+    for (size_t wi = 0; wi < sizeof ways / sizeof *ways; wi++) {
+        prime__search_set_local(ways[wi][0]);
+        prime__search_set_siblings(ways[wi][1]);
+        prime__search_set_projection(ways[wi][2]);
+        prime__search_set_array_limit(ways[wi][3], ways[wi][4]);
+        rng_state = 4200 + wi;
+        for (uint32_t run = 0; run < 80; run++) {
+            dataset d;
+            uint32_t per_class = below(3) == 0 ? 1000 + below(1500) : 200 + below(200);
+            dataset_random(&d, 1 + below(3), 5 + below(8), per_class, 2 + below(7),
+                           (int)below(3));
+            params p;
+            random_params(&p, per_class);
+            p.max_tags = 3 + below(4);
+            p.min_size = 1 + below(8);
+            char what[200];
+            snprintf(what, sizeof what,
+                     "local %u, siblings %u, projection %u, limit %u/%u, run %u (max_tags %u, "
+                     "min_size %lld, min_drop %g, whole %d)",
+                     ways[wi][0], ways[wi][1], ways[wi][2], ways[wi][3], ways[wi][4], run,
+                     p.max_tags, (long long)p.min_size, p.min_drop, p.whole);
+            total_modes += differential(&d, &p, what);
+            dataset_free(&d);
+        }
+    }
+    prime__search_set_local(64);
+    prime__search_set_siblings(1);
+    prime__search_set_projection(1);
+    prime__search_set_array_limit(1, 8);
+    fprintf(stderr, "local sets: %zu modes compared (by size 4-6: %zu %zu %zu)\n", total_modes,
+            by_size[4], by_size[5], by_size[6]);
+    cr_assert_gt(by_size[4] + by_size[5] + by_size[6], 2000);
 }

@@ -19,16 +19,67 @@
 #include <immintrin.h>
 #endif
 
+/* The children of a local node (kernels.h, mask_children), for a
+ * function with target attribute ATTR whose popcount is POPCOUNT: one
+ * word per child, so a scalar loop (vectors would not pay). */
+#define MASK_CHILDREN(NAME, ATTR, POPCOUNT)                                                  \
+    ATTR static uint32_t NAME(uint64_t node, const uint64_t *lcol, const uint64_t *allowed,  \
+                              size_t words, uint64_t wrong, uint64_t need_wrong,             \
+                              uint64_t min_size, unsigned shift, uint64_t *surv,             \
+                              uint32_t *sv_j, uint64_t *sv_size, uint64_t *sv_sum,           \
+                              uint64_t *tried)                                               \
+    {                                                                                        \
+        uint32_t n = 0;                                                                      \
+        uint64_t t = 0;                                                                      \
+        for (size_t aw = 0; aw < words; aw++) {                                              \
+            for (uint64_t bits = allowed[aw]; bits != 0; bits &= bits - 1) {                  \
+                uint32_t j = (uint32_t)(aw * 64) + (uint32_t)__builtin_ctzll(bits);          \
+                uint64_t m = node & lcol[j];                                                 \
+                uint64_t nw = POPCOUNT(m & wrong), size = POPCOUNT(m);                       \
+                t++;                                                                         \
+                if (nw < need_wrong || size < min_size)                                      \
+                    continue;                                                                \
+                surv[aw] |= bits & -bits;                                                    \
+                sv_j[n] = j;                                                                 \
+                sv_size[n] = size;                                                           \
+                sv_sum[n] = (size - nw) << shift;                                            \
+                n++;                                                                         \
+            }                                                                                \
+        }                                                                                    \
+        *tried = t;                                                                          \
+        return n;                                                                            \
+    }
+
+/* Append the positions of the bits of x (x != 0, c of them; word w) to
+ * out + n: the first two written whatever c (out has room for one more),
+ * so that most words (one or two bits in a sparse set) take no branch. */
+#define EMIT_IDS(out, n, w, x, c)                                                        \
+    do {                                                                                 \
+        uint32_t base_ = (uint32_t)(w) * 64u;                                            \
+        uint64_t y_ = (x) & ((x) - 1);                                                   \
+        (out)[(n)] = base_ + (uint32_t)__builtin_ctzll(x);                               \
+        (out)[(n) + 1] = base_ + (uint32_t)__builtin_ctzll(y_ | ((uint64_t)1 << 63));    \
+        if ((c) > 2) {                                                                   \
+            uint32_t at_ = (n) + 2;                                                      \
+            for (y_ &= y_ - 1; y_ != 0; y_ &= y_ - 1)                                    \
+                (out)[at_++] = base_ + (uint32_t)__builtin_ctzll(y_);                    \
+        }                                                                                \
+        (n) += (uint32_t)(c);                                                            \
+    } while (0)
+
 /* ---- portable --------------------------------------------------------- */
 
-static inline uint64_t popcount_portable(uint64_t x)
+static uint32_t and_ids_portable(const uint64_t *a, const uint64_t *b, size_t words,
+                                 uint32_t *out)
 {
-    /* SWAR: the same count as a popcnt instruction, on any CPU */
-    x = x - ((x >> 1) & 0x5555555555555555ULL);
-    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-    return (x * 0x0101010101010101ULL) >> 56;
+    uint32_t n = 0;
+    for (size_t w = 0; w < words; w++)
+        for (uint64_t x = a[w] & b[w]; x != 0; x &= x - 1)
+            out[n++] = (uint32_t)(w * 64) + (uint32_t)__builtin_ctzll(x);
+    return n;
 }
+
+MASK_CHILDREN(mask_children_portable, , prime__popcount64)
 
 static uint64_t and_count_portable(uint64_t *dst, const uint64_t *a, const uint64_t *b,
                                    size_t words)
@@ -37,7 +88,7 @@ static uint64_t and_count_portable(uint64_t *dst, const uint64_t *a, const uint6
     for (size_t w = 0; w < words; w++) {
         uint64_t x = a[w] & b[w];
         dst[w] = x;
-        n += popcount_portable(x);
+        n += prime__popcount64(x);
     }
     return n;
 }
@@ -46,15 +97,26 @@ static uint64_t and_popcount_portable(const uint64_t *a, const uint64_t *b, size
 {
     uint64_t n = 0;
     for (size_t w = 0; w < words; w++)
-        n += popcount_portable(a[w] & b[w]);
+        n += prime__popcount64(a[w] & b[w]);
     return n;
 }
+
+/* and_popcount_many of a set: its and_popcount for each b[i] */
+#define AND_POPCOUNT_MANY(name, one)                                                         \
+    static void name(const uint64_t *a, const uint64_t *const *b, size_t n, size_t words,   \
+                     uint64_t *counts)                                                       \
+    {                                                                                        \
+        for (size_t i = 0; i < n; i++)                                                       \
+            counts[i] = one(a, b[i], words);                                                 \
+    }
+
+AND_POPCOUNT_MANY(and_popcount_many_portable, and_popcount_portable)
 
 static uint64_t count_portable(const uint64_t *a, size_t words)
 {
     uint64_t n = 0;
     for (size_t w = 0; w < words; w++)
-        n += popcount_portable(a[w]);
+        n += prime__popcount64(a[w]);
     return n;
 }
 
@@ -63,6 +125,9 @@ static uint64_t count_portable(const uint64_t *a, size_t words)
 /* ---- popcnt ----------------------------------------------------------- */
 
 #define TARGET_POPCNT __attribute__((target("popcnt")))
+
+#define POPCNT64(x) ((uint64_t)__builtin_popcountll(x))
+MASK_CHILDREN(mask_children_popcnt, TARGET_POPCNT, POPCNT64)
 
 TARGET_POPCNT
 static uint64_t and_count_popcnt(uint64_t *dst, const uint64_t *a, const uint64_t *b,
@@ -87,11 +152,26 @@ static uint64_t and_popcount_popcnt(const uint64_t *a, const uint64_t *b, size_t
 }
 
 TARGET_POPCNT
+AND_POPCOUNT_MANY(and_popcount_many_popcnt, and_popcount_popcnt)
+
+TARGET_POPCNT
 static uint64_t count_popcnt(const uint64_t *a, size_t words)
 {
     uint64_t n = 0;
     for (size_t w = 0; w < words; w++)
         n += (uint64_t)__builtin_popcountll(a[w]);
+    return n;
+}
+
+TARGET_POPCNT
+static uint32_t and_ids_popcnt(const uint64_t *a, const uint64_t *b, size_t words, uint32_t *out)
+{
+    uint32_t n = 0;
+    for (size_t w = 0; w < words; w++) {
+        uint64_t x = a[w] & b[w];
+        if (x != 0)
+            EMIT_IDS(out, n, w, x, __builtin_popcountll(x));
+    }
     return n;
 }
 
@@ -199,6 +279,47 @@ static uint64_t and_popcount_avx2(const uint64_t *a, const uint64_t *b, size_t w
     return sum256(acc) + and_popcount_lookup_avx2(a + w, b + w, words - w);
 }
 
+/* The byte counts of up to 31 vectors add up in one register (8 * 31 <
+   256) before they are summed into words: one vpsadbw a child, not one a
+   vector. From 128 words on, each child takes the carry-save count of
+   and_popcount_avx2 instead (fewer lookups on the long runs of large
+   classes; the same counts). */
+TARGET_AVX2
+static void and_popcount_many_avx2(const uint64_t *a, const uint64_t *const *b, size_t n,
+                                   size_t words, uint64_t *counts)
+{
+    const __m256i lookup = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0,
+                                            1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    size_t vec = words / 4;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t *bi = b[i];
+        if (words >= 128) {
+            counts[i] = and_popcount_avx2(a, bi, words);
+            continue;
+        }
+        __m256i acc = _mm256_setzero_si256();
+        size_t w = 0;
+        for (size_t done = 0; done < vec;) {
+            size_t stop = done + 31 < vec ? done + 31 : vec;
+            __m256i bytes = _mm256_setzero_si256();
+            for (; done < stop; done++, w += 4) {
+                __m256i x = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(a + w)),
+                                             _mm256_loadu_si256((const __m256i *)(bi + w)));
+                __m256i lo = _mm256_and_si256(x, low);
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
+                bytes = _mm256_add_epi8(bytes, _mm256_add_epi8(_mm256_shuffle_epi8(lookup, lo),
+                                                               _mm256_shuffle_epi8(lookup, hi)));
+            }
+            acc = _mm256_add_epi64(acc, _mm256_sad_epu8(bytes, _mm256_setzero_si256()));
+        }
+        uint64_t c = sum256(acc);
+        for (; w < words; w++)
+            c += (uint64_t)__builtin_popcountll(a[w] & bi[w]);
+        counts[i] = c;
+    }
+}
+
 TARGET_AVX2
 static uint64_t count_avx2(const uint64_t *a, size_t words)
 {
@@ -209,6 +330,31 @@ static uint64_t count_avx2(const uint64_t *a, size_t words)
     uint64_t n = sum256(acc);
     for (; w < words; w++)
         n += (uint64_t)__builtin_popcountll(a[w]);
+    return n;
+}
+
+/* four words a step: only the non-zero ones are looked at */
+TARGET_AVX2
+static uint32_t and_ids_avx2(const uint64_t *a, const uint64_t *b, size_t words, uint32_t *out)
+{
+    uint32_t n = 0;
+    size_t w = 0;
+    for (; w + 4 <= words; w += 4) {
+        __m256i x = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(a + w)),
+                                     _mm256_loadu_si256((const __m256i *)(b + w)));
+        unsigned zero = (unsigned)_mm256_movemask_pd(
+            _mm256_castsi256_pd(_mm256_cmpeq_epi64(x, _mm256_setzero_si256())));
+        for (unsigned nz = ~zero & 0xfu; nz != 0; nz &= nz - 1) {
+            size_t at = w + (size_t)__builtin_ctz(nz);
+            uint64_t v = a[at] & b[at];
+            EMIT_IDS(out, n, at, v, __builtin_popcountll(v));
+        }
+    }
+    for (; w < words; w++) {
+        uint64_t x = a[w] & b[w];
+        if (x != 0)
+            EMIT_IDS(out, n, w, x, __builtin_popcountll(x));
+    }
     return n;
 }
 
@@ -256,6 +402,9 @@ static uint64_t and_popcount_avx512(const uint64_t *a, const uint64_t *b, size_t
     }
     return (uint64_t)_mm512_reduce_add_epi64(acc);
 }
+
+TARGET_AVX512
+AND_POPCOUNT_MANY(and_popcount_many_avx512, and_popcount_avx512)
 
 TARGET_AVX512
 static uint64_t count_avx512(const uint64_t *a, size_t words)
@@ -320,16 +469,24 @@ static unsigned detect(void)
 
 static const prime__kernels kernel_sets[PRIME_KERNEL_COUNT] = {
     {PRIME_KERNEL_PORTABLE, "portable", and_count_portable, and_popcount_portable,
-     count_portable},
+     count_portable, and_popcount_many_portable, mask_children_portable, and_ids_portable},
 #ifdef PRIME_X86_KERNELS
-    {PRIME_KERNEL_POPCNT, "popcnt", and_count_popcnt, and_popcount_popcnt, count_popcnt},
-    {PRIME_KERNEL_AVX2, "avx2", and_count_avx2, and_popcount_avx2, count_avx2},
-    {PRIME_KERNEL_AVX512, "avx512", and_count_avx512, and_popcount_avx512, count_avx512},
+    /* mask_children: one word a child, the scalar popcnt loop serves the
+       vector sets too */
+    {PRIME_KERNEL_POPCNT, "popcnt", and_count_popcnt, and_popcount_popcnt, count_popcnt,
+     and_popcount_many_popcnt, mask_children_popcnt, and_ids_popcnt},
+    {PRIME_KERNEL_AVX2, "avx2", and_count_avx2, and_popcount_avx2, count_avx2,
+     and_popcount_many_avx2, mask_children_popcnt, and_ids_avx2},
+    {PRIME_KERNEL_AVX512, "avx512", and_count_avx512, and_popcount_avx512, count_avx512,
+     and_popcount_many_avx512, mask_children_popcnt, and_ids_avx2},
 #else
     /* never chosen (not supported); the names stay known */
-    {PRIME_KERNEL_POPCNT, "popcnt", and_count_portable, and_popcount_portable, count_portable},
-    {PRIME_KERNEL_AVX2, "avx2", and_count_portable, and_popcount_portable, count_portable},
-    {PRIME_KERNEL_AVX512, "avx512", and_count_portable, and_popcount_portable, count_portable},
+    {PRIME_KERNEL_POPCNT, "popcnt", and_count_portable, and_popcount_portable, count_portable,
+     and_popcount_many_portable, mask_children_portable, and_ids_portable},
+    {PRIME_KERNEL_AVX2, "avx2", and_count_portable, and_popcount_portable, count_portable,
+     and_popcount_many_portable, mask_children_portable, and_ids_portable},
+    {PRIME_KERNEL_AVX512, "avx512", and_count_portable, and_popcount_portable, count_portable,
+     and_popcount_many_portable, mask_children_portable, and_ids_portable},
 #endif
 };
 

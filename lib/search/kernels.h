@@ -30,7 +30,39 @@ typedef struct {
     uint64_t (*and_popcount)(const uint64_t *a, const uint64_t *b, size_t words);
     /* the number of bits of a */
     uint64_t (*count)(const uint64_t *a, size_t words);
+    /* counts[i] = the number of bits of a & b[i] over `words` words, for
+       each i < n (one call for the children of a node: a read once per
+       word of a child, no call per child) */
+    void (*and_popcount_many)(const uint64_t *a, const uint64_t *const *b, size_t n,
+                              size_t words, uint64_t *counts);
+    /* The children of a node whose images are the mask `node` over a
+     * pivot's images (search.c, visit(); 0/1 outcomes, the wrong images
+     * the bits of `wrong`): for every tag j whose bit is set in
+     * allowed[0..words), m = node & lcol[j]; when m has at least
+     * need_wrong bits of `wrong` and min_size bits in all, j survives:
+     * j, the bits of m and its correct ones shifted left by `shift` go to
+     * sv_j, sv_size and sv_sum (in increasing j), and bit j is set in
+     * surv (the caller clears it). Returns the survivors; *tried: the
+     * tags tried. */
+    uint32_t (*mask_children)(uint64_t node, const uint64_t *lcol, const uint64_t *allowed,
+                              size_t words, uint64_t wrong, uint64_t need_wrong,
+                              uint64_t min_size, unsigned shift, uint64_t *surv,
+                              uint32_t *sv_j, uint64_t *sv_size, uint64_t *sv_sum,
+                              uint64_t *tried);
+    /* The positions of the bits of a & b, ascending, to out; returns
+     * their number. out has room for one more than that (written). */
+    uint32_t (*and_ids)(const uint64_t *a, const uint64_t *b, size_t words, uint32_t *out);
 } prime__kernels;
+
+/* The bits of x set, counted without a popcnt instruction (SWAR): for
+ * code compiled for any x86-64 (a __builtin_popcountll there is a call). */
+static inline uint64_t prime__popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (x * 0x0101010101010101ULL) >> 56;
+}
 
 /* The kernels the search uses: chosen once, at the first call (thread-safe),
  * from the CPU (cpuid, and the OS's saved vector state) and the environment

@@ -25,9 +25,11 @@
  * at each position (the wrong images, a prefix of the list, first), so a
  * candidate costs the size of its parent's set, not the words of its class.
  * A node may keep its survivors' columns at its own wrong images
- * (wrong_tables()), so that its descendants count their wrong images over
- * a few words; a leaf child stops counting its correct images once it is
- * known to be no failure mode (leaf_right()).
+ * (wrong_tables(); not below a pivot, whose sets are masks), so that its
+ * descendants count their wrong images over a few words; the leaf
+ * children of a dense node are counted together (leaf_pass()), and one
+ * stops counting its correct images once it is known to be no failure
+ * mode.
  * The necessity check of a node starts from its DFS ancestors' sets, still
  * on the search stack. The population counts run in the kernels of
  * kernels.c, chosen at the first search for the CPU.
@@ -157,11 +159,26 @@ typedef struct {
     uint32_t *ids;           /* max_tags + 1 arrays of ids_cap positions */
     uint64_t *allowed;       /* max_tags rows of max_row_words words */
     /* per depth: the children of the node that survive (visit, pass 1) */
-    uint64_t *surv_mask;     /* max_tags + 1 rows of max_row_words words */
+    /* the children of a node of depth k that survive its pass 1 (visit()),
+       as a row of max_row_words words: with s->sib one row per depth and
+       last tag (the node of depth k and last tag j at
+       surv_mask[(k * max_m + j) * max_row_words]), so that the rows of
+       a node's later siblings stay; else one per depth */
+    uint64_t *surv_mask;
+    uint32_t *sv_idx;        /* max_tags + 1 lists of max_m: sv_j index of a tag */
+    /* with s->sib: the sizes and sums of the survivors of the children of
+       the node of depth k - 1 on the path, appended as they are visited
+       (pool_n[k] used of pool_cap entries at pool_size/pool_sum + k *
+       pool_cap); the node of depth k and last tag t has its survivors
+       from pool_at[k * max_m + t] (POOL_NONE: not kept) */
+    uint64_t *pool_size, *pool_sum;
+    uint32_t *pool_at;
+    uint32_t pool_n[PRIME_MAX_TAGS_LIMIT + 1];
     uint32_t *sv_j;          /* max_tags + 1 lists of max_m */
     uint64_t *sv_size;
     uint64_t *sv_sum;
     uint32_t *pos;           /* max_words * 64: the images of a first tag */
+    const uint64_t **leaf_cols; /* leaf_pass: max_m column pointers */
     /* pair_row_rows: counters per candidate, kept at 0 between rows */
     uint32_t *pc_wrong, *pc_size; /* max_m */
     uint64_t *pc_sum;        /* max_m */
@@ -180,6 +197,17 @@ typedef struct {
        lvl_ids[d] (sorted positions) when not NULL, else lvl_set[d] */
     const uint64_t *lvl_set[PRIME_MAX_TAGS_LIMIT + 1];
     const uint32_t *lvl_ids[PRIME_MAX_TAGS_LIMIT + 1];
+    /* local sets (visit()): the node of depth piv on the DFS path (the
+       pivot) has at most local_max <= 64 images, numbered 0..size-1 in the order of its
+       positions; lcol[j] holds, for each tag j that survived as its child,
+       the images of the pivot that j has, as a mask. Every descendant of
+       the pivot (lvl_local) is then a mask too: the AND of its tags'
+       masks, one word whatever the class. */
+    bool lvl_local[PRIME_MAX_TAGS_LIMIT + 1];
+    uint32_t piv;
+    uint64_t piv_wrong;      /* 0/1 outcomes: the wrong images among them */
+    uint64_t *lcol;          /* max_m masks */
+    uint64_t lvals[64];      /* other outcomes: the outcome of local image i */
     uint64_t lvl_size[PRIME_MAX_TAGS_LIMIT + 1];
     /* the wrong images of the search path, compressed (wrong_tables()):
        a node of depth d that made a table keeps, for every tag its
@@ -200,10 +228,6 @@ typedef struct {
     /* the node of depth d: a number no other node of this worker gets */
     uint64_t lvl_node[PRIME_MAX_TAGS_LIMIT + 1];
     uint64_t node_count;
-    /* survivor_stats: where the last check of a node of depth k found its
-       entry (sv_at[k]), for the children of node sv_at_node[k] */
-    uint32_t sv_at[PRIME_MAX_TAGS_LIMIT + 1];
-    uint64_t sv_at_node[PRIME_MAX_TAGS_LIMIT + 1];
     /* necessity: nec[p][d] (nec_set), buffers in nec_block */
     nec_set nec[PRIME_MAX_TAGS_LIMIT][PRIME_MAX_TAGS_LIMIT];
     void *nec_block;
@@ -238,6 +262,10 @@ struct search_ctx {
     uint32_t leaf_chunk;     /* prime__search_set_leaf_chunk */
     uint32_t pair_rows;      /* prime__search_set_pair_rows */
     uint32_t nec_mode;       /* prime__search_set_necessity */
+    uint32_t local_max;      /* prime__search_set_local */
+    uint32_t sib_mode;       /* prime__search_set_siblings */
+    bool sib;                /* this batch keeps the rows of siblings (surv_row) */
+    uint32_t pool_cap;       /* entries of a depth's survivors pool */
     search_item *items;
     size_t n_items;
 
@@ -1020,29 +1048,18 @@ static void subset_stats(const search_worker *w, const search_class *c, uint32_t
 }
 
 /* The size and sum of the child j of the node of depth d = k - 2 on the
- * DFS path, from that node's survivors (sorted by tag), for the check of
- * a node of depth k whose last tag is j; false if j is not one. The
- * checks of the children of one node (depth k - 1) come in increasing j:
- * the search starts where the previous one of that node ended
- * (w->sv_at[k]) and gallops. */
+ * DFS path, from that node's survivors (their index by tag, sv_idx), for
+ * the check of a node of depth k whose last tag is j; false if j is not
+ * one. */
 static bool survivor_stats(search_worker *w, uint32_t k, uint32_t j, uint64_t *size,
                            uint64_t *sum)
 {
-    uint32_t d = k - 2;
-    const uint32_t *sv = w->sv_j + (size_t)d * w->s->max_m;
-    uint32_t n = w->lvl_nsv[d];
-    if (w->sv_at_node[k] != w->lvl_node[k - 1]) {
-        w->sv_at_node[k] = w->lvl_node[k - 1];
-        w->sv_at[k] = 0;
-    }
-    uint32_t lo = w->sv_at[k];
-    if (lo < n && sv[lo] < j)
-        lo = gallop_from(sv, lo, n, j);
-    w->sv_at[k] = lo;
-    if (lo >= n || sv[lo] != j)
+    size_t base = (size_t)(k - 2) * w->s->max_m;
+    uint32_t v = w->sv_idx[base + j];
+    if (v >= w->lvl_nsv[k - 2] || w->sv_j[base + v] != j)
         return false;
-    *size = w->sv_size[(size_t)d * w->s->max_m + lo];
-    *sum = w->sv_sum[(size_t)d * w->s->max_m + lo];
+    *size = w->sv_size[base + v];
+    *sum = w->sv_sum[base + v];
     return true;
 }
 
@@ -1181,6 +1198,70 @@ static void nec_stats(const search_worker *w, const search_class *c, uint32_t d,
     *sum_out = n == 0 ? 0 : prime__bits_sum(scratch, words, c->vals);
 }
 
+/* Size and outcome sum (fixed point) of the local set `m` (a mask over
+ * the pivot's images, visit()). */
+static inline void local_stats(const search_worker *w, const search_class *c, uint64_t m,
+                               uint64_t *size_out, uint64_t *sum_out)
+{
+    if (c->binary) {
+        uint64_t size = prime__popcount64(m);
+        *size_out = size;
+        *sum_out = (size - prime__popcount64(m & w->piv_wrong)) << PRIME_FX_SHIFT;
+        return;
+    }
+    uint64_t size = 0, sum = 0;
+    for (; m != 0; m &= m - 1, size++)
+        sum += w->lvals[__builtin_ctzll(m)];
+    *size_out = size;
+    *sum_out = sum;
+}
+
+/* Size and sum of S_{path[0..k) without path[drop]} for a local node of
+ * depth k (drop >= w->piv): the pivot's images that all the other tags
+ * added since the pivot have. Always true (a `known` for necessary()). */
+static bool local_without(const search_worker *w, const search_class *c, uint32_t k,
+                          uint32_t drop, uint64_t *size_out, uint64_t *sum_out)
+{
+    uint64_t m = ~(uint64_t)0;
+    for (uint32_t i = w->piv; i < k; i++)
+        if (i != drop)
+            m &= w->lcol[w->path[i]];
+    local_stats(w, c, m, size_out, sum_out);
+    return true;
+}
+
+/* The survivors row of the node of depth k whose last tag is t
+ * (w->surv_mask). */
+static inline uint64_t *surv_row(const search_worker *w, uint32_t k, uint32_t t)
+{
+    const search_ctx *s = w->s;
+    size_t row = s->sib ? (size_t)k * s->max_m + t : (size_t)k;
+    return w->surv_mask + row * s->max_row_words;
+}
+
+#define POOL_NONE UINT32_MAX
+
+/* The size and sum of S_{path[0..k) without path[k-3]} (k >= 4): the child
+ * path[k-1] of the node path[0..k-3) + path[k-2], a later sibling of the
+ * ancestor of depth k - 2, visited before it, from the survivors it kept
+ * (w->pool_*); false when they were not kept. */
+static bool sibling_stats(const search_worker *w, uint32_t k, uint64_t *size, uint64_t *sum)
+{
+    const search_ctx *s = w->s;
+    uint32_t d = k - 2, y = w->path[k - 2], l = w->path[k - 1];
+    uint32_t off = w->pool_at[(size_t)d * s->max_m + y];
+    const uint64_t *row = surv_row(w, d, y);
+    if (off == POOL_NONE || !bit_of(row, l))
+        return false;
+    size_t lw = l / PRIME_BITS_WORD;
+    for (size_t x = 0; x < lw; x++)
+        off += (uint32_t)prime__popcount64(row[x]);
+    off += (uint32_t)prime__popcount64(row[lw] & (((uint64_t)1 << (l % PRIME_BITS_WORD)) - 1));
+    *size = w->pool_size[(size_t)d * s->pool_cap + off];
+    *sum = w->pool_sum[(size_t)d * s->pool_cap + off];
+    return true;
+}
+
 /* Necessity: removing any one tag of the k-tag set path[0..k) (with size
  * and sum) must raise accuracy by min_gain(k). psize/psum are the stats of
  * path[0..k-1), the search parent; for k = 2 the other subset is a single
@@ -1207,6 +1288,10 @@ static bool necessary(search_worker *w, const search_class *c, uint32_t k, uint6
         uint64_t qs;
         uint64_t qsum;
         bool known = drop + 2 == k ? survivor_stats(w, k, w->path[k - 1], &qs, &qsum)
+                     : drop + 3 == k && k >= 4 && s->sib && sibling_stats(w, k, &qs, &qsum)
+                         ? true
+                     : w->lvl_local[k] && drop >= w->piv
+                         ? local_without(w, c, k, drop, &qs, &qsum)
                      : drop == 0 && k == 3 ? pair_stats(w->full, w->path[1], w->path[2], &qs, &qsum)
                                            : false;
         if (!known && k >= 4 && s->nec_mode == 1) {
@@ -1408,6 +1493,8 @@ static bool wrong_tables(search_worker *w, const search_class *c, uint32_t k,
         for (uint32_t v = 0; v < n_sv; v++) {
             if (sv_size[v] - (sv_sum[v] >> PRIME_FX_SHIFT) < c->need_wrong)
                 continue; /* no child */
+            if (sv_size[v] <= s->local_max && k + 2 < s->max_tags)
+                continue; /* a pivot: masks below it, no table read */
             tests += s->k->and_popcount(surv, c->rows + (size_t)sv_j[v] * c->row_words,
                                         c->row_words);
         }
@@ -1456,7 +1543,7 @@ static inline bool drops(const search_ctx *s, const search_class *c, uint64_t si
     return c->acc - prime__fx_mean(sum, size) >= s->min_drop - PRIME_EPS;
 }
 
-/* Words of the correct group that leaf_right() counts at a time
+/* Words of the correct group that leaf_pass() counts at a time
  * (prime__search_set_leaf_chunk). */
 #define LEAF_CHUNK 128
 static uint32_t leaf_chunk = LEAF_CHUNK;
@@ -1466,46 +1553,180 @@ void prime__search_set_leaf_chunk(uint32_t words)
     leaf_chunk = words == 0 ? LEAF_CHUNK : words;
 }
 
-/* The correct images of a child that is a leaf (it has `wrong` wrong
- * images, enough for the error bound), counted over a and b (the correct
- * groups of node and column, `words` words) a chunk at a time, stopping
- * once the count so far shows that the child has min_size images and is
- * no failure mode: then its exact size and sum matter nowhere (a leaf has
- * no children, its sibling statistics serve no necessity check, and
- * drops() stays false for the full count), so the partial count, a lower
- * bound, stands for it. */
-static uint64_t leaf_right(const search_ctx *s, const search_class *c, const uint64_t *a,
-                           const uint64_t *b, size_t words, uint64_t wrong)
+/* visit, pass 1, for a dense node of depth k = max_tags - 1 with 0/1
+ * outcomes (its children are leaves): the wrong images of all its allowed
+ * children at once (and_popcount_many, the node's wrong words against each
+ * child's column, or its wrong images in an ancestor's table, wown over
+ * wwords words, against the child's column there, wtab[j]:
+ * wrong_tables()), then the correct ones of those with enough wrong
+ * images, at once too; the children that are failure-mode candidates
+ * (size, drops()) become the
+ * survivors of level k, the others are only counted (visit() would count
+ * them and return). The same numbers as the general loop of visit() (the
+ * bitset column of a sparse tag holds the same images as its positions).
+ * A correct group longer than leaf_chunk words is counted a chunk at a
+ * time, and a child whose count so far shows min_size images and no
+ * failure mode (drops() stays false as its correct images grow, with its
+ * wrong ones fixed) is counted then and leaves the later chunks: a leaf
+ * has no children, and the numbers of the last level serve no necessity
+ * check (survivor_stats() and sibling_stats() read levels above it), so
+ * its exact size matters nowhere.
+ * The tags and counts are listed in level k + 1 of sv_j / sv_size /
+ * sv_sum (no node of depth max_tags has children); the survivors' bits go
+ * to surv, this node's survivors row (cleared by visit()). false: stopped. */
+static bool leaf_pass(search_worker *w, const search_class *c, uint32_t k, const uint64_t *set,
+                      const uint64_t *allowed, const uint64_t *wown, uint64_t *const *wtab,
+                      size_t wwords, uint64_t *surv, uint32_t *n_out)
 {
-    uint64_t right = 0;
-    size_t chunk = s->leaf_chunk;
-    for (size_t x = 0; x < words; x += chunk) {
-        size_t n = words - x < chunk ? words - x : chunk;
-        right += s->k->and_popcount(a + x, b + x, n);
-        if (x + n < words && wrong + right >= c->min_size &&
-            !drops(s, c, wrong + right, right << PRIME_FX_SHIFT))
-            break;
+    const search_ctx *s = w->s;
+    size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
+    uint32_t *lj = w->sv_j + (size_t)(k + 1) * s->max_m;
+    uint64_t *lwrong = w->sv_size + (size_t)(k + 1) * s->max_m;
+    uint64_t *lright = w->sv_sum + (size_t)(k + 1) * s->max_m;
+    const uint64_t **lcol = w->leaf_cols;
+    uint32_t n = 0;
+    for (size_t aw = 0; aw < cw; aw++) {
+        for (uint64_t bits = allowed[aw]; bits != 0; bits &= bits - 1) {
+            uint32_t j = (uint32_t)(aw * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(bits);
+            if (++w->nodes >= CHECK_NODES) {
+                w->nodes = 0;
+                if (!check_point(w))
+                    return false;
+            }
+            lj[n] = j;
+            lcol[n] = wown != NULL ? wtab[j] : col_at(c, j);
+            n++;
+        }
     }
-    return right;
+    if (wown != NULL)
+        s->k->and_popcount_many(wown, lcol, n, wwords, lwrong);
+    else
+        s->k->and_popcount_many(set, lcol, n, ww, lwrong);
+    /* those with enough wrong images, in order: their correct images */
+    uint32_t n_right = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (lwrong[i] < c->need_wrong)
+            continue;
+        lj[n_right] = lj[i];
+        lwrong[n_right] = lwrong[i];
+        lcol[n_right] = col_at(c, lj[i]) + ww;
+        n_right++;
+    }
+    size_t rw = words - ww, chunk = s->leaf_chunk;
+    if (rw <= chunk) {
+        s->k->and_popcount_many(set + ww, lcol, n_right, rw, lright);
+    } else {
+        /* level k's sizes are free until its survivors are listed below */
+        uint64_t *part = w->sv_size + (size_t)k * s->max_m;
+        memset(lright, 0, n_right * sizeof *lright);
+        for (size_t x = 0; x < rw && n_right > 0;) {
+            size_t len = rw - x < chunk ? rw - x : chunk;
+            s->k->and_popcount_many(set + ww + x, lcol, n_right, len, part);
+            x += len;
+            uint32_t open = 0;
+            for (uint32_t i = 0; i < n_right; i++) {
+                uint64_t right = lright[i] + part[i];
+                if (x < rw && lwrong[i] + right >= c->min_size &&
+                    !drops(s, c, lwrong[i] + right, right << PRIME_FX_SHIFT)) {
+                    w->candidates++; /* a candidate, no failure mode */
+                    continue;
+                }
+                lj[open] = lj[i];
+                lwrong[open] = lwrong[i];
+                lright[open] = right;
+                lcol[open] = lcol[i] + len;
+                open++;
+            }
+            n_right = open;
+        }
+    }
+    uint32_t *sv_j = w->sv_j + (size_t)k * s->max_m;
+    uint64_t *sv_size = w->sv_size + (size_t)k * s->max_m;
+    uint64_t *sv_sum = w->sv_sum + (size_t)k * s->max_m;
+    uint32_t n_sv = 0;
+    for (uint32_t i = 0; i < n_right; i++) {
+        uint64_t wrong = lwrong[i], right = lright[i];
+        uint64_t csize = wrong + right;
+        uint64_t csum = right << PRIME_FX_SHIFT;
+        if (csize < c->min_size)
+            continue;
+        if (!drops(s, c, csize, csum)) {
+            w->candidates++;
+            continue;
+        }
+        uint32_t j = lj[i];
+        surv[j / PRIME_BITS_WORD] |= (uint64_t)1 << (j % PRIME_BITS_WORD);
+        sv_j[n_sv] = j;
+        sv_size[n_sv] = csize;
+        sv_sum[n_sv] = csum;
+        n_sv++;
+    }
+    *n_out = n_sv;
+    return true;
+}
+
+/* Gather into a mask: bit i (from <= i < to) set when the bit of
+ * position ids[i] is set in b. */
+static inline uint64_t gather(const uint32_t *ids, uint32_t from, uint32_t to, const uint64_t *b,
+                              uint32_t *count)
+{
+    uint64_t m = 0;
+    uint32_t n = 0;
+    for (uint32_t i = from; i < to; i++) {
+        uint64_t bit = bit_of(b, ids[i]);
+        m |= bit << i;
+        n += (uint32_t)bit;
+    }
+    *count = n;
+    return m;
+}
+
+/* A node of at most this many images, not below a pivot, becomes the
+ * pivot of its subtree (visit(); prime__search_set_local). */
+static uint32_t local_max = 64;
+
+void prime__search_set_local(uint32_t max)
+{
+    local_max = max > 64 ? 64 : max;
+}
+
+/* Whether a child's tags are limited by its parent's later siblings
+ * (visit(), pass 2; prime__search_set_siblings): where their rows take at
+ * most SIB_BYTES a worker. */
+#define SIB_BYTES ((size_t)8 << 20)
+static uint32_t sib_mode = 1;
+
+void prime__search_set_siblings(uint32_t mode)
+{
+    sib_mode = mode > 1 ? 1 : mode;
 }
 
 /* Visit the k-tag set path[0..k) (size >= min_size): its images are the
- * sorted positions `ids` when not NULL, else the bitset `set`; `allowed`
- * holds the tags its children may add. Returns false to stop (cancelled
- * or out of memory). */
+ * mask `lmask` over the pivot's images when `local` (a descendant of the
+ * pivot), else the sorted positions `ids` when not NULL, else the bitset
+ * `set`; `allowed` holds the tags its children may add. Returns false to
+ * stop (cancelled or out of memory). */
 static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
-                  const uint64_t *set, const uint32_t *ids, uint64_t size, uint64_t sum,
-                  uint64_t psize, uint64_t psum, const uint64_t *allowed)
+                  const uint64_t *set, const uint32_t *ids, bool local, uint64_t lmask,
+                  uint64_t size, uint64_t sum, uint64_t psize, uint64_t psum,
+                  const uint64_t *allowed)
 {
     const search_ctx *s = w->s;
     size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
     w->candidates++;
+    /* this node's survivors row, cleared first: a node that tries no
+       child has none (its earlier siblings read it, pass 2) */
+    uint64_t *surv = surv_row(w, k, w->path[k - 1]);
+    if (k < s->max_tags)
+        memset(surv, 0, cw * sizeof *surv);
+    if (s->sib)
+        w->pool_at[(size_t)k * s->max_m + w->path[k - 1]] = POOL_NONE;
     w->lvl_set[k] = set;
     w->lvl_ids[k] = ids;
+    w->lvl_local[k] = local;
     w->lvl_size[k] = size;
     w->lvl_node[k] = ++w->node_count;
-    if (drops(s, c, size, sum) &&
-        necessary(w, c, k, size, sum, psize, psum)) {
+    if (drops(s, c, size, sum) && necessary(w, c, k, size, sum, psize, psum)) {
         if (w->s->on_mode != NULL) {
             if (!stream_mode(w, c, k, size, sum))
                 return false;
@@ -1528,22 +1749,31 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     if (c->binary ? size - (sum >> PRIME_FX_SHIFT) < c->need_wrong
                   : !can_reach_drop(s, c, size, sum))
         return true;
-    if (ids == NULL && sparse(s, size, words)) {
+    bool leaf = k + 1 >= s->max_tags;
+    /* a pivot: its children get masks over its images, and so on down */
+    bool pivot = !local && !leaf && size <= s->local_max;
+    if (!local && ids == NULL && (pivot || sparse(s, size, words))) {
         /* sparse from here down: its children are probed, not ANDed (a
            sparse column has its positions already; otherwise the parent was
            a bitset, so level k-1 of the arrays is free) */
         uint32_t *own = w->ids + (size_t)(k - 1) * s->ids_cap;
-        extract_ids(set, words, own);
+        s->k->and_ids(set, set, words, own);
         ids = own;
         w->lvl_ids[k] = ids;
     }
     uint64_t *child = w->stack + (size_t)k * s->max_words;
     uint32_t *child_ids = w->ids + (size_t)k * s->ids_cap;
     uint64_t *next = w->allowed + (size_t)k * s->max_row_words;
-    bool leaf = k + 1 >= s->max_tags;
     /* binary outcomes: ids[0..n_wrong) are the wrong images */
     uint32_t n_wrong = c->binary ? (uint32_t)(size - (sum >> PRIME_FX_SHIFT)) : 0;
     uint32_t correct_from = c->binary ? (uint32_t)(ww * PRIME_BITS_WORD) : 0;
+    if (pivot) {
+        w->piv = k;
+        w->piv_wrong = n_wrong >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n_wrong) - 1;
+        if (!c->binary)
+            for (uint32_t i = 0; i < (uint32_t)size; i++)
+                w->lvals[i] = c->vals[ids[i]];
+    }
 
     /* Pass 1: the size and sum of every child allowed, counted only (no
      * set written with 0/1 outcomes). The children that survive (size and
@@ -1551,17 +1781,36 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
      * counted stay those of a plain walk) are the only tags their
      * siblings' subtrees may add: a set outside S_{P+l} is outside every
      * superset of P+l, as in Eclat's prefix classes. */
-    uint64_t *surv = w->surv_mask + (size_t)k * s->max_row_words;
     uint32_t *sv_j = w->sv_j + (size_t)k * s->max_m;
     uint64_t *sv_size = w->sv_size + (size_t)k * s->max_m;
     uint64_t *sv_sum = w->sv_sum + (size_t)k * s->max_m;
     uint32_t n_sv = 0;
-    memset(surv, 0, cw * sizeof *surv);
-    /* the wrong images in an ancestor's table (wrong_tables()) */
-    const uint64_t *wown = c->binary ? w->wc_own[k] : NULL;
+    /* the wrong images in an ancestor's table (wrong_tables()); never for a
+       local node or a pivot, whose children are counted from masks */
+    const uint64_t *wown = c->binary && !local && !pivot ? w->wc_own[k] : NULL;
     uint64_t *const *wtab = wown != NULL ? w->wc_tab + (size_t)w->wc_at[k] * s->max_m : NULL;
     size_t wwords = wown != NULL ? w->wc_words[w->wc_at[k]] : 0;
-    for (size_t aw = 0; aw < cw; aw++) {
+    if (local && c->binary) {
+        /* one word a child (the kernel counts with popcnt where the CPU
+           has it) */
+        uint64_t tried;
+        n_sv = s->k->mask_children(lmask, w->lcol, allowed, cw, w->piv_wrong, c->need_wrong,
+                                   c->min_size, PRIME_FX_SHIFT, surv, sv_j, sv_size, sv_sum,
+                                   &tried);
+        w->nodes += (uint32_t)(tried < CHECK_NODES ? tried : CHECK_NODES);
+        if (w->nodes >= CHECK_NODES) {
+            w->nodes = 0;
+            if (!check_point(w))
+                return false;
+        }
+        allowed = NULL; /* pass 1 is done */
+    } else if (leaf && ids == NULL && c->binary) {
+        /* children that are leaves, of a dense node: all counted at once */
+        if (!leaf_pass(w, c, k, set, allowed, wown, wtab, wwords, surv, &n_sv))
+            return false;
+        allowed = NULL; /* pass 1 is done */
+    }
+    for (size_t aw = 0; allowed != NULL && aw < cw; aw++) {
         for (uint64_t bits = allowed[aw]; bits != 0; bits &= bits - 1) {
             uint32_t j = (uint32_t)(aw * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(bits);
             if (++w->nodes >= CHECK_NODES) {
@@ -1569,14 +1818,42 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 if (!check_point(w))
                     return false;
             }
+            uint64_t csize;
+            uint64_t csum;
+            if (local || pivot) {
+                uint64_t m;
+                if (local) {
+                    m = lmask & w->lcol[j]; /* other outcomes (0/1: mask_children) */
+                    local_stats(w, c, m, &csize, &csum);
+                } else {
+                    /* the pivot: its images in j's column, wrong ones first */
+                    const uint64_t *col = col_at(c, j);
+                    uint32_t wrong, right;
+                    m = gather(ids, 0, n_wrong, col, &wrong);
+                    if (c->binary && wrong < c->need_wrong)
+                        continue;
+                    m |= gather(ids, n_wrong, (uint32_t)size, col, &right);
+                    w->lcol[j] = m;
+                    csize = (uint64_t)wrong + right;
+                    csum = c->binary ? (uint64_t)right << PRIME_FX_SHIFT : 0;
+                    if (!c->binary && csize >= c->min_size)
+                        local_stats(w, c, m, &csize, &csum);
+                }
+                if (csize < c->min_size)
+                    continue;
+                surv[aw] |= (uint64_t)1 << (j % PRIME_BITS_WORD);
+                sv_j[n_sv] = j;
+                sv_size[n_sv] = csize;
+                sv_sum[n_sv] = csum;
+                n_sv++;
+                continue;
+            }
             const uint64_t *col = col_at(c, j);
             const uint32_t *cj = c->col_ids[j];
             uint64_t cn = c->col_size[j];
             int way = ids != NULL ? (cj != NULL && gallops(s, cn, size) ? MEET_GALLOP
                                                                          : MEET_NODE_IDS)
                                   : (cj != NULL ? MEET_COL_IDS : MEET_WORDS);
-            uint64_t csize;
-            uint64_t csum;
             if (way == MEET_GALLOP) {
                 uint32_t wrong = 0;
                 csize = gallop(cj, (uint32_t)cn, ids, (uint32_t)size, correct_from, &wrong,
@@ -1628,10 +1905,9 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                                               : s->k->and_popcount(set, col, ww);
                 if (wrong < c->need_wrong)
                     continue;
-                uint64_t right =
-                    leaf && words - ww > s->leaf_chunk
-                        ? leaf_right(s, c, set + ww, col + ww, words - ww, wrong)
-                        : s->k->and_popcount(set + ww, col + ww, words - ww);
+                /* not a leaf: the children of a dense node are leaves in
+                   leaf_pass(), which stops their counts early */
+                uint64_t right = s->k->and_popcount(set + ww, col + ww, words - ww);
                 csize = wrong + right;
                 csum = right << PRIME_FX_SHIFT;
             } else {
@@ -1642,6 +1918,13 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             }
             if (csize < c->min_size)
                 continue;
+            if (leaf && !drops(s, c, csize, csum)) {
+                /* a leaf that is no failure mode: visit() would count it
+                   and return (nothing below it, and no sibling's subtree
+                   reads the survivors of the last level) */
+                w->candidates++;
+                continue;
+            }
             surv[aw] |= (uint64_t)1 << (j % PRIME_BITS_WORD);
             sv_j[n_sv] = j;
             sv_size[n_sv] = csize;
@@ -1652,17 +1935,38 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
 
     w->lvl_nsv[k] = n_sv;
     /* the children's wrong images: in this node's table when it makes one,
-       else in its ancestor's */
+       else in its ancestor's; not below a pivot (the sets there are masks
+       over at most 64 images, counted without tables) */
     bool made = false;
-    if (c->binary && !leaf &&
+    if (c->binary && !leaf && !local && !pivot &&
         !wrong_tables(w, c, k, set, ids, n_wrong, surv, sv_j, sv_size, sv_sum, n_sv, &made)) {
         w->status = PRIME_E_NOMEM;
         return false;
     }
     uint64_t *const *mine = made ? w->wc_tab + (size_t)k * s->max_m : NULL;
-    /* Pass 2: visit the survivors in order; a child that may have children
-     * gets its set (computed again: most children are leaves or stop). */
-    for (uint32_t v = 0; v < n_sv; v++) {
+    uint32_t *sv_idx = w->sv_idx + (size_t)k * s->max_m;
+    for (uint32_t v = 0; v < n_sv; v++)
+        sv_idx[sv_j[v]] = v;
+    if (s->sib && k >= 2 && k + 2 <= s->max_tags) {
+        /* kept for the necessity of the sets of depth k + 2 below this
+           node's earlier siblings (sibling_stats()) */
+        uint32_t at = w->pool_n[k];
+        if (s->pool_cap - at >= n_sv) {
+            memcpy(w->pool_size + (size_t)k * s->pool_cap + at, sv_size, n_sv * sizeof *sv_size);
+            memcpy(w->pool_sum + (size_t)k * s->pool_cap + at, sv_sum, n_sv * sizeof *sv_sum);
+            w->pool_at[(size_t)k * s->max_m + w->path[k - 1]] = at;
+            w->pool_n[k] = at + n_sv;
+        }
+    }
+    w->pool_n[k + 1] = 0; /* this node's children append from here (k < max_tags) */
+    /* Pass 2: visit the survivors, the last tag first; a child that may
+     * have children gets its set (computed again: most children are
+     * leaves or stop). With this node P = Q+i, its child P+j may add only
+     * the tags l that survived both here and as children of Q+j, a later
+     * sibling of P, visited before it (s->sib): Q+j+l is a subset of
+     * P+j+l, and every test is monotone, so a set that the row rules out
+     * would have been rejected anyway (the same sets are visited). */
+    for (uint32_t v = n_sv; v-- > 0;) {
         uint32_t j = sv_j[v];
         uint64_t csize = sv_size[v];
         uint64_t csum = sv_sum[v];
@@ -1673,14 +1977,22 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
         if (descend) {
             const uint64_t *row = c->rows + (size_t)j * cw;
             uint64_t any = 0;
-            for (size_t x = 0; x < cw; x++)
-                any |= next[x] = surv[x] & row[x];
+            if (s->sib && k >= 2) {
+                const uint64_t *sib = surv_row(w, k, j);
+                for (size_t x = 0; x < cw; x++)
+                    any |= next[x] = surv[x] & row[x] & sib[x];
+            } else {
+                for (size_t x = 0; x < cw; x++)
+                    any |= next[x] = surv[x] & row[x];
+            }
             next_allowed = next;
             const uint64_t *col = col_at(c, j);
             const uint32_t *cj = c->col_ids[j];
             uint64_t cn = c->col_size[j];
             if (any == 0) {
                 descend = false; /* no tag to add: the set is not needed */
+            } else if (local || pivot) {
+                /* a mask: nothing to compute */
             } else if (ids != NULL && cj != NULL && gallops(s, cn, size)) {
                 uint32_t below;
                 gallop(cj, (uint32_t)cn, ids, (uint32_t)size, correct_from, &below, child_ids);
@@ -1697,13 +2009,19 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                     probe(ids, (uint32_t)size, col, child_ids);
                 }
                 cids = child_ids;
+            } else if (csize <= s->local_max && k + 2 < s->max_tags) {
+                /* a pivot (visit()): its positions, not its bitset */
+                s->k->and_ids(set, col, words, child_ids);
+                cids = child_ids;
             } else {
                 s->k->and_count(child, set, col, words);
                 cset = child;
             }
         }
         w->wc_own[k + 1] = NULL;
-        if (descend && c->binary) {
+        /* not for a child that is local or a pivot (visit()): masks below */
+        if (descend && c->binary && !local && !pivot &&
+            !(csize <= s->local_max && k + 2 < s->max_tags)) {
             if (mine != NULL) {
                 w->wc_own[k + 1] = mine[j];
                 w->wc_at[k + 1] = k;
@@ -1715,7 +2033,8 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             }
         }
         w->path[k] = j;
-        if (!visit(w, cls, c, k + 1, cset, cids, csize, csum, size, sum,
+        if (!visit(w, cls, c, k + 1, cset, cids, local || pivot,
+                   local ? lmask & w->lcol[j] : pivot ? w->lcol[j] : 0, csize, csum, size, sum,
                    descend ? next_allowed : NULL))
             return false;
     }
@@ -1941,12 +2260,12 @@ static bool search_item_run(search_worker *w, const search_item *it)
             return false;
         }
         w->wc_own[1] = NULL;
-        return visit(w, it->cls, &w->proj, 1, first, NULL, n_f, c->col_sum[f], c->n, c->sum,
-                     allowed);
+        return visit(w, it->cls, &w->proj, 1, first, NULL, false, 0, n_f, c->col_sum[f], c->n,
+                     c->sum, allowed);
     }
     w->wc_own[1] = NULL;
-    return visit(w, it->cls, c, 1, c->cols + (size_t)f * c->words, c->col_ids[f], n_f,
-                 c->col_sum[f], c->n, c->sum, allowed);
+    return visit(w, it->cls, c, 1, c->cols + (size_t)f * c->words, c->col_ids[f], false, 0,
+                 n_f, c->col_sum[f], c->n, c->sum, allowed);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2167,10 +2486,19 @@ static void free_search_scratch(search_worker *w)
     prime__free(w->ids);
     prime__free(w->allowed);
     prime__free(w->surv_mask);
+    prime__free(w->sv_idx);
+    w->sv_idx = NULL;
+    prime__free(w->pool_size);
+    prime__free(w->pool_sum);
+    prime__free(w->pool_at);
+    w->pool_size = w->pool_sum = NULL;
+    w->pool_at = NULL;
     prime__free(w->sv_j);
     prime__free(w->sv_size);
     prime__free(w->sv_sum);
     prime__free(w->pos);
+    prime__free(w->leaf_cols);
+    w->leaf_cols = NULL;
     prime__free(w->pc_wrong);
     prime__free(w->pc_size);
     prime__free(w->pc_sum);
@@ -2191,6 +2519,8 @@ static void free_search_scratch(search_worker *w)
     prime__free(w->plist);
     w->pacc = NULL;
     w->plist = NULL;
+    prime__free(w->lcol);
+    w->lcol = NULL;
     prime__free(w->pblock);
     prime__free(w->nec_block);
     w->nec_block = NULL;
@@ -2312,11 +2642,18 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
     }
     /* no sparse set is longer than this (sparse(), and <= its class) */
     s->ids_cap = (size_t)((uint64_t)s->max_words * s->array_num / s->array_den) + 1;
+    if (s->ids_cap < (size_t)s->local_max + 1)
+        s->ids_cap = (size_t)s->local_max + 1; /* a pivot's positions */
     if (s->ids_cap > (size_t)max_n + 1)
         s->ids_cap = (size_t)max_n + 1;
     st = build_items(s);
     if (st != PRIME_OK)
         goto out;
+    s->sib = s->sib_mode != 0 && s->max_m > 0 &&
+             ((size_t)s->max_tags + 1) * s->max_m * s->max_row_words * sizeof(uint64_t) <=
+                 SIB_BYTES;
+    /* the survivors' pool of a depth: 4 entries a candidate (at least 4,096) */
+    s->pool_cap = s->max_m < 1024 ? 4096 : 4 * s->max_m;
     for (uint32_t t = 0; t < n_alloc; t++) {
         free_search_scratch(&workers[t]);
         if (t > 0 && (size_t)t >= s->n_items)
@@ -2330,13 +2667,28 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
             prime__malloc(((size_t)s->max_tags + 1) * (s->max_row_words ? s->max_row_words : 1) *
                           sizeof(uint64_t));
         size_t levels = (size_t)s->max_tags + 1, mm = s->max_m ? s->max_m : 1;
-        workers[t].surv_mask =
-            prime__malloc(levels * (s->max_row_words ? s->max_row_words : 1) * sizeof(uint64_t));
+        workers[t].surv_mask = prime__malloc(levels * (s->sib ? mm : 1) *
+                                             (s->max_row_words ? s->max_row_words : 1) *
+                                             sizeof(uint64_t));
+        workers[t].sv_idx = prime__calloc(levels * mm, sizeof *workers[t].sv_idx);
+        if (s->sib) {
+            workers[t].pool_size = prime__malloc(levels * s->pool_cap * sizeof(uint64_t));
+            workers[t].pool_sum = prime__malloc(levels * s->pool_cap * sizeof(uint64_t));
+            workers[t].pool_at = prime__malloc(levels * mm * sizeof(uint32_t));
+            if (workers[t].pool_size == NULL || workers[t].pool_sum == NULL ||
+                workers[t].pool_at == NULL) {
+                st = PRIME_E_NOMEM;
+                goto out;
+            }
+            for (size_t x = 0; x < levels * mm; x++)
+                workers[t].pool_at[x] = POOL_NONE;
+        }
         workers[t].sv_j = prime__malloc(levels * mm * sizeof(uint32_t));
         workers[t].sv_size = prime__malloc(levels * mm * sizeof(uint64_t));
         workers[t].sv_sum = prime__malloc(levels * mm * sizeof *workers[t].sv_sum);
         workers[t].pos = prime__malloc((s->max_words ? s->max_words : 1) * PRIME_BITS_WORD *
                                        sizeof *workers[t].pos);
+        workers[t].leaf_cols = prime__malloc(mm * sizeof *workers[t].leaf_cols);
         workers[t].pc_wrong = prime__calloc(mm, sizeof *workers[t].pc_wrong);
         workers[t].pc_size = prime__calloc(mm, sizeof *workers[t].pc_size);
         workers[t].pc_sum = prime__calloc(mm, sizeof *workers[t].pc_sum);
@@ -2347,6 +2699,7 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         workers[t].wc_buf = prime__malloc(levels * mww * sizeof *workers[t].wc_buf);
         workers[t].pacc = prime__malloc(mm * sizeof *workers[t].pacc);
         workers[t].plist = prime__malloc(mm * sizeof *workers[t].plist);
+        workers[t].lcol = prime__malloc(mm * sizeof *workers[t].lcol);
         size_t n_nec = nec_slots(s->max_tags), nec_words = s->max_words ? s->max_words : 1;
         if (n_nec > 0) {
             workers[t].nec_block = prime__malloc(
@@ -2369,14 +2722,15 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         }
         if (workers[t].pcolp == NULL || workers[t].pnull == NULL || workers[t].pacc == NULL ||
             workers[t].wc_tab == NULL || workers[t].wc_buf == NULL ||
-            workers[t].plist == NULL || workers[t].pc_wrong == NULL ||
+            workers[t].plist == NULL || workers[t].lcol == NULL || workers[t].pc_wrong == NULL ||
             workers[t].pc_size == NULL || workers[t].pc_sum == NULL) {
             st = PRIME_E_NOMEM;
             goto out;
         }
         if (workers[t].stack == NULL || workers[t].ids == NULL || workers[t].allowed == NULL ||
-            workers[t].surv_mask == NULL || workers[t].sv_j == NULL || workers[t].sv_size == NULL ||
-            workers[t].sv_sum == NULL || workers[t].pos == NULL) {
+            workers[t].surv_mask == NULL || workers[t].sv_idx == NULL || workers[t].sv_j == NULL ||
+            workers[t].sv_size == NULL || workers[t].sv_sum == NULL || workers[t].pos == NULL ||
+            workers[t].leaf_cols == NULL) {
             st = PRIME_E_NOMEM;
             goto out;
         }
@@ -2440,6 +2794,8 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->leaf_chunk = leaf_chunk;
     s->pair_rows = pair_rows;
     s->nec_mode = nec_mode;
+    s->local_max = local_max;
+    s->sib_mode = sib_mode;
     s->batch_images = batch_images;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1

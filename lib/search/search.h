@@ -137,6 +137,18 @@ PRIME_INTERNAL void prime__search_set_pair_rows(uint32_t mode);
  * the DFS path, intersected with the node's last column. Read at the start
  * of each prime_search; not for concurrent use. */
 PRIME_INTERNAL void prime__search_set_necessity(uint32_t mode);
+/* Test hook: a search node of at most `max` images (<= 64; default 64;
+ * 0 = never) numbers its images 0..size-1, and every set below it is a
+ * 64-bit mask over them (search.c, visit()). Read at the start of each
+ * prime_search; not for concurrent use. */
+PRIME_INTERNAL void prime__search_set_local(uint32_t max);
+/* Test hook: 1 (the default) limits the tags that a child P+j of a node
+ * P = Q+i may add to those that the children of P's later sibling Q+j
+ * kept, and takes a necessity subset without path[k-3] from those
+ * children's numbers (search.c, visit(), sibling_stats(); where their rows
+ * fit 8 MiB a worker); 0 only to those of P, and no such numbers. Read at
+ * the start of each prime_search; not for concurrent use. */
+PRIME_INTERNAL void prime__search_set_siblings(uint32_t mode);
 /* Test hook: the search prepares its classes in batches of consecutive
  * classes holding together at most this many images (a larger class is a
  * batch of its own), and frees a batch's columns before the next one, so
