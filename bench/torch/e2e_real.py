@@ -5,7 +5,7 @@ not a test.
 
     /usr/bin/python3 bench/torch/e2e_real.py [--build build] [--work DIR]
         [--rounds 3] [--threads 2] [--batches 8,32] [--models mobilenet,vit]
-        [--limit N] [--omp-wait passive,libgomp] [--jpeg-draft on,off]
+        [--limit N] [--omp-wait passive,libgomp] [--jpeg-draft on,off] [--decode-alone]
 
 Models (made once in --work, default /tmp/prime-e2e-real):
   mobilenet  nsfwjs's pretrained MobileNetV2 (npm, examples/real-model:
@@ -34,6 +34,12 @@ passive, what prime sets by default, or libgomp's own spinning default).
 Each side is timed from outside (wall clock from start to exit; CPU = user
 + system of the process, from wait4). The first --limit photos only, when
 given.
+
+--decode-alone also runs, in each round, the same command with the model
+replaced by tests/data/torch/channel_mean.pt (the mean of each channel: a
+forward pass that costs nothing), over the photos and over one tiny PNG:
+their CPU difference is what decoding and preprocessing the photos cost
+inside the pipeline, to set against end to end minus forward alone.
 """
 import argparse
 import os
@@ -106,6 +112,10 @@ def main():
                          "(GOMP_SPINCOUNT=300000: libgomp's own default, waiting threads "
                          "spin first; prime before it set PASSIVE), active "
                          "(OMP_WAIT_POLICY=ACTIVE)")
+    ap.add_argument("--decode-alone", action="store_true",
+                    help="also time the command with a model that costs nothing "
+                         "(tests/data/torch/channel_mean.pt), over the photos and over one "
+                         "tiny PNG (the start-up), to measure decoding inside the pipeline")
     ap.add_argument("--jpeg-draft", default="on",
                     help="comma-separated --jpeg-draft settings of the prime command to "
                          "compare (on: the default, JPEGs decoded at a reduced DCT scale "
@@ -144,6 +154,15 @@ def main():
     for _, f, _ in files:
         shutil.copyfile(f, os.path.join(photos, os.path.basename(f)))
     n = len(files)
+    # --decode-alone: a free model, its 3 tag names, and a folder of one tiny PNG
+    free = os.path.join(SRC, "tests", "data", "torch", "channel_mean.pt")
+    free_vocab = os.path.join(work, "rgb.txt")
+    with open(free_vocab, "w") as f:
+        f.write("r\ng\nb\n")
+    tiny = os.path.join(work, "tiny", "x")
+    os.makedirs(tiny, exist_ok=True)
+    shutil.copyfile(os.path.join(SRC, "tests", "data", "torch", "img_a.png"),
+                    os.path.join(tiny, "a.png"))
     models = make_models(work, a.models.split(","))
     batches = [int(b) for b in a.batches.split(",")]
     print("e2e_real: %d photos, threads %d, OpenMP wait %s, JPEG draft %s, rounds %d, %s" % (
@@ -154,6 +173,15 @@ def main():
     for name, (pt, args) in models.items():
         for b in batches:
             res = {c: ([], [], [], [], []) for c in combos}
+            alone = {c: ([], []) for c in combos}  # --decode-alone: photos, start-up CPU
+            # the command with the free model: the same options, its own vocabulary
+            free_args = [x for x in args]
+            free_args[free_args.index("--model") + 1] = free
+            if "--classes" in free_args:
+                k = free_args.index("--classes")
+                del free_args[k:k + 2]
+            if "--vocab" in free_args:
+                free_args[free_args.index("--vocab") + 1] = free_vocab
             for r in range(a.rounds):
                 for wait, draft in combos:  # interleaved within each round
                     e = dict(env)
@@ -174,6 +202,17 @@ def main():
                     e_wall.append(w)
                     e_cpu.append(c)
                     ratio.append(e_wall[-1] / f_wall[-1])
+                    if a.decode_alone:
+                        for folder, cpus in ((os.path.dirname(photos), alone[(wait, draft)][0]),
+                                             (os.path.dirname(tiny), alone[(wait, draft)][1])):
+                            _, c, _ = timed([prime] + free_args + [
+                                "--images", folder, "--batch", str(b), "--threads",
+                                str(a.threads), "--jpeg-draft", draft, "--output",
+                                os.path.join(work, "out_free.csv")], e)
+                            cpus.append(c)
+                        print("  %s batch %d: free model CPU %.2f s over the photos, %.2f s "
+                              "over one tiny PNG" % (name, b, alone[(wait, draft)][0][-1],
+                                                     alone[(wait, draft)][1][-1]), flush=True)
                     print("  %s batch %d wait %s draft %s round %d: forward %.2f s (CPU %.2f), "
                           "end to end %.2f s (CPU %.2f), ratio %.3f, load %s" % (
                               name, b, wait, draft, r, f_wall[-1], f_cpu[-1], e_wall[-1], e_cpu[-1],
@@ -182,17 +221,25 @@ def main():
                 tag = ([wait] if len(waits) > 1 else []) + \
                     (["draft " + draft] if len(drafts) > 1 else [])
                 rows.append((name + (" (" + ", ".join(tag) + ")" if tag else ""), b)
-                            + res[(wait, draft)])
+                            + res[(wait, draft)] + alone[(wait, draft)])
     print("\n| model | batch | forward alone: wall s (min-max) | CPU s | end to end: wall s "
           "(min-max) | CPU s | wall ratio, best of each | wall ratio per round (median, "
           "min-max) | CPU ratio (min / min) |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for name, b, fw, fc, ew, ec, ra in rows:
+    for name, b, fw, fc, ew, ec, ra, dp, dt in rows:
         print("| %s | %d | %.2f (%.2f-%.2f) | %.2f | %.2f (%.2f-%.2f) | %.2f | %.3f | %.3f "
               "(%.3f-%.3f) | %.3f |" % (
                   name, b, min(fw), min(fw), max(fw), min(fc), min(ew), min(ew), max(ew),
                   min(ec), min(ew) / min(fw), statistics.median(ra), min(ra), max(ra),
                   min(ec) / min(fc)))
+    if a.decode_alone:
+        print("\n| model | batch | end to end - forward alone: CPU s (median) | decoding in the "
+              "pipeline: free model over the photos - over one PNG, CPU s (median) |")
+        print("|---|---|---|---|")
+        for name, b, fw, fc, ew, ec, ra, dp, dt in rows:
+            print("| %s | %d | %.2f | %.2f |" % (
+                name, b, statistics.median(ec) - statistics.median(fc),
+                statistics.median(dp) - statistics.median(dt)))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from ctypes import POINTER, byref, c_float, c_size_t, c_uint8
 from typing import Any, Optional, Union
 
 from . import _lib as L
-from ._core import PathLike, _check, _Handle, _l, _path
+from ._core import PathLike, _check, _dec, _Handle, _l, _path
 
 __all__ = ["Image", "ImageSpec"]
 
@@ -42,6 +42,51 @@ class ImageSpec(_Handle):
         ptr = L.ImageSpecP()
         _check(_l().prime_image_spec_create(p, byref(ptr)))
         super().__init__(ptr, _l().prime_image_spec_destroy)
+
+
+def _jpeg_draft_spec(value: "Union[ImageSpec, str, None]") -> Optional[ImageSpec]:
+    """The spec to pass as ``prime_files_options.jpeg_draft`` for the
+    ``jpeg_draft`` argument of the files calls: None for None; else a new
+    spec (the caller closes it) with the resize setting of ``value`` (an
+    ImageSpec or a preset name) and the draft on, so that the caller's spec
+    is not changed. TypeError for another type (a bool included: the draft
+    needs the model's input size), ValueError for an unknown preset name;
+    RuntimeError when the loaded library is older than 1.3 (it would ignore
+    the option)."""
+    if value is None:
+        return None
+    if not isinstance(value, (ImageSpec, str)):
+        raise TypeError("jpeg_draft must be None (full-size decoding), a libprime.ImageSpec or a "
+                        "preset name (%s) whose resize size the JPEGs may be decoded down to, "
+                        "not %s" % (", ".join(sorted(_PRESETS)), type(value).__name__))
+    lib = _l()
+    have = int(lib.prime_version_number())
+    if have < L.FILES_OPTIONS_V2_SINCE:
+        raise RuntimeError("jpeg_draft needs libprime 1.3 or later; the loaded %s is %s"
+                           % (L.library_path(), _dec(lib.prime_version())))
+    if isinstance(value, str):
+        if value not in _PRESETS:
+            raise ValueError("jpeg_draft: preset must be one of %s, not %r"
+                             % (sorted(_PRESETS), value))
+        spec = ImageSpec(value)
+    else:
+        mode, side, w, h = ctypes.c_int32(), ctypes.c_uint32(), ctypes.c_uint32(), \
+            ctypes.c_uint32()
+        _check(lib.prime_image_spec_get_resize(value._p(), byref(mode), byref(side), byref(w),
+                                               byref(h)))
+        spec = ImageSpec("clip")
+        try:
+            _check(lib.prime_image_spec_set_resize(spec._p(), mode.value, side.value, w.value,
+                                                   h.value))
+        except BaseException:
+            spec.close()
+            raise
+    try:
+        _check(lib.prime_image_spec_set_jpeg_draft(spec._p(), 1))
+    except BaseException:
+        spec.close()
+        raise
+    return spec
 
 
 class Image(_Handle):

@@ -253,11 +253,23 @@ FILE_ERROR_FN = CFUNCTYPE(None, c_void_p, c_uint32, c_int32, c_char_p)
 
 
 class FilesOptions(ctypes.Structure):
-    """``prime_files_options`` (include/prime/backend.h), version 1."""
+    """``prime_files_options`` (include/prime/backend.h), version 2 (libprime
+    1.3: ``jpeg_draft``). Set ``struct_size`` to PRIME_FILES_OPTIONS_SIZE_V1
+    unless ``jpeg_draft`` is used: a library before 1.3 reads only version 1
+    (and would ignore the draft without a word, so the callers check the
+    library's version before they set it)."""
     _fields_ = [("struct_size", c_uint32), ("threads", c_uint32), ("batch", c_uint32),
                 ("max_pixels", c_uint64), ("image_names", POINTER(c_char_p)),
                 ("on_error", FILE_ERROR_FN), ("progress", PROGRESS_FN),
-                ("user_data", c_void_p)]
+                ("user_data", c_void_p), ("jpeg_draft", ImageSpecP)]
+
+
+#: PRIME_FILES_OPTIONS_SIZE_V1 and _V2 (include/prime/backend.h): the size up
+#: to and including ``user_data``, and ``jpeg_draft`` (libprime 1.3).
+PRIME_FILES_OPTIONS_SIZE_V1 = FilesOptions.user_data.offset + ctypes.sizeof(c_void_p)
+PRIME_FILES_OPTIONS_SIZE_V2 = FilesOptions.jpeg_draft.offset + ctypes.sizeof(c_void_p)
+#: The first library version (prime_version_number) that reads version 2.
+FILES_OPTIONS_V2_SINCE = 10300
 
 
 _u32p = POINTER(c_uint32)

@@ -303,5 +303,108 @@ expect 2 "quality --device without --text-model" -- "$prime" "${qargs[@]}" --tex
 expect 2 "quality --dtype half" -- "$prime" "${qargs[@]}" --text-model "$data/text_encoder.pt" --bpe "$bpe" --dtype half --output "$tmp/never.json"
 [ ! -e "$tmp/never.csv" ] && [ ! -e "$tmp/never.json" ] && ok || bad "zeroshot/eval --device: output written after an error"
 
+# ---- the JPEG draft reaches the model (issue 17) ----
+# channel_mean.pt returns the mean of each channel of its input; draft.jpg is
+# 256 x 192, so a 32 x 32 input allows the draft at 1/4. The expected means
+# come from the library's own batch path (prime_image_batch_load, through the
+# Python package over ctypes, no torch) with the spec the command builds,
+# with the draft and without it; thresholds (tag) and a mean offset
+# (classify) between the two make the outputs differ, so the default must
+# give the draft's output and --jpeg-draft off the full decode's.
+mkdir -p "$tmp/draft/p"
+cp "$data/draft.jpg" "$tmp/draft/p/photo.jpg"
+printf 'r\ng\nb\n' > "$tmp/rgb.txt"
+PYTHONPATH="${PRIME_SOURCE_ROOT}/python" python3 - "$tmp" "$tmp/draft/p/photo.jpg" <<'EOF' || bad "could not derive the JPEG draft references"
+import ctypes, sys
+from libprime import _lib as L
+lib = L.load()
+tmp, path = sys.argv[1], sys.argv[2]
+
+def means(preset, mode, side, draft):
+    """Channel means of the batch tensor (32 x 32, mean 0, std 1): the spec
+    that tools/prime/torch.c make_spec builds for --size 32."""
+    spec = L.ImageSpecP()
+    assert lib.prime_image_spec_create(preset, ctypes.byref(spec)) == L.PRIME_OK
+    try:
+        assert lib.prime_image_spec_set_resize(spec, mode, side, 32, 32) == L.PRIME_OK
+        zero, one = (ctypes.c_double * 3)(0, 0, 0), (ctypes.c_double * 3)(1, 1, 1)
+        assert lib.prime_image_spec_set_normalize(spec, zero, one) == L.PRIME_OK
+        assert lib.prime_image_spec_set_jpeg_draft(spec, draft) == L.PRIME_OK
+        paths = (ctypes.c_char_p * 1)(path.encode())
+        batch = L.ImageBatchP()
+        assert lib.prime_image_batch_load(paths, 1, spec, 1, ctypes.byref(batch)) == L.PRIME_OK
+        try:
+            assert lib.prime_image_batch_status(batch, 0) == L.PRIME_OK
+            t = lib.prime_image_batch_tensor(batch)
+            return [sum(t[c * 1024 + i] for i in range(1024)) / 1024 for c in range(3)]
+        finally:
+            lib.prime_image_batch_destroy(batch)
+    finally:
+        lib.prime_image_spec_destroy(spec)
+
+# tag --backend torch: the RAM preset, 32 x 32 exactly; the scores are the
+# means (--scores probabilities) and a tag is selected above its threshold
+on = means(L.PRIME_IMAGE_PRESET_RAM, L.PRIME_RESIZE_EXACT, 0, 1)
+off = means(L.PRIME_IMAGE_PRESET_RAM, L.PRIME_RESIZE_EXACT, 0, 0)
+drafted = on != off  # False in a build without libjpeg-turbo: no draft
+if drafted and min(abs(a - b) for a, b in zip(on, off)) < 5e-5:
+    sys.exit("the draft moves a channel mean by under 5e-5: %s vs %s" % (on, off))
+with open(tmp + "/draft_thresholds.txt", "w") as f:
+    f.write("".join("%.9g\n" % ((a + b) / 2) for a, b in zip(on, off)))
+for name, m in (("on", on), ("off", off)):
+    tags = "|".join(t for t, v, a, b in zip("rgb", m, on, off) if v > (a + b) / 2)
+    with open(tmp + "/draft_tag_%s_want.csv" % name, "w") as f:
+        f.write("image,class,tags\np/photo.jpg,p,%s\n" % tags)
+# classify: the ImageNet preset (shorter side 36, centre crop 32); with
+# --mean K,0,1 --std 1,1,1 the scores are m_r - K, m_g, m_b - 1, and K
+# between the draft's m_r - m_g and the full decode's splits the argmax
+on = means(L.PRIME_IMAGE_PRESET_IMAGENET, L.PRIME_RESIZE_SHORTER_CROP, 36, 1)
+off = means(L.PRIME_IMAGE_PRESET_IMAGENET, L.PRIME_RESIZE_SHORTER_CROP, 36, 0)
+d_on, d_off = on[0] - on[1], off[0] - off[1]
+if drafted and abs(d_on - d_off) < 1e-4:
+    sys.exit("the draft moves m_r - m_g by under 1e-4: %g vs %g" % (d_on, d_off))
+k = (d_on + d_off) / 2
+with open(tmp + "/draft_mean.txt", "w") as f:
+    f.write("%.17g,0,1\n" % k)
+for name, m in (("on", on), ("off", off)):
+    pred = "r" if m[0] - k > m[1] else "g"
+    with open(tmp + "/draft_classify_%s_want.csv" % name, "w") as f:
+        f.write("image,label,prediction,correct\np/photo.jpg,p,%s,0\n" % pred)
+with open(tmp + "/drafted", "w") as f:
+    f.write("1\n" if drafted else "0\n")
+EOF
+dargs=(tag --images "$tmp/draft" --backend torch --model "$data/channel_mean.pt" --vocab "$tmp/rgb.txt" --scores probabilities --size 32 --mean 0,0,0 --std 1,1,1 --thresholds "$tmp/draft_thresholds.txt")
+expect 0 "tag torch, JPEG draft by default" -- "$prime" "${dargs[@]}" --output "$tmp/dt_default.csv"
+expect 0 "tag torch --jpeg-draft on" -- "$prime" "${dargs[@]}" --jpeg-draft on --output "$tmp/dt_on.csv"
+expect 0 "tag torch --jpeg-draft off" -- "$prime" "${dargs[@]}" --jpeg-draft off --output "$tmp/dt_off.csv"
+same "$tmp/dt_default.csv" "$tmp/draft_tag_on_want.csv" "tag torch: the default is the draft's output"
+same "$tmp/dt_on.csv" "$tmp/draft_tag_on_want.csv" "tag torch --jpeg-draft on: the library's draft path"
+same "$tmp/dt_off.csv" "$tmp/draft_tag_off_want.csv" "tag torch --jpeg-draft off: the library's full decode"
+cargs=(classify --model "$data/channel_mean.pt" --classes "$tmp/rgb.txt" --images "$tmp/draft" --size 32 --mean "$(cat "$tmp/draft_mean.txt")" --std 1,1,1)
+expect 0 "classify, JPEG draft by default" -- "$prime" "${cargs[@]}" --output "$tmp/dc_default.csv"
+expect 0 "classify --jpeg-draft on" -- "$prime" "${cargs[@]}" --jpeg-draft on --output "$tmp/dc_on.csv"
+expect 0 "classify --jpeg-draft off" -- "$prime" "${cargs[@]}" --jpeg-draft off --output "$tmp/dc_off.csv"
+same "$tmp/dc_default.csv" "$tmp/draft_classify_on_want.csv" "classify: the default is the draft's output"
+same "$tmp/dc_on.csv" "$tmp/draft_classify_on_want.csv" "classify --jpeg-draft on: the library's draft path"
+same "$tmp/dc_off.csv" "$tmp/draft_classify_off_want.csv" "classify --jpeg-draft off: the library's full decode"
+# with libjpeg-turbo (PRIME_TURBOJPEG=1, set by meson) the draft must change
+# the library's tensor and the outputs; with stb_image alone it cannot
+drafted=$(cat "$tmp/drafted" 2>/dev/null)
+[ "$drafted" = "${PRIME_TURBOJPEG:-1}" ] && ok || bad "the library's draft path: drafted=$drafted, PRIME_TURBOJPEG=${PRIME_TURBOJPEG:-1}"
+if [ "$drafted" = 1 ]; then
+  ! cmp -s "$tmp/dt_on.csv" "$tmp/dt_off.csv" && ok || bad "tag torch: the draft changed nothing"
+  ! cmp -s "$tmp/dc_on.csv" "$tmp/dc_off.csv" && ok || bad "classify: the draft changed nothing"
+fi
+# the draft is on by default with no spec option either: the backend's preset
+# (RAM's 384 x 384, ImageNet's 256 then 224 x 224) gives its size, as the
+# same preset given through --size does (the command once refused this)
+nsargs=(--images "$tmp/draft" --model "$data/channel_mean.pt")
+expect 0 "tag torch, draft by default, no spec option" -- "$prime" tag "${nsargs[@]}" --backend torch --vocab "$tmp/rgb.txt" --output "$tmp/dt_nospec.csv"
+expect 0 "tag torch, draft by default, --size 384" -- "$prime" tag "${nsargs[@]}" --backend torch --vocab "$tmp/rgb.txt" --size 384 --output "$tmp/dt_384.csv"
+same "$tmp/dt_nospec.csv" "$tmp/dt_384.csv" "tag torch without a spec option: RAM's preset"
+expect 0 "classify, draft by default, no spec option" -- "$prime" classify "${nsargs[@]}" --output "$tmp/dc_nospec.csv"
+expect 0 "classify, draft by default, --size 224" -- "$prime" classify "${nsargs[@]}" --size 224 --output "$tmp/dc_224.csv"
+same "$tmp/dc_nospec.csv" "$tmp/dc_224.csv" "classify without a spec option: ImageNet's preset"
+
 echo "cli_torch: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -54,6 +54,10 @@ int cmd_classify(int argc, char **argv)
         st = torch_check_batch(&tapi, o.batch);
     if (st == PRIME_OK)
         st = make_spec(&o.spec, PRIME_IMAGE_PRESET_IMAGENET, &spec);
+    /* no spec option: the classifier's own preset, which the draft needs
+       for its size (NULL would be refused by prime_image_spec_set_jpeg_draft) */
+    if (st == PRIME_OK && spec == NULL && o.jpeg_draft)
+        st = prime_image_spec_create(PRIME_IMAGE_PRESET_IMAGENET, &spec);
     if (st == PRIME_OK && o.device == NULL && o.dtype == NULL) {
         st = tapi.classifier_create(o.model, o.classes, spec, &cls);
     } else if (st == PRIME_OK && tapi.classifier_create_with == NULL) {

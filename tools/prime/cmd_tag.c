@@ -278,7 +278,11 @@ static int cmd_tag_run(const tag_opts *o)
     prime_image_spec *draft = NULL;
     if (o->jpeg_draft && strcmp(o->backend, "properties") != 0) {
         int torch = strcmp(o->backend, "torch") == 0;
-        st = make_spec(&o->spec, torch ? PRIME_IMAGE_PRESET_RAM : PRIME_IMAGE_PRESET_CLIP, &draft);
+        int32_t preset = torch ? PRIME_IMAGE_PRESET_RAM : PRIME_IMAGE_PRESET_CLIP;
+        st = make_spec(&o->spec, preset, &draft);
+        /* no spec option: the backend's own preset (make_spec gives NULL) */
+        if (st == PRIME_OK && draft == NULL)
+            st = prime_image_spec_create(preset, &draft);
         if (st == PRIME_OK)
             st = prime_image_spec_set_jpeg_draft(draft, 1);
         if (st != PRIME_OK) {
