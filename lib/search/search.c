@@ -1457,8 +1457,14 @@ static void gather_bits(const uint64_t *col, const uint32_t *ids, uint32_t n, ui
     }
 }
 
-/* A probe of wrong_tables() against a word of an intersection. */
-#define WC_PROBE_COST 2
+/* A probe of wrong_tables() against a word of an intersection. With the
+ * siblings' rows and local sets fewer counts read a table than before, and
+ * a probe is a scattered load: 8. Instructions of prime_search (callgrind,
+ * one thread), cost 2 with the estimate before it read the siblings' rows /
+ * 8 / 16 / no table: 200k-image 2-class store 11.32 / 9.27 / 9.36 / 9.57 G;
+ * 50k 1.050 / 1.009 / 1.012 / 1.011 G; the 5.2k L6 row 2.307 / 2.262 /
+ * 2.255 / 2.231 G. */
+#define WC_PROBE_COST 8
 
 /* After pass 1 of a node of depth k with 0/1 outcomes and grandchildren
  * to count (its wrong images n_wrong; its survivors sv_j[0..n_sv), their
@@ -1495,8 +1501,16 @@ static bool wrong_tables(search_worker *w, const search_class *c, uint32_t k,
                 continue; /* no child */
             if (sv_size[v] <= s->local_max && k + 2 < s->max_tags)
                 continue; /* a pivot: masks below it, no table read */
-            tests += s->k->and_popcount(surv, c->rows + (size_t)sv_j[v] * c->row_words,
-                                        c->row_words);
+            const uint64_t *row = c->rows + (size_t)sv_j[v] * c->row_words;
+            if (s->sib && k >= 2) {
+                /* the tags pass 2 leaves the child (its later sibling's
+                   row, visit()) */
+                const uint64_t *sib = surv_row(w, k, sv_j[v]);
+                for (size_t x = 0; x < c->row_words; x++)
+                    tests += prime__popcount64(surv[x] & row[x] & sib[x]);
+            } else {
+                tests += s->k->and_popcount(surv, row, c->row_words);
+            }
         }
         if (tests * (now - words2) <= (uint64_t)WC_PROBE_COST * n_sv * n_wrong)
             return true;
