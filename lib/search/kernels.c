@@ -219,8 +219,18 @@ static uint64_t and_count_avx2(uint64_t *dst, const uint64_t *a, const uint64_t 
     return n;
 }
 
+/* a carry-save adder over 256-bit vectors: h:l = a + b + c, bit by bit */
+#define CSA256(h, l, a, b, c)                                                 \
+    do {                                                                      \
+        __m256i u_ = _mm256_xor_si256(a, b);                                  \
+        h = _mm256_or_si256(_mm256_and_si256(a, b), _mm256_and_si256(u_, c)); \
+        l = _mm256_xor_si256(u_, c);                                          \
+    } while (0)
+
+/* the count of a & b by one nibble lookup per vector */
 TARGET_AVX2
-static uint64_t and_popcount_avx2(const uint64_t *a, const uint64_t *b, size_t words)
+static inline uint64_t and_popcount_lookup_avx2(const uint64_t *a, const uint64_t *b,
+                                                size_t words)
 {
     __m256i acc = _mm256_setzero_si256();
     size_t w = 0;
@@ -235,9 +245,45 @@ static uint64_t and_popcount_avx2(const uint64_t *a, const uint64_t *b, size_t w
     return n;
 }
 
+/* From 128 words on, eight vectors (32 words) a step are summed by
+ * carry-save adders (Harley-Seal, as in Mula, Kurz and Lemire 2018): one
+ * nibble lookup per step instead of eight, which pays for the long counts
+ * of large classes; shorter runs and the rest take the lookup per vector
+ * (and_popcount_lookup_avx2, the same code as before for them). */
+TARGET_AVX2
+static uint64_t and_popcount_avx2(const uint64_t *a, const uint64_t *b, size_t words)
+{
+    if (words < 128)
+        return and_popcount_lookup_avx2(a, b, words);
+    __m256i ones = _mm256_setzero_si256(), twos = ones, fours = ones, acc = ones;
+    __m256i twos_a, twos_b, fours_a, fours_b, eights;
+    size_t w = 0;
+#define AND_AT(i)                                                             \
+    _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(a + w + 4 * (i))),  \
+                     _mm256_loadu_si256((const __m256i *)(b + w + 4 * (i))))
+    for (; w + 32 <= words; w += 32) {
+        CSA256(twos_a, ones, ones, AND_AT(0), AND_AT(1));
+        CSA256(twos_b, ones, ones, AND_AT(2), AND_AT(3));
+        CSA256(fours_a, twos, twos, twos_a, twos_b);
+        CSA256(twos_a, ones, ones, AND_AT(4), AND_AT(5));
+        CSA256(twos_b, ones, ones, AND_AT(6), AND_AT(7));
+        CSA256(fours_b, twos, twos, twos_a, twos_b);
+        CSA256(eights, fours, fours, fours_a, fours_b);
+        acc = _mm256_add_epi64(acc, popcount256(eights));
+    }
+#undef AND_AT
+    acc = _mm256_slli_epi64(acc, 3);
+    acc = _mm256_add_epi64(acc, _mm256_slli_epi64(popcount256(fours), 2));
+    acc = _mm256_add_epi64(acc, _mm256_slli_epi64(popcount256(twos), 1));
+    acc = _mm256_add_epi64(acc, popcount256(ones));
+    return sum256(acc) + and_popcount_lookup_avx2(a + w, b + w, words - w);
+}
+
 /* The byte counts of up to 31 vectors add up in one register (8 * 31 <
    256) before they are summed into words: one vpsadbw a child, not one a
-   vector. */
+   vector. From 128 words on, each child takes the carry-save count of
+   and_popcount_avx2 instead (fewer lookups on the long runs of large
+   classes; the same counts). */
 TARGET_AVX2
 static void and_popcount_many_avx2(const uint64_t *a, const uint64_t *const *b, size_t n,
                                    size_t words, uint64_t *counts)
@@ -248,6 +294,10 @@ static void and_popcount_many_avx2(const uint64_t *a, const uint64_t *const *b, 
     size_t vec = words / 4;
     for (size_t i = 0; i < n; i++) {
         const uint64_t *bi = b[i];
+        if (words >= 128) {
+            counts[i] = and_popcount_avx2(a, bi, words);
+            continue;
+        }
         __m256i acc = _mm256_setzero_si256();
         size_t w = 0;
         for (size_t done = 0; done < vec;) {

@@ -24,6 +24,12 @@
  * positions: their children are found by probing the child tag's column
  * at each position (the wrong images, a prefix of the list, first), so a
  * candidate costs the size of its parent's set, not the words of its class.
+ * A node may keep its survivors' columns at its own wrong images
+ * (wrong_tables(); not below a pivot, whose sets are masks), so that its
+ * descendants count their wrong images over a few words; the leaf
+ * children of a dense node are counted together (leaf_pass()), and one
+ * stops counting its correct images once it is known to be no failure
+ * mode.
  * The necessity check of a node starts from its DFS ancestors' sets, still
  * on the search stack. The population counts run in the kernels of
  * kernels.c, chosen at the first search for the CPU.
@@ -185,6 +191,8 @@ typedef struct {
     uint32_t **pnull;        /* max_m NULLs: proj's col_ids */
     uint64_t *pblock;        /* proj's columns, its first set, its vals */
     size_t pcap;             /* words of pblock */
+    uint64_t *pacc;          /* max_m: project()'s word of each column */
+    uint32_t *plist;         /* max_m: project()'s allowed tags */
     /* the sets of the DFS path: the node of depth d (1..k) is
        lvl_ids[d] (sorted positions) when not NULL, else lvl_set[d] */
     const uint64_t *lvl_set[PRIME_MAX_TAGS_LIMIT + 1];
@@ -201,6 +209,20 @@ typedef struct {
     uint64_t *lcol;          /* max_m masks */
     uint64_t lvals[64];      /* other outcomes: the outcome of local image i */
     uint64_t lvl_size[PRIME_MAX_TAGS_LIMIT + 1];
+    /* the wrong images of the search path, compressed (wrong_tables()):
+       a node of depth d that made a table keeps, for every tag its
+       subtree may add, the column's bits at its own wrong images
+       (wc_words[d] words each, at wc_tab + d * max_m, in wc_block[d]);
+       the node of depth d has wc_own[d], its wrong images in the
+       coordinates of the table of its ancestor of depth wc_at[d] (NULL:
+       none), in wc_buf + d * max_wrong_words unless it is a table column */
+    uint64_t **wc_tab;
+    uint64_t *wc_block[PRIME_MAX_TAGS_LIMIT + 1];
+    size_t wc_cap[PRIME_MAX_TAGS_LIMIT + 1];
+    size_t wc_words[PRIME_MAX_TAGS_LIMIT + 1];
+    const uint64_t *wc_own[PRIME_MAX_TAGS_LIMIT + 1];
+    uint32_t wc_at[PRIME_MAX_TAGS_LIMIT + 1];
+    uint64_t *wc_buf;
     /* the survivors of the node of depth d: sv_* level d, lvl_nsv[d] */
     uint32_t lvl_nsv[PRIME_MAX_TAGS_LIMIT + 1];
     /* the node of depth d: a number no other node of this worker gets */
@@ -230,11 +252,14 @@ struct search_ctx {
     uint32_t batch_first, batch_end;
     uint64_t batch_images;   /* most images of a batch (batch_images) */
     size_t max_words, max_row_words;
+    size_t max_wrong_words;  /* most wrong words of a class with 0/1 outcomes */
     uint32_t max_m;          /* most candidate tags of a class */
     size_t ids_cap;          /* longest sorted-position array (sparse()) */
     uint32_t array_num, array_den; /* the sparse() limit */
     uint32_t gallop_ratio;   /* gallops() */
     uint32_t proj_mode;      /* prime__search_set_projection */
+    uint32_t wc_mode;        /* prime__search_set_wrong_tables */
+    uint32_t leaf_chunk;     /* prime__search_set_leaf_chunk */
     uint32_t pair_rows;      /* prime__search_set_pair_rows */
     uint32_t nec_mode;       /* prime__search_set_necessity */
     uint32_t local_max;      /* prime__search_set_local */
@@ -1405,27 +1430,167 @@ static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uin
     return true;
 }
 
-/* Whether a set of `size` images with outcome sum `sum` drops enough from
- * its class to be a failure mode (the first test of visit()). */
+/* When a node makes a table of its wrong images (prime__search_set_wrong_tables). */
+static uint32_t wc_mode = 1;
+
+void prime__search_set_wrong_tables(uint32_t mode)
+{
+    wc_mode = mode > 2 ? 1 : mode;
+}
+
+/* out[0..words(n)) = the bits of col at the positions ids[0..n), in
+ * order: bit i of the result is the bit of col at ids[i]. */
+static void gather_bits(const uint64_t *col, const uint32_t *ids, uint32_t n, uint64_t *out)
+{
+    uint32_t i = 0;
+    for (; i + PRIME_BITS_WORD <= n; i += PRIME_BITS_WORD) {
+        uint64_t x = 0;
+        for (uint32_t b = 0; b < PRIME_BITS_WORD; b++)
+            x |= bit_of(col, ids[i + b]) << b;
+        *out++ = x;
+    }
+    if (i < n) {
+        uint64_t x = 0;
+        for (uint32_t b = 0; i + b < n; b++)
+            x |= bit_of(col, ids[i + b]) << b;
+        *out = x;
+    }
+}
+
+/* A probe of wrong_tables() against a word of an intersection. With the
+ * siblings' rows and local sets fewer counts read a table than before, and
+ * a probe is a scattered load: 8. Instructions of prime_search (callgrind,
+ * one thread), cost 2 with the estimate before it read the siblings' rows /
+ * 8 / 16 / no table: 200k-image 2-class store 11.32 / 9.27 / 9.36 / 9.57 G;
+ * 50k 1.050 / 1.009 / 1.012 / 1.011 G; the 5.2k L6 row 2.307 / 2.262 /
+ * 2.255 / 2.231 G. */
+#define WC_PROBE_COST 8
+
+/* After pass 1 of a node of depth k with 0/1 outcomes and grandchildren
+ * to count (its wrong images n_wrong; its survivors sv_j[0..n_sv), their
+ * sizes and sums, also as the bits of surv): when the wrong-image counts
+ * of its descendants are estimated to cost more than a table does, the
+ * table of the node's wrong images (w->wc_*[k]): for every survivor t, the
+ * bits of t's column at the node's wrong images (probed: in the table of
+ * the node's own ancestor when it has one, else in the class's column),
+ * so that a descendant's wrong images are counted over words(n_wrong)
+ * words, not over the wrong words of the class (or its projection).
+ * Exact, so the same children. false: out of memory. */
+static bool wrong_tables(search_worker *w, const search_class *c, uint32_t k,
+                         const uint64_t *set, const uint32_t *ids, uint32_t n_wrong,
+                         const uint64_t *surv, const uint32_t *sv_j, const uint64_t *sv_size,
+                         const uint64_t *sv_sum, uint32_t n_sv, bool *made)
+{
+    const search_ctx *s = w->s;
+    *made = false;
+    if (s->wc_mode == 0 || n_sv == 0 || n_wrong == 0)
+        return true;
+    const uint64_t *own = w->wc_own[k];
+    size_t words2 = prime__bits_words(n_wrong);
+    /* a wrong-image count now: words of the ancestor's table, else probes
+       of the node's positions, else the wrong words of the class */
+    size_t now = own != NULL ? w->wc_words[w->wc_at[k]] : ids != NULL ? n_wrong : c->wrong_words;
+    if (s->wc_mode == 1) {
+        /* at most n_sv tests below each survivor */
+        if (now <= words2 ||
+            (uint64_t)n_sv * (now - words2) <= (uint64_t)WC_PROBE_COST * n_wrong)
+            return true;
+        uint64_t tests = 0;
+        for (uint32_t v = 0; v < n_sv; v++) {
+            if (sv_size[v] - (sv_sum[v] >> PRIME_FX_SHIFT) < c->need_wrong)
+                continue; /* no child */
+            if (sv_size[v] <= s->local_max && k + 2 < s->max_tags)
+                continue; /* a pivot: masks below it, no table read */
+            const uint64_t *row = c->rows + (size_t)sv_j[v] * c->row_words;
+            if (s->sib && k >= 2) {
+                /* the tags pass 2 leaves the child (its later sibling's
+                   row, visit()) */
+                const uint64_t *sib = surv_row(w, k, sv_j[v]);
+                for (size_t x = 0; x < c->row_words; x++)
+                    tests += prime__popcount64(surv[x] & row[x] & sib[x]);
+            } else {
+                tests += s->k->and_popcount(surv, row, c->row_words);
+            }
+        }
+        if (tests * (now - words2) <= (uint64_t)WC_PROBE_COST * n_sv * n_wrong)
+            return true;
+    }
+    size_t need = (size_t)n_sv * words2;
+    if (need > w->wc_cap[k]) {
+        uint64_t *nb = prime__malloc(need * sizeof *nb);
+        if (nb == NULL)
+            return false;
+        prime__free(w->wc_block[k]);
+        w->wc_block[k] = nb;
+        w->wc_cap[k] = need;
+    }
+    /* the node's wrong images, as positions where its columns are probed */
+    const uint64_t *const *tab = NULL;
+    const uint32_t *wid = ids;
+    if (own != NULL) {
+        tab = (const uint64_t *const *)(w->wc_tab + (size_t)w->wc_at[k] * s->max_m);
+        extract_ids(own, w->wc_words[w->wc_at[k]], w->pos);
+        wid = w->pos;
+    } else if (ids == NULL) {
+        extract_ids(set, c->wrong_words, w->pos);
+        wid = w->pos;
+    }
+    uint64_t **mine = w->wc_tab + (size_t)k * s->max_m;
+    uint64_t *dst = w->wc_block[k];
+    for (uint32_t v = 0; v < n_sv; v++) {
+        uint32_t t = sv_j[v];
+        gather_bits(tab != NULL ? tab[t] : col_at(c, t), wid, n_wrong, dst);
+        mine[t] = dst;
+        dst += words2;
+    }
+    w->wc_words[k] = words2;
+    *made = true;
+    return true;
+}
+
+/* Whether a set of `size` images with outcome sum `sum` (fixed point)
+ * drops enough below its class to be a failure mode (the other test is
+ * necessary()). With size - sum fixed, false stays false as sum grows (the
+ * mean, a correctly rounded quotient, does not fall). */
 static inline bool drops(const search_ctx *s, const search_class *c, uint64_t size, uint64_t sum)
 {
     return c->acc - prime__fx_mean(sum, size) >= s->min_drop - PRIME_EPS;
 }
 
+/* Words of the correct group that leaf_pass() counts at a time
+ * (prime__search_set_leaf_chunk). */
+#define LEAF_CHUNK 128
+static uint32_t leaf_chunk = LEAF_CHUNK;
+
+void prime__search_set_leaf_chunk(uint32_t words)
+{
+    leaf_chunk = words == 0 ? LEAF_CHUNK : words;
+}
+
 /* visit, pass 1, for a dense node of depth k = max_tags - 1 with 0/1
  * outcomes (its children are leaves): the wrong images of all its allowed
  * children at once (and_popcount_many, the node's wrong words against each
- * child's column), then the correct ones of those with enough wrong
+ * child's column, or its wrong images in an ancestor's table, wown over
+ * wwords words, against the child's column there, wtab[j]:
+ * wrong_tables()), then the correct ones of those with enough wrong
  * images, at once too; the children that are failure-mode candidates
  * (size, drops()) become the
  * survivors of level k, the others are only counted (visit() would count
  * them and return). The same numbers as the general loop of visit() (the
  * bitset column of a sparse tag holds the same images as its positions).
+ * A correct group longer than leaf_chunk words is counted a chunk at a
+ * time, and a child whose count so far shows min_size images and no
+ * failure mode (drops() stays false as its correct images grow, with its
+ * wrong ones fixed) is counted then and leaves the later chunks: a leaf
+ * has no children, and the numbers of the last level serve no necessity
+ * check (survivor_stats() and sibling_stats() read levels above it), so
+ * its exact size matters nowhere.
  * The tags and counts are listed in level k + 1 of sv_j / sv_size /
  * sv_sum (no node of depth max_tags has children); the survivors' bits go
  * to surv, this node's survivors row (cleared by visit()). false: stopped. */
 static bool leaf_pass(search_worker *w, const search_class *c, uint32_t k, const uint64_t *set,
-                      const uint64_t *allowed, uint64_t *surv, uint32_t *n_out)
+                      const uint64_t *allowed, const uint64_t *wown, uint64_t *const *wtab,
+                      size_t wwords, uint64_t *surv, uint32_t *n_out)
 {
     const search_ctx *s = w->s;
     size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
@@ -1443,11 +1608,14 @@ static bool leaf_pass(search_worker *w, const search_class *c, uint32_t k, const
                     return false;
             }
             lj[n] = j;
-            lcol[n] = col_at(c, j);
+            lcol[n] = wown != NULL ? wtab[j] : col_at(c, j);
             n++;
         }
     }
-    s->k->and_popcount_many(set, lcol, n, ww, lwrong);
+    if (wown != NULL)
+        s->k->and_popcount_many(wown, lcol, n, wwords, lwrong);
+    else
+        s->k->and_popcount_many(set, lcol, n, ww, lwrong);
     /* those with enough wrong images, in order: their correct images */
     uint32_t n_right = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -1455,10 +1623,37 @@ static bool leaf_pass(search_worker *w, const search_class *c, uint32_t k, const
             continue;
         lj[n_right] = lj[i];
         lwrong[n_right] = lwrong[i];
-        lcol[n_right] = lcol[i] + ww;
+        lcol[n_right] = col_at(c, lj[i]) + ww;
         n_right++;
     }
-    s->k->and_popcount_many(set + ww, lcol, n_right, words - ww, lright);
+    size_t rw = words - ww, chunk = s->leaf_chunk;
+    if (rw <= chunk) {
+        s->k->and_popcount_many(set + ww, lcol, n_right, rw, lright);
+    } else {
+        /* level k's sizes are free until its survivors are listed below */
+        uint64_t *part = w->sv_size + (size_t)k * s->max_m;
+        memset(lright, 0, n_right * sizeof *lright);
+        for (size_t x = 0; x < rw && n_right > 0;) {
+            size_t len = rw - x < chunk ? rw - x : chunk;
+            s->k->and_popcount_many(set + ww + x, lcol, n_right, len, part);
+            x += len;
+            uint32_t open = 0;
+            for (uint32_t i = 0; i < n_right; i++) {
+                uint64_t right = lright[i] + part[i];
+                if (x < rw && lwrong[i] + right >= c->min_size &&
+                    !drops(s, c, lwrong[i] + right, right << PRIME_FX_SHIFT)) {
+                    w->candidates++; /* a candidate, no failure mode */
+                    continue;
+                }
+                lj[open] = lj[i];
+                lwrong[open] = lwrong[i];
+                lright[open] = right;
+                lcol[open] = lcol[i] + len;
+                open++;
+            }
+            n_right = open;
+        }
+    }
     uint32_t *sv_j = w->sv_j + (size_t)k * s->max_m;
     uint64_t *sv_size = w->sv_size + (size_t)k * s->max_m;
     uint64_t *sv_sum = w->sv_sum + (size_t)k * s->max_m;
@@ -1604,6 +1799,11 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     uint64_t *sv_size = w->sv_size + (size_t)k * s->max_m;
     uint64_t *sv_sum = w->sv_sum + (size_t)k * s->max_m;
     uint32_t n_sv = 0;
+    /* the wrong images in an ancestor's table (wrong_tables()); never for a
+       local node or a pivot, whose children are counted from masks */
+    const uint64_t *wown = c->binary && !local && !pivot ? w->wc_own[k] : NULL;
+    uint64_t *const *wtab = wown != NULL ? w->wc_tab + (size_t)w->wc_at[k] * s->max_m : NULL;
+    size_t wwords = wown != NULL ? w->wc_words[w->wc_at[k]] : 0;
     if (local && c->binary) {
         /* one word a child (the kernel counts with popcnt where the CPU
            has it) */
@@ -1620,7 +1820,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
         allowed = NULL; /* pass 1 is done */
     } else if (leaf && ids == NULL && c->binary) {
         /* children that are leaves, of a dense node: all counted at once */
-        if (!leaf_pass(w, c, k, set, allowed, surv, &n_sv))
+        if (!leaf_pass(w, c, k, set, allowed, wown, wtab, wwords, surv, &n_sv))
             return false;
         allowed = NULL; /* pass 1 is done */
     }
@@ -1698,7 +1898,9 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 }
             } else if (ids != NULL) {
                 if (c->binary) {
-                    uint32_t wrong = probe_count(ids, n_wrong, col);
+                    uint32_t wrong = wown != NULL
+                                         ? (uint32_t)s->k->and_popcount(wown, wtab[j], wwords)
+                                         : probe_count(ids, n_wrong, col);
                     if (wrong < c->need_wrong)
                         continue;
                     uint32_t right = probe_count(ids + n_wrong, (uint32_t)size - n_wrong, col);
@@ -1713,9 +1915,12 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             } else if (c->binary) {
                 /* the wrong images first: too few, and neither the child
                    nor anything below it can be a failure mode */
-                uint64_t wrong = s->k->and_popcount(set, col, ww);
+                uint64_t wrong = wown != NULL ? s->k->and_popcount(wown, wtab[j], wwords)
+                                              : s->k->and_popcount(set, col, ww);
                 if (wrong < c->need_wrong)
                     continue;
+                /* not a leaf: the children of a dense node are leaves in
+                   leaf_pass(), which stops their counts early */
                 uint64_t right = s->k->and_popcount(set + ww, col + ww, words - ww);
                 csize = wrong + right;
                 csum = right << PRIME_FX_SHIFT;
@@ -1743,6 +1948,16 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     }
 
     w->lvl_nsv[k] = n_sv;
+    /* the children's wrong images: in this node's table when it makes one,
+       else in its ancestor's; not below a pivot (the sets there are masks
+       over at most 64 images, counted without tables) */
+    bool made = false;
+    if (c->binary && !leaf && !local && !pivot &&
+        !wrong_tables(w, c, k, set, ids, n_wrong, surv, sv_j, sv_size, sv_sum, n_sv, &made)) {
+        w->status = PRIME_E_NOMEM;
+        return false;
+    }
+    uint64_t *const *mine = made ? w->wc_tab + (size_t)k * s->max_m : NULL;
     uint32_t *sv_idx = w->sv_idx + (size_t)k * s->max_m;
     for (uint32_t v = 0; v < n_sv; v++)
         sv_idx[sv_j[v]] = v;
@@ -1817,6 +2032,20 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 cset = child;
             }
         }
+        w->wc_own[k + 1] = NULL;
+        /* not for a child that is local or a pivot (visit()): masks below */
+        if (descend && c->binary && !local && !pivot &&
+            !(csize <= s->local_max && k + 2 < s->max_tags)) {
+            if (mine != NULL) {
+                w->wc_own[k + 1] = mine[j];
+                w->wc_at[k + 1] = k;
+            } else if (wown != NULL) {
+                uint64_t *o = w->wc_buf + (size_t)(k + 1) * s->max_wrong_words;
+                s->k->and_count(o, wown, wtab[j], wwords);
+                w->wc_own[k + 1] = o;
+                w->wc_at[k + 1] = w->wc_at[k];
+            }
+        }
         w->path[k] = j;
         if (!visit(w, cls, c, k + 1, cset, cids, local || pivot,
                    local ? lmask & w->lcol[j] : pivot ? w->lcol[j] : 0, csize, csum, size, sum,
@@ -1837,6 +2066,53 @@ void prime__search_set_projection(uint32_t mode)
 
 /* Images ahead whose row project() fetches early. */
 #define PROJECT_AHEAD 8
+
+/* project(): the images i0..i1-1 of S_f (positions pos[]) to the words
+ * from x0 on of the projection, 64 images a word. The bits of a word are
+ * gathered per tag in acc[] (the tags of each image's row after f; those
+ * not allowed gather bits that are never read), then the word of each
+ * allowed column (list[0..n_list)) is written once, so that the columns
+ * need no clearing and each of their words is stored once, not once per
+ * bit. The rows of S_f lie far apart in a large class: each is fetched
+ * PROJECT_AHEAD images ahead. */
+static void project_run(search_worker *w, const search_class *c, uint32_t f, const uint32_t *pos,
+                        uint32_t i0, uint32_t i1, size_t x0, const uint32_t *list,
+                        uint32_t n_list, uint64_t *first, uint64_t *vals)
+{
+    const uint32_t *beg = c->img_beg, *end = c->img_end;
+    const uint16_t *tags = c->img_tags;
+    uint64_t *const *colp = w->pcolp;
+    uint64_t *acc = w->pacc;
+    uint32_t n_f = (uint32_t)c->col_size[f];
+    size_t x = x0;
+    for (uint32_t i = i0; i < i1; x++) {
+        uint32_t stop = i1 - i > PRIME_BITS_WORD ? i + PRIME_BITS_WORD : i1;
+        first[x] = stop - i == PRIME_BITS_WORD ? ~(uint64_t)0
+                                               : ((uint64_t)1 << (stop - i)) - 1;
+        for (uint32_t b = 0; i < stop; i++, b++) {
+            uint32_t p = pos[i];
+            if (i + 2 * PROJECT_AHEAD < n_f) {
+                /* the row's bounds two steps ahead, so that they are at
+                   hand when its entries are fetched */
+                __builtin_prefetch(beg + pos[i + 2 * PROJECT_AHEAD]);
+                __builtin_prefetch(end + pos[i + 2 * PROJECT_AHEAD]);
+            }
+            if (i + PROJECT_AHEAD < n_f)
+                __builtin_prefetch(tags + end[pos[i + PROJECT_AHEAD]] - 1);
+            if (!c->binary)
+                vals[i] = c->vals[p];
+            const uint16_t *r = tags + beg[p], *q = tags + end[p];
+            uint64_t bit = (uint64_t)1 << b;
+            while (q > r && q[-1] > f)
+                acc[*--q] |= bit;
+        }
+        for (uint32_t l = 0; l < n_list; l++) {
+            uint32_t t = list[l];
+            colp[t][x] = acc[t];
+            acc[t] = 0;
+        }
+    }
+}
 
 /* The projection of class c on the images S_f of its candidate f (as the
  * conditional databases of FP-growth and LCM): the same class (numbers,
@@ -1868,13 +2144,16 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
         w->pcap = need;
     }
     uint64_t *sink = w->pblock, *first = sink + words, *next = first + words;
-    memset(w->pblock, 0, ((size_t)n_allowed + 2) * words * sizeof(uint64_t));
+    uint32_t *list = w->plist, n_list = 0;
+    uint64_t *acc = w->pacc;
     for (uint32_t j = f + 1; j < c->m; j++) {
         if (bit_of(allowed, j)) {
             w->pcolp[j] = next;
             next += words;
+            list[n_list++] = j;
+            acc[j] = 0;
         } else {
-            w->pcolp[j] = sink;
+            w->pcolp[j] = sink; /* never read */
         }
     }
     uint64_t *vals = next;
@@ -1883,27 +2162,10 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
         extract_ids(c->cols + (size_t)f * c->words, c->words, w->pos);
         pos = w->pos;
     }
-    const uint32_t *beg = c->img_beg, *end = c->img_end;
-    const uint16_t *tags = c->img_tags;
-    uint32_t correct_from = (uint32_t)(ww * PRIME_BITS_WORD);
-    /* the rows of S_f lie far apart in a large class: each is fetched
-       PROJECT_AHEAD images ahead; a tag that is not allowed sets its bit
-       in the sink (no branch on it) */
-    uint64_t *const *colp = w->pcolp;
-    for (uint32_t i = 0; i < n_f; i++) {
-        uint32_t p = pos[i];
-        if (i + PROJECT_AHEAD < n_f)
-            __builtin_prefetch(tags + end[pos[i + PROJECT_AHEAD]] - 1);
-        uint32_t bit = i < nw ? i : correct_from + (i - nw);
-        if (!c->binary)
-            vals[i] = c->vals[p];
-        prime__bits_set(first, bit);
-        const uint16_t *r = tags + beg[p], *q = tags + end[p];
-        while (q > r && q[-1] > f) {
-            uint32_t t = *--q;
-            prime__bits_set(colp[t], bit);
-        }
-    }
+    /* the wrong images (0/1 outcomes) to words 0..ww-1, the others from
+       word ww */
+    project_run(w, c, f, pos, 0, nw, 0, list, n_list, first, vals);
+    project_run(w, c, f, pos, nw, n_f, ww, list, n_list, first, vals);
     search_class *pc = &w->proj;
     *pc = *c;
     pc->words = words;
@@ -2011,9 +2273,11 @@ static bool search_item_run(search_worker *w, const search_item *it)
             w->status = PRIME_E_NOMEM;
             return false;
         }
+        w->wc_own[1] = NULL;
         return visit(w, it->cls, &w->proj, 1, first, NULL, false, 0, n_f, c->col_sum[f], c->n,
                      c->sum, allowed);
     }
+    w->wc_own[1] = NULL;
     return visit(w, it->cls, c, 1, c->cols + (size_t)f * c->words, c->col_ids[f], false, 0,
                  n_f, c->col_sum[f], c->n, c->sum, allowed);
 }
@@ -2256,6 +2520,19 @@ static void free_search_scratch(search_worker *w)
     w->pc_sum = NULL;
     prime__free(w->pcolp);
     prime__free(w->pnull);
+    prime__free(w->wc_tab);
+    prime__free(w->wc_buf);
+    w->wc_tab = NULL;
+    w->wc_buf = NULL;
+    for (uint32_t d = 0; d <= PRIME_MAX_TAGS_LIMIT; d++) {
+        prime__free(w->wc_block[d]);
+        w->wc_block[d] = NULL;
+        w->wc_cap[d] = 0;
+    }
+    prime__free(w->pacc);
+    prime__free(w->plist);
+    w->pacc = NULL;
+    w->plist = NULL;
     prime__free(w->lcol);
     w->lcol = NULL;
     prime__free(w->pblock);
@@ -2365,11 +2642,13 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
             free_prepare_scratch(&workers[t]);
     }
 
-    s->max_words = s->max_row_words = 0;
+    s->max_words = s->max_row_words = s->max_wrong_words = 0;
     s->max_m = 0;
     for (uint32_t k = s->batch_first; k < s->batch_end; k++) {
         if (s->classes[k].words > s->max_words)
             s->max_words = s->classes[k].words;
+        if (s->classes[k].binary && s->classes[k].wrong_words > s->max_wrong_words)
+            s->max_wrong_words = s->classes[k].wrong_words;
         if (s->classes[k].row_words > s->max_row_words)
             s->max_row_words = s->classes[k].row_words;
         if (s->classes[k].m > s->max_m)
@@ -2429,6 +2708,11 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         workers[t].pc_sum = prime__calloc(mm, sizeof *workers[t].pc_sum);
         workers[t].pcolp = prime__malloc(mm * sizeof *workers[t].pcolp);
         workers[t].pnull = prime__calloc(mm, sizeof *workers[t].pnull);
+        workers[t].wc_tab = prime__malloc(levels * mm * sizeof *workers[t].wc_tab);
+        size_t mww = s->max_wrong_words ? s->max_wrong_words : 1;
+        workers[t].wc_buf = prime__malloc(levels * mww * sizeof *workers[t].wc_buf);
+        workers[t].pacc = prime__malloc(mm * sizeof *workers[t].pacc);
+        workers[t].plist = prime__malloc(mm * sizeof *workers[t].plist);
         workers[t].lcol = prime__malloc(mm * sizeof *workers[t].lcol);
         size_t n_nec = nec_slots(s->max_tags), nec_words = s->max_words ? s->max_words : 1;
         if (n_nec > 0) {
@@ -2450,8 +2734,9 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
                     ids += s->ids_cap;
                 }
         }
-        if (workers[t].pcolp == NULL || workers[t].pnull == NULL || workers[t].lcol == NULL ||
-            workers[t].pc_wrong == NULL ||
+        if (workers[t].pcolp == NULL || workers[t].pnull == NULL || workers[t].pacc == NULL ||
+            workers[t].wc_tab == NULL || workers[t].wc_buf == NULL ||
+            workers[t].plist == NULL || workers[t].lcol == NULL || workers[t].pc_wrong == NULL ||
             workers[t].pc_size == NULL || workers[t].pc_sum == NULL) {
             st = PRIME_E_NOMEM;
             goto out;
@@ -2519,6 +2804,8 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->array_den = array_den;
     s->gallop_ratio = gallop_ratio;
     s->proj_mode = proj_mode;
+    s->wc_mode = wc_mode;
+    s->leaf_chunk = leaf_chunk;
     s->pair_rows = pair_rows;
     s->nec_mode = nec_mode;
     s->local_max = local_max;
