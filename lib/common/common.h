@@ -267,6 +267,8 @@ PRIME_INTERNAL uint32_t prime__run_workers(uint32_t n, void *(*worker)(void *), 
 
 /* qsort comparator of uint32_t, ascending. */
 PRIME_INTERNAL int prime__cmp_u32(const void *a, const void *b);
+/* qsort comparator of uint64_t, ascending. */
+PRIME_INTERNAL int prime__cmp_u64(const void *a, const void *b);
 /* Sort v[0..n) ascending. */
 PRIME_INTERNAL void prime__sort_u32(uint32_t *v, size_t n);
 /* Sort v[0..n) ascending and drop repeats in place; returns the new count.

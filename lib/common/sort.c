@@ -11,6 +11,12 @@ int prime__cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+int prime__cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
 void prime__sort_u32(uint32_t *v, size_t n)
 {
     if (n > 1)

@@ -75,7 +75,8 @@ typedef struct {
     uint32_t m;              /* candidate tags */
     uint32_t m_pending;      /* prepare_class: m before it is set */
     size_t words;            /* words per column */
-    uint32_t *cand;          /* m store tag ids, ascending */
+    uint32_t *cand;          /* m store tag ids in search order
+                                (order_candidates()) */
     uint64_t *cols;          /* m columns of `words` words */
     /* a projected class (project()): column j at colp[j] (only those of
        the tags the search may add); NULL: column j at cols + j * words */
@@ -263,6 +264,7 @@ struct search_ctx {
     uint32_t pair_rows;      /* prime__search_set_pair_rows */
     uint32_t nec_mode;       /* prime__search_set_necessity */
     uint32_t local_max;      /* prime__search_set_local */
+    uint32_t order_mode;     /* prime__search_set_order */
     uint32_t sib_mode;       /* prime__search_set_siblings */
     bool sib;                /* this batch keeps the rows of siblings (surv_row) */
     uint32_t pool_cap;       /* entries of a depth's survivors pool */
@@ -559,11 +561,20 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
             }
             continue;
         }
+        uint32_t from = at;
         c->img_beg[bit] = at;
         for (uint64_t k = a; k < b; k++) {
             uint32_t ci = map[prime__store_tag_w(st, k, iw)];
             prime__bits_set(c->cols + (size_t)ci * words, bit);
-            tags[at] = (uint16_t)ci; /* ci <= m <= UINT16_MAX (rows_fit()) */
+            /* ascending: the row of store ids put in candidate order (the
+               candidates are not in id order, order_candidates()); a row
+               is a few entries, sorted as they come */
+            uint32_t x = at;
+            while (x > from && tags[x - 1] > ci) {
+                tags[x] = tags[x - 1];
+                x--;
+            }
+            tags[x] = (uint16_t)ci; /* ci <= m <= UINT16_MAX (rows_fit()) */
             at += ci < m;
         }
         c->img_end[bit] = at;
@@ -611,6 +622,45 @@ static double pair_rows_saving(const search_ctx *s, const search_class *c, uint3
                       (ids ? (double)(c->binary ? nw : n)
                            : (double)(c->binary ? c->wrong_words : c->words) * 0.25);
     return by_rows < by_pairs ? by_pairs - by_rows : 0;
+}
+
+/* The order of the candidates (prime__search_set_order). */
+static uint32_t order_mode = 1;
+
+void prime__search_set_order(uint32_t mode)
+{
+    order_mode = mode > 1 ? 1 : mode;
+}
+
+/* The search order of the m candidates of a class with 0/1 outcomes,
+ * w->touched[0..m) (sorted by store id; their sizes in w->count): by
+ * ascending size, ties by id, as frequent-itemset miners order their items
+ * (Eclat, FP-growth): a node only adds tags that come after its last one,
+ * so the large tags come last, where the sets they join are already small,
+ * and the first tag of a subtree, whose projection (project()) every set
+ * of it is intersected in, is a small one. Sets of tags, so the same sets
+ * are visited in any order (each test is on the set: size, wrong images,
+ * pairs; all monotone), and the modes are the same. Other outcomes keep the
+ * order of the ids: there a node descends on can_reach_drop() of the set
+ * itself, which its children are visited without, so which sets are
+ * candidates depends on which tag comes last (the sharded search orders by
+ * id too). false: out of memory. */
+static bool order_candidates(search_worker *w, uint32_t m)
+{
+    if (w->s->order_mode == 0 || m < 2)
+        return true;
+    uint64_t *key = prime__malloc((size_t)m * sizeof *key);
+    if (key == NULL)
+        return false;
+    for (uint32_t k = 0; k < m; k++) {
+        uint32_t t = w->touched[k];
+        key[k] = (uint64_t)w->count[t] << 32 | t;
+    }
+    qsort(key, m, sizeof *key, prime__cmp_u64);
+    for (uint32_t k = 0; k < m; k++)
+        w->touched[k] = (uint32_t)key[k];
+    prime__free(key);
+    return true;
 }
 
 /* Classes of at least this many words (16,384 images) project every
@@ -670,6 +720,13 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     if (m == 0)
         return PRIME_OK;
     prime__sort_u32(w->touched, m);
+    if (c->binary && !order_candidates(w, m)) {
+        for (uint32_t k = 0; k < m; k++) {
+            w->count[w->touched[k]] = 0;
+            w->sum[w->touched[k]] = 0;
+        }
+        return PRIME_E_NOMEM;
+    }
 
     /* one block that lives until the end of the search: cols (and the
        spare column m), rows, col_size, col_sum, [vals], cand */
@@ -2809,6 +2866,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->pair_rows = pair_rows;
     s->nec_mode = nec_mode;
     s->local_max = local_max;
+    s->order_mode = order_mode;
     s->sib_mode = sib_mode;
     s->batch_images = batch_images;
     s->out = outcomes->v;

@@ -149,6 +149,12 @@ PRIME_INTERNAL void prime__search_set_local(uint32_t max);
  * fit 8 MiB a worker); 0 only to those of P, and no such numbers. Read at
  * the start of each prime_search; not for concurrent use. */
 PRIME_INTERNAL void prime__search_set_siblings(uint32_t mode);
+/* Test hook: the order of the candidate tags of a class with 0/1 outcomes
+ * in the search (search.c, order_candidates()): 1 (the default) by
+ * ascending size, ties by store id; 0 by store id (as other outcomes).
+ * The same sets, modes and candidate count either way. Read at the start
+ * of each prime_search; not for concurrent use. */
+PRIME_INTERNAL void prime__search_set_order(uint32_t mode);
 /* Test hook: the search prepares its classes in batches of consecutive
  * classes holding together at most this many images (a larger class is a
  * batch of its own), and frees a batch's columns before the next one, so
