@@ -935,6 +935,70 @@ Test(search, query_many_tags)
     dataset_free(&d);
 }
 
+/* The order of the candidates (prime__search_set_order: 1, the default,
+ * ascending size for 0/1 outcomes; 0 store ids): the same rendering and
+ * candidate count in both orders, and the brute force's modes, with the
+ * projections and the pair table counted over the images' rows (whose
+ * entries must be ascending in the search order) or not, local sets and
+ * siblings' rows on or off; 0/1 outcomes mostly, others too (which keep
+ * the order of the ids). */
+Test(search, candidate_order, .timeout = 500)
+{
+    /* projection, pair rows, local limit, siblings */
+    static const uint32_t ways[][4] = {{2, 2, 64, 1}, {0, 0, 64, 1}, {1, 1, 0, 0}, {2, 2, 8, 0}};
+    size_t total_modes = 0;
+    uint64_t total_candidates = 0;
+    for (size_t wi = 0; wi < sizeof ways / sizeof *ways; wi++) {
+        rng_state = 5100 + wi;
+        for (uint32_t run = 0; run < 40; run++) {
+            dataset d;
+            uint32_t per_class = below(3) == 0 ? 300 : 1500 + below(1500);
+            dataset_random(&d, 1 + below(3), 5 + below(10), per_class, 2 + below(7),
+                           below(4) == 0 ? (int)below(3) : 0);
+            params p;
+            random_params(&p, per_class);
+            p.max_tags = 2 + below(5);
+            p.min_size = 1 + below(12);
+            char what[200];
+            snprintf(what, sizeof what,
+                     "projection %u, pair rows %u, local %u, siblings %u, run %u (max_tags %u, "
+                     "min_size %lld, min_drop %g, whole %d)",
+                     ways[wi][0], ways[wi][1], ways[wi][2], ways[wi][3], run, p.max_tags,
+                     (long long)p.min_size, p.min_drop, p.whole);
+            prime__search_set_projection(ways[wi][0]);
+            prime__search_set_pair_rows(ways[wi][1]);
+            prime__search_set_local(ways[wi][2]);
+            prime__search_set_siblings(ways[wi][3]);
+            prime_tagstore *s = dataset_store(&d, true);
+            prime_outcomes *o = dataset_outcomes(&d);
+            prime_config *c = params_config(&p);
+            prime_result *by_id = NULL, *by_sz = NULL;
+            prime__search_set_order(0);
+            cr_assert_eq(prime_search(s, o, c, NULL, NULL, &by_id), PRIME_OK, "%s", what);
+            prime__search_set_order(1);
+            cr_assert_eq(prime_search(s, o, c, NULL, NULL, &by_sz), PRIME_OK, "%s", what);
+            cr_assert_eq(prime_result_candidate_count(by_sz),
+                         prime_result_candidate_count(by_id), "%s", what);
+            total_candidates += prime_result_candidate_count(by_sz);
+            assert_same_render(by_id, by_sz, what);
+            prime_result_destroy(by_id);
+            prime_result_destroy(by_sz);
+            prime_config_destroy(c);
+            prime_outcomes_destroy(o);
+            prime_tagstore_destroy(s);
+            total_modes += differential(&d, &p, what);
+            dataset_free(&d);
+        }
+    }
+    prime__search_set_projection(1);
+    prime__search_set_pair_rows(1);
+    prime__search_set_local(64);
+    prime__search_set_siblings(1);
+    fprintf(stderr, "candidate order: %zu modes, %llu candidates compared\n", total_modes,
+            (unsigned long long)total_candidates);
+    cr_assert_gt(total_modes, 1000);
+}
+
 /* The wrong-image tables of search nodes (prime__search_set_wrong_tables:
  * 0 never, 2 at every node that has grandchildren, 1 by estimated cost)
  * over classes projected on their first tags (built 64 images a word) or

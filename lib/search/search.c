@@ -1480,8 +1480,16 @@ static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uin
     memset(r, 0, sizeof *r);
     r->class_index = cls;
     r->n_tags = k;
-    for (uint32_t i = 0; i < k; i++)
-        r->tags[i] = c->cand[w->path[i]];
+    /* ascending store ids (the raw modes' order, prime/partial.h's binary
+       form), whatever the order of the candidates (order_candidates()) */
+    for (uint32_t i = 0; i < k; i++) {
+        uint32_t t = c->cand[w->path[i]], at = i;
+        while (at > 0 && r->tags[at - 1] > t) {
+            r->tags[at] = r->tags[at - 1];
+            at--;
+        }
+        r->tags[at] = t;
+    }
     r->size = size;
     r->correct = prime__fx_value(sum);
     return true;
