@@ -1133,6 +1133,31 @@ Test(search, kernels_agree_with_portable)
                             cr_assert_eq(ids[want], (uint32_t)(w * 64) + (uint32_t)__builtin_ctzll(x),
                                          "%s and_ids %zu: position %u", k->name, words, want);
                 }
+                /* a pivot's images in a column: up to 64 positions (of
+                   the bits of d1, else random ones below words * 64), from
+                   any first to any last */
+                if (words > 0) {
+                    uint32_t pos[64], n_pos = 0;
+                    for (size_t w = 0; w < words && n_pos < 64; w++)
+                        for (uint64_t x = d1[w]; x != 0 && n_pos < 64; x &= x - 1)
+                            pos[n_pos++] = (uint32_t)(w * 64) + (uint32_t)__builtin_ctzll(x);
+                    while (n_pos < 64)
+                        pos[n_pos++] = (uint32_t)(rnd() % (words * 64));
+                    uint32_t from = (uint32_t)(rnd() % 65), to = (uint32_t)(rnd() % 65);
+                    if (from > to) {
+                        uint32_t t = from;
+                        from = to;
+                        to = t;
+                    }
+                    uint64_t want = 0;
+                    for (uint32_t i = from; i < to; i++)
+                        want |= (uint64_t)bit_set(b, pos[i]) << i;
+                    uint32_t cnt = UINT32_MAX;
+                    cr_assert_eq(k->gather_mask(pos, from, to, b, &cnt), want,
+                                 "%s gather_mask %u..%u, %zu words", k->name, from, to, words);
+                    cr_assert_eq(cnt, (uint32_t)__builtin_popcountll(want), "%s gather_mask count",
+                                 k->name);
+                }
                 /* the children of a local node: a[0] the node, b[] the tags'
                    masks, the allowed tags those of the bits of a[1..] */
                 if (words > 1 && words <= 9) {

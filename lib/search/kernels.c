@@ -81,6 +81,21 @@ static uint32_t and_ids_portable(const uint64_t *a, const uint64_t *b, size_t wo
 
 MASK_CHILDREN(mask_children_portable, , prime__popcount64)
 
+/* gather_mask: one bit probe a position; the bits counted as they come */
+static uint64_t gather_mask_portable(const uint32_t *ids, uint32_t from, uint32_t to,
+                                     const uint64_t *b, uint32_t *count)
+{
+    uint64_t m = 0;
+    uint32_t n = 0;
+    for (uint32_t i = from; i < to; i++) {
+        uint64_t bit = (b[ids[i] / 64] >> (ids[i] % 64)) & 1u;
+        m |= bit << i;
+        n += (uint32_t)bit;
+    }
+    *count = n;
+    return m;
+}
+
 static uint64_t and_count_portable(uint64_t *dst, const uint64_t *a, const uint64_t *b,
                                    size_t words)
 {
@@ -358,6 +373,28 @@ static uint32_t and_ids_avx2(const uint64_t *a, const uint64_t *b, size_t words,
     return n;
 }
 
+/* gather_mask: four positions a step, their words gathered and each bit
+ * shifted to the sign, whose four signs are the mask's next four bits */
+TARGET_AVX2
+static uint64_t gather_mask_avx2(const uint32_t *ids, uint32_t from, uint32_t to,
+                                 const uint64_t *b, uint32_t *count)
+{
+    const __m256i low6 = _mm256_set1_epi64x(63);
+    uint64_t m = 0;
+    uint32_t i = from;
+    for (; i + 4 <= to; i += 4) {
+        __m256i p = _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)(ids + i)));
+        __m256i x = _mm256_i64gather_epi64((const long long *)b, _mm256_srli_epi64(p, 6), 8);
+        /* bit p % 64 to bit 63: a shift left by 63 - p % 64 = ~p & 63 */
+        x = _mm256_sllv_epi64(x, _mm256_andnot_si256(p, low6));
+        m |= (uint64_t)(unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(x)) << i;
+    }
+    for (; i < to; i++)
+        m |= ((b[ids[i] / 64] >> (ids[i] % 64)) & 1u) << i;
+    *count = (uint32_t)__builtin_popcountll(m);
+    return m;
+}
+
 /* ---- AVX-512 with VPOPCNTDQ: eight words a step, the tail masked -------- */
 
 #define TARGET_AVX512 __attribute__((target("avx512f,avx512vpopcntdq,popcnt")))
@@ -469,24 +506,28 @@ static unsigned detect(void)
 
 static const prime__kernels kernel_sets[PRIME_KERNEL_COUNT] = {
     {PRIME_KERNEL_PORTABLE, "portable", and_count_portable, and_popcount_portable,
-     count_portable, and_popcount_many_portable, mask_children_portable, and_ids_portable},
+     count_portable, and_popcount_many_portable, mask_children_portable, and_ids_portable,
+     gather_mask_portable},
 #ifdef PRIME_X86_KERNELS
     /* mask_children: one word a child, the scalar popcnt loop serves the
        vector sets too */
     {PRIME_KERNEL_POPCNT, "popcnt", and_count_popcnt, and_popcount_popcnt, count_popcnt,
-     and_popcount_many_popcnt, mask_children_popcnt, and_ids_popcnt},
+     and_popcount_many_popcnt, mask_children_popcnt, and_ids_popcnt, gather_mask_portable},
     {PRIME_KERNEL_AVX2, "avx2", and_count_avx2, and_popcount_avx2, count_avx2,
-     and_popcount_many_avx2, mask_children_popcnt, and_ids_avx2},
+     and_popcount_many_avx2, mask_children_popcnt, and_ids_avx2, gather_mask_avx2},
     {PRIME_KERNEL_AVX512, "avx512", and_count_avx512, and_popcount_avx512, count_avx512,
-     and_popcount_many_avx512, mask_children_popcnt, and_ids_avx2},
+     and_popcount_many_avx512, mask_children_popcnt, and_ids_avx2, gather_mask_avx2},
 #else
     /* never chosen (not supported); the names stay known */
     {PRIME_KERNEL_POPCNT, "popcnt", and_count_portable, and_popcount_portable, count_portable,
-     and_popcount_many_portable, mask_children_portable, and_ids_portable},
+     and_popcount_many_portable, mask_children_portable, and_ids_portable,
+     gather_mask_portable},
     {PRIME_KERNEL_AVX2, "avx2", and_count_portable, and_popcount_portable, count_portable,
-     and_popcount_many_portable, mask_children_portable, and_ids_portable},
+     and_popcount_many_portable, mask_children_portable, and_ids_portable,
+     gather_mask_portable},
     {PRIME_KERNEL_AVX512, "avx512", and_count_portable, and_popcount_portable, count_portable,
-     and_popcount_many_portable, mask_children_portable, and_ids_portable},
+     and_popcount_many_portable, mask_children_portable, and_ids_portable,
+     gather_mask_portable},
 #endif
 };
 

@@ -52,6 +52,12 @@ typedef struct {
     /* The positions of the bits of a & b, ascending, to out; returns
      * their number. out has room for one more than that (written). */
     uint32_t (*and_ids)(const uint64_t *a, const uint64_t *b, size_t words, uint32_t *out);
+    /* The bits of b at the positions ids[from..to) (to <= 64) as a mask:
+     * bit i (from <= i < to) set when bit ids[i] of b is (search.c: the
+     * images of a pivot in a child's column); *count gets the bits of the
+     * mask. */
+    uint64_t (*gather_mask)(const uint32_t *ids, uint32_t from, uint32_t to, const uint64_t *b,
+                            uint32_t *count);
 } prime__kernels;
 
 /* The bits of x set, counted without a popcnt instruction (SWAR): for

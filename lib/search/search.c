@@ -1744,22 +1744,6 @@ static bool leaf_pass(search_worker *w, const search_class *c, uint32_t k, const
     return true;
 }
 
-/* Gather into a mask: bit i (from <= i < to) set when the bit of
- * position ids[i] is set in b. */
-static inline uint64_t gather(const uint32_t *ids, uint32_t from, uint32_t to, const uint64_t *b,
-                              uint32_t *count)
-{
-    uint64_t m = 0;
-    uint32_t n = 0;
-    for (uint32_t i = from; i < to; i++) {
-        uint64_t bit = bit_of(b, ids[i]);
-        m |= bit << i;
-        n += (uint32_t)bit;
-    }
-    *count = n;
-    return m;
-}
-
 /* A node of at most this many images, not below a pivot, becomes the
  * pivot of its subtree (visit(); prime__search_set_local). */
 static uint32_t local_max = 64;
@@ -1908,10 +1892,10 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                     /* the pivot: its images in j's column, wrong ones first */
                     const uint64_t *col = col_at(c, j);
                     uint32_t wrong, right;
-                    m = gather(ids, 0, n_wrong, col, &wrong);
+                    m = s->k->gather_mask(ids, 0, n_wrong, col, &wrong);
                     if (c->binary && wrong < c->need_wrong)
                         continue;
-                    m |= gather(ids, n_wrong, (uint32_t)size, col, &right);
+                    m |= s->k->gather_mask(ids, n_wrong, (uint32_t)size, col, &right);
                     w->lcol[j] = m;
                     csize = (uint64_t)wrong + right;
                     csum = c->binary ? (uint64_t)right << PRIME_FX_SHIFT : 0;
