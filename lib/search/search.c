@@ -561,20 +561,11 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
             }
             continue;
         }
-        uint32_t from = at;
         c->img_beg[bit] = at;
         for (uint64_t k = a; k < b; k++) {
             uint32_t ci = map[prime__store_tag_w(st, k, iw)];
             prime__bits_set(c->cols + (size_t)ci * words, bit);
-            /* ascending: the row of store ids put in candidate order (the
-               candidates are not in id order, order_candidates()); a row
-               is a few entries, sorted as they come */
-            uint32_t x = at;
-            while (x > from && tags[x - 1] > ci) {
-                tags[x] = tags[x - 1];
-                x--;
-            }
-            tags[x] = (uint16_t)ci; /* ci <= m <= UINT16_MAX (rows_fit()) */
+            tags[at] = (uint16_t)ci; /* ci <= m <= UINT16_MAX (rows_fit()) */
             at += ci < m;
         }
         c->img_end[bit] = at;
@@ -623,6 +614,8 @@ static double pair_rows_saving(const search_ctx *s, const search_class *c, uint3
                            : (double)(c->binary ? c->wrong_words : c->words) * 0.25);
     return by_rows < by_pairs ? by_pairs - by_rows : 0;
 }
+
+static bool rows_build(search_class *c);
 
 /* The order of the candidates (prime__search_set_order). */
 static uint32_t order_mode = 1;
@@ -800,8 +793,12 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         rows = saved > (double)entries;
     }
     rows = rows && rows_fit(c);
+    /* candidates in the order of the store's ids: the rows are written
+       with the columns, ascending as the store lists an image's tags;
+       else built from the columns once they are set (rows_build()) */
+    bool rows_now = rows && (!c->binary || s->order_mode == 0);
     c->m = 0;
-    if (rows) {
+    if (rows_now) {
         c->img_block = prime__malloc(2 * n_pos * sizeof(uint32_t) +
                                      ((size_t)entries + 1) * sizeof(uint16_t));
         if (c->img_block == NULL)
@@ -817,6 +814,8 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     WITH_WIDTHS(st, SET);
 #undef SET
     c->m = m;
+    if (rows && !rows_now && !rows_build(c))
+        return PRIME_E_NOMEM; /* c->block is freed with the classes */
 
     /* the sparse columns as sorted positions too */
     size_t n_ids = 0;
@@ -2274,6 +2273,14 @@ static bool rows_from_columns(const search_ctx *s, search_class *c)
     }
     if (!want)
         return true;
+    return rows_build(c);
+}
+
+/* The rows of class c (img_entries of them) from its columns: column k, in
+ * order, appends k to the row of each of its images, so that every row is
+ * ascending whatever the order of the candidates. false: out of memory. */
+static bool rows_build(search_class *c)
+{
     size_t words = c->words, n_pos = words * PRIME_BITS_WORD;
     c->img_block = prime__malloc(2 * n_pos * sizeof(uint32_t) +
                                  ((size_t)c->img_entries + 1) * sizeof(uint16_t));
