@@ -882,23 +882,25 @@ static bool pair_row_rows(search_worker *w, search_class *c, uint32_t i)
         extract_ids(c->cols + (size_t)i * words, words, w->pos);
         pos = w->pos;
     }
-    const uint32_t *beg = c->img_beg, *end = c->img_end;
+    const uint32_t *end = c->img_end;
     const uint16_t *tags = c->img_tags;
     uint32_t *cw = w->pc_wrong, *cs = w->pc_size;
     uint64_t *sum = w->pc_sum;
     for (uint32_t x = 0; x < n; x++) {
         uint32_t p = pos[x];
-        const uint16_t *r = tags + beg[p], *q = tags + end[p];
+        /* p is an image of i: its row holds i, which ends the walk down
+           from the row's end (no test of the row's start) */
+        const uint16_t *q = tags + end[p];
         if (c->binary) {
             uint32_t wrong = x < nw;
-            while (q > r && q[-1] > i) {
+            while (q[-1] > i) {
                 uint32_t t = *--q;
                 cs[t]++;
                 cw[t] += wrong;
             }
         } else {
             uint64_t v = c->vals[p];
-            while (q > r && q[-1] > i) {
+            while (q[-1] > i) {
                 uint32_t t = *--q;
                 cs[t]++;
                 sum[t] += v;
@@ -2149,9 +2151,11 @@ static void project_run(search_worker *w, const search_class *c, uint32_t f, con
                 __builtin_prefetch(tags + end[pos[i + PROJECT_AHEAD]] - 1);
             if (!c->binary)
                 vals[i] = c->vals[p];
-            const uint16_t *r = tags + beg[p], *q = tags + end[p];
+            /* p is an image of f: its row holds f, which ends the walk
+               down from the row's end (no test of the row's start) */
+            const uint16_t *q = tags + end[p];
             uint64_t bit = (uint64_t)1 << b;
-            while (q > r && q[-1] > f)
+            while (q[-1] > f)
                 acc[*--q] |= bit;
         }
         for (uint32_t l = 0; l < n_list; l++) {
