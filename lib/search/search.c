@@ -554,7 +554,7 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
         size_t bit = c->binary ? rank[j] : j;
         uint64_t a = prime__store_tag_off_w(st, img, ow);
         uint64_t b = prime__store_tag_off_w(st, img + 1, ow);
-        if (tags == NULL) {
+        if (c->img_beg == NULL) {
             for (uint64_t k = a; k < b; k++) {
                 uint32_t ci = map[prime__store_tag_w(st, k, iw)];
                 prime__bits_set(c->cols + (size_t)ci * words, bit);
@@ -562,11 +562,21 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
             continue;
         }
         c->img_beg[bit] = at;
-        for (uint64_t k = a; k < b; k++) {
-            uint32_t ci = map[prime__store_tag_w(st, k, iw)];
-            prime__bits_set(c->cols + (size_t)ci * words, bit);
-            tags[at] = (uint16_t)ci; /* ci <= m <= UINT16_MAX (rows_fit()) */
-            at += ci < m;
+        if (tags == NULL) {
+            /* the rows' bounds only: their entries come from the columns
+               (rows_fill()) */
+            for (uint64_t k = a; k < b; k++) {
+                uint32_t ci = map[prime__store_tag_w(st, k, iw)];
+                prime__bits_set(c->cols + (size_t)ci * words, bit);
+                at += ci < m;
+            }
+        } else {
+            for (uint64_t k = a; k < b; k++) {
+                uint32_t ci = map[prime__store_tag_w(st, k, iw)];
+                prime__bits_set(c->cols + (size_t)ci * words, bit);
+                tags[at] = (uint16_t)ci; /* ci <= m <= UINT16_MAX (rows_fit()) */
+                at += ci < m;
+            }
         }
         c->img_end[bit] = at;
     }
@@ -616,6 +626,7 @@ static double pair_rows_saving(const search_ctx *s, const search_class *c, uint3
 }
 
 static bool rows_build(search_class *c);
+static void rows_fill(search_class *c);
 
 /* The order of the candidates (prime__search_set_order). */
 static uint32_t order_mode = 1;
@@ -795,17 +806,18 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     rows = rows && rows_fit(c);
     /* candidates in the order of the store's ids: the rows are written
        with the columns, ascending as the store lists an image's tags;
-       else built from the columns once they are set (rows_build()) */
+       else only their bounds, the entries from the columns once they are
+       set (rows_fill()) */
     bool rows_now = rows && (!c->binary || s->order_mode == 0);
     c->m = 0;
-    if (rows_now) {
+    if (rows) {
         c->img_block = prime__malloc(2 * n_pos * sizeof(uint32_t) +
                                      ((size_t)entries + 1) * sizeof(uint16_t));
         if (c->img_block == NULL)
             return PRIME_E_NOMEM; /* c->block is freed with the classes */
         c->img_beg = c->img_block;
         c->img_end = c->img_beg + n_pos;
-        c->img_tags = (uint16_t *)(c->img_end + n_pos);
+        c->img_tags = rows_now ? (uint16_t *)(c->img_end + n_pos) : NULL;
         /* the positions without an image (the gap after the wrong ones) */
         memset(c->img_beg, 0, 2 * n_pos * sizeof(uint32_t));
     }
@@ -814,8 +826,10 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     WITH_WIDTHS(st, SET);
 #undef SET
     c->m = m;
-    if (rows && !rows_now && !rows_build(c))
-        return PRIME_E_NOMEM; /* c->block is freed with the classes */
+    if (rows && !rows_now) {
+        c->img_tags = (uint16_t *)(c->img_end + n_pos);
+        rows_fill(c);
+    }
 
     /* the sparse columns as sorted positions too */
     size_t n_ids = 0;
@@ -2280,9 +2294,8 @@ static bool rows_from_columns(const search_ctx *s, search_class *c)
     return rows_build(c);
 }
 
-/* The rows of class c (img_entries of them) from its columns: column k, in
- * order, appends k to the row of each of its images, so that every row is
- * ascending whatever the order of the candidates. false: out of memory. */
+/* The rows of class c (img_entries entries) from its columns: their
+ * lengths, then their entries (rows_fill()). false: out of memory. */
 static bool rows_build(search_class *c)
 {
     size_t words = c->words, n_pos = words * PRIME_BITS_WORD;
@@ -2305,16 +2318,29 @@ static bool rows_build(search_class *c)
         beg[p] = end[p] = at;
         at += len;
     }
+    c->img_tags = tags;
+    c->img_end = end;
+    c->img_beg = beg;
+    rows_fill(c);
+    return true;
+}
+
+/* The entries of the rows of class c, whose bounds are set (img_beg[p],
+ * img_end[p]: from img_beg[p] on, as long as p has candidates), from its
+ * columns: column k, in order, appends k to the row of each of its images,
+ * so that every row is ascending whatever the order of the candidates. */
+static void rows_fill(search_class *c)
+{
+    size_t words = c->words, n_pos = words * PRIME_BITS_WORD;
+    uint32_t *end = c->img_end;
+    uint16_t *tags = c->img_tags;
+    memcpy(end, c->img_beg, n_pos * sizeof *end);
     for (uint32_t k = 0; k < c->m; k++) {
         const uint64_t *col = c->cols + (size_t)k * words;
         for (size_t x = 0; x < words; x++)
             for (uint64_t b = col[x]; b != 0; b &= b - 1)
                 tags[end[x * PRIME_BITS_WORD + (size_t)__builtin_ctzll(b)]++] = (uint16_t)k;
     }
-    c->img_tags = tags;
-    c->img_end = end;
-    c->img_beg = beg;
-    return true;
 }
 
 static bool search_item_run(search_worker *w, const search_item *it)
