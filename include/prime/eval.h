@@ -116,12 +116,16 @@ PRIME_API prime_status prime_stat_mann_whitney_lower(const double *x, uint64_t n
                                                      double *p_out);
 
 /** Pearson correlation of x[0..n) and y[0..n); NaN when n < 2 or either
- *  has no variance. */
+ *  has no variance (or holds a NaN). PRIME_E_INVALID_ARG for a NULL r_out,
+ *  or a NULL x or y with n > 0. */
 PRIME_API prime_status prime_stat_pearson(const double *x, const double *y, uint64_t n,
                                           double *r_out);
 
 /** Spearman rank correlation: the Pearson correlation of the ranks, ties
- *  getting their average rank; NaN when n < 2 or either is constant. */
+ *  getting their average rank; NaN when n < 2 or either is constant. The
+ *  values must not be NaN (a NaN has no rank: the result is then
+ *  meaningless). PRIME_E_INVALID_ARG as prime_stat_pearson; PRIME_E_NOMEM
+ *  (it ranks copies of the values). */
 PRIME_API prime_status prime_stat_spearman(const double *x, const double *y, uint64_t n,
                                            double *r_out);
 

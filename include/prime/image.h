@@ -119,7 +119,8 @@ PRIME_API uint32_t prime_image_width(const prime_image *image);
 /** Height in pixels (0 for NULL). */
 PRIME_API uint32_t prime_image_height(const prime_image *image);
 
-/** Format the image was decoded from (a PRIME_IMAGE_FORMAT_* value). */
+/** Format the image was decoded from (a PRIME_IMAGE_FORMAT_* value;
+ *  PRIME_IMAGE_FORMAT_NONE for NULL). */
 PRIME_API int32_t prime_image_format(const prime_image *image);
 
 /** Copy the pixels (3 * width * height bytes, RGB, row by row) into buf.
