@@ -260,7 +260,8 @@ PRIME_API prime_status prime_eval_params(const prime_eval *eval, int64_t *min_si
                                          double *min_drop_out, uint64_t *candidates_out);
 
 /** Set the normal quantile of the Wilson intervals (finite, > 0; default
- *  PRIME_EVAL_Z95). */
+ *  PRIME_EVAL_Z95): PRIME_E_RANGE for another value (NaN included), the
+ *  evaluation then unchanged. Not while another thread reads it. */
 PRIME_API prime_status prime_eval_set_z(prime_eval *eval, double z);
 
 /** Turn on Benjamini-Hochberg control of the false discovery rate at level
@@ -268,7 +269,9 @@ PRIME_API prime_status prime_eval_set_z(prime_eval *eval, double z);
  *  with test size >= 1), counting m hypotheses. m = 0 means the candidate
  *  count when the result carried one, else the number of p-values (which
  *  overstates the evidence: the search looked at many more sets than it
- *  kept). PRIME_E_RANGE if m is below the number of p-values. */
+ *  kept). PRIME_E_RANGE for q outside [0, 1] or m below the number of
+ *  p-values; PRIME_E_NOMEM; on failure the evaluation is unchanged. Not
+ *  while another thread reads it. */
 PRIME_API prime_status prime_eval_set_fdr(prime_eval *eval, double q, uint64_t m);
 
 /** The FDR setting in force: q (0 = off), the m used, and the number of
