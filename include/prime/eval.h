@@ -122,9 +122,9 @@ PRIME_API prime_status prime_stat_pearson(const double *x, const double *y, uint
                                           double *r_out);
 
 /** Spearman rank correlation: the Pearson correlation of the ranks, ties
- *  getting their average rank; NaN when n < 2 or either is constant. The
- *  values must not be NaN (a NaN has no rank: the result is then
- *  meaningless). PRIME_E_INVALID_ARG as prime_stat_pearson; PRIME_E_NOMEM
+ *  getting their average rank; NaN when n < 2, either is constant or
+ *  either holds a NaN (a NaN has no rank), as prime_stat_pearson.
+ *  PRIME_E_INVALID_ARG as prime_stat_pearson; PRIME_E_NOMEM
  *  (it ranks copies of the values). */
 PRIME_API prime_status prime_stat_spearman(const double *x, const double *y, uint64_t n,
                                            double *r_out);
