@@ -1255,6 +1255,130 @@ Test(image, jpeg_draft_dc_only_matches_full_decode)
                 }
     cr_assert_eq(compared, 5 * 5 * 3 * 2);
 }
+
+/* A copy of a JPEG written by libjpeg (no fill bytes, every segment in
+ * order) with `fill` 0xFF fill bytes and (tem) a TEM marker (0xFF 0x01,
+ * no length) before every marker after SOI, the entropy-coded data of each
+ * AC scan (Ss > 0) of the component `damage_id` replaced by stuffed 0xFF
+ * bytes (all one bits: never a Huffman code, so a full decode fails there;
+ * 0: none), and the EOI left off where drop_eoi. */
+static unsigned char *rewrite_jpeg(const unsigned char *d, unsigned long n, int fill, bool tem,
+                                   int damage_id, bool drop_eoi, unsigned long *out_n)
+{
+    unsigned char *o = malloc(2 * n + 64 * 16);
+    cr_assert_not_null(o);
+    size_t k = 0, i = 2;
+    o[k++] = d[0];
+    o[k++] = d[1];
+    while (i + 2 <= n) {
+        cr_assert(d[i] == 0xFF, "rewrite_jpeg: no marker at %zu", i);
+        unsigned m = d[i + 1];
+        for (int f = 0; f < fill; f++)
+            o[k++] = 0xFF;
+        if (tem) {
+            o[k++] = 0xFF;
+            o[k++] = 0x01;
+        }
+        if (m == 0xD9) {
+            if (!drop_eoi) {
+                o[k++] = 0xFF;
+                o[k++] = 0xD9;
+            }
+            break;
+        }
+        size_t len = (size_t)d[i + 2] << 8 | d[i + 3];
+        memcpy(o + k, d + i, 2 + len);
+        k += 2 + len;
+        size_t j = i + 2 + len;
+        if (m != 0xDA) {
+            i = j;
+            continue;
+        }
+        unsigned ns = d[i + 4], ss = d[i + 5 + 2 * ns];
+        bool damage = ss != 0 && ns == 1 && d[i + 5] == damage_id;
+        size_t end = j;
+        while (end + 1 < n && !(d[end] == 0xFF && d[end + 1] != 0x00 &&
+                                !(d[end + 1] >= 0xD0 && d[end + 1] <= 0xD7)))
+            end++;
+        for (size_t e = j; e < end; e++) {
+            if (damage) {
+                o[k++] = 0xFF;
+                o[k++] = 0x00;
+                e++;
+            } else {
+                o[k++] = d[e];
+            }
+        }
+        i = end;
+    }
+    *out_n = k;
+    return o;
+}
+
+/* The marker walk the 1/8 draft shares between its scan-script check and
+ * its DC decoder (jpeg_next_segment): fill bytes and TEM markers between
+ * segments are stepped over as libjpeg does, so that the draft still
+ * leaves the AC scans of DC-only components out. That it does is seen on a
+ * file whose left-out scans are damaged: the full decode fails, the draft
+ * gives the undamaged file's pixels (docs/images.md). A file without its
+ * EOI is not taken by the draft (libjpeg warns there): it fails as the full
+ * decode does. */
+Test(image, jpeg_draft_marker_walk)
+{
+    static const int sizes[][2] = {{64, 56}, {83, 67}, {130, 97}};
+    static const int samp[][2] = {{1, 1}, {2, 1}, {1, 2}, {2, 2}};
+    int compared = 0;
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+        for (size_t k = 0; k < sizeof samp / sizeof samp[0] + 1; k++)
+            for (int restart = 0; restart <= 1; restart++)
+                for (int variant = 0; variant < 3; variant++) {
+                    int w = sizes[si][0], h = sizes[si][1];
+                    bool grey = k == sizeof samp / sizeof samp[0];
+                    int hs = grey ? 1 : samp[k][0], vs = grey ? 1 : samp[k][1];
+                    unsigned long n = 0, n2 = 0;
+                    unsigned char *jpg = make_jpeg(w, h, hs, vs, restart, grey, true, &n);
+                    int sw = (w + 7) / 8, sh = (h + 7) / 8;
+                    unsigned char *want = malloc((size_t)sw * sh * 3);
+                    tjhandle tj = tjInitDecompress();
+                    cr_assert(tj != NULL && want != NULL);
+                    cr_assert_eq(tjDecompress2(tj, jpg, n, want, sw, 0, sh, TJPF_RGB, 0), 0,
+                                 "%s", tjGetErrorStr2(tj));
+                    /* 0: fill bytes, damaged luma AC scans; 1: the same with
+                       TEM markers too; 2: no EOI */
+                    unsigned char *bad = rewrite_jpeg(jpg, n, variant == 2 ? 0 : 1 + variant,
+                                                      variant == 1, variant == 2 ? 0 : 1,
+                                                      variant == 2, &n2);
+                    unsigned char *full = malloc((size_t)sw * sh * 3);
+                    cr_assert_not_null(full);
+                    cr_assert_neq(tjDecompress2(tj, bad, n2, full, sw, 0, sh, TJPF_RGB, 0), 0,
+                                  "the rewritten file decodes cleanly: the test proves nothing");
+                    tjDestroy(tj);
+                    uint8_t *got = NULL;
+                    uint32_t ow = 0, oh = 0;
+                    bool ok = prime__image_decode_turbojpeg(bad, n2, (uint32_t)w, (uint32_t)h, 1,
+                                                            1, &got, &ow, &oh);
+                    if (variant == 2) {
+                        cr_assert(!ok, "%dx%d sampling %dx%d%s restart %d: a file without EOI "
+                                       "drafted", w, h, hs, vs, grey ? " grey" : "", restart);
+                    } else {
+                        cr_assert(ok && ow == (uint32_t)sw && oh == (uint32_t)sh,
+                                  "%dx%d sampling %dx%d%s restart %d variant %d: the draft did "
+                                  "not leave the damaged AC scans out",
+                                  w, h, hs, vs, grey ? " grey" : "", restart, variant);
+                        cr_assert(memcmp(got, want, (size_t)sw * sh * 3) == 0,
+                                  "%dx%d sampling %dx%d%s restart %d variant %d: the draft "
+                                  "differs from the undamaged file's full decode",
+                                  w, h, hs, vs, grey ? " grey" : "", restart, variant);
+                    }
+                    prime__image_scratch_free(got);
+                    free(full);
+                    free(bad);
+                    free(want);
+                    free(jpg);
+                    compared++;
+                }
+    cr_assert_eq(compared, 3 * 5 * 2 * 3);
+}
 #endif
 
 Test(image, jpeg_draft_setting)

@@ -72,6 +72,59 @@ static size_t entropy_end(const unsigned char *d, size_t n, size_t i)
     }
 }
 
+/* One segment of a JPEG's marker walk (jpeg_next_segment). */
+typedef struct {
+    size_t at;              /* the offset of its marker's 0xFF */
+    unsigned m;             /* the marker code */
+    const unsigned char *p; /* the payload (after the length) */
+    size_t len;             /* the payload's length */
+    size_t end;             /* SOS: the end of the entropy-coded data after
+                               its header (entropy_end); else at + 2 + the
+                               length field */
+} jpeg_seg;
+
+enum { SEG_OK, SEG_EOI, SEG_END, SEG_BAD };
+
+/* The marker walk of both the scan-script check (dc_only_draft) and the own
+ * DC decoder (dc_decode_own), from *i (2: after SOI): 0xFF fill bytes are
+ * skipped, RSTn and TEM (no length) stepped over. Returns SEG_OK with the
+ * next segment in *s and *i moved past it (past an SOS's entropy-coded data
+ * too), SEG_EOI at EOI (*i at it), SEG_END when fewer than 2 bytes are left
+ * without an EOI, SEG_BAD where a byte other than 0xFF stands where a
+ * marker must, or a length field is missing, below 2, or runs past the end
+ * of the data. */
+static int jpeg_next_segment(const unsigned char *d, size_t n, size_t *i, jpeg_seg *s)
+{
+    while (*i + 2 <= n) {
+        if (d[*i] != 0xFF)
+            return SEG_BAD;
+        unsigned m = d[*i + 1];
+        if (m == 0xFF) {
+            (*i)++;
+            continue;
+        }
+        if (m == 0xD9)
+            return SEG_EOI;
+        if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {
+            *i += 2;
+            continue;
+        }
+        if (*i + 4 > n)
+            return SEG_BAD;
+        size_t len = be16(d + *i + 2);
+        if (len < 2 || *i + 2 + len > n)
+            return SEG_BAD;
+        s->at = *i;
+        s->m = m;
+        s->p = d + *i + 4;
+        s->len = len - 2;
+        s->end = m == 0xDA ? entropy_end(d, n, *i + 2 + len) : *i + 2 + len;
+        *i = s->end;
+        return SEG_OK;
+    }
+    return SEG_END;
+}
+
 
 /* ---- the DC scans decoded here ------------------------------------------------- */
 
@@ -246,27 +299,17 @@ static bool dc_decode_own(const unsigned char *d, size_t n, uint32_t w, uint32_t
     unsigned restart = 0;
     bool seen_sos = false, eoi = false;
     size_t i = 2;
-    while (ok && i + 2 <= n) {
-        unsigned m = d[i + 1];
-        if (d[i] != 0xFF) {
-            ok = false;
+    jpeg_seg seg;
+    while (ok) {
+        int got = jpeg_next_segment(d, n, &i, &seg);
+        if (got != SEG_OK) {
+            eoi = got == SEG_EOI;
+            ok = got != SEG_BAD;
             break;
         }
-        if (m == 0xFF) {
-            i++;
-            continue;
-        }
-        if (m == 0xD9) {
-            eoi = true;
-            break;
-        }
-        if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {
-            i += 2;
-            continue;
-        }
-        size_t len = be16(d + i + 2);
-        const unsigned char *sg = d + i + 4;
-        size_t sl = len - 2; /* checked by the scan walk of dc_only_draft */
+        unsigned m = seg.m;
+        const unsigned char *sg = seg.p;
+        size_t sl = seg.len;
         if (m == 0xDB && seen_sos) {
             ok = false; /* a quantisation table redefined between scans */
         } else if (m == 0xDD) {
@@ -296,11 +339,9 @@ static bool dc_decode_own(const unsigned char *d, size_t n, uint32_t w, uint32_t
             seen_sos = true;
             unsigned ns = sg[0];
             unsigned ss = sg[1 + 2 * ns], ah = sg[3 + 2 * ns] >> 4, al = sg[3 + 2 * ns] & 15;
-            size_t end = entropy_end(d, n, i + 2 + len);
-            if (ss != 0) { /* an AC scan: not needed */
-                i = end;
+            size_t end = seg.end;
+            if (ss != 0) /* an AC scan: not needed */
                 continue;
-            }
             int comp[4];
             const dc_table *tab[4];
             for (unsigned k = 0; k < ns && ok; k++) {
@@ -314,7 +355,7 @@ static bool dc_decode_own(const unsigned char *d, size_t n, uint32_t w, uint32_t
             }
             if (!ok)
                 break;
-            dc_bits b = {d, i + 2 + len, end, 0, 0, 0};
+            dc_bits b = {d, (size_t)(sg - d) + sl, end, 0, 0, 0};
             int last[4] = {0, 0, 0, 0};
             /* the MCUs: interleaved (each component's h x v blocks), or
                one component's blocks in its own (unpadded) grid */
@@ -386,10 +427,7 @@ static bool dc_decode_own(const unsigned char *d, size_t n, uint32_t w, uint32_t
                 }
             }
             ok = ok && dc_at_end(&b);
-            i = end;
-            continue;
         }
-        i += 2 + len;
     }
     ok = ok && eoi;
     if (ok) {
@@ -557,37 +595,16 @@ static int dc_only_draft(const unsigned char *d, size_t n, uint32_t w, uint32_t 
             bits[c][k] = -1;
     size_t drop_at[DC_MAX_SCANS], drop_end[DC_MAX_SCANS];
     int ndrop = 0, nscans = 0;
-    bool eoi = false;
     size_t i = 2;
-    while (i + 2 <= n) {
-        if (d[i] != 0xFF)
-            longjmp(err.jump, 1);
-        unsigned m = d[i + 1];
-        if (m == 0xFF) {
-            i++;
+    jpeg_seg seg;
+    int r;
+    while ((r = jpeg_next_segment(d, n, &i, &seg)) == SEG_OK) {
+        if (seg.m != 0xDA)
             continue;
-        }
-        if (m == 0xD9) {
-            eoi = true;
-            break;
-        }
-        if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {
-            i += 2;
-            continue;
-        }
-        if (i + 4 > n)
-            longjmp(err.jump, 1);
-        size_t len = be16(d + i + 2);
-        if (len < 2 || i + 2 + len > n)
-            longjmp(err.jump, 1);
-        if (m != 0xDA) {
-            i += 2 + len;
-            continue;
-        }
         /* SOS: Ns, (Cs, Td|Ta) x Ns, Ss, Se, Ah|Al */
-        const unsigned char *s = d + i + 4;
+        const unsigned char *s = seg.p;
         unsigned ns = s[0];
-        if (ns < 1 || ns > 4 || len != 6 + 2 * (size_t)ns || ++nscans > DC_MAX_SCANS)
+        if (ns < 1 || ns > 4 || seg.len != 4 + 2 * (size_t)ns || ++nscans > DC_MAX_SCANS)
             longjmp(err.jump, 1);
         unsigned ss = s[1 + 2 * ns], se = s[2 + 2 * ns], ah = s[3 + 2 * ns] >> 4,
                  al = s[3 + 2 * ns] & 15;
@@ -615,15 +632,13 @@ static int dc_only_draft(const unsigned char *d, size_t n, uint32_t w, uint32_t 
                 cb[q] = (int)al;
             }
         }
-        size_t end = entropy_end(d, n, i + 2 + len);
         if (!dc_band && dc_only[comp[0]]) {
-            drop_at[ndrop] = i;
-            drop_end[ndrop] = end;
+            drop_at[ndrop] = seg.at;
+            drop_end[ndrop] = seg.end;
             ndrop++;
         }
-        i = end;
     }
-    if (!eoi || ndrop == 0)
+    if (r != SEG_EOI || ndrop == 0)
         longjmp(err.jump, 1);
     for (int c = 0; c < nc; c++)
         for (int k = 1; k <= 9; k++)
