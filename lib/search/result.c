@@ -372,6 +372,7 @@ prime_status prime__result_build_ticking(const prime_tagstore *store,
         prime__buf_putc(&pool, '\0'); /* no class: the pool holds "" */
     if (pool.failed || !prime__grow((void **)&pool.data, &pool.cap, pool.len + desc_bytes + 1, 1))
         goto nomem;
+    prime__huge_pages(pool.data + pool.len, desc_bytes); /* written once, in sequence */
     uint64_t at = 0;
     char *p = pool.data + pool.len;
     for (uint64_t i = 0; i < n_modes; i++) {

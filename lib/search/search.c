@@ -1459,11 +1459,18 @@ static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uin
     return go;
 }
 
+/* Append the mode path[0..k) to the worker's list. The list grows by
+ * doubling; each new block is asked for huge pages (prime__huge_pages), as
+ * the result's arrays are: with many modes its page faults cost more than
+ * the records' writes. */
 static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
                       uint64_t size, uint64_t sum)
 {
-    if (!prime__grow((void **)&w->modes, &w->cap_modes, w->n_modes + 1, sizeof *w->modes))
-        return false;
+    if (w->n_modes == w->cap_modes) {
+        if (!prime__grow((void **)&w->modes, &w->cap_modes, w->n_modes + 1, sizeof *w->modes))
+            return false;
+        prime__huge_pages(w->modes, w->cap_modes * sizeof *w->modes);
+    }
     prime__raw_mode *r = &w->modes[w->n_modes++];
     memset(r, 0, sizeof *r);
     r->class_index = cls;
