@@ -141,7 +141,7 @@ typedef struct {
     uint64_t node;           /* lvl_node of the node it was computed for; 0 none */
     uint64_t *set;           /* the bitset, when not as_ids */
     uint32_t *ids;           /* sorted positions, when as_ids */
-    uint32_t n, n_wrong;     /* images; wrong ones among them (0/1 outcomes) */
+    uint32_t n, n_wrong;     /* images; wrong ones among them (0/1 outcomes, as_ids) */
     bool as_ids;
     bool has_set;            /* `set` holds it (built by ANDs, nec_build()) */
 } nec_set;
@@ -1164,8 +1164,10 @@ static void nec_build(search_worker *w, const search_class *c, uint32_t p, uint3
     }
     e->has_set = true;
     e->n = (uint32_t)n;
-    e->n_wrong = c->binary ? (uint32_t)s->k->count(e->set, ww) : 0;
     e->as_ids = sparse(s, n, words);
+    /* the wrong ones are counted for the positions' probes (nec_stats()
+       counts a bitset's wrong images with the column's) */
+    e->n_wrong = c->binary && e->as_ids ? (uint32_t)s->k->count(e->set, ww) : 0;
     if (e->as_ids)
         extract_ids(e->set, words, e->ids);
 }
