@@ -1100,6 +1100,15 @@ static void nec_build(search_worker *w, const search_class *c, uint32_t p, uint3
         c = w->full;
     size_t words = c->words, ww = c->wrong_words;
     uint32_t correct_from = (uint32_t)(ww * PRIME_BITS_WORD);
+    bool chain = s->nec_mode == 1 && p >= 4 && d + 3 <= p;
+    uint64_t n;
+    if (chain && w->nec[p - 1][d].node == w->lvl_node[p - 1] && w->nec[p - 1][d].has_set &&
+        c->col_ids[w->path[p - 1]] == NULL) {
+        /* the parent's is kept as a bitset (no positions on the way) and
+           the last column has none either */
+        n = s->k->and_count(e->set, w->nec[p - 1][d].set, col_at(c, w->path[p - 1]), words);
+        goto counted;
+    }
     const uint64_t *ops[PRIME_MAX_TAGS_LIMIT + 1] = {0};
     uint32_t n_ops = 0;
     const uint32_t *start = NULL;
@@ -1131,23 +1140,22 @@ static void nec_build(search_worker *w, const search_class *c, uint32_t p, uint3
             if ((int)o != start_op)
                 rest[n_rest++] = ops[o];
         e->has_set = false;
-        uint32_t n = 0, nw = 0;
+        uint32_t in_e = 0, nw = 0;
         for (uint64_t i = 0; i < start_n; i++) {
             uint32_t id = start[i];
             uint64_t in = 1;
             for (uint32_t o = 0; o < n_rest && in; o++)
                 in = bit_of(rest[o], id);
-            e->ids[n] = id;
-            n += (uint32_t)in;
+            e->ids[in_e] = id;
+            in_e += (uint32_t)in;
             nw += (uint32_t)in & (uint32_t)(id < correct_from);
         }
-        e->n = n;
+        e->n = in_e;
         e->n_wrong = c->binary ? nw : 0;
         e->as_ids = true;
         return;
     }
-    uint64_t n;
-    if (s->nec_mode == 1 && p >= 4 && d + 3 <= p) {
+    if (chain) {
         /* one tag more than the same set of the parent (depth p - 1): its
            sets come the same way (no positions: neither the ancestor nor
            a column has them) */
@@ -1162,6 +1170,7 @@ static void nec_build(search_worker *w, const search_class *c, uint32_t p, uint3
         for (uint32_t o = 2; o < n_ops; o++)
             n = s->k->and_count(e->set, e->set, ops[o], words);
     }
+counted:
     e->has_set = true;
     e->n = (uint32_t)n;
     e->as_ids = sparse(s, n, words);
