@@ -184,6 +184,28 @@ static bool generate(const synth_params *p, const synth_vocab *v, synth_data *d)
     return true;
 }
 
+/* Generates the data set of p, announced as `section`, and builds its
+ * store and outcomes; false (the failure reported) when either fails.
+ * *t_build gets the build's seconds. */
+static bool generate_store(const synth_params *p, const synth_vocab *v, const char *section,
+                           synth_data *d, prime_tagstore **store, prime_outcomes **oc,
+                           double *t_build)
+{
+    printf("%s: generating ...\n", section);
+    fflush(stdout);
+    if (!generate(p, v, d))
+        return false;
+    double t0 = now_s();
+    prime_status st = synth_build_store(d, store, oc);
+    *t_build = now_s() - t0;
+    if (st != PRIME_OK) {
+        fail_status("build store", st);
+        synth_data_free(d);
+        return false;
+    }
+    return true;
+}
+
 /* ---- Living17-like -------------------------------------------------------- */
 
 /* The 17 classes of BREEDS Living-17. */
@@ -202,29 +224,19 @@ static void bench_living17(const synth_vocab *v, bool quick, int reps)
     p.class_list = LIVING17_CLASSES;
     char section[40];
     snprintf(section, sizeof section, "Living17-like %ux%u", p.classes, p.images_per_class);
-    printf("%s: generating ...\n", section);
-    fflush(stdout);
-
     synth_data d;
-    if (!generate(&p, v, &d))
-        return;
-    double t0 = now_s();
     prime_tagstore *store = NULL;
     prime_outcomes *oc = NULL;
-    prime_status st = synth_build_store(&d, &store, &oc);
-    double t_build = now_s() - t0;
-    if (st != PRIME_OK) {
-        fail_status("build store", st);
-        synth_data_free(&d);
+    double t_build;
+    if (!generate_store(&p, v, section, &d, &store, &oc, &t_build))
         return;
-    }
     printf("  %u images, %u tags, %llu tag refs; store built in %.1f ms\n",
            prime_tagstore_image_count(store), prime_tagstore_tag_count(store),
            (unsigned long long)prime_tagstore_tag_ref_count(store), t_build * 1e3);
 
     for (int threads = 1; threads <= 2; threads++) {
         prime_config *cfg = NULL;
-        st = prime_config_create(&cfg);
+        prime_status st = prime_config_create(&cfg);
         if (st == PRIME_OK)
             st = prime_config_set_int(cfg, PRIME_PARAM_THREADS, threads);
         if (st != PRIME_OK) {
@@ -420,27 +432,17 @@ static void bench_imagenet(const synth_vocab *v, bool quick, int reps, const cha
     p.class_names = SYNTH_NAMES_NUMBERED;
     char section[40];
     snprintf(section, sizeof section, "ImageNet-like %ux%u", p.classes, p.images_per_class);
-    printf("%s: generating ...\n", section);
-    fflush(stdout);
-
     synth_data d;
-    if (!generate(&p, v, &d))
-        return;
-    double t0 = now_s();
     prime_tagstore *store = NULL;
     prime_outcomes *oc = NULL;
-    prime_status st = synth_build_store(&d, &store, &oc);
-    double t_build = now_s() - t0;
-    if (st != PRIME_OK) {
-        fail_status("build store", st);
-        synth_data_free(&d);
+    double t_build;
+    if (!generate_store(&p, v, section, &d, &store, &oc, &t_build))
         return;
-    }
     char store_path[4096], oc_path[4096];
     snprintf(store_path, sizeof store_path, "%s/prime-bench-%ld.store", tmpdir, (long)getpid());
     snprintf(oc_path, sizeof oc_path, "%s/prime-bench-%ld.outcomes", tmpdir, (long)getpid());
-    t0 = now_s();
-    st = prime_tagstore_save(store, store_path);
+    double t0 = now_s();
+    prime_status st = prime_tagstore_save(store, store_path);
     double t_save = now_s() - t0;
     printf("  %u images, %u tags, %llu tag refs; built in %.2f s, saved in %.2f s\n",
            prime_tagstore_image_count(store), prime_tagstore_tag_count(store),

@@ -391,6 +391,7 @@ bool synth_generate(const synth_params *p, const synth_vocab *vocab, synth_data 
     uint32_t n_img = d->n_images;
     uint32_t npc = p->images_per_class;
 
+    bool ok = false; /* until every step has succeeded: the end frees what it has to */
     gen_state g;
     memset(&g, 0, sizeof g);
     synth_rng_seed(&g.rng, p->seed);
@@ -414,7 +415,7 @@ bool synth_generate(const synth_params *p, const synth_vocab *vocab, synth_data 
     if (!g.perm || !g.stamp || !g.pool || !g.cdf || !class_idx || !planted_of ||
         !planted_correct || !n_forced || !forced || !d->class_names || !d->image_class || !d->tag_off ||
         !d->tags || !d->correct || !d->planted)
-        goto nomem;
+        goto done; /* out of memory */
 
     for (uint32_t i = 0; i < n_vocab; i++)
         g.perm[i] = i;
@@ -453,7 +454,7 @@ bool synth_generate(const synth_params *p, const synth_vocab *vocab, synth_data 
                                                   : 16;
         d->class_text = malloc(text_len);
         if (!d->class_text)
-            goto nomem;
+            goto done; /* out of memory */
         char *w = d->class_text;
         if (p->class_list) {
             memcpy(w, p->class_list, text_len);
@@ -619,7 +620,8 @@ bool synth_generate(const synth_params *p, const synth_vocab *vocab, synth_data 
         }
     }
     d->tag_off[n_img] = nt;
-
+    ok = true;
+done:
     free(g.perm);
     free(g.stamp);
     free(g.pool);
@@ -629,21 +631,11 @@ bool synth_generate(const synth_params *p, const synth_vocab *vocab, synth_data 
     free(planted_correct);
     free(n_forced);
     free(forced);
-    return true;
-
-nomem:
-    free(g.perm);
-    free(g.stamp);
-    free(g.pool);
-    free(g.cdf);
-    free(class_idx);
-    free(planted_of);
-    free(planted_correct);
-    free(n_forced);
-    free(forced);
-    synth_data_free(d);
-    set_err(err, err_cap, "out of memory");
-    return false;
+    if (!ok) {
+        synth_data_free(d);
+        set_err(err, err_cap, "out of memory");
+    }
+    return ok;
 }
 
 /* ---- writers ------------------------------------------------------------ */

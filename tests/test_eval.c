@@ -163,6 +163,17 @@ Test(eval, pearson_spearman_hand_worked)
     cr_assert(isnan(r));
     cr_assert_eq(prime_stat_spearman(x, y, 1, &r), PRIME_OK);
     cr_assert(isnan(r));
+    /* a NaN anywhere, in either array, has no rank: NaN as Pearson gives */
+    for (int at = 0; at < 5; at++)
+        for (int side = 0; side < 2; side++) {
+            double a[] = {1, 2, 3, 4, 5}, b[] = {2, 4, 5, 4, 5};
+            (side ? b : a)[at] = NAN;
+            cr_assert_eq(prime_stat_pearson(a, b, 5, &r), PRIME_OK);
+            cr_assert(isnan(r), "pearson, NaN at %d of %s", at, side ? "y" : "x");
+            r = 0.0;
+            cr_assert_eq(prime_stat_spearman(a, b, 5, &r), PRIME_OK);
+            cr_assert(isnan(r), "spearman, NaN at %d of %s", at, side ? "y" : "x");
+        }
 }
 
 /* ---- Benjamini-Hochberg ------------------------------------------------------ */

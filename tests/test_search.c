@@ -376,6 +376,20 @@ static size_t differential(const dataset *d, const params *p, const char *what)
     return n;
 }
 
+/* The search's test hooks back at their defaults (lib/search/search.h). */
+static void search_hooks_default(void)
+{
+    prime__search_set_array_limit(1, 8);
+    prime__search_set_gallop_ratio(16);
+    prime__search_set_projection(1);
+    prime__search_set_wrong_tables(1);
+    prime__search_set_leaf_chunk(0);
+    prime__search_set_pair_rows(1);
+    prime__search_set_necessity(1);
+    prime__search_set_local(64);
+    prime__search_set_siblings(1);
+}
+
 /* ---- tests ------------------------------------------------------------------- */
 
 Test(search, differential_random, .timeout = 500)
@@ -461,10 +475,7 @@ Test(search, differential_containers, .timeout = 500)
             dataset_free(&d);
         }
     }
-    prime__search_set_array_limit(1, 8);
-    prime__search_set_gallop_ratio(16);
-    prime__search_set_projection(1);
-    prime__search_set_pair_rows(1);
+    search_hooks_default();
     fprintf(stderr, "containers: %zu modes compared\n", total_modes);
     cr_assert_gt(total_modes, 1000);
 }
@@ -935,6 +946,21 @@ Test(search, query_many_tags)
     dataset_free(&d);
 }
 
+/* Random parameters for run `run` of a test over the hooks' settings `way`
+ * on a store of per_class images a class: sets of max_lo to 6 tags,
+ * min_size 1 to min_size_max; in what[0..WAYS_WHAT) the settings, the run
+ * and the parameters, for failure messages. */
+#define WAYS_WHAT 200
+static void ways_params(params *p, uint32_t per_class, uint32_t max_lo, uint32_t min_size_max,
+                        const char *way, uint32_t run, char what[WAYS_WHAT])
+{
+    random_params(p, per_class);
+    p->max_tags = max_lo + below(7 - max_lo);
+    p->min_size = 1 + below(min_size_max);
+    snprintf(what, WAYS_WHAT, "%s, run %u (max_tags %u, min_size %lld, min_drop %g, whole %d)", way,
+             run, p->max_tags, (long long)p->min_size, p->min_drop, p->whole);
+}
+
 /* The wrong-image tables of search nodes (prime__search_set_wrong_tables:
  * 0 never, 2 at every node that has grandchildren, 1 by estimated cost)
  * over classes projected on their first tags (built 64 images a word) or
@@ -952,22 +978,17 @@ Test(search, differential_wrong_tables, .timeout = 500)
     size_t total_modes = 0;
     for (size_t wi = 0; wi < sizeof ways / sizeof *ways; wi++) {
         rng_state = 4200 + wi;
+        char way[100];
+        snprintf(way, sizeof way, "tables %u, projection %u, limit %u/%u, leaf chunk %u",
+                 ways[wi][0], ways[wi][1], ways[wi][2], ways[wi][3], ways[wi][4]);
         for (uint32_t run = 0; run < 40; run++) {
             dataset d;
             uint32_t per_class = below(3) == 0 ? 300 : 1500 + below(1500);
             dataset_random(&d, 1 + below(3), 5 + below(8), per_class, 2 + below(7),
                            below(4) == 0 ? (int)below(3) : 0);
             params p;
-            random_params(&p, per_class);
-            p.max_tags = 3 + below(4);
-            p.min_size = 1 + below(12);
-            char what[200];
-            snprintf(what, sizeof what,
-                     "tables %u, projection %u, limit %u/%u, leaf chunk %u, run %u (max_tags %u, "
-                     "min_size %lld, min_drop %g, whole %d)",
-                     ways[wi][0], ways[wi][1], ways[wi][2], ways[wi][3], ways[wi][4], run,
-                     p.max_tags,
-                     (long long)p.min_size, p.min_drop, p.whole);
+            char what[WAYS_WHAT];
+            ways_params(&p, per_class, 3, 12, way, run, what);
             prime__search_set_projection(ways[wi][1]);
             prime__search_set_array_limit(ways[wi][2], ways[wi][3]);
             prime__search_set_wrong_tables(0);
@@ -992,10 +1013,7 @@ Test(search, differential_wrong_tables, .timeout = 500)
             dataset_free(&d);
         }
     }
-    prime__search_set_wrong_tables(1);
-    prime__search_set_leaf_chunk(0);
-    prime__search_set_projection(1);
-    prime__search_set_array_limit(1, 8);
+    search_hooks_default();
     fprintf(stderr, "wrong tables: %zu modes compared (by size 3-6: %zu %zu %zu %zu)\n",
             total_modes, by_size[3], by_size[4], by_size[5], by_size[6]);
     cr_assert_gt(by_size[3] + by_size[4] + by_size[5] + by_size[6], 2400);
@@ -1666,28 +1684,22 @@ Test(search, necessity_ways, .timeout = 500)
         prime__search_set_array_limit(ways[wi][1], ways[wi][2]);
         prime__search_set_projection(ways[wi][3]);
         rng_state = 9000 + wi;
+        char way[100];
+        snprintf(way, sizeof way, "necessity %u, limit %u/%u, projection %u", ways[wi][0],
+                 ways[wi][1], ways[wi][2], ways[wi][3]);
         for (uint32_t run = 0; run < 60; run++) {
             dataset d;
             uint32_t per_class = below(3) == 0 ? 1500 + below(1500) : 300;
             dataset_random(&d, 1 + below(3), 5 + below(8), per_class, 2 + below(7),
                            (int)below(3));
             params p;
-            random_params(&p, per_class);
-            p.max_tags = 4 + below(3);
-            p.min_size = 1 + below(8); /* many sets of 4 tags and more */
-            char what[200];
-            snprintf(what, sizeof what,
-                     "necessity %u, limit %u/%u, projection %u, run %u (max_tags %u, "
-                     "min_size %lld, min_drop %g, whole %d)",
-                     ways[wi][0], ways[wi][1], ways[wi][2], ways[wi][3], run, p.max_tags,
-                     (long long)p.min_size, p.min_drop, p.whole);
+            char what[WAYS_WHAT];
+            ways_params(&p, per_class, 4, 8, way, run, what); /* many sets of 4 tags and more */
             total_modes += differential(&d, &p, what);
             dataset_free(&d);
         }
     }
-    prime__search_set_necessity(1);
-    prime__search_set_array_limit(1, 8);
-    prime__search_set_projection(1);
+    search_hooks_default();
     fprintf(stderr, "necessity ways: %zu modes compared (by size 4-6: %zu %zu %zu)\n",
             total_modes, by_size[4], by_size[5], by_size[6]);
     cr_assert_gt(by_size[4] + by_size[5] + by_size[6], 3000);
@@ -1712,29 +1724,22 @@ Test(search, local_sets, .timeout = 500)
         prime__search_set_projection(ways[wi][2]);
         prime__search_set_array_limit(ways[wi][3], ways[wi][4]);
         rng_state = 4200 + wi;
+        char way[100];
+        snprintf(way, sizeof way, "local %u, siblings %u, projection %u, limit %u/%u",
+                 ways[wi][0], ways[wi][1], ways[wi][2], ways[wi][3], ways[wi][4]);
         for (uint32_t run = 0; run < 80; run++) {
             dataset d;
             uint32_t per_class = below(3) == 0 ? 1000 + below(1500) : 200 + below(200);
             dataset_random(&d, 1 + below(3), 5 + below(8), per_class, 2 + below(7),
                            (int)below(3));
             params p;
-            random_params(&p, per_class);
-            p.max_tags = 3 + below(4);
-            p.min_size = 1 + below(8);
-            char what[200];
-            snprintf(what, sizeof what,
-                     "local %u, siblings %u, projection %u, limit %u/%u, run %u (max_tags %u, "
-                     "min_size %lld, min_drop %g, whole %d)",
-                     ways[wi][0], ways[wi][1], ways[wi][2], ways[wi][3], ways[wi][4], run,
-                     p.max_tags, (long long)p.min_size, p.min_drop, p.whole);
+            char what[WAYS_WHAT];
+            ways_params(&p, per_class, 3, 8, way, run, what);
             total_modes += differential(&d, &p, what);
             dataset_free(&d);
         }
     }
-    prime__search_set_local(64);
-    prime__search_set_siblings(1);
-    prime__search_set_projection(1);
-    prime__search_set_array_limit(1, 8);
+    search_hooks_default();
     fprintf(stderr, "local sets: %zu modes compared (by size 4-6: %zu %zu %zu)\n", total_modes,
             by_size[4], by_size[5], by_size[6]);
     cr_assert_gt(by_size[4] + by_size[5] + by_size[6], 2000);

@@ -38,7 +38,8 @@ typedef struct prime_tagger prime_tagger;
 /** Destroy a tagger and its backend (calls destroy(self)); NULL is fine. */
 PRIME_API void prime_tagger_destroy(prime_tagger *tagger);
 
-/** The backend's name ("" when it gave none). */
+/** The backend's name ("" when it gave none), owned by the handle (valid
+ *  until it is destroyed); NULL for NULL. */
 PRIME_API const char *prime_tagger_name(const prime_tagger *tagger);
 
 /** Number of tags of the vocabulary (0 for NULL). */
@@ -101,7 +102,8 @@ enum prime_tagger_rule {
  *  value (PRIME_E_INVALID_ARG for another one). */
 PRIME_API prime_status prime_tagger_set_rule(prime_tagger *tagger, int32_t rule);
 
-/** The tagger's rule (a PRIME_TAGGER_RULE_* value) into *rule_out. */
+/** The tagger's rule (a PRIME_TAGGER_RULE_* value) into *rule_out
+ *  (PRIME_E_INVALID_ARG for a NULL argument). */
 PRIME_API prime_status prime_tagger_get_rule(const prime_tagger *tagger, int32_t *rule_out);
 
 /** Keep at most k tags per image: those of highest score among the tags
@@ -228,7 +230,8 @@ typedef struct prime_classifier prime_classifier;
 /** Destroy a classifier and its backend; NULL is fine. */
 PRIME_API void prime_classifier_destroy(prime_classifier *classifier);
 
-/** The backend's name ("" when it gave none). */
+/** The backend's name ("" when it gave none), owned by the handle (valid
+ *  until it is destroyed); NULL for NULL. */
 PRIME_API const char *prime_classifier_name(const prime_classifier *classifier);
 
 /** Number of classes (0 for NULL). */
@@ -273,7 +276,8 @@ typedef struct prime_embedder prime_embedder;
 /** Destroy an embedder and its backend; NULL is fine. */
 PRIME_API void prime_embedder_destroy(prime_embedder *embedder);
 
-/** The backend's name ("" when it gave none). */
+/** The backend's name ("" when it gave none), owned by the handle (valid
+ *  until it is destroyed); NULL for NULL. */
 PRIME_API const char *prime_embedder_name(const prime_embedder *embedder);
 
 /** Length of the vectors (0 for NULL). */

@@ -116,12 +116,16 @@ PRIME_API prime_status prime_stat_mann_whitney_lower(const double *x, uint64_t n
                                                      double *p_out);
 
 /** Pearson correlation of x[0..n) and y[0..n); NaN when n < 2 or either
- *  has no variance. */
+ *  has no variance (or holds a NaN). PRIME_E_INVALID_ARG for a NULL r_out,
+ *  or a NULL x or y with n > 0. */
 PRIME_API prime_status prime_stat_pearson(const double *x, const double *y, uint64_t n,
                                           double *r_out);
 
 /** Spearman rank correlation: the Pearson correlation of the ranks, ties
- *  getting their average rank; NaN when n < 2 or either is constant. */
+ *  getting their average rank; NaN when n < 2, either is constant or
+ *  either holds a NaN (a NaN has no rank), as prime_stat_pearson.
+ *  PRIME_E_INVALID_ARG as prime_stat_pearson; PRIME_E_NOMEM
+ *  (it ranks copies of the values). */
 PRIME_API prime_status prime_stat_spearman(const double *x, const double *y, uint64_t n,
                                            double *r_out);
 
@@ -256,7 +260,8 @@ PRIME_API prime_status prime_eval_params(const prime_eval *eval, int64_t *min_si
                                          double *min_drop_out, uint64_t *candidates_out);
 
 /** Set the normal quantile of the Wilson intervals (finite, > 0; default
- *  PRIME_EVAL_Z95). */
+ *  PRIME_EVAL_Z95): PRIME_E_RANGE for another value (NaN included), the
+ *  evaluation then unchanged. Not while another thread reads it. */
 PRIME_API prime_status prime_eval_set_z(prime_eval *eval, double z);
 
 /** Turn on Benjamini-Hochberg control of the false discovery rate at level
@@ -264,7 +269,9 @@ PRIME_API prime_status prime_eval_set_z(prime_eval *eval, double z);
  *  with test size >= 1), counting m hypotheses. m = 0 means the candidate
  *  count when the result carried one, else the number of p-values (which
  *  overstates the evidence: the search looked at many more sets than it
- *  kept). PRIME_E_RANGE if m is below the number of p-values. */
+ *  kept). PRIME_E_RANGE for q outside [0, 1] or m below the number of
+ *  p-values; PRIME_E_NOMEM; on failure the evaluation is unchanged. Not
+ *  while another thread reads it. */
 PRIME_API prime_status prime_eval_set_fdr(prime_eval *eval, double q, uint64_t m);
 
 /** The FDR setting in force: q (0 = off), the m used, and the number of

@@ -119,7 +119,8 @@ PRIME_API uint32_t prime_image_width(const prime_image *image);
 /** Height in pixels (0 for NULL). */
 PRIME_API uint32_t prime_image_height(const prime_image *image);
 
-/** Format the image was decoded from (a PRIME_IMAGE_FORMAT_* value). */
+/** Format the image was decoded from (a PRIME_IMAGE_FORMAT_* value;
+ *  PRIME_IMAGE_FORMAT_NONE for NULL). */
 PRIME_API int32_t prime_image_format(const prime_image *image);
 
 /** Copy the pixels (3 * width * height bytes, RGB, row by row) into buf.
@@ -203,7 +204,8 @@ enum prime_resize_mode {
 };
 
 /** Create a spec holding a preset (a PRIME_IMAGE_PRESET_* value); every
- *  spec starts with the pixel limit PRIME_IMAGE_DEFAULT_MAX_PIXELS. */
+ *  spec starts with the pixel limit PRIME_IMAGE_DEFAULT_MAX_PIXELS. An
+ *  unknown preset or a NULL out: PRIME_E_INVALID_ARG. */
 PRIME_API prime_status prime_image_spec_create(int32_t preset, prime_image_spec **out);
 
 /** Destroy a spec; NULL is fine. */
@@ -211,7 +213,9 @@ PRIME_API void prime_image_spec_destroy(prime_image_spec *spec);
 
 /** Set the resize mode (PRIME_RESIZE_*), the shorter-side size S (for
  *  PRIME_RESIZE_SHORTER_CROP) and the output width and height. Sizes are
- *  1..65536; PRIME_E_RANGE when the crop is larger than S. */
+ *  1..65536 (PRIME_E_RANGE); PRIME_E_RANGE when the crop is larger than S;
+ *  an unknown mode is PRIME_E_INVALID_ARG. The setters of a spec leave it
+ *  unchanged when they refuse a value. */
 PRIME_API prime_status prime_image_spec_set_resize(prime_image_spec *spec, int32_t mode,
                                                    uint32_t shorter_side, uint32_t width,
                                                    uint32_t height);
@@ -254,7 +258,8 @@ enum prime_convert_order {
 };
 
 /** Set when the image is converted to RGB (PRIME_CONVERT_*): before the
- *  resize (the default of every preset but CLIP) or after the crop. */
+ *  resize (the default of every preset but CLIP) or after the crop.
+ *  Another value: PRIME_E_INVALID_ARG. */
 PRIME_API prime_status prime_image_spec_set_convert(prime_image_spec *spec, int32_t order);
 
 /** Get the conversion order (a PRIME_CONVERT_* value). */
@@ -288,7 +293,8 @@ PRIME_API prime_status prime_image_spec_set_jpeg_draft(prime_image_spec *spec, i
 PRIME_API prime_status prime_image_spec_get_jpeg_draft(const prime_image_spec *spec,
                                                        int32_t *enabled_out);
 
-/** Set the resampling filter (PRIME_FILTER_*). */
+/** Set the resampling filter (PRIME_FILTER_*; another value:
+ *  PRIME_E_INVALID_ARG). */
 PRIME_API prime_status prime_image_spec_set_filter(prime_image_spec *spec, int32_t filter);
 
 /** Get the resampling filter. */
@@ -296,8 +302,8 @@ PRIME_API prime_status prime_image_spec_get_filter(const prime_image_spec *spec,
                                                    int32_t *filter_out);
 
 /** Set the per-channel mean and standard deviation (3 values each, R, G, B;
- *  finite, std > 0): output = (pixel / 255 - mean) / std. mean 0 and std 1
- *  give the plain [0, 1] scaling. */
+ *  finite, std > 0, else PRIME_E_RANGE): output = (pixel / 255 - mean) /
+ *  std. mean 0 and std 1 give the plain [0, 1] scaling. */
 PRIME_API prime_status prime_image_spec_set_normalize(prime_image_spec *spec,
                                                       const double *mean, const double *std);
 
@@ -306,7 +312,8 @@ PRIME_API prime_status prime_image_spec_set_normalize(prime_image_spec *spec,
 PRIME_API prime_status prime_image_spec_get_normalize(const prime_image_spec *spec,
                                                       double *mean_out, double *std_out);
 
-/** Set the largest number of pixels a decoded image may have (>= 1). */
+/** Set the largest number of pixels a decoded image may have (>= 1; 0 is
+ *  PRIME_E_RANGE). */
 PRIME_API prime_status prime_image_spec_set_max_pixels(prime_image_spec *spec,
                                                        uint64_t max_pixels);
 

@@ -136,7 +136,8 @@ PRIME_API const char *prime_last_error(void);
 
 /** Copy the calling thread's last error message into buf (NUL-terminated,
  *  truncated to cap - 1 bytes). Returns the length of the full message, so a
- *  caller can size a buffer (call with buf = NULL, cap = 0). */
+ *  caller can size a buffer (call with buf = NULL, cap = 0: buf NULL or cap
+ *  0 writes nothing). */
 PRIME_API size_t prime_last_error_copy(char *buf, size_t cap);
 
 /** Forget the calling thread's last error message. */
@@ -274,7 +275,10 @@ PRIME_API uint32_t prime_tagstore_class_image_count(const prime_tagstore *store,
                                                     uint32_t class_id);
 
 /** Number of images of class class_id that carry tag tag_id; class_id =
- *  PRIME_NONE counts over all images. */
+ *  PRIME_NONE counts over all images. Mutable and frozen stores alike; a
+ *  pass over every image of the store (for many counts, a frozen store's
+ *  prime_query or prime_tagstore_select). A NULL store or count_out, a
+ *  class or tag id out of range: PRIME_E_INVALID_ARG. */
 PRIME_API prime_status prime_tagstore_tag_count_in_class(const prime_tagstore *store,
                                                          uint32_t class_id,
                                                          uint32_t tag_id,
@@ -567,20 +571,26 @@ PRIME_API void prime_outcomes_destroy(prime_outcomes *outcomes);
 /** Number of images the outcomes are for (0 for NULL). */
 PRIME_API uint32_t prime_outcomes_count(const prime_outcomes *outcomes);
 
-/** Set the outcome of image `index`; value must be in [0, 1]. */
+/** Set the outcome of image `index`; value must be in [0, 1] (PRIME_E_RANGE;
+ *  NaN included). An index out of range, NULL outcomes:
+ *  PRIME_E_INVALID_ARG. */
 PRIME_API prime_status prime_outcomes_set(prime_outcomes *outcomes, uint32_t index,
                                           double value);
 
 /** Set n outcomes starting at image `first` from values[0..n-1]. Nothing is
- *  changed if any value is out of range. */
+ *  changed if any value is out of range (PRIME_E_RANGE, naming the image)
+ *  or first + n is past the end (PRIME_E_INVALID_ARG); values may be NULL
+ *  when n is 0. */
 PRIME_API prime_status prime_outcomes_set_array(prime_outcomes *outcomes, uint32_t first,
                                                 const double *values, uint32_t n);
 
-/** Get the outcome of image `index`; PRIME_E_NOT_FOUND if it is unset. */
+/** Get the outcome of image `index`; PRIME_E_NOT_FOUND if it is unset,
+ *  PRIME_E_INVALID_ARG for an index out of range or a NULL argument. */
 PRIME_API prime_status prime_outcomes_get(const prime_outcomes *outcomes, uint32_t index,
                                           double *value_out);
 
-/** 1 if every outcome is set and is exactly 0 or 1, else 0. */
+/** 1 if every outcome is set and is exactly 0 or 1, else 0 (also for
+ *  NULL; 1 for outcomes of no image). */
 PRIME_API int32_t prime_outcomes_is_binary(const prime_outcomes *outcomes);
 
 /** The outcomes CSV of docs/formats.md for a store's images, in store
@@ -790,29 +800,34 @@ PRIME_API prime_status prime_config_clone(const prime_config *config, prime_conf
 /** Put every parameter back to its default. */
 PRIME_API prime_status prime_config_reset(prime_config *config);
 
-/** Set an int parameter; PRIME_E_RANGE outside its bounds,
- *  PRIME_E_INVALID_ARG for an unknown id or a parameter of another type. */
+/** Set an int parameter; PRIME_E_RANGE outside its bounds (the config is
+ *  then unchanged), PRIME_E_INVALID_ARG for a NULL config, an unknown id or
+ *  a parameter of another type. */
 PRIME_API prime_status prime_config_set_int(prime_config *config, prime_param param,
                                             int64_t value);
-/** Get an int parameter. */
+/** Get an int parameter; PRIME_E_INVALID_ARG as prime_config_set_int (and
+ *  for a NULL value_out). */
 PRIME_API prime_status prime_config_get_int(const prime_config *config, prime_param param,
                                             int64_t *value_out);
 /** Set a double parameter (for PRIME_PARAM_MIN_GAIN: sets one value for
  *  every k). NaN is out of range. */
 PRIME_API prime_status prime_config_set_double(prime_config *config, prime_param param,
                                                double value);
-/** Get a double parameter (for PRIME_PARAM_MIN_GAIN: the value for k=1). */
+/** Get a double parameter (for PRIME_PARAM_MIN_GAIN: the value for k=1);
+ *  PRIME_E_INVALID_ARG for a NULL argument, an unknown id or an int
+ *  parameter. */
 PRIME_API prime_status prime_config_get_double(const prime_config *config, prime_param param,
                                                double *value_out);
 
 /** Set the min_gain values for k = 1..n (1 <= n <= 16); k > n uses
- *  values[n-1]. */
+ *  values[n-1]. PRIME_E_RANGE for n outside 1..16 or a value outside
+ *  [-1, 1] (NaN included): the config is then unchanged. */
 PRIME_API prime_status prime_config_set_min_gain(prime_config *config, const double *values,
                                                  uint32_t n);
 /** The min_gain that applies to a mode of k tags (k >= 1). */
 PRIME_API prime_status prime_config_get_min_gain(const prime_config *config, uint32_t k,
                                                  double *value_out);
-/** Number of min_gain values that were set (4 by default). */
+/** Number of min_gain values that were set (4 by default; 0 for NULL). */
 PRIME_API uint32_t prime_config_min_gain_count(const prime_config *config);
 
 /** Bounds and type of a parameter (any out pointer may be NULL). */
@@ -821,17 +836,23 @@ PRIME_API prime_status prime_config_param_info(prime_param param, int32_t *type_
                                                double *default_out);
 
 /** Id of a parameter from its name: "max_tags", "min_size", "min_drop",
- *  "min_gain", "min_tag_count", "threads", "whole_dataset" ('-' may stand
- *  for '_'). */
+ *  "min_gain", "min_tag_count", "threads", "whole_dataset",
+ *  "min_size_share", "fold_equal", "max_modes" ('-' may stand for '_';
+ *  exact case). PRIME_E_NOT_FOUND for another name, PRIME_E_INVALID_ARG
+ *  for a NULL argument. */
 PRIME_API prime_status prime_config_param_by_name(const char *name, prime_param *param_out);
 
 /** Static name of a parameter id, or NULL. */
 PRIME_API const char *prime_config_param_name(prime_param param);
 
 /** Set a parameter from text by name, as a command line would: "4",
- *  "0.3", "0,0.1,0.05,0" (min_gain), "true"/"false" (whole_dataset).
- *  Numbers are strict: the whole text, no blank, no '+' before an
- *  integer, no hexadecimal, nothing that would wrap (PRIME_E_INVALID_ARG). */
+ *  "0.3", "0,0.1,0.05,0" (min_gain), "true"/"false" or "1"/"0"
+ *  (whole_dataset, fold_equal), "0.5%" (min_size as a share of each class:
+ *  PRIME_PARAM_MIN_SIZE_SHARE). Numbers are strict: the whole text, no
+ *  blank, no '+' before an integer, no hexadecimal, nothing that would wrap
+ *  (PRIME_E_INVALID_ARG). An unknown name is PRIME_E_NOT_FOUND (as
+ *  prime_config_param_by_name), a value outside the bounds PRIME_E_RANGE;
+ *  on any failure the config is unchanged. */
 PRIME_API prime_status prime_config_set_by_name(prime_config *config, const char *name,
                                                 const char *value);
 
@@ -853,7 +874,15 @@ typedef int32_t (*prime_progress_fn)(void *user_data, uint64_t done, uint64_t to
 /** Run the exhaustive PRIME search. store must be frozen; outcomes must hold
  *  one set value per image of the store; config may be NULL for the
  *  defaults; progress may be NULL. The result is exactly the set of failure
- *  modes docs/method.md defines, whatever the thread count. */
+ *  modes docs/method.md defines, whatever the thread count. The caller owns
+ *  *out (prime_result_destroy). store, outcomes and config are only read:
+ *  any number of searches may share them at once.
+ *  Errors: a NULL store, outcomes or out (PRIME_E_INVALID_ARG); a store
+ *  that is not frozen (PRIME_E_STATE); outcomes for another number of
+ *  images, or an image without an outcome (PRIME_E_MISMATCH, naming it);
+ *  a progress cancel (PRIME_E_CANCELLED); more modes than
+ *  PRIME_PARAM_MAX_MODES (PRIME_E_LIMIT); PRIME_E_NOMEM. On failure *out
+ *  is NULL. */
 PRIME_API prime_status prime_search(const prime_tagstore *store,
                                     const prime_outcomes *outcomes,
                                     const prime_config *config,
@@ -935,7 +964,7 @@ PRIME_API prime_status prime_result_class_info(const prime_result *result, uint3
 /** Name of searched class i, or NULL if out of range. */
 PRIME_API const char *prime_result_class_name(const prime_result *result, uint32_t i);
 
-/** Number of failure modes. */
+/** Number of failure modes (0 for NULL). */
 PRIME_API uint64_t prime_result_mode_count(const prime_result *result);
 
 /** Statistics of failure mode i. Modes are ordered by class name, then by

@@ -143,7 +143,8 @@ PRIME_API prime_status prime_embeddings_join(const prime_embeddings *emb,
 /* ------------------------------------------------------------------------ */
 
 /** Cosine similarity of a[0..dim) and b[0..dim), computed in double; 0 when
- *  either vector is zero. */
+ *  either vector is zero (or dim is 0). PRIME_E_INVALID_ARG for a NULL
+ *  cos_out, or a NULL a or b with dim > 0. */
 PRIME_API prime_status prime_vec_cosine(const float *a, const float *b, uint32_t dim,
                                         double *cos_out);
 

@@ -118,7 +118,9 @@ PRIME_TORCH_API prime_status prime_torch_set_threads(uint32_t threads);
  *  at load); `prime tag` and `prime classify` set their --batch (32 unless
  *  given), so the batch size they run is checked too. 0 turns the guard
  *  off; 1 and values over 4096 are PRIME_E_INVALID_ARG. Process-wide (as
- *  prime_torch_set_threads); it applies to models created afterwards. */
+ *  prime_torch_set_threads); it applies to models created afterwards. It
+ *  may be called from any thread, also while another creates a model (an
+ *  atomic value, read when a model is checked). */
 PRIME_TORCH_API prime_status prime_torch_set_check_batch(uint32_t batch);
 
 /** The current largest batch of the batch guard (0: off). */

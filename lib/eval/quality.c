@@ -427,7 +427,6 @@ prime_status prime_embeddings_join_memory(const prime_embeddings *emb, const voi
         name = MEM_NAME;
     if (emb == NULL || store == NULL || out == NULL || (ids == NULL && ids_size > 0))
         return prime__error(PRIME_E_INVALID_ARG, "prime_embeddings_join: NULL argument");
-    *out = NULL;
     const char *s = ids, *end = s + ids_size;
     s += prime__text_bom(s, ids_size);
     uint32_t n_img = prime_tagstore_image_count(store);
@@ -510,7 +509,6 @@ prime_status prime_embeddings_join(const prime_embeddings *emb, const char *ids_
         *out = NULL;
     if (ids_path == NULL || out == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_embeddings_join: NULL argument");
-    *out = NULL;
     char *data = NULL;
     size_t size = 0;
     prime_status st = prime__read_file(ids_path, &data, &size);

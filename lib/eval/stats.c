@@ -235,7 +235,10 @@ prime_status prime_stat_spearman(const double *x, const double *y, uint64_t n, d
 {
     if (r_out == NULL || ((x == NULL || y == NULL) && n > 0))
         return prime__error(PRIME_E_INVALID_ARG, "prime_stat_spearman: NULL argument");
-    if (n < 2) {
+    bool has_nan = false;
+    for (uint64_t i = 0; i < n && !has_nan; i++)
+        has_nan = isnan(x[i]) || isnan(y[i]);
+    if (n < 2 || has_nan) {
         *r_out = NAN;
         return PRIME_OK;
     }

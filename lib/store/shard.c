@@ -336,6 +336,17 @@ static void put_entry_fields(prime__buf *b, const entry *e, const char *indent)
                       e->completed ? "true" : "false");
 }
 
+/* The JSON text b written to path (a new string; NULL: out of memory)
+ * atomically; frees both. */
+static prime_status write_json(prime__buf *b, char *path)
+{
+    prime_status st = path == NULL || b->failed ? prime__error(PRIME_E_NOMEM, "out of memory")
+                                                : prime__buf_write_file(b, path);
+    prime__buf_free(b);
+    prime__free(path);
+    return st;
+}
+
 static prime_status write_entry(const char *dir, const entry *e)
 {
     prime__buf b = {0};
@@ -347,16 +358,7 @@ static prime_status write_entry(const char *dir, const entry *e)
                       FORMAT_VERSION, e->shards, e->total, e->tags, e->list_id, e->tags_sum);
     put_entry_fields(&b, e, "  ");
     prime__buf_puts(&b, "\n}\n");
-    char *path = shard_path(dir, e->shard, "json");
-    if (path == NULL) {
-        prime__buf_free(&b);
-        return prime__error(PRIME_E_NOMEM, "out of memory");
-    }
-    prime_status st = b.failed ? prime__error(PRIME_E_NOMEM, "out of memory")
-                               : prime__write_file_atomic(path, b.data, b.len);
-    prime__buf_free(&b);
-    prime__free(path);
-    return st;
+    return write_json(&b, shard_path(dir, e->shard, "json"));
 }
 
 /* The manifest derived from the entries (all `count` of them; missing ones
@@ -392,16 +394,7 @@ static prime_status write_manifest(const char *dir, const entry *es, uint32_t co
         prime__buf_puts(&b, "\n    }");
     }
     prime__buf_puts(&b, count ? "\n  ]\n}\n" : "]\n}\n");
-    char *path = path_join(dir, "manifest.json");
-    if (path == NULL) {
-        prime__buf_free(&b);
-        return prime__error(PRIME_E_NOMEM, "out of memory");
-    }
-    prime_status st = b.failed ? prime__error(PRIME_E_NOMEM, "out of memory")
-                               : prime__write_file_atomic(path, b.data, b.len);
-    prime__buf_free(&b);
-    prime__free(path);
-    return st;
+    return write_json(&b, path_join(dir, "manifest.json"));
 }
 
 static uint64_t load_le64(const unsigned char *p)

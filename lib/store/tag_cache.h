@@ -21,7 +21,9 @@ static inline uint64_t load64(const char *p)
 }
 
 /* Bit k set when p[k] == '|', for the 64 bytes at p (fewer when `lim`, the
- * end of the readable bytes, comes first; the missing bytes read as 0). */
+ * end of the readable bytes, comes first; the missing bytes read as 0).
+ * python/libprime/_pack.c holds a copy (the package builds without these
+ * headers): mend both together. */
 static inline uint64_t pipe_mask(const char *p, const char *lim)
 {
     char tail[64];

@@ -553,26 +553,38 @@ static int text_column(const column *c, int missing)
  * joined with NUL bytes, counts the per-image number of names as native
  * uint32 (array('I') bytes). missing: a float NaN counts as None too. None
  * for anything else, or for limit or more names in all. */
-static PyObject *pack_tags(PyObject *self, PyObject *args)
+static PyObject *pack_tags_of(const column *c, unsigned long long limit, int missing)
 {
-    (void)self;
+    if (!text_column(c, missing))
+        return join_tag_lists(c->items, c->n, limit, missing);
+    PyObject *buf = join_fields(c->items, c->n, KIND_TEXT, missing);
+    return buf == NULL || buf == Py_None ? buf : Py_BuildValue("(NO)", buf, Py_None);
+}
+
+/* The functions of a tags column, f(values, limit, missing=False), with
+ * their argument format: the column opened and handed to of (None for a
+ * column the packers do not read). */
+static PyObject *tags_entry(PyObject *args, const char *format,
+                            PyObject *(*of)(const column *, unsigned long long, int))
+{
     PyObject *values;
     unsigned long long limit;
     int missing = 0;
-    if (!PyArg_ParseTuple(args, "OK|p:pack_tags", &values, &limit, &missing))
+    if (!PyArg_ParseTuple(args, format, &values, &limit, &missing))
         return NULL;
     column c;
     PyObject *r;
     if (!open_column(values, &c, &r, 0))
         return r;
-    if (text_column(&c, missing)) {
-        PyObject *buf = join_fields(c.items, c.n, KIND_TEXT, missing);
-        r = buf == NULL || buf == Py_None ? buf : Py_BuildValue("(NO)", buf, Py_None);
-    } else {
-        r = join_tag_lists(c.items, c.n, limit, missing);
-    }
+    r = of(&c, limit, missing);
     column_close(&c);
     return r;
+}
+
+static PyObject *pack_tags(PyObject *self, PyObject *args)
+{
+    (void)self;
+    return tags_entry(args, "OK|p:pack_tags", pack_tags_of);
 }
 
 /* split_records(records) -> (images, classes, tags) | None
@@ -881,21 +893,33 @@ static inline int dict_str(dict_t *d, PyObject *o, uint32_t *num)
     return r;
 }
 
-/* The bars ('|') of p[0..64) as bits. */
-static inline uint64_t bar_mask(const char *p)
+/* Bit k set when p[k] == '|', for the 64 bytes at p (fewer when `lim`, the
+ * end of the readable bytes, comes first; the missing bytes read as 0).
+ * The same as pipe_mask in lib/store/tag_cache.h, which the tags CSV
+ * reader uses: a copy, because the package also builds alone, for a
+ * libprime installed on the system (python/meson.build, `pip install
+ * ./python`), where the library's private headers are not there; mend
+ * both together. */
+static inline uint64_t pipe_mask(const char *p, const char *lim)
 {
+    char tail[64];
+    if ((size_t)(lim - p) < 64) {
+        memset(tail, 0, sizeof tail);
+        memcpy(tail, p, (size_t)(lim - p));
+        p = tail;
+    }
 #if defined(__SSE2__)
-    const __m128i bar = _mm_set1_epi8('|');
+    const __m128i pipe = _mm_set1_epi8('|');
     uint64_t m = 0;
-    for (int q = 0; q < 4; q++) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * q));
-        m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bar)) << (16 * q);
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, pipe)) << (16 * k);
     }
     return m;
 #else
     uint64_t m = 0;
-    for (int q = 0; q < 64; q++)
-        m |= (uint64_t)(p[q] == '|') << q;
+    for (int k = 0; k < 64; k++)
+        m |= (uint64_t)(p[k] == '|') << k;
     return m;
 #endif
 }
@@ -907,15 +931,7 @@ static int dict_bars(dict_t *d, const char *t, size_t k, uint32_t *out, size_t *
 {
     size_t start = 0, got = 0;
     for (size_t base = 0; base < k; base += 64) {
-        uint64_t bars;
-        if (k - base >= 64) {
-            bars = bar_mask(t + base);
-        } else {
-            char tail[64] = {0};
-            memcpy(tail, t + base, k - base);
-            bars = bar_mask(tail);
-        }
-        for (; bars != 0; bars &= bars - 1) {
+        for (uint64_t bars = pipe_mask(t + base, t + k); bars != 0; bars &= bars - 1) {
             size_t q = base + (size_t)__builtin_ctzll(bars);
             if (q > start) {
                 int r = dict_text(d, t + start, q - start, &out[got++]);
@@ -1125,18 +1141,7 @@ done:
 static PyObject *code_tags(PyObject *self, PyObject *args)
 {
     (void)self;
-    PyObject *values;
-    unsigned long long limit;
-    int missing = 0;
-    if (!PyArg_ParseTuple(args, "OK|p:code_tags", &values, &limit, &missing))
-        return NULL;
-    column c;
-    PyObject *r;
-    if (!open_column(values, &c, &r, 0))
-        return r;
-    r = code_tags_of(&c, limit, missing);
-    column_close(&c);
-    return r;
+    return tags_entry(args, "OK|p:code_tags", code_tags_of);
 }
 
 /* code_records(records, limit) -> (images, classes, tags) | None

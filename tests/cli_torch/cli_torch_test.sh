@@ -382,20 +382,21 @@ for name, m in (("on", on), ("off", off)):
 with open(tmp + "/drafted", "w") as f:
     f.write("1\n" if drafted else "0\n")
 EOF
-dargs=(tag --images "$tmp/draft" --backend torch --model "$data/channel_mean.pt" --vocab "$tmp/rgb.txt" --scores probabilities --size 32 --mean 0,0,0 --std 1,1,1 --thresholds "$tmp/draft_thresholds.txt")
-expect 0 "tag torch, JPEG draft by default" -- "$prime" "${dargs[@]}" --output "$tmp/dt_default.csv"
-expect 0 "tag torch --jpeg-draft on" -- "$prime" "${dargs[@]}" --jpeg-draft on --output "$tmp/dt_on.csv"
-expect 0 "tag torch --jpeg-draft off" -- "$prime" "${dargs[@]}" --jpeg-draft off --output "$tmp/dt_off.csv"
-same "$tmp/dt_default.csv" "$tmp/draft_tag_on_want.csv" "tag torch: the default is the draft's output"
-same "$tmp/dt_on.csv" "$tmp/draft_tag_on_want.csv" "tag torch --jpeg-draft on: the library's draft path"
-same "$tmp/dt_off.csv" "$tmp/draft_tag_off_want.csv" "tag torch --jpeg-draft off: the library's full decode"
-cargs=(classify --model "$data/channel_mean.pt" --classes "$tmp/rgb.txt" --images "$tmp/draft" --size 32 --mean "$(cat "$tmp/draft_mean.txt")" --std 1,1,1)
-expect 0 "classify, JPEG draft by default" -- "$prime" "${cargs[@]}" --output "$tmp/dc_default.csv"
-expect 0 "classify --jpeg-draft on" -- "$prime" "${cargs[@]}" --jpeg-draft on --output "$tmp/dc_on.csv"
-expect 0 "classify --jpeg-draft off" -- "$prime" "${cargs[@]}" --jpeg-draft off --output "$tmp/dc_off.csv"
-same "$tmp/dc_default.csv" "$tmp/draft_classify_on_want.csv" "classify: the default is the draft's output"
-same "$tmp/dc_on.csv" "$tmp/draft_classify_on_want.csv" "classify --jpeg-draft on: the library's draft path"
-same "$tmp/dc_off.csv" "$tmp/draft_classify_off_want.csv" "classify --jpeg-draft off: the library's full decode"
+# jpeg_drafts WHAT OUT WANT ARGS...: prime ARGS with --jpeg-draft left out,
+# on and off, into OUT_default.csv, OUT_on.csv and OUT_off.csv; the default
+# and on give WANT_on_want.csv, off WANT_off_want.csv
+jpeg_drafts() {
+  local what=$1 out=$2 want=$3
+  shift 3
+  expect 0 "$what, JPEG draft by default" -- "$prime" "$@" --output "${out}_default.csv"
+  expect 0 "$what --jpeg-draft on" -- "$prime" "$@" --jpeg-draft on --output "${out}_on.csv"
+  expect 0 "$what --jpeg-draft off" -- "$prime" "$@" --jpeg-draft off --output "${out}_off.csv"
+  same "${out}_default.csv" "${want}_on_want.csv" "$what: the default is the draft's output"
+  same "${out}_on.csv" "${want}_on_want.csv" "$what --jpeg-draft on: the library's draft path"
+  same "${out}_off.csv" "${want}_off_want.csv" "$what --jpeg-draft off: the library's full decode"
+}
+jpeg_drafts "tag torch" "$tmp/dt" "$tmp/draft_tag" tag --images "$tmp/draft" --backend torch --model "$data/channel_mean.pt" --vocab "$tmp/rgb.txt" --scores probabilities --size 32 --mean 0,0,0 --std 1,1,1 --thresholds "$tmp/draft_thresholds.txt"
+jpeg_drafts classify "$tmp/dc" "$tmp/draft_classify" classify --model "$data/channel_mean.pt" --classes "$tmp/rgb.txt" --images "$tmp/draft" --size 32 --mean "$(cat "$tmp/draft_mean.txt")" --std 1,1,1
 # with libjpeg-turbo (PRIME_TURBOJPEG=1, set by meson) the draft must change
 # the library's tensor and the outputs; with stb_image alone it cannot
 drafted=$(cat "$tmp/drafted" 2>/dev/null)
