@@ -1752,15 +1752,19 @@ Test(search, result_reader_errors)
     prime_result_destroy(r);
 }
 
-/* The necessity check of sets of 4 tags and more, both ways
+/* The necessity check of sets of 4 tags and more, every way
  * (prime__search_set_necessity: 1, the default, from the parent's set
- * without one tag, kept on the DFS path; 0, intersected anew at each
- * check), with those sets kept as sorted positions (always, never, by the
- * default limit) and searched projected or not, against the brute force. */
+ * without one tag, kept on the DFS path and built from the grandparent's,
+ * correct images counted only when the wrong ones do not decide; 2, kept
+ * but built from the columns, everything counted; 0, intersected anew at
+ * each check), with those sets kept as sorted positions (always, never,
+ * by the default limit) and searched projected or not, against the brute
+ * force. */
 Test(search, necessity_ways, .timeout = 500)
 {
     static const uint32_t ways[][4] = {{1, 1, 8, 1}, {1, 64, 1, 2}, {1, 0, 1, 0},
-                                       {1, 1, 1, 2}, {0, 1, 8, 1}, {0, 64, 1, 0}};
+                                       {1, 1, 1, 2}, {0, 1, 8, 1}, {0, 64, 1, 0},
+                                       {2, 1, 8, 1}, {2, 0, 1, 0}};
     size_t total_modes = 0;
     for (size_t wi = 0; wi < sizeof ways / sizeof *ways; wi++) {
         prime__search_set_necessity(ways[wi][0]);

@@ -142,8 +142,9 @@ typedef struct {
     uint64_t node;           /* lvl_node of the node it was computed for; 0 none */
     uint64_t *set;           /* the bitset, when not as_ids */
     uint32_t *ids;           /* sorted positions, when as_ids */
-    uint32_t n, n_wrong;     /* images; wrong ones among them (0/1 outcomes) */
+    uint32_t n, n_wrong;     /* images; wrong ones among them (0/1 outcomes, as_ids) */
     bool as_ids;
+    bool has_set;            /* `set` holds it (built by ANDs, nec_build()) */
 } nec_set;
 
 typedef struct {
@@ -1140,7 +1141,7 @@ static uint32_t nec_mode = 1;
 
 void prime__search_set_necessity(uint32_t mode)
 {
-    nec_mode = mode > 1 ? 1 : mode;
+    nec_mode = mode > 2 ? 1 : mode;
 }
 
 /* The number of nec_set slots: one per parent depth p (3 <= p < max_tags)
@@ -1158,7 +1159,11 @@ static inline size_t nec_slots(uint32_t max_tags)
  * ancestor of depth d (none for d 0) intersected with the columns
  * path[d+1..p), in the class itself for d 0 (w->full), else in c. From
  * sorted positions when the ancestor or one of the columns has them (the
- * smallest such), probing the others; else by fused AND + count. */
+ * smallest such), probing the others; else by fused AND + count, from the
+ * same set of the node of depth p - 1 (nec[p-1][d], built first when it is
+ * not kept for that node), so that the siblings of depth p under one
+ * parent each cost one AND (the necessity of tags dropped before a pivot,
+ * whose sets are not local). */
 static void nec_build(search_worker *w, const search_class *c, uint32_t p, uint32_t d,
                       nec_set *e)
 {
@@ -1167,6 +1172,15 @@ static void nec_build(search_worker *w, const search_class *c, uint32_t p, uint3
         c = w->full;
     size_t words = c->words, ww = c->wrong_words;
     uint32_t correct_from = (uint32_t)(ww * PRIME_BITS_WORD);
+    bool chain = s->nec_mode == 1 && p >= 4 && d + 3 <= p;
+    uint64_t n;
+    if (chain && w->nec[p - 1][d].node == w->lvl_node[p - 1] && w->nec[p - 1][d].has_set &&
+        c->col_ids[w->path[p - 1]] == NULL) {
+        /* the parent's is kept as a bitset (no positions on the way) and
+           the last column has none either */
+        n = s->k->and_count(e->set, w->nec[p - 1][d].set, col_at(c, w->path[p - 1]), words);
+        goto counted;
+    }
     const uint64_t *ops[PRIME_MAX_TAGS_LIMIT + 1] = {0};
     uint32_t n_ops = 0;
     const uint32_t *start = NULL;
@@ -1197,37 +1211,69 @@ static void nec_build(search_worker *w, const search_class *c, uint32_t p, uint3
         for (uint32_t o = 0; o < n_ops; o++)
             if ((int)o != start_op)
                 rest[n_rest++] = ops[o];
-        uint32_t n = 0, nw = 0;
+        e->has_set = false;
+        uint32_t in_e = 0, nw = 0;
         for (uint64_t i = 0; i < start_n; i++) {
             uint32_t id = start[i];
             uint64_t in = 1;
             for (uint32_t o = 0; o < n_rest && in; o++)
                 in = bit_of(rest[o], id);
-            e->ids[n] = id;
-            n += (uint32_t)in;
+            e->ids[in_e] = id;
+            in_e += (uint32_t)in;
             nw += (uint32_t)in & (uint32_t)(id < correct_from);
         }
-        e->n = n;
+        e->n = in_e;
         e->n_wrong = c->binary ? nw : 0;
         e->as_ids = true;
         return;
     }
-    uint64_t n = s->k->and_count(e->set, ops[0], ops[1], words);
-    for (uint32_t o = 2; o < n_ops; o++)
-        n = s->k->and_count(e->set, e->set, ops[o], words);
+    if (chain) {
+        /* one tag more than the same set of the parent (depth p - 1): its
+           sets come the same way (no positions: neither the ancestor nor
+           a column has them) */
+        nec_set *up = &w->nec[p - 1][d];
+        if (up->node != w->lvl_node[p - 1] || !up->has_set) {
+            nec_build(w, c, p - 1, d, up);
+            up->node = w->lvl_node[p - 1];
+        }
+        n = s->k->and_count(e->set, up->set, ops[n_ops - 1], words);
+    } else {
+        n = s->k->and_count(e->set, ops[0], ops[1], words);
+        for (uint32_t o = 2; o < n_ops; o++)
+            n = s->k->and_count(e->set, e->set, ops[o], words);
+    }
+counted:
+    e->has_set = true;
     e->n = (uint32_t)n;
-    e->n_wrong = c->binary ? (uint32_t)s->k->count(e->set, ww) : 0;
     e->as_ids = sparse(s, n, words);
+    /* the wrong ones are counted for the positions' probes (nec_stats()
+       counts a bitset's wrong images with the column's) */
+    e->n_wrong = c->binary && e->as_ids ? (uint32_t)s->k->count(e->set, ww) : 0;
     if (e->as_ids)
         extract_ids(e->set, words, e->ids);
 }
 
-/* Size and outcome sum of e (nec_build(.., d, e)) intersected with column
- * j; scratch: max_words words. */
-static void nec_stats(const search_worker *w, const search_class *c, uint32_t d,
-                      const nec_set *e, uint32_t j, uint64_t *scratch, uint64_t *size_out,
-                      uint64_t *sum_out)
+/* With 0/1 outcomes, once the wrong images `wrong` of a superset Q of the
+ * checked set S are counted: whether Q passes the check whatever its
+ * correct images, which are at least S's `right`. The accuracy
+ * right / (wrong + right), rounded once, does not fall as `right` grows,
+ * so when it passes with S's it passes with Q's; necessary() then tests
+ * these stats again and gets the same answer. */
+static inline bool passes_anyway(uint64_t wrong, uint64_t right, double acc, double need)
 {
+    return prime__fx_mean(right << PRIME_FX_SHIFT, wrong + right) - acc >= need;
+}
+
+/* Size and outcome sum of e (nec_build(.., d, e)) intersected with column
+ * j; scratch: max_words words. With 0/1 outcomes and s->nec_mode 1, stats
+ * that pass the check as the true ones would (passes_anyway(): S's
+ * `right` correct images, acc and need of the check) when the wrong
+ * images alone decide it, without counting the correct ones. */
+static void nec_stats(const search_worker *w, const search_class *c, uint32_t d,
+                      const nec_set *e, uint32_t j, uint64_t *scratch, uint64_t right_s,
+                      double acc, double need, uint64_t *size_out, uint64_t *sum_out)
+{
+    bool early = w->s->nec_mode == 1;
     const search_ctx *s = w->s;
     if (d == 0)
         c = w->full;
@@ -1243,6 +1289,11 @@ static void nec_stats(const search_worker *w, const search_class *c, uint32_t d,
             uint32_t nw = e->as_ids ? e->n_wrong
                                     : n - (uint32_t)(c->col_sum[j] >> PRIME_FX_SHIFT);
             uint32_t wrong = probe_count(ids, nw, bits);
+            if (early && passes_anyway(wrong, right_s, acc, need)) {
+                *size_out = wrong + right_s;
+                *sum_out = right_s << PRIME_FX_SHIFT;
+                return;
+            }
             uint32_t right = probe_count(ids + nw, n - nw, bits);
             *size_out = (uint64_t)wrong + right;
             *sum_out = (uint64_t)right << PRIME_FX_SHIFT;
@@ -1260,6 +1311,11 @@ static void nec_stats(const search_worker *w, const search_class *c, uint32_t d,
     }
     if (c->binary) {
         uint64_t wrong = s->k->and_popcount(e->set, col, ww);
+        if (early && passes_anyway(wrong, right_s, acc, need)) {
+            *size_out = wrong + right_s;
+            *sum_out = right_s << PRIME_FX_SHIFT;
+            return;
+        }
         uint64_t right = s->k->and_popcount(e->set + ww, col + ww, words - ww);
         *size_out = wrong + right;
         *sum_out = right << PRIME_FX_SHIFT;
@@ -1366,14 +1422,14 @@ static bool necessary(search_worker *w, const search_class *c, uint32_t k, uint6
                          ? local_without(w, c, k, drop, &qs, &qsum)
                      : drop == 0 && k == 3 ? pair_stats(w->full, w->path[1], w->path[2], &qs, &qsum)
                                            : false;
-        if (!known && k >= 4 && s->nec_mode == 1) {
+        if (!known && k >= 4 && s->nec_mode != 0) {
             nec_set *e = &w->nec[k - 1][drop];
             if (e->node != w->lvl_node[k - 1]) {
                 nec_build(w, c, k - 1, drop, e);
                 e->node = w->lvl_node[k - 1];
             }
-            nec_stats(w, c, drop, e, w->path[k - 1], w->stack + (size_t)k * s->max_words, &qs,
-                      &qsum);
+            nec_stats(w, c, drop, e, w->path[k - 1], w->stack + (size_t)k * s->max_words,
+                      c->binary ? sum >> PRIME_FX_SHIFT : 0, acc, need, &qs, &qsum);
             known = true;
         }
         if (!known)
@@ -1486,11 +1542,18 @@ static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uin
     return go;
 }
 
+/* Append the mode path[0..k) to the worker's list. The list grows by
+ * doubling; each new block is asked for huge pages (prime__huge_pages), as
+ * the result's arrays are: with many modes its page faults cost more than
+ * the records' writes. */
 static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
                       uint64_t size, uint64_t sum)
 {
-    if (!prime__grow((void **)&w->modes, &w->cap_modes, w->n_modes + 1, sizeof *w->modes))
-        return false;
+    if (w->n_modes == w->cap_modes) {
+        if (!prime__grow((void **)&w->modes, &w->cap_modes, w->n_modes + 1, sizeof *w->modes))
+            return false;
+        prime__huge_pages(w->modes, w->cap_modes * sizeof *w->modes);
+    }
     prime__raw_mode *r = &w->modes[w->n_modes++];
     memset(r, 0, sizeof *r);
     r->class_index = cls;

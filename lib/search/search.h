@@ -134,8 +134,12 @@ PRIME_INTERNAL void prime__search_set_pair_rows(uint32_t mode);
  * set without one of its first k - 2 tags (k >= 4): 0 by intersecting the
  * ancestor's set with the other columns at each check; 1 (the default)
  * from the parent's set without that tag, kept while the parent is on
- * the DFS path, intersected with the node's last column. Read at the start
- * of each prime_search; not for concurrent use. */
+ * the DFS path (built from the grandparent's as one AND where that is a
+ * bitset), intersected with the node's last column, whose correct images
+ * are not counted when the wrong ones decide the check (0/1 outcomes);
+ * 2 as 1 but each kept set built from the columns and every count made
+ * (the way before both). Read at the start of each prime_search; not for
+ * concurrent use. */
 PRIME_INTERNAL void prime__search_set_necessity(uint32_t mode);
 /* Test hook: a search node of at most `max` images (<= 64; default 64;
  * 0 = never) numbers its images 0..size-1, and every set below it is a
