@@ -55,7 +55,7 @@ done
 case $nimg$threads$size$rounds in *[!0-9]*) echo "device_check: --images, --threads, --rounds, --size take integers" >&2; exit 2 ;; esac
 build=${build:-$src/build-device}
 gpus=""
-if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU'; then
+if command -v nvidia-smi >/dev/null 2>&1 && grep -q '^GPU' < <(nvidia-smi -L 2>/dev/null); then
   gpus=$(nvidia-smi -L | sed -n 's/^GPU \([0-9]*\):.*/cuda:\1/p')
   nvidia-smi -L
 fi

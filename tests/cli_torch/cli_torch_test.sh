@@ -318,9 +318,15 @@ printf 'r\ng\nb\n' > "$tmp/rgb.txt"
 # only into a process that starts with its runtime: the interpreter gets the
 # runtimes the library links preloaded, its own allocator off and no leak
 # report (the interpreter's, not the library's, are what it would list).
+# (ldd's output is read whole: 'ldd | grep -q' under pipefail fails when grep
+# stops reading before ldd has written everything, as it did on a loaded CI)
 py_env=()
-if [ -n "${PRIME_LIBRARY:-}" ] && ldd "$PRIME_LIBRARY" 2>/dev/null | grep -q 'libasan'; then
-  py_env=(LD_PRELOAD="$(ldd "$PRIME_LIBRARY" | awk '/libasan|libubsan/ { printf "%s ", $3 }')"
+sanitizers=
+if [ -n "${PRIME_LIBRARY:-}" ]; then
+  sanitizers=$(ldd "$PRIME_LIBRARY" 2>/dev/null | awk '/libasan|libubsan/ { printf "%s ", $3 }')
+fi
+if [[ $sanitizers == *libasan* ]]; then
+  py_env=(LD_PRELOAD="$sanitizers"
           ASAN_OPTIONS=detect_leaks=0 PYTHONMALLOC=malloc)
 fi
 env "${py_env[@]}" PYTHONPATH="${PRIME_SOURCE_ROOT}/python" python3 - "$tmp" "$tmp/draft/p/photo.jpg" <<'EOF' || bad "could not derive the JPEG draft references"

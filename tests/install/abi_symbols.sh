@@ -24,7 +24,7 @@ if [ -n "$unversioned" ]; then
   echo "$unversioned"
   exit 1
 fi
-readelf -d "$lib" | grep -q 'SONAME.*\[libprime\.so\.1\]' || { echo "the soname is not libprime.so.1"; exit 1; }
+grep -q 'SONAME.*\[libprime\.so\.1\]' < <(readelf -d "$lib") || { echo "the soname is not libprime.so.1"; exit 1; }
 maps=$(mktemp -d)
 trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || rm -rf "$maps"' EXIT
 mkdir -p "$maps/lib" "$maps/shim" "$maps/mpi" "$maps/include"
@@ -97,9 +97,9 @@ if [ -e "$mlib" ]; then
     diff <(echo "$mwant") <(echo "$mexported") || true
     exit 1
   fi
-  readelf -d "$mlib" | grep -q 'SONAME.*\[libprime-mpi\.so\.1\]' ||
+  grep -q 'SONAME.*\[libprime-mpi\.so\.1\]' < <(readelf -d "$mlib") ||
     { echo "the soname of libprime-mpi is not libprime-mpi.so.1"; exit 1; }
-  readelf -d "$mlib" | grep NEEDED | grep -q 'libprime\.so\.1' ||
+  grep -q 'NEEDED.*libprime\.so\.1' < <(readelf -d "$mlib") ||
     { echo "libprime-mpi does not link libprime.so.1"; exit 1; }
   echo "libprime-mpi: $(echo "$mexported" | wc -l) symbols, LIBPRIME_MPI_1(.N), soname libprime-mpi.so.1"
 fi

@@ -52,7 +52,7 @@ grep -q '^Libs.private:.*-lstb.*-lz' "$pc" || fail "prime.pc lacks Libs.private:
 
 # ---- the installed tool
 sep "installed prime"
-readelf -d "$P/bin/prime" | grep -q 'R.*PATH.*\$ORIGIN/' || fail "prime has no \$ORIGIN rpath"
+grep -q 'R.*PATH.*\$ORIGIN/' < <(readelf -d "$P/bin/prime") || fail "prime has no \$ORIGIN rpath"
 loads "$P/bin/prime" libprime.so.1 "$libdir" || fail "prime does not load the installed libprime"
 env -u LD_LIBRARY_PATH "$P/bin/prime" --version
 # the data folder compiled in is where the data was installed: without

@@ -155,7 +155,7 @@ done
 # ... and the check finds a broken layout (CSS added to the overview page)
 broken() { # broken KIND CSS
   got=$(layout "$tmp/heldout.html" 900,900 "$2")
-  echo "$got" | grep -q "^LAYOUT PROBLEM $1: " && ok \
+  grep -q "^LAYOUT PROBLEM $1: " <<< "$got" && ok \
     || bad "broken layout ($2) not reported as $1: ${got:-no result}"
 }
 broken overlap '.mode{margin-top:-120px}'
