@@ -909,3 +909,43 @@ Test(contracts, failed_calls_set_handles_to_null)
     prime_embeddings_destroy(emb);
     prime_tagstore_destroy(s);
 }
+
+/* A negative zero in a result file ("-0", "-0.0", "-0e5") reads as 0: the
+   result read back from its own JSON renders the same in every format, and
+   the text shows no "-0.0000" (fuzz_result_json found the round trip broken). */
+Test(api, result_negative_zero_reads_as_zero)
+{
+    static const char *zeros[] = {"-0", "-0.0", "-0e5", "-0.000E-3"};
+    for (size_t z = 0; z < sizeof zeros / sizeof *zeros; z++) {
+        char json[1024];
+        int n = snprintf(json, sizeof json,
+            "{\"params\": {\"max_tags\": 2, \"min_size\": 2, \"min_drop\": 0.3, "
+            "\"min_gain\": [0, 0.1], \"min_tag_count\": 2, \"whole_dataset\": false},\n"
+            " \"classes\": [{\"class\": \"bee\", \"images\": 4, \"correct\": 2, \"accuracy\": 0.5}],\n"
+            " \"failure_modes\": [{\"class\": \"bee\", \"tags\": [\"x\"], \"size\": 2, "
+            "\"correct\": 0, \"accuracy\": %s, \"class_accuracy\": 0.5, \"drop\": 0.5, "
+            "\"description\": \"a photo of bee x\"}],\n \"candidates\": 4}\n", zeros[z]);
+        cr_assert(n > 0 && (size_t)n < sizeof json);
+        prime_result *r = NULL, *back = NULL;
+        cr_assert_eq(prime_result_load_memory(json, (size_t)n, "z.json", &r), PRIME_OK, "%s: %s",
+                     zeros[z], prime_last_error());
+        double acc = 1.0;
+        cr_assert_eq(prime_result_mode_info(r, 0, NULL, NULL, NULL, NULL, &acc, NULL, NULL),
+                     PRIME_OK);
+        cr_expect(acc == 0.0 && !signbit(acc), "%s read as %g", zeros[z], acc);
+        char *again = render(r, PRIME_FORMAT_JSON);
+        cr_assert_eq(prime_result_load_memory(again, strlen(again), "again.json", &back),
+                     PRIME_OK);
+        static const int32_t formats[] = {PRIME_FORMAT_JSON, PRIME_FORMAT_CSV, PRIME_FORMAT_TEXT};
+        for (int f = 0; f < 3; f++) {
+            char *a = render(r, formats[f]), *b = render(back, formats[f]);
+            cr_expect_str_eq(a, b, "%s, format %d", zeros[z], f);
+            cr_expect_null(strstr(a, "-0"), "%s, format %d: %s", zeros[z], f, a);
+            free(a);
+            free(b);
+        }
+        free(again);
+        prime_result_destroy(back);
+        prime_result_destroy(r);
+    }
+}

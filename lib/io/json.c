@@ -272,6 +272,11 @@ prime_status prime__json_number(prime__json *j, prime__json_number_t *out)
     if (!prime__parse_double(s, n, &out->v))
         return prime__json_fail(j, PRIME_E_PARSE, "number '%.*s' out of range",
                                 (int)(n > 40 ? 40 : n), s);
+    /* "-0" reads as 0: the writers never produce a negative zero, and one
+       kept here would render as "-0.0000" in text but "0" in JSON, so a
+       result read back from its own JSON would render differently */
+    if (out->v == 0.0)
+        out->v = 0.0;
     out->line = j->line;
     j->p += n;
     return PRIME_OK;
