@@ -225,6 +225,7 @@ prime_status prime__result_build_ticking(const prime_tagstore *store,
     uint64_t n_mode_tags = 0;
     uint32_t most_tags = 0;
     for (uint64_t i = 0; i < n_modes; i++) {
+        TICK(i); /* 15 M raw modes are 1.3 GB to read */
         n_mode_tags += raw[i].n_tags;
         most_tags = raw[i].n_tags > most_tags ? raw[i].n_tags : most_tags;
     }
