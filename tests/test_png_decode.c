@@ -71,8 +71,6 @@ typedef struct {
     int critical;   /* an unknown critical chunk before IDAT */
     long raw_delta; /* image data of this many bytes more (or fewer) */
     bool bad_adler;
-    int filters;    /* 0: random types; 3 or 4: every row Average or Paeth;
-                       7: rows in runs of 3 of Paeth, then Average */
 } png_case;
 
 static unsigned channels_of(unsigned ctype)
@@ -138,9 +136,7 @@ static buf make_png(const png_case *c, uint32_t seed)
             continue;
         size_t stride = ((size_t)pw[k] * channels_of(c->ctype) * c->depth + 7) / 8 + 1;
         for (uint32_t y = 0; y < ph[k] && at < total; y++, at += stride)
-            raw[at] = c->filters == 3 || c->filters == 4 ? (uint8_t)c->filters
-                      : c->filters == 7                  ? (uint8_t)(y / 3 % 2 ? 3 : 4)
-                                         : (uint8_t)(rnd() % (unsigned)(c->filter_max + 1));
+            raw[at] = (uint8_t)(rnd() % (unsigned)(c->filter_max + 1));
     }
     uLongf zn = compressBound((uLong)total);
     uint8_t *z = malloc(zn);
@@ -244,54 +240,6 @@ Test(image, png_libdeflate_matches_stb_image_and_libspng)
                     }
     }
     cr_assert_geq(cases, 15 * 2 * 7 * 3);
-}
-
-/* Runs of Paeth or Average rows, which the SSE4.1 path unfilters two rows
- * at a time (unfilter2_sse41): every 8-bit pixel size (1 to 4 bytes), odd
- * and even row counts, widths of 1 pixel up, against stb_image and libspng
- * (run again with PRIME_RESAMPLE_KERNEL=baseline: the one-row copies). */
-Test(image, png_libdeflate_paired_rows_match_stb_image)
-{
-    static const unsigned ctypes[] = {0, 4, 2, 6};
-    static const uint32_t ws[] = {1, 2, 3, 5, 16, 33, 101};
-    int cases = 0;
-    for (size_t ti = 0; ti < 4; ti++)
-        for (size_t wi = 0; wi < sizeof ws / sizeof ws[0]; wi++)
-            for (uint32_t h = 2; h <= 9; h++)
-                for (int f = 0; f < 3; f++) {
-                    png_case c = {0};
-                    c.w = ws[wi];
-                    c.h = h;
-                    c.depth = 8;
-                    c.ctype = ctypes[ti];
-                    c.filter_max = 4;
-                    c.filters = f == 0 ? 4 : f == 1 ? 3 : 7;
-                    buf b = make_png(&c, (uint32_t)(cases * 104729 + 3));
-                    bool rgba = c.ctype == 4 || c.ctype == 6;
-                    unsigned oc = rgba ? 4 : 3;
-                    uint8_t *got = fast_decode(&b, c.w, c.h, rgba);
-                    cr_assert_not_null(got, "type %u %ux%u filters %d: left to the others",
-                                       c.ctype, c.w, c.h, c.filters);
-                    int sw = 0, sh = 0, sc = 0;
-                    uint8_t *want = stbi_load_from_memory(b.d, (int)b.n, &sw, &sh, &sc, (int)oc);
-                    cr_assert_not_null(want, "stb_image: %s", stbi_failure_reason());
-                    cr_assert(memcmp(got, want, (size_t)c.w * c.h * oc) == 0,
-                              "type %u %ux%u filters %d: differs from stb_image", c.ctype, c.w,
-                              c.h, c.filters);
-                    stbi_image_free(want);
-#if PRIME_HAVE_SPNG
-                    uint8_t *sp = NULL;
-                    cr_assert(prime__image_decode_spng(b.d, b.n, c.w, c.h, rgba, &sp));
-                    cr_assert(memcmp(got, sp, (size_t)c.w * c.h * oc) == 0,
-                              "type %u %ux%u filters %d: differs from libspng", c.ctype, c.w,
-                              c.h, c.filters);
-                    prime__free(sp);
-#endif
-                    prime__free(got);
-                    free(b.d);
-                    cases++;
-                }
-    cr_assert_eq(cases, 4 * 7 * 8 * 3);
 }
 
 Test(image, png_libdeflate_grey16_matches_stb_image)

@@ -158,87 +158,6 @@ paeth_sse41(uint8_t *r, const uint8_t *prior, size_t n, unsigned bpp)
     }
 }
 
-/* Two consecutive rows r0 and r1 (r1's prior row is r0), both Paeth (avg
- * false) or both Average (avg true), unfiltered together: each pixel needs
- * the one before it in its row, a chain of dependent instructions that one
- * row alone leaves the CPU waiting on; pixel k of r0 and pixel k - 1 of r1
- * do not depend on each other (r1's pixel k - 1 needs r0's pixels k - 2
- * and k - 1, both done a step before), so they go through the same
- * instructions together, r0 in the low 64 bits of each register and r1 in
- * the high 64 bits: two chains in flight, the same per-lane arithmetic as
- * paeth_sse41 / avg_simd, so the same bytes. At step k the high half's b
- * is r0's pixel k - 1, the low half of a (just computed); its c is the
- * previous step's b. Step 0's high half works on zeros (nothing stored),
- * which leaves a = c = 0 there for r1's pixel 0; the last step's low half
- * is not stored. */
-SSE41 static inline __attribute__((always_inline)) void
-unfilter2_sse41(uint8_t *r0, uint8_t *r1, const uint8_t *prior, size_t n, unsigned bpp,
-                bool avg)
-{
-    __m128i a = _mm_setzero_si128(), c = _mm_setzero_si128();
-    __m128i lo = _mm_setzero_si128(); /* r0's pixel k - 1 as samples, after step k - 1 */
-    for (size_t i = 0; i <= n; i += bpp) {
-        bool has0 = i < n, has1 = i > 0;
-        __m128i b0 = has0 ? load_px(prior + i, bpp, i + 4 <= n) : _mm_setzero_si128();
-        __m128i x0 = has0 ? load_px(r0 + i, bpp, i + 4 <= n) : _mm_setzero_si128();
-        __m128i x1 = has1 ? load_px(r1 + i - bpp, bpp, i - bpp + 4 <= n) : _mm_setzero_si128();
-        __m128i b = _mm_unpacklo_epi64(b0, lo), x = _mm_unpacklo_epi64(x0, x1);
-        __m128i pred;
-        if (avg) {
-            pred = _mm_srli_epi16(_mm_add_epi16(a, b), 1);
-        } else {
-            __m128i d = _mm_sub_epi16(b, c), pa = _mm_abs_epi16(d);
-            __m128i e = _mm_sub_epi16(a, c);
-            __m128i pb = _mm_abs_epi16(e), pc = _mm_abs_epi16(_mm_add_epi16(d, e));
-            __m128i not_a = _mm_or_si128(_mm_cmpgt_epi16(pa, pb), _mm_cmpgt_epi16(pa, pc));
-            __m128i bc = _mm_blendv_epi8(b, c, _mm_cmpgt_epi16(pb, pc));
-            pred = _mm_blendv_epi8(a, bc, not_a);
-        }
-        a = _mm_add_epi8(x, pred); /* (x + pred) mod 256 in each low byte, 0 above */
-        __m128i packed = _mm_packus_epi16(a, a);
-        if (has0) {
-            uint32_t t = (uint32_t)_mm_cvtsi128_si32(packed);
-            memcpy(r0 + i, &t, bpp);
-        }
-        if (has1) {
-            uint32_t t = (uint32_t)_mm_extract_epi32(packed, 1);
-            memcpy(r1 + i - bpp, &t, bpp);
-        }
-        c = b;
-        lo = a;
-    }
-}
-
-SSE41 static void paeth2_sse41_3(uint8_t *r0, uint8_t *r1, const uint8_t *prior, size_t n)
-{
-    unfilter2_sse41(r0, r1, prior, n, 3, false);
-}
-
-SSE41 static void paeth2_sse41_4(uint8_t *r0, uint8_t *r1, const uint8_t *prior, size_t n)
-{
-    unfilter2_sse41(r0, r1, prior, n, 4, false);
-}
-
-SSE41 static void paeth2_sse41_2(uint8_t *r0, uint8_t *r1, const uint8_t *prior, size_t n)
-{
-    unfilter2_sse41(r0, r1, prior, n, 2, false);
-}
-
-SSE41 static void paeth2_sse41_1(uint8_t *r0, uint8_t *r1, const uint8_t *prior, size_t n)
-{
-    unfilter2_sse41(r0, r1, prior, n, 1, false);
-}
-
-SSE41 static void avg2_sse41_3(uint8_t *r0, uint8_t *r1, const uint8_t *prior, size_t n)
-{
-    unfilter2_sse41(r0, r1, prior, n, 3, true);
-}
-
-SSE41 static void avg2_sse41_4(uint8_t *r0, uint8_t *r1, const uint8_t *prior, size_t n)
-{
-    unfilter2_sse41(r0, r1, prior, n, 4, true);
-}
-
 SSE41 static void paeth_sse41_3(uint8_t *r, const uint8_t *prior, size_t n)
 {
     paeth_sse41(r, prior, n, 3);
@@ -309,40 +228,6 @@ static void avg_simd_bpp(uint8_t *r, const uint8_t *prior, size_t n, unsigned bp
     else
         avg_simd(r, prior, n, 4);
 }
-
-/* Rows r0 and r1 (r1 right after r0, prior above r0) of filter type ft (4:
- * Paeth, any bpp up to 4; 3: Average, bpp 3 or 4) unfiltered together
- * (unfilter2_sse41); false, nothing done, where that copy is not there. */
-static bool unfilter2_bpp(uint8_t *r0, uint8_t *r1, const uint8_t *prior, size_t n,
-                          unsigned bpp, unsigned ft)
-{
-#if PNG_SSE41
-    pthread_once(&sse41_once, sse41_check);
-    if (!have_sse41)
-        return false;
-    if (ft == 4) {
-        if (bpp == 1)
-            paeth2_sse41_1(r0, r1, prior, n);
-        else if (bpp == 2)
-            paeth2_sse41_2(r0, r1, prior, n);
-        else if (bpp == 3)
-            paeth2_sse41_3(r0, r1, prior, n);
-        else
-            paeth2_sse41_4(r0, r1, prior, n);
-        return true;
-    }
-    if (ft == 3 && bpp == 3) {
-        avg2_sse41_3(r0, r1, prior, n);
-        return true;
-    }
-    if (ft == 3 && bpp == 4) {
-        avg2_sse41_4(r0, r1, prior, n);
-        return true;
-    }
-#endif
-    (void)r0, (void)r1, (void)prior, (void)n, (void)bpp, (void)ft;
-    return false;
-}
 #define PNG_SIMD 1
 #else
 #define PNG_SIMD 0
@@ -358,15 +243,6 @@ static bool unfilter(uint8_t *raw, uint32_t rows, size_t n, unsigned bpp)
         uint8_t *row = raw + (size_t)y * (n + 1);
         unsigned ft = row[0];
         uint8_t *r = row + 1;
-#if PNG_SIMD
-        /* two Paeth or two Average rows in a row: together (unfilter2_bpp) */
-        if (prior != NULL && y + 1 < rows && (ft == 4 || ft == 3) && bpp <= 4 &&
-            row[n + 1] == ft && unfilter2_bpp(r, r + n + 1, prior, n, bpp, ft)) {
-            prior = r + n + 1;
-            y++;
-            continue;
-        }
-#endif
         switch (ft) {
         case 0:
             break;
