@@ -5,7 +5,7 @@
  * 224` uses (shorter side 224, centre crop 224, bilinear, JPEG draft on):
  *
  *   prime-bench-stages REPEAT FILE...
- *   -> FILE read decode transform normalise total floor floor_kind dw dh
+ *   -> FILE read decode transform normalise total floor floor_kind dw dh spng
  *
  * read: the file into memory; decode: prime__image_decode with the draft
  * (file in memory); transform: resize + crop (+ the colour conversion the
@@ -17,6 +17,8 @@
  * tjDecompress2 at the DCT scale of the draft (handle made once); PNG,
  * libdeflate_zlib_decompress of the IDAT data alone (gathered before the
  * clock starts) into a buffer made once. GIF and others: none ("-").
+ * spng: a whole PNG decoder for comparison (libspng's decode of the file to
+ * RGB, or RGBA with alpha, as the image layer calls it), -1 if none.
  * Links the static library (it calls the image layer's private functions).
  * Not a test: it reports figures. */
 #include <stdio.h>
@@ -110,6 +112,33 @@ static double floor_ms(const unsigned char *d, size_t n, const prime_image *im, 
     return -1;
 }
 
+/* a whole PNG decoder's time for the file (inflate, unfiltering, the
+   conversion to RGB, or RGBA where the image has alpha): libspng, by the
+   image layer's own call of it; -1 where there is none */
+static double spng_ms(const unsigned char *d, size_t n, const prime_image *im, int repeat)
+{
+#if PRIME_HAVE_SPNG
+    if (im->format != PRIME_IMAGE_FORMAT_PNG)
+        return -1;
+    double best = 1e30;
+    for (int r = 0; r < repeat; r++) {
+        uint8_t *px = NULL;
+        double t0 = now();
+        bool ok = prime__image_decode_spng(d, n, im->width, im->height, im->source == SRC_ALPHA,
+                                           &px);
+        double t = now() - t0;
+        prime__free(px);
+        if (!ok)
+            return -1;
+        best = t < best ? t : best;
+    }
+    return best * 1e3;
+#else
+    (void)d, (void)n, (void)im, (void)repeat;
+    return -1;
+#endif
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -166,9 +195,7 @@ int main(int argc, char **argv)
             b_read = t1 - t0 < b_read ? t1 - t0 : b_read;
             b_dec = t2 - t1 < b_dec ? t2 - t1 : b_dec;
             b_tr = t3 - t2 < b_tr ? t3 - t2 : b_tr;
-            double norm = (t4 - t3) - (t3 - t2);
             b_pre = (t4 - t3) < b_pre ? (t4 - t3) : b_pre;
-            (void)norm;
             b_tot = t6 - t5 < b_tot ? t6 - t5 : b_tot;
             if (keep == NULL) {
                 keep = im;
@@ -182,9 +209,10 @@ int main(int argc, char **argv)
             break;
         const char *kind = "-";
         double fl = floor_ms((const unsigned char *)data, size, keep, repeat, &kind);
-        printf("%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%u\t%u\n", path, b_read * 1e3,
-               b_dec * 1e3, b_tr * 1e3, (b_pre - b_tr) * 1e3, b_tot * 1e3, fl, kind,
-               keep->width, keep->height);
+        double sp = spng_ms((const unsigned char *)data, size, keep, repeat);
+        printf("%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%u\t%u\t%.3f\n", path,
+               b_read * 1e3, b_dec * 1e3, b_tr * 1e3, (b_pre - b_tr) * 1e3, b_tot * 1e3, fl,
+               kind, keep->width, keep->height, sp);
         fflush(stdout);
         prime_image_destroy(keep);
         prime__free(data);

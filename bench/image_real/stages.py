@@ -78,24 +78,25 @@ def main():
     c = {}
     for line in r.stdout.splitlines():
         p = line.split("\t")
-        c[p[0]] = [float(x) for x in p[1:7]] + [p[7]]
+        c[p[0]] = [float(x) for x in p[1:7]] + [p[7], float(p[10])]
     rows = {}
     for cat, f, _ in files:
         with Image.open(f) as im:
             w, h = im.size
         k = kind(cat, f, w, h)
         pil = pil_stages(f, a.repeat)
-        read, dec, tr, norm, tot, fl, fk = c[f]
+        read, dec, tr, norm, tot, fl, fk, sp = c[f]
         if a.per_file:
             print("%-30s %-18s %4dx%-4d C: read %.2f decode %.2f resize %.2f norm %.2f total "
-                  "%.2f | floor %s %.2f | PIL: decode %.2f convert %.2f resize %.2f crop %.2f "
+                  "%.2f | floor %s %.2f libspng %.2f | PIL: decode %.2f convert %.2f resize %.2f crop %.2f "
                   "tensor %.2f total %.2f" % (os.path.basename(f), k, w, h, read, dec, tr, norm,
-                                              tot, fk, fl, *pil, sum(pil)))
-        rows.setdefault(k, []).append((dec + read, fl, tr, max(norm, 0.0), tot, pil, fk))
-    print("| photos | n | C decode (read incl.) | floor of the decode | C resize + crop | "
+                                              tot, fk, fl, sp, *pil, sum(pil)))
+        rows.setdefault(k, []).append((dec + read, fl, tr, max(norm, 0.0), tot, pil, fk, sp))
+    print("| photos | n | C decode (read incl.) | floor of the decode | libspng decode | "
+          "C resize + crop | "
           "C normalise | C total | PIL decode | PIL convert + resize + crop | PIL to tensor | "
           "PIL total | C total / PIL total |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     order = ["JPEG >= 1 Mpx", "JPEG < 1 Mpx", "PNG >= 1 Mpx", "PNG < 1 Mpx", "PNG alpha >= 1 Mpx",
              "PNG alpha < 1 Mpx", "GIF"]
     allr = []
@@ -110,8 +111,10 @@ def main():
         fl = [x[1] for x in rs if x[1] >= 0]
         fls = "%.2f (%d of %d)" % (sum(fl) / len(fl), len(fl), n) if fl else "-"
         pil = [sum(x[5][j] for x in rs) / n for j in range(5)]
-        print("| %s | %d | %.2f | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |" % (
-            k, n, s(0), fls, s(2), s(3), s(4), pil[0], pil[1] + pil[2] + pil[3], pil[4],
+        sp = [x[7] for x in rs if x[7] >= 0]
+        sps = "%.2f (%d of %d)" % (sum(sp) / len(sp), len(sp), n) if sp else "-"
+        print("| %s | %d | %.2f | %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |" % (
+            k, n, s(0), fls, sps, s(2), s(3), s(4), pil[0], pil[1] + pil[2] + pil[3], pil[4],
             sum(pil), s(4) / sum(pil)))
 
 
