@@ -52,10 +52,26 @@ def pil_stages(f, repeat):
     return best
 
 
-def kind(cat, f, w, h):
+def progressive(f):
+    """a progressive JPEG (an SOF2 frame header)"""
+    d = open(f, "rb").read()
+    i = 2
+    while i + 4 <= len(d) and d[i] == 0xFF:
+        m = d[i + 1]
+        if m in (0xC0, 0xC1):
+            return False
+        if m == 0xC2:
+            return True
+        i += 2 + (d[i + 2] << 8 | d[i + 3])
+    return False
+
+
+def kind(cat, f, w, h, dw):
     if cat.startswith("GIF"):
         return "GIF"
     big = w * h >= 1_000_000
+    if cat.startswith("JPEG") and dw == (w + 7) // 8 and progressive(f):
+        return "JPEG progressive, 1/8 (DC only)"
     if cat.startswith("JPEG"):
         return "JPEG >= 1 Mpx" if big else "JPEG < 1 Mpx"
     if cat in ("PNG RGBA",):
@@ -78,14 +94,14 @@ def main():
     c = {}
     for line in r.stdout.splitlines():
         p = line.split("\t")
-        c[p[0]] = [float(x) for x in p[1:7]] + [p[7], float(p[10])]
+        c[p[0]] = [float(x) for x in p[1:7]] + [p[7], float(p[10]), int(p[8])]
     rows = {}
     for cat, f, _ in files:
         with Image.open(f) as im:
             w, h = im.size
-        k = kind(cat, f, w, h)
+        read, dec, tr, norm, tot, fl, fk, sp, dw = c[f]
+        k = kind(cat, f, w, h, dw)
         pil = pil_stages(f, a.repeat)
-        read, dec, tr, norm, tot, fl, fk, sp = c[f]
         if a.per_file:
             print("%-30s %-18s %4dx%-4d C: read %.2f decode %.2f resize %.2f norm %.2f total "
                   "%.2f | floor %s %.2f libspng %.2f | PIL: decode %.2f convert %.2f resize %.2f crop %.2f "
@@ -97,7 +113,7 @@ def main():
           "C normalise | C total | PIL decode | PIL convert + resize + crop | PIL to tensor | "
           "PIL total | C total / PIL total |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    order = ["JPEG >= 1 Mpx", "JPEG < 1 Mpx", "PNG >= 1 Mpx", "PNG < 1 Mpx", "PNG alpha >= 1 Mpx",
+    order = ["JPEG progressive, 1/8 (DC only)", "JPEG >= 1 Mpx", "JPEG < 1 Mpx", "PNG >= 1 Mpx", "PNG < 1 Mpx", "PNG alpha >= 1 Mpx",
              "PNG alpha < 1 Mpx", "GIF"]
     allr = []
     for k in order + ["all"]:
