@@ -405,5 +405,27 @@ sed -i '0,/"completed": true/s//"completed": true, "completed": false/' "$w/dup2
 case_ 1 "duplicate key \"completed\"" "merge: a shard entry with a key given twice" -- \
   "$prime" merge --output "$w/never.prime" "$w/dup2.prmd"
 
+# ---- 15. an output that is one of the images read (--images): refused ----
+# (no option names them, so the writer does not know them: tag and classify
+# check the listed images, report each image its page shows)
+cp -r ../data/tag "$w/imgs"
+cp -r ../data/report/img "$w/rimg"
+ln "$w/imgs/cat/a.png" "$w/img_hard.csv"
+ln -s imgs/dog/c.png "$w/img_link.csv"
+printf 'cat/a.png\ndog/c.png\n' > "$w/imgs/list.txt"
+case_ 1 "a.png: is also the input $w/imgs/cat/a.png; refusing to overwrite it" "tag --output = an image of --images DIR" -- \
+  "$prime" tag --images "$w/imgs" --backend properties --output "$w/imgs/cat/a.png"
+case_ 1 "img_hard.csv: is also the input $w/imgs/cat/a.png" "tag --output = an image of --images DIR (hard link)" -- \
+  "$prime" tag --images "$w/imgs" --backend properties --output "$w/img_hard.csv"
+case_ 1 "img_link.csv: is also the input $w/imgs/dog/c.png" "tag --output = an image of --images LIST (symbolic link)" -- \
+  "$prime" tag --images "$w/imgs/list.txt" --backend properties --output "$w/img_link.csv"
+case_ 1 "is also the input $w/imgs/cat/a.png" "classify --output = an image (before the model loads)" -- \
+  "$prime" classify --model "$w/none.pt" --images "$w/imgs/list.txt" --output "$w/imgs/cat/a.png"
+"$prime" search --tags ../data/report/tags.csv --min-size 2 --max-tags 2 --min-drop 0.2 --output "$tmp/rep_r.json" \
+  && ok || bad "setup: search of the report's tags"
+case_ 1 "c1.png: is also the input $w/rimg/cat/c1.png; refusing to overwrite it" "report --output = an image it shows" -- \
+  "$prime" report --result "$tmp/rep_r.json" --tags ../data/report/tags.csv --images "$w/rimg" --output "$w/rimg/cat/c1.png"
+no_temps "$w" "an output that is an image"
+
 echo "cli edges: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -255,7 +255,7 @@ static int cmd_tag_run(const tag_opts *o)
     scale_shard shard;
     prime_writer *w = writer_open(inputs, 8, &o->output, sharded ? 0 : 1);
     int rc = EXIT_FAIL;
-    if (w == NULL || !collect_images(o->images, o->labels, &paths, &names, &classes) ||
+    if (w == NULL || !collect_images(o->images, o->labels, o->output, &paths, &names, &classes) ||
         (sharded && !scale_resolve_shard(prog, o->shard, (const char *const *)names.v, names.n,
                                          &shard)) ||
         (tagger = make_tagger(o)) == NULL)

@@ -136,8 +136,8 @@ static char *folder_class(const char *path)
     return r;
 }
 
-int collect_images(const char *images, const char *labels_path, strvec *paths, strvec *names,
-                   strvec *classes)
+int collect_images(const char *images, const char *labels_path, const char *output,
+                   strvec *paths, strvec *names, strvec *classes)
 {
     int ok = 1;
     struct stat st_in;
@@ -180,6 +180,12 @@ int collect_images(const char *images, const char *labels_path, strvec *paths, s
         return fail("%s: no images (JPEG, PNG, BMP, TGA, GIF) found", images), 0;
     if (names->n > UINT32_MAX - 1)
         return fail("too many images"), 0;
+    /* the output is none of the images (read before it is written) */
+    output_id oid;
+    output_id_init(&oid, output);
+    for (size_t i = 0; oid.exists && i < paths->n; i++)
+        if (output_id_refuse(&oid, paths->v[i]) != 0)
+            return 0;
     prime_labels *labels = NULL;
     if (labels_path != NULL) {
         prime_status st = prime_labels_load(labels_path, &labels);

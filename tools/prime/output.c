@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -74,6 +75,23 @@ int check_outputs(const char *const *inputs, size_t n, const char *const *output
     prime_writer *w = writer_open(inputs, n, outputs, m);
     prime_writer_destroy(w);
     return w != NULL ? 0 : EXIT_FAIL;
+}
+
+void output_id_init(output_id *o, const char *path)
+{
+    struct stat sb;
+    o->path = path;
+    o->exists = path != NULL && stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+    o->dev = o->exists ? sb.st_dev : 0;
+    o->ino = o->exists ? sb.st_ino : 0;
+}
+
+int output_id_refuse(const output_id *o, const char *input)
+{
+    struct stat sb;
+    if (!o->exists || stat(input, &sb) != 0 || sb.st_dev != o->dev || sb.st_ino != o->ino)
+        return 0;
+    return fail("%s: is also the input %s; refusing to overwrite it", o->path, input);
 }
 
 int emit(const void *h, render_fn render, write_fn write, int32_t format, const char *output)
