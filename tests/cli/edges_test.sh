@@ -405,6 +405,19 @@ sed -i '0,/"completed": true/s//"completed": true, "completed": false/' "$w/dup2
 case_ 1 "duplicate key \"completed\"" "merge: a shard entry with a key given twice" -- \
   "$prime" merge --output "$w/never.prime" "$w/dup2.prmd"
 
+# an output that is a file of a sharded store read whole (--tags DIR.prmd,
+# merge's part): refused like the folder itself, a hard link too
+cp -r "$sh" "$w/in.prmd"
+ln "$w/in.prmd/shard-00001.prm" "$w/shard_hard.json"
+case_ 1 "shard-00000.prm: is also the input $w/in.prmd/shard-00000.prm; refusing to overwrite it" \
+  "merge --output = a shard of the part" -- "$prime" merge --output "$w/in.prmd/shard-00000.prm" "$w/in.prmd"
+case_ 1 "manifest.json: is also the input $w/in.prmd/manifest.json" "convert --output = the manifest of --tags DIR.prmd/" -- \
+  "$prime" convert --tags "$w/in.prmd/" --output "$w/in.prmd/manifest.json"
+case_ 1 "shard_hard.json: is also the input $w/in.prmd/shard-00001.prm" "search --output = a shard of --tags (hard link)" -- \
+  "$prime" search --tags "$w/in.prmd" --outcomes outcomes.csv --output "$w/shard_hard.json"
+case_ 1 "is also the input $w/in.prmd/shard-00001.json" "eval --output = a shard's entry" -- \
+  "$prime" eval --result expected.json --tags "$w/in.prmd" --outcomes outcomes.csv --output "$w/in.prmd/shard-00001.json"
+
 # ---- 15. an output that is one of the images read (--images): refused ----
 # (no option names them, so the writer does not know them: tag and classify
 # check the listed images, report each image its page shows)
