@@ -330,6 +330,13 @@ case_ 2 "unknown option '--bogus' for merge" "merge: unknown option last" -- "$p
 case_ 2 "--whole-dataset takes no value" "a flag given a value" -- "$prime" search --tags tags.csv --whole-dataset=1
 case_ 2 "option --output needs a value" "a known option last, without its value" -- "$prime" search --tags tags.csv --output
 
+# "--" ends the options of info (as of merge and tokenize): a file whose name starts with --
+cp tags.csv "$tmp/--odd.csv"
+expect 0 "info -- FILE named --odd.csv" -- sh -c 'cd "$1" && "$0" info -- --odd.csv' "$prime" "$tmp"
+grep -q "^images: *11$" "$tmp/out" && ok || bad "info -- FILE: $(cat "$tmp/out")"
+case_ 2 "info needs exactly one FILE" "info -- with no file" -- "$prime" info --
+case_ 2 "info needs exactly one FILE" "info -- with two files" -- "$prime" info -- tags.csv tags.csv
+
 # ---- 12. empty values ----
 case_ 2 "option --tags needs a value, not an empty text" "--tags=" -- "$prime" search --tags=
 case_ 2 "option --tags needs a value, not an empty text" "--tags ''" -- "$prime" search --tags '' --outcomes outcomes.csv
