@@ -11,7 +11,7 @@ tmp=$(mktemp -d)
 # only the script's own shell removes it: a background subshell (the watchers
 # below) killed right after its fork still runs this trap, with $BASHPID not
 # yet its own; /proc/self read by a builtin is the process that runs the trap
-trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || rm -rf "$tmp"' EXIT
+trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || { umount "$tmp/small" 2>/dev/null; rm -rf "$tmp"; }' EXIT
 # shellcheck source=checks.sh
 . "$here/checks.sh"
 cd "$here"
@@ -446,6 +446,146 @@ case_ 1 "is also the input $w/imgs/cat/a.png" "classify --output = an image (bef
 case_ 1 "c1.png: is also the input $w/rimg/cat/c1.png; refusing to overwrite it" "report --output = an image it shows" -- \
   "$prime" report --result "$tmp/rep_r.json" --tags ../data/report/tags.csv --images "$w/rimg" --output "$w/rimg/cat/c1.png"
 no_temps "$w" "an output that is an image"
+
+# ---- 16. every reader of a command x the classes of bad input ----
+# each bad file through every command that reads it: exit 1, FILE:LINE and
+# what is wrong, no output and no file changed
+mx="$w/mx"
+mkdir -p "$mx"
+H='image,class,tags,correct\n'
+printf '' > "$mx/t_empty.csv"
+printf "${H}a1,ape,da\0rk,1\n" > "$mx/t_nul.csv"
+printf "${H}a1,ape,caf\xe9,1\n" > "$mx/t_utf8.csv"
+printf "\xff\xfei\0m\0a\0g\0e\0\n\0" > "$mx/t_utf16.csv"
+printf "${H}a1,ape,dark,1\na1,ape,tree,0\n" > "$mx/t_dup.csv"
+printf 'image,tags,correct\na1,dark,1\n' > "$mx/t_nocol.csv"
+printf 'image,class,tags,class\na1,ape,dark,ape\n' > "$mx/t_dupcol.csv"
+printf "${H}a1,ape,dark,1,extra\n" > "$mx/t_extra.csv"
+printf "${H}a1,ape,dark\n" > "$mx/t_short.csv"
+printf "${H}a1,ape,%s,1\n" "$(printf 'x%.0s' $(seq 256))" > "$mx/t_longtag.csv"
+printf "${H},ape,dark,1\n" > "$mx/t_noimage.csv"
+printf "${H}a1,ape,dark||tree,1\n" > "$mx/t_emptytag.csv"
+printf "${H}a1,ape,dark,nan\n" > "$mx/t_nan.csv"
+printf "${H}a1,ape,dark,2\n" > "$mx/t_two.csv"
+printf "${H}a1,ape,dark,99999999999999999999999\n" > "$mx/t_bigint.csv"
+printf 'image,class,tags,score\na1,ape,dark,inf\n' > "$mx/t_inf.csv"
+printf 'image,class,tags,score\na1,ape,dark,-0.5\n' > "$mx/t_neg.csv"
+printf 'image,class,tags,score\na1,ape,dark,1e999\n' > "$mx/t_huge.csv"
+printf "${H}a1,ape,dark,1\na2,\"ape,tree,1\n" > "$mx/t_quote.csv"
+printf "${H}a1,ape,da\"rk,1\n" > "$mx/t_midquote.csv"
+printf 'image,class,tags,correct\ra1,ape,dark,1\r' > "$mx/t_cr.csv"
+printf '{"image": "a1", "class": "ape", "tags": ["dark"], "correct": 1}\n{"image": "a2", "class": "ape", "tags": ["dark"], "correct": NaN}\n' > "$mx/t_nan.jsonl"
+printf '{"image": "a1", "class": "ape", "tags": "dark", "correct": 1}\n' > "$mx/t_type.jsonl"
+tags_cases=(
+  "t_empty.csv:1: empty file" "t_nul.csv:2: NUL byte" "t_utf8.csv:2: invalid UTF-8"
+  "t_utf16.csv:1: invalid UTF-8" "t_dup.csv:3: duplicate image \"a1\" (first on line 2)"
+  "t_nocol.csv:1: missing column \"class\"" "t_dupcol.csv:1: column \"class\" appears twice"
+  "t_extra.csv:2: expected 4 fields, found 5" "t_short.csv:2: expected 4 fields, found 3"
+  "t_longtag.csv:2: tag name of 256 bytes" "t_noimage.csv:2: empty image name"
+  "t_emptytag.csv:2: empty tag name" "t_nan.csv:2: correct is not a number" "t_two.csv:2: correct must be 0 or 1"
+  "t_bigint.csv:2: correct must be 0 or 1" "t_inf.csv:2: score is not a number"
+  "t_neg.csv:2: score -0.5 is outside [0, 1]" "t_huge.csv:2: score is not a number"
+  "t_quote.csv:3:" "t_midquote.csv:2:" "t_cr.csv:1: carriage return" "t_nan.jsonl:2:" "t_type.jsonl:1:")
+for c in "${tags_cases[@]}"; do
+  f=${c%%:*}
+  case_ 1 "$c" "search --tags $f" -- "$prime" search --tags "$mx/$f" --output "$w/never.json"
+  case_ 1 "$c" "convert --tags $f" -- "$prime" convert --tags "$mx/$f" --output "$w/never.prime" --outcomes-output "$w/never.csv"
+  case_ 1 "$c" "info $f" -- "$prime" info "$mx/$f"
+  case_ 1 "$c" "eval --tags $f" -- "$prime" eval --result expected.json --tags "$mx/$f" --output "$w/never.json"
+  case_ 1 "$c" "report --tags $f" -- "$prime" report --result expected.json --tags "$mx/$f" --images ../data/report/img --output "$w/never.html"
+  case_ 1 "$c" "merge $f" -- "$prime" merge --output "$w/never.prime" "$mx/$f"
+done
+O='image,correct\n'
+printf '' > "$mx/o_empty.csv"
+printf "${O}a1,0\0\n" > "$mx/o_nul.csv"
+printf "${O}a\xff1,0\n" > "$mx/o_utf8.csv"
+printf "${O}a1,0\na1,1\n" > "$mx/o_dup.csv"
+printf 'image,verdict\na1,0\n' > "$mx/o_nocol.csv"
+printf "${O}a1,0,1\n" > "$mx/o_extra.csv"
+printf 'image,score\na1,nan\n' > "$mx/o_nan.csv"
+printf 'image,score\na1,-inf\n' > "$mx/o_inf.csv"
+printf 'image,score\na1,-0.25\n' > "$mx/o_neg.csv"
+printf 'image,score\na1,1e400\n' > "$mx/o_huge.csv"
+grep -v ',a7$' outcomes.csv > "$mx/o_missing.csv"
+out_cases=(
+  "o_empty.csv:1: empty file" "o_nul.csv:2: NUL byte" "o_utf8.csv:2: invalid UTF-8"
+  "o_dup.csv:3: duplicate image \"a1\" (first on line 2)" "o_nocol.csv:1:" "o_extra.csv:2: expected 2 fields, found 3"
+  "o_nan.csv:2: score is not a number" "o_inf.csv:2: score is not a number" "o_neg.csv:2: score -0.25 is outside [0, 1]"
+  "o_huge.csv:2: score is not a number" "o_missing.csv: image \"a7\" of the tag store has no outcome")
+for c in "${out_cases[@]}"; do
+  f=${c%%:*}
+  case_ 1 "$c" "search --outcomes $f" -- "$prime" search --tags tags.csv --outcomes "$mx/$f" --output "$w/never.json"
+  case_ 1 "$c" "eval --outcomes $f" -- "$prime" eval --result expected.json --tags tags.csv --outcomes "$mx/$f" --output "$w/never.json"
+  case_ 1 "$c" "report --outcomes $f" -- "$prime" report --result expected.json --tags tags.csv --outcomes "$mx/$f" --images ../data/report/img --output "$w/never.html"
+  case_ 1 "$c" "convert --outcomes $f" -- "$prime" convert --tags tags.csv --outcomes "$mx/$f" --output "$w/never.prime" --outcomes-output "$w/never.csv"
+done
+# the same data with a BOM, CRLF line ends and no final line end: the same result
+{ printf '\xEF\xBB\xBF'; sed 's/$/\r/' tags.csv | head -c -2; } > "$mx/crlf_tags.csv"
+{ printf '\xEF\xBB\xBF'; sed 's/$/\r/' outcomes.csv; } > "$mx/crlf_outcomes.csv"
+expect 0 "search: BOM, CRLF, no final line end" -- "$prime" search --tags "$mx/crlf_tags.csv" --outcomes "$mx/crlf_outcomes.csv" "${args[@]}" --output "$tmp/crlf.json"
+same "$tmp/crlf.json" expected.json "search: BOM, CRLF, no final line end"
+
+# ---- 17. every command with an output x the classes of bad output ----
+# (OUT in a command stands for the output; IN_TAGS for its tags input)
+printf 'image,class,tags\nm1,c,a|b\n' > "$w/part3.csv"
+out_cmds=(
+  "search --tags IN_TAGS --outcomes outcomes.csv --min-size 2 --output OUT"
+  "search --stream --tags IN_TAGS --outcomes outcomes.csv --min-size 2 --output OUT"
+  "search --format csv --tags IN_TAGS --outcomes outcomes.csv --min-size 2 --output OUT"
+  "eval --result expected.json --tags IN_TAGS --outcomes outcomes.csv --output OUT"
+  "eval --format text --result expected.json --tags IN_TAGS --outcomes outcomes.csv --output OUT"
+  "report --result expected.json --tags IN_TAGS --outcomes outcomes.csv --images ../data/report/img --per-mode 0 --output OUT"
+  "convert --tags IN_TAGS --output OUT"
+  "convert --tags IN_TAGS --outcomes outcomes.csv --output $tmp/ok.prime --outcomes-output OUT"
+  "merge --output OUT IN_TAGS"
+  "tag --images ../data/tag --backend properties --labels IN_TAGS --output OUT")
+for c in "${out_cmds[@]}"; do
+  name=${c%% --*}
+  in_tags=tags.csv
+  [ "$name" = tag ] && in_tags=../data/tag/labels.csv
+  [ "$name" = convert ] || [ "$name" = merge ] && in_tags=tags_correct.csv
+  run() { local cmd=${c//IN_TAGS/$2}; cmd=${cmd//OUT/$1}; read -ra a <<<"$cmd"; "$prime" "${a[@]}"; }
+  case_ 1 "adir: is a directory; an output must be a file" "$name: output a directory" -- run "$w/adir" "$in_tags"
+  case_ 1 "cannot write: No such file or directory (the folder $w/nowhere)" "$name: output in a missing folder" -- run "$w/nowhere/x" "$in_tags"
+  case_ 1 "/dev/full: cannot write: No space left on device" "$name: output /dev/full" -- run /dev/full "$in_tags"
+  cp "$in_tags" "$w/in_copy"
+  case_ 1 "is also the input" "$name: output DIR/./x, input DIR/x" -- run "$w/./in_copy" "$w/in_copy"
+  case_ 1 "is also the input" "$name: output DIR/adir/../x, input DIR/x" -- run "$w/adir/../in_copy" "$w/in_copy"
+  rm -f "$w/in_copy"
+done
+# a read-only folder and a full file system: only as root, where tmpfs mounts
+if [ "$(id -u)" = 0 ] && mkdir -p "$tmp/small" && mount -t tmpfs -o size=16k tmpfs "$tmp/small" 2>/dev/null; then
+  for c in "${out_cmds[@]}"; do
+    name=${c%% --*}
+    in_tags=tags.csv
+    [ "$name" = tag ] && in_tags=../data/tag/labels.csv
+    [ "$name" = convert ] || [ "$name" = merge ] && in_tags=tags_correct.csv
+    cmd=${c//IN_TAGS/$in_tags}
+    cmd=${cmd//OUT/$tmp/small/old.out}
+    rm -f "$tmp/small/old2.out"
+    echo old > "$tmp/small/old.out"
+    if [ "$name" = convert ]; then # a second output on the full file system too
+      echo old > "$tmp/small/old2.out"
+      if [ "${cmd#*--outcomes-output}" = "$cmd" ]; then cmd="$cmd --outcomes-output $tmp/small/old2.out"
+      else cmd=${cmd/--output $tmp\/ok.prime/--output $tmp\/small\/old2.out}; fi
+    fi
+    cat /dev/zero > "$tmp/small/fill" 2>/dev/null
+    read -ra a <<<"$cmd"
+    expect 1 "$name: a full file system" -- "$prime" "${a[@]}"
+    err_has "No space left on device" "$name: a full file system"
+    rm -f "$tmp/small/fill"
+    [ "$(cat "$tmp/small/old.out")" = old ] && ok || bad "$name: a full file system: the old output changed"
+    [ ! -e "$tmp/small/old2.out" ] || [ "$(cat "$tmp/small/old2.out")" = old ] && ok || bad "$name: the other old output changed"
+    no_temps "$tmp/small" "$name: a full file system"
+    mount -o remount,ro "$tmp/small"
+    expect 1 "$name: a read-only folder" -- "$prime" "${a[@]}"
+    err_has "Read-only file system" "$name: a read-only folder"
+    mount -o remount,rw "$tmp/small"
+  done
+  umount "$tmp/small"
+else
+  echo "note: not root or no tmpfs mount: the full and read-only file systems are not tried"
+fi
 
 echo "cli edges: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
