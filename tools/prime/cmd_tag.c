@@ -356,6 +356,13 @@ int cmd_tag(int argc, char **argv)
         return rc;
     if (o.shard != NULL && !scale_is_sharded_output(o.output))
         return usage_error("%s", "--shard needs --output NAME.prmd (a sharded-store folder)");
+    uint32_t shard_i, shard_n; /* a bad --shard is bad usage (one from the environment is not) */
+    if (o.shard != NULL && prime_shard_resolve(o.shard, &shard_i, &shard_n, NULL) != PRIME_OK) {
+        const char *msg = prime_last_error();
+        rc = usage_error("--shard: %s", strncmp(msg, "shard: ", 7) == 0 ? msg + 7 : msg);
+        prime_clear_error();
+        return rc;
+    }
     /* data files: relative names are also looked for in the data folder;
      * --bpe defaults to CLIP's there (zeroshot) */
     static char vocab_buf[4096], bpe_buf[4096], thresholds_buf[4096];
