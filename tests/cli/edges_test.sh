@@ -381,6 +381,9 @@ case_ 1 "utf.txt:2: invalid UTF-8" "tag --images LIST with invalid UTF-8" -- \
 printf '\xEF\xBB\xBF\r\n# nothing\r\n' > "$w/nolines.txt"
 case_ 1 "nolines.txt: no lines (the file is empty or blank)" "tag --images LIST with no lines" -- \
   "$prime" tag --images "$w/nolines.txt" --backend properties --output "$w/never.csv"
+printf '# c\ncat/a.png\n\ncat/b b.png\ncat/a.png\n' > "$lab/twice.txt"
+case_ 1 "twice.txt: image \"cat/a.png\" is listed twice (items 1 and 3" "tag --images LIST naming an image twice (before any is tagged)" -- \
+  "$prime" tag --images "$lab/twice.txt" --backend properties --output "$w/never.csv"
 printf 'image,label\ncat/a.png,x\ndog/c.png,y\n"cat/b b.png",x\ncat/a.png,z\n' > "$w/dup.csv"
 case_ 1 "dup.csv:5: image \"cat/a.png\" listed twice (first on line 2)" "tag --labels: an image listed twice" -- \
   "$prime" tag --images ../data/tag --backend properties --labels "$w/dup.csv" --output "$w/never.csv"
