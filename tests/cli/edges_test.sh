@@ -328,6 +328,8 @@ case_ 2 "unknown option '--x'" "report: unknown option last" -- "$prime" report 
 case_ 2 "unknown option '--bogus' for info" "info: unknown option last" -- "$prime" info tags.csv --bogus
 case_ 2 "unknown option '--bogus' for merge" "merge: unknown option last" -- "$prime" merge --output "$w/never.prime" tags.csv --bogus
 case_ 2 "--whole-dataset takes no value" "a flag given a value" -- "$prime" search --tags tags.csv --whole-dataset=1
+case_ 2 "--outcomes-format needs --outcomes-output FILE" "convert: an option that would be ignored" -- \
+  "$prime" convert --tags tags_correct.csv --outcomes-format binary --output "$w/never.prime"
 case_ 2 "option --output needs a value" "a known option last, without its value" -- "$prime" search --tags tags.csv --output
 
 # "--" ends the options of info (as of merge and tokenize): a file whose name starts with --
