@@ -383,6 +383,9 @@ case_ 1 "utf.txt:2: invalid UTF-8" "tag --images LIST with invalid UTF-8" -- \
 printf '\xEF\xBB\xBF\r\n# nothing\r\n' > "$w/nolines.txt"
 case_ 1 "nolines.txt: no lines (the file is empty or blank)" "tag --images LIST with no lines" -- \
   "$prime" tag --images "$w/nolines.txt" --backend properties --output "$w/never.csv"
+mkdir -p "$lab/bad8/cat" && cp ../data/tag/cat/a.png "$lab/bad8/cat/ok.png" && cp ../data/tag/cat/a.png "$lab/bad8/cat/x$(printf '\xff').png"
+case_ 1 "image name is not valid UTF-8: \"cat/x\" then byte 0xFF at offset 5" "tag --images DIR with a file name that is not UTF-8 (named)" -- \
+  "$prime" tag --images "$lab/bad8" --backend properties --output "$w/never.csv"
 printf '# c\ncat/a.png\n\ncat/b b.png\ncat/a.png\n' > "$lab/twice.txt"
 case_ 1 "twice.txt: image \"cat/a.png\" is listed twice (items 1 and 3" "tag --images LIST naming an image twice (before any is tagged)" -- \
   "$prime" tag --images "$lab/twice.txt" --backend properties --output "$w/never.csv"
