@@ -1706,6 +1706,9 @@ Test(search, result_reader_errors)
                PRIME_E_PARSE, "bad.json:3: failure_modes[0]: \"class_accuracy\" = 0.75");
     result_bad("{" P ", \"failure_modes\": [\n" MODE("a", "0.5") ",\n" MODE("a", "0.75") "]}",
                PRIME_E_PARSE, "bad.json:3: failure_modes[1]: \"class_accuracy\" = 0.75");
+    /* keys that are all "": nothing in the lexer's scratch (NULL + 0 was
+       undefined behaviour; fuzz_result_json under UBSan) */
+    result_bad("{\"\": 1, \"\": 2}", PRIME_E_PARSE, "bad.json:1: duplicate key \"\" (first on line 1)");
     /* a mode given twice (its tags in any order): eval would count it twice */
     result_bad("{" P ", \"failure_modes\": [\n" MODE("a", "0.5") ",\n" MODE("b", "0.5") ",\n"
                MODE("a", "0.5") "]}", PRIME_E_DUPLICATE,
