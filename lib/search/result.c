@@ -603,39 +603,120 @@ const char *prime_result_mode_description(const prime_result *r, uint64_t i)
 
 /* ---- writers ------------------------------------------------------------ */
 
+/* A name in a record: its text and, where they are known (the names of a
+ * frozen store, prime__store_name_forms), its writers' forms, so that it is
+ * copied, not escaped anew in every record. */
+typedef struct {
+    const char *raw;
+    const char *json;   /* its JSON literal, quotes included; NULL: unknown */
+    const char *csv;    /* the inside of a quoted CSV field holding it */
+    uint32_t json_len, csv_len;
+    bool csv_quote;     /* a CSV field holding it is quoted (json set) */
+} name_ref;
+
+static inline name_ref name_plain(const char *s)
+{
+    return (name_ref){.raw = s};
+}
+
+static inline name_ref name_formed(const prime__name_forms *f, const char *raw, uint32_t id)
+{
+    return (name_ref){.raw = raw,
+                      .json = f->text + f->json_off[id],
+                      .json_len = (uint32_t)(f->json_off[id + 1] - f->json_off[id]),
+                      .csv = f->text + f->csv_off[id],
+                      .csv_len = (uint32_t)(f->csv_off[id + 1] - f->csv_off[id]),
+                      .csv_quote = f->csv_quote[id] != 0};
+}
+
 /* One failure mode's record, shared by the result's writers and
  * prime_mode_event_render: its class, tags (in their order), numbers and
  * description. A NULL description is the one prime__result_build writes,
- * "a photo of" then desc_class (if not NULL) and the tags, each after a
+ * "a photo of" then the class (if desc_class) and the tags, each after a
  * space: written from those pieces, never built in memory. */
 typedef struct {
-    const char *class_name;
-    const char *tags[PRIME_MAX_TAGS_LIMIT];
+    name_ref class_name;
+    name_ref tags[PRIME_MAX_TAGS_LIMIT];
     uint32_t n_tags;
     uint64_t size;
     double correct, accuracy, class_accuracy, drop;
     const char *description;
-    const char *desc_class;
+    bool desc_class;
 } mode_record;
 
 #define DESC_START "a photo of"
+static const name_ref desc_start = {.raw = DESC_START,
+                                    .json = "\"" DESC_START "\"",
+                                    .json_len = sizeof DESC_START + 1,
+                                    .csv = DESC_START,
+                                    .csv_len = sizeof DESC_START - 1,
+                                    .csv_quote = false};
 
-/* A mode's class accuracy: the same for every mode of a class, and the
- * modes of a class come one after another, so the text of the last one
- * written (per thread, by the value's bits) is used again. */
-static _Thread_local uint64_t last_class_acc_bits;
-static _Thread_local size_t last_class_acc_len; /* 0: none yet */
-static _Thread_local char last_class_acc[PRIME__DOUBLE_CHARS];
+/* The numbers of the records: the texts of recent values (per thread, by
+ * the value's bits, one entry per hash of them). A mode's class accuracy
+ * is that of many modes, and modes found one after another often share
+ * their size, count and accuracy (supersets of the same images): on the
+ * 40-tag row about 95 % of the accuracies and drops are found here.
+ * prime__format_double writes the others (and the text is the same). */
+enum { NUM_MEMO_BITS = 7, NUM_MEMO_TEXT = 23 };
+typedef struct {
+    uint64_t bits;
+    char text[NUM_MEMO_TEXT];
+    uint8_t len; /* 0: empty */
+} num_memo;
+static _Thread_local num_memo num_memos[1u << NUM_MEMO_BITS];
 
-static void put_class_accuracy(prime__buf *b, double v)
+static void put_number(prime__buf *b, num_memo *memo, double v)
 {
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
-    if (last_class_acc_len == 0 || bits != last_class_acc_bits) {
-        last_class_acc_len = prime__format_double(v, last_class_acc);
-        last_class_acc_bits = bits;
+    num_memo *e = &memo[(bits * 0x9e3779b97f4a7c15ull) >> (64 - NUM_MEMO_BITS)];
+    if (e->len != 0 && e->bits == bits) {
+        prime__buf_append(b, e->text, e->len);
+        return;
     }
-    prime__buf_append(b, last_class_acc, last_class_acc_len);
+    char tmp[PRIME__DOUBLE_CHARS];
+    size_t n = prime__format_double(v, tmp);
+    if (n <= NUM_MEMO_TEXT) {
+        memcpy(e->text, tmp, n);
+        e->len = (uint8_t)n;
+        e->bits = bits;
+    }
+    prime__buf_append(b, tmp, n);
+}
+
+static inline void put_json_name(prime__buf *b, const name_ref *r)
+{
+    if (r->json != NULL)
+        prime__buf_append(b, r->json, r->json_len);
+    else
+        prime__buf_json_string(b, r->raw);
+}
+
+/* The name inside a JSON literal (no quotes). */
+static inline void put_json_name_chars(prime__buf *b, const name_ref *r)
+{
+    if (r->json != NULL)
+        prime__buf_append(b, r->json + 1, r->json_len - 2);
+    else
+        prime__buf_json_chars(b, r->raw);
+}
+
+static inline bool csv_quoted(const name_ref *r)
+{
+    return r->json != NULL ? r->csv_quote : prime__csv_needs_quotes(r->raw);
+}
+
+/* The name in a CSV field, quoted or not (a name needing no quotes holds
+ * no '"': its inside is the name itself). */
+static inline void put_csv_name_chars(prime__buf *b, const name_ref *r, bool quoted)
+{
+    if (r->json != NULL)
+        prime__buf_append(b, r->csv, r->csv_len);
+    else if (quoted)
+        prime__buf_csv_chars(b, r->raw);
+    else
+        prime__buf_puts(b, r->raw);
 }
 
 static void put_description_json(prime__buf *b, const mode_record *m)
@@ -645,38 +726,39 @@ static void put_description_json(prime__buf *b, const mode_record *m)
         return;
     }
     PRIME__BUF_LIT(b, "\"" DESC_START);
-    if (m->desc_class != NULL) {
-        prime__buf_putc(b, ' ');
-        prime__buf_json_chars(b, m->desc_class);
+    if (m->desc_class) {
+        PRIME__BUF_LIT(b, " ");
+        put_json_name_chars(b, &m->class_name);
     }
     for (uint32_t k = 0; k < m->n_tags; k++) {
-        prime__buf_putc(b, ' ');
-        prime__buf_json_chars(b, m->tags[k]);
+        PRIME__BUF_LIT(b, " ");
+        put_json_name_chars(b, &m->tags[k]);
     }
-    prime__buf_putc(b, '"');
+    PRIME__BUF_LIT(b, "\"");
 }
 
 /* The object of the JSON's "failure_modes" array (no separator around it). */
 static void put_mode_json(prime__buf *b, const mode_record *m)
 {
+    num_memo *memo = num_memos;
     PRIME__BUF_LIT(b, "{\"class\": ");
-    prime__buf_json_string(b, m->class_name);
+    put_json_name(b, &m->class_name);
     PRIME__BUF_LIT(b, ", \"tags\": [");
     for (uint32_t k = 0; k < m->n_tags; k++) {
         if (k)
             PRIME__BUF_LIT(b, ", ");
-        prime__buf_json_string(b, m->tags[k]);
+        put_json_name(b, &m->tags[k]);
     }
     PRIME__BUF_LIT(b, "], \"size\": ");
     prime__buf_u64(b, m->size);
     PRIME__BUF_LIT(b, ", \"correct\": ");
-    prime__buf_double(b, m->correct);
+    put_number(b, memo, m->correct);
     PRIME__BUF_LIT(b, ", \"accuracy\": ");
-    prime__buf_double(b, m->accuracy);
+    put_number(b, memo, m->accuracy);
     PRIME__BUF_LIT(b, ", \"class_accuracy\": ");
-    put_class_accuracy(b, m->class_accuracy);
+    put_number(b, memo, m->class_accuracy);
     PRIME__BUF_LIT(b, ", \"drop\": ");
-    prime__buf_double(b, m->drop);
+    put_number(b, memo, m->drop);
     PRIME__BUF_LIT(b, ", \"description\": ");
     put_description_json(b, m);
     PRIME__BUF_LIT(b, "}");
@@ -686,72 +768,75 @@ static void put_mode_json(prime__buf *b, const mode_record *m)
 
 /* A CSV field made of pieces (NULL ones skipped), sep before each piece but
  * the first: quoted as prime__buf_csv_field quotes the whole. */
-static void put_csv_pieces(prime__buf *b, const char *const *piece, uint32_t n, char sep)
+static void put_csv_pieces(prime__buf *b, const name_ref *const *piece, uint32_t n, char sep)
 {
     bool quote = false;
     for (uint32_t k = 0; k < n && !quote; k++)
-        quote = piece[k] != NULL && prime__csv_needs_quotes(piece[k]);
+        quote = piece[k] != NULL && csv_quoted(piece[k]);
     if (quote)
-        prime__buf_putc(b, '"');
+        PRIME__BUF_LIT(b, "\"");
     bool first = true;
     for (uint32_t k = 0; k < n; k++) {
         if (piece[k] == NULL)
             continue;
         if (!first)
-            prime__buf_putc(b, sep);
+            prime__buf_append(b, &sep, 1);
         first = false;
-        if (quote)
-            prime__buf_csv_chars(b, piece[k]);
-        else
-            prime__buf_puts(b, piece[k]);
+        put_csv_name_chars(b, piece[k], quote);
     }
     if (quote)
-        prime__buf_putc(b, '"');
+        PRIME__BUF_LIT(b, "\"");
 }
 
 /* One CSV row, its line end included. */
 static void put_mode_csv(prime__buf *b, const mode_record *m)
 {
-    prime__buf_csv_field(b, m->class_name);
-    prime__buf_putc(b, ',');
-    put_csv_pieces(b, m->tags, m->n_tags, '|');
-    prime__buf_putc(b, ',');
+    num_memo *memo = num_memos;
+    const name_ref *piece[2 + PRIME_MAX_TAGS_LIMIT];
+    piece[0] = &m->class_name;
+    put_csv_pieces(b, piece, 1, ',');
+    PRIME__BUF_LIT(b, ",");
+    for (uint32_t k = 0; k < m->n_tags; k++)
+        piece[k] = &m->tags[k];
+    put_csv_pieces(b, piece, m->n_tags, '|');
+    PRIME__BUF_LIT(b, ",");
     prime__buf_u64(b, m->size);
-    prime__buf_putc(b, ',');
-    prime__buf_double(b, m->correct);
-    prime__buf_putc(b, ',');
-    prime__buf_double(b, m->accuracy);
-    prime__buf_putc(b, ',');
-    put_class_accuracy(b, m->class_accuracy);
-    prime__buf_putc(b, ',');
-    prime__buf_double(b, m->drop);
-    prime__buf_putc(b, ',');
+    PRIME__BUF_LIT(b, ",");
+    put_number(b, memo, m->correct);
+    PRIME__BUF_LIT(b, ",");
+    put_number(b, memo, m->accuracy);
+    PRIME__BUF_LIT(b, ",");
+    put_number(b, memo, m->class_accuracy);
+    PRIME__BUF_LIT(b, ",");
+    put_number(b, memo, m->drop);
+    PRIME__BUF_LIT(b, ",");
     if (m->description != NULL) {
         prime__buf_csv_field(b, m->description);
     } else {
-        const char *piece[2 + PRIME_MAX_TAGS_LIMIT] = {DESC_START, m->desc_class};
+        piece[0] = &desc_start;
+        piece[1] = m->desc_class ? &m->class_name : NULL;
         for (uint32_t k = 0; k < m->n_tags; k++)
-            piece[2 + k] = m->tags[k];
+            piece[2 + k] = &m->tags[k];
         put_csv_pieces(b, piece, 2 + m->n_tags, ' ');
     }
-    prime__buf_putc(b, '\n');
+    PRIME__BUF_LIT(b, "\n");
 }
 
 /* Mode i of r as a record. */
 static void mode_of(const prime_result *r, uint64_t i, mode_record *out)
 {
     const prime__mode *m = &r->modes[i];
-    out->class_name = r->strings + r->classes[m->class_index].name_off;
+    out->class_name = name_plain(r->strings + r->classes[m->class_index].name_off);
     out->n_tags = m->n_tags;
     for (uint32_t k = 0; k < m->n_tags; k++)
-        out->tags[k] = r->strings + r->mode_tag_name_off[m->tag_first + k];
+        out->tags[k] = name_plain(r->strings + r->mode_tag_name_off[m->tag_first + k]);
     out->size = m->size;
     out->correct = m->correct;
     out->accuracy = m->accuracy;
     out->class_accuracy = r->classes[m->class_index].accuracy;
     out->drop = m->drop;
     out->description = r->strings + m->description_off;
-    out->desc_class = NULL;
+    out->desc_class = false;
 }
 
 static void render_json(const prime_result *r, prime__buf *b)
@@ -913,28 +998,41 @@ prime_status prime_mode_event_render(const prime_tagstore *store, const prime_mo
     }
     if (store == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_mode_event_render: store is NULL");
-    uint32_t n_tags = prime_tagstore_tag_count(store);
+    uint32_t n_tags = store->tags.count;
     if (mode->n_tags < 1 || mode->n_tags > PRIME_MAX_TAGS_LIMIT || mode->tags == NULL)
         return prime__error(PRIME_E_INVALID_ARG,
                             "prime_mode_event_render: a mode has 1..%d tags, not %u",
                             PRIME_MAX_TAGS_LIMIT, (unsigned)mode->n_tags);
+    /* the names' forms, escaped once per store (NULL: escaped here) */
+    const prime__name_forms *class_forms = prime__store_name_forms(store, false);
+    const prime__name_forms *tag_forms = prime__store_name_forms(store, true);
     mode_record rec;
     if (mode->class_id == PRIME_NONE) {
-        rec.class_name = ALL_CLASSES_NAME;
+        static const name_ref all = {.raw = ALL_CLASSES_NAME,
+                                     .json = "\"" ALL_CLASSES_NAME "\"",
+                                     .json_len = sizeof ALL_CLASSES_NAME + 1,
+                                     .csv = ALL_CLASSES_NAME,
+                                     .csv_len = sizeof ALL_CLASSES_NAME - 1,
+                                     .csv_quote = false};
+        rec.class_name = all;
     } else {
-        rec.class_name = prime_tagstore_class_name(store, mode->class_id);
-        if (rec.class_name == NULL)
+        const char *name = prime__names_get(&store->classes, mode->class_id);
+        if (name == NULL)
             return prime__error(PRIME_E_INVALID_ARG,
                                 "prime_mode_event_render: class %u is not in the store",
                                 (unsigned)mode->class_id);
+        rec.class_name = class_forms != NULL ? name_formed(class_forms, name, mode->class_id)
+                                             : name_plain(name);
     }
     rec.n_tags = mode->n_tags;
     for (uint32_t k = 0; k < mode->n_tags; k++) {
-        if (mode->tags[k] >= n_tags)
+        uint32_t t = mode->tags[k];
+        if (t >= n_tags)
             return prime__error(PRIME_E_INVALID_ARG,
                                 "prime_mode_event_render: tag %u is not in the store",
-                                (unsigned)mode->tags[k]);
-        rec.tags[k] = prime_tagstore_tag_name(store, mode->tags[k]);
+                                (unsigned)t);
+        const char *name = prime__names_get(&store->tags, t);
+        rec.tags[k] = tag_forms != NULL ? name_formed(tag_forms, name, t) : name_plain(name);
     }
     rec.size = mode->size;
     rec.correct = mode->correct;
@@ -943,14 +1041,14 @@ prime_status prime_mode_event_render(const prime_tagstore *store, const prime_mo
     rec.drop = mode->drop;
     /* the description as prime__result_build writes it, from its pieces */
     rec.description = NULL;
-    rec.desc_class = mode->class_id != PRIME_NONE ? rec.class_name : NULL;
+    rec.desc_class = mode->class_id != PRIME_NONE;
     /* one record fits on the stack but for very long names */
     char mem[1024];
     prime__buf b;
     prime__buf_borrow(&b, mem, sizeof mem);
     if (format == PRIME_FORMAT_JSON) {
         put_mode_json(&b, &rec);
-        prime__buf_putc(&b, '\n');
+        PRIME__BUF_LIT(&b, "\n");
     } else {
         put_mode_csv(&b, &rec);
     }
