@@ -77,6 +77,26 @@ void prime__buf_append_grow(prime__buf *b, const char *s, size_t n)
     b->data[b->len] = '\0';
 }
 
+bool prime__buf_reserve(prime__buf *b, size_t n)
+{
+    if (b->failed)
+        return false;
+    if (b->len + n + 1 < b->len) { /* overflow */
+        b->failed = true;
+        return false;
+    }
+    if (b->data != NULL && b->len + n + 1 <= b->cap)
+        return true;
+    bool ok = b->borrowed ? unborrow(b, b->len + n + 1)
+                          : prime__grow((void **)&b->data, &b->cap, b->len + n + 1, 1);
+    if (!ok) {
+        b->failed = true;
+        return false;
+    }
+    b->data[b->len] = '\0';
+    return true;
+}
+
 void prime__buf_puts(prime__buf *b, const char *s)
 {
     prime__buf_append(b, s, strlen(s));

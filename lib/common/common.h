@@ -77,6 +77,10 @@ static inline void prime__buf_append(prime__buf *b, const char *s, size_t n)
 }
 /* Append a string literal (its length known at compile time). */
 #define PRIME__BUF_LIT(b, lit) prime__buf_append((b), "" lit, sizeof(lit) - 1)
+/* Room for n more bytes (and the NUL) without a further allocation, so
+ * that a writer can fill b->data + b->len itself; false (b failed) when
+ * out of memory. */
+PRIME_INTERNAL bool prime__buf_reserve(prime__buf *b, size_t n);
 PRIME_INTERNAL void prime__buf_puts(prime__buf *b, const char *s);
 PRIME_INTERNAL void prime__buf_putc(prime__buf *b, char c);
 PRIME_INTERNAL void prime__buf_printf(prime__buf *b, const char *fmt, ...)

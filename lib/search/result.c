@@ -666,29 +666,70 @@ typedef struct {
 } num_memo;
 static _Thread_local num_memo num_memos[1u << NUM_MEMO_BITS];
 
+/* The room a record's writer reserves (its bytes are then written without
+ * a check each): names at most twice (a field and the description), each
+ * at its escaped length or the longest escape could make it (six bytes a
+ * byte: \u00XX), numbers at PRIME__DOUBLE_CHARS, the rest in a margin. */
+enum { RECORD_MARGIN = 256 };
+
+static inline size_t name_bound(const name_ref *r)
+{
+    return r->json != NULL ? (size_t)r->json_len + r->csv_len + 2 : 6 * strlen(r->raw) + 2;
+}
+
+static size_t record_bound(const mode_record *m)
+{
+    size_t n = RECORD_MARGIN + 4 * PRIME__DOUBLE_CHARS + 2 * name_bound(&m->class_name);
+    for (uint32_t k = 0; k < m->n_tags; k++)
+        n += 2 * name_bound(&m->tags[k]) + 4;
+    if (m->description != NULL)
+        n += 6 * strlen(m->description) + 2;
+    return n;
+}
+
+/* Append s[0..n) into reserved room (no NUL: the record's end writes it). */
+static inline void put_raw(prime__buf *b, const char *s, size_t n)
+{
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+#define PUT_LIT(b, lit) put_raw((b), "" lit, sizeof(lit) - 1)
+
 static void put_number(prime__buf *b, num_memo *memo, double v)
 {
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
     num_memo *e = &memo[(bits * 0x9e3779b97f4a7c15ull) >> (64 - NUM_MEMO_BITS)];
+    char *dst = b->data + b->len;
     if (e->len != 0 && e->bits == bits) {
-        prime__buf_append(b, e->text, e->len);
+        memcpy(dst, e->text, NUM_MEMO_TEXT); /* whole: the room is there */
+        b->len += e->len;
         return;
     }
-    char tmp[PRIME__DOUBLE_CHARS];
-    size_t n = prime__format_double(v, tmp);
+    size_t n = prime__format_double(v, dst);
     if (n <= NUM_MEMO_TEXT) {
-        memcpy(e->text, tmp, n);
+        memcpy(e->text, dst, n);
         e->len = (uint8_t)n;
         e->bits = bits;
     }
-    prime__buf_append(b, tmp, n);
+    b->len += n;
+}
+
+static inline void put_u64(prime__buf *b, uint64_t v)
+{
+    char tmp[20];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    put_raw(b, tmp + i, sizeof tmp - i);
 }
 
 static inline void put_json_name(prime__buf *b, const name_ref *r)
 {
     if (r->json != NULL)
-        prime__buf_append(b, r->json, r->json_len);
+        put_raw(b, r->json, r->json_len);
     else
         prime__buf_json_string(b, r->raw);
 }
@@ -697,7 +738,7 @@ static inline void put_json_name(prime__buf *b, const name_ref *r)
 static inline void put_json_name_chars(prime__buf *b, const name_ref *r)
 {
     if (r->json != NULL)
-        prime__buf_append(b, r->json + 1, r->json_len - 2);
+        put_raw(b, r->json + 1, r->json_len - 2);
     else
         prime__buf_json_chars(b, r->raw);
 }
@@ -712,7 +753,7 @@ static inline bool csv_quoted(const name_ref *r)
 static inline void put_csv_name_chars(prime__buf *b, const name_ref *r, bool quoted)
 {
     if (r->json != NULL)
-        prime__buf_append(b, r->csv, r->csv_len);
+        put_raw(b, r->csv, r->csv_len);
     else if (quoted)
         prime__buf_csv_chars(b, r->raw);
     else
@@ -725,43 +766,50 @@ static void put_description_json(prime__buf *b, const mode_record *m)
         prime__buf_json_string(b, m->description);
         return;
     }
-    PRIME__BUF_LIT(b, "\"" DESC_START);
+    PUT_LIT(b, "\"" DESC_START);
     if (m->desc_class) {
-        PRIME__BUF_LIT(b, " ");
+        PUT_LIT(b, " ");
         put_json_name_chars(b, &m->class_name);
     }
     for (uint32_t k = 0; k < m->n_tags; k++) {
-        PRIME__BUF_LIT(b, " ");
+        PUT_LIT(b, " ");
         put_json_name_chars(b, &m->tags[k]);
     }
-    PRIME__BUF_LIT(b, "\"");
+    PUT_LIT(b, "\"");
 }
 
-/* The object of the JSON's "failure_modes" array (no separator around it). */
-static void put_mode_json(prime__buf *b, const mode_record *m)
+/* The object of the JSON's "failure_modes" array (no separator around it;
+ * nl: a line end after it). */
+static void put_mode_json(prime__buf *b, const mode_record *m, bool nl)
 {
+    if (!prime__buf_reserve(b, record_bound(m)))
+        return;
     num_memo *memo = num_memos;
-    PRIME__BUF_LIT(b, "{\"class\": ");
+    PUT_LIT(b, "{\"class\": ");
     put_json_name(b, &m->class_name);
-    PRIME__BUF_LIT(b, ", \"tags\": [");
+    PUT_LIT(b, ", \"tags\": [");
     for (uint32_t k = 0; k < m->n_tags; k++) {
         if (k)
-            PRIME__BUF_LIT(b, ", ");
+            PUT_LIT(b, ", ");
         put_json_name(b, &m->tags[k]);
     }
-    PRIME__BUF_LIT(b, "], \"size\": ");
-    prime__buf_u64(b, m->size);
-    PRIME__BUF_LIT(b, ", \"correct\": ");
+    PUT_LIT(b, "], \"size\": ");
+    put_u64(b, m->size);
+    PUT_LIT(b, ", \"correct\": ");
     put_number(b, memo, m->correct);
-    PRIME__BUF_LIT(b, ", \"accuracy\": ");
+    PUT_LIT(b, ", \"accuracy\": ");
     put_number(b, memo, m->accuracy);
-    PRIME__BUF_LIT(b, ", \"class_accuracy\": ");
+    PUT_LIT(b, ", \"class_accuracy\": ");
     put_number(b, memo, m->class_accuracy);
-    PRIME__BUF_LIT(b, ", \"drop\": ");
+    PUT_LIT(b, ", \"drop\": ");
     put_number(b, memo, m->drop);
-    PRIME__BUF_LIT(b, ", \"description\": ");
+    PUT_LIT(b, ", \"description\": ");
     put_description_json(b, m);
-    PRIME__BUF_LIT(b, "}");
+    if (nl)
+        PUT_LIT(b, "}\n");
+    else
+        PUT_LIT(b, "}");
+    b->data[b->len] = '\0';
 }
 
 #define CSV_HEADER "class,tags,size,correct,accuracy,class_accuracy,drop,description\n"
@@ -774,42 +822,44 @@ static void put_csv_pieces(prime__buf *b, const name_ref *const *piece, uint32_t
     for (uint32_t k = 0; k < n && !quote; k++)
         quote = piece[k] != NULL && csv_quoted(piece[k]);
     if (quote)
-        PRIME__BUF_LIT(b, "\"");
+        PUT_LIT(b, "\"");
     bool first = true;
     for (uint32_t k = 0; k < n; k++) {
         if (piece[k] == NULL)
             continue;
         if (!first)
-            prime__buf_append(b, &sep, 1);
+            put_raw(b, &sep, 1);
         first = false;
         put_csv_name_chars(b, piece[k], quote);
     }
     if (quote)
-        PRIME__BUF_LIT(b, "\"");
+        PUT_LIT(b, "\"");
 }
 
 /* One CSV row, its line end included. */
 static void put_mode_csv(prime__buf *b, const mode_record *m)
 {
+    if (!prime__buf_reserve(b, record_bound(m)))
+        return;
     num_memo *memo = num_memos;
     const name_ref *piece[2 + PRIME_MAX_TAGS_LIMIT];
     piece[0] = &m->class_name;
     put_csv_pieces(b, piece, 1, ',');
-    PRIME__BUF_LIT(b, ",");
+    PUT_LIT(b, ",");
     for (uint32_t k = 0; k < m->n_tags; k++)
         piece[k] = &m->tags[k];
     put_csv_pieces(b, piece, m->n_tags, '|');
-    PRIME__BUF_LIT(b, ",");
-    prime__buf_u64(b, m->size);
-    PRIME__BUF_LIT(b, ",");
+    PUT_LIT(b, ",");
+    put_u64(b, m->size);
+    PUT_LIT(b, ",");
     put_number(b, memo, m->correct);
-    PRIME__BUF_LIT(b, ",");
+    PUT_LIT(b, ",");
     put_number(b, memo, m->accuracy);
-    PRIME__BUF_LIT(b, ",");
+    PUT_LIT(b, ",");
     put_number(b, memo, m->class_accuracy);
-    PRIME__BUF_LIT(b, ",");
+    PUT_LIT(b, ",");
     put_number(b, memo, m->drop);
-    PRIME__BUF_LIT(b, ",");
+    PUT_LIT(b, ",");
     if (m->description != NULL) {
         prime__buf_csv_field(b, m->description);
     } else {
@@ -819,7 +869,8 @@ static void put_mode_csv(prime__buf *b, const mode_record *m)
             piece[2 + k] = &m->tags[k];
         put_csv_pieces(b, piece, 2 + m->n_tags, ' ');
     }
-    PRIME__BUF_LIT(b, "\n");
+    PUT_LIT(b, "\n");
+    b->data[b->len] = '\0';
 }
 
 /* Mode i of r as a record. */
@@ -882,7 +933,7 @@ static void render_json(const prime_result *r, prime__buf *b)
     for (uint64_t i = 0; i < r->n_modes; i++) {
         prime__buf_puts(b, i ? ",\n  " : "\n  ");
         mode_of(r, i, &rec);
-        put_mode_json(b, &rec);
+        put_mode_json(b, &rec, false);
     }
     /* the number of candidate tag sets evaluated (prime_result_candidate_count):
        the honest m of a false-discovery-rate correction (prime eval --fdr) */
@@ -1042,19 +1093,27 @@ prime_status prime_mode_event_render(const prime_tagstore *store, const prime_mo
     /* the description as prime__result_build writes it, from its pieces */
     rec.description = NULL;
     rec.desc_class = mode->class_id != PRIME_NONE;
-    /* one record fits on the stack but for very long names */
+    /* a caller's buffer with room for the longest text the record could
+       be is written directly (it is left as it was only when too small);
+       else one record fits on the stack but for very long names */
     char mem[1024];
     prime__buf b;
-    prime__buf_borrow(&b, mem, sizeof mem);
-    if (format == PRIME_FORMAT_JSON) {
-        put_mode_json(&b, &rec);
-        PRIME__BUF_LIT(&b, "\n");
-    } else {
+    bool direct = buf != NULL && cap > record_bound(&rec);
+    if (direct)
+        prime__buf_borrow(&b, buf, cap);
+    else
+        prime__buf_borrow(&b, mem, sizeof mem);
+    if (format == PRIME_FORMAT_JSON)
+        put_mode_json(&b, &rec, true);
+    else
         put_mode_csv(&b, &rec);
-    }
     if (b.failed) {
         prime__buf_free(&b);
         return prime__error(PRIME_E_NOMEM, "out of memory");
+    }
+    if (direct && b.data == buf) { /* the room was there: nothing moved to the heap */
+        *needed_out = b.len;
+        return PRIME_OK;
     }
     return prime__buf_deliver(&b, "record", buf, cap, needed_out);
 }
