@@ -695,24 +695,25 @@ static inline void put_raw(prime__buf *b, const char *s, size_t n)
 }
 #define PUT_LIT(b, lit) put_raw((b), "" lit, sizeof(lit) - 1)
 
+/* (Only the text's own bytes are written: a caller's buffer written
+ * directly keeps the rest as it was.) */
 static void put_number(prime__buf *b, num_memo *memo, double v)
 {
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
     num_memo *e = &memo[(bits * 0x9e3779b97f4a7c15ull) >> (64 - NUM_MEMO_BITS)];
-    char *dst = b->data + b->len;
     if (e->len != 0 && e->bits == bits) {
-        memcpy(dst, e->text, NUM_MEMO_TEXT); /* whole: the room is there */
-        b->len += e->len;
+        put_raw(b, e->text, e->len);
         return;
     }
-    size_t n = prime__format_double(v, dst);
+    char tmp[PRIME__DOUBLE_CHARS];
+    size_t n = prime__format_double(v, tmp);
     if (n <= NUM_MEMO_TEXT) {
-        memcpy(e->text, dst, n);
+        memcpy(e->text, tmp, n);
         e->len = (uint8_t)n;
         e->bits = bits;
     }
-    b->len += n;
+    put_raw(b, tmp, n);
 }
 
 static inline void put_u64(prime__buf *b, uint64_t v)
