@@ -657,7 +657,7 @@ static const name_ref desc_start = {.raw = DESC_START,
  * is that of many modes, and modes found one after another often share
  * their size, count and accuracy (supersets of the same images): on the
  * 40-tag row about 97 % of the accuracies and drops are found here (256
- * entries of 32 bytes: 8 KiB a thread that renders records).
+ * entries of 32 bytes: 8 KiB of thread-local storage).
  * prime__format_double writes the others (and the text is the same). */
 enum { NUM_MEMO_BITS = 8, NUM_MEMO_TEXT = 23 };
 typedef struct {
