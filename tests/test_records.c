@@ -250,3 +250,138 @@ Test(records, tricky_and_long_names)
     prime_outcomes_destroy(o);
     prime_tagstore_destroy(s);
 }
+
+/* One event rendered as the reference renders it, into a buffer just large
+ * enough and into a large one (written directly: the rest of it untouched). */
+static void check_event(const prime_tagstore *s, const prime_mode_event *e, const char *what)
+{
+    const int32_t formats[2] = {PRIME_FORMAT_JSON, PRIME_FORMAT_CSV};
+    static char big[1 << 16];
+    for (int f = 0; f < 2; f++) {
+        char *want = reference(s, e, formats[f]);
+        size_t need = 0, want_len = strlen(want);
+        memset(big, '#', sizeof big);
+        cr_assert_eq(prime_mode_event_render(s, e, formats[f], big, sizeof big, &need), PRIME_OK,
+                     "%s", prime_last_error());
+        cr_assert_eq(need, want_len, "%s", what);
+        cr_assert_str_eq(big, want, "%s (format %d)", what, (int)formats[f]);
+        for (size_t i = need + 1; i < need + 1024; i++)
+            cr_assert_eq(big[i], '#', "%s: byte %zu past the record's NUL written", what, i);
+        char *exact = malloc(need + 1);
+        cr_assert_not_null(exact);
+        cr_assert_eq(prime_mode_event_render(s, e, formats[f], exact, need + 1, &need), PRIME_OK);
+        cr_assert_str_eq(exact, want, "%s", what);
+        free(exact);
+        free(want);
+    }
+}
+
+static uint64_t xorshift(uint64_t *x)
+{
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return *x * 2685821657736338717ull;
+}
+
+/* The numbers of the records go through a per-thread memo of recent
+ * values and the names through forms escaped once per frozen store: hand
+ * made events with every tricky name, before the store is frozen (names
+ * escaped in the record) and after (their forms), and numbers that collide
+ * in the memo, repeat, differ in the last bit only, sit at rounding edges
+ * (ties of the 15- and 16-digit texts), are zero of either sign, NaN,
+ * infinite, subnormal or huge: every record byte for byte against the
+ * reference (snprintf and strtod). */
+Test(records, memo_and_name_forms)
+{
+    const char *const tags[] = {"q\"uote",  "back\\slash", "tab\there", "\xC3\xA9t\xC3\xA9",
+                                "ctl\x01\x1f", "comma,x",  "nl\nx",     "cr\rx",
+                                "plain",   "\xE6\x97\xA5\xE6\x9C\xAC", "sp ace", "\"\"",
+                                "\\u0041", "emoji \xF0\x9F\x98\x80"};
+    const uint32_t n_tags = sizeof tags / sizeof tags[0];
+    const char *const classes[] = {"c \"one\"", "two,2", "plain", "\xC3\xBC\tber"};
+    prime_tagstore *s = NULL;
+    cr_assert_eq(prime_tagstore_create(&s), PRIME_OK);
+    for (uint32_t i = 0; i < 8; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "i%u", i);
+        cr_assert_eq(prime_tagstore_add_image_names(s, name, classes[i % 4], tags, n_tags, NULL),
+                     PRIME_OK, "%s", prime_last_error());
+    }
+    /* values: ratios k/n, drops between them, neighbours one ulp apart,
+       decimal ties, specials, random bit patterns */
+    enum { N_VALUES = 4096 };
+    static double values[N_VALUES];
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    size_t nv = 0;
+    const double special[] = {0.0,      -0.0,        NAN,          INFINITY, -INFINITY,
+                              5e-324,   -2.2250738585072014e-308, 1e300, -1e-300,
+                              0.5,      0.125,       1.0 / 3.0,    2.0 / 3.0, 1e15, 1e16,
+                              123456789012345.5,     0.1,          0.7,      1e-5, 9.5e-5};
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
+        values[nv++] = special[i];
+    while (nv < N_VALUES) {
+        uint64_t r = xorshift(&x);
+        double v;
+        switch (r % 5) {
+        case 0: { /* a ratio k/n */
+            uint64_t n = 1 + (r >> 8) % 5000, k = (r >> 24) % (n + 1);
+            v = (double)k / (double)n;
+            break;
+        }
+        case 1: { /* a drop a - b of two ratios */
+            uint64_t n1 = 1 + (r >> 8) % 3000, n2 = 1 + (r >> 20) % 3000;
+            v = (double)((r >> 32) % (n1 + 1)) / (double)n1 -
+                (double)((r >> 44) % (n2 + 1)) / (double)n2;
+            break;
+        }
+        case 2: { /* the previous value but for its last bits (1 to 300 ulps
+                     away): rendered right after it below */
+            uint64_t bits;
+            memcpy(&bits, &values[nv - 1], sizeof bits);
+            bits += 1 + (r >> 8) % 300;
+            memcpy(&v, &bits, sizeof v);
+            break;
+        }
+        case 3: { /* a 16- or 17-digit decimal tie: d.ddd...5 */
+            char t[40];
+            snprintf(t, sizeof t, "0.%015llu5", (unsigned long long)((r >> 8) % 1000000000000000ull));
+            v = strtod(t, NULL);
+            break;
+        }
+        default: { /* any bit pattern */
+            uint64_t bits = xorshift(&x);
+            memcpy(&v, &bits, sizeof v);
+        }
+        }
+        values[nv++] = v;
+    }
+    for (int frozen = 0; frozen < 2; frozen++) {
+        if (frozen)
+            cr_assert_eq(prime_tagstore_freeze(s), PRIME_OK);
+        uint64_t y = 42;
+        for (uint32_t i = 0; i < 40000; i++) {
+            uint32_t ids[PRIME_MAX_TAGS_LIMIT];
+            uint32_t n = 1 + (uint32_t)(xorshift(&y) % 6);
+            for (uint32_t k = 0; k < n; k++)
+                ids[k] = (uint32_t)(xorshift(&y) % n_tags);
+            uint64_t r = xorshift(&y);
+            /* a value again soon (a memo hit) or any of them (a collision) */
+            size_t base = (size_t)(r % N_VALUES);
+            prime_mode_event e = {
+                .class_id = (r >> 20) % 5 == 4 ? PRIME_NONE : (uint32_t)((r >> 20) % 4),
+                .n_tags = n,
+                .tags = ids,
+                .size = (r >> 30) % 7 == 0 ? UINT64_MAX : (r >> 30) % 100000,
+                .correct = values[base],
+                .accuracy = values[(r >> 42) % 8 == 0 ? (base * 7) % N_VALUES
+                                                      : (base + 1) % N_VALUES],
+                .class_accuracy = values[(size_t)((r >> 45) % 32)],
+                .drop = values[(size_t)(xorshift(&y) % N_VALUES)]};
+            char what[64];
+            snprintf(what, sizeof what, "event %u, %s store", i, frozen ? "frozen" : "open");
+            check_event(s, &e, what);
+        }
+    }
+    prime_tagstore_destroy(s);
+}

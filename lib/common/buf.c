@@ -77,6 +77,26 @@ void prime__buf_append_grow(prime__buf *b, const char *s, size_t n)
     b->data[b->len] = '\0';
 }
 
+bool prime__buf_reserve(prime__buf *b, size_t n)
+{
+    if (b->failed)
+        return false;
+    if (b->len + n + 1 < b->len) { /* overflow */
+        b->failed = true;
+        return false;
+    }
+    if (b->data != NULL && b->len + n + 1 <= b->cap)
+        return true;
+    bool ok = b->borrowed ? unborrow(b, b->len + n + 1)
+                          : prime__grow((void **)&b->data, &b->cap, b->len + n + 1, 1);
+    if (!ok) {
+        b->failed = true;
+        return false;
+    }
+    b->data[b->len] = '\0';
+    return true;
+}
+
 void prime__buf_puts(prime__buf *b, const char *s)
 {
     prime__buf_append(b, s, strlen(s));
@@ -274,4 +294,53 @@ prime_status prime__render_write(prime__render_fn render, const void *h, int32_t
     prime__buf b = {0};
     prime_status st = render_buf(render, h, format, what, &b);
     return st != PRIME_OK ? st : prime__buf_write_file(&b, path);
+}
+
+prime__name_forms *prime__name_forms_build(const prime__names *t)
+{
+    prime__name_forms *f = prime__calloc(1, sizeof *f);
+    if (f == NULL)
+        return NULL;
+    size_t n = t->count;
+    f->count = t->count;
+    f->json_off = prime__malloc((n + 1) * sizeof *f->json_off);
+    f->csv_off = prime__malloc((n + 1) * sizeof *f->csv_off);
+    f->csv_quote = prime__malloc(n ? n : 1);
+    prime__buf b = {0};
+    if (f->json_off == NULL || f->csv_off == NULL || f->csv_quote == NULL) {
+        prime__name_forms_free(f);
+        return NULL;
+    }
+    /* the JSON literals of all names, then the CSV insides: each kind is
+       read in sequence (the ends of name i are the starts of name i + 1) */
+    for (uint32_t i = 0; i < t->count; i++) {
+        f->json_off[i] = b.len;
+        prime__buf_json_string(&b, prime__names_get(t, i));
+    }
+    f->json_off[n] = b.len;
+    for (uint32_t i = 0; i < t->count; i++) {
+        const char *s = prime__names_get(t, i);
+        f->csv_off[i] = b.len;
+        f->csv_quote[i] = prime__csv_needs_quotes(s);
+        prime__buf_csv_chars(&b, s);
+    }
+    f->csv_off[n] = b.len;
+    if (b.failed) {
+        prime__buf_free(&b);
+        prime__name_forms_free(f);
+        return NULL;
+    }
+    f->text = b.data; /* NULL when every text is empty (no names) */
+    return f;
+}
+
+void prime__name_forms_free(prime__name_forms *f)
+{
+    if (f == NULL)
+        return;
+    prime__free(f->json_off);
+    prime__free(f->csv_off);
+    prime__free(f->csv_quote);
+    prime__free(f->text);
+    prime__free(f);
 }

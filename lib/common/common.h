@@ -77,6 +77,10 @@ static inline void prime__buf_append(prime__buf *b, const char *s, size_t n)
 }
 /* Append a string literal (its length known at compile time). */
 #define PRIME__BUF_LIT(b, lit) prime__buf_append((b), "" lit, sizeof(lit) - 1)
+/* Room for n more bytes (and the NUL) without a further allocation, so
+ * that a writer can fill b->data + b->len itself; false (b failed) when
+ * out of memory. */
+PRIME_INTERNAL bool prime__buf_reserve(prime__buf *b, size_t n);
 PRIME_INTERNAL void prime__buf_puts(prime__buf *b, const char *s);
 PRIME_INTERNAL void prime__buf_putc(prime__buf *b, char c);
 PRIME_INTERNAL void prime__buf_printf(prime__buf *b, const char *fmt, ...)
@@ -332,6 +336,25 @@ PRIME_INTERNAL prime_status prime__names_intern(prime__names *t, const char *s, 
 /* (Re)build the hash index over all non-empty names. Returns PRIME_E_DUPLICATE
  * (with *dup_out = the later id) if two non-empty names are equal. */
 PRIME_INTERNAL prime_status prime__names_build_index(prime__names *t, uint32_t *dup_out);
+
+/* A name table's names as the writers put them (buf.c): for name i its
+ * JSON string literal (quotes included, escaped as prime__buf_json_string
+ * escapes) at text[json_off[i] .. json_off[i+1]), the inside of a quoted
+ * CSV field holding it (prime__buf_csv_chars) at text[csv_off[i] ..
+ * csv_off[i+1]) and whether such a field must be quoted
+ * (prime__csv_needs_quotes). Built once from a table that no longer
+ * changes (a frozen store's), so that a writer of many records escapes
+ * each name once, not once a record. */
+typedef struct {
+    uint32_t count;
+    uint64_t *json_off, *csv_off; /* count + 1 entries each */
+    uint8_t *csv_quote;           /* count */
+    char *text;
+} prime__name_forms;
+
+/* The forms of every name of t; NULL when out of memory. */
+PRIME_INTERNAL prime__name_forms *prime__name_forms_build(const prime__names *t);
+PRIME_INTERNAL void prime__name_forms_free(prime__name_forms *f);
 
 /* ---- allocation-failure injection (alloc.c); for tests only ---------------
  * Hidden symbols: reachable from the white-box tests and fuzz targets that

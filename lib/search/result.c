@@ -603,39 +603,163 @@ const char *prime_result_mode_description(const prime_result *r, uint64_t i)
 
 /* ---- writers ------------------------------------------------------------ */
 
+/* A name in a record: its text and, where they are known (the names of a
+ * frozen store, prime__store_name_forms), its writers' forms, so that it is
+ * copied, not escaped anew in every record. */
+typedef struct {
+    const char *raw;
+    const char *json;   /* its JSON literal, quotes included; NULL: unknown */
+    const char *csv;    /* the inside of a quoted CSV field holding it */
+    uint32_t json_len, csv_len;
+    bool csv_quote;     /* a CSV field holding it is quoted (json set) */
+} name_ref;
+
+static inline name_ref name_plain(const char *s)
+{
+    return (name_ref){.raw = s};
+}
+
+static inline name_ref name_formed(const prime__name_forms *f, const char *raw, uint32_t id)
+{
+    return (name_ref){.raw = raw,
+                      .json = f->text + f->json_off[id],
+                      .json_len = (uint32_t)(f->json_off[id + 1] - f->json_off[id]),
+                      .csv = f->text + f->csv_off[id],
+                      .csv_len = (uint32_t)(f->csv_off[id + 1] - f->csv_off[id]),
+                      .csv_quote = f->csv_quote[id] != 0};
+}
+
 /* One failure mode's record, shared by the result's writers and
  * prime_mode_event_render: its class, tags (in their order), numbers and
  * description. A NULL description is the one prime__result_build writes,
- * "a photo of" then desc_class (if not NULL) and the tags, each after a
+ * "a photo of" then the class (if desc_class) and the tags, each after a
  * space: written from those pieces, never built in memory. */
 typedef struct {
-    const char *class_name;
-    const char *tags[PRIME_MAX_TAGS_LIMIT];
+    name_ref class_name;
+    name_ref tags[PRIME_MAX_TAGS_LIMIT];
     uint32_t n_tags;
     uint64_t size;
     double correct, accuracy, class_accuracy, drop;
     const char *description;
-    const char *desc_class;
+    bool desc_class;
 } mode_record;
 
 #define DESC_START "a photo of"
+static const name_ref desc_start = {.raw = DESC_START,
+                                    .json = "\"" DESC_START "\"",
+                                    .json_len = sizeof DESC_START + 1,
+                                    .csv = DESC_START,
+                                    .csv_len = sizeof DESC_START - 1,
+                                    .csv_quote = false};
 
-/* A mode's class accuracy: the same for every mode of a class, and the
- * modes of a class come one after another, so the text of the last one
- * written (per thread, by the value's bits) is used again. */
-static _Thread_local uint64_t last_class_acc_bits;
-static _Thread_local size_t last_class_acc_len; /* 0: none yet */
-static _Thread_local char last_class_acc[PRIME__DOUBLE_CHARS];
+/* The numbers of the records: the texts of recent values (per thread, by
+ * the value's bits, one entry per hash of them). A mode's class accuracy
+ * is that of many modes, and modes found one after another often share
+ * their size, count and accuracy (supersets of the same images): on the
+ * 40-tag row about 97 % of the accuracies and drops are found here (256
+ * entries of 32 bytes: 8 KiB of thread-local storage).
+ * prime__format_double writes the others (and the text is the same). */
+enum { NUM_MEMO_BITS = 8, NUM_MEMO_TEXT = 23 };
+typedef struct {
+    uint64_t bits;
+    char text[NUM_MEMO_TEXT];
+    uint8_t len; /* 0: empty */
+} num_memo;
+static _Thread_local num_memo num_memos[1u << NUM_MEMO_BITS];
 
-static void put_class_accuracy(prime__buf *b, double v)
+/* The room a record's writer reserves (its bytes are then written without
+ * a check each): names at most twice (a field and the description), each
+ * at its escaped length or the longest escape could make it (six bytes a
+ * byte: \u00XX), numbers at PRIME__DOUBLE_CHARS, the rest in a margin. */
+enum { RECORD_MARGIN = 256 };
+
+static inline size_t name_bound(const name_ref *r)
+{
+    return r->json != NULL ? (size_t)r->json_len + r->csv_len + 2 : 6 * strlen(r->raw) + 2;
+}
+
+static size_t record_bound(const mode_record *m)
+{
+    size_t n = RECORD_MARGIN + 4 * PRIME__DOUBLE_CHARS + 2 * name_bound(&m->class_name);
+    for (uint32_t k = 0; k < m->n_tags; k++)
+        n += 2 * name_bound(&m->tags[k]) + 4;
+    if (m->description != NULL)
+        n += 6 * strlen(m->description) + 2;
+    return n;
+}
+
+/* Append s[0..n) into reserved room (no NUL: the record's end writes it). */
+static inline void put_raw(prime__buf *b, const char *s, size_t n)
+{
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+#define PUT_LIT(b, lit) put_raw((b), "" lit, sizeof(lit) - 1)
+
+/* (Only the text's own bytes are written: a caller's buffer written
+ * directly keeps the rest as it was.) */
+static void put_number(prime__buf *b, num_memo *memo, double v)
 {
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
-    if (last_class_acc_len == 0 || bits != last_class_acc_bits) {
-        last_class_acc_len = prime__format_double(v, last_class_acc);
-        last_class_acc_bits = bits;
+    num_memo *e = &memo[(bits * 0x9e3779b97f4a7c15ull) >> (64 - NUM_MEMO_BITS)];
+    if (e->len != 0 && e->bits == bits) {
+        put_raw(b, e->text, e->len);
+        return;
     }
-    prime__buf_append(b, last_class_acc, last_class_acc_len);
+    char tmp[PRIME__DOUBLE_CHARS];
+    size_t n = prime__format_double(v, tmp);
+    if (n <= NUM_MEMO_TEXT) {
+        memcpy(e->text, tmp, n);
+        e->len = (uint8_t)n;
+        e->bits = bits;
+    }
+    put_raw(b, tmp, n);
+}
+
+static inline void put_u64(prime__buf *b, uint64_t v)
+{
+    char tmp[20];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    put_raw(b, tmp + i, sizeof tmp - i);
+}
+
+static inline void put_json_name(prime__buf *b, const name_ref *r)
+{
+    if (r->json != NULL)
+        put_raw(b, r->json, r->json_len);
+    else
+        prime__buf_json_string(b, r->raw);
+}
+
+/* The name inside a JSON literal (no quotes). */
+static inline void put_json_name_chars(prime__buf *b, const name_ref *r)
+{
+    if (r->json != NULL)
+        put_raw(b, r->json + 1, r->json_len - 2);
+    else
+        prime__buf_json_chars(b, r->raw);
+}
+
+static inline bool csv_quoted(const name_ref *r)
+{
+    return r->json != NULL ? r->csv_quote : prime__csv_needs_quotes(r->raw);
+}
+
+/* The name in a CSV field, quoted or not (a name needing no quotes holds
+ * no '"': its inside is the name itself). */
+static inline void put_csv_name_chars(prime__buf *b, const name_ref *r, bool quoted)
+{
+    if (r->json != NULL)
+        put_raw(b, r->csv, r->csv_len);
+    else if (quoted)
+        prime__buf_csv_chars(b, r->raw);
+    else
+        prime__buf_puts(b, r->raw);
 }
 
 static void put_description_json(prime__buf *b, const mode_record *m)
@@ -644,114 +768,132 @@ static void put_description_json(prime__buf *b, const mode_record *m)
         prime__buf_json_string(b, m->description);
         return;
     }
-    PRIME__BUF_LIT(b, "\"" DESC_START);
-    if (m->desc_class != NULL) {
-        prime__buf_putc(b, ' ');
-        prime__buf_json_chars(b, m->desc_class);
+    PUT_LIT(b, "\"" DESC_START);
+    if (m->desc_class) {
+        PUT_LIT(b, " ");
+        put_json_name_chars(b, &m->class_name);
     }
     for (uint32_t k = 0; k < m->n_tags; k++) {
-        prime__buf_putc(b, ' ');
-        prime__buf_json_chars(b, m->tags[k]);
+        PUT_LIT(b, " ");
+        put_json_name_chars(b, &m->tags[k]);
     }
-    prime__buf_putc(b, '"');
+    PUT_LIT(b, "\"");
 }
 
-/* The object of the JSON's "failure_modes" array (no separator around it). */
-static void put_mode_json(prime__buf *b, const mode_record *m)
+/* The object of the JSON's "failure_modes" array (no separator around it;
+ * nl: a line end after it). */
+static void put_mode_json(prime__buf *b, const mode_record *m, bool nl)
 {
-    PRIME__BUF_LIT(b, "{\"class\": ");
-    prime__buf_json_string(b, m->class_name);
-    PRIME__BUF_LIT(b, ", \"tags\": [");
+    if (!prime__buf_reserve(b, record_bound(m)))
+        return;
+    num_memo *memo = num_memos;
+    PUT_LIT(b, "{\"class\": ");
+    put_json_name(b, &m->class_name);
+    PUT_LIT(b, ", \"tags\": [");
     for (uint32_t k = 0; k < m->n_tags; k++) {
         if (k)
-            PRIME__BUF_LIT(b, ", ");
-        prime__buf_json_string(b, m->tags[k]);
+            PUT_LIT(b, ", ");
+        put_json_name(b, &m->tags[k]);
     }
-    PRIME__BUF_LIT(b, "], \"size\": ");
-    prime__buf_u64(b, m->size);
-    PRIME__BUF_LIT(b, ", \"correct\": ");
-    prime__buf_double(b, m->correct);
-    PRIME__BUF_LIT(b, ", \"accuracy\": ");
-    prime__buf_double(b, m->accuracy);
-    PRIME__BUF_LIT(b, ", \"class_accuracy\": ");
-    put_class_accuracy(b, m->class_accuracy);
-    PRIME__BUF_LIT(b, ", \"drop\": ");
-    prime__buf_double(b, m->drop);
-    PRIME__BUF_LIT(b, ", \"description\": ");
+    PUT_LIT(b, "], \"size\": ");
+    put_u64(b, m->size);
+    PUT_LIT(b, ", \"correct\": ");
+    put_number(b, memo, m->correct);
+    PUT_LIT(b, ", \"accuracy\": ");
+    put_number(b, memo, m->accuracy);
+    PUT_LIT(b, ", \"class_accuracy\": ");
+    put_number(b, memo, m->class_accuracy);
+    PUT_LIT(b, ", \"drop\": ");
+    put_number(b, memo, m->drop);
+    PUT_LIT(b, ", \"description\": ");
     put_description_json(b, m);
-    PRIME__BUF_LIT(b, "}");
+    if (nl)
+        PUT_LIT(b, "}\n");
+    else
+        PUT_LIT(b, "}");
+    b->data[b->len] = '\0';
 }
 
 #define CSV_HEADER "class,tags,size,correct,accuracy,class_accuracy,drop,description\n"
 
 /* A CSV field made of pieces (NULL ones skipped), sep before each piece but
- * the first: quoted as prime__buf_csv_field quotes the whole. */
-static void put_csv_pieces(prime__buf *b, const char *const *piece, uint32_t n, char sep)
+ * the first, quoted (quote: as prime__buf_csv_field quotes the whole, i.e.
+ * when a piece needs it, csv_quoted) or not. */
+static void put_csv_pieces(prime__buf *b, const name_ref *const *piece, uint32_t n, char sep,
+                           bool quote)
 {
-    bool quote = false;
-    for (uint32_t k = 0; k < n && !quote; k++)
-        quote = piece[k] != NULL && prime__csv_needs_quotes(piece[k]);
     if (quote)
-        prime__buf_putc(b, '"');
+        PUT_LIT(b, "\"");
     bool first = true;
     for (uint32_t k = 0; k < n; k++) {
         if (piece[k] == NULL)
             continue;
         if (!first)
-            prime__buf_putc(b, sep);
+            put_raw(b, &sep, 1);
         first = false;
-        if (quote)
-            prime__buf_csv_chars(b, piece[k]);
-        else
-            prime__buf_puts(b, piece[k]);
+        put_csv_name_chars(b, piece[k], quote);
     }
     if (quote)
-        prime__buf_putc(b, '"');
+        PUT_LIT(b, "\"");
 }
 
 /* One CSV row, its line end included. */
 static void put_mode_csv(prime__buf *b, const mode_record *m)
 {
-    prime__buf_csv_field(b, m->class_name);
-    prime__buf_putc(b, ',');
-    put_csv_pieces(b, m->tags, m->n_tags, '|');
-    prime__buf_putc(b, ',');
-    prime__buf_u64(b, m->size);
-    prime__buf_putc(b, ',');
-    prime__buf_double(b, m->correct);
-    prime__buf_putc(b, ',');
-    prime__buf_double(b, m->accuracy);
-    prime__buf_putc(b, ',');
-    put_class_accuracy(b, m->class_accuracy);
-    prime__buf_putc(b, ',');
-    prime__buf_double(b, m->drop);
-    prime__buf_putc(b, ',');
+    if (!prime__buf_reserve(b, record_bound(m)))
+        return;
+    num_memo *memo = num_memos;
+    const name_ref *piece[2 + PRIME_MAX_TAGS_LIMIT];
+    bool class_quote = csv_quoted(&m->class_name), tags_quote = false;
+    piece[0] = &m->class_name;
+    put_csv_pieces(b, piece, 1, ',', class_quote);
+    PUT_LIT(b, ",");
+    for (uint32_t k = 0; k < m->n_tags; k++) {
+        piece[k] = &m->tags[k];
+        tags_quote = tags_quote || csv_quoted(&m->tags[k]);
+    }
+    put_csv_pieces(b, piece, m->n_tags, '|', tags_quote);
+    PUT_LIT(b, ",");
+    put_u64(b, m->size);
+    PUT_LIT(b, ",");
+    put_number(b, memo, m->correct);
+    PUT_LIT(b, ",");
+    put_number(b, memo, m->accuracy);
+    PUT_LIT(b, ",");
+    put_number(b, memo, m->class_accuracy);
+    PUT_LIT(b, ",");
+    put_number(b, memo, m->drop);
+    PUT_LIT(b, ",");
     if (m->description != NULL) {
         prime__buf_csv_field(b, m->description);
     } else {
-        const char *piece[2 + PRIME_MAX_TAGS_LIMIT] = {DESC_START, m->desc_class};
+        /* "a photo of" needs no quotes: the field's quoting is its names' */
+        piece[0] = &desc_start;
+        piece[1] = m->desc_class ? &m->class_name : NULL;
         for (uint32_t k = 0; k < m->n_tags; k++)
-            piece[2 + k] = m->tags[k];
-        put_csv_pieces(b, piece, 2 + m->n_tags, ' ');
+            piece[2 + k] = &m->tags[k];
+        put_csv_pieces(b, piece, 2 + m->n_tags, ' ',
+                       tags_quote || (m->desc_class && class_quote));
     }
-    prime__buf_putc(b, '\n');
+    PUT_LIT(b, "\n");
+    b->data[b->len] = '\0';
 }
 
 /* Mode i of r as a record. */
 static void mode_of(const prime_result *r, uint64_t i, mode_record *out)
 {
     const prime__mode *m = &r->modes[i];
-    out->class_name = r->strings + r->classes[m->class_index].name_off;
+    out->class_name = name_plain(r->strings + r->classes[m->class_index].name_off);
     out->n_tags = m->n_tags;
     for (uint32_t k = 0; k < m->n_tags; k++)
-        out->tags[k] = r->strings + r->mode_tag_name_off[m->tag_first + k];
+        out->tags[k] = name_plain(r->strings + r->mode_tag_name_off[m->tag_first + k]);
     out->size = m->size;
     out->correct = m->correct;
     out->accuracy = m->accuracy;
     out->class_accuracy = r->classes[m->class_index].accuracy;
     out->drop = m->drop;
     out->description = r->strings + m->description_off;
-    out->desc_class = NULL;
+    out->desc_class = false;
 }
 
 static void render_json(const prime_result *r, prime__buf *b)
@@ -797,7 +939,7 @@ static void render_json(const prime_result *r, prime__buf *b)
     for (uint64_t i = 0; i < r->n_modes; i++) {
         prime__buf_puts(b, i ? ",\n  " : "\n  ");
         mode_of(r, i, &rec);
-        put_mode_json(b, &rec);
+        put_mode_json(b, &rec, false);
     }
     /* the number of candidate tag sets evaluated (prime_result_candidate_count):
        the honest m of a false-discovery-rate correction (prime eval --fdr) */
@@ -913,28 +1055,41 @@ prime_status prime_mode_event_render(const prime_tagstore *store, const prime_mo
     }
     if (store == NULL)
         return prime__error(PRIME_E_INVALID_ARG, "prime_mode_event_render: store is NULL");
-    uint32_t n_tags = prime_tagstore_tag_count(store);
+    uint32_t n_tags = store->tags.count;
     if (mode->n_tags < 1 || mode->n_tags > PRIME_MAX_TAGS_LIMIT || mode->tags == NULL)
         return prime__error(PRIME_E_INVALID_ARG,
                             "prime_mode_event_render: a mode has 1..%d tags, not %u",
                             PRIME_MAX_TAGS_LIMIT, (unsigned)mode->n_tags);
+    /* the names' forms, escaped once per store (NULL: escaped here) */
+    const prime__name_forms *class_forms = prime__store_name_forms(store, false);
+    const prime__name_forms *tag_forms = prime__store_name_forms(store, true);
     mode_record rec;
     if (mode->class_id == PRIME_NONE) {
-        rec.class_name = ALL_CLASSES_NAME;
+        static const name_ref all = {.raw = ALL_CLASSES_NAME,
+                                     .json = "\"" ALL_CLASSES_NAME "\"",
+                                     .json_len = sizeof ALL_CLASSES_NAME + 1,
+                                     .csv = ALL_CLASSES_NAME,
+                                     .csv_len = sizeof ALL_CLASSES_NAME - 1,
+                                     .csv_quote = false};
+        rec.class_name = all;
     } else {
-        rec.class_name = prime_tagstore_class_name(store, mode->class_id);
-        if (rec.class_name == NULL)
+        const char *name = prime__names_get(&store->classes, mode->class_id);
+        if (name == NULL)
             return prime__error(PRIME_E_INVALID_ARG,
                                 "prime_mode_event_render: class %u is not in the store",
                                 (unsigned)mode->class_id);
+        rec.class_name = class_forms != NULL ? name_formed(class_forms, name, mode->class_id)
+                                             : name_plain(name);
     }
     rec.n_tags = mode->n_tags;
     for (uint32_t k = 0; k < mode->n_tags; k++) {
-        if (mode->tags[k] >= n_tags)
+        uint32_t t = mode->tags[k];
+        if (t >= n_tags)
             return prime__error(PRIME_E_INVALID_ARG,
                                 "prime_mode_event_render: tag %u is not in the store",
-                                (unsigned)mode->tags[k]);
-        rec.tags[k] = prime_tagstore_tag_name(store, mode->tags[k]);
+                                (unsigned)t);
+        const char *name = prime__names_get(&store->tags, t);
+        rec.tags[k] = tag_forms != NULL ? name_formed(tag_forms, name, t) : name_plain(name);
     }
     rec.size = mode->size;
     rec.correct = mode->correct;
@@ -943,20 +1098,28 @@ prime_status prime_mode_event_render(const prime_tagstore *store, const prime_mo
     rec.drop = mode->drop;
     /* the description as prime__result_build writes it, from its pieces */
     rec.description = NULL;
-    rec.desc_class = mode->class_id != PRIME_NONE ? rec.class_name : NULL;
-    /* one record fits on the stack but for very long names */
+    rec.desc_class = mode->class_id != PRIME_NONE;
+    /* a caller's buffer with room for the longest text the record could
+       be is written directly (it is left as it was only when too small);
+       else one record fits on the stack but for very long names */
     char mem[1024];
     prime__buf b;
-    prime__buf_borrow(&b, mem, sizeof mem);
-    if (format == PRIME_FORMAT_JSON) {
-        put_mode_json(&b, &rec);
-        prime__buf_putc(&b, '\n');
-    } else {
+    bool direct = buf != NULL && cap > record_bound(&rec);
+    if (direct)
+        prime__buf_borrow(&b, buf, cap);
+    else
+        prime__buf_borrow(&b, mem, sizeof mem);
+    if (format == PRIME_FORMAT_JSON)
+        put_mode_json(&b, &rec, true);
+    else
         put_mode_csv(&b, &rec);
-    }
     if (b.failed) {
         prime__buf_free(&b);
         return prime__error(PRIME_E_NOMEM, "out of memory");
+    }
+    if (direct && b.data == buf) { /* the room was there: nothing moved to the heap */
+        *needed_out = b.len;
+        return PRIME_OK;
     }
     return prime__buf_deliver(&b, "record", buf, cap, needed_out);
 }

@@ -46,6 +46,10 @@ struct prime_tagstore {
     /* prime_tagstore_checksum of the frozen store, once computed (0: not
        yet); written by any thread that computes it (the same value) */
     _Atomic uint64_t checksum_cache;
+    /* the writers' forms of the class [0] and tag [1] names of the frozen
+       store, built on first use (prime__store_name_forms); read and set
+       with __atomic builtins */
+    prime__name_forms *name_forms[2];
     /* a part of a binary store file (prime_tagstore_open_part): the file's
        payload checksum (the whole store's prime_tagstore_checksum), the
        file's image count and the file index of this store's image 0;
@@ -205,6 +209,14 @@ static inline bool prime__store_image_has_all(const prime_tagstore *s, uint32_t 
 /* PRIME_E_INVALID_ARG for a NULL store, PRIME_E_STATE for a frozen one
  * ("FN: the tag store is frozen"). */
 PRIME_INTERNAL prime_status prime__store_check_mutable(const prime_tagstore *s, const char *fn);
+
+/* The writers' forms of the frozen store's class names (tags false) or
+ * tag names (prime__name_forms), built on the first call by any thread and
+ * kept until the store is destroyed; NULL for a store not frozen (its
+ * names may still grow) or when out of memory: the caller then escapes the
+ * names itself. */
+PRIME_INTERNAL const prime__name_forms *prime__store_name_forms(const prime_tagstore *s,
+                                                                bool tags);
 
 /* Fast paths for the readers: names as (pointer, length), not NUL-terminated. */
 PRIME_INTERNAL prime_status prime__store_intern_tag(prime_tagstore *s, const char *name,

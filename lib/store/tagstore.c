@@ -30,6 +30,8 @@ void prime_tagstore_destroy(prime_tagstore *s)
     prime__names_free(&s->classes);
     prime__names_free(&s->tags);
     prime__names_free(&s->images);
+    prime__name_forms_free(s->name_forms[0]);
+    prime__name_forms_free(s->name_forms[1]);
     if (!s->borrowed) {
         prime__free(s->image_class);
         prime__free(s->tag_off);
@@ -397,6 +399,26 @@ const char *prime_tagstore_tag_name(const prime_tagstore *s, uint32_t id)
 const char *prime_tagstore_class_name(const prime_tagstore *s, uint32_t id)
 {
     return s ? prime__names_get(&s->classes, id) : NULL;
+}
+
+const prime__name_forms *prime__store_name_forms(const prime_tagstore *s, bool tags)
+{
+    if (s == NULL || !s->frozen)
+        return NULL;
+    prime__name_forms **slot = &((prime_tagstore *)s)->name_forms[tags ? 1 : 0];
+    prime__name_forms *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (f != NULL)
+        return f;
+    f = prime__name_forms_build(tags ? &s->tags : &s->classes);
+    if (f == NULL)
+        return NULL;
+    prime__name_forms *expected = NULL;
+    if (!__atomic_compare_exchange_n(slot, &expected, f, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        prime__name_forms_free(f); /* another thread's came first: the same forms */
+        f = expected;
+    }
+    return f;
 }
 
 const char *prime_tagstore_image_name(const prime_tagstore *s, uint32_t index)

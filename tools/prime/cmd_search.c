@@ -70,37 +70,44 @@ static int stream_flush(stream_out *o)
     return o->rc;
 }
 
-/* Add the record of mode (NULL: the CSV header) to the buffer. */
+/* Add the record of mode (NULL: the CSV header) to the buffer: rendered in
+ * place at its end (a render that does not fit leaves the buffer as it
+ * was), else after a flush, else (a record larger than a chunk: long
+ * names) on its own. */
 static int stream_put(stream_out *o, const prime_mode_event *mode)
 {
     size_t need = 0;
-    prime_status st =
-        prime_mode_event_render(o->store, mode, o->format, o->rec, o->rec_cap, &need);
-    if (st == PRIME_E_BUFFER_TOO_SMALL) {
+    prime_status st = prime_mode_event_render(o->store, mode, o->format, o->buf + o->len,
+                                              CHUNK - o->len, &need);
+    if (st == PRIME_E_BUFFER_TOO_SMALL && o->len > 0) {
+        if (stream_flush(o) != 0)
+            return o->rc;
+        st = prime_mode_event_render(o->store, mode, o->format, o->buf, CHUNK, &need);
+    }
+    if (st == PRIME_OK) {
+        o->len += need;
+        return 0;
+    }
+    if (st != PRIME_E_BUFFER_TOO_SMALL)
+        return o->rc = lib_error(st);
+    if (need + 1 > o->rec_cap) {
         char *bigger = realloc(o->rec, need + 1);
         if (bigger == NULL)
             return o->rc = fail("out of memory");
         o->rec = bigger;
         o->rec_cap = need + 1;
-        st = prime_mode_event_render(o->store, mode, o->format, o->rec, o->rec_cap, &need);
     }
+    st = prime_mode_event_render(o->store, mode, o->format, o->rec, o->rec_cap, &need);
     if (st != PRIME_OK)
         return o->rc = lib_error(st);
-    if (o->len + need > CHUNK && stream_flush(o) != 0)
-        return o->rc;
-    if (need > CHUNK) { /* a record larger than a chunk (long names): on its own */
-        char *keep = o->buf;
-        size_t keep_len = o->len;
-        o->buf = o->rec;
-        o->len = need;
-        stream_flush(o);
-        o->buf = keep;
-        o->len = keep_len;
-        return o->rc;
-    }
-    memcpy(o->buf + o->len, o->rec, need);
-    o->len += need;
-    return 0;
+    /* the buffer is empty (flushed above) */
+    char *keep = o->buf;
+    o->buf = o->rec;
+    o->len = need;
+    stream_flush(o);
+    o->buf = keep;
+    o->len = 0;
+    return o->rc;
 }
 
 static int32_t on_mode(void *data, const prime_mode_event *mode)
