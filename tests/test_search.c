@@ -962,6 +962,25 @@ static void ways_params(params *p, uint32_t per_class, uint32_t max_lo, uint32_t
              run, p->max_tags, (long long)p->min_size, p->min_drop, p->whole);
 }
 
+/* The end of a run that searched d (with p: s, o, c) under two settings of
+ * the hooks, results a and b: the same candidate count and rendering; the
+ * brute force's check of d with the hooks as they are (differential()).
+ * Frees all of them and d; returns the modes checked. */
+static size_t same_two_ways(dataset *d, const params *p, prime_tagstore *s, prime_outcomes *o,
+                            prime_config *c, prime_result *a, prime_result *b, const char *what)
+{
+    cr_assert_eq(prime_result_candidate_count(b), prime_result_candidate_count(a), "%s", what);
+    assert_same_render(a, b, what);
+    prime_result_destroy(a);
+    prime_result_destroy(b);
+    prime_config_destroy(c);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    size_t n = differential(d, p, what);
+    dataset_free(d);
+    return n;
+}
+
 /* The order of the candidates (prime__search_set_order: 1, the default,
  * ascending size for 0/1 outcomes; 0 store ids): the same rendering and
  * candidate count in both orders, and the brute force's modes, with the
@@ -1004,17 +1023,8 @@ Test(search, candidate_order, .timeout = 500)
             cr_assert_eq(prime_search(s, o, c, NULL, NULL, &by_id), PRIME_OK, "%s", what);
             prime__search_set_order(1);
             cr_assert_eq(prime_search(s, o, c, NULL, NULL, &by_sz), PRIME_OK, "%s", what);
-            cr_assert_eq(prime_result_candidate_count(by_sz),
-                         prime_result_candidate_count(by_id), "%s", what);
             total_candidates += prime_result_candidate_count(by_sz);
-            assert_same_render(by_id, by_sz, what);
-            prime_result_destroy(by_id);
-            prime_result_destroy(by_sz);
-            prime_config_destroy(c);
-            prime_outcomes_destroy(o);
-            prime_tagstore_destroy(s);
-            total_modes += differential(&d, &p, what);
-            dataset_free(&d);
+            total_modes += same_two_ways(&d, &p, s, o, c, by_id, by_sz, what);
         }
     }
     search_hooks_default();
@@ -1063,16 +1073,7 @@ Test(search, differential_wrong_tables, .timeout = 500)
             prime__search_set_wrong_tables(ways[wi][0]);
             prime__search_set_leaf_chunk(ways[wi][4]);
             cr_assert_eq(prime_search(s, o, c, NULL, NULL, &with), PRIME_OK, "%s", what);
-            cr_assert_eq(prime_result_candidate_count(with),
-                         prime_result_candidate_count(without), "%s", what);
-            assert_same_render(without, with, what);
-            prime_result_destroy(without);
-            prime_result_destroy(with);
-            prime_config_destroy(c);
-            prime_outcomes_destroy(o);
-            prime_tagstore_destroy(s);
-            total_modes += differential(&d, &p, what);
-            dataset_free(&d);
+            total_modes += same_two_ways(&d, &p, s, o, c, without, with, what);
         }
     }
     search_hooks_default();
