@@ -478,21 +478,6 @@ static inline bool can_reach_drop(const search_ctx *s, const search_class *c, ui
     return prime__fx_can_reach(c->acc, prime__fx_wrong(size, sum), c->min_size, s->min_drop);
 }
 
-/* Fewest wrong images (0/1 outcomes) a set needs so that it or one of its
- * subsets of at least min_size images can reach the drop. */
-static uint64_t need_wrong(const search_ctx *s, const search_class *c)
-{
-    uint64_t lo = 0, hi = (uint64_t)c->n + 1; /* can_reach_drop is monotone in W */
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (prime__fx_can_reach(c->acc, mid << PRIME_FX_SHIFT, c->min_size, s->min_drop))
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
-}
-
 /* Pass 1 over the images of a class, for one id width `iw` and offset
  * width `ow` (constants once inlined): count the images of every tag
  * (w->count) and
@@ -689,7 +674,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     if (c->binary) {
         c->wrong_words = prime__bits_words(n_wrong);
         c->words = c->wrong_words + prime__bits_words(c->n - n_wrong);
-        c->need_wrong = need_wrong(s, c);
+        c->need_wrong = prime__fx_need_wrong(c->acc, c->n, c->min_size, s->min_drop);
     } else {
         c->words = prime__bits_words(c->n);
     }

@@ -283,21 +283,6 @@ static prime_status check_parts(sh_ctx *s, uint64_t *ln, uint64_t *nonbinary, ui
         }                                                                     \
     } while (0)
 
-/* The fewest wrong images (0/1 outcomes) a set needs (search.c's
- * need_wrong, on the same numbers). */
-static uint64_t need_wrong(const sh_ctx *s)
-{
-    uint64_t lo = 0, hi = s->n + 1;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (prime__fx_can_reach(s->acc, mid << PRIME_FX_SHIFT, s->min_size, s->min_drop))
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
-}
-
 /* Can the set (size, sum) or a subset of it still reach the drop? (the
  * descent test of search.c's visit) */
 static bool descend_ok(const sh_ctx *s, uint64_t size, uint64_t sum)
@@ -1360,7 +1345,7 @@ static prime_status sharded_run(const prime_shard_part *parts, uint32_t n_parts,
         uint64_t ctc = cfg.min_tag_count > 0 ? (uint64_t)cfg.min_tag_count : s->min_size;
         s->cand_min = ctc > s->min_size ? ctc : s->min_size;
         if (s->binary)
-            s->need_wrong = need_wrong(s);
+            s->need_wrong = prime__fx_need_wrong(s->acc, s->n, s->min_size, s->min_drop);
 
         /* level 1 (also when resuming: the candidates and local columns) */
         st = run_tags(s, &cand_st, &local);
