@@ -206,6 +206,19 @@ PRIME_INTERNAL bool prime__utf8_valid(const char *s, size_t n);
 PRIME_INTERNAL size_t prime__utf8_prefix(const char *s, size_t n);
 /* 64-bit hash of a byte string. */
 PRIME_INTERNAL uint64_t prime__hash_bytes(const void *p, size_t n);
+/* The 64-bit finaliser of MurmurHash3 (fmix64): every input bit moves
+ * every output bit. The last step of prime__hash_bytes and prime__checksum
+ * (docs/binary-format.md: its numbers are fixed) and a hash of a 64-bit
+ * key by itself. */
+static inline uint64_t prime__mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
 /* Checksum of a (large) byte range, as stored in binary store files. */
 PRIME_INTERNAL uint64_t prime__checksum(const void *p, size_t n, uint64_t seed);
 /* The same checksum over bytes given in pieces (a file read a block at a

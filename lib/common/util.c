@@ -37,16 +37,6 @@ static inline uint64_t rotl(uint64_t x, int r)
     return (x << r) | (x >> (64 - r));
 }
 
-static inline uint64_t mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return h;
-}
-
 uint64_t prime__hash_bytes(const void *p, size_t n)
 {
     const unsigned char *s = p;
@@ -62,7 +52,7 @@ uint64_t prime__hash_bytes(const void *p, size_t n)
     for (size_t i = 0; i < n; i++)
         w |= (uint64_t)s[i] << (8 * i);
     h = rotl(h ^ (w * 0x87c37b91114253d5ull), 31) * 0x4cf5ad432745937full;
-    return mix(h);
+    return prime__mix64(h);
 }
 
 /* Four independent lanes over 32-byte blocks, read little-endian, so the
@@ -96,7 +86,7 @@ static uint64_t ck_finish(const uint64_t v[4], uint64_t total, const unsigned ch
         s++;
         n--;
     }
-    return mix(h);
+    return prime__mix64(h);
 }
 
 uint64_t prime__checksum(const void *p, size_t n, uint64_t seed)
