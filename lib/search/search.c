@@ -24,10 +24,8 @@
  * positions: their children are found by probing the child tag's column
  * at each position (the wrong images, a prefix of the list, first), so a
  * candidate costs the size of its parent's set, not the words of its class.
- * A node may keep its survivors' columns at its own wrong images
- * (wrong_tables(); not below a pivot, whose sets are masks), so that its
- * descendants count their wrong images over a few words; the leaf
- * children of a dense node are counted together (leaf_pass()), and one
+ * The leaf children of a dense node are counted together (leaf_pass()),
+ * and one
  * stops counting its correct images once it is known to be no failure
  * mode.
  * The necessity check of a node starts from its DFS ancestors' sets, still
@@ -211,20 +209,6 @@ typedef struct {
     uint64_t *lcol;          /* max_m masks */
     uint64_t lvals[64];      /* other outcomes: the outcome of local image i */
     uint64_t lvl_size[PRIME_MAX_TAGS_LIMIT + 1];
-    /* the wrong images of the search path, compressed (wrong_tables()):
-       a node of depth d that made a table keeps, for every tag its
-       subtree may add, the column's bits at its own wrong images
-       (wc_words[d] words each, at wc_tab + d * max_m, in wc_block[d]);
-       the node of depth d has wc_own[d], its wrong images in the
-       coordinates of the table of its ancestor of depth wc_at[d] (NULL:
-       none), in wc_buf + d * max_wrong_words unless it is a table column */
-    uint64_t **wc_tab;
-    uint64_t *wc_block[PRIME_MAX_TAGS_LIMIT + 1];
-    size_t wc_cap[PRIME_MAX_TAGS_LIMIT + 1];
-    size_t wc_words[PRIME_MAX_TAGS_LIMIT + 1];
-    const uint64_t *wc_own[PRIME_MAX_TAGS_LIMIT + 1];
-    uint32_t wc_at[PRIME_MAX_TAGS_LIMIT + 1];
-    uint64_t *wc_buf;
     /* the survivors of the node of depth d: sv_* level d, lvl_nsv[d] */
     uint32_t lvl_nsv[PRIME_MAX_TAGS_LIMIT + 1];
     /* the node of depth d: a number no other node of this worker gets */
@@ -254,13 +238,11 @@ struct search_ctx {
     uint32_t batch_first, batch_end;
     uint64_t batch_images;   /* most images of a batch (batch_images) */
     size_t max_words, max_row_words;
-    size_t max_wrong_words;  /* most wrong words of a class with 0/1 outcomes */
     uint32_t max_m;          /* most candidate tags of a class */
     size_t ids_cap;          /* longest sorted-position array (sparse()) */
     uint32_t array_num, array_den; /* the sparse() limit */
     uint32_t gallop_ratio;   /* gallops() */
     uint32_t proj_mode;      /* prime__search_set_projection */
-    uint32_t wc_mode;        /* prime__search_set_wrong_tables */
     uint32_t leaf_chunk;     /* prime__search_set_leaf_chunk */
     uint32_t pair_rows;      /* prime__search_set_pair_rows */
     uint32_t nec_mode;       /* prime__search_set_necessity */
@@ -1559,124 +1541,6 @@ static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uin
     return true;
 }
 
-/* When a node makes a table of its wrong images (prime__search_set_wrong_tables). */
-static uint32_t wc_mode = 1;
-
-void prime__search_set_wrong_tables(uint32_t mode)
-{
-    wc_mode = mode > 2 ? 1 : mode;
-}
-
-/* out[0..words(n)) = the bits of col at the positions ids[0..n), in
- * order: bit i of the result is the bit of col at ids[i]. */
-static void gather_bits(const uint64_t *col, const uint32_t *ids, uint32_t n, uint64_t *out)
-{
-    uint32_t i = 0;
-    for (; i + PRIME_BITS_WORD <= n; i += PRIME_BITS_WORD) {
-        uint64_t x = 0;
-        for (uint32_t b = 0; b < PRIME_BITS_WORD; b++)
-            x |= bit_of(col, ids[i + b]) << b;
-        *out++ = x;
-    }
-    if (i < n) {
-        uint64_t x = 0;
-        for (uint32_t b = 0; i + b < n; b++)
-            x |= bit_of(col, ids[i + b]) << b;
-        *out = x;
-    }
-}
-
-/* A probe of wrong_tables() against a word of an intersection. With the
- * siblings' rows and local sets fewer counts read a table than before, and
- * a probe is a scattered load: 8. Instructions of prime_search (callgrind,
- * one thread), cost 2 with the estimate before it read the siblings' rows /
- * 8 / 16 / no table: 200k-image 2-class store 11.32 / 9.27 / 9.36 / 9.57 G;
- * 50k 1.050 / 1.009 / 1.012 / 1.011 G; the 5.2k L6 row 2.307 / 2.262 /
- * 2.255 / 2.231 G. */
-#define WC_PROBE_COST 8
-
-/* After pass 1 of a node of depth k with 0/1 outcomes and grandchildren
- * to count (its wrong images n_wrong; its survivors sv_j[0..n_sv), their
- * sizes and sums, also as the bits of surv): when the wrong-image counts
- * of its descendants are estimated to cost more than a table does, the
- * table of the node's wrong images (w->wc_*[k]): for every survivor t, the
- * bits of t's column at the node's wrong images (probed: in the table of
- * the node's own ancestor when it has one, else in the class's column),
- * so that a descendant's wrong images are counted over words(n_wrong)
- * words, not over the wrong words of the class (or its projection).
- * Exact, so the same children. false: out of memory. */
-static bool wrong_tables(search_worker *w, const search_class *c, uint32_t k,
-                         const uint64_t *set, const uint32_t *ids, uint32_t n_wrong,
-                         const uint64_t *surv, const uint32_t *sv_j, const uint64_t *sv_size,
-                         const uint64_t *sv_sum, uint32_t n_sv, bool *made)
-{
-    const search_ctx *s = w->s;
-    *made = false;
-    if (s->wc_mode == 0 || n_sv == 0 || n_wrong == 0)
-        return true;
-    const uint64_t *own = w->wc_own[k];
-    size_t words2 = prime__bits_words(n_wrong);
-    /* a wrong-image count now: words of the ancestor's table, else probes
-       of the node's positions, else the wrong words of the class */
-    size_t now = own != NULL ? w->wc_words[w->wc_at[k]] : ids != NULL ? n_wrong : c->wrong_words;
-    if (s->wc_mode == 1) {
-        /* at most n_sv tests below each survivor */
-        if (now <= words2 ||
-            (uint64_t)n_sv * (now - words2) <= (uint64_t)WC_PROBE_COST * n_wrong)
-            return true;
-        uint64_t tests = 0;
-        for (uint32_t v = 0; v < n_sv; v++) {
-            if (sv_size[v] - (sv_sum[v] >> PRIME_FX_SHIFT) < c->need_wrong)
-                continue; /* no child */
-            if (sv_size[v] <= s->local_max && k + 2 < s->max_tags)
-                continue; /* a pivot: masks below it, no table read */
-            const uint64_t *row = c->rows + (size_t)sv_j[v] * c->row_words;
-            if (s->sib && k >= 2) {
-                /* the tags pass 2 leaves the child (its later sibling's
-                   row, visit()) */
-                const uint64_t *sib = surv_row(w, k, sv_j[v]);
-                for (size_t x = 0; x < c->row_words; x++)
-                    tests += prime__popcount64(surv[x] & row[x] & sib[x]);
-            } else {
-                tests += s->k->and_popcount(surv, row, c->row_words);
-            }
-        }
-        if (tests * (now - words2) <= (uint64_t)WC_PROBE_COST * n_sv * n_wrong)
-            return true;
-    }
-    size_t need = (size_t)n_sv * words2;
-    if (need > w->wc_cap[k]) {
-        uint64_t *nb = prime__malloc(need * sizeof *nb);
-        if (nb == NULL)
-            return false;
-        prime__free(w->wc_block[k]);
-        w->wc_block[k] = nb;
-        w->wc_cap[k] = need;
-    }
-    /* the node's wrong images, as positions where its columns are probed */
-    const uint64_t *const *tab = NULL;
-    const uint32_t *wid = ids;
-    if (own != NULL) {
-        tab = (const uint64_t *const *)(w->wc_tab + (size_t)w->wc_at[k] * s->max_m);
-        extract_ids(own, w->wc_words[w->wc_at[k]], w->pos);
-        wid = w->pos;
-    } else if (ids == NULL) {
-        extract_ids(set, c->wrong_words, w->pos);
-        wid = w->pos;
-    }
-    uint64_t **mine = w->wc_tab + (size_t)k * s->max_m;
-    uint64_t *dst = w->wc_block[k];
-    for (uint32_t v = 0; v < n_sv; v++) {
-        uint32_t t = sv_j[v];
-        gather_bits(tab != NULL ? tab[t] : col_at(c, t), wid, n_wrong, dst);
-        mine[t] = dst;
-        dst += words2;
-    }
-    w->wc_words[k] = words2;
-    *made = true;
-    return true;
-}
-
 /* Whether a set of `size` images with outcome sum `sum` (fixed point)
  * drops enough below its class to be a failure mode (the other test is
  * necessary()). With size - sum fixed, false stays false as sum grows (the
@@ -1699,9 +1563,7 @@ void prime__search_set_leaf_chunk(uint32_t words)
 /* visit, pass 1, for a dense node of depth k = max_tags - 1 with 0/1
  * outcomes (its children are leaves): the wrong images of all its allowed
  * children at once (and_popcount_many, the node's wrong words against each
- * child's column, or its wrong images in an ancestor's table, wown over
- * wwords words, against the child's column there, wtab[j]:
- * wrong_tables()), then the correct ones of those with enough wrong
+ * child's column), then the correct ones of those with enough wrong
  * images, at once too; the children that are failure-mode candidates
  * (size, drops()) become the
  * survivors of level k, the others are only counted (visit() would count
@@ -1718,8 +1580,7 @@ void prime__search_set_leaf_chunk(uint32_t words)
  * sv_sum (no node of depth max_tags has children); the survivors' bits go
  * to surv, this node's survivors row (cleared by visit()). false: stopped. */
 static bool leaf_pass(search_worker *w, const search_class *c, uint32_t k, const uint64_t *set,
-                      const uint64_t *allowed, const uint64_t *wown, uint64_t *const *wtab,
-                      size_t wwords, uint64_t *surv, uint32_t *n_out)
+                      const uint64_t *allowed, uint64_t *surv, uint32_t *n_out)
 {
     const search_ctx *s = w->s;
     size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
@@ -1737,14 +1598,11 @@ static bool leaf_pass(search_worker *w, const search_class *c, uint32_t k, const
                     return false;
             }
             lj[n] = j;
-            lcol[n] = wown != NULL ? wtab[j] : col_at(c, j);
+            lcol[n] = col_at(c, j);
             n++;
         }
     }
-    if (wown != NULL)
-        s->k->and_popcount_many(wown, lcol, n, wwords, lwrong);
-    else
-        s->k->and_popcount_many(set, lcol, n, ww, lwrong);
+    s->k->and_popcount_many(set, lcol, n, ww, lwrong);
     /* those with enough wrong images, in order: their correct images */
     uint32_t n_right = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -1912,11 +1770,6 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     uint64_t *sv_size = w->sv_size + (size_t)k * s->max_m;
     uint64_t *sv_sum = w->sv_sum + (size_t)k * s->max_m;
     uint32_t n_sv = 0;
-    /* the wrong images in an ancestor's table (wrong_tables()); never for a
-       local node or a pivot, whose children are counted from masks */
-    const uint64_t *wown = c->binary && !local && !pivot ? w->wc_own[k] : NULL;
-    uint64_t *const *wtab = wown != NULL ? w->wc_tab + (size_t)w->wc_at[k] * s->max_m : NULL;
-    size_t wwords = wown != NULL ? w->wc_words[w->wc_at[k]] : 0;
     if (local && c->binary) {
         /* one word a child (the kernel counts with popcnt where the CPU
            has it) */
@@ -1933,7 +1786,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
         allowed = NULL; /* pass 1 is done */
     } else if (leaf && ids == NULL && c->binary) {
         /* children that are leaves, of a dense node: all counted at once */
-        if (!leaf_pass(w, c, k, set, allowed, wown, wtab, wwords, surv, &n_sv))
+        if (!leaf_pass(w, c, k, set, allowed, surv, &n_sv))
             return false;
         allowed = NULL; /* pass 1 is done */
     }
@@ -2011,9 +1864,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 }
             } else if (ids != NULL) {
                 if (c->binary) {
-                    uint32_t wrong = wown != NULL
-                                         ? (uint32_t)s->k->and_popcount(wown, wtab[j], wwords)
-                                         : probe_count(ids, n_wrong, col);
+                    uint32_t wrong = probe_count(ids, n_wrong, col);
                     if (wrong < c->need_wrong)
                         continue;
                     uint32_t right = probe_count(ids + n_wrong, (uint32_t)size - n_wrong, col);
@@ -2028,8 +1879,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             } else if (c->binary) {
                 /* the wrong images first: too few, and neither the child
                    nor anything below it can be a failure mode */
-                uint64_t wrong = wown != NULL ? s->k->and_popcount(wown, wtab[j], wwords)
-                                              : s->k->and_popcount(set, col, ww);
+                uint64_t wrong = s->k->and_popcount(set, col, ww);
                 if (wrong < c->need_wrong)
                     continue;
                 /* not a leaf: the children of a dense node are leaves in
@@ -2061,16 +1911,6 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     }
 
     w->lvl_nsv[k] = n_sv;
-    /* the children's wrong images: in this node's table when it makes one,
-       else in its ancestor's; not below a pivot (the sets there are masks
-       over at most 64 images, counted without tables) */
-    bool made = false;
-    if (c->binary && !leaf && !local && !pivot &&
-        !wrong_tables(w, c, k, set, ids, n_wrong, surv, sv_j, sv_size, sv_sum, n_sv, &made)) {
-        w->status = PRIME_E_NOMEM;
-        return false;
-    }
-    uint64_t *const *mine = made ? w->wc_tab + (size_t)k * s->max_m : NULL;
     uint32_t *sv_idx = w->sv_idx + (size_t)k * s->max_m;
     for (uint32_t v = 0; v < n_sv; v++)
         sv_idx[sv_j[v]] = v;
@@ -2143,20 +1983,6 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             } else {
                 s->k->and_count(child, set, col, words);
                 cset = child;
-            }
-        }
-        w->wc_own[k + 1] = NULL;
-        /* not for a child that is local or a pivot (visit()): masks below */
-        if (descend && c->binary && !local && !pivot &&
-            !(csize <= s->local_max && k + 2 < s->max_tags)) {
-            if (mine != NULL) {
-                w->wc_own[k + 1] = mine[j];
-                w->wc_at[k + 1] = k;
-            } else if (wown != NULL) {
-                uint64_t *o = w->wc_buf + (size_t)(k + 1) * s->max_wrong_words;
-                s->k->and_count(o, wown, wtab[j], wwords);
-                w->wc_own[k + 1] = o;
-                w->wc_at[k + 1] = w->wc_at[k];
             }
         }
         w->path[k] = j;
@@ -2408,11 +2234,9 @@ static bool search_item_run(search_worker *w, const search_item *it)
             w->status = PRIME_E_NOMEM;
             return false;
         }
-        w->wc_own[1] = NULL;
         return visit(w, it->cls, &w->proj, 1, first, NULL, false, 0, n_f, c->col_sum[f], c->n,
                      c->sum, allowed);
     }
-    w->wc_own[1] = NULL;
     return visit(w, it->cls, c, 1, c->cols + (size_t)f * c->words, c->col_ids[f], false, 0,
                  n_f, c->col_sum[f], c->n, c->sum, allowed);
 }
@@ -2659,15 +2483,6 @@ static void free_search_scratch(search_worker *w)
     w->pc_sum = NULL;
     prime__free(w->pcolp);
     prime__free(w->pnull);
-    prime__free(w->wc_tab);
-    prime__free(w->wc_buf);
-    w->wc_tab = NULL;
-    w->wc_buf = NULL;
-    for (uint32_t d = 0; d <= PRIME_MAX_TAGS_LIMIT; d++) {
-        prime__free(w->wc_block[d]);
-        w->wc_block[d] = NULL;
-        w->wc_cap[d] = 0;
-    }
     prime__free(w->pacc);
     prime__free(w->plist);
     w->pacc = NULL;
@@ -2781,13 +2596,11 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
             free_prepare_scratch(&workers[t]);
     }
 
-    s->max_words = s->max_row_words = s->max_wrong_words = 0;
+    s->max_words = s->max_row_words = 0;
     s->max_m = 0;
     for (uint32_t k = s->batch_first; k < s->batch_end; k++) {
         if (s->classes[k].words > s->max_words)
             s->max_words = s->classes[k].words;
-        if (s->classes[k].binary && s->classes[k].wrong_words > s->max_wrong_words)
-            s->max_wrong_words = s->classes[k].wrong_words;
         if (s->classes[k].row_words > s->max_row_words)
             s->max_row_words = s->classes[k].row_words;
         if (s->classes[k].m > s->max_m)
@@ -2847,9 +2660,6 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         workers[t].pc_sum = prime__calloc(mm, sizeof *workers[t].pc_sum);
         workers[t].pcolp = prime__malloc(mm * sizeof *workers[t].pcolp);
         workers[t].pnull = prime__calloc(mm, sizeof *workers[t].pnull);
-        workers[t].wc_tab = prime__malloc(levels * mm * sizeof *workers[t].wc_tab);
-        size_t mww = s->max_wrong_words ? s->max_wrong_words : 1;
-        workers[t].wc_buf = prime__malloc(levels * mww * sizeof *workers[t].wc_buf);
         workers[t].pacc = prime__malloc(mm * sizeof *workers[t].pacc);
         workers[t].plist = prime__malloc(mm * sizeof *workers[t].plist);
         workers[t].lcol = prime__malloc(mm * sizeof *workers[t].lcol);
@@ -2874,7 +2684,6 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
                 }
         }
         if (workers[t].pcolp == NULL || workers[t].pnull == NULL || workers[t].pacc == NULL ||
-            workers[t].wc_tab == NULL || workers[t].wc_buf == NULL ||
             workers[t].plist == NULL || workers[t].lcol == NULL || workers[t].pc_wrong == NULL ||
             workers[t].pc_size == NULL || workers[t].pc_sum == NULL) {
             st = PRIME_E_NOMEM;
@@ -2943,7 +2752,6 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->array_den = array_den;
     s->gallop_ratio = gallop_ratio;
     s->proj_mode = proj_mode;
-    s->wc_mode = wc_mode;
     s->leaf_chunk = leaf_chunk;
     s->pair_rows = pair_rows;
     s->nec_mode = nec_mode;
