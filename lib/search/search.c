@@ -2443,64 +2443,48 @@ static void sort_items_for_search(search_ctx *s)
     qsort(s->items, s->n_items, sizeof *s->items, cmp_item);
 }
 
+/* prime__free(p), then p = NULL: the scratch freed after a batch or once
+ * prepared is freed again by free_workers(). */
+#define FREE_NULL(p) (prime__free(p), (p) = NULL)
+
 /* The phase 1 scratch of a worker (per store tag and per image), freed
  * once the last batch is prepared and at the end. */
 static void free_prepare_scratch(search_worker *w)
 {
-    prime__free(w->count);
-    prime__free(w->sum);
-    prime__free(w->map);
-    prime__free(w->touched);
-    prime__free(w->rank);
-    w->count = w->map = w->touched = w->rank = NULL;
-    w->sum = NULL;
+    FREE_NULL(w->count);
+    FREE_NULL(w->sum);
+    FREE_NULL(w->map);
+    FREE_NULL(w->touched);
+    FREE_NULL(w->rank);
 }
 
 /* The phase 2 and 3 scratch of a worker, sized per batch. */
 static void free_search_scratch(search_worker *w)
 {
-    prime__free(w->stack);
-    prime__free(w->ids);
-    prime__free(w->allowed);
-    prime__free(w->surv_mask);
-    prime__free(w->sv_idx);
-    w->sv_idx = NULL;
-    prime__free(w->pool_size);
-    prime__free(w->pool_sum);
-    prime__free(w->pool_at);
-    w->pool_size = w->pool_sum = NULL;
-    w->pool_at = NULL;
-    prime__free(w->sv_j);
-    prime__free(w->sv_size);
-    prime__free(w->sv_sum);
-    prime__free(w->pos);
-    prime__free(w->leaf_cols);
-    w->leaf_cols = NULL;
-    prime__free(w->pc_wrong);
-    prime__free(w->pc_size);
-    prime__free(w->pc_sum);
-    w->pc_wrong = w->pc_size = NULL;
-    w->pc_sum = NULL;
-    prime__free(w->pcolp);
-    prime__free(w->pnull);
-    prime__free(w->pacc);
-    prime__free(w->plist);
-    w->pacc = NULL;
-    w->plist = NULL;
-    prime__free(w->lcol);
-    w->lcol = NULL;
-    prime__free(w->pblock);
-    prime__free(w->nec_block);
-    w->nec_block = NULL;
-    w->pcolp = NULL;
-    w->pnull = NULL;
-    w->pblock = NULL;
+    FREE_NULL(w->stack);
+    FREE_NULL(w->ids);
+    FREE_NULL(w->allowed);
+    FREE_NULL(w->surv_mask);
+    FREE_NULL(w->sv_idx);
+    FREE_NULL(w->pool_size);
+    FREE_NULL(w->pool_sum);
+    FREE_NULL(w->pool_at);
+    FREE_NULL(w->sv_j);
+    FREE_NULL(w->sv_size);
+    FREE_NULL(w->sv_sum);
+    FREE_NULL(w->pos);
+    FREE_NULL(w->leaf_cols);
+    FREE_NULL(w->pc_wrong);
+    FREE_NULL(w->pc_size);
+    FREE_NULL(w->pc_sum);
+    FREE_NULL(w->pcolp);
+    FREE_NULL(w->pnull);
+    FREE_NULL(w->pacc);
+    FREE_NULL(w->plist);
+    FREE_NULL(w->lcol);
+    FREE_NULL(w->pblock);
+    FREE_NULL(w->nec_block);
     w->pcap = 0;
-    w->pos = NULL;
-    w->stack = w->allowed = w->surv_mask = NULL;
-    w->ids = w->sv_j = NULL;
-    w->sv_size = NULL;
-    w->sv_sum = NULL;
 }
 
 static void free_workers(search_worker *workers, uint32_t n)
