@@ -336,21 +336,6 @@ static inline bool sparse(const search_ctx *s, uint64_t size, size_t words)
     return size * s->array_den <= (uint64_t)words * s->array_num;
 }
 
-/* The positions of the set bits of a, ascending; returns their number. */
-static uint32_t extract_ids(const uint64_t *a, size_t words, uint32_t *out)
-{
-    uint32_t n = 0;
-    for (size_t w = 0; w < words; w++)
-        for (uint64_t x = a[w]; x != 0; x &= x - 1)
-            out[n++] = (uint32_t)(w * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(x);
-    return n;
-}
-
-static inline uint64_t bit_of(const uint64_t *b, uint32_t i)
-{
-    return (b[i / PRIME_BITS_WORD] >> (i % PRIME_BITS_WORD)) & 1u;
-}
-
 /* out = the ids[0..n) whose bit is set in b (out has room for n); returns
  * their number. */
 static inline uint32_t probe(const uint32_t *ids, uint32_t n, const uint64_t *b, uint32_t *out)
@@ -359,7 +344,7 @@ static inline uint32_t probe(const uint32_t *ids, uint32_t n, const uint64_t *b,
     for (uint32_t i = 0; i < n; i++) {
         uint32_t id = ids[i];
         out[k] = id;
-        k += (uint32_t)bit_of(b, id);
+        k += (uint32_t)prime__bits_get(b, id);
     }
     return k;
 }
@@ -369,7 +354,7 @@ static inline uint32_t probe_count(const uint32_t *ids, uint32_t n, const uint64
 {
     uint32_t k = 0;
     for (uint32_t i = 0; i < n; i++)
-        k += (uint32_t)bit_of(b, ids[i]);
+        k += (uint32_t)prime__bits_get(b, ids[i]);
     return k;
 }
 
@@ -817,7 +802,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         if (!sparse(s, c->col_size[k], words))
             continue;
         c->col_ids[k] = pos;
-        pos += extract_ids(c->cols + (size_t)k * words, words, pos);
+        pos += prime__bits_ids(c->cols + (size_t)k * words, words, pos);
     }
 
     return PRIME_OK;
@@ -861,7 +846,7 @@ static bool pair_row_rows(search_worker *w, search_class *c, uint32_t i)
     uint32_t nw = c->binary ? n - (uint32_t)(c->col_sum[i] >> PRIME_FX_SHIFT) : 0;
     const uint32_t *pos = c->col_ids[i];
     if (pos == NULL) {
-        extract_ids(c->cols + (size_t)i * words, words, w->pos);
+        prime__bits_ids(c->cols + (size_t)i * words, words, w->pos);
         pos = w->pos;
     }
     const uint32_t *end = c->img_end;
@@ -982,7 +967,7 @@ static bool pair_stats(const search_class *c, uint32_t i, uint32_t l, uint64_t *
                        uint64_t *sum)
 {
     const uint64_t *row = c->rows + (size_t)i * c->row_words;
-    if (c->pair_stat == NULL || c->pair_stat[i] == NULL || !bit_of(row, l))
+    if (c->pair_stat == NULL || c->pair_stat[i] == NULL || !prime__bits_get(row, l))
         return false;
     size_t at = 0, lw = l / PRIME_BITS_WORD;
     for (size_t x = 0; x < lw; x++)
@@ -1010,7 +995,7 @@ static void probe_stats(const search_class *c, const uint32_t *ids, uint32_t n,
         uint32_t id = ids[i];
         uint64_t in = 1;
         for (uint32_t o = 0; o < n_ops && in; o++)
-            in = bit_of(ops[o], id);
+            in = prime__bits_get(ops[o], id);
         if (!in)
             continue;
         size++;
@@ -1184,7 +1169,7 @@ static void nec_build(search_worker *w, const search_class *c, uint32_t p, uint3
             uint32_t id = start[i];
             uint64_t in = 1;
             for (uint32_t o = 0; o < n_rest && in; o++)
-                in = bit_of(rest[o], id);
+                in = prime__bits_get(rest[o], id);
             e->ids[in_e] = id;
             in_e += (uint32_t)in;
             nw += (uint32_t)in & (uint32_t)(id < correct_from);
@@ -1217,7 +1202,7 @@ counted:
        counts a bitset's wrong images with the column's) */
     e->n_wrong = c->binary && e->as_ids ? (uint32_t)s->k->count(e->set, ww) : 0;
     if (e->as_ids)
-        extract_ids(e->set, words, e->ids);
+        prime__bits_ids(e->set, words, e->ids);
 }
 
 /* With 0/1 outcomes, once the wrong images `wrong` of a superset Q of the
@@ -1267,7 +1252,7 @@ static void nec_stats(const search_worker *w, const search_class *c, uint32_t d,
         } else {
             uint64_t size = 0, sum = 0;
             for (uint32_t i = 0; i < n; i++) {
-                uint64_t in = bit_of(bits, ids[i]);
+                uint64_t in = prime__bits_get(bits, ids[i]);
                 size += in;
                 sum += c->vals[ids[i]] & ((uint64_t)0 - in);
             }
@@ -1346,7 +1331,7 @@ static bool sibling_stats(const search_worker *w, uint32_t k, uint64_t *size, ui
     uint32_t d = k - 2, y = w->path[k - 2], l = w->path[k - 1];
     uint32_t off = w->pool_at[(size_t)d * s->max_m + y];
     const uint64_t *row = surv_row(w, d, y);
-    if (off == POOL_NONE || !bit_of(row, l))
+    if (off == POOL_NONE || !prime__bits_get(row, l))
         return false;
     size_t lw = l / PRIME_BITS_WORD;
     for (size_t x = 0; x < lw; x++)
@@ -2088,7 +2073,7 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
     uint32_t *list = w->plist, n_list = 0;
     uint64_t *acc = w->pacc;
     for (uint32_t j = f + 1; j < c->m; j++) {
-        if (bit_of(allowed, j)) {
+        if (prime__bits_get(allowed, j)) {
             w->pcolp[j] = next;
             next += words;
             list[n_list++] = j;
@@ -2100,7 +2085,7 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
     uint64_t *vals = next;
     const uint32_t *pos = c->col_ids[f];
     if (pos == NULL) {
-        extract_ids(c->cols + (size_t)f * c->words, c->words, w->pos);
+        prime__bits_ids(c->cols + (size_t)f * c->words, c->words, w->pos);
         pos = w->pos;
     }
     /* the wrong images (0/1 outcomes) to words 0..ww-1, the others from
