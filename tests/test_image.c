@@ -465,6 +465,94 @@ Test(image, resize_and_crop_match_pillow)
     cr_assert_eq(cases, 12);
 }
 
+/* PIL's 8-bit resample of one axis (libImaging/Resample.c: precompute_coeffs,
+ * normalize_coeffs_8bpc, ImagingResampleHorizontal/Vertical_8bpc), written
+ * out plainly here as the reference for the wide kernels, which no case of
+ * resize_reference.txt reaches: n_in samples at in[i * st] to n_out at
+ * out[i * ost]. */
+static void pil_axis(const uint8_t *in, size_t st, uint32_t n_in, uint8_t *out, size_t ost,
+                     uint32_t n_out, int bicubic)
+{
+    double support0 = bicubic ? 2.0 : 1.0;
+    double scale = (double)(float)n_in / n_out, fs = scale < 1.0 ? 1.0 : scale;
+    double support = support0 * fs;
+    for (uint32_t xx = 0; xx < n_out; xx++) {
+        double center = (xx + 0.5) * scale, ww = 0.0, k[512];
+        int xmin = (int)(center - support + 0.5), xmax = (int)(center + support + 0.5);
+        xmin = xmin < 0 ? 0 : xmin;
+        xmax = (xmax > (int)n_in ? (int)n_in : xmax) - xmin;
+        cr_assert(xmax <= 512);
+        for (int x = 0; x < xmax; x++) {
+            double t = fabs((x + xmin - center + 0.5) * (1.0 / fs)), w;
+            if (bicubic)
+                w = t < 1.0 ? (1.5 * t - 2.5) * t * t + 1 : t < 2.0 ? ((-0.5 * t + 2.5) * t - 4) * t + 2 : 0;
+            else
+                w = t < 1.0 ? 1.0 - t : 0.0;
+            k[x] = w;
+            ww += w;
+        }
+        int32_t acc = 1 << 21;
+        for (int x = 0; x < xmax; x++) {
+            double v = ww != 0.0 ? k[x] / ww : k[x];
+            int32_t kk = v < 0 ? (int32_t)(-0.5 + v * (1 << 22)) : (int32_t)(0.5 + v * (1 << 22));
+            acc += (int32_t)in[(size_t)(x + xmin) * st] * kk;
+        }
+        out[xx * ost] = acc <= 0 ? 0 : acc >= (255 << 22) ? 255 : (uint8_t)(acc >> 22);
+    }
+}
+
+/* Large reductions (a photo of 1000 to 4000 px to 224), whose kernels are
+ * wide enough (16, 32, 48 weights and more) to take the resampling's
+ * planar dot-product pass and its copies for the common lengths: the same
+ * bytes as PIL's two passes (pil_axis), colour and grey, both filters. */
+Test(image, wide_kernel_reductions_match_pil)
+{
+    static const uint32_t sizes[][4] = {
+        {1300, 40, 150, 20}, {2300, 30, 224, 12}, {3600, 20, 224, 10}, {4000, 900, 160, 36},
+        {900, 2300, 30, 224}};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+        for (int kind = 0; kind < 2; kind++)
+            for (int bicubic = 0; bicubic < 2; bicubic++) {
+                uint32_t w = sizes[si][0], h = sizes[si][1], ow = sizes[si][2],
+                         oh = sizes[si][3];
+                prime_image *src = make_image(kind, w, h, (uint32_t)(si * 4 + 1));
+                size_t n;
+                uint8_t *px = pixels_of(src, &n);
+                if (kind == 1) /* a grey image held as RGB: the one-channel path */
+                    for (size_t i = 0; i < n; i += 3)
+                        px[i + 1] = px[i + 2] = px[i];
+                prime_image *grey = NULL, *out = NULL;
+                cr_assert_eq(prime_image_create(w, h, px, &grey), PRIME_OK);
+                cr_assert_eq(prime_image_resize(grey, ow, oh,
+                                                bicubic ? PRIME_FILTER_BICUBIC
+                                                        : PRIME_FILTER_BILINEAR,
+                                                &out),
+                             PRIME_OK);
+                size_t on;
+                uint8_t *got = pixels_of(out, &on);
+                uint8_t *tmp = malloc((size_t)ow * h * 3), *want = malloc(on);
+                cr_assert(tmp != NULL && want != NULL);
+                for (uint32_t y = 0; y < h; y++)
+                    for (int c = 0; c < 3; c++)
+                        pil_axis(px + (size_t)y * w * 3 + c, 3, w, tmp + (size_t)y * ow * 3 + c,
+                                 3, ow, bicubic);
+                for (uint32_t x = 0; x < ow; x++)
+                    for (int c = 0; c < 3; c++)
+                        pil_axis(tmp + (size_t)x * 3 + c, (size_t)ow * 3, h,
+                                 want + (size_t)x * 3 + c, (size_t)ow * 3, oh, bicubic);
+                cr_assert(memcmp(got, want, on) == 0,
+                          "%ux%u -> %ux%u kind %d bicubic %d: differs from PIL's passes", w, h,
+                          ow, oh, kind, bicubic);
+                free(tmp);
+                free(want);
+                free(got);
+                free(px);
+                prime_image_destroy(out);
+                prime_image_destroy(grey);
+                prime_image_destroy(src);
+            }
+}
+
 Test(image, resize_to_the_same_size_and_crop)
 {
     prime_image *src = make_image(0, 9, 7, 5);

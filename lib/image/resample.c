@@ -169,10 +169,10 @@ static inline void hpass_row(const uint8_t *in, uint8_t *o, const coeffs *hc, ui
  * the same integer as sum(p k), so PIL's bytes. kpad is a multiple of 16,
  * so the loops have no remainder; `planes` holds nch * (span + kpad)
  * samples (the tail zero). */
-BODY void hpass_planar(const uint8_t *px, size_t stride, uint32_t nrows, uint8_t *tmp,
-                       const coeffs *hc, uint32_t x0, uint32_t cw, int nch, int step,
-                       uint32_t lo, uint32_t span, const int16_t *khl, int kpad,
-                       int16_t *planes)
+BODY void hpass_planar_k(const uint8_t *px, size_t stride, uint32_t nrows, uint8_t *tmp,
+                         const coeffs *hc, uint32_t x0, uint32_t cw, int nch, int step,
+                         uint32_t lo, uint32_t span, const int16_t *khl, int kpad,
+                         int16_t *planes)
 {
     size_t pstride = (size_t)span + (size_t)kpad;
     for (int c = 0; c < nch; c++)
@@ -198,6 +198,24 @@ BODY void hpass_planar(const uint8_t *px, size_t stride, uint32_t nrows, uint8_t
             }
         }
     }
+}
+
+/* hpass_planar_k, with a kpad of 32 or 48 as a constant (a reduction of
+ * about 8 to 23 times: a 1080 to 2160 row photo to 224): the dot products
+ * unroll whole, without the vector loop's checks and remainder (a fifth
+ * fewer instructions in the pass); other lengths as before. */
+BODY void hpass_planar(const uint8_t *px, size_t stride, uint32_t nrows, uint8_t *tmp,
+                       const coeffs *hc, uint32_t x0, uint32_t cw, int nch, int step,
+                       uint32_t lo, uint32_t span, const int16_t *khl, int kpad,
+                       int16_t *planes)
+{
+    if (kpad == 32)
+        hpass_planar_k(px, stride, nrows, tmp, hc, x0, cw, nch, step, lo, span, khl, 32, planes);
+    else if (kpad == 48)
+        hpass_planar_k(px, stride, nrows, tmp, hc, x0, cw, nch, step, lo, span, khl, 48, planes);
+    else
+        hpass_planar_k(px, stride, nrows, tmp, hc, x0, cw, nch, step, lo, span, khl, kpad,
+                       planes);
 }
 
 /* The vertical pass: output rows y0 .. y0 + ch - 1 (rowlen bytes each) of
