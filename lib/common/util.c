@@ -37,16 +37,6 @@ static inline uint64_t rotl(uint64_t x, int r)
     return (x << r) | (x >> (64 - r));
 }
 
-static inline uint64_t mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return h;
-}
-
 uint64_t prime__hash_bytes(const void *p, size_t n)
 {
     const unsigned char *s = p;
@@ -62,23 +52,16 @@ uint64_t prime__hash_bytes(const void *p, size_t n)
     for (size_t i = 0; i < n; i++)
         w |= (uint64_t)s[i] << (8 * i);
     h = rotl(h ^ (w * 0x87c37b91114253d5ull), 31) * 0x4cf5ad432745937full;
-    return mix(h);
+    return prime__mix64(h);
 }
 
-/* Four independent lanes over 32-byte blocks, read little-endian, so the
- * value is the same on every host. */
-static inline uint64_t load_le64(const unsigned char *s)
-{
-    return (uint64_t)s[0] | (uint64_t)s[1] << 8 | (uint64_t)s[2] << 16 |
-           (uint64_t)s[3] << 24 | (uint64_t)s[4] << 32 | (uint64_t)s[5] << 40 |
-           (uint64_t)s[6] << 48 | (uint64_t)s[7] << 56;
-}
-
+/* Four independent lanes over 32-byte blocks, read little-endian
+ * (prime__get_le64), so the value is the same on every host. */
 static const uint64_t CK_P1 = 0x9E3779B185EBCA87ull, CK_P2 = 0xC2B2AE3D27D4EB4Full;
 
 static inline uint64_t ck_round(uint64_t v, const unsigned char *s)
 {
-    return rotl(v + load_le64(s) * CK_P2, 31) * CK_P1;
+    return rotl(v + prime__get_le64(s) * CK_P2, 31) * CK_P1;
 }
 
 /* Steps 3 to 6 of docs/binary-format.md: the lanes, the total length and
@@ -87,7 +70,7 @@ static uint64_t ck_finish(const uint64_t v[4], uint64_t total, const unsigned ch
 {
     uint64_t h = rotl(v[0], 1) + rotl(v[1], 7) + rotl(v[2], 12) + rotl(v[3], 18) + total;
     while (n >= 8) {
-        h = rotl(h ^ (rotl(load_le64(s) * CK_P2, 31) * CK_P1), 27) * CK_P1 + CK_P2;
+        h = rotl(h ^ (rotl(prime__get_le64(s) * CK_P2, 31) * CK_P1), 27) * CK_P1 + CK_P2;
         s += 8;
         n -= 8;
     }
@@ -96,7 +79,7 @@ static uint64_t ck_finish(const uint64_t v[4], uint64_t total, const unsigned ch
         s++;
         n--;
     }
-    return mix(h);
+    return prime__mix64(h);
 }
 
 uint64_t prime__checksum(const void *p, size_t n, uint64_t seed)

@@ -84,14 +84,9 @@ prime_status prime_embeddings_create(const float *data, uint64_t rows, uint32_t 
     return PRIME_OK;
 }
 
-static uint32_t rd_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static float rd_f32(const unsigned char *p)
 {
-    uint32_t u = rd_le32(p);
+    uint32_t u = prime__get_le32(p);
     float f;
     memcpy(&f, &u, sizeof f);
     return f;
@@ -99,7 +94,7 @@ static float rd_f32(const unsigned char *p)
 
 static double rd_f64(const unsigned char *p)
 {
-    uint64_t u = (uint64_t)rd_le32(p) | (uint64_t)rd_le32(p + 4) << 32;
+    uint64_t u = (uint64_t)prime__get_le32(p) | (uint64_t)prime__get_le32(p + 4) << 32;
     double d;
     memcpy(&d, &u, sizeof d);
     return d;
@@ -298,7 +293,7 @@ static prime_status load_npy(const unsigned char *d, size_t size, const char *na
     if (size < hstart)
         return prime__error(PRIME_E_FORMAT, "%s: truncated .npy header (%zu bytes)", name,
                             size);
-    uint64_t hlen = major == 1 ? (uint64_t)(d[8] | d[9] << 8) : rd_le32(d + 8);
+    uint64_t hlen = major == 1 ? (uint64_t)(d[8] | d[9] << 8) : prime__get_le32(d + 8);
     if (hlen > size - hstart)
         return prime__error(PRIME_E_FORMAT,
                             "%s: truncated .npy header (%llu header bytes announced, %zu "

@@ -67,4 +67,23 @@ static inline bool prime__fx_can_reach(double acc, uint64_t wrong_q, uint64_t mi
     return acc - bound >= min_drop - PRIME_PRUNE_SLACK;
 }
 
+/* The fewest wrong images W (0/1 outcomes: W = size - sum) that a set of a
+ * class of n images needs so that it or one of its subsets of at least
+ * min_size images can still reach min_drop below the class accuracy acc
+ * (prime__fx_can_reach, monotone in W); n + 1 where none can. Shared by
+ * search.c and sharded.c, which must decide on the same numbers. */
+static inline uint64_t prime__fx_need_wrong(double acc, uint64_t n, uint64_t min_size,
+                                            double min_drop)
+{
+    uint64_t lo = 0, hi = n + 1;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (prime__fx_can_reach(acc, mid << PRIME_FX_SHIFT, min_size, min_drop))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 #endif /* PRIME_FIXED_H */

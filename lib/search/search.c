@@ -24,10 +24,8 @@
  * positions: their children are found by probing the child tag's column
  * at each position (the wrong images, a prefix of the list, first), so a
  * candidate costs the size of its parent's set, not the words of its class.
- * A node may keep its survivors' columns at its own wrong images
- * (wrong_tables(); not below a pivot, whose sets are masks), so that its
- * descendants count their wrong images over a few words; the leaf
- * children of a dense node are counted together (leaf_pass()), and one
+ * The leaf children of a dense node are counted together (leaf_pass()),
+ * and one
  * stops counting its correct images once it is known to be no failure
  * mode.
  * The necessity check of a node starts from its DFS ancestors' sets, still
@@ -211,20 +209,6 @@ typedef struct {
     uint64_t *lcol;          /* max_m masks */
     uint64_t lvals[64];      /* other outcomes: the outcome of local image i */
     uint64_t lvl_size[PRIME_MAX_TAGS_LIMIT + 1];
-    /* the wrong images of the search path, compressed (wrong_tables()):
-       a node of depth d that made a table keeps, for every tag its
-       subtree may add, the column's bits at its own wrong images
-       (wc_words[d] words each, at wc_tab + d * max_m, in wc_block[d]);
-       the node of depth d has wc_own[d], its wrong images in the
-       coordinates of the table of its ancestor of depth wc_at[d] (NULL:
-       none), in wc_buf + d * max_wrong_words unless it is a table column */
-    uint64_t **wc_tab;
-    uint64_t *wc_block[PRIME_MAX_TAGS_LIMIT + 1];
-    size_t wc_cap[PRIME_MAX_TAGS_LIMIT + 1];
-    size_t wc_words[PRIME_MAX_TAGS_LIMIT + 1];
-    const uint64_t *wc_own[PRIME_MAX_TAGS_LIMIT + 1];
-    uint32_t wc_at[PRIME_MAX_TAGS_LIMIT + 1];
-    uint64_t *wc_buf;
     /* the survivors of the node of depth d: sv_* level d, lvl_nsv[d] */
     uint32_t lvl_nsv[PRIME_MAX_TAGS_LIMIT + 1];
     /* the node of depth d: a number no other node of this worker gets */
@@ -254,13 +238,11 @@ struct search_ctx {
     uint32_t batch_first, batch_end;
     uint64_t batch_images;   /* most images of a batch (batch_images) */
     size_t max_words, max_row_words;
-    size_t max_wrong_words;  /* most wrong words of a class with 0/1 outcomes */
     uint32_t max_m;          /* most candidate tags of a class */
     size_t ids_cap;          /* longest sorted-position array (sparse()) */
     uint32_t array_num, array_den; /* the sparse() limit */
     uint32_t gallop_ratio;   /* gallops() */
     uint32_t proj_mode;      /* prime__search_set_projection */
-    uint32_t wc_mode;        /* prime__search_set_wrong_tables */
     uint32_t leaf_chunk;     /* prime__search_set_leaf_chunk */
     uint32_t pair_rows;      /* prime__search_set_pair_rows */
     uint32_t nec_mode;       /* prime__search_set_necessity */
@@ -354,21 +336,6 @@ static inline bool sparse(const search_ctx *s, uint64_t size, size_t words)
     return size * s->array_den <= (uint64_t)words * s->array_num;
 }
 
-/* The positions of the set bits of a, ascending; returns their number. */
-static uint32_t extract_ids(const uint64_t *a, size_t words, uint32_t *out)
-{
-    uint32_t n = 0;
-    for (size_t w = 0; w < words; w++)
-        for (uint64_t x = a[w]; x != 0; x &= x - 1)
-            out[n++] = (uint32_t)(w * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(x);
-    return n;
-}
-
-static inline uint64_t bit_of(const uint64_t *b, uint32_t i)
-{
-    return (b[i / PRIME_BITS_WORD] >> (i % PRIME_BITS_WORD)) & 1u;
-}
-
 /* out = the ids[0..n) whose bit is set in b (out has room for n); returns
  * their number. */
 static inline uint32_t probe(const uint32_t *ids, uint32_t n, const uint64_t *b, uint32_t *out)
@@ -377,7 +344,7 @@ static inline uint32_t probe(const uint32_t *ids, uint32_t n, const uint64_t *b,
     for (uint32_t i = 0; i < n; i++) {
         uint32_t id = ids[i];
         out[k] = id;
-        k += (uint32_t)bit_of(b, id);
+        k += (uint32_t)prime__bits_get(b, id);
     }
     return k;
 }
@@ -387,7 +354,7 @@ static inline uint32_t probe_count(const uint32_t *ids, uint32_t n, const uint64
 {
     uint32_t k = 0;
     for (uint32_t i = 0; i < n; i++)
-        k += (uint32_t)bit_of(b, ids[i]);
+        k += (uint32_t)prime__bits_get(b, ids[i]);
     return k;
 }
 
@@ -476,21 +443,6 @@ static inline bool can_reach_drop(const search_ctx *s, const search_class *c, ui
                                   uint64_t sum)
 {
     return prime__fx_can_reach(c->acc, prime__fx_wrong(size, sum), c->min_size, s->min_drop);
-}
-
-/* Fewest wrong images (0/1 outcomes) a set needs so that it or one of its
- * subsets of at least min_size images can reach the drop. */
-static uint64_t need_wrong(const search_ctx *s, const search_class *c)
-{
-    uint64_t lo = 0, hi = (uint64_t)c->n + 1; /* can_reach_drop is monotone in W */
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (prime__fx_can_reach(c->acc, mid << PRIME_FX_SHIFT, c->min_size, s->min_drop))
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
 }
 
 /* Pass 1 over the images of a class, for one id width `iw` and offset
@@ -689,7 +641,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     if (c->binary) {
         c->wrong_words = prime__bits_words(n_wrong);
         c->words = c->wrong_words + prime__bits_words(c->n - n_wrong);
-        c->need_wrong = need_wrong(s, c);
+        c->need_wrong = prime__fx_need_wrong(c->acc, c->n, c->min_size, s->min_drop);
     } else {
         c->words = prime__bits_words(c->n);
     }
@@ -850,7 +802,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         if (!sparse(s, c->col_size[k], words))
             continue;
         c->col_ids[k] = pos;
-        pos += extract_ids(c->cols + (size_t)k * words, words, pos);
+        pos += prime__bits_ids(c->cols + (size_t)k * words, words, pos);
     }
 
     return PRIME_OK;
@@ -894,7 +846,7 @@ static bool pair_row_rows(search_worker *w, search_class *c, uint32_t i)
     uint32_t nw = c->binary ? n - (uint32_t)(c->col_sum[i] >> PRIME_FX_SHIFT) : 0;
     const uint32_t *pos = c->col_ids[i];
     if (pos == NULL) {
-        extract_ids(c->cols + (size_t)i * words, words, w->pos);
+        prime__bits_ids(c->cols + (size_t)i * words, words, w->pos);
         pos = w->pos;
     }
     const uint32_t *end = c->img_end;
@@ -1015,7 +967,7 @@ static bool pair_stats(const search_class *c, uint32_t i, uint32_t l, uint64_t *
                        uint64_t *sum)
 {
     const uint64_t *row = c->rows + (size_t)i * c->row_words;
-    if (c->pair_stat == NULL || c->pair_stat[i] == NULL || !bit_of(row, l))
+    if (c->pair_stat == NULL || c->pair_stat[i] == NULL || !prime__bits_get(row, l))
         return false;
     size_t at = 0, lw = l / PRIME_BITS_WORD;
     for (size_t x = 0; x < lw; x++)
@@ -1043,7 +995,7 @@ static void probe_stats(const search_class *c, const uint32_t *ids, uint32_t n,
         uint32_t id = ids[i];
         uint64_t in = 1;
         for (uint32_t o = 0; o < n_ops && in; o++)
-            in = bit_of(ops[o], id);
+            in = prime__bits_get(ops[o], id);
         if (!in)
             continue;
         size++;
@@ -1217,7 +1169,7 @@ static void nec_build(search_worker *w, const search_class *c, uint32_t p, uint3
             uint32_t id = start[i];
             uint64_t in = 1;
             for (uint32_t o = 0; o < n_rest && in; o++)
-                in = bit_of(rest[o], id);
+                in = prime__bits_get(rest[o], id);
             e->ids[in_e] = id;
             in_e += (uint32_t)in;
             nw += (uint32_t)in & (uint32_t)(id < correct_from);
@@ -1250,7 +1202,7 @@ counted:
        counts a bitset's wrong images with the column's) */
     e->n_wrong = c->binary && e->as_ids ? (uint32_t)s->k->count(e->set, ww) : 0;
     if (e->as_ids)
-        extract_ids(e->set, words, e->ids);
+        prime__bits_ids(e->set, words, e->ids);
 }
 
 /* With 0/1 outcomes, once the wrong images `wrong` of a superset Q of the
@@ -1300,7 +1252,7 @@ static void nec_stats(const search_worker *w, const search_class *c, uint32_t d,
         } else {
             uint64_t size = 0, sum = 0;
             for (uint32_t i = 0; i < n; i++) {
-                uint64_t in = bit_of(bits, ids[i]);
+                uint64_t in = prime__bits_get(bits, ids[i]);
                 size += in;
                 sum += c->vals[ids[i]] & ((uint64_t)0 - in);
             }
@@ -1379,7 +1331,7 @@ static bool sibling_stats(const search_worker *w, uint32_t k, uint64_t *size, ui
     uint32_t d = k - 2, y = w->path[k - 2], l = w->path[k - 1];
     uint32_t off = w->pool_at[(size_t)d * s->max_m + y];
     const uint64_t *row = surv_row(w, d, y);
-    if (off == POOL_NONE || !bit_of(row, l))
+    if (off == POOL_NONE || !prime__bits_get(row, l))
         return false;
     size_t lw = l / PRIME_BITS_WORD;
     for (size_t x = 0; x < lw; x++)
@@ -1574,124 +1526,6 @@ static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uin
     return true;
 }
 
-/* When a node makes a table of its wrong images (prime__search_set_wrong_tables). */
-static uint32_t wc_mode = 1;
-
-void prime__search_set_wrong_tables(uint32_t mode)
-{
-    wc_mode = mode > 2 ? 1 : mode;
-}
-
-/* out[0..words(n)) = the bits of col at the positions ids[0..n), in
- * order: bit i of the result is the bit of col at ids[i]. */
-static void gather_bits(const uint64_t *col, const uint32_t *ids, uint32_t n, uint64_t *out)
-{
-    uint32_t i = 0;
-    for (; i + PRIME_BITS_WORD <= n; i += PRIME_BITS_WORD) {
-        uint64_t x = 0;
-        for (uint32_t b = 0; b < PRIME_BITS_WORD; b++)
-            x |= bit_of(col, ids[i + b]) << b;
-        *out++ = x;
-    }
-    if (i < n) {
-        uint64_t x = 0;
-        for (uint32_t b = 0; i + b < n; b++)
-            x |= bit_of(col, ids[i + b]) << b;
-        *out = x;
-    }
-}
-
-/* A probe of wrong_tables() against a word of an intersection. With the
- * siblings' rows and local sets fewer counts read a table than before, and
- * a probe is a scattered load: 8. Instructions of prime_search (callgrind,
- * one thread), cost 2 with the estimate before it read the siblings' rows /
- * 8 / 16 / no table: 200k-image 2-class store 11.32 / 9.27 / 9.36 / 9.57 G;
- * 50k 1.050 / 1.009 / 1.012 / 1.011 G; the 5.2k L6 row 2.307 / 2.262 /
- * 2.255 / 2.231 G. */
-#define WC_PROBE_COST 8
-
-/* After pass 1 of a node of depth k with 0/1 outcomes and grandchildren
- * to count (its wrong images n_wrong; its survivors sv_j[0..n_sv), their
- * sizes and sums, also as the bits of surv): when the wrong-image counts
- * of its descendants are estimated to cost more than a table does, the
- * table of the node's wrong images (w->wc_*[k]): for every survivor t, the
- * bits of t's column at the node's wrong images (probed: in the table of
- * the node's own ancestor when it has one, else in the class's column),
- * so that a descendant's wrong images are counted over words(n_wrong)
- * words, not over the wrong words of the class (or its projection).
- * Exact, so the same children. false: out of memory. */
-static bool wrong_tables(search_worker *w, const search_class *c, uint32_t k,
-                         const uint64_t *set, const uint32_t *ids, uint32_t n_wrong,
-                         const uint64_t *surv, const uint32_t *sv_j, const uint64_t *sv_size,
-                         const uint64_t *sv_sum, uint32_t n_sv, bool *made)
-{
-    const search_ctx *s = w->s;
-    *made = false;
-    if (s->wc_mode == 0 || n_sv == 0 || n_wrong == 0)
-        return true;
-    const uint64_t *own = w->wc_own[k];
-    size_t words2 = prime__bits_words(n_wrong);
-    /* a wrong-image count now: words of the ancestor's table, else probes
-       of the node's positions, else the wrong words of the class */
-    size_t now = own != NULL ? w->wc_words[w->wc_at[k]] : ids != NULL ? n_wrong : c->wrong_words;
-    if (s->wc_mode == 1) {
-        /* at most n_sv tests below each survivor */
-        if (now <= words2 ||
-            (uint64_t)n_sv * (now - words2) <= (uint64_t)WC_PROBE_COST * n_wrong)
-            return true;
-        uint64_t tests = 0;
-        for (uint32_t v = 0; v < n_sv; v++) {
-            if (sv_size[v] - (sv_sum[v] >> PRIME_FX_SHIFT) < c->need_wrong)
-                continue; /* no child */
-            if (sv_size[v] <= s->local_max && k + 2 < s->max_tags)
-                continue; /* a pivot: masks below it, no table read */
-            const uint64_t *row = c->rows + (size_t)sv_j[v] * c->row_words;
-            if (s->sib && k >= 2) {
-                /* the tags pass 2 leaves the child (its later sibling's
-                   row, visit()) */
-                const uint64_t *sib = surv_row(w, k, sv_j[v]);
-                for (size_t x = 0; x < c->row_words; x++)
-                    tests += prime__popcount64(surv[x] & row[x] & sib[x]);
-            } else {
-                tests += s->k->and_popcount(surv, row, c->row_words);
-            }
-        }
-        if (tests * (now - words2) <= (uint64_t)WC_PROBE_COST * n_sv * n_wrong)
-            return true;
-    }
-    size_t need = (size_t)n_sv * words2;
-    if (need > w->wc_cap[k]) {
-        uint64_t *nb = prime__malloc(need * sizeof *nb);
-        if (nb == NULL)
-            return false;
-        prime__free(w->wc_block[k]);
-        w->wc_block[k] = nb;
-        w->wc_cap[k] = need;
-    }
-    /* the node's wrong images, as positions where its columns are probed */
-    const uint64_t *const *tab = NULL;
-    const uint32_t *wid = ids;
-    if (own != NULL) {
-        tab = (const uint64_t *const *)(w->wc_tab + (size_t)w->wc_at[k] * s->max_m);
-        extract_ids(own, w->wc_words[w->wc_at[k]], w->pos);
-        wid = w->pos;
-    } else if (ids == NULL) {
-        extract_ids(set, c->wrong_words, w->pos);
-        wid = w->pos;
-    }
-    uint64_t **mine = w->wc_tab + (size_t)k * s->max_m;
-    uint64_t *dst = w->wc_block[k];
-    for (uint32_t v = 0; v < n_sv; v++) {
-        uint32_t t = sv_j[v];
-        gather_bits(tab != NULL ? tab[t] : col_at(c, t), wid, n_wrong, dst);
-        mine[t] = dst;
-        dst += words2;
-    }
-    w->wc_words[k] = words2;
-    *made = true;
-    return true;
-}
-
 /* Whether a set of `size` images with outcome sum `sum` (fixed point)
  * drops enough below its class to be a failure mode (the other test is
  * necessary()). With size - sum fixed, false stays false as sum grows (the
@@ -1714,9 +1548,7 @@ void prime__search_set_leaf_chunk(uint32_t words)
 /* visit, pass 1, for a dense node of depth k = max_tags - 1 with 0/1
  * outcomes (its children are leaves): the wrong images of all its allowed
  * children at once (and_popcount_many, the node's wrong words against each
- * child's column, or its wrong images in an ancestor's table, wown over
- * wwords words, against the child's column there, wtab[j]:
- * wrong_tables()), then the correct ones of those with enough wrong
+ * child's column), then the correct ones of those with enough wrong
  * images, at once too; the children that are failure-mode candidates
  * (size, drops()) become the
  * survivors of level k, the others are only counted (visit() would count
@@ -1733,8 +1565,7 @@ void prime__search_set_leaf_chunk(uint32_t words)
  * sv_sum (no node of depth max_tags has children); the survivors' bits go
  * to surv, this node's survivors row (cleared by visit()). false: stopped. */
 static bool leaf_pass(search_worker *w, const search_class *c, uint32_t k, const uint64_t *set,
-                      const uint64_t *allowed, const uint64_t *wown, uint64_t *const *wtab,
-                      size_t wwords, uint64_t *surv, uint32_t *n_out)
+                      const uint64_t *allowed, uint64_t *surv, uint32_t *n_out)
 {
     const search_ctx *s = w->s;
     size_t words = c->words, ww = c->wrong_words, cw = c->row_words;
@@ -1752,14 +1583,11 @@ static bool leaf_pass(search_worker *w, const search_class *c, uint32_t k, const
                     return false;
             }
             lj[n] = j;
-            lcol[n] = wown != NULL ? wtab[j] : col_at(c, j);
+            lcol[n] = col_at(c, j);
             n++;
         }
     }
-    if (wown != NULL)
-        s->k->and_popcount_many(wown, lcol, n, wwords, lwrong);
-    else
-        s->k->and_popcount_many(set, lcol, n, ww, lwrong);
+    s->k->and_popcount_many(set, lcol, n, ww, lwrong);
     /* those with enough wrong images, in order: their correct images */
     uint32_t n_right = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -1927,11 +1755,6 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     uint64_t *sv_size = w->sv_size + (size_t)k * s->max_m;
     uint64_t *sv_sum = w->sv_sum + (size_t)k * s->max_m;
     uint32_t n_sv = 0;
-    /* the wrong images in an ancestor's table (wrong_tables()); never for a
-       local node or a pivot, whose children are counted from masks */
-    const uint64_t *wown = c->binary && !local && !pivot ? w->wc_own[k] : NULL;
-    uint64_t *const *wtab = wown != NULL ? w->wc_tab + (size_t)w->wc_at[k] * s->max_m : NULL;
-    size_t wwords = wown != NULL ? w->wc_words[w->wc_at[k]] : 0;
     if (local && c->binary) {
         /* one word a child (the kernel counts with popcnt where the CPU
            has it) */
@@ -1948,7 +1771,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
         allowed = NULL; /* pass 1 is done */
     } else if (leaf && ids == NULL && c->binary) {
         /* children that are leaves, of a dense node: all counted at once */
-        if (!leaf_pass(w, c, k, set, allowed, wown, wtab, wwords, surv, &n_sv))
+        if (!leaf_pass(w, c, k, set, allowed, surv, &n_sv))
             return false;
         allowed = NULL; /* pass 1 is done */
     }
@@ -2026,9 +1849,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
                 }
             } else if (ids != NULL) {
                 if (c->binary) {
-                    uint32_t wrong = wown != NULL
-                                         ? (uint32_t)s->k->and_popcount(wown, wtab[j], wwords)
-                                         : probe_count(ids, n_wrong, col);
+                    uint32_t wrong = probe_count(ids, n_wrong, col);
                     if (wrong < c->need_wrong)
                         continue;
                     uint32_t right = probe_count(ids + n_wrong, (uint32_t)size - n_wrong, col);
@@ -2043,8 +1864,7 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             } else if (c->binary) {
                 /* the wrong images first: too few, and neither the child
                    nor anything below it can be a failure mode */
-                uint64_t wrong = wown != NULL ? s->k->and_popcount(wown, wtab[j], wwords)
-                                              : s->k->and_popcount(set, col, ww);
+                uint64_t wrong = s->k->and_popcount(set, col, ww);
                 if (wrong < c->need_wrong)
                     continue;
                 /* not a leaf: the children of a dense node are leaves in
@@ -2076,16 +1896,6 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
     }
 
     w->lvl_nsv[k] = n_sv;
-    /* the children's wrong images: in this node's table when it makes one,
-       else in its ancestor's; not below a pivot (the sets there are masks
-       over at most 64 images, counted without tables) */
-    bool made = false;
-    if (c->binary && !leaf && !local && !pivot &&
-        !wrong_tables(w, c, k, set, ids, n_wrong, surv, sv_j, sv_size, sv_sum, n_sv, &made)) {
-        w->status = PRIME_E_NOMEM;
-        return false;
-    }
-    uint64_t *const *mine = made ? w->wc_tab + (size_t)k * s->max_m : NULL;
     uint32_t *sv_idx = w->sv_idx + (size_t)k * s->max_m;
     for (uint32_t v = 0; v < n_sv; v++)
         sv_idx[sv_j[v]] = v;
@@ -2158,20 +1968,6 @@ static bool visit(search_worker *w, uint32_t cls, const search_class *c, uint32_
             } else {
                 s->k->and_count(child, set, col, words);
                 cset = child;
-            }
-        }
-        w->wc_own[k + 1] = NULL;
-        /* not for a child that is local or a pivot (visit()): masks below */
-        if (descend && c->binary && !local && !pivot &&
-            !(csize <= s->local_max && k + 2 < s->max_tags)) {
-            if (mine != NULL) {
-                w->wc_own[k + 1] = mine[j];
-                w->wc_at[k + 1] = k;
-            } else if (wown != NULL) {
-                uint64_t *o = w->wc_buf + (size_t)(k + 1) * s->max_wrong_words;
-                s->k->and_count(o, wown, wtab[j], wwords);
-                w->wc_own[k + 1] = o;
-                w->wc_at[k + 1] = w->wc_at[k];
             }
         }
         w->path[k] = j;
@@ -2277,7 +2073,7 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
     uint32_t *list = w->plist, n_list = 0;
     uint64_t *acc = w->pacc;
     for (uint32_t j = f + 1; j < c->m; j++) {
-        if (bit_of(allowed, j)) {
+        if (prime__bits_get(allowed, j)) {
             w->pcolp[j] = next;
             next += words;
             list[n_list++] = j;
@@ -2289,7 +2085,7 @@ static bool project(search_worker *w, const search_class *c, uint32_t f,
     uint64_t *vals = next;
     const uint32_t *pos = c->col_ids[f];
     if (pos == NULL) {
-        extract_ids(c->cols + (size_t)f * c->words, c->words, w->pos);
+        prime__bits_ids(c->cols + (size_t)f * c->words, c->words, w->pos);
         pos = w->pos;
     }
     /* the wrong images (0/1 outcomes) to words 0..ww-1, the others from
@@ -2423,11 +2219,9 @@ static bool search_item_run(search_worker *w, const search_item *it)
             w->status = PRIME_E_NOMEM;
             return false;
         }
-        w->wc_own[1] = NULL;
         return visit(w, it->cls, &w->proj, 1, first, NULL, false, 0, n_f, c->col_sum[f], c->n,
                      c->sum, allowed);
     }
-    w->wc_own[1] = NULL;
     return visit(w, it->cls, c, 1, c->cols + (size_t)f * c->words, c->col_ids[f], false, 0,
                  n_f, c->col_sum[f], c->n, c->sum, allowed);
 }
@@ -2634,73 +2428,48 @@ static void sort_items_for_search(search_ctx *s)
     qsort(s->items, s->n_items, sizeof *s->items, cmp_item);
 }
 
+/* prime__free(p), then p = NULL: the scratch freed after a batch or once
+ * prepared is freed again by free_workers(). */
+#define FREE_NULL(p) (prime__free(p), (p) = NULL)
+
 /* The phase 1 scratch of a worker (per store tag and per image), freed
  * once the last batch is prepared and at the end. */
 static void free_prepare_scratch(search_worker *w)
 {
-    prime__free(w->count);
-    prime__free(w->sum);
-    prime__free(w->map);
-    prime__free(w->touched);
-    prime__free(w->rank);
-    w->count = w->map = w->touched = w->rank = NULL;
-    w->sum = NULL;
+    FREE_NULL(w->count);
+    FREE_NULL(w->sum);
+    FREE_NULL(w->map);
+    FREE_NULL(w->touched);
+    FREE_NULL(w->rank);
 }
 
 /* The phase 2 and 3 scratch of a worker, sized per batch. */
 static void free_search_scratch(search_worker *w)
 {
-    prime__free(w->stack);
-    prime__free(w->ids);
-    prime__free(w->allowed);
-    prime__free(w->surv_mask);
-    prime__free(w->sv_idx);
-    w->sv_idx = NULL;
-    prime__free(w->pool_size);
-    prime__free(w->pool_sum);
-    prime__free(w->pool_at);
-    w->pool_size = w->pool_sum = NULL;
-    w->pool_at = NULL;
-    prime__free(w->sv_j);
-    prime__free(w->sv_size);
-    prime__free(w->sv_sum);
-    prime__free(w->pos);
-    prime__free(w->leaf_cols);
-    w->leaf_cols = NULL;
-    prime__free(w->pc_wrong);
-    prime__free(w->pc_size);
-    prime__free(w->pc_sum);
-    w->pc_wrong = w->pc_size = NULL;
-    w->pc_sum = NULL;
-    prime__free(w->pcolp);
-    prime__free(w->pnull);
-    prime__free(w->wc_tab);
-    prime__free(w->wc_buf);
-    w->wc_tab = NULL;
-    w->wc_buf = NULL;
-    for (uint32_t d = 0; d <= PRIME_MAX_TAGS_LIMIT; d++) {
-        prime__free(w->wc_block[d]);
-        w->wc_block[d] = NULL;
-        w->wc_cap[d] = 0;
-    }
-    prime__free(w->pacc);
-    prime__free(w->plist);
-    w->pacc = NULL;
-    w->plist = NULL;
-    prime__free(w->lcol);
-    w->lcol = NULL;
-    prime__free(w->pblock);
-    prime__free(w->nec_block);
-    w->nec_block = NULL;
-    w->pcolp = NULL;
-    w->pnull = NULL;
-    w->pblock = NULL;
+    FREE_NULL(w->stack);
+    FREE_NULL(w->ids);
+    FREE_NULL(w->allowed);
+    FREE_NULL(w->surv_mask);
+    FREE_NULL(w->sv_idx);
+    FREE_NULL(w->pool_size);
+    FREE_NULL(w->pool_sum);
+    FREE_NULL(w->pool_at);
+    FREE_NULL(w->sv_j);
+    FREE_NULL(w->sv_size);
+    FREE_NULL(w->sv_sum);
+    FREE_NULL(w->pos);
+    FREE_NULL(w->leaf_cols);
+    FREE_NULL(w->pc_wrong);
+    FREE_NULL(w->pc_size);
+    FREE_NULL(w->pc_sum);
+    FREE_NULL(w->pcolp);
+    FREE_NULL(w->pnull);
+    FREE_NULL(w->pacc);
+    FREE_NULL(w->plist);
+    FREE_NULL(w->lcol);
+    FREE_NULL(w->pblock);
+    FREE_NULL(w->nec_block);
     w->pcap = 0;
-    w->pos = NULL;
-    w->stack = w->allowed = w->surv_mask = NULL;
-    w->ids = w->sv_j = NULL;
-    w->sv_size = NULL;
-    w->sv_sum = NULL;
 }
 
 static void free_workers(search_worker *workers, uint32_t n)
@@ -2796,13 +2565,11 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
             free_prepare_scratch(&workers[t]);
     }
 
-    s->max_words = s->max_row_words = s->max_wrong_words = 0;
+    s->max_words = s->max_row_words = 0;
     s->max_m = 0;
     for (uint32_t k = s->batch_first; k < s->batch_end; k++) {
         if (s->classes[k].words > s->max_words)
             s->max_words = s->classes[k].words;
-        if (s->classes[k].binary && s->classes[k].wrong_words > s->max_wrong_words)
-            s->max_wrong_words = s->classes[k].wrong_words;
         if (s->classes[k].row_words > s->max_row_words)
             s->max_row_words = s->classes[k].row_words;
         if (s->classes[k].m > s->max_m)
@@ -2862,9 +2629,6 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
         workers[t].pc_sum = prime__calloc(mm, sizeof *workers[t].pc_sum);
         workers[t].pcolp = prime__malloc(mm * sizeof *workers[t].pcolp);
         workers[t].pnull = prime__calloc(mm, sizeof *workers[t].pnull);
-        workers[t].wc_tab = prime__malloc(levels * mm * sizeof *workers[t].wc_tab);
-        size_t mww = s->max_wrong_words ? s->max_wrong_words : 1;
-        workers[t].wc_buf = prime__malloc(levels * mww * sizeof *workers[t].wc_buf);
         workers[t].pacc = prime__malloc(mm * sizeof *workers[t].pacc);
         workers[t].plist = prime__malloc(mm * sizeof *workers[t].plist);
         workers[t].lcol = prime__malloc(mm * sizeof *workers[t].lcol);
@@ -2889,7 +2653,6 @@ static prime_status run_batch(search_ctx *s, search_worker *workers, uint32_t n_
                 }
         }
         if (workers[t].pcolp == NULL || workers[t].pnull == NULL || workers[t].pacc == NULL ||
-            workers[t].wc_tab == NULL || workers[t].wc_buf == NULL ||
             workers[t].plist == NULL || workers[t].lcol == NULL || workers[t].pc_wrong == NULL ||
             workers[t].pc_size == NULL || workers[t].pc_sum == NULL) {
             st = PRIME_E_NOMEM;
@@ -2958,7 +2721,6 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->array_den = array_den;
     s->gallop_ratio = gallop_ratio;
     s->proj_mode = proj_mode;
-    s->wc_mode = wc_mode;
     s->leaf_chunk = leaf_chunk;
     s->pair_rows = pair_rows;
     s->nec_mode = nec_mode;

@@ -112,13 +112,6 @@ PRIME_INTERNAL void prime__search_set_gallop_ratio(uint32_t ratio);
  * (where f has tags to add). Read at the start of each prime_search; not
  * for concurrent use. */
 PRIME_INTERNAL void prime__search_set_projection(uint32_t mode);
-/* Test hook: when a search node (0/1 outcomes, with grandchildren to
- * count) makes a table of its wrong images, so that its descendants count
- * their wrong images over its table's words (search.c, wrong_tables()): 0
- * never; 1 (the default) where it is estimated to save more than it
- * costs; 2 always. Read at the start of each prime_search; not for
- * concurrent use. */
-PRIME_INTERNAL void prime__search_set_wrong_tables(uint32_t mode);
 /* Test hook: the correct images of a child that is a leaf (0/1 outcomes)
  * are counted this many words at a time, stopping once the child is known
  * to be a candidate and no failure mode (search.c, leaf_right()); 0

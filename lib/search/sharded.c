@@ -283,21 +283,6 @@ static prime_status check_parts(sh_ctx *s, uint64_t *ln, uint64_t *nonbinary, ui
         }                                                                     \
     } while (0)
 
-/* The fewest wrong images (0/1 outcomes) a set needs (search.c's
- * need_wrong, on the same numbers). */
-static uint64_t need_wrong(const sh_ctx *s)
-{
-    uint64_t lo = 0, hi = s->n + 1;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (prime__fx_can_reach(s->acc, mid << PRIME_FX_SHIFT, s->min_size, s->min_drop))
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
-}
-
 /* Can the set (size, sum) or a subset of it still reach the drop? (the
  * descent test of search.c's visit) */
 static bool descend_ok(const sh_ctx *s, uint64_t size, uint64_t sum)
@@ -370,23 +355,9 @@ static int64_t level_find(const level *l, const uint32_t *tags)
 
 /* ---- counting the children of a round (local) --------------------------------- */
 
-static inline uint64_t bit_of(const uint64_t *b, uint32_t i)
-{
-    return (b[i / PRIME_BITS_WORD] >> (i % PRIME_BITS_WORD)) & 1u;
-}
-
 static inline bool sparse(size_t size, size_t words)
 {
     return size * 8 <= words;
-}
-
-static uint32_t extract_ids(const uint64_t *a, size_t words, uint32_t *out)
-{
-    uint32_t n = 0;
-    for (size_t w = 0; w < words; w++)
-        for (uint64_t x = a[w]; x != 0; x &= x - 1)
-            out[n++] = (uint32_t)(w * PRIME_BITS_WORD) + (uint32_t)__builtin_ctzll(x);
-    return n;
 }
 
 #define NO_POS UINT64_MAX
@@ -439,7 +410,7 @@ static void count_group(sh_ctx *s, sh_scratch *w, uint64_t g)
             uint32_t *to = from == w->ids ? w->ids2 : w->ids, k = 0;
             for (uint32_t x = 0; x < n; x++) {
                 to[k] = from[x];
-                k += (uint32_t)bit_of(col, from[x]);
+                k += (uint32_t)prime__bits_get(col, from[x]);
             }
             from = to;
             n = k;
@@ -455,7 +426,7 @@ static void count_group(sh_ctx *s, sh_scratch *w, uint64_t g)
             n = s->k->and_count(w->pset, w->pset, s->cols + (size_t)pt[i] * words, words);
         pset = w->pset;
         if (sparse(n, words)) {
-            n_ids = extract_ids(pset, words, w->ids);
+            n_ids = prime__bits_ids(pset, words, w->ids);
             ids = w->ids;
         }
     }
@@ -472,7 +443,7 @@ static void count_group(sh_ctx *s, sh_scratch *w, uint64_t g)
             uint64_t wrong = 0;
             if (ids != NULL)
                 for (uint32_t x = 0; x < n_wrong; x++)
-                    wrong += bit_of(col, ids[x]);
+                    wrong += prime__bits_get(col, ids[x]);
             else
                 wrong = s->k->and_popcount(pset, col, ww);
             s->buf[c] = wrong;
@@ -484,7 +455,7 @@ static void count_group(sh_ctx *s, sh_scratch *w, uint64_t g)
             uint64_t right = 0;
             if (ids != NULL)
                 for (uint32_t x = n_wrong; x < n_ids; x++)
-                    right += bit_of(col, ids[x]);
+                    right += prime__bits_get(col, ids[x]);
             else
                 right = s->k->and_popcount(pset + ww, col + ww, words - ww);
             s->buf[ROUND_SETS + s->pos[c]] = right;
@@ -494,7 +465,7 @@ static void count_group(sh_ctx *s, sh_scratch *w, uint64_t g)
         if (ids != NULL) {
             for (uint32_t x = 0; x < n_ids; x++) {
                 uint32_t id = ids[x];
-                if (!bit_of(col, id))
+                if (!prime__bits_get(col, id))
                     continue;
                 size++;
                 sum += s->vals[id];
@@ -655,7 +626,7 @@ static prime_status run_level(sh_ctx *s, const level *prev, level *cur, const ui
             bool group_open = false;
             uint32_t j = pj;
             for (; j < s->m && s->n_children < ROUND_SETS; j++) {
-                if (!bit_of(allowed, j))
+                if (!prime__bits_get(allowed, j))
                     continue;
                 if (!group_open) {
                     s->grp[s->n_grp++] = s->n_children;
@@ -1228,7 +1199,7 @@ static prime_status run_tags(sh_ctx *s, uint64_t **cand_st_out, prime_status *lo
         if (!sparse(s->col_n[c], words))
             continue;
         s->col_ids[c] = pos;
-        pos += extract_ids(s->cols + (size_t)c * words, words, pos);
+        pos += prime__bits_ids(s->cols + (size_t)c * words, words, pos);
     }
     if (alloc_round(s) != PRIME_OK)
         *local = prime__error(PRIME_E_NOMEM, FN ": out of memory");
@@ -1360,7 +1331,7 @@ static prime_status sharded_run(const prime_shard_part *parts, uint32_t n_parts,
         uint64_t ctc = cfg.min_tag_count > 0 ? (uint64_t)cfg.min_tag_count : s->min_size;
         s->cand_min = ctc > s->min_size ? ctc : s->min_size;
         if (s->binary)
-            s->need_wrong = need_wrong(s);
+            s->need_wrong = prime__fx_need_wrong(s->acc, s->n, s->min_size, s->min_drop);
 
         /* level 1 (also when resuming: the candidates and local columns) */
         st = run_tags(s, &cand_st, &local);

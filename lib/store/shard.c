@@ -397,14 +397,6 @@ static prime_status write_manifest(const char *dir, const entry *es, uint32_t co
     return write_json(&b, path_join(dir, "manifest.json"));
 }
 
-static uint64_t load_le64(const unsigned char *p)
-{
-    uint64_t x = 0;
-    for (int k = 7; k >= 0; k--)
-        x = x << 8 | p[k];
-    return x;
-}
-
 /* The payload checksum in the header of a store file. */
 static prime_status file_payload_sum(const char *path, uint64_t *out)
 {
@@ -416,7 +408,7 @@ static prime_status file_payload_sum(const char *path, uint64_t *out)
     fclose(f);
     if (got != sizeof h || !prime__is_binary_store(h, got))
         return prime__error(PRIME_E_FORMAT, "%s: not a libprime binary tag store", path);
-    *out = load_le64(h + 192);
+    *out = prime__get_le64(h + 192);
     return PRIME_OK;
 }
 
@@ -718,7 +710,7 @@ prime_status prime_sharded_store_open(const char *dir, prime_tagstore **out)
         if (st != PRIME_OK)
             break;
         if (!prime__is_binary_store(data, size) || size < 200 ||
-            load_le64((const unsigned char *)data + 192) != es[i].checksum) {
+            prime__get_le64((const unsigned char *)data + 192) != es[i].checksum) {
             prime__free(data);
             st = prime__error(PRIME_E_MISMATCH,
                               "%s: its checksum is not the one its entry records (was the shard "

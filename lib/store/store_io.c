@@ -96,34 +96,10 @@ static const char *const SECTION_NAMES[N_SECTIONS] = {
 #define HOST_BIG_ENDIAN 0
 #endif
 
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 static void put16(unsigned char *p, uint16_t v)
 {
     p[0] = (unsigned char)v;
     p[1] = (unsigned char)(v >> 8);
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
 }
 
 /* Arrays: a plain copy on a little-endian host. */
@@ -131,7 +107,7 @@ static void put32s(unsigned char *dst, const uint32_t *src, size_t n)
 {
 #if HOST_BIG_ENDIAN
     for (size_t i = 0; i < n; i++)
-        put32(dst + 4 * i, src[i]);
+        prime__put_le32(dst + 4 * i, src[i]);
 #else
     if (n > 0)
         memcpy(dst, src, n * 4);
@@ -142,7 +118,7 @@ static void put64s(unsigned char *dst, const uint64_t *src, size_t n)
 {
 #if HOST_BIG_ENDIAN
     for (size_t i = 0; i < n; i++)
-        put64(dst + 8 * i, src[i]);
+        prime__put_le64(dst + 8 * i, src[i]);
 #else
     if (n > 0)
         memcpy(dst, src, n * 8);
@@ -167,7 +143,7 @@ static void swap16s_in_place(unsigned char *p, size_t n)
 static void swap32s_in_place(unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        uint32_t v = get32(p + 4 * i);
+        uint32_t v = prime__get_le32(p + 4 * i);
         memcpy(p + 4 * i, &v, 4);
     }
 }
@@ -175,7 +151,7 @@ static void swap32s_in_place(unsigned char *p, size_t n)
 static void swap64s_in_place(unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        uint64_t v = get64(p + 8 * i);
+        uint64_t v = prime__get_le64(p + 8 * i);
         memcpy(p + 8 * i, &v, 8);
     }
 }
@@ -241,13 +217,13 @@ static void write_tag_off(unsigned char *dst, const prime_tagstore *s, uint32_t 
             return;
         }
         for (size_t i = 0; i < n; i++)
-            put64(dst + 8 * i, s->tag_off32[i]);
+            prime__put_le64(dst + 8 * i, s->tag_off32[i]);
     } else if (s->off32) {
         put32s(dst, s->tag_off32, n);
     } else {
         /* every offset is <= the reference count, which fits (flags_for) */
         for (size_t i = 0; i < n; i++)
-            put32(dst + 4 * i, (uint32_t)s->tag_off[i]);
+            prime__put_le32(dst + 4 * i, (uint32_t)s->tag_off[i]);
     }
 }
 
@@ -263,7 +239,7 @@ static void write_tag_ids(unsigned char *dst, const prime_tagstore *s, uint32_t 
             return;
         }
         for (size_t k = 0; k < n; k++)
-            put32(dst + 4 * k, s->tag_ids16[k]);
+            prime__put_le32(dst + 4 * k, s->tag_ids16[k]);
         return;
     }
     if (s->ids16) {
@@ -285,7 +261,7 @@ static void write_names(unsigned char *file, const uint64_t off[N_SECTIONS], int
 {
     unsigned char *o = file + off[2 * k];
     if (t->count == 0) {
-        put64(o, 0);
+        prime__put_le64(o, 0);
         return;
     }
     put64s(o, t->off, (size_t)t->count + 1);
@@ -332,21 +308,21 @@ prime_status prime__store_serialize(const prime_tagstore *store, const char *pat
     write_tag_ids(file + off[S_IMAGE_TAG_IDS], store, flags);
 
     memcpy(file + H_MAGIC, MAGIC, sizeof MAGIC);
-    put32(file + H_VERSION, FORMAT_VERSION);
-    put32(file + H_HEADER_SIZE, HEADER_SIZE);
-    put64(file + H_FILE_SIZE, pos);
-    put32(file + H_FLAGS, flags);
-    put32(file + H_N_CLASSES, store->classes.count);
-    put32(file + H_N_TAGS, store->tags.count);
-    put32(file + H_N_IMAGES, ni);
-    put64(file + H_N_REFS, n_refs);
+    prime__put_le32(file + H_VERSION, FORMAT_VERSION);
+    prime__put_le32(file + H_HEADER_SIZE, HEADER_SIZE);
+    prime__put_le64(file + H_FILE_SIZE, pos);
+    prime__put_le32(file + H_FLAGS, flags);
+    prime__put_le32(file + H_N_CLASSES, store->classes.count);
+    prime__put_le32(file + H_N_TAGS, store->tags.count);
+    prime__put_le32(file + H_N_IMAGES, ni);
+    prime__put_le64(file + H_N_REFS, n_refs);
     for (int k = 0; k < N_SECTIONS; k++) {
-        put64(file + H_SECTIONS + 16 * k, off[k]);
-        put64(file + H_SECTIONS + 16 * k + 8, size[k]);
+        prime__put_le64(file + H_SECTIONS + 16 * k, off[k]);
+        prime__put_le64(file + H_SECTIONS + 16 * k + 8, size[k]);
     }
-    put64(file + H_PAYLOAD_SUM,
+    prime__put_le64(file + H_PAYLOAD_SUM,
           prime__checksum(file + HEADER_SIZE, file_size - HEADER_SIZE, SEED_PAYLOAD));
-    put64(file + H_HEADER_SUM, prime__checksum(file, H_HEADER_SUM, SEED_HEADER));
+    prime__put_le64(file + H_HEADER_SUM, prime__checksum(file, H_HEADER_SUM, SEED_HEADER));
     *file_out = file;
     *size_out = file_size;
     return PRIME_OK;
@@ -452,7 +428,7 @@ static prime_status check_header(const unsigned char *d, size_t n, const char *n
         return prime__error(PRIME_E_FORMAT,
                             "%s: truncated: %zu bytes, shorter than the %zu-byte header", name,
                             n, (size_t)HEADER_SIZE);
-    uint32_t version = get32(d + H_VERSION);
+    uint32_t version = prime__get_le32(d + H_VERSION);
     if (version > FORMAT_VERSION)
         return prime__error(PRIME_E_FORMAT,
                             "%s: binary store format version %" PRIu32
@@ -465,17 +441,17 @@ static prime_status check_header(const unsigned char *d, size_t n, const char *n
         return prime__error(PRIME_E_FORMAT,
                             "%s: truncated: %zu bytes, shorter than the %zu-byte header", name,
                             n, (size_t)HEADER_SIZE);
-    uint32_t hsize = get32(d + H_HEADER_SIZE);
+    uint32_t hsize = prime__get_le32(d + H_HEADER_SIZE);
     if (hsize != HEADER_SIZE)
         return prime__error(PRIME_E_FORMAT,
                             "%s: header size is %" PRIu32 " bytes, expected %d for version %d",
                             name, hsize, HEADER_SIZE, FORMAT_VERSION);
-    uint64_t want = get64(d + H_HEADER_SUM);
+    uint64_t want = prime__get_le64(d + H_HEADER_SUM);
     uint64_t got = prime__checksum(d, H_HEADER_SUM, SEED_HEADER);
     if (want != got)
         return bad(name, "header checksum mismatch (the header is damaged)");
 
-    uint64_t fsize = get64(d + H_FILE_SIZE);
+    uint64_t fsize = prime__get_le64(d + H_FILE_SIZE);
     if (fsize > n)
         return prime__error(PRIME_E_FORMAT,
                             "%s: truncated: the header says %" PRIu64 " bytes, the file has %zu",
@@ -485,16 +461,16 @@ static prime_status check_header(const unsigned char *d, size_t n, const char *n
                             "%s: %zu unexpected bytes after the end of the store (%" PRIu64
                             " bytes)",
                             name, n - (size_t)fsize, fsize);
-    uint32_t flags = get32(d + H_FLAGS);
+    uint32_t flags = prime__get_le32(d + H_FLAGS);
     if ((flags & ~FLAGS_KNOWN) != 0)
         return prime__error(PRIME_E_FORMAT, "%s: unknown flags 0x%08" PRIx32 " in the header",
                             name, flags & ~FLAGS_KNOWN);
     L->flags = flags;
 
-    L->n_classes = get32(d + H_N_CLASSES);
-    L->n_tags = get32(d + H_N_TAGS);
-    L->n_images = get32(d + H_N_IMAGES);
-    L->n_refs = get64(d + H_N_REFS);
+    L->n_classes = prime__get_le32(d + H_N_CLASSES);
+    L->n_tags = prime__get_le32(d + H_N_TAGS);
+    L->n_images = prime__get_le32(d + H_N_IMAGES);
+    L->n_refs = prime__get_le64(d + H_N_REFS);
     if (L->n_classes > MAX_COUNT || L->n_tags > MAX_COUNT || L->n_images > MAX_COUNT)
         return bad(name, "a class, tag or image count is 2^32-1 or more");
     if (L->n_refs > UINT64_MAX / 8)
@@ -525,8 +501,8 @@ static prime_status check_header(const unsigned char *d, size_t n, const char *n
     expect_size[S_IMAGE_TAG_IDS] = L->n_refs * id_bytes(flags);
     uint64_t pos = HEADER_SIZE;
     for (int k = 0; k < N_SECTIONS; k++) {
-        uint64_t o = get64(d + H_SECTIONS + 16 * k);
-        uint64_t sz = get64(d + H_SECTIONS + 16 * k + 8);
+        uint64_t o = prime__get_le64(d + H_SECTIONS + 16 * k);
+        uint64_t sz = prime__get_le64(d + H_SECTIONS + 16 * k + 8);
         if (o != pos)
             return prime__error(PRIME_E_FORMAT,
                                 "%s: section '%s' starts at byte %" PRIu64 ", expected %" PRIu64,
@@ -569,7 +545,7 @@ static prime_status check_header(const unsigned char *d, size_t n, const char *n
 
     if (!whole)
         return PRIME_OK;
-    want = get64(d + H_PAYLOAD_SUM);
+    want = prime__get_le64(d + H_PAYLOAD_SUM);
     got = prime__checksum(d + HEADER_SIZE, (size_t)(fsize - HEADER_SIZE), SEED_PAYLOAD);
     if (want != got)
         return bad(name, "checksum mismatch (the file is damaged)");
@@ -923,7 +899,7 @@ prime_status prime__store_open_blob(unsigned char *blob, size_t n, const char *n
        writes for this store, byte for byte: its payload checksum (checked
        above) is the store's checksum, known without serialising it. */
     if (L.flags == flags_for(L.n_tags, L.n_refs))
-        atomic_store_explicit(&s->checksum_cache, get64(blob + H_PAYLOAD_SUM),
+        atomic_store_explicit(&s->checksum_cache, prime__get_le64(blob + H_PAYLOAD_SUM),
                               memory_order_relaxed);
     *out = s;
     return PRIME_OK;
@@ -1010,15 +986,15 @@ static void rebase_offsets(unsigned char *p, size_t n, unsigned w, uint64_t base
 {
     for (size_t i = 0; i < n; i++) {
         if (w == 4)
-            put32(p + 4 * i, (uint32_t)(get32(p + 4 * i) - base));
+            prime__put_le32(p + 4 * i, (uint32_t)(prime__get_le32(p + 4 * i) - base));
         else
-            put64(p + 8 * i, get64(p + 8 * i) - base);
+            prime__put_le64(p + 8 * i, prime__get_le64(p + 8 * i) - base);
     }
 }
 
 static uint64_t get_width(const unsigned char *p, unsigned w)
 {
-    return w == 4 ? get32(p) : get64(p);
+    return w == 4 ? prime__get_le32(p) : prime__get_le64(p);
 }
 
 /* A range of the file's images, [first, end). */
@@ -1072,7 +1048,7 @@ static prime_status read_runs(int fd, const char *path, const layout *L, const i
             st = prime__read_at(fd, ends, 8, L->off[S_IMAGE_NAME_OFF] + 8 * first, path);
             if (st == PRIME_OK)
                 st = prime__read_at(fd, ends + 8, ob, L->off[S_IMAGE_TAG_OFF] + ob * first, path);
-            ranges[r][0] = get64(np);
+            ranges[r][0] = prime__get_le64(np);
             ranges[r][2] = get_width(tp, ob);
             if (st == PRIME_OK)
                 st = prime__read_at(fd, ends, 8, L->off[S_IMAGE_NAME_OFF] + 8 * (first + n), path);
@@ -1084,10 +1060,10 @@ static prime_status read_runs(int fd, const char *path, const layout *L, const i
         if (st != PRIME_OK)
             break;
         if (runs[r].end - first < SHORT_RUN) {
-            ranges[r][0] = get64(np);
+            ranges[r][0] = prime__get_le64(np);
             ranges[r][2] = get_width(tp, ob);
         }
-        ranges[r][1] = get64(np + 8 * n);
+        ranges[r][1] = prime__get_le64(np + 8 * n);
         ranges[r][3] = get_width(tp + (size_t)ob * n, ob);
         /* in order over the runs too: the part's bytes are at most the file's */
         if (ranges[r][0] < nb_last || ranges[r][0] > ranges[r][1] ||
@@ -1178,21 +1154,21 @@ static prime_status read_runs(int fd, const char *path, const layout *L, const i
     }
 
     memcpy(blob, MAGIC, sizeof MAGIC);
-    put32(blob + H_VERSION, FORMAT_VERSION);
-    put32(blob + H_HEADER_SIZE, HEADER_SIZE);
-    put64(blob + H_FILE_SIZE, pos);
-    put32(blob + H_FLAGS, L->flags);
-    put32(blob + H_N_CLASSES, L->n_classes);
-    put32(blob + H_N_TAGS, L->n_tags);
-    put32(blob + H_N_IMAGES, (uint32_t)count);
-    put64(blob + H_N_REFS, refs);
+    prime__put_le32(blob + H_VERSION, FORMAT_VERSION);
+    prime__put_le32(blob + H_HEADER_SIZE, HEADER_SIZE);
+    prime__put_le64(blob + H_FILE_SIZE, pos);
+    prime__put_le32(blob + H_FLAGS, L->flags);
+    prime__put_le32(blob + H_N_CLASSES, L->n_classes);
+    prime__put_le32(blob + H_N_TAGS, L->n_tags);
+    prime__put_le32(blob + H_N_IMAGES, (uint32_t)count);
+    prime__put_le64(blob + H_N_REFS, refs);
     for (int k = 0; k < N_SECTIONS; k++) {
-        put64(blob + H_SECTIONS + 16 * k, off[k]);
-        put64(blob + H_SECTIONS + 16 * k + 8, size[k]);
+        prime__put_le64(blob + H_SECTIONS + 16 * k, off[k]);
+        prime__put_le64(blob + H_SECTIONS + 16 * k + 8, size[k]);
     }
-    put64(blob + H_PAYLOAD_SUM,
+    prime__put_le64(blob + H_PAYLOAD_SUM,
           prime__checksum(blob + HEADER_SIZE, (size_t)(pos - HEADER_SIZE), SEED_PAYLOAD));
-    put64(blob + H_HEADER_SUM, prime__checksum(blob, H_HEADER_SUM, SEED_HEADER));
+    prime__put_le64(blob + H_HEADER_SUM, prime__checksum(blob, H_HEADER_SUM, SEED_HEADER));
     *blob_out = blob;
     *size_out = (size_t)pos;
     return PRIME_OK;
@@ -1241,7 +1217,7 @@ static prime_status open_checked(const char *path, int *fd_out, layout *L,
     uint64_t sum = 0;
     if (st == PRIME_OK)
         st = prime__checksum_file_range(fd, HEADER_SIZE, fsize, SEED_PAYLOAD, path, &sum);
-    if (st == PRIME_OK && sum != get64(head + H_PAYLOAD_SUM))
+    if (st == PRIME_OK && sum != prime__get_le64(head + H_PAYLOAD_SUM))
         st = bad(path, "checksum mismatch (the file is damaged)");
     if (st != PRIME_OK) {
         close(fd);
@@ -1362,7 +1338,7 @@ static prime_status index_classes(prime_class_reader *r)
             uint64_t n = ni - i < BLOCK ? ni - i : BLOCK;
             st = prime__read_at(r->fd, buf, 4 * n, L->off[S_IMAGE_CLASS] + 4 * i, r->path);
             for (uint64_t j = 0; st == PRIME_OK && j < n; j++) {
-                uint32_t c = get32(buf + 4 * j);
+                uint32_t c = prime__get_le32(buf + 4 * j);
                 if (pass == 1) {
                     r->class_list[r->class_pos[c]++] = (uint32_t)(i + j);
                     continue;

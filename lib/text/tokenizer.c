@@ -152,20 +152,10 @@ static void vocab_insert(prime_tokenizer *t, uint32_t id)
     }
 }
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 static const merge_slot *merge_find(const prime_tokenizer *t, uint32_t a, uint32_t b)
 {
     uint64_t key = (uint64_t)a << 32 | b;
-    for (uint64_t i = mix64(key) & t->mmask;; i = (i + 1) & t->mmask) {
+    for (uint64_t i = prime__mix64(key) & t->mmask;; i = (i + 1) & t->mmask) {
         const merge_slot *m = &t->mslots[i];
         if (m->rank == UINT32_MAX)
             return NULL;
@@ -178,7 +168,7 @@ static void merge_insert(prime_tokenizer *t, uint32_t a, uint32_t b, uint32_t ra
                          uint32_t result)
 {
     uint64_t key = (uint64_t)a << 32 | b;
-    for (uint64_t i = mix64(key) & t->mmask;; i = (i + 1) & t->mmask) {
+    for (uint64_t i = prime__mix64(key) & t->mmask;; i = (i + 1) & t->mmask) {
         merge_slot *m = &t->mslots[i];
         if (m->rank == UINT32_MAX || m->key == key) {
             m->key = key;
