@@ -3153,7 +3153,12 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
            taken as it is, not copied */
         for (uint32_t t = 0; t < n_alloc && modes == NULL; t++)
             if (workers[t].n_modes > 0 && workers[t].n_segs == 1) {
-                modes = workers[t].segs[0];
+                /* its 23 MB cut to the modes */
+                modes = prime__realloc(workers[t].segs[0], n_modes * sizeof *modes);
+                if (modes == NULL) {
+                    st = PRIME_E_NOMEM; /* the segment is the worker's to free */
+                    goto done;
+                }
                 workers[t].segs[0] = NULL;
                 workers[t].n_segs = 0;
             }
