@@ -1835,6 +1835,20 @@ Test(search, result_reader_errors)
                PRIME_E_PARSE, "bad.json:3: failure_modes[0]: \"class_accuracy\" = 0.75");
     result_bad("{" P ", \"failure_modes\": [\n" MODE("a", "0.5") ",\n" MODE("a", "0.75") "]}",
                PRIME_E_PARSE, "bad.json:3: failure_modes[1]: \"class_accuracy\" = 0.75");
+    /* keys that are all "": nothing in the lexer's scratch (NULL + 0 was
+       undefined behaviour; fuzz_result_json under UBSan) */
+    result_bad("{\"\": 1, \"\": 2}", PRIME_E_PARSE, "bad.json:1: duplicate key \"\" (first on line 1)");
+    /* a mode given twice (its tags in any order): eval would count it twice */
+    result_bad("{" P ", \"failure_modes\": [\n" MODE("a", "0.5") ",\n" MODE("b", "0.5") ",\n"
+               MODE("a", "0.5") "]}", PRIME_E_DUPLICATE,
+               "bad.json:4: failure_modes[2]: the mode of class \"a\" with the same tags as "
+               "failure_modes[0] (line 2) is given twice");
+    result_bad("{" P ", \"failure_modes\": [\n"
+               "{\"class\": \"a\", \"tags\": [\"x\", \"y\"], \"size\": 4, \"correct\": 1, "
+               "\"accuracy\": 0.25, \"class_accuracy\": 0.5, \"drop\": 0.25},\n"
+               "{\"class\": \"a\", \"tags\": [\"y\", \"x\"], \"size\": 4, \"correct\": 1, "
+               "\"accuracy\": 0.25, \"class_accuracy\": 0.5, \"drop\": 0.25}]}",
+               PRIME_E_DUPLICATE, "bad.json:3: failure_modes[1]: the mode of class \"a\"");
     /* types, ranges and parameters */
     result_bad("{\"params\": {\"min_size\": 3, \"min_drop\": 0.3, \"max_tags\": 17}, "
                "\"failure_modes\": []}", PRIME_E_RANGE, "bad.json:1: max_tags = 17");

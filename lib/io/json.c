@@ -472,13 +472,16 @@ prime_status prime__json_check_keys(const prime__json *j, prime__json_span *keys
 {
     if (n < 2)
         return PRIME_OK;
-    dup_base = j->scratch;
+    /* keys that are all "" have put nothing in the scratch: it may be NULL,
+       and NULL + 0 is undefined (found by fuzz_result_json: {"": 1, "": 2}) */
+    const char *base = j->scratch != NULL ? j->scratch : "";
+    dup_base = base;
     qsort(keys, n, sizeof *keys, cmp_key);
     dup_base = NULL;
     for (size_t i = 1; i < n; i++) {
         const prime__json_span *a = &keys[i - 1], *b = &keys[i];
-        if (a->n == b->n && memcmp(j->scratch + a->off, j->scratch + b->off, a->n) == 0) {
-            const char *k = j->scratch + b->off;
+        if (a->n == b->n && memcmp(base + a->off, base + b->off, a->n) == 0) {
+            const char *k = base + b->off;
             if (j->lines)
                 return prime__json_fail_at(j, PRIME_E_PARSE, b->line, "duplicate key \"%.*s\"",
                                            prime__show_len(k, b->n), k);

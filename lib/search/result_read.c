@@ -573,6 +573,85 @@ static bool same(double a, double b)
     return a == b || (isnan(a) && isnan(b));
 }
 
+/* A mode given twice (its class and the same set of tags, in any order) is
+ * refused: prime eval would measure and count it twice. The modes sorted
+ * by class, tag count and sorted tags (ties by position), the equal
+ * neighbours found; the first repeat in the file is named. */
+static _Thread_local const struct twice_ctx {
+    const uint32_t *class_of;
+    const rd_mode *modes;
+    const char *const *tags; /* per mode, its tag names sorted */
+} *twice;
+
+static int cmp_mode_key(const size_t *a, const size_t *b)
+{
+    const rd_mode *x = &twice->modes[*a], *y = &twice->modes[*b];
+    if (twice->class_of[*a] != twice->class_of[*b])
+        return twice->class_of[*a] < twice->class_of[*b] ? -1 : 1;
+    if (x->n_tags != y->n_tags)
+        return x->n_tags < y->n_tags ? -1 : 1;
+    for (uint32_t q = 0; q < x->n_tags; q++) {
+        int c = strcmp(twice->tags[x->tag_first + q], twice->tags[y->tag_first + q]);
+        if (c != 0)
+            return c;
+    }
+    return 0;
+}
+
+static int cmp_mode_pos(const void *a, const void *b)
+{
+    int c = cmp_mode_key(a, b);
+    return c != 0 ? c : *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static prime_status refuse_twice(reader *r, const uint32_t *class_of)
+{
+    if (r->n_modes < 2)
+        return PRIME_OK;
+    const char **tags = prime__malloc((r->n_tags ? r->n_tags : 1) * sizeof *tags);
+    size_t *order = prime__malloc(r->n_modes * sizeof *order);
+    if (tags == NULL || order == NULL) {
+        prime__free(tags);
+        prime__free(order);
+        return nomem(r);
+    }
+    for (size_t i = 0; i < r->n_modes; i++) {
+        const rd_mode *m = &r->modes[i];
+        const char **t = tags + m->tag_first;
+        for (uint32_t q = 0; q < m->n_tags; q++) { /* at most 16: insertion sort */
+            const char *x = r->pool.data + r->tag_off[m->tag_first + q];
+            uint32_t k = q;
+            for (; k > 0 && strcmp(t[k - 1], x) > 0; k--)
+                t[k] = t[k - 1];
+            t[k] = x;
+        }
+        order[i] = i;
+    }
+    struct twice_ctx ctx = {class_of, r->modes, tags};
+    twice = &ctx;
+    qsort(order, r->n_modes, sizeof *order, cmp_mode_pos);
+    size_t repeat = SIZE_MAX, first = 0;
+    for (size_t k = 1; k < r->n_modes; k++)
+        if (order[k] < repeat && cmp_mode_key(&order[k - 1], &order[k]) == 0) {
+            size_t f = k - 1; /* the first of its run */
+            while (f > 0 && cmp_mode_key(&order[f - 1], &order[k]) == 0)
+                f--;
+            repeat = order[k];
+            first = order[f];
+        }
+    twice = NULL;
+    prime__free(tags);
+    prime__free(order);
+    if (repeat == SIZE_MAX)
+        return PRIME_OK;
+    const rd_mode *m = &r->modes[repeat];
+    return prime__json_fail_at(&r->j, PRIME_E_DUPLICATE, m->line,
+                               "failure_modes[%zu]: the mode of class \"%.*s\" with the same "
+                               "tags as failure_modes[%zu] (line %" PRIu64 ") is given twice",
+                               repeat, (int)m->class_len, r->pool.data + m->class_off, first,
+                               r->modes[first].line);
+}
+
 /* Classes sorted by name, each mode tied to its class (a class that
  * "classes" lacks is added with 0 images and the mode's class accuracy),
  * descriptions made for modes without one; then the result. */
@@ -627,6 +706,8 @@ static prime_status build(reader *r, prime_result **out)
         }
         class_of[i] = id;
     }
+    if ((st = refuse_twice(r, class_of)) != PRIME_OK)
+        goto done;
     if (r->n_classes >= PRIME_NONE) {
         st = prime__json_fail(j, PRIME_E_LIMIT, "more than %u classes", PRIME_NONE - 1);
         goto done;

@@ -81,12 +81,24 @@ prime_status prime__store_intern_tag(prime_tagstore *s, const char *name, size_t
     return prime__names_push(&s->tags, name, n, true, id_out);
 }
 
+/* "WHAT name is not valid UTF-8: "PREFIX" then byte 0xHH at offset K": the
+ * valid part (at most 200 bytes) and the first bad byte, so that the name
+ * can be found among many. */
+static prime_status bad_name(const char *what, const char *s, size_t n)
+{
+    const char *z = memchr(s, '\0', n);
+    size_t k = prime__utf8_prefix(s, z != NULL ? (size_t)(z - s) : n);
+    return prime__error(PRIME_E_INVALID_ARG,
+                        "%s name is not valid UTF-8: \"%.*s\" then byte 0x%02X at offset %zu",
+                        what, (int)(k > 200 ? 200 : k), s, (unsigned)(unsigned char)s[k], k);
+}
+
 prime_status prime__store_check_class_name(const char *name, size_t n)
 {
     if (n == 0)
         return prime__error(PRIME_E_INVALID_ARG, "empty class name");
     if (memchr(name, '\0', n) != NULL || !prime__utf8_valid(name, n))
-        return prime__error(PRIME_E_INVALID_ARG, "class name is not valid UTF-8");
+        return bad_name("class", name, n);
     return PRIME_OK;
 }
 
@@ -146,7 +158,7 @@ prime_status prime__store_add_image(prime_tagstore *s, const char *name, size_t 
     uint64_t h = 0;
     if (name_len > 0) {
         if (memchr(name, '\0', name_len) != NULL || !prime__utf8_valid(name, name_len))
-            return prime__error(PRIME_E_INVALID_ARG, "image name is not valid UTF-8");
+            return bad_name("image", name, name_len);
         h = prime__hash_bytes(name, name_len);
         if (prime__names_find_hashed(&s->images, name, name_len, h) != PRIME_NONE)
             return prime__error(PRIME_E_DUPLICATE, "duplicate image \"%.*s\"",
@@ -273,12 +285,12 @@ prime_status prime_tagstore_add_image_names(prime_tagstore *s, const char *image
         return prime__error(PRIME_E_DUPLICATE, "duplicate image \"%.*s\"",
                             (int)(name_len > 200 ? 200 : name_len), image_name);
     if (name_len > 0 && !prime__utf8_valid(image_name, name_len))
-        return prime__error(PRIME_E_INVALID_ARG, "image name is not valid UTF-8");
+        return bad_name("image", image_name, name_len);
     size_t cn = strlen(class_name);
     if (cn == 0)
         return prime__error(PRIME_E_INVALID_ARG, "empty class name");
     if (!prime__utf8_valid(class_name, cn))
-        return prime__error(PRIME_E_INVALID_ARG, "class name is not valid UTF-8");
+        return bad_name("class", class_name, cn);
     for (uint32_t k = 0; k < n_tags; k++) {
         size_t tn = strlen(tag_names[k]);
         if (prime__names_find(&s->tags, tag_names[k], tn) == PRIME_NONE) {

@@ -11,7 +11,7 @@ tmp=$(mktemp -d)
 # only the script's own shell removes it: a background subshell (the watchers
 # below) killed right after its fork still runs this trap, with $BASHPID not
 # yet its own; /proc/self read by a builtin is the process that runs the trap
-trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || rm -rf "$tmp"' EXIT
+trap 'read -r me _ </proc/self/stat; [ "$me" != $$ ] || { umount "$tmp/small" 2>/dev/null; rm -rf "$tmp"; }' EXIT
 # shellcheck source=checks.sh
 . "$here/checks.sh"
 cd "$here"
@@ -328,7 +328,16 @@ case_ 2 "unknown option '--x'" "report: unknown option last" -- "$prime" report 
 case_ 2 "unknown option '--bogus' for info" "info: unknown option last" -- "$prime" info tags.csv --bogus
 case_ 2 "unknown option '--bogus' for merge" "merge: unknown option last" -- "$prime" merge --output "$w/never.prime" tags.csv --bogus
 case_ 2 "--whole-dataset takes no value" "a flag given a value" -- "$prime" search --tags tags.csv --whole-dataset=1
+case_ 2 "--outcomes-format needs --outcomes-output FILE" "convert: an option that would be ignored" -- \
+  "$prime" convert --tags tags_correct.csv --outcomes-format binary --output "$w/never.prime"
 case_ 2 "option --output needs a value" "a known option last, without its value" -- "$prime" search --tags tags.csv --output
+
+# "--" ends the options of info (as of merge and tokenize): a file whose name starts with --
+cp tags.csv "$tmp/--odd.csv"
+expect 0 "info -- FILE named --odd.csv" -- sh -c 'cd "$1" && "$0" info -- --odd.csv' "$prime" "$tmp"
+grep -q "^images: *11$" "$tmp/out" && ok || bad "info -- FILE: $(cat "$tmp/out")"
+case_ 2 "info needs exactly one FILE" "info -- with no file" -- "$prime" info --
+case_ 2 "info needs exactly one FILE" "info -- with two files" -- "$prime" info -- tags.csv tags.csv
 
 # ---- 12. empty values ----
 case_ 2 "option --tags needs a value, not an empty text" "--tags=" -- "$prime" search --tags=
@@ -374,6 +383,12 @@ case_ 1 "utf.txt:2: invalid UTF-8" "tag --images LIST with invalid UTF-8" -- \
 printf '\xEF\xBB\xBF\r\n# nothing\r\n' > "$w/nolines.txt"
 case_ 1 "nolines.txt: no lines (the file is empty or blank)" "tag --images LIST with no lines" -- \
   "$prime" tag --images "$w/nolines.txt" --backend properties --output "$w/never.csv"
+mkdir -p "$lab/bad8/cat" && cp ../data/tag/cat/a.png "$lab/bad8/cat/ok.png" && cp ../data/tag/cat/a.png "$lab/bad8/cat/x$(printf '\xff').png"
+case_ 1 "image name is not valid UTF-8: \"cat/x\" then byte 0xFF at offset 5" "tag --images DIR with a file name that is not UTF-8 (named)" -- \
+  "$prime" tag --images "$lab/bad8" --backend properties --output "$w/never.csv"
+printf '# c\ncat/a.png\n\ncat/b b.png\ncat/a.png\n' > "$lab/twice.txt"
+case_ 1 "twice.txt: image \"cat/a.png\" is listed twice (items 1 and 3" "tag --images LIST naming an image twice (before any is tagged)" -- \
+  "$prime" tag --images "$lab/twice.txt" --backend properties --output "$w/never.csv"
 printf 'image,label\ncat/a.png,x\ndog/c.png,y\n"cat/b b.png",x\ncat/a.png,z\n' > "$w/dup.csv"
 case_ 1 "dup.csv:5: image \"cat/a.png\" listed twice (first on line 2)" "tag --labels: an image listed twice" -- \
   "$prime" tag --images ../data/tag --backend properties --labels "$w/dup.csv" --output "$w/never.csv"
@@ -404,6 +419,181 @@ cp -r "$sh" "$w/dup2.prmd"
 sed -i '0,/"completed": true/s//"completed": true, "completed": false/' "$w/dup2.prmd/manifest.json"
 case_ 1 "duplicate key \"completed\"" "merge: a shard entry with a key given twice" -- \
   "$prime" merge --output "$w/never.prime" "$w/dup2.prmd"
+
+# an output that is a file of a sharded store read whole (--tags DIR.prmd,
+# merge's part): refused like the folder itself, a hard link too
+cp -r "$sh" "$w/in.prmd"
+ln "$w/in.prmd/shard-00001.prm" "$w/shard_hard.json"
+case_ 1 "shard-00000.prm: is also the input $w/in.prmd/shard-00000.prm; refusing to overwrite it" \
+  "merge --output = a shard of the part" -- "$prime" merge --output "$w/in.prmd/shard-00000.prm" "$w/in.prmd"
+case_ 1 "manifest.json: is also the input $w/in.prmd/manifest.json" "convert --output = the manifest of --tags DIR.prmd/" -- \
+  "$prime" convert --tags "$w/in.prmd/" --output "$w/in.prmd/manifest.json"
+case_ 1 "shard_hard.json: is also the input $w/in.prmd/shard-00001.prm" "search --output = a shard of --tags (hard link)" -- \
+  "$prime" search --tags "$w/in.prmd" --outcomes outcomes.csv --output "$w/shard_hard.json"
+case_ 1 "is also the input $w/in.prmd/shard-00001.json" "eval --output = a shard's entry" -- \
+  "$prime" eval --result expected.json --tags "$w/in.prmd" --outcomes outcomes.csv --output "$w/in.prmd/shard-00001.json"
+
+# ---- 15. an output that is one of the images read (--images): refused ----
+# (no option names them, so the writer does not know them: tag and classify
+# check the listed images, report each image its page shows)
+cp -r ../data/tag "$w/imgs"
+cp -r ../data/report/img "$w/rimg"
+ln "$w/imgs/cat/a.png" "$w/img_hard.csv"
+ln -s imgs/dog/c.png "$w/img_link.csv"
+printf 'cat/a.png\ndog/c.png\n' > "$w/imgs/list.txt"
+case_ 1 "a.png: is also the input $w/imgs/cat/a.png; refusing to overwrite it" "tag --output = an image of --images DIR" -- \
+  "$prime" tag --images "$w/imgs" --backend properties --output "$w/imgs/cat/a.png"
+case_ 1 "img_hard.csv: is also the input $w/imgs/cat/a.png" "tag --output = an image of --images DIR (hard link)" -- \
+  "$prime" tag --images "$w/imgs" --backend properties --output "$w/img_hard.csv"
+case_ 1 "img_link.csv: is also the input $w/imgs/dog/c.png" "tag --output = an image of --images LIST (symbolic link)" -- \
+  "$prime" tag --images "$w/imgs/list.txt" --backend properties --output "$w/img_link.csv"
+case_ 1 "is also the input $w/imgs/cat/a.png" "classify --output = an image (before the model loads)" -- \
+  "$prime" classify --model "$w/none.pt" --images "$w/imgs/list.txt" --output "$w/imgs/cat/a.png"
+"$prime" search --tags ../data/report/tags.csv --min-size 2 --max-tags 2 --min-drop 0.2 --output "$tmp/rep_r.json" \
+  && ok || bad "setup: search of the report's tags"
+case_ 1 "c1.png: is also the input $w/rimg/cat/c1.png; refusing to overwrite it" "report --output = an image it shows" -- \
+  "$prime" report --result "$tmp/rep_r.json" --tags ../data/report/tags.csv --images "$w/rimg" --output "$w/rimg/cat/c1.png"
+no_temps "$w" "an output that is an image"
+
+# ---- 16. every reader of a command x the classes of bad input ----
+# each bad file through every command that reads it: exit 1, FILE:LINE and
+# what is wrong, no output and no file changed
+mx="$w/mx"
+mkdir -p "$mx"
+H='image,class,tags,correct\n'
+printf '' > "$mx/t_empty.csv"
+printf "${H}a1,ape,da\0rk,1\n" > "$mx/t_nul.csv"
+printf "${H}a1,ape,caf\xe9,1\n" > "$mx/t_utf8.csv"
+printf "\xff\xfei\0m\0a\0g\0e\0\n\0" > "$mx/t_utf16.csv"
+printf "${H}a1,ape,dark,1\na1,ape,tree,0\n" > "$mx/t_dup.csv"
+printf 'image,tags,correct\na1,dark,1\n' > "$mx/t_nocol.csv"
+printf 'image,class,tags,class\na1,ape,dark,ape\n' > "$mx/t_dupcol.csv"
+printf "${H}a1,ape,dark,1,extra\n" > "$mx/t_extra.csv"
+printf "${H}a1,ape,dark\n" > "$mx/t_short.csv"
+printf "${H}a1,ape,%s,1\n" "$(printf 'x%.0s' $(seq 256))" > "$mx/t_longtag.csv"
+printf "${H},ape,dark,1\n" > "$mx/t_noimage.csv"
+printf "${H}a1,ape,dark||tree,1\n" > "$mx/t_emptytag.csv"
+printf "${H}a1,ape,dark,nan\n" > "$mx/t_nan.csv"
+printf "${H}a1,ape,dark,2\n" > "$mx/t_two.csv"
+printf "${H}a1,ape,dark,99999999999999999999999\n" > "$mx/t_bigint.csv"
+printf 'image,class,tags,score\na1,ape,dark,inf\n' > "$mx/t_inf.csv"
+printf 'image,class,tags,score\na1,ape,dark,-0.5\n' > "$mx/t_neg.csv"
+printf 'image,class,tags,score\na1,ape,dark,1e999\n' > "$mx/t_huge.csv"
+printf "${H}a1,ape,dark,1\na2,\"ape,tree,1\n" > "$mx/t_quote.csv"
+printf "${H}a1,ape,da\"rk,1\n" > "$mx/t_midquote.csv"
+printf 'image,class,tags,correct\ra1,ape,dark,1\r' > "$mx/t_cr.csv"
+printf '{"image": "a1", "class": "ape", "tags": ["dark"], "correct": 1}\n{"image": "a2", "class": "ape", "tags": ["dark"], "correct": NaN}\n' > "$mx/t_nan.jsonl"
+printf '{"image": "a1", "class": "ape", "tags": "dark", "correct": 1}\n' > "$mx/t_type.jsonl"
+tags_cases=(
+  "t_empty.csv:1: empty file" "t_nul.csv:2: NUL byte" "t_utf8.csv:2: invalid UTF-8"
+  "t_utf16.csv:1: invalid UTF-8" "t_dup.csv:3: duplicate image \"a1\" (first on line 2)"
+  "t_nocol.csv:1: missing column \"class\"" "t_dupcol.csv:1: column \"class\" appears twice"
+  "t_extra.csv:2: expected 4 fields, found 5" "t_short.csv:2: expected 4 fields, found 3"
+  "t_longtag.csv:2: tag name of 256 bytes" "t_noimage.csv:2: empty image name"
+  "t_emptytag.csv:2: empty tag name" "t_nan.csv:2: correct is not a number" "t_two.csv:2: correct must be 0 or 1"
+  "t_bigint.csv:2: correct must be 0 or 1" "t_inf.csv:2: score is not a number"
+  "t_neg.csv:2: score -0.5 is outside [0, 1]" "t_huge.csv:2: score is not a number"
+  "t_quote.csv:3:" "t_midquote.csv:2:" "t_cr.csv:1: carriage return" "t_nan.jsonl:2:" "t_type.jsonl:1:")
+for c in "${tags_cases[@]}"; do
+  f=${c%%:*}
+  case_ 1 "$c" "search --tags $f" -- "$prime" search --tags "$mx/$f" --output "$w/never.json"
+  case_ 1 "$c" "convert --tags $f" -- "$prime" convert --tags "$mx/$f" --output "$w/never.prime" --outcomes-output "$w/never.csv"
+  case_ 1 "$c" "info $f" -- "$prime" info "$mx/$f"
+  case_ 1 "$c" "eval --tags $f" -- "$prime" eval --result expected.json --tags "$mx/$f" --output "$w/never.json"
+  case_ 1 "$c" "report --tags $f" -- "$prime" report --result expected.json --tags "$mx/$f" --images ../data/report/img --output "$w/never.html"
+  case_ 1 "$c" "merge $f" -- "$prime" merge --output "$w/never.prime" "$mx/$f"
+done
+O='image,correct\n'
+printf '' > "$mx/o_empty.csv"
+printf "${O}a1,0\0\n" > "$mx/o_nul.csv"
+printf "${O}a\xff1,0\n" > "$mx/o_utf8.csv"
+printf "${O}a1,0\na1,1\n" > "$mx/o_dup.csv"
+printf 'image,verdict\na1,0\n' > "$mx/o_nocol.csv"
+printf "${O}a1,0,1\n" > "$mx/o_extra.csv"
+printf 'image,score\na1,nan\n' > "$mx/o_nan.csv"
+printf 'image,score\na1,-inf\n' > "$mx/o_inf.csv"
+printf 'image,score\na1,-0.25\n' > "$mx/o_neg.csv"
+printf 'image,score\na1,1e400\n' > "$mx/o_huge.csv"
+grep -v ',a7$' outcomes.csv > "$mx/o_missing.csv"
+out_cases=(
+  "o_empty.csv:1: empty file" "o_nul.csv:2: NUL byte" "o_utf8.csv:2: invalid UTF-8"
+  "o_dup.csv:3: duplicate image \"a1\" (first on line 2)" "o_nocol.csv:1:" "o_extra.csv:2: expected 2 fields, found 3"
+  "o_nan.csv:2: score is not a number" "o_inf.csv:2: score is not a number" "o_neg.csv:2: score -0.25 is outside [0, 1]"
+  "o_huge.csv:2: score is not a number" "o_missing.csv: image \"a7\" of the tag store has no outcome")
+for c in "${out_cases[@]}"; do
+  f=${c%%:*}
+  case_ 1 "$c" "search --outcomes $f" -- "$prime" search --tags tags.csv --outcomes "$mx/$f" --output "$w/never.json"
+  case_ 1 "$c" "eval --outcomes $f" -- "$prime" eval --result expected.json --tags tags.csv --outcomes "$mx/$f" --output "$w/never.json"
+  case_ 1 "$c" "report --outcomes $f" -- "$prime" report --result expected.json --tags tags.csv --outcomes "$mx/$f" --images ../data/report/img --output "$w/never.html"
+  case_ 1 "$c" "convert --outcomes $f" -- "$prime" convert --tags tags.csv --outcomes "$mx/$f" --output "$w/never.prime" --outcomes-output "$w/never.csv"
+done
+# the same data with a BOM, CRLF line ends and no final line end: the same result
+{ printf '\xEF\xBB\xBF'; sed 's/$/\r/' tags.csv | head -c -2; } > "$mx/crlf_tags.csv"
+{ printf '\xEF\xBB\xBF'; sed 's/$/\r/' outcomes.csv; } > "$mx/crlf_outcomes.csv"
+expect 0 "search: BOM, CRLF, no final line end" -- "$prime" search --tags "$mx/crlf_tags.csv" --outcomes "$mx/crlf_outcomes.csv" "${args[@]}" --output "$tmp/crlf.json"
+same "$tmp/crlf.json" expected.json "search: BOM, CRLF, no final line end"
+
+# ---- 17. every command with an output x the classes of bad output ----
+# (OUT in a command stands for the output; IN_TAGS for its tags input)
+printf 'image,class,tags\nm1,c,a|b\n' > "$w/part3.csv"
+out_cmds=(
+  "search --tags IN_TAGS --outcomes outcomes.csv --min-size 2 --output OUT"
+  "search --stream --tags IN_TAGS --outcomes outcomes.csv --min-size 2 --output OUT"
+  "search --format csv --tags IN_TAGS --outcomes outcomes.csv --min-size 2 --output OUT"
+  "eval --result expected.json --tags IN_TAGS --outcomes outcomes.csv --output OUT"
+  "eval --format text --result expected.json --tags IN_TAGS --outcomes outcomes.csv --output OUT"
+  "report --result expected.json --tags IN_TAGS --outcomes outcomes.csv --images ../data/report/img --per-mode 0 --output OUT"
+  "convert --tags IN_TAGS --output OUT"
+  "convert --tags IN_TAGS --outcomes outcomes.csv --output $tmp/ok.prime --outcomes-output OUT"
+  "merge --output OUT IN_TAGS"
+  "tag --images ../data/tag --backend properties --labels IN_TAGS --output OUT")
+for c in "${out_cmds[@]}"; do
+  name=${c%% --*}
+  in_tags=tags.csv
+  [ "$name" = tag ] && in_tags=../data/tag/labels.csv
+  [ "$name" = convert ] || [ "$name" = merge ] && in_tags=tags_correct.csv
+  run() { local cmd=${c//IN_TAGS/$2}; cmd=${cmd//OUT/$1}; read -ra a <<<"$cmd"; "$prime" "${a[@]}"; }
+  case_ 1 "adir: is a directory; an output must be a file" "$name: output a directory" -- run "$w/adir" "$in_tags"
+  case_ 1 "cannot write: No such file or directory (the folder $w/nowhere)" "$name: output in a missing folder" -- run "$w/nowhere/x" "$in_tags"
+  case_ 1 "/dev/full: cannot write: No space left on device" "$name: output /dev/full" -- run /dev/full "$in_tags"
+  cp "$in_tags" "$w/in_copy"
+  case_ 1 "is also the input" "$name: output DIR/./x, input DIR/x" -- run "$w/./in_copy" "$w/in_copy"
+  case_ 1 "is also the input" "$name: output DIR/adir/../x, input DIR/x" -- run "$w/adir/../in_copy" "$w/in_copy"
+  rm -f "$w/in_copy"
+done
+# a read-only folder and a full file system: only as root, where tmpfs mounts
+if [ "$(id -u)" = 0 ] && mkdir -p "$tmp/small" && mount -t tmpfs -o size=16k tmpfs "$tmp/small" 2>/dev/null; then
+  for c in "${out_cmds[@]}"; do
+    name=${c%% --*}
+    in_tags=tags.csv
+    [ "$name" = tag ] && in_tags=../data/tag/labels.csv
+    [ "$name" = convert ] || [ "$name" = merge ] && in_tags=tags_correct.csv
+    cmd=${c//IN_TAGS/$in_tags}
+    cmd=${cmd//OUT/$tmp/small/old.out}
+    rm -f "$tmp/small/old2.out"
+    echo old > "$tmp/small/old.out"
+    if [ "$name" = convert ]; then # a second output on the full file system too
+      echo old > "$tmp/small/old2.out"
+      if [ "${cmd#*--outcomes-output}" = "$cmd" ]; then cmd="$cmd --outcomes-output $tmp/small/old2.out"
+      else cmd=${cmd/--output $tmp\/ok.prime/--output $tmp\/small\/old2.out}; fi
+    fi
+    cat /dev/zero > "$tmp/small/fill" 2>/dev/null
+    read -ra a <<<"$cmd"
+    expect 1 "$name: a full file system" -- "$prime" "${a[@]}"
+    err_has "No space left on device" "$name: a full file system"
+    rm -f "$tmp/small/fill"
+    [ "$(cat "$tmp/small/old.out")" = old ] && ok || bad "$name: a full file system: the old output changed"
+    [ ! -e "$tmp/small/old2.out" ] || [ "$(cat "$tmp/small/old2.out")" = old ] && ok || bad "$name: the other old output changed"
+    no_temps "$tmp/small" "$name: a full file system"
+    mount -o remount,ro "$tmp/small"
+    expect 1 "$name: a read-only folder" -- "$prime" "${a[@]}"
+    err_has "Read-only file system" "$name: a read-only folder"
+    mount -o remount,rw "$tmp/small"
+  done
+  umount "$tmp/small"
+else
+  echo "note: not root or no tmpfs mount: the full and read-only file systems are not tried"
+fi
 
 echo "cli edges: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

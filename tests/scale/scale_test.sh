@@ -100,7 +100,13 @@ expect_fail "duplicate images" "is in two parts" -- "$prime" merge --output "$tm
 "$prime" convert --tags "$tmp/t.csv" --output "$tmp/t.prime"
 tag "$tmp/g/small.txt" --top-k 1 --output "$tmp/k1.prime"
 expect_fail "other tag tables" "different tag tables" -- "$prime" merge --output "$tmp/never.prime" "$tmp/list-2-flag.prmd/shard-00001.prm" "$tmp/t.prime"
-expect_fail "bad shard" "shard 3 of 3 does not exist" -- tag "$tmp/g/list.txt" --shard 3/3 --output "$tmp/x.prmd"
+tag "$tmp/g/list.txt" --shard 3/3 --output "$tmp/x.prmd" > "$tmp/out" 2>&1 # bad usage: exit 2
+[ $? -eq 2 ] && grep -q -- "--shard: shard 3 of 3 does not exist" "$tmp/out" && [ ! -e "$tmp/x.prmd" ] && ok ||
+  bad "bad shard: $(cat "$tmp/out")"
+for spec in a/b 0/0 -1/2 1/2/3; do
+  tag "$tmp/g/list.txt" --shard "$spec" --output "$tmp/x.prmd" > "$tmp/out" 2>&1
+  [ $? -eq 2 ] && grep -q -- "--shard: " "$tmp/out" && [ ! -e "$tmp/x.prmd" ] && ok || bad "--shard $spec: $(cat "$tmp/out")"
+done
 expect_fail "half a Slurm pair" "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not" -- env SLURM_ARRAY_TASK_ID=0 "$prime" tag --images "$tmp/g/list.txt" --labels "$tmp/g/labels.csv" --backend properties --output "$tmp/x.prmd"
 expect_fail "no shard" "no shard given" -- tag "$tmp/g/list.txt" --output "$tmp/x.prmd"
 "$prime" tag --images "$tmp/g/list.txt" --backend properties --shard 0/2 --output "$tmp/x.csv" > "$tmp/out" 2>&1

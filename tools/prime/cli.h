@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "prime/backend.h"
@@ -117,6 +118,21 @@ int writer_close(prime_writer *w);
  * one output the library writes itself: 0 or EXIT_FAIL (after a message). */
 int check_outputs(const char *const *inputs, size_t n, const char *const *outputs, size_t m);
 
+/* An output against the files a command reads that no option names (the
+ * images of --images): output_id_init takes the output's device and inode
+ * once (nothing when it does not exist yet, or is not a regular file: a
+ * device or FIFO is written in place, never replaced); output_id_refuse
+ * returns 0, or EXIT_FAIL after the writer's message when `input` is that
+ * file (same device and inode: a symbolic or hard link counts). */
+typedef struct {
+    const char *path;
+    int exists;
+    dev_t dev;
+    ino_t ino;
+} output_id;
+void output_id_init(output_id *o, const char *path);
+int output_id_refuse(const output_id *o, const char *input);
+
 /* A handle the library renders (into a caller buffer, with a size query)
  * and writes to a file (through its writer). */
 typedef prime_status (*render_fn)(const void *h, int32_t format, char *buf, size_t cap,
@@ -191,10 +207,11 @@ void strvec_free(strvec *s);
 
 /* The image files of --images (a folder walked recursively and sorted, or a
  * list file, one path a line, read by prime_lines_load), their names and classes (from labels_path,
- * else the parent folder's name). Prints the problem and returns 0 on
+ * else the parent folder's name). An output (NULL: none) that is one of the
+ * images is refused (output_id_refuse). Prints the problem and returns 0 on
  * failure. */
-int collect_images(const char *images, const char *labels_path, strvec *paths, strvec *names,
-                   strvec *classes);
+int collect_images(const char *images, const char *labels_path, const char *output,
+                   strvec *paths, strvec *names, strvec *classes);
 
 /* Data files (opts.c). The data folder: $PRIME_DATA_DIR when set and not
  * empty, else where `meson install` puts data/ (PRIME_DATA_INSTALLED,

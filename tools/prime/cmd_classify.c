@@ -34,18 +34,18 @@ int cmd_classify(int argc, char **argv)
     prime_writer *w = writer_open(inputs, 5, &o.output, 1);
     if (w == NULL)
         return EXIT_FAIL;
-    torch_api tapi;
-    if (!torch_load(&tapi, "classify")) {
-        prime_writer_destroy(w);
-        return EXIT_FAIL;
-    }
     strvec paths = {0}, names = {0}, classes = {0};
     prime_classifier *cls = NULL;
     prime_image_spec *spec = NULL;
     uint32_t *pred = NULL;
     const char **pred_names = NULL;
     rc = EXIT_FAIL;
-    if (!collect_images(o.images, o.labels, &paths, &names, &classes))
+    /* the images first: an output that is one of them is refused even
+       where libprime-torch is missing */
+    if (!collect_images(o.images, o.labels, o.output, &paths, &names, &classes))
+        goto done;
+    torch_api tapi;
+    if (!torch_load(&tapi, "classify"))
         goto done;
     prime_status st = PRIME_OK;
     if (o.have_threads)

@@ -12,6 +12,7 @@ int cmd_convert(int argc, char **argv)
 {
     const char *tags_path = NULL, *output = NULL, *outcomes_output = NULL, *outcomes_in = NULL;
     int32_t okind = -1; /* --outcomes-format (scale.c): -1 = csv, else PRIME_OUTCOMES_* */
+    const char *okind_given = NULL;
     opts o = {.argc = argc, .argv = argv, .specs = specs};
     int k;
     const char *v;
@@ -25,6 +26,7 @@ int cmd_convert(int argc, char **argv)
         else if (k == O_OUTCOMES)
             outcomes_in = v;
         else if (k == O_OUTCOMES_FORMAT) {
+            okind_given = v;
             if (!scale_outcomes_kind(v, &okind))
                 return usage_error("--outcomes-format must be csv, binary, bits, fixed or f64, "
                                    "not '%s'", v);
@@ -35,6 +37,8 @@ int cmd_convert(int argc, char **argv)
         return usage_error("%s", "convert needs --tags FILE and --output STORE");
     if (outcomes_in != NULL && outcomes_output == NULL)
         return usage_error("%s", "--outcomes needs --outcomes-output FILE");
+    if (okind_given != NULL && outcomes_output == NULL) /* else silently ignored */
+        return usage_error("%s", "--outcomes-format needs --outcomes-output FILE");
     const char *outputs[] = {output, outcomes_output};
     const char *ins[] = {tags_path, outcomes_in};
     prime_writer *w = writer_open(ins, outcomes_in ? 2 : 1, outputs, 2);

@@ -13,6 +13,11 @@ int cmd_info(int argc, char **argv)
     while ((k = opts_next(&o, &arg)) != OPT_END) {
         if (k == OPT_ERROR)
             return o.rc;
+        if (strcmp(arg, "--") == 0) { /* only files after it (as merge, tokenize) */
+            for (; o.i < o.argc; o.i++, files++)
+                file = argv[o.i];
+            break;
+        }
         file = arg;
         files++;
     }

@@ -255,7 +255,7 @@ static int cmd_tag_run(const tag_opts *o)
     scale_shard shard;
     prime_writer *w = writer_open(inputs, 8, &o->output, sharded ? 0 : 1);
     int rc = EXIT_FAIL;
-    if (w == NULL || !collect_images(o->images, o->labels, &paths, &names, &classes) ||
+    if (w == NULL || !collect_images(o->images, o->labels, o->output, &paths, &names, &classes) ||
         (sharded && !scale_resolve_shard(prog, o->shard, (const char *const *)names.v, names.n,
                                          &shard)) ||
         (tagger = make_tagger(o)) == NULL)
@@ -356,6 +356,13 @@ int cmd_tag(int argc, char **argv)
         return rc;
     if (o.shard != NULL && !scale_is_sharded_output(o.output))
         return usage_error("%s", "--shard needs --output NAME.prmd (a sharded-store folder)");
+    uint32_t shard_i, shard_n; /* a bad --shard is bad usage (one from the environment is not) */
+    if (o.shard != NULL && prime_shard_resolve(o.shard, &shard_i, &shard_n, NULL) != PRIME_OK) {
+        const char *msg = prime_last_error();
+        rc = usage_error("--shard: %s", strncmp(msg, "shard: ", 7) == 0 ? msg + 7 : msg);
+        prime_clear_error();
+        return rc;
+    }
     /* data files: relative names are also looked for in the data folder;
      * --bpe defaults to CLIP's there (zeroshot) */
     static char vocab_buf[4096], bpe_buf[4096], thresholds_buf[4096];

@@ -3,6 +3,7 @@
  * parent folder). Files are read through the library's reader. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,48 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* An image named twice in a list file, refused before any is read (the
+ * store would refuse the second after every image was tagged): 0 after a
+ * message, else 1. Items are counted as the list's lines that are not
+ * blank or comments. */
+typedef struct {
+    const char *name;
+    size_t item;
+} named_item;
+
+static int cmp_named_item(const void *a, const void *b)
+{
+    const named_item *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c != 0 ? c : x->item < y->item ? -1 : 1;
+}
+
+static int refuse_listed_twice(const char *list, const strvec *names)
+{
+    if (names->n < 2)
+        return 1;
+    named_item *v = malloc(names->n * sizeof *v);
+    if (v == NULL)
+        return fail("%s: out of memory", list), 0;
+    for (size_t i = 0; i < names->n; i++)
+        v[i] = (named_item){names->v[i], i};
+    qsort(v, names->n, sizeof *v, cmp_named_item);
+    size_t first = 0, second = SIZE_MAX;
+    for (size_t i = 1; i < names->n; i++)
+        if (strcmp(v[i - 1].name, v[i].name) == 0 && v[i].item < second) {
+            size_t f = i - 1;
+            while (f > 0 && strcmp(v[f - 1].name, v[i].name) == 0)
+                f--;
+            first = v[f].item;
+            second = v[i].item;
+        }
+    free(v);
+    if (second == SIZE_MAX)
+        return 1;
+    return fail("%s: image \"%s\" is listed twice (items %zu and %zu, not counting blank "
+                "lines and comments)", list, names->v[second], first + 1, second + 1), 0;
+}
+
 /* The class from the parent folder's name of path; NULL after a message. */
 static char *folder_class(const char *path)
 {
@@ -136,8 +179,8 @@ static char *folder_class(const char *path)
     return r;
 }
 
-int collect_images(const char *images, const char *labels_path, strvec *paths, strvec *names,
-                   strvec *classes)
+int collect_images(const char *images, const char *labels_path, const char *output,
+                   strvec *paths, strvec *names, strvec *classes)
 {
     int ok = 1;
     struct stat st_in;
@@ -173,6 +216,8 @@ int collect_images(const char *images, const char *labels_path, strvec *paths, s
         }
         prime_lines_destroy(lines);
         free(base);
+        if (ok)
+            ok = refuse_listed_twice(images, names);
     }
     if (!ok)
         return 0;
@@ -180,6 +225,12 @@ int collect_images(const char *images, const char *labels_path, strvec *paths, s
         return fail("%s: no images (JPEG, PNG, BMP, TGA, GIF) found", images), 0;
     if (names->n > UINT32_MAX - 1)
         return fail("too many images"), 0;
+    /* the output is none of the images (read before it is written) */
+    output_id oid;
+    output_id_init(&oid, output);
+    for (size_t i = 0; oid.exists && i < paths->n; i++)
+        if (output_id_refuse(&oid, paths->v[i]) != 0)
+            return 0;
     prime_labels *labels = NULL;
     if (labels_path != NULL) {
         prime_status st = prime_labels_load(labels_path, &labels);

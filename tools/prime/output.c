@@ -1,11 +1,14 @@
 /* Messages, stdout, and the outputs of a command through one prime_writer
  * (prime/file.h): nothing here writes a file by itself. */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -40,14 +43,47 @@ int lib_error(prime_status st)
     return EXIT_FAIL;
 }
 
+/* The files of a sharded-store folder (one with a manifest.json, read
+ * whole as --tags) are inputs too: the writer would otherwise let an
+ * output replace a shard of the store it reads. */
+static prime_status add_folder_inputs(prime_writer *w, const char *dir)
+{
+    struct stat sb;
+    size_t len = strlen(dir);
+    char *path = malloc(len + 2 + NAME_MAX + 1);
+    if (path == NULL)
+        return PRIME_E_NOMEM;
+    memcpy(path, dir, len);
+    if (len == 0 || path[len - 1] != '/')
+        path[len++] = '/';
+    strcpy(path + len, "manifest.json");
+    DIR *d = NULL;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || stat(path, &sb) != 0 ||
+        (d = opendir(dir)) == NULL) {
+        free(path);
+        return PRIME_OK; /* not a sharded store (or its reader says what is wrong) */
+    }
+    prime_status st = PRIME_OK;
+    struct dirent *e;
+    while (st == PRIME_OK && (e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+            strlen(e->d_name) <= NAME_MAX) {
+            strcpy(path + len, e->d_name);
+            st = prime_writer_add_input(w, path);
+        }
+    closedir(d);
+    free(path);
+    return st;
+}
+
 prime_writer *writer_open(const char *const *inputs, size_t n, const char *const *outputs,
                           size_t m)
 {
     prime_writer *w = NULL;
     prime_status st = prime_writer_create(&w);
     for (size_t k = 0; st == PRIME_OK && k < n; k++)
-        if (inputs[k] != NULL)
-            st = prime_writer_add_input(w, inputs[k]);
+        if (inputs[k] != NULL && (st = prime_writer_add_input(w, inputs[k])) == PRIME_OK)
+            st = add_folder_inputs(w, inputs[k]);
     for (size_t k = 0; st == PRIME_OK && k < m; k++)
         if (outputs[k] != NULL)
             st = prime_writer_check(w, outputs[k]);
@@ -74,6 +110,23 @@ int check_outputs(const char *const *inputs, size_t n, const char *const *output
     prime_writer *w = writer_open(inputs, n, outputs, m);
     prime_writer_destroy(w);
     return w != NULL ? 0 : EXIT_FAIL;
+}
+
+void output_id_init(output_id *o, const char *path)
+{
+    struct stat sb;
+    o->path = path;
+    o->exists = path != NULL && stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+    o->dev = o->exists ? sb.st_dev : 0;
+    o->ino = o->exists ? sb.st_ino : 0;
+}
+
+int output_id_refuse(const output_id *o, const char *input)
+{
+    struct stat sb;
+    if (!o->exists || stat(input, &sb) != 0 || sb.st_dev != o->dev || sb.st_ino != o->ino)
+        return 0;
+    return fail("%s: is also the input %s; refusing to overwrite it", o->path, input);
 }
 
 int emit(const void *h, render_fn render, write_fn write, int32_t format, const char *output)

@@ -465,6 +465,10 @@ int report_write_html(const char *prog, const char *result_path, const char *tag
                 images_dir);
         return 1;
     }
+    /* the output is none of the images the page shows (same device and
+       inode, a link counts; the CLI's output_id, cli.h, without its prog) */
+    struct stat so;
+    int out_exists = stat(output, &so) == 0 && S_ISREG(so.st_mode);
     prime_eval *ev = NULL;
     prime_status st = prime_eval_load(result_path, store, outcomes, &ev);
     if (st != PRIME_OK) {
@@ -677,6 +681,13 @@ int report_write_html(const char *prog, const char *result_path, const char *tag
                     if (access(path, R_OK) != 0) {
                         fprintf(stderr, "%s: %s: image of %s not found: %s\n", prog, path,
                                 tags_path, strerror(errno));
+                        goto done;
+                    }
+                    struct stat si;
+                    if (out_exists && stat(path, &si) == 0 && si.st_dev == so.st_dev &&
+                        si.st_ino == so.st_ino) {
+                        fprintf(stderr, "%s: %s: is also the input %s; refusing to overwrite it\n",
+                                prog, output, path);
                         goto done;
                     }
                     sb_printf(&h, "<figure class=\"img%s\" data-image=\"%u\" "
