@@ -754,6 +754,135 @@ Test(search, progress_and_cancel, .timeout = 300)
     dataset_free(&d);
 }
 
+/* Calls of the progress callback at done == total (the end of the search,
+ * then the join of the workers' lists and the result build), and a cancel
+ * at the cancel_final-th of them. */
+typedef struct {
+    uint64_t final_calls, cancel_final;
+    uint32_t calls_after_cancel;
+    bool cancelled;
+} final_log;
+
+static int32_t on_final(void *user_data, uint64_t done, uint64_t total)
+{
+    final_log *l = user_data;
+    if (l->cancelled)
+        l->calls_after_cancel++;
+    if (done == total && ++l->final_calls == l->cancel_final)
+        l->cancelled = true;
+    return l->cancelled;
+}
+
+/* prime_search's calls at done == total, and prime__search_raw_run's
+ * (the search and the join, no build), with a report at every look at the
+ * clock and a tick every mode (prime__search_set_report). */
+static void final_calls(const prime_tagstore *s, const prime_outcomes *o, const prime_config *c,
+                        uint64_t *n_modes, uint64_t *search_calls, uint64_t *raw_calls)
+{
+    final_log l = {0};
+    prime_result *r = NULL;
+    cr_assert_eq(prime_search(s, o, c, on_final, &l, &r), PRIME_OK);
+    *n_modes = prime_result_mode_count(r);
+    *search_calls = l.final_calls;
+    prime_result_destroy(r);
+    uint32_t n_classes = prime_tagstore_class_count(s);
+    uint32_t *ids = malloc(n_classes * sizeof *ids);
+    cr_assert_not_null(ids);
+    for (uint32_t i = 0; i < n_classes; i++)
+        ids[i] = i;
+    final_log lr = {0};
+    prime__search_raw raw;
+    cr_assert_eq(prime__search_raw_run(s, o, c, ids, n_classes, on_final, &lr, &raw), PRIME_OK);
+    cr_assert_eq(raw.n_modes, *n_modes);
+    *raw_calls = lr.final_calls;
+    prime__search_raw_free(&raw);
+    free(ids);
+}
+
+/* Progress and cancel after the search's last item (issue 14, "responsive
+ * in every phase"): the workers' lists are joined, and the result built,
+ * with a progress call every report interval, and a cancel in any of them
+ * returns PRIME_E_CANCELLED, no result and nothing left allocated. */
+Test(search, progress_and_cancel_after_the_search, .timeout = 300)
+{
+    dataset d;
+    big_dataset(&d, 0);
+    prime_tagstore *s = dataset_store(&d, true);
+    prime_outcomes *o = dataset_outcomes(&d);
+    params p = {.max_tags = 3, .min_size = 15, .min_drop = 0.2, .gains = {0, 0.05, 0.02},
+                .n_gains = 3, .min_tag_count = 0, .whole = false, .threads = 1};
+    prime_config *c = params_config(&p);
+    prime__search_set_report(0, 1);
+
+    /* a few modes (at most 16: the build's sort ticks once), one thread:
+       every call is known. The join ticks once a mode; the build once a
+       mode in each of its four passes over them, and once in the sort */
+    uint64_t n = 0, f_search = 0, f_raw = 0;
+    double drop = 0.2;
+    for (; drop < 1.0; drop += 0.02) {
+        cr_assert_eq(prime_config_set_double(c, PRIME_PARAM_MIN_DROP, drop), PRIME_OK);
+        final_calls(s, o, c, &n, &f_search, &f_raw);
+        if (n <= 16)
+            break;
+    }
+    cr_assert(n >= 4 && n <= 16, "no min_drop with 4 to 16 modes (%llu)", (unsigned long long)n);
+    cr_assert_geq(f_raw, 1 + n, "a progress call for every slice of the join");
+    cr_assert_eq(f_search - f_raw, 4 * n + 1, "a progress call for every slice of the build");
+
+    /* more modes, one and two threads: cancel at the end of the search, in
+       the join, in the build's first pass and in its last one (one thread:
+       the calls are known; two: the calling thread reports while it waits
+       for the other one, a number of calls that varies, so the cancels are
+       at calls that every run makes, somewhere after the search) */
+    cr_assert_eq(prime_config_set_double(c, PRIME_PARAM_MIN_DROP, 0.05), PRIME_OK);
+    cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_MIN_SIZE, 5), PRIME_OK);
+    for (int64_t threads = 1; threads <= 2; threads++) {
+        cr_assert_eq(prime_config_set_int(c, PRIME_PARAM_THREADS, threads), PRIME_OK);
+        final_calls(s, o, c, &n, &f_search, &f_raw);
+        cr_assert_gt(n, 100, "%llu modes", (unsigned long long)n);
+        cr_assert_geq(f_raw, 1 + n);
+        cr_assert_geq(f_search - f_raw, 4 * n);
+        uint64_t at[] = {1, n / 2, f_raw + n / 2, f_search - n / 2};
+        if (threads > 1) {
+            at[2] = 2 * n;
+            at[3] = 4 * n;
+        }
+        for (size_t k = 0; k < sizeof at / sizeof *at; k++) {
+            final_log l = {.cancel_final = at[k]};
+            prime_result *r = (prime_result *)&l; /* must be overwritten with NULL */
+            prime__alloc_live_count(true);
+            cr_assert_eq(prime_search(s, o, c, on_final, &l, &r), PRIME_E_CANCELLED,
+                         "threads %lld, cancel at call %llu of %llu", (long long)threads,
+                         (unsigned long long)at[k], (unsigned long long)f_search);
+            long left = prime__alloc_live();
+            prime__alloc_live_count(false);
+            cr_assert_eq(left, 0, "threads %lld, cancel at call %llu: %ld blocks left",
+                         (long long)threads, (unsigned long long)at[k], left);
+            cr_assert_null(r);
+            cr_assert(l.cancelled);
+            cr_assert_eq(l.calls_after_cancel, 0, "no call after cancelling");
+            cr_assert_neq(strlen(prime_last_error()), 0);
+        }
+        /* the raw search (prime_search_classes' part), cancelled in the join */
+        uint32_t ids[3] = {0, 1, 2};
+        final_log l = {.cancel_final = n / 2};
+        prime__search_raw raw;
+        prime__alloc_live_count(true);
+        cr_assert_eq(prime__search_raw_run(s, o, c, ids, prime_tagstore_class_count(s), on_final,
+                                           &l, &raw),
+                     PRIME_E_CANCELLED);
+        cr_assert_eq(prime__alloc_live(), 0, "blocks left after a cancelled join");
+        prime__alloc_live_count(false);
+        cr_assert_null(raw.modes);
+        cr_assert_eq(l.calls_after_cancel, 0);
+    }
+    prime__search_set_report(-1, 0);
+    prime_config_destroy(c);
+    prime_outcomes_destroy(o);
+    prime_tagstore_destroy(s);
+    dataset_free(&d);
+}
+
 Test(search, bad_inputs)
 {
     rng_state = 99;

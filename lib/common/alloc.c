@@ -44,6 +44,28 @@ long prime__alloc_failed_count(void)
     return __atomic_load_n(&fail_count, __ATOMIC_SEQ_CST);
 }
 
+static int live_on;
+static long live_blocks;
+
+void prime__alloc_live_count(bool on)
+{
+    __atomic_store_n(&live_blocks, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&live_on, on ? 1 : 0, __ATOMIC_SEQ_CST);
+}
+
+long prime__alloc_live(void)
+{
+    return __atomic_load_n(&live_blocks, __ATOMIC_SEQ_CST);
+}
+
+/* p, just allocated (d = 1) or about to be freed (d = -1), in the count. */
+static void *live(void *p, long d)
+{
+    if (p != NULL && __atomic_load_n(&live_on, __ATOMIC_RELAXED))
+        __atomic_add_fetch(&live_blocks, d, __ATOMIC_RELAXED);
+    return p;
+}
+
 static bool inject_failure(void)
 {
     long at = __atomic_load_n(&fail_at, __ATOMIC_RELAXED);
@@ -61,7 +83,7 @@ void *prime__malloc(size_t n)
 {
     if (inject_failure())
         return NULL;
-    return malloc(n ? n : 1);
+    return live(malloc(n ? n : 1), 1);
 }
 
 void *prime__calloc(size_t count, size_t size)
@@ -70,19 +92,20 @@ void *prime__calloc(size_t count, size_t size)
         return NULL;
     if (count == 0 || size == 0)
         count = size = 1;
-    return calloc(count, size);
+    return live(calloc(count, size), 1);
 }
 
 void *prime__realloc(void *p, size_t n)
 {
     if (inject_failure())
         return NULL;
-    return realloc(p, n ? n : 1);
+    void *q = realloc(p, n ? n : 1);
+    return p == NULL ? live(q, 1) : q;
 }
 
 void prime__free(void *p)
 {
-    free(p);
+    free(live(p, -1));
 }
 
 bool prime__grow(void **p, size_t *cap, size_t need, size_t elem)

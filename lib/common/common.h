@@ -384,5 +384,11 @@ PRIME_INTERNAL void prime__alloc_fail_from(long k);
 PRIME_INTERNAL long prime__alloc_count(void);
 /* Allocations that were made to fail since then. */
 PRIME_INTERNAL long prime__alloc_failed_count(void);
+/* Count the blocks allocated less those freed (on: from 0; off: stop
+ * counting), so that a test sees that a call leaves nothing behind where
+ * the leak checker cannot look (Criterion's test processes). */
+PRIME_INTERNAL void prime__alloc_live_count(bool on);
+/* Blocks allocated and not freed since prime__alloc_live_count(true). */
+PRIME_INTERNAL long prime__alloc_live(void);
 
 #endif /* PRIME_COMMON_H */

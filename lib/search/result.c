@@ -116,8 +116,16 @@ static uint64_t pool_add(prime__buf *pool, const char *s)
     return off;
 }
 
-/* Modes between two calls of the tick function. */
+/* Modes between two calls of the tick function (a power of two;
+ * prime__result_set_tick_modes). */
 #define TICK_MODES 16384u
+static uint64_t tick_mask = TICK_MODES - 1;
+
+
+void prime__result_set_tick_modes(uint32_t n)
+{
+    tick_mask = n > 0 && (n & (n - 1)) == 0 ? (uint64_t)n - 1 : TICK_MODES - 1;
+}
 /* Keys sorted by insertion before the merges. */
 #define SORT_RUN 16u
 
@@ -141,7 +149,7 @@ static mode_key *sort_keys(mode_key *keys, mode_key *tmp, uint64_t n, const uint
             keys[j] = x;
         }
         since += end - a;
-        if (since >= TICK_MODES) {
+        if (since > tick_mask) {
             since = 0;
             if (tick != NULL && tick(tick_ctx) != 0)
                 return NULL;
@@ -159,7 +167,7 @@ static mode_key *sort_keys(mode_key *keys, mode_key *tmp, uint64_t n, const uint
                     dst[k++] = src[j++];
                 else
                     dst[k++] = src[i++];
-                if (++since == TICK_MODES) {
+                if (++since > tick_mask) {
                     since = 0;
                     if (tick != NULL && tick(tick_ctx) != 0)
                         return NULL;
@@ -190,7 +198,7 @@ prime_status prime__result_build(const prime_tagstore *store, const prime_config
 /* A tick every TICK_MODES modes of a loop over the modes. */
 #define TICK(i)                                                                       \
     do {                                                                              \
-        if (tick != NULL && ((i) + 1) % TICK_MODES == 0 && tick(tick_ctx) != 0)       \
+        if (tick != NULL && (((i) + 1) & tick_mask) == 0 && tick(tick_ctx) != 0)      \
             goto cancelled;                                                           \
     } while (0)
 

@@ -56,8 +56,16 @@
 /* Progress units of one searched class (1 for preparing it, the rest
  * spread over its work items), so the total is known before the search. */
 #define UNITS_PER_CLASS 1000u
-/* How often the calling thread reports progress, in nanoseconds. */
+/* How often the calling thread reports progress, in nanoseconds (the
+ * default of report_ns, prime__search_set_report). */
 #define REPORT_NS 20000000L
+/* A worker's modes are kept in segments of this many (1 << MODE_SEG_SHIFT),
+ * 23 MB each, that never move: a segment is asked for huge pages once
+ * and written in sequence, so that the list neither moves a GB when it
+ * grows nor costs a tenth of a second to unmap on a cancel (4 kB pages: a
+ * quarter second for 1.3 GB here, huge pages: 16 ms). */
+#define MODE_SEG_SHIFT 18u
+#define MODE_SEG ((size_t)1 << MODE_SEG_SHIFT)
 /* Search nodes between two looks at the stop flag. */
 #define CHECK_NODES 4096u
 
@@ -218,13 +226,16 @@ typedef struct {
     nec_set nec[PRIME_MAX_TAGS_LIMIT][PRIME_MAX_TAGS_LIMIT];
     void *nec_block;
     uint32_t nodes;
-    prime__raw_mode *modes;
-    size_t n_modes, cap_modes;
+    prime__raw_mode **segs;  /* the modes found, MODE_SEG a segment */
+    size_t n_segs, cap_segs;
+    size_t n_modes;
     uint64_t candidates;     /* tag sets visited (size >= min_size) */
 } search_worker;
 
 struct search_ctx {
     const prime_tagstore *store;
+    int64_t report_ns;       /* prime__search_set_report */
+    size_t join_slice;       /* modes joined between two ticks */
     const prime__kernels *k; /* bitset kernels (kernels.c) */
     const double *out;       /* outcomes, one per store image */
     uint32_t max_tags;
@@ -321,6 +332,21 @@ void prime__search_set_array_limit(uint32_t num, uint32_t den)
 {
     array_num = num;
     array_den = den == 0 ? 1 : den;
+}
+
+/* How often progress is reported, and the modes joined between two ticks
+ * (prime__search_set_report; by default a quarter of a segment, 5.8 MB to
+ * copy, a few ms). */
+static int64_t report_ns = REPORT_NS;
+static size_t join_slice = MODE_SEG / 4;
+static bool join_always; /* even a list of one segment (a test's slice) */
+
+void prime__search_set_report(int64_t ns, uint32_t slice)
+{
+    report_ns = ns >= 0 && ns < 1000000000L ? ns : REPORT_NS;
+    join_slice = slice > 0 && slice < MODE_SEG ? slice : MODE_SEG / 4;
+    join_always = slice > 0;
+    prime__result_set_tick_modes(slice);
 }
 
 /* Images of one batch of classes (prime__search_set_batch_images). */
@@ -1404,7 +1430,7 @@ static bool check_point(search_worker *w)
     if (w->reporter) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if (elapsed_ns(&s->last_report, &now) >= REPORT_NS)
+        if (elapsed_ns(&s->last_report, &now) >= s->report_ns)
             report(s);
     }
     return !atomic_load_explicit(&s->stop, memory_order_relaxed);
@@ -1494,20 +1520,25 @@ static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uin
     return go;
 }
 
-/* Append the mode path[0..k) to the worker's list. The list grows by
- * doubling. It is not asked for huge pages: a list of a GB or more that
- * grows under MADV_HUGEPAGE stalled the search for 0.85 s without a progress
- * call (15.4 M modes, one thread), against the 0.1 s the progress contract
- * allows; the page faults it saved (part of 12.7 k -> 10.8 k in the 249 k-mode
- * row) do not pay for that. */
+/* Append the mode path[0..k) to the worker's list: segments of MODE_SEG
+ * modes, each asked for huge pages. (A list in one block that grows by
+ * doubling under MADV_HUGEPAGE stalled the search for 0.85 s without a
+ * progress call, 15.4 M modes, one thread: moving its huge pages; in 4 kB
+ * pages 1.3 GB took 0.1-0.25 s to unmap on a cancel.) */
 static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
                       uint64_t size, uint64_t sum)
 {
-    if (w->n_modes == w->cap_modes) {
-        if (!prime__grow((void **)&w->modes, &w->cap_modes, w->n_modes + 1, sizeof *w->modes))
+    if ((w->n_modes >> MODE_SEG_SHIFT) == w->n_segs) { /* every segment full */
+        if (!prime__grow((void **)&w->segs, &w->cap_segs, w->n_segs + 1, sizeof *w->segs))
             return false;
+        prime__raw_mode *seg = prime__malloc(MODE_SEG * sizeof *seg);
+        if (seg == NULL)
+            return false;
+        prime__huge_pages(seg, MODE_SEG * sizeof *seg);
+        w->segs[w->n_segs++] = seg;
     }
-    prime__raw_mode *r = &w->modes[w->n_modes++];
+    size_t n = w->n_modes++;
+    prime__raw_mode *r = &w->segs[n >> MODE_SEG_SHIFT][n & (MODE_SEG - 1)];
     memset(r, 0, sizeof *r);
     r->class_index = cls;
     r->n_tags = k;
@@ -2293,7 +2324,7 @@ static void *phase_worker(void *arg)
         if (w->reporter) {
             struct timespec now;
             clock_gettime(CLOCK_MONOTONIC, &now);
-            if (elapsed_ns(&s->last_report, &now) >= REPORT_NS)
+            if (elapsed_ns(&s->last_report, &now) >= s->report_ns)
                 report(s);
         }
     }
@@ -2305,7 +2336,7 @@ static void *phase_worker(void *arg)
     while (w->reporter && s->busy > 0) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += REPORT_NS;
+        until.tv_nsec += s->report_ns;
         if (until.tv_nsec >= 1000000000L) {
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
@@ -2361,18 +2392,14 @@ static void run_phase(search_ctx *s, search_worker *workers, uint32_t n_workers)
 /* Entry point                                                                */
 /* ------------------------------------------------------------------------ */
 
-/* While the result is built (calling thread): progress every REPORT_NS,
- * and the callback's cancel. */
-/* Raw modes copied between two ticks when the workers' lists are joined
- * (88 bytes each: about 11 MB, a few ms). */
-#define JOIN_SLICE ((size_t)1 << 17)
-
+/* While the workers' lists are joined and the result is built (calling
+ * thread): progress every report_ns, and the callback's cancel. */
 static int build_tick(void *ctx)
 {
     search_ctx *s = ctx;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (elapsed_ns(&s->last_report, &now) >= REPORT_NS)
+    if (elapsed_ns(&s->last_report, &now) >= s->report_ns)
         report(s);
     return s->cancelled;
 }
@@ -2472,6 +2499,15 @@ static void free_search_scratch(search_worker *w)
     w->pcap = 0;
 }
 
+static void free_mode_segs(search_worker *w)
+{
+    for (size_t i = 0; i < w->n_segs; i++)
+        prime__free(w->segs[i]);
+    prime__free(w->segs);
+    w->segs = NULL;
+    w->n_segs = w->cap_segs = 0;
+}
+
 static void free_workers(search_worker *workers, uint32_t n)
 {
     if (workers == NULL)
@@ -2479,7 +2515,7 @@ static void free_workers(search_worker *workers, uint32_t n)
     for (uint32_t t = 0; t < n; t++) {
         free_prepare_scratch(&workers[t]);
         free_search_scratch(&workers[t]);
-        prime__free(workers[t].modes);
+        free_mode_segs(&workers[t]);
     }
     prime__free(workers);
 }
@@ -2728,6 +2764,8 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     s->order_mode = order_mode;
     s->sib_mode = sib_mode;
     s->batch_images = batch_images;
+    s->report_ns = report_ns;
+    s->join_slice = join_slice;
     s->out = outcomes->v;
     s->max_tags = (uint32_t)(config->max_tags < 1 ? 1
                              : config->max_tags > PRIME_MAX_TAGS_LIMIT ? PRIME_MAX_TAGS_LIMIT
@@ -2757,8 +2795,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
     if (n_workers < 1)
         n_workers = 1;
     search_worker *workers = NULL;
-    prime__raw_mode *modes = NULL;
-    bool own = true; /* modes is a copy of the workers' lists (else one of them) */
+    prime__raw_mode *modes = NULL; /* the workers' lists joined */
     uint32_t *class_ids = NULL;
     uint64_t *class_images = NULL;
     double *class_correct = NULL;
@@ -2871,38 +2908,61 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
         n_modes += workers[t].n_modes;
         with_modes += workers[t].n_modes > 0;
     }
-    if (with_modes <= 1) {
-        /* one list (one thread, most often): taken as it is, not copied */
+    if (with_modes == 0) {
+        modes = prime__malloc(sizeof *modes);
+    } else if (with_modes == 1 && !join_always) {
+        /* one list in one segment (a small result, one thread most often):
+           taken as it is, not copied */
         for (uint32_t t = 0; t < n_alloc && modes == NULL; t++)
-            if (workers[t].n_modes > 0 || t + 1 == n_alloc) {
-                modes = workers[t].modes;
-                own = false;
+            if (workers[t].n_modes > 0 && workers[t].n_segs == 1) {
+                /* its 23 MB cut to the modes */
+                modes = prime__realloc(workers[t].segs[0], n_modes * sizeof *modes);
+                if (modes == NULL) {
+                    st = PRIME_E_NOMEM; /* the segment is the worker's to free */
+                    goto done;
+                }
+                workers[t].segs[0] = NULL;
+                workers[t].n_segs = 0;
             }
+    }
+    if (modes == NULL) {
+        /* written once in sequence, like the build's arrays: huge pages, so
+           that a cancel from now on does not wait for 4 kB pages to unmap */
+        modes = prime__malloc(n_modes * sizeof *modes);
+        prime__huge_pages(modes, n_modes * sizeof *modes);
     } else {
-        modes = prime__malloc((n_modes ? n_modes : 1) * sizeof *modes);
+        with_modes = 0; /* nothing left to join */
     }
     class_ids = prime__malloc((s->n_classes ? s->n_classes : 1) * sizeof *class_ids);
     class_images = prime__malloc((s->n_classes ? s->n_classes : 1) * sizeof *class_images);
     class_correct = prime__malloc((s->n_classes ? s->n_classes : 1) * sizeof *class_correct);
-    if ((own && modes == NULL) || class_ids == NULL || class_images == NULL ||
-        class_correct == NULL) {
+    if (modes == NULL || class_ids == NULL || class_images == NULL || class_correct == NULL) {
         st = PRIME_E_NOMEM;
         goto done;
     }
     /* The workers' lists joined in slices, with a tick after each: 15 M
        modes are 1.3 GB to copy and fault in, a second or more without a
-       progress call or a cancel otherwise. Each list is freed once copied. */
+       progress call or a cancel otherwise. Each segment is freed once
+       copied (huge pages: a few ms). */
     size_t k = 0;
-    for (uint32_t t = 0; t < n_alloc && own; t++) {
-        for (size_t at = 0; at < workers[t].n_modes; at += JOIN_SLICE) {
-            size_t m = workers[t].n_modes - at < JOIN_SLICE ? workers[t].n_modes - at : JOIN_SLICE;
-            memcpy(modes + k + at, workers[t].modes + at, m * sizeof *modes);
+    for (uint32_t t = 0; t < n_alloc && with_modes > 0; t++) {
+        search_worker *w = &workers[t];
+        for (size_t at = 0; at < w->n_modes;) {
+            size_t in_seg = at & (MODE_SEG - 1);
+            size_t m = w->n_modes - at;
+            m = m < MODE_SEG - in_seg ? m : MODE_SEG - in_seg;
+            m = m < s->join_slice ? m : s->join_slice;
+            memcpy(modes + k, w->segs[at >> MODE_SEG_SHIFT] + in_seg, m * sizeof *modes);
+            k += m;
+            at += m;
+            if ((at & (MODE_SEG - 1)) == 0 || at == w->n_modes) {
+                prime__free(w->segs[(at - 1) >> MODE_SEG_SHIFT]);
+                w->segs[(at - 1) >> MODE_SEG_SHIFT] = NULL;
+            }
             if (build_tick(s))
                 goto done;
         }
-        k += workers[t].n_modes;
-        prime__free(workers[t].modes);
-        workers[t].modes = NULL;
+        free_mode_segs(w);
     }
     for (uint32_t c = 0; c < s->n_classes; c++) {
         class_ids[c] = s->classes[c].class_id;
@@ -2917,10 +2977,6 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
         raw->class_correct = class_correct;
         raw->modes = modes;
         raw->n_modes = n_modes;
-        if (!own) /* a worker's own list, taken as it is: the worker lets go */
-            for (uint32_t t = 0; t < n_alloc; t++)
-                if (workers[t].modes == modes)
-                    workers[t].modes = NULL;
         for (uint32_t t = 0; t < n_alloc; t++)
             raw->candidates += workers[t].candidates;
         class_ids = NULL;
@@ -2929,14 +2985,9 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
         modes = NULL;
         goto done;
     }
-    /* the raw modes are freed by the build once read (own: modes, else
-       the one worker's list) */
-    prime__raw_mode **release = &modes;
-    for (uint32_t t = 0; t < n_alloc && !own; t++)
-        if (workers[t].modes == modes)
-            release = &workers[t].modes;
+    /* the raw modes are freed by the build once read */
     st = prime__result_build_ticking(store, config, s->n_classes, class_ids, class_images,
-                                     class_correct, modes, n_modes, release, build_tick, s,
+                                     class_correct, modes, n_modes, &modes, build_tick, s,
                                      out);
     modes = NULL;
     if (st != PRIME_OK) {
@@ -2972,8 +3023,7 @@ done:
     else if (st == PRIME_OK && s->cancelled)
         st = prime__error(PRIME_E_CANCELLED, "prime_search: cancelled by the progress callback");
 cleanup:
-    if (own)
-        prime__free(modes);
+    prime__free(modes);
     prime__free(class_ids);
     prime__free(class_images);
     prime__free(class_correct);

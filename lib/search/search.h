@@ -204,6 +204,20 @@ PRIME_INTERNAL prime_status prime__result_build_ticking(
  * the ranks. Read at the start of each build; not for concurrent use. */
 PRIME_INTERNAL void prime__result_set_key_ranks(uint32_t n);
 
+/* Test hook: the build calls its tick every n modes (a power of two; 0 or
+ * another number restores the default, 16,384). Not to be called while a
+ * build runs. */
+PRIME_INTERNAL void prime__result_set_tick_modes(uint32_t n);
+/* Test hook: the calling thread of a search reports progress every ns
+ * nanoseconds (0: at every look at the clock; negative restores the
+ * default, 20 ms), the workers' lists are joined `slice` modes between two
+ * ticks (even a list that the search would take as it is) and the result
+ * is built with a tick every `slice` modes (prime__result_set_tick_modes;
+ * 0 restores the defaults), so that a test can count the calls of every
+ * phase of a small search and cancel in each. Read at the start of each
+ * search; not for concurrent use. */
+PRIME_INTERNAL void prime__search_set_report(int64_t ns, uint32_t slice);
+
 /* Leave out of r the modes whose images in store are exactly those of a
  * smaller mode of the same class (PRIME_PARAM_FOLD_EQUAL; fold.c). */
 PRIME_INTERNAL prime_status prime__result_fold_equal(prime_result *r,
