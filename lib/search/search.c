@@ -228,6 +228,7 @@ typedef struct {
     uint32_t nodes;
     prime__raw_mode **segs;  /* the modes found, MODE_SEG a segment */
     size_t n_segs, cap_segs;
+    size_t seg0_cap;         /* modes the first segment holds (<= MODE_SEG) */
     size_t n_modes;
     uint64_t candidates;     /* tag sets visited (size >= min_size) */
 } search_worker;
@@ -1528,7 +1529,22 @@ static bool stream_mode(search_worker *w, const search_class *c, uint32_t k, uin
 static bool push_mode(search_worker *w, uint32_t cls, const search_class *c, uint32_t k,
                       uint64_t size, uint64_t sum)
 {
-    if ((w->n_modes >> MODE_SEG_SHIFT) == w->n_segs) { /* every segment full */
+    if (w->n_modes < MODE_SEG && w->n_modes == w->seg0_cap) {
+        /* the first segment grows by doubling up to MODE_SEG (at most 23 MB
+           moved), so that a search with few modes holds (and, under
+           MALLOC_PERTURB_, touches) only what it found */
+        size_t cap = w->seg0_cap ? 2 * w->seg0_cap : 1024;
+        cap = cap < MODE_SEG ? cap : MODE_SEG;
+        if (w->n_segs == 0 && !prime__grow((void **)&w->segs, &w->cap_segs, 1, sizeof *w->segs))
+            return false;
+        prime__raw_mode *seg = prime__realloc(w->n_segs ? w->segs[0] : NULL, cap * sizeof *seg);
+        if (seg == NULL)
+            return false;
+        prime__huge_pages(seg, cap * sizeof *seg);
+        w->segs[0] = seg;
+        w->n_segs = 1;
+        w->seg0_cap = cap;
+    } else if ((w->n_modes >> MODE_SEG_SHIFT) == w->n_segs) { /* every segment full */
         if (!prime__grow((void **)&w->segs, &w->cap_segs, w->n_segs + 1, sizeof *w->segs))
             return false;
         prime__raw_mode *seg = prime__malloc(MODE_SEG * sizeof *seg);
@@ -2505,7 +2521,7 @@ static void free_mode_segs(search_worker *w)
         prime__free(w->segs[i]);
     prime__free(w->segs);
     w->segs = NULL;
-    w->n_segs = w->cap_segs = 0;
+    w->n_segs = w->cap_segs = w->seg0_cap = 0;
 }
 
 static void free_workers(search_worker *workers, uint32_t n)
@@ -2915,7 +2931,7 @@ static prime_status search_run(const prime_tagstore *store, const prime_outcomes
            taken as it is, not copied */
         for (uint32_t t = 0; t < n_alloc && modes == NULL; t++)
             if (workers[t].n_modes > 0 && workers[t].n_segs == 1) {
-                /* its 23 MB cut to the modes */
+                /* its capacity (up to 23 MB) cut to the modes */
                 modes = prime__realloc(workers[t].segs[0], n_modes * sizeof *modes);
                 if (modes == NULL) {
                     st = PRIME_E_NOMEM; /* the segment is the worker's to free */
