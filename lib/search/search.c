@@ -472,15 +472,24 @@ static inline bool can_reach_drop(const search_ctx *s, const search_class *c, ui
     return prime__fx_can_reach(c->acc, prime__fx_wrong(size, sum), c->min_size, s->min_drop);
 }
 
+static bool check_point(search_worker *w);
+
+/* Images (or columns' words) of a class between two check points while
+ * it is prepared: a class of 1.28 M images (the whole-data-set mode) took
+ * 0.7 s to prepare, with neither a progress call nor a look at a cancel. */
+#define PREP_TICK 32768u
+
 /* Pass 1 over the images of a class, for one id width `iw` and offset
  * width `ow` (constants once inlined): count the images of every tag
  * (w->count) and
  * - with 0/1 outcomes, its wrong images (w->sum, a whole number);
  * - otherwise the fixed-point sum of its outcomes (w->sum).
- * Returns the number of distinct tags, listed in w->touched. */
+ * Returns the number of distinct tags, listed in w->touched; *stopped
+ * set where a check point said to stop (the counts so far are kept). */
 static inline __attribute__((always_inline)) uint32_t count_tags_w(search_worker *w,
                                                                      const search_class *c,
-                                                                     unsigned iw, unsigned ow)
+                                                                     unsigned iw, unsigned ow,
+                                                                     bool *stopped)
 {
     const prime_tagstore *st = w->s->store;
     const double *out = w->s->out;
@@ -488,6 +497,10 @@ static inline __attribute__((always_inline)) uint32_t count_tags_w(search_worker
     uint64_t *sum = w->sum;
     uint32_t n_touched = 0;
     for (uint32_t j = 0; j < c->n; j++) {
+        if (j % PREP_TICK == PREP_TICK - 1 && !check_point(w)) {
+            *stopped = true;
+            return n_touched;
+        }
         uint32_t img = class_image(c, j);
         double v = out[img];
         uint64_t a = prime__store_tag_off_w(st, img, ow);
@@ -518,8 +531,9 @@ static inline __attribute__((always_inline)) uint32_t count_tags_w(search_worker
  * mispredicted for a large share of the references). When c->img_beg is
  * not NULL, the same pass writes the rows (the candidates of each image,
  * ascending as the store's ids are and w->map keeps their order; one
- * spare entry at the end takes the last non-candidate). */
-static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, search_class *c,
+ * spare entry at the end takes the last non-candidate). false where a
+ * check point said to stop. */
+static inline __attribute__((always_inline)) bool set_bits_w(search_worker *w, search_class *c,
                                                                const uint32_t *rank, unsigned iw,
                                                                unsigned ow)
 {
@@ -530,6 +544,8 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
     uint16_t *tags = c->img_tags;
     uint32_t at = 0;
     for (uint32_t j = 0; j < c->n; j++) {
+        if (j % PREP_TICK == PREP_TICK - 1 && !check_point(w))
+            return false;
         uint32_t img = class_image(c, j);
         size_t bit = c->binary ? rank[j] : j;
         uint64_t a = prime__store_tag_off_w(st, img, ow);
@@ -560,6 +576,7 @@ static inline __attribute__((always_inline)) void set_bits_w(search_worker *w, s
         }
         c->img_end[bit] = at;
     }
+    return true;
 }
 
 /* Call F(id width, offset width) specialised for the widths of store st. */
@@ -605,8 +622,8 @@ static double pair_rows_saving(const search_ctx *s, const search_class *c, uint3
     return by_rows < by_pairs ? by_pairs - by_rows : 0;
 }
 
-static bool rows_build(search_class *c);
-static void rows_fill(search_class *c);
+static prime_status rows_build(search_worker *w, search_class *c);
+static bool rows_fill(search_worker *w, search_class *c);
 
 /* The order of the candidates (prime__search_set_order). */
 static uint32_t order_mode = 1;
@@ -676,9 +693,17 @@ static prime_status prepare_class(search_worker *w, search_class *c)
 
     /* size and outcome sum of every tag of the class */
     uint32_t n_touched = 0;
-#define COUNT(iw, ow) (n_touched = count_tags_w(w, c, iw, ow))
+    bool stopped = false;
+#define COUNT(iw, ow) (n_touched = count_tags_w(w, c, iw, ow, &stopped))
     WITH_WIDTHS(st, COUNT);
 #undef COUNT
+    if (stopped) { /* the scratch counts back to 0, as every exit leaves them */
+        for (uint32_t k = 0; k < n_touched; k++) {
+            w->count[w->touched[k]] = 0;
+            w->sum[w->touched[k]] = 0;
+        }
+        return PRIME_E_CANCELLED; /* not an error of its own: see run_item() */
+    }
 
     /* the candidates: tags that can be in a mode on their own. A column's
      * size is its count and its sum the outcome sum (with 0/1 outcomes,
@@ -802,13 +827,17 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         memset(c->img_beg, 0, 2 * n_pos * sizeof(uint32_t));
     }
     c->m_pending = m;
-#define SET(iw, ow) set_bits_w(w, c, rank, iw, ow)
+    bool set = true;
+#define SET(iw, ow) (set = set_bits_w(w, c, rank, iw, ow))
     WITH_WIDTHS(st, SET);
 #undef SET
     c->m = m;
+    if (!set)
+        return PRIME_E_CANCELLED; /* c->block, c->img_block go with the classes */
     if (rows && !rows_now) {
         c->img_tags = (uint16_t *)(c->img_end + n_pos);
-        rows_fill(c);
+        if (!rows_fill(w, c))
+            return PRIME_E_CANCELLED;
     }
 
     /* the sparse columns as sorted positions too */
@@ -826,6 +855,8 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     uint32_t *pos = (uint32_t *)(c->col_ids + m);
     for (uint32_t k = 0; k < m; k++) {
         c->col_ids[k] = NULL;
+        if (k % 64 == 63 && !check_point(w))
+            return PRIME_E_CANCELLED;
         if (!sparse(s, c->col_size[k], words))
             continue;
         c->col_ids[k] = pos;
@@ -2186,34 +2217,38 @@ static bool projects(const search_ctx *s, const search_class *c, uint32_t f,
 /* The rows of a class that prepare_class() left without them, from its
  * columns (column k, in order, appends k to the row of each of its
  * images), where some first tag will project (projects_rows(), with the
- * pair table known). false: out of memory. */
-static bool rows_from_columns(const search_ctx *s, search_class *c)
+ * pair table known). PRIME_E_CANCELLED where a check point said to stop. */
+static prime_status rows_from_columns(search_worker *w, search_class *c)
 {
+    const search_ctx *s = w->s;
     if (c->m == 0 || c->img_beg != NULL || !rows_fit(c))
-        return true;
+        return PRIME_OK;
     bool want = false;
     for (uint32_t f = 0; f < c->m && !want; f++) {
         size_t words_f = prime__bits_words(c->col_size[f]) + (c->binary ? 1 : 0);
         want = projects_rows(s, c, f, c->rows + (size_t)f * c->row_words, words_f);
     }
     if (!want)
-        return true;
-    return rows_build(c);
+        return PRIME_OK;
+    return rows_build(w, c);
 }
 
 /* The rows of class c (img_entries entries) from its columns: their
- * lengths, then their entries (rows_fill()). false: out of memory. */
-static bool rows_build(search_class *c)
+ * lengths, then their entries (rows_fill()). PRIME_E_NOMEM, or
+ * PRIME_E_CANCELLED where a check point said to stop. */
+static prime_status rows_build(search_worker *w, search_class *c)
 {
     size_t words = c->words, n_pos = words * PRIME_BITS_WORD;
     c->img_block = prime__malloc(2 * n_pos * sizeof(uint32_t) +
                                  ((size_t)c->img_entries + 1) * sizeof(uint16_t));
     if (c->img_block == NULL)
-        return false;
+        return PRIME_E_NOMEM;
     uint32_t *beg = c->img_block, *end = beg + n_pos;
     uint16_t *tags = (uint16_t *)(end + n_pos);
     memset(beg, 0, n_pos * sizeof *beg);
     for (uint32_t k = 0; k < c->m; k++) {
+        if (k % 16 == 15 && !check_point(w))
+            return PRIME_E_CANCELLED; /* c->img_block goes with the class */
         const uint64_t *col = c->cols + (size_t)k * words;
         for (size_t x = 0; x < words; x++)
             for (uint64_t b = col[x]; b != 0; b &= b - 1)
@@ -2228,26 +2263,29 @@ static bool rows_build(search_class *c)
     c->img_tags = tags;
     c->img_end = end;
     c->img_beg = beg;
-    rows_fill(c);
-    return true;
+    return rows_fill(w, c) ? PRIME_OK : PRIME_E_CANCELLED;
 }
 
 /* The entries of the rows of class c, whose bounds are set (img_beg[p],
  * img_end[p]: from img_beg[p] on, as long as p has candidates), from its
  * columns: column k, in order, appends k to the row of each of its images,
- * so that every row is ascending whatever the order of the candidates. */
-static void rows_fill(search_class *c)
+ * so that every row is ascending whatever the order of the candidates.
+ * false where a check point said to stop. */
+static bool rows_fill(search_worker *w, search_class *c)
 {
     size_t words = c->words, n_pos = words * PRIME_BITS_WORD;
     uint32_t *end = c->img_end;
     uint16_t *tags = c->img_tags;
     memcpy(end, c->img_beg, n_pos * sizeof *end);
     for (uint32_t k = 0; k < c->m; k++) {
+        if (k % 16 == 15 && !check_point(w))
+            return false;
         const uint64_t *col = c->cols + (size_t)k * words;
         for (size_t x = 0; x < words; x++)
             for (uint64_t b = col[x]; b != 0; b &= b - 1)
                 tags[end[x * PRIME_BITS_WORD + (size_t)__builtin_ctzll(b)]++] = (uint16_t)k;
     }
+    return true;
 }
 
 static bool search_item_run(search_worker *w, const search_item *it)
@@ -2287,14 +2325,19 @@ static bool run_item(search_worker *w, size_t i)
         prime_status st = prepare_class(w, c);
         if (st == PRIME_OK && s->on_mode != NULL)
             st = name_ranks(s, c);
+        if (st == PRIME_E_CANCELLED)
+            return false; /* stopped at a check point: the stop flag says why */
         if (st != PRIME_OK) {
             w->status = st;
             return false;
         }
         units = c->m == 0 ? UNITS_PER_CLASS : 1;
     } else if (s->phase == 4) {
-        if (!rows_from_columns(s, &s->classes[s->batch_first + i])) {
-            w->status = PRIME_E_NOMEM;
+        prime_status st = rows_from_columns(w, &s->classes[s->batch_first + i]);
+        if (st == PRIME_E_CANCELLED)
+            return false; /* stopped at a check point: the stop flag says why */
+        if (st != PRIME_OK) {
+            w->status = st;
             return false;
         }
         units = 0;
