@@ -152,13 +152,8 @@ void prime__buf_double(prime__buf *b, double v)
 
 void prime__buf_u64(prime__buf *b, uint64_t v)
 {
-    char tmp[20];
-    size_t i = sizeof tmp;
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    prime__buf_append(b, tmp + i, sizeof tmp - i);
+    char tmp[PRIME__U64_CHARS];
+    prime__buf_append(b, tmp, prime__format_u64(v, tmp));
 }
 
 void prime__buf_json_string(prime__buf *b, const char *s)

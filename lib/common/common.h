@@ -307,6 +307,21 @@ PRIME_INTERNAL bool prime__parse_double(const char *s, size_t n, double *out);
  * written after it). Exact integer arithmetic, no snprintf/strtod, for
  * |v| in about [1e-15, 1e37]; the snprintf/strtod loop elsewhere. */
 PRIME_INTERNAL size_t prime__format_double(double v, char out[PRIME__DOUBLE_CHARS]);
+/* The room prime__format_u64 needs: 2^64 - 1 has 20 digits. */
+#define PRIME__U64_CHARS 20
+/* Write v in decimal (as printf's %llu) at out, no NUL; returns the
+ * length. Inline: the records' writers call it once a record. */
+static inline size_t prime__format_u64(uint64_t v, char out[PRIME__U64_CHARS])
+{
+    char tmp[PRIME__U64_CHARS];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    memcpy(out, tmp + i, sizeof tmp - i);
+    return sizeof tmp - i;
+}
 /* Parse s[0..n) as a decimal whole number: digits only for u64 (no blank,
  * no sign), an optional '-' or '+' then digits for i64; false if anything
  * else is there or the value does not fit (never a wrap). */

@@ -380,16 +380,10 @@ size_t prime__format_double(double v, char out[PRIME__DOUBLE_CHARS])
     if (v > -1e15 && v < 1e15 && v == (double)(int64_t)v) {
         int64_t i = (int64_t)v;
         uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
-        char tmp[16];
-        size_t k = sizeof tmp, n = 0;
-        do {
-            tmp[--k] = (char)('0' + u % 10);
-            u /= 10;
-        } while (u != 0);
+        size_t n = 0;
         if (i < 0)
             out[n++] = '-';
-        memcpy(out + n, tmp + k, sizeof tmp - k);
-        n += sizeof tmp - k;
+        n += prime__format_u64(u, out + n);
         out[n] = '\0';
         return n;
     }

@@ -725,15 +725,10 @@ static void put_number(prime__buf *b, num_memo *memo, double v)
     put_raw(b, tmp, n);
 }
 
+/* (into the reserved room: RECORD_MARGIN holds its PRIME__U64_CHARS) */
 static inline void put_u64(prime__buf *b, uint64_t v)
 {
-    char tmp[20];
-    size_t i = sizeof tmp;
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    put_raw(b, tmp + i, sizeof tmp - i);
+    b->len += prime__format_u64(v, b->data + b->len);
 }
 
 static inline void put_json_name(prime__buf *b, const name_ref *r)
