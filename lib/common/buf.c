@@ -36,47 +36,6 @@ static bool unborrow(prime__buf *b, size_t need)
     return true;
 }
 
-void prime__buf_append_grow(prime__buf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 < b->len) { /* overflow */
-        b->failed = true;
-        return;
-    }
-    if (b->len + n + 1 <= b->cap) { /* room: the common case */
-        /* s cannot overlap the destination: a text already in the buffer
-           lies before b->len */
-        memcpy(b->data + b->len, s, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-        return;
-    }
-    if (b->borrowed) {
-        if (!unborrow(b, b->len + n + 1)) {
-            b->failed = true;
-            return;
-        }
-        memcpy(b->data + b->len, s, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-        return;
-    }
-    /* s may point into the buffer itself (copying one of its own strings) */
-    uintptr_t us = (uintptr_t)s, ud = (uintptr_t)b->data;
-    bool inside = b->data != NULL && us >= ud && us < ud + b->cap;
-    size_t off = inside ? (size_t)(us - ud) : 0;
-    if (!prime__grow((void **)&b->data, &b->cap, b->len + n + 1, 1)) {
-        b->failed = true;
-        return;
-    }
-    if (inside)
-        s = b->data + off;
-    memmove(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
 bool prime__buf_reserve(prime__buf *b, size_t n)
 {
     if (b->failed)
@@ -95,6 +54,23 @@ bool prime__buf_reserve(prime__buf *b, size_t n)
     }
     b->data[b->len] = '\0';
     return true;
+}
+
+void prime__buf_append_grow(prime__buf *b, const char *s, size_t n)
+{
+    /* s may point into the buffer itself (copying one of its own strings):
+       its offset, for after the buffer moves (borrowed memory stays where
+       it is when the text moves to the heap) */
+    uintptr_t us = (uintptr_t)s, ud = (uintptr_t)b->data;
+    bool inside = !b->borrowed && b->data != NULL && us >= ud && us < ud + b->cap;
+    size_t off = inside ? (size_t)(us - ud) : 0;
+    if (!prime__buf_reserve(b, n))
+        return;
+    if (inside)
+        s = b->data + off;
+    memmove(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
 }
 
 void prime__buf_puts(prime__buf *b, const char *s)
