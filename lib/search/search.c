@@ -1451,21 +1451,16 @@ static bool necessary(search_worker *w, const search_class *c, uint32_t k, uint6
 }
 
 static void report(search_ctx *s);
-static int64_t elapsed_ns(const struct timespec *a, const struct timespec *b);
+static void report_if_due(search_ctx *s);
 
 /* Every CHECK_NODES nodes: the stop flag and, when the items run in the
- * calling thread, a progress report once REPORT_NS have passed (so that a
+ * calling thread, a progress report once report_ns have passed (so that a
  * long item neither delays progress nor a cancel). false to stop. */
 static bool check_point(search_worker *w)
 {
-    search_ctx *s = w->s;
-    if (w->reporter) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (elapsed_ns(&s->last_report, &now) >= s->report_ns)
-            report(s);
-    }
-    return !atomic_load_explicit(&s->stop, memory_order_relaxed);
+    if (w->reporter)
+        report_if_due(w->s);
+    return !atomic_load_explicit(&w->s->stop, memory_order_relaxed);
 }
 
 /* A candidate's name and index, to rank the names (name_ranks). */
@@ -2315,6 +2310,16 @@ static bool search_item_run(search_worker *w, const search_item *it)
 /* Running a phase on the workers                                             */
 /* ------------------------------------------------------------------------ */
 
+/* Whether a step of a work item went through; else the worker's error is
+ * st, unless it stopped at a check point (PRIME_E_CANCELLED: the stop
+ * flag's cause says why, not the worker). */
+static bool step_ok(search_worker *w, prime_status st)
+{
+    if (st != PRIME_OK && st != PRIME_E_CANCELLED)
+        w->status = st;
+    return st == PRIME_OK;
+}
+
 /* Run one work item of the current phase; false to stop. */
 static bool run_item(search_worker *w, size_t i)
 {
@@ -2325,21 +2330,12 @@ static bool run_item(search_worker *w, size_t i)
         prime_status st = prepare_class(w, c);
         if (st == PRIME_OK && s->on_mode != NULL)
             st = name_ranks(s, c);
-        if (st == PRIME_E_CANCELLED)
-            return false; /* stopped at a check point: the stop flag says why */
-        if (st != PRIME_OK) {
-            w->status = st;
+        if (!step_ok(w, st))
             return false;
-        }
         units = c->m == 0 ? UNITS_PER_CLASS : 1;
     } else if (s->phase == 4) {
-        prime_status st = rows_from_columns(w, &s->classes[s->batch_first + i]);
-        if (st == PRIME_E_CANCELLED)
-            return false; /* stopped at a check point: the stop flag says why */
-        if (st != PRIME_OK) {
-            w->status = st;
+        if (!step_ok(w, rows_from_columns(w, &s->classes[s->batch_first + i])))
             return false;
-        }
         units = 0;
     } else if (s->phase == 2) {
         const search_item *it = &s->items[i];
@@ -2380,12 +2376,8 @@ static void *phase_worker(void *arg)
             atomic_store(&s->stop, 1);
             break;
         }
-        if (w->reporter) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            if (elapsed_ns(&s->last_report, &now) >= s->report_ns)
-                report(s);
-        }
+        if (w->reporter)
+            report_if_due(s);
     }
     pthread_mutex_lock(&s->mu);
     s->busy--;
@@ -2432,6 +2424,16 @@ static void report(search_ctx *s)
     }
 }
 
+/* report(s) once report_ns have passed since the last report (calling
+ * thread only). */
+static void report_if_due(search_ctx *s)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (elapsed_ns(&s->last_report, &now) >= s->report_ns)
+        report(s);
+}
+
 /* Run every item of the current phase with up to n_workers threads
  * (common/threads.c; the calling thread is one of them). */
 static void run_phase(search_ctx *s, search_worker *workers, uint32_t n_workers)
@@ -2456,10 +2458,7 @@ static void run_phase(search_ctx *s, search_worker *workers, uint32_t n_workers)
 static int build_tick(void *ctx)
 {
     search_ctx *s = ctx;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (elapsed_ns(&s->last_report, &now) >= s->report_ns)
-        report(s);
+    report_if_due(s);
     return s->cancelled;
 }
 
