@@ -94,7 +94,7 @@ static float rd_f32(const unsigned char *p)
 
 static double rd_f64(const unsigned char *p)
 {
-    uint64_t u = (uint64_t)prime__get_le32(p) | (uint64_t)prime__get_le32(p + 4) << 32;
+    uint64_t u = prime__get_le64(p);
     double d;
     memcpy(&d, &u, sizeof d);
     return d;

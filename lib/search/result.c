@@ -121,7 +121,6 @@ static uint64_t pool_add(prime__buf *pool, const char *s)
 #define TICK_MODES 16384u
 static uint64_t tick_mask = TICK_MODES - 1;
 
-
 void prime__result_set_tick_modes(uint32_t n)
 {
     tick_mask = n > 0 && (n & (n - 1)) == 0 ? (uint64_t)n - 1 : TICK_MODES - 1;
@@ -627,6 +626,12 @@ static inline name_ref name_plain(const char *s)
     return (name_ref){.raw = s};
 }
 
+/* A name that a string literal spells and that needs no escape and no CSV
+ * quotes (its forms are the literal itself). */
+#define NAME_REF_LIT(lit)                                                                   \
+    {.raw = lit, .json = "\"" lit "\"", .json_len = sizeof lit + 1, .csv = lit,             \
+     .csv_len = sizeof lit - 1, .csv_quote = false}
+
 static inline name_ref name_formed(const prime__name_forms *f, const char *raw, uint32_t id)
 {
     return (name_ref){.raw = raw,
@@ -653,12 +658,7 @@ typedef struct {
 } mode_record;
 
 #define DESC_START "a photo of"
-static const name_ref desc_start = {.raw = DESC_START,
-                                    .json = "\"" DESC_START "\"",
-                                    .json_len = sizeof DESC_START + 1,
-                                    .csv = DESC_START,
-                                    .csv_len = sizeof DESC_START - 1,
-                                    .csv_quote = false};
+static const name_ref desc_start = NAME_REF_LIT(DESC_START);
 
 /* The numbers of the records: the texts of recent values (per thread, by
  * the value's bits, one entry per hash of them). A mode's class accuracy
@@ -1068,12 +1068,7 @@ prime_status prime_mode_event_render(const prime_tagstore *store, const prime_mo
     const prime__name_forms *tag_forms = prime__store_name_forms(store, true);
     mode_record rec;
     if (mode->class_id == PRIME_NONE) {
-        static const name_ref all = {.raw = ALL_CLASSES_NAME,
-                                     .json = "\"" ALL_CLASSES_NAME "\"",
-                                     .json_len = sizeof ALL_CLASSES_NAME + 1,
-                                     .csv = ALL_CLASSES_NAME,
-                                     .csv_len = sizeof ALL_CLASSES_NAME - 1,
-                                     .csv_quote = false};
+        static const name_ref all = NAME_REF_LIT(ALL_CLASSES_NAME);
         rec.class_name = all;
     } else {
         const char *name = prime__names_get(&store->classes, mode->class_id);
