@@ -44,7 +44,7 @@ int cmd_report(int argc, char **argv)
     prime_outcomes *outcomes = NULL;
     int rc = load_store(tags_path, outcomes_path, &store, &outcomes);
     if (rc == 0)
-        rc = report_write_html(prog, result_path, tags_path, store, outcomes, images,
+        rc = report_write_html(result_path, tags_path, store, outcomes, images,
                                (uint32_t)per_mode, seed, output) == 0 ? 0 : EXIT_FAIL;
     prime_outcomes_destroy(outcomes);
     prime_tagstore_destroy(store);

@@ -26,6 +26,8 @@
 #include "prime/eval.h"
 #include "prime/image.h"
 
+#include "cli.h"
+
 #define THUMB_SIDE 96u
 
 /* ---- growable text buffer ------------------------------------------------ */
@@ -159,7 +161,7 @@ static void png_sink(void *ctx, void *data, int size)
 }
 
 /* Appends the base64 PNG thumbnail of `path`; 0 or 1 after an error message. */
-static int thumbnail(const char *prog, const char *path, sbuf *html)
+static int thumbnail(const char *path, sbuf *html)
 {
     prime_image *img = NULL, *small = NULL;
     uint8_t *px = NULL;
@@ -444,7 +446,7 @@ static void overview(sbuf *h, const prime_tagstore *store, const prime_outcomes 
 
 /* Through the library's writer (prime/file.h): a temporary file beside the
  * page, renamed over it; no partial page is ever left. */
-static int write_file(const char *prog, const char *path, const sbuf *b)
+static int write_file(const char *path, const sbuf *b)
 {
     prime_status st = prime_file_write(path, b->p != NULL ? b->p : "", b->n);
     if (st != PRIME_OK) {
@@ -454,7 +456,7 @@ static int write_file(const char *prog, const char *path, const sbuf *b)
     return 0;
 }
 
-int report_write_html(const char *prog, const char *result_path, const char *tags_path,
+int report_write_html(const char *result_path, const char *tags_path,
                       const prime_tagstore *store, const prime_outcomes *outcomes,
                       const char *images_dir, uint32_t per_mode, uint64_t seed,
                       const char *output)
@@ -466,9 +468,9 @@ int report_write_html(const char *prog, const char *result_path, const char *tag
         return 1;
     }
     /* the output is none of the images the page shows (same device and
-       inode, a link counts; the CLI's output_id, cli.h, without its prog) */
-    struct stat so;
-    int out_exists = stat(output, &so) == 0 && S_ISREG(so.st_mode);
+       inode, a link counts) */
+    output_id oid;
+    output_id_init(&oid, output);
     prime_eval *ev = NULL;
     prime_status st = prime_eval_load(result_path, store, outcomes, &ev);
     if (st != PRIME_OK) {
@@ -683,19 +685,14 @@ int report_write_html(const char *prog, const char *result_path, const char *tag
                                 tags_path, strerror(errno));
                         goto done;
                     }
-                    struct stat si;
-                    if (out_exists && stat(path, &si) == 0 && si.st_dev == so.st_dev &&
-                        si.st_ino == so.st_ino) {
-                        fprintf(stderr, "%s: %s: is also the input %s; refusing to overwrite it\n",
-                                prog, output, path);
+                    if (output_id_refuse(&oid, path) != 0)
                         goto done;
-                    }
                     sb_printf(&h, "<figure class=\"img%s\" data-image=\"%u\" "
                                   "data-wrong=\"%d\"><img alt=\"",
                               wrong ? " wrong" : "", imgs[k], wrong);
                     sb_esc(&h, iname);
                     sb_puts(&h, "\" src=\"");
-                    if (thumbnail(prog, path, &h) != 0)
+                    if (thumbnail(path, &h) != 0)
                         goto done;
                     sb_puts(&h, "\"><figcaption>");
                     sb_esc(&h, iname);
@@ -717,7 +714,7 @@ int report_write_html(const char *prog, const char *result_path, const char *tag
     sb_puts(&h, "</body>\n</html>\n");
     if (h.oom)
         goto oom;
-    rc = write_file(prog, output, &h);
+    rc = write_file(output, &h);
     goto done;
 oom:
     fprintf(stderr, "%s: out of memory\n", prog);
