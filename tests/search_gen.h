@@ -64,23 +64,32 @@ static void dataset_free(dataset *d)
     free(d->out);
 }
 
-/* kind: 0 = binary, 1 = quarters, 2 = any double */
-static void dataset_random(dataset *d, uint32_t n_classes, uint32_t n_tags, uint32_t max_per_class,
-                           uint32_t max_tags_per_image, int kind)
+/* A data set of n images, each of class 0 with no tag and outcome 0 (room
+ * for one image more), not named: the caller fills it. */
+static void dataset_alloc(dataset *d, uint32_t n_classes, uint32_t n_tags, uint32_t n)
 {
     memset(d, 0, sizeof *d);
     d->n_classes = n_classes;
     d->n_tags = n_tags;
-    d->named = below(4) != 0;
-    uint32_t counts[16] = {0};
+    d->n = n;
+    d->cls = calloc((size_t)n + 1, sizeof *d->cls);
+    d->mask = calloc((size_t)n + 1, sizeof *d->mask);
+    d->out = calloc((size_t)n + 1, sizeof *d->out);
+}
+
+/* kind: 0 = binary, 1 = quarters, 2 = any double */
+static void dataset_random(dataset *d, uint32_t n_classes, uint32_t n_tags, uint32_t max_per_class,
+                           uint32_t max_tags_per_image, int kind)
+{
+    bool named = below(4) != 0;
+    uint32_t counts[16] = {0}, n = 0;
     for (uint32_t c = 0; c < n_classes; c++) {
         uint32_t r = below(10);
         counts[c] = r < 2 ? below(8) : r < 3 ? 0 : below(max_per_class + 1);
-        d->n += counts[c];
+        n += counts[c];
     }
-    d->cls = calloc(d->n + 1, sizeof *d->cls);
-    d->mask = calloc(d->n + 1, sizeof *d->mask);
-    d->out = calloc(d->n + 1, sizeof *d->out);
+    dataset_alloc(d, n_classes, n_tags, n);
+    d->named = named;
     /* classes interleaved in random order */
     uint32_t left[16];
     memcpy(left, counts, sizeof left);

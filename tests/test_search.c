@@ -587,14 +587,8 @@ Test(search, exact_thresholds)
     /* class of 8: 8 correct in the rest, tag 0 on 4 images with 3 correct:
        class accuracy 7/8... built so that drops are exact multiples of 1/4 */
     dataset d;
-    memset(&d, 0, sizeof d);
-    d.n_classes = 1;
-    d.n_tags = 3;
-    d.n = 8;
+    dataset_alloc(&d, 1, 3, 8);
     d.named = true;
-    d.cls = calloc(8, sizeof *d.cls);
-    d.mask = calloc(8, sizeof *d.mask);
-    d.out = calloc(8, sizeof *d.out);
     /* images 0-3 carry tag 0 (2 correct); images 0-1 carry tag 1 too (0 correct);
        images 4-7 are correct; tag 2 on images 4-7 */
     double o[8] = {0, 0, 1, 1, 1, 1, 1, 1};
@@ -773,6 +767,25 @@ static int32_t on_final(void *user_data, uint64_t done, uint64_t total)
     return l->cancelled;
 }
 
+/* A search that the callback fn (user data ud, its calls after the cancel
+ * counted in *calls_after_cancel) cancels: PRIME_E_CANCELLED, no result,
+ * nothing left allocated, no call after the cancel, a message. */
+static void cancels_cleanly(const prime_tagstore *s, const prime_outcomes *o,
+                            const prime_config *c, prime_progress_fn fn, void *ud,
+                            const uint32_t *calls_after_cancel, const char *what)
+{
+    prime_result *r = (prime_result *)ud; /* must be overwritten with NULL */
+    prime__alloc_live_count(true);
+    prime_status st = prime_search(s, o, c, fn, ud, &r);
+    long left = prime__alloc_live();
+    prime__alloc_live_count(false);
+    cr_assert_eq(st, PRIME_E_CANCELLED, "%s", what);
+    cr_assert_eq(left, 0, "%s: %ld blocks left", what, left);
+    cr_assert_null(r, "%s", what);
+    cr_assert_eq(*calls_after_cancel, 0, "%s: no call after cancelling", what);
+    cr_assert_neq(strlen(prime_last_error()), 0);
+}
+
 /* prime_search's calls at done == total, and prime__search_raw_run's
  * (the search and the join, no build), with a report at every look at the
  * clock and a tick every mode (prime__search_set_report). */
@@ -849,19 +862,12 @@ Test(search, progress_and_cancel_after_the_search, .timeout = 300)
         }
         for (size_t k = 0; k < sizeof at / sizeof *at; k++) {
             final_log l = {.cancel_final = at[k]};
-            prime_result *r = (prime_result *)&l; /* must be overwritten with NULL */
-            prime__alloc_live_count(true);
-            cr_assert_eq(prime_search(s, o, c, on_final, &l, &r), PRIME_E_CANCELLED,
-                         "threads %lld, cancel at call %llu of %llu", (long long)threads,
-                         (unsigned long long)at[k], (unsigned long long)f_search);
-            long left = prime__alloc_live();
-            prime__alloc_live_count(false);
-            cr_assert_eq(left, 0, "threads %lld, cancel at call %llu: %ld blocks left",
-                         (long long)threads, (unsigned long long)at[k], left);
-            cr_assert_null(r);
+            char what[96];
+            snprintf(what, sizeof what, "threads %lld, cancel at call %llu of %llu",
+                     (long long)threads, (unsigned long long)at[k],
+                     (unsigned long long)f_search);
+            cancels_cleanly(s, o, c, on_final, &l, &l.calls_after_cancel, what);
             cr_assert(l.cancelled);
-            cr_assert_eq(l.calls_after_cancel, 0, "no call after cancelling");
-            cr_assert_neq(strlen(prime_last_error()), 0);
         }
         /* the raw search (prime_search_classes' part), cancelled in the join */
         uint32_t ids[3] = {0, 1, 2};
@@ -910,13 +916,7 @@ static int32_t on_early(void *user_data, uint64_t done, uint64_t total)
 Test(search, progress_and_cancel_while_a_class_is_prepared, .timeout = 300)
 {
     dataset d;
-    memset(&d, 0, sizeof d);
-    d.n_classes = 1;
-    d.n_tags = 24;
-    d.n = 100000;
-    d.cls = calloc(d.n, sizeof *d.cls);
-    d.mask = calloc(d.n, sizeof *d.mask);
-    d.out = calloc(d.n, sizeof *d.out);
+    dataset_alloc(&d, 1, 24, 100000);
     cr_assert(d.cls != NULL && d.mask != NULL && d.out != NULL);
     rng_state = 4242;
     for (uint32_t i = 0; i < d.n; i++) {
@@ -943,17 +943,10 @@ Test(search, progress_and_cancel_while_a_class_is_prepared, .timeout = 300)
         uint32_t at[] = {2, all.early / 2 + 1, all.early};
         for (size_t k = 0; k < sizeof at / sizeof *at; k++) {
             early_log l = {.cancel_early = at[k]};
-            r = (prime_result *)&l; /* must be overwritten with NULL */
-            prime__alloc_live_count(true);
-            cr_assert_eq(prime_search(s, o, c, on_early, &l, &r), PRIME_E_CANCELLED,
-                         "threads %lld, cancel at call %u of %u", (long long)threads, at[k],
-                         all.early);
-            long left = prime__alloc_live();
-            prime__alloc_live_count(false);
-            cr_assert_eq(left, 0, "cancel at call %u: %ld blocks left", at[k], left);
-            cr_assert_null(r);
-            cr_assert_eq(l.calls_after_cancel, 0, "no call after cancelling");
-            cr_assert_neq(strlen(prime_last_error()), 0);
+            char what[96];
+            snprintf(what, sizeof what, "threads %lld, cancel at call %u of %u",
+                     (long long)threads, at[k], all.early);
+            cancels_cleanly(s, o, c, on_early, &l, &l.calls_after_cancel, what);
         }
     }
     prime__search_set_report(-1, 0);

@@ -157,13 +157,9 @@ static void run_group(group *g, member *ms, uint32_t p, prime_shard_part *const 
  * table and classes). */
 static void dataset_subset(const dataset *d, uint32_t p, uint32_t r, dataset *out)
 {
-    memset(out, 0, sizeof *out);
-    out->n_classes = d->n_classes;
-    out->n_tags = d->n_tags;
+    dataset_alloc(out, d->n_classes, d->n_tags, d->n);
+    out->n = 0;
     out->named = d->named;
-    out->cls = calloc(d->n + 1, sizeof *out->cls);
-    out->mask = calloc(d->n + 1, sizeof *out->mask);
-    out->out = calloc(d->n + 1, sizeof *out->out);
     for (uint32_t i = r; i < d->n; i += p) {
         out->cls[out->n] = d->cls[i];
         out->mask[out->n] = d->mask[i];
@@ -320,13 +316,7 @@ Test(sharded, larger_stores, .timeout = 600)
 Test(sharded, order_free_scores)
 {
     dataset d;
-    memset(&d, 0, sizeof d);
-    d.n_classes = 1;
-    d.n_tags = 3;
-    d.n = 60;
-    d.cls = calloc(d.n, sizeof *d.cls);
-    d.mask = calloc(d.n, sizeof *d.mask);
-    d.out = calloc(d.n, sizeof *d.out);
+    dataset_alloc(&d, 1, 3, 60);
     static const double vals[] = {0.1, 0.2, 0.3, 0.7, 1e-17, 0.9999999999, 1.0 / 3.0, 0.6};
     for (uint32_t i = 0; i < d.n; i++) {
         d.mask[i] = (i % 2 ? 1u : 0u) | (i % 3 ? 2u : 0u) | (i % 5 ? 4u : 0u);
@@ -346,14 +336,8 @@ Test(sharded, order_free_scores)
 Test(sharded, fold_union)
 {
     dataset d;
-    memset(&d, 0, sizeof d);
-    d.n_classes = 2;
-    d.n_tags = 5;
-    d.n = 200;
+    dataset_alloc(&d, 2, 5, 200);
     d.named = true;
-    d.cls = calloc(d.n, sizeof *d.cls);
-    d.mask = calloc(d.n, sizeof *d.mask);
-    d.out = calloc(d.n, sizeof *d.out);
     for (uint32_t i = 0; i < d.n; i++) {
         d.cls[i] = i % 2;
         if (i < 40)
@@ -614,12 +598,7 @@ Test(sharded, bad_arguments)
 Test(sharded, empty)
 {
     dataset d;
-    memset(&d, 0, sizeof d);
-    d.n_classes = 1;
-    d.n_tags = 2;
-    d.cls = calloc(1, sizeof *d.cls);
-    d.mask = calloc(1, sizeof *d.mask);
-    d.out = calloc(1, sizeof *d.out);
+    dataset_alloc(&d, 1, 2, 0);
     params p = {.max_tags = 2, .min_size = 1, .min_drop = 0.0, .gains = {0.0}, .n_gains = 1,
                 .threads = 1};
     for (uint32_t P = 1; P <= 3; P++)
