@@ -85,7 +85,9 @@ def test_close_from_thread_during_search_waits():
     t.start()
 
     def progress(done, total):
-        started.set()
+        if not started.is_set():
+            started.set()
+            time.sleep(0.2)  # inside the search: the closer tries now
         return False
 
     r = libprime.search(store, out, progress=progress, **PARAMS)
@@ -230,10 +232,10 @@ elif mode == "outcomes":  # 1M images and their outcomes CSV
     big = libprime.TagStore.from_lists(["i%d" % i for i in range(1000000)], ["c"] * 1000000,
                                        ["a|b"] * 1000000)
     data = ("image,correct\n" + "".join("i%d,%d\n" % (i, i % 2) for i in range(1000000))).encode()
-elif mode == "open":  # a binary store of 250k images
+elif mode == "open":  # a binary store of 750k images (250k can open in under 10 ms)
     import tempfile
     with tempfile.TemporaryDirectory() as d:
-        libprime.TagStore.from_bytes(synth_csv(250000).encode(), "big.csv")[0].save(d + "/s.prime")
+        libprime.TagStore.from_bytes(synth_csv(750000).encode(), "big.csv")[0].save(d + "/s.prime")
         data = open(d + "/s.prime", "rb").read()
 # the loads may take well under 0.1 s on an idle machine
 threading.Timer(0.1 if mode in ("plain", "progress") else 0.01, fire).start()
