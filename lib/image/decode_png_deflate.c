@@ -13,7 +13,16 @@
  * bad filter type, RGBA asked of a file without an alpha channel) makes it
  * return false, and the next decoder (libspng, then stb_image) decides as
  * without it. Chunk CRCs are not checked, as stb_image does not check them
- * (a file with a bad CRC decodes to stb_image's pixels either way). */
+ * (a file with a bad CRC decodes to stb_image's pixels either way).
+ *
+ * One known exception, by libdeflate's design: it decodes some streams that
+ * are not valid DEFLATE, which zlib and stb_image refuse (it gives a
+ * one-symbol code both codewords, lets the last run of code lengths run
+ * over, reads length symbols 286-287 as 258 and distance symbols 30-31).
+ * Such a stream must still inflate to exactly the image's size and match
+ * its Adler-32, so only a crafted file gets here; it decodes in a build
+ * with libdeflate and is refused without (docs/images.md). Telling them
+ * apart would take a second inflate. */
 #include <libdeflate.h>
 #include <string.h>
 
