@@ -474,6 +474,16 @@ static inline bool can_reach_drop(const search_ctx *s, const search_class *c, ui
 
 static bool check_point(search_worker *w);
 
+/* The scratch counts of the first n tags of w->touched back to 0, as every
+ * exit of prepare_class() leaves them. */
+static void clear_counts(search_worker *w, uint32_t n)
+{
+    for (uint32_t k = 0; k < n; k++) {
+        w->count[w->touched[k]] = 0;
+        w->sum[w->touched[k]] = 0;
+    }
+}
+
 /* Images (or columns' words) of a class between two check points while
  * it is prepared: a class of 1.28 M images (the whole-data-set mode) took
  * 0.7 s to prepare, with neither a progress call nor a look at a cancel. */
@@ -697,11 +707,8 @@ static prime_status prepare_class(search_worker *w, search_class *c)
 #define COUNT(iw, ow) (n_touched = count_tags_w(w, c, iw, ow, &stopped))
     WITH_WIDTHS(st, COUNT);
 #undef COUNT
-    if (stopped) { /* the scratch counts back to 0, as every exit leaves them */
-        for (uint32_t k = 0; k < n_touched; k++) {
-            w->count[w->touched[k]] = 0;
-            w->sum[w->touched[k]] = 0;
-        }
+    if (stopped) {
+        clear_counts(w, n_touched);
         return PRIME_E_CANCELLED; /* not an error of its own: see run_item() */
     }
 
@@ -730,10 +737,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
         return PRIME_OK;
     prime__sort_u32(w->touched, m);
     if (c->binary && !order_candidates(w, m)) {
-        for (uint32_t k = 0; k < m; k++) {
-            w->count[w->touched[k]] = 0;
-            w->sum[w->touched[k]] = 0;
-        }
+        clear_counts(w, m);
         return PRIME_E_NOMEM;
     }
 
@@ -747,10 +751,7 @@ static prime_status prepare_class(search_worker *w, search_class *c)
     size_t bytes = n64 * sizeof(uint64_t) + nd * sizeof(uint64_t) + n32 * sizeof(uint32_t);
     uint64_t *block = prime__calloc(bytes, 1);
     if (block == NULL) {
-        for (uint32_t k = 0; k < m; k++) {
-            w->count[w->touched[k]] = 0;
-            w->sum[w->touched[k]] = 0;
-        }
+        clear_counts(w, m);
         return PRIME_E_NOMEM;
     }
     c->block = block;
