@@ -35,6 +35,21 @@ def big():
 PARAMS = dict(max_tags=4, min_size=5, min_drop=0.05, min_gain=0.0, threads=2)
 
 
+def holding_progress(started, calls=None):
+    """A progress callback that sets `started` at its first call and then
+    holds the search 0.2 s (the call is inside it), so that another thread
+    tries its operation during the search however fast the search is;
+    each call's (time, done, total) goes to `calls` when given."""
+    def progress(done, total):
+        if calls is not None:
+            calls.append((time.monotonic(), done, total))
+        if not started.is_set():
+            started.set()
+            time.sleep(0.2)
+        return False
+    return progress
+
+
 def test_close_in_progress_callback_raises_busy(big):
     store, out = big
     seen = []
@@ -84,12 +99,7 @@ def test_close_from_thread_during_search_waits():
     t = threading.Thread(target=closer)
     t.start()
 
-    def progress(done, total):
-        if not started.is_set():
-            started.set()
-            time.sleep(0.2)  # inside the search: the closer tries now
-        return False
-
+    progress = holding_progress(started)
     r = libprime.search(store, out, progress=progress, **PARAMS)
     ended = time.monotonic()
     t.join(30)
@@ -178,14 +188,7 @@ def test_mutation_from_other_thread_waits_for_search(big):
         calls = []
         written = []
 
-        def progress(done, total):
-            calls.append((time.monotonic(), done, total))
-            if not started.is_set():
-                started.set()
-                # The search is under way (this call is inside it): give the
-                # writer time to try its write now, however fast the search.
-                time.sleep(0.2)
-            return False
+        progress = holding_progress(started, calls)
 
         def writer():
             started.wait()
